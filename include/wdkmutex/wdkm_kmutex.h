@@ -1,0 +1,256 @@
+/*
+ * wdkm_kmutex.h - WDKM_KMUTEX: a kernel mutex (KMUTEX) that owns a value.
+ *
+ * The lock and its value live in one block of non-paged pool, tagged with
+ * WDKM_POOL_TAG. The value is reachable only through a successful acquire,
+ * which hands out a pointer to it; the pointer is valid until the matching
+ * release.
+ *
+ * Semantics (those of the KMUTEX underneath, made checkable):
+ *   - Waiting acquires are allowed at IRQL <= APC_LEVEL; a try (zero
+ *     timeout) up to DISPATCH_LEVEL.
+ *   - The owner may acquire again (recursion); every acquire needs its own
+ *     release. WDKM_KMUTEX_MAX_RECURSION bounds the depth: the acquire past
+ *     it returns STATUS_MUTANT_LIMIT_EXCEEDED instead of the kernel's
+ *     exception.
+ *   - Only the owner releases, at IRQL <= DISPATCH_LEVEL and in the same
+ *     IRQL class it acquired in (PASSIVE/APC versus DISPATCH): otherwise the
+ *     release returns STATUS_WDKM_NOT_OWNER, STATUS_WDKM_NOT_HELD or
+ *     STATUS_WDKM_IRQL_MISMATCH and the lock is unchanged (the kernel would
+ *     bugcheck THREAD_NOT_MUTEX_OWNER).
+ *   - While held, normal kernel APCs are disabled for the owner (a kernel
+ *     rule of KMUTEX); the owner must release before returning to user mode
+ *     and before its thread exits.
+ *   - A held lock cannot be destroyed (STATUS_WDKM_LOCK_HELD).
+ *
+ * What is not detected: using a lock after destroying it, and destroying
+ * it while another thread is still blocked acquiring it. The caller owns
+ * the lock's lifetime (the registry, wdkm_grt.h, manages it for you).
+ *
+ * "Acquired" means the status is exactly STATUS_SUCCESS: a timed-out try or
+ * wait returns STATUS_TIMEOUT and an ended alertable wait STATUS_ALERTED or
+ * STATUS_USER_APC, which the NT_SUCCESS macro counts as success. On any
+ * status but STATUS_SUCCESS the data pointer is set to NULL.
+ */
+#ifndef WDKM_KMUTEX_H
+#define WDKM_KMUTEX_H
+
+#include "wdkm_base.h"
+#include "wdkm_scope.h"
+
+WDKM_EXTERN_C_BEGIN
+
+typedef struct _WDKM_KMUTEX WDKM_KMUTEX, *PWDKM_KMUTEX;
+
+/*
+ * WdkmKMutexCreate - allocate a lock holding a copy of *InitialValue.
+ *
+ * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS and the new lock in
+ * *Mutex; STATUS_INVALID_PARAMETER for a NULL pointer, a zero DataSize or
+ * one above WDKM_MAX_DATA_SIZE; STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH. *Mutex is NULL on failure.
+ * The caller must destroy (or take) the lock exactly once.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmKMutexCreate(
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PWDKM_KMUTEX *Mutex
+    );
+
+/*
+ * WdkmKMutexAcquire - wait, without alerts and without limit, until the
+ * lock is held; *Data then points to the value.
+ *
+ * IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_IRQL_TOO_HIGH;
+ * STATUS_WDKM_TYPE_MISMATCH if DataSize is not the size the lock was
+ * created with; STATUS_MUTANT_LIMIT_EXCEEDED at the recursion limit;
+ * STATUS_INVALID_PARAMETER. The caller must release once per success and
+ * must not keep *Data past the release.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Mutex))
+NTSTATUS
+WdkmKMutexAcquire(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    );
+
+/*
+ * WdkmKMutexTryAcquire - acquire only if that needs no wait.
+ *
+ * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS, or STATUS_TIMEOUT if
+ * another thread holds the lock, and the errors of WdkmKMutexAcquire.
+ * A lock acquired at DISPATCH_LEVEL must be released at DISPATCH_LEVEL.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Mutex))
+NTSTATUS
+WdkmKMutexTryAcquire(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    );
+
+/*
+ * WdkmKMutexAcquireTimeout - wait at most *Timeout (NT convention:
+ * negative = relative in 100 ns units, positive = absolute system time,
+ * zero = try; WDKM_RELATIVE_TIMEOUT_MS builds a relative one).
+ *
+ * IRQL: <= APC_LEVEL; <= DISPATCH_LEVEL when *Timeout is zero. Returns
+ * STATUS_SUCCESS, STATUS_TIMEOUT, and the errors of WdkmKMutexAcquire.
+ */
+_Must_inspect_result_
+_When_(Timeout->QuadPart != 0, _IRQL_requires_max_(APC_LEVEL))
+_When_(Timeout->QuadPart == 0, _IRQL_requires_max_(DISPATCH_LEVEL))
+_When_(return == 0, _Acquires_lock_(*Mutex))
+NTSTATUS
+WdkmKMutexAcquireTimeout(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _In_ const LARGE_INTEGER *Timeout,
+    _Outptr_result_maybenull_ PVOID *Data
+    );
+
+/*
+ * WdkmKMutexAcquireAlertable - wait alertably: an alert of the thread, or
+ * (with WaitMode == UserMode) a user-mode APC queued to it, ends the wait
+ * with STATUS_ALERTED or STATUS_USER_APC and the lock not held. Timeout as
+ * for WdkmKMutexAcquireTimeout; NULL waits without limit.
+ *
+ * IRQL: <= APC_LEVEL, whatever the timeout. Returns STATUS_SUCCESS,
+ * STATUS_ALERTED, STATUS_USER_APC, STATUS_TIMEOUT, the errors of
+ * WdkmKMutexAcquire, and STATUS_INVALID_PARAMETER for a WaitMode other
+ * than KernelMode or UserMode. A UserMode wait lets the thread's kernel
+ * stack be paged out: the caller must not pass pointers to its stack to
+ * other threads while it waits that way.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Mutex))
+NTSTATUS
+WdkmKMutexAcquireAlertable(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _In_ KPROCESSOR_MODE WaitMode,
+    _In_opt_ const LARGE_INTEGER *Timeout,
+    _Outptr_result_maybenull_ PVOID *Data
+    );
+
+/*
+ * WdkmKMutexRelease - release one acquisition.
+ *
+ * IRQL: <= DISPATCH_LEVEL, in the IRQL class of the acquisition. Returns
+ * STATUS_SUCCESS; STATUS_WDKM_NOT_OWNER if another thread holds it;
+ * STATUS_WDKM_NOT_HELD if nobody does (a second release);
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_WDKM_IRQL_MISMATCH;
+ * STATUS_INVALID_PARAMETER. On error nothing changes. The caller must not
+ * touch the data after the release that ends its ownership.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_Releases_lock_(*Mutex)
+NTSTATUS
+WdkmKMutexRelease(
+    _Inout_ PWDKM_KMUTEX Mutex
+    );
+
+/*
+ * WdkmKMutexDestroy - free the lock and its value.
+ *
+ * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_LOCK_HELD
+ * (nothing freed); STATUS_INVALID_PARAMETER for NULL or an object that is
+ * not a live WDKM_KMUTEX. The caller must ensure no thread is waiting for
+ * the lock, and must not use it afterwards.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmKMutexDestroy(
+    _In_ PWDKM_KMUTEX Mutex
+    );
+
+/*
+ * WdkmKMutexTake - copy the value out into *Value and free the lock (the
+ * crate's to_owned).
+ *
+ * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_LOCK_HELD;
+ * STATUS_WDKM_TYPE_MISMATCH (nothing freed, *Value untouched);
+ * STATUS_INVALID_PARAMETER. Same lifetime rules as WdkmKMutexDestroy.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmKMutexTake(
+    _In_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Out_writes_bytes_(DataSize) PVOID Value
+    );
+
+/*
+ * WdkmKMutexIsOwned - TRUE if the calling thread holds the lock.
+ * IRQL: any. For assertions; FALSE for NULL.
+ */
+_IRQL_requires_max_(HIGH_LEVEL)
+BOOLEAN
+WdkmKMutexIsOwned(
+    _In_opt_ const WDKM_KMUTEX *Mutex
+    );
+
+/*
+ * WdkmKMutexScopeEnter - acquire for a scoped form (WDKM_KMUTEX_SCOPED);
+ * not meant to be called directly. IRQL: <= APC_LEVEL.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+WDKM_SCOPE
+WdkmKMutexScopeEnter(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ NTSTATUS *Status
+    );
+
+/*
+ * Typed forms: the data size comes from the pointer's type, so a lock used
+ * with the wrong type gives STATUS_WDKM_TYPE_MISMATCH.
+ *
+ *     MY_STATE Initial = {0};
+ *     PWDKM_KMUTEX Lock;
+ *     MY_STATE *State;
+ *
+ *     Status = WDKM_KMUTEX_CREATE(&Initial, &Lock);
+ *     Status = WDKM_KMUTEX_ACQUIRE(Lock, &State);
+ *     if (Status == STATUS_SUCCESS) {
+ *         State->Count += 1;
+ *         (VOID)WdkmKMutexRelease(Lock);
+ *     }
+ */
+#define WDKM_KMUTEX_CREATE(InitialValuePointer, MutexPointer) \
+    WdkmKMutexCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (MutexPointer))
+#define WDKM_KMUTEX_ACQUIRE(Mutex, DataPointerPointer) \
+    WdkmKMutexAcquire((Mutex), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
+#define WDKM_KMUTEX_TRY_ACQUIRE(Mutex, DataPointerPointer) \
+    WdkmKMutexTryAcquire((Mutex), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
+#define WDKM_KMUTEX_ACQUIRE_TIMEOUT(Mutex, Timeout, DataPointerPointer) \
+    WdkmKMutexAcquireTimeout((Mutex), sizeof(**(DataPointerPointer)), (Timeout), \
+                             (PVOID *)(DataPointerPointer))
+#define WDKM_KMUTEX_ACQUIRE_ALERTABLE(Mutex, WaitMode, Timeout, DataPointerPointer) \
+    WdkmKMutexAcquireAlertable((Mutex), sizeof(**(DataPointerPointer)), (WaitMode), \
+                               (Timeout), (PVOID *)(DataPointerPointer))
+#define WDKM_KMUTEX_TAKE(Mutex, ValuePointer) \
+    WdkmKMutexTake((Mutex), sizeof(*(ValuePointer)), (ValuePointer))
+
+/*
+ * WDKM_KMUTEX_SCOPED(Mutex, DataPointer, StatusPointer) { ... }
+ * Acquire (non-alertable, no timeout), run the block with DataPointer set,
+ * release. See wdkm_scope.h for how the block may be left.
+ */
+#define WDKM_KMUTEX_SCOPED(Mutex, DataPointer, StatusPointer)                  \
+    WDKMP_SCOPED(WdkmKMutexScopeEnter((Mutex), sizeof(*(DataPointer)),        \
+                                      (PVOID *)&(DataPointer), (StatusPointer)))
+
+WDKM_EXTERN_C_END
+
+#endif /* WDKM_KMUTEX_H */

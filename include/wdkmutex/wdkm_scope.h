@@ -1,0 +1,94 @@
+/*
+ * wdkm_scope.h - the machinery behind the scoped forms
+ * (WDKM_KMUTEX_SCOPED, WDKM_FAST_MUTEX_SCOPED, ...).
+ *
+ * A scoped form acquires a lock, runs the block that follows it once if the
+ * acquisition succeeded, and releases the lock when the block ends:
+ *
+ *     PMY_STATE State;
+ *     NTSTATUS Status;
+ *     WDKM_KMUTEX_SCOPED(Mutex, State, &Status) {
+ *         State->Count += 1;
+ *     }
+ *     if (!NT_SUCCESS(Status)) { ... }   the lock was not acquired, or
+ *                                        its release failed
+ *
+ * It is a for statement over a WDKM_SCOPE. How the block may be left:
+ *
+ *   - falling off its end, or `continue`: the lock is released on every
+ *     compiler. `continue` is the portable way to leave the block early.
+ *   - `break`, `return`, `goto` out of the block: with GCC and Clang the
+ *     scope variable carries __attribute__((cleanup)), so the lock is
+ *     released on these exits too. With MSVC there is no such attribute:
+ *     these exits LEAVE THE LOCK HELD. MSVC users must not use them inside
+ *     the block (WDKM_SCOPE_EXIT_RELEASES is 0 there, for a static assert).
+ *   - longjmp, and SEH exceptions (__try/__except around the block) never
+ *     release the lock on any compiler; kernel code must not do either.
+ *
+ * `break` and `continue` act on the scope itself, never on a loop around
+ * it. The block is not a loop: it runs at most once.
+ *
+ * On exit, *Status is the acquisition's status, or the release's status if
+ * the release failed (for instance because the block changed the IRQL).
+ */
+#ifndef WDKM_SCOPE_H
+#define WDKM_SCOPE_H
+
+#include "wdkm_base.h"
+
+WDKM_EXTERN_C_BEGIN
+
+typedef struct _WDKM_SCOPE WDKM_SCOPE, *PWDKM_SCOPE;
+
+/* Releases the scope's lock; returns the release's status. */
+typedef NTSTATUS (*PWDKM_SCOPE_RELEASE)(_Inout_ PWDKM_SCOPE Scope);
+
+struct _WDKM_SCOPE {
+    PVOID Lock;                    /* held lock; NULL once released or if not acquired */
+    PWDKM_SCOPE_RELEASE Release;   /* the lock kind's release */
+    NTSTATUS *Status;              /* the caller's status variable */
+    KIRQL SavedIrql;               /* for kinds whose release restores an IRQL */
+};
+
+/*
+ * WdkmScopeLeave - release a scope's lock if it still holds one.
+ * IRQL: that of the lock kind's release. Called by the scoped macros; the
+ * caller must not use the scope afterwards except to leave it again (a
+ * no-op).
+ */
+WDKM_INLINE
+VOID
+WdkmScopeLeave(
+    _Inout_ PWDKM_SCOPE Scope
+    )
+{
+    if (Scope->Lock != NULL) {
+        NTSTATUS Status = Scope->Release(Scope);
+        Scope->Lock = NULL;
+        if (!NT_SUCCESS(Status)) {
+            *Scope->Status = Status;
+        }
+    }
+}
+
+#if defined(__GNUC__) || defined(__clang__)
+#define WDKMP_SCOPE_CLEANUP __attribute__((cleanup(WdkmScopeLeave)))
+#define WDKM_SCOPE_EXIT_RELEASES 1
+#else
+#define WDKMP_SCOPE_CLEANUP
+#define WDKM_SCOPE_EXIT_RELEASES 0
+#endif
+
+/*
+ * WDKMP_SCOPED(Enter) - the for statement shared by every scoped form.
+ * Enter is an expression yielding the WDKM_SCOPE (Lock NULL on failure).
+ */
+#define WDKMP_SCOPE_VARIABLE WDKMP_CONCAT(WdkmpScope, __LINE__)
+#define WDKMP_SCOPED(Enter)                                                 \
+    for (WDKM_SCOPE WDKMP_SCOPE_VARIABLE WDKMP_SCOPE_CLEANUP = (Enter);     \
+         WDKMP_SCOPE_VARIABLE.Lock != NULL;                                 \
+         WdkmScopeLeave(&WDKMP_SCOPE_VARIABLE))
+
+WDKM_EXTERN_C_END
+
+#endif /* WDKM_SCOPE_H */

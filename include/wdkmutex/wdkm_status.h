@@ -1,0 +1,71 @@
+/*
+ * wdkm_status.h - the status codes the library returns.
+ *
+ * Standard NTSTATUS codes are used wherever one fits:
+ *
+ *   STATUS_SUCCESS                 the operation happened (a lock is held)
+ *   STATUS_TIMEOUT                 a try or a timed wait found the lock busy.
+ *                                  NT_SUCCESS(STATUS_TIMEOUT) is TRUE, as in
+ *                                  the kernel: test for STATUS_SUCCESS.
+ *   STATUS_ALERTED, STATUS_USER_APC  an alertable wait ended early; the lock
+ *                                  is not held (also success-class codes)
+ *   STATUS_INVALID_PARAMETER       NULL pointer, zero or oversized data size
+ *   STATUS_INSUFFICIENT_RESOURCES  the pool allocation failed
+ *   STATUS_NOT_SUPPORTED           the running kernel lacks an optional export
+ *   STATUS_MUTANT_LIMIT_EXCEEDED   a KMUTEX recursion limit was reached
+ *   STATUS_POSSIBLE_DEADLOCK       the owner acquired a non-recursive lock again
+ *
+ * The library's own codes are customer NTSTATUS codes (customer bit set,
+ * facility WDKM_FACILITY) for the cases no standard code describes. All of
+ * them are errors: NT_SUCCESS() is FALSE.
+ */
+#ifndef WDKM_STATUS_H
+#define WDKM_STATUS_H
+
+#include "wdkm_base.h"
+
+#define WDKM_FACILITY 0x0D4
+
+#define WDKMP_ERROR_STATUS(Code) \
+    ((NTSTATUS)(0xE0000000UL | ((ULONG)WDKM_FACILITY << 16) | (ULONG)(Code)))
+
+/* The caller's IRQL is above what the operation allows. */
+#define STATUS_WDKM_IRQL_TOO_HIGH       WDKMP_ERROR_STATUS(0x0001)
+/*
+ * A release at an IRQL the acquisition rules forbid: a FAST_MUTEX released
+ * below APC_LEVEL, or a KMUTEX released at another IRQL class
+ * (PASSIVE/APC versus DISPATCH) than it was acquired at.
+ */
+#define STATUS_WDKM_IRQL_MISMATCH       WDKMP_ERROR_STATUS(0x0002)
+/* The calling thread does not own the lock it tries to release. */
+#define STATUS_WDKM_NOT_OWNER           WDKMP_ERROR_STATUS(0x0003)
+/* The lock is not held at all: released twice, or never acquired. */
+#define STATUS_WDKM_NOT_HELD            WDKMP_ERROR_STATUS(0x0004)
+/* The lock is held, so it cannot be destroyed or taken apart now. */
+#define STATUS_WDKM_LOCK_HELD           WDKMP_ERROR_STATUS(0x0005)
+/* The data type (its size) or lock kind asked for is not the one stored. */
+#define STATUS_WDKM_TYPE_MISMATCH       WDKMP_ERROR_STATUS(0x0006)
+/* The registry was used before WdkmGrtInitialize or after its destruction. */
+#define STATUS_WDKM_NOT_INITIALIZED     WDKMP_ERROR_STATUS(0x0007)
+/* WdkmGrtInitialize was called while the registry already exists. */
+#define STATUS_WDKM_ALREADY_INITIALIZED WDKMP_ERROR_STATUS(0x0008)
+
+WDKM_EXTERN_C_BEGIN
+
+/*
+ * WdkmStatusName - the symbolic name of a status, for logs.
+ *
+ * IRQL: any. Returns a static string such as "STATUS_WDKM_NOT_OWNER" for
+ * every status the library returns, and "STATUS_<unknown>" for others.
+ * The caller must not modify or free the string.
+ */
+_IRQL_requires_max_(HIGH_LEVEL)
+_Ret_z_
+PCSTR
+WdkmStatusName(
+    _In_ NTSTATUS Status
+    );
+
+WDKM_EXTERN_C_END
+
+#endif /* WDKM_STATUS_H */

@@ -1,0 +1,33 @@
+/*
+ * wdkmutex.h - typed, IRQL-checked kernel locks that own their data.
+ *
+ * Include this one header. On a real kernel include <ntddk.h> or <wdm.h>
+ * as usual (this header includes <wdm.h> itself); on the host, the
+ * emulation's include directory provides the same headers.
+ *
+ *   wdkm_kmutex.h     WDKM_KMUTEX      KMUTEX + value (recursive, waits)
+ *   wdkm_fastmutex.h  WDKM_FAST_MUTEX  FAST_MUTEX + value (APC_LEVEL)
+ *   wdkm_scope.h      scoped forms: lock, run a block, unlock
+ *   wdkm_status.h     status codes and WdkmStatusName
+ *   wdkm_pool.h       pool allocator in use and the library's pool figures
+ *
+ * Every function documents its IRQL range, what it returns, and what its
+ * caller must not do. No function bugchecks on a detectable misuse: it
+ * returns an NTSTATUS error and changes nothing.
+ */
+#ifndef WDKMUTEX_H
+#define WDKMUTEX_H
+
+#define WDKM_VERSION_MAJOR 0
+#define WDKM_VERSION_MINOR 1
+#define WDKM_VERSION_PATCH 0
+#define WDKM_VERSION_STRING "0.1.0"
+
+#include "wdkm_base.h"
+#include "wdkm_status.h"
+#include "wdkm_pool.h"
+#include "wdkm_scope.h"
+#include "wdkm_kmutex.h"
+#include "wdkm_fastmutex.h"
+
+#endif /* WDKMUTEX_H */

@@ -1,0 +1,229 @@
+/*
+ * wdkm_kmutex.c - WDKM_KMUTEX: a KMUTEX that owns a value, with the
+ * kernel's rules checked before the kernel is called.
+ */
+#include "wdkm_internal.h"
+
+struct _WDKM_KMUTEX {
+    WDKMP_LOCK_HEADER Header;
+    ULONG Depth;              /* acquisitions by the owner; owner-only */
+    KIRQL AcquireIrql;        /* IRQL of the outermost acquisition */
+    WDKMP_KMUTEX Mutex;
+};
+
+NTSTATUS
+WdkmKMutexCreate(
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PWDKM_KMUTEX *Mutex
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (Mutex == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreate(WDKMP_SIGNATURE_KMUTEX, sizeof(WDKM_KMUTEX),
+                             InitialValue, DataSize, &Lock);
+    *Mutex = (PWDKM_KMUTEX)Lock;
+    if (NT_SUCCESS(Status)) {
+        WdkmpKMutexInitialize(&((PWDKM_KMUTEX)Lock)->Mutex);
+    }
+    return Status;
+}
+
+/*
+ * The one acquisition path behind every form. MaxIrql is the highest IRQL
+ * at which this form may wait.
+ */
+static
+NTSTATUS
+WdkmpKMutexAcquire(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _In_ KPROCESSOR_MODE WaitMode,
+    _In_ BOOLEAN Alertable,
+    _In_opt_ const LARGE_INTEGER *Timeout,
+    _In_ KIRQL MaxIrql,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    WDKMP_THREAD Self;
+    NTSTATUS Status;
+    KIRQL Irql;
+
+    if (Data == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    *Data = NULL;
+    if (Mutex == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Irql = WdkmpGetIrql();
+    if (Irql > MaxIrql) {
+        return STATUS_WDKM_IRQL_TOO_HIGH;
+    }
+    if (DataSize != Mutex->Header.DataSize) {
+        return STATUS_WDKM_TYPE_MISMATCH;
+    }
+    Self = WdkmpCurrentThread();
+    if (WdkmpLoadThread(&Mutex->Header.Owner) == Self &&
+        Mutex->Depth >= WDKM_KMUTEX_MAX_RECURSION) {
+        return STATUS_MUTANT_LIMIT_EXCEEDED;
+    }
+
+    Status = WdkmpKMutexWait(&Mutex->Mutex, WaitMode, Alertable, Timeout);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    /* Held now: Depth and AcquireIrql are ours to write. */
+    if (Mutex->Depth == 0) {
+        WdkmpStoreThread(&Mutex->Header.Owner, Self);
+        Mutex->AcquireIrql = Irql;
+    }
+    Mutex->Depth += 1;
+    *Data = Mutex->Header.Data;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmKMutexAcquire(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    return WdkmpKMutexAcquire(Mutex, DataSize, KernelMode, FALSE, NULL, APC_LEVEL, Data);
+}
+
+NTSTATUS
+WdkmKMutexTryAcquire(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    LARGE_INTEGER Zero;
+
+    Zero.QuadPart = 0;
+    return WdkmpKMutexAcquire(Mutex, DataSize, KernelMode, FALSE, &Zero, DISPATCH_LEVEL, Data);
+}
+
+NTSTATUS
+WdkmKMutexAcquireTimeout(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _In_ const LARGE_INTEGER *Timeout,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    if (Timeout == NULL) {
+        if (Data != NULL) {
+            *Data = NULL;
+        }
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmpKMutexAcquire(Mutex, DataSize, KernelMode, FALSE, Timeout,
+                              Timeout->QuadPart == 0 ? DISPATCH_LEVEL : APC_LEVEL, Data);
+}
+
+NTSTATUS
+WdkmKMutexAcquireAlertable(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _In_ KPROCESSOR_MODE WaitMode,
+    _In_opt_ const LARGE_INTEGER *Timeout,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    if (WaitMode != KernelMode && WaitMode != UserMode) {
+        if (Data != NULL) {
+            *Data = NULL;
+        }
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmpKMutexAcquire(Mutex, DataSize, WaitMode, TRUE, Timeout, APC_LEVEL, Data);
+}
+
+NTSTATUS
+WdkmKMutexRelease(
+    _Inout_ PWDKM_KMUTEX Mutex
+    )
+{
+    WDKMP_THREAD Owner;
+    KIRQL Irql;
+
+    if (Mutex == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Irql = WdkmpGetIrql();
+    if (Irql > DISPATCH_LEVEL) {
+        return STATUS_WDKM_IRQL_TOO_HIGH;
+    }
+    Owner = WdkmpLoadThread(&Mutex->Header.Owner);
+    if (Owner != WdkmpCurrentThread()) {
+        return WdkmpLockOwnerStatus(Owner);
+    }
+    if (WDKMP_IRQL_CLASS(Irql) != WDKMP_IRQL_CLASS(Mutex->AcquireIrql)) {
+        return STATUS_WDKM_IRQL_MISMATCH;
+    }
+
+    /* Give up ownership before the kernel lets the next owner in. */
+    Mutex->Depth -= 1;
+    if (Mutex->Depth == 0) {
+        WdkmpStoreThread(&Mutex->Header.Owner, NULL);
+    }
+    WdkmpKMutexRelease(&Mutex->Mutex);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmKMutexDestroy(
+    _In_ PWDKM_KMUTEX Mutex
+    )
+{
+    return WdkmpLockDestroy(Mutex, WDKMP_SIGNATURE_KMUTEX, 0, NULL);
+}
+
+NTSTATUS
+WdkmKMutexTake(
+    _In_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Out_writes_bytes_(DataSize) PVOID Value
+    )
+{
+    if (Value == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmpLockDestroy(Mutex, WDKMP_SIGNATURE_KMUTEX, DataSize, Value);
+}
+
+BOOLEAN
+WdkmKMutexIsOwned(
+    _In_opt_ const WDKM_KMUTEX *Mutex
+    )
+{
+    return Mutex != NULL && WdkmpLoadThread(&Mutex->Header.Owner) == WdkmpCurrentThread();
+}
+
+static
+NTSTATUS
+WdkmpKMutexScopeRelease(
+    _Inout_ PWDKM_SCOPE Scope
+    )
+{
+    return WdkmKMutexRelease((PWDKM_KMUTEX)Scope->Lock);
+}
+
+WDKM_SCOPE
+WdkmKMutexScopeEnter(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ NTSTATUS *Status
+    )
+{
+    return WdkmpScopeResult(Mutex, WdkmpKMutexScopeRelease,
+                            WdkmKMutexAcquire(Mutex, DataSize, Data), Status);
+}

@@ -1,0 +1,97 @@
+/*
+ * wdkm_lock.c - the life cycle every lock block shares: checked creation,
+ * checked destruction, taking the value out.
+ */
+#include "wdkm_internal.h"
+
+#define WDKMP_ALIGN_UP(Value, Alignment) \
+    (((Value) + ((Alignment) - 1)) & ~(SIZE_T)((Alignment) - 1))
+
+NTSTATUS
+WdkmpLockCreate(
+    _In_ ULONG Signature,
+    _In_ SIZE_T LockSize,
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Lock
+    )
+{
+    PWDKMP_LOCK_HEADER Header;
+    SIZE_T DataOffset;
+
+    if (Lock == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    *Lock = NULL;
+    if (InitialValue == NULL || DataSize == 0 || DataSize > WDKM_MAX_DATA_SIZE) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (WdkmpGetIrql() > DISPATCH_LEVEL) {
+        return STATUS_WDKM_IRQL_TOO_HIGH;
+    }
+
+    /* No overflow: both terms are small (WDKM_MAX_DATA_SIZE bounds one). */
+    DataOffset = WDKMP_ALIGN_UP(LockSize, WDKMP_DATA_ALIGNMENT);
+    Header = (PWDKMP_LOCK_HEADER)WdkmpAllocateBlock(DataOffset + DataSize);
+    if (Header == NULL) {
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    Header->Signature = Signature;
+    Header->DataSize = DataSize;
+    Header->BlockSize = DataOffset + DataSize;
+    Header->Data = (PUCHAR)Header + DataOffset;
+    RtlCopyMemory(Header->Data, InitialValue, DataSize);
+    *Lock = Header;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmpLockDestroy(
+    _In_opt_ PVOID Lock,
+    _In_ ULONG Signature,
+    _In_ SIZE_T DataSize,
+    _Out_writes_bytes_opt_(DataSize) PVOID Value
+    )
+{
+    PWDKMP_LOCK_HEADER Header = (PWDKMP_LOCK_HEADER)Lock;
+
+    if (Header == NULL || Header->Signature != Signature) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (WdkmpGetIrql() > DISPATCH_LEVEL) {
+        return STATUS_WDKM_IRQL_TOO_HIGH;
+    }
+    if (Value != NULL && DataSize != Header->DataSize) {
+        return STATUS_WDKM_TYPE_MISMATCH;
+    }
+    if (WdkmpLoadThread(&Header->Owner) != NULL) {
+        return STATUS_WDKM_LOCK_HELD;
+    }
+
+    if (Value != NULL) {
+        RtlCopyMemory(Value, Header->Data, DataSize);
+    }
+    /* A later destroy of the same handle then fails instead of freeing twice
+       (as long as the pool has not reused the block). */
+    Header->Signature = WDKMP_SIGNATURE_FREED;
+    WdkmpFreeBlock(Header, Header->BlockSize);
+    return STATUS_SUCCESS;
+}
+
+WDKM_SCOPE
+WdkmpScopeResult(
+    _In_ PVOID Lock,
+    _In_ PWDKM_SCOPE_RELEASE Release,
+    _In_ NTSTATUS Status,
+    _Out_ NTSTATUS *StatusOut
+    )
+{
+    WDKM_SCOPE Scope;
+
+    Scope.Lock = Status == STATUS_SUCCESS ? Lock : NULL;
+    Scope.Release = Release;
+    Scope.Status = StatusOut;
+    Scope.SavedIrql = PASSIVE_LEVEL;
+    *StatusOut = Status;
+    return Scope;
+}
