@@ -1,0 +1,932 @@
+/*
+ * wdm.h - user-mode emulation of the NT kernel interface (host builds only).
+ *
+ * This header stands in for the WDK's <wdm.h> when kernel code is compiled
+ * for Linux with -Iport/host/include and linked with wdkm_hostkernel. It
+ * declares the subset of the kernel API that wdkmutex and its users need,
+ * with the WDK's names, types, signatures, status values and bug check codes.
+ *
+ * What the emulation checks (each violation raises a simulated bug check
+ * with the real code, see wdkm_host.h to observe one):
+ *   - IRQL is per thread and starts at PASSIVE_LEVEL; raising to a lower or
+ *     lowering to a higher IRQL, waiting at DISPATCH_LEVEL with a non-zero
+ *     timeout, allocating or freeing pool at too high an IRQL;
+ *   - KMUTEX ownership, recursion and release; FAST_MUTEX and guarded mutex
+ *     ownership, recursion and IRQL; spin lock ownership;
+ *   - unbalanced critical and guarded regions; pool tag mismatches, double
+ *     frees and frees of pointers that are not pool blocks.
+ *
+ * Host differences that can matter to portable code:
+ *   - WCHAR is wchar_t (4 bytes on Linux) so that L"" literals work;
+ *     UNICODE_STRING lengths are still in bytes, so code that uses
+ *     sizeof(WCHAR) is portable and code that assumes 2 is not.
+ *   - ULONG_PTR and SIZE_T are uintptr_t; LONG is 32 bits as on Windows.
+ *   - No SAL annotations are defined here (no sal.h on Linux).
+ *   - IRQL masks nothing and there are no DPCs, interrupts or kernel APCs;
+ *     threads are ordinary, preemptible pthreads at every IRQL.
+ *   - An absolute wait timeout is turned into an interval once, when the
+ *     wait starts; later changes of the wall clock are not followed.
+ *   - The Wait argument of KeSetEvent/KeReleaseMutex is ignored (NT would
+ *     hold the dispatcher lock until the caller's next wait).
+ *   - In-stack queued spin locks share the plain lock word: no FIFO order.
+ *   - PAGED_CODE() checks the IRQL in every build, not only with DBG.
+ *   - Where NT would deadlock (re-acquiring a FAST_MUTEX or guarded mutex)
+ *     or raise an exception nobody handles, a bug check is raised instead.
+ */
+#ifndef WDKM_HOST_WDM_H
+#define WDKM_HOST_WDM_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Calling conventions and declaration helpers                             */
+/* ---------------------------------------------------------------------- */
+
+#define NTAPI
+#define FASTCALL
+#define NTKERNELAPI
+#define NTSYSAPI
+#define NTHALAPI
+#define DECLSPEC_IMPORT
+
+#if defined(__GNUC__)
+#define DECLSPEC_NORETURN __attribute__((__noreturn__))
+/* Like mingw-w64: always inlined, never emitted as an out-of-line copy. */
+#define FORCEINLINE extern __inline__ __attribute__((__always_inline__, __gnu_inline__))
+#define WDKM_HOSTP_EXTENSION __extension__
+#define WDKM_HOSTP_PRINTF(FormatIndex, FirstArgument) \
+    __attribute__((__format__(__printf__, FormatIndex, FirstArgument)))
+#else
+#define DECLSPEC_NORETURN
+#define FORCEINLINE static inline
+#define WDKM_HOSTP_EXTENSION
+#define WDKM_HOSTP_PRINTF(FormatIndex, FirstArgument)
+#endif
+
+/* The emulation's own inline helpers: static, so every translation unit
+   gets a private copy and C and C++ agree on linkage. */
+#define WDKM_HOSTP_INLINE static inline
+
+#define UNREFERENCED_PARAMETER(P) ((void)(P))
+#define FIELD_OFFSET(Type, Field) ((LONG)offsetof(Type, Field))
+/* Through void *: the result is as aligned as Type, which -Wcast-align cannot know. */
+#define CONTAINING_RECORD(Address, Type, Field) \
+    ((Type *)(void *)((PCHAR)(Address) - offsetof(Type, Field)))
+#define ARRAYSIZE(A) (sizeof(A) / sizeof((A)[0]))
+#define RTL_NUMBER_OF(A) ARRAYSIZE(A)
+
+/* ---------------------------------------------------------------------- */
+/* Basic types                                                             */
+/* ---------------------------------------------------------------------- */
+
+#ifndef VOID
+#define VOID void
+#endif
+typedef void *PVOID, **PPVOID;
+typedef char CHAR, CCHAR, *PCHAR, *PSTR;
+typedef const char *PCSTR, *PCCH;
+typedef unsigned char UCHAR, *PUCHAR;
+typedef short SHORT, *PSHORT;
+typedef unsigned short USHORT, *PUSHORT;
+typedef int LONG, *PLONG;
+typedef unsigned int ULONG, *PULONG;
+typedef long long LONGLONG, *PLONGLONG;
+typedef unsigned long long ULONGLONG, *PULONGLONG;
+typedef long long LONG64, *PLONG64;
+typedef unsigned long long ULONG64, *PULONG64;
+typedef intptr_t LONG_PTR, *PLONG_PTR;
+typedef uintptr_t ULONG_PTR, *PULONG_PTR;
+typedef ULONG_PTR SIZE_T, *PSIZE_T;
+typedef UCHAR BOOLEAN, *PBOOLEAN;
+typedef wchar_t WCHAR, *PWCHAR, *PWSTR;
+typedef const wchar_t *PCWSTR;
+typedef LONG NTSTATUS, *PNTSTATUS;
+typedef PVOID HANDLE, *PHANDLE;
+typedef ULONG ACCESS_MASK, *PACCESS_MASK;
+typedef LONG KPRIORITY;
+
+#ifndef TRUE
+#define TRUE 1
+#endif
+#ifndef FALSE
+#define FALSE 0
+#endif
+
+#define MAXLONG 0x7fffffff
+#define MINLONG (-MAXLONG - 1)
+#define MAXULONG 0xffffffffU
+#define MAXUSHORT 0xffff
+
+typedef union _LARGE_INTEGER {
+    WDKM_HOSTP_EXTENSION struct {
+        ULONG LowPart;
+        LONG HighPart;
+    };
+    struct {
+        ULONG LowPart;
+        LONG HighPart;
+    } u;
+    LONGLONG QuadPart;
+} LARGE_INTEGER, *PLARGE_INTEGER;
+
+typedef union _ULARGE_INTEGER {
+    WDKM_HOSTP_EXTENSION struct {
+        ULONG LowPart;
+        ULONG HighPart;
+    };
+    struct {
+        ULONG LowPart;
+        ULONG HighPart;
+    } u;
+    ULONGLONG QuadPart;
+} ULARGE_INTEGER, *PULARGE_INTEGER;
+
+/* ---------------------------------------------------------------------- */
+/* Status values (ntstatus.h)                                              */
+/* ---------------------------------------------------------------------- */
+
+#define NT_SUCCESS(Status) (((NTSTATUS)(Status)) >= 0)
+
+#define STATUS_SUCCESS                   ((NTSTATUS)0x00000000L)
+#define STATUS_WAIT_0                    ((NTSTATUS)0x00000000L)
+#define STATUS_ABANDONED                 ((NTSTATUS)0x00000080L)
+#define STATUS_ABANDONED_WAIT_0          ((NTSTATUS)0x00000080L)
+#define STATUS_USER_APC                  ((NTSTATUS)0x000000C0L)
+#define STATUS_KERNEL_APC                ((NTSTATUS)0x00000100L)
+#define STATUS_ALERTED                   ((NTSTATUS)0x00000101L)
+#define STATUS_TIMEOUT                   ((NTSTATUS)0x00000102L)
+#define STATUS_PENDING                   ((NTSTATUS)0x00000103L)
+#define STATUS_BUFFER_OVERFLOW           ((NTSTATUS)0x80000005L)
+#define STATUS_DEVICE_BUSY               ((NTSTATUS)0x80000011L)
+#define STATUS_UNSUCCESSFUL              ((NTSTATUS)0xC0000001L)
+#define STATUS_NOT_IMPLEMENTED           ((NTSTATUS)0xC0000002L)
+#define STATUS_INVALID_HANDLE            ((NTSTATUS)0xC0000008L)
+#define STATUS_INVALID_PARAMETER         ((NTSTATUS)0xC000000DL)
+#define STATUS_INVALID_DEVICE_REQUEST    ((NTSTATUS)0xC0000010L)
+#define STATUS_NO_MEMORY                 ((NTSTATUS)0xC0000017L)
+#define STATUS_ACCESS_DENIED             ((NTSTATUS)0xC0000022L)
+#define STATUS_BUFFER_TOO_SMALL          ((NTSTATUS)0xC0000023L)
+#define STATUS_OBJECT_TYPE_MISMATCH      ((NTSTATUS)0xC0000024L)
+#define STATUS_OBJECT_NAME_INVALID       ((NTSTATUS)0xC0000033L)
+#define STATUS_OBJECT_NAME_NOT_FOUND     ((NTSTATUS)0xC0000034L)
+#define STATUS_OBJECT_NAME_COLLISION     ((NTSTATUS)0xC0000035L)
+#define STATUS_MUTANT_NOT_OWNED          ((NTSTATUS)0xC0000046L)
+#define STATUS_DELETE_PENDING            ((NTSTATUS)0xC0000056L)
+#define STATUS_INSUFFICIENT_RESOURCES    ((NTSTATUS)0xC000009AL)
+#define STATUS_NOT_SUPPORTED             ((NTSTATUS)0xC00000BBL)
+#define STATUS_NAME_TOO_LONG             ((NTSTATUS)0xC0000106L)
+#define STATUS_CANCELLED                 ((NTSTATUS)0xC0000120L)
+#define STATUS_INVALID_DEVICE_STATE      ((NTSTATUS)0xC0000184L)
+#define STATUS_MUTANT_LIMIT_EXCEEDED     ((NTSTATUS)0xC0000191L)
+#define STATUS_POSSIBLE_DEADLOCK         ((NTSTATUS)0xC0000194L)
+#define STATUS_ASSERTION_FAILURE         ((NTSTATUS)0xC0000420L)
+
+/* ---------------------------------------------------------------------- */
+/* Bug check codes (bugcodes.h)                                            */
+/* ---------------------------------------------------------------------- */
+
+#define APC_INDEX_MISMATCH                  0x00000001
+#define IRQL_NOT_GREATER_OR_EQUAL           0x00000009
+#define IRQL_NOT_LESS_OR_EQUAL              0x0000000A
+#define SPIN_LOCK_ALREADY_OWNED             0x0000000F
+#define SPIN_LOCK_NOT_OWNED                 0x00000010
+#define THREAD_NOT_MUTEX_OWNER              0x00000011
+#define REFERENCE_BY_POINTER                0x00000018
+#define KMODE_EXCEPTION_NOT_HANDLED         0x0000001E
+#define INVALID_KERNEL_HANDLE               0x00000093
+#define MUTEX_ALREADY_OWNED                 0x000000BF
+#define BAD_POOL_CALLER                     0x000000C2
+#define DRIVER_VERIFIER_DETECTED_VIOLATION  0x000000C4
+#define KERNEL_SECURITY_CHECK_FAILURE       0x00000139
+
+/* ---------------------------------------------------------------------- */
+/* IRQL, processor mode, wait reasons                                      */
+/* ---------------------------------------------------------------------- */
+
+typedef UCHAR KIRQL, *PKIRQL;
+
+#define PASSIVE_LEVEL   0
+#define LOW_LEVEL       0
+#define APC_LEVEL       1
+#define DISPATCH_LEVEL  2
+#define CMCI_LEVEL      5
+#define CLOCK_LEVEL     13
+#define IPI_LEVEL       14
+#define DRS_LEVEL       14
+#define POWER_LEVEL     14
+#define PROFILE_LEVEL   15
+#define HIGH_LEVEL      15
+
+typedef CCHAR KPROCESSOR_MODE;
+typedef enum _MODE { KernelMode, UserMode, MaximumMode } MODE;
+
+typedef enum _KWAIT_REASON {
+    Executive,
+    FreePage,
+    PageIn,
+    PoolAllocation,
+    DelayExecution,
+    Suspended,
+    UserRequest,
+    WrExecutive,
+    WrFreePage,
+    WrPageIn,
+    WrPoolAllocation,
+    WrDelayExecution,
+    WrSuspended,
+    WrUserRequest,
+    MaximumWaitReason = 41
+} KWAIT_REASON;
+
+/* ---------------------------------------------------------------------- */
+/* Doubly linked lists (inline, with the WDK's corruption checks)          */
+/* ---------------------------------------------------------------------- */
+
+typedef struct _LIST_ENTRY {
+    struct _LIST_ENTRY *Flink;
+    struct _LIST_ENTRY *Blink;
+} LIST_ENTRY, *PLIST_ENTRY, *PRLIST_ENTRY;
+
+typedef struct _SINGLE_LIST_ENTRY {
+    struct _SINGLE_LIST_ENTRY *Next;
+} SINGLE_LIST_ENTRY, *PSINGLE_LIST_ENTRY;
+
+DECLSPEC_NORETURN VOID NTAPI KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheckParameter1,
+                                          ULONG_PTR BugCheckParameter2,
+                                          ULONG_PTR BugCheckParameter3,
+                                          ULONG_PTR BugCheckParameter4);
+
+/* FAST_FAIL_CORRUPT_LIST_ENTRY, as the WDK's list helpers raise it. */
+#define WDKM_HOSTP_CORRUPT_LIST_ENTRY 3
+
+WDKM_HOSTP_INLINE VOID WdkmHostpListCorrupt(PLIST_ENTRY Entry)
+{
+    KeBugCheckEx(KERNEL_SECURITY_CHECK_FAILURE, WDKM_HOSTP_CORRUPT_LIST_ENTRY,
+                 (ULONG_PTR)Entry, 0, 0);
+}
+
+WDKM_HOSTP_INLINE VOID InitializeListHead(PLIST_ENTRY ListHead)
+{
+    ListHead->Flink = ListHead->Blink = ListHead;
+}
+
+WDKM_HOSTP_INLINE BOOLEAN IsListEmpty(const LIST_ENTRY *ListHead)
+{
+    return (BOOLEAN)(ListHead->Flink == ListHead);
+}
+
+/* Returns TRUE when the list became empty. */
+WDKM_HOSTP_INLINE BOOLEAN RemoveEntryList(PLIST_ENTRY Entry)
+{
+    PLIST_ENTRY Flink = Entry->Flink;
+    PLIST_ENTRY Blink = Entry->Blink;
+    if (Flink->Blink != Entry || Blink->Flink != Entry) {
+        WdkmHostpListCorrupt(Entry);
+    }
+    Blink->Flink = Flink;
+    Flink->Blink = Blink;
+    return (BOOLEAN)(Flink == Blink);
+}
+
+WDKM_HOSTP_INLINE PLIST_ENTRY RemoveHeadList(PLIST_ENTRY ListHead)
+{
+    PLIST_ENTRY Entry = ListHead->Flink;
+    RemoveEntryList(Entry);
+    return Entry;
+}
+
+WDKM_HOSTP_INLINE PLIST_ENTRY RemoveTailList(PLIST_ENTRY ListHead)
+{
+    PLIST_ENTRY Entry = ListHead->Blink;
+    RemoveEntryList(Entry);
+    return Entry;
+}
+
+WDKM_HOSTP_INLINE VOID InsertTailList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry)
+{
+    PLIST_ENTRY Blink = ListHead->Blink;
+    if (Blink->Flink != ListHead) {
+        WdkmHostpListCorrupt(ListHead);
+    }
+    Entry->Flink = ListHead;
+    Entry->Blink = Blink;
+    Blink->Flink = Entry;
+    ListHead->Blink = Entry;
+}
+
+WDKM_HOSTP_INLINE VOID InsertHeadList(PLIST_ENTRY ListHead, PLIST_ENTRY Entry)
+{
+    PLIST_ENTRY Flink = ListHead->Flink;
+    if (Flink->Blink != ListHead) {
+        WdkmHostpListCorrupt(ListHead);
+    }
+    Entry->Flink = Flink;
+    Entry->Blink = ListHead;
+    Flink->Blink = Entry;
+    ListHead->Flink = Entry;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Memory and interlocked operations                                       */
+/* ---------------------------------------------------------------------- */
+
+#define RtlZeroMemory(Destination, Length) memset((Destination), 0, (Length))
+#define RtlFillMemory(Destination, Length, Fill) memset((Destination), (Fill), (Length))
+#define RtlCopyMemory(Destination, Source, Length) memcpy((Destination), (Source), (Length))
+#define RtlMoveMemory(Destination, Source, Length) memmove((Destination), (Source), (Length))
+#define RtlEqualMemory(Destination, Source, Length) (!memcmp((Destination), (Source), (Length)))
+
+/* Returns how many leading bytes of the two blocks are equal. */
+WDKM_HOSTP_INLINE SIZE_T RtlCompareMemory(const VOID *Source1, const VOID *Source2, SIZE_T Length)
+{
+    const UCHAR *Left = (const UCHAR *)Source1;
+    const UCHAR *Right = (const UCHAR *)Source2;
+    SIZE_T Index = 0;
+    while (Index < Length && Left[Index] == Right[Index]) {
+        Index++;
+    }
+    return Index;
+}
+
+/* Every Interlocked* is a sequentially consistent __atomic builtin, and the
+   NoFence/Acquire/Release accessors are real atomics of the named order,
+   so ThreadSanitizer sees exactly what the kernel code claims. */
+
+WDKM_HOSTP_INLINE LONG InterlockedIncrement(LONG volatile *Addend)
+{
+    return __atomic_add_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+
+WDKM_HOSTP_INLINE LONG InterlockedDecrement(LONG volatile *Addend)
+{
+    return __atomic_sub_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+
+WDKM_HOSTP_INLINE LONG InterlockedExchange(LONG volatile *Target, LONG Value)
+{
+    return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST);
+}
+
+WDKM_HOSTP_INLINE LONG InterlockedExchangeAdd(LONG volatile *Addend, LONG Value)
+{
+    return __atomic_fetch_add(Addend, Value, __ATOMIC_SEQ_CST);
+}
+
+WDKM_HOSTP_INLINE LONG InterlockedCompareExchange(LONG volatile *Destination, LONG ExChange,
+                                                  LONG Comparand)
+{
+    __atomic_compare_exchange_n(Destination, &Comparand, ExChange, 0, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+    return Comparand;
+}
+
+WDKM_HOSTP_INLINE LONG InterlockedOr(LONG volatile *Destination, LONG Value)
+{
+    return __atomic_fetch_or(Destination, Value, __ATOMIC_SEQ_CST);
+}
+
+WDKM_HOSTP_INLINE LONG InterlockedAnd(LONG volatile *Destination, LONG Value)
+{
+    return __atomic_fetch_and(Destination, Value, __ATOMIC_SEQ_CST);
+}
+
+WDKM_HOSTP_INLINE LONG InterlockedXor(LONG volatile *Destination, LONG Value)
+{
+    return __atomic_fetch_xor(Destination, Value, __ATOMIC_SEQ_CST);
+}
+
+WDKM_HOSTP_INLINE LONG64 InterlockedIncrement64(LONG64 volatile *Addend)
+{
+    return __atomic_add_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+
+WDKM_HOSTP_INLINE LONG64 InterlockedDecrement64(LONG64 volatile *Addend)
+{
+    return __atomic_sub_fetch(Addend, 1, __ATOMIC_SEQ_CST);
+}
+
+WDKM_HOSTP_INLINE LONG64 InterlockedExchange64(LONG64 volatile *Target, LONG64 Value)
+{
+    return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST);
+}
+
+WDKM_HOSTP_INLINE LONG64 InterlockedExchangeAdd64(LONG64 volatile *Addend, LONG64 Value)
+{
+    return __atomic_fetch_add(Addend, Value, __ATOMIC_SEQ_CST);
+}
+
+WDKM_HOSTP_INLINE LONG64 InterlockedCompareExchange64(LONG64 volatile *Destination,
+                                                      LONG64 ExChange, LONG64 Comparand)
+{
+    __atomic_compare_exchange_n(Destination, &Comparand, ExChange, 0, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+    return Comparand;
+}
+
+WDKM_HOSTP_INLINE LONG64 InterlockedOr64(LONG64 volatile *Destination, LONG64 Value)
+{
+    return __atomic_fetch_or(Destination, Value, __ATOMIC_SEQ_CST);
+}
+
+WDKM_HOSTP_INLINE LONG64 InterlockedAnd64(LONG64 volatile *Destination, LONG64 Value)
+{
+    return __atomic_fetch_and(Destination, Value, __ATOMIC_SEQ_CST);
+}
+
+WDKM_HOSTP_INLINE PVOID InterlockedExchangePointer(PVOID volatile *Target, PVOID Value)
+{
+    return __atomic_exchange_n(Target, Value, __ATOMIC_SEQ_CST);
+}
+
+WDKM_HOSTP_INLINE PVOID InterlockedCompareExchangePointer(PVOID volatile *Destination,
+                                                          PVOID ExChange, PVOID Comparand)
+{
+    __atomic_compare_exchange_n(Destination, &Comparand, ExChange, 0, __ATOMIC_SEQ_CST,
+                                __ATOMIC_SEQ_CST);
+    return Comparand;
+}
+
+WDKM_HOSTP_INLINE LONG ReadNoFence(LONG const volatile *Source)
+{
+    return __atomic_load_n(Source, __ATOMIC_RELAXED);
+}
+
+WDKM_HOSTP_INLINE VOID WriteNoFence(LONG volatile *Destination, LONG Value)
+{
+    __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);
+}
+
+WDKM_HOSTP_INLINE LONG ReadAcquire(LONG const volatile *Source)
+{
+    return __atomic_load_n(Source, __ATOMIC_ACQUIRE);
+}
+
+WDKM_HOSTP_INLINE VOID WriteRelease(LONG volatile *Destination, LONG Value)
+{
+    __atomic_store_n(Destination, Value, __ATOMIC_RELEASE);
+}
+
+WDKM_HOSTP_INLINE LONG64 ReadNoFence64(LONG64 const volatile *Source)
+{
+    return __atomic_load_n(Source, __ATOMIC_RELAXED);
+}
+
+WDKM_HOSTP_INLINE VOID WriteNoFence64(LONG64 volatile *Destination, LONG64 Value)
+{
+    __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);
+}
+
+WDKM_HOSTP_INLINE LONG64 ReadAcquire64(LONG64 const volatile *Source)
+{
+    return __atomic_load_n(Source, __ATOMIC_ACQUIRE);
+}
+
+WDKM_HOSTP_INLINE VOID WriteRelease64(LONG64 volatile *Destination, LONG64 Value)
+{
+    __atomic_store_n(Destination, Value, __ATOMIC_RELEASE);
+}
+
+WDKM_HOSTP_INLINE PVOID ReadPointerNoFence(PVOID const volatile *Source)
+{
+    return __atomic_load_n(Source, __ATOMIC_RELAXED);
+}
+
+WDKM_HOSTP_INLINE VOID WritePointerNoFence(PVOID volatile *Destination, PVOID Value)
+{
+    __atomic_store_n(Destination, Value, __ATOMIC_RELAXED);
+}
+
+WDKM_HOSTP_INLINE PVOID ReadPointerAcquire(PVOID const volatile *Source)
+{
+    return __atomic_load_n(Source, __ATOMIC_ACQUIRE);
+}
+
+WDKM_HOSTP_INLINE VOID WritePointerRelease(PVOID volatile *Destination, PVOID Value)
+{
+    __atomic_store_n(Destination, Value, __ATOMIC_RELEASE);
+}
+
+#if defined(__SANITIZE_THREAD__)
+#define WDKM_HOSTP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define WDKM_HOSTP_TSAN 1
+#endif
+#endif
+
+/* A full barrier. ThreadSanitizer does not model fences (and gcc warns
+   about them), so under it a sequentially consistent exchange stands in. */
+WDKM_HOSTP_INLINE VOID KeMemoryBarrier(VOID)
+{
+#ifdef WDKM_HOSTP_TSAN
+    LONG volatile Barrier = 0;
+    __atomic_exchange_n(&Barrier, 0, __ATOMIC_SEQ_CST);
+#else
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+}
+
+#define KeMemoryBarrierWithoutFence() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+
+WDKM_HOSTP_INLINE VOID YieldProcessor(VOID)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* ---------------------------------------------------------------------- */
+/* Strings and objects                                                     */
+/* ---------------------------------------------------------------------- */
+
+typedef struct _UNICODE_STRING {
+    USHORT Length;          /* bytes, without a terminator */
+    USHORT MaximumLength;   /* bytes */
+    PWSTR Buffer;
+} UNICODE_STRING, *PUNICODE_STRING;
+typedef const UNICODE_STRING *PCUNICODE_STRING;
+
+#define RTL_CONSTANT_STRING(String) \
+    { (USHORT)(sizeof(String) - sizeof((String)[0])), (USHORT)sizeof(String), (PWSTR)(String) }
+
+/* Points Destination at Source (not copied); NULL gives an empty string. */
+NTSYSAPI VOID NTAPI RtlInitUnicodeString(PUNICODE_STRING DestinationString, PCWSTR SourceString);
+
+typedef struct _OBJECT_ATTRIBUTES {
+    ULONG Length;
+    HANDLE RootDirectory;
+    PUNICODE_STRING ObjectName;
+    ULONG Attributes;
+    PVOID SecurityDescriptor;
+    PVOID SecurityQualityOfService;
+} OBJECT_ATTRIBUTES, *POBJECT_ATTRIBUTES;
+
+#define OBJ_INHERIT         0x00000002L
+#define OBJ_CASE_INSENSITIVE 0x00000040L
+#define OBJ_KERNEL_HANDLE   0x00000200L
+
+#define InitializeObjectAttributes(p, n, a, r, s) \
+    do {                                          \
+        (p)->Length = sizeof(OBJECT_ATTRIBUTES);  \
+        (p)->RootDirectory = (r);                 \
+        (p)->Attributes = (a);                    \
+        (p)->ObjectName = (n);                    \
+        (p)->SecurityDescriptor = (s);            \
+        (p)->SecurityQualityOfService = NULL;     \
+    } while (0)
+
+typedef struct _CLIENT_ID {
+    HANDLE UniqueProcess;
+    HANDLE UniqueThread;
+} CLIENT_ID, *PCLIENT_ID;
+
+typedef struct _OBJECT_TYPE *POBJECT_TYPE;
+extern POBJECT_TYPE *PsThreadType;
+
+#define SYNCHRONIZE        0x00100000L
+#define STANDARD_RIGHTS_REQUIRED 0x000F0000L
+#define THREAD_ALL_ACCESS  (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | 0xFFFF)
+
+#define NtCurrentThread() ((HANDLE)(LONG_PTR)-2)
+#define ZwCurrentThread() NtCurrentThread()
+#define NtCurrentProcess() ((HANDLE)(LONG_PTR)-1)
+#define ZwCurrentProcess() NtCurrentProcess()
+
+/* ---------------------------------------------------------------------- */
+/* Dispatcher objects                                                      */
+/* ---------------------------------------------------------------------- */
+
+typedef struct _DISPATCHER_HEADER {
+    UCHAR Type;             /* event, mutant or thread */
+    UCHAR Signalling;
+    UCHAR Size;
+    UCHAR Reserved1;
+    LONG SignalState;
+    LIST_ENTRY WaitListHead;
+} DISPATCHER_HEADER, *PDISPATCHER_HEADER;
+
+typedef struct _KTHREAD *PKTHREAD, *PRKTHREAD;
+typedef struct _ETHREAD *PETHREAD;  /* the same object as its KTHREAD */
+
+typedef enum _EVENT_TYPE { NotificationEvent, SynchronizationEvent } EVENT_TYPE;
+
+typedef struct _KEVENT {
+    DISPATCHER_HEADER Header;
+} KEVENT, *PKEVENT, *PRKEVENT;
+
+typedef struct _KMUTANT {
+    DISPATCHER_HEADER Header;
+    LIST_ENTRY MutantListEntry;     /* in the owner's list of mutexes */
+    struct _KTHREAD *OwnerThread;
+    BOOLEAN Abandoned;
+    UCHAR ApcDisable;
+} KMUTANT, *PKMUTANT, *PRKMUTANT, KMUTEX, *PKMUTEX, *PRKMUTEX;
+
+typedef struct _FAST_MUTEX {
+    LONG volatile Count;            /* bit 0: free; bit 1: waiter woken; 4 per waiter */
+    PVOID Owner;
+    ULONG Contention;
+    KEVENT Event;
+    ULONG OldIrql;
+} FAST_MUTEX, *PFAST_MUTEX;
+
+typedef struct _KGUARDED_MUTEX {
+    LONG volatile Count;
+    PKTHREAD Owner;
+    ULONG Contention;
+    KEVENT Gate;
+    ULONG CombinedApcDisable;
+} KGUARDED_MUTEX, *PKGUARDED_MUTEX;
+
+typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
+
+typedef struct _KSPIN_LOCK_QUEUE {
+    struct _KSPIN_LOCK_QUEUE *volatile Next;
+    PKSPIN_LOCK volatile Lock;
+} KSPIN_LOCK_QUEUE, *PKSPIN_LOCK_QUEUE;
+
+typedef struct _KLOCK_QUEUE_HANDLE {
+    KSPIN_LOCK_QUEUE LockQueue;
+    KIRQL OldIrql;
+} KLOCK_QUEUE_HANDLE, *PKLOCK_QUEUE_HANDLE;
+
+typedef VOID NTAPI KSTART_ROUTINE(PVOID StartContext);
+typedef KSTART_ROUTINE *PKSTART_ROUTINE;
+
+/* ---------------------------------------------------------------------- */
+/* IRQL and APC state                                                      */
+/* ---------------------------------------------------------------------- */
+
+/* Any IRQL. The calling thread's IRQL. */
+NTHALAPI KIRQL NTAPI KeGetCurrentIrql(VOID);
+/* NewIrql >= current IRQL, else IRQL_NOT_GREATER_OR_EQUAL. Returns the old IRQL. */
+NTHALAPI KIRQL FASTCALL KfRaiseIrql(KIRQL NewIrql);
+#define KeRaiseIrql(NewIrql, OldIrql) (*(OldIrql) = KfRaiseIrql(NewIrql))
+/* NewIrql <= current IRQL, else IRQL_NOT_LESS_OR_EQUAL. */
+NTHALAPI VOID NTAPI KeLowerIrql(KIRQL NewIrql);
+/* <= DISPATCH_LEVEL. Raises to DISPATCH_LEVEL, returns the old IRQL. */
+NTKERNELAPI KIRQL NTAPI KeRaiseIrqlToDpcLevel(VOID);
+
+/* <= APC_LEVEL. Disables normal kernel APCs (nests). */
+NTKERNELAPI VOID NTAPI KeEnterCriticalRegion(VOID);
+/* <= APC_LEVEL. Undoes one KeEnterCriticalRegion, else APC_INDEX_MISMATCH. */
+NTKERNELAPI VOID NTAPI KeLeaveCriticalRegion(VOID);
+/* <= APC_LEVEL. Disables all kernel APCs (nests). */
+NTKERNELAPI VOID NTAPI KeEnterGuardedRegion(VOID);
+/* <= APC_LEVEL. Undoes one KeEnterGuardedRegion, else APC_INDEX_MISMATCH. */
+NTKERNELAPI VOID NTAPI KeLeaveGuardedRegion(VOID);
+/* Any IRQL. TRUE inside a critical or guarded region or while owning a KMUTEX. */
+NTKERNELAPI BOOLEAN NTAPI KeAreApcsDisabled(VOID);
+/* Any IRQL. TRUE inside a guarded region or at IRQL >= APC_LEVEL. */
+NTKERNELAPI BOOLEAN NTAPI KeAreAllApcsDisabled(VOID);
+
+/* The WDK checks this only in checked builds; the emulation always does,
+   because a real kernel would fault on the paged-out code anyway. */
+NTKERNELAPI VOID NTAPI WdkmHostpPagedCode(VOID);
+#define PAGED_CODE() WdkmHostpPagedCode()
+#define PAGED_CODE_LOCKED() ((void)0)
+
+/* ---------------------------------------------------------------------- */
+/* Threads and objects                                                     */
+/* ---------------------------------------------------------------------- */
+
+/* Any IRQL. The calling thread's object (created on first use). */
+NTKERNELAPI PKTHREAD NTAPI KeGetCurrentThread(VOID);
+/* Any IRQL. The calling thread's object, as a PETHREAD. */
+NTKERNELAPI PETHREAD NTAPI PsGetCurrentThread(VOID);
+/* Any IRQL. An id unique among live threads (a multiple of 4). */
+NTKERNELAPI HANDLE NTAPI PsGetCurrentThreadId(VOID);
+/* Any IRQL. Thread's id. */
+NTKERNELAPI HANDLE NTAPI PsGetThreadId(PETHREAD Thread);
+/* Any IRQL. The emulation has one process, the System process (id 4). */
+NTKERNELAPI HANDLE NTAPI PsGetCurrentProcessId(VOID);
+/* Any IRQL. TRUE for threads made by PsCreateSystemThread. */
+NTKERNELAPI BOOLEAN NTAPI PsIsSystemThread(PETHREAD Thread);
+
+/* PASSIVE_LEVEL. Runs StartRoutine(StartContext) on a new thread at
+   PASSIVE_LEVEL and returns a handle to it (close it with ZwClose). */
+NTKERNELAPI NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess,
+                                                POBJECT_ATTRIBUTES ObjectAttributes,
+                                                HANDLE ProcessHandle, PCLIENT_ID ClientId,
+                                                PKSTART_ROUTINE StartRoutine,
+                                                PVOID StartContext);
+/* PASSIVE_LEVEL, own no KMUTEX. Ends the calling system thread; returns
+   STATUS_INVALID_PARAMETER on any other thread. */
+NTKERNELAPI NTSTATUS NTAPI PsTerminateSystemThread(NTSTATUS ExitStatus);
+
+/* PASSIVE_LEVEL. Gives the thread object of Handle with a reference;
+   ObjectType may be NULL or *PsThreadType. */
+NTKERNELAPI NTSTATUS NTAPI ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAccess,
+                                                     POBJECT_TYPE ObjectType,
+                                                     KPROCESSOR_MODE AccessMode, PVOID *Object,
+                                                     PVOID HandleInformation);
+/* <= DISPATCH_LEVEL. Adds a reference. Returns the new count. */
+NTKERNELAPI LONG_PTR FASTCALL ObfReferenceObject(PVOID Object);
+/* <= DISPATCH_LEVEL. Drops a reference; the last one frees the object. */
+NTKERNELAPI LONG_PTR FASTCALL ObfDereferenceObject(PVOID Object);
+#define ObReferenceObject(Object) ObfReferenceObject(Object)
+#define ObDereferenceObject(Object) ObfDereferenceObject(Object)
+/* PASSIVE_LEVEL. Closes a handle from PsCreateSystemThread. */
+NTSYSAPI NTSTATUS NTAPI ZwClose(HANDLE Handle);
+
+/* ---------------------------------------------------------------------- */
+/* Waits, events, mutexes                                                  */
+/* ---------------------------------------------------------------------- */
+
+/* <= APC_LEVEL, or DISPATCH_LEVEL with a zero Timeout. Waits for a KEVENT,
+   KMUTEX or thread object. Timeout: NULL infinite, negative relative
+   (100 ns units), zero poll, positive absolute system time. Returns
+   STATUS_SUCCESS, STATUS_ABANDONED, STATUS_TIMEOUT, STATUS_ALERTED or
+   STATUS_USER_APC. */
+NTKERNELAPI NTSTATUS NTAPI KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason,
+                                                 KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
+                                                 PLARGE_INTEGER Timeout);
+#define KeWaitForMutexObject KeWaitForSingleObject
+/* <= APC_LEVEL. Sleeps for Interval (same encoding as a wait timeout). */
+NTKERNELAPI NTSTATUS NTAPI KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertable,
+                                                  PLARGE_INTEGER Interval);
+
+/* Any IRQL. Initialises Event in state State. */
+NTKERNELAPI VOID NTAPI KeInitializeEvent(PRKEVENT Event, EVENT_TYPE Type, BOOLEAN State);
+/* <= DISPATCH_LEVEL. Signals Event, returns its previous state. */
+NTKERNELAPI LONG NTAPI KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait);
+/* <= DISPATCH_LEVEL. Unsignals Event, returns its previous state. */
+NTKERNELAPI LONG NTAPI KeResetEvent(PRKEVENT Event);
+/* <= DISPATCH_LEVEL. Unsignals Event. */
+NTKERNELAPI VOID NTAPI KeClearEvent(PRKEVENT Event);
+/* Any IRQL. Event's current state. */
+NTKERNELAPI LONG NTAPI KeReadStateEvent(PRKEVENT Event);
+
+/* Any IRQL. Initialises Mutex free (state 1); Level is ignored. */
+NTKERNELAPI VOID NTAPI KeInitializeMutex(PRKMUTEX Mutex, ULONG Level);
+/* <= DISPATCH_LEVEL, owner only (else THREAD_NOT_MUTEX_OWNER). Undoes one
+   acquisition; returns the previous state (0: now free). */
+NTKERNELAPI LONG NTAPI KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait);
+/* Any IRQL. 1 free, <= 0 owned (1 - recursion depth). */
+NTKERNELAPI LONG NTAPI KeReadStateMutex(PRKMUTEX Mutex);
+
+/* Any IRQL. Initialises FastMutex free. */
+NTKERNELAPI VOID FASTCALL ExInitializeFastMutex(PFAST_MUTEX FastMutex);
+/* <= APC_LEVEL. Acquires, raising to APC_LEVEL; not recursive. */
+NTKERNELAPI VOID FASTCALL ExAcquireFastMutex(PFAST_MUTEX FastMutex);
+/* APC_LEVEL, owner. Releases and restores the IRQL saved by the acquire. */
+NTKERNELAPI VOID FASTCALL ExReleaseFastMutex(PFAST_MUTEX FastMutex);
+/* <= APC_LEVEL. TRUE: acquired as ExAcquireFastMutex would; FALSE: unchanged. */
+NTKERNELAPI BOOLEAN FASTCALL ExTryToAcquireFastMutex(PFAST_MUTEX FastMutex);
+/* APC_LEVEL, or lower inside a critical or guarded region. Acquires
+   without touching the IRQL. */
+NTKERNELAPI VOID FASTCALL ExAcquireFastMutexUnsafe(PFAST_MUTEX FastMutex);
+/* Same IRQL and APC state as the acquire, owner. Releases. */
+NTKERNELAPI VOID FASTCALL ExReleaseFastMutexUnsafe(PFAST_MUTEX FastMutex);
+
+/* Any IRQL. Initialises Mutex free. */
+NTKERNELAPI VOID FASTCALL KeInitializeGuardedMutex(PKGUARDED_MUTEX Mutex);
+/* <= APC_LEVEL. Enters a guarded region and acquires; not recursive. */
+NTKERNELAPI VOID FASTCALL KeAcquireGuardedMutex(PKGUARDED_MUTEX Mutex);
+/* <= APC_LEVEL, owner. Releases and leaves the guarded region. */
+NTKERNELAPI VOID FASTCALL KeReleaseGuardedMutex(PKGUARDED_MUTEX Mutex);
+/* <= APC_LEVEL. TRUE: acquired as KeAcquireGuardedMutex would. */
+NTKERNELAPI BOOLEAN FASTCALL KeTryToAcquireGuardedMutex(PKGUARDED_MUTEX Mutex);
+
+/* ---------------------------------------------------------------------- */
+/* Spin locks                                                              */
+/* ---------------------------------------------------------------------- */
+
+/* Any IRQL. Initialises SpinLock free. */
+WDKM_HOSTP_INLINE VOID KeInitializeSpinLock(PKSPIN_LOCK SpinLock)
+{
+    __atomic_store_n(SpinLock, 0, __ATOMIC_RELAXED);
+}
+
+/* <= DISPATCH_LEVEL. Raises to DISPATCH_LEVEL and acquires; returns the old IRQL. */
+NTKERNELAPI KIRQL NTAPI KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock);
+#define KeAcquireSpinLock(SpinLock, OldIrql) (*(OldIrql) = KeAcquireSpinLockRaiseToDpc(SpinLock))
+/* DISPATCH_LEVEL, owner. Releases and lowers to NewIrql. */
+NTKERNELAPI VOID NTAPI KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql);
+/* >= DISPATCH_LEVEL. Acquires. */
+NTKERNELAPI VOID NTAPI KeAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
+/* >= DISPATCH_LEVEL, owner. Releases. */
+NTKERNELAPI VOID NTAPI KeReleaseSpinLockFromDpcLevel(PKSPIN_LOCK SpinLock);
+/* >= DISPATCH_LEVEL. TRUE: acquired; FALSE: held (also by the caller). */
+NTKERNELAPI BOOLEAN FASTCALL KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock);
+/* <= DISPATCH_LEVEL. As KeAcquireSpinLock, state kept in LockHandle. */
+NTKERNELAPI VOID FASTCALL KeAcquireInStackQueuedSpinLock(PKSPIN_LOCK SpinLock,
+                                                         PKLOCK_QUEUE_HANDLE LockHandle);
+/* DISPATCH_LEVEL, owner. Releases and restores LockHandle->OldIrql. */
+NTKERNELAPI VOID FASTCALL KeReleaseInStackQueuedSpinLock(PKLOCK_QUEUE_HANDLE LockHandle);
+/* >= DISPATCH_LEVEL. As KeAcquireSpinLockAtDpcLevel. */
+NTKERNELAPI VOID FASTCALL KeAcquireInStackQueuedSpinLockAtDpcLevel(
+    PKSPIN_LOCK SpinLock, PKLOCK_QUEUE_HANDLE LockHandle);
+/* >= DISPATCH_LEVEL, owner. As KeReleaseSpinLockFromDpcLevel. */
+NTKERNELAPI VOID FASTCALL KeReleaseInStackQueuedSpinLockFromDpcLevel(
+    PKLOCK_QUEUE_HANDLE LockHandle);
+
+/* ---------------------------------------------------------------------- */
+/* Pool                                                                    */
+/* ---------------------------------------------------------------------- */
+
+typedef enum _POOL_TYPE {
+    NonPagedPool = 0,
+    NonPagedPoolExecute = NonPagedPool,
+    PagedPool = 1,
+    NonPagedPoolMustSucceed = 2,
+    DontUseThisType = 3,
+    NonPagedPoolCacheAligned = 4,
+    PagedPoolCacheAligned = 5,
+    NonPagedPoolCacheAlignedMustS = 6,
+    MaxPoolType = 7,
+    NonPagedPoolBase = 0,
+    NonPagedPoolNx = 512,
+    NonPagedPoolNxCacheAligned = NonPagedPoolNx + 4
+} POOL_TYPE;
+
+typedef ULONG64 POOL_FLAGS;
+
+#define POOL_FLAG_USE_QUOTA           0x0000000000000001ULL
+#define POOL_FLAG_UNINITIALIZED       0x0000000000000002ULL
+#define POOL_FLAG_SESSION             0x0000000000000004ULL
+#define POOL_FLAG_CACHE_ALIGNED       0x0000000000000008ULL
+#define POOL_FLAG_RAISE_ON_FAILURE    0x0000000000000020ULL
+#define POOL_FLAG_NON_PAGED           0x0000000000000040ULL
+#define POOL_FLAG_NON_PAGED_EXECUTE   0x0000000000000080ULL
+#define POOL_FLAG_PAGED               0x0000000000000100ULL
+
+/* <= DISPATCH_LEVEL (paged: <= APC_LEVEL), NumberOfBytes > 0. Contents are
+   NOT zeroed (filled with 0xCD). NULL when out of memory. */
+NTKERNELAPI PVOID NTAPI ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag);
+/* As ExAllocatePoolWithTag, zeroed unless POOL_FLAG_UNINITIALIZED. NULL
+   for Tag 0 or invalid Flags, as documented. */
+NTKERNELAPI PVOID NTAPI ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag);
+/* <= DISPATCH_LEVEL (paged: <= APC_LEVEL). Frees a live block allocated with Tag. */
+NTKERNELAPI VOID NTAPI ExFreePoolWithTag(PVOID P, ULONG Tag);
+/* As ExFreePoolWithTag, without the tag check. */
+NTKERNELAPI VOID NTAPI ExFreePool(PVOID P);
+
+/* ---------------------------------------------------------------------- */
+/* Time, routines, bug checks, debug output                                */
+/* ---------------------------------------------------------------------- */
+
+/* Any IRQL. A monotonic counter; *PerformanceFrequency (optional) is 10 MHz. */
+NTKERNELAPI LARGE_INTEGER NTAPI KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency);
+/* Any IRQL. Wall-clock time in 100 ns units since 1601-01-01 (UTC). */
+NTKERNELAPI VOID NTAPI KeQuerySystemTime(PLARGE_INTEGER CurrentTime);
+/* Any IRQL. Monotonic time in 100 ns units. */
+NTKERNELAPI ULONGLONG NTAPI KeQueryInterruptTime(VOID);
+/* Any IRQL. Busy-waits at least MicroSeconds. */
+NTHALAPI VOID NTAPI KeStallExecutionProcessor(ULONG MicroSeconds);
+
+/* PASSIVE_LEVEL. The emulation's routine of that name, or NULL when it
+   is unknown or made unavailable (wdkm_host.h). */
+NTKERNELAPI PVOID NTAPI MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName);
+
+/* Debug output: component ids and severity levels. */
+#define DPFLTR_IHVDRIVER_ID  77
+#define DPFLTR_DEFAULT_ID    101
+#define DPFLTR_ERROR_LEVEL   0
+#define DPFLTR_WARNING_LEVEL 1
+#define DPFLTR_TRACE_LEVEL   2
+#define DPFLTR_INFO_LEVEL    3
+#define DPFLTR_MASK          0x80000000
+
+/* Any IRQL. DbgPrintEx(DPFLTR_DEFAULT_ID, DPFLTR_INFO_LEVEL, ...). */
+ULONG DbgPrint(PCSTR Format, ...) WDKM_HOSTP_PRINTF(1, 2);
+/* Any IRQL. Prints when Level passes the filter (wdkm_host.h); at most
+   512 bytes per message, as NT. */
+NTSYSAPI ULONG DbgPrintEx(ULONG ComponentId, ULONG Level, PCSTR Format, ...)
+    WDKM_HOSTP_PRINTF(3, 4);
+/* Any IRQL. va_list form of DbgPrintEx. */
+NTSYSAPI ULONG NTAPI vDbgPrintEx(ULONG ComponentId, ULONG Level, PCCH Format, va_list arglist)
+    WDKM_HOSTP_PRINTF(3, 0);
+
+/* Prints the failed assertion and bug checks KMODE_EXCEPTION_NOT_HANDLED
+   with STATUS_ASSERTION_FAILURE (trappable, see wdkm_host.h). */
+NTSYSAPI VOID NTAPI RtlAssert(PVOID VoidFailedAssertion, PVOID VoidFileName, ULONG LineNumber,
+                              PSTR MutableMessage);
+
+#if defined(DBG) && DBG
+#define ASSERT(Expression) \
+    ((!(Expression)) ? (RtlAssert((PVOID) #Expression, (PVOID)__FILE__, __LINE__, NULL), FALSE) : TRUE)
+#define NT_ASSERT(Expression) ASSERT(Expression)
+#define KdPrint(Arguments) DbgPrint Arguments
+#define KdPrintEx(Arguments) DbgPrintEx Arguments
+#else
+#define ASSERT(Expression) ((void)0)
+#define NT_ASSERT(Expression) ((void)0)
+#define KdPrint(Arguments) ((void)0)
+#define KdPrintEx(Arguments) ((void)0)
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WDKM_HOST_WDM_H */

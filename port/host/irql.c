@@ -1,0 +1,119 @@
+/*
+ * irql.c - per-thread IRQL and APC-disable state (critical and guarded regions).
+ *
+ * IRQL here is bookkeeping only: nothing is masked. It exists so that every
+ * emulated routine can enforce the IRQL rules of the real one.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include "hostp.h"
+
+_Thread_local HOSTP_THREAD_STATE WdkmHostpThread;
+
+KIRQL NTAPI KeGetCurrentIrql(VOID)
+{
+    return WdkmHostpThread.Irql;
+}
+
+KIRQL FASTCALL KfRaiseIrql(KIRQL NewIrql)
+{
+    KIRQL OldIrql = WdkmHostpThread.Irql;
+
+    if (NewIrql < OldIrql || NewIrql > HIGH_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, 0, OldIrql, NewIrql, 0);
+    }
+    WdkmHostpThread.Irql = NewIrql;
+    return OldIrql;
+}
+
+VOID NTAPI KeLowerIrql(KIRQL NewIrql)
+{
+    KIRQL OldIrql = WdkmHostpThread.Irql;
+
+    if (NewIrql > OldIrql) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, OldIrql, NewIrql, 0);
+    }
+    WdkmHostpThread.Irql = NewIrql;
+}
+
+KIRQL NTAPI KeRaiseIrqlToDpcLevel(VOID)
+{
+    return KfRaiseIrql(DISPATCH_LEVEL);
+}
+
+/* Region entry and exit are legal up to APC_LEVEL. */
+static VOID HostpCheckRegionIrql(VOID)
+{
+    if (WdkmHostpThread.Irql > APC_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, WdkmHostpThread.Irql, APC_LEVEL, 0);
+    }
+}
+
+/* P3 as NT's (SpecialApcDisable << 16) | KernelApcDisable, with positive counts. */
+DECLSPEC_NORETURN static VOID HostpApcIndexMismatch(VOID)
+{
+    KeBugCheckEx(APC_INDEX_MISMATCH, 0, 0,
+                 ((ULONG_PTR)WdkmHostpThread.GuardedRegionCount << 16) |
+                     (WdkmHostpThread.CriticalRegionCount + WdkmHostpThread.KMutexCount),
+                 0);
+}
+
+VOID NTAPI KeEnterCriticalRegion(VOID)
+{
+    HostpCheckRegionIrql();
+    WdkmHostpThread.CriticalRegionCount++;
+}
+
+VOID NTAPI KeLeaveCriticalRegion(VOID)
+{
+    HostpCheckRegionIrql();
+    if (WdkmHostpThread.CriticalRegionCount == 0) {
+        HostpApcIndexMismatch();
+    }
+    WdkmHostpThread.CriticalRegionCount--;
+}
+
+VOID NTAPI KeEnterGuardedRegion(VOID)
+{
+    HostpCheckRegionIrql();
+    WdkmHostpThread.GuardedRegionCount++;
+}
+
+VOID NTAPI KeLeaveGuardedRegion(VOID)
+{
+    HostpCheckRegionIrql();
+    if (WdkmHostpThread.GuardedRegionCount == 0) {
+        HostpApcIndexMismatch();
+    }
+    WdkmHostpThread.GuardedRegionCount--;
+}
+
+BOOLEAN NTAPI KeAreApcsDisabled(VOID)
+{
+    return (BOOLEAN)(WdkmHostpThread.CriticalRegionCount != 0 ||
+                     WdkmHostpThread.GuardedRegionCount != 0 ||
+                     WdkmHostpThread.KMutexCount != 0);
+}
+
+BOOLEAN NTAPI KeAreAllApcsDisabled(VOID)
+{
+    return (BOOLEAN)(WdkmHostpThread.GuardedRegionCount != 0 ||
+                     WdkmHostpThread.Irql >= APC_LEVEL);
+}
+
+VOID NTAPI WdkmHostpPagedCode(VOID)
+{
+    if (WdkmHostpThread.Irql > APC_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, WdkmHostpThread.Irql, APC_LEVEL, 0);
+    }
+}
+
+ULONG WdkmHostThreadKMutexCount(VOID)
+{
+    return WdkmHostpThread.KMutexCount;
+}
+
+ULONG WdkmHostThreadHeldLockCount(VOID)
+{
+    return WdkmHostpThread.KMutexCount + WdkmHostpThread.OtherLockCount;
+}

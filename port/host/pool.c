@@ -1,0 +1,322 @@
+/*
+ * pool.c - tagged pool: IRQL rules, tag checks, accounting, fault injection.
+ *
+ * Each block is malloc'd with a header in front (magic, tag, size, type).
+ * Live blocks are also kept in a hash set, so a free of anything else
+ * (double free, stray pointer) is diagnosed without reading its memory;
+ * freed blocks are poisoned and given back to malloc, so AddressSanitizer
+ * still reports later uses.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdlib.h>
+
+#include "hostp.h"
+
+#define HOSTP_POOL_MAGIC_LIVE  0x6C6F6F50U   /* "Pool" */
+#define HOSTP_POOL_MAGIC_FREE  0x65657246U   /* "Free" */
+#define HOSTP_POOL_FILL_FRESH  0xCD          /* uninitialised pool */
+#define HOSTP_POOL_FILL_FREED  0xDD
+
+#define HOSTP_POOL_BUCKETS 4096             /* live-block hash set */
+#define HOSTP_POOL_TAGS    1024             /* accounting: distinct tags */
+#define HOSTP_POOL_RECENT  4096             /* remembered frees */
+
+/* BAD_POOL_CALLER sub-codes (P1), as documented. */
+#define HOSTP_BAD_POOL_ZERO_BYTES     0x00
+#define HOSTP_BAD_POOL_ALREADY_FREED  0x07
+#define HOSTP_BAD_POOL_ALLOCATE_IRQL  0x08
+#define HOSTP_BAD_POOL_FREE_IRQL      0x09
+#define HOSTP_BAD_POOL_WRONG_TAG      0x0A
+#define HOSTP_BAD_POOL_NOT_POOL       0x42
+
+typedef struct _HOSTP_POOL_HEADER {
+    struct _HOSTP_POOL_HEADER *HashNext;
+    SIZE_T Size;
+    ULONG Magic;
+    ULONG Tag;
+    ULONG PoolType;
+    ULONG Reserved;
+} HOSTP_POOL_HEADER, *PHOSTP_POOL_HEADER;
+
+/* Blocks keep the 16-byte alignment malloc gives on 64-bit hosts. */
+_Static_assert(sizeof(HOSTP_POOL_HEADER) % (2 * sizeof(PVOID)) == 0, "header size");
+
+typedef struct _HOSTP_POOL_TAG {
+    ULONG Tag;
+    ULONG Outstanding;
+    SIZE_T Bytes;
+    ULONG64 Allocations;
+} HOSTP_POOL_TAG;
+
+static pthread_mutex_t HostpPoolLock = PTHREAD_MUTEX_INITIALIZER;
+static PHOSTP_POOL_HEADER HostpLiveBlocks[HOSTP_POOL_BUCKETS];
+static HOSTP_POOL_TAG HostpTags[HOSTP_POOL_TAGS];  /* Tag 0 never used as a key */
+static HOSTP_POOL_TAG HostpOtherTags;               /* when the table is full */
+static HOSTP_POOL_TAG HostpZeroTag;                 /* ExAllocatePoolWithTag(.., 0) */
+static PVOID HostpRecentFrees[HOSTP_POOL_RECENT];
+static ULONG HostpRecentNext;
+static ULONG64 HostpAttempts;
+static LONG HostpFailCountdown = -1;
+static ULONG HostpInjectedFailures;
+
+static ULONG HostpBucket(const VOID *Block)
+{
+    ULONG_PTR Value = (ULONG_PTR)Block >> 4;
+    return (ULONG)((Value ^ (Value >> 12)) % HOSTP_POOL_BUCKETS);
+}
+
+/* Pool lock held. The accounting slot of Tag (created if needed). */
+static HOSTP_POOL_TAG *HostpTagEntry(ULONG Tag)
+{
+    ULONG Index = (Tag * 2654435761U) % HOSTP_POOL_TAGS;
+
+    if (Tag == 0) {
+        return &HostpZeroTag;
+    }
+    for (ULONG Probe = 0; Probe < HOSTP_POOL_TAGS; Probe++) {
+        HOSTP_POOL_TAG *Entry = &HostpTags[(Index + Probe) % HOSTP_POOL_TAGS];
+        if (Entry->Tag == Tag) {
+            return Entry;
+        }
+        if (Entry->Tag == 0) {
+            Entry->Tag = Tag;
+            return Entry;
+        }
+    }
+    return &HostpOtherTags;
+}
+
+/* Pool lock held. The header of live block P, or NULL. */
+static PHOSTP_POOL_HEADER *HostpFindLive(const VOID *P)
+{
+    PHOSTP_POOL_HEADER *Link = &HostpLiveBlocks[HostpBucket(P)];
+
+    while (*Link != NULL && (const VOID *)(*Link + 1) != P) {
+        Link = &(*Link)->HashNext;
+    }
+    return *Link != NULL ? Link : NULL;
+}
+
+static BOOLEAN HostpRecentlyFreed(const VOID *P)
+{
+    for (ULONG Index = 0; Index < HOSTP_POOL_RECENT; Index++) {
+        if (HostpRecentFrees[Index] == P) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* Pool lock held. Counts an attempt; TRUE if it is the one to fail. */
+static BOOLEAN HostpInjectFailure(VOID)
+{
+    BOOLEAN Fail = (BOOLEAN)(HostpFailCountdown == 0);
+
+    HostpAttempts++;
+    if (HostpFailCountdown >= 0) {
+        HostpFailCountdown--;
+    }
+    if (Fail) {
+        HostpInjectedFailures++;
+    }
+    return Fail;
+}
+
+static PVOID HostpAllocate(ULONG PoolType, SIZE_T NumberOfBytes, ULONG Tag, BOOLEAN Zero,
+                           BOOLEAN RaiseOnFailure)
+{
+    KIRQL Irql = WdkmHostpThread.Irql;
+    BOOLEAN Paged = (BOOLEAN)((PoolType & PagedPool) != 0);
+    PHOSTP_POOL_HEADER Header = NULL;
+    HOSTP_POOL_TAG *Entry;
+    BOOLEAN Fail;
+
+    if (Irql > DISPATCH_LEVEL || (Paged && Irql > APC_LEVEL)) {
+        KeBugCheckEx(BAD_POOL_CALLER, HOSTP_BAD_POOL_ALLOCATE_IRQL, Irql, PoolType, NumberOfBytes);
+    }
+    if (NumberOfBytes == 0) {
+        KeBugCheckEx(BAD_POOL_CALLER, HOSTP_BAD_POOL_ZERO_BYTES, 0, PoolType, Tag);
+    }
+
+    pthread_mutex_lock(&HostpPoolLock);
+    Fail = HostpInjectFailure();
+    pthread_mutex_unlock(&HostpPoolLock);
+    if (!Fail && NumberOfBytes <= (SIZE_T)-1 - sizeof(HOSTP_POOL_HEADER)) {
+        Header = (PHOSTP_POOL_HEADER)malloc(sizeof(HOSTP_POOL_HEADER) + NumberOfBytes);
+    }
+    if (Header == NULL) {
+        if (RaiseOnFailure) {
+            /* NT raises STATUS_INSUFFICIENT_RESOURCES; nothing here catches it. */
+            KeBugCheckEx(KMODE_EXCEPTION_NOT_HANDLED,
+                         (ULONG_PTR)STATUS_INSUFFICIENT_RESOURCES, 0, PoolType, NumberOfBytes);
+        }
+        return NULL;
+    }
+    Header->Size = NumberOfBytes;
+    Header->Magic = HOSTP_POOL_MAGIC_LIVE;
+    Header->Tag = Tag;
+    Header->PoolType = PoolType;
+    Header->Reserved = 0;
+    memset(Header + 1, Zero ? 0 : HOSTP_POOL_FILL_FRESH, NumberOfBytes);
+
+    pthread_mutex_lock(&HostpPoolLock);
+    Header->HashNext = HostpLiveBlocks[HostpBucket(Header + 1)];
+    HostpLiveBlocks[HostpBucket(Header + 1)] = Header;
+    Entry = HostpTagEntry(Tag);
+    Entry->Outstanding++;
+    Entry->Bytes += NumberOfBytes;
+    Entry->Allocations++;
+    pthread_mutex_unlock(&HostpPoolLock);
+    return Header + 1;
+}
+
+static VOID HostpFree(PVOID P, ULONG Tag, BOOLEAN CheckTag)
+{
+    KIRQL Irql = WdkmHostpThread.Irql;
+    PHOSTP_POOL_HEADER *Link;
+    PHOSTP_POOL_HEADER Header;
+    HOSTP_POOL_TAG *Entry;
+    BOOLEAN Freed;
+
+    /* Every check is made under the lock but raised after dropping it. */
+    pthread_mutex_lock(&HostpPoolLock);
+    Link = HostpFindLive(P);
+    if (Link == NULL) {
+        Freed = HostpRecentlyFreed(P);
+        pthread_mutex_unlock(&HostpPoolLock);
+        if (Freed) {
+            KeBugCheckEx(BAD_POOL_CALLER, HOSTP_BAD_POOL_ALREADY_FREED, 0, HOSTP_POOL_MAGIC_FREE,
+                         (ULONG_PTR)P);
+        }
+        KeBugCheckEx(BAD_POOL_CALLER, HOSTP_BAD_POOL_NOT_POOL, (ULONG_PTR)P, 0, 0);
+    }
+    Header = *Link;
+    if (Irql > DISPATCH_LEVEL || ((Header->PoolType & PagedPool) != 0 && Irql > APC_LEVEL)) {
+        ULONG PoolType = Header->PoolType;
+        pthread_mutex_unlock(&HostpPoolLock);
+        KeBugCheckEx(BAD_POOL_CALLER, HOSTP_BAD_POOL_FREE_IRQL, Irql, PoolType, (ULONG_PTR)P);
+    }
+    if (CheckTag && Header->Tag != Tag) {
+        ULONG Allocator = Header->Tag;
+        pthread_mutex_unlock(&HostpPoolLock);
+        KeBugCheckEx(BAD_POOL_CALLER, HOSTP_BAD_POOL_WRONG_TAG, (ULONG_PTR)P, Allocator, Tag);
+    }
+    *Link = Header->HashNext;
+    Entry = HostpTagEntry(Header->Tag);
+    Entry->Outstanding--;
+    Entry->Bytes -= Header->Size;
+    HostpRecentFrees[HostpRecentNext] = P;
+    HostpRecentNext = (HostpRecentNext + 1) % HOSTP_POOL_RECENT;
+    pthread_mutex_unlock(&HostpPoolLock);
+
+    Header->Magic = HOSTP_POOL_MAGIC_FREE;
+    memset(Header + 1, HOSTP_POOL_FILL_FREED, Header->Size);
+    free(Header);
+}
+
+PVOID NTAPI ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    return HostpAllocate((ULONG)PoolType, NumberOfBytes, Tag, FALSE, FALSE);
+}
+
+PVOID NTAPI ExAllocatePool2(POOL_FLAGS Flags, SIZE_T NumberOfBytes, ULONG Tag)
+{
+    const POOL_FLAGS Known = POOL_FLAG_USE_QUOTA | POOL_FLAG_UNINITIALIZED | POOL_FLAG_SESSION |
+                             POOL_FLAG_CACHE_ALIGNED | POOL_FLAG_RAISE_ON_FAILURE |
+                             POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED;
+    POOL_FLAGS Kind = Flags & (POOL_FLAG_NON_PAGED | POOL_FLAG_NON_PAGED_EXECUTE | POOL_FLAG_PAGED);
+    BOOLEAN Raise = (BOOLEAN)((Flags & POOL_FLAG_RAISE_ON_FAILURE) != 0);
+    ULONG PoolType;
+
+    /* Documented: Tag 0 or invalid flags fail (or raise). Exactly one kind. */
+    if (Tag == 0 || (Flags & ~Known) != 0 || (Kind & (Kind - 1)) != 0 || Kind == 0) {
+        if (Raise) {
+            KeBugCheckEx(KMODE_EXCEPTION_NOT_HANDLED, (ULONG_PTR)STATUS_INVALID_PARAMETER, 0,
+                         (ULONG_PTR)Flags, Tag);
+        }
+        return NULL;
+    }
+    PoolType = Kind == POOL_FLAG_PAGED               ? (ULONG)PagedPool
+               : Kind == POOL_FLAG_NON_PAGED_EXECUTE ? (ULONG)NonPagedPoolExecute
+                                                     : (ULONG)NonPagedPoolNx;
+    return HostpAllocate(PoolType, NumberOfBytes, Tag,
+                         (BOOLEAN)((Flags & POOL_FLAG_UNINITIALIZED) == 0), Raise);
+}
+
+VOID NTAPI ExFreePoolWithTag(PVOID P, ULONG Tag)
+{
+    HostpFree(P, Tag, TRUE);
+}
+
+VOID NTAPI ExFreePool(PVOID P)
+{
+    HostpFree(P, 0, FALSE);
+}
+
+ULONG WdkmHostPoolOutstanding(ULONG Tag, SIZE_T *Bytes)
+{
+    ULONG Count = 0;
+    SIZE_T Total = 0;
+
+    pthread_mutex_lock(&HostpPoolLock);
+    for (ULONG Index = 0; Index < HOSTP_POOL_TAGS; Index++) {
+        if (HostpTags[Index].Tag != 0 && (Tag == 0 || HostpTags[Index].Tag == Tag)) {
+            Count += HostpTags[Index].Outstanding;
+            Total += HostpTags[Index].Bytes;
+        }
+    }
+    if (Tag == 0) {
+        Count += HostpOtherTags.Outstanding + HostpZeroTag.Outstanding;
+        Total += HostpOtherTags.Bytes + HostpZeroTag.Bytes;
+    }
+    pthread_mutex_unlock(&HostpPoolLock);
+    if (Bytes != NULL) {
+        *Bytes = Total;
+    }
+    return Count;
+}
+
+ULONG64 WdkmHostPoolAllocations(VOID)
+{
+    ULONG64 Attempts;
+
+    pthread_mutex_lock(&HostpPoolLock);
+    Attempts = HostpAttempts;
+    pthread_mutex_unlock(&HostpPoolLock);
+    return Attempts;
+}
+
+ULONG64 WdkmHostPoolTagAllocations(ULONG Tag)
+{
+    ULONG64 Allocations = 0;
+
+    pthread_mutex_lock(&HostpPoolLock);
+    for (ULONG Index = 0; Index < HOSTP_POOL_TAGS; Index++) {
+        if (HostpTags[Index].Tag != 0 && (Tag == 0 || HostpTags[Index].Tag == Tag)) {
+            Allocations += HostpTags[Index].Allocations;
+        }
+    }
+    if (Tag == 0) {
+        Allocations += HostpOtherTags.Allocations + HostpZeroTag.Allocations;
+    }
+    pthread_mutex_unlock(&HostpPoolLock);
+    return Allocations;
+}
+
+VOID WdkmHostPoolFailAt(LONG N)
+{
+    pthread_mutex_lock(&HostpPoolLock);
+    HostpFailCountdown = N < 0 ? -1 : N;
+    pthread_mutex_unlock(&HostpPoolLock);
+}
+
+ULONG WdkmHostPoolInjectedFailures(VOID)
+{
+    ULONG Failures;
+
+    pthread_mutex_lock(&HostpPoolLock);
+    Failures = HostpInjectedFailures;
+    pthread_mutex_unlock(&HostpPoolLock);
+    return Failures;
+}
