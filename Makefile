@@ -1,0 +1,65 @@
+# wdkmutex - the front door. `make demo` and `make check` install what is
+# missing (Debian 12), build, and run. Build output goes to build/ only.
+
+BUILD    ?= build
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE    ?= cmake
+HOST_CC  ?= gcc
+SAN_CC   ?= clang
+TOOLCHAIN = $(CURDIR)/cmake/toolchain-mingw-w64-x86_64.cmake
+
+.PHONY: all deps host host-asan host-tsan driver check check-host check-asan \
+        check-tsan check-driver demo clean
+
+all: host driver
+
+deps:
+	@scripts/install-deps.sh
+
+# --- host builds (library + emulation + unit tests) -----------------------
+
+define host_build
+	$(CMAKE) -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DCMAKE_C_COMPILER=$(2) -DWDKM_SANITIZE=$(3) >/dev/null
+	$(CMAKE) --build $(BUILD)/$(1) -j $(JOBS) >/dev/null
+endef
+
+host: deps
+	$(call host_build,host,$(HOST_CC),)
+
+host-asan: deps
+	$(call host_build,host-asan,$(SAN_CC),address)
+
+host-tsan: deps
+	$(call host_build,host-tsan,$(SAN_CC),thread)
+
+check-host: host
+	@scripts/run-suite.sh "host" $(BUILD)/host
+
+check-asan: host-asan
+	@scripts/run-suite.sh "host asan+ubsan" $(BUILD)/host-asan
+
+check-tsan: host-tsan
+	@TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+	    scripts/run-suite.sh "host tsan" $(BUILD)/host-tsan
+
+# --- kernel build (mingw-w64 driver + Wine) ---------------------------------
+
+driver: deps
+	$(CMAKE) -S . -B $(BUILD)/driver -DCMAKE_TOOLCHAIN_FILE=$(TOOLCHAIN) \
+	    -DWDKM_KERNEL=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+	$(CMAKE) --build $(BUILD)/driver -j $(JOBS) >/dev/null
+
+check-driver: driver
+	@scripts/run-driver-tests.sh $(BUILD)/driver
+
+demo: driver
+	@scripts/run-demo.sh $(BUILD)/driver
+
+# --- everything ---------------------------------------------------------------
+
+check: deps
+	@scripts/check.sh
+
+clean:
+	rm -rf $(BUILD)

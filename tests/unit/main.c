@@ -1,0 +1,26 @@
+/*
+ * main.c - the host unit test program: every suite, in order.
+ */
+#include "wdkm_test.h"
+
+extern const WDKM_TEST_SUITE WdkmStatusSuite;
+extern const WDKM_TEST_SUITE WdkmKMutexSuite;
+extern const WDKM_TEST_SUITE WdkmFastMutexSuite;
+extern const WDKM_TEST_SUITE WdkmScopeSuite;
+extern const WDKM_TEST_SUITE WdkmPoolSuite;
+
+int WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCount);
+
+int
+main(int argc, char **argv)
+{
+    const WDKM_TEST_SUITE Suites[] = {
+        WdkmStatusSuite,
+        WdkmKMutexSuite,
+        WdkmFastMutexSuite,
+        WdkmScopeSuite,
+        WdkmPoolSuite,
+    };
+
+    return WdkmTestMain(argc, argv, Suites, sizeof(Suites) / sizeof(Suites[0]));
+}

@@ -1,0 +1,200 @@
+/*
+ * wdkm_test.c - runner and helpers of the host unit tests (see wdkm_test.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "wdkm_test.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static pthread_mutex_t WdkmTestFailureLock = PTHREAD_MUTEX_INITIALIZER;
+static int WdkmTestFailures;        /* failures recorded by the running test */
+
+BOOLEAN
+WdkmTestFail(PCSTR File, int Line, PCSTR Format, ...)
+{
+    va_list Arguments;
+
+    pthread_mutex_lock(&WdkmTestFailureLock);
+    if (WdkmTestFailures < 5) {      /* a failing thread loop must not flood */
+        fprintf(stdout, "    %s:%d: ", File, Line);
+        va_start(Arguments, Format);
+        vfprintf(stdout, Format, Arguments);
+        va_end(Arguments);
+        fputc('\n', stdout);
+    }
+    WdkmTestFailures += 1;
+    pthread_mutex_unlock(&WdkmTestFailureLock);
+    return FALSE;
+}
+
+/* ---------------------------------------------------------------------- */
+
+struct _WDKM_TEST_THREAD {
+    WDKM_TEST_THREAD_ROUTINE *Routine;
+    PVOID Context;
+    ULONG Index;
+    PKTHREAD Object;
+};
+
+static VOID
+WdkmTestThreadStart(PVOID Parameter)
+{
+    WDKM_TEST_THREAD *Thread = (WDKM_TEST_THREAD *)Parameter;
+
+    Thread->Routine(Thread->Context, Thread->Index);
+    PsTerminateSystemThread(STATUS_SUCCESS);
+}
+
+static WDKM_TEST_THREAD *
+WdkmTestCreateThread(WDKM_TEST_THREAD_ROUTINE *Routine, PVOID Context, ULONG Index)
+{
+    WDKM_TEST_THREAD *Thread = (WDKM_TEST_THREAD *)calloc(1, sizeof(*Thread));
+    HANDLE Handle;
+    NTSTATUS Status;
+
+    if (Thread == NULL) {
+        return NULL;
+    }
+    Thread->Routine = Routine;
+    Thread->Context = Context;
+    Thread->Index = Index;
+    Status = PsCreateSystemThread(&Handle, THREAD_ALL_ACCESS, NULL, NULL, NULL,
+                                  WdkmTestThreadStart, Thread);
+    if (!NT_SUCCESS(Status)) {
+        free(Thread);
+        return NULL;
+    }
+    Status = ObReferenceObjectByHandle(Handle, THREAD_ALL_ACCESS, *PsThreadType, KernelMode,
+                                       (PVOID *)&Thread->Object, NULL);
+    ZwClose(Handle);
+    if (!NT_SUCCESS(Status)) {
+        fprintf(stderr, "ObReferenceObjectByHandle failed: 0x%08X\n", (unsigned)Status);
+        abort();
+    }
+    return Thread;
+}
+
+WDKM_TEST_THREAD *
+WdkmTestStartThread(WDKM_TEST_THREAD_ROUTINE *Routine, PVOID Context)
+{
+    return WdkmTestCreateThread(Routine, Context, 0);
+}
+
+PKTHREAD
+WdkmTestThreadObject(WDKM_TEST_THREAD *Thread)
+{
+    return Thread->Object;
+}
+
+VOID
+WdkmTestJoinThread(WDKM_TEST_THREAD *Thread)
+{
+    if (Thread == NULL) {
+        return;
+    }
+    (VOID)KeWaitForSingleObject(Thread->Object, Executive, KernelMode, FALSE, NULL);
+    ObDereferenceObject(Thread->Object);
+    free(Thread);
+}
+
+BOOLEAN
+WdkmTestRunThreads(ULONG Count, WDKM_TEST_THREAD_ROUTINE *Routine, PVOID Context)
+{
+    WDKM_TEST_THREAD *Threads[64];
+    BOOLEAN Created = TRUE;
+    ULONG Index;
+
+    if (Count > sizeof(Threads) / sizeof(Threads[0])) {
+        return FALSE;
+    }
+    for (Index = 0; Index < Count; Index += 1) {
+        Threads[Index] = WdkmTestCreateThread(Routine, Context, Index);
+        Created = Created && Threads[Index] != NULL;
+    }
+    for (Index = 0; Index < Count; Index += 1) {
+        WdkmTestJoinThread(Threads[Index]);
+    }
+    return Created;
+}
+
+VOID
+WdkmTestSleepMs(ULONG Milliseconds)
+{
+    LARGE_INTEGER Interval;
+
+    Interval.QuadPart = WDKM_RELATIVE_TIMEOUT_MS(Milliseconds);
+    (VOID)KeDelayExecutionThread(KernelMode, FALSE, &Interval);
+}
+
+LONGLONG
+WdkmTestNowMs(VOID)
+{
+    LARGE_INTEGER Frequency;
+    LARGE_INTEGER Counter = KeQueryPerformanceCounter(&Frequency);
+
+    return Counter.QuadPart / (Frequency.QuadPart / 1000);
+}
+
+LONG
+WdkmTestPoolOutstanding(VOID)
+{
+    return (LONG)WdkmHostPoolOutstanding(WDKM_POOL_TAG, NULL);
+}
+
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Runs every test whose "suite.name" contains Filter (all if NULL). After
+ * each test, checks what every test must leave behind: no library block
+ * outstanding, the IRQL back at PASSIVE_LEVEL.
+ */
+int
+WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCount)
+{
+    PCSTR Filter = argc > 1 ? argv[1] : NULL;
+    ULONG Passed = 0;
+    ULONG Failed = 0;
+    ULONG Suite;
+    ULONG Case;
+    char FullName[256];
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (Suite = 0; Suite < SuiteCount; Suite += 1) {
+        for (Case = 0; Case < Suites[Suite].Count; Case += 1) {
+            const WDKM_TEST_CASE *Test = &Suites[Suite].Cases[Case];
+            LONG PoolBefore;
+            LONG PoolAfter;
+
+            snprintf(FullName, sizeof(FullName), "%s.%s", Suites[Suite].Name, Test->Name);
+            if (Filter != NULL && strstr(FullName, Filter) == NULL) {
+                continue;
+            }
+            WdkmTestFailures = 0;
+            PoolBefore = WdkmTestPoolOutstanding();
+            Test->Routine();
+            if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
+                WdkmTestFail(__FILE__, __LINE__, "test left the IRQL at %u",
+                             (unsigned)KeGetCurrentIrql());
+                KeLowerIrql(PASSIVE_LEVEL);
+            }
+            PoolAfter = WdkmTestPoolOutstanding();
+            if (PoolAfter != PoolBefore) {
+                WdkmTestFail(__FILE__, __LINE__, "pool blocks outstanding: %ld before, %ld after",
+                             (long)PoolBefore, (long)PoolAfter);
+            }
+            if (WdkmTestFailures == 0) {
+                Passed += 1;
+                printf("PASS %s\n", FullName);
+            } else {
+                Failed += 1;
+                printf("FAIL %s\n", FullName);
+            }
+        }
+    }
+    printf("%lu passed, %lu failed\n", (unsigned long)Passed, (unsigned long)Failed);
+    return Failed == 0 && Passed > 0 ? 0 : 1;
+}
