@@ -148,7 +148,7 @@ WdkmFastMutexDestroy(
     _In_ PWDKM_FAST_MUTEX FastMutex
     )
 {
-    return WdkmpLockDestroy(FastMutex, WDKMP_SIGNATURE_FAST_MUTEX, 0, NULL);
+    return WdkmpLockDestroy(FastMutex, WDKMP_SIGNATURE_FAST_MUTEX, 0, NULL, FALSE);
 }
 
 NTSTATUS
@@ -161,7 +161,7 @@ WdkmFastMutexTake(
     if (Value == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    return WdkmpLockDestroy(FastMutex, WDKMP_SIGNATURE_FAST_MUTEX, DataSize, Value);
+    return WdkmpLockDestroy(FastMutex, WDKMP_SIGNATURE_FAST_MUTEX, DataSize, Value, FALSE);
 }
 
 BOOLEAN
@@ -193,3 +193,47 @@ WdkmFastMutexScopeEnter(
     return WdkmpScopeResult(FastMutex, WdkmpFastMutexScopeRelease,
                             WdkmFastMutexAcquire(FastMutex, DataSize, Data), Status);
 }
+
+/* The kind as the registry sees it. */
+
+static
+NTSTATUS
+WdkmpFastMutexCreateAny(
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Lock
+    )
+{
+    PWDKM_FAST_MUTEX FastMutex;
+    NTSTATUS Status = WdkmFastMutexCreate(InitialValue, DataSize, &FastMutex);
+
+    *Lock = FastMutex;
+    return Status;
+}
+
+static
+NTSTATUS
+WdkmpFastMutexAcquireAny(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    return WdkmFastMutexAcquire((PWDKM_FAST_MUTEX)Lock, DataSize, Data);
+}
+
+static
+NTSTATUS
+WdkmpFastMutexReleaseAny(
+    _Inout_ PVOID Lock
+    )
+{
+    return WdkmFastMutexRelease((PWDKM_FAST_MUTEX)Lock);
+}
+
+const WDKMP_LOCK_KIND WdkmpFastMutexKind = {
+    WDKMP_SIGNATURE_FAST_MUTEX,
+    WdkmpFastMutexCreateAny,
+    WdkmpFastMutexAcquireAny,
+    WdkmpFastMutexReleaseAny
+};

@@ -16,6 +16,7 @@
 #define WDKM_INTERNAL_H
 
 #include "wdkmutex/wdkmutex.h"
+#include "wdkmutex/wdkm_grt.h"
 #include "wdkm_port.h"
 
 /*
@@ -35,6 +36,7 @@ typedef struct _WDKMP_LOCK_HEADER {
     SIZE_T BlockSize;                /* whole allocation, for the accounting */
     PVOID Data;
     WDKMP_THREAD volatile Owner;     /* written by the owner only; NULL when free */
+    PVOID RegistryEntry;             /* the registry's entry, if it owns the lock */
 } WDKMP_LOCK_HEADER, *PWDKMP_LOCK_HEADER;
 
 /* IRQL classes for the KMUTEX release rule. */
@@ -59,14 +61,16 @@ WdkmpLockCreate(
 /*
  * WdkmpLockDestroy - free a lock block that is not held, after copying its
  * value into *Value when Value is not NULL (a take, checked against
- * DataSize). IRQL <= DISPATCH_LEVEL.
+ * DataSize). Only the registry (ByRegistry) may free a lock it owns.
+ * IRQL <= DISPATCH_LEVEL.
  */
 NTSTATUS
 WdkmpLockDestroy(
     _In_opt_ PVOID Lock,
     _In_ ULONG Signature,
     _In_ SIZE_T DataSize,
-    _Out_writes_bytes_opt_(DataSize) PVOID Value
+    _Out_writes_bytes_opt_(DataSize) PVOID Value,
+    _In_ BOOLEAN ByRegistry
     );
 
 /*
@@ -93,6 +97,23 @@ WdkmpScopeResult(
     _In_ NTSTATUS Status,
     _Out_ NTSTATUS *StatusOut
     );
+
+/*
+ * What the registry needs to know of a lock kind: one descriptor per kind,
+ * defined in the kind's file. A kind the registry holds has a
+ * WDKM_LOCK_KIND value and a case in WdkmpLockKindOf (wdkm_grt.c).
+ */
+typedef struct _WDKMP_LOCK_KIND {
+    ULONG Signature;
+    NTSTATUS (*Create)(_In_reads_bytes_(DataSize) const VOID *InitialValue,
+                       _In_ SIZE_T DataSize, _Outptr_result_maybenull_ PVOID *Lock);
+    NTSTATUS (*Acquire)(_Inout_ PVOID Lock, _In_ SIZE_T DataSize,
+                        _Outptr_result_maybenull_ PVOID *Data);
+    NTSTATUS (*Release)(_Inout_ PVOID Lock);
+} WDKMP_LOCK_KIND;
+
+extern const WDKMP_LOCK_KIND WdkmpKMutexKind;
+extern const WDKMP_LOCK_KIND WdkmpFastMutexKind;
 
 /* Pool blocks, counted for WdkmQueryPoolStatistics (wdkm_pool.c). */
 _IRQL_requires_max_(DISPATCH_LEVEL)

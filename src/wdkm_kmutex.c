@@ -183,7 +183,7 @@ WdkmKMutexDestroy(
     _In_ PWDKM_KMUTEX Mutex
     )
 {
-    return WdkmpLockDestroy(Mutex, WDKMP_SIGNATURE_KMUTEX, 0, NULL);
+    return WdkmpLockDestroy(Mutex, WDKMP_SIGNATURE_KMUTEX, 0, NULL, FALSE);
 }
 
 NTSTATUS
@@ -196,7 +196,7 @@ WdkmKMutexTake(
     if (Value == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    return WdkmpLockDestroy(Mutex, WDKMP_SIGNATURE_KMUTEX, DataSize, Value);
+    return WdkmpLockDestroy(Mutex, WDKMP_SIGNATURE_KMUTEX, DataSize, Value, FALSE);
 }
 
 BOOLEAN
@@ -227,3 +227,47 @@ WdkmKMutexScopeEnter(
     return WdkmpScopeResult(Mutex, WdkmpKMutexScopeRelease,
                             WdkmKMutexAcquire(Mutex, DataSize, Data), Status);
 }
+
+/* The kind as the registry sees it. */
+
+static
+NTSTATUS
+WdkmpKMutexCreateAny(
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Lock
+    )
+{
+    PWDKM_KMUTEX Mutex;
+    NTSTATUS Status = WdkmKMutexCreate(InitialValue, DataSize, &Mutex);
+
+    *Lock = Mutex;
+    return Status;
+}
+
+static
+NTSTATUS
+WdkmpKMutexAcquireAny(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    return WdkmKMutexAcquire((PWDKM_KMUTEX)Lock, DataSize, Data);
+}
+
+static
+NTSTATUS
+WdkmpKMutexReleaseAny(
+    _Inout_ PVOID Lock
+    )
+{
+    return WdkmKMutexRelease((PWDKM_KMUTEX)Lock);
+}
+
+const WDKMP_LOCK_KIND WdkmpKMutexKind = {
+    WDKMP_SIGNATURE_KMUTEX,
+    WdkmpKMutexCreateAny,
+    WdkmpKMutexAcquireAny,
+    WdkmpKMutexReleaseAny
+};

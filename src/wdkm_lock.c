@@ -50,7 +50,8 @@ WdkmpLockDestroy(
     _In_opt_ PVOID Lock,
     _In_ ULONG Signature,
     _In_ SIZE_T DataSize,
-    _Out_writes_bytes_opt_(DataSize) PVOID Value
+    _Out_writes_bytes_opt_(DataSize) PVOID Value,
+    _In_ BOOLEAN ByRegistry
     )
 {
     PWDKMP_LOCK_HEADER Header = (PWDKMP_LOCK_HEADER)Lock;
@@ -60,6 +61,9 @@ WdkmpLockDestroy(
     }
     if (WdkmpGetIrql() > DISPATCH_LEVEL) {
         return STATUS_WDKM_IRQL_TOO_HIGH;
+    }
+    if (Header->RegistryEntry != NULL && !ByRegistry) {
+        return STATUS_WDKM_OWNED_BY_REGISTRY;
     }
     if (Value != NULL && DataSize != Header->DataSize) {
         return STATUS_WDKM_TYPE_MISMATCH;

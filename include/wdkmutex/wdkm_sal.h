@@ -20,6 +20,12 @@
 #ifndef _In_
 #define _In_
 #endif
+#ifndef _In_z_
+#define _In_z_
+#endif
+#ifndef _In_opt_z_
+#define _In_opt_z_
+#endif
 #ifndef _In_opt_
 #define _In_opt_
 #endif

@@ -49,6 +49,8 @@
 #define STATUS_WDKM_NOT_INITIALIZED     WDKMP_ERROR_STATUS(0x0007)
 /* WdkmGrtInitialize was called while the registry already exists. */
 #define STATUS_WDKM_ALREADY_INITIALIZED WDKMP_ERROR_STATUS(0x0008)
+/* The lock belongs to the registry: only the registry may free it. */
+#define STATUS_WDKM_OWNED_BY_REGISTRY   WDKMP_ERROR_STATUS(0x0009)
 
 WDKM_EXTERN_C_BEGIN
 

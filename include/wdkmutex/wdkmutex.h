@@ -7,6 +7,7 @@
  *
  *   wdkm_kmutex.h     WDKM_KMUTEX      KMUTEX + value (recursive, waits)
  *   wdkm_fastmutex.h  WDKM_FAST_MUTEX  FAST_MUTEX + value (APC_LEVEL)
+ *   wdkm_grt.h        the registry: named, typed, reference-counted locks
  *   wdkm_scope.h      scoped forms: lock, run a block, unlock
  *   wdkm_status.h     status codes and WdkmStatusName
  *   wdkm_pool.h       pool allocator in use and the library's pool figures
@@ -29,5 +30,6 @@
 #include "wdkm_scope.h"
 #include "wdkm_kmutex.h"
 #include "wdkm_fastmutex.h"
+#include "wdkm_grt.h"
 
 #endif /* WDKMUTEX_H */

@@ -80,6 +80,101 @@ WdkmpStoreThread(
 #endif
 }
 
+/*
+ * Publication of pointers to lock-free readers: a writer fills an object
+ * then stores its address with release semantics; a reader loads it with
+ * acquire semantics and sees the filled object.
+ */
+FORCEINLINE
+PVOID
+WdkmpLoadPointerAcquire(
+    _In_ PVOID const volatile *Location
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_load_n(Location, __ATOMIC_ACQUIRE);
+#else
+    return ReadPointerAcquire((PVOID volatile *)Location);
+#endif
+}
+
+FORCEINLINE
+VOID
+WdkmpStorePointerRelease(
+    _Out_ PVOID volatile *Location,
+    _In_opt_ PVOID Value
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __atomic_store_n(Location, Value, __ATOMIC_RELEASE);
+#else
+    WritePointerRelease(Location, Value);
+#endif
+}
+
+FORCEINLINE
+LONG
+WdkmpLoadLong(
+    _In_ LONG const volatile *Location
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_load_n(Location, __ATOMIC_RELAXED);
+#else
+    return *Location;
+#endif
+}
+
+/* ------------------------------------------------------------------------
+ * Spin lock (KSPIN_LOCK): raises to DISPATCH_LEVEL; callers are at
+ * <= DISPATCH_LEVEL and hold it briefly. A zeroed KSPIN_LOCK is free.
+ */
+
+typedef KSPIN_LOCK WDKMP_SPIN_LOCK;
+
+FORCEINLINE
+KIRQL
+WdkmpSpinLockAcquire(
+    _Inout_ WDKMP_SPIN_LOCK *SpinLock
+    )
+{
+    KIRQL OldIrql;
+
+    KeAcquireSpinLock(SpinLock, &OldIrql);
+    return OldIrql;
+}
+
+FORCEINLINE
+VOID
+WdkmpSpinLockRelease(
+    _Inout_ WDKMP_SPIN_LOCK *SpinLock,
+    _In_ KIRQL OldIrql
+    )
+{
+    KeReleaseSpinLock(SpinLock, OldIrql);
+}
+
+/* ------------------------------------------------------------------------
+ * Waiting without an object, at <= APC_LEVEL.
+ */
+
+FORCEINLINE
+VOID
+WdkmpSleepMs(
+    _In_ ULONG Milliseconds
+    )
+{
+    LARGE_INTEGER Interval;
+
+    Interval.QuadPart = -(LONGLONG)Milliseconds * 10000;
+    (VOID)KeDelayExecutionThread(KernelMode, FALSE, &Interval);
+}
+
+/* Debugger output, component DPFLTR_IHVDRIVER_ID. */
+#define WDKMP_DEBUG_ERROR   DPFLTR_ERROR_LEVEL
+#define WDKMP_DEBUG_WARNING DPFLTR_WARNING_LEVEL
+#define WdkmpDebugPrint(Level, ...) DbgPrintEx(DPFLTR_IHVDRIVER_ID, (Level), __VA_ARGS__)
+
 /* ------------------------------------------------------------------------
  * KMUTEX. Kernel rules: wait at <= APC_LEVEL, or at DISPATCH_LEVEL with a
  * zero timeout; release by the owner only, at <= DISPATCH_LEVEL.

@@ -8,6 +8,7 @@ extern const WDKM_TEST_SUITE WdkmKMutexSuite;
 extern const WDKM_TEST_SUITE WdkmFastMutexSuite;
 extern const WDKM_TEST_SUITE WdkmScopeSuite;
 extern const WDKM_TEST_SUITE WdkmPoolSuite;
+extern const WDKM_TEST_SUITE WdkmGrtSuite;
 
 int WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCount);
 
@@ -20,6 +21,7 @@ main(int argc, char **argv)
         WdkmFastMutexSuite,
         WdkmScopeSuite,
         WdkmPoolSuite,
+        WdkmGrtSuite,
     };
 
     return WdkmTestMain(argc, argv, Suites, sizeof(Suites) / sizeof(Suites[0]));

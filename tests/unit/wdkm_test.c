@@ -176,6 +176,9 @@ WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCo
             WdkmTestFailures = 0;
             PoolBefore = WdkmTestPoolOutstanding();
             Test->Routine();
+            if (Suites[Suite].Cleanup != NULL) {
+                Suites[Suite].Cleanup();
+            }
             if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
                 WdkmTestFail(__FILE__, __LINE__, "test left the IRQL at %u",
                              (unsigned)KeGetCurrentIrql());

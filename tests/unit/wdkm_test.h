@@ -25,10 +25,13 @@ typedef struct _WDKM_TEST_SUITE {
     PCSTR Name;
     const WDKM_TEST_CASE *Cases;
     ULONG Count;
+    WDKM_TEST_ROUTINE *Cleanup;   /* after each test, so a failure stays local */
 } WDKM_TEST_SUITE;
 
 #define WDKM_TEST_SUITE_OF(SuiteName, CaseArray) \
-    { SuiteName, CaseArray, (ULONG)(sizeof(CaseArray) / sizeof((CaseArray)[0])) }
+    { SuiteName, CaseArray, (ULONG)(sizeof(CaseArray) / sizeof((CaseArray)[0])), NULL }
+#define WDKM_TEST_SUITE_WITH_CLEANUP(SuiteName, CaseArray, CleanupRoutine) \
+    { SuiteName, CaseArray, (ULONG)(sizeof(CaseArray) / sizeof((CaseArray)[0])), CleanupRoutine }
 
 /* Records a failure of the running test; returns FALSE for the macros. */
 BOOLEAN WdkmTestFail(PCSTR File, int Line, PCSTR Format, ...)

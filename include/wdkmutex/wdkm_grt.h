@@ -1,0 +1,224 @@
+/*
+ * wdkm_grt.h - the global registry ("Grt", global reference tracker): named,
+ * typed locks for the whole driver.
+ *
+ * Register a lock with its initial value under a name at DriverEntry, look
+ * it up by name from any thread, callback, work item or IOCTL path, and tear
+ * everything down with one call at unload:
+ *
+ *     DriverEntry:   WdkmGrtInitialize();
+ *                    WDKM_GRT_REGISTER_KMUTEX("stats", &InitialStats);
+ *     any thread:    PWDKM_KMUTEX Stats;
+ *                    if (WDKM_GRT_GET_KMUTEX("stats", STATS, &Stats) == STATUS_SUCCESS) {
+ *                        ... WDKM_KMUTEX_ACQUIRE(Stats, &Data) ... release ...
+ *                        WdkmGrtDereference(Stats);
+ *                    }
+ *     or simply:     WDKM_GRT_KMUTEX_SCOPED("stats", Data, &Status) { ... }
+ *     DriverUnload:  WdkmGrtDestroy(NULL, &Report);
+ *
+ * Semantics:
+ *   - A successful Get returns the lock with a reference: the lock and its
+ *     value stay allocated until WdkmGrtDereference, whatever else happens
+ *     (unregistration, Destroy). Dereference once per successful Get, after
+ *     releasing the lock.
+ *   - Lookups take no lock: readers announce themselves in a per-thread-
+ *     hashed slot and walk the hash table with acquire loads. Writers
+ *     (register, unregister, destroy) serialise among themselves and wait
+ *     for readers that may still see what they remove before freeing it.
+ *     Lookup cost does not depend on the number of names: the table grows
+ *     to keep about one name per bucket.
+ *   - Unregister removes the name at once (new lookups fail); the lock is
+ *     freed when its last reference is dropped.
+ *   - Destroy refuses new lookups (STATUS_DELETE_PENDING while it runs,
+ *     STATUS_WDKM_NOT_INITIALIZED after), waits for lookups in flight, frees
+ *     every lock nobody references, and waits up to its timeout for the
+ *     others. On timeout it reports the names still referenced (and which
+ *     of them are held) through DbgPrintEx and *Report, frees nothing that
+ *     is in use, and returns STATUS_TIMEOUT: call it again later.
+ *   - Locks owned by the registry cannot be destroyed or taken with
+ *     WdkmKMutexDestroy & co (STATUS_WDKM_OWNED_BY_REGISTRY).
+ *
+ * Names are NUL-terminated char strings of 1..WDKM_GRT_MAX_NAME_LENGTH
+ * characters, compared byte for byte; they are copied, so a caller's stack
+ * buffer is fine.
+ */
+#ifndef WDKM_GRT_H
+#define WDKM_GRT_H
+
+#include "wdkm_base.h"
+#include "wdkm_scope.h"
+#include "wdkm_kmutex.h"
+#include "wdkm_fastmutex.h"
+
+WDKM_EXTERN_C_BEGIN
+
+#define WDKM_GRT_MAX_NAME_LENGTH 63
+
+/* Every lock kind the registry holds. */
+typedef enum _WDKM_LOCK_KIND {
+    WdkmLockKindKMutex = 1,
+    WdkmLockKindFastMutex = 2
+} WDKM_LOCK_KIND;
+
+/* WdkmGrtRegister flags. */
+#define WDKM_GRT_REPLACE 0x00000001UL   /* replace an existing name instead of failing */
+
+/* What WdkmGrtDestroy could not free yet. */
+#define WDKM_GRT_REPORT_NAMES 16
+
+typedef struct _WDKM_GRT_REPORT {
+    ULONG Freed;                  /* locks freed by this call */
+    ULONG StillReferenced;        /* registered locks still referenced */
+    ULONG StillHeld;              /* ... of which held by a thread */
+    ULONG UnregisteredReferenced; /* unregistered locks not yet dereferenced */
+    ULONG NamesReported;          /* entries used in Names (the first ones found) */
+    CHAR Names[WDKM_GRT_REPORT_NAMES][WDKM_GRT_MAX_NAME_LENGTH + 1];
+    BOOLEAN Held[WDKM_GRT_REPORT_NAMES];
+} WDKM_GRT_REPORT, *PWDKM_GRT_REPORT;
+
+/*
+ * WdkmGrtInitialize - create the registry.
+ * IRQL: PASSIVE_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_ALREADY_INITIALIZED
+ * (also while a Destroy is unfinished); STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH.
+ */
+_Must_inspect_result_
+_IRQL_requires_(PASSIVE_LEVEL)
+NTSTATUS
+WdkmGrtInitialize(
+    VOID
+    );
+
+/*
+ * WdkmGrtDestroy - free every registered lock; see the semantics above.
+ * Timeout: NT convention (negative = relative, 100 ns units); NULL waits as
+ * long as it takes.
+ * IRQL: PASSIVE_LEVEL. Returns STATUS_SUCCESS (all freed; Initialize may be
+ * called again); STATUS_TIMEOUT (locks still referenced, see *Report);
+ * STATUS_WDKM_NOT_INITIALIZED; STATUS_WDKM_IRQL_TOO_HIGH. The caller must
+ * not hold a registry lock itself (it would wait for itself until the
+ * timeout).
+ */
+_IRQL_requires_(PASSIVE_LEVEL)
+NTSTATUS
+WdkmGrtDestroy(
+    _In_opt_ const LARGE_INTEGER *Timeout,
+    _Out_opt_ PWDKM_GRT_REPORT Report
+    );
+
+/*
+ * WdkmGrtRegister - create a lock of Kind holding a copy of *InitialValue
+ * and register it under Name.
+ * IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS; STATUS_OBJECT_NAME_COLLISION
+ * (name taken, without WDKM_GRT_REPLACE); STATUS_OBJECT_NAME_INVALID (empty
+ * name); STATUS_NAME_TOO_LONG; STATUS_INVALID_PARAMETER (NULL, bad kind or
+ * flags, size 0 or too large); STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_NOT_INITIALIZED; STATUS_DELETE_PENDING (Destroy running);
+ * STATUS_WDKM_IRQL_TOO_HIGH. With WDKM_GRT_REPLACE an existing lock of the
+ * name is unregistered (freed once unreferenced).
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+NTSTATUS
+WdkmGrtRegister(
+    _In_z_ PCSTR Name,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _In_ ULONG Flags
+    );
+
+/*
+ * WdkmGrtReference - look Name up and take a reference on its lock.
+ * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS and the lock in *Lock;
+ * STATUS_OBJECT_NAME_NOT_FOUND; STATUS_WDKM_TYPE_MISMATCH (other kind or
+ * other data size); STATUS_INVALID_PARAMETER; STATUS_OBJECT_NAME_INVALID;
+ * STATUS_NAME_TOO_LONG; STATUS_WDKM_NOT_INITIALIZED; STATUS_DELETE_PENDING;
+ * STATUS_WDKM_IRQL_TOO_HIGH. *Lock is NULL on failure. The caller must
+ * call WdkmGrtDereference once for every success.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmGrtReference(
+    _In_z_ PCSTR Name,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Lock
+    );
+
+/*
+ * WdkmGrtDereference - drop a reference taken by a Get.
+ * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_LOCK_HELD if
+ * the calling thread still holds the lock (the reference is kept: release
+ * first); STATUS_INVALID_PARAMETER for NULL or a lock that is not the
+ * registry's. The caller must not use the lock afterwards.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmGrtDereference(
+    _In_ PVOID Lock
+    );
+
+/*
+ * WdkmGrtUnregister - remove Name; its lock is freed once unreferenced.
+ * IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS; STATUS_OBJECT_NAME_NOT_FOUND;
+ * the name errors of WdkmGrtRegister; STATUS_WDKM_NOT_INITIALIZED;
+ * STATUS_DELETE_PENDING; STATUS_WDKM_IRQL_TOO_HIGH. Threads that hold a
+ * reference keep a working lock until they dereference it.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+NTSTATUS
+WdkmGrtUnregister(
+    _In_z_ PCSTR Name
+    );
+
+/*
+ * WdkmGrtScopeEnter - get and acquire for the scoped forms below; not
+ * meant to be called directly. IRQL: <= APC_LEVEL.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+WDKM_SCOPE
+WdkmGrtScopeEnter(
+    _In_z_ PCSTR Name,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ NTSTATUS *Status
+    );
+
+/* Typed forms. */
+#define WDKM_GRT_REGISTER_KMUTEX(Name, InitialValuePointer) \
+    WdkmGrtRegister((Name), WdkmLockKindKMutex, (InitialValuePointer), \
+                    sizeof(*(InitialValuePointer)), 0)
+#define WDKM_GRT_REGISTER_FAST_MUTEX(Name, InitialValuePointer) \
+    WdkmGrtRegister((Name), WdkmLockKindFastMutex, (InitialValuePointer), \
+                    sizeof(*(InitialValuePointer)), 0)
+#define WDKM_GRT_REPLACE_KMUTEX(Name, InitialValuePointer) \
+    WdkmGrtRegister((Name), WdkmLockKindKMutex, (InitialValuePointer), \
+                    sizeof(*(InitialValuePointer)), WDKM_GRT_REPLACE)
+#define WDKM_GRT_REPLACE_FAST_MUTEX(Name, InitialValuePointer) \
+    WdkmGrtRegister((Name), WdkmLockKindFastMutex, (InitialValuePointer), \
+                    sizeof(*(InitialValuePointer)), WDKM_GRT_REPLACE)
+
+/* WDKM_GRT_GET_KMUTEX("name", DATA_TYPE, &Mutex) */
+#define WDKM_GRT_GET_KMUTEX(Name, Type, MutexPointer) \
+    WdkmGrtReference((Name), WdkmLockKindKMutex, sizeof(Type), (PVOID *)(MutexPointer))
+#define WDKM_GRT_GET_FAST_MUTEX(Name, Type, FastMutexPointer) \
+    WdkmGrtReference((Name), WdkmLockKindFastMutex, sizeof(Type), (PVOID *)(FastMutexPointer))
+
+/*
+ * WDKM_GRT_KMUTEX_SCOPED("name", DataPointer, &Status) { ... }
+ * Look up, reference and acquire; run the block; release and dereference.
+ * See wdkm_scope.h for how the block may be left.
+ */
+#define WDKM_GRT_KMUTEX_SCOPED(Name, DataPointer, StatusPointer)                    \
+    WDKMP_SCOPED(WdkmGrtScopeEnter((Name), WdkmLockKindKMutex, sizeof(*(DataPointer)), \
+                                   (PVOID *)&(DataPointer), (StatusPointer)))
+#define WDKM_GRT_FAST_MUTEX_SCOPED(Name, DataPointer, StatusPointer)                    \
+    WDKMP_SCOPED(WdkmGrtScopeEnter((Name), WdkmLockKindFastMutex, sizeof(*(DataPointer)), \
+                                   (PVOID *)&(DataPointer), (StatusPointer)))
+
+WDKM_EXTERN_C_END
+
+#endif /* WDKM_GRT_H */

@@ -1,0 +1,759 @@
+/*
+ * test_grt.c - the registry: every error, the crate's scenario, teardown
+ * against concurrent users, growth, and a stress run checked against a
+ * model.
+ */
+#include "wdkm_test.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct _COUNTER {
+    LONG Value;
+    LONG Spare;
+} COUNTER;
+
+typedef struct _BIG {
+    LONGLONG Values[4];
+} BIG;
+
+static const COUNTER Zero = { 0, 0 };
+
+static LARGE_INTEGER
+Milliseconds(LONG Ms)
+{
+    LARGE_INTEGER Timeout;
+
+    Timeout.QuadPart = WDKM_RELATIVE_TIMEOUT_MS(Ms);
+    return Timeout;
+}
+
+/* Destroys the registry, which must have nothing left in use. */
+static BOOLEAN
+DestroyClean(VOID)
+{
+    WDKM_GRT_REPORT Report;
+    LARGE_INTEGER Timeout = Milliseconds(1000);
+
+    return WdkmGrtDestroy(&Timeout, &Report) == STATUS_SUCCESS && Report.StillReferenced == 0;
+}
+
+/* ---------------------------------------------------------------------- */
+
+static VOID
+InitializeAndDestroyOnce(VOID)
+{
+    PWDKM_KMUTEX Mutex;
+
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_WDKM_NOT_INITIALIZED);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a", &Zero), STATUS_WDKM_NOT_INITIALIZED);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("a", COUNTER, &Mutex), STATUS_WDKM_NOT_INITIALIZED);
+    CHECK_STATUS(WdkmGrtUnregister("a"), STATUS_WDKM_NOT_INITIALIZED);
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_WDKM_ALREADY_INITIALIZED);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a", &Zero), STATUS_SUCCESS);
+    CHECK(DestroyClean());
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_WDKM_NOT_INITIALIZED);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("a", COUNTER, &Mutex), STATUS_WDKM_NOT_INITIALIZED);
+    CHECK(Mutex == NULL);
+
+    /* And again: a driver may be started and stopped many times. */
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("a", COUNTER, &Mutex), STATUS_OBJECT_NAME_NOT_FOUND);
+    CHECK(DestroyClean());
+}
+
+static VOID
+InitializeReportsPoolExhaustion(VOID)
+{
+    WdkmHostPoolFailAt(0);
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_INSUFFICIENT_RESOURCES);
+    WdkmHostPoolFailAt(-1);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_WDKM_NOT_INITIALIZED);
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK(DestroyClean());
+}
+
+static VOID
+RegisterAndGetTyped(VOID)
+{
+    COUNTER Initial = { 5, 0 };
+    BIG BigInitial = { { 1, 2, 3, 4 } };
+    PWDKM_KMUTEX Mutex;
+    PWDKM_FAST_MUTEX FastMutex;
+    COUNTER *Data;
+    BIG *Big;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("counter", &Initial), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("big", &BigInitial), STATUS_SUCCESS);
+
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("counter", COUNTER, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Data), STATUS_SUCCESS);
+    CHECK_EQ(Data->Value, 5);
+    Data->Value += 1;
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+
+    CHECK_STATUS(WDKM_GRT_GET_FAST_MUTEX("big", BIG, &FastMutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(FastMutex, &Big), STATUS_SUCCESS);
+    CHECK_EQ(Big->Values[3], 4);
+    CHECK_STATUS(WdkmFastMutexRelease(FastMutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(FastMutex), STATUS_SUCCESS);
+
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("counter", COUNTER, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Data), STATUS_SUCCESS);
+    CHECK_EQ(Data->Value, 6);
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+    CHECK(DestroyClean());
+}
+
+static VOID
+NamesAreCheckedAndCopied(VOID)
+{
+    char Name[80];
+    PWDKM_KMUTEX Mutex;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtRegister(NULL, WdkmLockKindKMutex, &Zero, sizeof(Zero), 0),
+                 STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("", &Zero), STATUS_OBJECT_NAME_INVALID);
+    memset(Name, 'n', sizeof(Name));
+    Name[WDKM_GRT_MAX_NAME_LENGTH + 1] = '\0';
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Name, &Zero), STATUS_NAME_TOO_LONG);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX(Name, COUNTER, &Mutex), STATUS_NAME_TOO_LONG);
+    Name[WDKM_GRT_MAX_NAME_LENGTH] = '\0';
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Name, &Zero), STATUS_SUCCESS);   /* the longest */
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("", COUNTER, &Mutex), STATUS_OBJECT_NAME_INVALID);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX(NULL, COUNTER, &Mutex), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtReference("x", WdkmLockKindKMutex, sizeof(COUNTER), NULL),
+                 STATUS_INVALID_PARAMETER);
+
+    /* The registry keeps its own copy of the name. */
+    snprintf(Name, sizeof(Name), "stack-name");
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Name, &Zero), STATUS_SUCCESS);
+    Name[0] = 'X';
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX(Name, COUNTER, &Mutex), STATUS_OBJECT_NAME_NOT_FOUND);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("stack-name", COUNTER, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+
+    /* Other bad arguments. */
+    CHECK_STATUS(WdkmGrtRegister("k", (WDKM_LOCK_KIND)77, &Zero, sizeof(Zero), 0),
+                 STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtRegister("k", WdkmLockKindKMutex, &Zero, sizeof(Zero), 0x80),
+                 STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtRegister("k", WdkmLockKindKMutex, NULL, sizeof(Zero), 0),
+                 STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtRegister("k", WdkmLockKindKMutex, &Zero, 0, 0), STATUS_INVALID_PARAMETER);
+    CHECK(DestroyClean());
+}
+
+static VOID
+CollisionAndReplace(VOID)
+{
+    COUNTER First = { 1, 0 };
+    COUNTER Second = { 2, 0 };
+    PWDKM_KMUTEX Old;
+    PWDKM_KMUTEX New;
+    COUNTER *Data;
+    LONG Blocks;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("x", &First), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("x", &Second), STATUS_OBJECT_NAME_COLLISION);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("x", &Second), STATUS_OBJECT_NAME_COLLISION);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("x", COUNTER, &Old), STATUS_SUCCESS);
+
+    Blocks = WdkmTestPoolOutstanding();
+    CHECK_STATUS(WDKM_GRT_REPLACE_KMUTEX("x", &Second), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("x", COUNTER, &New), STATUS_SUCCESS);
+    CHECK(New != Old);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(New, &Data), STATUS_SUCCESS);
+    CHECK_EQ(Data->Value, 2);
+    CHECK_STATUS(WdkmKMutexRelease(New), STATUS_SUCCESS);
+
+    /* The replaced lock still works for its holder of a reference. */
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Old, &Data), STATUS_SUCCESS);
+    CHECK_EQ(Data->Value, 1);
+    CHECK_STATUS(WdkmKMutexRelease(Old), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Old), STATUS_SUCCESS);
+    CHECK(WdkmTestPoolOutstanding() < Blocks + 3);   /* old entry and lock freed */
+    CHECK_STATUS(WdkmGrtDereference(New), STATUS_SUCCESS);
+    CHECK(DestroyClean());
+}
+
+static VOID
+WrongKindTypeOrName(VOID)
+{
+    PWDKM_KMUTEX Mutex = (PWDKM_KMUTEX)&Mutex;
+    PWDKM_FAST_MUTEX FastMutex = (PWDKM_FAST_MUTEX)&FastMutex;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("k", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_FAST_MUTEX("k", COUNTER, &FastMutex), STATUS_WDKM_TYPE_MISMATCH);
+    CHECK(FastMutex == NULL);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("k", BIG, &Mutex), STATUS_WDKM_TYPE_MISMATCH);
+    CHECK(Mutex == NULL);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("K", COUNTER, &Mutex), STATUS_OBJECT_NAME_NOT_FOUND);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("missing", COUNTER, &Mutex), STATUS_OBJECT_NAME_NOT_FOUND);
+    CHECK(DestroyClean());
+}
+
+static VOID
+IrqlIsChecked(VOID)
+{
+    PWDKM_KMUTEX Mutex;
+    NTSTATUS Results[8];
+    KIRQL OldIrql;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("k", &Zero), STATUS_SUCCESS);
+
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    Results[0] = WDKM_GRT_GET_KMUTEX("k", COUNTER, &Mutex);         /* allowed */
+    Results[1] = Results[0] == STATUS_SUCCESS ? WdkmGrtDereference(Mutex) : Results[0];
+    Results[2] = WDKM_GRT_REGISTER_KMUTEX("j", &Zero);
+    Results[3] = WdkmGrtUnregister("k");
+    Results[4] = WdkmGrtDestroy(NULL, NULL);
+    Results[5] = WdkmGrtInitialize();
+    KeRaiseIrql(HIGH_LEVEL, &OldIrql);
+    Results[6] = WDKM_GRT_GET_KMUTEX("k", COUNTER, &Mutex);
+    KeLowerIrql(APC_LEVEL);
+    Results[7] = WDKM_GRT_REGISTER_KMUTEX("apc", &Zero);             /* allowed */
+    KeLowerIrql(PASSIVE_LEVEL);
+
+    CHECK_STATUS(Results[0], STATUS_SUCCESS);
+    CHECK_STATUS(Results[1], STATUS_SUCCESS);
+    CHECK_STATUS(Results[2], STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Results[3], STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Results[4], STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Results[5], STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Results[6], STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Results[7], STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("k", COUNTER, &Mutex), STATUS_SUCCESS);  /* unchanged */
+    CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+    CHECK(DestroyClean());
+}
+
+static VOID
+UnregisterWhileReferenced(VOID)
+{
+    PWDKM_FAST_MUTEX FastMutex;
+    PWDKM_FAST_MUTEX Again;
+    COUNTER *Data;
+    LONG Blocks;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("f", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_FAST_MUTEX("f", COUNTER, &FastMutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(FastMutex, &Data), STATUS_SUCCESS);
+
+    Blocks = WdkmTestPoolOutstanding();
+    CHECK_STATUS(WdkmGrtUnregister("f"), STATUS_SUCCESS);   /* while held */
+    CHECK_STATUS(WdkmGrtUnregister("f"), STATUS_OBJECT_NAME_NOT_FOUND);
+    CHECK_STATUS(WDKM_GRT_GET_FAST_MUTEX("f", COUNTER, &Again), STATUS_OBJECT_NAME_NOT_FOUND);
+    Data->Value = 9;                                          /* still ours */
+    CHECK_STATUS(WdkmGrtDereference(FastMutex), STATUS_WDKM_LOCK_HELD);
+    CHECK_STATUS(WdkmFastMutexRelease(FastMutex), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), Blocks - 1);          /* only its table node */
+    CHECK_STATUS(WdkmGrtDereference(FastMutex), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), Blocks - 3);          /* then entry and lock */
+    CHECK(DestroyClean());
+}
+
+static VOID
+RegistryLocksAreTheRegistrys(VOID)
+{
+    COUNTER Out;
+    PWDKM_KMUTEX Mutex;
+    PWDKM_KMUTEX Private;
+
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, &Private), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("k", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("k", COUNTER, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_WDKM_OWNED_BY_REGISTRY);
+    CHECK_STATUS(WDKM_KMUTEX_TAKE(Mutex, &Out), STATUS_WDKM_OWNED_BY_REGISTRY);
+    CHECK_STATUS(WdkmGrtDereference(NULL), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtDereference(Private), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+    CHECK(DestroyClean());
+    CHECK_STATUS(WdkmKMutexDestroy(Private), STATUS_SUCCESS);
+}
+
+static VOID
+ScopedFormReleasesAndDereferences(VOID)
+{
+    COUNTER *Data;
+    NTSTATUS Status;
+    int Runs = 0;
+    int Pass;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("k", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("f", &Zero), STATUS_SUCCESS);
+    for (Pass = 0; Pass < 3; Pass += 1) {
+        WDKM_GRT_KMUTEX_SCOPED("k", Data, &Status) {
+            Data->Value += 1;
+            Runs += 1;
+        }
+        CHECK_STATUS(Status, STATUS_SUCCESS);
+        WDKM_GRT_FAST_MUTEX_SCOPED("f", Data, &Status) {
+            Data->Value += 1;
+            CHECK_EQ(KeGetCurrentIrql(), APC_LEVEL);
+        }
+        CHECK_STATUS(Status, STATUS_SUCCESS);
+    }
+    WDKM_GRT_KMUTEX_SCOPED("missing", Data, &Status) {
+        Runs += 100;
+    }
+    CHECK_STATUS(Status, STATUS_OBJECT_NAME_NOT_FOUND);
+    WDKM_GRT_KMUTEX_SCOPED("f", Data, &Status) {
+        Runs += 100;
+    }
+    CHECK_STATUS(Status, STATUS_WDKM_TYPE_MISMATCH);
+    CHECK_EQ(Runs, 3);
+    WDKM_GRT_KMUTEX_SCOPED("k", Data, &Status) {
+        CHECK_EQ(Data->Value, 3);
+    }
+    CHECK(DestroyClean());       /* every reference was dropped */
+}
+
+/* ---------------------------------------------------------------------- */
+
+typedef struct _CRATE_RUN {
+    LONG volatile Errors;
+} CRATE_RUN;
+
+static VOID
+CrateWorker(PVOID Context, ULONG Index)
+{
+    CRATE_RUN *Run = (CRATE_RUN *)Context;
+    PWDKM_KMUTEX Mutex;
+    PWDKM_FAST_MUTEX FastMutex;
+    COUNTER *Data;
+    ULONG Iteration;
+
+    UNREFERENCED_PARAMETER(Index);
+    if (WDKM_GRT_GET_KMUTEX("kmutex", COUNTER, &Mutex) != STATUS_SUCCESS ||
+        WDKM_GRT_GET_FAST_MUTEX("fast", COUNTER, &FastMutex) != STATUS_SUCCESS) {
+        InterlockedIncrement(&Run->Errors);
+        return;
+    }
+    for (Iteration = 0; Iteration < 500; Iteration += 1) {
+        if (WDKM_KMUTEX_ACQUIRE(Mutex, &Data) == STATUS_SUCCESS) {
+            Data->Value += 1;
+            (VOID)WdkmKMutexRelease(Mutex);
+        } else {
+            InterlockedIncrement(&Run->Errors);
+        }
+        if (WDKM_FAST_MUTEX_ACQUIRE(FastMutex, &Data) == STATUS_SUCCESS) {
+            Data->Value += 1;
+            (VOID)WdkmFastMutexRelease(FastMutex);
+        } else {
+            InterlockedIncrement(&Run->Errors);
+        }
+    }
+    if (WdkmGrtDereference(Mutex) != STATUS_SUCCESS ||
+        WdkmGrtDereference(FastMutex) != STATUS_SUCCESS) {
+        InterlockedIncrement(&Run->Errors);
+    }
+}
+
+/* The crate's scenario, three times with Initialize/Destroy between. */
+static VOID
+CrateScenarioThreeRuns(VOID)
+{
+    CRATE_RUN Run;
+    PWDKM_KMUTEX Mutex;
+    PWDKM_FAST_MUTEX FastMutex;
+    COUNTER *Data;
+    int Round;
+
+    for (Round = 0; Round < 3; Round += 1) {
+        Run.Errors = 0;
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("kmutex", &Zero), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("fast", &Zero), STATUS_SUCCESS);
+        CHECK(WdkmTestRunThreads(3, CrateWorker, &Run));
+        CHECK_EQ(Run.Errors, 0);
+        CHECK_STATUS(WDKM_GRT_GET_KMUTEX("kmutex", COUNTER, &Mutex), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Data), STATUS_SUCCESS);
+        CHECK_EQ(Data->Value, 1500);
+        CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_GET_FAST_MUTEX("fast", COUNTER, &FastMutex), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(FastMutex, &Data), STATUS_SUCCESS);
+        CHECK_EQ(Data->Value, 1500);
+        CHECK_STATUS(WdkmFastMutexRelease(FastMutex), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtDereference(FastMutex), STATUS_SUCCESS);
+        CHECK(DestroyClean());
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+
+typedef struct _HOLDER {
+    KEVENT Held;
+    KEVENT Release;
+    NTSTATUS Status;
+} HOLDER;
+
+static VOID
+HoldRegistryLock(PVOID Context, ULONG Index)
+{
+    HOLDER *Holder = (HOLDER *)Context;
+    PWDKM_KMUTEX Mutex;
+    COUNTER *Data;
+
+    UNREFERENCED_PARAMETER(Index);
+    Holder->Status = WDKM_GRT_GET_KMUTEX("held", COUNTER, &Mutex);
+    if (Holder->Status == STATUS_SUCCESS) {
+        Holder->Status = WDKM_KMUTEX_ACQUIRE(Mutex, &Data);
+    }
+    (VOID)KeSetEvent(&Holder->Held, 0, FALSE);
+    if (Holder->Status == STATUS_SUCCESS) {
+        (VOID)KeWaitForSingleObject(&Holder->Release, Executive, KernelMode, FALSE, NULL);
+        Data->Value = 77;                  /* memory still valid during Destroy */
+        Holder->Status = WdkmKMutexRelease(Mutex);
+        if (Holder->Status == STATUS_SUCCESS) {
+            Holder->Status = WdkmGrtDereference(Mutex);
+        }
+    }
+}
+
+/* Destroy never frees under a holder: it reports, then finishes later. */
+static VOID
+DestroyWaitsForHolders(VOID)
+{
+    WDKM_GRT_REPORT Report;
+    LARGE_INTEGER Timeout = Milliseconds(50);
+    WDKM_TEST_THREAD *Thread;
+    PWDKM_KMUTEX Mutex;
+    HOLDER Holder;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("held", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("idle", &Zero), STATUS_SUCCESS);
+    KeInitializeEvent(&Holder.Held, NotificationEvent, FALSE);
+    KeInitializeEvent(&Holder.Release, NotificationEvent, FALSE);
+    Thread = WdkmTestStartThread(HoldRegistryLock, &Holder);
+    CHECK(Thread != NULL);
+    (VOID)KeWaitForSingleObject(&Holder.Held, Executive, KernelMode, FALSE, NULL);
+    CHECK_STATUS(Holder.Status, STATUS_SUCCESS);
+
+    CHECK_STATUS(WdkmGrtDestroy(&Timeout, &Report), STATUS_TIMEOUT);
+    CHECK_EQ(Report.Freed, 1);                       /* "idle" */
+    CHECK_EQ(Report.StillReferenced, 1);
+    CHECK_EQ(Report.StillHeld, 1);
+    CHECK_EQ(Report.NamesReported, 1);
+    CHECK(strcmp(Report.Names[0], "held") == 0);
+    CHECK(Report.Held[0]);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("held", COUNTER, &Mutex), STATUS_DELETE_PENDING);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("new", &Zero), STATUS_DELETE_PENDING);
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_WDKM_ALREADY_INITIALIZED);
+
+    (VOID)KeSetEvent(&Holder.Release, 0, FALSE);
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Holder.Status, STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
+    CHECK_EQ(Report.StillReferenced, 0);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("held", COUNTER, &Mutex), STATUS_WDKM_NOT_INITIALIZED);
+}
+
+typedef struct _RACE {
+    LONG volatile Successes;
+    LONG volatile Unexpected;
+    LONG volatile Ready;
+} RACE;
+
+/* Looks up, locks and releases until the registry goes away. */
+static VOID
+RaceWorker(PVOID Context, ULONG Index)
+{
+    RACE *Race = (RACE *)Context;
+    char Name[16];
+    PWDKM_KMUTEX Mutex;
+    COUNTER *Data;
+    NTSTATUS Status;
+    ULONG Iteration;
+
+    InterlockedIncrement(&Race->Ready);
+    for (Iteration = 0;; Iteration += 1) {
+        snprintf(Name, sizeof(Name), "n%lu", (unsigned long)((Iteration + Index) % 32));
+        Status = WDKM_GRT_GET_KMUTEX(Name, COUNTER, &Mutex);
+        if (Status == STATUS_DELETE_PENDING || Status == STATUS_WDKM_NOT_INITIALIZED) {
+            break;
+        }
+        if (Status != STATUS_SUCCESS) {
+            InterlockedIncrement(&Race->Unexpected);
+            break;
+        }
+        if (WDKM_KMUTEX_ACQUIRE(Mutex, &Data) == STATUS_SUCCESS) {
+            Data->Value += 1;
+            (VOID)WdkmKMutexRelease(Mutex);
+        } else {
+            InterlockedIncrement(&Race->Unexpected);
+        }
+        if (WdkmGrtDereference(Mutex) != STATUS_SUCCESS) {
+            InterlockedIncrement(&Race->Unexpected);
+        }
+        InterlockedIncrement(&Race->Successes);
+    }
+}
+
+static VOID
+DestroyRacesLookups(VOID)
+{
+    WDKM_TEST_THREAD *Threads[4];
+    WDKM_GRT_REPORT Report;
+    RACE Race = { 0, 0, 0 };
+    char Name[16];
+    ULONG Index;
+    int Round;
+
+    for (Round = 0; Round < 3; Round += 1) {
+        Race.Ready = 0;
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        for (Index = 0; Index < 32; Index += 1) {
+            snprintf(Name, sizeof(Name), "n%lu", (unsigned long)Index);
+            CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Name, &Zero), STATUS_SUCCESS);
+        }
+        for (Index = 0; Index < 4; Index += 1) {
+            Threads[Index] = WdkmTestStartThread(RaceWorker, &Race);
+        }
+        while (InterlockedCompareExchange(&Race.Ready, 0, 0) < 4) {
+            WdkmTestSleepMs(1);
+        }
+        WdkmTestSleepMs(10);
+        CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
+        for (Index = 0; Index < 4; Index += 1) {
+            WdkmTestJoinThread(Threads[Index]);
+        }
+        CHECK_EQ(Race.Unexpected, 0);
+        CHECK_EQ(Report.StillReferenced, 0);
+    }
+    CHECK(Race.Successes > 0);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static VOID
+GrowsAndShrinks(VOID)
+{
+    char Name[32];
+    PWDKM_KMUTEX Mutex;
+    ULONG Index;
+    const ULONG Count = 5000;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    for (Index = 0; Index < Count; Index += 1) {
+        LONG Value = (LONG)Index;
+        snprintf(Name, sizeof(Name), "lock-%lu", (unsigned long)Index);
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Name, &Value), STATUS_SUCCESS);
+    }
+    for (Index = 0; Index < Count; Index += 1) {
+        LONG *Value;
+        snprintf(Name, sizeof(Name), "lock-%lu", (unsigned long)Index);
+        CHECK_STATUS(WDKM_GRT_GET_KMUTEX(Name, LONG, &Mutex), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Value), STATUS_SUCCESS);
+        CHECK_EQ(*Value, Index);
+        CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+    }
+    for (Index = 0; Index < Count; Index += 2) {
+        snprintf(Name, sizeof(Name), "lock-%lu", (unsigned long)Index);
+        CHECK_STATUS(WdkmGrtUnregister(Name), STATUS_SUCCESS);
+    }
+    for (Index = 0; Index < Count; Index += 1) {
+        snprintf(Name, sizeof(Name), "lock-%lu", (unsigned long)Index);
+        CHECK_STATUS(WDKM_GRT_GET_KMUTEX(Name, LONG, &Mutex),
+                     Index % 2 == 0 ? STATUS_OBJECT_NAME_NOT_FOUND : STATUS_SUCCESS);
+        if (Index % 2 == 1) {
+            CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+        }
+    }
+    CHECK(DestroyClean());
+}
+
+/* Every allocation a registration makes can fail without a leak. */
+static VOID
+RegisterSurvivesEveryAllocationFailure(VOID)
+{
+    PWDKM_KMUTEX Mutex;
+    LONG Failure;
+    NTSTATUS Status;
+    LONG Blocks;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    for (Failure = 0; Failure < 8; Failure += 1) {
+        Blocks = WdkmTestPoolOutstanding();
+        WdkmHostPoolFailAt(Failure);
+        Status = WDKM_GRT_REGISTER_KMUTEX("x", &Zero);
+        WdkmHostPoolFailAt(-1);
+        if (Status == STATUS_SUCCESS) {
+            break;                              /* past the last allocation */
+        }
+        CHECK_STATUS(Status, STATUS_INSUFFICIENT_RESOURCES);
+        CHECK_EQ(WdkmTestPoolOutstanding(), Blocks);
+        CHECK_STATUS(WDKM_GRT_GET_KMUTEX("x", COUNTER, &Mutex), STATUS_OBJECT_NAME_NOT_FOUND);
+    }
+    CHECK(Failure >= 3);                        /* node, entry, lock */
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("x", COUNTER, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+    CHECK(DestroyClean());
+}
+
+/* ---------------------------------------------------------------------- */
+
+/*
+ * 8 threads x mixed register / lookup / lock / unregister. Thread t owns
+ * the names "t<t>-<k>": its model (registered or not, counter value) is
+ * exact, and every result must match it. All threads also look up the
+ * shared names, which always exist.
+ */
+#define STRESS_THREADS 8
+#define STRESS_NAMES   16
+#define STRESS_SHARED  8
+
+typedef struct _STRESS {
+    ULONG Operations;
+    LONG volatile Mismatches;
+    LONG volatile SharedIncrements;
+} STRESS;
+
+static VOID
+StressWorker(PVOID Context, ULONG Index)
+{
+    STRESS *Stress = (STRESS *)Context;
+    BOOLEAN Registered[STRESS_NAMES] = { FALSE };
+    LONG Values[STRESS_NAMES] = { 0 };
+    ULONG Random = 2463534242UL + Index * 7919;
+    PWDKM_KMUTEX Mutex;
+    COUNTER *Data;
+    char Name[32];
+    ULONG Operation;
+    ULONG Key;
+    NTSTATUS Status;
+    NTSTATUS Expected;
+    LONG Shared = 0;
+
+    for (Operation = 0; Operation < Stress->Operations; Operation += 1) {
+        Random ^= Random << 13;
+        Random ^= Random >> 17;
+        Random ^= Random << 5;
+        Key = (Random >> 8) % STRESS_NAMES;
+        snprintf(Name, sizeof(Name), "t%lu-%lu", (unsigned long)Index, (unsigned long)Key);
+        switch (Random % 4) {
+        case 0: {
+            COUNTER Initial = { 0, 0 };
+            Status = WDKM_GRT_REGISTER_KMUTEX(Name, &Initial);
+            Expected = Registered[Key] ? STATUS_OBJECT_NAME_COLLISION : STATUS_SUCCESS;
+            if (Status == STATUS_SUCCESS) {
+                Registered[Key] = TRUE;
+                Values[Key] = 0;
+            }
+            break;
+        }
+        case 1:
+            Status = WdkmGrtUnregister(Name);
+            Expected = Registered[Key] ? STATUS_SUCCESS : STATUS_OBJECT_NAME_NOT_FOUND;
+            Registered[Key] = FALSE;
+            break;
+        case 2:
+            Status = WDKM_GRT_GET_KMUTEX(Name, COUNTER, &Mutex);
+            Expected = Registered[Key] ? STATUS_SUCCESS : STATUS_OBJECT_NAME_NOT_FOUND;
+            if (Status == STATUS_SUCCESS) {
+                if (WDKM_KMUTEX_ACQUIRE(Mutex, &Data) != STATUS_SUCCESS ||
+                    Data->Value != Values[Key]) {
+                    InterlockedIncrement(&Stress->Mismatches);
+                } else {
+                    Data->Value += 1;
+                    Values[Key] += 1;
+                    (VOID)WdkmKMutexRelease(Mutex);
+                }
+                (VOID)WdkmGrtDereference(Mutex);
+            }
+            break;
+        default:
+            snprintf(Name, sizeof(Name), "shared-%lu", (unsigned long)(Key % STRESS_SHARED));
+            Status = WDKM_GRT_GET_KMUTEX(Name, COUNTER, &Mutex);
+            Expected = STATUS_SUCCESS;
+            if (Status == STATUS_SUCCESS) {
+                if (WDKM_KMUTEX_ACQUIRE(Mutex, &Data) == STATUS_SUCCESS) {
+                    Data->Value += 1;
+                    Shared += 1;
+                    (VOID)WdkmKMutexRelease(Mutex);
+                }
+                (VOID)WdkmGrtDereference(Mutex);
+            }
+            break;
+        }
+        if (Status != Expected) {
+            InterlockedIncrement(&Stress->Mismatches);
+        }
+    }
+    InterlockedExchangeAdd(&Stress->SharedIncrements, Shared);
+}
+
+static VOID
+StressMatchesModel(VOID)
+{
+    STRESS Stress = { 20000, 0, 0 };
+    PWDKM_KMUTEX Mutex;
+    COUNTER *Data;
+    char Name[32];
+    ULONG Index;
+    LONG Total = 0;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    for (Index = 0; Index < STRESS_SHARED; Index += 1) {
+        snprintf(Name, sizeof(Name), "shared-%lu", (unsigned long)Index);
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Name, &Zero), STATUS_SUCCESS);
+    }
+    CHECK(WdkmTestRunThreads(STRESS_THREADS, StressWorker, &Stress));
+    CHECK_EQ(Stress.Mismatches, 0);
+    for (Index = 0; Index < STRESS_SHARED; Index += 1) {
+        snprintf(Name, sizeof(Name), "shared-%lu", (unsigned long)Index);
+        CHECK_STATUS(WDKM_GRT_GET_KMUTEX(Name, COUNTER, &Mutex), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Data), STATUS_SUCCESS);
+        Total += Data->Value;
+        CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+    }
+    CHECK_EQ(Total, Stress.SharedIncrements);
+    CHECK(DestroyClean());
+}
+
+static const WDKM_TEST_CASE GrtCases[] = {
+    { "initialize_and_destroy_once", InitializeAndDestroyOnce },
+    { "initialize_reports_pool_exhaustion", InitializeReportsPoolExhaustion },
+    { "register_and_get_typed", RegisterAndGetTyped },
+    { "names_are_checked_and_copied", NamesAreCheckedAndCopied },
+    { "collision_and_replace", CollisionAndReplace },
+    { "wrong_kind_type_or_name", WrongKindTypeOrName },
+    { "irql_is_checked", IrqlIsChecked },
+    { "unregister_while_referenced", UnregisterWhileReferenced },
+    { "registry_locks_are_the_registrys", RegistryLocksAreTheRegistrys },
+    { "scoped_form_releases_and_dereferences", ScopedFormReleasesAndDereferences },
+    { "crate_scenario_three_runs", CrateScenarioThreeRuns },
+    { "destroy_waits_for_holders", DestroyWaitsForHolders },
+    { "destroy_races_lookups", DestroyRacesLookups },
+    { "grows_and_shrinks", GrowsAndShrinks },
+    { "register_survives_every_allocation_failure", RegisterSurvivesEveryAllocationFailure },
+    { "stress_matches_model", StressMatchesModel },
+};
+
+/* A test that failed half-way leaves the registry up: take it down. */
+static VOID
+DestroyLeftovers(VOID)
+{
+    LARGE_INTEGER Timeout = Milliseconds(100);
+
+    KeLowerIrql(PASSIVE_LEVEL);
+    (VOID)WdkmGrtDestroy(&Timeout, NULL);
+}
+
+const WDKM_TEST_SUITE WdkmGrtSuite = WDKM_TEST_SUITE_WITH_CLEANUP("grt", GrtCases, DestroyLeftovers);
