@@ -1,0 +1,36 @@
+/*
+ * wdkm_path.h - file paths for programs that run under Wine or Windows.
+ *
+ * A kernel service's image path must be a Windows path. Under Wine the
+ * driver usually sits in a Linux build tree: a Unix path ("/work/x.sys") is
+ * turned into its Z: drive form ("Z:\work\x.sys"), which Wine maps to "/"
+ * in every prefix it creates.
+ */
+#ifndef WDKM_PATH_H
+#define WDKM_PATH_H
+
+#include "wdkm_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Makes Path an absolute Windows path in Out (OutChars characters with the
+ * terminating NUL): "/a/b" becomes "Z:\a\b"; anything else goes through
+ * GetFullPathNameW (relative to the current directory).
+ */
+DWORD WdkmPathToWindows(const WCHAR *Path, WCHAR *Out, DWORD OutChars, WDKM_ERROR *Error);
+
+/* Full path of FileName in the directory of the running program's .exe. */
+DWORD WdkmPathBesideProgram(const WCHAR *FileName, WCHAR *Out, DWORD OutChars,
+                            WDKM_ERROR *Error);
+
+/* ERROR_SUCCESS if Path names an existing file (not a directory). */
+DWORD WdkmPathCheckFile(const WCHAR *Path, WDKM_ERROR *Error);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WDKM_PATH_H */
