@@ -1,0 +1,404 @@
+/*
+ * demo_driver.c - a small driver that uses wdkmutex the way a real one
+ * would, and reports what happened.
+ *
+ * Two locks own the driver's shared state, registered by name in the
+ * registry at DriverEntry and looked up where they are needed:
+ *   - "traffic", a WDKM_FAST_MUTEX: per-packet counters, touched on the hot
+ *     path by every worker (a FAST_MUTEX is the cheap choice there);
+ *   - "totals", a WDKM_KMUTEX: the flushed summary, updated every
+ *     DEMO_FLUSH_EVERY packets by a routine that calls a helper taking the
+ *     same lock again (a KMUTEX is recursive; a FAST_MUTEX is not).
+ * DEMO_WORKERS system threads simulate traffic; IOCTL_DEMO_QUERY reads the
+ * counts by name, which must be exact, and the outcome of a few deliberate
+ * misuses the library turned into status codes instead of bugchecks. At
+ * unload one call destroys the registry and everything in it.
+ */
+#include <ntddk.h>
+
+#include <wdkmutex/wdkmutex.h>
+
+#include "demo_ioctl.h"
+
+#define DEMO_COMPONENT DPFLTR_IHVDRIVER_ID
+
+typedef struct _TRAFFIC {
+    ULONG64 Packets;
+    ULONG64 Bytes;
+    ULONG64 ByWorker[DEMO_WORKERS];
+} TRAFFIC;
+
+typedef struct _TOTALS {
+    ULONG64 Flushes;
+    ULONG64 FlushedPackets;
+    ULONG64 NestedAcquisitions;
+} TOTALS;
+
+#define TRAFFIC_NAME "traffic"
+#define TOTALS_NAME  "totals"
+
+static PKTHREAD Workers[DEMO_WORKERS];
+static LONG volatile WorkersDone;
+static LONG volatile TryBusySeen;
+static DEMO_CHECK Checks[DEMO_CHECKS];
+static PDEVICE_OBJECT DemoDevice;
+
+DRIVER_INITIALIZE DriverEntry;
+static DRIVER_UNLOAD DemoUnload;
+static DRIVER_DISPATCH DemoCreateClose;
+static DRIVER_DISPATCH DemoDeviceControl;
+static KSTART_ROUTINE DemoWorker;
+
+static VOID
+DemoCopyString(PCHAR Destination, SIZE_T Size, PCSTR Source)
+{
+    SIZE_T Index;
+
+    for (Index = 0; Index + 1 < Size && Source[Index] != '\0'; Index += 1) {
+        Destination[Index] = Source[Index];
+    }
+    Destination[Index] = '\0';
+}
+
+static VOID
+DemoRecordCheck(ULONG Index, PCSTR What, NTSTATUS Status)
+{
+    DemoCopyString(Checks[Index].What, sizeof(Checks[Index].What), What);
+    Checks[Index].Status = Status;
+    DemoCopyString(Checks[Index].StatusName, sizeof(Checks[Index].StatusName),
+                   WdkmStatusName(Status));
+}
+
+/* ------------------------------------------------------------------------
+ * The workload.
+ */
+
+/* Called with Totals held: the owner takes it again. */
+static NTSTATUS
+DemoCountNested(_In_ PWDKM_KMUTEX Totals)
+{
+    TOTALS *Sum;
+    NTSTATUS Status;
+
+    Status = WDKM_KMUTEX_ACQUIRE(Totals, &Sum);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    Sum->NestedAcquisitions += 1;
+    return WdkmKMutexRelease(Totals);
+}
+
+static NTSTATUS
+DemoFlush(_In_ PWDKM_KMUTEX Totals, _In_ ULONG64 Packets)
+{
+    TOTALS *Sum;
+    NTSTATUS Status;
+
+    /* Try first, the way a driver avoids blocking when it has other work. */
+    Status = WDKM_KMUTEX_TRY_ACQUIRE(Totals, &Sum);
+    if (Status == STATUS_TIMEOUT) {
+        InterlockedIncrement(&TryBusySeen);
+        Status = WDKM_KMUTEX_ACQUIRE(Totals, &Sum);
+    }
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    Sum->Flushes += 1;
+    Sum->FlushedPackets += Packets;
+    Status = DemoCountNested(Totals);
+    (VOID)WdkmKMutexRelease(Totals);
+    return Status;
+}
+
+static VOID
+DemoWorker(_In_ PVOID Context)
+{
+    ULONG Worker = (ULONG)(ULONG_PTR)Context;
+    PWDKM_FAST_MUTEX Traffic = NULL;
+    PWDKM_KMUTEX Totals = NULL;
+    ULONG Packet;
+    TRAFFIC *Counters;
+    NTSTATUS Status;
+
+    /* Look the locks up once; the references keep them alive until we let go. */
+    Status = WDKM_GRT_GET_FAST_MUTEX(TRAFFIC_NAME, TRAFFIC, &Traffic);
+    if (NT_SUCCESS(Status)) {
+        Status = WDKM_GRT_GET_KMUTEX(TOTALS_NAME, TOTALS, &Totals);
+    }
+    for (Packet = 1; Packet <= DEMO_PACKETS_PER_WORKER && NT_SUCCESS(Status); Packet += 1) {
+        WDKM_GRT_FAST_MUTEX_SCOPED(TRAFFIC_NAME, Counters, &Status) {
+            Counters->Packets += 1;
+            Counters->Bytes += 64 + (Packet * 7 + Worker) % 1400;
+            Counters->ByWorker[Worker] += 1;
+        }
+        if (NT_SUCCESS(Status) && Packet % DEMO_FLUSH_EVERY == 0) {
+            Status = DemoFlush(Totals, DEMO_FLUSH_EVERY);
+        }
+    }
+    if (!NT_SUCCESS(Status)) {
+        DbgPrintEx(DEMO_COMPONENT, DPFLTR_ERROR_LEVEL, "WdkmDemo: worker %lu stopped: %s\n",
+                   Worker, WdkmStatusName(Status));
+    }
+    if (Totals != NULL) {
+        (VOID)WdkmGrtDereference(Totals);
+    }
+    if (Traffic != NULL) {
+        (VOID)WdkmGrtDereference(Traffic);
+    }
+    InterlockedIncrement(&WorkersDone);
+    PsTerminateSystemThread(STATUS_SUCCESS);
+}
+
+/*
+ * Deliberate misuses, made before the workers start: with raw kernel calls
+ * each would be a bugcheck, a deadlock or silent corruption.
+ */
+static VOID
+DemoShowChecks(_In_ PWDKM_FAST_MUTEX Traffic, _In_ PWDKM_KMUTEX Totals)
+{
+    TRAFFIC *Counters;
+    TRAFFIC *Again;
+    TOTALS *Sum;
+    NTSTATUS Status;
+
+    DemoRecordCheck(0, "release a KMUTEX nobody holds", WdkmKMutexRelease(Totals));
+
+    Status = WDKM_FAST_MUTEX_ACQUIRE(Traffic, &Counters);
+    if (Status == STATUS_SUCCESS) {
+        DemoRecordCheck(1, "acquire a FAST_MUTEX its owner holds",
+                        WDKM_FAST_MUTEX_ACQUIRE(Traffic, &Again));
+        (VOID)WdkmFastMutexRelease(Traffic);
+    } else {
+        DemoRecordCheck(1, "acquire a FAST_MUTEX its owner holds", Status);
+    }
+
+    /* A TRAFFIC pointer for the TOTALS lock: caught by the size check. */
+    DemoRecordCheck(2, "acquire the TOTALS lock as TRAFFIC",
+                    WDKM_KMUTEX_ACQUIRE(Totals, &Counters));
+
+    Status = WDKM_KMUTEX_ACQUIRE(Totals, &Sum);
+    if (Status == STATUS_SUCCESS) {
+        DemoRecordCheck(3, "drop the registry reference while holding the lock",
+                        WdkmGrtDereference(Totals));
+        (VOID)WdkmKMutexRelease(Totals);
+    } else {
+        DemoRecordCheck(3, "drop the registry reference while holding the lock", Status);
+    }
+
+    Status = WDKM_FAST_MUTEX_TRY_ACQUIRE(Traffic, &Counters);
+    if (Status == STATUS_SUCCESS) {
+        (VOID)WdkmFastMutexRelease(Traffic);
+    }
+    DemoRecordCheck(4, "try-acquire a FAST_MUTEX (needs ExTryToAcquireFastMutex)", Status);
+}
+
+/* ------------------------------------------------------------------------
+ * Device.
+ */
+
+static NTSTATUS
+DemoQuery(_Out_ DEMO_REPORT *Report)
+{
+    WDKM_POOL_STATISTICS Pool;
+    TRAFFIC *Counters;
+    TOTALS *Sum;
+    NTSTATUS Status;
+    ULONG Worker;
+
+    RtlZeroMemory(Report, sizeof(*Report));
+    Report->Workers = DEMO_WORKERS;
+    Report->PacketsPerWorker = DEMO_PACKETS_PER_WORKER;
+    Report->FlushEvery = DEMO_FLUSH_EVERY;
+    Report->WorkersDone = (ULONG)InterlockedCompareExchange(&WorkersDone, 0, 0);
+    Report->TryBusySeen = (ULONG)InterlockedCompareExchange(&TryBusySeen, 0, 0);
+
+    WDKM_GRT_FAST_MUTEX_SCOPED(TRAFFIC_NAME, Counters, &Status) {
+        Report->Packets = Counters->Packets;
+        Report->Bytes = Counters->Bytes;
+        for (Worker = 0; Worker < DEMO_WORKERS; Worker += 1) {
+            Report->PacketsByWorker[Worker] = Counters->ByWorker[Worker];
+        }
+    }
+    if (!NT_SUCCESS(Status)) {
+        return Status;
+    }
+    WDKM_GRT_KMUTEX_SCOPED(TOTALS_NAME, Sum, &Status) {
+        Report->Flushes = Sum->Flushes;
+        Report->FlushedPackets = Sum->FlushedPackets;
+        Report->NestedAcquisitions = Sum->NestedAcquisitions;
+    }
+    if (!NT_SUCCESS(Status)) {
+        return Status;
+    }
+    WdkmQueryPoolStatistics(&Pool);
+    Report->PoolBlocksOutstanding = Pool.OutstandingBlocks;
+    Report->PoolAllocator = (ULONG)Pool.Allocator;
+    RtlCopyMemory(Report->Checks, Checks, sizeof(Checks));
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS
+DemoCreateClose(_In_ PDEVICE_OBJECT DeviceObject, _Inout_ PIRP Irp)
+{
+    UNREFERENCED_PARAMETER(DeviceObject);
+    Irp->IoStatus.Status = STATUS_SUCCESS;
+    Irp->IoStatus.Information = 0;
+    IoCompleteRequest(Irp, IO_NO_INCREMENT);
+    return STATUS_SUCCESS;
+}
+
+static NTSTATUS
+DemoDeviceControl(_In_ PDEVICE_OBJECT DeviceObject, _Inout_ PIRP Irp)
+{
+    PIO_STACK_LOCATION Stack = IoGetCurrentIrpStackLocation(Irp);
+    NTSTATUS Status = STATUS_INVALID_DEVICE_REQUEST;
+    ULONG_PTR Information = 0;
+
+    UNREFERENCED_PARAMETER(DeviceObject);
+    if (Stack->Parameters.DeviceIoControl.IoControlCode == IOCTL_DEMO_QUERY) {
+        if (Stack->Parameters.DeviceIoControl.OutputBufferLength < sizeof(DEMO_REPORT)) {
+            Status = STATUS_BUFFER_TOO_SMALL;
+        } else {
+            Status = DemoQuery((DEMO_REPORT *)Irp->AssociatedIrp.SystemBuffer);
+            Information = NT_SUCCESS(Status) ? sizeof(DEMO_REPORT) : 0;
+        }
+    }
+    Irp->IoStatus.Status = Status;
+    Irp->IoStatus.Information = Information;
+    IoCompleteRequest(Irp, IO_NO_INCREMENT);
+    return Status;
+}
+
+/* ------------------------------------------------------------------------
+ * Load and unload.
+ */
+
+static VOID
+DemoStopWorkers(VOID)
+{
+    ULONG Worker;
+
+    for (Worker = 0; Worker < DEMO_WORKERS; Worker += 1) {
+        if (Workers[Worker] != NULL) {
+            (VOID)KeWaitForSingleObject(Workers[Worker], Executive, KernelMode, FALSE, NULL);
+            ObDereferenceObject(Workers[Worker]);
+            Workers[Worker] = NULL;
+        }
+    }
+}
+
+/* One call frees every registered lock; the outcome goes to the debug log. */
+static VOID
+DemoDestroyLocks(VOID)
+{
+    WDKM_POOL_STATISTICS Pool;
+    WDKM_GRT_REPORT Report;
+    LARGE_INTEGER Timeout;
+    NTSTATUS Status;
+
+    Timeout.QuadPart = WDKM_RELATIVE_TIMEOUT_MS(5000);
+    Status = WdkmGrtDestroy(&Timeout, &Report);
+    WdkmQueryPoolStatistics(&Pool);
+    DbgPrintEx(DEMO_COMPONENT, DPFLTR_ERROR_LEVEL,
+               "WdkmDemo: registry destroyed: %s, %lu locks freed, %lu still referenced; "
+               "%ld library pool blocks outstanding\n",
+               WdkmStatusName(Status), Report.Freed, Report.StillReferenced,
+               Pool.OutstandingBlocks);
+}
+
+static VOID
+DemoUnload(_In_ PDRIVER_OBJECT DriverObject)
+{
+    UNICODE_STRING DosName;
+
+    UNREFERENCED_PARAMETER(DriverObject);
+    DemoStopWorkers();
+    DemoDestroyLocks();
+    RtlInitUnicodeString(&DosName, DEMO_DOS_NAME);
+    (VOID)IoDeleteSymbolicLink(&DosName);
+    if (DemoDevice != NULL) {
+        IoDeleteDevice(DemoDevice);
+    }
+}
+
+static NTSTATUS
+DemoStartWorkers(VOID)
+{
+    ULONG Worker;
+    HANDLE Handle;
+    NTSTATUS Status;
+
+    for (Worker = 0; Worker < DEMO_WORKERS; Worker += 1) {
+        Status = PsCreateSystemThread(&Handle, THREAD_ALL_ACCESS, NULL, NULL, NULL,
+                                      DemoWorker, (PVOID)(ULONG_PTR)Worker);
+        if (!NT_SUCCESS(Status)) {
+            return Status;
+        }
+        /*
+         * ObjectType NULL: allowed, and our own handle's type is known.
+         * (mingw-w64 declares PsThreadType with one indirection more than
+         * the WDK, so *PsThreadType would be wrong there.)
+         */
+        Status = ObReferenceObjectByHandle(Handle, THREAD_ALL_ACCESS, NULL,
+                                           KernelMode, (PVOID *)&Workers[Worker], NULL);
+        ZwClose(Handle);
+        if (!NT_SUCCESS(Status)) {
+            return Status;
+        }
+    }
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+DriverEntry(_In_ PDRIVER_OBJECT DriverObject, _In_ PUNICODE_STRING RegistryPath)
+{
+    TRAFFIC InitialTraffic;
+    TOTALS InitialTotals;
+    PWDKM_FAST_MUTEX Traffic;
+    PWDKM_KMUTEX Totals;
+    UNICODE_STRING DeviceName;
+    UNICODE_STRING DosName;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(RegistryPath);
+    DriverObject->DriverUnload = DemoUnload;
+    DriverObject->MajorFunction[IRP_MJ_CREATE] = DemoCreateClose;
+    DriverObject->MajorFunction[IRP_MJ_CLOSE] = DemoCreateClose;
+    DriverObject->MajorFunction[IRP_MJ_DEVICE_CONTROL] = DemoDeviceControl;
+
+    RtlZeroMemory(&InitialTraffic, sizeof(InitialTraffic));
+    RtlZeroMemory(&InitialTotals, sizeof(InitialTotals));
+    Status = WdkmGrtInitialize();
+    if (NT_SUCCESS(Status)) {
+        Status = WDKM_GRT_REGISTER_FAST_MUTEX(TRAFFIC_NAME, &InitialTraffic);
+    }
+    if (NT_SUCCESS(Status)) {
+        Status = WDKM_GRT_REGISTER_KMUTEX(TOTALS_NAME, &InitialTotals);
+    }
+    if (NT_SUCCESS(Status)) {
+        RtlInitUnicodeString(&DeviceName, DEMO_DEVICE_NAME);
+        Status = IoCreateDevice(DriverObject, 0, &DeviceName, FILE_DEVICE_UNKNOWN, 0, FALSE,
+                                &DemoDevice);
+    }
+    if (NT_SUCCESS(Status)) {
+        RtlInitUnicodeString(&DosName, DEMO_DOS_NAME);
+        Status = IoCreateSymbolicLink(&DosName, &DeviceName);
+    }
+    if (NT_SUCCESS(Status) &&
+        WDKM_GRT_GET_FAST_MUTEX(TRAFFIC_NAME, TRAFFIC, &Traffic) == STATUS_SUCCESS) {
+        if (WDKM_GRT_GET_KMUTEX(TOTALS_NAME, TOTALS, &Totals) == STATUS_SUCCESS) {
+            DemoShowChecks(Traffic, Totals);
+            (VOID)WdkmGrtDereference(Totals);
+        }
+        (VOID)WdkmGrtDereference(Traffic);
+    }
+    if (NT_SUCCESS(Status)) {
+        Status = DemoStartWorkers();
+    }
+    if (!NT_SUCCESS(Status)) {
+        DbgPrintEx(DEMO_COMPONENT, DPFLTR_ERROR_LEVEL, "WdkmDemo: load failed: %s (0x%08lX)\n",
+                   WdkmStatusName(Status), (ULONG)Status);
+        DemoUnload(DriverObject);
+    }
+    return Status;
+}
