@@ -173,15 +173,6 @@ WdkmFastMutexIsOwned(
            WdkmpLoadThread(&FastMutex->Header.Owner) == WdkmpCurrentThread();
 }
 
-static
-NTSTATUS
-WdkmpFastMutexScopeRelease(
-    _Inout_ PWDKM_SCOPE Scope
-    )
-{
-    return WdkmFastMutexRelease((PWDKM_FAST_MUTEX)Scope->Lock);
-}
-
 WDKM_SCOPE
 WdkmFastMutexScopeEnter(
     _Inout_ PWDKM_FAST_MUTEX FastMutex,
@@ -190,7 +181,7 @@ WdkmFastMutexScopeEnter(
     _Out_ NTSTATUS *Status
     )
 {
-    return WdkmpScopeResult(FastMutex, WdkmpFastMutexScopeRelease,
+    return WdkmpScopeResult(FastMutex, WdkmpLockScopeRelease,
                             WdkmFastMutexAcquire(FastMutex, DataSize, Data), Status);
 }
 
@@ -232,6 +223,7 @@ WdkmpFastMutexReleaseAny(
 }
 
 const WDKMP_LOCK_KIND WdkmpFastMutexKind = {
+    WdkmLockKindFastMutex,
     WDKMP_SIGNATURE_FAST_MUTEX,
     WdkmpFastMutexCreateAny,
     WdkmpFastMutexAcquireAny,

@@ -82,22 +82,6 @@ static struct {
  * Small helpers
  */
 
-static
-const WDKMP_LOCK_KIND *
-WdkmpLockKindOf(
-    _In_ WDKM_LOCK_KIND Kind
-    )
-{
-    switch (Kind) {
-    case WdkmLockKindKMutex:
-        return &WdkmpKMutexKind;
-    case WdkmLockKindFastMutex:
-        return &WdkmpFastMutexKind;
-    default:
-        return NULL;
-    }
-}
-
 /* Validates a name and computes its length and hash (FNV-1a). */
 static
 NTSTATUS
@@ -225,6 +209,26 @@ WdkmpGrtStateStatus(
     )
 {
     return State == WDKMP_GRT_CLOSING ? STATUS_DELETE_PENDING : STATUS_WDKM_NOT_INITIALIZED;
+}
+
+/*
+ * The checks a writer (register, unregister) makes before its work: the
+ * IRQL allows a wait, and the registry is up. Checked again under the
+ * writer lock, since Destroy may start meanwhile.
+ */
+static
+NTSTATUS
+WdkmpGrtCheckWriter(
+    VOID
+    )
+{
+    LONG State;
+
+    if (WdkmpGetIrql() > APC_LEVEL) {
+        return STATUS_WDKM_IRQL_TOO_HIGH;
+    }
+    State = WdkmpGrtState();
+    return State == WDKMP_GRT_READY ? STATUS_SUCCESS : WdkmpGrtStateStatus(State);
 }
 
 /* ------------------------------------------------------------------------
@@ -571,12 +575,9 @@ WdkmGrtRegister(
         InitialValue == NULL || DataSize == 0 || DataSize > WDKM_MAX_DATA_SIZE) {
         return STATUS_INVALID_PARAMETER;
     }
-    if (WdkmpGetIrql() > APC_LEVEL) {
-        return STATUS_WDKM_IRQL_TOO_HIGH;
-    }
-    State = WdkmpGrtState();
-    if (State != WDKMP_GRT_READY) {
-        return WdkmpGrtStateStatus(State);
+    Status = WdkmpGrtCheckWriter();
+    if (!NT_SUCCESS(Status)) {
+        return Status;
     }
 
     /* Allocate before taking the writer lock, to hold it briefly. */
@@ -721,15 +722,11 @@ WdkmGrtUnregister(
     LONG State;
 
     Status = WdkmpGrtHashName(Name, &Length, &Hash);
+    if (NT_SUCCESS(Status)) {
+        Status = WdkmpGrtCheckWriter();
+    }
     if (!NT_SUCCESS(Status)) {
         return Status;
-    }
-    if (WdkmpGetIrql() > APC_LEVEL) {
-        return STATUS_WDKM_IRQL_TOO_HIGH;
-    }
-    State = WdkmpGrtState();
-    if (State != WDKMP_GRT_READY) {
-        return WdkmpGrtStateStatus(State);
     }
 
     WdkmpGrtLockWriters();
@@ -856,9 +853,7 @@ WdkmpGrtScopeRelease(
     _Inout_ PWDKM_SCOPE Scope
     )
 {
-    PWDKMP_GRT_ENTRY Entry =
-        (PWDKMP_GRT_ENTRY)((PWDKMP_LOCK_HEADER)Scope->Lock)->RegistryEntry;
-    NTSTATUS Status = WdkmpLockKindOf(Entry->Kind)->Release(Scope->Lock);
+    NTSTATUS Status = WdkmpLockScopeRelease(Scope);
 
     if (!NT_SUCCESS(Status)) {
         return Status;          /* still held: keep the reference too */

@@ -99,11 +99,13 @@ WdkmpScopeResult(
     );
 
 /*
- * What the registry needs to know of a lock kind: one descriptor per kind,
- * defined in the kind's file. A kind the registry holds has a
- * WDKM_LOCK_KIND value and a case in WdkmpLockKindOf (wdkm_grt.c).
+ * What the registry and the scoped forms need to know of a lock kind: one
+ * descriptor per kind, defined in the kind's file and listed in
+ * WdkmpLockKinds (wdkm_lock.c). A new kind adds a WDKM_LOCK_KIND value, its
+ * descriptor, and a line there.
  */
 typedef struct _WDKMP_LOCK_KIND {
+    WDKM_LOCK_KIND Kind;
     ULONG Signature;
     NTSTATUS (*Create)(_In_reads_bytes_(DataSize) const VOID *InitialValue,
                        _In_ SIZE_T DataSize, _Outptr_result_maybenull_ PVOID *Lock);
@@ -114,6 +116,18 @@ typedef struct _WDKMP_LOCK_KIND {
 
 extern const WDKMP_LOCK_KIND WdkmpKMutexKind;
 extern const WDKMP_LOCK_KIND WdkmpFastMutexKind;
+
+/* The descriptor of a public kind, or NULL if the library has none. */
+const WDKMP_LOCK_KIND *
+WdkmpLockKindOf(
+    _In_ WDKM_LOCK_KIND Kind
+    );
+
+/* The release of every plain scoped form: the kind comes from the header. */
+NTSTATUS
+WdkmpLockScopeRelease(
+    _Inout_ PWDKM_SCOPE Scope
+    );
 
 /* Pool blocks, counted for WdkmQueryPoolStatistics (wdkm_pool.c). */
 _IRQL_requires_max_(DISPATCH_LEVEL)

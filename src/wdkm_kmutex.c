@@ -207,15 +207,6 @@ WdkmKMutexIsOwned(
     return Mutex != NULL && WdkmpLoadThread(&Mutex->Header.Owner) == WdkmpCurrentThread();
 }
 
-static
-NTSTATUS
-WdkmpKMutexScopeRelease(
-    _Inout_ PWDKM_SCOPE Scope
-    )
-{
-    return WdkmKMutexRelease((PWDKM_KMUTEX)Scope->Lock);
-}
-
 WDKM_SCOPE
 WdkmKMutexScopeEnter(
     _Inout_ PWDKM_KMUTEX Mutex,
@@ -224,7 +215,7 @@ WdkmKMutexScopeEnter(
     _Out_ NTSTATUS *Status
     )
 {
-    return WdkmpScopeResult(Mutex, WdkmpKMutexScopeRelease,
+    return WdkmpScopeResult(Mutex, WdkmpLockScopeRelease,
                             WdkmKMutexAcquire(Mutex, DataSize, Data), Status);
 }
 
@@ -266,6 +257,7 @@ WdkmpKMutexReleaseAny(
 }
 
 const WDKMP_LOCK_KIND WdkmpKMutexKind = {
+    WdkmLockKindKMutex,
     WDKMP_SIGNATURE_KMUTEX,
     WdkmpKMutexCreateAny,
     WdkmpKMutexAcquireAny,

@@ -1,6 +1,6 @@
 /*
- * wdkm_lock.c - the life cycle every lock block shares: checked creation,
- * checked destruction, taking the value out.
+ * wdkm_lock.c - what every lock block shares: checked creation, checked
+ * destruction, taking the value out, and the table of lock kinds.
  */
 #include "wdkm_internal.h"
 
@@ -98,4 +98,40 @@ WdkmpScopeResult(
     Scope.SavedIrql = PASSIVE_LEVEL;
     *StatusOut = Status;
     return Scope;
+}
+
+static const WDKMP_LOCK_KIND *const WdkmpLockKinds[] = {
+    &WdkmpKMutexKind,
+    &WdkmpFastMutexKind,
+};
+
+const WDKMP_LOCK_KIND *
+WdkmpLockKindOf(
+    _In_ WDKM_LOCK_KIND Kind
+    )
+{
+    ULONG Index;
+
+    for (Index = 0; Index < sizeof(WdkmpLockKinds) / sizeof(WdkmpLockKinds[0]); Index += 1) {
+        if (WdkmpLockKinds[Index]->Kind == Kind) {
+            return WdkmpLockKinds[Index];
+        }
+    }
+    return NULL;
+}
+
+NTSTATUS
+WdkmpLockScopeRelease(
+    _Inout_ PWDKM_SCOPE Scope
+    )
+{
+    ULONG Signature = ((PWDKMP_LOCK_HEADER)Scope->Lock)->Signature;
+    ULONG Index;
+
+    for (Index = 0; Index < sizeof(WdkmpLockKinds) / sizeof(WdkmpLockKinds[0]); Index += 1) {
+        if (WdkmpLockKinds[Index]->Signature == Signature) {
+            return WdkmpLockKinds[Index]->Release(Scope->Lock);
+        }
+    }
+    return STATUS_INVALID_PARAMETER;
 }
