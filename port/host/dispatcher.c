@@ -1,5 +1,6 @@
 /*
- * dispatcher.c - waits, KEVENT, KMUTEX, thread objects, alerts and user APCs.
+ * dispatcher.c - waits, KEVENT, KMUTEX, thread objects, alerts and user APCs,
+ * and the hand-off waits that ERESOURCEs and push locks block in.
  *
  * One global lock protects every dispatcher object. A blocked waiter links
  * a wait block into the object's wait list and sleeps on its own condition
@@ -86,6 +87,7 @@ static BOOLEAN HostpTrySatisfy(PDISPATCHER_HEADER Header, PKTHREAD Thread, PNTST
     *Status = STATUS_SUCCESS;
     switch (Header->Type) {
     case HOSTP_EVENT_SYNCHRONIZATION_OBJECT:
+    case HOSTP_TIMER_SYNCHRONIZATION_OBJECT:
         if (State > 0) {
             HostpStore(Header->SignalState, 0);
             return TRUE;
@@ -104,7 +106,7 @@ static BOOLEAN HostpTrySatisfy(PDISPATCHER_HEADER Header, PKTHREAD Thread, PNTST
         }
         return FALSE;
     }
-    default:    /* notification event, thread */
+    default:    /* notification event or timer, thread */
         return (BOOLEAN)(State > 0);
     }
 }
@@ -127,6 +129,49 @@ static BOOLEAN HostpTakeAlert(PKTHREAD Thread, KPROCESSOR_MODE WaitMode, BOOLEAN
         return TRUE;
     }
     return FALSE;
+}
+
+VOID WdkmHostpSignalObjectLocked(PDISPATCHER_HEADER Header)
+{
+    if (Header->Type == HOSTP_EVENT_SYNCHRONIZATION_OBJECT ||
+        Header->Type == HOSTP_TIMER_SYNCHRONIZATION_OBJECT) {
+        PHOSTP_WAIT_BLOCK Block = HostpFirstWaiter(Header);
+        if (Block != NULL) {
+            HostpSatisfyWaitBlock(Block, STATUS_SUCCESS);   /* stays unsignalled */
+        } else {
+            HostpStore(Header->SignalState, 1);
+        }
+    } else {
+        HostpStore(Header->SignalState, 1);
+        HostpSatisfyAllWaiters(Header);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Hand-off waits of ERESOURCEs and push locks                             */
+/* ---------------------------------------------------------------------- */
+
+/* Not alertable: like NT's resource and push-lock waits, only a grant ends it. */
+VOID WdkmHostpWaitForGrant(PLIST_ENTRY WaitList, PHOSTP_LOCK_WAITER Waiter)
+{
+    PKTHREAD Thread = Waiter->Thread;
+
+    Waiter->Granted = FALSE;
+    InsertTailList(WaitList, &Waiter->Entry);
+    Thread->Waiting = TRUE;
+    Thread->WaitAlertable = FALSE;
+    Thread->WaitMode = KernelMode;
+    while (!Waiter->Granted) {
+        pthread_cond_wait(&Thread->WakeCondition, &WdkmHostpDispatcherLock);
+    }
+    Thread->Waiting = FALSE;
+}
+
+VOID WdkmHostpGrant(PHOSTP_LOCK_WAITER Waiter)
+{
+    RemoveEntryList(&Waiter->Entry);
+    Waiter->Granted = TRUE;
+    pthread_cond_signal(&Waiter->Thread->WakeCondition);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -322,17 +367,7 @@ LONG NTAPI KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
     HostpCheckSignalIrql(Event);
     pthread_mutex_lock(&WdkmHostpDispatcherLock);
     Previous = Event->Header.SignalState;
-    if (Event->Header.Type == HOSTP_EVENT_NOTIFICATION_OBJECT) {
-        HostpStore(Event->Header.SignalState, 1);
-        HostpSatisfyAllWaiters(&Event->Header);
-    } else {
-        PHOSTP_WAIT_BLOCK Block = HostpFirstWaiter(&Event->Header);
-        if (Block != NULL) {
-            HostpSatisfyWaitBlock(Block, STATUS_SUCCESS);   /* stays unsignalled */
-        } else {
-            HostpStore(Event->Header.SignalState, 1);
-        }
-    }
+    WdkmHostpSignalObjectLocked(&Event->Header);
     pthread_mutex_unlock(&WdkmHostpDispatcherLock);
     return Previous;
 }

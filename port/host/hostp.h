@@ -7,6 +7,10 @@
  * (SignalState, OwnerThread) are written with atomics under it.
  * Per-thread counters that only their own thread changes (IRQL, APC
  * disable counts, held locks) live in thread-local WdkmHostpThread.
+ * The same lock also guards ERESOURCEs, the push-lock side table, the DPC
+ * queue and the timer list. Lock order: the pool lock may be held while
+ * taking the dispatcher lock (frees check for live objects), never the
+ * reverse; nothing allocates pool under the dispatcher lock.
  */
 #ifndef WDKM_HOSTP_H
 #define WDKM_HOSTP_H
@@ -22,6 +26,8 @@
 #define HOSTP_EVENT_SYNCHRONIZATION_OBJECT 1
 #define HOSTP_MUTANT_OBJECT               2
 #define HOSTP_THREAD_OBJECT               6
+#define HOSTP_TIMER_NOTIFICATION_OBJECT   8
+#define HOSTP_TIMER_SYNCHRONIZATION_OBJECT 9
 
 #define HOSTP_THREAD_MAGIC 0x64726854U  /* "Thrd" */
 
@@ -37,6 +43,17 @@ typedef struct _HOSTP_WAIT_BLOCK {
     NTSTATUS Status;            /* valid once Satisfied */
     BOOLEAN Satisfied;
 } HOSTP_WAIT_BLOCK, *PHOSTP_WAIT_BLOCK;
+
+/* A blocked lock acquisition (ERESOURCE, push lock): lives on the waiter's
+   stack, linked into the lock's waiter list until a releaser hands the lock
+   over (records the waiter as owner, then grants), so a woken waiter never
+   competes again. */
+typedef struct _HOSTP_LOCK_WAITER {
+    LIST_ENTRY Entry;
+    PKTHREAD Thread;
+    BOOLEAN Exclusive;
+    BOOLEAN Granted;
+} HOSTP_LOCK_WAITER, *PHOSTP_LOCK_WAITER;
 
 struct _KTHREAD {
     DISPATCHER_HEADER Header;       /* first: a thread is a dispatcher object */
@@ -65,7 +82,8 @@ typedef struct _HOSTP_THREAD_STATE {
     ULONG KMutexCount;                  /* owned KMUTEXes (disable kernel APCs) */
     ULONG OtherLockCount;               /* fast/guarded mutexes, spin locks */
     PWDKM_HOST_BUGCHECK_TRAP TrapTop;   /* innermost armed trap */
-    jmp_buf *TerminateJump;             /* system threads: their exit */
+    jmp_buf *TerminateJump;             /* system threads: their exit; DPC thread: the DPC's */
+    BOOLEAN ExecutingDpc;               /* the DPC thread, inside a deferred routine */
 } HOSTP_THREAD_STATE;
 
 extern _Thread_local HOSTP_THREAD_STATE WdkmHostpThread;
@@ -78,6 +96,27 @@ LONG WdkmHostpDereferenceThread(PKTHREAD Thread);
 
 /* dispatcher.c: abandons Thread's KMUTEXes and signals its object. */
 VOID WdkmHostpRundownThread(PKTHREAD Thread);
+/* dispatcher.c, dispatcher lock held: signals an event or timer (one
+   waiter for synchronization objects, all for notification ones). */
+VOID WdkmHostpSignalObjectLocked(PDISPATCHER_HEADER Header);
+/* dispatcher.c, dispatcher lock held: queues Waiter on WaitList and sleeps
+   until a releaser grants it. */
+VOID WdkmHostpWaitForGrant(PLIST_ENTRY WaitList, PHOSTP_LOCK_WAITER Waiter);
+/* dispatcher.c, dispatcher lock held: unlinks Waiter and wakes its thread. */
+VOID WdkmHostpGrant(PHOSTP_LOCK_WAITER Waiter);
+
+/* irql.c: the caller's APC disable counts as bug checks report them,
+   (guarded regions << 16) | (critical regions + owned KMUTEXes). */
+ULONG WdkmHostpApcDisableCount(VOID);
+
+/* resource.c, dispatcher lock held: ERESOURCEs that Thread owns (each
+   counts once); a live ERESOURCE inside [Start, Start + Size), or NULL. */
+ULONG WdkmHostpResourcesOwnedBy(PKTHREAD Thread);
+PVOID WdkmHostpFindResourceInRange(const VOID *Start, SIZE_T Size);
+
+/* dpc.c, dispatcher lock held: a set timer (*Kind 0) or queued DPC
+   (*Kind 1) inside [Start, Start + Size), or NULL. */
+PVOID WdkmHostpFindTimerOrDpcInRange(const VOID *Start, SIZE_T Size, PULONG Kind);
 
 /* bugcheck.c: reports a bug check that cannot unwind (thread exit); returns
    only if a handler is set and returned. */

@@ -49,13 +49,16 @@ static VOID HostpCheckRegionIrql(VOID)
     }
 }
 
-/* P3 as NT's (SpecialApcDisable << 16) | KernelApcDisable, with positive counts. */
+/* As NT's (SpecialApcDisable << 16) | KernelApcDisable, with positive counts. */
+ULONG WdkmHostpApcDisableCount(VOID)
+{
+    return (WdkmHostpThread.GuardedRegionCount << 16) |
+           (WdkmHostpThread.CriticalRegionCount + WdkmHostpThread.KMutexCount);
+}
+
 DECLSPEC_NORETURN static VOID HostpApcIndexMismatch(VOID)
 {
-    KeBugCheckEx(APC_INDEX_MISMATCH, 0, 0,
-                 ((ULONG_PTR)WdkmHostpThread.GuardedRegionCount << 16) |
-                     (WdkmHostpThread.CriticalRegionCount + WdkmHostpThread.KMutexCount),
-                 0);
+    KeBugCheckEx(APC_INDEX_MISMATCH, 0, 0, WdkmHostpApcDisableCount(), 0);
 }
 
 VOID NTAPI KeEnterCriticalRegion(VOID)
@@ -113,7 +116,15 @@ ULONG WdkmHostThreadKMutexCount(VOID)
     return WdkmHostpThread.KMutexCount;
 }
 
+/* ERESOURCEs are counted from their owner entries: another thread may
+   release them for this one (ExReleaseResourceForThreadLite). */
 ULONG WdkmHostThreadHeldLockCount(VOID)
 {
-    return WdkmHostpThread.KMutexCount + WdkmHostpThread.OtherLockCount;
+    PKTHREAD Thread = WdkmHostpCurrentThread();
+    ULONG Resources;
+
+    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    Resources = WdkmHostpResourcesOwnedBy(Thread);
+    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    return WdkmHostpThread.KMutexCount + WdkmHostpThread.OtherLockCount + Resources;
 }

@@ -171,6 +171,34 @@ static PVOID HostpAllocate(ULONG PoolType, SIZE_T NumberOfBytes, ULONG Tag, BOOL
     return Header + 1;
 }
 
+/* Pool lock held (dropped before a bug check). The kernel objects that
+   must be torn down before their memory goes: a live ERESOURCE (Driver
+   Verifier checks it), a set timer or a queued DPC (NT checks them). */
+static VOID HostpCheckNoLiveObjects(PVOID P, SIZE_T Size)
+{
+    PVOID Resource;
+    PVOID Object = NULL;
+    ULONG Kind = 0;
+
+    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    Resource = WdkmHostpFindResourceInRange(P, Size);
+    if (Resource == NULL) {
+        Object = WdkmHostpFindTimerOrDpcInRange(P, Size, &Kind);
+    }
+    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    if (Resource != NULL) {
+        pthread_mutex_unlock(&HostpPoolLock);
+        KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION,
+                     WDKM_HOST_VIOLATION_RESOURCE_IN_FREED_POOL, (ULONG_PTR)Resource,
+                     (ULONG_PTR)P, Size);
+    }
+    if (Object != NULL) {
+        pthread_mutex_unlock(&HostpPoolLock);
+        KeBugCheckEx(TIMER_OR_DPC_INVALID, Kind, (ULONG_PTR)Object, (ULONG_PTR)P,
+                     (ULONG_PTR)P + Size);
+    }
+}
+
 static VOID HostpFree(PVOID P, ULONG Tag, BOOLEAN CheckTag)
 {
     KIRQL Irql = WdkmHostpThread.Irql;
@@ -202,6 +230,7 @@ static VOID HostpFree(PVOID P, ULONG Tag, BOOLEAN CheckTag)
         pthread_mutex_unlock(&HostpPoolLock);
         KeBugCheckEx(BAD_POOL_CALLER, HOSTP_BAD_POOL_WRONG_TAG, (ULONG_PTR)P, Allocator, Tag);
     }
+    HostpCheckNoLiveObjects(P, Header->Size);
     *Link = Header->HashNext;
     Entry = HostpTagEntry(Header->Tag);
     Entry->Outstanding--;

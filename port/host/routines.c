@@ -1,6 +1,7 @@
 /*
  * routines.c - MmGetSystemRoutineAddress over a table of the emulation's
- * exports, each of which a test can hide (to play Wine 8 or an old Windows).
+ * exports, each of which a test can hide (to play Wine 8 or an old Windows);
+ * WdkmHostRoutineProfileWine8 hides at once all that Wine 8 does not export.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -13,26 +14,30 @@ typedef void (*HOSTP_ROUTINE)(void);
 typedef struct _HOSTP_ROUTINE_ENTRY {
     PCSTR Name;
     HOSTP_ROUTINE Routine;
+    BOOLEAN Wine8;          /* exported by Wine 8's ntoskrnl.exe or hal.dll */
     BOOLEAN Available;      /* atomic */
 } HOSTP_ROUTINE_ENTRY;
 
-#define HOSTP_EXPORT(Name) { #Name, (HOSTP_ROUTINE)Name, TRUE }
+#define HOSTP_EXPORT(Name) { #Name, (HOSTP_ROUTINE)Name, TRUE, TRUE }
+/* Checked against the export tables of Debian 12's Wine 8 (ExInitializeFastMutex
+   is inline in the WDK, so no kernel exports it on x64). */
+#define HOSTP_EXPORT_NOT_WINE8(Name) { #Name, (HOSTP_ROUTINE)Name, FALSE, TRUE }
 
 static HOSTP_ROUTINE_ENTRY HostpRoutines[] = {
-    HOSTP_EXPORT(ExAllocatePool2),
+    HOSTP_EXPORT_NOT_WINE8(ExAllocatePool2),
     HOSTP_EXPORT(ExAllocatePoolWithTag),
     HOSTP_EXPORT(ExFreePool),
     HOSTP_EXPORT(ExFreePoolWithTag),
-    HOSTP_EXPORT(ExInitializeFastMutex),
+    HOSTP_EXPORT_NOT_WINE8(ExInitializeFastMutex),
     HOSTP_EXPORT(ExAcquireFastMutex),
     HOSTP_EXPORT(ExReleaseFastMutex),
-    HOSTP_EXPORT(ExTryToAcquireFastMutex),
+    HOSTP_EXPORT_NOT_WINE8(ExTryToAcquireFastMutex),
     HOSTP_EXPORT(ExAcquireFastMutexUnsafe),
     HOSTP_EXPORT(ExReleaseFastMutexUnsafe),
     HOSTP_EXPORT(KeInitializeGuardedMutex),
-    HOSTP_EXPORT(KeAcquireGuardedMutex),
-    HOSTP_EXPORT(KeReleaseGuardedMutex),
-    HOSTP_EXPORT(KeTryToAcquireGuardedMutex),
+    HOSTP_EXPORT_NOT_WINE8(KeAcquireGuardedMutex),
+    HOSTP_EXPORT_NOT_WINE8(KeReleaseGuardedMutex),
+    HOSTP_EXPORT_NOT_WINE8(KeTryToAcquireGuardedMutex),
     HOSTP_EXPORT(KeEnterCriticalRegion),
     HOSTP_EXPORT(KeLeaveCriticalRegion),
     HOSTP_EXPORT(KeEnterGuardedRegion),
@@ -53,6 +58,40 @@ static HOSTP_ROUTINE_ENTRY HostpRoutines[] = {
     HOSTP_EXPORT(MmGetSystemRoutineAddress),
     HOSTP_EXPORT(DbgPrintEx),
     HOSTP_EXPORT(vDbgPrintEx),
+    HOSTP_EXPORT(KeAcquireSpinLockRaiseToDpc),
+    HOSTP_EXPORT(KeReleaseSpinLock),
+    HOSTP_EXPORT(KeAcquireSpinLockAtDpcLevel),
+    HOSTP_EXPORT(KeReleaseSpinLockFromDpcLevel),
+    HOSTP_EXPORT_NOT_WINE8(KeTryToAcquireSpinLockAtDpcLevel),
+    HOSTP_EXPORT(KeAcquireInStackQueuedSpinLockAtDpcLevel),
+    HOSTP_EXPORT(KeReleaseInStackQueuedSpinLockFromDpcLevel),
+    HOSTP_EXPORT(ExInitializeResourceLite),
+    HOSTP_EXPORT(ExDeleteResourceLite),
+    HOSTP_EXPORT(ExAcquireResourceExclusiveLite),
+    HOSTP_EXPORT(ExAcquireResourceSharedLite),
+    HOSTP_EXPORT(ExConvertExclusiveToSharedLite),
+    HOSTP_EXPORT(ExReleaseResourceLite),
+    HOSTP_EXPORT(ExReleaseResourceForThreadLite),
+    HOSTP_EXPORT(ExIsResourceAcquiredExclusiveLite),
+    HOSTP_EXPORT(ExIsResourceAcquiredSharedLite),
+    HOSTP_EXPORT(ExGetExclusiveWaiterCount),
+    HOSTP_EXPORT(ExGetSharedWaiterCount),
+    HOSTP_EXPORT(ExfAcquirePushLockExclusive),
+    HOSTP_EXPORT(ExfAcquirePushLockShared),
+    HOSTP_EXPORT_NOT_WINE8(ExfReleasePushLockExclusive),
+    HOSTP_EXPORT_NOT_WINE8(ExfReleasePushLockShared),
+    HOSTP_EXPORT(ExfReleasePushLock),
+    HOSTP_EXPORT(KeInitializeDpc),
+    HOSTP_EXPORT(KeInsertQueueDpc),
+    HOSTP_EXPORT(KeRemoveQueueDpc),
+    HOSTP_EXPORT(KeFlushQueuedDpcs),
+    HOSTP_EXPORT(KeIsExecutingDpc),
+    HOSTP_EXPORT(KeInitializeTimer),
+    HOSTP_EXPORT(KeInitializeTimerEx),
+    HOSTP_EXPORT(KeSetTimer),
+    HOSTP_EXPORT(KeSetTimerEx),
+    HOSTP_EXPORT(KeCancelTimer),
+    HOSTP_EXPORT(KeReadStateTimer),
 };
 
 static HOSTP_ROUTINE_ENTRY *HostpFindRoutineA(PCSTR Name)
@@ -117,7 +156,14 @@ NTSTATUS WdkmHostSetRoutineAvailable(PCSTR Name, BOOLEAN Available)
 
 VOID WdkmHostResetRoutines(VOID)
 {
+    WdkmHostSetRoutineProfile(WdkmHostRoutineProfileAll);
+}
+
+VOID WdkmHostSetRoutineProfile(WDKM_HOST_ROUTINE_PROFILE Profile)
+{
     for (SIZE_T Index = 0; Index < ARRAYSIZE(HostpRoutines); Index++) {
-        __atomic_store_n(&HostpRoutines[Index].Available, (BOOLEAN)TRUE, __ATOMIC_RELAXED);
+        BOOLEAN Available = (BOOLEAN)(Profile != WdkmHostRoutineProfileWine8 ||
+                                      HostpRoutines[Index].Wine8);
+        __atomic_store_n(&HostpRoutines[Index].Available, Available, __ATOMIC_RELAXED);
     }
 }

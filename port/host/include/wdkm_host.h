@@ -11,6 +11,8 @@
  *      test may go on using it; the IRQL is NOT restored for it);
  *   2. else, if a handler is set, calls it; when the handler returns on a
  *      system thread, that thread ends there (its KMUTEXes are abandoned);
+ *      on the DPC thread, that DPC ends there and the next one runs (what
+ *      it held stays held);
  *   3. else prints "*** STOP: 0x%08X (...) NAME" to stderr and aborts.
  *
  *     WDKM_HOST_BUGCHECK_TRAP Trap;
@@ -32,7 +34,17 @@
  * 0x00 zero bytes, 0x07 already freed, 0x08 allocate at bad IRQL, 0x09 free
  * at bad IRQL, 0x0A wrong tag, 0x42 not a pool block.
  * DRIVER_VERIFIER_DETECTED_VIOLATION uses the WDKM_HOST_VIOLATION_* codes
- * below in P1, P2 = the lock, P3 = the current thread, P4 = the owner.
+ * below in P1, P2 = the lock, P3 = the current thread, P4 = the owner,
+ * except the subcodes that Driver Verifier itself defines (marked "DV"),
+ * which carry Verifier's parameters. RESOURCE_NOT_OWNED: P1 = the
+ * resource, P2 = the releasing ERESOURCE_THREAD, P3 = its owner table.
+ * TIMER_OR_DPC_INVALID: P1 = 0 (set timer, P2 = it) or 1 (queued DPC,
+ * P2 = it) in freed pool with P3/P4 = the block's start and end; P1 = 4
+ * (DPC) or 5 (timer DPC) when the routine changed the APC disable count,
+ * P2 = the routine, P3/P4 = the count before/after. A DPC routine that
+ * returns at another IRQL than DISPATCH_LEVEL bug checks
+ * IRQL_NOT_GREATER_OR_EQUAL with P1 = the KDPC, P2 = the IRQL,
+ * P3 = DISPATCH_LEVEL, P4 = the routine.
  * An NTSTATUS in a parameter (KMODE_EXCEPTION_NOT_HANDLED's P1) is
  * sign-extended as on x64: compare with (ULONG_PTR)STATUS_xxx.
  */
@@ -92,6 +104,40 @@ PCSTR WdkmHostBugcheckName(ULONG Code);
 #define WDKM_HOST_VIOLATION_UNSAFE_APCS_ENABLED      0x00001004
 #define WDKM_HOST_VIOLATION_GUARDED_MUTEX_RECURSION  0x00001005
 #define WDKM_HOST_VIOLATION_GUARDED_MUTEX_NOT_OWNER  0x00001006
+/* Push lock released by a thread that does not hold it (P4 = the
+   exclusive owner, or 0 when none). */
+#define WDKM_HOST_VIOLATION_PUSH_LOCK_NOT_OWNER      0x00001010
+/* ExfReleasePushLockExclusive by a shared holder, or the reverse. */
+#define WDKM_HOST_VIOLATION_PUSH_LOCK_RELEASE_MISMATCH 0x00001011
+/* A held or waited-for push lock whose word was overwritten (for
+   instance by ExInitializePushLock); P4 = the word found. */
+#define WDKM_HOST_VIOLATION_PUSH_LOCK_CORRUPTED      0x00001012
+
+/* DV: self-deadlock. A push lock owner acquiring it again, or a shared
+   ERESOURCE owner waiting for exclusive access (NT hangs in both).
+   P2 = the lock, P3 = the current thread, P4 = the owner (the same). */
+#define WDKM_HOST_VIOLATION_SELF_DEADLOCK            0x00001000
+/* DV: ExDeleteResourceLite of an owned resource. P2 = the resource,
+   P3 = an owning ERESOURCE_THREAD. */
+#define WDKM_HOST_VIOLATION_DELETED_LOCK_OWNED       0x0000100B
+/* DV: ERESOURCE acquired (released) with normal kernel APCs enabled:
+   below APC_LEVEL and outside critical and guarded regions. P2 = the
+   IRQL, P3 = the APC disable count (as APC_INDEX_MISMATCH's P3), P4 = the
+   resource. */
+#define WDKM_HOST_VIOLATION_RESOURCE_APCS_ENABLED         0x00000037
+#define WDKM_HOST_VIOLATION_RESOURCE_RELEASE_APCS_ENABLED 0x00000038
+/* DV: ExInitializeResourceLite of a live resource. P2 = the resource. */
+#define WDKM_HOST_VIOLATION_RESOURCE_REINITIALIZED   0x000000D0
+/* DV: use (Verifier: delete) of a resource that is not initialised or was
+   deleted. P2 = the resource. */
+#define WDKM_HOST_VIOLATION_RESOURCE_UNINITIALIZED   0x000000D1
+/* DV: pool freed with a live ERESOURCE inside. P2 = the resource, P3 = the
+   block, P4 = its size. Delete resources before freeing their memory. */
+#define WDKM_HOST_VIOLATION_RESOURCE_IN_FREED_POOL   0x000000D2
+/* DV: push lock acquired (released) with normal kernel APCs enabled.
+   P2 = the IRQL, P3 = the APC disable count, P4 = the push lock. */
+#define WDKM_HOST_VIOLATION_PUSH_LOCK_APCS_ENABLED          0x000000EA
+#define WDKM_HOST_VIOLATION_PUSH_LOCK_RELEASE_APCS_ENABLED  0x000000EB
 
 /* ---------------------------------------------------------------------- */
 /* Threads, alerts and APCs                                                */
@@ -108,9 +154,13 @@ VOID WdkmHostQueueUserApc(PKTHREAD Thread);
 /* KMUTEXes the calling thread owns (recursion counts once). */
 ULONG WdkmHostThreadKMutexCount(VOID);
 
-/* Locks of every kind (KMUTEX, FAST_MUTEX, guarded mutex, spin lock) the
-   calling thread holds. */
+/* Locks of every kind (KMUTEX, FAST_MUTEX, guarded mutex, spin lock,
+   ERESOURCE, push lock) the calling thread holds; recursion counts once. */
 ULONG WdkmHostThreadHeldLockCount(VOID);
+
+/* Live ERESOURCEs (initialised and not yet deleted), of all threads. A
+   test can compare it before and after to find resources never deleted. */
+ULONG WdkmHostResourceCount(VOID);
 
 /* A KMUTEX owner may hold it Limit times; one more acquisition bug checks
    KMODE_EXCEPTION_NOT_HANDLED (P1 = STATUS_MUTANT_LIMIT_EXCEEDED, P2 = the
@@ -147,6 +197,21 @@ NTSTATUS WdkmHostSetRoutineAvailable(PCSTR Name, BOOLEAN Available);
 
 /* Makes every routine available again. */
 VOID WdkmHostResetRoutines(VOID);
+
+typedef enum _WDKM_HOST_ROUTINE_PROFILE {
+    WdkmHostRoutineProfileAll,      /* every routine the emulation has */
+    WdkmHostRoutineProfileWine8     /* what Wine 8's ntoskrnl.exe and hal.dll export */
+} WDKM_HOST_ROUTINE_PROFILE;
+
+/* Makes exactly the routines of Profile available. Wine 8 lacks
+   ExAllocatePool2, ExTryToAcquireFastMutex, KeAcquireGuardedMutex,
+   KeReleaseGuardedMutex, KeTryToAcquireGuardedMutex,
+   KeTryToAcquireSpinLockAtDpcLevel, ExfReleasePushLockExclusive and
+   ExfReleasePushLockShared (it releases push locks with ExfReleasePushLock
+   only), and ExInitializeFastMutex (inline in the WDK). It has a stub
+   KeInsertQueueDpc whose DPCs never run, which the emulation does not
+   play. One routine alone: WdkmHostSetRoutineAvailable. */
+VOID WdkmHostSetRoutineProfile(WDKM_HOST_ROUTINE_PROFILE Profile);
 
 /* ---------------------------------------------------------------------- */
 /* Debug output                                                            */

@@ -13,8 +13,12 @@
  *     timeout, allocating or freeing pool at too high an IRQL;
  *   - KMUTEX ownership, recursion and release; FAST_MUTEX and guarded mutex
  *     ownership, recursion and IRQL; spin lock ownership;
+ *   - ERESOURCE and push lock IRQL, APC state, ownership and self-deadlock;
+ *     ERESOURCE initialisation and deletion;
+ *   - DPC routines that return at another IRQL or APC state;
  *   - unbalanced critical and guarded regions; pool tag mismatches, double
- *     frees and frees of pointers that are not pool blocks.
+ *     frees, frees of pointers that are not pool blocks, and frees of pool
+ *     that still holds a live ERESOURCE, a set timer or a queued DPC.
  *
  * Host differences that can matter to portable code:
  *   - WCHAR is wchar_t (4 bytes on Linux) so that L"" literals work;
@@ -22,16 +26,24 @@
  *     sizeof(WCHAR) is portable and code that assumes 2 is not.
  *   - ULONG_PTR and SIZE_T are uintptr_t; LONG is 32 bits as on Windows.
  *   - No SAL annotations are defined here (no sal.h on Linux).
- *   - IRQL masks nothing and there are no DPCs, interrupts or kernel APCs;
- *     threads are ordinary, preemptible pthreads at every IRQL.
+ *   - IRQL masks nothing and there are no interrupts or kernel APCs;
+ *     threads are ordinary, preemptible pthreads at every IRQL. DPCs and
+ *     timer expiry run one at a time on one emulation thread (started on
+ *     first use, joined at exit), at DISPATCH_LEVEL, so a DPC never
+ *     preempts the thread that queued it.
  *   - An absolute wait timeout is turned into an interval once, when the
  *     wait starts; later changes of the wall clock are not followed.
  *   - The Wait argument of KeSetEvent/KeReleaseMutex is ignored (NT would
  *     hold the dispatcher lock until the caller's next wait).
  *   - In-stack queued spin locks share the plain lock word: no FIFO order.
  *   - PAGED_CODE() checks the IRQL in every build, not only with DBG.
- *   - Where NT would deadlock (re-acquiring a FAST_MUTEX or guarded mutex)
- *     or raise an exception nobody handles, a bug check is raised instead.
+ *   - Where NT would deadlock (re-acquiring a FAST_MUTEX, guarded mutex or
+ *     push lock, a shared ERESOURCE owner waiting for exclusive) or raise an
+ *     exception nobody handles, a bug check is raised instead.
+ *   - ERESOURCE and push lock waiters are served in arrival order and the
+ *     releaser hands the lock over; push locks remember their owners in a
+ *     side table keyed by the lock's address (the word itself still reads
+ *     0 when free).
  */
 #ifndef WDKM_HOST_WDM_H
 #define WDKM_HOST_WDM_H
@@ -107,6 +119,7 @@ typedef ULONG_PTR SIZE_T, *PSIZE_T;
 typedef UCHAR BOOLEAN, *PBOOLEAN;
 typedef wchar_t WCHAR, *PWCHAR, *PWSTR;
 typedef const wchar_t *PCWSTR;
+typedef ULONG LOGICAL, *PLOGICAL;
 typedef LONG NTSTATUS, *PNTSTATUS;
 typedef PVOID HANDLE, *PHANDLE;
 typedef ULONG ACCESS_MASK, *PACCESS_MASK;
@@ -204,6 +217,8 @@ typedef union _ULARGE_INTEGER {
 #define MUTEX_ALREADY_OWNED                 0x000000BF
 #define BAD_POOL_CALLER                     0x000000C2
 #define DRIVER_VERIFIER_DETECTED_VIOLATION  0x000000C4
+#define TIMER_OR_DPC_INVALID                0x000000C7
+#define RESOURCE_NOT_OWNED                  0x000000E3
 #define KERNEL_SECURITY_CHECK_FAILURE       0x00000139
 
 /* ---------------------------------------------------------------------- */
@@ -649,6 +664,69 @@ typedef struct _KGUARDED_MUTEX {
 
 typedef ULONG_PTR KSPIN_LOCK, *PKSPIN_LOCK;
 
+/* Executive resource. Fields follow NT's where they mean the same; the
+   wait lists are the emulation's. Guarded by the emulation's dispatcher
+   lock: read them only through the Ex* routines. */
+typedef ULONG_PTR ERESOURCE_THREAD, *PERESOURCE_THREAD;
+
+typedef struct _OWNER_ENTRY {
+    ERESOURCE_THREAD OwnerThread;   /* 0: free entry */
+    ULONG OwnerCount;               /* recursion depth */
+} OWNER_ENTRY, *POWNER_ENTRY;
+
+typedef struct _ERESOURCE {
+    LIST_ENTRY SystemResourcesList; /* live resources, as NT's ExpSystemResourcesList */
+    POWNER_ENTRY OwnerTable;        /* further shared owners (TableSize entries) */
+    SHORT ActiveCount;              /* owning threads */
+    USHORT Flag;                    /* 0x80: owned exclusive */
+    LIST_ENTRY SharedWaiters;       /* emulation: queued shared acquirers */
+    LIST_ENTRY ExclusiveWaiters;    /* emulation: queued exclusive acquirers */
+    OWNER_ENTRY OwnerEntry;         /* the exclusive owner, or a shared one */
+    ULONG ActiveEntries;            /* shared owners in OwnerTable */
+    ULONG ContentionCount;          /* acquisitions that had to wait */
+    ULONG NumberOfSharedWaiters;
+    ULONG NumberOfExclusiveWaiters;
+    ULONG TableSize;
+    PVOID Address;                  /* this resource while initialised */
+    KSPIN_LOCK SpinLock;            /* unused: the dispatcher lock guards it */
+} ERESOURCE, *PERESOURCE;
+
+/* Push lock: one pointer-sized word, 0 when free. The emulation writes it
+   (bit 0 locked, bit 1 waiters, shared count from bit 4, as NT) and keeps
+   the owners in a side table. */
+typedef ULONG_PTR EX_PUSH_LOCK, *PEX_PUSH_LOCK;
+
+/* DPCs and timers. */
+struct _KDPC;
+
+typedef VOID KDEFERRED_ROUTINE(struct _KDPC *Dpc, PVOID DeferredContext,
+                               PVOID SystemArgument1, PVOID SystemArgument2);
+typedef KDEFERRED_ROUTINE *PKDEFERRED_ROUTINE;
+
+typedef struct _KDPC {
+    UCHAR Type;                     /* DpcObject (0x13) once initialised */
+    UCHAR Importance;               /* MediumImportance; not used for ordering */
+    USHORT Number;
+    LIST_ENTRY DpcListEntry;        /* in the DPC queue while queued */
+    PKDEFERRED_ROUTINE DeferredRoutine;
+    PVOID DeferredContext;
+    PVOID SystemArgument1;
+    PVOID SystemArgument2;
+    PVOID DpcData;                  /* non-NULL while queued */
+    ULONG64 QueueSequence;          /* emulation: insertion order, for KeFlushQueuedDpcs */
+} KDPC, *PKDPC, *PRKDPC;
+
+typedef enum _TIMER_TYPE { NotificationTimer, SynchronizationTimer } TIMER_TYPE;
+
+typedef struct _KTIMER {
+    DISPATCHER_HEADER Header;       /* a timer is a dispatcher object */
+    ULARGE_INTEGER DueTime;         /* interrupt time (100 ns) of expiry */
+    LIST_ENTRY TimerListEntry;      /* in the timer list while set; Flink NULL otherwise */
+    struct _KDPC *Dpc;
+    ULONG Processor;
+    ULONG Period;                   /* ms; 0: one-shot */
+} KTIMER, *PKTIMER, *PRKTIMER;
+
 typedef struct _KSPIN_LOCK_QUEUE {
     struct _KSPIN_LOCK_QUEUE *volatile Next;
     PKSPIN_LOCK volatile Lock;
@@ -743,7 +821,7 @@ NTSYSAPI NTSTATUS NTAPI ZwClose(HANDLE Handle);
 /* ---------------------------------------------------------------------- */
 
 /* <= APC_LEVEL, or DISPATCH_LEVEL with a zero Timeout. Waits for a KEVENT,
-   KMUTEX or thread object. Timeout: NULL infinite, negative relative
+   KMUTEX, KTIMER or thread object. Timeout: NULL infinite, negative relative
    (100 ns units), zero poll, positive absolute system time. Returns
    STATUS_SUCCESS, STATUS_ABANDONED, STATUS_TIMEOUT, STATUS_ALERTED or
    STATUS_USER_APC. */
@@ -829,6 +907,107 @@ NTKERNELAPI VOID FASTCALL KeAcquireInStackQueuedSpinLockAtDpcLevel(
 /* >= DISPATCH_LEVEL, owner. As KeReleaseSpinLockFromDpcLevel. */
 NTKERNELAPI VOID FASTCALL KeReleaseInStackQueuedSpinLockFromDpcLevel(
     PKLOCK_QUEUE_HANDLE LockHandle);
+
+/* ---------------------------------------------------------------------- */
+/* Executive resources (ERESOURCE)                                         */
+/* ---------------------------------------------------------------------- */
+
+/* Any IRQL. The caller's id as ERESOURCE owner tables record it. */
+#define ExGetCurrentResourceThread() ((ERESOURCE_THREAD)PsGetCurrentThread())
+
+/* <= DISPATCH_LEVEL. Initialises Resource free; it must not be live
+   (else DRIVER_VERIFIER_DETECTED_VIOLATION 0xD0). STATUS_SUCCESS. */
+NTKERNELAPI NTSTATUS NTAPI ExInitializeResourceLite(PERESOURCE Resource);
+/* <= APC_LEVEL, not owned (else DRIVER_VERIFIER_DETECTED_VIOLATION
+   0x100B). Required before the memory is freed. STATUS_SUCCESS. */
+NTKERNELAPI NTSTATUS NTAPI ExDeleteResourceLite(PERESOURCE Resource);
+/* <= APC_LEVEL, normal kernel APCs disabled (critical or guarded region, or
+   APC_LEVEL). Recursive for the exclusive owner. A shared owner asking for
+   it with Wait bug checks (NT would deadlock). FALSE: not available now
+   and Wait is FALSE. */
+NTKERNELAPI BOOLEAN NTAPI ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait);
+/* As ExAcquireResourceExclusiveLite, shared: granted at once to an owner
+   (the exclusive one too) or when it is free or shared with no exclusive
+   waiter; otherwise waits (Wait) or returns FALSE. */
+NTKERNELAPI BOOLEAN NTAPI ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait);
+/* <= DISPATCH_LEVEL, exclusive owner (else RESOURCE_NOT_OWNED). Keeps the
+   caller's acquisitions, as shared, and lets shared waiters in. */
+NTKERNELAPI VOID NTAPI ExConvertExclusiveToSharedLite(PERESOURCE Resource);
+/* <= DISPATCH_LEVEL, owner, APCs disabled as for the acquire. Undoes one
+   acquisition; the last one hands the resource to waiters. */
+NTKERNELAPI VOID FASTCALL ExReleaseResourceLite(PERESOURCE Resource);
+/* <= DISPATCH_LEVEL. As ExReleaseResourceLite, for the owner ResourceThreadId
+   (from ExGetCurrentResourceThread on that thread). */
+NTKERNELAPI VOID NTAPI ExReleaseResourceForThreadLite(PERESOURCE Resource,
+                                                      ERESOURCE_THREAD ResourceThreadId);
+/* <= DISPATCH_LEVEL. TRUE if the caller owns it exclusive. */
+NTKERNELAPI BOOLEAN NTAPI ExIsResourceAcquiredExclusiveLite(PERESOURCE Resource);
+/* <= DISPATCH_LEVEL. The caller's acquisitions, exclusive ones included. */
+NTKERNELAPI ULONG NTAPI ExIsResourceAcquiredSharedLite(PERESOURCE Resource);
+#define ExIsResourceAcquiredLite ExIsResourceAcquiredSharedLite
+/* <= DISPATCH_LEVEL. Threads waiting for exclusive (shared) access. */
+NTKERNELAPI ULONG NTAPI ExGetExclusiveWaiterCount(PERESOURCE Resource);
+NTKERNELAPI ULONG NTAPI ExGetSharedWaiterCount(PERESOURCE Resource);
+
+/* ---------------------------------------------------------------------- */
+/* Push locks                                                              */
+/* ---------------------------------------------------------------------- */
+
+/* Any IRQL. Initialises PushLock free (NT: a macro). */
+#define ExInitializePushLock(PushLock) ((void)(*(PushLock) = 0))
+
+/* <= APC_LEVEL, normal kernel APCs disabled (critical or guarded region, or
+   APC_LEVEL). Not recursive: an owner acquiring again bug checks (NT would
+   deadlock). Waiters are served in arrival order. */
+NTKERNELAPI VOID FASTCALL ExfAcquirePushLockExclusive(PEX_PUSH_LOCK PushLock);
+NTKERNELAPI VOID FASTCALL ExfAcquirePushLockShared(PEX_PUSH_LOCK PushLock);
+/* <= APC_LEVEL, APCs disabled as for the acquire, held the named way. */
+NTKERNELAPI VOID FASTCALL ExfReleasePushLockExclusive(PEX_PUSH_LOCK PushLock);
+NTKERNELAPI VOID FASTCALL ExfReleasePushLockShared(PEX_PUSH_LOCK PushLock);
+/* As the two above, whichever way the caller holds it (Wine 8 exports only
+   this release). */
+NTKERNELAPI VOID FASTCALL ExfReleasePushLock(PEX_PUSH_LOCK PushLock);
+
+/* ---------------------------------------------------------------------- */
+/* DPCs and timers                                                         */
+/* ---------------------------------------------------------------------- */
+
+/* Any IRQL. DeferredRoutine(Dpc, DeferredContext, SystemArgument1,
+   SystemArgument2) will run at DISPATCH_LEVEL on the DPC thread, one DPC
+   at a time, and must return at DISPATCH_LEVEL with the APC state it got
+   (else IRQL_NOT_GREATER_OR_EQUAL, TIMER_OR_DPC_INVALID 4 or 5). */
+NTKERNELAPI VOID NTAPI KeInitializeDpc(PRKDPC Dpc, PKDEFERRED_ROUTINE DeferredRoutine,
+                                       PVOID DeferredContext);
+/* Any IRQL. Queues Dpc with the two arguments; FALSE (and nothing changed)
+   if it is already queued. */
+NTKERNELAPI BOOLEAN NTAPI KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1,
+                                           PVOID SystemArgument2);
+/* Any IRQL. TRUE if Dpc was queued (it will not run); FALSE if it was not
+   (a running DPC is not waited for). */
+NTKERNELAPI BOOLEAN NTAPI KeRemoveQueueDpc(PRKDPC Dpc);
+/* PASSIVE_LEVEL. Returns once every DPC queued before the call has run. */
+NTKERNELAPI VOID NTAPI KeFlushQueuedDpcs(VOID);
+/* Any IRQL. TRUE inside a DPC routine (NT: ntddk.h). */
+NTKERNELAPI LOGICAL NTAPI KeIsExecutingDpc(VOID);
+
+/* Any IRQL. Initialises Timer cancelled and not signalled (notification). */
+NTKERNELAPI VOID NTAPI KeInitializeTimer(PKTIMER Timer);
+/* Any IRQL. As KeInitializeTimer, of the given type. */
+NTKERNELAPI VOID NTAPI KeInitializeTimerEx(PKTIMER Timer, TIMER_TYPE Type);
+/* <= DISPATCH_LEVEL. Cancels Timer if set, unsignals it and sets it to
+   expire at DueTime (negative: relative, 100 ns; else absolute system time,
+   converted to an interval once). On expiry it is signalled and Dpc (if
+   any) is queued with the expiry system time as its two arguments. TRUE if
+   it was set already. */
+NTKERNELAPI BOOLEAN NTAPI KeSetTimer(PKTIMER Timer, LARGE_INTEGER DueTime, PKDPC Dpc);
+/* As KeSetTimer; Period > 0 re-arms it every Period ms until cancelled. */
+NTKERNELAPI BOOLEAN NTAPI KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period,
+                                       PKDPC Dpc);
+/* <= DISPATCH_LEVEL. TRUE if Timer was set (now cancelled). A DPC it
+   already queued stays queued. */
+NTKERNELAPI BOOLEAN NTAPI KeCancelTimer(PKTIMER Timer);
+/* Any IRQL. TRUE if Timer is signalled. */
+NTKERNELAPI BOOLEAN NTAPI KeReadStateTimer(PKTIMER Timer);
 
 /* ---------------------------------------------------------------------- */
 /* Pool                                                                    */

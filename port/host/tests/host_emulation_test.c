@@ -1313,6 +1313,85 @@ static void TestRoutines(void)
     KeLowerIrql(OldIrql);
 }
 
+typedef VOID (FASTCALL PUSH_LOCK_ROUTINE)(PEX_PUSH_LOCK PushLock);
+typedef BOOLEAN (FASTCALL TRY_SPIN_LOCK_ROUTINE)(PKSPIN_LOCK SpinLock);
+
+/* Resolves Name into a function pointer of the caller's type. */
+#define RESOLVE(Name, Target)                                   \
+    do {                                                        \
+        PVOID Address_ = RoutineAddress(Name);                  \
+        memcpy(&(Target), &Address_, sizeof(Target));           \
+    } while (0)
+
+/* The push lock, spin lock try and DPC exports, and the Wine 8 profile
+   under which only the generic push lock release resolves. */
+static void TestRoutinesWine8(void)
+{
+    static const PCWSTR Present[] = { L"ExfAcquirePushLockExclusive", L"ExfAcquirePushLockShared",
+                                      L"ExfReleasePushLock", L"KeAcquireSpinLockRaiseToDpc",
+                                      L"ExInitializeResourceLite", L"ExAcquireResourceSharedLite",
+                                      L"KeInsertQueueDpc", L"KeFlushQueuedDpcs", L"KeSetTimerEx",
+                                      L"ExAllocatePoolWithTag", L"KeInitializeGuardedMutex" };
+    static const PCWSTR Missing[] = { L"ExfReleasePushLockExclusive", L"ExfReleasePushLockShared",
+                                      L"KeTryToAcquireSpinLockAtDpcLevel", L"ExAllocatePool2",
+                                      L"ExTryToAcquireFastMutex", L"KeAcquireGuardedMutex",
+                                      L"KeReleaseGuardedMutex", L"KeTryToAcquireGuardedMutex" };
+    PUSH_LOCK_ROUTINE *Acquire;
+    PUSH_LOCK_ROUTINE *Release;
+    TRY_SPIN_LOCK_ROUTINE *TryToAcquire;
+    EX_PUSH_LOCK Lock = 0;
+    KSPIN_LOCK SpinLock;
+    KIRQL OldIrql;
+
+    CHECK(RoutineAddress(L"ExfReleasePushLockExclusive") ==
+          FunctionAddress((void (*)(void))ExfReleasePushLockExclusive));
+    CHECK(RoutineAddress(L"KeTryToAcquireSpinLockAtDpcLevel") ==
+          FunctionAddress((void (*)(void))KeTryToAcquireSpinLockAtDpcLevel));
+    CHECK(RoutineAddress(L"KeAcquireSpinLockRaiseToDpc") ==
+          FunctionAddress((void (*)(void))KeAcquireSpinLockRaiseToDpc));
+    CHECK_STATUS(STATUS_SUCCESS, WdkmHostSetRoutineAvailable("KeTryToAcquireSpinLockAtDpcLevel",
+                                                             FALSE));
+    CHECK(RoutineAddress(L"KeTryToAcquireSpinLockAtDpcLevel") == NULL);
+    CHECK_STATUS(STATUS_SUCCESS, WdkmHostSetRoutineAvailable("ExfReleasePushLockShared", FALSE));
+    CHECK(RoutineAddress(L"ExfReleasePushLockShared") == NULL);
+    CHECK(RoutineAddress(L"ExfReleasePushLockExclusive") != NULL);
+    WdkmHostResetRoutines();
+
+    WdkmHostSetRoutineProfile(WdkmHostRoutineProfileWine8);
+    for (SIZE_T Index = 0; Index < ARRAYSIZE(Present); Index++) {
+        CHECK(RoutineAddress(Present[Index]) != NULL);
+    }
+    for (SIZE_T Index = 0; Index < ARRAYSIZE(Missing); Index++) {
+        CHECK(RoutineAddress(Missing[Index]) == NULL);
+    }
+    /* What a driver does on Wine: both acquires, the generic release. */
+    RESOLVE(L"ExfAcquirePushLockExclusive", Acquire);
+    RESOLVE(L"ExfReleasePushLock", Release);
+    KeEnterCriticalRegion();
+    Acquire(&Lock);
+    CHECK(Lock == 0x1);
+    Release(&Lock);
+    RESOLVE(L"ExfAcquirePushLockShared", Acquire);
+    Acquire(&Lock);
+    CHECK(Lock == 0x11);
+    Release(&Lock);
+    KeLeaveCriticalRegion();
+    CHECK(Lock == 0);
+    WdkmHostSetRoutineProfile(WdkmHostRoutineProfileAll);
+    CHECK(RoutineAddress(L"ExfReleasePushLockShared") != NULL);
+    CHECK(RoutineAddress(L"ExAllocatePool2") != NULL);
+
+    RESOLVE(L"KeTryToAcquireSpinLockAtDpcLevel", TryToAcquire);
+    KeInitializeSpinLock(&SpinLock);
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    CHECK(TryToAcquire(&SpinLock));
+    CHECK(!TryToAcquire(&SpinLock));
+    KeReleaseSpinLockFromDpcLevel(&SpinLock);
+    KeLowerIrql(OldIrql);
+    EXPECT_BUGCHECK(IRQL_NOT_GREATER_OR_EQUAL, TryToAcquire(&SpinLock));
+    CHECK(SpinLock == 0);
+}
+
 typedef struct _CAPTURE {
     int Count;
     ULONG Level;
@@ -1420,21 +1499,1025 @@ static void TestClock(void)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Shared probes: how many threads hold a lock at once                     */
+/* ---------------------------------------------------------------------- */
+
+typedef enum _PROBE_LOCK { ProbeResource, ProbePushLock } PROBE_LOCK;
+
+typedef struct _OVERLAP {
+    PROBE_LOCK Kind;
+    BOOLEAN Exclusive;
+    ULONG HoldMs;                       /* how long to wait for company */
+    ERESOURCE Resource;
+    EX_PUSH_LOCK PushLock;
+    KEVENT Start;
+    LONG volatile Inside;
+    LONG volatile MaxInside;
+} OVERLAP;
+
+static VOID ProbeAcquire(PROBE_LOCK Kind, ERESOURCE *Resource, EX_PUSH_LOCK *PushLock,
+                         BOOLEAN Exclusive)
+{
+    if (Kind == ProbeResource) {
+        if (Exclusive) {
+            ExAcquireResourceExclusiveLite(Resource, TRUE);
+        } else {
+            ExAcquireResourceSharedLite(Resource, TRUE);
+        }
+    } else if (Exclusive) {
+        ExfAcquirePushLockExclusive(PushLock);
+    } else {
+        ExfAcquirePushLockShared(PushLock);
+    }
+}
+
+static VOID ProbeRelease(PROBE_LOCK Kind, ERESOURCE *Resource, EX_PUSH_LOCK *PushLock,
+                         BOOLEAN Exclusive)
+{
+    if (Kind == ProbeResource) {
+        ExReleaseResourceLite(Resource);
+    } else if (Exclusive) {
+        ExfReleasePushLockExclusive(PushLock);
+    } else {
+        ExfReleasePushLockShared(PushLock);
+    }
+}
+
+/* Holds the lock until another thread holds it too (or HoldMs pass),
+   recording the most holders seen at once. */
+static VOID NTAPI OverlapRoutine(PVOID Context)
+{
+    OVERLAP *Overlap = (OVERLAP *)Context;
+    LARGE_INTEGER Millisecond = RelativeMs(1);
+    LONG Now;
+
+    KeWaitForSingleObject(&Overlap->Start, Executive, KernelMode, FALSE, NULL);
+    KeEnterCriticalRegion();
+    ProbeAcquire(Overlap->Kind, &Overlap->Resource, &Overlap->PushLock, Overlap->Exclusive);
+    Now = InterlockedIncrement(&Overlap->Inside);
+    for (LONG Seen = ReadNoFence(&Overlap->MaxInside); Now > Seen;) {
+        LONG Previous = InterlockedCompareExchange(&Overlap->MaxInside, Now, Seen);
+        if (Previous == Seen) {
+            break;
+        }
+        Seen = Previous;
+    }
+    for (ULONG Waited = 0; Waited < Overlap->HoldMs && ReadNoFence(&Overlap->Inside) < 2; Waited++) {
+        KeDelayExecutionThread(KernelMode, FALSE, &Millisecond);
+    }
+    InterlockedDecrement(&Overlap->Inside);
+    ProbeRelease(Overlap->Kind, &Overlap->Resource, &Overlap->PushLock, Overlap->Exclusive);
+    KeLeaveCriticalRegion();
+}
+
+/* Two threads take the lock; returns the most that held it at once. */
+static LONG MeasureOverlap(PROBE_LOCK Kind, BOOLEAN Exclusive, ULONG HoldMs)
+{
+    static OVERLAP Overlap;
+    HANDLE Handles[2];
+
+    Overlap.Kind = Kind;
+    Overlap.Exclusive = Exclusive;
+    Overlap.HoldMs = HoldMs;
+    Overlap.Inside = 0;
+    Overlap.MaxInside = 0;
+    ExInitializeResourceLite(&Overlap.Resource);
+    ExInitializePushLock(&Overlap.PushLock);
+    KeInitializeEvent(&Overlap.Start, NotificationEvent, FALSE);
+    for (int Index = 0; Index < 2; Index++) {
+        Handles[Index] = StartThread(OverlapRoutine, &Overlap);
+    }
+    KeSetEvent(&Overlap.Start, 0, FALSE);
+    for (int Index = 0; Index < 2; Index++) {
+        JoinThread(Handles[Index]);
+    }
+    CHECK(Overlap.PushLock == 0);
+    CHECK_STATUS(STATUS_SUCCESS, ExDeleteResourceLite(&Overlap.Resource));
+    return Overlap.MaxInside;
+}
+
+/* A thread that takes a lock, reports, and holds it until told to release. */
+typedef struct _LOCK_HOLDER {
+    PROBE_LOCK Kind;
+    BOOLEAN Exclusive;
+    ERESOURCE *Resource;
+    EX_PUSH_LOCK *PushLock;
+    PKTHREAD Thread;
+    KEVENT Acquired;
+    KEVENT Release;
+} LOCK_HOLDER;
+
+static VOID NTAPI LockHolderRoutine(PVOID Context)
+{
+    LOCK_HOLDER *Holder = (LOCK_HOLDER *)Context;
+
+    Holder->Thread = KeGetCurrentThread();
+    KeEnterCriticalRegion();
+    ProbeAcquire(Holder->Kind, Holder->Resource, Holder->PushLock, Holder->Exclusive);
+    KeSetEvent(&Holder->Acquired, 0, FALSE);
+    KeWaitForSingleObject(&Holder->Release, Executive, KernelMode, FALSE, NULL);
+    ProbeRelease(Holder->Kind, Holder->Resource, Holder->PushLock, Holder->Exclusive);
+    KeLeaveCriticalRegion();
+}
+
+/* Starts a holder; with WaitForIt, returns once it holds the lock. */
+static HANDLE StartLockHolder(LOCK_HOLDER *Holder, PROBE_LOCK Kind, BOOLEAN Exclusive,
+                              ERESOURCE *Resource, EX_PUSH_LOCK *PushLock, BOOLEAN WaitForIt)
+{
+    HANDLE Handle;
+
+    Holder->Kind = Kind;
+    Holder->Exclusive = Exclusive;
+    Holder->Resource = Resource;
+    Holder->PushLock = PushLock;
+    KeInitializeEvent(&Holder->Acquired, NotificationEvent, FALSE);
+    KeInitializeEvent(&Holder->Release, NotificationEvent, FALSE);
+    Handle = StartThread(LockHolderRoutine, Holder);
+    if (WaitForIt) {
+        KeWaitForSingleObject(&Holder->Acquired, Executive, KernelMode, FALSE, NULL);
+    }
+    return Handle;
+}
+
+/* Polls Probe() until it returns Expected, for up to two seconds. */
+static BOOLEAN EventuallyEquals(ULONG (*Probe)(PVOID), PVOID Context, ULONG Expected)
+{
+    LARGE_INTEGER Millisecond = RelativeMs(1);
+
+    for (int Round = 0; Round < 2000; Round++) {
+        if (Probe(Context) == Expected) {
+            return TRUE;
+        }
+        KeDelayExecutionThread(KernelMode, FALSE, &Millisecond);
+    }
+    return FALSE;
+}
+
+static ULONG ExclusiveWaiters(PVOID Resource)
+{
+    return ExGetExclusiveWaiterCount((PERESOURCE)Resource);
+}
+
+static ULONG SharedWaiters(PVOID Resource)
+{
+    return ExGetSharedWaiterCount((PERESOURCE)Resource);
+}
+
+static ULONG PushLockWord(PVOID PushLock)
+{
+    return (ULONG)__atomic_load_n((EX_PUSH_LOCK *)PushLock, __ATOMIC_RELAXED);
+}
+
+/* ---------------------------------------------------------------------- */
+/* ERESOURCE                                                               */
+/* ---------------------------------------------------------------------- */
+
+static void TestResource(void)
+{
+    ERESOURCE Resource;
+    ULONG Live = WdkmHostResourceCount();
+    KIRQL OldIrql;
+
+    CHECK_STATUS(STATUS_SUCCESS, ExInitializeResourceLite(&Resource));
+    CHECK(WdkmHostResourceCount() == Live + 1);
+    KeEnterCriticalRegion();
+    CHECK(ExAcquireResourceExclusiveLite(&Resource, TRUE));
+    CHECK(ExIsResourceAcquiredExclusiveLite(&Resource));
+    CHECK(ExAcquireResourceExclusiveLite(&Resource, FALSE));    /* recursive */
+    CHECK(ExAcquireResourceSharedLite(&Resource, FALSE));       /* the exclusive owner, shared */
+    CHECK(ExIsResourceAcquiredSharedLite(&Resource) == 3);      /* exclusive ones count */
+    CHECK(ExIsResourceAcquiredLite(&Resource) == 3);
+    CHECK(WdkmHostThreadHeldLockCount() == 1);
+    ExReleaseResourceLite(&Resource);
+    ExReleaseResourceLite(&Resource);
+    CHECK(ExIsResourceAcquiredExclusiveLite(&Resource));
+    ExReleaseResourceLite(&Resource);
+    CHECK(!ExIsResourceAcquiredExclusiveLite(&Resource));
+    CHECK(ExIsResourceAcquiredSharedLite(&Resource) == 0);
+    CHECK(WdkmHostThreadHeldLockCount() == 0);
+
+    CHECK(ExAcquireResourceSharedLite(&Resource, TRUE));
+    CHECK(ExAcquireResourceSharedLite(&Resource, FALSE));       /* recursive */
+    CHECK(!ExIsResourceAcquiredExclusiveLite(&Resource));
+    CHECK(ExIsResourceAcquiredSharedLite(&Resource) == 2);
+    CHECK(!ExAcquireResourceExclusiveLite(&Resource, FALSE));   /* not available now */
+    /* Waiting for exclusive as a shared owner would hang NT. */
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION,
+                    ExAcquireResourceExclusiveLite(&Resource, TRUE));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_SELF_DEADLOCK);
+    CHECK(LastBugcheck.Parameter[1] == (ULONG_PTR)&Resource);
+    CHECK(ExIsResourceAcquiredSharedLite(&Resource) == 2);      /* unchanged */
+    ExReleaseResourceForThreadLite(&Resource, ExGetCurrentResourceThread());
+    ExReleaseResourceLite(&Resource);
+    CHECK(ExIsResourceAcquiredSharedLite(&Resource) == 0);
+
+    CHECK(ExAcquireResourceExclusiveLite(&Resource, TRUE));
+    ExConvertExclusiveToSharedLite(&Resource);
+    CHECK(!ExIsResourceAcquiredExclusiveLite(&Resource));
+    CHECK(ExIsResourceAcquiredSharedLite(&Resource) == 1);
+    ExReleaseResourceLite(&Resource);
+    KeLeaveCriticalRegion();
+
+    /* APC_LEVEL or a guarded region disable normal kernel APCs as well. */
+    KeRaiseIrql(APC_LEVEL, &OldIrql);
+    CHECK(ExAcquireResourceExclusiveLite(&Resource, TRUE));
+    ExReleaseResourceLite(&Resource);
+    KeLowerIrql(OldIrql);
+    KeEnterGuardedRegion();
+    CHECK(ExAcquireResourceSharedLite(&Resource, TRUE));
+    ExReleaseResourceLite(&Resource);
+    KeLeaveGuardedRegion();
+
+    CHECK(ExGetExclusiveWaiterCount(&Resource) == 0 && ExGetSharedWaiterCount(&Resource) == 0);
+    CHECK_STATUS(STATUS_SUCCESS, ExDeleteResourceLite(&Resource));
+    CHECK(WdkmHostResourceCount() == Live);
+}
+
+static void TestResourceViolations(void)
+{
+    ERESOURCE Resource;
+    ERESOURCE Never;
+    PERESOURCE Pooled;
+    ULONG Live = WdkmHostResourceCount();
+    const ULONG Tag = TAG('R', 's', 'r', 'c');
+    volatile KIRQL OldIrql;     /* set between traps */
+
+    ExInitializeResourceLite(&Resource);
+    /* Acquiring with normal kernel APCs enabled: Verifier's 0x37. */
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION,
+                    ExAcquireResourceExclusiveLite(&Resource, TRUE));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_RESOURCE_APCS_ENABLED);
+    CHECK(LastBugcheck.Parameter[1] == PASSIVE_LEVEL && LastBugcheck.Parameter[2] == 0);
+    CHECK(LastBugcheck.Parameter[3] == (ULONG_PTR)&Resource);
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExAcquireResourceSharedLite(&Resource, FALSE));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_RESOURCE_APCS_ENABLED);
+
+    KeEnterCriticalRegion();
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    EXPECT_BUGCHECK(IRQL_NOT_LESS_OR_EQUAL, ExAcquireResourceExclusiveLite(&Resource, FALSE));
+    CHECK(LastBugcheck.Parameter[0] == (ULONG_PTR)&Resource);
+    CHECK(LastBugcheck.Parameter[1] == DISPATCH_LEVEL && LastBugcheck.Parameter[2] == APC_LEVEL);
+    EXPECT_BUGCHECK(IRQL_NOT_LESS_OR_EQUAL, ExAcquireResourceSharedLite(&Resource, FALSE));
+    KeLowerIrql(OldIrql);
+
+    EXPECT_BUGCHECK(RESOURCE_NOT_OWNED, ExReleaseResourceLite(&Resource));
+    CHECK(LastBugcheck.Parameter[0] == (ULONG_PTR)&Resource);
+    CHECK(LastBugcheck.Parameter[1] == ExGetCurrentResourceThread());
+    EXPECT_BUGCHECK(RESOURCE_NOT_OWNED, ExConvertExclusiveToSharedLite(&Resource));
+
+    CHECK(ExAcquireResourceExclusiveLite(&Resource, TRUE));
+    KeRaiseIrql(HIGH_LEVEL, &OldIrql);
+    EXPECT_BUGCHECK(IRQL_NOT_LESS_OR_EQUAL, ExReleaseResourceLite(&Resource));
+    CHECK(LastBugcheck.Parameter[2] == DISPATCH_LEVEL);
+    KeLowerIrql(DISPATCH_LEVEL);
+    ExReleaseResourceLite(&Resource);               /* legal at DISPATCH_LEVEL */
+    KeLowerIrql(OldIrql);
+
+    /* Releasing after leaving the region: Verifier's 0x38. */
+    CHECK(ExAcquireResourceExclusiveLite(&Resource, TRUE));
+    KeLeaveCriticalRegion();
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExReleaseResourceLite(&Resource));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_RESOURCE_RELEASE_APCS_ENABLED);
+    CHECK(ExIsResourceAcquiredExclusiveLite(&Resource));
+
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExDeleteResourceLite(&Resource));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_DELETED_LOCK_OWNED);
+    CHECK(LastBugcheck.Parameter[1] == (ULONG_PTR)&Resource);
+    CHECK(LastBugcheck.Parameter[2] == ExGetCurrentResourceThread());
+    CHECK(ExIsResourceAcquiredExclusiveLite(&Resource));    /* still usable */
+    KeEnterCriticalRegion();
+    ExReleaseResourceLite(&Resource);
+    KeLeaveCriticalRegion();
+
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExInitializeResourceLite(&Resource));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_RESOURCE_REINITIALIZED);
+    CHECK(LastBugcheck.Parameter[1] == (ULONG_PTR)&Resource);
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    EXPECT_BUGCHECK(IRQL_NOT_LESS_OR_EQUAL, ExDeleteResourceLite(&Resource));
+    KeLowerIrql(OldIrql);
+    CHECK(WdkmHostResourceCount() == Live + 1);
+    CHECK_STATUS(STATUS_SUCCESS, ExDeleteResourceLite(&Resource));
+
+    /* Deleted, or never initialised. */
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExDeleteResourceLite(&Resource));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_RESOURCE_UNINITIALIZED);
+    memset(&Never, 0xCD, sizeof(Never));
+    KeEnterCriticalRegion();
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExAcquireResourceExclusiveLite(&Never, TRUE));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_RESOURCE_UNINITIALIZED);
+    CHECK(LastBugcheck.Parameter[1] == (ULONG_PTR)&Never);
+    KeLeaveCriticalRegion();
+
+    /* Freeing pool that holds a live resource: Verifier's 0xD2. */
+    Pooled = (PERESOURCE)ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(ERESOURCE) + 8, Tag);
+    CHECK(Pooled != NULL);
+    if (Pooled != NULL) {
+        ExInitializeResourceLite(Pooled);
+        EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExFreePoolWithTag(Pooled, Tag));
+        CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_RESOURCE_IN_FREED_POOL);
+        CHECK(LastBugcheck.Parameter[1] == (ULONG_PTR)Pooled);
+        CHECK(LastBugcheck.Parameter[2] == (ULONG_PTR)Pooled);
+        CHECK(LastBugcheck.Parameter[3] == sizeof(ERESOURCE) + 8);
+        CHECK(WdkmHostPoolOutstanding(Tag, NULL) == 1);
+        ExDeleteResourceLite(Pooled);
+        ExFreePoolWithTag(Pooled, Tag);
+    }
+    CHECK(WdkmHostPoolOutstanding(Tag, NULL) == 0);
+    CHECK(WdkmHostResourceCount() == Live);
+}
+
+static void TestResourceContention(void)
+{
+    static ERESOURCE Resource;
+    LOCK_HOLDER Holder;
+    LOCK_HOLDER Writer;
+    LOCK_HOLDER Reader;
+    HANDLE Handles[3];
+
+    ExInitializeResourceLite(&Resource);
+    Handles[0] = StartLockHolder(&Holder, ProbeResource, TRUE, &Resource, NULL, TRUE);
+    KeEnterCriticalRegion();
+    CHECK(!ExAcquireResourceExclusiveLite(&Resource, FALSE));
+    CHECK(!ExAcquireResourceSharedLite(&Resource, FALSE));
+    CHECK(ExIsResourceAcquiredSharedLite(&Resource) == 0);
+    /* Only the owner may release (or name the owner explicitly). */
+    EXPECT_BUGCHECK(RESOURCE_NOT_OWNED, ExReleaseResourceLite(&Resource));
+    KeLeaveCriticalRegion();
+
+    Handles[1] = StartLockHolder(&Writer, ProbeResource, TRUE, &Resource, NULL, FALSE);
+    CHECK(EventuallyEquals(ExclusiveWaiters, &Resource, 1));
+    Handles[2] = StartLockHolder(&Reader, ProbeResource, FALSE, &Resource, NULL, FALSE);
+    CHECK(EventuallyEquals(SharedWaiters, &Resource, 1));
+    CHECK(Resource.ContentionCount == 2);
+
+    /* The exclusive owner's release lets the shared waiter in first, as NT;
+       the writer follows once the reader is done. */
+    KeSetEvent(&Holder.Release, 0, FALSE);
+    KeWaitForSingleObject(&Reader.Acquired, Executive, KernelMode, FALSE, NULL);
+    CHECK(KeReadStateEvent(&Writer.Acquired) == 0);
+    CHECK(ExGetExclusiveWaiterCount(&Resource) == 1 && ExGetSharedWaiterCount(&Resource) == 0);
+    /* Released on the reader's behalf, as a driver may do from elsewhere. */
+    KeEnterCriticalRegion();
+    ExReleaseResourceForThreadLite(&Resource, (ERESOURCE_THREAD)Reader.Thread);
+    KeLeaveCriticalRegion();
+    KeWaitForSingleObject(&Writer.Acquired, Executive, KernelMode, FALSE, NULL);
+    KeSetEvent(&Writer.Release, 0, FALSE);
+    JoinThread(Handles[0]);
+    JoinThread(Handles[1]);
+    CHECK(ExGetExclusiveWaiterCount(&Resource) == 0);
+    /* The reader's own release now finds it no longer owns it. */
+    WdkmHostSetBugcheckHandler(RecordBugcheck, &Handled);
+    {
+        ULONG Before = HandledCount(NULL);
+        WDKM_HOST_BUGCHECK Last;
+        KeSetEvent(&Reader.Release, 0, FALSE);
+        JoinThread(Handles[2]);
+        CHECK(HandledCount(&Last) == Before + 1);
+        CHECK(Last.Code == RESOURCE_NOT_OWNED && Last.Parameter[0] == (ULONG_PTR)&Resource);
+    }
+    WdkmHostSetBugcheckHandler(NULL, NULL);
+    CHECK_STATUS(STATUS_SUCCESS, ExDeleteResourceLite(&Resource));
+}
+
+static void TestResourceOverlap(void)
+{
+    /* Shared holders really hold it together; exclusive ones never do. */
+    CHECK(MeasureOverlap(ProbeResource, FALSE, 2000) == 2);
+    CHECK(MeasureOverlap(ProbeResource, TRUE, 20) == 1);
+}
+
+/* Readers that keep the lock shared by overlapping one another. */
+typedef struct _READERS {
+    PROBE_LOCK Kind;
+    ERESOURCE Resource;
+    EX_PUSH_LOCK PushLock;
+    LONG volatile Stop;
+    LONG volatile Rounds;
+    KEVENT WriterIn;
+} READERS;
+
+static VOID NTAPI OverlappingReaderRoutine(PVOID Context)
+{
+    READERS *Readers = (READERS *)Context;
+    LARGE_INTEGER Millisecond = RelativeMs(1);
+
+    while (!ReadNoFence(&Readers->Stop)) {
+        KeEnterCriticalRegion();
+        ProbeAcquire(Readers->Kind, &Readers->Resource, &Readers->PushLock, FALSE);
+        InterlockedIncrement(&Readers->Rounds);
+        KeDelayExecutionThread(KernelMode, FALSE, &Millisecond);
+        ProbeRelease(Readers->Kind, &Readers->Resource, &Readers->PushLock, FALSE);
+        KeLeaveCriticalRegion();
+    }
+}
+
+static VOID NTAPI WriterRoutine(PVOID Context)
+{
+    READERS *Readers = (READERS *)Context;
+
+    KeEnterCriticalRegion();
+    ProbeAcquire(Readers->Kind, &Readers->Resource, &Readers->PushLock, TRUE);
+    KeSetEvent(&Readers->WriterIn, 0, FALSE);
+    ProbeRelease(Readers->Kind, &Readers->Resource, &Readers->PushLock, TRUE);
+    KeLeaveCriticalRegion();
+}
+
+/* Two readers keep the lock shared without a gap; a writer must still get
+   in (new readers queue behind it). */
+static void RunWriterNotStarved(PROBE_LOCK Kind)
+{
+    static READERS Readers;
+    LARGE_INTEGER Millisecond = RelativeMs(1);
+    LARGE_INTEGER Deadline = RelativeMs(5000);
+    HANDLE Handles[3];
+
+    Readers.Kind = Kind;
+    Readers.Stop = 0;
+    Readers.Rounds = 0;
+    ExInitializeResourceLite(&Readers.Resource);
+    ExInitializePushLock(&Readers.PushLock);
+    KeInitializeEvent(&Readers.WriterIn, NotificationEvent, FALSE);
+    Handles[0] = StartThread(OverlappingReaderRoutine, &Readers);
+    Handles[1] = StartThread(OverlappingReaderRoutine, &Readers);
+    while (ReadNoFence(&Readers.Rounds) < 20) {
+        KeDelayExecutionThread(KernelMode, FALSE, &Millisecond);
+    }
+    Handles[2] = StartThread(WriterRoutine, &Readers);
+    CHECK_STATUS(STATUS_SUCCESS, KeWaitForSingleObject(&Readers.WriterIn, Executive, KernelMode,
+                                                       FALSE, &Deadline));
+    InterlockedExchange(&Readers.Stop, 1);
+    for (int Index = 0; Index < 3; Index++) {
+        JoinThread(Handles[Index]);
+    }
+    CHECK(Readers.PushLock == 0);
+    CHECK_STATUS(STATUS_SUCCESS, ExDeleteResourceLite(&Readers.Resource));
+}
+
+static void TestResourceWriterNotStarved(void) { RunWriterNotStarved(ProbeResource); }
+
+/* ---------------------------------------------------------------------- */
+/* Push locks                                                              */
+/* ---------------------------------------------------------------------- */
+
+static void TestPushLock(void)
+{
+    EX_PUSH_LOCK Lock;
+    KIRQL OldIrql;
+
+    ExInitializePushLock(&Lock);
+    CHECK(Lock == 0);
+    KeEnterCriticalRegion();
+    ExfAcquirePushLockExclusive(&Lock);
+    CHECK(Lock == 0x1);                 /* NT's layout: locked */
+    CHECK(WdkmHostThreadHeldLockCount() == 1);
+    ExfReleasePushLockExclusive(&Lock);
+    CHECK(Lock == 0);
+    CHECK(WdkmHostThreadHeldLockCount() == 0);
+    ExfAcquirePushLockShared(&Lock);
+    CHECK(Lock == 0x11);                /* locked, one sharer */
+    ExfReleasePushLockShared(&Lock);
+    ExfAcquirePushLockShared(&Lock);
+    ExfReleasePushLock(&Lock);          /* the generic release (Wine's) */
+    ExfAcquirePushLockExclusive(&Lock);
+    ExfReleasePushLock(&Lock);
+    CHECK(Lock == 0);
+    KeLeaveCriticalRegion();
+
+    KeRaiseIrql(APC_LEVEL, &OldIrql);   /* APC_LEVEL blocks normal kernel APCs too */
+    ExfAcquirePushLockShared(&Lock);
+    ExfReleasePushLockShared(&Lock);
+    KeLowerIrql(OldIrql);
+    KeEnterGuardedRegion();
+    ExfAcquirePushLockExclusive(&Lock);
+    ExfReleasePushLockExclusive(&Lock);
+    KeLeaveGuardedRegion();
+    CHECK(Lock == 0);
+}
+
+static void TestPushLockViolations(void)
+{
+    EX_PUSH_LOCK Lock;
+    KIRQL OldIrql;
+
+    ExInitializePushLock(&Lock);
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExfAcquirePushLockExclusive(&Lock));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_PUSH_LOCK_APCS_ENABLED);
+    CHECK(LastBugcheck.Parameter[1] == PASSIVE_LEVEL && LastBugcheck.Parameter[3] == (ULONG_PTR)&Lock);
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExfAcquirePushLockShared(&Lock));
+    CHECK(Lock == 0);
+
+    KeEnterCriticalRegion();
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    EXPECT_BUGCHECK(IRQL_NOT_LESS_OR_EQUAL, ExfAcquirePushLockExclusive(&Lock));
+    CHECK(LastBugcheck.Parameter[0] == (ULONG_PTR)&Lock && LastBugcheck.Parameter[2] == APC_LEVEL);
+    EXPECT_BUGCHECK(IRQL_NOT_LESS_OR_EQUAL, ExfAcquirePushLockShared(&Lock));
+    KeLowerIrql(OldIrql);
+
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExfReleasePushLock(&Lock));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_PUSH_LOCK_NOT_OWNER);
+    CHECK(LastBugcheck.Parameter[3] == 0);
+
+    /* Not recursive, either way: NT would hang. */
+    ExfAcquirePushLockExclusive(&Lock);
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExfAcquirePushLockExclusive(&Lock));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_SELF_DEADLOCK);
+    CHECK(LastBugcheck.Parameter[1] == (ULONG_PTR)&Lock);
+    CHECK(LastBugcheck.Parameter[2] == (ULONG_PTR)KeGetCurrentThread());
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExfAcquirePushLockShared(&Lock));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_SELF_DEADLOCK);
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExfReleasePushLockShared(&Lock));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_PUSH_LOCK_RELEASE_MISMATCH);
+    CHECK(Lock == 0x1);
+    ExfReleasePushLockExclusive(&Lock);
+    ExfAcquirePushLockShared(&Lock);
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExfAcquirePushLockShared(&Lock));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_SELF_DEADLOCK);
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExfAcquirePushLockExclusive(&Lock));
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExfReleasePushLockExclusive(&Lock));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_PUSH_LOCK_RELEASE_MISMATCH);
+    CHECK(Lock == 0x11);
+
+    /* Releasing outside the region: Verifier's 0xEB. */
+    KeLeaveCriticalRegion();
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExfReleasePushLockShared(&Lock));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_PUSH_LOCK_RELEASE_APCS_ENABLED);
+    KeEnterCriticalRegion();
+    ExfReleasePushLockShared(&Lock);
+    CHECK(Lock == 0);
+
+    /* A word overwritten while in use (re-initialised), or never initialised. */
+    ExfAcquirePushLockExclusive(&Lock);
+    ExInitializePushLock(&Lock);
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExfReleasePushLockExclusive(&Lock));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_PUSH_LOCK_CORRUPTED);
+    CHECK(LastBugcheck.Parameter[3] == 0);
+    Lock = 0x1;
+    ExfReleasePushLockExclusive(&Lock);
+    Lock = 0xCDCDCDCD;
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExfAcquirePushLockShared(&Lock));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_PUSH_LOCK_CORRUPTED);
+    ExInitializePushLock(&Lock);
+    ExfAcquirePushLockShared(&Lock);
+    ExfReleasePushLock(&Lock);
+    KeLeaveCriticalRegion();
+    CHECK(Lock == 0);
+}
+
+static void TestPushLockContention(void)
+{
+    static EX_PUSH_LOCK Lock;
+    LOCK_HOLDER Holder;
+    LOCK_HOLDER Writer;
+    LOCK_HOLDER Reader;
+    HANDLE Handles[3];
+
+    ExInitializePushLock(&Lock);
+    Handles[0] = StartLockHolder(&Holder, ProbePushLock, FALSE, NULL, &Lock, TRUE);
+    CHECK(PushLockWord(&Lock) == 0x11);
+    KeEnterCriticalRegion();
+    /* Held by another thread: releasing it here is a bug. */
+    EXPECT_BUGCHECK(DRIVER_VERIFIER_DETECTED_VIOLATION, ExfReleasePushLock(&Lock));
+    CHECK(LastBugcheck.Parameter[0] == WDKM_HOST_VIOLATION_PUSH_LOCK_NOT_OWNER);
+    KeLeaveCriticalRegion();
+    /* A writer queues; a reader that comes later queues behind it. */
+    Handles[1] = StartLockHolder(&Writer, ProbePushLock, TRUE, NULL, &Lock, FALSE);
+    CHECK(EventuallyEquals(PushLockWord, &Lock, 0x13));     /* shared, waiters */
+    Handles[2] = StartLockHolder(&Reader, ProbePushLock, FALSE, NULL, &Lock, FALSE);
+    KeStallExecutionProcessor(20000);
+    CHECK(KeReadStateEvent(&Reader.Acquired) == 0);
+    CHECK(PushLockWord(&Lock) == 0x13);
+    KeSetEvent(&Holder.Release, 0, FALSE);
+    KeWaitForSingleObject(&Writer.Acquired, Executive, KernelMode, FALSE, NULL);
+    /* Exclusive, with the reader waiting (it may still be on its way). */
+    CHECK(EventuallyEquals(PushLockWord, &Lock, 0x3));
+    CHECK(KeReadStateEvent(&Reader.Acquired) == 0);
+    KeSetEvent(&Writer.Release, 0, FALSE);
+    KeWaitForSingleObject(&Reader.Acquired, Executive, KernelMode, FALSE, NULL);
+    KeSetEvent(&Reader.Release, 0, FALSE);
+    for (int Index = 0; Index < 3; Index++) {
+        JoinThread(Handles[Index]);
+    }
+    CHECK(Lock == 0);
+}
+
+static void TestPushLockOverlap(void)
+{
+    CHECK(MeasureOverlap(ProbePushLock, FALSE, 2000) == 2);
+    CHECK(MeasureOverlap(ProbePushLock, TRUE, 20) == 1);
+}
+
+static void TestPushLockWriterNotStarved(void) { RunWriterNotStarved(ProbePushLock); }
+
+/* ---------------------------------------------------------------------- */
+/* DPCs and timers                                                         */
+/* ---------------------------------------------------------------------- */
+
+typedef struct _DPC_PROBE {
+    KDPC Dpc;
+    LONG volatile Runs;
+    ULONG StallMs;
+    KIRQL Irql;
+    HANDLE ThreadId;
+    LOGICAL Executing;
+    PVOID Arguments[2];
+    LONGLONG RanAt;
+} DPC_PROBE;
+
+static VOID ProbeDpcRoutine(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1,
+                            PVOID SystemArgument2)
+{
+    DPC_PROBE *Probe = (DPC_PROBE *)DeferredContext;
+
+    Probe->Irql = KeGetCurrentIrql();
+    Probe->ThreadId = PsGetCurrentThreadId();
+    Probe->Executing = KeIsExecutingDpc();
+    Probe->Arguments[0] = SystemArgument1;
+    Probe->Arguments[1] = SystemArgument2;
+    if (Probe->StallMs != 0) {
+        KeStallExecutionProcessor(Probe->StallMs * 1000);
+    }
+    Probe->RanAt = NowNanoseconds();
+    CHECK(Dpc == &Probe->Dpc);
+    InterlockedIncrement(&Probe->Runs);
+}
+
+static void InitializeProbe(DPC_PROBE *Probe)
+{
+    memset(Probe, 0, sizeof(*Probe));
+    KeInitializeDpc(&Probe->Dpc, ProbeDpcRoutine, Probe);
+}
+
+/* Keeps the DPC thread busy until Open is set, so the queue holds still. */
+typedef struct _DPC_GATE {
+    KDPC Dpc;
+    LONG volatile Entered;
+    LONG volatile Open;
+} DPC_GATE;
+
+static VOID GateDpcRoutine(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1,
+                           PVOID SystemArgument2)
+{
+    DPC_GATE *Gate = (DPC_GATE *)DeferredContext;
+
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(SystemArgument1);
+    UNREFERENCED_PARAMETER(SystemArgument2);
+    InterlockedExchange(&Gate->Entered, 1);
+    while (!ReadAcquire(&Gate->Open)) {
+        YieldProcessor();
+    }
+}
+
+static void CloseGate(DPC_GATE *Gate)
+{
+    Gate->Entered = 0;
+    Gate->Open = 0;
+    KeInitializeDpc(&Gate->Dpc, GateDpcRoutine, Gate);
+    CHECK(KeInsertQueueDpc(&Gate->Dpc, NULL, NULL));
+    while (!ReadAcquire(&Gate->Entered)) {
+        YieldProcessor();
+    }
+}
+
+static void OpenGate(DPC_GATE *Gate)
+{
+    WriteRelease(&Gate->Open, 1);
+    KeFlushQueuedDpcs();
+}
+
+static void TestDpc(void)
+{
+    DPC_PROBE Probe;
+    DPC_GATE Gate;
+    LONGLONG Start;
+    KIRQL OldIrql;
+
+    InitializeProbe(&Probe);
+    CHECK(KeInsertQueueDpc(&Probe.Dpc, (PVOID)1, (PVOID)2));
+    KeFlushQueuedDpcs();
+    CHECK(Probe.Runs == 1);
+    CHECK(Probe.Irql == DISPATCH_LEVEL);
+    CHECK(Probe.ThreadId != PsGetCurrentThreadId());
+    CHECK(Probe.Executing);
+    CHECK(!KeIsExecutingDpc());
+    CHECK(Probe.Arguments[0] == (PVOID)1 && Probe.Arguments[1] == (PVOID)2);
+
+    /* The flush waits for a DPC that is still running. */
+    Probe.StallMs = 50;
+    Start = NowNanoseconds();
+    CHECK(KeInsertQueueDpc(&Probe.Dpc, NULL, NULL));
+    KeFlushQueuedDpcs();
+    CHECK(Probe.Runs == 2);
+    CHECK(NowNanoseconds() - Start >= 50000000LL);
+    Probe.StallMs = 0;
+
+    /* Queued once at most; removal takes it off the queue. */
+    CloseGate(&Gate);
+    CHECK(KeInsertQueueDpc(&Probe.Dpc, (PVOID)3, NULL));
+    CHECK(!KeInsertQueueDpc(&Probe.Dpc, (PVOID)4, NULL));
+    CHECK(KeRemoveQueueDpc(&Probe.Dpc));
+    CHECK(!KeRemoveQueueDpc(&Probe.Dpc));
+    CHECK(KeInsertQueueDpc(&Probe.Dpc, (PVOID)5, NULL));
+    KeRaiseIrql(HIGH_LEVEL, &OldIrql);  /* queuing is legal at any IRQL */
+    CHECK(!KeInsertQueueDpc(&Probe.Dpc, (PVOID)6, NULL));
+    KeLowerIrql(OldIrql);
+    CHECK(Probe.Runs == 2);
+    OpenGate(&Gate);
+    CHECK(Probe.Runs == 3);
+    CHECK(Probe.Arguments[0] == (PVOID)5);
+
+    KeRaiseIrql(APC_LEVEL, &OldIrql);
+    EXPECT_BUGCHECK(IRQL_NOT_LESS_OR_EQUAL, KeFlushQueuedDpcs());
+    CHECK(LastBugcheck.Parameter[1] == APC_LEVEL && LastBugcheck.Parameter[2] == PASSIVE_LEVEL);
+    KeLowerIrql(OldIrql);
+}
+
+/* What a DPC routine may not do: each is trapped inside the routine. */
+typedef struct _DPC_RULES {
+    KDPC Dpc;
+    ERESOURCE Resource;
+    KEVENT Event;
+    ULONG Codes[6];
+    NTSTATUS PollStatus;
+    BOOLEAN SpinLockBusy;
+    BOOLEAN Finished;
+} DPC_RULES;
+
+static VOID RulesDpcRoutine(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1,
+                            PVOID SystemArgument2)
+{
+    DPC_RULES *Rules = (DPC_RULES *)DeferredContext;
+    WDKM_HOST_BUGCHECK_TRAP Trap;
+    LARGE_INTEGER Timeout = RelativeMs(1);
+    LARGE_INTEGER Poll = Zero();
+    EX_PUSH_LOCK PushLock = 0;
+    KSPIN_LOCK SpinLock;
+
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(SystemArgument1);
+    UNREFERENCED_PARAMETER(SystemArgument2);
+    if (WDKM_HOST_TRY(&Trap)) {
+        KeWaitForSingleObject(&Rules->Event, Executive, KernelMode, FALSE, NULL);
+        WdkmHostDisarm(&Trap);
+    } else {
+        Rules->Codes[0] = Trap.Bugcheck.Code;
+    }
+    if (WDKM_HOST_TRY(&Trap)) {
+        KeDelayExecutionThread(KernelMode, FALSE, &Timeout);
+        WdkmHostDisarm(&Trap);
+    } else {
+        Rules->Codes[1] = Trap.Bugcheck.Code;
+    }
+    if (WDKM_HOST_TRY(&Trap)) {
+        ExAcquireResourceSharedLite(&Rules->Resource, TRUE);
+        WdkmHostDisarm(&Trap);
+    } else {
+        Rules->Codes[2] = Trap.Bugcheck.Code;
+    }
+    if (WDKM_HOST_TRY(&Trap)) {
+        ExfAcquirePushLockExclusive(&PushLock);
+        WdkmHostDisarm(&Trap);
+    } else {
+        Rules->Codes[3] = Trap.Bugcheck.Code;
+    }
+    if (WDKM_HOST_TRY(&Trap)) {
+        PAGED_CODE();
+        WdkmHostDisarm(&Trap);
+    } else {
+        Rules->Codes[4] = Trap.Bugcheck.Code;
+    }
+    if (WDKM_HOST_TRY(&Trap)) {
+        KeFlushQueuedDpcs();
+        WdkmHostDisarm(&Trap);
+    } else {
+        Rules->Codes[5] = Trap.Bugcheck.Code;
+    }
+    /* What is legal at DISPATCH_LEVEL. */
+    Rules->PollStatus = KeWaitForSingleObject(&Rules->Event, Executive, KernelMode, FALSE, &Poll);
+    KeInitializeSpinLock(&SpinLock);
+    KeAcquireSpinLockAtDpcLevel(&SpinLock);
+    Rules->SpinLockBusy = (BOOLEAN)!KeTryToAcquireSpinLockAtDpcLevel(&SpinLock);
+    KeReleaseSpinLockFromDpcLevel(&SpinLock);
+    /* Untrapped: the handler sees it and the DPC ends here. */
+    KeWaitForSingleObject(&Rules->Event, Executive, KernelMode, FALSE, &Timeout);
+    Rules->Finished = TRUE;
+}
+
+static VOID LowerIrqlDpcRoutine(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1,
+                                PVOID SystemArgument2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(DeferredContext);
+    UNREFERENCED_PARAMETER(SystemArgument1);
+    UNREFERENCED_PARAMETER(SystemArgument2);
+    KeLowerIrql(PASSIVE_LEVEL);
+}
+
+static VOID EnterRegionDpcRoutine(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1,
+                                  PVOID SystemArgument2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(DeferredContext);
+    UNREFERENCED_PARAMETER(SystemArgument1);
+    UNREFERENCED_PARAMETER(SystemArgument2);
+    KeLowerIrql(PASSIVE_LEVEL);
+    KeEnterCriticalRegion();
+    KfRaiseIrql(DISPATCH_LEVEL);
+}
+
+static void TestDpcRules(void)
+{
+    DPC_RULES Rules;
+    DPC_PROBE Probe;
+    KDPC Bad;
+    WDKM_HOST_BUGCHECK Last;
+    ULONG Before;
+
+    memset(&Rules, 0, sizeof(Rules));
+    KeInitializeDpc(&Rules.Dpc, RulesDpcRoutine, &Rules);
+    ExInitializeResourceLite(&Rules.Resource);
+    KeInitializeEvent(&Rules.Event, NotificationEvent, FALSE);
+    WdkmHostSetBugcheckHandler(RecordBugcheck, &Handled);
+    Before = HandledCount(NULL);
+    KeInsertQueueDpc(&Rules.Dpc, NULL, NULL);
+    KeFlushQueuedDpcs();
+    CHECK(Rules.Codes[0] == IRQL_NOT_LESS_OR_EQUAL);     /* wait */
+    CHECK(Rules.Codes[1] == IRQL_NOT_LESS_OR_EQUAL);     /* sleep */
+    CHECK(Rules.Codes[2] == IRQL_NOT_LESS_OR_EQUAL);     /* ERESOURCE */
+    CHECK(Rules.Codes[3] == IRQL_NOT_LESS_OR_EQUAL);     /* push lock */
+    CHECK(Rules.Codes[4] == IRQL_NOT_LESS_OR_EQUAL);     /* paged code */
+    CHECK(Rules.Codes[5] == IRQL_NOT_LESS_OR_EQUAL);     /* flush from a DPC */
+    CHECK_STATUS(STATUS_TIMEOUT, Rules.PollStatus);
+    CHECK(Rules.SpinLockBusy);
+    CHECK(!Rules.Finished);
+    CHECK(HandledCount(&Last) == Before + 1);
+    CHECK(Last.Code == IRQL_NOT_LESS_OR_EQUAL && Last.Parameter[0] == (ULONG_PTR)&Rules.Event);
+    CHECK_STATUS(STATUS_SUCCESS, ExDeleteResourceLite(&Rules.Resource));
+
+    /* A routine must return at DISPATCH_LEVEL with its APC state. */
+    KeInitializeDpc(&Bad, LowerIrqlDpcRoutine, NULL);
+    KeInsertQueueDpc(&Bad, NULL, NULL);
+    KeFlushQueuedDpcs();
+    CHECK(HandledCount(&Last) == Before + 2);
+    CHECK(Last.Code == IRQL_NOT_GREATER_OR_EQUAL);
+    CHECK(Last.Parameter[0] == (ULONG_PTR)&Bad && Last.Parameter[1] == PASSIVE_LEVEL);
+    CHECK(Last.Parameter[2] == DISPATCH_LEVEL);
+    KeInitializeDpc(&Bad, EnterRegionDpcRoutine, NULL);
+    KeInsertQueueDpc(&Bad, NULL, NULL);
+    KeFlushQueuedDpcs();
+    CHECK(HandledCount(&Last) == Before + 3);
+    CHECK(Last.Code == TIMER_OR_DPC_INVALID);
+    CHECK(Last.Parameter[0] == 4 && Last.Parameter[2] == 0 && Last.Parameter[3] == 1);
+    WdkmHostSetBugcheckHandler(NULL, NULL);
+
+    /* The DPC thread is still fine. */
+    InitializeProbe(&Probe);
+    KeInsertQueueDpc(&Probe.Dpc, NULL, NULL);
+    KeFlushQueuedDpcs();
+    CHECK(Probe.Runs == 1 && Probe.Irql == DISPATCH_LEVEL);
+}
+
+static void TestTimers(void)
+{
+    KTIMER Timer;
+    DPC_PROBE Probe;
+    LARGE_INTEGER Due = RelativeMs(30);
+    LARGE_INTEGER Poll = Zero();
+    LARGE_INTEGER Now;
+    LARGE_INTEGER Expiry;
+    LARGE_INTEGER Millisecond = RelativeMs(1);
+    LONGLONG Start;
+    KIRQL OldIrql;
+
+    KeInitializeTimer(&Timer);
+    CHECK(!KeReadStateTimer(&Timer));
+    CHECK(!KeCancelTimer(&Timer));
+    InitializeProbe(&Probe);
+    Start = NowNanoseconds();
+    CHECK(!KeSetTimer(&Timer, Due, &Probe.Dpc));
+    CHECK(!KeReadStateTimer(&Timer));
+    CHECK_STATUS(STATUS_TIMEOUT, KeWaitForSingleObject(&Timer, Executive, KernelMode, FALSE, &Poll));
+    /* A timer is a dispatcher object: wait for it. */
+    CHECK_STATUS(STATUS_SUCCESS, KeWaitForSingleObject(&Timer, Executive, KernelMode, FALSE, NULL));
+    CHECK(NowNanoseconds() - Start >= 30000000LL);
+    CHECK(KeReadStateTimer(&Timer));
+    CHECK_STATUS(STATUS_SUCCESS, KeWaitForSingleObject(&Timer, Executive, KernelMode, FALSE, &Poll));
+    KeFlushQueuedDpcs();
+    CHECK(Probe.Runs == 1);
+    CHECK(Probe.RanAt - Start >= 30000000LL);
+    CHECK(Probe.Irql == DISPATCH_LEVEL);
+    /* The DPC gets the expiry system time, low part then high part. */
+    KeQuerySystemTime(&Now);
+    Expiry.LowPart = (ULONG)(ULONG_PTR)Probe.Arguments[0];
+    Expiry.HighPart = (LONG)(ULONG)(ULONG_PTR)Probe.Arguments[1];
+    CHECK(Expiry.QuadPart <= Now.QuadPart && Now.QuadPart - Expiry.QuadPart < 100000000LL);
+    CHECK(!KeCancelTimer(&Timer));      /* already expired */
+
+    /* Set again: unsignalled; cancelled before it is due: never fires. */
+    CHECK(!KeSetTimer(&Timer, RelativeMs(10000), &Probe.Dpc));
+    CHECK(!KeReadStateTimer(&Timer));
+    CHECK(KeSetTimer(&Timer, RelativeMs(10000), &Probe.Dpc));  /* was set */
+    CHECK(KeCancelTimer(&Timer));
+    CHECK(!KeCancelTimer(&Timer));
+
+    /* Absolute due time (system time), without a DPC. */
+    KeQuerySystemTime(&Now);
+    Now.QuadPart += 20 * 10000;
+    Start = NowNanoseconds();
+    CHECK(!KeSetTimer(&Timer, Now, NULL));
+    CHECK_STATUS(STATUS_SUCCESS, KeWaitForSingleObject(&Timer, Executive, KernelMode, FALSE, NULL));
+    CHECK(NowNanoseconds() - Start >= 15000000LL);
+    CHECK(Probe.Runs == 1);
+
+    /* Periodic. */
+    CHECK(!KeSetTimerEx(&Timer, RelativeMs(2), 2, &Probe.Dpc));
+    while (ReadNoFence(&Probe.Runs) < 4) {
+        KeDelayExecutionThread(KernelMode, FALSE, &Millisecond);
+    }
+    CHECK(KeCancelTimer(&Timer));
+    KeFlushQueuedDpcs();
+    CHECK(Probe.Runs >= 4);
+
+    /* A synchronization timer releases one waiter and resets. */
+    KeInitializeTimerEx(&Timer, SynchronizationTimer);
+    KeSetTimer(&Timer, RelativeMs(5), NULL);
+    CHECK_STATUS(STATUS_SUCCESS, KeWaitForSingleObject(&Timer, Executive, KernelMode, FALSE, NULL));
+    CHECK(!KeReadStateTimer(&Timer));
+    CHECK_STATUS(STATUS_TIMEOUT, KeWaitForSingleObject(&Timer, Executive, KernelMode, FALSE, &Poll));
+
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);  /* legal up to DISPATCH_LEVEL */
+    CHECK(!KeSetTimer(&Timer, RelativeMs(10000), NULL));
+    CHECK(KeCancelTimer(&Timer));
+    KeLowerIrql(OldIrql);
+    KeRaiseIrql(HIGH_LEVEL, &OldIrql);
+    EXPECT_BUGCHECK(IRQL_NOT_LESS_OR_EQUAL, KeSetTimer(&Timer, Due, NULL));
+    EXPECT_BUGCHECK(IRQL_NOT_LESS_OR_EQUAL, KeCancelTimer(&Timer));
+    KeLowerIrql(OldIrql);
+}
+
+/* NT bug checks TIMER_OR_DPC_INVALID when pool that holds a set timer or
+   a queued DPC is freed. */
+static void TestTimerAndDpcInFreedPool(void)
+{
+    const ULONG Tag = TAG('T', 'm', 'r', 'P');
+    PKTIMER Timer = (PKTIMER)ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(KTIMER), Tag);
+    PKDPC Dpc = (PKDPC)ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(KDPC), Tag);
+    DPC_PROBE Probe;
+    DPC_GATE Gate;
+
+    CHECK(Timer != NULL && Dpc != NULL);
+    if (Timer == NULL || Dpc == NULL) {
+        return;
+    }
+    KeInitializeTimer(Timer);
+    KeSetTimer(Timer, RelativeMs(10000), NULL);
+    EXPECT_BUGCHECK(TIMER_OR_DPC_INVALID, ExFreePoolWithTag(Timer, Tag));
+    CHECK(LastBugcheck.Parameter[0] == 0 && LastBugcheck.Parameter[1] == (ULONG_PTR)Timer);
+    CHECK(LastBugcheck.Parameter[2] == (ULONG_PTR)Timer);
+    CHECK(LastBugcheck.Parameter[3] == (ULONG_PTR)Timer + sizeof(KTIMER));
+    KeCancelTimer(Timer);
+    ExFreePoolWithTag(Timer, Tag);
+
+    InitializeProbe(&Probe);
+    KeInitializeDpc(Dpc, ProbeDpcRoutine, &Probe);
+    CloseGate(&Gate);
+    KeInsertQueueDpc(Dpc, NULL, NULL);
+    EXPECT_BUGCHECK(TIMER_OR_DPC_INVALID, ExFreePoolWithTag(Dpc, Tag));
+    CHECK(LastBugcheck.Parameter[0] == 1 && LastBugcheck.Parameter[1] == (ULONG_PTR)Dpc);
+    CHECK(KeRemoveQueueDpc(Dpc));
+    OpenGate(&Gate);
+    ExFreePoolWithTag(Dpc, Tag);
+    CHECK(Probe.Runs == 0);
+    CHECK(WdkmHostPoolOutstanding(Tag, NULL) == 0);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Stress: exact counts under each lock                                    */
 /* ---------------------------------------------------------------------- */
 
 #define STRESS_THREADS 4
 #define STRESS_ROUNDS 100000
+#define STRESS_HANDOFF_ROUNDS 10000     /* ERESOURCE, push lock: every wait is a hand-off */
 
-typedef enum _STRESS_KIND { StressKMutex, StressFastMutex, StressGuardedMutex, StressSpinLock } STRESS_KIND;
+typedef enum _STRESS_KIND {
+    StressKMutex,
+    StressFastMutex,
+    StressGuardedMutex,
+    StressSpinLock,
+    StressResource,
+    StressPushLock
+} STRESS_KIND;
 
 typedef struct _STRESS {
     STRESS_KIND Kind;
+    int Rounds;
     KEVENT Start;
     KMUTEX Mutex;
     FAST_MUTEX FastMutex;
     KGUARDED_MUTEX GuardedMutex;
     KSPIN_LOCK SpinLock;
+    ERESOURCE Resource;
+    EX_PUSH_LOCK PushLock;
     LONGLONG Counter;                   /* plain: the lock must protect it */
 } STRESS;
 
@@ -1444,7 +2527,7 @@ static VOID NTAPI StressRoutine(PVOID Context)
     KIRQL OldIrql;
 
     KeWaitForSingleObject(&Stress->Start, Executive, KernelMode, FALSE, NULL);
-    for (int Round = 0; Round < STRESS_ROUNDS; Round++) {
+    for (int Round = 0; Round < Stress->Rounds; Round++) {
         switch (Stress->Kind) {
         case StressKMutex:
             KeWaitForSingleObject(&Stress->Mutex, Executive, KernelMode, FALSE, NULL);
@@ -1466,6 +2549,20 @@ static VOID NTAPI StressRoutine(PVOID Context)
             Stress->Counter++;
             KeReleaseSpinLock(&Stress->SpinLock, OldIrql);
             break;
+        case StressResource:
+            KeEnterCriticalRegion();
+            ExAcquireResourceExclusiveLite(&Stress->Resource, TRUE);
+            Stress->Counter++;
+            ExReleaseResourceLite(&Stress->Resource);
+            KeLeaveCriticalRegion();
+            break;
+        case StressPushLock:
+            KeEnterCriticalRegion();
+            ExfAcquirePushLockExclusive(&Stress->PushLock);
+            Stress->Counter++;
+            ExfReleasePushLockExclusive(&Stress->PushLock);
+            KeLeaveCriticalRegion();
+            break;
         }
     }
 }
@@ -1477,12 +2574,16 @@ static void RunStress(STRESS_KIND Kind)
     LONGLONG Start = NowNanoseconds();
 
     Stress.Kind = Kind;
+    Stress.Rounds = Kind == StressResource || Kind == StressPushLock ? STRESS_HANDOFF_ROUNDS
+                                                                      : STRESS_ROUNDS;
     Stress.Counter = 0;
     KeInitializeEvent(&Stress.Start, NotificationEvent, FALSE);
     KeInitializeMutex(&Stress.Mutex, 0);
     ExInitializeFastMutex(&Stress.FastMutex);
     KeInitializeGuardedMutex(&Stress.GuardedMutex);
     KeInitializeSpinLock(&Stress.SpinLock);
+    ExInitializeResourceLite(&Stress.Resource);
+    ExInitializePushLock(&Stress.PushLock);
     for (int Index = 0; Index < STRESS_THREADS; Index++) {
         Handles[Index] = StartThread(StressRoutine, &Stress);
     }
@@ -1490,19 +2591,25 @@ static void RunStress(STRESS_KIND Kind)
     for (int Index = 0; Index < STRESS_THREADS; Index++) {
         JoinThread(Handles[Index]);
     }
-    CHECK(Stress.Counter == (LONGLONG)STRESS_THREADS * STRESS_ROUNDS);
+    CHECK(Stress.Counter == (LONGLONG)STRESS_THREADS * Stress.Rounds);
     CHECK(KeReadStateMutex(&Stress.Mutex) == 1);
     CHECK(Stress.FastMutex.Count == 1 && Stress.GuardedMutex.Count == 1 && Stress.SpinLock == 0);
-    printf("  %d threads x %d: %lld ms (contended waits: fast %lu, guarded %lu)\n",
-           STRESS_THREADS, STRESS_ROUNDS, (NowNanoseconds() - Start) / 1000000,
+    CHECK(Stress.PushLock == 0);
+    CHECK(ExGetExclusiveWaiterCount(&Stress.Resource) == 0);
+    printf("  %d threads x %d: %lld ms (contended waits: fast %lu, guarded %lu, resource %lu)\n",
+           STRESS_THREADS, Stress.Rounds, (NowNanoseconds() - Start) / 1000000,
            (unsigned long)Stress.FastMutex.Contention,
-           (unsigned long)Stress.GuardedMutex.Contention);
+           (unsigned long)Stress.GuardedMutex.Contention,
+           (unsigned long)Stress.Resource.ContentionCount);
+    CHECK_STATUS(STATUS_SUCCESS, ExDeleteResourceLite(&Stress.Resource));
 }
 
 static void TestStressKMutex(void) { RunStress(StressKMutex); }
 static void TestStressFastMutex(void) { RunStress(StressFastMutex); }
 static void TestStressGuardedMutex(void) { RunStress(StressGuardedMutex); }
 static void TestStressSpinLock(void) { RunStress(StressSpinLock); }
+static void TestStressResource(void) { RunStress(StressResource); }
+static void TestStressPushLock(void) { RunStress(StressPushLock); }
 
 int main(void)
 {
@@ -1534,13 +2641,30 @@ int main(void)
     RunTest("pool_violations", TestPoolViolations);
     RunTest("pool_fault_injection", TestPoolFaultInjection);
     RunTest("routines", TestRoutines);
+    RunTest("routines_wine8", TestRoutinesWine8);
     RunTest("debug_print", TestDebugPrint);
     RunTest("interlocked_and_lists", TestInterlockedAndLists);
     RunTest("clock", TestClock);
+    RunTest("resource", TestResource);
+    RunTest("resource_violations", TestResourceViolations);
+    RunTest("resource_contention", TestResourceContention);
+    RunTest("resource_overlap", TestResourceOverlap);
+    RunTest("resource_writer_not_starved", TestResourceWriterNotStarved);
+    RunTest("push_lock", TestPushLock);
+    RunTest("push_lock_violations", TestPushLockViolations);
+    RunTest("push_lock_contention", TestPushLockContention);
+    RunTest("push_lock_overlap", TestPushLockOverlap);
+    RunTest("push_lock_writer_not_starved", TestPushLockWriterNotStarved);
+    RunTest("dpc", TestDpc);
+    RunTest("dpc_rules", TestDpcRules);
+    RunTest("timers", TestTimers);
+    RunTest("timer_and_dpc_in_freed_pool", TestTimerAndDpcInFreedPool);
     RunTest("stress_kmutex", TestStressKMutex);
     RunTest("stress_fast_mutex", TestStressFastMutex);
     RunTest("stress_guarded_mutex", TestStressGuardedMutex);
     RunTest("stress_spin_lock", TestStressSpinLock);
+    RunTest("stress_resource", TestStressResource);
+    RunTest("stress_push_lock", TestStressPushLock);
     printf("%d passed, %d failed\n", TestsPassed, TestsFailed);
     return TestsFailed == 0 ? 0 : 1;
 }

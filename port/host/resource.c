@@ -1,0 +1,488 @@
+/*
+ * resource.c - ERESOURCE: executive reader/writer locks.
+ *
+ * The dispatcher lock guards every resource. Each owning thread has one
+ * owner entry (OwnerEntry, then OwnerTable) holding its recursion count;
+ * the exclusive owner is always OwnerEntry. Waiters queue on the
+ * resource's shared or exclusive list and the releaser hands ownership
+ * over, the way NT's ExpWaitForResource/ExReleaseResourceLite do:
+ *   - the exclusive owner's final release grants every shared waiter, or
+ *     else the first exclusive waiter;
+ *   - the last shared owner's release grants the first exclusive waiter;
+ *   - a new shared acquirer waits while an exclusive waiter is queued,
+ * so neither side starves. Live resources are kept on a list (NT's
+ * ExpSystemResourcesList), which lets the emulation catch double
+ * initialisation, use after delete and pool freed under a live resource.
+ *
+ * Verifier subcodes of DRIVER_VERIFIER_DETECTED_VIOLATION used here are
+ * the real ones, with the real parameters (see wdkm_host.h).
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "hostp.h"
+
+#define HOSTP_RESOURCE_OWNED_EXCLUSIVE 0x0080   /* NT's ResourceOwnedExclusive */
+#define HOSTP_RESOURCE_TABLE_INITIAL   4
+
+static LIST_ENTRY HostpResources = { &HostpResources, &HostpResources };
+static ULONG HostpResourceCount;
+
+/* ---------------------------------------------------------------------- */
+/* Owner entries (dispatcher lock held)                                    */
+/* ---------------------------------------------------------------------- */
+
+static BOOLEAN HostpIsExclusive(const ERESOURCE *Resource)
+{
+    return (BOOLEAN)((Resource->Flag & HOSTP_RESOURCE_OWNED_EXCLUSIVE) != 0);
+}
+
+/* Thread's owner entry in Resource, or NULL (0 marks free entries). */
+static POWNER_ENTRY HostpFindOwner(PERESOURCE Resource, ERESOURCE_THREAD Thread)
+{
+    if (Thread == 0) {
+        return NULL;
+    }
+    if (Resource->OwnerEntry.OwnerThread == Thread) {
+        return &Resource->OwnerEntry;
+    }
+    for (ULONG Index = 0; Index < Resource->TableSize; Index++) {
+        if (Resource->OwnerTable[Index].OwnerThread == Thread) {
+            return &Resource->OwnerTable[Index];
+        }
+    }
+    return NULL;
+}
+
+/* A free owner entry (the table grows as NT's does). The emulation cannot
+   go on without one, so running out of memory here ends the process. */
+static POWNER_ENTRY HostpFreeOwnerEntry(PERESOURCE Resource)
+{
+    ULONG Used = Resource->TableSize;
+    ULONG Capacity;
+    POWNER_ENTRY Table;
+
+    if (Resource->OwnerEntry.OwnerThread == 0) {
+        return &Resource->OwnerEntry;
+    }
+    for (ULONG Index = 0; Index < Used; Index++) {
+        if (Resource->OwnerTable[Index].OwnerThread == 0) {
+            return &Resource->OwnerTable[Index];
+        }
+    }
+    Capacity = Used == 0 ? HOSTP_RESOURCE_TABLE_INITIAL : Used * 2;
+    Table = (POWNER_ENTRY)realloc(Resource->OwnerTable, Capacity * sizeof(*Table));
+    if (Table == NULL) {
+        fputs("wdkm host: out of memory for an ERESOURCE owner table\n", stderr);
+        abort();
+    }
+    for (ULONG Index = Used; Index < Capacity; Index++) {
+        Table[Index].OwnerThread = 0;
+        Table[Index].OwnerCount = 0;
+    }
+    Resource->OwnerTable = Table;
+    Resource->TableSize = Capacity;
+    return &Table[Used];
+}
+
+static VOID HostpAddOwner(PERESOURCE Resource, ERESOURCE_THREAD Thread, BOOLEAN Exclusive)
+{
+    POWNER_ENTRY Entry = Exclusive ? &Resource->OwnerEntry : HostpFreeOwnerEntry(Resource);
+
+    Entry->OwnerThread = Thread;
+    Entry->OwnerCount = 1;
+    Resource->ActiveCount++;
+    if (Exclusive) {
+        Resource->Flag |= HOSTP_RESOURCE_OWNED_EXCLUSIVE;
+    } else if (Entry != &Resource->OwnerEntry) {
+        Resource->ActiveEntries++;
+    }
+}
+
+static VOID HostpGrantSharedWaiters(PERESOURCE Resource)
+{
+    while (!IsListEmpty(&Resource->SharedWaiters)) {
+        PHOSTP_LOCK_WAITER Waiter =
+            CONTAINING_RECORD(Resource->SharedWaiters.Flink, HOSTP_LOCK_WAITER, Entry);
+        HostpAddOwner(Resource, (ERESOURCE_THREAD)Waiter->Thread, FALSE);
+        Resource->NumberOfSharedWaiters--;
+        WdkmHostpGrant(Waiter);
+    }
+}
+
+/* Hands the resource over after the exclusive owner let go of exclusive
+   access (FromExclusive: final release or conversion to shared) or the
+   last shared owner released it. */
+static VOID HostpGrantWaiters(PERESOURCE Resource, BOOLEAN FromExclusive)
+{
+    BOOLEAN Shared = FromExclusive ? !IsListEmpty(&Resource->SharedWaiters)
+                                   : IsListEmpty(&Resource->ExclusiveWaiters);
+
+    if (Shared) {
+        HostpGrantSharedWaiters(Resource);
+    } else if (Resource->ActiveCount == 0 && !IsListEmpty(&Resource->ExclusiveWaiters)) {
+        PHOSTP_LOCK_WAITER Waiter =
+            CONTAINING_RECORD(Resource->ExclusiveWaiters.Flink, HOSTP_LOCK_WAITER, Entry);
+        HostpAddOwner(Resource, (ERESOURCE_THREAD)Waiter->Thread, TRUE);
+        Resource->NumberOfExclusiveWaiters--;
+        WdkmHostpGrant(Waiter);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Rules                                                                   */
+/* ---------------------------------------------------------------------- */
+
+static VOID HostpCheckIrql(PERESOURCE Resource, KIRQL Limit)
+{
+    if (WdkmHostpThread.Irql > Limit) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Resource, WdkmHostpThread.Irql, Limit, 0);
+    }
+}
+
+/* A resource is live from ExInitializeResourceLite to ExDeleteResourceLite. */
+static VOID HostpCheckLive(PERESOURCE Resource)
+{
+    if (ReadPointerNoFence((PVOID const volatile *)&Resource->Address) != Resource) {
+        KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION,
+                     WDKM_HOST_VIOLATION_RESOURCE_UNINITIALIZED, (ULONG_PTR)Resource, 0, 0);
+    }
+}
+
+/* Acquiring (and releasing one's own) needs normal kernel APCs disabled:
+   a suspended owner would block every other thread. */
+static VOID HostpCheckApcsDisabled(PERESOURCE Resource, ULONG Violation)
+{
+    if (WdkmHostpThread.Irql < APC_LEVEL && !KeAreApcsDisabled()) {
+        KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION, Violation, WdkmHostpThread.Irql,
+                     WdkmHostpApcDisableCount(), (ULONG_PTR)Resource);
+    }
+}
+
+static VOID HostpCheckAcquire(PERESOURCE Resource)
+{
+    HostpCheckIrql(Resource, APC_LEVEL);
+    HostpCheckLive(Resource);
+    HostpCheckApcsDisabled(Resource, WDKM_HOST_VIOLATION_RESOURCE_APCS_ENABLED);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Initialisation and deletion                                             */
+/* ---------------------------------------------------------------------- */
+
+static BOOLEAN HostpIsListed(PERESOURCE Resource)
+{
+    for (PLIST_ENTRY Entry = HostpResources.Flink; Entry != &HostpResources;
+         Entry = Entry->Flink) {
+        if (Entry == &Resource->SystemResourcesList) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+NTSTATUS NTAPI ExInitializeResourceLite(PERESOURCE Resource)
+{
+    BOOLEAN Listed;
+
+    HostpCheckIrql(Resource, DISPATCH_LEVEL);
+    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    Listed = HostpIsListed(Resource);
+    if (!Listed) {
+        RtlZeroMemory(Resource, sizeof(*Resource));
+        InitializeListHead(&Resource->SharedWaiters);
+        InitializeListHead(&Resource->ExclusiveWaiters);
+        InsertTailList(&HostpResources, &Resource->SystemResourcesList);
+        HostpResourceCount++;
+        WritePointerNoFence((PVOID volatile *)&Resource->Address, Resource);
+    }
+    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    if (Listed) {
+        /* Re-initialising a live resource would corrupt the list. */
+        KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION,
+                     WDKM_HOST_VIOLATION_RESOURCE_REINITIALIZED, (ULONG_PTR)Resource, 0, 0);
+    }
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS NTAPI ExDeleteResourceLite(PERESOURCE Resource)
+{
+    ERESOURCE_THREAD Owner = 0;
+    POWNER_ENTRY Table = NULL;
+
+    HostpCheckIrql(Resource, APC_LEVEL);
+    if (ReadPointerNoFence((PVOID const volatile *)&Resource->Address) != Resource) {
+        KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION,
+                     WDKM_HOST_VIOLATION_RESOURCE_UNINITIALIZED, (ULONG_PTR)Resource, 0, 0);
+    }
+    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    if (Resource->ActiveCount != 0) {
+        Owner = Resource->OwnerEntry.OwnerThread;
+        for (ULONG Index = 0; Owner == 0 && Index < Resource->TableSize; Index++) {
+            Owner = Resource->OwnerTable[Index].OwnerThread;
+        }
+    } else {
+        RemoveEntryList(&Resource->SystemResourcesList);
+        HostpResourceCount--;
+        Table = Resource->OwnerTable;
+        Resource->OwnerTable = NULL;
+        Resource->TableSize = 0;
+        WritePointerNoFence((PVOID volatile *)&Resource->Address, NULL);
+    }
+    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    if (Owner != 0) {
+        KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION,
+                     WDKM_HOST_VIOLATION_DELETED_LOCK_OWNED, (ULONG_PTR)Resource, Owner, 0);
+    }
+    free(Table);
+    return STATUS_SUCCESS;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Acquisition                                                             */
+/* ---------------------------------------------------------------------- */
+
+BOOLEAN NTAPI ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait)
+{
+    PKTHREAD Thread = WdkmHostpCurrentThread();
+    ERESOURCE_THREAD Me = (ERESOURCE_THREAD)Thread;
+    HOSTP_LOCK_WAITER Waiter;
+    POWNER_ENTRY Mine;
+
+    HostpCheckAcquire(Resource);
+    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    if (Resource->ActiveCount == 0) {
+        HostpAddOwner(Resource, Me, TRUE);
+        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        return TRUE;
+    }
+    Mine = HostpFindOwner(Resource, Me);
+    if (Mine != NULL && HostpIsExclusive(Resource)) {
+        Mine->OwnerCount++;
+        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        return TRUE;
+    }
+    if (!Wait) {
+        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        return FALSE;
+    }
+    if (Mine != NULL) {
+        /* A shared owner waiting for exclusive waits for itself forever. */
+        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION, WDKM_HOST_VIOLATION_SELF_DEADLOCK,
+                     (ULONG_PTR)Resource, (ULONG_PTR)Thread, Me);
+    }
+    Resource->ContentionCount++;
+    Resource->NumberOfExclusiveWaiters++;
+    Waiter.Thread = Thread;
+    Waiter.Exclusive = TRUE;
+    WdkmHostpWaitForGrant(&Resource->ExclusiveWaiters, &Waiter);
+    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    return TRUE;
+}
+
+BOOLEAN NTAPI ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait)
+{
+    PKTHREAD Thread = WdkmHostpCurrentThread();
+    ERESOURCE_THREAD Me = (ERESOURCE_THREAD)Thread;
+    HOSTP_LOCK_WAITER Waiter;
+    POWNER_ENTRY Mine;
+
+    HostpCheckAcquire(Resource);
+    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    Mine = HostpFindOwner(Resource, Me);
+    if (Mine != NULL) {
+        /* Any owner may recurse (the exclusive one stays exclusive). */
+        Mine->OwnerCount++;
+        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        return TRUE;
+    }
+    if (Resource->ActiveCount == 0 ||
+        (!HostpIsExclusive(Resource) && IsListEmpty(&Resource->ExclusiveWaiters))) {
+        HostpAddOwner(Resource, Me, FALSE);
+        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        return TRUE;
+    }
+    if (!Wait) {
+        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        return FALSE;
+    }
+    Resource->ContentionCount++;
+    Resource->NumberOfSharedWaiters++;
+    Waiter.Thread = Thread;
+    Waiter.Exclusive = FALSE;
+    WdkmHostpWaitForGrant(&Resource->SharedWaiters, &Waiter);
+    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    return TRUE;
+}
+
+VOID NTAPI ExConvertExclusiveToSharedLite(PERESOURCE Resource)
+{
+    ERESOURCE_THREAD Me = (ERESOURCE_THREAD)WdkmHostpCurrentThread();
+    POWNER_ENTRY Table;
+    BOOLEAN Owner;
+
+    HostpCheckIrql(Resource, DISPATCH_LEVEL);
+    HostpCheckLive(Resource);
+    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    Owner = (BOOLEAN)(HostpIsExclusive(Resource) && Resource->OwnerEntry.OwnerThread == Me);
+    Table = Resource->OwnerTable;
+    if (Owner) {
+        Resource->Flag &= (USHORT)~HOSTP_RESOURCE_OWNED_EXCLUSIVE;
+        HostpGrantWaiters(Resource, TRUE);
+    }
+    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    if (!Owner) {
+        KeBugCheckEx(RESOURCE_NOT_OWNED, (ULONG_PTR)Resource, Me, (ULONG_PTR)Table, 0);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* Release                                                                 */
+/* ---------------------------------------------------------------------- */
+
+static VOID HostpRelease(PERESOURCE Resource, ERESOURCE_THREAD Thread)
+{
+    POWNER_ENTRY Entry;
+    POWNER_ENTRY Table = NULL;
+
+    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    Entry = HostpFindOwner(Resource, Thread);
+    if (Entry == NULL) {
+        Table = Resource->OwnerTable;
+        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        KeBugCheckEx(RESOURCE_NOT_OWNED, (ULONG_PTR)Resource, Thread, (ULONG_PTR)Table, 0);
+    }
+    if (--Entry->OwnerCount == 0) {
+        BOOLEAN WasExclusive = HostpIsExclusive(Resource);
+        Entry->OwnerThread = 0;
+        Resource->ActiveCount--;
+        if (Entry != &Resource->OwnerEntry) {
+            Resource->ActiveEntries--;
+        }
+        if (WasExclusive) {
+            Resource->Flag &= (USHORT)~HOSTP_RESOURCE_OWNED_EXCLUSIVE;
+        }
+        if (Resource->ActiveCount == 0) {
+            HostpGrantWaiters(Resource, WasExclusive);
+        }
+    }
+    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+}
+
+VOID FASTCALL ExReleaseResourceLite(PERESOURCE Resource)
+{
+    ERESOURCE_THREAD Me = (ERESOURCE_THREAD)WdkmHostpCurrentThread();
+
+    HostpCheckIrql(Resource, DISPATCH_LEVEL);
+    HostpCheckLive(Resource);
+    HostpCheckApcsDisabled(Resource, WDKM_HOST_VIOLATION_RESOURCE_RELEASE_APCS_ENABLED);
+    HostpRelease(Resource, Me);
+}
+
+VOID NTAPI ExReleaseResourceForThreadLite(PERESOURCE Resource, ERESOURCE_THREAD ResourceThreadId)
+{
+    HostpCheckIrql(Resource, DISPATCH_LEVEL);
+    HostpCheckLive(Resource);
+    HostpRelease(Resource, ResourceThreadId);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Queries                                                                 */
+/* ---------------------------------------------------------------------- */
+
+BOOLEAN NTAPI ExIsResourceAcquiredExclusiveLite(PERESOURCE Resource)
+{
+    ERESOURCE_THREAD Me = (ERESOURCE_THREAD)WdkmHostpCurrentThread();
+    BOOLEAN Exclusive;
+
+    HostpCheckIrql(Resource, DISPATCH_LEVEL);
+    HostpCheckLive(Resource);
+    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    Exclusive = (BOOLEAN)(HostpIsExclusive(Resource) && Resource->OwnerEntry.OwnerThread == Me);
+    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    return Exclusive;
+}
+
+ULONG NTAPI ExIsResourceAcquiredSharedLite(PERESOURCE Resource)
+{
+    ERESOURCE_THREAD Me = (ERESOURCE_THREAD)WdkmHostpCurrentThread();
+    POWNER_ENTRY Entry;
+    ULONG Count;
+
+    HostpCheckIrql(Resource, DISPATCH_LEVEL);
+    HostpCheckLive(Resource);
+    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    Entry = HostpFindOwner(Resource, Me);
+    Count = Entry != NULL ? Entry->OwnerCount : 0;
+    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    return Count;
+}
+
+ULONG NTAPI ExGetExclusiveWaiterCount(PERESOURCE Resource)
+{
+    ULONG Count;
+
+    HostpCheckIrql(Resource, DISPATCH_LEVEL);
+    HostpCheckLive(Resource);
+    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    Count = Resource->NumberOfExclusiveWaiters;
+    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    return Count;
+}
+
+ULONG NTAPI ExGetSharedWaiterCount(PERESOURCE Resource)
+{
+    ULONG Count;
+
+    HostpCheckIrql(Resource, DISPATCH_LEVEL);
+    HostpCheckLive(Resource);
+    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    Count = Resource->NumberOfSharedWaiters;
+    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    return Count;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Emulation                                                               */
+/* ---------------------------------------------------------------------- */
+
+ULONG WdkmHostpResourcesOwnedBy(PKTHREAD Thread)
+{
+    ULONG Count = 0;
+
+    for (PLIST_ENTRY Entry = HostpResources.Flink; Entry != &HostpResources;
+         Entry = Entry->Flink) {
+        PERESOURCE Resource = CONTAINING_RECORD(Entry, ERESOURCE, SystemResourcesList);
+        if (HostpFindOwner(Resource, (ERESOURCE_THREAD)Thread) != NULL) {
+            Count++;
+        }
+    }
+    return Count;
+}
+
+PVOID WdkmHostpFindResourceInRange(const VOID *Start, SIZE_T Size)
+{
+    ULONG_PTR Low = (ULONG_PTR)Start;
+
+    for (PLIST_ENTRY Entry = HostpResources.Flink; Entry != &HostpResources;
+         Entry = Entry->Flink) {
+        PERESOURCE Resource = CONTAINING_RECORD(Entry, ERESOURCE, SystemResourcesList);
+        if ((ULONG_PTR)Resource - Low < Size) {
+            return Resource;
+        }
+    }
+    return NULL;
+}
+
+ULONG WdkmHostResourceCount(VOID)
+{
+    ULONG Count;
+
+    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    Count = HostpResourceCount;
+    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    return Count;
+}
