@@ -7,9 +7,8 @@
 struct _WDKM_FAST_MUTEX {
     WDKMP_LOCK_HEADER Header;
     /*
-     * The IRQL the acquisition left the owner at: APC_LEVEL on Windows.
-     * Recorded rather than assumed because Wine never raises the IRQL, and
-     * the release rule is "release where the acquire left you".
+     * The IRQL the acquisition left the owner at: APC_LEVEL on Windows,
+     * where the release must happen (see WdkmpLockCheckRelease).
      */
     KIRQL HeldIrql;
     WDKMP_FAST_MUTEX FastMutex;
@@ -28,45 +27,9 @@ WdkmFastMutexCreate(
     if (FastMutex == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    Status = WdkmpLockCreate(WDKMP_SIGNATURE_FAST_MUTEX, sizeof(WDKM_FAST_MUTEX),
-                             InitialValue, DataSize, &Lock);
+    Status = WdkmpLockCreate(&WdkmpFastMutexKind, InitialValue, DataSize, &Lock);
     *FastMutex = (PWDKM_FAST_MUTEX)Lock;
-    if (NT_SUCCESS(Status)) {
-        WdkmpFastMutexInitialize(&((PWDKM_FAST_MUTEX)Lock)->FastMutex);
-    }
     return Status;
-}
-
-/*
- * The checks both acquisition forms make before touching the kernel
- * object. Returns STATUS_SUCCESS when the acquisition may go ahead.
- */
-static
-NTSTATUS
-WdkmpFastMutexCheckAcquire(
-    _In_opt_ PWDKM_FAST_MUTEX FastMutex,
-    _In_ SIZE_T DataSize,
-    _In_opt_ PVOID *Data
-    )
-{
-    if (Data == NULL) {
-        return STATUS_INVALID_PARAMETER;
-    }
-    *Data = NULL;
-    if (FastMutex == NULL) {
-        return STATUS_INVALID_PARAMETER;
-    }
-    if (WdkmpGetIrql() > APC_LEVEL) {
-        return STATUS_WDKM_IRQL_TOO_HIGH;
-    }
-    if (DataSize != FastMutex->Header.DataSize) {
-        return STATUS_WDKM_TYPE_MISMATCH;
-    }
-    if (WdkmpLoadThread(&FastMutex->Header.Owner) == WdkmpCurrentThread()) {
-        /* The kernel would wait for ourselves forever. */
-        return STATUS_POSSIBLE_DEADLOCK;
-    }
-    return STATUS_SUCCESS;
 }
 
 /* Record ownership once the kernel object is held. */
@@ -89,7 +52,8 @@ WdkmFastMutexAcquire(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
-    NTSTATUS Status = WdkmpFastMutexCheckAcquire(FastMutex, DataSize, Data);
+    NTSTATUS Status = WdkmpLockCheckAcquire(FastMutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL,
+                                            FALSE);
 
     if (Status != STATUS_SUCCESS) {
         return Status;
@@ -106,7 +70,8 @@ WdkmFastMutexTryAcquire(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
-    NTSTATUS Status = WdkmpFastMutexCheckAcquire(FastMutex, DataSize, Data);
+    NTSTATUS Status = WdkmpLockCheckAcquire(FastMutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL,
+                                            FALSE);
 
     if (Status != STATUS_SUCCESS) {
         return Status;
@@ -123,21 +88,11 @@ WdkmFastMutexRelease(
     _Inout_ PWDKM_FAST_MUTEX FastMutex
     )
 {
-    WDKMP_THREAD Owner;
-    KIRQL Irql;
+    NTSTATUS Status = WdkmpLockCheckRelease(FastMutex, FastMutex != NULL ? FastMutex->HeldIrql : 0);
 
-    if (FastMutex == NULL) {
-        return STATUS_INVALID_PARAMETER;
+    if (Status != STATUS_SUCCESS) {
+        return Status;
     }
-    Owner = WdkmpLoadThread(&FastMutex->Header.Owner);
-    if (Owner != WdkmpCurrentThread()) {
-        return WdkmpLockOwnerStatus(Owner);
-    }
-    Irql = WdkmpGetIrql();
-    if (Irql != FastMutex->HeldIrql) {
-        return Irql > FastMutex->HeldIrql ? STATUS_WDKM_IRQL_TOO_HIGH : STATUS_WDKM_IRQL_MISMATCH;
-    }
-
     WdkmpStoreThread(&FastMutex->Header.Owner, NULL);
     WdkmpFastMutexRelease(&FastMutex->FastMutex);
     return STATUS_SUCCESS;
@@ -148,7 +103,7 @@ WdkmFastMutexDestroy(
     _In_ PWDKM_FAST_MUTEX FastMutex
     )
 {
-    return WdkmpLockDestroy(FastMutex, WDKMP_SIGNATURE_FAST_MUTEX, 0, NULL, FALSE);
+    return WdkmpLockDestroy(FastMutex, &WdkmpFastMutexKind, 0, NULL, FALSE);
 }
 
 NTSTATUS
@@ -161,7 +116,7 @@ WdkmFastMutexTake(
     if (Value == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    return WdkmpLockDestroy(FastMutex, WDKMP_SIGNATURE_FAST_MUTEX, DataSize, Value, FALSE);
+    return WdkmpLockDestroy(FastMutex, &WdkmpFastMutexKind, DataSize, Value, FALSE);
 }
 
 BOOLEAN
@@ -181,25 +136,19 @@ WdkmFastMutexScopeEnter(
     _Out_ NTSTATUS *Status
     )
 {
-    return WdkmpScopeResult(FastMutex, WdkmpLockScopeRelease,
-                            WdkmFastMutexAcquire(FastMutex, DataSize, Data), Status);
+    return WdkmpLockScopeEnter(&WdkmpFastMutexKind, FastMutex, DataSize, Data, Status);
 }
 
 /* The kind as the registry sees it. */
 
 static
 NTSTATUS
-WdkmpFastMutexCreateAny(
-    _In_reads_bytes_(DataSize) const VOID *InitialValue,
-    _In_ SIZE_T DataSize,
-    _Outptr_result_maybenull_ PVOID *Lock
+WdkmpFastMutexInitializeAny(
+    _Inout_ PVOID Lock
     )
 {
-    PWDKM_FAST_MUTEX FastMutex;
-    NTSTATUS Status = WdkmFastMutexCreate(InitialValue, DataSize, &FastMutex);
-
-    *Lock = FastMutex;
-    return Status;
+    WdkmpFastMutexInitialize(&((PWDKM_FAST_MUTEX)Lock)->FastMutex);
+    return STATUS_SUCCESS;
 }
 
 static
@@ -207,25 +156,32 @@ NTSTATUS
 WdkmpFastMutexAcquireAny(
     _Inout_ PVOID Lock,
     _In_ SIZE_T DataSize,
-    _Outptr_result_maybenull_ PVOID *Data
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ KIRQL *SavedIrql
     )
 {
+    *SavedIrql = PASSIVE_LEVEL;
     return WdkmFastMutexAcquire((PWDKM_FAST_MUTEX)Lock, DataSize, Data);
 }
 
 static
 NTSTATUS
 WdkmpFastMutexReleaseAny(
-    _Inout_ PVOID Lock
+    _Inout_ PVOID Lock,
+    _In_ KIRQL SavedIrql
     )
 {
+    UNREFERENCED_PARAMETER(SavedIrql);
     return WdkmFastMutexRelease((PWDKM_FAST_MUTEX)Lock);
 }
 
 const WDKMP_LOCK_KIND WdkmpFastMutexKind = {
     WdkmLockKindFastMutex,
     WDKMP_SIGNATURE_FAST_MUTEX,
-    WdkmpFastMutexCreateAny,
+    sizeof(WDKM_FAST_MUTEX),
+    DISPATCH_LEVEL,
+    WdkmpFastMutexInitializeAny,
     WdkmpFastMutexAcquireAny,
-    WdkmpFastMutexReleaseAny
+    WdkmpFastMutexReleaseAny,
+    NULL
 };

@@ -241,11 +241,10 @@ WdkmpGrtFreeEntry(
     _In_ PWDKMP_GRT_ENTRY Entry
     )
 {
-    const WDKMP_LOCK_KIND *Kind = WdkmpLockKindOf(Entry->Kind);
     NTSTATUS Status;
     KIRQL OldIrql;
 
-    Status = WdkmpLockDestroy(Entry->Lock, Kind->Signature, 0, NULL, TRUE);
+    Status = WdkmpLockDestroy(Entry->Lock, WdkmpGrtHeader(Entry)->Kind, 0, NULL, TRUE);
     if (!NT_SUCCESS(Status)) {
         /* Held by a thread that dropped its reference too early: freeing it
            would pull the lock from under that thread. Leak it, loudly. */
@@ -293,7 +292,7 @@ WdkmpGrtCreateEntry(
     if (Entry == NULL) {
         return STATUS_INSUFFICIENT_RESOURCES;
     }
-    Status = WdkmpLockKindOf(Kind)->Create(InitialValue, DataSize, &Entry->Lock);
+    Status = WdkmpLockCreate(WdkmpLockKindOf(Kind), InitialValue, DataSize, &Entry->Lock);
     if (!NT_SUCCESS(Status)) {
         WdkmpFreeBlock(Entry, sizeof(*Entry));
         return Status;
@@ -764,7 +763,7 @@ WdkmpGrtReportSurvivors(
     OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
     for (Link = WdkmpGrt.Entries.Flink; Link != &WdkmpGrt.Entries; Link = Link->Flink) {
         Entry = CONTAINING_RECORD(Link, WDKMP_GRT_ENTRY, Link);
-        Held = WdkmpLoadThread(&WdkmpGrtHeader(Entry)->Owner) != NULL;
+        Held = WdkmpLockIsHeld(WdkmpGrtHeader(Entry));
         Report->StillReferenced += 1;
         Report->StillHeld += Held ? 1 : 0;
         if (Report->NamesReported < WDKM_GRT_REPORT_NAMES) {
@@ -870,16 +869,25 @@ WdkmGrtScopeEnter(
     _Out_ NTSTATUS *Status
     )
 {
+    const WDKMP_LOCK_KIND *Descriptor = WdkmpLockKindOf(Kind);
+    KIRQL SavedIrql = PASSIVE_LEVEL;
     PVOID Lock = NULL;
     NTSTATUS Result;
+    WDKM_SCOPE Scope;
 
     *Data = NULL;
-    Result = WdkmGrtReference(Name, Kind, DataSize, &Lock);
+    if (Descriptor == NULL || Descriptor->Acquire == NULL) {
+        Result = STATUS_INVALID_PARAMETER;      /* no scoped form for this kind */
+    } else {
+        Result = WdkmGrtReference(Name, Kind, DataSize, &Lock);
+    }
     if (Result == STATUS_SUCCESS) {
-        Result = WdkmpLockKindOf(Kind)->Acquire(Lock, DataSize, Data);
+        Result = Descriptor->Acquire(Lock, DataSize, Data, &SavedIrql);
         if (Result != STATUS_SUCCESS) {
             (VOID)WdkmGrtDereference(Lock);
         }
     }
-    return WdkmpScopeResult(Lock, WdkmpGrtScopeRelease, Result, Status);
+    Scope = WdkmpScopeResult(Lock, WdkmpGrtScopeRelease, Result, Status);
+    Scope.SavedIrql = SavedIrql;
+    return Scope;
 }

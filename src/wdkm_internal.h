@@ -25,17 +25,26 @@
  */
 #define WDKMP_SIGNATURE_KMUTEX     0x784D4B57UL   /* 'WKMx' */
 #define WDKMP_SIGNATURE_FAST_MUTEX 0x784D4657UL   /* 'WFMx' */
+#define WDKMP_SIGNATURE_SPIN_LOCK  0x784C5357UL   /* 'WSLx' */
+#define WDKMP_SIGNATURE_QUEUED     0x784C5157UL   /* 'WQLx' */
+#define WDKMP_SIGNATURE_GUARDED    0x784D4757UL   /* 'WGMx' */
+#define WDKMP_SIGNATURE_RESOURCE   0x78535257UL   /* 'WRSx' */
+#define WDKMP_SIGNATURE_PUSH_LOCK  0x784C5057UL   /* 'WPLx' */
 #define WDKMP_SIGNATURE_FREED      0x64616544UL   /* 'Dead' */
 
 /* The value is aligned as pool blocks themselves are (16 bytes on x64). */
 #define WDKMP_DATA_ALIGNMENT 16
 
+typedef struct _WDKMP_LOCK_KIND WDKMP_LOCK_KIND;
+
 typedef struct _WDKMP_LOCK_HEADER {
     ULONG Signature;
+    const WDKMP_LOCK_KIND *Kind;     /* the kind's descriptor (release, destroy) */
     SIZE_T DataSize;                 /* the type size every access must match */
     SIZE_T BlockSize;                /* whole allocation, for the accounting */
     PVOID Data;
-    WDKMP_THREAD volatile Owner;     /* written by the owner only; NULL when free */
+    WDKMP_THREAD volatile Owner;     /* exclusive owner, written by it; NULL when free */
+    LONG volatile SharedHolders;     /* shared acquisitions outstanding (reader/writer kinds) */
     PVOID RegistryEntry;             /* the registry's entry, if it owns the lock */
 } WDKMP_LOCK_HEADER, *PWDKMP_LOCK_HEADER;
 
@@ -43,31 +52,15 @@ typedef struct _WDKMP_LOCK_HEADER {
 #define WDKMP_IRQL_CLASS(Irql) ((Irql) >= DISPATCH_LEVEL)
 
 /*
- * WdkmpLockCreate - validate the arguments every create takes, allocate a
- * zeroed block of LockSize + the value, copy the value in.
- * IRQL <= DISPATCH_LEVEL. On success *Lock is the block; the caller
- * initialises its kernel object.
- */
-_Must_inspect_result_
-NTSTATUS
-WdkmpLockCreate(
-    _In_ ULONG Signature,
-    _In_ SIZE_T LockSize,
-    _In_reads_bytes_(DataSize) const VOID *InitialValue,
-    _In_ SIZE_T DataSize,
-    _Outptr_result_maybenull_ PVOID *Lock
-    );
-
-/*
- * WdkmpLockDestroy - free a lock block that is not held, after copying its
- * value into *Value when Value is not NULL (a take, checked against
- * DataSize). Only the registry (ByRegistry) may free a lock it owns.
- * IRQL <= DISPATCH_LEVEL.
+ * WdkmpLockDestroy - free a lock block of Kind that is not held, after
+ * copying its value into *Value when Value is not NULL (a take, checked
+ * against DataSize). Only the registry (ByRegistry) may free a lock it
+ * owns. IRQL <= Kind->MaxDestroyIrql.
  */
 NTSTATUS
 WdkmpLockDestroy(
     _In_opt_ PVOID Lock,
-    _In_ ULONG Signature,
+    _In_ const WDKMP_LOCK_KIND *Kind,
     _In_ SIZE_T DataSize,
     _Out_writes_bytes_opt_(DataSize) PVOID Value,
     _In_ BOOLEAN ByRegistry
@@ -86,6 +79,44 @@ WdkmpLockOwnerStatus(
     return Owner == NULL ? STATUS_WDKM_NOT_HELD : STATUS_WDKM_NOT_OWNER;
 }
 
+/* A lock is held if it has an exclusive owner or shared holders. */
+FORCEINLINE
+BOOLEAN
+WdkmpLockIsHeld(
+    _In_ const WDKMP_LOCK_HEADER *Header
+    )
+{
+    return WdkmpLoadThread(&Header->Owner) != NULL || WdkmpLoadLong(&Header->SharedHolders) != 0;
+}
+
+/*
+ * WdkmpLockCheckAcquire - the checks every acquisition makes before the
+ * kernel is called: arguments, IRQL within [MinIrql, MaxIrql], data size,
+ * and, for non-recursive kinds (Recursive FALSE), that the caller is not
+ * already the owner. Clears *Data. Returns STATUS_SUCCESS to go ahead.
+ */
+NTSTATUS
+WdkmpLockCheckAcquire(
+    _In_opt_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID *Data,
+    _In_ KIRQL MinIrql,
+    _In_ KIRQL MaxIrql,
+    _In_ BOOLEAN Recursive
+    );
+
+/*
+ * WdkmpLockCheckRelease - the checks of a release: the caller is the
+ * exclusive owner (else NOT_OWNER / NOT_HELD), and is at HeldIrql, the
+ * IRQL the acquisition left it at (else IRQL_TOO_HIGH / IRQL_MISMATCH).
+ * Recorded rather than assumed: Wine never raises the IRQL.
+ */
+NTSTATUS
+WdkmpLockCheckRelease(
+    _In_opt_ PVOID Lock,
+    _In_ KIRQL HeldIrql
+    );
+
 /*
  * WdkmpScopeResult - finish a ScopeEnter: the scope holds Lock only if the
  * acquisition succeeded.
@@ -98,24 +129,61 @@ WdkmpScopeResult(
     _Out_ NTSTATUS *StatusOut
     );
 
+/* Acquire Lock of Kind for a plain scoped form. */
+WDKM_SCOPE
+WdkmpLockScopeEnter(
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ NTSTATUS *Status
+    );
+
 /*
  * What the registry and the scoped forms need to know of a lock kind: one
  * descriptor per kind, defined in the kind's file and listed in
  * WdkmpLockKinds (wdkm_lock.c). A new kind adds a WDKM_LOCK_KIND value, its
  * descriptor, and a line there.
  */
-typedef struct _WDKMP_LOCK_KIND {
+struct _WDKMP_LOCK_KIND {
     WDKM_LOCK_KIND Kind;
     ULONG Signature;
-    NTSTATUS (*Create)(_In_reads_bytes_(DataSize) const VOID *InitialValue,
-                       _In_ SIZE_T DataSize, _Outptr_result_maybenull_ PVOID *Lock);
+    SIZE_T LockSize;               /* the kind's structure, header included */
+    KIRQL MaxDestroyIrql;
+    /* Sets up the kernel object in a new, zeroed block; may be NULL. A
+       failure (STATUS_NOT_SUPPORTED where the kernel lacks the kind) frees
+       the block again. */
+    NTSTATUS (*Initialize)(_Inout_ PVOID Lock);
+    /* Exclusive acquire; SavedIrql receives what Release needs back. NULL
+       for kinds that cannot be acquired through a plain scope. */
     NTSTATUS (*Acquire)(_Inout_ PVOID Lock, _In_ SIZE_T DataSize,
-                        _Outptr_result_maybenull_ PVOID *Data);
-    NTSTATUS (*Release)(_Inout_ PVOID Lock);
-} WDKMP_LOCK_KIND;
+                        _Outptr_result_maybenull_ PVOID *Data, _Out_ KIRQL *SavedIrql);
+    NTSTATUS (*Release)(_Inout_ PVOID Lock, _In_ KIRQL SavedIrql);
+    /* Tears down the kernel object before the block is freed; may be NULL. */
+    VOID (*Finalize)(_Inout_ PVOID Lock);
+};
 
 extern const WDKMP_LOCK_KIND WdkmpKMutexKind;
 extern const WDKMP_LOCK_KIND WdkmpFastMutexKind;
+extern const WDKMP_LOCK_KIND WdkmpSpinLockKind;
+extern const WDKMP_LOCK_KIND WdkmpQueuedSpinLockKind;
+extern const WDKMP_LOCK_KIND WdkmpGuardedMutexKind;
+extern const WDKMP_LOCK_KIND WdkmpResourceKind;
+extern const WDKMP_LOCK_KIND WdkmpPushLockKind;
+
+/*
+ * WdkmpLockCreate - validate the arguments every create takes, allocate a
+ * zeroed block of the kind's size + the value, copy the value in, set up
+ * the kernel object. IRQL <= DISPATCH_LEVEL. *Lock is NULL on failure.
+ */
+_Must_inspect_result_
+NTSTATUS
+WdkmpLockCreate(
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Lock
+    );
 
 /* The descriptor of a public kind, or NULL if the library has none. */
 const WDKMP_LOCK_KIND *

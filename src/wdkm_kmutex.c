@@ -24,12 +24,8 @@ WdkmKMutexCreate(
     if (Mutex == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    Status = WdkmpLockCreate(WDKMP_SIGNATURE_KMUTEX, sizeof(WDKM_KMUTEX),
-                             InitialValue, DataSize, &Lock);
+    Status = WdkmpLockCreate(&WdkmpKMutexKind, InitialValue, DataSize, &Lock);
     *Mutex = (PWDKM_KMUTEX)Lock;
-    if (NT_SUCCESS(Status)) {
-        WdkmpKMutexInitialize(&((PWDKM_KMUTEX)Lock)->Mutex);
-    }
     return Status;
 }
 
@@ -53,20 +49,11 @@ WdkmpKMutexAcquire(
     NTSTATUS Status;
     KIRQL Irql;
 
-    if (Data == NULL) {
-        return STATUS_INVALID_PARAMETER;
-    }
-    *Data = NULL;
-    if (Mutex == NULL) {
-        return STATUS_INVALID_PARAMETER;
+    Status = WdkmpLockCheckAcquire(Mutex, DataSize, Data, PASSIVE_LEVEL, MaxIrql, TRUE);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
     }
     Irql = WdkmpGetIrql();
-    if (Irql > MaxIrql) {
-        return STATUS_WDKM_IRQL_TOO_HIGH;
-    }
-    if (DataSize != Mutex->Header.DataSize) {
-        return STATUS_WDKM_TYPE_MISMATCH;
-    }
     Self = WdkmpCurrentThread();
     if (WdkmpLoadThread(&Mutex->Header.Owner) == Self &&
         Mutex->Depth >= WDKM_KMUTEX_MAX_RECURSION) {
@@ -183,7 +170,7 @@ WdkmKMutexDestroy(
     _In_ PWDKM_KMUTEX Mutex
     )
 {
-    return WdkmpLockDestroy(Mutex, WDKMP_SIGNATURE_KMUTEX, 0, NULL, FALSE);
+    return WdkmpLockDestroy(Mutex, &WdkmpKMutexKind, 0, NULL, FALSE);
 }
 
 NTSTATUS
@@ -196,7 +183,7 @@ WdkmKMutexTake(
     if (Value == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    return WdkmpLockDestroy(Mutex, WDKMP_SIGNATURE_KMUTEX, DataSize, Value, FALSE);
+    return WdkmpLockDestroy(Mutex, &WdkmpKMutexKind, DataSize, Value, FALSE);
 }
 
 BOOLEAN
@@ -215,25 +202,19 @@ WdkmKMutexScopeEnter(
     _Out_ NTSTATUS *Status
     )
 {
-    return WdkmpScopeResult(Mutex, WdkmpLockScopeRelease,
-                            WdkmKMutexAcquire(Mutex, DataSize, Data), Status);
+    return WdkmpLockScopeEnter(&WdkmpKMutexKind, Mutex, DataSize, Data, Status);
 }
 
 /* The kind as the registry sees it. */
 
 static
 NTSTATUS
-WdkmpKMutexCreateAny(
-    _In_reads_bytes_(DataSize) const VOID *InitialValue,
-    _In_ SIZE_T DataSize,
-    _Outptr_result_maybenull_ PVOID *Lock
+WdkmpKMutexInitializeAny(
+    _Inout_ PVOID Lock
     )
 {
-    PWDKM_KMUTEX Mutex;
-    NTSTATUS Status = WdkmKMutexCreate(InitialValue, DataSize, &Mutex);
-
-    *Lock = Mutex;
-    return Status;
+    WdkmpKMutexInitialize(&((PWDKM_KMUTEX)Lock)->Mutex);
+    return STATUS_SUCCESS;
 }
 
 static
@@ -241,25 +222,32 @@ NTSTATUS
 WdkmpKMutexAcquireAny(
     _Inout_ PVOID Lock,
     _In_ SIZE_T DataSize,
-    _Outptr_result_maybenull_ PVOID *Data
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ KIRQL *SavedIrql
     )
 {
+    *SavedIrql = PASSIVE_LEVEL;
     return WdkmKMutexAcquire((PWDKM_KMUTEX)Lock, DataSize, Data);
 }
 
 static
 NTSTATUS
 WdkmpKMutexReleaseAny(
-    _Inout_ PVOID Lock
+    _Inout_ PVOID Lock,
+    _In_ KIRQL SavedIrql
     )
 {
+    UNREFERENCED_PARAMETER(SavedIrql);
     return WdkmKMutexRelease((PWDKM_KMUTEX)Lock);
 }
 
 const WDKMP_LOCK_KIND WdkmpKMutexKind = {
     WdkmLockKindKMutex,
     WDKMP_SIGNATURE_KMUTEX,
-    WdkmpKMutexCreateAny,
+    sizeof(WDKM_KMUTEX),
+    DISPATCH_LEVEL,
+    WdkmpKMutexInitializeAny,
     WdkmpKMutexAcquireAny,
-    WdkmpKMutexReleaseAny
+    WdkmpKMutexReleaseAny,
+    NULL
 };

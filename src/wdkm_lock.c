@@ -1,16 +1,28 @@
 /*
- * wdkm_lock.c - what every lock block shares: checked creation, checked
- * destruction, taking the value out, and the table of lock kinds.
+ * wdkm_lock.c - what every lock block shares: checked creation, the checks
+ * of acquisition and release, checked destruction and take-out, the plain
+ * scoped forms, and the table of lock kinds.
  */
 #include "wdkm_internal.h"
 
 #define WDKMP_ALIGN_UP(Value, Alignment) \
     (((Value) + ((Alignment) - 1)) & ~(SIZE_T)((Alignment) - 1))
 
+static const WDKMP_LOCK_KIND *const WdkmpLockKinds[] = {
+    &WdkmpKMutexKind,
+    &WdkmpFastMutexKind,
+    &WdkmpSpinLockKind,
+    &WdkmpQueuedSpinLockKind,
+    &WdkmpGuardedMutexKind,
+    &WdkmpResourceKind,
+    &WdkmpPushLockKind,
+};
+
+#define WDKMP_LOCK_KIND_COUNT (sizeof(WdkmpLockKinds) / sizeof(WdkmpLockKinds[0]))
+
 NTSTATUS
 WdkmpLockCreate(
-    _In_ ULONG Signature,
-    _In_ SIZE_T LockSize,
+    _In_ const WDKMP_LOCK_KIND *Kind,
     _In_reads_bytes_(DataSize) const VOID *InitialValue,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PVOID *Lock
@@ -18,6 +30,7 @@ WdkmpLockCreate(
 {
     PWDKMP_LOCK_HEADER Header;
     SIZE_T DataOffset;
+    NTSTATUS Status;
 
     if (Lock == NULL) {
         return STATUS_INVALID_PARAMETER;
@@ -31,24 +44,93 @@ WdkmpLockCreate(
     }
 
     /* No overflow: both terms are small (WDKM_MAX_DATA_SIZE bounds one). */
-    DataOffset = WDKMP_ALIGN_UP(LockSize, WDKMP_DATA_ALIGNMENT);
+    DataOffset = WDKMP_ALIGN_UP(Kind->LockSize, WDKMP_DATA_ALIGNMENT);
     Header = (PWDKMP_LOCK_HEADER)WdkmpAllocateBlock(DataOffset + DataSize);
     if (Header == NULL) {
         return STATUS_INSUFFICIENT_RESOURCES;
     }
-    Header->Signature = Signature;
+    Header->Signature = Kind->Signature;
+    Header->Kind = Kind;
     Header->DataSize = DataSize;
     Header->BlockSize = DataOffset + DataSize;
     Header->Data = (PUCHAR)Header + DataOffset;
     RtlCopyMemory(Header->Data, InitialValue, DataSize);
+    if (Kind->Initialize != NULL) {
+        Status = Kind->Initialize(Header);
+        if (!NT_SUCCESS(Status)) {
+            WdkmpFreeBlock(Header, Header->BlockSize);
+            return Status;
+        }
+    }
     *Lock = Header;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmpLockCheckAcquire(
+    _In_opt_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID *Data,
+    _In_ KIRQL MinIrql,
+    _In_ KIRQL MaxIrql,
+    _In_ BOOLEAN Recursive
+    )
+{
+    PWDKMP_LOCK_HEADER Header = (PWDKMP_LOCK_HEADER)Lock;
+    KIRQL Irql;
+
+    if (Data == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    *Data = NULL;
+    if (Header == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Irql = WdkmpGetIrql();
+    if (Irql > MaxIrql) {
+        return STATUS_WDKM_IRQL_TOO_HIGH;
+    }
+    if (Irql < MinIrql) {
+        return STATUS_WDKM_IRQL_MISMATCH;
+    }
+    if (DataSize != Header->DataSize) {
+        return STATUS_WDKM_TYPE_MISMATCH;
+    }
+    if (!Recursive && WdkmpLoadThread(&Header->Owner) == WdkmpCurrentThread()) {
+        /* The kernel would wait for the caller itself, forever. */
+        return STATUS_POSSIBLE_DEADLOCK;
+    }
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmpLockCheckRelease(
+    _In_opt_ PVOID Lock,
+    _In_ KIRQL HeldIrql
+    )
+{
+    PWDKMP_LOCK_HEADER Header = (PWDKMP_LOCK_HEADER)Lock;
+    WDKMP_THREAD Owner;
+    KIRQL Irql;
+
+    if (Header == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Owner = WdkmpLoadThread(&Header->Owner);
+    if (Owner != WdkmpCurrentThread()) {
+        return WdkmpLockOwnerStatus(Owner);
+    }
+    Irql = WdkmpGetIrql();
+    if (Irql != HeldIrql) {
+        return Irql > HeldIrql ? STATUS_WDKM_IRQL_TOO_HIGH : STATUS_WDKM_IRQL_MISMATCH;
+    }
     return STATUS_SUCCESS;
 }
 
 NTSTATUS
 WdkmpLockDestroy(
     _In_opt_ PVOID Lock,
-    _In_ ULONG Signature,
+    _In_ const WDKMP_LOCK_KIND *Kind,
     _In_ SIZE_T DataSize,
     _Out_writes_bytes_opt_(DataSize) PVOID Value,
     _In_ BOOLEAN ByRegistry
@@ -56,10 +138,10 @@ WdkmpLockDestroy(
 {
     PWDKMP_LOCK_HEADER Header = (PWDKMP_LOCK_HEADER)Lock;
 
-    if (Header == NULL || Header->Signature != Signature) {
+    if (Header == NULL || Header->Signature != Kind->Signature) {
         return STATUS_INVALID_PARAMETER;
     }
-    if (WdkmpGetIrql() > DISPATCH_LEVEL) {
+    if (WdkmpGetIrql() > Kind->MaxDestroyIrql) {
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
     if (Header->RegistryEntry != NULL && !ByRegistry) {
@@ -68,12 +150,15 @@ WdkmpLockDestroy(
     if (Value != NULL && DataSize != Header->DataSize) {
         return STATUS_WDKM_TYPE_MISMATCH;
     }
-    if (WdkmpLoadThread(&Header->Owner) != NULL) {
+    if (WdkmpLockIsHeld(Header)) {
         return STATUS_WDKM_LOCK_HELD;
     }
 
     if (Value != NULL) {
         RtlCopyMemory(Value, Header->Data, DataSize);
+    }
+    if (Kind->Finalize != NULL) {
+        Kind->Finalize(Lock);
     }
     /* A later destroy of the same handle then fails instead of freeing twice
        (as long as the pool has not reused the block). */
@@ -100,11 +185,6 @@ WdkmpScopeResult(
     return Scope;
 }
 
-static const WDKMP_LOCK_KIND *const WdkmpLockKinds[] = {
-    &WdkmpKMutexKind,
-    &WdkmpFastMutexKind,
-};
-
 const WDKMP_LOCK_KIND *
 WdkmpLockKindOf(
     _In_ WDKM_LOCK_KIND Kind
@@ -112,7 +192,7 @@ WdkmpLockKindOf(
 {
     ULONG Index;
 
-    for (Index = 0; Index < sizeof(WdkmpLockKinds) / sizeof(WdkmpLockKinds[0]); Index += 1) {
+    for (Index = 0; Index < WDKMP_LOCK_KIND_COUNT; Index += 1) {
         if (WdkmpLockKinds[Index]->Kind == Kind) {
             return WdkmpLockKinds[Index];
         }
@@ -125,13 +205,25 @@ WdkmpLockScopeRelease(
     _Inout_ PWDKM_SCOPE Scope
     )
 {
-    ULONG Signature = ((PWDKMP_LOCK_HEADER)Scope->Lock)->Signature;
-    ULONG Index;
+    const WDKMP_LOCK_KIND *Kind = ((PWDKMP_LOCK_HEADER)Scope->Lock)->Kind;
 
-    for (Index = 0; Index < sizeof(WdkmpLockKinds) / sizeof(WdkmpLockKinds[0]); Index += 1) {
-        if (WdkmpLockKinds[Index]->Signature == Signature) {
-            return WdkmpLockKinds[Index]->Release(Scope->Lock);
-        }
-    }
-    return STATUS_INVALID_PARAMETER;
+    return Kind->Release(Scope->Lock, Scope->SavedIrql);
+}
+
+WDKM_SCOPE
+WdkmpLockScopeEnter(
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ NTSTATUS *Status
+    )
+{
+    KIRQL SavedIrql = PASSIVE_LEVEL;
+    WDKM_SCOPE Scope;
+
+    Scope = WdkmpScopeResult(Lock, WdkmpLockScopeRelease,
+                             Kind->Acquire(Lock, DataSize, Data, &SavedIrql), Status);
+    Scope.SavedIrql = SavedIrql;
+    return Scope;
 }

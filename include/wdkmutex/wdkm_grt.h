@@ -49,6 +49,9 @@
 #include "wdkm_scope.h"
 #include "wdkm_kmutex.h"
 #include "wdkm_fastmutex.h"
+#include "wdkm_spinlock.h"
+#include "wdkm_guardedmutex.h"
+#include "wdkm_rwlock.h"
 
 WDKM_EXTERN_C_BEGIN
 
@@ -57,7 +60,12 @@ WDKM_EXTERN_C_BEGIN
 /* Every lock kind the registry holds. */
 typedef enum _WDKM_LOCK_KIND {
     WdkmLockKindKMutex = 1,
-    WdkmLockKindFastMutex = 2
+    WdkmLockKindFastMutex = 2,
+    WdkmLockKindSpinLock = 3,
+    WdkmLockKindQueuedSpinLock = 4,   /* registrable; no registry scoped form */
+    WdkmLockKindGuardedMutex = 5,
+    WdkmLockKindResource = 6,         /* registry scoped form: exclusive */
+    WdkmLockKindPushLock = 7          /* registry scoped form: exclusive */
 } WDKM_LOCK_KIND;
 
 /* WdkmGrtRegister flags. */
@@ -174,8 +182,10 @@ WdkmGrtUnregister(
     );
 
 /*
- * WdkmGrtScopeEnter - get and acquire for the scoped forms below; not
- * meant to be called directly. IRQL: <= APC_LEVEL.
+ * WdkmGrtScopeEnter - get and acquire (exclusively) for the scoped forms
+ * below; not meant to be called directly. IRQL: that of the kind's
+ * acquire (<= DISPATCH_LEVEL for a spin lock, <= APC_LEVEL otherwise).
+ * STATUS_INVALID_PARAMETER for the queued spin lock, which needs a handle.
  */
 _IRQL_requires_max_(APC_LEVEL)
 WDKM_SCOPE
@@ -201,11 +211,24 @@ WdkmGrtScopeEnter(
     WdkmGrtRegister((Name), WdkmLockKindFastMutex, (InitialValuePointer), \
                     sizeof(*(InitialValuePointer)), WDKM_GRT_REPLACE)
 
+#define WDKM_GRT_REGISTER(Name, Kind, InitialValuePointer) \
+    WdkmGrtRegister((Name), (Kind), (InitialValuePointer), sizeof(*(InitialValuePointer)), 0)
+
 /* WDKM_GRT_GET_KMUTEX("name", DATA_TYPE, &Mutex) */
 #define WDKM_GRT_GET_KMUTEX(Name, Type, MutexPointer) \
     WdkmGrtReference((Name), WdkmLockKindKMutex, sizeof(Type), (PVOID *)(MutexPointer))
 #define WDKM_GRT_GET_FAST_MUTEX(Name, Type, FastMutexPointer) \
     WdkmGrtReference((Name), WdkmLockKindFastMutex, sizeof(Type), (PVOID *)(FastMutexPointer))
+#define WDKM_GRT_GET_SPIN_LOCK(Name, Type, LockPointer) \
+    WdkmGrtReference((Name), WdkmLockKindSpinLock, sizeof(Type), (PVOID *)(LockPointer))
+#define WDKM_GRT_GET_QUEUED_SPIN_LOCK(Name, Type, LockPointer) \
+    WdkmGrtReference((Name), WdkmLockKindQueuedSpinLock, sizeof(Type), (PVOID *)(LockPointer))
+#define WDKM_GRT_GET_GUARDED_MUTEX(Name, Type, LockPointer) \
+    WdkmGrtReference((Name), WdkmLockKindGuardedMutex, sizeof(Type), (PVOID *)(LockPointer))
+#define WDKM_GRT_GET_RESOURCE(Name, Type, LockPointer) \
+    WdkmGrtReference((Name), WdkmLockKindResource, sizeof(Type), (PVOID *)(LockPointer))
+#define WDKM_GRT_GET_PUSH_LOCK(Name, Type, LockPointer) \
+    WdkmGrtReference((Name), WdkmLockKindPushLock, sizeof(Type), (PVOID *)(LockPointer))
 
 /*
  * WDKM_GRT_KMUTEX_SCOPED("name", DataPointer, &Status) { ... }
@@ -217,6 +240,10 @@ WdkmGrtScopeEnter(
                                    (PVOID *)&(DataPointer), (StatusPointer)))
 #define WDKM_GRT_FAST_MUTEX_SCOPED(Name, DataPointer, StatusPointer)                    \
     WDKMP_SCOPED(WdkmGrtScopeEnter((Name), WdkmLockKindFastMutex, sizeof(*(DataPointer)), \
+                                   (PVOID *)&(DataPointer), (StatusPointer)))
+/* Any kind with an exclusive acquire: spin lock, guarded mutex, resource, push lock. */
+#define WDKM_GRT_SCOPED(Name, Kind, DataPointer, StatusPointer)                    \
+    WDKMP_SCOPED(WdkmGrtScopeEnter((Name), (Kind), sizeof(*(DataPointer)),          \
                                    (PVOID *)&(DataPointer), (StatusPointer)))
 
 WDKM_EXTERN_C_END

@@ -7,6 +7,10 @@
  *
  *   wdkm_kmutex.h     WDKM_KMUTEX      KMUTEX + value (recursive, waits)
  *   wdkm_fastmutex.h  WDKM_FAST_MUTEX  FAST_MUTEX + value (APC_LEVEL)
+ *   wdkm_spinlock.h   WDKM_SPIN_LOCK, WDKM_QUEUED_SPIN_LOCK (DISPATCH_LEVEL)
+ *   wdkm_guardedmutex.h WDKM_GUARDED_MUTEX  KGUARDED_MUTEX + value
+ *   wdkm_rwlock.h     WDKM_RESOURCE, WDKM_PUSH_LOCK  reader/writer + value
+ *   wdkm_region.h     critical and guarded regions (no data)
  *   wdkm_grt.h        the registry: named, typed, reference-counted locks
  *   wdkm_scope.h      scoped forms: lock, run a block, unlock
  *   wdkm_status.h     status codes and WdkmStatusName
@@ -30,6 +34,10 @@
 #include "wdkm_scope.h"
 #include "wdkm_kmutex.h"
 #include "wdkm_fastmutex.h"
+#include "wdkm_spinlock.h"
+#include "wdkm_guardedmutex.h"
+#include "wdkm_rwlock.h"
+#include "wdkm_region.h"
 #include "wdkm_grt.h"
 
 #endif /* WDKMUTEX_H */

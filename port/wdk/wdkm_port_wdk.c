@@ -1,20 +1,41 @@
 /*
  * wdkm_port_wdk.c - kernel routines that not every kernel exports, looked
- * up at run time, and the pool allocator built on them.
+ * up at run time, and what is built on them (pool, tries, guarded mutexes,
+ * push locks).
  *
  * A driver that imports a routine its kernel lacks does not load at all
- * (Wine 8 lacks ExAllocatePool2 and ExTryToAcquireFastMutex; Windows
- * before 10 2004 lacks ExAllocatePool2). So these are found with
- * MmGetSystemRoutineAddress, which is only callable at PASSIVE_LEVEL: the
- * lookup runs at the first allocation or fast-mutex try made there, and
- * its result is kept.
+ * (Wine 8 lacks ExAllocatePool2, ExTryToAcquireFastMutex, the guarded-mutex
+ * acquire and release and KeTryToAcquireSpinLockAtDpcLevel; Windows before
+ * 10 2004 lacks ExAllocatePool2; push locks are exported but undocumented).
+ * So these are found with MmGetSystemRoutineAddress, which is only callable
+ * at PASSIVE_LEVEL: the lookup runs at the first library call that needs
+ * one made there (every create does), and its result is kept.
  */
 #include "../wdkm_port.h"
 
 typedef PVOID (NTAPI WDKMP_EX_ALLOCATE_POOL2)(ULONG64 Flags, SIZE_T NumberOfBytes, ULONG Tag);
 typedef BOOLEAN (FASTCALL WDKMP_EX_TRY_TO_ACQUIRE_FAST_MUTEX)(PFAST_MUTEX FastMutex);
+typedef BOOLEAN (FASTCALL WDKMP_KE_TRY_TO_ACQUIRE_SPIN_LOCK)(PKSPIN_LOCK SpinLock);
+typedef VOID (FASTCALL WDKMP_GUARDED_MUTEX_ROUTINE)(PKGUARDED_MUTEX Mutex);
+typedef BOOLEAN (FASTCALL WDKMP_GUARDED_MUTEX_TRY)(PKGUARDED_MUTEX Mutex);
+typedef VOID (FASTCALL WDKMP_PUSH_LOCK_ROUTINE)(PULONG_PTR PushLock);
 
 #define WDKMP_POOL_FLAG_NON_PAGED 0x0000000000000040ULL
+
+/* The routines, by WDKMP_ROUTINE_* index. */
+static const PCWSTR WdkmpRoutineNames[WDKMP_ROUTINE_COUNT] = {
+    L"ExAllocatePool2",
+    L"ExTryToAcquireFastMutex",
+    L"KeTryToAcquireSpinLockAtDpcLevel",
+    L"KeInitializeGuardedMutex",
+    L"KeAcquireGuardedMutex",
+    L"KeReleaseGuardedMutex",
+    L"KeTryToAcquireGuardedMutex",
+    L"ExfAcquirePushLockExclusive",
+    L"ExfAcquirePushLockShared",
+    L"ExfReleasePushLockExclusive",
+    L"ExfReleasePushLockShared",
+};
 
 /* Lookup states. */
 #define WDKMP_ROUTINES_UNRESOLVED 0
@@ -28,8 +49,7 @@ typedef BOOLEAN (FASTCALL WDKMP_EX_TRY_TO_ACQUIRE_FAST_MUTEX)(PFAST_MUTEX FastMu
  */
 static struct {
     LONG volatile State;
-    PVOID volatile ExAllocatePool2;
-    PVOID volatile ExTryToAcquireFastMutex;
+    PVOID Address[WDKMP_ROUTINE_COUNT];
 } WdkmpRoutines;
 
 static
@@ -64,6 +84,8 @@ WdkmpRoutinesKnown(
     VOID
     )
 {
+    ULONG Index;
+
     if (WdkmpRoutinesState() == WDKMP_ROUTINES_RESOLVED) {
         return TRUE;
     }
@@ -72,8 +94,9 @@ WdkmpRoutinesKnown(
     }
     if (InterlockedCompareExchange(&WdkmpRoutines.State, WDKMP_ROUTINES_RESOLVING,
                                    WDKMP_ROUTINES_UNRESOLVED) == WDKMP_ROUTINES_UNRESOLVED) {
-        WdkmpRoutines.ExAllocatePool2 = WdkmpLookUpRoutine(L"ExAllocatePool2");
-        WdkmpRoutines.ExTryToAcquireFastMutex = WdkmpLookUpRoutine(L"ExTryToAcquireFastMutex");
+        for (Index = 0; Index < WDKMP_ROUTINE_COUNT; Index += 1) {
+            WdkmpRoutines.Address[Index] = WdkmpLookUpRoutine(WdkmpRoutineNames[Index]);
+        }
         InterlockedExchange(&WdkmpRoutines.State, WDKMP_ROUTINES_RESOLVED);
         return TRUE;
     }
@@ -84,14 +107,32 @@ WdkmpRoutinesKnown(
     return TRUE;
 }
 
+PVOID
+WdkmpRoutine(
+    _In_ ULONG Index
+    )
+{
+    return Index < WDKMP_ROUTINE_COUNT && WdkmpRoutinesKnown() ? WdkmpRoutines.Address[Index]
+                                                               : NULL;
+}
+
+/*
+ * ISO C has no conversion between object and function pointers; the
+ * address is copied bit for bit into a function pointer of the right type.
+ */
+#define WDKMP_ROUTINE_AS(Type, Index, Target)                      \
+    do {                                                          \
+        PVOID WdkmpAddress_ = WdkmpRoutine(Index);                 \
+        RtlCopyMemory(&(Target), &WdkmpAddress_, sizeof(Target));  \
+    } while (0)
+
 VOID
 WdkmpForgetRoutines(
     VOID
     )
 {
     InterlockedExchange(&WdkmpRoutines.State, WDKMP_ROUTINES_UNRESOLVED);
-    WdkmpRoutines.ExAllocatePool2 = NULL;
-    WdkmpRoutines.ExTryToAcquireFastMutex = NULL;
+    RtlZeroMemory(WdkmpRoutines.Address, sizeof(WdkmpRoutines.Address));
 }
 
 NTSTATUS
@@ -100,18 +141,135 @@ WdkmpFastMutexTryAcquire(
     )
 {
     WDKMP_EX_TRY_TO_ACQUIRE_FAST_MUTEX *TryToAcquire;
-    PVOID Address;
 
-    if (!WdkmpRoutinesKnown()) {
+    WDKMP_ROUTINE_AS(WDKMP_EX_TRY_TO_ACQUIRE_FAST_MUTEX, WDKMP_ROUTINE_EX_TRY_TO_ACQUIRE_FAST_MUTEX,
+                     TryToAcquire);
+    if (TryToAcquire == NULL) {
         return STATUS_NOT_SUPPORTED;
     }
-    Address = WdkmpRoutines.ExTryToAcquireFastMutex;
-    if (Address == NULL) {
-        return STATUS_NOT_SUPPORTED;
-    }
-    /* ISO C has no cast from object to function pointer; copy the bits. */
-    RtlCopyMemory(&TryToAcquire, &Address, sizeof(TryToAcquire));
     return TryToAcquire(FastMutex) ? STATUS_SUCCESS : STATUS_TIMEOUT;
+}
+
+NTSTATUS
+WdkmpSpinLockTryAcquireAtDpcLevel(
+    _Inout_ WDKMP_SPIN_LOCK *SpinLock
+    )
+{
+    WDKMP_KE_TRY_TO_ACQUIRE_SPIN_LOCK *TryToAcquire;
+
+    WDKMP_ROUTINE_AS(WDKMP_KE_TRY_TO_ACQUIRE_SPIN_LOCK, WDKMP_ROUTINE_KE_TRY_TO_ACQUIRE_SPIN_LOCK,
+                     TryToAcquire);
+    if (TryToAcquire == NULL) {
+        return STATUS_NOT_SUPPORTED;
+    }
+    return TryToAcquire(SpinLock) ? STATUS_SUCCESS : STATUS_TIMEOUT;
+}
+
+BOOLEAN
+WdkmpGuardedMutexSupported(
+    VOID
+    )
+{
+    return WdkmpRoutine(WDKMP_ROUTINE_KE_INITIALIZE_GUARDED_MUTEX) != NULL &&
+           WdkmpRoutine(WDKMP_ROUTINE_KE_ACQUIRE_GUARDED_MUTEX) != NULL &&
+           WdkmpRoutine(WDKMP_ROUTINE_KE_RELEASE_GUARDED_MUTEX) != NULL &&
+           WdkmpRoutine(WDKMP_ROUTINE_KE_TRY_TO_ACQUIRE_GUARDED_MUTEX) != NULL;
+}
+
+/* Calls one of the VOID guarded-mutex routines (known to exist). */
+static
+VOID
+WdkmpCallGuardedMutexRoutine(
+    _In_ ULONG Index,
+    _Inout_ WDKMP_GUARDED_MUTEX *Mutex
+    )
+{
+    WDKMP_GUARDED_MUTEX_ROUTINE *Routine;
+
+    WDKMP_ROUTINE_AS(WDKMP_GUARDED_MUTEX_ROUTINE, Index, Routine);
+    Routine(Mutex);
+}
+
+VOID
+WdkmpGuardedMutexInitialize(
+    _Out_ WDKMP_GUARDED_MUTEX *Mutex
+    )
+{
+    WdkmpCallGuardedMutexRoutine(WDKMP_ROUTINE_KE_INITIALIZE_GUARDED_MUTEX, Mutex);
+}
+
+VOID
+WdkmpGuardedMutexAcquire(
+    _Inout_ WDKMP_GUARDED_MUTEX *Mutex
+    )
+{
+    WdkmpCallGuardedMutexRoutine(WDKMP_ROUTINE_KE_ACQUIRE_GUARDED_MUTEX, Mutex);
+}
+
+VOID
+WdkmpGuardedMutexRelease(
+    _Inout_ WDKMP_GUARDED_MUTEX *Mutex
+    )
+{
+    WdkmpCallGuardedMutexRoutine(WDKMP_ROUTINE_KE_RELEASE_GUARDED_MUTEX, Mutex);
+}
+
+NTSTATUS
+WdkmpGuardedMutexTryAcquire(
+    _Inout_ WDKMP_GUARDED_MUTEX *Mutex
+    )
+{
+    WDKMP_GUARDED_MUTEX_TRY *TryToAcquire;
+
+    WDKMP_ROUTINE_AS(WDKMP_GUARDED_MUTEX_TRY, WDKMP_ROUTINE_KE_TRY_TO_ACQUIRE_GUARDED_MUTEX,
+                     TryToAcquire);
+    return TryToAcquire(Mutex) ? STATUS_SUCCESS : STATUS_TIMEOUT;
+}
+
+BOOLEAN
+WdkmpPushLockSupported(
+    VOID
+    )
+{
+    /*
+     * All four, as Windows exports them. Wine 8 exports the acquires only
+     * as stubs that abort the driver host, and lacks the specific releases:
+     * their absence is how such a kernel is told apart.
+     */
+    return WdkmpRoutine(WDKMP_ROUTINE_EXF_ACQUIRE_PUSH_LOCK_EXCLUSIVE) != NULL &&
+           WdkmpRoutine(WDKMP_ROUTINE_EXF_ACQUIRE_PUSH_LOCK_SHARED) != NULL &&
+           WdkmpRoutine(WDKMP_ROUTINE_EXF_RELEASE_PUSH_LOCK_EXCLUSIVE) != NULL &&
+           WdkmpRoutine(WDKMP_ROUTINE_EXF_RELEASE_PUSH_LOCK_SHARED) != NULL;
+}
+
+VOID
+WdkmpPushLockAcquire(
+    _Inout_ WDKMP_PUSH_LOCK *PushLock,
+    _In_ BOOLEAN Exclusive
+    )
+{
+    WDKMP_PUSH_LOCK_ROUTINE *Acquire;
+
+    WDKMP_ROUTINE_AS(WDKMP_PUSH_LOCK_ROUTINE,
+                     Exclusive ? WDKMP_ROUTINE_EXF_ACQUIRE_PUSH_LOCK_EXCLUSIVE
+                               : WDKMP_ROUTINE_EXF_ACQUIRE_PUSH_LOCK_SHARED,
+                     Acquire);
+    Acquire(PushLock);
+}
+
+VOID
+WdkmpPushLockRelease(
+    _Inout_ WDKMP_PUSH_LOCK *PushLock,
+    _In_ BOOLEAN Exclusive
+    )
+{
+    WDKMP_PUSH_LOCK_ROUTINE *Release;
+
+    WDKMP_ROUTINE_AS(WDKMP_PUSH_LOCK_ROUTINE,
+                     Exclusive ? WDKMP_ROUTINE_EXF_RELEASE_PUSH_LOCK_EXCLUSIVE
+                               : WDKMP_ROUTINE_EXF_RELEASE_PUSH_LOCK_SHARED,
+                     Release);
+    Release(PushLock);
 }
 
 PVOID
@@ -121,12 +279,10 @@ WdkmpPoolAllocate(
     )
 {
     WDKMP_EX_ALLOCATE_POOL2 *AllocatePool2;
-    PVOID Address;
     PVOID Block;
 
-    Address = WdkmpRoutinesKnown() ? WdkmpRoutines.ExAllocatePool2 : NULL;
-    if (Address != NULL) {
-        RtlCopyMemory(&AllocatePool2, &Address, sizeof(AllocatePool2));
+    WDKMP_ROUTINE_AS(WDKMP_EX_ALLOCATE_POOL2, WDKMP_ROUTINE_EX_ALLOCATE_POOL2, AllocatePool2);
+    if (AllocatePool2 != NULL) {
         return AllocatePool2(WDKMP_POOL_FLAG_NON_PAGED, Bytes, Tag);
     }
 
@@ -162,5 +318,6 @@ WdkmpPoolAllocator(
     if (WdkmpRoutinesState() != WDKMP_ROUTINES_RESOLVED) {
         return WDKMP_POOL_UNRESOLVED;
     }
-    return WdkmpRoutines.ExAllocatePool2 != NULL ? WDKMP_POOL_POOL2 : WDKMP_POOL_WITH_TAG;
+    return WdkmpRoutines.Address[WDKMP_ROUTINE_EX_ALLOCATE_POOL2] != NULL ? WDKMP_POOL_POOL2
+                                                                          : WDKMP_POOL_WITH_TAG;
 }

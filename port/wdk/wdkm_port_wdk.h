@@ -13,6 +13,10 @@
 
 typedef KMUTEX WDKMP_KMUTEX;
 typedef FAST_MUTEX WDKMP_FAST_MUTEX;
+typedef KGUARDED_MUTEX WDKMP_GUARDED_MUTEX;
+typedef ERESOURCE WDKMP_RESOURCE;
+typedef ULONG_PTR WDKMP_PUSH_LOCK;       /* EX_PUSH_LOCK: one pointer-sized word */
+typedef KLOCK_QUEUE_HANDLE WDKMP_LOCK_QUEUE_HANDLE;
 
 /* Identifies a thread while it lives; NULL is never a thread. */
 typedef PVOID WDKMP_THREAD;
@@ -153,6 +157,223 @@ WdkmpSpinLockRelease(
 {
     KeReleaseSpinLock(SpinLock, OldIrql);
 }
+
+/* At DISPATCH_LEVEL already (a DPC, or under another spin lock). */
+FORCEINLINE
+VOID
+WdkmpSpinLockAcquireAtDpcLevel(
+    _Inout_ WDKMP_SPIN_LOCK *SpinLock
+    )
+{
+    KeAcquireSpinLockAtDpcLevel(SpinLock);
+}
+
+FORCEINLINE
+VOID
+WdkmpSpinLockReleaseFromDpcLevel(
+    _Inout_ WDKMP_SPIN_LOCK *SpinLock
+    )
+{
+    KeReleaseSpinLockFromDpcLevel(SpinLock);
+}
+
+/*
+ * At DISPATCH_LEVEL: STATUS_SUCCESS, STATUS_TIMEOUT (busy), or
+ * STATUS_NOT_SUPPORTED where KeTryToAcquireSpinLockAtDpcLevel is not
+ * exported (Wine 8). Out of line: resolved at run time.
+ */
+NTSTATUS
+WdkmpSpinLockTryAcquireAtDpcLevel(
+    _Inout_ WDKMP_SPIN_LOCK *SpinLock
+    );
+
+/*
+ * In-stack queued spin locks: FIFO, the handle lives with the caller. A
+ * KSPIN_LOCK used this way must never be taken with KeAcquireSpinLock.
+ */
+FORCEINLINE
+VOID
+WdkmpQueuedSpinLockAcquire(
+    _Inout_ WDKMP_SPIN_LOCK *SpinLock,
+    _Out_ WDKMP_LOCK_QUEUE_HANDLE *Handle,
+    _In_ BOOLEAN AtDpcLevel
+    )
+{
+    if (AtDpcLevel) {
+        KeAcquireInStackQueuedSpinLockAtDpcLevel(SpinLock, Handle);
+    } else {
+        KeAcquireInStackQueuedSpinLock(SpinLock, Handle);
+    }
+}
+
+FORCEINLINE
+VOID
+WdkmpQueuedSpinLockRelease(
+    _Inout_ WDKMP_LOCK_QUEUE_HANDLE *Handle,
+    _In_ BOOLEAN AtDpcLevel
+    )
+{
+    if (AtDpcLevel) {
+        KeReleaseInStackQueuedSpinLockFromDpcLevel(Handle);
+    } else {
+        KeReleaseInStackQueuedSpinLock(Handle);
+    }
+}
+
+/* Raising and lowering, for the spin-lock try from below DISPATCH_LEVEL. */
+FORCEINLINE
+KIRQL
+WdkmpRaiseIrql(
+    _In_ KIRQL NewIrql
+    )
+{
+    KIRQL OldIrql;
+
+    KeRaiseIrql(NewIrql, &OldIrql);
+    return OldIrql;
+}
+
+FORCEINLINE
+VOID
+WdkmpLowerIrql(
+    _In_ KIRQL NewIrql
+    )
+{
+    KeLowerIrql(NewIrql);
+}
+
+/* ------------------------------------------------------------------------
+ * Critical and guarded regions: <= APC_LEVEL, balanced per thread.
+ */
+
+FORCEINLINE
+VOID
+WdkmpEnterRegion(
+    _In_ BOOLEAN Guarded
+    )
+{
+    if (Guarded) {
+        KeEnterGuardedRegion();
+    } else {
+        KeEnterCriticalRegion();
+    }
+}
+
+FORCEINLINE
+VOID
+WdkmpLeaveRegion(
+    _In_ BOOLEAN Guarded
+    )
+{
+    if (Guarded) {
+        KeLeaveGuardedRegion();
+    } else {
+        KeLeaveCriticalRegion();
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * ERESOURCE. Kernel rules: acquire at <= APC_LEVEL inside a critical
+ * region; recursive; a shared owner must not ask for exclusive; delete
+ * before freeing, at < DISPATCH_LEVEL.
+ */
+
+FORCEINLINE
+NTSTATUS
+WdkmpResourceInitialize(
+    _Out_ WDKMP_RESOURCE *Resource
+    )
+{
+    return ExInitializeResourceLite(Resource);
+}
+
+FORCEINLINE
+VOID
+WdkmpResourceDelete(
+    _Inout_ WDKMP_RESOURCE *Resource
+    )
+{
+    (VOID)ExDeleteResourceLite(Resource);
+}
+
+FORCEINLINE
+BOOLEAN
+WdkmpResourceAcquire(
+    _Inout_ WDKMP_RESOURCE *Resource,
+    _In_ BOOLEAN Exclusive,
+    _In_ BOOLEAN Wait
+    )
+{
+    return Exclusive ? ExAcquireResourceExclusiveLite(Resource, Wait)
+                     : ExAcquireResourceSharedLite(Resource, Wait);
+}
+
+FORCEINLINE
+VOID
+WdkmpResourceRelease(
+    _Inout_ WDKMP_RESOURCE *Resource
+    )
+{
+    ExReleaseResourceLite(Resource);
+}
+
+/* The caller's acquisitions of Resource: exclusive (TRUE) or any. */
+FORCEINLINE
+BOOLEAN
+WdkmpResourceHeldExclusive(
+    _In_ WDKMP_RESOURCE *Resource
+    )
+{
+    return ExIsResourceAcquiredExclusiveLite(Resource);
+}
+
+FORCEINLINE
+ULONG
+WdkmpResourceHeldCount(
+    _In_ WDKMP_RESOURCE *Resource
+    )
+{
+    return ExIsResourceAcquiredSharedLite(Resource);
+}
+
+/* ------------------------------------------------------------------------
+ * KGUARDED_MUTEX and push locks: exported by some kernels only, so every
+ * routine goes through a resolved pointer (wdkm_port_wdk.c). Callers check
+ * the Supported function (after a PASSIVE_LEVEL call resolved them) before
+ * using the others.
+ */
+
+BOOLEAN WdkmpGuardedMutexSupported(VOID);
+VOID WdkmpGuardedMutexInitialize(_Out_ WDKMP_GUARDED_MUTEX *Mutex);
+VOID WdkmpGuardedMutexAcquire(_Inout_ WDKMP_GUARDED_MUTEX *Mutex);
+VOID WdkmpGuardedMutexRelease(_Inout_ WDKMP_GUARDED_MUTEX *Mutex);
+/* STATUS_SUCCESS or STATUS_TIMEOUT. */
+NTSTATUS WdkmpGuardedMutexTryAcquire(_Inout_ WDKMP_GUARDED_MUTEX *Mutex);
+
+/* Acquire in a critical region at <= APC_LEVEL; not recursive. */
+BOOLEAN WdkmpPushLockSupported(VOID);
+VOID WdkmpPushLockAcquire(_Inout_ WDKMP_PUSH_LOCK *PushLock, _In_ BOOLEAN Exclusive);
+VOID WdkmpPushLockRelease(_Inout_ WDKMP_PUSH_LOCK *PushLock, _In_ BOOLEAN Exclusive);
+
+/* Routines looked up at run time, by index (wdkm_port_wdk.c). */
+#define WDKMP_ROUTINE_EX_ALLOCATE_POOL2                0
+#define WDKMP_ROUTINE_EX_TRY_TO_ACQUIRE_FAST_MUTEX     1
+#define WDKMP_ROUTINE_KE_TRY_TO_ACQUIRE_SPIN_LOCK      2
+#define WDKMP_ROUTINE_KE_INITIALIZE_GUARDED_MUTEX      3
+#define WDKMP_ROUTINE_KE_ACQUIRE_GUARDED_MUTEX         4
+#define WDKMP_ROUTINE_KE_RELEASE_GUARDED_MUTEX         5
+#define WDKMP_ROUTINE_KE_TRY_TO_ACQUIRE_GUARDED_MUTEX  6
+#define WDKMP_ROUTINE_EXF_ACQUIRE_PUSH_LOCK_EXCLUSIVE  7
+#define WDKMP_ROUTINE_EXF_ACQUIRE_PUSH_LOCK_SHARED     8
+#define WDKMP_ROUTINE_EXF_RELEASE_PUSH_LOCK_EXCLUSIVE  9
+#define WDKMP_ROUTINE_EXF_RELEASE_PUSH_LOCK_SHARED     10
+#define WDKMP_ROUTINE_COUNT                            11
+
+/* The routine's address, or NULL if missing or not yet looked up. */
+PVOID
+WdkmpRoutine(
+    _In_ ULONG Index
+    );
 
 /* ------------------------------------------------------------------------
  * Waiting without an object, at <= APC_LEVEL.

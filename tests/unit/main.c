@@ -9,6 +9,7 @@ extern const WDKM_TEST_SUITE WdkmFastMutexSuite;
 extern const WDKM_TEST_SUITE WdkmScopeSuite;
 extern const WDKM_TEST_SUITE WdkmPoolSuite;
 extern const WDKM_TEST_SUITE WdkmGrtSuite;
+extern const WDKM_TEST_SUITE WdkmKindsSuite;
 
 int WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCount);
 
@@ -22,6 +23,7 @@ main(int argc, char **argv)
         WdkmScopeSuite,
         WdkmPoolSuite,
         WdkmGrtSuite,
+        WdkmKindsSuite,
     };
 
     return WdkmTestMain(argc, argv, Suites, sizeof(Suites) / sizeof(Suites[0]));

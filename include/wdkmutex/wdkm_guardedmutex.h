@@ -1,0 +1,131 @@
+/*
+ * wdkm_guardedmutex.h - WDKM_GUARDED_MUTEX: a KGUARDED_MUTEX that owns a
+ * value.
+ *
+ * Semantics (those of KGUARDED_MUTEX, made checkable):
+ *   - Acquire at IRQL <= APC_LEVEL; holding it puts the owner in a guarded
+ *     region (all APCs disabled) without raising the IRQL.
+ *   - Not recursive: the owner acquiring again gets STATUS_POSSIBLE_DEADLOCK.
+ *     Only the owner releases, at the IRQL it acquired at.
+ *   - Its routines are resolved at run time: where the kernel lacks them
+ *     (Wine 8 exports none of acquire, release and try) every function
+ *     returns STATUS_NOT_SUPPORTED and the driver still loads. Create looks
+ *     them up, so create the first one at PASSIVE_LEVEL.
+ */
+#ifndef WDKM_GUARDEDMUTEX_H
+#define WDKM_GUARDEDMUTEX_H
+
+#include "wdkm_base.h"
+#include "wdkm_scope.h"
+
+WDKM_EXTERN_C_BEGIN
+
+typedef struct _WDKM_GUARDED_MUTEX WDKM_GUARDED_MUTEX, *PWDKM_GUARDED_MUTEX;
+
+/*
+ * WdkmGuardedMutexCreate - allocate a guarded mutex holding a copy of the
+ * value. IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS;
+ * STATUS_NOT_SUPPORTED (kernel without guarded mutexes);
+ * STATUS_INVALID_PARAMETER; STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmGuardedMutexCreate(
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PWDKM_GUARDED_MUTEX *Mutex
+    );
+
+/*
+ * WdkmGuardedMutexAcquire - wait until held (enters a guarded region).
+ * IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS; STATUS_POSSIBLE_DEADLOCK;
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_WDKM_TYPE_MISMATCH;
+ * STATUS_INVALID_PARAMETER. The caller must release it on this thread.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Mutex))
+NTSTATUS
+WdkmGuardedMutexAcquire(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    );
+
+/*
+ * WdkmGuardedMutexTryAcquire - acquire only without waiting.
+ * IRQL: <= APC_LEVEL. Returns also STATUS_TIMEOUT when busy.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Mutex))
+NTSTATUS
+WdkmGuardedMutexTryAcquire(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    );
+
+/*
+ * WdkmGuardedMutexRelease - release (leaves the guarded region).
+ * IRQL: <= APC_LEVEL, the IRQL of the acquire. Returns STATUS_SUCCESS;
+ * STATUS_WDKM_NOT_OWNER; STATUS_WDKM_NOT_HELD; STATUS_WDKM_IRQL_MISMATCH;
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_INVALID_PARAMETER.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Releases_lock_(*Mutex)
+NTSTATUS
+WdkmGuardedMutexRelease(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex
+    );
+
+/* Destroy / take-out. IRQL: <= DISPATCH_LEVEL. As WdkmKMutexDestroy / Take. */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmGuardedMutexDestroy(
+    _In_ PWDKM_GUARDED_MUTEX Mutex
+    );
+
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmGuardedMutexTake(
+    _In_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Out_writes_bytes_(DataSize) PVOID Value
+    );
+
+/* TRUE if the calling thread holds it. IRQL: any. */
+_IRQL_requires_max_(HIGH_LEVEL)
+BOOLEAN
+WdkmGuardedMutexIsOwned(
+    _In_opt_ const WDKM_GUARDED_MUTEX *Mutex
+    );
+
+/* For WDKM_GUARDED_MUTEX_SCOPED; not meant to be called directly. */
+_IRQL_requires_max_(APC_LEVEL)
+WDKM_SCOPE
+WdkmGuardedMutexScopeEnter(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ NTSTATUS *Status
+    );
+
+#define WDKM_GUARDED_MUTEX_CREATE(InitialValuePointer, MutexPointer) \
+    WdkmGuardedMutexCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (MutexPointer))
+#define WDKM_GUARDED_MUTEX_ACQUIRE(Mutex, DataPointerPointer) \
+    WdkmGuardedMutexAcquire((Mutex), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
+#define WDKM_GUARDED_MUTEX_TRY_ACQUIRE(Mutex, DataPointerPointer) \
+    WdkmGuardedMutexTryAcquire((Mutex), sizeof(**(DataPointerPointer)), \
+                               (PVOID *)(DataPointerPointer))
+#define WDKM_GUARDED_MUTEX_TAKE(Mutex, ValuePointer) \
+    WdkmGuardedMutexTake((Mutex), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_GUARDED_MUTEX_SCOPED(Mutex, DataPointer, StatusPointer)                \
+    WDKMP_SCOPED(WdkmGuardedMutexScopeEnter((Mutex), sizeof(*(DataPointer)),       \
+                                            (PVOID *)&(DataPointer), (StatusPointer)))
+
+WDKM_EXTERN_C_END
+
+#endif /* WDKM_GUARDEDMUTEX_H */

@@ -1,0 +1,301 @@
+/*
+ * wdkm_rwlock.h - reader/writer locks that own a value: WDKM_RESOURCE
+ * (ERESOURCE) and WDKM_PUSH_LOCK (EX_PUSH_LOCK).
+ *
+ * For lookup-heavy state: many readers at once, one writer at a time.
+ * Shared acquisitions hand out a const pointer; exclusive ones a writable
+ * one.
+ *
+ * Semantics:
+ *   - Acquire at IRQL <= APC_LEVEL. The kernel requires normal kernel APCs
+ *     to be disabled while either is held: the wrappers enter a critical
+ *     region before acquiring and leave it after releasing, so callers need
+ *     not (and must not leave it themselves).
+ *   - WDKM_RESOURCE is recursive like ERESOURCE: the exclusive owner may
+ *     acquire again in either mode, a shared owner again in shared mode. A
+ *     shared owner asking for exclusive would deadlock in the kernel: it
+ *     gets STATUS_POSSIBLE_DEADLOCK. Every acquisition needs its release.
+ *     Destroy and take need IRQL <= APC_LEVEL (ExDeleteResourceLite).
+ *   - WDKM_PUSH_LOCK is not recursive: the exclusive owner acquiring again
+ *     gets STATUS_POSSIBLE_DEADLOCK. Its routines (ExfAcquirePushLockExclusive,
+ *     ...Shared, ExfReleasePushLockExclusive, ...Shared) are exported but
+ *     undocumented, so they are resolved at run time; unless all four are
+ *     there, create returns STATUS_NOT_SUPPORTED (Wine 8 exports the
+ *     acquires only as stubs that abort, and lacks the releases). Shared holds
+ *     are counted, not tracked per thread: a shared release by a thread
+ *     that holds nothing cannot be told from a legitimate one while others
+ *     hold the lock shared. It has no try form (the kernel exports none).
+ *   - Release is the same call for both modes.
+ */
+#ifndef WDKM_RWLOCK_H
+#define WDKM_RWLOCK_H
+
+#include "wdkm_base.h"
+#include "wdkm_scope.h"
+
+WDKM_EXTERN_C_BEGIN
+
+typedef struct _WDKM_RESOURCE WDKM_RESOURCE, *PWDKM_RESOURCE;
+typedef struct _WDKM_PUSH_LOCK WDKM_PUSH_LOCK, *PWDKM_PUSH_LOCK;
+
+/* ------------------------------------------------------------------------
+ * WDKM_RESOURCE
+ */
+
+/*
+ * WdkmResourceCreate - allocate and initialise an ERESOURCE holding a copy
+ * of the value. IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS;
+ * STATUS_INVALID_PARAMETER; STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmResourceCreate(
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PWDKM_RESOURCE *Resource
+    );
+
+/*
+ * WdkmResourceAcquireExclusive / WdkmResourceTryAcquireExclusive - one
+ * writer. IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS; STATUS_TIMEOUT (try:
+ * busy); STATUS_POSSIBLE_DEADLOCK (the caller holds it shared);
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_WDKM_TYPE_MISMATCH;
+ * STATUS_INVALID_PARAMETER. The caller must release on this thread.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Resource))
+NTSTATUS
+WdkmResourceAcquireExclusive(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    );
+
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Resource))
+NTSTATUS
+WdkmResourceTryAcquireExclusive(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    );
+
+/*
+ * WdkmResourceAcquireShared / WdkmResourceTryAcquireShared - one of many
+ * readers; *Data is read-only. IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS;
+ * STATUS_TIMEOUT (try: a writer holds it); STATUS_WDKM_IRQL_TOO_HIGH;
+ * STATUS_WDKM_TYPE_MISMATCH; STATUS_INVALID_PARAMETER.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Resource))
+NTSTATUS
+WdkmResourceAcquireShared(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ const VOID **Data
+    );
+
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Resource))
+NTSTATUS
+WdkmResourceTryAcquireShared(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ const VOID **Data
+    );
+
+/*
+ * WdkmResourceRelease - release one acquisition, either mode.
+ * IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_NOT_OWNER (held,
+ * not by the caller); STATUS_WDKM_NOT_HELD; STATUS_WDKM_IRQL_TOO_HIGH;
+ * STATUS_INVALID_PARAMETER.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Releases_lock_(*Resource)
+NTSTATUS
+WdkmResourceRelease(
+    _Inout_ PWDKM_RESOURCE Resource
+    );
+
+/*
+ * WdkmResourceDestroy / WdkmResourceTake - delete the ERESOURCE and free
+ * (after copying the value out). IRQL: <= APC_LEVEL. Returns
+ * STATUS_SUCCESS; STATUS_WDKM_LOCK_HELD; STATUS_WDKM_TYPE_MISMATCH (take);
+ * STATUS_WDKM_OWNED_BY_REGISTRY; STATUS_WDKM_IRQL_TOO_HIGH;
+ * STATUS_INVALID_PARAMETER.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+NTSTATUS
+WdkmResourceDestroy(
+    _In_ PWDKM_RESOURCE Resource
+    );
+
+_IRQL_requires_max_(APC_LEVEL)
+NTSTATUS
+WdkmResourceTake(
+    _In_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Out_writes_bytes_(DataSize) PVOID Value
+    );
+
+/* TRUE if the calling thread holds it exclusively. IRQL: any. */
+_IRQL_requires_max_(HIGH_LEVEL)
+BOOLEAN
+WdkmResourceIsOwnedExclusive(
+    _In_opt_ const WDKM_RESOURCE *Resource
+    );
+
+/* For the scoped forms; not meant to be called directly. IRQL: <= APC_LEVEL. */
+_IRQL_requires_max_(APC_LEVEL)
+WDKM_SCOPE
+WdkmResourceScopeEnter(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _In_ BOOLEAN Exclusive,
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ NTSTATUS *Status
+    );
+
+#define WDKM_RESOURCE_CREATE(InitialValuePointer, ResourcePointer) \
+    WdkmResourceCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (ResourcePointer))
+#define WDKM_RESOURCE_ACQUIRE_EXCLUSIVE(Resource, DataPointerPointer) \
+    WdkmResourceAcquireExclusive((Resource), sizeof(**(DataPointerPointer)), \
+                                 (PVOID *)(DataPointerPointer))
+#define WDKM_RESOURCE_TRY_ACQUIRE_EXCLUSIVE(Resource, DataPointerPointer) \
+    WdkmResourceTryAcquireExclusive((Resource), sizeof(**(DataPointerPointer)), \
+                                    (PVOID *)(DataPointerPointer))
+/* DataPointerPointer: the address of a `const T *`. */
+#define WDKM_RESOURCE_ACQUIRE_SHARED(Resource, DataPointerPointer) \
+    WdkmResourceAcquireShared((Resource), sizeof(**(DataPointerPointer)), \
+                              (const VOID **)(DataPointerPointer))
+#define WDKM_RESOURCE_TRY_ACQUIRE_SHARED(Resource, DataPointerPointer) \
+    WdkmResourceTryAcquireShared((Resource), sizeof(**(DataPointerPointer)), \
+                                 (const VOID **)(DataPointerPointer))
+#define WDKM_RESOURCE_TAKE(Resource, ValuePointer) \
+    WdkmResourceTake((Resource), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_RESOURCE_EXCLUSIVE_SCOPED(Resource, DataPointer, StatusPointer)          \
+    WDKMP_SCOPED(WdkmResourceScopeEnter((Resource), sizeof(*(DataPointer)), TRUE,   \
+                                        (PVOID *)&(DataPointer), (StatusPointer)))
+/* DataPointer: a `const T *` variable. */
+#define WDKM_RESOURCE_SHARED_SCOPED(Resource, DataPointer, StatusPointer)             \
+    WDKMP_SCOPED(WdkmResourceScopeEnter((Resource), sizeof(*(DataPointer)), FALSE,  \
+                                        (PVOID *)&(DataPointer), (StatusPointer)))
+
+/* ------------------------------------------------------------------------
+ * WDKM_PUSH_LOCK
+ */
+
+/*
+ * WdkmPushLockCreate - allocate a push lock holding a copy of the value.
+ * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_NOT_SUPPORTED
+ * (the kernel does not export push locks, or they were not looked up yet:
+ * create the first one at PASSIVE_LEVEL); STATUS_INVALID_PARAMETER;
+ * STATUS_INSUFFICIENT_RESOURCES; STATUS_WDKM_IRQL_TOO_HIGH.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmPushLockCreate(
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PWDKM_PUSH_LOCK *PushLock
+    );
+
+/*
+ * WdkmPushLockAcquireExclusive / WdkmPushLockAcquireShared.
+ * IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS; STATUS_POSSIBLE_DEADLOCK
+ * (the caller holds it exclusively); STATUS_WDKM_IRQL_TOO_HIGH;
+ * STATUS_WDKM_TYPE_MISMATCH; STATUS_INVALID_PARAMETER. A shared holder
+ * must not acquire again (not detected: the kernel may deadlock).
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*PushLock))
+NTSTATUS
+WdkmPushLockAcquireExclusive(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    );
+
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*PushLock))
+NTSTATUS
+WdkmPushLockAcquireShared(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ const VOID **Data
+    );
+
+/*
+ * WdkmPushLockRelease - release the caller's hold, either mode.
+ * IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_NOT_OWNER (held
+ * exclusively by another thread); STATUS_WDKM_NOT_HELD;
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_INVALID_PARAMETER.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Releases_lock_(*PushLock)
+NTSTATUS
+WdkmPushLockRelease(
+    _Inout_ PWDKM_PUSH_LOCK PushLock
+    );
+
+/* Destroy / take-out. IRQL: <= DISPATCH_LEVEL. As WdkmKMutexDestroy / Take. */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmPushLockDestroy(
+    _In_ PWDKM_PUSH_LOCK PushLock
+    );
+
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmPushLockTake(
+    _In_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _Out_writes_bytes_(DataSize) PVOID Value
+    );
+
+/* TRUE if the calling thread holds it exclusively. IRQL: any. */
+_IRQL_requires_max_(HIGH_LEVEL)
+BOOLEAN
+WdkmPushLockIsOwnedExclusive(
+    _In_opt_ const WDKM_PUSH_LOCK *PushLock
+    );
+
+_IRQL_requires_max_(APC_LEVEL)
+WDKM_SCOPE
+WdkmPushLockScopeEnter(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _In_ BOOLEAN Exclusive,
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ NTSTATUS *Status
+    );
+
+#define WDKM_PUSH_LOCK_CREATE(InitialValuePointer, PushLockPointer) \
+    WdkmPushLockCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (PushLockPointer))
+#define WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE(PushLock, DataPointerPointer) \
+    WdkmPushLockAcquireExclusive((PushLock), sizeof(**(DataPointerPointer)), \
+                                 (PVOID *)(DataPointerPointer))
+#define WDKM_PUSH_LOCK_ACQUIRE_SHARED(PushLock, DataPointerPointer) \
+    WdkmPushLockAcquireShared((PushLock), sizeof(**(DataPointerPointer)), \
+                              (const VOID **)(DataPointerPointer))
+#define WDKM_PUSH_LOCK_TAKE(PushLock, ValuePointer) \
+    WdkmPushLockTake((PushLock), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_PUSH_LOCK_EXCLUSIVE_SCOPED(PushLock, DataPointer, StatusPointer)         \
+    WDKMP_SCOPED(WdkmPushLockScopeEnter((PushLock), sizeof(*(DataPointer)), TRUE,   \
+                                        (PVOID *)&(DataPointer), (StatusPointer)))
+#define WDKM_PUSH_LOCK_SHARED_SCOPED(PushLock, DataPointer, StatusPointer)            \
+    WDKMP_SCOPED(WdkmPushLockScopeEnter((PushLock), sizeof(*(DataPointer)), FALSE,  \
+                                        (PVOID *)&(DataPointer), (StatusPointer)))
+
+WDKM_EXTERN_C_END
+
+#endif /* WDKM_RWLOCK_H */

@@ -1,0 +1,285 @@
+/*
+ * wdkm_spinlock.h - spin locks that own a value: WDKM_SPIN_LOCK (KSPIN_LOCK)
+ * and WDKM_QUEUED_SPIN_LOCK (in-stack queued, KLOCK_QUEUE_HANDLE).
+ *
+ * For data touched in DPCs and other code at DISPATCH_LEVEL. The value lives
+ * in non-paged pool with the lock.
+ *
+ * Semantics:
+ *   - Acquire at IRQL <= DISPATCH_LEVEL raises to DISPATCH_LEVEL and hands
+ *     back the caller's IRQL (*OldIrql, or inside the queue handle); the
+ *     release must be made at DISPATCH_LEVEL and restores it. Above
+ *     DISPATCH_LEVEL: STATUS_WDKM_IRQL_TOO_HIGH.
+ *   - The AtDpcLevel forms are for callers already at DISPATCH_LEVEL (a DPC,
+ *     or under another spin lock): they neither raise nor lower. Below
+ *     DISPATCH_LEVEL they return STATUS_WDKM_IRQL_MISMATCH. Release with the
+ *     form matching the acquire (STATUS_WDKM_IRQL_MISMATCH otherwise).
+ *   - Not recursive: the owner acquiring again gets STATUS_POSSIBLE_DEADLOCK
+ *     (the kernel would spin forever). Only the owner releases.
+ *   - While a spin lock is held the caller is at DISPATCH_LEVEL: every
+ *     waiting lock (KMUTEX, FAST_MUTEX, ERESOURCE, ...) then answers
+ *     STATUS_WDKM_IRQL_TOO_HIGH instead of bugchecking.
+ *   - The try form needs KeTryToAcquireSpinLockAtDpcLevel, looked up at run
+ *     time (Wine 8 lacks it): STATUS_NOT_SUPPORTED where missing.
+ *   - A queued spin lock is a separate kind because the kernel forbids
+ *     mixing queued and ordinary acquisitions of one KSPIN_LOCK.
+ */
+#ifndef WDKM_SPINLOCK_H
+#define WDKM_SPINLOCK_H
+
+#include "wdkm_base.h"
+#include "wdkm_scope.h"
+
+WDKM_EXTERN_C_BEGIN
+
+typedef struct _WDKM_SPIN_LOCK WDKM_SPIN_LOCK, *PWDKM_SPIN_LOCK;
+typedef struct _WDKM_QUEUED_SPIN_LOCK WDKM_QUEUED_SPIN_LOCK, *PWDKM_QUEUED_SPIN_LOCK;
+
+/*
+ * WdkmSpinLockCreate - allocate a spin lock holding a copy of *InitialValue.
+ * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER;
+ * STATUS_INSUFFICIENT_RESOURCES; STATUS_WDKM_IRQL_TOO_HIGH.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmSpinLockCreate(
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PWDKM_SPIN_LOCK *SpinLock
+    );
+
+/*
+ * WdkmSpinLockAcquire - raise to DISPATCH_LEVEL and spin until held.
+ * IRQL: <= DISPATCH_LEVEL; DISPATCH_LEVEL on success. Returns
+ * STATUS_SUCCESS; STATUS_POSSIBLE_DEADLOCK (caller holds it);
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_WDKM_TYPE_MISMATCH;
+ * STATUS_INVALID_PARAMETER. The caller must pass *OldIrql to the release,
+ * must not wait or touch pageable memory while holding it, and must hold
+ * it briefly.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_When_(return == 0, _IRQL_raises_(DISPATCH_LEVEL) _Acquires_lock_(*SpinLock))
+NTSTATUS
+WdkmSpinLockAcquire(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PKIRQL OldIrql,
+    _Outptr_result_maybenull_ PVOID *Data
+    );
+
+/*
+ * WdkmSpinLockTryAcquire - as WdkmSpinLockAcquire without spinning.
+ * IRQL: <= DISPATCH_LEVEL; unchanged unless it succeeds. Returns also
+ * STATUS_TIMEOUT (busy) and STATUS_NOT_SUPPORTED (no
+ * KeTryToAcquireSpinLockAtDpcLevel, or not looked up yet: the lookup is
+ * made by the first create at PASSIVE_LEVEL).
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_When_(return == 0, _IRQL_raises_(DISPATCH_LEVEL) _Acquires_lock_(*SpinLock))
+NTSTATUS
+WdkmSpinLockTryAcquire(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PKIRQL OldIrql,
+    _Outptr_result_maybenull_ PVOID *Data
+    );
+
+/*
+ * WdkmSpinLockRelease - release and lower the IRQL to OldIrql.
+ * IRQL: DISPATCH_LEVEL (as the acquire left it). Returns STATUS_SUCCESS;
+ * STATUS_WDKM_NOT_OWNER; STATUS_WDKM_NOT_HELD; STATUS_WDKM_IRQL_MISMATCH
+ * (not where the acquire left the caller, or acquired AtDpcLevel);
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_INVALID_PARAMETER (NULL, or OldIrql
+ * above DISPATCH_LEVEL).
+ */
+_IRQL_requires_(DISPATCH_LEVEL)
+_Releases_lock_(*SpinLock)
+NTSTATUS
+WdkmSpinLockRelease(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ KIRQL OldIrql
+    );
+
+/*
+ * WdkmSpinLockAcquireAtDpcLevel / WdkmSpinLockReleaseFromDpcLevel - the
+ * same for callers already at DISPATCH_LEVEL; the IRQL does not change.
+ * IRQL: DISPATCH_LEVEL. Returns as above; STATUS_WDKM_IRQL_MISMATCH below
+ * DISPATCH_LEVEL.
+ */
+_Must_inspect_result_
+_IRQL_requires_(DISPATCH_LEVEL)
+_When_(return == 0, _Acquires_lock_(*SpinLock))
+NTSTATUS
+WdkmSpinLockAcquireAtDpcLevel(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    );
+
+_IRQL_requires_(DISPATCH_LEVEL)
+_Releases_lock_(*SpinLock)
+NTSTATUS
+WdkmSpinLockReleaseFromDpcLevel(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock
+    );
+
+/*
+ * WdkmSpinLockDestroy / WdkmSpinLockTake - free (after copying the value
+ * out). IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS;
+ * STATUS_WDKM_LOCK_HELD; STATUS_WDKM_TYPE_MISMATCH (take);
+ * STATUS_WDKM_OWNED_BY_REGISTRY; STATUS_WDKM_IRQL_TOO_HIGH;
+ * STATUS_INVALID_PARAMETER.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmSpinLockDestroy(
+    _In_ PWDKM_SPIN_LOCK SpinLock
+    );
+
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmSpinLockTake(
+    _In_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_writes_bytes_(DataSize) PVOID Value
+    );
+
+/* WdkmSpinLockIsOwned - TRUE if the calling thread holds it. IRQL: any. */
+_IRQL_requires_max_(HIGH_LEVEL)
+BOOLEAN
+WdkmSpinLockIsOwned(
+    _In_opt_ const WDKM_SPIN_LOCK *SpinLock
+    );
+
+/* For WDKM_SPIN_LOCK_SCOPED; not meant to be called directly. */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+WDKM_SCOPE
+WdkmSpinLockScopeEnter(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ NTSTATUS *Status
+    );
+
+#define WDKM_SPIN_LOCK_CREATE(InitialValuePointer, LockPointer) \
+    WdkmSpinLockCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (LockPointer))
+#define WDKM_SPIN_LOCK_ACQUIRE(Lock, OldIrqlPointer, DataPointerPointer) \
+    WdkmSpinLockAcquire((Lock), sizeof(**(DataPointerPointer)), (OldIrqlPointer), \
+                        (PVOID *)(DataPointerPointer))
+#define WDKM_SPIN_LOCK_TRY_ACQUIRE(Lock, OldIrqlPointer, DataPointerPointer) \
+    WdkmSpinLockTryAcquire((Lock), sizeof(**(DataPointerPointer)), (OldIrqlPointer), \
+                           (PVOID *)(DataPointerPointer))
+#define WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Lock, DataPointerPointer) \
+    WdkmSpinLockAcquireAtDpcLevel((Lock), sizeof(**(DataPointerPointer)), \
+                                  (PVOID *)(DataPointerPointer))
+#define WDKM_SPIN_LOCK_TAKE(Lock, ValuePointer) \
+    WdkmSpinLockTake((Lock), sizeof(*(ValuePointer)), (ValuePointer))
+
+/*
+ * WDKM_SPIN_LOCK_SCOPED(Lock, DataPointer, StatusPointer) { ... }
+ * The block runs at DISPATCH_LEVEL; the scope keeps the saved IRQL.
+ */
+#define WDKM_SPIN_LOCK_SCOPED(Lock, DataPointer, StatusPointer)                 \
+    WDKMP_SCOPED(WdkmSpinLockScopeEnter((Lock), sizeof(*(DataPointer)),        \
+                                        (PVOID *)&(DataPointer), (StatusPointer)))
+
+/* ------------------------------------------------------------------------
+ * In-stack queued spin lock. The handle lives on the caller's stack for
+ * the duration of the hold and carries the saved IRQL.
+ */
+
+typedef struct _WDKM_LOCK_QUEUE_HANDLE {
+    KLOCK_QUEUE_HANDLE Kernel;
+    PWDKM_QUEUED_SPIN_LOCK Lock;       /* NULL when not held through this handle */
+    BOOLEAN AtDpcLevel;
+} WDKM_LOCK_QUEUE_HANDLE, *PWDKM_LOCK_QUEUE_HANDLE;
+
+/* Create, destroy, take, is-owned: as for WDKM_SPIN_LOCK. */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmQueuedSpinLockCreate(
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PWDKM_QUEUED_SPIN_LOCK *SpinLock
+    );
+
+/*
+ * WdkmQueuedSpinLockAcquire - queue up (FIFO), raise to DISPATCH_LEVEL.
+ * IRQL: <= DISPATCH_LEVEL. Returns as WdkmSpinLockAcquire. The caller must
+ * keep *Handle in place until WdkmQueuedSpinLockRelease(Handle).
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_When_(return == 0, _IRQL_raises_(DISPATCH_LEVEL) _Acquires_lock_(*SpinLock))
+NTSTATUS
+WdkmQueuedSpinLockAcquire(
+    _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
+    _Outptr_result_maybenull_ PVOID *Data
+    );
+
+/* The same at DISPATCH_LEVEL already. IRQL: DISPATCH_LEVEL. */
+_Must_inspect_result_
+_IRQL_requires_(DISPATCH_LEVEL)
+_When_(return == 0, _Acquires_lock_(*SpinLock))
+NTSTATUS
+WdkmQueuedSpinLockAcquireAtDpcLevel(
+    _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
+    _Outptr_result_maybenull_ PVOID *Data
+    );
+
+/*
+ * WdkmQueuedSpinLockRelease - release the hold Handle describes, restoring
+ * its saved IRQL (or not lowering, for an AtDpcLevel hold).
+ * IRQL: DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_NOT_HELD (the
+ * handle holds nothing: released twice); STATUS_WDKM_NOT_OWNER;
+ * STATUS_WDKM_IRQL_MISMATCH; STATUS_WDKM_IRQL_TOO_HIGH;
+ * STATUS_INVALID_PARAMETER.
+ */
+_IRQL_requires_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmQueuedSpinLockRelease(
+    _Inout_ PWDKM_LOCK_QUEUE_HANDLE Handle
+    );
+
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmQueuedSpinLockDestroy(
+    _In_ PWDKM_QUEUED_SPIN_LOCK SpinLock
+    );
+
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmQueuedSpinLockTake(
+    _In_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_writes_bytes_(DataSize) PVOID Value
+    );
+
+_IRQL_requires_max_(HIGH_LEVEL)
+BOOLEAN
+WdkmQueuedSpinLockIsOwned(
+    _In_opt_ const WDKM_QUEUED_SPIN_LOCK *SpinLock
+    );
+
+#define WDKM_QUEUED_SPIN_LOCK_CREATE(InitialValuePointer, LockPointer) \
+    WdkmQueuedSpinLockCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (LockPointer))
+#define WDKM_QUEUED_SPIN_LOCK_ACQUIRE(Lock, HandlePointer, DataPointerPointer) \
+    WdkmQueuedSpinLockAcquire((Lock), sizeof(**(DataPointerPointer)), (HandlePointer), \
+                              (PVOID *)(DataPointerPointer))
+#define WDKM_QUEUED_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Lock, HandlePointer, DataPointerPointer) \
+    WdkmQueuedSpinLockAcquireAtDpcLevel((Lock), sizeof(**(DataPointerPointer)), \
+                                        (HandlePointer), (PVOID *)(DataPointerPointer))
+#define WDKM_QUEUED_SPIN_LOCK_TAKE(Lock, ValuePointer) \
+    WdkmQueuedSpinLockTake((Lock), sizeof(*(ValuePointer)), (ValuePointer))
+
+WDKM_EXTERN_C_END
+
+#endif /* WDKM_SPINLOCK_H */

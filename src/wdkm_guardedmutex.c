@@ -1,0 +1,183 @@
+/*
+ * wdkm_guardedmutex.c - WDKM_GUARDED_MUTEX: a KGUARDED_MUTEX that owns a
+ * value. Every kernel routine goes through the port's run-time lookup.
+ */
+#include "wdkm_internal.h"
+
+struct _WDKM_GUARDED_MUTEX {
+    WDKMP_LOCK_HEADER Header;
+    KIRQL HeldIrql;
+    WDKMP_GUARDED_MUTEX Mutex;
+};
+
+NTSTATUS
+WdkmGuardedMutexCreate(
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PWDKM_GUARDED_MUTEX *Mutex
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (Mutex == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreate(&WdkmpGuardedMutexKind, InitialValue, DataSize, &Lock);
+    *Mutex = (PWDKM_GUARDED_MUTEX)Lock;
+    return Status;
+}
+
+static
+NTSTATUS
+WdkmpGuardedMutexAcquireCommon(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _In_ BOOLEAN Wait,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    NTSTATUS Status;
+
+    Status = WdkmpLockCheckAcquire(Mutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, FALSE);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    if (Wait) {
+        WdkmpGuardedMutexAcquire(&Mutex->Mutex);
+    } else {
+        Status = WdkmpGuardedMutexTryAcquire(&Mutex->Mutex);
+        if (Status != STATUS_SUCCESS) {
+            return Status;
+        }
+    }
+    WdkmpStoreThread(&Mutex->Header.Owner, WdkmpCurrentThread());
+    Mutex->HeldIrql = WdkmpGetIrql();
+    *Data = Mutex->Header.Data;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmGuardedMutexAcquire(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    return WdkmpGuardedMutexAcquireCommon(Mutex, DataSize, TRUE, Data);
+}
+
+NTSTATUS
+WdkmGuardedMutexTryAcquire(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    return WdkmpGuardedMutexAcquireCommon(Mutex, DataSize, FALSE, Data);
+}
+
+NTSTATUS
+WdkmGuardedMutexRelease(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex
+    )
+{
+    NTSTATUS Status = WdkmpLockCheckRelease(Mutex, Mutex != NULL ? Mutex->HeldIrql : 0);
+
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    WdkmpStoreThread(&Mutex->Header.Owner, NULL);
+    WdkmpGuardedMutexRelease(&Mutex->Mutex);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmGuardedMutexDestroy(
+    _In_ PWDKM_GUARDED_MUTEX Mutex
+    )
+{
+    return WdkmpLockDestroy(Mutex, &WdkmpGuardedMutexKind, 0, NULL, FALSE);
+}
+
+NTSTATUS
+WdkmGuardedMutexTake(
+    _In_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Out_writes_bytes_(DataSize) PVOID Value
+    )
+{
+    if (Value == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmpLockDestroy(Mutex, &WdkmpGuardedMutexKind, DataSize, Value, FALSE);
+}
+
+BOOLEAN
+WdkmGuardedMutexIsOwned(
+    _In_opt_ const WDKM_GUARDED_MUTEX *Mutex
+    )
+{
+    return Mutex != NULL && WdkmpLoadThread(&Mutex->Header.Owner) == WdkmpCurrentThread();
+}
+
+WDKM_SCOPE
+WdkmGuardedMutexScopeEnter(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ NTSTATUS *Status
+    )
+{
+    return WdkmpLockScopeEnter(&WdkmpGuardedMutexKind, Mutex, DataSize, Data, Status);
+}
+
+/* The kind as the registry and the scoped forms see it. */
+
+static
+NTSTATUS
+WdkmpGuardedMutexInitializeAny(
+    _Inout_ PVOID Lock
+    )
+{
+    if (!WdkmpGuardedMutexSupported()) {
+        return STATUS_NOT_SUPPORTED;
+    }
+    WdkmpGuardedMutexInitialize(&((PWDKM_GUARDED_MUTEX)Lock)->Mutex);
+    return STATUS_SUCCESS;
+}
+
+static
+NTSTATUS
+WdkmpGuardedMutexAcquireAny(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ KIRQL *SavedIrql
+    )
+{
+    *SavedIrql = PASSIVE_LEVEL;
+    return WdkmGuardedMutexAcquire((PWDKM_GUARDED_MUTEX)Lock, DataSize, Data);
+}
+
+static
+NTSTATUS
+WdkmpGuardedMutexReleaseAny(
+    _Inout_ PVOID Lock,
+    _In_ KIRQL SavedIrql
+    )
+{
+    UNREFERENCED_PARAMETER(SavedIrql);
+    return WdkmGuardedMutexRelease((PWDKM_GUARDED_MUTEX)Lock);
+}
+
+const WDKMP_LOCK_KIND WdkmpGuardedMutexKind = {
+    WdkmLockKindGuardedMutex,
+    WDKMP_SIGNATURE_GUARDED,
+    sizeof(WDKM_GUARDED_MUTEX),
+    DISPATCH_LEVEL,
+    WdkmpGuardedMutexInitializeAny,
+    WdkmpGuardedMutexAcquireAny,
+    WdkmpGuardedMutexReleaseAny,
+    NULL
+};

@@ -1,0 +1,394 @@
+/*
+ * wdkm_spinlock.c - WDKM_SPIN_LOCK and WDKM_QUEUED_SPIN_LOCK: spin locks
+ * that own a value, with the kernel's rules checked before the kernel is
+ * called.
+ */
+#include "wdkm_internal.h"
+
+struct _WDKM_SPIN_LOCK {
+    WDKMP_LOCK_HEADER Header;
+    KIRQL HeldIrql;             /* where the acquisition left the owner */
+    BOOLEAN AtDpcLevel;         /* acquired without raising */
+    WDKMP_SPIN_LOCK SpinLock;
+};
+
+struct _WDKM_QUEUED_SPIN_LOCK {
+    WDKMP_LOCK_HEADER Header;
+    KIRQL HeldIrql;
+    WDKMP_SPIN_LOCK SpinLock;
+};
+
+/* ------------------------------------------------------------------------
+ * WDKM_SPIN_LOCK
+ */
+
+NTSTATUS
+WdkmSpinLockCreate(
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PWDKM_SPIN_LOCK *SpinLock
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (SpinLock == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreate(&WdkmpSpinLockKind, InitialValue, DataSize, &Lock);
+    *SpinLock = (PWDKM_SPIN_LOCK)Lock;
+    return Status;
+}
+
+static
+VOID
+WdkmpSpinLockTakeOwnership(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ BOOLEAN AtDpcLevel,
+    _Out_ PVOID *Data
+    )
+{
+    WdkmpStoreThread(&SpinLock->Header.Owner, WdkmpCurrentThread());
+    SpinLock->HeldIrql = WdkmpGetIrql();
+    SpinLock->AtDpcLevel = AtDpcLevel;
+    *Data = SpinLock->Header.Data;
+}
+
+NTSTATUS
+WdkmSpinLockAcquire(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PKIRQL OldIrql,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    NTSTATUS Status;
+
+    if (OldIrql == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, PASSIVE_LEVEL, DISPATCH_LEVEL, FALSE);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    *OldIrql = WdkmpSpinLockAcquire(&SpinLock->SpinLock);
+    WdkmpSpinLockTakeOwnership(SpinLock, FALSE, Data);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmSpinLockTryAcquire(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PKIRQL OldIrql,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    NTSTATUS Status;
+    KIRQL Raised;
+
+    if (OldIrql == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, PASSIVE_LEVEL, DISPATCH_LEVEL, FALSE);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    /* The kernel only tries at DISPATCH_LEVEL: raise, and undo on failure. */
+    Raised = WdkmpRaiseIrql(DISPATCH_LEVEL);
+    Status = WdkmpSpinLockTryAcquireAtDpcLevel(&SpinLock->SpinLock);
+    if (Status != STATUS_SUCCESS) {
+        WdkmpLowerIrql(Raised);
+        return Status;
+    }
+    *OldIrql = Raised;
+    WdkmpSpinLockTakeOwnership(SpinLock, FALSE, Data);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmSpinLockAcquireAtDpcLevel(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    NTSTATUS Status;
+
+    Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, DISPATCH_LEVEL, DISPATCH_LEVEL, FALSE);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    WdkmpSpinLockAcquireAtDpcLevel(&SpinLock->SpinLock);
+    WdkmpSpinLockTakeOwnership(SpinLock, TRUE, Data);
+    return STATUS_SUCCESS;
+}
+
+/* The release checks shared by both forms; AtDpcLevel says which form. */
+static
+NTSTATUS
+WdkmpSpinLockCheckRelease(
+    _In_opt_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ BOOLEAN AtDpcLevel
+    )
+{
+    NTSTATUS Status = WdkmpLockCheckRelease(SpinLock, SpinLock != NULL ? SpinLock->HeldIrql : 0);
+
+    if (Status == STATUS_SUCCESS && SpinLock->AtDpcLevel != AtDpcLevel) {
+        /* The other form would lower the IRQL, or fail to. */
+        Status = STATUS_WDKM_IRQL_MISMATCH;
+    }
+    return Status;
+}
+
+NTSTATUS
+WdkmSpinLockRelease(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ KIRQL OldIrql
+    )
+{
+    NTSTATUS Status;
+
+    if (OldIrql > DISPATCH_LEVEL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpSpinLockCheckRelease(SpinLock, FALSE);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
+    WdkmpSpinLockRelease(&SpinLock->SpinLock, OldIrql);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmSpinLockReleaseFromDpcLevel(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock
+    )
+{
+    NTSTATUS Status = WdkmpSpinLockCheckRelease(SpinLock, TRUE);
+
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
+    WdkmpSpinLockReleaseFromDpcLevel(&SpinLock->SpinLock);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmSpinLockDestroy(
+    _In_ PWDKM_SPIN_LOCK SpinLock
+    )
+{
+    return WdkmpLockDestroy(SpinLock, &WdkmpSpinLockKind, 0, NULL, FALSE);
+}
+
+NTSTATUS
+WdkmSpinLockTake(
+    _In_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_writes_bytes_(DataSize) PVOID Value
+    )
+{
+    if (Value == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmpLockDestroy(SpinLock, &WdkmpSpinLockKind, DataSize, Value, FALSE);
+}
+
+BOOLEAN
+WdkmSpinLockIsOwned(
+    _In_opt_ const WDKM_SPIN_LOCK *SpinLock
+    )
+{
+    return SpinLock != NULL &&
+           WdkmpLoadThread(&SpinLock->Header.Owner) == WdkmpCurrentThread();
+}
+
+WDKM_SCOPE
+WdkmSpinLockScopeEnter(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ NTSTATUS *Status
+    )
+{
+    return WdkmpLockScopeEnter(&WdkmpSpinLockKind, SpinLock, DataSize, Data, Status);
+}
+
+static
+NTSTATUS
+WdkmpSpinLockAcquireAny(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data,
+    _Out_ KIRQL *SavedIrql
+    )
+{
+    return WdkmSpinLockAcquire((PWDKM_SPIN_LOCK)Lock, DataSize, SavedIrql, Data);
+}
+
+static
+NTSTATUS
+WdkmpSpinLockReleaseAny(
+    _Inout_ PVOID Lock,
+    _In_ KIRQL SavedIrql
+    )
+{
+    return WdkmSpinLockRelease((PWDKM_SPIN_LOCK)Lock, SavedIrql);
+}
+
+/* No initializer: a zeroed KSPIN_LOCK is a free one, and blocks come zeroed. */
+const WDKMP_LOCK_KIND WdkmpSpinLockKind = {
+    WdkmLockKindSpinLock,
+    WDKMP_SIGNATURE_SPIN_LOCK,
+    sizeof(WDKM_SPIN_LOCK),
+    DISPATCH_LEVEL,
+    NULL,
+    WdkmpSpinLockAcquireAny,
+    WdkmpSpinLockReleaseAny,
+    NULL
+};
+
+/* ------------------------------------------------------------------------
+ * WDKM_QUEUED_SPIN_LOCK
+ */
+
+NTSTATUS
+WdkmQueuedSpinLockCreate(
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PWDKM_QUEUED_SPIN_LOCK *SpinLock
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (SpinLock == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreate(&WdkmpQueuedSpinLockKind, InitialValue, DataSize, &Lock);
+    *SpinLock = (PWDKM_QUEUED_SPIN_LOCK)Lock;
+    return Status;
+}
+
+static
+NTSTATUS
+WdkmpQueuedSpinLockAcquireCommon(
+    _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
+    _In_ BOOLEAN AtDpcLevel,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    NTSTATUS Status;
+
+    if (Handle == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Handle->Lock = NULL;
+    Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data,
+                                   AtDpcLevel ? DISPATCH_LEVEL : PASSIVE_LEVEL, DISPATCH_LEVEL,
+                                   FALSE);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    WdkmpQueuedSpinLockAcquire(&SpinLock->SpinLock, &Handle->Kernel, AtDpcLevel);
+    WdkmpStoreThread(&SpinLock->Header.Owner, WdkmpCurrentThread());
+    SpinLock->HeldIrql = WdkmpGetIrql();
+    Handle->Lock = SpinLock;
+    Handle->AtDpcLevel = AtDpcLevel;
+    *Data = SpinLock->Header.Data;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmQueuedSpinLockAcquire(
+    _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    return WdkmpQueuedSpinLockAcquireCommon(SpinLock, DataSize, Handle, FALSE, Data);
+}
+
+NTSTATUS
+WdkmQueuedSpinLockAcquireAtDpcLevel(
+    _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    return WdkmpQueuedSpinLockAcquireCommon(SpinLock, DataSize, Handle, TRUE, Data);
+}
+
+NTSTATUS
+WdkmQueuedSpinLockRelease(
+    _Inout_ PWDKM_LOCK_QUEUE_HANDLE Handle
+    )
+{
+    PWDKM_QUEUED_SPIN_LOCK SpinLock;
+    NTSTATUS Status;
+
+    if (Handle == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    SpinLock = Handle->Lock;
+    if (SpinLock == NULL) {
+        return STATUS_WDKM_NOT_HELD;
+    }
+    Status = WdkmpLockCheckRelease(SpinLock, SpinLock->HeldIrql);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
+    Handle->Lock = NULL;
+    WdkmpQueuedSpinLockRelease(&Handle->Kernel, Handle->AtDpcLevel);
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmQueuedSpinLockDestroy(
+    _In_ PWDKM_QUEUED_SPIN_LOCK SpinLock
+    )
+{
+    return WdkmpLockDestroy(SpinLock, &WdkmpQueuedSpinLockKind, 0, NULL, FALSE);
+}
+
+NTSTATUS
+WdkmQueuedSpinLockTake(
+    _In_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_writes_bytes_(DataSize) PVOID Value
+    )
+{
+    if (Value == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmpLockDestroy(SpinLock, &WdkmpQueuedSpinLockKind, DataSize, Value, FALSE);
+}
+
+BOOLEAN
+WdkmQueuedSpinLockIsOwned(
+    _In_opt_ const WDKM_QUEUED_SPIN_LOCK *SpinLock
+    )
+{
+    return SpinLock != NULL &&
+           WdkmpLoadThread(&SpinLock->Header.Owner) == WdkmpCurrentThread();
+}
+
+/* No plain acquire: a queued hold needs the caller's handle. */
+const WDKMP_LOCK_KIND WdkmpQueuedSpinLockKind = {
+    WdkmLockKindQueuedSpinLock,
+    WDKMP_SIGNATURE_QUEUED,
+    sizeof(WDKM_QUEUED_SPIN_LOCK),
+    DISPATCH_LEVEL,
+    NULL,
+    NULL,
+    NULL,
+    NULL
+};
