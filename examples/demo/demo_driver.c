@@ -9,6 +9,11 @@
  *   - "totals", a WDKM_KMUTEX: the flushed summary, updated every
  *     DEMO_FLUSH_EVERY packets by a routine that calls a helper taking the
  *     same lock again (a KMUTEX is recursive; a FAST_MUTEX is not).
+ *   - "routes", a WDKM_RESOURCE (ERESOURCE): a small routing table every
+ *     flush reads shared (a const pointer), and worker 0 rewrites
+ *     exclusively now and then: the reader/writer case;
+ *   - "ticks", a WDKM_SPIN_LOCK: bumped by a periodic timer DPC, read by
+ *     the IOCTL path: data shared with code at DISPATCH_LEVEL.
  * DEMO_WORKERS system threads simulate traffic; IOCTL_DEMO_QUERY reads the
  * counts by name, which must be exact, and the outcome of a few deliberate
  * misuses the library turned into status codes instead of bugchecks. At
@@ -36,10 +41,28 @@ typedef struct _TOTALS {
 
 #define TRAFFIC_NAME "traffic"
 #define TOTALS_NAME  "totals"
+#define ROUTES_NAME  "routes"
+#define TICKS_NAME   "ticks"
+
+typedef struct _ROUTES {
+    ULONG64 Version;
+    ULONG NextHop[8];
+} ROUTES;
+
+typedef struct _TICKS {
+    ULONG64 Count;
+} TICKS;
 
 static PKTHREAD Workers[DEMO_WORKERS];
 static LONG volatile WorkersDone;
 static LONG volatile TryBusySeen;
+static LONG64 volatile RouteReads;
+static LONG64 volatile RouteUpdates;
+static LONG64 volatile TicksOutside;
+static PWDKM_SPIN_LOCK Ticks;          /* referenced once for the DPC's lifetime */
+static KTIMER TickTimer;
+static KDPC TickDpc;
+static KDEFERRED_ROUTINE DemoTick;
 static DEMO_CHECK Checks[DEMO_CHECKS];
 static PDEVICE_OBJECT DemoDevice;
 
@@ -88,6 +111,40 @@ DemoCountNested(_In_ PWDKM_KMUTEX Totals)
     return WdkmKMutexRelease(Totals);
 }
 
+/* Every flush consults the routing table: many readers at once. */
+static NTSTATUS
+DemoReadRoutes(_In_ PWDKM_RESOURCE Routes, _In_ ULONG Worker)
+{
+    const ROUTES *Table;
+    NTSTATUS Status;
+
+    Status = WDKM_RESOURCE_ACQUIRE_SHARED(Routes, &Table);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    (VOID)Table->NextHop[Worker % 8];        /* read-only: a const pointer */
+    InterlockedIncrement64(&RouteReads);
+    return WdkmResourceRelease(Routes);
+}
+
+/* Now and then a writer replaces it. */
+static NTSTATUS
+DemoUpdateRoutes(_In_ PWDKM_RESOURCE Routes)
+{
+    ROUTES *Table;
+    NTSTATUS Status;
+    ULONG Hop;
+
+    WDKM_RESOURCE_EXCLUSIVE_SCOPED(Routes, Table, &Status) {
+        Table->Version += 1;
+        for (Hop = 0; Hop < 8; Hop += 1) {
+            Table->NextHop[Hop] = (ULONG)(Table->Version + Hop) % 8;
+        }
+        InterlockedIncrement64(&RouteUpdates);
+    }
+    return Status;
+}
+
 static NTSTATUS
 DemoFlush(_In_ PWDKM_KMUTEX Totals, _In_ ULONG64 Packets)
 {
@@ -116,6 +173,7 @@ DemoWorker(_In_ PVOID Context)
     ULONG Worker = (ULONG)(ULONG_PTR)Context;
     PWDKM_FAST_MUTEX Traffic = NULL;
     PWDKM_KMUTEX Totals = NULL;
+    PWDKM_RESOURCE Routes = NULL;
     ULONG Packet;
     TRAFFIC *Counters;
     NTSTATUS Status;
@@ -125,6 +183,9 @@ DemoWorker(_In_ PVOID Context)
     if (NT_SUCCESS(Status)) {
         Status = WDKM_GRT_GET_KMUTEX(TOTALS_NAME, TOTALS, &Totals);
     }
+    if (NT_SUCCESS(Status)) {
+        Status = WDKM_GRT_GET_RESOURCE(ROUTES_NAME, ROUTES, &Routes);
+    }
     for (Packet = 1; Packet <= DEMO_PACKETS_PER_WORKER && NT_SUCCESS(Status); Packet += 1) {
         WDKM_GRT_FAST_MUTEX_SCOPED(TRAFFIC_NAME, Counters, &Status) {
             Counters->Packets += 1;
@@ -133,11 +194,21 @@ DemoWorker(_In_ PVOID Context)
         }
         if (NT_SUCCESS(Status) && Packet % DEMO_FLUSH_EVERY == 0) {
             Status = DemoFlush(Totals, DEMO_FLUSH_EVERY);
+            if (NT_SUCCESS(Status)) {
+                Status = DemoReadRoutes(Routes, Worker);
+            }
+            if (NT_SUCCESS(Status) && Worker == 0 &&
+                (Packet / DEMO_FLUSH_EVERY) % DEMO_ROUTE_UPDATE_EVERY == 0) {
+                Status = DemoUpdateRoutes(Routes);
+            }
         }
     }
     if (!NT_SUCCESS(Status)) {
         DbgPrintEx(DEMO_COMPONENT, DPFLTR_ERROR_LEVEL, "WdkmDemo: worker %lu stopped: %s\n",
                    Worker, WdkmStatusName(Status));
+    }
+    if (Routes != NULL) {
+        (VOID)WdkmGrtDereference(Routes);
     }
     if (Totals != NULL) {
         (VOID)WdkmGrtDereference(Totals);
@@ -147,6 +218,53 @@ DemoWorker(_In_ PVOID Context)
     }
     InterlockedIncrement(&WorkersDone);
     PsTerminateSystemThread(STATUS_SUCCESS);
+}
+
+/* The periodic timer DPC: at DISPATCH_LEVEL, only a spin lock will do. */
+static VOID
+DemoTick(_In_ PKDPC Dpc, _In_opt_ PVOID Context, _In_opt_ PVOID Argument1,
+         _In_opt_ PVOID Argument2)
+{
+    TICKS *Count;
+    KIRQL OldIrql;
+
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Argument1);
+    UNREFERENCED_PARAMETER(Argument2);
+    if (WDKM_SPIN_LOCK_ACQUIRE(Ticks, &OldIrql, &Count) == STATUS_SUCCESS) {
+        Count->Count += 1;
+        InterlockedIncrement64(&TicksOutside);
+        (VOID)WdkmSpinLockRelease(Ticks, OldIrql);
+    }
+}
+
+static NTSTATUS
+DemoStartTicks(VOID)
+{
+    LARGE_INTEGER DueTime;
+    NTSTATUS Status;
+
+    Status = WDKM_GRT_GET_SPIN_LOCK(TICKS_NAME, TICKS, &Ticks);
+    if (!NT_SUCCESS(Status)) {
+        return Status;
+    }
+    KeInitializeDpc(&TickDpc, DemoTick, NULL);
+    KeInitializeTimer(&TickTimer);
+    DueTime.QuadPart = WDKM_RELATIVE_TIMEOUT_MS(10);
+    (VOID)KeSetTimerEx(&TickTimer, DueTime, 10, &TickDpc);
+    return STATUS_SUCCESS;
+}
+
+static VOID
+DemoStopTicks(VOID)
+{
+    if (Ticks != NULL) {
+        (VOID)KeCancelTimer(&TickTimer);
+        KeFlushQueuedDpcs();           /* no DPC may still be using Ticks */
+        (VOID)WdkmGrtDereference(Ticks);
+        Ticks = NULL;
+    }
 }
 
 /*
@@ -202,6 +320,8 @@ DemoQuery(_Out_ DEMO_REPORT *Report)
     WDKM_POOL_STATISTICS Pool;
     TRAFFIC *Counters;
     TOTALS *Sum;
+    ROUTES *Routes;
+    TICKS *Count;
     NTSTATUS Status;
     ULONG Worker;
 
@@ -230,6 +350,22 @@ DemoQuery(_Out_ DEMO_REPORT *Report)
     if (!NT_SUCCESS(Status)) {
         return Status;
     }
+    WDKM_GRT_SCOPED(ROUTES_NAME, WdkmLockKindResource, Routes, &Status) {
+        Report->RouteVersion = Routes->Version;
+    }
+    if (!NT_SUCCESS(Status)) {
+        return Status;
+    }
+    /* Counts from the DPC: read both under the spin lock, so they agree. */
+    WDKM_GRT_SCOPED(TICKS_NAME, WdkmLockKindSpinLock, Count, &Status) {
+        Report->DpcTicks = Count->Count;
+        Report->DpcTicksCountedOutside = (ULONG64)InterlockedCompareExchange64(&TicksOutside, 0, 0);
+    }
+    if (!NT_SUCCESS(Status)) {
+        return Status;
+    }
+    Report->RouteReads = (ULONG64)InterlockedCompareExchange64(&RouteReads, 0, 0);
+    Report->RouteUpdates = (ULONG64)InterlockedCompareExchange64(&RouteUpdates, 0, 0);
     WdkmQueryPoolStatistics(&Pool);
     Report->PoolBlocksOutstanding = Pool.OutstandingBlocks;
     Report->PoolAllocator = (ULONG)Pool.Allocator;
@@ -313,6 +449,7 @@ DemoUnload(_In_ PDRIVER_OBJECT DriverObject)
 
     UNREFERENCED_PARAMETER(DriverObject);
     DemoStopWorkers();
+    DemoStopTicks();
     DemoDestroyLocks();
     RtlInitUnicodeString(&DosName, DEMO_DOS_NAME);
     (VOID)IoDeleteSymbolicLink(&DosName);
@@ -354,6 +491,8 @@ DriverEntry(_In_ PDRIVER_OBJECT DriverObject, _In_ PUNICODE_STRING RegistryPath)
 {
     TRAFFIC InitialTraffic;
     TOTALS InitialTotals;
+    ROUTES InitialRoutes;
+    TICKS InitialTicks;
     PWDKM_FAST_MUTEX Traffic;
     PWDKM_KMUTEX Totals;
     UNICODE_STRING DeviceName;
@@ -368,12 +507,20 @@ DriverEntry(_In_ PDRIVER_OBJECT DriverObject, _In_ PUNICODE_STRING RegistryPath)
 
     RtlZeroMemory(&InitialTraffic, sizeof(InitialTraffic));
     RtlZeroMemory(&InitialTotals, sizeof(InitialTotals));
+    RtlZeroMemory(&InitialRoutes, sizeof(InitialRoutes));
+    RtlZeroMemory(&InitialTicks, sizeof(InitialTicks));
     Status = WdkmGrtInitialize();
     if (NT_SUCCESS(Status)) {
         Status = WDKM_GRT_REGISTER_FAST_MUTEX(TRAFFIC_NAME, &InitialTraffic);
     }
     if (NT_SUCCESS(Status)) {
         Status = WDKM_GRT_REGISTER_KMUTEX(TOTALS_NAME, &InitialTotals);
+    }
+    if (NT_SUCCESS(Status)) {
+        Status = WDKM_GRT_REGISTER(ROUTES_NAME, WdkmLockKindResource, &InitialRoutes);
+    }
+    if (NT_SUCCESS(Status)) {
+        Status = WDKM_GRT_REGISTER(TICKS_NAME, WdkmLockKindSpinLock, &InitialTicks);
     }
     if (NT_SUCCESS(Status)) {
         RtlInitUnicodeString(&DeviceName, DEMO_DEVICE_NAME);
@@ -391,6 +538,9 @@ DriverEntry(_In_ PDRIVER_OBJECT DriverObject, _In_ PUNICODE_STRING RegistryPath)
             (VOID)WdkmGrtDereference(Totals);
         }
         (VOID)WdkmGrtDereference(Traffic);
+    }
+    if (NT_SUCCESS(Status)) {
+        Status = DemoStartTicks();
     }
     if (NT_SUCCESS(Status)) {
         Status = DemoStartWorkers();

@@ -25,6 +25,7 @@ typedef LONG NTSTATUS;
 #define DEMO_PACKETS_PER_WORKER 10000
 #define DEMO_FLUSH_EVERY       20      /* packets between two flushes */
 #define DEMO_NAME_CHARS        48
+#define DEMO_ROUTE_UPDATE_EVERY 50     /* flushes between route table updates */
 
 /* One check the driver made of its own lock use, and what it got back. */
 typedef struct _DEMO_CHECK {
@@ -48,6 +49,14 @@ typedef struct _DEMO_REPORT {
     ULONG64 Flushes;
     ULONG64 FlushedPackets;
     ULONG64 NestedAcquisitions;
+    /* Under the ERESOURCE "routes": read shared at every flush, rewritten
+       exclusively by worker 0 every DEMO_ROUTE_UPDATE_EVERY flushes. */
+    ULONG64 RouteReads;
+    ULONG64 RouteUpdates;
+    ULONG64 RouteVersion;
+    /* Under the spin lock "ticks": a periodic timer DPC. */
+    ULONG64 DpcTicks;
+    ULONG64 DpcTicksCountedOutside;
     /* Library figures. */
     LONG PoolBlocksOutstanding;
     ULONG PoolAllocator;                     /* WDKM_POOL_ALLOCATOR */

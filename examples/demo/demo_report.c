@@ -63,6 +63,17 @@ PrintReport(const DEMO_REPORT *Report)
                      ExpectedFlushes);
     printf("  %-44s %10lu\n", "tries that found the lock busy", Report->TryBusySeen);
 
+    printf("\nERESOURCE \"routes\" (registry; read shared at every flush, rewritten exclusively)\n");
+    Exact &= Verdict("shared reads", Report->RouteReads, ExpectedFlushes);
+    Exact &= Verdict("table version (exclusive updates)", Report->RouteVersion,
+                     Report->RouteUpdates);
+    Exact &= Verdict("exclusive updates", Report->RouteUpdates,
+                     Report->PacketsPerWorker / Report->FlushEvery / DEMO_ROUTE_UPDATE_EVERY);
+
+    printf("\nSpin lock \"ticks\" (registry; bumped by a periodic timer DPC)\n");
+    Exact &= Verdict("ticks under the lock", Report->DpcTicks, Report->DpcTicksCountedOutside);
+    Exact &= Report->DpcTicks > 0;
+
     printf("\nMisuse, answered with a status instead of a bugcheck or a hang\n");
     for (Index = 0; Index < DEMO_CHECKS; Index += 1) {
         printf("  %-58s -> %s (0x%08lX)\n", Report->Checks[Index].What,
@@ -73,7 +84,7 @@ PrintReport(const DEMO_REPORT *Report)
     printf("  %-44s %s\n", "allocator",
            Report->PoolAllocator < sizeof(AllocatorNames) / sizeof(AllocatorNames[0])
                ? AllocatorNames[Report->PoolAllocator] : "?");
-    printf("  %-44s %10ld   (registry table, 2 names, 2 locks with their values)\n",
+    printf("  %-44s %10ld   (registry table, 4 names, 4 locks with their values)\n",
            "library blocks outstanding", Report->PoolBlocksOutstanding);
     return Exact;
 }

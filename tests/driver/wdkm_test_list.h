@@ -49,4 +49,15 @@ WDKM_TEST_ENTRY(grt_crate_scenario_three_runs, WdkmTestGrtCrateScenario)
 WDKM_TEST_ENTRY(grt_from_work_item, WdkmTestGrtFromWorkItem)
 WDKM_TEST_ENTRY(grt_from_ioctl_path, WdkmTestGrtFromIoctlPath)
 WDKM_TEST_ENTRY(grt_destroy_with_threads_running, WdkmTestGrtDestroyWithThreadsRunning)
+
+/* test_kinds.c: spin locks, guarded mutex, ERESOURCE, push lock, regions. */
+WDKM_TEST_ENTRY(spin_lock_three_threads_1500, WdkmTestSpinLockThreads)
+WDKM_TEST_ENTRY(queued_spin_lock_three_threads_1500, WdkmTestQueuedSpinLockThreads)
+WDKM_TEST_ENTRY(resource_three_threads_1500, WdkmTestResourceThreads)
+WDKM_TEST_ENTRY(push_lock_three_threads_1500, WdkmTestPushLockThreads)
+WDKM_TEST_ENTRY(guarded_mutex, WdkmTestGuardedMutex)
+WDKM_TEST_ENTRY(resource_readers_overlap, WdkmTestResourceReadersOverlap)
+WDKM_TEST_ENTRY(spin_lock_timer_dpc, WdkmTestSpinLockTimerDpc)
+WDKM_TEST_ENTRY(regions, WdkmTestRegions)
+WDKM_TEST_ENTRY(registry_every_kind, WdkmTestRegistryEveryKind)
 #endif
