@@ -9,7 +9,8 @@ SAN_CC   ?= clang
 TOOLCHAIN = $(CURDIR)/cmake/toolchain-mingw-w64-x86_64.cmake
 
 .PHONY: all deps host host-asan host-tsan driver check check-host check-asan \
-        check-tsan check-driver demo clean
+        check-tsan check-driver demo clean check-portability check-annotations \
+        check-examples check-package driver-amalgamation check-amalgamation
 
 all: host driver
 
@@ -55,6 +56,28 @@ check-driver: driver
 
 demo: driver
 	@scripts/run-demo.sh $(BUILD)/driver
+
+# --- ecosystem checks (docs/checks.md) ----------------------------------------
+
+check-portability: deps
+	@scripts/check-portability.sh $(BUILD)/portability
+
+check-annotations: deps
+	@scripts/check-annotations.py $(BUILD)/annotations
+
+check-examples: deps
+	@scripts/check-examples.sh $(BUILD)/examples
+
+check-package: deps
+	@scripts/check-package.sh $(BUILD)/package
+
+driver-amalgamation: deps
+	$(CMAKE) -S . -B $(BUILD)/driver-amalgamation -DCMAKE_TOOLCHAIN_FILE=$(TOOLCHAIN) \
+	    -DWDKM_KERNEL=ON -DWDKM_TEST_FROM_AMALGAMATION=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
+	$(CMAKE) --build $(BUILD)/driver-amalgamation -j $(JOBS) --target wdkm_test_runner >/dev/null
+
+check-amalgamation: driver-amalgamation
+	@scripts/run-driver-tests.sh $(BUILD)/driver-amalgamation
 
 # --- everything ---------------------------------------------------------------
 

@@ -11,6 +11,11 @@ stages=(
   "check-asan    host-asan"
   "check-tsan    host-tsan"
   "check-driver  driver"
+  "check-portability   portability"
+  "check-annotations   annotations"
+  "check-examples      examples"
+  "check-package       package"
+  "check-amalgamation  driver-amalgamation"
 )
 
 total_pass=0 total_fail=0 total_skip=0 failed_stages=()

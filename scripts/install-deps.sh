@@ -10,6 +10,7 @@ needs=(
   "gcc                        gcc"
   "clang                      clang"
   "x86_64-w64-mingw32-gcc     gcc-mingw-w64-x86-64"
+  "x86_64-w64-mingw32-g++     g++-mingw-w64-x86-64"
   "wine                       wine"
   "timeout                    coreutils"
   "python3                    python3"
@@ -17,6 +18,7 @@ needs=(
 # Files whose package the commands above do not pull in.
 files=(
   "/usr/lib/wine/wine64                                                   wine64"
+  "/usr/include/wine/wine/windows/ddk/wdm.h                               libwine-dev"
   "/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.tsan-x86_64.a  libclang-rt-14-dev"
 )
 

@@ -70,7 +70,7 @@ WdkmpLockDestroy(
  * WdkmpLockOwnerStatus - the status of a release by a thread that is not
  * the owner: STATUS_WDKM_NOT_HELD if nobody owns it, else NOT_OWNER.
  */
-FORCEINLINE
+WDKMP_INLINE
 NTSTATUS
 WdkmpLockOwnerStatus(
     _In_opt_ WDKMP_THREAD Owner
@@ -80,7 +80,7 @@ WdkmpLockOwnerStatus(
 }
 
 /* A lock is held if it has an exclusive owner or shared holders. */
-FORCEINLINE
+WDKMP_INLINE
 BOOLEAN
 WdkmpLockIsHeld(
     _In_ const WDKMP_LOCK_HEADER *Header

@@ -187,7 +187,7 @@ WdkmGrtUnregister(
  * acquire (<= DISPATCH_LEVEL for a spin lock, <= APC_LEVEL otherwise).
  * STATUS_INVALID_PARAMETER for the queued spin lock, which needs a handle.
  */
-_IRQL_requires_max_(APC_LEVEL)
+_IRQL_requires_max_(DISPATCH_LEVEL)
 WDKM_SCOPE
 WdkmGrtScopeEnter(
     _In_z_ PCSTR Name,

@@ -81,7 +81,10 @@ WdkmGuardedMutexRelease(
     _Inout_ PWDKM_GUARDED_MUTEX Mutex
     );
 
-/* Destroy / take-out. IRQL: <= DISPATCH_LEVEL. As WdkmKMutexDestroy / Take. */
+/*
+ * WdkmGuardedMutexDestroy / WdkmGuardedMutexTake - free (after copying the
+ * value out). IRQL: <= DISPATCH_LEVEL. As WdkmKMutexDestroy / WdkmKMutexTake.
+ */
 _IRQL_requires_max_(DISPATCH_LEVEL)
 NTSTATUS
 WdkmGuardedMutexDestroy(
@@ -103,7 +106,7 @@ WdkmGuardedMutexIsOwned(
     _In_opt_ const WDKM_GUARDED_MUTEX *Mutex
     );
 
-/* For WDKM_GUARDED_MUTEX_SCOPED; not meant to be called directly. */
+/* For WDKM_GUARDED_MUTEX_SCOPED; not meant to be called directly. IRQL: <= APC_LEVEL. */
 _IRQL_requires_max_(APC_LEVEL)
 WDKM_SCOPE
 WdkmGuardedMutexScopeEnter(

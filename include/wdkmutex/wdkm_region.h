@@ -63,7 +63,7 @@ WdkmRegionLeave(
     _Inout_ PWDKM_REGION Region
     );
 
-/* For the scoped forms; not meant to be called directly. */
+/* For the scoped forms; not meant to be called directly. IRQL: <= APC_LEVEL. */
 _IRQL_requires_max_(APC_LEVEL)
 WDKM_SCOPE
 WdkmRegionScopeEnter(

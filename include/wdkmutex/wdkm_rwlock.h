@@ -247,7 +247,10 @@ WdkmPushLockRelease(
     _Inout_ PWDKM_PUSH_LOCK PushLock
     );
 
-/* Destroy / take-out. IRQL: <= DISPATCH_LEVEL. As WdkmKMutexDestroy / Take. */
+/*
+ * WdkmPushLockDestroy / WdkmPushLockTake - free (after copying the value
+ * out). IRQL: <= DISPATCH_LEVEL. As WdkmKMutexDestroy / WdkmKMutexTake.
+ */
 _IRQL_requires_max_(DISPATCH_LEVEL)
 NTSTATUS
 WdkmPushLockDestroy(
@@ -269,6 +272,7 @@ WdkmPushLockIsOwnedExclusive(
     _In_opt_ const WDKM_PUSH_LOCK *PushLock
     );
 
+/* For the push-lock scoped forms; not meant to be called directly. IRQL: <= APC_LEVEL. */
 _IRQL_requires_max_(APC_LEVEL)
 WDKM_SCOPE
 WdkmPushLockScopeEnter(

@@ -52,10 +52,11 @@ struct _WDKM_SCOPE {
 
 /*
  * WdkmScopeLeave - release a scope's lock if it still holds one.
- * IRQL: that of the lock kind's release. Called by the scoped macros; the
+ * IRQL: that of the lock kind's release (<= DISPATCH_LEVEL). Called by the scoped macros; the
  * caller must not use the scope afterwards except to leave it again (a
  * no-op).
  */
+_IRQL_requires_max_(DISPATCH_LEVEL)
 WDKM_INLINE
 VOID
 WdkmScopeLeave(

@@ -154,7 +154,7 @@ WdkmSpinLockIsOwned(
     _In_opt_ const WDKM_SPIN_LOCK *SpinLock
     );
 
-/* For WDKM_SPIN_LOCK_SCOPED; not meant to be called directly. */
+/* For WDKM_SPIN_LOCK_SCOPED; not meant to be called directly. IRQL: <= DISPATCH_LEVEL. */
 _IRQL_requires_max_(DISPATCH_LEVEL)
 WDKM_SCOPE
 WdkmSpinLockScopeEnter(
@@ -197,7 +197,7 @@ typedef struct _WDKM_LOCK_QUEUE_HANDLE {
     BOOLEAN AtDpcLevel;
 } WDKM_LOCK_QUEUE_HANDLE, *PWDKM_LOCK_QUEUE_HANDLE;
 
-/* Create, destroy, take, is-owned: as for WDKM_SPIN_LOCK. */
+/* WdkmQueuedSpinLockCreate - as WdkmSpinLockCreate. IRQL: <= DISPATCH_LEVEL. */
 _Must_inspect_result_
 _IRQL_requires_max_(DISPATCH_LEVEL)
 NTSTATUS
@@ -249,6 +249,10 @@ WdkmQueuedSpinLockRelease(
     _Inout_ PWDKM_LOCK_QUEUE_HANDLE Handle
     );
 
+/*
+ * WdkmQueuedSpinLockDestroy / WdkmQueuedSpinLockTake - as WdkmSpinLockDestroy /
+ * WdkmSpinLockTake. IRQL: <= DISPATCH_LEVEL.
+ */
 _IRQL_requires_max_(DISPATCH_LEVEL)
 NTSTATUS
 WdkmQueuedSpinLockDestroy(
@@ -263,6 +267,7 @@ WdkmQueuedSpinLockTake(
     _Out_writes_bytes_(DataSize) PVOID Value
     );
 
+/* WdkmQueuedSpinLockIsOwned - TRUE if the calling thread holds it. IRQL: any. */
 _IRQL_requires_max_(HIGH_LEVEL)
 BOOLEAN
 WdkmQueuedSpinLockIsOwned(

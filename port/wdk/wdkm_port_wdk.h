@@ -11,6 +11,23 @@
 
 #include "wdkmutex/wdkm_sal.h"
 
+/*
+ * The port's and the library's inline helpers: static on every compiler.
+ * FORCEINLINE means something else in each DDK header set (MSVC
+ * __forceinline; mingw-w64 extern gnu_inline; Wine a C99 inline definition
+ * with external linkage, which may not call a static function such as
+ * Wine's own static inline ExInitializeFastMutex). Marked unused so that a
+ * helper a file does not call is no warning where the header is part of
+ * the file itself (the single-file distribution).
+ */
+#if defined(_MSC_VER)
+#define WDKMP_INLINE static __forceinline
+#elif defined(__GNUC__) || defined(__clang__)
+#define WDKMP_INLINE static inline __attribute__((__always_inline__, __unused__))
+#else
+#define WDKMP_INLINE static inline
+#endif
+
 typedef KMUTEX WDKMP_KMUTEX;
 typedef FAST_MUTEX WDKMP_FAST_MUTEX;
 typedef KGUARDED_MUTEX WDKMP_GUARDED_MUTEX;
@@ -25,7 +42,7 @@ typedef PVOID WDKMP_THREAD;
  * IRQL and threads
  */
 
-FORCEINLINE
+WDKMP_INLINE
 KIRQL
 WdkmpGetIrql(
     VOID
@@ -34,7 +51,7 @@ WdkmpGetIrql(
     return KeGetCurrentIrql();
 }
 
-FORCEINLINE
+WDKMP_INLINE
 WDKMP_THREAD
 WdkmpCurrentThread(
     VOID
@@ -57,7 +74,7 @@ WdkmpCurrentThread(
  * builtins tell the compiler (and ThreadSanitizer) so.
  */
 
-FORCEINLINE
+WDKMP_INLINE
 WDKMP_THREAD
 WdkmpLoadThread(
     _In_ WDKMP_THREAD const volatile *Location
@@ -70,7 +87,7 @@ WdkmpLoadThread(
 #endif
 }
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpStoreThread(
     _Out_ WDKMP_THREAD volatile *Location,
@@ -89,7 +106,7 @@ WdkmpStoreThread(
  * then stores its address with release semantics; a reader loads it with
  * acquire semantics and sees the filled object.
  */
-FORCEINLINE
+WDKMP_INLINE
 PVOID
 WdkmpLoadPointerAcquire(
     _In_ PVOID const volatile *Location
@@ -102,7 +119,7 @@ WdkmpLoadPointerAcquire(
 #endif
 }
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpStorePointerRelease(
     _Out_ PVOID volatile *Location,
@@ -116,7 +133,7 @@ WdkmpStorePointerRelease(
 #endif
 }
 
-FORCEINLINE
+WDKMP_INLINE
 LONG
 WdkmpLoadLong(
     _In_ LONG const volatile *Location
@@ -136,7 +153,7 @@ WdkmpLoadLong(
 
 typedef KSPIN_LOCK WDKMP_SPIN_LOCK;
 
-FORCEINLINE
+WDKMP_INLINE
 KIRQL
 WdkmpSpinLockAcquire(
     _Inout_ WDKMP_SPIN_LOCK *SpinLock
@@ -148,7 +165,7 @@ WdkmpSpinLockAcquire(
     return OldIrql;
 }
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpSpinLockRelease(
     _Inout_ WDKMP_SPIN_LOCK *SpinLock,
@@ -159,7 +176,7 @@ WdkmpSpinLockRelease(
 }
 
 /* At DISPATCH_LEVEL already (a DPC, or under another spin lock). */
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpSpinLockAcquireAtDpcLevel(
     _Inout_ WDKMP_SPIN_LOCK *SpinLock
@@ -168,7 +185,7 @@ WdkmpSpinLockAcquireAtDpcLevel(
     KeAcquireSpinLockAtDpcLevel(SpinLock);
 }
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpSpinLockReleaseFromDpcLevel(
     _Inout_ WDKMP_SPIN_LOCK *SpinLock
@@ -191,7 +208,7 @@ WdkmpSpinLockTryAcquireAtDpcLevel(
  * In-stack queued spin locks: FIFO, the handle lives with the caller. A
  * KSPIN_LOCK used this way must never be taken with KeAcquireSpinLock.
  */
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpQueuedSpinLockAcquire(
     _Inout_ WDKMP_SPIN_LOCK *SpinLock,
@@ -206,7 +223,7 @@ WdkmpQueuedSpinLockAcquire(
     }
 }
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpQueuedSpinLockRelease(
     _Inout_ WDKMP_LOCK_QUEUE_HANDLE *Handle,
@@ -221,7 +238,7 @@ WdkmpQueuedSpinLockRelease(
 }
 
 /* Raising and lowering, for the spin-lock try from below DISPATCH_LEVEL. */
-FORCEINLINE
+WDKMP_INLINE
 KIRQL
 WdkmpRaiseIrql(
     _In_ KIRQL NewIrql
@@ -233,7 +250,7 @@ WdkmpRaiseIrql(
     return OldIrql;
 }
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpLowerIrql(
     _In_ KIRQL NewIrql
@@ -246,7 +263,7 @@ WdkmpLowerIrql(
  * Critical and guarded regions: <= APC_LEVEL, balanced per thread.
  */
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpEnterRegion(
     _In_ BOOLEAN Guarded
@@ -259,7 +276,7 @@ WdkmpEnterRegion(
     }
 }
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpLeaveRegion(
     _In_ BOOLEAN Guarded
@@ -278,7 +295,7 @@ WdkmpLeaveRegion(
  * before freeing, at < DISPATCH_LEVEL.
  */
 
-FORCEINLINE
+WDKMP_INLINE
 NTSTATUS
 WdkmpResourceInitialize(
     _Out_ WDKMP_RESOURCE *Resource
@@ -287,7 +304,7 @@ WdkmpResourceInitialize(
     return ExInitializeResourceLite(Resource);
 }
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpResourceDelete(
     _Inout_ WDKMP_RESOURCE *Resource
@@ -296,7 +313,7 @@ WdkmpResourceDelete(
     (VOID)ExDeleteResourceLite(Resource);
 }
 
-FORCEINLINE
+WDKMP_INLINE
 BOOLEAN
 WdkmpResourceAcquire(
     _Inout_ WDKMP_RESOURCE *Resource,
@@ -308,7 +325,7 @@ WdkmpResourceAcquire(
                      : ExAcquireResourceSharedLite(Resource, Wait);
 }
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpResourceRelease(
     _Inout_ WDKMP_RESOURCE *Resource
@@ -318,7 +335,7 @@ WdkmpResourceRelease(
 }
 
 /* The caller's acquisitions of Resource: exclusive (TRUE) or any. */
-FORCEINLINE
+WDKMP_INLINE
 BOOLEAN
 WdkmpResourceHeldExclusive(
     _In_ WDKMP_RESOURCE *Resource
@@ -327,7 +344,7 @@ WdkmpResourceHeldExclusive(
     return ExIsResourceAcquiredExclusiveLite(Resource);
 }
 
-FORCEINLINE
+WDKMP_INLINE
 ULONG
 WdkmpResourceHeldCount(
     _In_ WDKMP_RESOURCE *Resource
@@ -379,7 +396,7 @@ WdkmpRoutine(
  * Waiting without an object, at <= APC_LEVEL.
  */
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpSleepMs(
     _In_ ULONG Milliseconds
@@ -401,7 +418,7 @@ WdkmpSleepMs(
  * zero timeout; release by the owner only, at <= DISPATCH_LEVEL.
  */
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpKMutexInitialize(
     _Out_ WDKMP_KMUTEX *Mutex
@@ -414,7 +431,7 @@ WdkmpKMutexInitialize(
  * Returns STATUS_SUCCESS when the mutex is now held, or STATUS_TIMEOUT,
  * STATUS_ALERTED, STATUS_USER_APC when it is not.
  */
-FORCEINLINE
+WDKMP_INLINE
 NTSTATUS
 WdkmpKMutexWait(
     _Inout_ WDKMP_KMUTEX *Mutex,
@@ -438,7 +455,7 @@ WdkmpKMutexWait(
     return Status == STATUS_ABANDONED ? STATUS_SUCCESS : Status;
 }
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpKMutexRelease(
     _Inout_ WDKMP_KMUTEX *Mutex
@@ -453,7 +470,7 @@ WdkmpKMutexRelease(
  * owner at APC_LEVEL.
  */
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpFastMutexInitialize(
     _Out_ WDKMP_FAST_MUTEX *FastMutex
@@ -462,7 +479,7 @@ WdkmpFastMutexInitialize(
     ExInitializeFastMutex(FastMutex);
 }
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpFastMutexAcquire(
     _Inout_ WDKMP_FAST_MUTEX *FastMutex
@@ -471,7 +488,7 @@ WdkmpFastMutexAcquire(
     ExAcquireFastMutex(FastMutex);
 }
 
-FORCEINLINE
+WDKMP_INLINE
 VOID
 WdkmpFastMutexRelease(
     _Inout_ WDKMP_FAST_MUTEX *FastMutex
