@@ -10,7 +10,8 @@ TOOLCHAIN = $(CURDIR)/cmake/toolchain-mingw-w64-x86_64.cmake
 
 .PHONY: all deps host host-asan host-tsan driver check check-host check-asan \
         check-tsan check-driver demo clean check-portability check-annotations \
-        check-examples check-package driver-amalgamation check-amalgamation
+        check-examples check-package driver-amalgamation check-amalgamation \
+        bench check-bench
 
 all: host driver
 
@@ -78,6 +79,16 @@ driver-amalgamation: deps
 
 check-amalgamation: driver-amalgamation
 	@scripts/run-driver-tests.sh $(BUILD)/driver-amalgamation
+
+# --- benchmarks (bench/README.md) ---------------------------------------------
+
+# The full run, about a minute: bench/results/latest.{json,md} and the plot.
+bench: deps
+	@BUILD=$(BUILD) scripts/bench.sh
+
+# Seconds, results in $(BUILD)/bench-smoke/: proves the benchmarks still run.
+check-bench: deps
+	@BUILD=$(BUILD) scripts/bench.sh --smoke
 
 # --- everything ---------------------------------------------------------------
 

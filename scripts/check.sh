@@ -16,6 +16,7 @@ stages=(
   "check-examples      examples"
   "check-package       package"
   "check-amalgamation  driver-amalgamation"
+  "check-bench         bench-smoke"
 )
 
 total_pass=0 total_fail=0 total_skip=0 failed_stages=()

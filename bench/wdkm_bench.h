@@ -1,0 +1,155 @@
+/*
+ * wdkm_bench.h - the measuring core of the benchmarks, shared by the host
+ * program (against port/host) and the benchmark driver (against the DDK).
+ *
+ * The core only measures: it times loops with KeQueryPerformanceCounter
+ * and hands back raw samples (operations per repetition and the ticks of
+ * every repetition). Medians, ratios and verdicts are computed by
+ * bench/report.py from those, the same way for the host and for Wine.
+ *
+ * Kernel rules: no C runtime, no floating point, non-paged pool only.
+ */
+#ifndef WDKM_BENCH_H
+#define WDKM_BENCH_H
+
+#include <ntddk.h>
+
+#include <wdkmutex/wdkmutex.h>
+
+#include "wdkm_bench_sample.h"
+
+/* The variant this file is compiled into, as the results name it. */
+#if defined(WDKM_CHECKED) && WDKM_CHECKED
+#define WDKM_BENCH_VARIANT "checked"
+#else
+#define WDKM_BENCH_VARIANT "release"
+#endif
+
+#define WDKM_BENCH_POOL_TAG 0x68636E42UL   /* 'Bnch' */
+
+/* A contended run whose protected counter is not exact: the lock did not
+   exclude (a customer code: no standard one fits). */
+#define WDKM_BENCH_STATUS_LOST_UPDATES ((NTSTATUS)0xE0D4B001L)
+
+/* The value every benchmark lock protects: a counter the loops increment. */
+typedef struct _WDKM_BENCH_VALUE {
+    ULONG64 Count;
+} WDKM_BENCH_VALUE;
+
+/*
+ * The raw kernel primitive a kind wraps, with its own counter, in
+ * non-paged pool as a driver would keep it. Large enough for every kind.
+ */
+typedef struct _WDKM_BENCH_RAW {
+    union {
+        KMUTEX KMutex;
+        FAST_MUTEX FastMutex;
+        KSPIN_LOCK SpinLock;
+        KGUARDED_MUTEX GuardedMutex;
+        ERESOURCE Resource;
+        ULONG_PTR PushLock;                 /* EX_PUSH_LOCK: one word */
+    } Lock;
+    WDKM_BENCH_VALUE Value;
+} WDKM_BENCH_RAW, *PWDKM_BENCH_RAW;
+
+/* A library lock of one kind and the raw primitive to compare it with. */
+typedef struct _WDKM_BENCH_LOCKS {
+    PVOID Library;                          /* PWDKM_KMUTEX, PWDKM_FAST_MUTEX, ... */
+    WDKM_BENCH_VALUE *LibraryValue;         /* its value, to check counts when idle */
+    PWDKM_BENCH_RAW Raw;
+} WDKM_BENCH_LOCKS, *PWDKM_BENCH_LOCKS;
+
+/*
+ * One lock kind (wdkm_bench_kinds.c). Pairs are uncontended or contended
+ * acquire + release; each pair increments the protected counter once. The
+ * loops live in the kind's functions so that neither side pays an
+ * indirect call per pair.
+ */
+typedef struct _WDKM_BENCH_KIND {
+    PCSTR Name;                             /* "kmutex": used in sample names */
+    PCSTR RawCalls;                         /* the baseline, for the report */
+    /* Sets up Locks->Raw (zeroed) and creates Locks->Library holding a zero
+       WDKM_BENCH_VALUE. STATUS_NOT_SUPPORTED where the kernel lacks the kind. */
+    NTSTATUS (*Create)(_Inout_ PWDKM_BENCH_LOCKS Locks);
+    VOID (*Destroy)(_Inout_ PWDKM_BENCH_LOCKS Locks);
+    /* Count pairs through the library; fails on the first acquire that does.
+       *Seen receives the data pointer the acquires handed out. */
+    NTSTATUS (*LibraryPairs)(_Inout_ PWDKM_BENCH_LOCKS Locks, _In_ ULONG64 Count,
+                             _Out_ WDKM_BENCH_VALUE **Seen);
+    /* Count pairs on the raw primitive with the kernel's own calls. */
+    VOID (*RawPairs)(_Inout_ PWDKM_BENCH_LOCKS Locks, _In_ ULONG64 Count);
+} WDKM_BENCH_KIND;
+
+extern const WDKM_BENCH_KIND WdkmBenchKinds[];
+extern const ULONG WdkmBenchKindCount;
+
+/* Allocates the raw block and calls Kind->Create; frees it on failure. */
+NTSTATUS
+WdkmBenchLocksCreate(
+    _In_ const WDKM_BENCH_KIND *Kind,
+    _Out_ PWDKM_BENCH_LOCKS Locks
+    );
+
+VOID
+WdkmBenchLocksDestroy(
+    _In_ const WDKM_BENCH_KIND *Kind,
+    _Inout_ PWDKM_BENCH_LOCKS Locks
+    );
+
+/*
+ * The registry workload: a registry holding Names names, each a
+ * WDKM_FAST_MUTEX with a WDKM_BENCH_VALUE, and per-thread lookup streams
+ * (names copied in lookup order, so reading the next name is a sequential
+ * read that costs the same whatever the table's size).
+ */
+typedef struct _WDKM_BENCH_REGISTRY WDKM_BENCH_REGISTRY, *PWDKM_BENCH_REGISTRY;
+
+#define WDKM_BENCH_STREAM_UNIFORM 0         /* every name, shuffled, per thread */
+#define WDKM_BENCH_STREAM_HOT     1         /* the same 10 names spread over the table */
+#define WDKM_BENCH_STREAM_CONTROL 2         /* no lookups: private arithmetic only */
+#define WDKM_BENCH_STREAMS        3
+
+NTSTATUS
+WdkmBenchRegistryCreate(
+    _In_ ULONG Names,
+    _Outptr_ PWDKM_BENCH_REGISTRY *Registry
+    );
+
+/*
+ * Count lookups (WdkmGrtReference + WdkmGrtDereference) by thread Thread.
+ * The control "stream" shares nothing between threads: how well two
+ * threads scale on this machine at all, to read the registry's figure
+ * against.
+ */
+NTSTATUS
+WdkmBenchRegistryLookups(
+    _In_ PWDKM_BENCH_REGISTRY Registry,
+    _In_ ULONG Stream,
+    _In_ ULONG Thread,
+    _In_ ULONG64 Count
+    );
+
+VOID
+WdkmBenchRegistryDestroy(
+    _In_ PWDKM_BENCH_REGISTRY Registry
+    );
+
+/*
+ * Receives each sample as soon as it is complete (the host prints it, the
+ * driver copies it out). Returns FALSE to stop the run (no room).
+ */
+typedef BOOLEAN WDKM_BENCH_EMIT(_In_opt_ PVOID Context, _In_ const WDKM_BENCH_SAMPLE *Sample);
+
+/*
+ * Runs the groups Config asks for. Returns STATUS_SUCCESS when every
+ * sample could be emitted; a benchmark that cannot run on this kernel (a
+ * kind it lacks) is emitted with its status instead of ticks.
+ */
+NTSTATUS
+WdkmBenchRun(
+    _In_ const WDKM_BENCH_CONFIG *Config,
+    _In_ WDKM_BENCH_EMIT *Emit,
+    _In_opt_ PVOID EmitContext
+    );
+
+#endif /* WDKM_BENCH_H */

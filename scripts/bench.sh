@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# bench.sh - build the benchmarks (release and checked), run them on the
+# host, under callgrind and under Wine, and write the results
+# (bench/README.md).
+#
+#   scripts/bench.sh           full run (about a minute): bench/results/latest.{json,md}
+#                              and bench/results/registry_lookup.svg
+#   scripts/bench.sh --smoke   seconds: the same files in build/bench-smoke/
+#
+# Raw output (sample lines, callgrind dumps, logs) stays in
+# build/bench-{full,smoke}/raw. Exits non-zero only if a benchmark could
+# not be built or run, or its output is malformed; never because a target
+# is missed. Writes "passed failed skipped" (parts of the run) to
+# build/bench-{full,smoke}/summary for scripts/check.sh.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD:-build}
+jobs=$(nproc 2>/dev/null || echo 2)
+
+mode=full
+case "${1:-}" in
+  --smoke) mode=smoke ;;
+  "") ;;
+  *) echo "usage: $0 [--smoke]" >&2; exit 2 ;;
+esac
+
+work=$build/bench-$mode
+raw=$work/raw
+if [ "$mode" = smoke ]; then out=$build/bench-smoke; else out=bench/results; fi
+host_dir=$build/bench-host
+driver_dir=$build/bench-driver
+rm -rf "$raw" && mkdir -p "$raw" "$out" || exit 1
+log=$work/bench.log
+: >"$log"
+
+passed=0 failed=0
+start_all=$SECONDS
+note() { echo "bench: $*"; }
+part() {   # part NAME COMMAND...: run one part, count it, keep its output in the log
+  local name=$1 start=$SECONDS; shift
+  if "$@" >>"$log" 2>&1; then
+    passed=$((passed + 1)); note "$name ($((SECONDS - start)) s)"
+  else
+    failed=$((failed + 1)); note "$name FAILED ($((SECONDS - start)) s; see $log)"
+  fi
+}
+finish() {
+  echo "$passed $failed 0" >"$work/summary"
+  note "$passed parts ran, $failed failed, in $((SECONDS - start_all)) s; results in $out"
+  [ "$failed" -eq 0 ]
+  exit
+}
+
+# --- Dependencies: those of the build (install-deps.sh) and valgrind. -------
+install_valgrind() {
+  command -v valgrind >/dev/null 2>&1 && [ -e /usr/include/valgrind/callgrind.h ] && return 0
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "need root to install valgrind" >&2; return 1; }
+    sudo=sudo
+  fi
+  echo "installing valgrind"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq valgrind >/dev/null
+}
+dependencies() { scripts/install-deps.sh && install_valgrind; }
+part "dependencies" dependencies
+[ "$failed" -eq 0 ] || finish
+
+# --- Build: Release (-O2; -g for callgrind's annotations changes no code). --
+build_host() {
+  cmake -S . -B "$host_dir" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -g -DNDEBUG" \
+        -DWDKM_BENCH=ON &&
+    cmake --build "$host_dir" -j "$jobs" --target wdkm_bench_host wdkm_bench_host_checked
+}
+build_driver() {
+  cmake -S . -B "$driver_dir" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchain-mingw-w64-x86_64.cmake" \
+        -DWDKM_KERNEL=ON -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG" \
+        -DWDKM_BENCH=ON &&
+    cmake --build "$driver_dir" -j "$jobs" --target wdkm_bench_runner
+}
+part "build host (release, checked)" build_host
+part "build drivers (release, checked) and runner" build_driver
+[ "$failed" -eq 0 ] || finish
+
+# --- Host: in rounds, so that the machine's slow and fast moments (it is
+# shared) fall on every variant and size alike: uncontended pairs
+# alternating release and checked, then contended pairs and the registry. --
+host=$host_dir/bench/wdkm_bench_host
+if [ "$mode" = smoke ]; then
+  rounds=1 reps=3 thread_reps=3 sizes=10,1000 smoke=--smoke
+else
+  rounds=3 reps=5 thread_reps=4 sizes=10,100,1000,10000,100000 smoke=
+fi
+host_pairs() {
+  local round variant
+  for round in $(seq "$rounds"); do
+    for variant in release checked; do
+      local program=$host
+      [ "$variant" = checked ] && program=${host}_checked
+      "$program" $smoke --groups wrapper --repetitions "$reps" >"$raw/host-$variant-$round.txt" || return 1
+    done
+  done
+}
+host_threads() {
+  local round
+  for round in $(seq "$rounds"); do
+    "$host" $smoke --groups contended,registry --repetitions "$thread_reps" --sizes "$sizes" \
+      >"$raw/host-release-threads-$round.txt" || return 1
+  done
+}
+part "host: uncontended pairs, $rounds round(s)" host_pairs
+part "host: contended pairs and registry ($sizes names), $rounds round(s)" host_threads
+
+# --- Callgrind: instructions per pair and per lookup, both variants. ---------
+callgrind() {   # callgrind VARIANT PROGRAM SIZES
+  mkdir -p "$raw/callgrind-$1" &&
+    valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$raw/callgrind-$1/cg.out" \
+             "$2" --callgrind --sizes "$3" >"$raw/callgrind-$1.log" 2>&1
+}
+part "callgrind: release" callgrind release "$host" "$sizes"
+part "callgrind: checked" callgrind checked "${host}_checked" 10
+
+# --- Wine: both drivers loaded at once by the runner. ----------------------
+wine_run() {
+  local bin
+  bin=$(cd "$driver_dir/bench" && pwd) || return 1   # the runner wants absolute paths
+  scripts/wine-run.sh "$driver_dir" "$bin/wdkm_bench_runner.exe" $smoke \
+    "release=$bin/wdkm_bench_release.sys" "checked=$bin/wdkm_bench_checked.sys" >"$raw/wine.txt"
+}
+part "wine: drivers (release, checked)" wine_run
+
+# --- Results. ------------------------------------------------------------------
+part "report" python3 bench/report.py --raw "$raw" --out "$out" --mode "$mode"
+grep -a '^report:' "$log" | tail -1
+finish
