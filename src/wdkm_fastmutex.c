@@ -37,10 +37,11 @@ static
 VOID
 WdkmpFastMutexTakeOwnership(
     _Inout_ PWDKM_FAST_MUTEX FastMutex,
+    _In_ WDKMP_THREAD Self,
     _Out_ PVOID *Data
     )
 {
-    WdkmpStoreThread(&FastMutex->Header.Owner, WdkmpCurrentThread());
+    WdkmpStoreThread(&FastMutex->Header.Owner, Self);
     FastMutex->HeldIrql = WdkmpGetIrql();
     *Data = FastMutex->Header.Data;
 }
@@ -52,14 +53,15 @@ WdkmFastMutexAcquire(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_THREAD Self;
     NTSTATUS Status = WdkmpLockCheckAcquire(FastMutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL,
-                                            FALSE);
+                                            FALSE, &Self);
 
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
     WdkmpFastMutexAcquire(&FastMutex->FastMutex);
-    WdkmpFastMutexTakeOwnership(FastMutex, Data);
+    WdkmpFastMutexTakeOwnership(FastMutex, Self, Data);
     return STATUS_SUCCESS;
 }
 
@@ -70,15 +72,16 @@ WdkmFastMutexTryAcquire(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_THREAD Self;
     NTSTATUS Status = WdkmpLockCheckAcquire(FastMutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL,
-                                            FALSE);
+                                            FALSE, &Self);
 
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
     Status = WdkmpFastMutexTryAcquire(&FastMutex->FastMutex);
     if (Status == STATUS_SUCCESS) {
-        WdkmpFastMutexTakeOwnership(FastMutex, Data);
+        WdkmpFastMutexTakeOwnership(FastMutex, Self, Data);
     }
     return Status;
 }

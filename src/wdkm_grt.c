@@ -60,14 +60,18 @@ typedef struct _WDKMP_GRT_TABLE {
     PWDKMP_GRT_NODE volatile Buckets[1]; /* Mask + 1 of them */
 } WDKMP_GRT_TABLE, *PWDKMP_GRT_TABLE;
 
-/* One per cache line, so that readers on different threads share none. */
+/*
+ * One per 128 bytes (two lines: adjacent-line prefetch pairs them), so that
+ * readers on different threads share none.
+ */
 typedef struct _WDKMP_GRT_SLOT {
     LONG volatile Readers;
-    LONG Padding[15];
+    LONG Padding[31];
 } WDKMP_GRT_SLOT;
 
 /* Static, not pool: it outlives every Initialize/Destroy cycle. */
 static struct {
+    WDKMP_GRT_SLOT Slots[WDKMP_GRT_SLOTS];  /* first: no line shared with the state */
     LONG volatile State;
     LONG volatile WriterLockReady;       /* 0 never, 1 initialising, 2 ready */
     WDKMP_KMUTEX WriterLock;
@@ -75,7 +79,6 @@ static struct {
     WDKMP_SPIN_LOCK EntriesLock;         /* zero is a free spin lock */
     LIST_ENTRY Entries;
     LONG volatile LiveEntries;
-    WDKMP_GRT_SLOT Slots[WDKMP_GRT_SLOTS];
 } WdkmpGrt;
 
 /* ------------------------------------------------------------------------
@@ -145,9 +148,20 @@ WdkmpGrtEnterReader(
     VOID
     )
 {
-    /* Fibonacci hashing spreads thread ids and thread pointers alike. */
-    ULONG64 Mixed = (ULONG64)(ULONG_PTR)WdkmpCurrentThread() * 0x9E3779B97F4A7C15ULL;
-    WDKMP_GRT_SLOT *Slot = &WdkmpGrt.Slots[(ULONG)(Mixed >> 58) & (WDKMP_GRT_SLOTS - 1)];
+    /*
+     * A full 64-bit mix (MurmurHash3's finaliser): thread objects a few
+     * hundred bytes apart, or thread ids four apart, must land in
+     * different slots, or two readers share a line on every lookup.
+     */
+    ULONG64 Mixed = (ULONG64)(ULONG_PTR)WdkmpCurrentThread();
+    WDKMP_GRT_SLOT *Slot;
+
+    Mixed ^= Mixed >> 33;
+    Mixed *= 0xFF51AFD7ED558CCDULL;
+    Mixed ^= Mixed >> 33;
+    Mixed *= 0xC4CEB9FE1A85EC53ULL;
+    Mixed ^= Mixed >> 33;
+    Slot = &WdkmpGrt.Slots[(ULONG)Mixed & (WDKMP_GRT_SLOTS - 1)];
 
     InterlockedIncrement(&Slot->Readers);
     return Slot;

@@ -37,9 +37,10 @@ WdkmpGuardedMutexAcquireCommon(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_THREAD Self;
     NTSTATUS Status;
 
-    Status = WdkmpLockCheckAcquire(Mutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, FALSE);
+    Status = WdkmpLockCheckAcquire(Mutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, FALSE, &Self);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -51,7 +52,7 @@ WdkmpGuardedMutexAcquireCommon(
             return Status;
         }
     }
-    WdkmpStoreThread(&Mutex->Header.Owner, WdkmpCurrentThread());
+    WdkmpStoreThread(&Mutex->Header.Owner, Self);
     Mutex->HeldIrql = WdkmpGetIrql();
     *Data = Mutex->Header.Data;
     return STATUS_SUCCESS;

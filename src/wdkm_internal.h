@@ -93,8 +93,11 @@ WdkmpLockIsHeld(
  * WdkmpLockCheckAcquire - the checks every acquisition makes before the
  * kernel is called: arguments, IRQL within [MinIrql, MaxIrql], data size,
  * and, for non-recursive kinds (Recursive FALSE), that the caller is not
- * already the owner. Clears *Data. Returns STATUS_SUCCESS to go ahead.
+ * already the owner. Clears *Data; *Self receives the calling thread, read
+ * once for the caller's own bookkeeping. Returns STATUS_SUCCESS to go
+ * ahead. Inline: it is the acquisition fast path of every kind.
  */
+WDKMP_INLINE
 NTSTATUS
 WdkmpLockCheckAcquire(
     _In_opt_ PVOID Lock,
@@ -102,8 +105,38 @@ WdkmpLockCheckAcquire(
     _In_opt_ PVOID *Data,
     _In_ KIRQL MinIrql,
     _In_ KIRQL MaxIrql,
-    _In_ BOOLEAN Recursive
-    );
+    _In_ BOOLEAN Recursive,
+    _Out_ WDKMP_THREAD *Self
+    )
+{
+    PWDKMP_LOCK_HEADER Header = (PWDKMP_LOCK_HEADER)Lock;
+    KIRQL Irql;
+
+    *Self = NULL;
+    if (Data == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    *Data = NULL;
+    if (Header == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Irql = WdkmpGetIrql();
+    if (Irql > MaxIrql) {
+        return STATUS_WDKM_IRQL_TOO_HIGH;
+    }
+    if (Irql < MinIrql) {
+        return STATUS_WDKM_IRQL_MISMATCH;
+    }
+    if (DataSize != Header->DataSize) {
+        return STATUS_WDKM_TYPE_MISMATCH;
+    }
+    *Self = WdkmpCurrentThread();
+    if (!Recursive && WdkmpLoadThread(&Header->Owner) == *Self) {
+        /* The kernel would wait for the caller itself, forever. */
+        return STATUS_POSSIBLE_DEADLOCK;
+    }
+    return STATUS_SUCCESS;
+}
 
 /*
  * WdkmpLockCheckRelease - the checks of a release: the caller is the
@@ -111,11 +144,30 @@ WdkmpLockCheckAcquire(
  * IRQL the acquisition left it at (else IRQL_TOO_HIGH / IRQL_MISMATCH).
  * Recorded rather than assumed: Wine never raises the IRQL.
  */
+WDKMP_INLINE
 NTSTATUS
 WdkmpLockCheckRelease(
     _In_opt_ PVOID Lock,
     _In_ KIRQL HeldIrql
-    );
+    )
+{
+    PWDKMP_LOCK_HEADER Header = (PWDKMP_LOCK_HEADER)Lock;
+    WDKMP_THREAD Owner;
+    KIRQL Irql;
+
+    if (Header == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Owner = WdkmpLoadThread(&Header->Owner);
+    if (Owner != WdkmpCurrentThread()) {
+        return WdkmpLockOwnerStatus(Owner);
+    }
+    Irql = WdkmpGetIrql();
+    if (Irql != HeldIrql) {
+        return Irql > HeldIrql ? STATUS_WDKM_IRQL_TOO_HIGH : STATUS_WDKM_IRQL_MISMATCH;
+    }
+    return STATUS_SUCCESS;
+}
 
 /*
  * WdkmpScopeResult - finish a ScopeEnter: the scope holds Lock only if the

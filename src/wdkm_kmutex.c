@@ -49,12 +49,11 @@ WdkmpKMutexAcquire(
     NTSTATUS Status;
     KIRQL Irql;
 
-    Status = WdkmpLockCheckAcquire(Mutex, DataSize, Data, PASSIVE_LEVEL, MaxIrql, TRUE);
+    Status = WdkmpLockCheckAcquire(Mutex, DataSize, Data, PASSIVE_LEVEL, MaxIrql, TRUE, &Self);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
     Irql = WdkmpGetIrql();
-    Self = WdkmpCurrentThread();
     if (WdkmpLoadThread(&Mutex->Header.Owner) == Self &&
         Mutex->Depth >= WDKM_KMUTEX_MAX_RECURSION) {
         return STATUS_MUTANT_LIMIT_EXCEEDED;

@@ -67,67 +67,6 @@ WdkmpLockCreate(
 }
 
 NTSTATUS
-WdkmpLockCheckAcquire(
-    _In_opt_ PVOID Lock,
-    _In_ SIZE_T DataSize,
-    _In_opt_ PVOID *Data,
-    _In_ KIRQL MinIrql,
-    _In_ KIRQL MaxIrql,
-    _In_ BOOLEAN Recursive
-    )
-{
-    PWDKMP_LOCK_HEADER Header = (PWDKMP_LOCK_HEADER)Lock;
-    KIRQL Irql;
-
-    if (Data == NULL) {
-        return STATUS_INVALID_PARAMETER;
-    }
-    *Data = NULL;
-    if (Header == NULL) {
-        return STATUS_INVALID_PARAMETER;
-    }
-    Irql = WdkmpGetIrql();
-    if (Irql > MaxIrql) {
-        return STATUS_WDKM_IRQL_TOO_HIGH;
-    }
-    if (Irql < MinIrql) {
-        return STATUS_WDKM_IRQL_MISMATCH;
-    }
-    if (DataSize != Header->DataSize) {
-        return STATUS_WDKM_TYPE_MISMATCH;
-    }
-    if (!Recursive && WdkmpLoadThread(&Header->Owner) == WdkmpCurrentThread()) {
-        /* The kernel would wait for the caller itself, forever. */
-        return STATUS_POSSIBLE_DEADLOCK;
-    }
-    return STATUS_SUCCESS;
-}
-
-NTSTATUS
-WdkmpLockCheckRelease(
-    _In_opt_ PVOID Lock,
-    _In_ KIRQL HeldIrql
-    )
-{
-    PWDKMP_LOCK_HEADER Header = (PWDKMP_LOCK_HEADER)Lock;
-    WDKMP_THREAD Owner;
-    KIRQL Irql;
-
-    if (Header == NULL) {
-        return STATUS_INVALID_PARAMETER;
-    }
-    Owner = WdkmpLoadThread(&Header->Owner);
-    if (Owner != WdkmpCurrentThread()) {
-        return WdkmpLockOwnerStatus(Owner);
-    }
-    Irql = WdkmpGetIrql();
-    if (Irql != HeldIrql) {
-        return Irql > HeldIrql ? STATUS_WDKM_IRQL_TOO_HIGH : STATUS_WDKM_IRQL_MISMATCH;
-    }
-    return STATUS_SUCCESS;
-}
-
-NTSTATUS
 WdkmpLockDestroy(
     _In_opt_ PVOID Lock,
     _In_ const WDKMP_LOCK_KIND *Kind,

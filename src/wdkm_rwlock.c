@@ -63,14 +63,15 @@ WdkmpResourceAcquireCommon(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_THREAD Self;
     BOOLEAN Owner;
     NTSTATUS Status;
 
-    Status = WdkmpLockCheckAcquire(Resource, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, TRUE);
+    Status = WdkmpLockCheckAcquire(Resource, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, TRUE, &Self);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    Owner = WdkmpLoadThread(&Resource->Header.Owner) == WdkmpCurrentThread();
+    Owner = WdkmpLoadThread(&Resource->Header.Owner) == Self;
     if (Exclusive && !Owner && WdkmpResourceHeldCount(&Resource->Resource) != 0) {
         /* A shared owner waiting for exclusive waits for itself. */
         return STATUS_POSSIBLE_DEADLOCK;
@@ -84,7 +85,7 @@ WdkmpResourceAcquireCommon(
     if (Owner) {
         Resource->ExclusiveDepth += 1;      /* the owner's holds all count as exclusive */
     } else if (Exclusive) {
-        WdkmpStoreThread(&Resource->Header.Owner, WdkmpCurrentThread());
+        WdkmpStoreThread(&Resource->Header.Owner, Self);
         Resource->ExclusiveDepth = 1;
     } else {
         InterlockedIncrement(&Resource->Header.SharedHolders);
@@ -292,16 +293,17 @@ WdkmpPushLockAcquireCommon(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_THREAD Self;
     NTSTATUS Status;
 
-    Status = WdkmpLockCheckAcquire(PushLock, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, FALSE);
+    Status = WdkmpLockCheckAcquire(PushLock, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, FALSE, &Self);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
     WdkmpEnterRegion(FALSE);
     WdkmpPushLockAcquire(&PushLock->PushLock, Exclusive);
     if (Exclusive) {
-        WdkmpStoreThread(&PushLock->Header.Owner, WdkmpCurrentThread());
+        WdkmpStoreThread(&PushLock->Header.Owner, Self);
     } else {
         InterlockedIncrement(&PushLock->Header.SharedHolders);
     }

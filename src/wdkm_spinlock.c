@@ -44,11 +44,12 @@ static
 VOID
 WdkmpSpinLockTakeOwnership(
     _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ WDKMP_THREAD Self,
     _In_ BOOLEAN AtDpcLevel,
     _Out_ PVOID *Data
     )
 {
-    WdkmpStoreThread(&SpinLock->Header.Owner, WdkmpCurrentThread());
+    WdkmpStoreThread(&SpinLock->Header.Owner, Self);
     SpinLock->HeldIrql = WdkmpGetIrql();
     SpinLock->AtDpcLevel = AtDpcLevel;
     *Data = SpinLock->Header.Data;
@@ -62,17 +63,19 @@ WdkmSpinLockAcquire(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_THREAD Self;
     NTSTATUS Status;
 
     if (OldIrql == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, PASSIVE_LEVEL, DISPATCH_LEVEL, FALSE);
+    Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, PASSIVE_LEVEL, DISPATCH_LEVEL, FALSE,
+                                   &Self);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
     *OldIrql = WdkmpSpinLockAcquire(&SpinLock->SpinLock);
-    WdkmpSpinLockTakeOwnership(SpinLock, FALSE, Data);
+    WdkmpSpinLockTakeOwnership(SpinLock, Self, FALSE, Data);
     return STATUS_SUCCESS;
 }
 
@@ -84,13 +87,15 @@ WdkmSpinLockTryAcquire(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_THREAD Self;
     NTSTATUS Status;
     KIRQL Raised;
 
     if (OldIrql == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, PASSIVE_LEVEL, DISPATCH_LEVEL, FALSE);
+    Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, PASSIVE_LEVEL, DISPATCH_LEVEL, FALSE,
+                                   &Self);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -102,7 +107,7 @@ WdkmSpinLockTryAcquire(
         return Status;
     }
     *OldIrql = Raised;
-    WdkmpSpinLockTakeOwnership(SpinLock, FALSE, Data);
+    WdkmpSpinLockTakeOwnership(SpinLock, Self, FALSE, Data);
     return STATUS_SUCCESS;
 }
 
@@ -113,14 +118,16 @@ WdkmSpinLockAcquireAtDpcLevel(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_THREAD Self;
     NTSTATUS Status;
 
-    Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, DISPATCH_LEVEL, DISPATCH_LEVEL, FALSE);
+    Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, DISPATCH_LEVEL, DISPATCH_LEVEL, FALSE,
+                                   &Self);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
     WdkmpSpinLockAcquireAtDpcLevel(&SpinLock->SpinLock);
-    WdkmpSpinLockTakeOwnership(SpinLock, TRUE, Data);
+    WdkmpSpinLockTakeOwnership(SpinLock, Self, TRUE, Data);
     return STATUS_SUCCESS;
 }
 
@@ -283,6 +290,7 @@ WdkmpQueuedSpinLockAcquireCommon(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_THREAD Self;
     NTSTATUS Status;
 
     if (Handle == NULL) {
@@ -291,12 +299,12 @@ WdkmpQueuedSpinLockAcquireCommon(
     Handle->Lock = NULL;
     Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data,
                                    AtDpcLevel ? DISPATCH_LEVEL : PASSIVE_LEVEL, DISPATCH_LEVEL,
-                                   FALSE);
+                                   FALSE, &Self);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
     WdkmpQueuedSpinLockAcquire(&SpinLock->SpinLock, &Handle->Kernel, AtDpcLevel);
-    WdkmpStoreThread(&SpinLock->Header.Owner, WdkmpCurrentThread());
+    WdkmpStoreThread(&SpinLock->Header.Owner, Self);
     SpinLock->HeldIrql = WdkmpGetIrql();
     Handle->Lock = SpinLock;
     Handle->AtDpcLevel = AtDpcLevel;
