@@ -41,6 +41,7 @@
 
 typedef struct _WDKMP_GRT_ENTRY {
     LIST_ENTRY Link;                    /* on WdkmpGrt.Entries */
+    struct _WDKMP_GRT_ENTRY *NextDeferred; /* on WdkmpGrt.Deferred, awaiting its free */
     LONG volatile References;
     WDKM_LOCK_KIND Kind;
     PVOID Lock;
@@ -78,8 +79,11 @@ static struct {
     PWDKMP_GRT_TABLE volatile Table;
     WDKMP_SPIN_LOCK EntriesLock;         /* zero is a free spin lock */
     LIST_ENTRY Entries;
+    PWDKMP_GRT_ENTRY Deferred;           /* unreferenced, freed at a lower IRQL */
     LONG volatile LiveEntries;
 } WdkmpGrt;
+
+static VOID WdkmpGrtFreeDeferred(VOID);
 
 /* ------------------------------------------------------------------------
  * Small helpers
@@ -241,6 +245,7 @@ WdkmpGrtCheckWriter(
     if (WdkmpGetIrql() > APC_LEVEL) {
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
+    WdkmpGrtFreeDeferred();
     State = WdkmpGrtState();
     return State == WDKMP_GRT_READY ? STATUS_SUCCESS : WdkmpGrtStateStatus(State);
 }
@@ -279,7 +284,43 @@ WdkmpGrtDropReference(
     _In_ PWDKMP_GRT_ENTRY Entry
     )
 {
-    if (InterlockedDecrement(&Entry->References) == 0) {
+    KIRQL OldIrql;
+
+    if (InterlockedDecrement(&Entry->References) != 0) {
+        return;
+    }
+    if (WdkmpGetIrql() > WdkmpGrtHeader(Entry)->Kind->MaxDestroyIrql) {
+        /*
+         * Too high an IRQL to tear the kernel object down here (an
+         * ERESOURCE dereferenced at DISPATCH_LEVEL): the next registry call
+         * made at a low enough IRQL frees it, and Destroy waits for that.
+         */
+        OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
+        Entry->NextDeferred = WdkmpGrt.Deferred;
+        WdkmpGrt.Deferred = Entry;
+        WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
+        return;
+    }
+    WdkmpGrtFreeEntry(Entry);
+}
+
+/* Frees the entries parked by WdkmpGrtDropReference. <= APC_LEVEL. */
+static
+VOID
+WdkmpGrtFreeDeferred(
+    VOID
+    )
+{
+    PWDKMP_GRT_ENTRY Entry;
+    PWDKMP_GRT_ENTRY Next;
+    KIRQL OldIrql;
+
+    OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
+    Entry = WdkmpGrt.Deferred;
+    WdkmpGrt.Deferred = NULL;
+    WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
+    for (; Entry != NULL; Entry = Next) {
+        Next = Entry->NextDeferred;
         WdkmpGrtFreeEntry(Entry);
     }
 }
@@ -843,9 +884,11 @@ WdkmGrtDestroy(
     }
 
     /* Locks still referenced are freed by their last dereference. */
+    WdkmpGrtFreeDeferred();
     while (WdkmpLoadLong(&WdkmpGrt.LiveEntries) != 0 && (LimitMs < 0 || WaitedMs < LimitMs)) {
         WdkmpSleepMs(WDKMP_GRT_POLL_MS);
         WaitedMs += WDKMP_GRT_POLL_MS;
+        WdkmpGrtFreeDeferred();
     }
     Out->Freed = (ULONG)(LiveBefore - WdkmpLoadLong(&WdkmpGrt.LiveEntries));
     if (WdkmpLoadLong(&WdkmpGrt.LiveEntries) != 0) {

@@ -321,6 +321,33 @@ ScopedFormReleasesAndDereferences(VOID)
     CHECK(DestroyClean());       /* every reference was dropped */
 }
 
+/*
+ * The last reference to an unregistered ERESOURCE lock dropped at
+ * DISPATCH_LEVEL: ExDeleteResourceLite cannot run there, so the free is
+ * deferred to the next registry call made low enough (found by the fuzzer).
+ */
+static VOID
+LastDereferenceAtDispatchIsDeferred(VOID)
+{
+    PWDKM_RESOURCE Resource;
+    ULONG LiveResources;
+    NTSTATUS Status;
+    KIRQL OldIrql;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    LiveResources = WdkmHostResourceCount();
+    CHECK_STATUS(WDKM_GRT_REGISTER("res", WdkmLockKindResource, &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_RESOURCE("res", COUNTER, &Resource), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("res"), STATUS_SUCCESS);
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    Status = WdkmGrtDereference(Resource);
+    KeLowerIrql(OldIrql);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_EQ(WdkmHostResourceCount(), LiveResources + 1);   /* parked, not leaked */
+    CHECK(DestroyClean());
+    CHECK_EQ(WdkmHostResourceCount(), LiveResources);       /* deleted by Destroy */
+}
+
 /* ---------------------------------------------------------------------- */
 
 typedef struct _CRATE_RUN {
@@ -738,6 +765,7 @@ static const WDKM_TEST_CASE GrtCases[] = {
     { "unregister_while_referenced", UnregisterWhileReferenced },
     { "registry_locks_are_the_registrys", RegistryLocksAreTheRegistrys },
     { "scoped_form_releases_and_dereferences", ScopedFormReleasesAndDereferences },
+    { "last_dereference_at_dispatch_is_deferred", LastDereferenceAtDispatchIsDeferred },
     { "crate_scenario_three_runs", CrateScenarioThreeRuns },
     { "destroy_waits_for_holders", DestroyWaitsForHolders },
     { "destroy_races_lookups", DestroyRacesLookups },
