@@ -11,7 +11,7 @@ TOOLCHAIN = $(CURDIR)/cmake/toolchain-mingw-w64-x86_64.cmake
 .PHONY: all deps host host-asan host-tsan driver check check-host check-asan \
         check-tsan check-driver demo clean check-portability check-annotations \
         check-examples check-package driver-amalgamation check-amalgamation \
-        bench check-bench
+        bench check-bench fuzz check-fuzz
 
 all: host driver
 
@@ -89,6 +89,16 @@ bench: deps
 # Seconds, results in $(BUILD)/bench-smoke/: proves the benchmarks still run.
 check-bench: deps
 	@BUILD=$(BUILD) scripts/bench.sh --smoke
+
+# --- fuzzing (docs/reliability.md) -------------------------------------------
+
+# libFuzzer against a reference model, a bounded minute.
+fuzz: deps
+	@BUILD=$(BUILD) tests/fuzz/run.sh 60
+
+# A few seconds, to prove it runs.
+check-fuzz: deps
+	@BUILD=$(BUILD) tests/fuzz/run.sh 5
 
 # --- everything ---------------------------------------------------------------
 

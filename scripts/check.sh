@@ -17,6 +17,7 @@ stages=(
   "check-package       package"
   "check-amalgamation  driver-amalgamation"
   "check-bench         bench-smoke"
+  "check-fuzz          fuzz"
 )
 
 total_pass=0 total_fail=0 total_skip=0 failed_stages=()

@@ -298,6 +298,7 @@ NTSTATUS NTAPI KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason,
     UNREFERENCED_PARAMETER(WaitReason);
     HostpCheckWaitIrql(Object, Timeout);
     if (Header->Type == HOSTP_MUTANT_OBJECT) {
+        WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
         /* The owner's recursion: only the owner changes the state now. */
         PKMUTANT Mutant = (PKMUTANT)Object;
         if (HostpLoad(Mutant->OwnerThread) == WdkmHostpCurrentThread() &&
@@ -439,6 +440,7 @@ LONG NTAPI KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait)
     if (Freed) {
         WdkmHostpThread.KMutexCount--;
     }
+    WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
     return Previous;
 }
 

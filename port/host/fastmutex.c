@@ -34,8 +34,11 @@ static BOOLEAN HostpExchangeCount(const HOSTP_EXCLUSIVE *Lock, LONG *Old, LONG N
 
 static VOID HostpAcquireExclusive(const HOSTP_EXCLUSIVE *Lock)
 {
-    LONG Old = ReadNoFence(Lock->Count);
+    LONG Old;
     LONG Woken = 0;     /* HOSTP_LOCK_WOKEN once this thread was woken: it clears it */
+
+    WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
+    Old = ReadNoFence(Lock->Count);
 
     for (;;) {
         if ((Old & HOSTP_LOCK_FREE) != 0) {
@@ -54,7 +57,10 @@ static VOID HostpAcquireExclusive(const HOSTP_EXCLUSIVE *Lock)
 
 static BOOLEAN HostpTryAcquireExclusive(const HOSTP_EXCLUSIVE *Lock)
 {
-    LONG Old = ReadNoFence(Lock->Count);
+    LONG Old;
+
+    WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
+    Old = ReadNoFence(Lock->Count);
 
     while ((Old & HOSTP_LOCK_FREE) != 0) {
         if (HostpExchangeCount(Lock, &Old, Old & ~HOSTP_LOCK_FREE)) {
@@ -81,6 +87,7 @@ static VOID HostpReleaseExclusive(const HOSTP_EXCLUSIVE *Lock)
     if (Wake) {
         KeSetEvent(Lock->Gate, 0, FALSE);
     }
+    WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
 }
 
 static VOID HostpViolation(ULONG Code, PVOID Lock, PKTHREAD Thread, PVOID Owner)

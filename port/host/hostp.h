@@ -126,4 +126,8 @@ VOID WdkmHostpReportBugCheck(ULONG Code, ULONG_PTR P1, ULONG_PTR P2, ULONG_PTR P
 LONGLONG WdkmHostpMonotonicNanoseconds(VOID);
 LONGLONG WdkmHostpSystemTime(VOID);
 
+/* Delay fuzzing (delay.c): at every acquire and release of an emulated
+   lock, maybe yield or sleep briefly. Takes no lock; safe anywhere. */
+VOID WdkmHostpDelayPoint(VOID);
+
 #endif /* WDKM_HOSTP_H */

@@ -217,6 +217,7 @@ static VOID HostpAcquire(PEX_PUSH_LOCK PushLock, BOOLEAN Exclusive)
     HOSTP_LOCK_WAITER Waiter;
     PHOSTP_PUSH_LOCK Lock;
 
+    WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
     HostpCheckState(PushLock, WDKM_HOST_VIOLATION_PUSH_LOCK_APCS_ENABLED);
     pthread_mutex_lock(&WdkmHostpDispatcherLock);
     Lock = HostpLookup(PushLock, Thread);
@@ -248,6 +249,8 @@ static VOID HostpRelease(PEX_PUSH_LOCK PushLock, HOSTP_RELEASE_KIND Kind)
     PHOSTP_PUSH_LOCK Lock;
     BOOLEAN HeldExclusive;
     LONG SharedIndex;
+
+    WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
 
     HostpCheckState(PushLock, WDKM_HOST_VIOLATION_PUSH_LOCK_RELEASE_APCS_ENABLED);
     pthread_mutex_lock(&WdkmHostpDispatcherLock);

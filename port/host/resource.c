@@ -251,6 +251,8 @@ BOOLEAN NTAPI ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait)
     HOSTP_LOCK_WAITER Waiter;
     POWNER_ENTRY Mine;
 
+    WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
+
     HostpCheckAcquire(Resource);
     pthread_mutex_lock(&WdkmHostpDispatcherLock);
     if (Resource->ActiveCount == 0) {
@@ -289,6 +291,8 @@ BOOLEAN NTAPI ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait)
     ERESOURCE_THREAD Me = (ERESOURCE_THREAD)Thread;
     HOSTP_LOCK_WAITER Waiter;
     POWNER_ENTRY Mine;
+
+    WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
 
     HostpCheckAcquire(Resource);
     pthread_mutex_lock(&WdkmHostpDispatcherLock);
@@ -347,6 +351,8 @@ static VOID HostpRelease(PERESOURCE Resource, ERESOURCE_THREAD Thread)
 {
     POWNER_ENTRY Entry;
     POWNER_ENTRY Table = NULL;
+
+    WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
 
     pthread_mutex_lock(&WdkmHostpDispatcherLock);
     Entry = HostpFindOwner(Resource, Thread);

@@ -20,6 +20,8 @@ static VOID HostpSpinAcquire(PKSPIN_LOCK SpinLock, ULONG_PTR Owner)
 {
     ULONG Spins = 0;
 
+    WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
+
     for (;;) {
         ULONG_PTR Expected = 0;
         if (__atomic_compare_exchange_n(SpinLock, &Expected, Owner, 0, __ATOMIC_ACQUIRE,
@@ -39,6 +41,7 @@ static VOID HostpSpinRelease(PKSPIN_LOCK SpinLock)
 {
     WdkmHostpThread.OtherLockCount--;
     __atomic_store_n(SpinLock, 0, __ATOMIC_RELEASE);
+    WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
 }
 
 static VOID HostpCheckNotOwner(PKSPIN_LOCK SpinLock, ULONG_PTR Owner)
@@ -115,6 +118,7 @@ BOOLEAN FASTCALL KeTryToAcquireSpinLockAtDpcLevel(PKSPIN_LOCK SpinLock)
     ULONG_PTR Expected = 0;
 
     HostpCheckAtLeastDispatch(SpinLock);
+    WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
     if (!__atomic_compare_exchange_n(SpinLock, &Expected, Owner, 0, __ATOMIC_ACQUIRE,
                                      __ATOMIC_RELAXED)) {
         return FALSE;

@@ -10,6 +10,9 @@ extern const WDKM_TEST_SUITE WdkmScopeSuite;
 extern const WDKM_TEST_SUITE WdkmPoolSuite;
 extern const WDKM_TEST_SUITE WdkmGrtSuite;
 extern const WDKM_TEST_SUITE WdkmKindsSuite;
+extern const WDKM_TEST_SUITE WdkmMisuseSuite;
+extern const WDKM_TEST_SUITE WdkmFaultsSuite;
+extern const WDKM_TEST_SUITE WdkmStressSuite;
 
 int WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCount);
 
@@ -24,6 +27,9 @@ main(int argc, char **argv)
         WdkmPoolSuite,
         WdkmGrtSuite,
         WdkmKindsSuite,
+        WdkmMisuseSuite,
+        WdkmFaultsSuite,
+        WdkmStressSuite,
     };
 
     return WdkmTestMain(argc, argv, Suites, sizeof(Suites) / sizeof(Suites[0]));

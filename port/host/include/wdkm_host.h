@@ -214,6 +214,26 @@ typedef enum _WDKM_HOST_ROUTINE_PROFILE {
 VOID WdkmHostSetRoutineProfile(WDKM_HOST_ROUTINE_PROFILE Profile);
 
 /* ---------------------------------------------------------------------- */
+/* Delay fuzzing                                                           */
+/* ---------------------------------------------------------------------- */
+
+/* Synchronization delay fuzzing, as Driver Verifier's: at every acquire and
+   release of an emulated lock (KeWaitForSingleObject on a KMUTEX,
+   KeReleaseMutex, fast and guarded mutexes, spin locks plain, queued and
+   try, ERESOURCE, push locks) the calling thread yields or sleeps a few
+   microseconds with probability PercentChance/100. Each thread draws from
+   its own generator, seeded from Seed and the thread's order of first
+   use, so a seed reproduces each thread's delay sequence. PercentChance 0
+   turns it off (the default; values above 100 count as 100). The
+   environment variable WDKM_DELAY_FUZZ=seed[:percent] (default percent 10)
+   turns it on at the first delay point of a process that never called
+   this. */
+VOID WdkmHostSetDelayFuzzing(ULONG Seed, ULONG PercentChance);
+
+/* Delays inserted so far (yields and sleeps), all threads. */
+ULONG64 WdkmHostDelayFuzzingCount(VOID);
+
+/* ---------------------------------------------------------------------- */
 /* Debug output                                                            */
 /* ---------------------------------------------------------------------- */
 
