@@ -11,7 +11,7 @@ TOOLCHAIN = $(CURDIR)/cmake/toolchain-mingw-w64-x86_64.cmake
 .PHONY: all deps host host-asan host-tsan driver check check-host check-asan \
         check-tsan check-driver demo clean check-portability check-annotations \
         check-examples check-package driver-amalgamation check-amalgamation \
-        bench check-bench fuzz check-fuzz
+        bench check-bench fuzz check-fuzz check-memcheck stress
 
 all: host driver
 
@@ -89,6 +89,16 @@ bench: deps
 # Seconds, results in $(BUILD)/bench-smoke/: proves the benchmarks still run.
 check-bench: deps
 	@BUILD=$(BUILD) scripts/bench.sh --smoke
+
+# --- long forms and memcheck (docs/reliability.md) ---------------------------
+
+# The host unit tests under valgrind memcheck (part of make check).
+check-memcheck: host
+	@scripts/run-memcheck.sh $(BUILD)/host
+
+# The stress run's long form: 8 threads x 1,000,000 operations, delay fuzzing on.
+stress: host
+	@WDKM_STRESS_OPS=1000000 $(BUILD)/host/tests/unit/wdkm_unit_tests stress
 
 # --- fuzzing (docs/reliability.md) -------------------------------------------
 

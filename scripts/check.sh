@@ -10,6 +10,7 @@ stages=(
   "check-host    host"
   "check-asan    host-asan"
   "check-tsan    host-tsan"
+  "check-memcheck  memcheck"
   "check-driver  driver"
   "check-portability   portability"
   "check-annotations   annotations"

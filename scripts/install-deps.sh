@@ -13,6 +13,7 @@ needs=(
   "x86_64-w64-mingw32-g++     g++-mingw-w64-x86-64"
   "wine                       wine"
   "timeout                    coreutils"
+  "valgrind                   valgrind"
   "python3                    python3"
 )
 # Files whose package the commands above do not pull in.
