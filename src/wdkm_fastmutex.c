@@ -54,8 +54,9 @@ WdkmFastMutexAcquire(
     )
 {
     WDKMP_THREAD Self;
+    KIRQL Irql;
     NTSTATUS Status = WdkmpLockCheckAcquire(FastMutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL,
-                                            FALSE, &Self);
+                                            FALSE, &Self, &Irql);
 
     if (Status != STATUS_SUCCESS) {
         return Status;
@@ -73,8 +74,9 @@ WdkmFastMutexTryAcquire(
     )
 {
     WDKMP_THREAD Self;
+    KIRQL Irql;
     NTSTATUS Status = WdkmpLockCheckAcquire(FastMutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL,
-                                            FALSE, &Self);
+                                            FALSE, &Self, &Irql);
 
     if (Status != STATUS_SUCCESS) {
         return Status;
@@ -127,8 +129,7 @@ WdkmFastMutexIsOwned(
     _In_opt_ const WDKM_FAST_MUTEX *FastMutex
     )
 {
-    return FastMutex != NULL &&
-           WdkmpLoadThread(&FastMutex->Header.Owner) == WdkmpCurrentThread();
+    return WdkmpLockOwnedByCaller(FastMutex);
 }
 
 WDKM_SCOPE

@@ -756,7 +756,7 @@ WdkmGrtDereference(
     if (Entry->Lock != Lock) {
         return STATUS_INVALID_PARAMETER;
     }
-    if (WdkmpLoadThread(&Header->Owner) == WdkmpCurrentThread()) {
+    if (WdkmpLockOwnedByCaller(Header)) {
         return STATUS_WDKM_LOCK_HELD;
     }
     WdkmpGrtDropReference(Entry);

@@ -38,9 +38,10 @@ WdkmpGuardedMutexAcquireCommon(
     )
 {
     WDKMP_THREAD Self;
+    KIRQL Irql;
     NTSTATUS Status;
 
-    Status = WdkmpLockCheckAcquire(Mutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, FALSE, &Self);
+    Status = WdkmpLockCheckAcquire(Mutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, FALSE, &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -53,7 +54,7 @@ WdkmpGuardedMutexAcquireCommon(
         }
     }
     WdkmpStoreThread(&Mutex->Header.Owner, Self);
-    Mutex->HeldIrql = WdkmpGetIrql();
+    Mutex->HeldIrql = Irql;             /* a guarded mutex leaves the IRQL alone */
     *Data = Mutex->Header.Data;
     return STATUS_SUCCESS;
 }
@@ -119,7 +120,7 @@ WdkmGuardedMutexIsOwned(
     _In_opt_ const WDKM_GUARDED_MUTEX *Mutex
     )
 {
-    return Mutex != NULL && WdkmpLoadThread(&Mutex->Header.Owner) == WdkmpCurrentThread();
+    return WdkmpLockOwnedByCaller(Mutex);
 }
 
 WDKM_SCOPE

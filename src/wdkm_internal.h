@@ -79,6 +79,17 @@ WdkmpLockOwnerStatus(
     return Owner == NULL ? STATUS_WDKM_NOT_HELD : STATUS_WDKM_NOT_OWNER;
 }
 
+/* TRUE if the calling thread is the lock's exclusive owner; FALSE for NULL. */
+WDKMP_INLINE
+BOOLEAN
+WdkmpLockOwnedByCaller(
+    _In_opt_ const VOID *Lock
+    )
+{
+    return Lock != NULL &&
+           WdkmpLoadThread(&((const WDKMP_LOCK_HEADER *)Lock)->Owner) == WdkmpCurrentThread();
+}
+
 /* A lock is held if it has an exclusive owner or shared holders. */
 WDKMP_INLINE
 BOOLEAN
@@ -93,8 +104,9 @@ WdkmpLockIsHeld(
  * WdkmpLockCheckAcquire - the checks every acquisition makes before the
  * kernel is called: arguments, IRQL within [MinIrql, MaxIrql], data size,
  * and, for non-recursive kinds (Recursive FALSE), that the caller is not
- * already the owner. Clears *Data; *Self receives the calling thread, read
- * once for the caller's own bookkeeping. Returns STATUS_SUCCESS to go
+ * already the owner. Clears *Data; *Self and *Irql receive the calling
+ * thread and its IRQL, read once for the caller's own bookkeeping (an IRQL
+ * read is an emulated CR8 access under Wine). Returns STATUS_SUCCESS to go
  * ahead. Inline: it is the acquisition fast path of every kind.
  */
 WDKMP_INLINE
@@ -106,13 +118,14 @@ WdkmpLockCheckAcquire(
     _In_ KIRQL MinIrql,
     _In_ KIRQL MaxIrql,
     _In_ BOOLEAN Recursive,
-    _Out_ WDKMP_THREAD *Self
+    _Out_ WDKMP_THREAD *Self,
+    _Out_ KIRQL *Irql
     )
 {
     PWDKMP_LOCK_HEADER Header = (PWDKMP_LOCK_HEADER)Lock;
-    KIRQL Irql;
 
     *Self = NULL;
+    *Irql = PASSIVE_LEVEL;
     if (Data == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
@@ -120,11 +133,11 @@ WdkmpLockCheckAcquire(
     if (Header == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    Irql = WdkmpGetIrql();
-    if (Irql > MaxIrql) {
+    *Irql = WdkmpGetIrql();
+    if (*Irql > MaxIrql) {
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
-    if (Irql < MinIrql) {
+    if (*Irql < MinIrql) {
         return STATUS_WDKM_IRQL_MISMATCH;
     }
     if (DataSize != Header->DataSize) {

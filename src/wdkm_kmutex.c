@@ -49,11 +49,10 @@ WdkmpKMutexAcquire(
     NTSTATUS Status;
     KIRQL Irql;
 
-    Status = WdkmpLockCheckAcquire(Mutex, DataSize, Data, PASSIVE_LEVEL, MaxIrql, TRUE, &Self);
+    Status = WdkmpLockCheckAcquire(Mutex, DataSize, Data, PASSIVE_LEVEL, MaxIrql, TRUE, &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    Irql = WdkmpGetIrql();
     if (WdkmpLoadThread(&Mutex->Header.Owner) == Self &&
         Mutex->Depth >= WDKM_KMUTEX_MAX_RECURSION) {
         return STATUS_MUTANT_LIMIT_EXCEEDED;
@@ -190,7 +189,7 @@ WdkmKMutexIsOwned(
     _In_opt_ const WDKM_KMUTEX *Mutex
     )
 {
-    return Mutex != NULL && WdkmpLoadThread(&Mutex->Header.Owner) == WdkmpCurrentThread();
+    return WdkmpLockOwnedByCaller(Mutex);
 }
 
 WDKM_SCOPE

@@ -64,10 +64,11 @@ WdkmpResourceAcquireCommon(
     )
 {
     WDKMP_THREAD Self;
+    KIRQL Irql;
     BOOLEAN Owner;
     NTSTATUS Status;
 
-    Status = WdkmpLockCheckAcquire(Resource, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, TRUE, &Self);
+    Status = WdkmpLockCheckAcquire(Resource, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, TRUE, &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -147,7 +148,7 @@ WdkmResourceRelease(
     if (WdkmpGetIrql() > APC_LEVEL) {
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
-    if (WdkmpLoadThread(&Resource->Header.Owner) == WdkmpCurrentThread()) {
+    if (WdkmpLockOwnedByCaller(Resource)) {
         Resource->ExclusiveDepth -= 1;
         if (Resource->ExclusiveDepth == 0) {
             WdkmpStoreThread(&Resource->Header.Owner, NULL);
@@ -191,8 +192,7 @@ WdkmResourceIsOwnedExclusive(
     _In_opt_ const WDKM_RESOURCE *Resource
     )
 {
-    return Resource != NULL &&
-           WdkmpLoadThread(&Resource->Header.Owner) == WdkmpCurrentThread();
+    return WdkmpLockOwnedByCaller(Resource);
 }
 
 WDKM_SCOPE
@@ -294,9 +294,10 @@ WdkmpPushLockAcquireCommon(
     )
 {
     WDKMP_THREAD Self;
+    KIRQL Irql;
     NTSTATUS Status;
 
-    Status = WdkmpLockCheckAcquire(PushLock, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, FALSE, &Self);
+    Status = WdkmpLockCheckAcquire(PushLock, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, FALSE, &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -345,7 +346,7 @@ WdkmPushLockRelease(
     if (WdkmpGetIrql() > APC_LEVEL) {
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
-    Exclusive = WdkmpLoadThread(&PushLock->Header.Owner) == WdkmpCurrentThread();
+    Exclusive = WdkmpLockOwnedByCaller(PushLock);
     if (Exclusive) {
         WdkmpStoreThread(&PushLock->Header.Owner, NULL);
     } else {
@@ -389,8 +390,7 @@ WdkmPushLockIsOwnedExclusive(
     _In_opt_ const WDKM_PUSH_LOCK *PushLock
     )
 {
-    return PushLock != NULL &&
-           WdkmpLoadThread(&PushLock->Header.Owner) == WdkmpCurrentThread();
+    return WdkmpLockOwnedByCaller(PushLock);
 }
 
 WDKM_SCOPE

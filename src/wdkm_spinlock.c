@@ -64,13 +64,14 @@ WdkmSpinLockAcquire(
     )
 {
     WDKMP_THREAD Self;
+    KIRQL Irql;
     NTSTATUS Status;
 
     if (OldIrql == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
     Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, PASSIVE_LEVEL, DISPATCH_LEVEL, FALSE,
-                                   &Self);
+                                   &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -88,6 +89,7 @@ WdkmSpinLockTryAcquire(
     )
 {
     WDKMP_THREAD Self;
+    KIRQL Irql;
     NTSTATUS Status;
     KIRQL Raised;
 
@@ -95,7 +97,7 @@ WdkmSpinLockTryAcquire(
         return STATUS_INVALID_PARAMETER;
     }
     Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, PASSIVE_LEVEL, DISPATCH_LEVEL, FALSE,
-                                   &Self);
+                                   &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -119,10 +121,11 @@ WdkmSpinLockAcquireAtDpcLevel(
     )
 {
     WDKMP_THREAD Self;
+    KIRQL Irql;
     NTSTATUS Status;
 
     Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, DISPATCH_LEVEL, DISPATCH_LEVEL, FALSE,
-                                   &Self);
+                                   &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -209,8 +212,7 @@ WdkmSpinLockIsOwned(
     _In_opt_ const WDKM_SPIN_LOCK *SpinLock
     )
 {
-    return SpinLock != NULL &&
-           WdkmpLoadThread(&SpinLock->Header.Owner) == WdkmpCurrentThread();
+    return WdkmpLockOwnedByCaller(SpinLock);
 }
 
 WDKM_SCOPE
@@ -291,6 +293,7 @@ WdkmpQueuedSpinLockAcquireCommon(
     )
 {
     WDKMP_THREAD Self;
+    KIRQL Irql;
     NTSTATUS Status;
 
     if (Handle == NULL) {
@@ -299,7 +302,7 @@ WdkmpQueuedSpinLockAcquireCommon(
     Handle->Lock = NULL;
     Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data,
                                    AtDpcLevel ? DISPATCH_LEVEL : PASSIVE_LEVEL, DISPATCH_LEVEL,
-                                   FALSE, &Self);
+                                   FALSE, &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -385,8 +388,7 @@ WdkmQueuedSpinLockIsOwned(
     _In_opt_ const WDKM_QUEUED_SPIN_LOCK *SpinLock
     )
 {
-    return SpinLock != NULL &&
-           WdkmpLoadThread(&SpinLock->Header.Owner) == WdkmpCurrentThread();
+    return WdkmpLockOwnedByCaller(SpinLock);
 }
 
 /* No plain acquire: a queued hold needs the caller's handle. */
