@@ -11,7 +11,9 @@ TOOLCHAIN = $(CURDIR)/cmake/toolchain-mingw-w64-x86_64.cmake
 .PHONY: all deps host host-asan host-tsan driver check check-host check-asan \
         check-tsan check-driver demo clean check-portability check-annotations \
         check-examples check-package driver-amalgamation check-amalgamation \
-        bench check-bench fuzz check-fuzz check-memcheck stress
+        check-thread-safety \
+        bench check-bench fuzz check-fuzz check-memcheck stress \
+        check-wine-reliability wine-stress
 
 all: host driver
 
@@ -57,6 +59,16 @@ check-driver: driver
 
 demo: driver
 	@scripts/run-demo.sh $(BUILD)/driver
+
+# The Wine reliability run (docs/reliability.md): the real driver loaded and
+# unloaded 100 times, 4 threads x 4 s of IOCTLs on the library's locks, and
+# no library pool left after any unload. Own Wine prefix in $(BUILD)/wine-reliability.
+check-wine-reliability: driver
+	@scripts/run-wine-reliability.sh $(BUILD)/driver $(BUILD)/wine-reliability
+
+# Its long form: the same 100 cycles, then 60 s of hammering.
+wine-stress: driver
+	@scripts/run-wine-reliability.sh $(BUILD)/driver $(BUILD)/wine-stress --seconds 60
 
 # --- ecosystem checks (docs/checks.md) ----------------------------------------
 

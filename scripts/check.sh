@@ -12,6 +12,7 @@ stages=(
   "check-tsan    host-tsan"
   "check-memcheck  memcheck"
   "check-driver  driver"
+  "check-wine-reliability  wine-reliability"
   "check-portability   portability"
   "check-annotations   annotations"
   "check-examples      examples"
