@@ -81,6 +81,11 @@ check-annotations: deps
 check-examples: deps
 	@scripts/check-examples.sh $(BUILD)/examples
 
+# clang -Wthread-safety -Werror over the demo, the docs and the test driver,
+# and proof that it rejects lock bugs (docs/checks.md, Thread-safety analysis).
+check-thread-safety: deps
+	@scripts/check-thread-safety.sh $(BUILD)/thread-safety
+
 check-package: deps
 	@scripts/check-package.sh $(BUILD)/package
 

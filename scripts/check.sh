@@ -15,6 +15,7 @@ stages=(
   "check-wine-reliability  wine-reliability"
   "check-portability   portability"
   "check-annotations   annotations"
+  "check-thread-safety thread-safety"
   "check-examples      examples"
   "check-package       package"
   "check-amalgamation  driver-amalgamation"

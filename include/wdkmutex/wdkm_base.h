@@ -1,7 +1,7 @@
 /*
  * wdkm_base.h - what every wdkmutex header needs: the kernel's types
- * (from <wdm.h>; on the host, the emulation's <wdm.h>), SAL, and the
- * build-time configuration.
+ * (from <wdm.h>; on the host, the emulation's <wdm.h>), SAL and its twin for
+ * clang's thread-safety analysis, and the build-time configuration.
  */
 #ifndef WDKM_BASE_H
 #define WDKM_BASE_H
@@ -9,6 +9,7 @@
 #include <wdm.h>
 
 #include "wdkm_sal.h"
+#include "wdkm_annotations.h"
 #include "wdkm_config.h"
 
 #ifdef __cplusplus

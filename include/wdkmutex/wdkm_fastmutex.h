@@ -32,7 +32,8 @@
 
 WDKM_EXTERN_C_BEGIN
 
-typedef struct _WDKM_FAST_MUTEX WDKM_FAST_MUTEX, *PWDKM_FAST_MUTEX;
+/* A capability for clang's analysis (wdkm_annotations.h). */
+typedef struct WDKMP_CAPABILITY("fast mutex") _WDKM_FAST_MUTEX WDKM_FAST_MUTEX, *PWDKM_FAST_MUTEX;
 
 /*
  * WdkmFastMutexCreate - allocate a lock holding a copy of *InitialValue.
@@ -69,7 +70,7 @@ WdkmFastMutexAcquire(
     _Inout_ PWDKM_FAST_MUTEX FastMutex,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(FastMutex);
 
 /*
  * WdkmFastMutexTryAcquire - acquire only if that needs no wait.
@@ -89,7 +90,7 @@ WdkmFastMutexTryAcquire(
     _Inout_ PWDKM_FAST_MUTEX FastMutex,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(FastMutex);
 
 /*
  * WdkmFastMutexRelease - release the lock and restore the IRQL the acquire
@@ -106,7 +107,7 @@ _Releases_lock_(*FastMutex)
 NTSTATUS
 WdkmFastMutexRelease(
     _Inout_ PWDKM_FAST_MUTEX FastMutex
-    );
+    ) WDKM_RELEASES_LOCK(FastMutex);
 
 /*
  * WdkmFastMutexDestroy - free the lock and its value.
@@ -116,10 +117,11 @@ WdkmFastMutexRelease(
  * thread is waiting for it, and must not use it afterwards.
  */
 _IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*FastMutex)
 NTSTATUS
 WdkmFastMutexDestroy(
     _In_ PWDKM_FAST_MUTEX FastMutex
-    );
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(FastMutex);
 
 /*
  * WdkmFastMutexTake - copy the value out into *Value and free the lock.
@@ -128,12 +130,13 @@ WdkmFastMutexDestroy(
  * STATUS_WDKM_TYPE_MISMATCH (nothing freed); STATUS_INVALID_PARAMETER.
  */
 _IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*FastMutex)
 NTSTATUS
 WdkmFastMutexTake(
     _In_ PWDKM_FAST_MUTEX FastMutex,
     _In_ SIZE_T DataSize,
     _Out_writes_bytes_(DataSize) PVOID Value
-    );
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(FastMutex);
 
 /*
  * WdkmFastMutexIsOwned - TRUE if the calling thread holds the lock.

@@ -20,7 +20,9 @@
 
 WDKM_EXTERN_C_BEGIN
 
-typedef struct _WDKM_GUARDED_MUTEX WDKM_GUARDED_MUTEX, *PWDKM_GUARDED_MUTEX;
+/* A capability for clang's analysis (wdkm_annotations.h). */
+typedef struct WDKMP_CAPABILITY("guarded mutex") _WDKM_GUARDED_MUTEX WDKM_GUARDED_MUTEX,
+    *PWDKM_GUARDED_MUTEX;
 
 /*
  * WdkmGuardedMutexCreate - allocate a guarded mutex holding a copy of the
@@ -52,7 +54,7 @@ WdkmGuardedMutexAcquire(
     _Inout_ PWDKM_GUARDED_MUTEX Mutex,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Mutex);
 
 /*
  * WdkmGuardedMutexTryAcquire - acquire only without waiting.
@@ -66,7 +68,7 @@ WdkmGuardedMutexTryAcquire(
     _Inout_ PWDKM_GUARDED_MUTEX Mutex,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Mutex);
 
 /*
  * WdkmGuardedMutexRelease - release (leaves the guarded region).
@@ -79,25 +81,27 @@ _Releases_lock_(*Mutex)
 NTSTATUS
 WdkmGuardedMutexRelease(
     _Inout_ PWDKM_GUARDED_MUTEX Mutex
-    );
+    ) WDKM_RELEASES_LOCK(Mutex);
 
 /*
  * WdkmGuardedMutexDestroy / WdkmGuardedMutexTake - free (after copying the
  * value out). IRQL: <= DISPATCH_LEVEL. As WdkmKMutexDestroy / WdkmKMutexTake.
  */
 _IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*Mutex)
 NTSTATUS
 WdkmGuardedMutexDestroy(
     _In_ PWDKM_GUARDED_MUTEX Mutex
-    );
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(Mutex);
 
 _IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*Mutex)
 NTSTATUS
 WdkmGuardedMutexTake(
     _In_ PWDKM_GUARDED_MUTEX Mutex,
     _In_ SIZE_T DataSize,
     _Out_writes_bytes_(DataSize) PVOID Value
-    );
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(Mutex);
 
 /* TRUE if the calling thread holds it. IRQL: any. */
 _IRQL_requires_max_(HIGH_LEVEL)

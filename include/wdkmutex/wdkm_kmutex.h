@@ -40,7 +40,8 @@
 
 WDKM_EXTERN_C_BEGIN
 
-typedef struct _WDKM_KMUTEX WDKM_KMUTEX, *PWDKM_KMUTEX;
+/* A capability for clang's analysis (wdkm_annotations.h); recursive. */
+typedef struct WDKMP_REENTRANT_CAPABILITY("mutex") _WDKM_KMUTEX WDKM_KMUTEX, *PWDKM_KMUTEX;
 
 /*
  * WdkmKMutexCreate - allocate a lock holding a copy of *InitialValue.
@@ -78,7 +79,7 @@ WdkmKMutexAcquire(
     _Inout_ PWDKM_KMUTEX Mutex,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Mutex);
 
 /*
  * WdkmKMutexTryAcquire - acquire only if that needs no wait.
@@ -95,7 +96,7 @@ WdkmKMutexTryAcquire(
     _Inout_ PWDKM_KMUTEX Mutex,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Mutex);
 
 /*
  * WdkmKMutexAcquireTimeout - wait at most *Timeout (NT convention:
@@ -115,7 +116,7 @@ WdkmKMutexAcquireTimeout(
     _In_ SIZE_T DataSize,
     _In_ const LARGE_INTEGER *Timeout,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Mutex);
 
 /*
  * WdkmKMutexAcquireAlertable - wait alertably: an alert of the thread, or
@@ -140,7 +141,7 @@ WdkmKMutexAcquireAlertable(
     _In_ KPROCESSOR_MODE WaitMode,
     _In_opt_ const LARGE_INTEGER *Timeout,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Mutex);
 
 /*
  * WdkmKMutexRelease - release one acquisition.
@@ -157,7 +158,7 @@ _Releases_lock_(*Mutex)
 NTSTATUS
 WdkmKMutexRelease(
     _Inout_ PWDKM_KMUTEX Mutex
-    );
+    ) WDKM_RELEASES_LOCK(Mutex);
 
 /*
  * WdkmKMutexDestroy - free the lock and its value.
@@ -168,10 +169,11 @@ WdkmKMutexRelease(
  * the lock, and must not use it afterwards.
  */
 _IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*Mutex)
 NTSTATUS
 WdkmKMutexDestroy(
     _In_ PWDKM_KMUTEX Mutex
-    );
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(Mutex);
 
 /*
  * WdkmKMutexTake - copy the value out into *Value and free the lock (the
@@ -182,12 +184,13 @@ WdkmKMutexDestroy(
  * STATUS_INVALID_PARAMETER. Same lifetime rules as WdkmKMutexDestroy.
  */
 _IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*Mutex)
 NTSTATUS
 WdkmKMutexTake(
     _In_ PWDKM_KMUTEX Mutex,
     _In_ SIZE_T DataSize,
     _Out_writes_bytes_(DataSize) PVOID Value
-    );
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(Mutex);
 
 /*
  * WdkmKMutexIsOwned - TRUE if the calling thread holds the lock.

@@ -25,7 +25,8 @@
 
 WDKM_EXTERN_C_BEGIN
 
-typedef struct _WDKM_REGION {
+/* A capability for clang's analysis (wdkm_annotations.h): enter/leave pair up. */
+typedef struct WDKMP_CAPABILITY("region") _WDKM_REGION {
     ULONG Kind;          /* library-private: which region is entered, 0 when none */
     PVOID Thread;        /* the thread that entered it */
 } WDKM_REGION, *PWDKM_REGION;
@@ -39,17 +40,19 @@ typedef struct _WDKM_REGION {
  */
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Region))
 NTSTATUS
 WdkmRegionEnterCritical(
     _Out_ PWDKM_REGION Region
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Region);
 
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Region))
 NTSTATUS
 WdkmRegionEnterGuarded(
     _Out_ PWDKM_REGION Region
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Region);
 
 /*
  * WdkmRegionLeave - leave the region Region describes.
@@ -58,10 +61,11 @@ WdkmRegionEnterGuarded(
  * thread); STATUS_WDKM_IRQL_TOO_HIGH; STATUS_INVALID_PARAMETER.
  */
 _IRQL_requires_max_(APC_LEVEL)
+_Releases_lock_(*Region)
 NTSTATUS
 WdkmRegionLeave(
     _Inout_ PWDKM_REGION Region
-    );
+    ) WDKM_RELEASES_LOCK(Region);
 
 /* For the scoped forms; not meant to be called directly. IRQL: <= APC_LEVEL. */
 _IRQL_requires_max_(APC_LEVEL)

@@ -35,8 +35,9 @@
 
 WDKM_EXTERN_C_BEGIN
 
-typedef struct _WDKM_RESOURCE WDKM_RESOURCE, *PWDKM_RESOURCE;
-typedef struct _WDKM_PUSH_LOCK WDKM_PUSH_LOCK, *PWDKM_PUSH_LOCK;
+/* Capabilities for clang's analysis (wdkm_annotations.h); ERESOURCE is recursive. */
+typedef struct WDKMP_REENTRANT_CAPABILITY("resource") _WDKM_RESOURCE WDKM_RESOURCE, *PWDKM_RESOURCE;
+typedef struct WDKMP_CAPABILITY("push lock") _WDKM_PUSH_LOCK WDKM_PUSH_LOCK, *PWDKM_PUSH_LOCK;
 
 /* ------------------------------------------------------------------------
  * WDKM_RESOURCE
@@ -66,23 +67,23 @@ WdkmResourceCreate(
  */
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)
-_When_(return == 0, _Acquires_lock_(*Resource))
+_When_(return == 0, _Acquires_exclusive_lock_(*Resource))
 NTSTATUS
 WdkmResourceAcquireExclusive(
     _Inout_ PWDKM_RESOURCE Resource,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Resource);
 
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)
-_When_(return == 0, _Acquires_lock_(*Resource))
+_When_(return == 0, _Acquires_exclusive_lock_(*Resource))
 NTSTATUS
 WdkmResourceTryAcquireExclusive(
     _Inout_ PWDKM_RESOURCE Resource,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Resource);
 
 /*
  * WdkmResourceAcquireShared / WdkmResourceTryAcquireShared - one of many
@@ -92,23 +93,23 @@ WdkmResourceTryAcquireExclusive(
  */
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)
-_When_(return == 0, _Acquires_lock_(*Resource))
+_When_(return == 0, _Acquires_shared_lock_(*Resource))
 NTSTATUS
 WdkmResourceAcquireShared(
     _Inout_ PWDKM_RESOURCE Resource,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ const VOID **Data
-    );
+    ) WDKM_ACQUIRES_SHARED_LOCK_ON_SUCCESS(Resource);
 
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)
-_When_(return == 0, _Acquires_lock_(*Resource))
+_When_(return == 0, _Acquires_shared_lock_(*Resource))
 NTSTATUS
 WdkmResourceTryAcquireShared(
     _Inout_ PWDKM_RESOURCE Resource,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ const VOID **Data
-    );
+    ) WDKM_ACQUIRES_SHARED_LOCK_ON_SUCCESS(Resource);
 
 /*
  * WdkmResourceRelease - release one acquisition, either mode.
@@ -121,7 +122,7 @@ _Releases_lock_(*Resource)
 NTSTATUS
 WdkmResourceRelease(
     _Inout_ PWDKM_RESOURCE Resource
-    );
+    ) WDKM_RELEASES_LOCK(Resource);
 
 /*
  * WdkmResourceDestroy / WdkmResourceTake - delete the ERESOURCE and free
@@ -131,18 +132,20 @@ WdkmResourceRelease(
  * STATUS_INVALID_PARAMETER.
  */
 _IRQL_requires_max_(APC_LEVEL)
+_Requires_lock_not_held_(*Resource)
 NTSTATUS
 WdkmResourceDestroy(
     _In_ PWDKM_RESOURCE Resource
-    );
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(Resource);
 
 _IRQL_requires_max_(APC_LEVEL)
+_Requires_lock_not_held_(*Resource)
 NTSTATUS
 WdkmResourceTake(
     _In_ PWDKM_RESOURCE Resource,
     _In_ SIZE_T DataSize,
     _Out_writes_bytes_(DataSize) PVOID Value
-    );
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(Resource);
 
 /* TRUE if the calling thread holds it exclusively. IRQL: any. */
 _IRQL_requires_max_(HIGH_LEVEL)
@@ -216,23 +219,23 @@ WdkmPushLockCreate(
  */
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)
-_When_(return == 0, _Acquires_lock_(*PushLock))
+_When_(return == 0, _Acquires_exclusive_lock_(*PushLock))
 NTSTATUS
 WdkmPushLockAcquireExclusive(
     _Inout_ PWDKM_PUSH_LOCK PushLock,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(PushLock);
 
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)
-_When_(return == 0, _Acquires_lock_(*PushLock))
+_When_(return == 0, _Acquires_shared_lock_(*PushLock))
 NTSTATUS
 WdkmPushLockAcquireShared(
     _Inout_ PWDKM_PUSH_LOCK PushLock,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ const VOID **Data
-    );
+    ) WDKM_ACQUIRES_SHARED_LOCK_ON_SUCCESS(PushLock);
 
 /*
  * WdkmPushLockRelease - release the caller's hold, either mode.
@@ -245,25 +248,27 @@ _Releases_lock_(*PushLock)
 NTSTATUS
 WdkmPushLockRelease(
     _Inout_ PWDKM_PUSH_LOCK PushLock
-    );
+    ) WDKM_RELEASES_LOCK(PushLock);
 
 /*
  * WdkmPushLockDestroy / WdkmPushLockTake - free (after copying the value
  * out). IRQL: <= DISPATCH_LEVEL. As WdkmKMutexDestroy / WdkmKMutexTake.
  */
 _IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*PushLock)
 NTSTATUS
 WdkmPushLockDestroy(
     _In_ PWDKM_PUSH_LOCK PushLock
-    );
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(PushLock);
 
 _IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*PushLock)
 NTSTATUS
 WdkmPushLockTake(
     _In_ PWDKM_PUSH_LOCK PushLock,
     _In_ SIZE_T DataSize,
     _Out_writes_bytes_(DataSize) PVOID Value
-    );
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(PushLock);
 
 /* TRUE if the calling thread holds it exclusively. IRQL: any. */
 _IRQL_requires_max_(HIGH_LEVEL)

@@ -95,9 +95,18 @@
 #define _IRQL_restores_global_(Kind, Parameter)
 #endif
 
-/* Lock contracts (concurrencysal.h). */
+/*
+ * Lock contracts (concurrencysal.h). Clang's analysis reads the same
+ * contracts from their twins in wdkm_annotations.h.
+ */
 #ifndef _Acquires_lock_
 #define _Acquires_lock_(Lock)
+#endif
+#ifndef _Acquires_exclusive_lock_
+#define _Acquires_exclusive_lock_(Lock)
+#endif
+#ifndef _Acquires_shared_lock_
+#define _Acquires_shared_lock_(Lock)
 #endif
 #ifndef _Releases_lock_
 #define _Releases_lock_(Lock)
@@ -105,8 +114,14 @@
 #ifndef _Requires_lock_held_
 #define _Requires_lock_held_(Lock)
 #endif
+#ifndef _Requires_shared_lock_held_
+#define _Requires_shared_lock_held_(Lock)
+#endif
 #ifndef _Requires_lock_not_held_
 #define _Requires_lock_not_held_(Lock)
+#endif
+#ifndef _Post_same_lock_
+#define _Post_same_lock_(Lock1, Lock2)
 #endif
 
 #endif /* WDKM_SAL_H */

@@ -32,7 +32,13 @@
 
 WDKM_EXTERN_C_BEGIN
 
-typedef struct _WDKM_SPIN_LOCK WDKM_SPIN_LOCK, *PWDKM_SPIN_LOCK;
+/*
+ * WDKM_SPIN_LOCK is a capability for clang's analysis (wdkm_annotations.h).
+ * For the queued kind the capability is the hold, WDKM_LOCK_QUEUE_HANDLE,
+ * since the release names only the handle (as the WDK's own SAL for
+ * KeAcquireInStackQueuedSpinLock does).
+ */
+typedef struct WDKMP_CAPABILITY("spin lock") _WDKM_SPIN_LOCK WDKM_SPIN_LOCK, *PWDKM_SPIN_LOCK;
 typedef struct _WDKM_QUEUED_SPIN_LOCK WDKM_QUEUED_SPIN_LOCK, *PWDKM_QUEUED_SPIN_LOCK;
 
 /*
@@ -67,7 +73,7 @@ WdkmSpinLockAcquire(
     _In_ SIZE_T DataSize,
     _Out_ PKIRQL OldIrql,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(SpinLock);
 
 /*
  * WdkmSpinLockTryAcquire - as WdkmSpinLockAcquire without spinning.
@@ -85,7 +91,7 @@ WdkmSpinLockTryAcquire(
     _In_ SIZE_T DataSize,
     _Out_ PKIRQL OldIrql,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(SpinLock);
 
 /*
  * WdkmSpinLockRelease - release and lower the IRQL to OldIrql.
@@ -101,7 +107,7 @@ NTSTATUS
 WdkmSpinLockRelease(
     _Inout_ PWDKM_SPIN_LOCK SpinLock,
     _In_ KIRQL OldIrql
-    );
+    ) WDKM_RELEASES_LOCK(SpinLock);
 
 /*
  * WdkmSpinLockAcquireAtDpcLevel / WdkmSpinLockReleaseFromDpcLevel - the
@@ -117,14 +123,14 @@ WdkmSpinLockAcquireAtDpcLevel(
     _Inout_ PWDKM_SPIN_LOCK SpinLock,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(SpinLock);
 
 _IRQL_requires_(DISPATCH_LEVEL)
 _Releases_lock_(*SpinLock)
 NTSTATUS
 WdkmSpinLockReleaseFromDpcLevel(
     _Inout_ PWDKM_SPIN_LOCK SpinLock
-    );
+    ) WDKM_RELEASES_LOCK(SpinLock);
 
 /*
  * WdkmSpinLockDestroy / WdkmSpinLockTake - free (after copying the value
@@ -134,18 +140,20 @@ WdkmSpinLockReleaseFromDpcLevel(
  * STATUS_INVALID_PARAMETER.
  */
 _IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*SpinLock)
 NTSTATUS
 WdkmSpinLockDestroy(
     _In_ PWDKM_SPIN_LOCK SpinLock
-    );
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(SpinLock);
 
 _IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*SpinLock)
 NTSTATUS
 WdkmSpinLockTake(
     _In_ PWDKM_SPIN_LOCK SpinLock,
     _In_ SIZE_T DataSize,
     _Out_writes_bytes_(DataSize) PVOID Value
-    );
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(SpinLock);
 
 /* WdkmSpinLockIsOwned - TRUE if the calling thread holds it. IRQL: any. */
 _IRQL_requires_max_(HIGH_LEVEL)
@@ -191,7 +199,7 @@ WdkmSpinLockScopeEnter(
  * the duration of the hold and carries the saved IRQL.
  */
 
-typedef struct _WDKM_LOCK_QUEUE_HANDLE {
+typedef struct WDKMP_CAPABILITY("queued spin lock") _WDKM_LOCK_QUEUE_HANDLE {
     KLOCK_QUEUE_HANDLE Kernel;
     PWDKM_QUEUED_SPIN_LOCK Lock;       /* NULL when not held through this handle */
     BOOLEAN AtDpcLevel;
@@ -214,26 +222,27 @@ WdkmQueuedSpinLockCreate(
  */
 _Must_inspect_result_
 _IRQL_requires_max_(DISPATCH_LEVEL)
-_When_(return == 0, _IRQL_raises_(DISPATCH_LEVEL) _Acquires_lock_(*SpinLock))
+_When_(return == 0, _IRQL_raises_(DISPATCH_LEVEL) _Acquires_lock_(*Handle)
+                     _Post_same_lock_(*SpinLock, *Handle))
 NTSTATUS
 WdkmQueuedSpinLockAcquire(
     _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
     _In_ SIZE_T DataSize,
     _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Handle);
 
 /* The same at DISPATCH_LEVEL already. IRQL: DISPATCH_LEVEL. */
 _Must_inspect_result_
 _IRQL_requires_(DISPATCH_LEVEL)
-_When_(return == 0, _Acquires_lock_(*SpinLock))
+_When_(return == 0, _Acquires_lock_(*Handle) _Post_same_lock_(*SpinLock, *Handle))
 NTSTATUS
 WdkmQueuedSpinLockAcquireAtDpcLevel(
     _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
     _In_ SIZE_T DataSize,
     _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
     _Outptr_result_maybenull_ PVOID *Data
-    );
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Handle);
 
 /*
  * WdkmQueuedSpinLockRelease - release the hold Handle describes, restoring
@@ -244,10 +253,11 @@ WdkmQueuedSpinLockAcquireAtDpcLevel(
  * STATUS_INVALID_PARAMETER.
  */
 _IRQL_requires_(DISPATCH_LEVEL)
+_Releases_lock_(*Handle)
 NTSTATUS
 WdkmQueuedSpinLockRelease(
     _Inout_ PWDKM_LOCK_QUEUE_HANDLE Handle
-    );
+    ) WDKM_RELEASES_LOCK(Handle);
 
 /*
  * WdkmQueuedSpinLockDestroy / WdkmQueuedSpinLockTake - as WdkmSpinLockDestroy /

@@ -75,13 +75,13 @@ CrateWorker(_In_ PWDKM_TEST_THREAD Thread)
     } else {
         for (Iteration = 0; Iteration < 500 && !WdkmTestThreadShouldStop(Thread);
              Iteration += 1) {
-            if (WDKM_KMUTEX_ACQUIRE(Mutex, &Data) == STATUS_SUCCESS) {
+            if (WDKM_ACQUIRED(WDKM_KMUTEX_ACQUIRE(Mutex, &Data))) {
                 Data->Value += 1;
                 (VOID)WdkmKMutexRelease(Mutex);
             } else {
                 InterlockedIncrement(&Run->Errors);
             }
-            if (WDKM_FAST_MUTEX_ACQUIRE(FastMutex, &Data) == STATUS_SUCCESS) {
+            if (WDKM_ACQUIRED(WDKM_FAST_MUTEX_ACQUIRE(FastMutex, &Data))) {
                 Data->Value += 1;
                 (VOID)WdkmFastMutexRelease(FastMutex);
             } else {
