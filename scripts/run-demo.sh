@@ -11,4 +11,19 @@ last=$(grep -a "WdkmDemo: registry destroyed" "$dir/wine-debug.log" 2>/dev/null 
 if [ -n "$last" ]; then
   echo "At unload the driver logged (DbgPrintEx): $last"
 fi
-exit $rc
+[ $rc -eq 0 ] || exit $rc
+
+# The same demo, checked build: what the diagnostics add (docs/diagnostics.md).
+echo
+echo "== The checked build of the same driver (WDKM_CHECKED=1): its diagnostics =="
+"$here/wine-run.sh" "$dir" "$dir/examples/demo/wdkm_demo_report.exe" \
+    "$dir/examples/demo/wdkm_demo_checked.sys" >"$dir/demo-checked.out"
+rc=$?
+if [ $rc -ne 0 ]; then
+  cat "$dir/demo-checked.out"
+  exit $rc
+fi
+echo "The driver's report matched the release build's: $(grep -c . "$dir/demo-checked.out") lines, $(grep -ac "PASS\|ok" "$dir/demo-checked.out") checks ok."
+echo "Its debugger output (DbgPrintEx, component IHVDRIVER) from the diagnostics:"
+grep -a "wdkmutex: " "$dir/wine-debug.log" | sed 's/^.*wdkmutex: /  /'
+grep -aq "LOCK ORDER VIOLATION" "$dir/wine-debug.log" && grep -aq "leak check: clean" "$dir/wine-debug.log"

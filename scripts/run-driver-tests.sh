@@ -15,6 +15,20 @@ else
   p=0 f=1 s=0          # the runner never got to its summary
 fi
 [ $rc -ne 0 ] && [ "$f" -eq 0 ] && f=1
+
+# Tests that print "expect-log: TEXT" ask for TEXT in the debugger output
+# (the library's own DbgPrintEx lines): each is one more check here.
+log=$dir/wine-debug.log
+while IFS= read -r want; do
+  [ -n "$want" ] || continue
+  if grep -a -v "expect-log:" "$log" | grep -a -q -F -- "$want"; then
+    echo "PASS log: $want"
+    p=$((p + 1))
+  else
+    echo "FAIL log: not in the debugger output: $want"
+    f=$((f + 1))
+  fi
+done < <(grep -a -o "expect-log: .*" "$log" 2>/dev/null | sed 's/^expect-log: //; s/\\n$//' | sort -u)
 echo "$p $f $s" >"$dir/summary"
 echo "driver (Wine): $p passed, $f failed, $s skipped"
 [ $rc -eq 0 ] && [ "$f" -eq 0 ] && [ "$p" -gt 0 ]

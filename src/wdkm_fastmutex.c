@@ -53,6 +53,7 @@ WdkmFastMutexAcquire(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_DIAG_ACQUIRE Diag;
     WDKMP_THREAD Self;
     KIRQL Irql;
     NTSTATUS Status = WdkmpLockCheckAcquire(FastMutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL,
@@ -61,8 +62,14 @@ WdkmFastMutexAcquire(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    WdkmpFastMutexAcquire(&FastMutex->FastMutex);
+    Status = WdkmpDiagBeforeAcquire(&FastMutex->Header, WDKMP_DIAG_WAITS, &Diag);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    WDKMP_DIAG_TRY_FIRST(&Diag, WdkmpFastMutexTryAcquire(&FastMutex->FastMutex),
+                         WdkmpFastMutexAcquire(&FastMutex->FastMutex));
     WdkmpFastMutexTakeOwnership(FastMutex, Self, Data);
+    WdkmpDiagAfterAcquire(&FastMutex->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
 
@@ -73,6 +80,7 @@ WdkmFastMutexTryAcquire(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_DIAG_ACQUIRE Diag;
     WDKMP_THREAD Self;
     KIRQL Irql;
     NTSTATUS Status = WdkmpLockCheckAcquire(FastMutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL,
@@ -81,10 +89,15 @@ WdkmFastMutexTryAcquire(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
+    Status = WdkmpDiagBeforeAcquire(&FastMutex->Header, WDKMP_DIAG_TRY, &Diag);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
     Status = WdkmpFastMutexTryAcquire(&FastMutex->FastMutex);
     if (Status == STATUS_SUCCESS) {
         WdkmpFastMutexTakeOwnership(FastMutex, Self, Data);
     }
+    WdkmpDiagAfterAcquire(&FastMutex->Header, &Diag, Status == STATUS_SUCCESS);
     return Status;
 }
 
@@ -94,12 +107,15 @@ WdkmFastMutexRelease(
     )
 {
     NTSTATUS Status = WdkmpLockCheckRelease(FastMutex, FastMutex != NULL ? FastMutex->HeldIrql : 0);
+    PVOID Diag;
 
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
+    Diag = WdkmpDiagBeforeRelease(&FastMutex->Header);
     WdkmpStoreThread(&FastMutex->Header.Owner, NULL);
     WdkmpFastMutexRelease(&FastMutex->FastMutex);
+    WdkmpDiagAfterRelease(Diag);
     return STATUS_SUCCESS;
 }
 

@@ -357,6 +357,9 @@ WdkmpGrtCreateEntry(
     Entry->Hash = Hash;
     Entry->NameLength = Length;
     RtlCopyMemory(Entry->Name, Name, Length);
+    /* Checked builds: the lock's class is its name (a full class table
+       leaves it a class of one, still validated). */
+    (VOID)WdkmpDiagSetClass(WdkmpGrtHeader(Entry), Entry->Name);
     WdkmpGrtHeader(Entry)->RegistryEntry = Entry;
 
     InterlockedIncrement(&WdkmpGrt.LiveEntries);

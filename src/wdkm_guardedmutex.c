@@ -37,6 +37,7 @@ WdkmpGuardedMutexAcquireCommon(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_DIAG_ACQUIRE Diag;
     WDKMP_THREAD Self;
     KIRQL Irql;
     NTSTATUS Status;
@@ -45,17 +46,25 @@ WdkmpGuardedMutexAcquireCommon(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
+    Status = WdkmpDiagBeforeAcquire(&Mutex->Header, Wait ? WDKMP_DIAG_WAITS : WDKMP_DIAG_TRY,
+                                    &Diag);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
     if (Wait) {
-        WdkmpGuardedMutexAcquire(&Mutex->Mutex);
+        WDKMP_DIAG_TRY_FIRST(&Diag, WdkmpGuardedMutexTryAcquire(&Mutex->Mutex),
+                             WdkmpGuardedMutexAcquire(&Mutex->Mutex));
     } else {
         Status = WdkmpGuardedMutexTryAcquire(&Mutex->Mutex);
         if (Status != STATUS_SUCCESS) {
+            WdkmpDiagAfterAcquire(&Mutex->Header, &Diag, FALSE);
             return Status;
         }
     }
     WdkmpStoreThread(&Mutex->Header.Owner, Self);
     Mutex->HeldIrql = Irql;             /* a guarded mutex leaves the IRQL alone */
     *Data = Mutex->Header.Data;
+    WdkmpDiagAfterAcquire(&Mutex->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
 
@@ -85,12 +94,15 @@ WdkmGuardedMutexRelease(
     )
 {
     NTSTATUS Status = WdkmpLockCheckRelease(Mutex, Mutex != NULL ? Mutex->HeldIrql : 0);
+    PVOID Diag;
 
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
+    Diag = WdkmpDiagBeforeRelease(&Mutex->Header);
     WdkmpStoreThread(&Mutex->Header.Owner, NULL);
     WdkmpGuardedMutexRelease(&Mutex->Mutex);
+    WdkmpDiagAfterRelease(Diag);
     return STATUS_SUCCESS;
 }
 

@@ -18,6 +18,7 @@
 #include "wdkmutex/wdkmutex.h"
 #include "wdkmutex/wdkm_grt.h"
 #include "wdkm_port.h"
+#include "wdkm_diag_hooks.h"
 
 /*
  * Kind signatures, checked where a handle enters the library outside the
@@ -46,7 +47,25 @@ typedef struct _WDKMP_LOCK_HEADER {
     WDKMP_THREAD volatile Owner;     /* exclusive owner, written by it; NULL when free */
     LONG volatile SharedHolders;     /* shared acquisitions outstanding (reader/writer kinds) */
     PVOID RegistryEntry;             /* the registry's entry, if it owns the lock */
+#if WDKM_CHECKED
+    WDKMP_DIAG_LOCK Diag;            /* class, live-lock list, statistics */
+#endif
 } WDKMP_LOCK_HEADER, *PWDKMP_LOCK_HEADER;
+
+/*
+ * Debugger output through the component and levels the driver chose
+ * (wdkm_debug.c): WdkmpDebugLevels is how many levels print, 0 for none.
+ */
+extern LONG WdkmpDebugComponent;
+extern LONG WdkmpDebugLevels;
+
+#define WdkmpDebugPrint(Level, ...)                                                   \
+    do {                                                                              \
+        if ((LONG)(Level) < WdkmpLoadLong(&WdkmpDebugLevels)) {                       \
+            WdkmpDbgPrintEx((ULONG)WdkmpLoadLong(&WdkmpDebugComponent), (Level),      \
+                            __VA_ARGS__);                                             \
+        }                                                                             \
+    } while (0)
 
 /* IRQL classes for the KMUTEX release rule. */
 #define WDKMP_IRQL_CLASS(Irql) ((Irql) >= DISPATCH_LEVEL)
@@ -135,6 +154,7 @@ WdkmpLockCheckAcquire(
     }
     *Irql = WdkmpGetIrql();
     if (*Irql > MaxIrql) {
+        WdkmpDiagIrqlTooHigh(Header);
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
     if (*Irql < MinIrql) {

@@ -45,8 +45,10 @@ WdkmpKMutexAcquire(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_DIAG_ACQUIRE Diag;
     WDKMP_THREAD Self;
     NTSTATUS Status;
+    BOOLEAN Try;
     KIRQL Irql;
 
     Status = WdkmpLockCheckAcquire(Mutex, DataSize, Data, PASSIVE_LEVEL, MaxIrql, TRUE, &Self, &Irql);
@@ -58,7 +60,18 @@ WdkmpKMutexAcquire(
         return STATUS_MUTANT_LIMIT_EXCEEDED;
     }
 
-    Status = WdkmpKMutexWait(&Mutex->Mutex, WaitMode, Alertable, Timeout);
+    Try = Timeout != NULL && Timeout->QuadPart == 0;
+    Status = WdkmpDiagBeforeAcquire(&Mutex->Header, Try ? WDKMP_DIAG_TRY : WDKMP_DIAG_WAITS, &Diag);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    if (Try) {
+        Status = WdkmpKMutexWait(&Mutex->Mutex, WaitMode, Alertable, Timeout);
+    } else {
+        WDKMP_DIAG_TRY_FIRST(&Diag, Status = WdkmpKMutexTryWait(&Mutex->Mutex),
+                             Status = WdkmpKMutexWait(&Mutex->Mutex, WaitMode, Alertable, Timeout));
+    }
+    WdkmpDiagAfterAcquire(&Mutex->Header, &Diag, Status == STATUS_SUCCESS);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -137,6 +150,7 @@ WdkmKMutexRelease(
     )
 {
     WDKMP_THREAD Owner;
+    PVOID Diag;
     KIRQL Irql;
 
     if (Mutex == NULL) {
@@ -155,11 +169,13 @@ WdkmKMutexRelease(
     }
 
     /* Give up ownership before the kernel lets the next owner in. */
+    Diag = WdkmpDiagBeforeRelease(&Mutex->Header);
     Mutex->Depth -= 1;
     if (Mutex->Depth == 0) {
         WdkmpStoreThread(&Mutex->Header.Owner, NULL);
     }
     WdkmpKMutexRelease(&Mutex->Mutex);
+    WdkmpDiagAfterRelease(Diag);
     return STATUS_SUCCESS;
 }
 

@@ -62,6 +62,7 @@ WdkmpLockCreate(
             return Status;
         }
     }
+    WdkmpDiagLockCreated(Header);
     *Lock = Header;
     return STATUS_SUCCESS;
 }
@@ -96,6 +97,7 @@ WdkmpLockDestroy(
     if (Value != NULL) {
         RtlCopyMemory(Value, Header->Data, DataSize);
     }
+    WdkmpDiagLockDestroyed(Header);
     if (Kind->Finalize != NULL) {
         Kind->Finalize(Lock);
     }

@@ -26,6 +26,7 @@ WdkmpRegionEnter(
     WdkmpEnterRegion(Guarded);
     Region->Kind = Guarded ? WDKMP_REGION_GUARDED : WDKMP_REGION_CRITICAL;
     Region->Thread = WdkmpCurrentThread();
+    WdkmpDiagRegion(1);
     return STATUS_SUCCESS;
 }
 
@@ -65,6 +66,7 @@ WdkmRegionLeave(
     WdkmpLeaveRegion(Region->Kind == WDKMP_REGION_GUARDED);
     Region->Kind = 0;
     Region->Thread = NULL;
+    WdkmpDiagRegion(-1);
     return STATUS_SUCCESS;
 }
 

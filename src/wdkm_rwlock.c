@@ -63,9 +63,11 @@ WdkmpResourceAcquireCommon(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_DIAG_ACQUIRE Diag;
     WDKMP_THREAD Self;
     KIRQL Irql;
     BOOLEAN Owner;
+    BOOLEAN Acquired;
     NTSTATUS Status;
 
     Status = WdkmpLockCheckAcquire(Resource, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, TRUE, &Self, &Irql);
@@ -77,10 +79,27 @@ WdkmpResourceAcquireCommon(
         /* A shared owner waiting for exclusive waits for itself. */
         return STATUS_POSSIBLE_DEADLOCK;
     }
+    Status = WdkmpDiagBeforeAcquire(&Resource->Header,
+                                    (Wait ? WDKMP_DIAG_WAITS : WDKMP_DIAG_TRY) |
+                                        (Exclusive ? 0 : WDKMP_DIAG_SHARED),
+                                    &Diag);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
 
     WdkmpEnterRegion(FALSE);
-    if (!WdkmpResourceAcquire(&Resource->Resource, Exclusive, Wait)) {
+    if (Wait) {
+        Acquired = TRUE;
+        WDKMP_DIAG_TRY_FIRST(&Diag,
+                             WdkmpResourceAcquire(&Resource->Resource, Exclusive, FALSE)
+                                 ? STATUS_SUCCESS : STATUS_TIMEOUT,
+                             Acquired = WdkmpResourceAcquire(&Resource->Resource, Exclusive, TRUE));
+    } else {
+        Acquired = WdkmpResourceAcquire(&Resource->Resource, Exclusive, FALSE);
+    }
+    if (!Acquired) {
         WdkmpLeaveRegion(FALSE);
+        WdkmpDiagAfterAcquire(&Resource->Header, &Diag, FALSE);
         return STATUS_TIMEOUT;
     }
     if (Owner) {
@@ -92,6 +111,7 @@ WdkmpResourceAcquireCommon(
         InterlockedIncrement(&Resource->Header.SharedHolders);
     }
     *Data = Resource->Header.Data;
+    WdkmpDiagAfterAcquire(&Resource->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
 
@@ -141,6 +161,7 @@ WdkmResourceRelease(
     )
 {
     NTSTATUS Status;
+    PVOID Diag;
 
     if (Resource == NULL) {
         return STATUS_INVALID_PARAMETER;
@@ -149,6 +170,7 @@ WdkmResourceRelease(
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
     if (WdkmpLockOwnedByCaller(Resource)) {
+        Diag = WdkmpDiagBeforeRelease(&Resource->Header);
         Resource->ExclusiveDepth -= 1;
         if (Resource->ExclusiveDepth == 0) {
             WdkmpStoreThread(&Resource->Header.Owner, NULL);
@@ -159,10 +181,12 @@ WdkmResourceRelease(
         if (Status != STATUS_SUCCESS) {
             return Status;
         }
+        Diag = WdkmpDiagBeforeRelease(&Resource->Header);
         InterlockedDecrement(&Resource->Header.SharedHolders);
     }
     WdkmpResourceRelease(&Resource->Resource);
     WdkmpLeaveRegion(FALSE);
+    WdkmpDiagAfterRelease(Diag);
     return STATUS_SUCCESS;
 }
 
@@ -293,11 +317,18 @@ WdkmpPushLockAcquireCommon(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_DIAG_ACQUIRE Diag;
     WDKMP_THREAD Self;
     KIRQL Irql;
     NTSTATUS Status;
 
     Status = WdkmpLockCheckAcquire(PushLock, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, FALSE, &Self, &Irql);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    /* No try exists for push locks: their contention is not counted. */
+    Status = WdkmpDiagBeforeAcquire(&PushLock->Header,
+                                    WDKMP_DIAG_WAITS | (Exclusive ? 0 : WDKMP_DIAG_SHARED), &Diag);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -309,6 +340,7 @@ WdkmpPushLockAcquireCommon(
         InterlockedIncrement(&PushLock->Header.SharedHolders);
     }
     *Data = PushLock->Header.Data;
+    WdkmpDiagAfterAcquire(&PushLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
 
@@ -339,6 +371,7 @@ WdkmPushLockRelease(
 {
     BOOLEAN Exclusive;
     NTSTATUS Status;
+    PVOID Diag;
 
     if (PushLock == NULL) {
         return STATUS_INVALID_PARAMETER;
@@ -348,6 +381,7 @@ WdkmPushLockRelease(
     }
     Exclusive = WdkmpLockOwnedByCaller(PushLock);
     if (Exclusive) {
+        Diag = WdkmpDiagBeforeRelease(&PushLock->Header);
         WdkmpStoreThread(&PushLock->Header.Owner, NULL);
     } else {
         /* Shared holds are counted, not tracked per thread (see the header). */
@@ -357,10 +391,12 @@ WdkmPushLockRelease(
         if (Status != STATUS_SUCCESS) {
             return Status;
         }
+        Diag = WdkmpDiagBeforeRelease(&PushLock->Header);
         InterlockedDecrement(&PushLock->Header.SharedHolders);
     }
     WdkmpPushLockRelease(&PushLock->PushLock, Exclusive);
     WdkmpLeaveRegion(FALSE);
+    WdkmpDiagAfterRelease(Diag);
     return STATUS_SUCCESS;
 }
 

@@ -63,6 +63,7 @@ WdkmSpinLockAcquire(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_DIAG_ACQUIRE Diag;
     WDKMP_THREAD Self;
     KIRQL Irql;
     NTSTATUS Status;
@@ -75,8 +76,14 @@ WdkmSpinLockAcquire(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
+    Status = WdkmpDiagBeforeAcquire(&SpinLock->Header, WDKMP_DIAG_SPIN, &Diag);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    WDKMP_DIAG_PEEK(&Diag, WdkmpSpinLockBusy(&SpinLock->SpinLock));
     *OldIrql = WdkmpSpinLockAcquire(&SpinLock->SpinLock);
     WdkmpSpinLockTakeOwnership(SpinLock, Self, FALSE, Data);
+    WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
 
@@ -88,6 +95,7 @@ WdkmSpinLockTryAcquire(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_DIAG_ACQUIRE Diag;
     WDKMP_THREAD Self;
     KIRQL Irql;
     NTSTATUS Status;
@@ -101,15 +109,21 @@ WdkmSpinLockTryAcquire(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
+    Status = WdkmpDiagBeforeAcquire(&SpinLock->Header, WDKMP_DIAG_SPIN | WDKMP_DIAG_TRY, &Diag);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
     /* The kernel only tries at DISPATCH_LEVEL: raise, and undo on failure. */
     Raised = WdkmpRaiseIrql(DISPATCH_LEVEL);
     Status = WdkmpSpinLockTryAcquireAtDpcLevel(&SpinLock->SpinLock);
     if (Status != STATUS_SUCCESS) {
         WdkmpLowerIrql(Raised);
+        WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, FALSE);
         return Status;
     }
     *OldIrql = Raised;
     WdkmpSpinLockTakeOwnership(SpinLock, Self, FALSE, Data);
+    WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
 
@@ -120,6 +134,7 @@ WdkmSpinLockAcquireAtDpcLevel(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_DIAG_ACQUIRE Diag;
     WDKMP_THREAD Self;
     KIRQL Irql;
     NTSTATUS Status;
@@ -129,8 +144,14 @@ WdkmSpinLockAcquireAtDpcLevel(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
+    Status = WdkmpDiagBeforeAcquire(&SpinLock->Header, WDKMP_DIAG_SPIN, &Diag);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    WDKMP_DIAG_PEEK(&Diag, WdkmpSpinLockBusy(&SpinLock->SpinLock));
     WdkmpSpinLockAcquireAtDpcLevel(&SpinLock->SpinLock);
     WdkmpSpinLockTakeOwnership(SpinLock, Self, TRUE, Data);
+    WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
 
@@ -158,6 +179,7 @@ WdkmSpinLockRelease(
     )
 {
     NTSTATUS Status;
+    PVOID Diag;
 
     if (OldIrql > DISPATCH_LEVEL) {
         return STATUS_INVALID_PARAMETER;
@@ -166,8 +188,10 @@ WdkmSpinLockRelease(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
+    Diag = WdkmpDiagBeforeRelease(&SpinLock->Header);
     WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
     WdkmpSpinLockRelease(&SpinLock->SpinLock, OldIrql);
+    WdkmpDiagAfterRelease(Diag);
     return STATUS_SUCCESS;
 }
 
@@ -177,12 +201,15 @@ WdkmSpinLockReleaseFromDpcLevel(
     )
 {
     NTSTATUS Status = WdkmpSpinLockCheckRelease(SpinLock, TRUE);
+    PVOID Diag;
 
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
+    Diag = WdkmpDiagBeforeRelease(&SpinLock->Header);
     WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
     WdkmpSpinLockReleaseFromDpcLevel(&SpinLock->SpinLock);
+    WdkmpDiagAfterRelease(Diag);
     return STATUS_SUCCESS;
 }
 
@@ -292,6 +319,7 @@ WdkmpQueuedSpinLockAcquireCommon(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
+    WDKMP_DIAG_ACQUIRE Diag;
     WDKMP_THREAD Self;
     KIRQL Irql;
     NTSTATUS Status;
@@ -306,12 +334,18 @@ WdkmpQueuedSpinLockAcquireCommon(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
+    Status = WdkmpDiagBeforeAcquire(&SpinLock->Header, WDKMP_DIAG_SPIN, &Diag);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    WDKMP_DIAG_PEEK(&Diag, WdkmpSpinLockBusy(&SpinLock->SpinLock));
     WdkmpQueuedSpinLockAcquire(&SpinLock->SpinLock, &Handle->Kernel, AtDpcLevel);
     WdkmpStoreThread(&SpinLock->Header.Owner, Self);
     SpinLock->HeldIrql = WdkmpGetIrql();
     Handle->Lock = SpinLock;
     Handle->AtDpcLevel = AtDpcLevel;
     *Data = SpinLock->Header.Data;
+    WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
 
@@ -344,6 +378,7 @@ WdkmQueuedSpinLockRelease(
 {
     PWDKM_QUEUED_SPIN_LOCK SpinLock;
     NTSTATUS Status;
+    PVOID Diag;
 
     if (Handle == NULL) {
         return STATUS_INVALID_PARAMETER;
@@ -356,9 +391,11 @@ WdkmQueuedSpinLockRelease(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
+    Diag = WdkmpDiagBeforeRelease(&SpinLock->Header);
     WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
     Handle->Lock = NULL;
     WdkmpQueuedSpinLockRelease(&Handle->Kernel, Handle->AtDpcLevel);
+    WdkmpDiagAfterRelease(Diag);
     return STATUS_SUCCESS;
 }
 

@@ -434,6 +434,55 @@ DemoStopWorkers(VOID)
     }
 }
 
+#if WDKM_CHECKED
+/*
+ * The checked build's demonstration (docs/diagnostics.md): a maintenance
+ * pass that nests the route table inside the device state, and a report
+ * pass that nests them the other way round. Run one after the other, as
+ * here, they cannot deadlock; two threads running them at once could. The
+ * validator reports it the first time the second order is taken, before
+ * anything waits; then the statistics table shows how the run used each
+ * lock class (the registry's locks are classed by their names).
+ */
+static VOID
+DemoShowDiagnostics(VOID)
+{
+    static const TOTALS Zero = { 0 };
+    PWDKM_FAST_MUTEX Device = NULL;
+    PWDKM_FAST_MUTEX Table = NULL;
+    TOTALS *Outer;
+    TOTALS *Inner;
+    ULONG Classes;
+
+    if (NT_SUCCESS(WDKM_FAST_MUTEX_CREATE(&Zero, &Device)) &&
+        NT_SUCCESS(WDKM_FAST_MUTEX_CREATE(&Zero, &Table)) &&
+        NT_SUCCESS(WdkmDiagSetClassName(Device, "demo.device")) &&
+        NT_SUCCESS(WdkmDiagSetClassName(Table, "demo.route-table"))) {
+        /* Maintenance: device, then table. */
+        if (WDKM_ACQUIRED(WDKM_FAST_MUTEX_ACQUIRE(Device, &Outer))) {
+            if (WDKM_ACQUIRED(WDKM_FAST_MUTEX_ACQUIRE(Table, &Inner))) {
+                (VOID)WdkmFastMutexRelease(Table);
+            }
+            (VOID)WdkmFastMutexRelease(Device);
+        }
+        /* Report: table, then device - the reverse order. */
+        if (WDKM_ACQUIRED(WDKM_FAST_MUTEX_ACQUIRE(Table, &Outer))) {
+            if (WDKM_ACQUIRED(WDKM_FAST_MUTEX_ACQUIRE(Device, &Inner))) {
+                (VOID)WdkmFastMutexRelease(Device);
+            }
+            (VOID)WdkmFastMutexRelease(Table);
+        }
+    }
+    (VOID)WdkmDiagQueryStatistics(NULL, 0, &Classes, TRUE);
+    if (Table != NULL) {
+        (VOID)WdkmFastMutexDestroy(Table);
+    }
+    if (Device != NULL) {
+        (VOID)WdkmFastMutexDestroy(Device);
+    }
+}
+#endif
+
 /* One call frees every registered lock; the outcome goes to the debug log. */
 static VOID
 DemoDestroyLocks(VOID)
@@ -461,7 +510,12 @@ DemoUnload(_In_ PDRIVER_OBJECT DriverObject)
     UNREFERENCED_PARAMETER(DriverObject);
     DemoStopWorkers();
     DemoStopTicks();
+#if WDKM_CHECKED
+    DemoShowDiagnostics();
+#endif
     DemoDestroyLocks();
+    /* Checked builds: every lock destroyed, no region left, no pool left. */
+    (VOID)WdkmDiagLeakCheck(NULL);
     RtlInitUnicodeString(&DosName, DEMO_DOS_NAME);
     (VOID)IoDeleteSymbolicLink(&DosName);
     if (DemoDevice != NULL) {

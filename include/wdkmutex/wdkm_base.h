@@ -37,4 +37,50 @@
 #define WDKMP_CONCAT2(A, B) A##B
 #define WDKMP_CONCAT(A, B) WDKMP_CONCAT2(A, B)
 
+/*
+ * Source sites for the checked build's reports (wdkm_diag.h): the typed and
+ * scoped macros of every kind tell the library where in the caller's source
+ * a lock is created or acquired. Nothing at all in release builds.
+ * WdkmDiagNoteSite: the calling thread's next acquisition of Lock (NULL:
+ * whichever lock the registry finds) is made at File:Line.
+ * WdkmDiagNoteCreated: names the lock just created into *LockPointer (a
+ * handle variable of any kind) after File:Line, its lock class unless it
+ * gets another name; returns Status. The handle is read inside, after the
+ * create call has run (argument evaluation order is unspecified).
+ * IRQL: <= DISPATCH_LEVEL. Not meant to be called directly.
+ */
+#if WDKM_CHECKED
+WDKM_EXTERN_C_BEGIN
+
+_IRQL_requires_max_(DISPATCH_LEVEL)
+VOID
+WdkmDiagNoteSite(
+    _In_opt_ const VOID *Lock,
+    _In_z_ PCSTR File,
+    _In_ ULONG Line
+    );
+
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmDiagNoteCreated(
+    _In_ NTSTATUS Status,
+    _In_opt_ const VOID *LockPointer,
+    _In_z_ PCSTR File,
+    _In_ ULONG Line
+    );
+
+WDKM_EXTERN_C_END
+
+/* Inside an argument, not around the call: clang's thread-safety analysis
+   must still see the acquire call itself (docs/checks.md). */
+#define WDKMP_DIAG_SITE(Lock, Argument) \
+    (WdkmDiagNoteSite((Lock), __FILE__, __LINE__), (Argument))
+#define WDKMP_DIAG_CREATED(Expression, LockPointer) \
+    WdkmDiagNoteCreated((Expression), (LockPointer), __FILE__, __LINE__)
+#else
+#define WDKMP_DIAG_SITE(Lock, Argument) (Argument)
+#define WDKMP_DIAG_CREATED(Expression, LockPointer) (Expression)
+#endif
+
 #endif /* WDKM_BASE_H */

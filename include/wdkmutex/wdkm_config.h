@@ -33,4 +33,44 @@
 #define WDKM_KMUTEX_MAX_RECURSION 0x7FFFFFFEUL
 #endif
 
+/*
+ * The checked build (docs/diagnostics.md): lock classes, lock-order
+ * validation, context checks, contention statistics, leak checks at unload.
+ * On by default where the WDK's debug configurations define DBG=1; off in
+ * release, where every diagnostics call compiles to nothing. Define
+ * WDKM_CHECKED=1 or 0 to choose; the library and all of its users must
+ * agree (the CMake target exports the definition).
+ */
+#ifndef WDKM_CHECKED
+#if defined(DBG) && DBG
+#define WDKM_CHECKED 1
+#else
+#define WDKM_CHECKED 0
+#endif
+#endif
+
+/*
+ * The validator's tables, checked build only. It never allocates: when a
+ * table is full it stops tracking what does not fit, says so once, and
+ * locking goes on unchanged.
+ *   WDKM_DIAG_MAX_CLASSES  lock classes (named ones persist; a lock with no
+ *                          name is its own class until destroyed)
+ *   WDKM_DIAG_MAX_EDGES    distinct "A held while B acquired" orders whose
+ *                          sites are remembered for reports
+ *   WDKM_DIAG_MAX_THREADS  threads holding a lock or region at one time
+ *   WDKM_DIAG_MAX_HELD     locks one thread holds at one time
+ */
+#ifndef WDKM_DIAG_MAX_CLASSES
+#define WDKM_DIAG_MAX_CLASSES 256
+#endif
+#ifndef WDKM_DIAG_MAX_EDGES
+#define WDKM_DIAG_MAX_EDGES 1024
+#endif
+#ifndef WDKM_DIAG_MAX_THREADS
+#define WDKM_DIAG_MAX_THREADS 128
+#endif
+#ifndef WDKM_DIAG_MAX_HELD
+#define WDKM_DIAG_MAX_HELD 16
+#endif
+
 #endif /* WDKM_CONFIG_H */

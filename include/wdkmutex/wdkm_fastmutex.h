@@ -163,11 +163,11 @@ WdkmFastMutexScopeEnter(
 
 /* Typed forms, as for WDKM_KMUTEX (see wdkm_kmutex.h). */
 #define WDKM_FAST_MUTEX_CREATE(InitialValuePointer, FastMutexPointer) \
-    WdkmFastMutexCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (FastMutexPointer))
+    WDKMP_DIAG_CREATED(WdkmFastMutexCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (FastMutexPointer)), (FastMutexPointer))
 #define WDKM_FAST_MUTEX_ACQUIRE(FastMutex, DataPointerPointer) \
-    WdkmFastMutexAcquire((FastMutex), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
+    WdkmFastMutexAcquire(WDKMP_DIAG_SITE((FastMutex), (FastMutex)), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
 #define WDKM_FAST_MUTEX_TRY_ACQUIRE(FastMutex, DataPointerPointer) \
-    WdkmFastMutexTryAcquire((FastMutex), sizeof(**(DataPointerPointer)), \
+    WdkmFastMutexTryAcquire(WDKMP_DIAG_SITE((FastMutex), (FastMutex)), sizeof(**(DataPointerPointer)), \
                             (PVOID *)(DataPointerPointer))
 #define WDKM_FAST_MUTEX_TAKE(FastMutex, ValuePointer) \
     WdkmFastMutexTake((FastMutex), sizeof(*(ValuePointer)), (ValuePointer))
@@ -177,7 +177,7 @@ WdkmFastMutexScopeEnter(
  * The block runs at APC_LEVEL. See wdkm_scope.h for how it may be left.
  */
 #define WDKM_FAST_MUTEX_SCOPED(FastMutex, DataPointer, StatusPointer)              \
-    WDKMP_SCOPED(WdkmFastMutexScopeEnter((FastMutex), sizeof(*(DataPointer)),     \
+    WDKMP_SCOPED(WdkmFastMutexScopeEnter(WDKMP_DIAG_SITE((FastMutex), (FastMutex)), sizeof(*(DataPointer)),     \
                                          (PVOID *)&(DataPointer), (StatusPointer)))
 
 WDKM_EXTERN_C_END

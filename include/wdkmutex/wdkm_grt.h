@@ -236,14 +236,14 @@ WdkmGrtScopeEnter(
  * See wdkm_scope.h for how the block may be left.
  */
 #define WDKM_GRT_KMUTEX_SCOPED(Name, DataPointer, StatusPointer)                    \
-    WDKMP_SCOPED(WdkmGrtScopeEnter((Name), WdkmLockKindKMutex, sizeof(*(DataPointer)), \
+    WDKMP_SCOPED(WdkmGrtScopeEnter(WDKMP_DIAG_SITE(NULL, (Name)), WdkmLockKindKMutex, sizeof(*(DataPointer)), \
                                    (PVOID *)&(DataPointer), (StatusPointer)))
 #define WDKM_GRT_FAST_MUTEX_SCOPED(Name, DataPointer, StatusPointer)                    \
-    WDKMP_SCOPED(WdkmGrtScopeEnter((Name), WdkmLockKindFastMutex, sizeof(*(DataPointer)), \
+    WDKMP_SCOPED(WdkmGrtScopeEnter(WDKMP_DIAG_SITE(NULL, (Name)), WdkmLockKindFastMutex, sizeof(*(DataPointer)), \
                                    (PVOID *)&(DataPointer), (StatusPointer)))
 /* Any kind with an exclusive acquire: spin lock, guarded mutex, resource, push lock. */
 #define WDKM_GRT_SCOPED(Name, Kind, DataPointer, StatusPointer)                    \
-    WDKMP_SCOPED(WdkmGrtScopeEnter((Name), (Kind), sizeof(*(DataPointer)),          \
+    WDKMP_SCOPED(WdkmGrtScopeEnter(WDKMP_DIAG_SITE(NULL, (Name)), (Kind), sizeof(*(DataPointer)),          \
                                    (PVOID *)&(DataPointer), (StatusPointer)))
 
 WDKM_EXTERN_C_END

@@ -121,16 +121,16 @@ WdkmGuardedMutexScopeEnter(
     );
 
 #define WDKM_GUARDED_MUTEX_CREATE(InitialValuePointer, MutexPointer) \
-    WdkmGuardedMutexCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (MutexPointer))
+    WDKMP_DIAG_CREATED(WdkmGuardedMutexCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (MutexPointer)), (MutexPointer))
 #define WDKM_GUARDED_MUTEX_ACQUIRE(Mutex, DataPointerPointer) \
-    WdkmGuardedMutexAcquire((Mutex), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
+    WdkmGuardedMutexAcquire(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
 #define WDKM_GUARDED_MUTEX_TRY_ACQUIRE(Mutex, DataPointerPointer) \
-    WdkmGuardedMutexTryAcquire((Mutex), sizeof(**(DataPointerPointer)), \
+    WdkmGuardedMutexTryAcquire(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(**(DataPointerPointer)), \
                                (PVOID *)(DataPointerPointer))
 #define WDKM_GUARDED_MUTEX_TAKE(Mutex, ValuePointer) \
     WdkmGuardedMutexTake((Mutex), sizeof(*(ValuePointer)), (ValuePointer))
 #define WDKM_GUARDED_MUTEX_SCOPED(Mutex, DataPointer, StatusPointer)                \
-    WDKMP_SCOPED(WdkmGuardedMutexScopeEnter((Mutex), sizeof(*(DataPointer)),       \
+    WDKMP_SCOPED(WdkmGuardedMutexScopeEnter(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(*(DataPointer)),       \
                                             (PVOID *)&(DataPointer), (StatusPointer)))
 
 WDKM_EXTERN_C_END

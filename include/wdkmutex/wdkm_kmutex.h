@@ -231,16 +231,16 @@ WdkmKMutexScopeEnter(
  *     }
  */
 #define WDKM_KMUTEX_CREATE(InitialValuePointer, MutexPointer) \
-    WdkmKMutexCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (MutexPointer))
+    WDKMP_DIAG_CREATED(WdkmKMutexCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (MutexPointer)), (MutexPointer))
 #define WDKM_KMUTEX_ACQUIRE(Mutex, DataPointerPointer) \
-    WdkmKMutexAcquire((Mutex), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
+    WdkmKMutexAcquire(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
 #define WDKM_KMUTEX_TRY_ACQUIRE(Mutex, DataPointerPointer) \
-    WdkmKMutexTryAcquire((Mutex), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
+    WdkmKMutexTryAcquire(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
 #define WDKM_KMUTEX_ACQUIRE_TIMEOUT(Mutex, Timeout, DataPointerPointer) \
-    WdkmKMutexAcquireTimeout((Mutex), sizeof(**(DataPointerPointer)), (Timeout), \
+    WdkmKMutexAcquireTimeout(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(**(DataPointerPointer)), (Timeout), \
                              (PVOID *)(DataPointerPointer))
 #define WDKM_KMUTEX_ACQUIRE_ALERTABLE(Mutex, WaitMode, Timeout, DataPointerPointer) \
-    WdkmKMutexAcquireAlertable((Mutex), sizeof(**(DataPointerPointer)), (WaitMode), \
+    WdkmKMutexAcquireAlertable(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(**(DataPointerPointer)), (WaitMode), \
                                (Timeout), (PVOID *)(DataPointerPointer))
 #define WDKM_KMUTEX_TAKE(Mutex, ValuePointer) \
     WdkmKMutexTake((Mutex), sizeof(*(ValuePointer)), (ValuePointer))
@@ -251,7 +251,7 @@ WdkmKMutexScopeEnter(
  * release. See wdkm_scope.h for how the block may be left.
  */
 #define WDKM_KMUTEX_SCOPED(Mutex, DataPointer, StatusPointer)                  \
-    WDKMP_SCOPED(WdkmKMutexScopeEnter((Mutex), sizeof(*(DataPointer)),        \
+    WDKMP_SCOPED(WdkmKMutexScopeEnter(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(*(DataPointer)),        \
                                       (PVOID *)&(DataPointer), (StatusPointer)))
 
 WDKM_EXTERN_C_END

@@ -166,28 +166,28 @@ WdkmResourceScopeEnter(
     );
 
 #define WDKM_RESOURCE_CREATE(InitialValuePointer, ResourcePointer) \
-    WdkmResourceCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (ResourcePointer))
+    WDKMP_DIAG_CREATED(WdkmResourceCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (ResourcePointer)), (ResourcePointer))
 #define WDKM_RESOURCE_ACQUIRE_EXCLUSIVE(Resource, DataPointerPointer) \
-    WdkmResourceAcquireExclusive((Resource), sizeof(**(DataPointerPointer)), \
+    WdkmResourceAcquireExclusive(WDKMP_DIAG_SITE((Resource), (Resource)), sizeof(**(DataPointerPointer)), \
                                  (PVOID *)(DataPointerPointer))
 #define WDKM_RESOURCE_TRY_ACQUIRE_EXCLUSIVE(Resource, DataPointerPointer) \
-    WdkmResourceTryAcquireExclusive((Resource), sizeof(**(DataPointerPointer)), \
+    WdkmResourceTryAcquireExclusive(WDKMP_DIAG_SITE((Resource), (Resource)), sizeof(**(DataPointerPointer)), \
                                     (PVOID *)(DataPointerPointer))
 /* DataPointerPointer: the address of a `const T *`. */
 #define WDKM_RESOURCE_ACQUIRE_SHARED(Resource, DataPointerPointer) \
-    WdkmResourceAcquireShared((Resource), sizeof(**(DataPointerPointer)), \
+    WdkmResourceAcquireShared(WDKMP_DIAG_SITE((Resource), (Resource)), sizeof(**(DataPointerPointer)), \
                               (const VOID **)(DataPointerPointer))
 #define WDKM_RESOURCE_TRY_ACQUIRE_SHARED(Resource, DataPointerPointer) \
-    WdkmResourceTryAcquireShared((Resource), sizeof(**(DataPointerPointer)), \
+    WdkmResourceTryAcquireShared(WDKMP_DIAG_SITE((Resource), (Resource)), sizeof(**(DataPointerPointer)), \
                                  (const VOID **)(DataPointerPointer))
 #define WDKM_RESOURCE_TAKE(Resource, ValuePointer) \
     WdkmResourceTake((Resource), sizeof(*(ValuePointer)), (ValuePointer))
 #define WDKM_RESOURCE_EXCLUSIVE_SCOPED(Resource, DataPointer, StatusPointer)          \
-    WDKMP_SCOPED(WdkmResourceScopeEnter((Resource), sizeof(*(DataPointer)), TRUE,   \
+    WDKMP_SCOPED(WdkmResourceScopeEnter(WDKMP_DIAG_SITE((Resource), (Resource)), sizeof(*(DataPointer)), TRUE,   \
                                         (PVOID *)&(DataPointer), (StatusPointer)))
 /* DataPointer: a `const T *` variable. */
 #define WDKM_RESOURCE_SHARED_SCOPED(Resource, DataPointer, StatusPointer)             \
-    WDKMP_SCOPED(WdkmResourceScopeEnter((Resource), sizeof(*(DataPointer)), FALSE,  \
+    WDKMP_SCOPED(WdkmResourceScopeEnter(WDKMP_DIAG_SITE((Resource), (Resource)), sizeof(*(DataPointer)), FALSE,  \
                                         (PVOID *)&(DataPointer), (StatusPointer)))
 
 /* ------------------------------------------------------------------------
@@ -289,20 +289,20 @@ WdkmPushLockScopeEnter(
     );
 
 #define WDKM_PUSH_LOCK_CREATE(InitialValuePointer, PushLockPointer) \
-    WdkmPushLockCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (PushLockPointer))
+    WDKMP_DIAG_CREATED(WdkmPushLockCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (PushLockPointer)), (PushLockPointer))
 #define WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE(PushLock, DataPointerPointer) \
-    WdkmPushLockAcquireExclusive((PushLock), sizeof(**(DataPointerPointer)), \
+    WdkmPushLockAcquireExclusive(WDKMP_DIAG_SITE((PushLock), (PushLock)), sizeof(**(DataPointerPointer)), \
                                  (PVOID *)(DataPointerPointer))
 #define WDKM_PUSH_LOCK_ACQUIRE_SHARED(PushLock, DataPointerPointer) \
-    WdkmPushLockAcquireShared((PushLock), sizeof(**(DataPointerPointer)), \
+    WdkmPushLockAcquireShared(WDKMP_DIAG_SITE((PushLock), (PushLock)), sizeof(**(DataPointerPointer)), \
                               (const VOID **)(DataPointerPointer))
 #define WDKM_PUSH_LOCK_TAKE(PushLock, ValuePointer) \
     WdkmPushLockTake((PushLock), sizeof(*(ValuePointer)), (ValuePointer))
 #define WDKM_PUSH_LOCK_EXCLUSIVE_SCOPED(PushLock, DataPointer, StatusPointer)         \
-    WDKMP_SCOPED(WdkmPushLockScopeEnter((PushLock), sizeof(*(DataPointer)), TRUE,   \
+    WDKMP_SCOPED(WdkmPushLockScopeEnter(WDKMP_DIAG_SITE((PushLock), (PushLock)), sizeof(*(DataPointer)), TRUE,   \
                                         (PVOID *)&(DataPointer), (StatusPointer)))
 #define WDKM_PUSH_LOCK_SHARED_SCOPED(PushLock, DataPointer, StatusPointer)            \
-    WDKMP_SCOPED(WdkmPushLockScopeEnter((PushLock), sizeof(*(DataPointer)), FALSE,  \
+    WDKMP_SCOPED(WdkmPushLockScopeEnter(WDKMP_DIAG_SITE((PushLock), (PushLock)), sizeof(*(DataPointer)), FALSE,  \
                                         (PVOID *)&(DataPointer), (StatusPointer)))
 
 WDKM_EXTERN_C_END

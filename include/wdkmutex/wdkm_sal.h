@@ -47,6 +47,9 @@
 #ifndef _Out_writes_bytes_opt_
 #define _Out_writes_bytes_opt_(Size)
 #endif
+#ifndef _Out_writes_opt_
+#define _Out_writes_opt_(Count)
+#endif
 #ifndef _Outptr_
 #define _Outptr_
 #endif

@@ -173,15 +173,15 @@ WdkmSpinLockScopeEnter(
     );
 
 #define WDKM_SPIN_LOCK_CREATE(InitialValuePointer, LockPointer) \
-    WdkmSpinLockCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (LockPointer))
+    WDKMP_DIAG_CREATED(WdkmSpinLockCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (LockPointer)), (LockPointer))
 #define WDKM_SPIN_LOCK_ACQUIRE(Lock, OldIrqlPointer, DataPointerPointer) \
-    WdkmSpinLockAcquire((Lock), sizeof(**(DataPointerPointer)), (OldIrqlPointer), \
+    WdkmSpinLockAcquire(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), (OldIrqlPointer), \
                         (PVOID *)(DataPointerPointer))
 #define WDKM_SPIN_LOCK_TRY_ACQUIRE(Lock, OldIrqlPointer, DataPointerPointer) \
-    WdkmSpinLockTryAcquire((Lock), sizeof(**(DataPointerPointer)), (OldIrqlPointer), \
+    WdkmSpinLockTryAcquire(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), (OldIrqlPointer), \
                            (PVOID *)(DataPointerPointer))
 #define WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Lock, DataPointerPointer) \
-    WdkmSpinLockAcquireAtDpcLevel((Lock), sizeof(**(DataPointerPointer)), \
+    WdkmSpinLockAcquireAtDpcLevel(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
                                   (PVOID *)(DataPointerPointer))
 #define WDKM_SPIN_LOCK_TAKE(Lock, ValuePointer) \
     WdkmSpinLockTake((Lock), sizeof(*(ValuePointer)), (ValuePointer))
@@ -191,7 +191,7 @@ WdkmSpinLockScopeEnter(
  * The block runs at DISPATCH_LEVEL; the scope keeps the saved IRQL.
  */
 #define WDKM_SPIN_LOCK_SCOPED(Lock, DataPointer, StatusPointer)                 \
-    WDKMP_SCOPED(WdkmSpinLockScopeEnter((Lock), sizeof(*(DataPointer)),        \
+    WDKMP_SCOPED(WdkmSpinLockScopeEnter(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(*(DataPointer)),        \
                                         (PVOID *)&(DataPointer), (StatusPointer)))
 
 /* ------------------------------------------------------------------------
@@ -285,12 +285,12 @@ WdkmQueuedSpinLockIsOwned(
     );
 
 #define WDKM_QUEUED_SPIN_LOCK_CREATE(InitialValuePointer, LockPointer) \
-    WdkmQueuedSpinLockCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (LockPointer))
+    WDKMP_DIAG_CREATED(WdkmQueuedSpinLockCreate((InitialValuePointer), sizeof(*(InitialValuePointer)), (LockPointer)), (LockPointer))
 #define WDKM_QUEUED_SPIN_LOCK_ACQUIRE(Lock, HandlePointer, DataPointerPointer) \
-    WdkmQueuedSpinLockAcquire((Lock), sizeof(**(DataPointerPointer)), (HandlePointer), \
+    WdkmQueuedSpinLockAcquire(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), (HandlePointer), \
                               (PVOID *)(DataPointerPointer))
 #define WDKM_QUEUED_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Lock, HandlePointer, DataPointerPointer) \
-    WdkmQueuedSpinLockAcquireAtDpcLevel((Lock), sizeof(**(DataPointerPointer)), \
+    WdkmQueuedSpinLockAcquireAtDpcLevel(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
                                         (HandlePointer), (PVOID *)(DataPointerPointer))
 #define WDKM_QUEUED_SPIN_LOCK_TAKE(Lock, ValuePointer) \
     WdkmQueuedSpinLockTake((Lock), sizeof(*(ValuePointer)), (ValuePointer))

@@ -51,6 +51,11 @@
 #define STATUS_WDKM_ALREADY_INITIALIZED WDKMP_ERROR_STATUS(0x0008)
 /* The lock belongs to the registry: only the registry may free it. */
 #define STATUS_WDKM_OWNED_BY_REGISTRY   WDKMP_ERROR_STATUS(0x0009)
+/*
+ * The checked build's leak check found locks never destroyed, locks still
+ * held, regions still entered, or pool still outstanding (wdkm_diag.h).
+ */
+#define STATUS_WDKM_LEAK_DETECTED       WDKMP_ERROR_STATUS(0x000A)
 
 WDKM_EXTERN_C_BEGIN
 

@@ -39,5 +39,7 @@
 #include "wdkm_rwlock.h"
 #include "wdkm_region.h"
 #include "wdkm_grt.h"
+#include "wdkm_debug.h"
+#include "wdkm_diag.h"
 
 #endif /* WDKMUTEX_H */

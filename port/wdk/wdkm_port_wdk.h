@@ -175,6 +175,24 @@ WdkmpSpinLockRelease(
     KeReleaseSpinLock(SpinLock, OldIrql);
 }
 
+/*
+ * TRUE if some processor holds the spin lock at this instant (a held
+ * KSPIN_LOCK is nonzero, plain or queued; so is Wine's). A racy peek, as
+ * KeTestSpinLock is: the checked build counts contention with it.
+ */
+WDKMP_INLINE
+BOOLEAN
+WdkmpSpinLockBusy(
+    _In_ const WDKMP_SPIN_LOCK *SpinLock
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_load_n(SpinLock, __ATOMIC_RELAXED) != 0;
+#else
+    return *(const volatile WDKMP_SPIN_LOCK *)SpinLock != 0;
+#endif
+}
+
 /* At DISPATCH_LEVEL already (a DPC, or under another spin lock). */
 WDKMP_INLINE
 VOID
@@ -408,10 +426,30 @@ WdkmpSleepMs(
     (VOID)KeDelayExecutionThread(KernelMode, FALSE, &Interval);
 }
 
-/* Debugger output, component DPFLTR_IHVDRIVER_ID. */
+/* Debugger output; the library chooses component and level (wdkm_debug.c). */
 #define WDKMP_DEBUG_ERROR   DPFLTR_ERROR_LEVEL
 #define WDKMP_DEBUG_WARNING DPFLTR_WARNING_LEVEL
-#define WdkmpDebugPrint(Level, ...) DbgPrintEx(DPFLTR_IHVDRIVER_ID, (Level), __VA_ARGS__)
+#define WDKMP_DEBUG_TRACE   DPFLTR_TRACE_LEVEL
+#define WdkmpDbgPrintEx(ComponentId, Level, ...) DbgPrintEx((ComponentId), (Level), __VA_ARGS__)
+
+/*
+ * Monotonic nanoseconds from an arbitrary origin, at any IRQL: the checked
+ * build's wait and hold times. The performance counter runs at a few MHz
+ * to a few GHz, so neither product below overflows.
+ */
+WDKMP_INLINE
+ULONG64
+WdkmpTimestampNs(
+    VOID
+    )
+{
+    LARGE_INTEGER Frequency;
+    LARGE_INTEGER Counter = KeQueryPerformanceCounter(&Frequency);
+    ULONG64 Hertz = (ULONG64)Frequency.QuadPart;
+    ULONG64 Ticks = (ULONG64)Counter.QuadPart;
+
+    return (Ticks / Hertz) * 1000000000ULL + (Ticks % Hertz) * 1000000000ULL / Hertz;
+}
 
 /* ------------------------------------------------------------------------
  * KMUTEX. Kernel rules: wait at <= APC_LEVEL, or at DISPATCH_LEVEL with a
@@ -453,6 +491,19 @@ WdkmpKMutexWait(
      * holding a KMUTEX bugchecks), but it would still mean "now held".
      */
     return Status == STATUS_ABANDONED ? STATUS_SUCCESS : Status;
+}
+
+/* A wait that does not wait: STATUS_SUCCESS or STATUS_TIMEOUT. */
+WDKMP_INLINE
+NTSTATUS
+WdkmpKMutexTryWait(
+    _Inout_ WDKMP_KMUTEX *Mutex
+    )
+{
+    LARGE_INTEGER Zero;
+
+    Zero.QuadPart = 0;
+    return WdkmpKMutexWait(Mutex, KernelMode, FALSE, &Zero);
 }
 
 WDKMP_INLINE

@@ -60,4 +60,7 @@ WDKM_TEST_ENTRY(resource_readers_overlap, WdkmTestResourceReadersOverlap)
 WDKM_TEST_ENTRY(spin_lock_timer_dpc, WdkmTestSpinLockTimerDpc)
 WDKM_TEST_ENTRY(regions, WdkmTestRegions)
 WDKM_TEST_ENTRY(registry_every_kind, WdkmTestRegistryEveryKind)
+
+/* test_diag.c: the checked build's lock-order validation. */
+WDKM_TEST_ENTRY(diag_abba_reported, WdkmTestDiagAbbaReported)
 #endif

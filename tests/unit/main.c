@@ -1,5 +1,7 @@
 /*
- * main.c - the host unit test program: every suite, in order.
+ * main.c - the host unit test program: every suite, in order. Built twice:
+ * against the release library, and against the checked one (WDKM_CHECKED),
+ * which adds the diagnostics suite.
  */
 #include "wdkm_test.h"
 
@@ -13,6 +15,9 @@ extern const WDKM_TEST_SUITE WdkmKindsSuite;
 extern const WDKM_TEST_SUITE WdkmMisuseSuite;
 extern const WDKM_TEST_SUITE WdkmFaultsSuite;
 extern const WDKM_TEST_SUITE WdkmStressSuite;
+#if WDKM_CHECKED
+extern const WDKM_TEST_SUITE WdkmDiagSuite;
+#endif
 
 int WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCount);
 
@@ -30,6 +35,9 @@ main(int argc, char **argv)
         WdkmMisuseSuite,
         WdkmFaultsSuite,
         WdkmStressSuite,
+#if WDKM_CHECKED
+        WdkmDiagSuite,        /* the checked build's own: lock order, statistics, leaks */
+#endif
     };
 
     return WdkmTestMain(argc, argv, Suites, sizeof(Suites) / sizeof(Suites[0]));

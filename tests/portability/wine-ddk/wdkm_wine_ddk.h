@@ -46,6 +46,9 @@
 #define DPFLTR_IHVDRIVER_ID 77
 #endif
 
+/* The performance counter (WDK: wdm.h); Wine's ntoskrnl exports it. */
+NTKERNELAPI LARGE_INTEGER NTAPI KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency);
+
 /*
  * POOL_TYPE: Wine's enum stops before the Windows 8 no-execute pool types.
  * The value is the WDK's.

@@ -1,0 +1,166 @@
+/*
+ * wdkm_diag_hooks.h - the checked build's hooks, as the lock kinds call them.
+ * Private to src/; included by wdkm_internal.h.
+ *
+ * Every acquisition path runs:
+ *
+ *     WDKMP_DIAG_ACQUIRE Diag;
+ *     Status = WdkmpDiagBeforeAcquire(Header, Flags, &Diag);   order, context
+ *     if (Status != STATUS_SUCCESS) return Status;
+ *     WDKMP_DIAG_TRY_FIRST(&Diag, <try status>, <wait>);        contention
+ *     WdkmpDiagAfterAcquire(Header, &Diag, Acquired);          held, statistics
+ *
+ * and every release WdkmpDiagBeforeRelease while still holding the lock,
+ * WdkmpDiagAfterRelease once the kernel let it go. In release builds
+ * (WDKM_CHECKED 0) the functions are empty inlines returning constants and
+ * WDKMP_DIAG_TRY_FIRST is the plain wait, so the compiler emits exactly the
+ * unchecked path.
+ */
+#ifndef WDKM_DIAG_INTERNAL_H
+#define WDKM_DIAG_INTERNAL_H
+
+struct _WDKMP_LOCK_HEADER;
+
+/* Acquisition flags. */
+#define WDKMP_DIAG_TRY    0x01   /* cannot wait: never closes an order cycle */
+#define WDKMP_DIAG_SHARED 0x02   /* a shared hold of a reader/writer kind */
+#define WDKMP_DIAG_WAITS  0x04   /* may sleep: must not happen under a spin lock */
+#define WDKMP_DIAG_SPIN   0x08   /* a spin lock: no waiting acquisition under it */
+
+#if WDKM_CHECKED
+
+/* Per lock, in its header: the live-lock list, its class, its figures. */
+typedef struct _WDKMP_DIAG_LOCK {
+    struct _WDKMP_LOCK_HEADER *Next;
+    struct _WDKMP_LOCK_HEADER *Prev;
+    LONG Class;                        /* index in the class table; -1: none */
+    LONG64 volatile Acquisitions;
+    LONG64 volatile Contended;
+    LONG64 volatile TotalWaitNs;
+    LONG64 volatile MaxWaitNs;
+    LONG64 volatile MaxHoldNs;
+} WDKMP_DIAG_LOCK;
+
+/* One acquisition in progress, on the acquirer's stack. */
+typedef struct _WDKMP_DIAG_ACQUIRE {
+    PVOID Thread;                      /* the thread's record; NULL: untracked */
+    PCSTR File;                        /* where in the caller's source, if known */
+    ULONG Line;
+    ULONG Flags;
+    BOOLEAN Contended;
+    ULONG64 WaitStart;
+} WDKMP_DIAG_ACQUIRE, *PWDKMP_DIAG_ACQUIRE;
+
+VOID WdkmpDiagLockCreated(_Inout_ struct _WDKMP_LOCK_HEADER *Header);
+VOID WdkmpDiagLockDestroyed(_Inout_ struct _WDKMP_LOCK_HEADER *Header);
+
+/* STATUS_SUCCESS to go ahead; under WDKM_DIAG_REFUSE, the refusal. */
+NTSTATUS WdkmpDiagBeforeAcquire(_In_ struct _WDKMP_LOCK_HEADER *Header, _In_ ULONG Flags,
+                                _Out_ PWDKMP_DIAG_ACQUIRE Diag);
+/* The try before the wait failed: the acquisition waits (Known FALSE: the
+   kernel had no try, so whether it waits is unknown). */
+VOID WdkmpDiagWaitBegins(_Inout_ PWDKMP_DIAG_ACQUIRE Diag, _In_ BOOLEAN Known);
+VOID WdkmpDiagAfterAcquire(_Inout_ struct _WDKMP_LOCK_HEADER *Header,
+                           _Inout_ PWDKMP_DIAG_ACQUIRE Diag, _In_ BOOLEAN Acquired);
+/* Returns the thread's record for WdkmpDiagAfterRelease. */
+PVOID WdkmpDiagBeforeRelease(_Inout_ struct _WDKMP_LOCK_HEADER *Header);
+VOID WdkmpDiagAfterRelease(_In_opt_ PVOID Thread);
+
+/* A region entered (+1) or left (-1) by the calling thread. */
+VOID WdkmpDiagRegion(_In_ LONG Delta);
+
+/* An acquisition refused for its IRQL: says so if a spin lock is why. */
+VOID WdkmpDiagIrqlTooHigh(_In_ struct _WDKMP_LOCK_HEADER *Header);
+
+/* Put a lock in the class Name (the registry: its name). */
+NTSTATUS WdkmpDiagSetClass(_Inout_ struct _WDKMP_LOCK_HEADER *Header, _In_z_ PCSTR Name);
+
+/* Try first, to learn whether the acquisition has to wait; then wait. */
+#define WDKMP_DIAG_TRY_FIRST(Diag, TryStatus, Wait)                             \
+    do {                                                                        \
+        NTSTATUS WdkmpTried = (TryStatus);                                      \
+        if (WdkmpTried != STATUS_SUCCESS) {                                     \
+            WdkmpDiagWaitBegins((Diag), WdkmpTried != STATUS_NOT_SUPPORTED);    \
+            Wait;                                                               \
+        }                                                                       \
+    } while (0)
+
+/* A lock with no try: note whether it is busy before waiting for it. */
+#define WDKMP_DIAG_PEEK(Diag, Busy)                                             \
+    do {                                                                        \
+        if (Busy) {                                                             \
+            WdkmpDiagWaitBegins((Diag), TRUE);                                  \
+        }                                                                       \
+    } while (0)
+
+#else /* !WDKM_CHECKED */
+
+typedef struct _WDKMP_DIAG_ACQUIRE {
+    UCHAR Unused;
+} WDKMP_DIAG_ACQUIRE, *PWDKMP_DIAG_ACQUIRE;
+
+WDKMP_INLINE VOID WdkmpDiagLockCreated(_Inout_ struct _WDKMP_LOCK_HEADER *Header)
+{
+    UNREFERENCED_PARAMETER(Header);
+}
+
+WDKMP_INLINE VOID WdkmpDiagLockDestroyed(_Inout_ struct _WDKMP_LOCK_HEADER *Header)
+{
+    UNREFERENCED_PARAMETER(Header);
+}
+
+WDKMP_INLINE NTSTATUS WdkmpDiagBeforeAcquire(_In_ struct _WDKMP_LOCK_HEADER *Header,
+                                             _In_ ULONG Flags, _Out_ PWDKMP_DIAG_ACQUIRE Diag)
+{
+    UNREFERENCED_PARAMETER(Header);
+    UNREFERENCED_PARAMETER(Flags);
+    UNREFERENCED_PARAMETER(Diag);
+    return STATUS_SUCCESS;
+}
+
+WDKMP_INLINE VOID WdkmpDiagAfterAcquire(_Inout_ struct _WDKMP_LOCK_HEADER *Header,
+                                        _Inout_ PWDKMP_DIAG_ACQUIRE Diag, _In_ BOOLEAN Acquired)
+{
+    UNREFERENCED_PARAMETER(Header);
+    UNREFERENCED_PARAMETER(Diag);
+    UNREFERENCED_PARAMETER(Acquired);
+}
+
+WDKMP_INLINE PVOID WdkmpDiagBeforeRelease(_Inout_ struct _WDKMP_LOCK_HEADER *Header)
+{
+    UNREFERENCED_PARAMETER(Header);
+    return NULL;
+}
+
+WDKMP_INLINE VOID WdkmpDiagAfterRelease(_In_opt_ PVOID Thread)
+{
+    UNREFERENCED_PARAMETER(Thread);
+}
+
+WDKMP_INLINE VOID WdkmpDiagRegion(_In_ LONG Delta)
+{
+    UNREFERENCED_PARAMETER(Delta);
+}
+
+WDKMP_INLINE VOID WdkmpDiagIrqlTooHigh(_In_ struct _WDKMP_LOCK_HEADER *Header)
+{
+    UNREFERENCED_PARAMETER(Header);
+}
+
+WDKMP_INLINE NTSTATUS WdkmpDiagSetClass(_Inout_ struct _WDKMP_LOCK_HEADER *Header,
+                                        _In_z_ PCSTR Name)
+{
+    UNREFERENCED_PARAMETER(Header);
+    UNREFERENCED_PARAMETER(Name);
+    return STATUS_SUCCESS;
+}
+
+#define WDKMP_DIAG_TRY_FIRST(Diag, TryStatus, Wait) \
+    do {                                            \
+        Wait;                                       \
+    } while (0)
+#define WDKMP_DIAG_PEEK(Diag, Busy) ((VOID)0)
+
+#endif /* WDKM_CHECKED */
+
+#endif /* WDKM_DIAG_INTERNAL_H */

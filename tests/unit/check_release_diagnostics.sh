@@ -1,0 +1,43 @@
+#!/bin/sh
+# check_release_diagnostics.sh RELEASE_LIB CHECKED_LIB - a release build of
+# the library contains no diagnostics code (wdkm_diag.h): no symbol of the
+# validator is defined in it, and its diagnostics object defines nothing.
+# The checked library is the control: the same checks must find them there.
+set -u
+Release=$1
+Checked=$2
+Nm=${NM:-nm}
+Passed=0
+Failed=0
+
+check() {
+    if [ "$2" = yes ]; then
+        echo "PASS release.$1"
+        Passed=$((Passed + 1))
+    else
+        echo "FAIL release.$1: $3"
+        Failed=$((Failed + 1))
+    fi
+}
+
+# Defined (text, data, bss) symbols whose name says diagnostics.
+diag_symbols() {
+    "$Nm" -g --defined-only "$1" 2>/dev/null | awk '{print $NF}' | grep -E 'W[dD]kmp?Diag' || true
+}
+
+ReleaseSymbols=$(diag_symbols "$Release")
+CheckedSymbols=$(diag_symbols "$Checked")
+[ -z "$ReleaseSymbols" ] && R=yes || R=no
+check no_diagnostics_symbols "$R" "defined in release: $(echo $ReleaseSymbols)"
+[ -n "$CheckedSymbols" ] && R=yes || R=no
+check checked_control_has_them "$R" "the checked library defines no diagnostics symbol"
+
+# Every symbol the release diagnostics object defines (static ones too).
+ObjectSymbols=$("$Nm" --defined-only "$Release" 2>/dev/null |
+    awk '/^.*wdkm_diag\.c\.o(bj)?:$/ {inside = 1; next} /:$/ {inside = 0} inside && NF >= 3 {print $3}')
+[ -z "$ObjectSymbols" ] && R=yes || R=no
+check diagnostics_object_empty "$R" "wdkm_diag.c defines: $(echo $ObjectSymbols)"
+
+echo "    checked build: $(echo "$CheckedSymbols" | wc -l) diagnostics symbols; release: $(echo "$ReleaseSymbols" | grep -c . ) "
+echo "$Passed passed, $Failed failed"
+[ "$Failed" -eq 0 ]
