@@ -47,7 +47,7 @@
 #endif
 
 /* The performance counter (WDK: wdm.h); Wine's ntoskrnl exports it. */
-NTKERNELAPI LARGE_INTEGER NTAPI KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency);
+LARGE_INTEGER WINAPI KeQueryPerformanceCounter(PLARGE_INTEGER PerformanceFrequency);
 
 /*
  * POOL_TYPE: Wine's enum stops before the Windows 8 no-execute pool types.
