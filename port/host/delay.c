@@ -33,6 +33,9 @@ static ULONG64 HostpDelayCount;
 static pthread_once_t HostpDelayEnvOnce = PTHREAD_ONCE_INIT;
 static BOOLEAN HostpDelaySetByCall;
 
+/* See hostp.h: 1 until the environment was read, then Percent != 0. */
+ULONG WdkmHostpDelayArmed = 1;
+
 static _Thread_local ULONG64 HostpDelayState;
 static _Thread_local ULONG HostpDelayThreadGeneration;
 
@@ -53,7 +56,25 @@ static VOID HostpDelayReadEnvironment(VOID)
     __atomic_store_n(&HostpDelaySeed, (ULONG)Seed, __ATOMIC_RELAXED);
     __atomic_add_fetch(&HostpDelayGeneration, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&HostpDelayPercent, (ULONG)(Percent > 100 ? 100 : Percent),
-                     __ATOMIC_RELEASE);
+                     __ATOMIC_SEQ_CST);
+}
+
+/* Arms the inline check of hostp.h while fuzzing is on. Checked again
+   after the store: a Set on another thread may have changed the percentage
+   meanwhile, and the last store must agree with the last percentage. */
+static VOID HostpDelayRearm(VOID)
+{
+    ULONG Percent = __atomic_load_n(&HostpDelayPercent, __ATOMIC_SEQ_CST);
+    ULONG Again;
+
+    for (;;) {
+        __atomic_store_n(&WdkmHostpDelayArmed, Percent != 0 ? 1U : 0U, __ATOMIC_SEQ_CST);
+        Again = __atomic_load_n(&HostpDelayPercent, __ATOMIC_SEQ_CST);
+        if ((Again != 0) == (Percent != 0)) {
+            return;
+        }
+        Percent = Again;
+    }
 }
 
 VOID WdkmHostSetDelayFuzzing(ULONG Seed, ULONG PercentChance)
@@ -64,7 +85,8 @@ VOID WdkmHostSetDelayFuzzing(ULONG Seed, ULONG PercentChance)
     __atomic_store_n(&HostpDelayThreadOrder, 0, __ATOMIC_RELAXED);
     __atomic_add_fetch(&HostpDelayGeneration, 1, __ATOMIC_RELAXED);
     __atomic_store_n(&HostpDelayPercent, PercentChance > 100 ? 100 : PercentChance,
-                     __ATOMIC_RELEASE);
+                     __ATOMIC_SEQ_CST);
+    HostpDelayRearm();
 }
 
 ULONG64 WdkmHostDelayFuzzingCount(VOID)
@@ -83,7 +105,7 @@ static ULONG64 HostpDelayNext(VOID)
     return X;
 }
 
-VOID WdkmHostpDelayPoint(VOID)
+VOID WdkmHostpDelayPointArmed(VOID)
 {
     ULONG Percent;
     ULONG Generation;
@@ -92,6 +114,7 @@ VOID WdkmHostpDelayPoint(VOID)
     pthread_once(&HostpDelayEnvOnce, HostpDelayReadEnvironment);
     Percent = __atomic_load_n(&HostpDelayPercent, __ATOMIC_ACQUIRE);
     if (Percent == 0) {
+        HostpDelayRearm();
         return;
     }
     Generation = __atomic_load_n(&HostpDelayGeneration, __ATOMIC_RELAXED);

@@ -278,7 +278,7 @@ Done:
 /* Waits are legal at <= APC_LEVEL, and at DISPATCH_LEVEL only as a poll. */
 static VOID HostpCheckWaitIrql(PVOID Object, PLARGE_INTEGER Timeout)
 {
-    KIRQL Irql = WdkmHostpThread.Irql;
+    KIRQL Irql = WdkmHostpCurrent.Irql;
 
     if (Irql > DISPATCH_LEVEL ||
         (Irql == DISPATCH_LEVEL && (Timeout == NULL || Timeout->QuadPart != 0))) {
@@ -321,8 +321,8 @@ NTSTATUS NTAPI KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertabl
     BOOLEAN FirstAcquire;
     NTSTATUS Status;
 
-    if (WdkmHostpThread.Irql > APC_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, WdkmHostpThread.Irql, APC_LEVEL, 0);
+    if (WdkmHostpCurrent.Irql > APC_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, WdkmHostpCurrent.Irql, APC_LEVEL, 0);
     }
     if (Interval == NULL) {
         return STATUS_INVALID_PARAMETER;
@@ -340,8 +340,8 @@ NTSTATUS NTAPI KeDelayExecutionThread(KPROCESSOR_MODE WaitMode, BOOLEAN Alertabl
 
 static VOID HostpCheckSignalIrql(PVOID Object)
 {
-    if (WdkmHostpThread.Irql > DISPATCH_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Object, WdkmHostpThread.Irql,
+    if (WdkmHostpCurrent.Irql > DISPATCH_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Object, WdkmHostpCurrent.Irql,
                      DISPATCH_LEVEL, 0);
     }
 }

@@ -78,7 +78,7 @@ static VOID HostpRunDpc(PKDPC Dpc, PKDEFERRED_ROUTINE Routine, PVOID Context, PV
         WdkmHostpThread.ExecutingDpc = TRUE;
         Routine(Dpc, Context, Argument1, Argument2);
         WdkmHostpThread.ExecutingDpc = FALSE;
-        Irql = WdkmHostpThread.Irql;
+        Irql = WdkmHostpCurrent.Irql;
         After = WdkmHostpApcDisableCount();
         if (Irql != DISPATCH_LEVEL) {
             KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, (ULONG_PTR)Dpc, Irql, DISPATCH_LEVEL,
@@ -94,7 +94,7 @@ static VOID HostpRunDpc(PKDPC Dpc, PKDEFERRED_ROUTINE Routine, PVOID Context, PV
     WdkmHostpThread.ExecutingDpc = FALSE;
     WdkmHostpThread.TerminateJump = NULL;
     WdkmHostpThread.TrapTop = NULL;
-    WdkmHostpThread.Irql = PASSIVE_LEVEL;
+    WdkmHostpCurrent.Irql = PASSIVE_LEVEL;
     WdkmHostpThread.CriticalRegionCount = CriticalRegions;
     WdkmHostpThread.GuardedRegionCount = GuardedRegions;
 }
@@ -286,8 +286,8 @@ VOID NTAPI KeFlushQueuedDpcs(VOID)
 {
     ULONG64 Sequence;
 
-    if (WdkmHostpThread.Irql != PASSIVE_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, WdkmHostpThread.Irql, PASSIVE_LEVEL, 0);
+    if (WdkmHostpCurrent.Irql != PASSIVE_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, WdkmHostpCurrent.Irql, PASSIVE_LEVEL, 0);
     }
     pthread_mutex_lock(&WdkmHostpDispatcherLock);
     Sequence = HostpLastSequence;
@@ -329,8 +329,8 @@ VOID NTAPI KeInitializeTimer(PKTIMER Timer)
 
 static VOID HostpCheckTimerIrql(PKTIMER Timer)
 {
-    if (WdkmHostpThread.Irql > DISPATCH_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Timer, WdkmHostpThread.Irql,
+    if (WdkmHostpCurrent.Irql > DISPATCH_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Timer, WdkmHostpCurrent.Irql,
                      DISPATCH_LEVEL, 0);
     }
 }

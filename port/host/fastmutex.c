@@ -98,8 +98,8 @@ static VOID HostpViolation(ULONG Code, PVOID Lock, PKTHREAD Thread, PVOID Owner)
 
 static VOID HostpCheckAtMostApcLevel(PVOID Lock)
 {
-    if (WdkmHostpThread.Irql > APC_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Lock, WdkmHostpThread.Irql, APC_LEVEL, 0);
+    if (WdkmHostpCurrent.Irql > APC_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Lock, WdkmHostpCurrent.Irql, APC_LEVEL, 0);
     }
 }
 
@@ -133,7 +133,7 @@ static VOID HostpCheckFastMutexOwned(PFAST_MUTEX FastMutex, PKTHREAD Thread)
 static VOID HostpCheckUnsafeState(PFAST_MUTEX FastMutex, PKTHREAD Thread)
 {
     HostpCheckAtMostApcLevel(FastMutex);
-    if (WdkmHostpThread.Irql < APC_LEVEL && !KeAreApcsDisabled()) {
+    if (WdkmHostpCurrent.Irql < APC_LEVEL && !KeAreApcsDisabled()) {
         HostpViolation(WDKM_HOST_VIOLATION_UNSAFE_APCS_ENABLED, FastMutex, Thread,
                        ReadPointerNoFence(&FastMutex->Owner));
     }
@@ -169,7 +169,7 @@ VOID FASTCALL ExReleaseFastMutex(PFAST_MUTEX FastMutex)
     KIRQL OldIrql;
 
     HostpCheckFastMutexOwned(FastMutex, Thread);
-    if (WdkmHostpThread.Irql != APC_LEVEL) {
+    if (WdkmHostpCurrent.Irql != APC_LEVEL) {
         HostpViolation(WDKM_HOST_VIOLATION_FAST_MUTEX_IRQL, FastMutex, Thread, Thread);
     }
     /* Read before the release: the next owner overwrites it. */

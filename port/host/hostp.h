@@ -5,8 +5,9 @@
  * state of every dispatcher object (wait lists, mutex ownership, thread
  * wait state, the handle table). Fields that are also read without it
  * (SignalState, OwnerThread) are written with atomics under it.
- * Per-thread counters that only their own thread changes (IRQL, APC
- * disable counts, held locks) live in thread-local WdkmHostpThread.
+ * Per-thread counters that only their own thread changes live in
+ * thread-local WdkmHostpCurrent (the thread object and the IRQL, read
+ * inline by wdm.h) and WdkmHostpThread (APC disable counts, held locks).
  * The same lock also guards ERESOURCEs, the push-lock side table, the DPC
  * queue and the timer list. Lock order: the pool lock may be held while
  * taking the dispatcher lock (frees check for live objects), never the
@@ -74,9 +75,10 @@ struct _KTHREAD {
     PVOID StartContext;
 };
 
+/* The rest of a thread's state; its object and IRQL are in
+   WdkmHostpCurrent (wdm.h), which KeGetCurrentThread and KeGetCurrentIrql
+   read inline. */
 typedef struct _HOSTP_THREAD_STATE {
-    PKTHREAD Thread;                    /* NULL until first needed */
-    KIRQL Irql;
     ULONG CriticalRegionCount;          /* KeEnterCriticalRegion depth */
     ULONG GuardedRegionCount;           /* KeEnterGuardedRegion depth */
     ULONG KMutexCount;                  /* owned KMUTEXes (disable kernel APCs) */
@@ -86,11 +88,11 @@ typedef struct _HOSTP_THREAD_STATE {
     BOOLEAN ExecutingDpc;               /* the DPC thread, inside a deferred routine */
 } HOSTP_THREAD_STATE;
 
-extern _Thread_local HOSTP_THREAD_STATE WdkmHostpThread;
+extern _Thread_local HOSTP_THREAD_STATE WdkmHostpThread WDKM_HOSTP_INITIAL_EXEC;
 extern pthread_mutex_t WdkmHostpDispatcherLock;
 
-/* thread.c */
-PKTHREAD WdkmHostpCurrentThread(VOID);
+/* thread.c: the calling thread's object, made on first use. */
+#define WdkmHostpCurrentThread() KeGetCurrentThread()
 /* Drops a reference (the last frees Thread); returns the new count. */
 LONG WdkmHostpDereferenceThread(PKTHREAD Thread);
 
@@ -127,7 +129,19 @@ LONGLONG WdkmHostpMonotonicNanoseconds(VOID);
 LONGLONG WdkmHostpSystemTime(VOID);
 
 /* Delay fuzzing (delay.c): at every acquire and release of an emulated
-   lock, maybe yield or sleep briefly. Takes no lock; safe anywhere. */
-VOID WdkmHostpDelayPoint(VOID);
+   lock, maybe yield or sleep briefly. Takes no lock; safe anywhere. Off
+   (the usual case) it costs one load and a branch, inline, so that the
+   emulated locks cost about what the real ones do: WdkmHostpDelayArmed is
+   nonzero until the first delay point has read the environment, and after
+   that while fuzzing is on. */
+extern ULONG WdkmHostpDelayArmed;
+VOID WdkmHostpDelayPointArmed(VOID);
+
+static inline VOID WdkmHostpDelayPoint(VOID)
+{
+    if (WDKM_HOSTP_UNLIKELY(__atomic_load_n(&WdkmHostpDelayArmed, __ATOMIC_RELAXED) != 0)) {
+        WdkmHostpDelayPointArmed();
+    }
+}
 
 #endif /* WDKM_HOSTP_H */

@@ -8,44 +8,17 @@
 
 #include "hostp.h"
 
+WDKM_HOSTP_THREAD_LOCAL WDKM_HOSTP_CURRENT WdkmHostpCurrent;
 _Thread_local HOSTP_THREAD_STATE WdkmHostpThread;
 
-KIRQL NTAPI KeGetCurrentIrql(VOID)
-{
-    return WdkmHostpThread.Irql;
-}
-
-KIRQL FASTCALL KfRaiseIrql(KIRQL NewIrql)
-{
-    KIRQL OldIrql = WdkmHostpThread.Irql;
-
-    if (NewIrql < OldIrql || NewIrql > HIGH_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, 0, OldIrql, NewIrql, 0);
-    }
-    WdkmHostpThread.Irql = NewIrql;
-    return OldIrql;
-}
-
-VOID NTAPI KeLowerIrql(KIRQL NewIrql)
-{
-    KIRQL OldIrql = WdkmHostpThread.Irql;
-
-    if (NewIrql > OldIrql) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, OldIrql, NewIrql, 0);
-    }
-    WdkmHostpThread.Irql = NewIrql;
-}
-
-KIRQL NTAPI KeRaiseIrqlToDpcLevel(VOID)
-{
-    return KfRaiseIrql(DISPATCH_LEVEL);
-}
+/* KeGetCurrentIrql, KfRaiseIrql, KeLowerIrql and KeRaiseIrqlToDpcLevel are
+   inline in wdm.h, as on x64 Windows. */
 
 /* Region entry and exit are legal up to APC_LEVEL. */
 static VOID HostpCheckRegionIrql(VOID)
 {
-    if (WdkmHostpThread.Irql > APC_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, WdkmHostpThread.Irql, APC_LEVEL, 0);
+    if (WdkmHostpCurrent.Irql > APC_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, WdkmHostpCurrent.Irql, APC_LEVEL, 0);
     }
 }
 
@@ -101,13 +74,13 @@ BOOLEAN NTAPI KeAreApcsDisabled(VOID)
 BOOLEAN NTAPI KeAreAllApcsDisabled(VOID)
 {
     return (BOOLEAN)(WdkmHostpThread.GuardedRegionCount != 0 ||
-                     WdkmHostpThread.Irql >= APC_LEVEL);
+                     WdkmHostpCurrent.Irql >= APC_LEVEL);
 }
 
 VOID NTAPI WdkmHostpPagedCode(VOID)
 {
-    if (WdkmHostpThread.Irql > APC_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, WdkmHostpThread.Irql, APC_LEVEL, 0);
+    if (WdkmHostpCurrent.Irql > APC_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, WdkmHostpCurrent.Irql, APC_LEVEL, 0);
     }
 }
 

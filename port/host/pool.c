@@ -126,7 +126,7 @@ static BOOLEAN HostpInjectFailure(VOID)
 static PVOID HostpAllocate(ULONG PoolType, SIZE_T NumberOfBytes, ULONG Tag, BOOLEAN Zero,
                            BOOLEAN RaiseOnFailure)
 {
-    KIRQL Irql = WdkmHostpThread.Irql;
+    KIRQL Irql = WdkmHostpCurrent.Irql;
     BOOLEAN Paged = (BOOLEAN)((PoolType & PagedPool) != 0);
     PHOSTP_POOL_HEADER Header = NULL;
     HOSTP_POOL_TAG *Entry;
@@ -201,7 +201,7 @@ static VOID HostpCheckNoLiveObjects(PVOID P, SIZE_T Size)
 
 static VOID HostpFree(PVOID P, ULONG Tag, BOOLEAN CheckTag)
 {
-    KIRQL Irql = WdkmHostpThread.Irql;
+    KIRQL Irql = WdkmHostpCurrent.Irql;
     PHOSTP_POOL_HEADER *Link;
     PHOSTP_POOL_HEADER Header;
     HOSTP_POOL_TAG *Entry;

@@ -175,13 +175,13 @@ static VOID HostpGrantWaiters(PHOSTP_PUSH_LOCK Lock)
 
 static VOID HostpCheckState(PEX_PUSH_LOCK PushLock, ULONG Violation)
 {
-    if (WdkmHostpThread.Irql > APC_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)PushLock, WdkmHostpThread.Irql,
+    if (WdkmHostpCurrent.Irql > APC_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)PushLock, WdkmHostpCurrent.Irql,
                      APC_LEVEL, 0);
     }
     /* A thread suspended while holding it would block everyone. */
-    if (WdkmHostpThread.Irql < APC_LEVEL && !KeAreApcsDisabled()) {
-        KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION, Violation, WdkmHostpThread.Irql,
+    if (WdkmHostpCurrent.Irql < APC_LEVEL && !KeAreApcsDisabled()) {
+        KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION, Violation, WdkmHostpCurrent.Irql,
                      WdkmHostpApcDisableCount(), (ULONG_PTR)PushLock);
     }
 }

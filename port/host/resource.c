@@ -14,6 +14,13 @@
  * ExpSystemResourcesList), which lets the emulation catch double
  * initialisation, use after delete and pool freed under a live resource.
  *
+ * Owner entries and ActiveEntries are written with atomics (under the lock
+ * all the same), so that ExIsResourceAcquiredSharedLite answers without
+ * the lock when the caller is the owner in OwnerEntry, or owns nothing and
+ * the table is empty: only the caller's own acquisitions (or a grant made
+ * before its wait ended) can put it in either, so what it reads there about
+ * itself is exact.
+ *
  * Verifier subcodes of DRIVER_VERIFIER_DETECTED_VIOLATION used here are
  * the real ones, with the real parameters (see wdkm_host.h).
  */
@@ -91,13 +98,13 @@ static VOID HostpAddOwner(PERESOURCE Resource, ERESOURCE_THREAD Thread, BOOLEAN 
 {
     POWNER_ENTRY Entry = Exclusive ? &Resource->OwnerEntry : HostpFreeOwnerEntry(Resource);
 
-    Entry->OwnerThread = Thread;
-    Entry->OwnerCount = 1;
+    HostpStore(Entry->OwnerThread, Thread);
+    HostpStore(Entry->OwnerCount, 1);
     Resource->ActiveCount++;
     if (Exclusive) {
         Resource->Flag |= HOSTP_RESOURCE_OWNED_EXCLUSIVE;
     } else if (Entry != &Resource->OwnerEntry) {
-        Resource->ActiveEntries++;
+        HostpStore(Resource->ActiveEntries, Resource->ActiveEntries + 1);
     }
 }
 
@@ -137,8 +144,8 @@ static VOID HostpGrantWaiters(PERESOURCE Resource, BOOLEAN FromExclusive)
 
 static VOID HostpCheckIrql(PERESOURCE Resource, KIRQL Limit)
 {
-    if (WdkmHostpThread.Irql > Limit) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Resource, WdkmHostpThread.Irql, Limit, 0);
+    if (WdkmHostpCurrent.Irql > Limit) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Resource, WdkmHostpCurrent.Irql, Limit, 0);
     }
 }
 
@@ -155,8 +162,8 @@ static VOID HostpCheckLive(PERESOURCE Resource)
    a suspended owner would block every other thread. */
 static VOID HostpCheckApcsDisabled(PERESOURCE Resource, ULONG Violation)
 {
-    if (WdkmHostpThread.Irql < APC_LEVEL && !KeAreApcsDisabled()) {
-        KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION, Violation, WdkmHostpThread.Irql,
+    if (WdkmHostpCurrent.Irql < APC_LEVEL && !KeAreApcsDisabled()) {
+        KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION, Violation, WdkmHostpCurrent.Irql,
                      WdkmHostpApcDisableCount(), (ULONG_PTR)Resource);
     }
 }
@@ -262,7 +269,7 @@ BOOLEAN NTAPI ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait)
     }
     Mine = HostpFindOwner(Resource, Me);
     if (Mine != NULL && HostpIsExclusive(Resource)) {
-        Mine->OwnerCount++;
+        HostpStore(Mine->OwnerCount, Mine->OwnerCount + 1);
         pthread_mutex_unlock(&WdkmHostpDispatcherLock);
         return TRUE;
     }
@@ -299,7 +306,7 @@ BOOLEAN NTAPI ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait)
     Mine = HostpFindOwner(Resource, Me);
     if (Mine != NULL) {
         /* Any owner may recurse (the exclusive one stays exclusive). */
-        Mine->OwnerCount++;
+        HostpStore(Mine->OwnerCount, Mine->OwnerCount + 1);
         pthread_mutex_unlock(&WdkmHostpDispatcherLock);
         return TRUE;
     }
@@ -361,12 +368,13 @@ static VOID HostpRelease(PERESOURCE Resource, ERESOURCE_THREAD Thread)
         pthread_mutex_unlock(&WdkmHostpDispatcherLock);
         KeBugCheckEx(RESOURCE_NOT_OWNED, (ULONG_PTR)Resource, Thread, (ULONG_PTR)Table, 0);
     }
-    if (--Entry->OwnerCount == 0) {
+    HostpStore(Entry->OwnerCount, Entry->OwnerCount - 1);
+    if (Entry->OwnerCount == 0) {
         BOOLEAN WasExclusive = HostpIsExclusive(Resource);
-        Entry->OwnerThread = 0;
+        HostpStore(Entry->OwnerThread, (ERESOURCE_THREAD)0);
         Resource->ActiveCount--;
         if (Entry != &Resource->OwnerEntry) {
-            Resource->ActiveEntries--;
+            HostpStore(Resource->ActiveEntries, Resource->ActiveEntries - 1);
         }
         if (WasExclusive) {
             Resource->Flag &= (USHORT)~HOSTP_RESOURCE_OWNED_EXCLUSIVE;
@@ -420,6 +428,12 @@ ULONG NTAPI ExIsResourceAcquiredSharedLite(PERESOURCE Resource)
 
     HostpCheckIrql(Resource, DISPATCH_LEVEL);
     HostpCheckLive(Resource);
+    if (HostpLoad(Resource->OwnerEntry.OwnerThread) == Me) {
+        return HostpLoad(Resource->OwnerEntry.OwnerCount);
+    }
+    if (HostpLoad(Resource->ActiveEntries) == 0) {
+        return 0;
+    }
     pthread_mutex_lock(&WdkmHostpDispatcherLock);
     Entry = HostpFindOwner(Resource, Me);
     Count = Entry != NULL ? Entry->OwnerCount : 0;

@@ -122,8 +122,8 @@ PVOID NTAPI MmGetSystemRoutineAddress(PUNICODE_STRING SystemRoutineName)
 {
     PVOID Address = NULL;
 
-    if (WdkmHostpThread.Irql != PASSIVE_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)SystemRoutineName, WdkmHostpThread.Irql,
+    if (WdkmHostpCurrent.Irql != PASSIVE_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)SystemRoutineName, WdkmHostpCurrent.Irql,
                      PASSIVE_LEVEL, 0);
     }
     if (SystemRoutineName == NULL || SystemRoutineName->Buffer == NULL) {

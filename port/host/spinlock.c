@@ -62,8 +62,8 @@ static VOID HostpCheckOwner(PKSPIN_LOCK SpinLock, ULONG_PTR Owner)
 
 static VOID HostpCheckAtLeastDispatch(PKSPIN_LOCK SpinLock)
 {
-    if (WdkmHostpThread.Irql < DISPATCH_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, (ULONG_PTR)SpinLock, WdkmHostpThread.Irql,
+    if (WdkmHostpCurrent.Irql < DISPATCH_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, (ULONG_PTR)SpinLock, WdkmHostpCurrent.Irql,
                      DISPATCH_LEVEL, 0);
     }
 }
@@ -74,8 +74,8 @@ KIRQL NTAPI KeAcquireSpinLockRaiseToDpc(PKSPIN_LOCK SpinLock)
     KIRQL OldIrql;
 
     /* Raising from above DISPATCH_LEVEL would lower the IRQL. */
-    if (WdkmHostpThread.Irql > DISPATCH_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, (ULONG_PTR)SpinLock, WdkmHostpThread.Irql,
+    if (WdkmHostpCurrent.Irql > DISPATCH_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, (ULONG_PTR)SpinLock, WdkmHostpCurrent.Irql,
                      DISPATCH_LEVEL, 0);
     }
     HostpCheckNotOwner(SpinLock, Owner);
@@ -88,8 +88,8 @@ VOID NTAPI KeReleaseSpinLock(PKSPIN_LOCK SpinLock, KIRQL NewIrql)
 {
     HostpCheckOwner(SpinLock, HOSTP_SPIN_OWNER(WdkmHostpCurrentThread()));
     HostpCheckAtLeastDispatch(SpinLock);
-    if (NewIrql > WdkmHostpThread.Irql) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)SpinLock, WdkmHostpThread.Irql, NewIrql,
+    if (NewIrql > WdkmHostpCurrent.Irql) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)SpinLock, WdkmHostpCurrent.Irql, NewIrql,
                      0);
     }
     HostpSpinRelease(SpinLock);

@@ -80,13 +80,15 @@ static PKTHREAD HostpAllocateThread(BOOLEAN SystemThread)
 static VOID HostpAdoptThread(PKTHREAD Thread)
 {
     pthread_once(&HostpThreadKeyOnce, HostpCreateThreadKey);
-    WdkmHostpThread.Thread = Thread;
+    WdkmHostpCurrent.Thread = Thread;
     pthread_setspecific(HostpThreadKey, Thread);
 }
 
-PKTHREAD WdkmHostpCurrentThread(VOID)
+/* The slow path of KeGetCurrentThread (wdm.h): the first use on a thread
+   the emulation did not start. */
+PKTHREAD NTAPI WdkmHostpAdoptCurrentThread(VOID)
 {
-    PKTHREAD Thread = WdkmHostpThread.Thread;
+    PKTHREAD Thread = WdkmHostpCurrent.Thread;
 
     if (Thread == NULL) {
         Thread = HostpAllocateThread(FALSE);
@@ -137,7 +139,7 @@ static VOID HostpEndThread(PKTHREAD Thread)
     WdkmHostpThread.TerminateJump = NULL;
     WdkmHostpRundownThread(Thread);
     WdkmHostpThread.KMutexCount = 0;
-    WdkmHostpThread.Thread = NULL;
+    WdkmHostpCurrent.Thread = NULL;
     pthread_setspecific(HostpThreadKey, NULL);
     WdkmHostpDereferenceThread(Thread);
 }
@@ -147,7 +149,7 @@ static VOID HostpThreadKeyDestructor(PVOID Value)
 {
     PKTHREAD Thread = (PKTHREAD)Value;
 
-    WdkmHostpThread.Thread = Thread;
+    WdkmHostpCurrent.Thread = Thread;
     if (WdkmHostpThread.KMutexCount != 0) {
         WdkmHostpReportBugCheck(MUTEX_ALREADY_OWNED, (ULONG_PTR)Thread,
                                 WdkmHostpThread.KMutexCount, 0, 0);
@@ -158,8 +160,8 @@ static VOID HostpThreadKeyDestructor(PVOID Value)
 /* A system thread leaving its routine: the exit rules of NT. */
 static VOID HostpCheckSystemThreadExit(PKTHREAD Thread)
 {
-    if (WdkmHostpThread.Irql != PASSIVE_LEVEL) {
-        WdkmHostpReportBugCheck(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Thread, WdkmHostpThread.Irql,
+    if (WdkmHostpCurrent.Irql != PASSIVE_LEVEL) {
+        WdkmHostpReportBugCheck(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Thread, WdkmHostpCurrent.Irql,
                                 PASSIVE_LEVEL, 0);
     }
     if (WdkmHostpThread.KMutexCount != 0) {
@@ -244,15 +246,7 @@ static VOID HostpRemoveHandle(HANDLE Handle)
     pthread_mutex_unlock(&WdkmHostpDispatcherLock);
 }
 
-PKTHREAD NTAPI KeGetCurrentThread(VOID)
-{
-    return WdkmHostpCurrentThread();
-}
-
-PETHREAD NTAPI PsGetCurrentThread(VOID)
-{
-    return (PETHREAD)WdkmHostpCurrentThread();
-}
+/* KeGetCurrentThread and PsGetCurrentThread are inline in wdm.h. */
 
 HANDLE NTAPI PsGetCurrentThreadId(VOID)
 {
@@ -288,8 +282,8 @@ NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess,
     UNREFERENCED_PARAMETER(DesiredAccess);
     UNREFERENCED_PARAMETER(ObjectAttributes);
     UNREFERENCED_PARAMETER(ProcessHandle);
-    if (WdkmHostpThread.Irql != PASSIVE_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, WdkmHostpThread.Irql, PASSIVE_LEVEL, 0);
+    if (WdkmHostpCurrent.Irql != PASSIVE_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, WdkmHostpCurrent.Irql, PASSIVE_LEVEL, 0);
     }
     if (ThreadHandle == NULL || StartRoutine == NULL) {
         return STATUS_INVALID_PARAMETER;
@@ -332,13 +326,13 @@ NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess,
 
 NTSTATUS NTAPI PsTerminateSystemThread(NTSTATUS ExitStatus)
 {
-    PKTHREAD Thread = WdkmHostpThread.Thread;
+    PKTHREAD Thread = WdkmHostpCurrent.Thread;
 
     if (WdkmHostpThread.TerminateJump == NULL || Thread == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    if (WdkmHostpThread.Irql != PASSIVE_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Thread, WdkmHostpThread.Irql,
+    if (WdkmHostpCurrent.Irql != PASSIVE_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Thread, WdkmHostpCurrent.Irql,
                      PASSIVE_LEVEL, 0);
     }
     if (WdkmHostpThread.KMutexCount != 0) {
@@ -351,8 +345,8 @@ NTSTATUS NTAPI PsTerminateSystemThread(NTSTATUS ExitStatus)
 /* Callers must be at PASSIVE_LEVEL, as the WDK documents for these. */
 static VOID HostpCheckPassive(PVOID Object)
 {
-    if (WdkmHostpThread.Irql != PASSIVE_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Object, WdkmHostpThread.Irql,
+    if (WdkmHostpCurrent.Irql != PASSIVE_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Object, WdkmHostpCurrent.Irql,
                      PASSIVE_LEVEL, 0);
     }
 }
@@ -397,8 +391,8 @@ NTSTATUS NTAPI ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAcces
 /* Object references are legal up to DISPATCH_LEVEL. */
 static VOID HostpCheckReferenceIrql(PVOID Object)
 {
-    if (WdkmHostpThread.Irql > DISPATCH_LEVEL) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Object, WdkmHostpThread.Irql,
+    if (WdkmHostpCurrent.Irql > DISPATCH_LEVEL) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, (ULONG_PTR)Object, WdkmHostpCurrent.Irql,
                      DISPATCH_LEVEL, 0);
     }
 }

@@ -744,15 +744,73 @@ typedef KSTART_ROUTINE *PKSTART_ROUTINE;
 /* IRQL and APC state                                                      */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * On x64 a kernel reads the IRQL from CR8 and the current thread from
+ * gs:[0x188], one instruction each, and the WDK's KeGetCurrentIrql,
+ * KeGetCurrentThread, KeRaiseIrql and KeLowerIrql are inline. The
+ * emulation keeps both in a thread-local block and reads it inline too,
+ * with the initial-exec TLS model (one %fs-relative load, no call into the
+ * TLS resolver), so that code measured on the host pays for them about
+ * what it pays on Windows. The block belongs to the emulation: read it
+ * only through these routines. (The initial-exec model asks for the
+ * emulation to be linked into the program, as wdkm_hostkernel is, not
+ * into a library loaded with dlopen.)
+ */
+#if defined(__cplusplus)
+#define WDKM_HOSTP_THREAD_LOCAL __thread
+#else
+#define WDKM_HOSTP_THREAD_LOCAL _Thread_local
+#endif
+#if defined(__GNUC__)
+#define WDKM_HOSTP_INITIAL_EXEC __attribute__((__tls_model__("initial-exec")))
+#define WDKM_HOSTP_UNLIKELY(Condition) __builtin_expect(!!(Condition), 0)
+#else
+#define WDKM_HOSTP_INITIAL_EXEC
+#define WDKM_HOSTP_UNLIKELY(Condition) (Condition)
+#endif
+
+typedef struct _WDKM_HOSTP_CURRENT {
+    struct _KTHREAD *Thread;    /* NULL until the thread first needs its object */
+    KIRQL Irql;                 /* PASSIVE_LEVEL when the thread starts */
+} WDKM_HOSTP_CURRENT;
+
+extern WDKM_HOSTP_THREAD_LOCAL WDKM_HOSTP_CURRENT WdkmHostpCurrent WDKM_HOSTP_INITIAL_EXEC;
+
 /* Any IRQL. The calling thread's IRQL. */
-NTHALAPI KIRQL NTAPI KeGetCurrentIrql(VOID);
+WDKM_HOSTP_INLINE KIRQL KeGetCurrentIrql(VOID)
+{
+    return WdkmHostpCurrent.Irql;
+}
+
 /* NewIrql >= current IRQL, else IRQL_NOT_GREATER_OR_EQUAL. Returns the old IRQL. */
-NTHALAPI KIRQL FASTCALL KfRaiseIrql(KIRQL NewIrql);
+WDKM_HOSTP_INLINE KIRQL KfRaiseIrql(KIRQL NewIrql)
+{
+    KIRQL OldIrql = WdkmHostpCurrent.Irql;
+
+    if (WDKM_HOSTP_UNLIKELY(NewIrql < OldIrql || NewIrql > HIGH_LEVEL)) {
+        KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, 0, OldIrql, NewIrql, 0);
+    }
+    WdkmHostpCurrent.Irql = NewIrql;
+    return OldIrql;
+}
 #define KeRaiseIrql(NewIrql, OldIrql) (*(OldIrql) = KfRaiseIrql(NewIrql))
+
 /* NewIrql <= current IRQL, else IRQL_NOT_LESS_OR_EQUAL. */
-NTHALAPI VOID NTAPI KeLowerIrql(KIRQL NewIrql);
+WDKM_HOSTP_INLINE VOID KeLowerIrql(KIRQL NewIrql)
+{
+    KIRQL OldIrql = WdkmHostpCurrent.Irql;
+
+    if (WDKM_HOSTP_UNLIKELY(NewIrql > OldIrql)) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, OldIrql, NewIrql, 0);
+    }
+    WdkmHostpCurrent.Irql = NewIrql;
+}
+
 /* <= DISPATCH_LEVEL. Raises to DISPATCH_LEVEL, returns the old IRQL. */
-NTKERNELAPI KIRQL NTAPI KeRaiseIrqlToDpcLevel(VOID);
+WDKM_HOSTP_INLINE KIRQL KeRaiseIrqlToDpcLevel(VOID)
+{
+    return KfRaiseIrql(DISPATCH_LEVEL);
+}
 
 /* <= APC_LEVEL. Disables normal kernel APCs (nests). */
 NTKERNELAPI VOID NTAPI KeEnterCriticalRegion(VOID);
@@ -777,10 +835,26 @@ NTKERNELAPI VOID NTAPI WdkmHostpPagedCode(VOID);
 /* Threads and objects                                                     */
 /* ---------------------------------------------------------------------- */
 
+/* The emulation's: makes a thread object for a thread that has none yet
+   (a thread the emulation did not start, on its first use) and returns it. */
+NTKERNELAPI PKTHREAD NTAPI WdkmHostpAdoptCurrentThread(VOID);
+
 /* Any IRQL. The calling thread's object (created on first use). */
-NTKERNELAPI PKTHREAD NTAPI KeGetCurrentThread(VOID);
+WDKM_HOSTP_INLINE PKTHREAD KeGetCurrentThread(VOID)
+{
+    PKTHREAD Thread = WdkmHostpCurrent.Thread;
+
+    if (WDKM_HOSTP_UNLIKELY(Thread == NULL)) {
+        Thread = WdkmHostpAdoptCurrentThread();
+    }
+    return Thread;
+}
+
 /* Any IRQL. The calling thread's object, as a PETHREAD. */
-NTKERNELAPI PETHREAD NTAPI PsGetCurrentThread(VOID);
+WDKM_HOSTP_INLINE PETHREAD PsGetCurrentThread(VOID)
+{
+    return (PETHREAD)KeGetCurrentThread();
+}
 /* Any IRQL. An id unique among live threads (a multiple of 4). */
 NTKERNELAPI HANDLE NTAPI PsGetCurrentThreadId(VOID);
 /* Any IRQL. Thread's id. */
