@@ -2,25 +2,52 @@
  * wdkm_grt.c - the global registry of named locks (see wdkm_grt.h).
  *
  * Structure
- *   An entry holds a name, a lock and a reference count: one reference
- *   while the name is registered, one per successful lookup. The entry and
- *   its lock are freed when the count reaches zero, by whoever drops the
- *   last reference (the lock's header points back to its entry).
+ *   An entry holds a name, a lock and its references: one while the name
+ *   is registered (the table's), one per successful lookup. The entry and
+ *   its lock are freed when the last reference is dropped, by whoever drops
+ *   it (the lock's header points back to its entry).
  *
- *   A hash table of chain nodes maps names to entries. Nodes, not entries,
- *   are chained so that a resize can build a complete new table while
- *   readers still walk the old one.
+ *   The table is open-addressed (linear probing) and keeps each name's hash
+ *   next to the entry pointer, so a lookup reads one bucket line and then
+ *   only the entry whose hash matches. An entry is cache-line aligned and
+ *   its first line holds everything a lookup reads: the lock, kind and data
+ *   size, and the first 32 characters of the name. A lookup reads neither
+ *   the lock's header (Dereference does, for its owner check) nor anything
+ *   written by other threads.
+ *
+ * References are counted per shard
+ *   While an entry is registered, a lookup adds one to the entry's counter
+ *   in the shard of its thread and a dereference subtracts one in its own;
+ *   the table's reference keeps the entry alive whatever the counters say,
+ *   so nobody needs their sum. The counters of a shard live together in
+ *   counter chunks (16 entries per chunk, a row of two lines per shard), so
+ *   that two threads of different shards looking up the same names, or any
+ *   names, write no common cache line. (16 entries make a 2 KB chunk: past a
+ *   page, the kernel's pool would take two pages for it.)
+ *   A thread's shard, like its reader slot below, is chosen by a hash of
+ *   the thread; two threads share one with a probability of about 1 in 13.
+ *
+ *   When the name is removed (unregister, replace, destroy) and no lookup
+ *   can still reach the entry (a grace period, below), the writer closes
+ *   the counters: it swaps each shard's count for WDKMP_GRT_CLOSED and adds
+ *   their sum to the entry's central count, which held the table's
+ *   reference plus a bias while the counters were open. From then on a
+ *   dereference finds its shard closed (the old value it swapped out says
+ *   so) and counts on the central count instead; whoever takes it to zero
+ *   frees the entry. The bias keeps those early central decrements from
+ *   reaching zero before the writer has added the sum.
  *
  * Readers take no lock
  *   A lookup increments a reader slot chosen by its thread (a full barrier),
- *   checks the state, then walks the current table with acquire loads, and
- *   takes an entry reference before leaving its slot. Writers publish with
- *   release stores. Before a writer frees anything a reader may still see
- *   (a removed node, an old table), it waits for a grace period: every slot
- *   observed at zero once after the removal was published. The interlocked
- *   increment on the reader side and the interlocked operation before the
- *   writer's scan make a store-buffering pair, so a reader either saw the
- *   removal or is counted in a slot the writer waits for.
+ *   checks the state, then probes the current table with acquire loads, and
+ *   takes its reference before leaving its slot. Writers publish with
+ *   release stores. Before a writer frees or reuses anything a reader may
+ *   still see (an old table, a removed entry's bucket, a removed entry's
+ *   counters), it waits for a grace period: every slot observed at zero once
+ *   after the removal was published. The interlocked increment on the reader
+ *   side and the interlocked operation before the writer's scan make a
+ *   store-buffering pair, so a reader either saw the removal or is counted
+ *   in a slot the writer waits for.
  *
  * Writers serialise
  *   Register, unregister and destroy hold the writer lock (a KMUTEX). Every
@@ -34,31 +61,89 @@
 #define WDKMP_GRT_READY         2
 #define WDKMP_GRT_CLOSING       3
 
-#define WDKMP_GRT_SLOTS           64     /* a power of two */
-#define WDKMP_GRT_INITIAL_BUCKETS 64     /* a power of two */
-#define WDKMP_GRT_MAX_BUCKETS     (1UL << 22)
+#define WDKMP_GRT_SLOT_BITS       6
+#define WDKMP_GRT_SLOTS           (1UL << WDKMP_GRT_SLOT_BITS)   /* reader slots */
+#define WDKMP_GRT_SHARD_BITS      4
+#define WDKMP_GRT_SHARDS          (1UL << WDKMP_GRT_SHARD_BITS)  /* reference counter shards */
+#define WDKMP_GRT_CHUNK_ENTRIES   16     /* entries per counter chunk (at most 32) */
+#define WDKMP_GRT_CHUNK_FULL      ((1UL << WDKMP_GRT_CHUNK_ENTRIES) - 1)
+#define WDKMP_GRT_INITIAL_BUCKETS 128    /* a power of two */
+#define WDKMP_GRT_MAX_BUCKETS     (1UL << 23)
 #define WDKMP_GRT_POLL_MS         2
+#define WDKMP_GRT_LINE            64     /* a cache line */
+#define WDKMP_GRT_LINE_PAIR       128    /* two lines, as adjacent-line prefetch fetches them */
+
+/* A removed name's bucket; readers step over it, a registration reuses it. */
+#define WDKMP_GRT_TOMBSTONE ((PWDKMP_GRT_ENTRY)(ULONG_PTR)1)
+
+/*
+ * A closed shard counter holds WDKMP_GRT_CLOSED plus whatever dereferences
+ * subtracted afterwards; an open one holds a small count of either sign (a
+ * reference may be taken on one thread and dropped on another). The bias
+ * exceeds any number of references that can be outstanding.
+ */
+#define WDKMP_GRT_CLOSED        (-0x4000000000000000LL)
+#define WDKMP_GRT_CLOSED_BELOW  (-0x2000000000000000LL)
+#define WDKMP_GRT_BIAS          0x0000010000000000LL
+
+/* A name as the table compares it: zero-padded to 64 bytes, read as words. */
+#define WDKMP_GRT_NAME_WORDS ((WDKM_GRT_MAX_NAME_LENGTH + 1) / sizeof(ULONG64))
+
+typedef union _WDKMP_GRT_NAME {
+    CHAR Text[WDKM_GRT_MAX_NAME_LENGTH + 1];
+    ULONG64 Words[WDKMP_GRT_NAME_WORDS];
+} WDKMP_GRT_NAME;
+
+/* A name looked for: its copy, length (1..63) and hash. */
+typedef struct _WDKMP_GRT_KEY {
+    WDKMP_GRT_NAME Name;
+    ULONG Length;
+    ULONG Hash;
+} WDKMP_GRT_KEY;
+
+typedef struct _WDKMP_GRT_CHUNK WDKMP_GRT_CHUNK, *PWDKMP_GRT_CHUNK;
 
 typedef struct _WDKMP_GRT_ENTRY {
+    /* Line 0: what a lookup reads (written before the entry is published). */
+    PVOID Lock;
+    SIZE_T DataSize;                    /* the lock's, for the type check */
+    PWDKMP_GRT_CHUNK Chunk;             /* this entry's counters */
+    ULONG Hash;
+    UCHAR NameLength;
+    UCHAR Kind;                         /* a WDKM_LOCK_KIND */
+    UCHAR Index;                        /* column in Chunk */
+    UCHAR Offset;                       /* from the pool block to the entry */
+    WDKMP_GRT_NAME Name;                /* from offset 32, into line 1; zero-padded */
+    /* Line 1, after the name: writers and teardown. */
     LIST_ENTRY Link;                    /* on WdkmpGrt.Entries */
     struct _WDKMP_GRT_ENTRY *NextDeferred; /* on WdkmpGrt.Deferred, awaiting its free */
-    LONG volatile References;
-    WDKM_LOCK_KIND Kind;
-    PVOID Lock;
-    ULONG Hash;
-    ULONG NameLength;
-    CHAR Name[WDKM_GRT_MAX_NAME_LENGTH + 1];
+    LONG64 volatile Central;            /* see "References are counted per shard" */
 } WDKMP_GRT_ENTRY, *PWDKMP_GRT_ENTRY;
 
-typedef struct _WDKMP_GRT_NODE {
-    struct _WDKMP_GRT_NODE *volatile Next;
-    PWDKMP_GRT_ENTRY Entry;
-} WDKMP_GRT_NODE, *PWDKMP_GRT_NODE;
+/*
+ * Reference counters of WDKMP_GRT_CHUNK_ENTRIES entries: row s is shard s,
+ * 128 bytes (a pair of lines) no other shard writes. Chunks with a free
+ * column are on WdkmpGrt.Chunks; a chunk is freed when its last entry is.
+ */
+struct _WDKMP_GRT_CHUNK {
+    LONG64 volatile Counts[WDKMP_GRT_SHARDS][WDKMP_GRT_CHUNK_ENTRIES];  /* first: aligned */
+    LIST_ENTRY Link;                    /* on WdkmpGrt.Chunks while not full */
+    ULONG Used;                         /* a bit per column in use */
+    ULONG Offset;                       /* from the pool block to the chunk */
+};
+
+typedef struct _WDKMP_GRT_BUCKET {
+    ULONG Hash;                         /* the entry's; set before Entry is published */
+    ULONG Reserved;
+    PWDKMP_GRT_ENTRY volatile Entry;    /* NULL (never used), an entry, or a tombstone */
+} WDKMP_GRT_BUCKET;
 
 typedef struct _WDKMP_GRT_TABLE {
-    ULONG Mask;                          /* buckets - 1 */
-    ULONG Count;                         /* names in the table (writers only) */
-    PWDKMP_GRT_NODE volatile Buckets[1]; /* Mask + 1 of them */
+    ULONG Mask;                         /* buckets - 1 */
+    ULONG Shift;                        /* 32 - log2(buckets) */
+    ULONG Count;                        /* names in the table (writers only) */
+    ULONG Used;                         /* names + tombstones (writers only) */
+    WDKMP_GRT_BUCKET Buckets[1];        /* Mask + 1 of them */
 } WDKMP_GRT_TABLE, *PWDKMP_GRT_TABLE;
 
 /*
@@ -73,13 +158,17 @@ typedef struct _WDKMP_GRT_SLOT {
 /* Static, not pool: it outlives every Initialize/Destroy cycle. */
 static struct {
     WDKMP_GRT_SLOT Slots[WDKMP_GRT_SLOTS];  /* first: no line shared with the state */
+    /* Read by every lookup, written by Initialize, Destroy and growth only. */
     LONG volatile State;
+    PWDKMP_GRT_TABLE volatile Table;
+    LONG Padding[28];
+    /* Writers and teardown. */
     LONG volatile WriterLockReady;       /* 0 never, 1 initialising, 2 ready */
     WDKMP_KMUTEX WriterLock;
-    PWDKMP_GRT_TABLE volatile Table;
     WDKMP_SPIN_LOCK EntriesLock;         /* zero is a free spin lock */
-    LIST_ENTRY Entries;
-    PWDKMP_GRT_ENTRY Deferred;           /* unreferenced, freed at a lower IRQL */
+    LIST_ENTRY Entries;                  /* EntriesLock */
+    LIST_ENTRY Chunks;                   /* EntriesLock: chunks with a free column */
+    PWDKMP_GRT_ENTRY Deferred;           /* EntriesLock: unreferenced, freed at a lower IRQL */
     LONG volatile LiveEntries;
 } WdkmpGrt;
 
@@ -89,48 +178,84 @@ static VOID WdkmpGrtFreeDeferred(VOID);
  * Small helpers
  */
 
-/* Validates a name and computes its length and hash (FNV-1a). */
+/*
+ * Validates a name and makes its key: a zero-padded copy, so that names
+ * compare a word at a time, and a hash of those words. The copy reads the
+ * name up to its terminator and never past it. Each word is put together
+ * in a register and stored whole (byte stores read back as a word would
+ * stall the load until they retire), and costs one multiply of the hash,
+ * where a hash of each byte would chain a multiply per character. Words
+ * hold the characters in memory order on little-endian processors, which
+ * every Windows target is.
+ */
 static
 NTSTATUS
-WdkmpGrtHashName(
+WdkmpGrtMakeKey(
     _In_opt_z_ PCSTR Name,
-    _Out_ ULONG *Length,
-    _Out_ ULONG *Hash
+    _Out_ WDKMP_GRT_KEY *Key
     )
 {
-    ULONG Value = 2166136261UL;
+    ULONG64 Hash = 0x9E3779B97F4A7C15ULL;
+    ULONG64 Value;
     ULONG Index;
+    ULONG Word;
+    UCHAR Character;
 
-    *Length = 0;
-    *Hash = 0;
+    RtlZeroMemory(Key, sizeof(*Key));
     if (Name == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    for (Index = 0; Name[Index] != '\0'; Index += 1) {
-        if (Index == WDKM_GRT_MAX_NAME_LENGTH) {
-            return STATUS_NAME_TOO_LONG;
-        }
-        Value = (Value ^ (UCHAR)Name[Index]) * 16777619UL;
+#define WDKMP_GRT_TAKE(Byte)                                                          \
+    Character = (UCHAR)Name[Index + (Byte)];                                          \
+    if (Character == '\0') {                                                          \
+        Index += (Byte);                                                              \
+        goto Last;                                                                    \
+    }                                                                                 \
+    Value |= (ULONG64)Character << (8 * (Byte));
+    for (Word = 0, Index = 0; Word < WDKMP_GRT_NAME_WORDS; Word += 1, Index += 8) {
+        Value = 0;
+        WDKMP_GRT_TAKE(0) WDKMP_GRT_TAKE(1) WDKMP_GRT_TAKE(2) WDKMP_GRT_TAKE(3)
+        WDKMP_GRT_TAKE(4) WDKMP_GRT_TAKE(5) WDKMP_GRT_TAKE(6) WDKMP_GRT_TAKE(7)
+        Key->Name.Words[Word] = Value;
+        Hash = (Hash ^ Value) * 0xFF51AFD7ED558CCDULL;
+        Hash ^= Hash >> 32;
     }
+#undef WDKMP_GRT_TAKE
+    return STATUS_NAME_TOO_LONG;        /* 64 characters and more */
+
+Last:
     if (Index == 0) {
         return STATUS_OBJECT_NAME_INVALID;
     }
-    *Length = Index;
-    *Hash = Value;
+    if (Value != 0) {                   /* a last word, partly filled */
+        Key->Name.Words[Word] = Value;
+        Hash = (Hash ^ Value) * 0xFF51AFD7ED558CCDULL;
+        Hash ^= Hash >> 32;
+    }
+    Key->Length = Index;
+    Key->Hash = (ULONG)Hash;
     return STATUS_SUCCESS;
 }
 
+/* TRUE if Entry's name is Key's: both are zero-padded, so words decide. */
 static
 BOOLEAN
 WdkmpGrtNameIs(
     _In_ const WDKMP_GRT_ENTRY *Entry,
-    _In_ PCSTR Name,
-    _In_ ULONG Length,
-    _In_ ULONG Hash
+    _In_ const WDKMP_GRT_KEY *Key
     )
 {
-    return Entry->Hash == Hash && Entry->NameLength == Length &&
-           RtlEqualMemory(Entry->Name, Name, Length);
+    ULONG Word;
+
+    if (Entry->NameLength != Key->Length) {
+        return FALSE;
+    }
+    for (Word = 0; Word * sizeof(ULONG64) < Key->Length; Word += 1) {
+        if (Entry->Name.Words[Word] != Key->Name.Words[Word]) {
+            return FALSE;
+        }
+    }
+    return TRUE;
 }
 
 static
@@ -142,6 +267,107 @@ WdkmpGrtHeader(
     return (PWDKMP_LOCK_HEADER)Entry->Lock;
 }
 
+/*
+ * The calling thread, mixed (MurmurHash3's 64-bit finaliser): thread
+ * objects a few hundred bytes apart, or thread ids four apart, must land in
+ * different reader slots and shards, or two threads share a line on every
+ * lookup. (A plain multiplicative hash is not enough: host thread objects
+ * 144 bytes apart, a Fibonacci number, land in the same slot under the
+ * golden ratio.) The low bits choose the reader slot, the next ones the
+ * shard.
+ */
+static
+ULONG64
+WdkmpGrtThreadMix(
+    VOID
+    )
+{
+    ULONG64 Mixed = (ULONG64)(ULONG_PTR)WdkmpCurrentThread();
+
+    Mixed ^= Mixed >> 33;
+    Mixed *= 0xFF51AFD7ED558CCDULL;
+    Mixed ^= Mixed >> 33;
+    Mixed *= 0xC4CEB9FE1A85EC53ULL;
+    Mixed ^= Mixed >> 33;
+    return Mixed;
+}
+
+static
+ULONG
+WdkmpGrtShardOf(
+    _In_ ULONG64 Mixed
+    )
+{
+    return (ULONG)(Mixed >> WDKMP_GRT_SLOT_BITS) & (WDKMP_GRT_SHARDS - 1);
+}
+
+/*
+ * InterlockedExchange64, which Wine's DDK headers do not declare, as a
+ * compare-exchange loop. Writers only (closing or clearing counters).
+ */
+static
+LONG64
+WdkmpGrtExchange64(
+    _Inout_ LONG64 volatile *Target,
+    _In_ LONG64 Value
+    )
+{
+    LONG64 Old = 0;
+    LONG64 Seen;
+
+    while ((Seen = InterlockedCompareExchange64(Target, Value, Old)) != Old) {
+        Old = Seen;
+    }
+    return Old;
+}
+
+static
+LONG64 volatile *
+WdkmpGrtCounter(
+    _In_ const WDKMP_GRT_ENTRY *Entry,
+    _In_ ULONG Shard
+    )
+{
+    return &Entry->Chunk->Counts[Shard][Entry->Index];
+}
+
+/*
+ * Pool blocks are 16-byte aligned; entries want a line of their own and
+ * counter chunks a pair of lines per row. Allocates Bytes at an Alignment
+ * boundary inside a larger block and records where the block starts.
+ */
+static
+PVOID
+WdkmpGrtAllocateAligned(
+    _In_ SIZE_T Bytes,
+    _In_ ULONG Alignment,
+    _Out_ ULONG *Offset
+    )
+{
+    PUCHAR Block = (PUCHAR)WdkmpAllocateBlock(Bytes + Alignment - 1);
+    ULONG_PTR Misalignment;
+
+    *Offset = 0;
+    if (Block == NULL) {
+        return NULL;
+    }
+    Misalignment = (ULONG_PTR)Block & (Alignment - 1);
+    *Offset = Misalignment == 0 ? 0 : (ULONG)(Alignment - Misalignment);
+    return Block + *Offset;
+}
+
+static
+VOID
+WdkmpGrtFreeAligned(
+    _In_ PVOID Aligned,
+    _In_ SIZE_T Bytes,
+    _In_ ULONG Alignment,
+    _In_ ULONG Offset
+    )
+{
+    WdkmpFreeBlock((PUCHAR)Aligned - Offset, Bytes + Alignment - 1);
+}
+
 /* ------------------------------------------------------------------------
  * Readers and grace periods
  */
@@ -149,23 +375,10 @@ WdkmpGrtHeader(
 static
 WDKMP_GRT_SLOT *
 WdkmpGrtEnterReader(
-    VOID
+    _In_ ULONG64 Mixed
     )
 {
-    /*
-     * A full 64-bit mix (MurmurHash3's finaliser): thread objects a few
-     * hundred bytes apart, or thread ids four apart, must land in
-     * different slots, or two readers share a line on every lookup.
-     */
-    ULONG64 Mixed = (ULONG64)(ULONG_PTR)WdkmpCurrentThread();
-    WDKMP_GRT_SLOT *Slot;
-
-    Mixed ^= Mixed >> 33;
-    Mixed *= 0xFF51AFD7ED558CCDULL;
-    Mixed ^= Mixed >> 33;
-    Mixed *= 0xC4CEB9FE1A85EC53ULL;
-    Mixed ^= Mixed >> 33;
-    Slot = &WdkmpGrt.Slots[(ULONG)Mixed & (WDKMP_GRT_SLOTS - 1)];
+    WDKMP_GRT_SLOT *Slot = &WdkmpGrt.Slots[(ULONG)Mixed & (WDKMP_GRT_SLOTS - 1)];
 
     InterlockedIncrement(&Slot->Readers);
     return Slot;
@@ -251,6 +464,95 @@ WdkmpGrtCheckWriter(
 }
 
 /* ------------------------------------------------------------------------
+ * Counter chunks (EntriesLock)
+ */
+
+/*
+ * Gives Entry a zeroed column of counters, in a chunk with a free one or
+ * in a new chunk. <= APC_LEVEL.
+ */
+static
+NTSTATUS
+WdkmpGrtAssignCounters(
+    _Inout_ PWDKMP_GRT_ENTRY Entry
+    )
+{
+    PWDKMP_GRT_CHUNK Chunk;
+    PWDKMP_GRT_CHUNK Spare = NULL;
+    ULONG Offset;
+    ULONG Index;
+    ULONG Shard;
+    KIRQL OldIrql;
+
+    for (;;) {
+        OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
+        if (IsListEmpty(&WdkmpGrt.Chunks) && Spare != NULL) {
+            InsertHeadList(&WdkmpGrt.Chunks, &Spare->Link);
+            Spare = NULL;
+        }
+        if (!IsListEmpty(&WdkmpGrt.Chunks)) {
+            break;
+        }
+        WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
+        /* Allocated outside the spin lock; zeroed: every count 0. */
+        Spare = (PWDKMP_GRT_CHUNK)WdkmpGrtAllocateAligned(sizeof(*Spare), WDKMP_GRT_LINE_PAIR,
+                                                          &Offset);
+        if (Spare == NULL) {
+            return STATUS_INSUFFICIENT_RESOURCES;
+        }
+        Spare->Offset = Offset;
+    }
+    Chunk = CONTAINING_RECORD(WdkmpGrt.Chunks.Flink, WDKMP_GRT_CHUNK, Link);
+    for (Index = 0; (Chunk->Used & (1UL << Index)) != 0; Index += 1) {
+    }
+    Chunk->Used |= 1UL << Index;
+    if (Chunk->Used == WDKMP_GRT_CHUNK_FULL) {
+        RemoveEntryList(&Chunk->Link);
+    }
+    /* A column freed before holds the closed counts of its last entry. */
+    for (Shard = 0; Shard < WDKMP_GRT_SHARDS; Shard += 1) {
+        (VOID)WdkmpGrtExchange64(&Chunk->Counts[Shard][Index], 0);
+    }
+    WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
+
+    Entry->Chunk = Chunk;
+    Entry->Index = (UCHAR)Index;
+    if (Spare != NULL) {                /* another registration made one first */
+        WdkmpGrtFreeAligned(Spare, sizeof(*Spare), WDKMP_GRT_LINE_PAIR, Spare->Offset);
+    }
+    return STATUS_SUCCESS;
+}
+
+/* Returns Entry's column; frees the chunk with its last one. <= DISPATCH_LEVEL. */
+static
+VOID
+WdkmpGrtReleaseCounters(
+    _In_ PWDKMP_GRT_ENTRY Entry
+    )
+{
+    PWDKMP_GRT_CHUNK Chunk = Entry->Chunk;
+    BOOLEAN WasFull;
+    BOOLEAN Empty;
+    KIRQL OldIrql;
+
+    OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
+    WasFull = (BOOLEAN)(Chunk->Used == WDKMP_GRT_CHUNK_FULL);
+    Chunk->Used &= ~(1UL << Entry->Index);
+    Empty = (BOOLEAN)(Chunk->Used == 0);
+    if (Empty) {
+        if (!WasFull) {
+            RemoveEntryList(&Chunk->Link);
+        }
+    } else if (WasFull) {
+        InsertHeadList(&WdkmpGrt.Chunks, &Chunk->Link);
+    }
+    WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
+    if (Empty) {
+        WdkmpGrtFreeAligned(Chunk, sizeof(*Chunk), WDKMP_GRT_LINE_PAIR, Chunk->Offset);
+    }
+}
+
+/* ------------------------------------------------------------------------
  * Entries
  */
 
@@ -269,26 +571,25 @@ WdkmpGrtFreeEntry(
            would pull the lock from under that thread. Leak it, loudly. */
         WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
                         "wdkmutex: registry lock \"%s\" freed while held (%s); leaked\n",
-                        Entry->Name, WdkmStatusName(Status));
+                        Entry->Name.Text, WdkmStatusName(Status));
     }
     OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
     RemoveEntryList(&Entry->Link);
     WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
-    WdkmpFreeBlock(Entry, sizeof(*Entry));
+    WdkmpGrtReleaseCounters(Entry);
+    WdkmpGrtFreeAligned(Entry, sizeof(*Entry), WDKMP_GRT_LINE, Entry->Offset);
     InterlockedDecrement(&WdkmpGrt.LiveEntries);
 }
 
+/* Frees Entry, whose last reference is gone, or parks it for later. */
 static
 VOID
-WdkmpGrtDropReference(
+WdkmpGrtFreeOrDefer(
     _In_ PWDKMP_GRT_ENTRY Entry
     )
 {
     KIRQL OldIrql;
 
-    if (InterlockedDecrement(&Entry->References) != 0) {
-        return;
-    }
     if (WdkmpGetIrql() > WdkmpGrtHeader(Entry)->Kind->MaxDestroyIrql) {
         /*
          * Too high an IRQL to tear the kernel object down here (an
@@ -304,7 +605,53 @@ WdkmpGrtDropReference(
     WdkmpGrtFreeEntry(Entry);
 }
 
-/* Frees the entries parked by WdkmpGrtDropReference. <= APC_LEVEL. */
+/*
+ * Drops a lookup's reference: on the caller's shard while the counters are
+ * open (the table's reference keeps the entry alive), else on the central
+ * count, where the last one frees the entry.
+ */
+static
+VOID
+WdkmpGrtDropReference(
+    _In_ PWDKMP_GRT_ENTRY Entry,
+    _In_ ULONG Shard
+    )
+{
+    if (InterlockedExchangeAdd64(WdkmpGrtCounter(Entry, Shard), -1) >= WDKMP_GRT_CLOSED_BELOW) {
+        return;
+    }
+    if (InterlockedDecrement64(&Entry->Central) == 0) {
+        WdkmpGrtFreeOrDefer(Entry);
+    }
+}
+
+/*
+ * Drops the table's reference to an entry no lookup can reach any more: it
+ * was never published, or it was unpublished and a grace period has passed
+ * since (so no lookup is between finding it and counting its reference).
+ * Closes the counters and moves what they hold to the central count.
+ */
+static
+VOID
+WdkmpGrtRetire(
+    _In_ PWDKMP_GRT_ENTRY Entry
+    )
+{
+    LONG64 Sum = 0;
+    LONG64 Delta;
+    ULONG Shard;
+
+    for (Shard = 0; Shard < WDKMP_GRT_SHARDS; Shard += 1) {
+        Sum += WdkmpGrtExchange64(WdkmpGrtCounter(Entry, Shard), WDKMP_GRT_CLOSED);
+    }
+    /* Central held BIAS + 1 (the table's reference): drop both. */
+    Delta = Sum - WDKMP_GRT_BIAS - 1;
+    if (InterlockedExchangeAdd64(&Entry->Central, Delta) + Delta == 0) {
+        WdkmpGrtFreeOrDefer(Entry);
+    }
+}
+
+/* Frees the entries parked by WdkmpGrtFreeOrDefer. <= APC_LEVEL. */
 static
 VOID
 WdkmpGrtFreeDeferred(
@@ -325,49 +672,71 @@ WdkmpGrtFreeDeferred(
     }
 }
 
-/* Creates the lock and an unpublished entry holding the table's reference. */
+/*
+ * Allocates an entry for Name with its counters, not yet holding a lock
+ * nor published. Free it with WdkmpGrtFreeEmptyEntry.
+ */
 static
 NTSTATUS
-WdkmpGrtCreateEntry(
-    _In_ PCSTR Name,
-    _In_ ULONG Length,
-    _In_ ULONG Hash,
+WdkmpGrtAllocateEntry(
+    _In_ const WDKMP_GRT_KEY *Key,
     _In_ WDKM_LOCK_KIND Kind,
-    _In_reads_bytes_(DataSize) const VOID *InitialValue,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PWDKMP_GRT_ENTRY *EntryOut
     )
 {
     PWDKMP_GRT_ENTRY Entry;
     NTSTATUS Status;
-    KIRQL OldIrql;
+    ULONG Offset;
 
     *EntryOut = NULL;
-    Entry = (PWDKMP_GRT_ENTRY)WdkmpAllocateBlock(sizeof(*Entry));
+    Entry = (PWDKMP_GRT_ENTRY)WdkmpGrtAllocateAligned(sizeof(*Entry), WDKMP_GRT_LINE, &Offset);
     if (Entry == NULL) {
         return STATUS_INSUFFICIENT_RESOURCES;
     }
-    Status = WdkmpLockCreate(WdkmpLockKindOf(Kind), InitialValue, DataSize, &Entry->Lock);
+    Entry->Offset = (UCHAR)Offset;
+    Status = WdkmpGrtAssignCounters(Entry);
     if (!NT_SUCCESS(Status)) {
-        WdkmpFreeBlock(Entry, sizeof(*Entry));
+        WdkmpGrtFreeAligned(Entry, sizeof(*Entry), WDKMP_GRT_LINE, Offset);
         return Status;
     }
-    Entry->References = 1;
-    Entry->Kind = Kind;
-    Entry->Hash = Hash;
-    Entry->NameLength = Length;
-    RtlCopyMemory(Entry->Name, Name, Length);
-    /* Checked builds: the lock's class is its name (a full class table
-       leaves it a class of one, still validated). */
-    (VOID)WdkmpDiagSetClass(WdkmpGrtHeader(Entry), Entry->Name);
-    WdkmpGrtHeader(Entry)->RegistryEntry = Entry;
+    Entry->DataSize = DataSize;
+    Entry->Hash = Key->Hash;
+    Entry->NameLength = (UCHAR)Key->Length;
+    Entry->Kind = (UCHAR)Kind;
+    Entry->Name = Key->Name;
+    Entry->Central = WDKMP_GRT_BIAS + 1;
+    *EntryOut = Entry;
+    return STATUS_SUCCESS;
+}
 
+/* Frees an entry from WdkmpGrtAllocateEntry that never got its lock. */
+static
+VOID
+WdkmpGrtFreeEmptyEntry(
+    _In_ PWDKMP_GRT_ENTRY Entry
+    )
+{
+    WdkmpGrtReleaseCounters(Entry);
+    WdkmpGrtFreeAligned(Entry, sizeof(*Entry), WDKMP_GRT_LINE, Entry->Offset);
+}
+
+/* Gives Entry its lock; from here on it is freed through its references. */
+static
+VOID
+WdkmpGrtAttachLock(
+    _Inout_ PWDKMP_GRT_ENTRY Entry,
+    _Inout_ PVOID Lock
+    )
+{
+    KIRQL OldIrql;
+
+    Entry->Lock = Lock;
+    WdkmpGrtHeader(Entry)->RegistryEntry = Entry;
     InterlockedIncrement(&WdkmpGrt.LiveEntries);
     OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
     InsertTailList(&WdkmpGrt.Entries, &Entry->Link);
     WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
-    *EntryOut = Entry;
-    return STATUS_SUCCESS;
 }
 
 /* ------------------------------------------------------------------------
@@ -375,16 +744,29 @@ WdkmpGrtCreateEntry(
  */
 
 static
+SIZE_T
+WdkmpGrtTableBytes(
+    _In_ ULONG Buckets
+    )
+{
+    return FIELD_OFFSET(WDKMP_GRT_TABLE, Buckets) + (SIZE_T)Buckets * sizeof(WDKMP_GRT_BUCKET);
+}
+
+static
 PWDKMP_GRT_TABLE
 WdkmpGrtAllocateTable(
     _In_ ULONG Buckets
     )
 {
-    SIZE_T Bytes = FIELD_OFFSET(WDKMP_GRT_TABLE, Buckets) + Buckets * sizeof(PWDKMP_GRT_NODE);
-    PWDKMP_GRT_TABLE Table = (PWDKMP_GRT_TABLE)WdkmpAllocateBlock(Bytes);
+    PWDKMP_GRT_TABLE Table = (PWDKMP_GRT_TABLE)WdkmpAllocateBlock(WdkmpGrtTableBytes(Buckets));
+    ULONG Bits = 0;
 
     if (Table != NULL) {
+        while ((1UL << Bits) < Buckets) {
+            Bits += 1;
+        }
         Table->Mask = Buckets - 1;    /* zeroed: every bucket empty */
+        Table->Shift = 32 - Bits;
     }
     return Table;
 }
@@ -395,8 +777,7 @@ WdkmpGrtFreeTable(
     _In_ PWDKMP_GRT_TABLE Table
     )
 {
-    WdkmpFreeBlock(Table, FIELD_OFFSET(WDKMP_GRT_TABLE, Buckets) +
-                              (Table->Mask + 1) * sizeof(PWDKMP_GRT_NODE));
+    WdkmpFreeBlock(Table, WdkmpGrtTableBytes(Table->Mask + 1));
 }
 
 static
@@ -408,138 +789,139 @@ WdkmpGrtCurrentTable(
     return (PWDKMP_GRT_TABLE)WdkmpLoadPointerAcquire((PVOID const volatile *)&WdkmpGrt.Table);
 }
 
-/* Finds the link that points at the node of Name, or NULL. */
+/* The bucket a probe for Hash starts at (Fibonacci hashing: the top bits). */
 static
-PWDKMP_GRT_NODE volatile *
-WdkmpGrtFindLink(
-    _In_ PWDKMP_GRT_TABLE Table,
-    _In_ PCSTR Name,
-    _In_ ULONG Length,
+ULONG
+WdkmpGrtHome(
+    _In_ const WDKMP_GRT_TABLE *Table,
     _In_ ULONG Hash
     )
 {
-    PWDKMP_GRT_NODE volatile *Link = &Table->Buckets[Hash & Table->Mask];
+    return (ULONG)((Hash * 2654435769UL) & 0xFFFFFFFFUL) >> Table->Shift;
+}
 
-    while (*Link != NULL) {
-        if (WdkmpGrtNameIs((*Link)->Entry, Name, Length, Hash)) {
-            return Link;
+/*
+ * The entry registered as Name, or NULL. Lookups and writers alike: the
+ * buckets are read with acquire loads, and a bucket's hash is read only
+ * once its entry pointer says it is set.
+ */
+static
+PWDKMP_GRT_ENTRY
+WdkmpGrtFind(
+    _In_ const WDKMP_GRT_TABLE *Table,
+    _In_ const WDKMP_GRT_KEY *Key,
+    _Out_opt_ ULONG *BucketOut
+    )
+{
+    ULONG Bucket = WdkmpGrtHome(Table, Key->Hash);
+    PWDKMP_GRT_ENTRY Entry;
+
+    for (;; Bucket = (Bucket + 1) & Table->Mask) {
+        Entry = (PWDKMP_GRT_ENTRY)WdkmpLoadPointerAcquire(
+            (PVOID const volatile *)&Table->Buckets[Bucket].Entry);
+        if (Entry == NULL) {
+            return NULL;
         }
-        Link = &(*Link)->Next;
-    }
-    return NULL;
-}
-
-/* Finds the link that points at Node itself, or NULL. */
-static
-PWDKMP_GRT_NODE volatile *
-WdkmpGrtFindNodeLink(
-    _In_ PWDKMP_GRT_TABLE Table,
-    _In_ PWDKMP_GRT_NODE Node
-    )
-{
-    PWDKMP_GRT_NODE volatile *Link = &Table->Buckets[Node->Entry->Hash & Table->Mask];
-
-    while (*Link != NULL && *Link != Node) {
-        Link = &(*Link)->Next;
-    }
-    return *Link == Node ? Link : NULL;
-}
-
-/* Publishes Node at the head of its bucket. */
-static
-VOID
-WdkmpGrtPublishNode(
-    _Inout_ PWDKMP_GRT_TABLE Table,
-    _Inout_ PWDKMP_GRT_NODE Node
-    )
-{
-    PWDKMP_GRT_NODE volatile *Bucket = &Table->Buckets[Node->Entry->Hash & Table->Mask];
-
-    Node->Next = *Bucket;
-    WdkmpStorePointerRelease((PVOID volatile *)Bucket, Node);
-}
-
-static
-VOID
-WdkmpGrtFreeNodes(
-    _In_ PWDKMP_GRT_TABLE Table
-    )
-{
-    ULONG Bucket;
-    PWDKMP_GRT_NODE Node;
-    PWDKMP_GRT_NODE Next;
-
-    for (Bucket = 0; Bucket <= Table->Mask; Bucket += 1) {
-        for (Node = Table->Buckets[Bucket]; Node != NULL; Node = Next) {
-            Next = Node->Next;
-            WdkmpFreeBlock(Node, sizeof(*Node));
+        if (Entry != WDKMP_GRT_TOMBSTONE && Table->Buckets[Bucket].Hash == Key->Hash &&
+            WdkmpGrtNameIs(Entry, Key)) {
+            if (BucketOut != NULL) {
+                *BucketOut = Bucket;
+            }
+            return Entry;
         }
     }
 }
 
 /*
- * Grows the table four-fold once it holds as many names as buckets. The
- * new table gets its own nodes, so readers of the old one are undisturbed;
- * the old one is freed after a grace period. On allocation failure the old
- * table simply stays (lookups get slower, never wrong).
+ * Puts Entry (a name not in Table) in the first free bucket of its probe:
+ * a tombstone (a removal the writer has waited out, so no reader still
+ * looks at that bucket's old contents) or a never-used one.
  */
 static
 VOID
-WdkmpGrtMaybeGrow(
+WdkmpGrtInsert(
+    _Inout_ PWDKMP_GRT_TABLE Table,
+    _In_ PWDKMP_GRT_ENTRY Entry
+    )
+{
+    ULONG Bucket = WdkmpGrtHome(Table, Entry->Hash);
+    PWDKMP_GRT_ENTRY Found;
+
+    for (;; Bucket = (Bucket + 1) & Table->Mask) {
+        Found = Table->Buckets[Bucket].Entry;
+        if (Found == NULL || Found == WDKMP_GRT_TOMBSTONE) {
+            break;
+        }
+    }
+    if (Found == NULL) {
+        Table->Used += 1;
+    }
+    Table->Count += 1;
+    Table->Buckets[Bucket].Hash = Entry->Hash;
+    WdkmpStorePointerRelease((PVOID volatile *)&Table->Buckets[Bucket].Entry, Entry);
+}
+
+/*
+ * Makes room for one more name: once names and tombstones would fill half
+ * the buckets, a new table (the smallest power of two above twice the
+ * names, at least the initial size) replaces it, without the tombstones:
+ * between a quarter and a half of the buckets hold a name. Readers of the old table are
+ * undisturbed; it is freed after a grace period. If the new table cannot
+ * be allocated the old one serves on, up to three quarters full (lookups
+ * get slower, never wrong); past that the registration fails.
+ */
+static
+NTSTATUS
+WdkmpGrtReserveBucket(
     VOID
     )
 {
     PWDKMP_GRT_TABLE Old = WdkmpGrt.Table;
-    PWDKMP_GRT_TABLE New;
-    PWDKMP_GRT_NODE Node;
-    PWDKMP_GRT_NODE Copy;
+    PWDKMP_GRT_TABLE New = NULL;
+    PWDKMP_GRT_ENTRY Entry;
+    ULONG Buckets = WDKMP_GRT_INITIAL_BUCKETS;
     ULONG Bucket;
 
-    if (Old->Count <= Old->Mask || (Old->Mask + 1) >= WDKMP_GRT_MAX_BUCKETS) {
-        return;
+    if ((Old->Used + 1) * 2 < Old->Mask + 1) {
+        return STATUS_SUCCESS;
     }
-    New = WdkmpGrtAllocateTable((Old->Mask + 1) * 4);
+    while (Buckets <= (Old->Count + 1) * 2 && Buckets < WDKMP_GRT_MAX_BUCKETS) {
+        Buckets *= 2;
+    }
+    if ((Old->Count + 1) * 2 < Buckets) {
+        New = WdkmpGrtAllocateTable(Buckets);
+    }
     if (New == NULL) {
-        return;
+        return (Old->Used + 1) * 4 <= (Old->Mask + 1) * 3 ? STATUS_SUCCESS
+                                                         : STATUS_INSUFFICIENT_RESOURCES;
     }
     for (Bucket = 0; Bucket <= Old->Mask; Bucket += 1) {
-        for (Node = Old->Buckets[Bucket]; Node != NULL; Node = Node->Next) {
-            Copy = (PWDKMP_GRT_NODE)WdkmpAllocateBlock(sizeof(*Copy));
-            if (Copy == NULL) {
-                WdkmpGrtFreeNodes(New);
-                WdkmpGrtFreeTable(New);
-                return;
-            }
-            Copy->Entry = Node->Entry;
-            WdkmpGrtPublishNode(New, Copy);
-            New->Count += 1;
+        Entry = Old->Buckets[Bucket].Entry;
+        if (Entry != NULL && Entry != WDKMP_GRT_TOMBSTONE) {
+            WdkmpGrtInsert(New, Entry);
         }
     }
     WdkmpStorePointerRelease((PVOID volatile *)&WdkmpGrt.Table, New);
     WdkmpGrtWaitForReaders();
-    WdkmpGrtFreeNodes(Old);
     WdkmpGrtFreeTable(Old);
+    return STATUS_SUCCESS;
 }
 
 /*
- * Unlinks the node *Link points at and frees it after a grace period.
- * Returns its entry, whose table reference the caller now owns.
+ * Empties Bucket (its name is removed) and waits until no lookup can still
+ * reach the entry. The caller then owns the table's reference.
  */
 static
-PWDKMP_GRT_ENTRY
-WdkmpGrtUnlink(
+VOID
+WdkmpGrtRemove(
     _Inout_ PWDKMP_GRT_TABLE Table,
-    _Inout_ PWDKMP_GRT_NODE volatile *Link
+    _In_ ULONG Bucket
     )
 {
-    PWDKMP_GRT_NODE Node = *Link;
-    PWDKMP_GRT_ENTRY Entry = Node->Entry;
-
-    WdkmpStorePointerRelease((PVOID volatile *)Link, Node->Next);
+    WdkmpStorePointerRelease((PVOID volatile *)&Table->Buckets[Bucket].Entry,
+                             WDKMP_GRT_TOMBSTONE);
     Table->Count -= 1;
     WdkmpGrtWaitForReaders();
-    WdkmpFreeBlock(Node, sizeof(*Node));
-    return Entry;
 }
 
 static
@@ -570,6 +952,7 @@ WdkmpGrtPrepareWriterLock(
     if (InterlockedCompareExchange(&WdkmpGrt.WriterLockReady, 1, 0) == 0) {
         WdkmpKMutexInitialize(&WdkmpGrt.WriterLock);
         InitializeListHead(&WdkmpGrt.Entries);
+        InitializeListHead(&WdkmpGrt.Chunks);
         InterlockedExchange(&WdkmpGrt.WriterLockReady, 2);
     }
     while (WdkmpLoadLong(&WdkmpGrt.WriterLockReady) != 2) {
@@ -615,20 +998,22 @@ WdkmGrtRegister(
     _In_ ULONG Flags
     )
 {
+    const WDKMP_LOCK_KIND *Descriptor = WdkmpLockKindOf(Kind);
     PWDKMP_GRT_ENTRY Entry;
+    PWDKMP_GRT_ENTRY Old;
     PWDKMP_GRT_ENTRY Replaced = NULL;
-    PWDKMP_GRT_NODE Node;
-    PWDKMP_GRT_NODE volatile *Link;
+    BOOLEAN Published = FALSE;
+    WDKMP_GRT_KEY Key;
+    PVOID Lock;
     NTSTATUS Status;
-    ULONG Length;
-    ULONG Hash;
+    ULONG Bucket;
     LONG State;
 
-    Status = WdkmpGrtHashName(Name, &Length, &Hash);
+    Status = WdkmpGrtMakeKey(Name, &Key);
     if (!NT_SUCCESS(Status)) {
         return Status;
     }
-    if (WdkmpLockKindOf(Kind) == NULL || (Flags & ~WDKM_GRT_REPLACE) != 0 ||
+    if (Descriptor == NULL || (Flags & ~WDKM_GRT_REPLACE) != 0 ||
         InitialValue == NULL || DataSize == 0 || DataSize > WDKM_MAX_DATA_SIZE) {
         return STATUS_INVALID_PARAMETER;
     }
@@ -638,47 +1023,53 @@ WdkmGrtRegister(
     }
 
     /* Allocate before taking the writer lock, to hold it briefly. */
-    Node = (PWDKMP_GRT_NODE)WdkmpAllocateBlock(sizeof(*Node));
-    if (Node == NULL) {
-        return STATUS_INSUFFICIENT_RESOURCES;
-    }
-    Status = WdkmpGrtCreateEntry(Name, Length, Hash, Kind, InitialValue, DataSize, &Entry);
+    Status = WdkmpGrtAllocateEntry(&Key, Kind, DataSize, &Entry);
     if (!NT_SUCCESS(Status)) {
-        WdkmpFreeBlock(Node, sizeof(*Node));
         return Status;
     }
-    Node->Entry = Entry;
+    Status = WdkmpLockCreate(Descriptor, InitialValue, DataSize, &Lock);
+    if (!NT_SUCCESS(Status)) {
+        WdkmpGrtFreeEmptyEntry(Entry);
+        return Status;
+    }
+    /* The new lock and its name (Name, and its copy Entry->Name.Text) are
+       both at hand here, before anything is published. Checked builds: the
+       lock's class is its name (a full class table leaves it a class of
+       one, still validated). */
+    (VOID)WdkmpDiagSetClass((PWDKMP_LOCK_HEADER)Lock, Entry->Name.Text);
+    WdkmpGrtAttachLock(Entry, Lock);
 
     WdkmpGrtLockWriters();
     State = WdkmpGrtState();
     if (State != WDKMP_GRT_READY) {
         Status = WdkmpGrtStateStatus(State);
     } else {
-        Link = WdkmpGrtFindLink(WdkmpGrt.Table, Name, Length, Hash);
-        if (Link != NULL && (Flags & WDKM_GRT_REPLACE) == 0) {
+        Old = WdkmpGrtFind(WdkmpGrt.Table, &Key, &Bucket);
+        if (Old != NULL && (Flags & WDKM_GRT_REPLACE) == 0) {
             Status = STATUS_OBJECT_NAME_COLLISION;
+        } else if (Old != NULL) {
+            /* The same name in the same bucket: a lookup finds one of the
+               two, then only the new one once the grace period is over. */
+            WdkmpStorePointerRelease((PVOID volatile *)&WdkmpGrt.Table->Buckets[Bucket].Entry,
+                                     Entry);
+            WdkmpGrtWaitForReaders();
+            Replaced = Old;
+            Published = TRUE;
         } else {
-            /* Publish the new name first, so that a lookup always finds one
-               of the two; the old node's link may have moved meanwhile. */
-            PWDKMP_GRT_NODE Old = Link != NULL ? *Link : NULL;
-
-            WdkmpGrtPublishNode(WdkmpGrt.Table, Node);
-            WdkmpGrt.Table->Count += 1;
-            Node = NULL;
-            if (Old != NULL) {
-                Replaced = WdkmpGrtUnlink(WdkmpGrt.Table, WdkmpGrtFindNodeLink(WdkmpGrt.Table, Old));
+            Status = WdkmpGrtReserveBucket();
+            if (NT_SUCCESS(Status)) {
+                WdkmpGrtInsert(WdkmpGrt.Table, Entry);
+                Published = TRUE;
             }
-            WdkmpGrtMaybeGrow();
         }
     }
     WdkmpGrtUnlockWriters();
 
-    if (Node != NULL) {                 /* not published */
-        WdkmpFreeBlock(Node, sizeof(*Node));
-        WdkmpGrtDropReference(Entry);
+    if (!Published) {                   /* no lookup ever saw it */
+        WdkmpGrtRetire(Entry);
     }
     if (Replaced != NULL) {
-        WdkmpGrtDropReference(Replaced);
+        WdkmpGrtRetire(Replaced);
     }
     return Status;
 }
@@ -692,19 +1083,17 @@ WdkmGrtReference(
     )
 {
     WDKMP_GRT_SLOT *Slot;
-    PWDKMP_GRT_TABLE Table;
-    PWDKMP_GRT_NODE Node;
-    PWDKMP_GRT_ENTRY Entry = NULL;
+    PWDKMP_GRT_ENTRY Entry;
+    WDKMP_GRT_KEY Key;
     NTSTATUS Status;
-    ULONG Length;
-    ULONG Hash;
+    ULONG64 Mixed;
     LONG State;
 
     if (Lock == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
     *Lock = NULL;
-    Status = WdkmpGrtHashName(Name, &Length, &Hash);
+    Status = WdkmpGrtMakeKey(Name, &Key);
     if (!NT_SUCCESS(Status)) {
         return Status;
     }
@@ -712,29 +1101,22 @@ WdkmGrtReference(
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
 
-    Slot = WdkmpGrtEnterReader();
+    Mixed = WdkmpGrtThreadMix();
+    Slot = WdkmpGrtEnterReader(Mixed);
     State = WdkmpGrtState();
     if (State != WDKMP_GRT_READY) {
         WdkmpGrtLeaveReader(Slot);
         return WdkmpGrtStateStatus(State);
     }
-    Table = WdkmpGrtCurrentTable();
-    Node = (PWDKMP_GRT_NODE)WdkmpLoadPointerAcquire(
-        (PVOID const volatile *)&Table->Buckets[Hash & Table->Mask]);
-    while (Node != NULL) {
-        if (WdkmpGrtNameIs(Node->Entry, Name, Length, Hash)) {
-            Entry = Node->Entry;
-            break;
-        }
-        Node = (PWDKMP_GRT_NODE)WdkmpLoadPointerAcquire((PVOID const volatile *)&Node->Next);
-    }
+    Entry = WdkmpGrtFind(WdkmpGrtCurrentTable(), &Key, NULL);
     if (Entry == NULL) {
         Status = STATUS_OBJECT_NAME_NOT_FOUND;
-    } else if (Entry->Kind != Kind || WdkmpGrtHeader(Entry)->DataSize != DataSize) {
+    } else if ((ULONG)Entry->Kind != (ULONG)Kind || Entry->DataSize != DataSize) {
         Status = STATUS_WDKM_TYPE_MISMATCH;
     } else {
-        /* Still registered, so the table's reference keeps it above zero. */
-        InterlockedIncrement(&Entry->References);
+        /* Still registered: the table's reference keeps it alive, and its
+           counters stay open until a grace period after its removal. */
+        (VOID)InterlockedIncrement64(WdkmpGrtCounter(Entry, WdkmpGrtShardOf(Mixed)));
         *Lock = Entry->Lock;
     }
     WdkmpGrtLeaveReader(Slot);
@@ -762,7 +1144,7 @@ WdkmGrtDereference(
     if (WdkmpLockOwnedByCaller(Header)) {
         return STATUS_WDKM_LOCK_HELD;
     }
-    WdkmpGrtDropReference(Entry);
+    WdkmpGrtDropReference(Entry, WdkmpGrtShardOf(WdkmpGrtThreadMix()));
     return STATUS_SUCCESS;
 }
 
@@ -772,13 +1154,12 @@ WdkmGrtUnregister(
     )
 {
     PWDKMP_GRT_ENTRY Entry = NULL;
-    PWDKMP_GRT_NODE volatile *Link;
+    WDKMP_GRT_KEY Key;
     NTSTATUS Status;
-    ULONG Length;
-    ULONG Hash;
+    ULONG Bucket;
     LONG State;
 
-    Status = WdkmpGrtHashName(Name, &Length, &Hash);
+    Status = WdkmpGrtMakeKey(Name, &Key);
     if (NT_SUCCESS(Status)) {
         Status = WdkmpGrtCheckWriter();
     }
@@ -791,17 +1172,17 @@ WdkmGrtUnregister(
     if (State != WDKMP_GRT_READY) {
         Status = WdkmpGrtStateStatus(State);
     } else {
-        Link = WdkmpGrtFindLink(WdkmpGrt.Table, Name, Length, Hash);
-        if (Link == NULL) {
+        Entry = WdkmpGrtFind(WdkmpGrt.Table, &Key, &Bucket);
+        if (Entry == NULL) {
             Status = STATUS_OBJECT_NAME_NOT_FOUND;
         } else {
-            Entry = WdkmpGrtUnlink(WdkmpGrt.Table, Link);
+            WdkmpGrtRemove(WdkmpGrt.Table, Bucket);
         }
     }
     WdkmpGrtUnlockWriters();
 
     if (Entry != NULL) {
-        WdkmpGrtDropReference(Entry);
+        WdkmpGrtRetire(Entry);
     }
     return Status;
 }
@@ -825,14 +1206,15 @@ WdkmpGrtReportSurvivors(
         Report->StillReferenced += 1;
         Report->StillHeld += Held ? 1 : 0;
         if (Report->NamesReported < WDKM_GRT_REPORT_NAMES) {
-            RtlCopyMemory(Report->Names[Report->NamesReported], Entry->Name,
-                          sizeof(Entry->Name));
+            RtlCopyMemory(Report->Names[Report->NamesReported], Entry->Name.Text,
+                          sizeof(Entry->Name.Text));
             Report->Held[Report->NamesReported] = Held;
             Report->NamesReported += 1;
         }
+        /* Every survivor is retired: its central count is exact. */
         WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
                         "wdkmutex: registry destroy: \"%s\" still referenced (%d)%s\n",
-                        Entry->Name, (int)WdkmpLoadLong(&Entry->References),
+                        Entry->Name.Text, (int)InterlockedExchangeAdd64(&Entry->Central, 0),
                         Held ? ", lock held" : "");
     }
     WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
@@ -847,8 +1229,7 @@ WdkmGrtDestroy(
     WDKM_GRT_REPORT Local;
     PWDKM_GRT_REPORT Out = Report != NULL ? Report : &Local;
     PWDKMP_GRT_TABLE Table;
-    PWDKMP_GRT_NODE Node;
-    PWDKMP_GRT_NODE Next;
+    PWDKMP_GRT_ENTRY Entry;
     LONGLONG WaitedMs = 0;
     LONGLONG LimitMs = -1;
     LONG LiveBefore;
@@ -868,7 +1249,8 @@ WdkmGrtDestroy(
         return STATUS_WDKM_NOT_INITIALIZED;
     }
 
-    /* No new lookups; wait out those that saw READY, then empty the table. */
+    /* No new lookups; wait out those that saw READY, then empty the table.
+       No lookup can reach its entries any more: retire them all. */
     WdkmpGrtWaitForReaders();
     WdkmpGrtLockWriters();
     Table = WdkmpGrt.Table;
@@ -877,10 +1259,9 @@ WdkmGrtDestroy(
     LiveBefore = WdkmpLoadLong(&WdkmpGrt.LiveEntries);
     if (Table != NULL) {
         for (Bucket = 0; Bucket <= Table->Mask; Bucket += 1) {
-            for (Node = Table->Buckets[Bucket]; Node != NULL; Node = Next) {
-                Next = Node->Next;
-                WdkmpGrtDropReference(Node->Entry);
-                WdkmpFreeBlock(Node, sizeof(*Node));
+            Entry = Table->Buckets[Bucket].Entry;
+            if (Entry != NULL && Entry != WDKMP_GRT_TOMBSTONE) {
+                WdkmpGrtRetire(Entry);
             }
         }
         WdkmpGrtFreeTable(Table);

@@ -462,10 +462,11 @@ FaultsGrtReplace(VOID)
 }
 
 /*
- * Growth: the registration that fills the first table (64 buckets) grows
- * it four-fold. A failure inside the growth is absorbed (the registration
- * succeeds on the old table); a failure of the registration's own blocks
- * fails it. Either way every name stays reachable.
+ * Growth: the registration that would fill half of the first table (128
+ * buckets) first replaces it with a larger one. A failure inside the
+ * growth is absorbed (the registration succeeds on the old table); a
+ * failure of the registration's own blocks fails it. Either way every name
+ * stays reachable.
  */
 #define GROWTH_FILL 63
 
@@ -503,7 +504,7 @@ GrowthUsable(PVOID Context)
 static VOID
 FaultsGrtGrowth(VOID)
 {
-    FAULT_PATH Path = { "WdkmGrtRegister growing past 64 buckets", GrowthAttempt, GrowthUndo,
+    FAULT_PATH Path = { "WdkmGrtRegister growing the first table", GrowthAttempt, GrowthUndo,
                         GrowthUsable, NULL, TRUE };
     ULONG Index;
     LONG Points = -1;
@@ -521,8 +522,82 @@ FaultsGrtGrowth(VOID)
         CHECK(GrowthUsable(NULL));
         CHECK_STATUS(DestroyRegistry(), STATUS_SUCCESS);
     }
-    /* The registration's own blocks plus the new table and 64 node copies. */
-    CHECK(Points >= 2 + 1 + 64);
+    /* The registration's own blocks (entry, lock) plus the new table. */
+    CHECK(Points >= 2 + 1);
+}
+
+/*
+ * A registration whose entry needs a new block of reference counters (the
+ * registry keeps them in chunks of a few entries each). Every fill from 0
+ * to 33 names is tried, so that one of them ends a chunk whatever its size
+ * (at most 32): there the registration makes three allocations.
+ */
+static NTSTATUS
+ChunkAttempt(PVOID Context)
+{
+    (VOID)Context;
+    return WDKM_GRT_REGISTER_KMUTEX("chunk-last", &Zero);
+}
+
+static NTSTATUS
+ChunkUndo(PVOID Context)
+{
+    NTSTATUS Status = UseRegistered("chunk-last", WdkmLockKindKMutex);
+
+    (VOID)Context;
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    return WdkmGrtUnregister("chunk-last");
+}
+
+static BOOLEAN
+ChunkUsable(PVOID Context)
+{
+    ULONG Fill = *(const ULONG *)Context;
+    ULONG Index;
+    char Name[32];
+
+    for (Index = 0; Index < Fill; Index += 1) {
+        snprintf(Name, sizeof(Name), "fill-%lu", (unsigned long)Index);
+        if (UseRegistered(Name, WdkmLockKindKMutex) != STATUS_SUCCESS) {
+            return FALSE;
+        }
+    }
+    return UseRegistered("chunk-last", WdkmLockKindKMutex) == STATUS_OBJECT_NAME_NOT_FOUND;
+}
+
+static VOID
+FaultsGrtCounterChunk(VOID)
+{
+    FAULT_PATH Path = { NULL, ChunkAttempt, ChunkUndo, ChunkUsable, NULL, FALSE };
+    LONG Most = 0;
+    LONG Points;
+    ULONG Fill;
+    ULONG Index;
+    char Name[32];
+    char PathName[64];
+
+    for (Fill = 0; Fill <= 33; Fill += 1) {
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        for (Index = 0; Index < Fill; Index += 1) {
+            snprintf(Name, sizeof(Name), "fill-%lu", (unsigned long)Index);
+            CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Name, &Zero), STATUS_SUCCESS);
+        }
+        snprintf(PathName, sizeof(PathName), "WdkmGrtRegister after %lu names",
+                 (unsigned long)Fill);
+        Path.Name = PathName;
+        Path.Context = &Fill;
+        Points = Walk(&Path);
+        CHECK_STATUS(DestroyRegistry(), STATUS_SUCCESS);
+        if (Points < 0) {
+            CHECK(FALSE);
+            break;
+        }
+        Most = Points > Most ? Points : Most;
+    }
+    /* Entry, counter chunk, lock. */
+    CHECK(Most >= 3);
     printf("    allocation sites covered: %lu failure points on %lu paths\n",
            (unsigned long)FaultSitesCovered, (unsigned long)FaultPathsWalked);
 }
@@ -533,6 +608,7 @@ static const WDKM_TEST_CASE FaultCases[] = {
     { "grt_register_every_kind", FaultsGrtRegister },
     { "grt_replace_every_kind", FaultsGrtReplace },
     { "grt_growth", FaultsGrtGrowth },
+    { "grt_counter_chunk", FaultsGrtCounterChunk },
 };
 
 const WDKM_TEST_SUITE WdkmFaultsSuite = WDKM_TEST_SUITE_OF("faults", FaultCases);
