@@ -626,17 +626,22 @@ WdkmBenchPairsGroup(
  * The registry.
  */
 
+/* The chase stream's array: a line per name, its first word the next line. */
+#define WDKM_BENCH_LINE_WORDS 8
+
 struct _WDKM_BENCH_REGISTRY {
     ULONG Names;
     ULONG HotNames;
     PCHAR Uniform[WDKM_BENCH_MAX_THREADS];  /* Names slots each, shuffled */
     PCHAR Hot[WDKM_BENCH_MAX_THREADS];      /* HotNames slots each */
-    /* Each thread's place in its stream, kept from one chunk of lookups to
+    ULONG64 *Chase;                         /* Names lines: one random cycle */
+    /* Each thread's place in its streams, kept from one chunk of lookups to
        the next, and the control loop's result: a cache line per thread. */
     struct {
         ULONG Next;
         ULONG64 Sink;
-        ULONG64 Padding[6];
+        ULONG64 ChaseAt;
+        ULONG64 Padding[5];
     } Threads[WDKM_BENCH_MAX_THREADS];
 };
 
@@ -678,6 +683,34 @@ WdkmBenchShuffle(
     }
 }
 
+/*
+ * Links the Count lines of Lines into one cycle in random order (Sattolo's
+ * shuffle of the identity), so that following it visits every line and the
+ * hardware cannot guess the next one.
+ */
+static
+VOID
+WdkmBenchChaseCycle(
+    _Inout_ ULONG64 *Lines,
+    _In_ ULONG Count,
+    _In_ ULONG64 Seed
+    )
+{
+    ULONG64 Swap;
+    ULONG Index;
+    ULONG Other;
+
+    for (Index = 0; Index < Count; Index += 1) {
+        Lines[(SIZE_T)Index * WDKM_BENCH_LINE_WORDS] = Index;
+    }
+    for (Index = Count - 1; Index > 0; Index -= 1) {
+        Other = (ULONG)(WdkmBenchRandom(&Seed) % Index);
+        Swap = Lines[(SIZE_T)Index * WDKM_BENCH_LINE_WORDS];
+        Lines[(SIZE_T)Index * WDKM_BENCH_LINE_WORDS] = Lines[(SIZE_T)Other * WDKM_BENCH_LINE_WORDS];
+        Lines[(SIZE_T)Other * WDKM_BENCH_LINE_WORDS] = Swap;
+    }
+}
+
 /* Frees the lookup streams and the structure (not the library's registry). */
 static
 VOID
@@ -691,6 +724,7 @@ WdkmBenchRegistryFree(
         WdkmBenchFree(Registry->Uniform[Thread]);
         WdkmBenchFree(Registry->Hot[Thread]);
     }
+    WdkmBenchFree(Registry->Chase);
     WdkmBenchFree(Registry);
 }
 
@@ -741,6 +775,16 @@ WdkmBenchRegistryCreate(
             WdkmBenchRegistryFree(Result);
             return STATUS_INSUFFICIENT_RESOURCES;
         }
+    }
+    Result->Chase = (ULONG64 *)WdkmBenchAllocate((SIZE_T)Names * WDKM_BENCH_LINE_WORDS *
+                                                 sizeof(ULONG64));
+    if (Result->Chase == NULL) {
+        WdkmBenchRegistryFree(Result);
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    WdkmBenchChaseCycle(Result->Chase, Names, 0x2545F4914F6CDD1DULL);
+    for (Thread = 0; Thread < WDKM_BENCH_MAX_THREADS; Thread += 1) {
+        Result->Threads[Thread].ChaseAt = (ULONG64)Thread * Names / WDKM_BENCH_MAX_THREADS;
     }
 
     Status = WdkmGrtInitialize();
@@ -805,6 +849,15 @@ WdkmBenchRegistryLookups(
         Registry->Threads[Thread].Sink = State;
         return STATUS_SUCCESS;
     }
+    if (Stream == WDKM_BENCH_STREAM_CHASE) {
+        /* Each read's address is the previous read's value: one miss at a time. */
+        State = Registry->Threads[Thread].ChaseAt;
+        for (Index = 0; Index < Count; Index += 1) {
+            State = Registry->Chase[(SIZE_T)State * WDKM_BENCH_LINE_WORDS];
+        }
+        Registry->Threads[Thread].ChaseAt = State;
+        return STATUS_SUCCESS;
+    }
     Next = Registry->Threads[Thread].Next % Length;
     for (Index = 0; Index < Count; Index += 1) {
         Status = WdkmGrtReference(Names + (SIZE_T)Next * WDKM_BENCH_NAME_SLOT,
@@ -853,7 +906,7 @@ WdkmBenchRegistryGroup(
     _In_opt_ PVOID EmitContext
     )
 {
-    static const PCSTR StreamNames[WDKM_BENCH_STREAMS] = { "uniform", "hot", "control" };
+    static const PCSTR StreamNames[WDKM_BENCH_STREAMS] = { "uniform", "hot", "control", "chase" };
     WDKM_BENCH_SAMPLE *Samples;             /* [0] one thread, [1] two */
     PWDKM_BENCH_REGISTRY Registry = NULL;
     WDKM_BENCH_LOOKUPS Lookups;

@@ -107,7 +107,8 @@ typedef struct _WDKM_BENCH_REGISTRY WDKM_BENCH_REGISTRY, *PWDKM_BENCH_REGISTRY;
 #define WDKM_BENCH_STREAM_UNIFORM 0         /* every name, shuffled, per thread */
 #define WDKM_BENCH_STREAM_HOT     1         /* the same 10 names spread over the table */
 #define WDKM_BENCH_STREAM_CONTROL 2         /* no lookups: private arithmetic only */
-#define WDKM_BENCH_STREAMS        3
+#define WDKM_BENCH_STREAM_CHASE   3         /* no lookups: one cache miss per operation */
+#define WDKM_BENCH_STREAMS        4
 
 NTSTATUS
 WdkmBenchRegistryCreate(
@@ -119,7 +120,10 @@ WdkmBenchRegistryCreate(
  * Count lookups (WdkmGrtReference + WdkmGrtDereference) by thread Thread.
  * The control "stream" shares nothing between threads: how well two
  * threads scale on this machine at all, to read the registry's figure
- * against.
+ * against. The chase "stream" makes no lookup either: each operation is one
+ * read of a random cache line that depends on the previous read, in an
+ * array of one line per name: what a single cache miss costs at the
+ * registry's size, the floor under any lookup's growth with the size.
  */
 NTSTATUS
 WdkmBenchRegistryLookups(
