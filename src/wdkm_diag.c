@@ -43,11 +43,7 @@ typedef struct _WDKMP_DIAG_CLASS {
     BOOLEAN Anonymous;               /* a class of one lock, freed with it */
     WDKM_LOCK_KIND Kind;
     LONG Locks;                      /* live locks in it */
-    LONG64 volatile Acquisitions;
-    LONG64 volatile Contended;
-    LONG64 volatile TotalWaitNs;
-    LONG64 volatile MaxWaitNs;
-    LONG64 volatile MaxHoldNs;
+    WDKMP_DIAG_FIGURES Figures;
 } WDKMP_DIAG_CLASS;
 
 /* Where a pair was first seen: From held (acquired at From*), To acquired. */
@@ -241,6 +237,36 @@ WdkmpDiagRead64(
     )
 {
     return InterlockedCompareExchange64(Value, 0, 0);
+}
+
+/* One acquisition into Figures: contended ones with their wait. */
+static
+VOID
+WdkmpDiagCountAcquisition(
+    _Inout_ WDKMP_DIAG_FIGURES *Figures,
+    _In_ BOOLEAN Contended,
+    _In_ LONG64 WaitNs
+    )
+{
+    InterlockedIncrement64(&Figures->Acquisitions);
+    if (Contended) {
+        InterlockedIncrement64(&Figures->Contended);
+        InterlockedExchangeAdd64(&Figures->TotalWaitNs, WaitNs);
+        WdkmpDiagMax64(&Figures->MaxWaitNs, WaitNs);
+    }
+}
+
+static
+VOID
+WdkmpDiagClearFigures(
+    _Out_ WDKMP_DIAG_FIGURES *Figures
+    )
+{
+    InterlockedExchange64(&Figures->Acquisitions, 0);
+    InterlockedExchange64(&Figures->Contended, 0);
+    InterlockedExchange64(&Figures->TotalWaitNs, 0);
+    InterlockedExchange64(&Figures->MaxWaitNs, 0);
+    InterlockedExchange64(&Figures->MaxHoldNs, 0);
 }
 
 static
@@ -945,26 +971,17 @@ WdkmpDiagAfterAcquire(
     PWDKMP_DIAG_THREAD Record = (PWDKMP_DIAG_THREAD)Diag->Thread;
     LONG Class = WdkmpLoadLong(&Header->Diag.Class);
     ULONG64 Now;
+    LONG64 Wait;
 
     if (!Acquired) {
         WdkmpDiagPutThread(Record);
         return;
     }
     Now = WdkmpTimestampNs();
-    InterlockedIncrement64(&Header->Diag.Acquisitions);
+    Wait = Diag->Contended ? (LONG64)(Now - Diag->WaitStart) : 0;
+    WdkmpDiagCountAcquisition(&Header->Diag.Figures, Diag->Contended, Wait);
     if (Class >= 0) {
-        InterlockedIncrement64(&WdkmpDiag.Classes[Class].Acquisitions);
-    }
-    if (Diag->Contended) {
-        LONG64 Wait = (LONG64)(Now - Diag->WaitStart);
-        InterlockedIncrement64(&Header->Diag.Contended);
-        InterlockedExchangeAdd64(&Header->Diag.TotalWaitNs, Wait);
-        WdkmpDiagMax64(&Header->Diag.MaxWaitNs, Wait);
-        if (Class >= 0) {
-            InterlockedIncrement64(&WdkmpDiag.Classes[Class].Contended);
-            InterlockedExchangeAdd64(&WdkmpDiag.Classes[Class].TotalWaitNs, Wait);
-            WdkmpDiagMax64(&WdkmpDiag.Classes[Class].MaxWaitNs, Wait);
-        }
+        WdkmpDiagCountAcquisition(&WdkmpDiag.Classes[Class].Figures, Diag->Contended, Wait);
     }
     if (Record == NULL) {
         return;
@@ -1009,9 +1026,9 @@ WdkmpDiagBeforeRelease(
             continue;
         }
         Hold = (LONG64)(WdkmpTimestampNs() - Held->AcquiredAt);
-        WdkmpDiagMax64(&Header->Diag.MaxHoldNs, Hold);
+        WdkmpDiagMax64(&Header->Diag.Figures.MaxHoldNs, Hold);
         if (Class >= 0) {
-            WdkmpDiagMax64(&WdkmpDiag.Classes[Class].MaxHoldNs, Hold);
+            WdkmpDiagMax64(&WdkmpDiag.Classes[Class].Figures.MaxHoldNs, Hold);
         }
         for (; Index < Record->Depth; Index += 1) {
             Record->Held[Index - 1] = Record->Held[Index];
@@ -1222,7 +1239,7 @@ WdkmpDiagFillStatistics(
     _In_z_ PCSTR Name,
     _In_ WDKM_LOCK_KIND Kind,
     _In_ ULONG Locks,
-    _In_ LONG64 volatile *Figures      /* Acquisitions .. MaxHoldNs, in that order */
+    _In_ WDKMP_DIAG_FIGURES *Figures
     )
 {
     ULONG Length = 0;
@@ -1230,11 +1247,11 @@ WdkmpDiagFillStatistics(
     WdkmpDiagAppend(Statistics->Name, &Length, Name);
     Statistics->Kind = Kind;
     Statistics->Locks = Locks;
-    Statistics->Acquisitions = (ULONG64)WdkmpDiagRead64(&Figures[0]);
-    Statistics->Contended = (ULONG64)WdkmpDiagRead64(&Figures[1]);
-    Statistics->TotalWaitNs = (ULONG64)WdkmpDiagRead64(&Figures[2]);
-    Statistics->MaxWaitNs = (ULONG64)WdkmpDiagRead64(&Figures[3]);
-    Statistics->MaxHoldNs = (ULONG64)WdkmpDiagRead64(&Figures[4]);
+    Statistics->Acquisitions = (ULONG64)WdkmpDiagRead64(&Figures->Acquisitions);
+    Statistics->Contended = (ULONG64)WdkmpDiagRead64(&Figures->Contended);
+    Statistics->TotalWaitNs = (ULONG64)WdkmpDiagRead64(&Figures->TotalWaitNs);
+    Statistics->MaxWaitNs = (ULONG64)WdkmpDiagRead64(&Figures->MaxWaitNs);
+    Statistics->MaxHoldNs = (ULONG64)WdkmpDiagRead64(&Figures->MaxHoldNs);
 }
 
 NTSTATUS
@@ -1252,7 +1269,7 @@ WdkmDiagQueryLockStatistics(
     RtlZeroMemory(Statistics, sizeof(*Statistics));
     OldIrql = WdkmpSpinLockAcquire(&WdkmpDiag.Lock);
     WdkmpDiagFillStatistics(Statistics, WdkmpDiagClassName(Header->Diag.Class),
-                            Header->Kind->Kind, 1, &Header->Diag.Acquisitions);
+                            Header->Kind->Kind, 1, &Header->Diag.Figures);
     WdkmpSpinLockRelease(&WdkmpDiag.Lock, OldIrql);
     return STATUS_SUCCESS;
 }
@@ -1283,12 +1300,12 @@ WdkmDiagQueryStatistics(
     OldIrql = WdkmpSpinLockAcquire(&WdkmpDiag.Lock);
     for (Index = 0; Index < WDKM_DIAG_MAX_CLASSES; Index += 1) {
         WDKMP_DIAG_CLASS *Class = &WdkmpDiag.Classes[Index];
-        if (!Class->InUse || WdkmpDiagRead64(&Class->Acquisitions) == 0) {
+        if (!Class->InUse || WdkmpDiagRead64(&Class->Figures.Acquisitions) == 0) {
             continue;
         }
         RtlZeroMemory(&Row, sizeof(Row));
         WdkmpDiagFillStatistics(&Row, Class->Name, Class->Kind, (ULONG)Class->Locks,
-                                &Class->Acquisitions);
+                                &Class->Figures);
         if (Found < Capacity) {
             Classes[Found] = Row;
         }
@@ -1450,21 +1467,13 @@ WdkmDiagReset(
         if (Class->InUse && Class->Locks == 0) {
             Class->InUse = FALSE;            /* a named class nobody uses any more */
         }
-        InterlockedExchange64(&Class->Acquisitions, 0);
-        InterlockedExchange64(&Class->Contended, 0);
-        InterlockedExchange64(&Class->TotalWaitNs, 0);
-        InterlockedExchange64(&Class->MaxWaitNs, 0);
-        InterlockedExchange64(&Class->MaxHoldNs, 0);
+        WdkmpDiagClearFigures(&Class->Figures);
     }
     for (Index = 0; Index < WDKM_DIAG_MAX_EDGES; Index += 1) {
         WdkmpDiag.Edges[Index].InUse = FALSE;
     }
     for (Header = WdkmpDiag.Live; Header != NULL; Header = Header->Diag.Next) {
-        InterlockedExchange64(&Header->Diag.Acquisitions, 0);
-        InterlockedExchange64(&Header->Diag.Contended, 0);
-        InterlockedExchange64(&Header->Diag.TotalWaitNs, 0);
-        InterlockedExchange64(&Header->Diag.MaxWaitNs, 0);
-        InterlockedExchange64(&Header->Diag.MaxHoldNs, 0);
+        WdkmpDiagClearFigures(&Header->Diag.Figures);
     }
     InterlockedExchange(&WdkmpDiag.OrderViolations, 0);
     InterlockedExchange(&WdkmpDiag.ContextViolations, 0);

@@ -29,16 +29,21 @@ struct _WDKMP_LOCK_HEADER;
 
 #if WDKM_CHECKED
 
-/* Per lock, in its header: the live-lock list, its class, its figures. */
-typedef struct _WDKMP_DIAG_LOCK {
-    struct _WDKMP_LOCK_HEADER *Next;
-    struct _WDKMP_LOCK_HEADER *Prev;
-    LONG Class;                        /* index in the class table; -1: none */
+/* Contention figures, kept alike for each lock and each class. */
+typedef struct _WDKMP_DIAG_FIGURES {
     LONG64 volatile Acquisitions;
     LONG64 volatile Contended;
     LONG64 volatile TotalWaitNs;
     LONG64 volatile MaxWaitNs;
     LONG64 volatile MaxHoldNs;
+} WDKMP_DIAG_FIGURES;
+
+/* Per lock, in its header: the live-lock list, its class, its figures. */
+typedef struct _WDKMP_DIAG_LOCK {
+    struct _WDKMP_LOCK_HEADER *Next;
+    struct _WDKMP_LOCK_HEADER *Prev;
+    LONG Class;                        /* index in the class table; -1: none */
+    WDKMP_DIAG_FIGURES Figures;
 } WDKMP_DIAG_LOCK;
 
 /* One acquisition in progress, on the acquirer's stack. */

@@ -65,12 +65,10 @@ WdkmpKMutexAcquire(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    if (Try) {
-        Status = WdkmpKMutexWait(&Mutex->Mutex, WaitMode, Alertable, Timeout);
-    } else {
-        WDKMP_DIAG_TRY_FIRST(&Diag, Status = WdkmpKMutexTryWait(&Mutex->Mutex),
-                             Status = WdkmpKMutexWait(&Mutex->Mutex, WaitMode, Alertable, Timeout));
-    }
+    /* Checked builds try first to see whether it must wait (for a try
+       that costs a second zero wait when busy; release builds wait once). */
+    WDKMP_DIAG_TRY_FIRST(&Diag, Status = WdkmpKMutexTryWait(&Mutex->Mutex),
+                         Status = WdkmpKMutexWait(&Mutex->Mutex, WaitMode, Alertable, Timeout));
     WdkmpDiagAfterAcquire(&Mutex->Header, &Diag, Status == STATUS_SUCCESS);
     if (Status != STATUS_SUCCESS) {
         return Status;
