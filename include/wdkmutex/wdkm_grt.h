@@ -25,8 +25,8 @@
  *     hashed slot and walk the hash table with acquire loads. Writers
  *     (register, unregister, destroy) serialise among themselves and wait
  *     for readers that may still see what they remove before freeing it.
- *     Lookup cost does not depend on the number of names: the table grows
- *     to keep about one name per bucket.
+ *     Lookup cost does not depend on the number of names: the table is
+ *     open-addressed and rebuilt larger when half full.
  *   - Unregister removes the name at once (new lookups fail); the lock is
  *     freed when its last reference is dropped.
  *   - Destroy refuses new lookups (STATUS_DELETE_PENDING while it runs,
