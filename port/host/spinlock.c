@@ -28,11 +28,15 @@ static VOID HostpSpinAcquire(PKSPIN_LOCK SpinLock, ULONG_PTR Owner)
                                         __ATOMIC_RELAXED)) {
             break;
         }
-        if (++Spins < 64) {
-            YieldProcessor();
-        } else {
-            sched_yield();
-        }
+        /* Wait with plain reads, as NT does: a failed exchange would take
+           the line away from the owner on every spin. */
+        do {
+            if (++Spins < 64) {
+                YieldProcessor();
+            } else {
+                sched_yield();
+            }
+        } while (__atomic_load_n(SpinLock, __ATOMIC_RELAXED) != 0);
     }
     WdkmHostpThread.OtherLockCount++;
 }
