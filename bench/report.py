@@ -94,6 +94,7 @@ def read_samples(raw_dir):
                 frequency = int(f["frequency"])
                 ops = [int(v) for v in f["ops"].split(",") if v]
                 ticks = [int(v) for v in f["ticks"].split(",") if v]
+                handoffs = [int(v) for v in f.get("handoffs", "").split(",") if v]
                 threads = int(f["threads"])
             except (KeyError, ValueError) as error:
                 raise Malformed("%s: unreadable sample: %s" % (where, error))
@@ -104,10 +105,14 @@ def read_samples(raw_dir):
                     raise Malformed("%s: %s has an empty repetition" % (where, key))
             elif status != STATUS_NOT_SUPPORTED:
                 raise Malformed("%s: %s failed with status 0x%08X" % (where, key, status))
-            entry = samples.setdefault(key, {"status": status, "threads": threads, "reps": []})
+            if handoffs and len(handoffs) != len(ops):
+                raise Malformed("%s: %s has %d ops and %d handoffs" % (where, key, len(ops), len(handoffs)))
+            entry = samples.setdefault(key, {"status": status, "threads": threads, "reps": [],
+                                             "handoffs": []})
             if status != entry["status"]:
                 raise Malformed("%s: %s ran in one round and not in another" % (where, key))
             entry["reps"].extend((o, t / frequency) for o, t in zip(ops, ticks))
+            entry["handoffs"].extend(handoffs or [None] * len(ops))
     return samples, kinds
 
 
@@ -192,6 +197,15 @@ def ops_per_second(sample):
     return [ops / seconds for ops, seconds in sample["reps"]]
 
 
+def handoff_figures(sample):
+    """(pairs per hand-off, hand-offs per second) of the repetitions that counted them."""
+    counted = [(ops, seconds, h) for (ops, seconds), h in zip(sample["reps"], sample["handoffs"]) if h]
+    if not counted:
+        return None
+    return (quantile([ops / h for ops, _, h in counted], 0.5),
+            quantile([h / seconds for _, seconds, h in counted], 0.5))
+
+
 def ok(samples, key):
     sample = samples.get(key)
     return sample is not None and sample["status"] == STATUS_SUCCESS
@@ -266,11 +280,17 @@ def build_records(samples, kinds, callgrind):
             lib, raw = (plat, "release", "contended/%s/library" % kind), (plat, "release", "contended/%s/raw" % kind)
             if ok(samples, lib) and ok(samples, raw):
                 lib_rate, raw_rate = ops_per_second(samples[lib]), ops_per_second(samples[raw])
+                params = {"kind": kind, "threads": 2}
+                lib_handoffs, raw_handoffs = handoff_figures(samples[lib]), handoff_figures(samples[raw])
+                if lib_handoffs and raw_handoffs:
+                    params.update({
+                        "pairs_per_handoff": lib_handoffs[0], "baseline_pairs_per_handoff": raw_handoffs[0],
+                        "handoffs_per_second": lib_handoffs[1], "baseline_handoffs_per_second": raw_handoffs[1]})
                 records.append(record(
                     "contended.%s.throughput" % kind, "contended", plat, "release", spread(lib_rate),
                     "pairs/s", spread(raw_rate), raw_calls + ", two threads",
                     TARGETS["contended"] if judged else None, higher_is_better=True,
-                    params={"kind": kind, "threads": 2}, ratios=paired(lib_rate, raw_rate)))
+                    params=params, ratios=paired(lib_rate, raw_rate)))
             # Checked versus release: two programs, run at different moments, so
             # each is first divided by its own raw pair (the same code in both)
             # to cancel the machine's speed at the time.
@@ -630,15 +650,25 @@ def write_markdown(path, records, callgrind, info, mode, svg_name):
     w("## 3. Contended: two threads on one lock")
     w("")
     w("Both threads acquire, increment, release in a loop for a fixed window; throughput in "
-      "pairs per second of both together (the protected counter is checked exact).")
+      "pairs per second of both together (the protected counter is checked exact). Throughput is "
+      "hand-offs per second (the lock passing from one thread to the other) times the pairs a "
+      "thread makes between two hand-offs; both are shown, medians (bench/README.md, "
+      "\"Contended throughput\").")
     w("")
-    w("| Kind | Platform | Library pairs/s | Raw pairs/s | Ratio |")
-    w("|---|---|---|---|---|")
+    w("| Kind | Platform | Library pairs/s | Raw pairs/s | Ratio | Hand-offs/s library / raw "
+      "| Pairs per hand-off library / raw |")
+    w("|---|---|---|---|---|---|---|")
     for entry in records:
         if entry["group"] == "contended":
-            w("| %s | %s | %s | %s | %s %s |" % (
+            if "pairs_per_handoff" in entry:
+                handoffs = "%s / %s | %.1f / %.1f" % (
+                    fmt(entry["handoffs_per_second"], "/s"), fmt(entry["baseline_handoffs_per_second"], "/s"),
+                    entry["pairs_per_handoff"], entry["baseline_pairs_per_handoff"])
+            else:
+                handoffs = " | "
+            w("| %s | %s | %s | %s | %s %s | %s |" % (
                 entry["kind"], entry["platform"], range_text(entry["spread"], "/s"),
-                range_text(entry["baseline_spread"], "/s"), ratio_text(entry), verdict(entry)))
+                range_text(entry["baseline_spread"], "/s"), ratio_text(entry), verdict(entry), handoffs))
     w("")
 
     # 4. Checked.

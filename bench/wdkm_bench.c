@@ -412,7 +412,7 @@ WdkmBenchLocksCreate(
     Status = Kind->Create(Locks);
     if (Status == STATUS_SUCCESS) {
         /* One pair, to learn where the library keeps the value. */
-        Status = Kind->LibraryPairs(Locks, 1, &Locks->LibraryValue);
+        Status = Kind->LibraryPairs(Locks, 0, 1, &Locks->LibraryValue);
         if (Status != STATUS_SUCCESS) {
             Kind->Destroy(Locks);
         }
@@ -455,22 +455,21 @@ WdkmBenchPairsWork(
     WDKM_BENCH_PAIRS *Pairs = (WDKM_BENCH_PAIRS *)Context;
     WDKM_BENCH_VALUE *Seen;
 
-    UNREFERENCED_PARAMETER(Thread);
     if (Pairs->Library) {
-        return Pairs->Kind->LibraryPairs(&Pairs->Locks, Count, &Seen);
+        return Pairs->Kind->LibraryPairs(&Pairs->Locks, Thread, Count, &Seen);
     }
-    Pairs->Kind->RawPairs(&Pairs->Locks, Count);
+    Pairs->Kind->RawPairs(&Pairs->Locks, Thread, Count);
     return STATUS_SUCCESS;
 }
 
-/* The protected counter of the side being measured (no thread running). */
+/* The protected value of the side being measured (no thread running). */
 static
-ULONG64
-WdkmBenchPairsCounter(
+const WDKM_BENCH_VALUE *
+WdkmBenchPairsValue(
     _In_ const WDKM_BENCH_PAIRS *Pairs
     )
 {
-    return Pairs->Library ? Pairs->Locks.LibraryValue->Count : Pairs->Locks.Raw->Value.Count;
+    return Pairs->Library ? Pairs->Locks.LibraryValue : &Pairs->Locks.Raw->Value;
 }
 
 /* Uncontended: Count pairs on the calling thread (WDKM_BENCH_MEASURE). */
@@ -492,7 +491,7 @@ WdkmBenchPairsMeasure(
 /*
  * Contended: two threads on the lock for the window. The protected counter
  * must then have grown by exactly the pairs counted, or the lock did not
- * exclude.
+ * exclude. *Handoffs: how often the lock passed between the threads.
  */
 static
 NTSTATUS
@@ -500,15 +499,17 @@ WdkmBenchPairsContend(
     _Inout_ WDKM_BENCH_PAIRS *Pairs,
     _In_ LONG64 WindowTicks,
     _Out_ ULONG64 *Operations,
-    _Out_ LONG64 *Ticks
+    _Out_ LONG64 *Ticks,
+    _Out_ ULONG64 *Handoffs
     )
 {
-    ULONG64 Before = WdkmBenchPairsCounter(Pairs);
+    WDKM_BENCH_VALUE Before = *WdkmBenchPairsValue(Pairs);
     NTSTATUS Status;
 
     Status = WdkmBenchRunThreads(2, WdkmBenchPairsWork, Pairs, WDKM_BENCH_PAIRS_CHUNK,
                                  WindowTicks, Operations, Ticks);
-    if (NT_SUCCESS(Status) && WdkmBenchPairsCounter(Pairs) - Before != *Operations) {
+    *Handoffs = WdkmBenchPairsValue(Pairs)->Handoffs - Before.Handoffs;
+    if (NT_SUCCESS(Status) && WdkmBenchPairsValue(Pairs)->Count - Before.Count != *Operations) {
         Status = WDKM_BENCH_STATUS_LOST_UPDATES;
     }
     return Status;
@@ -558,6 +559,7 @@ WdkmBenchPairsGroup(
     WDKM_BENCH_PAIRS Pairs;
     ULONG64 Count[2] = { 0, 0 };
     ULONG64 Ignored;
+    ULONG64 IgnoredHandoffs;
     LONG64 Warm;
     NTSTATUS Status;
     ULONG Repetition;
@@ -576,11 +578,12 @@ WdkmBenchPairsGroup(
     if (NT_SUCCESS(Status)) {
         if (Contended) {
             /* Warm-up, a quarter window on each side. */
-            Status = WdkmBenchPairsContend(&Pairs, WdkmBenchWindow(Config) / 4, &Ignored, &Warm);
+            Status = WdkmBenchPairsContend(&Pairs, WdkmBenchWindow(Config) / 4, &Ignored, &Warm,
+                                           &IgnoredHandoffs);
             Pairs.Library = FALSE;
             if (NT_SUCCESS(Status)) {
                 Status = WdkmBenchPairsContend(&Pairs, WdkmBenchWindow(Config) / 4, &Ignored,
-                                               &Warm);
+                                               &Warm, &IgnoredHandoffs);
             }
         } else {
             /* Each side its own count: a raw FAST_MUTEX pair can be a
@@ -599,7 +602,8 @@ WdkmBenchPairsGroup(
                 if (Contended) {
                     Status = WdkmBenchPairsContend(&Pairs, WdkmBenchWindow(Config),
                                                    &Samples[Side].Operations[Repetition],
-                                                   &Samples[Side].Ticks[Repetition]);
+                                                   &Samples[Side].Ticks[Repetition],
+                                                   &Samples[Side].Handoffs[Repetition]);
                 } else {
                     Samples[Side].Operations[Repetition] = Count[Side];
                     Status = WdkmBenchPairsMeasure(&Pairs, Count[Side],

@@ -31,10 +31,34 @@
    exclude (a customer code: no standard one fits). */
 #define WDKM_BENCH_STATUS_LOST_UPDATES ((NTSTATUS)0xE0D4B001L)
 
-/* The value every benchmark lock protects: a counter the loops increment. */
+/*
+ * The value every benchmark lock protects: the pairs made under it, and how
+ * often it passed from one thread to the other. Under contention the
+ * throughput is the hand-off rate times the pairs a thread makes between
+ * hand-offs; the report shows both, because the second is the lock's
+ * fairness at work, not the cost of a pair.
+ */
 typedef struct _WDKM_BENCH_VALUE {
     ULONG64 Count;
+    ULONG64 Handoffs;
+    ULONG Holder;                           /* the thread of the last pair */
+    ULONG Reserved;
 } WDKM_BENCH_VALUE;
+
+/* One pair's work on the value, made by thread Thread while holding it. */
+FORCEINLINE
+VOID
+WdkmBenchTouch(
+    _Inout_ WDKM_BENCH_VALUE *Value,
+    _In_ ULONG Thread
+    )
+{
+    Value->Count += 1;
+    if (Value->Holder != Thread) {
+        Value->Holder = Thread;
+        Value->Handoffs += 1;
+    }
+}
 
 /*
  * The raw kernel primitive a kind wraps, with its own counter, in
@@ -72,12 +96,13 @@ typedef struct _WDKM_BENCH_KIND {
        WDKM_BENCH_VALUE. STATUS_NOT_SUPPORTED where the kernel lacks the kind. */
     NTSTATUS (*Create)(_Inout_ PWDKM_BENCH_LOCKS Locks);
     VOID (*Destroy)(_Inout_ PWDKM_BENCH_LOCKS Locks);
-    /* Count pairs through the library; fails on the first acquire that does.
-       *Seen receives the data pointer the acquires handed out. */
-    NTSTATUS (*LibraryPairs)(_Inout_ PWDKM_BENCH_LOCKS Locks, _In_ ULONG64 Count,
-                             _Out_ WDKM_BENCH_VALUE **Seen);
+    /* Count pairs through the library by thread Thread (0 or 1); fails on
+       the first acquire that does. *Seen receives the data pointer the
+       acquires handed out. */
+    NTSTATUS (*LibraryPairs)(_Inout_ PWDKM_BENCH_LOCKS Locks, _In_ ULONG Thread,
+                             _In_ ULONG64 Count, _Out_ WDKM_BENCH_VALUE **Seen);
     /* Count pairs on the raw primitive with the kernel's own calls. */
-    VOID (*RawPairs)(_Inout_ PWDKM_BENCH_LOCKS Locks, _In_ ULONG64 Count);
+    VOID (*RawPairs)(_Inout_ PWDKM_BENCH_LOCKS Locks, _In_ ULONG Thread, _In_ ULONG64 Count);
 } WDKM_BENCH_KIND;
 
 extern const WDKM_BENCH_KIND WdkmBenchKinds[];

@@ -4,8 +4,8 @@
  *
  * Adding a kind: a block below with Create, Destroy, LibraryPairs and
  * RawPairs (copy the FAST_MUTEX one), and one line in WdkmBenchKinds.
- * Both loops do the same work per pair: acquire, increment the protected
- * counter, release. The library loop checks the acquire's status (a caller
+ * Both loops do the same work per pair: acquire, WdkmBenchTouch the
+ * protected value, release. The library loop checks the acquire's status (a caller
  * must, to get the data pointer) and ignores the release's, as the raw loop
  * ignores what the kernel returns.
  *
@@ -41,6 +41,7 @@ WdkmBenchKMutexDestroy(
 static NTSTATUS
 WdkmBenchKMutexLibraryPairs(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
+    _In_ ULONG Thread,
     _In_ ULONG64 Count,
     _Out_ WDKM_BENCH_VALUE **Seen
     )
@@ -53,7 +54,7 @@ WdkmBenchKMutexLibraryPairs(
         if (WDKM_KMUTEX_ACQUIRE(Lock, &Value) != STATUS_SUCCESS) {
             return STATUS_UNSUCCESSFUL;
         }
-        Value->Count += 1;
+        WdkmBenchTouch(Value, Thread);
         (VOID)WdkmKMutexRelease(Lock);
     }
     *Seen = Value;
@@ -63,6 +64,7 @@ WdkmBenchKMutexLibraryPairs(
 static VOID
 WdkmBenchKMutexRawPairs(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
+    _In_ ULONG Thread,
     _In_ ULONG64 Count
     )
 {
@@ -71,7 +73,7 @@ WdkmBenchKMutexRawPairs(
 
     for (Index = 0; Index < Count; Index += 1) {
         (VOID)KeWaitForSingleObject(&Raw->Lock.KMutex, Executive, KernelMode, FALSE, NULL);
-        Raw->Value.Count += 1;
+        WdkmBenchTouch(&Raw->Value, Thread);
         (VOID)KeReleaseMutex(&Raw->Lock.KMutex, FALSE);
     }
 }
@@ -100,6 +102,7 @@ WdkmBenchFastMutexDestroy(
 static NTSTATUS
 WdkmBenchFastMutexLibraryPairs(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
+    _In_ ULONG Thread,
     _In_ ULONG64 Count,
     _Out_ WDKM_BENCH_VALUE **Seen
     )
@@ -112,7 +115,7 @@ WdkmBenchFastMutexLibraryPairs(
         if (WDKM_FAST_MUTEX_ACQUIRE(Lock, &Value) != STATUS_SUCCESS) {
             return STATUS_UNSUCCESSFUL;
         }
-        Value->Count += 1;
+        WdkmBenchTouch(Value, Thread);
         (VOID)WdkmFastMutexRelease(Lock);
     }
     *Seen = Value;
@@ -122,6 +125,7 @@ WdkmBenchFastMutexLibraryPairs(
 static VOID
 WdkmBenchFastMutexRawPairs(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
+    _In_ ULONG Thread,
     _In_ ULONG64 Count
     )
 {
@@ -130,7 +134,7 @@ WdkmBenchFastMutexRawPairs(
 
     for (Index = 0; Index < Count; Index += 1) {
         ExAcquireFastMutex(&Raw->Lock.FastMutex);
-        Raw->Value.Count += 1;
+        WdkmBenchTouch(&Raw->Value, Thread);
         ExReleaseFastMutex(&Raw->Lock.FastMutex);
     }
 }
@@ -160,6 +164,7 @@ WdkmBenchSpinLockDestroy(
 static NTSTATUS
 WdkmBenchSpinLockLibraryPairs(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
+    _In_ ULONG Thread,
     _In_ ULONG64 Count,
     _Out_ WDKM_BENCH_VALUE **Seen
     )
@@ -173,7 +178,7 @@ WdkmBenchSpinLockLibraryPairs(
         if (WDKM_SPIN_LOCK_ACQUIRE(Lock, &OldIrql, &Value) != STATUS_SUCCESS) {
             return STATUS_UNSUCCESSFUL;
         }
-        Value->Count += 1;
+        WdkmBenchTouch(Value, Thread);
         (VOID)WdkmSpinLockRelease(Lock, OldIrql);
     }
     *Seen = Value;
@@ -183,6 +188,7 @@ WdkmBenchSpinLockLibraryPairs(
 static VOID
 WdkmBenchSpinLockRawPairs(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
+    _In_ ULONG Thread,
     _In_ ULONG64 Count
     )
 {
@@ -192,7 +198,7 @@ WdkmBenchSpinLockRawPairs(
 
     for (Index = 0; Index < Count; Index += 1) {
         KeAcquireSpinLock(&Raw->Lock.SpinLock, &OldIrql);
-        Raw->Value.Count += 1;
+        WdkmBenchTouch(&Raw->Value, Thread);
         KeReleaseSpinLock(&Raw->Lock.SpinLock, OldIrql);
     }
 }
@@ -221,6 +227,7 @@ WdkmBenchQueuedSpinLockDestroy(
 static NTSTATUS
 WdkmBenchQueuedSpinLockLibraryPairs(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
+    _In_ ULONG Thread,
     _In_ ULONG64 Count,
     _Out_ WDKM_BENCH_VALUE **Seen
     )
@@ -234,7 +241,7 @@ WdkmBenchQueuedSpinLockLibraryPairs(
         if (WDKM_QUEUED_SPIN_LOCK_ACQUIRE(Lock, &Handle, &Value) != STATUS_SUCCESS) {
             return STATUS_UNSUCCESSFUL;
         }
-        Value->Count += 1;
+        WdkmBenchTouch(Value, Thread);
         (VOID)WdkmQueuedSpinLockRelease(&Handle);
     }
     *Seen = Value;
@@ -244,6 +251,7 @@ WdkmBenchQueuedSpinLockLibraryPairs(
 static VOID
 WdkmBenchQueuedSpinLockRawPairs(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
+    _In_ ULONG Thread,
     _In_ ULONG64 Count
     )
 {
@@ -253,7 +261,7 @@ WdkmBenchQueuedSpinLockRawPairs(
 
     for (Index = 0; Index < Count; Index += 1) {
         KeAcquireInStackQueuedSpinLock(&Raw->Lock.SpinLock, &Handle);
-        Raw->Value.Count += 1;
+        WdkmBenchTouch(&Raw->Value, Thread);
         KeReleaseInStackQueuedSpinLock(&Handle);
     }
 }
@@ -329,6 +337,7 @@ WdkmBenchGuardedMutexDestroy(
 static NTSTATUS
 WdkmBenchGuardedMutexLibraryPairs(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
+    _In_ ULONG Thread,
     _In_ ULONG64 Count,
     _Out_ WDKM_BENCH_VALUE **Seen
     )
@@ -341,7 +350,7 @@ WdkmBenchGuardedMutexLibraryPairs(
         if (WDKM_GUARDED_MUTEX_ACQUIRE(Lock, &Value) != STATUS_SUCCESS) {
             return STATUS_UNSUCCESSFUL;
         }
-        Value->Count += 1;
+        WdkmBenchTouch(Value, Thread);
         (VOID)WdkmGuardedMutexRelease(Lock);
     }
     *Seen = Value;
@@ -351,6 +360,7 @@ WdkmBenchGuardedMutexLibraryPairs(
 static VOID
 WdkmBenchGuardedMutexRawPairs(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
+    _In_ ULONG Thread,
     _In_ ULONG64 Count
     )
 {
@@ -359,7 +369,7 @@ WdkmBenchGuardedMutexRawPairs(
 
     for (Index = 0; Index < Count; Index += 1) {
         WdkmBenchAcquireGuardedMutex(&Raw->Lock.GuardedMutex);
-        Raw->Value.Count += 1;
+        WdkmBenchTouch(&Raw->Value, Thread);
         WdkmBenchReleaseGuardedMutex(&Raw->Lock.GuardedMutex);
     }
 }
@@ -399,6 +409,7 @@ WdkmBenchResourceDestroy(
 static NTSTATUS
 WdkmBenchResourceLibraryPairs(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
+    _In_ ULONG Thread,
     _In_ ULONG64 Count,
     _Out_ WDKM_BENCH_VALUE **Seen
     )
@@ -411,7 +422,7 @@ WdkmBenchResourceLibraryPairs(
         if (WDKM_RESOURCE_ACQUIRE_EXCLUSIVE(Lock, &Value) != STATUS_SUCCESS) {
             return STATUS_UNSUCCESSFUL;
         }
-        Value->Count += 1;
+        WdkmBenchTouch(Value, Thread);
         (VOID)WdkmResourceRelease(Lock);
     }
     *Seen = Value;
@@ -421,6 +432,7 @@ WdkmBenchResourceLibraryPairs(
 static VOID
 WdkmBenchResourceRawPairs(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
+    _In_ ULONG Thread,
     _In_ ULONG64 Count
     )
 {
@@ -430,7 +442,7 @@ WdkmBenchResourceRawPairs(
     for (Index = 0; Index < Count; Index += 1) {
         KeEnterCriticalRegion();
         (VOID)ExAcquireResourceExclusiveLite(&Raw->Lock.Resource, TRUE);
-        Raw->Value.Count += 1;
+        WdkmBenchTouch(&Raw->Value, Thread);
         ExReleaseResourceLite(&Raw->Lock.Resource);
         KeLeaveCriticalRegion();
     }
@@ -477,6 +489,7 @@ WdkmBenchPushLockDestroy(
 static NTSTATUS
 WdkmBenchPushLockLibraryPairs(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
+    _In_ ULONG Thread,
     _In_ ULONG64 Count,
     _Out_ WDKM_BENCH_VALUE **Seen
     )
@@ -489,7 +502,7 @@ WdkmBenchPushLockLibraryPairs(
         if (WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE(Lock, &Value) != STATUS_SUCCESS) {
             return STATUS_UNSUCCESSFUL;
         }
-        Value->Count += 1;
+        WdkmBenchTouch(Value, Thread);
         (VOID)WdkmPushLockRelease(Lock);
     }
     *Seen = Value;
@@ -499,6 +512,7 @@ WdkmBenchPushLockLibraryPairs(
 static VOID
 WdkmBenchPushLockRawPairs(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
+    _In_ ULONG Thread,
     _In_ ULONG64 Count
     )
 {
@@ -508,7 +522,7 @@ WdkmBenchPushLockRawPairs(
     for (Index = 0; Index < Count; Index += 1) {
         KeEnterCriticalRegion();
         WdkmBenchAcquirePushLock(&Raw->Lock.PushLock);
-        Raw->Value.Count += 1;
+        WdkmBenchTouch(&Raw->Value, Thread);
         WdkmBenchReleasePushLock(&Raw->Lock.PushLock);
         KeLeaveCriticalRegion();
     }

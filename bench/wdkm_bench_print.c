@@ -10,22 +10,32 @@
 
 #include "wdkm_bench_print.h"
 
-void WdkmBenchPrintSample(const char *Platform, const char *Variant,
-                          const WDKM_BENCH_SAMPLE *Sample)
+/* " Key=v1,v2,..." for the sample's repetitions. */
+static void WdkmBenchPrintList(const char *Key, const WDKM_BENCH_SAMPLE *Sample,
+                               const ULONG64 *Unsigned, const LONG64 *Signed)
 {
     ULONG Index;
 
-    printf("sample platform=%s variant=%s name=%.*s status=0x%08lX threads=%lu frequency=%lld ops=",
+    printf(" %s=", Key);
+    for (Index = 0; Index < Sample->Repetitions && Index < WDKM_BENCH_MAX_REPETITIONS; Index += 1) {
+        if (Unsigned != NULL) {
+            printf("%s%llu", Index == 0 ? "" : ",", (unsigned long long)Unsigned[Index]);
+        } else {
+            printf("%s%lld", Index == 0 ? "" : ",", (long long)Signed[Index]);
+        }
+    }
+}
+
+void WdkmBenchPrintSample(const char *Platform, const char *Variant,
+                          const WDKM_BENCH_SAMPLE *Sample)
+{
+    printf("sample platform=%s variant=%s name=%.*s status=0x%08lX threads=%lu frequency=%lld",
            Platform, Variant, (int)sizeof(Sample->Name), Sample->Name,
            (unsigned long)Sample->Status, (unsigned long)Sample->Threads,
            (long long)Sample->Frequency);
-    for (Index = 0; Index < Sample->Repetitions && Index < WDKM_BENCH_MAX_REPETITIONS; Index += 1) {
-        printf("%s%llu", Index == 0 ? "" : ",", (unsigned long long)Sample->Operations[Index]);
-    }
-    printf(" ticks=");
-    for (Index = 0; Index < Sample->Repetitions && Index < WDKM_BENCH_MAX_REPETITIONS; Index += 1) {
-        printf("%s%lld", Index == 0 ? "" : ",", (long long)Sample->Ticks[Index]);
-    }
+    WdkmBenchPrintList("ops", Sample, Sample->Operations, NULL);
+    WdkmBenchPrintList("ticks", Sample, NULL, Sample->Ticks);
+    WdkmBenchPrintList("handoffs", Sample, Sample->Handoffs, NULL);
     printf("\n");
     fflush(stdout);
 }

@@ -5,7 +5,7 @@
  *
  *   sample platform=host variant=release name=wrapper/kmutex/library
  *          status=0x00000000 threads=1 frequency=10000000
- *          ops=200000,200000,... ticks=412,409,...
+ *          ops=200000,200000,... ticks=412,409,... handoffs=0,0,...
  *
  * (on one line). User mode only; include <windows.h> or, on the host, the
  * emulation's <ntddk.h> first.

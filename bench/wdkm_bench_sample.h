@@ -30,8 +30,9 @@ typedef struct _WDKM_BENCH_CONFIG {
 /*
  * One measurement, repeated: for each repetition the operations done
  * (pairs, lookups; all threads together) and how long they took, in ticks
- * of Frequency per second. Status is STATUS_SUCCESS, or why it did not
- * run (then Repetitions is 0).
+ * of Frequency per second; for contended pairs also how often the lock
+ * passed from one thread to the other (0 elsewhere). Status is
+ * STATUS_SUCCESS, or why it did not run (then Repetitions is 0).
  */
 typedef struct _WDKM_BENCH_SAMPLE {
     CHAR Name[WDKM_BENCH_NAME_CHARS];       /* "wrapper/kmutex/library", ... */
@@ -42,6 +43,7 @@ typedef struct _WDKM_BENCH_SAMPLE {
     LONG64 Frequency;
     ULONG64 Operations[WDKM_BENCH_MAX_REPETITIONS];
     LONG64 Ticks[WDKM_BENCH_MAX_REPETITIONS];
+    ULONG64 Handoffs[WDKM_BENCH_MAX_REPETITIONS];
 } WDKM_BENCH_SAMPLE;
 
 /* The driver's answer to IOCTL_WDKM_BENCH_RUN. */

@@ -154,14 +154,14 @@ WdkmBenchCallgrind(const WDKM_BENCH_CONFIG *Config)
             continue;
         }
         /* Warm up: first calls resolve routines and adopt the thread. */
-        Status = Kind->LibraryPairs(&Locks, 1000, &Seen);
-        Kind->RawPairs(&Locks, 1000);
+        Status = Kind->LibraryPairs(&Locks, 0, 1000, &Seen);
+        Kind->RawPairs(&Locks, 0, 1000);
         for (Round = 0; Round < 2 && Status == STATUS_SUCCESS; Round++) {
             snprintf(Label, sizeof(Label), "wrapper/%s/library", Kind->Name);
             WDKM_BENCH_COLLECT(Label, Counts[Round],
-                               Status = Kind->LibraryPairs(&Locks, Counts[Round], &Seen));
+                               Status = Kind->LibraryPairs(&Locks, 0, Counts[Round], &Seen));
             snprintf(Label, sizeof(Label), "wrapper/%s/raw", Kind->Name);
-            WDKM_BENCH_COLLECT(Label, Counts[Round], Kind->RawPairs(&Locks, Counts[Round]));
+            WDKM_BENCH_COLLECT(Label, Counts[Round], Kind->RawPairs(&Locks, 0, Counts[Round]));
         }
         Failed |= Status != STATUS_SUCCESS;
         WdkmBenchLocksDestroy(Kind, &Locks);
