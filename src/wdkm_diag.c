@@ -10,8 +10,10 @@
  *     the validator's spin lock, searches the matrix for a path B ->* A (a
  *     cycle, reported with the sites remembered for each pair), and sets it.
  *   - Each thread's held locks live in a record of a fixed table, claimed
- *     by the thread on its first acquisition and given back when it holds
- *     nothing. Only the owning thread writes its record.
+ *     by the thread on its first acquisition and parked when it holds
+ *     nothing: kept for its next acquisition, but free for another thread
+ *     to take when the table has no free slot. Only the owning thread
+ *     writes its record.
  *   - Everything is static and bounded (wdkm_config.h): nothing here
  *     allocates, so no allocation failure can reach a lock; a full table
  *     means "untracked", reported once.
@@ -43,7 +45,10 @@ typedef struct _WDKMP_DIAG_CLASS {
     BOOLEAN Anonymous;               /* a class of one lock, freed with it */
     WDKM_LOCK_KIND Kind;
     LONG Locks;                      /* live locks in it */
-    WDKMP_DIAG_FIGURES Figures;
+    /* The figures of locks that left it (destroyed, renamed). Its live
+       locks' figures are added when the class is queried, so that an
+       acquisition updates its own lock's figures only. */
+    WDKMP_DIAG_FIGURES Retired;
 } WDKMP_DIAG_CLASS;
 
 /* Where a pair was first seen: From held (acquired at From*), To acquired. */
@@ -60,11 +65,14 @@ typedef struct _WDKMP_DIAG_EDGE {
 typedef struct _WDKMP_DIAG_HELD {
     PWDKMP_LOCK_HEADER Lock;
     LONG Class;
-    ULONG Flags;
+    ULONG Flags;                     /* WDKMP_DIAG_*, WDKMP_DIAG_TIMED */
     PCSTR File;
     ULONG Line;
-    ULONG64 AcquiredAt;
+    ULONG64 AcquiredAt;              /* with WDKMP_DIAG_TIMED */
 } WDKMP_DIAG_HELD;
+
+/* A hold whose length is measured (policy WDKM_DIAG_TIME_HOLDS). */
+#define WDKMP_DIAG_TIMED 0x100
 
 typedef struct _WDKMP_DIAG_THREAD {
     PVOID volatile Thread;           /* the owner; NULL: free */
@@ -74,12 +82,16 @@ typedef struct _WDKMP_DIAG_THREAD {
     WDKMP_DIAG_HELD Held[WDKM_DIAG_MAX_HELD];
 } WDKMP_DIAG_THREAD, *PWDKMP_DIAG_THREAD;
 
-/* The site the next acquisition of Lock by Thread is made from. */
+/*
+ * The site the next acquisition of Lock by Thread is made from. Line is
+ * kept pointer-sized so that the pointer acquire/release helpers order it
+ * with the other fields (WdkmDiagNoteSite, WdkmpDiagTakeSite).
+ */
 typedef struct _WDKMP_DIAG_SITE {
     PVOID volatile Thread;
     PVOID volatile Lock;
     PVOID volatile File;
-    LONG volatile Line;
+    PVOID volatile Line;
 } WDKMP_DIAG_SITE;
 
 typedef struct _WDKMP_DIAG_STATE {
@@ -98,6 +110,8 @@ typedef struct _WDKMP_DIAG_STATE {
     LONG Reported[WDKM_DIAG_MAX_CLASSES][WDKMP_DIAG_WORDS];
     WDKMP_DIAG_EDGE Edges[WDKM_DIAG_MAX_EDGES];
     WDKM_DIAG_VIOLATION Kept[WDKMP_DIAG_KEPT];
+    /* The statistics query's scratch, under Lock: each class's figures. */
+    WDKMP_DIAG_FIGURES Totals[WDKM_DIAG_MAX_CLASSES];
     /* The cycle search's scratch, under Lock. */
     LONG Visited[WDKMP_DIAG_WORDS];
     LONG Parent[WDKM_DIAG_MAX_CLASSES];
@@ -212,15 +226,44 @@ WdkmpDiagBaseName(
     return Base;
 }
 
+/*
+ * Figures are updated by the lock's holder: an exclusive holder is alone
+ * and adds with a plain load and store; shared holders (Shared) may update
+ * at the same time and use interlocked operations. Readers load whole
+ * words (WdkmpLoadLong64). This keeps locked instructions off the
+ * uncontended exclusive path.
+ */
+static
+VOID
+WdkmpDiagAdd64(
+    _Inout_ LONG64 volatile *Figure,
+    _In_ LONG64 Value,
+    _In_ BOOLEAN Shared
+    )
+{
+    if (Shared) {
+        (VOID)InterlockedExchangeAdd64(Figure, Value);
+    } else {
+        WdkmpStoreLong64(Figure, WdkmpLoadLong64(Figure) + Value);
+    }
+}
+
 static
 VOID
 WdkmpDiagMax64(
     _Inout_ LONG64 volatile *Maximum,
-    _In_ LONG64 Value
+    _In_ LONG64 Value,
+    _In_ BOOLEAN Shared
     )
 {
-    LONG64 Seen = InterlockedCompareExchange64(Maximum, 0, 0);
+    LONG64 Seen = WdkmpLoadLong64(Maximum);
 
+    if (!Shared) {
+        if (Value > Seen) {
+            WdkmpStoreLong64(Maximum, Value);
+        }
+        return;
+    }
     while (Value > Seen) {
         LONG64 Before = InterlockedCompareExchange64(Maximum, Value, Seen);
         if (Before == Seen) {
@@ -230,30 +273,37 @@ WdkmpDiagMax64(
     }
 }
 
-static
-LONG64
-WdkmpDiagRead64(
-    _In_ LONG64 volatile *Value
-    )
-{
-    return InterlockedCompareExchange64(Value, 0, 0);
-}
-
 /* One acquisition into Figures: contended ones with their wait. */
 static
 VOID
 WdkmpDiagCountAcquisition(
     _Inout_ WDKMP_DIAG_FIGURES *Figures,
     _In_ BOOLEAN Contended,
-    _In_ LONG64 WaitNs
+    _In_ LONG64 WaitNs,
+    _In_ BOOLEAN Shared
     )
 {
-    InterlockedIncrement64(&Figures->Acquisitions);
+    WdkmpDiagAdd64(&Figures->Acquisitions, 1, Shared);
     if (Contended) {
-        InterlockedIncrement64(&Figures->Contended);
-        InterlockedExchangeAdd64(&Figures->TotalWaitNs, WaitNs);
-        WdkmpDiagMax64(&Figures->MaxWaitNs, WaitNs);
+        WdkmpDiagAdd64(&Figures->Contended, 1, Shared);
+        WdkmpDiagAdd64(&Figures->TotalWaitNs, WaitNs, Shared);
+        WdkmpDiagMax64(&Figures->MaxWaitNs, WaitNs, Shared);
     }
+}
+
+/* Adds the figures From into Into (maxima as maxima). Under the lock. */
+static
+VOID
+WdkmpDiagAddFigures(
+    _Inout_ WDKMP_DIAG_FIGURES *Into,
+    _In_ WDKMP_DIAG_FIGURES *From
+    )
+{
+    WdkmpDiagAdd64(&Into->Acquisitions, WdkmpLoadLong64(&From->Acquisitions), FALSE);
+    WdkmpDiagAdd64(&Into->Contended, WdkmpLoadLong64(&From->Contended), FALSE);
+    WdkmpDiagAdd64(&Into->TotalWaitNs, WdkmpLoadLong64(&From->TotalWaitNs), FALSE);
+    WdkmpDiagMax64(&Into->MaxWaitNs, WdkmpLoadLong64(&From->MaxWaitNs), FALSE);
+    WdkmpDiagMax64(&Into->MaxHoldNs, WdkmpLoadLong64(&From->MaxHoldNs), FALSE);
 }
 
 static
@@ -262,11 +312,11 @@ WdkmpDiagClearFigures(
     _Out_ WDKMP_DIAG_FIGURES *Figures
     )
 {
-    InterlockedExchange64(&Figures->Acquisitions, 0);
-    InterlockedExchange64(&Figures->Contended, 0);
-    InterlockedExchange64(&Figures->TotalWaitNs, 0);
-    InterlockedExchange64(&Figures->MaxWaitNs, 0);
-    InterlockedExchange64(&Figures->MaxHoldNs, 0);
+    WdkmpStoreLong64(&Figures->Acquisitions, 0);
+    WdkmpStoreLong64(&Figures->Contended, 0);
+    WdkmpStoreLong64(&Figures->TotalWaitNs, 0);
+    WdkmpStoreLong64(&Figures->MaxWaitNs, 0);
+    WdkmpStoreLong64(&Figures->MaxHoldNs, 0);
 }
 
 static
@@ -296,8 +346,21 @@ WdkmpDiagHash(
 }
 
 /*
- * The calling thread's record, or NULL. With Claim, a thread without one
- * takes a free slot among its probes (NULL if none is free: untracked).
+ * A record's Thread word is NULL (free), its owner (active), or its owner
+ * with WDKMP_DIAG_PARKED set: the owner holds nothing and keeps the record
+ * for its next acquisition, which then finds it at its first probe and
+ * unparks it with one exchange; a thread that finds no free slot may take
+ * a parked one by exchanging the parked word for itself. Either the owner
+ * or the taker wins that exchange, never both; an active record is never
+ * taken. (Threads are at least pointer aligned: bit 0 is free.)
+ */
+#define WDKMP_DIAG_PARKED ((ULONG_PTR)1)
+
+/*
+ * The calling thread's record, or NULL. Without Claim a parked record
+ * counts as none (the thread holds nothing). With Claim, a thread without
+ * one takes a free slot among its probes, else a parked one of another
+ * thread (NULL if there is neither: untracked).
  */
 static
 PWDKMP_DIAG_THREAD
@@ -306,39 +369,63 @@ WdkmpDiagFindThread(
     )
 {
     PVOID Self = WdkmpCurrentThread();
+    PVOID Parked = (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED);
     ULONG Start = WdkmpDiagHash(Self) % WDKM_DIAG_MAX_THREADS;
+    PWDKMP_DIAG_THREAD Record;
+    PVOID Word;
     ULONG Probe;
     ULONG Other;
+    ULONG Pass;
 
     for (Probe = 0; Probe < WDKMP_DIAG_PROBES; Probe += 1) {
-        PWDKMP_DIAG_THREAD Record = &WdkmpDiagThreads[(Start + Probe) % WDKM_DIAG_MAX_THREADS];
-        if (WdkmpLoadPointerAcquire((PVOID const volatile *)&Record->Thread) == Self) {
+        Record = &WdkmpDiagThreads[(Start + Probe) % WDKM_DIAG_MAX_THREADS];
+        Word = WdkmpLoadPointerAcquire((PVOID const volatile *)&Record->Thread);
+        if (Word == Self) {
             return Record;
+        }
+        if (Word == Parked) {
+            if (!Claim) {
+                return NULL;
+            }
+            Word = InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread, Self,
+                                                     Parked);
+            if (Word == Parked || Word == Self) {
+                return Record;      /* unparked, by this thread or a DPC on it */
+            }
         }
     }
     if (!Claim) {
         return NULL;
     }
-    for (Probe = 0; Probe < WDKMP_DIAG_PROBES; Probe += 1) {
-        PWDKMP_DIAG_THREAD Record = &WdkmpDiagThreads[(Start + Probe) % WDKM_DIAG_MAX_THREADS];
-        if (InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread, Self, NULL) != NULL) {
-            continue;
-        }
-        /* A DPC that ran between the search and the claim may have claimed
-           another slot for this thread: keep that one. */
-        for (Other = 0; Other < WDKMP_DIAG_PROBES; Other += 1) {
-            PWDKMP_DIAG_THREAD Earlier =
-                &WdkmpDiagThreads[(Start + Other) % WDKM_DIAG_MAX_THREADS];
-            if (Earlier != Record &&
-                WdkmpLoadPointerAcquire((PVOID const volatile *)&Earlier->Thread) == Self) {
-                WdkmpStorePointerRelease((PVOID volatile *)&Record->Thread, NULL);
-                return Earlier;
+    /* A free slot first; else a parked one, whose owner holds nothing. */
+    for (Pass = 0; Pass < 2; Pass += 1) {
+        for (Probe = 0; Probe < WDKMP_DIAG_PROBES; Probe += 1) {
+            Record = &WdkmpDiagThreads[(Start + Probe) % WDKM_DIAG_MAX_THREADS];
+            Word = WdkmpLoadPointerAcquire((PVOID const volatile *)&Record->Thread);
+            if (Pass == 0 ? Word != NULL : ((ULONG_PTR)Word & WDKMP_DIAG_PARKED) == 0) {
+                continue;
             }
+            if (InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread, Self, Word) !=
+                Word) {
+                continue;
+            }
+            /* A DPC that ran between the search and the claim may have
+               claimed another slot for this thread: keep that one. (Rare:
+               a thread claims only when its record was taken.) */
+            for (Other = 0; Other < WDKMP_DIAG_PROBES; Other += 1) {
+                PWDKMP_DIAG_THREAD Earlier =
+                    &WdkmpDiagThreads[(Start + Other) % WDKM_DIAG_MAX_THREADS];
+                if (Earlier != Record &&
+                    WdkmpLoadPointerAcquire((PVOID const volatile *)&Earlier->Thread) == Self) {
+                    WdkmpStorePointerRelease((PVOID volatile *)&Record->Thread, NULL);
+                    return Earlier;
+                }
+            }
+            Record->Depth = 0;
+            Record->Lost = 0;
+            Record->Regions = 0;
+            return Record;
         }
-        Record->Depth = 0;
-        Record->Lost = 0;
-        Record->Regions = 0;
-        return Record;
     }
     if (WdkmpDiagWarnOnce(WDKMP_DIAG_WARNED_THREADS)) {
         WdkmpDebugPrint(WDKMP_DEBUG_WARNING,
@@ -349,7 +436,7 @@ WdkmpDiagFindThread(
     return NULL;
 }
 
-/* Give the record back once the thread holds nothing (never from a DPC). */
+/* Park the record once the thread holds nothing (never from a DPC). */
 static
 VOID
 WdkmpDiagPutThread(
@@ -358,7 +445,8 @@ WdkmpDiagPutThread(
 {
     if (Record != NULL && Record->Depth == 0 && Record->Lost == 0 && Record->Regions == 0 &&
         WdkmpGetIrql() < DISPATCH_LEVEL) {
-        WdkmpStorePointerRelease((PVOID volatile *)&Record->Thread, NULL);
+        WdkmpStorePointerRelease((PVOID volatile *)&Record->Thread,
+                                 (PVOID)((ULONG_PTR)WdkmpCurrentThread() | WDKMP_DIAG_PARKED));
     }
 }
 
@@ -372,12 +460,14 @@ WdkmDiagNoteSite(
     PVOID Self = WdkmpCurrentThread();
     WDKMP_DIAG_SITE *Site = &WdkmpDiagSites[WdkmpDiagHash(Self) % WDKMP_DIAG_SITES];
 
-    /* Another thread hashing here may overwrite the slot; the reader
-       re-checks the owner around its reads, so it never mixes two sites. */
+    /* Another thread hashing here may overwrite the slot. Its first store
+       clears Thread, and every later one is a release store, so a reader
+       that saw any of its fields sees Thread changed when it checks again
+       (WdkmpDiagTakeSite): no locked instruction on either side. */
     WdkmpStorePointerRelease(&Site->Thread, NULL);
     WdkmpStorePointerRelease(&Site->Lock, (PVOID)Lock);
     WdkmpStorePointerRelease(&Site->File, (PVOID)File);
-    InterlockedExchange(&Site->Line, (LONG)Line);
+    WdkmpStorePointerRelease(&Site->Line, (PVOID)(ULONG_PTR)Line);
     WdkmpStorePointerRelease(&Site->Thread, Self);
 }
 
@@ -393,7 +483,7 @@ WdkmpDiagTakeSite(
     WDKMP_DIAG_SITE *Site = &WdkmpDiagSites[WdkmpDiagHash(Self) % WDKMP_DIAG_SITES];
     PVOID Noted;
     PCSTR Seen;
-    LONG SeenLine;
+    ULONG SeenLine;
 
     *File = NULL;
     *Line = 0;
@@ -401,15 +491,19 @@ WdkmpDiagTakeSite(
         return;
     }
     Noted = WdkmpLoadPointerAcquire(&Site->Lock);
+    Seen = (PCSTR)WdkmpLoadPointerAcquire(&Site->File);
+    SeenLine = (ULONG)(ULONG_PTR)WdkmpLoadPointerAcquire(&Site->Line);
+    if (WdkmpLoadPointerAcquire(&Site->Thread) != Self) {
+        return;                 /* rewritten by another thread meanwhile: lost, not mixed */
+    }
+    /* Taken: a later acquisition made without a note must not find it. A
+       note another thread makes right now may be lost with it. */
+    WdkmpStorePointerRelease(&Site->Thread, NULL);
     if (Noted != NULL && Noted != Lock) {
         return;                 /* meant for another lock: an acquisition that failed early */
     }
-    Seen = (PCSTR)WdkmpLoadPointerAcquire(&Site->File);
-    SeenLine = WdkmpLoadLong(&Site->Line);
-    if (InterlockedCompareExchangePointer(&Site->Thread, NULL, Self) == Self) {
-        *File = Seen;
-        *Line = (ULONG)SeenLine;
-    }
+    *File = Seen;
+    *Line = SeenLine;
 }
 
 /* ------------------------------------------------------------------------
@@ -510,7 +604,10 @@ WdkmpDiagClassDrop(
     }
 }
 
-/* Moves Header into class Index (or none, -1). Under the lock. */
+/*
+ * Moves Header into class Index (or none, -1). Its figures so far stay
+ * with the class it leaves, and it starts again from zero. Under the lock.
+ */
 static
 VOID
 WdkmpDiagClassAssign(
@@ -520,6 +617,10 @@ WdkmpDiagClassAssign(
 {
     LONG Old = WdkmpLoadLong(&Header->Diag.Class);
 
+    if (Old >= 0) {
+        WdkmpDiagAddFigures(&WdkmpDiag.Classes[Old].Retired, &Header->Diag.Figures);
+    }
+    WdkmpDiagClearFigures(&Header->Diag.Figures);
     if (Index >= 0) {
         WdkmpDiag.Classes[Index].Locks += 1;
     }
@@ -920,11 +1021,12 @@ WdkmpDiagBeforeAcquire(
     _Out_ PWDKMP_DIAG_ACQUIRE Diag
     )
 {
+    LONG Policy = WdkmpLoadLong(&WdkmpDiag.Policy);
+    BOOLEAN Refuse = (Policy & WDKM_DIAG_REFUSE) != 0;
     PWDKMP_DIAG_THREAD Record;
     NTSTATUS Status = STATUS_SUCCESS;
-    BOOLEAN Refuse;
 
-    Diag->Flags = Flags;
+    Diag->Flags = Flags | ((Policy & WDKM_DIAG_TIME_HOLDS) != 0 ? WDKMP_DIAG_TIMED : 0);
     Diag->Contended = FALSE;
     Diag->WaitStart = 0;
     WdkmpDiagTakeSite(Header, &Diag->File, &Diag->Line);
@@ -935,7 +1037,6 @@ WdkmpDiagBeforeAcquire(
         return STATUS_SUCCESS;
     }
 
-    Refuse = (WdkmpLoadLong(&WdkmpDiag.Policy) & WDKM_DIAG_REFUSE) != 0;
     if ((Flags & WDKMP_DIAG_WAITS) != 0 &&
         WdkmpDiagWaitUnderSpinLock(Record, Header, Diag->File, Diag->Line, Refuse) && Refuse) {
         Status = STATUS_WDKM_IRQL_TOO_HIGH;
@@ -970,19 +1071,21 @@ WdkmpDiagAfterAcquire(
 {
     PWDKMP_DIAG_THREAD Record = (PWDKMP_DIAG_THREAD)Diag->Thread;
     LONG Class = WdkmpLoadLong(&Header->Diag.Class);
-    ULONG64 Now;
-    LONG64 Wait;
+    ULONG64 Now = 0;
+    LONG64 Wait = 0;
 
     if (!Acquired) {
         WdkmpDiagPutThread(Record);
         return;
     }
-    Now = WdkmpTimestampNs();
-    Wait = Diag->Contended ? (LONG64)(Now - Diag->WaitStart) : 0;
-    WdkmpDiagCountAcquisition(&Header->Diag.Figures, Diag->Contended, Wait);
-    if (Class >= 0) {
-        WdkmpDiagCountAcquisition(&WdkmpDiag.Classes[Class].Figures, Diag->Contended, Wait);
+    /* The clock is read only for a wait or a timed hold: an uncontended
+       acquisition without WDKM_DIAG_TIME_HOLDS reads it not at all. */
+    if (Diag->Contended || (Diag->Flags & WDKMP_DIAG_TIMED) != 0) {
+        Now = WdkmpTimestampNs();
+        Wait = Diag->Contended ? (LONG64)(Now - Diag->WaitStart) : 0;
     }
+    WdkmpDiagCountAcquisition(&Header->Diag.Figures, Diag->Contended, Wait,
+                              (Diag->Flags & WDKMP_DIAG_SHARED) != 0);
     if (Record == NULL) {
         return;
     }
@@ -1013,7 +1116,6 @@ WdkmpDiagBeforeRelease(
     )
 {
     PWDKMP_DIAG_THREAD Record = WdkmpDiagFindThread(FALSE);
-    LONG Class = WdkmpLoadLong(&Header->Diag.Class);
     ULONG Index;
 
     if (Record == NULL) {
@@ -1021,14 +1123,13 @@ WdkmpDiagBeforeRelease(
     }
     for (Index = Record->Depth; Index > 0; Index -= 1) {
         WDKMP_DIAG_HELD *Held = &Record->Held[Index - 1];
-        LONG64 Hold;
         if (Held->Lock != Header) {
             continue;
         }
-        Hold = (LONG64)(WdkmpTimestampNs() - Held->AcquiredAt);
-        WdkmpDiagMax64(&Header->Diag.Figures.MaxHoldNs, Hold);
-        if (Class >= 0) {
-            WdkmpDiagMax64(&WdkmpDiag.Classes[Class].Figures.MaxHoldNs, Hold);
+        if ((Held->Flags & WDKMP_DIAG_TIMED) != 0) {
+            WdkmpDiagMax64(&Header->Diag.Figures.MaxHoldNs,
+                           (LONG64)(WdkmpTimestampNs() - Held->AcquiredAt),
+                           (Held->Flags & WDKMP_DIAG_SHARED) != 0);
         }
         for (; Index < Record->Depth; Index += 1) {
             Record->Held[Index - 1] = Record->Held[Index];
@@ -1097,7 +1198,7 @@ WdkmDiagSetPolicy(
     _In_ ULONG Flags
     )
 {
-    if ((Flags & ~WDKM_DIAG_REFUSE) != 0) {
+    if ((Flags & ~(WDKM_DIAG_REFUSE | WDKM_DIAG_TIME_HOLDS)) != 0) {
         return STATUS_INVALID_PARAMETER;
     }
     InterlockedExchange(&WdkmpDiag.Policy, (LONG)Flags);
@@ -1247,11 +1348,11 @@ WdkmpDiagFillStatistics(
     WdkmpDiagAppend(Statistics->Name, &Length, Name);
     Statistics->Kind = Kind;
     Statistics->Locks = Locks;
-    Statistics->Acquisitions = (ULONG64)WdkmpDiagRead64(&Figures->Acquisitions);
-    Statistics->Contended = (ULONG64)WdkmpDiagRead64(&Figures->Contended);
-    Statistics->TotalWaitNs = (ULONG64)WdkmpDiagRead64(&Figures->TotalWaitNs);
-    Statistics->MaxWaitNs = (ULONG64)WdkmpDiagRead64(&Figures->MaxWaitNs);
-    Statistics->MaxHoldNs = (ULONG64)WdkmpDiagRead64(&Figures->MaxHoldNs);
+    Statistics->Acquisitions = (ULONG64)WdkmpLoadLong64(&Figures->Acquisitions);
+    Statistics->Contended = (ULONG64)WdkmpLoadLong64(&Figures->Contended);
+    Statistics->TotalWaitNs = (ULONG64)WdkmpLoadLong64(&Figures->TotalWaitNs);
+    Statistics->MaxWaitNs = (ULONG64)WdkmpLoadLong64(&Figures->MaxWaitNs);
+    Statistics->MaxHoldNs = (ULONG64)WdkmpLoadLong64(&Figures->MaxHoldNs);
 }
 
 NTSTATUS
@@ -1283,6 +1384,7 @@ WdkmDiagQueryStatistics(
     )
 {
     WDKM_DIAG_STATISTICS Row;
+    PWDKMP_LOCK_HEADER Header;
     ULONG Found = 0;
     KIRQL OldIrql;
     LONG Index;
@@ -1299,13 +1401,21 @@ WdkmDiagQueryStatistics(
     }
     OldIrql = WdkmpSpinLockAcquire(&WdkmpDiag.Lock);
     for (Index = 0; Index < WDKM_DIAG_MAX_CLASSES; Index += 1) {
+        WdkmpDiag.Totals[Index] = WdkmpDiag.Classes[Index].Retired;
+    }
+    for (Header = WdkmpDiag.Live; Header != NULL; Header = Header->Diag.Next) {
+        if (Header->Diag.Class >= 0) {
+            WdkmpDiagAddFigures(&WdkmpDiag.Totals[Header->Diag.Class], &Header->Diag.Figures);
+        }
+    }
+    for (Index = 0; Index < WDKM_DIAG_MAX_CLASSES; Index += 1) {
         WDKMP_DIAG_CLASS *Class = &WdkmpDiag.Classes[Index];
-        if (!Class->InUse || WdkmpDiagRead64(&Class->Figures.Acquisitions) == 0) {
+        if (!Class->InUse || WdkmpDiag.Totals[Index].Acquisitions == 0) {
             continue;
         }
         RtlZeroMemory(&Row, sizeof(Row));
         WdkmpDiagFillStatistics(&Row, Class->Name, Class->Kind, (ULONG)Class->Locks,
-                                &Class->Figures);
+                                &WdkmpDiag.Totals[Index]);
         if (Found < Capacity) {
             Classes[Found] = Row;
         }
@@ -1467,7 +1577,7 @@ WdkmDiagReset(
         if (Class->InUse && Class->Locks == 0) {
             Class->InUse = FALSE;            /* a named class nobody uses any more */
         }
-        WdkmpDiagClearFigures(&Class->Figures);
+        WdkmpDiagClearFigures(&Class->Retired);
     }
     for (Index = 0; Index < WDKM_DIAG_MAX_EDGES; Index += 1) {
         WdkmpDiag.Edges[Index].InUse = FALSE;

@@ -57,6 +57,8 @@ WDKM_EXTERN_C_BEGIN
 #define WDKM_DIAG_REPORT 0x00000000UL   /* report violations, let the acquisition go on */
 #define WDKM_DIAG_REFUSE 0x00000001UL   /* refuse it: STATUS_POSSIBLE_DEADLOCK (order) or
                                            STATUS_WDKM_IRQL_TOO_HIGH (wait under a spin lock) */
+#define WDKM_DIAG_TIME_HOLDS 0x00000002UL  /* measure MaxHoldNs: two clock reads per
+                                              acquisition, off by default */
 
 typedef enum _WDKM_DIAG_VIOLATION_TYPE {
     WdkmDiagLockOrder = 1,           /* a cycle in the recorded lock order */
@@ -88,7 +90,10 @@ typedef struct _WDKM_DIAG_VIOLATION {
 /*
  * Contention statistics of one lock or one class. Times are nanoseconds.
  * Contended counts acquisitions that found the lock busy (a try before the
- * wait failed); Wait times are measured for those only.
+ * wait failed); Wait times are measured for those only. MaxHoldNs is
+ * measured only while the policy has WDKM_DIAG_TIME_HOLDS (0 otherwise):
+ * timing every hold reads the clock twice per acquisition, which would
+ * cost a cheap lock more than all the validation does.
  */
 typedef struct _WDKM_DIAG_STATISTICS {
     CHAR Name[WDKM_DIAG_NAME_LENGTH];
@@ -115,9 +120,11 @@ typedef struct _WDKM_DIAG_SUMMARY {
 } WDKM_DIAG_SUMMARY, *PWDKM_DIAG_SUMMARY;
 
 /*
- * WdkmDiagSetPolicy - WDKM_DIAG_REPORT (the default) or WDKM_DIAG_REFUSE.
- * IRQL: any. Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER for unknown
- * flags. Takes effect for acquisitions that start afterwards.
+ * WdkmDiagSetPolicy - WDKM_DIAG_REPORT (the default) or WDKM_DIAG_REFUSE,
+ * combined with WDKM_DIAG_TIME_HOLDS to measure hold times. IRQL: any.
+ * Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER for unknown flags.
+ * Takes effect for acquisitions that start afterwards (a hold that began
+ * untimed stays untimed).
  */
 _Must_inspect_result_
 _IRQL_requires_max_(HIGH_LEVEL)

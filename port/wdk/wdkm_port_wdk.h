@@ -146,6 +146,38 @@ WdkmpLoadLong(
 #endif
 }
 
+/*
+ * 64-bit figures read by any thread and written by one at a time: whole
+ * loads and stores, so that a reader never sees half of an update, on
+ * 32-bit x86 too.
+ */
+WDKMP_INLINE
+LONG64
+WdkmpLoadLong64(
+    _In_ LONG64 const volatile *Location
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_load_n(Location, __ATOMIC_RELAXED);
+#else
+    return ReadNoFence64(Location);
+#endif
+}
+
+WDKMP_INLINE
+VOID
+WdkmpStoreLong64(
+    _Out_ LONG64 volatile *Location,
+    _In_ LONG64 Value
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __atomic_store_n(Location, Value, __ATOMIC_RELAXED);
+#else
+    WriteNoFence64(Location, Value);
+#endif
+}
+
 /* ------------------------------------------------------------------------
  * Spin lock (KSPIN_LOCK): raises to DISPATCH_LEVEL; callers are at
  * <= DISPATCH_LEVEL and hold it briefly. A zeroed KSPIN_LOCK is free.

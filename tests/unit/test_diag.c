@@ -66,6 +66,26 @@ Printed(PCSTR Text)
     return strstr(Captured, Text) != NULL;
 }
 
+/* The statistics row of the class Name; FALSE if the query lists none. */
+static BOOLEAN
+ClassStatistics(PCSTR Name, PWDKM_DIAG_STATISTICS Row)
+{
+    WDKM_DIAG_STATISTICS Classes[16];
+    ULONG Count;
+    ULONG Index;
+
+    if (WdkmDiagQueryStatistics(Classes, 16, &Count, FALSE) != STATUS_SUCCESS) {
+        return FALSE;
+    }
+    for (Index = 0; Index < Count; Index += 1) {
+        if (strcmp(Classes[Index].Name, Name) == 0) {
+            *Row = Classes[Index];
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
 static ULONG
 OrderViolations(VOID)
 {
@@ -532,7 +552,6 @@ StatisticsAreExact(VOID)
     WDKM_TEST_THREAD *Thread;
     ULONG Count;
     ULONG Index;
-    ULONG Found = 8;
     VALUE *Value;
 
     Begin();
@@ -550,6 +569,12 @@ StatisticsAreExact(VOID)
         CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(Twin, &Value), STATUS_SUCCESS);
         CHECK_STATUS(WdkmFastMutexRelease(Twin), STATUS_SUCCESS);
     }
+    /* Holds are not timed unless the policy asks. */
+    CHECK_STATUS(WdkmDiagQueryLockStatistics(Holder.Lock, &Lock), STATUS_SUCCESS);
+    CHECK_EQ(Lock.Acquisitions, 10);
+    CHECK_EQ(Lock.MaxHoldNs, 0);
+    CHECK_STATUS(WdkmDiagSetPolicy(WDKM_DIAG_REPORT | WDKM_DIAG_TIME_HOLDS), STATUS_SUCCESS);
+
     /* One contended: another thread holds it for 50 ms. */
     KeInitializeEvent(&Holder.Held, NotificationEvent, FALSE);
     Thread = WdkmTestStartThread(HoldFor50Ms, &Holder);
@@ -568,16 +593,11 @@ StatisticsAreExact(VOID)
     CHECK(strcmp(Lock.Name, "stats.class") == 0);
 
     CHECK_STATUS(WdkmDiagQueryStatistics(Classes, 8, &Count, TRUE), STATUS_SUCCESS);
-    for (Index = 0; Index < Count && Index < 8; Index += 1) {
-        if (strcmp(Classes[Index].Name, "stats.class") == 0) {
-            Found = Index;
-        }
-    }
-    CHECK(Found < 8);
-    CHECK_EQ(Classes[Found].Acquisitions, 17);
-    CHECK_EQ(Classes[Found].Contended, 1);
-    CHECK_EQ(Classes[Found].Locks, 2);
-    CHECK_EQ(Classes[Found].Kind, WdkmLockKindFastMutex);
+    CHECK(ClassStatistics("stats.class", &Classes[0]));
+    CHECK_EQ(Classes[0].Acquisitions, 17);
+    CHECK_EQ(Classes[0].Contended, 1);
+    CHECK_EQ(Classes[0].Locks, 2);
+    CHECK_EQ(Classes[0].Kind, WdkmLockKindFastMutex);
     CHECK(Printed("lock statistics, per class"));
     CHECK(Printed("stats.class"));
     CHECK(Printed("FAST_MUTEX"));
@@ -585,8 +605,79 @@ StatisticsAreExact(VOID)
     /* Too small a buffer says so, and counts them all. */
     CHECK_STATUS(WdkmDiagQueryStatistics(NULL, 0, &Count, FALSE), STATUS_BUFFER_OVERFLOW);
     CHECK(Count >= 1);
-    CHECK_STATUS(WdkmFastMutexDestroy(Holder.Lock), STATUS_SUCCESS);
+
+    /* A class keeps the figures of the locks that leave it. */
     CHECK_STATUS(WdkmFastMutexDestroy(Twin), STATUS_SUCCESS);
+    CHECK(ClassStatistics("stats.class", &Classes[0]));
+    CHECK_EQ(Classes[0].Acquisitions, 17);
+    CHECK_EQ(Classes[0].Locks, 1);
+    CHECK_STATUS(WdkmFastMutexDestroy(Holder.Lock), STATUS_SUCCESS);
+    CHECK(ClassStatistics("stats.class", &Classes[0]));
+    CHECK_EQ(Classes[0].Acquisitions, 17);
+    CHECK_EQ(Classes[0].Contended, 1);
+    CHECK(Classes[0].MaxHoldNs >= 40000000ull);
+    CHECK_EQ(Classes[0].Locks, 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Thread records                                                         */
+
+#define IDLE_THREADS (2 * WDKM_DIAG_MAX_THREADS)
+
+typedef struct _IDLE {
+    PWDKM_FAST_MUTEX Lock;
+    LONG volatile Done;
+    KEVENT Finish;
+} IDLE;
+
+/* One acquisition, then idle (alive, holding nothing) until told to end. */
+static VOID
+AcquireOnceThenIdle(PVOID Context, ULONG Index)
+{
+    IDLE *Idle = (IDLE *)Context;
+    VALUE *Value;
+
+    UNREFERENCED_PARAMETER(Index);
+    if (WDKM_FAST_MUTEX_ACQUIRE(Idle->Lock, &Value) == STATUS_SUCCESS) {
+        Value->Count += 1;
+        (VOID)WdkmFastMutexRelease(Idle->Lock);
+    }
+    InterlockedIncrement(&Idle->Done);
+    (VOID)KeWaitForSingleObject(&Idle->Finish, Executive, KernelMode, FALSE, NULL);
+}
+
+/* A thread that holds nothing keeps its record parked, but leaves it to a
+   thread that finds no free one: twice as many live threads as the table
+   has records are all tracked. */
+static VOID
+IdleThreadsLeaveTheirRecords(VOID)
+{
+    WDKM_TEST_THREAD *Threads[IDLE_THREADS];
+    WDKM_DIAG_SUMMARY Summary;
+    IDLE Idle;
+    VALUE Final;
+    ULONG Index;
+
+    Begin();
+    Idle.Done = 0;
+    KeInitializeEvent(&Idle.Finish, NotificationEvent, FALSE);
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Zero, &Idle.Lock), STATUS_SUCCESS);
+    for (Index = 0; Index < IDLE_THREADS; Index += 1) {
+        Threads[Index] = WdkmTestStartThread(AcquireOnceThenIdle, &Idle);
+        CHECK(Threads[Index] != NULL);
+    }
+    while (InterlockedCompareExchange(&Idle.Done, 0, 0) < IDLE_THREADS) {
+        WdkmTestSleepMs(1);
+    }
+    (VOID)KeSetEvent(&Idle.Finish, 0, FALSE);
+    for (Index = 0; Index < IDLE_THREADS; Index += 1) {
+        WdkmTestJoinThread(Threads[Index]);
+    }
+    CHECK_STATUS(WdkmDiagQuerySummary(&Summary), STATUS_SUCCESS);
+    CHECK_EQ(Summary.Untracked, 0);
+    CHECK(!Printed("thread table full"));
+    CHECK_STATUS(WDKM_FAST_MUTEX_TAKE(Idle.Lock, &Final), STATUS_SUCCESS);
+    CHECK_EQ(Final.Count, IDLE_THREADS);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -693,6 +784,7 @@ static const WDKM_TEST_CASE DiagCases[] = {
     { "abba_refused_while_racing", AbbaRefusedWhileRacing },
     { "three_lock_cycle", ThreeLockCycle },
     { "no_false_positive_8x100000_in_one_order", NoFalsePositiveInOneOrder },
+    { "idle_threads_leave_their_records", IdleThreadsLeaveTheirRecords },
     { "try_is_exempt", TryIsExempt },
     { "recursion_is_not_inversion", RecursionIsNotInversion },
     { "registry_names_are_classes", RegistryNamesAreClasses },
