@@ -155,8 +155,9 @@ WdkmSpinLockAcquireAtDpcLevel(
     return STATUS_SUCCESS;
 }
 
-/* The release checks shared by both forms; AtDpcLevel says which form. */
-static
+/* The release checks shared by both forms; AtDpcLevel says which form.
+   Inline: it is most of the release's fast path. */
+WDKMP_INLINE
 NTSTATUS
 WdkmpSpinLockCheckRelease(
     _In_opt_ PWDKM_SPIN_LOCK SpinLock,
@@ -309,7 +310,8 @@ WdkmQueuedSpinLockCreate(
     return Status;
 }
 
-static
+/* Inline: each form gets its own copy, its constants folded. */
+WDKMP_INLINE
 NTSTATUS
 WdkmpQueuedSpinLockAcquireCommon(
     _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
