@@ -28,7 +28,8 @@ WdkmGuardedMutexCreate(
     return Status;
 }
 
-static
+/* Inline: each form gets its own copy, its constants folded. */
+WDKMP_INLINE
 NTSTATUS
 WdkmpGuardedMutexAcquireCommon(
     _Inout_ PWDKM_GUARDED_MUTEX Mutex,

@@ -31,9 +31,10 @@ WdkmKMutexCreate(
 
 /*
  * The one acquisition path behind every form. MaxIrql is the highest IRQL
- * at which this form may wait.
+ * at which this form may wait. Inline: each form gets its own copy, its
+ * constants folded.
  */
-static
+WDKMP_INLINE
 NTSTATUS
 WdkmpKMutexAcquire(
     _Inout_ PWDKM_KMUTEX Mutex,

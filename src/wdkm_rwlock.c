@@ -53,7 +53,8 @@ WdkmResourceCreate(
     return Status;
 }
 
-static
+/* Inline: each form gets its own copy, its constants folded. */
+WDKMP_INLINE
 NTSTATUS
 WdkmpResourceAcquireCommon(
     _Inout_ PWDKM_RESOURCE Resource,
@@ -75,8 +76,11 @@ WdkmpResourceAcquireCommon(
         return Status;
     }
     Owner = WdkmpLoadThread(&Resource->Header.Owner) == Self;
-    if (Exclusive && !Owner && WdkmpResourceHeldCount(&Resource->Resource) != 0) {
-        /* A shared owner waiting for exclusive waits for itself. */
+    /* A shared owner waiting for exclusive waits for itself. The kernel's
+       count is asked only when someone holds it shared: a thread that does
+       sees its own increment of SharedHolders, so 0 means not this one. */
+    if (Exclusive && !Owner && WdkmpLoadLong(&Resource->Header.SharedHolders) != 0 &&
+        WdkmpResourceHeldCount(&Resource->Resource) != 0) {
         return STATUS_POSSIBLE_DEADLOCK;
     }
     Status = WdkmpDiagBeforeAcquire(&Resource->Header,
@@ -308,7 +312,8 @@ WdkmPushLockCreate(
     return Status;
 }
 
-static
+/* Inline: each form gets its own copy, its constants folded. */
+WDKMP_INLINE
 NTSTATUS
 WdkmpPushLockAcquireCommon(
     _Inout_ PWDKM_PUSH_LOCK PushLock,
