@@ -126,6 +126,19 @@ WdkmpRoutine(
         RtlCopyMemory(&(Target), &WdkmpAddress_, sizeof(Target));  \
     } while (0)
 
+/*
+ * The same for a routine already resolved, on the acquire and release
+ * paths of the kinds that need one: a lock of such a kind exists only
+ * once its create resolved the routines and found them, and whoever uses
+ * the lock received its handle after that. No state check on the fast
+ * path.
+ */
+#define WDKMP_RESOLVED_AS(Type, Index, Target)                               \
+    do {                                                                    \
+        PVOID WdkmpAddress_ = WdkmpRoutines.Address[Index];                  \
+        RtlCopyMemory(&(Target), &WdkmpAddress_, sizeof(Target));            \
+    } while (0)
+
 VOID
 WdkmpForgetRoutines(
     VOID
@@ -176,26 +189,16 @@ WdkmpGuardedMutexSupported(
            WdkmpRoutine(WDKMP_ROUTINE_KE_TRY_TO_ACQUIRE_GUARDED_MUTEX) != NULL;
 }
 
-/* Calls one of the VOID guarded-mutex routines (known to exist). */
-static
-VOID
-WdkmpCallGuardedMutexRoutine(
-    _In_ ULONG Index,
-    _Inout_ WDKMP_GUARDED_MUTEX *Mutex
-    )
-{
-    WDKMP_GUARDED_MUTEX_ROUTINE *Routine;
-
-    WDKMP_ROUTINE_AS(WDKMP_GUARDED_MUTEX_ROUTINE, Index, Routine);
-    Routine(Mutex);
-}
-
 VOID
 WdkmpGuardedMutexInitialize(
     _Out_ WDKMP_GUARDED_MUTEX *Mutex
     )
 {
-    WdkmpCallGuardedMutexRoutine(WDKMP_ROUTINE_KE_INITIALIZE_GUARDED_MUTEX, Mutex);
+    WDKMP_GUARDED_MUTEX_ROUTINE *Initialize;
+
+    WDKMP_ROUTINE_AS(WDKMP_GUARDED_MUTEX_ROUTINE, WDKMP_ROUTINE_KE_INITIALIZE_GUARDED_MUTEX,
+                     Initialize);
+    Initialize(Mutex);
 }
 
 VOID
@@ -203,7 +206,10 @@ WdkmpGuardedMutexAcquire(
     _Inout_ WDKMP_GUARDED_MUTEX *Mutex
     )
 {
-    WdkmpCallGuardedMutexRoutine(WDKMP_ROUTINE_KE_ACQUIRE_GUARDED_MUTEX, Mutex);
+    WDKMP_GUARDED_MUTEX_ROUTINE *Acquire;
+
+    WDKMP_RESOLVED_AS(WDKMP_GUARDED_MUTEX_ROUTINE, WDKMP_ROUTINE_KE_ACQUIRE_GUARDED_MUTEX, Acquire);
+    Acquire(Mutex);
 }
 
 VOID
@@ -211,7 +217,10 @@ WdkmpGuardedMutexRelease(
     _Inout_ WDKMP_GUARDED_MUTEX *Mutex
     )
 {
-    WdkmpCallGuardedMutexRoutine(WDKMP_ROUTINE_KE_RELEASE_GUARDED_MUTEX, Mutex);
+    WDKMP_GUARDED_MUTEX_ROUTINE *Release;
+
+    WDKMP_RESOLVED_AS(WDKMP_GUARDED_MUTEX_ROUTINE, WDKMP_ROUTINE_KE_RELEASE_GUARDED_MUTEX, Release);
+    Release(Mutex);
 }
 
 NTSTATUS
@@ -221,8 +230,8 @@ WdkmpGuardedMutexTryAcquire(
 {
     WDKMP_GUARDED_MUTEX_TRY *TryToAcquire;
 
-    WDKMP_ROUTINE_AS(WDKMP_GUARDED_MUTEX_TRY, WDKMP_ROUTINE_KE_TRY_TO_ACQUIRE_GUARDED_MUTEX,
-                     TryToAcquire);
+    WDKMP_RESOLVED_AS(WDKMP_GUARDED_MUTEX_TRY, WDKMP_ROUTINE_KE_TRY_TO_ACQUIRE_GUARDED_MUTEX,
+                      TryToAcquire);
     return TryToAcquire(Mutex) ? STATUS_SUCCESS : STATUS_TIMEOUT;
 }
 
@@ -250,10 +259,10 @@ WdkmpPushLockAcquire(
 {
     WDKMP_PUSH_LOCK_ROUTINE *Acquire;
 
-    WDKMP_ROUTINE_AS(WDKMP_PUSH_LOCK_ROUTINE,
-                     Exclusive ? WDKMP_ROUTINE_EXF_ACQUIRE_PUSH_LOCK_EXCLUSIVE
-                               : WDKMP_ROUTINE_EXF_ACQUIRE_PUSH_LOCK_SHARED,
-                     Acquire);
+    WDKMP_RESOLVED_AS(WDKMP_PUSH_LOCK_ROUTINE,
+                      Exclusive ? WDKMP_ROUTINE_EXF_ACQUIRE_PUSH_LOCK_EXCLUSIVE
+                                : WDKMP_ROUTINE_EXF_ACQUIRE_PUSH_LOCK_SHARED,
+                      Acquire);
     Acquire(PushLock);
 }
 
@@ -265,10 +274,10 @@ WdkmpPushLockRelease(
 {
     WDKMP_PUSH_LOCK_ROUTINE *Release;
 
-    WDKMP_ROUTINE_AS(WDKMP_PUSH_LOCK_ROUTINE,
-                     Exclusive ? WDKMP_ROUTINE_EXF_RELEASE_PUSH_LOCK_EXCLUSIVE
-                               : WDKMP_ROUTINE_EXF_RELEASE_PUSH_LOCK_SHARED,
-                     Release);
+    WDKMP_RESOLVED_AS(WDKMP_PUSH_LOCK_ROUTINE,
+                      Exclusive ? WDKMP_ROUTINE_EXF_RELEASE_PUSH_LOCK_EXCLUSIVE
+                                : WDKMP_ROUTINE_EXF_RELEASE_PUSH_LOCK_SHARED,
+                      Release);
     Release(PushLock);
 }
 
