@@ -1089,6 +1089,9 @@ WdkmpDiagAfterAcquire(
     if (Record == NULL) {
         return;
     }
+    if ((Diag->Flags & WDKMP_DIAG_SHARED) == 0) {
+        WdkmpStorePointerRelease(&Header->Diag.Holder, Record);
+    }
     if (Record->Depth < WDKM_DIAG_MAX_HELD) {
         WDKMP_DIAG_HELD *Held = &Record->Held[Record->Depth];
         Held->Lock = Header;
@@ -1115,9 +1118,17 @@ WdkmpDiagBeforeRelease(
     _Inout_ PWDKMP_LOCK_HEADER Header
     )
 {
-    PWDKMP_DIAG_THREAD Record = WdkmpDiagFindThread(FALSE);
+    PWDKMP_DIAG_THREAD Record =
+        (PWDKMP_DIAG_THREAD)WdkmpLoadPointerAcquire((PVOID const volatile *)&Header->Diag.Holder);
     ULONG Index;
 
+    /* The record the acquisition noted is the caller's if it still names
+       the caller (a shared hold, or one another thread took since, does
+       not): then no search. */
+    if (Record == NULL ||
+        WdkmpLoadPointerAcquire((PVOID const volatile *)&Record->Thread) != WdkmpCurrentThread()) {
+        Record = WdkmpDiagFindThread(FALSE);
+    }
     if (Record == NULL) {
         return NULL;
     }

@@ -43,6 +43,8 @@ typedef struct _WDKMP_DIAG_LOCK {
     struct _WDKMP_LOCK_HEADER *Next;
     struct _WDKMP_LOCK_HEADER *Prev;
     LONG Class;                        /* index in the class table; -1: none */
+    PVOID volatile Holder;             /* the last exclusive holder's thread record:
+                                          where its release looks first */
     WDKMP_DIAG_FIGURES Figures;
 } WDKMP_DIAG_LOCK;
 
