@@ -85,7 +85,8 @@ part "build drivers (release, checked) and runner" build_driver
 
 # --- Host: in rounds, so that the machine's slow and fast moments (it is
 # shared) fall on every variant and size alike: uncontended pairs
-# alternating release and checked, then contended pairs and the registry. --
+# alternating release, checked, and checked with hold timing on, then
+# contended pairs and the registry. --
 host=$host_dir/bench/wdkm_bench_host
 if [ "$mode" = smoke ]; then
   rounds=1 reps=3 thread_reps=3 sizes=10,1000 smoke=--smoke
@@ -95,10 +96,12 @@ fi
 host_pairs() {
   local round variant
   for round in $(seq "$rounds"); do
-    for variant in release checked; do
-      local program=$host
-      [ "$variant" = checked ] && program=${host}_checked
-      "$program" $smoke --groups wrapper --repetitions "$reps" >"$raw/host-$variant-$round.txt" || return 1
+    for variant in release checked checked-holds; do
+      local program=$host options=
+      [ "$variant" != release ] && program=${host}_checked
+      [ "$variant" = checked-holds ] && options=--time-holds
+      "$program" $smoke $options --groups wrapper --repetitions "$reps" \
+        >"$raw/host-$variant-$round.txt" || return 1
     done
   done
 }
