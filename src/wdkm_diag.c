@@ -296,7 +296,7 @@ static
 VOID
 WdkmpDiagAddFigures(
     _Inout_ WDKMP_DIAG_FIGURES *Into,
-    _In_ WDKMP_DIAG_FIGURES *From
+    _In_ const WDKMP_DIAG_FIGURES *From
     )
 {
     WdkmpDiagAdd64(&Into->Acquisitions, WdkmpLoadLong64(&From->Acquisitions), FALSE);
@@ -1351,7 +1351,7 @@ WdkmpDiagFillStatistics(
     _In_z_ PCSTR Name,
     _In_ WDKM_LOCK_KIND Kind,
     _In_ ULONG Locks,
-    _In_ WDKMP_DIAG_FIGURES *Figures
+    _In_ const WDKMP_DIAG_FIGURES *Figures
     )
 {
     ULONG Length = 0;
