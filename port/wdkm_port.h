@@ -21,7 +21,7 @@
  *   pool     WdkmpPoolAllocate (zeroed, non-paged, tagged), WdkmpPoolFree,
  *            WdkmpPoolAllocator (out of line, wdkm_port_wdk.c)
  *   atomics  WdkmpLoadThread, WdkmpStoreThread, WdkmpInterlocked*
- *   debug    WdkmpDbgPrintEx, WdkmpTimestampNs
+ *   debug    WdkmpDbgPrintEx, WdkmpTimestamp, WdkmpTimestampToNs
  */
 #ifndef WDKM_PORT_H
 #define WDKM_PORT_H

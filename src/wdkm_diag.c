@@ -273,21 +273,21 @@ WdkmpDiagMax64(
     }
 }
 
-/* One acquisition into Figures: contended ones with their wait. */
+/* One acquisition into Figures: contended ones with their wait (ticks). */
 static
 VOID
 WdkmpDiagCountAcquisition(
     _Inout_ WDKMP_DIAG_FIGURES *Figures,
     _In_ BOOLEAN Contended,
-    _In_ LONG64 WaitNs,
+    _In_ LONG64 Wait,
     _In_ BOOLEAN Shared
     )
 {
     WdkmpDiagAdd64(&Figures->Acquisitions, 1, Shared);
     if (Contended) {
         WdkmpDiagAdd64(&Figures->Contended, 1, Shared);
-        WdkmpDiagAdd64(&Figures->TotalWaitNs, WaitNs, Shared);
-        WdkmpDiagMax64(&Figures->MaxWaitNs, WaitNs, Shared);
+        WdkmpDiagAdd64(&Figures->TotalWait, Wait, Shared);
+        WdkmpDiagMax64(&Figures->MaxWait, Wait, Shared);
     }
 }
 
@@ -301,9 +301,9 @@ WdkmpDiagAddFigures(
 {
     WdkmpDiagAdd64(&Into->Acquisitions, WdkmpLoadLong64(&From->Acquisitions), FALSE);
     WdkmpDiagAdd64(&Into->Contended, WdkmpLoadLong64(&From->Contended), FALSE);
-    WdkmpDiagAdd64(&Into->TotalWaitNs, WdkmpLoadLong64(&From->TotalWaitNs), FALSE);
-    WdkmpDiagMax64(&Into->MaxWaitNs, WdkmpLoadLong64(&From->MaxWaitNs), FALSE);
-    WdkmpDiagMax64(&Into->MaxHoldNs, WdkmpLoadLong64(&From->MaxHoldNs), FALSE);
+    WdkmpDiagAdd64(&Into->TotalWait, WdkmpLoadLong64(&From->TotalWait), FALSE);
+    WdkmpDiagMax64(&Into->MaxWait, WdkmpLoadLong64(&From->MaxWait), FALSE);
+    WdkmpDiagMax64(&Into->MaxHold, WdkmpLoadLong64(&From->MaxHold), FALSE);
 }
 
 static
@@ -314,9 +314,9 @@ WdkmpDiagClearFigures(
 {
     WdkmpStoreLong64(&Figures->Acquisitions, 0);
     WdkmpStoreLong64(&Figures->Contended, 0);
-    WdkmpStoreLong64(&Figures->TotalWaitNs, 0);
-    WdkmpStoreLong64(&Figures->MaxWaitNs, 0);
-    WdkmpStoreLong64(&Figures->MaxHoldNs, 0);
+    WdkmpStoreLong64(&Figures->TotalWait, 0);
+    WdkmpStoreLong64(&Figures->MaxWait, 0);
+    WdkmpStoreLong64(&Figures->MaxHold, 0);
 }
 
 static
@@ -1058,7 +1058,7 @@ WdkmpDiagWaitBegins(
 {
     if (Known) {
         Diag->Contended = TRUE;
-        Diag->WaitStart = WdkmpTimestampNs();
+        Diag->WaitStart = WdkmpTimestamp();
     }
 }
 
@@ -1081,7 +1081,7 @@ WdkmpDiagAfterAcquire(
     /* The clock is read only for a wait or a timed hold: an uncontended
        acquisition without WDKM_DIAG_TIME_HOLDS reads it not at all. */
     if (Diag->Contended || (Diag->Flags & WDKMP_DIAG_TIMED) != 0) {
-        Now = WdkmpTimestampNs();
+        Now = WdkmpTimestamp();
         Wait = Diag->Contended ? (LONG64)(Now - Diag->WaitStart) : 0;
     }
     WdkmpDiagCountAcquisition(&Header->Diag.Figures, Diag->Contended, Wait,
@@ -1138,8 +1138,8 @@ WdkmpDiagBeforeRelease(
             continue;
         }
         if ((Held->Flags & WDKMP_DIAG_TIMED) != 0) {
-            WdkmpDiagMax64(&Header->Diag.Figures.MaxHoldNs,
-                           (LONG64)(WdkmpTimestampNs() - Held->AcquiredAt),
+            WdkmpDiagMax64(&Header->Diag.Figures.MaxHold,
+                           (LONG64)(WdkmpTimestamp() - Held->AcquiredAt),
                            (Held->Flags & WDKMP_DIAG_SHARED) != 0);
         }
         for (; Index < Record->Depth; Index += 1) {
@@ -1361,9 +1361,9 @@ WdkmpDiagFillStatistics(
     Statistics->Locks = Locks;
     Statistics->Acquisitions = (ULONG64)WdkmpLoadLong64(&Figures->Acquisitions);
     Statistics->Contended = (ULONG64)WdkmpLoadLong64(&Figures->Contended);
-    Statistics->TotalWaitNs = (ULONG64)WdkmpLoadLong64(&Figures->TotalWaitNs);
-    Statistics->MaxWaitNs = (ULONG64)WdkmpLoadLong64(&Figures->MaxWaitNs);
-    Statistics->MaxHoldNs = (ULONG64)WdkmpLoadLong64(&Figures->MaxHoldNs);
+    Statistics->TotalWaitNs = WdkmpTimestampToNs((ULONG64)WdkmpLoadLong64(&Figures->TotalWait));
+    Statistics->MaxWaitNs = WdkmpTimestampToNs((ULONG64)WdkmpLoadLong64(&Figures->MaxWait));
+    Statistics->MaxHoldNs = WdkmpTimestampToNs((ULONG64)WdkmpLoadLong64(&Figures->MaxHold));
 }
 
 NTSTATUS

@@ -29,13 +29,14 @@ struct _WDKMP_LOCK_HEADER;
 
 #if WDKM_CHECKED
 
-/* Contention figures, kept alike for each lock and each class. */
+/* Contention figures, kept alike for each lock and each class. Times are
+   in WdkmpTimestamp ticks, turned into nanoseconds when reported. */
 typedef struct _WDKMP_DIAG_FIGURES {
     LONG64 volatile Acquisitions;
     LONG64 volatile Contended;
-    LONG64 volatile TotalWaitNs;
-    LONG64 volatile MaxWaitNs;
-    LONG64 volatile MaxHoldNs;
+    LONG64 volatile TotalWait;
+    LONG64 volatile MaxWait;
+    LONG64 volatile MaxHold;
 } WDKMP_DIAG_FIGURES;
 
 /* Per lock, in its header: the live-lock list, its class, its figures. */

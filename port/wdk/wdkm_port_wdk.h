@@ -465,21 +465,33 @@ WdkmpSleepMs(
 #define WdkmpDbgPrintEx(ComponentId, Level, ...) DbgPrintEx((ComponentId), (Level), __VA_ARGS__)
 
 /*
- * Monotonic nanoseconds from an arbitrary origin, at any IRQL: the checked
- * build's wait and hold times. The performance counter runs at a few MHz
- * to a few GHz, so neither product below overflows.
+ * The checked build's wait and hold times: the performance counter, at any
+ * IRQL, in its own ticks (no conversion where the times are taken) ...
  */
 WDKMP_INLINE
 ULONG64
-WdkmpTimestampNs(
+WdkmpTimestamp(
     VOID
     )
 {
-    LARGE_INTEGER Frequency;
-    LARGE_INTEGER Counter = KeQueryPerformanceCounter(&Frequency);
-    ULONG64 Hertz = (ULONG64)Frequency.QuadPart;
-    ULONG64 Ticks = (ULONG64)Counter.QuadPart;
+    return (ULONG64)KeQueryPerformanceCounter(NULL).QuadPart;
+}
 
+/*
+ * ... and turned into nanoseconds where they are reported. The counter
+ * runs at a few MHz to a few GHz, so neither product below overflows.
+ */
+WDKMP_INLINE
+ULONG64
+WdkmpTimestampToNs(
+    _In_ ULONG64 Ticks
+    )
+{
+    LARGE_INTEGER Frequency;
+    ULONG64 Hertz;
+
+    (VOID)KeQueryPerformanceCounter(&Frequency);
+    Hertz = (ULONG64)Frequency.QuadPart;
     return (Ticks / Hertz) * 1000000000ULL + (Ticks % Hertz) * 1000000000ULL / Hertz;
 }
 
