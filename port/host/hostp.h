@@ -88,7 +88,7 @@ typedef struct _HOSTP_THREAD_STATE {
     BOOLEAN ExecutingDpc;               /* the DPC thread, inside a deferred routine */
 } HOSTP_THREAD_STATE;
 
-extern _Thread_local HOSTP_THREAD_STATE WdkmHostpThread WDKM_HOSTP_INITIAL_EXEC;
+extern _Thread_local HOSTP_THREAD_STATE WdkmHostpThread WDKM_HOSTP_LOCAL_EXEC;
 extern pthread_mutex_t WdkmHostpDispatcherLock;
 
 /* thread.c: the calling thread's object, made on first use. */

@@ -749,12 +749,13 @@ typedef KSTART_ROUTINE *PKSTART_ROUTINE;
  * gs:[0x188], one instruction each, and the WDK's KeGetCurrentIrql,
  * KeGetCurrentThread, KeRaiseIrql and KeLowerIrql are inline. The
  * emulation keeps both in a thread-local block and reads it inline too,
- * with the initial-exec TLS model (one %fs-relative load, no call into the
- * TLS resolver), so that code measured on the host pays for them about
- * what it pays on Windows. The block belongs to the emulation: read it
- * only through these routines. (The initial-exec model asks for the
- * emulation to be linked into the program, as wdkm_hostkernel is, not
- * into a library loaded with dlopen.)
+ * with the local-exec TLS model: one %fs-relative load at a constant
+ * offset, the shape of a CR8 or gs:[0x188] read, with no register set up
+ * for it and no call into the TLS resolver, so that code measured on the
+ * host pays for them what it pays on Windows. The block belongs to the
+ * emulation: read it only through these routines. (The local-exec model
+ * asks for the emulation to be linked into the program itself, as
+ * wdkm_hostkernel is, not into a shared library.)
  */
 #if defined(__cplusplus)
 #define WDKM_HOSTP_THREAD_LOCAL __thread
@@ -762,10 +763,10 @@ typedef KSTART_ROUTINE *PKSTART_ROUTINE;
 #define WDKM_HOSTP_THREAD_LOCAL _Thread_local
 #endif
 #if defined(__GNUC__)
-#define WDKM_HOSTP_INITIAL_EXEC __attribute__((__tls_model__("initial-exec")))
+#define WDKM_HOSTP_LOCAL_EXEC __attribute__((__tls_model__("local-exec")))
 #define WDKM_HOSTP_UNLIKELY(Condition) __builtin_expect(!!(Condition), 0)
 #else
-#define WDKM_HOSTP_INITIAL_EXEC
+#define WDKM_HOSTP_LOCAL_EXEC
 #define WDKM_HOSTP_UNLIKELY(Condition) (Condition)
 #endif
 
@@ -774,7 +775,7 @@ typedef struct _WDKM_HOSTP_CURRENT {
     KIRQL Irql;                 /* PASSIVE_LEVEL when the thread starts */
 } WDKM_HOSTP_CURRENT;
 
-extern WDKM_HOSTP_THREAD_LOCAL WDKM_HOSTP_CURRENT WdkmHostpCurrent WDKM_HOSTP_INITIAL_EXEC;
+extern WDKM_HOSTP_THREAD_LOCAL WDKM_HOSTP_CURRENT WdkmHostpCurrent WDKM_HOSTP_LOCAL_EXEC;
 
 /* Any IRQL. The calling thread's IRQL. */
 WDKM_HOSTP_INLINE KIRQL KeGetCurrentIrql(VOID)
