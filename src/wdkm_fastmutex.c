@@ -5,12 +5,7 @@
 #include "wdkm_internal.h"
 
 struct _WDKM_FAST_MUTEX {
-    WDKMP_LOCK_HEADER Header;
-    /*
-     * The IRQL the acquisition left the owner at: APC_LEVEL on Windows,
-     * where the release must happen (see WdkmpLockCheckRelease).
-     */
-    KIRQL HeldIrql;
+    WDKMP_LOCK_HEADER Header;     /* HeldIrql: APC_LEVEL on Windows */
     WDKMP_FAST_MUTEX FastMutex;
 };
 
@@ -30,20 +25,6 @@ WdkmFastMutexCreate(
     Status = WdkmpLockCreate(&WdkmpFastMutexKind, InitialValue, DataSize, &Lock);
     *FastMutex = (PWDKM_FAST_MUTEX)Lock;
     return Status;
-}
-
-/* Record ownership once the kernel object is held. */
-static
-VOID
-WdkmpFastMutexTakeOwnership(
-    _Inout_ PWDKM_FAST_MUTEX FastMutex,
-    _In_ WDKMP_THREAD Self,
-    _Out_ PVOID *Data
-    )
-{
-    WdkmpStoreThread(&FastMutex->Header.Owner, Self);
-    FastMutex->HeldIrql = WdkmpGetIrql();
-    *Data = FastMutex->Header.Data;
 }
 
 NTSTATUS
@@ -66,9 +47,10 @@ WdkmFastMutexAcquire(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
+    *Data = FastMutex->Header.Data;     /* the wait cannot fail */
     WDKMP_DIAG_TRY_FIRST(&Diag, WdkmpFastMutexTryAcquire(&FastMutex->FastMutex),
                          WdkmpFastMutexAcquire(&FastMutex->FastMutex));
-    WdkmpFastMutexTakeOwnership(FastMutex, Self, Data);
+    WdkmpLockTakeOwnership(&FastMutex->Header);
     WdkmpDiagAfterAcquire(&FastMutex->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
@@ -95,7 +77,8 @@ WdkmFastMutexTryAcquire(
     }
     Status = WdkmpFastMutexTryAcquire(&FastMutex->FastMutex);
     if (Status == STATUS_SUCCESS) {
-        WdkmpFastMutexTakeOwnership(FastMutex, Self, Data);
+        WdkmpLockTakeOwnership(&FastMutex->Header);
+        *Data = FastMutex->Header.Data;
     }
     WdkmpDiagAfterAcquire(&FastMutex->Header, &Diag, Status == STATUS_SUCCESS);
     return Status;
@@ -106,7 +89,7 @@ WdkmFastMutexRelease(
     _Inout_ PWDKM_FAST_MUTEX FastMutex
     )
 {
-    NTSTATUS Status = WdkmpLockCheckRelease(FastMutex, FastMutex != NULL ? FastMutex->HeldIrql : 0);
+    NTSTATUS Status = WdkmpLockCheckRelease(FastMutex);
     PVOID Diag;
 
     if (Status != STATUS_SUCCESS) {

@@ -6,7 +6,6 @@
 
 struct _WDKM_GUARDED_MUTEX {
     WDKMP_LOCK_HEADER Header;
-    KIRQL HeldIrql;
     WDKMP_GUARDED_MUTEX Mutex;
 };
 
@@ -53,6 +52,7 @@ WdkmpGuardedMutexAcquireCommon(
         return Status;
     }
     if (Wait) {
+        *Data = Mutex->Header.Data;     /* the wait cannot fail (WdkmpLockTakeOwnership) */
         WDKMP_DIAG_TRY_FIRST(&Diag, WdkmpGuardedMutexTryAcquire(&Mutex->Mutex),
                              WdkmpGuardedMutexAcquire(&Mutex->Mutex));
     } else {
@@ -61,10 +61,10 @@ WdkmpGuardedMutexAcquireCommon(
             WdkmpDiagAfterAcquire(&Mutex->Header, &Diag, FALSE);
             return Status;
         }
+        *Data = Mutex->Header.Data;
     }
-    WdkmpStoreThread(&Mutex->Header.Owner, Self);
-    Mutex->HeldIrql = Irql;             /* a guarded mutex leaves the IRQL alone */
-    *Data = Mutex->Header.Data;
+    /* A guarded mutex leaves the IRQL alone: HeldIrql is the caller's. */
+    WdkmpLockTakeOwnership(&Mutex->Header);
     WdkmpDiagAfterAcquire(&Mutex->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
@@ -94,7 +94,7 @@ WdkmGuardedMutexRelease(
     _Inout_ PWDKM_GUARDED_MUTEX Mutex
     )
 {
-    NTSTATUS Status = WdkmpLockCheckRelease(Mutex, Mutex != NULL ? Mutex->HeldIrql : 0);
+    NTSTATUS Status = WdkmpLockCheckRelease(Mutex);
     PVOID Diag;
 
     if (Status != STATUS_SUCCESS) {

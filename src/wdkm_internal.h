@@ -40,6 +40,14 @@ typedef struct _WDKMP_LOCK_KIND WDKMP_LOCK_KIND;
 
 typedef struct _WDKMP_LOCK_HEADER {
     ULONG Signature;
+    /*
+     * The IRQL an exclusive acquisition left its owner at, where the
+     * release must happen (WdkmpLockCheckRelease): recorded, not assumed,
+     * because Wine never raises the IRQL. Owner-only; kinds that check
+     * their releases otherwise (KMUTEX, reader/writer kinds) leave it 0.
+     * It fills the padding after Signature.
+     */
+    KIRQL HeldIrql;
     const WDKMP_LOCK_KIND *Kind;     /* the kind's descriptor (release, destroy) */
     SIZE_T DataSize;                 /* the type size every access must match */
     SIZE_T BlockSize;                /* whole allocation, for the accounting */
@@ -109,6 +117,26 @@ WdkmpLockOwnedByCaller(
            WdkmpLoadThread(&((const WDKMP_LOCK_HEADER *)Lock)->Owner) == WdkmpCurrentThread();
 }
 
+/*
+ * WdkmpLockTakeOwnership - record the caller as the exclusive owner, and
+ * the IRQL it holds the lock at, once the kernel object is held. The
+ * thread and IRQL are read again rather than kept from the checks: then
+ * only the lock itself stays live across the kernel call, which spares the
+ * fast path the registers it would save and restore around it (on Windows
+ * each read is one instruction). For the same reason an acquisition that
+ * cannot fail hands out its data pointer before the kernel call: its
+ * caller sees it only once the lock is held.
+ */
+WDKMP_INLINE
+VOID
+WdkmpLockTakeOwnership(
+    _Inout_ PWDKMP_LOCK_HEADER Header
+    )
+{
+    WdkmpStoreThread(&Header->Owner, WdkmpCurrentThread());
+    Header->HeldIrql = WdkmpGetIrql();
+}
+
 /* A lock is held if it has an exclusive owner or shared holders. */
 WDKMP_INLINE
 BOOLEAN
@@ -173,31 +201,34 @@ WdkmpLockCheckAcquire(
 
 /*
  * WdkmpLockCheckRelease - the checks of a release: the caller is the
- * exclusive owner (else NOT_OWNER / NOT_HELD), and is at HeldIrql, the
- * IRQL the acquisition left it at (else IRQL_TOO_HIGH / IRQL_MISMATCH).
- * Recorded rather than assumed: Wine never raises the IRQL.
+ * exclusive owner (else NOT_OWNER / NOT_HELD), and is at Header.HeldIrql,
+ * the IRQL the acquisition left it at (else IRQL_TOO_HIGH /
+ * IRQL_MISMATCH). The thread is read before the lock's fields, so that
+ * nothing read from the lock has to survive the read (a call on the
+ * host emulation's first use of a thread).
  */
 WDKMP_INLINE
 NTSTATUS
 WdkmpLockCheckRelease(
-    _In_opt_ PVOID Lock,
-    _In_ KIRQL HeldIrql
+    _In_opt_ PVOID Lock
     )
 {
     PWDKMP_LOCK_HEADER Header = (PWDKMP_LOCK_HEADER)Lock;
+    WDKMP_THREAD Self;
     WDKMP_THREAD Owner;
     KIRQL Irql;
 
     if (Header == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
+    Self = WdkmpCurrentThread();
     Owner = WdkmpLoadThread(&Header->Owner);
-    if (Owner != WdkmpCurrentThread()) {
+    if (Owner != Self) {
         return WdkmpLockOwnerStatus(Owner);
     }
     Irql = WdkmpGetIrql();
-    if (Irql != HeldIrql) {
-        return Irql > HeldIrql ? STATUS_WDKM_IRQL_TOO_HIGH : STATUS_WDKM_IRQL_MISMATCH;
+    if (Irql != Header->HeldIrql) {
+        return Irql > Header->HeldIrql ? STATUS_WDKM_IRQL_TOO_HIGH : STATUS_WDKM_IRQL_MISMATCH;
     }
     return STATUS_SUCCESS;
 }

@@ -6,15 +6,13 @@
 #include "wdkm_internal.h"
 
 struct _WDKM_SPIN_LOCK {
-    WDKMP_LOCK_HEADER Header;
-    KIRQL HeldIrql;             /* where the acquisition left the owner */
+    WDKMP_LOCK_HEADER Header;   /* HeldIrql: where the acquisition left the owner */
     BOOLEAN AtDpcLevel;         /* acquired without raising */
     WDKMP_SPIN_LOCK SpinLock;
 };
 
 struct _WDKM_QUEUED_SPIN_LOCK {
     WDKMP_LOCK_HEADER Header;
-    KIRQL HeldIrql;
     WDKMP_SPIN_LOCK SpinLock;
 };
 
@@ -40,19 +38,16 @@ WdkmSpinLockCreate(
     return Status;
 }
 
-static
+/* Ownership once held (WdkmpLockTakeOwnership), and which form took it. */
+WDKMP_INLINE
 VOID
 WdkmpSpinLockTakeOwnership(
     _Inout_ PWDKM_SPIN_LOCK SpinLock,
-    _In_ WDKMP_THREAD Self,
-    _In_ BOOLEAN AtDpcLevel,
-    _Out_ PVOID *Data
+    _In_ BOOLEAN AtDpcLevel
     )
 {
-    WdkmpStoreThread(&SpinLock->Header.Owner, Self);
-    SpinLock->HeldIrql = WdkmpGetIrql();
+    WdkmpLockTakeOwnership(&SpinLock->Header);
     SpinLock->AtDpcLevel = AtDpcLevel;
-    *Data = SpinLock->Header.Data;
 }
 
 NTSTATUS
@@ -81,8 +76,9 @@ WdkmSpinLockAcquire(
         return Status;
     }
     WDKMP_DIAG_PEEK(&Diag, WdkmpSpinLockBusy(&SpinLock->SpinLock));
+    *Data = SpinLock->Header.Data;      /* the wait cannot fail */
     *OldIrql = WdkmpSpinLockAcquire(&SpinLock->SpinLock);
-    WdkmpSpinLockTakeOwnership(SpinLock, Self, FALSE, Data);
+    WdkmpSpinLockTakeOwnership(SpinLock, FALSE);
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
@@ -122,7 +118,8 @@ WdkmSpinLockTryAcquire(
         return Status;
     }
     *OldIrql = Raised;
-    WdkmpSpinLockTakeOwnership(SpinLock, Self, FALSE, Data);
+    WdkmpSpinLockTakeOwnership(SpinLock, FALSE);
+    *Data = SpinLock->Header.Data;
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
@@ -149,8 +146,9 @@ WdkmSpinLockAcquireAtDpcLevel(
         return Status;
     }
     WDKMP_DIAG_PEEK(&Diag, WdkmpSpinLockBusy(&SpinLock->SpinLock));
+    *Data = SpinLock->Header.Data;      /* the wait cannot fail */
     WdkmpSpinLockAcquireAtDpcLevel(&SpinLock->SpinLock);
-    WdkmpSpinLockTakeOwnership(SpinLock, Self, TRUE, Data);
+    WdkmpSpinLockTakeOwnership(SpinLock, TRUE);
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
@@ -164,7 +162,7 @@ WdkmpSpinLockCheckRelease(
     _In_ BOOLEAN AtDpcLevel
     )
 {
-    NTSTATUS Status = WdkmpLockCheckRelease(SpinLock, SpinLock != NULL ? SpinLock->HeldIrql : 0);
+    NTSTATUS Status = WdkmpLockCheckRelease(SpinLock);
 
     if (Status == STATUS_SUCCESS && SpinLock->AtDpcLevel != AtDpcLevel) {
         /* The other form would lower the IRQL, or fail to. */
@@ -341,12 +339,11 @@ WdkmpQueuedSpinLockAcquireCommon(
         return Status;
     }
     WDKMP_DIAG_PEEK(&Diag, WdkmpSpinLockBusy(&SpinLock->SpinLock));
+    *Data = SpinLock->Header.Data;      /* the wait cannot fail */
     WdkmpQueuedSpinLockAcquire(&SpinLock->SpinLock, &Handle->Kernel, AtDpcLevel);
-    WdkmpStoreThread(&SpinLock->Header.Owner, Self);
-    SpinLock->HeldIrql = WdkmpGetIrql();
+    WdkmpLockTakeOwnership(&SpinLock->Header);
     Handle->Lock = SpinLock;
     Handle->AtDpcLevel = AtDpcLevel;
-    *Data = SpinLock->Header.Data;
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
@@ -389,7 +386,7 @@ WdkmQueuedSpinLockRelease(
     if (SpinLock == NULL) {
         return STATUS_WDKM_NOT_HELD;
     }
-    Status = WdkmpLockCheckRelease(SpinLock, SpinLock->HeldIrql);
+    Status = WdkmpLockCheckRelease(SpinLock);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
