@@ -409,6 +409,7 @@ WdkmBenchLocksCreate(
     if (Locks->Raw == NULL) {
         return STATUS_INSUFFICIENT_RESOURCES;
     }
+    Locks->Raw->Floor.DataSize = sizeof(WDKM_BENCH_VALUE);
     Status = Kind->Create(Locks);
     if (Status == STATUS_SUCCESS) {
         /* One pair, to learn where the library keeps the value. */
@@ -438,10 +439,16 @@ WdkmBenchLocksDestroy(
     }
 }
 
+/* The sides of a pairs measurement. */
+#define WDKM_BENCH_SIDE_LIBRARY 0
+#define WDKM_BENCH_SIDE_RAW     1
+#define WDKM_BENCH_SIDE_FLOOR   2
+#define WDKM_BENCH_SIDES        3
+
 typedef struct _WDKM_BENCH_PAIRS {
     const WDKM_BENCH_KIND *Kind;
     WDKM_BENCH_LOCKS Locks;
-    BOOLEAN Library;                        /* which side the next measure runs */
+    ULONG Side;                             /* which side the next measure runs */
 } WDKM_BENCH_PAIRS;
 
 static
@@ -455,11 +462,15 @@ WdkmBenchPairsWork(
     WDKM_BENCH_PAIRS *Pairs = (WDKM_BENCH_PAIRS *)Context;
     WDKM_BENCH_VALUE *Seen;
 
-    if (Pairs->Library) {
+    switch (Pairs->Side) {
+    case WDKM_BENCH_SIDE_LIBRARY:
         return Pairs->Kind->LibraryPairs(&Pairs->Locks, Thread, Count, &Seen);
+    case WDKM_BENCH_SIDE_FLOOR:
+        return Pairs->Kind->FloorPairs(&Pairs->Locks, Thread, Count);
+    default:
+        Pairs->Kind->RawPairs(&Pairs->Locks, Thread, Count);
+        return STATUS_SUCCESS;
     }
-    Pairs->Kind->RawPairs(&Pairs->Locks, Thread, Count);
-    return STATUS_SUCCESS;
 }
 
 /* The protected value of the side being measured (no thread running). */
@@ -469,7 +480,8 @@ WdkmBenchPairsValue(
     _In_ const WDKM_BENCH_PAIRS *Pairs
     )
 {
-    return Pairs->Library ? Pairs->Locks.LibraryValue : &Pairs->Locks.Raw->Value;
+    return Pairs->Side == WDKM_BENCH_SIDE_LIBRARY ? Pairs->Locks.LibraryValue
+                                                  : &Pairs->Locks.Raw->Value;
 }
 
 /* Uncontended: Count pairs on the calling thread (WDKM_BENCH_MEASURE). */
@@ -540,8 +552,9 @@ WdkmBenchWindow(
 /*
  * Library versus raw pairs of one kind, uncontended (Group "wrapper", on
  * the calling thread, Count calibrated) or contended (Group "contended",
- * two threads for a window): two samples, Group/<kind>/library and
- * Group/<kind>/raw.
+ * two threads for a window): samples Group/<kind>/library,
+ * Group/<kind>/raw and Group/<kind>/floor (the raw pairs with the
+ * library's checks inline, WDKM_BENCH_KIND.FloorPairs).
  */
 static
 NTSTATUS
@@ -555,9 +568,10 @@ WdkmBenchPairsGroup(
 {
     PCSTR Group = Contended ? "contended" : "wrapper";
     ULONG Threads = Contended ? 2 : 1;
-    WDKM_BENCH_SAMPLE *Samples;             /* [0] library, [1] raw */
+    ULONG Sides = WDKM_BENCH_SIDES;
+    WDKM_BENCH_SAMPLE *Samples;             /* indexed by WDKM_BENCH_SIDE_* */
     WDKM_BENCH_PAIRS Pairs;
-    ULONG64 Count[2] = { 0, 0 };
+    ULONG64 Count[WDKM_BENCH_SIDES] = { 0, 0, 0 };
     ULONG64 Ignored;
     ULONG64 IgnoredHandoffs;
     LONG64 Warm;
@@ -566,39 +580,39 @@ WdkmBenchPairsGroup(
     ULONG Turn;
     ULONG Side;
 
-    Samples = (WDKM_BENCH_SAMPLE *)WdkmBenchAllocate(2 * sizeof(WDKM_BENCH_SAMPLE));
+    Samples = (WDKM_BENCH_SAMPLE *)WdkmBenchAllocate(WDKM_BENCH_SIDES * sizeof(WDKM_BENCH_SAMPLE));
     if (Samples == NULL) {
         return STATUS_INSUFFICIENT_RESOURCES;
     }
-    WdkmBenchSampleStart(&Samples[0], Group, Kind->Name, "library", Threads);
-    WdkmBenchSampleStart(&Samples[1], Group, Kind->Name, "raw", Threads);
+    WdkmBenchSampleStart(&Samples[WDKM_BENCH_SIDE_LIBRARY], Group, Kind->Name, "library", Threads);
+    WdkmBenchSampleStart(&Samples[WDKM_BENCH_SIDE_RAW], Group, Kind->Name, "raw", Threads);
+    WdkmBenchSampleStart(&Samples[WDKM_BENCH_SIDE_FLOOR], Group, Kind->Name, "floor", Threads);
     Pairs.Kind = Kind;
-    Pairs.Library = TRUE;
+    Pairs.Side = WDKM_BENCH_SIDE_LIBRARY;
     Status = WdkmBenchLocksCreate(Kind, &Pairs.Locks);
     if (NT_SUCCESS(Status)) {
         if (Contended) {
             /* Warm-up, a quarter window on each side. */
-            Status = WdkmBenchPairsContend(&Pairs, WdkmBenchWindow(Config) / 4, &Ignored, &Warm,
-                                           &IgnoredHandoffs);
-            Pairs.Library = FALSE;
-            if (NT_SUCCESS(Status)) {
+            for (Side = 0; Side < Sides && NT_SUCCESS(Status); Side += 1) {
+                Pairs.Side = Side;
                 Status = WdkmBenchPairsContend(&Pairs, WdkmBenchWindow(Config) / 4, &Ignored,
                                                &Warm, &IgnoredHandoffs);
             }
         } else {
             /* Each side its own count: a raw FAST_MUTEX pair can be a
                thousand times faster than a checked one under Wine. */
-            for (Side = 0; Side < 2 && NT_SUCCESS(Status); Side += 1) {
-                Pairs.Library = (BOOLEAN)(Side == 0);
+            for (Side = 0; Side < Sides && NT_SUCCESS(Status); Side += 1) {
+                Pairs.Side = Side;
                 Status = WdkmBenchCalibrate(WdkmBenchPairsMeasure, &Pairs,
                                             WdkmBenchWindow(Config), &Count[Side]);
             }
         }
         for (Repetition = 0; NT_SUCCESS(Status) && Repetition < Config->Repetitions;
              Repetition += 1) {
-            for (Turn = 0; NT_SUCCESS(Status) && Turn < 2; Turn += 1) {
-                Side = Turn ^ (Repetition & 1);
-                Pairs.Library = (BOOLEAN)(Side == 0);
+            for (Turn = 0; NT_SUCCESS(Status) && Turn < Sides; Turn += 1) {
+                /* Each side takes each place in the order in turn. */
+                Side = (Turn + Repetition) % Sides;
+                Pairs.Side = Side;
                 if (Contended) {
                     Status = WdkmBenchPairsContend(&Pairs, WdkmBenchWindow(Config),
                                                    &Samples[Side].Operations[Repetition],
@@ -613,14 +627,14 @@ WdkmBenchPairsGroup(
         }
         WdkmBenchLocksDestroy(Kind, &Pairs.Locks);
     }
-    for (Side = 0; Side < 2; Side += 1) {
+    for (Side = 0; Side < Sides; Side += 1) {
         Samples[Side].Status = Status;
         Samples[Side].Repetitions = NT_SUCCESS(Status) ? Config->Repetitions : 0;
     }
     /* A kind this kernel lacks is a result; only the receiver failing is not. */
-    Status = WdkmBenchEmitSample(Emit, EmitContext, &Samples[0]);
-    if (NT_SUCCESS(Status)) {
-        Status = WdkmBenchEmitSample(Emit, EmitContext, &Samples[1]);
+    Status = STATUS_SUCCESS;
+    for (Side = 0; Side < Sides && NT_SUCCESS(Status); Side += 1) {
+        Status = WdkmBenchEmitSample(Emit, EmitContext, &Samples[Side]);
     }
     WdkmBenchFree(Samples);
     return Status;

@@ -27,6 +27,17 @@
 
 #define WDKM_BENCH_POOL_TAG 0x68636E42UL   /* 'Bnch' */
 
+/*
+ * Inline into every caller, file-local. Not FORCEINLINE: in both DDK
+ * header sets for gcc that is extern gnu_inline, which may not call the
+ * static functions and inline routines the loops call.
+ */
+#if defined(_MSC_VER)
+#define WDKM_BENCH_INLINE static __forceinline
+#else
+#define WDKM_BENCH_INLINE static inline __attribute__((__always_inline__, __unused__))
+#endif
+
 /* A contended run whose protected counter is not exact: the lock did not
    exclude (a customer code: no standard one fits). */
 #define WDKM_BENCH_STATUS_LOST_UPDATES ((NTSTATUS)0xE0D4B001L)
@@ -61,6 +72,18 @@ WdkmBenchTouch(
 }
 
 /*
+ * What the floor loops keep (see WdkmBenchFloor* in wdkm_bench_kinds.c):
+ * the state the checks the library promises need, beside the raw
+ * primitive.
+ */
+typedef struct _WDKM_BENCH_FLOOR {
+    PVOID volatile Owner;                   /* the holder's thread, NULL when free;
+                                               read by the waiter, as the library's is */
+    SIZE_T DataSize;                        /* the protected value's size */
+    KIRQL HeldIrql;                         /* the IRQL the acquisition left */
+} WDKM_BENCH_FLOOR;
+
+/*
  * The raw kernel primitive a kind wraps, with its own counter, in
  * non-paged pool as a driver would keep it. Large enough for every kind.
  */
@@ -74,6 +97,7 @@ typedef struct _WDKM_BENCH_RAW {
         ULONG_PTR PushLock;                 /* EX_PUSH_LOCK: one word */
     } Lock;
     WDKM_BENCH_VALUE Value;
+    WDKM_BENCH_FLOOR Floor;
 } WDKM_BENCH_RAW, *PWDKM_BENCH_RAW;
 
 /* A library lock of one kind and the raw primitive to compare it with. */
@@ -103,6 +127,11 @@ typedef struct _WDKM_BENCH_KIND {
                              _In_ ULONG64 Count, _Out_ WDKM_BENCH_VALUE **Seen);
     /* Count pairs on the raw primitive with the kernel's own calls. */
     VOID (*RawPairs)(_Inout_ PWDKM_BENCH_LOCKS Locks, _In_ ULONG Thread, _In_ ULONG64 Count);
+    /* The floor: the same raw loop with the checks every library pair
+       makes written inline around the kernel calls, and nothing else (no
+       call, no argument checks). What any checked wrapper must cost at
+       least. Fails if a check does (it never should, uncontended). */
+    NTSTATUS (*FloorPairs)(_Inout_ PWDKM_BENCH_LOCKS Locks, _In_ ULONG Thread, _In_ ULONG64 Count);
 } WDKM_BENCH_KIND;
 
 extern const WDKM_BENCH_KIND WdkmBenchKinds[];

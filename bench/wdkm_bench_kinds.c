@@ -2,12 +2,12 @@
  * wdkm_bench_kinds.c - the lock kinds the benchmarks measure, each next to
  * the raw kernel calls it wraps.
  *
- * Adding a kind: a block below with Create, Destroy, LibraryPairs and
- * RawPairs (copy the FAST_MUTEX one), and one line in WdkmBenchKinds.
- * Both loops do the same work per pair: acquire, WdkmBenchTouch the
- * protected value, release. The library loop checks the acquire's status (a caller
- * must, to get the data pointer) and ignores the release's, as the raw loop
- * ignores what the kernel returns.
+ * Adding a kind: a block below with Create, Destroy, LibraryPairs and the
+ * raw Loop with its WDKM_BENCH_RAW_SIDES (copy the FAST_MUTEX one), and one
+ * line in WdkmBenchKinds. Every loop does the same work per pair: acquire,
+ * WdkmBenchTouch the protected value, release. The library loop checks the
+ * acquire's status (a caller must, to get the data pointer) and ignores the
+ * release's, as the raw loop ignores what the kernel returns.
  *
  * Kinds beyond KMUTEX and FAST_MUTEX are compiled only when wdkmutex.h
  * includes their header, so the benchmarks build at every stage of the
@@ -16,6 +16,98 @@
 #include "wdkm_bench.h"
 
 static const WDKM_BENCH_VALUE WdkmBenchZero = { 0 };
+
+/* ------------------------------------------------------------------------
+ * The floor. Each kind's raw loop is written once, inline, with a constant
+ * Floor argument: FALSE is the raw baseline (every floor check folds
+ * away), TRUE the floor, the same loop with the checks the library makes
+ * on every pair written inline around the kernel calls: before the
+ * acquire the IRQL, the data size and that the caller is not the owner;
+ * once held the owner and the IRQL recorded; before the release the owner
+ * and the IRQL checked, the owner cleared. No call, no argument checks, no
+ * status: the least any wrapper that keeps those promises can cost, which
+ * is what the wrapper target is read against (bench/README.md). KMUTEX
+ * and ERESOURCE need more than this (recursion, shared holders), so for
+ * them it is lower than their real floor.
+ */
+
+/* The caller's identity as the port takes it (wdkm_port_wdk.h). */
+WDKM_BENCH_INLINE
+PVOID
+WdkmBenchFloorThread(
+    VOID
+    )
+{
+#if defined(__MINGW32__)
+    return (PVOID)PsGetCurrentThreadId();
+#else
+    return (PVOID)KeGetCurrentThread();
+#endif
+}
+
+WDKM_BENCH_INLINE
+BOOLEAN
+WdkmBenchFloorBeforeAcquire(
+    _In_ BOOLEAN Floor,
+    _In_ const WDKM_BENCH_RAW *Raw,
+    _In_ KIRQL MaxIrql
+    )
+{
+    return !Floor || (KeGetCurrentIrql() <= MaxIrql && Raw->Floor.DataSize == sizeof(Raw->Value) &&
+                      Raw->Floor.Owner != WdkmBenchFloorThread());
+}
+
+WDKM_BENCH_INLINE
+VOID
+WdkmBenchFloorAcquired(
+    _In_ BOOLEAN Floor,
+    _Inout_ PWDKM_BENCH_RAW Raw
+    )
+{
+    if (Floor) {
+        Raw->Floor.Owner = WdkmBenchFloorThread();
+        Raw->Floor.HeldIrql = KeGetCurrentIrql();
+    }
+}
+
+WDKM_BENCH_INLINE
+BOOLEAN
+WdkmBenchFloorBeforeRelease(
+    _In_ BOOLEAN Floor,
+    _Inout_ PWDKM_BENCH_RAW Raw
+    )
+{
+    if (!Floor) {
+        return TRUE;
+    }
+    if (Raw->Floor.Owner != WdkmBenchFloorThread() || KeGetCurrentIrql() != Raw->Floor.HeldIrql) {
+        return FALSE;
+    }
+    Raw->Floor.Owner = NULL;
+    return TRUE;
+}
+
+/* The two sides of a kind's raw Loop: RawPairs and FloorPairs. */
+#define WDKM_BENCH_RAW_SIDES(Prefix)                                                  \
+    static VOID                                                                       \
+    Prefix##RawPairs(                                                                 \
+        _Inout_ PWDKM_BENCH_LOCKS Locks,                                              \
+        _In_ ULONG Thread,                                                            \
+        _In_ ULONG64 Count                                                            \
+        )                                                                             \
+    {                                                                                 \
+        (VOID)Prefix##Loop(Locks, Thread, Count, FALSE);                              \
+    }                                                                                 \
+                                                                                      \
+    static NTSTATUS                                                                   \
+    Prefix##FloorPairs(                                                               \
+        _Inout_ PWDKM_BENCH_LOCKS Locks,                                              \
+        _In_ ULONG Thread,                                                            \
+        _In_ ULONG64 Count                                                            \
+        )                                                                             \
+    {                                                                                 \
+        return Prefix##Loop(Locks, Thread, Count, TRUE);                              \
+    }
 
 /* ------------------------------------------------------------------------
  * KMUTEX: KeWaitForSingleObject + KeReleaseMutex.
@@ -61,22 +153,35 @@ WdkmBenchKMutexLibraryPairs(
     return STATUS_SUCCESS;
 }
 
-static VOID
-WdkmBenchKMutexRawPairs(
+/* The raw loop, and with Floor TRUE the floor (see WdkmBenchFloorBeforeAcquire). */
+WDKM_BENCH_INLINE
+NTSTATUS
+WdkmBenchKMutexLoop(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
     _In_ ULONG Thread,
-    _In_ ULONG64 Count
+    _In_ ULONG64 Count,
+    _In_ BOOLEAN Floor
     )
 {
     PWDKM_BENCH_RAW Raw = Locks->Raw;
     ULONG64 Index;
 
     for (Index = 0; Index < Count; Index += 1) {
+        if (!WdkmBenchFloorBeforeAcquire(Floor, Raw, APC_LEVEL)) {
+            return STATUS_UNSUCCESSFUL;
+        }
         (VOID)KeWaitForSingleObject(&Raw->Lock.KMutex, Executive, KernelMode, FALSE, NULL);
+        WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
+        if (!WdkmBenchFloorBeforeRelease(Floor, Raw)) {
+            return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
+        }
         (VOID)KeReleaseMutex(&Raw->Lock.KMutex, FALSE);
     }
+    return STATUS_SUCCESS;
 }
+
+WDKM_BENCH_RAW_SIDES(WdkmBenchKMutex)
 
 /* ------------------------------------------------------------------------
  * FAST_MUTEX: ExAcquireFastMutex + ExReleaseFastMutex.
@@ -122,22 +227,35 @@ WdkmBenchFastMutexLibraryPairs(
     return STATUS_SUCCESS;
 }
 
-static VOID
-WdkmBenchFastMutexRawPairs(
+/* The raw loop, and with Floor TRUE the floor (see WdkmBenchFloorBeforeAcquire). */
+WDKM_BENCH_INLINE
+NTSTATUS
+WdkmBenchFastMutexLoop(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
     _In_ ULONG Thread,
-    _In_ ULONG64 Count
+    _In_ ULONG64 Count,
+    _In_ BOOLEAN Floor
     )
 {
     PWDKM_BENCH_RAW Raw = Locks->Raw;
     ULONG64 Index;
 
     for (Index = 0; Index < Count; Index += 1) {
+        if (!WdkmBenchFloorBeforeAcquire(Floor, Raw, APC_LEVEL)) {
+            return STATUS_UNSUCCESSFUL;
+        }
         ExAcquireFastMutex(&Raw->Lock.FastMutex);
+        WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
+        if (!WdkmBenchFloorBeforeRelease(Floor, Raw)) {
+            return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
+        }
         ExReleaseFastMutex(&Raw->Lock.FastMutex);
     }
+    return STATUS_SUCCESS;
 }
+
+WDKM_BENCH_RAW_SIDES(WdkmBenchFastMutex)
 
 #ifdef WDKM_SPINLOCK_H
 /* ------------------------------------------------------------------------
@@ -185,11 +303,14 @@ WdkmBenchSpinLockLibraryPairs(
     return STATUS_SUCCESS;
 }
 
-static VOID
-WdkmBenchSpinLockRawPairs(
+/* The raw loop, and with Floor TRUE the floor (see WdkmBenchFloorBeforeAcquire). */
+WDKM_BENCH_INLINE
+NTSTATUS
+WdkmBenchSpinLockLoop(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
     _In_ ULONG Thread,
-    _In_ ULONG64 Count
+    _In_ ULONG64 Count,
+    _In_ BOOLEAN Floor
     )
 {
     PWDKM_BENCH_RAW Raw = Locks->Raw;
@@ -197,11 +318,21 @@ WdkmBenchSpinLockRawPairs(
     ULONG64 Index;
 
     for (Index = 0; Index < Count; Index += 1) {
+        if (!WdkmBenchFloorBeforeAcquire(Floor, Raw, DISPATCH_LEVEL)) {
+            return STATUS_UNSUCCESSFUL;
+        }
         KeAcquireSpinLock(&Raw->Lock.SpinLock, &OldIrql);
+        WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
+        if (!WdkmBenchFloorBeforeRelease(Floor, Raw)) {
+            return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
+        }
         KeReleaseSpinLock(&Raw->Lock.SpinLock, OldIrql);
     }
+    return STATUS_SUCCESS;
 }
+
+WDKM_BENCH_RAW_SIDES(WdkmBenchSpinLock)
 
 /* ------------------------------------------------------------------------
  * In-stack queued spin lock: KeAcquireInStackQueuedSpinLock + release.
@@ -248,11 +379,14 @@ WdkmBenchQueuedSpinLockLibraryPairs(
     return STATUS_SUCCESS;
 }
 
-static VOID
-WdkmBenchQueuedSpinLockRawPairs(
+/* The raw loop, and with Floor TRUE the floor (see WdkmBenchFloorBeforeAcquire). */
+WDKM_BENCH_INLINE
+NTSTATUS
+WdkmBenchQueuedSpinLockLoop(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
     _In_ ULONG Thread,
-    _In_ ULONG64 Count
+    _In_ ULONG64 Count,
+    _In_ BOOLEAN Floor
     )
 {
     PWDKM_BENCH_RAW Raw = Locks->Raw;
@@ -260,11 +394,21 @@ WdkmBenchQueuedSpinLockRawPairs(
     ULONG64 Index;
 
     for (Index = 0; Index < Count; Index += 1) {
+        if (!WdkmBenchFloorBeforeAcquire(Floor, Raw, DISPATCH_LEVEL)) {
+            return STATUS_UNSUCCESSFUL;
+        }
         KeAcquireInStackQueuedSpinLock(&Raw->Lock.SpinLock, &Handle);
+        WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
+        if (!WdkmBenchFloorBeforeRelease(Floor, Raw)) {
+            return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
+        }
         KeReleaseInStackQueuedSpinLock(&Handle);
     }
+    return STATUS_SUCCESS;
 }
+
+WDKM_BENCH_RAW_SIDES(WdkmBenchQueuedSpinLock)
 #endif /* WDKM_SPINLOCK_H */
 
 #if defined(WDKM_GUARDEDMUTEX_H) || defined(WDKM_RWLOCK_H)
@@ -357,22 +501,35 @@ WdkmBenchGuardedMutexLibraryPairs(
     return STATUS_SUCCESS;
 }
 
-static VOID
-WdkmBenchGuardedMutexRawPairs(
+/* The raw loop, and with Floor TRUE the floor (see WdkmBenchFloorBeforeAcquire). */
+WDKM_BENCH_INLINE
+NTSTATUS
+WdkmBenchGuardedMutexLoop(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
     _In_ ULONG Thread,
-    _In_ ULONG64 Count
+    _In_ ULONG64 Count,
+    _In_ BOOLEAN Floor
     )
 {
     PWDKM_BENCH_RAW Raw = Locks->Raw;
     ULONG64 Index;
 
     for (Index = 0; Index < Count; Index += 1) {
+        if (!WdkmBenchFloorBeforeAcquire(Floor, Raw, APC_LEVEL)) {
+            return STATUS_UNSUCCESSFUL;
+        }
         WdkmBenchAcquireGuardedMutex(&Raw->Lock.GuardedMutex);
+        WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
+        if (!WdkmBenchFloorBeforeRelease(Floor, Raw)) {
+            return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
+        }
         WdkmBenchReleaseGuardedMutex(&Raw->Lock.GuardedMutex);
     }
+    return STATUS_SUCCESS;
 }
+
+WDKM_BENCH_RAW_SIDES(WdkmBenchGuardedMutex)
 #endif /* WDKM_GUARDEDMUTEX_H */
 
 #ifdef WDKM_RWLOCK_H
@@ -429,24 +586,37 @@ WdkmBenchResourceLibraryPairs(
     return STATUS_SUCCESS;
 }
 
-static VOID
-WdkmBenchResourceRawPairs(
+/* The raw loop, and with Floor TRUE the floor (see WdkmBenchFloorBeforeAcquire). */
+WDKM_BENCH_INLINE
+NTSTATUS
+WdkmBenchResourceLoop(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
     _In_ ULONG Thread,
-    _In_ ULONG64 Count
+    _In_ ULONG64 Count,
+    _In_ BOOLEAN Floor
     )
 {
     PWDKM_BENCH_RAW Raw = Locks->Raw;
     ULONG64 Index;
 
     for (Index = 0; Index < Count; Index += 1) {
+        if (!WdkmBenchFloorBeforeAcquire(Floor, Raw, APC_LEVEL)) {
+            return STATUS_UNSUCCESSFUL;
+        }
         KeEnterCriticalRegion();
         (VOID)ExAcquireResourceExclusiveLite(&Raw->Lock.Resource, TRUE);
+        WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
+        if (!WdkmBenchFloorBeforeRelease(Floor, Raw)) {
+            return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
+        }
         ExReleaseResourceLite(&Raw->Lock.Resource);
         KeLeaveCriticalRegion();
     }
+    return STATUS_SUCCESS;
 }
+
+WDKM_BENCH_RAW_SIDES(WdkmBenchResource)
 
 /* ------------------------------------------------------------------------
  * Push lock, exclusive: KeEnterCriticalRegion + ExfAcquirePushLockExclusive,
@@ -509,24 +679,37 @@ WdkmBenchPushLockLibraryPairs(
     return STATUS_SUCCESS;
 }
 
-static VOID
-WdkmBenchPushLockRawPairs(
+/* The raw loop, and with Floor TRUE the floor (see WdkmBenchFloorBeforeAcquire). */
+WDKM_BENCH_INLINE
+NTSTATUS
+WdkmBenchPushLockLoop(
     _Inout_ PWDKM_BENCH_LOCKS Locks,
     _In_ ULONG Thread,
-    _In_ ULONG64 Count
+    _In_ ULONG64 Count,
+    _In_ BOOLEAN Floor
     )
 {
     PWDKM_BENCH_RAW Raw = Locks->Raw;
     ULONG64 Index;
 
     for (Index = 0; Index < Count; Index += 1) {
+        if (!WdkmBenchFloorBeforeAcquire(Floor, Raw, APC_LEVEL)) {
+            return STATUS_UNSUCCESSFUL;
+        }
         KeEnterCriticalRegion();
         WdkmBenchAcquirePushLock(&Raw->Lock.PushLock);
+        WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
+        if (!WdkmBenchFloorBeforeRelease(Floor, Raw)) {
+            return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
+        }
         WdkmBenchReleasePushLock(&Raw->Lock.PushLock);
         KeLeaveCriticalRegion();
     }
+    return STATUS_SUCCESS;
 }
+
+WDKM_BENCH_RAW_SIDES(WdkmBenchPushLock)
 #endif /* WDKM_RWLOCK_H */
 
 /* ------------------------------------------------------------------------
@@ -534,7 +717,8 @@ WdkmBenchPushLockRawPairs(
  */
 
 #define WDKM_BENCH_KIND_ENTRY(Name, RawCalls, Prefix) \
-    { Name, RawCalls, Prefix##Create, Prefix##Destroy, Prefix##LibraryPairs, Prefix##RawPairs }
+    { Name, RawCalls, Prefix##Create, Prefix##Destroy, Prefix##LibraryPairs, Prefix##RawPairs, \
+      Prefix##FloorPairs }
 
 const WDKM_BENCH_KIND WdkmBenchKinds[] = {
     WDKM_BENCH_KIND_ENTRY("kmutex", "KeWaitForSingleObject + KeReleaseMutex",

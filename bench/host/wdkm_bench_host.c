@@ -160,12 +160,20 @@ WdkmBenchCallgrind(const WDKM_BENCH_CONFIG *Config)
         /* Warm up: first calls resolve routines and adopt the thread. */
         Status = Kind->LibraryPairs(&Locks, 0, 1000, &Seen);
         Kind->RawPairs(&Locks, 0, 1000);
+        if (Status == STATUS_SUCCESS) {
+            Status = Kind->FloorPairs(&Locks, 0, 1000);
+        }
         for (Round = 0; Round < 2 && Status == STATUS_SUCCESS; Round++) {
             snprintf(Label, sizeof(Label), "wrapper/%s/library", Kind->Name);
             WDKM_BENCH_COLLECT(Label, Counts[Round],
                                Status = Kind->LibraryPairs(&Locks, 0, Counts[Round], &Seen));
             snprintf(Label, sizeof(Label), "wrapper/%s/raw", Kind->Name);
             WDKM_BENCH_COLLECT(Label, Counts[Round], Kind->RawPairs(&Locks, 0, Counts[Round]));
+            if (Status == STATUS_SUCCESS) {
+                snprintf(Label, sizeof(Label), "wrapper/%s/floor", Kind->Name);
+                WDKM_BENCH_COLLECT(Label, Counts[Round],
+                                   Status = Kind->FloorPairs(&Locks, 0, Counts[Round]));
+            }
         }
         Failed |= Status != STATUS_SUCCESS;
         WdkmBenchLocksDestroy(Kind, &Locks);
