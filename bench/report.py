@@ -520,7 +520,7 @@ def ratio_text(entry):
 
 def floor_verdict(met):
     """Whether the checks alone, inline, would meet the target."""
-    return " (within the target)" if met else " (**above the target**)"
+    return " (meets it)" if met else " (**misses it too**)"
 
 
 def verdict(entry):
