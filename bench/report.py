@@ -465,7 +465,9 @@ def machine():
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     commit = command("git", "-C", root, "rev-parse", "HEAD")
-    dirty = command("git", "-C", root, "status", "--porcelain", "--untracked-files=no")
+    # The results of an earlier run are not a change to what is measured.
+    dirty = command("git", "-C", root, "status", "--porcelain", "--untracked-files=no",
+                    "--", ".", ":(exclude)bench/results")
     return {
         "nproc": os.cpu_count(),
         "cpu": cpu,
