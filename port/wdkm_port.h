@@ -13,7 +13,7 @@
  * The port provides (all FORCEINLINE unless noted):
  *   types    WDKMP_KMUTEX, WDKMP_FAST_MUTEX, WDKMP_THREAD (an owner id)
  *   IRQL     WdkmpGetIrql
- *   threads  WdkmpCurrentThread
+ *   threads  WdkmpCurrentThread, WdkmpCurrentProcessor
  *   KMUTEX   WdkmpKMutexInitialize, WdkmpKMutexWait, WdkmpKMutexRelease
  *   FAST_MUTEX WdkmpFastMutexInitialize, WdkmpFastMutexAcquire,
  *            WdkmpFastMutexTryAcquire (may be STATUS_NOT_SUPPORTED),

@@ -86,6 +86,7 @@ typedef struct _HOSTP_THREAD_STATE {
     PWDKM_HOST_BUGCHECK_TRAP TrapTop;   /* innermost armed trap */
     jmp_buf *TerminateJump;             /* system threads: their exit; DPC thread: the DPC's */
     BOOLEAN ExecutingDpc;               /* the DPC thread, inside a deferred routine */
+    ULONG ProcessorOverride;            /* WdkmHostSetCurrentProcessor + 1; 0: the host's CPU */
 } HOSTP_THREAD_STATE;
 
 extern _Thread_local HOSTP_THREAD_STATE WdkmHostpThread WDKM_HOSTP_LOCAL_EXEC;

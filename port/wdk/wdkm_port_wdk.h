@@ -68,6 +68,21 @@ WdkmpCurrentThread(
 #endif
 }
 
+/*
+ * Any IRQL. The index of the processor the caller runs on. Below
+ * DISPATCH_LEVEL the thread may move before it uses the answer: callers
+ * use it to choose where to count (two processors, two cache lines), never
+ * as a fact that must still hold.
+ */
+WDKMP_INLINE
+ULONG
+WdkmpCurrentProcessor(
+    VOID
+    )
+{
+    return KeGetCurrentProcessorNumberEx(NULL);
+}
+
 /* ------------------------------------------------------------------------
  * Atomics on owner fields: read by any thread, written by the owner.
  * Aligned pointer-sized accesses are atomic on every Windows target; the

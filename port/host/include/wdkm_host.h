@@ -214,6 +214,16 @@ typedef enum _WDKM_HOST_ROUTINE_PROFILE {
 VOID WdkmHostSetRoutineProfile(WDKM_HOST_ROUTINE_PROFILE Profile);
 
 /* ---------------------------------------------------------------------- */
+/* Processors                                                              */
+/* ---------------------------------------------------------------------- */
+
+/* Makes KeGetCurrentProcessorNumberEx report Processor (below 256) on the
+   calling thread, as if the scheduler had moved it there; -1 returns it to
+   the host's CPU. Lets a test take a reference on one processor and drop
+   it on another without depending on how many the machine has. */
+VOID WdkmHostSetCurrentProcessor(LONG Processor);
+
+/* ---------------------------------------------------------------------- */
 /* Delay fuzzing                                                           */
 /* ---------------------------------------------------------------------- */
 

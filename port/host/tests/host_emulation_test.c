@@ -7,9 +7,10 @@
  * lock held and APCs enabled, which also checks the emulation's bookkeeping
  * after each trapped bug check.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE     /* sched_setaffinity, CPU_SET */
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -1126,6 +1127,56 @@ static void TestPlainPthreads(void)
     /* Ended at pthread exit: its object is signalled, and still valid. */
     CHECK_STATUS(STATUS_SUCCESS, KeWaitForSingleObject(Thread, Executive, KernelMode, FALSE, &Poll));
     ObDereferenceObject(Thread);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Processors                                                              */
+/* ---------------------------------------------------------------------- */
+
+static void *ReportProcessorMain(void *Argument)
+{
+    *(ULONG *)Argument = KeGetCurrentProcessorNumberEx(NULL);
+    return NULL;
+}
+
+static void TestProcessors(void)
+{
+    PROCESSOR_NUMBER Number;
+    cpu_set_t Saved;
+    cpu_set_t One;
+    pthread_t Posix;
+    ULONG Other = 0;
+    ULONG Processor;
+    int Last = -1;
+    int Cpu;
+
+    /* The host's CPU: pinned to one, the thread reports that one. */
+    CHECK(sched_getaffinity(0, sizeof(Saved), &Saved) == 0);
+    for (Cpu = 0; Cpu < CPU_SETSIZE; Cpu += 1) {
+        if (CPU_ISSET(Cpu, &Saved)) {
+            Last = Cpu;
+        }
+    }
+    CHECK(Last >= 0);
+    CPU_ZERO(&One);
+    CPU_SET(Last, &One);
+    CHECK(sched_setaffinity(0, sizeof(One), &One) == 0);
+    memset(&Number, 0xFF, sizeof(Number));
+    Processor = KeGetCurrentProcessorNumberEx(&Number);
+    CHECK(sched_setaffinity(0, sizeof(Saved), &Saved) == 0);
+    CHECK(Processor == (ULONG)Last);
+    CHECK(Number.Group == 0 && Number.Number == (UCHAR)Last && Number.Reserved == 0);
+
+    /* The test control: this thread only, until -1. */
+    WdkmHostSetCurrentProcessor(200);
+    CHECK(KeGetCurrentProcessorNumberEx(&Number) == 200);
+    CHECK(Number.Number == 200);
+    CHECK(pthread_create(&Posix, NULL, ReportProcessorMain, &Other) == 0);
+    CHECK(pthread_join(Posix, NULL) == 0);
+    CHECK(Other < CPU_SETSIZE && CPU_ISSET(Other, &Saved));
+    WdkmHostSetCurrentProcessor(-1);
+    CHECK(KeGetCurrentProcessorNumberEx(NULL) < CPU_SETSIZE);
+    CHECK(CPU_ISSET(KeGetCurrentProcessorNumberEx(NULL), &Saved));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -2637,6 +2688,7 @@ int main(void)
     RunTest("regions", TestRegions);
     RunTest("system_threads", TestSystemThreads);
     RunTest("plain_pthreads", TestPlainPthreads);
+    RunTest("processors", TestProcessors);
     RunTest("pool", TestPool);
     RunTest("pool_violations", TestPoolViolations);
     RunTest("pool_fault_injection", TestPoolFaultInjection);

@@ -111,5 +111,6 @@ void WINAPI KeReleaseInStackQueuedSpinLock(KLOCK_QUEUE_HANDLE *LockHandle);
 void WINAPI KeEnterGuardedRegion(void);
 void WINAPI KeLeaveGuardedRegion(void);
 void WINAPI ExReleaseResourceLite(ERESOURCE *Resource);
+ULONG WINAPI KeGetCurrentProcessorNumberEx(PROCESSOR_NUMBER *ProcNumber);
 
 #endif /* WDKM_WINE_DDK_H */
