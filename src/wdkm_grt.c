@@ -24,8 +24,10 @@
  *   that two threads of different shards looking up the same names, or any
  *   names, write no common cache line. (16 entries make a 2 KB chunk: past a
  *   page, the kernel's pool would take two pages for it.)
- *   A thread's shard, like its reader slot below, is chosen by a hash of
- *   the thread; two threads share one with a probability of about 1 in 13.
+ *   The shard, like the reader slot below, is the current processor's, so
+ *   that lookups running at the same moment on different processors (up
+ *   to 16 of them) touch different lines; a thread that moves between its
+ *   lookup and its dereference only counts in two shards.
  *
  *   When the name is removed (unregister, replace, destroy) and no lookup
  *   can still reach the entry (a grace period, below), the writer closes
@@ -38,7 +40,7 @@
  *   reaching zero before the writer has added the sum.
  *
  * Readers take no lock
- *   A lookup increments a reader slot chosen by its thread (a full barrier),
+ *   A lookup increments its processor's reader slot (a full barrier),
  *   checks the state, then probes the current table with acquire loads, and
  *   takes its reference before leaving its slot. Writers publish with
  *   release stores. Before a writer frees or reuses anything a reader may
@@ -268,37 +270,17 @@ WdkmpGrtHeader(
 }
 
 /*
- * The calling thread, mixed (MurmurHash3's 64-bit finaliser): thread
- * objects a few hundred bytes apart, or thread ids four apart, must land in
- * different reader slots and shards, or two threads share a line on every
- * lookup. (A plain multiplicative hash is not enough: host thread objects
- * 144 bytes apart, a Fibonacci number, land in the same slot under the
- * golden ratio.) The low bits choose the reader slot, the next ones the
- * shard.
+ * The reference shard of a processor. Any shard is correct (the counts are
+ * summed), so a thread that has moved since it asked for its processor
+ * only shares a line for a moment.
  */
-static
-ULONG64
-WdkmpGrtThreadMix(
-    VOID
-    )
-{
-    ULONG64 Mixed = (ULONG64)(ULONG_PTR)WdkmpCurrentThread();
-
-    Mixed ^= Mixed >> 33;
-    Mixed *= 0xFF51AFD7ED558CCDULL;
-    Mixed ^= Mixed >> 33;
-    Mixed *= 0xC4CEB9FE1A85EC53ULL;
-    Mixed ^= Mixed >> 33;
-    return Mixed;
-}
-
 static
 ULONG
 WdkmpGrtShardOf(
-    _In_ ULONG64 Mixed
+    _In_ ULONG Processor
     )
 {
-    return (ULONG)(Mixed >> WDKMP_GRT_SLOT_BITS) & (WDKMP_GRT_SHARDS - 1);
+    return Processor & (WDKMP_GRT_SHARDS - 1);
 }
 
 /*
@@ -372,13 +354,17 @@ WdkmpGrtFreeAligned(
  * Readers and grace periods
  */
 
+/*
+ * Counts the caller in the slot of Processor, its own, and returns the
+ * slot, which it leaves even if it has moved to another processor since.
+ */
 static
 WDKMP_GRT_SLOT *
 WdkmpGrtEnterReader(
-    _In_ ULONG64 Mixed
+    _In_ ULONG Processor
     )
 {
-    WDKMP_GRT_SLOT *Slot = &WdkmpGrt.Slots[(ULONG)Mixed & (WDKMP_GRT_SLOTS - 1)];
+    WDKMP_GRT_SLOT *Slot = &WdkmpGrt.Slots[Processor & (WDKMP_GRT_SLOTS - 1)];
 
     InterlockedIncrement(&Slot->Readers);
     return Slot;
@@ -1086,7 +1072,7 @@ WdkmGrtReference(
     PWDKMP_GRT_ENTRY Entry;
     WDKMP_GRT_KEY Key;
     NTSTATUS Status;
-    ULONG64 Mixed;
+    ULONG Processor;
     LONG State;
 
     if (Lock == NULL) {
@@ -1101,8 +1087,9 @@ WdkmGrtReference(
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
 
-    Mixed = WdkmpGrtThreadMix();
-    Slot = WdkmpGrtEnterReader(Mixed);
+    /* Asked once: the slot and the shard of the same processor. */
+    Processor = WdkmpCurrentProcessor();
+    Slot = WdkmpGrtEnterReader(Processor);
     State = WdkmpGrtState();
     if (State != WDKMP_GRT_READY) {
         WdkmpGrtLeaveReader(Slot);
@@ -1116,7 +1103,7 @@ WdkmGrtReference(
     } else {
         /* Still registered: the table's reference keeps it alive, and its
            counters stay open until a grace period after its removal. */
-        (VOID)InterlockedIncrement64(WdkmpGrtCounter(Entry, WdkmpGrtShardOf(Mixed)));
+        (VOID)InterlockedIncrement64(WdkmpGrtCounter(Entry, WdkmpGrtShardOf(Processor)));
         *Lock = Entry->Lock;
     }
     WdkmpGrtLeaveReader(Slot);
@@ -1144,7 +1131,7 @@ WdkmGrtDereference(
     if (WdkmpLockOwnedByCaller(Header)) {
         return STATUS_WDKM_LOCK_HELD;
     }
-    WdkmpGrtDropReference(Entry, WdkmpGrtShardOf(WdkmpGrtThreadMix()));
+    WdkmpGrtDropReference(Entry, WdkmpGrtShardOf(WdkmpCurrentProcessor()));
     return STATUS_SUCCESS;
 }
 

@@ -21,8 +21,8 @@
  *     value stay allocated until WdkmGrtDereference, whatever else happens
  *     (unregistration, Destroy). Dereference once per successful Get, after
  *     releasing the lock.
- *   - Lookups take no lock: readers announce themselves in a per-thread-
- *     hashed slot and walk the hash table with acquire loads. Writers
+ *   - Lookups take no lock: readers announce themselves in their
+ *     processor's slot and walk the hash table with acquire loads. Writers
  *     (register, unregister, destroy) serialise among themselves and wait
  *     for readers that may still see what they remove before freeing it.
  *     Lookup cost does not depend on the number of names: the table is

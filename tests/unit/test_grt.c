@@ -263,6 +263,48 @@ UnregisterWhileReferenced(VOID)
     CHECK(DestroyClean());
 }
 
+/*
+ * A reference counts on the processor it was taken on and may be dropped
+ * on any other, before or after the name is unregistered: the entry is
+ * freed exactly when the last one is dropped.
+ */
+static VOID
+ReferencesMoveBetweenProcessors(VOID)
+{
+    PWDKM_FAST_MUTEX First;
+    PWDKM_FAST_MUTEX Second;
+    LONG Blocks;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("p", &Zero), STATUS_SUCCESS);
+
+    /* Taken on 0 and 21 (shard 5), dropped on 5 and 250 (shard 10). */
+    WdkmHostSetCurrentProcessor(0);
+    CHECK_STATUS(WDKM_GRT_GET_FAST_MUTEX("p", COUNTER, &First), STATUS_SUCCESS);
+    WdkmHostSetCurrentProcessor(21);
+    CHECK_STATUS(WDKM_GRT_GET_FAST_MUTEX("p", COUNTER, &Second), STATUS_SUCCESS);
+    WdkmHostSetCurrentProcessor(5);
+    CHECK_STATUS(WdkmGrtDereference(First), STATUS_SUCCESS);
+    WdkmHostSetCurrentProcessor(250);
+    CHECK_STATUS(WdkmGrtDereference(Second), STATUS_SUCCESS);
+    Blocks = WdkmTestPoolOutstanding();
+    CHECK_STATUS(WdkmGrtUnregister("p"), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), Blocks - 3);          /* nothing outstanding */
+
+    /* Taken on 3, still held when the name goes, dropped on 9. */
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("p", &Zero), STATUS_SUCCESS);
+    WdkmHostSetCurrentProcessor(3);
+    CHECK_STATUS(WDKM_GRT_GET_FAST_MUTEX("p", COUNTER, &First), STATUS_SUCCESS);
+    Blocks = WdkmTestPoolOutstanding();
+    CHECK_STATUS(WdkmGrtUnregister("p"), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), Blocks);              /* one reference left */
+    WdkmHostSetCurrentProcessor(9);
+    CHECK_STATUS(WdkmGrtDereference(First), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), Blocks - 3);
+    WdkmHostSetCurrentProcessor(-1);
+    CHECK(DestroyClean());
+}
+
 static VOID
 RegistryLocksAreTheRegistrys(VOID)
 {
@@ -763,6 +805,7 @@ static const WDKM_TEST_CASE GrtCases[] = {
     { "wrong_kind_type_or_name", WrongKindTypeOrName },
     { "irql_is_checked", IrqlIsChecked },
     { "unregister_while_referenced", UnregisterWhileReferenced },
+    { "references_move_between_processors", ReferencesMoveBetweenProcessors },
     { "registry_locks_are_the_registrys", RegistryLocksAreTheRegistrys },
     { "scoped_form_releases_and_dereferences", ScopedFormReleasesAndDereferences },
     { "last_dereference_at_dispatch_is_deferred", LastDereferenceAtDispatchIsDeferred },
@@ -781,6 +824,7 @@ DestroyLeftovers(VOID)
     LARGE_INTEGER Timeout = Milliseconds(100);
 
     KeLowerIrql(PASSIVE_LEVEL);
+    WdkmHostSetCurrentProcessor(-1);
     (VOID)WdkmGrtDestroy(&Timeout, NULL);
 }
 
