@@ -278,7 +278,7 @@ ReferencesMoveBetweenProcessors(VOID)
     CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
     CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("p", &Zero), STATUS_SUCCESS);
 
-    /* Taken on 0 and 21 (shard 5), dropped on 5 and 250 (shard 10). */
+    /* Taken on 0 and 21 (shards 0 and 5), dropped on 5 and 250 (shards 5 and 10). */
     WdkmHostSetCurrentProcessor(0);
     CHECK_STATUS(WDKM_GRT_GET_FAST_MUTEX("p", COUNTER, &First), STATUS_SUCCESS);
     WdkmHostSetCurrentProcessor(21);

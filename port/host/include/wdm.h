@@ -856,6 +856,7 @@ WDKM_HOSTP_INLINE PETHREAD PsGetCurrentThread(VOID)
 {
     return (PETHREAD)KeGetCurrentThread();
 }
+
 /* The processor a caller runs on: group and number within it (one group here). */
 typedef struct _PROCESSOR_NUMBER {
     USHORT Group;
@@ -868,6 +869,7 @@ typedef struct _PROCESSOR_NUMBER {
    *ProcNumber too when it is not NULL. Below DISPATCH_LEVEL the thread
    may move to another processor as soon as this returns. */
 NTKERNELAPI ULONG NTAPI KeGetCurrentProcessorNumberEx(PPROCESSOR_NUMBER ProcNumber);
+
 /* Any IRQL. An id unique among live threads (a multiple of 4). */
 NTKERNELAPI HANDLE NTAPI PsGetCurrentThreadId(VOID);
 /* Any IRQL. Thread's id. */

@@ -1147,6 +1147,8 @@ static void TestProcessors(void)
     pthread_t Posix;
     ULONG Other = 0;
     ULONG Processor;
+    ULONG Restored;
+    BOOLEAN Created;
     int Last = -1;
     int Cpu;
 
@@ -1167,16 +1169,18 @@ static void TestProcessors(void)
     CHECK(Processor == (ULONG)Last);
     CHECK(Number.Group == 0 && Number.Number == (UCHAR)Last && Number.Reserved == 0);
 
-    /* The test control: this thread only, until -1. */
+    /* The test control: this thread only, until -1 (undone before any
+       check, so that a failure leaves the next tests the host's CPU). */
     WdkmHostSetCurrentProcessor(200);
-    CHECK(KeGetCurrentProcessorNumberEx(&Number) == 200);
-    CHECK(Number.Number == 200);
-    CHECK(pthread_create(&Posix, NULL, ReportProcessorMain, &Other) == 0);
-    CHECK(pthread_join(Posix, NULL) == 0);
-    CHECK(Other < CPU_SETSIZE && CPU_ISSET(Other, &Saved));
+    Processor = KeGetCurrentProcessorNumberEx(&Number);
+    Created = pthread_create(&Posix, NULL, ReportProcessorMain, &Other) == 0 &&
+              pthread_join(Posix, NULL) == 0;
     WdkmHostSetCurrentProcessor(-1);
-    CHECK(KeGetCurrentProcessorNumberEx(NULL) < CPU_SETSIZE);
-    CHECK(CPU_ISSET(KeGetCurrentProcessorNumberEx(NULL), &Saved));
+    Restored = KeGetCurrentProcessorNumberEx(NULL);
+    CHECK(Processor == 200 && Number.Number == 200);
+    CHECK(Created);
+    CHECK(Other < CPU_SETSIZE && CPU_ISSET(Other, &Saved));
+    CHECK(Restored < CPU_SETSIZE && CPU_ISSET(Restored, &Saved));
 }
 
 /* ---------------------------------------------------------------------- */
