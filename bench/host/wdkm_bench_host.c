@@ -172,7 +172,17 @@ static int
 WdkmBenchCallgrind(const WDKM_BENCH_CONFIG *Config)
 {
     static const ULONG64 Counts[2] = { WDKM_BENCH_CALLGRIND_N1, WDKM_BENCH_CALLGRIND_N2 };
-    static const char *const Streams[2] = { "uniform", "hot" };
+    /* The lookup streams and the peers (WDKM_BENCH_STREAM_*); the others
+       look nothing up. */
+    static const struct {
+        ULONG Stream;
+        const char *Name;
+    } Streams[] = {
+        { WDKM_BENCH_STREAM_UNIFORM, "uniform" },
+        { WDKM_BENCH_STREAM_HOT, "hot" },
+        { WDKM_BENCH_STREAM_PEER_HASH, "peer_hash_spinlock" },
+        { WDKM_BENCH_STREAM_PEER_SORTED, "peer_sorted_eresource" },
+    };
     WDKM_BENCH_LOCKS Locks;
     WDKM_BENCH_VALUE *Seen;
     PWDKM_BENCH_REGISTRY Registry;
@@ -226,13 +236,15 @@ WdkmBenchCallgrind(const WDKM_BENCH_CONFIG *Config)
             Failed = 1;
             continue;
         }
-        for (Stream = 0; Stream < 2 && Status == STATUS_SUCCESS; Stream++) {
-            Status = WdkmBenchRegistryLookups(Registry, Stream, 0, 1000);
-            snprintf(Label, sizeof(Label), "registry/%s/%lu/1", Streams[Stream],
+        for (Stream = 0; Stream < sizeof(Streams) / sizeof(Streams[0]) && Status == STATUS_SUCCESS;
+             Stream++) {
+            Status = WdkmBenchRegistryLookups(Registry, Streams[Stream].Stream, 0, 1000);
+            snprintf(Label, sizeof(Label), "registry/%s/%lu/1", Streams[Stream].Name,
                      (unsigned long)Config->RegistrySizes[Index]);
             for (Round = 0; Round < 2 && Status == STATUS_SUCCESS; Round++) {
                 WDKM_BENCH_COLLECT(Label, Counts[Round],
-                                   Status = WdkmBenchRegistryLookups(Registry, Stream, 0,
+                                   Status = WdkmBenchRegistryLookups(Registry,
+                                                                     Streams[Stream].Stream, 0,
                                                                      Counts[Round]));
             }
         }
