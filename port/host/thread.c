@@ -117,12 +117,25 @@ typedef int HOSTP_PTHREAD_CREATE(pthread_t *, const pthread_attr_t *, void *(*)(
 
 static HOSTP_PTHREAD_CREATE *HostpRealPthreadCreate;
 
-/* The C library's pthread_create (or a sanitizer's, which wraps it). */
+/* A sanitizer linked into the program (clang links its runtime
+   statically) defines pthread_create as a weak alias of its interceptor,
+   which the definition below displaces: forward to the interceptor, so
+   that the sanitizer still sees every thread start. */
+extern HOSTP_PTHREAD_CREATE __interceptor_pthread_create __attribute__((__weak__));
+extern HOSTP_PTHREAD_CREATE ___interceptor_pthread_create __attribute__((__weak__));
+
+/* The sanitizer's interceptor, else the next pthread_create: a sanitizer
+   runtime loaded as a library, or the C library's. */
 static HOSTP_PTHREAD_CREATE *HostpPthreadCreate(VOID)
 {
     HOSTP_PTHREAD_CREATE *Real = __atomic_load_n(&HostpRealPthreadCreate, __ATOMIC_ACQUIRE);
     PVOID Symbol;
 
+    if (Real == NULL && __interceptor_pthread_create != NULL) {
+        Real = __interceptor_pthread_create;
+    } else if (Real == NULL && ___interceptor_pthread_create != NULL) {
+        Real = ___interceptor_pthread_create;
+    }
     if (Real == NULL) {
         Symbol = dlsym(RTLD_NEXT, "pthread_create");
         if (Symbol == NULL) {
@@ -130,8 +143,8 @@ static HOSTP_PTHREAD_CREATE *HostpPthreadCreate(VOID)
             abort();
         }
         memcpy(&Real, &Symbol, sizeof(Real));   /* ISO C has no object-to-function cast */
-        __atomic_store_n(&HostpRealPthreadCreate, Real, __ATOMIC_RELEASE);
     }
+    __atomic_store_n(&HostpRealPthreadCreate, Real, __ATOMIC_RELEASE);
     return Real;
 }
 
