@@ -125,7 +125,9 @@ typedef struct _HOSTP_THREAD_STATE {
        event runs inside one, as no DPC runs under a spin lock. Read by the
        thread's own signal handler only, ordered by signal fences. */
     ULONG SectionDepth;
-    BOOLEAN InEvent;                    /* running an injected event */
+    ULONG InEvent;                      /* injected events running (they nest as NT's:
+                                           a DPC may interrupt an APC routine) */
+    BOOLEAN NormalApcInProgress;        /* masks further normal APCs, as NT's flag */
     HOSTP_INTERRUPT_THREAD Interrupts;
 } HOSTP_THREAD_STATE;
 
@@ -173,7 +175,7 @@ static inline VOID WdkmHostpMarkBlocked(ULONG Blocked)
 /* interrupt.c: prints the injection seed (if injection ran) before a fatal stop. */
 VOID WdkmHostpReportInterruptSeed(VOID);
 /* interrupt.c: TRUE while the calling thread runs an injected event. */
-#define WdkmHostpInEvent() (WdkmHostpThread.InEvent)
+#define WdkmHostpInEvent() (WdkmHostpThread.InEvent != 0)
 
 /* thread.c: the calling thread's object, made on first use. */
 #define WdkmHostpCurrentThread() KeGetCurrentThread()

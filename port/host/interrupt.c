@@ -131,7 +131,8 @@ static BOOLEAN HostpMasked(WDKM_HOST_INTERRUPT Kind)
     default:
         return (BOOLEAN)(Irql >= APC_LEVEL || WdkmHostpThread.GuardedRegionCount != 0 ||
                          WdkmHostpThread.CriticalRegionCount != 0 ||
-                         WdkmHostpThread.KMutexCount != 0);
+                         WdkmHostpThread.KMutexCount != 0 ||
+                         WdkmHostpThread.NormalApcInProgress);
     }
 }
 
@@ -171,11 +172,19 @@ static VOID HostpRunEvent(const HOSTP_INTERRUPT_EVENT *Event, ULONG SuspendMax)
     PWDKM_HOST_BUGCHECK_TRAP TrapTop = WdkmHostpThread.TrapTop;
     jmp_buf *TerminateJump = WdkmHostpThread.TerminateJump;
     BOOLEAN ExecutingDpc = WdkmHostpThread.ExecutingDpc;
+    BOOLEAN NormalApc = WdkmHostpThread.NormalApcInProgress;
     KIRQL Level = Event->Kind == WdkmHostInterruptDpc          ? DISPATCH_LEVEL
                   : Event->Kind == WdkmHostInterruptSpecialApc ? APC_LEVEL
                                                                : PASSIVE_LEVEL;
     jmp_buf Abandon;
+    sigset_t Interrupt;
+    sigset_t Mask;
 
+    /* Interruptible itself, as on NT (a DPC may interrupt an APC routine):
+       the handler that runs it blocked the signal. */
+    sigemptyset(&Interrupt);
+    sigaddset(&Interrupt, HOSTP_INTERRUPT_SIGNAL);
+    pthread_sigmask(SIG_UNBLOCK, &Interrupt, &Mask);
     WdkmHostpThread.TrapTop = NULL;
     WdkmHostpThread.TerminateJump = &Abandon;
     if (setjmp(Abandon) == 0) {
@@ -186,6 +195,9 @@ static VOID HostpRunEvent(const HOSTP_INTERRUPT_EVENT *Event, ULONG SuspendMax)
         WdkmHostpCurrent.Irql = Level;
         Before = WdkmHostpApcDisableCount();
         WdkmHostpThread.ExecutingDpc = (BOOLEAN)(Event->Kind == WdkmHostInterruptDpc);
+        if (Event->Kind == WdkmHostInterruptNormalApc) {
+            WdkmHostpThread.NormalApcInProgress = TRUE;
+        }
         if (Event->Routine != NULL) {
             Event->Routine(Event->Kind, Event->Random, Event->Context);
         } else {
@@ -213,6 +225,7 @@ static VOID HostpRunEvent(const HOSTP_INTERRUPT_EVENT *Event, ULONG SuspendMax)
         }
     }
     /* Back where the thread was interrupted, whatever the routine left. */
+    WdkmHostpThread.NormalApcInProgress = NormalApc;
     WdkmHostpThread.ExecutingDpc = ExecutingDpc;
     WdkmHostpThread.TerminateJump = TerminateJump;
     WdkmHostpThread.TrapTop = TrapTop;
@@ -220,6 +233,7 @@ static VOID HostpRunEvent(const HOSTP_INTERRUPT_EVENT *Event, ULONG SuspendMax)
     WdkmHostpThread.GuardedRegionCount = GuardedRegions;
     WdkmHostpThread.SectionDepth = 0;
     WdkmHostpCurrent.Irql = Irql;
+    pthread_sigmask(SIG_SETMASK, &Mask, NULL);
 }
 
 /* Runs the calling thread's events that its masking allows, in order;
@@ -233,7 +247,7 @@ static VOID HostpDeliver(VOID)
         BOOLEAN Found = FALSE;
         ULONG SuspendMax;
 
-        if (WdkmHostpThread.SectionDepth != 0 || WdkmHostpThread.InEvent) {
+        if (WdkmHostpThread.SectionDepth != 0) {
             WdkmHostpCurrent.InterruptPending = 1;
             return;
         }
@@ -264,7 +278,7 @@ static VOID HostpDeliver(VOID)
         if (Found) {
             __atomic_add_fetch(&HostpDelivered[Event.Kind], 1, __ATOMIC_RELAXED);
             __atomic_add_fetch(&HostpRunning, 1, __ATOMIC_SEQ_CST);
-            WdkmHostpThread.InEvent = TRUE;
+            WdkmHostpThread.InEvent++;
         }
         pthread_mutex_unlock(&HostpInterruptLock);
         WDKM_HOSTP_SIGNAL_FENCE();
@@ -273,7 +287,7 @@ static VOID HostpDeliver(VOID)
             return;
         }
         HostpRunEvent(&Event, SuspendMax);
-        WdkmHostpThread.InEvent = FALSE;
+        WdkmHostpThread.InEvent--;
         __atomic_sub_fetch(&HostpRunning, 1, __ATOMIC_SEQ_CST);
     }
 }
@@ -320,7 +334,7 @@ static void HostpSignalHandler(int Signal, siginfo_t *Info, void *UserContext)
     (void)Signal;
     (void)Info;
     if (WdkmHostpThread.Interrupts.Registered && WdkmHostpCurrent.Thread != NULL) {
-        if (WdkmHostpThread.SectionDepth != 0 || WdkmHostpThread.InEvent) {
+        if (WdkmHostpThread.SectionDepth != 0) {
             WdkmHostpCurrent.InterruptPending = 1;    /* delivered at the section's exit */
         } else if (!HostpSafePoint(UserContext)) {
             WdkmHostpCurrent.InterruptPending = 1;
@@ -586,7 +600,7 @@ VOID WdkmHostInterruptsStart(const WDKM_HOST_INTERRUPT_SETTINGS *Settings)
 
 VOID WdkmHostInterruptsStop(VOID)
 {
-    LONG Own = WdkmHostpThread.InEvent ? 1 : 0;
+    LONG Own = (LONG)WdkmHostpThread.InEvent;
 
     WdkmHostpLock(&HostpInterruptLock);
     HostpRandomActive = FALSE;
@@ -668,7 +682,7 @@ VOID WdkmHostSetDefaultInterruptRoutine(WDKM_HOST_INTERRUPT_ROUTINE *Routine, PV
 
 BOOLEAN WdkmHostInInterrupt(VOID)
 {
-    return WdkmHostpThread.InEvent;
+    return (BOOLEAN)(WdkmHostpThread.InEvent != 0);
 }
 
 VOID WdkmHostpReportInterruptSeed(VOID)

@@ -3081,6 +3081,45 @@ static void TestInterruptNestedUse(void)
     CHECK_STATUS(STATUS_TIMEOUT, Use.WaitStatus);
 }
 
+/* Events nest as on NT: a DPC or special APC interrupts a normal APC
+   routine, a second normal APC waits for the first to finish. */
+typedef struct _NESTING {
+    INTERRUPT_PROBE Probe;
+    LONG DpcRunsInside;
+    LONG SpecialRunsInside;
+    LONG NormalRunsInside;
+} NESTING;
+
+static VOID NestingRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    NESTING *Nesting = (NESTING *)Context;
+
+    (void)Random;
+    (void)Kind;
+    for (ULONG Queued = 0; Queued < WDKM_HOST_INTERRUPT_KINDS; Queued++) {
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), (WDKM_HOST_INTERRUPT)Queued, ProbeRoutine,
+                               &Nesting->Probe);
+    }
+    Nesting->DpcRunsInside = ProbeRuns(&Nesting->Probe, WdkmHostInterruptDpc);
+    Nesting->SpecialRunsInside = ProbeRuns(&Nesting->Probe, WdkmHostInterruptSpecialApc);
+    Nesting->NormalRunsInside = ProbeRuns(&Nesting->Probe, WdkmHostInterruptNormalApc);
+}
+
+static void TestInterruptNesting(void)
+{
+    NESTING Nesting;
+
+    memset(&Nesting, 0, sizeof(Nesting));
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptNormalApc, NestingRoutine,
+                           &Nesting);
+    CHECK(Nesting.DpcRunsInside == 1);
+    CHECK(Nesting.SpecialRunsInside == 1);
+    CHECK(Nesting.NormalRunsInside == 0);       /* NT: one normal kernel APC at a time */
+    CHECK(ProbeRuns(&Nesting.Probe, WdkmHostInterruptNormalApc) == 1);   /* right after it */
+    CHECK(Nesting.Probe.Irql[WdkmHostInterruptNormalApc] == PASSIVE_LEVEL);
+    CHECK(!WdkmHostInInterrupt());
+}
+
 /* A thread asleep in an emulated wait is not interrupted: the event runs
    when the wait returns. */
 typedef struct _SLEEPER {
@@ -3363,6 +3402,7 @@ int main(void)
     RunTest("interrupt_deferred_until_lower", TestInterruptDeferredUntilLower);
     RunTest("interrupt_rules", TestInterruptRules);
     RunTest("interrupt_nested_use", TestInterruptNestedUse);
+    RunTest("interrupt_nesting", TestInterruptNesting);
     RunTest("interrupt_blocked_wait", TestInterruptBlockedWait);
     RunTest("interrupt_thread_exit", TestInterruptThreadExit);
     RunTest("interrupt_seed_reproducible", TestInterruptSeedReproducible);
