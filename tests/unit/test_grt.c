@@ -5,6 +5,7 @@
  */
 #include "wdkm_test.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -796,6 +797,416 @@ StressMatchesModel(VOID)
     CHECK(DestroyClean());
 }
 
+/* ---------------------------------------------------------------------- */
+/* Destroy's report, timeouts and the checks of Dereference (issue 15)     */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The report tells registered locks still referenced from unregistered
+ * ones not yet dereferenced (issue 15, item 11: the second count was never
+ * filled and the first counted both).
+ */
+static VOID
+DestroyReportsUnregisteredApart(VOID)
+{
+    WDKM_GRT_REPORT Report;
+    LARGE_INTEGER Timeout = Milliseconds(20);
+    PWDKM_KMUTEX Registered;
+    PWDKM_KMUTEX Unregistered;
+    PWDKM_KMUTEX Held;
+    COUNTER *Data;
+    ULONG Index;
+    BOOLEAN SawHeld = FALSE;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("registered", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("unregistered", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("unregistered-held", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("idle", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("registered", COUNTER, &Registered), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("unregistered", COUNTER, &Unregistered), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("unregistered-held", COUNTER, &Held), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("unregistered"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("unregistered-held"), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Held, &Data), STATUS_SUCCESS);
+
+    CHECK_STATUS(WdkmGrtDestroy(&Timeout, &Report), STATUS_TIMEOUT);
+    CHECK_EQ(Report.Freed, 1);                          /* "idle" */
+    CHECK_EQ(Report.StillReferenced, 1);                /* "registered" */
+    CHECK_EQ(Report.StillHeld, 0);                      /* of the registered ones */
+    CHECK_EQ(Report.UnregisteredReferenced, 2);
+    CHECK_EQ(Report.NamesReported, 3);                  /* every survivor is named */
+    for (Index = 0; Index < Report.NamesReported && Index < WDKM_GRT_REPORT_NAMES; Index += 1) {
+        if (strcmp(Report.Names[Index], "unregistered-held") == 0) {
+            SawHeld = Report.Held[Index];
+        } else {
+            CHECK(!Report.Held[Index]);
+        }
+    }
+    CHECK(SawHeld);
+
+    CHECK_STATUS(WdkmKMutexRelease(Held), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Held), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Unregistered), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDestroy(&Timeout, &Report), STATUS_TIMEOUT);
+    CHECK_EQ(Report.Freed, 0);                          /* the dereferences freed them */
+    CHECK_EQ(Report.StillReferenced, 1);
+    CHECK_EQ(Report.UnregisteredReferenced, 0);
+    CHECK_EQ(Report.NamesReported, 1);
+    CHECK(strcmp(Report.Names[0], "registered") == 0);
+    CHECK_STATUS(WdkmGrtDereference(Registered), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDestroy(&Timeout, &Report), STATUS_SUCCESS);
+    CHECK_EQ(Report.Freed, 0);
+    CHECK_EQ(Report.StillReferenced, 0);
+    CHECK_EQ(Report.UnregisteredReferenced, 0);
+}
+
+typedef struct _LATE_DEREFERENCE {
+    PVOID Lock;
+    LONG DelayMs;
+    NTSTATUS Status;
+} LATE_DEREFERENCE;
+
+static VOID
+DereferenceLater(PVOID Context, ULONG Index)
+{
+    LATE_DEREFERENCE *Late = (LATE_DEREFERENCE *)Context;
+
+    UNREFERENCED_PARAMETER(Index);
+    WdkmTestSleepMs((ULONG)Late->DelayMs);
+    Late->Status = WdkmGrtDereference(Late->Lock);
+}
+
+/*
+ * An absolute timeout is a time of day, not "do not wait" (issue 15, item
+ * 12): Destroy waits until then for the last reference.
+ */
+static VOID
+DestroyHonoursAbsoluteTimeouts(VOID)
+{
+    WDKM_GRT_REPORT Report;
+    LATE_DEREFERENCE Late;
+    WDKM_TEST_THREAD *Thread;
+    LARGE_INTEGER Deadline;
+    PWDKM_KMUTEX Mutex;
+    ULONG64 Started;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("late", &Zero), STATUS_SUCCESS);
+
+    /* A time already past: no wait, the survivor is reported. */
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("late", COUNTER, &Mutex), STATUS_SUCCESS);
+    KeQuerySystemTime(&Deadline);
+    Deadline.QuadPart -= 10000000;
+    Started = WdkmTestNowMs();
+    CHECK_STATUS(WdkmGrtDestroy(&Deadline, &Report), STATUS_TIMEOUT);
+    CHECK(WdkmTestNowMs() - Started < 1000);
+    CHECK_EQ(Report.StillReferenced, 1);
+
+    /* Two seconds from now: the reference dropped after 50 ms ends it. */
+    Late.Lock = Mutex;
+    Late.DelayMs = 50;
+    Late.Status = STATUS_UNSUCCESSFUL;
+    Thread = WdkmTestStartThread(DereferenceLater, &Late);
+    CHECK(Thread != NULL);
+    KeQuerySystemTime(&Deadline);
+    Deadline.QuadPart += 20000000;
+    Started = WdkmTestNowMs();
+    CHECK_STATUS(WdkmGrtDestroy(&Deadline, &Report), STATUS_SUCCESS);
+    CHECK(WdkmTestNowMs() - Started < 1900);
+    CHECK_EQ(Report.StillReferenced, 0);
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Late.Status, STATUS_SUCCESS);
+}
+
+/* The longest relative timeout is "as long as it takes" (issue 15, item 12:
+   its negation overflowed). */
+static VOID
+DestroyTakesTheLongestTimeout(VOID)
+{
+    WDKM_GRT_REPORT Report;
+    LATE_DEREFERENCE Late;
+    WDKM_TEST_THREAD *Thread;
+    LARGE_INTEGER Longest;
+    PWDKM_KMUTEX Mutex;
+
+    Longest.QuadPart = INT64_MIN;
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("late", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("late", COUNTER, &Mutex), STATUS_SUCCESS);
+    Late.Lock = Mutex;
+    Late.DelayMs = 30;
+    Late.Status = STATUS_UNSUCCESSFUL;
+    Thread = WdkmTestStartThread(DereferenceLater, &Late);
+    CHECK(Thread != NULL);
+    CHECK_STATUS(WdkmGrtDestroy(&Longest, &Report), STATUS_SUCCESS);
+    CHECK_EQ(Report.Freed, 1);
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Late.Status, STATUS_SUCCESS);
+}
+
+typedef struct _SHARED_HOLDER {
+    KEVENT Held;
+    KEVENT Release;
+    WDKM_LOCK_KIND Kind;
+    NTSTATUS Status;
+} SHARED_HOLDER;
+
+/* Takes its own reference to "rw" and holds it shared until told. */
+static VOID
+HoldShared(PVOID Context, ULONG Index)
+{
+    SHARED_HOLDER *Holder = (SHARED_HOLDER *)Context;
+    const VOID *Data;
+    PVOID Lock = NULL;
+
+    UNREFERENCED_PARAMETER(Index);
+    Holder->Status = WdkmGrtReference("rw", Holder->Kind, sizeof(COUNTER), &Lock);
+    if (Holder->Status == STATUS_SUCCESS) {
+        Holder->Status = Holder->Kind == WdkmLockKindResource
+                             ? WdkmResourceAcquireShared((PWDKM_RESOURCE)Lock, sizeof(COUNTER), &Data)
+                             : WdkmPushLockAcquireShared((PWDKM_PUSH_LOCK)Lock, sizeof(COUNTER), &Data);
+    }
+    (VOID)KeSetEvent(&Holder->Held, 0, FALSE);
+    if (Holder->Status == STATUS_SUCCESS) {
+        (VOID)KeWaitForSingleObject(&Holder->Release, Executive, KernelMode, FALSE, NULL);
+        Holder->Status = Holder->Kind == WdkmLockKindResource
+                             ? WdkmResourceRelease((PWDKM_RESOURCE)Lock)
+                             : WdkmPushLockRelease((PWDKM_PUSH_LOCK)Lock);
+    }
+    if (Lock != NULL && Holder->Status == STATUS_SUCCESS) {
+        Holder->Status = WdkmGrtDereference(Lock);
+    }
+}
+
+/*
+ * Dereference by a thread that holds the lock shared keeps the reference
+ * (issue 15, item 9: it answered SUCCESS and the last one freed the lock
+ * under its holder). For an ERESOURCE the kernel knows each thread's
+ * holds; a push lock records none, so only the checked build, which tracks
+ * each thread's locks, can tell (see reference.md). Another thread's shared
+ * hold is no reason to refuse.
+ */
+static VOID
+DereferenceWhileHeldSharedIsRefused(WDKM_LOCK_KIND Kind, BOOLEAN Detectable)
+{
+    WDKM_TEST_THREAD *Thread;
+    SHARED_HOLDER Holder;
+    const VOID *Data;
+    PVOID Lock;
+    PVOID Mine;
+    NTSTATUS Status;
+    ULONG Blocks;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtRegister("rw", Kind, &Zero, sizeof(Zero), 0), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtReference("rw", Kind, sizeof(COUNTER), &Lock), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("rw"), STATUS_SUCCESS);    /* ours is the last reference */
+    Status = Kind == WdkmLockKindResource
+                 ? WdkmResourceAcquireShared((PWDKM_RESOURCE)Lock, sizeof(COUNTER), &Data)
+                 : WdkmPushLockAcquireShared((PWDKM_PUSH_LOCK)Lock, sizeof(COUNTER), &Data);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    if (Detectable) {
+        Blocks = (ULONG)WdkmTestPoolOutstanding();
+        CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_WDKM_LOCK_HELD);
+        CHECK_EQ(WdkmTestPoolOutstanding(), (LONG)Blocks);   /* nothing freed */
+        CHECK_EQ(((const COUNTER *)Data)->Value, 0);          /* still ours */
+    }
+    Status = Kind == WdkmLockKindResource ? WdkmResourceRelease((PWDKM_RESOURCE)Lock)
+                                          : WdkmPushLockRelease((PWDKM_PUSH_LOCK)Lock);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+
+    /* Another thread holds it shared: our own dereference goes through. */
+    CHECK_STATUS(WdkmGrtRegister("rw", Kind, &Zero, sizeof(Zero), 0), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtReference("rw", Kind, sizeof(COUNTER), &Mine), STATUS_SUCCESS);
+    Holder.Kind = Kind;
+    Holder.Status = STATUS_UNSUCCESSFUL;
+    KeInitializeEvent(&Holder.Held, NotificationEvent, FALSE);
+    KeInitializeEvent(&Holder.Release, NotificationEvent, FALSE);
+    Thread = WdkmTestStartThread(HoldShared, &Holder);
+    CHECK(Thread != NULL);
+    (VOID)KeWaitForSingleObject(&Holder.Held, Executive, KernelMode, FALSE, NULL);
+    CHECK_STATUS(Holder.Status, STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Mine), STATUS_SUCCESS);
+    (VOID)KeSetEvent(&Holder.Release, 0, FALSE);
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Holder.Status, STATUS_SUCCESS);
+    CHECK(DestroyClean());
+}
+
+static VOID
+DereferenceWhileResourceHeldShared(VOID)
+{
+    DereferenceWhileHeldSharedIsRefused(WdkmLockKindResource, TRUE);
+}
+
+static VOID
+DereferenceWhilePushLockHeldShared(VOID)
+{
+    DereferenceWhileHeldSharedIsRefused(WdkmLockKindPushLock, WDKM_CHECKED ? TRUE : FALSE);
+}
+
+/*
+ * Register and Unregister racing Initialize see either no registry or a
+ * whole one (issue 15, item 13: they read its state without ordering;
+ * ThreadSanitizer reported the race).
+ */
+typedef struct _EARLY_WRITER {
+    LONG volatile Stop;
+    LONG volatile Unexpected;
+    LONG volatile Registered;
+    LONG volatile Started;
+} EARLY_WRITER;
+
+static VOID
+WriteEarly(PVOID Context, ULONG Index)
+{
+    EARLY_WRITER *Writer = (EARLY_WRITER *)Context;
+    char Name[32];
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Index);
+    snprintf(Name, sizeof(Name), "early-%ld", (long)InterlockedIncrement(&Writer->Started));
+    while (InterlockedCompareExchange(&Writer->Stop, 0, 0) == 0) {
+        Status = WDKM_GRT_REGISTER_KMUTEX(Name, &Zero);
+        if (Status == STATUS_SUCCESS) {
+            InterlockedIncrement(&Writer->Registered);
+            Status = WdkmGrtUnregister(Name);
+            if (Status != STATUS_SUCCESS && Status != STATUS_DELETE_PENDING &&
+                Status != STATUS_WDKM_NOT_INITIALIZED) {
+                InterlockedIncrement(&Writer->Unexpected);
+            }
+        } else if (Status != STATUS_WDKM_NOT_INITIALIZED && Status != STATUS_DELETE_PENDING) {
+            InterlockedIncrement(&Writer->Unexpected);
+        }
+    }
+}
+
+static VOID
+WritersRaceInitialize(VOID)
+{
+    WDKM_TEST_THREAD *Threads[2];
+    EARLY_WRITER Writer;
+    LARGE_INTEGER Timeout = Milliseconds(2000);
+    ULONG64 Started;
+    ULONG Index;
+    int Round;
+
+    for (Round = 0; Round < 20; Round += 1) {
+        Writer.Stop = 0;
+        Writer.Unexpected = 0;
+        Writer.Registered = 0;
+        Writer.Started = 0;
+        for (Index = 0; Index < 2; Index += 1) {
+            Threads[Index] = WdkmTestStartThread(WriteEarly, &Writer);
+            CHECK(Threads[Index] != NULL);
+        }
+        WdkmTestSleepMs(1);
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        /* A busy wait: a sleep here would order Initialize before the
+           writers' next steps through the emulation's own locks. */
+        for (Started = WdkmTestNowMs();
+             InterlockedCompareExchange(&Writer.Registered, 0, 0) < 2 &&
+             WdkmTestNowMs() - Started < 5000;) {
+        }
+        InterlockedExchange(&Writer.Stop, 1);
+        for (Index = 0; Index < 2; Index += 1) {
+            WdkmTestJoinThread(Threads[Index]);
+        }
+        CHECK_EQ(Writer.Unexpected, 0);
+        CHECK_STATUS(WdkmGrtDestroy(&Timeout, NULL), STATUS_SUCCESS);
+    }
+}
+
+/*
+ * Destroy's survivor report against a concurrent last dereference (issue
+ * 15, item 4: the report read the header of a lock the dereference had
+ * just freed). The report prints each survivor while it walks them; the
+ * sink, on the first one, lets another thread drop the last reference of
+ * the second and gives it time to free what it may. The report then reads
+ * the second entry: it must find a live lock (AddressSanitizer reported the
+ * use after free; the plain build read the freed fill as an owner).
+ */
+typedef struct _REPORT_RACE {
+    KEVENT Go;
+    PVOID Lock;
+    LONG Blocks;                 /* outstanding before the dereference */
+    LONG volatile Prints;
+    NTSTATUS Status;
+} REPORT_RACE;
+
+static VOID
+DropDuringReport(ULONG ComponentId, ULONG Level, PCSTR Message, PVOID Context)
+{
+    REPORT_RACE *Race = (REPORT_RACE *)Context;
+    ULONG64 Started;
+
+    UNREFERENCED_PARAMETER(ComponentId);
+    UNREFERENCED_PARAMETER(Level);
+    if (strstr(Message, "still referenced") == NULL ||
+        InterlockedIncrement(&Race->Prints) != 1) {
+        return;
+    }
+    (VOID)KeSetEvent(&Race->Go, 0, FALSE);
+    /* Under the report's spin lock: a busy wait until the block count drops
+       (up to 200 ms), then 20 ms more for the free itself (the count drops
+       first). */
+    for (Started = WdkmTestNowMs(); WdkmTestNowMs() - Started < 200;) {
+        if (WdkmTestPoolOutstanding() < Race->Blocks) {
+            break;
+        }
+    }
+    for (Started = WdkmTestNowMs(); WdkmTestNowMs() - Started < 20;) {
+    }
+}
+
+static VOID
+DereferenceOnSignal(PVOID Context, ULONG Index)
+{
+    REPORT_RACE *Race = (REPORT_RACE *)Context;
+
+    UNREFERENCED_PARAMETER(Index);
+    (VOID)KeWaitForSingleObject(&Race->Go, Executive, KernelMode, FALSE, NULL);
+    Race->Status = WdkmGrtDereference(Race->Lock);
+}
+
+static VOID
+ReportRacesLastDereference(VOID)
+{
+    WDKM_GRT_REPORT Report;
+    LARGE_INTEGER Timeout = Milliseconds(0);
+    WDKM_TEST_THREAD *Thread;
+    PWDKM_KMUTEX First;
+    PWDKM_KMUTEX Second;
+    REPORT_RACE Race;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("first", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("second", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("first", COUNTER, &First), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("second", COUNTER, &Second), STATUS_SUCCESS);
+
+    KeInitializeEvent(&Race.Go, NotificationEvent, FALSE);
+    Race.Lock = Second;
+    Race.Blocks = WdkmTestPoolOutstanding();
+    Race.Prints = 0;
+    Race.Status = STATUS_UNSUCCESSFUL;
+    Thread = WdkmTestStartThread(DereferenceOnSignal, &Race);
+    CHECK(Thread != NULL);
+    WdkmHostSetDebugPrintSink(DropDuringReport, &Race);
+    CHECK_STATUS(WdkmGrtDestroy(&Timeout, &Report), STATUS_TIMEOUT);
+    WdkmHostSetDebugPrintSink(NULL, NULL);
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Race.Status, STATUS_SUCCESS);
+    CHECK(Race.Prints >= 1);
+    CHECK_EQ(Report.StillHeld, 0);                   /* nobody holds either */
+    CHECK(Report.StillReferenced >= 1 && Report.StillReferenced <= 2);
+
+    CHECK_STATUS(WdkmGrtDereference(First), STATUS_SUCCESS);
+    CHECK(DestroyClean());
+}
+
 static const WDKM_TEST_CASE GrtCases[] = {
     { "initialize_and_destroy_once", InitializeAndDestroyOnce },
     { "initialize_reports_pool_exhaustion", InitializeReportsPoolExhaustion },
@@ -815,6 +1226,13 @@ static const WDKM_TEST_CASE GrtCases[] = {
     { "grows_and_shrinks", GrowsAndShrinks },
     { "register_survives_every_allocation_failure", RegisterSurvivesEveryAllocationFailure },
     { "stress_matches_model", StressMatchesModel },
+    { "destroy_reports_unregistered_apart", DestroyReportsUnregisteredApart },
+    { "destroy_honours_absolute_timeouts", DestroyHonoursAbsoluteTimeouts },
+    { "destroy_takes_the_longest_timeout", DestroyTakesTheLongestTimeout },
+    { "dereference_while_resource_held_shared", DereferenceWhileResourceHeldShared },
+    { "dereference_while_push_lock_held_shared", DereferenceWhilePushLockHeldShared },
+    { "writers_race_initialize", WritersRaceInitialize },
+    { "report_races_last_dereference", ReportRacesLastDereference },
 };
 
 /* A test that failed half-way leaves the registry up: take it down. */
@@ -825,6 +1243,7 @@ DestroyLeftovers(VOID)
 
     KeLowerIrql(PASSIVE_LEVEL);
     WdkmHostSetCurrentProcessor(-1);
+    WdkmHostSetDebugPrintSink(NULL, NULL);
     (VOID)WdkmGrtDestroy(&Timeout, NULL);
 }
 
