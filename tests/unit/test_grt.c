@@ -1207,6 +1207,267 @@ ReportRacesLastDereference(VOID)
     CHECK(DestroyClean());
 }
 
+
+/* ---------------------------------------------------------------------- */
+/* Interrupted readers (issue 15, item 2 and the surviving mutations)      */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A thread that looks "victim" up as fast as it can until told to stop,
+ * and the events injected into it: they record when they start and end.
+ */
+typedef struct _LOOKER {
+    LONG volatile Stop;
+    LONG volatile Lookups;
+    LONG volatile Unexpected;
+    LONG volatile EventStarted;
+    LONG volatile EventEnded;
+    ULONG StallMs;
+} LOOKER;
+
+static VOID
+LookUpUntilStopped(PVOID Context, ULONG Index)
+{
+    LOOKER *Looker = (LOOKER *)Context;
+    PWDKM_KMUTEX Mutex;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Index);
+    while (InterlockedCompareExchange(&Looker->Stop, 0, 0) == 0) {
+        Status = WDKM_GRT_GET_KMUTEX("victim", COUNTER, &Mutex);
+        if (Status == STATUS_SUCCESS) {
+            if (WdkmGrtDereference(Mutex) != STATUS_SUCCESS) {
+                InterlockedIncrement(&Looker->Unexpected);
+            }
+            InterlockedIncrement(&Looker->Lookups);
+        } else if (Status != STATUS_OBJECT_NAME_NOT_FOUND && Status != STATUS_DELETE_PENDING &&
+                   Status != STATUS_WDKM_NOT_INITIALIZED) {
+            InterlockedIncrement(&Looker->Unexpected);
+        }
+    }
+}
+
+/* A DPC or an APC that keeps the interrupted thread where it was for
+   StallMs: a DPC spins (it may not wait), a normal APC sleeps (suspension). */
+static VOID
+StallThere(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    LOOKER *Looker = (LOOKER *)Context;
+    ULONG64 Started = WdkmTestNowMs();
+
+    UNREFERENCED_PARAMETER(Random);
+    InterlockedExchange(&Looker->EventStarted, 1);
+    if (Kind == WdkmHostInterruptNormalApc) {
+        WdkmTestSleepMs(Looker->StallMs);
+    } else {
+        while (WdkmTestNowMs() - Started < Looker->StallMs) {
+        }
+    }
+    InterlockedExchange(&Looker->EventEnded, 1);
+}
+
+/* Interrupts the looker with Kind and returns once the event runs. */
+static BOOLEAN
+InterruptLooker(WDKM_TEST_THREAD *Thread, LOOKER *Looker, WDKM_HOST_INTERRUPT Kind)
+{
+    ULONG64 Started = WdkmTestNowMs();
+
+    InterlockedExchange(&Looker->EventStarted, 0);
+    InterlockedExchange(&Looker->EventEnded, 0);
+    WdkmHostQueueInterrupt(WdkmTestThreadObject(Thread), Kind, StallThere, Looker);
+    while (InterlockedCompareExchange(&Looker->EventStarted, 0, 0) == 0) {
+        if (WdkmTestNowMs() - Started > 2000) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static VOID
+WaitForEventEnd(LOOKER *Looker)
+{
+    while (InterlockedCompareExchange(&Looker->EventEnded, 0, 0) == 0) {
+        WdkmTestSleepMs(1);
+    }
+}
+
+/*
+ * A normal kernel APC (a suspension) cannot park a looker inside its
+ * reader section: writers and Destroy finish while the looker sleeps
+ * (issue 15, item 2: the section ran with APCs enabled, and the APC that
+ * landed in it held every writer for as long as it slept).
+ */
+static VOID
+SuspendedLookerHoldsNoWriter(VOID)
+{
+    LOOKER Looker = { 0, 0, 0, 0, 0, 300 };
+    LARGE_INTEGER Timeout = Milliseconds(30);
+    NTSTATUS Status;
+    WDKM_GRT_REPORT Report;
+    WDKM_TEST_THREAD *Thread;
+    ULONG64 Started;
+    ULONG64 Longest = 0;
+    ULONG64 Took;
+    int Round;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("victim", &Zero), STATUS_SUCCESS);
+    Thread = WdkmTestStartThread(LookUpUntilStopped, &Looker);
+    CHECK(Thread != NULL);
+    while (InterlockedCompareExchange(&Looker.Lookups, 0, 0) < 100) {
+        WdkmTestSleepMs(1);
+    }
+    for (Round = 0; Round < 8; Round += 1) {
+        CHECK(InterruptLooker(Thread, &Looker, WdkmHostInterruptNormalApc));
+        Started = WdkmTestNowMs();
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("other", &Zero), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtUnregister("other"), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtUnregister("victim"), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("victim", &Zero), STATUS_SUCCESS);
+        Took = WdkmTestNowMs() - Started;
+        Longest = Took > Longest ? Took : Longest;
+        WaitForEventEnd(&Looker);
+    }
+    CHECK(Longest < 150);                   /* the APC sleeps 300 ms */
+
+    /* And unload, with the looker suspended: at once, or, if it was
+       suspended holding its reference, at the timeout. */
+    CHECK(InterruptLooker(Thread, &Looker, WdkmHostInterruptNormalApc));
+    Started = WdkmTestNowMs();
+    Status = WdkmGrtDestroy(&Timeout, &Report);
+    CHECK(WdkmTestNowMs() - Started < 150);
+    CHECK(Status == STATUS_SUCCESS || Status == STATUS_TIMEOUT);
+    CHECK_EQ(InterlockedCompareExchange(&Looker.EventEnded, 0, 0), 0);
+    WaitForEventEnd(&Looker);
+    InterlockedExchange(&Looker.Stop, 1);
+    WdkmTestJoinThread(Thread);
+    if (Status == STATUS_TIMEOUT) {
+        CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
+    }
+    CHECK_EQ(Looker.Unexpected, 0);
+}
+
+/*
+ * Destroy's timeout bounds its wait for a reader: a DPC stalls a looker
+ * inside its reader section (a DPC may interrupt one; nothing stops it),
+ * and Destroy gives up at its timeout instead of waiting for it (issue 15,
+ * item 2). The DPC lands wherever the looker is: rounds go on until one
+ * landed in the section (Destroy timed out).
+ */
+static VOID
+DestroyTimeoutBoundsItsGraceWait(VOID)
+{
+    LOOKER Looker;
+    LARGE_INTEGER Timeout = Milliseconds(30);
+    WDKM_GRT_REPORT Report;
+    WDKM_TEST_THREAD *Thread;
+    NTSTATUS Status;
+    ULONG64 Started;
+    ULONG64 Took;
+    BOOLEAN InSection = FALSE;
+    int Round;
+
+    for (Round = 0; Round < 40 && !InSection; Round += 1) {
+        RtlZeroMemory(&Looker, sizeof(Looker));
+        Looker.StallMs = 400;
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("victim", &Zero), STATUS_SUCCESS);
+        Thread = WdkmTestStartThread(LookUpUntilStopped, &Looker);
+        CHECK(Thread != NULL);
+        while (InterlockedCompareExchange(&Looker.Lookups, 0, 0) < 100) {
+            WdkmTestSleepMs(1);
+        }
+        CHECK(InterruptLooker(Thread, &Looker, WdkmHostInterruptDpc));
+        Started = WdkmTestNowMs();
+        Status = WdkmGrtDestroy(&Timeout, &Report);
+        Took = WdkmTestNowMs() - Started;
+        CHECK(Took < 200);
+        if (Status == STATUS_TIMEOUT) {
+            CHECK_EQ(Report.Freed, 0);
+            CHECK_EQ(Report.StillReferenced, 1);
+        } else {
+            CHECK_STATUS(Status, STATUS_SUCCESS);
+        }
+        WaitForEventEnd(&Looker);
+        InterlockedExchange(&Looker.Stop, 1);
+        WdkmTestJoinThread(Thread);
+        if (Status == STATUS_TIMEOUT) {
+            /* Timed out in the grace wait, "victim" is still in the table
+               and this call frees it; timed out waiting for a reference
+               the DPC held up (it landed after the lookup), the looker's
+               dereference freed it. */
+            CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
+            InSection = (BOOLEAN)(Report.Freed == 1);
+        }
+        CHECK_EQ(Looker.Unexpected, 0);
+    }
+    CHECK(InSection);
+}
+
+/*
+ * The grace periods themselves: a DPC stalls a looker inside its reader
+ * section while its entry is unregistered (the entry must outlive the
+ * section), or while the table is rebuilt larger (the old table must).
+ * The writer returns only after the DPC did; a DPC that landed outside the
+ * section is not waited for, so rounds go on until one was. Without the
+ * wait (the mutations "no grace period on unregister / on growth"), the
+ * writer never waits, and AddressSanitizer sees the reader read the freed
+ * entry or table.
+ */
+static VOID
+GracePeriodCoversInterruptedReader(BOOLEAN Growth)
+{
+    LOOKER Looker;
+    WDKM_TEST_THREAD *Thread;
+    char Name[32];
+    ULONG Index;
+    int Waited = 0;
+    int Round;
+
+    RtlZeroMemory(&Looker, sizeof(Looker));
+    Looker.StallMs = 30;
+    Thread = WdkmTestStartThread(LookUpUntilStopped, &Looker);
+    CHECK(Thread != NULL);
+    for (Round = 0; Round < 60 && Waited < 3; Round += 1) {
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("victim", &Zero), STATUS_SUCCESS);
+        InterlockedExchange(&Looker.Lookups, 0);
+        while (InterlockedCompareExchange(&Looker.Lookups, 0, 0) < 50) {
+        }
+        CHECK(InterruptLooker(Thread, &Looker, WdkmHostInterruptDpc));
+        if (Growth) {
+            /* 100 names: the first table (128 buckets) is rebuilt once. */
+            for (Index = 0; Index < 100; Index += 1) {
+                snprintf(Name, sizeof(Name), "filler-%lu", (unsigned long)Index);
+                CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Name, &Zero), STATUS_SUCCESS);
+            }
+        } else {
+            CHECK_STATUS(WdkmGrtUnregister("victim"), STATUS_SUCCESS);
+        }
+        if (InterlockedCompareExchange(&Looker.EventEnded, 0, 0) != 0) {
+            Waited += 1;
+        }
+        WaitForEventEnd(&Looker);
+        CHECK(DestroyClean());
+    }
+    InterlockedExchange(&Looker.Stop, 1);
+    WdkmTestJoinThread(Thread);
+    CHECK_EQ(Looker.Unexpected, 0);
+    CHECK(Waited >= 3);
+}
+
+static VOID
+UnregisterWaitsForInterruptedReader(VOID)
+{
+    GracePeriodCoversInterruptedReader(FALSE);
+}
+
+static VOID
+GrowthWaitsForInterruptedReader(VOID)
+{
+    GracePeriodCoversInterruptedReader(TRUE);
+}
+
 static const WDKM_TEST_CASE GrtCases[] = {
     { "initialize_and_destroy_once", InitializeAndDestroyOnce },
     { "initialize_reports_pool_exhaustion", InitializeReportsPoolExhaustion },
@@ -1233,6 +1494,10 @@ static const WDKM_TEST_CASE GrtCases[] = {
     { "dereference_while_push_lock_held_shared", DereferenceWhilePushLockHeldShared },
     { "writers_race_initialize", WritersRaceInitialize },
     { "report_races_last_dereference", ReportRacesLastDereference },
+    { "suspended_looker_holds_no_writer", SuspendedLookerHoldsNoWriter },
+    { "destroy_timeout_bounds_its_grace_wait", DestroyTimeoutBoundsItsGraceWait },
+    { "unregister_waits_for_interrupted_reader", UnregisterWaitsForInterruptedReader },
+    { "growth_waits_for_interrupted_reader", GrowthWaitsForInterruptedReader },
 };
 
 /* A test that failed half-way leaves the registry up: take it down. */
