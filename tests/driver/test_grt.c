@@ -318,7 +318,7 @@ RegisterAndStay(_In_ PVOID Context)
     LARGE_INTEGER Limit;
     CHAR Name[16];
     ULONG Index;
-    LONG Self = InterlockedIncrement(&Writers->Finished) - 1;   /* reused below */
+    LONG Self = InterlockedIncrement(&Writers->Finished) - 1;   /* numbers the threads 0..3 */
     NTSTATUS Status;
 
     for (Index = 0; Index < WRITERS_NAMES; Index += 1) {
