@@ -20,7 +20,10 @@
  *            WdkmpFastMutexRelease
  *   pool     WdkmpPoolAllocate (zeroed, non-paged, tagged), WdkmpPoolFree,
  *            WdkmpPoolAllocator (out of line, wdkm_port_wdk.c)
- *   atomics  WdkmpLoadThread, WdkmpStoreThread, WdkmpInterlocked*
+ *   ordering WdkmpLoad/Store{Thread,Long,Long64} (relaxed),
+ *            WdkmpLoadLongAcquire, WdkmpStoreLongRelease,
+ *            WdkmpLoadPointerAcquire, WdkmpStorePointerRelease
+ *            (docs/memory-ordering.md); Interlocked* are full barriers
  *   debug    WdkmpDbgPrintEx, WdkmpTimestamp, WdkmpTimestampToNs
  */
 #ifndef WDKM_PORT_H

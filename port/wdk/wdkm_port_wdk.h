@@ -84,11 +84,26 @@ WdkmpCurrentProcessor(
 }
 
 /* ------------------------------------------------------------------------
- * Atomics on owner fields: read by any thread, written by the owner.
- * Aligned pointer-sized accesses are atomic on every Windows target; the
- * builtins tell the compiler (and ThreadSanitizer) so.
+ * Loads and stores of data shared between threads without a lock
+ * (docs/memory-ordering.md lists every such variable and the ordering it
+ * needs). The ordering is always named, never left to volatile: MSVC gives
+ * volatile acquire/release semantics only on x86/x64 (/volatile:ms), not on
+ * ARM64 (/volatile:iso). So:
+ *   Relaxed  whole (untorn) access, no ordering: ReadNoFence / WriteNoFence
+ *            and their pointer forms on the WDK, __ATOMIC_RELAXED elsewhere.
+ *   Acquire  no later access moves before the load: ReadAcquire.
+ *   Release  no earlier access moves after the store: WriteRelease.
+ * gcc and clang (mingw-w64, clang-cl, the host) use the __atomic builtins,
+ * which also tell ThreadSanitizer; MSVC uses the WDK's forms. Interlocked*
+ * routines are full barriers on every target.
  */
 
+#if defined(__GNUC__) || defined(__clang__)
+#define WDKMP_LOAD(Location, Order)         __atomic_load_n((Location), __ATOMIC_##Order)
+#define WDKMP_STORE(Location, Value, Order) __atomic_store_n((Location), (Value), __ATOMIC_##Order)
+#endif
+
+/* Owner fields: read by any thread, written by the owner. Relaxed. */
 WDKMP_INLINE
 WDKMP_THREAD
 WdkmpLoadThread(
@@ -96,9 +111,9 @@ WdkmpLoadThread(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return __atomic_load_n(Location, __ATOMIC_RELAXED);
+    return WDKMP_LOAD(Location, RELAXED);
 #else
-    return *Location;
+    return ReadPointerNoFence((PVOID const volatile *)Location);
 #endif
 }
 
@@ -110,9 +125,9 @@ WdkmpStoreThread(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    __atomic_store_n(Location, Thread, __ATOMIC_RELAXED);
+    WDKMP_STORE(Location, Thread, RELAXED);
 #else
-    *Location = Thread;
+    WritePointerNoFence((PVOID volatile *)Location, Thread);
 #endif
 }
 
@@ -128,7 +143,7 @@ WdkmpLoadPointerAcquire(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return __atomic_load_n(Location, __ATOMIC_ACQUIRE);
+    return WDKMP_LOAD(Location, ACQUIRE);
 #else
     return ReadPointerAcquire((PVOID volatile *)Location);
 #endif
@@ -142,12 +157,13 @@ WdkmpStorePointerRelease(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    __atomic_store_n(Location, Value, __ATOMIC_RELEASE);
+    WDKMP_STORE(Location, Value, RELEASE);
 #else
     WritePointerRelease(Location, Value);
 #endif
 }
 
+/* LONG flags and counts: relaxed, or acquire/release where a LONG publishes. */
 WDKMP_INLINE
 LONG
 WdkmpLoadLong(
@@ -155,16 +171,57 @@ WdkmpLoadLong(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return __atomic_load_n(Location, __ATOMIC_RELAXED);
+    return WDKMP_LOAD(Location, RELAXED);
 #else
-    return *Location;
+    return ReadNoFence((LONG const volatile *)Location);
+#endif
+}
+
+WDKMP_INLINE
+VOID
+WdkmpStoreLong(
+    _Out_ LONG volatile *Location,
+    _In_ LONG Value
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    WDKMP_STORE(Location, Value, RELAXED);
+#else
+    WriteNoFence(Location, Value);
+#endif
+}
+
+WDKMP_INLINE
+LONG
+WdkmpLoadLongAcquire(
+    _In_ LONG const volatile *Location
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return WDKMP_LOAD(Location, ACQUIRE);
+#else
+    return ReadAcquire((LONG const volatile *)Location);
+#endif
+}
+
+WDKMP_INLINE
+VOID
+WdkmpStoreLongRelease(
+    _Out_ LONG volatile *Location,
+    _In_ LONG Value
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    WDKMP_STORE(Location, Value, RELEASE);
+#else
+    WriteRelease(Location, Value);
 #endif
 }
 
 /*
  * 64-bit figures read by any thread and written by one at a time: whole
  * loads and stores, so that a reader never sees half of an update, on
- * 32-bit x86 too.
+ * 32-bit x86 too. Relaxed.
  */
 WDKMP_INLINE
 LONG64
@@ -173,7 +230,7 @@ WdkmpLoadLong64(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return __atomic_load_n(Location, __ATOMIC_RELAXED);
+    return WDKMP_LOAD(Location, RELAXED);
 #else
     return ReadNoFence64(Location);
 #endif
@@ -187,7 +244,7 @@ WdkmpStoreLong64(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    __atomic_store_n(Location, Value, __ATOMIC_RELAXED);
+    WDKMP_STORE(Location, Value, RELAXED);
 #else
     WriteNoFence64(Location, Value);
 #endif
@@ -234,9 +291,9 @@ WdkmpSpinLockBusy(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return __atomic_load_n(SpinLock, __ATOMIC_RELAXED) != 0;
+    return WDKMP_LOAD(SpinLock, RELAXED) != 0;
 #else
-    return *(const volatile WDKMP_SPIN_LOCK *)SpinLock != 0;
+    return ReadPointerNoFence((PVOID const volatile *)SpinLock) != NULL;
 #endif
 }
 
