@@ -52,13 +52,28 @@ WdkmpKMutexAcquire(
     BOOLEAN Try;
     KIRQL Irql;
 
-    Status = WdkmpLockCheckAcquire(Mutex, DataSize, Data, PASSIVE_LEVEL, MaxIrql, TRUE, &Self, &Irql);
+    Status = WdkmpLockCheckAcquire(Mutex, WDKMP_SIGNATURE_KMUTEX, DataSize, Data, PASSIVE_LEVEL, MaxIrql, TRUE, &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    if (WdkmpLoadThread(&Mutex->Header.Owner) == Self &&
-        Mutex->Depth >= WDKM_KMUTEX_MAX_RECURSION) {
-        return STATUS_MUTANT_LIMIT_EXCEEDED;
+    if (WdkmpLoadThread(&Mutex->Header.Owner) == Self) {
+        /*
+         * A recursive acquisition. A DPC that interrupted the owner is, to
+         * NT, the owner (KeGetCurrentThread is the interrupted thread), and
+         * the kernel would grant its try while the owner is mid-update. So
+         * every acquisition of one hold is in the IRQL class of the
+         * outermost one: a try at DISPATCH_LEVEL over a PASSIVE/APC hold
+         * is busy (the code it interrupted holds it), and an acquisition
+         * below DISPATCH_LEVEL over a DISPATCH hold (the DPC kept it) is
+         * refused. Then the release's class check (AcquireIrql) judges
+         * every acquisition of the hold by its own class.
+         */
+        if (WDKMP_IRQL_CLASS(Irql) != WDKMP_IRQL_CLASS(Mutex->AcquireIrql)) {
+            return WDKMP_IRQL_CLASS(Irql) ? STATUS_TIMEOUT : STATUS_WDKM_IRQL_MISMATCH;
+        }
+        if (Mutex->Depth >= WDKM_KMUTEX_MAX_RECURSION) {
+            return STATUS_MUTANT_LIMIT_EXCEEDED;
+        }
     }
 
     Try = Timeout != NULL && Timeout->QuadPart == 0;
@@ -116,10 +131,7 @@ WdkmKMutexAcquireTimeout(
     )
 {
     if (Timeout == NULL) {
-        if (Data != NULL) {
-            *Data = NULL;
-        }
-        return STATUS_INVALID_PARAMETER;
+        return WdkmpFailAcquire(Data, STATUS_INVALID_PARAMETER);
     }
     return WdkmpKMutexAcquire(Mutex, DataSize, KernelMode, FALSE, Timeout,
                               Timeout->QuadPart == 0 ? DISPATCH_LEVEL : APC_LEVEL, Data);
@@ -134,11 +146,9 @@ WdkmKMutexAcquireAlertable(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
-    if (WaitMode != KernelMode && WaitMode != UserMode) {
-        if (Data != NULL) {
-            *Data = NULL;
-        }
-        return STATUS_INVALID_PARAMETER;
+    /* The WDK requires KernelMode for a wait on a mutex object. */
+    if (WaitMode != KernelMode) {
+        return WdkmpFailAcquire(Data, STATUS_INVALID_PARAMETER);
     }
     return WdkmpKMutexAcquire(Mutex, DataSize, WaitMode, TRUE, Timeout, APC_LEVEL, Data);
 }
@@ -154,6 +164,9 @@ WdkmKMutexRelease(
 
     if (Mutex == NULL) {
         return STATUS_INVALID_PARAMETER;
+    }
+    if (!WdkmpLockIsKind(Mutex, WDKMP_SIGNATURE_KMUTEX)) {
+        return STATUS_WDKM_TYPE_MISMATCH;
     }
     Irql = WdkmpGetIrql();
     if (Irql > DISPATCH_LEVEL) {
@@ -204,7 +217,7 @@ WdkmKMutexIsOwned(
     _In_opt_ const WDKM_KMUTEX *Mutex
     )
 {
-    return WdkmpLockOwnedByCaller(Mutex);
+    return WdkmpLockOwnedByCallerAs(Mutex, WDKMP_SIGNATURE_KMUTEX);
 }
 
 WDKM_SCOPE
