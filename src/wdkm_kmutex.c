@@ -49,6 +49,7 @@ WdkmpKMutexAcquire(
     WDKMP_DIAG_ACQUIRE Diag;
     WDKMP_THREAD Self;
     NTSTATUS Status;
+    BOOLEAN Recursion;
     BOOLEAN Try;
     KIRQL Irql;
 
@@ -56,7 +57,8 @@ WdkmpKMutexAcquire(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    if (WdkmpLoadThread(&Mutex->Header.Owner) == Self) {
+    Recursion = WdkmpLoadThread(&Mutex->Header.Owner) == Self;
+    if (Recursion) {
         /*
          * A recursive acquisition. A DPC that interrupted the owner is, to
          * NT, the owner (KeGetCurrentThread is the interrupted thread), and
@@ -85,16 +87,30 @@ WdkmpKMutexAcquire(
        that costs a second zero wait when busy; release builds wait once). */
     WDKMP_DIAG_TRY_FIRST(&Diag, Status = WdkmpKMutexTryWait(&Mutex->Mutex),
                          Status = WdkmpKMutexWait(&Mutex->Mutex, WaitMode, Alertable, Timeout));
+    if (Status == STATUS_SUCCESS && !Recursion && WdkmpKMutexHeldBefore(&Mutex->Mutex)) {
+        /*
+         * The kernel granted it recursively although the record says the
+         * caller is not the owner: a DPC (or special kernel APC) that
+         * interrupted its own thread between the kernel's grant and the
+         * record (or between the record's end and the kernel's release).
+         * The interrupted code holds it: give the extra grant back.
+         */
+        WdkmpKMutexRelease(&Mutex->Mutex);
+        Status = Try ? STATUS_TIMEOUT : STATUS_POSSIBLE_DEADLOCK;
+    }
     WdkmpDiagAfterAcquire(&Mutex->Header, &Diag, Status == STATUS_SUCCESS);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    /* Held now: Depth and AcquireIrql are ours to write. */
-    if (Mutex->Depth == 0) {
-        WdkmpStoreThread(&Mutex->Header.Owner, Self);
+    /* Held now: Depth and AcquireIrql are ours to write, and are written
+       before the owner is published, for a DPC that reads them. */
+    if (Recursion) {
+        Mutex->Depth += 1;
+    } else {
         Mutex->AcquireIrql = Irql;
+        Mutex->Depth = 1;
+        WdkmpStorePointerRelease((PVOID volatile *)&Mutex->Header.Owner, Self);
     }
-    Mutex->Depth += 1;
     *Data = Mutex->Header.Data;
     return STATUS_SUCCESS;
 }

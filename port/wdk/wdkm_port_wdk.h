@@ -609,6 +609,23 @@ WdkmpKMutexWait(
     return Status == STATUS_ABANDONED ? STATUS_SUCCESS : Status;
 }
 
+/*
+ * After a successful wait by the caller: TRUE if the caller held Mutex
+ * already, so that the kernel granted it recursively. A KMUTEX's
+ * SignalState is 1 when free and goes down by one with each acquisition
+ * by its owner, as KeReadStateMutex reports (read here without importing
+ * it: a stub in Wine 8). Only the owner changes it while it is held, so
+ * the owner reads it exactly.
+ */
+WDKMP_INLINE
+BOOLEAN
+WdkmpKMutexHeldBefore(
+    _In_ WDKMP_KMUTEX *Mutex
+    )
+{
+    return WdkmpLoadLong(&Mutex->Header.SignalState) < 0;
+}
+
 /* A wait that does not wait: STATUS_SUCCESS or STATUS_TIMEOUT. */
 WDKMP_INLINE
 NTSTATUS
