@@ -416,7 +416,7 @@ WdkmpGrtState(
     VOID
     )
 {
-    return WdkmpLoadLong(&WdkmpGrt.State);
+    return WdkmpLoadLongAcquire(&WdkmpGrt.State);
 }
 
 static
@@ -941,7 +941,7 @@ WdkmpGrtPrepareWriterLock(
         InitializeListHead(&WdkmpGrt.Chunks);
         InterlockedExchange(&WdkmpGrt.WriterLockReady, 2);
     }
-    while (WdkmpLoadLong(&WdkmpGrt.WriterLockReady) != 2) {
+    while (WdkmpLoadLongAcquire(&WdkmpGrt.WriterLockReady) != 2) {
         YieldProcessor();
     }
 }
@@ -1256,13 +1256,13 @@ WdkmGrtDestroy(
 
     /* Locks still referenced are freed by their last dereference. */
     WdkmpGrtFreeDeferred();
-    while (WdkmpLoadLong(&WdkmpGrt.LiveEntries) != 0 && (LimitMs < 0 || WaitedMs < LimitMs)) {
+    while (WdkmpLoadLongAcquire(&WdkmpGrt.LiveEntries) != 0 && (LimitMs < 0 || WaitedMs < LimitMs)) {
         WdkmpSleepMs(WDKMP_GRT_POLL_MS);
         WaitedMs += WDKMP_GRT_POLL_MS;
         WdkmpGrtFreeDeferred();
     }
     Out->Freed = (ULONG)(LiveBefore - WdkmpLoadLong(&WdkmpGrt.LiveEntries));
-    if (WdkmpLoadLong(&WdkmpGrt.LiveEntries) != 0) {
+    if (WdkmpLoadLongAcquire(&WdkmpGrt.LiveEntries) != 0) {
         WdkmpGrtReportSurvivors(Out);
         return STATUS_TIMEOUT;
     }
