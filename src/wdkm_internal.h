@@ -220,6 +220,34 @@ WdkmpFailAcquire(
 #define WDKMP_NEST_TRACKED   1  /* nested and counted */
 #define WDKMP_NEST_UNTRACKED 2  /* nested, the table was full */
 
+#define WDKMP_NEST_SHARDS 32
+#define WDKMP_NEST_SLOTS  4
+
+typedef struct _WDKMP_NEST_SLOT {
+    WDKMP_THREAD Thread;        /* NULL: free */
+    LONG Depth[2];              /* nested holds, by WDKMP_NEST_APC / _DISPATCH */
+} WDKMP_NEST_SLOT;
+
+typedef struct _WDKMP_NEST_SHARD {
+    WDKMP_SPIN_LOCK Lock;
+    LONG volatile Holds;        /* counted holds in Slots: written under Lock, read without */
+    WDKMP_NEST_SLOT Slots[WDKMP_NEST_SLOTS];
+} WDKMP_NEST_SHARD;
+
+extern WDKMP_NEST_SHARD WdkmpNestShards[WDKMP_NEST_SHARDS];
+
+/* The shard of a thread: Fibonacci hashing (identities are aligned or small). */
+WDKMP_INLINE
+WDKMP_NEST_SHARD *
+WdkmpNestShard(
+    _In_ WDKMP_THREAD Thread
+    )
+{
+    ULONG64 Hash = (ULONG64)(ULONG_PTR)Thread * 0x9E3779B97F4A7C15ULL;
+
+    return &WdkmpNestShards[(ULONG)(Hash >> 59) % WDKMP_NEST_SHARDS];
+}
+
 /* Count the caller's new nested hold of Header at Level; sets Header.Nest. */
 VOID
 WdkmpNestEnter(
@@ -248,16 +276,35 @@ WdkmpNestLeave(
     Header->Nest = WDKMP_NEST_NONE;
 }
 
+/* The look into the caller's slot behind WdkmpNestBlocksLowering. */
+BOOLEAN
+WdkmpNestBlocksLoweringSlow(
+    _In_ const WDKMP_LOCK_HEADER *Header,
+    _In_ ULONG Level,
+    _In_ WDKMP_NEST_SHARD *Shard
+    );
+
 /*
- * TRUE if the caller holds, besides Header, a counted nested hold at Level:
- * then a release of Header that lowers the IRQL must be refused. One
- * relaxed load when no thread in the caller's shard has nested holds.
+ * TRUE if the caller, Header's owner, holds besides Header a counted
+ * nested hold at Level: then a release of Header that lowers the IRQL
+ * must be refused. The owner field names the caller (the release checks
+ * made sure), so no thread lookup; one relaxed load when no thread of the
+ * caller's shard has nested holds (a thread always sees its own counts).
  */
+WDKMP_INLINE
 BOOLEAN
 WdkmpNestBlocksLowering(
     _In_ const WDKMP_LOCK_HEADER *Header,
     _In_ ULONG Level
-    );
+    )
+{
+    WDKMP_NEST_SHARD *Shard = WdkmpNestShard(WdkmpLoadThread(&Header->Owner));
+
+    if (WdkmpLoadLong(&Shard->Holds) == 0) {
+        return FALSE;
+    }
+    return WdkmpNestBlocksLoweringSlow(Header, Level, Shard);
+}
 
 /*
  * WdkmpLockCheckAcquire - the checks every acquisition makes before the

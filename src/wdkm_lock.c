@@ -180,33 +180,7 @@ WdkmpLockScopeEnter(
  * a relaxed load that reads 0 proves that the caller has none.
  */
 
-#define WDKMP_NEST_SHARDS 32
-#define WDKMP_NEST_SLOTS  4
-
-typedef struct _WDKMP_NEST_SLOT {
-    WDKMP_THREAD Thread;        /* NULL: free */
-    LONG Depth[2];              /* nested holds, by WDKMP_NEST_APC / _DISPATCH */
-} WDKMP_NEST_SLOT;
-
-typedef struct _WDKMP_NEST_SHARD {
-    WDKMP_SPIN_LOCK Lock;
-    LONG volatile Holds;        /* written under Lock, read without it */
-    WDKMP_NEST_SLOT Slots[WDKMP_NEST_SLOTS];
-} WDKMP_NEST_SHARD;
-
-static WDKMP_NEST_SHARD WdkmpNestShards[WDKMP_NEST_SHARDS];
-
-static
-WDKMP_NEST_SHARD *
-WdkmpNestShard(
-    _In_ WDKMP_THREAD Thread
-    )
-{
-    /* Fibonacci hashing: thread identities are aligned or small integers. */
-    ULONG64 Hash = (ULONG64)(ULONG_PTR)Thread * 0x9E3779B97F4A7C15ULL;
-
-    return &WdkmpNestShards[(ULONG)(Hash >> 59) % WDKMP_NEST_SHARDS];
-}
+WDKMP_NEST_SHARD WdkmpNestShards[WDKMP_NEST_SHARDS];
 
 /* The caller's slot in Shard, or NULL; Shard->Lock held. */
 static
@@ -232,7 +206,7 @@ WdkmpNestEnter(
     _In_ ULONG Level
     )
 {
-    WDKMP_THREAD Self = WdkmpCurrentThread();
+    WDKMP_THREAD Self = WdkmpLoadThread(&Header->Owner);    /* the caller: just recorded */
     WDKMP_NEST_SHARD *Shard = WdkmpNestShard(Self);
     WDKMP_NEST_SLOT *Slot;
     ULONG Index;
@@ -262,12 +236,11 @@ WdkmpNestLeaveTracked(
     _In_ ULONG Level
     )
 {
-    WDKMP_THREAD Self = WdkmpCurrentThread();
+    WDKMP_THREAD Self = WdkmpLoadThread(&Header->Owner);    /* the caller, still */
     WDKMP_NEST_SHARD *Shard = WdkmpNestShard(Self);
     WDKMP_NEST_SLOT *Slot;
     KIRQL Irql;
 
-    UNREFERENCED_PARAMETER(Header);
     Irql = WdkmpSpinLockAcquire(&Shard->Lock);
     Slot = WdkmpNestFind(Shard, Self);
     if (Slot != NULL) {                 /* always: a tracked hold has its slot */
@@ -281,22 +254,18 @@ WdkmpNestLeaveTracked(
 }
 
 BOOLEAN
-WdkmpNestBlocksLowering(
+WdkmpNestBlocksLoweringSlow(
     _In_ const WDKMP_LOCK_HEADER *Header,
-    _In_ ULONG Level
+    _In_ ULONG Level,
+    _In_ WDKMP_NEST_SHARD *Shard
     )
 {
-    WDKMP_THREAD Self = WdkmpCurrentThread();
-    WDKMP_NEST_SHARD *Shard = WdkmpNestShard(Self);
     WDKMP_NEST_SLOT *Slot;
     BOOLEAN Blocks = FALSE;
     KIRQL Irql;
 
-    if (WdkmpLoadLong(&Shard->Holds) == 0) {
-        return FALSE;
-    }
     Irql = WdkmpSpinLockAcquire(&Shard->Lock);
-    Slot = WdkmpNestFind(Shard, Self);
+    Slot = WdkmpNestFind(Shard, WdkmpLoadThread(&Header->Owner));
     if (Slot != NULL) {
         Blocks = Slot->Depth[Level] > (Header->Nest == WDKMP_NEST_TRACKED ? 1 : 0);
     }

@@ -418,8 +418,10 @@ WdkmpPushLockAcquireCommon(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    if (WdkmpPushLockReaderSlot(PushLock, Self) != NULL) {
-        /* A shared holder asking again: the kernel would wait for itself. */
+    /* A shared holder asking again: the kernel would wait for itself. Its
+       own increment of SharedHolders is visible to it: 0 means not one. */
+    if (WdkmpLoadLong(&PushLock->Header.SharedHolders) != 0 &&
+        WdkmpPushLockReaderSlot(PushLock, Self) != NULL) {
         return STATUS_POSSIBLE_DEADLOCK;
     }
     /* No try exists for push locks: their contention is not counted. */
