@@ -98,11 +98,6 @@ WdkmpCurrentProcessor(
  * routines are full barriers on every target.
  */
 
-#if defined(__GNUC__) || defined(__clang__)
-#define WDKMP_LOAD(Location, Order)         __atomic_load_n((Location), __ATOMIC_##Order)
-#define WDKMP_STORE(Location, Value, Order) __atomic_store_n((Location), (Value), __ATOMIC_##Order)
-#endif
-
 /* Owner fields: read by any thread, written by the owner. Relaxed. */
 WDKMP_INLINE
 WDKMP_THREAD
@@ -111,7 +106,7 @@ WdkmpLoadThread(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return WDKMP_LOAD(Location, RELAXED);
+    return __atomic_load_n(Location, __ATOMIC_RELAXED);
 #else
     return ReadPointerNoFence((PVOID const volatile *)Location);
 #endif
@@ -125,7 +120,7 @@ WdkmpStoreThread(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    WDKMP_STORE(Location, Thread, RELAXED);
+    __atomic_store_n(Location, Thread, __ATOMIC_RELAXED);
 #else
     WritePointerNoFence((PVOID volatile *)Location, Thread);
 #endif
@@ -143,7 +138,7 @@ WdkmpLoadPointerAcquire(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return WDKMP_LOAD(Location, ACQUIRE);
+    return __atomic_load_n(Location, __ATOMIC_ACQUIRE);
 #else
     return ReadPointerAcquire((PVOID volatile *)Location);
 #endif
@@ -157,7 +152,7 @@ WdkmpStorePointerRelease(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    WDKMP_STORE(Location, Value, RELEASE);
+    __atomic_store_n(Location, Value, __ATOMIC_RELEASE);
 #else
     WritePointerRelease(Location, Value);
 #endif
@@ -171,7 +166,7 @@ WdkmpLoadLong(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return WDKMP_LOAD(Location, RELAXED);
+    return __atomic_load_n(Location, __ATOMIC_RELAXED);
 #else
     return ReadNoFence((LONG const volatile *)Location);
 #endif
@@ -185,7 +180,7 @@ WdkmpStoreLong(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    WDKMP_STORE(Location, Value, RELAXED);
+    __atomic_store_n(Location, Value, __ATOMIC_RELAXED);
 #else
     WriteNoFence(Location, Value);
 #endif
@@ -198,7 +193,7 @@ WdkmpLoadLongAcquire(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return WDKMP_LOAD(Location, ACQUIRE);
+    return __atomic_load_n(Location, __ATOMIC_ACQUIRE);
 #else
     return ReadAcquire((LONG const volatile *)Location);
 #endif
@@ -212,7 +207,7 @@ WdkmpStoreLongRelease(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    WDKMP_STORE(Location, Value, RELEASE);
+    __atomic_store_n(Location, Value, __ATOMIC_RELEASE);
 #else
     WriteRelease(Location, Value);
 #endif
@@ -230,7 +225,7 @@ WdkmpLoadLong64(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return WDKMP_LOAD(Location, RELAXED);
+    return __atomic_load_n(Location, __ATOMIC_RELAXED);
 #else
     return ReadNoFence64(Location);
 #endif
@@ -244,7 +239,7 @@ WdkmpStoreLong64(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    WDKMP_STORE(Location, Value, RELAXED);
+    __atomic_store_n(Location, Value, __ATOMIC_RELAXED);
 #else
     WriteNoFence64(Location, Value);
 #endif
@@ -291,7 +286,7 @@ WdkmpSpinLockBusy(
     )
 {
 #if defined(__GNUC__) || defined(__clang__)
-    return WDKMP_LOAD(SpinLock, RELAXED) != 0;
+    return __atomic_load_n(SpinLock, __ATOMIC_RELAXED) != 0;
 #else
     return ReadPointerNoFence((PVOID const volatile *)SpinLock) != NULL;
 #endif
