@@ -1453,11 +1453,11 @@ WdkmGrtDestroy(
 
     /* Locks still referenced are freed by their last dereference. */
     WdkmpGrtFreeDeferred();
-    while (WdkmpLoadLong(&WdkmpGrt.LiveEntries) != 0 && !WdkmpGrtPassed(&Deadline)) {
+    while (WdkmpLoadLongAcquire(&WdkmpGrt.LiveEntries) != 0 && !WdkmpGrtPassed(&Deadline)) {
         WdkmpSleepMs(WDKMP_GRT_POLL_MS);
         WdkmpGrtFreeDeferred();
     }
-    if (WdkmpLoadLong(&WdkmpGrt.LiveEntries) != 0) {
+    if (WdkmpLoadLongAcquire(&WdkmpGrt.LiveEntries) != 0) {
         return WdkmpGrtDestroyTimedOut(Out, LiveBefore);
     }
     Out->Freed = (ULONG)LiveBefore;
