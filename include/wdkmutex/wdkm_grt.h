@@ -200,8 +200,8 @@ WdkmGrtReference(
  * the calling thread still holds the lock (the reference is kept: release
  * first); STATUS_INVALID_PARAMETER for NULL or a lock that is not the
  * registry's. The caller must not use the lock afterwards. A push lock the
- * caller holds shared is detected in checked builds only (release builds
- * do not know who its shared holders are; see reference.md).
+ * caller holds shared is detected while it is one of the lock's first eight
+ * readers at once; beyond them, in checked builds only (see reference.md).
  */
 _IRQL_requires_max_(DISPATCH_LEVEL)
 NTSTATUS
