@@ -13,7 +13,7 @@ TOOLCHAIN = $(CURDIR)/cmake/toolchain-mingw-w64-x86_64.cmake
         check-examples check-package driver-amalgamation check-amalgamation \
         check-thread-safety \
         bench check-bench fuzz check-fuzz check-memcheck stress \
-        check-wine-reliability wine-stress
+        check-wine-reliability wine-stress mutate mutate-short
 
 all: host driver
 
@@ -116,6 +116,18 @@ check-memcheck: host
 # The stress run's long form: 8 threads x 1,000,000 operations, delay fuzzing on.
 stress: host
 	@WDKM_STRESS_OPS=1000000 $(BUILD)/host/tests/unit/wdkm_unit_tests stress
+
+# --- mutation testing (docs/reliability.md) ----------------------------------
+
+# Every one-line mutation of src/ in tests/mutate/mutations.txt, each
+# rebuilt and run against the host suites: which does the suite not notice?
+# Tens of minutes; not part of make check.
+mutate: deps
+	@scripts/mutate.py --build $(BUILD)/mutate
+
+# The mutations marked "short: yes" only.
+mutate-short: deps
+	@scripts/mutate.py --build $(BUILD)/mutate --short
 
 # --- fuzzing (docs/reliability.md) -------------------------------------------
 
