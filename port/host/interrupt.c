@@ -618,6 +618,7 @@ BOOLEAN WdkmHostInterruptsActive(WDKM_HOST_INTERRUPT_SETTINGS *Settings)
 {
     BOOLEAN Active;
 
+    pthread_once(&HostpEnvironmentOnce, HostpReadEnvironment);
     WdkmHostpLock(&HostpInterruptLock);
     Active = HostpRandomActive;
     if (Settings != NULL) {
