@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct _WDKM_TEST_ACTION_LOCKS {
     PWDKM_SPIN_LOCK Spin;
@@ -62,16 +63,24 @@ WdkmTestKindName(WDKM_HOST_INTERRUPT Kind)
            : Kind == WdkmHostInterruptNormalApc ? "normal APC" : "special APC";
 }
 
+/* Prints the first violations at once (a stop may follow), with
+   snprintf and write(2): an action runs in a signal handler, where stdio's
+   buffers are not to be touched. */
 static VOID
 WdkmTestViolation(WDKM_HOST_INTERRUPT Kind, PCSTR What, NTSTATUS Status)
 {
     LONG Count = __atomic_add_fetch(&WdkmTestViolations, 1, __ATOMIC_SEQ_CST);
+    char Line[256];
+    int Length;
 
     if (Count <= 10) {
-        fprintf(stdout, "    interrupt violation (%s, seed %llu): %s: %s (0x%08X)\n",
-                WdkmTestKindName(Kind), (unsigned long long)WdkmTestActionSeed, What,
-                WdkmStatusName(Status), (unsigned)Status);
-        fflush(stdout);
+        Length = snprintf(Line, sizeof(Line),
+                          "    interrupt violation (%s, seed %llu): %s: %s (0x%08X)\n",
+                          WdkmTestKindName(Kind), (unsigned long long)WdkmTestActionSeed, What,
+                          WdkmStatusName(Status), (unsigned)Status);
+        if (Length > 0) {
+            (void)!write(2, Line, (size_t)Length < sizeof(Line) ? (size_t)Length : sizeof(Line) - 1);
+        }
     }
 }
 
