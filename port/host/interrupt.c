@@ -633,21 +633,35 @@ VOID WdkmHostQueueInterrupt(PKTHREAD Thread, WDKM_HOST_INTERRUPT Kind,
 {
     BOOLEAN Self = (BOOLEAN)(Thread == WdkmHostpCurrent.Thread);
 
-    if ((ULONG)Kind >= WDKM_HOST_INTERRUPT_KINDS) {
+    if (Thread == NULL || (ULONG)Kind >= WDKM_HOST_INTERRUPT_KINDS) {
         return;
     }
     pthread_once(&HostpSignalOnce, HostpInstallSignal);
-    WdkmHostpLock(&HostpInterruptLock);
-    HostpStartController();     /* for the retries */
-    if (Thread != NULL && Thread->Interrupts != NULL &&
-        HostpPush(Thread->Interrupts, Kind, Routine, Context, FALSE)) {
-        if (Self) {
-            WdkmHostpCurrent.InterruptPending = 1;  /* delivered at the unlock below, if unmasked */
+    for (;;) {
+        BOOLEAN Done = TRUE;
+
+        WdkmHostpLock(&HostpInterruptLock);
+        HostpStartController();     /* for the retries */
+        if (Thread->Interrupts != NULL) {
+            if (HostpPush(Thread->Interrupts, Kind, Routine, Context, FALSE)) {
+                if (Self) {
+                    WdkmHostpCurrent.InterruptPending = 1;  /* runs at the unlock, if unmasked */
+                } else {
+                    pthread_kill(Thread->Interrupts->Posix, HOSTP_INTERRUPT_SIGNAL);
+                }
+            }
+        } else if (Thread->SystemThread && !Self &&
+                   HostpLoad(Thread->Header.SignalState) == 0) {
+            Done = FALSE;   /* created, not yet running: wait for it to start */
         } else {
-            pthread_kill(Thread->Interrupts->Posix, HOSTP_INTERRUPT_SIGNAL);
+            __atomic_add_fetch(&HostpDropped, 1, __ATOMIC_RELAXED);    /* it has ended */
         }
+        WdkmHostpUnlock(&HostpInterruptLock);
+        if (Done) {
+            return;
+        }
+        HostpSleepNanoseconds(20000);
     }
-    WdkmHostpUnlock(&HostpInterruptLock);
 }
 
 VOID WdkmHostQueryInterruptCounts(ULONG64 Delivered[WDKM_HOST_INTERRUPT_KINDS],

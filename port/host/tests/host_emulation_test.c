@@ -2917,6 +2917,36 @@ static void TestInterruptRunningThread(void)
     CHECK(Target.IrqlAfter == PASSIVE_LEVEL);
 }
 
+/* A DPC queued to a system thread that was just created (maybe not yet
+   running) waits for it to start, then interrupts it. */
+static void TestInterruptNewThread(void)
+{
+    INTERRUPT_PROBE Probe;
+    SPIN_TARGET Target;
+    PVOID Object = NULL;
+    ULONG64 Dropped = WdkmHostInterruptsDropped();
+    HANDLE Handle;
+
+    memset(&Probe, 0, sizeof(Probe));
+    memset(&Target, 0, sizeof(Target));
+    Target.Probe = &Probe;
+    Handle = StartThread(SpinTargetRoutine, &Target);
+    CHECK_STATUS(STATUS_SUCCESS, ObReferenceObjectByHandle(Handle, SYNCHRONIZE, *PsThreadType,
+                                                           KernelMode, &Object, NULL));
+    WdkmHostQueueInterrupt((PKTHREAD)Object, WdkmHostInterruptDpc, ProbeRoutine, &Probe);
+    WaitFor(&Probe.Marker, 1, 5000);
+    __atomic_store_n(&Target.Stop, 1, __ATOMIC_RELEASE);
+    JoinThread(Handle);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptDpc) == 1);
+    CHECK(Probe.Thread[WdkmHostInterruptDpc] == (PKTHREAD)Object);
+    CHECK(WdkmHostInterruptsDropped() == Dropped);
+    /* Ended now: nothing happens, counted as dropped. */
+    WdkmHostQueueInterrupt((PKTHREAD)Object, WdkmHostInterruptDpc, ProbeRoutine, &Probe);
+    CHECK(WdkmHostInterruptsDropped() == Dropped + 1);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptDpc) == 1);
+    ObDereferenceObject(Object);
+}
+
 /* A DPC queued to a thread spinning at DISPATCH_LEVEL waits (for as long as
    it stays there), then runs in its KeLowerIrql. */
 static void TestInterruptDeferredUntilLower(void)
@@ -3399,6 +3429,7 @@ int main(void)
     RunTest("stress_push_lock", TestStressPushLock);
     RunTest("interrupt_masking", TestInterruptMasking);
     RunTest("interrupt_running_thread", TestInterruptRunningThread);
+    RunTest("interrupt_new_thread", TestInterruptNewThread);
     RunTest("interrupt_deferred_until_lower", TestInterruptDeferredUntilLower);
     RunTest("interrupt_rules", TestInterruptRules);
     RunTest("interrupt_nested_use", TestInterruptNestedUse);
