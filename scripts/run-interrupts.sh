@@ -8,8 +8,9 @@
 # passed, N failed", and writes the counts to OUT_DIR/summary for
 # scripts/check.sh.
 #
-# INTERRUPT_SEED=N replays a seed (default 1); --long runs the stress
-# suite's long form (WDKM_STRESS_OPS=200000) with a higher rate.
+# INTERRUPT_SEED=N replays a seed (default 1); INTERRUPT_EXTRA="dpc=0,..."
+# overrides settings (later keys win); --long runs the stress suite's long
+# form (WDKM_STRESS_OPS=200000) with a higher rate.
 set -uo pipefail
 out=$1
 shift
@@ -28,7 +29,10 @@ if [ $long -eq 1 ]; then
   settings="seed=$seed,interval=100,dpc=2,napc=1,sapc=1,suspend=300"
   export WDKM_STRESS_OPS=${WDKM_STRESS_OPS:-200000}
 else
-  settings="seed=$seed,interval=300,dpc=2,napc=1,sapc=1,suspend=200"
+  settings="seed=$seed,interval=200,dpc=2,napc=1,sapc=1,suspend=200"
+fi
+if [ -n "${INTERRUPT_EXTRA:-}" ]; then
+  settings="$settings,$INTERRUPT_EXTRA"
 fi
 
 # program suite-filter: the suites each program runs under injection.
