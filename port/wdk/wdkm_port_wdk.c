@@ -70,11 +70,7 @@ WdkmpRoutinesState(
     VOID
     )
 {
-#if defined(__GNUC__) || defined(__clang__)
-    return __atomic_load_n(&WdkmpRoutines.State, __ATOMIC_ACQUIRE);
-#else
-    return WdkmpRoutines.State;     /* volatile reads acquire on MSVC x64 */
-#endif
+    return WdkmpLoadLongAcquire(&WdkmpRoutines.State);
 }
 
 /* TRUE once the routines are known; resolves them if the IRQL allows. */
@@ -300,10 +296,20 @@ WdkmpPoolAllocate(
      * is the only allocator older kernels (and Wine) have. It does not
      * zero; ExAllocatePool2 does, and callers rely on that.
      */
-#if defined(_MSC_VER)
-#pragma warning(suppress: 4996)
+#if defined(__clang__)
+    /* clang (clang-cl included) ignores MSVC's warning pragmas. */
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wdeprecated-declarations"
+#elif defined(_MSC_VER)
+#pragma warning(push)
+#pragma warning(disable: 4996)
 #endif
     Block = ExAllocatePoolWithTag(NonPagedPoolNx, Bytes, Tag);
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#elif defined(_MSC_VER)
+#pragma warning(pop)
+#endif
     if (Block != NULL) {
         RtlZeroMemory(Block, Bytes);
     }
