@@ -13,6 +13,7 @@ stages=(
   "check-memcheck  memcheck"
   "check-driver  driver"
   "check-wine-reliability  wine-reliability"
+  "check-example       example"
   "check-portability   portability"
   "check-annotations   annotations"
   "check-thread-safety thread-safety"
