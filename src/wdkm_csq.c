@@ -37,7 +37,13 @@ struct _WDKM_CSQ {
     LONG volatile CancelsRunning;
 };
 
-static DRIVER_CANCEL WdkmpCsqCancelRoutine;
+static
+VOID
+NTAPI
+WdkmpCsqCancelRoutine(
+    _Inout_ PDEVICE_OBJECT DeviceObject,
+    _Inout_ PIRP Irp
+    );
 
 /*
  * The queue's slot in a queued IRP points to the WDKM_CSQ_IRP_CONTEXT the
@@ -77,7 +83,7 @@ WdkmpCsqUnlink(
     PWDKM_CSQ_IRP_CONTEXT IrpContext;
 
     WdkmpCsqFromIrp(Irp, &Csq, &IrpContext);
-    (VOID)RemoveEntryList(WdkmpIrpLink(Irp));
+    RemoveEntryList(WdkmpIrpLink(Irp));
     State->Count -= 1;
     if (IrpContext != NULL) {
         IrpContext->Irp = NULL;
@@ -312,6 +318,7 @@ WdkmCsqQueryCount(
  */
 static
 VOID
+NTAPI
 WdkmpCsqCancelRoutine(
     _Inout_ PDEVICE_OBJECT DeviceObject,
     _Inout_ PIRP Irp

@@ -464,12 +464,18 @@ WdkmpRoutine(
  * cancel routine is set and cleared with one interlocked exchange, and
  * only the side that gets a non-NULL routine back from a clear may
  * complete the IRP (the other side is the cancel routine, called by
- * IoCancelIrp holding the cancel spin lock).
+ * IoCancelIrp holding the cancel spin lock). A cancel routine is declared
+ * `VOID NTAPI Routine(PDEVICE_OBJECT, PIRP)`: Wine's headers have no
+ * DRIVER_CANCEL type, only PDRIVER_CANCEL.
  */
 
-typedef DRIVER_CANCEL WDKMP_DRIVER_CANCEL;
-
-/* Any IRQL. Sets (or clears, NULL) the cancel routine; the previous one. */
+/*
+ * Any IRQL. Sets (or clears, NULL) the cancel routine; the previous one.
+ * IoSetCancelRoutine itself on MSVC; the same interlocked exchange written
+ * out on GCC and Clang, where Wine's header passes a function pointer as
+ * void * (rejected by -pedantic-errors) and where ThreadSanitizer must see
+ * an atomic.
+ */
 WDKMP_INLINE
 PDRIVER_CANCEL
 WdkmpIrpSetCancelRoutine(
@@ -477,7 +483,11 @@ WdkmpIrpSetCancelRoutine(
     _In_opt_ PDRIVER_CANCEL CancelRoutine
     )
 {
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_exchange_n(&Irp->CancelRoutine, CancelRoutine, __ATOMIC_SEQ_CST);
+#else
     return IoSetCancelRoutine(Irp, CancelRoutine);
+#endif
 }
 
 /* Any IRQL. TRUE if Irp has a cancel routine now (a racy peek). */
