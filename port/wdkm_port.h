@@ -25,6 +25,10 @@
  *   atomics  WdkmpLoadThread, WdkmpStoreThread, WdkmpLoadLongAcquire,
  *            WdkmpInterlocked*
  *   debug    WdkmpDbgPrintEx, WdkmpTimestamp, WdkmpTimestampToNs
+ *   IRPs     WdkmpIrpSetCancelRoutine, WdkmpIrpHasCancelRoutine,
+ *            WdkmpIrpCancelled, WdkmpIrpMarkPending, WdkmpIrpLink,
+ *            WdkmpIrpFromLink, WdkmpIrpQueueSlot,
+ *            WdkmpIrpReleaseCancelSpinLock (the cancel-safe queue)
  */
 #ifndef WDKM_PORT_H
 #define WDKM_PORT_H
