@@ -47,8 +47,13 @@ WdkmpCsqCancelRoutine(
 
 /*
  * The queue's slot in a queued IRP points to the WDKM_CSQ_IRP_CONTEXT the
- * insert filled, or to the queue itself; the signature tells which.
+ * insert filled, or to the queue itself; the signature tells which. Bit 0
+ * marks an orphan: an IRP whose cancel routine ran but could not take the
+ * queue's lock (see WdkmpCsqCancelRoutine); it belongs to whoever finds it
+ * next under the lock.
  */
+#define WDKMP_CSQ_ORPHAN ((ULONG_PTR)1)
+
 static
 VOID
 WdkmpCsqFromIrp(
@@ -57,7 +62,7 @@ WdkmpCsqFromIrp(
     _Out_ PWDKM_CSQ_IRP_CONTEXT *IrpContext
     )
 {
-    PVOID Slot = *WdkmpIrpQueueSlot(Irp);
+    PVOID Slot = (PVOID)((ULONG_PTR)*WdkmpIrpQueueSlot(Irp) & ~WDKMP_CSQ_ORPHAN);
 
     if (*(const ULONG *)Slot == WDKMP_SIGNATURE_CSQ_CONTEXT) {
         *IrpContext = (PWDKM_CSQ_IRP_CONTEXT)Slot;
@@ -66,6 +71,21 @@ WdkmpCsqFromIrp(
         *IrpContext = NULL;
         *Csq = (PWDKM_CSQ)Slot;
     }
+}
+
+/*
+ * Under the queue's lock: TRUE if the caller now owns queued Irp, because
+ * it cleared the cancel routine itself or the IRP is an orphan. FALSE: a
+ * cancel routine has it (running, or about to run).
+ */
+static
+BOOLEAN
+WdkmpCsqTake(
+    _Inout_ PIRP Irp
+    )
+{
+    return WdkmpIrpSetCancelRoutine(Irp, NULL) != NULL ||
+           ((ULONG_PTR)*WdkmpIrpQueueSlot(Irp) & WDKMP_CSQ_ORPHAN) != 0;
 }
 
 /*
@@ -233,7 +253,7 @@ WdkmCsqRemoveNextIrp(
         if (Match != NULL && !Match(Candidate, MatchContext)) {
             continue;
         }
-        if (WdkmpIrpSetCancelRoutine(Candidate, NULL) == NULL) {
+        if (!WdkmpCsqTake(Candidate)) {
             continue;   /* being cancelled: its cancel routine unlinks it */
         }
         WdkmpCsqUnlink(State, Candidate);
@@ -275,7 +295,7 @@ WdkmCsqRemoveIrp(
         return STATUS_INVALID_PARAMETER;
     }
     Queued = IrpContext->Irp;
-    if (Queued != NULL && WdkmpIrpSetCancelRoutine(Queued, NULL) != NULL) {
+    if (Queued != NULL && WdkmpCsqTake(Queued)) {
         WdkmpCsqUnlink(State, Queued);
     } else {
         Queued = NULL;
@@ -339,13 +359,25 @@ WdkmpCsqCancelRoutine(
     if (!WDKM_ACQUIRED(Status)) {
         /*
          * Only a driver cancelling this queue's IRP from a match callback
-         * (the lock is its own thread's) gets here; the IRP stays queued,
-         * uncompletable. Said loudly: it is a hung request.
+         * gets here (STATUS_POSSIBLE_DEADLOCK: this thread holds the lock,
+         * further up its stack, in the middle of a walk of the list). The
+         * IRP stays linked, marked an orphan (a write under the lock, which
+         * is this thread's): the next remove or the destroy takes it, so
+         * it is neither lost nor a reason for the destroy to wait forever.
+         * Any other refusal (a checked build refusing a lock-order
+         * violation) leaves the lock to another thread: nothing may be
+         * written, and the IRP stays pending (reported).
          */
+        if (Status == STATUS_POSSIBLE_DEADLOCK) {
+            *WdkmpIrpQueueSlot(Irp) =
+                (PVOID)((ULONG_PTR)*WdkmpIrpQueueSlot(Irp) | WDKMP_CSQ_ORPHAN);
+        }
         WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
-                        "wdkmutex: cancel-safe queue %p: IRP %p cancelled under the queue's "
-                        "own lock (%s); it stays pending\n",
-                        (PVOID)Csq, (PVOID)Irp, WdkmStatusName(Status));
+                        "wdkmutex: cancel-safe queue %p: IRP %p cancelled, but the queue's lock "
+                        "was refused (%s): %s\n",
+                        (PVOID)Csq, (PVOID)Irp, WdkmStatusName(Status),
+                        Status == STATUS_POSSIBLE_DEADLOCK ? "left to the next remove or the destroy"
+                                                           : "it stays pending");
         (VOID)InterlockedDecrement(&Csq->CancelsRunning);
         return;
     }
@@ -385,7 +417,7 @@ WdkmCsqDestroy(
         PIRP Irp = WdkmpIrpFromLink(Link);
 
         Link = Link->Flink;
-        if (WdkmpIrpSetCancelRoutine(Irp, NULL) != NULL) {
+        if (WdkmpCsqTake(Irp)) {
             WdkmpCsqUnlink(State, Irp);
             InsertTailList(&Drained, WdkmpIrpLink(Irp));
         }

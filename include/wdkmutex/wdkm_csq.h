@@ -34,7 +34,9 @@
  *   - The optional match callback of WdkmCsqRemoveNextIrp runs under the
  *     queue's lock at DISPATCH_LEVEL: it only looks at the IRP (e.g. its
  *     file object) and must not call the queue, complete or cancel an IRP,
- *     or wait.
+ *     or wait. (A queue call from it answers STATUS_POSSIBLE_DEADLOCK; an
+ *     IRP of the queue cancelled from it is not lost: the next remove or
+ *     the destroy takes it.)
  *   - Its cost is one spin-lock acquisition per call (and a walk of the
  *     queue for a remove with a match).
  *

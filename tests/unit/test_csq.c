@@ -404,6 +404,67 @@ MisuseReturnsStatus(VOID)
     CHECK_EQ(WdkmTestPoolOutstanding(), 0);
 }
 
+/*
+ * Misuse with an IRP at stake: a match callback cancels an IRP of the same
+ * queue. The cancel routine cannot take the lock (the caller holds it up
+ * the stack); the IRP must not be lost, nor make the destroy wait forever:
+ * the next remove gets it, or the destroy cancels it.
+ */
+static PIRP CancelFromMatchVictim;
+static BOOLEAN CancelFromMatchDelivered;
+
+static BOOLEAN
+CancelFromMatch(PIRP Irp, PVOID MatchContext)
+{
+    UNREFERENCED_PARAMETER(MatchContext);
+    if (Irp == CancelFromMatchVictim) {
+        CancelFromMatchDelivered = IoCancelIrp(Irp);
+    }
+    return FALSE;
+}
+
+static VOID
+CancelFromMatchIsNotLost(VOID)
+{
+    OUTCOME Outcome = { 0 };
+    PWDKM_CSQ Csq;
+    PIRP First;
+    PIRP Second;
+    PIRP Removed;
+    ULONG Bugchecks = WdkmHostBugcheckCount();
+
+    CHECK_STATUS(WdkmCsqCreate(CompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
+    First = NewIrp(&Outcome, NULL);
+    Second = NewIrp(&Outcome, NULL);
+    CHECK(First != NULL && Second != NULL);
+    CHECK_STATUS(WdkmCsqInsertIrp(Csq, First, NULL), STATUS_PENDING);
+    CHECK_STATUS(WdkmCsqInsertIrp(Csq, Second, NULL), STATUS_PENDING);
+
+    /* Orphaned, then taken by the next remove. */
+    CancelFromMatchVictim = First;
+    CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, CancelFromMatch, NULL, &Removed),
+                 STATUS_NO_MORE_ENTRIES);
+    CHECK(CancelFromMatchDelivered);
+    CHECK_EQ(QueueCount(Csq), 2);
+    CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, NULL, NULL, &Removed), STATUS_SUCCESS);
+    CHECK(Removed == First);
+    CompleteSuccess(First);
+
+    /* Orphaned, then cancelled by the destroy (which must not hang). */
+    CancelFromMatchVictim = Second;
+    CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, CancelFromMatch, NULL, &Removed),
+                 STATUS_NO_MORE_ENTRIES);
+    CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
+    CHECK_EQ(WdkmHostIrpCompletions(First), 1);
+    CHECK_EQ(WdkmHostIrpCompletions(Second), 1);
+    CHECK_EQ(Outcome.Succeeded, 1);
+    CHECK_EQ(Outcome.Cancelled, 1);
+    CHECK_EQ(WdkmHostBugcheckCount(), Bugchecks);
+    WdkmHostIrpFree(First);
+    WdkmHostIrpFree(Second);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
 /* An insert from the destroy's own drain is refused: the queue is closing. */
 typedef struct _REINSERT {
     OUTCOME Outcome;
@@ -655,6 +716,7 @@ static const WDKM_TEST_CASE CsqCases[] = {
     { "remove next with a match", RemoveNextWithMatch },
     { "remove skips an IRP being cancelled", RemoveSkipsIrpBeingCancelled },
     { "misuse returns a status", MisuseReturnsStatus },
+    { "a cancel from a match callback is not lost", CancelFromMatchIsNotLost },
     { "destroy drains and refuses inserts", DestroyDrainsAndRefusesInserts },
     { "destroy waits for a running cancel", DestroyWaitsForRunningCancel },
     { "cancellation races removal", CancellationRacesRemoval },
