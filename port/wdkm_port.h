@@ -22,8 +22,10 @@
  *            WdkmpPoolAllocator (out of line, wdkm_port_wdk.c)
  *   events   WDKMP_EVENT, WdkmpEventInitialize, WdkmpEventWait, WdkmpEventSet
  *   time     WdkmpSleepMs, WdkmpSystemTime
- *   atomics  WdkmpLoadThread, WdkmpStoreThread, WdkmpLoadLongAcquire,
- *            WdkmpInterlocked*
+ *   ordering WdkmpLoad/Store{Thread,Long,Long64} (relaxed),
+ *            WdkmpLoadLongAcquire, WdkmpStoreLongRelease,
+ *            WdkmpLoadPointerAcquire, WdkmpStorePointerRelease
+ *            (docs/memory-ordering.md); Interlocked* are full barriers
  *   debug    WdkmpDbgPrintEx, WdkmpTimestamp, WdkmpTimestampToNs
  *   IRPs     WdkmpIrpSetCancelRoutine, WdkmpIrpHasCancelRoutine,
  *            WdkmpIrpCancelled, WdkmpIrpMarkPending, WdkmpIrpLink,
