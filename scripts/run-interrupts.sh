@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # run-interrupts.sh OUT_DIR [--long] BUILD_DIR... - the host suites that
 # race the most (stress, registry "grt", cancel-safe queue "csq", checked
-# diagnostics "diag"), run
-# with interrupt injection on (WDKM_HOST_INTERRUPTS, docs/host-testing.md):
+# diagnostics "diag"), run with interrupt injection on (WDKM_HOST_INTERRUPTS,
+# docs/host-testing.md):
 # DPCs and kernel APCs land on every test thread at random and run the
 # interrupt action set (tests/unit/wdkm_test_interrupts.c). Prints every
 # failure with the seed to replay it, closes with "check-interrupts: N
