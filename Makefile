@@ -13,7 +13,8 @@ TOOLCHAIN = $(CURDIR)/cmake/toolchain-mingw-w64-x86_64.cmake
         check-examples check-package driver-amalgamation check-amalgamation \
         check-thread-safety \
         bench check-bench fuzz check-fuzz check-memcheck stress \
-        check-wine-reliability wine-stress check-interrupts mutate mutate-short
+        check-wine-reliability wine-stress check-interrupts mutate mutate-short \
+        check-example
 
 all: host driver
 
@@ -59,6 +60,12 @@ check-driver: driver
 
 demo: driver
 	@scripts/run-demo.sh $(BUILD)/driver
+
+# The canonical WDM example (docs/csq.md): an event-notification driver with
+# a cancel-safe queue, a timer DPC and cancellation, driven by a threaded
+# client under Wine; release and checked builds, exact counts, no pool left.
+check-example: driver
+	@scripts/run-example.sh $(BUILD)/driver $(BUILD)/example
 
 # The Wine reliability run (docs/reliability.md): the real driver loaded and
 # unloaded 100 times, 4 threads x 4 s of IOCTLs on the library's locks, and

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run-interrupts.sh OUT_DIR [--long] BUILD_DIR... - the host suites that
-# race the most (stress, registry "grt", checked diagnostics "diag"), run
-# with interrupt injection on (WDKM_HOST_INTERRUPTS, docs/host-testing.md):
+# race the most (stress, registry "grt", cancel-safe queue "csq", checked
+# diagnostics "diag"), run with interrupt injection on (WDKM_HOST_INTERRUPTS,
+# docs/host-testing.md):
 # DPCs and kernel APCs land on every test thread at random and run the
 # interrupt action set (tests/unit/wdkm_test_interrupts.c). Prints every
 # failure with the seed to replay it, closes with "check-interrupts: N
@@ -39,6 +40,7 @@ fi
 runs=(
   "wdkm_unit_tests          stress."
   "wdkm_unit_tests          grt."
+  "wdkm_unit_tests          csq."
   "wdkm_unit_tests_checked  stress."
   "wdkm_unit_tests_checked  grt."
   "wdkm_unit_tests_checked  diag."
