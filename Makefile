@@ -113,9 +113,13 @@ check-bench: deps
 check-memcheck: host
 	@scripts/run-memcheck.sh $(BUILD)/host
 
-# The stress run's long form: 8 threads x 1,000,000 operations, delay fuzzing on.
+# The stress run's long form: 8 threads x 1,000,000 operations, delay fuzzing on;
+# then the model-based walk (tests/unit/test_model.c), 8 seeds x 200,000 steps,
+# against the release and the checked library.
 stress: host
 	@WDKM_STRESS_OPS=1000000 $(BUILD)/host/tests/unit/wdkm_unit_tests stress
+	@WDKM_MODEL_STEPS=200000 WDKM_MODEL_SEEDS=8 $(BUILD)/host/tests/unit/wdkm_unit_tests model.
+	@WDKM_MODEL_STEPS=200000 WDKM_MODEL_SEEDS=8 $(BUILD)/host/tests/unit/wdkm_unit_tests_checked model.
 
 # --- fuzzing (docs/reliability.md) -------------------------------------------
 

@@ -33,7 +33,7 @@
  * DPC, deterministically.
  *
  * Environment: WDKM_MODEL_SEED=n runs that seed only (a failure prints the
- * line that replays it); WDKM_MODEL_STEPS=n steps per seed (default 2500);
+ * line that replays it); WDKM_MODEL_STEPS=n steps per seed (default 4000);
  * WDKM_MODEL_SEEDS=n seeds from the default base (default 4);
  * WDKM_MODEL_STRICT=1 ignores the table of known open defects below, so
  * that every disagreement with the documentation shows; WDKM_MODEL_STRICT=
@@ -278,6 +278,9 @@ enum {
 enum { REL_NORMAL = 0, REL_FROM_DPC };
 
 #define STATUS_MODEL_NONE ((NTSTATUS)0x7FFFFFFF)
+
+/* Run->Stats beyond the op codes. */
+enum { STAT_WAITS = 24, STAT_TIMEOUTS, STAT_REFUSED, STAT_DPC, STAT_GRANTED, STAT_ALERTS };
 
 static ULONG64
 ModelRandom(MODEL_RUN *Run)
@@ -953,6 +956,14 @@ static BOOLEAN
 ModelCheckStatus(MODEL_RUN *Run, const MODEL_EXPECT *Expect, NTSTATUS Actual, PCSTR Text)
 {
     ModelNote(Run, "%5u %s -> %s", (unsigned)Run->Step, Text, ModelStatusText(Actual));
+    if (Actual == STATUS_TIMEOUT) {
+        Run->Stats[STAT_TIMEOUTS] += 1;
+    } else if (!NT_SUCCESS(Actual)) {
+        Run->Stats[STAT_REFUSED] += 1;
+    }
+    if (strstr(Text, "a DPC") != NULL) {
+        Run->Stats[STAT_DPC] += 1;
+    }
     if (!ModelStatusAllowed(Expect, Actual)) {
         MODEL_FAIL(Run, "%s returned %s, the documentation says %s%s%s", Text, ModelStatusText(Actual),
                    ModelStatusText(Expect->Allowed[0]),
@@ -1177,6 +1188,7 @@ ModelWake(MODEL_RUN *Run, MODEL_LOCK *Lock)
     }
     Lock->Waiter = -1;
     Waiter->Blocked = FALSE;
+    Run->Stats[STAT_GRANTED] += 1;
     ModelExpect(&Expect, STATUS_SUCCESS);
     if (!ModelCheckStatus(Run, &Expect, Result.Status, Waiter->BlockedText)) {
         return;
@@ -1235,14 +1247,25 @@ ModelPickForm(MODEL_RUN *Run, int Kind)
 enum { MISUSE_NONE = 0, MISUSE_SIZE, MISUSE_NULL_LOCK, MISUSE_NULL_DATA, MISUSE_NULL_OTHER,
        MISUSE_BAD_MODE, MISUSE_SAME_HANDLE, MISUSE_OTHER_HANDLE };
 
-static VOID
-ModelStepAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread)
+/* An acquire step, planned: the call, what the documentation says it
+   returns, whether it must wait. FALSE: not a step to take now. */
+typedef struct _MODEL_PLAN {
+    MODEL_CMD Cmd;
+    MODEL_EXPECT Expect;
+    MODEL_LOCK *Lock;
+    int QHandle;
+    KIRQL Irql;
+    BOOLEAN CheckData;
+    char Text[200];
+} MODEL_PLAN;
+
+static BOOLEAN
+ModelPlanAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, BOOLEAN NoWait)
 {
     int Candidates[MODEL_LOCKS];
     int Count = ModelCandidates(Run, Thread, Candidates);
     MODEL_LOCK *Lock;
     MODEL_CMD Cmd;
-    MODEL_RESULT Result;
     MODEL_EXPECT Expect;
     int Kind;
     int Form;
@@ -1260,16 +1283,29 @@ ModelStepAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread)
     ULONG Roll;
 
     if (Count == 0) {
-        return;
+        return FALSE;
     }
     Lock = &Run->Locks[Candidates[ModelPick(Run, (ULONG)Count)]];
+    if (ModelChance(Run, 35)) {
+        /* Contention: prefer a lock another thread holds. */
+        int Index;
+
+        for (Index = 0; Index < Count; Index += 1) {
+            if (ModelHeldByOthers(&Run->Locks[Candidates[Index]], Me) && ModelChance(Run, 60)) {
+                Lock = &Run->Locks[Candidates[Index]];
+            }
+        }
+    }
     Kind = Lock->Kind;
     Form = ModelPickForm(Run, Kind);
+    if (Kind == WdkmLockKindKMutex && ModelHeldByOthers(Lock, Me) && ModelChance(Run, 25)) {
+        Form = FORM_ALERTABLE;
+    }
     if (Lock->Waiter >= 0 && Lock->Waiter != Me) {
-        return;                       /* nothing acquires a lock somebody waits for */
+        return FALSE;                       /* nothing acquires a lock somebody waits for */
     }
     if (Kind == WdkmLockKindPushLock && Lock->Shared[Me] > 0) {
-        return;                       /* documented must-not, not detected */
+        return FALSE;                       /* documented must-not, not detected */
     }
     memset(&Cmd, 0, sizeof(Cmd));
     Cmd.Op = OP_ACQUIRE;
@@ -1322,11 +1358,11 @@ ModelStepAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread)
                 }
             }
             if (Misuse == MISUSE_SAME_HANDLE && ModelKnownOpen("issue15.5")) {
-                return;
+                return FALSE;
             }
         }
         if (QHandle < 0) {
-            return;
+            return FALSE;
         }
         Cmd.Arg = &Thread->QHandles[QHandle];
     }
@@ -1370,14 +1406,14 @@ ModelStepAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread)
         break;
     }
     if (Form == FORM_TIMEOUT && Cmd.NullTimeout && Irql > APC_LEVEL) {
-        return;                       /* which limit applies to a NULL timeout is not said */
+        return FALSE;                       /* which limit applies to a NULL timeout is not said */
     }
     Owner = Lock->ExclOwner == Me;
     Others = ModelHeldByOthers(Lock, Me);
     if (MODEL_ARGUMENTS_FIRST_OPEN(Irql > Limit || (Exact && Irql < Limit),
                                    Misuse == MISUSE_NULL_LOCK || Misuse == MISUSE_NULL_DATA ||
                                    Misuse == MISUSE_NULL_OTHER || Misuse == MISUSE_BAD_MODE)) {
-        return;
+        return FALSE;
     }
     ModelExpect(&Expect, STATUS_SUCCESS);
     if (Irql > Limit) {
@@ -1399,7 +1435,7 @@ ModelStepAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread)
                 int Index;
 
                 if (Lock->ExclDepth >= 3) {
-                    return;
+                    return FALSE;
                 }
                 /* The owner always succeeds (recursion). A DPC on the owner's thread: issue 15.1. */
                 for (Index = 0; Index < Thread->EntryCount; Index += 1) {
@@ -1407,7 +1443,7 @@ ModelStepAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread)
                         Thread->Entries[Index].Lock == ModelLockIndex(Run, Lock) &&
                         (Thread->Entries[Index].AcquireIrql == DISPATCH_LEVEL) !=
                         (Irql == DISPATCH_LEVEL) && ModelKnownOpen("issue15.1")) {
-                        return;
+                        return FALSE;
                     }
                 }
             } else if (Others) {
@@ -1440,7 +1476,7 @@ ModelStepAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread)
                 }
             }
             if (Owner && Lock->ExclDepth >= 3) {
-                return;
+                return FALSE;
             }
             break;
         case WdkmLockKindPushLock:
@@ -1459,18 +1495,18 @@ ModelStepAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread)
                 } else if (Kind == WdkmLockKindFastMutex || Kind == WdkmLockKindGuardedMutex) {
                     Expect.Block = TRUE;
                 } else {
-                    return;           /* a spin would need its holder to run meanwhile */
+                    return FALSE;           /* a spin would need its holder to run meanwhile */
                 }
             }
             break;
         }
     }
-    if (Expect.Block && (!ModelMayWait(Run, Lock) || Misuse != MISUSE_NONE)) {
-        return;
+    if (Expect.Block && (NoWait || !ModelMayWait(Run, Lock) || Misuse != MISUSE_NONE)) {
+        return FALSE;
     }
     if ((Expect.Block || Expect.Allowed[0] == STATUS_SUCCESS) &&
         Thread->EntryCount >= MODEL_MAX_ENTRIES) {
-        return;
+        return FALSE;
     }
     ModelDescribe(Run, Thread, Text, sizeof(Text), "%s(%s%s, size %u%s%s%s%s%s)%s",
                   ModelFormName(Kind, Form), Misuse == MISUSE_NULL_LOCK ? "NULL: " : "", Lock->Label,
@@ -1479,33 +1515,66 @@ ModelStepAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread)
                   Kind == WdkmLockKindQueuedSpinLock ? (Misuse == MISUSE_SAME_HANDLE ? ", its holding handle" : ", a free handle") : "",
                   Detail[0] != '\0' ? ", timeout " : "", Detail,
                   Irql == DISPATCH_LEVEL && Thread->EntryCount > 0 ? " [at DISPATCH on a thread holding locks: a DPC]" : "");
+    Plan->Cmd = Cmd;
+    Plan->Expect = Expect;
+    Plan->Lock = Lock;
+    Plan->QHandle = QHandle;
+    Plan->Irql = Irql;
+    Plan->CheckData = CheckData;
+    strcpy(Plan->Text, Text);
+    return TRUE;
+}
+
+/* The acquire's result against its plan; the model takes the hold. */
+static BOOLEAN
+ModelFinishAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, const MODEL_RESULT *Result)
+{
     Run->Stats[OP_ACQUIRE] += 1;
-    if (Expect.Block) {
+    if (!ModelCheckStatus(Run, &Plan->Expect, Result->Status, Plan->Text)) {
+        return FALSE;
+    }
+    if (Result->Status == STATUS_SUCCESS) {
+        ModelApplyAcquire(Run, Thread, Plan->Lock, &Plan->Cmd, Result, Plan->Irql, Plan->QHandle, Plan->Text);
+    } else if (!Plan->Cmd.NullData && Plan->CheckData && Result->Data != NULL) {
+        MODEL_FAIL(Run, "%s returned %s and left *Data = %p (reference.md: \"On any status but "
+                   "STATUS_SUCCESS it is set to NULL\")", Plan->Text, WdkmStatusName(Result->Status),
+                   Result->Data);
+        return FALSE;
+    }
+    return !Run->Failed;
+}
+
+static VOID
+ModelStepAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread)
+{
+    MODEL_PLAN Plan;
+    MODEL_RESULT Result;
+
+    if (!ModelPlanAcquire(Run, Thread, &Plan, FALSE)) {
+        return;
+    }
+    if (Plan.Expect.Block) {
+        MODEL_LOCK *Lock = Plan.Lock;
+
+        Run->Stats[OP_ACQUIRE] += 1;
         Thread->Blocked = TRUE;
         Thread->BlockedLock = ModelLockIndex(Run, Lock);
-        Thread->BlockedExclusive = ModelExclusiveForm(&Cmd);
-        Thread->BlockedAlertable = Form == FORM_ALERTABLE;
-        ModelBuildChecks(Run, Thread, &Cmd, -1, TRUE);
-        Thread->BlockedCmd = Cmd;
-        snprintf(Thread->BlockedText, sizeof(Thread->BlockedText), "%s [waited]", Text);
-        Lock->Waiter = Me;
-        ModelNote(Run, "%5u %s -> waits (holder: T%d)", (unsigned)Run->Step, Text, Lock->ExclOwner);
-        ModelIssue(Thread, &Cmd);
+        Thread->BlockedExclusive = ModelExclusiveForm(&Plan.Cmd);
+        Thread->BlockedAlertable = Plan.Cmd.Form == FORM_ALERTABLE;
+        ModelBuildChecks(Run, Thread, &Plan.Cmd, -1, TRUE);
+        Thread->BlockedCmd = Plan.Cmd;
+        snprintf(Thread->BlockedText, sizeof(Thread->BlockedText), "%s [waited]", Plan.Text);
+        Lock->Waiter = Thread->Index;
+        Run->Stats[STAT_WAITS] += 1;
+        ModelNote(Run, "%5u %s -> waits (holder: T%d)", (unsigned)Run->Step, Plan.Text, Lock->ExclOwner);
+        ModelIssue(Thread, &Plan.Cmd);
         return;
     }
-    ModelBuildChecks(Run, Thread, &Cmd, -1, FALSE);
-    ModelRunSync(Run, Thread, &Cmd, &Result, Text);
-    if (!ModelCheckStatus(Run, &Expect, Result.Status, Text)) {
-        return;
+    ModelBuildChecks(Run, Thread, &Plan.Cmd, -1, FALSE);
+    ModelRunSync(Run, Thread, &Plan.Cmd, &Result, Plan.Text);
+    if (ModelFinishAcquire(Run, Thread, &Plan, &Result)) {
+        ModelVerifyAfter(Run, Thread, &Plan.Cmd, &Result, Plan.Text);
     }
-    if (Result.Status == STATUS_SUCCESS) {
-        ModelApplyAcquire(Run, Thread, Lock, &Cmd, &Result, Irql, QHandle, Text);
-    } else if (!Cmd.NullData && CheckData && Result.Data != NULL) {
-        MODEL_FAIL(Run, "%s returned %s and left *Data = %p (reference.md: \"On any status but "
-                   "STATUS_SUCCESS it is set to NULL\")", Text, WdkmStatusName(Result.Status), Result.Data);
-        return;
-    }
-    ModelVerifyAfter(Run, Thread, &Cmd, &Result, Text);
 }
 
 /* The last hold of Lock in Thread's entries (the acquisition a release ends). */
@@ -1530,6 +1599,88 @@ ModelReleaseName(int Kind, int Form)
         return "ReleaseFromDpcLevel";
     }
     return "Release";
+}
+
+/* What reference.md says a release answers. Entry: the caller's hold it
+   ends, NULL when the caller holds nothing. */
+static VOID
+ModelExpectRelease(MODEL_THREAD *Thread, MODEL_LOCK *Lock, const MODEL_ENTRY *Entry, const MODEL_CMD *Cmd,
+                   BOOLEAN BadOldIrql, BOOLEAN OtherHandle, MODEL_EXPECT *Expectation)
+{
+    MODEL_EXPECT Expect;
+    KIRQL Irql = Thread->Irql;
+
+    ModelExpect(&Expect, STATUS_SUCCESS);
+    switch (Lock->Kind) {
+    case WdkmLockKindKMutex:
+        if (Irql > DISPATCH_LEVEL) {
+            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
+        } else if (Entry == NULL) {
+            ModelExpect(&Expect, Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
+        } else if ((Entry->AcquireIrql == DISPATCH_LEVEL) != (Irql == DISPATCH_LEVEL)) {
+            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
+        }
+        break;
+    case WdkmLockKindFastMutex:
+        if (Irql > APC_LEVEL) {
+            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
+        } else if (Irql < APC_LEVEL) {
+            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
+            if (Entry == NULL) {
+                /* Not the holder, and below the exact level: the docs put the IRQL check
+                   first but do not say the exact-level check comes before ownership. */
+                Expect.Allowed[1] = Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD;
+            }
+        } else if (Entry == NULL) {
+            ModelExpect(&Expect, Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
+        }
+        break;
+    case WdkmLockKindSpinLock:
+        if (Irql > DISPATCH_LEVEL) {
+            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
+        } else if (Irql < DISPATCH_LEVEL) {
+            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
+            if (Entry == NULL) {
+                Expect.Allowed[1] = Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD;
+            }
+        } else if (BadOldIrql) {
+            ModelExpect(&Expect, STATUS_INVALID_PARAMETER);
+        } else if (Entry == NULL) {
+            ModelExpect(&Expect, Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
+        } else if ((Cmd->Form == REL_FROM_DPC) != Entry->AtDpc) {
+            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
+        }
+        break;
+    case WdkmLockKindQueuedSpinLock:
+        if (Irql > DISPATCH_LEVEL) {
+            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
+        } else if (Irql < DISPATCH_LEVEL) {
+            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
+            if (Entry == NULL) {
+                Expect.Allowed[1] = OtherHandle ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD;
+            }
+        } else if (Entry == NULL) {
+            ModelExpect(&Expect, OtherHandle ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
+        }
+        break;
+    case WdkmLockKindGuardedMutex:
+        if (Irql > APC_LEVEL) {
+            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
+        } else if (Entry == NULL) {
+            ModelExpect(&Expect, Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
+        } else if (Entry->AcquireIrql != Irql) {
+            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
+        }
+        break;
+    default:    /* ERESOURCE, push lock */
+        if (Irql > APC_LEVEL) {
+            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
+        } else if (Entry == NULL) {
+            ModelExpect(&Expect, ModelHoldsAny(Lock) ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
+        }
+        break;
+    }
+    *Expectation = Expect;
 }
 
 /*
@@ -1638,77 +1789,7 @@ ModelStepRelease(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
         }
     }
 
-    /* What reference.md says the release answers. */
-    ModelExpect(&Expect, STATUS_SUCCESS);
-    switch (Lock->Kind) {
-    case WdkmLockKindKMutex:
-        if (Irql > DISPATCH_LEVEL) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-        } else if (Entry == NULL) {
-            ModelExpect(&Expect, Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
-        } else if ((Entry->AcquireIrql == DISPATCH_LEVEL) != (Irql == DISPATCH_LEVEL)) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
-        }
-        break;
-    case WdkmLockKindFastMutex:
-        if (Irql > APC_LEVEL) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-        } else if (Irql < APC_LEVEL) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
-            if (Entry == NULL) {
-                /* Not the holder, and below the exact level: the docs put the IRQL check
-                   first but do not say the exact-level check comes before ownership. */
-                Expect.Allowed[1] = Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD;
-            }
-        } else if (Entry == NULL) {
-            ModelExpect(&Expect, Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
-        }
-        break;
-    case WdkmLockKindSpinLock:
-        if (Irql > DISPATCH_LEVEL) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-        } else if (Irql < DISPATCH_LEVEL) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
-            if (Entry == NULL) {
-                Expect.Allowed[1] = Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD;
-            }
-        } else if (BadOldIrql) {
-            ModelExpect(&Expect, STATUS_INVALID_PARAMETER);
-        } else if (Entry == NULL) {
-            ModelExpect(&Expect, Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
-        } else if ((Cmd.Form == REL_FROM_DPC) != Entry->AtDpc) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
-        }
-        break;
-    case WdkmLockKindQueuedSpinLock:
-        if (Irql > DISPATCH_LEVEL) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-        } else if (Irql < DISPATCH_LEVEL) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
-            if (Entry == NULL) {
-                Expect.Allowed[1] = OtherHandle ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD;
-            }
-        } else if (Entry == NULL) {
-            ModelExpect(&Expect, OtherHandle ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
-        }
-        break;
-    case WdkmLockKindGuardedMutex:
-        if (Irql > APC_LEVEL) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-        } else if (Entry == NULL) {
-            ModelExpect(&Expect, Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
-        } else if (Entry->AcquireIrql != Irql) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
-        }
-        break;
-    default:    /* ERESOURCE, push lock */
-        if (Irql > APC_LEVEL) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-        } else if (Entry == NULL) {
-            ModelExpect(&Expect, ModelHoldsAny(Lock) ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
-        }
-        break;
-    }
+    ModelExpectRelease(Thread, Lock, Entry, &Cmd, BadOldIrql, OtherHandle, &Expect);
     if (Entry != NULL && Entry->ChangesIrql && EntryIndex != Thread->EntryCount - 1 &&
         Expect.Allowed[0] == STATUS_SUCCESS) {
         /* An IRQL-raising hold released out of order (issue 15.6): the documentation
@@ -1760,6 +1841,10 @@ ModelStepRaise(MODEL_RUN *Run, MODEL_THREAD *Thread)
 {
     static const KIRQL Levels[] = { APC_LEVEL, DISPATCH_LEVEL, DISPATCH_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL };
     KIRQL Target = Levels[ModelPick(Run, 5)];
+
+    if (Thread->EntryCount > 0 && Thread->Irql < DISPATCH_LEVEL && ModelChance(Run, 50)) {
+        Target = DISPATCH_LEVEL;      /* a DPC on a thread that holds locks */
+    }
     MODEL_CMD Cmd;
     MODEL_RESULT Result;
     MODEL_EXPECT Expect;
@@ -2471,12 +2556,19 @@ ModelStepQuery(MODEL_RUN *Run, MODEL_THREAD *Thread)
 static VOID
 ModelStepAlert(MODEL_RUN *Run)
 {
-    MODEL_THREAD *Thread = &Run->Threads[ModelPick(Run, MODEL_THREADS)];
+    MODEL_THREAD *Thread = NULL;
     MODEL_RESULT Result;
     MODEL_EXPECT Expect;
     char Why[300];
+    int Index;
 
-    if (!Thread->Blocked || !Thread->BlockedAlertable) {
+    for (Index = 0; Index < MODEL_THREADS; Index += 1) {
+        if (Run->Threads[Index].Blocked && Run->Threads[Index].BlockedAlertable &&
+            (Thread == NULL || ModelChance(Run, 50))) {
+            Thread = &Run->Threads[Index];
+        }
+    }
+    if (Thread == NULL) {
         return;
     }
     ModelNote(Run, "%5u alert T%d", (unsigned)Run->Step, Thread->Index);
@@ -2488,7 +2580,7 @@ ModelStepAlert(MODEL_RUN *Run)
     Thread->Blocked = FALSE;
     Run->Locks[Thread->BlockedLock].Waiter = -1;
     ModelExpect(&Expect, STATUS_ALERTED);
-    Run->Stats[30] += 1;
+    Run->Stats[STAT_ALERTS] += 1;
     if (!ModelCheckStatus(Run, &Expect, Result.Status, Thread->BlockedText)) {
         return;
     }
@@ -2554,7 +2646,7 @@ ModelStep(MODEL_RUN *Run)
         ModelStepAcquire(Run, Thread);
     } else if (Roll < 51) {
         ModelStepRelease(Run, Thread, -1);
-    } else if (Roll < 57) {
+    } else if (Roll < 59) {
         ModelStepRaise(Run, Thread);
     } else if (Roll < 64) {
         ModelStepLower(Run, Thread);
@@ -2718,13 +2810,19 @@ ModelRunSeed(ULONG64 Seed, ULONG Steps)
         MODEL_FAIL(Run, "WdkmGrtDestroy at the end returned %s", WdkmStatusName(Status));
     }
     if (getenv("WDKM_MODEL_VERBOSE") != NULL) {
-        printf("    model: seed %llu: %u steps: %u acquires, %u releases, %u raises, %u lowers, "
-               "%u registers, %u references, %u dereferences, %u alerts\n",
+        printf("    model: seed %llu: %u steps: %u acquires (%u waited, %u granted on release, "
+               "%u alerted), %u releases, %u raises, %u DPC steps, %u regions, %u destroy/take, "
+               "%u creates, %u registers, %u references, %u dereferences, %u unregisters; "
+               "%u STATUS_TIMEOUT, %u refused\n",
                (unsigned long long)Seed, (unsigned)Steps, (unsigned)Run->Stats[OP_ACQUIRE],
-               (unsigned)Run->Stats[OP_RELEASE], (unsigned)Run->Stats[OP_RAISE],
-               (unsigned)Run->Stats[OP_LOWER], (unsigned)Run->Stats[OP_REGISTER],
-               (unsigned)Run->Stats[OP_REFERENCE], (unsigned)Run->Stats[OP_DEREFERENCE],
-               (unsigned)Run->Stats[30]);
+               (unsigned)Run->Stats[STAT_WAITS], (unsigned)Run->Stats[STAT_GRANTED],
+               (unsigned)Run->Stats[STAT_ALERTS], (unsigned)Run->Stats[OP_RELEASE],
+               (unsigned)Run->Stats[OP_RAISE], (unsigned)Run->Stats[STAT_DPC],
+               (unsigned)(Run->Stats[OP_REGION_ENTER] + Run->Stats[OP_REGION_LEAVE]),
+               (unsigned)(Run->Stats[OP_DESTROY] + Run->Stats[OP_TAKE]), (unsigned)Run->Stats[OP_CREATE],
+               (unsigned)Run->Stats[OP_REGISTER], (unsigned)Run->Stats[OP_REFERENCE],
+               (unsigned)Run->Stats[OP_DEREFERENCE], (unsigned)Run->Stats[OP_UNREGISTER],
+               (unsigned)Run->Stats[STAT_TIMEOUTS], (unsigned)Run->Stats[STAT_REFUSED]);
     }
 Out:
     WdkmHostSetBugcheckHandler(NULL, NULL);
@@ -2745,7 +2843,7 @@ static VOID
 TestModelRandomWalk(VOID)
 {
     PCSTR SeedText = getenv("WDKM_MODEL_SEED");
-    ULONG Steps = ModelEnvNumber("WDKM_MODEL_STEPS", 2500);
+    ULONG Steps = ModelEnvNumber("WDKM_MODEL_STEPS", 4000);
     ULONG Seeds = ModelEnvNumber("WDKM_MODEL_SEEDS", 4);
     ULONG Index;
 
