@@ -209,6 +209,24 @@ typedef struct _MODEL_RESULT {
     BOOLEAN Boolean;
 } MODEL_RESULT;
 
+/*
+ * An event the emulation injects into a worker (WdkmHostQueueInterrupt on
+ * itself, so that it is delivered at once where NT's masking allows): a DPC
+ * at DISPATCH_LEVEL, a special kernel APC at APC_LEVEL or a normal one at
+ * PASSIVE_LEVEL, running on the worker's identity. It makes one call and,
+ * if that acquired a lock, its release (an event must return with what it
+ * took given back).
+ */
+typedef struct _MODEL_INTERRUPT {
+    int Kind;                 /* WDKM_HOST_INTERRUPT */
+    MODEL_CMD Sub[2];
+    MODEL_RESULT SubResult[2];
+    BOOLEAN ReleaseIfAcquired;
+    volatile BOOLEAN Ran;
+    BOOLEAN SecondRan;
+    KIRQL IrqlInside;
+} MODEL_INTERRUPT;
+
 typedef struct _MODEL_THREAD {
     int Index;
     WDKM_TEST_THREAD *Thread;
@@ -238,6 +256,12 @@ typedef struct _MODEL_THREAD {
     MODEL_RESULT Result;
     int CheckLock[MODEL_LOCKS];     /* the model lock of each IsOwned query */
     MODEL_VALUE TakeBuffer;
+    MODEL_INTERRUPT Interrupt;
+    /* A masked event queued to be delivered when the thread unmasks. */
+    int ProbeKind;
+    ULONG ProbeQueued;
+    LONG ProbeRan;            /* written by the event on the worker (atomic) */
+    LONG ProbeIrql;           /* the IRQL it ran at */
 } MODEL_THREAD;
 
 typedef struct _MODEL_RUN {
@@ -265,7 +289,7 @@ static const PCSTR ModelKindNames[] = {
 enum {
     OP_CREATE = 1, OP_ACQUIRE, OP_RELEASE, OP_RAISE, OP_LOWER, OP_REGION_ENTER, OP_REGION_LEAVE,
     OP_DESTROY, OP_TAKE, OP_REGISTER, OP_REFERENCE, OP_DEREFERENCE, OP_UNREGISTER,
-    OP_ISOWNED_NULL, OP_NONE_HELD, OP_QUERY, OP_QUIT
+    OP_ISOWNED_NULL, OP_NONE_HELD, OP_QUERY, OP_INTERRUPT, OP_PROBE, OP_QUIT
 };
 
 /* Acquire forms. */
@@ -280,7 +304,8 @@ enum { REL_NORMAL = 0, REL_FROM_DPC };
 #define STATUS_MODEL_NONE ((NTSTATUS)0x7FFFFFFF)
 
 /* Run->Stats beyond the op codes. */
-enum { STAT_WAITS = 24, STAT_TIMEOUTS, STAT_REFUSED, STAT_DPC, STAT_GRANTED, STAT_ALERTS };
+enum { STAT_WAITS = 20, STAT_TIMEOUTS, STAT_REFUSED, STAT_DPC, STAT_GRANTED, STAT_ALERTS,
+       STAT_INJECTED, STAT_INJECTED_OPS, STAT_DEFERRED };
 
 static ULONG64
 ModelRandom(MODEL_RUN *Run)
@@ -585,6 +610,11 @@ ModelExclusiveForm(const MODEL_CMD *Cmd)
     return Cmd->Form != FORM_SHARED && Cmd->Form != FORM_TRY_SHARED;
 }
 
+#ifdef WDKM_HOST_INTERRUPT_KINDS
+static WDKM_HOST_INTERRUPT_ROUTINE ModelInterruptRoutine;
+static WDKM_HOST_INTERRUPT_ROUTINE ModelProbeRoutine;
+#endif
+
 static VOID
 ModelExecute(MODEL_THREAD *Thread, const MODEL_CMD *Cmd, MODEL_RESULT *Result)
 {
@@ -674,6 +704,21 @@ ModelExecute(MODEL_THREAD *Thread, const MODEL_CMD *Cmd, MODEL_RESULT *Result)
     case OP_NONE_HELD:
         Result->Status = WdkmDiagCheckNoneHeld("model checkpoint");
         break;
+    case OP_INTERRUPT:
+#ifdef WDKM_HOST_INTERRUPT_KINDS
+        ((MODEL_INTERRUPT *)Cmd->Arg)->Ran = FALSE;
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), (WDKM_HOST_INTERRUPT)((MODEL_INTERRUPT *)Cmd->Arg)->Kind,
+                               ModelInterruptRoutine, Cmd->Arg);
+        Result->Boolean = ((MODEL_INTERRUPT *)Cmd->Arg)->Ran;
+#endif
+        Result->Status = STATUS_SUCCESS;
+        break;
+    case OP_PROBE:
+#ifdef WDKM_HOST_INTERRUPT_KINDS
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), (WDKM_HOST_INTERRUPT)Cmd->Form, ModelProbeRoutine, Cmd->Arg);
+#endif
+        Result->Status = STATUS_SUCCESS;
+        break;
     case OP_QUERY:
     case OP_QUIT:
         Result->Status = STATUS_SUCCESS;
@@ -697,6 +742,46 @@ ModelExecute(MODEL_THREAD *Thread, const MODEL_CMD *Cmd, MODEL_RESULT *Result)
     }
     UNREFERENCED_PARAMETER(Thread);
 }
+
+#ifdef WDKM_HOST_INTERRUPT_KINDS
+/* Runs on the interrupted worker, at the event's IRQL. */
+static VOID
+ModelInterruptRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    MODEL_INTERRUPT *Interrupt = (MODEL_INTERRUPT *)Context;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    Interrupt->IrqlInside = KeGetCurrentIrql();
+    ModelExecute(NULL, &Interrupt->Sub[0], &Interrupt->SubResult[0]);
+    Interrupt->SecondRan = FALSE;
+    if (Interrupt->ReleaseIfAcquired && Interrupt->SubResult[0].Status == STATUS_SUCCESS) {
+        MODEL_CMD *Release = &Interrupt->Sub[1];
+        const MODEL_CMD *Acquire = &Interrupt->Sub[0];
+
+        *Release = *Acquire;
+        Release->Op = OP_RELEASE;
+        Release->Form = Acquire->Form == FORM_AT_DPC ? REL_FROM_DPC : REL_NORMAL;
+        Release->Irql = Interrupt->SubResult[0].OldIrqlOut;
+        Release->HeldData = Interrupt->SubResult[0].Data;
+        ModelExecute(NULL, Release, &Interrupt->SubResult[1]);
+        Interrupt->SecondRan = TRUE;
+    }
+    Interrupt->Ran = TRUE;
+}
+
+/* A masked event: it only notes that it ran, and at which IRQL. */
+static VOID
+ModelProbeRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    MODEL_THREAD *Thread = (MODEL_THREAD *)Context;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    __atomic_store_n(&Thread->ProbeIrql, (LONG)KeGetCurrentIrql(), __ATOMIC_RELAXED);
+    __atomic_fetch_add(&Thread->ProbeRan, 1, __ATOMIC_RELEASE);
+}
+#endif
 
 static VOID
 ModelWorker(PVOID Context, ULONG Unused)
@@ -974,6 +1059,64 @@ ModelCheckStatus(MODEL_RUN *Run, const MODEL_EXPECT *Expect, NTSTATUS Actual, PC
     return TRUE;
 }
 
+enum { MODEL_EVENT_DPC = 0, MODEL_EVENT_NORMAL_APC = 1, MODEL_EVENT_SPECIAL_APC = 2 };
+
+/* NT's masking of an event of Kind for the thread as the model knows it
+   (wdkm_host.h, interrupt injection): a DPC at IRQL >= DISPATCH_LEVEL; a
+   special kernel APC at IRQL >= APC_LEVEL or in a guarded region (a guarded
+   mutex holds one); a normal one also in a critical region (ERESOURCE and
+   push-lock holds keep one) or while the thread owns a KMUTEX. */
+static BOOLEAN
+ModelMasked(MODEL_RUN *Run, MODEL_THREAD *Thread, int Kind)
+{
+    BOOLEAN Guarded = FALSE;
+    BOOLEAN Critical = FALSE;
+    int Index;
+
+    for (Index = 0; Index < Thread->EntryCount; Index += 1) {
+        const MODEL_ENTRY *Entry = &Thread->Entries[Index];
+
+        if (Entry->Type == ENTRY_REGION) {
+            Guarded = Guarded || Thread->RegionState[Entry->Region] == 2;
+            Critical = Critical || Thread->RegionState[Entry->Region] == 1;
+        } else if (Entry->Type == ENTRY_HOLD) {
+            int LockKind = Run->Locks[Entry->Lock].Kind;
+
+            Guarded = Guarded || LockKind == WdkmLockKindGuardedMutex;
+            Critical = Critical || LockKind == WdkmLockKindKMutex || LockKind == WdkmLockKindResource ||
+                       LockKind == WdkmLockKindPushLock;
+        }
+    }
+    switch (Kind) {
+    case MODEL_EVENT_DPC: return Thread->Irql >= DISPATCH_LEVEL;
+    case MODEL_EVENT_SPECIAL_APC: return Thread->Irql >= APC_LEVEL || Guarded;
+    default: return Thread->Irql >= APC_LEVEL || Guarded || Critical;
+    }
+}
+
+/* A masked event runs when, and only when, the thread unmasks it. */
+static VOID
+ModelCheckProbe(MODEL_RUN *Run, MODEL_THREAD *Thread, PCSTR Text)
+{
+    static const KIRQL Levels[] = { DISPATCH_LEVEL, PASSIVE_LEVEL, APC_LEVEL };
+    static const PCSTR Names[] = { "DPC", "normal kernel APC", "special kernel APC" };
+    ULONG Ran = (ULONG)__atomic_load_n(&Thread->ProbeRan, __ATOMIC_ACQUIRE);
+
+    if (Thread->ProbeQueued == Ran) {
+        return;
+    }
+    if (Ran > Thread->ProbeQueued) {
+        MODEL_FAIL(Run, "a %s queued to T%d ran twice", Names[Thread->ProbeKind], Thread->Index);
+    } else if (!ModelMasked(Run, Thread, Thread->ProbeKind)) {
+        MODEL_FAIL(Run, "after %s T%d can take its pending %s, which has not run", Text, Thread->Index,
+                   Names[Thread->ProbeKind]);
+    }
+    if (Ran == Thread->ProbeQueued && (KIRQL)Thread->ProbeIrql != Levels[Thread->ProbeKind]) {
+        MODEL_FAIL(Run, "the %s queued to T%d ran at %s", Names[Thread->ProbeKind], Thread->Index,
+                   ModelIrqlName((KIRQL)Thread->ProbeIrql));
+    }
+}
+
 /* After every step of Thread: its IRQL, APC state and owners as it sees
    them, and every value any thread holds. */
 static VOID
@@ -988,6 +1131,7 @@ ModelVerifyAfter(MODEL_RUN *Run, MODEL_THREAD *Thread, const MODEL_CMD *Cmd,
     if (Run->Failed) {
         return;
     }
+    ModelCheckProbe(Run, Thread, Text);
     if (Result->IrqlAfter != Thread->Irql) {
         MODEL_FAIL(Run, "after %s the IRQL is %s, expected %s", Text, ModelIrqlName(Result->IrqlAfter),
                    ModelIrqlName(Thread->Irql));
@@ -2614,6 +2758,124 @@ ModelCheckWaiters(MODEL_RUN *Run)
     }
 }
 
+#ifdef WDKM_HOST_INTERRUPT_KINDS
+/*
+ * The emulation interrupts the thread (as the processor would, between two
+ * instructions of the idle worker) with a DPC or a kernel APC that makes one
+ * library call and gives back what it took. To NT the event is the thread:
+ * the model predicts its calls from the thread's own state at the event's
+ * IRQL (a KMUTEX the thread owns is granted to its DPC's try, by recursion).
+ * A masked event is queued instead and must run exactly when the thread
+ * unmasks it (checked after each later step).
+ */
+static VOID
+ModelStepInterrupt(MODEL_RUN *Run, MODEL_THREAD *Thread)
+{
+    static const KIRQL Levels[] = { DISPATCH_LEVEL, PASSIVE_LEVEL, APC_LEVEL };
+    static const PCSTR Names[] = { "DPC", "normal APC", "special APC" };
+    int Kind = ModelChance(Run, 60) ? MODEL_EVENT_DPC :
+               ModelChance(Run, 50) ? MODEL_EVENT_SPECIAL_APC : MODEL_EVENT_NORMAL_APC;
+    MODEL_INTERRUPT *Interrupt = &Thread->Interrupt;
+    MODEL_CMD Cmd;
+    MODEL_RESULT Result;
+    MODEL_EXPECT Expect;
+    MODEL_PLAN Plan;
+    KIRQL Outside = Thread->Irql;
+    int HoldsBefore = Thread->EntryCount;
+    char Text[240];
+    char SubText[260];
+
+    memset(&Cmd, 0, sizeof(Cmd));
+    if (ModelMasked(Run, Thread, Kind)) {
+        if (Thread->ProbeQueued != (ULONG)__atomic_load_n(&Thread->ProbeRan, __ATOMIC_ACQUIRE)) {
+            return;                   /* one pending event at a time */
+        }
+        Cmd.Op = OP_PROBE;
+        Cmd.Form = Kind;
+        Cmd.Arg = Thread;
+        Thread->ProbeKind = Kind;
+        Thread->ProbeQueued += 1;
+        ModelDescribe(Run, Thread, Text, sizeof(Text), "WdkmHostQueueInterrupt(itself, %s) [masked: runs when "
+                      "the thread unmasks it]", Names[Kind]);
+        ModelExpect(&Expect, STATUS_SUCCESS);
+        ModelBuildChecks(Run, Thread, &Cmd, -1, FALSE);
+        ModelRunSync(Run, Thread, &Cmd, &Result, Text);
+        Run->Stats[STAT_DEFERRED] += 1;
+        if (ModelCheckStatus(Run, &Expect, Result.Status, Text)) {
+            ModelVerifyAfter(Run, Thread, &Cmd, &Result, Text);
+        }
+        return;
+    }
+
+    /* The event's one call, planned at its IRQL on the thread's state. */
+    Thread->Irql = Levels[Kind];
+    if (!ModelPlanAcquire(Run, Thread, &Plan, TRUE) || Thread->EntryCount >= MODEL_MAX_ENTRIES) {
+        Thread->Irql = Outside;
+        return;
+    }
+    Thread->Irql = Outside;
+    memset(Interrupt, 0, sizeof(*Interrupt));
+    Interrupt->Kind = Kind;
+    Interrupt->ReleaseIfAcquired = TRUE;
+    Cmd.Op = OP_INTERRUPT;
+    Cmd.Arg = Interrupt;
+    ModelBuildChecks(Run, Thread, &Cmd, -1, FALSE);
+    Interrupt->Sub[0] = Plan.Cmd;
+    Interrupt->Sub[0].CheckCount = Cmd.CheckCount;
+    memcpy(Interrupt->Sub[0].CheckHandle, Cmd.CheckHandle, sizeof(Cmd.CheckHandle));
+    memcpy(Interrupt->Sub[0].CheckKind, Cmd.CheckKind, sizeof(Cmd.CheckKind));
+    ModelDescribe(Run, Thread, Text, sizeof(Text), "an injected %s runs on the thread", Names[Kind]);
+    snprintf(SubText, sizeof(SubText), "[in the %s] %s", Names[Kind], Plan.Text);
+    strncpy(Plan.Text, SubText, sizeof(Plan.Text) - 1);
+    Plan.Text[sizeof(Plan.Text) - 1] = '\0';
+    ModelRunSync(Run, Thread, &Cmd, &Result, Text);
+    Run->Stats[STAT_INJECTED] += 1;
+    ModelNote(Run, "%5u %s", (unsigned)Run->Step, Text);
+    if (!Result.Boolean || Interrupt->IrqlInside != Levels[Kind]) {
+        MODEL_FAIL(Run, "%s: the unmasked event %s (at %s)", Text,
+                   Result.Boolean ? "ran at the wrong IRQL" : "did not run before WdkmHostQueueInterrupt returned",
+                   ModelIrqlName(Interrupt->IrqlInside));
+        return;
+    }
+
+    /* Its call, then the release it made if it acquired, against the model. */
+    Thread->Irql = Levels[Kind];
+    Run->Stats[STAT_INJECTED_OPS] += 1;
+    if (!ModelFinishAcquire(Run, Thread, &Plan, &Interrupt->SubResult[0])) {
+        Thread->Irql = Outside;
+        return;
+    }
+    ModelVerifyAfter(Run, Thread, &Interrupt->Sub[0], &Interrupt->SubResult[0], Plan.Text);
+    if (Interrupt->SubResult[0].Status == STATUS_SUCCESS && !Run->Failed) {
+        int EntryIndex = Thread->EntryCount - 1;
+        MODEL_ENTRY *Entry = &Thread->Entries[EntryIndex];
+
+        ModelExpectRelease(Thread, Plan.Lock, Entry, &Interrupt->Sub[1], FALSE, FALSE, &Expect);
+        snprintf(SubText, sizeof(SubText), "[in the %s] T%d@%s %s(%s)", Names[Kind], Thread->Index,
+                 ModelIrqlName(Thread->Irql), ModelReleaseName(Plan.Lock->Kind, Interrupt->Sub[1].Form),
+                 Plan.Lock->Label);
+        if (!Interrupt->SecondRan) {
+            MODEL_FAIL(Run, "%s was not made", SubText);
+            return;
+        }
+        Run->Stats[STAT_INJECTED_OPS] += 1;
+        if (!ModelCheckStatus(Run, &Expect, Interrupt->SubResult[1].Status, SubText)) {
+            return;
+        }
+        if (Interrupt->SubResult[1].Status == STATUS_SUCCESS) {
+            ModelApplyRelease(Run, Thread, EntryIndex);
+        }
+        ModelVerifyAfter(Run, Thread, &Interrupt->Sub[1], &Interrupt->SubResult[1], SubText);
+    }
+    Thread->Irql = Outside;
+    if (Thread->EntryCount != HoldsBefore && !Run->Failed) {
+        MODEL_FAIL(Run, "%s kept a hold after it returned", Text);
+        return;
+    }
+    ModelVerifyAfter(Run, Thread, &Cmd, &Result, Text);
+}
+#endif
+
 /* ---------------------------------------------------------------------- */
 /* The walk                                                                */
 /* ---------------------------------------------------------------------- */
@@ -2664,10 +2926,14 @@ ModelStep(MODEL_RUN *Run)
         ModelStepDereference(Run, Thread, -1);
     } else if (Roll < 94) {
         ModelStepUnregister(Run, Thread);
-    } else if (Roll < 97) {
+    } else if (Roll < 91) {
         ModelStepQuery(Run, Thread);
-    } else {
+    } else if (Roll < 93) {
         ModelStepAlert(Run);
+    } else {
+#ifdef WDKM_HOST_INTERRUPT_KINDS
+        ModelStepInterrupt(Run, Thread);
+#endif
     }
     ModelCheckWaiters(Run);
 }
@@ -2813,7 +3079,7 @@ ModelRunSeed(ULONG64 Seed, ULONG Steps)
         printf("    model: seed %llu: %u steps: %u acquires (%u waited, %u granted on release, "
                "%u alerted), %u releases, %u raises, %u DPC steps, %u regions, %u destroy/take, "
                "%u creates, %u registers, %u references, %u dereferences, %u unregisters; "
-               "%u STATUS_TIMEOUT, %u refused\n",
+               "%u STATUS_TIMEOUT, %u refused; %u injected events (%u calls), %u masked\n",
                (unsigned long long)Seed, (unsigned)Steps, (unsigned)Run->Stats[OP_ACQUIRE],
                (unsigned)Run->Stats[STAT_WAITS], (unsigned)Run->Stats[STAT_GRANTED],
                (unsigned)Run->Stats[STAT_ALERTS], (unsigned)Run->Stats[OP_RELEASE],
@@ -2822,7 +3088,9 @@ ModelRunSeed(ULONG64 Seed, ULONG Steps)
                (unsigned)(Run->Stats[OP_DESTROY] + Run->Stats[OP_TAKE]), (unsigned)Run->Stats[OP_CREATE],
                (unsigned)Run->Stats[OP_REGISTER], (unsigned)Run->Stats[OP_REFERENCE],
                (unsigned)Run->Stats[OP_DEREFERENCE], (unsigned)Run->Stats[OP_UNREGISTER],
-               (unsigned)Run->Stats[STAT_TIMEOUTS], (unsigned)Run->Stats[STAT_REFUSED]);
+               (unsigned)Run->Stats[STAT_TIMEOUTS], (unsigned)Run->Stats[STAT_REFUSED],
+               (unsigned)Run->Stats[STAT_INJECTED], (unsigned)Run->Stats[STAT_INJECTED_OPS],
+               (unsigned)Run->Stats[STAT_DEFERRED]);
     }
 Out:
     WdkmHostSetBugcheckHandler(NULL, NULL);
