@@ -65,6 +65,7 @@
  */
 static const PCSTR ModelKnownOpenDefects[] = {
     "issue15.1",    /* KMUTEX try at DISPATCH_LEVEL by its PASSIVE owner (a DPC), then its release */
+    "issue15.3",    /* checked build: an event's acquisition corrupts its thread's held-lock record */
     "issue15.5",    /* queued spin lock: second acquire through the handle that holds it */
     "issue15.7",    /* alertable KMUTEX wait with WaitMode UserMode (the WDK forbids it) */
     "issue15.9",    /* WdkmGrtDereference while holding the lock shared */
@@ -277,6 +278,8 @@ typedef struct _MODEL_RUN {
     char History[MODEL_HISTORY][200];
     ULONG HistoryCount;
     ULONG Stats[32];
+    BOOLEAN Inject;           /* random injection runs under the walk */
+    BOOLEAN InEvent;          /* verifying calls made inside an injected event */
 } MODEL_RUN;
 
 static const PCSTR ModelNames[MODEL_NAMES] = { "model.a", "model.b", "model.c", "model.d" };
@@ -352,6 +355,7 @@ ModelSameValue(const MODEL_VALUE *A, const MODEL_VALUE *B)
 /* ---------------------------------------------------------------------- */
 
 static MODEL_RUN *ModelCurrentRun;
+static VOID ModelPrintAsyncState(VOID);
 
 static VOID
 ModelNote(MODEL_RUN *Run, PCSTR Format, ...)
@@ -391,6 +395,7 @@ ModelFailure(MODEL_RUN *Run, PCSTR File, int Line, PCSTR Format, ...)
         WdkmTestFail(File, Line, "model: seed %llu step %u: %s", (unsigned long long)Run->Seed,
                      (unsigned)Run->Step, Message);
         ModelPrintHistory(Run);
+        ModelPrintAsyncState();
         printf("    model: replay: WDKM_MODEL_SEED=%llu WDKM_MODEL_STEPS=%u%s%s wdkm_unit_tests%s model\n",
                (unsigned long long)Run->Seed, (unsigned)Run->Steps,
                ModelStrict ? " WDKM_MODEL_STRICT=1" : ModelStrictIds != NULL ? " WDKM_MODEL_STRICT=" : "",
@@ -1157,7 +1162,10 @@ ModelVerifyAfter(MODEL_RUN *Run, MODEL_THREAD *Thread, const MODEL_CMD *Cmd,
             }
         }
     }
-    if (Result->Apcs != Apcs || Result->AllApcs != AllApcs) {
+    /* Inside an event that random injection may have nested on top of
+       another (a DPC interrupting an APC routine that holds its own KMUTEX),
+       the APC state is not the model's alone. */
+    if ((Result->Apcs != Apcs || Result->AllApcs != AllApcs) && !(Run->Inject && Run->InEvent)) {
         MODEL_FAIL(Run, "after %s KeAreApcsDisabled() = %d, KeAreAllApcsDisabled() = %d, expected %d, %d",
                    Text, Result->Apcs, Result->AllApcs, Apcs, AllApcs);
         return;
@@ -2840,9 +2848,11 @@ ModelStepInterrupt(MODEL_RUN *Run, MODEL_THREAD *Thread)
 
     /* Its call, then the release it made if it acquired, against the model. */
     Thread->Irql = Levels[Kind];
+    Run->InEvent = TRUE;
     Run->Stats[STAT_INJECTED_OPS] += 1;
     if (!ModelFinishAcquire(Run, Thread, &Plan, &Interrupt->SubResult[0])) {
         Thread->Irql = Outside;
+        Run->InEvent = FALSE;
         return;
     }
     ModelVerifyAfter(Run, Thread, &Interrupt->Sub[0], &Interrupt->SubResult[0], Plan.Text);
@@ -2868,11 +2878,249 @@ ModelStepInterrupt(MODEL_RUN *Run, MODEL_THREAD *Thread)
         ModelVerifyAfter(Run, Thread, &Interrupt->Sub[1], &Interrupt->SubResult[1], SubText);
     }
     Thread->Irql = Outside;
+    Run->InEvent = FALSE;
     if (Thread->EntryCount != HoldsBefore && !Run->Failed) {
         MODEL_FAIL(Run, "%s kept a hold after it returned", Text);
         return;
     }
     ModelVerifyAfter(Run, Thread, &Cmd, &Result, Text);
+}
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Random injection under the walk                                         */
+/* ---------------------------------------------------------------------- */
+#ifdef WDKM_HOST_INTERRUPT_KINDS
+
+/*
+ * With random injection on (WdkmHostInterruptsStart), DPCs and kernel APCs
+ * interrupt the workers anywhere: in their own code and inside library
+ * calls. They use locks of their own, so the walk's model is not theirs to
+ * change; what each of their calls may answer is still the documented
+ * set, and each lock's value is whole when its holder enters and leaves.
+ * DPCs and APCs take different KMUTEXes: an APC's KMUTEX taken again by a
+ * DPC on the same thread is issue 15.1, which the walk covers.
+ */
+typedef struct _MODEL_ASYNC {
+    PWDKM_KMUTEX DpcMutex;        /* DPCs only: tried at DISPATCH_LEVEL */
+    PWDKM_KMUTEX ApcMutex;        /* APCs only */
+    PWDKM_SPIN_LOCK Spin;         /* DPCs at DISPATCH_LEVEL, APCs through the raising acquire */
+    PWDKM_FAST_MUTEX Fast;        /* special APCs (tries) and normal APCs */
+    LONG64 Calls;
+    LONG64 Acquired;
+    LONG64 Busy;
+    LONG Failed;                  /* set once: the first wrong answer is in Why */
+    char Why[300];
+} MODEL_ASYNC;
+
+static MODEL_ASYNC ModelAsync;
+
+static const PCSTR ModelAsyncName = "model.async";
+
+static VOID
+ModelPrintAsyncState(VOID)
+{
+    if (__atomic_load_n(&ModelAsync.Failed, __ATOMIC_ACQUIRE) != 0) {
+        printf("    model: an injected event went wrong first: %s\n", ModelAsync.Why);
+    }
+}
+
+static VOID
+ModelAsyncFail(PCSTR Format, ...)
+{
+    va_list Arguments;
+
+    if (__atomic_exchange_n(&ModelAsync.Failed, 1, __ATOMIC_ACQ_REL) != 0) {
+        return;
+    }
+    va_start(Arguments, Format);
+    vsnprintf(ModelAsync.Why, sizeof(ModelAsync.Why), Format, Arguments);
+    va_end(Arguments);
+}
+
+/* The holder's check of a value, then its own pattern. */
+static VOID
+ModelAsyncTouch(PVOID Data, PCSTR What)
+{
+    MODEL_VALUE *Value = (MODEL_VALUE *)Data;
+    MODEL_VALUE Mine;
+
+    if (Value->Check != ~(Value->Writer ^ (Value->Serial * 0x9E3779B97F4A7C15ULL))) {
+        ModelAsyncFail("%s: the holder found a torn value (writer %llx serial %llu)", What,
+                       (unsigned long long)Value->Writer, (unsigned long long)Value->Serial);
+        return;
+    }
+    Mine.Writer = (ULONG64)(ULONG_PTR)KeGetCurrentThread();
+    Mine.Serial = Value->Serial + 1;
+    Mine.Check = ~(Mine.Writer ^ (Mine.Serial * 0x9E3779B97F4A7C15ULL));
+    Value->Writer = Mine.Writer;
+    Value->Serial = Mine.Serial;
+    Value->Check = Mine.Check;
+}
+
+static VOID
+ModelAsyncExpect(NTSTATUS Status, NTSTATUS A, NTSTATUS B, PCSTR What)
+{
+    __atomic_fetch_add(&ModelAsync.Calls, 1, __ATOMIC_RELAXED);
+    if (Status == STATUS_SUCCESS) {
+        __atomic_fetch_add(&ModelAsync.Acquired, 1, __ATOMIC_RELAXED);
+    } else if (Status == STATUS_TIMEOUT) {
+        __atomic_fetch_add(&ModelAsync.Busy, 1, __ATOMIC_RELAXED);
+    }
+    if (Status != A && Status != B) {
+        ModelAsyncFail("%s returned %s, the documentation says %s or %s", What, WdkmStatusName(Status),
+                       WdkmStatusName(A), WdkmStatusName(B));
+    }
+}
+
+static VOID
+ModelAsyncRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    KIRQL Irql = KeGetCurrentIrql();
+    PVOID Data;
+    PVOID Lock;
+    KIRQL Old;
+    NTSTATUS Status;
+    LARGE_INTEGER Timeout;
+    BOOLEAN LockOps = TRUE;
+
+    UNREFERENCED_PARAMETER(Context);
+#if WDKM_CHECKED
+    LockOps = !ModelKnownOpen("issue15.3");
+#endif
+    if (Irql != (Kind == WdkmHostInterruptDpc ? DISPATCH_LEVEL :
+                 Kind == WdkmHostInterruptSpecialApc ? APC_LEVEL : PASSIVE_LEVEL)) {
+        ModelAsyncFail("an injected event of kind %d runs at %s", (int)Kind, ModelIrqlName(Irql));
+        return;
+    }
+    switch ((Random >> 8) % 3) {
+    case 0:
+        /* A registry lookup from any context. */
+        Status = WdkmGrtReference(ModelAsyncName, WdkmLockKindKMutex, MODEL_SIZE, &Lock);
+        ModelAsyncExpect(Status, STATUS_SUCCESS, STATUS_SUCCESS, "WdkmGrtReference in an injected event");
+        if (Status == STATUS_SUCCESS) {
+            ModelAsyncExpect(WdkmGrtDereference(Lock), STATUS_SUCCESS, STATUS_SUCCESS,
+                             "WdkmGrtDereference in an injected event");
+        }
+        return;
+    case 1:
+        if (!LockOps) {
+            return;
+        }
+        if (Kind == WdkmHostInterruptDpc) {
+            Status = WdkmSpinLockAcquireAtDpcLevel(ModelAsync.Spin, MODEL_SIZE, &Data);
+            ModelAsyncExpect(Status, STATUS_SUCCESS, STATUS_SUCCESS, "WdkmSpinLockAcquireAtDpcLevel in a DPC");
+            if (Status == STATUS_SUCCESS) {
+                ModelAsyncTouch(Data, "spin lock in a DPC");
+                ModelAsyncExpect(WdkmSpinLockReleaseFromDpcLevel(ModelAsync.Spin), STATUS_SUCCESS,
+                                 STATUS_SUCCESS, "WdkmSpinLockReleaseFromDpcLevel in a DPC");
+            }
+        } else {
+            Status = WdkmSpinLockAcquire(ModelAsync.Spin, MODEL_SIZE, &Old, &Data);
+            ModelAsyncExpect(Status, STATUS_SUCCESS, STATUS_SUCCESS, "WdkmSpinLockAcquire in an APC");
+            if (Status == STATUS_SUCCESS) {
+                ModelAsyncTouch(Data, "spin lock in an APC");
+                ModelAsyncExpect(WdkmSpinLockRelease(ModelAsync.Spin, Old), STATUS_SUCCESS, STATUS_SUCCESS,
+                                 "WdkmSpinLockRelease in an APC");
+            }
+        }
+        break;
+    default:
+        if (!LockOps) {
+            return;
+        }
+        if (Kind == WdkmHostInterruptDpc) {
+            Status = WdkmKMutexTryAcquire(ModelAsync.DpcMutex, MODEL_SIZE, &Data);
+            ModelAsyncExpect(Status, STATUS_SUCCESS, STATUS_TIMEOUT, "WdkmKMutexTryAcquire in a DPC");
+            if (Status == STATUS_SUCCESS) {
+                ModelAsyncTouch(Data, "KMUTEX in a DPC");
+                ModelAsyncExpect(WdkmKMutexRelease(ModelAsync.DpcMutex), STATUS_SUCCESS, STATUS_SUCCESS,
+                                 "WdkmKMutexRelease in a DPC");
+            }
+        } else if (Kind == WdkmHostInterruptSpecialApc && (Random & 1) != 0) {
+            Status = WdkmFastMutexTryAcquire(ModelAsync.Fast, MODEL_SIZE, &Data);
+            ModelAsyncExpect(Status, STATUS_SUCCESS, STATUS_TIMEOUT, "WdkmFastMutexTryAcquire in a special APC");
+            if (Status == STATUS_SUCCESS) {
+                ModelAsyncTouch(Data, "FAST_MUTEX in a special APC");
+                ModelAsyncExpect(WdkmFastMutexRelease(ModelAsync.Fast), STATUS_SUCCESS, STATUS_SUCCESS,
+                                 "WdkmFastMutexRelease in a special APC");
+            }
+        } else {
+            Timeout.QuadPart = WDKM_RELATIVE_TIMEOUT_MS(20);
+            Status = WdkmKMutexAcquireTimeout(ModelAsync.ApcMutex, MODEL_SIZE, &Timeout, &Data);
+            ModelAsyncExpect(Status, STATUS_SUCCESS, STATUS_TIMEOUT, "WdkmKMutexAcquireTimeout in an APC");
+            if (Status == STATUS_SUCCESS) {
+                ModelAsyncTouch(Data, "KMUTEX in an APC");
+                ModelAsyncExpect(WdkmKMutexRelease(ModelAsync.ApcMutex), STATUS_SUCCESS, STATUS_SUCCESS,
+                                 "WdkmKMutexRelease in an APC");
+            }
+        }
+        break;
+    }
+    if (KeGetCurrentIrql() != Irql) {
+        ModelAsyncFail("an injected event of kind %d ends at %s, it began at %s", (int)Kind,
+                       ModelIrqlName(KeGetCurrentIrql()), ModelIrqlName(Irql));
+    }
+}
+
+static VOID
+ModelAsyncStart(MODEL_RUN *Run)
+{
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    MODEL_VALUE Initial;
+
+    memset(&ModelAsync, 0, sizeof(ModelAsync));
+    Initial = ModelNewValue(Run, -1);
+    if (WdkmKMutexCreate(&Initial, MODEL_SIZE, &ModelAsync.DpcMutex) != STATUS_SUCCESS ||
+        WdkmKMutexCreate(&Initial, MODEL_SIZE, &ModelAsync.ApcMutex) != STATUS_SUCCESS ||
+        WdkmSpinLockCreate(&Initial, MODEL_SIZE, &ModelAsync.Spin) != STATUS_SUCCESS ||
+        WdkmFastMutexCreate(&Initial, MODEL_SIZE, &ModelAsync.Fast) != STATUS_SUCCESS ||
+        WdkmGrtRegister(ModelAsyncName, WdkmLockKindKMutex, &Initial, MODEL_SIZE, 0) != STATUS_SUCCESS) {
+        MODEL_FAIL(Run, "cannot create the injected events' locks");
+        return;
+    }
+    memset(&Settings, 0, sizeof(Settings));
+    Settings.Seed = Run->Seed;
+    Settings.MeanIntervalMicroseconds = 50;
+    Settings.DpcWeight = 2;
+    Settings.NormalApcWeight = 1;
+    Settings.SpecialApcWeight = 1;
+    Settings.SuspendMaxMicroseconds = 100;
+    Settings.Routine = ModelAsyncRoutine;
+    WdkmHostInterruptsStart(&Settings);
+}
+
+static VOID
+ModelAsyncStop(MODEL_RUN *Run)
+{
+    ULONG64 Delivered[WDKM_HOST_INTERRUPT_KINDS];
+
+    WdkmHostInterruptsStop();
+    WdkmHostQueryInterruptCounts(Delivered, NULL);
+    if (ModelAsync.Failed) {
+        MODEL_FAIL(Run, "with injection seed %llu: %s", (unsigned long long)Run->Seed, ModelAsync.Why);
+    }
+    if (getenv("WDKM_MODEL_VERBOSE") != NULL) {
+        printf("    model: seed %llu: injected %llu DPCs, %llu normal APCs, %llu special APCs; "
+               "%lld calls in them, %lld acquired, %lld busy\n", (unsigned long long)Run->Seed,
+               (unsigned long long)Delivered[WdkmHostInterruptDpc],
+               (unsigned long long)Delivered[WdkmHostInterruptNormalApc],
+               (unsigned long long)Delivered[WdkmHostInterruptSpecialApc], (long long)ModelAsync.Calls,
+               (long long)ModelAsync.Acquired, (long long)ModelAsync.Busy);
+    }
+    if (ModelAsync.DpcMutex != NULL) {
+        (VOID)WdkmKMutexDestroy(ModelAsync.DpcMutex);
+        (VOID)WdkmKMutexDestroy(ModelAsync.ApcMutex);
+        (VOID)WdkmSpinLockDestroy(ModelAsync.Spin);
+        (VOID)WdkmFastMutexDestroy(ModelAsync.Fast);
+    }
+}
+#endif
+
+#ifndef WDKM_HOST_INTERRUPT_KINDS
+static VOID
+ModelPrintAsyncState(VOID)
+{
 }
 #endif
 
@@ -2978,7 +3226,7 @@ ModelUnwind(MODEL_RUN *Run)
 }
 
 static VOID
-ModelRunSeed(ULONG64 Seed, ULONG Steps)
+ModelRunSeed(ULONG64 Seed, ULONG Steps, BOOLEAN Inject)
 {
     MODEL_RUN *Run = (MODEL_RUN *)calloc(1, sizeof(MODEL_RUN));
     int Index;
@@ -2992,6 +3240,7 @@ ModelRunSeed(ULONG64 Seed, ULONG Steps)
     Run->Seed = Seed;
     Run->Rng = Seed * 0x9E3779B97F4A7C15ULL + 0x5EEDULL;
     Run->Steps = Steps;
+    Run->Inject = Inject;
     memset(ModelLongName, 'x', WDKM_GRT_MAX_NAME_LENGTH + 1);
     ModelLongName[WDKM_GRT_MAX_NAME_LENGTH + 1] = '\0';
     WdkmHostSetBugcheckHandler(ModelBugcheckHandler, Run);
@@ -3024,6 +3273,13 @@ ModelRunSeed(ULONG64 Seed, ULONG Steps)
             Lock->Live = TRUE;
         }
     }
+#ifdef WDKM_HOST_INTERRUPT_KINDS
+    if (Inject) {
+        ModelAsyncStart(Run);
+    }
+#else
+    UNREFERENCED_PARAMETER(Inject);
+#endif
     for (Index = 0; Index < MODEL_THREADS; Index += 1) {
         MODEL_THREAD *Thread = &Run->Threads[Index];
 
@@ -3045,7 +3301,7 @@ ModelRunSeed(ULONG64 Seed, ULONG Steps)
         /* Threads may be stuck in the library, holding what the model cannot
            give back: leave them, report, and stop the program's other suites
            from inheriting the registry. */
-        printf("FAIL model.random_walk\n");
+        printf("FAIL model.%s\n", Inject ? "random_walk_injected" : "random_walk");
         fflush(stdout);
         _exit(1);
     }
@@ -3061,6 +3317,11 @@ ModelRunSeed(ULONG64 Seed, ULONG Steps)
         pthread_mutex_destroy(&Thread->Mutex);
         pthread_cond_destroy(&Thread->Cond);
     }
+#ifdef WDKM_HOST_INTERRUPT_KINDS
+    if (Inject) {
+        ModelAsyncStop(Run);
+    }
+#endif
     for (Index = 0; Index < MODEL_STANDALONE; Index += 1) {
         MODEL_LOCK *Lock = &Run->Locks[Index];
 
@@ -3108,7 +3369,7 @@ ModelEnvNumber(PCSTR Name, ULONG Default)
 }
 
 static VOID
-TestModelRandomWalk(VOID)
+ModelRunSeeds(BOOLEAN Inject)
 {
     PCSTR SeedText = getenv("WDKM_MODEL_SEED");
     ULONG Steps = ModelEnvNumber("WDKM_MODEL_STEPS", 4000);
@@ -3121,16 +3382,35 @@ TestModelRandomWalk(VOID)
         ModelStrictIds = NULL;
     }
     if (SeedText != NULL && SeedText[0] != '\0') {
-        ModelRunSeed(strtoull(SeedText, NULL, 0), Steps);
+        ModelRunSeed(strtoull(SeedText, NULL, 0), Steps, Inject);
         return;
     }
     for (Index = 1; Index <= Seeds; Index += 1) {
-        ModelRunSeed(Index, Steps);
+        ModelRunSeed(Index, Steps, Inject);
     }
 }
 
+static VOID
+TestModelRandomWalk(VOID)
+{
+    ModelRunSeeds(FALSE);
+}
+
+#ifdef WDKM_HOST_INTERRUPT_KINDS
+/* The same walk while random DPCs and kernel APCs interrupt the workers
+   (their own calls on locks of their own, checked as they go). */
+static VOID
+TestModelRandomWalkInjected(VOID)
+{
+    ModelRunSeeds(TRUE);
+}
+#endif
+
 static const WDKM_TEST_CASE ModelCases[] = {
     { "random_walk", TestModelRandomWalk },
+#ifdef WDKM_HOST_INTERRUPT_KINDS
+    { "random_walk_injected", TestModelRandomWalkInjected },
+#endif
 };
 
 const WDKM_TEST_SUITE WdkmModelSuite = WDKM_TEST_SUITE_OF("model", ModelCases);
