@@ -70,10 +70,12 @@ static const PCSTR ModelKnownOpenDefects[] = {
     "issue15.7",    /* alertable KMUTEX wait with WaitMode UserMode (the WDK forbids it) */
     "issue15.9",    /* WdkmGrtDereference while holding the lock shared */
     "issue15.11",   /* WDKM_GRT_REPORT: UnregisteredReferenced never filled, StillReferenced counts them */
+    "issue15.15",   /* checked build: diagnostics queries above DISPATCH_LEVEL bugcheck */
     "issue15.17",   /* NULL OldIrql / NULL Handle: *Data must still be set to NULL */
     "model.1",      /* an argument error outside the IRQL limit is answered before the IRQL */
     "model.2",      /* FAST_MUTEX, guarded, spin, queued release above its limit by a non-holder */
     "model.3",      /* guarded mutex released at APC_LEVEL, acquired at PASSIVE: IRQL_TOO_HIGH */
+    "model.4",      /* an ERESOURCE's last dereference at DISPATCH_LEVEL frees it later, not then */
 };
 
 static BOOLEAN ModelStrict;
@@ -154,6 +156,10 @@ typedef struct _MODEL_LOCK {
     int Shared[MODEL_THREADS];/* shared acquisitions per thread */
     int Waiter;               /* thread blocked acquiring it, -1 */
     PVOID DataPointer;        /* the value's address, as first handed out */
+    ULONG64 Acquisitions;     /* successful acquisitions (checked build's statistics) */
+    ULONG64 Contended;        /* waits that may have found it busy: an upper bound, as a waiter
+                                 issued while the lock is held may reach its try only after the
+                                 holder's release */
     char Label[40];
 } MODEL_LOCK;
 
@@ -211,6 +217,9 @@ typedef struct _MODEL_RESULT {
     ULONG64 Owned;
     ULONG64 Held;
     BOOLEAN Boolean;
+    NTSTATUS Status2;
+    WDKM_DIAG_STATISTICS Statistics;
+    WDKM_DIAG_SUMMARY Summary;
 } MODEL_RESULT;
 
 /*
@@ -281,6 +290,9 @@ typedef struct _MODEL_RUN {
     char History[MODEL_HISTORY][200];
     ULONG HistoryCount;
     ULONG Stats[32];
+    ULONG Deferred;           /* model.4: registry ERESOURCEs retired at DISPATCH_LEVEL */
+    ULONG BaseLiveLocks;      /* the validator's summary before the walk */
+    ULONG BaseHeldLocks;
     BOOLEAN Inject;           /* random injection runs under the walk */
     BOOLEAN InEvent;          /* verifying calls made inside an injected event */
 } MODEL_RUN;
@@ -295,7 +307,7 @@ static const PCSTR ModelKindNames[] = {
 enum {
     OP_CREATE = 1, OP_ACQUIRE, OP_RELEASE, OP_RAISE, OP_LOWER, OP_REGION_ENTER, OP_REGION_LEAVE,
     OP_DESTROY, OP_TAKE, OP_REGISTER, OP_REFERENCE, OP_DEREFERENCE, OP_UNREGISTER,
-    OP_ISOWNED_NULL, OP_NONE_HELD, OP_QUERY, OP_INTERRUPT, OP_PROBE, OP_QUIT
+    OP_ISOWNED_NULL, OP_NONE_HELD, OP_QUERY, OP_INTERRUPT, OP_PROBE, OP_DIAG_STATS, OP_QUIT
 };
 
 /* Acquire forms. */
@@ -727,6 +739,12 @@ ModelExecute(MODEL_THREAD *Thread, const MODEL_CMD *Cmd, MODEL_RESULT *Result)
         WdkmHostQueueInterrupt(KeGetCurrentThread(), (WDKM_HOST_INTERRUPT)Cmd->Form, ModelProbeRoutine, Cmd->Arg);
 #endif
         Result->Status = STATUS_SUCCESS;
+        break;
+    case OP_DIAG_STATS:
+        memset(&Result->Statistics, 0, sizeof(Result->Statistics));
+        memset(&Result->Summary, 0, sizeof(Result->Summary));
+        Result->Status = WdkmDiagQueryLockStatistics(Cmd->Handle, &Result->Statistics);
+        Result->Status2 = WdkmDiagQuerySummary(&Result->Summary);
         break;
     case OP_QUERY:
     case OP_QUIT:
@@ -1276,6 +1294,7 @@ ModelApplyAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_LOCK *Lock, const 
     if (Exclusive) {
         Lock->Value = Cmd->Write;
     }
+    Lock->Acquisitions += 1;
 }
 
 static VOID ModelWake(MODEL_RUN *Run, MODEL_LOCK *Lock);
@@ -1345,6 +1364,9 @@ ModelWake(MODEL_RUN *Run, MODEL_LOCK *Lock)
     Lock->Waiter = -1;
     Waiter->Blocked = FALSE;
     Run->Stats[STAT_GRANTED] += 1;
+    if (Lock->Kind != WdkmLockKindPushLock) {
+        Lock->Contended += 1;         /* push locks have no try to find them busy */
+    }
     ModelExpect(&Expect, STATUS_SUCCESS);
     if (!ModelCheckStatus(Run, &Expect, Result.Status, Waiter->BlockedText)) {
         return;
@@ -2336,6 +2358,8 @@ ModelStepCreate(MODEL_RUN *Run, MODEL_THREAD *Thread)
         Lock->Handle = Result.OutHandle;
         Lock->Value = Cmd.Write;
         Lock->DataPointer = NULL;
+        Lock->Acquisitions = 0;
+        Lock->Contended = 0;
     } else if (!Cmd.NullOther && Result.OutHandle != NULL) {
         MODEL_FAIL(Run, "%s failed and left the lock pointer %p (reference.md: NULL on failure)", Text,
                    Result.OutHandle);
@@ -2610,6 +2634,9 @@ ModelStepDereference(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
         Lock->Refs -= 1;
         Thread->Refs[RefIndex] = Thread->Refs[--Thread->RefCount];
         ModelRetireInstance(Lock);
+        if (!Lock->Live && Lock->Kind == WdkmLockKindResource && Thread->Irql > APC_LEVEL) {
+            Run->Deferred += 1;
+        }
     }
     ModelVerifyAfter(Run, Thread, &Cmd, &Result, Text);
 }
@@ -2704,6 +2731,88 @@ ModelStepQuery(MODEL_RUN *Run, MODEL_THREAD *Thread)
         MODEL_FAIL(Run, "%s returned TRUE", Text);
         return;
     }
+    ModelVerifyAfter(Run, Thread, &Cmd, &Result, Text);
+}
+
+/* The checked build's figures for one lock and the validator's summary,
+   against the model's counts (docs/diagnostics.md, Statistics). */
+static VOID
+ModelStepDiagnostics(MODEL_RUN *Run, MODEL_THREAD *Thread)
+{
+    int Candidates[MODEL_LOCKS];
+    int Count = ModelCandidates(Run, Thread, Candidates);
+    MODEL_LOCK *Lock;
+    MODEL_CMD Cmd;
+    MODEL_RESULT Result;
+    MODEL_EXPECT Expect;
+    BOOLEAN Null = ModelChance(Run, 10);
+    ULONG Live = 0;
+    ULONG Held = 0;
+    ULONG Regions = 0;
+    int Index;
+    char Text[200];
+
+    if (Count == 0) {
+        return;
+    }
+    Lock = &Run->Locks[Candidates[ModelPick(Run, (ULONG)Count)]];
+    if (Thread->Irql > DISPATCH_LEVEL && (ModelKnownOpen("issue15.15") || Null)) {
+        return;
+    }
+    memset(&Cmd, 0, sizeof(Cmd));
+    Cmd.Op = OP_DIAG_STATS;
+    Cmd.Handle = Null ? NULL : Lock->Handle;
+#if WDKM_CHECKED
+    ModelExpect(&Expect, Thread->Irql > DISPATCH_LEVEL ? STATUS_WDKM_IRQL_TOO_HIGH :
+                         Null ? STATUS_INVALID_PARAMETER : STATUS_SUCCESS);
+#else
+    ModelExpect(&Expect, STATUS_NOT_SUPPORTED);
+#endif
+    ModelDescribe(Run, Thread, Text, sizeof(Text), "WdkmDiagQueryLockStatistics(%s), WdkmDiagQuerySummary",
+                  Null ? "NULL" : Lock->Label);
+    ModelBuildChecks(Run, Thread, &Cmd, -1, FALSE);
+    ModelRunSync(Run, Thread, &Cmd, &Result, Text);
+    Run->Stats[OP_DIAG_STATS] += Result.Status == STATUS_SUCCESS ? 1 : 0;
+    if (!ModelCheckStatus(Run, &Expect, Result.Status, Text)) {
+        return;
+    }
+    if (Result.Status == STATUS_SUCCESS &&
+        (Result.Statistics.Acquisitions != Lock->Acquisitions ||
+         Result.Statistics.Contended > Lock->Contended || Result.Statistics.Locks != 1 ||
+         (int)Result.Statistics.Kind != Lock->Kind)) {
+        MODEL_FAIL(Run, "%s: acquisitions %llu, contended %llu, locks %u, kind %d; the model: %llu, %llu, 1, %d",
+                   Text, (unsigned long long)Result.Statistics.Acquisitions,
+                   (unsigned long long)Result.Statistics.Contended, (unsigned)Result.Statistics.Locks,
+                   (int)Result.Statistics.Kind, (unsigned long long)Lock->Acquisitions,
+                   (unsigned long long)Lock->Contended, Lock->Kind);
+        return;
+    }
+    for (Index = 0; Index < MODEL_LOCKS; Index += 1) {
+        Live += Run->Locks[Index].Live ? 1 : 0;
+        Held += Run->Locks[Index].Live && ModelHoldsAny(&Run->Locks[Index]) ? 1 : 0;
+    }
+    for (Index = 0; Index < MODEL_THREADS; Index += 1) {
+        int Entry;
+
+        for (Entry = 0; Entry < Run->Threads[Index].EntryCount; Entry += 1) {
+            Regions += Run->Threads[Index].Entries[Entry].Type == ENTRY_REGION ? 1 : 0;
+        }
+    }
+#if WDKM_CHECKED
+    if (Result.Status == STATUS_SUCCESS && !Run->Inject &&
+        (Result.Status2 != STATUS_SUCCESS ||
+         !(Result.Summary.LiveLocks >= Run->BaseLiveLocks + Live &&
+           Result.Summary.LiveLocks <= Run->BaseLiveLocks + Live + (ModelKnownOpen("model.4") ? Run->Deferred : 0)) ||
+         Result.Summary.HeldLocks != Run->BaseHeldLocks + Held || Result.Summary.UnbalancedRegions != Regions ||
+         Result.Summary.Untracked != 0)) {
+        MODEL_FAIL(Run, "%s: summary %s, live %u, held %u, regions %u, untracked %u; the model: live %u, held %u, "
+                   "regions %u, untracked 0", Text, WdkmStatusName(Result.Status2),
+                   (unsigned)Result.Summary.LiveLocks, (unsigned)Result.Summary.HeldLocks,
+                   (unsigned)Result.Summary.UnbalancedRegions, (unsigned)Result.Summary.Untracked,
+                   (unsigned)(Run->BaseLiveLocks + Live), (unsigned)(Run->BaseHeldLocks + Held), (unsigned)Regions);
+        return;
+    }
+#endif
     ModelVerifyAfter(Run, Thread, &Cmd, &Result, Text);
 }
 
@@ -3163,31 +3272,33 @@ ModelStep(MODEL_RUN *Run)
         Roll = Thread->EntryCount > 0 && Thread->Entries[Thread->EntryCount - 1].Type == ENTRY_RAISE ?
                60 : 30;
     }
-    if (Roll < 28) {
+    if (Roll < 26) {
         ModelStepAcquire(Run, Thread);
-    } else if (Roll < 51) {
+    } else if (Roll < 48) {
         ModelStepRelease(Run, Thread, -1);
-    } else if (Roll < 59) {
+    } else if (Roll < 55) {
         ModelStepRaise(Run, Thread);
-    } else if (Roll < 64) {
+    } else if (Roll < 61) {
         ModelStepLower(Run, Thread);
-    } else if (Roll < 70) {
+    } else if (Roll < 66) {
         ModelStepRegion(Run, Thread, -1);
-    } else if (Roll < 74) {
+    } else if (Roll < 70) {
         ModelStepDestroy(Run, Thread);
-    } else if (Roll < 78) {
+    } else if (Roll < 73) {
         ModelStepCreate(Run, Thread);
-    } else if (Roll < 82) {
+    } else if (Roll < 76) {
         ModelStepRegister(Run, Thread);
-    } else if (Roll < 88) {
+    } else if (Roll < 81) {
         ModelStepReference(Run, Thread);
-    } else if (Roll < 92) {
+    } else if (Roll < 85) {
         ModelStepDereference(Run, Thread, -1);
-    } else if (Roll < 94) {
+    } else if (Roll < 87) {
         ModelStepUnregister(Run, Thread);
-    } else if (Roll < 91) {
+    } else if (Roll < 90) {
         ModelStepQuery(Run, Thread);
-    } else if (Roll < 93) {
+    } else if (Roll < 92) {
+        ModelStepDiagnostics(Run, Thread);
+    } else if (Roll < 94) {
         ModelStepAlert(Run);
     } else {
 #ifdef WDKM_HOST_INTERRUPT_KINDS
@@ -3258,7 +3369,7 @@ ModelTeardownWhileReferenced(MODEL_RUN *Run)
                    WdkmStatusName(Status));
         return;
     }
-    if (Report.Freed != Freed ||
+    if (Report.Freed < Freed || Report.Freed > Freed + (ModelKnownOpen("model.4") ? Run->Deferred : 0) ||
         ((Report.StillReferenced != Referenced || Report.StillHeld != Held ||
           Report.UnregisteredReferenced != Unregistered) &&
          !(Unregistered > 0 && ModelKnownOpen("issue15.11")))) {
@@ -3317,6 +3428,16 @@ ModelTeardownWhileReferenced(MODEL_RUN *Run)
             Entry->Handle = NULL;
         }
     }
+#if WDKM_CHECKED
+    {
+        WDKM_DIAG_SUMMARY Summary;
+
+        if (WdkmDiagQuerySummary(&Summary) == STATUS_SUCCESS) {
+            Run->BaseLiveLocks = Summary.LiveLocks;
+            Run->BaseHeldLocks = Summary.HeldLocks;
+        }
+    }
+#endif
     for (Index = 0; Index < MODEL_NAMES; Index += 1) {
         Run->NameInstance[Index] = -1;
     }
@@ -3401,6 +3522,16 @@ ModelRunSeed(ULONG64 Seed, ULONG Steps, BOOLEAN Inject)
         MODEL_FAIL(Run, "WdkmGrtInitialize returned %s", WdkmStatusName(Status));
         goto Out;
     }
+#if WDKM_CHECKED
+    {
+        WDKM_DIAG_SUMMARY Summary;
+
+        if (WdkmDiagQuerySummary(&Summary) == STATUS_SUCCESS) {
+            Run->BaseLiveLocks = Summary.LiveLocks;
+            Run->BaseHeldLocks = Summary.HeldLocks;
+        }
+    }
+#endif
     for (Index = 0; Index < MODEL_NAMES; Index += 1) {
         Run->NameInstance[Index] = -1;
     }
@@ -3445,6 +3576,21 @@ ModelRunSeed(ULONG64 Seed, ULONG Steps, BOOLEAN Inject)
 
     for (Run->Step = 1; Run->Step <= Steps && !Run->Failed; Run->Step += 1) {
         ModelStep(Run);
+#if defined(MODEL_DIAG_EVERY) && WDKM_CHECKED
+        {
+            WDKM_DIAG_SUMMARY Summary;
+            ULONG Live = 0;
+
+            for (Index = 0; Index < MODEL_LOCKS; Index += 1) {
+                Live += Run->Locks[Index].Live ? 1 : 0;
+            }
+            if (WdkmDiagQuerySummary(&Summary) == STATUS_SUCCESS && Summary.LiveLocks != Run->BaseLiveLocks + Live &&
+                Run->Deferred == 0) {
+                MODEL_FAIL(Run, "debug: live locks %u, the model %u", (unsigned)Summary.LiveLocks,
+                           (unsigned)(Run->BaseLiveLocks + Live));
+            }
+        }
+#endif
     }
     if (!Run->Failed) {
         ModelTeardownWhileReferenced(Run);
@@ -3493,7 +3639,8 @@ ModelRunSeed(ULONG64 Seed, ULONG Steps, BOOLEAN Inject)
         printf("    model: seed %llu: %u steps: %u acquires (%u waited, %u granted on release, "
                "%u alerted), %u releases, %u raises, %u DPC steps, %u regions, %u destroy/take, "
                "%u creates, %u registers, %u references, %u dereferences, %u unregisters; "
-               "%u STATUS_TIMEOUT, %u refused; %u injected events (%u calls), %u masked\n",
+               "%u STATUS_TIMEOUT, %u refused; %u injected events (%u calls), %u masked; "
+               "%u statistics checked\n",
                (unsigned long long)Seed, (unsigned)Steps, (unsigned)Run->Stats[OP_ACQUIRE],
                (unsigned)Run->Stats[STAT_WAITS], (unsigned)Run->Stats[STAT_GRANTED],
                (unsigned)Run->Stats[STAT_ALERTS], (unsigned)Run->Stats[OP_RELEASE],
@@ -3504,7 +3651,7 @@ ModelRunSeed(ULONG64 Seed, ULONG Steps, BOOLEAN Inject)
                (unsigned)Run->Stats[OP_DEREFERENCE], (unsigned)Run->Stats[OP_UNREGISTER],
                (unsigned)Run->Stats[STAT_TIMEOUTS], (unsigned)Run->Stats[STAT_REFUSED],
                (unsigned)Run->Stats[STAT_INJECTED], (unsigned)Run->Stats[STAT_INJECTED_OPS],
-               (unsigned)Run->Stats[STAT_DEFERRED]);
+               (unsigned)Run->Stats[STAT_DEFERRED], (unsigned)Run->Stats[OP_DIAG_STATS]);
     }
 Out:
     WdkmHostSetBugcheckHandler(NULL, NULL);
