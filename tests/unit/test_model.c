@@ -2787,6 +2787,7 @@ ModelStepDiagnostics(MODEL_RUN *Run, MODEL_THREAD *Thread)
                    (unsigned long long)Lock->Contended, Lock->Kind);
         return;
     }
+#if WDKM_CHECKED
     for (Index = 0; Index < MODEL_LOCKS; Index += 1) {
         Live += Run->Locks[Index].Live ? 1 : 0;
         Held += Run->Locks[Index].Live && ModelHoldsAny(&Run->Locks[Index]) ? 1 : 0;
@@ -2798,7 +2799,6 @@ ModelStepDiagnostics(MODEL_RUN *Run, MODEL_THREAD *Thread)
             Regions += Run->Threads[Index].Entries[Entry].Type == ENTRY_REGION ? 1 : 0;
         }
     }
-#if WDKM_CHECKED
     if (Result.Status == STATUS_SUCCESS && !Run->Inject &&
         (Result.Status2 != STATUS_SUCCESS ||
          !(Result.Summary.LiveLocks >= Run->BaseLiveLocks + Live &&
@@ -2812,6 +2812,11 @@ ModelStepDiagnostics(MODEL_RUN *Run, MODEL_THREAD *Thread)
                    (unsigned)(Run->BaseLiveLocks + Live), (unsigned)(Run->BaseHeldLocks + Held), (unsigned)Regions);
         return;
     }
+#else
+    UNREFERENCED_PARAMETER(Index);
+    UNREFERENCED_PARAMETER(Live);
+    UNREFERENCED_PARAMETER(Held);
+    UNREFERENCED_PARAMETER(Regions);
 #endif
     ModelVerifyAfter(Run, Thread, &Cmd, &Result, Text);
 }
