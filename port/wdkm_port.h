@@ -20,7 +20,12 @@
  *            WdkmpFastMutexRelease
  *   pool     WdkmpPoolAllocate (zeroed, non-paged, tagged), WdkmpPoolFree,
  *            WdkmpPoolAllocator (out of line, wdkm_port_wdk.c)
- *   atomics  WdkmpLoadThread, WdkmpStoreThread, WdkmpInterlocked*
+ *   events   WDKMP_EVENT, WdkmpEventInitialize, WdkmpEventWait, WdkmpEventSet
+ *   time     WdkmpSleepMs, WdkmpSystemTime
+ *   ordering WdkmpLoad/Store{Thread,Long,Long64} (relaxed),
+ *            WdkmpLoadLongAcquire, WdkmpStoreLongRelease,
+ *            WdkmpLoadPointerAcquire, WdkmpStorePointerRelease
+ *            (docs/memory-ordering.md); Interlocked* are full barriers
  *   debug    WdkmpDbgPrintEx, WdkmpTimestamp, WdkmpTimestampToNs
  */
 #ifndef WDKM_PORT_H

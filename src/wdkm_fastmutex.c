@@ -27,6 +27,25 @@ WdkmFastMutexCreate(
     return Status;
 }
 
+/*
+ * Ownership once held (WdkmpLockTakeOwnership), and whether the hold is
+ * nested in another at APC_LEVEL (Irql, the caller's IRQL before the
+ * acquisition, is APC_LEVEL already): see WdkmpNestEnter.
+ */
+WDKMP_INLINE
+VOID
+WdkmpFastMutexTakeOwnership(
+    _Inout_ PWDKM_FAST_MUTEX FastMutex,
+    _In_ KIRQL Irql
+    )
+{
+    WdkmpLockTakeOwnership(&FastMutex->Header);
+    FastMutex->Header.Nest = WDKMP_NEST_NONE;
+    if (Irql == APC_LEVEL) {
+        WdkmpNestEnter(&FastMutex->Header, WDKMP_NEST_APC);
+    }
+}
+
 NTSTATUS
 WdkmFastMutexAcquire(
     _Inout_ PWDKM_FAST_MUTEX FastMutex,
@@ -37,8 +56,8 @@ WdkmFastMutexAcquire(
     WDKMP_DIAG_ACQUIRE Diag;
     WDKMP_THREAD Self;
     KIRQL Irql;
-    NTSTATUS Status = WdkmpLockCheckAcquire(FastMutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL,
-                                            FALSE, &Self, &Irql);
+    NTSTATUS Status = WdkmpLockCheckAcquire(FastMutex, WDKMP_SIGNATURE_FAST_MUTEX, DataSize, Data,
+                                            PASSIVE_LEVEL, APC_LEVEL, FALSE, &Self, &Irql);
 
     if (Status != STATUS_SUCCESS) {
         return Status;
@@ -50,7 +69,7 @@ WdkmFastMutexAcquire(
     *Data = FastMutex->Header.Data;     /* the wait cannot fail */
     WDKMP_DIAG_TRY_FIRST(&Diag, WdkmpFastMutexTryAcquire(&FastMutex->FastMutex),
                          WdkmpFastMutexAcquire(&FastMutex->FastMutex));
-    WdkmpLockTakeOwnership(&FastMutex->Header);
+    WdkmpFastMutexTakeOwnership(FastMutex, Irql);
     WdkmpDiagAfterAcquire(&FastMutex->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
@@ -65,8 +84,8 @@ WdkmFastMutexTryAcquire(
     WDKMP_DIAG_ACQUIRE Diag;
     WDKMP_THREAD Self;
     KIRQL Irql;
-    NTSTATUS Status = WdkmpLockCheckAcquire(FastMutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL,
-                                            FALSE, &Self, &Irql);
+    NTSTATUS Status = WdkmpLockCheckAcquire(FastMutex, WDKMP_SIGNATURE_FAST_MUTEX, DataSize, Data,
+                                            PASSIVE_LEVEL, APC_LEVEL, FALSE, &Self, &Irql);
 
     if (Status != STATUS_SUCCESS) {
         return Status;
@@ -77,7 +96,7 @@ WdkmFastMutexTryAcquire(
     }
     Status = WdkmpFastMutexTryAcquire(&FastMutex->FastMutex);
     if (Status == STATUS_SUCCESS) {
-        WdkmpLockTakeOwnership(&FastMutex->Header);
+        WdkmpFastMutexTakeOwnership(FastMutex, Irql);
         *Data = FastMutex->Header.Data;
     }
     WdkmpDiagAfterAcquire(&FastMutex->Header, &Diag, Status == STATUS_SUCCESS);
@@ -89,13 +108,20 @@ WdkmFastMutexRelease(
     _Inout_ PWDKM_FAST_MUTEX FastMutex
     )
 {
-    NTSTATUS Status = WdkmpLockCheckRelease(FastMutex);
+    NTSTATUS Status = WdkmpLockCheckRelease(FastMutex, WDKMP_SIGNATURE_FAST_MUTEX);
     PVOID Diag;
 
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
+    /* The release of a hold that is not nested lowers the IRQL to where
+       the acquisition found it: not while a nested one is still held. */
+    if (FastMutex->Header.Nest == WDKMP_NEST_NONE &&
+        WdkmpNestBlocksLowering(&FastMutex->Header, WDKMP_NEST_APC)) {
+        return STATUS_WDKM_LOCK_HELD;
+    }
     Diag = WdkmpDiagBeforeRelease(&FastMutex->Header);
+    WdkmpNestLeave(&FastMutex->Header, WDKMP_NEST_APC);
     WdkmpStoreThread(&FastMutex->Header.Owner, NULL);
     WdkmpFastMutexRelease(&FastMutex->FastMutex);
     WdkmpDiagAfterRelease(Diag);
@@ -128,7 +154,7 @@ WdkmFastMutexIsOwned(
     _In_opt_ const WDKM_FAST_MUTEX *FastMutex
     )
 {
-    return WdkmpLockOwnedByCaller(FastMutex);
+    return WdkmpLockOwnedByCallerAs(FastMutex, WDKMP_SIGNATURE_FAST_MUTEX);
 }
 
 WDKM_SCOPE

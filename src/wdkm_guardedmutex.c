@@ -42,7 +42,7 @@ WdkmpGuardedMutexAcquireCommon(
     KIRQL Irql;
     NTSTATUS Status;
 
-    Status = WdkmpLockCheckAcquire(Mutex, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, FALSE, &Self, &Irql);
+    Status = WdkmpLockCheckAcquire(Mutex, WDKMP_SIGNATURE_GUARDED, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, FALSE, &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -94,7 +94,7 @@ WdkmGuardedMutexRelease(
     _Inout_ PWDKM_GUARDED_MUTEX Mutex
     )
 {
-    NTSTATUS Status = WdkmpLockCheckRelease(Mutex);
+    NTSTATUS Status = WdkmpLockCheckRelease(Mutex, WDKMP_SIGNATURE_GUARDED);
     PVOID Diag;
 
     if (Status != STATUS_SUCCESS) {
@@ -133,7 +133,7 @@ WdkmGuardedMutexIsOwned(
     _In_opt_ const WDKM_GUARDED_MUTEX *Mutex
     )
 {
-    return WdkmpLockOwnedByCaller(Mutex);
+    return WdkmpLockOwnedByCallerAs(Mutex, WDKMP_SIGNATURE_GUARDED);
 }
 
 WDKM_SCOPE

@@ -21,8 +21,11 @@
 #include "wdkm_diag_hooks.h"
 
 /*
- * Kind signatures, checked where a handle enters the library outside the
- * fast path (destroy, take), and overwritten when the block is freed.
+ * Kind signatures, checked on every entry that takes a handle: acquire and
+ * release forms answer STATUS_WDKM_TYPE_MISMATCH for a handle of another
+ * kind, destroy and take STATUS_INVALID_PARAMETER ("not a live lock of
+ * this kind"). Overwritten when the block is freed. The signature is the
+ * first word of the header, on the cache line the checks read anyway.
  */
 #define WDKMP_SIGNATURE_KMUTEX     0x784D4B57UL   /* 'WKMx' */
 #define WDKMP_SIGNATURE_FAST_MUTEX 0x784D4657UL   /* 'WFMx' */
@@ -48,6 +51,13 @@ typedef struct _WDKMP_LOCK_HEADER {
      * It fills the padding after Signature.
      */
     KIRQL HeldIrql;
+    /*
+     * For the kinds that raise the IRQL (FAST_MUTEX, spin locks): whether
+     * this hold was taken at the level the kind raises to, nested in
+     * another hold of the thread, and counted (WDKMP_NEST_*, WdkmpNest*).
+     * Owner-only, like HeldIrql.
+     */
+    UCHAR Nest;
     const WDKMP_LOCK_KIND *Kind;     /* the kind's descriptor (release, destroy) */
     SIZE_T DataSize;                 /* the type size every access must match */
     SIZE_T BlockSize;                /* whole allocation, for the accounting */
@@ -106,6 +116,17 @@ WdkmpLockOwnerStatus(
     return Owner == NULL ? STATUS_WDKM_NOT_HELD : STATUS_WDKM_NOT_OWNER;
 }
 
+/* TRUE if Lock is a live lock of the kind whose signature is Signature. */
+WDKMP_INLINE
+BOOLEAN
+WdkmpLockIsKind(
+    _In_ const VOID *Lock,
+    _In_ ULONG Signature
+    )
+{
+    return ((const WDKMP_LOCK_HEADER *)Lock)->Signature == Signature;
+}
+
 /* TRUE if the calling thread is the lock's exclusive owner; FALSE for NULL. */
 WDKMP_INLINE
 BOOLEAN
@@ -115,6 +136,20 @@ WdkmpLockOwnedByCaller(
 {
     return Lock != NULL &&
            WdkmpLoadThread(&((const WDKMP_LOCK_HEADER *)Lock)->Owner) == WdkmpCurrentThread();
+}
+
+/*
+ * The same for a handle from the caller, which must be of the kind
+ * Signature names: FALSE for a lock of another kind (the IsOwned queries).
+ */
+WDKMP_INLINE
+BOOLEAN
+WdkmpLockOwnedByCallerAs(
+    _In_opt_ const VOID *Lock,
+    _In_ ULONG Signature
+    )
+{
+    return Lock != NULL && WdkmpLockIsKind(Lock, Signature) && WdkmpLockOwnedByCaller(Lock);
 }
 
 /*
@@ -147,9 +182,134 @@ WdkmpLockIsHeld(
     return WdkmpLoadThread(&Header->Owner) != NULL || WdkmpLoadLong(&Header->SharedHolders) != 0;
 }
 
+/* An acquisition that fails: *Data is NULL on any error (Data may be NULL). */
+WDKMP_INLINE
+NTSTATUS
+WdkmpFailAcquire(
+    _Out_opt_ PVOID *Data,
+    _In_ NTSTATUS Status
+    )
+{
+    if (Data != NULL) {
+        *Data = NULL;
+    }
+    return Status;
+}
+
+/*
+ * Out-of-order releases of the kinds that raise the IRQL (wdkm_lock.c).
+ * A hold taken at the level its kind raises to (APC_LEVEL for a
+ * FAST_MUTEX, DISPATCH_LEVEL for a spin lock) is nested in an earlier
+ * hold of the thread; its release does not lower the IRQL. The release of
+ * an outer hold lowers it, which is wrong while a nested hold of the same
+ * level is still there: the nested lock would be held below its level,
+ * and its own release refused. The library counts nested holds per thread
+ * and refuses such a release with STATUS_WDKM_LOCK_HELD, changing nothing.
+ *
+ * The count lives in a small table (WDKMP_NEST_SHARDS shards of
+ * WDKMP_NEST_SLOTS threads, each under its own spin lock); a hold that
+ * finds its shard full is not counted (Nest UNTRACKED), so an out-of-order
+ * release over it is not detected. A release that does not lower (an
+ * outer spin lock released with OldIrql DISPATCH_LEVEL, NT's explicit way
+ * to release out of order) is never refused.
+ */
+#define WDKMP_NEST_APC      0   /* level index: a FAST_MUTEX hold taken at APC_LEVEL */
+#define WDKMP_NEST_DISPATCH 1   /* level index: a spin-lock hold taken at DISPATCH_LEVEL */
+
+#define WDKMP_NEST_NONE      0  /* Header.Nest: not nested; its release lowers */
+#define WDKMP_NEST_TRACKED   1  /* nested and counted */
+#define WDKMP_NEST_UNTRACKED 2  /* nested, the table was full */
+
+#define WDKMP_NEST_SHARDS 32
+#define WDKMP_NEST_SLOTS  4
+
+typedef struct _WDKMP_NEST_SLOT {
+    WDKMP_THREAD Thread;        /* NULL: free */
+    LONG Depth[2];              /* nested holds, by WDKMP_NEST_APC / _DISPATCH */
+} WDKMP_NEST_SLOT;
+
+typedef struct _WDKMP_NEST_SHARD {
+    WDKMP_SPIN_LOCK Lock;
+    LONG volatile Holds;        /* counted holds in Slots: written under Lock, read without */
+    WDKMP_NEST_SLOT Slots[WDKMP_NEST_SLOTS];
+} WDKMP_NEST_SHARD;
+
+extern WDKMP_NEST_SHARD WdkmpNestShards[WDKMP_NEST_SHARDS];
+
+/* The shard of a thread: Fibonacci hashing (identities are aligned or small). */
+WDKMP_INLINE
+WDKMP_NEST_SHARD *
+WdkmpNestShard(
+    _In_ WDKMP_THREAD Thread
+    )
+{
+    ULONG64 Hash = (ULONG64)(ULONG_PTR)Thread * 0x9E3779B97F4A7C15ULL;
+
+    return &WdkmpNestShards[(ULONG)(Hash >> 59) % WDKMP_NEST_SHARDS];
+}
+
+/* Count the caller's new nested hold of Header at Level; sets Header.Nest. */
+VOID
+WdkmpNestEnter(
+    _Inout_ PWDKMP_LOCK_HEADER Header,
+    _In_ ULONG Level
+    );
+
+/* Uncount a counted nested hold (Header.Nest TRACKED). */
+VOID
+WdkmpNestLeaveTracked(
+    _Inout_ PWDKMP_LOCK_HEADER Header,
+    _In_ ULONG Level
+    );
+
+/* At the release of any hold of a raising kind: uncount it if nested. */
+WDKMP_INLINE
+VOID
+WdkmpNestLeave(
+    _Inout_ PWDKMP_LOCK_HEADER Header,
+    _In_ ULONG Level
+    )
+{
+    if (Header->Nest == WDKMP_NEST_TRACKED) {
+        WdkmpNestLeaveTracked(Header, Level);
+    }
+    Header->Nest = WDKMP_NEST_NONE;
+}
+
+/* The look into the caller's slot behind WdkmpNestBlocksLowering. */
+BOOLEAN
+WdkmpNestBlocksLoweringSlow(
+    _In_ const WDKMP_LOCK_HEADER *Header,
+    _In_ ULONG Level,
+    _In_ WDKMP_NEST_SHARD *Shard
+    );
+
+/*
+ * TRUE if the caller, Header's owner, holds besides Header a counted
+ * nested hold at Level: then a release of Header that lowers the IRQL
+ * must be refused. The owner field names the caller (the release checks
+ * made sure), so no thread lookup; one relaxed load when no thread of the
+ * caller's shard has nested holds (a thread always sees its own counts).
+ */
+WDKMP_INLINE
+BOOLEAN
+WdkmpNestBlocksLowering(
+    _In_ const WDKMP_LOCK_HEADER *Header,
+    _In_ ULONG Level
+    )
+{
+    WDKMP_NEST_SHARD *Shard = WdkmpNestShard(WdkmpLoadThread(&Header->Owner));
+
+    if (WdkmpLoadLong(&Shard->Holds) == 0) {
+        return FALSE;
+    }
+    return WdkmpNestBlocksLoweringSlow(Header, Level, Shard);
+}
+
 /*
  * WdkmpLockCheckAcquire - the checks every acquisition makes before the
- * kernel is called: arguments, IRQL within [MinIrql, MaxIrql], data size,
+ * kernel is called: arguments, the kind (Signature, else
+ * STATUS_WDKM_TYPE_MISMATCH), IRQL within [MinIrql, MaxIrql], data size,
  * and, for non-recursive kinds (Recursive FALSE), that the caller is not
  * already the owner. Clears *Data; *Self and *Irql receive the calling
  * thread and its IRQL, read once for the caller's own bookkeeping (an IRQL
@@ -160,6 +320,7 @@ WDKMP_INLINE
 NTSTATUS
 WdkmpLockCheckAcquire(
     _In_opt_ PVOID Lock,
+    _In_ ULONG Signature,
     _In_ SIZE_T DataSize,
     _In_opt_ PVOID *Data,
     _In_ KIRQL MinIrql,
@@ -179,6 +340,9 @@ WdkmpLockCheckAcquire(
     *Data = NULL;
     if (Header == NULL) {
         return STATUS_INVALID_PARAMETER;
+    }
+    if (!WdkmpLockIsKind(Header, Signature)) {
+        return STATUS_WDKM_TYPE_MISMATCH;
     }
     *Irql = WdkmpGetIrql();
     if (*Irql > MaxIrql) {
@@ -200,7 +364,8 @@ WdkmpLockCheckAcquire(
 }
 
 /*
- * WdkmpLockCheckRelease - the checks of a release: the caller is the
+ * WdkmpLockCheckRelease - the checks of a release: Lock is of the kind
+ * Signature names (else TYPE_MISMATCH), the caller is the
  * exclusive owner (else NOT_OWNER / NOT_HELD), and is at Header.HeldIrql,
  * the IRQL the acquisition left it at (else IRQL_TOO_HIGH /
  * IRQL_MISMATCH). The thread is read before the lock's fields, so that
@@ -210,7 +375,8 @@ WdkmpLockCheckAcquire(
 WDKMP_INLINE
 NTSTATUS
 WdkmpLockCheckRelease(
-    _In_opt_ PVOID Lock
+    _In_opt_ PVOID Lock,
+    _In_ ULONG Signature
     )
 {
     PWDKMP_LOCK_HEADER Header = (PWDKMP_LOCK_HEADER)Lock;
@@ -220,6 +386,9 @@ WdkmpLockCheckRelease(
 
     if (Header == NULL) {
         return STATUS_INVALID_PARAMETER;
+    }
+    if (!WdkmpLockIsKind(Header, Signature)) {
+        return STATUS_WDKM_TYPE_MISMATCH;
     }
     Self = WdkmpCurrentThread();
     Owner = WdkmpLoadThread(&Header->Owner);
@@ -286,6 +455,16 @@ extern const WDKMP_LOCK_KIND WdkmpQueuedSpinLockKind;
 extern const WDKMP_LOCK_KIND WdkmpGuardedMutexKind;
 extern const WDKMP_LOCK_KIND WdkmpResourceKind;
 extern const WDKMP_LOCK_KIND WdkmpPushLockKind;
+
+/*
+ * WdkmpResourceHeldByCaller - TRUE if the calling thread holds Lock, a
+ * WDKM_RESOURCE, in either mode (the kernel counts each thread's holds).
+ * For the registry's Dereference. IRQL <= DISPATCH_LEVEL.
+ */
+BOOLEAN
+WdkmpResourceHeldByCaller(
+    _In_ PVOID Lock
+    );
 
 /*
  * WdkmpLockCreate - validate the arguments every create takes, allocate a

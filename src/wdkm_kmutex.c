@@ -49,16 +49,33 @@ WdkmpKMutexAcquire(
     WDKMP_DIAG_ACQUIRE Diag;
     WDKMP_THREAD Self;
     NTSTATUS Status;
+    BOOLEAN Recursion;
     BOOLEAN Try;
     KIRQL Irql;
 
-    Status = WdkmpLockCheckAcquire(Mutex, DataSize, Data, PASSIVE_LEVEL, MaxIrql, TRUE, &Self, &Irql);
+    Status = WdkmpLockCheckAcquire(Mutex, WDKMP_SIGNATURE_KMUTEX, DataSize, Data, PASSIVE_LEVEL, MaxIrql, TRUE, &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    if (WdkmpLoadThread(&Mutex->Header.Owner) == Self &&
-        Mutex->Depth >= WDKM_KMUTEX_MAX_RECURSION) {
-        return STATUS_MUTANT_LIMIT_EXCEEDED;
+    Recursion = WdkmpLoadThread(&Mutex->Header.Owner) == Self;
+    if (Recursion) {
+        /*
+         * A recursive acquisition. A DPC that interrupted the owner is, to
+         * NT, the owner (KeGetCurrentThread is the interrupted thread), and
+         * the kernel would grant its try while the owner is mid-update. So
+         * every acquisition of one hold is in the IRQL class of the
+         * outermost one: a try at DISPATCH_LEVEL over a PASSIVE/APC hold
+         * is busy (the code it interrupted holds it), and an acquisition
+         * below DISPATCH_LEVEL over a DISPATCH hold (the DPC kept it) is
+         * refused. Then the release's class check (AcquireIrql) judges
+         * every acquisition of the hold by its own class.
+         */
+        if (WDKMP_IRQL_CLASS(Irql) != WDKMP_IRQL_CLASS(Mutex->AcquireIrql)) {
+            return WDKMP_IRQL_CLASS(Irql) ? STATUS_TIMEOUT : STATUS_WDKM_IRQL_MISMATCH;
+        }
+        if (Mutex->Depth >= WDKM_KMUTEX_MAX_RECURSION) {
+            return STATUS_MUTANT_LIMIT_EXCEEDED;
+        }
     }
 
     Try = Timeout != NULL && Timeout->QuadPart == 0;
@@ -70,16 +87,30 @@ WdkmpKMutexAcquire(
        that costs a second zero wait when busy; release builds wait once). */
     WDKMP_DIAG_TRY_FIRST(&Diag, Status = WdkmpKMutexTryWait(&Mutex->Mutex),
                          Status = WdkmpKMutexWait(&Mutex->Mutex, WaitMode, Alertable, Timeout));
+    if (Status == STATUS_SUCCESS && !Recursion && WdkmpKMutexHeldBefore(&Mutex->Mutex)) {
+        /*
+         * The kernel granted it recursively although the record says the
+         * caller is not the owner: a DPC (or special kernel APC) that
+         * interrupted its own thread between the kernel's grant and the
+         * record (or between the record's end and the kernel's release).
+         * The interrupted code holds it: give the extra grant back.
+         */
+        WdkmpKMutexRelease(&Mutex->Mutex);
+        Status = Try ? STATUS_TIMEOUT : STATUS_POSSIBLE_DEADLOCK;
+    }
     WdkmpDiagAfterAcquire(&Mutex->Header, &Diag, Status == STATUS_SUCCESS);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    /* Held now: Depth and AcquireIrql are ours to write. */
-    if (Mutex->Depth == 0) {
-        WdkmpStoreThread(&Mutex->Header.Owner, Self);
+    /* Held now: Depth and AcquireIrql are ours to write, and are written
+       before the owner is published, for a DPC that reads them. */
+    if (Recursion) {
+        Mutex->Depth += 1;
+    } else {
         Mutex->AcquireIrql = Irql;
+        Mutex->Depth = 1;
+        WdkmpStorePointerRelease((PVOID volatile *)&Mutex->Header.Owner, Self);
     }
-    Mutex->Depth += 1;
     *Data = Mutex->Header.Data;
     return STATUS_SUCCESS;
 }
@@ -116,10 +147,7 @@ WdkmKMutexAcquireTimeout(
     )
 {
     if (Timeout == NULL) {
-        if (Data != NULL) {
-            *Data = NULL;
-        }
-        return STATUS_INVALID_PARAMETER;
+        return WdkmpFailAcquire(Data, STATUS_INVALID_PARAMETER);
     }
     return WdkmpKMutexAcquire(Mutex, DataSize, KernelMode, FALSE, Timeout,
                               Timeout->QuadPart == 0 ? DISPATCH_LEVEL : APC_LEVEL, Data);
@@ -134,11 +162,9 @@ WdkmKMutexAcquireAlertable(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
-    if (WaitMode != KernelMode && WaitMode != UserMode) {
-        if (Data != NULL) {
-            *Data = NULL;
-        }
-        return STATUS_INVALID_PARAMETER;
+    /* The WDK requires KernelMode for a wait on a mutex object. */
+    if (WaitMode != KernelMode) {
+        return WdkmpFailAcquire(Data, STATUS_INVALID_PARAMETER);
     }
     return WdkmpKMutexAcquire(Mutex, DataSize, WaitMode, TRUE, Timeout, APC_LEVEL, Data);
 }
@@ -154,6 +180,9 @@ WdkmKMutexRelease(
 
     if (Mutex == NULL) {
         return STATUS_INVALID_PARAMETER;
+    }
+    if (!WdkmpLockIsKind(Mutex, WDKMP_SIGNATURE_KMUTEX)) {
+        return STATUS_WDKM_TYPE_MISMATCH;
     }
     Irql = WdkmpGetIrql();
     if (Irql > DISPATCH_LEVEL) {
@@ -204,7 +233,7 @@ WdkmKMutexIsOwned(
     _In_opt_ const WDKM_KMUTEX *Mutex
     )
 {
-    return WdkmpLockOwnedByCaller(Mutex);
+    return WdkmpLockOwnedByCallerAs(Mutex, WDKMP_SIGNATURE_KMUTEX);
 }
 
 WDKM_SCOPE

@@ -168,3 +168,107 @@ WdkmpLockScopeEnter(
     Scope.SavedIrql = SavedIrql;
     return Scope;
 }
+
+/* ------------------------------------------------------------------------
+ * Nested holds of the kinds that raise the IRQL (see WdkmpNestEnter in
+ * wdkm_internal.h). A thread's slot lives in the shard its identity hashes
+ * to; every access to a shard's slots holds the shard's spin lock, so it
+ * works at APC_LEVEL and DISPATCH_LEVEL alike, and a DPC on the thread's
+ * identity (which cannot run while the spin lock is held) sees the slot
+ * whole. Holds counts the shard's nested holds for the lock-free check of
+ * a lowering release: a thread's own updates are always visible to it, so
+ * a relaxed load that reads 0 proves that the caller has none.
+ */
+
+WDKMP_NEST_SHARD WdkmpNestShards[WDKMP_NEST_SHARDS];
+
+/* The caller's slot in Shard, or NULL; Shard->Lock held. */
+static
+WDKMP_NEST_SLOT *
+WdkmpNestFind(
+    _In_ WDKMP_NEST_SHARD *Shard,
+    _In_ WDKMP_THREAD Self
+    )
+{
+    ULONG Index;
+
+    for (Index = 0; Index < WDKMP_NEST_SLOTS; Index += 1) {
+        if (Shard->Slots[Index].Thread == Self) {
+            return &Shard->Slots[Index];
+        }
+    }
+    return NULL;
+}
+
+VOID
+WdkmpNestEnter(
+    _Inout_ PWDKMP_LOCK_HEADER Header,
+    _In_ ULONG Level
+    )
+{
+    WDKMP_THREAD Self = WdkmpLoadThread(&Header->Owner);    /* the caller: just recorded */
+    WDKMP_NEST_SHARD *Shard = WdkmpNestShard(Self);
+    WDKMP_NEST_SLOT *Slot;
+    ULONG Index;
+    KIRQL Irql;
+
+    Irql = WdkmpSpinLockAcquire(&Shard->Lock);
+    Slot = WdkmpNestFind(Shard, Self);
+    for (Index = 0; Slot == NULL && Index < WDKMP_NEST_SLOTS; Index += 1) {
+        if (Shard->Slots[Index].Thread == NULL) {
+            Slot = &Shard->Slots[Index];
+            Slot->Thread = Self;
+        }
+    }
+    if (Slot != NULL) {
+        Slot->Depth[Level] += 1;
+        WdkmpStoreLong(&Shard->Holds, Shard->Holds + 1);
+        Header->Nest = WDKMP_NEST_TRACKED;
+    } else {
+        Header->Nest = WDKMP_NEST_UNTRACKED;
+    }
+    WdkmpSpinLockRelease(&Shard->Lock, Irql);
+}
+
+VOID
+WdkmpNestLeaveTracked(
+    _Inout_ PWDKMP_LOCK_HEADER Header,
+    _In_ ULONG Level
+    )
+{
+    WDKMP_THREAD Self = WdkmpLoadThread(&Header->Owner);    /* the caller, still */
+    WDKMP_NEST_SHARD *Shard = WdkmpNestShard(Self);
+    WDKMP_NEST_SLOT *Slot;
+    KIRQL Irql;
+
+    Irql = WdkmpSpinLockAcquire(&Shard->Lock);
+    Slot = WdkmpNestFind(Shard, Self);
+    if (Slot != NULL) {                 /* always: a tracked hold has its slot */
+        Slot->Depth[Level] -= 1;
+        if (Slot->Depth[WDKMP_NEST_APC] == 0 && Slot->Depth[WDKMP_NEST_DISPATCH] == 0) {
+            Slot->Thread = NULL;
+        }
+        WdkmpStoreLong(&Shard->Holds, Shard->Holds - 1);
+    }
+    WdkmpSpinLockRelease(&Shard->Lock, Irql);
+}
+
+BOOLEAN
+WdkmpNestBlocksLoweringSlow(
+    _In_ const WDKMP_LOCK_HEADER *Header,
+    _In_ ULONG Level,
+    _In_ WDKMP_NEST_SHARD *Shard
+    )
+{
+    WDKMP_NEST_SLOT *Slot;
+    BOOLEAN Blocks = FALSE;
+    KIRQL Irql;
+
+    Irql = WdkmpSpinLockAcquire(&Shard->Lock);
+    Slot = WdkmpNestFind(Shard, WdkmpLoadThread(&Header->Owner));
+    if (Slot != NULL) {
+        Blocks = Slot->Depth[Level] > (Header->Nest == WDKMP_NEST_TRACKED ? 1 : 0);
+    }
+    WdkmpSpinLockRelease(&Shard->Lock, Irql);
+    return Blocks;
+}

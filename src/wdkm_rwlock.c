@@ -12,8 +12,22 @@ struct _WDKM_RESOURCE {
     WDKMP_RESOURCE Resource;
 };
 
+/*
+ * A push lock records no owners, so the wrapper records its shared
+ * holders: each takes a reader slot (WDKMP_PUSH_LOCK_READERS of them, one
+ * cache line on x64) by a compare-exchange from NULL to its thread, and
+ * empties it at its release; a reader that finds them all taken is
+ * counted in UntrackedReaders instead. That tells a stray shared release
+ * (a thread that holds nothing) from a legitimate one, and a shared holder
+ * that asks again (the kernel would deadlock), as long as no reader is
+ * untracked: see WdkmPushLockRelease.
+ */
+#define WDKMP_PUSH_LOCK_READERS 8
+
 struct _WDKM_PUSH_LOCK {
     WDKMP_LOCK_HEADER Header;
+    WDKMP_THREAD volatile Readers[WDKMP_PUSH_LOCK_READERS];   /* NULL: free */
+    LONG volatile UntrackedReaders;
     WDKMP_PUSH_LOCK PushLock;
 };
 
@@ -71,7 +85,7 @@ WdkmpResourceAcquireCommon(
     BOOLEAN Acquired;
     NTSTATUS Status;
 
-    Status = WdkmpLockCheckAcquire(Resource, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, TRUE, &Self, &Irql);
+    Status = WdkmpLockCheckAcquire(Resource, WDKMP_SIGNATURE_RESOURCE, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, TRUE, &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -170,6 +184,9 @@ WdkmResourceRelease(
     if (Resource == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
+    if (!WdkmpLockIsKind(Resource, WDKMP_SIGNATURE_RESOURCE)) {
+        return STATUS_WDKM_TYPE_MISMATCH;
+    }
     if (WdkmpGetIrql() > APC_LEVEL) {
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
@@ -220,7 +237,21 @@ WdkmResourceIsOwnedExclusive(
     _In_opt_ const WDKM_RESOURCE *Resource
     )
 {
-    return WdkmpLockOwnedByCaller(Resource);
+    return WdkmpLockOwnedByCallerAs(Resource, WDKMP_SIGNATURE_RESOURCE);
+}
+
+BOOLEAN
+WdkmpResourceHeldByCaller(
+    _In_ PVOID Lock
+    )
+{
+    PWDKM_RESOURCE Resource = (PWDKM_RESOURCE)Lock;
+
+    /* The kernel is asked only when someone holds it shared (see the
+       acquire's own check). */
+    return WdkmpLockOwnedByCaller(Resource) ||
+           (WdkmpLoadLong(&Resource->Header.SharedHolders) != 0 &&
+            WdkmpResourceHeldCount(&Resource->Resource) != 0);
 }
 
 WDKM_SCOPE
@@ -312,6 +343,75 @@ WdkmPushLockCreate(
     return Status;
 }
 
+/* The reader slot that records Thread's shared hold, or NULL. */
+static
+WDKMP_THREAD volatile *
+WdkmpPushLockReaderSlot(
+    _In_ PWDKM_PUSH_LOCK PushLock,
+    _In_ WDKMP_THREAD Thread
+    )
+{
+    ULONG Index;
+
+    for (Index = 0; Index < WDKMP_PUSH_LOCK_READERS; Index += 1) {
+        if (WdkmpLoadThread(&PushLock->Readers[Index]) == Thread) {
+            return &PushLock->Readers[Index];
+        }
+    }
+    return NULL;
+}
+
+/* Record the caller's new shared hold: a free slot, else the untracked count. */
+static
+VOID
+WdkmpPushLockAddReader(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ WDKMP_THREAD Self
+    )
+{
+    ULONG Index;
+
+    for (Index = 0; Index < WDKMP_PUSH_LOCK_READERS; Index += 1) {
+        if (WdkmpLoadThread(&PushLock->Readers[Index]) == NULL &&
+            InterlockedCompareExchangePointer((PVOID volatile *)&PushLock->Readers[Index], Self,
+                                              NULL) == NULL) {
+            return;
+        }
+    }
+    InterlockedIncrement(&PushLock->UntrackedReaders);
+}
+
+/*
+ * Forget the caller's shared hold: TRUE if it had one, or if an untracked
+ * reader's hold is outstanding and may be the caller's (then one is
+ * forgotten: it cannot be told apart).
+ */
+static
+BOOLEAN
+WdkmpPushLockRemoveReader(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ WDKMP_THREAD Self
+    )
+{
+    WDKMP_THREAD volatile *Slot = WdkmpPushLockReaderSlot(PushLock, Self);
+    LONG Untracked;
+
+    if (Slot != NULL) {
+        WdkmpStoreThread(Slot, NULL);      /* only its reader empties a slot */
+        return TRUE;
+    }
+    Untracked = WdkmpLoadLong(&PushLock->UntrackedReaders);
+    while (Untracked > 0) {
+        LONG Seen = InterlockedCompareExchange(&PushLock->UntrackedReaders, Untracked - 1,
+                                               Untracked);
+        if (Seen == Untracked) {
+            return TRUE;
+        }
+        Untracked = Seen;
+    }
+    return FALSE;
+}
+
 /* Inline: each form gets its own copy, its constants folded. */
 WDKMP_INLINE
 NTSTATUS
@@ -327,9 +427,16 @@ WdkmpPushLockAcquireCommon(
     KIRQL Irql;
     NTSTATUS Status;
 
-    Status = WdkmpLockCheckAcquire(PushLock, DataSize, Data, PASSIVE_LEVEL, APC_LEVEL, FALSE, &Self, &Irql);
+    Status = WdkmpLockCheckAcquire(PushLock, WDKMP_SIGNATURE_PUSH_LOCK, DataSize, Data,
+                                   PASSIVE_LEVEL, APC_LEVEL, FALSE, &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
+    }
+    /* A shared holder asking again: the kernel would wait for itself. Its
+       own increment of SharedHolders is visible to it: 0 means not one. */
+    if (WdkmpLoadLong(&PushLock->Header.SharedHolders) != 0 &&
+        WdkmpPushLockReaderSlot(PushLock, Self) != NULL) {
+        return STATUS_POSSIBLE_DEADLOCK;
     }
     /* No try exists for push locks: their contention is not counted. */
     Status = WdkmpDiagBeforeAcquire(&PushLock->Header,
@@ -342,6 +449,7 @@ WdkmpPushLockAcquireCommon(
     if (Exclusive) {
         WdkmpStoreThread(&PushLock->Header.Owner, Self);
     } else {
+        WdkmpPushLockAddReader(PushLock, Self);
         InterlockedIncrement(&PushLock->Header.SharedHolders);
     }
     *Data = PushLock->Header.Data;
@@ -381,6 +489,9 @@ WdkmPushLockRelease(
     if (PushLock == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
+    if (!WdkmpLockIsKind(PushLock, WDKMP_SIGNATURE_PUSH_LOCK)) {
+        return STATUS_WDKM_TYPE_MISMATCH;
+    }
     if (WdkmpGetIrql() > APC_LEVEL) {
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
@@ -389,10 +500,10 @@ WdkmPushLockRelease(
         Diag = WdkmpDiagBeforeRelease(&PushLock->Header);
         WdkmpStoreThread(&PushLock->Header.Owner, NULL);
     } else {
-        /* Shared holds are counted, not tracked per thread (see the header). */
+        /* The caller's reader slot, or an untracked reader's hold (see
+           WDKMP_PUSH_LOCK_READERS); else it holds nothing to release. */
         Status = WdkmpSharedReleaseStatus(
-            &PushLock->Header, WdkmpLoadThread(&PushLock->Header.Owner) == NULL &&
-                                   WdkmpLoadLong(&PushLock->Header.SharedHolders) != 0);
+            &PushLock->Header, WdkmpPushLockRemoveReader(PushLock, WdkmpCurrentThread()));
         if (Status != STATUS_SUCCESS) {
             return Status;
         }
@@ -431,7 +542,7 @@ WdkmPushLockIsOwnedExclusive(
     _In_opt_ const WDKM_PUSH_LOCK *PushLock
     )
 {
-    return WdkmpLockOwnedByCaller(PushLock);
+    return WdkmpLockOwnedByCallerAs(PushLock, WDKMP_SIGNATURE_PUSH_LOCK);
 }
 
 WDKM_SCOPE

@@ -13,6 +13,7 @@ struct _WDKM_SPIN_LOCK {
 
 struct _WDKM_QUEUED_SPIN_LOCK {
     WDKMP_LOCK_HEADER Header;
+    PWDKM_LOCK_QUEUE_HANDLE HeldBy;     /* the handle of the hold; owner-only */
     WDKMP_SPIN_LOCK SpinLock;
 };
 
@@ -38,16 +39,40 @@ WdkmSpinLockCreate(
     return Status;
 }
 
-/* Ownership once held (WdkmpLockTakeOwnership), and which form took it. */
+/*
+ * Ownership once held (WdkmpLockTakeOwnership), which form took it, and
+ * whether the hold is nested in another (Irql, the caller's IRQL before
+ * the acquisition, is DISPATCH_LEVEL already): see WdkmpNestEnter.
+ */
 WDKMP_INLINE
 VOID
 WdkmpSpinLockTakeOwnership(
-    _Inout_ PWDKM_SPIN_LOCK SpinLock,
-    _In_ BOOLEAN AtDpcLevel
+    _Inout_ PWDKMP_LOCK_HEADER Header,
+    _In_ KIRQL Irql
     )
 {
-    WdkmpLockTakeOwnership(&SpinLock->Header);
-    SpinLock->AtDpcLevel = AtDpcLevel;
+    WdkmpLockTakeOwnership(Header);
+    Header->Nest = WDKMP_NEST_NONE;
+    if (Irql == DISPATCH_LEVEL) {
+        WdkmpNestEnter(Header, WDKMP_NEST_DISPATCH);
+    }
+}
+
+/*
+ * The release's last check for a hold that Lowers the IRQL: refused while
+ * the caller holds a spin lock nested in this one (WdkmpNestBlocksLowering).
+ */
+WDKMP_INLINE
+NTSTATUS
+WdkmpSpinLockCheckLowering(
+    _In_ const WDKMP_LOCK_HEADER *Header,
+    _In_ BOOLEAN Lowers
+    )
+{
+    if (Lowers && WdkmpNestBlocksLowering(Header, WDKMP_NEST_DISPATCH)) {
+        return STATUS_WDKM_LOCK_HELD;
+    }
+    return STATUS_SUCCESS;
 }
 
 NTSTATUS
@@ -64,10 +89,10 @@ WdkmSpinLockAcquire(
     NTSTATUS Status;
 
     if (OldIrql == NULL) {
-        return STATUS_INVALID_PARAMETER;
+        return WdkmpFailAcquire(Data, STATUS_INVALID_PARAMETER);
     }
-    Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, PASSIVE_LEVEL, DISPATCH_LEVEL, FALSE,
-                                   &Self, &Irql);
+    Status = WdkmpLockCheckAcquire(SpinLock, WDKMP_SIGNATURE_SPIN_LOCK, DataSize, Data,
+                                   PASSIVE_LEVEL, DISPATCH_LEVEL, FALSE, &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -78,7 +103,8 @@ WdkmSpinLockAcquire(
     WDKMP_DIAG_PEEK(&Diag, WdkmpSpinLockBusy(&SpinLock->SpinLock));
     *Data = SpinLock->Header.Data;      /* the wait cannot fail */
     *OldIrql = WdkmpSpinLockAcquire(&SpinLock->SpinLock);
-    WdkmpSpinLockTakeOwnership(SpinLock, FALSE);
+    SpinLock->AtDpcLevel = FALSE;
+    WdkmpSpinLockTakeOwnership(&SpinLock->Header, Irql);
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
@@ -98,10 +124,10 @@ WdkmSpinLockTryAcquire(
     KIRQL Raised;
 
     if (OldIrql == NULL) {
-        return STATUS_INVALID_PARAMETER;
+        return WdkmpFailAcquire(Data, STATUS_INVALID_PARAMETER);
     }
-    Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, PASSIVE_LEVEL, DISPATCH_LEVEL, FALSE,
-                                   &Self, &Irql);
+    Status = WdkmpLockCheckAcquire(SpinLock, WDKMP_SIGNATURE_SPIN_LOCK, DataSize, Data,
+                                   PASSIVE_LEVEL, DISPATCH_LEVEL, FALSE, &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -118,7 +144,8 @@ WdkmSpinLockTryAcquire(
         return Status;
     }
     *OldIrql = Raised;
-    WdkmpSpinLockTakeOwnership(SpinLock, FALSE);
+    SpinLock->AtDpcLevel = FALSE;
+    WdkmpSpinLockTakeOwnership(&SpinLock->Header, Raised);
     *Data = SpinLock->Header.Data;
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
@@ -136,8 +163,8 @@ WdkmSpinLockAcquireAtDpcLevel(
     KIRQL Irql;
     NTSTATUS Status;
 
-    Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data, DISPATCH_LEVEL, DISPATCH_LEVEL, FALSE,
-                                   &Self, &Irql);
+    Status = WdkmpLockCheckAcquire(SpinLock, WDKMP_SIGNATURE_SPIN_LOCK, DataSize, Data,
+                                   DISPATCH_LEVEL, DISPATCH_LEVEL, FALSE, &Self, &Irql);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -148,27 +175,33 @@ WdkmSpinLockAcquireAtDpcLevel(
     WDKMP_DIAG_PEEK(&Diag, WdkmpSpinLockBusy(&SpinLock->SpinLock));
     *Data = SpinLock->Header.Data;      /* the wait cannot fail */
     WdkmpSpinLockAcquireAtDpcLevel(&SpinLock->SpinLock);
-    WdkmpSpinLockTakeOwnership(SpinLock, TRUE);
+    SpinLock->AtDpcLevel = TRUE;
+    WdkmpSpinLockTakeOwnership(&SpinLock->Header, Irql);
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
 
-/* The release checks shared by both forms; AtDpcLevel says which form.
-   Inline: it is most of the release's fast path. */
+/* The release checks shared by both forms; AtDpcLevel says which form,
+   Lowers whether the release lowers the IRQL. Inline: it is most of the
+   release's fast path. */
 WDKMP_INLINE
 NTSTATUS
 WdkmpSpinLockCheckRelease(
     _In_opt_ PWDKM_SPIN_LOCK SpinLock,
-    _In_ BOOLEAN AtDpcLevel
+    _In_ BOOLEAN AtDpcLevel,
+    _In_ BOOLEAN Lowers
     )
 {
-    NTSTATUS Status = WdkmpLockCheckRelease(SpinLock);
+    NTSTATUS Status = WdkmpLockCheckRelease(SpinLock, WDKMP_SIGNATURE_SPIN_LOCK);
 
-    if (Status == STATUS_SUCCESS && SpinLock->AtDpcLevel != AtDpcLevel) {
-        /* The other form would lower the IRQL, or fail to. */
-        Status = STATUS_WDKM_IRQL_MISMATCH;
+    if (Status != STATUS_SUCCESS) {
+        return Status;
     }
-    return Status;
+    if (SpinLock->AtDpcLevel != AtDpcLevel) {
+        /* The other form would lower the IRQL, or fail to. */
+        return STATUS_WDKM_IRQL_MISMATCH;
+    }
+    return WdkmpSpinLockCheckLowering(&SpinLock->Header, Lowers);
 }
 
 NTSTATUS
@@ -183,11 +216,12 @@ WdkmSpinLockRelease(
     if (OldIrql > DISPATCH_LEVEL) {
         return STATUS_INVALID_PARAMETER;
     }
-    Status = WdkmpSpinLockCheckRelease(SpinLock, FALSE);
+    Status = WdkmpSpinLockCheckRelease(SpinLock, FALSE, OldIrql < DISPATCH_LEVEL);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
     Diag = WdkmpDiagBeforeRelease(&SpinLock->Header);
+    WdkmpNestLeave(&SpinLock->Header, WDKMP_NEST_DISPATCH);
     WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
     WdkmpSpinLockRelease(&SpinLock->SpinLock, OldIrql);
     WdkmpDiagAfterRelease(Diag);
@@ -199,13 +233,14 @@ WdkmSpinLockReleaseFromDpcLevel(
     _Inout_ PWDKM_SPIN_LOCK SpinLock
     )
 {
-    NTSTATUS Status = WdkmpSpinLockCheckRelease(SpinLock, TRUE);
+    NTSTATUS Status = WdkmpSpinLockCheckRelease(SpinLock, TRUE, FALSE);
     PVOID Diag;
 
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
     Diag = WdkmpDiagBeforeRelease(&SpinLock->Header);
+    WdkmpNestLeave(&SpinLock->Header, WDKMP_NEST_DISPATCH);
     WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
     WdkmpSpinLockReleaseFromDpcLevel(&SpinLock->SpinLock);
     WdkmpDiagAfterRelease(Diag);
@@ -238,7 +273,7 @@ WdkmSpinLockIsOwned(
     _In_opt_ const WDKM_SPIN_LOCK *SpinLock
     )
 {
-    return WdkmpLockOwnedByCaller(SpinLock);
+    return WdkmpLockOwnedByCallerAs(SpinLock, WDKMP_SIGNATURE_SPIN_LOCK);
 }
 
 WDKM_SCOPE
@@ -325,23 +360,32 @@ WdkmpQueuedSpinLockAcquireCommon(
     NTSTATUS Status;
 
     if (Handle == NULL) {
-        return STATUS_INVALID_PARAMETER;
+        return WdkmpFailAcquire(Data, STATUS_INVALID_PARAMETER);
     }
-    Handle->Lock = NULL;
-    Status = WdkmpLockCheckAcquire(SpinLock, DataSize, Data,
+    Status = WdkmpLockCheckAcquire(SpinLock, WDKMP_SIGNATURE_QUEUED, DataSize, Data,
                                    AtDpcLevel ? DISPATCH_LEVEL : PASSIVE_LEVEL, DISPATCH_LEVEL,
                                    FALSE, &Self, &Irql);
-    if (Status != STATUS_SUCCESS) {
-        return Status;
+    if (Status == STATUS_SUCCESS) {
+        Status = WdkmpDiagBeforeAcquire(&SpinLock->Header, WDKMP_DIAG_SPIN, &Diag);
     }
-    Status = WdkmpDiagBeforeAcquire(&SpinLock->Header, WDKMP_DIAG_SPIN, &Diag);
     if (Status != STATUS_SUCCESS) {
+        /*
+         * The handle then describes no hold of the caller's, unless it is
+         * the very handle through which the caller holds this lock (an
+         * acquire again through it, refused as POSSIBLE_DEADLOCK): that
+         * one must keep its hold, or nothing could release it. HeldBy is
+         * read only once the caller is known to own the lock.
+         */
+        if (!(Status == STATUS_POSSIBLE_DEADLOCK && SpinLock->HeldBy == Handle)) {
+            Handle->Lock = NULL;
+        }
         return Status;
     }
     WDKMP_DIAG_PEEK(&Diag, WdkmpSpinLockBusy(&SpinLock->SpinLock));
     *Data = SpinLock->Header.Data;      /* the wait cannot fail */
     WdkmpQueuedSpinLockAcquire(&SpinLock->SpinLock, &Handle->Kernel, AtDpcLevel);
-    WdkmpLockTakeOwnership(&SpinLock->Header);
+    WdkmpSpinLockTakeOwnership(&SpinLock->Header, Irql);
+    SpinLock->HeldBy = Handle;
     Handle->Lock = SpinLock;
     Handle->AtDpcLevel = AtDpcLevel;
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
@@ -386,11 +430,23 @@ WdkmQueuedSpinLockRelease(
     if (SpinLock == NULL) {
         return STATUS_WDKM_NOT_HELD;
     }
-    Status = WdkmpLockCheckRelease(SpinLock);
+    Status = WdkmpLockCheckRelease(SpinLock, WDKMP_SIGNATURE_QUEUED);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    if (SpinLock->HeldBy != Handle) {
+        /* A copy of the handle: the kernel's queue links the original. */
+        return STATUS_WDKM_NOT_HELD;
+    }
+    /* A hold that is not nested lowers the IRQL to what it was. */
+    Status = WdkmpSpinLockCheckLowering(&SpinLock->Header,
+                                        SpinLock->Header.Nest == WDKMP_NEST_NONE);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
     Diag = WdkmpDiagBeforeRelease(&SpinLock->Header);
+    WdkmpNestLeave(&SpinLock->Header, WDKMP_NEST_DISPATCH);
+    SpinLock->HeldBy = NULL;
     WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
     Handle->Lock = NULL;
     WdkmpQueuedSpinLockRelease(&Handle->Kernel, Handle->AtDpcLevel);
@@ -424,7 +480,7 @@ WdkmQueuedSpinLockIsOwned(
     _In_opt_ const WDKM_QUEUED_SPIN_LOCK *SpinLock
     )
 {
-    return WdkmpLockOwnedByCaller(SpinLock);
+    return WdkmpLockOwnedByCallerAs(SpinLock, WDKMP_SIGNATURE_QUEUED);
 }
 
 /* No plain acquire: a queued hold needs the caller's handle. */

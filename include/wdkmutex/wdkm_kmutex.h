@@ -12,7 +12,12 @@
  *   - The owner may acquire again (recursion); every acquire needs its own
  *     release. WDKM_KMUTEX_MAX_RECURSION bounds the depth: the acquire past
  *     it returns STATUS_MUTANT_LIMIT_EXCEEDED instead of the kernel's
- *     exception.
+ *     exception. A hold has the IRQL class of its outermost acquisition
+ *     (PASSIVE/APC versus DISPATCH), and so does every acquisition in it:
+ *     a try at DISPATCH_LEVEL over the caller's PASSIVE-class hold (a DPC
+ *     that interrupted the owner, which NT would let in mid-update) is
+ *     busy, STATUS_TIMEOUT; an acquire below DISPATCH_LEVEL over a
+ *     DISPATCH-class hold is STATUS_WDKM_IRQL_MISMATCH. Nothing changes.
  *   - Only the owner releases, at IRQL <= DISPATCH_LEVEL and in the same
  *     IRQL class it acquired in (PASSIVE/APC versus DISPATCH): otherwise the
  *     release returns STATUS_WDKM_NOT_OWNER, STATUS_WDKM_NOT_HELD or
@@ -25,11 +30,13 @@
  *
  * What is not detected: using a lock after destroying it, and destroying
  * it while another thread is still blocked acquiring it. The caller owns
- * the lock's lifetime (the registry, wdkm_grt.h, manages it for you).
+ * the lock's lifetime (the registry, wdkm_grt.h, manages it for you). A
+ * special kernel APC (APC_LEVEL, the PASSIVE class) that acquires the
+ * mutex its thread holds is granted a recursion, as NT grants it.
  *
  * "Acquired" means the status is exactly STATUS_SUCCESS: a timed-out try or
- * wait returns STATUS_TIMEOUT and an ended alertable wait STATUS_ALERTED or
- * STATUS_USER_APC, which the NT_SUCCESS macro counts as success. On any
+ * wait returns STATUS_TIMEOUT and an ended alertable wait STATUS_ALERTED,
+ * which the NT_SUCCESS macro counts as success. On any
  * status but STATUS_SUCCESS the data pointer is set to NULL.
  */
 #ifndef WDKM_KMUTEX_H
@@ -67,7 +74,9 @@ WdkmKMutexCreate(
  *
  * IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_IRQL_TOO_HIGH;
  * STATUS_WDKM_TYPE_MISMATCH if DataSize is not the size the lock was
- * created with; STATUS_MUTANT_LIMIT_EXCEEDED at the recursion limit;
+ * created with, or Mutex is a lock of another kind;
+ * STATUS_MUTANT_LIMIT_EXCEEDED at the recursion limit;
+ * STATUS_WDKM_IRQL_MISMATCH if the caller holds it from DISPATCH_LEVEL;
  * STATUS_INVALID_PARAMETER. The caller must release once per success and
  * must not keep *Data past the release.
  */
@@ -85,7 +94,8 @@ WdkmKMutexAcquire(
  * WdkmKMutexTryAcquire - acquire only if that needs no wait.
  *
  * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS, or STATUS_TIMEOUT if
- * another thread holds the lock, and the errors of WdkmKMutexAcquire.
+ * another thread holds the lock (or, from a DPC, the code it interrupted
+ * does), and the errors of WdkmKMutexAcquire.
  * A lock acquired at DISPATCH_LEVEL must be released at DISPATCH_LEVEL.
  */
 _Must_inspect_result_
@@ -119,17 +129,15 @@ WdkmKMutexAcquireTimeout(
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Mutex);
 
 /*
- * WdkmKMutexAcquireAlertable - wait alertably: an alert of the thread, or
- * (with WaitMode == UserMode) a user-mode APC queued to it, ends the wait
- * with STATUS_ALERTED or STATUS_USER_APC and the lock not held. Timeout as
- * for WdkmKMutexAcquireTimeout; NULL waits without limit.
+ * WdkmKMutexAcquireAlertable - wait alertably: an alert of the thread ends
+ * the wait with STATUS_ALERTED and the lock not held. Timeout as for
+ * WdkmKMutexAcquireTimeout; NULL waits without limit. WaitMode must be
+ * KernelMode, as the WDK requires for a wait on a mutex.
  *
  * IRQL: <= APC_LEVEL, whatever the timeout. Returns STATUS_SUCCESS,
- * STATUS_ALERTED, STATUS_USER_APC, STATUS_TIMEOUT, the errors of
- * WdkmKMutexAcquire, and STATUS_INVALID_PARAMETER for a WaitMode other
- * than KernelMode or UserMode. A UserMode wait lets the thread's kernel
- * stack be paged out: the caller must not pass pointers to its stack to
- * other threads while it waits that way.
+ * STATUS_ALERTED, STATUS_TIMEOUT, the errors of WdkmKMutexAcquire, and
+ * STATUS_INVALID_PARAMETER (nothing changed, *Data NULL) for any WaitMode
+ * but KernelMode.
  */
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)
@@ -146,7 +154,7 @@ WdkmKMutexAcquireAlertable(
 /*
  * WdkmKMutexRelease - release one acquisition.
  *
- * IRQL: <= DISPATCH_LEVEL, in the IRQL class of the acquisition. Returns
+ * IRQL: <= DISPATCH_LEVEL, in the IRQL class of the hold. Returns
  * STATUS_SUCCESS; STATUS_WDKM_NOT_OWNER if another thread holds it;
  * STATUS_WDKM_NOT_HELD if nobody does (a second release);
  * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_WDKM_IRQL_MISMATCH;

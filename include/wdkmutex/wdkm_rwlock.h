@@ -21,10 +21,14 @@
  *     ...Shared, ExfReleasePushLockExclusive, ...Shared) are exported but
  *     undocumented, so they are resolved at run time; unless all four are
  *     there, create returns STATUS_NOT_SUPPORTED (Wine 8 exports the
- *     acquires only as stubs that abort, and lacks the releases). Shared holds
- *     are counted, not tracked per thread: a shared release by a thread
- *     that holds nothing cannot be told from a legitimate one while others
- *     hold the lock shared. It has no try form (the kernel exports none).
+ *     acquires only as stubs that abort, and lacks the releases). The
+ *     kernel records no owners; the wrapper records up to eight shared
+ *     holders, so a shared release by a thread that holds nothing is
+ *     refused, and a shared holder asking again gets
+ *     STATUS_POSSIBLE_DEADLOCK. Beyond eight simultaneous readers the
+ *     others are only counted: while one of them holds it, a stray shared
+ *     release is taken for theirs (reference.md names the consequence).
+ *     It has no try form (the kernel exports none).
  *   - Release is the same call for both modes.
  */
 #ifndef WDKM_RWLOCK_H
@@ -213,9 +217,9 @@ WdkmPushLockCreate(
 /*
  * WdkmPushLockAcquireExclusive / WdkmPushLockAcquireShared.
  * IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS; STATUS_POSSIBLE_DEADLOCK
- * (the caller holds it exclusively); STATUS_WDKM_IRQL_TOO_HIGH;
+ * (the caller holds it exclusively, or shared); STATUS_WDKM_IRQL_TOO_HIGH;
  * STATUS_WDKM_TYPE_MISMATCH; STATUS_INVALID_PARAMETER. A shared holder
- * must not acquire again (not detected: the kernel may deadlock).
+ * must not acquire again (detected with at most eight readers at once).
  */
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)
@@ -240,8 +244,9 @@ WdkmPushLockAcquireShared(
 /*
  * WdkmPushLockRelease - release the caller's hold, either mode.
  * IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_NOT_OWNER (held
- * exclusively by another thread); STATUS_WDKM_NOT_HELD;
- * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_INVALID_PARAMETER.
+ * by other threads, not the caller); STATUS_WDKM_NOT_HELD;
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_WDKM_TYPE_MISMATCH;
+ * STATUS_INVALID_PARAMETER. Nothing changes on error.
  */
 _IRQL_requires_max_(APC_LEVEL)
 _Releases_lock_(*PushLock)

@@ -60,7 +60,8 @@ WdkmSpinLockCreate(
  * IRQL: <= DISPATCH_LEVEL; DISPATCH_LEVEL on success. Returns
  * STATUS_SUCCESS; STATUS_POSSIBLE_DEADLOCK (caller holds it);
  * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_WDKM_TYPE_MISMATCH;
- * STATUS_INVALID_PARAMETER. The caller must pass *OldIrql to the release,
+ * STATUS_INVALID_PARAMETER (also for a NULL OldIrql; *Data is NULL on any
+ * error). The caller must pass *OldIrql to the release,
  * must not wait or touch pageable memory while holding it, and must hold
  * it briefly.
  */
@@ -99,7 +100,11 @@ WdkmSpinLockTryAcquire(
  * STATUS_WDKM_NOT_OWNER; STATUS_WDKM_NOT_HELD; STATUS_WDKM_IRQL_MISMATCH
  * (not where the acquire left the caller, or acquired AtDpcLevel);
  * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_INVALID_PARAMETER (NULL, or OldIrql
- * above DISPATCH_LEVEL).
+ * above DISPATCH_LEVEL); STATUS_WDKM_LOCK_HELD if OldIrql is below
+ * DISPATCH_LEVEL while a spin lock acquired after this one (at
+ * DISPATCH_LEVEL) is still held: release that one first, or release this
+ * one with OldIrql DISPATCH_LEVEL and give its OldIrql to the last release
+ * (NT's explicit out-of-order release). On error nothing changes.
  */
 _IRQL_requires_(DISPATCH_LEVEL)
 _Releases_lock_(*SpinLock)
@@ -218,7 +223,10 @@ WdkmQueuedSpinLockCreate(
 /*
  * WdkmQueuedSpinLockAcquire - queue up (FIFO), raise to DISPATCH_LEVEL.
  * IRQL: <= DISPATCH_LEVEL. Returns as WdkmSpinLockAcquire. The caller must
- * keep *Handle in place until WdkmQueuedSpinLockRelease(Handle).
+ * keep *Handle in place until WdkmQueuedSpinLockRelease(Handle). On
+ * failure *Handle holds nothing, except when it is the handle through
+ * which the caller already holds this lock (STATUS_POSSIBLE_DEADLOCK):
+ * that hold is kept.
  */
 _Must_inspect_result_
 _IRQL_requires_max_(DISPATCH_LEVEL)
@@ -248,9 +256,11 @@ WdkmQueuedSpinLockAcquireAtDpcLevel(
  * WdkmQueuedSpinLockRelease - release the hold Handle describes, restoring
  * its saved IRQL (or not lowering, for an AtDpcLevel hold).
  * IRQL: DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_NOT_HELD (the
- * handle holds nothing: released twice); STATUS_WDKM_NOT_OWNER;
- * STATUS_WDKM_IRQL_MISMATCH; STATUS_WDKM_IRQL_TOO_HIGH;
- * STATUS_INVALID_PARAMETER.
+ * handle holds nothing: released twice, or a copy of the acquiring
+ * handle); STATUS_WDKM_NOT_OWNER; STATUS_WDKM_IRQL_MISMATCH;
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_WDKM_LOCK_HELD (it would lower the
+ * IRQL while a spin lock acquired after it is held);
+ * STATUS_WDKM_TYPE_MISMATCH; STATUS_INVALID_PARAMETER.
  */
 _IRQL_requires_(DISPATCH_LEVEL)
 _Releases_lock_(*Handle)

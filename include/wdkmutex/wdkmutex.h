@@ -18,7 +18,9 @@
  *
  * Every function documents its IRQL range, what it returns, and what its
  * caller must not do. No function bugchecks on a detectable misuse: it
- * returns an NTSTATUS error and changes nothing.
+ * returns an NTSTATUS error and changes nothing. A lock handle of another
+ * kind (passed through a cast) is one: every acquire and release checks
+ * the kind and answers STATUS_WDKM_TYPE_MISMATCH.
  */
 #ifndef WDKMUTEX_H
 #define WDKMUTEX_H

@@ -70,11 +70,7 @@ WdkmpRoutinesState(
     VOID
     )
 {
-#if defined(__GNUC__) || defined(__clang__)
-    return __atomic_load_n(&WdkmpRoutines.State, __ATOMIC_ACQUIRE);
-#else
-    return WdkmpRoutines.State;     /* volatile reads acquire on MSVC x64 */
-#endif
+    return WdkmpLoadLongAcquire(&WdkmpRoutines.State);
 }
 
 /* TRUE once the routines are known; resolves them if the IRQL allows. */

@@ -85,11 +85,21 @@ WdkmpCurrentProcessor(
 }
 
 /* ------------------------------------------------------------------------
- * Atomics on owner fields: read by any thread, written by the owner.
- * Aligned pointer-sized accesses are atomic on every Windows target; the
- * builtins tell the compiler (and ThreadSanitizer) so.
+ * Loads and stores of data shared between threads without a lock
+ * (docs/memory-ordering.md lists every such variable and the ordering it
+ * needs). The ordering is always named, never left to volatile: MSVC gives
+ * volatile acquire/release semantics only on x86/x64 (/volatile:ms), not on
+ * ARM64 (/volatile:iso). So:
+ *   Relaxed  whole (untorn) access, no ordering: ReadNoFence / WriteNoFence
+ *            and their pointer forms on the WDK, __ATOMIC_RELAXED elsewhere.
+ *   Acquire  no later access moves before the load: ReadAcquire.
+ *   Release  no earlier access moves after the store: WriteRelease.
+ * gcc and clang (mingw-w64, clang-cl, the host) use the __atomic builtins,
+ * which also tell ThreadSanitizer; MSVC uses the WDK's forms. Interlocked*
+ * routines are full barriers on every target.
  */
 
+/* Owner fields: read by any thread, written by the owner. Relaxed. */
 WDKMP_INLINE
 WDKMP_THREAD
 WdkmpLoadThread(
@@ -99,7 +109,7 @@ WdkmpLoadThread(
 #if defined(__GNUC__) || defined(__clang__)
     return __atomic_load_n(Location, __ATOMIC_RELAXED);
 #else
-    return *Location;
+    return ReadPointerNoFence((PVOID const volatile *)Location);
 #endif
 }
 
@@ -113,7 +123,7 @@ WdkmpStoreThread(
 #if defined(__GNUC__) || defined(__clang__)
     __atomic_store_n(Location, Thread, __ATOMIC_RELAXED);
 #else
-    *Location = Thread;
+    WritePointerNoFence((PVOID volatile *)Location, Thread);
 #endif
 }
 
@@ -149,6 +159,7 @@ WdkmpStorePointerRelease(
 #endif
 }
 
+/* LONG flags and counts: relaxed, or acquire/release where a LONG publishes. */
 WDKMP_INLINE
 LONG
 WdkmpLoadLong(
@@ -158,14 +169,55 @@ WdkmpLoadLong(
 #if defined(__GNUC__) || defined(__clang__)
     return __atomic_load_n(Location, __ATOMIC_RELAXED);
 #else
-    return *Location;
+    return ReadNoFence((LONG const volatile *)Location);
+#endif
+}
+
+WDKMP_INLINE
+VOID
+WdkmpStoreLong(
+    _Out_ LONG volatile *Location,
+    _In_ LONG Value
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __atomic_store_n(Location, Value, __ATOMIC_RELAXED);
+#else
+    WriteNoFence(Location, Value);
+#endif
+}
+
+WDKMP_INLINE
+LONG
+WdkmpLoadLongAcquire(
+    _In_ LONG const volatile *Location
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_load_n(Location, __ATOMIC_ACQUIRE);
+#else
+    return ReadAcquire((LONG const volatile *)Location);
+#endif
+}
+
+WDKMP_INLINE
+VOID
+WdkmpStoreLongRelease(
+    _Out_ LONG volatile *Location,
+    _In_ LONG Value
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __atomic_store_n(Location, Value, __ATOMIC_RELEASE);
+#else
+    WriteRelease(Location, Value);
 #endif
 }
 
 /*
  * 64-bit figures read by any thread and written by one at a time: whole
  * loads and stores, so that a reader never sees half of an update, on
- * 32-bit x86 too.
+ * 32-bit x86 too. Relaxed.
  */
 WDKMP_INLINE
 LONG64
@@ -237,7 +289,7 @@ WdkmpSpinLockBusy(
 #if defined(__GNUC__) || defined(__clang__)
     return __atomic_load_n(SpinLock, __ATOMIC_RELAXED) != 0;
 #else
-    return *(const volatile WDKMP_SPIN_LOCK *)SpinLock != 0;
+    return ReadPointerNoFence((PVOID const volatile *)SpinLock) != NULL;
 #endif
 }
 
@@ -474,6 +526,70 @@ WdkmpSleepMs(
     (VOID)KeDelayExecutionThread(KernelMode, FALSE, &Interval);
 }
 
+/* The system time (100 ns units since 1601), to turn an absolute timeout
+   into an interval. Any IRQL. */
+WDKMP_INLINE
+LONGLONG
+WdkmpSystemTime(
+    VOID
+    )
+{
+    LARGE_INTEGER Now;
+
+    KeQuerySystemTime(&Now);
+    return Now.QuadPart;
+}
+
+/* ------------------------------------------------------------------------
+ * Synchronization event (KEVENT, SynchronizationEvent): a set releases one
+ * waiter and the event resets itself, so a signalled event is a free lock
+ * that any thread may hand on (unlike a KMUTEX, which Wine 8 does not hand
+ * to a waiter while its releasing thread lives). Wait at <= APC_LEVEL; set
+ * at <= DISPATCH_LEVEL.
+ */
+
+typedef KEVENT WDKMP_EVENT;
+
+WDKMP_INLINE
+VOID
+WdkmpEventInitialize(
+    _Out_ WDKMP_EVENT *Event,
+    _In_ BOOLEAN Signaled
+    )
+{
+    KeInitializeEvent(Event, SynchronizationEvent, Signaled);
+}
+
+/* STATUS_SUCCESS (it was set, and is reset again) or STATUS_TIMEOUT.
+   Timeout as KeWaitForSingleObject's; NULL waits as long as it takes. */
+WDKMP_INLINE
+NTSTATUS
+WdkmpEventWait(
+    _Inout_ WDKMP_EVENT *Event,
+    _In_opt_ const LARGE_INTEGER *Timeout
+    )
+{
+    LARGE_INTEGER Copy;
+    NTSTATUS Status;
+
+    if (Timeout != NULL) {
+        Copy = *Timeout;    /* the kernel's prototype is not const */
+    }
+    /* KernelMode and not alertable: only the set or the timeout ends it. */
+    Status = KeWaitForSingleObject(Event, Executive, KernelMode, FALSE,
+                                   Timeout != NULL ? &Copy : NULL);
+    return Status == STATUS_SUCCESS ? STATUS_SUCCESS : STATUS_TIMEOUT;
+}
+
+WDKMP_INLINE
+VOID
+WdkmpEventSet(
+    _Inout_ WDKMP_EVENT *Event
+    )
+{
+    (VOID)KeSetEvent(Event, 0, FALSE);
+}
+
 /* Debugger output; the library chooses component and level (wdkm_debug.c). */
 #define WDKMP_DEBUG_ERROR   DPFLTR_ERROR_LEVEL
 #define WDKMP_DEBUG_WARNING DPFLTR_WARNING_LEVEL
@@ -551,6 +667,23 @@ WdkmpKMutexWait(
      * holding a KMUTEX bugchecks), but it would still mean "now held".
      */
     return Status == STATUS_ABANDONED ? STATUS_SUCCESS : Status;
+}
+
+/*
+ * After a successful wait by the caller: TRUE if the caller held Mutex
+ * already, so that the kernel granted it recursively. A KMUTEX's
+ * SignalState is 1 when free and goes down by one with each acquisition
+ * by its owner, as KeReadStateMutex reports (read here without importing
+ * it: a stub in Wine 8). Only the owner changes it while it is held, so
+ * the owner reads it exactly.
+ */
+WDKMP_INLINE
+BOOLEAN
+WdkmpKMutexHeldBefore(
+    _In_ WDKMP_KMUTEX *Mutex
+    )
+{
+    return WdkmpLoadLong(&Mutex->Header.SignalState) < 0;
 }
 
 /* A wait that does not wait: STATUS_SUCCESS or STATUS_TIMEOUT. */

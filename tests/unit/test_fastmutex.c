@@ -163,6 +163,44 @@ ReleaseChecksIrql(VOID)
     CHECK_STATUS(WdkmFastMutexDestroy(FastMutex), STATUS_SUCCESS);
 }
 
+/*
+ * Issue 15, 3.6: releasing the outer of two nested fast mutexes first
+ * would lower the IRQL to PASSIVE_LEVEL under the inner one. Refused,
+ * nothing changed; in order, both releases work.
+ */
+static VOID
+OutOfOrderReleaseIsRefused(VOID)
+{
+    PWDKM_FAST_MUTEX Outer = NewCounter(0);
+    PWDKM_FAST_MUTEX Inner = NewCounter(0);
+    COUNTER *Data;
+    NTSTATUS Results[3];
+    KIRQL Seen[3];
+
+    CHECK(Outer != NULL && Inner != NULL);
+    CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(Outer, &Data), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(Inner, &Data), STATUS_SUCCESS);
+    Results[0] = WdkmFastMutexRelease(Outer);
+    Seen[0] = KeGetCurrentIrql();
+    Results[1] = WdkmFastMutexRelease(Inner);
+    Seen[1] = KeGetCurrentIrql();
+    Results[2] = WdkmFastMutexRelease(Outer);
+    Seen[2] = KeGetCurrentIrql();
+    if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
+        KeLowerIrql(PASSIVE_LEVEL);
+    }
+    CHECK_STATUS(Results[0], STATUS_WDKM_LOCK_HELD);
+    CHECK_EQ(Seen[0], APC_LEVEL);
+    CHECK_STATUS(Results[1], STATUS_SUCCESS);
+    CHECK_EQ(Seen[1], APC_LEVEL);
+    CHECK_STATUS(Results[2], STATUS_SUCCESS);
+    CHECK_EQ(Seen[2], PASSIVE_LEVEL);
+    CHECK(!WdkmFastMutexIsOwned(Outer));
+    CHECK(!WdkmFastMutexIsOwned(Inner));
+    CHECK_STATUS(WdkmFastMutexDestroy(Outer), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexDestroy(Inner), STATUS_SUCCESS);
+}
+
 typedef struct _HOLDER {
     PWDKM_FAST_MUTEX FastMutex;
     KEVENT Held;
@@ -341,6 +379,7 @@ static const WDKM_TEST_CASE FastMutexCases[] = {
     { "second_acquire_by_owner_is_reported", SecondAcquireByOwnerIsReported },
     { "release_checks_irql", ReleaseChecksIrql },
     { "non_owner_is_refused", NonOwnerIsRefused },
+    { "out_of_order_release_is_refused", OutOfOrderReleaseIsRefused },
     { "try_without_kernel_support_is_not_supported", TryWithoutKernelSupportIsNotSupported },
     { "take_copies_out_and_frees", TakeCopiesOutAndFrees },
     { "three_threads_count_exactly", ThreeThreadsCountExactly },

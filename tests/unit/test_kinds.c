@@ -325,6 +325,178 @@ QueuedSpinLock(VOID)
     CHECK_EQ(Out.Value, 1);
 }
 
+/* Issue 15, 3.17: an error with a NULL OldIrql or Handle still clears *Data. */
+static VOID
+SpinLockErrorsClearData(VOID)
+{
+    PWDKM_SPIN_LOCK Lock;
+    PWDKM_QUEUED_SPIN_LOCK Queued;
+    COUNTER *Data;
+    KIRQL OldIrql;
+
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Lock), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_QUEUED_SPIN_LOCK_CREATE(&Zero, &Queued), STATUS_SUCCESS);
+    Data = (COUNTER *)&Lock;
+    CHECK_STATUS(WdkmSpinLockAcquire(Lock, sizeof(COUNTER), NULL, (PVOID *)&Data),
+                 STATUS_INVALID_PARAMETER);
+    CHECK(Data == NULL);
+    Data = (COUNTER *)&Lock;
+    CHECK_STATUS(WdkmSpinLockTryAcquire(Lock, sizeof(COUNTER), NULL, (PVOID *)&Data),
+                 STATUS_INVALID_PARAMETER);
+    CHECK(Data == NULL);
+    Data = (COUNTER *)&Lock;
+    CHECK_STATUS(WdkmQueuedSpinLockAcquire(Queued, sizeof(COUNTER), NULL, (PVOID *)&Data),
+                 STATUS_INVALID_PARAMETER);
+    CHECK(Data == NULL);
+    Data = (COUNTER *)&Lock;
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    {
+        NTSTATUS Status = WdkmQueuedSpinLockAcquireAtDpcLevel(Queued, sizeof(COUNTER), NULL,
+                                                              (PVOID *)&Data);
+        KeLowerIrql(OldIrql);
+        CHECK_STATUS(Status, STATUS_INVALID_PARAMETER);
+    }
+    CHECK(Data == NULL);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    CHECK_STATUS(WdkmSpinLockDestroy(Lock), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmQueuedSpinLockDestroy(Queued), STATUS_SUCCESS);
+}
+
+/*
+ * Issue 15, 3.5: a refused second acquire through the handle that holds
+ * the lock leaves that handle alone, so its release still works; a
+ * refused acquire through another handle leaves that one holding nothing.
+ */
+static VOID
+QueuedRefusalKeepsTheHoldingHandle(VOID)
+{
+    PWDKM_QUEUED_SPIN_LOCK Lock;
+    WDKM_LOCK_QUEUE_HANDLE Handle;
+    WDKM_LOCK_QUEUE_HANDLE Other;
+    COUNTER *Data;
+    COUNTER *Again;
+    NTSTATUS Results[4];
+    KIRQL Seen;
+    KIRQL OldIrql;
+
+    CHECK_STATUS(WDKM_QUEUED_SPIN_LOCK_CREATE(&Zero, &Lock), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_QUEUED_SPIN_LOCK_ACQUIRE(Lock, &Handle, &Data), STATUS_SUCCESS);
+    Results[0] = WDKM_QUEUED_SPIN_LOCK_ACQUIRE(Lock, &Handle, &Again);
+    Results[1] = WDKM_QUEUED_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Lock, &Handle, &Again);
+    Results[2] = WDKM_QUEUED_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Lock, &Other, &Again);
+    Results[3] = WdkmQueuedSpinLockRelease(&Handle);
+    Seen = KeGetCurrentIrql();
+    if (Seen != PASSIVE_LEVEL) {
+        KeLowerIrql(PASSIVE_LEVEL);               /* the unfixed library left it held */
+    }
+    CHECK_STATUS(Results[0], STATUS_POSSIBLE_DEADLOCK);
+    CHECK_STATUS(Results[1], STATUS_POSSIBLE_DEADLOCK);
+    CHECK_STATUS(Results[2], STATUS_POSSIBLE_DEADLOCK);
+    CHECK_STATUS(Results[3], STATUS_SUCCESS);
+    CHECK_EQ(Seen, PASSIVE_LEVEL);
+    CHECK(!WdkmQueuedSpinLockIsOwned(Lock));
+    CHECK_STATUS(WdkmQueuedSpinLockRelease(&Other), STATUS_WDKM_NOT_HELD);
+
+    /* The same from DISPATCH_LEVEL, through the AtDpcLevel form. */
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    Results[0] = WDKM_QUEUED_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Lock, &Handle, &Data);
+    Results[1] = WDKM_QUEUED_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Lock, &Handle, &Again);
+    Results[2] = WdkmQueuedSpinLockRelease(&Handle);
+    KeLowerIrql(OldIrql);
+    CHECK_STATUS(Results[0], STATUS_SUCCESS);
+    CHECK_STATUS(Results[1], STATUS_POSSIBLE_DEADLOCK);
+    CHECK_STATUS(Results[2], STATUS_SUCCESS);
+    CHECK_STATUS(WdkmQueuedSpinLockDestroy(Lock), STATUS_SUCCESS);
+}
+
+/*
+ * Issue 15, 3.6: releasing the outer of two nested spin locks first would
+ * lower the IRQL under the inner one. Refused, nothing changed; the
+ * explicit form NT allows (release the outer without lowering, the inner
+ * with the outer's saved IRQL) works.
+ */
+static VOID
+SpinLockOutOfOrderRelease(VOID)
+{
+    PWDKM_SPIN_LOCK Outer;
+    PWDKM_SPIN_LOCK Inner;
+    PWDKM_QUEUED_SPIN_LOCK Queued;
+    WDKM_LOCK_QUEUE_HANDLE Handle;
+    COUNTER *Data;
+    KIRQL OuterIrql;
+    KIRQL InnerIrql;
+    NTSTATUS Results[4];
+    KIRQL Seen[2];
+
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Outer), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Inner), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_QUEUED_SPIN_LOCK_CREATE(&Zero, &Queued), STATUS_SUCCESS);
+
+    /* Both with the raising form. */
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Outer, &OuterIrql, &Data), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Inner, &InnerIrql, &Data), STATUS_SUCCESS);
+    Results[0] = WdkmSpinLockRelease(Outer, OuterIrql);
+    Seen[0] = KeGetCurrentIrql();
+    Results[1] = WdkmSpinLockRelease(Inner, InnerIrql);
+    Seen[1] = KeGetCurrentIrql();
+    Results[2] = WdkmSpinLockRelease(Outer, OuterIrql);
+    if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
+        KeLowerIrql(PASSIVE_LEVEL);
+    }
+    CHECK_STATUS(Results[0], STATUS_WDKM_LOCK_HELD);
+    CHECK_EQ(Seen[0], DISPATCH_LEVEL);
+    CHECK_STATUS(Results[1], STATUS_SUCCESS);
+    CHECK_EQ(Seen[1], DISPATCH_LEVEL);
+    CHECK_STATUS(Results[2], STATUS_SUCCESS);
+    CHECK(!WdkmSpinLockIsOwned(Outer));
+    CHECK(!WdkmSpinLockIsOwned(Inner));
+
+    /* The inner one with the AtDpcLevel form, and a queued inner one. */
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Outer, &OuterIrql, &Data), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Inner, &Data), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_QUEUED_SPIN_LOCK_ACQUIRE(Queued, &Handle, &Data), STATUS_SUCCESS);
+    Results[0] = WdkmSpinLockRelease(Outer, OuterIrql);
+    Results[1] = WdkmSpinLockReleaseFromDpcLevel(Inner);
+    Results[2] = WdkmSpinLockRelease(Outer, OuterIrql);     /* the queued one is held */
+    Results[3] = WdkmQueuedSpinLockRelease(&Handle);
+    Seen[0] = KeGetCurrentIrql();
+    Seen[1] = PASSIVE_LEVEL + 1;
+    if (Seen[0] == DISPATCH_LEVEL) {
+        CHECK_STATUS(WdkmSpinLockRelease(Outer, OuterIrql), STATUS_SUCCESS);
+        Seen[1] = KeGetCurrentIrql();
+    }
+    if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
+        KeLowerIrql(PASSIVE_LEVEL);
+    }
+    CHECK_STATUS(Results[0], STATUS_WDKM_LOCK_HELD);
+    CHECK_STATUS(Results[1], STATUS_SUCCESS);
+    CHECK_STATUS(Results[2], STATUS_WDKM_LOCK_HELD);
+    CHECK_STATUS(Results[3], STATUS_SUCCESS);
+    CHECK_EQ(Seen[0], DISPATCH_LEVEL);
+    CHECK_EQ(Seen[1], PASSIVE_LEVEL);
+    CHECK(!WdkmSpinLockIsOwned(Outer));
+
+    /* NT's explicit form: the outer released without lowering, the inner
+       with the outer's saved IRQL. */
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Outer, &OuterIrql, &Data), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Inner, &InnerIrql, &Data), STATUS_SUCCESS);
+    Results[0] = WdkmSpinLockRelease(Outer, DISPATCH_LEVEL);
+    Seen[0] = KeGetCurrentIrql();
+    Results[1] = WdkmSpinLockRelease(Inner, OuterIrql);
+    Seen[1] = KeGetCurrentIrql();
+    if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
+        KeLowerIrql(PASSIVE_LEVEL);
+    }
+    CHECK_STATUS(Results[0], STATUS_SUCCESS);
+    CHECK_EQ(Seen[0], DISPATCH_LEVEL);
+    CHECK_STATUS(Results[1], STATUS_SUCCESS);
+    CHECK_EQ(Seen[1], PASSIVE_LEVEL);
+
+    CHECK_STATUS(WdkmSpinLockDestroy(Outer), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(Inner), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmQueuedSpinLockDestroy(Queued), STATUS_SUCCESS);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Exact counts under threads, every exclusive kind                       */
 
@@ -637,7 +809,14 @@ PushLockRules(VOID)
     CHECK_STATUS(WdkmPushLockRelease(PushLock), STATUS_WDKM_NOT_HELD);
     CHECK_STATUS(WDKM_PUSH_LOCK_ACQUIRE_SHARED(PushLock, &Read), STATUS_SUCCESS);
     CHECK_STATUS(WdkmPushLockDestroy(PushLock), STATUS_WDKM_LOCK_HELD);
+    /* A shared holder asking again would wait for itself (issue 15, 3.8). */
+    Data = (COUNTER *)&PushLock;
+    CHECK_STATUS(WDKM_PUSH_LOCK_ACQUIRE_SHARED(PushLock, &Read), STATUS_POSSIBLE_DEADLOCK);
+    CHECK_STATUS(WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE(PushLock, &Data), STATUS_POSSIBLE_DEADLOCK);
+    CHECK(Data == NULL);
     CHECK_STATUS(WdkmPushLockRelease(PushLock), STATUS_SUCCESS);
+    CHECK(!KeAreApcsDisabled());
+    CHECK_STATUS(WdkmPushLockRelease(PushLock), STATUS_WDKM_NOT_HELD);
     CHECK_STATUS(WdkmPushLockDestroy(PushLock), STATUS_SUCCESS);
 
     /* Wine 8: no specific releases (and stub acquires): not supported. */
@@ -653,6 +832,131 @@ PushLockRules(VOID)
     RestoreRoutines();
     CHECK_STATUS(Status, STATUS_NOT_SUPPORTED);
     CHECK(Missing == NULL);
+}
+
+/*
+ * Issue 15, 3.8: a shared release by a thread that holds nothing, while
+ * another thread holds the lock shared, is refused and changes nothing:
+ * the holder keeps its share and both threads' critical regions balance.
+ */
+typedef struct _SHARED_HOLDER {
+    BOOLEAN PushLock;
+    PVOID Lock;
+    KEVENT Held;
+    KEVENT Release;
+    NTSTATUS Status;
+    BOOLEAN ApcsDisabledAfter;
+} SHARED_HOLDER;
+
+static VOID
+HoldShared(PVOID Context, ULONG Index)
+{
+    SHARED_HOLDER *Holder = (SHARED_HOLDER *)Context;
+    const COUNTER *Read;
+
+    UNREFERENCED_PARAMETER(Index);
+    Holder->Status = Holder->PushLock
+                         ? WDKM_PUSH_LOCK_ACQUIRE_SHARED((PWDKM_PUSH_LOCK)Holder->Lock, &Read)
+                         : WDKM_RESOURCE_ACQUIRE_SHARED((PWDKM_RESOURCE)Holder->Lock, &Read);
+    (VOID)KeSetEvent(&Holder->Held, 0, FALSE);
+    if (Holder->Status != STATUS_SUCCESS) {
+        return;
+    }
+    (VOID)KeWaitForSingleObject(&Holder->Release, Executive, KernelMode, FALSE, NULL);
+    Holder->Status = Holder->PushLock ? WdkmPushLockRelease((PWDKM_PUSH_LOCK)Holder->Lock)
+                                      : WdkmResourceRelease((PWDKM_RESOURCE)Holder->Lock);
+    Holder->ApcsDisabledAfter = KeAreApcsDisabled();
+}
+
+/* More readers at once than the push lock has reader slots: all of them
+   acquire and release, the untracked ones through the count. */
+#define MANY_READERS 12
+
+typedef struct _MANY_READERS_RUN {
+    PWDKM_PUSH_LOCK Lock;
+    LONG volatile Inside;
+    LONG volatile Errors;
+} MANY_READERS_RUN;
+
+static VOID
+ReadWithMany(PVOID Context, ULONG Index)
+{
+    MANY_READERS_RUN *Run = (MANY_READERS_RUN *)Context;
+    LONGLONG Deadline = WdkmTestNowMs() + 5000;
+    const COUNTER *Read;
+
+    UNREFERENCED_PARAMETER(Index);
+    if (WDKM_PUSH_LOCK_ACQUIRE_SHARED(Run->Lock, &Read) != STATUS_SUCCESS) {
+        InterlockedIncrement(&Run->Errors);
+        return;
+    }
+    InterlockedIncrement(&Run->Inside);
+    while (InterlockedCompareExchange(&Run->Inside, 0, 0) < MANY_READERS &&
+           WdkmTestNowMs() < Deadline) {
+        WdkmTestSleepMs(1);
+    }
+    if (WdkmPushLockRelease(Run->Lock) != STATUS_SUCCESS || KeAreApcsDisabled()) {
+        InterlockedIncrement(&Run->Errors);
+    }
+}
+
+static VOID
+PushLockManyReaders(VOID)
+{
+    MANY_READERS_RUN Run = { NULL, 0, 0 };
+
+    CHECK_STATUS(WDKM_PUSH_LOCK_CREATE(&Zero, &Run.Lock), STATUS_SUCCESS);
+    CHECK(WdkmTestRunThreads(MANY_READERS, ReadWithMany, &Run));
+    CHECK_EQ(Run.Errors, 0);
+    CHECK_EQ(Run.Inside, MANY_READERS);
+    CHECK_STATUS(WdkmPushLockRelease(Run.Lock), STATUS_WDKM_NOT_HELD);
+    CHECK_STATUS(WdkmPushLockDestroy(Run.Lock), STATUS_SUCCESS);
+}
+
+static VOID
+StraySharedReleaseIsRefused(VOID)
+{
+    SHARED_HOLDER Holder;
+    WDKM_TEST_THREAD *Thread;
+    NTSTATUS Stray;
+    BOOLEAN ApcsDisabled;
+    int Round;
+
+    for (Round = 0; Round < 2; Round += 1) {
+        RtlZeroMemory(&Holder, sizeof(Holder));
+        Holder.PushLock = Round == 0;
+        if (Holder.PushLock) {
+            CHECK_STATUS(WDKM_PUSH_LOCK_CREATE(&Zero, (PWDKM_PUSH_LOCK *)&Holder.Lock),
+                         STATUS_SUCCESS);
+        } else {
+            CHECK_STATUS(WDKM_RESOURCE_CREATE(&Zero, (PWDKM_RESOURCE *)&Holder.Lock),
+                         STATUS_SUCCESS);
+        }
+        KeInitializeEvent(&Holder.Held, NotificationEvent, FALSE);
+        KeInitializeEvent(&Holder.Release, NotificationEvent, FALSE);
+        Thread = WdkmTestStartThread(HoldShared, &Holder);
+        CHECK(Thread != NULL);
+        (VOID)KeWaitForSingleObject(&Holder.Held, Executive, KernelMode, FALSE, NULL);
+        Stray = Holder.PushLock ? WdkmPushLockRelease((PWDKM_PUSH_LOCK)Holder.Lock)
+                                : WdkmResourceRelease((PWDKM_RESOURCE)Holder.Lock);
+        ApcsDisabled = KeAreApcsDisabled();
+        if (ApcsDisabled) {
+            KeEnterCriticalRegion();              /* undo the unfixed library's leave */
+        }
+        (VOID)KeSetEvent(&Holder.Release, 0, FALSE);
+        WdkmTestJoinThread(Thread);
+        CHECK_STATUS(Stray, STATUS_WDKM_NOT_OWNER);
+        CHECK(!ApcsDisabled);
+        CHECK_STATUS(Holder.Status, STATUS_SUCCESS);
+        CHECK(!Holder.ApcsDisabledAfter);
+        if (Holder.PushLock) {
+            CHECK_STATUS(WdkmPushLockRelease((PWDKM_PUSH_LOCK)Holder.Lock), STATUS_WDKM_NOT_HELD);
+            CHECK_STATUS(WdkmPushLockDestroy((PWDKM_PUSH_LOCK)Holder.Lock), STATUS_SUCCESS);
+        } else {
+            CHECK_STATUS(WdkmResourceRelease((PWDKM_RESOURCE)Holder.Lock), STATUS_WDKM_NOT_HELD);
+            CHECK_STATUS(WdkmResourceDestroy((PWDKM_RESOURCE)Holder.Lock), STATUS_SUCCESS);
+        }
+    }
 }
 
 /* ---------------------------------------------------------------------- */
@@ -780,6 +1084,11 @@ static const WDKM_TEST_CASE KindCases[] = {
     { "spin_lock_try", SpinLockTry },
     { "spin_lock_from_dpc", SpinLockFromDpc },
     { "queued_spin_lock", QueuedSpinLock },
+    { "spin_lock_errors_clear_data", SpinLockErrorsClearData },
+    { "queued_refusal_keeps_the_holding_handle", QueuedRefusalKeepsTheHoldingHandle },
+    { "spin_lock_out_of_order_release", SpinLockOutOfOrderRelease },
+    { "stray_shared_release_is_refused", StraySharedReleaseIsRefused },
+    { "push_lock_many_readers", PushLockManyReaders },
     { "every_kind_counts_exactly", EveryKindCountsExactly },
     { "guarded_mutex_rules", GuardedMutexRules },
     { "resource_rules", ResourceRules },

@@ -405,7 +405,7 @@ AlertableWaitEndedBy(PWDKM_KMUTEX Mutex, KPROCESSOR_MODE WaitMode, LONGLONG Time
 }
 
 static VOID
-AlertableWaitEndsOnAlertOrApc(VOID)
+AlertableWaitEndsOnAlertNotUserApc(VOID)
 {
     PWDKM_KMUTEX Mutex = NewCounter(0);
     COUNTER *Data;
@@ -415,9 +415,6 @@ AlertableWaitEndsOnAlertOrApc(VOID)
     CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Data), STATUS_SUCCESS);
 
     CHECK_STATUS(AlertableWaitEndedBy(Mutex, KernelMode, 0, WAKE_ALERT, &Seen), STATUS_ALERTED);
-    CHECK(Seen == NULL);
-    CHECK_STATUS(AlertableWaitEndedBy(Mutex, UserMode, 0, WAKE_USER_APC, &Seen),
-                 STATUS_USER_APC);
     CHECK(Seen == NULL);
     /* A kernel-mode wait is not ended by a user APC: it times out instead. */
     CHECK_STATUS(AlertableWaitEndedBy(Mutex, KernelMode, 100, WAKE_USER_APC, &Seen),
@@ -429,6 +426,85 @@ AlertableWaitEndsOnAlertOrApc(VOID)
     CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
     CHECK_STATUS(WDKM_KMUTEX_ACQUIRE_ALERTABLE(Mutex, KernelMode, NULL, &Data), STATUS_SUCCESS);
     CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
+}
+
+/*
+ * Issue 15, 3.1. A DPC runs on the thread it interrupts and, to NT, is that
+ * thread: modelled here by raising to DISPATCH_LEVEL on the owner's thread.
+ * Its try must not be handed the value while the owner is mid-update, and
+ * the owner's one release must end the hold.
+ */
+static VOID
+TryFromDpcOverOwnerIsBusy(VOID)
+{
+    PWDKM_KMUTEX Mutex = NewCounter(0);
+    COUNTER *Data;
+    COUNTER *InDpc = (COUNTER *)&Mutex;           /* must be overwritten */
+    NTSTATUS Results[2] = { STATUS_SUCCESS, STATUS_SUCCESS };
+    KIRQL OldIrql;
+
+    CHECK(Mutex != NULL);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Data), STATUS_SUCCESS);
+    Data->Value = -1;                             /* mid-update */
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);        /* the DPC */
+    Results[0] = WDKM_KMUTEX_TRY_ACQUIRE(Mutex, &InDpc);
+    if (Results[0] == STATUS_SUCCESS) {
+        InDpc->Value += 100;                      /* what a DPC would do with it */
+        Results[1] = WdkmKMutexRelease(Mutex);
+    }
+    KeLowerIrql(OldIrql);
+    CHECK_STATUS(Results[0], STATUS_TIMEOUT);
+    CHECK(InDpc == NULL);
+    CHECK_EQ(Data->Value, -1);
+    Data->Value = 1;
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+    CHECK(!WdkmKMutexIsOwned(Mutex));
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
+}
+
+/* The other direction: a hold taken at DISPATCH_LEVEL (and kept past a
+   lowering) is not extended from below DISPATCH_LEVEL; nothing changes. */
+static VOID
+RecursionFromAnotherClassIsRefused(VOID)
+{
+    PWDKM_KMUTEX Mutex = NewCounter(0);
+    COUNTER *Data;
+    COUNTER *Again = (COUNTER *)&Mutex;
+    NTSTATUS Results[3];
+    KIRQL OldIrql;
+
+    CHECK(Mutex != NULL);
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    Results[0] = WDKM_KMUTEX_TRY_ACQUIRE(Mutex, &Data);
+    KeLowerIrql(OldIrql);
+    Results[1] = WDKM_KMUTEX_ACQUIRE(Mutex, &Again);
+    Results[2] = WDKM_KMUTEX_TRY_ACQUIRE(Mutex, &Again);
+    CHECK_STATUS(Results[0], STATUS_SUCCESS);
+    CHECK_STATUS(Results[1], STATUS_WDKM_IRQL_MISMATCH);
+    CHECK_STATUS(Results[2], STATUS_WDKM_IRQL_MISMATCH);
+    CHECK(Again == NULL);
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    Results[0] = WdkmKMutexRelease(Mutex);        /* one release ends the hold */
+    KeLowerIrql(OldIrql);
+    CHECK_STATUS(Results[0], STATUS_SUCCESS);
+    CHECK(!WdkmKMutexIsOwned(Mutex));
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
+}
+
+/* Issue 15, 3.7: the WDK requires KernelMode for a wait on a mutex. */
+static VOID
+AlertableRefusesUserMode(VOID)
+{
+    PWDKM_KMUTEX Mutex = NewCounter(0);
+    COUNTER *Data = (COUNTER *)&Mutex;
+
+    CHECK(Mutex != NULL);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE_ALERTABLE(Mutex, UserMode, NULL, &Data),
+                 STATUS_INVALID_PARAMETER);
+    CHECK(Data == NULL);
+    CHECK(!WdkmKMutexIsOwned(Mutex));
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_WDKM_NOT_HELD);
     CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
 }
 
@@ -639,7 +715,10 @@ static const WDKM_TEST_CASE KMutexCases[] = {
     { "try_at_dispatch_releases_at_dispatch", TryAtDispatchReleasesAtDispatch },
     { "release_checks_irql", ReleaseChecksIrql },
     { "try_and_timeout_report_busy", TryAndTimeoutReportBusy },
-    { "alertable_wait_ends_on_alert_or_apc", AlertableWaitEndsOnAlertOrApc },
+    { "alertable_wait_ends_on_alert_not_user_apc", AlertableWaitEndsOnAlertNotUserApc },
+    { "alertable_refuses_user_mode", AlertableRefusesUserMode },
+    { "try_from_dpc_over_owner_is_busy", TryFromDpcOverOwnerIsBusy },
+    { "recursion_from_another_class_is_refused", RecursionFromAnotherClassIsRefused },
     { "recursion_balances", RecursionBalances },
     { "take_copies_out_and_frees", TakeCopiesOutAndFrees },
     { "destroy_checks_irql_and_holder", DestroyChecksIrqlAndHolder },

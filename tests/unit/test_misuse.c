@@ -1690,8 +1690,330 @@ MisuseCatalogue(VOID)
     CHECK_EQ(Failures, 0);
 }
 
+/* ====================================================================== */
+/* A handle of another kind (issue 15, 3.10)                              */
+/* ====================================================================== */
+
+/*
+ * Every acquire and release form, given a lock of another kind through a
+ * cast, answers STATUS_WDKM_TYPE_MISMATCH and changes nothing; IsOwned
+ * answers FALSE. Each call runs under a bug check trap.
+ */
+typedef NTSTATUS FOREIGN_CALL(PVOID Lock);
+
+static NTSTATUS
+AtDispatch(FOREIGN_CALL *Call, PVOID Lock)
+{
+    KIRQL Old = Raise(DISPATCH_LEVEL);
+    NTSTATUS Status = Call(Lock);
+
+    if (KeGetCurrentIrql() == DISPATCH_LEVEL) {
+        KeLowerIrql(Old);
+    }
+    return Status;
+}
+
+/* The call's status if it cleared *Data, as every failing acquire must. */
+#define DATA_OUT COUNTER *Data = (COUNTER *)&Lock; NTSTATUS Called
+#define CHECK_DATA_CLEARED(Call) (Called = (Call), Data == NULL ? Called : ROW_SETUP_FAILED)
+
+static NTSTATUS FcKMutexAcquire(PVOID Lock)
+{ DATA_OUT; return CHECK_DATA_CLEARED(WDKM_KMUTEX_ACQUIRE((PWDKM_KMUTEX)Lock, &Data)); }
+static NTSTATUS FcKMutexTry(PVOID Lock)
+{ DATA_OUT; return CHECK_DATA_CLEARED(WDKM_KMUTEX_TRY_ACQUIRE((PWDKM_KMUTEX)Lock, &Data)); }
+static NTSTATUS FcKMutexTimeout(PVOID Lock)
+{
+    LARGE_INTEGER Timeout = Ms(10);
+    DATA_OUT;
+    return CHECK_DATA_CLEARED(WDKM_KMUTEX_ACQUIRE_TIMEOUT((PWDKM_KMUTEX)Lock, &Timeout, &Data));
+}
+static NTSTATUS FcKMutexAlertable(PVOID Lock)
+{
+    LARGE_INTEGER Timeout = Ms(10);
+    DATA_OUT;
+    return CHECK_DATA_CLEARED(
+        WDKM_KMUTEX_ACQUIRE_ALERTABLE((PWDKM_KMUTEX)Lock, KernelMode, &Timeout, &Data));
+}
+static NTSTATUS FcKMutexRelease(PVOID Lock) { return WdkmKMutexRelease((PWDKM_KMUTEX)Lock); }
+static NTSTATUS FcKMutexTryAtDispatch(PVOID Lock) { return AtDispatch(FcKMutexTry, Lock); }
+static NTSTATUS FcKMutexReleaseAtDispatch(PVOID Lock) { return AtDispatch(FcKMutexRelease, Lock); }
+
+static NTSTATUS FcFastAcquire(PVOID Lock)
+{ DATA_OUT; return CHECK_DATA_CLEARED(WDKM_FAST_MUTEX_ACQUIRE((PWDKM_FAST_MUTEX)Lock, &Data)); }
+static NTSTATUS FcFastTry(PVOID Lock)
+{ DATA_OUT; return CHECK_DATA_CLEARED(WDKM_FAST_MUTEX_TRY_ACQUIRE((PWDKM_FAST_MUTEX)Lock, &Data)); }
+static NTSTATUS FcFastRelease(PVOID Lock) { return WdkmFastMutexRelease((PWDKM_FAST_MUTEX)Lock); }
+
+static NTSTATUS FcSpinAcquire(PVOID Lock)
+{
+    KIRQL OldIrql;
+    DATA_OUT;
+    return CHECK_DATA_CLEARED(WDKM_SPIN_LOCK_ACQUIRE((PWDKM_SPIN_LOCK)Lock, &OldIrql, &Data));
+}
+static NTSTATUS FcSpinTry(PVOID Lock)
+{
+    KIRQL OldIrql;
+    DATA_OUT;
+    return CHECK_DATA_CLEARED(WDKM_SPIN_LOCK_TRY_ACQUIRE((PWDKM_SPIN_LOCK)Lock, &OldIrql, &Data));
+}
+static NTSTATUS FcSpinAtDpc(PVOID Lock)
+{
+    DATA_OUT;
+    return CHECK_DATA_CLEARED(WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL((PWDKM_SPIN_LOCK)Lock, &Data));
+}
+static NTSTATUS FcSpinAtDpcAtDispatch(PVOID Lock) { return AtDispatch(FcSpinAtDpc, Lock); }
+static NTSTATUS FcSpinRelease(PVOID Lock) { return WdkmSpinLockRelease((PWDKM_SPIN_LOCK)Lock, PASSIVE_LEVEL); }
+static NTSTATUS FcSpinReleaseAtDispatch(PVOID Lock) { return AtDispatch(FcSpinRelease, Lock); }
+static NTSTATUS FcSpinFromDpc(PVOID Lock) { return WdkmSpinLockReleaseFromDpcLevel((PWDKM_SPIN_LOCK)Lock); }
+static NTSTATUS FcSpinFromDpcAtDispatch(PVOID Lock) { return AtDispatch(FcSpinFromDpc, Lock); }
+
+static NTSTATUS FcQueuedAcquire(PVOID Lock)
+{
+    WDKM_LOCK_QUEUE_HANDLE Handle;
+    NTSTATUS Status;
+    DATA_OUT;
+
+    Status = WDKM_QUEUED_SPIN_LOCK_ACQUIRE((PWDKM_QUEUED_SPIN_LOCK)Lock, &Handle, &Data);
+    return Handle.Lock == NULL ? CHECK_DATA_CLEARED(Status) : ROW_SETUP_FAILED;
+}
+static NTSTATUS FcQueuedAtDpc(PVOID Lock)
+{
+    WDKM_LOCK_QUEUE_HANDLE Handle;
+    NTSTATUS Status;
+    DATA_OUT;
+
+    Status = WDKM_QUEUED_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL((PWDKM_QUEUED_SPIN_LOCK)Lock, &Handle,
+                                                        &Data);
+    return Handle.Lock == NULL ? CHECK_DATA_CLEARED(Status) : ROW_SETUP_FAILED;
+}
+static NTSTATUS FcQueuedAtDpcAtDispatch(PVOID Lock) { return AtDispatch(FcQueuedAtDpc, Lock); }
+static NTSTATUS FcQueuedRelease(PVOID Lock)
+{
+    WDKM_LOCK_QUEUE_HANDLE Handle;
+
+    memset(&Handle, 0, sizeof(Handle));
+    Handle.Lock = (PWDKM_QUEUED_SPIN_LOCK)Lock;     /* a handle made up by hand */
+    return WdkmQueuedSpinLockRelease(&Handle);
+}
+static NTSTATUS FcQueuedReleaseAtDispatch(PVOID Lock) { return AtDispatch(FcQueuedRelease, Lock); }
+
+static NTSTATUS FcGuardedAcquire(PVOID Lock)
+{ DATA_OUT; return CHECK_DATA_CLEARED(WDKM_GUARDED_MUTEX_ACQUIRE((PWDKM_GUARDED_MUTEX)Lock, &Data)); }
+static NTSTATUS FcGuardedTry(PVOID Lock)
+{ DATA_OUT; return CHECK_DATA_CLEARED(WDKM_GUARDED_MUTEX_TRY_ACQUIRE((PWDKM_GUARDED_MUTEX)Lock, &Data)); }
+static NTSTATUS FcGuardedRelease(PVOID Lock) { return WdkmGuardedMutexRelease((PWDKM_GUARDED_MUTEX)Lock); }
+
+static NTSTATUS FcResourceExclusive(PVOID Lock)
+{ DATA_OUT; return CHECK_DATA_CLEARED(WDKM_RESOURCE_ACQUIRE_EXCLUSIVE((PWDKM_RESOURCE)Lock, &Data)); }
+static NTSTATUS FcResourceTryExclusive(PVOID Lock)
+{ DATA_OUT; return CHECK_DATA_CLEARED(WDKM_RESOURCE_TRY_ACQUIRE_EXCLUSIVE((PWDKM_RESOURCE)Lock, &Data)); }
+static NTSTATUS FcResourceShared(PVOID Lock)
+{
+    const COUNTER *Data = (const COUNTER *)&Lock;
+    NTSTATUS Status = WDKM_RESOURCE_ACQUIRE_SHARED((PWDKM_RESOURCE)Lock, &Data);
+    return Data == NULL ? Status : ROW_SETUP_FAILED;
+}
+static NTSTATUS FcResourceTryShared(PVOID Lock)
+{
+    const COUNTER *Data = (const COUNTER *)&Lock;
+    NTSTATUS Status = WDKM_RESOURCE_TRY_ACQUIRE_SHARED((PWDKM_RESOURCE)Lock, &Data);
+    return Data == NULL ? Status : ROW_SETUP_FAILED;
+}
+static NTSTATUS FcResourceRelease(PVOID Lock) { return WdkmResourceRelease((PWDKM_RESOURCE)Lock); }
+
+static NTSTATUS FcPushExclusive(PVOID Lock)
+{ DATA_OUT; return CHECK_DATA_CLEARED(WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE((PWDKM_PUSH_LOCK)Lock, &Data)); }
+static NTSTATUS FcPushShared(PVOID Lock)
+{
+    const COUNTER *Data = (const COUNTER *)&Lock;
+    NTSTATUS Status = WDKM_PUSH_LOCK_ACQUIRE_SHARED((PWDKM_PUSH_LOCK)Lock, &Data);
+    return Data == NULL ? Status : ROW_SETUP_FAILED;
+}
+static NTSTATUS FcPushRelease(PVOID Lock) { return WdkmPushLockRelease((PWDKM_PUSH_LOCK)Lock); }
+
+static NTSTATUS FcScope(PVOID Lock, WDKM_SCOPE (*Enter)(PVOID, PVOID *, NTSTATUS *))
+{
+    NTSTATUS Status = STATUS_SUCCESS;
+    PVOID Data = &Lock;
+    WDKM_SCOPE Scope = Enter(Lock, &Data, &Status);
+
+    if (Scope.Lock != NULL) {
+        WdkmScopeLeave(&Scope);
+        return ROW_SETUP_FAILED;
+    }
+    return Data == NULL ? Status : ROW_SETUP_FAILED;
+}
+static WDKM_SCOPE EnKMutex(PVOID Lock, PVOID *Data, NTSTATUS *Status)
+{ return WdkmKMutexScopeEnter((PWDKM_KMUTEX)Lock, sizeof(COUNTER), Data, Status); }
+static WDKM_SCOPE EnFast(PVOID Lock, PVOID *Data, NTSTATUS *Status)
+{ return WdkmFastMutexScopeEnter((PWDKM_FAST_MUTEX)Lock, sizeof(COUNTER), Data, Status); }
+static WDKM_SCOPE EnSpin(PVOID Lock, PVOID *Data, NTSTATUS *Status)
+{ return WdkmSpinLockScopeEnter((PWDKM_SPIN_LOCK)Lock, sizeof(COUNTER), Data, Status); }
+static WDKM_SCOPE EnGuarded(PVOID Lock, PVOID *Data, NTSTATUS *Status)
+{ return WdkmGuardedMutexScopeEnter((PWDKM_GUARDED_MUTEX)Lock, sizeof(COUNTER), Data, Status); }
+static WDKM_SCOPE EnResource(PVOID Lock, PVOID *Data, NTSTATUS *Status)
+{ return WdkmResourceScopeEnter((PWDKM_RESOURCE)Lock, sizeof(COUNTER), TRUE, Data, Status); }
+static WDKM_SCOPE EnPush(PVOID Lock, PVOID *Data, NTSTATUS *Status)
+{ return WdkmPushLockScopeEnter((PWDKM_PUSH_LOCK)Lock, sizeof(COUNTER), FALSE, Data, Status); }
+static NTSTATUS FcScopeKMutex(PVOID Lock) { return FcScope(Lock, EnKMutex); }
+static NTSTATUS FcScopeFast(PVOID Lock) { return FcScope(Lock, EnFast); }
+static NTSTATUS FcScopeSpin(PVOID Lock) { return FcScope(Lock, EnSpin); }
+static NTSTATUS FcScopeGuarded(PVOID Lock) { return FcScope(Lock, EnGuarded); }
+static NTSTATUS FcScopeResource(PVOID Lock) { return FcScope(Lock, EnResource); }
+static NTSTATUS FcScopePush(PVOID Lock) { return FcScope(Lock, EnPush); }
+
+typedef struct _FOREIGN_FORM {
+    PCSTR Name;
+    WDKM_LOCK_KIND Kind;          /* the kind the form is for */
+    FOREIGN_CALL *Call;
+} FOREIGN_FORM;
+
+#define FORM(Kind, Call) { #Call, Kind, Call }
+
+static const FOREIGN_FORM ForeignForms[] = {
+    FORM(WdkmLockKindKMutex, FcKMutexAcquire),
+    FORM(WdkmLockKindKMutex, FcKMutexTry),
+    FORM(WdkmLockKindKMutex, FcKMutexTimeout),
+    FORM(WdkmLockKindKMutex, FcKMutexAlertable),
+    FORM(WdkmLockKindKMutex, FcKMutexRelease),
+    FORM(WdkmLockKindKMutex, FcKMutexTryAtDispatch),
+    FORM(WdkmLockKindKMutex, FcKMutexReleaseAtDispatch),
+    FORM(WdkmLockKindKMutex, FcScopeKMutex),
+    FORM(WdkmLockKindFastMutex, FcFastAcquire),
+    FORM(WdkmLockKindFastMutex, FcFastTry),
+    FORM(WdkmLockKindFastMutex, FcFastRelease),
+    FORM(WdkmLockKindFastMutex, FcScopeFast),
+    FORM(WdkmLockKindSpinLock, FcSpinAcquire),
+    FORM(WdkmLockKindSpinLock, FcSpinTry),
+    FORM(WdkmLockKindSpinLock, FcSpinAtDpcAtDispatch),
+    FORM(WdkmLockKindSpinLock, FcSpinReleaseAtDispatch),
+    FORM(WdkmLockKindSpinLock, FcSpinFromDpcAtDispatch),
+    FORM(WdkmLockKindSpinLock, FcScopeSpin),
+    FORM(WdkmLockKindQueuedSpinLock, FcQueuedAcquire),
+    FORM(WdkmLockKindQueuedSpinLock, FcQueuedAtDpcAtDispatch),
+    FORM(WdkmLockKindQueuedSpinLock, FcQueuedReleaseAtDispatch),
+    FORM(WdkmLockKindGuardedMutex, FcGuardedAcquire),
+    FORM(WdkmLockKindGuardedMutex, FcGuardedTry),
+    FORM(WdkmLockKindGuardedMutex, FcGuardedRelease),
+    FORM(WdkmLockKindGuardedMutex, FcScopeGuarded),
+    FORM(WdkmLockKindResource, FcResourceExclusive),
+    FORM(WdkmLockKindResource, FcResourceTryExclusive),
+    FORM(WdkmLockKindResource, FcResourceShared),
+    FORM(WdkmLockKindResource, FcResourceTryShared),
+    FORM(WdkmLockKindResource, FcResourceRelease),
+    FORM(WdkmLockKindResource, FcScopeResource),
+    FORM(WdkmLockKindPushLock, FcPushExclusive),
+    FORM(WdkmLockKindPushLock, FcPushShared),
+    FORM(WdkmLockKindPushLock, FcPushRelease),
+    FORM(WdkmLockKindPushLock, FcScopePush),
+};
+
+#define FOREIGN_FORMS ((ULONG)(sizeof(ForeignForms) / sizeof(ForeignForms[0])))
+
+/* IsOwned of Kind on Lock. */
+static BOOLEAN
+ForeignIsOwned(WDKM_LOCK_KIND Kind, PVOID Lock)
+{
+    switch (Kind) {
+    case WdkmLockKindKMutex: return WdkmKMutexIsOwned((PWDKM_KMUTEX)Lock);
+    case WdkmLockKindFastMutex: return WdkmFastMutexIsOwned((PWDKM_FAST_MUTEX)Lock);
+    case WdkmLockKindSpinLock: return WdkmSpinLockIsOwned((PWDKM_SPIN_LOCK)Lock);
+    case WdkmLockKindQueuedSpinLock: return WdkmQueuedSpinLockIsOwned((PWDKM_QUEUED_SPIN_LOCK)Lock);
+    case WdkmLockKindGuardedMutex: return WdkmGuardedMutexIsOwned((PWDKM_GUARDED_MUTEX)Lock);
+    case WdkmLockKindResource: return WdkmResourceIsOwnedExclusive((PWDKM_RESOURCE)Lock);
+    default: return WdkmPushLockIsOwnedExclusive((PWDKM_PUSH_LOCK)Lock);
+    }
+}
+
+/* Call(Lock) under a bug check trap. */
+static NTSTATUS
+RunForeign(FOREIGN_CALL *Call, PVOID Lock)
+{
+    WDKM_HOST_BUGCHECK_TRAP Trap;
+    volatile NTSTATUS Status = ROW_SETUP_FAILED;
+
+    if (WDKM_HOST_TRY(&Trap)) {
+        Status = Call(Lock);
+        WdkmHostDisarm(&Trap);
+    }
+    return Status;
+}
+
+static VOID
+ForeignKindHandles(VOID)
+{
+    PVOID Locks[7];
+    static const WDKM_LOCK_KIND Kinds[7] = {
+        WdkmLockKindKMutex, WdkmLockKindFastMutex, WdkmLockKindSpinLock,
+        WdkmLockKindQueuedSpinLock, WdkmLockKindGuardedMutex, WdkmLockKindResource,
+        WdkmLockKindPushLock
+    };
+    ULONG Form;
+    ULONG Index;
+    ULONG Failures = 0;
+    ULONG Calls = 0;
+
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, (PWDKM_KMUTEX *)&Locks[0]), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Zero, (PWDKM_FAST_MUTEX *)&Locks[1]), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, (PWDKM_SPIN_LOCK *)&Locks[2]), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_QUEUED_SPIN_LOCK_CREATE(&Zero, (PWDKM_QUEUED_SPIN_LOCK *)&Locks[3]),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GUARDED_MUTEX_CREATE(&Zero, (PWDKM_GUARDED_MUTEX *)&Locks[4]),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_RESOURCE_CREATE(&Zero, (PWDKM_RESOURCE *)&Locks[5]), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_PUSH_LOCK_CREATE(&Zero, (PWDKM_PUSH_LOCK *)&Locks[6]), STATUS_SUCCESS);
+
+    for (Form = 0; Form < FOREIGN_FORMS; Form += 1) {
+        for (Index = 0; Index < 7; Index += 1) {
+            ULONG BugchecksBefore = WdkmHostBugcheckCount();
+            NTSTATUS Status;
+
+            if (Kinds[Index] == ForeignForms[Form].Kind) {
+                continue;
+            }
+            Calls += 1;
+            Status = RunForeign(ForeignForms[Form].Call, Locks[Index]);
+            if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
+                printf("    %s on kind %d: left the IRQL at %u\n", ForeignForms[Form].Name,
+                       (int)Kinds[Index], (unsigned)KeGetCurrentIrql());
+                KeLowerIrql(PASSIVE_LEVEL);
+                Failures += 1;
+            }
+            if (WdkmHostBugcheckCount() != BugchecksBefore) {
+                printf("    %s on kind %d: bug check\n", ForeignForms[Form].Name,
+                       (int)Kinds[Index]);
+                Failures += 1;
+            } else if (Status != STATUS_WDKM_TYPE_MISMATCH) {
+                printf("    %s on kind %d: %s (0x%08X)\n", ForeignForms[Form].Name,
+                       (int)Kinds[Index], WdkmStatusName(Status), (unsigned)Status);
+                Failures += 1;
+            }
+        }
+    }
+    for (Form = 0; Form < 7; Form += 1) {
+        for (Index = 0; Index < 7; Index += 1) {
+            if (Form != Index && ForeignIsOwned(Kinds[Form], Locks[Index])) {
+                Failures += 1;
+            }
+        }
+    }
+    printf("    foreign handles: %lu calls, %lu failures\n", (unsigned long)Calls,
+           (unsigned long)Failures);
+    CHECK_EQ(Failures, 0);
+    CHECK(!KeAreApcsDisabled());
+    /* Nothing is held: every lock is destroyed by its own kind. */
+    CHECK_STATUS(WdkmKMutexDestroy((PWDKM_KMUTEX)Locks[0]), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexDestroy((PWDKM_FAST_MUTEX)Locks[1]), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy((PWDKM_SPIN_LOCK)Locks[2]), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmQueuedSpinLockDestroy((PWDKM_QUEUED_SPIN_LOCK)Locks[3]), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGuardedMutexDestroy((PWDKM_GUARDED_MUTEX)Locks[4]), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmResourceDestroy((PWDKM_RESOURCE)Locks[5]), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmPushLockDestroy((PWDKM_PUSH_LOCK)Locks[6]), STATUS_SUCCESS);
+}
+
 static const WDKM_TEST_CASE MisuseCases[] = {
     { "catalogue", MisuseCatalogue },
+    { "foreign_kind_handles", ForeignKindHandles },
 };
 
 const WDKM_TEST_SUITE WdkmMisuseSuite = WDKM_TEST_SUITE_OF("misuse", MisuseCases);
