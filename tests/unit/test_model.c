@@ -64,18 +64,15 @@
  * model's own findings (see the report of the branch that added this file).
  */
 static const PCSTR ModelKnownOpenDefects[] = {
-    "issue15.1",    /* KMUTEX try at DISPATCH_LEVEL by its PASSIVE owner (a DPC), then its release */
     "issue15.3",    /* checked build: an event's acquisition corrupts its thread's held-lock record */
-    "issue15.5",    /* queued spin lock: second acquire through the handle that holds it */
-    "issue15.7",    /* alertable KMUTEX wait with WaitMode UserMode (the WDK forbids it) */
-    "issue15.9",    /* WdkmGrtDereference while holding the lock shared */
-    "issue15.11",   /* WDKM_GRT_REPORT: UnregisteredReferenced never filled, StillReferenced counts them */
     "issue15.15",   /* checked build: diagnostics queries above DISPATCH_LEVEL bugcheck */
-    "issue15.17",   /* NULL OldIrql / NULL Handle: *Data must still be set to NULL */
     "model.1",      /* an argument error outside the IRQL limit is answered before the IRQL */
     "model.2",      /* FAST_MUTEX, guarded, spin, queued release above its limit by a non-holder */
     "model.3",      /* guarded mutex released at APC_LEVEL, acquired at PASSIVE: IRQL_TOO_HIGH */
     "model.4",      /* an ERESOURCE's last dereference at DISPATCH_LEVEL frees it later, not then */
+    "model.5",      /* a special APC's KMUTEX wait over its thread's own acquire: POSSIBLE_DEADLOCK */
+    "model.6",      /* FAST_MUTEX out of order: refused only when the release would lower the IRQL */
+    "model.7",      /* queued: any refusal but POSSIBLE_DEADLOCK through the holding handle loses the hold */
 };
 
 static BOOLEAN ModelStrict;
@@ -370,6 +367,11 @@ ModelSameValue(const MODEL_VALUE *A, const MODEL_VALUE *B)
 /* ---------------------------------------------------------------------- */
 
 static MODEL_RUN *ModelCurrentRun;
+/* What the worker on this thread is doing, for reports of injected events. */
+static _Thread_local int ModelWorkerIndex = -1;
+static _Thread_local volatile int ModelWorkerOp;
+static _Thread_local volatile int ModelWorkerKind;
+static _Thread_local volatile int ModelInApcMutexCall;   /* an event beneath is in a call on ApcMutex */
 static VOID ModelPrintAsyncState(VOID);
 
 static VOID
@@ -829,7 +831,11 @@ ModelWorker(PVOID Context, ULONG Unused)
         Thread->HasCmd = FALSE;
         pthread_mutex_unlock(&Thread->Mutex);
 
+        ModelWorkerIndex = Thread->Index;
+        ModelWorkerKind = Cmd.Kind;
+        ModelWorkerOp = Cmd.Op;
         ModelExecute(Thread, &Cmd, &Result);
+        ModelWorkerOp = 0;
         Quit = Cmd.Op == OP_QUIT;
 
         pthread_mutex_lock(&Thread->Mutex);
@@ -1423,7 +1429,24 @@ ModelPickForm(MODEL_RUN *Run, int Kind)
 }
 
 enum { MISUSE_NONE = 0, MISUSE_SIZE, MISUSE_NULL_LOCK, MISUSE_NULL_DATA, MISUSE_NULL_OTHER,
-       MISUSE_BAD_MODE, MISUSE_SAME_HANDLE, MISUSE_OTHER_HANDLE };
+       MISUSE_BAD_MODE, MISUSE_SAME_HANDLE, MISUSE_OTHER_HANDLE, MISUSE_OTHER_KIND };
+
+/* A live lock of another kind than Kind, to pass through a cast. */
+static MODEL_LOCK *
+ModelOtherKind(MODEL_RUN *Run, int Kind)
+{
+    int Index;
+    int Start = (int)ModelPick(Run, MODEL_STANDALONE);
+
+    for (Index = 0; Index < MODEL_STANDALONE; Index += 1) {
+        MODEL_LOCK *Lock = &Run->Locks[(Start + Index) % MODEL_STANDALONE];
+
+        if (Lock->Live && Lock->Kind != Kind) {
+            return Lock;
+        }
+    }
+    return NULL;
+}
 
 /* An acquire step, planned: the call, what the documentation says it
    returns, whether it must wait. FALSE: not a step to take now. */
@@ -1448,6 +1471,7 @@ ModelPlanAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, BOOLEAN
     int Kind;
     int Form;
     int Misuse = MISUSE_NONE;
+    BOOLEAN SameHandle = FALSE;
     int QHandle = -1;
     int Me = Thread->Index;
     KIRQL Irql = Thread->Irql;
@@ -1482,9 +1506,6 @@ ModelPlanAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, BOOLEAN
     if (Lock->Waiter >= 0 && Lock->Waiter != Me) {
         return FALSE;                       /* nothing acquires a lock somebody waits for */
     }
-    if (Kind == WdkmLockKindPushLock && Lock->Shared[Me] > 0) {
-        return FALSE;                       /* documented must-not, not detected */
-    }
     memset(&Cmd, 0, sizeof(Cmd));
     Cmd.Op = OP_ACQUIRE;
     Cmd.Kind = Kind;
@@ -1510,12 +1531,13 @@ ModelPlanAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, BOOLEAN
         Misuse = MISUSE_NULL_OTHER;
         Cmd.NullOther = Kind != WdkmLockKindKMutex;
         Cmd.NullTimeout = Kind == WdkmLockKindKMutex;
-        if (Kind != WdkmLockKindKMutex && ModelKnownOpen("issue15.17")) {
-            CheckData = FALSE;        /* the status is still checked */
-        }
-    } else if (Roll < 17 && Kind == WdkmLockKindKMutex && Form == FORM_ALERTABLE) {
+    } else if (Roll < 20 && Kind != WdkmLockKindQueuedSpinLock && ModelOtherKind(Run, Kind) != NULL) {
+        /* A handle of another kind through a cast: the kind signature refuses it. */
+        Misuse = MISUSE_OTHER_KIND;
+        Cmd.Handle = ModelOtherKind(Run, Kind)->Handle;
+    } else if (Roll < 22 && Kind == WdkmLockKindKMutex && Form == FORM_ALERTABLE) {
         Misuse = MISUSE_BAD_MODE;
-        Cmd.WaitMode = (KPROCESSOR_MODE)(ModelChance(Run, 50) ? 2 : 9);
+        Cmd.WaitMode = (KPROCESSOR_MODE)(ModelChance(Run, 50) ? UserMode : 9);
     }
     if (Kind == WdkmLockKindQueuedSpinLock) {
         int Index;
@@ -1526,17 +1548,14 @@ ModelPlanAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, BOOLEAN
                 break;
             }
         }
-        if (Misuse == MISUSE_NONE && Lock->ExclOwner == Me && ModelChance(Run, 50)) {
+        if (Lock->ExclOwner == Me && Cmd.Handle == Lock->Handle && ModelChance(Run, 50)) {
             /* Through the handle that holds it, rather than a free one. */
             for (Index = 0; Index < Thread->EntryCount; Index += 1) {
                 if (Thread->Entries[Index].Type == ENTRY_HOLD &&
                     Thread->Entries[Index].Lock == ModelLockIndex(Run, Lock)) {
                     QHandle = Thread->Entries[Index].Handle;
-                    Misuse = MISUSE_SAME_HANDLE;
+                    SameHandle = TRUE;
                 }
-            }
-            if (Misuse == MISUSE_SAME_HANDLE && ModelKnownOpen("issue15.5")) {
-                return FALSE;
             }
         }
         if (QHandle < 0) {
@@ -1561,7 +1580,8 @@ ModelPlanAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, BOOLEAN
             Cmd.Timeout = WDKM_RELATIVE_TIMEOUT_MS(2);
             strcpy(Detail, "-2ms");
         }
-        if (Misuse == MISUSE_NONE && ModelChance(Run, 15) && !ModelKnownOpen("issue15.7")) {
+        if (Misuse == MISUSE_NONE && ModelChance(Run, 15)) {
+            Misuse = MISUSE_BAD_MODE;         /* the WDK requires KernelMode for a mutex wait */
             Cmd.WaitMode = UserMode;
         }
         snprintf(Detail + strlen(Detail), sizeof(Detail) - strlen(Detail), ", mode %d",
@@ -1590,7 +1610,8 @@ ModelPlanAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, BOOLEAN
     Others = ModelHeldByOthers(Lock, Me);
     if (MODEL_ARGUMENTS_FIRST_OPEN(Irql > Limit || (Exact && Irql < Limit),
                                    Misuse == MISUSE_NULL_LOCK || Misuse == MISUSE_NULL_DATA ||
-                                   Misuse == MISUSE_NULL_OTHER || Misuse == MISUSE_BAD_MODE)) {
+                                   Misuse == MISUSE_NULL_OTHER || Misuse == MISUSE_BAD_MODE ||
+                                   Misuse == MISUSE_OTHER_KIND)) {
         return FALSE;
     }
     ModelExpect(&Expect, STATUS_SUCCESS);
@@ -1601,7 +1622,7 @@ ModelPlanAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, BOOLEAN
     } else if (Misuse == MISUSE_NULL_LOCK || Misuse == MISUSE_NULL_DATA ||
                Misuse == MISUSE_NULL_OTHER || Misuse == MISUSE_BAD_MODE) {
         ModelExpect(&Expect, STATUS_INVALID_PARAMETER);
-    } else if (Misuse == MISUSE_SIZE) {
+    } else if (Misuse == MISUSE_SIZE || Misuse == MISUSE_OTHER_KIND) {
         ModelExpect(&Expect, STATUS_WDKM_TYPE_MISMATCH);
     } else {
         BOOLEAN Try = Form == FORM_TRY || Form == FORM_TRY_SHARED || Form == FORM_TIMEOUT ||
@@ -1615,13 +1636,17 @@ ModelPlanAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, BOOLEAN
                 if (Lock->ExclDepth >= 3) {
                     return FALSE;
                 }
-                /* The owner always succeeds (recursion). A DPC on the owner's thread: issue 15.1. */
+                /* The owner succeeds in the class of its hold (that of its outermost
+                   acquisition). A try at DISPATCH_LEVEL over a PASSIVE-class hold is a DPC
+                   on the owner's thread, which NT would let in mid-update: busy. Below
+                   DISPATCH_LEVEL over a DISPATCH-class hold: IRQL_MISMATCH. */
                 for (Index = 0; Index < Thread->EntryCount; Index += 1) {
                     if (Thread->Entries[Index].Type == ENTRY_HOLD &&
-                        Thread->Entries[Index].Lock == ModelLockIndex(Run, Lock) &&
-                        (Thread->Entries[Index].AcquireIrql == DISPATCH_LEVEL) !=
-                        (Irql == DISPATCH_LEVEL) && ModelKnownOpen("issue15.1")) {
-                        return FALSE;
+                        Thread->Entries[Index].Lock == ModelLockIndex(Run, Lock)) {
+                        if ((Thread->Entries[Index].AcquireIrql == DISPATCH_LEVEL) != (Irql == DISPATCH_LEVEL)) {
+                            ModelExpect(&Expect, Irql == DISPATCH_LEVEL ? STATUS_TIMEOUT : STATUS_WDKM_IRQL_MISMATCH);
+                        }
+                        break;        /* the outermost acquisition decides */
                     }
                 }
             } else if (Others) {
@@ -1658,7 +1683,8 @@ ModelPlanAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, BOOLEAN
             }
             break;
         case WdkmLockKindPushLock:
-            if (Owner) {
+            if (Owner || Lock->Shared[Me] > 0) {
+                /* The exclusive owner, or a shared holder (eight reader slots: we have four threads). */
                 ModelExpect(&Expect, STATUS_POSSIBLE_DEADLOCK);
             } else if (Form == FORM_SHARED ? Lock->ExclOwner >= 0 : Others) {
                 Expect.Block = TRUE;
@@ -1679,6 +1705,9 @@ ModelPlanAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, BOOLEAN
             break;
         }
     }
+    if (SameHandle && Expect.Allowed[0] != STATUS_POSSIBLE_DEADLOCK && ModelKnownOpen("model.7")) {
+        return FALSE;
+    }
     if (Expect.Block && (NoWait || !ModelMayWait(Run, Lock) || Misuse != MISUSE_NONE)) {
         return FALSE;
     }
@@ -1687,10 +1716,11 @@ ModelPlanAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, BOOLEAN
         return FALSE;
     }
     ModelDescribe(Run, Thread, Text, sizeof(Text), "%s(%s%s, size %u%s%s%s%s%s)%s",
-                  ModelFormName(Kind, Form), Misuse == MISUSE_NULL_LOCK ? "NULL: " : "", Lock->Label,
+                  ModelFormName(Kind, Form), Misuse == MISUSE_NULL_LOCK ? "NULL: " :
+                  Misuse == MISUSE_OTHER_KIND ? "a lock of another kind, not " : "", Lock->Label,
                   (unsigned)Cmd.Size, Cmd.NullData ? ", Data NULL" : "",
                   Cmd.NullOther ? (Kind == WdkmLockKindSpinLock ? ", OldIrql NULL" : ", Handle NULL") : "",
-                  Kind == WdkmLockKindQueuedSpinLock ? (Misuse == MISUSE_SAME_HANDLE ? ", its holding handle" : ", a free handle") : "",
+                  Kind == WdkmLockKindQueuedSpinLock ? (SameHandle ? ", its holding handle" : ", a free handle") : "",
                   Detail[0] != '\0' ? ", timeout " : "", Detail,
                   Irql == DISPATCH_LEVEL && Thread->EntryCount > 0 ? " [at DISPATCH on a thread holding locks: a DPC]" : "");
     Plan->Cmd = Cmd;
@@ -1779,11 +1809,30 @@ ModelReleaseName(int Kind, int Form)
     return "Release";
 }
 
+/* Is a hold of one of the kinds (a bit per kind) taken after Entry still held?
+   A release that would lower the IRQL under it is refused (reference.md,
+   nested FAST_MUTEX and spin-lock holds). */
+static BOOLEAN
+ModelLaterHold(MODEL_RUN *Run, MODEL_THREAD *Thread, const MODEL_ENTRY *Entry, ULONG KindMask)
+{
+    int Index;
+
+    for (Index = (int)(Entry - Thread->Entries) + 1; Index < Thread->EntryCount; Index += 1) {
+        if (Thread->Entries[Index].Type == ENTRY_HOLD &&
+            (KindMask & (1UL << Run->Locks[Thread->Entries[Index].Lock].Kind)) != 0) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+#define MODEL_SPIN_KINDS ((1UL << WdkmLockKindSpinLock) | (1UL << WdkmLockKindQueuedSpinLock))
+
 /* What reference.md says a release answers. Entry: the caller's hold it
    ends, NULL when the caller holds nothing. */
 static VOID
-ModelExpectRelease(MODEL_THREAD *Thread, MODEL_LOCK *Lock, const MODEL_ENTRY *Entry, const MODEL_CMD *Cmd,
-                   BOOLEAN BadOldIrql, BOOLEAN OtherHandle, MODEL_EXPECT *Expectation)
+ModelExpectRelease(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_LOCK *Lock, const MODEL_ENTRY *Entry,
+                   const MODEL_CMD *Cmd, BOOLEAN BadOldIrql, BOOLEAN OtherHandle, MODEL_EXPECT *Expectation)
 {
     MODEL_EXPECT Expect;
     KIRQL Irql = Thread->Irql;
@@ -1811,6 +1860,8 @@ ModelExpectRelease(MODEL_THREAD *Thread, MODEL_LOCK *Lock, const MODEL_ENTRY *En
             }
         } else if (Entry == NULL) {
             ModelExpect(&Expect, Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
+        } else if (ModelLaterHold(Run, Thread, Entry, 1UL << WdkmLockKindFastMutex)) {
+            ModelExpect(&Expect, STATUS_WDKM_LOCK_HELD);
         }
         break;
     case WdkmLockKindSpinLock:
@@ -1827,6 +1878,9 @@ ModelExpectRelease(MODEL_THREAD *Thread, MODEL_LOCK *Lock, const MODEL_ENTRY *En
             ModelExpect(&Expect, Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
         } else if ((Cmd->Form == REL_FROM_DPC) != Entry->AtDpc) {
             ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
+        } else if (!Entry->AtDpc && Cmd->Irql < DISPATCH_LEVEL &&
+                   ModelLaterHold(Run, Thread, Entry, MODEL_SPIN_KINDS)) {
+            ModelExpect(&Expect, STATUS_WDKM_LOCK_HELD);
         }
         break;
     case WdkmLockKindQueuedSpinLock:
@@ -1839,6 +1893,9 @@ ModelExpectRelease(MODEL_THREAD *Thread, MODEL_LOCK *Lock, const MODEL_ENTRY *En
             }
         } else if (Entry == NULL) {
             ModelExpect(&Expect, OtherHandle ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
+        } else if (!Entry->AtDpc && Entry->SavedIrql < DISPATCH_LEVEL &&
+                   ModelLaterHold(Run, Thread, Entry, MODEL_SPIN_KINDS)) {
+            ModelExpect(&Expect, STATUS_WDKM_LOCK_HELD);
         }
         break;
     case WdkmLockKindGuardedMutex:
@@ -1880,6 +1937,8 @@ ModelStepRelease(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
     KIRQL Irql = Thread->Irql;
     BOOLEAN BadOldIrql = FALSE;
     BOOLEAN OtherHandle = FALSE;
+    int Transfer = -1;
+    MODEL_LOCK *OtherKind = NULL;
     char Text[200];
 
     memset(&Cmd, 0, sizeof(Cmd));
@@ -1914,7 +1973,10 @@ ModelStepRelease(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
         Cmd.HeldData = Entry->Data;
         Cmd.Form = Entry->AtDpc ? REL_FROM_DPC : REL_NORMAL;
         Cmd.Irql = Entry->SavedIrql;
-        if (Force < 0 && Lock->Kind == WdkmLockKindSpinLock && ModelChance(Run, 12)) {
+        if (Force < 0 && Lock->Kind == WdkmLockKindSpinLock && !Entry->AtDpc &&
+            EntryIndex != Thread->EntryCount - 1 && ModelChance(Run, 50)) {
+            Cmd.Irql = DISPATCH_LEVEL;        /* NT's explicit out-of-order release: do not lower */
+        } else if (Force < 0 && Lock->Kind == WdkmLockKindSpinLock && ModelChance(Run, 12)) {
             Cmd.Form = Cmd.Form == REL_FROM_DPC ? REL_NORMAL : REL_FROM_DPC;
         } else if (Force < 0 && Lock->Kind == WdkmLockKindSpinLock && Cmd.Form == REL_NORMAL &&
                    ModelChance(Run, 8)) {
@@ -1936,13 +1998,15 @@ ModelStepRelease(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
         if (ModelHeldBy(Lock, Me)) {
             return;
         }
-        if (Lock->Kind == WdkmLockKindPushLock && Lock->ExclOwner < 0 && ModelHoldsAny(Lock)) {
-            return;                   /* documented as not detectable (issue 15.8) */
-        }
         Cmd.Kind = Lock->Kind;
         Cmd.Handle = Lock->Handle;
         Cmd.Form = Lock->Kind == WdkmLockKindSpinLock && ModelChance(Run, 50) ? REL_FROM_DPC : REL_NORMAL;
         Cmd.Irql = PASSIVE_LEVEL;
+        if (Lock->Kind != WdkmLockKindQueuedSpinLock && ModelChance(Run, 20) &&
+            ModelOtherKind(Run, Lock->Kind) != NULL) {
+            OtherKind = ModelOtherKind(Run, Lock->Kind);
+            Cmd.Handle = OtherKind->Handle;   /* through a cast: the kind signature refuses it */
+        }
         if (Lock->Kind == WdkmLockKindQueuedSpinLock) {
             int Other = (int)ModelPick(Run, MODEL_THREADS);
             int Index;
@@ -1967,12 +2031,50 @@ ModelStepRelease(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
         }
     }
 
-    ModelExpectRelease(Thread, Lock, Entry, &Cmd, BadOldIrql, OtherHandle, &Expect);
+    ModelExpectRelease(Run, Thread, Lock, Entry, &Cmd, BadOldIrql, OtherHandle, &Expect);
+    if (OtherKind != NULL) {
+        if (MODEL_ARGUMENTS_FIRST_OPEN(Expect.Allowed[0] == STATUS_WDKM_IRQL_TOO_HIGH ||
+                                       Expect.Allowed[0] == STATUS_WDKM_IRQL_MISMATCH, TRUE)) {
+            return;
+        }
+        if (Expect.Allowed[0] != STATUS_WDKM_IRQL_TOO_HIGH && Expect.Allowed[0] != STATUS_WDKM_IRQL_MISMATCH) {
+            ModelExpect(&Expect, STATUS_WDKM_TYPE_MISMATCH);
+        }
+    }
+    if (Entry != NULL && Lock->Kind == WdkmLockKindFastMutex && Expect.Allowed[0] == STATUS_WDKM_LOCK_HELD &&
+        Entry->SavedIrql == APC_LEVEL && ModelKnownOpen("model.6")) {
+        return;
+    }
     if (Entry != NULL && Entry->ChangesIrql && EntryIndex != Thread->EntryCount - 1 &&
         Expect.Allowed[0] == STATUS_SUCCESS) {
-        /* An IRQL-raising hold released out of order (issue 15.6): the documentation
-           does not yet say which outcome is right, so the walk does not go there. */
-        return;
+        /* An IRQL-raising hold released out of order, successfully: only where the
+           IRQL stays (a spin lock taken at DISPATCH_LEVEL, or released with OldIrql
+           DISPATCH_LEVEL, whose saved IRQL then goes to the next plain spin lock's
+           release, as reference.md shows). Otherwise later holds would be left at
+           another IRQL than they were taken at. */
+        int Next;
+
+        Transfer = -1;
+        if (Lock->Kind == WdkmLockKindFastMutex) {
+            return;
+        }
+        if (Entry->SavedIrql < DISPATCH_LEVEL) {
+            if (Lock->Kind != WdkmLockKindSpinLock || Cmd.Irql != DISPATCH_LEVEL) {
+                return;
+            }
+            for (Next = EntryIndex + 1; Next < Thread->EntryCount && Transfer < 0; Next += 1) {
+                if (Thread->Entries[Next].ChangesIrql) {
+                    if (Thread->Entries[Next].Type != ENTRY_HOLD ||
+                        Run->Locks[Thread->Entries[Next].Lock].Kind != WdkmLockKindSpinLock) {
+                        return;
+                    }
+                    Transfer = Next;
+                }
+            }
+            if (Transfer < 0) {
+                return;
+            }
+        }
     }
     if (Entry == NULL && Lock->Kind != WdkmLockKindKMutex && Lock->Kind != WdkmLockKindResource &&
         Lock->Kind != WdkmLockKindPushLock && Expect.Allowed[0] == STATUS_WDKM_IRQL_TOO_HIGH &&
@@ -1992,7 +2094,7 @@ ModelStepRelease(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
                   (BadOldIrql ? ", OldIrql HIGH" : (Entry != NULL ? ", its OldIrql" : ", OldIrql PASSIVE")) : "",
                   Lock->Kind == WdkmLockKindQueuedSpinLock ?
                   (Entry != NULL ? ", its handle" : (OtherHandle ? ", another thread's handle" : ", a free handle")) : "",
-                  Entry == NULL ? " [not held by the caller]" : "");
+                  OtherKind != NULL ? " [a handle of another kind]" : Entry == NULL ? " [not held by the caller]" : "");
     Run->Stats[OP_RELEASE] += 1;
     ModelBuildChecks(Run, Thread, &Cmd, -1, FALSE);
     ModelRunSync(Run, Thread, &Cmd, &Result, Text);
@@ -2009,6 +2111,11 @@ ModelStepRelease(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
         return;
     }
     if (Result.Status == STATUS_SUCCESS) {
+        if (Transfer >= 0) {
+            /* The next plain spin lock's release restores what this one saved. */
+            Thread->Entries[Transfer].SavedIrql = Entry->SavedIrql;
+            Entry->SavedIrql = DISPATCH_LEVEL;
+        }
         ModelApplyRelease(Run, Thread, EntryIndex);
     }
     ModelVerifyAfter(Run, Thread, &Cmd, &Result, Text);
@@ -2209,6 +2316,7 @@ ModelStepDestroy(MODEL_RUN *Run, MODEL_THREAD *Thread)
     BOOLEAN Take = ModelChance(Run, 50);
     BOOLEAN WrongSize = FALSE;
     BOOLEAN NullLock = FALSE;
+    BOOLEAN OtherKind = FALSE;
     BOOLEAN NullValue = FALSE;
     KIRQL Limit;
     ULONG Roll = ModelPick(Run, 100);
@@ -2230,6 +2338,11 @@ ModelStepDestroy(MODEL_RUN *Run, MODEL_THREAD *Thread)
     if (Roll < 10) {
         NullLock = TRUE;
         Cmd.Handle = NULL;
+    } else if (Roll < 16 && ModelOtherKind(Run, Lock->Kind) != NULL) {
+        /* A lock of another kind through a cast: "not a live lock of this kind". */
+        NullLock = TRUE;
+        OtherKind = TRUE;
+        Cmd.Handle = ModelOtherKind(Run, Lock->Kind)->Handle;
     } else if (Take && Roll < 25 && !ModelHoldsAny(Lock)) {
         WrongSize = TRUE;
         Cmd.Size = Lock->Size + 8;
@@ -2261,10 +2374,11 @@ ModelStepDestroy(MODEL_RUN *Run, MODEL_THREAD *Thread)
         ModelExpect(&Expect, STATUS_SUCCESS);
     }
     ModelDescribe(Run, Thread, Text, sizeof(Text), "%s%s(%s%s%s)%s", ModelKindNames[Lock->Kind],
-                  Take ? "Take" : "Destroy", NullLock ? "NULL: " : "", Lock->Label,
+                  Take ? "Take" : "Destroy", OtherKind ? "a lock of another kind, not " : NullLock ? "NULL: " : "",
+                  Lock->Label,
                   WrongSize ? ", wrong size" : NullValue ? ", Value NULL" : "",
                   ModelHoldsAny(Lock) ? " [held]" : "");
-    ModelBuildChecks(Run, Thread, &Cmd, ModelLockIndex(Run, Lock), FALSE);
+    ModelBuildChecks(Run, Thread, &Cmd, NullLock ? -1 : ModelLockIndex(Run, Lock), FALSE);
     ModelRunSync(Run, Thread, &Cmd, &Result, Text);
     Run->Stats[Cmd.Op] += 1;
     if (!ModelCheckStatus(Run, &Expect, Result.Status, Text)) {
@@ -2594,9 +2708,9 @@ ModelStepDereference(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
         Lock = &Run->Locks[Thread->Refs[RefIndex]];
         Cmd.Handle = Lock->Handle;
         What = Lock->Label;
-        if (Lock->ExclOwner != Thread->Index && Lock->Shared[Thread->Index] > 0 &&
-            ModelKnownOpen("issue15.9")) {
-            return;
+        if (Lock->Kind == WdkmLockKindPushLock && Lock->ExclOwner != Thread->Index &&
+            Lock->Shared[Thread->Index] > 0 && !WDKM_CHECKED) {
+            return;                   /* documented as not detected in release builds (leaks) */
         }
     } else if (ModelChance(Run, 50)) {
         What = "NULL";
@@ -2978,7 +3092,7 @@ ModelStepInterrupt(MODEL_RUN *Run, MODEL_THREAD *Thread)
         int EntryIndex = Thread->EntryCount - 1;
         MODEL_ENTRY *Entry = &Thread->Entries[EntryIndex];
 
-        ModelExpectRelease(Thread, Plan.Lock, Entry, &Interrupt->Sub[1], FALSE, FALSE, &Expect);
+        ModelExpectRelease(Run, Thread, Plan.Lock, Entry, &Interrupt->Sub[1], FALSE, FALSE, &Expect);
         snprintf(SubText, sizeof(SubText), "[in the %s] T%d@%s %s(%s)", Names[Kind], Thread->Index,
                  ModelIrqlName(Thread->Irql), ModelReleaseName(Plan.Lock->Kind, Interrupt->Sub[1].Form),
                  Plan.Lock->Label);
@@ -3029,7 +3143,7 @@ typedef struct _MODEL_ASYNC {
     LONG64 Busy;
     LONG Failed;                  /* set once: the first wrong answer is in Why */
     LONG TearingDown;             /* WdkmGrtDestroy has been called: lookups may be refused */
-    char Why[300];
+    char Why[400];
 } MODEL_ASYNC;
 
 static MODEL_ASYNC ModelAsync;
@@ -3055,6 +3169,9 @@ ModelAsyncFail(PCSTR Format, ...)
     va_start(Arguments, Format);
     vsnprintf(ModelAsync.Why, sizeof(ModelAsync.Why), Format, Arguments);
     va_end(Arguments);
+    snprintf(ModelAsync.Why + strlen(ModelAsync.Why), sizeof(ModelAsync.Why) - strlen(ModelAsync.Why),
+             " [it interrupted T%d in operation %d on a %s]", ModelWorkerIndex, ModelWorkerOp,
+             ModelWorkerKind >= 1 && ModelWorkerKind <= MODEL_KINDS ? ModelKindNames[ModelWorkerKind] : "-");
 }
 
 /* The holder's check of a value, then its own pattern. */
@@ -3171,9 +3288,24 @@ ModelAsyncRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
                                  "WdkmFastMutexRelease in a special APC");
             }
         } else {
+            BOOLEAN Owned = WdkmKMutexIsOwned(ModelAsync.ApcMutex);
+            int Beneath = ModelInApcMutexCall;
+            char What[200];
+
             Timeout.QuadPart = WDKM_RELATIVE_TIMEOUT_MS(20);
+            ModelInApcMutexCall = Beneath + 1;
             Status = WdkmKMutexAcquireTimeout(ModelAsync.ApcMutex, MODEL_SIZE, &Timeout, &Data);
-            ModelAsyncExpect(Status, STATUS_SUCCESS, STATUS_TIMEOUT, "WdkmKMutexAcquireTimeout in an APC");
+            ModelInApcMutexCall = Beneath;
+            snprintf(What, sizeof(What), "WdkmKMutexAcquireTimeout in a %s APC at %s (the thread %s the mutex; "
+                     "%s)", Kind == WdkmHostInterruptSpecialApc ? "special" : "normal", ModelIrqlName(Irql),
+                     Owned ? "owns" : "does not own",
+                     Beneath ? "it interrupted an APC inside WdkmKMutexAcquireTimeout of that mutex" :
+                               "no event beneath was in a call on it");
+            if (Status == STATUS_POSSIBLE_DEADLOCK && Beneath && Kind == WdkmHostInterruptSpecialApc &&
+                ModelKnownOpen("model.5")) {
+                Status = STATUS_TIMEOUT;      /* refused, nothing held: as busy for the counts */
+            }
+            ModelAsyncExpect(Status, STATUS_SUCCESS, STATUS_TIMEOUT, What);
             if (Status == STATUS_SUCCESS) {
                 ModelAsyncTouch(Data, "KMUTEX in an APC");
                 ModelAsyncExpect(WdkmKMutexRelease(ModelAsync.ApcMutex), STATUS_SUCCESS, STATUS_SUCCESS,
@@ -3375,9 +3507,8 @@ ModelTeardownWhileReferenced(MODEL_RUN *Run)
         return;
     }
     if (Report.Freed < Freed || Report.Freed > Freed + (ModelKnownOpen("model.4") ? Run->Deferred : 0) ||
-        ((Report.StillReferenced != Referenced || Report.StillHeld != Held ||
-          Report.UnregisteredReferenced != Unregistered) &&
-         !(Unregistered > 0 && ModelKnownOpen("issue15.11")))) {
+        Report.StillReferenced != Referenced || Report.StillHeld != Held ||
+        Report.UnregisteredReferenced != Unregistered) {
         for (Instance = MODEL_STANDALONE; Instance < MODEL_LOCKS; Instance += 1) {
             const MODEL_LOCK *Entry = &Run->Locks[Instance];
 
@@ -3395,8 +3526,8 @@ ModelTeardownWhileReferenced(MODEL_RUN *Run)
         return;
     }
     if (Report.NamesReported > WDKM_GRT_REPORT_NAMES ||
-        (Unregistered == 0 && Report.NamesReported != (Referenced < WDKM_GRT_REPORT_NAMES ? Referenced :
-                                                       WDKM_GRT_REPORT_NAMES))) {
+        Report.NamesReported != (Referenced + Unregistered < WDKM_GRT_REPORT_NAMES ? Referenced + Unregistered :
+                                 WDKM_GRT_REPORT_NAMES)) {
         MODEL_FAIL(Run, "WdkmGrtDestroy reported %u names for %u referenced locks",
                    (unsigned)Report.NamesReported, (unsigned)Referenced);
         return;
@@ -3412,7 +3543,6 @@ ModelTeardownWhileReferenced(MODEL_RUN *Run)
                 if (Entry->Live && Entry->Refs > 0 && strncmp(Entry->Label, ModelNames[Name], strlen(ModelNames[Name])) == 0 &&
                     Entry->Label[strlen(ModelNames[Name])] == '#' &&
                     strcmp(Report.Names[Index], ModelNames[Name]) == 0 &&
-                    (Entry->Registered || !ModelKnownOpen("issue15.11") || Unregistered > 0) &&
                     Report.Held[Index] == ModelHoldsAny(Entry)) {
                     Known = TRUE;
                 }
