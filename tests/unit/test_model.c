@@ -2062,10 +2062,16 @@ ModelStepRelease(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
             if (Lock->Kind != WdkmLockKindSpinLock || Cmd.Irql != DISPATCH_LEVEL) {
                 return;
             }
+            /* The saved IRQL goes to the release that will come last: that of the
+               next spin lock held (the thread's spin locks are released in reverse
+               order after this one), which must be a plain acquire to take it. */
             for (Next = EntryIndex + 1; Next < Thread->EntryCount && Transfer < 0; Next += 1) {
-                if (Thread->Entries[Next].ChangesIrql) {
-                    if (Thread->Entries[Next].Type != ENTRY_HOLD ||
-                        Run->Locks[Thread->Entries[Next].Lock].Kind != WdkmLockKindSpinLock) {
+                const MODEL_ENTRY *Later = &Thread->Entries[Next];
+                int LaterKind = Later->Type == ENTRY_HOLD ? Run->Locks[Later->Lock].Kind : 0;
+
+                if (Later->ChangesIrql || LaterKind == WdkmLockKindSpinLock ||
+                    LaterKind == WdkmLockKindQueuedSpinLock) {
+                    if (LaterKind != WdkmLockKindSpinLock || Later->AtDpc) {
                         return;
                     }
                     Transfer = Next;
