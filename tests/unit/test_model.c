@@ -73,6 +73,7 @@ static const PCSTR ModelKnownOpenDefects[] = {
     "model.5",      /* a special APC's KMUTEX wait over its thread's own acquire: POSSIBLE_DEADLOCK */
     "model.6",      /* FAST_MUTEX out of order: refused only when the release would lower the IRQL */
     "model.7",      /* queued: any refusal but POSSIBLE_DEADLOCK through the holding handle loses the hold */
+    "model.8",      /* checked build: WdkmDiagQuerySummary reads thread records others write (TSan) */
 };
 
 static BOOLEAN ModelStrict;
@@ -2878,6 +2879,11 @@ ModelStepDiagnostics(MODEL_RUN *Run, MODEL_THREAD *Thread)
     Lock = &Run->Locks[Candidates[ModelPick(Run, (ULONG)Count)]];
     if (Thread->Irql > DISPATCH_LEVEL && (ModelKnownOpen("issue15.15") || Null)) {
         return;
+    }
+    for (Index = 0; Index < MODEL_THREADS; Index += 1) {
+        if ((Run->Threads[Index].Blocked || Run->Inject) && ModelKnownOpen("model.8")) {
+            return;                   /* another thread runs in the library meanwhile */
+        }
     }
     memset(&Cmd, 0, sizeof(Cmd));
     Cmd.Op = OP_DIAG_STATS;
