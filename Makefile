@@ -13,7 +13,7 @@ TOOLCHAIN = $(CURDIR)/cmake/toolchain-mingw-w64-x86_64.cmake
         check-examples check-package driver-amalgamation check-amalgamation \
         check-thread-safety \
         bench check-bench fuzz check-fuzz check-memcheck stress \
-        check-wine-reliability wine-stress
+        check-wine-reliability wine-stress check-interrupts mutate mutate-short
 
 all: host driver
 
@@ -113,13 +113,34 @@ check-bench: deps
 check-memcheck: host
 	@scripts/run-memcheck.sh $(BUILD)/host
 
-# The stress run's long form: 8 threads x 1,000,000 operations, delay fuzzing on;
-# then the model-based walk (tests/unit/test_model.c), 8 seeds x 200,000 steps,
+# The stress run's long form: 8 threads x 1,000,000 operations, delay fuzzing
+# on; then the interrupt-injection suites' long form (200,000 operations,
+# a higher interrupt rate; INTERRUPT_SEED=N replays a seed); then the
+# model-based walk (tests/unit/test_model.c), 8 seeds x 200,000 steps,
 # against the release and the checked library.
 stress: host
 	@WDKM_STRESS_OPS=1000000 $(BUILD)/host/tests/unit/wdkm_unit_tests stress
+	@scripts/run-interrupts.sh $(BUILD)/interrupts-long --long $(BUILD)/host
 	@WDKM_MODEL_STEPS=200000 WDKM_MODEL_SEEDS=8 $(BUILD)/host/tests/unit/wdkm_unit_tests model.
 	@WDKM_MODEL_STEPS=200000 WDKM_MODEL_SEEDS=8 $(BUILD)/host/tests/unit/wdkm_unit_tests_checked model.
+
+# The racing suites (stress, registry, diagnostics) with DPCs and kernel
+# APCs injected into every test thread, in the plain and TSan builds
+# (docs/host-testing.md). INTERRUPT_SEED=N replays a seed.
+check-interrupts: host host-tsan
+	@scripts/run-interrupts.sh $(BUILD)/interrupts $(BUILD)/host $(BUILD)/host-tsan
+
+# --- mutation testing (docs/reliability.md) ----------------------------------
+
+# Every one-line mutation of src/ in tests/mutate/mutations.txt, each
+# rebuilt and run against the host suites: which does the suite not notice?
+# Tens of minutes; not part of make check.
+mutate: deps
+	@scripts/mutate.py --build $(BUILD)/mutate
+
+# The mutations marked "short: yes" only.
+mutate-short: deps
+	@scripts/mutate.py --build $(BUILD)/mutate --short
 
 # --- fuzzing (docs/reliability.md) -------------------------------------------
 

@@ -7,6 +7,7 @@ set(WDKM_LIBRARY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_guardedmutex.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_kmutex.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_lock.c
+  ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_lock_kinds.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_pool.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_region.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_rwlock.c

@@ -21,7 +21,8 @@ The list format, one block per mutation, blank-line separated:
 
     [id]
     file: src/wdkm_grt.c
-    find: the exact text of one line, unique in the file (stripped)
+    find: the exact text of one line (stripped), unique in the file...
+    after: ...or the first such line after this unique one (optional)
     replace: what the line becomes (may be empty: the line is deleted)
     what: the broken promise, in words
     build: tsan        (optional: also run the TSan build; plain always runs)
@@ -104,7 +105,15 @@ def apply(tree, mutation):
     with open(path, encoding="utf-8") as handle:
         original = handle.read()
     lines = original.split("\n")
-    hits = [i for i, line in enumerate(lines) if line.strip() == mutation["find"]]
+    start = 0
+    if "after" in mutation:
+        anchors = [i for i, line in enumerate(lines) if line.strip() == mutation["after"]]
+        if len(anchors) != 1:
+            return f"!'after' matches {len(anchors)} lines (must be exactly 1)"
+        start = anchors[0] + 1
+        hits = [i for i in range(start, len(lines)) if lines[i].strip() == mutation["find"]][:1]
+    else:
+        hits = [i for i, line in enumerate(lines) if line.strip() == mutation["find"]]
     if len(hits) != 1:
         return f"!'find' matches {len(hits)} lines (must be exactly 1)"
     index = hits[0]

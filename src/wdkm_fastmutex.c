@@ -212,5 +212,6 @@ const WDKMP_LOCK_KIND WdkmpFastMutexKind = {
     WdkmpFastMutexInitializeAny,
     WdkmpFastMutexAcquireAny,
     WdkmpFastMutexReleaseAny,
-    NULL
+    NULL,
+    NULL                         /* HeldSharedByCaller */
 };

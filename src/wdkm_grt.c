@@ -1106,15 +1106,14 @@ WdkmGrtInitialize(
 }
 
 NTSTATUS
-WdkmGrtRegister(
+WdkmGrtRegisterKind(
     _In_z_ PCSTR Name,
-    _In_ WDKM_LOCK_KIND Kind,
+    _In_ const WDKM_KIND_DESCRIPTOR *Descriptor,
     _In_reads_bytes_(DataSize) const VOID *InitialValue,
     _In_ SIZE_T DataSize,
     _In_ ULONG Flags
     )
 {
-    const WDKMP_LOCK_KIND *Descriptor = WdkmpLockKindOf(Kind);
     PWDKMP_GRT_ENTRY Entry;
     PWDKMP_GRT_ENTRY Old;
     PWDKMP_GRT_ENTRY Replaced = NULL;
@@ -1139,7 +1138,7 @@ WdkmGrtRegister(
     }
 
     /* Allocate before taking the writer lock, to hold it briefly. */
-    Status = WdkmpGrtAllocateEntry(&Key, Kind, DataSize, &Entry);
+    Status = WdkmpGrtAllocateEntry(&Key, Descriptor->Kind, DataSize, &Entry);
     if (!NT_SUCCESS(Status)) {
         return Status;
     }
@@ -1251,9 +1250,10 @@ WdkmGrtReference(
 /*
  * TRUE if the calling thread holds the lock, as far as can be told: its
  * exclusive owner always; a shared holder of an ERESOURCE always (the
- * kernel counts per thread); a shared holder of a push lock only in the
- * checked build, whose held records are per thread (release builds count
- * a push lock's shared holders, not who they are).
+ * kernel counts per thread); a shared holder of a push lock while the lock
+ * records it by name (its first eight readers at once), and beyond that in
+ * the checked build only, whose held records are per thread. Asked through
+ * the lock's own descriptor, so the registry names no lock kind.
  */
 static
 BOOLEAN
@@ -1267,10 +1267,12 @@ WdkmpGrtHeldByCaller(
     if (WdkmpLoadLong(&Header->SharedHolders) == 0) {
         return FALSE;                   /* nobody holds it shared */
     }
-    if (Header->Kind == &WdkmpResourceKind) {
-        return WdkmpResourceHeldByCaller((PVOID)Header);
+    if (Header->Kind->HeldSharedByCaller != NULL &&
+        Header->Kind->HeldSharedByCaller((PVOID)Header)) {
+        return TRUE;
     }
 #if WDKM_CHECKED
+    /* A push lock's readers beyond the ones it records by name. */
     return WdkmDiagIsHeld(Header);
 #else
     return FALSE;
@@ -1492,19 +1494,23 @@ WdkmGrtScopeEnter(
     _Out_ NTSTATUS *Status
     )
 {
-    const WDKMP_LOCK_KIND *Descriptor = WdkmpLockKindOf(Kind);
+    const WDKMP_LOCK_KIND *Descriptor;
     KIRQL SavedIrql = PASSIVE_LEVEL;
     PVOID Lock = NULL;
     NTSTATUS Result;
     WDKM_SCOPE Scope;
 
     *Data = NULL;
-    if (Descriptor == NULL || Descriptor->Acquire == NULL) {
+    /* The kind's code comes from the lock found, never from a table of all
+       kinds, so a scoped form links only the kinds the driver registered. */
+    if (Kind < WdkmLockKindKMutex || Kind > WdkmLockKindPushLock ||
+        Kind == WdkmLockKindQueuedSpinLock) {
         Result = STATUS_INVALID_PARAMETER;      /* no scoped form for this kind */
     } else {
         Result = WdkmGrtReference(Name, Kind, DataSize, &Lock);
     }
     if (Result == STATUS_SUCCESS) {
+        Descriptor = ((PWDKMP_LOCK_HEADER)Lock)->Kind;
         Result = Descriptor->Acquire(Lock, DataSize, Data, &SavedIrql);
         if (Result != STATUS_SUCCESS) {
             (VOID)WdkmGrtDereference(Lock);

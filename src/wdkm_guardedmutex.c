@@ -194,5 +194,6 @@ const WDKMP_LOCK_KIND WdkmpGuardedMutexKind = {
     WdkmpGuardedMutexInitializeAny,
     WdkmpGuardedMutexAcquireAny,
     WdkmpGuardedMutexReleaseAny,
-    NULL
+    NULL,
+    NULL                         /* HeldSharedByCaller */
 };

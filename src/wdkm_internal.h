@@ -446,6 +446,9 @@ struct _WDKMP_LOCK_KIND {
     NTSTATUS (*Release)(_Inout_ PVOID Lock, _In_ KIRQL SavedIrql);
     /* Tears down the kernel object before the block is freed; may be NULL. */
     VOID (*Finalize)(_Inout_ PVOID Lock);
+    /* Reader/writer kinds: TRUE if the calling thread is known to hold the
+       lock shared (for the registry's Dereference); NULL for the others. */
+    BOOLEAN (*HeldSharedByCaller)(_In_ PVOID Lock);
 };
 
 extern const WDKMP_LOCK_KIND WdkmpKMutexKind;
@@ -455,16 +458,6 @@ extern const WDKMP_LOCK_KIND WdkmpQueuedSpinLockKind;
 extern const WDKMP_LOCK_KIND WdkmpGuardedMutexKind;
 extern const WDKMP_LOCK_KIND WdkmpResourceKind;
 extern const WDKMP_LOCK_KIND WdkmpPushLockKind;
-
-/*
- * WdkmpResourceHeldByCaller - TRUE if the calling thread holds Lock, a
- * WDKM_RESOURCE, in either mode (the kernel counts each thread's holds).
- * For the registry's Dereference. IRQL <= DISPATCH_LEVEL.
- */
-BOOLEAN
-WdkmpResourceHeldByCaller(
-    _In_ PVOID Lock
-    );
 
 /*
  * WdkmpLockCreate - validate the arguments every create takes, allocate a
@@ -480,7 +473,10 @@ WdkmpLockCreate(
     _Outptr_result_maybenull_ PVOID *Lock
     );
 
-/* The descriptor of a public kind, or NULL if the library has none. */
+/*
+ * The descriptor of a public kind, or NULL if the library has none
+ * (wdkm_lock_kinds.c: linking it links every kind).
+ */
 const WDKMP_LOCK_KIND *
 WdkmpLockKindOf(
     _In_ WDKM_LOCK_KIND Kind

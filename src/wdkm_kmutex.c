@@ -291,5 +291,6 @@ const WDKMP_LOCK_KIND WdkmpKMutexKind = {
     WdkmpKMutexInitializeAny,
     WdkmpKMutexAcquireAny,
     WdkmpKMutexReleaseAny,
-    NULL
+    NULL,
+    NULL                         /* HeldSharedByCaller */
 };

@@ -1,24 +1,14 @@
 /*
  * wdkm_lock.c - what every lock block shares: checked creation, the checks
- * of acquisition and release, checked destruction and take-out, the plain
- * scoped forms, and the table of lock kinds.
+ * of acquisition and release, checked destruction and take-out, and the
+ * plain scoped forms. It names no lock kind: each kind's file passes its
+ * own descriptor, so a driver links the code of the kinds it uses and no
+ * other (the table from WDKM_LOCK_KIND to descriptors is wdkm_lock_kinds.c).
  */
 #include "wdkm_internal.h"
 
 #define WDKMP_ALIGN_UP(Value, Alignment) \
     (((Value) + ((Alignment) - 1)) & ~(SIZE_T)((Alignment) - 1))
-
-static const WDKMP_LOCK_KIND *const WdkmpLockKinds[] = {
-    &WdkmpKMutexKind,
-    &WdkmpFastMutexKind,
-    &WdkmpSpinLockKind,
-    &WdkmpQueuedSpinLockKind,
-    &WdkmpGuardedMutexKind,
-    &WdkmpResourceKind,
-    &WdkmpPushLockKind,
-};
-
-#define WDKMP_LOCK_KIND_COUNT (sizeof(WdkmpLockKinds) / sizeof(WdkmpLockKinds[0]))
 
 NTSTATUS
 WdkmpLockCreate(
@@ -126,20 +116,6 @@ WdkmpScopeResult(
     return Scope;
 }
 
-const WDKMP_LOCK_KIND *
-WdkmpLockKindOf(
-    _In_ WDKM_LOCK_KIND Kind
-    )
-{
-    ULONG Index;
-
-    for (Index = 0; Index < WDKMP_LOCK_KIND_COUNT; Index += 1) {
-        if (WdkmpLockKinds[Index]->Kind == Kind) {
-            return WdkmpLockKinds[Index];
-        }
-    }
-    return NULL;
-}
 
 NTSTATUS
 WdkmpLockScopeRelease(

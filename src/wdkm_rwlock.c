@@ -240,18 +240,18 @@ WdkmResourceIsOwnedExclusive(
     return WdkmpLockOwnedByCallerAs(Resource, WDKMP_SIGNATURE_RESOURCE);
 }
 
+/* The kernel counts each thread's holds: exact. Asked only when someone
+   holds it shared (see the acquire's own check). */
+static
 BOOLEAN
-WdkmpResourceHeldByCaller(
+WdkmpResourceHeldSharedByCaller(
     _In_ PVOID Lock
     )
 {
     PWDKM_RESOURCE Resource = (PWDKM_RESOURCE)Lock;
 
-    /* The kernel is asked only when someone holds it shared (see the
-       acquire's own check). */
-    return WdkmpLockOwnedByCaller(Resource) ||
-           (WdkmpLoadLong(&Resource->Header.SharedHolders) != 0 &&
-            WdkmpResourceHeldCount(&Resource->Resource) != 0);
+    return WdkmpLoadLong(&Resource->Header.SharedHolders) != 0 &&
+           WdkmpResourceHeldCount(&Resource->Resource) != 0;
 }
 
 WDKM_SCOPE
@@ -318,7 +318,8 @@ const WDKMP_LOCK_KIND WdkmpResourceKind = {
     WdkmpResourceInitializeAny,
     WdkmpResourceAcquireAny,
     WdkmpResourceReleaseAny,
-    WdkmpResourceFinalizeAny
+    WdkmpResourceFinalizeAny,
+    WdkmpResourceHeldSharedByCaller
 };
 
 /* ------------------------------------------------------------------------
@@ -592,6 +593,16 @@ WdkmpPushLockReleaseAny(
     return WdkmPushLockRelease((PWDKM_PUSH_LOCK)Lock);
 }
 
+/* Known only for the readers that found a slot: beyond them, no. */
+static
+BOOLEAN
+WdkmpPushLockHeldSharedByCaller(
+    _In_ PVOID Lock
+    )
+{
+    return WdkmpPushLockReaderSlot((PWDKM_PUSH_LOCK)Lock, WdkmpCurrentThread()) != NULL;
+}
+
 const WDKMP_LOCK_KIND WdkmpPushLockKind = {
     WdkmLockKindPushLock,
     WDKMP_SIGNATURE_PUSH_LOCK,
@@ -600,5 +611,6 @@ const WDKMP_LOCK_KIND WdkmpPushLockKind = {
     WdkmpPushLockInitializeAny,
     WdkmpPushLockAcquireAny,
     WdkmpPushLockReleaseAny,
-    NULL
+    NULL,
+    WdkmpPushLockHeldSharedByCaller
 };

@@ -318,7 +318,8 @@ const WDKMP_LOCK_KIND WdkmpSpinLockKind = {
     NULL,
     WdkmpSpinLockAcquireAny,
     WdkmpSpinLockReleaseAny,
-    NULL
+    NULL,
+    NULL                         /* HeldSharedByCaller */
 };
 
 /* ------------------------------------------------------------------------
@@ -492,5 +493,6 @@ const WDKMP_LOCK_KIND WdkmpQueuedSpinLockKind = {
     NULL,
     NULL,
     NULL,
-    NULL
+    NULL,
+    NULL                         /* HeldSharedByCaller */
 };

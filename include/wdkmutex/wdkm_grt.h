@@ -142,6 +142,40 @@ WdkmGrtRegister(
     );
 
 /*
+ * A lock kind's descriptor (its create, acquire, release and teardown),
+ * opaque. The typed registration macros below pass one, so that a driver
+ * links the code and kernel imports of the kinds it registers and no
+ * other; WdkmGrtRegister, which takes the kind as a value, has to link
+ * them all. The objects are the library's: name them only through the
+ * macros.
+ */
+typedef struct _WDKMP_LOCK_KIND WDKM_KIND_DESCRIPTOR;
+extern const WDKM_KIND_DESCRIPTOR WdkmpKMutexKind;
+extern const WDKM_KIND_DESCRIPTOR WdkmpFastMutexKind;
+extern const WDKM_KIND_DESCRIPTOR WdkmpSpinLockKind;
+extern const WDKM_KIND_DESCRIPTOR WdkmpQueuedSpinLockKind;
+extern const WDKM_KIND_DESCRIPTOR WdkmpGuardedMutexKind;
+extern const WDKM_KIND_DESCRIPTOR WdkmpResourceKind;
+extern const WDKM_KIND_DESCRIPTOR WdkmpPushLockKind;
+
+/*
+ * WdkmGrtRegisterKind - WdkmGrtRegister for the kind Descriptor describes:
+ * what the typed macros (WDKM_GRT_REGISTER_SPIN_LOCK, ...) call. Same IRQL,
+ * statuses and rules as WdkmGrtRegister; Descriptor must be one of the
+ * library's (STATUS_INVALID_PARAMETER for NULL).
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+NTSTATUS
+WdkmGrtRegisterKind(
+    _In_z_ PCSTR Name,
+    _In_ const WDKM_KIND_DESCRIPTOR *Descriptor,
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _In_ ULONG Flags
+    );
+
+/*
  * WdkmGrtReference - look Name up and take a reference on its lock.
  * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS and the lock in *Lock;
  * STATUS_OBJECT_NAME_NOT_FOUND; STATUS_WDKM_TYPE_MISMATCH (other kind or
@@ -166,8 +200,8 @@ WdkmGrtReference(
  * the calling thread still holds the lock (the reference is kept: release
  * first); STATUS_INVALID_PARAMETER for NULL or a lock that is not the
  * registry's. The caller must not use the lock afterwards. A push lock the
- * caller holds shared is detected in checked builds only (release builds
- * do not know who its shared holders are; see reference.md).
+ * caller holds shared is detected while it is one of the lock's first eight
+ * readers at once; beyond them, in checked builds only (see reference.md).
  */
 _IRQL_requires_max_(DISPATCH_LEVEL)
 NTSTATUS
@@ -204,19 +238,43 @@ WdkmGrtScopeEnter(
     _Out_ NTSTATUS *Status
     );
 
-/* Typed forms. */
+/*
+ * Typed forms: WDKM_GRT_REGISTER_<KIND>("name", &InitialValue) and
+ * WDKM_GRT_REPLACE_<KIND> (with WDKM_GRT_REPLACE). Each links only its own
+ * kind. WDKM_GRT_REGISTER(Name, Kind, &Value) takes the kind as a value
+ * and so links every kind.
+ */
+#define WDKMP_GRT_REGISTER_KIND(Name, Descriptor, InitialValuePointer, Flags)          \
+    WdkmGrtRegisterKind((Name), &(Descriptor), (InitialValuePointer),                  \
+                        sizeof(*(InitialValuePointer)), (Flags))
 #define WDKM_GRT_REGISTER_KMUTEX(Name, InitialValuePointer) \
-    WdkmGrtRegister((Name), WdkmLockKindKMutex, (InitialValuePointer), \
-                    sizeof(*(InitialValuePointer)), 0)
+    WDKMP_GRT_REGISTER_KIND((Name), WdkmpKMutexKind, (InitialValuePointer), 0)
 #define WDKM_GRT_REGISTER_FAST_MUTEX(Name, InitialValuePointer) \
-    WdkmGrtRegister((Name), WdkmLockKindFastMutex, (InitialValuePointer), \
-                    sizeof(*(InitialValuePointer)), 0)
+    WDKMP_GRT_REGISTER_KIND((Name), WdkmpFastMutexKind, (InitialValuePointer), 0)
+#define WDKM_GRT_REGISTER_SPIN_LOCK(Name, InitialValuePointer) \
+    WDKMP_GRT_REGISTER_KIND((Name), WdkmpSpinLockKind, (InitialValuePointer), 0)
+#define WDKM_GRT_REGISTER_QUEUED_SPIN_LOCK(Name, InitialValuePointer) \
+    WDKMP_GRT_REGISTER_KIND((Name), WdkmpQueuedSpinLockKind, (InitialValuePointer), 0)
+#define WDKM_GRT_REGISTER_GUARDED_MUTEX(Name, InitialValuePointer) \
+    WDKMP_GRT_REGISTER_KIND((Name), WdkmpGuardedMutexKind, (InitialValuePointer), 0)
+#define WDKM_GRT_REGISTER_RESOURCE(Name, InitialValuePointer) \
+    WDKMP_GRT_REGISTER_KIND((Name), WdkmpResourceKind, (InitialValuePointer), 0)
+#define WDKM_GRT_REGISTER_PUSH_LOCK(Name, InitialValuePointer) \
+    WDKMP_GRT_REGISTER_KIND((Name), WdkmpPushLockKind, (InitialValuePointer), 0)
 #define WDKM_GRT_REPLACE_KMUTEX(Name, InitialValuePointer) \
-    WdkmGrtRegister((Name), WdkmLockKindKMutex, (InitialValuePointer), \
-                    sizeof(*(InitialValuePointer)), WDKM_GRT_REPLACE)
+    WDKMP_GRT_REGISTER_KIND((Name), WdkmpKMutexKind, (InitialValuePointer), WDKM_GRT_REPLACE)
 #define WDKM_GRT_REPLACE_FAST_MUTEX(Name, InitialValuePointer) \
-    WdkmGrtRegister((Name), WdkmLockKindFastMutex, (InitialValuePointer), \
-                    sizeof(*(InitialValuePointer)), WDKM_GRT_REPLACE)
+    WDKMP_GRT_REGISTER_KIND((Name), WdkmpFastMutexKind, (InitialValuePointer), WDKM_GRT_REPLACE)
+#define WDKM_GRT_REPLACE_SPIN_LOCK(Name, InitialValuePointer) \
+    WDKMP_GRT_REGISTER_KIND((Name), WdkmpSpinLockKind, (InitialValuePointer), WDKM_GRT_REPLACE)
+#define WDKM_GRT_REPLACE_QUEUED_SPIN_LOCK(Name, InitialValuePointer) \
+    WDKMP_GRT_REGISTER_KIND((Name), WdkmpQueuedSpinLockKind, (InitialValuePointer), WDKM_GRT_REPLACE)
+#define WDKM_GRT_REPLACE_GUARDED_MUTEX(Name, InitialValuePointer) \
+    WDKMP_GRT_REGISTER_KIND((Name), WdkmpGuardedMutexKind, (InitialValuePointer), WDKM_GRT_REPLACE)
+#define WDKM_GRT_REPLACE_RESOURCE(Name, InitialValuePointer) \
+    WDKMP_GRT_REGISTER_KIND((Name), WdkmpResourceKind, (InitialValuePointer), WDKM_GRT_REPLACE)
+#define WDKM_GRT_REPLACE_PUSH_LOCK(Name, InitialValuePointer) \
+    WDKMP_GRT_REGISTER_KIND((Name), WdkmpPushLockKind, (InitialValuePointer), WDKM_GRT_REPLACE)
 
 #define WDKM_GRT_REGISTER(Name, Kind, InitialValuePointer) \
     WdkmGrtRegister((Name), (Kind), (InitialValuePointer), sizeof(*(InitialValuePointer)), 0)

@@ -983,12 +983,12 @@ HoldShared(PVOID Context, ULONG Index)
  * Dereference by a thread that holds the lock shared keeps the reference
  * (issue 15, item 9: it answered SUCCESS and the last one freed the lock
  * under its holder). For an ERESOURCE the kernel knows each thread's
- * holds; a push lock records none, so only the checked build, which tracks
- * each thread's locks, can tell (see reference.md). Another thread's shared
+ * holds; a push lock records its first readers by name, so a lone reader
+ * is known in every build (see reference.md). Another thread's shared
  * hold is no reason to refuse.
  */
 static VOID
-DereferenceWhileHeldSharedIsRefused(WDKM_LOCK_KIND Kind, BOOLEAN Detectable)
+DereferenceWhileHeldSharedIsRefused(WDKM_LOCK_KIND Kind)
 {
     WDKM_TEST_THREAD *Thread;
     SHARED_HOLDER Holder;
@@ -1006,12 +1006,10 @@ DereferenceWhileHeldSharedIsRefused(WDKM_LOCK_KIND Kind, BOOLEAN Detectable)
                  ? WdkmResourceAcquireShared((PWDKM_RESOURCE)Lock, sizeof(COUNTER), &Data)
                  : WdkmPushLockAcquireShared((PWDKM_PUSH_LOCK)Lock, sizeof(COUNTER), &Data);
     CHECK_STATUS(Status, STATUS_SUCCESS);
-    if (Detectable) {
-        Blocks = (ULONG)WdkmTestPoolOutstanding();
-        CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_WDKM_LOCK_HELD);
-        CHECK_EQ(WdkmTestPoolOutstanding(), (LONG)Blocks);   /* nothing freed */
-        CHECK_EQ(((const COUNTER *)Data)->Value, 0);          /* still ours */
-    }
+    Blocks = (ULONG)WdkmTestPoolOutstanding();
+    CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_WDKM_LOCK_HELD);
+    CHECK_EQ(WdkmTestPoolOutstanding(), (LONG)Blocks);   /* nothing freed */
+    CHECK_EQ(((const COUNTER *)Data)->Value, 0);          /* still ours */
     Status = Kind == WdkmLockKindResource ? WdkmResourceRelease((PWDKM_RESOURCE)Lock)
                                           : WdkmPushLockRelease((PWDKM_PUSH_LOCK)Lock);
     CHECK_STATUS(Status, STATUS_SUCCESS);
@@ -1038,13 +1036,13 @@ DereferenceWhileHeldSharedIsRefused(WDKM_LOCK_KIND Kind, BOOLEAN Detectable)
 static VOID
 DereferenceWhileResourceHeldShared(VOID)
 {
-    DereferenceWhileHeldSharedIsRefused(WdkmLockKindResource, TRUE);
+    DereferenceWhileHeldSharedIsRefused(WdkmLockKindResource);
 }
 
 static VOID
 DereferenceWhilePushLockHeldShared(VOID)
 {
-    DereferenceWhileHeldSharedIsRefused(WdkmLockKindPushLock, WDKM_CHECKED ? TRUE : FALSE);
+    DereferenceWhileHeldSharedIsRefused(WdkmLockKindPushLock);
 }
 
 /*

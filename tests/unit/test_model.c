@@ -292,6 +292,7 @@ typedef struct _MODEL_RUN {
     ULONG BaseLiveLocks;      /* the validator's summary before the walk */
     ULONG BaseHeldLocks;
     BOOLEAN Inject;           /* random injection runs under the walk */
+    BOOLEAN OwnInjection;     /* ... started by this walk (model.injected_walk) */
     BOOLEAN InEvent;          /* verifying calls made inside an injected event */
 } MODEL_RUN;
 
@@ -1210,7 +1211,8 @@ ModelVerifyAfter(MODEL_RUN *Run, MODEL_THREAD *Thread, const MODEL_CMD *Cmd,
             return;
         }
 #if WDKM_CHECKED
-        if ((BOOLEAN)((Result->Held >> Index) & 1) != ModelHeldBy(Lock, Thread->Index)) {
+        if ((BOOLEAN)((Result->Held >> Index) & 1) != ModelHeldBy(Lock, Thread->Index) &&
+            !(Run->Inject && ModelKnownOpen("issue15.3"))) {
             MODEL_FAIL(Run, "after %s, WdkmDiagIsHeld(%s) on T%d is %d, the model says %d", Text,
                        Lock->Label, Thread->Index, (int)((Result->Held >> Index) & 1),
                        ModelHeldBy(Lock, Thread->Index));
@@ -2829,6 +2831,9 @@ ModelStepQuery(MODEL_RUN *Run, MODEL_THREAD *Thread)
         ModelExpect(&Expect, STATUS_SUCCESS);
         ModelDescribe(Run, Thread, Text, sizeof(Text), "%sIsOwned(NULL)", ModelKindNames[Cmd.Kind]);
     } else {
+        if (WDKM_CHECKED && Run->Inject && ModelKnownOpen("issue15.3")) {
+            return;                   /* the held records are what issue 15.3 corrupts */
+        }
         Cmd.Op = OP_NONE_HELD;
 #if WDKM_CHECKED
         if (Thread->Irql > DISPATCH_LEVEL) {
@@ -3494,11 +3499,14 @@ ModelTeardownWhileReferenced(MODEL_RUN *Run)
             Unregistered += 1;
         }
     }
-    if (Referenced + Unregistered == 0) {
+    if (Referenced + Unregistered == 0 || (Run->Inject && !Run->OwnInjection)) {
+        /* Injection from the environment runs registry lookups of its own that
+           this walk cannot stop: a Destroy timing out while one is in flight
+           frees nothing yet (reference.md), so the report is not the model's. */
         return;
     }
 #ifdef WDKM_HOST_INTERRUPT_KINDS
-    if (Run->Inject) {
+    if (Run->OwnInjection) {
         /* Injection stops first, so that the events' own registered lock is
            unreferenced: Destroy frees it. */
         __atomic_store_n(&ModelAsync.TearingDown, 1, __ATOMIC_RELEASE);
@@ -3659,6 +3667,11 @@ ModelRunSeed(ULONG64 Seed, ULONG Steps, BOOLEAN Inject)
     Run->Rng = Seed * 0x9E3779B97F4A7C15ULL + 0x5EEDULL;
     Run->Steps = Steps;
     Run->Inject = Inject;
+    Run->OwnInjection = Inject;
+#ifdef WDKM_HOST_INTERRUPT_KINDS
+    /* Injection started from the environment (make check-interrupts) counts too. */
+    Run->Inject = Run->Inject || WdkmHostInterruptsActive(NULL);
+#endif
     memset(ModelLongName, 'x', WDKM_GRT_MAX_NAME_LENGTH + 1);
     ModelLongName[WDKM_GRT_MAX_NAME_LENGTH + 1] = '\0';
     WdkmHostSetBugcheckHandler(ModelBugcheckHandler, Run);
