@@ -72,7 +72,6 @@ static const PCSTR ModelKnownOpenDefects[] = {
     "model.4",      /* an ERESOURCE's last dereference at DISPATCH_LEVEL frees it later, not then */
     "model.5",      /* a special APC's KMUTEX wait over its thread's own acquire: POSSIBLE_DEADLOCK */
     "model.6",      /* FAST_MUTEX out of order: refused only when the release would lower the IRQL */
-    "model.7",      /* queued: any refusal but POSSIBLE_DEADLOCK through the holding handle loses the hold */
     "model.8",      /* checked build: WdkmDiagQuerySummary reads thread records others write (TSan) */
 };
 
