@@ -149,6 +149,36 @@ WdkmFastMutexTake(
     return WdkmpLockDestroy(FastMutex, &WdkmpFastMutexKind, DataSize, Value, FALSE);
 }
 
+NTSTATUS
+WdkmFastMutexCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_FAST_MUTEX *FastMutex
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (FastMutex == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreateInPlace(&WdkmpFastMutexKind, DataSize, Initialize, Context, &Lock);
+    *FastMutex = (PWDKM_FAST_MUTEX)Lock;
+    return Status;
+}
+
+NTSTATUS
+WdkmFastMutexDestroyWith(
+    _In_ PWDKM_FAST_MUTEX FastMutex,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyWith(FastMutex, &WdkmpFastMutexKind, DataSize, Drain, Context);
+}
+
 BOOLEAN
 WdkmFastMutexIsOwned(
     _In_opt_ const WDKM_FAST_MUTEX *FastMutex

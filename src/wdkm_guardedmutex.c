@@ -128,6 +128,36 @@ WdkmGuardedMutexTake(
     return WdkmpLockDestroy(Mutex, &WdkmpGuardedMutexKind, DataSize, Value, FALSE);
 }
 
+NTSTATUS
+WdkmGuardedMutexCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_GUARDED_MUTEX *Mutex
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (Mutex == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreateInPlace(&WdkmpGuardedMutexKind, DataSize, Initialize, Context, &Lock);
+    *Mutex = (PWDKM_GUARDED_MUTEX)Lock;
+    return Status;
+}
+
+NTSTATUS
+WdkmGuardedMutexDestroyWith(
+    _In_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyWith(Mutex, &WdkmpGuardedMutexKind, DataSize, Drain, Context);
+}
+
 BOOLEAN
 WdkmGuardedMutexIsOwned(
     _In_opt_ const WDKM_GUARDED_MUTEX *Mutex

@@ -104,6 +104,20 @@ WdkmpLockDestroy(
     );
 
 /*
+ * WdkmpLockDestroyWith - as WdkmpLockDestroy, handing the value to Drain
+ * (not NULL, else STATUS_INVALID_PARAMETER; DataSize checked) in place
+ * once the lock no longer exists, before the block is freed.
+ */
+NTSTATUS
+WdkmpLockDestroyWith(
+    _In_opt_ PVOID Lock,
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    );
+
+/*
  * WdkmpLockOwnerStatus - the status of a release by a thread that is not
  * the owner: STATUS_WDKM_NOT_HELD if nobody owns it, else NOT_OWNER.
  */
@@ -477,6 +491,22 @@ WdkmpLockCreate(
     _In_ const WDKMP_LOCK_KIND *Kind,
     _In_reads_bytes_(DataSize) const VOID *InitialValue,
     _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Lock
+    );
+
+/*
+ * WdkmpLockCreateInPlace - as WdkmpLockCreate, with the value zeroed and
+ * then set up in place by Initialize (not NULL, else
+ * STATUS_INVALID_PARAMETER). A failure status of Initialize is returned
+ * and the block freed (the kernel object torn down first).
+ */
+_Must_inspect_result_
+NTSTATUS
+WdkmpLockCreateInPlace(
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
     _Outptr_result_maybenull_ PVOID *Lock
     );
 

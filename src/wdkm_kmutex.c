@@ -228,6 +228,36 @@ WdkmKMutexTake(
     return WdkmpLockDestroy(Mutex, &WdkmpKMutexKind, DataSize, Value, FALSE);
 }
 
+NTSTATUS
+WdkmKMutexCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_KMUTEX *Mutex
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (Mutex == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreateInPlace(&WdkmpKMutexKind, DataSize, Initialize, Context, &Lock);
+    *Mutex = (PWDKM_KMUTEX)Lock;
+    return Status;
+}
+
+NTSTATUS
+WdkmKMutexDestroyWith(
+    _In_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyWith(Mutex, &WdkmpKMutexKind, DataSize, Drain, Context);
+}
+
 BOOLEAN
 WdkmKMutexIsOwned(
     _In_opt_ const WDKM_KMUTEX *Mutex

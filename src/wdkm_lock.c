@@ -20,23 +20,25 @@ static const WDKMP_LOCK_KIND *const WdkmpLockKinds[] = {
 
 #define WDKMP_LOCK_KIND_COUNT (sizeof(WdkmpLockKinds) / sizeof(WdkmpLockKinds[0]))
 
+/*
+ * The block of a new lock of Kind with a zeroed value of DataSize bytes:
+ * the header filled in and the kernel object set up. Nothing can reach it
+ * yet. NULL pointer and status on failure.
+ */
+static
 NTSTATUS
-WdkmpLockCreate(
+WdkmpLockAllocate(
     _In_ const WDKMP_LOCK_KIND *Kind,
-    _In_reads_bytes_(DataSize) const VOID *InitialValue,
     _In_ SIZE_T DataSize,
-    _Outptr_result_maybenull_ PVOID *Lock
+    _Outptr_result_maybenull_ PWDKMP_LOCK_HEADER *Block
     )
 {
     PWDKMP_LOCK_HEADER Header;
     SIZE_T DataOffset;
     NTSTATUS Status;
 
-    if (Lock == NULL) {
-        return STATUS_INVALID_PARAMETER;
-    }
-    *Lock = NULL;
-    if (InitialValue == NULL || DataSize == 0 || DataSize > WDKM_MAX_DATA_SIZE) {
+    *Block = NULL;
+    if (DataSize == 0 || DataSize > WDKM_MAX_DATA_SIZE) {
         return STATUS_INVALID_PARAMETER;
     }
     if (WdkmpGetIrql() > DISPATCH_LEVEL) {
@@ -54,7 +56,6 @@ WdkmpLockCreate(
     Header->DataSize = DataSize;
     Header->BlockSize = DataOffset + DataSize;
     Header->Data = (PUCHAR)Header + DataOffset;
-    RtlCopyMemory(Header->Data, InitialValue, DataSize);
     if (Kind->Initialize != NULL) {
         Status = Kind->Initialize(Header);
         if (!NT_SUCCESS(Status)) {
@@ -62,17 +63,90 @@ WdkmpLockCreate(
             return Status;
         }
     }
+    *Block = Header;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmpLockCreate(
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Lock
+    )
+{
+    PWDKMP_LOCK_HEADER Header;
+    NTSTATUS Status;
+
+    if (Lock == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    *Lock = NULL;
+    if (InitialValue == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockAllocate(Kind, DataSize, &Header);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    RtlCopyMemory(Header->Data, InitialValue, DataSize);
     WdkmpDiagLockCreated(Header);
     *Lock = Header;
     return STATUS_SUCCESS;
 }
 
 NTSTATUS
-WdkmpLockDestroy(
+WdkmpLockCreateInPlace(
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PVOID *Lock
+    )
+{
+    PWDKMP_LOCK_HEADER Header;
+    NTSTATUS Status;
+
+    if (Lock == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    *Lock = NULL;
+    if (Initialize == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockAllocate(Kind, DataSize, &Header);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    /* On the pool copy, zeroed, before anything can reach the lock. */
+    Status = Initialize(Header->Data, Context);
+    if (!NT_SUCCESS(Status)) {
+        if (Kind->Finalize != NULL) {
+            Kind->Finalize(Header);
+        }
+        Header->Signature = WDKMP_SIGNATURE_FREED;
+        WdkmpFreeBlock(Header, Header->BlockSize);
+        return Status;
+    }
+    WdkmpDiagLockCreated(Header);
+    *Lock = Header;
+    return STATUS_SUCCESS;
+}
+
+/*
+ * Destroy, take (Value) or destroy with a drain (Drain): the checks, then
+ * the value copied out, the kernel object torn down, the handle made
+ * invalid, the value drained where it lies, and the block freed.
+ */
+static
+NTSTATUS
+WdkmpLockDestroyCommon(
     _In_opt_ PVOID Lock,
     _In_ const WDKMP_LOCK_KIND *Kind,
     _In_ SIZE_T DataSize,
     _Out_writes_bytes_opt_(DataSize) PVOID Value,
+    _In_opt_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context,
     _In_ BOOLEAN ByRegistry
     )
 {
@@ -87,7 +161,7 @@ WdkmpLockDestroy(
     if (Header->RegistryEntry != NULL && !ByRegistry) {
         return STATUS_WDKM_OWNED_BY_REGISTRY;
     }
-    if (Value != NULL && DataSize != Header->DataSize) {
+    if ((Value != NULL || Drain != NULL) && DataSize != Header->DataSize) {
         return STATUS_WDKM_TYPE_MISMATCH;
     }
     if (WdkmpLockIsHeld(Header)) {
@@ -102,10 +176,41 @@ WdkmpLockDestroy(
         Kind->Finalize(Lock);
     }
     /* A later destroy of the same handle then fails instead of freeing twice
-       (as long as the pool has not reused the block). */
+       (as long as the pool has not reused the block); so does any use of
+       the handle from the drain. */
     Header->Signature = WDKMP_SIGNATURE_FREED;
+    if (Drain != NULL) {
+        Drain(Header->Data, Context);
+    }
     WdkmpFreeBlock(Header, Header->BlockSize);
     return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmpLockDestroy(
+    _In_opt_ PVOID Lock,
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_ SIZE_T DataSize,
+    _Out_writes_bytes_opt_(DataSize) PVOID Value,
+    _In_ BOOLEAN ByRegistry
+    )
+{
+    return WdkmpLockDestroyCommon(Lock, Kind, DataSize, Value, NULL, NULL, ByRegistry);
+}
+
+NTSTATUS
+WdkmpLockDestroyWith(
+    _In_opt_ PVOID Lock,
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    if (Drain == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmpLockDestroyCommon(Lock, Kind, DataSize, NULL, Drain, Context, FALSE);
 }
 
 WDKM_SCOPE

@@ -232,6 +232,36 @@ WdkmResourceTake(
     return WdkmpLockDestroy(Resource, &WdkmpResourceKind, DataSize, Value, FALSE);
 }
 
+NTSTATUS
+WdkmResourceCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_RESOURCE *Resource
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (Resource == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreateInPlace(&WdkmpResourceKind, DataSize, Initialize, Context, &Lock);
+    *Resource = (PWDKM_RESOURCE)Lock;
+    return Status;
+}
+
+NTSTATUS
+WdkmResourceDestroyWith(
+    _In_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyWith(Resource, &WdkmpResourceKind, DataSize, Drain, Context);
+}
+
 BOOLEAN
 WdkmResourceIsOwnedExclusive(
     _In_opt_ const WDKM_RESOURCE *Resource
@@ -535,6 +565,36 @@ WdkmPushLockTake(
         return STATUS_INVALID_PARAMETER;
     }
     return WdkmpLockDestroy(PushLock, &WdkmpPushLockKind, DataSize, Value, FALSE);
+}
+
+NTSTATUS
+WdkmPushLockCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_PUSH_LOCK *PushLock
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (PushLock == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreateInPlace(&WdkmpPushLockKind, DataSize, Initialize, Context, &Lock);
+    *PushLock = (PWDKM_PUSH_LOCK)Lock;
+    return Status;
+}
+
+NTSTATUS
+WdkmPushLockDestroyWith(
+    _In_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyWith(PushLock, &WdkmpPushLockKind, DataSize, Drain, Context);
 }
 
 BOOLEAN

@@ -268,6 +268,36 @@ WdkmSpinLockTake(
     return WdkmpLockDestroy(SpinLock, &WdkmpSpinLockKind, DataSize, Value, FALSE);
 }
 
+NTSTATUS
+WdkmSpinLockCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_SPIN_LOCK *SpinLock
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (SpinLock == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreateInPlace(&WdkmpSpinLockKind, DataSize, Initialize, Context, &Lock);
+    *SpinLock = (PWDKM_SPIN_LOCK)Lock;
+    return Status;
+}
+
+NTSTATUS
+WdkmSpinLockDestroyWith(
+    _In_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyWith(SpinLock, &WdkmpSpinLockKind, DataSize, Drain, Context);
+}
+
 BOOLEAN
 WdkmSpinLockIsOwned(
     _In_opt_ const WDKM_SPIN_LOCK *SpinLock
@@ -473,6 +503,36 @@ WdkmQueuedSpinLockTake(
         return STATUS_INVALID_PARAMETER;
     }
     return WdkmpLockDestroy(SpinLock, &WdkmpQueuedSpinLockKind, DataSize, Value, FALSE);
+}
+
+NTSTATUS
+WdkmQueuedSpinLockCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_QUEUED_SPIN_LOCK *SpinLock
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (SpinLock == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreateInPlace(&WdkmpQueuedSpinLockKind, DataSize, Initialize, Context, &Lock);
+    *SpinLock = (PWDKM_QUEUED_SPIN_LOCK)Lock;
+    return Status;
+}
+
+NTSTATUS
+WdkmQueuedSpinLockDestroyWith(
+    _In_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyWith(SpinLock, &WdkmpQueuedSpinLockKind, DataSize, Drain, Context);
 }
 
 BOOLEAN

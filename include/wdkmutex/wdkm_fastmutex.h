@@ -142,6 +142,45 @@ WdkmFastMutexTake(
     ) WDKM_REQUIRES_LOCK_NOT_HELD(FastMutex);
 
 /*
+ * WdkmFastMutexCreateInPlace - allocate a lock whose value (DataSize bytes, zeroed)
+ * Initialize(Value, Context) sets up where it lives, in the lock's pool
+ * block, before the lock is returned: for values that point into
+ * themselves (a LIST_ENTRY head). IRQL: <= DISPATCH_LEVEL (Initialize runs
+ * at the caller's IRQL). Returns STATUS_SUCCESS; Initialize's failure
+ * status (the block is freed); STATUS_INVALID_PARAMETER (NULL Initialize,
+ * zero or oversized DataSize); STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmFastMutexCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_FAST_MUTEX *FastMutex
+    );
+
+/*
+ * WdkmFastMutexDestroyWith - destroy the lock and hand its value to
+ * Drain(Value, Context) in place (to unlink and free a list's records),
+ * then free the block. IRQL: <= DISPATCH_LEVEL. Returns as WdkmFastMutexDestroy, and
+ * STATUS_WDKM_TYPE_MISMATCH (DataSize is not the value's size) and
+ * STATUS_INVALID_PARAMETER (NULL Drain); on any error nothing changes and
+ * Drain is not called. Drain runs once the lock no longer exists: the
+ * caller must ensure no other thread uses it, as for the destroy.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*FastMutex)
+NTSTATUS
+WdkmFastMutexDestroyWith(
+    _In_ PWDKM_FAST_MUTEX FastMutex,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(FastMutex);
+
+/*
  * WdkmFastMutexIsOwned - TRUE if the calling thread holds the lock.
  * IRQL: any. For assertions; FALSE for NULL.
  */
@@ -174,6 +213,10 @@ WdkmFastMutexScopeEnter(
                             (PVOID *)(DataPointerPointer))
 #define WDKM_FAST_MUTEX_TAKE(FastMutex, ValuePointer) \
     WdkmFastMutexTake((FastMutex), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_FAST_MUTEX_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \
+    WDKMP_DIAG_CREATED(WdkmFastMutexCreateInPlace(sizeof(Type), (Initialize), (Context), (LockPointer)), (LockPointer))
+#define WDKM_FAST_MUTEX_DESTROY_WITH(Lock, Type, Drain, Context) \
+    WdkmFastMutexDestroyWith((Lock), sizeof(Type), (Drain), (Context))
 
 /*
  * WDKM_FAST_MUTEX_SCOPED(FastMutex, DataPointer, StatusPointer) { ... }

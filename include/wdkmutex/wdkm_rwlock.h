@@ -151,6 +151,45 @@ WdkmResourceTake(
     _Out_writes_bytes_(DataSize) PVOID Value
     ) WDKM_REQUIRES_LOCK_NOT_HELD(Resource);
 
+/*
+ * WdkmResourceCreateInPlace - allocate a lock whose value (DataSize bytes, zeroed)
+ * Initialize(Value, Context) sets up where it lives, in the lock's pool
+ * block, before the lock is returned: for values that point into
+ * themselves (a LIST_ENTRY head). IRQL: <= DISPATCH_LEVEL (Initialize runs
+ * at the caller's IRQL). Returns STATUS_SUCCESS; Initialize's failure
+ * status (the block is freed); STATUS_INVALID_PARAMETER (NULL Initialize,
+ * zero or oversized DataSize); STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmResourceCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_RESOURCE *Resource
+    );
+
+/*
+ * WdkmResourceDestroyWith - destroy the lock and hand its value to
+ * Drain(Value, Context) in place (to unlink and free a list's records),
+ * then free the block. IRQL: <= APC_LEVEL. Returns as WdkmResourceDestroy, and
+ * STATUS_WDKM_TYPE_MISMATCH (DataSize is not the value's size) and
+ * STATUS_INVALID_PARAMETER (NULL Drain); on any error nothing changes and
+ * Drain is not called. Drain runs once the lock no longer exists: the
+ * caller must ensure no other thread uses it, as for the destroy.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Requires_lock_not_held_(*Resource)
+NTSTATUS
+WdkmResourceDestroyWith(
+    _In_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(Resource);
+
 /* TRUE if the calling thread holds it exclusively. IRQL: any. */
 _IRQL_requires_max_(HIGH_LEVEL)
 BOOLEAN
@@ -186,6 +225,10 @@ WdkmResourceScopeEnter(
                                  (const VOID **)(DataPointerPointer))
 #define WDKM_RESOURCE_TAKE(Resource, ValuePointer) \
     WdkmResourceTake((Resource), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_RESOURCE_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \
+    WDKMP_DIAG_CREATED(WdkmResourceCreateInPlace(sizeof(Type), (Initialize), (Context), (LockPointer)), (LockPointer))
+#define WDKM_RESOURCE_DESTROY_WITH(Lock, Type, Drain, Context) \
+    WdkmResourceDestroyWith((Lock), sizeof(Type), (Drain), (Context))
 #define WDKM_RESOURCE_EXCLUSIVE_SCOPED(Resource, DataPointer, StatusPointer)          \
     WDKMP_SCOPED(WdkmResourceScopeEnter(WDKMP_DIAG_SITE((Resource), (Resource)), sizeof(*(DataPointer)), TRUE,   \
                                         (PVOID *)&(DataPointer), (StatusPointer)))
@@ -275,6 +318,45 @@ WdkmPushLockTake(
     _Out_writes_bytes_(DataSize) PVOID Value
     ) WDKM_REQUIRES_LOCK_NOT_HELD(PushLock);
 
+/*
+ * WdkmPushLockCreateInPlace - allocate a lock whose value (DataSize bytes, zeroed)
+ * Initialize(Value, Context) sets up where it lives, in the lock's pool
+ * block, before the lock is returned: for values that point into
+ * themselves (a LIST_ENTRY head). IRQL: <= DISPATCH_LEVEL (Initialize runs
+ * at the caller's IRQL). Returns STATUS_SUCCESS; Initialize's failure
+ * status (the block is freed); STATUS_INVALID_PARAMETER (NULL Initialize,
+ * zero or oversized DataSize); STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_NOT_SUPPORTED as the create.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmPushLockCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_PUSH_LOCK *PushLock
+    );
+
+/*
+ * WdkmPushLockDestroyWith - destroy the lock and hand its value to
+ * Drain(Value, Context) in place (to unlink and free a list's records),
+ * then free the block. IRQL: <= DISPATCH_LEVEL. Returns as WdkmPushLockDestroy, and
+ * STATUS_WDKM_TYPE_MISMATCH (DataSize is not the value's size) and
+ * STATUS_INVALID_PARAMETER (NULL Drain); on any error nothing changes and
+ * Drain is not called. Drain runs once the lock no longer exists: the
+ * caller must ensure no other thread uses it, as for the destroy.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*PushLock)
+NTSTATUS
+WdkmPushLockDestroyWith(
+    _In_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(PushLock);
+
 /* TRUE if the calling thread holds it exclusively. IRQL: any. */
 _IRQL_requires_max_(HIGH_LEVEL)
 BOOLEAN
@@ -303,6 +385,10 @@ WdkmPushLockScopeEnter(
                               (const VOID **)(DataPointerPointer))
 #define WDKM_PUSH_LOCK_TAKE(PushLock, ValuePointer) \
     WdkmPushLockTake((PushLock), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_PUSH_LOCK_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \
+    WDKMP_DIAG_CREATED(WdkmPushLockCreateInPlace(sizeof(Type), (Initialize), (Context), (LockPointer)), (LockPointer))
+#define WDKM_PUSH_LOCK_DESTROY_WITH(Lock, Type, Drain, Context) \
+    WdkmPushLockDestroyWith((Lock), sizeof(Type), (Drain), (Context))
 #define WDKM_PUSH_LOCK_EXCLUSIVE_SCOPED(PushLock, DataPointer, StatusPointer)         \
     WDKMP_SCOPED(WdkmPushLockScopeEnter(WDKMP_DIAG_SITE((PushLock), (PushLock)), sizeof(*(DataPointer)), TRUE,   \
                                         (PVOID *)&(DataPointer), (StatusPointer)))

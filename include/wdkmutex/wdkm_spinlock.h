@@ -160,6 +160,45 @@ WdkmSpinLockTake(
     _Out_writes_bytes_(DataSize) PVOID Value
     ) WDKM_REQUIRES_LOCK_NOT_HELD(SpinLock);
 
+/*
+ * WdkmSpinLockCreateInPlace - allocate a lock whose value (DataSize bytes, zeroed)
+ * Initialize(Value, Context) sets up where it lives, in the lock's pool
+ * block, before the lock is returned: for values that point into
+ * themselves (a LIST_ENTRY head). IRQL: <= DISPATCH_LEVEL (Initialize runs
+ * at the caller's IRQL). Returns STATUS_SUCCESS; Initialize's failure
+ * status (the block is freed); STATUS_INVALID_PARAMETER (NULL Initialize,
+ * zero or oversized DataSize); STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmSpinLockCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_SPIN_LOCK *SpinLock
+    );
+
+/*
+ * WdkmSpinLockDestroyWith - destroy the lock and hand its value to
+ * Drain(Value, Context) in place (to unlink and free a list's records),
+ * then free the block. IRQL: <= DISPATCH_LEVEL. Returns as WdkmSpinLockDestroy, and
+ * STATUS_WDKM_TYPE_MISMATCH (DataSize is not the value's size) and
+ * STATUS_INVALID_PARAMETER (NULL Drain); on any error nothing changes and
+ * Drain is not called. Drain runs once the lock no longer exists: the
+ * caller must ensure no other thread uses it, as for the destroy.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*SpinLock)
+NTSTATUS
+WdkmSpinLockDestroyWith(
+    _In_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(SpinLock);
+
 /* WdkmSpinLockIsOwned - TRUE if the calling thread holds it. IRQL: any. */
 _IRQL_requires_max_(HIGH_LEVEL)
 BOOLEAN
@@ -190,6 +229,10 @@ WdkmSpinLockScopeEnter(
                                   (PVOID *)(DataPointerPointer))
 #define WDKM_SPIN_LOCK_TAKE(Lock, ValuePointer) \
     WdkmSpinLockTake((Lock), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_SPIN_LOCK_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \
+    WDKMP_DIAG_CREATED(WdkmSpinLockCreateInPlace(sizeof(Type), (Initialize), (Context), (LockPointer)), (LockPointer))
+#define WDKM_SPIN_LOCK_DESTROY_WITH(Lock, Type, Drain, Context) \
+    WdkmSpinLockDestroyWith((Lock), sizeof(Type), (Drain), (Context))
 
 /*
  * WDKM_SPIN_LOCK_SCOPED(Lock, DataPointer, StatusPointer) { ... }
@@ -287,6 +330,44 @@ WdkmQueuedSpinLockTake(
     _Out_writes_bytes_(DataSize) PVOID Value
     );
 
+/*
+ * WdkmQueuedSpinLockCreateInPlace - allocate a lock whose value (DataSize bytes, zeroed)
+ * Initialize(Value, Context) sets up where it lives, in the lock's pool
+ * block, before the lock is returned: for values that point into
+ * themselves (a LIST_ENTRY head). IRQL: <= DISPATCH_LEVEL (Initialize runs
+ * at the caller's IRQL). Returns STATUS_SUCCESS; Initialize's failure
+ * status (the block is freed); STATUS_INVALID_PARAMETER (NULL Initialize,
+ * zero or oversized DataSize); STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmQueuedSpinLockCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_QUEUED_SPIN_LOCK *SpinLock
+    );
+
+/*
+ * WdkmQueuedSpinLockDestroyWith - destroy the lock and hand its value to
+ * Drain(Value, Context) in place (to unlink and free a list's records),
+ * then free the block. IRQL: <= DISPATCH_LEVEL. Returns as WdkmQueuedSpinLockDestroy, and
+ * STATUS_WDKM_TYPE_MISMATCH (DataSize is not the value's size) and
+ * STATUS_INVALID_PARAMETER (NULL Drain); on any error nothing changes and
+ * Drain is not called. Drain runs once the lock no longer exists: the
+ * caller must ensure no other thread uses it, as for the destroy.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmQueuedSpinLockDestroyWith(
+    _In_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    );
+
 /* WdkmQueuedSpinLockIsOwned - TRUE if the calling thread holds it. IRQL: any. */
 _IRQL_requires_max_(HIGH_LEVEL)
 BOOLEAN
@@ -304,6 +385,10 @@ WdkmQueuedSpinLockIsOwned(
                                         (HandlePointer), (PVOID *)(DataPointerPointer))
 #define WDKM_QUEUED_SPIN_LOCK_TAKE(Lock, ValuePointer) \
     WdkmQueuedSpinLockTake((Lock), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_QUEUED_SPIN_LOCK_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \
+    WDKMP_DIAG_CREATED(WdkmQueuedSpinLockCreateInPlace(sizeof(Type), (Initialize), (Context), (LockPointer)), (LockPointer))
+#define WDKM_QUEUED_SPIN_LOCK_DESTROY_WITH(Lock, Type, Drain, Context) \
+    WdkmQueuedSpinLockDestroyWith((Lock), sizeof(Type), (Drain), (Context))
 
 WDKM_EXTERN_C_END
 

@@ -15,6 +15,7 @@ extern const WDKM_TEST_SUITE WdkmKindsSuite;
 extern const WDKM_TEST_SUITE WdkmMisuseSuite;
 extern const WDKM_TEST_SUITE WdkmFaultsSuite;
 extern const WDKM_TEST_SUITE WdkmStressSuite;
+extern const WDKM_TEST_SUITE WdkmInPlaceSuite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 #endif
@@ -35,6 +36,7 @@ main(int argc, char **argv)
         WdkmMisuseSuite,
         WdkmFaultsSuite,
         WdkmStressSuite,
+        WdkmInPlaceSuite,
 #if WDKM_CHECKED
         WdkmDiagSuite,        /* the checked build's own: lock order, statistics, leaks */
 #endif
