@@ -323,7 +323,8 @@ WdkmpNestBlocksLowering(
 /*
  * WdkmpLockCheckAcquire - the checks every acquisition makes before the
  * kernel is called: arguments, the kind (Signature, else
- * STATUS_WDKM_TYPE_MISMATCH), IRQL within [MinIrql, MaxIrql], data size,
+ * STATUS_WDKM_TYPE_MISMATCH), IRQL within [MinIrql, MaxIrql] (MinIrql
+ * not checked on a kernel whose IRQL cannot be raised), data size,
  * and, for non-recursive kinds (Recursive FALSE), that the caller is not
  * already the owner. Clears *Data; *Self and *Irql receive the calling
  * thread and its IRQL, read once for the caller's own bookkeeping (an IRQL
@@ -363,7 +364,9 @@ WdkmpLockCheckAcquire(
         WdkmpDiagIrqlTooHigh(Header);
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
-    if (*Irql < MinIrql) {
+    if (*Irql < MinIrql && !WdkmpIrqlFixed()) {
+        /* Where the IRQL cannot be raised (Wine) the lower bound is
+           unknowable, not failed: WdkmpIrqlFixed. */
         return STATUS_WDKM_IRQL_MISMATCH;
     }
     if (DataSize != Header->DataSize) {

@@ -51,6 +51,13 @@ WdkmpLockAllocate(
     if (Header == NULL) {
         return STATUS_INSUFFICIENT_RESOURCES;
     }
+    if (WdkmpIrqlFixedNews()) {
+        /* Found by the allocation's first lookup of the kernel's routines. */
+        WdkmpDebugPrint(WDKMP_DEBUG_WARNING,
+                        "wdkmutex: this kernel does not raise the IRQL (KeRaiseIrql to "
+                        "DISPATCH_LEVEL left it at PASSIVE_LEVEL, as Wine does): the "
+                        "AtDpcLevel forms do not check that the caller is at DISPATCH_LEVEL\n");
+    }
     Header->Signature = Kind->Signature;
     Header->Kind = Kind;
     Header->DataSize = DataSize;

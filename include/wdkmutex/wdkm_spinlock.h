@@ -12,8 +12,12 @@
  *     DISPATCH_LEVEL: STATUS_WDKM_IRQL_TOO_HIGH.
  *   - The AtDpcLevel forms are for callers already at DISPATCH_LEVEL (a DPC,
  *     or under another spin lock): they neither raise nor lower. Below
- *     DISPATCH_LEVEL they return STATUS_WDKM_IRQL_MISMATCH. Release with the
- *     form matching the acquire (STATUS_WDKM_IRQL_MISMATCH otherwise).
+ *     DISPATCH_LEVEL they return STATUS_WDKM_IRQL_MISMATCH, except on a
+ *     kernel whose IRQL cannot be raised (Wine, where a DPC reports
+ *     PASSIVE_LEVEL): found at the first create at PASSIVE_LEVEL and said
+ *     once in the debugger output, the lower bound is then not checked.
+ *     Release with the form matching the acquire (STATUS_WDKM_IRQL_MISMATCH
+ *     otherwise).
  *   - Not recursive: the owner acquiring again gets STATUS_POSSIBLE_DEADLOCK
  *     (the kernel would spin forever). Only the owner releases.
  *   - While a spin lock is held the caller is at DISPATCH_LEVEL: every

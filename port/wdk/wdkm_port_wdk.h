@@ -510,6 +510,27 @@ WdkmpRoutine(
     _In_ ULONG Index
     );
 
+/*
+ * Kernels whose IRQL cannot be raised. Wine reports PASSIVE_LEVEL
+ * everywhere, in a DPC too, and KeRaiseIrql changes nothing; an exact
+ * IRQL above PASSIVE_LEVEL (the AtDpcLevel forms' DISPATCH_LEVEL) is then
+ * unknowable, not wrong. The lookup of the routines (the first create at
+ * PASSIVE_LEVEL) also raises to DISPATCH_LEVEL once and reads the IRQL
+ * back. WdkmpIrqlFixed: TRUE once that found the IRQL unchanged (FALSE
+ * before the lookup, and on every real kernel). WdkmpIrqlFixedNews: TRUE
+ * for exactly one caller after a lookup that found it so (say so once).
+ * Any IRQL.
+ */
+BOOLEAN
+WdkmpIrqlFixed(
+    VOID
+    );
+
+BOOLEAN
+WdkmpIrqlFixedNews(
+    VOID
+    );
+
 /* ------------------------------------------------------------------------
  * Waiting without an object, at <= APC_LEVEL.
  */

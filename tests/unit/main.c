@@ -16,6 +16,7 @@ extern const WDKM_TEST_SUITE WdkmMisuseSuite;
 extern const WDKM_TEST_SUITE WdkmFaultsSuite;
 extern const WDKM_TEST_SUITE WdkmStressSuite;
 extern const WDKM_TEST_SUITE WdkmInPlaceSuite;
+extern const WDKM_TEST_SUITE WdkmDpcFormsSuite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 #endif
@@ -37,6 +38,7 @@ main(int argc, char **argv)
         WdkmFaultsSuite,
         WdkmStressSuite,
         WdkmInPlaceSuite,
+        WdkmDpcFormsSuite,
 #if WDKM_CHECKED
         WdkmDiagSuite,        /* the checked build's own: lock order, statistics, leaks */
 #endif
