@@ -234,6 +234,31 @@ WdkmpFastMutexReleaseAny(
     return WdkmFastMutexRelease((PWDKM_FAST_MUTEX)Lock);
 }
 
+static
+NTSTATUS
+WdkmpFastMutexAcquireForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmFastMutexAcquire((PWDKM_FAST_MUTEX)Lock, DataSize, Data);
+}
+
+WDKMP_NOINLINE
+PVOID
+WdkmFastMutexAcquireOrBugCheck(
+    _Inout_ PWDKM_FAST_MUTEX FastMutex,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    )
+{
+    return WdkmpLockAcquireOrBugCheck(WdkmpFastMutexAcquireForCallback, WdkmLockKindFastMutex, FastMutex, DataSize, NULL, Data,
+                                      WDKMP_RETURN_ADDRESS());
+}
+
 const WDKMP_LOCK_KIND WdkmpFastMutexKind = {
     WdkmLockKindFastMutex,
     WDKMP_SIGNATURE_FAST_MUTEX,

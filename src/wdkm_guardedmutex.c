@@ -216,6 +216,31 @@ WdkmpGuardedMutexReleaseAny(
     return WdkmGuardedMutexRelease((PWDKM_GUARDED_MUTEX)Lock);
 }
 
+static
+NTSTATUS
+WdkmpGuardedMutexAcquireForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmGuardedMutexAcquire((PWDKM_GUARDED_MUTEX)Lock, DataSize, Data);
+}
+
+WDKMP_NOINLINE
+PVOID
+WdkmGuardedMutexAcquireOrBugCheck(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    )
+{
+    return WdkmpLockAcquireOrBugCheck(WdkmpGuardedMutexAcquireForCallback, WdkmLockKindGuardedMutex, Mutex, DataSize, NULL, Data,
+                                      WDKMP_RETURN_ADDRESS());
+}
+
 const WDKMP_LOCK_KIND WdkmpGuardedMutexKind = {
     WdkmLockKindGuardedMutex,
     WDKMP_SIGNATURE_GUARDED,

@@ -513,6 +513,30 @@ WdkmpLockCreateInPlace(
     _Outptr_result_maybenull_ PVOID *Lock
     );
 
+/*
+ * The callback forms (WdkmXxxAcquireOrBugCheck). Each kind adapts its
+ * plain acquire to WDKMP_ACQUIRE_FOR_CALLBACK (Argument: the OldIrql or
+ * queue handle pointer, or NULL). WdkmpLockAcquireOrBugCheck runs it and,
+ * on any status but STATUS_SUCCESS, stops the system with
+ * WDKM_BUGCHECK_LOCK_MISUSE (the checked build reports first); Caller is
+ * the public function's return address. Returns the data pointer, also
+ * stored in *Data when Data is not NULL.
+ */
+typedef NTSTATUS WDKMP_ACQUIRE_FOR_CALLBACK(_Inout_ PVOID Lock, _In_ SIZE_T DataSize,
+                                            _In_opt_ PVOID Argument,
+                                            _Outptr_result_maybenull_ PVOID *Data);
+
+PVOID
+WdkmpLockAcquireOrBugCheck(
+    _In_ WDKMP_ACQUIRE_FOR_CALLBACK *Acquire,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_opt_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Out_opt_ PVOID *Data,
+    _In_opt_ PVOID Caller
+    );
+
 /* The descriptor of a public kind, or NULL if the library has none. */
 const WDKMP_LOCK_KIND *
 WdkmpLockKindOf(

@@ -313,6 +313,31 @@ WdkmpKMutexReleaseAny(
     return WdkmKMutexRelease((PWDKM_KMUTEX)Lock);
 }
 
+static
+NTSTATUS
+WdkmpKMutexAcquireForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmKMutexAcquire((PWDKM_KMUTEX)Lock, DataSize, Data);
+}
+
+WDKMP_NOINLINE
+PVOID
+WdkmKMutexAcquireOrBugCheck(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    )
+{
+    return WdkmpLockAcquireOrBugCheck(WdkmpKMutexAcquireForCallback, WdkmLockKindKMutex, Mutex, DataSize, NULL, Data,
+                                      WDKMP_RETURN_ADDRESS());
+}
+
 const WDKMP_LOCK_KIND WdkmpKMutexKind = {
     WdkmLockKindKMutex,
     WDKMP_SIGNATURE_KMUTEX,

@@ -220,6 +220,67 @@ WdkmpLockDestroyWith(
     return WdkmpLockDestroyCommon(Lock, Kind, DataSize, NULL, Drain, Context, FALSE);
 }
 
+/* ------------------------------------------------------------------------
+ * The callback forms: an acquisition that cannot fail to its caller.
+ */
+
+DECLSPEC_NORETURN
+static
+VOID
+WdkmpLockMisuse(
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_opt_ PVOID Lock,
+    _In_ NTSTATUS Status,
+    _In_opt_ PVOID Caller,
+    _In_opt_z_ PCSTR File,
+    _In_ ULONG Line
+    )
+{
+    KIRQL Irql = WdkmpGetIrql();
+
+#if WDKM_CHECKED
+    WdkmpDiagCallbackMisuse(Lock, (ULONG)Kind, Status, Caller, File, Line);
+#else
+    UNREFERENCED_PARAMETER(File);
+    UNREFERENCED_PARAMETER(Line);
+    WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
+                    "wdkmutex: callback form refused: %s acquiring lock %p (kind %u) at IRQL %u, "
+                    "called from %p: bug check 0x%08X\n",
+                    WdkmStatusName(Status), Lock, (unsigned)Kind, (unsigned)Irql, Caller,
+                    (unsigned)WDKM_BUGCHECK_LOCK_MISUSE);
+#endif
+    WdkmpBugCheck(WDKM_BUGCHECK_LOCK_MISUSE, (ULONG_PTR)(ULONG)Status, (ULONG_PTR)Lock,
+                  (ULONG_PTR)Caller, ((ULONG_PTR)Kind << 8) | Irql);
+}
+
+PVOID
+WdkmpLockAcquireOrBugCheck(
+    _In_ WDKMP_ACQUIRE_FOR_CALLBACK *Acquire,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_opt_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Out_opt_ PVOID *Data,
+    _In_opt_ PVOID Caller
+    )
+{
+    PVOID Value = NULL;
+    NTSTATUS Status;
+    PCSTR File;
+    ULONG Line;
+
+    /* Before the acquisition takes the site the typed macro noted. */
+    WdkmpDiagPeekSite(Lock, &File, &Line);
+    Status = Acquire(Lock, DataSize, Argument, &Value);
+    if (Status != STATUS_SUCCESS) {
+        WdkmpLockMisuse(Kind, Lock, Status, Caller, File, Line);
+    }
+    if (Data != NULL) {
+        *Data = Value;
+    }
+    return Value;
+}
+
 WDKM_SCOPE
 WdkmpScopeResult(
     _In_ PVOID Lock,

@@ -340,6 +340,61 @@ WdkmpResourceReleaseAny(
     return WdkmResourceRelease((PWDKM_RESOURCE)Lock);
 }
 
+static
+NTSTATUS
+WdkmpResourceAcquireExclusiveForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmResourceAcquireExclusive((PWDKM_RESOURCE)Lock, DataSize, Data);
+}
+
+WDKMP_NOINLINE
+PVOID
+WdkmResourceAcquireExclusiveOrBugCheck(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    )
+{
+    return WdkmpLockAcquireOrBugCheck(WdkmpResourceAcquireExclusiveForCallback, WdkmLockKindResource, Resource, DataSize, NULL, Data,
+                                      WDKMP_RETURN_ADDRESS());
+}
+
+static
+NTSTATUS
+WdkmpResourceAcquireSharedForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmResourceAcquireShared((PWDKM_RESOURCE)Lock, DataSize, (const VOID **)Data);
+}
+
+WDKMP_NOINLINE
+const VOID *
+WdkmResourceAcquireSharedOrBugCheck(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ const VOID **Data
+    )
+{
+    const VOID *Value = WdkmpLockAcquireOrBugCheck(WdkmpResourceAcquireSharedForCallback, WdkmLockKindResource, Resource, DataSize,
+                                                   NULL, NULL, WDKMP_RETURN_ADDRESS());
+
+    if (Data != NULL) {
+        *Data = Value;
+    }
+    return Value;
+}
+
 const WDKMP_LOCK_KIND WdkmpResourceKind = {
     WdkmLockKindResource,
     WDKMP_SIGNATURE_RESOURCE,
@@ -650,6 +705,61 @@ WdkmpPushLockReleaseAny(
 {
     UNREFERENCED_PARAMETER(SavedIrql);
     return WdkmPushLockRelease((PWDKM_PUSH_LOCK)Lock);
+}
+
+static
+NTSTATUS
+WdkmpPushLockAcquireExclusiveForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmPushLockAcquireExclusive((PWDKM_PUSH_LOCK)Lock, DataSize, Data);
+}
+
+WDKMP_NOINLINE
+PVOID
+WdkmPushLockAcquireExclusiveOrBugCheck(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    )
+{
+    return WdkmpLockAcquireOrBugCheck(WdkmpPushLockAcquireExclusiveForCallback, WdkmLockKindPushLock, PushLock, DataSize, NULL, Data,
+                                      WDKMP_RETURN_ADDRESS());
+}
+
+static
+NTSTATUS
+WdkmpPushLockAcquireSharedForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmPushLockAcquireShared((PWDKM_PUSH_LOCK)Lock, DataSize, (const VOID **)Data);
+}
+
+WDKMP_NOINLINE
+const VOID *
+WdkmPushLockAcquireSharedOrBugCheck(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ const VOID **Data
+    )
+{
+    const VOID *Value = WdkmpLockAcquireOrBugCheck(WdkmpPushLockAcquireSharedForCallback, WdkmLockKindPushLock, PushLock, DataSize,
+                                                   NULL, NULL, WDKMP_RETURN_ADDRESS());
+
+    if (Data != NULL) {
+        *Data = Value;
+    }
+    return Value;
 }
 
 const WDKMP_LOCK_KIND WdkmpPushLockKind = {

@@ -73,6 +73,28 @@ WdkmFastMutexAcquire(
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(FastMutex);
 
 /*
+ * WdkmFastMutexAcquireOrBugCheck - the callback form
+ * of WdkmFastMutexAcquire (waits, raises to APC_LEVEL):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= APC_LEVEL; APC_LEVEL on return.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_IRQL_raises_(APC_LEVEL)
+_IRQL_saves_global_(OldIrql, FastMutex)
+_Acquires_lock_(*FastMutex)
+PVOID
+WdkmFastMutexAcquireOrBugCheck(
+    _Inout_ PWDKM_FAST_MUTEX FastMutex,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(FastMutex);
+
+/*
  * WdkmFastMutexTryAcquire - acquire only if that needs no wait.
  *
  * IRQL: <= APC_LEVEL; APC_LEVEL on success. Returns STATUS_SUCCESS;
@@ -211,6 +233,9 @@ WdkmFastMutexScopeEnter(
 #define WDKM_FAST_MUTEX_TRY_ACQUIRE(FastMutex, DataPointerPointer) \
     WdkmFastMutexTryAcquire(WDKMP_DIAG_SITE((FastMutex), (FastMutex)), sizeof(**(DataPointerPointer)), \
                             (PVOID *)(DataPointerPointer))
+#define WDKM_FAST_MUTEX_ACQUIRE_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmFastMutexAcquireOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_FAST_MUTEX_TAKE(FastMutex, ValuePointer) \
     WdkmFastMutexTake((FastMutex), sizeof(*(ValuePointer)), (ValuePointer))
 #define WDKM_FAST_MUTEX_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \

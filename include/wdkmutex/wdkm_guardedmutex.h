@@ -57,6 +57,26 @@ WdkmGuardedMutexAcquire(
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Mutex);
 
 /*
+ * WdkmGuardedMutexAcquireOrBugCheck - the callback form
+ * of WdkmGuardedMutexAcquire (waits):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= APC_LEVEL.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Acquires_lock_(*Mutex)
+PVOID
+WdkmGuardedMutexAcquireOrBugCheck(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(Mutex);
+
+/*
  * WdkmGuardedMutexTryAcquire - acquire only without waiting.
  * IRQL: <= APC_LEVEL. Returns also STATUS_TIMEOUT when busy.
  */
@@ -166,6 +186,9 @@ WdkmGuardedMutexScopeEnter(
 #define WDKM_GUARDED_MUTEX_TRY_ACQUIRE(Mutex, DataPointerPointer) \
     WdkmGuardedMutexTryAcquire(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(**(DataPointerPointer)), \
                                (PVOID *)(DataPointerPointer))
+#define WDKM_GUARDED_MUTEX_ACQUIRE_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmGuardedMutexAcquireOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_GUARDED_MUTEX_TAKE(Mutex, ValuePointer) \
     WdkmGuardedMutexTake((Mutex), sizeof(*(ValuePointer)), (ValuePointer))
 #define WDKM_GUARDED_MUTEX_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \

@@ -91,6 +91,26 @@ WdkmKMutexAcquire(
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Mutex);
 
 /*
+ * WdkmKMutexAcquireOrBugCheck - the callback form
+ * of WdkmKMutexAcquire (waits):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= APC_LEVEL (a cleanup or work item; not a DPC or completion routine at DISPATCH_LEVEL).
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Acquires_lock_(*Mutex)
+PVOID
+WdkmKMutexAcquireOrBugCheck(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(Mutex);
+
+/*
  * WdkmKMutexTryAcquire - acquire only if that needs no wait.
  *
  * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS, or STATUS_TIMEOUT if
@@ -283,6 +303,9 @@ WdkmKMutexScopeEnter(
     WdkmKMutexAcquire(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
 #define WDKM_KMUTEX_TRY_ACQUIRE(Mutex, DataPointerPointer) \
     WdkmKMutexTryAcquire(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
+#define WDKM_KMUTEX_ACQUIRE_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmKMutexAcquireOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_KMUTEX_ACQUIRE_TIMEOUT(Mutex, Timeout, DataPointerPointer) \
     WdkmKMutexAcquireTimeout(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(**(DataPointerPointer)), (Timeout), \
                              (PVOID *)(DataPointerPointer))

@@ -90,6 +90,26 @@ WdkmResourceTryAcquireExclusive(
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Resource);
 
 /*
+ * WdkmResourceAcquireExclusiveOrBugCheck - the callback form
+ * of WdkmResourceAcquireExclusive (waits):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= APC_LEVEL.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Acquires_exclusive_lock_(*Resource)
+PVOID
+WdkmResourceAcquireExclusiveOrBugCheck(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(Resource);
+
+/*
  * WdkmResourceAcquireShared / WdkmResourceTryAcquireShared - one of many
  * readers; *Data is read-only. IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS;
  * STATUS_TIMEOUT (try: a writer holds it); STATUS_WDKM_IRQL_TOO_HIGH;
@@ -114,6 +134,26 @@ WdkmResourceTryAcquireShared(
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ const VOID **Data
     ) WDKM_ACQUIRES_SHARED_LOCK_ON_SUCCESS(Resource);
+
+/*
+ * WdkmResourceAcquireSharedOrBugCheck - the callback form
+ * of WdkmResourceAcquireShared (waits; the data is read-only):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= APC_LEVEL.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Acquires_shared_lock_(*Resource)
+const VOID *
+WdkmResourceAcquireSharedOrBugCheck(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ const VOID **Data
+    ) WDKM_ACQUIRES_SHARED_LOCK(Resource);
 
 /*
  * WdkmResourceRelease - release one acquisition, either mode.
@@ -216,6 +256,9 @@ WdkmResourceScopeEnter(
 #define WDKM_RESOURCE_TRY_ACQUIRE_EXCLUSIVE(Resource, DataPointerPointer) \
     WdkmResourceTryAcquireExclusive(WDKMP_DIAG_SITE((Resource), (Resource)), sizeof(**(DataPointerPointer)), \
                                     (PVOID *)(DataPointerPointer))
+#define WDKM_RESOURCE_ACQUIRE_EXCLUSIVE_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmResourceAcquireExclusiveOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (PVOID *)(DataPointerPointer))
 /* DataPointerPointer: the address of a `const T *`. */
 #define WDKM_RESOURCE_ACQUIRE_SHARED(Resource, DataPointerPointer) \
     WdkmResourceAcquireShared(WDKMP_DIAG_SITE((Resource), (Resource)), sizeof(**(DataPointerPointer)), \
@@ -223,6 +266,9 @@ WdkmResourceScopeEnter(
 #define WDKM_RESOURCE_TRY_ACQUIRE_SHARED(Resource, DataPointerPointer) \
     WdkmResourceTryAcquireShared(WDKMP_DIAG_SITE((Resource), (Resource)), sizeof(**(DataPointerPointer)), \
                                  (const VOID **)(DataPointerPointer))
+#define WDKM_RESOURCE_ACQUIRE_SHARED_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmResourceAcquireSharedOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (const VOID **)(DataPointerPointer))
 #define WDKM_RESOURCE_TAKE(Resource, ValuePointer) \
     WdkmResourceTake((Resource), sizeof(*(ValuePointer)), (ValuePointer))
 #define WDKM_RESOURCE_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \
@@ -283,6 +329,46 @@ WdkmPushLockAcquireShared(
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ const VOID **Data
     ) WDKM_ACQUIRES_SHARED_LOCK_ON_SUCCESS(PushLock);
+
+/*
+ * WdkmPushLockAcquireExclusiveOrBugCheck - the callback form
+ * of WdkmPushLockAcquireExclusive (waits):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= APC_LEVEL.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Acquires_exclusive_lock_(*PushLock)
+PVOID
+WdkmPushLockAcquireExclusiveOrBugCheck(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(PushLock);
+
+/*
+ * WdkmPushLockAcquireSharedOrBugCheck - the callback form
+ * of WdkmPushLockAcquireShared (waits; the data is read-only):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= APC_LEVEL.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Acquires_shared_lock_(*PushLock)
+const VOID *
+WdkmPushLockAcquireSharedOrBugCheck(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ const VOID **Data
+    ) WDKM_ACQUIRES_SHARED_LOCK(PushLock);
 
 /*
  * WdkmPushLockRelease - release the caller's hold, either mode.
@@ -380,9 +466,15 @@ WdkmPushLockScopeEnter(
 #define WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE(PushLock, DataPointerPointer) \
     WdkmPushLockAcquireExclusive(WDKMP_DIAG_SITE((PushLock), (PushLock)), sizeof(**(DataPointerPointer)), \
                                  (PVOID *)(DataPointerPointer))
+#define WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmPushLockAcquireExclusiveOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_PUSH_LOCK_ACQUIRE_SHARED(PushLock, DataPointerPointer) \
     WdkmPushLockAcquireShared(WDKMP_DIAG_SITE((PushLock), (PushLock)), sizeof(**(DataPointerPointer)), \
                               (const VOID **)(DataPointerPointer))
+#define WDKM_PUSH_LOCK_ACQUIRE_SHARED_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmPushLockAcquireSharedOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (const VOID **)(DataPointerPointer))
 #define WDKM_PUSH_LOCK_TAKE(PushLock, ValuePointer) \
     WdkmPushLockTake((PushLock), sizeof(*(ValuePointer)), (ValuePointer))
 #define WDKM_PUSH_LOCK_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \

@@ -81,6 +81,28 @@ WdkmSpinLockAcquire(
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(SpinLock);
 
 /*
+ * WdkmSpinLockAcquireOrBugCheck - the callback form
+ * of WdkmSpinLockAcquire: raise to DISPATCH_LEVEL and spin until held; *OldIrql for the release:
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= DISPATCH_LEVEL; DISPATCH_LEVEL on return.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_IRQL_raises_(DISPATCH_LEVEL)
+_Acquires_lock_(*SpinLock)
+PVOID
+WdkmSpinLockAcquireOrBugCheck(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PKIRQL OldIrql,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(SpinLock);
+
+/*
  * WdkmSpinLockTryAcquire - as WdkmSpinLockAcquire without spinning.
  * IRQL: <= DISPATCH_LEVEL; unchanged unless it succeeds. Returns also
  * STATUS_TIMEOUT (busy) and STATUS_NOT_SUPPORTED (no
@@ -133,6 +155,26 @@ WdkmSpinLockAcquireAtDpcLevel(
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PVOID *Data
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(SpinLock);
+
+/*
+ * WdkmSpinLockAcquireAtDpcLevelOrBugCheck - the callback form
+ * of WdkmSpinLockAcquireAtDpcLevel; release with WdkmSpinLockReleaseFromDpcLevel:
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: DISPATCH_LEVEL (a DPC; see WdkmSpinLockAcquireAtDpcLevel for kernels without a real IRQL).
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_(DISPATCH_LEVEL)
+_Acquires_lock_(*SpinLock)
+PVOID
+WdkmSpinLockAcquireAtDpcLevelOrBugCheck(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(SpinLock);
 
 _IRQL_requires_(DISPATCH_LEVEL)
 _Releases_lock_(*SpinLock)
@@ -228,9 +270,15 @@ WdkmSpinLockScopeEnter(
 #define WDKM_SPIN_LOCK_TRY_ACQUIRE(Lock, OldIrqlPointer, DataPointerPointer) \
     WdkmSpinLockTryAcquire(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), (OldIrqlPointer), \
                            (PVOID *)(DataPointerPointer))
+#define WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, OldIrqlPointer, DataPointerPointer) \
+    WdkmSpinLockAcquireOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), (OldIrqlPointer), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Lock, DataPointerPointer) \
     WdkmSpinLockAcquireAtDpcLevel(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
                                   (PVOID *)(DataPointerPointer))
+#define WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmSpinLockAcquireAtDpcLevelOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_SPIN_LOCK_TAKE(Lock, ValuePointer) \
     WdkmSpinLockTake((Lock), sizeof(*(ValuePointer)), (ValuePointer))
 #define WDKM_SPIN_LOCK_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \
@@ -287,6 +335,29 @@ WdkmQueuedSpinLockAcquire(
     _Outptr_result_maybenull_ PVOID *Data
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Handle);
 
+/*
+ * WdkmQueuedSpinLockAcquireOrBugCheck - the callback form
+ * of WdkmQueuedSpinLockAcquire; release with WdkmQueuedSpinLockRelease(Handle):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= DISPATCH_LEVEL; DISPATCH_LEVEL on return.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_IRQL_raises_(DISPATCH_LEVEL)
+_Acquires_lock_(*Handle)
+_Post_same_lock_(*SpinLock, *Handle)
+PVOID
+WdkmQueuedSpinLockAcquireOrBugCheck(
+    _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(Handle);
+
 /* The same at DISPATCH_LEVEL already. IRQL: DISPATCH_LEVEL. */
 _Must_inspect_result_
 _IRQL_requires_(DISPATCH_LEVEL)
@@ -298,6 +369,28 @@ WdkmQueuedSpinLockAcquireAtDpcLevel(
     _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
     _Outptr_result_maybenull_ PVOID *Data
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Handle);
+
+/*
+ * WdkmQueuedSpinLockAcquireAtDpcLevelOrBugCheck - the callback form
+ * of WdkmQueuedSpinLockAcquireAtDpcLevel; release with WdkmQueuedSpinLockRelease(Handle):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: DISPATCH_LEVEL.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_(DISPATCH_LEVEL)
+_Acquires_lock_(*Handle)
+_Post_same_lock_(*SpinLock, *Handle)
+PVOID
+WdkmQueuedSpinLockAcquireAtDpcLevelOrBugCheck(
+    _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(Handle);
 
 /*
  * WdkmQueuedSpinLockRelease - release the hold Handle describes, restoring
@@ -384,9 +477,15 @@ WdkmQueuedSpinLockIsOwned(
 #define WDKM_QUEUED_SPIN_LOCK_ACQUIRE(Lock, HandlePointer, DataPointerPointer) \
     WdkmQueuedSpinLockAcquire(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), (HandlePointer), \
                               (PVOID *)(DataPointerPointer))
+#define WDKM_QUEUED_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, HandlePointer, DataPointerPointer) \
+    WdkmQueuedSpinLockAcquireOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), (HandlePointer), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_QUEUED_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Lock, HandlePointer, DataPointerPointer) \
     WdkmQueuedSpinLockAcquireAtDpcLevel(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
                                         (HandlePointer), (PVOID *)(DataPointerPointer))
+#define WDKM_QUEUED_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL_OR_BUGCHECK(Lock, HandlePointer, DataPointerPointer) \
+    WdkmQueuedSpinLockAcquireAtDpcLevelOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), (HandlePointer), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_QUEUED_SPIN_LOCK_TAKE(Lock, ValuePointer) \
     WdkmQueuedSpinLockTake((Lock), sizeof(*(ValuePointer)), (ValuePointer))
 #define WDKM_QUEUED_SPIN_LOCK_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \

@@ -17,6 +17,7 @@ extern const WDKM_TEST_SUITE WdkmFaultsSuite;
 extern const WDKM_TEST_SUITE WdkmStressSuite;
 extern const WDKM_TEST_SUITE WdkmInPlaceSuite;
 extern const WDKM_TEST_SUITE WdkmDpcFormsSuite;
+extern const WDKM_TEST_SUITE WdkmCallbackSuite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 #endif
@@ -39,6 +40,7 @@ main(int argc, char **argv)
         WdkmStressSuite,
         WdkmInPlaceSuite,
         WdkmDpcFormsSuite,
+        WdkmCallbackSuite,
 #if WDKM_CHECKED
         WdkmDiagSuite,        /* the checked build's own: lock order, statistics, leaks */
 #endif
