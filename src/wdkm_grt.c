@@ -1105,11 +1105,18 @@ WdkmGrtInitialize(
     return STATUS_SUCCESS;
 }
 
+/*
+ * Register with the value copied from InitialValue, or (Initialize not
+ * NULL) set up in place by Initialize before the lock is published.
+ */
+static
 NTSTATUS
-WdkmGrtRegister(
+WdkmpGrtRegister(
     _In_z_ PCSTR Name,
     _In_ WDKM_LOCK_KIND Kind,
-    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_opt_ const VOID *InitialValue,
+    _In_opt_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
     _In_ SIZE_T DataSize,
     _In_ ULONG Flags
     )
@@ -1130,7 +1137,8 @@ WdkmGrtRegister(
         return Status;
     }
     if (Descriptor == NULL || (Flags & ~WDKM_GRT_REPLACE) != 0 ||
-        InitialValue == NULL || DataSize == 0 || DataSize > WDKM_MAX_DATA_SIZE) {
+        (InitialValue == NULL && Initialize == NULL) ||
+        DataSize == 0 || DataSize > WDKM_MAX_DATA_SIZE) {
         return STATUS_INVALID_PARAMETER;
     }
     Status = WdkmpGrtCheckWriter();
@@ -1143,7 +1151,9 @@ WdkmGrtRegister(
     if (!NT_SUCCESS(Status)) {
         return Status;
     }
-    Status = WdkmpLockCreate(Descriptor, InitialValue, DataSize, &Lock);
+    Status = Initialize != NULL
+                 ? WdkmpLockCreateInPlace(Descriptor, DataSize, Initialize, Context, &Lock)
+                 : WdkmpLockCreate(Descriptor, InitialValue, DataSize, &Lock);
     if (!NT_SUCCESS(Status)) {
         WdkmpGrtFreeEmptyEntry(Entry);
         return Status;
@@ -1184,6 +1194,37 @@ WdkmGrtRegister(
         WdkmpGrtRetire(Replaced);
     }
     return Status;
+}
+
+NTSTATUS
+WdkmGrtRegister(
+    _In_z_ PCSTR Name,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _In_ ULONG Flags
+    )
+{
+    if (InitialValue == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmpGrtRegister(Name, Kind, InitialValue, NULL, NULL, DataSize, Flags);
+}
+
+NTSTATUS
+WdkmGrtRegisterInPlace(
+    _In_z_ PCSTR Name,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _In_ ULONG Flags
+    )
+{
+    if (Initialize == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmpGrtRegister(Name, Kind, NULL, Initialize, Context, DataSize, Flags);
 }
 
 NTSTATUS

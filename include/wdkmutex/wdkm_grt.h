@@ -142,6 +142,29 @@ WdkmGrtRegister(
     );
 
 /*
+ * WdkmGrtRegisterInPlace - as WdkmGrtRegister, with the value (DataSize
+ * bytes, zeroed) set up in the lock's block by Initialize(Value, Context)
+ * before the lock is registered: for a LIST_ENTRY head or another value
+ * that points into itself. IRQL: <= APC_LEVEL (Initialize runs at the
+ * caller's IRQL, before the registry's writer lock is taken). Returns as
+ * WdkmGrtRegister, and Initialize's failure status (nothing registered,
+ * nothing left); STATUS_INVALID_PARAMETER also for a NULL Initialize. The
+ * registry frees the lock without a drain: records linked into its value
+ * must be unlinked (under the lock) before it is unregistered.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+NTSTATUS
+WdkmGrtRegisterInPlace(
+    _In_z_ PCSTR Name,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _In_ ULONG Flags
+    );
+
+/*
  * WdkmGrtReference - look Name up and take a reference on its lock.
  * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS and the lock in *Lock;
  * STATUS_OBJECT_NAME_NOT_FOUND; STATUS_WDKM_TYPE_MISMATCH (other kind or
@@ -220,6 +243,9 @@ WdkmGrtScopeEnter(
 
 #define WDKM_GRT_REGISTER(Name, Kind, InitialValuePointer) \
     WdkmGrtRegister((Name), (Kind), (InitialValuePointer), sizeof(*(InitialValuePointer)), 0)
+/* WDKM_GRT_REGISTER_IN_PLACE("name", WdkmLockKindSpinLock, DATA_TYPE, Initialize, Context) */
+#define WDKM_GRT_REGISTER_IN_PLACE(Name, Kind, Type, Initialize, Context) \
+    WdkmGrtRegisterInPlace((Name), (Kind), sizeof(Type), (Initialize), (Context), 0)
 
 /* WDKM_GRT_GET_KMUTEX("name", DATA_TYPE, &Mutex) */
 #define WDKM_GRT_GET_KMUTEX(Name, Type, MutexPointer) \

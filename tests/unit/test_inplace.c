@@ -386,7 +386,47 @@ InPlaceMisuseIsRefused(VOID)
     CHECK_EQ(Drained.Calls, 1);
 }
 
+/* The registry creates in place too; a failing initialiser registers
+   nothing and leaves nothing. */
+static VOID
+RegistryRegistersInPlace(VOID)
+{
+    WDKM_POOL_STATISTICS Before;
+    WDKM_POOL_STATISTICS After;
+    SEEN Created = { 0 };
+    SEEN Failed = { 0 };
+    PWDKM_SPIN_LOCK Lock;
+    RECORD_LIST *List;
+    BOOLEAN Empty = FALSE;
+    KIRQL OldIrql;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE("inplace.list", WdkmLockKindSpinLock, RECORD_LIST,
+                                            InitializeList, &Created), STATUS_SUCCESS);
+    CHECK_EQ(Created.Calls, 1);
+    CHECK_STATUS(WDKM_GRT_GET_SPIN_LOCK("inplace.list", RECORD_LIST, &Lock), STATUS_SUCCESS);
+    if (WDKM_ACQUIRED(WDKM_SPIN_LOCK_ACQUIRE(Lock, &OldIrql, &List))) {
+        Empty = IsListEmpty(&List->Head) && (PVOID)List == Created.Value;
+        (VOID)WdkmSpinLockRelease(Lock, OldIrql);
+    }
+    CHECK(Empty);
+    CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+
+    WdkmQueryPoolStatistics(&Before);
+    Failed.Answer = STATUS_DEVICE_BUSY;
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE("inplace.failed", WdkmLockKindResource, RECORD_LIST,
+                                            AllocateThenFail, &Failed), STATUS_DEVICE_BUSY);
+    WdkmQueryPoolStatistics(&After);
+    CHECK_EQ(After.OutstandingBlocks, Before.OutstandingBlocks);
+    CHECK_STATUS(WDKM_GRT_GET_SPIN_LOCK("inplace.failed", RECORD_LIST, &Lock),
+                 STATUS_OBJECT_NAME_NOT_FOUND);
+    CHECK_STATUS(WdkmGrtRegisterInPlace("inplace.null", WdkmLockKindSpinLock, sizeof(RECORD_LIST),
+                                        NULL, NULL, 0), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+}
+
 static const WDKM_TEST_CASE Cases[] = {
+    { "registry registers in place", RegistryRegistersInPlace },
     { "copied-in list head points into the stack", CopiedInListHeadPointsIntoTheStack },
     { "in-place list head is self-consistent", InPlaceListHeadIsSelfConsistent },
     { "every kind creates and drains in place", EveryKindCreatesAndDrainsInPlace },
@@ -396,4 +436,11 @@ static const WDKM_TEST_CASE Cases[] = {
     { "in-place misuse is refused", InPlaceMisuseIsRefused },
 };
 
-const WDKM_TEST_SUITE WdkmInPlaceSuite = WDKM_TEST_SUITE_OF("inplace", Cases);
+/* A failed check must not leave the registry for the next test. */
+static VOID
+DestroyRegistry(VOID)
+{
+    (VOID)WdkmGrtDestroy(NULL, NULL);
+}
+
+const WDKM_TEST_SUITE WdkmInPlaceSuite = WDKM_TEST_SUITE_WITH_CLEANUP("inplace", Cases, DestroyRegistry);
