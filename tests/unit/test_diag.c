@@ -718,8 +718,11 @@ HoldOwnLockUntilTold(PVOID Context, ULONG Index)
 static VOID
 TableTracksAllItsLiveThreads(VOID)
 {
-    WDKM_TEST_THREAD *Threads[WDKM_DIAG_MAX_THREADS];
+    WDKM_TEST_THREAD *Threads[WDKM_DIAG_MAX_THREADS - 1];
     WDKM_DIAG_SUMMARY Summary;
+    PWDKM_KMUTEX Mutex;
+    NTSTATUS Held;
+    VALUE *Value;
     LIVE Live;
     ULONG Index;
 
@@ -727,24 +730,34 @@ TableTracksAllItsLiveThreads(VOID)
     Live.Ready = 0;
     Live.Failures = 0;
     KeInitializeEvent(&Live.Finish, NotificationEvent, FALSE);
-    /* The main thread holds nothing: its record (if any) is parked. */
-    for (Index = 0; Index < WDKM_DIAG_MAX_THREADS; Index += 1) {
+    /* This thread and WDKM_DIAG_MAX_THREADS - 1 others: every thread an
+       injected DPC can land on holds a lock (and has its record). */
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Value), STATUS_SUCCESS);
+    for (Index = 0; Index < WDKM_DIAG_MAX_THREADS - 1; Index += 1) {
         Threads[Index] = WdkmTestStartThread(HoldOwnLockUntilTold, &Live);
-        CHECK(Threads[Index] != NULL);
+        if (Threads[Index] == NULL) {
+            InterlockedIncrement(&Live.Failures);
+            InterlockedIncrement(&Live.Ready);
+        }
     }
-    while (InterlockedCompareExchange(&Live.Ready, 0, 0) < WDKM_DIAG_MAX_THREADS) {
+    while (InterlockedCompareExchange(&Live.Ready, 0, 0) < WDKM_DIAG_MAX_THREADS - 1) {
         WdkmTestSleepMs(1);
     }
     Summary.Untracked = 0;
     (VOID)WdkmDiagQuerySummary(&Summary);
+    Held = WdkmDiagCheckNoneHeld("main");
     (VOID)KeSetEvent(&Live.Finish, 0, FALSE);
-    for (Index = 0; Index < WDKM_DIAG_MAX_THREADS; Index += 1) {
+    for (Index = 0; Index < WDKM_DIAG_MAX_THREADS - 1; Index += 1) {
         if (Threads[Index] != NULL) {
             WdkmTestJoinThread(Threads[Index]);
         }
     }
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
     CHECK_EQ(Summary.Untracked, 0);
     CHECK_EQ(Live.Failures, 0);
+    CHECK_STATUS(Held, STATUS_WDKM_LOCK_HELD);
     CHECK(!Printed("thread table full"));
 }
 
