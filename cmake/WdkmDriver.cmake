@@ -2,7 +2,9 @@
 # that drive them, cross-compiled with mingw-w64 (see
 # cmake/toolchain-mingw-w64-x86_64.cmake).
 #
-# Included by the top-level CMakeLists.txt when WDKM_KERNEL=ON. Defines:
+# Included by the top-level CMakeLists.txt when WDKM_KERNEL=ON, and by the
+# installed package's wdkmutexConfig.cmake (a driver project's
+# find_package(wdkmutex) gets the same functions). Defines:
 #
 #   wdkm_kernel_target(<target>)
 #       Kernel-mode compile settings for a static library or a driver: the
@@ -15,6 +17,10 @@
 #       Builds <name>.sys: a PE image, subsystem native, entry DriverEntry,
 #       no C runtime, importing only from ntoskrnl.exe and hal.dll. After
 #       each link, the image's imports are checked (see "Import check").
+#
+#   wdkm_add_wine_test(<name> RUNNER <exe> [DRIVERS <driver>...] [ARGS ...])
+#       A CTest test running the program under Wine with the drivers beside
+#       it (testing a Windows driver on Linux CI; docs/packaging.md).
 #
 #   wdkm_add_usermode_exe(<name> SOURCES <src>... [LIBRARIES <lib>...])
 #       An ordinary console program (C11, -Wall -Wextra -Werror, UNICODE),
@@ -177,7 +183,15 @@ if(NOT CMAKE_C_COMPILER_ID MATCHES "^(GNU|Clang)$")
 endif()
 
 set(WDKM_DRIVER_CMAKE "${CMAKE_CURRENT_LIST_FILE}")
-get_filename_component(WDKM_SOURCE_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
+# In the source tree this file sits in cmake/ beside support/; installed, it
+# sits in the package directory, next to the wine runner and the exported
+# wdkmutex::wdkm_support (wdkmutexConfig.cmake sets WDKM_PACKAGE_DIR).
+if(WDKM_PACKAGE_DIR)
+  set(WDKM_WINE_RUN "${WDKM_PACKAGE_DIR}/wdkm-wine-run.sh")
+else()
+  get_filename_component(WDKM_SOURCE_ROOT "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
+  set(WDKM_WINE_RUN "${WDKM_SOURCE_ROOT}/scripts/wine-run.sh")
+endif()
 
 # CMake's Windows platform adds -lkernel32 -luser32 ... to every link line.
 # A driver must not see them (with -nostdlib they would still be linked), and
@@ -329,6 +343,11 @@ function(wdkm_add_driver name)
     "LINKER:--disable-auto-import"
     "LINKER:--disable-runtime-pseudo-reloc")
 
+  # From the installed package, every driver links the library: an unused
+  # library costs nothing (only the objects the driver reaches are linked).
+  if(WDKM_PACKAGE_DIR AND TARGET wdkmutex::wdkmutex)
+    list(APPEND ARG_LIBRARIES wdkmutex::wdkmutex)
+  endif()
   target_link_libraries(${name} PRIVATE ${ARG_LIBRARIES} ntoskrnl hal ${WDKM_KERNEL_RUNTIME_LIBRARY})
 
   # Import check after each link (see the top of this file).
@@ -380,7 +399,46 @@ function(wdkm_add_usermode_exe name)
   target_link_libraries(${name} PRIVATE ${ARG_LIBRARIES} wdkm_support advapi32 kernel32)
 endfunction()
 
-# The user-mode helper library shared by the test runner and the demo.
+# ---------------------------------------------------------------------------
+# wdkm_add_wine_test(<name> RUNNER <exe target> [DRIVERS <driver>...]
+#                    [ARGS <arg>...] [TIMEOUT <seconds>])
+# ---------------------------------------------------------------------------
+# A CTest test that runs RUNNER (a wdkm_add_usermode_exe program, which
+# installs, starts, drives and stops the driver through wdkm_support) under
+# Wine, in a private prefix in the test's own build folder, with each
+# driver's .sys copied beside it first. The test passes when the program
+# exits 0; its output is the test's output, Wine's log is
+# <build>/wdkm-wine/<name>/wine-debug.log. Needs wine (Debian: wine wine64).
+function(wdkm_add_wine_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 ARG "" "RUNNER;TIMEOUT" "DRIVERS;ARGS")
+  if(ARG_UNPARSED_ARGUMENTS OR NOT ARG_RUNNER)
+    message(FATAL_ERROR "wdkm_add_wine_test(${name} RUNNER <exe> [DRIVERS ...] [ARGS ...] [TIMEOUT s])")
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  foreach(driver IN LISTS ARG_DRIVERS)
+    add_dependencies(${ARG_RUNNER} ${driver})
+    add_custom_command(TARGET ${ARG_RUNNER} POST_BUILD
+      COMMAND "${CMAKE_COMMAND}" -E copy_if_different
+              "$<TARGET_FILE:${driver}>" "$<TARGET_FILE_DIR:${ARG_RUNNER}>"
+      VERBATIM)
+  endforeach()
+  add_test(NAME ${name}
+    COMMAND bash "${WDKM_WINE_RUN}" "${CMAKE_CURRENT_BINARY_DIR}/wdkm-wine/${name}"
+            "$<TARGET_FILE:${ARG_RUNNER}>" ${ARG_ARGS})
+  set_tests_properties(${name} PROPERTIES
+    TIMEOUT ${ARG_TIMEOUT}
+    ENVIRONMENT "WDKM_WINE_TIMEOUT=${ARG_TIMEOUT}")
+endfunction()
+
+# The user-mode helper library shared by the test runner and the demo:
+# built from support/ in the tree, imported from the installed package.
 if(NOT TARGET wdkm_support)
-  add_subdirectory("${WDKM_SOURCE_ROOT}/support" "${CMAKE_BINARY_DIR}/support")
+  if(WDKM_PACKAGE_DIR)
+    add_library(wdkm_support INTERFACE IMPORTED)
+    set_property(TARGET wdkm_support PROPERTY INTERFACE_LINK_LIBRARIES wdkmutex::wdkm_support)
+  else()
+    add_subdirectory("${WDKM_SOURCE_ROOT}/support" "${CMAKE_BINARY_DIR}/support")
+  endif()
 endif()

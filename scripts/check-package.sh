@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# check-package.sh [BUILD_DIR] - the CMake package, end to end.
+# check-package.sh [BUILD_DIR] - the CMake package, end to end, as a driver
+# project uses it.
 #
 # In BUILD_DIR (default build/package), each step one counted result:
-#   1. configure the kernel build (mingw-w64 toolchain, WDKM_KERNEL=ON) with
-#      CMAKE_INSTALL_PREFIX=BUILD_DIR/prefix
-#   2. build the library (target wdkmutex)
-#   3. install it into the scratch prefix
-#   4. the prefix holds the headers, libwdkmutex.a and the package config
-#   5. configure tests/package, an out-of-tree driver project, against the
-#      installed package only (find_package(wdkmutex 0.1), wdkmutex_DIR)
-#   6. build its driver, example_driver.sys
-#   7. the driver is a native-subsystem PE importing from ntoskrnl.exe and
+#   1. configure the kernel build (mingw-w64 toolchain, WDKM_KERNEL=ON,
+#      Release) with CMAKE_INSTALL_PREFIX=BUILD_DIR/prefix
+#   2. build the library, its checked twin and wdkm_support
+#   3. install them into the scratch prefix
+#   4. the prefix holds the headers, the libraries, the package config, the
+#      build record, WdkmDriver.cmake and the Wine runner
+#   5. configure tests/package - out-of-tree drivers made with
+#      wdkm_add_driver - as *Debug* against the *Release* package
+#   6. the package's WDKM_CHECKED (0) is what the Debug project compiles with
+#   7. build its drivers and the runner (links: the library's diagnostics
+#      are not asked for)
+#   8. the drivers are native PE images importing from ntoskrnl.exe and
 #      hal.dll only
-#   8. asking for a version the package is not compatible with fails
+#   9. the spin-lock-only driver imports no routine of another lock kind
+#      (size and import count printed)
+#  10. ctest runs it under Wine through wdkm_add_wine_test
+#  11. asking for a version the package is not compatible with fails
 #
 # One line per step, then "N passed, N failed"; the counts go to
 # BUILD_DIR/summary ("passed failed skipped"). Exit status 1 on failure.
@@ -54,10 +61,14 @@ step() {   # step NAME LOG COMMAND... ; skipped (counted failed) after a failure
 
 installed_files() {
   local missing=0 file
-  for file in include/wdkmutex/wdkmutex.h lib/libwdkmutex.a \
+  for file in include/wdkmutex/wdkmutex.h lib/libwdkmutex.a lib/libwdkmutex_checked.a \
+              lib/libwdkm_support.a include/wdkmutex/support/wdkm_service.h \
               lib/cmake/wdkmutex/wdkmutexConfig.cmake \
               lib/cmake/wdkmutex/wdkmutexConfigVersion.cmake \
-              lib/cmake/wdkmutex/wdkmutexTargets.cmake; do
+              lib/cmake/wdkmutex/wdkmutexTargets.cmake \
+              lib/cmake/wdkmutex/wdkmutexBuild.cmake \
+              lib/cmake/wdkmutex/WdkmDriver.cmake \
+              lib/cmake/wdkmutex/wdkm-wine-run.sh; do
     if [ ! -f "$prefix/$file" ]; then
       echo "missing: $prefix/$file"
       missing=1
@@ -74,22 +85,64 @@ installed_files() {
   return "$missing"
 }
 
+# The names a PE image imports, one a line (GNU objdump -p format).
+imported_names() {
+  "$objdump" -p "$1" | sed -n 's/^\t[0-9a-fA-F]*\t *[0-9]* *\([A-Za-z0-9_@]*\)$/\1/p'
+}
+
 driver_imports() {
-  local sys=$out/example/example_driver.sys dlls
-  [ -f "$sys" ] || { echo "missing: $sys"; return 1; }
-  "$objdump" -p "$sys" >"$out/example-objdump.txt" || return 1
-  grep -Eq '^Subsystem[[:space:]]+0*1[[:space:]]' "$out/example-objdump.txt" ||
-    { echo "FAIL: subsystem is not native"; grep Subsystem "$out/example-objdump.txt"; return 1; }
-  dlls=$(sed -n 's/^[[:space:]]*DLL Name: //p' "$out/example-objdump.txt" | tr 'A-Z' 'a-z' | sort -u | tr '\n' ' ')
-  echo "imports from: $dlls"
-  for dll in $dlls; do
-    case $dll in
-      ntoskrnl.exe|hal.dll) ;;
-      *) echo "FAIL: imports from $dll"; return 1 ;;
-    esac
+  local name sys dlls
+  for name in example_driver spin_driver; do
+    sys=$out/example/$name.sys
+    [ -f "$sys" ] || { echo "missing: $sys"; return 1; }
+    "$objdump" -p "$sys" >"$out/$name-objdump.txt" || return 1
+    grep -Eq '^Subsystem[[:space:]]+0*1[[:space:]]' "$out/$name-objdump.txt" ||
+      { echo "FAIL: $name: subsystem is not native"; grep Subsystem "$out/$name-objdump.txt"; return 1; }
+    dlls=$(sed -n 's/^[[:space:]]*DLL Name: //p' "$out/$name-objdump.txt" | tr 'A-Z' 'a-z' | sort -u | tr '\n' ' ')
+    echo "$name imports from: $dlls"
+    for dll in $dlls; do
+      case $dll in
+        ntoskrnl.exe|hal.dll) ;;
+        *) echo "FAIL: $name imports from $dll"; return 1 ;;
+      esac
+    done
+    sed -n 's/^[[:space:]]*DLL Name: //p' "$out/$name-objdump.txt" | grep -qi ntoskrnl.exe ||
+      { echo "FAIL: $name: no import from ntoskrnl.exe"; return 1; }
   done
-  sed -n 's/^[[:space:]]*DLL Name: //p' "$out/example-objdump.txt" | grep -qi ntoskrnl.exe ||
-    { echo "FAIL: no import from ntoskrnl.exe"; return 1; }
+}
+
+# A driver that uses only a spin lock pays for no other kind: none of the
+# routines of KMUTEX, FAST_MUTEX, guarded mutexes, ERESOURCE, push locks,
+# queued spin locks or regions is imported (or named for a run-time look-up).
+spin_only() {
+  local sys=$out/example/spin_driver.sys names bad
+  names=$(imported_names "$sys" | sort -u)
+  printf '%s\n' "$names" >"$out/spin_driver-imports.txt"
+  echo "spin_driver.sys: $(stat -c %s "$sys") bytes, $(printf '%s\n' "$names" | grep -c .) imports"
+  bad=$(printf '%s\n' "$names" | grep -E \
+    '^(KeWaitForSingleObject|KeWaitForMultipleObjects|KeInitializeMutex|KeReleaseMutex|KeReadStateMutex|ExAcquireFastMutex|ExReleaseFastMutex|ExTryToAcquireFastMutex|ExAcquireFastMutexUnsafe|ExReleaseFastMutexUnsafe|KeAcquireGuardedMutex|KeReleaseGuardedMutex|KeInitializeGuardedMutex|ExInitializeResourceLite|ExDeleteResourceLite|ExAcquireResource.*|ExReleaseResource.*|ExIsResourceAcquired.*|ExGetSharedWaiterCount|ExfAcquirePushLock.*|ExfReleasePushLock.*|KeAcquireInStackQueuedSpinLock.*|KeReleaseInStackQueuedSpinLock.*|KeEnterCriticalRegion|KeLeaveCriticalRegion|KeEnterGuardedRegion|KeLeaveGuardedRegion)$')
+  if [ -n "$bad" ]; then
+    echo "FAIL: spin_driver.sys imports routines of other lock kinds:"
+    printf '  %s\n' $bad
+    return 1
+  fi
+  if strings -el "$sys" | grep -E '^(ExfAcquirePushLock|KeAcquireGuardedMutex|ExTryToAcquireFastMutex)'; then
+    echo "FAIL: spin_driver.sys looks up another kind's routine at run time"
+    return 1
+  fi
+  echo "no routine of another lock kind"
+}
+
+# The Debug project compiles with the package's recorded WDKM_CHECKED=0.
+recorded_checked() {
+  grep -h 'set(wdkmutex_CHECKED' "$prefix/lib/cmake/wdkmutex/wdkmutexBuild.cmake"
+  grep -rh -- '-DWDKM_CHECKED=' "$out/example/CMakeFiles/spin_driver.dir/flags.make" |
+    tee /dev/stderr | grep -q -- '-DWDKM_CHECKED=0' ||
+    { echo "FAIL: the Debug project does not compile with the package's WDKM_CHECKED=0"; return 1; }
+}
+
+under_wine() {
+  ctest --test-dir "$out/example" --output-on-failure -R spin_driver_under_wine
 }
 
 too_new_rejected() {
@@ -101,20 +154,25 @@ too_new_rejected() {
   echo "find_package(wdkmutex 99.0) failed, as it must"
 }
 
-step "configure the kernel build (prefix $prefix)" configure-library.log \
+step "configure the kernel build (Release, prefix $prefix)" configure-library.log \
   cmake -S . -B "$out/library" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DWDKM_KERNEL=ON \
         -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix"
-step "build the library" build-library.log \
-  cmake --build "$out/library" --target wdkmutex -j "$jobs"
+step "build the library, its checked twin and wdkm_support" build-library.log \
+  cmake --build "$out/library" --target wdkmutex wdkmutex_checked wdkm_support -j "$jobs"
 step "install into the scratch prefix" install.log \
   cmake --install "$out/library"
-step "installed: headers, libwdkmutex.a, package config" installed-files.log installed_files
-step "configure tests/package against the installed package" configure-example.log \
+step "installed: headers, libraries, package config, driver functions, Wine runner" \
+  installed-files.log installed_files
+step "configure tests/package as Debug against the Release package" configure-example.log \
   cmake -S tests/package -B "$out/example" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
-        -DCMAKE_BUILD_TYPE=Release -Dwdkmutex_DIR="$prefix/lib/cmake/wdkmutex"
-step "build the example driver (example_driver.sys)" build-example.log \
+        -DCMAKE_BUILD_TYPE=Debug -Dwdkmutex_DIR="$prefix/lib/cmake/wdkmutex"
+step "the Debug project compiles with the package's WDKM_CHECKED=0" checked.log recorded_checked
+step "build the drivers (wdkm_add_driver) and the runner" build-example.log \
   cmake --build "$out/example" -j "$jobs"
-step "the driver is native and imports only ntoskrnl.exe and hal.dll" imports.log driver_imports
+step "the drivers are native and import only ntoskrnl.exe and hal.dll" imports.log driver_imports
+step "the spin-lock-only driver imports no other lock kind's routines" spin-only.log spin_only
+grep -h '^spin_driver.sys:' "$out/spin-only.log" 2>/dev/null | sed 's/^/        /'
+step "wdkm_add_wine_test runs the spin driver under Wine (ctest)" wine.log under_wine
 step "find_package(wdkmutex 99.0) is refused" version.log too_new_rejected
 
 echo "$passed $failed 0" >"$out/summary"

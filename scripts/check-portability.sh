@@ -198,7 +198,7 @@ done
 amalg=$out/amalgamation
 if python3 scripts/amalgamate.py --out "$amalg" >"$out/logs/amalgamate.log" 2>&1; then
   add_cell "amalg     generate      scripts/amalgamate.py" "cat $out/logs/amalgamate.log"
-  printf '#include "wdkmutex.h"\n#include "wdkmutex.h"\ntypedef int WdkmPortabilityNotEmpty;\n' \
+  printf '#include <wdkmutex/wdkmutex.h>\n#include <wdkmutex/wdkmutex.h>\ntypedef int WdkmPortabilityNotEmpty;\n' \
     >"$out/tu/amalgamation_header.c"
   for ddk in "${ddks[@]}"; do
     for name in "${c_compilers[@]}"; do

@@ -72,10 +72,10 @@ VOID WdkmHostDisarm(PWDKM_HOST_BUGCHECK_TRAP Trap)
 
 VOID WdkmHostSetBugcheckHandler(WDKM_HOST_BUGCHECK_HANDLER *Handler, PVOID Context)
 {
-    pthread_mutex_lock(&HostpHandlerLock);
+    WdkmHostpLock(&HostpHandlerLock);
     HostpHandler = Handler;
     HostpHandlerContext = Context;
-    pthread_mutex_unlock(&HostpHandlerLock);
+    WdkmHostpUnlock(&HostpHandlerLock);
 }
 
 ULONG WdkmHostBugcheckCount(VOID)
@@ -99,11 +99,12 @@ static VOID HostpDeliverUntrapped(const WDKM_HOST_BUGCHECK *Bugcheck)
     WDKM_HOST_BUGCHECK_HANDLER *Handler;
     PVOID Context;
 
-    pthread_mutex_lock(&HostpHandlerLock);
+    WdkmHostpLock(&HostpHandlerLock);
     Handler = HostpHandler;
     Context = HostpHandlerContext;
-    pthread_mutex_unlock(&HostpHandlerLock);
+    WdkmHostpUnlock(&HostpHandlerLock);
     if (Handler == NULL) {
+        WdkmHostpReportInterruptSeed();
         HostpPrintStop(Bugcheck);
         abort();
     }
@@ -133,6 +134,8 @@ DECLSPEC_NORETURN VOID NTAPI KeBugCheckEx(ULONG BugCheckCode, ULONG_PTR BugCheck
         WdkmHostpThread.TrapTop = Trap->Previous;
         Trap->Armed = FALSE;
         Trap->Bugcheck = Bugcheck;
+        /* The emulation raises no bug check inside its own sections. */
+        WdkmHostpThread.SectionDepth = 0;
         longjmp(Trap->JumpBuffer, 1);
     }
     HostpDeliverUntrapped(&Bugcheck);

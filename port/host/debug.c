@@ -17,17 +17,17 @@ static PVOID HostpDebugSinkContext;
 
 VOID WdkmHostSetDebugPrintSink(WDKM_HOST_DEBUG_PRINT_SINK *Sink, PVOID Context)
 {
-    pthread_mutex_lock(&HostpDebugLock);
+    WdkmHostpLock(&HostpDebugLock);
     HostpDebugSink = Sink;
     HostpDebugSinkContext = Context;
-    pthread_mutex_unlock(&HostpDebugLock);
+    WdkmHostpUnlock(&HostpDebugLock);
 }
 
 VOID WdkmHostSetDebugPrintLevel(ULONG Level)
 {
-    pthread_mutex_lock(&HostpDebugLock);
+    WdkmHostpLock(&HostpDebugLock);
     HostpDebugLevel = Level;
-    pthread_mutex_unlock(&HostpDebugLock);
+    WdkmHostpUnlock(&HostpDebugLock);
 }
 
 /* Level is a severity (0..31) or, with DPFLTR_MASK, a bit mask whose
@@ -55,7 +55,7 @@ ULONG NTAPI vDbgPrintEx(ULONG ComponentId, ULONG Level, PCCH Format, va_list arg
 {
     char Message[HOSTP_DEBUG_MESSAGE_MAX];
 
-    pthread_mutex_lock(&HostpDebugLock);
+    WdkmHostpLock(&HostpDebugLock);
     if (HostpSeverity(Level) <= HostpDebugLevel) {
         vsnprintf(Message, sizeof(Message), Format, arglist);
         if (HostpDebugSink != NULL) {
@@ -64,7 +64,7 @@ ULONG NTAPI vDbgPrintEx(ULONG ComponentId, ULONG Level, PCCH Format, va_list arg
             fputs(Message, stderr);
         }
     }
-    pthread_mutex_unlock(&HostpDebugLock);
+    WdkmHostpUnlock(&HostpDebugLock);
     return (ULONG)STATUS_SUCCESS;
 }
 

@@ -161,9 +161,11 @@ VOID WdkmHostpWaitForGrant(PLIST_ENTRY WaitList, PHOSTP_LOCK_WAITER Waiter)
     Thread->Waiting = TRUE;
     Thread->WaitAlertable = FALSE;
     Thread->WaitMode = KernelMode;
+    WdkmHostpMarkBlocked(1);
     while (!Waiter->Granted) {
         pthread_cond_wait(&Thread->WakeCondition, &WdkmHostpDispatcherLock);
     }
+    WdkmHostpMarkBlocked(0);
     Thread->Waiting = FALSE;
 }
 
@@ -225,7 +227,7 @@ static NTSTATUS HostpWait(PDISPATCHER_HEADER Header, KPROCESSOR_MODE WaitMode,
         }
     }
 
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     if (Header != NULL && HostpTrySatisfy(Header, Thread, &Status, FirstAcquire)) {
         goto Done;
     }
@@ -246,6 +248,7 @@ static NTSTATUS HostpWait(PDISPATCHER_HEADER Header, KPROCESSOR_MODE WaitMode,
     Thread->Waiting = TRUE;
     Thread->WaitAlertable = Alertable;
     Thread->WaitMode = WaitMode;
+    WdkmHostpMarkBlocked(1);
     for (;;) {
         int Error = Nanoseconds < 0
                         ? pthread_cond_wait(&Thread->WakeCondition, &WdkmHostpDispatcherLock)
@@ -268,10 +271,11 @@ static NTSTATUS HostpWait(PDISPATCHER_HEADER Header, KPROCESSOR_MODE WaitMode,
     if (!Block.Satisfied && Header != NULL) {
         RemoveEntryList(&Block.WaitListEntry);
     }
+    WdkmHostpMarkBlocked(0);
     Thread->Waiting = FALSE;
 
 Done:
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return Status;
 }
 
@@ -307,11 +311,14 @@ NTSTATUS NTAPI KeWaitForSingleObject(PVOID Object, KWAIT_REASON WaitReason,
                          (ULONG_PTR)Mutant, 0, 0);
         }
     }
+    /* One section with the count: no normal APC between the grant and it. */
+    WdkmHostpEnterSection();
     Status = HostpWait(Header, WaitMode, Alertable, Timeout, &FirstAcquire);
     if (FirstAcquire) {
         /* Owning a KMUTEX disables normal kernel APCs until final release. */
         WdkmHostpThread.KMutexCount++;
     }
+    WdkmHostpLeaveSection();
     return Status;
 }
 
@@ -366,10 +373,10 @@ LONG NTAPI KeSetEvent(PRKEVENT Event, KPRIORITY Increment, BOOLEAN Wait)
     UNREFERENCED_PARAMETER(Increment);
     UNREFERENCED_PARAMETER(Wait);
     HostpCheckSignalIrql(Event);
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Previous = Event->Header.SignalState;
     WdkmHostpSignalObjectLocked(&Event->Header);
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return Previous;
 }
 
@@ -378,10 +385,10 @@ LONG NTAPI KeResetEvent(PRKEVENT Event)
     LONG Previous;
 
     HostpCheckSignalIrql(Event);
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Previous = Event->Header.SignalState;
     HostpStore(Event->Header.SignalState, 0);
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return Previous;
 }
 
@@ -427,7 +434,7 @@ LONG NTAPI KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait)
         KeBugCheckEx(THREAD_NOT_MUTEX_OWNER, (ULONG_PTR)Mutex, (ULONG_PTR)Owner,
                      (ULONG_PTR)Thread, 0);
     }
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Previous = Mutex->Header.SignalState;
     HostpStore(Mutex->Header.SignalState, Previous + 1);
     Freed = (BOOLEAN)(Previous + 1 == 1);
@@ -436,9 +443,10 @@ LONG NTAPI KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait)
         RemoveEntryList(&Mutex->MutantListEntry);
         HostpHandOffMutant(Mutex);
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     if (Freed) {
         WdkmHostpThread.KMutexCount--;
+        WdkmHostpCheckInterrupts();     /* normal kernel APCs unmasked */
     }
     WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
     return Previous;
@@ -455,7 +463,7 @@ LONG NTAPI KeReadStateMutex(PRKMUTEX Mutex)
 
 VOID WdkmHostpRundownThread(PKTHREAD Thread)
 {
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     while (!IsListEmpty(&Thread->MutantListHead)) {
         /* As NT: the mutex becomes free and abandoned; its next owner is
            told with STATUS_ABANDONED. */
@@ -469,25 +477,25 @@ VOID WdkmHostpRundownThread(PKTHREAD Thread)
     Thread->Terminated = TRUE;
     HostpStore(Thread->Header.SignalState, 1);
     HostpSatisfyAllWaiters(&Thread->Header);
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
 }
 
 VOID WdkmHostAlertThread(PKTHREAD Thread)
 {
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Thread->Alerted = TRUE;
     if (Thread->Waiting && Thread->WaitAlertable) {
         pthread_cond_signal(&Thread->WakeCondition);
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
 }
 
 VOID WdkmHostQueueUserApc(PKTHREAD Thread)
 {
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Thread->UserApcCount++;
     if (Thread->Waiting && Thread->WaitAlertable && Thread->WaitMode == UserMode) {
         pthread_cond_signal(&Thread->WakeCondition);
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
 }

@@ -154,8 +154,10 @@ static ULONGLONG HostpExpireTimers(ULONGLONG Now)
 static void *HostpDpcThreadMain(void *Argument)
 {
     UNREFERENCED_PARAMETER(Argument);
+    /* A processor's DPC queue, not a thread: never interrupted itself. */
+    WdkmHostpThread.Interrupts.Excluded = TRUE;
     (VOID)WdkmHostpCurrentThread();    /* its KTHREAD: freed when it ends */
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     while (!HostpStopping) {
         ULONGLONG Now = (ULONGLONG)(WdkmHostpMonotonicNanoseconds() / 100);
         ULONGLONG Next = HostpExpireTimers(Now);
@@ -171,9 +173,9 @@ static void *HostpDpcThreadMain(void *Argument)
             /* Dequeued before it runs, so the routine may queue it again. */
             Dpc->DpcData = NULL;
             HostpRunningSequence = Dpc->QueueSequence;
-            pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+            WdkmHostpUnlock(&WdkmHostpDispatcherLock);
             HostpRunDpc(Dpc, Routine, Context, Argument1, Argument2, TimerDpc);
-            pthread_mutex_lock(&WdkmHostpDispatcherLock);
+            WdkmHostpLock(&WdkmHostpDispatcherLock);
             HostpRunningSequence = 0;
             pthread_cond_broadcast(&HostpDpcDone);
         } else if (Next == 0) {
@@ -185,7 +187,7 @@ static void *HostpDpcThreadMain(void *Argument)
             pthread_cond_timedwait(&HostpDpcWake, &WdkmHostpDispatcherLock, &Deadline);
         }
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return NULL;
 }
 
@@ -218,10 +220,10 @@ static VOID HostpStopDpcThread(VOID)
     if (getpid() != HostpDpcProcess) {
         return;     /* a forked child: the thread is not ours */
     }
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     HostpStopping = TRUE;
     pthread_cond_signal(&HostpDpcWake);
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     pthread_join(HostpDpcThread, NULL);
 }
 
@@ -246,12 +248,12 @@ BOOLEAN NTAPI KeInsertQueueDpc(PRKDPC Dpc, PVOID SystemArgument1, PVOID SystemAr
 {
     BOOLEAN Queued;
 
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Queued = HostpQueueDpc(Dpc, SystemArgument1, SystemArgument2, &HostpDpcQueue);
     if (Queued) {
         HostpKickDpcThread();
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return Queued;
 }
 
@@ -259,14 +261,14 @@ BOOLEAN NTAPI KeRemoveQueueDpc(PRKDPC Dpc)
 {
     BOOLEAN Queued;
 
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Queued = (BOOLEAN)(Dpc->DpcData != NULL);
     if (Queued) {
         RemoveEntryList(&Dpc->DpcListEntry);
         Dpc->DpcData = NULL;
         pthread_cond_broadcast(&HostpDpcDone);  /* a flush may wait for it */
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return Queued;
 }
 
@@ -289,12 +291,12 @@ VOID NTAPI KeFlushQueuedDpcs(VOID)
     if (WdkmHostpCurrent.Irql != PASSIVE_LEVEL) {
         KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, WdkmHostpCurrent.Irql, PASSIVE_LEVEL, 0);
     }
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Sequence = HostpLastSequence;
     while (HostpDpcPending(Sequence)) {
         pthread_cond_wait(&HostpDpcDone, &WdkmHostpDispatcherLock);
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
 }
 
 LOGICAL NTAPI KeIsExecutingDpc(VOID)
@@ -363,7 +365,7 @@ BOOLEAN NTAPI KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PK
     if (Due < Now) {
         Due = UINT64_MAX;   /* overflow: as good as never */
     }
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     WasSet = HostpUnsetTimer(Timer);
     HostpStore(Timer->Header.SignalState, 0);
     Timer->DueTime.QuadPart = Due;
@@ -371,7 +373,7 @@ BOOLEAN NTAPI KeSetTimerEx(PKTIMER Timer, LARGE_INTEGER DueTime, LONG Period, PK
     Timer->Dpc = Dpc;
     InsertTailList(&HostpTimers, &Timer->TimerListEntry);
     HostpKickDpcThread();
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return WasSet;
 }
 
@@ -385,9 +387,9 @@ BOOLEAN NTAPI KeCancelTimer(PKTIMER Timer)
     BOOLEAN WasSet;
 
     HostpCheckTimerIrql(Timer);
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     WasSet = HostpUnsetTimer(Timer);
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return WasSet;
 }
 

@@ -73,7 +73,40 @@ struct _KTHREAD {
     NTSTATUS ExitStatus;
     PKSTART_ROUTINE StartRoutine;
     PVOID StartContext;
+    struct _HOSTP_INTERRUPT_THREAD *Interrupts;  /* injector lock; NULL: not running */
 };
+
+/* An injected DPC or APC waiting in its thread's ring (interrupt.c). */
+typedef struct _HOSTP_INTERRUPT_EVENT {
+    WDKM_HOST_INTERRUPT Kind;
+    WDKM_HOST_INTERRUPT_ROUTINE *Routine;   /* NULL: the default action */
+    PVOID Context;
+    ULONG64 Random;
+    BOOLEAN Deferred;                       /* found masked once (counted) */
+    BOOLEAN FromRandomMode;                 /* dropped by WdkmHostInterruptsStop */
+} HOSTP_INTERRUPT_EVENT;
+
+#define HOSTP_INTERRUPT_RING 32
+
+/* A kernel thread's injection record, in its thread-local state. Other
+   threads reach it through the registry in interrupt.c: every field but
+   the atomics is guarded by the injector lock. */
+typedef struct _HOSTP_INTERRUPT_THREAD {
+    LIST_ENTRY Link;                    /* registered threads */
+    pthread_t Posix;                    /* signalled with pthread_kill */
+    PKTHREAD Thread;
+    BOOLEAN Registered;
+    BOOLEAN Excluded;                   /* the DPC thread: a processor's queue, not a thread */
+    ULONG64 RandomState;                /* event choices: (seed, registration order) */
+    ULONG64 TimingState;                /* random mode's intervals, apart so that timing
+                                           never shifts the choices */
+    LONGLONG NextDue;                   /* random mode: next interrupt, ns (controller) */
+    ULONG Head;
+    ULONG Count;
+    HOSTP_INTERRUPT_EVENT Ring[HOSTP_INTERRUPT_RING];
+    ULONG Blocked;                      /* atomic: asleep in an emulated wait */
+    ULONG NeedsRetry;                   /* atomic: signal found it at an unsafe point */
+} HOSTP_INTERRUPT_THREAD;
 
 /* The rest of a thread's state; its object and IRQL are in
    WdkmHostpCurrent (wdm.h), which KeGetCurrentThread and KeGetCurrentIrql
@@ -87,10 +120,62 @@ typedef struct _HOSTP_THREAD_STATE {
     jmp_buf *TerminateJump;             /* system threads: their exit; DPC thread: the DPC's */
     BOOLEAN ExecutingDpc;               /* the DPC thread, inside a deferred routine */
     ULONG ProcessorOverride;            /* WdkmHostSetCurrentProcessor + 1; 0: the host's CPU */
+    /* Interrupt injection (interrupt.c). SectionDepth counts the
+       emulation's own raised sections (its pthread mutexes): no injected
+       event runs inside one, as no DPC runs under a spin lock. Read by the
+       thread's own signal handler only, ordered by signal fences. */
+    ULONG SectionDepth;
+    ULONG InEvent;                      /* injected events running (they nest as NT's:
+                                           a DPC may interrupt an APC routine) */
+    BOOLEAN NormalApcInProgress;        /* masks further normal APCs, as NT's flag */
+    HOSTP_INTERRUPT_THREAD Interrupts;
 } HOSTP_THREAD_STATE;
 
 extern _Thread_local HOSTP_THREAD_STATE WdkmHostpThread WDKM_HOSTP_LOCAL_EXEC;
 extern pthread_mutex_t WdkmHostpDispatcherLock;
+
+/* Sections of the emulation that hold one of its pthread mutexes (or are
+   otherwise not reentrant): an injected event arriving inside waits for the
+   outermost exit. */
+static inline VOID WdkmHostpEnterSection(VOID)
+{
+    WdkmHostpThread.SectionDepth++;
+    WDKM_HOSTP_SIGNAL_FENCE();
+}
+
+static inline VOID WdkmHostpLeaveSection(VOID)
+{
+    WDKM_HOSTP_SIGNAL_FENCE();
+    if (--WdkmHostpThread.SectionDepth == 0) {
+        WdkmHostpCheckInterrupts();
+    }
+}
+
+static inline VOID WdkmHostpLock(pthread_mutex_t *Mutex)
+{
+    WdkmHostpEnterSection();
+    pthread_mutex_lock(Mutex);
+}
+
+static inline VOID WdkmHostpUnlock(pthread_mutex_t *Mutex)
+{
+    pthread_mutex_unlock(Mutex);
+    WdkmHostpLeaveSection();
+}
+
+/* interrupt.c: thread registration (at adoption or system-thread start,
+   and at its end; pending events of an ending thread are dropped), and
+   the emulated waits' "asleep" mark that random injection skips. */
+VOID WdkmHostpRegisterInterruptThread(PKTHREAD Thread);
+VOID WdkmHostpUnregisterInterruptThread(VOID);
+static inline VOID WdkmHostpMarkBlocked(ULONG Blocked)
+{
+    __atomic_store_n(&WdkmHostpThread.Interrupts.Blocked, Blocked, __ATOMIC_RELAXED);
+}
+/* interrupt.c: prints the injection seed (if injection ran) before a fatal stop. */
+VOID WdkmHostpReportInterruptSeed(VOID);
+/* interrupt.c: TRUE while the calling thread runs an injected event. */
+#define WdkmHostpInEvent() (WdkmHostpThread.InEvent != 0)
 
 /* thread.c: the calling thread's object, made on first use. */
 #define WdkmHostpCurrentThread() KeGetCurrentThread()

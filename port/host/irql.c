@@ -47,6 +47,7 @@ VOID NTAPI KeLeaveCriticalRegion(VOID)
         HostpApcIndexMismatch();
     }
     WdkmHostpThread.CriticalRegionCount--;
+    WdkmHostpCheckInterrupts();     /* a normal kernel APC waiting for it */
 }
 
 VOID NTAPI KeEnterGuardedRegion(VOID)
@@ -62,6 +63,7 @@ VOID NTAPI KeLeaveGuardedRegion(VOID)
         HostpApcIndexMismatch();
     }
     WdkmHostpThread.GuardedRegionCount--;
+    WdkmHostpCheckInterrupts();     /* kernel APCs waiting for it */
 }
 
 BOOLEAN NTAPI KeAreApcsDisabled(VOID)
@@ -96,8 +98,8 @@ ULONG WdkmHostThreadHeldLockCount(VOID)
     PKTHREAD Thread = WdkmHostpCurrentThread();
     ULONG Resources;
 
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Resources = WdkmHostpResourcesOwnedBy(Thread);
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return WdkmHostpThread.KMutexCount + WdkmHostpThread.OtherLockCount + Resources;
 }

@@ -56,6 +56,7 @@ static HOSTP_POOL_TAG HostpOtherTags;               /* when the table is full */
 static HOSTP_POOL_TAG HostpZeroTag;                 /* ExAllocatePoolWithTag(.., 0) */
 static PVOID HostpRecentFrees[HOSTP_POOL_RECENT];
 static ULONG HostpRecentNext;
+static PHOSTP_POOL_HEADER HostpDeferredFrees;      /* freed by injected events, linked by HashNext */
 static ULONG64 HostpAttempts;
 static LONG HostpFailCountdown = -1;
 static ULONG HostpInjectedFailures;
@@ -123,6 +124,26 @@ static BOOLEAN HostpInjectFailure(VOID)
     return Fail;
 }
 
+/* An injected event may have interrupted malloc itself: its frees are
+   accounted at once and handed to free() by the thread's next pool call
+   outside an event (or any other thread's). */
+static VOID HostpReleaseDeferredFrees(VOID)
+{
+    PHOSTP_POOL_HEADER Header;
+
+    if (WdkmHostpInEvent() || __atomic_load_n(&HostpDeferredFrees, __ATOMIC_RELAXED) == NULL) {
+        return;
+    }
+    WdkmHostpLock(&HostpPoolLock);
+    Header = __atomic_exchange_n(&HostpDeferredFrees, NULL, __ATOMIC_RELAXED);
+    WdkmHostpUnlock(&HostpPoolLock);
+    while (Header != NULL) {
+        PHOSTP_POOL_HEADER Next = Header->HashNext;
+        free(Header);
+        Header = Next;
+    }
+}
+
 static PVOID HostpAllocate(ULONG PoolType, SIZE_T NumberOfBytes, ULONG Tag, BOOLEAN Zero,
                            BOOLEAN RaiseOnFailure)
 {
@@ -138,10 +159,11 @@ static PVOID HostpAllocate(ULONG PoolType, SIZE_T NumberOfBytes, ULONG Tag, BOOL
     if (NumberOfBytes == 0) {
         KeBugCheckEx(BAD_POOL_CALLER, HOSTP_BAD_POOL_ZERO_BYTES, 0, PoolType, Tag);
     }
+    HostpReleaseDeferredFrees();
 
-    pthread_mutex_lock(&HostpPoolLock);
+    WdkmHostpLock(&HostpPoolLock);
     Fail = HostpInjectFailure();
-    pthread_mutex_unlock(&HostpPoolLock);
+    WdkmHostpUnlock(&HostpPoolLock);
     if (!Fail && NumberOfBytes <= (SIZE_T)-1 - sizeof(HOSTP_POOL_HEADER)) {
         Header = (PHOSTP_POOL_HEADER)malloc(sizeof(HOSTP_POOL_HEADER) + NumberOfBytes);
     }
@@ -160,14 +182,14 @@ static PVOID HostpAllocate(ULONG PoolType, SIZE_T NumberOfBytes, ULONG Tag, BOOL
     Header->Reserved = 0;
     memset(Header + 1, Zero ? 0 : HOSTP_POOL_FILL_FRESH, NumberOfBytes);
 
-    pthread_mutex_lock(&HostpPoolLock);
+    WdkmHostpLock(&HostpPoolLock);
     Header->HashNext = HostpLiveBlocks[HostpBucket(Header + 1)];
     HostpLiveBlocks[HostpBucket(Header + 1)] = Header;
     Entry = HostpTagEntry(Tag);
     Entry->Outstanding++;
     Entry->Bytes += NumberOfBytes;
     Entry->Allocations++;
-    pthread_mutex_unlock(&HostpPoolLock);
+    WdkmHostpUnlock(&HostpPoolLock);
     return Header + 1;
 }
 
@@ -180,20 +202,20 @@ static VOID HostpCheckNoLiveObjects(PVOID P, SIZE_T Size)
     PVOID Object = NULL;
     ULONG Kind = 0;
 
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Resource = WdkmHostpFindResourceInRange(P, Size);
     if (Resource == NULL) {
         Object = WdkmHostpFindTimerOrDpcInRange(P, Size, &Kind);
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     if (Resource != NULL) {
-        pthread_mutex_unlock(&HostpPoolLock);
+        WdkmHostpUnlock(&HostpPoolLock);
         KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION,
                      WDKM_HOST_VIOLATION_RESOURCE_IN_FREED_POOL, (ULONG_PTR)Resource,
                      (ULONG_PTR)P, Size);
     }
     if (Object != NULL) {
-        pthread_mutex_unlock(&HostpPoolLock);
+        WdkmHostpUnlock(&HostpPoolLock);
         KeBugCheckEx(TIMER_OR_DPC_INVALID, Kind, (ULONG_PTR)Object, (ULONG_PTR)P,
                      (ULONG_PTR)P + Size);
     }
@@ -208,11 +230,11 @@ static VOID HostpFree(PVOID P, ULONG Tag, BOOLEAN CheckTag)
     BOOLEAN Freed;
 
     /* Every check is made under the lock but raised after dropping it. */
-    pthread_mutex_lock(&HostpPoolLock);
+    WdkmHostpLock(&HostpPoolLock);
     Link = HostpFindLive(P);
     if (Link == NULL) {
         Freed = HostpRecentlyFreed(P);
-        pthread_mutex_unlock(&HostpPoolLock);
+        WdkmHostpUnlock(&HostpPoolLock);
         if (Freed) {
             KeBugCheckEx(BAD_POOL_CALLER, HOSTP_BAD_POOL_ALREADY_FREED, 0, HOSTP_POOL_MAGIC_FREE,
                          (ULONG_PTR)P);
@@ -222,12 +244,12 @@ static VOID HostpFree(PVOID P, ULONG Tag, BOOLEAN CheckTag)
     Header = *Link;
     if (Irql > DISPATCH_LEVEL || ((Header->PoolType & PagedPool) != 0 && Irql > APC_LEVEL)) {
         ULONG PoolType = Header->PoolType;
-        pthread_mutex_unlock(&HostpPoolLock);
+        WdkmHostpUnlock(&HostpPoolLock);
         KeBugCheckEx(BAD_POOL_CALLER, HOSTP_BAD_POOL_FREE_IRQL, Irql, PoolType, (ULONG_PTR)P);
     }
     if (CheckTag && Header->Tag != Tag) {
         ULONG Allocator = Header->Tag;
-        pthread_mutex_unlock(&HostpPoolLock);
+        WdkmHostpUnlock(&HostpPoolLock);
         KeBugCheckEx(BAD_POOL_CALLER, HOSTP_BAD_POOL_WRONG_TAG, (ULONG_PTR)P, Allocator, Tag);
     }
     HostpCheckNoLiveObjects(P, Header->Size);
@@ -237,11 +259,19 @@ static VOID HostpFree(PVOID P, ULONG Tag, BOOLEAN CheckTag)
     Entry->Bytes -= Header->Size;
     HostpRecentFrees[HostpRecentNext] = P;
     HostpRecentNext = (HostpRecentNext + 1) % HOSTP_POOL_RECENT;
-    pthread_mutex_unlock(&HostpPoolLock);
+    WdkmHostpUnlock(&HostpPoolLock);
 
     Header->Magic = HOSTP_POOL_MAGIC_FREE;
     memset(Header + 1, HOSTP_POOL_FILL_FREED, Header->Size);
+    if (WdkmHostpInEvent()) {
+        WdkmHostpLock(&HostpPoolLock);
+        Header->HashNext = HostpDeferredFrees;
+        __atomic_store_n(&HostpDeferredFrees, Header, __ATOMIC_RELAXED);
+        WdkmHostpUnlock(&HostpPoolLock);
+        return;
+    }
     free(Header);
+    HostpReleaseDeferredFrees();
 }
 
 PVOID NTAPI ExAllocatePoolWithTag(POOL_TYPE PoolType, SIZE_T NumberOfBytes, ULONG Tag)
@@ -288,7 +318,7 @@ ULONG WdkmHostPoolOutstanding(ULONG Tag, SIZE_T *Bytes)
     ULONG Count = 0;
     SIZE_T Total = 0;
 
-    pthread_mutex_lock(&HostpPoolLock);
+    WdkmHostpLock(&HostpPoolLock);
     for (ULONG Index = 0; Index < HOSTP_POOL_TAGS; Index++) {
         if (HostpTags[Index].Tag != 0 && (Tag == 0 || HostpTags[Index].Tag == Tag)) {
             Count += HostpTags[Index].Outstanding;
@@ -299,7 +329,7 @@ ULONG WdkmHostPoolOutstanding(ULONG Tag, SIZE_T *Bytes)
         Count += HostpOtherTags.Outstanding + HostpZeroTag.Outstanding;
         Total += HostpOtherTags.Bytes + HostpZeroTag.Bytes;
     }
-    pthread_mutex_unlock(&HostpPoolLock);
+    WdkmHostpUnlock(&HostpPoolLock);
     if (Bytes != NULL) {
         *Bytes = Total;
     }
@@ -310,9 +340,9 @@ ULONG64 WdkmHostPoolAllocations(VOID)
 {
     ULONG64 Attempts;
 
-    pthread_mutex_lock(&HostpPoolLock);
+    WdkmHostpLock(&HostpPoolLock);
     Attempts = HostpAttempts;
-    pthread_mutex_unlock(&HostpPoolLock);
+    WdkmHostpUnlock(&HostpPoolLock);
     return Attempts;
 }
 
@@ -320,7 +350,7 @@ ULONG64 WdkmHostPoolTagAllocations(ULONG Tag)
 {
     ULONG64 Allocations = 0;
 
-    pthread_mutex_lock(&HostpPoolLock);
+    WdkmHostpLock(&HostpPoolLock);
     for (ULONG Index = 0; Index < HOSTP_POOL_TAGS; Index++) {
         if (HostpTags[Index].Tag != 0 && (Tag == 0 || HostpTags[Index].Tag == Tag)) {
             Allocations += HostpTags[Index].Allocations;
@@ -329,23 +359,23 @@ ULONG64 WdkmHostPoolTagAllocations(ULONG Tag)
     if (Tag == 0) {
         Allocations += HostpOtherTags.Allocations + HostpZeroTag.Allocations;
     }
-    pthread_mutex_unlock(&HostpPoolLock);
+    WdkmHostpUnlock(&HostpPoolLock);
     return Allocations;
 }
 
 VOID WdkmHostPoolFailAt(LONG N)
 {
-    pthread_mutex_lock(&HostpPoolLock);
+    WdkmHostpLock(&HostpPoolLock);
     HostpFailCountdown = N < 0 ? -1 : N;
-    pthread_mutex_unlock(&HostpPoolLock);
+    WdkmHostpUnlock(&HostpPoolLock);
 }
 
 ULONG WdkmHostPoolInjectedFailures(VOID)
 {
     ULONG Failures;
 
-    pthread_mutex_lock(&HostpPoolLock);
+    WdkmHostpLock(&HostpPoolLock);
     Failures = HostpInjectedFailures;
-    pthread_mutex_unlock(&HostpPoolLock);
+    WdkmHostpUnlock(&HostpPoolLock);
     return Failures;
 }

@@ -201,7 +201,7 @@ static PHOSTP_PUSH_LOCK HostpLookup(PEX_PUSH_LOCK PushLock, PKTHREAD Thread)
     ULONG_PTR Word = __atomic_load_n(PushLock, __ATOMIC_RELAXED);
 
     if (Word != HostpWord(Lock)) {
-        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        WdkmHostpUnlock(&WdkmHostpDispatcherLock);
         HostpViolation(WDKM_HOST_VIOLATION_PUSH_LOCK_CORRUPTED, PushLock, Thread, Word);
     }
     return Lock;
@@ -219,10 +219,10 @@ static VOID HostpAcquire(PEX_PUSH_LOCK PushLock, BOOLEAN Exclusive)
 
     WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
     HostpCheckState(PushLock, WDKM_HOST_VIOLATION_PUSH_LOCK_APCS_ENABLED);
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Lock = HostpLookup(PushLock, Thread);
     if (Lock != NULL && (Lock->Exclusive == Thread || HostpSharedIndex(Lock, Thread) >= 0)) {
-        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        WdkmHostpUnlock(&WdkmHostpDispatcherLock);
         HostpViolation(WDKM_HOST_VIOLATION_SELF_DEADLOCK, PushLock, Thread, (ULONG_PTR)Thread);
     }
     if (Lock == NULL) {
@@ -239,7 +239,7 @@ static VOID HostpAcquire(PEX_PUSH_LOCK PushLock, BOOLEAN Exclusive)
         Waiter.Exclusive = Exclusive;
         WdkmHostpWaitForGrant(&Lock->Waiters, &Waiter);
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     WdkmHostpThread.OtherLockCount++;
 }
 
@@ -253,18 +253,18 @@ static VOID HostpRelease(PEX_PUSH_LOCK PushLock, HOSTP_RELEASE_KIND Kind)
     WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
 
     HostpCheckState(PushLock, WDKM_HOST_VIOLATION_PUSH_LOCK_RELEASE_APCS_ENABLED);
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Lock = HostpLookup(PushLock, Thread);
     HeldExclusive = (BOOLEAN)(Lock != NULL && Lock->Exclusive == Thread);
     SharedIndex = Lock != NULL ? HostpSharedIndex(Lock, Thread) : -1;
     if (!HeldExclusive && SharedIndex < 0) {
         ULONG_PTR Owner = Lock != NULL ? (ULONG_PTR)Lock->Exclusive : 0;
-        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        WdkmHostpUnlock(&WdkmHostpDispatcherLock);
         HostpViolation(WDKM_HOST_VIOLATION_PUSH_LOCK_NOT_OWNER, PushLock, Thread, Owner);
     }
     if ((Kind == HostpReleaseExclusive && !HeldExclusive) ||
         (Kind == HostpReleaseShared && HeldExclusive)) {
-        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        WdkmHostpUnlock(&WdkmHostpDispatcherLock);
         HostpViolation(WDKM_HOST_VIOLATION_PUSH_LOCK_RELEASE_MISMATCH, PushLock, Thread,
                        (ULONG_PTR)Thread);
     }
@@ -280,7 +280,7 @@ static VOID HostpRelease(PEX_PUSH_LOCK PushLock, HOSTP_RELEASE_KIND Kind)
     if (Lock->Exclusive == NULL && Lock->SharedCount == 0) {
         HostpDestroy(Lock);     /* free and nobody waiting */
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     WdkmHostpThread.OtherLockCount--;
 }
 

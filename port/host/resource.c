@@ -195,7 +195,7 @@ NTSTATUS NTAPI ExInitializeResourceLite(PERESOURCE Resource)
     BOOLEAN Listed;
 
     HostpCheckIrql(Resource, DISPATCH_LEVEL);
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Listed = HostpIsListed(Resource);
     if (!Listed) {
         RtlZeroMemory(Resource, sizeof(*Resource));
@@ -205,7 +205,7 @@ NTSTATUS NTAPI ExInitializeResourceLite(PERESOURCE Resource)
         HostpResourceCount++;
         WritePointerNoFence((PVOID volatile *)&Resource->Address, Resource);
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     if (Listed) {
         /* Re-initialising a live resource would corrupt the list. */
         KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION,
@@ -224,7 +224,7 @@ NTSTATUS NTAPI ExDeleteResourceLite(PERESOURCE Resource)
         KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION,
                      WDKM_HOST_VIOLATION_RESOURCE_UNINITIALIZED, (ULONG_PTR)Resource, 0, 0);
     }
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     if (Resource->ActiveCount != 0) {
         Owner = Resource->OwnerEntry.OwnerThread;
         for (ULONG Index = 0; Owner == 0 && Index < Resource->TableSize; Index++) {
@@ -238,7 +238,7 @@ NTSTATUS NTAPI ExDeleteResourceLite(PERESOURCE Resource)
         Resource->TableSize = 0;
         WritePointerNoFence((PVOID volatile *)&Resource->Address, NULL);
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     if (Owner != 0) {
         KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION,
                      WDKM_HOST_VIOLATION_DELETED_LOCK_OWNED, (ULONG_PTR)Resource, Owner, 0);
@@ -261,25 +261,25 @@ BOOLEAN NTAPI ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait)
     WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
 
     HostpCheckAcquire(Resource);
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     if (Resource->ActiveCount == 0) {
         HostpAddOwner(Resource, Me, TRUE);
-        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        WdkmHostpUnlock(&WdkmHostpDispatcherLock);
         return TRUE;
     }
     Mine = HostpFindOwner(Resource, Me);
     if (Mine != NULL && HostpIsExclusive(Resource)) {
         HostpStore(Mine->OwnerCount, Mine->OwnerCount + 1);
-        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        WdkmHostpUnlock(&WdkmHostpDispatcherLock);
         return TRUE;
     }
     if (!Wait) {
-        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        WdkmHostpUnlock(&WdkmHostpDispatcherLock);
         return FALSE;
     }
     if (Mine != NULL) {
         /* A shared owner waiting for exclusive waits for itself forever. */
-        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        WdkmHostpUnlock(&WdkmHostpDispatcherLock);
         KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION, WDKM_HOST_VIOLATION_SELF_DEADLOCK,
                      (ULONG_PTR)Resource, (ULONG_PTR)Thread, Me);
     }
@@ -288,7 +288,7 @@ BOOLEAN NTAPI ExAcquireResourceExclusiveLite(PERESOURCE Resource, BOOLEAN Wait)
     Waiter.Thread = Thread;
     Waiter.Exclusive = TRUE;
     WdkmHostpWaitForGrant(&Resource->ExclusiveWaiters, &Waiter);
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return TRUE;
 }
 
@@ -302,22 +302,22 @@ BOOLEAN NTAPI ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait)
     WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
 
     HostpCheckAcquire(Resource);
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Mine = HostpFindOwner(Resource, Me);
     if (Mine != NULL) {
         /* Any owner may recurse (the exclusive one stays exclusive). */
         HostpStore(Mine->OwnerCount, Mine->OwnerCount + 1);
-        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        WdkmHostpUnlock(&WdkmHostpDispatcherLock);
         return TRUE;
     }
     if (Resource->ActiveCount == 0 ||
         (!HostpIsExclusive(Resource) && IsListEmpty(&Resource->ExclusiveWaiters))) {
         HostpAddOwner(Resource, Me, FALSE);
-        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        WdkmHostpUnlock(&WdkmHostpDispatcherLock);
         return TRUE;
     }
     if (!Wait) {
-        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        WdkmHostpUnlock(&WdkmHostpDispatcherLock);
         return FALSE;
     }
     Resource->ContentionCount++;
@@ -325,7 +325,7 @@ BOOLEAN NTAPI ExAcquireResourceSharedLite(PERESOURCE Resource, BOOLEAN Wait)
     Waiter.Thread = Thread;
     Waiter.Exclusive = FALSE;
     WdkmHostpWaitForGrant(&Resource->SharedWaiters, &Waiter);
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return TRUE;
 }
 
@@ -337,14 +337,14 @@ VOID NTAPI ExConvertExclusiveToSharedLite(PERESOURCE Resource)
 
     HostpCheckIrql(Resource, DISPATCH_LEVEL);
     HostpCheckLive(Resource);
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Owner = (BOOLEAN)(HostpIsExclusive(Resource) && Resource->OwnerEntry.OwnerThread == Me);
     Table = Resource->OwnerTable;
     if (Owner) {
         Resource->Flag &= (USHORT)~HOSTP_RESOURCE_OWNED_EXCLUSIVE;
         HostpGrantWaiters(Resource, TRUE);
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     if (!Owner) {
         KeBugCheckEx(RESOURCE_NOT_OWNED, (ULONG_PTR)Resource, Me, (ULONG_PTR)Table, 0);
     }
@@ -361,11 +361,11 @@ static VOID HostpRelease(PERESOURCE Resource, ERESOURCE_THREAD Thread)
 
     WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */
 
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Entry = HostpFindOwner(Resource, Thread);
     if (Entry == NULL) {
         Table = Resource->OwnerTable;
-        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        WdkmHostpUnlock(&WdkmHostpDispatcherLock);
         KeBugCheckEx(RESOURCE_NOT_OWNED, (ULONG_PTR)Resource, Thread, (ULONG_PTR)Table, 0);
     }
     HostpStore(Entry->OwnerCount, Entry->OwnerCount - 1);
@@ -383,7 +383,7 @@ static VOID HostpRelease(PERESOURCE Resource, ERESOURCE_THREAD Thread)
             HostpGrantWaiters(Resource, WasExclusive);
         }
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
 }
 
 VOID FASTCALL ExReleaseResourceLite(PERESOURCE Resource)
@@ -414,9 +414,9 @@ BOOLEAN NTAPI ExIsResourceAcquiredExclusiveLite(PERESOURCE Resource)
 
     HostpCheckIrql(Resource, DISPATCH_LEVEL);
     HostpCheckLive(Resource);
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Exclusive = (BOOLEAN)(HostpIsExclusive(Resource) && Resource->OwnerEntry.OwnerThread == Me);
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return Exclusive;
 }
 
@@ -434,10 +434,10 @@ ULONG NTAPI ExIsResourceAcquiredSharedLite(PERESOURCE Resource)
     if (HostpLoad(Resource->ActiveEntries) == 0) {
         return 0;
     }
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Entry = HostpFindOwner(Resource, Me);
     Count = Entry != NULL ? Entry->OwnerCount : 0;
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return Count;
 }
 
@@ -447,9 +447,9 @@ ULONG NTAPI ExGetExclusiveWaiterCount(PERESOURCE Resource)
 
     HostpCheckIrql(Resource, DISPATCH_LEVEL);
     HostpCheckLive(Resource);
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Count = Resource->NumberOfExclusiveWaiters;
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return Count;
 }
 
@@ -459,9 +459,9 @@ ULONG NTAPI ExGetSharedWaiterCount(PERESOURCE Resource)
 
     HostpCheckIrql(Resource, DISPATCH_LEVEL);
     HostpCheckLive(Resource);
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Count = Resource->NumberOfSharedWaiters;
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return Count;
 }
 
@@ -501,8 +501,8 @@ ULONG WdkmHostResourceCount(VOID)
 {
     ULONG Count;
 
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Count = HostpResourceCount;
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     return Count;
 }

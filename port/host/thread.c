@@ -82,6 +82,7 @@ static VOID HostpAdoptThread(PKTHREAD Thread)
     pthread_once(&HostpThreadKeyOnce, HostpCreateThreadKey);
     WdkmHostpCurrent.Thread = Thread;
     pthread_setspecific(HostpThreadKey, Thread);
+    WdkmHostpRegisterInterruptThread(Thread);   /* injected DPCs and APCs reach it now */
 }
 
 /* The slow path of KeGetCurrentThread (wdm.h): the first use on a thread
@@ -135,6 +136,7 @@ LONG WdkmHostpDereferenceThread(PKTHREAD Thread)
    owns, wakes its waiters, drops its own reference. */
 static VOID HostpEndThread(PKTHREAD Thread)
 {
+    WdkmHostpUnregisterInterruptThread();      /* its pending events are dropped */
     WdkmHostpThread.TrapTop = NULL;
     WdkmHostpThread.TerminateJump = NULL;
     WdkmHostpRundownThread(Thread);
@@ -238,12 +240,12 @@ static VOID HostpRemoveHandle(HANDLE Handle)
 {
     PKTHREAD *Slot;
 
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Slot = HostpLookupHandle(Handle);
     if (Slot != NULL) {
         *Slot = NULL;
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
 }
 
 /* KeGetCurrentThread and PsGetCurrentThread are inline in wdm.h. */
@@ -296,9 +298,9 @@ NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess,
     Thread->StartContext = StartContext;
     Thread->ReferenceCount = 2;     /* the running thread + the handle */
 
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Handle = HostpInsertHandle(Thread);
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     if (Handle == NULL) {
         Thread->ReferenceCount = 1;
         WdkmHostpDereferenceThread(Thread);
@@ -373,13 +375,13 @@ NTSTATUS NTAPI ObReferenceObjectByHandle(HANDLE Handle, ACCESS_MASK DesiredAcces
         Thread = WdkmHostpCurrentThread();
         InterlockedIncrement(&Thread->ReferenceCount);
     } else {
-        pthread_mutex_lock(&WdkmHostpDispatcherLock);
+        WdkmHostpLock(&WdkmHostpDispatcherLock);
         Slot = HostpLookupHandle(Handle);
         if (Slot != NULL) {
             Thread = *Slot;
             InterlockedIncrement(&Thread->ReferenceCount);
         }
-        pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+        WdkmHostpUnlock(&WdkmHostpDispatcherLock);
         if (Thread == NULL) {
             return STATUS_INVALID_HANDLE;
         }
@@ -418,13 +420,13 @@ NTSTATUS NTAPI ZwClose(HANDLE Handle)
     PKTHREAD *Slot;
 
     HostpCheckPassive(Handle);
-    pthread_mutex_lock(&WdkmHostpDispatcherLock);
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
     Slot = HostpLookupHandle(Handle);
     if (Slot != NULL) {
         Thread = *Slot;
         *Slot = NULL;
     }
-    pthread_mutex_unlock(&WdkmHostpDispatcherLock);
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     if (Thread == NULL) {
         return STATUS_INVALID_HANDLE;
     }

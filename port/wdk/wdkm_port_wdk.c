@@ -300,10 +300,20 @@ WdkmpPoolAllocate(
      * is the only allocator older kernels (and Wine) have. It does not
      * zero; ExAllocatePool2 does, and callers rely on that.
      */
-#if defined(_MSC_VER)
-#pragma warning(suppress: 4996)
+#if defined(__clang__)
+    /* clang (clang-cl included) ignores MSVC's warning pragmas. */
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wdeprecated-declarations"
+#elif defined(_MSC_VER)
+#pragma warning(push)
+#pragma warning(disable: 4996)
 #endif
     Block = ExAllocatePoolWithTag(NonPagedPoolNx, Bytes, Tag);
+#if defined(__clang__)
+#pragma clang diagnostic pop
+#elif defined(_MSC_VER)
+#pragma warning(pop)
+#endif
     if (Block != NULL) {
         RtlZeroMemory(Block, Bytes);
     }

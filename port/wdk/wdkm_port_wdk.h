@@ -20,10 +20,11 @@
  * helper a file does not call is no warning where the header is part of
  * the file itself (the single-file distribution).
  */
-#if defined(_MSC_VER)
-#define WDKMP_INLINE static __forceinline
-#elif defined(__GNUC__) || defined(__clang__)
+#if defined(__GNUC__) || defined(__clang__)
+/* clang-cl too: its __forceinline does not silence -Wunused-function. */
 #define WDKMP_INLINE static inline __attribute__((__always_inline__, __unused__))
+#elif defined(_MSC_VER)
+#define WDKMP_INLINE static __forceinline
 #else
 #define WDKMP_INLINE static inline
 #endif

@@ -244,6 +244,122 @@ VOID WdkmHostSetDelayFuzzing(ULONG Seed, ULONG PercentChance);
 ULONG64 WdkmHostDelayFuzzingCount(VOID);
 
 /* ---------------------------------------------------------------------- */
+/* Interrupt injection: DPCs and kernel APCs delivered into running threads */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A processor interrupts a running thread between any two instructions to
+ * run a DPC on it (to NT the DPC *is* that thread: KeGetCurrentThread
+ * returns it) or a kernel APC (a normal one may suspend the thread). The
+ * emulation does the same with a per-thread signal (SIGURG): the event runs
+ * on the interrupted thread, on its stack, wherever it was, if NT's masking
+ * allows it there, else it stays pending and runs as soon as the thread
+ * unmasks. Masking, as NT's:
+ *   - DPC: masked at IRQL >= DISPATCH_LEVEL;
+ *   - special kernel APC: masked at IRQL >= APC_LEVEL or in a guarded region;
+ *   - normal kernel APC: also masked in a critical region or while the
+ *     thread owns a KMUTEX.
+ * Unmasking points deliver what is pending: KeLowerIrql (and every
+ * emulated routine that lowers the IRQL), KeLeaveCriticalRegion,
+ * KeLeaveGuardedRegion, the last KeReleaseMutex of an owned KMUTEX.
+ * The emulation's own internal sections (its locks, its pool and thread
+ * bookkeeping) count as raised: an event arriving inside one runs at its
+ * exit. An event arriving while the thread is inside the C library or
+ * another shared object (malloc, stdio, ...) is retried shortly after.
+ * A thread asleep in an emulated wait is not interrupted: an event queued
+ * to it runs when the wait returns (NT would run kernel APCs inside the
+ * wait and restart it; the emulation defers them, which a caller cannot
+ * tell apart from an APC delivered just after the wake).
+ *
+ * An event runs at DISPATCH_LEVEL (DPC), APC_LEVEL (special APC) or
+ * PASSIVE_LEVEL (normal APC) with no bug-check trap armed. Afterwards the
+ * emulation checks what NT checks: a DPC must return at DISPATCH_LEVEL
+ * (else IRQL_NOT_GREATER_OR_EQUAL, P4 = the routine) with the APC disable
+ * counts unchanged (else TIMER_OR_DPC_INVALID 4, P2 = the routine); an APC
+ * must return at its IRQL (else IRQL_UNEXPECTED_VALUE) with the counts
+ * unchanged (else APC_INDEX_MISMATCH). A bug check inside an event is
+ * never caught by the interrupted code's WDKM_HOST_TRY: with no handler it
+ * prints the injection seed and the stop and aborts; when the handler
+ * returns, the event ends there. Then the thread's IRQL, regions and traps
+ * are put back as they were when it was interrupted.
+ *
+ * Routines may use the emulation freely (spin locks, try-acquires, waits
+ * in a normal APC, pool frees; pool frees made by an event are completed
+ * after it). They should not allocate pool: the allocator may be the one
+ * they interrupted (the sanitizers' run-times are linked into the program,
+ * where the emulation cannot tell them from your code).
+ *
+ * Environment: WDKM_HOST_INTERRUPTS="seed=N,interval=US,dpc=W,napc=W,
+ * sapc=W,suspend=US" (any subset, defaults seed=1, interval=500, weights
+ * 1,1,1, suspend=200) starts random injection at the first use of the
+ * emulation, with the routine set by WdkmHostSetDefaultInterruptRoutine
+ * (or the default actions). The seed is printed to stderr then, and again
+ * before a fatal stop, so a run can be replayed.
+ */
+typedef enum _WDKM_HOST_INTERRUPT {
+    WdkmHostInterruptDpc = 0,         /* DISPATCH_LEVEL, as the interrupted thread; never blocks */
+    WdkmHostInterruptNormalApc = 1,   /* normal kernel APC: PASSIVE_LEVEL, may block (suspension) */
+    WdkmHostInterruptSpecialApc = 2   /* special kernel APC: APC_LEVEL */
+} WDKM_HOST_INTERRUPT;
+
+#define WDKM_HOST_INTERRUPT_KINDS 3
+
+/* What an injected event does. Random: a seeded value to choose an action by. */
+typedef VOID WDKM_HOST_INTERRUPT_ROUTINE(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context);
+
+typedef struct _WDKM_HOST_INTERRUPT_SETTINGS {
+    ULONG64 Seed;                      /* each thread's choices: (Seed, its registration order) */
+    ULONG MeanIntervalMicroseconds;    /* mean time between interrupts of one running thread */
+    ULONG DpcWeight, NormalApcWeight, SpecialApcWeight;   /* relative frequency of each kind */
+    ULONG SuspendMaxMicroseconds;      /* a normal APC without routine parks the thread up to this */
+    WDKM_HOST_INTERRUPT_ROUTINE *Routine;   /* NULL: DPCs and special APCs stall a few us,
+                                               normal APCs suspend */
+    PVOID Context;
+} WDKM_HOST_INTERRUPT_SETTINGS;
+
+/* Random injection into every emulated kernel thread (system threads and
+   adopted threads; not the emulation's DPC thread) until stopped. Restarts
+   the counts. A thread's generator is seeded from Seed and the order in
+   which threads registered, so a seed replays each thread's choices (the
+   interleaving still depends on the host scheduler). */
+VOID WdkmHostInterruptsStart(const WDKM_HOST_INTERRUPT_SETTINGS *Settings);
+
+/* Stops random injection (its events still pending are dropped) and
+   returns once no injected routine runs anywhere (but the caller's own,
+   when called from one). Events queued with WdkmHostQueueInterrupt stay. */
+VOID WdkmHostInterruptsStop(VOID);
+
+/* TRUE while random injection runs; *Settings (optional) gets its settings. */
+BOOLEAN WdkmHostInterruptsActive(WDKM_HOST_INTERRUPT_SETTINGS *Settings);
+
+/* Deterministic: delivers one event of Kind to Thread as soon as NT's
+   masking allows: at once if Thread runs unmasked (it is interrupted
+   wherever it is; for the calling thread, before this returns), else when
+   it unmasks. Routine NULL: the default action. Nothing happens for a
+   thread that has ended. At most 32 events wait per thread; more are
+   dropped (counted by WdkmHostQueryInterruptCounts' Dropped). */
+VOID WdkmHostQueueInterrupt(PKTHREAD Thread, WDKM_HOST_INTERRUPT Kind,
+                            WDKM_HOST_INTERRUPT_ROUTINE *Routine, PVOID Context);
+
+/* Counts since the last WdkmHostInterruptsStart (or process start), per
+   kind: delivered (started), and how many of those found their thread
+   masked first and waited for it to unmask. Either may be NULL. */
+VOID WdkmHostQueryInterruptCounts(ULONG64 Delivered[WDKM_HOST_INTERRUPT_KINDS],
+                                  ULONG64 Deferred[WDKM_HOST_INTERRUPT_KINDS]);
+
+/* Events dropped: a full ring, or their thread ended before unmasking. */
+ULONG64 WdkmHostInterruptsDropped(VOID);
+
+/* The routine WDKM_HOST_INTERRUPTS-started injection uses (NULL: the
+   default actions). Call it at program start, before the emulation's
+   first use; a later call also changes an injection started from the
+   environment. */
+VOID WdkmHostSetDefaultInterruptRoutine(WDKM_HOST_INTERRUPT_ROUTINE *Routine, PVOID Context);
+
+/* TRUE on a thread that is running an injected event (its routine). */
+BOOLEAN WdkmHostInInterrupt(VOID);
+
+/* ---------------------------------------------------------------------- */
 /* Debug output                                                            */
 /* ---------------------------------------------------------------------- */
 

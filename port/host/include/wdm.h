@@ -26,7 +26,8 @@
  *     sizeof(WCHAR) is portable and code that assumes 2 is not.
  *   - ULONG_PTR and SIZE_T are uintptr_t; LONG is 32 bits as on Windows.
  *   - No SAL annotations are defined here (no sal.h on Linux).
- *   - IRQL masks nothing and there are no interrupts or kernel APCs;
+ *   - IRQL masks only injected events: unless a test turns interrupt
+ *     injection on (wdkm_host.h), there are no interrupts or kernel APCs;
  *     threads are ordinary, preemptible pthreads at every IRQL. DPCs and
  *     timer expiry run one at a time on one emulation thread (started on
  *     first use, joined at exit), at DISPATCH_LEVEL, so a DPC never
@@ -219,6 +220,7 @@ typedef union _ULARGE_INTEGER {
 #define DRIVER_VERIFIER_DETECTED_VIOLATION  0x000000C4
 #define TIMER_OR_DPC_INVALID                0x000000C7
 #define RESOURCE_NOT_OWNED                  0x000000E3
+#define IRQL_UNEXPECTED_VALUE               0x000000C8
 #define KERNEL_SECURITY_CHECK_FAILURE       0x00000139
 
 /* ---------------------------------------------------------------------- */
@@ -773,9 +775,30 @@ typedef KSTART_ROUTINE *PKSTART_ROUTINE;
 typedef struct _WDKM_HOSTP_CURRENT {
     struct _KTHREAD *Thread;    /* NULL until the thread first needs its object */
     KIRQL Irql;                 /* PASSIVE_LEVEL when the thread starts */
+    UCHAR InterruptPending;     /* an injected DPC or APC waits for this thread to unmask */
 } WDKM_HOSTP_CURRENT;
 
 extern WDKM_HOSTP_THREAD_LOCAL WDKM_HOSTP_CURRENT WdkmHostpCurrent WDKM_HOSTP_LOCAL_EXEC;
+
+/* The emulation's (interrupt.c): delivers the calling thread's pending
+   injected DPCs and APCs that its masking now allows. */
+NTKERNELAPI VOID NTAPI WdkmHostpDeliverInterrupts(VOID);
+
+/* After anything that may unmask an event: one TLS load and a branch. The
+   signal fence keeps the unmasking store before the load, so an interrupt
+   that finds the thread still masked (and sets the flag) is seen here. */
+#if defined(__GNUC__)
+#define WDKM_HOSTP_SIGNAL_FENCE() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#else
+#define WDKM_HOSTP_SIGNAL_FENCE() ((void)0)
+#endif
+WDKM_HOSTP_INLINE VOID WdkmHostpCheckInterrupts(VOID)
+{
+    WDKM_HOSTP_SIGNAL_FENCE();
+    if (WDKM_HOSTP_UNLIKELY(WdkmHostpCurrent.InterruptPending != 0)) {
+        WdkmHostpDeliverInterrupts();
+    }
+}
 
 /* Any IRQL. The calling thread's IRQL. */
 WDKM_HOSTP_INLINE KIRQL KeGetCurrentIrql(VOID)
@@ -805,6 +828,7 @@ WDKM_HOSTP_INLINE VOID KeLowerIrql(KIRQL NewIrql)
         KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, OldIrql, NewIrql, 0);
     }
     WdkmHostpCurrent.Irql = NewIrql;
+    WdkmHostpCheckInterrupts();     /* an injected DPC or APC masked until now */
 }
 
 /* <= DISPATCH_LEVEL. Raises to DISPATCH_LEVEL, returns the old IRQL. */

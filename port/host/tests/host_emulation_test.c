@@ -2666,6 +2666,682 @@ static void TestStressSpinLock(void) { RunStress(StressSpinLock); }
 static void TestStressResource(void) { RunStress(StressResource); }
 static void TestStressPushLock(void) { RunStress(StressPushLock); }
 
+/* ---------------------------------------------------------------------- */
+/* Interrupt injection                                                     */
+/* ---------------------------------------------------------------------- */
+
+/* What an injected routine saw. */
+typedef struct _INTERRUPT_PROBE {
+    LONG volatile Runs[WDKM_HOST_INTERRUPT_KINDS];
+    KIRQL Irql[WDKM_HOST_INTERRUPT_KINDS];          /* at the last run of each kind */
+    PKTHREAD Thread[WDKM_HOST_INTERRUPT_KINDS];
+    BOOLEAN ExecutingDpc[WDKM_HOST_INTERRUPT_KINDS];
+    BOOLEAN InInterrupt;
+    LONG volatile Marker;                           /* set by the routine: seen by the loop */
+} INTERRUPT_PROBE;
+
+static VOID ProbeRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    INTERRUPT_PROBE *Probe = (INTERRUPT_PROBE *)Context;
+
+    (void)Random;
+    Probe->Irql[Kind] = KeGetCurrentIrql();
+    Probe->Thread[Kind] = KeGetCurrentThread();
+    Probe->ExecutingDpc[Kind] = (BOOLEAN)KeIsExecutingDpc();
+    Probe->InInterrupt = WdkmHostInInterrupt();
+    __atomic_store_n(&Probe->Marker, 1, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&Probe->Runs[Kind], 1, __ATOMIC_RELEASE);
+}
+
+static LONG ProbeRuns(INTERRUPT_PROBE *Probe, WDKM_HOST_INTERRUPT Kind)
+{
+    return __atomic_load_n(&Probe->Runs[Kind], __ATOMIC_ACQUIRE);
+}
+
+/* Queues one event of each kind to the calling thread; returns the runs
+   each made before the call returned (0 or 1), as a mask of kinds. */
+static ULONG QueueAllToSelf(INTERRUPT_PROBE *Probe)
+{
+    ULONG Ran = 0;
+
+    for (ULONG Kind = 0; Kind < WDKM_HOST_INTERRUPT_KINDS; Kind++) {
+        LONG Before = ProbeRuns(Probe, (WDKM_HOST_INTERRUPT)Kind);
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), (WDKM_HOST_INTERRUPT)Kind, ProbeRoutine, Probe);
+        if (ProbeRuns(Probe, (WDKM_HOST_INTERRUPT)Kind) != Before) {
+            Ran |= 1U << Kind;
+        }
+    }
+    return Ran;
+}
+
+static ULONG RunsMask(INTERRUPT_PROBE *Probe, const LONG Expected[WDKM_HOST_INTERRUPT_KINDS])
+{
+    ULONG Mask = 0;
+
+    for (ULONG Kind = 0; Kind < WDKM_HOST_INTERRUPT_KINDS; Kind++) {
+        if (ProbeRuns(Probe, (WDKM_HOST_INTERRUPT)Kind) == Expected[Kind]) {
+            Mask |= 1U << Kind;
+        }
+    }
+    return Mask;
+}
+
+#define DPC_BIT (1U << WdkmHostInterruptDpc)
+#define NAPC_BIT (1U << WdkmHostInterruptNormalApc)
+#define SAPC_BIT (1U << WdkmHostInterruptSpecialApc)
+#define ALL_BITS (DPC_BIT | NAPC_BIT | SAPC_BIT)
+
+/* NT's masking, kind by kind, on the calling thread: what runs at once,
+   what waits, and that the unmasking routine delivers it. */
+static void TestInterruptMasking(void)
+{
+    INTERRUPT_PROBE Probe;
+    const LONG Two[3] = { 2, 2, 2 };
+    ULONG64 DeferredBefore[3];
+    ULONG64 DeferredAfter[3];
+    ULONG64 DeliveredBefore[3];
+    ULONG64 DeliveredAfter[3];
+    KIRQL OldIrql;
+    KMUTEX Mutex;
+    FAST_MUTEX FastMutex;
+    KSPIN_LOCK SpinLock;
+
+    memset(&Probe, 0, sizeof(Probe));
+    WdkmHostQueryInterruptCounts(DeliveredBefore, DeferredBefore);
+
+    /* PASSIVE_LEVEL, nothing disabled: all three at once, each at its IRQL,
+       as this thread, and the IRQL is back afterwards. */
+    CHECK(QueueAllToSelf(&Probe) == ALL_BITS);
+    CHECK(KeGetCurrentIrql() == PASSIVE_LEVEL);
+    CHECK(Probe.Irql[WdkmHostInterruptDpc] == DISPATCH_LEVEL);
+    CHECK(Probe.Irql[WdkmHostInterruptSpecialApc] == APC_LEVEL);
+    CHECK(Probe.Irql[WdkmHostInterruptNormalApc] == PASSIVE_LEVEL);
+    CHECK(Probe.Thread[WdkmHostInterruptDpc] == KeGetCurrentThread());
+    CHECK(Probe.ExecutingDpc[WdkmHostInterruptDpc]);
+    CHECK(!Probe.ExecutingDpc[WdkmHostInterruptNormalApc]);
+    CHECK(Probe.InInterrupt);
+    CHECK(!WdkmHostInInterrupt());
+
+    /* APC_LEVEL: the DPC runs, both APCs wait for PASSIVE_LEVEL. */
+    KeRaiseIrql(APC_LEVEL, &OldIrql);
+    CHECK(QueueAllToSelf(&Probe) == DPC_BIT);
+    KeLowerIrql(OldIrql);
+    CHECK(RunsMask(&Probe, Two) == ALL_BITS);
+
+    /* DISPATCH_LEVEL: all wait; APC_LEVEL frees the DPC only. */
+    memset(&Probe, 0, sizeof(Probe));
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    CHECK(QueueAllToSelf(&Probe) == 0);
+    KeLowerIrql(APC_LEVEL);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptDpc) == 1);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptNormalApc) == 0);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptSpecialApc) == 0);
+    KeLowerIrql(PASSIVE_LEVEL);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptNormalApc) == 1);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptSpecialApc) == 1);
+
+    /* HIGH_LEVEL: all wait. */
+    memset(&Probe, 0, sizeof(Probe));
+    KeRaiseIrql(HIGH_LEVEL, &OldIrql);
+    CHECK(QueueAllToSelf(&Probe) == 0);
+    KeLowerIrql(OldIrql);
+    CHECK(QueueAllToSelf(&Probe) == ALL_BITS);
+    CHECK(RunsMask(&Probe, Two) == ALL_BITS);
+
+    /* Critical region: the normal APC waits for its exit. */
+    memset(&Probe, 0, sizeof(Probe));
+    KeEnterCriticalRegion();
+    CHECK(QueueAllToSelf(&Probe) == (DPC_BIT | SAPC_BIT));
+    KeEnterCriticalRegion();
+    KeLeaveCriticalRegion();
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptNormalApc) == 0);   /* still one deep */
+    KeLeaveCriticalRegion();
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptNormalApc) == 1);
+
+    /* Guarded region: both APCs wait. */
+    memset(&Probe, 0, sizeof(Probe));
+    KeEnterGuardedRegion();
+    CHECK(QueueAllToSelf(&Probe) == DPC_BIT);
+    KeLeaveGuardedRegion();
+    CHECK(RunsMask(&Probe, (const LONG[3]){ 1, 1, 1 }) == ALL_BITS);
+
+    /* An owned KMUTEX: as a critical region, until its last release. */
+    memset(&Probe, 0, sizeof(Probe));
+    KeInitializeMutex(&Mutex, 0);
+    KeWaitForSingleObject(&Mutex, Executive, KernelMode, FALSE, NULL);
+    KeWaitForSingleObject(&Mutex, Executive, KernelMode, FALSE, NULL);
+    CHECK(QueueAllToSelf(&Probe) == (DPC_BIT | SAPC_BIT));
+    KeReleaseMutex(&Mutex, FALSE);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptNormalApc) == 0);
+    KeReleaseMutex(&Mutex, FALSE);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptNormalApc) == 1);
+
+    /* A FAST_MUTEX (APC_LEVEL) and a spin lock (DISPATCH_LEVEL): their
+       releases lower the IRQL and deliver. */
+    memset(&Probe, 0, sizeof(Probe));
+    ExInitializeFastMutex(&FastMutex);
+    ExAcquireFastMutex(&FastMutex);
+    CHECK(QueueAllToSelf(&Probe) == DPC_BIT);
+    ExReleaseFastMutex(&FastMutex);
+    CHECK(RunsMask(&Probe, (const LONG[3]){ 1, 1, 1 }) == ALL_BITS);
+    memset(&Probe, 0, sizeof(Probe));
+    KeInitializeSpinLock(&SpinLock);
+    KeAcquireSpinLock(&SpinLock, &OldIrql);
+    CHECK(QueueAllToSelf(&Probe) == 0);
+    KeReleaseSpinLock(&SpinLock, OldIrql);
+    CHECK(RunsMask(&Probe, (const LONG[3]){ 1, 1, 1 }) == ALL_BITS);
+
+    /* Deferred counts: APC_LEVEL 2, DISPATCH 3, HIGH 3, critical 1,
+       guarded 2, KMUTEX 1, fast mutex 2, spin lock 3. */
+    WdkmHostQueryInterruptCounts(DeliveredAfter, DeferredAfter);
+    CHECK(DeferredAfter[WdkmHostInterruptDpc] - DeferredBefore[WdkmHostInterruptDpc] == 3);
+    CHECK(DeferredAfter[WdkmHostInterruptNormalApc] - DeferredBefore[WdkmHostInterruptNormalApc] ==
+          8);
+    CHECK(DeferredAfter[WdkmHostInterruptSpecialApc] -
+              DeferredBefore[WdkmHostInterruptSpecialApc] == 6);
+    CHECK(DeliveredAfter[WdkmHostInterruptDpc] - DeliveredBefore[WdkmHostInterruptDpc] == 10);
+    CHECK(KeGetCurrentIrql() == PASSIVE_LEVEL);
+}
+
+/* A system thread that spins at PASSIVE_LEVEL without calling the
+   emulation, until an injected routine sets the probe's marker. */
+typedef struct _SPIN_TARGET {
+    PKTHREAD Thread;
+    LONG volatile Ready;
+    LONG volatile Stop;
+    KIRQL Raise;                    /* spins at this IRQL (until Lower is set) */
+    LONG volatile Lower;
+    LONG volatile RunsWhileRaised;  /* DPC runs seen while still raised */
+    KIRQL IrqlAfter;
+    INTERRUPT_PROBE *Probe;
+} SPIN_TARGET;
+
+static VOID NTAPI SpinTargetRoutine(PVOID Context)
+{
+    SPIN_TARGET *Target = (SPIN_TARGET *)Context;
+    KIRQL OldIrql = PASSIVE_LEVEL;
+    ULONG64 Spins = 0;
+
+    Target->Thread = KeGetCurrentThread();
+    if (Target->Raise != PASSIVE_LEVEL) {
+        KeRaiseIrql(Target->Raise, &OldIrql);
+    }
+    __atomic_store_n(&Target->Ready, 1, __ATOMIC_RELEASE);
+    if (Target->Raise != PASSIVE_LEVEL) {
+        while (!__atomic_load_n(&Target->Lower, __ATOMIC_ACQUIRE)) {
+            Spins++;
+        }
+        Target->RunsWhileRaised = ProbeRuns(Target->Probe, WdkmHostInterruptDpc);
+        KeLowerIrql(OldIrql);
+    }
+    /* Pure computation: only a real interruption can set the marker. */
+    while (!__atomic_load_n(&Target->Probe->Marker, __ATOMIC_ACQUIRE) &&
+           !__atomic_load_n(&Target->Stop, __ATOMIC_ACQUIRE)) {
+        Spins++;
+    }
+    Target->IrqlAfter = KeGetCurrentIrql();
+    (void)Spins;
+}
+
+static void WaitFor(LONG volatile *Flag, LONG Value, LONG TimeoutMs)
+{
+    LONGLONG End = NowNanoseconds() + (LONGLONG)TimeoutMs * 1000000;
+
+    while (__atomic_load_n(Flag, __ATOMIC_ACQUIRE) != Value && NowNanoseconds() < End) {
+        sched_yield();
+    }
+}
+
+/* A DPC queued to another running thread interrupts it where it spins, runs
+   as that thread at DISPATCH_LEVEL, and gives it back at PASSIVE_LEVEL. */
+static void TestInterruptRunningThread(void)
+{
+    INTERRUPT_PROBE Probe;
+    SPIN_TARGET Target;
+    HANDLE Handle;
+
+    memset(&Probe, 0, sizeof(Probe));
+    memset(&Target, 0, sizeof(Target));
+    Target.Probe = &Probe;
+    Handle = StartThread(SpinTargetRoutine, &Target);
+    WaitFor(&Target.Ready, 1, 5000);
+    CHECK(Target.Ready == 1);
+    WdkmHostQueueInterrupt(Target.Thread, WdkmHostInterruptDpc, ProbeRoutine, &Probe);
+    WaitFor(&Probe.Marker, 1, 5000);
+    __atomic_store_n(&Target.Stop, 1, __ATOMIC_RELEASE);
+    JoinThread(Handle);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptDpc) == 1);
+    CHECK(Probe.Thread[WdkmHostInterruptDpc] == Target.Thread);
+    CHECK(Probe.Irql[WdkmHostInterruptDpc] == DISPATCH_LEVEL);
+    CHECK(Probe.ExecutingDpc[WdkmHostInterruptDpc]);
+    CHECK(Target.IrqlAfter == PASSIVE_LEVEL);
+}
+
+/* A DPC queued to a thread spinning at DISPATCH_LEVEL waits (for as long as
+   it stays there), then runs in its KeLowerIrql. */
+static void TestInterruptDeferredUntilLower(void)
+{
+    INTERRUPT_PROBE Probe;
+    SPIN_TARGET Target;
+    ULONG64 DeferredBefore[3];
+    ULONG64 DeferredAfter[3];
+    HANDLE Handle;
+
+    memset(&Probe, 0, sizeof(Probe));
+    memset(&Target, 0, sizeof(Target));
+    Target.Probe = &Probe;
+    Target.Raise = DISPATCH_LEVEL;
+    WdkmHostQueryInterruptCounts(NULL, DeferredBefore);
+    Handle = StartThread(SpinTargetRoutine, &Target);
+    WaitFor(&Target.Ready, 1, 5000);
+    WdkmHostQueueInterrupt(Target.Thread, WdkmHostInterruptDpc, ProbeRoutine, &Probe);
+    WdkmHostQueueInterrupt(Target.Thread, WdkmHostInterruptSpecialApc, ProbeRoutine, &Probe);
+    WaitFor(&Probe.Marker, 1, 30);     /* must not happen: it is at DISPATCH_LEVEL */
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptDpc) == 0);
+    __atomic_store_n(&Target.Lower, 1, __ATOMIC_RELEASE);
+    WaitFor(&Probe.Runs[WdkmHostInterruptSpecialApc], 1, 5000);
+    __atomic_store_n(&Target.Stop, 1, __ATOMIC_RELEASE);
+    JoinThread(Handle);
+    WdkmHostQueryInterruptCounts(NULL, DeferredAfter);
+    CHECK(Target.RunsWhileRaised == 0);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptDpc) == 1);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptSpecialApc) == 1);
+    CHECK(Probe.Thread[WdkmHostInterruptDpc] == Target.Thread);
+    CHECK(DeferredAfter[WdkmHostInterruptDpc] - DeferredBefore[WdkmHostInterruptDpc] == 1);
+    CHECK(DeferredAfter[WdkmHostInterruptSpecialApc] - DeferredBefore[WdkmHostInterruptSpecialApc] ==
+          1);
+    CHECK(Target.IrqlAfter == PASSIVE_LEVEL);
+}
+
+/* Routines that break NT's rules for DPCs and APCs. */
+static VOID LowerInDpcRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    (void)Kind;
+    (void)Random;
+    (void)Context;
+    KeLowerIrql(PASSIVE_LEVEL);
+}
+
+static VOID EnterRegionRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    (void)Kind;
+    (void)Random;
+    (void)Context;
+    if (KeGetCurrentIrql() == DISPATCH_LEVEL) {
+        KeLowerIrql(APC_LEVEL);     /* regions are legal up to APC_LEVEL */
+        KeEnterCriticalRegion();
+        KfRaiseIrql(DISPATCH_LEVEL);
+    } else {
+        KeEnterCriticalRegion();
+    }
+}
+
+static VOID BugcheckRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    (void)Kind;
+    (void)Random;
+    *(LONG volatile *)Context = 1;
+    KeBugCheckEx(0xDEAD, 1, 2, 3, 4);
+}
+
+/* NT's checks after an injected event, and the state it gives back: the
+   interrupted code's traps never catch a bug check of the event. */
+static void TestInterruptRules(void)
+{
+    WDKM_HOST_BUGCHECK Last;
+    WDKM_HOST_BUGCHECK_TRAP Trap;
+    ULONG Before = HandledCount(NULL);
+    LONG volatile Reached = 0;
+    volatile int Caught = 0;
+    KIRQL OldIrql;
+
+    WdkmHostSetBugcheckHandler(RecordBugcheck, &Handled);
+
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, LowerInDpcRoutine, NULL);
+    CHECK(HandledCount(&Last) == Before + 1);
+    CHECK(Last.Code == IRQL_NOT_GREATER_OR_EQUAL);
+    CHECK(Last.Parameter[1] == PASSIVE_LEVEL);
+    CHECK(Last.Parameter[3] == (ULONG_PTR)LowerInDpcRoutine);
+    CHECK(KeGetCurrentIrql() == PASSIVE_LEVEL);
+
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, EnterRegionRoutine, NULL);
+    CHECK(HandledCount(&Last) == Before + 2);
+    CHECK(Last.Code == TIMER_OR_DPC_INVALID);
+    CHECK(Last.Parameter[0] == 4);
+    CHECK(!KeAreApcsDisabled());        /* put back */
+
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptNormalApc, EnterRegionRoutine,
+                           NULL);
+    CHECK(HandledCount(&Last) == Before + 3);
+    CHECK(Last.Code == APC_INDEX_MISMATCH);
+    CHECK(!KeAreApcsDisabled());
+
+    /* Raised in the interrupted code's trap: the event's bug check goes to
+       the handler, the trap stays armed, the IRQL comes back. */
+    KeRaiseIrql(APC_LEVEL, &OldIrql);
+    if (WDKM_HOST_TRY(&Trap)) {
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, BugcheckRoutine,
+                               (PVOID)&Reached);
+        CHECK(KeGetCurrentIrql() == APC_LEVEL);
+        WdkmHostDisarm(&Trap);
+    } else {
+        Caught = 1;
+    }
+    KeLowerIrql(OldIrql);
+    CHECK(Reached == 1);
+    CHECK(Caught == 0);
+    CHECK(HandledCount(&Last) == Before + 4);
+    CHECK(Last.Code == 0xDEAD);
+
+    WdkmHostSetBugcheckHandler(NULL, NULL);
+}
+
+/* Emulation use inside events: spin locks at DPC level, pool freed by a
+   DPC, a normal APC that waits. */
+typedef struct _NESTED_USE {
+    KSPIN_LOCK SpinLock;
+    PVOID Block;
+    KEVENT Event;
+    NTSTATUS WaitStatus;
+} NESTED_USE;
+
+static VOID NestedUseRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    NESTED_USE *Use = (NESTED_USE *)Context;
+    LARGE_INTEGER Timeout = RelativeMs(1);
+    KLOCK_QUEUE_HANDLE Queued;
+
+    (void)Random;
+    if (Kind == WdkmHostInterruptDpc) {
+        KeAcquireSpinLockAtDpcLevel(&Use->SpinLock);
+        KeReleaseSpinLockFromDpcLevel(&Use->SpinLock);
+        KeAcquireInStackQueuedSpinLockAtDpcLevel(&Use->SpinLock, &Queued);
+        KeReleaseInStackQueuedSpinLockFromDpcLevel(&Queued);
+        ExFreePoolWithTag(Use->Block, TAG('I', 'n', 't', 'r'));
+        Use->Block = NULL;
+    } else {
+        Use->WaitStatus = KeWaitForSingleObject(&Use->Event, Executive, KernelMode, FALSE, &Timeout);
+    }
+}
+
+static void TestInterruptNestedUse(void)
+{
+    NESTED_USE Use;
+
+    KeInitializeSpinLock(&Use.SpinLock);
+    KeInitializeEvent(&Use.Event, NotificationEvent, FALSE);
+    Use.Block = ExAllocatePoolWithTag(NonPagedPoolNx, 64, TAG('I', 'n', 't', 'r'));
+    Use.WaitStatus = STATUS_UNSUCCESSFUL;
+    CHECK(Use.Block != NULL);
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, NestedUseRoutine, &Use);
+    CHECK(Use.Block == NULL);
+    CHECK(WdkmHostPoolOutstanding(TAG('I', 'n', 't', 'r'), NULL) == 0);
+    CHECK(Use.SpinLock == 0);
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptNormalApc, NestedUseRoutine, &Use);
+    CHECK_STATUS(STATUS_TIMEOUT, Use.WaitStatus);
+}
+
+/* Events nest as on NT: a DPC or special APC interrupts a normal APC
+   routine, a second normal APC waits for the first to finish. */
+typedef struct _NESTING {
+    INTERRUPT_PROBE Probe;
+    LONG DpcRunsInside;
+    LONG SpecialRunsInside;
+    LONG NormalRunsInside;
+} NESTING;
+
+static VOID NestingRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    NESTING *Nesting = (NESTING *)Context;
+
+    (void)Random;
+    (void)Kind;
+    for (ULONG Queued = 0; Queued < WDKM_HOST_INTERRUPT_KINDS; Queued++) {
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), (WDKM_HOST_INTERRUPT)Queued, ProbeRoutine,
+                               &Nesting->Probe);
+    }
+    Nesting->DpcRunsInside = ProbeRuns(&Nesting->Probe, WdkmHostInterruptDpc);
+    Nesting->SpecialRunsInside = ProbeRuns(&Nesting->Probe, WdkmHostInterruptSpecialApc);
+    Nesting->NormalRunsInside = ProbeRuns(&Nesting->Probe, WdkmHostInterruptNormalApc);
+}
+
+static void TestInterruptNesting(void)
+{
+    NESTING Nesting;
+
+    memset(&Nesting, 0, sizeof(Nesting));
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptNormalApc, NestingRoutine,
+                           &Nesting);
+    CHECK(Nesting.DpcRunsInside == 1);
+    CHECK(Nesting.SpecialRunsInside == 1);
+    CHECK(Nesting.NormalRunsInside == 0);       /* NT: one normal kernel APC at a time */
+    CHECK(ProbeRuns(&Nesting.Probe, WdkmHostInterruptNormalApc) == 1);   /* right after it */
+    CHECK(Nesting.Probe.Irql[WdkmHostInterruptNormalApc] == PASSIVE_LEVEL);
+    CHECK(!WdkmHostInInterrupt());
+}
+
+/* A thread asleep in an emulated wait is not interrupted: the event runs
+   when the wait returns. */
+typedef struct _SLEEPER {
+    PKTHREAD Thread;
+    KEVENT Event;
+    LONG volatile Ready;
+    LONG RunsWhenWoken;
+    INTERRUPT_PROBE *Probe;
+} SLEEPER;
+
+static VOID NTAPI SleeperRoutine(PVOID Context)
+{
+    SLEEPER *Sleeper = (SLEEPER *)Context;
+
+    Sleeper->Thread = KeGetCurrentThread();
+    __atomic_store_n(&Sleeper->Ready, 1, __ATOMIC_RELEASE);
+    KeWaitForSingleObject(&Sleeper->Event, Executive, KernelMode, FALSE, NULL);
+    Sleeper->RunsWhenWoken = ProbeRuns(Sleeper->Probe, WdkmHostInterruptSpecialApc);
+}
+
+static void TestInterruptBlockedWait(void)
+{
+    INTERRUPT_PROBE Probe;
+    SLEEPER Sleeper;
+    LARGE_INTEGER Delay = RelativeMs(20);
+    HANDLE Handle;
+
+    memset(&Probe, 0, sizeof(Probe));
+    memset(&Sleeper, 0, sizeof(Sleeper));
+    Sleeper.Probe = &Probe;
+    KeInitializeEvent(&Sleeper.Event, NotificationEvent, FALSE);
+    Handle = StartThread(SleeperRoutine, &Sleeper);
+    WaitFor(&Sleeper.Ready, 1, 5000);
+    KeDelayExecutionThread(KernelMode, FALSE, &Delay);     /* well inside its wait */
+    WdkmHostQueueInterrupt(Sleeper.Thread, WdkmHostInterruptSpecialApc, ProbeRoutine, &Probe);
+    KeDelayExecutionThread(KernelMode, FALSE, &Delay);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptSpecialApc) == 0);
+    KeSetEvent(&Sleeper.Event, 0, FALSE);
+    JoinThread(Handle);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptSpecialApc) == 1);
+    CHECK(Sleeper.RunsWhenWoken == 1);      /* before its wait returned to it */
+    CHECK(Probe.Thread[WdkmHostInterruptSpecialApc] == Sleeper.Thread);
+}
+
+/* An event pending when its (adopted) thread ends is dropped, counted. */
+static void *MaskedExitMain(void *Argument)
+{
+    INTERRUPT_PROBE *Probe = (INTERRUPT_PROBE *)Argument;
+
+    KeEnterGuardedRegion();
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptSpecialApc, ProbeRoutine, Probe);
+    KeLeaveGuardedRegion();     /* delivered here */
+    KeEnterGuardedRegion();
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptSpecialApc, ProbeRoutine, Probe);
+    /* ends inside the guarded region: the second never runs */
+    return NULL;
+}
+
+static void TestInterruptThreadExit(void)
+{
+    INTERRUPT_PROBE Probe;
+    ULONG64 Dropped = WdkmHostInterruptsDropped();
+    pthread_t Thread;
+
+    memset(&Probe, 0, sizeof(Probe));
+    CHECK(pthread_create(&Thread, NULL, MaskedExitMain, &Probe) == 0);
+    pthread_join(Thread, NULL);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptSpecialApc) == 1);
+    CHECK(WdkmHostInterruptsDropped() == Dropped + 1);
+}
+
+/* Random mode: the choices a thread gets are the seed's. */
+#define SEED_EVENTS 24
+
+typedef struct _SEED_LOG {
+    LONG volatile Count;
+    ULONG64 Random[SEED_EVENTS];
+    WDKM_HOST_INTERRUPT Kind[SEED_EVENTS];
+    PKTHREAD Thread;
+} SEED_LOG;
+
+static VOID SeedLogRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    SEED_LOG *Log = (SEED_LOG *)Context;
+    LONG Index;
+
+    if (KeGetCurrentThread() != Log->Thread) {
+        return;     /* another thread's (the test's main thread) */
+    }
+    Index = Log->Count;
+    if (Index < SEED_EVENTS) {
+        Log->Random[Index] = Random;
+        Log->Kind[Index] = Kind;
+        __atomic_store_n(&Log->Count, Index + 1, __ATOMIC_RELEASE);
+    }
+}
+
+typedef struct _SEED_TARGET {
+    SEED_LOG *Log;
+    LONG volatile Ready;
+    LONG volatile Go;
+} SEED_TARGET;
+
+static VOID NTAPI SeedTargetRoutine(PVOID Context)
+{
+    SEED_TARGET *Target = (SEED_TARGET *)Context;
+    LONGLONG End = NowNanoseconds() + 10LL * 1000000000;
+
+    Target->Log->Thread = KeGetCurrentThread();
+    __atomic_store_n(&Target->Ready, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&Target->Go, __ATOMIC_ACQUIRE)) {
+        sched_yield();
+    }
+    /* Busy (so it is interrupted) until it has its events. */
+    while (__atomic_load_n(&Target->Log->Count, __ATOMIC_ACQUIRE) < SEED_EVENTS &&
+           NowNanoseconds() < End) {
+    }
+}
+
+static void RunSeeded(ULONG64 Seed, SEED_LOG *Log)
+{
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    SEED_TARGET Target;
+    HANDLE Handle;
+
+    memset(Log, 0, sizeof(*Log));
+    memset(&Target, 0, sizeof(Target));
+    Target.Log = Log;
+    /* The thread registers before the start, so its order is fixed. */
+    Handle = StartThread(SeedTargetRoutine, &Target);
+    WaitFor(&Target.Ready, 1, 5000);
+    memset(&Settings, 0, sizeof(Settings));
+    Settings.Seed = Seed;
+    Settings.MeanIntervalMicroseconds = 200;
+    Settings.DpcWeight = 2;
+    Settings.NormalApcWeight = 1;
+    Settings.SpecialApcWeight = 1;
+    Settings.Routine = SeedLogRoutine;
+    Settings.Context = Log;
+    WdkmHostInterruptsStart(&Settings);
+    CHECK(WdkmHostInterruptsActive(NULL));
+    __atomic_store_n(&Target.Go, 1, __ATOMIC_RELEASE);
+    JoinThread(Handle);
+    WdkmHostInterruptsStop();
+    CHECK(!WdkmHostInterruptsActive(NULL));
+    CHECK(Log->Count == SEED_EVENTS);
+}
+
+static void TestInterruptSeedReproducible(void)
+{
+    static SEED_LOG First;
+    static SEED_LOG Second;
+    static SEED_LOG Other;
+    ULONG Kinds[3] = { 0, 0, 0 };
+
+    RunSeeded(42, &First);
+    RunSeeded(42, &Second);
+    RunSeeded(43, &Other);
+    CHECK(memcmp(First.Random, Second.Random, sizeof(First.Random)) == 0);
+    CHECK(memcmp(First.Kind, Second.Kind, sizeof(First.Kind)) == 0);
+    CHECK(memcmp(First.Random, Other.Random, sizeof(First.Random)) != 0);
+    for (ULONG Index = 0; Index < SEED_EVENTS; Index++) {
+        Kinds[First.Kind[Index]]++;
+    }
+    CHECK(Kinds[0] != 0 && Kinds[1] != 0 && Kinds[2] != 0);   /* the weights draw each kind */
+}
+
+/* Stop returns only once no routine runs, and nothing runs after it. */
+static LONG volatile StopRunning;
+static LONG volatile StopStarted;
+
+static VOID SlowApcRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    struct timespec Sleep = { 0, 30 * 1000000 };
+
+    (void)Kind;
+    (void)Random;
+    (void)Context;
+    __atomic_add_fetch(&StopRunning, 1, __ATOMIC_SEQ_CST);
+    __atomic_add_fetch(&StopStarted, 1, __ATOMIC_SEQ_CST);
+    nanosleep(&Sleep, NULL);
+    __atomic_sub_fetch(&StopRunning, 1, __ATOMIC_SEQ_CST);
+}
+
+static VOID NTAPI BusyRoutine(PVOID Context)
+{
+    LONG volatile *Stop = (LONG volatile *)Context;
+
+    while (!__atomic_load_n(Stop, __ATOMIC_ACQUIRE)) {
+    }
+}
+
+static void TestInterruptStopWaits(void)
+{
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    LONG volatile Stop = 0;
+    ULONG64 Delivered[3];
+    ULONG64 Later[3];
+    LARGE_INTEGER Delay = RelativeMs(50);
+    HANDLE Handle;
+
+    StopStarted = 0;
+    Handle = StartThread(BusyRoutine, (PVOID)&Stop);
+    memset(&Settings, 0, sizeof(Settings));
+    Settings.Seed = 7;
+    Settings.MeanIntervalMicroseconds = 100;
+    Settings.NormalApcWeight = 1;
+    Settings.Routine = SlowApcRoutine;
+    WdkmHostInterruptsStart(&Settings);
+    WaitFor(&StopStarted, 1, 5000);
+    CHECK(StopStarted >= 1);
+    WdkmHostInterruptsStop();
+    CHECK(__atomic_load_n(&StopRunning, __ATOMIC_SEQ_CST) == 0);
+    WdkmHostQueryInterruptCounts(Delivered, NULL);
+    KeDelayExecutionThread(KernelMode, FALSE, &Delay);
+    WdkmHostQueryInterruptCounts(Later, NULL);
+    CHECK(memcmp(Delivered, Later, sizeof(Later)) == 0);
+    CHECK(Delivered[WdkmHostInterruptDpc] == 0 && Delivered[WdkmHostInterruptNormalApc] >= 1);
+    __atomic_store_n(&Stop, 1, __ATOMIC_RELEASE);
+    JoinThread(Handle);
+}
+
 int main(void)
 {
     RunTest("irql", TestIrql);
@@ -2721,6 +3397,16 @@ int main(void)
     RunTest("stress_spin_lock", TestStressSpinLock);
     RunTest("stress_resource", TestStressResource);
     RunTest("stress_push_lock", TestStressPushLock);
+    RunTest("interrupt_masking", TestInterruptMasking);
+    RunTest("interrupt_running_thread", TestInterruptRunningThread);
+    RunTest("interrupt_deferred_until_lower", TestInterruptDeferredUntilLower);
+    RunTest("interrupt_rules", TestInterruptRules);
+    RunTest("interrupt_nested_use", TestInterruptNestedUse);
+    RunTest("interrupt_nesting", TestInterruptNesting);
+    RunTest("interrupt_blocked_wait", TestInterruptBlockedWait);
+    RunTest("interrupt_thread_exit", TestInterruptThreadExit);
+    RunTest("interrupt_seed_reproducible", TestInterruptSeedReproducible);
+    RunTest("interrupt_stop_waits", TestInterruptStopWaits);
     printf("%d passed, %d failed\n", TestsPassed, TestsFailed);
     return TestsFailed == 0 ? 0 : 1;
 }

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""mutate.py - does the test suite notice when the library is broken?
+
+Applies, one at a time, the one-line mutations of src/ listed in
+tests/mutate/mutations.txt (a check removed or weakened, a wait deleted, a
+count skipped) to a scratch copy of the tree, rebuilds the host unit tests
+and runs them. A mutation is *killed* when a test fails (or the program
+crashes, hangs or a sanitizer reports); it *survives* when every test still
+passes. A survivor is a hole in the suite, unless the list explains why the
+mutation cannot be observed (a "survives:" line, mirrored in
+docs/reliability.md).
+
+    scripts/mutate.py [--build DIR] [--only ID[,ID...]] [--short] [--list]
+
+--short runs only the mutations marked "short: yes" (seconds each).
+Exit status 0 when every mutation is killed or explained, 1 otherwise.
+The report goes to stdout and DIR/report.md; DIR/summary holds
+"killed survived 0" for scripts/check.sh-style callers.
+
+The list format, one block per mutation, blank-line separated:
+
+    [id]
+    file: src/wdkm_grt.c
+    find: the exact text of one line, unique in the file (stripped)
+    replace: what the line becomes (may be empty: the line is deleted)
+    what: the broken promise, in words
+    build: tsan        (optional: also run the TSan build; plain always runs)
+    suites: grt stress (optional: only these suites, for speed)
+    short: yes         (optional: part of --short)
+    survives: why      (optional: the mutation cannot be observed, and why)
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+LIST = os.path.join(ROOT, "tests", "mutate", "mutations.txt")
+TEST_TIMEOUT = 300
+
+
+def parse_list(path):
+    mutations, current = [], None
+    with open(path, encoding="utf-8") as handle:
+        for number, raw in enumerate(handle, 1):
+            line = raw.rstrip("\n")
+            if line.startswith("#") or not line.strip():
+                continue
+            if line.startswith("[") and line.endswith("]"):
+                current = {"id": line[1:-1], "line": number}
+                mutations.append(current)
+                continue
+            if current is None or ":" not in line:
+                sys.exit(f"{path}:{number}: expected '[id]' or 'key: value'")
+            key, value = line.split(":", 1)
+            current[key.strip()] = value.strip()
+    for mutation in mutations:
+        for key in ("file", "find", "what"):
+            if key not in mutation:
+                sys.exit(f"{path}:{mutation['line']}: [{mutation['id']}] has no '{key}:'")
+        mutation.setdefault("replace", "")
+    return mutations
+
+
+def run(command, cwd, log, timeout=None, env=None):
+    with open(log, "a", encoding="utf-8") as out:
+        out.write(f"$ {' '.join(command)}\n")
+        out.flush()
+        try:
+            return subprocess.run(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
+                                  timeout=timeout, env=env).returncode
+        except subprocess.TimeoutExpired:
+            out.write("timed out\n")
+            return 124
+
+
+def copy_tree(destination):
+    """The tracked and untracked-but-not-ignored files, as they are now."""
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
+                           check=True, capture_output=True, text=True).stdout.split("\n")
+    if os.path.isdir(destination):
+        shutil.rmtree(destination)
+    for name in filter(None, files):
+        source = os.path.join(ROOT, name)
+        if not os.path.isfile(source):
+            continue
+        target = os.path.join(destination, name)
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        shutil.copy2(source, target)
+
+
+def configure(tree, build, compiler, sanitize, log):
+    return run(["cmake", "-S", tree, "-B", build, "-DCMAKE_BUILD_TYPE=RelWithDebInfo",
+                f"-DCMAKE_C_COMPILER={compiler}", f"-DWDKM_SANITIZE={sanitize}"], tree, log) == 0
+
+
+def apply(tree, mutation):
+    """Returns the file's original text, or an error string starting with '!'."""
+    path = os.path.join(tree, mutation["file"])
+    if not os.path.isfile(path):
+        return "!no such file"
+    with open(path, encoding="utf-8") as handle:
+        original = handle.read()
+    lines = original.split("\n")
+    hits = [i for i, line in enumerate(lines) if line.strip() == mutation["find"]]
+    if len(hits) != 1:
+        return f"!'find' matches {len(hits)} lines (must be exactly 1)"
+    index = hits[0]
+    indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
+    if mutation["replace"]:
+        lines[index] = indent + mutation["replace"]
+    else:
+        del lines[index]
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines))
+    return original
+
+
+def restore(tree, mutation, original):
+    with open(os.path.join(tree, mutation["file"]), "w", encoding="utf-8") as handle:
+        handle.write(original)
+
+
+def test_programs(build):
+    unit = os.path.join(build, "tests", "unit")
+    return [os.path.join(unit, name) for name in ("wdkm_unit_tests", "wdkm_unit_tests_checked")]
+
+
+def killed_by(build, suites, log, env):
+    """The first failing program's name, or None if every program passed."""
+    targets = ["wdkm_unit_tests", "wdkm_unit_tests_checked"]
+    if run(["cmake", "--build", build, "-j", str(os.cpu_count() or 2), "--target"] + targets,
+           build, log) != 0:
+        return "build"
+    for program in test_programs(build):
+        command = [program] + (suites.split() if suites else [])
+        if run(command, build, log, timeout=TEST_TIMEOUT, env=env) != 0:
+            return os.path.basename(program)
+    return None
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--build", default=os.path.join(ROOT, "build", "mutate"))
+    parser.add_argument("--only", default="")
+    parser.add_argument("--short", action="store_true")
+    parser.add_argument("--list", action="store_true")
+    args = parser.parse_args()
+
+    mutations = parse_list(LIST)
+    if args.only:
+        wanted = set(args.only.split(","))
+        mutations = [m for m in mutations if m["id"] in wanted]
+    elif args.short:
+        mutations = [m for m in mutations if m.get("short") == "yes"]
+    if args.list:
+        for mutation in mutations:
+            print(f"{mutation['id']:32} {mutation['file']}: {mutation['what']}")
+        return 0
+
+    build = os.path.abspath(args.build)
+    tree = os.path.join(build, "tree")
+    os.makedirs(build, exist_ok=True)
+    log = os.path.join(build, "mutate.log")
+    open(log, "w").close()
+    copy_tree(tree)
+    builds = {"plain": os.path.join(build, "plain")}
+    if any(m.get("build") == "tsan" for m in mutations):
+        builds["tsan"] = os.path.join(build, "tsan")
+    env = dict(os.environ, TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1")
+    for name, directory in builds.items():
+        compiler, sanitize = ("gcc", "") if name == "plain" else ("clang", "thread")
+        if not configure(tree, directory, compiler, sanitize, log):
+            print(f"mutate: configuring the {name} build failed (log: {log})")
+            return 1
+        # The unmutated tree must pass, or every mutation looks killed.
+        culprit = killed_by(directory, "", log, env)
+        if culprit:
+            print(f"mutate: the unmutated {name} build fails ({culprit}); fix that first (log: {log})")
+            return 1
+
+    rows, killed, survived, explained, invalid = [], 0, 0, 0, 0
+    for mutation in mutations:
+        start = time.time()
+        original = apply(tree, mutation)
+        if original.startswith("!"):
+            rows.append((mutation, "INVALID", original[1:]))
+            invalid += 1
+            print(f"INVALID   {mutation['id']}: {original[1:]}", flush=True)
+            continue
+        verdict, by = "SURVIVED", ""
+        try:
+            for name in ["plain"] + (["tsan"] if mutation.get("build") == "tsan" else []):
+                culprit = killed_by(builds[name], mutation.get("suites", ""), log, env)
+                if culprit:
+                    verdict, by = "KILLED", f"{name}: {culprit}"
+                    break
+        finally:
+            restore(tree, mutation, original)
+        if verdict == "KILLED":
+            killed += 1
+        elif mutation.get("survives"):
+            verdict = "EXPLAINED"
+            explained += 1
+        else:
+            survived += 1
+        rows.append((mutation, verdict, by or mutation.get("survives", "")))
+        print(f"{verdict:9} {mutation['id']} ({time.time() - start:.0f} s) {by}", flush=True)
+
+    with open(os.path.join(build, "report.md"), "w", encoding="utf-8") as report:
+        report.write("| mutation | file | what | verdict | by / why |\n|---|---|---|---|---|\n")
+        for mutation, verdict, note in rows:
+            report.write(f"| {mutation['id']} | {mutation['file']} | {mutation['what']} | "
+                         f"{verdict} | {note} |\n")
+    with open(os.path.join(build, "summary"), "w", encoding="utf-8") as summary:
+        summary.write(f"{killed + explained} {survived + invalid} 0\n")
+    print(f"\nmutate: {killed} killed, {explained} survive with a reason, "
+          f"{survived} survived, {invalid} invalid, of {len(mutations)}")
+    print(f"{killed + explained} passed, {survived + invalid} failed")
+    return 0 if survived == 0 and invalid == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
