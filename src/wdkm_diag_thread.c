@@ -268,8 +268,16 @@ WdkmpDiagPutThread(
         }
     }
     /* Only if it is still this thread's (an APC on it may have parked it,
-       and another thread taken it, since it was found). */
+       and another thread taken it, since it was found). A parked record
+       never carries the DPC mark: whoever unparks it next marks it, and a
+       DPC landing before the thread's own mark must find it clear. */
     Self = WdkmpCurrentThread();
+    if (WdkmpDiagWord(Record) != Self) {
+        return;
+    }
+    if (WdkmpLoadLong(&Record->ActivatedAtDispatch) != 0) {
+        InterlockedExchange(&Record->ActivatedAtDispatch, 0);
+    }
     (VOID)InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread,
                                             (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED), Self);
 }

@@ -825,6 +825,225 @@ DpcHoldsAreItsOwnFrame(VOID)
     CHECK_STATUS(WdkmSpinLockDestroy(Other), STATUS_SUCCESS);
 }
 
+/*
+ * Injected interrupts, at any instruction: threads doing acquire/release
+ * pairs while DPCs take spin locks on them, special APCs take a spin lock
+ * and normal APCs a FAST_MUTEX. The records stay exact: after every pair
+ * the thread holds nothing, inside every DPC the DPC holds only its own,
+ * and under WDKM_DIAG_REFUSE no legitimate acquisition is refused.
+ */
+#define INJECTED_THREADS 2
+#define INJECTED_PAIRS 200000
+
+typedef struct _INJECTED {
+    PWDKM_KMUTEX Mutex;              /* the threads' */
+    PWDKM_FAST_MUTEX Fast;           /* the threads' */
+    PWDKM_SPIN_LOCK ThreadSpin;      /* the threads', from PASSIVE_LEVEL */
+    PWDKM_SPIN_LOCK InterruptSpin;   /* the DPCs' and special APCs' */
+    PWDKM_SPIN_LOCK DpcInner;        /* the DPCs', under InterruptSpin */
+    PWDKM_FAST_MUTEX ApcFast;        /* the normal APCs' */
+    LONG volatile Failures;
+    LONG volatile FirstFailure;      /* its line */
+    LONG volatile Ran[WDKM_HOST_INTERRUPT_KINDS];
+} INJECTED;
+
+#define INJECTED_FAIL(State)                                                   \
+    do {                                                                       \
+        InterlockedCompareExchange(&(State)->FirstFailure, __LINE__, 0);       \
+        InterlockedIncrement(&(State)->Failures);                              \
+    } while (0)
+
+/* No allocation, no printing: it may have interrupted either. */
+static VOID
+InjectedRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    INJECTED *State = (INJECTED *)Context;
+    VALUE *Value;
+    VALUE *Inner;
+    KIRQL OldIrql;
+
+    InterlockedIncrement(&State->Ran[Kind]);
+    if (Kind == WdkmHostInterruptDpc) {
+        /* The interrupted thread's holds are not the DPC's. */
+        if (WdkmDiagCheckNoneHeld("injected dpc") != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+        }
+        if (WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(State->InterruptSpin, &Value) != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+            return;
+        }
+        if (!WdkmDiagIsHeld(State->InterruptSpin)) {
+            INJECTED_FAIL(State);
+        }
+        if ((Random & 1) != 0) {
+            if (WDKM_SPIN_LOCK_ACQUIRE(State->DpcInner, &OldIrql, &Inner) != STATUS_SUCCESS) {
+                INJECTED_FAIL(State);
+            } else {
+                Inner->Count += 1;
+                if (!WdkmDiagIsHeld(State->DpcInner) ||
+                    WdkmSpinLockRelease(State->DpcInner, OldIrql) != STATUS_SUCCESS) {
+                    INJECTED_FAIL(State);
+                }
+            }
+        }
+        Value->Count += 1;
+        if (WdkmSpinLockReleaseFromDpcLevel(State->InterruptSpin) != STATUS_SUCCESS ||
+            WdkmDiagIsHeld(State->InterruptSpin)) {
+            INJECTED_FAIL(State);
+        }
+        if (WdkmDiagCheckNoneHeld("injected dpc return") != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+        }
+    } else if (Kind == WdkmHostInterruptSpecialApc) {
+        /* At APC_LEVEL, maybe in the middle of the thread's own push or pop. */
+        if (WDKM_SPIN_LOCK_ACQUIRE(State->InterruptSpin, &OldIrql, &Value) != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+            return;
+        }
+        Value->Count += 1;
+        if (!WdkmDiagIsHeld(State->InterruptSpin) ||
+            WdkmSpinLockRelease(State->InterruptSpin, OldIrql) != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+        }
+    } else {
+        /* At PASSIVE_LEVEL, where the thread holds no lock at all. */
+        if (WdkmDiagCheckNoneHeld("injected normal apc") != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+        }
+        if (WDKM_FAST_MUTEX_ACQUIRE(State->ApcFast, &Value) != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+            return;
+        }
+        Value->Count += 1;
+        if (WdkmFastMutexRelease(State->ApcFast) != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+        }
+    }
+}
+
+static VOID
+PairsUnderInterrupts(PVOID Context, ULONG Index)
+{
+    INJECTED *State = (INJECTED *)Context;
+    ULONG Random = 0x9E3779B9u * (Index + 1);
+    ULONG Pair;
+    VALUE *Value;
+    VALUE *Inner;
+    KIRQL OldIrql;
+
+    for (Pair = 0; Pair < INJECTED_PAIRS && State->Failures == 0; Pair += 1) {
+        Random = Random * 1103515245u + 12345u;
+        switch ((Random >> 16) % 3) {
+        case 0:
+            if (WDKM_KMUTEX_ACQUIRE(State->Mutex, &Value) != STATUS_SUCCESS) {
+                INJECTED_FAIL(State);
+                return;
+            }
+            if ((Random >> 20) & 1) {
+                if (WDKM_SPIN_LOCK_ACQUIRE(State->ThreadSpin, &OldIrql, &Inner) != STATUS_SUCCESS) {
+                    INJECTED_FAIL(State);
+                } else {
+                    Inner->Count += 1;
+                    (VOID)WdkmSpinLockRelease(State->ThreadSpin, OldIrql);
+                }
+            }
+            if (!WdkmDiagIsHeld(State->Mutex)) {
+                INJECTED_FAIL(State);
+            }
+            Value->Count += 1;
+            (VOID)WdkmKMutexRelease(State->Mutex);
+            break;
+        case 1:
+            if (WDKM_FAST_MUTEX_ACQUIRE(State->Fast, &Value) != STATUS_SUCCESS) {
+                INJECTED_FAIL(State);
+                return;
+            }
+            Value->Count += 1;
+            (VOID)WdkmFastMutexRelease(State->Fast);
+            break;
+        default:
+            if (WDKM_SPIN_LOCK_ACQUIRE(State->ThreadSpin, &OldIrql, &Value) != STATUS_SUCCESS) {
+                INJECTED_FAIL(State);
+                return;
+            }
+            Value->Count += 1;
+            (VOID)WdkmSpinLockRelease(State->ThreadSpin, OldIrql);
+            break;
+        }
+        /* Exact: nothing held after the pair (no report is printed unless
+           this fails). */
+        if (WdkmDiagCheckNoneHeld("pair") != STATUS_SUCCESS || WdkmDiagIsHeld(State->Mutex) ||
+            WdkmDiagIsHeld(State->ThreadSpin)) {
+            INJECTED_FAIL(State);
+        }
+    }
+}
+
+static VOID
+RecordsStayExactUnderInjectedInterrupts(VOID)
+{
+    static INJECTED State;
+    WDKM_HOST_INTERRUPT_SETTINGS Saved;
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    WDKM_DIAG_SUMMARY Summary;
+    ULONG64 Delivered[WDKM_HOST_INTERRUPT_KINDS];
+    BOOLEAN WasActive;
+    BOOLEAN Ran;
+
+    Begin();
+    RtlZeroMemory(&State, sizeof(State));
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, &State.Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Zero, &State.Fast), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &State.ThreadSpin), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &State.InterruptSpin), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &State.DpcInner), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Zero, &State.ApcFast), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetPolicy(WDKM_DIAG_REFUSE), STATUS_SUCCESS);
+
+    /* Our own routine, densely; the injection the run had (make
+       check-interrupts) is put back afterwards. */
+    WasActive = WdkmHostInterruptsActive(&Saved);
+    RtlZeroMemory(&Settings, sizeof(Settings));
+    Settings.Seed = WasActive ? Saved.Seed : 15;
+    Settings.MeanIntervalMicroseconds = 5;
+    Settings.DpcWeight = 4;
+    Settings.NormalApcWeight = 1;
+    Settings.SpecialApcWeight = 2;
+    Settings.SuspendMaxMicroseconds = 20;
+    Settings.Routine = InjectedRoutine;
+    Settings.Context = &State;
+    WdkmHostInterruptsStart(&Settings);
+    Ran = WdkmTestRunThreads(INJECTED_THREADS, PairsUnderInterrupts, &State);
+    WdkmHostInterruptsStop();
+    WdkmHostQueryInterruptCounts(Delivered, NULL);
+    if (WasActive) {
+        WdkmHostInterruptsStart(&Saved);
+    }
+    printf("    injected: %llu DPCs, %llu normal APCs, %llu special APCs (seed %llu)\n",
+           (unsigned long long)Delivered[WdkmHostInterruptDpc],
+           (unsigned long long)Delivered[WdkmHostInterruptNormalApc],
+           (unsigned long long)Delivered[WdkmHostInterruptSpecialApc],
+           (unsigned long long)Settings.Seed);
+    CHECK(Ran);
+    if (State.FirstFailure != 0) {
+        printf("%s", Captured);         /* the reports of the failing checks */
+    }
+    CHECK_EQ(State.FirstFailure, 0);
+    CHECK_EQ(State.Failures, 0);
+    CHECK(State.Ran[WdkmHostInterruptDpc] > 0 && State.Ran[WdkmHostInterruptSpecialApc] > 0);
+    CHECK_STATUS(WdkmDiagQuerySummary(&Summary), STATUS_SUCCESS);
+    CHECK_EQ(Summary.OrderViolations, 0);
+    CHECK_EQ(Summary.ContextViolations, 0);
+    CHECK_EQ(Summary.Untracked, 0);
+    CHECK_STATUS(WdkmDiagCheckNoneHeld("end"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(State.Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexDestroy(State.Fast), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(State.ThreadSpin), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(State.InterruptSpin), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(State.DpcInner), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexDestroy(State.ApcFast), STATUS_SUCCESS);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Queries: IRQL, memory that is not a lock, violations being written      */
 
@@ -1135,6 +1354,7 @@ static const WDKM_TEST_CASE DiagCases[] = {
     { "creation_site_is_the_default_class", CreationSiteIsTheDefaultClass },
     { "debug_output_component_and_level", DebugOutputComponentAndLevel },
     { "dpc_holds_are_its_own_frame", DpcHoldsAreItsOwnFrame },
+    { "records_stay_exact_under_injected_interrupts", RecordsStayExactUnderInjectedInterrupts },
     { "table_tracks_all_its_live_threads", TableTracksAllItsLiveThreads },
     { "queries_above_dispatch_are_refused", QueriesAboveDispatchAreRefused },
     { "not_a_lock_is_refused_without_following_it", NotALockIsRefusedWithoutFollowingIt },
