@@ -8,8 +8,10 @@
  * (free), its owner (active), its owner | WDKMP_DIAG_PARKED (the owner
  * holds nothing and keeps it for its next acquisition; a thread that
  * finds no free record may take it), or its taker | WDKMP_DIAG_CLAIMING
- * while a taker clears it. Words change by interlocked compare-exchange
- * only, so an owner and a taker never both win; a record is never freed
+ * while a taker clears it. A word leaves NULL, PARKED and active states by
+ * interlocked compare-exchange only, so an owner and a taker never both
+ * win (a taker leaves CLAIMING with a release store: the record is its
+ * own until then); a record is never freed
  * again, so a chain of probes has no gap and a search stops at the
  * first free record. Only the owning thread, and the DPCs and APCs that
  * interrupt it, write an active record.
@@ -475,6 +477,22 @@ WdkmpDiagPop(
  * Pending sites.
  */
 
+/*
+ * The calling context's site slot: the thread's, and another for what
+ * runs at DISPATCH_LEVEL on it, so that a DPC landing between the
+ * thread's note and its acquisition neither takes nor overwrites it.
+ */
+static
+WDKMP_DIAG_SITE *
+WdkmpDiagSiteOf(
+    _In_ PVOID Self
+    )
+{
+    ULONG Slot = WdkmpDiagHash(Self) + (WdkmpGetIrql() >= DISPATCH_LEVEL ? 1u : 0u);
+
+    return &WdkmpDiagSites[Slot % WDKMP_DIAG_SITES];
+}
+
 VOID
 WdkmDiagNoteSite(
     _In_opt_ const VOID *Lock,
@@ -483,7 +501,7 @@ WdkmDiagNoteSite(
     )
 {
     PVOID Self = WdkmpCurrentThread();
-    WDKMP_DIAG_SITE *Site = &WdkmpDiagSites[WdkmpDiagHash(Self) % WDKMP_DIAG_SITES];
+    WDKMP_DIAG_SITE *Site = WdkmpDiagSiteOf(Self);
 
     /* Another thread hashing here may overwrite the slot. Its first store
        clears Thread, and every later one is a release store, so a reader
@@ -504,7 +522,7 @@ WdkmpDiagTakeSite(
     )
 {
     PVOID Self = WdkmpCurrentThread();
-    WDKMP_DIAG_SITE *Site = &WdkmpDiagSites[WdkmpDiagHash(Self) % WDKMP_DIAG_SITES];
+    WDKMP_DIAG_SITE *Site = WdkmpDiagSiteOf(Self);
     PVOID Noted;
     PCSTR Seen;
     ULONG SeenLine;

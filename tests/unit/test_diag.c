@@ -931,7 +931,8 @@ PairsUnderInterrupts(PVOID Context, ULONG Index)
     VALUE *Inner;
     KIRQL OldIrql;
 
-    for (Pair = 0; Pair < INJECTED_PAIRS && State->Failures == 0; Pair += 1) {
+    for (Pair = 0; Pair < INJECTED_PAIRS && InterlockedCompareExchange(&State->Failures, 0, 0) == 0;
+         Pair += 1) {
         Random = Random * 1103515245u + 12345u;
         switch ((Random >> 16) % 3) {
         case 0:
@@ -1310,6 +1311,51 @@ SiteMacroEvaluatesItsLockOnce(VOID)
     CHECK_STATUS(WdkmSpinLockDestroy(Spin), STATUS_SUCCESS);
 }
 
+/* A DPC landing between the thread's site note and its acquisition
+   neither takes the note nor leaves its own to the thread. */
+static VOID
+SiteNoteSurvivesADpc(VOID)
+{
+    PWDKM_KMUTEX A;
+    PWDKM_KMUTEX B;
+    PWDKM_SPIN_LOCK Spin;
+    WDKM_DIAG_VIOLATION Violation;
+    VALUE *Outer;
+    VALUE *Inner;
+    KIRQL OldIrql;
+    ULONG Count;
+
+    Begin();
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, &A), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, &B), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetClassName(A, "site.A"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetClassName(B, "site.B"), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(A, &Outer), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(B, &Inner), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexRelease(B), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexRelease(A), STATUS_SUCCESS);
+
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(B, &Outer), STATUS_SUCCESS);
+    WdkmDiagNoteSite(NULL, "thread.c", 11);           /* what a typed macro does */
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);            /* a DPC lands */
+    CHECK_STATUS(WdkmSpinLockAcquireAtDpcLevel(Spin, sizeof(VALUE), (PVOID *)&Inner),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockReleaseFromDpcLevel(Spin), STATUS_SUCCESS);
+    WdkmDiagNoteSite(NULL, "dpc.c", 22);              /* noted, then not used */
+    KeLowerIrql(OldIrql);
+    CHECK_STATUS(WdkmKMutexAcquire(A, sizeof(VALUE), (PVOID *)&Inner), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexRelease(A), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexRelease(B), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagQueryViolations(&Violation, 1, &Count), STATUS_SUCCESS);
+    CHECK_EQ(Count, 1);
+    CHECK(Violation.AcquireFile != NULL && strcmp(Violation.AcquireFile, "thread.c") == 0);
+    CHECK_EQ(Violation.AcquireLine, 11);
+    CHECK_STATUS(WdkmKMutexDestroy(A), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(B), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(Spin), STATUS_SUCCESS);
+}
+
 /* Every line the library prints starts with the prefix wdkm_debug.h names. */
 static VOID
 EveryLineHasTheDocumentedPrefix(VOID)
@@ -1360,6 +1406,7 @@ static const WDKM_TEST_CASE DiagCases[] = {
     { "not_a_lock_is_refused_without_following_it", NotALockIsRefusedWithoutFollowingIt },
     { "violations_are_read_whole", ViolationsAreReadWhole },
     { "site_macro_evaluates_its_lock_once", SiteMacroEvaluatesItsLockOnce },
+    { "site_note_survives_a_dpc", SiteNoteSurvivesADpc },
     { "every_line_has_the_documented_prefix", EveryLineHasTheDocumentedPrefix },
 };
 
