@@ -22,12 +22,13 @@
 
 #define WDKM_BENCH_MAX_THREADS     2
 #define WDKM_BENCH_MAX_COUNT       (1ULL << 32)
-#define WDKM_BENCH_NAME_SLOT       16       /* bytes per name in a lookup stream */
 #define WDKM_BENCH_HOT_NAMES       10
 #define WDKM_BENCH_PAIRS_CHUNK     16       /* pairs between two looks at the clock */
 #define WDKM_BENCH_LOOKUPS_CHUNK   64       /* lookups between two looks at the clock */
 
 static LONG64 WdkmBenchFrequency;
+static BOOLEAN WdkmBenchPin;                /* WDKM_BENCH_FLAG_PIN */
+static LONG volatile WdkmBenchPinFailures;  /* threads that could not be pinned */
 
 /* The initial value of every registry lock. */
 static const WDKM_BENCH_VALUE WdkmBenchZeroValue = { 0 };
@@ -138,6 +139,16 @@ WdkmBenchSampleStart(
     }
     Sample->Threads = Threads;
     Sample->Frequency = WdkmBenchFrequency;
+}
+
+/* Whether every thread was pinned since the pin failures were Failures. */
+static
+ULONG
+WdkmBenchPinnedSince(
+    _In_ LONG Failures
+    )
+{
+    return WdkmBenchPin && InterlockedCompareExchange(&WdkmBenchPinFailures, 0, 0) == Failures;
 }
 
 /* xorshift64: a fixed, seedable sequence for shuffles. */
@@ -275,6 +286,12 @@ WdkmBenchThreadStart(
     LONG64 Deadline;
     LONG64 Now;
 
+    /* Thread i on processor i: two threads never share one (unless the run
+       has one processor), and each keeps its caches from one repetition to
+       the next whatever else the machine runs. */
+    if (WdkmBenchPin && WdkmBenchPinCurrentThread(Slot->Index) < 0) {
+        InterlockedIncrement(&WdkmBenchPinFailures);
+    }
     (VOID)KeWaitForSingleObject(&Run->Go, Executive, KernelMode, FALSE, NULL);
     if (!Slot->Skip) {
         /* Threads leave a wait microseconds apart, long enough for one to
@@ -575,6 +592,7 @@ WdkmBenchPairsGroup(
     ULONG64 Ignored;
     ULONG64 IgnoredHandoffs;
     LONG64 Warm;
+    LONG PinFailures;
     NTSTATUS Status;
     ULONG Repetition;
     ULONG Turn;
@@ -587,6 +605,7 @@ WdkmBenchPairsGroup(
     WdkmBenchSampleStart(&Samples[WDKM_BENCH_SIDE_LIBRARY], Group, Kind->Name, "library", Threads);
     WdkmBenchSampleStart(&Samples[WDKM_BENCH_SIDE_RAW], Group, Kind->Name, "raw", Threads);
     WdkmBenchSampleStart(&Samples[WDKM_BENCH_SIDE_FLOOR], Group, Kind->Name, "floor", Threads);
+    PinFailures = InterlockedCompareExchange(&WdkmBenchPinFailures, 0, 0);
     Pairs.Kind = Kind;
     Pairs.Side = WDKM_BENCH_SIDE_LIBRARY;
     Status = WdkmBenchLocksCreate(Kind, &Pairs.Locks);
@@ -630,6 +649,7 @@ WdkmBenchPairsGroup(
     for (Side = 0; Side < Sides; Side += 1) {
         Samples[Side].Status = Status;
         Samples[Side].Repetitions = NT_SUCCESS(Status) ? Config->Repetitions : 0;
+        Samples[Side].Pinned = Contended ? WdkmBenchPinnedSince(PinFailures) : 0;
     }
     /* A kind this kernel lacks is a result; only the receiver failing is not. */
     Status = STATUS_SUCCESS;
@@ -653,6 +673,7 @@ struct _WDKM_BENCH_REGISTRY {
     PCHAR Uniform[WDKM_BENCH_MAX_THREADS];  /* Names slots each, shuffled */
     PCHAR Hot[WDKM_BENCH_MAX_THREADS];      /* HotNames slots each */
     ULONG64 *Chase;                         /* Names lines: one random cycle */
+    PWDKM_BENCH_PEERS Peers;                /* the same names, a driver author's way */
     /* Each thread's place in its streams, kept from one chunk of lookups to
        the next, and the control loop's result: a cache line per thread. */
     struct {
@@ -743,6 +764,9 @@ WdkmBenchRegistryFree(
         WdkmBenchFree(Registry->Hot[Thread]);
     }
     WdkmBenchFree(Registry->Chase);
+    if (Registry->Peers != NULL) {
+        WdkmBenchPeersDestroy(Registry->Peers);
+    }
     WdkmBenchFree(Registry);
 }
 
@@ -827,6 +851,12 @@ WdkmBenchRegistryCreate(
                                   (ULONG)((ULONG64)Index * Names / Result->HotNames));
         }
     }
+    /* The peers hold the same names (still in ascending order here). */
+    Status = WdkmBenchPeersCreate(Result->Uniform[0], Names, &Result->Peers);
+    if (!NT_SUCCESS(Status)) {
+        WdkmBenchRegistryDestroy(Result);
+        return Status;
+    }
     /* Every name, in an order of its own for each thread. */
     for (Thread = 1; Thread < WDKM_BENCH_MAX_THREADS; Thread += 1) {
         RtlCopyMemory(Result->Uniform[Thread], Result->Uniform[0], StreamBytes);
@@ -876,6 +906,14 @@ WdkmBenchRegistryLookups(
         Registry->Threads[Thread].ChaseAt = State;
         return STATUS_SUCCESS;
     }
+    if (Stream == WDKM_BENCH_STREAM_PEER_HASH || Stream == WDKM_BENCH_STREAM_PEER_SORTED) {
+        /* The uniform names, looked up in a peer instead of the registry. */
+        return WdkmBenchPeerLookups(Registry->Peers,
+                                    Stream == WDKM_BENCH_STREAM_PEER_HASH
+                                        ? WDKM_BENCH_PEER_HASH_SPINLOCK
+                                        : WDKM_BENCH_PEER_SORTED_ERESOURCE,
+                                    Names, Length, &Registry->Threads[Thread].Next, Count);
+    }
     Next = Registry->Threads[Thread].Next % Length;
     for (Index = 0; Index < Count; Index += 1) {
         Status = WdkmGrtReference(Names + (SIZE_T)Next * WDKM_BENCH_NAME_SLOT,
@@ -924,13 +962,16 @@ WdkmBenchRegistryGroup(
     _In_opt_ PVOID EmitContext
     )
 {
-    static const PCSTR StreamNames[WDKM_BENCH_STREAMS] = { "uniform", "hot", "control", "chase" };
+    static const PCSTR StreamNames[WDKM_BENCH_STREAMS] = {
+        "uniform", "hot", "control", "chase", "peer_hash_spinlock", "peer_sorted_eresource"
+    };
     WDKM_BENCH_SAMPLE *Samples;             /* [0] one thread, [1] two */
     PWDKM_BENCH_REGISTRY Registry = NULL;
     WDKM_BENCH_LOOKUPS Lookups;
     CHAR Size[12];
     ULONG64 Ignored;
     LONG64 Warm;
+    LONG PinFailures;
     NTSTATUS Status;
     NTSTATUS RunStatus;
     ULONG Stream;
@@ -951,6 +992,7 @@ WdkmBenchRegistryGroup(
             WdkmBenchAppend(Samples[Side].Name, sizeof(Samples[Side].Name),
                             Side == 0 ? "/1" : "/2");
         }
+        PinFailures = InterlockedCompareExchange(&WdkmBenchPinFailures, 0, 0);
         Lookups.Registry = Registry;
         Lookups.Stream = Stream;
         if (NT_SUCCESS(RunStatus)) {
@@ -971,6 +1013,7 @@ WdkmBenchRegistryGroup(
         for (Side = 0; Side < 2 && NT_SUCCESS(Status); Side += 1) {
             Samples[Side].Status = RunStatus;
             Samples[Side].Repetitions = NT_SUCCESS(RunStatus) ? Config->Repetitions : 0;
+            Samples[Side].Pinned = WdkmBenchPinnedSince(PinFailures);
             Status = WdkmBenchEmitSample(Emit, EmitContext, &Samples[Side]);
         }
         /* The next stream runs even if this one failed (its own status). */
@@ -1006,6 +1049,7 @@ WdkmBenchRun(
     }
     (VOID)KeQueryPerformanceCounter(&Frequency);
     WdkmBenchFrequency = Frequency.QuadPart;
+    WdkmBenchPin = (BOOLEAN)((Config->Flags & WDKM_BENCH_FLAG_PIN) != 0);
 
     if ((Config->Groups & WDKM_BENCH_GROUP_WRAPPER) != 0) {
         for (Index = 0; Index < WdkmBenchKindCount && NT_SUCCESS(Status); Index += 1) {

@@ -162,7 +162,60 @@ typedef struct _WDKM_BENCH_REGISTRY WDKM_BENCH_REGISTRY, *PWDKM_BENCH_REGISTRY;
 #define WDKM_BENCH_STREAM_HOT     1         /* the same 10 names spread over the table */
 #define WDKM_BENCH_STREAM_CONTROL 2         /* no lookups: private arithmetic only */
 #define WDKM_BENCH_STREAM_CHASE   3         /* no lookups: one cache miss per operation */
-#define WDKM_BENCH_STREAMS        4
+#define WDKM_BENCH_STREAM_PEER_HASH   4     /* the uniform names, in hash_spinlock */
+#define WDKM_BENCH_STREAM_PEER_SORTED 5     /* the uniform names, in sorted_eresource */
+#define WDKM_BENCH_STREAMS        6
+
+#define WDKM_BENCH_NAME_SLOT      16        /* bytes per name in a lookup stream */
+
+/*
+ * The registry's peers (wdkm_bench_peers.c): what a driver author would
+ * write instead, from the kernel's primitives alone, holding the same
+ * names. A lookup finds the entry and takes a reference, then drops it.
+ */
+typedef struct _WDKM_BENCH_PEERS WDKM_BENCH_PEERS, *PWDKM_BENCH_PEERS;
+
+#define WDKM_BENCH_PEER_HASH_SPINLOCK    0  /* chained hash table under a KSPIN_LOCK */
+#define WDKM_BENCH_PEER_SORTED_ERESOURCE 1  /* sorted array under an ERESOURCE, shared */
+#define WDKM_BENCH_PEERS_COUNT           2
+
+extern const PCSTR WdkmBenchPeerNames[WDKM_BENCH_PEERS_COUNT];
+
+/* Names: Count slots of WDKM_BENCH_NAME_SLOT bytes, in ascending order. */
+NTSTATUS
+WdkmBenchPeersCreate(
+    _In_reads_bytes_((SIZE_T)Count * WDKM_BENCH_NAME_SLOT) PCSTR Names,
+    _In_ ULONG Count,
+    _Outptr_ PWDKM_BENCH_PEERS *Result
+    );
+
+VOID
+WdkmBenchPeersDestroy(
+    _In_ PWDKM_BENCH_PEERS Peers
+    );
+
+/* Count lookups of Names' Length names in turn, from *Next (updated). */
+NTSTATUS
+WdkmBenchPeerLookups(
+    _In_ PWDKM_BENCH_PEERS Peers,
+    _In_ ULONG Peer,
+    _In_reads_bytes_((SIZE_T)Length * WDKM_BENCH_NAME_SLOT) PCSTR Names,
+    _In_ ULONG Length,
+    _Inout_ ULONG *Next,
+    _In_ ULONG64 Count
+    );
+
+/*
+ * Pins the calling thread to one processor: the Index-th one the run may
+ * use (wrapping around). Supplied by each front end (the host program with
+ * sched_setaffinity, the driver with KeSetSystemAffinityThreadEx), so the
+ * measuring core names no host call. Returns the processor, or -1 if the
+ * thread could not be pinned.
+ */
+LONG
+WdkmBenchPinCurrentThread(
+    _In_ ULONG Index
+    );
 
 NTSTATUS
 WdkmBenchRegistryCreate(

@@ -29,10 +29,11 @@ static void WdkmBenchPrintList(const char *Key, const WDKM_BENCH_SAMPLE *Sample,
 void WdkmBenchPrintSample(const char *Platform, const char *Variant,
                           const WDKM_BENCH_SAMPLE *Sample)
 {
-    printf("sample platform=%s variant=%s name=%.*s status=0x%08lX threads=%lu frequency=%lld",
+    printf("sample platform=%s variant=%s name=%.*s status=0x%08lX threads=%lu pinned=%lu "
+           "frequency=%lld",
            Platform, Variant, (int)sizeof(Sample->Name), Sample->Name,
            (unsigned long)Sample->Status, (unsigned long)Sample->Threads,
-           (long long)Sample->Frequency);
+           (unsigned long)Sample->Pinned, (long long)Sample->Frequency);
     WdkmBenchPrintList("ops", Sample, Sample->Operations, NULL);
     WdkmBenchPrintList("ticks", Sample, NULL, Sample->Ticks);
     WdkmBenchPrintList("handoffs", Sample, Sample->Handoffs, NULL);

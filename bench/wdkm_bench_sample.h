@@ -9,7 +9,7 @@
 #ifndef WDKM_BENCH_SAMPLE_H
 #define WDKM_BENCH_SAMPLE_H
 
-#define WDKM_BENCH_MAX_REPETITIONS 16
+#define WDKM_BENCH_MAX_REPETITIONS 32
 #define WDKM_BENCH_MAX_SIZES       8
 #define WDKM_BENCH_NAME_CHARS      48
 
@@ -19,8 +19,12 @@
 #define WDKM_BENCH_GROUP_REGISTRY  0x4UL    /* lookups at each size, one and two threads */
 #define WDKM_BENCH_GROUP_ALL       0x7UL
 
+/* Options (WDKM_BENCH_CONFIG.Flags). */
+#define WDKM_BENCH_FLAG_PIN        0x1UL    /* threaded runs: thread i on the i-th processor */
+
 typedef struct _WDKM_BENCH_CONFIG {
     ULONG Groups;
+    ULONG Flags;
     ULONG Repetitions;                      /* 1..WDKM_BENCH_MAX_REPETITIONS */
     ULONG RepetitionMicroseconds;           /* aimed-for duration of one repetition */
     ULONG RegistrySizeCount;                /* 0..WDKM_BENCH_MAX_SIZES */
@@ -39,7 +43,7 @@ typedef struct _WDKM_BENCH_SAMPLE {
     LONG Status;                            /* an NTSTATUS */
     ULONG Threads;
     ULONG Repetitions;
-    ULONG Reserved;
+    ULONG Pinned;                           /* threads pinned to processors (threaded runs) */
     LONG64 Frequency;
     ULONG64 Operations[WDKM_BENCH_MAX_REPETITIONS];
     LONG64 Ticks[WDKM_BENCH_MAX_REPETITIONS];

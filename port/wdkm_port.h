@@ -20,7 +20,10 @@
  *            WdkmpFastMutexRelease
  *   pool     WdkmpPoolAllocate (zeroed, non-paged, tagged), WdkmpPoolFree,
  *            WdkmpPoolAllocator (out of line, wdkm_port_wdk.c)
- *   atomics  WdkmpLoadThread, WdkmpStoreThread, WdkmpInterlocked*
+ *   events   WDKMP_EVENT, WdkmpEventInitialize, WdkmpEventWait, WdkmpEventSet
+ *   time     WdkmpSleepMs, WdkmpSystemTime
+ *   atomics  WdkmpLoadThread, WdkmpStoreThread, WdkmpLoadLongAcquire,
+ *            WdkmpInterlocked*
  *   debug    WdkmpDbgPrintEx, WdkmpTimestamp, WdkmpTimestampToNs
  */
 #ifndef WDKM_PORT_H

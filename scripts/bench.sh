@@ -77,7 +77,7 @@ build_driver() {
   cmake -S . -B "$driver_dir" -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchain-mingw-w64-x86_64.cmake" \
         -DWDKM_KERNEL=ON -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O2 -DNDEBUG" \
         -DWDKM_BENCH=ON &&
-    cmake --build "$driver_dir" -j "$jobs" --target wdkm_bench_runner
+    cmake --build "$driver_dir" -j "$jobs" --target wdkm_bench_runner wdkm_bench_images
 }
 part "build host (release, checked)" build_host
 part "build drivers (release, checked) and runner" build_driver
@@ -88,10 +88,13 @@ part "build drivers (release, checked) and runner" build_driver
 # alternating release, checked, and checked with hold timing on, then
 # contended pairs and the registry. --
 host=$host_dir/bench/wdkm_bench_host
+# Many short repetitions (bench/README.md, "Repetitions"): the report gives
+# the fastest ones (min, p10) beside the median.
 if [ "$mode" = smoke ]; then
-  rounds=1 reps=3 thread_reps=3 sizes=10,1000 smoke=--smoke
+  rounds=1 reps=3 thread_reps=3 sizes=10,1000 smoke=--smoke pair_us= thread_us=
 else
-  rounds=3 reps=5 thread_reps=4 sizes=10,100,1000,10000,100000 smoke=
+  rounds=3 reps=16 thread_reps=8 sizes=10,100,1000,10000,100000 smoke=
+  pair_us="--microseconds 5000" thread_us="--microseconds 10000"
 fi
 host_pairs() {
   local round variant
@@ -100,7 +103,7 @@ host_pairs() {
       local program=$host options=
       [ "$variant" != release ] && program=${host}_checked
       [ "$variant" = checked-holds ] && options=--time-holds
-      "$program" $smoke $options --groups wrapper --repetitions "$reps" \
+      "$program" $smoke $options --groups wrapper --repetitions "$reps" $pair_us \
         >"$raw/host-$variant-$round.txt" || return 1
     done
   done
@@ -108,7 +111,7 @@ host_pairs() {
 host_threads() {
   local round
   for round in $(seq "$rounds"); do
-    "$host" $smoke --groups contended,registry --repetitions "$thread_reps" --sizes "$sizes" \
+    "$host" $smoke --groups contended,registry --repetitions "$thread_reps" $thread_us --sizes "$sizes" \
       >"$raw/host-release-threads-$round.txt" || return 1
   done
 }
@@ -132,6 +135,20 @@ wine_run() {
     "release=$bin/wdkm_bench_release.sys" "checked=$bin/wdkm_bench_checked.sys" >"$raw/wine.txt"
 }
 part "wine: drivers (release, checked)" wine_run
+
+# --- Image cost per kind: a tiny driver per kind and one without the library
+# (bench/image/). Their sections and imports, as objdump reads them. ---------
+images() {
+  local image kind objdump=${OBJDUMP:-x86_64-w64-mingw32-objdump}
+  mkdir -p "$raw/images" || return 1
+  for image in "$driver_dir"/bench/image/wdkm_bench_image_*.sys; do
+    [ -e "$image" ] || return 1
+    kind=$(basename "$image" .sys); kind=${kind#wdkm_bench_image_}
+    { echo "# file_bytes=$(stat -c %s "$image")"; "$objdump" -h -p "$image"; } \
+      >"$raw/images/$kind.objdump" || return 1
+  done
+}
+part "image: a driver per kind" images
 
 # --- Results. ------------------------------------------------------------------
 part "report" python3 bench/report.py --raw "$raw" --out "$out" --mode "$mode"

@@ -51,8 +51,16 @@
  *   store-buffering pair, so a reader either saw the removal or is counted
  *   in a slot the writer waits for.
  *
+ *   Writers wait for readers, so a reader section must end soon whatever
+ *   happens to its thread: below APC_LEVEL it runs in a guarded region, so
+ *   that no APC can run in it (a normal kernel APC would park the thread
+ *   there for as long as its suspension lasts; a special kernel APC may
+ *   wait, or register). Only a DPC can interrupt it, and a DPC may look a
+ *   name up itself: slots count, so sections nest.
+ *
  * Writers serialise
- *   Register, unregister and destroy hold the writer lock (a KMUTEX). Every
+ *   Register, unregister and destroy hold the writer lock: a synchronization
+ *   event taken inside a critical region (see WdkmpGrtLockWriters). Every
  *   entry alive, registered or not, is on a list under a spin lock, so that
  *   Destroy can wait for the last ones and name those still in use.
  */
@@ -120,6 +128,7 @@ typedef struct _WDKMP_GRT_ENTRY {
     LIST_ENTRY Link;                    /* on WdkmpGrt.Entries */
     struct _WDKMP_GRT_ENTRY *NextDeferred; /* on WdkmpGrt.Deferred, awaiting its free */
     LONG64 volatile Central;            /* see "References are counted per shard" */
+    LONG volatile Unregistered;         /* 1 once unregistered or replaced (Destroy's report) */
 } WDKMP_GRT_ENTRY, *PWDKMP_GRT_ENTRY;
 
 /*
@@ -166,7 +175,7 @@ static struct {
     LONG Padding[28];
     /* Writers and teardown. */
     LONG volatile WriterLockReady;       /* 0 never, 1 initialising, 2 ready */
-    WDKMP_KMUTEX WriterLock;
+    WDKMP_EVENT WriterLock;              /* signalled: free */
     WDKMP_SPIN_LOCK EntriesLock;         /* zero is a free spin lock */
     LIST_ENTRY Entries;                  /* EntriesLock */
     LIST_ENTRY Chunks;                   /* EntriesLock: chunks with a free column */
@@ -379,14 +388,92 @@ WdkmpGrtLeaveReader(
     InterlockedDecrement(&Slot->Readers);
 }
 
+/* ------------------------------------------------------------------------
+ * Deadlines (Destroy's timeout)
+ */
+
+/* When a wait must end: never (Forever), or at End, in nanoseconds of the
+   performance counter, which never goes back. */
+typedef struct _WDKMP_GRT_DEADLINE {
+    BOOLEAN Forever;
+    ULONG64 End;
+} WDKMP_GRT_DEADLINE;
+
+static
+ULONG64
+WdkmpGrtNowNs(
+    VOID
+    )
+{
+    return WdkmpTimestampToNs(WdkmpTimestamp());
+}
+
 /*
- * Waits until no reader can still see what the caller unpublished before
- * the call. PASSIVE_LEVEL or APC_LEVEL; the caller must not be a reader.
+ * The deadline of an NT timeout: NULL waits as long as it takes; negative
+ * is an interval, positive a system time (100 ns units both), zero now.
+ * The interval is negated as an unsigned value, so that the longest one
+ * (INT64_MIN) does not overflow; centuries count as for ever.
  */
 static
 VOID
+WdkmpGrtStartDeadline(
+    _In_opt_ const LARGE_INTEGER *Timeout,
+    _Out_ WDKMP_GRT_DEADLINE *Deadline
+    )
+{
+    ULONG64 Interval = 0;
+    LONGLONG Now;
+
+    Deadline->Forever = (BOOLEAN)(Timeout == NULL);
+    Deadline->End = 0;
+    if (Timeout == NULL) {
+        return;
+    }
+    if (Timeout->QuadPart < 0) {
+        Interval = 0 - (ULONG64)Timeout->QuadPart;
+    } else if (Timeout->QuadPart > 0) {
+        Now = WdkmpSystemTime();
+        Interval = Timeout->QuadPart > Now ? (ULONG64)(Timeout->QuadPart - Now) : 0;
+    }
+    if (Interval > (1ULL << 56) / 100) {          /* over 22 years */
+        Deadline->Forever = TRUE;
+        return;
+    }
+    Deadline->End = WdkmpGrtNowNs() + Interval * 100;
+}
+
+/* What is left of Deadline, as a relative NT timeout (0 when it passed). */
+static
+LARGE_INTEGER
+WdkmpGrtRemaining(
+    _In_ const WDKMP_GRT_DEADLINE *Deadline
+    )
+{
+    LARGE_INTEGER Remaining;
+    ULONG64 Now = WdkmpGrtNowNs();
+
+    Remaining.QuadPart = Now < Deadline->End ? -(LONGLONG)((Deadline->End - Now) / 100) : 0;
+    return Remaining;
+}
+
+static
+BOOLEAN
+WdkmpGrtPassed(
+    _In_opt_ const WDKMP_GRT_DEADLINE *Deadline
+    )
+{
+    return Deadline != NULL && !Deadline->Forever && WdkmpGrtNowNs() >= Deadline->End;
+}
+
+/*
+ * Waits until no reader can still see what the caller unpublished before
+ * the call, or until Deadline (NULL: for ever) passes; FALSE then.
+ * PASSIVE_LEVEL or APC_LEVEL; the caller must not be a reader.
+ */
+static
+BOOLEAN
 WdkmpGrtWaitForReaders(
-    VOID
+    _In_opt_ const WDKMP_GRT_DEADLINE *Deadline
     )
 {
     ULONG Index;
@@ -403,20 +490,27 @@ WdkmpGrtWaitForReaders(
              Spins += 1) {
             if (Spins < 1000) {
                 YieldProcessor();
+            } else if (WdkmpGrtPassed(Deadline)) {
+                return FALSE;
             } else {
                 WdkmpSleepMs(1);
             }
         }
     }
+    return TRUE;
 }
 
+/*
+ * Acquire: READY was stored after the table and the writer lock were set
+ * up, and a thread that sees it sees them (Register racing Initialize).
+ */
 static
 LONG
 WdkmpGrtState(
     VOID
     )
 {
-    return WdkmpLoadLong(&WdkmpGrt.State);
+    return WdkmpLoadLongAcquire(&WdkmpGrt.State);
 }
 
 static
@@ -551,6 +645,11 @@ WdkmpGrtFreeEntry(
     NTSTATUS Status;
     KIRQL OldIrql;
 
+    /* Off the list before the lock goes: Destroy's report reads the lock
+       of every entry on it. */
+    OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
+    RemoveEntryList(&Entry->Link);
+    WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
     Status = WdkmpLockDestroy(Entry->Lock, WdkmpGrtHeader(Entry)->Kind, 0, NULL, TRUE);
     if (!NT_SUCCESS(Status)) {
         /* Held by a thread that dropped its reference too early: freeing it
@@ -559,9 +658,6 @@ WdkmpGrtFreeEntry(
                         "wdkmutex: registry lock \"%s\" freed while held (%s); leaked\n",
                         Entry->Name.Text, WdkmStatusName(Status));
     }
-    OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
-    RemoveEntryList(&Entry->Link);
-    WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
     WdkmpGrtReleaseCounters(Entry);
     WdkmpGrtFreeAligned(Entry, sizeof(*Entry), WDKMP_GRT_LINE, Entry->Offset);
     InterlockedDecrement(&WdkmpGrt.LiveEntries);
@@ -888,35 +984,68 @@ WdkmpGrtReserveBucket(
         }
     }
     WdkmpStorePointerRelease((PVOID volatile *)&WdkmpGrt.Table, New);
-    WdkmpGrtWaitForReaders();
+    (VOID)WdkmpGrtWaitForReaders(NULL);
     WdkmpGrtFreeTable(Old);
     return STATUS_SUCCESS;
 }
 
 /*
- * Empties Bucket (its name is removed) and waits until no lookup can still
- * reach the entry. The caller then owns the table's reference.
+ * Empties Bucket (its name is removed, by Unregister or a replacement) and
+ * waits until no lookup can still reach the entry. The caller then owns
+ * the table's reference.
  */
 static
 VOID
 WdkmpGrtRemove(
     _Inout_ PWDKMP_GRT_TABLE Table,
-    _In_ ULONG Bucket
+    _In_ ULONG Bucket,
+    _In_opt_ PWDKMP_GRT_ENTRY Replacement
     )
 {
+    PWDKMP_GRT_ENTRY Entry = Table->Buckets[Bucket].Entry;
+
+    /* The same name in the same bucket: a lookup finds one of the two,
+       then only the new one once the grace period is over. */
     WdkmpStorePointerRelease((PVOID volatile *)&Table->Buckets[Bucket].Entry,
-                             WDKMP_GRT_TOMBSTONE);
-    Table->Count -= 1;
-    WdkmpGrtWaitForReaders();
+                             Replacement != NULL ? Replacement : WDKMP_GRT_TOMBSTONE);
+    if (Replacement == NULL) {
+        Table->Count -= 1;
+    }
+    InterlockedExchange(&Entry->Unregistered, 1);
+    (VOID)WdkmpGrtWaitForReaders(NULL);
 }
 
+/*
+ * The writer lock: a synchronization event used as a binary semaphore
+ * (signalled = free). Not a KMUTEX: Wine 8 does not hand a contended
+ * KMUTEX to its waiter while the releasing thread lives, so writers
+ * queued behind one another would wait for ever there. Held inside a
+ * critical region, as a FAST_MUTEX is at APC_LEVEL, so that a normal
+ * kernel APC cannot suspend a writer the others wait for; unlike a
+ * FAST_MUTEX, its wait can time out (Destroy). Deadline NULL waits as long
+ * as it takes; FALSE if Deadline passed first. <= APC_LEVEL.
+ */
 static
-VOID
+BOOLEAN
 WdkmpGrtLockWriters(
-    VOID
+    _In_opt_ const WDKMP_GRT_DEADLINE *Deadline
     )
 {
-    (VOID)WdkmpKMutexWait(&WdkmpGrt.WriterLock, KernelMode, FALSE, NULL);
+    LARGE_INTEGER Remaining;
+    NTSTATUS Status;
+
+    WdkmpEnterRegion(FALSE);
+    if (Deadline == NULL || Deadline->Forever) {
+        Status = WdkmpEventWait(&WdkmpGrt.WriterLock, NULL);
+    } else {
+        Remaining = WdkmpGrtRemaining(Deadline);
+        Status = WdkmpEventWait(&WdkmpGrt.WriterLock, &Remaining);
+    }
+    if (Status != STATUS_SUCCESS) {
+        WdkmpLeaveRegion(FALSE);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 static
@@ -925,7 +1054,8 @@ WdkmpGrtUnlockWriters(
     VOID
     )
 {
-    WdkmpKMutexRelease(&WdkmpGrt.WriterLock);
+    WdkmpEventSet(&WdkmpGrt.WriterLock);
+    WdkmpLeaveRegion(FALSE);
 }
 
 /* The writer lock is made once and kept for the driver's lifetime. */
@@ -936,12 +1066,12 @@ WdkmpGrtPrepareWriterLock(
     )
 {
     if (InterlockedCompareExchange(&WdkmpGrt.WriterLockReady, 1, 0) == 0) {
-        WdkmpKMutexInitialize(&WdkmpGrt.WriterLock);
+        WdkmpEventInitialize(&WdkmpGrt.WriterLock, TRUE);
         InitializeListHead(&WdkmpGrt.Entries);
         InitializeListHead(&WdkmpGrt.Chunks);
         InterlockedExchange(&WdkmpGrt.WriterLockReady, 2);
     }
-    while (WdkmpLoadLong(&WdkmpGrt.WriterLockReady) != 2) {
+    while (WdkmpLoadLongAcquire(&WdkmpGrt.WriterLockReady) != 2) {
         YieldProcessor();
     }
 }
@@ -1025,7 +1155,7 @@ WdkmGrtRegister(
     (VOID)WdkmpDiagSetClass((PWDKMP_LOCK_HEADER)Lock, Entry->Name.Text);
     WdkmpGrtAttachLock(Entry, Lock);
 
-    WdkmpGrtLockWriters();
+    (VOID)WdkmpGrtLockWriters(NULL);
     State = WdkmpGrtState();
     if (State != WDKMP_GRT_READY) {
         Status = WdkmpGrtStateStatus(State);
@@ -1034,11 +1164,7 @@ WdkmGrtRegister(
         if (Old != NULL && (Flags & WDKM_GRT_REPLACE) == 0) {
             Status = STATUS_OBJECT_NAME_COLLISION;
         } else if (Old != NULL) {
-            /* The same name in the same bucket: a lookup finds one of the
-               two, then only the new one once the grace period is over. */
-            WdkmpStorePointerRelease((PVOID volatile *)&WdkmpGrt.Table->Buckets[Bucket].Entry,
-                                     Entry);
-            WdkmpGrtWaitForReaders();
+            WdkmpGrtRemove(WdkmpGrt.Table, Bucket, Entry);
             Replaced = Old;
             Published = TRUE;
         } else {
@@ -1074,6 +1200,8 @@ WdkmGrtReference(
     NTSTATUS Status;
     ULONG Processor;
     LONG State;
+    BOOLEAN Guarded;
+    KIRQL Irql;
 
     if (Lock == NULL) {
         return STATUS_INVALID_PARAMETER;
@@ -1083,31 +1211,70 @@ WdkmGrtReference(
     if (!NT_SUCCESS(Status)) {
         return Status;
     }
-    if (WdkmpGetIrql() > DISPATCH_LEVEL) {
+    Irql = WdkmpGetIrql();
+    if (Irql > DISPATCH_LEVEL) {
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
 
+    /* No APC in the reader section (see "Readers take no lock"); at
+       APC_LEVEL and above none can be delivered anyway. */
+    Guarded = (BOOLEAN)(Irql < APC_LEVEL);
+    if (Guarded) {
+        WdkmpEnterRegion(TRUE);
+    }
     /* Asked once: the slot and the shard of the same processor. */
     Processor = WdkmpCurrentProcessor();
     Slot = WdkmpGrtEnterReader(Processor);
     State = WdkmpGrtState();
     if (State != WDKMP_GRT_READY) {
-        WdkmpGrtLeaveReader(Slot);
-        return WdkmpGrtStateStatus(State);
-    }
-    Entry = WdkmpGrtFind(WdkmpGrtCurrentTable(), &Key, NULL);
-    if (Entry == NULL) {
-        Status = STATUS_OBJECT_NAME_NOT_FOUND;
-    } else if ((ULONG)Entry->Kind != (ULONG)Kind || Entry->DataSize != DataSize) {
-        Status = STATUS_WDKM_TYPE_MISMATCH;
+        Status = WdkmpGrtStateStatus(State);
     } else {
-        /* Still registered: the table's reference keeps it alive, and its
-           counters stay open until a grace period after its removal. */
-        (VOID)InterlockedIncrement64(WdkmpGrtCounter(Entry, WdkmpGrtShardOf(Processor)));
-        *Lock = Entry->Lock;
+        Entry = WdkmpGrtFind(WdkmpGrtCurrentTable(), &Key, NULL);
+        if (Entry == NULL) {
+            Status = STATUS_OBJECT_NAME_NOT_FOUND;
+        } else if ((ULONG)Entry->Kind != (ULONG)Kind || Entry->DataSize != DataSize) {
+            Status = STATUS_WDKM_TYPE_MISMATCH;
+        } else {
+            /* Still registered: the table's reference keeps it alive, and
+               its counters stay open until a grace period after its removal. */
+            (VOID)InterlockedIncrement64(WdkmpGrtCounter(Entry, WdkmpGrtShardOf(Processor)));
+            *Lock = Entry->Lock;
+        }
     }
     WdkmpGrtLeaveReader(Slot);
+    if (Guarded) {
+        WdkmpLeaveRegion(TRUE);
+    }
     return Status;
+}
+
+/*
+ * TRUE if the calling thread holds the lock, as far as can be told: its
+ * exclusive owner always; a shared holder of an ERESOURCE always (the
+ * kernel counts per thread); a shared holder of a push lock only in the
+ * checked build, whose held records are per thread (release builds count
+ * a push lock's shared holders, not who they are).
+ */
+static
+BOOLEAN
+WdkmpGrtHeldByCaller(
+    _In_ const WDKMP_LOCK_HEADER *Header
+    )
+{
+    if (WdkmpLockOwnedByCaller(Header)) {
+        return TRUE;
+    }
+    if (WdkmpLoadLong(&Header->SharedHolders) == 0) {
+        return FALSE;                   /* nobody holds it shared */
+    }
+    if (Header->Kind == &WdkmpResourceKind) {
+        return WdkmpResourceHeldByCaller((PVOID)Header);
+    }
+#if WDKM_CHECKED
+    return WdkmDiagIsHeld(Header);
+#else
+    return FALSE;
+#endif
 }
 
 NTSTATUS
@@ -1128,7 +1295,7 @@ WdkmGrtDereference(
     if (Entry->Lock != Lock) {
         return STATUS_INVALID_PARAMETER;
     }
-    if (WdkmpLockOwnedByCaller(Header)) {
+    if (WdkmpGrtHeldByCaller(Header)) {
         return STATUS_WDKM_LOCK_HELD;
     }
     WdkmpGrtDropReference(Entry, WdkmpGrtShardOf(WdkmpCurrentProcessor()));
@@ -1154,7 +1321,7 @@ WdkmGrtUnregister(
         return Status;
     }
 
-    WdkmpGrtLockWriters();
+    (VOID)WdkmpGrtLockWriters(NULL);
     State = WdkmpGrtState();
     if (State != WDKMP_GRT_READY) {
         Status = WdkmpGrtStateStatus(State);
@@ -1163,7 +1330,7 @@ WdkmGrtUnregister(
         if (Entry == NULL) {
             Status = STATUS_OBJECT_NAME_NOT_FOUND;
         } else {
-            WdkmpGrtRemove(WdkmpGrt.Table, Bucket);
+            WdkmpGrtRemove(WdkmpGrt.Table, Bucket, NULL);
         }
     }
     WdkmpGrtUnlockWriters();
@@ -1174,7 +1341,13 @@ WdkmGrtUnregister(
     return Status;
 }
 
-/* Fills *Report with the entries still alive and prints them. */
+/*
+ * Fills *Report with the entries still alive and prints them: registered
+ * ones (counted in StillReferenced, StillHeld) and unregistered ones not
+ * yet dereferenced (UnregisteredReferenced); Names lists both. An entry is
+ * on the list until its lock is freed, and its lock is freed only after it
+ * left the list, so every lock read here is alive.
+ */
 static
 VOID
 WdkmpGrtReportSurvivors(
@@ -1184,27 +1357,52 @@ WdkmpGrtReportSurvivors(
     PLIST_ENTRY Link;
     PWDKMP_GRT_ENTRY Entry;
     BOOLEAN Held;
+    BOOLEAN Unregistered;
     KIRQL OldIrql;
 
     OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
     for (Link = WdkmpGrt.Entries.Flink; Link != &WdkmpGrt.Entries; Link = Link->Flink) {
         Entry = CONTAINING_RECORD(Link, WDKMP_GRT_ENTRY, Link);
         Held = WdkmpLockIsHeld(WdkmpGrtHeader(Entry));
-        Report->StillReferenced += 1;
-        Report->StillHeld += Held ? 1 : 0;
+        Unregistered = (BOOLEAN)(WdkmpLoadLong(&Entry->Unregistered) != 0);
+        if (Unregistered) {
+            Report->UnregisteredReferenced += 1;
+        } else {
+            Report->StillReferenced += 1;
+            Report->StillHeld += Held ? 1 : 0;
+        }
         if (Report->NamesReported < WDKM_GRT_REPORT_NAMES) {
             RtlCopyMemory(Report->Names[Report->NamesReported], Entry->Name.Text,
                           sizeof(Entry->Name.Text));
             Report->Held[Report->NamesReported] = Held;
             Report->NamesReported += 1;
         }
-        /* Every survivor is retired: its central count is exact. */
+        /* The central count is exact once the entry is retired; before
+           (Destroy timed out before it emptied the table) it holds a bias. */
         WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
-                        "wdkmutex: registry destroy: \"%s\" still referenced (%d)%s\n",
-                        Entry->Name.Text, (int)InterlockedExchangeAdd64(&Entry->Central, 0),
+                        "wdkmutex: registry destroy: \"%s\"%s still referenced (%d)%s\n",
+                        Entry->Name.Text, Unregistered ? " (unregistered)" : "",
+                        (int)InterlockedExchangeAdd64(&Entry->Central, 0),
                         Held ? ", lock held" : "");
     }
     WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
+}
+
+/* Destroy's answer when its deadline passes with entries still alive. */
+static
+NTSTATUS
+WdkmpGrtDestroyTimedOut(
+    _Inout_ PWDKM_GRT_REPORT Report,
+    _In_ LONG LiveBefore
+    )
+{
+    LONG Live = WdkmpLoadLong(&WdkmpGrt.LiveEntries);
+
+    /* A registration that was under way when Destroy began may have added
+       and removed one meanwhile. */
+    Report->Freed = LiveBefore > Live ? (ULONG)(LiveBefore - Live) : 0;
+    WdkmpGrtReportSurvivors(Report);
+    return STATUS_TIMEOUT;
 }
 
 NTSTATUS
@@ -1215,10 +1413,9 @@ WdkmGrtDestroy(
 {
     WDKM_GRT_REPORT Local;
     PWDKM_GRT_REPORT Out = Report != NULL ? Report : &Local;
+    WDKMP_GRT_DEADLINE Deadline;
     PWDKMP_GRT_TABLE Table;
     PWDKMP_GRT_ENTRY Entry;
-    LONGLONG WaitedMs = 0;
-    LONGLONG LimitMs = -1;
     LONG LiveBefore;
     ULONG Bucket;
     LONG State;
@@ -1227,23 +1424,23 @@ WdkmGrtDestroy(
     if (WdkmpGetIrql() != PASSIVE_LEVEL) {
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
-    if (Timeout != NULL) {
-        /* Relative only; an absolute time counts as "do not wait". */
-        LimitMs = Timeout->QuadPart < 0 ? -Timeout->QuadPart / 10000 : 0;
-    }
+    WdkmpGrtStartDeadline(Timeout, &Deadline);
     State = InterlockedCompareExchange(&WdkmpGrt.State, WDKMP_GRT_CLOSING, WDKMP_GRT_READY);
     if (State != WDKMP_GRT_READY && State != WDKMP_GRT_CLOSING) {
         return STATUS_WDKM_NOT_INITIALIZED;
     }
+    LiveBefore = WdkmpLoadLong(&WdkmpGrt.LiveEntries);
 
-    /* No new lookups; wait out those that saw READY, then empty the table.
-       No lookup can reach its entries any more: retire them all. */
-    WdkmpGrtWaitForReaders();
-    WdkmpGrtLockWriters();
+    /* No new lookups; wait out those that saw READY, and a writer still at
+       work, then empty the table. No lookup can reach its entries any
+       more: retire them all. Every wait ends at the deadline (a call after
+       a timeout starts here again). */
+    if (!WdkmpGrtWaitForReaders(&Deadline) || !WdkmpGrtLockWriters(&Deadline)) {
+        return WdkmpGrtDestroyTimedOut(Out, LiveBefore);
+    }
     Table = WdkmpGrt.Table;
     WdkmpStorePointerRelease((PVOID volatile *)&WdkmpGrt.Table, NULL);
     WdkmpGrtUnlockWriters();
-    LiveBefore = WdkmpLoadLong(&WdkmpGrt.LiveEntries);
     if (Table != NULL) {
         for (Bucket = 0; Bucket <= Table->Mask; Bucket += 1) {
             Entry = Table->Buckets[Bucket].Entry;
@@ -1256,16 +1453,14 @@ WdkmGrtDestroy(
 
     /* Locks still referenced are freed by their last dereference. */
     WdkmpGrtFreeDeferred();
-    while (WdkmpLoadLong(&WdkmpGrt.LiveEntries) != 0 && (LimitMs < 0 || WaitedMs < LimitMs)) {
+    while (WdkmpLoadLong(&WdkmpGrt.LiveEntries) != 0 && !WdkmpGrtPassed(&Deadline)) {
         WdkmpSleepMs(WDKMP_GRT_POLL_MS);
-        WaitedMs += WDKMP_GRT_POLL_MS;
         WdkmpGrtFreeDeferred();
     }
-    Out->Freed = (ULONG)(LiveBefore - WdkmpLoadLong(&WdkmpGrt.LiveEntries));
     if (WdkmpLoadLong(&WdkmpGrt.LiveEntries) != 0) {
-        WdkmpGrtReportSurvivors(Out);
-        return STATUS_TIMEOUT;
+        return WdkmpGrtDestroyTimedOut(Out, LiveBefore);
     }
+    Out->Freed = (ULONG)LiveBefore;
     InterlockedExchange(&WdkmpGrt.State, WDKMP_GRT_UNINITIALIZED);
     return STATUS_SUCCESS;
 }

@@ -288,6 +288,16 @@ extern const WDKMP_LOCK_KIND WdkmpResourceKind;
 extern const WDKMP_LOCK_KIND WdkmpPushLockKind;
 
 /*
+ * WdkmpResourceHeldByCaller - TRUE if the calling thread holds Lock, a
+ * WDKM_RESOURCE, in either mode (the kernel counts each thread's holds).
+ * For the registry's Dereference. IRQL <= DISPATCH_LEVEL.
+ */
+BOOLEAN
+WdkmpResourceHeldByCaller(
+    _In_ PVOID Lock
+    );
+
+/*
  * WdkmpLockCreate - validate the arguments every create takes, allocate a
  * zeroed block of the kind's size + the value, copy the value in, set up
  * the kernel object. IRQL <= DISPATCH_LEVEL. *Lock is NULL on failure.

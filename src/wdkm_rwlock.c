@@ -223,6 +223,20 @@ WdkmResourceIsOwnedExclusive(
     return WdkmpLockOwnedByCaller(Resource);
 }
 
+BOOLEAN
+WdkmpResourceHeldByCaller(
+    _In_ PVOID Lock
+    )
+{
+    PWDKM_RESOURCE Resource = (PWDKM_RESOURCE)Lock;
+
+    /* The kernel is asked only when someone holds it shared (see the
+       acquire's own check). */
+    return WdkmpLockOwnedByCaller(Resource) ||
+           (WdkmpLoadLong(&Resource->Header.SharedHolders) != 0 &&
+            WdkmpResourceHeldCount(&Resource->Resource) != 0);
+}
+
 WDKM_SCOPE
 WdkmResourceScopeEnter(
     _Inout_ PWDKM_RESOURCE Resource,

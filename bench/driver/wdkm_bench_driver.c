@@ -11,6 +11,9 @@
  * (\Device\WdkmBenchRelease, \Device\WdkmBenchChecked), so that the runner
  * can load both at once and alternate between them.
  */
+/* KeSetSystemAffinityThreadEx: mingw-w64 declares it only for this API set. */
+#define SINGLE_GROUP_LEGACY_API 1
+
 #include "wdkm_bench.h"
 
 #if defined(WDKM_CHECKED) && WDKM_CHECKED
@@ -29,6 +32,36 @@ static DRIVER_DISPATCH WdkmBenchCreateClose;
 static DRIVER_DISPATCH WdkmBenchDeviceControl;
 
 static PDEVICE_OBJECT WdkmBenchDevice;
+
+/* wdkm_bench.h: the calling (system) thread on the Index-th active
+   processor. The thread ends after its run, so its affinity is not reverted. */
+LONG
+WdkmBenchPinCurrentThread(
+    _In_ ULONG Index
+    )
+{
+    KAFFINITY Active = KeQueryActiveProcessors();
+    ULONG Count = 0;
+    ULONG Bit;
+
+    for (Bit = 0; Bit < sizeof(KAFFINITY) * 8; Bit += 1) {
+        Count += (ULONG)((Active >> Bit) & 1);
+    }
+    if (Count == 0) {
+        return -1;
+    }
+    Index %= Count;
+    for (Bit = 0; Bit < sizeof(KAFFINITY) * 8; Bit += 1) {
+        if (((Active >> Bit) & 1) != 0) {
+            if (Index == 0) {
+                (VOID)KeSetSystemAffinityThreadEx((KAFFINITY)1 << Bit);
+                return (LONG)Bit;
+            }
+            Index -= 1;
+        }
+    }
+    return -1;
+}
 
 /* Copies each sample into the IOCTL's output while there is room. */
 static

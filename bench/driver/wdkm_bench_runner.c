@@ -187,6 +187,7 @@ wmain(int argc, wchar_t **argv)
     Config.RegistrySizes[0] = 10;
     Config.RegistrySizes[1] = 1000;
     Config.RegistrySizeCount = Smoke ? 1 : 2;
+    Config.Flags = WDKM_BENCH_FLAG_PIN;     /* KeSetSystemAffinityThreadEx in the driver */
     Rounds = Smoke ? 1 : 2;
 
     printf("# wdkm_bench_runner repetitions=%lu microseconds=%lu rounds=%lu\n",

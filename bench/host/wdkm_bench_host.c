@@ -4,6 +4,7 @@
  *
  *   wdkm_bench_host [--smoke] [--groups wrapper,contended,registry]
  *                   [--repetitions N] [--microseconds N] [--sizes 10,1000,...]
+ *                   [--no-pin]
  *   wdkm_bench_host --callgrind [--smoke]   (under valgrind --tool=callgrind
  *                                            --collect-atstart=no)
  *
@@ -17,8 +18,9 @@
  * Exit status: 0 when every benchmark ran (a lock kind this kernel lacks
  * counts as run), 1 when one failed, 2 for a usage error.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE     /* sched_setaffinity, CPU_SET */
 
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,8 +42,46 @@ WdkmBenchUsage(void)
             "usage: wdkm_bench_host [--smoke] [--groups wrapper,contended,registry]\n"
             "                       [--repetitions N] [--microseconds N] [--sizes N,N,...]\n"
             "                       [--time-holds]   (checked build: WDKM_DIAG_TIME_HOLDS)\n"
+            "                       [--no-pin]       (threaded runs: leave threads unpinned)\n"
             "       wdkm_bench_host --callgrind [--smoke] [--sizes N,N,...]\n");
     return 2;
+}
+
+/* The processors the program may run on, in order, read before any is pinned. */
+static int WdkmBenchCpus[CPU_SETSIZE];
+static int WdkmBenchCpuCount;
+
+static void
+WdkmBenchReadCpus(void)
+{
+    cpu_set_t Allowed;
+    int Cpu;
+
+    WdkmBenchCpuCount = 0;
+    if (sched_getaffinity(0, sizeof(Allowed), &Allowed) != 0) {
+        return;
+    }
+    for (Cpu = 0; Cpu < CPU_SETSIZE; Cpu++) {
+        if (CPU_ISSET(Cpu, &Allowed)) {
+            WdkmBenchCpus[WdkmBenchCpuCount++] = Cpu;
+        }
+    }
+}
+
+/* wdkm_bench.h: the calling thread on the Index-th allowed processor. */
+LONG
+WdkmBenchPinCurrentThread(ULONG Index)
+{
+    cpu_set_t One;
+    int Cpu;
+
+    if (WdkmBenchCpuCount == 0) {
+        return -1;
+    }
+    Cpu = WdkmBenchCpus[Index % (ULONG)WdkmBenchCpuCount];
+    CPU_ZERO(&One);
+    CPU_SET(Cpu, &One);
+    return sched_setaffinity(0, sizeof(One), &One) == 0 ? Cpu : -1;
 }
 
 /* Parses "10,1000,100000" into Config->RegistrySizes. */
@@ -132,7 +172,17 @@ static int
 WdkmBenchCallgrind(const WDKM_BENCH_CONFIG *Config)
 {
     static const ULONG64 Counts[2] = { WDKM_BENCH_CALLGRIND_N1, WDKM_BENCH_CALLGRIND_N2 };
-    static const char *const Streams[2] = { "uniform", "hot" };
+    /* The lookup streams and the peers (WDKM_BENCH_STREAM_*); the others
+       look nothing up. */
+    static const struct {
+        ULONG Stream;
+        const char *Name;
+    } Streams[] = {
+        { WDKM_BENCH_STREAM_UNIFORM, "uniform" },
+        { WDKM_BENCH_STREAM_HOT, "hot" },
+        { WDKM_BENCH_STREAM_PEER_HASH, "peer_hash_spinlock" },
+        { WDKM_BENCH_STREAM_PEER_SORTED, "peer_sorted_eresource" },
+    };
     WDKM_BENCH_LOCKS Locks;
     WDKM_BENCH_VALUE *Seen;
     PWDKM_BENCH_REGISTRY Registry;
@@ -186,13 +236,15 @@ WdkmBenchCallgrind(const WDKM_BENCH_CONFIG *Config)
             Failed = 1;
             continue;
         }
-        for (Stream = 0; Stream < 2 && Status == STATUS_SUCCESS; Stream++) {
-            Status = WdkmBenchRegistryLookups(Registry, Stream, 0, 1000);
-            snprintf(Label, sizeof(Label), "registry/%s/%lu/1", Streams[Stream],
+        for (Stream = 0; Stream < sizeof(Streams) / sizeof(Streams[0]) && Status == STATUS_SUCCESS;
+             Stream++) {
+            Status = WdkmBenchRegistryLookups(Registry, Streams[Stream].Stream, 0, 1000);
+            snprintf(Label, sizeof(Label), "registry/%s/%lu/1", Streams[Stream].Name,
                      (unsigned long)Config->RegistrySizes[Index]);
             for (Round = 0; Round < 2 && Status == STATUS_SUCCESS; Round++) {
                 WDKM_BENCH_COLLECT(Label, Counts[Round],
-                                   Status = WdkmBenchRegistryLookups(Registry, Stream, 0,
+                                   Status = WdkmBenchRegistryLookups(Registry,
+                                                                     Streams[Stream].Stream, 0,
                                                                      Counts[Round]));
             }
         }
@@ -214,6 +266,7 @@ main(int argc, char **argv)
     int Smoke = 0;
     int Callgrind = 0;
     int TimeHolds = 0;
+    int Pin = 1;
     ULONG Failed = 0;
     NTSTATUS Status;
     int Index;
@@ -223,6 +276,8 @@ main(int argc, char **argv)
             Smoke = 1;
         } else if (strcmp(argv[Index], "--callgrind") == 0) {
             Callgrind = 1;
+        } else if (strcmp(argv[Index], "--no-pin") == 0) {
+            Pin = 0;
         } else if (strcmp(argv[Index], "--time-holds") == 0) {
             TimeHolds = 1;
         } else if (strcmp(argv[Index], "--groups") == 0 && Index + 1 < argc) {
@@ -255,6 +310,10 @@ main(int argc, char **argv)
     if (Microseconds != 0) {
         Config.RepetitionMicroseconds = (ULONG)Microseconds;
     }
+    WdkmBenchReadCpus();
+    if (Pin) {
+        Config.Flags |= WDKM_BENCH_FLAG_PIN;
+    }
 
     if (Callgrind) {
 #ifdef WDKM_BENCH_HAVE_CALLGRIND
@@ -273,8 +332,9 @@ main(int argc, char **argv)
         }
         WdkmBenchVariant = "checked-holds";
     }
-    printf("# wdkm_bench_host variant=%s repetitions=%lu microseconds=%lu\n", WdkmBenchVariant,
-           (unsigned long)Config.Repetitions, (unsigned long)Config.RepetitionMicroseconds);
+    printf("# wdkm_bench_host variant=%s repetitions=%lu microseconds=%lu pin=%d cpus=%d\n",
+           WdkmBenchVariant, (unsigned long)Config.Repetitions,
+           (unsigned long)Config.RepetitionMicroseconds, Pin, WdkmBenchCpuCount);
     for (Index = 0; Index < (int)WdkmBenchKindCount; Index++) {
         printf("kind name=%s raw=%s\n", WdkmBenchKinds[Index].Name, WdkmBenchKinds[Index].RawCalls);
     }

@@ -22,7 +22,9 @@
  *     (unregistration, Destroy). Dereference once per successful Get, after
  *     releasing the lock.
  *   - Lookups take no lock: readers announce themselves in their
- *     processor's slot and walk the hash table with acquire loads. Writers
+ *     processor's slot and walk the hash table with acquire loads (below
+ *     APC_LEVEL inside a guarded region, so that no APC can suspend a
+ *     reader that writers wait for). Writers
  *     (register, unregister, destroy) serialise among themselves and wait
  *     for readers that may still see what they remove before freeing it.
  *     Lookup cost does not depend on the number of names: the table is
@@ -30,11 +32,12 @@
  *   - Unregister removes the name at once (new lookups fail); the lock is
  *     freed when its last reference is dropped.
  *   - Destroy refuses new lookups (STATUS_DELETE_PENDING while it runs,
- *     STATUS_WDKM_NOT_INITIALIZED after), waits for lookups in flight, frees
- *     every lock nobody references, and waits up to its timeout for the
- *     others. On timeout it reports the names still referenced (and which
- *     of them are held) through DbgPrintEx and *Report, frees nothing that
- *     is in use, and returns STATUS_TIMEOUT: call it again later.
+ *     STATUS_WDKM_NOT_INITIALIZED after), waits for lookups and writers in
+ *     flight, frees every lock nobody references, and waits for the
+ *     others; its timeout bounds all of these waits. On timeout it reports
+ *     the locks still alive (and which of them are held) through
+ *     DbgPrintEx and *Report, frees nothing that is in use, and returns
+ *     STATUS_TIMEOUT: call it again later.
  *   - Locks owned by the registry cannot be destroyed or taken with
  *     WdkmKMutexDestroy & co (STATUS_WDKM_OWNED_BY_REGISTRY).
  *
@@ -78,8 +81,8 @@ typedef struct _WDKM_GRT_REPORT {
     ULONG Freed;                  /* locks freed by this call */
     ULONG StillReferenced;        /* registered locks still referenced */
     ULONG StillHeld;              /* ... of which held by a thread */
-    ULONG UnregisteredReferenced; /* unregistered locks not yet dereferenced */
-    ULONG NamesReported;          /* entries used in Names (the first ones found) */
+    ULONG UnregisteredReferenced; /* unregistered (or replaced) locks not yet dereferenced */
+    ULONG NamesReported;          /* entries used in Names: survivors of both sorts, first found */
     CHAR Names[WDKM_GRT_REPORT_NAMES][WDKM_GRT_MAX_NAME_LENGTH + 1];
     BOOLEAN Held[WDKM_GRT_REPORT_NAMES];
 } WDKM_GRT_REPORT, *PWDKM_GRT_REPORT;
@@ -99,8 +102,10 @@ WdkmGrtInitialize(
 
 /*
  * WdkmGrtDestroy - free every registered lock; see the semantics above.
- * Timeout: NT convention (negative = relative, 100 ns units); NULL waits as
- * long as it takes.
+ * Timeout: NT convention (100 ns units; negative = an interval, positive =
+ * an absolute system time, 0 = no waiting); NULL, and intervals of more
+ * than about 22 years (INT64_MIN), wait as long as it takes. It bounds
+ * every wait of the call.
  * IRQL: PASSIVE_LEVEL. Returns STATUS_SUCCESS (all freed; Initialize may be
  * called again); STATUS_TIMEOUT (locks still referenced, see *Report);
  * STATUS_WDKM_NOT_INITIALIZED; STATUS_WDKM_IRQL_TOO_HIGH. The caller must
@@ -160,7 +165,9 @@ WdkmGrtReference(
  * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_LOCK_HELD if
  * the calling thread still holds the lock (the reference is kept: release
  * first); STATUS_INVALID_PARAMETER for NULL or a lock that is not the
- * registry's. The caller must not use the lock afterwards.
+ * registry's. The caller must not use the lock afterwards. A push lock the
+ * caller holds shared is detected in checked builds only (release builds
+ * do not know who its shared holders are; see reference.md).
  */
 _IRQL_requires_max_(DISPATCH_LEVEL)
 NTSTATUS

@@ -14,6 +14,14 @@ _Thread_local HOSTP_THREAD_STATE WdkmHostpThread;
 /* KeGetCurrentIrql, KfRaiseIrql, KeLowerIrql and KeRaiseIrqlToDpcLevel are
    inline in wdm.h, as on x64 Windows. */
 
+/* The main thread's object, before main: KeGetCurrentThread (wdm.h) reads
+   it without testing for one (other threads: thread.c). Here, beside the
+   block it fills, because every program that reads it links this file. */
+__attribute__((__constructor__)) static void HostpAdoptMainThread(void)
+{
+    (VOID)WdkmHostpAdoptCurrentThread();
+}
+
 /* Region entry and exit are legal up to APC_LEVEL. */
 static VOID HostpCheckRegionIrql(VOID)
 {

@@ -4,11 +4,14 @@
  * Each block is malloc'd with a header in front (magic, tag, size, type).
  * Live blocks are also kept in a hash set, so a free of anything else
  * (double free, stray pointer) is diagnosed without reading its memory;
+ * the set doubles its buckets as blocks outnumber them, so that a free
+ * costs the same at ten blocks and at millions;
  * freed blocks are poisoned and given back to malloc, so AddressSanitizer
  * still reports later uses.
  */
 #define _POSIX_C_SOURCE 200809L
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "hostp.h"
@@ -18,7 +21,7 @@
 #define HOSTP_POOL_FILL_FRESH  0xCD          /* uninitialised pool */
 #define HOSTP_POOL_FILL_FREED  0xDD
 
-#define HOSTP_POOL_BUCKETS 4096             /* live-block hash set */
+#define HOSTP_POOL_MIN_BUCKETS 4096         /* live-block hash set: its first size */
 #define HOSTP_POOL_TAGS    1024             /* accounting: distinct tags */
 #define HOSTP_POOL_RECENT  4096             /* remembered frees */
 
@@ -50,7 +53,9 @@ typedef struct _HOSTP_POOL_TAG {
 } HOSTP_POOL_TAG;
 
 static pthread_mutex_t HostpPoolLock = PTHREAD_MUTEX_INITIALIZER;
-static PHOSTP_POOL_HEADER HostpLiveBlocks[HOSTP_POOL_BUCKETS];
+static PHOSTP_POOL_HEADER *HostpLiveBlocks;         /* HostpBucketCount heads */
+static SIZE_T HostpBucketCount;                      /* a power of two, or 0 */
+static SIZE_T HostpLiveCount;
 static HOSTP_POOL_TAG HostpTags[HOSTP_POOL_TAGS];  /* Tag 0 never used as a key */
 static HOSTP_POOL_TAG HostpOtherTags;               /* when the table is full */
 static HOSTP_POOL_TAG HostpZeroTag;                 /* ExAllocatePoolWithTag(.., 0) */
@@ -61,10 +66,49 @@ static ULONG64 HostpAttempts;
 static LONG HostpFailCountdown = -1;
 static ULONG HostpInjectedFailures;
 
-static ULONG HostpBucket(const VOID *Block)
+/* Pool lock held. Fibonacci hashing of the block's 16-byte granule. */
+static SIZE_T HostpBucket(const VOID *Block)
 {
-    ULONG_PTR Value = (ULONG_PTR)Block >> 4;
-    return (ULONG)((Value ^ (Value >> 12)) % HOSTP_POOL_BUCKETS);
+    ULONG64 Value = (ULONG64)((ULONG_PTR)Block >> 4) * 0x9E3779B97F4A7C15ULL;
+    return (SIZE_T)(Value >> 32) & (HostpBucketCount - 1);
+}
+
+/* Pool lock held. Room for one more live block: at most one per bucket on
+   average, the buckets doubled (every block rehashed) when there would be
+   more; amortised, a constant per allocation. Out of memory, the set keeps
+   its size and only gets slower. */
+static VOID HostpReserveLive(VOID)
+{
+    PHOSTP_POOL_HEADER *Old = HostpLiveBlocks;
+    SIZE_T OldCount = HostpBucketCount;
+    SIZE_T NewCount;
+    PHOSTP_POOL_HEADER *New;
+
+    if (HostpLiveCount < OldCount) {
+        return;
+    }
+    NewCount = OldCount == 0 ? HOSTP_POOL_MIN_BUCKETS : OldCount * 2;
+    New = (PHOSTP_POOL_HEADER *)calloc(NewCount, sizeof(*New));
+    if (New == NULL) {
+        if (OldCount != 0) {
+            return;
+        }
+        fputs("wdkm host: out of memory for the pool's block set\n", stderr);
+        abort();
+    }
+    HostpLiveBlocks = New;
+    HostpBucketCount = NewCount;
+    for (SIZE_T Index = 0; Index < OldCount; Index++) {
+        PHOSTP_POOL_HEADER Header = Old[Index];
+        while (Header != NULL) {
+            PHOSTP_POOL_HEADER Next = Header->HashNext;
+            SIZE_T Bucket = HostpBucket(Header + 1);
+            Header->HashNext = New[Bucket];
+            New[Bucket] = Header;
+            Header = Next;
+        }
+    }
+    free(Old);
 }
 
 /* Pool lock held. The accounting slot of Tag (created if needed). */
@@ -91,7 +135,12 @@ static HOSTP_POOL_TAG *HostpTagEntry(ULONG Tag)
 /* Pool lock held. The header of live block P, or NULL. */
 static PHOSTP_POOL_HEADER *HostpFindLive(const VOID *P)
 {
-    PHOSTP_POOL_HEADER *Link = &HostpLiveBlocks[HostpBucket(P)];
+    PHOSTP_POOL_HEADER *Link;
+
+    if (HostpBucketCount == 0) {
+        return NULL;
+    }
+    Link = &HostpLiveBlocks[HostpBucket(P)];
 
     while (*Link != NULL && (const VOID *)(*Link + 1) != P) {
         Link = &(*Link)->HashNext;
@@ -183,8 +232,10 @@ static PVOID HostpAllocate(ULONG PoolType, SIZE_T NumberOfBytes, ULONG Tag, BOOL
     memset(Header + 1, Zero ? 0 : HOSTP_POOL_FILL_FRESH, NumberOfBytes);
 
     WdkmHostpLock(&HostpPoolLock);
+    HostpReserveLive();
     Header->HashNext = HostpLiveBlocks[HostpBucket(Header + 1)];
     HostpLiveBlocks[HostpBucket(Header + 1)] = Header;
+    HostpLiveCount++;
     Entry = HostpTagEntry(Tag);
     Entry->Outstanding++;
     Entry->Bytes += NumberOfBytes;
@@ -254,6 +305,7 @@ static VOID HostpFree(PVOID P, ULONG Tag, BOOLEAN CheckTag)
     }
     HostpCheckNoLiveObjects(P, Header->Size);
     *Link = Header->HashNext;
+    HostpLiveCount--;
     Entry = HostpTagEntry(Header->Tag);
     Entry->Outstanding--;
     Entry->Bytes -= Header->Size;

@@ -1,15 +1,23 @@
 /*
  * thread.c - thread objects: creation, lifetime, handles, system threads.
  *
- * Every pthread gets a KTHREAD on first use. Its reference count holds one
+ * Every thread has a KTHREAD before it runs a line of kernel code, so that
+ * KeGetCurrentThread is a plain load (wdm.h), as gs:[0x188] is: system
+ * threads get theirs from PsCreateSystemThread, the main thread before
+ * main (irql.c), and any other pthread as it starts, through the
+ * pthread_create below, which the program's own calls bind to (it is
+ * defined in the program, linked ahead of the C library). Its reference count holds one
  * reference for the running thread (dropped when the thread ends), one per
  * open handle and one per ObReferenceObject*, so a waiter that referenced
  * a thread can still wait on it after it ended.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE     /* RTLD_NEXT */
 
+#include <dlfcn.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hostp.h"
 
@@ -85,8 +93,8 @@ static VOID HostpAdoptThread(PKTHREAD Thread)
     WdkmHostpRegisterInterruptThread(Thread);   /* injected DPCs and APCs reach it now */
 }
 
-/* The slow path of KeGetCurrentThread (wdm.h): the first use on a thread
-   the emulation did not start. */
+/* A thread the emulation did not start gets its object here, as it starts
+   (or, for the main thread, before main). */
 PKTHREAD NTAPI WdkmHostpAdoptCurrentThread(VOID)
 {
     PKTHREAD Thread = WdkmHostpCurrent.Thread;
@@ -100,6 +108,77 @@ PKTHREAD NTAPI WdkmHostpAdoptCurrentThread(VOID)
         HostpAdoptThread(Thread);
     }
     return Thread;
+}
+
+/* ------------------------------------------------------------------------
+ * Threads the emulation does not start: adopted as they start.
+ */
+
+typedef int HOSTP_PTHREAD_CREATE(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+static HOSTP_PTHREAD_CREATE *HostpRealPthreadCreate;
+
+/* A sanitizer linked into the program (clang links its runtime
+   statically) defines pthread_create as a weak alias of its interceptor,
+   which the definition below displaces: forward to the interceptor, so
+   that the sanitizer still sees every thread start. */
+extern HOSTP_PTHREAD_CREATE __interceptor_pthread_create __attribute__((__weak__));
+extern HOSTP_PTHREAD_CREATE ___interceptor_pthread_create __attribute__((__weak__));
+
+/* The sanitizer's interceptor, else the next pthread_create: a sanitizer
+   runtime loaded as a library, or the C library's. */
+static HOSTP_PTHREAD_CREATE *HostpPthreadCreate(VOID)
+{
+    HOSTP_PTHREAD_CREATE *Real = __atomic_load_n(&HostpRealPthreadCreate, __ATOMIC_ACQUIRE);
+    PVOID Symbol;
+
+    if (Real == NULL && __interceptor_pthread_create != NULL) {
+        Real = __interceptor_pthread_create;
+    } else if (Real == NULL && ___interceptor_pthread_create != NULL) {
+        Real = ___interceptor_pthread_create;
+    }
+    if (Real == NULL) {
+        Symbol = dlsym(RTLD_NEXT, "pthread_create");
+        if (Symbol == NULL) {
+            fputs("wdkm host: no pthread_create to forward to\n", stderr);
+            abort();
+        }
+        memcpy(&Real, &Symbol, sizeof(Real));   /* ISO C has no object-to-function cast */
+    }
+    __atomic_store_n(&HostpRealPthreadCreate, Real, __ATOMIC_RELEASE);
+    return Real;
+}
+
+typedef struct _HOSTP_PTHREAD_START {
+    void *(*Routine)(void *);
+    void *Argument;
+} HOSTP_PTHREAD_START;
+
+static void *HostpAdoptingStart(void *Context)
+{
+    HOSTP_PTHREAD_START Start = *(HOSTP_PTHREAD_START *)Context;
+
+    free(Context);
+    (VOID)WdkmHostpAdoptCurrentThread();
+    return Start.Routine(Start.Argument);
+}
+
+int pthread_create(pthread_t *Posix, const pthread_attr_t *Attributes,
+                   void *(*Routine)(void *), void *Argument)
+{
+    HOSTP_PTHREAD_START *Start = (HOSTP_PTHREAD_START *)malloc(sizeof(*Start));
+    int Error;
+
+    if (Start == NULL) {
+        return EAGAIN;
+    }
+    Start->Routine = Routine;
+    Start->Argument = Argument;
+    Error = HostpPthreadCreate()(Posix, Attributes, HostpAdoptingStart, Start);
+    if (Error != 0) {
+        free(Start);
+    }
+    return Error;
 }
 
 static PKTHREAD HostpThreadFromObject(PVOID Object)
@@ -314,7 +393,8 @@ NTSTATUS NTAPI PsCreateSystemThread(PHANDLE ThreadHandle, ULONG DesiredAccess,
     /* Detached: callers wait on the thread object, never join. */
     pthread_attr_init(&Attributes);
     pthread_attr_setdetachstate(&Attributes, PTHREAD_CREATE_DETACHED);
-    Error = pthread_create(&Posix, &Attributes, HostpSystemThreadStart, Thread);
+    /* Not adopted on the way: it has its object already. */
+    Error = HostpPthreadCreate()(&Posix, &Attributes, HostpSystemThreadStart, Thread);
     pthread_attr_destroy(&Attributes);
     if (Error != 0) {
         HostpRemoveHandle(Handle);

@@ -163,6 +163,23 @@ WdkmpLoadLong(
 }
 
 /*
+ * A flag or state another thread published with an interlocked write: what
+ * that thread wrote before it is visible after this read (acquire).
+ */
+WDKMP_INLINE
+LONG
+WdkmpLoadLongAcquire(
+    _In_ LONG const volatile *Location
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_load_n(Location, __ATOMIC_ACQUIRE);
+#else
+    return ReadAcquire((LONG volatile *)Location);
+#endif
+}
+
+/*
  * 64-bit figures read by any thread and written by one at a time: whole
  * loads and stores, so that a reader never sees half of an update, on
  * 32-bit x86 too.
@@ -472,6 +489,70 @@ WdkmpSleepMs(
 
     Interval.QuadPart = -(LONGLONG)Milliseconds * 10000;
     (VOID)KeDelayExecutionThread(KernelMode, FALSE, &Interval);
+}
+
+/* The system time (100 ns units since 1601), to turn an absolute timeout
+   into an interval. Any IRQL. */
+WDKMP_INLINE
+LONGLONG
+WdkmpSystemTime(
+    VOID
+    )
+{
+    LARGE_INTEGER Now;
+
+    KeQuerySystemTime(&Now);
+    return Now.QuadPart;
+}
+
+/* ------------------------------------------------------------------------
+ * Synchronization event (KEVENT, SynchronizationEvent): a set releases one
+ * waiter and the event resets itself, so a signalled event is a free lock
+ * that any thread may hand on (unlike a KMUTEX, which Wine 8 does not hand
+ * to a waiter while its releasing thread lives). Wait at <= APC_LEVEL; set
+ * at <= DISPATCH_LEVEL.
+ */
+
+typedef KEVENT WDKMP_EVENT;
+
+WDKMP_INLINE
+VOID
+WdkmpEventInitialize(
+    _Out_ WDKMP_EVENT *Event,
+    _In_ BOOLEAN Signaled
+    )
+{
+    KeInitializeEvent(Event, SynchronizationEvent, Signaled);
+}
+
+/* STATUS_SUCCESS (it was set, and is reset again) or STATUS_TIMEOUT.
+   Timeout as KeWaitForSingleObject's; NULL waits as long as it takes. */
+WDKMP_INLINE
+NTSTATUS
+WdkmpEventWait(
+    _Inout_ WDKMP_EVENT *Event,
+    _In_opt_ const LARGE_INTEGER *Timeout
+    )
+{
+    LARGE_INTEGER Copy;
+    NTSTATUS Status;
+
+    if (Timeout != NULL) {
+        Copy = *Timeout;    /* the kernel's prototype is not const */
+    }
+    /* KernelMode and not alertable: only the set or the timeout ends it. */
+    Status = KeWaitForSingleObject(Event, Executive, KernelMode, FALSE,
+                                   Timeout != NULL ? &Copy : NULL);
+    return Status == STATUS_SUCCESS ? STATUS_SUCCESS : STATUS_TIMEOUT;
+}
+
+WDKMP_INLINE
+VOID
+WdkmpEventSet(
+    _Inout_ WDKMP_EVENT *Event
+    )
+{
+    (VOID)KeSetEvent(Event, 0, FALSE);
 }
 
 /* Debugger output; the library chooses component and level (wdkm_debug.c). */

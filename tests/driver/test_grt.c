@@ -290,3 +290,128 @@ WdkmTestGrtDestroyWithThreadsRunning(_Inout_ PWDKM_TEST Test)
     WDKM_EXPECT_EQ(Test, LibraryBlocks(), Before);
     WdkmTestLog(Test, "%ld lookups made before the registry went away", Users.Lookups);
 }
+
+/* ------------------------------------------------------------------------
+ * Writers from several threads (issue 15, item 14): Wine 8 does not hand a
+ * contended KMUTEX to its waiter while the releasing thread lives, so with
+ * a KMUTEX as the registry's writer lock, concurrent registrations left it
+ * with the last thread that took it, and a later Register from another
+ * thread, or Destroy at unload, waited for ever.
+ */
+
+typedef struct _WRITERS {
+    KEVENT Finish;
+    LONG volatile Finished;
+    LONG volatile Registered;
+    LONG volatile Unexpected;
+} WRITERS;
+
+#define WRITERS_THREADS 4
+#define WRITERS_NAMES   16
+
+/* Registers its names, then stays alive until told (Wine hands the KMUTEX
+   on when its last owner exits). */
+static VOID
+RegisterAndStay(_In_ PVOID Context)
+{
+    WRITERS *Writers = (WRITERS *)Context;
+    LARGE_INTEGER Limit;
+    CHAR Name[16];
+    ULONG Index;
+    LONG Self = InterlockedIncrement(&Writers->Finished) - 1;   /* numbers the threads 0..3 */
+    NTSTATUS Status;
+
+    for (Index = 0; Index < WRITERS_NAMES; Index += 1) {
+        /* "w<thread><index>": distinct names, no C runtime needed. */
+        Name[0] = 'w';
+        Name[1] = (CHAR)('a' + Self);
+        Name[2] = (CHAR)('a' + Index);
+        Name[3] = '\0';
+        Status = WDKM_GRT_REGISTER_KMUTEX(Name, &Zero);
+        if (Status == STATUS_SUCCESS) {
+            InterlockedIncrement(&Writers->Registered);
+            if ((Index & 1) != 0 && WdkmGrtUnregister(Name) != STATUS_SUCCESS) {
+                InterlockedIncrement(&Writers->Unexpected);
+            }
+        } else {
+            InterlockedIncrement(&Writers->Unexpected);
+        }
+    }
+    InterlockedIncrement(&Writers->Finished);
+    Limit.QuadPart = WDKM_RELATIVE_TIMEOUT_MS(30000);
+    (VOID)KeWaitForSingleObject(&Writers->Finish, Executive, KernelMode, FALSE, &Limit);
+    PsTerminateSystemThread(STATUS_SUCCESS);
+}
+
+static VOID
+RegisterLate(_In_ PWDKM_TEST_THREAD Thread)
+{
+    WRITERS *Writers = (WRITERS *)Thread->Context;
+
+    if (WDKM_GRT_REGISTER_KMUTEX("late", &Zero) == STATUS_SUCCESS) {
+        InterlockedIncrement(&Writers->Registered);
+    } else {
+        InterlockedIncrement(&Writers->Unexpected);
+    }
+}
+
+VOID
+WdkmTestGrtConcurrentWriters(_Inout_ PWDKM_TEST Test)
+{
+    PKTHREAD Threads[WRITERS_THREADS] = { NULL, NULL, NULL, NULL };
+    WDKM_GRT_REPORT Report;
+    WRITERS Writers;
+    LARGE_INTEGER Limit;
+    HANDLE Handle;
+    NTSTATUS Status;
+    LONG Before = LibraryBlocks();
+    ULONG Index;
+    ULONG Waited;
+
+    KeInitializeEvent(&Writers.Finish, NotificationEvent, FALSE);
+    Writers.Finished = 0;
+    Writers.Registered = 0;
+    Writers.Unexpected = 0;
+    WDKM_CHECK_STATUS(Test, STATUS_SUCCESS, WdkmGrtInitialize());
+    for (Index = 0; Index < WRITERS_THREADS; Index += 1) {
+        Status = PsCreateSystemThread(&Handle, THREAD_ALL_ACCESS, NULL, NULL, NULL,
+                                      RegisterAndStay, &Writers);
+        if (!WDKM_EXPECT_SUCCESS(Test, Status)) {
+            break;
+        }
+        Status = ObReferenceObjectByHandle(Handle, THREAD_ALL_ACCESS, NULL, KernelMode,
+                                           (PVOID *)&Threads[Index], NULL);
+        ZwClose(Handle);
+        WDKM_EXPECT_SUCCESS(Test, Status);
+    }
+    /* Each thread counts once when it starts and once when it is done. */
+    for (Waited = 0; Waited < 20000 && Writers.Finished < 2 * (LONG)Index; Waited += 10) {
+        WdkmTestSleep(10);
+    }
+    WDKM_EXPECT_EQ(Test, Writers.Finished, 2 * WRITERS_THREADS);
+    WDKM_EXPECT_EQ(Test, Writers.Registered, WRITERS_THREADS * WRITERS_NAMES);
+
+    /* The writers still live: a Register from another thread, then Destroy
+       from this one. */
+    WDKM_EXPECT_STATUS(Test, STATUS_SUCCESS, WdkmTestRunThreads(1, RegisterLate, &Writers, 10000));
+    WDKM_EXPECT_EQ(Test, Writers.Registered, WRITERS_THREADS * WRITERS_NAMES + 1);
+    WDKM_EXPECT_EQ(Test, Writers.Unexpected, 0);
+    Status = DestroyWithin(10000, &Report);
+    WDKM_EXPECT_STATUS(Test, STATUS_SUCCESS, Status);
+    if (Status == STATUS_SUCCESS) {
+        WDKM_EXPECT_EQ(Test, Report.Freed, WRITERS_THREADS * WRITERS_NAMES / 2 + 1);
+        WDKM_EXPECT_EQ(Test, Report.StillReferenced, 0);
+        WDKM_EXPECT_EQ(Test, LibraryBlocks(), Before);
+    }
+
+    (VOID)KeSetEvent(&Writers.Finish, 0, FALSE);
+    for (Index = 0; Index < WRITERS_THREADS; Index += 1) {
+        if (Threads[Index] != NULL) {
+            Limit.QuadPart = WDKM_RELATIVE_TIMEOUT_MS(20000);
+            WDKM_EXPECT_STATUS(Test, STATUS_SUCCESS,
+                               KeWaitForSingleObject(Threads[Index], Executive, KernelMode,
+                                                     FALSE, &Limit));
+            ObDereferenceObject(Threads[Index]);
+        }
+    }
+}

@@ -49,6 +49,7 @@ WDKM_TEST_ENTRY(grt_crate_scenario_three_runs, WdkmTestGrtCrateScenario)
 WDKM_TEST_ENTRY(grt_from_work_item, WdkmTestGrtFromWorkItem)
 WDKM_TEST_ENTRY(grt_from_ioctl_path, WdkmTestGrtFromIoctlPath)
 WDKM_TEST_ENTRY(grt_destroy_with_threads_running, WdkmTestGrtDestroyWithThreadsRunning)
+WDKM_TEST_ENTRY(grt_concurrent_writers, WdkmTestGrtConcurrentWriters)
 
 /* test_kinds.c: spin locks, guarded mutex, ERESOURCE, push lock, regions. */
 WDKM_TEST_ENTRY(spin_lock_three_threads_1500, WdkmTestSpinLockThreads)

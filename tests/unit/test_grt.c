@@ -5,6 +5,7 @@
  */
 #include "wdkm_test.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -796,6 +797,677 @@ StressMatchesModel(VOID)
     CHECK(DestroyClean());
 }
 
+/* ---------------------------------------------------------------------- */
+/* Destroy's report, timeouts and the checks of Dereference (issue 15)     */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The report tells registered locks still referenced from unregistered
+ * ones not yet dereferenced (issue 15, item 11: the second count was never
+ * filled and the first counted both).
+ */
+static VOID
+DestroyReportsUnregisteredApart(VOID)
+{
+    WDKM_GRT_REPORT Report;
+    LARGE_INTEGER Timeout = Milliseconds(20);
+    PWDKM_KMUTEX Registered;
+    PWDKM_KMUTEX Unregistered;
+    PWDKM_KMUTEX Held;
+    COUNTER *Data;
+    ULONG Index;
+    BOOLEAN SawHeld = FALSE;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("registered", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("unregistered", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("unregistered-held", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("idle", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("registered", COUNTER, &Registered), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("unregistered", COUNTER, &Unregistered), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("unregistered-held", COUNTER, &Held), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("unregistered"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("unregistered-held"), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Held, &Data), STATUS_SUCCESS);
+
+    CHECK_STATUS(WdkmGrtDestroy(&Timeout, &Report), STATUS_TIMEOUT);
+    CHECK_EQ(Report.Freed, 1);                          /* "idle" */
+    CHECK_EQ(Report.StillReferenced, 1);                /* "registered" */
+    CHECK_EQ(Report.StillHeld, 0);                      /* of the registered ones */
+    CHECK_EQ(Report.UnregisteredReferenced, 2);
+    CHECK_EQ(Report.NamesReported, 3);                  /* every survivor is named */
+    for (Index = 0; Index < Report.NamesReported && Index < WDKM_GRT_REPORT_NAMES; Index += 1) {
+        if (strcmp(Report.Names[Index], "unregistered-held") == 0) {
+            SawHeld = Report.Held[Index];
+        } else {
+            CHECK(!Report.Held[Index]);
+        }
+    }
+    CHECK(SawHeld);
+
+    CHECK_STATUS(WdkmKMutexRelease(Held), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Held), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Unregistered), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDestroy(&Timeout, &Report), STATUS_TIMEOUT);
+    CHECK_EQ(Report.Freed, 0);                          /* the dereferences freed them */
+    CHECK_EQ(Report.StillReferenced, 1);
+    CHECK_EQ(Report.UnregisteredReferenced, 0);
+    CHECK_EQ(Report.NamesReported, 1);
+    CHECK(strcmp(Report.Names[0], "registered") == 0);
+    CHECK_STATUS(WdkmGrtDereference(Registered), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDestroy(&Timeout, &Report), STATUS_SUCCESS);
+    CHECK_EQ(Report.Freed, 0);
+    CHECK_EQ(Report.StillReferenced, 0);
+    CHECK_EQ(Report.UnregisteredReferenced, 0);
+}
+
+typedef struct _LATE_DEREFERENCE {
+    PVOID Lock;
+    LONG DelayMs;
+    NTSTATUS Status;
+} LATE_DEREFERENCE;
+
+static VOID
+DereferenceLater(PVOID Context, ULONG Index)
+{
+    LATE_DEREFERENCE *Late = (LATE_DEREFERENCE *)Context;
+
+    UNREFERENCED_PARAMETER(Index);
+    WdkmTestSleepMs((ULONG)Late->DelayMs);
+    Late->Status = WdkmGrtDereference(Late->Lock);
+}
+
+/*
+ * An absolute timeout is a time of day, not "do not wait" (issue 15, item
+ * 12): Destroy waits until then for the last reference.
+ */
+static VOID
+DestroyHonoursAbsoluteTimeouts(VOID)
+{
+    WDKM_GRT_REPORT Report;
+    LATE_DEREFERENCE Late;
+    WDKM_TEST_THREAD *Thread;
+    LARGE_INTEGER Deadline;
+    PWDKM_KMUTEX Mutex;
+    ULONG64 Started;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("late", &Zero), STATUS_SUCCESS);
+
+    /* A time already past: no wait, the survivor is reported. */
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("late", COUNTER, &Mutex), STATUS_SUCCESS);
+    KeQuerySystemTime(&Deadline);
+    Deadline.QuadPart -= 10000000;
+    Started = WdkmTestNowMs();
+    CHECK_STATUS(WdkmGrtDestroy(&Deadline, &Report), STATUS_TIMEOUT);
+    CHECK(WdkmTestNowMs() - Started < 1000);
+    CHECK_EQ(Report.StillReferenced, 1);
+
+    /* Two seconds from now: the reference dropped after 50 ms ends it. */
+    Late.Lock = Mutex;
+    Late.DelayMs = 50;
+    Late.Status = STATUS_UNSUCCESSFUL;
+    Thread = WdkmTestStartThread(DereferenceLater, &Late);
+    CHECK(Thread != NULL);
+    KeQuerySystemTime(&Deadline);
+    Deadline.QuadPart += 20000000;
+    Started = WdkmTestNowMs();
+    CHECK_STATUS(WdkmGrtDestroy(&Deadline, &Report), STATUS_SUCCESS);
+    CHECK(WdkmTestNowMs() - Started < 1900);
+    CHECK_EQ(Report.StillReferenced, 0);
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Late.Status, STATUS_SUCCESS);
+}
+
+/* The longest relative timeout is "as long as it takes" (issue 15, item 12:
+   its negation overflowed). */
+static VOID
+DestroyTakesTheLongestTimeout(VOID)
+{
+    WDKM_GRT_REPORT Report;
+    LATE_DEREFERENCE Late;
+    WDKM_TEST_THREAD *Thread;
+    LARGE_INTEGER Longest;
+    PWDKM_KMUTEX Mutex;
+
+    Longest.QuadPart = INT64_MIN;
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("late", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("late", COUNTER, &Mutex), STATUS_SUCCESS);
+    Late.Lock = Mutex;
+    Late.DelayMs = 30;
+    Late.Status = STATUS_UNSUCCESSFUL;
+    Thread = WdkmTestStartThread(DereferenceLater, &Late);
+    CHECK(Thread != NULL);
+    CHECK_STATUS(WdkmGrtDestroy(&Longest, &Report), STATUS_SUCCESS);
+    CHECK_EQ(Report.Freed, 1);
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Late.Status, STATUS_SUCCESS);
+}
+
+typedef struct _SHARED_HOLDER {
+    KEVENT Held;
+    KEVENT Release;
+    WDKM_LOCK_KIND Kind;
+    NTSTATUS Status;
+} SHARED_HOLDER;
+
+/* Takes its own reference to "rw" and holds it shared until told. */
+static VOID
+HoldShared(PVOID Context, ULONG Index)
+{
+    SHARED_HOLDER *Holder = (SHARED_HOLDER *)Context;
+    const VOID *Data;
+    PVOID Lock = NULL;
+
+    UNREFERENCED_PARAMETER(Index);
+    Holder->Status = WdkmGrtReference("rw", Holder->Kind, sizeof(COUNTER), &Lock);
+    if (Holder->Status == STATUS_SUCCESS) {
+        Holder->Status = Holder->Kind == WdkmLockKindResource
+                             ? WdkmResourceAcquireShared((PWDKM_RESOURCE)Lock, sizeof(COUNTER), &Data)
+                             : WdkmPushLockAcquireShared((PWDKM_PUSH_LOCK)Lock, sizeof(COUNTER), &Data);
+    }
+    (VOID)KeSetEvent(&Holder->Held, 0, FALSE);
+    if (Holder->Status == STATUS_SUCCESS) {
+        (VOID)KeWaitForSingleObject(&Holder->Release, Executive, KernelMode, FALSE, NULL);
+        Holder->Status = Holder->Kind == WdkmLockKindResource
+                             ? WdkmResourceRelease((PWDKM_RESOURCE)Lock)
+                             : WdkmPushLockRelease((PWDKM_PUSH_LOCK)Lock);
+    }
+    if (Lock != NULL && Holder->Status == STATUS_SUCCESS) {
+        Holder->Status = WdkmGrtDereference(Lock);
+    }
+}
+
+/*
+ * Dereference by a thread that holds the lock shared keeps the reference
+ * (issue 15, item 9: it answered SUCCESS and the last one freed the lock
+ * under its holder). For an ERESOURCE the kernel knows each thread's
+ * holds; a push lock records none, so only the checked build, which tracks
+ * each thread's locks, can tell (see reference.md). Another thread's shared
+ * hold is no reason to refuse.
+ */
+static VOID
+DereferenceWhileHeldSharedIsRefused(WDKM_LOCK_KIND Kind, BOOLEAN Detectable)
+{
+    WDKM_TEST_THREAD *Thread;
+    SHARED_HOLDER Holder;
+    const VOID *Data;
+    PVOID Lock;
+    PVOID Mine;
+    NTSTATUS Status;
+    ULONG Blocks;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtRegister("rw", Kind, &Zero, sizeof(Zero), 0), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtReference("rw", Kind, sizeof(COUNTER), &Lock), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("rw"), STATUS_SUCCESS);    /* ours is the last reference */
+    Status = Kind == WdkmLockKindResource
+                 ? WdkmResourceAcquireShared((PWDKM_RESOURCE)Lock, sizeof(COUNTER), &Data)
+                 : WdkmPushLockAcquireShared((PWDKM_PUSH_LOCK)Lock, sizeof(COUNTER), &Data);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    if (Detectable) {
+        Blocks = (ULONG)WdkmTestPoolOutstanding();
+        CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_WDKM_LOCK_HELD);
+        CHECK_EQ(WdkmTestPoolOutstanding(), (LONG)Blocks);   /* nothing freed */
+        CHECK_EQ(((const COUNTER *)Data)->Value, 0);          /* still ours */
+    }
+    Status = Kind == WdkmLockKindResource ? WdkmResourceRelease((PWDKM_RESOURCE)Lock)
+                                          : WdkmPushLockRelease((PWDKM_PUSH_LOCK)Lock);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+
+    /* Another thread holds it shared: our own dereference goes through. */
+    CHECK_STATUS(WdkmGrtRegister("rw", Kind, &Zero, sizeof(Zero), 0), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtReference("rw", Kind, sizeof(COUNTER), &Mine), STATUS_SUCCESS);
+    Holder.Kind = Kind;
+    Holder.Status = STATUS_UNSUCCESSFUL;
+    KeInitializeEvent(&Holder.Held, NotificationEvent, FALSE);
+    KeInitializeEvent(&Holder.Release, NotificationEvent, FALSE);
+    Thread = WdkmTestStartThread(HoldShared, &Holder);
+    CHECK(Thread != NULL);
+    (VOID)KeWaitForSingleObject(&Holder.Held, Executive, KernelMode, FALSE, NULL);
+    CHECK_STATUS(Holder.Status, STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Mine), STATUS_SUCCESS);
+    (VOID)KeSetEvent(&Holder.Release, 0, FALSE);
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Holder.Status, STATUS_SUCCESS);
+    CHECK(DestroyClean());
+}
+
+static VOID
+DereferenceWhileResourceHeldShared(VOID)
+{
+    DereferenceWhileHeldSharedIsRefused(WdkmLockKindResource, TRUE);
+}
+
+static VOID
+DereferenceWhilePushLockHeldShared(VOID)
+{
+    DereferenceWhileHeldSharedIsRefused(WdkmLockKindPushLock, WDKM_CHECKED ? TRUE : FALSE);
+}
+
+/*
+ * Register and Unregister racing Initialize see either no registry or a
+ * whole one (issue 15, item 13: they read its state without ordering;
+ * ThreadSanitizer reported the race).
+ */
+typedef struct _EARLY_WRITER {
+    LONG volatile Stop;
+    LONG volatile Unexpected;
+    LONG volatile Registered;
+    LONG volatile Started;
+} EARLY_WRITER;
+
+static VOID
+WriteEarly(PVOID Context, ULONG Index)
+{
+    EARLY_WRITER *Writer = (EARLY_WRITER *)Context;
+    char Name[32];
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Index);
+    snprintf(Name, sizeof(Name), "early-%ld", (long)InterlockedIncrement(&Writer->Started));
+    while (InterlockedCompareExchange(&Writer->Stop, 0, 0) == 0) {
+        Status = WDKM_GRT_REGISTER_KMUTEX(Name, &Zero);
+        if (Status == STATUS_SUCCESS) {
+            InterlockedIncrement(&Writer->Registered);
+            Status = WdkmGrtUnregister(Name);
+            if (Status != STATUS_SUCCESS && Status != STATUS_DELETE_PENDING &&
+                Status != STATUS_WDKM_NOT_INITIALIZED) {
+                InterlockedIncrement(&Writer->Unexpected);
+            }
+        } else if (Status != STATUS_WDKM_NOT_INITIALIZED && Status != STATUS_DELETE_PENDING) {
+            InterlockedIncrement(&Writer->Unexpected);
+        }
+    }
+}
+
+static VOID
+WritersRaceInitialize(VOID)
+{
+    WDKM_TEST_THREAD *Threads[2];
+    EARLY_WRITER Writer;
+    LARGE_INTEGER Timeout = Milliseconds(2000);
+    ULONG64 Started;
+    ULONG Index;
+    int Round;
+
+    for (Round = 0; Round < 20; Round += 1) {
+        Writer.Stop = 0;
+        Writer.Unexpected = 0;
+        Writer.Registered = 0;
+        Writer.Started = 0;
+        for (Index = 0; Index < 2; Index += 1) {
+            Threads[Index] = WdkmTestStartThread(WriteEarly, &Writer);
+            CHECK(Threads[Index] != NULL);
+        }
+        WdkmTestSleepMs(1);
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        /* A busy wait: a sleep here would order Initialize before the
+           writers' next steps through the emulation's own locks. */
+        for (Started = WdkmTestNowMs();
+             InterlockedCompareExchange(&Writer.Registered, 0, 0) < 2 &&
+             WdkmTestNowMs() - Started < 5000;) {
+        }
+        InterlockedExchange(&Writer.Stop, 1);
+        for (Index = 0; Index < 2; Index += 1) {
+            WdkmTestJoinThread(Threads[Index]);
+        }
+        CHECK_EQ(Writer.Unexpected, 0);
+        CHECK_STATUS(WdkmGrtDestroy(&Timeout, NULL), STATUS_SUCCESS);
+    }
+}
+
+/*
+ * Destroy's survivor report against a concurrent last dereference (issue
+ * 15, item 4: the report read the header of a lock the dereference had
+ * just freed). The report prints each survivor while it walks them; the
+ * sink, on the first one, lets another thread drop the last reference of
+ * the second and gives it time to free what it may. The report then reads
+ * the second entry: it must find a live lock (AddressSanitizer reported the
+ * use after free; the plain build read the freed fill as an owner).
+ */
+typedef struct _REPORT_RACE {
+    KEVENT Go;
+    PVOID Lock;
+    LONG Blocks;                 /* outstanding before the dereference */
+    LONG volatile Prints;
+    NTSTATUS Status;
+} REPORT_RACE;
+
+static VOID
+DropDuringReport(ULONG ComponentId, ULONG Level, PCSTR Message, PVOID Context)
+{
+    REPORT_RACE *Race = (REPORT_RACE *)Context;
+    ULONG64 Started;
+
+    UNREFERENCED_PARAMETER(ComponentId);
+    UNREFERENCED_PARAMETER(Level);
+    if (strstr(Message, "still referenced") == NULL ||
+        InterlockedIncrement(&Race->Prints) != 1) {
+        return;
+    }
+    (VOID)KeSetEvent(&Race->Go, 0, FALSE);
+    /* Under the report's spin lock: a busy wait until the block count drops
+       (up to 200 ms), then 20 ms more for the free itself (the count drops
+       first). */
+    for (Started = WdkmTestNowMs(); WdkmTestNowMs() - Started < 200;) {
+        if (WdkmTestPoolOutstanding() < Race->Blocks) {
+            break;
+        }
+    }
+    for (Started = WdkmTestNowMs(); WdkmTestNowMs() - Started < 20;) {
+    }
+}
+
+static VOID
+DereferenceOnSignal(PVOID Context, ULONG Index)
+{
+    REPORT_RACE *Race = (REPORT_RACE *)Context;
+
+    UNREFERENCED_PARAMETER(Index);
+    (VOID)KeWaitForSingleObject(&Race->Go, Executive, KernelMode, FALSE, NULL);
+    Race->Status = WdkmGrtDereference(Race->Lock);
+}
+
+static VOID
+ReportRacesLastDereference(VOID)
+{
+    WDKM_GRT_REPORT Report;
+    LARGE_INTEGER Timeout = Milliseconds(0);
+    WDKM_TEST_THREAD *Thread;
+    PWDKM_KMUTEX First;
+    PWDKM_KMUTEX Second;
+    REPORT_RACE Race;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("first", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("second", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("first", COUNTER, &First), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("second", COUNTER, &Second), STATUS_SUCCESS);
+
+    KeInitializeEvent(&Race.Go, NotificationEvent, FALSE);
+    Race.Lock = Second;
+    Race.Blocks = WdkmTestPoolOutstanding();
+    Race.Prints = 0;
+    Race.Status = STATUS_UNSUCCESSFUL;
+    Thread = WdkmTestStartThread(DereferenceOnSignal, &Race);
+    CHECK(Thread != NULL);
+    WdkmHostSetDebugPrintSink(DropDuringReport, &Race);
+    CHECK_STATUS(WdkmGrtDestroy(&Timeout, &Report), STATUS_TIMEOUT);
+    WdkmHostSetDebugPrintSink(NULL, NULL);
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Race.Status, STATUS_SUCCESS);
+    CHECK(Race.Prints >= 1);
+    CHECK_EQ(Report.StillHeld, 0);                   /* nobody holds either */
+    CHECK(Report.StillReferenced >= 1 && Report.StillReferenced <= 2);
+
+    CHECK_STATUS(WdkmGrtDereference(First), STATUS_SUCCESS);
+    CHECK(DestroyClean());
+}
+
+
+/* ---------------------------------------------------------------------- */
+/* Interrupted readers (issue 15, item 2 and the surviving mutations)      */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A thread that looks "victim" up as fast as it can until told to stop,
+ * and the events injected into it: they record when they start and end.
+ */
+typedef struct _LOOKER {
+    LONG volatile Stop;
+    LONG volatile Lookups;
+    LONG volatile Unexpected;
+    LONG volatile EventStarted;
+    LONG volatile EventEnded;
+    ULONG StallMs;
+} LOOKER;
+
+static VOID
+LookUpUntilStopped(PVOID Context, ULONG Index)
+{
+    LOOKER *Looker = (LOOKER *)Context;
+    PWDKM_KMUTEX Mutex;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Index);
+    while (InterlockedCompareExchange(&Looker->Stop, 0, 0) == 0) {
+        Status = WDKM_GRT_GET_KMUTEX("victim", COUNTER, &Mutex);
+        if (Status == STATUS_SUCCESS) {
+            if (WdkmGrtDereference(Mutex) != STATUS_SUCCESS) {
+                InterlockedIncrement(&Looker->Unexpected);
+            }
+            InterlockedIncrement(&Looker->Lookups);
+        } else if (Status != STATUS_OBJECT_NAME_NOT_FOUND && Status != STATUS_DELETE_PENDING &&
+                   Status != STATUS_WDKM_NOT_INITIALIZED) {
+            InterlockedIncrement(&Looker->Unexpected);
+        }
+    }
+}
+
+/* A DPC or an APC that keeps the interrupted thread where it was for
+   StallMs: a DPC spins (it may not wait), a normal APC sleeps (suspension). */
+static VOID
+StallThere(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    LOOKER *Looker = (LOOKER *)Context;
+    ULONG64 Started = WdkmTestNowMs();
+
+    UNREFERENCED_PARAMETER(Random);
+    InterlockedExchange(&Looker->EventStarted, 1);
+    if (Kind == WdkmHostInterruptNormalApc) {
+        WdkmTestSleepMs(Looker->StallMs);
+    } else {
+        while (WdkmTestNowMs() - Started < Looker->StallMs) {
+        }
+    }
+    InterlockedExchange(&Looker->EventEnded, 1);
+}
+
+/* Interrupts the looker with Kind and returns once the event runs. */
+static BOOLEAN
+InterruptLooker(WDKM_TEST_THREAD *Thread, LOOKER *Looker, WDKM_HOST_INTERRUPT Kind)
+{
+    ULONG64 Started = WdkmTestNowMs();
+
+    InterlockedExchange(&Looker->EventStarted, 0);
+    InterlockedExchange(&Looker->EventEnded, 0);
+    WdkmHostQueueInterrupt(WdkmTestThreadObject(Thread), Kind, StallThere, Looker);
+    while (InterlockedCompareExchange(&Looker->EventStarted, 0, 0) == 0) {
+        if (WdkmTestNowMs() - Started > 2000) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static VOID
+WaitForEventEnd(LOOKER *Looker)
+{
+    while (InterlockedCompareExchange(&Looker->EventEnded, 0, 0) == 0) {
+        WdkmTestSleepMs(1);
+    }
+}
+
+/*
+ * A normal kernel APC (a suspension) cannot park a looker inside its
+ * reader section: writers and Destroy finish while the looker sleeps
+ * (issue 15, item 2: the section ran with APCs enabled, and the APC that
+ * landed in it held every writer for as long as it slept).
+ */
+static VOID
+SuspendedLookerHoldsNoWriter(VOID)
+{
+    LOOKER Looker = { 0, 0, 0, 0, 0, 300 };
+    LARGE_INTEGER Timeout = Milliseconds(30);
+    NTSTATUS Status;
+    WDKM_GRT_REPORT Report;
+    WDKM_TEST_THREAD *Thread;
+    ULONG64 Started;
+    ULONG64 Longest = 0;
+    ULONG64 Took;
+    int Round;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("victim", &Zero), STATUS_SUCCESS);
+    Thread = WdkmTestStartThread(LookUpUntilStopped, &Looker);
+    CHECK(Thread != NULL);
+    while (InterlockedCompareExchange(&Looker.Lookups, 0, 0) < 100) {
+        WdkmTestSleepMs(1);
+    }
+    for (Round = 0; Round < 8; Round += 1) {
+        CHECK(InterruptLooker(Thread, &Looker, WdkmHostInterruptNormalApc));
+        Started = WdkmTestNowMs();
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("other", &Zero), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtUnregister("other"), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtUnregister("victim"), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("victim", &Zero), STATUS_SUCCESS);
+        Took = WdkmTestNowMs() - Started;
+        Longest = Took > Longest ? Took : Longest;
+        WaitForEventEnd(&Looker);
+    }
+    CHECK(Longest < 150);                   /* the APC sleeps 300 ms */
+
+    /* And unload, with the looker suspended: at once, or, if it was
+       suspended holding its reference, at the timeout. */
+    CHECK(InterruptLooker(Thread, &Looker, WdkmHostInterruptNormalApc));
+    Started = WdkmTestNowMs();
+    Status = WdkmGrtDestroy(&Timeout, &Report);
+    CHECK(WdkmTestNowMs() - Started < 150);
+    CHECK(Status == STATUS_SUCCESS || Status == STATUS_TIMEOUT);
+    CHECK_EQ(InterlockedCompareExchange(&Looker.EventEnded, 0, 0), 0);
+    WaitForEventEnd(&Looker);
+    InterlockedExchange(&Looker.Stop, 1);
+    WdkmTestJoinThread(Thread);
+    if (Status == STATUS_TIMEOUT) {
+        CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
+    }
+    CHECK_EQ(Looker.Unexpected, 0);
+}
+
+/*
+ * Destroy's timeout bounds its wait for a reader: a DPC stalls a looker
+ * inside its reader section (a DPC may interrupt one; nothing stops it),
+ * and Destroy gives up at its timeout instead of waiting for it (issue 15,
+ * item 2). The DPC lands wherever the looker is: rounds go on until one
+ * landed in the section (Destroy timed out).
+ */
+static VOID
+DestroyTimeoutBoundsItsGraceWait(VOID)
+{
+    LOOKER Looker;
+    LARGE_INTEGER Timeout = Milliseconds(30);
+    WDKM_GRT_REPORT Report;
+    WDKM_TEST_THREAD *Thread;
+    NTSTATUS Status;
+    ULONG64 Started;
+    ULONG64 Took;
+    BOOLEAN InSection = FALSE;
+    int Round;
+
+    for (Round = 0; Round < 40 && !InSection; Round += 1) {
+        RtlZeroMemory(&Looker, sizeof(Looker));
+        Looker.StallMs = 400;
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("victim", &Zero), STATUS_SUCCESS);
+        Thread = WdkmTestStartThread(LookUpUntilStopped, &Looker);
+        CHECK(Thread != NULL);
+        while (InterlockedCompareExchange(&Looker.Lookups, 0, 0) < 100) {
+            WdkmTestSleepMs(1);
+        }
+        CHECK(InterruptLooker(Thread, &Looker, WdkmHostInterruptDpc));
+        Started = WdkmTestNowMs();
+        Status = WdkmGrtDestroy(&Timeout, &Report);
+        Took = WdkmTestNowMs() - Started;
+        CHECK(Took < 200);
+        if (Status == STATUS_TIMEOUT) {
+            CHECK_EQ(Report.Freed, 0);
+            CHECK_EQ(Report.StillReferenced, 1);
+        } else {
+            CHECK_STATUS(Status, STATUS_SUCCESS);
+        }
+        WaitForEventEnd(&Looker);
+        InterlockedExchange(&Looker.Stop, 1);
+        WdkmTestJoinThread(Thread);
+        if (Status == STATUS_TIMEOUT) {
+            /* Timed out in the grace wait, "victim" is still in the table
+               and this call frees it; timed out waiting for a reference
+               the DPC held up (it landed after the lookup), the looker's
+               dereference freed it. */
+            CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
+            InSection = (BOOLEAN)(Report.Freed == 1);
+        }
+        CHECK_EQ(Looker.Unexpected, 0);
+    }
+    CHECK(InSection);
+}
+
+/*
+ * The grace periods themselves: a DPC stalls a looker inside its reader
+ * section while its entry is unregistered (the entry must outlive the
+ * section), or while the table is rebuilt larger (the old table must).
+ * The writer returns only after the DPC did; a DPC that landed outside the
+ * section is not waited for, so rounds go on until one was. Without the
+ * wait (the mutations "no grace period on unregister / on growth"), the
+ * writer never waits, and AddressSanitizer sees the reader read the freed
+ * entry or table.
+ */
+static VOID
+GracePeriodCoversInterruptedReader(BOOLEAN Growth)
+{
+    LOOKER Looker;
+    WDKM_TEST_THREAD *Thread;
+    char Name[32];
+    ULONG Index;
+    int Waited = 0;
+    int Round;
+
+    RtlZeroMemory(&Looker, sizeof(Looker));
+    Looker.StallMs = 30;
+    Thread = WdkmTestStartThread(LookUpUntilStopped, &Looker);
+    CHECK(Thread != NULL);
+    for (Round = 0; Round < 60 && Waited < 3; Round += 1) {
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("victim", &Zero), STATUS_SUCCESS);
+        InterlockedExchange(&Looker.Lookups, 0);
+        while (InterlockedCompareExchange(&Looker.Lookups, 0, 0) < 50) {
+        }
+        CHECK(InterruptLooker(Thread, &Looker, WdkmHostInterruptDpc));
+        if (Growth) {
+            /* 100 names: the first table (128 buckets) is rebuilt once. */
+            for (Index = 0; Index < 100; Index += 1) {
+                snprintf(Name, sizeof(Name), "filler-%lu", (unsigned long)Index);
+                CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Name, &Zero), STATUS_SUCCESS);
+            }
+        } else {
+            CHECK_STATUS(WdkmGrtUnregister("victim"), STATUS_SUCCESS);
+        }
+        if (InterlockedCompareExchange(&Looker.EventEnded, 0, 0) != 0) {
+            Waited += 1;
+        }
+        WaitForEventEnd(&Looker);
+        CHECK(DestroyClean());
+    }
+    InterlockedExchange(&Looker.Stop, 1);
+    WdkmTestJoinThread(Thread);
+    CHECK_EQ(Looker.Unexpected, 0);
+    CHECK(Waited >= 3);
+}
+
+static VOID
+UnregisterWaitsForInterruptedReader(VOID)
+{
+    GracePeriodCoversInterruptedReader(FALSE);
+}
+
+static VOID
+GrowthWaitsForInterruptedReader(VOID)
+{
+    GracePeriodCoversInterruptedReader(TRUE);
+}
+
 static const WDKM_TEST_CASE GrtCases[] = {
     { "initialize_and_destroy_once", InitializeAndDestroyOnce },
     { "initialize_reports_pool_exhaustion", InitializeReportsPoolExhaustion },
@@ -815,6 +1487,17 @@ static const WDKM_TEST_CASE GrtCases[] = {
     { "grows_and_shrinks", GrowsAndShrinks },
     { "register_survives_every_allocation_failure", RegisterSurvivesEveryAllocationFailure },
     { "stress_matches_model", StressMatchesModel },
+    { "destroy_reports_unregistered_apart", DestroyReportsUnregisteredApart },
+    { "destroy_honours_absolute_timeouts", DestroyHonoursAbsoluteTimeouts },
+    { "destroy_takes_the_longest_timeout", DestroyTakesTheLongestTimeout },
+    { "dereference_while_resource_held_shared", DereferenceWhileResourceHeldShared },
+    { "dereference_while_push_lock_held_shared", DereferenceWhilePushLockHeldShared },
+    { "writers_race_initialize", WritersRaceInitialize },
+    { "report_races_last_dereference", ReportRacesLastDereference },
+    { "suspended_looker_holds_no_writer", SuspendedLookerHoldsNoWriter },
+    { "destroy_timeout_bounds_its_grace_wait", DestroyTimeoutBoundsItsGraceWait },
+    { "unregister_waits_for_interrupted_reader", UnregisterWaitsForInterruptedReader },
+    { "growth_waits_for_interrupted_reader", GrowthWaitsForInterruptedReader },
 };
 
 /* A test that failed half-way leaves the registry up: take it down. */
@@ -825,6 +1508,7 @@ DestroyLeftovers(VOID)
 
     KeLowerIrql(PASSIVE_LEVEL);
     WdkmHostSetCurrentProcessor(-1);
+    WdkmHostSetDebugPrintSink(NULL, NULL);
     (VOID)WdkmGrtDestroy(&Timeout, NULL);
 }
 

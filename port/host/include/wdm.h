@@ -772,9 +772,12 @@ typedef KSTART_ROUTINE *PKSTART_ROUTINE;
 #define WDKM_HOSTP_UNLIKELY(Condition) (Condition)
 #endif
 
+/* Volatile, as CR8 and gs:[0x188] are to a compiler: every read is a load
+   it may neither merge with another nor drop, so that code measured on the
+   host makes as many of them as it makes on Windows. */
 typedef struct _WDKM_HOSTP_CURRENT {
-    struct _KTHREAD *Thread;    /* NULL until the thread first needs its object */
-    KIRQL Irql;                 /* PASSIVE_LEVEL when the thread starts */
+    struct _KTHREAD *volatile Thread;   /* set before the thread runs kernel code */
+    KIRQL volatile Irql;                /* PASSIVE_LEVEL when the thread starts */
     UCHAR InterruptPending;     /* an injected DPC or APC waits for this thread to unmask */
 } WDKM_HOSTP_CURRENT;
 
@@ -861,18 +864,15 @@ NTKERNELAPI VOID NTAPI WdkmHostpPagedCode(VOID);
 /* ---------------------------------------------------------------------- */
 
 /* The emulation's: makes a thread object for a thread that has none yet
-   (a thread the emulation did not start, on its first use) and returns it. */
+   and returns the calling thread's. Every thread already has one before it
+   runs (the main thread before main, any other thread as it starts:
+   thread.c), so nothing on a lock's path needs to call this. */
 NTKERNELAPI PKTHREAD NTAPI WdkmHostpAdoptCurrentThread(VOID);
 
-/* Any IRQL. The calling thread's object (created on first use). */
+/* Any IRQL. The calling thread's object: one load, as gs:[0x188] is. */
 WDKM_HOSTP_INLINE PKTHREAD KeGetCurrentThread(VOID)
 {
-    PKTHREAD Thread = WdkmHostpCurrent.Thread;
-
-    if (WDKM_HOSTP_UNLIKELY(Thread == NULL)) {
-        Thread = WdkmHostpAdoptCurrentThread();
-    }
-    return Thread;
+    return WdkmHostpCurrent.Thread;
 }
 
 /* Any IRQL. The calling thread's object, as a PETHREAD. */

@@ -13,6 +13,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -1281,6 +1282,49 @@ static void TestPoolViolations(void)
     KeLowerIrql(PASSIVE_LEVEL);
     ExFreePoolWithTag(Paged, Tag);
     CHECK(WdkmHostPoolOutstanding(Tag, NULL) == Before);
+}
+
+/* Far more live blocks than the block set's first 4096 buckets, so that it
+   grows several times: every check a free makes still holds after each
+   rehash, for the first blocks and the last. */
+static void TestPoolManyBlocks(void)
+{
+    enum { Count = 50000 };
+    const ULONG Tag = TAG('M', 'a', 'n', 'y');
+    ULONG Before = WdkmHostPoolOutstanding(Tag, NULL);
+    PVOID *Blocks = (PVOID *)calloc(Count, sizeof(PVOID));
+    ULONG Index;
+
+    CHECK(Blocks != NULL);
+    if (Blocks == NULL) {
+        return;
+    }
+    for (Index = 0; Index < Count; Index++) {
+        Blocks[Index] = ExAllocatePoolWithTag(NonPagedPoolNx, 8 + Index % 64, Tag);
+        if (Blocks[Index] == NULL) {
+            break;
+        }
+    }
+    CHECK(Index == Count);
+    CHECK(WdkmHostPoolOutstanding(Tag, NULL) == Before + Index);
+    if (Index == Count) {
+        EXPECT_BUGCHECK(BAD_POOL_CALLER, ExFreePoolWithTag(Blocks[0], TAG('W', 'r', 'n', 'g')));
+        CHECK(LastBugcheck.Parameter[0] == 0x0A && LastBugcheck.Parameter[1] == (ULONG_PTR)Blocks[0]);
+        EXPECT_BUGCHECK(BAD_POOL_CALLER, ExFreePool((UCHAR *)Blocks[Count - 1] + 8));
+        CHECK(LastBugcheck.Parameter[0] == 0x42);
+    }
+    /* Every other block, then the rest: the set shrinks through every bucket. */
+    for (ULONG Pass = 0; Pass < 2; Pass++) {
+        for (ULONG Free = Pass; Free < Index; Free += 2) {
+            ExFreePoolWithTag(Blocks[Free], Tag);
+        }
+    }
+    CHECK(WdkmHostPoolOutstanding(Tag, NULL) == Before);
+    if (Index == Count) {
+        EXPECT_BUGCHECK(BAD_POOL_CALLER, ExFreePoolWithTag(Blocks[Count - 1], Tag));
+        CHECK(LastBugcheck.Parameter[0] == 0x07);
+    }
+    free(Blocks);
 }
 
 static void TestPoolFaultInjection(void)
@@ -3371,6 +3415,7 @@ int main(void)
     RunTest("processors", TestProcessors);
     RunTest("pool", TestPool);
     RunTest("pool_violations", TestPoolViolations);
+    RunTest("pool_many_blocks", TestPoolManyBlocks);
     RunTest("pool_fault_injection", TestPoolFaultInjection);
     RunTest("routines", TestRoutines);
     RunTest("routines_wine8", TestRoutinesWine8);
