@@ -106,8 +106,10 @@ WdkmpDiagIrqlTooHigh(
     ULONG Line;
 
     WdkmpDiagTakeSite(Header, &File, &Line);
-    WdkmpDiagView(WdkmpDiagFindThread(FALSE), WdkmpGetIrql(), &View);
-    (VOID)WdkmpDiagWaitUnderSpinLock(&View, Header, File, Line, TRUE);
+    WdkmpDiagView(WdkmpGetIrql(), FALSE, &View);
+    if (WdkmpDiagViewConfirm(&View)) {
+        (VOID)WdkmpDiagWaitUnderSpinLock(&View, Header, File, Line, TRUE);
+    }
 }
 
 NTSTATUS
@@ -128,9 +130,9 @@ WdkmpDiagBeforeAcquire(
     Diag->Contended = FALSE;
     Diag->WaitStart = 0;
     WdkmpDiagTakeSite(Header, &Diag->File, &Diag->Line);
-    /* Only read here: a thread without a record holds nothing to check. */
-    WdkmpDiagView(WdkmpDiagFindThread(FALSE), Irql, &View);
-    if (View.Record == NULL) {
+    /* Only read here: a thread that holds nothing has nothing to check. */
+    WdkmpDiagView(Irql, FALSE, &View);
+    if (!WdkmpDiagViewConfirm(&View)) {
         return STATUS_SUCCESS;
     }
     if ((Flags & WDKMP_DIAG_WAITS) != 0 &&
@@ -180,7 +182,7 @@ WdkmpDiagAfterAcquire(
     /* The lock is held: normal kernel APCs are off (a mutex, a critical or
        guarded region, APC_LEVEL) or the IRQL is DISPATCH_LEVEL, so nothing
        parks the record between finding it and pushing. */
-    Record = WdkmpDiagFindThread(TRUE);
+    Record = WdkmpDiagFindThread(TRUE, Diag->Frame == WDKMP_DIAG_FRAME_HIGH);
     if (Record == NULL) {
         InterlockedIncrement(&WdkmpDiag.Untracked);
         return;
@@ -193,19 +195,22 @@ WdkmpDiagBeforeRelease(
     _Inout_ PWDKMP_LOCK_HEADER Header
     )
 {
-    PWDKMP_DIAG_THREAD Record = WdkmpDiagFindThread(FALSE);
+    KIRQL Irql = WdkmpGetIrql();
+    WDKMP_DIAG_VIEW View;
     WDKMP_DIAG_HELD Held;
 
-    if (Record == NULL) {
+    /* A hold to pop makes the record the thread's, and keeps it so. */
+    WdkmpDiagView(Irql, TRUE, &View);
+    if (!WdkmpDiagViewConfirm(&View)) {
         return NULL;
     }
-    if (WdkmpDiagPop(Record, WdkmpGetIrql(), Header, &Held) &&
+    if (WdkmpDiagPop(View.Record, Irql, Header, &Held) &&
         (Held.Flags & WDKMP_DIAG_TIMED) != 0) {
         WdkmpDiagMax64(&Header->Diag.Figures.MaxHold,
                        (LONG64)(WdkmpTimestamp() - Held.AcquiredAt),
                        (Held.Flags & WDKMP_DIAG_SHARED) != 0);
     }
-    return Record;
+    return View.Record;
 }
 
 VOID

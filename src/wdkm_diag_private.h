@@ -95,6 +95,7 @@ typedef struct _WDKMP_DIAG_THREAD {
     LONG volatile Regions;           /* regions entered and not left */
     LONG volatile ActivatedAtDispatch;  /* a DPC took the record (parked or new):
                                            that DPC parks it again */
+    LONG volatile Generation;        /* counts the times another thread took it */
     WDKMP_DIAG_FRAME Frames[WDKMP_DIAG_FRAMES];
 } WDKMP_DIAG_THREAD, *PWDKMP_DIAG_THREAD;
 
@@ -103,10 +104,16 @@ typedef struct _WDKMP_DIAG_THREAD {
  * DISPATCH_LEVEL: all of them. At DISPATCH_LEVEL: the high frame, and the
  * low one too when it holds a spin lock (then no DPC can have
  * interrupted: the thread itself raised the IRQL).
+ *
+ * A thread that holds nothing may see its record parked under it by an
+ * APC on it, and taken by another thread, while it reads: what it read is
+ * its own only if WdkmpDiagViewConfirm says so afterwards.
  */
 typedef struct _WDKMP_DIAG_VIEW {
-    PWDKMP_DIAG_THREAD Record;
+    PWDKMP_DIAG_THREAD Record;       /* NULL: the caller holds nothing here */
     ULONG First;                     /* frames First .. WDKMP_DIAG_FRAMES - 1 */
+    PVOID Self;
+    LONG Generation;                 /* Record->Generation when it was found */
 } WDKMP_DIAG_VIEW;
 
 /* A violation kept for WdkmDiagQueryViolations: readable once Published
@@ -173,11 +180,15 @@ NTSTATUS WdkmpDiagCheckOrder(_In_ const WDKMP_DIAG_VIEW *View, _In_ PWDKMP_LOCK_
                              _In_ const WDKMP_DIAG_ACQUIRE *Diag);
 
 /* wdkm_diag_thread.c: held records. */
-/* The calling thread's record, or NULL (untracked, or holding nothing). */
-PWDKMP_DIAG_THREAD WdkmpDiagFindThread(_In_ BOOLEAN Claim);
-/* The frames of the running context in Record (see WDKMP_DIAG_VIEW). */
-VOID WdkmpDiagView(_In_opt_ PWDKMP_DIAG_THREAD Record, _In_ KIRQL Irql,
-                   _Out_ WDKMP_DIAG_VIEW *View);
+/* The calling thread's record, or NULL (untracked, or holding nothing);
+   with Claim, taken into use for a hold of the high frame or the low one. */
+PWDKMP_DIAG_THREAD WdkmpDiagFindThread(_In_ BOOLEAN Claim, _In_ BOOLEAN HighFrame);
+/* The caller's frames at Irql (AllFrames: every frame; see WDKMP_DIAG_VIEW). */
+VOID WdkmpDiagView(_In_ KIRQL Irql, _In_ BOOLEAN AllFrames, _Out_ WDKMP_DIAG_VIEW *View);
+/* TRUE if View shows a hold (or a region) and its record is still the
+   caller's after that was read: from then on nothing parks it. Else
+   clears View (the caller holds nothing there) and returns FALSE. */
+BOOLEAN WdkmpDiagViewConfirm(_Inout_ WDKMP_DIAG_VIEW *View);
 /* The next published hold of View after *Cursor (start with 0), or NULL. */
 const WDKMP_DIAG_HELD *WdkmpDiagNextHeld(_In_ const WDKMP_DIAG_VIEW *View,
                                          _Inout_ PULONG Cursor);

@@ -27,7 +27,10 @@
  * A record is parked at PASSIVE_LEVEL by its thread, or at
  * DISPATCH_LEVEL by the DPC that took it (from parked or free) itself:
  * a DPC never parks a record it found active, which the thread it
- * interrupted may hold between finding it and pushing.
+ * interrupted may hold between finding it and pushing. A thread that
+ * holds nothing may still see its record parked (by an APC on it) and
+ * taken while it reads it: readers confirm afterwards that what they
+ * read was theirs (WdkmpDiagViewConfirm, a generation count).
  */
 #include "wdkm_diag_private.h"
 
@@ -130,17 +133,25 @@ WdkmpDiagClearRecord(
     }
     InterlockedExchange(&Record->Regions, 0);
     InterlockedExchange(&Record->ActivatedAtDispatch, 0);
+    InterlockedIncrement(&Record->Generation);
 }
 
-/* Notes who took Record back into use: a DPC parks it again itself. */
+/*
+ * Notes who took Record back into use: an acquisition that started at
+ * DISPATCH_LEVEL (a DPC) parks it again itself, from DISPATCH_LEVEL. One
+ * that started lower (a special APC taking a spin lock, say) does not
+ * mark it, even though it claims at DISPATCH_LEVEL: it releases at its
+ * own IRQL, where it does not park.
+ */
 static
 PWDKMP_DIAG_THREAD
 WdkmpDiagActivated(
-    _In_opt_ PWDKMP_DIAG_THREAD Record
+    _In_opt_ PWDKMP_DIAG_THREAD Record,
+    _In_ BOOLEAN HighFrame
     )
 {
     if (Record != NULL) {
-        InterlockedExchange(&Record->ActivatedAtDispatch, WdkmpGetIrql() >= DISPATCH_LEVEL);
+        InterlockedExchange(&Record->ActivatedAtDispatch, HighFrame ? 1 : 0);
     }
     return Record;
 }
@@ -202,11 +213,13 @@ WdkmpDiagClaim(
 /*
  * The calling thread's active record, or NULL. Without Claim a parked
  * record counts as none (the thread holds nothing). With Claim, a parked
- * one is taken back, else a new one claimed (NULL: untracked).
+ * one is taken back, else a new one claimed (NULL: untracked), for a hold
+ * of the high frame (HighFrame) or the low one.
  */
 PWDKMP_DIAG_THREAD
 WdkmpDiagFindThread(
-    _In_ BOOLEAN Claim
+    _In_ BOOLEAN Claim,
+    _In_ BOOLEAN HighFrame
     )
 {
     PVOID Self = WdkmpCurrentThread();
@@ -219,8 +232,8 @@ WdkmpDiagFindThread(
 
     for (Attempt = 0; Attempt < 4; Attempt += 1) {
         Record = WdkmpDiagLookup(Self, Start, &Parked);
-        if (Record != NULL && Claim && WdkmpLoadLong(&Record->ActivatedAtDispatch) != 0 &&
-            WdkmpGetIrql() < DISPATCH_LEVEL) {
+        if (Record != NULL && Claim && !HighFrame &&
+            WdkmpLoadLong(&Record->ActivatedAtDispatch) != 0) {
             /* A DPC took it and left it active (it still held something):
                now the thread uses it, and no DPC may park it under it. */
             InterlockedExchange(&Record->ActivatedAtDispatch, 0);
@@ -234,14 +247,14 @@ WdkmpDiagFindThread(
         Word = InterlockedCompareExchangePointer((PVOID volatile *)&Parked->Thread, Self,
                                                  ParkedWord);
         if (Word == ParkedWord) {
-            return WdkmpDiagActivated(Parked);
+            return WdkmpDiagActivated(Parked, HighFrame);
         }
         if (Word == Self) {
             return Parked;          /* an interrupt on this thread unparked it */
         }
         /* Taken by another thread meanwhile: look again. */
     }
-    return WdkmpDiagActivated(WdkmpDiagClaim(Self, Start));
+    return WdkmpDiagActivated(WdkmpDiagClaim(Self, Start), HighFrame);
 }
 
 /*
@@ -306,21 +319,77 @@ WdkmpDiagFrameHoldsSpinLock(
     return FALSE;
 }
 
+/* Read with a full barrier: ordered against the reads around it. */
+static
+LONG
+WdkmpDiagGeneration(
+    _In_ PWDKMP_DIAG_THREAD Record
+    )
+{
+    return InterlockedCompareExchange(&Record->Generation, 0, 0);
+}
+
 VOID
 WdkmpDiagView(
-    _In_opt_ PWDKMP_DIAG_THREAD Record,
     _In_ KIRQL Irql,
+    _In_ BOOLEAN AllFrames,
     _Out_ WDKMP_DIAG_VIEW *View
     )
 {
-    View->Record = Record;
+    PWDKMP_DIAG_THREAD Record = WdkmpDiagFindThread(FALSE, FALSE);
+
+    View->Self = WdkmpCurrentThread();
+    View->Record = NULL;
     View->First = WDKMP_DIAG_FRAME_LOW;
+    View->Generation = 0;
+    if (Record == NULL) {
+        return;
+    }
+    View->Generation = WdkmpDiagGeneration(Record);
+    if (WdkmpDiagWord(Record) != View->Self) {
+        return;                     /* parked meanwhile: the thread holds nothing */
+    }
+    View->Record = Record;
     /* At DISPATCH_LEVEL with no spin lock held from below, this may be a
        DPC: what the interrupted thread holds is not its own. */
-    if (Record != NULL && Irql >= DISPATCH_LEVEL &&
+    if (!AllFrames && Irql >= DISPATCH_LEVEL &&
         !WdkmpDiagFrameHoldsSpinLock(&Record->Frames[WDKMP_DIAG_FRAME_LOW])) {
         View->First = WDKMP_DIAG_FRAME_HIGH;
     }
+}
+
+BOOLEAN
+WdkmpDiagViewConfirm(
+    _Inout_ WDKMP_DIAG_VIEW *View
+    )
+{
+    PWDKMP_DIAG_THREAD Record = View->Record;
+    BOOLEAN Holds = FALSE;
+    ULONG Frame;
+    LONG Index;
+
+    if (Record == NULL) {
+        return FALSE;
+    }
+    if (View->First == WDKMP_DIAG_FRAME_LOW && WdkmpLoadLong(&Record->Regions) > 0) {
+        Holds = TRUE;
+    }
+    for (Frame = View->First; Frame < WDKMP_DIAG_FRAMES && !Holds; Frame += 1) {
+        const WDKMP_DIAG_FRAME *Of = &Record->Frames[Frame];
+        LONG Depth = WdkmpLoadLong(&Of->Depth);
+        Holds = WdkmpLoadLong(&Of->Lost) > 0;
+        for (Index = 0; Index < Depth && Index < WDKM_DIAG_MAX_HELD && !Holds; Index += 1) {
+            Holds = WdkmpLoadPointerAcquire(&Of->Held[Index].Lock) != NULL;
+        }
+    }
+    /* Still this thread's, never taken since it was found: then what was
+       read is the thread's own, and, not empty, nothing parks it now. */
+    if (Holds && WdkmpDiagGeneration(Record) == View->Generation &&
+        WdkmpDiagWord(Record) == View->Self) {
+        return TRUE;
+    }
+    View->Record = NULL;
+    return FALSE;
 }
 
 const WDKMP_DIAG_HELD *
@@ -440,9 +509,12 @@ WdkmpDiagRemove(
 }
 
 /*
- * A release at Irql: its hold is in the frame of that IRQL, or (a spin
- * lock acquired from below, released at DISPATCH_LEVEL; a leftover) in
- * the other one.
+ * A release at Irql: its hold is in the frame of that IRQL, or in the
+ * other one: below DISPATCH_LEVEL, a leftover of the high frame; at
+ * DISPATCH_LEVEL, a spin lock acquired from below, and only then (the low
+ * frame holding a spin lock is what says this is the thread, not a DPC
+ * that interrupted it in the middle of changing that frame; the kinds
+ * release no waiting lock above APC_LEVEL).
  */
 BOOLEAN
 WdkmpDiagPop(
@@ -452,19 +524,27 @@ WdkmpDiagPop(
     _Out_ WDKMP_DIAG_HELD *Held
     )
 {
-    ULONG First = Irql >= DISPATCH_LEVEL ? WDKMP_DIAG_FRAME_HIGH : WDKMP_DIAG_FRAME_LOW;
     ULONG Order[WDKMP_DIAG_FRAMES];
+    ULONG Frames = WDKMP_DIAG_FRAMES;
     ULONG Index;
 
-    Order[0] = First;
-    Order[1] = First == WDKMP_DIAG_FRAME_HIGH ? WDKMP_DIAG_FRAME_LOW : WDKMP_DIAG_FRAME_HIGH;
-    for (Index = 0; Index < WDKMP_DIAG_FRAMES; Index += 1) {
+    if (Irql >= DISPATCH_LEVEL) {
+        Order[0] = WDKMP_DIAG_FRAME_HIGH;
+        Order[1] = WDKMP_DIAG_FRAME_LOW;
+        if (!WdkmpDiagFrameHoldsSpinLock(&Record->Frames[WDKMP_DIAG_FRAME_LOW])) {
+            Frames = 1;
+        }
+    } else {
+        Order[0] = WDKMP_DIAG_FRAME_LOW;
+        Order[1] = WDKMP_DIAG_FRAME_HIGH;
+    }
+    for (Index = 0; Index < Frames; Index += 1) {
         if (WdkmpDiagRemove(&Record->Frames[Order[Index]], Header, Held)) {
             return TRUE;
         }
     }
     /* One of the holds that did not fit. */
-    for (Index = 0; Index < WDKMP_DIAG_FRAMES; Index += 1) {
+    for (Index = 0; Index < Frames; Index += 1) {
         if (WdkmpLoadLong(&Record->Frames[Order[Index]].Lost) > 0) {
             InterlockedDecrement(&Record->Frames[Order[Index]].Lost);
             break;
@@ -557,19 +637,23 @@ WdkmpDiagRegion(
     _In_ LONG Delta
     )
 {
-    PWDKMP_DIAG_THREAD Record = WdkmpDiagFindThread(Delta > 0);
+    PWDKMP_DIAG_THREAD Record;
+    WDKMP_DIAG_VIEW View;
 
-    if (Record == NULL) {
-        if (Delta > 0) {
+    if (Delta > 0) {
+        /* In the region now: no normal APC parks the record under us. */
+        Record = WdkmpDiagFindThread(TRUE, FALSE);
+        if (Record == NULL) {
             InterlockedIncrement(&WdkmpDiag.Untracked);
+        } else {
+            InterlockedIncrement(&Record->Regions);
         }
         return;
     }
-    if (Delta > 0) {
-        InterlockedIncrement(&Record->Regions);
-    } else if (WdkmpLoadLong(&Record->Regions) > 0) {
-        InterlockedDecrement(&Record->Regions);
-        WdkmpDiagPutThread(Record);
+    WdkmpDiagView(WdkmpGetIrql(), TRUE, &View);
+    if (WdkmpDiagViewConfirm(&View) && WdkmpLoadLong(&View.Record->Regions) > 0) {
+        InterlockedDecrement(&View.Record->Regions);
+        WdkmpDiagPutThread(View.Record);
     }
 }
 
@@ -588,7 +672,10 @@ WdkmDiagIsHeld(
     if (WdkmpLockOwnedByCaller(Lock)) {
         return TRUE;
     }
-    WdkmpDiagView(WdkmpDiagFindThread(FALSE), WdkmpGetIrql(), &View);
+    WdkmpDiagView(WdkmpGetIrql(), FALSE, &View);
+    if (!WdkmpDiagViewConfirm(&View)) {
+        return FALSE;
+    }
     while ((Held = WdkmpDiagNextHeld(&View, &Cursor)) != NULL) {
         if (Held->Lock == (PVOID)Lock) {
             return TRUE;
@@ -612,8 +699,8 @@ WdkmDiagCheckNoneHeld(
     if (Irql > DISPATCH_LEVEL) {
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
-    WdkmpDiagView(WdkmpDiagFindThread(FALSE), Irql, &View);
-    if (View.Record == NULL) {
+    WdkmpDiagView(Irql, FALSE, &View);
+    if (!WdkmpDiagViewConfirm(&View)) {
         return STATUS_SUCCESS;
     }
     if (Where == NULL) {

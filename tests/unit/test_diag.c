@@ -832,8 +832,8 @@ DpcHoldsAreItsOwnFrame(VOID)
  * the thread holds nothing, inside every DPC the DPC holds only its own,
  * and under WDKM_DIAG_REFUSE no legitimate acquisition is refused.
  */
-#define INJECTED_THREADS 2
-#define INJECTED_PAIRS 200000
+#define INJECTED_THREADS 4
+#define INJECTED_PAIRS 300000
 
 typedef struct _INJECTED {
     PWDKM_KMUTEX Mutex;              /* the threads' */
