@@ -845,6 +845,8 @@ typedef struct _INJECTED {
     LONG volatile Failures;
     LONG volatile FirstFailure;      /* its line */
     LONG volatile Ran[WDKM_HOST_INTERRUPT_KINDS];
+    LONG volatile Closed;            /* the test is over: a late event does nothing */
+    LONG volatile Running;           /* events inside InjectedWork */
 } INJECTED;
 
 #define INJECTED_FAIL(State)                                                   \
@@ -855,9 +857,8 @@ typedef struct _INJECTED {
 
 /* No allocation, no printing: it may have interrupted either. */
 static VOID
-InjectedRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+InjectedWork(INJECTED *State, WDKM_HOST_INTERRUPT Kind, ULONG64 Random)
 {
-    INJECTED *State = (INJECTED *)Context;
     VALUE *Value;
     VALUE *Inner;
     KIRQL OldIrql;
@@ -919,6 +920,18 @@ InjectedRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
             INJECTED_FAIL(State);
         }
     }
+}
+
+static VOID
+InjectedRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    INJECTED *State = (INJECTED *)Context;
+
+    InterlockedIncrement(&State->Running);
+    if (InterlockedCompareExchange(&State->Closed, 0, 0) == 0) {
+        InjectedWork(State, Kind, Random);
+    }
+    InterlockedDecrement(&State->Running);
 }
 
 static VOID
@@ -987,7 +1000,6 @@ RecordsStayExactUnderInjectedInterrupts(VOID)
     WDKM_HOST_INTERRUPT_SETTINGS Saved;
     WDKM_HOST_INTERRUPT_SETTINGS Settings;
     WDKM_DIAG_SUMMARY Summary;
-    ULONG64 Delivered[WDKM_HOST_INTERRUPT_KINDS];
     BOOLEAN WasActive;
     BOOLEAN Ran;
 
@@ -1001,30 +1013,40 @@ RecordsStayExactUnderInjectedInterrupts(VOID)
     CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Zero, &State.ApcFast), STATUS_SUCCESS);
     CHECK_STATUS(WdkmDiagSetPolicy(WDKM_DIAG_REFUSE), STATUS_SUCCESS);
 
-    /* Our own routine, densely; the injection the run had (make
-       check-interrupts) is put back afterwards. */
+    /* Our own routine, densely. Under an injection the run already has
+       (WDKM_HOST_INTERRUPTS, make check-interrupts) only the routine is
+       ours for the while, and put back afterwards. */
     WasActive = WdkmHostInterruptsActive(&Saved);
-    RtlZeroMemory(&Settings, sizeof(Settings));
-    Settings.Seed = WasActive ? Saved.Seed : 15;
-    Settings.MeanIntervalMicroseconds = 5;
-    Settings.DpcWeight = 4;
-    Settings.NormalApcWeight = 1;
-    Settings.SpecialApcWeight = 2;
-    Settings.SuspendMaxMicroseconds = 20;
-    Settings.Routine = InjectedRoutine;
-    Settings.Context = &State;
-    WdkmHostInterruptsStart(&Settings);
-    Ran = WdkmTestRunThreads(INJECTED_THREADS, PairsUnderInterrupts, &State);
-    WdkmHostInterruptsStop();
-    WdkmHostQueryInterruptCounts(Delivered, NULL);
     if (WasActive) {
-        WdkmHostInterruptsStart(&Saved);
+        WdkmHostSetDefaultInterruptRoutine(InjectedRoutine, &State);
+    } else {
+        RtlZeroMemory(&Settings, sizeof(Settings));
+        Settings.Seed = 15;
+        Settings.MeanIntervalMicroseconds = 5;
+        Settings.DpcWeight = 4;
+        Settings.NormalApcWeight = 1;
+        Settings.SpecialApcWeight = 2;
+        Settings.SuspendMaxMicroseconds = 20;
+        Settings.Routine = InjectedRoutine;
+        Settings.Context = &State;
+        WdkmHostInterruptsStart(&Settings);
     }
-    printf("    injected: %llu DPCs, %llu normal APCs, %llu special APCs (seed %llu)\n",
-           (unsigned long long)Delivered[WdkmHostInterruptDpc],
-           (unsigned long long)Delivered[WdkmHostInterruptNormalApc],
-           (unsigned long long)Delivered[WdkmHostInterruptSpecialApc],
-           (unsigned long long)Settings.Seed);
+    Ran = WdkmTestRunThreads(INJECTED_THREADS, PairsUnderInterrupts, &State);
+    if (WasActive) {
+        /* The run's injection goes on: an event of ours still queued or
+           running finds the test closed, before the locks go. */
+        InterlockedExchange(&State.Closed, 1);
+        WdkmHostSetDefaultInterruptRoutine(Saved.Routine, Saved.Context);
+        while (InterlockedCompareExchange(&State.Running, 0, 0) != 0) {
+            WdkmTestSleepMs(1);
+        }
+    } else {
+        WdkmHostInterruptsStop();
+    }
+    printf("    injected: %ld DPCs, %ld normal APCs, %ld special APCs (seed %llu)\n",
+           (long)State.Ran[WdkmHostInterruptDpc], (long)State.Ran[WdkmHostInterruptNormalApc],
+           (long)State.Ran[WdkmHostInterruptSpecialApc],
+           (unsigned long long)(WasActive ? Saved.Seed : Settings.Seed));
     CHECK(Ran);
     if (State.FirstFailure != 0) {
         printf("%s", Captured);         /* the reports of the failing checks */
