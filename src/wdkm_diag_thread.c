@@ -651,7 +651,8 @@ WdkmpDiagRegion(
         return;
     }
     WdkmpDiagView(WdkmpGetIrql(), TRUE, &View);
-    if (WdkmpDiagViewConfirm(&View) && WdkmpLoadLong(&View.Record->Regions) > 0) {
+    if (WdkmpDiagViewConfirm(&View) && View.Record != NULL &&
+        WdkmpLoadLong(&View.Record->Regions) > 0) {
         InterlockedDecrement(&View.Record->Regions);
         WdkmpDiagPutThread(View.Record);
     }
@@ -717,7 +718,8 @@ WdkmDiagCheckNoneHeld(
         Found = TRUE;
     }
     /* Regions are the thread's, entered below DISPATCH_LEVEL. */
-    Regions = View.First == WDKMP_DIAG_FRAME_LOW ? WdkmpLoadLong(&View.Record->Regions) : 0;
+    Regions = View.Record != NULL && View.First == WDKMP_DIAG_FRAME_LOW
+                  ? WdkmpLoadLong(&View.Record->Regions) : 0;
     if (Regions > 0) {
         InterlockedIncrement(&WdkmpDiag.ContextViolations);
         WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
