@@ -950,6 +950,45 @@ ModelHeldBy(const MODEL_LOCK *Lock, int Thread)
     return Lock->ExclOwner == Thread || Lock->Shared[Thread] > 0;
 }
 
+#if WDKM_CHECKED
+/*
+ * diagnostics.md: at DISPATCH_LEVEL (and above) the running code is a DPC
+ * unless the thread holds a spin lock that raised it there; a DPC's
+ * WdkmDiagIsHeld sees its own holds and the interrupted thread's exclusive
+ * ones only.
+ */
+static BOOLEAN
+ModelInDpc(const MODEL_RUN *Run, const MODEL_THREAD *Thread)
+{
+    int Index;
+
+    if (Thread->Irql < DISPATCH_LEVEL) {
+        return FALSE;
+    }
+    for (Index = 0; Index < Thread->EntryCount; Index += 1) {
+        const MODEL_ENTRY *Entry = &Thread->Entries[Index];
+        int Kind;
+
+        if (Entry->Type != ENTRY_HOLD) {
+            continue;
+        }
+        Kind = Run->Locks[Entry->Lock].Kind;
+        if ((Kind == WdkmLockKindSpinLock || Kind == WdkmLockKindQueuedSpinLock) &&
+            Entry->AcquireIrql < DISPATCH_LEVEL) {
+            return FALSE;               /* the thread raised it itself */
+        }
+    }
+    return TRUE;
+}
+
+static BOOLEAN
+ModelDiagHeldBy(const MODEL_RUN *Run, const MODEL_LOCK *Lock, const MODEL_THREAD *Thread)
+{
+    return ModelInDpc(Run, Thread) ? Lock->ExclOwner == Thread->Index
+                                   : ModelHeldBy(Lock, Thread->Index);
+}
+#endif
+
 /* May Thread wait for Lock? Only behind holders that are not waiting
    themselves (no chains, so no cycles), and one waiter per lock. */
 static BOOLEAN
@@ -1210,11 +1249,11 @@ ModelVerifyAfter(MODEL_RUN *Run, MODEL_THREAD *Thread, const MODEL_CMD *Cmd,
             return;
         }
 #if WDKM_CHECKED
-        if ((BOOLEAN)((Result->Held >> Index) & 1) != ModelHeldBy(Lock, Thread->Index) &&
+        if ((BOOLEAN)((Result->Held >> Index) & 1) != ModelDiagHeldBy(Run, Lock, Thread) &&
             !(Run->Inject && ModelKnownOpen("issue15.3"))) {
             MODEL_FAIL(Run, "after %s, WdkmDiagIsHeld(%s) on T%d is %d, the model says %d", Text,
                        Lock->Label, Thread->Index, (int)((Result->Held >> Index) & 1),
-                       ModelHeldBy(Lock, Thread->Index));
+                       ModelDiagHeldBy(Run, Lock, Thread));
             return;
         }
 #endif
@@ -2824,6 +2863,18 @@ ModelStepQuery(MODEL_RUN *Run, MODEL_THREAD *Thread)
         Holds = Holds || Thread->Entries[Index].Type == ENTRY_HOLD;
         Regions = Regions || Thread->Entries[Index].Type == ENTRY_REGION;
     }
+#if WDKM_CHECKED
+    if (ModelInDpc(Run, Thread)) {
+        /* diagnostics.md: a DPC checks what it acquired itself, not the
+           locks or regions of the thread it interrupted. */
+        Holds = FALSE;
+        Regions = FALSE;
+        for (Index = 0; Index < Thread->EntryCount; Index += 1) {
+            Holds = Holds || (Thread->Entries[Index].Type == ENTRY_HOLD &&
+                              Thread->Entries[Index].AcquireIrql >= DISPATCH_LEVEL);
+        }
+    }
+#endif
     if (ModelChance(Run, 50)) {
         Cmd.Op = OP_ISOWNED_NULL;
         Cmd.Kind = 1 + (int)ModelPick(Run, MODEL_KINDS);
