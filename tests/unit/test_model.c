@@ -67,11 +67,8 @@ static const PCSTR ModelKnownOpenDefects[] = {
     "issue15.3",    /* checked build: an event's acquisition corrupts its thread's held-lock record */
     "issue15.15",   /* checked build: diagnostics queries above DISPATCH_LEVEL bugcheck */
     "model.1",      /* an argument error outside the IRQL limit is answered before the IRQL */
-    "model.2",      /* FAST_MUTEX, guarded, spin, queued release above its limit by a non-holder */
-    "model.3",      /* guarded mutex released at APC_LEVEL, acquired at PASSIVE: IRQL_TOO_HIGH */
     "model.4",      /* an ERESOURCE's last dereference at DISPATCH_LEVEL frees it later, not then */
     "model.5",      /* a special APC's KMUTEX wait over its thread's own acquire: POSSIBLE_DEADLOCK */
-    "model.6",      /* FAST_MUTEX out of order: refused only when the release would lower the IRQL */
     "model.8",      /* checked build: WdkmDiagQuerySummary reads thread records others write (TSan) */
 };
 
@@ -1828,6 +1825,21 @@ ModelLaterHold(MODEL_RUN *Run, MODEL_THREAD *Thread, const MODEL_ENTRY *Entry, U
     return FALSE;
 }
 
+/* TRUE if the thread holds, besides Entry, a lock of a kind in KindMask. */
+static BOOLEAN
+ModelOtherHold(MODEL_RUN *Run, MODEL_THREAD *Thread, const MODEL_ENTRY *Entry, ULONG KindMask)
+{
+    int Index;
+
+    for (Index = 0; Index < Thread->EntryCount; Index += 1) {
+        if (&Thread->Entries[Index] != Entry && Thread->Entries[Index].Type == ENTRY_HOLD &&
+            (KindMask & (1UL << Run->Locks[Thread->Entries[Index].Lock].Kind)) != 0) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
 #define MODEL_SPIN_KINDS ((1UL << WdkmLockKindSpinLock) | (1UL << WdkmLockKindQueuedSpinLock))
 
 /* What reference.md says a release answers. Entry: the caller's hold it
@@ -1850,63 +1862,59 @@ ModelExpectRelease(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_LOCK *Lock, const
             ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
         }
         break;
+    /* FAST_MUTEX, spin locks, guarded mutex: the release IRQL is the one the
+       acquire left the caller at, so ownership is checked first: a caller
+       that does not hold the lock gets NOT_OWNER / NOT_HELD at any IRQL
+       (reference.md, "Order of the checks"). Then above that IRQL
+       IRQL_TOO_HIGH, below it IRQL_MISMATCH. */
     case WdkmLockKindFastMutex:
-        if (Irql > APC_LEVEL) {
+        if (Entry == NULL) {
+            ModelExpect(&Expect, Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
+        } else if (Irql > APC_LEVEL) {
             ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
         } else if (Irql < APC_LEVEL) {
             ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
-            if (Entry == NULL) {
-                /* Not the holder, and below the exact level: the docs put the IRQL check
-                   first but do not say the exact-level check comes before ownership. */
-                Expect.Allowed[1] = Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD;
-            }
-        } else if (Entry == NULL) {
-            ModelExpect(&Expect, Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
-        } else if (ModelLaterHold(Run, Thread, Entry, 1UL << WdkmLockKindFastMutex)) {
+        } else if (Entry->SavedIrql < APC_LEVEL &&
+                   ModelLaterHold(Run, Thread, Entry, 1UL << WdkmLockKindFastMutex)) {
+            /* Refused only where the release would lower the IRQL: a hold taken
+               at APC_LEVEL released out of order lowers nothing. */
             ModelExpect(&Expect, STATUS_WDKM_LOCK_HELD);
         }
         break;
     case WdkmLockKindSpinLock:
-        if (Irql > DISPATCH_LEVEL) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-        } else if (Irql < DISPATCH_LEVEL) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
-            if (Entry == NULL) {
-                Expect.Allowed[1] = Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD;
-            }
-        } else if (BadOldIrql) {
+        if (BadOldIrql) {
             ModelExpect(&Expect, STATUS_INVALID_PARAMETER);
         } else if (Entry == NULL) {
             ModelExpect(&Expect, Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
+        } else if (Irql > DISPATCH_LEVEL) {
+            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
+        } else if (Irql < DISPATCH_LEVEL) {
+            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
         } else if ((Cmd->Form == REL_FROM_DPC) != Entry->AtDpc) {
             ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
         } else if (!Entry->AtDpc && Cmd->Irql < DISPATCH_LEVEL &&
-                   ModelLaterHold(Run, Thread, Entry, MODEL_SPIN_KINDS)) {
+                   ModelOtherHold(Run, Thread, Entry, MODEL_SPIN_KINDS)) {
             ModelExpect(&Expect, STATUS_WDKM_LOCK_HELD);
         }
         break;
     case WdkmLockKindQueuedSpinLock:
-        if (Irql > DISPATCH_LEVEL) {
+        if (Entry == NULL) {
+            ModelExpect(&Expect, OtherHandle ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
+        } else if (Irql > DISPATCH_LEVEL) {
             ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
         } else if (Irql < DISPATCH_LEVEL) {
             ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
-            if (Entry == NULL) {
-                Expect.Allowed[1] = OtherHandle ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD;
-            }
-        } else if (Entry == NULL) {
-            ModelExpect(&Expect, OtherHandle ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
         } else if (!Entry->AtDpc && Entry->SavedIrql < DISPATCH_LEVEL &&
-                   ModelLaterHold(Run, Thread, Entry, MODEL_SPIN_KINDS)) {
+                   ModelOtherHold(Run, Thread, Entry, MODEL_SPIN_KINDS)) {
             ModelExpect(&Expect, STATUS_WDKM_LOCK_HELD);
         }
         break;
     case WdkmLockKindGuardedMutex:
-        if (Irql > APC_LEVEL) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-        } else if (Entry == NULL) {
+        /* It leaves the IRQL alone: the release is made at the acquire's IRQL. */
+        if (Entry == NULL) {
             ModelExpect(&Expect, Lock->ExclOwner >= 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD);
-        } else if (Entry->AcquireIrql != Irql) {
-            ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
+        } else if (Irql != Entry->AcquireIrql) {
+            ModelExpect(&Expect, Irql > Entry->AcquireIrql ? STATUS_WDKM_IRQL_TOO_HIGH : STATUS_WDKM_IRQL_MISMATCH);
         }
         break;
     default:    /* ERESOURCE, push lock */
@@ -1936,7 +1944,6 @@ ModelStepRelease(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
     MODEL_EXPECT Expect;
     int EntryIndex = -1;
     int Me = Thread->Index;
-    KIRQL Irql = Thread->Irql;
     BOOLEAN BadOldIrql = FALSE;
     BOOLEAN OtherHandle = FALSE;
     int Transfer = -1;
@@ -2035,17 +2042,7 @@ ModelStepRelease(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
 
     ModelExpectRelease(Run, Thread, Lock, Entry, &Cmd, BadOldIrql, OtherHandle, &Expect);
     if (OtherKind != NULL) {
-        if (MODEL_ARGUMENTS_FIRST_OPEN(Expect.Allowed[0] == STATUS_WDKM_IRQL_TOO_HIGH ||
-                                       Expect.Allowed[0] == STATUS_WDKM_IRQL_MISMATCH, TRUE)) {
-            return;
-        }
-        if (Expect.Allowed[0] != STATUS_WDKM_IRQL_TOO_HIGH && Expect.Allowed[0] != STATUS_WDKM_IRQL_MISMATCH) {
-            ModelExpect(&Expect, STATUS_WDKM_TYPE_MISMATCH);
-        }
-    }
-    if (Entry != NULL && Lock->Kind == WdkmLockKindFastMutex && Expect.Allowed[0] == STATUS_WDKM_LOCK_HELD &&
-        Entry->SavedIrql == APC_LEVEL && ModelKnownOpen("model.6")) {
-        return;
+        ModelExpect(&Expect, STATUS_WDKM_TYPE_MISMATCH);     /* an argument error: before the IRQL */
     }
     if (Entry != NULL && Entry->ChangesIrql && EntryIndex != Thread->EntryCount - 1 &&
         Expect.Allowed[0] == STATUS_SUCCESS) {
@@ -2058,9 +2055,11 @@ ModelStepRelease(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
 
         Transfer = -1;
         if (Lock->Kind == WdkmLockKindFastMutex) {
-            return;
-        }
-        if (Entry->SavedIrql < DISPATCH_LEVEL) {
+            if (Entry->SavedIrql < APC_LEVEL) {
+                return;
+            }
+            /* Taken at APC_LEVEL and released there: nothing is lowered. */
+        } else if (Entry->SavedIrql < DISPATCH_LEVEL) {
             if (Lock->Kind != WdkmLockKindSpinLock || Cmd.Irql != DISPATCH_LEVEL) {
                 return;
             }
@@ -2083,18 +2082,6 @@ ModelStepRelease(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
                 return;
             }
         }
-    }
-    if (Entry == NULL && Lock->Kind != WdkmLockKindKMutex && Lock->Kind != WdkmLockKindResource &&
-        Lock->Kind != WdkmLockKindPushLock && Expect.Allowed[0] == STATUS_WDKM_IRQL_TOO_HIGH &&
-        ModelKnownOpen("model.2")) {
-        return;
-    }
-    if (Entry != NULL && Lock->Kind == WdkmLockKindGuardedMutex && Irql <= APC_LEVEL &&
-        Entry->AcquireIrql != Irql && ModelKnownOpen("model.3")) {
-        return;
-    }
-    if (MODEL_ARGUMENTS_FIRST_OPEN(Irql != DISPATCH_LEVEL && Lock->Kind == WdkmLockKindSpinLock, BadOldIrql)) {
-        return;
     }
     ModelDescribe(Run, Thread, Text, sizeof(Text), "%s(%s%s%s)%s", ModelReleaseName(Lock->Kind, Cmd.Form),
                   Lock->Label,
