@@ -67,7 +67,6 @@ static const PCSTR ModelKnownOpenDefects[] = {
     "issue15.3",    /* checked build: an event's acquisition corrupts its thread's held-lock record */
     "issue15.15",   /* checked build: diagnostics queries above DISPATCH_LEVEL bugcheck */
     "model.1",      /* an argument error outside the IRQL limit is answered before the IRQL */
-    "model.4",      /* an ERESOURCE's last dereference at DISPATCH_LEVEL frees it later, not then */
     "model.5",      /* a special APC's KMUTEX wait over its thread's own acquire: POSSIBLE_DEADLOCK */
     "model.8",      /* checked build: WdkmDiagQuerySummary reads thread records others write (TSan) */
 };
@@ -284,7 +283,10 @@ typedef struct _MODEL_RUN {
     char History[MODEL_HISTORY][200];
     ULONG HistoryCount;
     ULONG Stats[32];
-    ULONG Deferred;           /* model.4: registry ERESOURCEs retired at DISPATCH_LEVEL */
+    ULONG Deferred;           /* registry ERESOURCEs whose last dereference was at
+                                 DISPATCH_LEVEL: alive until the next registry writer
+                                 call (or Destroy) frees them (reference.md) */
+    ULONG BaseResources;      /* the emulation's live ERESOURCEs before the walk */
     ULONG BaseLiveLocks;      /* the validator's summary before the walk */
     ULONG BaseHeldLocks;
     BOOLEAN Inject;           /* random injection runs under the walk */
@@ -2481,6 +2483,29 @@ ModelStepCreate(MODEL_RUN *Run, MODEL_THREAD *Thread)
 /* Registry steps                                                          */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * The ERESOURCEs alive in the kernel: the model's live resource locks and
+ * the registry's deferred ones (ExDeleteResourceLite needs <= APC_LEVEL, so
+ * a last dereference at DISPATCH_LEVEL leaves its lock to the next
+ * registry writer call or to WdkmGrtDestroy).
+ */
+static VOID
+ModelCheckResources(MODEL_RUN *Run, PCSTR Text)
+{
+    ULONG Live = 0;
+    ULONG Kernel = WdkmHostResourceCount();
+    int Index;
+
+    for (Index = 0; Index < MODEL_LOCKS; Index += 1) {
+        Live += Run->Locks[Index].Live && Run->Locks[Index].Kind == WdkmLockKindResource ? 1 : 0;
+    }
+    if (Kernel != Run->BaseResources + Live + Run->Deferred) {
+        MODEL_FAIL(Run, "%s: %u ERESOURCEs alive; the model: %u live resource locks and %u whose last "
+                   "dereference was at DISPATCH_LEVEL", Text, (unsigned)(Kernel - Run->BaseResources),
+                   (unsigned)Live, (unsigned)Run->Deferred);
+    }
+}
+
 static char ModelLongName[WDKM_GRT_MAX_NAME_LENGTH + 2];
 
 /* A name argument: usually one of the model's, sometimes a wrong one. */
@@ -2592,6 +2617,9 @@ ModelStepRegister(MODEL_RUN *Run, MODEL_THREAD *Thread)
     if (!ModelCheckStatus(Run, &Expect, Result.Status, Text)) {
         return;
     }
+    if (Thread->Irql <= APC_LEVEL && Misuse[0] == '\0' && NameError == STATUS_SUCCESS) {
+        Run->Deferred = 0;            /* a writer call past its checks frees them */
+    }
     if (Result.Status == STATUS_SUCCESS) {
         MODEL_LOCK *Lock = &Run->Locks[Instance];
         int Old = Run->NameInstance[Name];
@@ -2613,6 +2641,7 @@ ModelStepRegister(MODEL_RUN *Run, MODEL_THREAD *Thread)
                  ModelKindNames[Cmd.Kind]);
         Run->NameInstance[Name] = Instance;
     }
+    ModelCheckResources(Run, Text);
     ModelVerifyAfter(Run, Thread, &Cmd, &Result, Text);
 }
 
@@ -2747,6 +2776,7 @@ ModelStepDereference(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
             Run->Deferred += 1;
         }
     }
+    ModelCheckResources(Run, Text);
     ModelVerifyAfter(Run, Thread, &Cmd, &Result, Text);
 }
 
@@ -2784,6 +2814,9 @@ ModelStepUnregister(MODEL_RUN *Run, MODEL_THREAD *Thread)
     if (!ModelCheckStatus(Run, &Expect, Result.Status, Text)) {
         return;
     }
+    if (Thread->Irql <= APC_LEVEL && NameError == STATUS_SUCCESS) {
+        Run->Deferred = 0;            /* a writer call past its checks frees them */
+    }
     if (Result.Status == STATUS_SUCCESS) {
         MODEL_LOCK *Lock = &Run->Locks[Run->NameInstance[Name]];
 
@@ -2791,6 +2824,7 @@ ModelStepUnregister(MODEL_RUN *Run, MODEL_THREAD *Thread)
         Run->NameInstance[Name] = -1;
         ModelRetireInstance(Lock);
     }
+    ModelCheckResources(Run, Text);
     ModelVerifyAfter(Run, Thread, &Cmd, &Result, Text);
 }
 
@@ -2918,15 +2952,15 @@ ModelStepDiagnostics(MODEL_RUN *Run, MODEL_THREAD *Thread)
     }
     if (Result.Status == STATUS_SUCCESS && !Run->Inject &&
         (Result.Status2 != STATUS_SUCCESS ||
-         !(Result.Summary.LiveLocks >= Run->BaseLiveLocks + Live &&
-           Result.Summary.LiveLocks <= Run->BaseLiveLocks + Live + (ModelKnownOpen("model.4") ? Run->Deferred : 0)) ||
+         Result.Summary.LiveLocks != Run->BaseLiveLocks + Live + Run->Deferred ||
          Result.Summary.HeldLocks != Run->BaseHeldLocks + Held || Result.Summary.UnbalancedRegions != Regions ||
          Result.Summary.Untracked != 0)) {
         MODEL_FAIL(Run, "%s: summary %s, live %u, held %u, regions %u, untracked %u; the model: live %u, held %u, "
                    "regions %u, untracked 0", Text, WdkmStatusName(Result.Status2),
                    (unsigned)Result.Summary.LiveLocks, (unsigned)Result.Summary.HeldLocks,
                    (unsigned)Result.Summary.UnbalancedRegions, (unsigned)Result.Summary.Untracked,
-                   (unsigned)(Run->BaseLiveLocks + Live), (unsigned)(Run->BaseHeldLocks + Held), (unsigned)Regions);
+                   (unsigned)(Run->BaseLiveLocks + Live + Run->Deferred), (unsigned)(Run->BaseHeldLocks + Held),
+                   (unsigned)Regions);
         return;
     }
 #else
@@ -3512,7 +3546,10 @@ ModelTeardownWhileReferenced(MODEL_RUN *Run)
                    WdkmStatusName(Status));
         return;
     }
-    if (Report.Freed < Freed || Report.Freed > Freed + (ModelKnownOpen("model.4") ? Run->Deferred : 0) ||
+    /* Destroy frees the deferred ERESOURCEs too, and counts them. */
+    Freed += Run->Deferred;
+    Run->Deferred = 0;
+    if (Report.Freed != Freed ||
         Report.StillReferenced != Referenced || Report.StillHeld != Held ||
         Report.UnregisteredReferenced != Unregistered) {
         for (Instance = MODEL_STANDALONE; Instance < MODEL_LOCKS; Instance += 1) {
@@ -3560,13 +3597,14 @@ ModelTeardownWhileReferenced(MODEL_RUN *Run)
             return;
         }
     }
-    /* What nobody referenced is gone; the registry refuses lookups and a new start. */
+    /* What nobody referenced is gone, the rest is no longer registered (its
+       last dereference frees it); the registry refuses lookups and a new start. */
     for (Instance = MODEL_STANDALONE; Instance < MODEL_LOCKS; Instance += 1) {
         MODEL_LOCK *Entry = &Run->Locks[Instance];
 
-        if (Entry->Live && Entry->Registry && Entry->Refs == 0) {
-            Entry->Live = FALSE;
-            Entry->Handle = NULL;
+        if (Entry->Live && Entry->Registry) {
+            Entry->Registered = FALSE;
+            ModelRetireInstance(Entry);
         }
     }
 #if WDKM_CHECKED
@@ -3668,6 +3706,7 @@ ModelRunSeed(ULONG64 Seed, ULONG Steps, BOOLEAN Inject)
         MODEL_FAIL(Run, "WdkmGrtInitialize returned %s", WdkmStatusName(Status));
         goto Out;
     }
+    Run->BaseResources = WdkmHostResourceCount();
 #if WDKM_CHECKED
     {
         WDKM_DIAG_SUMMARY Summary;
