@@ -37,7 +37,7 @@
  * WDKM_MODEL_SEEDS=n seeds from the default base (default 4);
  * WDKM_MODEL_STRICT=1 ignores the table of known open defects below, so
  * that every disagreement with the documentation shows; WDKM_MODEL_STRICT=
- * issue15.5,model.1 ignores only those entries.
+ * issue15.3,model.8 ignores only those entries.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "wdkm_test.h"
@@ -66,7 +66,6 @@
 static const PCSTR ModelKnownOpenDefects[] = {
     "issue15.3",    /* checked build: an event's acquisition corrupts its thread's held-lock record */
     "issue15.15",   /* checked build: diagnostics queries above DISPATCH_LEVEL bugcheck */
-    "model.1",      /* an argument error outside the IRQL limit is answered before the IRQL */
     "model.8",      /* checked build: WdkmDiagQuerySummary reads thread records others write (TSan) */
 };
 
@@ -101,10 +100,6 @@ ModelKnownOpen(PCSTR Id)
     }
     return FALSE;
 }
-
-/* model.1: a step with an argument error made outside the IRQL limit. */
-#define MODEL_ARGUMENTS_FIRST_OPEN(IrqlWrong, ArgumentWrong) \
-    ((IrqlWrong) && (ArgumentWrong) && ModelKnownOpen("model.1"))
 
 /* ---------------------------------------------------------------------- */
 /* The model's state                                                       */
@@ -1603,26 +1598,22 @@ ModelPlanAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, BOOLEAN
         Limit = APC_LEVEL;
         break;
     }
-    if (Form == FORM_TIMEOUT && Cmd.NullTimeout && Irql > APC_LEVEL) {
-        return FALSE;                       /* which limit applies to a NULL timeout is not said */
-    }
     Owner = Lock->ExclOwner == Me;
     Others = ModelHeldByOthers(Lock, Me);
-    if (MODEL_ARGUMENTS_FIRST_OPEN(Irql > Limit || (Exact && Irql < Limit),
-                                   Misuse == MISUSE_NULL_LOCK || Misuse == MISUSE_NULL_DATA ||
-                                   Misuse == MISUSE_NULL_OTHER || Misuse == MISUSE_BAD_MODE ||
-                                   Misuse == MISUSE_OTHER_KIND)) {
-        return FALSE;
-    }
+    /* reference.md, "Order of the checks": the arguments (NULL pointers, a
+       handle of another kind, a wait mode), then the IRQL, then the lock's
+       state, the data size against the lock's first. */
     ModelExpect(&Expect, STATUS_SUCCESS);
-    if (Irql > Limit) {
+    if (Misuse == MISUSE_NULL_LOCK || Misuse == MISUSE_NULL_DATA ||
+        Misuse == MISUSE_NULL_OTHER || Misuse == MISUSE_BAD_MODE) {
+        ModelExpect(&Expect, STATUS_INVALID_PARAMETER);
+    } else if (Misuse == MISUSE_OTHER_KIND) {
+        ModelExpect(&Expect, STATUS_WDKM_TYPE_MISMATCH);
+    } else if (Irql > Limit) {
         ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
     } else if (Exact && Irql < Limit) {
         ModelExpect(&Expect, STATUS_WDKM_IRQL_MISMATCH);
-    } else if (Misuse == MISUSE_NULL_LOCK || Misuse == MISUSE_NULL_DATA ||
-               Misuse == MISUSE_NULL_OTHER || Misuse == MISUSE_BAD_MODE) {
-        ModelExpect(&Expect, STATUS_INVALID_PARAMETER);
-    } else if (Misuse == MISUSE_SIZE || Misuse == MISUSE_OTHER_KIND) {
+    } else if (Misuse == MISUSE_SIZE) {
         ModelExpect(&Expect, STATUS_WDKM_TYPE_MISMATCH);
     } else {
         BOOLEAN Try = Form == FORM_TRY || Form == FORM_TRY_SHARED || Form == FORM_TIMEOUT ||
@@ -1704,9 +1695,6 @@ ModelPlanAcquire(MODEL_RUN *Run, MODEL_THREAD *Thread, MODEL_PLAN *Plan, BOOLEAN
             }
             break;
         }
-    }
-    if (SameHandle && Expect.Allowed[0] != STATUS_POSSIBLE_DEADLOCK && ModelKnownOpen("model.7")) {
-        return FALSE;
     }
     if (Expect.Block && (NoWait || !ModelMayWait(Run, Lock) || Misuse != MISUSE_NONE)) {
         return FALSE;
@@ -2258,13 +2246,10 @@ ModelStepRegion(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
     if (Null) {
         Cmd.Arg = NULL;
     }
-    if (MODEL_ARGUMENTS_FIRST_OPEN(Thread->Irql > APC_LEVEL, Null)) {
-        return;
-    }
-    if (Thread->Irql > APC_LEVEL) {
-        ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-    } else if (Null) {
+    if (Null) {
         ModelExpect(&Expect, STATUS_INVALID_PARAMETER);
+    } else if (Thread->Irql > APC_LEVEL) {
+        ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
     } else if (Enter || EntryIndex >= 0) {
         ModelExpect(&Expect, STATUS_SUCCESS);
     } else {
@@ -2347,14 +2332,11 @@ ModelStepDestroy(MODEL_RUN *Run, MODEL_THREAD *Thread)
         Cmd.Arg = NULL;
     }
     Limit = Lock->Kind == WdkmLockKindResource ? APC_LEVEL : DISPATCH_LEVEL;
-    if (MODEL_ARGUMENTS_FIRST_OPEN(Thread->Irql > Limit, NullLock || NullValue || WrongSize)) {
-        return;
-    }
-    if (Thread->Irql > Limit) {
+    if (NullLock || NullValue) {
+        ModelExpect(&Expect, STATUS_INVALID_PARAMETER);   /* arguments before the IRQL */
+    } else if (Thread->Irql > Limit) {
         ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-    } else if (NullLock || NullValue) {
-        ModelExpect(&Expect, STATUS_INVALID_PARAMETER);
-    } else if (WrongSize) {
+    } else if (WrongSize) {                               /* the size against the lock's: after it */
         ModelExpect(&Expect, Lock->Registry ? STATUS_WDKM_OWNED_BY_REGISTRY : STATUS_WDKM_TYPE_MISMATCH);
         if (Lock->Registry) {
             Expect.Allowed[1] = STATUS_WDKM_TYPE_MISMATCH;   /* which is checked first is not said */
@@ -2442,13 +2424,10 @@ ModelStepCreate(MODEL_RUN *Run, MODEL_THREAD *Thread)
         Cmd.NullOther = TRUE;
         Misuse = ", out pointer NULL";
     }
-    if (MODEL_ARGUMENTS_FIRST_OPEN(Thread->Irql > DISPATCH_LEVEL, Misuse[0] != '\0')) {
-        return;
-    }
-    if (Thread->Irql > DISPATCH_LEVEL) {
+    if (Misuse[0] != '\0') {
+        ModelExpect(&Expect, STATUS_INVALID_PARAMETER);   /* arguments before the IRQL */
+    } else if (Thread->Irql > DISPATCH_LEVEL) {
         ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-    } else if (Misuse[0] != '\0') {
-        ModelExpect(&Expect, STATUS_INVALID_PARAMETER);
     } else {
         ModelExpect(&Expect, STATUS_SUCCESS);
     }
@@ -2589,17 +2568,14 @@ ModelStepRegister(MODEL_RUN *Run, MODEL_THREAD *Thread)
         Cmd.NullData = TRUE;
         Misuse = ", InitialValue NULL";
     }
-    if (MODEL_ARGUMENTS_FIRST_OPEN(Thread->Irql > APC_LEVEL, Misuse[0] != '\0' || NameError != STATUS_SUCCESS)) {
-        return;
-    }
-    if (Thread->Irql > APC_LEVEL) {
-        ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-    } else if (Misuse[0] != '\0' && NameError != STATUS_SUCCESS) {
+    if (Misuse[0] != '\0' && NameError != STATUS_SUCCESS) {
         return;                       /* two errors at once: which one wins is not said */
     } else if (Misuse[0] != '\0') {
-        ModelExpect(&Expect, STATUS_INVALID_PARAMETER);
+        ModelExpect(&Expect, STATUS_INVALID_PARAMETER);   /* arguments before the IRQL */
     } else if (NameError != STATUS_SUCCESS) {
         ModelExpect(&Expect, NameError);
+    } else if (Thread->Irql > APC_LEVEL) {
+        ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
     } else if (Run->NameInstance[Name] >= 0 && (Cmd.Flags & WDKM_GRT_REPLACE) == 0) {
         ModelExpect(&Expect, STATUS_OBJECT_NAME_COLLISION);
     } else {
@@ -2668,18 +2644,15 @@ ModelStepReference(MODEL_RUN *Run, MODEL_THREAD *Thread)
     Cmd.Kind = Lock != NULL && ModelChance(Run, 85) ? Lock->Kind : 1 + (int)ModelPick(Run, MODEL_KINDS);
     Cmd.Size = Roll < 8 ? 8 : MODEL_SIZE;
     Cmd.NullOther = Roll >= 8 && Roll < 12;
-    if (MODEL_ARGUMENTS_FIRST_OPEN(Thread->Irql > DISPATCH_LEVEL, Cmd.NullOther || NameError != STATUS_SUCCESS)) {
-        return;
-    }
-    if (Thread->Irql > DISPATCH_LEVEL) {
-        ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-    } else if (NameError != STATUS_SUCCESS) {
+    if (NameError != STATUS_SUCCESS) {
         if (Cmd.NullOther) {
             return;                   /* two errors at once */
         }
-        ModelExpect(&Expect, NameError);
+        ModelExpect(&Expect, NameError);                  /* arguments before the IRQL */
     } else if (Cmd.NullOther) {
         ModelExpect(&Expect, STATUS_INVALID_PARAMETER);
+    } else if (Thread->Irql > DISPATCH_LEVEL) {
+        ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
     } else if (Lock == NULL) {
         ModelExpect(&Expect, STATUS_OBJECT_NAME_NOT_FOUND);
     } else if (Cmd.Kind != Lock->Kind || Cmd.Size != Lock->Size) {
@@ -2746,13 +2719,10 @@ ModelStepDereference(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
         Cmd.Handle = Run->Locks[Index].Handle;
         What = Run->Locks[Index].Label;
     }
-    if (MODEL_ARGUMENTS_FIRST_OPEN(Thread->Irql > DISPATCH_LEVEL, Lock == NULL)) {
-        return;
-    }
-    if (Thread->Irql > DISPATCH_LEVEL) {
+    if (Lock == NULL) {
+        ModelExpect(&Expect, STATUS_INVALID_PARAMETER);   /* NULL or not a registry lock: first */
+    } else if (Thread->Irql > DISPATCH_LEVEL) {
         ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-    } else if (Lock == NULL) {
-        ModelExpect(&Expect, STATUS_INVALID_PARAMETER);
     } else if (ModelHeldBy(Lock, Thread->Index)) {
         ModelExpect(&Expect, STATUS_WDKM_LOCK_HELD);
     } else {
@@ -2792,13 +2762,10 @@ ModelStepUnregister(MODEL_RUN *Run, MODEL_THREAD *Thread)
     memset(&Cmd, 0, sizeof(Cmd));
     Cmd.Op = OP_UNREGISTER;
     Cmd.Name = ModelPickName(Run, &Name, &NameError);
-    if (MODEL_ARGUMENTS_FIRST_OPEN(Thread->Irql > APC_LEVEL, NameError != STATUS_SUCCESS)) {
-        return;
-    }
-    if (Thread->Irql > APC_LEVEL) {
+    if (NameError != STATUS_SUCCESS) {
+        ModelExpect(&Expect, NameError);                  /* arguments before the IRQL */
+    } else if (Thread->Irql > APC_LEVEL) {
         ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-    } else if (NameError != STATUS_SUCCESS) {
-        ModelExpect(&Expect, NameError);
     } else if (Run->NameInstance[Name] < 0) {
         ModelExpect(&Expect, STATUS_OBJECT_NAME_NOT_FOUND);
     } else {
