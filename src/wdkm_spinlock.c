@@ -268,6 +268,36 @@ WdkmSpinLockTake(
     return WdkmpLockDestroy(SpinLock, &WdkmpSpinLockKind, DataSize, Value, FALSE);
 }
 
+NTSTATUS
+WdkmSpinLockCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_SPIN_LOCK *SpinLock
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (SpinLock == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreateInPlace(&WdkmpSpinLockKind, DataSize, Initialize, Context, &Lock);
+    *SpinLock = (PWDKM_SPIN_LOCK)Lock;
+    return Status;
+}
+
+NTSTATUS
+WdkmSpinLockDestroyWith(
+    _In_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyWith(SpinLock, &WdkmpSpinLockKind, DataSize, Drain, Context);
+}
+
 BOOLEAN
 WdkmSpinLockIsOwned(
     _In_opt_ const WDKM_SPIN_LOCK *SpinLock
@@ -310,6 +340,56 @@ WdkmpSpinLockReleaseAny(
 }
 
 /* No initializer: a zeroed KSPIN_LOCK is a free one, and blocks come zeroed. */
+static
+NTSTATUS
+WdkmpSpinLockAcquireForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    return WdkmSpinLockAcquire((PWDKM_SPIN_LOCK)Lock, DataSize, (PKIRQL)Argument, Data);
+}
+
+WDKMP_NOINLINE
+PVOID
+WdkmSpinLockAcquireOrBugCheck(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Inout_ PKIRQL OldIrql,
+    _Out_opt_ PVOID *Data
+    )
+{
+    return WdkmpLockAcquireOrBugCheck(WdkmpSpinLockAcquireForCallback, WdkmLockKindSpinLock, SpinLock, DataSize, OldIrql, Data,
+                                      WDKMP_RETURN_ADDRESS());
+}
+
+static
+NTSTATUS
+WdkmpSpinLockAcquireAtDpcLevelForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmSpinLockAcquireAtDpcLevel((PWDKM_SPIN_LOCK)Lock, DataSize, Data);
+}
+
+WDKMP_NOINLINE
+PVOID
+WdkmSpinLockAcquireAtDpcLevelOrBugCheck(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    )
+{
+    return WdkmpLockAcquireOrBugCheck(WdkmpSpinLockAcquireAtDpcLevelForCallback, WdkmLockKindSpinLock, SpinLock, DataSize, NULL, Data,
+                                      WDKMP_RETURN_ADDRESS());
+}
+
 const WDKMP_LOCK_KIND WdkmpSpinLockKind = {
     WdkmLockKindSpinLock,
     WDKMP_SIGNATURE_SPIN_LOCK,
@@ -478,6 +558,36 @@ WdkmQueuedSpinLockTake(
     return WdkmpLockDestroy(SpinLock, &WdkmpQueuedSpinLockKind, DataSize, Value, FALSE);
 }
 
+NTSTATUS
+WdkmQueuedSpinLockCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_QUEUED_SPIN_LOCK *SpinLock
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (SpinLock == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreateInPlace(&WdkmpQueuedSpinLockKind, DataSize, Initialize, Context, &Lock);
+    *SpinLock = (PWDKM_QUEUED_SPIN_LOCK)Lock;
+    return Status;
+}
+
+NTSTATUS
+WdkmQueuedSpinLockDestroyWith(
+    _In_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyWith(SpinLock, &WdkmpQueuedSpinLockKind, DataSize, Drain, Context);
+}
+
 BOOLEAN
 WdkmQueuedSpinLockIsOwned(
     _In_opt_ const WDKM_QUEUED_SPIN_LOCK *SpinLock
@@ -487,6 +597,56 @@ WdkmQueuedSpinLockIsOwned(
 }
 
 /* No plain acquire: a queued hold needs the caller's handle. */
+static
+NTSTATUS
+WdkmpQueuedSpinLockAcquireForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    return WdkmQueuedSpinLockAcquire((PWDKM_QUEUED_SPIN_LOCK)Lock, DataSize, (PWDKM_LOCK_QUEUE_HANDLE)Argument, Data);
+}
+
+WDKMP_NOINLINE
+PVOID
+WdkmQueuedSpinLockAcquireOrBugCheck(
+    _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Inout_ PWDKM_LOCK_QUEUE_HANDLE Handle,
+    _Out_opt_ PVOID *Data
+    )
+{
+    return WdkmpLockAcquireOrBugCheck(WdkmpQueuedSpinLockAcquireForCallback, WdkmLockKindQueuedSpinLock, SpinLock, DataSize, Handle, Data,
+                                      WDKMP_RETURN_ADDRESS());
+}
+
+static
+NTSTATUS
+WdkmpQueuedSpinLockAcquireAtDpcLevelForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    return WdkmQueuedSpinLockAcquireAtDpcLevel((PWDKM_QUEUED_SPIN_LOCK)Lock, DataSize, (PWDKM_LOCK_QUEUE_HANDLE)Argument, Data);
+}
+
+WDKMP_NOINLINE
+PVOID
+WdkmQueuedSpinLockAcquireAtDpcLevelOrBugCheck(
+    _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Inout_ PWDKM_LOCK_QUEUE_HANDLE Handle,
+    _Out_opt_ PVOID *Data
+    )
+{
+    return WdkmpLockAcquireOrBugCheck(WdkmpQueuedSpinLockAcquireAtDpcLevelForCallback, WdkmLockKindQueuedSpinLock, SpinLock, DataSize, Handle, Data,
+                                      WDKMP_RETURN_ADDRESS());
+}
+
 const WDKMP_LOCK_KIND WdkmpQueuedSpinLockKind = {
     WdkmLockKindQueuedSpinLock,
     WDKMP_SIGNATURE_QUEUED,

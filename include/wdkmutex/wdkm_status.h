@@ -57,6 +57,22 @@
  */
 #define STATUS_WDKM_LEAK_DETECTED       WDKMP_ERROR_STATUS(0x000A)
 
+/*
+ * WDKM_BUGCHECK_LOCK_MISUSE - the bug check code with which the callback
+ * forms (WdkmXxxAcquireOrBugCheck, the *_OR_BUGCHECK macros) stop the
+ * system on a misuse they detect, where no status can be returned. Bit 29
+ * set (the customer bit of NTSTATUS codes), the library's facility, code 1:
+ * outside every code Windows defines. Parameters:
+ *   P1  the status the plain acquire would have returned (zero-extended:
+ *       0xE0D40001 is STATUS_WDKM_IRQL_TOO_HIGH; WdkmStatusName names it)
+ *   P2  the lock handle
+ *   P3  the caller's return address: the driver code that called the form
+ *   P4  (WDKM_LOCK_KIND << 8) | the IRQL at the call
+ * The checked build first prints the whole story through the debugger
+ * output (docs/diagnostics.md).
+ */
+#define WDKM_BUGCHECK_LOCK_MISUSE 0x20D40001UL
+
 WDKM_EXTERN_C_BEGIN
 
 /*
@@ -70,6 +86,29 @@ _IRQL_requires_max_(HIGH_LEVEL)
 _Ret_z_
 PCSTR
 WdkmStatusName(
+    _In_ NTSTATUS Status
+    );
+
+/*
+ * WdkmStatusForRequest - the status to complete a request with, for a
+ * status the library returned.
+ *
+ * The library's own codes (STATUS_WDKM_*) are customer codes: completed
+ * into an IRP they reach user mode as an error no Win32 table knows. This
+ * maps each to a standard status: STATUS_WDKM_NOT_INITIALIZED to
+ * STATUS_DEVICE_NOT_READY (ERROR_NOT_READY); STATUS_WDKM_LOCK_HELD and
+ * STATUS_WDKM_ALREADY_INITIALIZED to STATUS_INVALID_DEVICE_STATE
+ * (ERROR_BAD_COMMAND); every other STATUS_WDKM_* (a misuse inside the
+ * driver) to STATUS_INTERNAL_ERROR (ERROR_INTERNAL_ERROR). Any other
+ * status, success included, comes back unchanged.
+ *
+ * IRQL: any. Use it where a status leaves the driver
+ * (Irp->IoStatus.Status = WdkmStatusForRequest(Status)); log the original
+ * (WdkmStatusName) first, it says more.
+ */
+_IRQL_requires_max_(HIGH_LEVEL)
+NTSTATUS
+WdkmStatusForRequest(
     _In_ NTSTATUS Status
     );
 
