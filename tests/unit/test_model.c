@@ -2701,6 +2701,20 @@ ModelStepDereference(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
     Cmd.Op = OP_DEREFERENCE;
     if (Force >= 0 || (Thread->RefCount > 0 && ModelChance(Run, 85))) {
         RefIndex = Force >= 0 ? Force : (int)ModelPick(Run, (ULONG)Thread->RefCount);
+        if (Force < 0 && Thread->Irql > APC_LEVEL && ModelChance(Run, 50)) {
+            /* Prefer the last reference of an unregistered ERESOURCE: its lock
+               cannot be deleted at this IRQL (the registry defers it). */
+            int Index;
+
+            for (Index = 0; Index < Thread->RefCount; Index += 1) {
+                const MODEL_LOCK *Candidate = &Run->Locks[Thread->Refs[Index]];
+
+                if (Candidate->Kind == WdkmLockKindResource && !Candidate->Registered &&
+                    Candidate->Refs == 1) {
+                    RefIndex = Index;
+                }
+            }
+        }
         Lock = &Run->Locks[Thread->Refs[RefIndex]];
         Cmd.Handle = Lock->Handle;
         What = Lock->Label;
