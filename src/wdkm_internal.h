@@ -559,4 +559,42 @@ WdkmpFreeBlock(
     _In_ SIZE_T Bytes
     );
 
+/* The spin-lock kinds (wdkm_spinlock.c, wdkm_queuedspinlock.c). */
+
+/*
+ * Ownership once held (WdkmpLockTakeOwnership), which form took it, and
+ * whether the hold is nested in another (Irql, the caller's IRQL before
+ * the acquisition, is DISPATCH_LEVEL already): see WdkmpNestEnter.
+ */
+WDKMP_INLINE
+VOID
+WdkmpSpinLockTakeOwnership(
+    _Inout_ PWDKMP_LOCK_HEADER Header,
+    _In_ KIRQL Irql
+    )
+{
+    WdkmpLockTakeOwnership(Header);
+    Header->Nest = WDKMP_NEST_NONE;
+    if (Irql == DISPATCH_LEVEL) {
+        WdkmpNestEnter(Header, WDKMP_NEST_DISPATCH);
+    }
+}
+
+/*
+ * The release's last check for a hold that Lowers the IRQL: refused while
+ * the caller holds a spin lock nested in this one (WdkmpNestBlocksLowering).
+ */
+WDKMP_INLINE
+NTSTATUS
+WdkmpSpinLockCheckLowering(
+    _In_ const WDKMP_LOCK_HEADER *Header,
+    _In_ BOOLEAN Lowers
+    )
+{
+    if (Lowers && WdkmpNestBlocksLowering(Header, WDKMP_NEST_DISPATCH)) {
+        return STATUS_WDKM_LOCK_HELD;
+    }
+    return STATUS_SUCCESS;
+}
+
 #endif /* WDKM_INTERNAL_H */
