@@ -64,6 +64,7 @@ EveryReturnedStatusHasAName(VOID)
         { STATUS_DELETE_PENDING, "STATUS_DELETE_PENDING" },
         { STATUS_OBJECT_NAME_INVALID, "STATUS_OBJECT_NAME_INVALID" },
         { STATUS_NAME_TOO_LONG, "STATUS_NAME_TOO_LONG" },
+        { STATUS_PENDING, "STATUS_PENDING" },             /* WdkmCsqInsertIrp */
     };
     ULONG Index;
 
