@@ -18,6 +18,7 @@ extern const WDKM_TEST_SUITE WdkmFaultsSuite;
 extern const WDKM_TEST_SUITE WdkmStressSuite;
 extern const WDKM_TEST_SUITE WdkmCsqSuite;
 extern const WDKM_TEST_SUITE WdkmModelSuite;
+extern const WDKM_TEST_SUITE WdkmAttackSuite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 #endif
@@ -39,6 +40,7 @@ main(int argc, char **argv)
         WdkmFaultsSuite,
         WdkmCsqSuite,
         WdkmStressSuite,
+        WdkmAttackSuite,      /* written from the docs alone */
 #if WDKM_CHECKED
         WdkmDiagSuite,        /* the checked build's own: lock order, statistics, leaks */
 #endif
