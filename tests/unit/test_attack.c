@@ -1075,7 +1075,7 @@ GrtScopedFromDpcOverHolder(VOID)
         KeLowerIrql(OldIrql);
     }
     CHECK_STATUS(OuterStatus, STATUS_SUCCESS);
-    CHECK(InnerStatus != STATUS_SUCCESS);
+    CHECK_STATUS(InnerStatus, STATUS_WDKM_IRQL_TOO_HIGH);
     CHECK(!InnerRan);
 
     WDKM_GRT_FAST_MUTEX_SCOPED("fm", Outer, &OuterStatus) {
@@ -1311,6 +1311,278 @@ GrtDereferenceManySharedReaders(VOID)
     CHECK_EQ(WdkmTestPoolOutstanding(), GrtPoolBaseline);
 }
 
+
+/* The destroy hands IRPs to the callback one by one; the callback for the
+   first cancels the others, directly and from a DPC on the same thread.
+   Each still ends exactly once, through the callback. */
+typedef struct _ATTACK_DESTROY_CANCEL {
+    PIRP Irps[4];
+    LONG volatile Callbacks;
+    BOOLEAN Started;
+} ATTACK_DESTROY_CANCEL;
+
+static ATTACK_DESTROY_CANCEL DestroyCancel;
+
+static VOID
+DestroyCancelDpc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    ATTACK_DESTROY_CANCEL *State = (ATTACK_DESTROY_CANCEL *)Context;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    (VOID)IoCancelIrp(State->Irps[2]);
+    (VOID)IoCancelIrp(State->Irps[3]);
+}
+
+static VOID
+DestroyCancelCallback(PWDKM_CSQ Csq, PIRP Irp, PVOID Context)
+{
+    ATTACK_DESTROY_CANCEL *State = (ATTACK_DESTROY_CANCEL *)Context;
+
+    UNREFERENCED_PARAMETER(Csq);
+    __atomic_add_fetch(&State->Callbacks, 1, __ATOMIC_SEQ_CST);
+    Irp->IoStatus.Status = STATUS_CANCELLED;
+    IoCompleteRequest(Irp, IO_NO_INCREMENT);
+    if (!State->Started) {
+        State->Started = TRUE;
+        (VOID)IoCancelIrp(State->Irps[1]);
+        if (KeGetCurrentIrql() < DISPATCH_LEVEL) {
+            WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, DestroyCancelDpc,
+                                   State);
+        } else {
+            DestroyCancelDpc(WdkmHostInterruptDpc, 0, State);
+        }
+    }
+}
+
+static VOID
+CsqCancelFromCallbackDuringDestroy(VOID)
+{
+    PWDKM_CSQ Csq;
+    ULONG Index;
+
+    memset(&DestroyCancel, 0, sizeof(DestroyCancel));
+    CHECK_STATUS(WdkmCsqCreate(DestroyCancelCallback, &DestroyCancel, &Csq), STATUS_SUCCESS);
+    for (Index = 0; Index < 4; Index += 1) {
+        DestroyCancel.Irps[Index] = NewIrp();
+        CHECK_STATUS(WdkmCsqInsertIrp(Csq, DestroyCancel.Irps[Index], NULL), STATUS_PENDING);
+    }
+    CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
+    CHECK_EQ(DestroyCancel.Callbacks, 4);
+    for (Index = 0; Index < 4; Index += 1) {
+        CHECK_EQ(WdkmHostIrpCompletions(DestroyCancel.Irps[Index]), 1);
+        WdkmHostIrpFree(DestroyCancel.Irps[Index]);
+    }
+}
+
+/* A cancel's callback (run by IoCancelIrp) cancels the next IRP, and
+   removes one by its context: no self-deadlock on the queue's lock. */
+typedef struct _ATTACK_CHAIN {
+    PWDKM_CSQ Csq;
+    PIRP Irps[3];
+    WDKM_CSQ_IRP_CONTEXT Contexts[3];
+    NTSTATUS RemoveStatus;
+    LONG volatile Callbacks;
+} ATTACK_CHAIN;
+
+static ATTACK_CHAIN Chain;
+
+static VOID
+ChainCallback(PWDKM_CSQ Csq, PIRP Irp, PVOID Context)
+{
+    ATTACK_CHAIN *State = (ATTACK_CHAIN *)Context;
+    PIRP Out = NULL;
+
+    __atomic_add_fetch(&State->Callbacks, 1, __ATOMIC_SEQ_CST);
+    Irp->IoStatus.Status = STATUS_CANCELLED;
+    IoCompleteRequest(Irp, IO_NO_INCREMENT);
+    if (Irp == State->Irps[0]) {
+        (VOID)IoCancelIrp(State->Irps[1]);
+        State->RemoveStatus = WdkmCsqRemoveIrp(Csq, &State->Contexts[2], &Out);
+        if (Out != NULL) {
+            IoCompleteRequest(Out, IO_NO_INCREMENT);
+        }
+    }
+}
+
+static VOID
+CsqCallbackUsesQueue(VOID)
+{
+    ULONG Index;
+
+    memset(&Chain, 0, sizeof(Chain));
+    CHECK_STATUS(WdkmCsqCreate(ChainCallback, &Chain, &Chain.Csq), STATUS_SUCCESS);
+    for (Index = 0; Index < 3; Index += 1) {
+        Chain.Irps[Index] = NewIrp();
+        CHECK_STATUS(WdkmCsqInsertIrp(Chain.Csq, Chain.Irps[Index], &Chain.Contexts[Index]),
+                     STATUS_PENDING);
+    }
+    CHECK(IoCancelIrp(Chain.Irps[0]));
+    CHECK_EQ(Chain.Callbacks, 2);
+    CHECK_STATUS(Chain.RemoveStatus, STATUS_SUCCESS);
+    CHECK_EQ(CsqCount(Chain.Csq), 0);
+    CHECK_STATUS(WdkmCsqDestroy(Chain.Csq), STATUS_SUCCESS);
+    for (Index = 0; Index < 3; Index += 1) {
+        CHECK_EQ(WdkmHostIrpCompletions(Chain.Irps[Index]), 1);
+        WdkmHostIrpFree(Chain.Irps[Index]);
+    }
+}
+
+/* Registry misuse through the scoped forms and Dereference: nothing is
+   acquired, no reference is kept. */
+static VOID
+GrtScopedMisuse(VOID)
+{
+    ATTACK_VALUE Initial = { 1, 2 };
+    ATTACK_VALUE *Data;
+    ULONG *Small;
+    NTSTATUS Status;
+    BOOLEAN Ran = FALSE;
+    PWDKM_FAST_MUTEX Own;
+    PVOID Lock;
+    WDKM_GRT_REPORT Report;
+    char Long[WDKM_GRT_MAX_NAME_LENGTH + 2];
+
+    GrtStart();
+    memset(Long, 'a', sizeof(Long) - 1);
+    Long[sizeof(Long) - 1] = 0;
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("fm", &Initial), STATUS_SUCCESS);
+    WDKM_GRT_FAST_MUTEX_SCOPED("nope", Data, &Status) { Ran = TRUE; }
+    CHECK_STATUS(Status, STATUS_OBJECT_NAME_NOT_FOUND);
+    WDKM_GRT_FAST_MUTEX_SCOPED("", Data, &Status) { Ran = TRUE; }
+    CHECK_STATUS(Status, STATUS_OBJECT_NAME_INVALID);
+    WDKM_GRT_FAST_MUTEX_SCOPED(Long, Data, &Status) { Ran = TRUE; }
+    CHECK_STATUS(Status, STATUS_NAME_TOO_LONG);
+    WDKM_GRT_FAST_MUTEX_SCOPED("fm", Small, &Status) { Ran = TRUE; }
+    CHECK_STATUS(Status, STATUS_WDKM_TYPE_MISMATCH);
+    WDKM_GRT_KMUTEX_SCOPED("fm", Data, &Status) { Ran = TRUE; }
+    CHECK_STATUS(Status, STATUS_WDKM_TYPE_MISMATCH);
+    CHECK(!Ran);
+
+    CHECK_STATUS(WdkmGrtDereference(NULL), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmFastMutexCreate(&Initial, sizeof(Initial), &Own), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Own), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmFastMutexDestroy(Own), STATUS_SUCCESS);
+
+    CHECK_STATUS(WDKM_GRT_GET_FAST_MUTEX("fm", ATTACK_VALUE, &Lock), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexDestroy((PWDKM_FAST_MUTEX)Lock), STATUS_WDKM_OWNED_BY_REGISTRY);
+    CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+
+    memset(&Report, 0, sizeof(Report));
+    CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
+    CHECK_EQ(Report.StillReferenced + Report.UnregisteredReferenced, 0);
+    CHECK_EQ(WdkmTestPoolOutstanding(), GrtPoolBaseline);
+}
+
+
+/* Random DPCs look names up and take a registered spin lock through the
+   scoped form while the interrupted thread registers, replaces,
+   unregisters and holds registry locks, and finally destroys the registry.
+   Every status is one the docs list; nothing leaks. */
+typedef struct _ATTACK_GRT_INJECT {
+    LONG volatile Active;
+    LONG volatile Unexpected;
+    NTSTATUS volatile LastUnexpected;
+    LONG volatile Took;
+} ATTACK_GRT_INJECT;
+
+static ATTACK_GRT_INJECT GrtInject;
+
+static VOID
+GrtInjectRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    ATTACK_GRT_INJECT *State = (ATTACK_GRT_INJECT *)Context;
+    ATTACK_VALUE *Data;
+    NTSTATUS Status;
+    PVOID Lock;
+
+    UNREFERENCED_PARAMETER(Random);
+    if (Kind != WdkmHostInterruptDpc || !__atomic_load_n(&State->Active, __ATOMIC_ACQUIRE)) {
+        return;
+    }
+    if (Random % 2 == 0) {
+        WDKM_GRT_SCOPED("sl", WdkmLockKindSpinLock, Data, &Status) {
+            Data->A += 1;
+            __atomic_add_fetch(&State->Took, 1, __ATOMIC_RELAXED);
+        }
+    } else {
+        Status = WDKM_GRT_GET_SPIN_LOCK("sl", ATTACK_VALUE, &Lock);
+        if (Status == STATUS_SUCCESS) {
+            Status = WdkmGrtDereference(Lock);
+        }
+    }
+    if (Status != STATUS_SUCCESS && Status != STATUS_OBJECT_NAME_NOT_FOUND &&
+        Status != STATUS_DELETE_PENDING && Status != STATUS_WDKM_NOT_INITIALIZED) {
+        __atomic_add_fetch(&State->Unexpected, 1, __ATOMIC_SEQ_CST);
+        State->LastUnexpected = Status;
+    }
+}
+
+static VOID
+GrtInjectWorker(PVOID Context, ULONG Index)
+{
+    ATTACK_GRT_INJECT *State = (ATTACK_GRT_INJECT *)Context;
+    ATTACK_VALUE Initial = { 0, 0 };
+    ATTACK_VALUE *Data;
+    NTSTATUS Status;
+    ULONG Round;
+
+    UNREFERENCED_PARAMETER(Index);
+    for (Round = 0; Round < 150; Round += 1) {
+        if (WDKM_GRT_REPLACE_SPIN_LOCK("sl", &Initial) != STATUS_SUCCESS) {
+            __atomic_add_fetch(&State->Unexpected, 1, __ATOMIC_SEQ_CST);
+        }
+        KeStallExecutionProcessor(20);
+        WDKM_GRT_FAST_MUTEX_SCOPED("fm", Data, &Status) {
+            Data->A += 1;
+            KeStallExecutionProcessor(20);      /* a DPC lands in the hold */
+        }
+        if (Status != STATUS_SUCCESS) {
+            __atomic_add_fetch(&State->Unexpected, 1, __ATOMIC_SEQ_CST);
+        }
+        if (Round % 3 == 0) {
+            (VOID)WdkmGrtUnregister("sl");
+            KeStallExecutionProcessor(20);
+        }
+    }
+}
+
+static VOID
+GrtRandomDpcs(VOID)
+{
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    ULONG64 Delivered[WDKM_HOST_INTERRUPT_KINDS];
+    ATTACK_VALUE Initial = { 0, 0 };
+    WDKM_GRT_REPORT Report;
+
+    if (WdkmHostInterruptsActive(NULL)) {
+        return;
+    }
+    GrtStart();
+    memset(&GrtInject, 0, sizeof(GrtInject));
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("fm", &Initial), STATUS_SUCCESS);
+    memset(&Settings, 0, sizeof(Settings));
+    Settings.Seed = 11;
+    Settings.MeanIntervalMicroseconds = 15;
+    Settings.DpcWeight = 1;
+    Settings.Routine = GrtInjectRoutine;
+    Settings.Context = &GrtInject;
+    __atomic_store_n(&GrtInject.Active, 1, __ATOMIC_RELEASE);
+    WdkmHostInterruptsStart(&Settings);
+    (VOID)WdkmTestRunThreads(2, GrtInjectWorker, &GrtInject);
+    memset(&Report, 0, sizeof(Report));
+    CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
+    WdkmHostInterruptsStop();
+    WdkmHostQueryInterruptCounts(Delivered, NULL);
+    CHECK_EQ(GrtInject.Unexpected, 0);
+    CHECK_EQ(Report.StillReferenced + Report.UnregisteredReferenced, 0);
+    CHECK_EQ(WdkmTestPoolOutstanding(), GrtPoolBaseline);
+    CHECK(Delivered[WdkmHostInterruptDpc] > 0);
+    CHECK(GrtInject.Took > 0);
+}
+
 /* ---------------------------------------------------------------------- */
 /* WdkmStatusForRequest                                                    */
 /* ---------------------------------------------------------------------- */
@@ -1404,11 +1676,15 @@ static const WDKM_TEST_CASE AttackCases[] = {
     { "csq_insert_remove_cancel_race", CsqInsertRemoveCancelRace },
     { "csq_dpc_inside_insert", CsqDpcInsideInsert },
     { "csq_random_dpcs", CsqRandomDpcs },
+    { "csq_cancel_from_callback_during_destroy", CsqCancelFromCallbackDuringDestroy },
+    { "csq_callback_uses_queue", CsqCallbackUsesQueue },
+    { "grt_scoped_misuse", GrtScopedMisuse },
     { "grt_typed_registration_every_kind", GrtTypedRegistrationEveryKind },
     { "grt_scoped_recursion", GrtScopedRecursion },
     { "grt_scoped_from_dpc_over_holder", GrtScopedFromDpcOverHolder },
     { "grt_dereference_while_holding", GrtDereferenceWhileHolding },
     { "grt_dereference_many_shared_readers", GrtDereferenceManySharedReaders },
+    { "grt_random_dpcs", GrtRandomDpcs },
     { "status_for_request_table", StatusForRequestTable },
     { "status_names_own_codes", StatusNamesOwnCodes },
 };
