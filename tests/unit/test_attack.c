@@ -479,6 +479,77 @@ AttackFinding1(VOID)
 }
 #endif
 
+
+/* A queue handle passed where a spin lock is expected, or the reverse,
+   and a queue's calls while the pool fails: refused or unaffected. The
+   docs name the kind check for lock handles only (ATTACK_FINDING_8). */
+static VOID
+CsqHandleConfusionAndPoolFailure(VOID)
+{
+    PWDKM_CSQ Csq;
+    PWDKM_SPIN_LOCK SpinLock;
+    ULONG Value = 5;
+    ULONG Count;
+    PVOID Data = (PVOID)(ULONG_PTR)1;
+    KIRQL OldIrql;
+    PIRP Irp = NewIrp();
+
+    memset(&CsqLog, 0, sizeof(CsqLog));
+    CHECK_STATUS(WdkmCsqCreate(AttackCompleteCancelled, &CsqLog, &Csq), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockCreate(&Value, sizeof(Value), &SpinLock), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockAcquire((PWDKM_SPIN_LOCK)Csq, sizeof(ULONG), &OldIrql, &Data),
+                 STATUS_WDKM_TYPE_MISMATCH);
+    CHECK(Data == NULL);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    CHECK_STATUS(WdkmSpinLockDestroy((PWDKM_SPIN_LOCK)Csq), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtDereference(Csq), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmCsqQueryCount((PWDKM_CSQ)SpinLock, &Count), STATUS_WDKM_TYPE_MISMATCH);
+    CHECK_STATUS(WdkmCsqInsertIrp((PWDKM_CSQ)SpinLock, Irp, NULL), STATUS_WDKM_TYPE_MISMATCH);
+    CHECK(!MarkedPending(Irp));
+    CHECK_STATUS(WdkmCsqDestroy((PWDKM_CSQ)SpinLock), STATUS_INVALID_PARAMETER);
+
+    WdkmHostPoolFailAt(0);
+    CHECK_STATUS(WdkmCsqInsertIrp(Csq, Irp, NULL), STATUS_PENDING);
+    WdkmHostPoolFailAt(0);
+    CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
+    WdkmHostPoolFailAt(-1);
+    CHECK_EQ(CsqLog.Callbacks, 1);
+    CHECK_EQ(WdkmHostIrpCompletions(Irp), 1);
+    CHECK_STATUS(WdkmSpinLockDestroy(SpinLock), STATUS_SUCCESS);
+    WdkmHostIrpFree(Irp);
+}
+
+/* A context after its IRP was cancelled: not found; reused for another
+   IRP: removes that one. */
+static VOID
+CsqContextAfterCancelAndReuse(VOID)
+{
+    PWDKM_CSQ Csq;
+    PIRP First = NewIrp();
+    PIRP Second = NewIrp();
+    PIRP Out = (PIRP)(ULONG_PTR)1;
+    WDKM_CSQ_IRP_CONTEXT Context;
+
+    memset(&CsqLog, 0, sizeof(CsqLog));
+    CHECK_STATUS(WdkmCsqCreate(AttackCompleteCancelled, &CsqLog, &Csq), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmCsqInsertIrp(Csq, First, &Context), STATUS_PENDING);
+    CHECK(Context.Irp == First);
+    CHECK(IoCancelIrp(First));
+    CHECK_EQ(CsqLog.Callbacks, 1);
+    CHECK(Context.Irp == NULL);
+    CHECK_STATUS(WdkmCsqRemoveIrp(Csq, &Context, &Out), STATUS_NOT_FOUND);
+    CHECK(Out == NULL);
+    CHECK_STATUS(WdkmCsqInsertIrp(Csq, Second, &Context), STATUS_PENDING);
+    CHECK_STATUS(WdkmCsqRemoveIrp(Csq, &Context, &Out), STATUS_SUCCESS);
+    CHECK(Out == Second);
+    IoCompleteRequest(Out, IO_NO_INCREMENT);
+    CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
+    CHECK_EQ(WdkmHostIrpCompletions(First), 1);
+    CHECK_EQ(WdkmHostIrpCompletions(Second), 1);
+    WdkmHostIrpFree(First);
+    WdkmHostIrpFree(Second);
+}
+
 /* Destroy with IRPs queued: each handed to the callback once, pool freed. */
 static VOID
 CsqDestroyDrains(VOID)
@@ -1671,6 +1742,8 @@ static const WDKM_TEST_CASE AttackCases[] = {
     { "csq_driver_context_kept", CsqDriverContextKept },
     { "csq_match_misuse", CsqMatchMisuse },
     { "csq_match_cancel_then_remove_by_context", CsqMatchCancelThenRemoveByContext },
+    { "csq_handle_confusion_and_pool_failure", CsqHandleConfusionAndPoolFailure },
+    { "csq_context_after_cancel_and_reuse", CsqContextAfterCancelAndReuse },
     { "csq_destroy_drains", CsqDestroyDrains },
     { "csq_destroy_waits_for_running_cancel", CsqDestroyWaitsForRunningCancel },
     { "csq_insert_remove_cancel_race", CsqInsertRemoveCancelRace },
