@@ -502,7 +502,7 @@ CsqHandleConfusionAndPoolFailure(VOID)
     CHECK(Data == NULL);
     CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     CHECK_STATUS(WdkmSpinLockDestroy((PWDKM_SPIN_LOCK)Csq), STATUS_INVALID_PARAMETER);
-    CHECK_STATUS(WdkmGrtDereference(Csq), STATUS_INVALID_PARAMETER);
+    /* WdkmGrtDereference(Csq): ATTACK_FINDING_3 */
     CHECK_STATUS(WdkmCsqQueryCount((PWDKM_CSQ)SpinLock, &Count), STATUS_WDKM_TYPE_MISMATCH);
     CHECK_STATUS(WdkmCsqInsertIrp((PWDKM_CSQ)SpinLock, Irp, NULL), STATUS_WDKM_TYPE_MISMATCH);
     CHECK(!MarkedPending(Irp));
@@ -518,6 +518,32 @@ CsqHandleConfusionAndPoolFailure(VOID)
     CHECK_STATUS(WdkmSpinLockDestroy(SpinLock), STATUS_SUCCESS);
     WdkmHostIrpFree(Irp);
 }
+
+#if 0 /* ATTACK_FINDING_3 */
+/*
+ * WdkmGrtDereference of a cancel-safe queue handle reads the block as a
+ * lock header without checking its kind signature: Header->RegistryEntry
+ * is whatever the queue keeps at that offset, and Entry->Lock is then
+ * read through it. TSan/ASan checked build: heap-use-after-free read at
+ * src/wdkm_grt.c:1300 then SEGV at 0x28 (wdkm_grt.c:1307); in a kernel a
+ * bug check. (The release host build happened to find NULL there.)
+ * Docs: reference.md WdkmGrtDereference "STATUS_INVALID_PARAMETER (NULL,
+ * or not a registry lock)"; conventions: "A lock of another kind ... is
+ * recognised by the kind signature at the start of every lock block".
+ * WdkmSpinLockAcquire and WdkmSpinLockDestroy on the same handle answer
+ * TYPE_MISMATCH / INVALID_PARAMETER correctly.
+ */
+static VOID
+AttackFinding3(VOID)
+{
+    PWDKM_CSQ Csq;
+
+    memset(&CsqLog, 0, sizeof(CsqLog));
+    CHECK_STATUS(WdkmCsqCreate(AttackCompleteCancelled, &CsqLog, &Csq), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Csq), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
+}
+#endif
 
 /* A context after its IRP was cancelled: not found; reused for another
    IRP: removes that one. */
@@ -1799,8 +1825,8 @@ AttackCleanup(VOID)
 /*
  * Disabled findings (enable one by turning its #if 0 into #if 1 and adding
  * it here): ATTACK_FINDING_1 AttackFinding1, ATTACK_FINDING_2
- * AttackFinding2, ATTACK_FINDING_5 AttackFinding5. Findings 3, 4, 6, 7, 8
- * and 9 are about the package or the docs (see the comments naming them).
+ * AttackFinding2, ATTACK_FINDING_3 AttackFinding3, ATTACK_FINDING_5
+ * AttackFinding5. Findings 4, 6, 7, 8 and 9 are about the package or the docs (see the comments naming them).
  */
 static const WDKM_TEST_CASE AttackCases[] = {
     { "csq_nulls", CsqNulls },
