@@ -64,8 +64,6 @@
  * model's own findings (see the report of the branch that added this file).
  */
 static const PCSTR ModelKnownOpenDefects[] = {
-    "issue15.3",    /* checked build: an event's acquisition corrupts its thread's held-lock record */
-    "issue15.15",   /* checked build: diagnostics queries above DISPATCH_LEVEL bugcheck */
     "model.8",      /* checked build: WdkmDiagQuerySummary reads thread records others write (TSan) */
 };
 
