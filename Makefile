@@ -13,7 +13,7 @@ TOOLCHAIN = $(CURDIR)/cmake/toolchain-mingw-w64-x86_64.cmake
         check-examples check-package driver-amalgamation check-amalgamation \
         check-thread-safety \
         bench check-bench fuzz check-fuzz check-memcheck stress \
-        check-wine-reliability wine-stress mutate mutate-short
+        check-wine-reliability wine-stress check-interrupts mutate mutate-short
 
 all: host driver
 
@@ -113,9 +113,18 @@ check-bench: deps
 check-memcheck: host
 	@scripts/run-memcheck.sh $(BUILD)/host
 
-# The stress run's long form: 8 threads x 1,000,000 operations, delay fuzzing on.
+# The stress run's long form: 8 threads x 1,000,000 operations, delay fuzzing
+# on; then the interrupt-injection suites' long form (200,000 operations,
+# a higher interrupt rate). INTERRUPT_SEED=N replays a seed.
 stress: host
 	@WDKM_STRESS_OPS=1000000 $(BUILD)/host/tests/unit/wdkm_unit_tests stress
+	@scripts/run-interrupts.sh $(BUILD)/interrupts-long --long $(BUILD)/host
+
+# The racing suites (stress, registry, diagnostics) with DPCs and kernel
+# APCs injected into every test thread, in the plain and TSan builds
+# (docs/host-testing.md). INTERRUPT_SEED=N replays a seed.
+check-interrupts: host host-tsan
+	@scripts/run-interrupts.sh $(BUILD)/interrupts $(BUILD)/host $(BUILD)/host-tsan
 
 # --- mutation testing (docs/reliability.md) ----------------------------------
 

@@ -11,6 +11,7 @@ stages=(
   "check-asan    host-asan"
   "check-tsan    host-tsan"
   "check-memcheck  memcheck"
+  "check-interrupts  interrupts"
   "check-driver  driver"
   "check-wine-reliability  wine-reliability"
   "check-portability   portability"

@@ -12,6 +12,15 @@
  * queue and the timer list. Lock order: the pool lock may be held while
  * taking the dispatcher lock (frees check for live objects), never the
  * reverse; nothing allocates pool under the dispatcher lock.
+ *
+ * Interrupt injection (interrupt.c) runs DPCs and kernel APCs inside a
+ * thread's signal handler, wherever the thread was. So every internal
+ * mutex is taken through WdkmHostpLock/WdkmHostpUnlock, which count the
+ * thread's "sections": an event never runs inside one (it runs at the
+ * outermost exit), exactly as a DPC waits for a spin lock holder. Per-
+ * thread state that an event reads (IRQL, region counts, owned KMUTEXes)
+ * is changed by the thread itself only, and ordered against its handler
+ * with signal fences; the injector lock is innermost.
  */
 #ifndef WDKM_HOSTP_H
 #define WDKM_HOSTP_H

@@ -47,6 +47,7 @@
 #define HOSTP_INTERRUPT_SIGNAL SIGURG
 #define HOSTP_RANDOM_PENDING_MAX 2          /* random events waiting per thread, at most */
 #define HOSTP_CONTROLLER_IDLE_NS 500000     /* retry period when nothing is due sooner */
+#define HOSTP_CONTROLLER_QUIET_NS 5000000   /* and without random injection */
 #define HOSTP_CONTROLLER_MIN_NS 20000
 #define HOSTP_STALL_MAX_NS 20000            /* default DPC / special APC action */
 #define HOSTP_MAX_TEXT_RANGES 8
@@ -335,7 +336,11 @@ static void HostpSignalHandler(int Signal, siginfo_t *Info, void *UserContext)
     (void)Info;
     if (WdkmHostpThread.Interrupts.Registered && WdkmHostpCurrent.Thread != NULL) {
         if (WdkmHostpThread.SectionDepth != 0) {
-            WdkmHostpCurrent.InterruptPending = 1;    /* delivered at the section's exit */
+            /* Delivered at the section's exit; signalled again in case the
+               section was the tail of a delivery pass, which exits without
+               looking once more. */
+            WdkmHostpCurrent.InterruptPending = 1;
+            __atomic_store_n(&WdkmHostpThread.Interrupts.NeedsRetry, 1, __ATOMIC_RELAXED);
         } else if (!HostpSafePoint(UserContext)) {
             WdkmHostpCurrent.InterruptPending = 1;
             __atomic_store_n(&WdkmHostpThread.Interrupts.NeedsRetry, 1, __ATOMIC_RELAXED);
@@ -495,7 +500,7 @@ static LONGLONG HostpDrawInterval(HOSTP_INTERRUPT_THREAD *Record)
 /* Injector lock held. One pass; returns when to look again (ns). */
 static LONGLONG HostpControllerPass(LONGLONG Now)
 {
-    LONGLONG Next = Now + HOSTP_CONTROLLER_IDLE_NS;
+    LONGLONG Next = Now + (HostpRandomActive ? HOSTP_CONTROLLER_IDLE_NS : HOSTP_CONTROLLER_QUIET_NS);
 
     for (PLIST_ENTRY Entry = HostpInterruptThreads.Flink; Entry != &HostpInterruptThreads;
          Entry = Entry->Flink) {
@@ -618,6 +623,7 @@ BOOLEAN WdkmHostInterruptsActive(WDKM_HOST_INTERRUPT_SETTINGS *Settings)
 {
     BOOLEAN Active;
 
+    pthread_once(&HostpEnvironmentOnce, HostpReadEnvironment);
     WdkmHostpLock(&HostpInterruptLock);
     Active = HostpRandomActive;
     if (Settings != NULL) {
@@ -632,21 +638,35 @@ VOID WdkmHostQueueInterrupt(PKTHREAD Thread, WDKM_HOST_INTERRUPT Kind,
 {
     BOOLEAN Self = (BOOLEAN)(Thread == WdkmHostpCurrent.Thread);
 
-    if ((ULONG)Kind >= WDKM_HOST_INTERRUPT_KINDS) {
+    if (Thread == NULL || (ULONG)Kind >= WDKM_HOST_INTERRUPT_KINDS) {
         return;
     }
     pthread_once(&HostpSignalOnce, HostpInstallSignal);
-    WdkmHostpLock(&HostpInterruptLock);
-    HostpStartController();     /* for the retries */
-    if (Thread != NULL && Thread->Interrupts != NULL &&
-        HostpPush(Thread->Interrupts, Kind, Routine, Context, FALSE)) {
-        if (Self) {
-            WdkmHostpCurrent.InterruptPending = 1;  /* delivered at the unlock below, if unmasked */
+    for (;;) {
+        BOOLEAN Done = TRUE;
+
+        WdkmHostpLock(&HostpInterruptLock);
+        HostpStartController();     /* for the retries */
+        if (Thread->Interrupts != NULL) {
+            if (HostpPush(Thread->Interrupts, Kind, Routine, Context, FALSE)) {
+                if (Self) {
+                    WdkmHostpCurrent.InterruptPending = 1;  /* runs at the unlock, if unmasked */
+                } else {
+                    pthread_kill(Thread->Interrupts->Posix, HOSTP_INTERRUPT_SIGNAL);
+                }
+            }
+        } else if (Thread->SystemThread && !Self &&
+                   HostpLoad(Thread->Header.SignalState) == 0) {
+            Done = FALSE;   /* created, not yet running: wait for it to start */
         } else {
-            pthread_kill(Thread->Interrupts->Posix, HOSTP_INTERRUPT_SIGNAL);
+            __atomic_add_fetch(&HostpDropped, 1, __ATOMIC_RELAXED);    /* it has ended */
         }
+        WdkmHostpUnlock(&HostpInterruptLock);
+        if (Done) {
+            return;
+        }
+        HostpSleepNanoseconds(20000);
     }
-    WdkmHostpUnlock(&HostpInterruptLock);
 }
 
 VOID WdkmHostQueryInterruptCounts(ULONG64 Delivered[WDKM_HOST_INTERRUPT_KINDS],

@@ -4,6 +4,7 @@
  * which adds the diagnostics suite.
  */
 #include "wdkm_test.h"
+#include "wdkm_test_interrupts.h"
 
 extern const WDKM_TEST_SUITE WdkmStatusSuite;
 extern const WDKM_TEST_SUITE WdkmKMutexSuite;
@@ -40,5 +41,15 @@ main(int argc, char **argv)
 #endif
     };
 
-    return WdkmTestMain(argc, argv, Suites, sizeof(Suites) / sizeof(Suites[0]));
+    int Result;
+
+    /* WDKM_HOST_INTERRUPTS: injected DPCs and APCs run the action set. */
+    if (WdkmTestInterruptsInstall()) {
+        WdkmTestAfterEachTest = WdkmTestInterruptViolationsSinceLastCall;
+    }
+    Result = WdkmTestMain(argc, argv, Suites, sizeof(Suites) / sizeof(Suites[0]));
+    if (WdkmTestInterruptsFinish() != 0) {
+        Result = 1;
+    }
+    return Result;
 }

@@ -13,6 +13,9 @@
 static pthread_mutex_t WdkmTestFailureLock = PTHREAD_MUTEX_INITIALIZER;
 static int WdkmTestFailures;        /* failures recorded by the running test */
 
+ULONG (*WdkmTestAfterEachTest)(VOID);
+LONG WdkmTestPoolBaseline;
+
 BOOLEAN
 WdkmTestFail(PCSTR File, int Line, PCSTR Format, ...)
 {
@@ -142,7 +145,7 @@ WdkmTestNowMs(VOID)
 LONG
 WdkmTestPoolOutstanding(VOID)
 {
-    return (LONG)WdkmHostPoolOutstanding(WDKM_POOL_TAG, NULL);
+    return (LONG)WdkmHostPoolOutstanding(WDKM_POOL_TAG, NULL) - WdkmTestPoolBaseline;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -183,6 +186,13 @@ WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCo
                 WdkmTestFail(__FILE__, __LINE__, "test left the IRQL at %u",
                              (unsigned)KeGetCurrentIrql());
                 KeLowerIrql(PASSIVE_LEVEL);
+            }
+            if (WdkmTestAfterEachTest != NULL) {
+                ULONG Charged = WdkmTestAfterEachTest();
+                if (Charged != 0) {
+                    WdkmTestFail(__FILE__, __LINE__, "%lu interrupt action violations",
+                                 (unsigned long)Charged);
+                }
             }
             PoolAfter = WdkmTestPoolOutstanding();
             if (PoolAfter != PoolBefore) {

@@ -117,7 +117,16 @@ WdkmTestNowMs(
     VOID
     );
 
-/* Blocks outstanding under the library's pool tag. */
+/* Called after each test when set (the interrupt action set): returns
+   failures to charge to the test that just ran. */
+extern ULONG (*WdkmTestAfterEachTest)(VOID);
+
+/* Library blocks the test framework itself keeps (the interrupt action
+   set's locks): WdkmTestPoolOutstanding leaves them out. */
+extern LONG WdkmTestPoolBaseline;
+
+/* Blocks outstanding under the library's pool tag, the framework's own
+   (WdkmTestPoolBaseline) left out. */
 LONG
 WdkmTestPoolOutstanding(
     VOID

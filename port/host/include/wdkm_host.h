@@ -335,9 +335,10 @@ BOOLEAN WdkmHostInterruptsActive(WDKM_HOST_INTERRUPT_SETTINGS *Settings);
 /* Deterministic: delivers one event of Kind to Thread as soon as NT's
    masking allows: at once if Thread runs unmasked (it is interrupted
    wherever it is; for the calling thread, before this returns), else when
-   it unmasks. Routine NULL: the default action. Nothing happens for a
-   thread that has ended. At most 32 events wait per thread; more are
-   dropped (counted by WdkmHostQueryInterruptCounts' Dropped). */
+   it unmasks. Routine NULL: the default action. A system thread that was
+   created but has not started yet is waited for; for a thread that has
+   ended nothing happens. At most 32 events wait per thread; more are
+   dropped. Both count in WdkmHostInterruptsDropped. */
 VOID WdkmHostQueueInterrupt(PKTHREAD Thread, WDKM_HOST_INTERRUPT Kind,
                             WDKM_HOST_INTERRUPT_ROUTINE *Routine, PVOID Context);
 

@@ -825,10 +825,9 @@ WDKM_HOSTP_INLINE KIRQL KfRaiseIrql(KIRQL NewIrql)
 /* NewIrql <= current IRQL, else IRQL_NOT_LESS_OR_EQUAL. */
 WDKM_HOSTP_INLINE VOID KeLowerIrql(KIRQL NewIrql)
 {
-    KIRQL OldIrql = WdkmHostpCurrent.Irql;
-
-    if (WDKM_HOSTP_UNLIKELY(NewIrql > OldIrql)) {
-        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, OldIrql, NewIrql, 0);
+    /* No local: inlined next to a WDKM_HOST_TRY, it would draw -Wclobbered. */
+    if (WDKM_HOSTP_UNLIKELY(NewIrql > WdkmHostpCurrent.Irql)) {
+        KeBugCheckEx(IRQL_NOT_LESS_OR_EQUAL, 0, WdkmHostpCurrent.Irql, NewIrql, 0);
     }
     WdkmHostpCurrent.Irql = NewIrql;
     WdkmHostpCheckInterrupts();     /* an injected DPC or APC masked until now */

@@ -2961,6 +2961,36 @@ static void TestInterruptRunningThread(void)
     CHECK(Target.IrqlAfter == PASSIVE_LEVEL);
 }
 
+/* A DPC queued to a system thread that was just created (maybe not yet
+   running) waits for it to start, then interrupts it. */
+static void TestInterruptNewThread(void)
+{
+    INTERRUPT_PROBE Probe;
+    SPIN_TARGET Target;
+    PVOID Object = NULL;
+    ULONG64 Dropped = WdkmHostInterruptsDropped();
+    HANDLE Handle;
+
+    memset(&Probe, 0, sizeof(Probe));
+    memset(&Target, 0, sizeof(Target));
+    Target.Probe = &Probe;
+    Handle = StartThread(SpinTargetRoutine, &Target);
+    CHECK_STATUS(STATUS_SUCCESS, ObReferenceObjectByHandle(Handle, SYNCHRONIZE, *PsThreadType,
+                                                           KernelMode, &Object, NULL));
+    WdkmHostQueueInterrupt((PKTHREAD)Object, WdkmHostInterruptDpc, ProbeRoutine, &Probe);
+    WaitFor(&Probe.Marker, 1, 5000);
+    __atomic_store_n(&Target.Stop, 1, __ATOMIC_RELEASE);
+    JoinThread(Handle);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptDpc) == 1);
+    CHECK(Probe.Thread[WdkmHostInterruptDpc] == (PKTHREAD)Object);
+    CHECK(WdkmHostInterruptsDropped() == Dropped);
+    /* Ended now: nothing happens, counted as dropped. */
+    WdkmHostQueueInterrupt((PKTHREAD)Object, WdkmHostInterruptDpc, ProbeRoutine, &Probe);
+    CHECK(WdkmHostInterruptsDropped() == Dropped + 1);
+    CHECK(ProbeRuns(&Probe, WdkmHostInterruptDpc) == 1);
+    ObDereferenceObject(Object);
+}
+
 /* A DPC queued to a thread spinning at DISPATCH_LEVEL waits (for as long as
    it stays there), then runs in its KeLowerIrql. */
 static void TestInterruptDeferredUntilLower(void)
@@ -3028,16 +3058,38 @@ static VOID BugcheckRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Cont
     KeBugCheckEx(0xDEAD, 1, 2, 3, 4);
 }
 
+/* Raised in the interrupted code's trap: the event's bug check goes to
+   the handler (set by the caller), the trap stays armed, the IRQL comes
+   back. Apart, so that no inlined IRQL local shares a frame with setjmp. */
+static void TrapDoesNotCatchEvent(ULONG Expected)
+{
+    WDKM_HOST_BUGCHECK Last;
+    WDKM_HOST_BUGCHECK_TRAP Trap;
+    LONG volatile Reached = 0;
+    volatile int Caught = 0;
+
+    KfRaiseIrql(APC_LEVEL);
+    if (WDKM_HOST_TRY(&Trap)) {
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, BugcheckRoutine,
+                               (PVOID)&Reached);
+        CHECK(KeGetCurrentIrql() == APC_LEVEL);
+        WdkmHostDisarm(&Trap);
+    } else {
+        Caught = 1;
+    }
+    KeLowerIrql(PASSIVE_LEVEL);
+    CHECK(Reached == 1);
+    CHECK(Caught == 0);
+    CHECK(HandledCount(&Last) == Expected);
+    CHECK(Last.Code == 0xDEAD);
+}
+
 /* NT's checks after an injected event, and the state it gives back: the
    interrupted code's traps never catch a bug check of the event. */
 static void TestInterruptRules(void)
 {
     WDKM_HOST_BUGCHECK Last;
-    WDKM_HOST_BUGCHECK_TRAP Trap;
     ULONG Before = HandledCount(NULL);
-    LONG volatile Reached = 0;
-    volatile int Caught = 0;
-    KIRQL OldIrql;
 
     WdkmHostSetBugcheckHandler(RecordBugcheck, &Handled);
 
@@ -3060,22 +3112,14 @@ static void TestInterruptRules(void)
     CHECK(Last.Code == APC_INDEX_MISMATCH);
     CHECK(!KeAreApcsDisabled());
 
-    /* Raised in the interrupted code's trap: the event's bug check goes to
-       the handler, the trap stays armed, the IRQL comes back. */
-    KeRaiseIrql(APC_LEVEL, &OldIrql);
-    if (WDKM_HOST_TRY(&Trap)) {
-        WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, BugcheckRoutine,
-                               (PVOID)&Reached);
-        CHECK(KeGetCurrentIrql() == APC_LEVEL);
-        WdkmHostDisarm(&Trap);
-    } else {
-        Caught = 1;
-    }
-    KeLowerIrql(OldIrql);
-    CHECK(Reached == 1);
-    CHECK(Caught == 0);
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptSpecialApc, LowerInDpcRoutine,
+                           NULL);
     CHECK(HandledCount(&Last) == Before + 4);
-    CHECK(Last.Code == 0xDEAD);
+    CHECK(Last.Code == IRQL_UNEXPECTED_VALUE);
+    CHECK(strcmp(WdkmHostBugcheckName(Last.Code), "IRQL_UNEXPECTED_VALUE") == 0);
+    CHECK(KeGetCurrentIrql() == PASSIVE_LEVEL);
+
+    TrapDoesNotCatchEvent(Before + 5);
 
     WdkmHostSetBugcheckHandler(NULL, NULL);
 }
@@ -3444,6 +3488,7 @@ int main(void)
     RunTest("stress_push_lock", TestStressPushLock);
     RunTest("interrupt_masking", TestInterruptMasking);
     RunTest("interrupt_running_thread", TestInterruptRunningThread);
+    RunTest("interrupt_new_thread", TestInterruptNewThread);
     RunTest("interrupt_deferred_until_lower", TestInterruptDeferredUntilLower);
     RunTest("interrupt_rules", TestInterruptRules);
     RunTest("interrupt_nested_use", TestInterruptNestedUse);
