@@ -13,7 +13,8 @@ TOOLCHAIN = $(CURDIR)/cmake/toolchain-mingw-w64-x86_64.cmake
         check-examples check-package driver-amalgamation check-amalgamation \
         check-thread-safety \
         bench check-bench fuzz check-fuzz check-memcheck stress \
-        check-wine-reliability wine-stress check-interrupts mutate mutate-short
+        check-wine-reliability wine-stress check-interrupts mutate mutate-short \
+        check-example
 
 all: host driver
 
@@ -59,6 +60,12 @@ check-driver: driver
 
 demo: driver
 	@scripts/run-demo.sh $(BUILD)/driver
+
+# The canonical WDM example (docs/csq.md): an event-notification driver with
+# a cancel-safe queue, a timer DPC and cancellation, driven by a threaded
+# client under Wine; release and checked builds, exact counts, no pool left.
+check-example: driver
+	@scripts/run-example.sh $(BUILD)/driver $(BUILD)/example
 
 # The Wine reliability run (docs/reliability.md): the real driver loaded and
 # unloaded 100 times, 4 threads x 4 s of IOCTLs on the library's locks, and
@@ -115,10 +122,14 @@ check-memcheck: host
 
 # The stress run's long form: 8 threads x 1,000,000 operations, delay fuzzing
 # on; then the interrupt-injection suites' long form (200,000 operations,
-# a higher interrupt rate). INTERRUPT_SEED=N replays a seed.
+# a higher interrupt rate; INTERRUPT_SEED=N replays a seed); then the
+# model-based walk (tests/unit/test_model.c), 8 seeds x 200,000 steps,
+# against the release and the checked library.
 stress: host
 	@WDKM_STRESS_OPS=1000000 $(BUILD)/host/tests/unit/wdkm_unit_tests stress
 	@scripts/run-interrupts.sh $(BUILD)/interrupts-long --long $(BUILD)/host
+	@WDKM_MODEL_STEPS=200000 WDKM_MODEL_SEEDS=8 $(BUILD)/host/tests/unit/wdkm_unit_tests model.
+	@WDKM_MODEL_STEPS=200000 WDKM_MODEL_SEEDS=8 $(BUILD)/host/tests/unit/wdkm_unit_tests_checked model.
 
 # The racing suites (stress, registry, diagnostics) with DPCs and kernel
 # APCs injected into every test thread, in the plain and TSan builds

@@ -1,5 +1,6 @@
 # The library's sources, shared by the host and kernel builds.
 set(WDKM_LIBRARY_SOURCES
+  ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_csq.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_debug.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_diag.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_fastmutex.c

@@ -27,6 +27,10 @@
  *            WdkmpLoadPointerAcquire, WdkmpStorePointerRelease
  *            (docs/memory-ordering.md); Interlocked* are full barriers
  *   debug    WdkmpDbgPrintEx, WdkmpTimestamp, WdkmpTimestampToNs
+ *   IRPs     WdkmpIrpSetCancelRoutine, WdkmpIrpHasCancelRoutine,
+ *            WdkmpIrpCancelled, WdkmpIrpMarkPending, WdkmpIrpLink,
+ *            WdkmpIrpFromLink, WdkmpIrpQueueSlot,
+ *            WdkmpIrpReleaseCancelSpinLock (the cancel-safe queue)
  */
 #ifndef WDKM_PORT_H
 #define WDKM_PORT_H

@@ -12,6 +12,7 @@
 #            twin and back (tests/thread-safety/sal_twins.py)
 #   demo     examples/demo/demo_driver.c, release and checked build
 #            (WDKM_CHECKED=1), as examples/demo/CMakeLists.txt builds both
+#   example  examples/eventnotify/eventnotify_driver.c, the same two ways
 #   docs     every C example of README.md and docs/, in the translation
 #            units scripts/check-examples.sh makes (its own extractor is
 #            run): driver units against the mingw-w64 DDK, host programs
@@ -109,6 +110,11 @@ if [ "$tools_ok" = 1 ]; then
     "$kernel_c $analysis -fsyntax-only examples/demo/demo_driver.c"
   add_cell "demo      examples/demo/demo_driver.c (checked build)" \
     "$kernel_c $checked $analysis -fsyntax-only examples/demo/demo_driver.c"
+  # eventnotify: the cancel-safe queue example, no analysis switched off.
+  add_cell "example   examples/eventnotify/eventnotify_driver.c" \
+    "$kernel_c $analysis -fsyntax-only examples/eventnotify/eventnotify_driver.c"
+  add_cell "example   examples/eventnotify/eventnotify_driver.c (checked build)" \
+    "$kernel_c $checked $analysis -fsyntax-only examples/eventnotify/eventnotify_driver.c"
 
   # docs: check-examples.sh's extractor, taken from that script so the two
   # cannot drift apart; it writes one .c per unit and lists them.

@@ -14,6 +14,7 @@ stages=(
   "check-interrupts  interrupts"
   "check-driver  driver"
   "check-wine-reliability  wine-reliability"
+  "check-example       example"
   "check-portability   portability"
   "check-annotations   annotations"
   "check-thread-safety thread-safety"

@@ -1279,9 +1279,19 @@ WdkmpGrtHeldByCaller(
 #endif
 }
 
+/*
+ * Drop a reference. A caller's own (CallerMayHold FALSE) is refused while
+ * the calling thread holds the lock. A scoped form's (TRUE) is not: the
+ * scope never held the lock, or has just released its own acquisition, and
+ * whoever still holds it as the same thread to NT - an outer recursive
+ * acquisition, or the thread a DPC interrupted - holds a reference of its
+ * own, so this one is never the last of a held lock.
+ */
+static
 NTSTATUS
-WdkmGrtDereference(
-    _In_ PVOID Lock
+WdkmpGrtDereference(
+    _In_ PVOID Lock,
+    _In_ BOOLEAN CallerMayHold
     )
 {
     PWDKMP_LOCK_HEADER Header = (PWDKMP_LOCK_HEADER)Lock;
@@ -1297,11 +1307,19 @@ WdkmGrtDereference(
     if (Entry->Lock != Lock) {
         return STATUS_INVALID_PARAMETER;
     }
-    if (WdkmpGrtHeldByCaller(Header)) {
+    if (!CallerMayHold && WdkmpGrtHeldByCaller(Header)) {
         return STATUS_WDKM_LOCK_HELD;
     }
     WdkmpGrtDropReference(Entry, WdkmpGrtShardOf(WdkmpCurrentProcessor()));
     return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmGrtDereference(
+    _In_ PVOID Lock
+    )
+{
+    return WdkmpGrtDereference(Lock, FALSE);
 }
 
 NTSTATUS
@@ -1482,7 +1500,7 @@ WdkmpGrtScopeRelease(
     if (!NT_SUCCESS(Status)) {
         return Status;          /* still held: keep the reference too */
     }
-    return WdkmGrtDereference(Scope->Lock);
+    return WdkmpGrtDereference(Scope->Lock, TRUE);
 }
 
 WDKM_SCOPE
@@ -1513,7 +1531,7 @@ WdkmGrtScopeEnter(
         Descriptor = ((PWDKMP_LOCK_HEADER)Lock)->Kind;
         Result = Descriptor->Acquire(Lock, DataSize, Data, &SavedIrql);
         if (Result != STATUS_SUCCESS) {
-            (VOID)WdkmGrtDereference(Lock);
+            (VOID)WdkmpGrtDereference(Lock, TRUE);
         }
     }
     Scope = WdkmpScopeResult(Lock, WdkmpGrtScopeRelease, Result, Status);

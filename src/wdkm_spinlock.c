@@ -373,11 +373,13 @@ WdkmpQueuedSpinLockAcquireCommon(
         /*
          * The handle then describes no hold of the caller's, unless it is
          * the very handle through which the caller holds this lock (an
-         * acquire again through it, refused as POSSIBLE_DEADLOCK): that
-         * one must keep its hold, or nothing could release it. HeldBy is
-         * read only once the caller is known to own the lock.
+         * acquire again through it, refused for any reason: recursion, the
+         * IRQL, the type): that one must keep its hold, or nothing could
+         * release it. HeldBy is read only once the caller is known to own
+         * the lock, so only the caller can have written it.
          */
-        if (!(Status == STATUS_POSSIBLE_DEADLOCK && SpinLock->HeldBy == Handle)) {
+        if (!(SpinLock != NULL && SpinLock->Header.Signature == WDKMP_SIGNATURE_QUEUED &&
+              WdkmpLockOwnedByCaller(SpinLock) && SpinLock->HeldBy == Handle)) {
             Handle->Lock = NULL;
         }
         return Status;

@@ -11,6 +11,7 @@
  *   wdkm_guardedmutex.h WDKM_GUARDED_MUTEX  KGUARDED_MUTEX + value
  *   wdkm_rwlock.h     WDKM_RESOURCE, WDKM_PUSH_LOCK  reader/writer + value
  *   wdkm_region.h     critical and guarded regions (no data)
+ *   wdkm_csq.h        WDKM_CSQ  cancel-safe IRP queue over a library spin lock
  *   wdkm_grt.h        the registry: named, typed, reference-counted locks
  *   wdkm_scope.h      scoped forms: lock, run a block, unlock
  *   wdkm_status.h     status codes and WdkmStatusName
@@ -40,6 +41,7 @@
 #include "wdkm_guardedmutex.h"
 #include "wdkm_rwlock.h"
 #include "wdkm_region.h"
+#include "wdkm_csq.h"
 #include "wdkm_grt.h"
 #include "wdkm_debug.h"
 #include "wdkm_diag.h"

@@ -511,6 +511,119 @@ WdkmpRoutine(
     );
 
 /* ------------------------------------------------------------------------
+ * IRPs, for the cancel-safe queue (wdkm_csq.c). A driver owns an IRP's
+ * Tail.Overlay.ListEntry and DriverContext while it holds the IRP; the
+ * cancel routine is set and cleared with one interlocked exchange, and
+ * only the side that gets a non-NULL routine back from a clear may
+ * complete the IRP (the other side is the cancel routine, called by
+ * IoCancelIrp holding the cancel spin lock). A cancel routine is declared
+ * `VOID NTAPI Routine(PDEVICE_OBJECT, PIRP)`: Wine's headers have no
+ * DRIVER_CANCEL type, only PDRIVER_CANCEL.
+ */
+
+/*
+ * Any IRQL. Sets (or clears, NULL) the cancel routine; the previous one.
+ * IoSetCancelRoutine itself on MSVC; the same interlocked exchange written
+ * out on GCC and Clang, where Wine's header passes a function pointer as
+ * void * (rejected by -pedantic-errors) and where ThreadSanitizer must see
+ * an atomic.
+ */
+WDKMP_INLINE
+PDRIVER_CANCEL
+WdkmpIrpSetCancelRoutine(
+    _Inout_ PIRP Irp,
+    _In_opt_ PDRIVER_CANCEL CancelRoutine
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_exchange_n(&Irp->CancelRoutine, CancelRoutine, __ATOMIC_SEQ_CST);
+#else
+    return IoSetCancelRoutine(Irp, CancelRoutine);
+#endif
+}
+
+/* Any IRQL. TRUE if Irp has a cancel routine now (a racy peek). */
+WDKMP_INLINE
+BOOLEAN
+WdkmpIrpHasCancelRoutine(
+    _In_ PIRP Irp
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_load_n(&Irp->CancelRoutine, __ATOMIC_RELAXED) != NULL;
+#else
+    return ReadPointerNoFence((PVOID volatile *)&Irp->CancelRoutine) != NULL;
+#endif
+}
+
+/*
+ * Any IRQL. Irp->Cancel, read after a WdkmpIrpSetCancelRoutine by the same
+ * thread: IoCancelIrp stores Cancel before it exchanges the routine away,
+ * and both exchanges are full barriers, so a set routine followed by this
+ * read cannot miss a cancellation that found no routine.
+ */
+WDKMP_INLINE
+BOOLEAN
+WdkmpIrpCancelled(
+    _In_ PIRP Irp
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_load_n(&Irp->Cancel, __ATOMIC_RELAXED) != FALSE;
+#else
+    return *(volatile BOOLEAN *)&Irp->Cancel != FALSE;
+#endif
+}
+
+/* Any IRQL. The dispatch routine must then return STATUS_PENDING. */
+WDKMP_INLINE
+VOID
+WdkmpIrpMarkPending(
+    _Inout_ PIRP Irp
+    )
+{
+    IoMarkIrpPending(Irp);
+}
+
+/* The IRP's list link and its one context slot the queue uses. */
+WDKMP_INLINE
+PLIST_ENTRY
+WdkmpIrpLink(
+    _In_ PIRP Irp
+    )
+{
+    return &Irp->Tail.Overlay.ListEntry;
+}
+
+WDKMP_INLINE
+PIRP
+WdkmpIrpFromLink(
+    _In_ PLIST_ENTRY Link
+    )
+{
+    return CONTAINING_RECORD(Link, IRP, Tail.Overlay.ListEntry);
+}
+
+WDKMP_INLINE
+PVOID *
+WdkmpIrpQueueSlot(
+    _In_ PIRP Irp
+    )
+{
+    return &Irp->Tail.Overlay.DriverContext[3];
+}
+
+/* In a cancel routine: release the cancel spin lock IoCancelIrp took. */
+WDKMP_INLINE
+VOID
+WdkmpIrpReleaseCancelSpinLock(
+    _In_ PIRP Irp
+    )
+{
+    IoReleaseCancelSpinLock(Irp->CancelIrql);
+}
+
+/* ------------------------------------------------------------------------
  * Waiting without an object, at <= APC_LEVEL.
  */
 

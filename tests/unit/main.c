@@ -16,6 +16,8 @@ extern const WDKM_TEST_SUITE WdkmKindsSuite;
 extern const WDKM_TEST_SUITE WdkmMisuseSuite;
 extern const WDKM_TEST_SUITE WdkmFaultsSuite;
 extern const WDKM_TEST_SUITE WdkmStressSuite;
+extern const WDKM_TEST_SUITE WdkmCsqSuite;
+extern const WDKM_TEST_SUITE WdkmModelSuite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 #endif
@@ -35,10 +37,12 @@ main(int argc, char **argv)
         WdkmKindsSuite,
         WdkmMisuseSuite,
         WdkmFaultsSuite,
+        WdkmCsqSuite,
         WdkmStressSuite,
 #if WDKM_CHECKED
         WdkmDiagSuite,        /* the checked build's own: lock order, statistics, leaks */
 #endif
+        WdkmModelSuite,       /* last: a failed walk may leave threads stuck in the library */
     };
 
     int Result;

@@ -1206,6 +1206,70 @@ ReportRacesLastDereference(VOID)
 }
 
 
+/*
+ * A registry scoped form whose acquire is refused in a DPC that interrupted
+ * the lock's holder gives its reference back: to NT the DPC is the holder,
+ * so the plain Dereference answered LOCK_HELD and the reference leaked
+ * (found by interrupt injection: Destroy then timed out with the lock
+ * "still referenced").
+ */
+static VOID
+ScopeRefusedInHoldersDpcKeepsNoReference(VOID)
+{
+    PWDKM_KMUTEX Mutex;
+    COUNTER *Held;
+    COUNTER *Data = NULL;
+    NTSTATUS Status = STATUS_UNSUCCESSFUL;
+    KIRQL OldIrql;
+    BOOLEAN Entered = FALSE;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("held", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("held", COUNTER, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Held), STATUS_SUCCESS);
+
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);          /* a DPC on the holder */
+    WDKM_GRT_KMUTEX_SCOPED("held", Data, &Status) {
+        Entered = TRUE;
+    }
+    KeLowerIrql(OldIrql);
+    CHECK(!Entered);
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK(Data == NULL);
+
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+    CHECK(DestroyClean());                          /* no reference left behind */
+}
+
+/*
+ * A scoped form nested in the same thread's own hold of a recursive lock
+ * (an ERESOURCE held exclusive) releases its acquisition and gives its
+ * reference back; the outer hold and its reference are untouched.
+ */
+static VOID
+ScopeNestedInOwnHoldGivesItsReferenceBack(VOID)
+{
+    PWDKM_RESOURCE Resource;
+    COUNTER *Outer;
+    COUNTER *Inner = NULL;
+    NTSTATUS Status = STATUS_UNSUCCESSFUL;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_RESOURCE("routes", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_RESOURCE("routes", COUNTER, &Resource), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_RESOURCE_ACQUIRE_EXCLUSIVE(Resource, &Outer), STATUS_SUCCESS);
+    WDKM_GRT_SCOPED("routes", WdkmLockKindResource, Inner, &Status) {
+        Inner->Value += 1;
+    }
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK(WdkmResourceIsOwnedExclusive(Resource));  /* the outer hold stays */
+    CHECK_EQ(Outer->Value, 1);
+    CHECK_STATUS(WdkmResourceRelease(Resource), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Resource), STATUS_SUCCESS);
+    CHECK(DestroyClean());
+}
+
 /* ---------------------------------------------------------------------- */
 /* Interrupted readers (issue 15, item 2 and the surviving mutations)      */
 /* ---------------------------------------------------------------------- */
@@ -1222,6 +1286,35 @@ typedef struct _LOOKER {
     LONG volatile EventEnded;
     ULONG StallMs;
 } LOOKER;
+
+/*
+ * One looker at a time, in static storage: a failed CHECK returns from the
+ * test while the looker still runs, and the suite's cleanup stops it, so
+ * it must never point into a test's stack frame.
+ */
+static LOOKER Looker;
+static WDKM_TEST_THREAD *LookerThread;
+
+static VOID LookUpUntilStopped(PVOID Context, ULONG Index);
+
+static WDKM_TEST_THREAD *
+StartLooker(ULONG StallMs)
+{
+    RtlZeroMemory(&Looker, sizeof(Looker));
+    Looker.StallMs = StallMs;
+    LookerThread = WdkmTestStartThread(LookUpUntilStopped, &Looker);
+    return LookerThread;
+}
+
+static VOID
+StopLooker(VOID)
+{
+    if (LookerThread != NULL) {
+        InterlockedExchange(&Looker.Stop, 1);
+        WdkmTestJoinThread(LookerThread);
+        LookerThread = NULL;
+    }
+}
 
 static VOID
 LookUpUntilStopped(PVOID Context, ULONG Index)
@@ -1298,7 +1391,6 @@ WaitForEventEnd(LOOKER *Looker)
 static VOID
 SuspendedLookerHoldsNoWriter(VOID)
 {
-    LOOKER Looker = { 0, 0, 0, 0, 0, 300 };
     LARGE_INTEGER Timeout = Milliseconds(30);
     NTSTATUS Status;
     WDKM_GRT_REPORT Report;
@@ -1310,7 +1402,7 @@ SuspendedLookerHoldsNoWriter(VOID)
 
     CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
     CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("victim", &Zero), STATUS_SUCCESS);
-    Thread = WdkmTestStartThread(LookUpUntilStopped, &Looker);
+    Thread = StartLooker(300);
     CHECK(Thread != NULL);
     while (InterlockedCompareExchange(&Looker.Lookups, 0, 0) < 100) {
         WdkmTestSleepMs(1);
@@ -1337,8 +1429,7 @@ SuspendedLookerHoldsNoWriter(VOID)
     CHECK(Status == STATUS_SUCCESS || Status == STATUS_TIMEOUT);
     CHECK_EQ(InterlockedCompareExchange(&Looker.EventEnded, 0, 0), 0);
     WaitForEventEnd(&Looker);
-    InterlockedExchange(&Looker.Stop, 1);
-    WdkmTestJoinThread(Thread);
+    StopLooker();
     if (Status == STATUS_TIMEOUT) {
         CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
     }
@@ -1355,7 +1446,6 @@ SuspendedLookerHoldsNoWriter(VOID)
 static VOID
 DestroyTimeoutBoundsItsGraceWait(VOID)
 {
-    LOOKER Looker;
     LARGE_INTEGER Timeout = Milliseconds(30);
     WDKM_GRT_REPORT Report;
     WDKM_TEST_THREAD *Thread;
@@ -1366,11 +1456,9 @@ DestroyTimeoutBoundsItsGraceWait(VOID)
     int Round;
 
     for (Round = 0; Round < 40 && !InSection; Round += 1) {
-        RtlZeroMemory(&Looker, sizeof(Looker));
-        Looker.StallMs = 400;
         CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
         CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("victim", &Zero), STATUS_SUCCESS);
-        Thread = WdkmTestStartThread(LookUpUntilStopped, &Looker);
+        Thread = StartLooker(400);
         CHECK(Thread != NULL);
         while (InterlockedCompareExchange(&Looker.Lookups, 0, 0) < 100) {
             WdkmTestSleepMs(1);
@@ -1387,8 +1475,7 @@ DestroyTimeoutBoundsItsGraceWait(VOID)
             CHECK_STATUS(Status, STATUS_SUCCESS);
         }
         WaitForEventEnd(&Looker);
-        InterlockedExchange(&Looker.Stop, 1);
-        WdkmTestJoinThread(Thread);
+        StopLooker();
         if (Status == STATUS_TIMEOUT) {
             /* Timed out in the grace wait, "victim" is still in the table
                and this call frees it; timed out waiting for a reference
@@ -1415,16 +1502,13 @@ DestroyTimeoutBoundsItsGraceWait(VOID)
 static VOID
 GracePeriodCoversInterruptedReader(BOOLEAN Growth)
 {
-    LOOKER Looker;
     WDKM_TEST_THREAD *Thread;
     char Name[32];
     ULONG Index;
     int Waited = 0;
     int Round;
 
-    RtlZeroMemory(&Looker, sizeof(Looker));
-    Looker.StallMs = 30;
-    Thread = WdkmTestStartThread(LookUpUntilStopped, &Looker);
+    Thread = StartLooker(30);
     CHECK(Thread != NULL);
     for (Round = 0; Round < 60 && Waited < 3; Round += 1) {
         CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
@@ -1448,8 +1532,7 @@ GracePeriodCoversInterruptedReader(BOOLEAN Growth)
         WaitForEventEnd(&Looker);
         CHECK(DestroyClean());
     }
-    InterlockedExchange(&Looker.Stop, 1);
-    WdkmTestJoinThread(Thread);
+    StopLooker();
     CHECK_EQ(Looker.Unexpected, 0);
     CHECK(Waited >= 3);
 }
@@ -1467,6 +1550,8 @@ GrowthWaitsForInterruptedReader(VOID)
 }
 
 static const WDKM_TEST_CASE GrtCases[] = {
+    { "scope_refused_in_holders_dpc_keeps_no_reference", ScopeRefusedInHoldersDpcKeepsNoReference },
+    { "scope_nested_in_own_hold_gives_its_reference_back", ScopeNestedInOwnHoldGivesItsReferenceBack },
     { "initialize_and_destroy_once", InitializeAndDestroyOnce },
     { "initialize_reports_pool_exhaustion", InitializeReportsPoolExhaustion },
     { "register_and_get_typed", RegisterAndGetTyped },
@@ -1504,6 +1589,7 @@ DestroyLeftovers(VOID)
 {
     LARGE_INTEGER Timeout = Milliseconds(100);
 
+    StopLooker();
     KeLowerIrql(PASSIVE_LEVEL);
     WdkmHostSetCurrentProcessor(-1);
     WdkmHostSetDebugPrintSink(NULL, NULL);

@@ -406,6 +406,27 @@ QueuedRefusalKeepsTheHoldingHandle(VOID)
     CHECK_STATUS(Results[0], STATUS_SUCCESS);
     CHECK_STATUS(Results[1], STATUS_POSSIBLE_DEADLOCK);
     CHECK_STATUS(Results[2], STATUS_SUCCESS);
+
+    /*
+     * Every other refusal through the holding handle keeps the hold too
+     * (the model walk's finding model.7: a wrong type or an IRQL above the
+     * limit cleared the handle, and the lock stayed held for ever).
+     */
+    CHECK_STATUS(WDKM_QUEUED_SPIN_LOCK_ACQUIRE(Lock, &Handle, &Data), STATUS_SUCCESS);
+    Results[0] = WdkmQueuedSpinLockAcquire(Lock, sizeof(COUNTER) + 8, &Handle, (PVOID *)&Again);
+    KeRaiseIrql(HIGH_LEVEL, &OldIrql);
+    Results[1] = WDKM_QUEUED_SPIN_LOCK_ACQUIRE(Lock, &Handle, &Again);
+    KeLowerIrql(OldIrql);
+    Results[2] = WdkmQueuedSpinLockRelease(&Handle);
+    Seen = KeGetCurrentIrql();
+    if (Seen != PASSIVE_LEVEL) {
+        KeLowerIrql(PASSIVE_LEVEL);               /* the unfixed library left it held */
+    }
+    CHECK_STATUS(Results[0], STATUS_WDKM_TYPE_MISMATCH);
+    CHECK_STATUS(Results[1], STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Results[2], STATUS_SUCCESS);
+    CHECK_EQ(Seen, PASSIVE_LEVEL);
+    CHECK(!WdkmQueuedSpinLockIsOwned(Lock));
     CHECK_STATUS(WdkmQueuedSpinLockDestroy(Lock), STATUS_SUCCESS);
 }
 

@@ -1216,6 +1216,9 @@ NTSYSAPI VOID NTAPI RtlAssert(PVOID VoidFailedAssertion, PVOID VoidFileName, ULO
 #define KdPrintEx(Arguments) ((void)0)
 #endif
 
+/* IRPs: cancellation and completion (a file of its own). */
+#include "wdkm_host_io.h"
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,454 @@
+/*
+ * wdkm_csq.c - the cancel-safe IRP queue (wdkm_csq.h): the IoCsq contract
+ * over a WDKM_SPIN_LOCK that owns the list of pending IRPs.
+ *
+ * Who owns a queued IRP is decided by its cancel routine, as in every
+ * cancel-safe queue: the insert sets it under the queue's lock; a remover
+ * (under the lock) clears it and owns the IRP only if it got the routine
+ * back; IoCancelIrp takes it with the same interlocked exchange and then
+ * calls it, and the routine unlinks the IRP under the queue's lock. An IRP
+ * whose routine is gone but which is still linked is therefore being
+ * cancelled: removers skip it, and the queue stays alive until the cancel
+ * routine is done with it (CancelsRunning, for the destroy).
+ */
+#include "wdkm_internal.h"
+
+#define WDKMP_SIGNATURE_CSQ         0x71734357UL   /* 'WCsq' */
+#define WDKMP_SIGNATURE_CSQ_CONTEXT 0x78734357UL   /* 'WCsx' */
+
+/* The value the queue's spin lock owns. */
+typedef struct _WDKMP_CSQ_STATE {
+    LIST_ENTRY Pending;     /* IRPs, by Tail.Overlay.ListEntry, oldest first */
+    ULONG Count;
+    BOOLEAN Closed;         /* a destroy has begun: inserts are refused */
+} WDKMP_CSQ_STATE, *PWDKMP_CSQ_STATE;
+
+struct _WDKM_CSQ {
+    ULONG Signature;
+    PWDKM_SPIN_LOCK Lock;   /* owns a WDKMP_CSQ_STATE */
+    PWDKM_CSQ_COMPLETE_CANCELED_IRP CompleteCanceledIrp;
+    PVOID Context;
+    /*
+     * Cancel routines that found an IRP of this queue and are not done with
+     * the queue yet. Incremented while the IRP is still linked (so the
+     * queue cannot be freed under it), decremented as the routine's last
+     * touch of the queue. Interlocked: full barriers on every target.
+     */
+    LONG volatile CancelsRunning;
+};
+
+static
+VOID
+NTAPI
+WdkmpCsqCancelRoutine(
+    _Inout_ PDEVICE_OBJECT DeviceObject,
+    _Inout_ PIRP Irp
+    );
+
+/*
+ * The queue's slot in a queued IRP points to the WDKM_CSQ_IRP_CONTEXT the
+ * insert filled, or to the queue itself; the signature tells which. Bit 0
+ * marks an orphan: an IRP whose cancel routine ran but could not take the
+ * queue's lock (see WdkmpCsqCancelRoutine); it belongs to whoever finds it
+ * next under the lock.
+ */
+#define WDKMP_CSQ_ORPHAN ((ULONG_PTR)1)
+
+static
+VOID
+WdkmpCsqFromIrp(
+    _In_ PIRP Irp,
+    _Out_ PWDKM_CSQ *Csq,
+    _Out_ PWDKM_CSQ_IRP_CONTEXT *IrpContext
+    )
+{
+    PVOID Slot = (PVOID)((ULONG_PTR)*WdkmpIrpQueueSlot(Irp) & ~WDKMP_CSQ_ORPHAN);
+
+    if (*(const ULONG *)Slot == WDKMP_SIGNATURE_CSQ_CONTEXT) {
+        *IrpContext = (PWDKM_CSQ_IRP_CONTEXT)Slot;
+        *Csq = (*IrpContext)->Csq;
+    } else {
+        *IrpContext = NULL;
+        *Csq = (PWDKM_CSQ)Slot;
+    }
+}
+
+/*
+ * Under the queue's lock: TRUE if the caller now owns queued Irp, because
+ * it cleared the cancel routine itself or the IRP is an orphan. FALSE: a
+ * cancel routine has it (running, or about to run).
+ */
+static
+BOOLEAN
+WdkmpCsqTake(
+    _Inout_ PIRP Irp
+    )
+{
+    return WdkmpIrpSetCancelRoutine(Irp, NULL) != NULL ||
+           ((ULONG_PTR)*WdkmpIrpQueueSlot(Irp) & WDKMP_CSQ_ORPHAN) != 0;
+}
+
+/*
+ * Unlinks Irp (queued, its cancel routine already cleared or taken) and
+ * tells its context it left. Under the queue's lock.
+ */
+static
+VOID
+WdkmpCsqUnlink(
+    _Inout_ PWDKMP_CSQ_STATE State,
+    _Inout_ PIRP Irp
+    )
+{
+    PWDKM_CSQ Csq;
+    PWDKM_CSQ_IRP_CONTEXT IrpContext;
+
+    WdkmpCsqFromIrp(Irp, &Csq, &IrpContext);
+    RemoveEntryList(WdkmpIrpLink(Irp));
+    State->Count -= 1;
+    if (IrpContext != NULL) {
+        IrpContext->Irp = NULL;
+    }
+    *WdkmpIrpQueueSlot(Irp) = NULL;
+}
+
+/*
+ * The first acquisition of a new queue's lock sets up the list head in
+ * place: a LIST_ENTRY points to itself, so it cannot be built on the stack
+ * and copied in by the create.
+ */
+NTSTATUS
+WdkmCsqCreate(
+    _In_ PWDKM_CSQ_COMPLETE_CANCELED_IRP CompleteCanceledIrp,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_CSQ *Csq
+    )
+{
+    WDKMP_CSQ_STATE Initial;
+    PWDKMP_CSQ_STATE State;
+    PWDKM_CSQ Queue;
+    NTSTATUS Status;
+    KIRQL OldIrql;
+
+    if (Csq == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    *Csq = NULL;
+    if (CompleteCanceledIrp == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (WdkmpGetIrql() > DISPATCH_LEVEL) {
+        return STATUS_WDKM_IRQL_TOO_HIGH;
+    }
+    Queue = (PWDKM_CSQ)WdkmpAllocateBlock(sizeof(*Queue));
+    if (Queue == NULL) {
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    RtlZeroMemory(&Initial, sizeof(Initial));
+    Status = WDKM_SPIN_LOCK_CREATE(&Initial, &Queue->Lock);
+    if (Status != STATUS_SUCCESS) {
+        WdkmpFreeBlock(Queue, sizeof(*Queue));
+        return Status;
+    }
+    Status = WDKM_SPIN_LOCK_ACQUIRE(Queue->Lock, &OldIrql, &State);
+    if (!WDKM_ACQUIRED(Status)) {
+        /* Not reachable: a new lock, at a checked IRQL, of the right size. */
+        (VOID)WdkmSpinLockDestroy(Queue->Lock);
+        WdkmpFreeBlock(Queue, sizeof(*Queue));
+        return Status;
+    }
+    InitializeListHead(&State->Pending);
+    (VOID)WdkmSpinLockRelease(Queue->Lock, OldIrql);
+    Queue->Signature = WDKMP_SIGNATURE_CSQ;
+    Queue->CompleteCanceledIrp = CompleteCanceledIrp;
+    Queue->Context = Context;
+    *Csq = Queue;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmCsqInsertIrp(
+    _Inout_ PWDKM_CSQ Csq,
+    _Inout_ PIRP Irp,
+    _Out_opt_ PWDKM_CSQ_IRP_CONTEXT IrpContext
+    )
+{
+    PWDKMP_CSQ_STATE State;
+    BOOLEAN CompleteNow = FALSE;
+    NTSTATUS Status;
+    KIRQL OldIrql;
+
+    if (Csq == NULL || Irp == NULL || WdkmpIrpHasCancelRoutine(Irp)) {
+        /* A cancel routine set: the IRP is in some queue already. */
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
+    if (!WDKM_ACQUIRED(Status)) {
+        return Status;
+    }
+    if (State->Closed) {
+        (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+        return STATUS_DELETE_PENDING;
+    }
+    /* Pending before anyone else can see it: the DPC may complete it as
+       soon as the lock is released, before the dispatch routine returns. */
+    WdkmpIrpMarkPending(Irp);
+    if (IrpContext != NULL) {
+        IrpContext->Signature = WDKMP_SIGNATURE_CSQ_CONTEXT;
+        IrpContext->Irp = Irp;
+        IrpContext->Csq = Csq;
+        *WdkmpIrpQueueSlot(Irp) = IrpContext;
+    } else {
+        *WdkmpIrpQueueSlot(Irp) = Csq;
+    }
+    InsertTailList(&State->Pending, WdkmpIrpLink(Irp));
+    State->Count += 1;
+    /*
+     * Linked first, routine second: once the routine is set, IoCancelIrp
+     * may call it, and it must find the IRP linked. A cancellation that
+     * came before the routine was set found none and did nothing but set
+     * Cancel, which is read after the exchange: undo the insert if the
+     * routine is still ours to clear; if it is gone, the cancel routine
+     * runs as soon as the lock is free and unlinks the IRP itself.
+     */
+    (VOID)WdkmpIrpSetCancelRoutine(Irp, WdkmpCsqCancelRoutine);
+    if (WdkmpIrpCancelled(Irp) && WdkmpIrpSetCancelRoutine(Irp, NULL) != NULL) {
+        WdkmpCsqUnlink(State, Irp);
+        CompleteNow = TRUE;
+    }
+    (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+    if (CompleteNow) {
+        Csq->CompleteCanceledIrp(Csq, Irp, Csq->Context);
+    }
+    return STATUS_PENDING;
+}
+
+NTSTATUS
+WdkmCsqRemoveNextIrp(
+    _Inout_ PWDKM_CSQ Csq,
+    _In_opt_ PWDKM_CSQ_MATCH Match,
+    _In_opt_ PVOID MatchContext,
+    _Outptr_result_maybenull_ PIRP *Irp
+    )
+{
+    PWDKMP_CSQ_STATE State;
+    PLIST_ENTRY Link;
+    PIRP Found = NULL;
+    NTSTATUS Status;
+    KIRQL OldIrql;
+
+    if (Irp == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    *Irp = NULL;
+    if (Csq == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
+    if (!WDKM_ACQUIRED(Status)) {
+        return Status;
+    }
+    for (Link = State->Pending.Flink; Link != &State->Pending; Link = Link->Flink) {
+        PIRP Candidate = WdkmpIrpFromLink(Link);
+
+        if (Match != NULL && !Match(Candidate, MatchContext)) {
+            continue;
+        }
+        if (!WdkmpCsqTake(Candidate)) {
+            continue;   /* being cancelled: its cancel routine unlinks it */
+        }
+        WdkmpCsqUnlink(State, Candidate);
+        Found = Candidate;
+        break;
+    }
+    (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+    *Irp = Found;
+    return Found != NULL ? STATUS_SUCCESS : STATUS_NO_MORE_ENTRIES;
+}
+
+NTSTATUS
+WdkmCsqRemoveIrp(
+    _Inout_ PWDKM_CSQ Csq,
+    _Inout_ PWDKM_CSQ_IRP_CONTEXT IrpContext,
+    _Outptr_result_maybenull_ PIRP *Irp
+    )
+{
+    PWDKMP_CSQ_STATE State;
+    PIRP Queued;
+    NTSTATUS Status;
+    KIRQL OldIrql;
+
+    if (Irp == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    *Irp = NULL;
+    if (Csq == NULL || IrpContext == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
+    if (!WDKM_ACQUIRED(Status)) {
+        return Status;
+    }
+    /* A context of this queue is written only under this lock, so it is
+       read under it too (an insert of it may be running). */
+    if (IrpContext->Signature != WDKMP_SIGNATURE_CSQ_CONTEXT || IrpContext->Csq != Csq) {
+        (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+        return STATUS_INVALID_PARAMETER;
+    }
+    Queued = IrpContext->Irp;
+    if (Queued != NULL && WdkmpCsqTake(Queued)) {
+        WdkmpCsqUnlink(State, Queued);
+    } else {
+        Queued = NULL;
+    }
+    (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+    *Irp = Queued;
+    return Queued != NULL ? STATUS_SUCCESS : STATUS_NOT_FOUND;
+}
+
+NTSTATUS
+WdkmCsqQueryCount(
+    _In_ PWDKM_CSQ Csq,
+    _Out_ PULONG Count
+    )
+{
+    PWDKMP_CSQ_STATE State;
+    NTSTATUS Status;
+    KIRQL OldIrql;
+
+    if (Count == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    *Count = 0;
+    if (Csq == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
+    if (!WDKM_ACQUIRED(Status)) {
+        return Status;
+    }
+    *Count = State->Count;
+    (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+    return STATUS_SUCCESS;
+}
+
+/*
+ * Called by IoCancelIrp holding the cancel spin lock, for an IRP of a
+ * queue: the IRP is still linked (nobody else got its routine), so the
+ * queue is alive until CancelsRunning drops again.
+ */
+static
+VOID
+NTAPI
+WdkmpCsqCancelRoutine(
+    _Inout_ PDEVICE_OBJECT DeviceObject,
+    _Inout_ PIRP Irp
+    )
+{
+    PWDKMP_CSQ_STATE State;
+    PWDKM_CSQ_IRP_CONTEXT IrpContext;
+    PWDKM_CSQ Csq;
+    NTSTATUS Status;
+    KIRQL OldIrql;
+
+    UNREFERENCED_PARAMETER(DeviceObject);
+    WdkmpCsqFromIrp(Irp, &Csq, &IrpContext);
+    (VOID)InterlockedIncrement(&Csq->CancelsRunning);
+    WdkmpIrpReleaseCancelSpinLock(Irp);
+
+    Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
+    if (!WDKM_ACQUIRED(Status)) {
+        /*
+         * Only a driver cancelling this queue's IRP from a match callback
+         * gets here (STATUS_POSSIBLE_DEADLOCK: this thread holds the lock,
+         * further up its stack, in the middle of a walk of the list). The
+         * IRP stays linked, marked an orphan (a write under the lock, which
+         * is this thread's): the next remove or the destroy takes it, so
+         * it is neither lost nor a reason for the destroy to wait forever.
+         * Any other refusal (a checked build refusing a lock-order
+         * violation) leaves the lock to another thread: nothing may be
+         * written, and the IRP stays pending (reported).
+         */
+        if (Status == STATUS_POSSIBLE_DEADLOCK) {
+            *WdkmpIrpQueueSlot(Irp) =
+                (PVOID)((ULONG_PTR)*WdkmpIrpQueueSlot(Irp) | WDKMP_CSQ_ORPHAN);
+        }
+        WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
+                        "wdkmutex: cancel-safe queue %p: IRP %p cancelled, but the queue's lock "
+                        "was refused (%s): %s\n",
+                        (PVOID)Csq, (PVOID)Irp, WdkmStatusName(Status),
+                        Status == STATUS_POSSIBLE_DEADLOCK ? "left to the next remove or the destroy"
+                                                           : "it stays pending");
+        (VOID)InterlockedDecrement(&Csq->CancelsRunning);
+        return;
+    }
+    WdkmpCsqUnlink(State, Irp);
+    (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+    Csq->CompleteCanceledIrp(Csq, Irp, Csq->Context);
+    /* The last touch of the queue: a destroy may free it from here on. */
+    (VOID)InterlockedDecrement(&Csq->CancelsRunning);
+}
+
+NTSTATUS
+WdkmCsqDestroy(
+    _In_ PWDKM_CSQ Csq
+    )
+{
+    PWDKMP_CSQ_STATE State;
+    LIST_ENTRY Drained;
+    PLIST_ENTRY Link;
+    NTSTATUS Status;
+    KIRQL OldIrql;
+    BOOLEAN Busy;
+
+    if (Csq == NULL || Csq->Signature != WDKMP_SIGNATURE_CSQ) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (WdkmpGetIrql() != PASSIVE_LEVEL) {
+        return STATUS_WDKM_IRQL_TOO_HIGH;
+    }
+    InitializeListHead(&Drained);
+    Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
+    if (!WDKM_ACQUIRED(Status)) {
+        return Status;
+    }
+    State->Closed = TRUE;
+    Link = State->Pending.Flink;
+    while (Link != &State->Pending) {
+        PIRP Irp = WdkmpIrpFromLink(Link);
+
+        Link = Link->Flink;
+        if (WdkmpCsqTake(Irp)) {
+            WdkmpCsqUnlink(State, Irp);
+            InsertTailList(&Drained, WdkmpIrpLink(Irp));
+        }
+    }
+    (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+
+    while (!IsListEmpty(&Drained)) {
+        PIRP Irp = WdkmpIrpFromLink(RemoveHeadList(&Drained));
+
+        Csq->CompleteCanceledIrp(Csq, Irp, Csq->Context);
+    }
+
+    /*
+     * Cancel routines that had an IRP when the lock was taken above unlink
+     * it and then finish; wait for both. The list is read under the lock,
+     * after which a routine's increment (made before it unlinked) is seen.
+     */
+    for (;;) {
+        Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
+        if (!WDKM_ACQUIRED(Status)) {
+            return Status;
+        }
+        Busy = State->Count != 0;
+        (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+        if (!Busy && InterlockedCompareExchange(&Csq->CancelsRunning, 0, 0) == 0) {
+            break;
+        }
+        WdkmpSleepMs(1);
+    }
+    (VOID)WdkmSpinLockDestroy(Csq->Lock);
+    Csq->Signature = WDKMP_SIGNATURE_FREED;
+    WdkmpFreeBlock(Csq, sizeof(*Csq));
+    return STATUS_SUCCESS;
+}
