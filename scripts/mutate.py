@@ -26,6 +26,8 @@ The list format, one block per mutation, blank-line separated:
     replace: what the line becomes (may be empty: the line is deleted)
     what: the broken promise, in words
     build: tsan        (optional: also run the TSan build; plain always runs)
+    interrupts: yes    (optional: also run the suites with interrupt injection
+                        on, as make check-interrupts does; needs suites:)
     suites: grt stress (optional: only these suites, for speed)
     short: yes         (optional: part of --short)
     survives: why      (optional: the mutation cannot be observed, and why)
@@ -40,7 +42,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIST = os.path.join(ROOT, "tests", "mutate", "mutations.txt")
-TEST_TIMEOUT = 300
+TEST_TIMEOUT = 180      # a hang is a kill; the whole suite takes under a minute
 
 
 def parse_list(path):
@@ -148,6 +150,10 @@ def restore(tree, mutation, original):
 PROGRAMS = ("wdkm_unit_tests", "wdkm_unit_tests_checked", "wdkm_recursion_limit_test")
 
 
+# The settings of make check-interrupts (scripts/run-interrupts.sh).
+INTERRUPTS = {"WDKM_HOST_INTERRUPTS": "seed=1,interval=200,dpc=2,napc=1,sapc=1,suspend=200"}
+
+
 def run_program(command, build, log, env):
     """The exit status, and how many tests ran (None if no summary line)."""
     output = os.path.join(build, "last-run.log")
@@ -216,6 +222,10 @@ def main():
             return 1
         # The unmutated tree must pass, or every mutation looks killed.
         culprit = killed_by(directory, "", log, env)
+        injected = " ".join(sorted({m["suites"] for m in mutations
+                                    if m.get("interrupts") == "yes" and "suites" in m}))
+        if not culprit and injected:
+            culprit = killed_by(directory, injected, log, dict(env, **INTERRUPTS))
         if culprit:
             print(f"mutate: the unmutated {name} build fails ({culprit}); fix that first (log: {log})")
             return 1
@@ -233,6 +243,10 @@ def main():
         try:
             for name in ["plain"] + (["tsan"] if mutation.get("build") == "tsan" else []):
                 culprit = killed_by(builds[name], mutation.get("suites", ""), log, env)
+                if not culprit and mutation.get("interrupts") == "yes":
+                    culprit = killed_by(builds[name], mutation.get("suites", ""), log,
+                                        dict(env, **INTERRUPTS))
+                    culprit = culprit and culprit + " (interrupts)"
                 if culprit == "build":
                     verdict, by = "INVALID", f"{name}: the mutant does not build"
                     break
