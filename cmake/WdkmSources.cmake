@@ -11,6 +11,7 @@ set(WDKM_LIBRARY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_lock_kinds.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_pool.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_region.c
+  ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_request_status.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_rwlock.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_spinlock.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_status.c

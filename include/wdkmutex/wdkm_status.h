@@ -73,6 +73,29 @@ WdkmStatusName(
     _In_ NTSTATUS Status
     );
 
+/*
+ * WdkmStatusForRequest - the status to complete a request with, for a
+ * status the library returned.
+ *
+ * The library's own codes (STATUS_WDKM_*) are customer codes: completed
+ * into an IRP they reach user mode as an error no Win32 table knows. This
+ * maps each to a standard status: STATUS_WDKM_NOT_INITIALIZED to
+ * STATUS_DEVICE_NOT_READY (ERROR_NOT_READY); STATUS_WDKM_LOCK_HELD and
+ * STATUS_WDKM_ALREADY_INITIALIZED to STATUS_INVALID_DEVICE_STATE
+ * (ERROR_BAD_COMMAND); every other STATUS_WDKM_* (a misuse inside the
+ * driver) to STATUS_INTERNAL_ERROR (ERROR_INTERNAL_ERROR). Any other
+ * status, success included, comes back unchanged.
+ *
+ * IRQL: any. Use it where a status leaves the driver
+ * (Irp->IoStatus.Status = WdkmStatusForRequest(Status)); log the original
+ * (WdkmStatusName) first, it says more.
+ */
+_IRQL_requires_max_(HIGH_LEVEL)
+NTSTATUS
+WdkmStatusForRequest(
+    _In_ NTSTATUS Status
+    );
+
 WDKM_EXTERN_C_END
 
 #endif /* WDKM_STATUS_H */

@@ -48,6 +48,17 @@ SpinDeviceControl(
 
     UNREFERENCED_PARAMETER(DeviceObject);
     RtlZeroMemory(&Reply, sizeof(Reply));
+    if (Stack->Parameters.DeviceIoControl.IoControlCode == IOCTL_SPIN_FAIL_WITH &&
+        Stack->Parameters.DeviceIoControl.InputBufferLength >= 2 * sizeof(LONG)) {
+        /* A request failed by the library, as it leaves the driver. */
+        const LONG *Input = (const LONG *)Irp->AssociatedIrp.SystemBuffer;
+
+        Status = Input[1] != 0 ? WdkmStatusForRequest((NTSTATUS)Input[0]) : (NTSTATUS)Input[0];
+        Irp->IoStatus.Information = 0;
+        Irp->IoStatus.Status = Status;
+        IoCompleteRequest(Irp, IO_NO_INCREMENT);
+        return Status;
+    }
     if (Stack->Parameters.DeviceIoControl.IoControlCode != IOCTL_SPIN_ADD ||
         Stack->Parameters.DeviceIoControl.InputBufferLength < sizeof(ULONG) ||
         Stack->Parameters.DeviceIoControl.OutputBufferLength < sizeof(Reply)) {

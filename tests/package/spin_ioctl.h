@@ -13,6 +13,9 @@
 
 /* METHOD_BUFFERED, FILE_ANY_ACCESS, function 0x900 of FILE_DEVICE_UNKNOWN. */
 #define IOCTL_SPIN_ADD 0x00222400UL
+/* Function 0x901: complete with the library status given as input (a
+   LONG), mapped by WdkmStatusForRequest when the second LONG is nonzero. */
+#define IOCTL_SPIN_FAIL_WITH 0x00222404UL
 
 typedef struct _SPIN_REPLY {
     unsigned long long Total;        /* the counter after this request */

@@ -67,7 +67,44 @@ EveryReturnedStatusHasAName(VOID)
     CHECK(strcmp(WdkmStatusName((NTSTATUS)0xC0DEC0DEUL), "STATUS_<unknown>") == 0);
 }
 
+/*
+ * Every library code the library names maps to a standard error (no
+ * customer bit), so a request completed with it reaches user mode as a
+ * known Win32 error; standard statuses pass through unchanged.
+ */
+static VOID
+RequestStatusesAreStandard(VOID)
+{
+    static const NTSTATUS Standard[] = {
+        STATUS_SUCCESS, STATUS_PENDING, STATUS_TIMEOUT, STATUS_INVALID_PARAMETER,
+        STATUS_INSUFFICIENT_RESOURCES, STATUS_POSSIBLE_DEADLOCK, STATUS_NOT_SUPPORTED,
+        STATUS_OBJECT_NAME_NOT_FOUND, STATUS_DELETE_PENDING,
+    };
+    ULONG Known = 0;
+    ULONG Index;
+
+    for (Index = 1; Index <= 0x100; Index += 1) {
+        NTSTATUS Own = (NTSTATUS)(0xE0000000UL | ((ULONG)WDKM_FACILITY << 16) | Index);
+        ULONG Mapped = (ULONG)WdkmStatusForRequest(Own);
+
+        if (strcmp(WdkmStatusName(Own), "STATUS_<unknown>") == 0) {
+            continue;                       /* not a code of the library */
+        }
+        Known += 1;
+        CHECK_EQ(Mapped >> 30, 3);          /* an error ... */
+        CHECK_EQ((Mapped >> 29) & 1, 0);    /* ... of NT's own */
+    }
+    CHECK(Known >= 10);
+    CHECK_EQ((ULONG)WdkmStatusForRequest(STATUS_WDKM_NOT_INITIALIZED), 0xC00000A3UL);
+    CHECK_EQ((ULONG)WdkmStatusForRequest(STATUS_WDKM_LOCK_HELD), 0xC0000184UL);
+    CHECK_EQ((ULONG)WdkmStatusForRequest(STATUS_WDKM_IRQL_TOO_HIGH), 0xC00000E5UL);
+    for (Index = 0; Index < sizeof(Standard) / sizeof(Standard[0]); Index += 1) {
+        CHECK_EQ(WdkmStatusForRequest(Standard[Index]), Standard[Index]);
+    }
+}
+
 static const WDKM_TEST_CASE StatusCases[] = {
+    { "request_statuses_are_standard", RequestStatusesAreStandard },
     { "own_codes_are_customer_errors", OwnCodesAreCustomerErrors },
     { "every_returned_status_has_a_name", EveryReturnedStatusHasAName },
 };
