@@ -11,7 +11,7 @@ TOOLCHAIN = $(CURDIR)/cmake/toolchain-mingw-w64-x86_64.cmake
 .PHONY: all deps host host-asan host-tsan driver check check-host check-asan \
         check-tsan check-driver demo clean check-portability check-annotations \
         check-examples check-package driver-amalgamation check-amalgamation \
-        check-thread-safety \
+        check-thread-safety check-scope-seh \
         bench check-bench fuzz check-fuzz check-memcheck stress \
         check-wine-reliability wine-stress check-interrupts mutate mutate-short \
         check-example
@@ -92,6 +92,12 @@ check-examples: deps
 # and proof that it rejects lock bugs (docs/checks.md, Thread-safety analysis).
 check-thread-safety: deps
 	@scripts/check-thread-safety.sh $(BUILD)/thread-safety
+
+# The scoped forms on __try/__finally (WDKM_SCOPE_SEH=1, built by clang
+# -fms-extensions as MSVC builds them) and on the cleanup attribute, each
+# exit path releasing, run under Wine (docs/checks.md).
+check-scope-seh: deps
+	@scripts/check-scope-seh.sh $(BUILD)/scope-seh
 
 check-package: deps
 	@scripts/check-package.sh $(BUILD)/package

@@ -10,6 +10,7 @@ set(WDKM_LIBRARY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_lock.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_lock_kinds.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_pool.c
+  ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_queuedspinlock.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_region.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_request_status.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_rwlock.c

@@ -18,6 +18,7 @@ stages=(
   "check-portability   portability"
   "check-annotations   annotations"
   "check-thread-safety thread-safety"
+  "check-scope-seh     scope-seh"
   "check-examples      examples"
   "check-package       package"
   "check-amalgamation  driver-amalgamation"

@@ -506,6 +506,34 @@ WdkmpDiagTakeSite(
     *Line = SeenLine;
 }
 
+VOID
+WdkmpDiagPeekSite(
+    _In_opt_ const VOID *Lock,
+    _Out_ PCSTR *File,
+    _Out_ PULONG Line
+    )
+{
+    PVOID Self = WdkmpCurrentThread();
+    WDKMP_DIAG_SITE *Site = &WdkmpDiagSites[WdkmpDiagHash(Self) % WDKMP_DIAG_SITES];
+    PVOID Noted;
+    PCSTR Seen;
+    ULONG SeenLine;
+
+    *File = NULL;
+    *Line = 0;
+    if (WdkmpLoadPointerAcquire(&Site->Thread) != Self) {
+        return;
+    }
+    Noted = WdkmpLoadPointerAcquire(&Site->Lock);
+    Seen = (PCSTR)WdkmpLoadPointerAcquire(&Site->File);
+    SeenLine = (ULONG)(ULONG_PTR)WdkmpLoadPointerAcquire(&Site->Line);
+    if (WdkmpLoadPointerAcquire(&Site->Thread) != Self || (Noted != NULL && Noted != Lock)) {
+        return;
+    }
+    *File = Seen;
+    *Line = SeenLine;
+}
+
 /* ------------------------------------------------------------------------
  * Classes. Under WdkmpDiag.Lock.
  */
@@ -1181,6 +1209,86 @@ WdkmpDiagRegion(
         Record->Regions -= 1;
         WdkmpDiagPutThread(Record);
     }
+}
+
+/* ------------------------------------------------------------------------
+ * The callback forms' last words.
+ */
+
+static PWDKMP_LOCK_HEADER WdkmpDiagHeaderOf(_In_opt_ const VOID *Lock);
+
+/* What a refusal means, for a reader of the report. */
+static
+PCSTR
+WdkmpDiagMisuseMeaning(
+    _In_ NTSTATUS Status
+    )
+{
+    switch (Status) {
+    case STATUS_WDKM_IRQL_TOO_HIGH:
+        return "the caller's IRQL is above what this lock kind allows (the kernel would "
+               "bugcheck IRQL_NOT_LESS_OR_EQUAL, or wait at DISPATCH_LEVEL)";
+    case STATUS_WDKM_IRQL_MISMATCH:
+        return "the caller is below DISPATCH_LEVEL in an AtDpcLevel form (the kernel would "
+               "take the lock without raising, and a DPC could then deadlock on it)";
+    case STATUS_POSSIBLE_DEADLOCK:
+        return "the calling thread already holds this lock, or the lock-order validator "
+               "refused the acquisition (the kernel would spin or wait forever)";
+    case STATUS_WDKM_TYPE_MISMATCH:
+        return "the handle is a lock of another kind, or the data type's size is not the "
+               "value's (the kernel would work on the wrong object)";
+    case STATUS_INVALID_PARAMETER:
+        return "a NULL lock or output pointer";
+    default:
+        return "the acquisition was refused";
+    }
+}
+
+VOID
+WdkmpDiagCallbackMisuse(
+    _In_opt_ const VOID *Lock,
+    _In_ ULONG Kind,
+    _In_ NTSTATUS Status,
+    _In_opt_ PVOID Caller,
+    _In_opt_z_ PCSTR File,
+    _In_ ULONG Line
+    )
+{
+    PWDKMP_LOCK_HEADER Header = WdkmpDiagHeaderOf(Lock);
+    PWDKMP_DIAG_THREAD Record = WdkmpDiagFindThread(FALSE);
+    PCSTR Class = Header != NULL ? WdkmpDiagClassName(WdkmpLoadLong(&Header->Diag.Class))
+                                 : "(not a live lock)";
+    WDKMP_THREAD Owner = Header != NULL ? WdkmpLoadThread(&Header->Owner) : NULL;
+    ULONG Index;
+
+    InterlockedIncrement(&WdkmpDiag.ContextViolations);
+    WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
+                    "wdkmutex: CALLBACK FORM REFUSED: %s acquiring \"%s\" (%s form, lock %p) at "
+                    "%s:%u, IRQL %u, called from %p\n",
+                    WdkmStatusName(Status), Class, WdkmpDiagKindName((WDKM_LOCK_KIND)Kind),
+                    Lock, WdkmpDiagBaseName(File), (unsigned)Line, (unsigned)WdkmpGetIrql(),
+                    Caller);
+    WdkmpDebugPrint(WDKMP_DEBUG_ERROR, "wdkmutex:   %s\n", WdkmpDiagMisuseMeaning(Status));
+    if (Header != NULL && Header->Kind->Kind != (WDKM_LOCK_KIND)Kind) {
+        WdkmpDebugPrint(WDKMP_DEBUG_ERROR, "wdkmutex:   the handle is a %s\n",
+                        WdkmpDiagKindName(Header->Kind->Kind));
+    }
+    if (Owner != NULL) {
+        WdkmpDebugPrint(WDKMP_DEBUG_ERROR, "wdkmutex:   the lock is held by thread %p%s\n",
+                        Owner, Owner == WdkmpCurrentThread() ? " (this thread)" : "");
+    }
+    for (Index = 0; Record != NULL && Index < Record->Depth; Index += 1) {
+        WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
+                        "wdkmutex:   this thread holds \"%s\", acquired at %s:%u\n",
+                        WdkmpDiagClassName(Record->Held[Index].Class),
+                        WdkmpDiagBaseName(Record->Held[Index].File),
+                        (unsigned)Record->Held[Index].Line);
+    }
+    WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
+                    "wdkmutex:   no status can be returned here: stopping the system with bug "
+                    "check 0x%08X (status, lock, caller, kind << 8 | IRQL)\n",
+                    (unsigned)WDKM_BUGCHECK_LOCK_MISUSE);
+    WdkmpDiagKeep(WdkmDiagCallbackMisuse, 0, WdkmStatusName(Status), NULL, 0, Class, File, Line);
 }
 
 /* ------------------------------------------------------------------------

@@ -83,6 +83,15 @@ VOID WdkmpDiagIrqlTooHigh(_In_ struct _WDKMP_LOCK_HEADER *Header);
 /* Put a lock in the class Name (the registry: its name). */
 NTSTATUS WdkmpDiagSetClass(_Inout_ struct _WDKMP_LOCK_HEADER *Header, _In_z_ PCSTR Name);
 
+/* The site noted for the calling thread's next acquisition of Lock,
+   without taking it (the acquisition still finds it). */
+VOID WdkmpDiagPeekSite(_In_opt_ const VOID *Lock, _Out_ PCSTR *File, _Out_ PULONG Line);
+
+/* A callback form's acquisition refused with Status: the whole story to
+   the debugger and the kept violations, just before the bug check. */
+VOID WdkmpDiagCallbackMisuse(_In_opt_ const VOID *Lock, _In_ ULONG Kind, _In_ NTSTATUS Status,
+                             _In_opt_ PVOID Caller, _In_opt_z_ PCSTR File, _In_ ULONG Line);
+
 /* Try first, to learn whether the acquisition has to wait; then wait. */
 #define WDKMP_DIAG_TRY_FIRST(Diag, TryStatus, Wait)                             \
     do {                                                                        \
@@ -161,6 +170,26 @@ WDKMP_INLINE NTSTATUS WdkmpDiagSetClass(_Inout_ struct _WDKMP_LOCK_HEADER *Heade
     UNREFERENCED_PARAMETER(Header);
     UNREFERENCED_PARAMETER(Name);
     return STATUS_SUCCESS;
+}
+
+WDKMP_INLINE VOID WdkmpDiagPeekSite(_In_opt_ const VOID *Lock, _Out_ PCSTR *File,
+                                    _Out_ PULONG Line)
+{
+    UNREFERENCED_PARAMETER(Lock);
+    *File = NULL;
+    *Line = 0;
+}
+
+WDKMP_INLINE VOID WdkmpDiagCallbackMisuse(_In_opt_ const VOID *Lock, _In_ ULONG Kind,
+                                          _In_ NTSTATUS Status, _In_opt_ PVOID Caller,
+                                          _In_opt_z_ PCSTR File, _In_ ULONG Line)
+{
+    UNREFERENCED_PARAMETER(Lock);
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Status);
+    UNREFERENCED_PARAMETER(Caller);
+    UNREFERENCED_PARAMETER(File);
+    UNREFERENCED_PARAMETER(Line);
 }
 
 #define WDKMP_DIAG_TRY_FIRST(Diag, TryStatus, Wait) \

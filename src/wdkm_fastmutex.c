@@ -149,6 +149,36 @@ WdkmFastMutexTake(
     return WdkmpLockDestroy(FastMutex, &WdkmpFastMutexKind, DataSize, Value, FALSE);
 }
 
+NTSTATUS
+WdkmFastMutexCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_FAST_MUTEX *FastMutex
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (FastMutex == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreateInPlace(&WdkmpFastMutexKind, DataSize, Initialize, Context, &Lock);
+    *FastMutex = (PWDKM_FAST_MUTEX)Lock;
+    return Status;
+}
+
+NTSTATUS
+WdkmFastMutexDestroyWith(
+    _In_ PWDKM_FAST_MUTEX FastMutex,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyWith(FastMutex, &WdkmpFastMutexKind, DataSize, Drain, Context);
+}
+
 BOOLEAN
 WdkmFastMutexIsOwned(
     _In_opt_ const WDKM_FAST_MUTEX *FastMutex
@@ -202,6 +232,31 @@ WdkmpFastMutexReleaseAny(
 {
     UNREFERENCED_PARAMETER(SavedIrql);
     return WdkmFastMutexRelease((PWDKM_FAST_MUTEX)Lock);
+}
+
+static
+NTSTATUS
+WdkmpFastMutexAcquireForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmFastMutexAcquire((PWDKM_FAST_MUTEX)Lock, DataSize, Data);
+}
+
+WDKMP_NOINLINE
+PVOID
+WdkmFastMutexAcquireOrBugCheck(
+    _Inout_ PWDKM_FAST_MUTEX FastMutex,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    )
+{
+    return WdkmpLockAcquireOrBugCheck(WdkmpFastMutexAcquireForCallback, WdkmLockKindFastMutex, FastMutex, DataSize, NULL, Data,
+                                      WDKMP_RETURN_ADDRESS());
 }
 
 const WDKMP_LOCK_KIND WdkmpFastMutexKind = {

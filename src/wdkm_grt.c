@@ -1105,11 +1105,18 @@ WdkmGrtInitialize(
     return STATUS_SUCCESS;
 }
 
+/*
+ * Register with the value copied from InitialValue, or (Initialize not
+ * NULL) set up in place by Initialize before the lock is published.
+ */
+static
 NTSTATUS
-WdkmGrtRegisterKind(
+WdkmpGrtRegister(
     _In_z_ PCSTR Name,
-    _In_ const WDKM_KIND_DESCRIPTOR *Descriptor,
-    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_opt_ const WDKMP_LOCK_KIND *Descriptor,
+    _In_opt_ const VOID *InitialValue,
+    _In_opt_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
     _In_ SIZE_T DataSize,
     _In_ ULONG Flags
     )
@@ -1129,7 +1136,8 @@ WdkmGrtRegisterKind(
         return Status;
     }
     if (Descriptor == NULL || (Flags & ~WDKM_GRT_REPLACE) != 0 ||
-        InitialValue == NULL || DataSize == 0 || DataSize > WDKM_MAX_DATA_SIZE) {
+        (InitialValue == NULL && Initialize == NULL) ||
+        DataSize == 0 || DataSize > WDKM_MAX_DATA_SIZE) {
         return STATUS_INVALID_PARAMETER;
     }
     Status = WdkmpGrtCheckWriter();
@@ -1142,7 +1150,9 @@ WdkmGrtRegisterKind(
     if (!NT_SUCCESS(Status)) {
         return Status;
     }
-    Status = WdkmpLockCreate(Descriptor, InitialValue, DataSize, &Lock);
+    Status = Initialize != NULL
+                 ? WdkmpLockCreateInPlace(Descriptor, DataSize, Initialize, Context, &Lock)
+                 : WdkmpLockCreate(Descriptor, InitialValue, DataSize, &Lock);
     if (!NT_SUCCESS(Status)) {
         WdkmpGrtFreeEmptyEntry(Entry);
         return Status;
@@ -1183,6 +1193,37 @@ WdkmGrtRegisterKind(
         WdkmpGrtRetire(Replaced);
     }
     return Status;
+}
+
+NTSTATUS
+WdkmGrtRegisterKind(
+    _In_z_ PCSTR Name,
+    _In_ const WDKM_KIND_DESCRIPTOR *Descriptor,
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _In_ ULONG Flags
+    )
+{
+    if (InitialValue == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmpGrtRegister(Name, Descriptor, InitialValue, NULL, NULL, DataSize, Flags);
+}
+
+NTSTATUS
+WdkmGrtRegisterInPlaceKind(
+    _In_z_ PCSTR Name,
+    _In_ const WDKM_KIND_DESCRIPTOR *Descriptor,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _In_ ULONG Flags
+    )
+{
+    if (Initialize == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmpGrtRegister(Name, Descriptor, NULL, Initialize, Context, DataSize, Flags);
 }
 
 NTSTATUS

@@ -128,6 +128,36 @@ WdkmGuardedMutexTake(
     return WdkmpLockDestroy(Mutex, &WdkmpGuardedMutexKind, DataSize, Value, FALSE);
 }
 
+NTSTATUS
+WdkmGuardedMutexCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_GUARDED_MUTEX *Mutex
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (Mutex == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreateInPlace(&WdkmpGuardedMutexKind, DataSize, Initialize, Context, &Lock);
+    *Mutex = (PWDKM_GUARDED_MUTEX)Lock;
+    return Status;
+}
+
+NTSTATUS
+WdkmGuardedMutexDestroyWith(
+    _In_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyWith(Mutex, &WdkmpGuardedMutexKind, DataSize, Drain, Context);
+}
+
 BOOLEAN
 WdkmGuardedMutexIsOwned(
     _In_opt_ const WDKM_GUARDED_MUTEX *Mutex
@@ -184,6 +214,31 @@ WdkmpGuardedMutexReleaseAny(
 {
     UNREFERENCED_PARAMETER(SavedIrql);
     return WdkmGuardedMutexRelease((PWDKM_GUARDED_MUTEX)Lock);
+}
+
+static
+NTSTATUS
+WdkmpGuardedMutexAcquireForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmGuardedMutexAcquire((PWDKM_GUARDED_MUTEX)Lock, DataSize, Data);
+}
+
+WDKMP_NOINLINE
+PVOID
+WdkmGuardedMutexAcquireOrBugCheck(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    )
+{
+    return WdkmpLockAcquireOrBugCheck(WdkmpGuardedMutexAcquireForCallback, WdkmLockKindGuardedMutex, Mutex, DataSize, NULL, Data,
+                                      WDKMP_RETURN_ADDRESS());
 }
 
 const WDKMP_LOCK_KIND WdkmpGuardedMutexKind = {

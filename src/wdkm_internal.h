@@ -104,6 +104,20 @@ WdkmpLockDestroy(
     );
 
 /*
+ * WdkmpLockDestroyWith - as WdkmpLockDestroy, handing the value to Drain
+ * (not NULL, else STATUS_INVALID_PARAMETER; DataSize checked) in place
+ * once the lock no longer exists, before the block is freed.
+ */
+NTSTATUS
+WdkmpLockDestroyWith(
+    _In_opt_ PVOID Lock,
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    );
+
+/*
  * WdkmpLockOwnerStatus - the status of a release by a thread that is not
  * the owner: STATUS_WDKM_NOT_HELD if nobody owns it, else NOT_OWNER.
  */
@@ -309,7 +323,8 @@ WdkmpNestBlocksLowering(
 /*
  * WdkmpLockCheckAcquire - the checks every acquisition makes before the
  * kernel is called: arguments, the kind (Signature, else
- * STATUS_WDKM_TYPE_MISMATCH), IRQL within [MinIrql, MaxIrql], data size,
+ * STATUS_WDKM_TYPE_MISMATCH), IRQL within [MinIrql, MaxIrql] (MinIrql
+ * not checked on a kernel whose IRQL cannot be raised), data size,
  * and, for non-recursive kinds (Recursive FALSE), that the caller is not
  * already the owner. Clears *Data; *Self and *Irql receive the calling
  * thread and its IRQL, read once for the caller's own bookkeeping (an IRQL
@@ -349,7 +364,9 @@ WdkmpLockCheckAcquire(
         WdkmpDiagIrqlTooHigh(Header);
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
-    if (*Irql < MinIrql) {
+    if (*Irql < MinIrql && !WdkmpIrqlFixed()) {
+        /* Where the IRQL cannot be raised (Wine) the lower bound is
+           unknowable, not failed: WdkmpIrqlFixed. */
         return STATUS_WDKM_IRQL_MISMATCH;
     }
     if (DataSize != Header->DataSize) {
@@ -474,6 +491,46 @@ WdkmpLockCreate(
     );
 
 /*
+ * WdkmpLockCreateInPlace - as WdkmpLockCreate, with the value zeroed and
+ * then set up in place by Initialize (not NULL, else
+ * STATUS_INVALID_PARAMETER). A failure status of Initialize is returned
+ * and the block freed (the kernel object torn down first).
+ */
+_Must_inspect_result_
+NTSTATUS
+WdkmpLockCreateInPlace(
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PVOID *Lock
+    );
+
+/*
+ * The callback forms (WdkmXxxAcquireOrBugCheck). Each kind adapts its
+ * plain acquire to WDKMP_ACQUIRE_FOR_CALLBACK (Argument: the OldIrql or
+ * queue handle pointer, or NULL). WdkmpLockAcquireOrBugCheck runs it and,
+ * on any status but STATUS_SUCCESS, stops the system with
+ * WDKM_BUGCHECK_LOCK_MISUSE (the checked build reports first); Caller is
+ * the public function's return address. Returns the data pointer, also
+ * stored in *Data when Data is not NULL.
+ */
+typedef NTSTATUS WDKMP_ACQUIRE_FOR_CALLBACK(_Inout_ PVOID Lock, _In_ SIZE_T DataSize,
+                                            _In_opt_ PVOID Argument,
+                                            _Outptr_result_maybenull_ PVOID *Data);
+
+PVOID
+WdkmpLockAcquireOrBugCheck(
+    _In_ WDKMP_ACQUIRE_FOR_CALLBACK *Acquire,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_opt_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Out_opt_ PVOID *Data,
+    _In_opt_ PVOID Caller
+    );
+
+/*
  * The descriptor of a public kind, or NULL if the library has none
  * (wdkm_lock_kinds.c: linking it links every kind).
  */
@@ -501,5 +558,43 @@ WdkmpFreeBlock(
     _In_ PVOID Block,
     _In_ SIZE_T Bytes
     );
+
+/* The spin-lock kinds (wdkm_spinlock.c, wdkm_queuedspinlock.c). */
+
+/*
+ * Ownership once held (WdkmpLockTakeOwnership), which form took it, and
+ * whether the hold is nested in another (Irql, the caller's IRQL before
+ * the acquisition, is DISPATCH_LEVEL already): see WdkmpNestEnter.
+ */
+WDKMP_INLINE
+VOID
+WdkmpSpinLockTakeOwnership(
+    _Inout_ PWDKMP_LOCK_HEADER Header,
+    _In_ KIRQL Irql
+    )
+{
+    WdkmpLockTakeOwnership(Header);
+    Header->Nest = WDKMP_NEST_NONE;
+    if (Irql == DISPATCH_LEVEL) {
+        WdkmpNestEnter(Header, WDKMP_NEST_DISPATCH);
+    }
+}
+
+/*
+ * The release's last check for a hold that Lowers the IRQL: refused while
+ * the caller holds a spin lock nested in this one (WdkmpNestBlocksLowering).
+ */
+WDKMP_INLINE
+NTSTATUS
+WdkmpSpinLockCheckLowering(
+    _In_ const WDKMP_LOCK_HEADER *Header,
+    _In_ BOOLEAN Lowers
+    )
+{
+    if (Lowers && WdkmpNestBlocksLowering(Header, WDKMP_NEST_DISPATCH)) {
+        return STATUS_WDKM_LOCK_HELD;
+    }
+    return STATUS_SUCCESS;
+}
 
 #endif /* WDKM_INTERNAL_H */

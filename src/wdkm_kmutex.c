@@ -228,6 +228,36 @@ WdkmKMutexTake(
     return WdkmpLockDestroy(Mutex, &WdkmpKMutexKind, DataSize, Value, FALSE);
 }
 
+NTSTATUS
+WdkmKMutexCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_KMUTEX *Mutex
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (Mutex == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreateInPlace(&WdkmpKMutexKind, DataSize, Initialize, Context, &Lock);
+    *Mutex = (PWDKM_KMUTEX)Lock;
+    return Status;
+}
+
+NTSTATUS
+WdkmKMutexDestroyWith(
+    _In_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyWith(Mutex, &WdkmpKMutexKind, DataSize, Drain, Context);
+}
+
 BOOLEAN
 WdkmKMutexIsOwned(
     _In_opt_ const WDKM_KMUTEX *Mutex
@@ -281,6 +311,31 @@ WdkmpKMutexReleaseAny(
 {
     UNREFERENCED_PARAMETER(SavedIrql);
     return WdkmKMutexRelease((PWDKM_KMUTEX)Lock);
+}
+
+static
+NTSTATUS
+WdkmpKMutexAcquireForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmKMutexAcquire((PWDKM_KMUTEX)Lock, DataSize, Data);
+}
+
+WDKMP_NOINLINE
+PVOID
+WdkmKMutexAcquireOrBugCheck(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    )
+{
+    return WdkmpLockAcquireOrBugCheck(WdkmpKMutexAcquireForCallback, WdkmLockKindKMutex, Mutex, DataSize, NULL, Data,
+                                      WDKMP_RETURN_ADDRESS());
 }
 
 const WDKMP_LOCK_KIND WdkmpKMutexKind = {

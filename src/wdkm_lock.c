@@ -10,23 +10,25 @@
 #define WDKMP_ALIGN_UP(Value, Alignment) \
     (((Value) + ((Alignment) - 1)) & ~(SIZE_T)((Alignment) - 1))
 
+/*
+ * The block of a new lock of Kind with a zeroed value of DataSize bytes:
+ * the header filled in and the kernel object set up. Nothing can reach it
+ * yet. NULL pointer and status on failure.
+ */
+static
 NTSTATUS
-WdkmpLockCreate(
+WdkmpLockAllocate(
     _In_ const WDKMP_LOCK_KIND *Kind,
-    _In_reads_bytes_(DataSize) const VOID *InitialValue,
     _In_ SIZE_T DataSize,
-    _Outptr_result_maybenull_ PVOID *Lock
+    _Outptr_result_maybenull_ PWDKMP_LOCK_HEADER *Block
     )
 {
     PWDKMP_LOCK_HEADER Header;
     SIZE_T DataOffset;
     NTSTATUS Status;
 
-    if (Lock == NULL) {
-        return STATUS_INVALID_PARAMETER;
-    }
-    *Lock = NULL;
-    if (InitialValue == NULL || DataSize == 0 || DataSize > WDKM_MAX_DATA_SIZE) {
+    *Block = NULL;
+    if (DataSize == 0 || DataSize > WDKM_MAX_DATA_SIZE) {
         return STATUS_INVALID_PARAMETER;
     }
     if (WdkmpGetIrql() > DISPATCH_LEVEL) {
@@ -39,12 +41,18 @@ WdkmpLockCreate(
     if (Header == NULL) {
         return STATUS_INSUFFICIENT_RESOURCES;
     }
+    if (WdkmpIrqlFixedNews()) {
+        /* Found by the allocation's first lookup of the kernel's routines. */
+        WdkmpDebugPrint(WDKMP_DEBUG_WARNING,
+                        "wdkmutex: this kernel does not raise the IRQL (KeRaiseIrql to "
+                        "DISPATCH_LEVEL left it at PASSIVE_LEVEL, as Wine does): the "
+                        "AtDpcLevel forms do not check that the caller is at DISPATCH_LEVEL\n");
+    }
     Header->Signature = Kind->Signature;
     Header->Kind = Kind;
     Header->DataSize = DataSize;
     Header->BlockSize = DataOffset + DataSize;
     Header->Data = (PUCHAR)Header + DataOffset;
-    RtlCopyMemory(Header->Data, InitialValue, DataSize);
     if (Kind->Initialize != NULL) {
         Status = Kind->Initialize(Header);
         if (!NT_SUCCESS(Status)) {
@@ -52,17 +60,90 @@ WdkmpLockCreate(
             return Status;
         }
     }
+    *Block = Header;
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmpLockCreate(
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_reads_bytes_(DataSize) const VOID *InitialValue,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Lock
+    )
+{
+    PWDKMP_LOCK_HEADER Header;
+    NTSTATUS Status;
+
+    if (Lock == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    *Lock = NULL;
+    if (InitialValue == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockAllocate(Kind, DataSize, &Header);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    RtlCopyMemory(Header->Data, InitialValue, DataSize);
     WdkmpDiagLockCreated(Header);
     *Lock = Header;
     return STATUS_SUCCESS;
 }
 
 NTSTATUS
-WdkmpLockDestroy(
+WdkmpLockCreateInPlace(
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PVOID *Lock
+    )
+{
+    PWDKMP_LOCK_HEADER Header;
+    NTSTATUS Status;
+
+    if (Lock == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    *Lock = NULL;
+    if (Initialize == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockAllocate(Kind, DataSize, &Header);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    /* On the pool copy, zeroed, before anything can reach the lock. */
+    Status = Initialize(Header->Data, Context);
+    if (!NT_SUCCESS(Status)) {
+        if (Kind->Finalize != NULL) {
+            Kind->Finalize(Header);
+        }
+        Header->Signature = WDKMP_SIGNATURE_FREED;
+        WdkmpFreeBlock(Header, Header->BlockSize);
+        return Status;
+    }
+    WdkmpDiagLockCreated(Header);
+    *Lock = Header;
+    return STATUS_SUCCESS;
+}
+
+/*
+ * Destroy, take (Value) or destroy with a drain (Drain): the checks, then
+ * the value copied out, the kernel object torn down, the handle made
+ * invalid, the value drained where it lies, and the block freed.
+ */
+static
+NTSTATUS
+WdkmpLockDestroyCommon(
     _In_opt_ PVOID Lock,
     _In_ const WDKMP_LOCK_KIND *Kind,
     _In_ SIZE_T DataSize,
     _Out_writes_bytes_opt_(DataSize) PVOID Value,
+    _In_opt_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context,
     _In_ BOOLEAN ByRegistry
     )
 {
@@ -77,7 +158,7 @@ WdkmpLockDestroy(
     if (Header->RegistryEntry != NULL && !ByRegistry) {
         return STATUS_WDKM_OWNED_BY_REGISTRY;
     }
-    if (Value != NULL && DataSize != Header->DataSize) {
+    if ((Value != NULL || Drain != NULL) && DataSize != Header->DataSize) {
         return STATUS_WDKM_TYPE_MISMATCH;
     }
     if (WdkmpLockIsHeld(Header)) {
@@ -92,10 +173,102 @@ WdkmpLockDestroy(
         Kind->Finalize(Lock);
     }
     /* A later destroy of the same handle then fails instead of freeing twice
-       (as long as the pool has not reused the block). */
+       (as long as the pool has not reused the block); so does any use of
+       the handle from the drain. */
     Header->Signature = WDKMP_SIGNATURE_FREED;
+    if (Drain != NULL) {
+        Drain(Header->Data, Context);
+    }
     WdkmpFreeBlock(Header, Header->BlockSize);
     return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmpLockDestroy(
+    _In_opt_ PVOID Lock,
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_ SIZE_T DataSize,
+    _Out_writes_bytes_opt_(DataSize) PVOID Value,
+    _In_ BOOLEAN ByRegistry
+    )
+{
+    return WdkmpLockDestroyCommon(Lock, Kind, DataSize, Value, NULL, NULL, ByRegistry);
+}
+
+NTSTATUS
+WdkmpLockDestroyWith(
+    _In_opt_ PVOID Lock,
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    if (Drain == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmpLockDestroyCommon(Lock, Kind, DataSize, NULL, Drain, Context, FALSE);
+}
+
+/* ------------------------------------------------------------------------
+ * The callback forms: an acquisition that cannot fail to its caller.
+ */
+
+DECLSPEC_NORETURN
+static
+VOID
+WdkmpLockMisuse(
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_opt_ PVOID Lock,
+    _In_ NTSTATUS Status,
+    _In_opt_ PVOID Caller,
+    _In_opt_z_ PCSTR File,
+    _In_ ULONG Line
+    )
+{
+    KIRQL Irql = WdkmpGetIrql();
+
+#if WDKM_CHECKED
+    WdkmpDiagCallbackMisuse(Lock, (ULONG)Kind, Status, Caller, File, Line);
+#else
+    UNREFERENCED_PARAMETER(File);
+    UNREFERENCED_PARAMETER(Line);
+    WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
+                    "wdkmutex: callback form refused: %s acquiring lock %p (kind %u) at IRQL %u, "
+                    "called from %p: bug check 0x%08X\n",
+                    WdkmStatusName(Status), Lock, (unsigned)Kind, (unsigned)Irql, Caller,
+                    (unsigned)WDKM_BUGCHECK_LOCK_MISUSE);
+#endif
+    WdkmpBugCheck(WDKM_BUGCHECK_LOCK_MISUSE, (ULONG_PTR)(ULONG)Status, (ULONG_PTR)Lock,
+                  (ULONG_PTR)Caller, ((ULONG_PTR)Kind << 8) | Irql);
+}
+
+PVOID
+WdkmpLockAcquireOrBugCheck(
+    _In_ WDKMP_ACQUIRE_FOR_CALLBACK *Acquire,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_opt_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Out_opt_ PVOID *Data,
+    _In_opt_ PVOID Caller
+    )
+{
+    PVOID Value = NULL;
+    NTSTATUS Status;
+    PCSTR File;
+    ULONG Line;
+
+    /* Before the acquisition takes the site the typed macro noted. */
+    WdkmpDiagPeekSite(Lock, &File, &Line);
+    Status = Acquire(Lock, DataSize, Argument, &Value);
+    if (Status != STATUS_SUCCESS) {
+        WdkmpLockMisuse(Kind, Lock, Status, Caller, File, Line);
+    }
+    if (Data != NULL) {
+        *Data = Value;
+    }
+    return Value;
 }
 
 WDKM_SCOPE

@@ -1,7 +1,8 @@
 /*
  * wdkm_lock_kinds.c - from a WDKM_LOCK_KIND named at run time to the kind's
  * descriptor, for the calls that take the kind as a value: the generic
- * WdkmGrtRegister (and WDKM_GRT_REGISTER) and the checked build's reports.
+ * WdkmGrtRegister and WdkmGrtRegisterInPlace (WDKM_GRT_REGISTER,
+ * WDKM_GRT_REGISTER_IN_PLACE).
  *
  * The table names every kind, so whatever links this file links every
  * kind's code and kernel imports. That is why it stands alone: a driver
@@ -52,4 +53,22 @@ WdkmGrtRegister(
         return STATUS_INVALID_PARAMETER;
     }
     return WdkmGrtRegisterKind(Name, Descriptor, InitialValue, DataSize, Flags);
+}
+
+NTSTATUS
+WdkmGrtRegisterInPlace(
+    _In_z_ PCSTR Name,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _In_ ULONG Flags
+    )
+{
+    const WDKMP_LOCK_KIND *Descriptor = WdkmpLockKindOf(Kind);
+
+    if (Descriptor == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmGrtRegisterInPlaceKind(Name, Descriptor, DataSize, Initialize, Context, Flags);
 }

@@ -232,6 +232,36 @@ WdkmResourceTake(
     return WdkmpLockDestroy(Resource, &WdkmpResourceKind, DataSize, Value, FALSE);
 }
 
+NTSTATUS
+WdkmResourceCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_RESOURCE *Resource
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (Resource == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreateInPlace(&WdkmpResourceKind, DataSize, Initialize, Context, &Lock);
+    *Resource = (PWDKM_RESOURCE)Lock;
+    return Status;
+}
+
+NTSTATUS
+WdkmResourceDestroyWith(
+    _In_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyWith(Resource, &WdkmpResourceKind, DataSize, Drain, Context);
+}
+
 BOOLEAN
 WdkmResourceIsOwnedExclusive(
     _In_opt_ const WDKM_RESOURCE *Resource
@@ -308,6 +338,61 @@ WdkmpResourceReleaseAny(
 {
     UNREFERENCED_PARAMETER(SavedIrql);
     return WdkmResourceRelease((PWDKM_RESOURCE)Lock);
+}
+
+static
+NTSTATUS
+WdkmpResourceAcquireExclusiveForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmResourceAcquireExclusive((PWDKM_RESOURCE)Lock, DataSize, Data);
+}
+
+WDKMP_NOINLINE
+PVOID
+WdkmResourceAcquireExclusiveOrBugCheck(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    )
+{
+    return WdkmpLockAcquireOrBugCheck(WdkmpResourceAcquireExclusiveForCallback, WdkmLockKindResource, Resource, DataSize, NULL, Data,
+                                      WDKMP_RETURN_ADDRESS());
+}
+
+static
+NTSTATUS
+WdkmpResourceAcquireSharedForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmResourceAcquireShared((PWDKM_RESOURCE)Lock, DataSize, (const VOID **)Data);
+}
+
+WDKMP_NOINLINE
+const VOID *
+WdkmResourceAcquireSharedOrBugCheck(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ const VOID **Data
+    )
+{
+    const VOID *Value = WdkmpLockAcquireOrBugCheck(WdkmpResourceAcquireSharedForCallback, WdkmLockKindResource, Resource, DataSize,
+                                                   NULL, NULL, WDKMP_RETURN_ADDRESS());
+
+    if (Data != NULL) {
+        *Data = Value;
+    }
+    return Value;
 }
 
 const WDKMP_LOCK_KIND WdkmpResourceKind = {
@@ -538,6 +623,36 @@ WdkmPushLockTake(
     return WdkmpLockDestroy(PushLock, &WdkmpPushLockKind, DataSize, Value, FALSE);
 }
 
+NTSTATUS
+WdkmPushLockCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_PUSH_LOCK *PushLock
+    )
+{
+    PVOID Lock;
+    NTSTATUS Status;
+
+    if (PushLock == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockCreateInPlace(&WdkmpPushLockKind, DataSize, Initialize, Context, &Lock);
+    *PushLock = (PWDKM_PUSH_LOCK)Lock;
+    return Status;
+}
+
+NTSTATUS
+WdkmPushLockDestroyWith(
+    _In_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyWith(PushLock, &WdkmpPushLockKind, DataSize, Drain, Context);
+}
+
 BOOLEAN
 WdkmPushLockIsOwnedExclusive(
     _In_opt_ const WDKM_PUSH_LOCK *PushLock
@@ -591,6 +706,61 @@ WdkmpPushLockReleaseAny(
 {
     UNREFERENCED_PARAMETER(SavedIrql);
     return WdkmPushLockRelease((PWDKM_PUSH_LOCK)Lock);
+}
+
+static
+NTSTATUS
+WdkmpPushLockAcquireExclusiveForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmPushLockAcquireExclusive((PWDKM_PUSH_LOCK)Lock, DataSize, Data);
+}
+
+WDKMP_NOINLINE
+PVOID
+WdkmPushLockAcquireExclusiveOrBugCheck(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    )
+{
+    return WdkmpLockAcquireOrBugCheck(WdkmpPushLockAcquireExclusiveForCallback, WdkmLockKindPushLock, PushLock, DataSize, NULL, Data,
+                                      WDKMP_RETURN_ADDRESS());
+}
+
+static
+NTSTATUS
+WdkmpPushLockAcquireSharedForCallback(
+    _Inout_ PVOID Lock,
+    _In_ SIZE_T DataSize,
+    _In_opt_ PVOID Argument,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    UNREFERENCED_PARAMETER(Argument);
+    return WdkmPushLockAcquireShared((PWDKM_PUSH_LOCK)Lock, DataSize, (const VOID **)Data);
+}
+
+WDKMP_NOINLINE
+const VOID *
+WdkmPushLockAcquireSharedOrBugCheck(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ const VOID **Data
+    )
+{
+    const VOID *Value = WdkmpLockAcquireOrBugCheck(WdkmpPushLockAcquireSharedForCallback, WdkmLockKindPushLock, PushLock, DataSize,
+                                                   NULL, NULL, WDKMP_RETURN_ADDRESS());
+
+    if (Data != NULL) {
+        *Data = Value;
+    }
+    return Value;
 }
 
 /* Known only for the readers that found a slot: beyond them, no. */

@@ -34,6 +34,33 @@
  */
 #define WDKM_RELATIVE_TIMEOUT_MS(Milliseconds) (-(LONGLONG)(Milliseconds) * 10000)
 
+/*
+ * Values initialised and drained in place (every kind's CreateInPlace and
+ * DestroyWith). A value that points into itself - a LIST_ENTRY head, a
+ * structure with an embedded KEVENT or a self-relative pointer - cannot
+ * be copied in by Create or out by Take: its pointers would name the
+ * copy's source, a dead stack frame. These callbacks see the value where
+ * it lives, in the lock's pool block.
+ *
+ * WDKM_INITIALIZE_VALUE - called by CreateInPlace on the value (zeroed,
+ * DataSize bytes) before any other code can reach the lock, at the
+ * create's IRQL (<= DISPATCH_LEVEL; PASSIVE_LEVEL or APC_LEVEL only if the
+ * caller is there). A failure status (NT_SUCCESS FALSE) fails the create:
+ * the create returns it and frees the block, so the routine must release
+ * whatever it acquired before failing. Any success status counts as
+ * STATUS_SUCCESS. It must not keep Value for use outside the lock.
+ *
+ * WDKM_DRAIN_VALUE - called by DestroyWith on the value, after the lock
+ * has ceased to exist as a lock (every use of its handle is refused) and
+ * before its block is freed, at the destroy's IRQL. It takes apart what
+ * the value links to (a list's records) and must not fail, keep Value, or
+ * use the lock's handle.
+ */
+typedef NTSTATUS WDKM_INITIALIZE_VALUE(_Out_ PVOID Value, _In_opt_ PVOID Context);
+typedef WDKM_INITIALIZE_VALUE *PWDKM_INITIALIZE_VALUE;
+typedef VOID WDKM_DRAIN_VALUE(_Inout_ PVOID Value, _In_opt_ PVOID Context);
+typedef WDKM_DRAIN_VALUE *PWDKM_DRAIN_VALUE;
+
 #define WDKMP_CONCAT2(A, B) A##B
 #define WDKMP_CONCAT(A, B) WDKMP_CONCAT2(A, B)
 

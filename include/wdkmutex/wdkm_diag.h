@@ -66,7 +66,9 @@ typedef enum _WDKM_DIAG_VIOLATION_TYPE {
     WdkmDiagHeldAtCheckpoint = 3,    /* WdkmDiagCheckNoneHeld found a lock held */
     WdkmDiagRegionUnbalanced = 4,    /* a region still entered at a checkpoint or unload */
     WdkmDiagAssertHeld = 5,          /* WDKM_ASSERT_HELD / WDKM_ASSERT_NOT_HELD failed */
-    WdkmDiagLeakedLock = 6           /* a lock never destroyed, found at unload */
+    WdkmDiagLeakedLock = 6,          /* a lock never destroyed, found at unload */
+    WdkmDiagCallbackMisuse = 7       /* a callback form (..._OR_BUGCHECK) refused: the
+                                        system stops with WDKM_BUGCHECK_LOCK_MISUSE */
 } WDKM_DIAG_VIOLATION_TYPE;
 
 /*

@@ -73,6 +73,28 @@ WdkmFastMutexAcquire(
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(FastMutex);
 
 /*
+ * WdkmFastMutexAcquireOrBugCheck - the callback form
+ * of WdkmFastMutexAcquire (waits, raises to APC_LEVEL):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= APC_LEVEL; APC_LEVEL on return.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_IRQL_raises_(APC_LEVEL)
+_IRQL_saves_global_(OldIrql, FastMutex)
+_Acquires_lock_(*FastMutex)
+PVOID
+WdkmFastMutexAcquireOrBugCheck(
+    _Inout_ PWDKM_FAST_MUTEX FastMutex,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(FastMutex);
+
+/*
  * WdkmFastMutexTryAcquire - acquire only if that needs no wait.
  *
  * IRQL: <= APC_LEVEL; APC_LEVEL on success. Returns STATUS_SUCCESS;
@@ -142,6 +164,45 @@ WdkmFastMutexTake(
     ) WDKM_REQUIRES_LOCK_NOT_HELD(FastMutex);
 
 /*
+ * WdkmFastMutexCreateInPlace - allocate a lock whose value (DataSize bytes, zeroed)
+ * Initialize(Value, Context) sets up where it lives, in the lock's pool
+ * block, before the lock is returned: for values that point into
+ * themselves (a LIST_ENTRY head). IRQL: <= DISPATCH_LEVEL (Initialize runs
+ * at the caller's IRQL). Returns STATUS_SUCCESS; Initialize's failure
+ * status (the block is freed); STATUS_INVALID_PARAMETER (NULL Initialize,
+ * zero or oversized DataSize); STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmFastMutexCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_FAST_MUTEX *FastMutex
+    );
+
+/*
+ * WdkmFastMutexDestroyWith - destroy the lock and hand its value to
+ * Drain(Value, Context) in place (to unlink and free a list's records),
+ * then free the block. IRQL: <= DISPATCH_LEVEL. Returns as WdkmFastMutexDestroy, and
+ * STATUS_WDKM_TYPE_MISMATCH (DataSize is not the value's size) and
+ * STATUS_INVALID_PARAMETER (NULL Drain); on any error nothing changes and
+ * Drain is not called. Drain runs once the lock no longer exists: the
+ * caller must ensure no other thread uses it, as for the destroy.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*FastMutex)
+NTSTATUS
+WdkmFastMutexDestroyWith(
+    _In_ PWDKM_FAST_MUTEX FastMutex,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(FastMutex);
+
+/*
  * WdkmFastMutexIsOwned - TRUE if the calling thread holds the lock.
  * IRQL: any. For assertions; FALSE for NULL.
  */
@@ -172,8 +233,15 @@ WdkmFastMutexScopeEnter(
 #define WDKM_FAST_MUTEX_TRY_ACQUIRE(FastMutex, DataPointerPointer) \
     WdkmFastMutexTryAcquire(WDKMP_DIAG_SITE((FastMutex), (FastMutex)), sizeof(**(DataPointerPointer)), \
                             (PVOID *)(DataPointerPointer))
+#define WDKM_FAST_MUTEX_ACQUIRE_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmFastMutexAcquireOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_FAST_MUTEX_TAKE(FastMutex, ValuePointer) \
     WdkmFastMutexTake((FastMutex), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_FAST_MUTEX_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \
+    WDKMP_DIAG_CREATED(WdkmFastMutexCreateInPlace(sizeof(Type), (Initialize), (Context), (LockPointer)), (LockPointer))
+#define WDKM_FAST_MUTEX_DESTROY_WITH(Lock, Type, Drain, Context) \
+    WdkmFastMutexDestroyWith((Lock), sizeof(Type), (Drain), (Context))
 
 /*
  * WDKM_FAST_MUTEX_SCOPED(FastMutex, DataPointer, StatusPointer) { ... }

@@ -142,12 +142,35 @@ WdkmGrtRegister(
     );
 
 /*
+ * WdkmGrtRegisterInPlace - as WdkmGrtRegister, with the value (DataSize
+ * bytes, zeroed) set up in the lock's block by Initialize(Value, Context)
+ * before the lock is registered: for a LIST_ENTRY head or another value
+ * that points into itself. IRQL: <= APC_LEVEL (Initialize runs at the
+ * caller's IRQL, before the registry's writer lock is taken). Returns as
+ * WdkmGrtRegister, and Initialize's failure status (nothing registered,
+ * nothing left); STATUS_INVALID_PARAMETER also for a NULL Initialize. The
+ * registry frees the lock without a drain: records linked into its value
+ * must be unlinked (under the lock) before it is unregistered.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+NTSTATUS
+WdkmGrtRegisterInPlace(
+    _In_z_ PCSTR Name,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _In_ ULONG Flags
+    );
+
+/*
  * A lock kind's descriptor (its create, acquire, release and teardown),
  * opaque. The typed registration macros below pass one, so that a driver
  * links the code and kernel imports of the kinds it registers and no
- * other; WdkmGrtRegister, which takes the kind as a value, has to link
- * them all. The objects are the library's: name them only through the
- * macros.
+ * other; WdkmGrtRegister and WdkmGrtRegisterInPlace, which take the kind
+ * as a value, link them all. The objects are the library's: name them
+ * only through the macros.
  */
 typedef struct _WDKMP_LOCK_KIND WDKM_KIND_DESCRIPTOR;
 extern const WDKM_KIND_DESCRIPTOR WdkmpKMutexKind;
@@ -159,9 +182,10 @@ extern const WDKM_KIND_DESCRIPTOR WdkmpResourceKind;
 extern const WDKM_KIND_DESCRIPTOR WdkmpPushLockKind;
 
 /*
- * WdkmGrtRegisterKind - WdkmGrtRegister for the kind Descriptor describes:
- * what the typed macros (WDKM_GRT_REGISTER_SPIN_LOCK, ...) call. Same IRQL,
- * statuses and rules as WdkmGrtRegister; Descriptor must be one of the
+ * WdkmGrtRegisterKind, WdkmGrtRegisterInPlaceKind - WdkmGrtRegister and
+ * WdkmGrtRegisterInPlace for the kind Descriptor describes: what the typed
+ * macros (WDKM_GRT_REGISTER_SPIN_LOCK, WDKM_GRT_REGISTER_IN_PLACE_OF, ...)
+ * call. Same IRQL, statuses and rules; Descriptor must be one of the
  * library's (STATUS_INVALID_PARAMETER for NULL).
  */
 _Must_inspect_result_
@@ -172,6 +196,18 @@ WdkmGrtRegisterKind(
     _In_ const WDKM_KIND_DESCRIPTOR *Descriptor,
     _In_reads_bytes_(DataSize) const VOID *InitialValue,
     _In_ SIZE_T DataSize,
+    _In_ ULONG Flags
+    );
+
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+NTSTATUS
+WdkmGrtRegisterInPlaceKind(
+    _In_z_ PCSTR Name,
+    _In_ const WDKM_KIND_DESCRIPTOR *Descriptor,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
     _In_ ULONG Flags
     );
 
@@ -278,6 +314,14 @@ WdkmGrtScopeEnter(
 
 #define WDKM_GRT_REGISTER(Name, Kind, InitialValuePointer) \
     WdkmGrtRegister((Name), (Kind), (InitialValuePointer), sizeof(*(InitialValuePointer)), 0)
+/* WDKM_GRT_REGISTER_IN_PLACE("name", WdkmLockKindSpinLock, DATA_TYPE, Initialize, Context) */
+#define WDKM_GRT_REGISTER_IN_PLACE(Name, Kind, Type, Initialize, Context) \
+    WdkmGrtRegisterInPlace((Name), (Kind), sizeof(Type), (Initialize), (Context), 0)
+/* The same linking only the kind named: KindName is KMutex, FastMutex,
+   SpinLock, QueuedSpinLock, GuardedMutex, Resource or PushLock. */
+#define WDKM_GRT_REGISTER_IN_PLACE_OF(Name, KindName, Type, Initialize, Context) \
+    WdkmGrtRegisterInPlaceKind((Name), &Wdkmp##KindName##Kind, sizeof(Type), (Initialize), \
+                               (Context), 0)
 
 /* WDKM_GRT_GET_KMUTEX("name", DATA_TYPE, &Mutex) */
 #define WDKM_GRT_GET_KMUTEX(Name, Type, MutexPointer) \

@@ -57,6 +57,26 @@ WdkmGuardedMutexAcquire(
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Mutex);
 
 /*
+ * WdkmGuardedMutexAcquireOrBugCheck - the callback form
+ * of WdkmGuardedMutexAcquire (waits):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= APC_LEVEL.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Acquires_lock_(*Mutex)
+PVOID
+WdkmGuardedMutexAcquireOrBugCheck(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(Mutex);
+
+/*
  * WdkmGuardedMutexTryAcquire - acquire only without waiting.
  * IRQL: <= APC_LEVEL. Returns also STATUS_TIMEOUT when busy.
  */
@@ -103,6 +123,45 @@ WdkmGuardedMutexTake(
     _Out_writes_bytes_(DataSize) PVOID Value
     ) WDKM_REQUIRES_LOCK_NOT_HELD(Mutex);
 
+/*
+ * WdkmGuardedMutexCreateInPlace - allocate a lock whose value (DataSize bytes, zeroed)
+ * Initialize(Value, Context) sets up where it lives, in the lock's pool
+ * block, before the lock is returned: for values that point into
+ * themselves (a LIST_ENTRY head). IRQL: <= DISPATCH_LEVEL (Initialize runs
+ * at the caller's IRQL). Returns STATUS_SUCCESS; Initialize's failure
+ * status (the block is freed); STATUS_INVALID_PARAMETER (NULL Initialize,
+ * zero or oversized DataSize); STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_NOT_SUPPORTED as the create.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmGuardedMutexCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_GUARDED_MUTEX *Mutex
+    );
+
+/*
+ * WdkmGuardedMutexDestroyWith - destroy the lock and hand its value to
+ * Drain(Value, Context) in place (to unlink and free a list's records),
+ * then free the block. IRQL: <= DISPATCH_LEVEL. Returns as WdkmGuardedMutexDestroy, and
+ * STATUS_WDKM_TYPE_MISMATCH (DataSize is not the value's size) and
+ * STATUS_INVALID_PARAMETER (NULL Drain); on any error nothing changes and
+ * Drain is not called. Drain runs once the lock no longer exists: the
+ * caller must ensure no other thread uses it, as for the destroy.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*Mutex)
+NTSTATUS
+WdkmGuardedMutexDestroyWith(
+    _In_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(Mutex);
+
 /* TRUE if the calling thread holds it. IRQL: any. */
 _IRQL_requires_max_(HIGH_LEVEL)
 BOOLEAN
@@ -127,8 +186,15 @@ WdkmGuardedMutexScopeEnter(
 #define WDKM_GUARDED_MUTEX_TRY_ACQUIRE(Mutex, DataPointerPointer) \
     WdkmGuardedMutexTryAcquire(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(**(DataPointerPointer)), \
                                (PVOID *)(DataPointerPointer))
+#define WDKM_GUARDED_MUTEX_ACQUIRE_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmGuardedMutexAcquireOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_GUARDED_MUTEX_TAKE(Mutex, ValuePointer) \
     WdkmGuardedMutexTake((Mutex), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_GUARDED_MUTEX_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \
+    WDKMP_DIAG_CREATED(WdkmGuardedMutexCreateInPlace(sizeof(Type), (Initialize), (Context), (LockPointer)), (LockPointer))
+#define WDKM_GUARDED_MUTEX_DESTROY_WITH(Lock, Type, Drain, Context) \
+    WdkmGuardedMutexDestroyWith((Lock), sizeof(Type), (Drain), (Context))
 #define WDKM_GUARDED_MUTEX_SCOPED(Mutex, DataPointer, StatusPointer)                \
     WDKMP_SCOPED(WdkmGuardedMutexScopeEnter(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(*(DataPointer)),       \
                                             (PVOID *)&(DataPointer), (StatusPointer)))

@@ -91,6 +91,26 @@ WdkmKMutexAcquire(
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Mutex);
 
 /*
+ * WdkmKMutexAcquireOrBugCheck - the callback form
+ * of WdkmKMutexAcquire (waits):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= APC_LEVEL (a cleanup or work item; not a DPC or completion routine at DISPATCH_LEVEL).
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Acquires_lock_(*Mutex)
+PVOID
+WdkmKMutexAcquireOrBugCheck(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(Mutex);
+
+/*
  * WdkmKMutexTryAcquire - acquire only if that needs no wait.
  *
  * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS, or STATUS_TIMEOUT if
@@ -201,6 +221,45 @@ WdkmKMutexTake(
     ) WDKM_REQUIRES_LOCK_NOT_HELD(Mutex);
 
 /*
+ * WdkmKMutexCreateInPlace - allocate a lock whose value (DataSize bytes, zeroed)
+ * Initialize(Value, Context) sets up where it lives, in the lock's pool
+ * block, before the lock is returned: for values that point into
+ * themselves (a LIST_ENTRY head). IRQL: <= DISPATCH_LEVEL (Initialize runs
+ * at the caller's IRQL). Returns STATUS_SUCCESS; Initialize's failure
+ * status (the block is freed); STATUS_INVALID_PARAMETER (NULL Initialize,
+ * zero or oversized DataSize); STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmKMutexCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_KMUTEX *Mutex
+    );
+
+/*
+ * WdkmKMutexDestroyWith - destroy the lock and hand its value to
+ * Drain(Value, Context) in place (to unlink and free a list's records),
+ * then free the block. IRQL: <= DISPATCH_LEVEL. Returns as WdkmKMutexDestroy, and
+ * STATUS_WDKM_TYPE_MISMATCH (DataSize is not the value's size) and
+ * STATUS_INVALID_PARAMETER (NULL Drain); on any error nothing changes and
+ * Drain is not called. Drain runs once the lock no longer exists: the
+ * caller must ensure no other thread uses it, as for the destroy.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*Mutex)
+NTSTATUS
+WdkmKMutexDestroyWith(
+    _In_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(Mutex);
+
+/*
  * WdkmKMutexIsOwned - TRUE if the calling thread holds the lock.
  * IRQL: any. For assertions; FALSE for NULL.
  */
@@ -244,6 +303,9 @@ WdkmKMutexScopeEnter(
     WdkmKMutexAcquire(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
 #define WDKM_KMUTEX_TRY_ACQUIRE(Mutex, DataPointerPointer) \
     WdkmKMutexTryAcquire(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(**(DataPointerPointer)), (PVOID *)(DataPointerPointer))
+#define WDKM_KMUTEX_ACQUIRE_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmKMutexAcquireOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_KMUTEX_ACQUIRE_TIMEOUT(Mutex, Timeout, DataPointerPointer) \
     WdkmKMutexAcquireTimeout(WDKMP_DIAG_SITE((Mutex), (Mutex)), sizeof(**(DataPointerPointer)), (Timeout), \
                              (PVOID *)(DataPointerPointer))
@@ -252,6 +314,10 @@ WdkmKMutexScopeEnter(
                                (Timeout), (PVOID *)(DataPointerPointer))
 #define WDKM_KMUTEX_TAKE(Mutex, ValuePointer) \
     WdkmKMutexTake((Mutex), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_KMUTEX_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \
+    WDKMP_DIAG_CREATED(WdkmKMutexCreateInPlace(sizeof(Type), (Initialize), (Context), (LockPointer)), (LockPointer))
+#define WDKM_KMUTEX_DESTROY_WITH(Lock, Type, Drain, Context) \
+    WdkmKMutexDestroyWith((Lock), sizeof(Type), (Drain), (Context))
 
 /*
  * WDKM_KMUTEX_SCOPED(Mutex, DataPointer, StatusPointer) { ... }

@@ -90,6 +90,26 @@ WdkmResourceTryAcquireExclusive(
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Resource);
 
 /*
+ * WdkmResourceAcquireExclusiveOrBugCheck - the callback form
+ * of WdkmResourceAcquireExclusive (waits):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= APC_LEVEL.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Acquires_exclusive_lock_(*Resource)
+PVOID
+WdkmResourceAcquireExclusiveOrBugCheck(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(Resource);
+
+/*
  * WdkmResourceAcquireShared / WdkmResourceTryAcquireShared - one of many
  * readers; *Data is read-only. IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS;
  * STATUS_TIMEOUT (try: a writer holds it); STATUS_WDKM_IRQL_TOO_HIGH;
@@ -114,6 +134,26 @@ WdkmResourceTryAcquireShared(
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ const VOID **Data
     ) WDKM_ACQUIRES_SHARED_LOCK_ON_SUCCESS(Resource);
+
+/*
+ * WdkmResourceAcquireSharedOrBugCheck - the callback form
+ * of WdkmResourceAcquireShared (waits; the data is read-only):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= APC_LEVEL.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Acquires_shared_lock_(*Resource)
+const VOID *
+WdkmResourceAcquireSharedOrBugCheck(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ const VOID **Data
+    ) WDKM_ACQUIRES_SHARED_LOCK(Resource);
 
 /*
  * WdkmResourceRelease - release one acquisition, either mode.
@@ -151,6 +191,45 @@ WdkmResourceTake(
     _Out_writes_bytes_(DataSize) PVOID Value
     ) WDKM_REQUIRES_LOCK_NOT_HELD(Resource);
 
+/*
+ * WdkmResourceCreateInPlace - allocate a lock whose value (DataSize bytes, zeroed)
+ * Initialize(Value, Context) sets up where it lives, in the lock's pool
+ * block, before the lock is returned: for values that point into
+ * themselves (a LIST_ENTRY head). IRQL: <= DISPATCH_LEVEL (Initialize runs
+ * at the caller's IRQL). Returns STATUS_SUCCESS; Initialize's failure
+ * status (the block is freed); STATUS_INVALID_PARAMETER (NULL Initialize,
+ * zero or oversized DataSize); STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmResourceCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_RESOURCE *Resource
+    );
+
+/*
+ * WdkmResourceDestroyWith - destroy the lock and hand its value to
+ * Drain(Value, Context) in place (to unlink and free a list's records),
+ * then free the block. IRQL: <= APC_LEVEL. Returns as WdkmResourceDestroy, and
+ * STATUS_WDKM_TYPE_MISMATCH (DataSize is not the value's size) and
+ * STATUS_INVALID_PARAMETER (NULL Drain); on any error nothing changes and
+ * Drain is not called. Drain runs once the lock no longer exists: the
+ * caller must ensure no other thread uses it, as for the destroy.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Requires_lock_not_held_(*Resource)
+NTSTATUS
+WdkmResourceDestroyWith(
+    _In_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(Resource);
+
 /* TRUE if the calling thread holds it exclusively. IRQL: any. */
 _IRQL_requires_max_(HIGH_LEVEL)
 BOOLEAN
@@ -177,6 +256,9 @@ WdkmResourceScopeEnter(
 #define WDKM_RESOURCE_TRY_ACQUIRE_EXCLUSIVE(Resource, DataPointerPointer) \
     WdkmResourceTryAcquireExclusive(WDKMP_DIAG_SITE((Resource), (Resource)), sizeof(**(DataPointerPointer)), \
                                     (PVOID *)(DataPointerPointer))
+#define WDKM_RESOURCE_ACQUIRE_EXCLUSIVE_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmResourceAcquireExclusiveOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (PVOID *)(DataPointerPointer))
 /* DataPointerPointer: the address of a `const T *`. */
 #define WDKM_RESOURCE_ACQUIRE_SHARED(Resource, DataPointerPointer) \
     WdkmResourceAcquireShared(WDKMP_DIAG_SITE((Resource), (Resource)), sizeof(**(DataPointerPointer)), \
@@ -184,8 +266,15 @@ WdkmResourceScopeEnter(
 #define WDKM_RESOURCE_TRY_ACQUIRE_SHARED(Resource, DataPointerPointer) \
     WdkmResourceTryAcquireShared(WDKMP_DIAG_SITE((Resource), (Resource)), sizeof(**(DataPointerPointer)), \
                                  (const VOID **)(DataPointerPointer))
+#define WDKM_RESOURCE_ACQUIRE_SHARED_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmResourceAcquireSharedOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (const VOID **)(DataPointerPointer))
 #define WDKM_RESOURCE_TAKE(Resource, ValuePointer) \
     WdkmResourceTake((Resource), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_RESOURCE_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \
+    WDKMP_DIAG_CREATED(WdkmResourceCreateInPlace(sizeof(Type), (Initialize), (Context), (LockPointer)), (LockPointer))
+#define WDKM_RESOURCE_DESTROY_WITH(Lock, Type, Drain, Context) \
+    WdkmResourceDestroyWith((Lock), sizeof(Type), (Drain), (Context))
 #define WDKM_RESOURCE_EXCLUSIVE_SCOPED(Resource, DataPointer, StatusPointer)          \
     WDKMP_SCOPED(WdkmResourceScopeEnter(WDKMP_DIAG_SITE((Resource), (Resource)), sizeof(*(DataPointer)), TRUE,   \
                                         (PVOID *)&(DataPointer), (StatusPointer)))
@@ -242,6 +331,46 @@ WdkmPushLockAcquireShared(
     ) WDKM_ACQUIRES_SHARED_LOCK_ON_SUCCESS(PushLock);
 
 /*
+ * WdkmPushLockAcquireExclusiveOrBugCheck - the callback form
+ * of WdkmPushLockAcquireExclusive (waits):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= APC_LEVEL.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Acquires_exclusive_lock_(*PushLock)
+PVOID
+WdkmPushLockAcquireExclusiveOrBugCheck(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(PushLock);
+
+/*
+ * WdkmPushLockAcquireSharedOrBugCheck - the callback form
+ * of WdkmPushLockAcquireShared (waits; the data is read-only):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= APC_LEVEL.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(APC_LEVEL)
+_Acquires_shared_lock_(*PushLock)
+const VOID *
+WdkmPushLockAcquireSharedOrBugCheck(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ const VOID **Data
+    ) WDKM_ACQUIRES_SHARED_LOCK(PushLock);
+
+/*
  * WdkmPushLockRelease - release the caller's hold, either mode.
  * IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_NOT_OWNER (held
  * by other threads, not the caller); STATUS_WDKM_NOT_HELD;
@@ -275,6 +404,45 @@ WdkmPushLockTake(
     _Out_writes_bytes_(DataSize) PVOID Value
     ) WDKM_REQUIRES_LOCK_NOT_HELD(PushLock);
 
+/*
+ * WdkmPushLockCreateInPlace - allocate a lock whose value (DataSize bytes, zeroed)
+ * Initialize(Value, Context) sets up where it lives, in the lock's pool
+ * block, before the lock is returned: for values that point into
+ * themselves (a LIST_ENTRY head). IRQL: <= DISPATCH_LEVEL (Initialize runs
+ * at the caller's IRQL). Returns STATUS_SUCCESS; Initialize's failure
+ * status (the block is freed); STATUS_INVALID_PARAMETER (NULL Initialize,
+ * zero or oversized DataSize); STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_NOT_SUPPORTED as the create.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmPushLockCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_PUSH_LOCK *PushLock
+    );
+
+/*
+ * WdkmPushLockDestroyWith - destroy the lock and hand its value to
+ * Drain(Value, Context) in place (to unlink and free a list's records),
+ * then free the block. IRQL: <= DISPATCH_LEVEL. Returns as WdkmPushLockDestroy, and
+ * STATUS_WDKM_TYPE_MISMATCH (DataSize is not the value's size) and
+ * STATUS_INVALID_PARAMETER (NULL Drain); on any error nothing changes and
+ * Drain is not called. Drain runs once the lock no longer exists: the
+ * caller must ensure no other thread uses it, as for the destroy.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*PushLock)
+NTSTATUS
+WdkmPushLockDestroyWith(
+    _In_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(PushLock);
+
 /* TRUE if the calling thread holds it exclusively. IRQL: any. */
 _IRQL_requires_max_(HIGH_LEVEL)
 BOOLEAN
@@ -298,11 +466,21 @@ WdkmPushLockScopeEnter(
 #define WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE(PushLock, DataPointerPointer) \
     WdkmPushLockAcquireExclusive(WDKMP_DIAG_SITE((PushLock), (PushLock)), sizeof(**(DataPointerPointer)), \
                                  (PVOID *)(DataPointerPointer))
+#define WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmPushLockAcquireExclusiveOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_PUSH_LOCK_ACQUIRE_SHARED(PushLock, DataPointerPointer) \
     WdkmPushLockAcquireShared(WDKMP_DIAG_SITE((PushLock), (PushLock)), sizeof(**(DataPointerPointer)), \
                               (const VOID **)(DataPointerPointer))
+#define WDKM_PUSH_LOCK_ACQUIRE_SHARED_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmPushLockAcquireSharedOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (const VOID **)(DataPointerPointer))
 #define WDKM_PUSH_LOCK_TAKE(PushLock, ValuePointer) \
     WdkmPushLockTake((PushLock), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_PUSH_LOCK_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \
+    WDKMP_DIAG_CREATED(WdkmPushLockCreateInPlace(sizeof(Type), (Initialize), (Context), (LockPointer)), (LockPointer))
+#define WDKM_PUSH_LOCK_DESTROY_WITH(Lock, Type, Drain, Context) \
+    WdkmPushLockDestroyWith((Lock), sizeof(Type), (Drain), (Context))
 #define WDKM_PUSH_LOCK_EXCLUSIVE_SCOPED(PushLock, DataPointer, StatusPointer)         \
     WDKMP_SCOPED(WdkmPushLockScopeEnter(WDKMP_DIAG_SITE((PushLock), (PushLock)), sizeof(*(DataPointer)), TRUE,   \
                                         (PVOID *)&(DataPointer), (StatusPointer)))

@@ -12,8 +12,12 @@
  *     DISPATCH_LEVEL: STATUS_WDKM_IRQL_TOO_HIGH.
  *   - The AtDpcLevel forms are for callers already at DISPATCH_LEVEL (a DPC,
  *     or under another spin lock): they neither raise nor lower. Below
- *     DISPATCH_LEVEL they return STATUS_WDKM_IRQL_MISMATCH. Release with the
- *     form matching the acquire (STATUS_WDKM_IRQL_MISMATCH otherwise).
+ *     DISPATCH_LEVEL they return STATUS_WDKM_IRQL_MISMATCH, except on a
+ *     kernel whose IRQL cannot be raised (Wine, where a DPC reports
+ *     PASSIVE_LEVEL): found at the first create at PASSIVE_LEVEL and said
+ *     once in the debugger output, the lower bound is then not checked.
+ *     Release with the form matching the acquire (STATUS_WDKM_IRQL_MISMATCH
+ *     otherwise).
  *   - Not recursive: the owner acquiring again gets STATUS_POSSIBLE_DEADLOCK
  *     (the kernel would spin forever). Only the owner releases.
  *   - While a spin lock is held the caller is at DISPATCH_LEVEL: every
@@ -77,6 +81,28 @@ WdkmSpinLockAcquire(
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(SpinLock);
 
 /*
+ * WdkmSpinLockAcquireOrBugCheck - the callback form
+ * of WdkmSpinLockAcquire: raise to DISPATCH_LEVEL and spin until held; *OldIrql for the release:
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= DISPATCH_LEVEL; DISPATCH_LEVEL on return.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_IRQL_raises_(DISPATCH_LEVEL)
+_Acquires_lock_(*SpinLock)
+PVOID
+WdkmSpinLockAcquireOrBugCheck(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PKIRQL OldIrql,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(SpinLock);
+
+/*
  * WdkmSpinLockTryAcquire - as WdkmSpinLockAcquire without spinning.
  * IRQL: <= DISPATCH_LEVEL; unchanged unless it succeeds. Returns also
  * STATUS_TIMEOUT (busy) and STATUS_NOT_SUPPORTED (no
@@ -130,6 +156,26 @@ WdkmSpinLockAcquireAtDpcLevel(
     _Outptr_result_maybenull_ PVOID *Data
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(SpinLock);
 
+/*
+ * WdkmSpinLockAcquireAtDpcLevelOrBugCheck - the callback form
+ * of WdkmSpinLockAcquireAtDpcLevel; release with WdkmSpinLockReleaseFromDpcLevel:
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: DISPATCH_LEVEL (a DPC; see WdkmSpinLockAcquireAtDpcLevel for kernels without a real IRQL).
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_(DISPATCH_LEVEL)
+_Acquires_lock_(*SpinLock)
+PVOID
+WdkmSpinLockAcquireAtDpcLevelOrBugCheck(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(SpinLock);
+
 _IRQL_requires_(DISPATCH_LEVEL)
 _Releases_lock_(*SpinLock)
 NTSTATUS
@@ -160,6 +206,45 @@ WdkmSpinLockTake(
     _Out_writes_bytes_(DataSize) PVOID Value
     ) WDKM_REQUIRES_LOCK_NOT_HELD(SpinLock);
 
+/*
+ * WdkmSpinLockCreateInPlace - allocate a lock whose value (DataSize bytes, zeroed)
+ * Initialize(Value, Context) sets up where it lives, in the lock's pool
+ * block, before the lock is returned: for values that point into
+ * themselves (a LIST_ENTRY head). IRQL: <= DISPATCH_LEVEL (Initialize runs
+ * at the caller's IRQL). Returns STATUS_SUCCESS; Initialize's failure
+ * status (the block is freed); STATUS_INVALID_PARAMETER (NULL Initialize,
+ * zero or oversized DataSize); STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmSpinLockCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_SPIN_LOCK *SpinLock
+    );
+
+/*
+ * WdkmSpinLockDestroyWith - destroy the lock and hand its value to
+ * Drain(Value, Context) in place (to unlink and free a list's records),
+ * then free the block. IRQL: <= DISPATCH_LEVEL. Returns as WdkmSpinLockDestroy, and
+ * STATUS_WDKM_TYPE_MISMATCH (DataSize is not the value's size) and
+ * STATUS_INVALID_PARAMETER (NULL Drain); on any error nothing changes and
+ * Drain is not called. Drain runs once the lock no longer exists: the
+ * caller must ensure no other thread uses it, as for the destroy.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_Requires_lock_not_held_(*SpinLock)
+NTSTATUS
+WdkmSpinLockDestroyWith(
+    _In_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    ) WDKM_REQUIRES_LOCK_NOT_HELD(SpinLock);
+
 /* WdkmSpinLockIsOwned - TRUE if the calling thread holds it. IRQL: any. */
 _IRQL_requires_max_(HIGH_LEVEL)
 BOOLEAN
@@ -185,11 +270,21 @@ WdkmSpinLockScopeEnter(
 #define WDKM_SPIN_LOCK_TRY_ACQUIRE(Lock, OldIrqlPointer, DataPointerPointer) \
     WdkmSpinLockTryAcquire(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), (OldIrqlPointer), \
                            (PVOID *)(DataPointerPointer))
+#define WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, OldIrqlPointer, DataPointerPointer) \
+    WdkmSpinLockAcquireOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), (OldIrqlPointer), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Lock, DataPointerPointer) \
     WdkmSpinLockAcquireAtDpcLevel(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
                                   (PVOID *)(DataPointerPointer))
+#define WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL_OR_BUGCHECK(Lock, DataPointerPointer) \
+    WdkmSpinLockAcquireAtDpcLevelOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_SPIN_LOCK_TAKE(Lock, ValuePointer) \
     WdkmSpinLockTake((Lock), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_SPIN_LOCK_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \
+    WDKMP_DIAG_CREATED(WdkmSpinLockCreateInPlace(sizeof(Type), (Initialize), (Context), (LockPointer)), (LockPointer))
+#define WDKM_SPIN_LOCK_DESTROY_WITH(Lock, Type, Drain, Context) \
+    WdkmSpinLockDestroyWith((Lock), sizeof(Type), (Drain), (Context))
 
 /*
  * WDKM_SPIN_LOCK_SCOPED(Lock, DataPointer, StatusPointer) { ... }
@@ -240,6 +335,29 @@ WdkmQueuedSpinLockAcquire(
     _Outptr_result_maybenull_ PVOID *Data
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Handle);
 
+/*
+ * WdkmQueuedSpinLockAcquireOrBugCheck - the callback form
+ * of WdkmQueuedSpinLockAcquire; release with WdkmQueuedSpinLockRelease(Handle):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: <= DISPATCH_LEVEL; DISPATCH_LEVEL on return.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_IRQL_raises_(DISPATCH_LEVEL)
+_Acquires_lock_(*Handle)
+_Post_same_lock_(*SpinLock, *Handle)
+PVOID
+WdkmQueuedSpinLockAcquireOrBugCheck(
+    _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(Handle);
+
 /* The same at DISPATCH_LEVEL already. IRQL: DISPATCH_LEVEL. */
 _Must_inspect_result_
 _IRQL_requires_(DISPATCH_LEVEL)
@@ -251,6 +369,28 @@ WdkmQueuedSpinLockAcquireAtDpcLevel(
     _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
     _Outptr_result_maybenull_ PVOID *Data
     ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Handle);
+
+/*
+ * WdkmQueuedSpinLockAcquireAtDpcLevelOrBugCheck - the callback form
+ * of WdkmQueuedSpinLockAcquireAtDpcLevel; release with WdkmQueuedSpinLockRelease(Handle):
+ * for a DPC, cancel routine, completion routine or cleanup, where no
+ * status can be returned. Returns the data pointer (also in *Data when
+ * Data is not NULL); the lock is held. IRQL: DISPATCH_LEVEL.
+ * It never fails: where the plain acquire would return an error, it stops
+ * the system with bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 the status, P2
+ * the lock, P3 the caller, P4 kind << 8 | IRQL; wdkm_status.h), after the
+ * checked build reported the whole story.
+ */
+_IRQL_requires_(DISPATCH_LEVEL)
+_Acquires_lock_(*Handle)
+_Post_same_lock_(*SpinLock, *Handle)
+PVOID
+WdkmQueuedSpinLockAcquireAtDpcLevelOrBugCheck(
+    _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
+    _Out_opt_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK(Handle);
 
 /*
  * WdkmQueuedSpinLockRelease - release the hold Handle describes, restoring
@@ -287,6 +427,44 @@ WdkmQueuedSpinLockTake(
     _Out_writes_bytes_(DataSize) PVOID Value
     );
 
+/*
+ * WdkmQueuedSpinLockCreateInPlace - allocate a lock whose value (DataSize bytes, zeroed)
+ * Initialize(Value, Context) sets up where it lives, in the lock's pool
+ * block, before the lock is returned: for values that point into
+ * themselves (a LIST_ENTRY head). IRQL: <= DISPATCH_LEVEL (Initialize runs
+ * at the caller's IRQL). Returns STATUS_SUCCESS; Initialize's failure
+ * status (the block is freed); STATUS_INVALID_PARAMETER (NULL Initialize,
+ * zero or oversized DataSize); STATUS_INSUFFICIENT_RESOURCES;
+ * STATUS_WDKM_IRQL_TOO_HIGH.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmQueuedSpinLockCreateInPlace(
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _Outptr_result_maybenull_ PWDKM_QUEUED_SPIN_LOCK *SpinLock
+    );
+
+/*
+ * WdkmQueuedSpinLockDestroyWith - destroy the lock and hand its value to
+ * Drain(Value, Context) in place (to unlink and free a list's records),
+ * then free the block. IRQL: <= DISPATCH_LEVEL. Returns as WdkmQueuedSpinLockDestroy, and
+ * STATUS_WDKM_TYPE_MISMATCH (DataSize is not the value's size) and
+ * STATUS_INVALID_PARAMETER (NULL Drain); on any error nothing changes and
+ * Drain is not called. Drain runs once the lock no longer exists: the
+ * caller must ensure no other thread uses it, as for the destroy.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmQueuedSpinLockDestroyWith(
+    _In_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    );
+
 /* WdkmQueuedSpinLockIsOwned - TRUE if the calling thread holds it. IRQL: any. */
 _IRQL_requires_max_(HIGH_LEVEL)
 BOOLEAN
@@ -299,11 +477,21 @@ WdkmQueuedSpinLockIsOwned(
 #define WDKM_QUEUED_SPIN_LOCK_ACQUIRE(Lock, HandlePointer, DataPointerPointer) \
     WdkmQueuedSpinLockAcquire(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), (HandlePointer), \
                               (PVOID *)(DataPointerPointer))
+#define WDKM_QUEUED_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, HandlePointer, DataPointerPointer) \
+    WdkmQueuedSpinLockAcquireOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), (HandlePointer), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_QUEUED_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Lock, HandlePointer, DataPointerPointer) \
     WdkmQueuedSpinLockAcquireAtDpcLevel(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), \
                                         (HandlePointer), (PVOID *)(DataPointerPointer))
+#define WDKM_QUEUED_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL_OR_BUGCHECK(Lock, HandlePointer, DataPointerPointer) \
+    WdkmQueuedSpinLockAcquireAtDpcLevelOrBugCheck(WDKMP_DIAG_SITE((Lock), (Lock)), sizeof(**(DataPointerPointer)), (HandlePointer), \
+        (PVOID *)(DataPointerPointer))
 #define WDKM_QUEUED_SPIN_LOCK_TAKE(Lock, ValuePointer) \
     WdkmQueuedSpinLockTake((Lock), sizeof(*(ValuePointer)), (ValuePointer))
+#define WDKM_QUEUED_SPIN_LOCK_CREATE_IN_PLACE(Type, Initialize, Context, LockPointer) \
+    WDKMP_DIAG_CREATED(WdkmQueuedSpinLockCreateInPlace(sizeof(Type), (Initialize), (Context), (LockPointer)), (LockPointer))
+#define WDKM_QUEUED_SPIN_LOCK_DESTROY_WITH(Lock, Type, Drain, Context) \
+    WdkmQueuedSpinLockDestroyWith((Lock), sizeof(Type), (Drain), (Context))
 
 WDKM_EXTERN_C_END
 

@@ -57,6 +57,22 @@
  */
 #define STATUS_WDKM_LEAK_DETECTED       WDKMP_ERROR_STATUS(0x000A)
 
+/*
+ * WDKM_BUGCHECK_LOCK_MISUSE - the bug check code with which the callback
+ * forms (WdkmXxxAcquireOrBugCheck, the *_OR_BUGCHECK macros) stop the
+ * system on a misuse they detect, where no status can be returned. Bit 29
+ * set (the customer bit of NTSTATUS codes), the library's facility, code 1:
+ * outside every code Windows defines. Parameters:
+ *   P1  the status the plain acquire would have returned (zero-extended:
+ *       0xE0D40001 is STATUS_WDKM_IRQL_TOO_HIGH; WdkmStatusName names it)
+ *   P2  the lock handle
+ *   P3  the caller's return address: the driver code that called the form
+ *   P4  (WDKM_LOCK_KIND << 8) | the IRQL at the call
+ * The checked build first prints the whole story through the debugger
+ * output (docs/diagnostics.md).
+ */
+#define WDKM_BUGCHECK_LOCK_MISUSE 0x20D40001UL
+
 WDKM_EXTERN_C_BEGIN
 
 /*

@@ -11,6 +11,13 @@
 WDKM_HOSTP_THREAD_LOCAL WDKM_HOSTP_CURRENT WdkmHostpCurrent;
 _Thread_local HOSTP_THREAD_STATE WdkmHostpThread;
 
+UCHAR WdkmHostpIrqlFixed;
+
+VOID WdkmHostSetIrqlRaisable(BOOLEAN Raisable)
+{
+    __atomic_store_n(&WdkmHostpIrqlFixed, Raisable ? 0 : 1, __ATOMIC_RELAXED);
+}
+
 /* KeGetCurrentIrql, KfRaiseIrql, KeLowerIrql and KeRaiseIrqlToDpcLevel are
    inline in wdm.h, as on x64 Windows. */
 

@@ -64,9 +64,12 @@ static VOID HostpCheckOwner(PKSPIN_LOCK SpinLock, ULONG_PTR Owner)
     }
 }
 
+/* A kernel whose IRQL cannot be raised (WdkmHostSetIrqlRaisable) checks
+   no lower bound, as Wine's does not. */
 static VOID HostpCheckAtLeastDispatch(PKSPIN_LOCK SpinLock)
 {
-    if (WdkmHostpCurrent.Irql < DISPATCH_LEVEL) {
+    if (WdkmHostpCurrent.Irql < DISPATCH_LEVEL &&
+        __atomic_load_n(&WdkmHostpIrqlFixed, __ATOMIC_RELAXED) == 0) {
         KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, (ULONG_PTR)SpinLock, WdkmHostpCurrent.Irql,
                      DISPATCH_LEVEL, 0);
     }

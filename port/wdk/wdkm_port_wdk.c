@@ -50,6 +50,8 @@ static const PCWSTR WdkmpRoutineNames[WDKMP_ROUTINE_COUNT] = {
 static struct {
     LONG volatile State;
     PVOID Address[WDKMP_ROUTINE_COUNT];
+    BOOLEAN IrqlFixed;          /* written with the addresses, read after RESOLVED */
+    LONG volatile IrqlNews;     /* 1: IrqlFixed found and not yet said */
 } WdkmpRoutines;
 
 static
@@ -62,6 +64,25 @@ WdkmpLookUpRoutine(
 
     RtlInitUnicodeString(&String, Name);
     return MmGetSystemRoutineAddress(&String);
+}
+
+/*
+ * At PASSIVE_LEVEL: TRUE if raising to DISPATCH_LEVEL leaves the reported
+ * IRQL unchanged (Wine). On a real kernel the raise lasts two reads.
+ */
+static
+BOOLEAN
+WdkmpProbeIrqlFixed(
+    VOID
+    )
+{
+    KIRQL OldIrql;
+    KIRQL Raised;
+
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    Raised = KeGetCurrentIrql();
+    KeLowerIrql(OldIrql);
+    return Raised != DISPATCH_LEVEL;
 }
 
 static
@@ -93,6 +114,8 @@ WdkmpRoutinesKnown(
         for (Index = 0; Index < WDKMP_ROUTINE_COUNT; Index += 1) {
             WdkmpRoutines.Address[Index] = WdkmpLookUpRoutine(WdkmpRoutineNames[Index]);
         }
+        WdkmpRoutines.IrqlFixed = WdkmpProbeIrqlFixed();
+        InterlockedExchange(&WdkmpRoutines.IrqlNews, WdkmpRoutines.IrqlFixed ? 1 : 0);
         InterlockedExchange(&WdkmpRoutines.State, WDKMP_ROUTINES_RESOLVED);
         return TRUE;
     }
@@ -142,6 +165,27 @@ WdkmpForgetRoutines(
 {
     InterlockedExchange(&WdkmpRoutines.State, WDKMP_ROUTINES_UNRESOLVED);
     RtlZeroMemory(WdkmpRoutines.Address, sizeof(WdkmpRoutines.Address));
+    WdkmpRoutines.IrqlFixed = FALSE;
+    InterlockedExchange(&WdkmpRoutines.IrqlNews, 0);
+}
+
+BOOLEAN
+WdkmpIrqlFixed(
+    VOID
+    )
+{
+    /* IrqlFixed is written before RESOLVED is published (acquire here). */
+    return WdkmpRoutinesState() == WDKMP_ROUTINES_RESOLVED && WdkmpRoutines.IrqlFixed;
+}
+
+BOOLEAN
+WdkmpIrqlFixedNews(
+    VOID
+    )
+{
+    /* A relaxed look first: every create asks, and the answer is nearly always no. */
+    return WdkmpLoadLong(&WdkmpRoutines.IrqlNews) != 0 &&
+           InterlockedExchange(&WdkmpRoutines.IrqlNews, 0) != 0;
 }
 
 NTSTATUS

@@ -29,6 +29,26 @@
 #define WDKMP_INLINE static inline
 #endif
 
+/*
+ * WDKMP_RETURN_ADDRESS() - in a function, the address its caller returns
+ * to: names the driver code that called a public function in a bug
+ * check's parameters. WDKMP_NOINLINE keeps such a function a function of
+ * its own (the single-file distribution compiles the library into the
+ * driver's own translation unit).
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define WDKMP_RETURN_ADDRESS() __builtin_return_address(0)
+#define WDKMP_NOINLINE __attribute__((__noinline__))
+#elif defined(_MSC_VER)
+#include <intrin.h>
+#pragma intrinsic(_ReturnAddress)
+#define WDKMP_RETURN_ADDRESS() _ReturnAddress()
+#define WDKMP_NOINLINE __declspec(noinline)
+#else
+#define WDKMP_RETURN_ADDRESS() ((PVOID)0)
+#define WDKMP_NOINLINE
+#endif
+
 typedef KMUTEX WDKMP_KMUTEX;
 typedef FAST_MUTEX WDKMP_FAST_MUTEX;
 typedef KGUARDED_MUTEX WDKMP_GUARDED_MUTEX;
@@ -378,6 +398,24 @@ WdkmpLowerIrql(
 }
 
 /* ------------------------------------------------------------------------
+ * Stopping the system, for the callback forms' detected misuse. Any IRQL.
+ */
+
+DECLSPEC_NORETURN
+WDKMP_INLINE
+VOID
+WdkmpBugCheck(
+    _In_ ULONG Code,
+    _In_ ULONG_PTR Parameter1,
+    _In_ ULONG_PTR Parameter2,
+    _In_ ULONG_PTR Parameter3,
+    _In_ ULONG_PTR Parameter4
+    )
+{
+    KeBugCheckEx(Code, Parameter1, Parameter2, Parameter3, Parameter4);
+}
+
+/* ------------------------------------------------------------------------
  * Critical and guarded regions: <= APC_LEVEL, balanced per thread.
  */
 
@@ -508,6 +546,27 @@ VOID WdkmpPushLockRelease(_Inout_ WDKMP_PUSH_LOCK *PushLock, _In_ BOOLEAN Exclus
 PVOID
 WdkmpRoutine(
     _In_ ULONG Index
+    );
+
+/*
+ * Kernels whose IRQL cannot be raised. Wine reports PASSIVE_LEVEL
+ * everywhere, in a DPC too, and KeRaiseIrql changes nothing; an exact
+ * IRQL above PASSIVE_LEVEL (the AtDpcLevel forms' DISPATCH_LEVEL) is then
+ * unknowable, not wrong. The lookup of the routines (the first create at
+ * PASSIVE_LEVEL) also raises to DISPATCH_LEVEL once and reads the IRQL
+ * back. WdkmpIrqlFixed: TRUE once that found the IRQL unchanged (FALSE
+ * before the lookup, and on every real kernel). WdkmpIrqlFixedNews: TRUE
+ * for exactly one caller after a lookup that found it so (say so once).
+ * Any IRQL.
+ */
+BOOLEAN
+WdkmpIrqlFixed(
+    VOID
+    );
+
+BOOLEAN
+WdkmpIrqlFixedNews(
+    VOID
     );
 
 /* ------------------------------------------------------------------------

@@ -237,9 +237,27 @@ WdkmTestResourceReadersOverlap(_Inout_ PWDKM_TEST Test)
 
 typedef struct _DPC_STATE {
     PWDKM_SPIN_LOCK Lock;
+    PWDKM_QUEUED_SPIN_LOCK Queued;
     KEVENT Done;
     NTSTATUS Status;
+    NTSTATUS AtDpcLevel;          /* the AtDpcLevel forms, in the same DPC */
+    NTSTATUS QueuedAtDpcLevel;
 } DPC_STATE;
+
+static NTSTATUS
+WdkmpQueuedInDpc(_Inout_ PWDKM_QUEUED_SPIN_LOCK Queued)
+{
+    WDKM_LOCK_QUEUE_HANDLE Handle;
+    COUNTER *Data;
+    NTSTATUS Status;
+
+    Status = WDKM_QUEUED_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Queued, &Handle, &Data);
+    if (WDKM_ACQUIRED(Status)) {
+        Data->Value += 1;
+        Status = WdkmQueuedSpinLockRelease(&Handle);
+    }
+    return Status;
+}
 
 static VOID NTAPI
 CountInDpc(_In_ PKDPC Dpc, _In_opt_ PVOID Context, _In_opt_ PVOID Argument1,
@@ -253,14 +271,23 @@ CountInDpc(_In_ PKDPC Dpc, _In_opt_ PVOID Context, _In_opt_ PVOID Argument1,
     UNREFERENCED_PARAMETER(Dpc);
     UNREFERENCED_PARAMETER(Argument1);
     UNREFERENCED_PARAMETER(Argument2);
-    /* The raising form: it is right at DISPATCH_LEVEL, and Wine's DPCs
-       report PASSIVE_LEVEL, where the AtDpcLevel form is refused. */
+    /* The raising form: right at DISPATCH_LEVEL and below. */
     Status = WDKM_SPIN_LOCK_ACQUIRE(State->Lock, &OldIrql, &Data);
     if (WDKM_ACQUIRED(Status)) {
         Data->Value += 1;
         Status = WdkmSpinLockRelease(State->Lock, OldIrql);
     }
     State->Status = Status;
+    /* The AtDpcLevel forms, a DPC's own: Wine's DPCs report PASSIVE_LEVEL,
+       and the library, having found that the IRQL cannot be raised there,
+       does not refuse them for it. */
+    Status = WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(State->Lock, &Data);
+    if (WDKM_ACQUIRED(Status)) {
+        Data->Value += 1;
+        Status = WdkmSpinLockReleaseFromDpcLevel(State->Lock);
+    }
+    State->AtDpcLevel = Status;
+    State->QueuedAtDpcLevel = WdkmpQueuedInDpc(State->Queued);
     (VOID)KeSetEvent(&State->Done, 0, FALSE);
 }
 
@@ -276,7 +303,10 @@ WdkmTestSpinLockTimerDpc(_Inout_ PWDKM_TEST Test)
     NTSTATUS Wait;
 
     WDKM_CHECK_STATUS(Test, STATUS_SUCCESS, WDKM_SPIN_LOCK_CREATE(&Zero, &State.Lock));
+    WDKM_CHECK_STATUS(Test, STATUS_SUCCESS, WDKM_QUEUED_SPIN_LOCK_CREATE(&Zero, &State.Queued));
     State.Status = STATUS_PENDING;
+    State.AtDpcLevel = STATUS_PENDING;
+    State.QueuedAtDpcLevel = STATUS_PENDING;
     KeInitializeEvent(&State.Done, NotificationEvent, FALSE);
     KeInitializeDpc(&Dpc, CountInDpc, &State);
     KeInitializeTimer(&Timer);
@@ -290,8 +320,96 @@ WdkmTestSpinLockTimerDpc(_Inout_ PWDKM_TEST Test)
     }
     WDKM_EXPECT_STATUS(Test, STATUS_SUCCESS, Wait);
     WDKM_EXPECT_STATUS(Test, STATUS_SUCCESS, State.Status);
+    WDKM_EXPECT_STATUS(Test, STATUS_SUCCESS, State.AtDpcLevel);
+    WDKM_EXPECT_STATUS(Test, STATUS_SUCCESS, State.QueuedAtDpcLevel);
     WDKM_CHECK_STATUS(Test, STATUS_SUCCESS, WDKM_SPIN_LOCK_TAKE(State.Lock, &Out));
+    WDKM_EXPECT_EQ(Test, Out.Value, 2);
+    WDKM_CHECK_STATUS(Test, STATUS_SUCCESS, WDKM_QUEUED_SPIN_LOCK_TAKE(State.Queued, &Out));
     WDKM_EXPECT_EQ(Test, Out.Value, 1);
+}
+
+/* ------------------------------------------------------------------------
+ * A LIST_ENTRY head created in place, records linked under the lock, the
+ * rest drained at destroy.
+ */
+
+#define WDKM_TEST_RECORD_TAG 'ceRT'
+
+typedef struct _RECORD_LIST {
+    LIST_ENTRY Head;
+    ULONG Count;
+} RECORD_LIST;
+
+typedef struct _RECORD {
+    LIST_ENTRY Link;
+    ULONG Number;
+} RECORD;
+
+typedef struct _DRAINED {
+    ULONG Records;
+    ULONG NumberSum;
+} DRAINED;
+
+static NTSTATUS
+InitializeRecordList(_Out_ PVOID Value, _In_opt_ PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Context);
+    InitializeListHead(&((RECORD_LIST *)Value)->Head);
+    return STATUS_SUCCESS;
+}
+
+static VOID
+DrainRecordList(_Inout_ PVOID Value, _In_opt_ PVOID Context)
+{
+    RECORD_LIST *List = (RECORD_LIST *)Value;
+    DRAINED *Drained = (DRAINED *)Context;
+
+    while (!IsListEmpty(&List->Head)) {
+        RECORD *Record = CONTAINING_RECORD(RemoveHeadList(&List->Head), RECORD, Link);
+        Drained->Records += 1;
+        Drained->NumberSum += Record->Number;
+        ExFreePoolWithTag(Record, WDKM_TEST_RECORD_TAG);
+    }
+}
+
+VOID
+WdkmTestInPlaceList(_Inout_ PWDKM_TEST Test)
+{
+    PWDKM_SPIN_LOCK Lock;
+    RECORD_LIST *List;
+    RECORD *Record;
+    DRAINED Drained = { 0, 0 };
+    KIRQL OldIrql;
+    ULONG Number;
+    BOOLEAN Empty = FALSE;
+
+    WDKM_CHECK_STATUS(Test, STATUS_SUCCESS,
+                      WDKM_SPIN_LOCK_CREATE_IN_PLACE(RECORD_LIST, InitializeRecordList, NULL,
+                                                     &Lock));
+    if (WDKM_ACQUIRED(WDKM_SPIN_LOCK_ACQUIRE(Lock, &OldIrql, &List))) {
+        Empty = IsListEmpty(&List->Head);
+        (VOID)WdkmSpinLockRelease(Lock, OldIrql);
+    }
+    WDKM_EXPECT(Test, Empty);
+    for (Number = 1; Number <= 3; Number += 1) {
+        Record = (RECORD *)ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(*Record),
+                                                 WDKM_TEST_RECORD_TAG);
+        if (Record == NULL) {
+            continue;
+        }
+        Record->Number = Number;
+        if (WDKM_ACQUIRED(WDKM_SPIN_LOCK_ACQUIRE(Lock, &OldIrql, &List))) {
+            InsertTailList(&List->Head, &Record->Link);
+            List->Count += 1;
+            (VOID)WdkmSpinLockRelease(Lock, OldIrql);
+        } else {
+            ExFreePoolWithTag(Record, WDKM_TEST_RECORD_TAG);
+        }
+    }
+    WDKM_EXPECT_STATUS(Test, STATUS_SUCCESS,
+                       WDKM_SPIN_LOCK_DESTROY_WITH(Lock, RECORD_LIST, DrainRecordList, &Drained));
+    WDKM_EXPECT_EQ(Test, Drained.Records, 3);
+    WDKM_EXPECT_EQ(Test, Drained.NumberSum, 6);
 }
 
 /* ------------------------------------------------------------------------

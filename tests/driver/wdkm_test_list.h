@@ -59,6 +59,7 @@ WDKM_TEST_ENTRY(push_lock_three_threads_1500, WdkmTestPushLockThreads)
 WDKM_TEST_ENTRY(guarded_mutex, WdkmTestGuardedMutex)
 WDKM_TEST_ENTRY(resource_readers_overlap, WdkmTestResourceReadersOverlap)
 WDKM_TEST_ENTRY(spin_lock_timer_dpc, WdkmTestSpinLockTimerDpc)
+WDKM_TEST_ENTRY(in_place_list, WdkmTestInPlaceList)
 WDKM_TEST_ENTRY(regions, WdkmTestRegions)
 WDKM_TEST_ENTRY(registry_every_kind, WdkmTestRegistryEveryKind)
 

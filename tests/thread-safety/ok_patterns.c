@@ -395,3 +395,35 @@ OkRegistry(VOID)
     }
     return Status;
 }
+
+/* Callback forms (..._OR_BUGCHECK): always held on return, nothing to test.
+   In a DPC (KDEFERRED_ROUTINE's shape), a cancel or a cleanup routine. */
+VOID
+OkCallbackForms(_Inout_ PWDKM_SPIN_LOCK Lock, _Inout_ PWDKM_QUEUED_SPIN_LOCK Queued,
+                _Inout_ PWDKM_RESOURCE Resource, _Inout_ PWDKM_KMUTEX Mutex)
+{
+    WDKM_LOCK_QUEUE_HANDLE Handle;
+    OK_STATE *State;
+    const OK_STATE *Read;
+    KIRQL OldIrql;
+
+    WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL_OR_BUGCHECK(Lock, &State);
+    State->Count += 1;
+    (VOID)WdkmSpinLockReleaseFromDpcLevel(Lock);
+
+    State = (OK_STATE *)WdkmSpinLockAcquireOrBugCheck(Lock, sizeof(OK_STATE), &OldIrql, NULL);
+    State->Count += 1;
+    (VOID)WdkmSpinLockRelease(Lock, OldIrql);
+
+    WDKM_QUEUED_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Queued, &Handle, &State);
+    State->Count += 1;
+    (VOID)WdkmQueuedSpinLockRelease(&Handle);
+
+    WDKM_RESOURCE_ACQUIRE_SHARED_OR_BUGCHECK(Resource, &Read);
+    State->Bytes = Read->Bytes;
+    (VOID)WdkmResourceRelease(Resource);
+
+    WDKM_KMUTEX_ACQUIRE_OR_BUGCHECK(Mutex, &State);
+    State->Count += 1;
+    (VOID)WdkmKMutexRelease(Mutex);
+}

@@ -18,6 +18,9 @@ extern const WDKM_TEST_SUITE WdkmFaultsSuite;
 extern const WDKM_TEST_SUITE WdkmStressSuite;
 extern const WDKM_TEST_SUITE WdkmCsqSuite;
 extern const WDKM_TEST_SUITE WdkmModelSuite;
+extern const WDKM_TEST_SUITE WdkmInPlaceSuite;
+extern const WDKM_TEST_SUITE WdkmDpcFormsSuite;
+extern const WDKM_TEST_SUITE WdkmCallbackSuite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 #endif
@@ -39,6 +42,9 @@ main(int argc, char **argv)
         WdkmFaultsSuite,
         WdkmCsqSuite,
         WdkmStressSuite,
+        WdkmInPlaceSuite,
+        WdkmDpcFormsSuite,
+        WdkmCallbackSuite,
 #if WDKM_CHECKED
         WdkmDiagSuite,        /* the checked build's own: lock order, statistics, leaks */
 #endif

@@ -169,7 +169,29 @@ FailedReleaseIsReported(VOID)
     CHECK_STATUS(WdkmFastMutexDestroy(FastMutex), STATUS_SUCCESS);
 }
 
+/* Code written for the SEH form (WDKM_SCOPED_END after the block) builds
+   and behaves the same in the cleanup form. */
+static VOID
+ScopedEndBuildsInTheCleanupForm(VOID)
+{
+    COUNTER Initial = { 0 };
+    PWDKM_SPIN_LOCK Lock;
+    COUNTER *Data;
+    NTSTATUS Status;
+
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Initial, &Lock), STATUS_SUCCESS);
+    WDKM_SPIN_LOCK_SCOPED(Lock, Data, &Status) {
+        Data->Value += 1;
+    } WDKM_SCOPED_END
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK(!WdkmSpinLockIsOwned(Lock));
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    CHECK_STATUS(WDKM_SPIN_LOCK_TAKE(Lock, &Initial), STATUS_SUCCESS);
+    CHECK_EQ(Initial.Value, 1);
+}
+
 static const WDKM_TEST_CASE ScopeCases[] = {
+    { "scoped_end_builds_in_the_cleanup_form", ScopedEndBuildsInTheCleanupForm },
     { "block_runs_once_and_releases", BlockRunsOnceAndReleases },
     { "continue_releases", ContinueReleases },
 #if WDKM_SCOPE_EXIT_RELEASES

@@ -214,6 +214,17 @@ typedef enum _WDKM_HOST_ROUTINE_PROFILE {
 VOID WdkmHostSetRoutineProfile(WDKM_HOST_ROUTINE_PROFILE Profile);
 
 /* ---------------------------------------------------------------------- */
+/* IRQL                                                                    */
+/* ---------------------------------------------------------------------- */
+
+/* FALSE: play a kernel whose IRQL cannot be raised, as Wine's: KfRaiseIrql
+   (KeRaiseIrql, KeRaiseIrqlToDpcLevel, the spin-lock acquires) changes
+   nothing and the spin-lock routines check no lower IRQL bound. TRUE (the
+   default) restores the emulation. Only for tests of how a driver copes
+   with such a kernel; set it while no other thread uses the emulation. */
+VOID WdkmHostSetIrqlRaisable(BOOLEAN Raisable);
+
+/* ---------------------------------------------------------------------- */
 /* Processors                                                              */
 /* ---------------------------------------------------------------------- */
 

@@ -809,13 +809,21 @@ WDKM_HOSTP_INLINE KIRQL KeGetCurrentIrql(VOID)
     return WdkmHostpCurrent.Irql;
 }
 
-/* NewIrql >= current IRQL, else IRQL_NOT_GREATER_OR_EQUAL. Returns the old IRQL. */
+/* Non-zero while the emulation plays a kernel whose IRQL cannot be raised
+   (WdkmHostSetIrqlRaisable, wdkm_host.h). */
+extern UCHAR WdkmHostpIrqlFixed;
+
+/* NewIrql >= current IRQL, else IRQL_NOT_GREATER_OR_EQUAL. Returns the old
+   IRQL. No effect while the IRQL is fixed, as under Wine. */
 WDKM_HOSTP_INLINE KIRQL KfRaiseIrql(KIRQL NewIrql)
 {
     KIRQL OldIrql = WdkmHostpCurrent.Irql;
 
     if (WDKM_HOSTP_UNLIKELY(NewIrql < OldIrql || NewIrql > HIGH_LEVEL)) {
         KeBugCheckEx(IRQL_NOT_GREATER_OR_EQUAL, 0, OldIrql, NewIrql, 0);
+    }
+    if (WDKM_HOSTP_UNLIKELY(__atomic_load_n(&WdkmHostpIrqlFixed, __ATOMIC_RELAXED) != 0)) {
+        return OldIrql;
     }
     WdkmHostpCurrent.Irql = NewIrql;
     return OldIrql;
