@@ -3,6 +3,12 @@ set(WDKM_LIBRARY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_csq.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_debug.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_diag.c
+  ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_diag_class.c
+  ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_diag_leak.c
+  ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_diag_order.c
+  ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_diag_report.c
+  ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_diag_stats.c
+  ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_diag_thread.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_fastmutex.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_grt.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_guardedmutex.c

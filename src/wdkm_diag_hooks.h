@@ -44,14 +44,12 @@ typedef struct _WDKMP_DIAG_LOCK {
     struct _WDKMP_LOCK_HEADER *Next;
     struct _WDKMP_LOCK_HEADER *Prev;
     LONG Class;                        /* index in the class table; -1: none */
-    PVOID volatile Holder;             /* the last exclusive holder's thread record:
-                                          where its release looks first */
     WDKMP_DIAG_FIGURES Figures;
 } WDKMP_DIAG_LOCK;
 
 /* One acquisition in progress, on the acquirer's stack. */
 typedef struct _WDKMP_DIAG_ACQUIRE {
-    PVOID Thread;                      /* the thread's record; NULL: untracked */
+    ULONG Frame;                       /* the held-record frame of its starting IRQL */
     PCSTR File;                        /* where in the caller's source, if known */
     ULONG Line;
     ULONG Flags;

@@ -1290,7 +1290,8 @@ WdkmGrtReference(
 
 /*
  * TRUE if the calling thread holds the lock, as far as can be told: its
- * exclusive owner always; a shared holder of an ERESOURCE always (the
+ * exclusive owner always (but not a DPC for the hold of the code it
+ * interrupted, WdkmpLockHeldHere); a shared holder of an ERESOURCE always (the
  * kernel counts per thread); a shared holder of a push lock while the lock
  * records it by name (its first eight readers at once), and beyond that in
  * the checked build only, whose held records are per thread. Asked through
@@ -1302,11 +1303,11 @@ WdkmpGrtHeldByCaller(
     _In_ const WDKMP_LOCK_HEADER *Header
     )
 {
-    if (WdkmpLockOwnedByCaller(Header)) {
+    if (WdkmpLockHeldHere(Header)) {
         return TRUE;
     }
-    if (WdkmpLoadLong(&Header->SharedHolders) == 0) {
-        return FALSE;                   /* nobody holds it shared */
+    if (WdkmpLoadLong(&Header->SharedHolders) == 0 || WdkmpGetIrql() >= DISPATCH_LEVEL) {
+        return FALSE;   /* nobody holds it shared, or only the code a DPC interrupted */
     }
     if (Header->Kind->HeldSharedByCaller != NULL &&
         Header->Kind->HeldSharedByCaller((PVOID)Header)) {
@@ -1338,7 +1339,10 @@ WdkmpGrtDereference(
     PWDKMP_LOCK_HEADER Header = (PWDKMP_LOCK_HEADER)Lock;
     PWDKMP_GRT_ENTRY Entry;
 
-    if (Header == NULL || Header->RegistryEntry == NULL) {
+    /* The signature first: a handle of something else (a cancel-safe
+       queue, say) may be smaller than a lock header. */
+    if (Header == NULL || !WdkmpLockSignatureKnown(Header->Signature) ||
+        Header->RegistryEntry == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
     if (WdkmpGetIrql() > DISPATCH_LEVEL) {

@@ -46,9 +46,12 @@ typedef struct _WDKMP_LOCK_HEADER {
     /*
      * The IRQL an exclusive acquisition left its owner at, where the
      * release must happen (WdkmpLockCheckRelease): recorded, not assumed,
-     * because Wine never raises the IRQL. Owner-only; kinds that check
-     * their releases otherwise (KMUTEX, reader/writer kinds) leave it 0.
-     * It fills the padding after Signature.
+     * because Wine never raises the IRQL. A KMUTEX keeps the IRQL of its
+     * outermost acquisition here; the reader/writer kinds leave it 0 (they
+     * are held below DISPATCH_LEVEL only). Owner-only. It also tells a DPC
+     * from the thread it interrupted: at DISPATCH_LEVEL, a hold taken
+     * below it is the thread's (WdkmpLockHeldHere). It fills the padding
+     * after Signature.
      */
     KIRQL HeldIrql;
     /*
@@ -184,6 +187,43 @@ WdkmpLockTakeOwnership(
 {
     WdkmpStoreThread(&Header->Owner, WdkmpCurrentThread());
     Header->HeldIrql = WdkmpGetIrql();
+}
+
+/*
+ * TRUE if the running code holds Lock exclusively: the owner is the caller,
+ * and unless the caller is a DPC that interrupted the owner (at
+ * DISPATCH_LEVEL or above, a hold taken below it belongs to the code the
+ * DPC interrupted, which to NT is the same thread).
+ */
+WDKMP_INLINE
+BOOLEAN
+WdkmpLockHeldHere(
+    _In_ const WDKMP_LOCK_HEADER *Header
+    )
+{
+    return WdkmpLockOwnedByCaller(Header) &&
+           !(WdkmpGetIrql() >= DISPATCH_LEVEL && Header->HeldIrql < DISPATCH_LEVEL);
+}
+
+/* One of the library's lock signatures: the block is a lock header. */
+WDKMP_INLINE
+BOOLEAN
+WdkmpLockSignatureKnown(
+    _In_ ULONG Signature
+    )
+{
+    switch (Signature) {
+    case WDKMP_SIGNATURE_KMUTEX:
+    case WDKMP_SIGNATURE_FAST_MUTEX:
+    case WDKMP_SIGNATURE_SPIN_LOCK:
+    case WDKMP_SIGNATURE_QUEUED:
+    case WDKMP_SIGNATURE_GUARDED:
+    case WDKMP_SIGNATURE_RESOURCE:
+    case WDKMP_SIGNATURE_PUSH_LOCK:
+        return TRUE;
+    default:
+        return FALSE;
+    }
 }
 
 /* A lock is held if it has an exclusive owner or shared holders. */

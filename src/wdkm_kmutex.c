@@ -7,7 +7,6 @@
 struct _WDKM_KMUTEX {
     WDKMP_LOCK_HEADER Header;
     ULONG Depth;              /* acquisitions by the owner; owner-only */
-    KIRQL AcquireIrql;        /* IRQL of the outermost acquisition */
     WDKMP_KMUTEX Mutex;
 };
 
@@ -67,10 +66,11 @@ WdkmpKMutexAcquire(
          * outermost one: a try at DISPATCH_LEVEL over a PASSIVE/APC hold
          * is busy (the code it interrupted holds it), and an acquisition
          * below DISPATCH_LEVEL over a DISPATCH hold (the DPC kept it) is
-         * refused. Then the release's class check (AcquireIrql) judges
+         * refused. Then the release's class check (Header.HeldIrql, the
+         * IRQL of the outermost acquisition) judges
          * every acquisition of the hold by its own class.
          */
-        if (WDKMP_IRQL_CLASS(Irql) != WDKMP_IRQL_CLASS(Mutex->AcquireIrql)) {
+        if (WDKMP_IRQL_CLASS(Irql) != WDKMP_IRQL_CLASS(Mutex->Header.HeldIrql)) {
             return WDKMP_IRQL_CLASS(Irql) ? STATUS_TIMEOUT : STATUS_WDKM_IRQL_MISMATCH;
         }
         if (Mutex->Depth >= WDKM_KMUTEX_MAX_RECURSION) {
@@ -102,12 +102,12 @@ WdkmpKMutexAcquire(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    /* Held now: Depth and AcquireIrql are ours to write, and are written
+    /* Held now: Depth and HeldIrql are ours to write, and are written
        before the owner is published, for a DPC that reads them. */
     if (Recursion) {
         Mutex->Depth += 1;
     } else {
-        Mutex->AcquireIrql = Irql;
+        Mutex->Header.HeldIrql = Irql;
         Mutex->Depth = 1;
         WdkmpStorePointerRelease((PVOID volatile *)&Mutex->Header.Owner, Self);
     }
@@ -192,7 +192,7 @@ WdkmKMutexRelease(
     if (Owner != WdkmpCurrentThread()) {
         return WdkmpLockOwnerStatus(Owner);
     }
-    if (WDKMP_IRQL_CLASS(Irql) != WDKMP_IRQL_CLASS(Mutex->AcquireIrql)) {
+    if (WDKMP_IRQL_CLASS(Irql) != WDKMP_IRQL_CLASS(Mutex->Header.HeldIrql)) {
         return STATUS_WDKM_IRQL_MISMATCH;
     }
 

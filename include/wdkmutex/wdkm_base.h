@@ -100,9 +100,13 @@ WdkmDiagNoteCreated(
 WDKM_EXTERN_C_END
 
 /* Inside an argument, not around the call: clang's thread-safety analysis
-   must still see the acquire call itself (docs/checks.md). */
+   must still see the acquire call itself (docs/checks.md), and a comma
+   expression is transparent to it. Argument is evaluated once, as in
+   release builds; Lock (the same expression in the kinds' macros, or NULL)
+   is not evaluated at all: the site is noted for the thread's next
+   acquisition of whichever lock. */
 #define WDKMP_DIAG_SITE(Lock, Argument) \
-    (WdkmDiagNoteSite((Lock), __FILE__, __LINE__), (Argument))
+    (WdkmDiagNoteSite(NULL, __FILE__, __LINE__), (Argument))
 #define WDKMP_DIAG_CREATED(Expression, LockPointer) \
     WdkmDiagNoteCreated((Expression), (LockPointer), __FILE__, __LINE__)
 #else

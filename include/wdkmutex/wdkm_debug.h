@@ -3,7 +3,8 @@
  *
  * The library prints through DbgPrintEx: the registry's teardown report,
  * and in checked builds (wdkm_diag.h) violations, leak reports and the
- * statistics table. Every line starts with "wdkm: ". By default it uses
+ * statistics table. Every line starts with WDKM_DEBUG_PREFIX, "wdkmutex: "
+ * (a filter or a log search may look for it). By default it uses
  * component DPFLTR_IHVDRIVER_ID and prints every level; a driver may move
  * it to its own component id (so the kernel's per-component filter, e.g.
  * the Debug Print Filter registry key or `ed nt!Kd_IHVDRIVER_Mask`, applies
@@ -27,6 +28,9 @@ WDKM_EXTERN_C_BEGIN
 #define WDKM_DEBUG_WARNING DPFLTR_WARNING_LEVEL
 #define WDKM_DEBUG_TRACE   DPFLTR_TRACE_LEVEL
 #define WDKM_DEBUG_INFO    DPFLTR_INFO_LEVEL
+/* What every line the library prints starts with. */
+#define WDKM_DEBUG_PREFIX "wdkmutex: "
+
 /* As MaxLevel: print nothing at all. */
 #define WDKM_DEBUG_OFF     0xFFFFFFFFUL
 

@@ -139,7 +139,9 @@ WdkmDiagSetPolicy(
  * WdkmDiagSetClassName - put Lock (a handle of any WDKM lock kind) in the
  * class Name (copied, truncated to WDKM_DIAG_NAME_LENGTH - 1 characters).
  * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER
- * (NULL, not a live lock, empty name); STATUS_WDKM_LOCK_HELD (name a lock
+ * (NULL, not a live lock, empty name: only Lock's first words are read,
+ * and no pointer in them is followed unless they carry a lock kind's
+ * signature); STATUS_WDKM_IRQL_TOO_HIGH; STATUS_WDKM_LOCK_HELD (name a lock
  * before using it); STATUS_INSUFFICIENT_RESOURCES when the class table is
  * full (the lock keeps its class). The caller must not rename a lock the
  * registry owns: its class is its registry name.
@@ -156,9 +158,12 @@ WdkmDiagSetClassName(
  * WdkmDiagCheckNoneHeld - report every lock the calling thread still holds
  * and every region it has not left; Where names the checkpoint in the
  * report (e.g. "IRP_MJ_DEVICE_CONTROL return"). Call it where the thread
- * must hold nothing: before a dispatch routine or callback returns.
+ * must hold nothing: before a dispatch routine or callback returns. In a
+ * DPC it checks what the DPC acquired, not the locks of the thread it
+ * interrupted (docs/diagnostics.md, "DPCs and APCs").
  * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS if nothing is held,
- * STATUS_WDKM_LOCK_HELD otherwise (after reporting).
+ * STATUS_WDKM_LOCK_HELD otherwise (after reporting);
+ * STATUS_WDKM_IRQL_TOO_HIGH above DISPATCH_LEVEL.
  */
 _Must_inspect_result_
 _IRQL_requires_max_(DISPATCH_LEVEL)
@@ -169,8 +174,10 @@ WdkmDiagCheckNoneHeld(
 
 /*
  * WdkmDiagQueryLockStatistics - the statistics of one lock.
- * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER.
- * Figures read while other threads use the lock may be a moment old.
+ * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER
+ * (NULL, or not a live lock: as for WdkmDiagSetClassName);
+ * STATUS_WDKM_IRQL_TOO_HIGH above DISPATCH_LEVEL. Figures read while other
+ * threads use the lock may be a moment old.
  */
 _Must_inspect_result_
 _IRQL_requires_max_(DISPATCH_LEVEL)
@@ -187,7 +194,8 @@ WdkmDiagQueryLockStatistics(
  * also prints them as a table through DbgPrintEx.
  * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_BUFFER_OVERFLOW
  * when Capacity was too small (the first Capacity are filled);
- * STATUS_INVALID_PARAMETER (Count NULL, or Classes NULL with Capacity > 0).
+ * STATUS_INVALID_PARAMETER (Count NULL, or Classes NULL with Capacity > 0);
+ * STATUS_WDKM_IRQL_TOO_HIGH above DISPATCH_LEVEL (*Count is 0).
  */
 _Must_inspect_result_
 _IRQL_requires_max_(DISPATCH_LEVEL)
@@ -202,8 +210,12 @@ WdkmDiagQueryStatistics(
 /*
  * WdkmDiagQueryViolations - the first violations reported (up to 16 are
  * kept), into Violations[0 .. Capacity); *Count receives how many were
- * reported in all. IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS;
- * STATUS_INVALID_PARAMETER.
+ * reported in all. A violation counts once its record is completely
+ * written: one being reported at this moment (by another thread, or by
+ * the thread this DPC interrupted) is not counted yet, nor are the ones
+ * after it, and none is ever copied half-written.
+ * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER;
+ * STATUS_WDKM_IRQL_TOO_HIGH above DISPATCH_LEVEL (*Count is 0).
  */
 _Must_inspect_result_
 _IRQL_requires_max_(DISPATCH_LEVEL)
@@ -258,7 +270,9 @@ WdkmDiagReset(
 
 /*
  * WdkmDiagIsHeld - TRUE if the calling thread holds Lock, exclusively or
- * shared (the kinds' IsOwned functions see exclusive ownership only).
+ * shared (the kinds' IsOwned functions see exclusive ownership only). In
+ * a DPC, the interrupted thread's shared holds are not the DPC's; its
+ * exclusive ones are (the kinds' owner is the thread).
  * IRQL: <= DISPATCH_LEVEL. FALSE for NULL.
  */
 _IRQL_requires_max_(DISPATCH_LEVEL)

@@ -119,12 +119,15 @@ WdkmFastMutexTryAcquire(
  * was called at.
  *
  * IRQL: APC_LEVEL (as the acquire left it). Returns STATUS_SUCCESS;
- * STATUS_WDKM_NOT_OWNER; STATUS_WDKM_NOT_HELD; STATUS_WDKM_IRQL_MISMATCH
- * below APC_LEVEL; STATUS_WDKM_IRQL_TOO_HIGH above it;
- * STATUS_WDKM_LOCK_HELD if a fast mutex acquired after this one (at
- * APC_LEVEL) is still held: the release would lower the IRQL under it, so
- * release that one first; STATUS_WDKM_TYPE_MISMATCH for a lock of another
- * kind; STATUS_INVALID_PARAMETER. On error nothing changes.
+ * STATUS_WDKM_NOT_OWNER; STATUS_WDKM_NOT_HELD (ownership is checked before
+ * the IRQL: at any IRQL for a caller that does not hold it);
+ * STATUS_WDKM_IRQL_MISMATCH below APC_LEVEL; STATUS_WDKM_IRQL_TOO_HIGH
+ * above it; STATUS_WDKM_LOCK_HELD if this one was acquired at
+ * PASSIVE_LEVEL and a fast mutex acquired after it is still held: the
+ * release would lower the IRQL under it, so release that one first (one
+ * acquired at APC_LEVEL lowers nothing and may be released out of order);
+ * STATUS_WDKM_TYPE_MISMATCH for a lock of another kind;
+ * STATUS_INVALID_PARAMETER. On error nothing changes.
  */
 _IRQL_requires_(APC_LEVEL)
 _IRQL_restores_global_(OldIrql, FastMutex)

@@ -78,7 +78,7 @@ typedef enum _WDKM_LOCK_KIND {
 #define WDKM_GRT_REPORT_NAMES 16
 
 typedef struct _WDKM_GRT_REPORT {
-    ULONG Freed;                  /* locks freed by this call */
+    ULONG Freed;                  /* locks freed by this call (deferred ERESOURCEs included) */
     ULONG StillReferenced;        /* registered locks still referenced */
     ULONG StillHeld;              /* ... of which held by a thread */
     ULONG UnregisteredReferenced; /* unregistered (or replaced) locks not yet dereferenced */
@@ -238,6 +238,10 @@ WdkmGrtReference(
  * registry's. The caller must not use the lock afterwards. A push lock the
  * caller holds shared is detected while it is one of the lock's first eight
  * readers at once; beyond them, in checked builds only (see reference.md).
+ * The last reference of an unregistered lock frees it, except an ERESOURCE
+ * dropped at DISPATCH_LEVEL (ExDeleteResourceLite needs <= APC_LEVEL): that
+ * one is freed by the next WdkmGrtRegister or WdkmGrtUnregister made at
+ * <= APC_LEVEL, or by WdkmGrtDestroy.
  */
 _IRQL_requires_max_(DISPATCH_LEVEL)
 NTSTATUS

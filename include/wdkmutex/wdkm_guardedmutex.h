@@ -93,8 +93,10 @@ WdkmGuardedMutexTryAcquire(
 /*
  * WdkmGuardedMutexRelease - release (leaves the guarded region).
  * IRQL: <= APC_LEVEL, the IRQL of the acquire. Returns STATUS_SUCCESS;
- * STATUS_WDKM_NOT_OWNER; STATUS_WDKM_NOT_HELD; STATUS_WDKM_IRQL_MISMATCH;
- * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_INVALID_PARAMETER.
+ * STATUS_WDKM_NOT_OWNER; STATUS_WDKM_NOT_HELD (ownership is checked before
+ * the IRQL: at any IRQL for a caller that does not hold it);
+ * STATUS_WDKM_IRQL_TOO_HIGH above the IRQL of the acquire;
+ * STATUS_WDKM_IRQL_MISMATCH below it; STATUS_INVALID_PARAMETER.
  */
 _IRQL_requires_max_(APC_LEVEL)
 _Releases_lock_(*Mutex)

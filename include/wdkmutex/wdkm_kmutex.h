@@ -32,7 +32,11 @@
  * it while another thread is still blocked acquiring it. The caller owns
  * the lock's lifetime (the registry, wdkm_grt.h, manages it for you). A
  * special kernel APC (APC_LEVEL, the PASSIVE class) that acquires the
- * mutex its thread holds is granted a recursion, as NT grants it.
+ * mutex its thread holds is granted a recursion, as NT grants it. One that
+ * acquires it while the code it interrupted is inside an acquire or a
+ * release of the same mutex (the kernel's ownership and the library's
+ * record then differ) gets STATUS_POSSIBLE_DEADLOCK (a try: STATUS_TIMEOUT)
+ * and nothing changes.
  *
  * "Acquired" means the status is exactly STATUS_SUCCESS: a timed-out try or
  * wait returns STATUS_TIMEOUT and an ended alertable wait STATUS_ALERTED,
@@ -77,6 +81,8 @@ WdkmKMutexCreate(
  * created with, or Mutex is a lock of another kind;
  * STATUS_MUTANT_LIMIT_EXCEEDED at the recursion limit;
  * STATUS_WDKM_IRQL_MISMATCH if the caller holds it from DISPATCH_LEVEL;
+ * STATUS_POSSIBLE_DEADLOCK for a special kernel APC whose thread is inside
+ * an acquire or release of this mutex (see above; nothing changed);
  * STATUS_INVALID_PARAMETER. The caller must release once per success and
  * must not keep *Data past the release.
  */

@@ -123,14 +123,15 @@ WdkmSpinLockTryAcquire(
 /*
  * WdkmSpinLockRelease - release and lower the IRQL to OldIrql.
  * IRQL: DISPATCH_LEVEL (as the acquire left it). Returns STATUS_SUCCESS;
- * STATUS_WDKM_NOT_OWNER; STATUS_WDKM_NOT_HELD; STATUS_WDKM_IRQL_MISMATCH
- * (not where the acquire left the caller, or acquired AtDpcLevel);
- * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_INVALID_PARAMETER (NULL, or OldIrql
- * above DISPATCH_LEVEL); STATUS_WDKM_LOCK_HELD if OldIrql is below
- * DISPATCH_LEVEL while a spin lock acquired after this one (at
- * DISPATCH_LEVEL) is still held: release that one first, or release this
- * one with OldIrql DISPATCH_LEVEL and give its OldIrql to the last release
- * (NT's explicit out-of-order release). On error nothing changes.
+ * STATUS_WDKM_NOT_OWNER; STATUS_WDKM_NOT_HELD (ownership is checked before
+ * the IRQL: at any IRQL for a caller that does not hold it);
+ * STATUS_WDKM_IRQL_MISMATCH (not where the acquire left the caller, or
+ * acquired AtDpcLevel); STATUS_WDKM_IRQL_TOO_HIGH; STATUS_INVALID_PARAMETER
+ * (NULL, or OldIrql above DISPATCH_LEVEL); STATUS_WDKM_LOCK_HELD if OldIrql
+ * is below DISPATCH_LEVEL while any other spin lock of the caller is still
+ * held: release a later one first, or release this one with OldIrql
+ * DISPATCH_LEVEL and give its OldIrql to the last release (NT's explicit
+ * out-of-order release). On error nothing changes.
  */
 _IRQL_requires_(DISPATCH_LEVEL)
 _Releases_lock_(*SpinLock)
@@ -397,9 +398,10 @@ WdkmQueuedSpinLockAcquireAtDpcLevelOrBugCheck(
  * its saved IRQL (or not lowering, for an AtDpcLevel hold).
  * IRQL: DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_NOT_HELD (the
  * handle holds nothing: released twice, or a copy of the acquiring
- * handle); STATUS_WDKM_NOT_OWNER; STATUS_WDKM_IRQL_MISMATCH;
- * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_WDKM_LOCK_HELD (it would lower the
- * IRQL while a spin lock acquired after it is held);
+ * handle); STATUS_WDKM_NOT_OWNER (both checked before the IRQL);
+ * STATUS_WDKM_IRQL_MISMATCH; STATUS_WDKM_IRQL_TOO_HIGH;
+ * STATUS_WDKM_LOCK_HELD (it would lower the IRQL while any other spin lock
+ * of the caller is held);
  * STATUS_WDKM_TYPE_MISMATCH; STATUS_INVALID_PARAMETER.
  */
 _IRQL_requires_(DISPATCH_LEVEL)

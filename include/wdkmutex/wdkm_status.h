@@ -14,6 +14,9 @@
  *   STATUS_NOT_SUPPORTED           the running kernel lacks an optional export
  *   STATUS_MUTANT_LIMIT_EXCEEDED   a KMUTEX recursion limit was reached
  *   STATUS_POSSIBLE_DEADLOCK       the owner acquired a non-recursive lock again
+ *   STATUS_BUFFER_OVERFLOW         (checked builds) WdkmDiagQueryStatistics: the
+ *                                  caller's array was too small; a warning-class
+ *                                  code, NT_SUCCESS() is FALSE
  *
  * The library's own codes are customer NTSTATUS codes (customer bit set,
  * facility WDKM_FACILITY) for the cases no standard code describes. All of

@@ -32,14 +32,18 @@ check no_diagnostics_symbols "$R" "defined in release: $(echo $ReleaseSymbols)"
 [ -n "$CheckedSymbols" ] && R=yes || R=no
 check checked_control_has_them "$R" "the checked library defines no diagnostics symbol"
 
-# Every symbol the release diagnostics object defines (static ones too),
+# Every symbol the release diagnostics objects (wdkm_diag*.c) define (static ones too),
 # leaving out what a sanitizer's instrumentation adds to every object
 # (asan.module_ctor, __tsan_*, ...).
+# The objects must be there to be empty (a wrong path would pass vacuously).
+Objects=$("$Nm" --defined-only "$Release" 2>/dev/null | grep -c -E '^.*wdkm_diag[a-z_]*\.c\.o(bj)?:$' || true)
+[ "$Objects" -ge 1 ] && R=yes || R=no
+check diagnostics_objects_present "$R" "no wdkm_diag*.c object in $Release"
 ObjectSymbols=$("$Nm" --defined-only "$Release" 2>/dev/null |
-    awk '/^.*wdkm_diag\.c\.o(bj)?:$/ {inside = 1; next} /:$/ {inside = 0} inside && NF >= 3 {print $3}' |
+    awk '/^.*wdkm_diag[a-z_]*\.c\.o(bj)?:$/ {inside = 1; next} /:$/ {inside = 0} inside && NF >= 3 {print $3}' |
     grep -v -E '^(asan|tsan|ubsan|sancov)\.|^__(asan|tsan|ubsan|sanitizer|sancov)' || true)
 [ -z "$ObjectSymbols" ] && R=yes || R=no
-check diagnostics_object_empty "$R" "wdkm_diag.c defines: $(echo $ObjectSymbols)"
+check diagnostics_objects_empty "$R" "the wdkm_diag*.c objects define: $(echo $ObjectSymbols)"
 
 echo "    checked build: $(echo "$CheckedSymbols" | wc -l) diagnostics symbols; release: $(echo "$ReleaseSymbols" | grep -c . ) "
 echo "$Passed passed, $Failed failed"

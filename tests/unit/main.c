@@ -21,6 +21,7 @@ extern const WDKM_TEST_SUITE WdkmModelSuite;
 extern const WDKM_TEST_SUITE WdkmInPlaceSuite;
 extern const WDKM_TEST_SUITE WdkmDpcFormsSuite;
 extern const WDKM_TEST_SUITE WdkmCallbackSuite;
+extern const WDKM_TEST_SUITE WdkmAttackSuite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 #endif
@@ -45,6 +46,7 @@ main(int argc, char **argv)
         WdkmInPlaceSuite,
         WdkmDpcFormsSuite,
         WdkmCallbackSuite,
+        WdkmAttackSuite,      /* written from the docs alone */
 #if WDKM_CHECKED
         WdkmDiagSuite,        /* the checked build's own: lock order, statistics, leaks */
 #endif

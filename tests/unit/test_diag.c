@@ -681,6 +681,524 @@ IdleThreadsLeaveTheirRecords(VOID)
     CHECK_EQ(Final.Count, IDLE_THREADS);
 }
 
+/* WDKM_DIAG_MAX_THREADS threads, all holding a lock at once: every one is
+   tracked (no thread is left without a record while one is free). */
+typedef struct _LIVE {
+    LONG volatile Ready;
+    LONG volatile Failures;
+    KEVENT Finish;
+} LIVE;
+
+static VOID
+HoldOwnLockUntilTold(PVOID Context, ULONG Index)
+{
+    LIVE *Live = (LIVE *)Context;
+    PWDKM_KMUTEX Mutex;
+    VALUE *Value;
+
+    UNREFERENCED_PARAMETER(Index);
+    if (WDKM_KMUTEX_CREATE(&Zero, &Mutex) != STATUS_SUCCESS) {
+        InterlockedIncrement(&Live->Failures);
+        InterlockedIncrement(&Live->Ready);
+        return;
+    }
+    if (WDKM_KMUTEX_ACQUIRE(Mutex, &Value) != STATUS_SUCCESS) {
+        InterlockedIncrement(&Live->Failures);
+    } else {
+        InterlockedIncrement(&Live->Ready);
+        (VOID)KeWaitForSingleObject(&Live->Finish, Executive, KernelMode, FALSE, NULL);
+        /* Tracked: the checkpoint sees the hold. */
+        if (WdkmDiagCheckNoneHeld("live") != STATUS_WDKM_LOCK_HELD) {
+            InterlockedIncrement(&Live->Failures);
+        }
+        (VOID)WdkmKMutexRelease(Mutex);
+    }
+    (VOID)WdkmKMutexDestroy(Mutex);
+}
+
+static VOID
+TableTracksAllItsLiveThreads(VOID)
+{
+    WDKM_TEST_THREAD *Threads[WDKM_DIAG_MAX_THREADS - 1];
+    WDKM_DIAG_SUMMARY Summary;
+    PWDKM_KMUTEX Mutex;
+    NTSTATUS Held;
+    VALUE *Value;
+    LIVE Live;
+    ULONG Index;
+
+    Begin();
+    Live.Ready = 0;
+    Live.Failures = 0;
+    KeInitializeEvent(&Live.Finish, NotificationEvent, FALSE);
+    /* This thread and WDKM_DIAG_MAX_THREADS - 1 others: every thread an
+       injected DPC can land on holds a lock (and has its record). */
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Value), STATUS_SUCCESS);
+    for (Index = 0; Index < WDKM_DIAG_MAX_THREADS - 1; Index += 1) {
+        Threads[Index] = WdkmTestStartThread(HoldOwnLockUntilTold, &Live);
+        if (Threads[Index] == NULL) {
+            InterlockedIncrement(&Live.Failures);
+            InterlockedIncrement(&Live.Ready);
+        }
+    }
+    while (InterlockedCompareExchange(&Live.Ready, 0, 0) < WDKM_DIAG_MAX_THREADS - 1) {
+        WdkmTestSleepMs(1);
+    }
+    Summary.Untracked = 0;
+    (VOID)WdkmDiagQuerySummary(&Summary);
+    Held = WdkmDiagCheckNoneHeld("main");
+    (VOID)KeSetEvent(&Live.Finish, 0, FALSE);
+    for (Index = 0; Index < WDKM_DIAG_MAX_THREADS - 1; Index += 1) {
+        if (Threads[Index] != NULL) {
+            WdkmTestJoinThread(Threads[Index]);
+        }
+    }
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
+    CHECK_EQ(Summary.Untracked, 0);
+    CHECK_EQ(Live.Failures, 0);
+    CHECK_STATUS(Held, STATUS_WDKM_LOCK_HELD);
+    CHECK(!Printed("thread table full"));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Interrupts: a DPC runs on the thread it interrupts                      */
+
+/*
+ * A DPC on the owner's thread (modelled by raising the IRQL to
+ * DISPATCH_LEVEL on that thread): its holds are its own frame. Inside it,
+ * CheckNoneHeld sees only what the DPC holds; after it, the thread's
+ * record is exactly what it was, and a legitimate acquisition under
+ * WDKM_DIAG_REFUSE goes ahead.
+ */
+static VOID
+DpcHoldsAreItsOwnFrame(VOID)
+{
+    PWDKM_KMUTEX Mutex;
+    PWDKM_SPIN_LOCK Spin;
+    PWDKM_SPIN_LOCK Other;
+    VALUE *Value;
+    VALUE *Inner;
+    KIRQL OldIrql;
+    KIRQL SpinIrql;
+
+    Begin();
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Other), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Value), STATUS_SUCCESS);
+
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);              /* a DPC lands */
+    CHECK_STATUS(WdkmDiagCheckNoneHeld("dpc entry"), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Spin, &Inner), STATUS_SUCCESS);
+    CHECK(WdkmDiagIsHeld(Spin));
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Other, &SpinIrql, &Inner), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagCheckNoneHeld("dpc middle"), STATUS_WDKM_LOCK_HELD);
+    CHECK_STATUS(WdkmSpinLockRelease(Other, SpinIrql), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockReleaseFromDpcLevel(Spin), STATUS_SUCCESS);
+    CHECK(!WdkmDiagIsHeld(Spin));
+    CHECK_STATUS(WdkmDiagCheckNoneHeld("dpc return"), STATUS_SUCCESS);
+    KeLowerIrql(OldIrql);
+
+    /* The thread's record: the mutex, and only it. */
+    CHECK(WdkmDiagIsHeld(Mutex));
+    CHECK(!WdkmDiagIsHeld(Spin) && !WdkmDiagIsHeld(Other));
+    CHECK(!Printed("\"dpc entry\"") && !Printed("at dpc entry") && !Printed("at dpc return"));
+    CHECK_STATUS(WdkmDiagCheckNoneHeld("thread"), STATUS_WDKM_LOCK_HELD);
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagCheckNoneHeld("thread done"), STATUS_SUCCESS);
+    CHECK(!WdkmDiagIsHeld(Mutex));
+
+    /* A thread at DISPATCH_LEVEL because it holds a spin lock is no DPC:
+       its own checkpoint there sees what it acquired below. */
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Spin, &SpinIrql, &Inner), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagCheckNoneHeld("own spin"), STATUS_WDKM_LOCK_HELD);
+    CHECK_STATUS(WdkmSpinLockRelease(Spin, SpinIrql), STATUS_SUCCESS);
+
+    /* Nothing left behind: a legitimate acquisition is not refused. */
+    CHECK_STATUS(WdkmDiagSetPolicy(WDKM_DIAG_REFUSE), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Value), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagCheckNoneHeld("end"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(Other), STATUS_SUCCESS);
+}
+
+/*
+ * Injected interrupts, at any instruction: threads doing acquire/release
+ * pairs while DPCs take spin locks on them, special APCs take a spin lock
+ * and normal APCs a FAST_MUTEX. The records stay exact: after every pair
+ * the thread holds nothing, inside every DPC the DPC holds only its own,
+ * and under WDKM_DIAG_REFUSE no legitimate acquisition is refused.
+ */
+#define INJECTED_THREADS 4
+#define INJECTED_PAIRS 300000
+
+typedef struct _INJECTED {
+    PWDKM_KMUTEX Mutex;              /* the threads' */
+    PWDKM_FAST_MUTEX Fast;           /* the threads' */
+    PWDKM_SPIN_LOCK ThreadSpin;      /* the threads', from PASSIVE_LEVEL */
+    PWDKM_SPIN_LOCK InterruptSpin;   /* the DPCs' and special APCs' */
+    PWDKM_SPIN_LOCK DpcInner;        /* the DPCs', under InterruptSpin */
+    PWDKM_FAST_MUTEX ApcFast;        /* the normal APCs' */
+    LONG volatile Failures;
+    LONG volatile FirstFailure;      /* its line */
+    LONG volatile Ran[WDKM_HOST_INTERRUPT_KINDS];
+    LONG volatile Closed;            /* the test is over: a late event does nothing */
+    LONG volatile Running;           /* events inside InjectedWork */
+} INJECTED;
+
+#define INJECTED_FAIL(State)                                                   \
+    do {                                                                       \
+        InterlockedCompareExchange(&(State)->FirstFailure, __LINE__, 0);       \
+        InterlockedIncrement(&(State)->Failures);                              \
+    } while (0)
+
+/* No allocation, no printing: it may have interrupted either. */
+static VOID
+InjectedWork(INJECTED *State, WDKM_HOST_INTERRUPT Kind, ULONG64 Random)
+{
+    VALUE *Value;
+    VALUE *Inner;
+    KIRQL OldIrql;
+
+    InterlockedIncrement(&State->Ran[Kind]);
+    if (Kind == WdkmHostInterruptDpc) {
+        /* The interrupted thread's holds are not the DPC's. */
+        if (WdkmDiagCheckNoneHeld("injected dpc") != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+        }
+        if (WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(State->InterruptSpin, &Value) != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+            return;
+        }
+        if (!WdkmDiagIsHeld(State->InterruptSpin)) {
+            INJECTED_FAIL(State);
+        }
+        if ((Random & 1) != 0) {
+            if (WDKM_SPIN_LOCK_ACQUIRE(State->DpcInner, &OldIrql, &Inner) != STATUS_SUCCESS) {
+                INJECTED_FAIL(State);
+            } else {
+                Inner->Count += 1;
+                if (!WdkmDiagIsHeld(State->DpcInner) ||
+                    WdkmSpinLockRelease(State->DpcInner, OldIrql) != STATUS_SUCCESS) {
+                    INJECTED_FAIL(State);
+                }
+            }
+        }
+        Value->Count += 1;
+        if (WdkmSpinLockReleaseFromDpcLevel(State->InterruptSpin) != STATUS_SUCCESS ||
+            WdkmDiagIsHeld(State->InterruptSpin)) {
+            INJECTED_FAIL(State);
+        }
+        if (WdkmDiagCheckNoneHeld("injected dpc return") != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+        }
+    } else if (Kind == WdkmHostInterruptSpecialApc) {
+        /* At APC_LEVEL, maybe in the middle of the thread's own push or pop. */
+        if (WDKM_SPIN_LOCK_ACQUIRE(State->InterruptSpin, &OldIrql, &Value) != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+            return;
+        }
+        Value->Count += 1;
+        if (!WdkmDiagIsHeld(State->InterruptSpin) ||
+            WdkmSpinLockRelease(State->InterruptSpin, OldIrql) != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+        }
+    } else {
+        /* At PASSIVE_LEVEL, where the thread holds no lock at all. */
+        if (WdkmDiagCheckNoneHeld("injected normal apc") != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+        }
+        if (WDKM_FAST_MUTEX_ACQUIRE(State->ApcFast, &Value) != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+            return;
+        }
+        Value->Count += 1;
+        if (WdkmFastMutexRelease(State->ApcFast) != STATUS_SUCCESS) {
+            INJECTED_FAIL(State);
+        }
+    }
+}
+
+static VOID
+InjectedRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    INJECTED *State = (INJECTED *)Context;
+
+    InterlockedIncrement(&State->Running);
+    if (InterlockedCompareExchange(&State->Closed, 0, 0) == 0) {
+        InjectedWork(State, Kind, Random);
+    }
+    InterlockedDecrement(&State->Running);
+}
+
+static VOID
+PairsUnderInterrupts(PVOID Context, ULONG Index)
+{
+    INJECTED *State = (INJECTED *)Context;
+    ULONG Random = 0x9E3779B9u * (Index + 1);
+    ULONG Pair;
+    VALUE *Value;
+    VALUE *Inner;
+    KIRQL OldIrql;
+
+    for (Pair = 0; Pair < INJECTED_PAIRS && InterlockedCompareExchange(&State->Failures, 0, 0) == 0;
+         Pair += 1) {
+        Random = Random * 1103515245u + 12345u;
+        switch ((Random >> 16) % 3) {
+        case 0:
+            if (WDKM_KMUTEX_ACQUIRE(State->Mutex, &Value) != STATUS_SUCCESS) {
+                INJECTED_FAIL(State);
+                return;
+            }
+            if ((Random >> 20) & 1) {
+                if (WDKM_SPIN_LOCK_ACQUIRE(State->ThreadSpin, &OldIrql, &Inner) != STATUS_SUCCESS) {
+                    INJECTED_FAIL(State);
+                } else {
+                    Inner->Count += 1;
+                    (VOID)WdkmSpinLockRelease(State->ThreadSpin, OldIrql);
+                }
+            }
+            if (!WdkmDiagIsHeld(State->Mutex)) {
+                INJECTED_FAIL(State);
+            }
+            Value->Count += 1;
+            (VOID)WdkmKMutexRelease(State->Mutex);
+            break;
+        case 1:
+            if (WDKM_FAST_MUTEX_ACQUIRE(State->Fast, &Value) != STATUS_SUCCESS) {
+                INJECTED_FAIL(State);
+                return;
+            }
+            Value->Count += 1;
+            (VOID)WdkmFastMutexRelease(State->Fast);
+            break;
+        default:
+            if (WDKM_SPIN_LOCK_ACQUIRE(State->ThreadSpin, &OldIrql, &Value) != STATUS_SUCCESS) {
+                INJECTED_FAIL(State);
+                return;
+            }
+            Value->Count += 1;
+            (VOID)WdkmSpinLockRelease(State->ThreadSpin, OldIrql);
+            break;
+        }
+        /* Exact: nothing held after the pair (no report is printed unless
+           this fails). */
+        if (WdkmDiagCheckNoneHeld("pair") != STATUS_SUCCESS || WdkmDiagIsHeld(State->Mutex) ||
+            WdkmDiagIsHeld(State->ThreadSpin)) {
+            INJECTED_FAIL(State);
+        }
+    }
+}
+
+static VOID
+RecordsStayExactUnderInjectedInterrupts(VOID)
+{
+    static INJECTED State;
+    WDKM_HOST_INTERRUPT_SETTINGS Saved;
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    WDKM_DIAG_SUMMARY Summary;
+    BOOLEAN WasActive;
+    BOOLEAN Ran;
+
+    Begin();
+    RtlZeroMemory(&State, sizeof(State));
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, &State.Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Zero, &State.Fast), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &State.ThreadSpin), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &State.InterruptSpin), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &State.DpcInner), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Zero, &State.ApcFast), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetPolicy(WDKM_DIAG_REFUSE), STATUS_SUCCESS);
+
+    /* Our own routine, densely. Under an injection the run already has
+       (WDKM_HOST_INTERRUPTS, make check-interrupts) only the routine is
+       ours for the while, and put back afterwards. */
+    WasActive = WdkmHostInterruptsActive(&Saved);
+    if (WasActive) {
+        WdkmHostSetDefaultInterruptRoutine(InjectedRoutine, &State);
+    } else {
+        RtlZeroMemory(&Settings, sizeof(Settings));
+        Settings.Seed = 15;
+        Settings.MeanIntervalMicroseconds = 5;
+        Settings.DpcWeight = 4;
+        Settings.NormalApcWeight = 1;
+        Settings.SpecialApcWeight = 2;
+        Settings.SuspendMaxMicroseconds = 20;
+        Settings.Routine = InjectedRoutine;
+        Settings.Context = &State;
+        WdkmHostInterruptsStart(&Settings);
+    }
+    Ran = WdkmTestRunThreads(INJECTED_THREADS, PairsUnderInterrupts, &State);
+    if (WasActive) {
+        /* The run's injection goes on: an event of ours still queued or
+           running finds the test closed, before the locks go. */
+        InterlockedExchange(&State.Closed, 1);
+        WdkmHostSetDefaultInterruptRoutine(Saved.Routine, Saved.Context);
+        while (InterlockedCompareExchange(&State.Running, 0, 0) != 0) {
+            WdkmTestSleepMs(1);
+        }
+    } else {
+        WdkmHostInterruptsStop();
+    }
+    printf("    injected: %ld DPCs, %ld normal APCs, %ld special APCs (seed %llu)\n",
+           (long)State.Ran[WdkmHostInterruptDpc], (long)State.Ran[WdkmHostInterruptNormalApc],
+           (long)State.Ran[WdkmHostInterruptSpecialApc],
+           (unsigned long long)(WasActive ? Saved.Seed : Settings.Seed));
+    CHECK(Ran);
+    if (State.FirstFailure != 0) {
+        printf("%s", Captured);         /* the reports of the failing checks */
+    }
+    CHECK_EQ(State.FirstFailure, 0);
+    CHECK_EQ(State.Failures, 0);
+    CHECK(State.Ran[WdkmHostInterruptDpc] > 0 && State.Ran[WdkmHostInterruptSpecialApc] > 0);
+    CHECK_STATUS(WdkmDiagQuerySummary(&Summary), STATUS_SUCCESS);
+    CHECK_EQ(Summary.OrderViolations, 0);
+    CHECK_EQ(Summary.ContextViolations, 0);
+    CHECK_EQ(Summary.Untracked, 0);
+    CHECK_STATUS(WdkmDiagCheckNoneHeld("end"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(State.Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexDestroy(State.Fast), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(State.ThreadSpin), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(State.InterruptSpin), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(State.DpcInner), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexDestroy(State.ApcFast), STATUS_SUCCESS);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Queries: IRQL, memory that is not a lock, violations being written      */
+
+static VOID
+QueriesAboveDispatchAreRefused(VOID)
+{
+    PWDKM_SPIN_LOCK Spin;
+    WDKM_DIAG_STATISTICS Statistics;
+    WDKM_DIAG_STATISTICS Classes[4];
+    WDKM_DIAG_VIOLATION Violations[2];
+    WDKM_HOST_BUGCHECK_TRAP Trap;
+    NTSTATUS volatile Results[4] = { 0, 0, 0, 0 };
+    ULONG Count = 77;
+    ULONG Bugchecks = WdkmHostBugcheckCount();
+    KIRQL OldIrql;
+
+    Begin();
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Spin), STATUS_SUCCESS);
+    KeRaiseIrql(HIGH_LEVEL, &OldIrql);
+    if (WDKM_HOST_TRY(&Trap)) {
+        Results[0] = WdkmDiagQueryLockStatistics(Spin, &Statistics);
+        Results[1] = WdkmDiagQueryStatistics(Classes, 4, &Count, FALSE);
+        Results[2] = WdkmDiagQueryViolations(Violations, 2, &Count);
+        Results[3] = WdkmDiagSetClassName(Spin, "high");
+        WdkmHostDisarm(&Trap);
+    }
+    KeLowerIrql(OldIrql);
+    CHECK_EQ(WdkmHostBugcheckCount(), Bugchecks);
+    CHECK_STATUS(Results[0], STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Results[1], STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Results[2], STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Results[3], STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(WdkmSpinLockDestroy(Spin), STATUS_SUCCESS);
+}
+
+/* Memory that is not a lock: its "kind pointer" is never followed. */
+static VOID
+NotALockIsRefusedWithoutFollowingIt(VOID)
+{
+    ULONG_PTR Fake[32];
+    WDKM_DIAG_STATISTICS Statistics;
+    ULONG Index;
+
+    Begin();
+    for (Index = 0; Index < sizeof(Fake) / sizeof(Fake[0]); Index += 1) {
+        Fake[Index] = (ULONG_PTR)0x4141414141414141ull;    /* no valid pointer */
+    }
+    CHECK_STATUS(WdkmDiagSetClassName(Fake, "fake"), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmDiagQueryLockStatistics(Fake, &Statistics), STATUS_INVALID_PARAMETER);
+    /* A lock's signature in front of a wrong kind pointer: refused too. */
+    Fake[0] = 0x784D4B57UL;                               /* 'WKMx' */
+    CHECK_STATUS(WdkmDiagSetClassName(Fake, "fake"), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmDiagQueryLockStatistics(Fake, &Statistics), STATUS_INVALID_PARAMETER);
+    CHECK(!WdkmDiagIsHeld(Fake));
+}
+
+/* Violations reported while another thread reads them: every record read
+   is whole (its text and its line agree), never one still being written. */
+#define VIOLATION_ROUNDS 400
+
+typedef struct _WRITER {
+    LONG volatile Round;
+    LONG volatile Stop;
+} WRITER;
+
+static VOID
+ReportViolations(PVOID Context, ULONG Index)
+{
+    WRITER *Writer = (WRITER *)Context;
+    CHAR Text[32];
+    LONG Seen = 0;
+    ULONG Number;
+
+    (VOID)Index;
+    while (InterlockedCompareExchange(&Writer->Stop, 0, 0) == 0) {
+        LONG Round = InterlockedCompareExchange(&Writer->Round, 0, 0);
+        if (Round == Seen) {
+            continue;
+        }
+        Seen = Round;
+        for (Number = 0; Number < 20; Number += 1) {
+            ULONG Line = (ULONG)Round * 100 + Number;
+            snprintf(Text, sizeof(Text), "line %u", (unsigned)Line);
+            (VOID)WdkmDiagAssertFailed(Text, "writer.c", Line);
+        }
+    }
+}
+
+static VOID
+ViolationsAreReadWhole(VOID)
+{
+    WDKM_DIAG_VIOLATION Violations[16];
+    WDKM_TEST_THREAD *Thread;
+    WRITER Writer;
+    CHAR Expected[32];
+    ULONG Count;
+    ULONG Index;
+    LONG Round;
+    ULONG Torn = 0;
+    ULONG Reads = 0;
+
+    Begin();
+    WdkmHostSetDebugPrintLevel(DPFLTR_ERROR_LEVEL - 1);   /* quiet: thousands of reports */
+    Writer.Round = 0;
+    Writer.Stop = 0;
+    Thread = WdkmTestStartThread(ReportViolations, &Writer);
+    CHECK(Thread != NULL);
+    for (Round = 1; Round <= VIOLATION_ROUNDS && Thread != NULL; Round += 1) {
+        CHECK_STATUS(WdkmDiagReset(), STATUS_SUCCESS);
+        InterlockedExchange(&Writer.Round, Round);
+        do {
+            CHECK(WdkmDiagQueryViolations(Violations, 16, &Count) == STATUS_SUCCESS);
+            Reads += 1;
+            for (Index = 0; Index < Count && Index < 16; Index += 1) {
+                snprintf(Expected, sizeof(Expected), "line %u", (unsigned)Violations[Index].HeldLine);
+                if (Violations[Index].Type != WdkmDiagAssertHeld ||
+                    strcmp(Violations[Index].Held, Expected) != 0 ||
+                    Violations[Index].HeldLine / 100 != (ULONG)Round) {
+                    Torn += 1;
+                }
+            }
+        } while (Count < 20);
+    }
+    InterlockedExchange(&Writer.Stop, 1);
+    if (Thread != NULL) {
+        WdkmTestJoinThread(Thread);
+    }
+    CHECK_EQ(Torn, 0);
+    CHECK(Reads >= VIOLATION_ROUNDS);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Leak check                                                             */
 
@@ -807,6 +1325,115 @@ DebugOutputComponentAndLevel(VOID)
     CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
 }
 
+/* The typed macros evaluate their lock argument once, as in release builds. */
+static ULONG Evaluations;
+
+static PWDKM_FAST_MUTEX
+Counted(PWDKM_FAST_MUTEX Lock)
+{
+    Evaluations += 1;
+    return Lock;
+}
+
+static VOID
+SiteMacroEvaluatesItsLockOnce(VOID)
+{
+    PWDKM_FAST_MUTEX Mutex;
+    PWDKM_SPIN_LOCK Spin;
+    PWDKM_SPIN_LOCK Spins[2];
+    VALUE *Value;
+    KIRQL OldIrql;
+    ULONG Index = 0;
+
+    Begin();
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Zero, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Spin), STATUS_SUCCESS);
+    Evaluations = 0;
+    CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(Counted(Mutex), &Value), STATUS_SUCCESS);
+    CHECK_EQ(Evaluations, 1);
+    CHECK_STATUS(WdkmFastMutexRelease(Mutex), STATUS_SUCCESS);
+    Spins[0] = Spin;
+    Spins[1] = Spin;
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Spins[Index++], &OldIrql, &Value), STATUS_SUCCESS);
+    CHECK_EQ(Index, 1);
+    CHECK_STATUS(WdkmSpinLockRelease(Spin, OldIrql), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexDestroy(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(Spin), STATUS_SUCCESS);
+}
+
+/* A DPC landing between the thread's site note and its acquisition
+   neither takes the note nor leaves its own to the thread. */
+static VOID
+SiteNoteSurvivesADpc(VOID)
+{
+    PWDKM_KMUTEX A;
+    PWDKM_KMUTEX B;
+    PWDKM_SPIN_LOCK Spin;
+    WDKM_DIAG_VIOLATION Violation;
+    VALUE *Outer;
+    VALUE *Inner;
+    KIRQL OldIrql;
+    ULONG Count;
+
+    Begin();
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, &A), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, &B), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetClassName(A, "site.A"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetClassName(B, "site.B"), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(A, &Outer), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(B, &Inner), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexRelease(B), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexRelease(A), STATUS_SUCCESS);
+
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(B, &Outer), STATUS_SUCCESS);
+    WdkmDiagNoteSite(NULL, "thread.c", 11);           /* what a typed macro does */
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);            /* a DPC lands */
+    CHECK_STATUS(WdkmSpinLockAcquireAtDpcLevel(Spin, sizeof(VALUE), (PVOID *)&Inner),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockReleaseFromDpcLevel(Spin), STATUS_SUCCESS);
+    WdkmDiagNoteSite(NULL, "dpc.c", 22);              /* noted, then not used */
+    KeLowerIrql(OldIrql);
+    CHECK_STATUS(WdkmKMutexAcquire(A, sizeof(VALUE), (PVOID *)&Inner), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexRelease(A), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexRelease(B), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagQueryViolations(&Violation, 1, &Count), STATUS_SUCCESS);
+    CHECK_EQ(Count, 1);
+    CHECK(Violation.AcquireFile != NULL && strcmp(Violation.AcquireFile, "thread.c") == 0);
+    CHECK_EQ(Violation.AcquireLine, 11);
+    CHECK_STATUS(WdkmKMutexDestroy(A), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(B), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(Spin), STATUS_SUCCESS);
+}
+
+/* Every line the library prints starts with the prefix wdkm_debug.h names. */
+static VOID
+EveryLineHasTheDocumentedPrefix(VOID)
+{
+    PWDKM_FAST_MUTEX Mutex;
+    WDKM_DIAG_STATISTICS Classes[4];
+    WDKM_DIAG_SUMMARY Summary;
+    PCSTR Line;
+    ULONG Count;
+    ULONG Lines = 0;
+
+    Begin();
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Zero, &Mutex), STATUS_SUCCESS);
+    WDKM_ASSERT_HELD(Mutex);
+    (VOID)WdkmDiagQueryStatistics(Classes, 4, &Count, TRUE);
+    CHECK_STATUS(WdkmDiagLeakCheck(&Summary), STATUS_WDKM_LEAK_DETECTED);
+    CHECK_STATUS(WdkmFastMutexDestroy(Mutex), STATUS_SUCCESS);
+    for (Line = Captured; *Line != '\0'; Line = strchr(Line, '\n') + 1) {
+        CHECK(strncmp(Line, WDKM_DEBUG_PREFIX, strlen(WDKM_DEBUG_PREFIX)) == 0);
+        Lines += 1;
+        if (strchr(Line, '\n') == NULL) {
+            break;
+        }
+    }
+    CHECK(Lines >= 4);
+    CHECK(strcmp(WDKM_DEBUG_PREFIX, "wdkmutex: ") == 0);
+}
+
 static const WDKM_TEST_CASE DiagCases[] = {
     { "abba_reported_on_first_inversion", AbbaReportedOnFirstInversion },
     { "abba_refused_while_racing", AbbaRefusedWhileRacing },
@@ -823,6 +1450,15 @@ static const WDKM_TEST_CASE DiagCases[] = {
     { "leak_check_finds_pool_without_a_lock", LeakCheckFindsPoolWithoutALock },
     { "creation_site_is_the_default_class", CreationSiteIsTheDefaultClass },
     { "debug_output_component_and_level", DebugOutputComponentAndLevel },
+    { "dpc_holds_are_its_own_frame", DpcHoldsAreItsOwnFrame },
+    { "records_stay_exact_under_injected_interrupts", RecordsStayExactUnderInjectedInterrupts },
+    { "table_tracks_all_its_live_threads", TableTracksAllItsLiveThreads },
+    { "queries_above_dispatch_are_refused", QueriesAboveDispatchAreRefused },
+    { "not_a_lock_is_refused_without_following_it", NotALockIsRefusedWithoutFollowingIt },
+    { "violations_are_read_whole", ViolationsAreReadWhole },
+    { "site_macro_evaluates_its_lock_once", SiteMacroEvaluatesItsLockOnce },
+    { "site_note_survives_a_dpc", SiteNoteSurvivesADpc },
+    { "every_line_has_the_documented_prefix", EveryLineHasTheDocumentedPrefix },
 };
 
 const WDKM_TEST_SUITE WdkmDiagSuite = WDKM_TEST_SUITE_WITH_CLEANUP("diag", DiagCases, Cleanup);

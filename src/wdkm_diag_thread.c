@@ -1,0 +1,768 @@
+/*
+ * wdkm_diag_thread.c - each thread's held locks, regions and pending
+ * acquisition sites (checked builds).
+ *
+ * Records. Each thread's holds live in a record of a fixed table, found
+ * by hashing the thread and probing on (linear, over the whole table: 128
+ * live threads fit in 128 records). A record's Thread word is NULL
+ * (free), its owner (active), its owner | WDKMP_DIAG_PARKED (the owner
+ * holds nothing and keeps it for its next acquisition; a thread that
+ * finds no free record may take it), or its taker | WDKMP_DIAG_CLAIMING
+ * while a taker clears it. A word leaves NULL, PARKED and active states by
+ * interlocked compare-exchange only, so an owner and a taker never both
+ * win (a taker leaves CLAIMING with a release store: the record is its
+ * own until then); a record is never freed
+ * again, so a chain of probes has no gap and a search stops at the
+ * first free record. Only the owning thread, and the DPCs and APCs that
+ * interrupt it, write an active record.
+ *
+ * Interrupts. A DPC or APC runs on the thread it interrupts and may land
+ * between any two instructions. A DPC can only interrupt below
+ * DISPATCH_LEVEL and writes the high frame only (wdkm_diag_private.h);
+ * an APC may land inside a push or pop of the low frame. Both leave the
+ * record as they found it: a push reserves its slot (Depth first) before
+ * filling it and publishes the lock last, a pop unpublishes an entry
+ * before rewriting it, Depth changes by one interlocked exchange, and a
+ * nested user pushes above and pops its own holds before it returns.
+ * A record is parked at PASSIVE_LEVEL by its thread, or at
+ * DISPATCH_LEVEL by the DPC that took it (from parked or free) itself:
+ * a DPC never parks a record it found active, which the thread it
+ * interrupted may hold between finding it and pushing. A thread that
+ * holds nothing may still see its record parked (by an APC on it) and
+ * taken while it reads it: readers confirm afterwards that what they
+ * read was theirs (WdkmpDiagViewConfirm, a generation count).
+ */
+#include "wdkm_diag_private.h"
+
+#if WDKM_CHECKED
+
+#define WDKMP_DIAG_SITES 64    /* pending-site slots */
+
+/*
+ * The site the next acquisition of Lock by Thread is made from. Line is
+ * kept pointer-sized so that the pointer acquire/release helpers order it
+ * with the other fields (WdkmDiagNoteSite, WdkmpDiagTakeSite).
+ */
+typedef struct _WDKMP_DIAG_SITE {
+    PVOID volatile Thread;
+    PVOID volatile Lock;
+    PVOID volatile File;
+    PVOID volatile Line;
+} WDKMP_DIAG_SITE;
+
+WDKMP_DIAG_THREAD WdkmpDiagThreads[WDKM_DIAG_MAX_THREADS];
+static WDKMP_DIAG_SITE WdkmpDiagSites[WDKMP_DIAG_SITES];
+
+#define WDKMP_DIAG_PARKED   ((ULONG_PTR)1)     /* threads are at least 4-byte aligned */
+#define WDKMP_DIAG_CLAIMING ((ULONG_PTR)2)
+
+static
+ULONG
+WdkmpDiagHash(
+    _In_ PVOID Thread
+    )
+{
+    ULONG64 Value = (ULONG64)(ULONG_PTR)Thread;
+
+    Value ^= Value >> 17;
+    Value *= 0x9E3779B97F4A7C15ULL;
+    return (ULONG)(Value >> 32);
+}
+
+static
+PVOID
+WdkmpDiagWord(
+    _In_ PWDKMP_DIAG_THREAD Record
+    )
+{
+    return WdkmpLoadPointerAcquire((PVOID const volatile *)&Record->Thread);
+}
+
+static
+PWDKMP_DIAG_THREAD
+WdkmpDiagSlot(
+    _In_ ULONG Start,
+    _In_ ULONG Probe
+    )
+{
+    return &WdkmpDiagThreads[(Start + Probe) % WDKM_DIAG_MAX_THREADS];
+}
+
+/* Self's active record in its chain, or NULL; *Parked: its first parked one. */
+static
+PWDKMP_DIAG_THREAD
+WdkmpDiagLookup(
+    _In_ PVOID Self,
+    _In_ ULONG Start,
+    _Out_ PWDKMP_DIAG_THREAD *Parked
+    )
+{
+    PVOID ParkedWord = (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED);
+    PWDKMP_DIAG_THREAD Record;
+    PVOID Word;
+    ULONG Probe;
+
+    *Parked = NULL;
+    for (Probe = 0; Probe < WDKM_DIAG_MAX_THREADS; Probe += 1) {
+        Record = WdkmpDiagSlot(Start, Probe);
+        Word = WdkmpDiagWord(Record);
+        if (Word == Self) {
+            return Record;
+        }
+        if (Word == ParkedWord && *Parked == NULL) {
+            *Parked = Record;
+        }
+        if (Word == NULL) {
+            break;                  /* the end of every chain through here */
+        }
+    }
+    return NULL;
+}
+
+static
+VOID
+WdkmpDiagClearRecord(
+    _Inout_ PWDKMP_DIAG_THREAD Record
+    )
+{
+    ULONG Frame;
+
+    for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
+        InterlockedExchange(&Record->Frames[Frame].Depth, 0);
+        InterlockedExchange(&Record->Frames[Frame].Lost, 0);
+    }
+    InterlockedExchange(&Record->Regions, 0);
+    InterlockedExchange(&Record->ActivatedAtDispatch, 0);
+    InterlockedIncrement(&Record->Generation);
+}
+
+/*
+ * Notes who took Record back into use: an acquisition that started at
+ * DISPATCH_LEVEL (a DPC) parks it again itself, from DISPATCH_LEVEL. One
+ * that started lower (a special APC taking a spin lock, say) does not
+ * mark it, even though it claims at DISPATCH_LEVEL: it releases at its
+ * own IRQL, where it does not park.
+ */
+static
+PWDKMP_DIAG_THREAD
+WdkmpDiagActivated(
+    _In_opt_ PWDKMP_DIAG_THREAD Record,
+    _In_ BOOLEAN HighFrame
+    )
+{
+    if (Record != NULL) {
+        InterlockedExchange(&Record->ActivatedAtDispatch, HighFrame ? 1 : 0);
+    }
+    return Record;
+}
+
+/*
+ * A new record for Self: the first free one of its chain, else any parked
+ * one (its owner holds nothing). NULL when the table has neither.
+ */
+static
+PWDKMP_DIAG_THREAD
+WdkmpDiagClaim(
+    _In_ PVOID Self,
+    _In_ ULONG Start
+    )
+{
+    PVOID Claiming = (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_CLAIMING);
+    PWDKMP_DIAG_THREAD Record;
+    PWDKMP_DIAG_THREAD Other;
+    PWDKMP_DIAG_THREAD Unused;
+    PVOID Word;
+    ULONG Probe;
+    ULONG Pass;
+
+    for (Pass = 0; Pass < 2; Pass += 1) {
+        for (Probe = 0; Probe < WDKM_DIAG_MAX_THREADS; Probe += 1) {
+            Record = WdkmpDiagSlot(Start, Probe);
+            Word = WdkmpDiagWord(Record);
+            if (Pass == 0 ? Word != NULL
+                          : Word == NULL || ((ULONG_PTR)Word & WDKMP_DIAG_PARKED) == 0) {
+                continue;
+            }
+            if (InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread, Claiming,
+                                                  Word) != Word) {
+                continue;
+            }
+            WdkmpDiagClearRecord(Record);
+            /* An interrupt that landed during the search may have made a
+               record for this thread meanwhile: keep that one, and leave
+               this one parked (a spare the next claim may take). */
+            Other = WdkmpDiagLookup(Self, Start, &Unused);
+            if (Other != NULL) {
+                WdkmpStorePointerRelease((PVOID volatile *)&Record->Thread,
+                                         (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED));
+                return Other;
+            }
+            WdkmpStorePointerRelease((PVOID volatile *)&Record->Thread, Self);
+            return Record;
+        }
+    }
+    if (WdkmpDiagWarnOnce(WDKMP_DIAG_WARNED_THREADS)) {
+        WdkmpDebugPrint(WDKMP_DEBUG_WARNING,
+                        "wdkmutex: diagnostics: thread table full (WDKM_DIAG_MAX_THREADS %u); "
+                        "some acquisitions are not validated\n",
+                        (unsigned)WDKM_DIAG_MAX_THREADS);
+    }
+    return NULL;
+}
+
+/*
+ * The calling thread's active record, or NULL. Without Claim a parked
+ * record counts as none (the thread holds nothing). With Claim, a parked
+ * one is taken back, else a new one claimed (NULL: untracked), for a hold
+ * of the high frame (HighFrame) or the low one.
+ */
+PWDKMP_DIAG_THREAD
+WdkmpDiagFindThread(
+    _In_ BOOLEAN Claim,
+    _In_ BOOLEAN HighFrame
+    )
+{
+    PVOID Self = WdkmpCurrentThread();
+    PVOID ParkedWord = (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED);
+    ULONG Start = WdkmpDiagHash(Self) % WDKM_DIAG_MAX_THREADS;
+    PWDKMP_DIAG_THREAD Record;
+    PWDKMP_DIAG_THREAD Parked;
+    PVOID Word;
+    ULONG Attempt;
+
+    for (Attempt = 0; Attempt < 4; Attempt += 1) {
+        Record = WdkmpDiagLookup(Self, Start, &Parked);
+        if (Record != NULL && Claim && !HighFrame &&
+            WdkmpLoadLong(&Record->ActivatedAtDispatch) != 0) {
+            /* A DPC took it and left it active (it still held something):
+               now the thread uses it, and no DPC may park it under it. */
+            InterlockedExchange(&Record->ActivatedAtDispatch, 0);
+        }
+        if (Record != NULL || !Claim) {
+            return Record;
+        }
+        if (Parked == NULL) {
+            break;
+        }
+        Word = InterlockedCompareExchangePointer((PVOID volatile *)&Parked->Thread, Self,
+                                                 ParkedWord);
+        if (Word == ParkedWord) {
+            return WdkmpDiagActivated(Parked, HighFrame);
+        }
+        if (Word == Self) {
+            return Parked;          /* an interrupt on this thread unparked it */
+        }
+        /* Taken by another thread meanwhile: look again. */
+    }
+    return WdkmpDiagActivated(WdkmpDiagClaim(Self, Start), HighFrame);
+}
+
+/*
+ * Park the record once the thread holds nothing: at PASSIVE_LEVEL, or at
+ * DISPATCH_LEVEL when a DPC took it (not at APC_LEVEL: a special kernel
+ * APC may have interrupted the thread between finding and pushing).
+ */
+VOID
+WdkmpDiagPutThread(
+    _In_opt_ PWDKMP_DIAG_THREAD Record
+    )
+{
+    KIRQL Irql = WdkmpGetIrql();
+    PVOID Self;
+    ULONG Frame;
+
+    if (Record == NULL || WdkmpLoadLong(&Record->Regions) != 0 ||
+        (Irql != PASSIVE_LEVEL &&
+         (Irql != DISPATCH_LEVEL || WdkmpLoadLong(&Record->ActivatedAtDispatch) == 0))) {
+        return;
+    }
+    for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
+        if (WdkmpLoadLong(&Record->Frames[Frame].Depth) != 0 ||
+            WdkmpLoadLong(&Record->Frames[Frame].Lost) != 0) {
+            return;
+        }
+    }
+    /* Only if it is still this thread's (an APC on it may have parked it,
+       and another thread taken it, since it was found). A parked record
+       never carries the DPC mark: whoever unparks it next marks it, and a
+       DPC landing before the thread's own mark must find it clear. */
+    Self = WdkmpCurrentThread();
+    if (WdkmpDiagWord(Record) != Self) {
+        return;
+    }
+    if (WdkmpLoadLong(&Record->ActivatedAtDispatch) != 0) {
+        InterlockedExchange(&Record->ActivatedAtDispatch, 0);
+    }
+    (VOID)InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread,
+                                            (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED), Self);
+}
+
+/* ------------------------------------------------------------------------
+ * Frames.
+ */
+
+static
+BOOLEAN
+WdkmpDiagFrameHoldsSpinLock(
+    _In_ const WDKMP_DIAG_FRAME *Frame
+    )
+{
+    LONG Depth = WdkmpLoadLong(&Frame->Depth);
+    LONG Index;
+
+    for (Index = 0; Index < Depth && Index < WDKM_DIAG_MAX_HELD; Index += 1) {
+        const WDKMP_DIAG_HELD *Held = &Frame->Held[Index];
+        if (WdkmpLoadPointerAcquire(&Held->Lock) != NULL && (Held->Flags & WDKMP_DIAG_SPIN) != 0) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/* Read with a full barrier: ordered against the reads around it. */
+static
+LONG
+WdkmpDiagGeneration(
+    _In_ PWDKMP_DIAG_THREAD Record
+    )
+{
+    return InterlockedCompareExchange(&Record->Generation, 0, 0);
+}
+
+VOID
+WdkmpDiagView(
+    _In_ KIRQL Irql,
+    _In_ BOOLEAN AllFrames,
+    _Out_ WDKMP_DIAG_VIEW *View
+    )
+{
+    PWDKMP_DIAG_THREAD Record = WdkmpDiagFindThread(FALSE, FALSE);
+
+    View->Self = WdkmpCurrentThread();
+    View->Record = NULL;
+    View->First = WDKMP_DIAG_FRAME_LOW;
+    View->Generation = 0;
+    if (Record == NULL) {
+        return;
+    }
+    View->Generation = WdkmpDiagGeneration(Record);
+    if (WdkmpDiagWord(Record) != View->Self) {
+        return;                     /* parked meanwhile: the thread holds nothing */
+    }
+    View->Record = Record;
+    /* At DISPATCH_LEVEL with no spin lock held from below, this may be a
+       DPC: what the interrupted thread holds is not its own. */
+    if (!AllFrames && Irql >= DISPATCH_LEVEL &&
+        !WdkmpDiagFrameHoldsSpinLock(&Record->Frames[WDKMP_DIAG_FRAME_LOW])) {
+        View->First = WDKMP_DIAG_FRAME_HIGH;
+    }
+}
+
+BOOLEAN
+WdkmpDiagViewConfirm(
+    _Inout_ WDKMP_DIAG_VIEW *View
+    )
+{
+    PWDKMP_DIAG_THREAD Record = View->Record;
+    BOOLEAN Holds = FALSE;
+    ULONG Frame;
+    LONG Index;
+
+    if (Record == NULL) {
+        return FALSE;
+    }
+    if (View->First == WDKMP_DIAG_FRAME_LOW && WdkmpLoadLong(&Record->Regions) > 0) {
+        Holds = TRUE;
+    }
+    for (Frame = View->First; Frame < WDKMP_DIAG_FRAMES && !Holds; Frame += 1) {
+        const WDKMP_DIAG_FRAME *Of = &Record->Frames[Frame];
+        LONG Depth = WdkmpLoadLong(&Of->Depth);
+        Holds = WdkmpLoadLong(&Of->Lost) > 0;
+        for (Index = 0; Index < Depth && Index < WDKM_DIAG_MAX_HELD && !Holds; Index += 1) {
+            Holds = WdkmpLoadPointerAcquire(&Of->Held[Index].Lock) != NULL;
+        }
+    }
+    /* Still this thread's, never taken since it was found: then what was
+       read is the thread's own, and, not empty, nothing parks it now. */
+    if (Holds && WdkmpDiagGeneration(Record) == View->Generation &&
+        WdkmpDiagWord(Record) == View->Self) {
+        return TRUE;
+    }
+    View->Record = NULL;
+    return FALSE;
+}
+
+const WDKMP_DIAG_HELD *
+WdkmpDiagNextHeld(
+    _In_ const WDKMP_DIAG_VIEW *View,
+    _Inout_ PULONG Cursor
+    )
+{
+    const WDKMP_DIAG_FRAME *Frame;
+    const WDKMP_DIAG_HELD *Held;
+    ULONG Number;
+    ULONG Index;
+    LONG Depth;
+
+    if (View->Record == NULL) {
+        return NULL;
+    }
+    for (;;) {
+        Number = View->First + *Cursor / WDKM_DIAG_MAX_HELD;
+        Index = *Cursor % WDKM_DIAG_MAX_HELD;
+        if (Number >= WDKMP_DIAG_FRAMES) {
+            return NULL;
+        }
+        Frame = &View->Record->Frames[Number];
+        Depth = WdkmpLoadLong(&Frame->Depth);
+        if ((LONG)Index >= Depth) {
+            *Cursor = (Number - View->First + 1) * WDKM_DIAG_MAX_HELD;
+            continue;
+        }
+        *Cursor += 1;
+        Held = &Frame->Held[Index];
+        if (WdkmpLoadPointerAcquire(&Held->Lock) != NULL) {
+            return Held;            /* published; NULL: being written */
+        }
+    }
+}
+
+VOID
+WdkmpDiagPush(
+    _Inout_ PWDKMP_DIAG_THREAD Record,
+    _In_ ULONG Frame,
+    _In_ PWDKMP_LOCK_HEADER Header,
+    _In_ LONG Class,
+    _In_ const WDKMP_DIAG_ACQUIRE *Diag,
+    _In_ ULONG64 Now
+    )
+{
+    WDKMP_DIAG_FRAME *Into = &Record->Frames[Frame];
+    LONG Depth = WdkmpLoadLong(&Into->Depth);
+    WDKMP_DIAG_HELD *Held;
+
+    if (Depth >= WDKM_DIAG_MAX_HELD) {
+        InterlockedIncrement(&Into->Lost);
+        InterlockedIncrement(&WdkmpDiag.Untracked);
+        if (WdkmpDiagWarnOnce(WDKMP_DIAG_WARNED_HELD)) {
+            WdkmpDebugPrint(WDKMP_DEBUG_WARNING,
+                            "wdkmutex: diagnostics: a thread holds more than WDKM_DIAG_MAX_HELD (%u) "
+                            "locks; the rest are not validated\n",
+                            (unsigned)WDKM_DIAG_MAX_HELD);
+        }
+        return;
+    }
+    Held = &Into->Held[Depth];
+    /* Reserve, fill, publish: an interrupt from here on pushes above. */
+    WdkmpStorePointerRelease(&Held->Lock, NULL);
+    InterlockedExchange(&Into->Depth, Depth + 1);
+    Held->Class = Class;
+    Held->Flags = Diag->Flags;
+    Held->File = Diag->File;
+    Held->Line = Diag->Line;
+    Held->AcquiredAt = Now;
+    WdkmpStorePointerRelease(&Held->Lock, Header);
+}
+
+/* Removes the newest hold of Header from Frame, shifting the newer ones down. */
+static
+BOOLEAN
+WdkmpDiagRemove(
+    _Inout_ WDKMP_DIAG_FRAME *Frame,
+    _In_ PWDKMP_LOCK_HEADER Header,
+    _Out_ WDKMP_DIAG_HELD *Copy
+    )
+{
+    LONG Depth = WdkmpLoadLong(&Frame->Depth);
+    LONG Index;
+
+    if (Depth > WDKM_DIAG_MAX_HELD) {
+        Depth = WDKM_DIAG_MAX_HELD;
+    }
+    for (Index = Depth; Index > 0; Index -= 1) {
+        WDKMP_DIAG_HELD *Held = &Frame->Held[Index - 1];
+        if (WdkmpLoadPointerAcquire(&Held->Lock) != (PVOID)Header) {
+            continue;
+        }
+        Copy->Lock = Header;
+        Copy->Class = Held->Class;
+        Copy->Flags = Held->Flags;
+        Copy->File = Held->File;
+        Copy->Line = Held->Line;
+        Copy->AcquiredAt = Held->AcquiredAt;
+        for (; Index < Depth; Index += 1) {
+            WDKMP_DIAG_HELD *Into = &Frame->Held[Index - 1];
+            const WDKMP_DIAG_HELD *From = &Frame->Held[Index];
+            WdkmpStorePointerRelease(&Into->Lock, NULL);
+            Into->Class = From->Class;
+            Into->Flags = From->Flags;
+            Into->File = From->File;
+            Into->Line = From->Line;
+            Into->AcquiredAt = From->AcquiredAt;
+            WdkmpStorePointerRelease(&Into->Lock, WdkmpLoadPointerAcquire(&From->Lock));
+        }
+        WdkmpStorePointerRelease(&Frame->Held[Depth - 1].Lock, NULL);
+        InterlockedExchange(&Frame->Depth, Depth - 1);
+        return TRUE;
+    }
+    return FALSE;
+}
+
+/*
+ * A release at Irql: its hold is in the frame of that IRQL, or in the
+ * other one: below DISPATCH_LEVEL, a leftover of the high frame; at
+ * DISPATCH_LEVEL, a spin lock acquired from below, and only then (the low
+ * frame holding a spin lock is what says this is the thread, not a DPC
+ * that interrupted it in the middle of changing that frame; the kinds
+ * release no waiting lock above APC_LEVEL).
+ */
+BOOLEAN
+WdkmpDiagPop(
+    _Inout_ PWDKMP_DIAG_THREAD Record,
+    _In_ KIRQL Irql,
+    _In_ PWDKMP_LOCK_HEADER Header,
+    _Out_ WDKMP_DIAG_HELD *Held
+    )
+{
+    ULONG Order[WDKMP_DIAG_FRAMES];
+    ULONG Frames = WDKMP_DIAG_FRAMES;
+    ULONG Index;
+
+    if (Irql >= DISPATCH_LEVEL) {
+        Order[0] = WDKMP_DIAG_FRAME_HIGH;
+        Order[1] = WDKMP_DIAG_FRAME_LOW;
+        if (!WdkmpDiagFrameHoldsSpinLock(&Record->Frames[WDKMP_DIAG_FRAME_LOW])) {
+            Frames = 1;
+        }
+    } else {
+        Order[0] = WDKMP_DIAG_FRAME_LOW;
+        Order[1] = WDKMP_DIAG_FRAME_HIGH;
+    }
+    for (Index = 0; Index < Frames; Index += 1) {
+        if (WdkmpDiagRemove(&Record->Frames[Order[Index]], Header, Held)) {
+            return TRUE;
+        }
+    }
+    /* One of the holds that did not fit. */
+    for (Index = 0; Index < Frames; Index += 1) {
+        if (WdkmpLoadLong(&Record->Frames[Order[Index]].Lost) > 0) {
+            InterlockedDecrement(&Record->Frames[Order[Index]].Lost);
+            break;
+        }
+    }
+    return FALSE;
+}
+
+/* ------------------------------------------------------------------------
+ * Pending sites.
+ */
+
+/*
+ * The calling context's site slot: the thread's, and another for what
+ * runs at DISPATCH_LEVEL on it, so that a DPC landing between the
+ * thread's note and its acquisition neither takes nor overwrites it.
+ */
+static
+WDKMP_DIAG_SITE *
+WdkmpDiagSiteOf(
+    _In_ PVOID Self
+    )
+{
+    ULONG Slot = WdkmpDiagHash(Self) + (WdkmpGetIrql() >= DISPATCH_LEVEL ? 1u : 0u);
+
+    return &WdkmpDiagSites[Slot % WDKMP_DIAG_SITES];
+}
+
+VOID
+WdkmDiagNoteSite(
+    _In_opt_ const VOID *Lock,
+    _In_z_ PCSTR File,
+    _In_ ULONG Line
+    )
+{
+    PVOID Self = WdkmpCurrentThread();
+    WDKMP_DIAG_SITE *Site = WdkmpDiagSiteOf(Self);
+
+    /* Another thread hashing here may overwrite the slot. Its first store
+       clears Thread, and every later one is a release store, so a reader
+       that saw any of its fields sees Thread changed when it checks again
+       (WdkmpDiagTakeSite): no locked instruction on either side. */
+    WdkmpStorePointerRelease(&Site->Thread, NULL);
+    WdkmpStorePointerRelease(&Site->Lock, (PVOID)Lock);
+    WdkmpStorePointerRelease(&Site->File, (PVOID)File);
+    WdkmpStorePointerRelease(&Site->Line, (PVOID)(ULONG_PTR)Line);
+    WdkmpStorePointerRelease(&Site->Thread, Self);
+}
+
+VOID
+WdkmpDiagTakeSite(
+    _In_ const VOID *Lock,
+    _Out_ PCSTR *File,
+    _Out_ PULONG Line
+    )
+{
+    PVOID Self = WdkmpCurrentThread();
+    WDKMP_DIAG_SITE *Site = WdkmpDiagSiteOf(Self);
+    PVOID Noted;
+    PCSTR Seen;
+    ULONG SeenLine;
+
+    *File = NULL;
+    *Line = 0;
+    if (WdkmpLoadPointerAcquire(&Site->Thread) != Self) {
+        return;
+    }
+    Noted = WdkmpLoadPointerAcquire(&Site->Lock);
+    Seen = (PCSTR)WdkmpLoadPointerAcquire(&Site->File);
+    SeenLine = (ULONG)(ULONG_PTR)WdkmpLoadPointerAcquire(&Site->Line);
+    if (WdkmpLoadPointerAcquire(&Site->Thread) != Self) {
+        return;                 /* rewritten by another thread meanwhile: lost, not mixed */
+    }
+    /* Taken: a later acquisition made without a note must not find it. A
+       note another thread makes right now may be lost with it. */
+    WdkmpStorePointerRelease(&Site->Thread, NULL);
+    if (Noted != NULL && Noted != Lock) {
+        return;                 /* meant for another lock: an acquisition that failed early */
+    }
+    *File = Seen;
+    *Line = SeenLine;
+}
+
+/* The note TakeSite would take, left in place (the callback forms' report). */
+VOID
+WdkmpDiagPeekSite(
+    _In_opt_ const VOID *Lock,
+    _Out_ PCSTR *File,
+    _Out_ PULONG Line
+    )
+{
+    PVOID Self = WdkmpCurrentThread();
+    WDKMP_DIAG_SITE *Site = WdkmpDiagSiteOf(Self);
+    PVOID Noted;
+    PCSTR Seen;
+    ULONG SeenLine;
+
+    *File = NULL;
+    *Line = 0;
+    if (WdkmpLoadPointerAcquire(&Site->Thread) != Self) {
+        return;
+    }
+    Noted = WdkmpLoadPointerAcquire(&Site->Lock);
+    Seen = (PCSTR)WdkmpLoadPointerAcquire(&Site->File);
+    SeenLine = (ULONG)(ULONG_PTR)WdkmpLoadPointerAcquire(&Site->Line);
+    if (WdkmpLoadPointerAcquire(&Site->Thread) != Self || (Noted != NULL && Noted != Lock)) {
+        return;
+    }
+    *File = Seen;
+    *Line = SeenLine;
+}
+
+/* ------------------------------------------------------------------------
+ * Regions and the public functions on the caller's holds.
+ */
+
+VOID
+WdkmpDiagRegion(
+    _In_ LONG Delta
+    )
+{
+    PWDKMP_DIAG_THREAD Record;
+    WDKMP_DIAG_VIEW View;
+
+    if (Delta > 0) {
+        /* In the region now: no normal APC parks the record under us. */
+        Record = WdkmpDiagFindThread(TRUE, FALSE);
+        if (Record == NULL) {
+            InterlockedIncrement(&WdkmpDiag.Untracked);
+        } else {
+            InterlockedIncrement(&Record->Regions);
+        }
+        return;
+    }
+    WdkmpDiagView(WdkmpGetIrql(), TRUE, &View);
+    if (WdkmpDiagViewConfirm(&View) && View.Record != NULL &&
+        WdkmpLoadLong(&View.Record->Regions) > 0) {
+        InterlockedDecrement(&View.Record->Regions);
+        WdkmpDiagPutThread(View.Record);
+    }
+}
+
+BOOLEAN
+WdkmDiagIsHeld(
+    _In_opt_ const VOID *Lock
+    )
+{
+    WDKMP_DIAG_VIEW View;
+    const WDKMP_DIAG_HELD *Held;
+    ULONG Cursor = 0;
+
+    if (Lock == NULL) {
+        return FALSE;
+    }
+    if (WdkmpLockOwnedByCaller(Lock)) {
+        return TRUE;
+    }
+    WdkmpDiagView(WdkmpGetIrql(), FALSE, &View);
+    if (!WdkmpDiagViewConfirm(&View)) {
+        return FALSE;
+    }
+    while ((Held = WdkmpDiagNextHeld(&View, &Cursor)) != NULL) {
+        if (Held->Lock == (PVOID)Lock) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+NTSTATUS
+WdkmDiagCheckNoneHeld(
+    _In_z_ PCSTR Where
+    )
+{
+    KIRQL Irql = WdkmpGetIrql();
+    WDKMP_DIAG_VIEW View;
+    const WDKMP_DIAG_HELD *Held;
+    BOOLEAN Found = FALSE;
+    ULONG Cursor = 0;
+    LONG Regions;
+
+    if (Irql > DISPATCH_LEVEL) {
+        return STATUS_WDKM_IRQL_TOO_HIGH;
+    }
+    WdkmpDiagView(Irql, FALSE, &View);
+    if (!WdkmpDiagViewConfirm(&View)) {
+        return STATUS_SUCCESS;
+    }
+    if (Where == NULL) {
+        Where = "?";
+    }
+    while ((Held = WdkmpDiagNextHeld(&View, &Cursor)) != NULL) {
+        InterlockedIncrement(&WdkmpDiag.ContextViolations);
+        WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
+                        "wdkmutex: CONTEXT VIOLATION at %s: \"%s\" still held, acquired at %s:%u\n",
+                        Where, WdkmpDiagClassName(Held->Class), WdkmpDiagBaseName(Held->File),
+                        (unsigned)Held->Line);
+        WdkmpDiagKeep(WdkmDiagHeldAtCheckpoint, 0, WdkmpDiagClassName(Held->Class), Held->File,
+                      Held->Line, Where, NULL, 0);
+        Found = TRUE;
+    }
+    /* Regions are the thread's, entered below DISPATCH_LEVEL. */
+    Regions = View.Record != NULL && View.First == WDKMP_DIAG_FRAME_LOW
+                  ? WdkmpLoadLong(&View.Record->Regions) : 0;
+    if (Regions > 0) {
+        InterlockedIncrement(&WdkmpDiag.ContextViolations);
+        WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
+                        "wdkmutex: CONTEXT VIOLATION at %s: %d critical/guarded region(s) not left\n",
+                        Where, (int)Regions);
+        WdkmpDiagKeep(WdkmDiagRegionUnbalanced, 0, "region", NULL, 0, Where, NULL, 0);
+        Found = TRUE;
+    }
+    return Found ? STATUS_WDKM_LOCK_HELD : STATUS_SUCCESS;
+}
+
+#else
+
+/* Release builds: nothing here (ISO C wants a declaration in every file). */
+typedef int WDKMP_DIAG_THREAD_COMPILED_OUT;
+
+#endif /* WDKM_CHECKED */
