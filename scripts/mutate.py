@@ -26,12 +26,15 @@ The list format, one block per mutation, blank-line separated:
     replace: what the line becomes (may be empty: the line is deleted)
     what: the broken promise, in words
     build: tsan        (optional: also run the TSan build; plain always runs)
+    interrupts: yes    (optional: also run the suites with interrupt injection
+                        on, as make check-interrupts does; needs suites:)
     suites: grt stress (optional: only these suites, for speed)
     short: yes         (optional: part of --short)
     survives: why      (optional: the mutation cannot be observed, and why)
 """
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -39,7 +42,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIST = os.path.join(ROOT, "tests", "mutate", "mutations.txt")
-TEST_TIMEOUT = 300
+TEST_TIMEOUT = 180      # a hang is a kill; the whole suite takes under a minute
 
 
 def parse_list(path):
@@ -78,7 +81,11 @@ def run(command, cwd, log, timeout=None, env=None):
 
 
 def copy_tree(destination):
-    """The tracked and untracked-but-not-ignored files, as they are now."""
+    """The tracked and untracked-but-not-ignored files, as they are now.
+
+    The copy is built without -Werror: a mutation that leaves a parameter
+    unused or a comparison always false is still a mutant to run, and a
+    build that fails all the same is reported INVALID, never a kill."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
                            check=True, capture_output=True, text=True).stdout.split("\n")
     if os.path.isdir(destination):
@@ -90,6 +97,11 @@ def copy_tree(destination):
         target = os.path.join(destination, name)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copy2(source, target)
+    warnings = os.path.join(destination, "cmake", "WdkmHost.cmake")
+    with open(warnings, encoding="utf-8") as handle:
+        text = handle.read()
+    with open(warnings, "w", encoding="utf-8") as handle:
+        handle.write(text.replace(" -Werror", ""))
 
 
 def configure(tree, build, compiler, sanitize, log):
@@ -132,21 +144,45 @@ def restore(tree, mutation, original):
         handle.write(original)
 
 
-def test_programs(build):
-    unit = os.path.join(build, "tests", "unit")
-    return [os.path.join(unit, name) for name in ("wdkm_unit_tests", "wdkm_unit_tests_checked")]
+# The programs every mutation is run against: the release and checked
+# builds of every suite, and the KMUTEX recursion limit, which needs a
+# library built with a small WDKM_KMUTEX_MAX_RECURSION of its own.
+PROGRAMS = ("wdkm_unit_tests", "wdkm_unit_tests_checked", "wdkm_recursion_limit_test")
+
+
+# The settings of make check-interrupts (scripts/run-interrupts.sh).
+INTERRUPTS = {"WDKM_HOST_INTERRUPTS": "seed=1,interval=200,dpc=2,napc=1,sapc=1,suspend=200"}
+
+
+def run_program(command, build, log, env):
+    """The exit status, and how many tests ran (None if no summary line)."""
+    output = os.path.join(build, "last-run.log")
+    status = run(command, build, output, timeout=TEST_TIMEOUT, env=env)
+    with open(output, encoding="utf-8", errors="replace") as handle:
+        text = handle.read()
+    os.remove(output)
+    with open(log, "a", encoding="utf-8") as out:
+        out.write(text)
+    counts = re.findall(r"^(\d+) passed, (\d+) failed$", text, re.MULTILINE)
+    ran = int(counts[-1][0]) + int(counts[-1][1]) if counts else None
+    return status, ran
 
 
 def killed_by(build, suites, log, env):
-    """The first failing program's name, or None if every program passed."""
-    targets = ["wdkm_unit_tests", "wdkm_unit_tests_checked"]
-    if run(["cmake", "--build", build, "-j", str(os.cpu_count() or 2), "--target"] + targets,
-           build, log) != 0:
+    """The first failing program's name, or None if every program passed.
+
+    Each name in suites is a filter of its own (the test programs take one);
+    a program in which a filter matches no test is not run for it."""
+    if run(["cmake", "--build", build, "-j", str(os.cpu_count() or 2), "--target"]
+           + list(PROGRAMS), build, log) != 0:
         return "build"
-    for program in test_programs(build):
-        command = [program] + (suites.split() if suites else [])
-        if run(command, build, log, timeout=TEST_TIMEOUT, env=env) != 0:
-            return os.path.basename(program)
+    for name in PROGRAMS:
+        program = os.path.join(build, "tests", "unit", name)
+        for suite in (suites.split() if suites else [None]):
+            command = [program] + ([suite] if suite else [])
+            status, ran = run_program(command, build, log, env)
+            if status != 0 and ran != 0:
+                return name + (f" {suite}" if suite else "")
     return None
 
 
@@ -186,6 +222,10 @@ def main():
             return 1
         # The unmutated tree must pass, or every mutation looks killed.
         culprit = killed_by(directory, "", log, env)
+        injected = " ".join(sorted({m["suites"] for m in mutations
+                                    if m.get("interrupts") == "yes" and "suites" in m}))
+        if not culprit and injected:
+            culprit = killed_by(directory, injected, log, dict(env, **INTERRUPTS))
         if culprit:
             print(f"mutate: the unmutated {name} build fails ({culprit}); fix that first (log: {log})")
             return 1
@@ -203,12 +243,21 @@ def main():
         try:
             for name in ["plain"] + (["tsan"] if mutation.get("build") == "tsan" else []):
                 culprit = killed_by(builds[name], mutation.get("suites", ""), log, env)
+                if not culprit and mutation.get("interrupts") == "yes":
+                    culprit = killed_by(builds[name], mutation.get("suites", ""), log,
+                                        dict(env, **INTERRUPTS))
+                    culprit = culprit and culprit + " (interrupts)"
+                if culprit == "build":
+                    verdict, by = "INVALID", f"{name}: the mutant does not build"
+                    break
                 if culprit:
                     verdict, by = "KILLED", f"{name}: {culprit}"
                     break
         finally:
             restore(tree, mutation, original)
-        if verdict == "KILLED":
+        if verdict == "INVALID":
+            invalid += 1
+        elif verdict == "KILLED":
             killed += 1
         elif mutation.get("survives"):
             verdict = "EXPLAINED"

@@ -1232,6 +1232,32 @@ LeakCheckFindsTheLeakAndOnlyIt(VOID)
     CHECK_EQ(Summary.LiveLocks, 0);
 }
 
+/*
+ * Library pool that belongs to no lock is a leak too (reference.md: "no
+ * library pool is outstanding"): the registry's table, when the driver
+ * initialised the registry and never destroyed it, with no name
+ * registered. No lock is live, so only the pool term can see it.
+ */
+static VOID
+LeakCheckFindsPoolWithoutALock(VOID)
+{
+    WDKM_DIAG_SUMMARY Summary;
+    NTSTATUS Status;
+
+    Begin();
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    Status = WdkmDiagLeakCheck(&Summary);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_STATUS(Status, STATUS_WDKM_LEAK_DETECTED);
+    CHECK_EQ(Summary.LiveLocks, 0);
+    CHECK_EQ(Summary.UnbalancedRegions, 0);
+    CHECK(Summary.PoolBlocks > 0);
+    CHECK(Printed("LEAKS FOUND"));
+
+    CHECK_STATUS(WdkmDiagLeakCheck(&Summary), STATUS_SUCCESS);
+    CHECK_EQ(Summary.PoolBlocks, 0);
+}
+
 /* A lock created through the typed macro is named after its creation site. */
 static VOID
 CreationSiteIsTheDefaultClass(VOID)
@@ -1421,6 +1447,7 @@ static const WDKM_TEST_CASE DiagCases[] = {
     { "checkpoint_finds_held_locks_and_regions", CheckpointFindsHeldLocksAndRegions },
     { "statistics_are_exact", StatisticsAreExact },
     { "leak_check_finds_the_leak_and_only_it", LeakCheckFindsTheLeakAndOnlyIt },
+    { "leak_check_finds_pool_without_a_lock", LeakCheckFindsPoolWithoutALock },
     { "creation_site_is_the_default_class", CreationSiteIsTheDefaultClass },
     { "debug_output_component_and_level", DebugOutputComponentAndLevel },
     { "dpc_holds_are_its_own_frame", DpcHoldsAreItsOwnFrame },

@@ -201,6 +201,65 @@ OutOfOrderReleaseIsRefused(VOID)
     CHECK_STATUS(WdkmFastMutexDestroy(Inner), STATUS_SUCCESS);
 }
 
+/*
+ * The same on fresh threads: the library counts nested holds per thread in
+ * a table of 32 shards, and a release first reads its shard's count
+ * without a lock. Each new thread hashes to a shard of its own choosing,
+ * so on a thread whose shard no earlier test touched, the refusal rests on
+ * that first read alone (a count skipped there let the release through in
+ * a fresh process, while the suite's main thread, its shard used before,
+ * still saw it refused).
+ */
+typedef struct _OUT_OF_ORDER {
+    LONG Refused;
+    LONG Wrong;
+} OUT_OF_ORDER;
+
+static VOID
+ReleaseOutOfOrderOnce(PVOID Context, ULONG Index)
+{
+    OUT_OF_ORDER *Run = (OUT_OF_ORDER *)Context;
+    PWDKM_FAST_MUTEX Outer = NewCounter(0);
+    PWDKM_FAST_MUTEX Inner = NewCounter(0);
+    COUNTER *Data;
+    NTSTATUS First = STATUS_UNSUCCESSFUL;
+    BOOLEAN Right;
+
+    UNREFERENCED_PARAMETER(Index);
+    if (Outer != NULL && Inner != NULL && WDKM_FAST_MUTEX_ACQUIRE(Outer, &Data) == STATUS_SUCCESS) {
+        if (WDKM_FAST_MUTEX_ACQUIRE(Inner, &Data) == STATUS_SUCCESS) {
+            First = WdkmFastMutexRelease(Outer);
+            (VOID)WdkmFastMutexRelease(Inner);
+        }
+        (VOID)WdkmFastMutexRelease(Outer);
+    }
+    Right = (BOOLEAN)(First == STATUS_WDKM_LOCK_HELD && KeGetCurrentIrql() == PASSIVE_LEVEL &&
+                      !WdkmFastMutexIsOwned(Outer) && !WdkmFastMutexIsOwned(Inner));
+    if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
+        KeLowerIrql(PASSIVE_LEVEL);
+    }
+    if (Outer != NULL) {
+        (VOID)WdkmFastMutexDestroy(Outer);
+    }
+    if (Inner != NULL) {
+        (VOID)WdkmFastMutexDestroy(Inner);
+    }
+    InterlockedIncrement(Right ? &Run->Refused : &Run->Wrong);
+}
+
+static VOID
+OutOfOrderReleaseIsRefusedOnFreshThreads(VOID)
+{
+    OUT_OF_ORDER Run = { 0, 0 };
+    ULONG Thread;
+
+    for (Thread = 0; Thread < 64; Thread += 1) {
+        CHECK(WdkmTestRunThreads(1, ReleaseOutOfOrderOnce, &Run));
+    }
+    CHECK_EQ(Run.Wrong, 0);
+    CHECK_EQ(Run.Refused, 64);
+}
+
 typedef struct _HOLDER {
     PWDKM_FAST_MUTEX FastMutex;
     KEVENT Held;
@@ -380,6 +439,7 @@ static const WDKM_TEST_CASE FastMutexCases[] = {
     { "release_checks_irql", ReleaseChecksIrql },
     { "non_owner_is_refused", NonOwnerIsRefused },
     { "out_of_order_release_is_refused", OutOfOrderReleaseIsRefused },
+    { "out_of_order_release_is_refused_on_fresh_threads", OutOfOrderReleaseIsRefusedOnFreshThreads },
     { "try_without_kernel_support_is_not_supported", TryWithoutKernelSupportIsNotSupported },
     { "take_copies_out_and_frees", TakeCopiesOutAndFrees },
     { "three_threads_count_exactly", ThreeThreadsCountExactly },

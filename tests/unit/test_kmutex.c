@@ -463,6 +463,106 @@ TryFromDpcOverOwnerIsBusy(VOID)
     CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
 }
 
+/*
+ * The same, in the instant between the kernel's grant and the library's
+ * record of the owner (reference.md: the try is refused "also in the
+ * instants between the kernel's grant and the library's record"). A
+ * thread waits in WdkmKMutexAcquire while another holds the mutex; a DPC
+ * queued to the waiter meanwhile runs when its wait returns, that is right
+ * after the kernel granted it the mutex and before the library recorded
+ * it. To NT the DPC is the new owner, so the kernel grants its try as a
+ * recursion: the library must answer STATUS_TIMEOUT. A DPC that ran before
+ * the hand-over (delivered before the waiter blocked) proves nothing: the
+ * round is repeated until one ran after it.
+ */
+typedef struct _GRANT_RACE {
+    PWDKM_KMUTEX Mutex;
+    LONG Waiting;               /* the waiter is about to block */
+    LONG HandedOver;            /* the holder released (the waiter may have it) */
+    LONG DpcRan;
+    LONG DpcAfterHandOver;
+    NTSTATUS DpcStatus;
+    NTSTATUS DpcRelease;
+    NTSTATUS WaiterAcquire;
+    NTSTATUS WaiterRelease;
+} GRANT_RACE;
+
+static VOID
+TryInDpc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    GRANT_RACE *Race = (GRANT_RACE *)Context;
+    COUNTER *Data;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    Race->DpcAfterHandOver = InterlockedCompareExchange(&Race->HandedOver, 0, 0);
+    Race->DpcStatus = WDKM_KMUTEX_TRY_ACQUIRE(Race->Mutex, &Data);
+    if (Race->DpcStatus == STATUS_SUCCESS) {
+        Race->DpcRelease = WdkmKMutexRelease(Race->Mutex);
+    }
+    InterlockedExchange(&Race->DpcRan, 1);
+}
+
+static VOID
+WaitForTheMutex(PVOID Context, ULONG Index)
+{
+    GRANT_RACE *Race = (GRANT_RACE *)Context;
+    COUNTER *Data;
+
+    UNREFERENCED_PARAMETER(Index);
+    InterlockedExchange(&Race->Waiting, 1);
+    Race->WaiterAcquire = WDKM_KMUTEX_ACQUIRE(Race->Mutex, &Data);
+    if (Race->WaiterAcquire == STATUS_SUCCESS) {
+        Data->Value += 1;
+        Race->WaiterRelease = WdkmKMutexRelease(Race->Mutex);
+    }
+}
+
+static VOID
+TryFromDpcAtTheGrantIsBusy(VOID)
+{
+    GRANT_RACE Race;
+    WDKM_TEST_THREAD *Waiter;
+    COUNTER *Data;
+    COUNTER Final;
+    int InWindow = 0;
+    int Round;
+
+    for (Round = 0; Round < 20 && InWindow < 2; Round += 1) {
+        RtlZeroMemory(&Race, sizeof(Race));
+        Race.DpcRelease = STATUS_SUCCESS;
+        Race.Mutex = NewCounter(0);
+        CHECK(Race.Mutex != NULL);
+        CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Race.Mutex, &Data), STATUS_SUCCESS);
+        Waiter = WdkmTestStartThread(WaitForTheMutex, &Race);
+        CHECK(Waiter != NULL);
+        while (InterlockedCompareExchange(&Race.Waiting, 0, 0) == 0) {
+        }
+        WdkmTestSleepMs(20);                    /* into its wait */
+        WdkmHostQueueInterrupt(WdkmTestThreadObject(Waiter), WdkmHostInterruptDpc, TryInDpc,
+                               &Race);
+        WdkmTestSleepMs(5);
+        InterlockedExchange(&Race.HandedOver, 1);
+        CHECK_STATUS(WdkmKMutexRelease(Race.Mutex), STATUS_SUCCESS);
+        WdkmTestJoinThread(Waiter);
+        CHECK_EQ(Race.DpcRan, 1);
+        CHECK_STATUS(Race.WaiterAcquire, STATUS_SUCCESS);
+        CHECK_STATUS(Race.WaiterRelease, STATUS_SUCCESS);
+        if (Race.DpcAfterHandOver) {
+            InWindow += 1;
+            CHECK_STATUS(Race.DpcStatus, STATUS_TIMEOUT);
+        } else {
+            /* Before the hand-over: this thread held it. */
+            CHECK_STATUS(Race.DpcStatus, STATUS_TIMEOUT);
+        }
+        CHECK_STATUS(Race.DpcRelease, STATUS_SUCCESS);
+        CHECK(!WdkmKMutexIsOwned(Race.Mutex));
+        CHECK_STATUS(WDKM_KMUTEX_TAKE(Race.Mutex, &Final), STATUS_SUCCESS);
+        CHECK_EQ(Final.Value, 1);
+    }
+    CHECK(InWindow >= 2);
+}
+
 /* The other direction: a hold taken at DISPATCH_LEVEL (and kept past a
    lowering) is not extended from below DISPATCH_LEVEL; nothing changes. */
 static VOID
@@ -718,6 +818,7 @@ static const WDKM_TEST_CASE KMutexCases[] = {
     { "alertable_wait_ends_on_alert_not_user_apc", AlertableWaitEndsOnAlertNotUserApc },
     { "alertable_refuses_user_mode", AlertableRefusesUserMode },
     { "try_from_dpc_over_owner_is_busy", TryFromDpcOverOwnerIsBusy },
+    { "try_from_dpc_at_the_grant_is_busy", TryFromDpcAtTheGrantIsBusy },
     { "recursion_from_another_class_is_refused", RecursionFromAnotherClassIsRefused },
     { "recursion_balances", RecursionBalances },
     { "take_copies_out_and_frees", TakeCopiesOutAndFrees },

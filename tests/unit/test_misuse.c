@@ -1144,6 +1144,68 @@ PushLockDestroyHeld(VOID)
     return Status;
 }
 
+/*
+ * A release above APC_LEVEL (reference.md: "IRQL: <= APC_LEVEL" for both
+ * releases) is refused and changes nothing: the hold is still there, and
+ * its release at the acquirer's IRQL works. Exclusive and shared holds
+ * take different paths through each release.
+ */
+static NTSTATUS
+ReaderWriterReleaseAtDispatch(BOOLEAN Exclusive, BOOLEAN PushLock)
+{
+    PWDKM_RESOURCE Resource = NULL;
+    PWDKM_PUSH_LOCK Push = NULL;
+    const COUNTER *Read;
+    COUNTER *Write;
+    KIRQL Old;
+    NTSTATUS Status;
+
+    if (PushLock) {
+        SETUP(WDKM_PUSH_LOCK_CREATE(&Zero, &Push));
+        SETUP(Exclusive ? WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE(Push, &Write)
+                        : WDKM_PUSH_LOCK_ACQUIRE_SHARED(Push, &Read));
+    } else {
+        SETUP(WDKM_RESOURCE_CREATE(&Zero, &Resource));
+        SETUP(Exclusive ? WDKM_RESOURCE_ACQUIRE_EXCLUSIVE(Resource, &Write)
+                        : WDKM_RESOURCE_ACQUIRE_SHARED(Resource, &Read));
+    }
+    Old = Raise(DISPATCH_LEVEL);
+    Status = PushLock ? WdkmPushLockRelease(Push) : WdkmResourceRelease(Resource);
+    KeLowerIrql(Old);
+    if (PushLock) {
+        TEARDOWN(WdkmPushLockRelease(Push));
+        TEARDOWN(WdkmPushLockDestroy(Push));
+    } else {
+        TEARDOWN(WdkmResourceRelease(Resource));
+        TEARDOWN(WdkmResourceDestroy(Resource));
+    }
+    return Status;
+}
+
+static NTSTATUS
+ResourceReleaseAtDispatch(VOID)
+{
+    return ReaderWriterReleaseAtDispatch(TRUE, FALSE);
+}
+
+static NTSTATUS
+ResourceSharedReleaseAtDispatch(VOID)
+{
+    return ReaderWriterReleaseAtDispatch(FALSE, FALSE);
+}
+
+static NTSTATUS
+PushLockReleaseAtDispatch(VOID)
+{
+    return ReaderWriterReleaseAtDispatch(TRUE, TRUE);
+}
+
+static NTSTATUS
+PushLockSharedReleaseAtDispatch(VOID)
+{
+    return ReaderWriterReleaseAtDispatch(FALSE, TRUE);
+}
+
 /* ====================================================================== */
 /* Regions                                                                */
 /* ====================================================================== */
@@ -1572,6 +1634,10 @@ static const MISUSE_ROW MisuseTable[] = {
     ROW(PushLockReleaseNotHeld, STATUS_WDKM_NOT_HELD),
     ROW(PushLockSharedAtDispatch, STATUS_WDKM_IRQL_TOO_HIGH),
     ROW(PushLockDestroyHeld, STATUS_WDKM_LOCK_HELD),
+    ROW(ResourceReleaseAtDispatch, STATUS_WDKM_IRQL_TOO_HIGH),
+    ROW(ResourceSharedReleaseAtDispatch, STATUS_WDKM_IRQL_TOO_HIGH),
+    ROW(PushLockReleaseAtDispatch, STATUS_WDKM_IRQL_TOO_HIGH),
+    ROW(PushLockSharedReleaseAtDispatch, STATUS_WDKM_IRQL_TOO_HIGH),
     /* regions */
     ROW(RegionLeaveNeverEntered, STATUS_WDKM_NOT_HELD),
     ROW(RegionLeaveTwice, STATUS_WDKM_NOT_HELD),
