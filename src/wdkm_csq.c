@@ -112,10 +112,24 @@ WdkmpCsqUnlink(
 }
 
 /*
- * The first acquisition of a new queue's lock sets up the list head in
- * place: a LIST_ENTRY points to itself, so it cannot be built on the stack
- * and copied in by the create.
+ * The list head points to itself, so it is set up where the lock keeps it,
+ * in the lock's block (a head built on the stack and copied in would point
+ * at a dead frame).
  */
+static
+NTSTATUS
+WdkmpCsqInitializeState(
+    _Out_ PVOID Value,
+    _In_opt_ PVOID Context
+    )
+{
+    PWDKMP_CSQ_STATE State = (PWDKMP_CSQ_STATE)Value;
+
+    UNREFERENCED_PARAMETER(Context);
+    InitializeListHead(&State->Pending);
+    return STATUS_SUCCESS;
+}
+
 NTSTATUS
 WdkmCsqCreate(
     _In_ PWDKM_CSQ_COMPLETE_CANCELED_IRP CompleteCanceledIrp,
@@ -123,11 +137,8 @@ WdkmCsqCreate(
     _Outptr_result_maybenull_ PWDKM_CSQ *Csq
     )
 {
-    WDKMP_CSQ_STATE Initial;
-    PWDKMP_CSQ_STATE State;
     PWDKM_CSQ Queue;
     NTSTATUS Status;
-    KIRQL OldIrql;
 
     if (Csq == NULL) {
         return STATUS_INVALID_PARAMETER;
@@ -143,21 +154,12 @@ WdkmCsqCreate(
     if (Queue == NULL) {
         return STATUS_INSUFFICIENT_RESOURCES;
     }
-    RtlZeroMemory(&Initial, sizeof(Initial));
-    Status = WDKM_SPIN_LOCK_CREATE(&Initial, &Queue->Lock);
+    Status = WDKM_SPIN_LOCK_CREATE_IN_PLACE(WDKMP_CSQ_STATE, WdkmpCsqInitializeState, NULL,
+                                            &Queue->Lock);
     if (Status != STATUS_SUCCESS) {
         WdkmpFreeBlock(Queue, sizeof(*Queue));
         return Status;
     }
-    Status = WDKM_SPIN_LOCK_ACQUIRE(Queue->Lock, &OldIrql, &State);
-    if (!WDKM_ACQUIRED(Status)) {
-        /* Not reachable: a new lock, at a checked IRQL, of the right size. */
-        (VOID)WdkmSpinLockDestroy(Queue->Lock);
-        WdkmpFreeBlock(Queue, sizeof(*Queue));
-        return Status;
-    }
-    InitializeListHead(&State->Pending);
-    (VOID)WdkmSpinLockRelease(Queue->Lock, OldIrql);
     Queue->Signature = WDKMP_SIGNATURE_CSQ;
     Queue->CompleteCanceledIrp = CompleteCanceledIrp;
     Queue->Context = Context;
@@ -334,7 +336,10 @@ WdkmCsqQueryCount(
 /*
  * Called by IoCancelIrp holding the cancel spin lock, for an IRP of a
  * queue: the IRP is still linked (nobody else got its routine), so the
- * queue is alive until CancelsRunning drops again.
+ * queue is alive until CancelsRunning drops again. A cancel routine has no
+ * status to return, so it takes the queue's lock with the callback form: a
+ * refusal there would leave the IRP pending forever, and the bug check
+ * names the misuse instead. The one refusal with a way out is met first.
  */
 static
 VOID
@@ -347,7 +352,6 @@ WdkmpCsqCancelRoutine(
     PWDKMP_CSQ_STATE State;
     PWDKM_CSQ_IRP_CONTEXT IrpContext;
     PWDKM_CSQ Csq;
-    NTSTATUS Status;
     KIRQL OldIrql;
 
     UNREFERENCED_PARAMETER(DeviceObject);
@@ -355,32 +359,26 @@ WdkmpCsqCancelRoutine(
     (VOID)InterlockedIncrement(&Csq->CancelsRunning);
     WdkmpIrpReleaseCancelSpinLock(Irp);
 
-    Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
-    if (!WDKM_ACQUIRED(Status)) {
+    if (WdkmSpinLockIsOwned(Csq->Lock)) {
         /*
          * Only a driver cancelling this queue's IRP from a match callback
-         * gets here (STATUS_POSSIBLE_DEADLOCK: this thread holds the lock,
-         * further up its stack, in the middle of a walk of the list). The
-         * IRP stays linked, marked an orphan (a write under the lock, which
-         * is this thread's): the next remove or the destroy takes it, so
-         * it is neither lost nor a reason for the destroy to wait forever.
-         * Any other refusal (a checked build refusing a lock-order
-         * violation) leaves the lock to another thread: nothing may be
-         * written, and the IRP stays pending (reported).
+         * gets here: this thread holds the lock, further up its stack, in
+         * the middle of a walk of the list. The IRP stays linked, marked an
+         * orphan (a write under the lock, which is this thread's): the next
+         * remove or the destroy takes it, so it is neither lost nor a
+         * reason for the destroy to wait forever.
          */
-        if (Status == STATUS_POSSIBLE_DEADLOCK) {
-            *WdkmpIrpQueueSlot(Irp) =
-                (PVOID)((ULONG_PTR)*WdkmpIrpQueueSlot(Irp) | WDKMP_CSQ_ORPHAN);
-        }
+        *WdkmpIrpQueueSlot(Irp) =
+            (PVOID)((ULONG_PTR)*WdkmpIrpQueueSlot(Irp) | WDKMP_CSQ_ORPHAN);
         WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
-                        "wdkmutex: cancel-safe queue %p: IRP %p cancelled, but the queue's lock "
-                        "was refused (%s): %s\n",
-                        (PVOID)Csq, (PVOID)Irp, WdkmStatusName(Status),
-                        Status == STATUS_POSSIBLE_DEADLOCK ? "left to the next remove or the destroy"
-                                                           : "it stays pending");
+                        "wdkmutex: cancel-safe queue %p: IRP %p cancelled from a match callback "
+                        "(the queue's lock is the caller's): left to the next remove or the "
+                        "destroy\n",
+                        (PVOID)Csq, (PVOID)Irp);
         (VOID)InterlockedDecrement(&Csq->CancelsRunning);
         return;
     }
+    (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Csq->Lock, &OldIrql, &State);
     WdkmpCsqUnlink(State, Irp);
     (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
     Csq->CompleteCanceledIrp(Csq, Irp, Csq->Context);
@@ -447,6 +445,12 @@ WdkmCsqDestroy(
         }
         WdkmpSleepMs(1);
     }
+    /*
+     * The list is empty now, so a plain destroy: the drain above cannot be
+     * moved into a WdkmSpinLockDestroyWith drain, because cancel routines
+     * still running need the lock to unlink their IRPs, and an IRP's cancel
+     * routine must be cleared (under the lock) before that wait can end.
+     */
     (VOID)WdkmSpinLockDestroy(Csq->Lock);
     Csq->Signature = WDKMP_SIGNATURE_FREED;
     WdkmpFreeBlock(Csq, sizeof(*Csq));
