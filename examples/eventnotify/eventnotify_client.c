@@ -217,7 +217,7 @@ wmain(int argc, wchar_t **argv)
     LONG CancelCalls = 0;
     LONG Unique = 0;
     DWORD Result;
-    DWORD Values[8];
+    DWORD Values[7];
     int Exact = 1;
     ULONG Index;
 
@@ -304,7 +304,6 @@ wmain(int argc, wchar_t **argv)
     Exact &= Verdict("highest event number = events delivered",
                      Notified > 0 ? AllSequences[Notified - 1] : 0, Report.Notified);
     Exact &= Verdict("still pending in the driver's queue", Report.Pending, 0);
-    Exact &= Verdict("acquisitions refused in the DPC or callback", Report.LockFailures, 0);
     printf("  %-52s %8llu\n", "timer DPC ticks so far", Report.Ticks);
     printf("  %-52s %8llu\n", "of them cancelled (the rest notified)", (unsigned long long)Cancelled);
 
@@ -373,13 +372,13 @@ wmain(int argc, wchar_t **argv)
 
     /* What the driver left under its service key at unload. */
     {
-        static const WCHAR *const Names[8] = {
+        static const WCHAR *const Names[7] = {
             EVENTNOTIFY_VALUE_NOTIFIED, EVENTNOTIFY_VALUE_CANCELLED, EVENTNOTIFY_VALUE_CLEANED,
             EVENTNOTIFY_VALUE_DRAINED, EVENTNOTIFY_VALUE_POOL_BLOCKS, EVENTNOTIFY_VALUE_POOL_BYTES,
-            EVENTNOTIFY_VALUE_LEAK_CHECK, EVENTNOTIFY_VALUE_LOCK_FAILURES,
+            EVENTNOTIFY_VALUE_LEAK_CHECK,
         };
 
-        for (Index = 0; Index < 8; Index += 1) {
+        for (Index = 0; Index < 7; Index += 1) {
             if (WdkmServiceKeyReadDword(EVENTNOTIFY_SERVICE_NAME, Names[Index], &Values[Index],
                                         &Error) != ERROR_SUCCESS) {
                 fprintf(stderr, "eventnotify: %s\n", Error.Text);
@@ -403,7 +402,6 @@ wmain(int argc, wchar_t **argv)
     } else {
         Exact &= Verdict("WdkmDiagLeakCheck status (checked build)", Values[6], 0);
     }
-    Exact &= Verdict("acquisitions refused in the DPC or callback", Values[7], 0);
 
     (VOID)WdkmServiceDelete(&Service, &Error);
     WdkmServiceClose(&Service);

@@ -14,9 +14,15 @@
  *     dispatch routines, the DPC and the cancel callback, never while the
  *     queue's lock is held (the queue releases it before calling back).
  *
+ * Where no status can go (the DPC, the queue's callback, cleanup's count,
+ * the unload) the counters' lock is taken with the callback forms
+ * (..._OR_BUGCHECK): a refusal there would lose a count or hang a request,
+ * so it stops the system with a bug check naming the misuse instead.
+ *
  * Wine 8 (measured): the timer DPC runs on an ordinary thread at a
- * reported PASSIVE_LEVEL, so it takes the counters' lock with the raising
- * form; KeCancelTimer waits for a running DPC, so the unload cancels the
+ * reported PASSIVE_LEVEL; the library finds at the first create that the
+ * IRQL cannot be raised there and lets the AtDpcLevel form the DPC uses
+ * succeed. KeCancelTimer waits for a running DPC, so the unload cancels the
  * timer holding no lock; no IRP_MJ_CLEANUP is sent when a handle is closed,
  * so requests left pending on a closed handle are cancelled at unload by
  * the queue's destroy instead (and counted apart: Drained).
@@ -50,8 +56,6 @@ static PWDKM_SPIN_LOCK EnState;
 static KTIMER EnTimer;
 static KDPC EnTickDpc;
 static BOOLEAN EnTimerSet;
-/* Acquisitions refused where no status can go (the DPC, the callback). */
-static LONG EnLockFailures;
 /* The service key, for the values left at unload. */
 static WCHAR EnServiceKeyBuffer[256];
 static UNICODE_STRING EnServiceKey;
@@ -77,21 +81,20 @@ EnComplete(
     return Status;
 }
 
-/* Counts a request ended by cancellation: at unload, or else Which. */
+/*
+ * Counts a request ended by cancellation: at unload, at cleanup, or else by
+ * a cancel. From the queue's callback and from cleanup, which have no status
+ * to give: the callback form.
+ */
 static VOID
 EnCountCancelled(
     _In_ BOOLEAN AtCleanup
     )
 {
     EVENTNOTIFY_STATE *State;
-    NTSTATUS Status;
     KIRQL OldIrql;
 
-    Status = WDKM_SPIN_LOCK_ACQUIRE(EnState, &OldIrql, &State);
-    if (!WDKM_ACQUIRED(Status)) {
-        InterlockedIncrement(&EnLockFailures);
-        return;
-    }
+    (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(EnState, &OldIrql, &State);
     if (State->Unloading) {
         State->Drained += 1;
     } else if (AtCleanup) {
@@ -121,10 +124,11 @@ EnCompleteCancelled(
 }
 
 /*
- * The timer DPC: the oldest pending requests get the next events. It takes
- * the counters' lock with the form that raises the IRQL, which is right in
- * a DPC too (it saves and restores DISPATCH_LEVEL) and works under Wine,
- * where a DPC runs at a reported PASSIVE_LEVEL.
+ * The timer DPC: the oldest pending requests get the next events. It runs
+ * at DISPATCH_LEVEL, so it takes the counters' lock with the AtDpcLevel
+ * form, and with the callback form of it: a DPC has no status to return.
+ * Under Wine, where a DPC runs at a reported PASSIVE_LEVEL, the library
+ * knows the IRQL cannot be raised and the same form succeeds.
  */
 static VOID
 EnTick(
@@ -137,8 +141,6 @@ EnTick(
     EVENTNOTIFY_STATE *State;
     EVENTNOTIFY_EVENT *Event;
     ULONG Delivered;
-    NTSTATUS Status;
-    KIRQL OldIrql;
     PIRP Irp;
 
     UNREFERENCED_PARAMETER(Dpc);
@@ -146,14 +148,10 @@ EnTick(
     UNREFERENCED_PARAMETER(SystemArgument1);
     UNREFERENCED_PARAMETER(SystemArgument2);
 
-    Status = WDKM_SPIN_LOCK_ACQUIRE(EnState, &OldIrql, &State);
-    if (!WDKM_ACQUIRED(Status)) {
-        InterlockedIncrement(&EnLockFailures);
-        return;
-    }
+    (VOID)WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL_OR_BUGCHECK(EnState, &State);
     State->Ticks += 1;
     Delivered = State->Paused ? EVENTNOTIFY_EVENTS_PER_TICK : 0;
-    (VOID)WdkmSpinLockRelease(EnState, OldIrql);
+    (VOID)WdkmSpinLockReleaseFromDpcLevel(EnState);
 
     for (; Delivered < EVENTNOTIFY_EVENTS_PER_TICK; Delivered += 1) {
         if (WdkmCsqRemoveNextIrp(EnQueue, NULL, NULL, &Irp) != STATUS_SUCCESS) {
@@ -161,17 +159,12 @@ EnTick(
         }
         /* The request is this DPC's now: no cancel routine, off the queue. */
         Event = (EVENTNOTIFY_EVENT *)Irp->AssociatedIrp.SystemBuffer;
-        Status = WDKM_SPIN_LOCK_ACQUIRE(EnState, &OldIrql, &State);
-        if (!WDKM_ACQUIRED(Status)) {
-            InterlockedIncrement(&EnLockFailures);
-            (VOID)EnComplete(Irp, STATUS_INTERNAL_ERROR, 0);
-            continue;
-        }
+        (VOID)WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL_OR_BUGCHECK(EnState, &State);
         State->Sequence += 1;
         State->Notified += 1;
         Event->Sequence = State->Sequence;
         Event->Tick = State->Ticks;
-        (VOID)WdkmSpinLockRelease(EnState, OldIrql);
+        (VOID)WdkmSpinLockReleaseFromDpcLevel(EnState);
         (VOID)EnComplete(Irp, STATUS_SUCCESS, sizeof(EVENTNOTIFY_EVENT));
     }
 }
@@ -249,7 +242,6 @@ EnQuery(
     Report->Refused = State->Refused;
     (VOID)WdkmSpinLockRelease(EnState, OldIrql);
     Report->Pending = Pending;
-    Report->LockFailures = (ULONG)InterlockedCompareExchange(&EnLockFailures, 0, 0);
     WdkmQueryPoolStatistics(&Pool);
     Report->PoolBlocksOutstanding = Pool.OutstandingBlocks;
     return EnComplete(Irp, STATUS_SUCCESS, sizeof(*Report));
@@ -346,10 +338,10 @@ EnUnload(
         (VOID)KeCancelTimer(&EnTimer);
         KeFlushQueuedDpcs();
     }
-    if (WDKM_ACQUIRED(WDKM_SPIN_LOCK_ACQUIRE(EnState, &OldIrql, &State))) {
-        State->Unloading = TRUE;
-        (VOID)WdkmSpinLockRelease(EnState, OldIrql);
-    }
+    /* An unload returns nothing either: the callback form. */
+    (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(EnState, &OldIrql, &State);
+    State->Unloading = TRUE;
+    (VOID)WdkmSpinLockRelease(EnState, OldIrql);
     /* Requests still pending (a handle closed without IRP_MJ_CLEANUP, as
        under Wine) are cancelled through EnCompleteCancelled. */
     (VOID)WdkmCsqDestroy(EnQueue);
@@ -368,7 +360,6 @@ EnUnload(
     EnWriteValue(EVENTNOTIFY_VALUE_POOL_BLOCKS, (ULONG)Pool.OutstandingBlocks);
     EnWriteValue(EVENTNOTIFY_VALUE_POOL_BYTES, (ULONG)Pool.OutstandingBytes);
     EnWriteValue(EVENTNOTIFY_VALUE_LEAK_CHECK, (ULONG)LeakCheck);
-    EnWriteValue(EVENTNOTIFY_VALUE_LOCK_FAILURES, (ULONG)EnLockFailures);
     DbgPrintEx(DPFLTR_IHVDRIVER_ID, DPFLTR_ERROR_LEVEL,
                "WdkmEventNotify: unloaded: %I64u notified, %I64u cancelled, %I64u cleaned, "
                "%I64u drained; library pool %ld blocks\n",

@@ -38,7 +38,6 @@ typedef struct _EVENTNOTIFY_REPORT {
     unsigned long long Drained;     /* cancelled by the queue's destroy at unload */
     unsigned long Pending;          /* in the queue now */
     unsigned long Refused;          /* inserts refused (queue closing) */
-    unsigned long LockFailures;     /* acquisitions refused in a void callback */
     long PoolBlocksOutstanding;     /* library pool now */
 } EVENTNOTIFY_REPORT;
 
@@ -54,6 +53,5 @@ typedef struct _EVENTNOTIFY_REPORT {
 #define EVENTNOTIFY_VALUE_POOL_BLOCKS L"UnloadPoolBlocks"
 #define EVENTNOTIFY_VALUE_POOL_BYTES  L"UnloadPoolBytes"
 #define EVENTNOTIFY_VALUE_LEAK_CHECK  L"UnloadLeakCheck"
-#define EVENTNOTIFY_VALUE_LOCK_FAILURES L"UnloadLockFailures"
 
 #endif /* EVENTNOTIFY_IOCTL_H */
