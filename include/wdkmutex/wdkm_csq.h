@@ -37,6 +37,13 @@
  *     or wait. (A queue call from it answers STATUS_POSSIBLE_DEADLOCK; an
  *     IRP of the queue cancelled from it is not lost: the next remove or
  *     the destroy takes it.)
+ *   - The queue's cancel routine has no status to return, so it takes the
+ *     queue's lock with the callback form (WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK):
+ *     apart from the match-callback case above, a refusal there (a checked
+ *     build with WDKM_DIAG_REFUSE refusing a lock-order inversion the
+ *     driver made, e.g. cancelling while holding a lock it also takes in
+ *     the callback) stops with WDKM_BUGCHECK_LOCK_MISUSE instead of
+ *     leaving the IRP pending forever.
  *   - Its cost is one spin-lock acquisition per call (and a walk of the
  *     queue for a remove with a match).
  *
