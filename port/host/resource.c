@@ -32,7 +32,11 @@
 #include "hostp.h"
 
 #define HOSTP_RESOURCE_OWNED_EXCLUSIVE 0x0080   /* NT's ResourceOwnedExclusive */
-#define HOSTP_RESOURCE_TABLE_INITIAL   4
+/* Allocated when the resource is initialised, so that a shared acquire made
+   by an injected event (inside a signal handler, where malloc is not safe)
+   finds its owner entry without growing the table; it grows only past this
+   many concurrent shared owners. */
+#define HOSTP_RESOURCE_TABLE_INITIAL   16
 
 static LIST_ENTRY HostpResources = { &HostpResources, &HostpResources };
 static ULONG HostpResourceCount;
@@ -194,11 +198,21 @@ NTSTATUS NTAPI ExInitializeResourceLite(PERESOURCE Resource)
 {
     BOOLEAN Listed;
 
+    POWNER_ENTRY Table;
+
     HostpCheckIrql(Resource, DISPATCH_LEVEL);
+    Table = (POWNER_ENTRY)calloc(HOSTP_RESOURCE_TABLE_INITIAL, sizeof(*Table));
+    if (Table == NULL) {
+        fputs("wdkm host: out of memory for an ERESOURCE owner table\n", stderr);
+        abort();
+    }
     WdkmHostpLock(&WdkmHostpDispatcherLock);
     Listed = HostpIsListed(Resource);
     if (!Listed) {
         RtlZeroMemory(Resource, sizeof(*Resource));
+        Resource->OwnerTable = Table;
+        Resource->TableSize = HOSTP_RESOURCE_TABLE_INITIAL;
+        Table = NULL;
         InitializeListHead(&Resource->SharedWaiters);
         InitializeListHead(&Resource->ExclusiveWaiters);
         InsertTailList(&HostpResources, &Resource->SystemResourcesList);
@@ -206,6 +220,7 @@ NTSTATUS NTAPI ExInitializeResourceLite(PERESOURCE Resource)
         WritePointerNoFence((PVOID volatile *)&Resource->Address, Resource);
     }
     WdkmHostpUnlock(&WdkmHostpDispatcherLock);
+    free(Table);                        /* NULL unless it was already live */
     if (Listed) {
         /* Re-initialising a live resource would corrupt the list. */
         KeBugCheckEx(DRIVER_VERIFIER_DETECTED_VIOLATION,
