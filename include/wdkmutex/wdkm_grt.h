@@ -185,8 +185,8 @@ extern const WDKM_KIND_DESCRIPTOR WdkmpPushLockKind;
  * WdkmGrtRegisterKind, WdkmGrtRegisterInPlaceKind - WdkmGrtRegister and
  * WdkmGrtRegisterInPlace for the kind Descriptor describes: what the typed
  * macros (WDKM_GRT_REGISTER_SPIN_LOCK, WDKM_GRT_REGISTER_IN_PLACE_OF, ...)
- * call. Same IRQL, statuses and rules; Descriptor must be one of the
- * library's (STATUS_INVALID_PARAMETER for NULL).
+ * call. IRQL: <= APC_LEVEL. Same statuses and rules; Descriptor must be
+ * one of the library's (STATUS_INVALID_PARAMETER for NULL).
  */
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)

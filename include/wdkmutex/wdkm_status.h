@@ -109,6 +109,7 @@ WdkmStatusName(
  * (Irp->IoStatus.Status = WdkmStatusForRequest(Status)); log the original
  * (WdkmStatusName) first, it says more.
  */
+_Must_inspect_result_
 _IRQL_requires_max_(HIGH_LEVEL)
 NTSTATUS
 WdkmStatusForRequest(

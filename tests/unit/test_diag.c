@@ -1057,7 +1057,12 @@ RecordsStayExactUnderInjectedInterrupts(VOID)
     }
     CHECK_EQ(State.FirstFailure, 0);
     CHECK_EQ(State.Failures, 0);
-    CHECK(State.Ran[WdkmHostInterruptDpc] > 0 && State.Ran[WdkmHostInterruptSpecialApc] > 0);
+    /* Our own dense injection must have run both kinds; a borrowed one
+       (check-interrupts: one event per 200 us per thread, starved further
+       under TSan) may have landed none in this short run, and the test
+       then proves less, not something false. */
+    CHECK(WasActive ||
+          (State.Ran[WdkmHostInterruptDpc] > 0 && State.Ran[WdkmHostInterruptSpecialApc] > 0));
     CHECK_STATUS(WdkmDiagQuerySummary(&Summary), STATUS_SUCCESS);
     CHECK_EQ(Summary.OrderViolations, 0);
     CHECK_EQ(Summary.ContextViolations, 0);
