@@ -637,4 +637,20 @@ WdkmpSpinLockCheckLowering(
     return STATUS_SUCCESS;
 }
 
+/* The reader/writer kinds (wdkm_resource.c, wdkm_pushlock.c). */
+
+/* The shared release checks: Holds says whether the caller holds it shared. */
+WDKMP_INLINE
+NTSTATUS
+WdkmpSharedReleaseStatus(
+    _In_ const WDKMP_LOCK_HEADER *Header,
+    _In_ BOOLEAN Holds
+    )
+{
+    if (Holds) {
+        return STATUS_SUCCESS;
+    }
+    return WdkmpLockIsHeld(Header) ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD;
+}
+
 #endif /* WDKM_INTERNAL_H */
