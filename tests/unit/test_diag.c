@@ -728,9 +728,15 @@ TableTracksAllItsLiveThreads(VOID)
     ULONG Index;
 
     Begin();
-    /* The table's capacity is the point here, exactly: injected events'
-       own locks would claim records of their own. */
-    WdkmTestInterruptsPause();
+    if (WdkmHostInterruptsActive(NULL)) {
+        /* The table's free count is the point here, exactly; under random
+           injection, records that injected APCs took stay theirs until
+           their threads next release at PASSIVE_LEVEL (diagnostics.md).
+           The suites without injection run it. */
+        printf("    SKIPPED under random injection: the record table's free count is not "
+               "exact there\n");
+        return;
+    }
     Live.Ready = 0;
     Live.Failures = 0;
     KeInitializeEvent(&Live.Finish, NotificationEvent, FALSE);

@@ -4,6 +4,7 @@
  * model.
  */
 #include "wdkm_test.h"
+#include "wdkm_test_interrupts.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -1300,6 +1301,10 @@ static VOID LookUpUntilStopped(PVOID Context, ULONG Index);
 static WDKM_TEST_THREAD *
 StartLooker(ULONG StallMs)
 {
+    /* These tests place their own events exactly; random injection
+       (make check-interrupts) competing for the looker can starve them, so
+       it pauses for the test (resumed after it). */
+    WdkmTestInterruptsPause();
     RtlZeroMemory(&Looker, sizeof(Looker));
     Looker.StallMs = StallMs;
     LookerThread = WdkmTestStartThread(LookUpUntilStopped, &Looker);
