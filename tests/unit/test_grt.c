@@ -1541,7 +1541,10 @@ GracePeriodCoversInterruptedReader(BOOLEAN Growth)
     }
     StopLooker();
     CHECK_EQ(Looker.Unexpected, 0);
-    CHECK(Waited >= 3);
+    /* Up to three waits are sought; one proves the grace period (without
+       it the writer never waits), and under valgrind, which runs one
+       thread at a time, the DPC lands in the section more rarely. */
+    CHECK(Waited >= 1);
 }
 
 static VOID
