@@ -941,6 +941,36 @@ ModelHeldBy(const MODEL_LOCK *Lock, int Thread)
     return Lock->ExclOwner == Thread || Lock->Shared[Thread] > 0;
 }
 
+/*
+ * reference.md, WdkmGrtDereference: at DISPATCH_LEVEL a hold taken below it
+ * belongs to the code a DPC interrupted, not to the DPC. Spin locks are
+ * held at DISPATCH_LEVEL whoever took them; a KMUTEX when its outermost
+ * acquisition was made there.
+ */
+static BOOLEAN
+ModelHeldHere(const MODEL_RUN *Run, const MODEL_LOCK *Lock, const MODEL_THREAD *Thread)
+{
+    int Index;
+
+    if (Thread->Irql < DISPATCH_LEVEL) {
+        return ModelHeldBy(Lock, Thread->Index);
+    }
+    if (Lock->ExclOwner != Thread->Index) {
+        return FALSE;
+    }
+    if (Lock->Kind == WdkmLockKindSpinLock || Lock->Kind == WdkmLockKindQueuedSpinLock) {
+        return TRUE;
+    }
+    for (Index = 0; Index < Thread->EntryCount; Index += 1) {
+        const MODEL_ENTRY *Entry = &Thread->Entries[Index];
+
+        if (Entry->Type == ENTRY_HOLD && &Run->Locks[Entry->Lock] == Lock) {
+            return Lock->Kind == WdkmLockKindKMutex && Entry->AcquireIrql >= DISPATCH_LEVEL;
+        }
+    }
+    return FALSE;
+}
+
 #if WDKM_CHECKED
 /*
  * diagnostics.md: at DISPATCH_LEVEL (and above) the running code is a DPC
@@ -2770,18 +2800,25 @@ ModelStepDereference(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
         Cmd.Handle = Run->Locks[Index].Handle;
         What = Run->Locks[Index].Label;
     }
+    if (Lock != NULL && Thread->Irql == DISPATCH_LEVEL && ModelHeldBy(Lock, Thread->Index) &&
+        !ModelHeldHere(Run, Lock, Thread)) {
+        /* A DPC dropping a reference that the code it interrupted holds the
+           lock through: the model's references are the thread's, a real DPC
+           drops only its own. reference.md: not detected. */
+        return;
+    }
     if (Lock == NULL) {
         ModelExpect(&Expect, STATUS_INVALID_PARAMETER);   /* NULL or not a registry lock: first */
     } else if (Thread->Irql > DISPATCH_LEVEL) {
         ModelExpect(&Expect, STATUS_WDKM_IRQL_TOO_HIGH);
-    } else if (ModelHeldBy(Lock, Thread->Index)) {
+    } else if (ModelHeldHere(Run, Lock, Thread)) {
         ModelExpect(&Expect, STATUS_WDKM_LOCK_HELD);
     } else {
         ModelExpect(&Expect, STATUS_SUCCESS);
     }
     ModelDescribe(Run, Thread, Text, sizeof(Text), "WdkmGrtDereference(%s)%s%s", What,
                   Lock == NULL && Cmd.Handle != NULL ? " [not a registry lock]" : "",
-                  Lock != NULL && ModelHeldBy(Lock, Thread->Index) ? " [held by the caller]" : "");
+                  Lock != NULL && ModelHeldHere(Run, Lock, Thread) ? " [held by the caller]" : "");
     ModelBuildChecks(Run, Thread, &Cmd, Lock != NULL ? ModelLockIndex(Run, Lock) : -1, FALSE);
     ModelRunSync(Run, Thread, &Cmd, &Result, Text);
     Run->Stats[OP_DEREFERENCE] += 1;
