@@ -219,6 +219,15 @@ def main():
     log = os.path.join(build, "mutate.log")
     open(log, "w").close()
     copy_tree(tree)
+    # A run interrupted while a mutant was applied left it built: make the
+    # file it mutated newer than those objects, so that they are rebuilt.
+    marker = os.path.join(build, "mutating")
+    if os.path.isfile(marker):
+        with open(marker, encoding="utf-8") as handle:
+            stale = os.path.join(tree, handle.read().strip())
+        if os.path.isfile(stale):
+            os.utime(stale)
+        os.remove(marker)
     builds = {"plain": os.path.join(build, "plain")}
     if any(m.get("build") == "tsan" for m in mutations):
         builds["tsan"] = os.path.join(build, "tsan")
@@ -241,8 +250,11 @@ def main():
     rows, killed, survived, explained, invalid = [], 0, 0, 0, 0
     for mutation in mutations:
         start = time.time()
+        with open(os.path.join(build, "mutating"), "w", encoding="utf-8") as handle:
+            handle.write(mutation["file"])
         original = apply(tree, mutation)
         if original.startswith("!"):
+            os.remove(os.path.join(build, "mutating"))
             rows.append((mutation, "INVALID", original[1:]))
             invalid += 1
             print(f"INVALID   {mutation['id']}: {original[1:]}", flush=True)
@@ -263,6 +275,7 @@ def main():
                     break
         finally:
             restore(tree, mutation, original)
+            os.remove(os.path.join(build, "mutating"))
         if verdict == "INVALID":
             invalid += 1
         elif verdict == "KILLED":
