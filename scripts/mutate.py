@@ -3,10 +3,12 @@
 
 Applies, one at a time, the one-line mutations of src/ listed in
 tests/mutate/mutations.txt (a check removed or weakened, a wait deleted, a
-count skipped) to a scratch copy of the tree, rebuilds the host unit tests
-and runs them. A mutation is *killed* when a test fails (or the program
-crashes, hangs or a sanitizer reports); it *survives* when every test still
-passes. A survivor is a hole in the suite, unless the list explains why the
+count skipped) to a scratch copy of the tree (built without -Werror),
+rebuilds the host unit programs (release, checked, and the KMUTEX
+recursion-limit program) and runs them. A mutation is *killed* when a test
+fails (or a program crashes, hangs or a sanitizer reports); it *survives*
+when every test still passes; it is INVALID when its text no longer
+matches src/ or the mutant does not build. A survivor is a hole in the suite, unless the list explains why the
 mutation cannot be observed (a "survives:" line, mirrored in
 docs/reliability.md).
 
@@ -35,14 +37,13 @@ The list format, one block per mutation, blank-line separated:
 import argparse
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIST = os.path.join(ROOT, "tests", "mutate", "mutations.txt")
-TEST_TIMEOUT = 180      # a hang is a kill; the whole suite takes under a minute
+TEST_TIMEOUT = 120      # a hang is a kill; a whole program takes under a minute
 
 
 def parse_list(path):
@@ -85,23 +86,30 @@ def copy_tree(destination):
 
     The copy is built without -Werror: a mutation that leaves a parameter
     unused or a comparison always false is still a mutant to run, and a
-    build that fails all the same is reported INVALID, never a kill."""
+    build that fails all the same is reported INVALID, never a kill.
+
+    A file whose copy is already right is left alone (the builds stay
+    incremental); any other is written afresh, with a new time stamp, so
+    that a mutant left behind by an interrupted run is rebuilt, never
+    linked again."""
     files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT,
                            check=True, capture_output=True, text=True).stdout.split("\n")
-    if os.path.isdir(destination):
-        shutil.rmtree(destination)
     for name in filter(None, files):
         source = os.path.join(ROOT, name)
         if not os.path.isfile(source):
             continue
+        with open(source, "rb") as handle:
+            content = handle.read()
+        if name == os.path.join("cmake", "WdkmHost.cmake"):
+            content = content.replace(b" -Werror", b"")
         target = os.path.join(destination, name)
+        if os.path.isfile(target):
+            with open(target, "rb") as handle:
+                if handle.read() == content:
+                    continue
         os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copy2(source, target)
-    warnings = os.path.join(destination, "cmake", "WdkmHost.cmake")
-    with open(warnings, encoding="utf-8") as handle:
-        text = handle.read()
-    with open(warnings, "w", encoding="utf-8") as handle:
-        handle.write(text.replace(" -Werror", ""))
+        with open(target, "wb") as handle:
+            handle.write(content)
 
 
 def configure(tree, build, compiler, sanitize, log):
@@ -211,6 +219,15 @@ def main():
     log = os.path.join(build, "mutate.log")
     open(log, "w").close()
     copy_tree(tree)
+    # A run interrupted while a mutant was applied left it built: make the
+    # file it mutated newer than those objects, so that they are rebuilt.
+    marker = os.path.join(build, "mutating")
+    if os.path.isfile(marker):
+        with open(marker, encoding="utf-8") as handle:
+            stale = os.path.join(tree, handle.read().strip())
+        if os.path.isfile(stale):
+            os.utime(stale)
+        os.remove(marker)
     builds = {"plain": os.path.join(build, "plain")}
     if any(m.get("build") == "tsan" for m in mutations):
         builds["tsan"] = os.path.join(build, "tsan")
@@ -233,8 +250,11 @@ def main():
     rows, killed, survived, explained, invalid = [], 0, 0, 0, 0
     for mutation in mutations:
         start = time.time()
+        with open(os.path.join(build, "mutating"), "w", encoding="utf-8") as handle:
+            handle.write(mutation["file"])
         original = apply(tree, mutation)
         if original.startswith("!"):
+            os.remove(os.path.join(build, "mutating"))
             rows.append((mutation, "INVALID", original[1:]))
             invalid += 1
             print(f"INVALID   {mutation['id']}: {original[1:]}", flush=True)
@@ -255,6 +275,7 @@ def main():
                     break
         finally:
             restore(tree, mutation, original)
+            os.remove(os.path.join(build, "mutating"))
         if verdict == "INVALID":
             invalid += 1
         elif verdict == "KILLED":

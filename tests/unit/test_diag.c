@@ -8,6 +8,7 @@
 
 #include "wdkm_test.h"
 #include "wdkm_test_interrupts.h"
+#include "wdkm_port.h"     /* WdkmpForgetRoutines: the library looks at the kernel again */
 
 #if !WDKM_CHECKED
 #error test_diag.c belongs to the checked test program
@@ -489,6 +490,50 @@ WaitUnderSpinLockNamesTheSpinLock(VOID)
     CHECK(Printed("while holding spin lock \"isr.spin\""));
     CHECK_STATUS(WdkmSpinLockDestroy(Spin), STATUS_SUCCESS);
     CHECK_STATUS(WdkmFastMutexDestroy(Mutex), STATUS_SUCCESS);
+}
+
+/*
+ * Where the kernel never raises the IRQL (Wine), a spin lock's holder stays
+ * at PASSIVE_LEVEL and the IRQL check lets a waiting acquisition through:
+ * there the validator is what refuses it under WDKM_DIAG_REFUSE
+ * (reference.md: "STATUS_WDKM_IRQL_TOO_HIGH for a wait under a spin
+ * lock"), and nothing changes. The emulation plays such a kernel.
+ */
+static VOID
+WaitUnderSpinLockRefusedWhereIrqlStays(VOID)
+{
+    PWDKM_SPIN_LOCK Spin;
+    PWDKM_KMUTEX Mutex;
+    VALUE *Outer;
+    VALUE *Inner = (VALUE *)&Mutex;             /* must be cleared */
+    KIRQL OldIrql;
+    NTSTATUS Result;
+    BOOLEAN Owned;
+
+    Begin();
+    WdkmHostSetIrqlRaisable(FALSE);
+    WdkmpForgetRoutines();
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetPolicy(WDKM_DIAG_REFUSE), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Spin, &OldIrql, &Outer), STATUS_SUCCESS);
+    Result = WDKM_KMUTEX_ACQUIRE(Mutex, &Inner);
+    Owned = WdkmKMutexIsOwned(Mutex);
+    if (Result == STATUS_SUCCESS) {
+        (VOID)WdkmKMutexRelease(Mutex);
+    }
+    CHECK_STATUS(WdkmSpinLockRelease(Spin, OldIrql), STATUS_SUCCESS);
+    (VOID)WdkmDiagSetPolicy(WDKM_DIAG_REPORT);
+    WdkmHostSetIrqlRaisable(TRUE);
+    WdkmpForgetRoutines();                      /* looked up again at the next create */
+    CHECK_STATUS(WdkmSpinLockDestroy(Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Spin), STATUS_SUCCESS);
+    CHECK_STATUS(Result, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK(Inner == NULL);
+    CHECK(!Owned);
+    CHECK(Printed("while holding spin lock"));
+    CHECK_STATUS(WdkmSpinLockDestroy(Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
 }
 
 static VOID
@@ -1459,6 +1504,7 @@ static const WDKM_TEST_CASE DiagCases[] = {
     { "recursion_is_not_inversion", RecursionIsNotInversion },
     { "registry_names_are_classes", RegistryNamesAreClasses },
     { "wait_under_spin_lock_names_the_spin_lock", WaitUnderSpinLockNamesTheSpinLock },
+    { "wait_under_spin_lock_refused_where_irql_stays", WaitUnderSpinLockRefusedWhereIrqlStays },
     { "checkpoint_finds_held_locks_and_regions", CheckpointFindsHeldLocksAndRegions },
     { "statistics_are_exact", StatisticsAreExact },
     { "leak_check_finds_the_leak_and_only_it", LeakCheckFindsTheLeakAndOnlyIt },
