@@ -8,11 +8,18 @@ out=$(dirname "$dir")/memcheck
 mkdir -p "$out"
 log=$out/memcheck.log
 
+# Valgrind runs one thread at a time and delivers signals at its own
+# pace, so the tests that time the delivery of an injected DPC or APC (they
+# run in every other stage, plain, ASan, TSan and under check-interrupts)
+# are left out here, each reported as SKIP with the reason.
+WDKM_TEST_SKIP="grt.suspended_looker,grt.destroy_timeout_bounds,grt.unregister_waits_for_interrupted,grt.growth_waits_for_interrupted,random_dpcs" \
+WDKM_TEST_SKIP_REASON="times the delivery of injected interrupts, which valgrind serialises; run in every other stage" \
 valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
     -q "$dir/tests/unit/wdkm_unit_tests" >"$log" 2>&1
 rc=$?
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
+skipped=$(grep -c '^SKIP ' "$log")
 if [ $rc -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1                      # a memcheck error, or a crash
 fi
@@ -20,6 +27,7 @@ if [ "$failed" -ne 0 ]; then
   grep -E '^(FAIL |==[0-9]+==)' "$log" | head -40
   echo "(memcheck: full log in $log)"
 fi
-echo "$passed $failed 0" >"$out/summary"
-echo "memcheck: $passed passed, $failed failed"
+echo "$passed $failed $skipped" >"$out/summary"
+grep '^SKIP ' "$log" | sed 's/^/  /'
+echo "memcheck: $passed passed, $failed failed, $skipped skipped"
 [ $rc -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
