@@ -225,6 +225,12 @@ static VOID HostpRunEvent(const HOSTP_INTERRUPT_EVENT *Event, ULONG SuspendMax)
             }
         }
     }
+    /* Block the signal again before undoing the event's state: a signal
+       that arrived meanwhile then waits for HostpDeliver's loop, which runs
+       it as the next event, instead of nesting in this finished event's
+       frame (ThreadSanitizer runs pending signals inside pthread_sigmask),
+       where a steady stream of events would grow the stack without end. */
+    pthread_sigmask(SIG_SETMASK, &Mask, NULL);
     /* Back where the thread was interrupted, whatever the routine left. */
     WdkmHostpThread.NormalApcInProgress = NormalApc;
     WdkmHostpThread.ExecutingDpc = ExecutingDpc;
@@ -234,7 +240,6 @@ static VOID HostpRunEvent(const HOSTP_INTERRUPT_EVENT *Event, ULONG SuspendMax)
     WdkmHostpThread.GuardedRegionCount = GuardedRegions;
     WdkmHostpThread.SectionDepth = 0;
     WdkmHostpCurrent.Irql = Irql;
-    pthread_sigmask(SIG_SETMASK, &Mask, NULL);
 }
 
 /* Runs the calling thread's events that its masking allows, in order;
