@@ -14,7 +14,8 @@ includes the library with the same spelling whichever way it takes it
               order: include/wdkmutex/wdkmutex.h's own order, each header
               inlined where it is first included, then any public header it
               does not reach;
-  wdkmutex.c  #include "wdkmutex/wdkmutex.h", then the port (port/wdkm_port.h and what
+  wdkmutex.c  WDKMP_LIBRARY_BUILD (no inline fast paths in the library
+              itself), #include "wdkmutex/wdkmutex.h", then the port (port/wdkm_port.h and what
               it includes), then the library's private headers (src/*.h),
               then every library source in the order of
               WDKM_LIBRARY_SOURCES in cmake/WdkmSources.cmake.
@@ -203,8 +204,17 @@ def amalgamate(out_dir, line_directives):
 
     # The source: the public headers are in wdkmutex.h already.
     source = Amalgamator(line_directives)
-    source.done = set(header.done)
-    body = ['#include "wdkmutex/wdkmutex.h"\n\n']
+    # What the header reached only through the inline fast paths (the
+    # layout and the port) sits inside their #if, which the library's own
+    # build skips: the source carries it again (include guards keep one).
+    conditional = {os.path.join(ROOT, "include", "wdkmutex", name)
+                   for name in ("wdkm_fastpath.h", "wdkm_layout.h")}
+    port_dir = os.path.join(ROOT, "port") + os.sep
+    source.done = {path for path in header.done
+                   if path not in conditional and not path.startswith(port_dir)}
+    # The library defines the public functions the header's inline fast
+    # paths would otherwise stand in for (wdkm_config.h).
+    body = ['#define WDKMP_LIBRARY_BUILD 1\n#include "wdkmutex/wdkmutex.h"\n\n']
     port_header = os.path.join(ROOT, "port", "wdkm_port.h")
     source.expand(port_header, body)
     src_dir = os.path.join(ROOT, "src")

@@ -61,6 +61,7 @@ import sys
 
 out_dir, pages = sys.argv[1], sys.argv[2:]
 PRELUDE = "#include <ntddk.h>\n#include <wdkmutex/wdkmutex.h>\n"
+DECLARATION = re.compile(r"^\s*[A-Z_]+\s+Wdkm[A-Z]\w*\s*\([^;{]*\);", re.M)
 fence = re.compile(r"^(\s*)(```+|~~~+)\s*([A-Za-z0-9_+-]*)\s*(.*?)\s*$")
 for page in pages:
     lines = open(page, encoding="utf-8").read().split("\n")
@@ -95,8 +96,14 @@ for page in pages:
     stem = re.sub(r"[^A-Za-z0-9]+", "_", page).strip("_")
     def write(name, kind, blocks, label):
         path = os.path.join(out_dir, name + ".c")
+        prelude = PRELUDE
+        if any(DECLARATION.search(block) for block in blocks):
+            # A listing that declares the library's functions again: the
+            # release build's inline fast paths make some of their names
+            # macros (wdkm_fastpath.h), which would rewrite the declarations.
+            prelude = "#define WDKM_INLINE_FAST_PATHS 0\n" + PRELUDE
         with open(path, "w", encoding="utf-8") as handle:
-            handle.write(PRELUDE + "".join(blocks))
+            handle.write(prelude + "".join(blocks))
         print(f"{kind}\t{path}\t{label}")
     if units["page"]:
         write(stem, "kernel", units["page"], f"{page} ({len(units['page'])} blocks)")

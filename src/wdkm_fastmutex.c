@@ -4,10 +4,7 @@
  */
 #include "wdkm_internal.h"
 
-struct _WDKM_FAST_MUTEX {
-    WDKMP_LOCK_HEADER Header;     /* HeldIrql: APC_LEVEL on Windows */
-    WDKMP_FAST_MUTEX FastMutex;
-};
+/* The block: struct _WDKM_... in wdkm_layout.h. */
 
 NTSTATUS
 WdkmFastMutexCreate(

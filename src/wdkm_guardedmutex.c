@@ -4,10 +4,7 @@
  */
 #include "wdkm_internal.h"
 
-struct _WDKM_GUARDED_MUTEX {
-    WDKMP_LOCK_HEADER Header;
-    WDKMP_GUARDED_MUTEX Mutex;
-};
+/* The block: struct _WDKM_... in wdkm_layout.h. */
 
 NTSTATUS
 WdkmGuardedMutexCreate(

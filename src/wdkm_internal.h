@@ -1,77 +1,22 @@
 /*
- * wdkm_internal.h - what the lock kinds share: the header at the start of
- * every lock block, the block layout, and the checks every entry point
- * makes. Private to src/.
- *
- * A lock block is one pool allocation:
- *
- *     +------------------------------+  <- the PWDKM_xxx handle
- *     | WDKMP_LOCK_HEADER            |
- *     | kind fields + kernel object  |
- *     +------------------------------+  <- Header.Data, WDKMP_DATA_ALIGNMENT
- *     | the protected value          |
- *     +------------------------------+
+ * wdkm_internal.h - what the lock kinds share: the checks every entry
+ * point makes, the kind descriptors, the block helpers. Private to src/. The block layout itself is in wdkm_layout.h,
+ * which the inline fast paths share.
  */
 #ifndef WDKM_INTERNAL_H
 #define WDKM_INTERNAL_H
+
+/* The library defines the public functions: no inline twins here. */
+#ifndef WDKMP_LIBRARY_BUILD
+#define WDKMP_LIBRARY_BUILD 1
+#endif
 
 #include "wdkmutex/wdkmutex.h"
 #include "wdkmutex/wdkm_grt.h"
 #include "wdkm_port.h"
 #include "wdkm_diag_hooks.h"
 
-/*
- * Kind signatures, checked on every entry that takes a handle: acquire and
- * release forms answer STATUS_WDKM_TYPE_MISMATCH for a handle of another
- * kind, destroy and take STATUS_INVALID_PARAMETER ("not a live lock of
- * this kind"). Overwritten when the block is freed. The signature is the
- * first word of the header, on the cache line the checks read anyway.
- */
-#define WDKMP_SIGNATURE_KMUTEX     0x784D4B57UL   /* 'WKMx' */
-#define WDKMP_SIGNATURE_FAST_MUTEX 0x784D4657UL   /* 'WFMx' */
-#define WDKMP_SIGNATURE_SPIN_LOCK  0x784C5357UL   /* 'WSLx' */
-#define WDKMP_SIGNATURE_QUEUED     0x784C5157UL   /* 'WQLx' */
-#define WDKMP_SIGNATURE_GUARDED    0x784D4757UL   /* 'WGMx' */
-#define WDKMP_SIGNATURE_RESOURCE   0x78535257UL   /* 'WRSx' */
-#define WDKMP_SIGNATURE_PUSH_LOCK  0x784C5057UL   /* 'WPLx' */
-#define WDKMP_SIGNATURE_FREED      0x64616544UL   /* 'Dead' */
-
-/* The value is aligned as pool blocks themselves are (16 bytes on x64). */
-#define WDKMP_DATA_ALIGNMENT 16
-
-typedef struct _WDKMP_LOCK_KIND WDKMP_LOCK_KIND;
-
-typedef struct _WDKMP_LOCK_HEADER {
-    ULONG Signature;
-    /*
-     * The IRQL an exclusive acquisition left its owner at, where the
-     * release must happen (WdkmpLockCheckRelease): recorded, not assumed,
-     * because Wine never raises the IRQL. A KMUTEX keeps the IRQL of its
-     * outermost acquisition here; the reader/writer kinds leave it 0 (they
-     * are held below DISPATCH_LEVEL only). Owner-only. It also tells a DPC
-     * from the thread it interrupted: at DISPATCH_LEVEL, a hold taken
-     * below it is the thread's (WdkmpLockHeldHere). It fills the padding
-     * after Signature.
-     */
-    KIRQL HeldIrql;
-    /*
-     * For the kinds that raise the IRQL (FAST_MUTEX, spin locks): whether
-     * this hold was taken at the level the kind raises to, nested in
-     * another hold of the thread, and counted (WDKMP_NEST_*, WdkmpNest*).
-     * Owner-only, like HeldIrql.
-     */
-    UCHAR Nest;
-    const WDKMP_LOCK_KIND *Kind;     /* the kind's descriptor (release, destroy) */
-    SIZE_T DataSize;                 /* the type size every access must match */
-    SIZE_T BlockSize;                /* whole allocation, for the accounting */
-    PVOID Data;
-    WDKMP_THREAD volatile Owner;     /* exclusive owner, written by it; NULL when free */
-    LONG volatile SharedHolders;     /* shared acquisitions outstanding (reader/writer kinds) */
-    PVOID RegistryEntry;             /* the registry's entry, if it owns the lock */
-#if WDKM_CHECKED
-    WDKMP_DIAG_LOCK Diag;            /* class, live-lock list, statistics */
-#endif
-} WDKMP_LOCK_HEADER, *PWDKMP_LOCK_HEADER;
+#include "wdkmutex/wdkm_layout.h"   /* signatures, the header, the kinds' blocks */
 
 /*
  * Debugger output through the component and levels the driver chose
@@ -250,57 +195,7 @@ WdkmpFailAcquire(
     return Status;
 }
 
-/*
- * Out-of-order releases of the kinds that raise the IRQL (wdkm_lock.c).
- * A hold taken at the level its kind raises to (APC_LEVEL for a
- * FAST_MUTEX, DISPATCH_LEVEL for a spin lock) is nested in an earlier
- * hold of the thread; its release does not lower the IRQL. The release of
- * an outer hold lowers it, which is wrong while a nested hold of the same
- * level is still there: the nested lock would be held below its level,
- * and its own release refused. The library counts nested holds per thread
- * and refuses such a release with STATUS_WDKM_LOCK_HELD, changing nothing.
- *
- * The count lives in a small table (WDKMP_NEST_SHARDS shards of
- * WDKMP_NEST_SLOTS threads, each under its own spin lock); a hold that
- * finds its shard full is not counted (Nest UNTRACKED), so an out-of-order
- * release over it is not detected. A release that does not lower (an
- * outer spin lock released with OldIrql DISPATCH_LEVEL, NT's explicit way
- * to release out of order) is never refused.
- */
-#define WDKMP_NEST_APC      0   /* level index: a FAST_MUTEX hold taken at APC_LEVEL */
-#define WDKMP_NEST_DISPATCH 1   /* level index: a spin-lock hold taken at DISPATCH_LEVEL */
-
-#define WDKMP_NEST_NONE      0  /* Header.Nest: not nested; its release lowers */
-#define WDKMP_NEST_TRACKED   1  /* nested and counted */
-#define WDKMP_NEST_UNTRACKED 2  /* nested, the table was full */
-
-#define WDKMP_NEST_SHARDS 32
-#define WDKMP_NEST_SLOTS  4
-
-typedef struct _WDKMP_NEST_SLOT {
-    WDKMP_THREAD Thread;        /* NULL: free */
-    LONG Depth[2];              /* nested holds, by WDKMP_NEST_APC / _DISPATCH */
-} WDKMP_NEST_SLOT;
-
-typedef struct _WDKMP_NEST_SHARD {
-    WDKMP_SPIN_LOCK Lock;
-    LONG volatile Holds;        /* counted holds in Slots: written under Lock, read without */
-    WDKMP_NEST_SLOT Slots[WDKMP_NEST_SLOTS];
-} WDKMP_NEST_SHARD;
-
-extern WDKMP_NEST_SHARD WdkmpNestShards[WDKMP_NEST_SHARDS];
-
-/* The shard of a thread: Fibonacci hashing (identities are aligned or small). */
-WDKMP_INLINE
-WDKMP_NEST_SHARD *
-WdkmpNestShard(
-    _In_ WDKMP_THREAD Thread
-    )
-{
-    ULONG64 Hash = (ULONG64)(ULONG_PTR)Thread * 0x9E3779B97F4A7C15ULL;
-
-    return &WdkmpNestShards[(ULONG)(Hash >> 59) % WDKMP_NEST_SHARDS];
-}
+/* Nested holds of the raising kinds: WDKMP_NEST_* and the shards in wdkm_layout.h. */
 
 /* Count the caller's new nested hold of Header at Level; sets Header.Nest. */
 VOID

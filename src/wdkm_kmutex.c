@@ -4,11 +4,7 @@
  */
 #include "wdkm_internal.h"
 
-struct _WDKM_KMUTEX {
-    WDKMP_LOCK_HEADER Header;
-    ULONG Depth;              /* acquisitions by the owner; owner-only */
-    WDKMP_KMUTEX Mutex;
-};
+/* The block: struct _WDKM_... in wdkm_layout.h. */
 
 NTSTATUS
 WdkmKMutexCreate(

@@ -6,24 +6,7 @@
  */
 #include "wdkm_internal.h"
 
-/*
- * A push lock records no owners, so the wrapper records its shared
- * holders: each takes a reader slot (WDKMP_PUSH_LOCK_READERS of them, one
- * cache line on x64) by a compare-exchange from NULL to its thread, and
- * empties it at its release; a reader that finds them all taken is
- * counted in UntrackedReaders instead. That tells a stray shared release
- * (a thread that holds nothing) from a legitimate one, and a shared holder
- * that asks again (the kernel would deadlock), as long as no reader is
- * untracked: see WdkmPushLockRelease.
- */
-#define WDKMP_PUSH_LOCK_READERS 8
-
-struct _WDKM_PUSH_LOCK {
-    WDKMP_LOCK_HEADER Header;
-    WDKMP_THREAD volatile Readers[WDKMP_PUSH_LOCK_READERS];   /* NULL: free */
-    LONG volatile UntrackedReaders;
-    WDKMP_PUSH_LOCK PushLock;
-};
+/* The block and its reader slots: struct _WDKM_PUSH_LOCK in wdkm_layout.h. */
 
 
 NTSTATUS

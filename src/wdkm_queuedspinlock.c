@@ -5,11 +5,7 @@
  */
 #include "wdkm_internal.h"
 
-struct _WDKM_QUEUED_SPIN_LOCK {
-    WDKMP_LOCK_HEADER Header;
-    PWDKM_LOCK_QUEUE_HANDLE HeldBy;     /* the handle of the hold; owner-only */
-    WDKMP_SPIN_LOCK SpinLock;
-};
+/* The block: struct _WDKM_... in wdkm_layout.h. */
 
 NTSTATUS
 WdkmQueuedSpinLockCreate(

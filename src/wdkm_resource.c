@@ -7,11 +7,7 @@
  */
 #include "wdkm_internal.h"
 
-struct _WDKM_RESOURCE {
-    WDKMP_LOCK_HEADER Header;
-    ULONG ExclusiveDepth;        /* the exclusive owner's acquisitions; owner-only */
-    WDKMP_RESOURCE Resource;
-};
+/* The block: struct _WDKM_... in wdkm_layout.h. */
 
 NTSTATUS
 WdkmResourceCreate(

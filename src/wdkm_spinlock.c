@@ -6,11 +6,7 @@
  */
 #include "wdkm_internal.h"
 
-struct _WDKM_SPIN_LOCK {
-    WDKMP_LOCK_HEADER Header;   /* HeldIrql: where the acquisition left the owner */
-    BOOLEAN AtDpcLevel;         /* acquired without raising */
-    WDKMP_SPIN_LOCK SpinLock;
-};
+/* The block: struct _WDKM_... in wdkm_layout.h. */
 
 /* ------------------------------------------------------------------------
  * WDKM_SPIN_LOCK

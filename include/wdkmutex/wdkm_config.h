@@ -50,6 +50,24 @@
 #endif
 
 /*
+ * Inline fast paths (wdkm_fastpath.h): in release builds the common
+ * acquire and release of every lock kind (exclusive, for the
+ * reader/writer kinds) are compiled into the caller, with the same checks,
+ * records and statuses as the library's functions, which handle every
+ * other case.
+ * Define WDKM_INLINE_FAST_PATHS=0 to call the library every time. The
+ * checked build never inlines (its diagnostics live in the library), and
+ * neither does the library's own build (WDKMP_LIBRARY_BUILD).
+ */
+#ifndef WDKM_INLINE_FAST_PATHS
+#if WDKM_CHECKED || defined(WDKMP_LIBRARY_BUILD)
+#define WDKM_INLINE_FAST_PATHS 0
+#else
+#define WDKM_INLINE_FAST_PATHS 1
+#endif
+#endif
+
+/*
  * The validator's tables, checked build only. It never allocates: when a
  * table is full it stops tracking what does not fit, says so once, and
  * locking goes on unchanged.

@@ -46,4 +46,8 @@
 #include "wdkm_debug.h"
 #include "wdkm_diag.h"
 
+#if WDKM_INLINE_FAST_PATHS && !WDKM_CHECKED && !defined(WDKMP_LIBRARY_BUILD)
+#include "wdkm_fastpath.h"      /* private: the common pairs, inline */
+#endif
+
 #endif /* WDKMUTEX_H */

@@ -1,0 +1,622 @@
+/*
+ * wdkm_fastpath.h - PRIVATE. The common acquire and release of each lock
+ * kind, compiled into the driver's own code. Not part of the documented
+ * API: wdkmutex.h includes it in release builds (WDKM_INLINE_FAST_PATHS,
+ * wdkm_config.h) and a driver never includes it itself.
+ *
+ * Each public function named here keeps its exported, out-of-line
+ * definition (the library's, which a function pointer still reaches); a
+ * call of it in the driver's source goes through the macro below to an
+ * inline twin instead. The twin makes the out-of-line function's checks,
+ * and only for the case every call takes (a valid handle of its kind, the
+ * right type size, an IRQL at which the hold nests in none of the
+ * caller's, the caller not the owner) calls the kernel itself and keeps
+ * the same records the library keeps. Every other case (an error, a
+ * nested hold, a recursive KMUTEX) is passed whole to the out-of-line
+ * function, which checks again from the start and answers with the
+ * documented status: the twin only ever goes ahead where the library
+ * would, and does there exactly what the library does. So every promise
+ * and status of the public function holds, and the common pair costs the
+ * checks and the kernel's calls, without the two calls and their frames.
+ *
+ * The twins read and write the lock blocks (wdkm_layout.h), which is why
+ * the library and every driver that uses it must be built alike: both
+ * release (WDKM_CHECKED 0), as wdkm_config.h already requires.
+ */
+#ifndef WDKM_FASTPATH_H
+#define WDKM_FASTPATH_H
+
+#include "wdkm_layout.h"
+
+/*
+ * The checks every fast acquisition makes; TRUE to go ahead. Below is the
+ * lowest IRQL at which the out-of-line acquire would do more than the
+ * fast path (refuse, or count a nested hold). The thread is read last, so
+ * that only the lock stays live across the kernel call.
+ */
+WDKMP_INLINE
+BOOLEAN
+WdkmpFastAcquireChecks(
+    _In_ const WDKMP_LOCK_HEADER *Header,
+    _In_ ULONG Signature,
+    _In_ SIZE_T DataSize,
+    _In_ KIRQL Below
+    )
+{
+    return Header->Signature == Signature && WdkmpGetIrql() < Below &&
+           Header->DataSize == DataSize &&
+           WdkmpLoadThread(&Header->Owner) != WdkmpCurrentThread();
+}
+
+/*
+ * The checks every fast release makes; TRUE to go ahead: of the kind, the
+ * caller the owner, at the IRQL the acquisition left it at.
+ */
+WDKMP_INLINE
+BOOLEAN
+WdkmpFastReleaseChecks(
+    _In_ const WDKMP_LOCK_HEADER *Header,
+    _In_ ULONG Signature
+    )
+{
+    return Header->Signature == Signature &&
+           WdkmpLoadThread(&Header->Owner) == WdkmpCurrentThread() &&
+           WdkmpGetIrql() == Header->HeldIrql;
+}
+
+/*
+ * For the kinds that raise the IRQL: TRUE if the release of this hold may
+ * lower it, that is, the hold is not nested and the caller holds no
+ * nested one either (the one-load test of WdkmpNestBlocksLowering: no
+ * counted holds in the caller's shard).
+ */
+WDKMP_INLINE
+BOOLEAN
+WdkmpFastMayLower(
+    _In_ const WDKMP_LOCK_HEADER *Header
+    )
+{
+    return Header->Nest == WDKMP_NEST_NONE &&
+           WdkmpLoadLong(&WdkmpNestShard(WdkmpLoadThread(&Header->Owner))->Holds) == 0;
+}
+
+/* What the library records once an exclusive hold is taken. */
+WDKMP_INLINE
+VOID
+WdkmpFastTakeOwnership(
+    _Inout_ PWDKMP_LOCK_HEADER Header
+    )
+{
+    WdkmpStoreThread(&Header->Owner, WdkmpCurrentThread());
+    Header->HeldIrql = WdkmpGetIrql();
+    Header->Nest = WDKMP_NEST_NONE;
+}
+
+/* ------------------------------------------------------------------------
+ * WDKM_SPIN_LOCK
+ */
+
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_When_(return == 0, _IRQL_raises_(DISPATCH_LEVEL) _Acquires_lock_(*SpinLock))
+WDKMP_INLINE
+NTSTATUS
+WdkmpSpinLockAcquireFast(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PKIRQL OldIrql,
+    _Outptr_result_maybenull_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(SpinLock);
+
+WDKM_NO_THREAD_SAFETY_ANALYSIS
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_When_(return == 0, _IRQL_raises_(DISPATCH_LEVEL) _Acquires_lock_(*SpinLock))
+WDKMP_INLINE
+NTSTATUS
+WdkmpSpinLockAcquireFast(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PKIRQL OldIrql,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    if (SpinLock == NULL || OldIrql == NULL || Data == NULL ||
+        !WdkmpFastAcquireChecks(&SpinLock->Header, WDKMP_SIGNATURE_SPIN_LOCK, DataSize,
+                                DISPATCH_LEVEL)) {
+        return (WdkmSpinLockAcquire)(SpinLock, DataSize, OldIrql, Data);
+    }
+    *Data = SpinLock->Header.Data;
+    *OldIrql = WdkmpSpinLockAcquire(&SpinLock->SpinLock);
+    SpinLock->AtDpcLevel = FALSE;
+    WdkmpFastTakeOwnership(&SpinLock->Header);
+    return STATUS_SUCCESS;
+}
+
+_IRQL_requires_(DISPATCH_LEVEL)
+_Releases_lock_(*SpinLock)
+WDKMP_INLINE
+NTSTATUS
+WdkmpSpinLockReleaseFast(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ KIRQL OldIrql
+    ) WDKM_RELEASES_LOCK(SpinLock);
+
+WDKM_NO_THREAD_SAFETY_ANALYSIS
+_IRQL_requires_(DISPATCH_LEVEL)
+_Releases_lock_(*SpinLock)
+WDKMP_INLINE
+NTSTATUS
+WdkmpSpinLockReleaseFast(
+    _Inout_ PWDKM_SPIN_LOCK SpinLock,
+    _In_ KIRQL OldIrql
+    )
+{
+    if (SpinLock == NULL || OldIrql >= DISPATCH_LEVEL ||
+        !WdkmpFastReleaseChecks(&SpinLock->Header, WDKMP_SIGNATURE_SPIN_LOCK) ||
+        SpinLock->AtDpcLevel || !WdkmpFastMayLower(&SpinLock->Header)) {
+        return (WdkmSpinLockRelease)(SpinLock, OldIrql);
+    }
+    WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
+    WdkmpSpinLockRelease(&SpinLock->SpinLock, OldIrql);
+    return STATUS_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------
+ * WDKM_QUEUED_SPIN_LOCK
+ */
+
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_When_(return == 0, _IRQL_raises_(DISPATCH_LEVEL) _Acquires_lock_(*Handle))
+WDKMP_INLINE
+NTSTATUS
+WdkmpQueuedSpinLockAcquireFast(
+    _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
+    _Outptr_result_maybenull_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Handle);
+
+WDKM_NO_THREAD_SAFETY_ANALYSIS
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_When_(return == 0, _IRQL_raises_(DISPATCH_LEVEL) _Acquires_lock_(*Handle))
+WDKMP_INLINE
+NTSTATUS
+WdkmpQueuedSpinLockAcquireFast(
+    _Inout_ PWDKM_QUEUED_SPIN_LOCK SpinLock,
+    _In_ SIZE_T DataSize,
+    _Out_ PWDKM_LOCK_QUEUE_HANDLE Handle,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    if (SpinLock == NULL || Handle == NULL || Data == NULL ||
+        !WdkmpFastAcquireChecks(&SpinLock->Header, WDKMP_SIGNATURE_QUEUED, DataSize,
+                                DISPATCH_LEVEL)) {
+        return (WdkmQueuedSpinLockAcquire)(SpinLock, DataSize, Handle, Data);
+    }
+    *Data = SpinLock->Header.Data;
+    WdkmpQueuedSpinLockAcquire(&SpinLock->SpinLock, &Handle->Kernel, FALSE);
+    WdkmpFastTakeOwnership(&SpinLock->Header);
+    SpinLock->HeldBy = Handle;
+    Handle->Lock = SpinLock;
+    Handle->AtDpcLevel = FALSE;
+    return STATUS_SUCCESS;
+}
+
+_IRQL_requires_(DISPATCH_LEVEL)
+_Releases_lock_(*Handle)
+WDKMP_INLINE
+NTSTATUS
+WdkmpQueuedSpinLockReleaseFast(
+    _Inout_ PWDKM_LOCK_QUEUE_HANDLE Handle
+    ) WDKM_RELEASES_LOCK(Handle);
+
+WDKM_NO_THREAD_SAFETY_ANALYSIS
+_IRQL_requires_(DISPATCH_LEVEL)
+_Releases_lock_(*Handle)
+WDKMP_INLINE
+NTSTATUS
+WdkmpQueuedSpinLockReleaseFast(
+    _Inout_ PWDKM_LOCK_QUEUE_HANDLE Handle
+    )
+{
+    PWDKM_QUEUED_SPIN_LOCK SpinLock = Handle != NULL ? Handle->Lock : NULL;
+
+    if (SpinLock == NULL ||
+        !WdkmpFastReleaseChecks(&SpinLock->Header, WDKMP_SIGNATURE_QUEUED) ||
+        SpinLock->HeldBy != Handle || Handle->AtDpcLevel ||
+        !WdkmpFastMayLower(&SpinLock->Header)) {
+        return (WdkmQueuedSpinLockRelease)(Handle);
+    }
+    SpinLock->HeldBy = NULL;
+    WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
+    Handle->Lock = NULL;
+    WdkmpQueuedSpinLockRelease(&Handle->Kernel, FALSE);
+    return STATUS_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------
+ * WDKM_FAST_MUTEX
+ */
+
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*FastMutex))
+WDKMP_INLINE
+NTSTATUS
+WdkmpFastMutexAcquireFast(
+    _Inout_ PWDKM_FAST_MUTEX FastMutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(FastMutex);
+
+WDKM_NO_THREAD_SAFETY_ANALYSIS
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*FastMutex))
+WDKMP_INLINE
+NTSTATUS
+WdkmpFastMutexAcquireFast(
+    _Inout_ PWDKM_FAST_MUTEX FastMutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    if (FastMutex == NULL || Data == NULL ||
+        !WdkmpFastAcquireChecks(&FastMutex->Header, WDKMP_SIGNATURE_FAST_MUTEX, DataSize,
+                                APC_LEVEL)) {
+        return (WdkmFastMutexAcquire)(FastMutex, DataSize, Data);
+    }
+    *Data = FastMutex->Header.Data;
+    WdkmpFastMutexAcquire(&FastMutex->FastMutex);
+    WdkmpFastTakeOwnership(&FastMutex->Header);
+    return STATUS_SUCCESS;
+}
+
+_IRQL_requires_(APC_LEVEL)
+_Releases_lock_(*FastMutex)
+WDKMP_INLINE
+NTSTATUS
+WdkmpFastMutexReleaseFast(
+    _Inout_ PWDKM_FAST_MUTEX FastMutex
+    ) WDKM_RELEASES_LOCK(FastMutex);
+
+WDKM_NO_THREAD_SAFETY_ANALYSIS
+_IRQL_requires_(APC_LEVEL)
+_Releases_lock_(*FastMutex)
+WDKMP_INLINE
+NTSTATUS
+WdkmpFastMutexReleaseFast(
+    _Inout_ PWDKM_FAST_MUTEX FastMutex
+    )
+{
+    if (FastMutex == NULL ||
+        !WdkmpFastReleaseChecks(&FastMutex->Header, WDKMP_SIGNATURE_FAST_MUTEX) ||
+        !WdkmpFastMayLower(&FastMutex->Header)) {
+        return (WdkmFastMutexRelease)(FastMutex);
+    }
+    WdkmpStoreThread(&FastMutex->Header.Owner, NULL);
+    WdkmpFastMutexRelease(&FastMutex->FastMutex);
+    return STATUS_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------
+ * WDKM_GUARDED_MUTEX (the kernel's routines are looked up at run time: the
+ * port's calls stay out of line)
+ */
+
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Mutex))
+WDKMP_INLINE
+NTSTATUS
+WdkmpGuardedMutexAcquireFast(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Mutex);
+
+WDKM_NO_THREAD_SAFETY_ANALYSIS
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Mutex))
+WDKMP_INLINE
+NTSTATUS
+WdkmpGuardedMutexAcquireFast(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    if (Mutex == NULL || Data == NULL ||
+        !WdkmpFastAcquireChecks(&Mutex->Header, WDKMP_SIGNATURE_GUARDED, DataSize,
+                                DISPATCH_LEVEL)) {
+        return (WdkmGuardedMutexAcquire)(Mutex, DataSize, Data);
+    }
+    *Data = Mutex->Header.Data;
+    WdkmpGuardedMutexAcquire(&Mutex->Mutex);
+    /* A guarded mutex leaves the IRQL alone: HeldIrql is the caller's. */
+    WdkmpStoreThread(&Mutex->Header.Owner, WdkmpCurrentThread());
+    Mutex->Header.HeldIrql = WdkmpGetIrql();
+    return STATUS_SUCCESS;
+}
+
+_IRQL_requires_max_(APC_LEVEL)
+_Releases_lock_(*Mutex)
+WDKMP_INLINE
+NTSTATUS
+WdkmpGuardedMutexReleaseFast(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex
+    ) WDKM_RELEASES_LOCK(Mutex);
+
+WDKM_NO_THREAD_SAFETY_ANALYSIS
+_IRQL_requires_max_(APC_LEVEL)
+_Releases_lock_(*Mutex)
+WDKMP_INLINE
+NTSTATUS
+WdkmpGuardedMutexReleaseFast(
+    _Inout_ PWDKM_GUARDED_MUTEX Mutex
+    )
+{
+    if (Mutex == NULL || !WdkmpFastReleaseChecks(&Mutex->Header, WDKMP_SIGNATURE_GUARDED)) {
+        return (WdkmGuardedMutexRelease)(Mutex);
+    }
+    WdkmpStoreThread(&Mutex->Header.Owner, NULL);
+    WdkmpGuardedMutexRelease(&Mutex->Mutex);
+    return STATUS_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------
+ * WDKM_KMUTEX: the first, non-recursive acquisition below DISPATCH_LEVEL
+ */
+
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Mutex))
+WDKMP_INLINE
+NTSTATUS
+WdkmpKMutexAcquireFast(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Mutex);
+
+WDKM_NO_THREAD_SAFETY_ANALYSIS
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_lock_(*Mutex))
+WDKMP_INLINE
+NTSTATUS
+WdkmpKMutexAcquireFast(
+    _Inout_ PWDKM_KMUTEX Mutex,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    KIRQL Irql;
+
+    if (Mutex == NULL || Data == NULL ||
+        !WdkmpFastAcquireChecks(&Mutex->Header, WDKMP_SIGNATURE_KMUTEX, DataSize,
+                                DISPATCH_LEVEL)) {
+        return (WdkmKMutexAcquire)(Mutex, DataSize, Data);
+    }
+    (VOID)WdkmpKMutexWait(&Mutex->Mutex, KernelMode, FALSE, NULL);  /* no timeout: held */
+    if (WdkmpKMutexHeldBefore(&Mutex->Mutex)) {
+        /*
+         * Granted recursively although the caller is not the owner: a DPC
+         * or special kernel APC interrupted its own thread's hold at its
+         * edge (see WdkmpKMutexAcquire). Give the extra grant back.
+         */
+        WdkmpKMutexRelease(&Mutex->Mutex);
+        *Data = NULL;
+        return STATUS_POSSIBLE_DEADLOCK;
+    }
+    /* Depth and HeldIrql before the owner is published, for a DPC. */
+    Irql = WdkmpGetIrql();
+    Mutex->Header.HeldIrql = Irql;
+    Mutex->Depth = 1;
+    WdkmpStorePointerRelease((PVOID volatile *)&Mutex->Header.Owner, WdkmpCurrentThread());
+    *Data = Mutex->Header.Data;
+    return STATUS_SUCCESS;
+}
+
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_Releases_lock_(*Mutex)
+WDKMP_INLINE
+NTSTATUS
+WdkmpKMutexReleaseFast(
+    _Inout_ PWDKM_KMUTEX Mutex
+    ) WDKM_RELEASES_LOCK(Mutex);
+
+WDKM_NO_THREAD_SAFETY_ANALYSIS
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_Releases_lock_(*Mutex)
+WDKMP_INLINE
+NTSTATUS
+WdkmpKMutexReleaseFast(
+    _Inout_ PWDKM_KMUTEX Mutex
+    )
+{
+    /* The outermost hold, released in its own IRQL class below DISPATCH_LEVEL. */
+    if (Mutex == NULL || !WdkmpFastReleaseChecks(&Mutex->Header, WDKMP_SIGNATURE_KMUTEX) ||
+        Mutex->Depth != 1 || Mutex->Header.HeldIrql >= DISPATCH_LEVEL) {
+        return (WdkmKMutexRelease)(Mutex);
+    }
+    Mutex->Depth = 0;
+    WdkmpStoreThread(&Mutex->Header.Owner, NULL);
+    WdkmpKMutexRelease(&Mutex->Mutex);
+    return STATUS_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------
+ * WDKM_RESOURCE and WDKM_PUSH_LOCK: the first exclusive hold, where no
+ * thread holds the lock shared (the shared holder asking for exclusive is
+ * the library's to refuse), inside the critical region both are held in
+ */
+
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_exclusive_lock_(*Resource))
+WDKMP_INLINE
+NTSTATUS
+WdkmpResourceAcquireExclusiveFast(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(Resource);
+
+WDKM_NO_THREAD_SAFETY_ANALYSIS
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_exclusive_lock_(*Resource))
+WDKMP_INLINE
+NTSTATUS
+WdkmpResourceAcquireExclusiveFast(
+    _Inout_ PWDKM_RESOURCE Resource,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    if (Resource == NULL || Data == NULL ||
+        !WdkmpFastAcquireChecks(&Resource->Header, WDKMP_SIGNATURE_RESOURCE, DataSize,
+                                DISPATCH_LEVEL) ||
+        WdkmpLoadLong(&Resource->Header.SharedHolders) != 0) {
+        return (WdkmResourceAcquireExclusive)(Resource, DataSize, Data);
+    }
+    WdkmpEnterRegion(FALSE);
+    (VOID)WdkmpResourceAcquire(&Resource->Resource, TRUE, TRUE);   /* waits: held */
+    WdkmpStoreThread(&Resource->Header.Owner, WdkmpCurrentThread());
+    Resource->ExclusiveDepth = 1;
+    *Data = Resource->Header.Data;
+    return STATUS_SUCCESS;
+}
+
+_IRQL_requires_max_(APC_LEVEL)
+_Releases_lock_(*Resource)
+WDKMP_INLINE
+NTSTATUS
+WdkmpResourceReleaseFast(
+    _Inout_ PWDKM_RESOURCE Resource
+    ) WDKM_RELEASES_LOCK(Resource);
+
+WDKM_NO_THREAD_SAFETY_ANALYSIS
+_IRQL_requires_max_(APC_LEVEL)
+_Releases_lock_(*Resource)
+WDKMP_INLINE
+NTSTATUS
+WdkmpResourceReleaseFast(
+    _Inout_ PWDKM_RESOURCE Resource
+    )
+{
+    /* HeldIrql stays PASSIVE_LEVEL for this kind: the check asks for it. */
+    if (Resource == NULL || !WdkmpFastReleaseChecks(&Resource->Header, WDKMP_SIGNATURE_RESOURCE) ||
+        Resource->ExclusiveDepth != 1) {
+        return (WdkmResourceRelease)(Resource);
+    }
+    Resource->ExclusiveDepth = 0;
+    WdkmpStoreThread(&Resource->Header.Owner, NULL);
+    WdkmpResourceRelease(&Resource->Resource);
+    WdkmpLeaveRegion(FALSE);
+    return STATUS_SUCCESS;
+}
+
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_exclusive_lock_(*PushLock))
+WDKMP_INLINE
+NTSTATUS
+WdkmpPushLockAcquireExclusiveFast(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    ) WDKM_ACQUIRES_LOCK_ON_SUCCESS(PushLock);
+
+WDKM_NO_THREAD_SAFETY_ANALYSIS
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _Acquires_exclusive_lock_(*PushLock))
+WDKMP_INLINE
+NTSTATUS
+WdkmpPushLockAcquireExclusiveFast(
+    _Inout_ PWDKM_PUSH_LOCK PushLock,
+    _In_ SIZE_T DataSize,
+    _Outptr_result_maybenull_ PVOID *Data
+    )
+{
+    if (PushLock == NULL || Data == NULL ||
+        !WdkmpFastAcquireChecks(&PushLock->Header, WDKMP_SIGNATURE_PUSH_LOCK, DataSize,
+                                DISPATCH_LEVEL) ||
+        WdkmpLoadLong(&PushLock->Header.SharedHolders) != 0) {
+        return (WdkmPushLockAcquireExclusive)(PushLock, DataSize, Data);
+    }
+    WdkmpEnterRegion(FALSE);
+    WdkmpPushLockAcquire(&PushLock->PushLock, TRUE);
+    WdkmpStoreThread(&PushLock->Header.Owner, WdkmpCurrentThread());
+    *Data = PushLock->Header.Data;
+    return STATUS_SUCCESS;
+}
+
+_IRQL_requires_max_(APC_LEVEL)
+_Releases_lock_(*PushLock)
+WDKMP_INLINE
+NTSTATUS
+WdkmpPushLockReleaseFast(
+    _Inout_ PWDKM_PUSH_LOCK PushLock
+    ) WDKM_RELEASES_LOCK(PushLock);
+
+WDKM_NO_THREAD_SAFETY_ANALYSIS
+_IRQL_requires_max_(APC_LEVEL)
+_Releases_lock_(*PushLock)
+WDKMP_INLINE
+NTSTATUS
+WdkmpPushLockReleaseFast(
+    _Inout_ PWDKM_PUSH_LOCK PushLock
+    )
+{
+    /* HeldIrql stays PASSIVE_LEVEL for this kind: the check asks for it. */
+    if (PushLock == NULL ||
+        !WdkmpFastReleaseChecks(&PushLock->Header, WDKMP_SIGNATURE_PUSH_LOCK)) {
+        return (WdkmPushLockRelease)(PushLock);
+    }
+    WdkmpStoreThread(&PushLock->Header.Owner, NULL);
+    WdkmpPushLockRelease(&PushLock->PushLock, TRUE);
+    WdkmpLeaveRegion(FALSE);
+    return STATUS_SUCCESS;
+}
+
+/* ------------------------------------------------------------------------
+ * The public names, in the driver's source, reach the twins. A function
+ * pointer (no parentheses after the name) still reaches the library's.
+ */
+#define WdkmSpinLockAcquire(SpinLock, DataSize, OldIrql, Data) \
+    WdkmpSpinLockAcquireFast((SpinLock), (DataSize), (OldIrql), (Data))
+#define WdkmSpinLockRelease(SpinLock, OldIrql) \
+    WdkmpSpinLockReleaseFast((SpinLock), (OldIrql))
+#define WdkmQueuedSpinLockAcquire(SpinLock, DataSize, Handle, Data) \
+    WdkmpQueuedSpinLockAcquireFast((SpinLock), (DataSize), (Handle), (Data))
+#define WdkmQueuedSpinLockRelease(Handle) \
+    WdkmpQueuedSpinLockReleaseFast((Handle))
+#define WdkmFastMutexAcquire(FastMutex, DataSize, Data) \
+    WdkmpFastMutexAcquireFast((FastMutex), (DataSize), (Data))
+#define WdkmFastMutexRelease(FastMutex) \
+    WdkmpFastMutexReleaseFast((FastMutex))
+#define WdkmGuardedMutexAcquire(Mutex, DataSize, Data) \
+    WdkmpGuardedMutexAcquireFast((Mutex), (DataSize), (Data))
+#define WdkmGuardedMutexRelease(Mutex) \
+    WdkmpGuardedMutexReleaseFast((Mutex))
+#define WdkmKMutexAcquire(Mutex, DataSize, Data) \
+    WdkmpKMutexAcquireFast((Mutex), (DataSize), (Data))
+#define WdkmKMutexRelease(Mutex) \
+    WdkmpKMutexReleaseFast((Mutex))
+#define WdkmResourceAcquireExclusive(Resource, DataSize, Data) \
+    WdkmpResourceAcquireExclusiveFast((Resource), (DataSize), (Data))
+#define WdkmResourceRelease(Resource) \
+    WdkmpResourceReleaseFast((Resource))
+#define WdkmPushLockAcquireExclusive(PushLock, DataSize, Data) \
+    WdkmpPushLockAcquireExclusiveFast((PushLock), (DataSize), (Data))
+#define WdkmPushLockRelease(PushLock) \
+    WdkmpPushLockReleaseFast((PushLock))
+
+#endif /* WDKM_FASTPATH_H */

@@ -1,0 +1,200 @@
+/*
+ * wdkm_layout.h - PRIVATE. The lock blocks' layout, shared by the library
+ * (src/) and the inline fast paths (wdkm_fastpath.h). Not part of the
+ * documented API: any release may change it, and a driver must never read
+ * or write these fields itself. It is a header only so that the common
+ * acquire and release can be compiled into the driver's own code.
+ *
+ * A lock block is one pool allocation:
+ *
+ *     +------------------------------+  <- the PWDKM_xxx handle
+ *     | WDKMP_LOCK_HEADER            |
+ *     | kind fields + kernel object  |
+ *     +------------------------------+  <- Header.Data, WDKMP_DATA_ALIGNMENT
+ *     | the protected value          |
+ *     +------------------------------+
+ *
+ * The kernel types come from the port (port/wdkm_port.h), the one place
+ * that names kernel primitives; in the checked build the library adds its
+ * diagnostics record (WDKMP_DIAG_LOCK, src/wdkm_diag_hooks.h) at the end
+ * of the header, after every field the fast paths read.
+ */
+#ifndef WDKM_LAYOUT_H
+#define WDKM_LAYOUT_H
+
+#include "wdkm_kmutex.h"
+#include "wdkm_fastmutex.h"
+#include "wdkm_spinlock.h"
+#include "wdkm_guardedmutex.h"
+#include "wdkm_rwlock.h"
+
+/* The port, where it sits in the tree and in an installed package. */
+#include "../../port/wdkm_port.h"
+
+/*
+ * Kind signatures, checked on every entry that takes a handle: acquire and
+ * release forms answer STATUS_WDKM_TYPE_MISMATCH for a handle of another
+ * kind, destroy and take STATUS_INVALID_PARAMETER ("not a live lock of
+ * this kind"). Overwritten when the block is freed. The signature is the
+ * first word of the header, on the cache line the checks read anyway.
+ */
+#define WDKMP_SIGNATURE_KMUTEX     0x784D4B57UL   /* 'WKMx' */
+#define WDKMP_SIGNATURE_FAST_MUTEX 0x784D4657UL   /* 'WFMx' */
+#define WDKMP_SIGNATURE_SPIN_LOCK  0x784C5357UL   /* 'WSLx' */
+#define WDKMP_SIGNATURE_QUEUED     0x784C5157UL   /* 'WQLx' */
+#define WDKMP_SIGNATURE_GUARDED    0x784D4757UL   /* 'WGMx' */
+#define WDKMP_SIGNATURE_RESOURCE   0x78535257UL   /* 'WRSx' */
+#define WDKMP_SIGNATURE_PUSH_LOCK  0x784C5057UL   /* 'WPLx' */
+#define WDKMP_SIGNATURE_FREED      0x64616544UL   /* 'Dead' */
+
+/* The value is aligned as pool blocks themselves are (16 bytes on x64). */
+#define WDKMP_DATA_ALIGNMENT 16
+
+typedef struct _WDKMP_LOCK_KIND WDKMP_LOCK_KIND;
+
+typedef struct _WDKMP_LOCK_HEADER {
+    ULONG Signature;
+    /*
+     * The IRQL an exclusive acquisition left its owner at, where the
+     * release must happen (WdkmpLockCheckRelease): recorded, not assumed,
+     * because Wine never raises the IRQL. A KMUTEX keeps the IRQL of its
+     * outermost acquisition here; the reader/writer kinds leave it 0 (they
+     * are held below DISPATCH_LEVEL only). Owner-only. It also tells a DPC
+     * from the thread it interrupted: at DISPATCH_LEVEL, a hold taken
+     * below it is the thread's (WdkmpLockHeldHere). It fills the padding
+     * after Signature.
+     */
+    KIRQL HeldIrql;
+    /*
+     * For the kinds that raise the IRQL (FAST_MUTEX, spin locks): whether
+     * this hold was taken at the level the kind raises to, nested in
+     * another hold of the thread, and counted (WDKMP_NEST_*, WdkmpNest*).
+     * Owner-only, like HeldIrql.
+     */
+    UCHAR Nest;
+    const WDKMP_LOCK_KIND *Kind;     /* the kind's descriptor (release, destroy) */
+    SIZE_T DataSize;                 /* the type size every access must match */
+    SIZE_T BlockSize;                /* whole allocation, for the accounting */
+    PVOID Data;
+    WDKMP_THREAD volatile Owner;     /* exclusive owner, written by it; NULL when free */
+    LONG volatile SharedHolders;     /* shared acquisitions outstanding (reader/writer kinds) */
+    PVOID RegistryEntry;             /* the registry's entry, if it owns the lock */
+#if WDKM_CHECKED
+    WDKMP_DIAG_LOCK Diag;            /* class, live-lock list, statistics */
+#endif
+} WDKMP_LOCK_HEADER, *PWDKMP_LOCK_HEADER;
+
+/*
+ * Out-of-order releases of the kinds that raise the IRQL (wdkm_lock.c).
+ * A hold taken at the level its kind raises to (APC_LEVEL for a
+ * FAST_MUTEX, DISPATCH_LEVEL for a spin lock) is nested in an earlier
+ * hold of the thread; its release does not lower the IRQL. The release of
+ * an outer hold lowers it, which is wrong while a nested hold of the same
+ * level is still there: the nested lock would be held below its level,
+ * and its own release refused. The library counts nested holds per thread
+ * and refuses such a release with STATUS_WDKM_LOCK_HELD, changing nothing.
+ *
+ * The count lives in a small table (WDKMP_NEST_SHARDS shards of
+ * WDKMP_NEST_SLOTS threads, each under its own spin lock); a hold that
+ * finds its shard full is not counted (Nest UNTRACKED), so an out-of-order
+ * release over it is not detected. A release that does not lower (an
+ * outer spin lock released with OldIrql DISPATCH_LEVEL, NT's explicit way
+ * to release out of order) is never refused.
+ */
+#define WDKMP_NEST_APC      0   /* level index: a FAST_MUTEX hold taken at APC_LEVEL */
+#define WDKMP_NEST_DISPATCH 1   /* level index: a spin-lock hold taken at DISPATCH_LEVEL */
+
+#define WDKMP_NEST_NONE      0  /* Header.Nest: not nested; its release lowers */
+#define WDKMP_NEST_TRACKED   1  /* nested and counted */
+#define WDKMP_NEST_UNTRACKED 2  /* nested, the table was full */
+
+#define WDKMP_NEST_SHARDS 32
+#define WDKMP_NEST_SLOTS  4
+
+typedef struct _WDKMP_NEST_SLOT {
+    WDKMP_THREAD Thread;        /* NULL: free */
+    LONG Depth[2];              /* nested holds, by WDKMP_NEST_APC / _DISPATCH */
+} WDKMP_NEST_SLOT;
+
+typedef struct _WDKMP_NEST_SHARD {
+    WDKMP_SPIN_LOCK Lock;
+    LONG volatile Holds;        /* counted holds in Slots: written under Lock, read without */
+    WDKMP_NEST_SLOT Slots[WDKMP_NEST_SLOTS];
+} WDKMP_NEST_SHARD;
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+extern WDKMP_NEST_SHARD WdkmpNestShards[WDKMP_NEST_SHARDS];
+#ifdef __cplusplus
+}
+#endif
+
+/* The shard of a thread: Fibonacci hashing (identities are aligned or small). */
+WDKMP_INLINE
+WDKMP_NEST_SHARD *
+WdkmpNestShard(
+    _In_ WDKMP_THREAD Thread
+    )
+{
+    ULONG64 Hash = (ULONG64)(ULONG_PTR)Thread * 0x9E3779B97F4A7C15ULL;
+
+    return &WdkmpNestShards[(ULONG)(Hash >> 59) % WDKMP_NEST_SHARDS];
+}
+
+/* The kinds' blocks, as far as their fast paths and files need them. */
+
+struct _WDKM_KMUTEX {
+    WDKMP_LOCK_HEADER Header;
+    ULONG Depth;                /* acquisitions by the owner; owner-only */
+    WDKMP_KMUTEX Mutex;
+};
+
+struct _WDKM_FAST_MUTEX {
+    WDKMP_LOCK_HEADER Header;   /* HeldIrql: APC_LEVEL on Windows */
+    WDKMP_FAST_MUTEX FastMutex;
+};
+
+struct _WDKM_SPIN_LOCK {
+    WDKMP_LOCK_HEADER Header;   /* HeldIrql: where the acquisition left the owner */
+    BOOLEAN AtDpcLevel;         /* acquired without raising */
+    WDKMP_SPIN_LOCK SpinLock;
+};
+
+struct _WDKM_QUEUED_SPIN_LOCK {
+    WDKMP_LOCK_HEADER Header;
+    PWDKM_LOCK_QUEUE_HANDLE HeldBy;     /* the handle of the hold; owner-only */
+    WDKMP_SPIN_LOCK SpinLock;
+};
+
+struct _WDKM_GUARDED_MUTEX {
+    WDKMP_LOCK_HEADER Header;
+    WDKMP_GUARDED_MUTEX Mutex;
+};
+
+struct _WDKM_RESOURCE {
+    WDKMP_LOCK_HEADER Header;
+    ULONG ExclusiveDepth;       /* the exclusive owner's acquisitions; owner-only */
+    WDKMP_RESOURCE Resource;
+};
+
+/*
+ * A push lock records no owners, so the wrapper records its shared
+ * holders: each takes a reader slot (WDKMP_PUSH_LOCK_READERS of them, one
+ * cache line on x64) by a compare-exchange from NULL to its thread, and
+ * empties it at its release; a reader that finds them all taken is
+ * counted in UntrackedReaders instead. That tells a stray shared release
+ * (a thread that holds nothing) from a legitimate one, and a shared holder
+ * that asks again (the kernel would deadlock), as long as no reader is
+ * untracked: see WdkmPushLockRelease.
+ */
+#define WDKMP_PUSH_LOCK_READERS 8
+
+struct _WDKM_PUSH_LOCK {
+    WDKMP_LOCK_HEADER Header;
+    WDKMP_THREAD volatile Readers[WDKMP_PUSH_LOCK_READERS];   /* NULL: free */
+    LONG volatile UntrackedReaders;
+    WDKMP_PUSH_LOCK PushLock;
+};
+
+#endif /* WDKM_LAYOUT_H */
