@@ -32,6 +32,8 @@ CALLGRIND_N1, CALLGRIND_N2 = 1000, 2000  # see bench/host/wdkm_bench_host.c
 TARGETS = {
     "wrapper_instructions": 10.0,   # extra instructions per pair, at most
     "wrapper_time": 1.10,           # library / raw time, at most
+    "fastpath_instructions": 6.0,   # library instructions over the floor's, at most
+    "fastpath_time": 1.03,          # library / floor time, at most
     "registry_size": 1.3,           # time at the largest size / time at 10 names, at most
     "registry_threads": 1.7,        # lookups/s of two threads / of one, at least
     "contended": 0.95,              # library / raw throughput, at least
@@ -393,6 +395,16 @@ def build_records(samples, kinds, callgrind):
                     "floor.%s.time" % kind, "floor", plat, "release", spread(floor_ns), "ns/pair",
                     spread(raw_ns), raw_calls, params={"kind": kind},
                     ratios=paired(floor_ns, raw_ns), note=FLOOR_NOTE))
+            lib = (plat, "release", "wrapper/%s/library" % kind)
+            floor = (plat, "release", "wrapper/%s/floor" % kind)
+            if ok(samples, lib) and ok(samples, floor):
+                # Issue 17: the pair's time within 1.03x of the floor's.
+                lib_ns, floor_ns = ns_per_op(samples[lib]), ns_per_op(samples[floor])
+                records.append(record(
+                    "fastpath.%s.time" % kind, "fastpath", plat, "release", spread(lib_ns),
+                    "ns/pair", spread(floor_ns), "the floor (the checks alone, inline)",
+                    TARGETS["fastpath_time"] if judged else None, params={"kind": kind},
+                    ratios=paired(lib_ns, floor_ns)))
             floor, raw = (plat, "release", "contended/%s/floor" % kind), (plat, "release", "contended/%s/raw" % kind)
             if ok(samples, floor) and ok(samples, raw):
                 floor_rate, raw_rate = ops_per_second(samples[floor]), ops_per_second(samples[raw])
@@ -454,6 +466,18 @@ def build_records(samples, kinds, callgrind):
                 records.append(entry)
         floor = callgrind.get(("release", "wrapper/%s/floor" % kind))
         raw = callgrind.get(("release", "wrapper/%s/raw" % kind))
+        lib = callgrind.get(("release", "wrapper/%s/library" % kind))
+        if floor and lib:
+            # Issue 17: the pair at most 6 instructions over the floor.
+            over = lib["total"] - floor["total"]
+            entry = record(
+                "fastpath.%s.instructions" % kind, "fastpath", "host", "release",
+                constant(lib["total"]), "instructions/pair", constant(floor["total"]),
+                "the floor (the checks alone, inline)",
+                params={"kind": kind, "extra": over, "tool": "callgrind"})
+            entry["target"] = "extra over the floor <= %g" % TARGETS["fastpath_instructions"]
+            entry["met"] = over <= TARGETS["fastpath_instructions"]
+            records.append(entry)
         if floor and raw:
             records.append(record(
                 "floor.%s.instructions" % kind, "floor", "host", "release",
@@ -757,12 +781,13 @@ def write_markdown(path, records, callgrind, info, mode, svg_name):
     w("")
     w("| Target | Measured | Verdict | At min / p10 | Floor: the checks alone, inline |")
     w("|---|---|---|---|---|")
-    sections = ("wrapper.instructions", "wrapper.time", "registry.lookup", "registry.two_threads",
+    sections = ("wrapper.instructions", "wrapper.time", "fastpath.instructions", "fastpath.time",
+                "registry.lookup", "registry.two_threads",
                 "registry_peer", "contended", "checked")
 
     def section(entry):
         measure = entry["name"].rsplit(".", 1)[1]
-        key = entry["group"] + ("." + measure if entry["group"] in ("wrapper", "registry") else "")
+        key = entry["group"] + ("." + measure if entry["group"] in ("wrapper", "registry", "fastpath") else "")
         return sections.index(key) if key in sections else len(sections)
 
     for entry in sorted(records, key=section):
@@ -783,6 +808,12 @@ def write_markdown(path, records, callgrind, info, mode, svg_name):
             if floor:
                 floor_text = "%.2fx (%s ns)%s" % (floor["ratio"], fmt(floor["value"]),
                                                  floor_verdict(floor["ratio"] <= TARGETS["wrapper_time"]))
+        elif group == "fastpath" and entry["name"].endswith(".instructions"):
+            what = "fast path %s: at most 6 instructions per pair over the floor" % kind
+            measured = "%+.0f (%.0f vs %.0f floor)" % (entry["extra"], entry["value"], entry["baseline"])
+        elif group == "fastpath":
+            what = "fast path %s: at most 1.03x the floor's time" % kind
+            measured = "%s (%s vs %s ns)" % (ratio_value(entry), fmt(entry["value"]), fmt(entry["baseline"]))
         elif group == "contended":
             what = "contended %s: at least 0.95x raw throughput" % kind
             measured = ratio_value(entry)

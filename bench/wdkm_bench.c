@@ -427,6 +427,7 @@ WdkmBenchLocksCreate(
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     Locks->Raw->Floor.DataSize = sizeof(WDKM_BENCH_VALUE);
+    Locks->Raw->Floor.Signature = WDKM_BENCH_FLOOR_SIGNATURE;
     Status = Kind->Create(Locks);
     if (Status == STATUS_SUCCESS) {
         /* One pair, to learn where the library keeps the value. */

@@ -76,7 +76,12 @@ WdkmBenchTouch(
  * the state the checks the library promises need, beside the raw
  * primitive.
  */
+#define WDKM_BENCH_FLOOR_SIGNATURE 0x726F6C46UL     /* 'Flor' */
+
 typedef struct _WDKM_BENCH_FLOOR {
+    ULONG Signature;                        /* the kind, checked by every acquire and release */
+    UCHAR Record;                           /* the kind's own record of the hold (nesting,
+                                               depth or form), 0 for a plain hold */
     PVOID volatile Owner;                   /* the holder's thread, NULL when free;
                                                read by the waiter, as the library's is */
     SIZE_T DataSize;                        /* the protected value's size */

@@ -22,14 +22,22 @@ static const WDKM_BENCH_VALUE WdkmBenchZero = { 0 };
  * Floor argument: FALSE is the raw baseline (every floor check folds
  * away), TRUE the floor, the same loop with the checks the library makes
  * on every pair written inline around the kernel calls: before the
- * acquire the IRQL, the data size and that the caller is not the owner;
- * once held the owner and the IRQL recorded; before the release the owner
- * and the IRQL checked, the owner cleared. No call, no argument checks, no
- * status: the least any wrapper that keeps those promises can cost, which
- * is what the wrapper target is read against (bench/README.md). KMUTEX
- * and ERESOURCE need more than this (recursion, shared holders), so for
- * them it is lower than their real floor.
+ * acquire the kind, the IRQL, the data size and that the caller is not
+ * the owner; once held the owner, the IRQL and the kind's own record of
+ * the hold (a FAST_MUTEX's or spin lock's nesting, a KMUTEX's depth)
+ * recorded; before the release the kind, the owner, the IRQL and that
+ * record checked and, for the kinds that raise the IRQL, that no nested
+ * hold is outstanding (one load of a count, as WdkmpNestHolds); the owner
+ * cleared. No call, no argument checks, no status: the least any wrapper
+ * that keeps those promises can cost, which is what the wrapper target is
+ * read against (bench/README.md). KMUTEX and ERESOURCE need more than
+ * this (recursion, shared holders), so for them it is lower than their
+ * real floor.
  */
+
+/* The floor's count of nested holds: always 0 here, but read as the
+   library reads its own. */
+static LONG volatile WdkmBenchFloorNested;
 
 /* The caller's identity as the port takes it (wdkm_port_wdk.h). */
 WDKM_BENCH_INLINE
@@ -53,7 +61,8 @@ WdkmBenchFloorBeforeAcquire(
     _In_ KIRQL MaxIrql
     )
 {
-    return !Floor || (KeGetCurrentIrql() <= MaxIrql && Raw->Floor.DataSize == sizeof(Raw->Value) &&
+    return !Floor || (Raw->Floor.Signature == WDKM_BENCH_FLOOR_SIGNATURE &&
+                      KeGetCurrentIrql() <= MaxIrql && Raw->Floor.DataSize == sizeof(Raw->Value) &&
                       Raw->Floor.Owner != WdkmBenchFloorThread());
 }
 
@@ -67,6 +76,7 @@ WdkmBenchFloorAcquired(
     if (Floor) {
         Raw->Floor.Owner = WdkmBenchFloorThread();
         Raw->Floor.HeldIrql = KeGetCurrentIrql();
+        Raw->Floor.Record = 0;
     }
 }
 
@@ -74,13 +84,17 @@ WDKM_BENCH_INLINE
 BOOLEAN
 WdkmBenchFloorBeforeRelease(
     _In_ BOOLEAN Floor,
-    _Inout_ PWDKM_BENCH_RAW Raw
+    _Inout_ PWDKM_BENCH_RAW Raw,
+    _In_ BOOLEAN Raises
     )
 {
     if (!Floor) {
         return TRUE;
     }
-    if (Raw->Floor.Owner != WdkmBenchFloorThread() || KeGetCurrentIrql() != Raw->Floor.HeldIrql) {
+    if (Raw->Floor.Signature != WDKM_BENCH_FLOOR_SIGNATURE ||
+        Raw->Floor.Owner != WdkmBenchFloorThread() || KeGetCurrentIrql() != Raw->Floor.HeldIrql ||
+        Raw->Floor.Record != 0 ||
+        (Raises && WdkmBenchFloorNested != 0)) {
         return FALSE;
     }
     Raw->Floor.Owner = NULL;
@@ -173,7 +187,7 @@ WdkmBenchKMutexLoop(
         (VOID)KeWaitForSingleObject(&Raw->Lock.KMutex, Executive, KernelMode, FALSE, NULL);
         WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
-        if (!WdkmBenchFloorBeforeRelease(Floor, Raw)) {
+        if (!WdkmBenchFloorBeforeRelease(Floor, Raw, FALSE)) {
             return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
         }
         (VOID)KeReleaseMutex(&Raw->Lock.KMutex, FALSE);
@@ -247,7 +261,7 @@ WdkmBenchFastMutexLoop(
         ExAcquireFastMutex(&Raw->Lock.FastMutex);
         WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
-        if (!WdkmBenchFloorBeforeRelease(Floor, Raw)) {
+        if (!WdkmBenchFloorBeforeRelease(Floor, Raw, TRUE)) {
             return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
         }
         ExReleaseFastMutex(&Raw->Lock.FastMutex);
@@ -324,7 +338,7 @@ WdkmBenchSpinLockLoop(
         KeAcquireSpinLock(&Raw->Lock.SpinLock, &OldIrql);
         WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
-        if (!WdkmBenchFloorBeforeRelease(Floor, Raw)) {
+        if (!WdkmBenchFloorBeforeRelease(Floor, Raw, TRUE)) {
             return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
         }
         KeReleaseSpinLock(&Raw->Lock.SpinLock, OldIrql);
@@ -400,7 +414,7 @@ WdkmBenchQueuedSpinLockLoop(
         KeAcquireInStackQueuedSpinLock(&Raw->Lock.SpinLock, &Handle);
         WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
-        if (!WdkmBenchFloorBeforeRelease(Floor, Raw)) {
+        if (!WdkmBenchFloorBeforeRelease(Floor, Raw, TRUE)) {
             return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
         }
         KeReleaseInStackQueuedSpinLock(&Handle);
@@ -521,7 +535,7 @@ WdkmBenchGuardedMutexLoop(
         WdkmBenchAcquireGuardedMutex(&Raw->Lock.GuardedMutex);
         WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
-        if (!WdkmBenchFloorBeforeRelease(Floor, Raw)) {
+        if (!WdkmBenchFloorBeforeRelease(Floor, Raw, FALSE)) {
             return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
         }
         WdkmBenchReleaseGuardedMutex(&Raw->Lock.GuardedMutex);
@@ -607,7 +621,7 @@ WdkmBenchResourceLoop(
         (VOID)ExAcquireResourceExclusiveLite(&Raw->Lock.Resource, TRUE);
         WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
-        if (!WdkmBenchFloorBeforeRelease(Floor, Raw)) {
+        if (!WdkmBenchFloorBeforeRelease(Floor, Raw, FALSE)) {
             return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
         }
         ExReleaseResourceLite(&Raw->Lock.Resource);
@@ -700,7 +714,7 @@ WdkmBenchPushLockLoop(
         WdkmBenchAcquirePushLock(&Raw->Lock.PushLock);
         WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
-        if (!WdkmBenchFloorBeforeRelease(Floor, Raw)) {
+        if (!WdkmBenchFloorBeforeRelease(Floor, Raw, FALSE)) {
             return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
         }
         WdkmBenchReleasePushLock(&Raw->Lock.PushLock);

@@ -330,6 +330,7 @@ WdkmpLockScopeEnter(
  */
 
 WDKMP_NEST_SHARD WdkmpNestShards[WDKMP_NEST_SHARDS];
+LONG volatile WdkmpNestHolds;
 
 /* The caller's slot in Shard, or NULL; Shard->Lock held. */
 static
@@ -372,6 +373,7 @@ WdkmpNestEnter(
     if (Slot != NULL) {
         Slot->Depth[Level] += 1;
         WdkmpStoreLong(&Shard->Holds, Shard->Holds + 1);
+        InterlockedIncrement(&WdkmpNestHolds);
         Header->Nest = WDKMP_NEST_TRACKED;
     } else {
         Header->Nest = WDKMP_NEST_UNTRACKED;
@@ -398,6 +400,7 @@ WdkmpNestLeaveTracked(
             Slot->Thread = NULL;
         }
         WdkmpStoreLong(&Shard->Holds, Shard->Holds - 1);
+        InterlockedDecrement(&WdkmpNestHolds);
     }
     WdkmpSpinLockRelease(&Shard->Lock, Irql);
 }

@@ -67,8 +67,7 @@ WdkmpFastReleaseChecks(
 /*
  * For the kinds that raise the IRQL: TRUE if the release of this hold may
  * lower it, that is, the hold is not nested and the caller holds no
- * nested one either (the one-load test of WdkmpNestBlocksLowering: no
- * counted holds in the caller's shard).
+ * nested one either (no counted nested hold anywhere: WdkmpNestHolds).
  */
 WDKMP_INLINE
 BOOLEAN
@@ -76,8 +75,7 @@ WdkmpFastMayLower(
     _In_ const WDKMP_LOCK_HEADER *Header
     )
 {
-    return Header->Nest == WDKMP_NEST_NONE &&
-           WdkmpLoadLong(&WdkmpNestShard(WdkmpLoadThread(&Header->Owner))->Holds) == 0;
+    return Header->Nest == WDKMP_NEST_NONE && WdkmpLoadLong(&WdkmpNestHolds) == 0;
 }
 
 /* What the library records once an exclusive hold is taken. */

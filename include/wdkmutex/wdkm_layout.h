@@ -122,10 +122,19 @@ typedef struct _WDKMP_NEST_SHARD {
     WDKMP_NEST_SLOT Slots[WDKMP_NEST_SLOTS];
 } WDKMP_NEST_SHARD;
 
+/*
+ * WdkmpNestHolds: the counted nested holds of all shards together, changed
+ * by interlocked operations under the shard's lock. The inline fast paths
+ * test it with one relaxed load before a release that lowers the IRQL: a
+ * thread always sees its own increments, so 0 proves that the caller has
+ * none (any nonzero value sends the release to the library, which asks
+ * the caller's shard).
+ */
 #ifdef __cplusplus
 extern "C" {
 #endif
 extern WDKMP_NEST_SHARD WdkmpNestShards[WDKMP_NEST_SHARDS];
+extern LONG volatile WdkmpNestHolds;
 #ifdef __cplusplus
 }
 #endif
