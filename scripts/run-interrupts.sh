@@ -56,12 +56,6 @@ for dir in "$@"; do
     exe=$dir/tests/unit/$program
     label="$(basename "$dir") $program $filter"
     start=$SECONDS
-    # The interrupted-reader tests place their own events exactly; random
-    # injection competing for their looker thread starves them (seen in
-    # clean-clone runs, TSan checked build). They run in every other stage;
-    # here they are left out, counted as skipped with the reason.
-    WDKM_TEST_SKIP="grt.suspended_looker,grt.destroy_timeout_bounds,grt.unregister_waits_for_interrupted,grt.growth_waits_for_interrupted" \
-    WDKM_TEST_SKIP_REASON="places its own injected events; run in every stage without random injection" \
     WDKM_HOST_INTERRUPTS=$settings timeout 600 "$exe" "$filter" >"$out/run.log" 2>&1
     rc=$?
     cat "$out/run.log" >>"$log"
