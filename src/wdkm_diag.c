@@ -105,7 +105,7 @@ WdkmpDiagIrqlTooHigh(
     PCSTR File;
     ULONG Line;
 
-    WdkmpDiagTakeSite(Header, &File, &Line);
+    WdkmpDiagReadSite(Header, TRUE, &File, &Line);
     WdkmpDiagView(WdkmpGetIrql(), FALSE, &View);
     if (WdkmpDiagViewConfirm(&View)) {
         (VOID)WdkmpDiagWaitUnderSpinLock(&View, Header, File, Line, TRUE);
@@ -129,7 +129,7 @@ WdkmpDiagBeforeAcquire(
     Diag->Frame = Irql >= DISPATCH_LEVEL ? WDKMP_DIAG_FRAME_HIGH : WDKMP_DIAG_FRAME_LOW;
     Diag->Contended = FALSE;
     Diag->WaitStart = 0;
-    WdkmpDiagTakeSite(Header, &Diag->File, &Diag->Line);
+    WdkmpDiagReadSite(Header, TRUE, &Diag->File, &Diag->Line);
     /* Only read here: a thread that holds nothing has nothing to check. */
     WdkmpDiagView(Irql, FALSE, &View);
     if (!WdkmpDiagViewConfirm(&View)) {

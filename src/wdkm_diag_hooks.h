@@ -81,9 +81,11 @@ VOID WdkmpDiagIrqlTooHigh(_In_ struct _WDKMP_LOCK_HEADER *Header);
 /* Put a lock in the class Name (the registry: its name). */
 NTSTATUS WdkmpDiagSetClass(_Inout_ struct _WDKMP_LOCK_HEADER *Header, _In_z_ PCSTR Name);
 
-/* The site noted for the calling thread's next acquisition of Lock,
-   without taking it (the acquisition still finds it). */
-VOID WdkmpDiagPeekSite(_In_opt_ const VOID *Lock, _Out_ PCSTR *File, _Out_ PULONG Line);
+/* The site noted for the calling thread's next acquisition of Lock; Take
+   clears the note (the acquisition's own read), else the acquisition still
+   finds it. */
+VOID WdkmpDiagReadSite(_In_opt_ const VOID *Lock, _In_ BOOLEAN Take, _Out_ PCSTR *File,
+                       _Out_ PULONG Line);
 
 /* A callback form's acquisition refused with Status: the whole story to
    the debugger and the kept violations, just before the bug check. */
@@ -170,10 +172,11 @@ WDKMP_INLINE NTSTATUS WdkmpDiagSetClass(_Inout_ struct _WDKMP_LOCK_HEADER *Heade
     return STATUS_SUCCESS;
 }
 
-WDKMP_INLINE VOID WdkmpDiagPeekSite(_In_opt_ const VOID *Lock, _Out_ PCSTR *File,
-                                    _Out_ PULONG Line)
+WDKMP_INLINE VOID WdkmpDiagReadSite(_In_opt_ const VOID *Lock, _In_ BOOLEAN Take,
+                                    _Out_ PCSTR *File, _Out_ PULONG Line)
 {
     UNREFERENCED_PARAMETER(Lock);
+    UNREFERENCED_PARAMETER(Take);
     *File = NULL;
     *Line = 0;
 }
@@ -197,5 +200,9 @@ WDKMP_INLINE VOID WdkmpDiagCallbackMisuse(_In_opt_ const VOID *Lock, _In_ ULONG 
 #define WDKMP_DIAG_PEEK(Diag, Busy) ((VOID)0)
 
 #endif /* WDKM_CHECKED */
+
+/* The site without taking it: what the callback forms report before the
+   acquisition, which takes it. */
+#define WdkmpDiagPeekSite(Lock, File, Line) WdkmpDiagReadSite((Lock), FALSE, (File), (Line))
 
 #endif /* WDKM_DIAG_INTERNAL_H */

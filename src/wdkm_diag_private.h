@@ -199,8 +199,6 @@ VOID WdkmpDiagPush(_Inout_ PWDKMP_DIAG_THREAD Record, _In_ ULONG Frame,
 BOOLEAN WdkmpDiagPop(_Inout_ PWDKMP_DIAG_THREAD Record, _In_ KIRQL Irql,
                      _In_ PWDKMP_LOCK_HEADER Header, _Out_ WDKMP_DIAG_HELD *Held);
 VOID WdkmpDiagPutThread(_In_opt_ PWDKMP_DIAG_THREAD Record);
-/* Take the site noted for the calling thread's acquisition of Lock. */
-VOID WdkmpDiagTakeSite(_In_ const VOID *Lock, _Out_ PCSTR *File, _Out_ PULONG Line);
 
 /* wdkm_diag_stats.c: figures. */
 VOID WdkmpDiagMax64(_Inout_ LONG64 volatile *Maximum, _In_ LONG64 Value, _In_ BOOLEAN Shared);

@@ -41,7 +41,7 @@
 /*
  * The site the next acquisition of Lock by Thread is made from. Line is
  * kept pointer-sized so that the pointer acquire/release helpers order it
- * with the other fields (WdkmDiagNoteSite, WdkmpDiagTakeSite).
+ * with the other fields (WdkmDiagNoteSite, WdkmpDiagReadSite).
  */
 typedef struct _WDKMP_DIAG_SITE {
     PVOID volatile Thread;
@@ -586,7 +586,7 @@ WdkmDiagNoteSite(
     /* Another thread hashing here may overwrite the slot. Its first store
        clears Thread, and every later one is a release store, so a reader
        that saw any of its fields sees Thread changed when it checks again
-       (WdkmpDiagTakeSite): no locked instruction on either side. */
+       (WdkmpDiagReadSite): no locked instruction on either side. */
     WdkmpStorePointerRelease(&Site->Thread, NULL);
     WdkmpStorePointerRelease(&Site->Lock, (PVOID)Lock);
     WdkmpStorePointerRelease(&Site->File, (PVOID)File);
@@ -594,9 +594,17 @@ WdkmDiagNoteSite(
     WdkmpStorePointerRelease(&Site->Thread, Self);
 }
 
+/*
+ * The site noted for the calling thread's next acquisition of Lock (NULL
+ * and 0: none, or noted for another lock). Take clears the note, so that a
+ * later acquisition made without one does not find it (the acquisition's
+ * own read); a peek leaves it for the acquisition (the callback forms'
+ * report, made before it).
+ */
 VOID
-WdkmpDiagTakeSite(
-    _In_ const VOID *Lock,
+WdkmpDiagReadSite(
+    _In_opt_ const VOID *Lock,
+    _In_ BOOLEAN Take,
     _Out_ PCSTR *File,
     _Out_ PULONG Line
     )
@@ -618,40 +626,13 @@ WdkmpDiagTakeSite(
     if (WdkmpLoadPointerAcquire(&Site->Thread) != Self) {
         return;                 /* rewritten by another thread meanwhile: lost, not mixed */
     }
-    /* Taken: a later acquisition made without a note must not find it. A
-       note another thread makes right now may be lost with it. */
-    WdkmpStorePointerRelease(&Site->Thread, NULL);
+    if (Take) {
+        /* Even a note for another lock (an acquisition that failed early)
+           goes. A note another thread makes right now may be lost with it. */
+        WdkmpStorePointerRelease(&Site->Thread, NULL);
+    }
     if (Noted != NULL && Noted != Lock) {
-        return;                 /* meant for another lock: an acquisition that failed early */
-    }
-    *File = Seen;
-    *Line = SeenLine;
-}
-
-/* The note TakeSite would take, left in place (the callback forms' report). */
-VOID
-WdkmpDiagPeekSite(
-    _In_opt_ const VOID *Lock,
-    _Out_ PCSTR *File,
-    _Out_ PULONG Line
-    )
-{
-    PVOID Self = WdkmpCurrentThread();
-    WDKMP_DIAG_SITE *Site = WdkmpDiagSiteOf(Self);
-    PVOID Noted;
-    PCSTR Seen;
-    ULONG SeenLine;
-
-    *File = NULL;
-    *Line = 0;
-    if (WdkmpLoadPointerAcquire(&Site->Thread) != Self) {
-        return;
-    }
-    Noted = WdkmpLoadPointerAcquire(&Site->Lock);
-    Seen = (PCSTR)WdkmpLoadPointerAcquire(&Site->File);
-    SeenLine = (ULONG)(ULONG_PTR)WdkmpLoadPointerAcquire(&Site->Line);
-    if (WdkmpLoadPointerAcquire(&Site->Thread) != Self || (Noted != NULL && Noted != Lock)) {
-        return;
+        return;                 /* meant for another lock */
     }
     *File = Seen;
     *Line = SeenLine;

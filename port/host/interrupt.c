@@ -178,14 +178,20 @@ static VOID HostpRunEvent(const HOSTP_INTERRUPT_EVENT *Event, ULONG SuspendMax)
                   : Event->Kind == WdkmHostInterruptSpecialApc ? APC_LEVEL
                                                                : PASSIVE_LEVEL;
     jmp_buf Abandon;
+#ifndef WDKM_HOSTP_TSAN
     sigset_t Interrupt;
     sigset_t Mask;
+#endif
 
     /* Interruptible itself, as on NT (a DPC may interrupt an APC routine):
-       the handler that runs it blocked the signal. */
+       the handler that runs it blocked the signal. Not under
+       ThreadSanitizer, whose handler already unblocked it for good
+       (HostpKeepInterruptedMask). */
+#ifndef WDKM_HOSTP_TSAN
     sigemptyset(&Interrupt);
     sigaddset(&Interrupt, HOSTP_INTERRUPT_SIGNAL);
     pthread_sigmask(SIG_UNBLOCK, &Interrupt, &Mask);
+#endif
     WdkmHostpThread.TrapTop = NULL;
     WdkmHostpThread.TerminateJump = &Abandon;
     if (setjmp(Abandon) == 0) {
@@ -228,9 +234,13 @@ static VOID HostpRunEvent(const HOSTP_INTERRUPT_EVENT *Event, ULONG SuspendMax)
     /* Block the signal again before undoing the event's state: a signal
        that arrived meanwhile then waits for HostpDeliver's loop, which runs
        it as the next event, instead of nesting in this finished event's
-       frame (ThreadSanitizer runs pending signals inside pthread_sigmask),
-       where a steady stream of events would grow the stack without end. */
+       frame, where a steady stream of events would grow the stack without
+       end. Under ThreadSanitizer the signal stays unblocked, and what
+       arrives now waits for the next intercepted call: the loop's section
+       (HostpKeepInterruptedMask). */
+#ifndef WDKM_HOSTP_TSAN
     pthread_sigmask(SIG_SETMASK, &Mask, NULL);
+#endif
     /* Back where the thread was interrupted, whatever the routine left. */
     WdkmHostpThread.NormalApcInProgress = NormalApc;
     WdkmHostpThread.ExecutingDpc = ExecutingDpc;
@@ -333,12 +343,42 @@ static BOOLEAN HostpSafePoint(const VOID *UserContext)
     return FALSE;
 }
 
+/*
+ * ThreadSanitizer runs an asynchronous signal's handler later, at an
+ * intercepted call, with every signal blocked, and afterwards restores the
+ * mask it saved in one place per thread. A handler it runs inside another
+ * (at any intercepted call the first makes while a signal waits, including
+ * pthread_sigmask itself) overwrites that saved mask with the mask of that
+ * moment, and the outer one then leaves the thread with it: every signal
+ * blocked, when that moment was an event's end blocking the interrupt
+ * signal again. Such a thread never takes an interrupt again, nor do the
+ * threads it creates (they inherit the mask): the registry tests that
+ * place their own events starved under check-interrupts. So under it the
+ * handler first puts back the interrupted code's mask (the signal was
+ * delivered, so it leaves the signal unblocked) and keeps it to its end:
+ * whichever level saves the mask, it saves that one. Between two events
+ * the handler's intercepted calls are its section's lock and unlock,
+ * where a nested handler only leaves its event pending, so events still
+ * run in order and none in a finished event's frame.
+ */
+static VOID HostpKeepInterruptedMask(const VOID *UserContext)
+{
+#ifdef WDKM_HOSTP_TSAN
+    if (UserContext != NULL) {
+        pthread_sigmask(SIG_SETMASK, &((const ucontext_t *)UserContext)->uc_sigmask, NULL);
+    }
+#else
+    (void)UserContext;
+#endif
+}
+
 static void HostpSignalHandler(int Signal, siginfo_t *Info, void *UserContext)
 {
     int SavedErrno = errno;
 
     (void)Signal;
     (void)Info;
+    HostpKeepInterruptedMask(UserContext);
     if (WdkmHostpThread.Interrupts.Registered && WdkmHostpCurrent.Thread != NULL) {
         if (WdkmHostpThread.SectionDepth != 0) {
             /* Delivered at the section's exit; signalled again in case the

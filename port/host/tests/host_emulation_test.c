@@ -3437,6 +3437,91 @@ static void TestInterruptStopWaits(void)
     JoinThread(Handle);
 }
 
+/* Events that land on a thread while it runs one leave its signal mask as
+   they found it: a thread left with the interrupt signal blocked takes no
+   event again, nor do the threads it creates (they inherit the mask).
+   ThreadSanitizer runs a handler with every signal blocked and restores
+   the mask it saved in one place per thread; a handler it ran from inside
+   another (at an intercepted call) overwrote that with the mask of the
+   moment, every signal blocked at an event's end, and the thread kept it
+   (the registry tests starved under check-interrupts). Each event here
+   spins across an intercepted call and then without one, while the next
+   is queued. */
+typedef struct _MASK_TARGET {
+    PKTHREAD Thread;
+    LONG volatile Ready;
+    LONG volatile Stop;
+    LONG volatile Runs;
+    sigset_t Before;
+    sigset_t After;
+} MASK_TARGET;
+
+static VOID NTAPI MaskTargetRoutine(PVOID Context)
+{
+    MASK_TARGET *Target = (MASK_TARGET *)Context;
+    ULONG64 Spins = 0;
+
+    pthread_sigmask(SIG_BLOCK, NULL, &Target->Before);
+    Target->Thread = KeGetCurrentThread();
+    __atomic_store_n(&Target->Ready, 1, __ATOMIC_RELEASE);
+    while (!__atomic_load_n(&Target->Stop, __ATOMIC_ACQUIRE)) {
+        Spins++;
+    }
+    pthread_sigmask(SIG_BLOCK, NULL, &Target->After);
+    (void)Spins;
+}
+
+static VOID MaskEventRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    MASK_TARGET *Target = (MASK_TARGET *)Context;
+    LONGLONG End = NowNanoseconds() + 100000;
+    ULONG64 volatile Spins = 0;
+
+    (void)Kind;
+    (void)Random;
+    while (NowNanoseconds() < End) {      /* intercepted calls (clock_gettime) */
+    }
+    for (ULONG Index = 0; Index < 200000; Index++) {   /* none */
+        Spins = Spins + Index;
+    }
+    __atomic_add_fetch(&Target->Runs, 1, __ATOMIC_SEQ_CST);
+}
+
+static void TestInterruptKeepsSignalMask(void)
+{
+    MASK_TARGET Target;
+    LONG Queued = 0;
+    HANDLE Handle;
+    int Changed = 0;
+
+    memset(&Target, 0, sizeof(Target));
+    Handle = StartThread(MaskTargetRoutine, &Target);
+    WaitFor(&Target.Ready, 1, 5000);
+    CHECK(Target.Ready == 1);
+    for (LONGLONG End = NowNanoseconds() + 10000000000LL; Queued < 200 && NowNanoseconds() < End;) {
+        /* Two at most outstanding: one running, the next arriving in it. */
+        if (Queued - __atomic_load_n(&Target.Runs, __ATOMIC_ACQUIRE) < 2) {
+            WdkmHostQueueInterrupt(Target.Thread, WdkmHostInterruptDpc, MaskEventRoutine, &Target);
+            Queued++;
+        } else {
+            sched_yield();
+        }
+    }
+    WaitFor(&Target.Runs, Queued, 5000);
+    CHECK(Queued == 200);
+    CHECK(__atomic_load_n(&Target.Runs, __ATOMIC_ACQUIRE) == Queued);
+    __atomic_store_n(&Target.Stop, 1, __ATOMIC_RELEASE);
+    JoinThread(Handle);
+    for (int Signal = 1; Signal < NSIG; Signal++) {
+        Changed += sigismember(&Target.Before, Signal) != sigismember(&Target.After, Signal);
+    }
+    if (Changed != 0) {
+        fprintf(stderr, "  %d signals blocked or unblocked by the events (SIGURG: %d before, %d after)\n",
+                Changed, sigismember(&Target.Before, SIGURG), sigismember(&Target.After, SIGURG));
+    }
+    CHECK(Changed == 0);
+}
+
 int main(void)
 {
     RunTest("irql", TestIrql);
@@ -3504,6 +3589,7 @@ int main(void)
     RunTest("interrupt_thread_exit", TestInterruptThreadExit);
     RunTest("interrupt_seed_reproducible", TestInterruptSeedReproducible);
     RunTest("interrupt_stop_waits", TestInterruptStopWaits);
+    RunTest("interrupt_keeps_signal_mask", TestInterruptKeepsSignalMask);
     printf("%d passed, %d failed\n", TestsPassed, TestsFailed);
     return TestsFailed == 0 ? 0 : 1;
 }
