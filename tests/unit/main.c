@@ -22,6 +22,7 @@ extern const WDKM_TEST_SUITE WdkmInPlaceSuite;
 extern const WDKM_TEST_SUITE WdkmDpcFormsSuite;
 extern const WDKM_TEST_SUITE WdkmCallbackSuite;
 extern const WDKM_TEST_SUITE WdkmAttackSuite;
+extern const WDKM_TEST_SUITE WdkmFastPathSuite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 #endif
@@ -47,6 +48,7 @@ main(int argc, char **argv)
         WdkmDpcFormsSuite,
         WdkmCallbackSuite,
         WdkmAttackSuite,      /* written from the docs alone */
+        WdkmFastPathSuite,    /* inline twins against the exported functions */
 #if WDKM_CHECKED
         WdkmDiagSuite,        /* the checked build's own: lock order, statistics, leaks */
 #endif
