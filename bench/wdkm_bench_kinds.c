@@ -23,9 +23,11 @@ static const WDKM_BENCH_VALUE WdkmBenchZero = { 0 };
  * away), TRUE the floor, the same loop with the checks the library makes
  * on every pair written inline around the kernel calls: before the
  * acquire the kind, the IRQL, the data size and that the caller is not
- * the owner; once held the owner, the IRQL and the kind's own record of
- * the hold (a FAST_MUTEX's or spin lock's nesting, a KMUTEX's depth)
- * recorded; before the release the kind, the owner, the IRQL and that
+ * the owner; once held (for a KMUTEX, once the wait shows that the kernel
+ * did not grant it recursively) the owner, the IRQL and the kind's own
+ * record of the hold (a FAST_MUTEX's or spin lock's nesting and form, a
+ * KMUTEX's depth) recorded; before the release the kind, the owner, the
+ * IRQL and that
  * record checked and, for the kinds that raise the IRQL, that no nested
  * hold is outstanding (one load of a count, as WdkmpNestHolds); the owner
  * cleared. No call, no argument checks, no status: the least any wrapper
@@ -185,6 +187,12 @@ WdkmBenchKMutexLoop(
             return STATUS_UNSUCCESSFUL;
         }
         (VOID)KeWaitForSingleObject(&Raw->Lock.KMutex, Executive, KernelMode, FALSE, NULL);
+        if (Floor && *(LONG volatile *)&Raw->Lock.KMutex.Header.SignalState < 0) {
+            /* The library's check that the kernel did not grant it
+               recursively (a DPC at the edge of its own thread's hold). */
+            (VOID)KeReleaseMutex(&Raw->Lock.KMutex, FALSE);
+            return STATUS_UNSUCCESSFUL;
+        }
         WdkmBenchFloorAcquired(Floor, Raw);
         WdkmBenchTouch(&Raw->Value, Thread);
         if (!WdkmBenchFloorBeforeRelease(Floor, Raw, FALSE)) {

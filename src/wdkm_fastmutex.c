@@ -37,7 +37,7 @@ WdkmpFastMutexTakeOwnership(
     )
 {
     WdkmpLockTakeOwnership(&FastMutex->Header);
-    FastMutex->Header.Nest = WDKMP_NEST_NONE;
+    FastMutex->Header.How.Hold.Nest = WDKMP_NEST_NONE;
     if (Irql == APC_LEVEL) {
         WdkmpNestEnter(&FastMutex->Header, WDKMP_NEST_APC);
     }
@@ -113,7 +113,7 @@ WdkmFastMutexRelease(
     }
     /* The release of a hold that is not nested lowers the IRQL to where
        the acquisition found it: not while a nested one is still held. */
-    if (FastMutex->Header.Nest == WDKMP_NEST_NONE &&
+    if (FastMutex->Header.How.Hold.Nest == WDKMP_NEST_NONE &&
         WdkmpNestBlocksLowering(&FastMutex->Header, WDKMP_NEST_APC)) {
         return STATUS_WDKM_LOCK_HELD;
     }

@@ -197,14 +197,14 @@ WdkmpFailAcquire(
 
 /* Nested holds of the raising kinds: WDKMP_NEST_* and the shards in wdkm_layout.h. */
 
-/* Count the caller's new nested hold of Header at Level; sets Header.Nest. */
+/* Count the caller's new nested hold of Header at Level; sets Header.How.Hold.Nest. */
 VOID
 WdkmpNestEnter(
     _Inout_ PWDKMP_LOCK_HEADER Header,
     _In_ ULONG Level
     );
 
-/* Uncount a counted nested hold (Header.Nest TRACKED). */
+/* Uncount a counted nested hold (Header.How.Hold.Nest TRACKED). */
 VOID
 WdkmpNestLeaveTracked(
     _Inout_ PWDKMP_LOCK_HEADER Header,
@@ -219,10 +219,10 @@ WdkmpNestLeave(
     _In_ ULONG Level
     )
 {
-    if (Header->Nest == WDKMP_NEST_TRACKED) {
+    if (Header->How.Hold.Nest == WDKMP_NEST_TRACKED) {
         WdkmpNestLeaveTracked(Header, Level);
     }
-    Header->Nest = WDKMP_NEST_NONE;
+    Header->How.Hold.Nest = WDKMP_NEST_NONE;
 }
 
 /* The look into the caller's slot behind WdkmpNestBlocksLowering. */
@@ -509,7 +509,7 @@ WdkmpSpinLockTakeOwnership(
     )
 {
     WdkmpLockTakeOwnership(Header);
-    Header->Nest = WDKMP_NEST_NONE;
+    Header->How.Hold.Nest = WDKMP_NEST_NONE;
     if (Irql == DISPATCH_LEVEL) {
         WdkmpNestEnter(Header, WDKMP_NEST_DISPATCH);
     }

@@ -374,9 +374,9 @@ WdkmpNestEnter(
         Slot->Depth[Level] += 1;
         WdkmpStoreLong(&Shard->Holds, Shard->Holds + 1);
         InterlockedIncrement(&WdkmpNestHolds);
-        Header->Nest = WDKMP_NEST_TRACKED;
+        Header->How.Hold.Nest = WDKMP_NEST_TRACKED;
     } else {
-        Header->Nest = WDKMP_NEST_UNTRACKED;
+        Header->How.Hold.Nest = WDKMP_NEST_UNTRACKED;
     }
     WdkmpSpinLockRelease(&Shard->Lock, Irql);
 }
@@ -419,7 +419,7 @@ WdkmpNestBlocksLoweringSlow(
     Irql = WdkmpSpinLockAcquire(&Shard->Lock);
     Slot = WdkmpNestFind(Shard, WdkmpLoadThread(&Header->Owner));
     if (Slot != NULL) {
-        Blocks = Slot->Depth[Level] > (Header->Nest == WDKMP_NEST_TRACKED ? 1 : 0);
+        Blocks = Slot->Depth[Level] > (Header->How.Hold.Nest == WDKMP_NEST_TRACKED ? 1 : 0);
     }
     WdkmpSpinLockRelease(&Shard->Lock, Irql);
     return Blocks;

@@ -69,6 +69,7 @@ WdkmpQueuedSpinLockAcquireCommon(
     *Data = SpinLock->Header.Data;      /* the wait cannot fail */
     WdkmpQueuedSpinLockAcquire(&SpinLock->SpinLock, &Handle->Kernel, AtDpcLevel);
     WdkmpSpinLockTakeOwnership(&SpinLock->Header, Irql);
+    SpinLock->Header.How.Hold.Form = AtDpcLevel ? WDKMP_FORM_AT_DPC : WDKMP_FORM_RAISED;
     SpinLock->HeldBy = Handle;
     Handle->Lock = SpinLock;
     Handle->AtDpcLevel = AtDpcLevel;
@@ -124,7 +125,7 @@ WdkmQueuedSpinLockRelease(
     }
     /* A hold that is not nested lowers the IRQL to what it was. */
     Status = WdkmpSpinLockCheckLowering(&SpinLock->Header,
-                                        SpinLock->Header.Nest == WDKMP_NEST_NONE);
+                                        SpinLock->Header.How.Hold.Nest == WDKMP_NEST_NONE);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }

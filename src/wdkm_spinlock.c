@@ -58,7 +58,7 @@ WdkmSpinLockAcquire(
     WDKMP_DIAG_PEEK(&Diag, WdkmpSpinLockBusy(&SpinLock->SpinLock));
     *Data = SpinLock->Header.Data;      /* the wait cannot fail */
     *OldIrql = WdkmpSpinLockAcquire(&SpinLock->SpinLock);
-    SpinLock->AtDpcLevel = FALSE;
+    SpinLock->Header.How.Hold.Form = WDKMP_FORM_RAISED;
     WdkmpSpinLockTakeOwnership(&SpinLock->Header, Irql);
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
@@ -99,7 +99,7 @@ WdkmSpinLockTryAcquire(
         return Status;
     }
     *OldIrql = Raised;
-    SpinLock->AtDpcLevel = FALSE;
+    SpinLock->Header.How.Hold.Form = WDKMP_FORM_RAISED;
     WdkmpSpinLockTakeOwnership(&SpinLock->Header, Raised);
     *Data = SpinLock->Header.Data;
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
@@ -130,7 +130,7 @@ WdkmSpinLockAcquireAtDpcLevel(
     WDKMP_DIAG_PEEK(&Diag, WdkmpSpinLockBusy(&SpinLock->SpinLock));
     *Data = SpinLock->Header.Data;      /* the wait cannot fail */
     WdkmpSpinLockAcquireAtDpcLevel(&SpinLock->SpinLock);
-    SpinLock->AtDpcLevel = TRUE;
+    SpinLock->Header.How.Hold.Form = WDKMP_FORM_AT_DPC;
     WdkmpSpinLockTakeOwnership(&SpinLock->Header, Irql);
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
@@ -152,7 +152,7 @@ WdkmpSpinLockCheckRelease(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    if (SpinLock->AtDpcLevel != AtDpcLevel) {
+    if (SpinLock->Header.How.Hold.Form != (AtDpcLevel ? WDKMP_FORM_AT_DPC : WDKMP_FORM_RAISED)) {
         /* The other form would lower the IRQL, or fail to. */
         return STATUS_WDKM_IRQL_MISMATCH;
     }

@@ -66,8 +66,9 @@ WdkmpFastReleaseChecks(
 
 /*
  * For the kinds that raise the IRQL: TRUE if the release of this hold may
- * lower it, that is, the hold is not nested and the caller holds no
- * nested one either (no counted nested hold anywhere: WdkmpNestHolds).
+ * lower it, that is, the hold is a plain one (not nested, taken by a form
+ * that raised: How, one word) and the caller holds no nested one either
+ * (no counted nested hold anywhere: WdkmpNestHolds).
  */
 WDKMP_INLINE
 BOOLEAN
@@ -75,10 +76,26 @@ WdkmpFastMayLower(
     _In_ const WDKMP_LOCK_HEADER *Header
     )
 {
-    return Header->Nest == WDKMP_NEST_NONE && WdkmpLoadLong(&WdkmpNestHolds) == 0;
+    return Header->How.HoldWord == 0 && WdkmpLoadLong(&WdkmpNestHolds) == 0;
 }
 
-/* What the library records once an exclusive hold is taken. */
+/*
+ * An acquisition of a NULL handle, answered here as the library answers
+ * it (*Data cleared): then the compiler knows, wherever an acquisition
+ * succeeded, that the handle is not NULL, and the release's own test of
+ * it folds away.
+ */
+WDKMP_INLINE
+NTSTATUS
+WdkmpFastNullLock(
+    _Out_ PVOID *Data
+    )
+{
+    *Data = NULL;
+    return STATUS_INVALID_PARAMETER;
+}
+
+/* What the library records once an exclusive, plain hold is taken. */
 WDKMP_INLINE
 VOID
 WdkmpFastTakeOwnership(
@@ -87,7 +104,7 @@ WdkmpFastTakeOwnership(
 {
     WdkmpStoreThread(&Header->Owner, WdkmpCurrentThread());
     Header->HeldIrql = WdkmpGetIrql();
-    Header->Nest = WDKMP_NEST_NONE;
+    Header->How.HoldWord = 0;       /* WDKMP_NEST_NONE, WDKMP_FORM_RAISED */
 }
 
 /* ------------------------------------------------------------------------
@@ -119,14 +136,18 @@ WdkmpSpinLockAcquireFast(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
-    if (SpinLock == NULL || OldIrql == NULL || Data == NULL ||
-        !WdkmpFastAcquireChecks(&SpinLock->Header, WDKMP_SIGNATURE_SPIN_LOCK, DataSize,
+    if (OldIrql == NULL || Data == NULL) {
+        return (WdkmSpinLockAcquire)(SpinLock, DataSize, OldIrql, Data);
+    }
+    if (SpinLock == NULL) {
+        return WdkmpFastNullLock(Data);
+    }
+    if (!WdkmpFastAcquireChecks(&SpinLock->Header, WDKMP_SIGNATURE_SPIN_LOCK, DataSize,
                                 DISPATCH_LEVEL)) {
         return (WdkmSpinLockAcquire)(SpinLock, DataSize, OldIrql, Data);
     }
     *Data = SpinLock->Header.Data;
     *OldIrql = WdkmpSpinLockAcquire(&SpinLock->SpinLock);
-    SpinLock->AtDpcLevel = FALSE;
     WdkmpFastTakeOwnership(&SpinLock->Header);
     return STATUS_SUCCESS;
 }
@@ -152,7 +173,7 @@ WdkmpSpinLockReleaseFast(
 {
     if (SpinLock == NULL || OldIrql >= DISPATCH_LEVEL ||
         !WdkmpFastReleaseChecks(&SpinLock->Header, WDKMP_SIGNATURE_SPIN_LOCK) ||
-        SpinLock->AtDpcLevel || !WdkmpFastMayLower(&SpinLock->Header)) {
+        !WdkmpFastMayLower(&SpinLock->Header)) {
         return (WdkmSpinLockRelease)(SpinLock, OldIrql);
     }
     WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
@@ -189,8 +210,14 @@ WdkmpQueuedSpinLockAcquireFast(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
-    if (SpinLock == NULL || Handle == NULL || Data == NULL ||
-        !WdkmpFastAcquireChecks(&SpinLock->Header, WDKMP_SIGNATURE_QUEUED, DataSize,
+    if (Handle == NULL || Data == NULL) {
+        return (WdkmQueuedSpinLockAcquire)(SpinLock, DataSize, Handle, Data);
+    }
+    if (SpinLock == NULL) {
+        Handle->Lock = NULL;        /* describes no hold, as after any refusal */
+        return WdkmpFastNullLock(Data);
+    }
+    if (!WdkmpFastAcquireChecks(&SpinLock->Header, WDKMP_SIGNATURE_QUEUED, DataSize,
                                 DISPATCH_LEVEL)) {
         return (WdkmQueuedSpinLockAcquire)(SpinLock, DataSize, Handle, Data);
     }
@@ -224,8 +251,7 @@ WdkmpQueuedSpinLockReleaseFast(
 
     if (SpinLock == NULL ||
         !WdkmpFastReleaseChecks(&SpinLock->Header, WDKMP_SIGNATURE_QUEUED) ||
-        SpinLock->HeldBy != Handle || Handle->AtDpcLevel ||
-        !WdkmpFastMayLower(&SpinLock->Header)) {
+        SpinLock->HeldBy != Handle || !WdkmpFastMayLower(&SpinLock->Header)) {
         return (WdkmQueuedSpinLockRelease)(Handle);
     }
     SpinLock->HeldBy = NULL;
@@ -262,9 +288,13 @@ WdkmpFastMutexAcquireFast(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
-    if (FastMutex == NULL || Data == NULL ||
-        !WdkmpFastAcquireChecks(&FastMutex->Header, WDKMP_SIGNATURE_FAST_MUTEX, DataSize,
-                                APC_LEVEL)) {
+    if (Data == NULL) {
+        return (WdkmFastMutexAcquire)(FastMutex, DataSize, Data);
+    }
+    if (FastMutex == NULL) {
+        return WdkmpFastNullLock(Data);
+    }
+    if (!WdkmpFastAcquireChecks(&FastMutex->Header, WDKMP_SIGNATURE_FAST_MUTEX, DataSize, APC_LEVEL)) {
         return (WdkmFastMutexAcquire)(FastMutex, DataSize, Data);
     }
     *Data = FastMutex->Header.Data;
@@ -328,9 +358,13 @@ WdkmpGuardedMutexAcquireFast(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
-    if (Mutex == NULL || Data == NULL ||
-        !WdkmpFastAcquireChecks(&Mutex->Header, WDKMP_SIGNATURE_GUARDED, DataSize,
-                                DISPATCH_LEVEL)) {
+    if (Data == NULL) {
+        return (WdkmGuardedMutexAcquire)(Mutex, DataSize, Data);
+    }
+    if (Mutex == NULL) {
+        return WdkmpFastNullLock(Data);
+    }
+    if (!WdkmpFastAcquireChecks(&Mutex->Header, WDKMP_SIGNATURE_GUARDED, DataSize, DISPATCH_LEVEL)) {
         return (WdkmGuardedMutexAcquire)(Mutex, DataSize, Data);
     }
     *Data = Mutex->Header.Data;
@@ -395,9 +429,13 @@ WdkmpKMutexAcquireFast(
 {
     KIRQL Irql;
 
-    if (Mutex == NULL || Data == NULL ||
-        !WdkmpFastAcquireChecks(&Mutex->Header, WDKMP_SIGNATURE_KMUTEX, DataSize,
-                                DISPATCH_LEVEL)) {
+    if (Data == NULL) {
+        return (WdkmKMutexAcquire)(Mutex, DataSize, Data);
+    }
+    if (Mutex == NULL) {
+        return WdkmpFastNullLock(Data);
+    }
+    if (!WdkmpFastAcquireChecks(&Mutex->Header, WDKMP_SIGNATURE_KMUTEX, DataSize, DISPATCH_LEVEL)) {
         return (WdkmKMutexAcquire)(Mutex, DataSize, Data);
     }
     (VOID)WdkmpKMutexWait(&Mutex->Mutex, KernelMode, FALSE, NULL);  /* no timeout: held */
@@ -437,9 +475,10 @@ WdkmpKMutexReleaseFast(
     _Inout_ PWDKM_KMUTEX Mutex
     )
 {
-    /* The outermost hold, released in its own IRQL class below DISPATCH_LEVEL. */
+    /* The outermost hold, released at the IRQL it was taken at (then in its
+       IRQL class, as the library asks). */
     if (Mutex == NULL || !WdkmpFastReleaseChecks(&Mutex->Header, WDKMP_SIGNATURE_KMUTEX) ||
-        Mutex->Depth != 1 || Mutex->Header.HeldIrql >= DISPATCH_LEVEL) {
+        Mutex->Depth != 1) {
         return (WdkmKMutexRelease)(Mutex);
     }
     Mutex->Depth = 0;
@@ -477,9 +516,13 @@ WdkmpResourceAcquireExclusiveFast(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
-    if (Resource == NULL || Data == NULL ||
-        !WdkmpFastAcquireChecks(&Resource->Header, WDKMP_SIGNATURE_RESOURCE, DataSize,
-                                DISPATCH_LEVEL) ||
+    if (Data == NULL) {
+        return (WdkmResourceAcquireExclusive)(Resource, DataSize, Data);
+    }
+    if (Resource == NULL) {
+        return WdkmpFastNullLock(Data);
+    }
+    if (!WdkmpFastAcquireChecks(&Resource->Header, WDKMP_SIGNATURE_RESOURCE, DataSize, DISPATCH_LEVEL) ||
         WdkmpLoadLong(&Resource->Header.SharedHolders) != 0) {
         return (WdkmResourceAcquireExclusive)(Resource, DataSize, Data);
     }
@@ -543,9 +586,13 @@ WdkmpPushLockAcquireExclusiveFast(
     _Outptr_result_maybenull_ PVOID *Data
     )
 {
-    if (PushLock == NULL || Data == NULL ||
-        !WdkmpFastAcquireChecks(&PushLock->Header, WDKMP_SIGNATURE_PUSH_LOCK, DataSize,
-                                DISPATCH_LEVEL) ||
+    if (Data == NULL) {
+        return (WdkmPushLockAcquireExclusive)(PushLock, DataSize, Data);
+    }
+    if (PushLock == NULL) {
+        return WdkmpFastNullLock(Data);
+    }
+    if (!WdkmpFastAcquireChecks(&PushLock->Header, WDKMP_SIGNATURE_PUSH_LOCK, DataSize, DISPATCH_LEVEL) ||
         WdkmpLoadLong(&PushLock->Header.SharedHolders) != 0) {
         return (WdkmPushLockAcquireExclusive)(PushLock, DataSize, Data);
     }

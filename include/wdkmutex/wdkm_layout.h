@@ -55,23 +55,30 @@ typedef struct _WDKMP_LOCK_KIND WDKMP_LOCK_KIND;
 typedef struct _WDKMP_LOCK_HEADER {
     ULONG Signature;
     /*
+     * How the hold was taken, for the kinds that raise the IRQL; owner-only.
+     * Nest: whether this hold was taken at the level the kind raises to,
+     * nested in another hold of the thread, and counted (WDKMP_NEST_*,
+     * WdkmpNest*). Form: WDKMP_FORM_AT_DPC if a spin lock was taken by an
+     * AtDpcLevel form (its release must be the FromDpcLevel one). Both are
+     * 0 for a plain hold, which the inline fast paths test as one word.
+     */
+    union {
+        struct {
+            UCHAR Nest;
+            UCHAR Form;
+        } Hold;
+        USHORT HoldWord;
+    } How;
+    /*
      * The IRQL an exclusive acquisition left its owner at, where the
      * release must happen (WdkmpLockCheckRelease): recorded, not assumed,
      * because Wine never raises the IRQL. A KMUTEX keeps the IRQL of its
      * outermost acquisition here; the reader/writer kinds leave it 0 (they
      * are held below DISPATCH_LEVEL only). Owner-only. It also tells a DPC
      * from the thread it interrupted: at DISPATCH_LEVEL, a hold taken
-     * below it is the thread's (WdkmpLockHeldHere). It fills the padding
-     * after Signature.
+     * below it is the thread's (WdkmpLockHeldHere).
      */
     KIRQL HeldIrql;
-    /*
-     * For the kinds that raise the IRQL (FAST_MUTEX, spin locks): whether
-     * this hold was taken at the level the kind raises to, nested in
-     * another hold of the thread, and counted (WDKMP_NEST_*, WdkmpNest*).
-     * Owner-only, like HeldIrql.
-     */
-    UCHAR Nest;
     const WDKMP_LOCK_KIND *Kind;     /* the kind's descriptor (release, destroy) */
     SIZE_T DataSize;                 /* the type size every access must match */
     SIZE_T BlockSize;                /* whole allocation, for the accounting */
@@ -104,9 +111,12 @@ typedef struct _WDKMP_LOCK_HEADER {
 #define WDKMP_NEST_APC      0   /* level index: a FAST_MUTEX hold taken at APC_LEVEL */
 #define WDKMP_NEST_DISPATCH 1   /* level index: a spin-lock hold taken at DISPATCH_LEVEL */
 
-#define WDKMP_NEST_NONE      0  /* Header.Nest: not nested; its release lowers */
+#define WDKMP_NEST_NONE      0  /* How.Hold.Nest: not nested; its release lowers */
 #define WDKMP_NEST_TRACKED   1  /* nested and counted */
 #define WDKMP_NEST_UNTRACKED 2  /* nested, the table was full */
+
+#define WDKMP_FORM_RAISED    0  /* How.Hold.Form: taken by a form that raises the IRQL */
+#define WDKMP_FORM_AT_DPC    1  /* taken by an AtDpcLevel form: it neither raised nor lowers */
 
 #define WDKMP_NEST_SHARDS 32
 #define WDKMP_NEST_SLOTS  4
@@ -165,8 +175,8 @@ struct _WDKM_FAST_MUTEX {
 };
 
 struct _WDKM_SPIN_LOCK {
-    WDKMP_LOCK_HEADER Header;   /* HeldIrql: where the acquisition left the owner */
-    BOOLEAN AtDpcLevel;         /* acquired without raising */
+    WDKMP_LOCK_HEADER Header;   /* HeldIrql: where the acquisition left the owner;
+                                   How.Hold.Form: which form took it */
     WDKMP_SPIN_LOCK SpinLock;
 };
 
