@@ -114,7 +114,9 @@ typedef struct _HOSTP_INTERRUPT_THREAD {
     ULONG Count;
     HOSTP_INTERRUPT_EVENT Ring[HOSTP_INTERRUPT_RING];
     ULONG Blocked;                      /* atomic: asleep in an emulated wait */
-    ULONG NeedsRetry;                   /* atomic: signal found it at an unsafe point */
+    BOOLEAN Signalled;                  /* a signal went out that no delivery pass has
+                                           answered yet: sent again (controller) */
+    LONGLONG SignalledAt;               /* when it last went out, ns */
 } HOSTP_INTERRUPT_THREAD;
 
 /* The rest of a thread's state; its object and IRQL are in

@@ -16,10 +16,18 @@
  *     lock holder to lower the IRQL;
  *   - the thread was inside a shared object (libc's malloc, stdio, a
  *     futex): not a safe point, so the controller thread signals it again
- *     shortly after (NeedsRetry).
- * ThreadSanitizer delivers asynchronous signals itself at the next
- * interceptor boundary (a safe point), with the context of the moment the
- * signal arrived, which only makes the checks above more conservative.
+ *     shortly after.
+ * That retry does not rely on the handler having run: a signal stays
+ * "outstanding" (Signalled) until a delivery pass has looked at the ring
+ * after it went out, and the controller sends it again while it is and
+ * events wait. So a signal that never reaches the handler is covered too:
+ * ThreadSanitizer (clang 14's runtime) makes a thread's signal state on
+ * first use, and a signal arriving meanwhile is recorded in a copy that
+ * the first use then overwrites - lost, on a thread just registered (its
+ * first setjmp is right after). ThreadSanitizer delivers asynchronous
+ * signals itself at the next interceptor boundary (a safe point), with
+ * the context of the moment the signal arrived, which only makes the
+ * checks above more conservative.
  *
  * The controller thread (not a kernel thread) makes random mode: it draws
  * for each registered, running thread the time of its next interrupt and
@@ -49,6 +57,7 @@
 #define HOSTP_CONTROLLER_IDLE_NS 500000     /* retry period when nothing is due sooner */
 #define HOSTP_CONTROLLER_QUIET_NS 5000000   /* and without random injection */
 #define HOSTP_CONTROLLER_MIN_NS 20000
+#define HOSTP_RESIGNAL_NS 100000            /* an unanswered signal is sent again after */
 #define HOSTP_STALL_MAX_NS 20000            /* default DPC / special APC action */
 #define HOSTP_MAX_TEXT_RANGES 8
 
@@ -270,6 +279,7 @@ static VOID HostpDeliver(VOID)
         WdkmHostpThread.SectionDepth = 1;
         WDKM_HOSTP_SIGNAL_FENCE();
         pthread_mutex_lock(&HostpInterruptLock);
+        Self->Signalled = FALSE;    /* this pass answers every signal sent so far */
         for (ULONG Index = 0; Index < Self->Count; Index++) {
             HOSTP_INTERRUPT_EVENT *Slot = &Self->Ring[(Self->Head + Index) % HOSTP_INTERRUPT_RING];
             if (HostpMasked(Slot->Kind)) {
@@ -380,15 +390,14 @@ static void HostpSignalHandler(int Signal, siginfo_t *Info, void *UserContext)
     (void)Info;
     HostpKeepInterruptedMask(UserContext);
     if (WdkmHostpThread.Interrupts.Registered && WdkmHostpCurrent.Thread != NULL) {
+        /* Not run now: the signal stays outstanding, so it comes again. */
         if (WdkmHostpThread.SectionDepth != 0) {
             /* Delivered at the section's exit; signalled again in case the
                section was the tail of a delivery pass, which exits without
                looking once more. */
             WdkmHostpCurrent.InterruptPending = 1;
-            __atomic_store_n(&WdkmHostpThread.Interrupts.NeedsRetry, 1, __ATOMIC_RELAXED);
         } else if (!HostpSafePoint(UserContext)) {
             WdkmHostpCurrent.InterruptPending = 1;
-            __atomic_store_n(&WdkmHostpThread.Interrupts.NeedsRetry, 1, __ATOMIC_RELAXED);
         } else {
             HostpDeliver();
         }
@@ -467,6 +476,15 @@ static VOID HostpDropRandom(HOSTP_INTERRUPT_THREAD *Record)
     Record->Count = Kept;
 }
 
+/* Injector lock held. Interrupts Record's thread; outstanding until a
+   delivery pass there answers it. */
+static VOID HostpSignal(HOSTP_INTERRUPT_THREAD *Record, LONGLONG Now)
+{
+    Record->Signalled = TRUE;
+    Record->SignalledAt = Now;
+    pthread_kill(Record->Posix, HOSTP_INTERRUPT_SIGNAL);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Registration                                                            */
 /* ---------------------------------------------------------------------- */
@@ -485,6 +503,7 @@ VOID WdkmHostpRegisterInterruptThread(PKTHREAD Thread)
     Self->Thread = Thread;
     Self->Head = 0;
     Self->Count = 0;
+    Self->Signalled = FALSE;
     WdkmHostpLock(&HostpInterruptLock);
     HostpSeedThread(Self, HostpSettings.Seed, HostpRegistrationOrder++);
     InsertTailList(&HostpInterruptThreads, &Self->Link);
@@ -509,6 +528,7 @@ VOID WdkmHostpUnregisterInterruptThread(VOID)
         __atomic_add_fetch(&HostpDropped, Self->Count, __ATOMIC_RELAXED);
         Self->Count = 0;
     }
+    Self->Signalled = FALSE;
     WdkmHostpUnlock(&HostpInterruptLock);
     WdkmHostpCurrent.InterruptPending = 0;
 }
@@ -569,12 +589,15 @@ static LONGLONG HostpControllerPass(LONGLONG Now)
                 Next = Record->NextDue;
             }
         }
-        if (Record->Count != 0 && __atomic_load_n(&Record->NeedsRetry, __ATOMIC_RELAXED) != 0) {
-            __atomic_store_n(&Record->NeedsRetry, 0, __ATOMIC_RELAXED);
+        /* Unanswered for a while: the handler found no safe point, or
+           never ran (a signal lost on the way). Masked events need no
+           signal: the unmasking routine delivers them. */
+        if (Record->Count != 0 && Record->Signalled &&
+            Now - Record->SignalledAt >= HOSTP_RESIGNAL_NS) {
             Signal = TRUE;
         }
         if (Signal) {
-            pthread_kill(Record->Posix, HOSTP_INTERRUPT_SIGNAL);
+            HostpSignal(Record, Now);
         }
     }
     return Next;
@@ -697,7 +720,7 @@ VOID WdkmHostQueueInterrupt(PKTHREAD Thread, WDKM_HOST_INTERRUPT Kind,
                 if (Self) {
                     WdkmHostpCurrent.InterruptPending = 1;  /* runs at the unlock, if unmasked */
                 } else {
-                    pthread_kill(Thread->Interrupts->Posix, HOSTP_INTERRUPT_SIGNAL);
+                    HostpSignal(Thread->Interrupts, WdkmHostpMonotonicNanoseconds());
                 }
             }
         } else if (Thread->SystemThread && !Self &&

@@ -276,7 +276,8 @@ ULONG64 WdkmHostDelayFuzzingCount(VOID);
  * The emulation's own internal sections (its locks, its pool and thread
  * bookkeeping) count as raised: an event arriving inside one runs at its
  * exit. An event arriving while the thread is inside the C library or
- * another shared object (malloc, stdio, ...) is retried shortly after.
+ * another shared object (malloc, stdio, ...) is retried shortly after, as
+ * is one whose signal never reached the thread's handler.
  * A thread asleep in an emulated wait is not interrupted: an event queued
  * to it runs when the wait returns (NT would run kernel APCs inside the
  * wait and restart it; the emulation defers them, which a caller cannot
