@@ -46,6 +46,12 @@ WdkmpCsqCancelRoutine(
     );
 
 /*
+ * A handle that is not a live queue (a lock's, through a cast): the queue
+ * answers with a status instead of reading the handle's block as its own.
+ */
+#define WdkmpCsqIsQueue(Csq) ((Csq)->Signature == WDKMP_SIGNATURE_CSQ)
+
+/*
  * The queue's slot in a queued IRP points to the WDKM_CSQ_IRP_CONTEXT the
  * insert filled, or to the queue itself; the signature tells which. Bit 0
  * marks an orphan: an IRP whose cancel routine ran but could not take the
@@ -183,6 +189,9 @@ WdkmCsqInsertIrp(
         /* A cancel routine set: the IRP is in some queue already. */
         return STATUS_INVALID_PARAMETER;
     }
+    if (!WdkmpCsqIsQueue(Csq)) {
+        return STATUS_WDKM_TYPE_MISMATCH;
+    }
     Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
     if (!WDKM_ACQUIRED(Status)) {
         return Status;
@@ -245,6 +254,9 @@ WdkmCsqRemoveNextIrp(
     if (Csq == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
+    if (!WdkmpCsqIsQueue(Csq)) {
+        return STATUS_WDKM_TYPE_MISMATCH;
+    }
     Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
     if (!WDKM_ACQUIRED(Status)) {
         return Status;
@@ -286,6 +298,9 @@ WdkmCsqRemoveIrp(
     if (Csq == NULL || IrpContext == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
+    if (!WdkmpCsqIsQueue(Csq)) {
+        return STATUS_WDKM_TYPE_MISMATCH;
+    }
     Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
     if (!WDKM_ACQUIRED(Status)) {
         return Status;
@@ -323,6 +338,9 @@ WdkmCsqQueryCount(
     *Count = 0;
     if (Csq == NULL) {
         return STATUS_INVALID_PARAMETER;
+    }
+    if (!WdkmpCsqIsQueue(Csq)) {
+        return STATUS_WDKM_TYPE_MISMATCH;
     }
     Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
     if (!WDKM_ACQUIRED(Status)) {

@@ -11,6 +11,45 @@
     (((Value) + ((Alignment) - 1)) & ~(SIZE_T)((Alignment) - 1))
 
 /*
+ * In the release build the kernel's lock word is on the header's cache line
+ * (wdkm_layout.h): a contended hand-off then moves that line and the
+ * value's, as the raw lock does. A layout change that breaks it fails here.
+ */
+#if !WDKM_CHECKED
+#define WDKMP_ON_HEADER_LINE(Name, Type, Field, Bytes) \
+    typedef char WdkmpOnHeaderLine##Name[(FIELD_OFFSET(Type, Field) + (Bytes) <= WDKMP_CACHE_LINE) ? 1 : -1]
+WDKMP_ON_HEADER_LINE(SpinLock, struct _WDKM_SPIN_LOCK, SpinLock, sizeof(WDKMP_SPIN_LOCK));
+WDKMP_ON_HEADER_LINE(Queued, struct _WDKM_QUEUED_SPIN_LOCK, SpinLock, sizeof(WDKMP_SPIN_LOCK));
+WDKMP_ON_HEADER_LINE(FastMutex, struct _WDKM_FAST_MUTEX, FastMutex, sizeof(LONG));
+WDKMP_ON_HEADER_LINE(Guarded, struct _WDKM_GUARDED_MUTEX, Mutex, sizeof(LONG));
+WDKMP_ON_HEADER_LINE(PushLock, struct _WDKM_PUSH_LOCK, PushLock, sizeof(WDKMP_PUSH_LOCK));
+WDKMP_ON_HEADER_LINE(KMutex, struct _WDKM_KMUTEX, Mutex, 2 * sizeof(LONG));
+#undef WDKMP_ON_HEADER_LINE
+#endif
+
+/* The whole pool block of a lock of Kind holding DataSize bytes. */
+static
+SIZE_T
+WdkmpLockBlockSize(
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_ SIZE_T DataSize
+    )
+{
+    return WDKMP_LOCK_SLACK + WDKMP_ALIGN_UP(Kind->LockSize, WDKMP_DATA_ALIGNMENT) + DataSize;
+}
+
+/* Free the block of Header (the handle is invalid once its signature is). */
+static
+VOID
+WdkmpLockFree(
+    _In_ PWDKMP_LOCK_HEADER Header
+    )
+{
+    WdkmpFreeBlock((PUCHAR)Header - Header->Slack,
+                   WdkmpLockBlockSize(Header->Kind, Header->DataSize));
+}
+
+/*
  * The block of a new lock of Kind with a zeroed value of DataSize bytes:
  * the header filled in and the kernel object set up. Nothing can reach it
  * yet. NULL pointer and status on failure.
@@ -25,6 +64,7 @@ WdkmpLockAllocate(
 {
     PWDKMP_LOCK_HEADER Header;
     SIZE_T DataOffset;
+    PUCHAR Pool;
     NTSTATUS Status;
 
     *Block = NULL;
@@ -37,10 +77,13 @@ WdkmpLockAllocate(
 
     /* No overflow: both terms are small (WDKM_MAX_DATA_SIZE bounds one). */
     DataOffset = WDKMP_ALIGN_UP(Kind->LockSize, WDKMP_DATA_ALIGNMENT);
-    Header = (PWDKMP_LOCK_HEADER)WdkmpAllocateBlock(DataOffset + DataSize);
-    if (Header == NULL) {
+    Pool = (PUCHAR)WdkmpAllocateBlock(WdkmpLockBlockSize(Kind, DataSize));
+    if (Pool == NULL) {
         return STATUS_INSUFFICIENT_RESOURCES;
     }
+    /* The header on a cache line of its own start (see wdkm_layout.h). */
+    Header = (PWDKMP_LOCK_HEADER)WDKMP_ALIGN_UP((ULONG_PTR)Pool, WDKMP_CACHE_LINE);
+    Header->Slack = (UCHAR)((PUCHAR)Header - Pool);
     if (WdkmpIrqlFixedNews()) {
         /* Found by the allocation's first lookup of the kernel's routines. */
         WdkmpDebugPrint(WDKMP_DEBUG_WARNING,
@@ -50,13 +93,12 @@ WdkmpLockAllocate(
     }
     Header->Signature = Kind->Signature;
     Header->Kind = Kind;
-    Header->DataSize = DataSize;
-    Header->BlockSize = DataOffset + DataSize;
+    Header->DataSize = (ULONG)DataSize;     /* at most WDKM_MAX_DATA_SIZE */
     Header->Data = (PUCHAR)Header + DataOffset;
     if (Kind->Initialize != NULL) {
         Status = Kind->Initialize(Header);
         if (!NT_SUCCESS(Status)) {
-            WdkmpFreeBlock(Header, Header->BlockSize);
+            WdkmpLockFree(Header);
             return Status;
         }
     }
@@ -122,7 +164,7 @@ WdkmpLockCreateInPlace(
             Kind->Finalize(Header);
         }
         Header->Signature = WDKMP_SIGNATURE_FREED;
-        WdkmpFreeBlock(Header, Header->BlockSize);
+        WdkmpLockFree(Header);
         return Status;
     }
     WdkmpDiagLockCreated(Header);
@@ -179,7 +221,7 @@ WdkmpLockDestroyCommon(
     if (Drain != NULL) {
         Drain(Header->Data, Context);
     }
-    WdkmpFreeBlock(Header, Header->BlockSize);
+    WdkmpLockFree(Header);
     return STATUS_SUCCESS;
 }
 

@@ -127,7 +127,8 @@ WdkmCsqCreate(
  * On any other status nothing changed (the IRP is not marked pending and
  * is still the caller's, to complete with an error): STATUS_DELETE_PENDING
  * (the queue is being destroyed); STATUS_INVALID_PARAMETER (NULL, an IRP
- * with a cancel routine set already); STATUS_WDKM_IRQL_TOO_HIGH;
+ * with a cancel routine set already); STATUS_WDKM_TYPE_MISMATCH (Csq is not
+ * a queue: another handle, through a cast); STATUS_WDKM_IRQL_TOO_HIGH;
  * STATUS_POSSIBLE_DEADLOCK (called from a match callback).
  * IrpContext (optional) is filled for WdkmCsqRemoveIrp and must outlive
  * the IRP's time in the queue.
@@ -147,7 +148,8 @@ WdkmCsqInsertIrp(
  * IRP whose cancellation is under way are skipped (the cancel path owns
  * them). IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS (*Irp is now the
  * caller's to complete); STATUS_NO_MORE_ENTRIES (*Irp NULL: none);
- * STATUS_INVALID_PARAMETER; STATUS_WDKM_IRQL_TOO_HIGH;
+ * STATUS_INVALID_PARAMETER; STATUS_WDKM_TYPE_MISMATCH (not a queue);
+ * STATUS_WDKM_IRQL_TOO_HIGH;
  * STATUS_POSSIBLE_DEADLOCK (called from a match callback).
  */
 _Must_inspect_result_
@@ -166,7 +168,8 @@ WdkmCsqRemoveNextIrp(
  * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS (*Irp is the caller's to
  * complete); STATUS_NOT_FOUND (*Irp NULL: it left the queue already, or its
  * cancellation has it); STATUS_INVALID_PARAMETER (NULL, a context of
- * another queue or never filled); STATUS_WDKM_IRQL_TOO_HIGH;
+ * another queue or never filled); STATUS_WDKM_TYPE_MISMATCH (not a queue);
+ * STATUS_WDKM_IRQL_TOO_HIGH;
  * STATUS_POSSIBLE_DEADLOCK.
  */
 _Must_inspect_result_
@@ -181,7 +184,8 @@ WdkmCsqRemoveIrp(
 /*
  * WdkmCsqQueryCount - how many IRPs are in the queue now (those being
  * cancelled included). IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS;
- * STATUS_INVALID_PARAMETER; STATUS_WDKM_IRQL_TOO_HIGH;
+ * STATUS_INVALID_PARAMETER; STATUS_WDKM_TYPE_MISMATCH (not a queue);
+ * STATUS_WDKM_IRQL_TOO_HIGH;
  * STATUS_POSSIBLE_DEADLOCK.
  */
 _Must_inspect_result_
