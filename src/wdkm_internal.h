@@ -1,7 +1,8 @@
 /*
  * wdkm_internal.h - what the lock kinds share: the checks every entry
- * point makes, the kind descriptors, the block helpers. Private to src/. The block layout itself is in wdkm_layout.h,
- * which the inline fast paths share.
+ * point makes, the kind descriptors, the block helpers. Private to src/.
+ * The block layout itself is in wdkm_layout.h, which the inline fast
+ * paths share.
  */
 #ifndef WDKM_INTERNAL_H
 #define WDKM_INTERNAL_H

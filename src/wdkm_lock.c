@@ -27,6 +27,12 @@ WDKMP_ON_HEADER_LINE(KMutex, struct _WDKM_KMUTEX, Mutex, 2 * sizeof(LONG));
 #undef WDKMP_ON_HEADER_LINE
 #endif
 
+/* The layout's symbol (wdkm_layout.h): its name says which build this is. */
+const UCHAR WdkmpLayout = WDKM_CHECKED;
+
+/* The value's size fits the header's ULONG; the slack covers the pool's alignment. */
+typedef char WdkmpDataSizeFitsUlong[(WDKM_MAX_DATA_SIZE <= 0xFFFFFFFFULL) ? 1 : -1];
+
 /* The whole pool block of a lock of Kind holding DataSize bytes. */
 static
 SIZE_T
@@ -84,6 +90,12 @@ WdkmpLockAllocate(
     /* The header on a cache line of its own start (see wdkm_layout.h). */
     Header = (PWDKMP_LOCK_HEADER)WDKMP_ALIGN_UP((ULONG_PTR)Pool, WDKMP_CACHE_LINE);
     Header->Slack = (UCHAR)((PUCHAR)Header - Pool);
+    if (Header->Slack > WDKMP_LOCK_SLACK) {
+        /* A pool less aligned than MEMORY_ALLOCATION_ALIGNMENT: the block
+           would be too short. Never on Windows; refused, not overrun. */
+        WdkmpFreeBlock(Pool, WdkmpLockBlockSize(Kind, DataSize));
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
     if (WdkmpIrqlFixedNews()) {
         /* Found by the allocation's first lookup of the kernel's routines. */
         WdkmpDebugPrint(WDKMP_DEBUG_WARNING,
@@ -372,7 +384,6 @@ WdkmpLockScopeEnter(
  */
 
 WDKMP_NEST_SHARD WdkmpNestShards[WDKMP_NEST_SHARDS];
-LONG volatile WdkmpNestHolds;
 
 /* The caller's slot in Shard, or NULL; Shard->Lock held. */
 static
@@ -415,7 +426,6 @@ WdkmpNestEnter(
     if (Slot != NULL) {
         Slot->Depth[Level] += 1;
         WdkmpStoreLong(&Shard->Holds, Shard->Holds + 1);
-        InterlockedIncrement(&WdkmpNestHolds);
         Header->How.Hold.Nest = WDKMP_NEST_TRACKED;
     } else {
         Header->How.Hold.Nest = WDKMP_NEST_UNTRACKED;
@@ -442,7 +452,6 @@ WdkmpNestLeaveTracked(
             Slot->Thread = NULL;
         }
         WdkmpStoreLong(&Shard->Holds, Shard->Holds - 1);
-        InterlockedDecrement(&WdkmpNestHolds);
     }
     WdkmpSpinLockRelease(&Shard->Lock, Irql);
 }

@@ -83,8 +83,10 @@ WdkmpResourceAcquireCommon(
     if (Owner) {
         Resource->ExclusiveDepth += 1;      /* the owner's holds all count as exclusive */
     } else if (Exclusive) {
-        WdkmpStoreThread(&Resource->Header.Owner, Self);
+        /* The depth before the owner is published, for a special kernel
+           APC that interrupts here and sees itself as the owner. */
         Resource->ExclusiveDepth = 1;
+        WdkmpStorePointerRelease((PVOID volatile *)&Resource->Header.Owner, Self);
     } else {
         InterlockedIncrement(&Resource->Header.SharedHolders);
     }

@@ -68,6 +68,18 @@
 #endif
 
 /*
+ * Microsoft's linker refuses to mix objects built for the two builds (the
+ * inline fast paths rely on it, see wdkm_layout.h for other linkers).
+ */
+#if defined(_MSC_VER)
+#if WDKM_CHECKED
+#pragma detect_mismatch("wdkmutex_checked", "1")
+#else
+#pragma detect_mismatch("wdkmutex_checked", "0")
+#endif
+#endif
+
+/*
  * The validator's tables, checked build only. It never allocates: when a
  * table is full it stops tracking what does not fit, says so once, and
  * locking goes on unchanged.

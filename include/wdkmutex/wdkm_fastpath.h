@@ -29,6 +29,13 @@
 #include "wdkm_layout.h"
 
 /*
+ * A call of the library for a case the twin leaves to it, reading the
+ * layout's symbol on the way (WdkmpLayout: a library of the other build
+ * does not link). Only this rare path pays the read.
+ */
+#define WdkmpFastSlow(Call) ((VOID)*(const volatile UCHAR *)&WdkmpLayout, (Call))
+
+/*
  * The checks every fast acquisition makes; TRUE to go ahead. Below is the
  * lowest IRQL at which the out-of-line acquire would do more than the
  * fast path (refuse, or count a nested hold). The thread is read last, so
@@ -68,7 +75,8 @@ WdkmpFastReleaseChecks(
  * For the kinds that raise the IRQL: TRUE if the release of this hold may
  * lower it, that is, the hold is a plain one (not nested, taken by a form
  * that raised: How, one word) and the caller holds no nested one either
- * (no counted nested hold anywhere: WdkmpNestHolds).
+ * (the one-load test of WdkmpNestBlocksLowering: no counted holds in the
+ * caller's shard; the caller is the owner, checked before).
  */
 WDKMP_INLINE
 BOOLEAN
@@ -76,7 +84,8 @@ WdkmpFastMayLower(
     _In_ const WDKMP_LOCK_HEADER *Header
     )
 {
-    return Header->How.HoldWord == 0 && WdkmpLoadLong(&WdkmpNestHolds) == 0;
+    return Header->How.HoldWord == 0 &&
+           WdkmpLoadLong(&WdkmpNestShard(WdkmpLoadThread(&Header->Owner))->Holds) == 0;
 }
 
 /*
@@ -137,14 +146,14 @@ WdkmpSpinLockAcquireFast(
     )
 {
     if (OldIrql == NULL || Data == NULL) {
-        return (WdkmSpinLockAcquire)(SpinLock, DataSize, OldIrql, Data);
+        return WdkmpFastSlow((WdkmSpinLockAcquire)(SpinLock, DataSize, OldIrql, Data));
     }
     if (SpinLock == NULL) {
         return WdkmpFastNullLock(Data);
     }
     if (!WdkmpFastAcquireChecks(&SpinLock->Header, WDKMP_SIGNATURE_SPIN_LOCK, DataSize,
                                 DISPATCH_LEVEL)) {
-        return (WdkmSpinLockAcquire)(SpinLock, DataSize, OldIrql, Data);
+        return WdkmpFastSlow((WdkmSpinLockAcquire)(SpinLock, DataSize, OldIrql, Data));
     }
     *Data = SpinLock->Header.Data;
     *OldIrql = WdkmpSpinLockAcquire(&SpinLock->SpinLock);
@@ -174,7 +183,7 @@ WdkmpSpinLockReleaseFast(
     if (SpinLock == NULL || OldIrql >= DISPATCH_LEVEL ||
         !WdkmpFastReleaseChecks(&SpinLock->Header, WDKMP_SIGNATURE_SPIN_LOCK) ||
         !WdkmpFastMayLower(&SpinLock->Header)) {
-        return (WdkmSpinLockRelease)(SpinLock, OldIrql);
+        return WdkmpFastSlow((WdkmSpinLockRelease)(SpinLock, OldIrql));
     }
     WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
     WdkmpSpinLockRelease(&SpinLock->SpinLock, OldIrql);
@@ -187,7 +196,8 @@ WdkmpSpinLockReleaseFast(
 
 _Must_inspect_result_
 _IRQL_requires_max_(DISPATCH_LEVEL)
-_When_(return == 0, _IRQL_raises_(DISPATCH_LEVEL) _Acquires_lock_(*Handle))
+_When_(return == 0, _IRQL_raises_(DISPATCH_LEVEL) _Acquires_lock_(*Handle)
+                     _Post_same_lock_(*SpinLock, *Handle))
 WDKMP_INLINE
 NTSTATUS
 WdkmpQueuedSpinLockAcquireFast(
@@ -200,7 +210,8 @@ WdkmpQueuedSpinLockAcquireFast(
 WDKM_NO_THREAD_SAFETY_ANALYSIS
 _Must_inspect_result_
 _IRQL_requires_max_(DISPATCH_LEVEL)
-_When_(return == 0, _IRQL_raises_(DISPATCH_LEVEL) _Acquires_lock_(*Handle))
+_When_(return == 0, _IRQL_raises_(DISPATCH_LEVEL) _Acquires_lock_(*Handle)
+                     _Post_same_lock_(*SpinLock, *Handle))
 WDKMP_INLINE
 NTSTATUS
 WdkmpQueuedSpinLockAcquireFast(
@@ -211,7 +222,7 @@ WdkmpQueuedSpinLockAcquireFast(
     )
 {
     if (Handle == NULL || Data == NULL) {
-        return (WdkmQueuedSpinLockAcquire)(SpinLock, DataSize, Handle, Data);
+        return WdkmpFastSlow((WdkmQueuedSpinLockAcquire)(SpinLock, DataSize, Handle, Data));
     }
     if (SpinLock == NULL) {
         Handle->Lock = NULL;        /* describes no hold, as after any refusal */
@@ -219,7 +230,7 @@ WdkmpQueuedSpinLockAcquireFast(
     }
     if (!WdkmpFastAcquireChecks(&SpinLock->Header, WDKMP_SIGNATURE_QUEUED, DataSize,
                                 DISPATCH_LEVEL)) {
-        return (WdkmQueuedSpinLockAcquire)(SpinLock, DataSize, Handle, Data);
+        return WdkmpFastSlow((WdkmQueuedSpinLockAcquire)(SpinLock, DataSize, Handle, Data));
     }
     *Data = SpinLock->Header.Data;
     WdkmpQueuedSpinLockAcquire(&SpinLock->SpinLock, &Handle->Kernel, FALSE);
@@ -252,7 +263,7 @@ WdkmpQueuedSpinLockReleaseFast(
     if (SpinLock == NULL ||
         !WdkmpFastReleaseChecks(&SpinLock->Header, WDKMP_SIGNATURE_QUEUED) ||
         SpinLock->HeldBy != Handle || !WdkmpFastMayLower(&SpinLock->Header)) {
-        return (WdkmQueuedSpinLockRelease)(Handle);
+        return WdkmpFastSlow((WdkmQueuedSpinLockRelease)(Handle));
     }
     SpinLock->HeldBy = NULL;
     WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
@@ -267,6 +278,7 @@ WdkmpQueuedSpinLockReleaseFast(
 
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _IRQL_raises_(APC_LEVEL) _IRQL_saves_global_(OldIrql, FastMutex))
 _When_(return == 0, _Acquires_lock_(*FastMutex))
 WDKMP_INLINE
 NTSTATUS
@@ -279,6 +291,7 @@ WdkmpFastMutexAcquireFast(
 WDKM_NO_THREAD_SAFETY_ANALYSIS
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)
+_When_(return == 0, _IRQL_raises_(APC_LEVEL) _IRQL_saves_global_(OldIrql, FastMutex))
 _When_(return == 0, _Acquires_lock_(*FastMutex))
 WDKMP_INLINE
 NTSTATUS
@@ -289,13 +302,13 @@ WdkmpFastMutexAcquireFast(
     )
 {
     if (Data == NULL) {
-        return (WdkmFastMutexAcquire)(FastMutex, DataSize, Data);
+        return WdkmpFastSlow((WdkmFastMutexAcquire)(FastMutex, DataSize, Data));
     }
     if (FastMutex == NULL) {
         return WdkmpFastNullLock(Data);
     }
     if (!WdkmpFastAcquireChecks(&FastMutex->Header, WDKMP_SIGNATURE_FAST_MUTEX, DataSize, APC_LEVEL)) {
-        return (WdkmFastMutexAcquire)(FastMutex, DataSize, Data);
+        return WdkmpFastSlow((WdkmFastMutexAcquire)(FastMutex, DataSize, Data));
     }
     *Data = FastMutex->Header.Data;
     WdkmpFastMutexAcquire(&FastMutex->FastMutex);
@@ -304,6 +317,7 @@ WdkmpFastMutexAcquireFast(
 }
 
 _IRQL_requires_(APC_LEVEL)
+_IRQL_restores_global_(OldIrql, FastMutex)
 _Releases_lock_(*FastMutex)
 WDKMP_INLINE
 NTSTATUS
@@ -313,6 +327,7 @@ WdkmpFastMutexReleaseFast(
 
 WDKM_NO_THREAD_SAFETY_ANALYSIS
 _IRQL_requires_(APC_LEVEL)
+_IRQL_restores_global_(OldIrql, FastMutex)
 _Releases_lock_(*FastMutex)
 WDKMP_INLINE
 NTSTATUS
@@ -323,7 +338,7 @@ WdkmpFastMutexReleaseFast(
     if (FastMutex == NULL ||
         !WdkmpFastReleaseChecks(&FastMutex->Header, WDKMP_SIGNATURE_FAST_MUTEX) ||
         !WdkmpFastMayLower(&FastMutex->Header)) {
-        return (WdkmFastMutexRelease)(FastMutex);
+        return WdkmpFastSlow((WdkmFastMutexRelease)(FastMutex));
     }
     WdkmpStoreThread(&FastMutex->Header.Owner, NULL);
     WdkmpFastMutexRelease(&FastMutex->FastMutex);
@@ -359,13 +374,13 @@ WdkmpGuardedMutexAcquireFast(
     )
 {
     if (Data == NULL) {
-        return (WdkmGuardedMutexAcquire)(Mutex, DataSize, Data);
+        return WdkmpFastSlow((WdkmGuardedMutexAcquire)(Mutex, DataSize, Data));
     }
     if (Mutex == NULL) {
         return WdkmpFastNullLock(Data);
     }
     if (!WdkmpFastAcquireChecks(&Mutex->Header, WDKMP_SIGNATURE_GUARDED, DataSize, DISPATCH_LEVEL)) {
-        return (WdkmGuardedMutexAcquire)(Mutex, DataSize, Data);
+        return WdkmpFastSlow((WdkmGuardedMutexAcquire)(Mutex, DataSize, Data));
     }
     *Data = Mutex->Header.Data;
     WdkmpGuardedMutexAcquire(&Mutex->Mutex);
@@ -393,7 +408,7 @@ WdkmpGuardedMutexReleaseFast(
     )
 {
     if (Mutex == NULL || !WdkmpFastReleaseChecks(&Mutex->Header, WDKMP_SIGNATURE_GUARDED)) {
-        return (WdkmGuardedMutexRelease)(Mutex);
+        return WdkmpFastSlow((WdkmGuardedMutexRelease)(Mutex));
     }
     WdkmpStoreThread(&Mutex->Header.Owner, NULL);
     WdkmpGuardedMutexRelease(&Mutex->Mutex);
@@ -430,13 +445,13 @@ WdkmpKMutexAcquireFast(
     KIRQL Irql;
 
     if (Data == NULL) {
-        return (WdkmKMutexAcquire)(Mutex, DataSize, Data);
+        return WdkmpFastSlow((WdkmKMutexAcquire)(Mutex, DataSize, Data));
     }
     if (Mutex == NULL) {
         return WdkmpFastNullLock(Data);
     }
     if (!WdkmpFastAcquireChecks(&Mutex->Header, WDKMP_SIGNATURE_KMUTEX, DataSize, DISPATCH_LEVEL)) {
-        return (WdkmKMutexAcquire)(Mutex, DataSize, Data);
+        return WdkmpFastSlow((WdkmKMutexAcquire)(Mutex, DataSize, Data));
     }
     (VOID)WdkmpKMutexWait(&Mutex->Mutex, KernelMode, FALSE, NULL);  /* no timeout: held */
     if (WdkmpKMutexHeldBefore(&Mutex->Mutex)) {
@@ -479,7 +494,7 @@ WdkmpKMutexReleaseFast(
        IRQL class, as the library asks). */
     if (Mutex == NULL || !WdkmpFastReleaseChecks(&Mutex->Header, WDKMP_SIGNATURE_KMUTEX) ||
         Mutex->Depth != 1) {
-        return (WdkmKMutexRelease)(Mutex);
+        return WdkmpFastSlow((WdkmKMutexRelease)(Mutex));
     }
     Mutex->Depth = 0;
     WdkmpStoreThread(&Mutex->Header.Owner, NULL);
@@ -517,19 +532,20 @@ WdkmpResourceAcquireExclusiveFast(
     )
 {
     if (Data == NULL) {
-        return (WdkmResourceAcquireExclusive)(Resource, DataSize, Data);
+        return WdkmpFastSlow((WdkmResourceAcquireExclusive)(Resource, DataSize, Data));
     }
     if (Resource == NULL) {
         return WdkmpFastNullLock(Data);
     }
     if (!WdkmpFastAcquireChecks(&Resource->Header, WDKMP_SIGNATURE_RESOURCE, DataSize, DISPATCH_LEVEL) ||
         WdkmpLoadLong(&Resource->Header.SharedHolders) != 0) {
-        return (WdkmResourceAcquireExclusive)(Resource, DataSize, Data);
+        return WdkmpFastSlow((WdkmResourceAcquireExclusive)(Resource, DataSize, Data));
     }
     WdkmpEnterRegion(FALSE);
     (VOID)WdkmpResourceAcquire(&Resource->Resource, TRUE, TRUE);   /* waits: held */
-    WdkmpStoreThread(&Resource->Header.Owner, WdkmpCurrentThread());
+    /* The depth before the owner is published, as the library does. */
     Resource->ExclusiveDepth = 1;
+    WdkmpStorePointerRelease((PVOID volatile *)&Resource->Header.Owner, WdkmpCurrentThread());
     *Data = Resource->Header.Data;
     return STATUS_SUCCESS;
 }
@@ -554,7 +570,7 @@ WdkmpResourceReleaseFast(
     /* HeldIrql stays PASSIVE_LEVEL for this kind: the check asks for it. */
     if (Resource == NULL || !WdkmpFastReleaseChecks(&Resource->Header, WDKMP_SIGNATURE_RESOURCE) ||
         Resource->ExclusiveDepth != 1) {
-        return (WdkmResourceRelease)(Resource);
+        return WdkmpFastSlow((WdkmResourceRelease)(Resource));
     }
     Resource->ExclusiveDepth = 0;
     WdkmpStoreThread(&Resource->Header.Owner, NULL);
@@ -587,14 +603,14 @@ WdkmpPushLockAcquireExclusiveFast(
     )
 {
     if (Data == NULL) {
-        return (WdkmPushLockAcquireExclusive)(PushLock, DataSize, Data);
+        return WdkmpFastSlow((WdkmPushLockAcquireExclusive)(PushLock, DataSize, Data));
     }
     if (PushLock == NULL) {
         return WdkmpFastNullLock(Data);
     }
     if (!WdkmpFastAcquireChecks(&PushLock->Header, WDKMP_SIGNATURE_PUSH_LOCK, DataSize, DISPATCH_LEVEL) ||
         WdkmpLoadLong(&PushLock->Header.SharedHolders) != 0) {
-        return (WdkmPushLockAcquireExclusive)(PushLock, DataSize, Data);
+        return WdkmpFastSlow((WdkmPushLockAcquireExclusive)(PushLock, DataSize, Data));
     }
     WdkmpEnterRegion(FALSE);
     WdkmpPushLockAcquire(&PushLock->PushLock, TRUE);
@@ -623,7 +639,7 @@ WdkmpPushLockReleaseFast(
     /* HeldIrql stays PASSIVE_LEVEL for this kind: the check asks for it. */
     if (PushLock == NULL ||
         !WdkmpFastReleaseChecks(&PushLock->Header, WDKMP_SIGNATURE_PUSH_LOCK)) {
-        return (WdkmPushLockRelease)(PushLock);
+        return WdkmpFastSlow((WdkmPushLockRelease)(PushLock));
     }
     WdkmpStoreThread(&PushLock->Header.Owner, NULL);
     WdkmpPushLockRelease(&PushLock->PushLock, TRUE);

@@ -59,10 +59,39 @@
 /* The value is aligned as pool blocks themselves are (16 bytes on x64). */
 #define WDKMP_DATA_ALIGNMENT 16
 
-/* The header starts a cache line (64 bytes on x64 and ARM64); pool blocks
-   are aligned to at least 8, so at most 56 bytes go before it. */
+/*
+ * The header starts a cache line (64 bytes on x64 and on the ARM64 cores
+ * Windows runs on); pool blocks are aligned to MEMORY_ALLOCATION_ALIGNMENT
+ * (16 on 64-bit targets, 8 on x86), so at most the difference goes before
+ * it (wdkm_lock.c checks it).
+ */
 #define WDKMP_CACHE_LINE 64
+#if defined(MEMORY_ALLOCATION_ALIGNMENT)
+#define WDKMP_LOCK_SLACK (WDKMP_CACHE_LINE - MEMORY_ALLOCATION_ALIGNMENT)
+#else
 #define WDKMP_LOCK_SLACK (WDKMP_CACHE_LINE - 8)
+#endif
+
+/*
+ * One symbol per layout. The inline fast paths read lock blocks at the
+ * offsets of the build they are compiled in; a driver built for release
+ * that links a checked library (whose header ends with its diagnostics
+ * record, moving every kernel object) would acquire the wrong memory.
+ * Every twin's rare path reads WdkmpLayout, which the library defines
+ * under its own build's name: such a mix fails to link instead.
+ */
+#if WDKM_CHECKED
+#define WdkmpLayout WdkmpLayoutChecked
+#else
+#define WdkmpLayout WdkmpLayoutRelease
+#endif
+#ifdef __cplusplus
+extern "C" {
+#endif
+extern const UCHAR WdkmpLayout;
+#ifdef __cplusplus
+}
+#endif
 
 typedef struct _WDKMP_LOCK_KIND WDKMP_LOCK_KIND;
 
@@ -146,19 +175,10 @@ typedef struct _WDKMP_NEST_SHARD {
     WDKMP_NEST_SLOT Slots[WDKMP_NEST_SLOTS];
 } WDKMP_NEST_SHARD;
 
-/*
- * WdkmpNestHolds: the counted nested holds of all shards together, changed
- * by interlocked operations under the shard's lock. The inline fast paths
- * test it with one relaxed load before a release that lowers the IRQL: a
- * thread always sees its own increments, so 0 proves that the caller has
- * none (any nonzero value sends the release to the library, which asks
- * the caller's shard).
- */
 #ifdef __cplusplus
 extern "C" {
 #endif
 extern WDKMP_NEST_SHARD WdkmpNestShards[WDKMP_NEST_SHARDS];
-extern LONG volatile WdkmpNestHolds;
 #ifdef __cplusplus
 }
 #endif

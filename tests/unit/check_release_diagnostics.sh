@@ -45,6 +45,16 @@ ObjectSymbols=$("$Nm" --defined-only "$Release" 2>/dev/null |
 [ -z "$ObjectSymbols" ] && R=yes || R=no
 check diagnostics_objects_empty "$R" "the wdkm_diag*.c objects define: $(echo $ObjectSymbols)"
 
+# The layout's symbol names the build (wdkm_layout.h): a release-built
+# driver's inline fast paths reference WdkmpLayoutRelease, which a checked
+# library does not define, so the mix fails to link instead of acquiring
+# the wrong memory.
+defines() { "$Nm" --defined-only "$1" 2>/dev/null | awk 'NF >= 3 {print $3}' | grep -qx "$2"; }
+defines "$Release" WdkmpLayoutRelease && ! defines "$Release" WdkmpLayoutChecked && R=yes || R=no
+check release_layout_symbol "$R" "the release library does not define WdkmpLayoutRelease alone"
+defines "$Checked" WdkmpLayoutChecked && ! defines "$Checked" WdkmpLayoutRelease && R=yes || R=no
+check checked_layout_symbol "$R" "the checked library does not define WdkmpLayoutChecked alone"
+
 echo "    checked build: $(echo "$CheckedSymbols" | wc -l) diagnostics symbols; release: $(echo "$ReleaseSymbols" | grep -c . ) "
 echo "$Passed passed, $Failed failed"
 [ "$Failed" -eq 0 ]

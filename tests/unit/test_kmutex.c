@@ -563,6 +563,71 @@ TryFromDpcAtTheGrantIsBusy(VOID)
     CHECK(InWindow >= 2);
 }
 
+static VOID
+AcquireInSpecialApc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    GRANT_RACE *Race = (GRANT_RACE *)Context;
+    COUNTER *Data;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    Race->DpcAfterHandOver = InterlockedCompareExchange(&Race->HandedOver, 0, 0);
+    Race->DpcStatus = WDKM_KMUTEX_ACQUIRE(Race->Mutex, &Data);
+    if (Race->DpcStatus == STATUS_SUCCESS) {
+        Race->DpcRelease = WdkmKMutexRelease(Race->Mutex);
+    }
+    InterlockedExchange(&Race->DpcRan, 1);
+}
+
+/*
+ * The same edge met by a waiting acquisition (in a release build, the
+ * inline fast path's own wait): a special kernel APC on the thread that
+ * the kernel just granted the mutex to, before its owner is recorded. To
+ * NT the APC is the owner; its acquisition is refused with
+ * STATUS_POSSIBLE_DEADLOCK, the recursive grant given back.
+ */
+static VOID
+AcquireFromSpecialApcAtTheGrantIsRefused(VOID)
+{
+    GRANT_RACE Race;
+    WDKM_TEST_THREAD *Waiter;
+    COUNTER *Data;
+    COUNTER Final;
+    int InWindow = 0;
+    int Round;
+
+    for (Round = 0; Round < 20 && InWindow < 2; Round += 1) {
+        RtlZeroMemory(&Race, sizeof(Race));
+        Race.DpcRelease = STATUS_SUCCESS;
+        Race.Mutex = NewCounter(0);
+        CHECK(Race.Mutex != NULL);
+        CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Race.Mutex, &Data), STATUS_SUCCESS);
+        Waiter = WdkmTestStartThread(WaitForTheMutex, &Race);
+        CHECK(Waiter != NULL);
+        while (InterlockedCompareExchange(&Race.Waiting, 0, 0) == 0) {
+        }
+        WdkmTestSleepMs(20);                    /* into its wait */
+        WdkmHostQueueInterrupt(WdkmTestThreadObject(Waiter), WdkmHostInterruptSpecialApc,
+                               AcquireInSpecialApc, &Race);
+        WdkmTestSleepMs(5);
+        InterlockedExchange(&Race.HandedOver, 1);
+        CHECK_STATUS(WdkmKMutexRelease(Race.Mutex), STATUS_SUCCESS);
+        WdkmTestJoinThread(Waiter);
+        CHECK_EQ(Race.DpcRan, 1);
+        CHECK_STATUS(Race.WaiterAcquire, STATUS_SUCCESS);
+        CHECK_STATUS(Race.WaiterRelease, STATUS_SUCCESS);
+        if (Race.DpcAfterHandOver) {
+            InWindow += 1;
+            CHECK_STATUS(Race.DpcStatus, STATUS_POSSIBLE_DEADLOCK);
+        }
+        CHECK_STATUS(Race.DpcRelease, STATUS_SUCCESS);
+        CHECK(!WdkmKMutexIsOwned(Race.Mutex));
+        CHECK_STATUS(WDKM_KMUTEX_TAKE(Race.Mutex, &Final), STATUS_SUCCESS);
+        CHECK_EQ(Final.Value, 1);
+    }
+    CHECK(InWindow >= 2);
+}
+
 /* The other direction: a hold taken at DISPATCH_LEVEL (and kept past a
    lowering) is not extended from below DISPATCH_LEVEL; nothing changes. */
 static VOID
@@ -819,6 +884,7 @@ static const WDKM_TEST_CASE KMutexCases[] = {
     { "alertable_refuses_user_mode", AlertableRefusesUserMode },
     { "try_from_dpc_over_owner_is_busy", TryFromDpcOverOwnerIsBusy },
     { "try_from_dpc_at_the_grant_is_busy", TryFromDpcAtTheGrantIsBusy },
+    { "acquire_from_special_apc_at_the_grant_is_refused", AcquireFromSpecialApcAtTheGrantIsRefused },
     { "recursion_from_another_class_is_refused", RecursionFromAnotherClassIsRefused },
     { "recursion_balances", RecursionBalances },
     { "take_copies_out_and_frees", TakeCopiesOutAndFrees },
