@@ -212,7 +212,12 @@ WdkmpNestLeaveTracked(
     _In_ ULONG Level
     );
 
-/* At the release of any hold of a raising kind: uncount it if nested. */
+/*
+ * At the release of any hold of a raising kind: uncount it if nested, and
+ * leave How 0 (not nested, the raising form), as a free lock's always is:
+ * the inline fast acquisition of a plain hold relies on it and does not
+ * write How. Its form must be read before.
+ */
 WDKMP_INLINE
 VOID
 WdkmpNestLeave(
@@ -223,7 +228,7 @@ WdkmpNestLeave(
     if (Header->How.Hold.Nest == WDKMP_NEST_TRACKED) {
         WdkmpNestLeaveTracked(Header, Level);
     }
-    Header->How.Hold.Nest = WDKMP_NEST_NONE;
+    Header->How.HoldWord = 0;
 }
 
 /* The look into the caller's slot behind WdkmpNestBlocksLowering. */

@@ -28,7 +28,7 @@ WDKMP_ON_HEADER_LINE(KMutex, struct _WDKM_KMUTEX, Mutex, 2 * sizeof(LONG));
 #endif
 
 /* The layout's symbol (wdkm_layout.h): its name says which build this is. */
-const UCHAR WdkmpLayout = WDKM_CHECKED;
+const volatile UCHAR WdkmpLayout = WDKM_CHECKED;
 
 /* The value's size fits the header's ULONG; the slack covers the pool's alignment. */
 typedef char WdkmpDataSizeFitsUlong[(WDKM_MAX_DATA_SIZE <= 0xFFFFFFFFULL) ? 1 : -1];
@@ -383,7 +383,12 @@ WdkmpLockScopeEnter(
  * a relaxed load that reads 0 proves that the caller has none.
  */
 
-WDKMP_NEST_SHARD WdkmpNestShards[WDKMP_NEST_SHARDS];
+WDKMP_NEST_SHARD_LINES WdkmpNestShards[WDKMP_NEST_SHARDS];
+
+/* A shard fits its two lines, and the lines make the array's stride. */
+typedef char WdkmpNestShardSize[(sizeof(WDKMP_NEST_SHARD) <= WDKMP_NEST_SHARD_BYTES &&
+                                 sizeof(WDKMP_NEST_SHARD_LINES) == WDKMP_NEST_SHARD_BYTES)
+                                    ? 1 : -1];
 
 /* The caller's slot in Shard, or NULL; Shard->Lock held. */
 static

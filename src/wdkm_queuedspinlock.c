@@ -60,7 +60,7 @@ WdkmpQueuedSpinLockAcquireCommon(
          * the lock, so only the caller can have written it.
          */
         if (!(SpinLock != NULL && SpinLock->Header.Signature == WDKMP_SIGNATURE_QUEUED &&
-              WdkmpLockOwnedByCaller(SpinLock) && SpinLock->HeldBy == Handle)) {
+              WdkmpLockOwnedByCaller(SpinLock) && SpinLock->HeldBy == (ULONG_PTR)Handle)) {
             Handle->Lock = NULL;
         }
         return Status;
@@ -70,9 +70,8 @@ WdkmpQueuedSpinLockAcquireCommon(
     WdkmpQueuedSpinLockAcquire(&SpinLock->SpinLock, &Handle->Kernel, AtDpcLevel);
     WdkmpSpinLockTakeOwnership(&SpinLock->Header, Irql);
     SpinLock->Header.How.Hold.Form = AtDpcLevel ? WDKMP_FORM_AT_DPC : WDKMP_FORM_RAISED;
-    SpinLock->HeldBy = Handle;
+    SpinLock->HeldBy = (ULONG_PTR)Handle;
     Handle->Lock = SpinLock;
-    Handle->AtDpcLevel = AtDpcLevel;
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
@@ -106,6 +105,7 @@ WdkmQueuedSpinLockRelease(
 {
     PWDKM_QUEUED_SPIN_LOCK SpinLock;
     NTSTATUS Status;
+    BOOLEAN AtDpcLevel;
     PVOID Diag;
 
     if (Handle == NULL) {
@@ -119,7 +119,7 @@ WdkmQueuedSpinLockRelease(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    if (SpinLock->HeldBy != Handle) {
+    if (SpinLock->HeldBy != (ULONG_PTR)Handle) {
         /* A copy of the handle: the kernel's queue links the original. */
         return STATUS_WDKM_NOT_HELD;
     }
@@ -130,11 +130,11 @@ WdkmQueuedSpinLockRelease(
         return Status;
     }
     Diag = WdkmpDiagBeforeRelease(&SpinLock->Header);
+    AtDpcLevel = SpinLock->Header.How.Hold.Form == WDKMP_FORM_AT_DPC;  /* before NestLeave */
     WdkmpNestLeave(&SpinLock->Header, WDKMP_NEST_DISPATCH);
-    SpinLock->HeldBy = NULL;
     WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
     Handle->Lock = NULL;
-    WdkmpQueuedSpinLockRelease(&Handle->Kernel, Handle->AtDpcLevel);
+    WdkmpQueuedSpinLockRelease(&Handle->Kernel, AtDpcLevel);
     WdkmpDiagAfterRelease(Diag);
     return STATUS_SUCCESS;
 }

@@ -33,7 +33,7 @@
  * layout's symbol on the way (WdkmpLayout: a library of the other build
  * does not link). Only this rare path pays the read.
  */
-#define WdkmpFastSlow(Call) ((VOID)*(const volatile UCHAR *)&WdkmpLayout, (Call))
+#define WdkmpFastSlow(Call) ((VOID)WdkmpLayout, (Call))
 
 /*
  * The checks every fast acquisition makes; TRUE to go ahead. Below is the
@@ -56,9 +56,20 @@ WdkmpFastAcquireChecks(
 }
 
 /*
- * The checks every fast release makes; TRUE to go ahead: of the kind, the
- * caller the owner, at the IRQL the acquisition left it at.
+ * A release's checks once the kind is known: the caller (Self, the current
+ * thread) the owner, at the IRQL the acquisition left it at.
  */
+WDKMP_INLINE
+BOOLEAN
+WdkmpFastOwnerChecks(
+    _In_ const WDKMP_LOCK_HEADER *Header,
+    _In_ WDKMP_THREAD Self
+    )
+{
+    return WdkmpLoadThread(&Header->Owner) == Self && WdkmpGetIrql() == Header->HeldIrql;
+}
+
+/* The checks every fast release makes; TRUE to go ahead. */
 WDKMP_INLINE
 BOOLEAN
 WdkmpFastReleaseChecks(
@@ -66,26 +77,34 @@ WdkmpFastReleaseChecks(
     _In_ ULONG Signature
     )
 {
-    return Header->Signature == Signature &&
-           WdkmpLoadThread(&Header->Owner) == WdkmpCurrentThread() &&
-           WdkmpGetIrql() == Header->HeldIrql;
+    return Header->Signature == Signature && WdkmpFastOwnerChecks(Header, WdkmpCurrentThread());
 }
 
 /*
- * For the kinds that raise the IRQL: TRUE if the release of this hold may
- * lower it, that is, the hold is a plain one (not nested, taken by a form
- * that raised: How, one word) and the caller holds no nested one either
- * (the one-load test of WdkmpNestBlocksLowering: no counted holds in the
- * caller's shard; the caller is the owner, checked before).
+ * The checks of a fast release that lowers the IRQL (the kinds that raise
+ * it); TRUE to go ahead: those of every release, and that the release of
+ * this hold may lower it, that is, the hold is a plain one (not nested,
+ * taken by a form that raised: How, one word) and the caller holds no
+ * nested one either (the one-load test of WdkmpNestBlocksLowering: no
+ * counted holds in the caller's shard). The thread is read once, for the
+ * owner check and the shard, and only once the kind is known (read
+ * earlier, it stays live across the test and costs a register).
  */
 WDKMP_INLINE
 BOOLEAN
-WdkmpFastMayLower(
-    _In_ const WDKMP_LOCK_HEADER *Header
+WdkmpFastLoweringReleaseChecks(
+    _In_ const WDKMP_LOCK_HEADER *Header,
+    _In_ ULONG Signature
     )
 {
-    return Header->How.HoldWord == 0 &&
-           WdkmpLoadLong(&WdkmpNestShard(WdkmpLoadThread(&Header->Owner))->Holds) == 0;
+    WDKMP_THREAD Self;
+
+    if (Header->Signature != Signature) {
+        return FALSE;
+    }
+    Self = WdkmpCurrentThread();
+    return WdkmpFastOwnerChecks(Header, Self) && Header->How.HoldWord == 0 &&
+           WdkmpLoadLong(&WdkmpNestShard(Self)->Holds) == 0;
 }
 
 /*
@@ -104,7 +123,11 @@ WdkmpFastNullLock(
     return STATUS_INVALID_PARAMETER;
 }
 
-/* What the library records once an exclusive, plain hold is taken. */
+/*
+ * What the library records once an exclusive, plain hold is taken. How,
+ * which a plain hold needs 0 (not nested, the raising form), is 0 already:
+ * every release leaves it so (WdkmpNestLeave).
+ */
 WDKMP_INLINE
 VOID
 WdkmpFastTakeOwnership(
@@ -113,7 +136,6 @@ WdkmpFastTakeOwnership(
 {
     WdkmpStoreThread(&Header->Owner, WdkmpCurrentThread());
     Header->HeldIrql = WdkmpGetIrql();
-    Header->How.HoldWord = 0;       /* WDKMP_NEST_NONE, WDKMP_FORM_RAISED */
 }
 
 /* ------------------------------------------------------------------------
@@ -181,8 +203,7 @@ WdkmpSpinLockReleaseFast(
     )
 {
     if (SpinLock == NULL || OldIrql >= DISPATCH_LEVEL ||
-        !WdkmpFastReleaseChecks(&SpinLock->Header, WDKMP_SIGNATURE_SPIN_LOCK) ||
-        !WdkmpFastMayLower(&SpinLock->Header)) {
+        !WdkmpFastLoweringReleaseChecks(&SpinLock->Header, WDKMP_SIGNATURE_SPIN_LOCK)) {
         return WdkmpFastSlow((WdkmSpinLockRelease)(SpinLock, OldIrql));
     }
     WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
@@ -235,9 +256,8 @@ WdkmpQueuedSpinLockAcquireFast(
     *Data = SpinLock->Header.Data;
     WdkmpQueuedSpinLockAcquire(&SpinLock->SpinLock, &Handle->Kernel, FALSE);
     WdkmpFastTakeOwnership(&SpinLock->Header);
-    SpinLock->HeldBy = Handle;
+    SpinLock->HeldBy = (ULONG_PTR)Handle;
     Handle->Lock = SpinLock;
-    Handle->AtDpcLevel = FALSE;
     return STATUS_SUCCESS;
 }
 
@@ -261,11 +281,10 @@ WdkmpQueuedSpinLockReleaseFast(
     PWDKM_QUEUED_SPIN_LOCK SpinLock = Handle != NULL ? Handle->Lock : NULL;
 
     if (SpinLock == NULL ||
-        !WdkmpFastReleaseChecks(&SpinLock->Header, WDKMP_SIGNATURE_QUEUED) ||
-        SpinLock->HeldBy != Handle || !WdkmpFastMayLower(&SpinLock->Header)) {
+        !WdkmpFastLoweringReleaseChecks(&SpinLock->Header, WDKMP_SIGNATURE_QUEUED) ||
+        SpinLock->HeldBy != (ULONG_PTR)Handle) {
         return WdkmpFastSlow((WdkmQueuedSpinLockRelease)(Handle));
     }
-    SpinLock->HeldBy = NULL;
     WdkmpStoreThread(&SpinLock->Header.Owner, NULL);
     Handle->Lock = NULL;
     WdkmpQueuedSpinLockRelease(&Handle->Kernel, FALSE);
@@ -336,8 +355,7 @@ WdkmpFastMutexReleaseFast(
     )
 {
     if (FastMutex == NULL ||
-        !WdkmpFastReleaseChecks(&FastMutex->Header, WDKMP_SIGNATURE_FAST_MUTEX) ||
-        !WdkmpFastMayLower(&FastMutex->Header)) {
+        !WdkmpFastLoweringReleaseChecks(&FastMutex->Header, WDKMP_SIGNATURE_FAST_MUTEX)) {
         return WdkmpFastSlow((WdkmFastMutexRelease)(FastMutex));
     }
     WdkmpStoreThread(&FastMutex->Header.Owner, NULL);

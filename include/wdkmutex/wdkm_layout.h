@@ -88,7 +88,7 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-extern const UCHAR WdkmpLayout;
+extern const volatile UCHAR WdkmpLayout;
 #ifdef __cplusplus
 }
 #endif
@@ -103,7 +103,9 @@ typedef struct _WDKMP_LOCK_HEADER {
      * nested in another hold of the thread, and counted (WDKMP_NEST_*,
      * WdkmpNest*). Form: WDKMP_FORM_AT_DPC if a spin lock was taken by an
      * AtDpcLevel form (its release must be the FromDpcLevel one). Both are
-     * 0 for a plain hold, which the inline fast paths test as one word.
+     * 0 for a plain hold, which the inline fast paths test as one word, and
+     * 0 while the lock is free: every release leaves them so, and a plain
+     * acquisition does not write them.
      */
     union {
         struct {
@@ -161,7 +163,8 @@ typedef struct _WDKMP_LOCK_HEADER {
 #define WDKMP_FORM_RAISED    0  /* How.Hold.Form: taken by a form that raises the IRQL */
 #define WDKMP_FORM_AT_DPC    1  /* taken by an AtDpcLevel form: it neither raised nor lowers */
 
-#define WDKMP_NEST_SHARDS 32
+#define WDKMP_NEST_SHARD_BITS 5
+#define WDKMP_NEST_SHARDS (1UL << WDKMP_NEST_SHARD_BITS)
 #define WDKMP_NEST_SLOTS  4
 
 typedef struct _WDKMP_NEST_SLOT {
@@ -175,24 +178,44 @@ typedef struct _WDKMP_NEST_SHARD {
     WDKMP_NEST_SLOT Slots[WDKMP_NEST_SLOTS];
 } WDKMP_NEST_SHARD;
 
+/*
+ * A shard on two cache lines of its own (WDKMP_NEST_SHARD_BYTES, aligned):
+ * a DPC's nested spin-lock hold writes its shard, and a lowering release
+ * on another processor reads its own; no two shards share a line. The
+ * power-of-two size also makes a shard's address a shift of its index.
+ * (A literal: MSVC's __declspec(align) takes no expression.)
+ */
+#define WDKMP_NEST_SHARD_BYTES 128
+
+typedef union WDKMP_ALIGNED(128) _WDKMP_NEST_SHARD_LINES {
+    WDKMP_NEST_SHARD Shard;
+    UCHAR Lines[WDKMP_NEST_SHARD_BYTES];
+} WDKMP_NEST_SHARD_LINES;
+
 #ifdef __cplusplus
 extern "C" {
 #endif
-extern WDKMP_NEST_SHARD WdkmpNestShards[WDKMP_NEST_SHARDS];
+extern WDKMP_NEST_SHARD_LINES WdkmpNestShards[WDKMP_NEST_SHARDS];
 #ifdef __cplusplus
 }
 #endif
 
-/* The shard of a thread: Fibonacci hashing (identities are aligned or small). */
+/*
+ * The shard of a thread: Fibonacci hashing of the identity's low 32 bits
+ * (identities are aligned pointers or small ids, whose low bits differ),
+ * the product's top WDKMP_NEST_SHARD_BITS bits. Every lowering release
+ * makes it: a multiply by an immediate, a shift and a mask before the
+ * load.
+ */
 WDKMP_INLINE
 WDKMP_NEST_SHARD *
 WdkmpNestShard(
     _In_ WDKMP_THREAD Thread
     )
 {
-    ULONG64 Hash = (ULONG64)(ULONG_PTR)Thread * 0x9E3779B97F4A7C15ULL;
+    ULONG Hash = (ULONG)(ULONG_PTR)Thread * 0x9E3779B1UL;
 
-    return &WdkmpNestShards[(ULONG)(Hash >> 59) % WDKMP_NEST_SHARDS];
+    return &WdkmpNestShards[Hash >> (32 - WDKMP_NEST_SHARD_BITS)].Shard;
 }
 
 /* The kinds' blocks, as far as their fast paths and files need them. */
@@ -216,7 +239,15 @@ struct _WDKM_SPIN_LOCK {
 
 struct _WDKM_QUEUED_SPIN_LOCK {
     WDKMP_LOCK_HEADER Header;
-    PWDKM_LOCK_QUEUE_HANDLE HeldBy;     /* the handle of the hold; owner-only */
+    /*
+     * The address of the hold's handle; owner-only, read only once the
+     * caller is known to own the lock, and only compared, never followed.
+     * A number, not a pointer: the handle is on the caller's stack, and
+     * GCC's -Wdangling-pointer would call a pointer to it left in the lock
+     * (by an acquisition whose release it cannot see) an error in the
+     * driver's own build.
+     */
+    ULONG_PTR HeldBy;
     WDKMP_SPIN_LOCK SpinLock;
 };
 

@@ -303,7 +303,6 @@ WdkmSpinLockScopeEnter(
 typedef struct WDKMP_CAPABILITY("queued spin lock") _WDKM_LOCK_QUEUE_HANDLE {
     KLOCK_QUEUE_HANDLE Kernel;
     PWDKM_QUEUED_SPIN_LOCK Lock;       /* NULL when not held through this handle */
-    BOOLEAN AtDpcLevel;
 } WDKM_LOCK_QUEUE_HANDLE, *PWDKM_LOCK_QUEUE_HANDLE;
 
 /* WdkmQueuedSpinLockCreate - as WdkmSpinLockCreate. IRQL: <= DISPATCH_LEVEL. */

@@ -30,6 +30,20 @@
 #endif
 
 /*
+ * WDKMP_ALIGNED(N) - between struct or union and its tag: every object of
+ * the type, and every array element, starts on an N-byte boundary. For
+ * data written by one processor and read by others, kept off the lines
+ * their neighbours write; a compiler without it only places them worse.
+ */
+#if defined(_MSC_VER)
+#define WDKMP_ALIGNED(N) __declspec(align(N))
+#elif defined(__GNUC__) || defined(__clang__)
+#define WDKMP_ALIGNED(N) __attribute__((__aligned__(N)))
+#else
+#define WDKMP_ALIGNED(N)
+#endif
+
+/*
  * WDKMP_RETURN_ADDRESS() - in a function, the address its caller returns
  * to: names the driver code that called a public function in a bug
  * check's parameters. WDKMP_NOINLINE keeps such a function a function of

@@ -50,7 +50,6 @@ typedef struct _FP_OBS {
     LONG DataValue;            /* -1 untouched, 0 NULL, else the value it points to */
     KIRQL OldIrql;             /* 0xEE untouched */
     UCHAR HandleLock[2];       /* 0 none, 1 + lock index, 9 other */
-    UCHAR HandleAtDpc[2];
     KIRQL HandleOldIrql[2];
 } FP_OBS;
 
@@ -248,7 +247,6 @@ FpObserve(FP_KIND Kind, const FP_SIDE *Side, NTSTATUS Status, PVOID Data, KIRQL 
     for (Index = 0; Index < 2; Index++) {
         Obs->Owned[Index] = (UCHAR)(FpIsOwned(Kind, Side->Lock[Index]) != FALSE);
         Obs->HandleLock[Index] = FpHandleLock(Side, &Side->Handle[Index]);
-        Obs->HandleAtDpc[Index] = Side->Handle[Index].AtDpcLevel;
         Obs->HandleOldIrql[Index] =
             Side->Handle[Index].Lock != NULL ? Side->Handle[Index].Kernel.OldIrql : 0;
     }
@@ -533,12 +531,11 @@ FpPrintObs(PCSTR Label, const FP_OBS *Obs)
 {
     fprintf(stderr,
             "    %s: status %s (0x%08X) irql %u apcs %u/%u owned %u,%u data %ld oldirql 0x%02X "
-            "handles %u/%u/%u, %u/%u/%u\n",
+            "handles %u/%u, %u/%u\n",
             Label, WdkmStatusName(Obs->Status), (unsigned)Obs->Status, Obs->Irql,
             Obs->ApcsDisabled, Obs->AllApcsDisabled, Obs->Owned[0], Obs->Owned[1],
-            (long)Obs->DataValue, Obs->OldIrql, Obs->HandleLock[0], Obs->HandleAtDpc[0],
-            Obs->HandleOldIrql[0], Obs->HandleLock[1], Obs->HandleAtDpc[1],
-            Obs->HandleOldIrql[1]);
+            (long)Obs->DataValue, Obs->OldIrql, Obs->HandleLock[0], Obs->HandleOldIrql[0],
+            Obs->HandleLock[1], Obs->HandleOldIrql[1]);
 }
 
 static VOID
