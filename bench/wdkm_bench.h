@@ -75,17 +75,26 @@ WdkmBenchTouch(
  * What the floor loops keep (see WdkmBenchFloor* in wdkm_bench_kinds.c):
  * the state the checks the library promises need, beside the raw
  * primitive.
+ *
+ * The records a release checks are volatile. The benchmark's loop shows
+ * the compiler the whole hold, a few stores to the value it can tell
+ * apart from the records, so it would prove every record check true and
+ * drop it: a check compiled out is no check. In a driver the hold runs
+ * code the compiler cannot see through, and the library's records (read
+ * beside a value reached through a pointer) are loaded and compared; the
+ * floor's are too.
  */
 #define WDKM_BENCH_FLOOR_SIGNATURE 0x726F6C46UL     /* 'Flor' */
 
 typedef struct _WDKM_BENCH_FLOOR {
     ULONG Signature;                        /* the kind, checked by every acquire and release */
-    UCHAR Record;                           /* the kind's own record of the hold (nesting,
+    UCHAR volatile Record;                  /* the kind's own record of the hold (nesting,
                                                depth or form), 0 for a plain hold */
     PVOID volatile Owner;                   /* the holder's thread, NULL when free;
                                                read by the waiter, as the library's is */
     SIZE_T DataSize;                        /* the protected value's size */
-    KIRQL HeldIrql;                         /* the IRQL the acquisition left */
+    KIRQL volatile HeldIrql;                /* the IRQL the acquisition left */
+    PVOID volatile HeldBy;                  /* queued spin lock: the hold's handle */
 } WDKM_BENCH_FLOOR;
 
 /*

@@ -26,11 +26,12 @@ static const WDKM_BENCH_VALUE WdkmBenchZero = { 0 };
  * the owner; once held (for a KMUTEX, once the wait shows that the kernel
  * did not grant it recursively) the owner, the IRQL and the kind's own
  * record of the hold (a FAST_MUTEX's or spin lock's nesting and form, a
- * KMUTEX's depth) recorded; before the release the kind, the owner, the
- * IRQL and that
- * record checked and, for the kinds that raise the IRQL, that no nested
- * hold is outstanding (one load of a count, as WdkmpNestHolds); the owner
- * cleared. No call, no argument checks, no status: the least any wrapper
+ * KMUTEX's depth; a queued spin lock's handle) recorded; before the
+ * release the kind, the owner, the IRQL and those records checked (read
+ * from memory: WDKM_BENCH_FLOOR) and, for the kinds that raise the IRQL,
+ * that no nested hold is outstanding (one load of a count, as
+ * WdkmpNestHolds); the owner cleared. No call, no argument checks, no
+ * status: the least any wrapper
  * that keeps those promises can cost, which is what the wrapper target is
  * read against (bench/README.md). KMUTEX and ERESOURCE need more than
  * this (recursion, shared holders), so for them it is lower than their
@@ -421,7 +422,14 @@ WdkmBenchQueuedSpinLockLoop(
         }
         KeAcquireInStackQueuedSpinLock(&Raw->Lock.SpinLock, &Handle);
         WdkmBenchFloorAcquired(Floor, Raw);
+        if (Floor) {
+            Raw->Floor.HeldBy = &Handle;
+        }
         WdkmBenchTouch(&Raw->Value, Thread);
+        /* A copy of the handle is refused: the hold's own handle checked. */
+        if (Floor && Raw->Floor.HeldBy != &Handle) {
+            return STATUS_UNSUCCESSFUL;
+        }
         if (!WdkmBenchFloorBeforeRelease(Floor, Raw, TRUE)) {
             return STATUS_UNSUCCESSFUL;     /* still held: the run fails */
         }
