@@ -4,16 +4,28 @@
  * Structure
  *   An entry holds a name, a lock and its references: one while the name
  *   is registered (the table's), one per successful lookup. The entry and
- *   its lock are freed when the last reference is dropped, by whoever drops
- *   it (the lock's header points back to its entry).
+ *   its lock are one pool block (WdkmpLockCreateOwned), freed when the last
+ *   reference is dropped, by whoever drops it (the lock's header points
+ *   back to its entry):
+ *
+ *     [ entry: the line a lookup reads ][ lock header ... ][ value ][ trailer ]
+ *       ^ 128-byte aligned               ^ the handle        writers, teardown,
+ *                                                            the whole name
+ *
+ *   The entry's line holds everything a lookup reads (the counters' place,
+ *   kind and data size, and the first 32 characters of the name) and the
+ *   lock's header is the other half of its 128-byte pair, so the owner
+ *   check of Dereference reads a line that came with the lookup's (the
+ *   adjacent-line prefetch, and the lookup's own prefetch). The lock is
+ *   found from the entry and the entry from the lock by arithmetic.
  *
  *   The table is open-addressed (linear probing) and keeps each name's hash
  *   next to the entry pointer, so a lookup reads one bucket line and then
- *   only the entry whose hash matches. An entry is cache-line aligned and
- *   its first line holds everything a lookup reads: the lock, kind and data
- *   size, and the first 32 characters of the name. A lookup reads neither
- *   the lock's header (Dereference does, for its owner check) nor anything
- *   written by other threads.
+ *   only the entry whose hash matches; the bucket also hints where the
+ *   entry's counters are, so that the lookup starts fetching the entry, its
+ *   header and its counter at once. A lookup writes only its shard's
+ *   counter and its processor's reader slot, and reads no line that other
+ *   threads' lookups write.
  *
  * References are counted per shard
  *   While an entry is registered, a lookup adds one to the entry's counter
@@ -112,24 +124,47 @@ typedef struct _WDKMP_GRT_KEY {
 } WDKMP_GRT_KEY;
 
 typedef struct _WDKMP_GRT_CHUNK WDKMP_GRT_CHUNK, *PWDKMP_GRT_CHUNK;
+typedef struct _WDKMP_GRT_COLD WDKMP_GRT_COLD, *PWDKMP_GRT_COLD;
 
+/* The characters of a name an entry's own line holds. */
+#define WDKMP_GRT_HEAD_WORDS 4
+
+/*
+ * An entry: the line a lookup reads, in the registry's own lock block
+ * (WdkmpLockCreateOwned), just before the lock's header. The two lines
+ * are one 128-byte aligned pair, so the header Dereference reads comes
+ * with the entry (adjacent-line prefetch, or the lookup's own prefetch).
+ * Written before the entry is published, read-only after.
+ */
 typedef struct _WDKMP_GRT_ENTRY {
-    /* Line 0: what a lookup reads (written before the entry is published). */
-    PVOID Lock;
-    SIZE_T DataSize;                    /* the lock's, for the type check */
     PWDKMP_GRT_CHUNK Chunk;             /* this entry's counters */
+    PWDKMP_GRT_COLD Cold;               /* the rest, after the lock's value */
     ULONG Hash;
+    ULONG DataSize;                     /* the lock's, for the type check */
     UCHAR NameLength;
     UCHAR Kind;                         /* a WDKM_LOCK_KIND */
     UCHAR Index;                        /* column in Chunk */
-    UCHAR Offset;                       /* from the pool block to the entry */
-    WDKMP_GRT_NAME Name;                /* from offset 32, into line 1; zero-padded */
-    /* Line 1, after the name: writers and teardown. */
+    UCHAR Reserved[5];
+    ULONG64 Head[WDKMP_GRT_HEAD_WORDS]; /* the name's first 32 characters, zero-padded */
+} WDKMP_GRT_ENTRY, *PWDKMP_GRT_ENTRY;
+
+/* The entry is the companion line of its lock block. */
+typedef char WdkmpGrtEntryFitsItsLine[(sizeof(WDKMP_GRT_ENTRY) <= WDKMP_GRT_LINE &&
+                                       WDKMP_GRT_LINE == WDKMP_CACHE_LINE) ? 1 : -1];
+
+/*
+ * What only writers and teardown use, and the whole name (names past 32
+ * characters are compared on here): the block's trailer, after the value.
+ */
+struct _WDKMP_GRT_COLD {
     LIST_ENTRY Link;                    /* on WdkmpGrt.Entries */
-    struct _WDKMP_GRT_ENTRY *NextDeferred; /* on WdkmpGrt.Deferred, awaiting its free */
+    PWDKMP_GRT_ENTRY Entry;             /* whose this is */
+    PWDKMP_GRT_ENTRY NextDeferred;      /* on WdkmpGrt.Deferred, awaiting its free */
     LONG64 volatile Central;            /* see "References are counted per shard" */
     LONG volatile Unregistered;         /* 1 once unregistered or replaced (Destroy's report) */
-} WDKMP_GRT_ENTRY, *PWDKMP_GRT_ENTRY;
+    ULONG Reserved;
+    WDKMP_GRT_NAME Name;                /* zero-padded */
+};
 
 /*
  * Reference counters of WDKMP_GRT_CHUNK_ENTRIES entries: row s is shard s,
@@ -145,7 +180,8 @@ struct _WDKMP_GRT_CHUNK {
 
 typedef struct _WDKMP_GRT_BUCKET {
     ULONG Hash;                         /* the entry's; set before Entry is published */
-    ULONG Reserved;
+    LONG volatile Counter;              /* a hint (WdkmpGrtCounterHint): relaxed, a
+                                           replacement rewrites it under lookups */
     PWDKMP_GRT_ENTRY volatile Entry;    /* NULL (never used), an entry, or a tombstone */
 } WDKMP_GRT_BUCKET;
 
@@ -190,8 +226,9 @@ static VOID WdkmpGrtFreeDeferred(VOID);
  */
 
 /*
- * Validates a name and makes its key: a zero-padded copy, so that names
- * compare a word at a time, and a hash of those words. The copy reads the
+ * Validates a name and makes its key: a copy in words, the last one
+ * zero-padded, so that names compare a word at a time, and a hash of
+ * those words. The copy reads the
  * name up to its terminator and never past it. Each word is put together
  * in a register and stored whole (byte stores read back as a word would
  * stall the load until they retire), and costs one multiply of the hash,
@@ -212,7 +249,14 @@ WdkmpGrtMakeKey(
     ULONG Word;
     UCHAR Character;
 
-    RtlZeroMemory(Key, sizeof(*Key));
+    /* The words the name fills, and the first WDKMP_GRT_HEAD_WORDS
+       whatever it fills (zero past it, compared whole): nothing past them
+       is read. A registration pads its copies itself. */
+    Key->Length = 0;
+    Key->Hash = 0;
+    for (Word = 0; Word < WDKMP_GRT_HEAD_WORDS; Word += 1) {
+        Key->Name.Words[Word] = 0;
+    }
     if (Name == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
@@ -248,25 +292,47 @@ Last:
     return STATUS_SUCCESS;
 }
 
-/* TRUE if Entry's name is Key's: both are zero-padded, so words decide. */
-static
+/* The words a name of Length characters fills. */
+#define WDKMP_GRT_WORDS_OF(Length) (((Length) + sizeof(ULONG64) - 1) / sizeof(ULONG64))
+
+/*
+ * TRUE if Entry's name is Key's: of the same length, both zero-padded, so
+ * words decide. The entry's own line holds the first 32 characters
+ * (compared whole, without a branch per word), its trailer the whole name
+ * (read for longer names only).
+ */
+WDKMP_INLINE
 BOOLEAN
 WdkmpGrtNameIs(
     _In_ const WDKMP_GRT_ENTRY *Entry,
     _In_ const WDKMP_GRT_KEY *Key
     )
 {
+    ULONG Words;
     ULONG Word;
 
-    if (Entry->NameLength != Key->Length) {
+    if (Entry->NameLength != Key->Length ||
+        ((Entry->Head[0] ^ Key->Name.Words[0]) | (Entry->Head[1] ^ Key->Name.Words[1]) |
+         (Entry->Head[2] ^ Key->Name.Words[2]) | (Entry->Head[3] ^ Key->Name.Words[3])) != 0) {
         return FALSE;
     }
-    for (Word = 0; Word * sizeof(ULONG64) < Key->Length; Word += 1) {
-        if (Entry->Name.Words[Word] != Key->Name.Words[Word]) {
+    Words = (ULONG)WDKMP_GRT_WORDS_OF(Key->Length);
+    for (Word = WDKMP_GRT_HEAD_WORDS; Word < Words; Word += 1) {
+        if (Entry->Cold->Name.Words[Word] != Key->Name.Words[Word]) {
             return FALSE;
         }
     }
     return TRUE;
+}
+
+/* An entry's lock: the header on the line after it (WdkmpLockCreateOwned). */
+static
+PVOID
+WdkmpGrtLockOf(
+    _In_ const WDKMP_GRT_ENTRY *Entry
+    )
+{
+    return (PUCHAR)Entry + WDKMP_GRT_LINE;
 }
 
 static
@@ -275,7 +341,17 @@ WdkmpGrtHeader(
     _In_ const WDKMP_GRT_ENTRY *Entry
     )
 {
-    return (PWDKMP_LOCK_HEADER)Entry->Lock;
+    return (PWDKMP_LOCK_HEADER)WdkmpGrtLockOf(Entry);
+}
+
+/* The entry of a registry lock: the line before its header. */
+static
+PWDKMP_GRT_ENTRY
+WdkmpGrtEntryOf(
+    _In_ const WDKMP_LOCK_HEADER *Header
+    )
+{
+    return (PWDKMP_GRT_ENTRY)((PUCHAR)Header - WDKMP_GRT_LINE);
 }
 
 /*
@@ -323,8 +399,49 @@ WdkmpGrtCounter(
 }
 
 /*
- * Pool blocks are 16-byte aligned; entries want a line of their own and
- * counter chunks a pair of lines per row. Allocates Bytes at an Alignment
+ * The bucket's hint at where Entry's counters are: how far its shard-0
+ * counter is from the entry, in counters, or 0 when that does not fit a
+ * LONG. A lookup prefetches its shard's counter from the bucket, before it
+ * has the entry (else the counter's line would be a miss that starts only
+ * once the entry's has ended). Only a hint, never used to count: a stale
+ * one (a lookup racing a replacement in the same bucket) costs a wasted
+ * prefetch, nothing else.
+ */
+static
+LONG
+WdkmpGrtCounterHint(
+    _In_ const WDKMP_GRT_ENTRY *Entry
+    )
+{
+    LONG_PTR Distance = (LONG_PTR)((ULONG_PTR)WdkmpGrtCounter(Entry, 0) - (ULONG_PTR)Entry) /
+                        (LONG_PTR)sizeof(LONG64);
+
+    return Distance >= -MAXLONG && Distance <= MAXLONG ? (LONG)Distance : 0;
+}
+
+/*
+ * Starts the misses a lookup of Entry will take, all at once: its lock's
+ * header (Dereference reads it), and the counter of Shard (by the bucket's
+ * hint), while the entry's own line is still on its way.
+ */
+static
+VOID
+WdkmpGrtPrefetch(
+    _In_ const WDKMP_GRT_ENTRY *Entry,
+    _In_ LONG Counter,
+    _In_ ULONG Shard
+    )
+{
+    WdkmpPrefetch(WdkmpGrtLockOf(Entry));
+    if (Counter != 0) {
+        WdkmpPrefetch((PVOID)((ULONG_PTR)Entry + (ULONG_PTR)((LONG_PTR)Counter * sizeof(LONG64)) +
+                              Shard * sizeof(LONG64) * WDKMP_GRT_CHUNK_ENTRIES));
+    }
+}
+
+/*
+ * Pool blocks are 16-byte aligned; counter chunks want a pair of lines
+ * per row. Allocates Bytes at an Alignment
  * boundary inside a larger block and records where the block starts.
  */
 static
@@ -548,13 +665,14 @@ WdkmpGrtCheckWriter(
  */
 
 /*
- * Gives Entry a zeroed column of counters, in a chunk with a free one or
- * in a new chunk. <= APC_LEVEL.
+ * Takes a zeroed column of counters for a new entry, in a chunk with a
+ * free one or in a new chunk. <= APC_LEVEL.
  */
 static
 NTSTATUS
 WdkmpGrtAssignCounters(
-    _Inout_ PWDKMP_GRT_ENTRY Entry
+    _Outptr_result_maybenull_ PWDKMP_GRT_CHUNK *ChunkOut,
+    _Out_ UCHAR *IndexOut
     )
 {
     PWDKMP_GRT_CHUNK Chunk;
@@ -578,6 +696,8 @@ WdkmpGrtAssignCounters(
         Spare = (PWDKMP_GRT_CHUNK)WdkmpGrtAllocateAligned(sizeof(*Spare), WDKMP_GRT_LINE_PAIR,
                                                           &Offset);
         if (Spare == NULL) {
+            *ChunkOut = NULL;
+            *IndexOut = 0;
             return STATUS_INSUFFICIENT_RESOURCES;
         }
         Spare->Offset = Offset;
@@ -595,29 +715,29 @@ WdkmpGrtAssignCounters(
     }
     WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
 
-    Entry->Chunk = Chunk;
-    Entry->Index = (UCHAR)Index;
+    *ChunkOut = Chunk;
+    *IndexOut = (UCHAR)Index;
     if (Spare != NULL) {                /* another registration made one first */
         WdkmpGrtFreeAligned(Spare, sizeof(*Spare), WDKMP_GRT_LINE_PAIR, Spare->Offset);
     }
     return STATUS_SUCCESS;
 }
 
-/* Returns Entry's column; frees the chunk with its last one. <= DISPATCH_LEVEL. */
+/* Returns a column; frees the chunk with its last one. <= DISPATCH_LEVEL. */
 static
 VOID
 WdkmpGrtReleaseCounters(
-    _In_ PWDKMP_GRT_ENTRY Entry
+    _In_ PWDKMP_GRT_CHUNK Chunk,
+    _In_ UCHAR Index
     )
 {
-    PWDKMP_GRT_CHUNK Chunk = Entry->Chunk;
     BOOLEAN WasFull;
     BOOLEAN Empty;
     KIRQL OldIrql;
 
     OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
     WasFull = (BOOLEAN)(Chunk->Used == WDKMP_GRT_CHUNK_FULL);
-    Chunk->Used &= ~(1UL << Entry->Index);
+    Chunk->Used &= ~(1UL << Index);
     Empty = (BOOLEAN)(Chunk->Used == 0);
     if (Empty) {
         if (!WasFull) {
@@ -636,30 +756,37 @@ WdkmpGrtReleaseCounters(
  * Entries
  */
 
+/*
+ * Frees Entry, its lock and its counters: the entry and the lock are one
+ * block (WdkmpLockCreateOwned), freed once the lock is destroyed.
+ */
 static
 VOID
 WdkmpGrtFreeEntry(
     _In_ PWDKMP_GRT_ENTRY Entry
     )
 {
+    PVOID Lock = WdkmpGrtLockOf(Entry);
     NTSTATUS Status;
     KIRQL OldIrql;
 
     /* Off the list before the lock goes: Destroy's report reads the lock
        of every entry on it. */
     OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
-    RemoveEntryList(&Entry->Link);
+    RemoveEntryList(&Entry->Cold->Link);
     WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
-    Status = WdkmpLockDestroy(Entry->Lock, WdkmpGrtHeader(Entry)->Kind, 0, NULL, TRUE);
-    if (!NT_SUCCESS(Status)) {
+    Status = WdkmpLockDestroy(Lock, WdkmpGrtHeader(Entry)->Kind, 0, NULL, TRUE);
+    WdkmpGrtReleaseCounters(Entry->Chunk, Entry->Index);
+    if (NT_SUCCESS(Status)) {
+        WdkmpLockFreeOwned(Lock, sizeof(WDKMP_GRT_COLD));
+    } else {
         /* Held by a thread that dropped its reference too early: freeing it
-           would pull the lock from under that thread. Leak it, loudly. */
+           would pull the lock from under that thread. Leak it (and the
+           entry with it), loudly. */
         WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
                         "wdkmutex: registry lock \"%s\" freed while held (%s); leaked\n",
-                        Entry->Name.Text, WdkmStatusName(Status));
+                        Entry->Cold->Name.Text, WdkmStatusName(Status));
     }
-    WdkmpGrtReleaseCounters(Entry);
-    WdkmpGrtFreeAligned(Entry, sizeof(*Entry), WDKMP_GRT_LINE, Entry->Offset);
     InterlockedDecrement(&WdkmpGrt.LiveEntries);
 }
 
@@ -679,7 +806,7 @@ WdkmpGrtFreeOrDefer(
          * made at a low enough IRQL frees it, and Destroy waits for that.
          */
         OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
-        Entry->NextDeferred = WdkmpGrt.Deferred;
+        Entry->Cold->NextDeferred = WdkmpGrt.Deferred;
         WdkmpGrt.Deferred = Entry;
         WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
         return;
@@ -702,7 +829,7 @@ WdkmpGrtDropReference(
     if (InterlockedExchangeAdd64(WdkmpGrtCounter(Entry, Shard), -1) >= WDKMP_GRT_CLOSED_BELOW) {
         return;
     }
-    if (InterlockedDecrement64(&Entry->Central) == 0) {
+    if (InterlockedDecrement64(&Entry->Cold->Central) == 0) {
         WdkmpGrtFreeOrDefer(Entry);
     }
 }
@@ -728,7 +855,7 @@ WdkmpGrtRetire(
     }
     /* Central held BIAS + 1 (the table's reference): drop both. */
     Delta = Sum - WDKMP_GRT_BIAS - 1;
-    if (InterlockedExchangeAdd64(&Entry->Central, Delta) + Delta == 0) {
+    if (InterlockedExchangeAdd64(&Entry->Cold->Central, Delta) + Delta == 0) {
         WdkmpGrtFreeOrDefer(Entry);
     }
 }
@@ -749,76 +876,82 @@ WdkmpGrtFreeDeferred(
     WdkmpGrt.Deferred = NULL;
     WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
     for (; Entry != NULL; Entry = Next) {
-        Next = Entry->NextDeferred;
+        Next = Entry->Cold->NextDeferred;
         WdkmpGrtFreeEntry(Entry);
     }
 }
 
 /*
- * Allocates an entry for Name with its counters, not yet holding a lock
- * nor published. Free it with WdkmpGrtFreeEmptyEntry.
+ * Creates the entry of Key with its lock (the value copied from
+ * InitialValue, or set up by Initialize) and its counters, not yet
+ * published: one block holds the entry's line, the lock and the entry's
+ * trailer (WdkmpLockCreateOwned). From here on it is freed through its
+ * references.
  */
 static
 NTSTATUS
-WdkmpGrtAllocateEntry(
+WdkmpGrtCreateEntry(
     _In_ const WDKMP_GRT_KEY *Key,
-    _In_ WDKM_LOCK_KIND Kind,
+    _In_ const WDKMP_LOCK_KIND *Descriptor,
+    _In_opt_ const VOID *InitialValue,
+    _In_opt_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PWDKMP_GRT_ENTRY *EntryOut
     )
 {
+    PWDKMP_GRT_CHUNK Chunk;
     PWDKMP_GRT_ENTRY Entry;
+    PWDKMP_GRT_COLD Cold;
+    PWDKMP_LOCK_HEADER Header;
+    ULONG Words = (ULONG)WDKMP_GRT_WORDS_OF(Key->Length);
+    ULONG Word;
     NTSTATUS Status;
-    ULONG Offset;
-
-    *EntryOut = NULL;
-    Entry = (PWDKMP_GRT_ENTRY)WdkmpGrtAllocateAligned(sizeof(*Entry), WDKMP_GRT_LINE, &Offset);
-    if (Entry == NULL) {
-        return STATUS_INSUFFICIENT_RESOURCES;
-    }
-    Entry->Offset = (UCHAR)Offset;
-    Status = WdkmpGrtAssignCounters(Entry);
-    if (!NT_SUCCESS(Status)) {
-        WdkmpGrtFreeAligned(Entry, sizeof(*Entry), WDKMP_GRT_LINE, Offset);
-        return Status;
-    }
-    Entry->DataSize = DataSize;
-    Entry->Hash = Key->Hash;
-    Entry->NameLength = (UCHAR)Key->Length;
-    Entry->Kind = (UCHAR)Kind;
-    Entry->Name = Key->Name;
-    Entry->Central = WDKMP_GRT_BIAS + 1;
-    *EntryOut = Entry;
-    return STATUS_SUCCESS;
-}
-
-/* Frees an entry from WdkmpGrtAllocateEntry that never got its lock. */
-static
-VOID
-WdkmpGrtFreeEmptyEntry(
-    _In_ PWDKMP_GRT_ENTRY Entry
-    )
-{
-    WdkmpGrtReleaseCounters(Entry);
-    WdkmpGrtFreeAligned(Entry, sizeof(*Entry), WDKMP_GRT_LINE, Entry->Offset);
-}
-
-/* Gives Entry its lock; from here on it is freed through its references. */
-static
-VOID
-WdkmpGrtAttachLock(
-    _Inout_ PWDKMP_GRT_ENTRY Entry,
-    _Inout_ PVOID Lock
-    )
-{
+    PVOID Lock;
+    UCHAR Index;
     KIRQL OldIrql;
 
-    Entry->Lock = Lock;
-    WdkmpGrtHeader(Entry)->RegistryEntry = Entry;
+    *EntryOut = NULL;
+    /* The counters first: their failure then never discards a value an
+       Initialize callback has set up. */
+    Status = WdkmpGrtAssignCounters(&Chunk, &Index);
+    if (!NT_SUCCESS(Status)) {
+        return Status;
+    }
+    Status = WdkmpLockCreateOwned(Descriptor, InitialValue, Initialize, Context, DataSize,
+                                  sizeof(WDKMP_GRT_COLD), &Lock);
+    if (!NT_SUCCESS(Status)) {
+        WdkmpGrtReleaseCounters(Chunk, Index);
+        return Status;
+    }
+    Header = (PWDKMP_LOCK_HEADER)Lock;
+    Entry = WdkmpGrtEntryOf(Header);
+    Cold = (PWDKMP_GRT_COLD)WdkmpLockTrailer(Header);
+    RtlZeroMemory(Entry, sizeof(*Entry));
+    RtlZeroMemory(Cold, sizeof(*Cold));
+    Entry->Chunk = Chunk;
+    Entry->Cold = Cold;
+    Entry->Hash = Key->Hash;
+    Entry->DataSize = (ULONG)DataSize;          /* at most WDKM_MAX_DATA_SIZE */
+    Entry->NameLength = (UCHAR)Key->Length;
+    Entry->Kind = (UCHAR)Descriptor->Kind;
+    Entry->Index = Index;
+    for (Word = 0; Word < Words; Word += 1) {   /* the rest stays zero */
+        Cold->Name.Words[Word] = Key->Name.Words[Word];
+        if (Word < WDKMP_GRT_HEAD_WORDS) {
+            Entry->Head[Word] = Key->Name.Words[Word];
+        }
+    }
+    Cold->Entry = Entry;
+    Cold->Central = WDKMP_GRT_BIAS + 1;
+    Header->RegistryEntry = Entry;
+
     InterlockedIncrement(&WdkmpGrt.LiveEntries);
     OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
-    InsertTailList(&WdkmpGrt.Entries, &Entry->Link);
+    InsertTailList(&WdkmpGrt.Entries, &Cold->Link);
     WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
+    *EntryOut = Entry;
+    return STATUS_SUCCESS;
 }
 
 /* ------------------------------------------------------------------------
@@ -882,17 +1015,23 @@ WdkmpGrtHome(
     return (ULONG)((Hash * 2654435769UL) & 0xFFFFFFFFUL) >> Table->Shift;
 }
 
+/* No prefetch: WdkmpGrtFind for a writer. */
+#define WDKMP_GRT_WRITER WDKMP_GRT_SHARDS
+
 /*
  * The entry registered as Name, or NULL. Lookups and writers alike: the
  * buckets are read with acquire loads, and a bucket's hash is read only
- * once its entry pointer says it is set.
+ * once its entry pointer says it is set. A lookup (Shard, its counters'
+ * shard, not WDKMP_GRT_WRITER) prefetches the candidate's other lines.
+ * Inline: each caller's copy drops what it does not ask for.
  */
-static
+WDKMP_INLINE
 PWDKMP_GRT_ENTRY
 WdkmpGrtFind(
     _In_ const WDKMP_GRT_TABLE *Table,
     _In_ const WDKMP_GRT_KEY *Key,
-    _Out_opt_ ULONG *BucketOut
+    _Out_opt_ ULONG *BucketOut,
+    _In_ ULONG Shard
     )
 {
     ULONG Bucket = WdkmpGrtHome(Table, Key->Hash);
@@ -904,8 +1043,13 @@ WdkmpGrtFind(
         if (Entry == NULL) {
             return NULL;
         }
-        if (Entry != WDKMP_GRT_TOMBSTONE && Table->Buckets[Bucket].Hash == Key->Hash &&
-            WdkmpGrtNameIs(Entry, Key)) {
+        if (Entry == WDKMP_GRT_TOMBSTONE || Table->Buckets[Bucket].Hash != Key->Hash) {
+            continue;
+        }
+        if (Shard != WDKMP_GRT_WRITER) {
+            WdkmpGrtPrefetch(Entry, WdkmpLoadLong(&Table->Buckets[Bucket].Counter), Shard);
+        }
+        if (WdkmpGrtNameIs(Entry, Key)) {
             if (BucketOut != NULL) {
                 *BucketOut = Bucket;
             }
@@ -940,6 +1084,7 @@ WdkmpGrtInsert(
     }
     Table->Count += 1;
     Table->Buckets[Bucket].Hash = Entry->Hash;
+    WdkmpStoreLong(&Table->Buckets[Bucket].Counter, WdkmpGrtCounterHint(Entry));
     WdkmpStorePointerRelease((PVOID volatile *)&Table->Buckets[Bucket].Entry, Entry);
 }
 
@@ -1005,13 +1150,17 @@ WdkmpGrtRemove(
     PWDKMP_GRT_ENTRY Entry = Table->Buckets[Bucket].Entry;
 
     /* The same name in the same bucket: a lookup finds one of the two,
-       then only the new one once the grace period is over. */
+       then only the new one once the grace period is over (a lookup that
+       reads the old entry with the new hint only prefetches in vain). */
+    if (Replacement != NULL) {
+        WdkmpStoreLong(&Table->Buckets[Bucket].Counter, WdkmpGrtCounterHint(Replacement));
+    }
     WdkmpStorePointerRelease((PVOID volatile *)&Table->Buckets[Bucket].Entry,
                              Replacement != NULL ? Replacement : WDKMP_GRT_TOMBSTONE);
     if (Replacement == NULL) {
         Table->Count -= 1;
     }
-    InterlockedExchange(&Entry->Unregistered, 1);
+    InterlockedExchange(&Entry->Cold->Unregistered, 1);
     (VOID)WdkmpGrtWaitForReaders(NULL);
 }
 
@@ -1126,7 +1275,6 @@ WdkmpGrtRegister(
     PWDKMP_GRT_ENTRY Replaced = NULL;
     BOOLEAN Published = FALSE;
     WDKMP_GRT_KEY Key;
-    PVOID Lock;
     NTSTATUS Status;
     ULONG Bucket;
     LONG State;
@@ -1146,30 +1294,23 @@ WdkmpGrtRegister(
     }
 
     /* Allocate before taking the writer lock, to hold it briefly. */
-    Status = WdkmpGrtAllocateEntry(&Key, Descriptor->Kind, DataSize, &Entry);
+    Status = WdkmpGrtCreateEntry(&Key, Descriptor, InitialValue, Initialize, Context, DataSize,
+                                 &Entry);
     if (!NT_SUCCESS(Status)) {
         return Status;
     }
-    Status = Initialize != NULL
-                 ? WdkmpLockCreateInPlace(Descriptor, DataSize, Initialize, Context, &Lock)
-                 : WdkmpLockCreate(Descriptor, InitialValue, DataSize, &Lock);
-    if (!NT_SUCCESS(Status)) {
-        WdkmpGrtFreeEmptyEntry(Entry);
-        return Status;
-    }
-    /* The new lock and its name (Name, and its copy Entry->Name.Text) are
+    /* The new lock and its name (Name, and its copy in the entry) are
        both at hand here, before anything is published. Checked builds: the
        lock's class is its name (a full class table leaves it a class of
        one, still validated). */
-    (VOID)WdkmpDiagSetClass((PWDKMP_LOCK_HEADER)Lock, Entry->Name.Text);
-    WdkmpGrtAttachLock(Entry, Lock);
+    (VOID)WdkmpDiagSetClass(WdkmpGrtHeader(Entry), Entry->Cold->Name.Text);
 
     (VOID)WdkmpGrtLockWriters(NULL);
     State = WdkmpGrtState();
     if (State != WDKMP_GRT_READY) {
         Status = WdkmpGrtStateStatus(State);
     } else {
-        Old = WdkmpGrtFind(WdkmpGrt.Table, &Key, &Bucket);
+        Old = WdkmpGrtFind(WdkmpGrt.Table, &Key, &Bucket, WDKMP_GRT_WRITER);
         if (Old != NULL && (Flags & WDKM_GRT_REPLACE) == 0) {
             Status = STATUS_OBJECT_NAME_COLLISION;
         } else if (Old != NULL) {
@@ -1239,6 +1380,7 @@ WdkmGrtReference(
     WDKMP_GRT_KEY Key;
     NTSTATUS Status;
     ULONG Processor;
+    ULONG Shard;
     LONG State;
     BOOLEAN Guarded;
     KIRQL Irql;
@@ -1264,21 +1406,22 @@ WdkmGrtReference(
     }
     /* Asked once: the slot and the shard of the same processor. */
     Processor = WdkmpCurrentProcessor();
+    Shard = WdkmpGrtShardOf(Processor);
     Slot = WdkmpGrtEnterReader(Processor);
     State = WdkmpGrtState();
     if (State != WDKMP_GRT_READY) {
         Status = WdkmpGrtStateStatus(State);
     } else {
-        Entry = WdkmpGrtFind(WdkmpGrtCurrentTable(), &Key, NULL);
+        Entry = WdkmpGrtFind(WdkmpGrtCurrentTable(), &Key, NULL, Shard);
         if (Entry == NULL) {
             Status = STATUS_OBJECT_NAME_NOT_FOUND;
-        } else if ((ULONG)Entry->Kind != (ULONG)Kind || Entry->DataSize != DataSize) {
+        } else if ((ULONG)Entry->Kind != (ULONG)Kind || (SIZE_T)Entry->DataSize != DataSize) {
             Status = STATUS_WDKM_TYPE_MISMATCH;
         } else {
             /* Still registered: the table's reference keeps it alive, and
                its counters stay open until a grace period after its removal. */
-            (VOID)InterlockedIncrement64(WdkmpGrtCounter(Entry, WdkmpGrtShardOf(Processor)));
-            *Lock = Entry->Lock;
+            (VOID)InterlockedIncrement64(WdkmpGrtCounter(Entry, Shard));
+            *Lock = WdkmpGrtLockOf(Entry);
         }
     }
     WdkmpGrtLeaveReader(Slot);
@@ -1348,8 +1491,10 @@ WdkmpGrtDereference(
     if (WdkmpGetIrql() > DISPATCH_LEVEL) {
         return STATUS_WDKM_IRQL_TOO_HIGH;
     }
-    Entry = (PWDKMP_GRT_ENTRY)Header->RegistryEntry;
-    if (Entry->Lock != Lock) {
+    /* The entry is the line before the header (WdkmpLockCreateOwned): a
+       header whose entry pointer says otherwise is no registry lock. */
+    Entry = WdkmpGrtEntryOf(Header);
+    if (Header->RegistryEntry != Entry) {
         return STATUS_INVALID_PARAMETER;
     }
     if (!CallerMayHold && WdkmpGrtHeldByCaller(Header)) {
@@ -1391,7 +1536,7 @@ WdkmGrtUnregister(
     if (State != WDKMP_GRT_READY) {
         Status = WdkmpGrtStateStatus(State);
     } else {
-        Entry = WdkmpGrtFind(WdkmpGrt.Table, &Key, &Bucket);
+        Entry = WdkmpGrtFind(WdkmpGrt.Table, &Key, &Bucket, WDKMP_GRT_WRITER);
         if (Entry == NULL) {
             Status = STATUS_OBJECT_NAME_NOT_FOUND;
         } else {
@@ -1420,16 +1565,16 @@ WdkmpGrtReportSurvivors(
     )
 {
     PLIST_ENTRY Link;
-    PWDKMP_GRT_ENTRY Entry;
+    PWDKMP_GRT_COLD Cold;
     BOOLEAN Held;
     BOOLEAN Unregistered;
     KIRQL OldIrql;
 
     OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
     for (Link = WdkmpGrt.Entries.Flink; Link != &WdkmpGrt.Entries; Link = Link->Flink) {
-        Entry = CONTAINING_RECORD(Link, WDKMP_GRT_ENTRY, Link);
-        Held = WdkmpLockIsHeld(WdkmpGrtHeader(Entry));
-        Unregistered = (BOOLEAN)(WdkmpLoadLong(&Entry->Unregistered) != 0);
+        Cold = CONTAINING_RECORD(Link, WDKMP_GRT_COLD, Link);
+        Held = WdkmpLockIsHeld(WdkmpGrtHeader(Cold->Entry));
+        Unregistered = (BOOLEAN)(WdkmpLoadLong(&Cold->Unregistered) != 0);
         if (Unregistered) {
             Report->UnregisteredReferenced += 1;
         } else {
@@ -1437,8 +1582,8 @@ WdkmpGrtReportSurvivors(
             Report->StillHeld += Held ? 1 : 0;
         }
         if (Report->NamesReported < WDKM_GRT_REPORT_NAMES) {
-            RtlCopyMemory(Report->Names[Report->NamesReported], Entry->Name.Text,
-                          sizeof(Entry->Name.Text));
+            RtlCopyMemory(Report->Names[Report->NamesReported], Cold->Name.Text,
+                          sizeof(Cold->Name.Text));
             Report->Held[Report->NamesReported] = Held;
             Report->NamesReported += 1;
         }
@@ -1446,8 +1591,8 @@ WdkmpGrtReportSurvivors(
            (Destroy timed out before it emptied the table) it holds a bias. */
         WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
                         "wdkmutex: registry destroy: \"%s\"%s still referenced (%d)%s\n",
-                        Entry->Name.Text, Unregistered ? " (unregistered)" : "",
-                        (int)InterlockedExchangeAdd64(&Entry->Central, 0),
+                        Cold->Name.Text, Unregistered ? " (unregistered)" : "",
+                        (int)InterlockedExchangeAdd64(&Cold->Central, 0),
                         Held ? ", lock held" : "");
     }
     WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);

@@ -40,8 +40,9 @@ extern LONG WdkmpDebugLevels;
 /*
  * WdkmpLockDestroy - free a lock block of Kind that is not held, after
  * copying its value into *Value when Value is not NULL (a take, checked
- * against DataSize). Only the registry (ByRegistry) may free a lock it
- * owns. IRQL <= Kind->MaxDestroyIrql.
+ * against DataSize). Only the registry (ByRegistry) may destroy a lock it
+ * owns; it then frees the block itself (WdkmpLockFreeOwned), since its
+ * entry lives there. IRQL <= Kind->MaxDestroyIrql.
  */
 NTSTATUS
 WdkmpLockDestroy(
@@ -445,6 +446,40 @@ WdkmpLockCreateInPlace(
     _In_opt_ PWDKM_INITIALIZE_VALUE Initialize,
     _In_opt_ PVOID Context,
     _Outptr_result_maybenull_ PVOID *Lock
+    );
+
+/*
+ * WdkmpLockCreateOwned - the registry's lock block: as WdkmpLockCreate
+ * (InitialValue) or WdkmpLockCreateInPlace (Initialize not NULL), with
+ * room for the registry's entry in the same block: WDKMP_CACHE_LINE bytes
+ * just before the header (the two lines one 128-byte aligned pair) and
+ * Trailer bytes (not 0) at WdkmpLockTrailer, 16-byte aligned. The block is
+ * freed by WdkmpLockFreeOwned with the same Trailer, after
+ * WdkmpLockDestroy(..., ByRegistry TRUE) succeeded.
+ */
+_Must_inspect_result_
+NTSTATUS
+WdkmpLockCreateOwned(
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_opt_ const VOID *InitialValue,
+    _In_opt_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _In_ SIZE_T DataSize,
+    _In_ SIZE_T Trailer,
+    _Outptr_result_maybenull_ PVOID *Lock
+    );
+
+/* WdkmpLockTrailer - where an owned block's Trailer bytes start. */
+PVOID
+WdkmpLockTrailer(
+    _In_ const WDKMP_LOCK_HEADER *Header
+    );
+
+/* WdkmpLockFreeOwned - free an owned block whose lock has been destroyed. */
+VOID
+WdkmpLockFreeOwned(
+    _In_ PVOID Lock,
+    _In_ SIZE_T Trailer
     );
 
 /*

@@ -33,14 +33,31 @@ const volatile UCHAR WdkmpLayout = WDKM_CHECKED;
 /* The value's size fits the header's ULONG; the slack covers the pool's alignment. */
 typedef char WdkmpDataSizeFitsUlong[(WDKM_MAX_DATA_SIZE <= 0xFFFFFFFFULL) ? 1 : -1];
 
-/* The whole pool block of a lock of Kind holding DataSize bytes. */
+/*
+ * A block the registry owns (Trailer not 0) also holds its entry: the
+ * companion line just before the header, the two on one 128-byte aligned
+ * pair (adjacent-line prefetch fetches both), and Trailer bytes after the
+ * value. Its header is then up to WDKMP_OWNED_SLACK bytes into the block,
+ * which the header's Slack byte still records.
+ */
+#define WDKMP_LOCK_PAIR   (2 * WDKMP_CACHE_LINE)
+#define WDKMP_OWNED_SLACK (WDKMP_LOCK_SLACK + WDKMP_LOCK_PAIR)
+typedef char WdkmpOwnedSlackFitsUchar[(WDKMP_OWNED_SLACK <= 0xFF) ? 1 : -1];
+
+/* The whole pool block of a lock of Kind holding DataSize bytes (and a
+   registry's Trailer, not 0 for an owned block). */
 static
 SIZE_T
 WdkmpLockBlockSize(
     _In_ const WDKMP_LOCK_KIND *Kind,
-    _In_ SIZE_T DataSize
+    _In_ SIZE_T DataSize,
+    _In_ SIZE_T Trailer
     )
 {
+    if (Trailer != 0) {
+        return WDKMP_OWNED_SLACK + WDKMP_ALIGN_UP(Kind->LockSize, WDKMP_DATA_ALIGNMENT) +
+               WDKMP_ALIGN_UP(DataSize, WDKMP_DATA_ALIGNMENT) + Trailer;
+    }
     return WDKMP_LOCK_SLACK + WDKMP_ALIGN_UP(Kind->LockSize, WDKMP_DATA_ALIGNMENT) + DataSize;
 }
 
@@ -48,16 +65,18 @@ WdkmpLockBlockSize(
 static
 VOID
 WdkmpLockFree(
-    _In_ PWDKMP_LOCK_HEADER Header
+    _In_ PWDKMP_LOCK_HEADER Header,
+    _In_ SIZE_T Trailer
     )
 {
     WdkmpFreeBlock((PUCHAR)Header - Header->Slack,
-                   WdkmpLockBlockSize(Header->Kind, Header->DataSize));
+                   WdkmpLockBlockSize(Header->Kind, Header->DataSize, Trailer));
 }
 
 /*
- * The block of a new lock of Kind with a zeroed value of DataSize bytes:
- * the header filled in and the kernel object set up. Nothing can reach it
+ * The block of a new lock of Kind with a zeroed value of DataSize bytes
+ * (and, Trailer not 0, the registry's room: see WDKMP_OWNED_SLACK): the
+ * header filled in and the kernel object set up. Nothing can reach it
  * yet. NULL pointer and status on failure.
  */
 static
@@ -65,6 +84,7 @@ NTSTATUS
 WdkmpLockAllocate(
     _In_ const WDKMP_LOCK_KIND *Kind,
     _In_ SIZE_T DataSize,
+    _In_ SIZE_T Trailer,
     _Outptr_result_maybenull_ PWDKMP_LOCK_HEADER *Block
     )
 {
@@ -83,17 +103,23 @@ WdkmpLockAllocate(
 
     /* No overflow: both terms are small (WDKM_MAX_DATA_SIZE bounds one). */
     DataOffset = WDKMP_ALIGN_UP(Kind->LockSize, WDKMP_DATA_ALIGNMENT);
-    Pool = (PUCHAR)WdkmpAllocateBlock(WdkmpLockBlockSize(Kind, DataSize));
+    Pool = (PUCHAR)WdkmpAllocateBlock(WdkmpLockBlockSize(Kind, DataSize, Trailer));
     if (Pool == NULL) {
         return STATUS_INSUFFICIENT_RESOURCES;
     }
-    /* The header on a cache line of its own start (see wdkm_layout.h). */
-    Header = (PWDKMP_LOCK_HEADER)WDKMP_ALIGN_UP((ULONG_PTR)Pool, WDKMP_CACHE_LINE);
+    /* The header on a cache line of its own start (see wdkm_layout.h); an
+       owned block's on the second line of a pair, after the companion. */
+    if (Trailer != 0) {
+        Header = (PWDKMP_LOCK_HEADER)(WDKMP_ALIGN_UP((ULONG_PTR)Pool, WDKMP_LOCK_PAIR) +
+                                      WDKMP_CACHE_LINE);
+    } else {
+        Header = (PWDKMP_LOCK_HEADER)WDKMP_ALIGN_UP((ULONG_PTR)Pool, WDKMP_CACHE_LINE);
+    }
     Header->Slack = (UCHAR)((PUCHAR)Header - Pool);
-    if (Header->Slack > WDKMP_LOCK_SLACK) {
+    if (Header->Slack > (Trailer != 0 ? WDKMP_OWNED_SLACK : WDKMP_LOCK_SLACK)) {
         /* A pool less aligned than MEMORY_ALLOCATION_ALIGNMENT: the block
            would be too short. Never on Windows; refused, not overrun. */
-        WdkmpFreeBlock(Pool, WdkmpLockBlockSize(Kind, DataSize));
+        WdkmpFreeBlock(Pool, WdkmpLockBlockSize(Kind, DataSize, Trailer));
         return STATUS_INSUFFICIENT_RESOURCES;
     }
     if (WdkmpIrqlFixedNews()) {
@@ -110,11 +136,57 @@ WdkmpLockAllocate(
     if (Kind->Initialize != NULL) {
         Status = Kind->Initialize(Header);
         if (!NT_SUCCESS(Status)) {
-            WdkmpLockFree(Header);
+            WdkmpLockFree(Header, Trailer);
             return Status;
         }
     }
     *Block = Header;
+    return STATUS_SUCCESS;
+}
+
+/* Create and CreateInPlace (Initialize not NULL), plain or owned (Trailer). */
+static
+NTSTATUS
+WdkmpLockCreateCommon(
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_opt_ const VOID *InitialValue,
+    _In_opt_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _In_ SIZE_T DataSize,
+    _In_ SIZE_T Trailer,
+    _Outptr_result_maybenull_ PVOID *Lock
+    )
+{
+    PWDKMP_LOCK_HEADER Header;
+    NTSTATUS Status;
+
+    if (Lock == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    *Lock = NULL;
+    if (InitialValue == NULL && Initialize == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Status = WdkmpLockAllocate(Kind, DataSize, Trailer, &Header);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    if (Initialize == NULL) {
+        RtlCopyMemory(Header->Data, InitialValue, DataSize);
+    } else {
+        /* On the pool copy, zeroed, before anything can reach the lock. */
+        Status = Initialize(Header->Data, Context);
+        if (!NT_SUCCESS(Status)) {
+            if (Kind->Finalize != NULL) {
+                Kind->Finalize(Header);
+            }
+            Header->Signature = WDKMP_SIGNATURE_FREED;
+            WdkmpLockFree(Header, Trailer);
+            return Status;
+        }
+    }
+    WdkmpDiagLockCreated(Header);
+    *Lock = Header;
     return STATUS_SUCCESS;
 }
 
@@ -126,24 +198,7 @@ WdkmpLockCreate(
     _Outptr_result_maybenull_ PVOID *Lock
     )
 {
-    PWDKMP_LOCK_HEADER Header;
-    NTSTATUS Status;
-
-    if (Lock == NULL) {
-        return STATUS_INVALID_PARAMETER;
-    }
-    *Lock = NULL;
-    if (InitialValue == NULL) {
-        return STATUS_INVALID_PARAMETER;
-    }
-    Status = WdkmpLockAllocate(Kind, DataSize, &Header);
-    if (Status != STATUS_SUCCESS) {
-        return Status;
-    }
-    RtlCopyMemory(Header->Data, InitialValue, DataSize);
-    WdkmpDiagLockCreated(Header);
-    *Lock = Header;
-    return STATUS_SUCCESS;
+    return WdkmpLockCreateCommon(Kind, InitialValue, NULL, NULL, DataSize, 0, Lock);
 }
 
 NTSTATUS
@@ -155,33 +210,49 @@ WdkmpLockCreateInPlace(
     _Outptr_result_maybenull_ PVOID *Lock
     )
 {
-    PWDKMP_LOCK_HEADER Header;
-    NTSTATUS Status;
+    if (Lock != NULL && Initialize == NULL) {
+        *Lock = NULL;
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmpLockCreateCommon(Kind, NULL, Initialize, Context, DataSize, 0, Lock);
+}
 
-    if (Lock == NULL) {
-        return STATUS_INVALID_PARAMETER;
-    }
-    *Lock = NULL;
-    if (Initialize == NULL) {
-        return STATUS_INVALID_PARAMETER;
-    }
-    Status = WdkmpLockAllocate(Kind, DataSize, &Header);
-    if (Status != STATUS_SUCCESS) {
-        return Status;
-    }
-    /* On the pool copy, zeroed, before anything can reach the lock. */
-    Status = Initialize(Header->Data, Context);
-    if (!NT_SUCCESS(Status)) {
-        if (Kind->Finalize != NULL) {
-            Kind->Finalize(Header);
+NTSTATUS
+WdkmpLockCreateOwned(
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_opt_ const VOID *InitialValue,
+    _In_opt_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _In_ SIZE_T DataSize,
+    _In_ SIZE_T Trailer,
+    _Outptr_result_maybenull_ PVOID *Lock
+    )
+{
+    if (Trailer == 0) {
+        if (Lock != NULL) {
+            *Lock = NULL;
         }
-        Header->Signature = WDKMP_SIGNATURE_FREED;
-        WdkmpLockFree(Header);
-        return Status;
+        return STATUS_INVALID_PARAMETER;
     }
-    WdkmpDiagLockCreated(Header);
-    *Lock = Header;
-    return STATUS_SUCCESS;
+    return WdkmpLockCreateCommon(Kind, InitialValue, Initialize, Context, DataSize, Trailer,
+                                 Lock);
+}
+
+PVOID
+WdkmpLockTrailer(
+    _In_ const WDKMP_LOCK_HEADER *Header
+    )
+{
+    return (PUCHAR)Header->Data + WDKMP_ALIGN_UP((SIZE_T)Header->DataSize, WDKMP_DATA_ALIGNMENT);
+}
+
+VOID
+WdkmpLockFreeOwned(
+    _In_ PVOID Lock,
+    _In_ SIZE_T Trailer
+    )
+{
+    WdkmpLockFree((PWDKMP_LOCK_HEADER)Lock, Trailer);
 }
 
 /*
@@ -233,7 +304,9 @@ WdkmpLockDestroyCommon(
     if (Drain != NULL) {
         Drain(Header->Data, Context);
     }
-    WdkmpLockFree(Header);
+    if (!ByRegistry) {
+        WdkmpLockFree(Header, 0);       /* the registry frees its own (WdkmpLockFreeOwned) */
+    }
     return STATUS_SUCCESS;
 }
 

@@ -193,6 +193,27 @@ WdkmpStorePointerRelease(
 #endif
 }
 
+/*
+ * A hint: start fetching the cache line of Address into the caches, for a
+ * read soon (the kernel's PreFetchCacheLine, PF_TEMPORAL_LEVEL_1). Never
+ * faults and reads nothing the program sees, so any address will do,
+ * even one freed meanwhile; a compiler without it does nothing.
+ */
+WDKMP_INLINE
+VOID
+WdkmpPrefetch(
+    _In_ const VOID *Address
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(Address, 0, 3);
+#elif defined(PreFetchCacheLine)
+    PreFetchCacheLine(PF_TEMPORAL_LEVEL_1, Address);
+#else
+    UNREFERENCED_PARAMETER(Address);
+#endif
+}
+
 /* LONG flags and counts: relaxed, or acquire/release where a LONG publishes. */
 WDKMP_INLINE
 LONG
