@@ -36,6 +36,13 @@
 #define WdkmpFastSlow(Call) ((VOID)WdkmpLayout, (Call))
 
 /*
+ * A check the common case passes: the compiler keeps the code that
+ * follows on the straight line and moves the rare path out of it (a taken
+ * branch or two per pair otherwise, a measurable part of a spin lock's).
+ */
+#define WdkmpFastOk(Condition) (!WDKMP_RARELY(!(Condition)))
+
+/*
  * The checks every fast acquisition makes; TRUE to go ahead. Below is the
  * lowest IRQL at which the out-of-line acquire would do more than the
  * fast path (refuse, or count a nested hold). The thread is read last, so
@@ -50,9 +57,9 @@ WdkmpFastAcquireChecks(
     _In_ KIRQL Below
     )
 {
-    return Header->Signature == Signature && WdkmpGetIrql() < Below &&
-           Header->DataSize == DataSize &&
-           WdkmpLoadThread(&Header->Owner) != WdkmpCurrentThread();
+    return WdkmpFastOk(Header->Signature == Signature) && WdkmpFastOk(WdkmpGetIrql() < Below) &&
+           WdkmpFastOk(Header->DataSize == DataSize) &&
+           WdkmpFastOk(WdkmpLoadThread(&Header->Owner) != WdkmpCurrentThread());
 }
 
 /*
@@ -66,7 +73,8 @@ WdkmpFastOwnerChecks(
     _In_ WDKMP_THREAD Self
     )
 {
-    return WdkmpLoadThread(&Header->Owner) == Self && WdkmpGetIrql() == Header->HeldIrql;
+    return WdkmpFastOk(WdkmpLoadThread(&Header->Owner) == Self) &&
+           WdkmpFastOk(WdkmpGetIrql() == Header->HeldIrql);
 }
 
 /* The checks every fast release makes; TRUE to go ahead. */
@@ -77,7 +85,8 @@ WdkmpFastReleaseChecks(
     _In_ ULONG Signature
     )
 {
-    return Header->Signature == Signature && WdkmpFastOwnerChecks(Header, WdkmpCurrentThread());
+    return WdkmpFastOk(Header->Signature == Signature) &&
+           WdkmpFastOwnerChecks(Header, WdkmpCurrentThread());
 }
 
 /*
@@ -99,12 +108,12 @@ WdkmpFastLoweringReleaseChecks(
 {
     WDKMP_THREAD Self;
 
-    if (Header->Signature != Signature) {
+    if (!WdkmpFastOk(Header->Signature == Signature)) {
         return FALSE;
     }
     Self = WdkmpCurrentThread();
-    return WdkmpFastOwnerChecks(Header, Self) && Header->How.HoldWord == 0 &&
-           WdkmpLoadLong(&WdkmpNestShard(Self)->Holds) == 0;
+    return WdkmpFastOwnerChecks(Header, Self) && WdkmpFastOk(Header->How.HoldWord == 0) &&
+           WdkmpFastOk(WdkmpLoadLong(&WdkmpNestShard(Self)->Holds) == 0);
 }
 
 /*
@@ -202,7 +211,7 @@ WdkmpSpinLockReleaseFast(
     _In_ KIRQL OldIrql
     )
 {
-    if (SpinLock == NULL || OldIrql >= DISPATCH_LEVEL ||
+    if (SpinLock == NULL || !WdkmpFastOk(OldIrql < DISPATCH_LEVEL) ||
         !WdkmpFastLoweringReleaseChecks(&SpinLock->Header, WDKMP_SIGNATURE_SPIN_LOCK)) {
         return WdkmpFastSlow((WdkmSpinLockRelease)(SpinLock, OldIrql));
     }
@@ -282,7 +291,7 @@ WdkmpQueuedSpinLockReleaseFast(
 
     if (SpinLock == NULL ||
         !WdkmpFastLoweringReleaseChecks(&SpinLock->Header, WDKMP_SIGNATURE_QUEUED) ||
-        SpinLock->HeldBy != (ULONG_PTR)Handle) {
+        !WdkmpFastOk(SpinLock->HeldBy == (ULONG_PTR)Handle)) {
         return WdkmpFastSlow((WdkmQueuedSpinLockRelease)(Handle));
     }
     WdkmpStoreThread(&SpinLock->Header.Owner, NULL);

@@ -30,6 +30,18 @@
 #endif
 
 /*
+ * WDKMP_RARELY(Condition) - Condition, which the caller expects to be
+ * false almost always: the compiler lays the code it guards out of the
+ * straight line (an error or slow path), so the common case runs without
+ * a taken branch.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define WDKMP_RARELY(Condition) __builtin_expect(!!(Condition), 0)
+#else
+#define WDKMP_RARELY(Condition) (Condition)
+#endif
+
+/*
  * WDKMP_ALIGNED(N) - between struct or union and its tag: every object of
  * the type, and every array element, starts on an N-byte boundary. For
  * data written by one processor and read by others, kept off the lines
