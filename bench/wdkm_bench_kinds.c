@@ -29,13 +29,13 @@ static const WDKM_BENCH_VALUE WdkmBenchZero = { 0 };
  * KMUTEX's depth; a queued spin lock's handle) recorded; before the
  * release the kind, the owner, the IRQL and those records checked (read
  * from memory: WDKM_BENCH_FLOOR) and, for the kinds that raise the IRQL,
- * that no nested hold is outstanding (one load of a count, as
- * WdkmpNestHolds); the owner cleared. No call, no argument checks, no
- * status: the least any wrapper
- * that keeps those promises can cost, which is what the wrapper target is
- * read against (bench/README.md). KMUTEX and ERESOURCE need more than
- * this (recursion, shared holders), so for them it is lower than their
- * real floor.
+ * that no nested hold is outstanding (one load of a global count; the
+ * library's is per thread, WdkmpNestBlocksLowering, a look into the
+ * caller's shard); the owner cleared. No call, no argument checks, no
+ * status: the least any wrapper that keeps those promises can cost,
+ * which is what the wrapper target is read against (bench/README.md).
+ * KMUTEX and ERESOURCE need more than this (recursion, shared holders),
+ * so for them it is lower than their real floor.
  */
 
 /* The floor's count of nested holds: always 0 here, but read as the
