@@ -1340,6 +1340,112 @@ GrtLastDereferenceRacesWriters(VOID)
     CHECK_EQ(A18Outstanding(), Baseline);
 }
 
+
+/*
+ * A special kernel APC runs at APC_LEVEL, where every registry writer is
+ * allowed, on whatever its thread was doing - also on a thread inside a
+ * registration, holding the registry's writer lock. A registration from
+ * that APC must not wait for its own thread (a hang): the writer lock
+ * has to mask special kernel APCs as a FAST_MUTEX's APC_LEVEL does.
+ */
+static LONG volatile A18WriterDone;
+static LONG volatile A18WriterStop;
+static LONG volatile A18ApcRuns;
+static LONG volatile A18ApcErrors;
+
+static VOID
+A18RegisteringApc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    LONG Value = 3;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    Status = WdkmGrtRegister("apcw.apc", WdkmLockKindSpinLock, &Value, sizeof(Value),
+                             WDKM_GRT_REPLACE);
+    if (Status != STATUS_SUCCESS) {
+        InterlockedIncrement(&A18ApcErrors);
+    }
+    InterlockedIncrement(&A18ApcRuns);
+}
+
+static VOID
+A18ReplacingWriter(PVOID Context, ULONG Index)
+{
+    ULONG Round;
+    LONG Value = 1;
+
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Index);
+    for (Round = 0; Round < 20000 && InterlockedCompareExchange(&A18WriterStop, 0, 0) == 0;
+         Round += 1) {
+        if (WdkmGrtRegister("apcw.writer", WdkmLockKindSpinLock, &Value, sizeof(Value),
+                            WDKM_GRT_REPLACE) != STATUS_SUCCESS) {
+            InterlockedIncrement(&A18ApcErrors);
+        }
+    }
+    InterlockedExchange(&A18WriterDone, 1);
+}
+
+static VOID
+A18BusyReader(PVOID Context, ULONG Index)
+{
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Index);
+    while (InterlockedCompareExchange(&A18WriterDone, 0, 0) == 0) {
+        PVOID Lock = NULL;
+
+        if (WdkmGrtReference("apcw.writer", WdkmLockKindSpinLock, sizeof(LONG), &Lock) ==
+            STATUS_SUCCESS) {
+            (VOID)WdkmGrtDereference(Lock);
+        }
+    }
+}
+
+static VOID
+GrtSpecialApcRegistersOnAWriter(VOID)
+{
+    WDKM_TEST_THREAD *Writer;
+    WDKM_TEST_THREAD *Reader;
+    LONG Baseline = A18Outstanding();
+    LONGLONG Deadline;
+    ULONG Queued = 0;
+
+    A18WriterDone = 0;
+    A18WriterStop = 0;
+    A18ApcRuns = 0;
+    A18ApcErrors = 0;
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    Writer = WdkmTestStartThread(A18ReplacingWriter, NULL);
+    CHECK(Writer != NULL);
+    Reader = WdkmTestStartThread(A18BusyReader, NULL);
+    CHECK(Reader != NULL);
+    Deadline = WdkmTestNowMs() + 20000;
+    while (InterlockedCompareExchange(&A18WriterDone, 0, 0) == 0 && WdkmTestNowMs() < Deadline) {
+        if (Queued < 4000) {
+            WdkmHostQueueInterrupt(WdkmTestThreadObject(Writer), WdkmHostInterruptSpecialApc,
+                                   A18RegisteringApc, NULL);
+            Queued += 1;
+        }
+        WdkmTestSleepMs(1);
+    }
+    if (InterlockedCompareExchange(&A18WriterDone, 0, 0) == 0) {
+        /* The writer's own APC waits for the writer lock its thread holds:
+           both threads stay stuck. */
+        WdkmTestFail(__FILE__, __LINE__,
+                     "a special kernel APC registering on a registering thread hung it "
+                     "(%ld APCs ran)", (long)A18ApcRuns);
+        return;
+    }
+    WdkmTestJoinThread(Writer);
+    WdkmTestJoinThread(Reader);
+    CHECK(A18ApcRuns > 0);
+    CHECK_EQ(A18ApcErrors, 0);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(A18Outstanding(), Baseline);
+}
+
 static const WDKM_TEST_CASE Cases[] = {
     { "spin lock: every form mixed on one lock leaves it plain", SpinFormsMixedOnOneLock },
     { "refused releases change nothing (IRQL, another thread)", RefusedReleasesChangeNothing },
@@ -1355,6 +1461,7 @@ static const WDKM_TEST_CASE Cases[] = {
     { "grt: a special kernel APC looks up and registers", GrtSpecialApcLookups },
     { "grt: destroy with a reference out", GrtDestroyWithReferenceOut },
     { "grt: last dereference races unregister, replace, destroy", GrtLastDereferenceRacesWriters },
+    { "grt: a special kernel APC registers on a registering thread", GrtSpecialApcRegistersOnAWriter },
 };
 
 const WDKM_TEST_SUITE WdkmAttack18Suite = WDKM_TEST_SUITE_WITH_CLEANUP("attack18", Cases, A18Cleanup);
