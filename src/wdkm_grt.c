@@ -72,7 +72,7 @@
  *
  * Writers serialise
  *   Register, unregister and destroy hold the writer lock: a synchronization
- *   event taken inside a critical region (see WdkmpGrtLockWriters). Every
+ *   event taken inside a guarded region (see WdkmpGrtLockWriters). Every
  *   entry alive, registered or not, is on a list under a spin lock, so that
  *   Destroy can wait for the last ones and name those still in use.
  */
@@ -1169,8 +1169,10 @@ WdkmpGrtRemove(
  * (signalled = free). Not a KMUTEX: Wine 8 does not hand a contended
  * KMUTEX to its waiter while the releasing thread lives, so writers
  * queued behind one another would wait for ever there. Held inside a
- * critical region, as a FAST_MUTEX is at APC_LEVEL, so that a normal
- * kernel APC cannot suspend a writer the others wait for; unlike a
+ * guarded region, as a FAST_MUTEX is at APC_LEVEL: no kernel APC runs on
+ * a writer the others wait for - a normal one could suspend it, and a
+ * special one (APC_LEVEL, where registering is allowed) that registers
+ * would wait for the writer lock its own thread holds. Unlike a
  * FAST_MUTEX, its wait can time out (Destroy). Deadline NULL waits as long
  * as it takes; FALSE if Deadline passed first. <= APC_LEVEL.
  */
@@ -1183,7 +1185,7 @@ WdkmpGrtLockWriters(
     LARGE_INTEGER Remaining;
     NTSTATUS Status;
 
-    WdkmpEnterRegion(FALSE);
+    WdkmpEnterRegion(TRUE);
     if (Deadline == NULL || Deadline->Forever) {
         Status = WdkmpEventWait(&WdkmpGrt.WriterLock, NULL);
     } else {
@@ -1191,7 +1193,7 @@ WdkmpGrtLockWriters(
         Status = WdkmpEventWait(&WdkmpGrt.WriterLock, &Remaining);
     }
     if (Status != STATUS_SUCCESS) {
-        WdkmpLeaveRegion(FALSE);
+        WdkmpLeaveRegion(TRUE);
         return FALSE;
     }
     return TRUE;
@@ -1204,7 +1206,7 @@ WdkmpGrtUnlockWriters(
     )
 {
     WdkmpEventSet(&WdkmpGrt.WriterLock);
-    WdkmpLeaveRegion(FALSE);
+    WdkmpLeaveRegion(TRUE);
 }
 
 /* The writer lock is made once and kept for the driver's lifetime. */

@@ -23,6 +23,7 @@ extern const WDKM_TEST_SUITE WdkmDpcFormsSuite;
 extern const WDKM_TEST_SUITE WdkmCallbackSuite;
 extern const WDKM_TEST_SUITE WdkmAttackSuite;
 extern const WDKM_TEST_SUITE WdkmFastPathSuite;
+extern const WDKM_TEST_SUITE WdkmAttack18Suite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 #endif
@@ -49,6 +50,7 @@ main(int argc, char **argv)
         WdkmCallbackSuite,
         WdkmAttackSuite,      /* written from the docs alone */
         WdkmFastPathSuite,    /* inline twins against the exported functions */
+        WdkmAttack18Suite,    /* registry one-block entries, fast-path forms mixed */
 #if WDKM_CHECKED
         WdkmDiagSuite,        /* the checked build's own: lock order, statistics, leaks */
 #endif
