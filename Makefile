@@ -13,7 +13,7 @@ TOOLCHAIN = $(CURDIR)/cmake/toolchain-mingw-w64-x86_64.cmake
         check-examples check-package driver-amalgamation check-amalgamation \
         check-thread-safety check-scope-seh \
         bench check-bench fuzz check-fuzz check-memcheck stress \
-        check-wine-reliability wine-stress check-interrupts mutate mutate-short \
+        check-wine-reliability wine-stress check-interrupts check-mutations mutate mutate-short \
         check-example
 
 all: host driver
@@ -150,6 +150,11 @@ check-interrupts: host host-tsan
 # Tens of minutes; not part of make check.
 mutate: deps
 	@scripts/mutate.py --build $(BUILD)/mutate
+
+# That every mutation still finds its line in the code (no build: part of
+# make check, so the list cannot drift from the code unnoticed).
+check-mutations:
+	@scripts/mutate.py --check-list $(BUILD)/mutations/summary
 
 # The mutations marked "short: yes" only.
 mutate-short: deps

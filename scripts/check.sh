@@ -24,6 +24,7 @@ stages=(
   "check-amalgamation  driver-amalgamation"
   "check-bench         bench-smoke"
   "check-fuzz          fuzz"
+  "check-mutations     mutations"
 )
 
 total_pass=0 total_fail=0 total_skip=0 failed_stages=()

@@ -117,8 +117,9 @@ def configure(tree, build, compiler, sanitize, log):
                 f"-DCMAKE_C_COMPILER={compiler}", f"-DWDKM_SANITIZE={sanitize}"], tree, log) == 0
 
 
-def apply(tree, mutation):
-    """Returns the file's original text, or an error string starting with '!'."""
+def locate(tree, mutation):
+    """(original text, its lines, the index of the line to mutate), or an
+    error string starting with '!'."""
     path = os.path.join(tree, mutation["file"])
     if not os.path.isfile(path):
         return "!no such file"
@@ -136,7 +137,16 @@ def apply(tree, mutation):
         hits = [i for i, line in enumerate(lines) if line.strip() == mutation["find"]]
     if len(hits) != 1:
         return f"!'find' matches {len(hits)} lines (must be exactly 1)"
-    index = hits[0]
+    return original, lines, hits[0]
+
+
+def apply(tree, mutation):
+    """Returns the file's original text, or an error string starting with '!'."""
+    found = locate(tree, mutation)
+    if isinstance(found, str):
+        return found
+    original, lines, index = found
+    path = os.path.join(tree, mutation["file"])
     indent = lines[index][: len(lines[index]) - len(lines[index].lstrip())]
     if mutation["replace"]:
         lines[index] = indent + mutation["replace"]
@@ -200,6 +210,9 @@ def main():
     parser.add_argument("--only", default="")
     parser.add_argument("--short", action="store_true")
     parser.add_argument("--list", action="store_true")
+    parser.add_argument("--check-list", metavar="SUMMARY", default=None,
+                        help="only check that every entry still matches the code (no build); "
+                             "write 'passed failed 0' to SUMMARY")
     args = parser.parse_args()
 
     mutations = parse_list(LIST)
@@ -212,6 +225,20 @@ def main():
         for mutation in mutations:
             print(f"{mutation['id']:32} {mutation['file']}: {mutation['what']}")
         return 0
+    if args.check_list is not None:
+        # A list that no longer follows the code would report INVALID only in
+        # the long run: make check catches it here, in a second.
+        failed = 0
+        for mutation in mutations:
+            found = locate(ROOT, mutation)
+            if isinstance(found, str):
+                failed += 1
+                print(f"FAIL  {mutation['id']}: {found[1:]} in {mutation['file']}")
+        print(f"{len(mutations) - failed} passed, {failed} failed")
+        os.makedirs(os.path.dirname(os.path.abspath(args.check_list)), exist_ok=True)
+        with open(args.check_list, "w", encoding="utf-8") as handle:
+            handle.write(f"{len(mutations) - failed} {failed} 0\n")
+        return 1 if failed else 0
 
     build = os.path.abspath(args.build)
     tree = os.path.join(build, "tree")
