@@ -92,7 +92,6 @@
 #define WDKMP_GRT_INITIAL_BUCKETS 128    /* a power of two */
 #define WDKMP_GRT_MAX_BUCKETS     (1UL << 23)
 #define WDKMP_GRT_POLL_MS         2
-#define WDKMP_GRT_LINE            64     /* a cache line */
 #define WDKMP_GRT_LINE_PAIR       128    /* two lines, as adjacent-line prefetch fetches them */
 
 /* A removed name's bucket; readers step over it, a registration reuses it. */
@@ -149,8 +148,7 @@ typedef struct _WDKMP_GRT_ENTRY {
 } WDKMP_GRT_ENTRY, *PWDKMP_GRT_ENTRY;
 
 /* The entry is the companion line of its lock block. */
-typedef char WdkmpGrtEntryFitsItsLine[(sizeof(WDKMP_GRT_ENTRY) <= WDKMP_GRT_LINE &&
-                                       WDKMP_GRT_LINE == WDKMP_CACHE_LINE) ? 1 : -1];
+typedef char WdkmpGrtEntryFitsItsLine[(sizeof(WDKMP_GRT_ENTRY) <= WDKMP_LOCK_COMPANION) ? 1 : -1];
 
 /*
  * What only writers and teardown use, and the whole name (names past 32
@@ -325,14 +323,14 @@ WdkmpGrtNameIs(
     return TRUE;
 }
 
-/* An entry's lock: the header on the line after it (WdkmpLockCreateOwned). */
+/* An entry's lock: the header right after it (WdkmpLockCreateOwned). */
 static
 PVOID
 WdkmpGrtLockOf(
     _In_ const WDKMP_GRT_ENTRY *Entry
     )
 {
-    return (PUCHAR)Entry + WDKMP_GRT_LINE;
+    return (PUCHAR)Entry + WDKMP_LOCK_COMPANION;
 }
 
 static
@@ -344,14 +342,14 @@ WdkmpGrtHeader(
     return (PWDKMP_LOCK_HEADER)WdkmpGrtLockOf(Entry);
 }
 
-/* The entry of a registry lock: the line before its header. */
+/* The entry of a registry lock: the companion bytes before its header. */
 static
 PWDKMP_GRT_ENTRY
 WdkmpGrtEntryOf(
     _In_ const WDKMP_LOCK_HEADER *Header
     )
 {
-    return (PWDKMP_GRT_ENTRY)((PUCHAR)Header - WDKMP_GRT_LINE);
+    return (PWDKMP_GRT_ENTRY)((PUCHAR)Header - WDKMP_LOCK_COMPANION);
 }
 
 /*

@@ -448,6 +448,9 @@ WdkmpLockCreateInPlace(
     _Outptr_result_maybenull_ PVOID *Lock
     );
 
+/* The bytes of an owned block just before its header: the registry's entry. */
+#define WDKMP_LOCK_COMPANION WDKMP_CACHE_LINE
+
 /*
  * WdkmpLockCreateOwned - the registry's lock block: as WdkmpLockCreate
  * (InitialValue) or WdkmpLockCreateInPlace (Initialize not NULL), with

@@ -40,7 +40,7 @@ typedef char WdkmpDataSizeFitsUlong[(WDKM_MAX_DATA_SIZE <= 0xFFFFFFFFULL) ? 1 : 
  * value. Its header is then up to WDKMP_OWNED_SLACK bytes into the block,
  * which the header's Slack byte still records.
  */
-#define WDKMP_LOCK_PAIR   (2 * WDKMP_CACHE_LINE)
+#define WDKMP_LOCK_PAIR   (WDKMP_LOCK_COMPANION + WDKMP_CACHE_LINE)
 #define WDKMP_OWNED_SLACK (WDKMP_LOCK_SLACK + WDKMP_LOCK_PAIR)
 typedef char WdkmpOwnedSlackFitsUchar[(WDKMP_OWNED_SLACK <= 0xFF) ? 1 : -1];
 
@@ -111,7 +111,7 @@ WdkmpLockAllocate(
        owned block's on the second line of a pair, after the companion. */
     if (Trailer != 0) {
         Header = (PWDKMP_LOCK_HEADER)(WDKMP_ALIGN_UP((ULONG_PTR)Pool, WDKMP_LOCK_PAIR) +
-                                      WDKMP_CACHE_LINE);
+                                      WDKMP_LOCK_COMPANION);
     } else {
         Header = (PWDKMP_LOCK_HEADER)WDKMP_ALIGN_UP((ULONG_PTR)Pool, WDKMP_CACHE_LINE);
     }
@@ -258,7 +258,8 @@ WdkmpLockFreeOwned(
 /*
  * Destroy, take (Value) or destroy with a drain (Drain): the checks, then
  * the value copied out, the kernel object torn down, the handle made
- * invalid, the value drained where it lies, and the block freed.
+ * invalid, the value drained where it lies, and the block freed (not a
+ * registry lock's: the registry frees it, WdkmpLockFreeOwned).
  */
 static
 NTSTATUS

@@ -78,12 +78,19 @@
  * that links a checked library (whose header ends with its diagnostics
  * record, moving every kernel object) would acquire the wrong memory.
  * Every twin's rare path reads WdkmpLayout, which the library defines
- * under its own build's name: such a mix fails to link instead.
+ * under its own build's name and this file's revision: such a mix fails
+ * to link instead. WDKMP_LAYOUT_REVISION changes with anything here a
+ * twin compiles against (offsets, the nested-hold shards, rules such as
+ * How being 0 while a lock is free), so that a driver built against one
+ * release of these headers does not link with a library of another.
  */
+#define WDKMP_LAYOUT_REVISION 2
+#define WDKMP_LAYOUT_NAME_(Build, Revision) WdkmpLayout##Build##Revision
+#define WDKMP_LAYOUT_NAME(Build, Revision) WDKMP_LAYOUT_NAME_(Build, Revision)
 #if WDKM_CHECKED
-#define WdkmpLayout WdkmpLayoutChecked
+#define WdkmpLayout WDKMP_LAYOUT_NAME(Checked, WDKMP_LAYOUT_REVISION)
 #else
-#define WdkmpLayout WdkmpLayoutRelease
+#define WdkmpLayout WDKMP_LAYOUT_NAME(Release, WDKMP_LAYOUT_REVISION)
 #endif
 #ifdef __cplusplus
 extern "C" {
@@ -104,8 +111,8 @@ typedef struct _WDKMP_LOCK_HEADER {
      * WdkmpNest*). Form: WDKMP_FORM_AT_DPC if a spin lock was taken by an
      * AtDpcLevel form (its release must be the FromDpcLevel one). Both are
      * 0 for a plain hold, which the inline fast paths test as one word, and
-     * 0 while the lock is free: every release leaves them so, and a plain
-     * acquisition does not write them.
+     * 0 while the lock is free: every release leaves them so, and the
+     * inline fast path's plain acquisition does not write them.
      */
     union {
         struct {

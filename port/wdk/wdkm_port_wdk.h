@@ -221,6 +221,7 @@ WdkmpPrefetch(
     __builtin_prefetch(Address, 0, 3);
 #elif defined(PreFetchCacheLine)
     PreFetchCacheLine(PF_TEMPORAL_LEVEL_1, Address);
+    UNREFERENCED_PARAMETER(Address);    /* x86's PreFetchCacheLine is empty */
 #else
     UNREFERENCED_PARAMETER(Address);
 #endif

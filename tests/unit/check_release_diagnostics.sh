@@ -45,15 +45,18 @@ ObjectSymbols=$("$Nm" --defined-only "$Release" 2>/dev/null |
 [ -z "$ObjectSymbols" ] && R=yes || R=no
 check diagnostics_objects_empty "$R" "the wdkm_diag*.c objects define: $(echo $ObjectSymbols)"
 
-# The layout's symbol names the build (wdkm_layout.h): a release-built
-# driver's inline fast paths reference WdkmpLayoutRelease, which a checked
-# library does not define, so the mix fails to link instead of acquiring
+# The layout's symbol names the build and the layout's revision
+# (wdkm_layout.h): a release-built driver's inline fast paths reference
+# WdkmpLayoutRelease<revision>, which a checked library, or one of another
+# revision, does not define, so the mix fails to link instead of acquiring
 # the wrong memory.
+Revision=$(sed -n 's/^#define WDKMP_LAYOUT_REVISION \([0-9][0-9]*\)$/\1/p' \
+    "$(dirname "$0")/../../include/wdkmutex/wdkm_layout.h")
 defines() { "$Nm" --defined-only "$1" 2>/dev/null | awk 'NF >= 3 {print $3}' | grep -qx "$2"; }
-defines "$Release" WdkmpLayoutRelease && ! defines "$Release" WdkmpLayoutChecked && R=yes || R=no
-check release_layout_symbol "$R" "the release library does not define WdkmpLayoutRelease alone"
-defines "$Checked" WdkmpLayoutChecked && ! defines "$Checked" WdkmpLayoutRelease && R=yes || R=no
-check checked_layout_symbol "$R" "the checked library does not define WdkmpLayoutChecked alone"
+defines "$Release" "WdkmpLayoutRelease$Revision" && ! defines "$Release" "WdkmpLayoutChecked$Revision" && R=yes || R=no
+check release_layout_symbol "$R" "the release library does not define WdkmpLayoutRelease$Revision alone"
+defines "$Checked" "WdkmpLayoutChecked$Revision" && ! defines "$Checked" "WdkmpLayoutRelease$Revision" && R=yes || R=no
+check checked_layout_symbol "$R" "the checked library does not define WdkmpLayoutChecked$Revision alone"
 
 echo "    checked build: $(echo "$CheckedSymbols" | wc -l) diagnostics symbols; release: $(echo "$ReleaseSymbols" | grep -c . ) "
 echo "$Passed passed, $Failed failed"

@@ -129,6 +129,27 @@ TakeInOrder(PVOID Context, ULONG Index)
     (VOID)WdkmFastMutexRelease(Pair->First);
 }
 
+/*
+ * reference.md, WdkmDiagSetClassName: a held lock is not renamed
+ * (STATUS_WDKM_LOCK_HELD): its held records keep the class it was taken
+ * under. Once released, the rename goes ahead.
+ */
+static VOID
+ClassNameRefusedWhileHeld(VOID)
+{
+    PWDKM_FAST_MUTEX Lock;
+    VALUE *Data;
+
+    Begin();
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Zero, &Lock), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetClassName(Lock, "before"), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(Lock, &Data), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetClassName(Lock, "while.held"), STATUS_WDKM_LOCK_HELD);
+    CHECK_STATUS(WdkmFastMutexRelease(Lock), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetClassName(Lock, "after"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexDestroy(Lock), STATUS_SUCCESS);
+}
+
 static VOID
 AbbaReportedOnFirstInversion(VOID)
 {
@@ -1490,6 +1511,7 @@ EveryLineHasTheDocumentedPrefix(VOID)
 }
 
 static const WDKM_TEST_CASE DiagCases[] = {
+    { "class_name_refused_while_held", ClassNameRefusedWhileHeld },
     { "abba_reported_on_first_inversion", AbbaReportedOnFirstInversion },
     { "abba_refused_while_racing", AbbaRefusedWhileRacing },
     { "three_lock_cycle", ThreeLockCycle },
