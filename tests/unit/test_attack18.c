@@ -1356,6 +1356,7 @@ GrtLastDereferenceRacesWriters(VOID)
  */
 static LONG volatile A18WriterDone;
 static LONG volatile A18WriterStop;
+static LONG volatile A18WriterRounds;
 static LONG volatile A18ApcRuns;
 static LONG volatile A18ApcErrors;
 
@@ -1390,6 +1391,7 @@ A18ReplacingWriter(PVOID Context, ULONG Index)
                             WDKM_GRT_REPLACE) != STATUS_SUCCESS) {
             InterlockedIncrement(&A18ApcErrors);
         }
+        InterlockedIncrement(&A18WriterRounds);
     }
     InterlockedExchange(&A18WriterDone, 1);
 }
@@ -1415,11 +1417,14 @@ GrtSpecialApcRegistersOnAWriter(VOID)
     WDKM_TEST_THREAD *Writer;
     WDKM_TEST_THREAD *Reader;
     LONG Baseline = A18Outstanding();
-    LONGLONG Deadline;
+    LONGLONG Started;
+    LONGLONG Progressed;
+    LONG Rounds = -1;
     ULONG Queued = 0;
 
     A18WriterDone = 0;
     A18WriterStop = 0;
+    A18WriterRounds = 0;
     A18ApcRuns = 0;
     A18ApcErrors = 0;
     CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
@@ -1427,8 +1432,26 @@ GrtSpecialApcRegistersOnAWriter(VOID)
     CHECK(Writer != NULL);
     Reader = WdkmTestStartThread(A18BusyReader, NULL);
     CHECK(Reader != NULL);
-    Deadline = WdkmTestNowMs() + 20000;
-    while (InterlockedCompareExchange(&A18WriterDone, 0, 0) == 0 && WdkmTestNowMs() < Deadline) {
+    /*
+     * A hang is a writer that stops making rounds, judged by progress and
+     * not by a deadline: under valgrind, which runs one thread at a time,
+     * the rounds are fifty times slower but keep coming. Ten seconds of
+     * rounds is enough for the APCs to land inside registrations.
+     */
+    Started = WdkmTestNowMs();
+    Progressed = Started;
+    while (InterlockedCompareExchange(&A18WriterDone, 0, 0) == 0) {
+        LONGLONG Now = WdkmTestNowMs();
+
+        if (InterlockedCompareExchange(&A18WriterRounds, 0, 0) != Rounds) {
+            Rounds = InterlockedCompareExchange(&A18WriterRounds, 0, 0);
+            Progressed = Now;
+        } else if (Now - Progressed > 10000) {
+            break;
+        }
+        if (Now - Started > 10000) {
+            InterlockedExchange(&A18WriterStop, 1);
+        }
         if (Queued < 4000) {
             WdkmHostQueueInterrupt(WdkmTestThreadObject(Writer), WdkmHostInterruptSpecialApc,
                                    A18RegisteringApc, NULL);
