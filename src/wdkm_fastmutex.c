@@ -37,7 +37,7 @@ WdkmpFastMutexTakeOwnership(
     )
 {
     WdkmpLockTakeOwnership(&FastMutex->Header);
-    FastMutex->Header.How.Hold.Nest = WDKMP_NEST_NONE;
+    /* How is 0 (not nested) as on every free lock: WdkmpNestLeave. */
     if (Irql == APC_LEVEL) {
         WdkmpNestEnter(&FastMutex->Header, WDKMP_NEST_APC);
     }

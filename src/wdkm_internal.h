@@ -216,8 +216,8 @@ WdkmpNestLeaveTracked(
 /*
  * At the release of any hold of a raising kind: uncount it if nested, and
  * leave How 0 (not nested, the raising form), as a free lock's always is:
- * the inline fast acquisition of a plain hold relies on it and does not
- * write How. Its form must be read before.
+ * acquisitions rely on it and write How only where it differs. Its form
+ * must be read before.
  */
 WDKMP_INLINE
 VOID
@@ -553,7 +553,7 @@ WdkmpSpinLockTakeOwnership(
     )
 {
     WdkmpLockTakeOwnership(Header);
-    Header->How.Hold.Nest = WDKMP_NEST_NONE;
+    /* How is 0 (not nested, raised) as on every free lock: WdkmpNestLeave. */
     if (Irql == DISPATCH_LEVEL) {
         WdkmpNestEnter(Header, WDKMP_NEST_DISPATCH);
     }

@@ -69,7 +69,9 @@ WdkmpQueuedSpinLockAcquireCommon(
     *Data = SpinLock->Header.Data;      /* the wait cannot fail */
     WdkmpQueuedSpinLockAcquire(&SpinLock->SpinLock, &Handle->Kernel, AtDpcLevel);
     WdkmpSpinLockTakeOwnership(&SpinLock->Header, Irql);
-    SpinLock->Header.How.Hold.Form = AtDpcLevel ? WDKMP_FORM_AT_DPC : WDKMP_FORM_RAISED;
+    if (AtDpcLevel) {
+        SpinLock->Header.How.Hold.Form = WDKMP_FORM_AT_DPC;   /* RAISED, 0, otherwise */
+    }
     SpinLock->HeldBy = (ULONG_PTR)Handle;
     Handle->Lock = SpinLock;
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);

@@ -58,7 +58,6 @@ WdkmSpinLockAcquire(
     WDKMP_DIAG_PEEK(&Diag, WdkmpSpinLockBusy(&SpinLock->SpinLock));
     *Data = SpinLock->Header.Data;      /* the wait cannot fail */
     *OldIrql = WdkmpSpinLockAcquire(&SpinLock->SpinLock);
-    SpinLock->Header.How.Hold.Form = WDKMP_FORM_RAISED;
     WdkmpSpinLockTakeOwnership(&SpinLock->Header, Irql);
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
@@ -99,7 +98,6 @@ WdkmSpinLockTryAcquire(
         return Status;
     }
     *OldIrql = Raised;
-    SpinLock->Header.How.Hold.Form = WDKMP_FORM_RAISED;
     WdkmpSpinLockTakeOwnership(&SpinLock->Header, Raised);
     *Data = SpinLock->Header.Data;
     WdkmpDiagAfterAcquire(&SpinLock->Header, &Diag, TRUE);

@@ -111,8 +111,9 @@ typedef struct _WDKMP_LOCK_HEADER {
      * WdkmpNest*). Form: WDKMP_FORM_AT_DPC if a spin lock was taken by an
      * AtDpcLevel form (its release must be the FromDpcLevel one). Both are
      * 0 for a plain hold, which the inline fast paths test as one word, and
-     * 0 while the lock is free: every release leaves them so, and the
-     * inline fast path's plain acquisition does not write them.
+     * 0 while the lock is free: every release leaves them so, and an
+     * acquisition writes only what differs (a nested hold, an AtDpcLevel
+     * form).
      */
     union {
         struct {
