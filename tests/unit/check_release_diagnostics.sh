@@ -1,11 +1,15 @@
 #!/bin/sh
-# check_release_diagnostics.sh RELEASE_LIB CHECKED_LIB - a release build of
-# the library contains no diagnostics code (wdkm_diag.h): no symbol of the
-# validator is defined in it, and its diagnostics object defines nothing.
-# The checked library is the control: the same checks must find them there.
+# check_release_diagnostics.sh RELEASE_LIB CHECKED_LIB [DRIVER_OBJECTS] - a
+# release build of the library contains no diagnostics code (wdkm_diag.h):
+# no symbol of the validator is defined in it, and its diagnostics object
+# defines nothing. The checked library is the control: the same checks
+# must find them there. DRIVER_OBJECTS (';'-separated) are objects of code
+# that uses the library, built for release: their inline fast paths must
+# ask for the layout symbol the release library defines.
 set -u
 Release=$1
 Checked=$2
+DriverObjects=${3:-}
 Nm=${NM:-nm}
 Passed=0
 Failed=0
@@ -57,6 +61,15 @@ defines "$Release" "WdkmpLayoutRelease$Revision" && ! defines "$Release" "WdkmpL
 check release_layout_symbol "$R" "the release library does not define WdkmpLayoutRelease$Revision alone"
 defines "$Checked" "WdkmpLayoutChecked$Revision" && ! defines "$Checked" "WdkmpLayoutRelease$Revision" && R=yes || R=no
 check checked_layout_symbol "$R" "the checked library does not define WdkmpLayoutChecked$Revision alone"
+if [ -n "$DriverObjects" ]; then
+    # The other half of the link check: the callers' objects need exactly
+    # that name (and no other build's or revision's).
+    Wanted=$(echo "$DriverObjects" | tr ';' '\n' | while read -r Object; do
+        [ -n "$Object" ] && "$Nm" -u "$Object" 2>/dev/null | awk '{print $NF}'
+    done | grep -E '^WdkmpLayout' | sort -u)
+    [ "$Wanted" = "WdkmpLayoutRelease$Revision" ] && R=yes || R=no
+    check driver_layout_symbol "$R" "the release callers ask for '$(echo $Wanted)', not WdkmpLayoutRelease$Revision alone"
+fi
 
 echo "    checked build: $(echo "$CheckedSymbols" | wc -l) diagnostics symbols; release: $(echo "$ReleaseSymbols" | grep -c . ) "
 echo "$Passed passed, $Failed failed"
