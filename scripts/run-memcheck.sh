@@ -12,7 +12,7 @@ log=$out/memcheck.log
 # pace, so the tests that time the delivery of an injected DPC or APC (they
 # run in every other stage, plain, ASan, TSan and under check-interrupts)
 # are left out here, each reported as SKIP with the reason.
-WDKM_TEST_SKIP="grt.suspended_looker,grt.destroy_timeout_bounds,grt.unregister_waits_for_interrupted,grt.growth_waits_for_interrupted,random_dpcs" \
+WDKM_TEST_SKIP="grt.suspended_looker,grt.destroy_timeout_bounds,grt.unregister_waits_for_interrupted,grt.growth_waits_for_interrupted,random_dpcs,special kernel APC unregisters on a registering" \
 WDKM_TEST_SKIP_REASON="times the delivery of injected interrupts, which valgrind serialises; run in every other stage" \
 valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
     -q "$dir/tests/unit/wdkm_unit_tests" >"$log" 2>&1
