@@ -184,7 +184,17 @@ WdkmpSpinLockAcquireFast(
     }
     if (!WdkmpFastAcquireChecks(&SpinLock->Header, WDKMP_SIGNATURE_SPIN_LOCK, DataSize,
                                 DISPATCH_LEVEL)) {
-        return WdkmpFastSlow((WdkmSpinLockAcquire)(SpinLock, DataSize, OldIrql, Data));
+        /* The library's answer through a local, so that the caller's data
+           pointer need not live in memory across the common pair (a store
+           and a reload the spin lock's pair measurably paid). Every status
+           sets it, so the copy leaves nothing unset. *OldIrql keeps its
+           address: a refusal must leave a saved IRQL as it was. */
+        PVOID Given;
+        NTSTATUS Status;
+
+        Status = WdkmpFastSlow((WdkmSpinLockAcquire)(SpinLock, DataSize, OldIrql, &Given));
+        *Data = Given;
+        return Status;
     }
     *Data = SpinLock->Header.Data;
     *OldIrql = WdkmpSpinLockAcquire(&SpinLock->SpinLock);
