@@ -119,9 +119,13 @@ part "host: uncontended pairs, $rounds round(s)" host_pairs
 part "host: contended pairs and registry ($sizes names), $rounds round(s)" host_threads
 
 # --- Callgrind: instructions per pair and per lookup, both variants. ---------
+# The cache simulation counts the lines a registry lookup fetches; its
+# caches are fixed (this machine's L1d and L3) so that the counts do not
+# depend on where the benchmark runs.
 callgrind() {   # callgrind VARIANT PROGRAM SIZES
   mkdir -p "$raw/callgrind-$1" &&
-    valgrind --tool=callgrind --collect-atstart=no --callgrind-out-file="$raw/callgrind-$1/cg.out" \
+    valgrind --tool=callgrind --collect-atstart=no --cache-sim=yes \
+             --D1=32768,8,64 --LL=33554432,16,64 --callgrind-out-file="$raw/callgrind-$1/cg.out" \
              "$2" --callgrind --sizes "$3" >"$raw/callgrind-$1.log" 2>&1
 }
 part "callgrind: release" callgrind release "$host" "$sizes"
