@@ -127,6 +127,7 @@ WdkmpDiagBeforeAcquire(
 
     Diag->Flags = Flags | ((Policy & WDKM_DIAG_TIME_HOLDS) != 0 ? WDKMP_DIAG_TIMED : 0);
     Diag->Frame = Irql >= DISPATCH_LEVEL ? WDKMP_DIAG_FRAME_HIGH : WDKMP_DIAG_FRAME_LOW;
+    Diag->Irql = Irql;
     Diag->Contended = FALSE;
     Diag->WaitStart = 0;
     WdkmpDiagReadSite(Header, TRUE, &Diag->File, &Diag->Line);
@@ -182,7 +183,7 @@ WdkmpDiagAfterAcquire(
     /* The lock is held: normal kernel APCs are off (a mutex, a critical or
        guarded region, APC_LEVEL) or the IRQL is DISPATCH_LEVEL, so nothing
        parks the record between finding it and pushing. */
-    Record = WdkmpDiagFindThread(TRUE, Diag->Frame == WDKMP_DIAG_FRAME_HIGH);
+    Record = WdkmpDiagFindThread(TRUE, Diag->Irql);
     if (Record == NULL) {
         InterlockedIncrement(&WdkmpDiag.Untracked);
         return;

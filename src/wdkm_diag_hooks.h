@@ -50,6 +50,7 @@ typedef struct _WDKMP_DIAG_LOCK {
 /* One acquisition in progress, on the acquirer's stack. */
 typedef struct _WDKMP_DIAG_ACQUIRE {
     ULONG Frame;                       /* the held-record frame of its starting IRQL */
+    KIRQL Irql;                        /* its starting IRQL */
     PCSTR File;                        /* where in the caller's source, if known */
     ULONG Line;
     ULONG Flags;

@@ -93,8 +93,10 @@ typedef struct _WDKMP_DIAG_FRAME {
 typedef struct _WDKMP_DIAG_THREAD {
     PVOID volatile Thread;           /* the owner; NULL: free (see the thread file) */
     LONG volatile Regions;           /* regions entered and not left */
-    LONG volatile ActivatedAtDispatch;  /* a DPC took the record (parked or new):
-                                           that DPC parks it again */
+    LONG volatile ActivatedAt;       /* the IRQL at which the context that took the
+                                        record (parked or new) started: a DPC
+                                        (DISPATCH_LEVEL) or special kernel APC
+                                        (APC_LEVEL) parks it again there */
     LONG volatile Generation;        /* counts the times another thread took it */
     WDKMP_DIAG_FRAME Frames[WDKMP_DIAG_FRAMES];
 } WDKMP_DIAG_THREAD, *PWDKMP_DIAG_THREAD;
@@ -182,7 +184,7 @@ NTSTATUS WdkmpDiagCheckOrder(_In_ const WDKMP_DIAG_VIEW *View, _In_ PWDKMP_LOCK_
 /* wdkm_diag_thread.c: held records. */
 /* The calling thread's record, or NULL (untracked, or holding nothing);
    with Claim, taken into use for a hold of the high frame or the low one. */
-PWDKMP_DIAG_THREAD WdkmpDiagFindThread(_In_ BOOLEAN Claim, _In_ BOOLEAN HighFrame);
+PWDKMP_DIAG_THREAD WdkmpDiagFindThread(_In_ BOOLEAN Claim, _In_ KIRQL Irql);
 /* The caller's frames at Irql (AllFrames: every frame; see WDKMP_DIAG_VIEW). */
 VOID WdkmpDiagView(_In_ KIRQL Irql, _In_ BOOLEAN AllFrames, _Out_ WDKMP_DIAG_VIEW *View);
 /* TRUE if View shows a hold (or a region) and its record is still the

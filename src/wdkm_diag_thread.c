@@ -25,8 +25,10 @@
  * before rewriting it, Depth changes by one interlocked exchange, and a
  * nested user pushes above and pops its own holds before it returns.
  * A record is parked at PASSIVE_LEVEL by its thread, or at
- * DISPATCH_LEVEL by the DPC that took it (from parked or free) itself:
- * a DPC never parks a record it found active, which the thread it
+ * DISPATCH_LEVEL or APC_LEVEL by the DPC or special kernel APC that took
+ * it (from parked or free) itself, before it returns: else a thread that
+ * ends after an APC took its record, holding nothing, would keep it for
+ * ever. Neither parks a record it found active, which the thread it
  * interrupted may hold between finding it and pushing. A thread that
  * holds nothing may still see its record parked (by an APC on it) and
  * taken while it reads it: readers confirm afterwards that what they
@@ -132,26 +134,27 @@ WdkmpDiagClearRecord(
         InterlockedExchange(&Record->Frames[Frame].Lost, 0);
     }
     InterlockedExchange(&Record->Regions, 0);
-    InterlockedExchange(&Record->ActivatedAtDispatch, 0);
+    InterlockedExchange(&Record->ActivatedAt, PASSIVE_LEVEL);
     InterlockedIncrement(&Record->Generation);
 }
 
 /*
- * Notes who took Record back into use: an acquisition that started at
- * DISPATCH_LEVEL (a DPC) parks it again itself, from DISPATCH_LEVEL. One
- * that started lower (a special APC taking a spin lock, say) does not
- * mark it, even though it claims at DISPATCH_LEVEL: it releases at its
- * own IRQL, where it does not park.
+ * Notes who took Record back into use, by the IRQL its acquisition
+ * started at (Irql): a DPC (DISPATCH_LEVEL) or a special kernel APC
+ * (APC_LEVEL) parks it again itself, at that IRQL, once it holds nothing;
+ * a special APC taking a spin lock claims at DISPATCH_LEVEL but releases
+ * at APC_LEVEL, where it parks. At APC_LEVEL only DPCs interrupt, and
+ * they park only what they took, so what parks there is what took it.
  */
 static
 PWDKMP_DIAG_THREAD
 WdkmpDiagActivated(
     _In_opt_ PWDKMP_DIAG_THREAD Record,
-    _In_ BOOLEAN HighFrame
+    _In_ KIRQL Irql
     )
 {
     if (Record != NULL) {
-        InterlockedExchange(&Record->ActivatedAtDispatch, HighFrame ? 1 : 0);
+        InterlockedExchange(&Record->ActivatedAt, Irql >= DISPATCH_LEVEL ? DISPATCH_LEVEL : Irql);
     }
     return Record;
 }
@@ -214,12 +217,12 @@ WdkmpDiagClaim(
  * The calling thread's active record, or NULL. Without Claim a parked
  * record counts as none (the thread holds nothing). With Claim, a parked
  * one is taken back, else a new one claimed (NULL: untracked), for a hold
- * of the high frame (HighFrame) or the low one.
+ * that started at Irql.
  */
 PWDKMP_DIAG_THREAD
 WdkmpDiagFindThread(
     _In_ BOOLEAN Claim,
-    _In_ BOOLEAN HighFrame
+    _In_ KIRQL Irql
     )
 {
     PVOID Self = WdkmpCurrentThread();
@@ -232,11 +235,11 @@ WdkmpDiagFindThread(
 
     for (Attempt = 0; Attempt < 4; Attempt += 1) {
         Record = WdkmpDiagLookup(Self, Start, &Parked);
-        if (Record != NULL && Claim && !HighFrame &&
-            WdkmpLoadLong(&Record->ActivatedAtDispatch) != 0) {
-            /* A DPC took it and left it active (it still held something):
-               now the thread uses it, and no DPC may park it under it. */
-            InterlockedExchange(&Record->ActivatedAtDispatch, 0);
+        if (Record != NULL && Claim && WdkmpLoadLong(&Record->ActivatedAt) > (LONG)Irql) {
+            /* A DPC or APC took it and left it active (it still held
+               something): now the context it interrupted uses it, and no
+               DPC or APC may park it under it. */
+            InterlockedExchange(&Record->ActivatedAt, PASSIVE_LEVEL);
         }
         if (Record != NULL || !Claim) {
             return Record;
@@ -247,20 +250,21 @@ WdkmpDiagFindThread(
         Word = InterlockedCompareExchangePointer((PVOID volatile *)&Parked->Thread, Self,
                                                  ParkedWord);
         if (Word == ParkedWord) {
-            return WdkmpDiagActivated(Parked, HighFrame);
+            return WdkmpDiagActivated(Parked, Irql);
         }
         if (Word == Self) {
             return Parked;          /* an interrupt on this thread unparked it */
         }
         /* Taken by another thread meanwhile: look again. */
     }
-    return WdkmpDiagActivated(WdkmpDiagClaim(Self, Start), HighFrame);
+    return WdkmpDiagActivated(WdkmpDiagClaim(Self, Start), Irql);
 }
 
 /*
  * Park the record once the thread holds nothing: at PASSIVE_LEVEL, or at
- * DISPATCH_LEVEL when a DPC took it (not at APC_LEVEL: a special kernel
- * APC may have interrupted the thread between finding and pushing).
+ * the IRQL of the DPC or special kernel APC that took it (not in one that
+ * found it active: it may have interrupted the thread between finding and
+ * pushing).
  */
 VOID
 WdkmpDiagPutThread(
@@ -272,8 +276,7 @@ WdkmpDiagPutThread(
     ULONG Frame;
 
     if (Record == NULL || WdkmpLoadLong(&Record->Regions) != 0 ||
-        (Irql != PASSIVE_LEVEL &&
-         (Irql != DISPATCH_LEVEL || WdkmpLoadLong(&Record->ActivatedAtDispatch) == 0))) {
+        (Irql != PASSIVE_LEVEL && (LONG)Irql != WdkmpLoadLong(&Record->ActivatedAt))) {
         return;
     }
     for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
@@ -284,14 +287,15 @@ WdkmpDiagPutThread(
     }
     /* Only if it is still this thread's (an APC on it may have parked it,
        and another thread taken it, since it was found). A parked record
-       never carries the DPC mark: whoever unparks it next marks it, and a
-       DPC landing before the thread's own mark must find it clear. */
+       never carries a DPC's or APC's mark: whoever unparks it next marks
+       it, and a DPC or APC landing before the thread's own mark must find
+       it clear. */
     Self = WdkmpCurrentThread();
     if (WdkmpDiagWord(Record) != Self) {
         return;
     }
-    if (WdkmpLoadLong(&Record->ActivatedAtDispatch) != 0) {
-        InterlockedExchange(&Record->ActivatedAtDispatch, 0);
+    if (WdkmpLoadLong(&Record->ActivatedAt) != PASSIVE_LEVEL) {
+        InterlockedExchange(&Record->ActivatedAt, PASSIVE_LEVEL);
     }
     (VOID)InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread,
                                             (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED), Self);
@@ -336,7 +340,7 @@ WdkmpDiagView(
     _Out_ WDKMP_DIAG_VIEW *View
     )
 {
-    PWDKMP_DIAG_THREAD Record = WdkmpDiagFindThread(FALSE, FALSE);
+    PWDKMP_DIAG_THREAD Record = WdkmpDiagFindThread(FALSE, PASSIVE_LEVEL);
 
     View->Self = WdkmpCurrentThread();
     View->Record = NULL;
@@ -652,7 +656,7 @@ WdkmpDiagRegion(
 
     if (Delta > 0) {
         /* In the region now: no normal APC parks the record under us. */
-        Record = WdkmpDiagFindThread(TRUE, FALSE);
+        Record = WdkmpDiagFindThread(TRUE, WdkmpGetIrql());
         if (Record == NULL) {
             InterlockedIncrement(&WdkmpDiag.Untracked);
         } else {

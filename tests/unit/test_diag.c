@@ -793,10 +793,11 @@ TableTracksAllItsLiveThreads(VOID)
     LIVE Live;
     ULONG Index;
 
-    /* The table's free count is the point here, exactly; under random
-       injection, records that injected APCs took stay theirs until their
-       threads next release at PASSIVE_LEVEL (diagnostics.md), so
-       scripts/run-interrupts.sh leaves it out there (counted as skipped). */
+    /* The table's free count is the point here, exactly, under random
+       injection too (make check-interrupts): an injected event's record is
+       its thread's, and one it took is parked again before it returns.
+       thread_table_exact_under_interrupts attacks it under dense
+       injection, with a full table and after threads end. */
     Begin();
     Live.Ready = 0;
     Live.Failures = 0;
@@ -1141,6 +1142,272 @@ RecordsStayExactUnderInjectedInterrupts(VOID)
     CHECK_STATUS(WdkmSpinLockDestroy(State.InterruptSpin), STATUS_SUCCESS);
     CHECK_STATUS(WdkmSpinLockDestroy(State.DpcInner), STATUS_SUCCESS);
     CHECK_STATUS(WdkmFastMutexDestroy(State.ApcFast), STATUS_SUCCESS);
+}
+
+/*
+ * The thread table under injected interrupts (diagnostics.md, Limits): "The
+ * thread table holds WDKM_DIAG_MAX_THREADS threads that hold a lock or a
+ * region at the same time ... a thread that holds nothing leaves its record
+ * parked for another thread to take. A record a DPC took is parked by that
+ * DPC; a thread that ends while it still holds a lock or a region keeps its
+ * record"; "When one is full it says so once (warning level), counts
+ * Untracked in the summary, and locking goes on unchanged".
+ *
+ * A DPC or APC runs on the thread it interrupts and is that thread: the
+ * events injected into these threads hold what the threads hold, never a
+ * thread of their own. So with nothing held anywhere at the start (the
+ * summary's HeldLocks and UnbalancedRegions: no ended thread kept a
+ * record), rounds of threads that each hold their own KMUTEX must find:
+ *   - fits: this thread and WDKM_DIAG_MAX_THREADS - 1 others holding: every
+ *     one tracked (its checkpoint reports its hold), no Untracked, no
+ *     "thread table full";
+ *   - overflow: this thread and WDKM_DIAG_MAX_THREADS others: exactly one
+ *     holder untracked (at most 129 threads hold at once, and 128 records
+ *     are taken by holders only), the warning printed, Untracked counted,
+ *     and every acquisition still given its lock alone;
+ *   - fits again, after every thread of the rounds before has ended: all
+ *     tracked again - no record stays with a thread that ended holding
+ *     nothing, whatever interrupted it last.
+ * Each holder works on at PASSIVE_LEVEL after its last release, holding
+ * nothing, as a thread does before it ends: that is where an injected
+ * event is the last to touch its record. The rounds run as they are (under
+ * the run's injection, if any) and, where the run injects nothing, again
+ * under this test's own dense injection.
+ */
+#define TABLE_TAIL_US 300
+
+typedef struct _TABLE_ROUND {
+    LONG volatile Ready;              /* holders holding */
+    LONG volatile Tracked;            /* checkpoint: STATUS_WDKM_LOCK_HELD */
+    LONG volatile Missed;             /* checkpoint: STATUS_SUCCESS (untracked) */
+    LONG volatile Failures;           /* a wrong status, value or IsHeld */
+    LONG volatile FirstFailure;       /* its line */
+    KEVENT Finish;
+} TABLE_ROUND;
+
+#define TABLE_FAIL(Round)                                                      \
+    do {                                                                       \
+        InterlockedCompareExchange(&(Round)->FirstFailure, __LINE__, 0);       \
+        InterlockedIncrement(&(Round)->Failures);                              \
+    } while (0)
+
+/* Busy at PASSIVE_LEVEL, holding nothing: interrupts land here. */
+static VOID
+WorkHoldingNothing(ULONG Microseconds)
+{
+    LARGE_INTEGER Frequency;
+    LARGE_INTEGER Start = KeQueryPerformanceCounter(&Frequency);
+    LARGE_INTEGER Now;
+
+    do {
+        YieldProcessor();
+        Now = KeQueryPerformanceCounter(NULL);
+    } while ((ULONG64)(Now.QuadPart - Start.QuadPart) * 1000000ULL / (ULONG64)Frequency.QuadPart <
+             Microseconds);
+}
+
+/* One holder: its own KMUTEX, held until told; then the checkpoint's
+   answer, a release, and work holding nothing. */
+static VOID
+HoldAndCheckpoint(PVOID Context, ULONG Index)
+{
+    TABLE_ROUND *Round = (TABLE_ROUND *)Context;
+    PWDKM_KMUTEX Mutex;
+    VALUE *Value;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Index);
+    WorkHoldingNothing(TABLE_TAIL_US / 3);
+    if (WDKM_KMUTEX_CREATE(&Zero, &Mutex) != STATUS_SUCCESS) {
+        TABLE_FAIL(Round);
+        InterlockedIncrement(&Round->Ready);
+        return;
+    }
+    if (WDKM_KMUTEX_ACQUIRE(Mutex, &Value) != STATUS_SUCCESS) {
+        TABLE_FAIL(Round);
+        InterlockedIncrement(&Round->Ready);
+    } else {
+        /* Locking unchanged, tracked or not: the lock and its data are ours. */
+        if (Value->Count != 0) {
+            TABLE_FAIL(Round);
+        }
+        Value->Count = 1;
+        InterlockedIncrement(&Round->Ready);
+        (VOID)KeWaitForSingleObject(&Round->Finish, Executive, KernelMode, FALSE, NULL);
+        Status = WdkmDiagCheckNoneHeld("table holder");
+        if (Status == STATUS_WDKM_LOCK_HELD) {
+            InterlockedIncrement(&Round->Tracked);
+        } else if (Status == STATUS_SUCCESS) {
+            InterlockedIncrement(&Round->Missed);
+        } else {
+            TABLE_FAIL(Round);
+        }
+        /* The KMUTEX's owner is the thread: held, tracked or not. */
+        if (!WdkmDiagIsHeld(Mutex)) {
+            TABLE_FAIL(Round);
+        }
+        Value->Count = 0;
+        if (WdkmKMutexRelease(Mutex) != STATUS_SUCCESS) {
+            TABLE_FAIL(Round);
+        }
+    }
+    if (WdkmKMutexDestroy(Mutex) != STATUS_SUCCESS) {
+        TABLE_FAIL(Round);
+    }
+    if (WdkmDiagCheckNoneHeld("table holder done") != STATUS_SUCCESS) {
+        TABLE_FAIL(Round);
+    }
+    WorkHoldingNothing(TABLE_TAIL_US);
+}
+
+typedef struct _TABLE_RESULT {
+    WDKM_DIAG_SUMMARY Summary;        /* while every holder held */
+    NTSTATUS Main;                    /* this thread's checkpoint then */
+    BOOLEAN Warned;                   /* "thread table full" printed */
+    TABLE_ROUND Round;
+} TABLE_RESULT;
+
+/* This thread holds a KMUTEX while Others threads hold theirs; all end. */
+static VOID
+RunTableRound(ULONG Others, TABLE_RESULT *Result)
+{
+    static WDKM_TEST_THREAD *Threads[WDKM_DIAG_MAX_THREADS];
+    TABLE_ROUND *Round = &Result->Round;
+    PWDKM_KMUTEX Mutex = NULL;
+    VALUE *Value;
+    ULONG Index;
+
+    RtlZeroMemory(Result, sizeof(*Result));
+    KeInitializeEvent(&Round->Finish, NotificationEvent, FALSE);
+    CapturedLength = 0;
+    Captured[0] = '\0';
+    (VOID)WdkmDiagReset();            /* Untracked and the warning, per round */
+    if (WDKM_KMUTEX_CREATE(&Zero, &Mutex) != STATUS_SUCCESS ||
+        WDKM_KMUTEX_ACQUIRE(Mutex, &Value) != STATUS_SUCCESS) {
+        TABLE_FAIL(Round);
+        Result->Main = STATUS_UNSUCCESSFUL;
+        if (Mutex != NULL) {
+            (VOID)WdkmKMutexDestroy(Mutex);
+        }
+        return;
+    }
+    for (Index = 0; Index < Others; Index += 1) {
+        Threads[Index] = WdkmTestStartThread(HoldAndCheckpoint, Round);
+        if (Threads[Index] == NULL) {
+            TABLE_FAIL(Round);
+            InterlockedIncrement(&Round->Ready);
+        }
+    }
+    while (InterlockedCompareExchange(&Round->Ready, 0, 0) < (LONG)Others) {
+        WdkmTestSleepMs(1);
+    }
+    (VOID)WdkmDiagQuerySummary(&Result->Summary);
+    Result->Main = WdkmDiagCheckNoneHeld("table main");
+    (VOID)KeSetEvent(&Round->Finish, 0, FALSE);
+    for (Index = 0; Index < Others; Index += 1) {
+        WdkmTestJoinThread(Threads[Index]);
+    }
+    if (WdkmKMutexRelease(Mutex) != STATUS_SUCCESS || WdkmKMutexDestroy(Mutex) != STATUS_SUCCESS) {
+        TABLE_FAIL(Round);
+    }
+    Result->Warned = Printed("thread table full");
+}
+
+/* The three rounds; *Passed FALSE (a failure reported) at the first wrong
+   answer. */
+static VOID
+TableRounds(PCSTR Under, BOOLEAN *Passed)
+{
+    const ULONG Records = WDKM_DIAG_MAX_THREADS;
+    static TABLE_RESULT Result;
+    WDKM_DIAG_SUMMARY Summary;
+    ULONG Pass;
+
+    *Passed = FALSE;
+    /* Nothing held anywhere: no ended thread keeps a record. */
+    CHECK_STATUS(WdkmDiagQuerySummary(&Summary), STATUS_SUCCESS);
+    CHECK_EQ(Summary.HeldLocks, 0);
+    CHECK_EQ(Summary.UnbalancedRegions, 0);
+    for (Pass = 0; Pass < 2; Pass += 1) {
+        /* Fits: this thread and Records - 1 others. The second time, after
+           the overflow round's threads all ended. */
+        RunTableRound(Records - 1, &Result);
+        printf("    %s, %s: %ld tracked, %ld missed, Untracked %lu\n", Under,
+               Pass == 0 ? "fits" : "fits again", (long)Result.Round.Tracked,
+               (long)Result.Round.Missed, (unsigned long)Result.Summary.Untracked);
+        CHECK_EQ(Result.Round.FirstFailure, 0);
+        CHECK_EQ(Result.Round.Failures, 0);
+        CHECK_EQ(Result.Summary.Untracked, 0);
+        CHECK(!Result.Warned);
+        CHECK_EQ(Result.Round.Missed, 0);
+        CHECK_EQ(Result.Round.Tracked, Records - 1);
+        CHECK_STATUS(Result.Main, STATUS_WDKM_LOCK_HELD);
+        if (Pass == 1) {
+            break;
+        }
+        /* Overflow: one holder more than records. This thread took its
+           record first; of the others, exactly one finds none. */
+        RunTableRound(Records, &Result);
+        printf("    %s, overflow: %ld tracked, %ld missed, Untracked %lu\n", Under,
+               (long)Result.Round.Tracked, (long)Result.Round.Missed,
+               (unsigned long)Result.Summary.Untracked);
+        CHECK_EQ(Result.Round.FirstFailure, 0);
+        CHECK_EQ(Result.Round.Failures, 0);
+        CHECK_STATUS(Result.Main, STATUS_WDKM_LOCK_HELD);
+        CHECK_EQ(Result.Round.Missed, 1);
+        CHECK_EQ(Result.Round.Tracked, Records - 1);
+        CHECK(Result.Summary.Untracked >= 1);
+        CHECK(Result.Warned);
+    }
+    CHECK_STATUS(WdkmDiagQuerySummary(&Summary), STATUS_SUCCESS);
+    CHECK_EQ(Summary.HeldLocks, 0);
+    CHECK_EQ(Summary.UnbalancedRegions, 0);
+    *Passed = TRUE;
+}
+
+static VOID
+ThreadTableExactUnderInterrupts(VOID)
+{
+    static INJECTED State;
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    BOOLEAN Rounds;
+
+    Begin();
+    TableRounds(WdkmHostInterruptsActive(NULL) ? "run's injection" : "no injection", &Rounds);
+    if (!Rounds) {
+        return;
+    }
+    if (WdkmHostInterruptsActive(NULL)) {
+        return;                       /* the run's injection was the attack */
+    }
+    /* Again under our own: DPCs take spin locks, special APCs a spin lock
+       (at APC_LEVEL), normal APCs a FAST_MUTEX, on every holder. */
+    RtlZeroMemory(&State, sizeof(State));
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &State.InterruptSpin), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &State.DpcInner), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Zero, &State.ApcFast), STATUS_SUCCESS);
+    RtlZeroMemory(&Settings, sizeof(Settings));
+    Settings.Seed = 16;
+    Settings.MeanIntervalMicroseconds = 20;
+    Settings.DpcWeight = 2;
+    Settings.NormalApcWeight = 1;
+    Settings.SpecialApcWeight = 2;
+    Settings.SuspendMaxMicroseconds = 20;
+    Settings.Routine = InjectedRoutine;
+    Settings.Context = &State;
+    WdkmHostInterruptsStart(&Settings);
+    TableRounds("own injection", &Rounds);
+    WdkmHostInterruptsStop();
+    printf("    own injection: %ld DPCs, %ld normal APCs, %ld special APCs (seed %llu)\n",
+           (long)State.Ran[WdkmHostInterruptDpc], (long)State.Ran[WdkmHostInterruptNormalApc],
+           (long)State.Ran[WdkmHostInterruptSpecialApc], (unsigned long long)Settings.Seed);
+    CHECK_STATUS(WdkmSpinLockDestroy(State.InterruptSpin), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(State.DpcInner), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexDestroy(State.ApcFast), STATUS_SUCCESS);
+    CHECK(Rounds);
+    CHECK_EQ(State.FirstFailure, 0);
+    CHECK_EQ(State.Failures, 0);
+    CHECK(State.Ran[WdkmHostInterruptSpecialApc] > 0 && State.Ran[WdkmHostInterruptDpc] > 0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1531,6 +1798,7 @@ static const WDKM_TEST_CASE DiagCases[] = {
     { "dpc_holds_are_its_own_frame", DpcHoldsAreItsOwnFrame },
     { "records_stay_exact_under_injected_interrupts", RecordsStayExactUnderInjectedInterrupts },
     { "table_tracks_all_its_live_threads", TableTracksAllItsLiveThreads },
+    { "thread_table_exact_under_interrupts", ThreadTableExactUnderInterrupts },
     { "queries_above_dispatch_are_refused", QueriesAboveDispatchAreRefused },
     { "not_a_lock_is_refused_without_following_it", NotALockIsRefusedWithoutFollowingIt },
     { "violations_are_read_whole", ViolationsAreReadWhole },
