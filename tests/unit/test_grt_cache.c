@@ -343,8 +343,13 @@ KeysReusedOverManyCycles(VOID)
  * words: looking up, holding a few references, dropping them on 7 or on
  * 8, while the main thread replaces and unregisters the names. Every
  * reference must be counted once: at the end every entry is freed and
- * nothing is reported.
+ * nothing is reported. With injected interrupts (WDKM_HOST_INTERRUPTS,
+ * scripts/run-interrupts.sh) DPCs also look up the spin locks registered
+ * under the action set's names, on the interrupted worker's processor 7,
+ * between a worker's read of a word and its compare-exchange.
  */
+static const PCSTR ActionSetNames[] = { "k", "x", "a", "j", "f", "p" };
+static const LONG LongZero = 0;
 #define SHARE_THREADS 4
 #define SHARE_NAMES   20
 #define SHARE_HELD    10
@@ -409,6 +414,10 @@ ThreadsSharingAProcessorRaceItsCache(VOID)
         NameOf(Name, sizeof(Name), "share-", Index);
         CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX(Name, &Zero), STATUS_SUCCESS);
     }
+    for (Index = 0; Index < sizeof(ActionSetNames) / sizeof(ActionSetNames[0]); Index += 1) {
+        CHECK_STATUS(WDKM_GRT_REGISTER_SPIN_LOCK(ActionSetNames[Index], &LongZero),
+                     STATUS_SUCCESS);
+    }
     for (Index = 0; Index < SHARE_THREADS; Index += 1) {
         Threads[Index] = WdkmTestStartThread(ShareWorker, &Race);
         CHECK(Threads[Index] != NULL);
@@ -435,6 +444,9 @@ ThreadsSharingAProcessorRaceItsCache(VOID)
     for (Index = 0; Index < SHARE_NAMES; Index += 1) {
         NameOf(Name, sizeof(Name), "share-", Index);
         CHECK_STATUS(WdkmGrtUnregister(Name), STATUS_SUCCESS);
+    }
+    for (Index = 0; Index < sizeof(ActionSetNames) / sizeof(ActionSetNames[0]); Index += 1) {
+        CHECK_STATUS(WdkmGrtUnregister(ActionSetNames[Index]), STATUS_SUCCESS);
     }
     CHECK_EQ(WdkmTestPoolOutstanding(), Empty);
     CHECK(DestroyClean());
