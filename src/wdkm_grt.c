@@ -139,9 +139,12 @@
 
 /*
  * Chunk ids, for cache keys: a chunk without one (all taken) counts on its
- * shard counters only. 32768 chunks are 524288 entries.
+ * shard counters only. 32768 chunks are 524288 entries. A test build sets
+ * fewer (a multiple of 64), to reach the chunks without one.
  */
+#ifndef WDKMP_GRT_CHUNK_IDS
 #define WDKMP_GRT_CHUNK_IDS       32768
+#endif
 #define WDKMP_GRT_NO_ID           0xFFFFFFFFUL
 #define WDKMP_GRT_ID_WORD_BITS    64
 
