@@ -148,6 +148,10 @@
 #define WDKMP_GRT_NO_ID           0xFFFFFFFFUL
 #define WDKMP_GRT_ID_WORD_BITS    64
 
+/* Whole bitmap words, and every key (id * 16 + column + 1) below 2^32. */
+typedef char WdkmpGrtChunkIdsFit[(WDKMP_GRT_CHUNK_IDS % WDKMP_GRT_ID_WORD_BITS == 0 &&
+                                  WDKMP_GRT_CHUNK_IDS <= 0x0FFFFFFF) ? 1 : -1];
+
 /* A cache word: a key in the high half, a count in the low half. */
 #define WDKMP_GRT_CACHED_KEY(Word)   ((ULONG)((ULONG64)(Word) >> 32))
 #define WDKMP_GRT_CACHED_COUNT(Word) ((ULONG)((ULONG64)(Word) & 0xFFFFFFFFULL))
@@ -256,7 +260,7 @@ typedef struct _WDKMP_GRT_TABLE {
  * One per 128 bytes (two lines: adjacent-line prefetch pairs them), so that
  * readers on different threads share none. The reference cache is on the
  * line of Readers, which every lookup writes anyway (see "References are
- * cached in the reader slot"): a word is WDKMP_GRT_CACHED_KEY() and a count.
+ * cached in the reader slot"): each word a key (high half) and a count.
  */
 #define WDKMP_GRT_CACHED 7
 typedef struct WDKMP_ALIGNED(128) _WDKMP_GRT_SLOT {
