@@ -4,8 +4,8 @@
 Applies, one at a time, the one-line mutations of src/ listed in
 tests/mutate/mutations.txt (a check removed or weakened, a wait deleted, a
 count skipped) to a scratch copy of the tree (built without -Werror),
-rebuilds the host unit programs (release, checked, and the KMUTEX
-recursion-limit program) and runs them. A mutation is *killed* when a test
+rebuilds the host unit programs (release, checked, the KMUTEX
+recursion-limit program, the registry's few-ids program) and runs them. A mutation is *killed* when a test
 fails (or a program crashes, hangs or a sanitizer reports); it *survives*
 when every test still passes; it is INVALID when its text no longer
 matches src/ or the mutant does not build. A survivor is a hole in the suite, unless the list explains why the
@@ -163,9 +163,11 @@ def restore(tree, mutation, original):
 
 
 # The programs every mutation is run against: the release and checked
-# builds of every suite, and the KMUTEX recursion limit, which needs a
-# library built with a small WDKM_KMUTEX_MAX_RECURSION of its own.
-PROGRAMS = ("wdkm_unit_tests", "wdkm_unit_tests_checked", "wdkm_recursion_limit_test")
+# builds of every suite, the KMUTEX recursion limit, which needs a library
+# built with a small WDKM_KMUTEX_MAX_RECURSION of its own, and the
+# registry's chunks without a cache id (a library with few of them).
+PROGRAMS = ("wdkm_unit_tests", "wdkm_unit_tests_checked", "wdkm_recursion_limit_test",
+            "wdkm_grt_ids_test")
 
 
 # The settings of make check-interrupts (scripts/run-interrupts.sh).

@@ -40,6 +40,7 @@ fi
 runs=(
   "wdkm_unit_tests          stress."
   "wdkm_unit_tests          grt."
+  "wdkm_unit_tests          grt_cache."
   "wdkm_unit_tests          csq."
   "wdkm_unit_tests_checked  stress."
   "wdkm_unit_tests_checked  grt."

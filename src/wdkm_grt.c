@@ -23,9 +23,9 @@
  *   next to the entry pointer, so a lookup reads one bucket line and then
  *   only the entry whose hash matches; the bucket also hints where the
  *   entry's counters are, so that the lookup starts fetching the entry, its
- *   header and its counter at once. A lookup writes only its shard's
- *   counter and its processor's reader slot, and reads no line that other
- *   threads' lookups write.
+ *   header and its counter at once. A lookup writes only its processor's
+ *   reader slot (and its shard's counter when the slot's reference cache
+ *   cannot take it), and reads no line that other threads' lookups write.
  *
  * References are counted per shard
  *   While an entry is registered, a lookup adds one to the entry's counter
@@ -50,6 +50,49 @@
  *   so) and counts on the central count instead; whoever takes it to zero
  *   frees the entry. The bias keeps those early central decrements from
  *   reaching zero before the writer has added the sum.
+ *
+ * References are cached in the reader slot
+ *   A counter chunk's line is one more line per lookup, and the reader slot
+ *   a lookup writes anyway has room: WDKMP_GRT_CACHED words of it are a
+ *   reference cache. A word holds a cache key, naming one entry, and that
+ *   entry's references counted there (0 in both: empty), and changes only
+ *   by compare-exchange (a full barrier, as every Interlocked operation).
+ *   A lookup of entry E on processor P tries word Key(E) mod
+ *   WDKMP_GRT_CACHED of P's slot: if it holds E's key, or a count of 0
+ *   under any key, the lookup counts its reference there; else (another
+ *   entry's references, or a full count) on its shard's counter as above.
+ *   A dereference on processor Q takes its reference back from Q's word
+ *   if it holds E's key with a count above 0, else from its shard's
+ *   counter. Only the sum matters, as between shards.
+ *   When the writer closes E's counters it also sweeps E's word in every
+ *   slot, swapping (E, c) for empty and adding c to the sum. Why every
+ *   reference is then counted exactly once:
+ *   - Only a lookup adds to a word, inside its reader section, having
+ *     found E; the writer sweeps after a grace period, so every such
+ *     addition is done and seen (the reader left its slot after it). After
+ *     the sweep no word holds E's key: a dereference only takes from a word
+ *     with E's key and a count above 0, and a lookup never adds E again.
+ *   - A dereference racing the sweep: one compare-exchange of the two
+ *     fails; the sweep retries and counts what is left, the
+ *     dereference's finds E gone and counts on its shard's counter, open
+ *     (summed by the close) or closed (the central count).
+ *   - A thread that moved between asking its processor and its
+ *     compare-exchange, or a DPC that interrupted it between its read and
+ *     its compare-exchange on the same word: the compare-exchange fails or
+ *     succeeds whole; any thread may change any processor's words (it only
+ *     shares a line). A failed one retries once, then counts on the shard.
+ *     Comparing values, not pointers, is safe from reuse (ABA): a word's
+ *     value is all of its state.
+ *   - A key names one entry among those whose words may hold references:
+ *     it is its counter column's (the chunk's id, from a fixed table of
+ *     ids, times WDKMP_GRT_CHUNK_ENTRIES, plus the column, plus one). A
+ *     column and a chunk id are given back only when their entry (their
+ *     last entry) is freed, after its sweep, so a key is reused only once
+ *     no word holds it. A chunk that finds no free id gets none: its
+ *     entries count on the shard counters alone.
+ *   A word is busy while its entry has references out that were counted
+ *   there: a reference held for long keeps other entries of that word on
+ *   the shard counters, on that processor only (slower, never wrong).
  *
  * Readers take no lock
  *   A lookup increments its processor's reader slot (a full barrier),
@@ -93,6 +136,26 @@
 #define WDKMP_GRT_MAX_BUCKETS     (1UL << 23)
 #define WDKMP_GRT_POLL_MS         2
 #define WDKMP_GRT_LINE_PAIR       128    /* two lines, as adjacent-line prefetch fetches them */
+
+/*
+ * Chunk ids, for cache keys: a chunk without one (all taken) counts on its
+ * shard counters only. 32768 chunks are 524288 entries. A test build sets
+ * fewer (a multiple of 64), to reach the chunks without one.
+ */
+#ifndef WDKMP_GRT_CHUNK_IDS
+#define WDKMP_GRT_CHUNK_IDS       32768
+#endif
+#define WDKMP_GRT_NO_ID           0xFFFFFFFFUL
+#define WDKMP_GRT_ID_WORD_BITS    64
+
+/* Whole bitmap words, and every key (id * 16 + column + 1) below 2^32. */
+typedef char WdkmpGrtChunkIdsFit[(WDKMP_GRT_CHUNK_IDS % WDKMP_GRT_ID_WORD_BITS == 0 &&
+                                  WDKMP_GRT_CHUNK_IDS <= 0x0FFFFFFF) ? 1 : -1];
+
+/* A cache word: a key in the high half, a count in the low half. */
+#define WDKMP_GRT_CACHED_KEY(Word)   ((ULONG)((ULONG64)(Word) >> 32))
+#define WDKMP_GRT_CACHED_COUNT(Word) ((ULONG)((ULONG64)(Word) & 0xFFFFFFFFULL))
+#define WDKMP_GRT_CACHED_FULL        0xFFFFFFFFUL    /* a count no lookup adds to */
 
 /* A removed name's bucket; readers step over it, a registration reuses it. */
 #define WDKMP_GRT_TOMBSTONE ((PWDKMP_GRT_ENTRY)(ULONG_PTR)1)
@@ -143,7 +206,8 @@ typedef struct _WDKMP_GRT_ENTRY {
     UCHAR NameLength;
     UCHAR Kind;                         /* a WDKM_LOCK_KIND */
     UCHAR Index;                        /* column in Chunk */
-    UCHAR Reserved[5];
+    UCHAR CacheWord;                    /* its word in a cache: CacheKey % WDKMP_GRT_CACHED */
+    ULONG CacheKey;                     /* in reference caches; 0: not cached */
     ULONG64 Head[WDKMP_GRT_HEAD_WORDS]; /* the name's first 32 characters, zero-padded */
 } WDKMP_GRT_ENTRY, *PWDKMP_GRT_ENTRY;
 
@@ -174,6 +238,7 @@ struct _WDKMP_GRT_CHUNK {
     LIST_ENTRY Link;                    /* on WdkmpGrt.Chunks while not full */
     ULONG Used;                         /* a bit per column in use */
     ULONG Offset;                       /* from the pool block to the chunk */
+    ULONG Id;                           /* its cache keys' (WDKMP_GRT_NO_ID: none) */
 };
 
 typedef struct _WDKMP_GRT_BUCKET {
@@ -193,16 +258,29 @@ typedef struct _WDKMP_GRT_TABLE {
 
 /*
  * One per 128 bytes (two lines: adjacent-line prefetch pairs them), so that
- * readers on different threads share none.
+ * readers on different threads share none. The reference cache is on the
+ * line of Readers, which every lookup writes anyway (see "References are
+ * cached in the reader slot"): each word a key (high half) and a count.
  */
-typedef struct _WDKMP_GRT_SLOT {
+#define WDKMP_GRT_CACHED 7
+typedef struct WDKMP_ALIGNED(128) _WDKMP_GRT_SLOT {
     LONG volatile Readers;
-    LONG Padding[31];
+    LONG Reserved;
+    LONG64 volatile Cached[WDKMP_GRT_CACHED];
+    LONG64 Padding[8];
 } WDKMP_GRT_SLOT;
 
-/* Static, not pool: it outlives every Initialize/Destroy cycle. */
+typedef char WdkmpGrtSlotIsALinePair[(sizeof(WDKMP_GRT_SLOT) == WDKMP_GRT_LINE_PAIR) ? 1 : -1];
+
+/*
+ * Static, not pool: they outlive every Initialize/Destroy cycle. The slots
+ * are an array of their own: whole line pairs, aligned, so that no other
+ * data shares their lines (and no structure is padded for their alignment).
+ */
+static WDKMP_GRT_SLOT WdkmpGrtSlots[WDKMP_GRT_SLOTS];
+
 static struct {
-    WDKMP_GRT_SLOT Slots[WDKMP_GRT_SLOTS];  /* first: no line shared with the state */
+    LONG Leading[16];                    /* State's line holds nothing else */
     /* Read by every lookup, written by Initialize, Destroy and growth only. */
     LONG volatile State;
     PWDKMP_GRT_TABLE volatile Table;
@@ -215,6 +293,9 @@ static struct {
     LIST_ENTRY Chunks;                   /* EntriesLock: chunks with a free column */
     PWDKMP_GRT_ENTRY Deferred;           /* EntriesLock: unreferenced, freed at a lower IRQL */
     LONG volatile LiveEntries;
+    /* EntriesLock: a bit per chunk id taken. */
+    ULONG64 ChunkIds[WDKMP_GRT_CHUNK_IDS / WDKMP_GRT_ID_WORD_BITS];
+    ULONG ChunkIdHint;                   /* EntriesLock: no free id in the words below it */
 } WdkmpGrt;
 
 static VOID WdkmpGrtFreeDeferred(VOID);
@@ -488,7 +569,7 @@ WdkmpGrtEnterReader(
     _In_ ULONG Processor
     )
 {
-    WDKMP_GRT_SLOT *Slot = &WdkmpGrt.Slots[Processor & (WDKMP_GRT_SLOTS - 1)];
+    WDKMP_GRT_SLOT *Slot = &WdkmpGrtSlots[Processor & (WDKMP_GRT_SLOTS - 1)];
 
     InterlockedIncrement(&Slot->Readers);
     return Slot;
@@ -501,6 +582,137 @@ WdkmpGrtLeaveReader(
     )
 {
     InterlockedDecrement(&Slot->Readers);
+}
+
+/* ------------------------------------------------------------------------
+ * Reference caches (see "References are cached in the reader slot")
+ */
+
+/* Entry's word in Slot. */
+static
+LONG64 volatile *
+WdkmpGrtCachedWord(
+    _In_ WDKMP_GRT_SLOT *Slot,
+    _In_ const WDKMP_GRT_ENTRY *Entry
+    )
+{
+    return &Slot->Cached[Entry->CacheWord];
+}
+
+/*
+ * Counts a reference to Entry in Slot, the caller's reader slot, which it
+ * is in (so Entry cannot be swept meanwhile). FALSE if the word is another
+ * entry's or full, or changed under the caller twice: count it on a shard.
+ */
+static
+BOOLEAN
+WdkmpGrtCacheTake(
+    _In_ WDKMP_GRT_SLOT *Slot,
+    _In_ const WDKMP_GRT_ENTRY *Entry
+    )
+{
+    ULONG Key = Entry->CacheKey;
+    LONG64 volatile *Word;
+    LONG64 Seen;
+    LONG64 Next;
+    LONG64 Found;
+    ULONG Try;
+
+    if (Key == 0) {
+        return FALSE;
+    }
+    Word = WdkmpGrtCachedWord(Slot, Entry);
+    /* Relaxed: only what the compare-exchange compares. */
+    Seen = WdkmpLoadLong64(Word);
+    for (Try = 0; Try < 2; Try += 1) {
+        if (WDKMP_GRT_CACHED_COUNT(Seen) == 0) {
+            Next = (LONG64)(((ULONG64)Key << 32) | 1);
+        } else if (WDKMP_GRT_CACHED_KEY(Seen) == Key &&
+                   WDKMP_GRT_CACHED_COUNT(Seen) != WDKMP_GRT_CACHED_FULL) {
+            Next = (LONG64)((ULONG64)Seen + 1);
+        } else {
+            return FALSE;
+        }
+        Found = InterlockedCompareExchange64(Word, Next, Seen);
+        if (Found == Seen) {
+            return TRUE;
+        }
+        Seen = Found;
+    }
+    return FALSE;
+}
+
+/*
+ * Takes a reference to Entry back from Slot (the caller's processor's).
+ * FALSE if the word holds none of Entry's, or changed under the caller
+ * twice: drop it from a shard.
+ */
+static
+BOOLEAN
+WdkmpGrtCacheDrop(
+    _In_ WDKMP_GRT_SLOT *Slot,
+    _In_ const WDKMP_GRT_ENTRY *Entry
+    )
+{
+    ULONG Key = Entry->CacheKey;
+    LONG64 volatile *Word;
+    LONG64 Seen;
+    LONG64 Found;
+    ULONG Try;
+
+    if (Key == 0) {
+        return FALSE;
+    }
+    Word = WdkmpGrtCachedWord(Slot, Entry);
+    Seen = WdkmpLoadLong64(Word);
+    for (Try = 0; Try < 2; Try += 1) {
+        if (WDKMP_GRT_CACHED_KEY(Seen) != Key || WDKMP_GRT_CACHED_COUNT(Seen) == 0) {
+            return FALSE;
+        }
+        Found = InterlockedCompareExchange64(Word, (LONG64)((ULONG64)Seen - 1), Seen);
+        if (Found == Seen) {
+            return TRUE;
+        }
+        Seen = Found;
+    }
+    return FALSE;
+}
+
+/*
+ * Empties Entry's word in every slot and returns the references they held.
+ * Entry is retired: no lookup can add to its words any more, so after this
+ * none holds its key. Each retry follows a dereference's decrement or
+ * another entry's taking the word over, so the loops end.
+ */
+static
+LONG64
+WdkmpGrtCacheSweep(
+    _In_ const WDKMP_GRT_ENTRY *Entry
+    )
+{
+    ULONG Key = Entry->CacheKey;
+    LONG64 volatile *Word;
+    LONG64 Sum = 0;
+    LONG64 Seen;
+    LONG64 Found;
+    ULONG Index;
+
+    if (Key == 0) {
+        return 0;
+    }
+    for (Index = 0; Index < WDKMP_GRT_SLOTS; Index += 1) {
+        Word = WdkmpGrtCachedWord(&WdkmpGrtSlots[Index], Entry);
+        Seen = WdkmpLoadLong64(Word);
+        while (WDKMP_GRT_CACHED_KEY(Seen) == Key) {
+            Found = InterlockedCompareExchange64(Word, 0, Seen);
+            if (Found == Seen) {
+                Sum += WDKMP_GRT_CACHED_COUNT(Seen);
+                break;
+            }
+            Seen = Found;
+        }
+    }
+    return Sum;
 }
 
 /* ------------------------------------------------------------------------
@@ -601,7 +813,7 @@ WdkmpGrtWaitForReaders(
         /* A full-barrier read: what a reader did before leaving its slot
            happens before what the writer does next. */
         for (Spins = 0;
-             InterlockedCompareExchange(&WdkmpGrt.Slots[Index].Readers, 0, 0) != 0;
+             InterlockedCompareExchange(&WdkmpGrtSlots[Index].Readers, 0, 0) != 0;
              Spins += 1) {
             if (Spins < 1000) {
                 YieldProcessor();
@@ -662,6 +874,51 @@ WdkmpGrtCheckWriter(
  * Counter chunks (EntriesLock)
  */
 
+/* A free chunk id, now taken, or WDKMP_GRT_NO_ID. EntriesLock. */
+static
+ULONG
+WdkmpGrtTakeChunkId(
+    VOID
+    )
+{
+    ULONG Index;
+    ULONG Bit;
+    ULONG64 Free;
+
+    for (Index = WdkmpGrt.ChunkIdHint; Index < WDKMP_GRT_CHUNK_IDS / WDKMP_GRT_ID_WORD_BITS;
+         Index += 1) {
+        Free = ~WdkmpGrt.ChunkIds[Index];
+        if (Free != 0) {
+            for (Bit = 0; (Free & 1) == 0; Bit += 1) {
+                Free >>= 1;
+            }
+            WdkmpGrt.ChunkIds[Index] |= 1ULL << Bit;
+            WdkmpGrt.ChunkIdHint = Index;
+            return Index * WDKMP_GRT_ID_WORD_BITS + Bit;
+        }
+    }
+    WdkmpGrt.ChunkIdHint = Index;
+    return WDKMP_GRT_NO_ID;
+}
+
+/* Gives a freed chunk's id back: after its last entry's sweep. EntriesLock. */
+static
+VOID
+WdkmpGrtReleaseChunkId(
+    _In_ ULONG Id
+    )
+{
+    ULONG Index = Id / WDKMP_GRT_ID_WORD_BITS;
+
+    if (Id == WDKMP_GRT_NO_ID) {
+        return;
+    }
+    WdkmpGrt.ChunkIds[Index] &= ~(1ULL << (Id % WDKMP_GRT_ID_WORD_BITS));
+    if (Index < WdkmpGrt.ChunkIdHint) {
+        WdkmpGrt.ChunkIdHint = Index;
+    }
+}
+
 /*
  * Takes a zeroed column of counters for a new entry, in a chunk with a
  * free one or in a new chunk. <= APC_LEVEL.
@@ -683,6 +940,7 @@ WdkmpGrtAssignCounters(
     for (;;) {
         OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
         if (IsListEmpty(&WdkmpGrt.Chunks) && Spare != NULL) {
+            Spare->Id = WdkmpGrtTakeChunkId();
             InsertHeadList(&WdkmpGrt.Chunks, &Spare->Link);
             Spare = NULL;
         }
@@ -741,6 +999,7 @@ WdkmpGrtReleaseCounters(
         if (!WasFull) {
             RemoveEntryList(&Chunk->Link);
         }
+        WdkmpGrtReleaseChunkId(Chunk->Id);
     } else if (WasFull) {
         InsertHeadList(&WdkmpGrt.Chunks, &Chunk->Link);
     }
@@ -813,18 +1072,23 @@ WdkmpGrtFreeOrDefer(
 }
 
 /*
- * Drops a lookup's reference: on the caller's shard while the counters are
- * open (the table's reference keeps the entry alive), else on the central
- * count, where the last one frees the entry.
+ * Drops a lookup's reference: from the reference cache of the caller's
+ * processor, or on its shard while the counters are open (the table's
+ * reference keeps the entry alive), else on the central count, where the
+ * last one frees the entry.
  */
 static
 VOID
 WdkmpGrtDropReference(
     _In_ PWDKMP_GRT_ENTRY Entry,
-    _In_ ULONG Shard
+    _In_ ULONG Processor
     )
 {
-    if (InterlockedExchangeAdd64(WdkmpGrtCounter(Entry, Shard), -1) >= WDKMP_GRT_CLOSED_BELOW) {
+    if (WdkmpGrtCacheDrop(&WdkmpGrtSlots[Processor & (WDKMP_GRT_SLOTS - 1)], Entry)) {
+        return;
+    }
+    if (InterlockedExchangeAdd64(WdkmpGrtCounter(Entry, WdkmpGrtShardOf(Processor)), -1) >=
+        WDKMP_GRT_CLOSED_BELOW) {
         return;
     }
     if (InterlockedDecrement64(&Entry->Cold->Central) == 0) {
@@ -836,7 +1100,8 @@ WdkmpGrtDropReference(
  * Drops the table's reference to an entry no lookup can reach any more: it
  * was never published, or it was unpublished and a grace period has passed
  * since (so no lookup is between finding it and counting its reference).
- * Closes the counters and moves what they hold to the central count.
+ * Closes the counters, sweeps the reference caches, and moves what they
+ * hold to the central count.
  */
 static
 VOID
@@ -851,6 +1116,7 @@ WdkmpGrtRetire(
     for (Shard = 0; Shard < WDKMP_GRT_SHARDS; Shard += 1) {
         Sum += WdkmpGrtExchange64(WdkmpGrtCounter(Entry, Shard), WDKMP_GRT_CLOSED);
     }
+    Sum += WdkmpGrtCacheSweep(Entry);
     /* Central held BIAS + 1 (the table's reference): drop both. */
     Delta = Sum - WDKMP_GRT_BIAS - 1;
     if (InterlockedExchangeAdd64(&Entry->Cold->Central, Delta) + Delta == 0) {
@@ -934,6 +1200,9 @@ WdkmpGrtCreateEntry(
     Entry->NameLength = (UCHAR)Key->Length;
     Entry->Kind = (UCHAR)Descriptor->Kind;
     Entry->Index = Index;
+    Entry->CacheKey = Chunk->Id == WDKMP_GRT_NO_ID
+                          ? 0 : Chunk->Id * WDKMP_GRT_CHUNK_ENTRIES + Index + 1;
+    Entry->CacheWord = (UCHAR)(Entry->CacheKey % WDKMP_GRT_CACHED);
     for (Word = 0; Word < Words; Word += 1) {   /* the rest stays zero */
         Cold->Name.Words[Word] = Key->Name.Words[Word];
         if (Word < WDKMP_GRT_HEAD_WORDS) {
@@ -1419,8 +1688,11 @@ WdkmGrtReference(
             Status = STATUS_WDKM_TYPE_MISMATCH;
         } else {
             /* Still registered: the table's reference keeps it alive, and
-               its counters stay open until a grace period after its removal. */
-            (VOID)InterlockedIncrement64(WdkmpGrtCounter(Entry, Shard));
+               its counters and cached references stay open until a grace
+               period after its removal. */
+            if (!WdkmpGrtCacheTake(Slot, Entry)) {
+                (VOID)InterlockedIncrement64(WdkmpGrtCounter(Entry, Shard));
+            }
             *Lock = WdkmpGrtLockOf(Entry);
         }
     }
@@ -1500,7 +1772,7 @@ WdkmpGrtDereference(
     if (!CallerMayHold && WdkmpGrtHeldByCaller(Header)) {
         return STATUS_WDKM_LOCK_HELD;
     }
-    WdkmpGrtDropReference(Entry, WdkmpGrtShardOf(WdkmpCurrentProcessor()));
+    WdkmpGrtDropReference(Entry, WdkmpCurrentProcessor());
     return STATUS_SUCCESS;
 }
 

@@ -12,6 +12,7 @@ extern const WDKM_TEST_SUITE WdkmFastMutexSuite;
 extern const WDKM_TEST_SUITE WdkmScopeSuite;
 extern const WDKM_TEST_SUITE WdkmPoolSuite;
 extern const WDKM_TEST_SUITE WdkmGrtSuite;
+extern const WDKM_TEST_SUITE WdkmGrtCacheSuite;
 extern const WDKM_TEST_SUITE WdkmKindsSuite;
 extern const WDKM_TEST_SUITE WdkmMisuseSuite;
 extern const WDKM_TEST_SUITE WdkmFaultsSuite;
@@ -40,6 +41,7 @@ main(int argc, char **argv)
         WdkmScopeSuite,
         WdkmPoolSuite,
         WdkmGrtSuite,
+        WdkmGrtCacheSuite,    /* the registry's per-processor reference caches */
         WdkmKindsSuite,
         WdkmMisuseSuite,
         WdkmFaultsSuite,
