@@ -921,7 +921,9 @@ typedef struct _INJECTED {
     LONG volatile Running;           /* events inside InjectedWork */
 } INJECTED;
 
-#define INJECTED_FAIL(State)                                                   \
+/* A failure noted where CHECK cannot run (an injected event, a worker):
+   State has Failures and FirstFailure (its line). */
+#define NOTE_FAILURE(State)                                                    \
     do {                                                                       \
         InterlockedCompareExchange(&(State)->FirstFailure, __LINE__, 0);       \
         InterlockedIncrement(&(State)->Failures);                              \
@@ -939,57 +941,57 @@ InjectedWork(INJECTED *State, WDKM_HOST_INTERRUPT Kind, ULONG64 Random)
     if (Kind == WdkmHostInterruptDpc) {
         /* The interrupted thread's holds are not the DPC's. */
         if (WdkmDiagCheckNoneHeld("injected dpc") != STATUS_SUCCESS) {
-            INJECTED_FAIL(State);
+            NOTE_FAILURE(State);
         }
         if (WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(State->InterruptSpin, &Value) != STATUS_SUCCESS) {
-            INJECTED_FAIL(State);
+            NOTE_FAILURE(State);
             return;
         }
         if (!WdkmDiagIsHeld(State->InterruptSpin)) {
-            INJECTED_FAIL(State);
+            NOTE_FAILURE(State);
         }
         if ((Random & 1) != 0) {
             if (WDKM_SPIN_LOCK_ACQUIRE(State->DpcInner, &OldIrql, &Inner) != STATUS_SUCCESS) {
-                INJECTED_FAIL(State);
+                NOTE_FAILURE(State);
             } else {
                 Inner->Count += 1;
                 if (!WdkmDiagIsHeld(State->DpcInner) ||
                     WdkmSpinLockRelease(State->DpcInner, OldIrql) != STATUS_SUCCESS) {
-                    INJECTED_FAIL(State);
+                    NOTE_FAILURE(State);
                 }
             }
         }
         Value->Count += 1;
         if (WdkmSpinLockReleaseFromDpcLevel(State->InterruptSpin) != STATUS_SUCCESS ||
             WdkmDiagIsHeld(State->InterruptSpin)) {
-            INJECTED_FAIL(State);
+            NOTE_FAILURE(State);
         }
         if (WdkmDiagCheckNoneHeld("injected dpc return") != STATUS_SUCCESS) {
-            INJECTED_FAIL(State);
+            NOTE_FAILURE(State);
         }
     } else if (Kind == WdkmHostInterruptSpecialApc) {
         /* At APC_LEVEL, maybe in the middle of the thread's own push or pop. */
         if (WDKM_SPIN_LOCK_ACQUIRE(State->InterruptSpin, &OldIrql, &Value) != STATUS_SUCCESS) {
-            INJECTED_FAIL(State);
+            NOTE_FAILURE(State);
             return;
         }
         Value->Count += 1;
         if (!WdkmDiagIsHeld(State->InterruptSpin) ||
             WdkmSpinLockRelease(State->InterruptSpin, OldIrql) != STATUS_SUCCESS) {
-            INJECTED_FAIL(State);
+            NOTE_FAILURE(State);
         }
     } else {
         /* At PASSIVE_LEVEL, where the thread holds no lock at all. */
         if (WdkmDiagCheckNoneHeld("injected normal apc") != STATUS_SUCCESS) {
-            INJECTED_FAIL(State);
+            NOTE_FAILURE(State);
         }
         if (WDKM_FAST_MUTEX_ACQUIRE(State->ApcFast, &Value) != STATUS_SUCCESS) {
-            INJECTED_FAIL(State);
+            NOTE_FAILURE(State);
             return;
         }
         Value->Count += 1;
         if (WdkmFastMutexRelease(State->ApcFast) != STATUS_SUCCESS) {
-            INJECTED_FAIL(State);
+            NOTE_FAILURE(State);
         }
     }
 }
@@ -1022,26 +1024,26 @@ PairsUnderInterrupts(PVOID Context, ULONG Index)
         switch ((Random >> 16) % 3) {
         case 0:
             if (WDKM_KMUTEX_ACQUIRE(State->Mutex, &Value) != STATUS_SUCCESS) {
-                INJECTED_FAIL(State);
+                NOTE_FAILURE(State);
                 return;
             }
             if ((Random >> 20) & 1) {
                 if (WDKM_SPIN_LOCK_ACQUIRE(State->ThreadSpin, &OldIrql, &Inner) != STATUS_SUCCESS) {
-                    INJECTED_FAIL(State);
+                    NOTE_FAILURE(State);
                 } else {
                     Inner->Count += 1;
                     (VOID)WdkmSpinLockRelease(State->ThreadSpin, OldIrql);
                 }
             }
             if (!WdkmDiagIsHeld(State->Mutex)) {
-                INJECTED_FAIL(State);
+                NOTE_FAILURE(State);
             }
             Value->Count += 1;
             (VOID)WdkmKMutexRelease(State->Mutex);
             break;
         case 1:
             if (WDKM_FAST_MUTEX_ACQUIRE(State->Fast, &Value) != STATUS_SUCCESS) {
-                INJECTED_FAIL(State);
+                NOTE_FAILURE(State);
                 return;
             }
             Value->Count += 1;
@@ -1049,7 +1051,7 @@ PairsUnderInterrupts(PVOID Context, ULONG Index)
             break;
         default:
             if (WDKM_SPIN_LOCK_ACQUIRE(State->ThreadSpin, &OldIrql, &Value) != STATUS_SUCCESS) {
-                INJECTED_FAIL(State);
+                NOTE_FAILURE(State);
                 return;
             }
             Value->Count += 1;
@@ -1060,7 +1062,7 @@ PairsUnderInterrupts(PVOID Context, ULONG Index)
            this fails). */
         if (WdkmDiagCheckNoneHeld("pair") != STATUS_SUCCESS || WdkmDiagIsHeld(State->Mutex) ||
             WdkmDiagIsHeld(State->ThreadSpin)) {
-            INJECTED_FAIL(State);
+            NOTE_FAILURE(State);
         }
     }
 }
@@ -1185,12 +1187,6 @@ typedef struct _TABLE_ROUND {
     KEVENT Finish;
 } TABLE_ROUND;
 
-#define TABLE_FAIL(Round)                                                      \
-    do {                                                                       \
-        InterlockedCompareExchange(&(Round)->FirstFailure, __LINE__, 0);       \
-        InterlockedIncrement(&(Round)->Failures);                              \
-    } while (0)
-
 /* Busy at PASSIVE_LEVEL, holding nothing: interrupts land here. */
 static VOID
 WorkHoldingNothing(ULONG Microseconds)
@@ -1219,17 +1215,17 @@ HoldAndCheckpoint(PVOID Context, ULONG Index)
     UNREFERENCED_PARAMETER(Index);
     WorkHoldingNothing(TABLE_TAIL_US / 3);
     if (WDKM_KMUTEX_CREATE(&Zero, &Mutex) != STATUS_SUCCESS) {
-        TABLE_FAIL(Round);
+        NOTE_FAILURE(Round);
         InterlockedIncrement(&Round->Ready);
         return;
     }
     if (WDKM_KMUTEX_ACQUIRE(Mutex, &Value) != STATUS_SUCCESS) {
-        TABLE_FAIL(Round);
+        NOTE_FAILURE(Round);
         InterlockedIncrement(&Round->Ready);
     } else {
         /* Locking unchanged, tracked or not: the lock and its data are ours. */
         if (Value->Count != 0) {
-            TABLE_FAIL(Round);
+            NOTE_FAILURE(Round);
         }
         Value->Count = 1;
         InterlockedIncrement(&Round->Ready);
@@ -1240,22 +1236,22 @@ HoldAndCheckpoint(PVOID Context, ULONG Index)
         } else if (Status == STATUS_SUCCESS) {
             InterlockedIncrement(&Round->Missed);
         } else {
-            TABLE_FAIL(Round);
+            NOTE_FAILURE(Round);
         }
         /* The KMUTEX's owner is the thread: held, tracked or not. */
         if (!WdkmDiagIsHeld(Mutex)) {
-            TABLE_FAIL(Round);
+            NOTE_FAILURE(Round);
         }
         Value->Count = 0;
         if (WdkmKMutexRelease(Mutex) != STATUS_SUCCESS) {
-            TABLE_FAIL(Round);
+            NOTE_FAILURE(Round);
         }
     }
     if (WdkmKMutexDestroy(Mutex) != STATUS_SUCCESS) {
-        TABLE_FAIL(Round);
+        NOTE_FAILURE(Round);
     }
     if (WdkmDiagCheckNoneHeld("table holder done") != STATUS_SUCCESS) {
-        TABLE_FAIL(Round);
+        NOTE_FAILURE(Round);
     }
     WorkHoldingNothing(TABLE_TAIL_US);
 }
@@ -1284,7 +1280,7 @@ RunTableRound(ULONG Others, TABLE_RESULT *Result)
     (VOID)WdkmDiagReset();            /* Untracked and the warning, per round */
     if (WDKM_KMUTEX_CREATE(&Zero, &Mutex) != STATUS_SUCCESS ||
         WDKM_KMUTEX_ACQUIRE(Mutex, &Value) != STATUS_SUCCESS) {
-        TABLE_FAIL(Round);
+        NOTE_FAILURE(Round);
         Result->Main = STATUS_UNSUCCESSFUL;
         if (Mutex != NULL) {
             (VOID)WdkmKMutexDestroy(Mutex);
@@ -1294,7 +1290,7 @@ RunTableRound(ULONG Others, TABLE_RESULT *Result)
     for (Index = 0; Index < Others; Index += 1) {
         Threads[Index] = WdkmTestStartThread(HoldAndCheckpoint, Round);
         if (Threads[Index] == NULL) {
-            TABLE_FAIL(Round);
+            NOTE_FAILURE(Round);
             InterlockedIncrement(&Round->Ready);
         }
     }
@@ -1308,7 +1304,7 @@ RunTableRound(ULONG Others, TABLE_RESULT *Result)
         WdkmTestJoinThread(Threads[Index]);
     }
     if (WdkmKMutexRelease(Mutex) != STATUS_SUCCESS || WdkmKMutexDestroy(Mutex) != STATUS_SUCCESS) {
-        TABLE_FAIL(Round);
+        NOTE_FAILURE(Round);
     }
     Result->Warned = Printed("thread table full");
 }
