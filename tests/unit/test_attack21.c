@@ -694,6 +694,215 @@ WritersRaceLookups(VOID)
     CHECK_EQ(Blocks(), Base);
 }
 
+
+/* The scoped forms: the reference taken by the scope's lookup on one
+   processor is dropped at its end on another; failures (wrong type, the
+   queued spin lock, too high an IRQL) run no body and take no reference. */
+static VOID
+ScopesAcrossProcessors(VOID)
+{
+    ULONG Initial = 11;
+    ULONG *Data;
+    NTSTATUS Status;
+    PVOID Outer;
+    ULONG Bodies = 0;
+    KIRQL Old;
+    LONG Registered, Before;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    Before = Blocks();
+    CHECK_STATUS(Register("sk"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtRegister("ss", WdkmLockKindSpinLock, &Initial, sizeof(Initial), 0),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtRegister("sq", WdkmLockKindQueuedSpinLock, &Initial, sizeof(Initial), 0),
+                 STATUS_SUCCESS);
+    Registered = Blocks();
+
+    WdkmHostSetCurrentProcessor(3);
+    WDKM_GRT_KMUTEX_SCOPED("sk", Data, &Status) {
+        *Data += 1;
+        Bodies += 1;
+        WdkmHostSetCurrentProcessor(150);
+    }
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_EQ(Bodies, 1);
+
+    /* A DPC's spin-lock scope while the interrupted code holds a reference. */
+    CHECK_STATUS(WdkmGrtReference("ss", WdkmLockKindSpinLock, sizeof(ULONG), &Outer),
+                 STATUS_SUCCESS);
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    WdkmHostSetCurrentProcessor(99);
+    WDKM_GRT_SCOPED("ss", WdkmLockKindSpinLock, Data, &Status) {
+        *Data += 1;
+        Bodies += 1;
+        WdkmHostSetCurrentProcessor(35);
+    }
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    /* A KMUTEX scope is too high here, and takes nothing. */
+    WDKM_GRT_KMUTEX_SCOPED("sk", Data, &Status) {
+        Bodies += 100;
+    }
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    KeLowerIrql(Old);
+    CHECK_EQ(Bodies, 2);
+
+    WDKM_GRT_SCOPED("sq", WdkmLockKindQueuedSpinLock, Data, &Status) {
+        Bodies += 100;
+    }
+    CHECK_STATUS(Status, STATUS_INVALID_PARAMETER);
+    WDKM_GRT_SCOPED("sk", WdkmLockKindFastMutex, Data, &Status) {
+        Bodies += 100;
+    }
+    CHECK_STATUS(Status, STATUS_WDKM_TYPE_MISMATCH);
+    WDKM_GRT_KMUTEX_SCOPED("none", Data, &Status) {
+        Bodies += 100;
+    }
+    CHECK_STATUS(Status, STATUS_OBJECT_NAME_NOT_FOUND);
+    CHECK_EQ(Bodies, 2);
+    WdkmHostSetCurrentProcessor(-1);
+    CHECK_EQ(Blocks(), Registered);
+
+    /* Only Outer's reference is left: the other two are freed at once. */
+    CHECK_STATUS(WdkmGrtUnregister("sk"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("sq"), STATUS_SUCCESS);
+    CHECK(Blocks() < Registered);
+    Registered = Blocks();
+    CHECK_STATUS(WdkmGrtUnregister("ss"), STATUS_SUCCESS);
+    CHECK_EQ(Blocks(), Registered);
+    CHECK_STATUS(WdkmGrtDereference(Outer), STATUS_SUCCESS);
+    CHECK_EQ(Blocks(), Before);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+}
+
+
+/* The caller's own hold, taken at whatever IRQL the kind's acquire leaves
+   (a spin lock's raises to DISPATCH_LEVEL, as a DPC runs at): every kind
+   answers STATUS_WDKM_LOCK_HELD and keeps the reference, also after the
+   name is unregistered. */
+static NTSTATUS
+HeldDereference(WDKM_LOCK_KIND Kind, PVOID Lock, BOOLEAN Shared, BOOLEAN AtDpc)
+{
+    PVOID Data;
+    const VOID *Read;
+    KIRQL Old = PASSIVE_LEVEL, Raised = PASSIVE_LEVEL;
+    WDKM_LOCK_QUEUE_HANDLE Handle;
+    NTSTATUS Held, Status = STATUS_UNSUCCESSFUL;
+
+    switch (Kind) {
+    case WdkmLockKindSpinLock:
+        if (AtDpc) {
+            KeRaiseIrql(DISPATCH_LEVEL, &Raised);
+            Status = WdkmSpinLockAcquireAtDpcLevel((PWDKM_SPIN_LOCK)Lock, sizeof(ULONG), &Data);
+        } else {
+            Status = WdkmSpinLockAcquire((PWDKM_SPIN_LOCK)Lock, sizeof(ULONG), &Old, &Data);
+        }
+        break;
+    case WdkmLockKindQueuedSpinLock:
+        Status = WdkmQueuedSpinLockAcquire((PWDKM_QUEUED_SPIN_LOCK)Lock, sizeof(ULONG), &Handle,
+                                           &Data);
+        break;
+    case WdkmLockKindFastMutex:
+        Status = WdkmFastMutexAcquire((PWDKM_FAST_MUTEX)Lock, sizeof(ULONG), &Data);
+        break;
+    case WdkmLockKindGuardedMutex:
+        Status = WdkmGuardedMutexAcquire((PWDKM_GUARDED_MUTEX)Lock, sizeof(ULONG), &Data);
+        break;
+    case WdkmLockKindResource:
+        Status = Shared ? WdkmResourceAcquireShared((PWDKM_RESOURCE)Lock, sizeof(ULONG), &Read)
+                        : WdkmResourceAcquireExclusive((PWDKM_RESOURCE)Lock, sizeof(ULONG), &Data);
+        break;
+    case WdkmLockKindPushLock:
+        Status = Shared ? WdkmPushLockAcquireShared((PWDKM_PUSH_LOCK)Lock, sizeof(ULONG), &Read)
+                        : WdkmPushLockAcquireExclusive((PWDKM_PUSH_LOCK)Lock, sizeof(ULONG), &Data);
+        break;
+    default:
+        Status = WdkmKMutexAcquire((PWDKM_KMUTEX)Lock, sizeof(ULONG), &Data);
+        break;
+    }
+    if (Status != STATUS_SUCCESS) {
+        return STATUS_UNSUCCESSFUL;
+    }
+    WdkmHostSetCurrentProcessor(201);
+    Held = WdkmGrtDereference(Lock);
+    switch (Kind) {
+    case WdkmLockKindSpinLock:
+        if (AtDpc) {
+            Status = WdkmSpinLockReleaseFromDpcLevel((PWDKM_SPIN_LOCK)Lock);
+            KeLowerIrql(Raised);
+        } else {
+            Status = WdkmSpinLockRelease((PWDKM_SPIN_LOCK)Lock, Old);
+        }
+        break;
+    case WdkmLockKindQueuedSpinLock:
+        Status = WdkmQueuedSpinLockRelease(&Handle);
+        break;
+    case WdkmLockKindFastMutex:
+        Status = WdkmFastMutexRelease((PWDKM_FAST_MUTEX)Lock);
+        break;
+    case WdkmLockKindGuardedMutex:
+        Status = WdkmGuardedMutexRelease((PWDKM_GUARDED_MUTEX)Lock);
+        break;
+    case WdkmLockKindResource:
+        Status = WdkmResourceRelease((PWDKM_RESOURCE)Lock);
+        break;
+    case WdkmLockKindPushLock:
+        Status = WdkmPushLockRelease((PWDKM_PUSH_LOCK)Lock);
+        break;
+    default:
+        Status = WdkmKMutexRelease((PWDKM_KMUTEX)Lock);
+        break;
+    }
+    WdkmHostSetCurrentProcessor(-1);
+    return Status == STATUS_SUCCESS ? Held : STATUS_UNSUCCESSFUL;
+}
+
+static VOID
+HeldAtItsOwnIrql(VOID)
+{
+    static const struct {
+        WDKM_LOCK_KIND Kind;
+        BOOLEAN Shared;
+        BOOLEAN AtDpc;
+    } Cases[] = {
+        { WdkmLockKindKMutex, FALSE, FALSE },
+        { WdkmLockKindSpinLock, FALSE, FALSE },
+        { WdkmLockKindSpinLock, FALSE, TRUE },
+        { WdkmLockKindQueuedSpinLock, FALSE, FALSE },
+        { WdkmLockKindFastMutex, FALSE, FALSE },
+        { WdkmLockKindGuardedMutex, FALSE, FALSE },
+        { WdkmLockKindResource, FALSE, FALSE },
+        { WdkmLockKindResource, TRUE, FALSE },
+        { WdkmLockKindPushLock, FALSE, FALSE },
+        { WdkmLockKindPushLock, TRUE, FALSE },
+    };
+    ULONG Initial = 4, Index;
+    PVOID Lock, Lock2;
+    LONG Before;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    for (Index = 0; Index < sizeof(Cases) / sizeof(Cases[0]); Index += 1) {
+        Before = Blocks();
+        CHECK_STATUS(WdkmGrtRegister("h", Cases[Index].Kind, &Initial, sizeof(Initial), 0),
+                     STATUS_SUCCESS);
+        WdkmHostSetCurrentProcessor((LONG)(Index * 19));
+        CHECK_STATUS(WdkmGrtReference("h", Cases[Index].Kind, sizeof(ULONG), &Lock),
+                     STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtReference("h", Cases[Index].Kind, sizeof(ULONG), &Lock2),
+                     STATUS_SUCCESS);
+        WdkmHostSetCurrentProcessor(-1);
+        CHECK_STATUS(HeldDereference(Cases[Index].Kind, Lock, Cases[Index].Shared,
+                                     Cases[Index].AtDpc), STATUS_WDKM_LOCK_HELD);
+        CHECK_STATUS(WdkmGrtUnregister("h"), STATUS_SUCCESS);
+        CHECK_STATUS(HeldDereference(Cases[Index].Kind, Lock, Cases[Index].Shared,
+                                     Cases[Index].AtDpc), STATUS_WDKM_LOCK_HELD);
+        CHECK_STATUS(WdkmGrtDereference(Lock2), STATUS_SUCCESS);
+        CHECK(Blocks() > Before);          /* one reference is still out */
+        CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+        CHECK_EQ(Blocks(), Before);
+    }
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+}
+
 /* ---------------------------------------------------------------------- */
 /* A seeded random walk against a model of the reference.                  */
 
@@ -958,6 +1167,8 @@ static const WDKM_TEST_CASE Attack21Cases[] = {
     { "destroy_with_cached_references", DestroyWithCachedReferences },
     { "resource_dropped_at_dispatch", ResourceDroppedAtDispatch },
     { "writers_race_lookups", WritersRaceLookups },
+    { "scopes_across_processors", ScopesAcrossProcessors },
+    { "held_at_its_own_irql", HeldAtItsOwnIrql },
     { "random_model", RandomModel },
 };
 
