@@ -903,6 +903,139 @@ HeldAtItsOwnIrql(VOID)
     CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
 }
 
+
+/* Real DPCs, queued at random moments into threads that look names up,
+   hold the locks and drop references (and move processors): each DPC
+   takes and drops its own references on the same names, on a processor it
+   picks (so the interrupted code resumes on another), while a writer
+   unregisters and registers them again. */
+#define INJECT_NAMES 6
+#define INJECT_WORKERS 2
+
+typedef struct _INJECT {
+    LONG volatile Stop;
+    LONG volatile Failures;
+    LONG volatile DpcRuns;
+    LONG volatile DpcSuccesses;
+    PKTHREAD Threads[INJECT_WORKERS];
+} INJECT;
+
+static VOID
+InjectDpc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    INJECT *Inject = (INJECT *)Context;
+    CHAR Name[8];
+    PVOID Lock;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Kind);
+    InterlockedIncrement(&Inject->DpcRuns);
+    Name[0] = 'i';
+    Name[1] = (CHAR)('0' + (Random % INJECT_NAMES));
+    Name[2] = '\0';
+    WdkmHostSetCurrentProcessor((LONG)((Random >> 8) % 256));
+    Status = Reference(Name, &Lock);
+    if (Status == STATUS_SUCCESS) {
+        WdkmHostSetCurrentProcessor((LONG)((Random >> 16) % 256));
+        if (WdkmGrtDereference(Lock) != STATUS_SUCCESS) {
+            InterlockedIncrement(&Inject->Failures);
+        }
+        InterlockedIncrement(&Inject->DpcSuccesses);
+    } else if (Status != STATUS_OBJECT_NAME_NOT_FOUND) {
+        InterlockedIncrement(&Inject->Failures);
+    }
+    WdkmHostSetCurrentProcessor((LONG)((Random >> 24) % 256));
+}
+
+static VOID
+InjectWorker(PVOID Context, ULONG Index)
+{
+    INJECT *Inject = (INJECT *)Context;
+    ULONG64 Random = 0xD1B54A32D192ED03ULL * (Index + 7);
+    CHAR Name[8];
+    PVOID Lock;
+    NTSTATUS Status;
+
+    Inject->Threads[Index] = KeGetCurrentThread();
+    while (InterlockedCompareExchange(&Inject->Stop, 0, 0) == 0) {
+        Random ^= Random << 13;
+        Random ^= Random >> 7;
+        Random ^= Random << 17;
+        Name[0] = 'i';
+        Name[1] = (CHAR)('0' + (Random % INJECT_NAMES));
+        Name[2] = '\0';
+        Status = Reference(Name, &Lock);
+        if (Status == STATUS_SUCCESS) {
+            if ((Random >> 30) % 2 == 0 && !Works(Lock)) {
+                InterlockedIncrement(&Inject->Failures);
+            }
+            if (WdkmGrtDereference(Lock) != STATUS_SUCCESS) {
+                InterlockedIncrement(&Inject->Failures);
+            }
+        } else if (Status != STATUS_OBJECT_NAME_NOT_FOUND) {
+            InterlockedIncrement(&Inject->Failures);
+        }
+    }
+    WdkmHostSetCurrentProcessor(-1);
+}
+
+static VOID
+InjectedDpcsRaceWriters(VOID)
+{
+    static INJECT Inject;
+    WDKM_TEST_THREAD *Threads[INJECT_WORKERS];
+    CHAR Name[8];
+    ULONG Index, Round;
+    ULONG64 Delivered[WDKM_HOST_INTERRUPT_KINDS];
+    NTSTATUS Status;
+    ULONG WriterFailures = 0;
+    LONG Base;
+
+    memset(&Inject, 0, sizeof(Inject));
+    Base = Blocks();
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    for (Index = 0; Index < INJECT_NAMES; Index += 1) {
+        snprintf(Name, sizeof(Name), "i%u", Index);
+        CHECK_STATUS(Register(Name), STATUS_SUCCESS);
+    }
+    for (Index = 0; Index < INJECT_WORKERS; Index += 1) {
+        Threads[Index] = WdkmTestStartThread(InjectWorker, &Inject);
+        CHECK(Threads[Index] != NULL);
+    }
+    WdkmTestSleepMs(5);
+    for (Round = 0; Round < 1500; Round += 1) {
+        PKTHREAD Target = WdkmTestThreadObject(Threads[Round % INJECT_WORKERS]);
+
+        WdkmHostQueueInterrupt(Target, WdkmHostInterruptDpc, InjectDpc, &Inject);
+        snprintf(Name, sizeof(Name), "i%u", Round % INJECT_NAMES);
+        if (Round % 3 == 0) {
+            ULONG Initial = Round;
+
+            Status = WdkmGrtRegister(Name, WdkmLockKindKMutex, &Initial, sizeof(Initial),
+                                     WDKM_GRT_REPLACE);
+        } else {
+            Status = WdkmGrtUnregister(Name);
+            if (Status == STATUS_SUCCESS) {
+                Status = Register(Name);
+            }
+        }
+        if (Status != STATUS_SUCCESS) {
+            WriterFailures += 1;
+        }
+    }
+    InterlockedExchange(&Inject.Stop, 1);
+    for (Index = 0; Index < INJECT_WORKERS; Index += 1) {
+        WdkmTestJoinThread(Threads[Index]);
+    }
+    WdkmHostQueryInterruptCounts(Delivered, NULL);
+    CHECK_EQ(WriterFailures, 0);
+    CHECK_EQ(Inject.Failures, 0);
+    CHECK(Inject.DpcRuns > 0);
+    CHECK(Inject.DpcSuccesses > 0);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(Blocks(), Base);
+}
+
 /* ---------------------------------------------------------------------- */
 /* A seeded random walk against a model of the reference.                  */
 
@@ -1169,6 +1302,7 @@ static const WDKM_TEST_CASE Attack21Cases[] = {
     { "writers_race_lookups", WritersRaceLookups },
     { "scopes_across_processors", ScopesAcrossProcessors },
     { "held_at_its_own_irql", HeldAtItsOwnIrql },
+    { "injected_dpcs_race_writers", InjectedDpcsRaceWriters },
     { "random_model", RandomModel },
 };
 
