@@ -917,7 +917,6 @@ typedef struct _INJECT {
     LONG volatile Failures;
     LONG volatile DpcRuns;
     LONG volatile DpcSuccesses;
-    PKTHREAD Threads[INJECT_WORKERS];
 } INJECT;
 
 static VOID
@@ -951,12 +950,13 @@ static VOID
 InjectWorker(PVOID Context, ULONG Index)
 {
     INJECT *Inject = (INJECT *)Context;
-    ULONG64 Random = 0xD1B54A32D192ED03ULL * (Index + 7);
+    ULONG64 Random = 0xD1B54A32D192ED03ULL;
     CHAR Name[8];
     PVOID Lock;
     NTSTATUS Status;
 
-    Inject->Threads[Index] = KeGetCurrentThread();
+    UNREFERENCED_PARAMETER(Index);
+    Random ^= (ULONG64)(ULONG_PTR)KeGetCurrentThread();   /* StartThread passes no index */
     while (InterlockedCompareExchange(&Inject->Stop, 0, 0) == 0) {
         Random ^= Random << 13;
         Random ^= Random >> 7;
