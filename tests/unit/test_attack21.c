@@ -345,7 +345,10 @@ NameLengths(VOID)
 
 /* More names than a chunk or a cache holds, all referenced on one
    processor and held across their unregistration, dropped on others. */
-#define MANY_NAMES 1200
+#ifndef ATTACK21_MANY_NAMES
+#define ATTACK21_MANY_NAMES 1200
+#endif
+#define MANY_NAMES ATTACK21_MANY_NAMES
 
 static VOID
 ManyNamesHeldAcrossUnregister(VOID)
