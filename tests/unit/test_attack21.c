@@ -256,6 +256,72 @@ DoubleDereferenceKeepsOthersAlive(VOID)
     CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
 }
 
+
+/* A double dereference with no other holder, the name still registered.
+   Per the conventions it answers a status and changes nothing. If it is
+   taken instead, the count is one short: unregistering then leaks the
+   entry for good and WdkmGrtDestroy never finishes (seen: Destroy with a
+   200 ms timeout answers STATUS_TIMEOUT naming the name as unregistered
+   and still referenced, 2 pool blocks left, every later Initialize
+   STATUS_WDKM_ALREADY_INITIALIZED; with NULL it hangs). The test puts a
+   reference back in that case, so that later tests still find a registry
+   they can create, and then fails. */
+static VOID
+DoubleDereferenceAloneThenDestroy(VOID)
+{
+    WDKM_GRT_REPORT Report;
+    LARGE_INTEGER Timeout;
+    PVOID Lock, Extra;
+    NTSTATUS Second;
+    LONG Base;
+
+    Timeout.QuadPart = -200 * 10000LL;
+    Base = Blocks();
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(Register("alone"), STATUS_SUCCESS);
+    WdkmHostSetCurrentProcessor(12);
+    CHECK_STATUS(Reference("alone", &Lock), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+    Second = WdkmGrtDereference(Lock);
+    WdkmHostSetCurrentProcessor(-1);
+    if (Second == STATUS_SUCCESS) {
+        CHECK_STATUS(Reference("alone", &Extra), STATUS_SUCCESS);   /* the one taken twice */
+    }
+    CHECK_STATUS(WdkmGrtUnregister("alone"), STATUS_SUCCESS);
+    memset(&Report, 0, sizeof(Report));
+    CHECK_STATUS(WdkmGrtDestroy(&Timeout, &Report), STATUS_SUCCESS);
+    CHECK_EQ(Report.UnregisteredReferenced, 0);
+    CHECK_EQ(Blocks(), Base);
+    CHECK(Second != STATUS_SUCCESS);
+}
+
+/* Allocation failures inside WdkmGrtInitialize: INSUFFICIENT_RESOURCES,
+   nothing left allocated, and the next call succeeds. */
+static VOID
+InitializeAllocationFailures(VOID)
+{
+    LONG Base;
+    ULONG At;
+    NTSTATUS Status;
+
+    Base = Blocks();
+    for (At = 0; At < 16; At += 1) {
+        WdkmHostPoolFailAt((LONG)At);
+        Status = WdkmGrtInitialize();
+        WdkmHostPoolFailAt(-1);
+        if (Status == STATUS_SUCCESS) {
+            break;
+        }
+        CHECK_STATUS(Status, STATUS_INSUFFICIENT_RESOURCES);
+        CHECK_EQ(Blocks(), Base);
+        CHECK_STATUS(Register("x"), STATUS_WDKM_NOT_INITIALIZED);
+    }
+    CHECK(At > 0 && At < 16);
+    CHECK_STATUS(Register("x"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(Blocks(), Base);
+}
+
 /* Failed lookups take no reference: the entry is freed at unregister. */
 static VOID
 WrongTypeLookupsTakeNothing(VOID)
@@ -1295,6 +1361,7 @@ static const WDKM_TEST_CASE Attack21Cases[] = {
     { "dpc_on_interrupted_thread", DpcOnInterruptedThread },
     { "dereference_misuse_changes_nothing", DereferenceMisuseChangesNothing },
     { "double_dereference_keeps_others_alive", DoubleDereferenceKeepsOthersAlive },
+    { "initialize_allocation_failures", InitializeAllocationFailures },
     { "wrong_type_lookups_take_nothing", WrongTypeLookupsTakeNothing },
     { "name_lengths", NameLengths },
     { "many_names_held_across_unregister", ManyNamesHeldAcrossUnregister },
@@ -1307,6 +1374,7 @@ static const WDKM_TEST_CASE Attack21Cases[] = {
     { "held_at_its_own_irql", HeldAtItsOwnIrql },
     { "injected_dpcs_race_writers", InjectedDpcsRaceWriters },
     { "random_model", RandomModel },
+    { "double_dereference_alone_then_destroy", DoubleDereferenceAloneThenDestroy },
 };
 
 const WDKM_TEST_SUITE WdkmAttack21Suite =
