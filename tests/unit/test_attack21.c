@@ -632,7 +632,10 @@ ResourceDroppedAtDispatch(VOID)
 #define RACE_NAMES 12
 #define RACE_THREADS 4
 
+#define RACE_STASH 8
+
 typedef struct _RACE {
+    PVOID volatile Stash[RACE_STASH];   /* references handed from thread to thread */
     LONG volatile Stop;
     LONG volatile Failures;
     LONG volatile Successes;
@@ -670,6 +673,14 @@ RaceReader(PVOID Context, ULONG Index)
                 InterlockedIncrement(&Race->Failures);
             }
             WdkmHostSetCurrentProcessor((LONG)((Random >> 32) % 256));
+            if ((Random >> 44) % 3 == 0) {
+                /* Hand this reference to another thread; drop the one found. */
+                Lock = InterlockedExchangePointer(&Race->Stash[(Random >> 47) % RACE_STASH], Lock);
+                if (Lock == NULL) {
+                    Ops += 1;
+                    continue;
+                }
+            }
             if ((Random >> 50) % 2 == 0) {
                 KeRaiseIrql(DISPATCH_LEVEL, &Old);
                 Status = WdkmGrtDereference(Lock);
@@ -754,6 +765,12 @@ WritersRaceLookups(VOID)
         CHECK_STATUS(Register(Name), STATUS_SUCCESS);
     }
     CHECK(WdkmTestRunThreads(RACE_THREADS, RaceThread, &Race));
+    for (Index = 0; Index < RACE_STASH; Index += 1) {
+        if (Race.Stash[Index] != NULL) {
+            CHECK(Works(Race.Stash[Index]));
+            CHECK_STATUS(WdkmGrtDereference(Race.Stash[Index]), STATUS_SUCCESS);
+        }
+    }
     CHECK_EQ(Race.Failures, 0);
     CHECK(Race.Successes > 0);
     memset(&Report, 0, sizeof(Report));
