@@ -573,6 +573,10 @@ DestroyWithCachedReferences(VOID)
     CHECK_EQ(Report.StillHeld, 0);
     CHECK_EQ(Report.Freed, 1);         /* "d" */
     CHECK_STATUS(Reference("a", &Lock), STATUS_DELETE_PENDING);
+    CHECK(Lock == NULL);
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_WDKM_ALREADY_INITIALIZED);
+    CHECK_STATUS(Register("e"), STATUS_DELETE_PENDING);
+    CHECK_STATUS(WdkmGrtUnregister("a"), STATUS_DELETE_PENDING);
     CHECK(Works(A));
     WdkmHostSetCurrentProcessor(4);
     CHECK_STATUS(WdkmGrtDereference(A2), STATUS_SUCCESS);
@@ -624,6 +628,87 @@ ResourceDroppedAtDispatch(VOID)
     CHECK_STATUS(WdkmGrtUnregister("nothing"), STATUS_OBJECT_NAME_NOT_FOUND);
     CHECK_EQ(Blocks(), Before);
     CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+}
+
+
+/* Deferred ERESOURCEs (last reference dropped at DISPATCH_LEVEL, in a
+   modelled DPC, on a processor other than the lookup's) are freed by the
+   next valid-argument Register or Unregister at <= APC_LEVEL whatever it
+   answers (a collision, an allocation failure), or counted in Destroy's
+   Freed. Writers at too high an IRQL answer and change nothing. */
+static PVOID
+DeferredResource(PCSTR Name)
+{
+    ULONG Initial = 1;
+    PVOID Lock = NULL;
+    KIRQL Old;
+
+    if (WdkmGrtRegister(Name, WdkmLockKindResource, &Initial, sizeof(Initial), 0) != STATUS_SUCCESS ||
+        WdkmGrtReference(Name, WdkmLockKindResource, sizeof(ULONG), &Lock) != STATUS_SUCCESS ||
+        WdkmGrtUnregister(Name) != STATUS_SUCCESS) {
+        return NULL;
+    }
+    WdkmHostSetCurrentProcessor(90);
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    if (WdkmGrtDereference(Lock) != STATUS_SUCCESS) {
+        Lock = NULL;
+    }
+    KeLowerIrql(Old);
+    WdkmHostSetCurrentProcessor(-1);
+    return Lock;
+}
+
+static VOID
+DeferredResourcesAndWriterIrql(VOID)
+{
+    WDKM_GRT_REPORT Report;
+    PVOID Lock;
+    KIRQL Old;
+    LONG Base, Parked;
+    NTSTATUS Status;
+
+    Base = Blocks();
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(Register("kept"), STATUS_SUCCESS);
+    Parked = Blocks();
+
+    CHECK(DeferredResource("r1") != NULL);
+    CHECK(Blocks() > Parked);
+    CHECK_STATUS(Register("kept"), STATUS_OBJECT_NAME_COLLISION);
+    CHECK_EQ(Blocks(), Parked);
+
+    CHECK(DeferredResource("r2") != NULL);
+    KeRaiseIrql(APC_LEVEL, &Old);
+    WdkmHostPoolFailAt(0);
+    Status = Register("new");
+    WdkmHostPoolFailAt(-1);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_INSUFFICIENT_RESOURCES);
+    CHECK_EQ(Blocks(), Parked);
+
+    /* Writers above their IRQL: nothing changes, the parked one stays. */
+    CHECK(DeferredResource("r3") != NULL);
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Status = WdkmGrtUnregister("kept");
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Status = Register("other");
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    KeRaiseIrql(APC_LEVEL, &Old);
+    Status = WdkmGrtDestroy(NULL, NULL);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Reference("kept", &Lock), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+    CHECK_STATUS(Reference("other", &Lock), STATUS_OBJECT_NAME_NOT_FOUND);
+    CHECK(Blocks() > Parked);
+
+    memset(&Report, 0, sizeof(Report));
+    CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
+    CHECK_EQ(Report.Freed, 2);           /* "kept" and the parked "r3" */
+    CHECK_EQ(Blocks(), Base);
 }
 
 /* Writers (unregister, replace) racing lookups and dereferences on many
@@ -1386,6 +1471,7 @@ static const WDKM_TEST_CASE Attack21Cases[] = {
     { "allocation_failures", AllocationFailures },
     { "destroy_with_cached_references", DestroyWithCachedReferences },
     { "resource_dropped_at_dispatch", ResourceDroppedAtDispatch },
+    { "deferred_resources_and_writer_irql", DeferredResourcesAndWriterIrql },
     { "writers_race_lookups", WritersRaceLookups },
     { "scopes_across_processors", ScopesAcrossProcessors },
     { "held_at_its_own_irql", HeldAtItsOwnIrql },
