@@ -597,6 +597,87 @@ DestroyWithCachedReferences(VOID)
     CHECK_EQ(Blocks(), Base);
 }
 
+
+/* Destroy's report with more survivors than it names: 20 referenced on
+   scattered processors, 3 of them held (by another thread: the caller must
+   not hold one), 2 more unregistered and referenced. */
+typedef struct _HOLDERS {
+    PVOID Locks[3];
+    KEVENT Held, Go;
+} HOLDERS;
+
+static VOID
+HoldThree(PVOID Context, ULONG Index)
+{
+    HOLDERS *Holders = (HOLDERS *)Context;
+    ULONG *Data, Which;
+
+    UNREFERENCED_PARAMETER(Index);
+    for (Which = 0; Which < 3; Which += 1) {
+        (VOID)WdkmKMutexAcquire((PWDKM_KMUTEX)Holders->Locks[Which], sizeof(ULONG), (PVOID *)&Data);
+    }
+    KeSetEvent(&Holders->Held, 0, FALSE);
+    (VOID)KeWaitForSingleObject(&Holders->Go, Executive, KernelMode, FALSE, NULL);
+    for (Which = 0; Which < 3; Which += 1) {
+        (VOID)WdkmKMutexRelease((PWDKM_KMUTEX)Holders->Locks[2 - Which]);
+    }
+}
+
+static VOID
+DestroyReportBeyondSixteen(VOID)
+{
+    static HOLDERS Holders;
+    WDKM_GRT_REPORT Report;
+    LARGE_INTEGER Zero;
+    WDKM_TEST_THREAD *Thread;
+    PVOID Locks[22];
+    CHAR Name[16];
+    ULONG Index, Held = 0;
+    LONG Base;
+
+    Zero.QuadPart = 0;
+    Base = Blocks();
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    for (Index = 0; Index < 22; Index += 1) {
+        snprintf(Name, sizeof(Name), "s%u", Index);
+        CHECK_STATUS(Register(Name), STATUS_SUCCESS);
+        WdkmHostSetCurrentProcessor((LONG)(Index * 11 % 256));
+        CHECK_STATUS(Reference(Name, &Locks[Index]), STATUS_SUCCESS);
+        WdkmHostSetCurrentProcessor(-1);
+    }
+    CHECK_STATUS(WdkmGrtUnregister("s20"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("s21"), STATUS_SUCCESS);
+    Holders.Locks[0] = Locks[3];
+    Holders.Locks[1] = Locks[10];
+    Holders.Locks[2] = Locks[19];
+    KeInitializeEvent(&Holders.Held, NotificationEvent, FALSE);
+    KeInitializeEvent(&Holders.Go, NotificationEvent, FALSE);
+    Thread = WdkmTestStartThread(HoldThree, &Holders);
+    CHECK(Thread != NULL);
+    (VOID)KeWaitForSingleObject(&Holders.Held, Executive, KernelMode, FALSE, NULL);
+    memset(&Report, 0, sizeof(Report));
+    CHECK_STATUS(WdkmGrtDestroy(&Zero, &Report), STATUS_TIMEOUT);
+    KeSetEvent(&Holders.Go, 0, FALSE);
+    WdkmTestJoinThread(Thread);
+    CHECK_EQ(Report.StillReferenced, 20);
+    CHECK_EQ(Report.StillHeld, 3);
+    CHECK_EQ(Report.UnregisteredReferenced, 2);
+    CHECK_EQ(Report.NamesReported, WDKM_GRT_REPORT_NAMES);
+    for (Index = 0; Index < Report.NamesReported; Index += 1) {
+        CHECK(Report.Names[Index][0] == 's');
+        Held += Report.Held[Index] ? 1 : 0;
+    }
+    CHECK(Held <= 3);
+    for (Index = 0; Index < 22; Index += 1) {
+        WdkmHostSetCurrentProcessor((LONG)(255 - Index));
+        CHECK_STATUS(WdkmGrtDereference(Locks[Index]), STATUS_SUCCESS);
+    }
+    WdkmHostSetCurrentProcessor(-1);
+    memset(&Report, 0, sizeof(Report));
+    CHECK_STATUS(WdkmGrtDestroy(&Zero, &Report), STATUS_SUCCESS);
+    CHECK_EQ(Blocks(), Base);
+}
+
 /* An ERESOURCE whose last reference is dropped at DISPATCH_LEVEL after its
    unregistration (on another processor than its lookup): freed by the next
    valid-argument Unregister at <= APC_LEVEL, even one that answers
@@ -1470,6 +1551,7 @@ static const WDKM_TEST_CASE Attack21Cases[] = {
     { "many_cycles", ManyCycles },
     { "allocation_failures", AllocationFailures },
     { "destroy_with_cached_references", DestroyWithCachedReferences },
+    { "destroy_report_beyond_sixteen", DestroyReportBeyondSixteen },
     { "resource_dropped_at_dispatch", ResourceDroppedAtDispatch },
     { "deferred_resources_and_writer_irql", DeferredResourcesAndWriterIrql },
     { "writers_race_lookups", WritersRaceLookups },
