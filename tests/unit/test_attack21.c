@@ -359,6 +359,85 @@ WrongTypeLookupsTakeNothing(VOID)
     CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
 }
 
+
+/* A lookup's argument errors leave *Lock NULL and take no reference. */
+static VOID
+LookupArgumentErrorsTakeNothing(VOID)
+{
+    PVOID Lock;
+    LONG Registered;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(Register("args"), STATUS_SUCCESS);
+    Registered = Blocks();
+    Lock = (PVOID)1;
+    CHECK(WdkmGrtReference("args", (WDKM_LOCK_KIND)99, sizeof(ULONG), &Lock) != STATUS_SUCCESS);
+    CHECK(Lock == NULL);
+    Lock = (PVOID)1;
+    CHECK(WdkmGrtReference("args", WdkmLockKindKMutex, 0, &Lock) != STATUS_SUCCESS);
+    CHECK(Lock == NULL);
+    Lock = (PVOID)1;
+    CHECK(WdkmGrtReference("args", WdkmLockKindKMutex, WDKM_MAX_DATA_SIZE + 1, &Lock) !=
+          STATUS_SUCCESS);
+    CHECK(Lock == NULL);
+    Lock = (PVOID)1;
+    CHECK_STATUS(WdkmGrtReference(NULL, WdkmLockKindKMutex, sizeof(ULONG), &Lock),
+                 STATUS_INVALID_PARAMETER);
+    CHECK(Lock == NULL);
+    CHECK_STATUS(WdkmGrtReference("args", WdkmLockKindKMutex, sizeof(ULONG), NULL),
+                 STATUS_INVALID_PARAMETER);
+    CHECK_EQ(Blocks(), Registered);
+    CHECK_STATUS(WdkmGrtUnregister("args"), STATUS_SUCCESS);
+    CHECK(Blocks() < Registered);         /* no reference was taken */
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+}
+
+/* "Order of the checks": a kind out of range and a data size of 0 or above
+   WDKM_MAX_DATA_SIZE are argument errors, answered before the IRQL and
+   before the registry's state and names. So a lookup with one answers the
+   same argument error (STATUS_INVALID_PARAMETER, as WdkmGrtRegister and
+   WdkmGrtScopeEnter answer for the kind, or STATUS_WDKM_TYPE_MISMATCH) at
+   PASSIVE_LEVEL and at HIGH_LEVEL, for a registered name and an absent
+   one, and with no registry. */
+static BOOLEAN
+IsArgumentError(NTSTATUS Status)
+{
+    return Status == STATUS_INVALID_PARAMETER || Status == STATUS_WDKM_TYPE_MISMATCH;
+}
+
+static VOID
+LookupArgumentsBeforeIrqlAndState(VOID)
+{
+    static const struct {
+        WDKM_LOCK_KIND Kind;
+        SIZE_T Size;
+    } Bad[] = {
+        { (WDKM_LOCK_KIND)99, sizeof(ULONG) },
+        { WdkmLockKindKMutex, 0 },
+        { WdkmLockKindKMutex, WDKM_MAX_DATA_SIZE + 1 },
+    };
+    PVOID Lock;
+    KIRQL Old;
+    NTSTATUS Passive, High, Absent, None;
+    ULONG Index;
+
+    for (Index = 0; Index < sizeof(Bad) / sizeof(Bad[0]); Index += 1) {
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(Register("args"), STATUS_SUCCESS);
+        Passive = WdkmGrtReference("args", Bad[Index].Kind, Bad[Index].Size, &Lock);
+        KeRaiseIrql(HIGH_LEVEL, &Old);
+        High = WdkmGrtReference("args", Bad[Index].Kind, Bad[Index].Size, &Lock);
+        KeLowerIrql(Old);
+        Absent = WdkmGrtReference("absent", Bad[Index].Kind, Bad[Index].Size, &Lock);
+        CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+        None = WdkmGrtReference("args", Bad[Index].Kind, Bad[Index].Size, &Lock);
+        CHECK(IsArgumentError(Passive));
+        CHECK_STATUS(High, Passive);
+        CHECK_STATUS(Absent, Passive);
+        CHECK_STATUS(None, Passive);
+    }
+}
+
 /* Names of 1 to 63 characters work; 64 and more are too long everywhere,
    even when their first 63 characters are a registered name, and even
    above DISPATCH_LEVEL (arguments are judged before the IRQL). */
@@ -1546,6 +1625,8 @@ static const WDKM_TEST_CASE Attack21Cases[] = {
     { "double_dereference_keeps_others_alive", DoubleDereferenceKeepsOthersAlive },
     { "initialize_allocation_failures", InitializeAllocationFailures },
     { "wrong_type_lookups_take_nothing", WrongTypeLookupsTakeNothing },
+    { "lookup_argument_errors_take_nothing", LookupArgumentErrorsTakeNothing },
+    { "lookup_arguments_before_irql_and_state", LookupArgumentsBeforeIrqlAndState },
     { "name_lengths", NameLengths },
     { "many_names_held_across_unregister", ManyNamesHeldAcrossUnregister },
     { "many_cycles", ManyCycles },
