@@ -438,6 +438,39 @@ LookupArgumentsBeforeIrqlAndState(VOID)
     }
 }
 
+/* The writers judge their arguments first (held). */
+static VOID
+WriterArgumentsBeforeIrqlAndState(VOID)
+{
+    CHAR Long[65];
+    ULONG Initial = 1, Pass;
+    KIRQL Old = PASSIVE_LEVEL;
+
+    memset(Long, 'w', 64);
+    Long[64] = '\0';
+    for (Pass = 0; Pass < 3; Pass += 1) {
+        if (Pass == 0) {
+            CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+            KeRaiseIrql(HIGH_LEVEL, &Old);
+        }
+        CHECK_STATUS(WdkmGrtRegister("w", (WDKM_LOCK_KIND)99, &Initial, sizeof(Initial), 0),
+                     STATUS_INVALID_PARAMETER);
+        CHECK_STATUS(WdkmGrtRegister("w", WdkmLockKindKMutex, &Initial, 0, 0),
+                     STATUS_INVALID_PARAMETER);
+        CHECK_STATUS(WdkmGrtRegister("w", WdkmLockKindKMutex, &Initial, sizeof(Initial), 0x80),
+                     STATUS_INVALID_PARAMETER);
+        CHECK_STATUS(WdkmGrtRegister(Long, WdkmLockKindKMutex, &Initial, sizeof(Initial), 0),
+                     STATUS_NAME_TOO_LONG);
+        CHECK_STATUS(WdkmGrtUnregister(Long), STATUS_NAME_TOO_LONG);
+        CHECK_STATUS(WdkmGrtUnregister(""), STATUS_OBJECT_NAME_INVALID);
+        if (Pass == 0) {
+            KeLowerIrql(Old);
+        } else if (Pass == 1) {
+            CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+        }
+    }
+}
+
 /* Names of 1 to 63 characters work; 64 and more are too long everywhere,
    even when their first 63 characters are a registered name, and even
    above DISPATCH_LEVEL (arguments are judged before the IRQL). */
@@ -1627,6 +1660,7 @@ static const WDKM_TEST_CASE Attack21Cases[] = {
     { "wrong_type_lookups_take_nothing", WrongTypeLookupsTakeNothing },
     { "lookup_argument_errors_take_nothing", LookupArgumentErrorsTakeNothing },
     { "lookup_arguments_before_irql_and_state", LookupArgumentsBeforeIrqlAndState },
+    { "writer_arguments_before_irql_and_state", WriterArgumentsBeforeIrqlAndState },
     { "name_lengths", NameLengths },
     { "many_names_held_across_unregister", ManyNamesHeldAcrossUnregister },
     { "many_cycles", ManyCycles },
