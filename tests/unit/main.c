@@ -25,6 +25,7 @@ extern const WDKM_TEST_SUITE WdkmCallbackSuite;
 extern const WDKM_TEST_SUITE WdkmAttackSuite;
 extern const WDKM_TEST_SUITE WdkmFastPathSuite;
 extern const WDKM_TEST_SUITE WdkmAttack18Suite;
+extern const WDKM_TEST_SUITE WdkmAttack21Suite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 #endif
@@ -53,6 +54,7 @@ main(int argc, char **argv)
         WdkmAttackSuite,      /* written from the docs alone */
         WdkmFastPathSuite,    /* inline twins against the exported functions */
         WdkmAttack18Suite,    /* registry one-block entries, fast-path forms mixed */
+        WdkmAttack21Suite,    /* registry reference caches, from the docs alone */
 #if WDKM_CHECKED
         WdkmDiagSuite,        /* the checked build's own: lock order, statistics, leaks */
 #endif
