@@ -702,7 +702,12 @@ WdkmpGrtCacheSweep(
     }
     for (Index = 0; Index < WDKMP_GRT_SLOTS; Index += 1) {
         Word = WdkmpGrtCachedWord(&WdkmpGrtSlots[Index], Entry);
-        Seen = WdkmpLoadLong64(Word);
+        /* Acquire: a word found holding another entry's key (or none) may
+           be one a dereference of this entry emptied, after which another
+           lookup took it; the free that may follow must come after that
+           dereference's reads of the lock. Its compare-exchange heads a
+           release sequence every later change of the word continues. */
+        Seen = WdkmpLoadLong64Acquire(Word);
         while (WDKMP_GRT_CACHED_KEY(Seen) == Key) {
             Found = InterlockedCompareExchange64(Word, 0, Seen);
             if (Found == Seen) {

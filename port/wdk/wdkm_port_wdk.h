@@ -300,6 +300,24 @@ WdkmpLoadLong64(
 #endif
 }
 
+/*
+ * Acquire: what the last writer of the word did before its write (a
+ * release, or any Interlocked operation, and the read-modify-writes after
+ * it) happens before what follows the load.
+ */
+WDKMP_INLINE
+LONG64
+WdkmpLoadLong64Acquire(
+    _In_ LONG64 const volatile *Location
+    )
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return __atomic_load_n(Location, __ATOMIC_ACQUIRE);
+#else
+    return ReadAcquire64((LONG64 const volatile *)Location);
+#endif
+}
+
 WDKMP_INLINE
 VOID
 WdkmpStoreLong64(
