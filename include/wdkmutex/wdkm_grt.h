@@ -235,7 +235,9 @@ WdkmGrtReference(
  * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_LOCK_HELD if
  * the calling thread still holds the lock (the reference is kept: release
  * first); STATUS_INVALID_PARAMETER for NULL or a lock that is not the
- * registry's. The caller must not use the lock afterwards. A push lock the
+ * registry's. The caller must not use the lock afterwards, nor drop the
+ * same reference twice (not detected: the count is then one short, see
+ * reference.md). A push lock the
  * caller holds shared is detected while it is one of the lock's first eight
  * readers at once; beyond them, in checked builds only (see reference.md).
  * The last reference of an unregistered lock frees it, except an ERESOURCE
