@@ -1667,11 +1667,12 @@ WdkmGrtReference(
     if (!NT_SUCCESS(Status)) {
         return Status;
     }
-    /* A kind or size no lock can have is the caller's argument, judged
-       before the IRQL and the registry's state, as the writers judge it. */
+    /* A kind or size no lock can have: an argument, judged before the
+       IRQL and the registry's state; the answer a lookup gives any kind or
+       size other than the lock's. */
     if ((ULONG)Kind < (ULONG)WdkmLockKindKMutex || (ULONG)Kind > (ULONG)WdkmLockKindPushLock ||
         DataSize == 0 || DataSize > WDKM_MAX_DATA_SIZE) {
-        return STATUS_INVALID_PARAMETER;
+        return STATUS_WDKM_TYPE_MISMATCH;
     }
     Irql = WdkmpGetIrql();
     if (Irql > DISPATCH_LEVEL) {
