@@ -41,6 +41,7 @@ runs=(
   "wdkm_unit_tests          stress."
   "wdkm_unit_tests          grt."
   "wdkm_unit_tests          grt_cache."
+  "wdkm_unit_tests          attack21."
   "wdkm_unit_tests          csq."
   "wdkm_unit_tests_checked  stress."
   "wdkm_unit_tests_checked  grt."
