@@ -600,15 +600,19 @@ WdkmpGrtCachedWord(
 }
 
 /*
- * Counts a reference to Entry in Slot, the caller's reader slot, which it
- * is in (so Entry cannot be swept meanwhile). FALSE if the word is another
- * entry's or full, or changed under the caller twice: count it on a shard.
+ * Counts a reference to Entry in Slot (Taking: a lookup's, in the
+ * caller's reader slot, which it is in, so Entry cannot be swept
+ * meanwhile) or takes one back (a dereference's, from the slot of the
+ * caller's processor). FALSE if the word cannot (a lookup: another
+ * entry's references, or a full count; a dereference: none of Entry's),
+ * or changed under the caller twice: count it on a shard instead.
  */
 static
 BOOLEAN
-WdkmpGrtCacheTake(
+WdkmpGrtCacheCount(
     _In_ WDKMP_GRT_SLOT *Slot,
-    _In_ const WDKMP_GRT_ENTRY *Entry
+    _In_ const WDKMP_GRT_ENTRY *Entry,
+    _In_ BOOLEAN Taking
     )
 {
     ULONG Key = Entry->CacheKey;
@@ -616,6 +620,7 @@ WdkmpGrtCacheTake(
     LONG64 Seen;
     LONG64 Next;
     LONG64 Found;
+    ULONG Count;
     ULONG Try;
 
     if (Key == 0) {
@@ -625,51 +630,16 @@ WdkmpGrtCacheTake(
     /* Relaxed: only what the compare-exchange compares. */
     Seen = WdkmpLoadLong64(Word);
     for (Try = 0; Try < 2; Try += 1) {
-        if (WDKMP_GRT_CACHED_COUNT(Seen) == 0) {
-            Next = (LONG64)(((ULONG64)Key << 32) | 1);
-        } else if (WDKMP_GRT_CACHED_KEY(Seen) == Key &&
-                   WDKMP_GRT_CACHED_COUNT(Seen) != WDKMP_GRT_CACHED_FULL) {
-            Next = (LONG64)((ULONG64)Seen + 1);
-        } else {
+        Count = WDKMP_GRT_CACHED_COUNT(Seen);
+        if (Taking && Count == 0) {
+            Next = (LONG64)(((ULONG64)Key << 32) | 1);     /* any key's, empty */
+        } else if (WDKMP_GRT_CACHED_KEY(Seen) != Key ||
+                   Count == (Taking ? WDKMP_GRT_CACHED_FULL : 0)) {
             return FALSE;
+        } else {
+            Next = (LONG64)((ULONG64)Seen + (Taking ? 1 : (ULONG64)-1));
         }
         Found = InterlockedCompareExchange64(Word, Next, Seen);
-        if (Found == Seen) {
-            return TRUE;
-        }
-        Seen = Found;
-    }
-    return FALSE;
-}
-
-/*
- * Takes a reference to Entry back from Slot (the caller's processor's).
- * FALSE if the word holds none of Entry's, or changed under the caller
- * twice: drop it from a shard.
- */
-static
-BOOLEAN
-WdkmpGrtCacheDrop(
-    _In_ WDKMP_GRT_SLOT *Slot,
-    _In_ const WDKMP_GRT_ENTRY *Entry
-    )
-{
-    ULONG Key = Entry->CacheKey;
-    LONG64 volatile *Word;
-    LONG64 Seen;
-    LONG64 Found;
-    ULONG Try;
-
-    if (Key == 0) {
-        return FALSE;
-    }
-    Word = WdkmpGrtCachedWord(Slot, Entry);
-    Seen = WdkmpLoadLong64(Word);
-    for (Try = 0; Try < 2; Try += 1) {
-        if (WDKMP_GRT_CACHED_KEY(Seen) != Key || WDKMP_GRT_CACHED_COUNT(Seen) == 0) {
-            return FALSE;
-        }
-        Found = InterlockedCompareExchange64(Word, (LONG64)((ULONG64)Seen - 1), Seen);
         if (Found == Seen) {
             return TRUE;
         }
@@ -1089,7 +1059,7 @@ WdkmpGrtDropReference(
     _In_ ULONG Processor
     )
 {
-    if (WdkmpGrtCacheDrop(&WdkmpGrtSlots[Processor & (WDKMP_GRT_SLOTS - 1)], Entry)) {
+    if (WdkmpGrtCacheCount(&WdkmpGrtSlots[Processor & (WDKMP_GRT_SLOTS - 1)], Entry, FALSE)) {
         return;
     }
     if (InterlockedExchangeAdd64(WdkmpGrtCounter(Entry, WdkmpGrtShardOf(Processor)), -1) >=
@@ -1702,7 +1672,7 @@ WdkmGrtReference(
             /* Still registered: the table's reference keeps it alive, and
                its counters and cached references stay open until a grace
                period after its removal. */
-            if (!WdkmpGrtCacheTake(Slot, Entry)) {
+            if (!WdkmpGrtCacheCount(Slot, Entry, TRUE)) {
                 (VOID)InterlockedIncrement64(WdkmpGrtCounter(Entry, Shard));
             }
             *Lock = WdkmpGrtLockOf(Entry);
