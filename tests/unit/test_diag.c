@@ -1008,6 +1008,30 @@ InjectedRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
     InterlockedDecrement(&State->Running);
 }
 
+#define OWN_SEED_PAIRS 15             /* the tests' own injections' seeds */
+#define OWN_SEED_TABLE 16
+
+/* Starts injection of InjectedRoutine's events on State, densely: the
+   weights are the tests' (special APCs twice the normal ones); Seed,
+   the mean interval and the DPCs' weight are each test's own. */
+static VOID
+StartOwnInjection(INJECTED *State, ULONG64 Seed, ULONG MeanIntervalMicroseconds,
+                  ULONG DpcWeight)
+{
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+
+    RtlZeroMemory(&Settings, sizeof(Settings));
+    Settings.Seed = Seed;
+    Settings.MeanIntervalMicroseconds = MeanIntervalMicroseconds;
+    Settings.DpcWeight = DpcWeight;
+    Settings.NormalApcWeight = 1;
+    Settings.SpecialApcWeight = 2;
+    Settings.SuspendMaxMicroseconds = 20;
+    Settings.Routine = InjectedRoutine;
+    Settings.Context = State;
+    WdkmHostInterruptsStart(&Settings);
+}
+
 static VOID
 PairsUnderInterrupts(PVOID Context, ULONG Index)
 {
@@ -1072,7 +1096,6 @@ RecordsStayExactUnderInjectedInterrupts(VOID)
 {
     static INJECTED State;
     WDKM_HOST_INTERRUPT_SETTINGS Saved;
-    WDKM_HOST_INTERRUPT_SETTINGS Settings;
     WDKM_DIAG_SUMMARY Summary;
     BOOLEAN WasActive;
     BOOLEAN Ran;
@@ -1094,16 +1117,7 @@ RecordsStayExactUnderInjectedInterrupts(VOID)
     if (WasActive) {
         WdkmHostSetDefaultInterruptRoutine(InjectedRoutine, &State);
     } else {
-        RtlZeroMemory(&Settings, sizeof(Settings));
-        Settings.Seed = 15;
-        Settings.MeanIntervalMicroseconds = 5;
-        Settings.DpcWeight = 4;
-        Settings.NormalApcWeight = 1;
-        Settings.SpecialApcWeight = 2;
-        Settings.SuspendMaxMicroseconds = 20;
-        Settings.Routine = InjectedRoutine;
-        Settings.Context = &State;
-        WdkmHostInterruptsStart(&Settings);
+        StartOwnInjection(&State, OWN_SEED_PAIRS, 5, 4);
     }
     Ran = WdkmTestRunThreads(INJECTED_THREADS, PairsUnderInterrupts, &State);
     if (WasActive) {
@@ -1120,7 +1134,7 @@ RecordsStayExactUnderInjectedInterrupts(VOID)
     printf("    injected: %ld DPCs, %ld normal APCs, %ld special APCs (seed %llu)\n",
            (long)State.Ran[WdkmHostInterruptDpc], (long)State.Ran[WdkmHostInterruptNormalApc],
            (long)State.Ran[WdkmHostInterruptSpecialApc],
-           (unsigned long long)(WasActive ? Saved.Seed : Settings.Seed));
+           (unsigned long long)(WasActive ? Saved.Seed : OWN_SEED_PAIRS));
     CHECK(Ran);
     if (State.FirstFailure != 0) {
         printf("%s", Captured);         /* the reports of the failing checks */
@@ -1365,7 +1379,6 @@ static VOID
 ThreadTableExactUnderInterrupts(VOID)
 {
     static INJECTED State;
-    WDKM_HOST_INTERRUPT_SETTINGS Settings;
     BOOLEAN Rounds;
 
     Begin();
@@ -1382,21 +1395,12 @@ ThreadTableExactUnderInterrupts(VOID)
     CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &State.InterruptSpin), STATUS_SUCCESS);
     CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &State.DpcInner), STATUS_SUCCESS);
     CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Zero, &State.ApcFast), STATUS_SUCCESS);
-    RtlZeroMemory(&Settings, sizeof(Settings));
-    Settings.Seed = 16;
-    Settings.MeanIntervalMicroseconds = 20;
-    Settings.DpcWeight = 2;
-    Settings.NormalApcWeight = 1;
-    Settings.SpecialApcWeight = 2;
-    Settings.SuspendMaxMicroseconds = 20;
-    Settings.Routine = InjectedRoutine;
-    Settings.Context = &State;
-    WdkmHostInterruptsStart(&Settings);
+    StartOwnInjection(&State, OWN_SEED_TABLE, 20, 2);
     TableRounds("own injection", &Rounds);
     WdkmHostInterruptsStop();
     printf("    own injection: %ld DPCs, %ld normal APCs, %ld special APCs (seed %llu)\n",
            (long)State.Ran[WdkmHostInterruptDpc], (long)State.Ran[WdkmHostInterruptNormalApc],
-           (long)State.Ran[WdkmHostInterruptSpecialApc], (unsigned long long)Settings.Seed);
+           (long)State.Ran[WdkmHostInterruptSpecialApc], (unsigned long long)OWN_SEED_TABLE);
     CHECK_STATUS(WdkmSpinLockDestroy(State.InterruptSpin), STATUS_SUCCESS);
     CHECK_STATUS(WdkmSpinLockDestroy(State.DpcInner), STATUS_SUCCESS);
     CHECK_STATUS(WdkmFastMutexDestroy(State.ApcFast), STATUS_SUCCESS);
