@@ -606,8 +606,10 @@ WdkmpGrtCachedWord(
  * caller's processor). FALSE if the word cannot (a lookup: another
  * entry's references, or a full count; a dereference: none of Entry's),
  * or changed under the caller twice: count it on a shard instead.
+ * Inline: each caller passes a constant Taking, and the lookup's and the
+ * dereference's paths keep only their own side.
  */
-static
+WDKMP_INLINE
 BOOLEAN
 WdkmpGrtCacheCount(
     _In_ WDKMP_GRT_SLOT *Slot,
