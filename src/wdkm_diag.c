@@ -166,6 +166,7 @@ WdkmpDiagAfterAcquire(
     )
 {
     PWDKMP_DIAG_THREAD Record;
+    BOOLEAN Marked;
     ULONG64 Now = 0;
     LONG64 Wait = 0;
 
@@ -180,15 +181,15 @@ WdkmpDiagAfterAcquire(
     }
     WdkmpDiagCountAcquisition(&Header->Diag.Figures, Diag->Contended, Wait,
                               (Diag->Flags & WDKMP_DIAG_SHARED) != 0);
-    /* The lock is held: normal kernel APCs are off (a mutex, a critical or
-       guarded region, APC_LEVEL) or the IRQL is DISPATCH_LEVEL, so nothing
-       parks the record between finding it and pushing. */
-    Record = WdkmpDiagFindThread(TRUE, Diag->Irql);
+    /* Marked busy until the push is in: a DPC or special kernel APC on
+       this thread meanwhile does not park it. */
+    Record = WdkmpDiagTakeThread(&Marked);
     if (Record == NULL) {
         InterlockedIncrement(&WdkmpDiag.Untracked);
         return;
     }
     WdkmpDiagPush(Record, Diag->Frame, Header, WdkmpLoadLong(&Header->Diag.Class), Diag, Now);
+    WdkmpDiagTaken(Record, Marked);
 }
 
 PVOID

@@ -93,11 +93,9 @@ typedef struct _WDKMP_DIAG_FRAME {
 typedef struct _WDKMP_DIAG_THREAD {
     PVOID volatile Thread;           /* the owner; NULL: free (see the thread file) */
     LONG volatile Regions;           /* regions entered and not left */
-    LONG volatile ActivatedAt;       /* the IRQL at which the context that took the
-                                        record (parked or new) started: a DPC
-                                        (DISPATCH_LEVEL) or special kernel APC
-                                        (APC_LEVEL) parks it again there */
-    LONG volatile Generation;        /* counts the times another thread took it */
+    LONG volatile Generation;        /* bit 0: busy (a context of the owner found it
+                                        and has not written it yet); the rest
+                                        counts the times it was taken */
     WDKMP_DIAG_FRAME Frames[WDKMP_DIAG_FRAMES];
 } WDKMP_DIAG_THREAD, *PWDKMP_DIAG_THREAD;
 
@@ -182,9 +180,13 @@ NTSTATUS WdkmpDiagCheckOrder(_In_ const WDKMP_DIAG_VIEW *View, _In_ PWDKMP_LOCK_
                              _In_ const WDKMP_DIAG_ACQUIRE *Diag);
 
 /* wdkm_diag_thread.c: held records. */
-/* The calling thread's record, or NULL (untracked, or holding nothing);
-   with Claim, taken into use for a hold of the high frame or the low one. */
-PWDKMP_DIAG_THREAD WdkmpDiagFindThread(_In_ BOOLEAN Claim, _In_ KIRQL Irql);
+/* The calling thread's active record, or NULL (untracked, or holding nothing). */
+PWDKMP_DIAG_THREAD WdkmpDiagFindThread(VOID);
+/* The calling thread's record taken into use (NULL: the table is full,
+   untracked), marked busy: nothing parks it until WdkmpDiagTaken, which
+   the caller calls once it has written its hold or region into it. */
+PWDKMP_DIAG_THREAD WdkmpDiagTakeThread(_Out_ PBOOLEAN Marked);
+VOID WdkmpDiagTaken(_Inout_ PWDKMP_DIAG_THREAD Record, _In_ BOOLEAN Marked);
 /* The caller's frames at Irql (AllFrames: every frame; see WDKMP_DIAG_VIEW). */
 VOID WdkmpDiagView(_In_ KIRQL Irql, _In_ BOOLEAN AllFrames, _Out_ WDKMP_DIAG_VIEW *View);
 /* TRUE if View shows a hold (or a region) and its record is still the

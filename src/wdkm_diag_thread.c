@@ -24,15 +24,26 @@
  * filling it and publishes the lock last, a pop unpublishes an entry
  * before rewriting it, Depth changes by one interlocked exchange, and a
  * nested user pushes above and pops its own holds before it returns.
- * A record is parked at PASSIVE_LEVEL by its thread, or at
- * DISPATCH_LEVEL or APC_LEVEL by the DPC or special kernel APC that took
- * it (from parked or free) itself, before it returns: else a thread that
- * ends after an APC took its record, holding nothing, would keep it for
- * ever. Neither parks a record it found active, which the thread it
- * interrupted may hold between finding it and pushing. A thread that
- * holds nothing may still see its record parked (by an APC on it) and
- * taken while it reads it: readers confirm afterwards that what they
- * read was theirs (WdkmpDiagViewConfirm, a generation count).
+ *
+ * Parking. Whoever empties a record parks it, at any IRQL: the thread
+ * itself (at PASSIVE_LEVEL, or at an IRQL it raised by hand), or the DPC
+ * or APC that interrupted it; else a thread that ends holding nothing
+ * would keep its record for ever. The one record that must not be parked
+ * is one a context of the thread has found and not yet written (a hold
+ * or a region): an interrupt in that window would park it, another
+ * thread take it, and the write land in a record not the thread's. So
+ * the finder marks the record busy (WDKMP_DIAG_BUSY in Generation) for
+ * the window, and nothing parks a busy record. The mark is set by
+ * compare-exchange against the Generation read before the record was
+ * seen to be the caller's: a record another thread took since has moved
+ * on, so a stale finder never writes a mark into another thread's record.
+ * Contexts of one thread nest, so a context that finds the mark set was
+ * interrupted inside the window of an outer one, which clears it after
+ * this one has returned.
+ *
+ * A thread that holds nothing may still see its record parked (by an APC
+ * on it) and taken while it reads it: readers confirm afterwards that
+ * what they read was theirs (WdkmpDiagViewConfirm, the generation).
  */
 #include "wdkm_diag_private.h"
 
@@ -55,8 +66,13 @@ typedef struct _WDKMP_DIAG_SITE {
 WDKMP_DIAG_THREAD WdkmpDiagThreads[WDKM_DIAG_MAX_THREADS];
 static WDKMP_DIAG_SITE WdkmpDiagSites[WDKMP_DIAG_SITES];
 
-#define WDKMP_DIAG_PARKED   ((ULONG_PTR)1)     /* threads are at least 4-byte aligned */
+#define WDKMP_DIAG_PARKED   ((ULONG_PTR)1)     /* threads (and thread ids) are multiples of 4 */
 #define WDKMP_DIAG_CLAIMING ((ULONG_PTR)2)
+
+/* Generation: bit 0 the busy mark, the rest counts the times the record
+   was taken (from free or parked). */
+#define WDKMP_DIAG_BUSY     1L
+#define WDKMP_DIAG_TAKEN    2L
 
 static
 ULONG
@@ -128,35 +144,19 @@ WdkmpDiagClearRecord(
     )
 {
     ULONG Frame;
+    LONG Seen;
 
     for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
         InterlockedExchange(&Record->Frames[Frame].Depth, 0);
         InterlockedExchange(&Record->Frames[Frame].Lost, 0);
     }
     InterlockedExchange(&Record->Regions, 0);
-    InterlockedExchange(&Record->ActivatedAt, PASSIVE_LEVEL);
-    InterlockedIncrement(&Record->Generation);
-}
-
-/*
- * Notes who took Record back into use, by the IRQL its acquisition
- * started at (Irql): a DPC (DISPATCH_LEVEL) or a special kernel APC
- * (APC_LEVEL) parks it again itself, at that IRQL, once it holds nothing;
- * a special APC taking a spin lock claims at DISPATCH_LEVEL but releases
- * at APC_LEVEL, where it parks. At APC_LEVEL only DPCs interrupt, and
- * they park only what they took, so what parks there is what took it.
- */
-static
-PWDKMP_DIAG_THREAD
-WdkmpDiagActivated(
-    _In_opt_ PWDKMP_DIAG_THREAD Record,
-    _In_ KIRQL Irql
-    )
-{
-    if (Record != NULL) {
-        InterlockedExchange(&Record->ActivatedAt, Irql >= DISPATCH_LEVEL ? DISPATCH_LEVEL : Irql);
-    }
-    return Record;
+    /* A new generation, not busy: a finder of the old one fails to mark it. */
+    do {
+        Seen = WdkmpLoadLong(&Record->Generation);
+    } while (InterlockedCompareExchange(&Record->Generation,
+                                        (Seen & ~WDKMP_DIAG_BUSY) + WDKMP_DIAG_TAKEN,
+                                        Seen) != Seen);
 }
 
 /*
@@ -213,16 +213,71 @@ WdkmpDiagClaim(
     return NULL;
 }
 
+/* Read with a full barrier: ordered against the reads around it. */
+static
+LONG
+WdkmpDiagGeneration(
+    _In_ PWDKMP_DIAG_THREAD Record
+    )
+{
+    return InterlockedCompareExchange(&Record->Generation, 0, 0);
+}
+
 /*
- * The calling thread's active record, or NULL. Without Claim a parked
- * record counts as none (the thread holds nothing). With Claim, a parked
- * one is taken back, else a new one claimed (NULL: untracked), for a hold
- * that started at Irql.
+ * Marks Record, found active and Self's, busy for the caller's window
+ * (*Marked: TRUE if this call set the mark, FALSE if an outer context of
+ * the thread holds it). FALSE if the record is not Self's any more (an
+ * interrupt parked it, perhaps another thread took it): look again.
+ */
+static
+BOOLEAN
+WdkmpDiagMarkBusy(
+    _Inout_ PWDKMP_DIAG_THREAD Record,
+    _In_ PVOID Self,
+    _Out_ PBOOLEAN Marked
+    )
+{
+    LONG Seen = WdkmpDiagGeneration(Record);
+
+    *Marked = FALSE;
+    /* Seen before the owner is checked: if the record is Self's now, any
+       taking after this read changes Generation and fails the mark. */
+    if (WdkmpDiagWord(Record) != Self) {
+        return FALSE;
+    }
+    if ((Seen & WDKMP_DIAG_BUSY) != 0) {
+        return TRUE;                /* inside an outer context's window */
+    }
+    if (InterlockedCompareExchange(&Record->Generation, Seen | WDKMP_DIAG_BUSY, Seen) != Seen) {
+        return FALSE;
+    }
+    /* An interrupt may have parked it between the check and the mark. */
+    if (WdkmpDiagWord(Record) != Self) {
+        (VOID)InterlockedCompareExchange(&Record->Generation, Seen, Seen | WDKMP_DIAG_BUSY);
+        return FALSE;
+    }
+    *Marked = TRUE;
+    return TRUE;
+}
+
+/*
+ * The calling thread's active record, or NULL (untracked, or it holds
+ * nothing: a parked record counts as none).
  */
 PWDKMP_DIAG_THREAD
 WdkmpDiagFindThread(
-    _In_ BOOLEAN Claim,
-    _In_ KIRQL Irql
+    VOID
+    )
+{
+    PVOID Self = WdkmpCurrentThread();
+    PWDKMP_DIAG_THREAD Parked;
+
+    return WdkmpDiagLookup(Self, WdkmpDiagHash(Self) % WDKM_DIAG_MAX_THREADS, &Parked);
+}
+
+PWDKMP_DIAG_THREAD
+WdkmpDiagTakeThread(
+    _Out_ PBOOLEAN Marked
     )
 {
     PVOID Self = WdkmpCurrentThread();
@@ -230,53 +285,57 @@ WdkmpDiagFindThread(
     ULONG Start = WdkmpDiagHash(Self) % WDKM_DIAG_MAX_THREADS;
     PWDKMP_DIAG_THREAD Record;
     PWDKMP_DIAG_THREAD Parked;
-    PVOID Word;
-    ULONG Attempt;
+    ULONG Lost = 0;
 
-    for (Attempt = 0; Attempt < 4; Attempt += 1) {
+    *Marked = FALSE;
+    /* Each pass ends with Self's record active (then marked), or with
+       nothing of Self's left active: giving up after interference that
+       keeps parking it leaves no record behind. */
+    while (Lost < 8) {
         Record = WdkmpDiagLookup(Self, Start, &Parked);
-        if (Record != NULL && Claim && WdkmpLoadLong(&Record->ActivatedAt) > (LONG)Irql) {
-            /* A DPC or APC took it and left it active (it still held
-               something): now the context it interrupted uses it, and no
-               DPC or APC may park it under it. */
-            InterlockedExchange(&Record->ActivatedAt, PASSIVE_LEVEL);
+        if (Record != NULL) {
+            if (WdkmpDiagMarkBusy(Record, Self, Marked)) {
+                return Record;
+            }
+            Lost += 1;
+        } else if (Parked != NULL) {
+            if (InterlockedCompareExchangePointer((PVOID volatile *)&Parked->Thread, Self,
+                                                  ParkedWord) != ParkedWord) {
+                Lost += 1;          /* taken by another thread, or by an interrupt here */
+            }
+        } else if (WdkmpDiagClaim(Self, Start) == NULL) {
+            return NULL;
         }
-        if (Record != NULL || !Claim) {
-            return Record;
-        }
-        if (Parked == NULL) {
-            break;
-        }
-        Word = InterlockedCompareExchangePointer((PVOID volatile *)&Parked->Thread, Self,
-                                                 ParkedWord);
-        if (Word == ParkedWord) {
-            return WdkmpDiagActivated(Parked, Irql);
-        }
-        if (Word == Self) {
-            return Parked;          /* an interrupt on this thread unparked it */
-        }
-        /* Taken by another thread meanwhile: look again. */
     }
-    return WdkmpDiagActivated(WdkmpDiagClaim(Self, Start), Irql);
+    return NULL;
+}
+
+VOID
+WdkmpDiagTaken(
+    _Inout_ PWDKMP_DIAG_THREAD Record,
+    _In_ BOOLEAN Marked
+    )
+{
+    /* Active and Self's while marked: only its own contexts write it. */
+    if (Marked) {
+        InterlockedExchange(&Record->Generation,
+                            WdkmpLoadLong(&Record->Generation) & ~WDKMP_DIAG_BUSY);
+    }
 }
 
 /*
- * Park the record once the thread holds nothing: at PASSIVE_LEVEL, or at
- * the IRQL of the DPC or special kernel APC that took it (not in one that
- * found it active: it may have interrupted the thread between finding and
- * pushing).
+ * Park the record once the thread holds nothing, at any IRQL, unless a
+ * context of the thread is between finding it and writing it (busy).
  */
 VOID
 WdkmpDiagPutThread(
     _In_opt_ PWDKMP_DIAG_THREAD Record
     )
 {
-    KIRQL Irql = WdkmpGetIrql();
     PVOID Self;
     ULONG Frame;
 
-    if (Record == NULL || WdkmpLoadLong(&Record->Regions) != 0 ||
-        (Irql != PASSIVE_LEVEL && (LONG)Irql != WdkmpLoadLong(&Record->ActivatedAt))) {
+    if (Record == NULL || WdkmpLoadLong(&Record->Regions) != 0) {
         return;
     }
     for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
@@ -286,16 +345,13 @@ WdkmpDiagPutThread(
         }
     }
     /* Only if it is still this thread's (an APC on it may have parked it,
-       and another thread taken it, since it was found). A parked record
-       never carries a DPC's or APC's mark: whoever unparks it next marks
-       it, and a DPC or APC landing before the thread's own mark must find
-       it clear. */
+       and another thread taken it, since it was found). Between these
+       reads and the exchange only this thread's interrupts run, and they
+       leave the mark as they found it. */
     Self = WdkmpCurrentThread();
-    if (WdkmpDiagWord(Record) != Self) {
+    if (WdkmpDiagWord(Record) != Self ||
+        (WdkmpDiagGeneration(Record) & WDKMP_DIAG_BUSY) != 0) {
         return;
-    }
-    if (WdkmpLoadLong(&Record->ActivatedAt) != PASSIVE_LEVEL) {
-        InterlockedExchange(&Record->ActivatedAt, PASSIVE_LEVEL);
     }
     (VOID)InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread,
                                             (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED), Self);
@@ -323,16 +379,6 @@ WdkmpDiagFrameHoldsSpinLock(
     return FALSE;
 }
 
-/* Read with a full barrier: ordered against the reads around it. */
-static
-LONG
-WdkmpDiagGeneration(
-    _In_ PWDKMP_DIAG_THREAD Record
-    )
-{
-    return InterlockedCompareExchange(&Record->Generation, 0, 0);
-}
-
 VOID
 WdkmpDiagView(
     _In_ KIRQL Irql,
@@ -340,7 +386,7 @@ WdkmpDiagView(
     _Out_ WDKMP_DIAG_VIEW *View
     )
 {
-    PWDKMP_DIAG_THREAD Record = WdkmpDiagFindThread(FALSE, PASSIVE_LEVEL);
+    PWDKMP_DIAG_THREAD Record = WdkmpDiagFindThread();
 
     View->Self = WdkmpCurrentThread();
     View->Record = NULL;
@@ -349,7 +395,7 @@ WdkmpDiagView(
     if (Record == NULL) {
         return;
     }
-    View->Generation = WdkmpDiagGeneration(Record);
+    View->Generation = WdkmpDiagGeneration(Record) & ~WDKMP_DIAG_BUSY;
     if (WdkmpDiagWord(Record) != View->Self) {
         return;                     /* parked meanwhile: the thread holds nothing */
     }
@@ -388,7 +434,7 @@ WdkmpDiagViewConfirm(
     }
     /* Still this thread's, never taken since it was found: then what was
        read is the thread's own, and, not empty, nothing parks it now. */
-    if (Holds && WdkmpDiagGeneration(Record) == View->Generation &&
+    if (Holds && (WdkmpDiagGeneration(Record) & ~WDKMP_DIAG_BUSY) == View->Generation &&
         WdkmpDiagWord(Record) == View->Self) {
         return TRUE;
     }
@@ -653,14 +699,15 @@ WdkmpDiagRegion(
 {
     PWDKMP_DIAG_THREAD Record;
     WDKMP_DIAG_VIEW View;
+    BOOLEAN Marked;
 
     if (Delta > 0) {
-        /* In the region now: no normal APC parks the record under us. */
-        Record = WdkmpDiagFindThread(TRUE, WdkmpGetIrql());
+        Record = WdkmpDiagTakeThread(&Marked);
         if (Record == NULL) {
             InterlockedIncrement(&WdkmpDiag.Untracked);
         } else {
             InterlockedIncrement(&Record->Regions);
+            WdkmpDiagTaken(Record, Marked);
         }
         return;
     }
