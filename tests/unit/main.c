@@ -28,6 +28,7 @@ extern const WDKM_TEST_SUITE WdkmAttack18Suite;
 extern const WDKM_TEST_SUITE WdkmAttack21Suite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
+extern const WDKM_TEST_SUITE WdkmAttack22Suite;
 #endif
 
 int WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCount);
@@ -57,6 +58,7 @@ main(int argc, char **argv)
         WdkmAttack21Suite,    /* registry reference caches, from the docs alone */
 #if WDKM_CHECKED
         WdkmDiagSuite,        /* the checked build's own: lock order, statistics, leaks */
+        WdkmAttack22Suite,    /* diagnostics thread records, from the docs alone */
 #endif
         WdkmModelSuite,       /* last: a failed walk may leave threads stuck in the library */
     };
