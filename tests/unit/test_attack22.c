@@ -470,6 +470,52 @@ FullTableCountsUntracked(VOID)
     DestroyAll();
 }
 
+/* A region a thread is in (entered at APC_LEVEL raised by hand, so the
+   record was taken at APC_LEVEL) counts in the summary of every thread:
+   what the leak check would report if the thread ended now. */
+static volatile LONG InRegion;
+static volatile LONG MayLeave;
+
+static VOID
+StayInRegion(PVOID Context, ULONG Index)
+{
+    WDKM_REGION Region;
+    LONGLONG Until = WdkmTestNowMs() + 20000;
+    KIRQL Old;
+
+    (VOID)Context; (VOID)Index;
+    KeRaiseIrql(APC_LEVEL, &Old);
+    EXPECT(WdkmRegionEnterGuarded(&Region), STATUS_SUCCESS);
+    KeLowerIrql(Old);
+    InterlockedExchange(&InRegion, 1);
+    while (InterlockedCompareExchange(&MayLeave, 0, 0) == 0 && WdkmTestNowMs() < Until) {
+        WdkmTestSleepMs(1);
+    }
+    EXPECT(WdkmRegionLeave(&Region), STATUS_SUCCESS);
+}
+
+static VOID
+RegionSeenBySummary(VOID)
+{
+    WDKM_DIAG_SUMMARY Before, During, After;
+    WDKM_TEST_THREAD *Thread;
+    LONGLONG Until = WdkmTestNowMs() + 20000;
+
+    InRegion = 0;
+    MayLeave = 0;
+    CHECK_STATUS(WdkmDiagQuerySummary(&Before), STATUS_SUCCESS);
+    Thread = WdkmTestStartThread(StayInRegion, NULL);
+    while (InterlockedCompareExchange(&InRegion, 0, 0) == 0 && WdkmTestNowMs() < Until) {
+        WdkmTestSleepMs(1);
+    }
+    CHECK_STATUS(WdkmDiagQuerySummary(&During), STATUS_SUCCESS);
+    InterlockedExchange(&MayLeave, 1);
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(WdkmDiagQuerySummary(&After), STATUS_SUCCESS);
+    CHECK_EQ(During.UnbalancedRegions, Before.UnbalancedRegions + 1);
+    CHECK_EQ(After.UnbalancedRegions, Before.UnbalancedRegions);
+}
+
 static VOID
 Cleanup(VOID)
 {
@@ -493,6 +539,7 @@ static const WDKM_TEST_CASE Attack22Cases[] = {
     { "kmutex_released_under_fast_mutex", KMutexReleasedUnderFastMutexEnds },
     { "region_left_under_fast_mutex", RegionLeftUnderFastMutexEnds },
     { "region_entered_under_fast_mutex", RegionEnteredUnderFastMutexEnds },
+    { "region_seen_by_summary", RegionSeenBySummary },
     { "full_table_counts_untracked", FullTableCountsUntracked },
 };
 
