@@ -237,11 +237,12 @@ WdkmpDiagMarkBusy(
     _Out_ PBOOLEAN Marked
     )
 {
-    LONG Seen = WdkmpDiagGeneration(Record);
+    /* Seen before the owner is checked (an acquire orders the two): if
+       the record is Self's now, any taking after this read changes
+       Generation and fails the mark. */
+    LONG Seen = WdkmpLoadLongAcquire(&Record->Generation);
 
     *Marked = FALSE;
-    /* Seen before the owner is checked: if the record is Self's now, any
-       taking after this read changes Generation and fails the mark. */
     if (WdkmpDiagWord(Record) != Self) {
         return FALSE;
     }
@@ -300,9 +301,11 @@ WdkmpDiagTakeThread(
             Lost += 1;
         } else if (Parked != NULL) {
             if (InterlockedCompareExchangePointer((PVOID volatile *)&Parked->Thread, Self,
-                                                  ParkedWord) != ParkedWord) {
-                Lost += 1;          /* taken by another thread, or by an interrupt here */
+                                                  ParkedWord) == ParkedWord &&
+                WdkmpDiagMarkBusy(Parked, Self, Marked)) {
+                return Parked;
             }
+            Lost += 1;              /* taken by another thread, or parked again here */
         } else if (WdkmpDiagClaim(Self, Start) == NULL) {
             return NULL;
         }
@@ -316,10 +319,12 @@ WdkmpDiagTaken(
     _In_ BOOLEAN Marked
     )
 {
-    /* Active and Self's while marked: only its own contexts write it. */
+    /* Active and Self's while marked: only its own contexts write it,
+       and they run on this processor, in program order. The release
+       orders the hold's writes before it for the others (the leak check). */
     if (Marked) {
-        InterlockedExchange(&Record->Generation,
-                            WdkmpLoadLong(&Record->Generation) & ~WDKMP_DIAG_BUSY);
+        WdkmpStoreLongRelease(&Record->Generation,
+                              WdkmpLoadLong(&Record->Generation) & ~WDKMP_DIAG_BUSY);
     }
 }
 
@@ -350,7 +355,7 @@ WdkmpDiagPutThread(
        leave the mark as they found it. */
     Self = WdkmpCurrentThread();
     if (WdkmpDiagWord(Record) != Self ||
-        (WdkmpDiagGeneration(Record) & WDKMP_DIAG_BUSY) != 0) {
+        (WdkmpLoadLong(&Record->Generation) & WDKMP_DIAG_BUSY) != 0) {
         return;
     }
     (VOID)InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread,
