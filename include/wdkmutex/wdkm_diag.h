@@ -108,7 +108,14 @@ typedef struct _WDKM_DIAG_STATISTICS {
     ULONG64 MaxHoldNs;
 } WDKM_DIAG_STATISTICS, *PWDKM_DIAG_STATISTICS;
 
-/* What the validator has seen since the start (or WdkmDiagReset). */
+/*
+ * What the validator has seen since the start (or WdkmDiagReset).
+ * OrderViolations counts acquisitions that closed a lock-order cycle:
+ * under WDKM_DIAG_REPORT once per closing order (the order is recorded
+ * then, and is no cycle the next time), under WDKM_DIAG_REFUSE every
+ * refused one (the order is never recorded). Either way each closing
+ * order is printed and kept (WdkmDiagQueryViolations) once.
+ */
 typedef struct _WDKM_DIAG_SUMMARY {
     ULONG OrderViolations;
     ULONG ContextViolations;         /* wait under spin lock, held at checkpoint, regions */
