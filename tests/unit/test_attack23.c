@@ -751,6 +751,8 @@ A23ChurnOperation(A23_PRIVATE *Own, const VOID *Other, ULONG Operation)
 
 #define A23_CHURN_OPERATIONS 13
 
+static BOOLEAN A23HoldersFit(PCSTR File, int Line);
+
 /* ---------------------------------------------------------------------- */
 /* 1. Churn under dense injected interrupts                                */
 /* ---------------------------------------------------------------------- */
@@ -831,6 +833,7 @@ A23ChurnUnderInterrupts(VOID)
     CHECK_EQ(After.Untracked - Before.Untracked, 0);
     CHECK_EQ(After.HeldLocks, Before.HeldLocks);
     CHECK_EQ(After.UnbalancedRegions, Before.UnbalancedRegions);
+    CHECK(A23HoldersFit(__FILE__, __LINE__));   /* no record left behind */
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1100,6 +1103,7 @@ A23OrderCyclesSurviveChurn(VOID)
         CHECK(FoundDpc);
         CHECK(Clean);
         CHECK_EQ(After.Untracked - Before.Untracked, 0);
+        CHECK(A23HoldersFit(__FILE__, __LINE__));
     }
 }
 
@@ -2167,6 +2171,174 @@ A23ReferenceModelWalks(VOID)
     CHECK(A23HoldersFit(__FILE__, __LINE__));
 }
 
+/* ---------------------------------------------------------------------- */
+/* 7. The leak check after interrupt churn: exact counts of what parked    */
+/*    threads still hold and the regions they are in, clean once they let  */
+/*    go ("The leak check at unload").                                     */
+/* ---------------------------------------------------------------------- */
+
+typedef struct _A23_LEAK {
+    PWDKM_KMUTEX Mutex;
+    PWDKM_FAST_MUTEX Fast;
+    PWDKM_RESOURCE Resource;
+    PWDKM_SPIN_LOCK Idle[3];          /* live, never held */
+    KEVENT Go;
+    atomic_ulong Next;
+    atomic_ulong Ready;
+    atomic_ulong Failures;
+} A23_LEAK;
+
+static A23_LEAK A23LeakState;
+
+/* Index 0: KMUTEX in a critical region; 1: fast mutex at APC_LEVEL raised
+   by hand; 2: ERESOURCE shared in a guarded region. Each keeps its holds
+   while interrupts land on it for a while, then waits. */
+static VOID
+A23LeakHolder(PVOID Context, ULONG Unused)
+{
+    A23_LEAK *Leak = (A23_LEAK *)Context;
+    ULONG Index = (ULONG)atomic_fetch_add(&Leak->Next, 1);
+    WDKM_REGION Region;
+    BOOLEAN InRegion = FALSE;
+    const VOID *Held = NULL;
+    KIRQL Irql = PASSIVE_LEVEL;
+    PVOID Data;
+    const VOID *ConstData;
+    NTSTATUS Status = STATUS_UNSUCCESSFUL;
+    LONGLONG Until;
+
+    UNREFERENCED_PARAMETER(Unused);
+    if (Index == 0) {
+        InRegion = WdkmRegionEnterCritical(&Region) == STATUS_SUCCESS;
+        Status = WdkmKMutexAcquire(Leak->Mutex, A23_VALUE_SIZE, &Data);
+        Held = Leak->Mutex;
+    } else if (Index == 1) {
+        KeRaiseIrql(APC_LEVEL, &Irql);
+        Status = WdkmFastMutexAcquire(Leak->Fast, A23_VALUE_SIZE, &Data);
+        Held = Leak->Fast;
+    } else {
+        InRegion = WdkmRegionEnterGuarded(&Region) == STATUS_SUCCESS;
+        Status = WdkmResourceAcquireShared(Leak->Resource, A23_VALUE_SIZE, &ConstData);
+        Held = Leak->Resource;
+    }
+    if (Status != STATUS_SUCCESS || (Index != 1 && !InRegion)) {
+        atomic_fetch_add(&Leak->Failures, 1);
+    }
+    if (Index != 2 && Status == STATUS_SUCCESS) {
+        A23PushExclusive(Held);
+    }
+    Until = WdkmTestNowMs() + 150;
+    while (WdkmTestNowMs() < Until) {
+        if (Status == STATUS_SUCCESS && !WdkmDiagIsHeld(Held)) {
+            atomic_fetch_add(&Leak->Failures, 1);
+            break;
+        }
+    }
+    atomic_fetch_add(&Leak->Ready, 1);
+    (VOID)KeWaitForSingleObject(&Leak->Go, Executive, KernelMode, FALSE, NULL);
+    if (Index != 2 && Status == STATUS_SUCCESS) {
+        A23PopExclusive();
+    }
+    if (Status == STATUS_SUCCESS) {
+        if (Index == 0) {
+            Status = WdkmKMutexRelease(Leak->Mutex);
+        } else if (Index == 1) {
+            Status = WdkmFastMutexRelease(Leak->Fast);
+        } else {
+            Status = WdkmResourceRelease(Leak->Resource);
+        }
+        if (Status != STATUS_SUCCESS) {
+            atomic_fetch_add(&Leak->Failures, 1);
+        }
+    }
+    if (Index == 1) {
+        KeLowerIrql(Irql);
+    }
+    if (InRegion && WdkmRegionLeave(&Region) != STATUS_SUCCESS) {
+        atomic_fetch_add(&Leak->Failures, 1);
+    }
+    if (WdkmDiagCheckNoneHeld("attack23 leak holder") != STATUS_SUCCESS) {
+        atomic_fetch_add(&Leak->Failures, 1);
+    }
+}
+
+static VOID
+A23LeakCheckExactAfterChurn(VOID)
+{
+    A23_LEAK *Leak = &A23LeakState;
+    WDKM_DIAG_SUMMARY Clean;
+    WDKM_DIAG_SUMMARY Leaked;
+    WDKM_DIAG_SUMMARY Again;
+    NTSTATUS CleanStatus;
+    NTSTATUS LeakedStatus = STATUS_UNSUCCESSFUL;
+    NTSTATUS AgainStatus;
+    WDKM_TEST_THREAD *Threads[3];
+    ULONG Index;
+    ULONG Started = 0;
+    BOOLEAN Created;
+    LONGLONG Deadline;
+
+    WdkmTestInterruptsPause();
+    memset(Leak, 0, sizeof(*Leak));
+    memset(&Leaked, 0, sizeof(Leaked));
+    KeInitializeEvent(&Leak->Go, NotificationEvent, FALSE);
+    CleanStatus = WdkmDiagLeakCheck(&Clean);
+    Created = A23InterruptLocksCreate();
+    Leak->Mutex = A23KMutex("attack23.leak.kmutex");
+    Leak->Fast = A23FastMutex("attack23.leak.fast");
+    Leak->Resource = A23Resource("attack23.leak.resource");
+    for (Index = 0; Index < 3; Index += 1) {
+        Leak->Idle[Index] = A23SpinLock("attack23.leak.idle");
+        Created = Created && Leak->Idle[Index] != NULL;
+    }
+    Created = Created && Leak->Mutex != NULL && Leak->Fast != NULL && Leak->Resource != NULL;
+    if (Created) {
+        A23InterruptsStart(0xA23A0001ULL, 20);
+        for (Index = 0; Index < 3; Index += 1) {
+            Threads[Index] = WdkmTestStartThread(A23LeakHolder, Leak);
+            if (Threads[Index] == NULL) {
+                Created = FALSE;
+                break;
+            }
+            Started += 1;
+        }
+        Deadline = WdkmTestNowMs() + 20000;
+        while (atomic_load(&Leak->Ready) < Started && WdkmTestNowMs() < Deadline) {
+            WdkmTestSleepMs(1);
+        }
+        (VOID)A23InterruptsStopAndJudge(__FILE__, __LINE__, 5, 0);
+        /* Nobody runs library code now: the holders wait. */
+        LeakedStatus = WdkmDiagLeakCheck(&Leaked);
+        KeSetEvent(&Leak->Go, 0, FALSE);
+        for (Index = 0; Index < Started; Index += 1) {
+            WdkmTestJoinThread(Threads[Index]);
+        }
+    }
+    (VOID)WdkmKMutexDestroy(Leak->Mutex);
+    (VOID)WdkmFastMutexDestroy(Leak->Fast);
+    (VOID)WdkmResourceDestroy(Leak->Resource);
+    for (Index = 0; Index < 3; Index += 1) {
+        (VOID)WdkmSpinLockDestroy(Leak->Idle[Index]);
+    }
+    A23InterruptLocksDestroy();
+    AgainStatus = WdkmDiagLeakCheck(&Again);
+    CHECK_STATUS(WdkmDiagReset(), STATUS_SUCCESS);   /* the leaks were on purpose */
+    CHECK_STATUS(CleanStatus, STATUS_SUCCESS);
+    CHECK(Created);
+    CHECK_EQ(atomic_load(&Leak->Failures), 0);
+    CHECK_STATUS(LeakedStatus, STATUS_WDKM_LEAK_DETECTED);
+    /* 5 interrupt locks + 3 held + 3 idle; 3 held; 2 regions entered. */
+    CHECK_EQ(Leaked.LiveLocks - Clean.LiveLocks, 11);
+    CHECK_EQ(Leaked.HeldLocks - Clean.HeldLocks, 3);
+    CHECK_EQ(Leaked.UnbalancedRegions - Clean.UnbalancedRegions, 2);
+    CHECK_EQ(Leaked.Untracked - Clean.Untracked, 0);
+    CHECK_STATUS(AgainStatus, STATUS_SUCCESS);
+    CHECK_EQ(Again.LiveLocks, Clean.LiveLocks);
+    CHECK_EQ(Again.HeldLocks, 0);
+    CHECK_EQ(Again.UnbalancedRegions, 0);
+    CHECK(A23HoldersFit(__FILE__, __LINE__));
+}
+
 static const WDKM_TEST_CASE Attack23Cases[] = {
     { "table_holds_128_holders_at_start", A23TableHolds128 },
     { "churn_under_interrupts_is_held_and_none_held", A23ChurnUnderInterrupts },
@@ -2175,6 +2347,7 @@ static const WDKM_TEST_CASE Attack23Cases[] = {
     { "ended_threads_leave_no_records", A23EndedThreadsLeaveNoRecords },
     { "near_full_table_with_interrupts", A23NearFullTable },
     { "reference_model_walks_with_modelled_dpcs_and_apcs", A23ReferenceModelWalks },
+    { "leak_check_exact_after_interrupt_churn", A23LeakCheckExactAfterChurn },
 };
 
 const WDKM_TEST_SUITE WdkmAttack23Suite = WDKM_TEST_SUITE_OF("attack23", Attack23Cases);
