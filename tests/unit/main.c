@@ -29,6 +29,7 @@ extern const WDKM_TEST_SUITE WdkmAttack21Suite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 extern const WDKM_TEST_SUITE WdkmAttack22Suite;
+extern const WDKM_TEST_SUITE WdkmAttack23Suite;
 #endif
 
 int WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCount);
@@ -59,6 +60,7 @@ main(int argc, char **argv)
 #if WDKM_CHECKED
         WdkmDiagSuite,        /* the checked build's own: lock order, statistics, leaks */
         WdkmAttack22Suite,    /* diagnostics thread records, from the docs alone */
+        WdkmAttack23Suite,    /* thread records under injected DPCs and APCs, from the docs */
 #endif
         WdkmModelSuite,       /* last: a failed walk may leave threads stuck in the library */
     };
