@@ -46,6 +46,7 @@ runs=(
   "wdkm_unit_tests_checked  stress."
   "wdkm_unit_tests_checked  grt."
   "wdkm_unit_tests_checked  diag."
+  "wdkm_unit_tests_checked  attack23."
   "wdkm_unit_tests          model."
   # "wdkm_unit_tests_checked  model." once issue 15.3 is fixed: under the
   # model's workers the action set's CheckNoneHeld in a normal APC finds
