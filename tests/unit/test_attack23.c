@@ -58,70 +58,27 @@ A23Summary(VOID)
 /* classes (the class table holds 256) and the orders are the ones meant. */
 /* ---------------------------------------------------------------------- */
 
-static PWDKM_KMUTEX
-A23KMutex(PCSTR Name)
-{
-    LONG Zero = 0;
-    PWDKM_KMUTEX Lock = NULL;
-
-    if (WdkmKMutexCreate(&Zero, A23_VALUE_SIZE, &Lock) != STATUS_SUCCESS ||
-        WdkmDiagSetClassName(Lock, Name) != STATUS_SUCCESS) {
-        WdkmTestFail(__FILE__, __LINE__, "KMUTEX %s", Name);
+/* Function(Name): a new lock of the kind Create makes, in class Name. */
+#define A23_NAMED_LOCK(Function, Type, Create, KindText)                        \
+    static Type                                                                 \
+    Function(PCSTR Name)                                                        \
+    {                                                                           \
+        LONG Zero = 0;                                                          \
+        Type Lock = NULL;                                                       \
+                                                                                \
+        if (Create(&Zero, A23_VALUE_SIZE, &Lock) != STATUS_SUCCESS ||           \
+            WdkmDiagSetClassName(Lock, Name) != STATUS_SUCCESS) {               \
+            WdkmTestFail(__FILE__, __LINE__, KindText " %s", Name);             \
+        }                                                                       \
+        return Lock;                                                            \
     }
-    return Lock;
-}
 
-static PWDKM_FAST_MUTEX
-A23FastMutex(PCSTR Name)
-{
-    LONG Zero = 0;
-    PWDKM_FAST_MUTEX Lock = NULL;
-
-    if (WdkmFastMutexCreate(&Zero, A23_VALUE_SIZE, &Lock) != STATUS_SUCCESS ||
-        WdkmDiagSetClassName(Lock, Name) != STATUS_SUCCESS) {
-        WdkmTestFail(__FILE__, __LINE__, "FAST_MUTEX %s", Name);
-    }
-    return Lock;
-}
-
-static PWDKM_SPIN_LOCK
-A23SpinLock(PCSTR Name)
-{
-    LONG Zero = 0;
-    PWDKM_SPIN_LOCK Lock = NULL;
-
-    if (WdkmSpinLockCreate(&Zero, A23_VALUE_SIZE, &Lock) != STATUS_SUCCESS ||
-        WdkmDiagSetClassName(Lock, Name) != STATUS_SUCCESS) {
-        WdkmTestFail(__FILE__, __LINE__, "SPIN_LOCK %s", Name);
-    }
-    return Lock;
-}
-
-static PWDKM_QUEUED_SPIN_LOCK
-A23QueuedSpinLock(PCSTR Name)
-{
-    LONG Zero = 0;
-    PWDKM_QUEUED_SPIN_LOCK Lock = NULL;
-
-    if (WdkmQueuedSpinLockCreate(&Zero, A23_VALUE_SIZE, &Lock) != STATUS_SUCCESS ||
-        WdkmDiagSetClassName(Lock, Name) != STATUS_SUCCESS) {
-        WdkmTestFail(__FILE__, __LINE__, "QUEUED_SPIN_LOCK %s", Name);
-    }
-    return Lock;
-}
-
-static PWDKM_RESOURCE
-A23Resource(PCSTR Name)
-{
-    LONG Zero = 0;
-    PWDKM_RESOURCE Lock = NULL;
-
-    if (WdkmResourceCreate(&Zero, A23_VALUE_SIZE, &Lock) != STATUS_SUCCESS ||
-        WdkmDiagSetClassName(Lock, Name) != STATUS_SUCCESS) {
-        WdkmTestFail(__FILE__, __LINE__, "ERESOURCE %s", Name);
-    }
-    return Lock;
-}
+A23_NAMED_LOCK(A23KMutex, PWDKM_KMUTEX, WdkmKMutexCreate, "KMUTEX")
+A23_NAMED_LOCK(A23FastMutex, PWDKM_FAST_MUTEX, WdkmFastMutexCreate, "FAST_MUTEX")
+A23_NAMED_LOCK(A23SpinLock, PWDKM_SPIN_LOCK, WdkmSpinLockCreate, "SPIN_LOCK")
+A23_NAMED_LOCK(A23QueuedSpinLock, PWDKM_QUEUED_SPIN_LOCK, WdkmQueuedSpinLockCreate,
+               "QUEUED_SPIN_LOCK")
+A23_NAMED_LOCK(A23Resource, PWDKM_RESOURCE, WdkmResourceCreate, "ERESOURCE")
 
 /* ---------------------------------------------------------------------- */
 /* What the interrupted code holds, for the injected routine: thread-local,*/
