@@ -1235,7 +1235,7 @@ typedef struct _A24_APC_HOLDER {
     BOOLEAN OwnedInApc;
     LONG ReleasedWhenApcRan;
     /* special APC in the hold */
-    LONG SpecialRan;
+    LONG volatile SpecialRan;
     LONG volatile SpecialLate;
     NTSTATUS SpecialDestroy, SpecialTake, SpecialDestroyWith, SpecialAcquire, SpecialRelease;
     LONG SpecialDrainCalls;
@@ -1272,10 +1272,9 @@ A24SpecialApcRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
     memset(&Drain, 0, sizeof(Drain));
     memset(&Hold, 0, sizeof(Hold));
     if (ReadAcquire(&Holder->InHold) == 0) {
-        Holder->SpecialLate += 1;       /* not in the hold: touch nothing */
+        InterlockedIncrement(&Holder->SpecialLate);   /* not in the hold: touch nothing */
         return;
     }
-    Holder->SpecialRan += 1;
     Holder->SpecialDestroyWith = Holder->Kind->DestroyWith(Holder->Lock, sizeof(A24_LIST),
                                                            A24Drain, &Drain);
     Holder->SpecialDrainCalls = Drain.Calls;
@@ -1289,6 +1288,7 @@ A24SpecialApcRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
     Holder->SpecialRelease = Holder->SpecialAcquire == STATUS_SUCCESS
                                  ? Holder->Kind->Release(Holder->Lock, &Hold)
                                  : STATUS_SUCCESS;
+    InterlockedIncrement(&Holder->SpecialRan);        /* the results above are published */
 }
 
 static VOID
@@ -1432,8 +1432,8 @@ SpecialApcInHoldDestroyTakeRefused(VOID)
         A24WaitFlag(&Holder.Holding);
         WdkmHostQueueInterrupt(WdkmTestThreadObject(Thread), WdkmHostInterruptSpecialApc,
                                A24SpecialApcRoutine, &Holder);
-        while (Waited < 2000 && *(volatile LONG *)&Holder.SpecialRan == 0 &&
-               Holder.SpecialLate == 0) {
+        while (Waited < 2000 && ReadAcquire(&Holder.SpecialRan) == 0 &&
+               ReadAcquire(&Holder.SpecialLate) == 0) {
             WdkmTestSleepMs(1);
             Waited += 1;
         }
