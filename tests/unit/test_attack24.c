@@ -2315,6 +2315,434 @@ RegistryLockRefusesDestroyWithAndTake(VOID)
 }
 
 /* ---------------------------------------------------------------------- */
+/* 14. A seeded reference model: three threads, modelled DPCs               */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Random operations on a KMUTEX, a FAST_MUTEX, a spin lock and an
+ * ERESOURCE, each made by one of three threads (the test's and two served
+ * workers, one at a time, so the order is the seed's), some from a
+ * modelled DPC (the IRQL raised on the same thread). The expected status of
+ * each comes from reference.md: acquisitions that would wait for another
+ * thread are made as tries (STATUS_TIMEOUT); recursion where the kind
+ * allows it, STATUS_POSSIBLE_DEADLOCK where it does not; releases by
+ * non-holders NOT_OWNER / NOT_HELD; destroy, take and DestroyWith of a
+ * held lock LOCK_HELD, of an ERESOURCE above APC_LEVEL IRQL_TOO_HIGH, of
+ * a wrong size TYPE_MISMATCH, of a free one SUCCESS (the lock is then
+ * created again); a DPC's KMUTEX try over its thread's hold TIMEOUT. After
+ * each operation the acting thread's IsOwned answers must match the model.
+ */
+#define A24M_THREADS 3
+#define A24M_LOCKS 4
+static const ULONG A24MKind[A24M_LOCKS] = { 0, 1, 2, 5 };   /* KMUTEX, FAST, SPIN, RESOURCE */
+
+enum { A24M_ACQ, A24M_ACQ_SHARED, A24M_TRY, A24M_TRY_SHARED, A24M_REL, A24M_DESTROY, A24M_TAKE,
+       A24M_DWITH, A24M_DPC_TRY };
+
+typedef struct _A24M_OP {
+    ULONG Code;
+    ULONG L;
+    BOOLEAN Dpc;
+    BOOLEAN WrongSize;
+    NTSTATUS Result;
+    NTSTATUS Inner;        /* DPC try: the destroy made while the DPC holds it */
+    BOOLEAN Consistent;    /* drain called / value copied exactly when it succeeded */
+    ULONG Owned;           /* IsOwned bits for every lock, after the op */
+} A24M_OP;
+
+typedef struct _A24M {
+    PVOID Lock[A24M_LOCKS];
+    A24_HOLD Hold[A24M_THREADS][A24M_LOCKS];
+    /* served workers */
+    A24M_OP Op[A24M_THREADS];
+    LONG volatile Posted[A24M_THREADS];
+    LONG volatile Done[A24M_THREADS];
+    LONG volatile Quit;
+} A24M;
+
+static VOID
+A24MExec(A24M *M, ULONG T, A24M_OP *Op)
+{
+    const A24_KIND *Kind = &A24Kinds[A24MKind[Op->L]];
+    PVOID Lock = M->Lock[Op->L];
+    A24_HOLD *Hold = &M->Hold[T][Op->L];
+    PVOID Data = NULL;
+    const VOID *ConstData = NULL;
+    KIRQL OldIrql = PASSIVE_LEVEL;
+    A24_DRAIN Drain;
+    A24_LIST Out;
+    ULONG L;
+
+    memset(&Drain, 0, sizeof(Drain));
+    memset(&Out, 0xA5, sizeof(Out));
+    Op->Consistent = TRUE;
+    Op->Inner = STATUS_SUCCESS;
+    if (Op->Dpc) {
+        KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    }
+    switch (Op->Code) {
+    case A24M_ACQ:
+        Op->Result = Kind->Acquire(Lock, sizeof(A24_LIST), Hold, &Data);
+        break;
+    case A24M_ACQ_SHARED:
+        Op->Result = Kind->AcquireShared(Lock, sizeof(A24_LIST), &ConstData);
+        break;
+    case A24M_TRY:
+        if (Op->L == 2) {
+            Hold->AtDpcLevel = FALSE;
+            Op->Result = WdkmSpinLockTryAcquire((PWDKM_SPIN_LOCK)Lock, sizeof(A24_LIST),
+                                                &Hold->OldIrql, &Data);
+        } else {
+            Op->Result = Kind->Try(Lock, sizeof(A24_LIST), Hold, &Data);
+        }
+        break;
+    case A24M_TRY_SHARED:
+        Op->Result = WdkmResourceTryAcquireShared((PWDKM_RESOURCE)Lock, sizeof(A24_LIST), &ConstData);
+        break;
+    case A24M_REL:
+        Op->Result = Kind->Release(Lock, Hold);
+        break;
+    case A24M_DESTROY:
+        Op->Result = Kind->Destroy(Lock);
+        break;
+    case A24M_TAKE:
+        Op->Result = Kind->Take(Lock, sizeof(A24_LIST), &Out);
+        Op->Consistent = Op->Result == STATUS_SUCCESS ? Out.Magic == A24_MAGIC
+                                                      : A24Untouched(&Out, sizeof(Out));
+        break;
+    case A24M_DWITH:
+        Op->Result = Kind->DestroyWith(Lock, Op->WrongSize ? sizeof(A24_LIST) + 4 : sizeof(A24_LIST),
+                                       A24Drain, &Drain);
+        Op->Consistent = Drain.Calls == (Op->Result == STATUS_SUCCESS ? 1 : 0);
+        break;
+    case A24M_DPC_TRY:
+        Op->Result = WdkmKMutexTryAcquire((PWDKM_KMUTEX)Lock, sizeof(A24_LIST), &Data);
+        if (Op->Result == STATUS_SUCCESS) {
+            Op->Inner = WdkmKMutexDestroy((PWDKM_KMUTEX)Lock);
+            if (Op->Inner == STATUS_WDKM_LOCK_HELD) {
+                Op->Inner = WdkmKMutexRelease((PWDKM_KMUTEX)Lock) == STATUS_SUCCESS
+                                ? STATUS_WDKM_LOCK_HELD : STATUS_UNSUCCESSFUL;
+            }
+        }
+        break;
+    default:
+        break;
+    }
+    if ((Op->Code == A24M_DESTROY || Op->Code == A24M_TAKE || Op->Code == A24M_DWITH) &&
+        Op->Result == STATUS_SUCCESS) {
+        A24_INIT Init = { 0, PASSIVE_LEVEL, STATUS_SUCCESS };
+
+        /* gone: a new one in its place, at this IRQL (<= DISPATCH_LEVEL) */
+        if (Kind->CreateInPlace(sizeof(A24_LIST), A24Initialize, &Init, &M->Lock[Op->L]) !=
+            STATUS_SUCCESS) {
+            M->Lock[Op->L] = NULL;
+        }
+    }
+    Op->Owned = 0;
+    for (L = 0; L < A24M_LOCKS; L += 1) {
+        if (M->Lock[L] != NULL && A24Kinds[A24MKind[L]].IsOwned(M->Lock[L])) {
+            Op->Owned |= 1UL << L;
+        }
+    }
+    if (Op->Dpc) {
+        KeLowerIrql(OldIrql);
+    }
+}
+
+typedef struct _A24M_WORKER_ARG {
+    A24M *M;
+    ULONG T;
+} A24M_WORKER_ARG;
+
+static VOID
+A24MWorker(PVOID Context, ULONG Index)
+{
+    A24M *M = ((A24M_WORKER_ARG *)Context)->M;
+    ULONG T = ((A24M_WORKER_ARG *)Context)->T;
+    LONG Seen = 0;
+
+    UNREFERENCED_PARAMETER(Index);
+
+    for (;;) {
+        LONG Posted;
+
+        while ((Posted = ReadAcquire(&M->Posted[T])) == Seen && ReadAcquire(&M->Quit) == 0) {
+            YieldProcessor();
+            if (KeGetCurrentIrql() < DISPATCH_LEVEL) {
+                sched_yield();
+            }
+        }
+        if (Posted == Seen) {
+            return;
+        }
+        Seen = Posted;
+        A24MExec(M, T, &M->Op[T]);
+        WriteRelease(&M->Done[T], Seen);
+    }
+}
+
+typedef struct _A24M_MODEL {
+    LONG Count[A24M_LOCKS][A24M_THREADS];   /* acquisitions held */
+    LONG ExclOwner[A24M_LOCKS];             /* resource: the exclusive owner, or -1 */
+} A24M_MODEL;
+
+static LONG
+A24MOthers(const A24M_MODEL *Model, ULONG L, ULONG T)
+{
+    LONG Sum = 0;
+    ULONG U;
+
+    for (U = 0; U < A24M_THREADS; U += 1) {
+        if (U != T) {
+            Sum += Model->Count[L][U];
+        }
+    }
+    return Sum;
+}
+
+static KIRQL
+A24MIrql(const A24M_MODEL *Model, ULONG T)
+{
+    if (Model->Count[2][T] != 0) {
+        return DISPATCH_LEVEL;
+    }
+    return Model->Count[1][T] != 0 ? APC_LEVEL : PASSIVE_LEVEL;
+}
+
+static ULONG64
+A24MNext(ULONG64 *State)
+{
+    *State = *State * 6364136223846793005ULL + 1442695040888963407ULL;
+    return *State >> 33;
+}
+
+/* Picks the next op for T and computes its expected status; *Model is
+   updated as the op will leave it. */
+static NTSTATUS
+A24MPlan(A24M_MODEL *Model, ULONG T, ULONG64 *Rng, A24M_OP *Op)
+{
+    ULONG L = (ULONG)(A24MNext(Rng) % A24M_LOCKS);
+    ULONG Pick = (ULONG)(A24MNext(Rng) % 10);
+    LONG Mine;
+    LONG Others;
+    KIRQL Irql = A24MIrql(Model, T);
+
+    memset(Op, 0, sizeof(*Op));
+    if (Model->Count[2][T] != 0) {
+        Op->Code = A24M_REL;           /* a spin-lock holder only releases */
+        Op->L = 2;
+        Model->Count[2][T] = 0;
+        return STATUS_SUCCESS;
+    }
+    Op->L = L;
+    Mine = Model->Count[L][T];
+    Others = A24MOthers(Model, L, T);
+    if (Pick <= 3) {
+        BOOLEAN Shared = L == 3 && (A24MNext(Rng) & 1) != 0;
+
+        if (L == 0) {                                  /* KMUTEX, recursive */
+            if (Mine >= 3) { Op->Code = A24M_REL; Model->Count[L][T] -= 1; return STATUS_SUCCESS; }
+            if (Others != 0) { Op->Code = A24M_TRY; return STATUS_TIMEOUT; }
+            Op->Code = A24M_ACQ; Model->Count[L][T] += 1; return STATUS_SUCCESS;
+        }
+        if (L == 1 || L == 2) {                        /* FAST_MUTEX, spin: not recursive */
+            if (Mine != 0) { Op->Code = A24M_ACQ; return STATUS_POSSIBLE_DEADLOCK; }
+            if (Others != 0) { Op->Code = A24M_TRY; return STATUS_TIMEOUT; }
+            Op->Code = A24M_ACQ; Model->Count[L][T] = 1; return STATUS_SUCCESS;
+        }
+        /* ERESOURCE */
+        if (Mine >= 3) { Op->Code = A24M_REL; goto ResourceRelease; }
+        if (Shared) {
+            if (Model->ExclOwner[L] >= 0 && Model->ExclOwner[L] != (LONG)T) {
+                Op->Code = A24M_TRY_SHARED; return STATUS_TIMEOUT;
+            }
+            Op->Code = A24M_ACQ_SHARED; Model->Count[L][T] += 1; return STATUS_SUCCESS;
+        }
+        if (Model->ExclOwner[L] == (LONG)T) { Op->Code = A24M_ACQ; Model->Count[L][T] += 1; return STATUS_SUCCESS; }
+        if (Mine != 0) { Op->Code = A24M_ACQ; return STATUS_POSSIBLE_DEADLOCK; }
+        if (Others != 0) { Op->Code = A24M_TRY; return STATUS_TIMEOUT; }
+        Op->Code = A24M_ACQ; Model->Count[L][T] = 1; Model->ExclOwner[L] = (LONG)T; return STATUS_SUCCESS;
+    }
+    if (Pick <= 6) {
+        Op->Code = A24M_REL;
+        if (L == 3) {
+ResourceRelease:
+            if (Model->Count[L][T] != 0) {
+                Model->Count[L][T] -= 1;
+                if (Model->Count[L][T] == 0 && Model->ExclOwner[L] == (LONG)T) {
+                    Model->ExclOwner[L] = -1;
+                }
+                return STATUS_SUCCESS;
+            }
+            return Others != 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD;
+        }
+        if (Mine != 0) {
+            Model->Count[L][T] -= 1;
+            return STATUS_SUCCESS;
+        }
+        return Others != 0 ? STATUS_WDKM_NOT_OWNER : STATUS_WDKM_NOT_HELD;
+    }
+    /* destroy, take, DestroyWith, or a DPC's try */
+    Op->Dpc = (A24MNext(Rng) & 1) != 0;
+    if (Op->Dpc && L == 0 && (A24MNext(Rng) & 1) != 0) {
+        Op->Code = A24M_DPC_TRY;
+        /* "at DISPATCH_LEVEL, the code this DPC interrupted does" */
+        return Mine != 0 || Others != 0 ? STATUS_TIMEOUT : STATUS_SUCCESS;
+    }
+    Op->Code = A24M_DESTROY + (ULONG)(A24MNext(Rng) % 3);
+    Op->WrongSize = Op->Code == A24M_DWITH && (A24MNext(Rng) % 4) == 0;
+    if (Op->Dpc) {
+        Irql = DISPATCH_LEVEL;
+    }
+    if (Irql > A24Kinds[A24MKind[L]].DestroyMax) {
+        return STATUS_WDKM_IRQL_TOO_HIGH;
+    }
+    if (Op->WrongSize) {
+        if (Mine != 0 || Others != 0) {
+            Op->WrongSize = FALSE;     /* which of the two states wins is not specified */
+        } else {
+            return STATUS_WDKM_TYPE_MISMATCH;
+        }
+    }
+    return Mine != 0 || Others != 0 ? STATUS_WDKM_LOCK_HELD : STATUS_SUCCESS;
+}
+
+static VOID
+A24MRun(A24M *M, ULONG T, A24M_OP *Op)
+{
+    if (T == 0) {
+        A24MExec(M, 0, Op);
+        return;
+    }
+    M->Op[T] = *Op;
+    WriteRelease(&M->Posted[T], ReadAcquire(&M->Posted[T]) + 1);
+    while (ReadAcquire(&M->Done[T]) != ReadAcquire(&M->Posted[T])) {
+        A24Yield();
+    }
+    *Op = M->Op[T];
+}
+
+static VOID
+SeededModelThreeThreads(VOID)
+{
+    static const ULONG64 Seeds[] = { 1, 24, 2424, 0xA24A24ULL };
+    static const NTSTATUS Kinds[] = {
+        STATUS_SUCCESS, STATUS_TIMEOUT, STATUS_POSSIBLE_DEADLOCK, STATUS_WDKM_NOT_OWNER,
+        STATUS_WDKM_NOT_HELD, STATUS_WDKM_LOCK_HELD, STATUS_WDKM_IRQL_TOO_HIGH,
+        STATUS_WDKM_TYPE_MISMATCH,
+    };
+    ULONG Seen[sizeof(Kinds) / sizeof(Kinds[0])] = { 0 };
+    ULONG Recreated = 0;
+    ULONG SeedIndex;
+    ULONG K;
+
+    for (SeedIndex = 0; SeedIndex < sizeof(Seeds) / sizeof(Seeds[0]); SeedIndex += 1) {
+        A24M M;
+        A24M_MODEL Model;
+        WDKM_TEST_THREAD *Workers[A24M_THREADS - 1];
+        A24M_WORKER_ARG Args[A24M_THREADS - 1];
+        ULONG64 Rng = Seeds[SeedIndex];
+        ULONG Step;
+        ULONG L;
+        ULONG T;
+        ULONG Mismatches = 0;
+
+        memset(&M, 0, sizeof(M));
+        memset(&Model, 0, sizeof(Model));
+        for (L = 0; L < A24M_LOCKS; L += 1) {
+            Model.ExclOwner[L] = -1;
+            CHECK_STATUS(A24CreateList(&A24Kinds[A24MKind[L]], 0, &M.Lock[L]), STATUS_SUCCESS);
+        }
+        for (T = 1; T < A24M_THREADS; T += 1) {
+            Args[T - 1].M = &M;
+            Args[T - 1].T = T;
+            Workers[T - 1] = WdkmTestStartThread(A24MWorker, &Args[T - 1]);
+            CHECK(Workers[T - 1] != NULL);
+        }
+        for (Step = 0; Step < 600 && Mismatches == 0; Step += 1) {
+            A24M_OP Op;
+            NTSTATUS Expected;
+            ULONG ExpectedOwned = 0;
+
+            T = (ULONG)(A24MNext(&Rng) % A24M_THREADS);
+            Expected = A24MPlan(&Model, T, &Rng, &Op);
+            A24MRun(&M, T, &Op);
+            for (K = 0; K < sizeof(Kinds) / sizeof(Kinds[0]); K += 1) {
+                Seen[K] += Op.Result == Kinds[K];
+            }
+            Recreated += Op.Code >= A24M_DESTROY && Op.Code <= A24M_DWITH && Op.Result == STATUS_SUCCESS;
+            for (L = 0; L < A24M_LOCKS; L += 1) {
+                BOOLEAN Owned = L == 3 ? Model.ExclOwner[L] == (LONG)T : Model.Count[L][T] != 0;
+
+                ExpectedOwned |= Owned ? 1UL << L : 0;
+            }
+            if (Op.Result != Expected || !Op.Consistent || Op.Owned != ExpectedOwned ||
+                (Op.Code == A24M_DPC_TRY && Op.Result == STATUS_SUCCESS &&
+                 Op.Inner != STATUS_WDKM_LOCK_HELD)) {
+                printf("  seed %llu step %lu: thread %lu op %lu on %s%s%s: %s, expected %s"
+                       " (inner %s, consistent %d, owned 0x%lx expected 0x%lx)\n",
+                       (unsigned long long)Seeds[SeedIndex], (unsigned long)Step, (unsigned long)T,
+                       (unsigned long)Op.Code, A24Kinds[A24MKind[Op.L]].Name,
+                       Op.Dpc ? " from a DPC" : "", Op.WrongSize ? " (wrong size)" : "",
+                       WdkmStatusName(Op.Result), WdkmStatusName(Expected),
+                       WdkmStatusName(Op.Inner), (int)Op.Consistent, (unsigned long)Op.Owned,
+                       (unsigned long)ExpectedOwned);
+                Mismatches += 1;
+            }
+        }
+        /* Everyone lets go (spin first, then the FAST_MUTEX: the IRQL
+           order), then every lock is destroyed. */
+        for (T = 0; T < A24M_THREADS; T += 1) {
+            static const ULONG Order[A24M_LOCKS] = { 2, 1, 0, 3 };
+            ULONG K;
+
+            for (K = 0; K < A24M_LOCKS; K += 1) {
+                L = Order[K];
+                while (Model.Count[L][T] > 0) {
+                    A24M_OP Op;
+
+                    memset(&Op, 0, sizeof(Op));
+                    Op.Code = A24M_REL;
+                    Op.L = L;
+                    A24MRun(&M, T, &Op);
+                    if (Op.Result != STATUS_SUCCESS) {
+                        Mismatches += 1;
+                        break;
+                    }
+                    Model.Count[L][T] -= 1;
+                }
+            }
+        }
+        WriteRelease(&M.Quit, 1);
+        for (T = 1; T < A24M_THREADS; T += 1) {
+            WdkmTestJoinThread(Workers[T - 1]);
+        }
+        {
+            NTSTATUS Destroyed[A24M_LOCKS];
+
+            for (L = 0; L < A24M_LOCKS; L += 1) {
+                Destroyed[L] = M.Lock[L] != NULL ? A24Kinds[A24MKind[L]].Destroy(M.Lock[L])
+                                                 : STATUS_UNSUCCESSFUL;
+            }
+            CHECK_EQ(Mismatches, 0);
+            for (L = 0; L < A24M_LOCKS; L += 1) {
+                CHECK_STATUS(Destroyed[L], STATUS_SUCCESS);
+            }
+        }
+    }
+    printf("  statuses seen:");
+    for (K = 0; K < sizeof(Kinds) / sizeof(Kinds[0]); K += 1) {
+        printf(" %s %lu", WdkmStatusName(Kinds[K]), (unsigned long)Seen[K]);
+    }
+    printf("; locks destroyed and made again %lu\n", (unsigned long)Recreated);
+    /* The walk reached every answer it models. */
+    for (K = 0; K < sizeof(Kinds) / sizeof(Kinds[0]); K += 1) {
+        CHECK(Seen[K] > 0);
+    }
+    CHECK(Recreated > 10);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Minimal: a special kernel APC (APC_LEVEL) on a KMUTEX owner's thread     */
 /* ---------------------------------------------------------------------- */
 
@@ -2588,6 +3016,7 @@ static const WDKM_TEST_CASE Attack24Cases[] = {
     { "create_in_place_initializer_statuses", CreateInPlaceInitializerStatuses },
     { "create_in_place_allocation_failures", CreateInPlaceAllocationFailures },
     { "registry_lock_refuses_destroy_with_and_take", RegistryLockRefusesDestroyWithAndTake },
+    { "seeded_model_three_threads", SeededModelThreeThreads },
     /* Last: while they fail, each leaves its dead lock block allocated. */
     { "kmutex_destroy_from_dpc_in_owner_window", KMutexDestroyFromDpcInOwnerWindow },
     { "kmutex_destroy_from_apc_in_owner_window", KMutexDestroyFromApcInOwnerWindow },
