@@ -442,10 +442,12 @@ LONG NTAPI KeReleaseMutex(PRKMUTEX Mutex, BOOLEAN Wait)
         HostpStore(Mutex->OwnerThread, (PKTHREAD)NULL);
         RemoveEntryList(&Mutex->MutantListEntry);
         HostpHandOffMutant(Mutex);
+        /* In the same section as the state: an event that runs at its
+           exit finds the thread's count and the mutex agreeing. */
+        WdkmHostpThread.KMutexCount--;
     }
     WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     if (Freed) {
-        WdkmHostpThread.KMutexCount--;
         WdkmHostpCheckInterrupts();     /* normal kernel APCs unmasked */
     }
     WdkmHostpDelayPoint();   /* delay fuzzing (delay.c) */

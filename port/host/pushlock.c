@@ -239,8 +239,9 @@ static VOID HostpAcquire(PEX_PUSH_LOCK PushLock, BOOLEAN Exclusive)
         Waiter.Exclusive = Exclusive;
         WdkmHostpWaitForGrant(&Lock->Waiters, &Waiter);
     }
-    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
+    /* Counted in the section that granted it (see KeReleaseMutex). */
     WdkmHostpThread.OtherLockCount++;
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
 }
 
 static VOID HostpRelease(PEX_PUSH_LOCK PushLock, HOSTP_RELEASE_KIND Kind)
@@ -280,8 +281,8 @@ static VOID HostpRelease(PEX_PUSH_LOCK PushLock, HOSTP_RELEASE_KIND Kind)
     if (Lock->Exclusive == NULL && Lock->SharedCount == 0) {
         HostpDestroy(Lock);     /* free and nobody waiting */
     }
-    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
     WdkmHostpThread.OtherLockCount--;
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
 }
 
 VOID FASTCALL ExfAcquirePushLockExclusive(PEX_PUSH_LOCK PushLock)
