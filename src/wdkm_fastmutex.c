@@ -256,6 +256,16 @@ WdkmFastMutexAcquireOrBugCheck(
                                       WDKMP_RETURN_ADDRESS());
 }
 
+/* Destroy's view of the kernel object (WDKMP_LOCK_KIND.KernelHeld). */
+static
+BOOLEAN
+WdkmpFastMutexKernelHeld(
+    _In_ PVOID Lock
+    )
+{
+    return WdkmpFastMutexBusy(&((PWDKM_FAST_MUTEX)Lock)->FastMutex);
+}
+
 const WDKMP_LOCK_KIND WdkmpFastMutexKind = {
     WdkmLockKindFastMutex,
     WDKMP_SIGNATURE_FAST_MUTEX,
@@ -265,5 +275,6 @@ const WDKMP_LOCK_KIND WdkmpFastMutexKind = {
     WdkmpFastMutexAcquireAny,
     WdkmpFastMutexReleaseAny,
     NULL,
-    NULL                         /* HeldSharedByCaller */
+    NULL,                        /* HeldSharedByCaller */
+    WdkmpFastMutexKernelHeld
 };

@@ -238,6 +238,16 @@ WdkmGuardedMutexAcquireOrBugCheck(
                                       WDKMP_RETURN_ADDRESS());
 }
 
+/* Destroy's view of the kernel object (WDKMP_LOCK_KIND.KernelHeld). */
+static
+BOOLEAN
+WdkmpGuardedMutexKernelHeld(
+    _In_ PVOID Lock
+    )
+{
+    return WdkmpGuardedMutexBusy(&((PWDKM_GUARDED_MUTEX)Lock)->Mutex);
+}
+
 const WDKMP_LOCK_KIND WdkmpGuardedMutexKind = {
     WdkmLockKindGuardedMutex,
     WDKMP_SIGNATURE_GUARDED,
@@ -247,5 +257,6 @@ const WDKMP_LOCK_KIND WdkmpGuardedMutexKind = {
     WdkmpGuardedMutexAcquireAny,
     WdkmpGuardedMutexReleaseAny,
     NULL,
-    NULL                         /* HeldSharedByCaller */
+    NULL,                        /* HeldSharedByCaller */
+    WdkmpGuardedMutexKernelHeld
 };

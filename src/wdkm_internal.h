@@ -408,6 +408,12 @@ struct _WDKMP_LOCK_KIND {
     /* Reader/writer kinds: TRUE if the calling thread is known to hold the
        lock shared (for the registry's Dereference); NULL for the others. */
     BOOLEAN (*HeldSharedByCaller)(_In_ PVOID Lock);
+    /* TRUE while the kernel object is held, whatever the header records:
+       a DPC or APC on the holder's thread may run between the kernel's
+       grant and the record of the owner, or between the release of the
+       record and the kernel's (Destroy, Take). NULL for the spin kinds,
+       whose holds no DPC or APC interrupts. */
+    BOOLEAN (*KernelHeld)(_In_ PVOID Lock);
 };
 
 extern const WDKMP_LOCK_KIND WdkmpKMutexKind;

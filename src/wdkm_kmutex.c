@@ -334,6 +334,16 @@ WdkmKMutexAcquireOrBugCheck(
                                       WDKMP_RETURN_ADDRESS());
 }
 
+/* Destroy's view of the kernel object (WDKMP_LOCK_KIND.KernelHeld). */
+static
+BOOLEAN
+WdkmpKMutexKernelHeld(
+    _In_ PVOID Lock
+    )
+{
+    return WdkmpKMutexBusy(&((PWDKM_KMUTEX)Lock)->Mutex);
+}
+
 const WDKMP_LOCK_KIND WdkmpKMutexKind = {
     WdkmLockKindKMutex,
     WDKMP_SIGNATURE_KMUTEX,
@@ -343,5 +353,6 @@ const WDKMP_LOCK_KIND WdkmpKMutexKind = {
     WdkmpKMutexAcquireAny,
     WdkmpKMutexReleaseAny,
     NULL,
-    NULL                         /* HeldSharedByCaller */
+    NULL,                        /* HeldSharedByCaller */
+    WdkmpKMutexKernelHeld
 };

@@ -287,7 +287,10 @@ WdkmpLockDestroyCommon(
     if ((Value != NULL || Drain != NULL) && DataSize != Header->DataSize) {
         return STATUS_WDKM_TYPE_MISMATCH;
     }
-    if (WdkmpLockIsHeld(Header)) {
+    /* The kernel's view too: a DPC or APC on the holder's thread may ask
+       between the kernel's grant and the owner's record, or between the
+       record's release and the kernel's. */
+    if (WdkmpLockIsHeld(Header) || (Kind->KernelHeld != NULL && Kind->KernelHeld(Lock))) {
         return STATUS_WDKM_LOCK_HELD;
     }
 

@@ -371,6 +371,16 @@ WdkmpPushLockHeldSharedByCaller(
     return WdkmpPushLockReaderSlot((PWDKM_PUSH_LOCK)Lock, WdkmpCurrentThread()) != NULL;
 }
 
+/* Destroy's view of the kernel object (WDKMP_LOCK_KIND.KernelHeld). */
+static
+BOOLEAN
+WdkmpPushLockKernelHeld(
+    _In_ PVOID Lock
+    )
+{
+    return WdkmpPushLockBusy(&((PWDKM_PUSH_LOCK)Lock)->PushLock);
+}
+
 const WDKMP_LOCK_KIND WdkmpPushLockKind = {
     WdkmLockKindPushLock,
     WDKMP_SIGNATURE_PUSH_LOCK,
@@ -380,5 +390,6 @@ const WDKMP_LOCK_KIND WdkmpPushLockKind = {
     WdkmpPushLockAcquireAny,
     WdkmpPushLockReleaseAny,
     NULL,
-    WdkmpPushLockHeldSharedByCaller
+    WdkmpPushLockHeldSharedByCaller,
+    WdkmpPushLockKernelHeld
 };

@@ -260,5 +260,6 @@ const WDKMP_LOCK_KIND WdkmpQueuedSpinLockKind = {
     NULL,
     NULL,
     NULL,
-    NULL                         /* HeldSharedByCaller */
+    NULL,                        /* HeldSharedByCaller */
+    NULL                         /* KernelHeld: no DPC or APC interrupts a spin lock's hold */
 };

@@ -357,6 +357,21 @@ WdkmResourceAcquireSharedOrBugCheck(
     return Value;
 }
 
+/*
+ * Destroy's view of the kernel object (WDKMP_LOCK_KIND.KernelHeld): held
+ * by the calling thread, shared or exclusive, as the kernel counts it. A
+ * special kernel APC on the holder's thread is that thread; another
+ * thread's hold is in the header's records.
+ */
+static
+BOOLEAN
+WdkmpResourceKernelHeld(
+    _In_ PVOID Lock
+    )
+{
+    return WdkmpResourceHeldCount(&((PWDKM_RESOURCE)Lock)->Resource) != 0;
+}
+
 const WDKMP_LOCK_KIND WdkmpResourceKind = {
     WdkmLockKindResource,
     WDKMP_SIGNATURE_RESOURCE,
@@ -366,5 +381,6 @@ const WDKMP_LOCK_KIND WdkmpResourceKind = {
     WdkmpResourceAcquireAny,
     WdkmpResourceReleaseAny,
     WdkmpResourceFinalizeAny,
-    WdkmpResourceHeldSharedByCaller
+    WdkmpResourceHeldSharedByCaller,
+    WdkmpResourceKernelHeld
 };

@@ -352,5 +352,6 @@ const WDKMP_LOCK_KIND WdkmpSpinLockKind = {
     WdkmpSpinLockAcquireAny,
     WdkmpSpinLockReleaseAny,
     NULL,
-    NULL                         /* HeldSharedByCaller */
+    NULL,                        /* HeldSharedByCaller */
+    NULL                         /* KernelHeld: no DPC or APC interrupts a spin lock's hold */
 };

@@ -924,6 +924,23 @@ WdkmpKMutexHeldBefore(
     return WdkmpLoadLong(&Mutex->Header.SignalState) < 0;
 }
 
+/*
+ * TRUE while some thread holds Mutex as the kernel counts it (SignalState
+ * below 1), whatever the library recorded: also in the instants between
+ * the kernel's grant and the library's record of the owner, and between
+ * the library's release of its record and the kernel's. Exact for the
+ * calling thread's own hold (and so for a DPC or APC on it); for another
+ * thread's, a moment old.
+ */
+WDKMP_INLINE
+BOOLEAN
+WdkmpKMutexBusy(
+    _In_ WDKMP_KMUTEX *Mutex
+    )
+{
+    return WdkmpLoadLong(&Mutex->Header.SignalState) < 1;
+}
+
 /* A wait that does not wait: STATUS_SUCCESS or STATUS_TIMEOUT. */
 WDKMP_INLINE
 NTSTATUS
@@ -977,6 +994,52 @@ WdkmpFastMutexRelease(
     )
 {
     ExReleaseFastMutex(FastMutex);
+}
+
+/*
+ * TRUE while some thread holds a FAST_MUTEX or KGUARDED_MUTEX as its Count
+ * word says (the same layout): NT keeps bit 0 set while it is free, with
+ * the waiters counted above it; Wine 8 counts down from 1 (0 held,
+ * negative with waiters). Held in the kernel's eyes also in the instants
+ * around the library's record of the owner (see WdkmpKMutexBusy).
+ */
+WDKMP_INLINE
+BOOLEAN
+WdkmpMutexCountBusy(
+    _In_ LONG volatile *Count
+    )
+{
+    LONG Value = WdkmpLoadLong(Count);
+
+    return (Value & 1) == 0 || Value < 0;
+}
+
+WDKMP_INLINE
+BOOLEAN
+WdkmpFastMutexBusy(
+    _In_ WDKMP_FAST_MUTEX *FastMutex
+    )
+{
+    return WdkmpMutexCountBusy((LONG volatile *)&FastMutex->Count);
+}
+
+WDKMP_INLINE
+BOOLEAN
+WdkmpGuardedMutexBusy(
+    _In_ WDKMP_GUARDED_MUTEX *Mutex
+    )
+{
+    return WdkmpMutexCountBusy((LONG volatile *)&Mutex->Count);
+}
+
+/* TRUE while a push lock is held, shared or exclusive: its word's bit 0. */
+WDKMP_INLINE
+BOOLEAN
+WdkmpPushLockBusy(
+    _In_ WDKMP_PUSH_LOCK *PushLock
+    )
+{
+    return ((ULONG_PTR)WdkmpLoadPointerAcquire((PVOID const volatile *)PushLock) & 1) != 0;
 }
 
 /*
