@@ -26,6 +26,7 @@ extern const WDKM_TEST_SUITE WdkmAttackSuite;
 extern const WDKM_TEST_SUITE WdkmFastPathSuite;
 extern const WDKM_TEST_SUITE WdkmAttack18Suite;
 extern const WDKM_TEST_SUITE WdkmAttack21Suite;
+extern const WDKM_TEST_SUITE WdkmAttack25Suite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 extern const WDKM_TEST_SUITE WdkmAttack22Suite;
@@ -62,6 +63,7 @@ main(int argc, char **argv)
         WdkmAttack22Suite,    /* diagnostics thread records, from the docs alone */
         WdkmAttack23Suite,    /* thread records under injected DPCs and APCs, from the docs */
 #endif
+        WdkmAttack25Suite,    /* every kind under DPCs and APCs on its owner, from the docs */
         WdkmModelSuite,       /* last: a failed walk may leave threads stuck in the library */
     };
 
