@@ -1317,6 +1317,393 @@ ResourceSpecialApcExclusiveAtSharedEdges(VOID)
     CHECK_EQ(A25StormBugchecks, 0);
 }
 
+
+/* ------------------------------------------------------------------------
+ * Releases at the wrong IRQL (reference.md, each release's Returns; the
+ * Conventions' exception: FAST_MUTEX, guarded mutex and spin locks check
+ * ownership before the IRQL). After every refusal the IRQL and the hold
+ * are as before ("No change on error").
+ */
+static VOID
+WrongIrqlReleases(VOID)
+{
+    A25_LOCK Lock;
+    LONG *Data;
+    KIRQL Old;
+    ULONG Kind;
+    ULONG Probes = 0;
+    ULONG Bugchecks = WdkmHostBugcheckCount();
+
+    for (Kind = 0; Kind < A25KindCount; Kind += 1) {
+        CHECK_STATUS(A25Create((A25_KIND)Kind, &Lock), STATUS_SUCCESS);
+        /* Nobody holds it: NOT_HELD at any IRQL for the four kinds that
+           check ownership first; the others answer the IRQL first. */
+        KeRaiseIrql(HIGH_LEVEL, &Old);
+        Lock.OldIrql = PASSIVE_LEVEL;
+        memset(&Lock.Handle, 0, sizeof(Lock.Handle));
+        if (Kind == A25Fast || Kind == A25Guarded || Kind == A25Spin || Kind == A25Queued) {
+            CHECK_STATUS(A25Release(&Lock), STATUS_WDKM_NOT_HELD);
+        } else {
+            CHECK_STATUS(A25Release(&Lock), STATUS_WDKM_IRQL_TOO_HIGH);
+        }
+        CHECK_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
+        KeLowerIrql(Old);
+
+        CHECK_STATUS(A25Acquire(&Lock, FALSE, &Data), STATUS_SUCCESS);
+        *Data = 5;
+        Old = KeGetCurrentIrql();
+        switch (Kind) {
+        case A25KMutex: {
+            KIRQL Saved;
+
+            KeRaiseIrql(DISPATCH_LEVEL, &Saved);
+            CHECK_STATUS(A25Release(&Lock), STATUS_WDKM_IRQL_MISMATCH);
+            KeRaiseIrql(HIGH_LEVEL, &Saved);
+            CHECK_STATUS(A25Release(&Lock), STATUS_WDKM_IRQL_TOO_HIGH);
+            KeLowerIrql(APC_LEVEL);
+            CHECK(A25IsOwned(&Lock));
+            CHECK_STATUS(A25Release(&Lock), STATUS_SUCCESS);   /* same class: APC_LEVEL */
+            KeLowerIrql(PASSIVE_LEVEL);
+            break;
+        }
+        case A25Fast: {
+            KIRQL Saved;
+
+            CHECK_EQ(Old, APC_LEVEL);
+            KeRaiseIrql(DISPATCH_LEVEL, &Saved);
+            CHECK_STATUS(A25Release(&Lock), STATUS_WDKM_IRQL_TOO_HIGH);
+            CHECK_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+            KeLowerIrql(PASSIVE_LEVEL);
+            CHECK_STATUS(A25Release(&Lock), STATUS_WDKM_IRQL_MISMATCH);
+            CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+            CHECK(A25IsOwned(&Lock));
+            KeRaiseIrql(APC_LEVEL, &Saved);
+            CHECK_STATUS(A25Release(&Lock), STATUS_SUCCESS);
+            CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);       /* the acquirer's IRQL */
+            break;
+        }
+        case A25Spin:
+        case A25Queued: {
+            KIRQL Saved;
+
+            CHECK_EQ(Old, DISPATCH_LEVEL);
+            if (Kind == A25Spin) {
+                /* "also for an OldIrql above DISPATCH_LEVEL, an argument
+                   error answered first" */
+                CHECK_STATUS(WdkmSpinLockRelease((PWDKM_SPIN_LOCK)Lock.Lock, HIGH_LEVEL),
+                             STATUS_INVALID_PARAMETER);
+                CHECK_STATUS(WdkmSpinLockReleaseFromDpcLevel((PWDKM_SPIN_LOCK)Lock.Lock),
+                             STATUS_WDKM_IRQL_MISMATCH);
+            }
+            KeRaiseIrql(HIGH_LEVEL, &Saved);
+            CHECK_STATUS(A25Release(&Lock), STATUS_WDKM_IRQL_TOO_HIGH);
+            CHECK_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
+            KeLowerIrql(PASSIVE_LEVEL);
+            CHECK_STATUS(A25Release(&Lock), STATUS_WDKM_IRQL_MISMATCH);
+            CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+            KeRaiseIrql(DISPATCH_LEVEL, &Saved);
+            CHECK(A25IsOwned(&Lock));
+            CHECK_STATUS(A25Release(&Lock), STATUS_SUCCESS);
+            CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+            break;
+        }
+        case A25Guarded: {
+            KIRQL Saved;
+
+            KeRaiseIrql(APC_LEVEL, &Saved);
+            CHECK_STATUS(A25Release(&Lock), STATUS_WDKM_IRQL_TOO_HIGH);
+            KeRaiseIrql(DISPATCH_LEVEL, &Saved);
+            CHECK_STATUS(A25Release(&Lock), STATUS_WDKM_IRQL_TOO_HIGH);
+            KeLowerIrql(PASSIVE_LEVEL);
+            CHECK(A25IsOwned(&Lock));
+            CHECK_STATUS(A25Release(&Lock), STATUS_SUCCESS);
+            /* Acquired at APC_LEVEL, released at PASSIVE_LEVEL. */
+            KeRaiseIrql(APC_LEVEL, &Saved);
+            CHECK_STATUS(A25Acquire(&Lock, FALSE, &Data), STATUS_SUCCESS);
+            KeLowerIrql(PASSIVE_LEVEL);
+            CHECK_STATUS(A25Release(&Lock), STATUS_WDKM_IRQL_MISMATCH);
+            KeRaiseIrql(APC_LEVEL, &Saved);
+            CHECK_STATUS(A25Release(&Lock), STATUS_SUCCESS);
+            KeLowerIrql(PASSIVE_LEVEL);
+            break;
+        }
+        default: {
+            KIRQL Saved;
+
+            KeRaiseIrql(DISPATCH_LEVEL, &Saved);
+            CHECK_STATUS(A25Release(&Lock), STATUS_WDKM_IRQL_TOO_HIGH);
+            CHECK_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+            KeLowerIrql(PASSIVE_LEVEL);
+            CHECK(A25IsOwned(&Lock));
+            CHECK_STATUS(A25Release(&Lock), STATUS_SUCCESS);
+            break;
+        }
+        }
+        CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        CHECK(!A25IsOwned(&Lock));
+        CHECK_STATUS(A25Release(&Lock), STATUS_WDKM_NOT_HELD);
+        CHECK_STATUS(A25Acquire(&Lock, FALSE, &Data), STATUS_SUCCESS);
+        CHECK_EQ(*Data, 5);
+        CHECK_STATUS(A25Release(&Lock), STATUS_SUCCESS);
+        CHECK_EQ(A25RegionDepth(FALSE, &Probes), 0);
+        CHECK_EQ(A25RegionDepth(TRUE, &Probes), 0);
+        CHECK_STATUS(A25Destroy(&Lock), STATUS_SUCCESS);
+    }
+    CHECK_EQ(WdkmHostBugcheckCount() - Bugchecks, Probes);
+}
+
+/* ------------------------------------------------------------------------
+ * Out of order: A then B, A released first (reference.md, FAST_MUTEX "the
+ * library refuses that release with STATUS_WDKM_LOCK_HELD ... An outer one
+ * acquired at APC_LEVEL lowers nothing when released, so its release out
+ * of order is accepted"; spin locks "Nested spin locks (plain and queued
+ * alike) ... refused with STATUS_WDKM_LOCK_HELD"; the kinds without IRQL
+ * rules accept it).
+ */
+static VOID
+OutOfOrderReleases(VOID)
+{
+    A25_LOCK A;
+    A25_LOCK B;
+    LONG *Data;
+    KIRQL Saved;
+    ULONG Kind;
+    ULONG Probes = 0;
+
+    for (Kind = 0; Kind < A25KindCount; Kind += 1) {
+        CHECK_STATUS(A25Create((A25_KIND)Kind, &A), STATUS_SUCCESS);
+        CHECK_STATUS(A25Create((A25_KIND)Kind, &B), STATUS_SUCCESS);
+        CHECK_STATUS(A25Acquire(&A, FALSE, &Data), STATUS_SUCCESS);
+        CHECK_STATUS(A25Acquire(&B, FALSE, &Data), STATUS_SUCCESS);
+        if (Kind == A25Fast || Kind == A25Spin || Kind == A25Queued) {
+            KIRQL Before = KeGetCurrentIrql();
+
+            CHECK_STATUS(A25Release(&A), STATUS_WDKM_LOCK_HELD);
+            CHECK_EQ(KeGetCurrentIrql(), Before);
+            CHECK(A25IsOwned(&A));
+            CHECK(A25IsOwned(&B));
+            if (Kind == A25Spin) {
+                /* NT's explicit order: A without lowering, B with A's IRQL. */
+                CHECK_STATUS(WdkmSpinLockRelease((PWDKM_SPIN_LOCK)A.Lock, DISPATCH_LEVEL),
+                             STATUS_SUCCESS);
+                CHECK_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+                CHECK_STATUS(WdkmSpinLockRelease((PWDKM_SPIN_LOCK)B.Lock, A.OldIrql), STATUS_SUCCESS);
+                CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+            } else {
+                CHECK_STATUS(A25Release(&B), STATUS_SUCCESS);
+                CHECK_STATUS(A25Release(&A), STATUS_SUCCESS);
+            }
+        } else {
+            CHECK_STATUS(A25Release(&A), STATUS_SUCCESS);
+            CHECK(A25IsOwned(&B));
+            CHECK_STATUS(A25Release(&B), STATUS_SUCCESS);
+        }
+        CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        if (Kind == A25Fast) {
+            /* Acquired at APC_LEVEL: the outer release lowers nothing. */
+            KeRaiseIrql(APC_LEVEL, &Saved);
+            CHECK_STATUS(A25Acquire(&A, FALSE, &Data), STATUS_SUCCESS);
+            CHECK_STATUS(A25Acquire(&B, FALSE, &Data), STATUS_SUCCESS);
+            CHECK_STATUS(A25Release(&A), STATUS_SUCCESS);
+            CHECK_EQ(KeGetCurrentIrql(), APC_LEVEL);
+            CHECK(A25IsOwned(&B));
+            CHECK_STATUS(A25Release(&B), STATUS_SUCCESS);
+            CHECK_EQ(KeGetCurrentIrql(), APC_LEVEL);
+            KeLowerIrql(Saved);
+        }
+        CHECK(!A25IsOwned(&A));
+        CHECK(!A25IsOwned(&B));
+        CHECK_EQ(A25RegionDepth(FALSE, &Probes), 0);
+        CHECK_EQ(A25RegionDepth(TRUE, &Probes), 0);
+        CHECK_STATUS(A25Destroy(&A), STATUS_SUCCESS);
+        CHECK_STATUS(A25Destroy(&B), STATUS_SUCCESS);
+    }
+
+    /* Plain and queued mixed, both orders. */
+    {
+        A25_LOCK S;
+        A25_LOCK Q;
+
+        CHECK_STATUS(A25Create(A25Spin, &S), STATUS_SUCCESS);
+        CHECK_STATUS(A25Create(A25Queued, &Q), STATUS_SUCCESS);
+        CHECK_STATUS(A25Acquire(&S, FALSE, &Data), STATUS_SUCCESS);
+        CHECK_STATUS(A25Acquire(&Q, FALSE, &Data), STATUS_SUCCESS);
+        CHECK_STATUS(A25Release(&S), STATUS_WDKM_LOCK_HELD);
+        CHECK_STATUS(A25Release(&Q), STATUS_SUCCESS);
+        CHECK_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+        CHECK_STATUS(A25Release(&S), STATUS_SUCCESS);
+        CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        CHECK_STATUS(A25Acquire(&Q, FALSE, &Data), STATUS_SUCCESS);
+        CHECK_STATUS(A25Acquire(&S, FALSE, &Data), STATUS_SUCCESS);
+        CHECK_STATUS(A25Release(&Q), STATUS_WDKM_LOCK_HELD);
+        CHECK(A25IsOwned(&Q));
+        CHECK_STATUS(A25Release(&S), STATUS_SUCCESS);
+        CHECK_STATUS(A25Release(&Q), STATUS_SUCCESS);
+        CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        CHECK_STATUS(A25Destroy(&S), STATUS_SUCCESS);
+        CHECK_STATUS(A25Destroy(&Q), STATUS_SUCCESS);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Queued handles: a copy, another kind's lock in the handle, a handle a
+ * failed acquire left (reference.md, WdkmQueuedSpinLockRelease
+ * "STATUS_WDKM_NOT_HELD (the handle holds nothing: released twice, or a
+ * copy of the handle that acquired)", "STATUS_WDKM_TYPE_MISMATCH (the
+ * handle names a lock of another kind)"; WdkmQueuedSpinLockAcquire "On
+ * failure *Handle holds nothing, except when it is the very handle through
+ * which the caller already holds this lock (STATUS_POSSIBLE_DEADLOCK):
+ * that hold is kept, and its release works").
+ */
+static VOID
+QueuedHandles(VOID)
+{
+    A25_LOCK Q;
+    A25_LOCK F;
+    WDKM_LOCK_QUEUE_HANDLE Handle;
+    WDKM_LOCK_QUEUE_HANDLE Copy;
+    WDKM_LOCK_QUEUE_HANDLE Fresh;
+    PWDKM_QUEUED_SPIN_LOCK Lock;
+    LONG *Data;
+    KIRQL Saved;
+
+    CHECK_STATUS(A25Create(A25Queued, &Q), STATUS_SUCCESS);
+    CHECK_STATUS(A25Create(A25Fast, &F), STATUS_SUCCESS);
+    Lock = (PWDKM_QUEUED_SPIN_LOCK)Q.Lock;
+    CHECK_STATUS(WdkmQueuedSpinLockAcquire(Lock, sizeof(LONG), &Handle, (PVOID *)&Data), STATUS_SUCCESS);
+    *Data = 3;
+    Copy = Handle;
+    CHECK_STATUS(WdkmQueuedSpinLockRelease(&Copy), STATUS_WDKM_NOT_HELD);
+    CHECK_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    CHECK(WdkmQueuedSpinLockIsOwned(Lock));
+    Copy = Handle;
+    Copy.Lock = (PWDKM_QUEUED_SPIN_LOCK)F.Lock;
+    CHECK_STATUS(WdkmQueuedSpinLockRelease(&Copy), STATUS_WDKM_TYPE_MISMATCH);
+    CHECK_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    /* The same handle again: the hold is kept. */
+    Data = (LONG *)A25_POISON;
+    CHECK_STATUS(WdkmQueuedSpinLockAcquire(Lock, sizeof(LONG), &Handle, (PVOID *)&Data),
+                 STATUS_POSSIBLE_DEADLOCK);
+    CHECK(Data == NULL);
+    CHECK_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    /* Another fresh handle, garbage inside, refused: holds nothing. */
+    memset(&Fresh, 0x5A, sizeof(Fresh));
+    Data = (LONG *)A25_POISON;
+    CHECK_STATUS(WdkmQueuedSpinLockAcquire(Lock, sizeof(LONG), &Fresh, (PVOID *)&Data),
+                 STATUS_POSSIBLE_DEADLOCK);
+    CHECK(Data == NULL);
+    CHECK_STATUS(WdkmQueuedSpinLockRelease(&Fresh), STATUS_WDKM_NOT_HELD);
+    CHECK_STATUS(WdkmQueuedSpinLockRelease(&Handle), STATUS_SUCCESS);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    CHECK_STATUS(WdkmQueuedSpinLockRelease(&Handle), STATUS_WDKM_NOT_HELD);
+    CHECK_STATUS(WdkmQueuedSpinLockRelease(&Copy), STATUS_WDKM_TYPE_MISMATCH);
+
+    /* Refused acquires leave a garbage handle holding nothing. */
+    memset(&Fresh, 0x5A, sizeof(Fresh));
+    Data = (LONG *)A25_POISON;
+    CHECK_STATUS(WdkmQueuedSpinLockAcquire(Lock, sizeof(LONG) + 1, &Fresh, (PVOID *)&Data),
+                 STATUS_WDKM_TYPE_MISMATCH);
+    CHECK(Data == NULL);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    CHECK_STATUS(WdkmQueuedSpinLockRelease(&Fresh), STATUS_WDKM_NOT_HELD);
+    memset(&Fresh, 0x5A, sizeof(Fresh));
+    Data = (LONG *)A25_POISON;
+    CHECK_STATUS(WdkmQueuedSpinLockAcquire((PWDKM_QUEUED_SPIN_LOCK)F.Lock, sizeof(LONG), &Fresh,
+                                           (PVOID *)&Data),
+                 STATUS_WDKM_TYPE_MISMATCH);
+    CHECK(Data == NULL);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    CHECK_STATUS(WdkmQueuedSpinLockRelease(&Fresh), STATUS_WDKM_NOT_HELD);
+    KeRaiseIrql(HIGH_LEVEL, &Saved);
+    memset(&Fresh, 0x5A, sizeof(Fresh));
+    Data = (LONG *)A25_POISON;
+    CHECK_STATUS(WdkmQueuedSpinLockAcquire(Lock, sizeof(LONG), &Fresh, (PVOID *)&Data),
+                 STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK(Data == NULL);
+    CHECK_STATUS(WdkmQueuedSpinLockRelease(&Fresh), STATUS_WDKM_NOT_HELD);
+    CHECK_EQ(KeGetCurrentIrql(), HIGH_LEVEL);
+    KeLowerIrql(Saved);
+    memset(&Fresh, 0x5A, sizeof(Fresh));
+    Data = (LONG *)A25_POISON;
+    CHECK_STATUS(WdkmQueuedSpinLockAcquireAtDpcLevel(Lock, sizeof(LONG), &Fresh, (PVOID *)&Data),
+                 STATUS_WDKM_IRQL_MISMATCH);
+    CHECK(Data == NULL);
+    CHECK_STATUS(WdkmQueuedSpinLockRelease(&Fresh), STATUS_WDKM_NOT_HELD);
+    CHECK_STATUS(WdkmQueuedSpinLockAcquire(Lock, sizeof(LONG), &Handle, (PVOID *)&Data), STATUS_SUCCESS);
+    CHECK_EQ(*Data, 3);
+    CHECK_STATUS(WdkmQueuedSpinLockRelease(&Handle), STATUS_SUCCESS);
+    CHECK_STATUS(A25Destroy(&Q), STATUS_SUCCESS);
+    CHECK_STATUS(A25Destroy(&F), STATUS_SUCCESS);
+}
+
+
+/* ------------------------------------------------------------------------
+ * Minimised from out-of-order work: spin lock A then B, B released FIRST
+ * (in order) but with an OldIrql below DISPATCH_LEVEL while A is still
+ * held. reference.md, WdkmSpinLockRelease: "STATUS_WDKM_LOCK_HELD (an
+ * OldIrql below DISPATCH_LEVEL while any other spin lock of the caller is
+ * still held: see above)"; spin locks: "A release that would lower the
+ * IRQL below DISPATCH_LEVEL while any other spin lock of the caller is
+ * still held ... is refused with STATUS_WDKM_LOCK_HELD, nothing changed:
+ * otherwise that lock would be held at PASSIVE_LEVEL and its own release
+ * refused." Both the public name (the inline twin in the release build)
+ * and the exported function, and with a queued spin lock as the outer.
+ */
+static VOID
+A25InnerReleaseLowering(BOOLEAN OuterQueued, BOOLEAN Exported)
+{
+    A25_LOCK A;
+    A25_LOCK B;
+    LONG *Data;
+    NTSTATUS Status;
+
+    CHECK_STATUS(A25Create(OuterQueued ? A25Queued : A25Spin, &A), STATUS_SUCCESS);
+    CHECK_STATUS(A25Create(A25Spin, &B), STATUS_SUCCESS);
+    CHECK_STATUS(A25Acquire(&A, FALSE, &Data), STATUS_SUCCESS);
+    CHECK_STATUS(A25Acquire(&B, FALSE, &Data), STATUS_SUCCESS);
+    CHECK_EQ(B.OldIrql, DISPATCH_LEVEL);
+    Status = Exported ? (WdkmSpinLockRelease)((PWDKM_SPIN_LOCK)B.Lock, PASSIVE_LEVEL)
+                      : WdkmSpinLockRelease((PWDKM_SPIN_LOCK)B.Lock, PASSIVE_LEVEL);
+    if (Status != STATUS_WDKM_LOCK_HELD) {
+        KIRQL Now = KeGetCurrentIrql();
+        BOOLEAN BHeld = WdkmSpinLockIsOwned((PWDKM_SPIN_LOCK)B.Lock);
+
+        if (Now < DISPATCH_LEVEL) {
+            KIRQL Ignored;
+
+            KeRaiseIrql(DISPATCH_LEVEL, &Ignored);
+        }
+        if (BHeld) {
+            (VOID)WdkmSpinLockRelease((PWDKM_SPIN_LOCK)B.Lock, DISPATCH_LEVEL);
+        }
+        (VOID)A25Release(&A);
+        (VOID)A25Destroy(&A);
+        (VOID)A25Destroy(&B);
+        WdkmTestFail(__FILE__, __LINE__,
+                     "%s outer, %s: inner release with OldIrql PASSIVE_LEVEL returned %s, expected "
+                     "STATUS_WDKM_LOCK_HELD; IRQL then %u, inner still held %d",
+                     OuterQueued ? "queued" : "plain", Exported ? "exported function" : "public name",
+                     WdkmStatusName(Status), (unsigned)Now, (int)BHeld);
+        return;
+    }
+    CHECK_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    CHECK(WdkmSpinLockIsOwned((PWDKM_SPIN_LOCK)B.Lock));
+    CHECK_STATUS(A25Release(&B), STATUS_SUCCESS);
+    CHECK_STATUS(A25Release(&A), STATUS_SUCCESS);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    CHECK_STATUS(A25Destroy(&A), STATUS_SUCCESS);
+    CHECK_STATUS(A25Destroy(&B), STATUS_SUCCESS);
+}
+
+static VOID
+SpinInnerReleaseLoweringRefused(VOID)
+{
+    A25InnerReleaseLowering(FALSE, FALSE);
+    A25InnerReleaseLowering(FALSE, TRUE);
+    A25InnerReleaseLowering(TRUE, FALSE);
+    A25InnerReleaseLowering(TRUE, TRUE);
+}
+
 /* @@MORE@@ */
 
 static const WDKM_TEST_CASE Attack25Cases[] = {
@@ -1326,6 +1713,10 @@ static const WDKM_TEST_CASE Attack25Cases[] = {
     { "special_apc_on_owner", SpecialApcOnOwner },
     { "interrupt_storm", InterruptStorm },
     { "resource_special_apc_exclusive_at_shared_edges", ResourceSpecialApcExclusiveAtSharedEdges },
+    { "wrong_irql_releases", WrongIrqlReleases },
+    { "out_of_order_releases", OutOfOrderReleases },
+    { "queued_handles", QueuedHandles },
+    { "spin_inner_release_lowering_refused", SpinInnerReleaseLoweringRefused },
 };
 
 const WDKM_TEST_SUITE WdkmAttack25Suite = WDKM_TEST_SUITE_OF("attack25", Attack25Cases);
