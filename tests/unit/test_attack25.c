@@ -11,9 +11,13 @@
  * fast paths) is a black box. Each expectation names the doc sentence it
  * comes from. The locks all protect one LONG.
  */
+#define _POSIX_C_SOURCE 200809L   /* sigaction, sigsetjmp: scope_enter_null_status */
+
 #include "wdkm_test.h"
 
 #include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1704,6 +1708,421 @@ SpinInnerReleaseLoweringRefused(VOID)
     A25InnerReleaseLowering(TRUE, TRUE);
 }
 
+
+/* ------------------------------------------------------------------------
+ * Another thread holds the lock; for the reader/writer kinds and the
+ * KMUTEX the hold is taken by a NORMAL kernel APC on that thread, which
+ * then stays parked inside the APC (a suspended holder). The caller:
+ * release -> STATUS_WDKM_NOT_OWNER (every kind; reference.md each release),
+ * try -> STATUS_TIMEOUT, KMUTEX timeout -> STATUS_TIMEOUT after the wait,
+ * alertable with an alert pending -> STATUS_ALERTED, *Data NULL each time
+ * ("On any status but STATUS_SUCCESS it is set to NULL"); shared requests
+ * beside a shared holder succeed. The holder's APC must return with its
+ * APC disable counts unchanged (else the emulation bug checks
+ * APC_INDEX_MISMATCH).
+ */
+typedef struct _A25_HOLDER {
+    A25_LOCK Lock;
+    BOOLEAN Shared;
+    BOOLEAN InApc;
+    volatile LONG State;            /* 0 start, 1 held, 2 go, 3 released */
+    NTSTATUS Acquired;
+    NTSTATUS Released;
+    volatile LONG Done;
+} A25_HOLDER;
+
+static VOID
+A25HolderHold(A25_HOLDER *Holder)
+{
+    LONG *Data = NULL;
+
+    Holder->Acquired = A25Acquire(&Holder->Lock, Holder->Shared, &Data);
+    InterlockedExchange(&Holder->State, 1);
+    while (InterlockedCompareExchange(&Holder->State, 2, 2) != 2) {
+        if (KeGetCurrentIrql() <= APC_LEVEL) {
+            WdkmTestSleepMs(1);             /* parked: a suspended holder */
+        } else {
+            sched_yield();
+        }
+    }
+    Holder->Released = Holder->Acquired == STATUS_SUCCESS ? A25Release(&Holder->Lock)
+                                                          : STATUS_SUCCESS;
+    InterlockedExchange(&Holder->State, 3);
+}
+
+static VOID
+A25HolderApc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Random);
+    if (Kind == WdkmHostInterruptNormalApc) {
+        A25HolderHold((A25_HOLDER *)Context);
+    }
+}
+
+static VOID
+A25HolderThread(PVOID Context, ULONG Index)
+{
+    A25_HOLDER *Holder = (A25_HOLDER *)Context;
+
+    UNREFERENCED_PARAMETER(Index);
+    if (!Holder->InApc) {
+        A25HolderHold(Holder);
+        return;
+    }
+    while (InterlockedCompareExchange(&Holder->Done, 1, 1) == 0) {
+        WdkmTestSleepMs(1);                 /* the APC runs as a sleep returns */
+    }
+}
+
+static VOID
+A25OtherThreadOne(A25_KIND Kind, BOOLEAN Shared, BOOLEAN InApc, ULONG *Probes)
+{
+    static A25_HOLDER Holder;
+    WDKM_TEST_THREAD *Thread;
+    LONG *Data;
+    LONGLONG Start;
+    LARGE_INTEGER Timeout;
+    NTSTATUS Status;
+
+    memset(&Holder, 0, sizeof(Holder));
+    CHECK_STATUS(A25Create(Kind, &Holder.Lock), STATUS_SUCCESS);
+    Holder.Shared = Shared;
+    Holder.InApc = InApc;
+    Thread = WdkmTestStartThread(A25HolderThread, &Holder);
+    CHECK(Thread != NULL);
+    if (InApc) {
+        WdkmHostQueueInterrupt(WdkmTestThreadObject(Thread), WdkmHostInterruptNormalApc,
+                               A25HolderApc, &Holder);
+    }
+    while (InterlockedCompareExchange(&Holder.State, 1, 1) == 0) {
+        WdkmTestSleepMs(1);
+    }
+    if (Holder.Acquired != STATUS_SUCCESS) {
+        InterlockedExchange(&Holder.State, 2);
+        InterlockedExchange(&Holder.Done, 1);
+        WdkmTestJoinThread(Thread);
+        (VOID)A25Destroy(&Holder.Lock);
+        WdkmTestFail(__FILE__, __LINE__, "%s: the holder's acquire returned %s",
+                     A25KindNames[Kind], WdkmStatusName(Holder.Acquired));
+        return;
+    }
+
+    /* The caller holds nothing: NOT_OWNER, at its own IRQL. */
+    {
+        A25_LOCK Mine = Holder.Lock;
+
+        memset(&Mine.Handle, 0, sizeof(Mine.Handle));
+        if (Kind == A25Queued) {
+            /* Another thread's handle. */
+            CHECK_STATUS(WdkmQueuedSpinLockRelease(&Holder.Lock.Handle), STATUS_WDKM_NOT_OWNER);
+        } else {
+            CHECK_STATUS(A25Release(&Mine), STATUS_WDKM_NOT_OWNER);
+        }
+        CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        CHECK(!A25IsOwned(&Mine));
+        Data = (LONG *)A25_POISON;
+        Status = A25Try(&Mine, FALSE, &Data);
+        if (Kind != A25Queued && Kind != A25Push) {
+            CHECK_STATUS(Status, STATUS_TIMEOUT);
+            CHECK(Data == NULL);
+            CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        }
+        if (Kind == A25Resource || Kind == A25Push) {
+            Data = (LONG *)A25_POISON;
+            if (Kind == A25Resource) {
+                CHECK_STATUS(A25Try(&Mine, TRUE, &Data), Shared ? STATUS_SUCCESS : STATUS_TIMEOUT);
+            } else if (Shared) {
+                CHECK_STATUS(A25Acquire(&Mine, TRUE, &Data), STATUS_SUCCESS);
+            } else {
+                Data = NULL;
+            }
+            if (Shared) {
+                CHECK(Data != NULL && Data != A25_POISON);
+                CHECK_STATUS(A25Release(&Mine), STATUS_SUCCESS);
+            } else {
+                CHECK(Data == NULL);
+            }
+        }
+        if (Kind == A25KMutex) {
+            PWDKM_KMUTEX M = (PWDKM_KMUTEX)Mine.Lock;
+
+            Timeout.QuadPart = WDKM_RELATIVE_TIMEOUT_MS(20);
+            Data = (LONG *)A25_POISON;
+            Start = WdkmTestNowMs();
+            CHECK_STATUS(WdkmKMutexAcquireTimeout(M, sizeof(LONG), &Timeout, (PVOID *)&Data),
+                         STATUS_TIMEOUT);
+            CHECK(WdkmTestNowMs() - Start >= 15);
+            CHECK(Data == NULL);
+            WdkmHostAlertThread(KeGetCurrentThread());
+            Data = (LONG *)A25_POISON;
+            CHECK_STATUS(WdkmKMutexAcquireAlertable(M, sizeof(LONG), KernelMode, NULL, (PVOID *)&Data),
+                         STATUS_ALERTED);
+            CHECK(Data == NULL);
+            Data = (LONG *)A25_POISON;
+            CHECK_STATUS(WdkmKMutexAcquireAlertable(M, sizeof(LONG), UserMode, &Timeout, (PVOID *)&Data),
+                         STATUS_INVALID_PARAMETER);
+            CHECK(Data == NULL);
+            CHECK(!WdkmKMutexIsOwned(M));
+        }
+    }
+    InterlockedExchange(&Holder.State, 2);
+    while (InterlockedCompareExchange(&Holder.State, 3, 3) != 3) {
+        WdkmTestSleepMs(1);
+    }
+    InterlockedExchange(&Holder.Done, 1);
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Holder.Released, STATUS_SUCCESS);
+    CHECK_EQ(A25RegionDepth(FALSE, Probes), 0);
+    CHECK_STATUS(A25Destroy(&Holder.Lock), STATUS_SUCCESS);
+}
+
+static VOID
+OtherThreadHolds(VOID)
+{
+    ULONG Kind;
+    ULONG Bugchecks = WdkmHostBugcheckCount();
+    ULONG Probes = 0;
+
+    for (Kind = 0; Kind < A25KindCount; Kind += 1) {
+        A25OtherThreadOne((A25_KIND)Kind, FALSE, FALSE, &Probes);
+    }
+    A25OtherThreadOne(A25KMutex, FALSE, TRUE, &Probes);
+    A25OtherThreadOne(A25Resource, FALSE, TRUE, &Probes);
+    A25OtherThreadOne(A25Resource, TRUE, TRUE, &Probes);
+    A25OtherThreadOne(A25Push, TRUE, TRUE, &Probes);
+    A25OtherThreadOne(A25Push, FALSE, TRUE, &Probes);
+    A25OtherThreadOne(A25Guarded, FALSE, TRUE, &Probes);
+    A25OtherThreadOne(A25Fast, FALSE, TRUE, &Probes);
+    CHECK_EQ(WdkmHostBugcheckCount() - Bugchecks, Probes);   /* A25RegionDepth's probes only */
+}
+
+/* ------------------------------------------------------------------------
+ * Bad arguments (reference.md Conventions, "Order of the checks": the
+ * arguments first, then the IRQL, then the lock's state - a data size
+ * other than the creation size is a state error; "On any status but
+ * STATUS_SUCCESS it is set to NULL"; a lock of another kind: "every
+ * acquire, release and scoped form answers STATUS_WDKM_TYPE_MISMATCH ...
+ * the IsOwned queries answer FALSE"). Nothing held afterwards, the IRQL
+ * unchanged.
+ */
+static VOID
+BadArguments(VOID)
+{
+    A25_LOCK Lock;
+    A25_LOCK Foreign;
+    A25_LOCK Alien;
+    LONG *Data;
+    NTSTATUS Status;
+    NTSTATUS ScopeStatus;
+    WDKM_SCOPE Scope;
+    KIRQL Saved;
+    ULONG Kind;
+    static const KIRQL TooHigh[A25KindCount] = {
+        DISPATCH_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL, HIGH_LEVEL, DISPATCH_LEVEL, DISPATCH_LEVEL,
+        DISPATCH_LEVEL,
+    };
+
+    CHECK_STATUS(A25Create(A25KMutex, &Foreign), STATUS_SUCCESS);
+    for (Kind = 0; Kind < A25KindCount; Kind += 1) {
+        CHECK_STATUS(A25Create((A25_KIND)Kind, &Lock), STATUS_SUCCESS);
+        Alien = Lock;
+        Alien.Lock = Kind == A25KMutex ? (PVOID)0 : Foreign.Lock;
+
+        /* Size mismatch: TYPE_MISMATCH, after the IRQL. */
+        Data = (LONG *)A25_POISON;
+        Status = Kind == A25Spin
+            ? WdkmSpinLockAcquire((PWDKM_SPIN_LOCK)Lock.Lock, sizeof(LONG) + 4, &Lock.OldIrql, (PVOID *)&Data)
+            : Kind == A25Queued
+            ? WdkmQueuedSpinLockAcquire((PWDKM_QUEUED_SPIN_LOCK)Lock.Lock, sizeof(LONG) + 4, &Lock.Handle,
+                                        (PVOID *)&Data)
+            : Kind == A25KMutex ? WdkmKMutexAcquire((PWDKM_KMUTEX)Lock.Lock, sizeof(LONG) + 4, (PVOID *)&Data)
+            : Kind == A25Fast ? WdkmFastMutexAcquire((PWDKM_FAST_MUTEX)Lock.Lock, sizeof(LONG) + 4, (PVOID *)&Data)
+            : Kind == A25Guarded ? WdkmGuardedMutexAcquire((PWDKM_GUARDED_MUTEX)Lock.Lock, sizeof(LONG) + 4,
+                                                           (PVOID *)&Data)
+            : Kind == A25Resource ? WdkmResourceAcquireExclusive((PWDKM_RESOURCE)Lock.Lock, sizeof(LONG) + 4,
+                                                                 (PVOID *)&Data)
+            : WdkmPushLockAcquireExclusive((PWDKM_PUSH_LOCK)Lock.Lock, sizeof(LONG) + 4, (PVOID *)&Data);
+        CHECK_STATUS(Status, STATUS_WDKM_TYPE_MISMATCH);
+        CHECK(Data == NULL);
+        CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        CHECK(!A25IsOwned(&Lock));
+        KeRaiseIrql(TooHigh[Kind], &Saved);
+        Data = (LONG *)A25_POISON;
+        Status = Kind == A25Spin
+            ? WdkmSpinLockAcquire((PWDKM_SPIN_LOCK)Lock.Lock, sizeof(LONG) + 4, &Lock.OldIrql, (PVOID *)&Data)
+            : Kind == A25Queued
+            ? WdkmQueuedSpinLockAcquire((PWDKM_QUEUED_SPIN_LOCK)Lock.Lock, sizeof(LONG) + 4, &Lock.Handle,
+                                        (PVOID *)&Data)
+            : Kind == A25KMutex ? WdkmKMutexAcquire((PWDKM_KMUTEX)Lock.Lock, sizeof(LONG) + 4, (PVOID *)&Data)
+            : Kind == A25Fast ? WdkmFastMutexAcquire((PWDKM_FAST_MUTEX)Lock.Lock, sizeof(LONG) + 4, (PVOID *)&Data)
+            : Kind == A25Guarded ? WdkmGuardedMutexAcquire((PWDKM_GUARDED_MUTEX)Lock.Lock, sizeof(LONG) + 4,
+                                                           (PVOID *)&Data)
+            : Kind == A25Resource ? WdkmResourceAcquireExclusive((PWDKM_RESOURCE)Lock.Lock, sizeof(LONG) + 4,
+                                                                 (PVOID *)&Data)
+            : WdkmPushLockAcquireExclusive((PWDKM_PUSH_LOCK)Lock.Lock, sizeof(LONG) + 4, (PVOID *)&Data);
+        CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);       /* the IRQL before the state */
+        CHECK(Data == NULL);
+        /* A NULL Data pointer: an argument error, before the IRQL. */
+        CHECK_STATUS(A25Acquire(&Lock, FALSE, NULL), STATUS_INVALID_PARAMETER);
+        CHECK_EQ(KeGetCurrentIrql(), TooHigh[Kind]);
+        KeLowerIrql(Saved);
+        CHECK_STATUS(A25Acquire(&Lock, FALSE, NULL), STATUS_INVALID_PARAMETER);
+        CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        CHECK(!A25IsOwned(&Lock));
+
+        /* A lock of another kind (a KMUTEX; for the KMUTEX: NULL). */
+        Data = (LONG *)A25_POISON;
+        CHECK_STATUS(A25Acquire(&Alien, FALSE, &Data),
+                     Kind == A25KMutex ? STATUS_INVALID_PARAMETER : STATUS_WDKM_TYPE_MISMATCH);
+        CHECK(Data == NULL);
+        CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        CHECK(!A25IsOwned(&Alien));
+        if (Kind != A25Queued) {
+            CHECK_STATUS(A25Release(&Alien),
+                         Kind == A25KMutex ? STATUS_INVALID_PARAMETER : STATUS_WDKM_TYPE_MISMATCH);
+            Data = (LONG *)A25_POISON;
+            ScopeStatus = STATUS_PENDING;
+            Scope = A25ScopeEnter(&Alien, FALSE, &Data, &ScopeStatus);
+            CHECK_STATUS(ScopeStatus,
+                         Kind == A25KMutex ? STATUS_INVALID_PARAMETER : STATUS_WDKM_TYPE_MISMATCH);
+            CHECK(Scope.Lock == NULL);
+            CHECK(Data == NULL);
+            /* ScopeEnter with a NULL data pointer: no hold (a NULL status
+               pointer: scope_enter_null_status). */
+            ScopeStatus = STATUS_PENDING;
+            Scope = A25ScopeEnter(&Lock, FALSE, NULL, &ScopeStatus);
+            CHECK_STATUS(ScopeStatus, STATUS_INVALID_PARAMETER);
+            CHECK(Scope.Lock == NULL);
+            CHECK(!A25IsOwned(&Lock));
+            CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        }
+        if (Kind == A25Spin) {
+            Data = (LONG *)A25_POISON;
+            CHECK_STATUS(WdkmSpinLockAcquire((PWDKM_SPIN_LOCK)Lock.Lock, sizeof(LONG), NULL, (PVOID *)&Data),
+                         STATUS_INVALID_PARAMETER);
+            CHECK(Data == NULL);
+            CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+            Data = (LONG *)A25_POISON;
+            CHECK_STATUS(WdkmSpinLockTryAcquire((PWDKM_SPIN_LOCK)Lock.Lock, sizeof(LONG), NULL, (PVOID *)&Data),
+                         STATUS_INVALID_PARAMETER);
+            CHECK(Data == NULL);
+            CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        }
+        if (Kind == A25Queued) {
+            Data = (LONG *)A25_POISON;
+            CHECK_STATUS(WdkmQueuedSpinLockAcquire((PWDKM_QUEUED_SPIN_LOCK)Lock.Lock, sizeof(LONG), NULL,
+                                                   (PVOID *)&Data),
+                         STATUS_INVALID_PARAMETER);
+            CHECK(Data == NULL);
+            CHECK_STATUS(WdkmQueuedSpinLockRelease(NULL), STATUS_INVALID_PARAMETER);
+        }
+        if (Kind == A25KMutex) {
+            Data = (LONG *)A25_POISON;
+            CHECK_STATUS(WdkmKMutexAcquireTimeout((PWDKM_KMUTEX)Lock.Lock, sizeof(LONG), NULL, (PVOID *)&Data),
+                         STATUS_INVALID_PARAMETER);
+            CHECK(Data == NULL);
+            Data = (LONG *)A25_POISON;
+            CHECK_STATUS(WdkmKMutexAcquireAlertable((PWDKM_KMUTEX)Lock.Lock, sizeof(LONG), UserMode, NULL,
+                                                    (PVOID *)&Data),
+                         STATUS_INVALID_PARAMETER);
+            CHECK(Data == NULL);
+            CHECK(!WdkmKMutexIsOwned((PWDKM_KMUTEX)Lock.Lock));
+        }
+        CHECK_STATUS(A25Release(&Lock), STATUS_WDKM_NOT_HELD);
+        CHECK_STATUS(A25Acquire(&Lock, FALSE, &Data), STATUS_SUCCESS);
+        CHECK_STATUS(A25Release(&Lock), STATUS_SUCCESS);
+        CHECK_STATUS(A25Destroy(&Lock), STATUS_SUCCESS);
+    }
+    CHECK_STATUS(A25Destroy(&Foreign), STATUS_SUCCESS);
+}
+
+
+/* ------------------------------------------------------------------------
+ * Minimised from bad_arguments: ScopeEnter with a NULL Status pointer
+ * (what WDKM_xxx_SCOPED(Lock, Data, NULL) passes). reference.md
+ * Conventions: "STATUS_INVALID_PARAMETER for a NULL lock or output
+ * pointer, everywhere"; the promise: never a bugcheck. With no status
+ * variable to answer in, the only refusal is a scope that holds nothing
+ * (Lock NULL) and a lock left free. A fault is caught here with a SIGSEGV
+ * handler so that the rest of the program runs on.
+ */
+static sigjmp_buf A25FaultJump;
+
+static void
+A25FaultHandler(int Signal)
+{
+    (void)Signal;
+    siglongjmp(A25FaultJump, 1);
+}
+
+static VOID
+ScopeEnterNullStatus(VOID)
+{
+    volatile ULONG Kind;
+    volatile ULONG Faults = 0;
+    volatile ULONG Held = 0;
+    static char First[96];
+
+    First[0] = 0;
+
+    for (Kind = 0; Kind < A25KindCount; Kind += 1) {
+        static A25_LOCK Lock;
+        static WDKM_SCOPE Scope;
+        static LONG *Data;
+        struct sigaction Action;
+        struct sigaction Previous;
+        KIRQL Before = KeGetCurrentIrql();
+
+        if (Kind == A25Queued) {
+            continue;
+        }
+        CHECK_STATUS(A25Create((A25_KIND)Kind, &Lock), STATUS_SUCCESS);
+        memset(&Scope, 0, sizeof(Scope));
+        memset(&Action, 0, sizeof(Action));
+        Action.sa_handler = A25FaultHandler;
+        sigemptyset(&Action.sa_mask);
+        sigaction(SIGSEGV, &Action, &Previous);
+        if (sigsetjmp(A25FaultJump, 1) == 0) {
+            Data = (LONG *)A25_POISON;
+            Scope = A25ScopeEnter(&Lock, FALSE, &Data, NULL);
+            sigaction(SIGSEGV, &Previous, NULL);
+            if (Scope.Lock != NULL) {
+                Held += 1;
+                if (First[0] == 0) {
+                    snprintf(First, sizeof(First), "%s: a scope that holds the lock",
+                             A25KindNames[Kind]);
+                }
+                Scope.Status = NULL;
+                (VOID)A25Release(&Lock);
+            }
+        } else {
+            sigaction(SIGSEGV, &Previous, NULL);
+            Faults += 1;
+            if (First[0] == 0) {
+                snprintf(First, sizeof(First), "%s: faulted", A25KindNames[Kind]);
+            }
+            /* Whatever the fault left: give the lock back. */
+            if (KeGetCurrentIrql() != Before) {
+                if (A25IsOwned(&Lock)) {
+                    (VOID)A25Release(&Lock);
+                }
+                if (KeGetCurrentIrql() != Before) {
+                    KeLowerIrql(Before);
+                }
+            } else if (A25IsOwned(&Lock)) {
+                (VOID)A25Release(&Lock);
+            }
+        }
+        CHECK_EQ(KeGetCurrentIrql(), Before);
+        CHECK(!A25IsOwned(&Lock));
+        CHECK_STATUS(A25Destroy(&Lock), STATUS_SUCCESS);
+    }
+    if (Faults != 0 || Held != 0) {
+        WdkmTestFail(__FILE__, __LINE__, "ScopeEnter(..., NULL status): %lu kinds faulted, %lu "
+                     "handed out a hold; first: %s", (unsigned long)Faults, (unsigned long)Held, First);
+    }
+}
+
 /* @@MORE@@ */
 
 static const WDKM_TEST_CASE Attack25Cases[] = {
@@ -1717,6 +2136,9 @@ static const WDKM_TEST_CASE Attack25Cases[] = {
     { "out_of_order_releases", OutOfOrderReleases },
     { "queued_handles", QueuedHandles },
     { "spin_inner_release_lowering_refused", SpinInnerReleaseLoweringRefused },
+    { "other_thread_holds", OtherThreadHolds },
+    { "bad_arguments", BadArguments },
+    { "scope_enter_null_status", ScopeEnterNullStatus },
 };
 
 const WDKM_TEST_SUITE WdkmAttack25Suite = WDKM_TEST_SUITE_OF("attack25", Attack25Cases);
