@@ -2123,7 +2123,115 @@ ScopeEnterNullStatus(VOID)
     }
 }
 
-/* @@MORE@@ */
+
+/* ------------------------------------------------------------------------
+ * Scoped forms under interrupts (reference.md "Scoped forms": the block
+ * runs once if the acquisition succeeded; "*Status is the acquisition's
+ * status, or the release's if the release failed"): a special APC enters
+ * the KMUTEX scope its thread is inside (a recursion, released at the
+ * APC's block end, the outer hold kept); a DPC inside a FAST_MUTEX block
+ * is refused by the scope (STATUS_WDKM_IRQL_TOO_HIGH, block not run); a
+ * spin-lock block that lowers the IRQL gets its release refused and the
+ * status says so.
+ */
+typedef struct _A25_SCOPE_EVENT {
+    A25_LOCK *Lock;
+    LONG Runs;
+    NTSTATUS Status;
+    BOOLEAN OwnedAfter;
+} A25_SCOPE_EVENT;
+
+static VOID
+A25ScopeEventRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    A25_SCOPE_EVENT *Event = (A25_SCOPE_EVENT *)Context;
+    LONG *Data = NULL;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    Event->Status = STATUS_PENDING;
+    if (Event->Lock->Kind == A25KMutex) {
+        WDKM_KMUTEX_SCOPED((PWDKM_KMUTEX)Event->Lock->Lock, Data, &Event->Status) {
+            Event->Runs += 1;
+            *Data += 1;
+        } WDKM_SCOPED_END
+    } else {
+        WDKM_FAST_MUTEX_SCOPED((PWDKM_FAST_MUTEX)Event->Lock->Lock, Data, &Event->Status) {
+            Event->Runs += 1;
+        } WDKM_SCOPED_END
+    }
+    Event->OwnedAfter = A25IsOwned(Event->Lock);
+}
+
+static VOID
+ScopedUnderInterrupts(VOID)
+{
+    A25_LOCK K;
+    A25_LOCK F;
+    A25_LOCK S;
+    A25_SCOPE_EVENT Event;
+    LONG *Data = NULL;
+    NTSTATUS Status;
+    LONG Runs = 0;
+
+    CHECK_STATUS(A25Create(A25KMutex, &K), STATUS_SUCCESS);
+    CHECK_STATUS(A25Create(A25Fast, &F), STATUS_SUCCESS);
+    CHECK_STATUS(A25Create(A25Spin, &S), STATUS_SUCCESS);
+
+    memset(&Event, 0, sizeof(Event));
+    Event.Lock = &K;
+    WDKM_KMUTEX_SCOPED((PWDKM_KMUTEX)K.Lock, Data, &Status) {
+        Runs += 1;
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptSpecialApc,
+                               A25ScopeEventRoutine, &Event);
+        *Data += 10;
+    } WDKM_SCOPED_END
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_EQ(Runs, 1);
+    CHECK_EQ(Event.Runs, 1);
+    CHECK_STATUS(Event.Status, STATUS_SUCCESS);
+    CHECK(Event.OwnedAfter);                /* the outer scope's hold is kept */
+    CHECK(!A25IsOwned(&K));
+    CHECK_STATUS(A25Acquire(&K, FALSE, &Data), STATUS_SUCCESS);
+    CHECK_EQ(*Data, 11);
+    CHECK_STATUS(A25Release(&K), STATUS_SUCCESS);
+
+    memset(&Event, 0, sizeof(Event));
+    Event.Lock = &F;
+    Runs = 0;
+    WDKM_FAST_MUTEX_SCOPED((PWDKM_FAST_MUTEX)F.Lock, Data, &Status) {
+        Runs += 1;
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, A25ScopeEventRoutine, &Event);
+    } WDKM_SCOPED_END
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_EQ(Runs, 1);
+    CHECK_EQ(Event.Runs, 0);
+    CHECK_STATUS(Event.Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK(Event.OwnedAfter);
+    CHECK(!A25IsOwned(&F));
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+
+    /* A block that lowers the IRQL under a spin lock. */
+    Runs = 0;
+    WDKM_SPIN_LOCK_SCOPED((PWDKM_SPIN_LOCK)S.Lock, Data, &Status) {
+        Runs += 1;
+        KeLowerIrql(PASSIVE_LEVEL);
+    } WDKM_SCOPED_END
+    CHECK_EQ(Runs, 1);
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_MISMATCH);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    CHECK(A25IsOwned(&S));                  /* nothing changed by the refused release */
+    {
+        KIRQL Ignored;
+
+        KeRaiseIrql(DISPATCH_LEVEL, &Ignored);
+        CHECK_STATUS(WdkmSpinLockRelease((PWDKM_SPIN_LOCK)S.Lock, PASSIVE_LEVEL), STATUS_SUCCESS);
+    }
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    CHECK_STATUS(A25Destroy(&K), STATUS_SUCCESS);
+    CHECK_STATUS(A25Destroy(&F), STATUS_SUCCESS);
+    CHECK_STATUS(A25Destroy(&S), STATUS_SUCCESS);
+}
 
 static const WDKM_TEST_CASE Attack25Cases[] = {
     { "masking_while_held", MaskingWhileHeld },
@@ -2139,6 +2247,7 @@ static const WDKM_TEST_CASE Attack25Cases[] = {
     { "other_thread_holds", OtherThreadHolds },
     { "bad_arguments", BadArguments },
     { "scope_enter_null_status", ScopeEnterNullStatus },
+    { "scoped_under_interrupts", ScopedUnderInterrupts },
 };
 
 const WDKM_TEST_SUITE WdkmAttack25Suite = WDKM_TEST_SUITE_OF("attack25", Attack25Cases);
