@@ -27,6 +27,7 @@ extern const WDKM_TEST_SUITE WdkmFastPathSuite;
 extern const WDKM_TEST_SUITE WdkmAttack18Suite;
 extern const WDKM_TEST_SUITE WdkmAttack21Suite;
 extern const WDKM_TEST_SUITE WdkmAttack24Suite;
+extern const WDKM_TEST_SUITE WdkmAttack25Suite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 extern const WDKM_TEST_SUITE WdkmAttack22Suite;
@@ -64,6 +65,7 @@ main(int argc, char **argv)
         WdkmAttack23Suite,    /* thread records under injected DPCs and APCs, from the docs */
 #endif
         WdkmAttack24Suite,    /* values in place, destroy and take, callback forms under DPCs and APCs */
+        WdkmAttack25Suite,    /* every kind under DPCs and APCs on its owner, from the docs */
         WdkmModelSuite,       /* last: a failed walk may leave threads stuck in the library */
     };
 
