@@ -1964,6 +1964,9 @@ WdkmGrtScopeEnter(
     NTSTATUS Result;
     WDKM_SCOPE Scope;
 
+    if (Status == NULL || Data == NULL) {
+        return WdkmpScopeNone(Data);   /* as NULL output pointers are everywhere */
+    }
     *Data = NULL;
     /* The kind's code comes from the lock found, never from a table of all
        kinds, so a scoped form links only the kinds the driver registered. */

@@ -373,7 +373,17 @@ WdkmpScopeResult(
     _Out_ NTSTATUS *StatusOut
     );
 
-/* Acquire Lock of Kind for a plain scoped form. */
+/*
+ * WdkmpScopeNone - the scope a ScopeEnter given no status variable
+ * returns: nothing acquired (the caller could not learn why), so the
+ * block does not run; *Data (if Data is not NULL) is NULL.
+ */
+WDKM_SCOPE
+WdkmpScopeNone(
+    _Out_opt_ PVOID *Data
+    );
+
+/* Acquire Lock of Kind for a plain scoped form (WdkmpScopeNone without Status). */
 WDKM_SCOPE
 WdkmpLockScopeEnter(
     _In_ const WDKMP_LOCK_KIND *Kind,

@@ -403,6 +403,23 @@ WdkmpLockAcquireOrBugCheck(
 }
 
 WDKM_SCOPE
+WdkmpScopeNone(
+    _Out_opt_ PVOID *Data
+    )
+{
+    WDKM_SCOPE Scope;
+
+    if (Data != NULL) {
+        *Data = NULL;
+    }
+    Scope.Lock = NULL;
+    Scope.Release = NULL;
+    Scope.Status = NULL;
+    Scope.SavedIrql = PASSIVE_LEVEL;
+    return Scope;
+}
+
+WDKM_SCOPE
 WdkmpScopeResult(
     _In_ PVOID Lock,
     _In_ PWDKM_SCOPE_RELEASE Release,
@@ -443,6 +460,9 @@ WdkmpLockScopeEnter(
     KIRQL SavedIrql = PASSIVE_LEVEL;
     WDKM_SCOPE Scope;
 
+    if (Status == NULL) {
+        return WdkmpScopeNone(Data);
+    }
     Scope = WdkmpScopeResult(Lock, WdkmpLockScopeRelease,
                              Kind->Acquire(Lock, DataSize, Data, &SavedIrql), Status);
     Scope.SavedIrql = SavedIrql;

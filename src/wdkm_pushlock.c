@@ -268,6 +268,9 @@ WdkmPushLockScopeEnter(
     _Out_ NTSTATUS *Status
     )
 {
+    if (Status == NULL) {
+        return WdkmpScopeNone(Data);
+    }
     return WdkmpScopeResult(PushLock, WdkmpLockScopeRelease,
                             WdkmpPushLockAcquireCommon(PushLock, DataSize, Exclusive, Data), Status);
 }

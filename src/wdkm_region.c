@@ -96,6 +96,9 @@ WdkmRegionScopeEnter(
     WDKM_REGION Region;
     WDKM_SCOPE Scope;
 
+    if (Status == NULL) {
+        return WdkmpScopeNone(NULL);    /* no region entered: nobody could learn why */
+    }
     Scope = WdkmpScopeResult(NULL, WdkmpRegionScopeRelease, WdkmpRegionEnter(&Region, Guarded),
                              Status);
     Scope.Lock = *Status == STATUS_SUCCESS ? Region.Thread : NULL;

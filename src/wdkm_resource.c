@@ -255,6 +255,9 @@ WdkmResourceScopeEnter(
     _Out_ NTSTATUS *Status
     )
 {
+    if (Status == NULL) {
+        return WdkmpScopeNone(Data);
+    }
     return WdkmpScopeResult(Resource, WdkmpLockScopeRelease,
                             WdkmpResourceAcquireCommon(Resource, DataSize, Exclusive, TRUE, Data),
                             Status);

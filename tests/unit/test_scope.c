@@ -190,7 +190,37 @@ ScopedEndBuildsInTheCleanupForm(VOID)
     CHECK_EQ(Initial.Value, 1);
 }
 
+/* A scoped form given no status variable acquires nothing and runs no
+   block (reference.md: a NULL output pointer is refused everywhere; the
+   status has nowhere to go): the region and registry forms as the kinds'. */
+static VOID
+NullStatusEntersNothing(VOID)
+{
+    COUNTER Initial = { 0 };
+    COUNTER *Data = (COUNTER *)(ULONG_PTR)1;
+    ULONG Ran = 0;
+
+    WDKM_CRITICAL_REGION_SCOPED(NULL) {
+        Ran += 1;
+    } WDKM_SCOPED_END
+    WDKM_GUARDED_REGION_SCOPED(NULL) {
+        Ran += 1;
+    } WDKM_SCOPED_END
+    CHECK_EQ(Ran, 0);
+    CHECK(!KeAreAllApcsDisabled());             /* no region left entered */
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("scope.null_status", &Initial), STATUS_SUCCESS);
+    WDKM_GRT_FAST_MUTEX_SCOPED("scope.null_status", Data, NULL) {
+        Ran += 1;
+    } WDKM_SCOPED_END
+    CHECK_EQ(Ran, 0);
+    CHECK(Data == NULL);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+}
+
 static const WDKM_TEST_CASE ScopeCases[] = {
+    { "null_status_enters_nothing", NullStatusEntersNothing },
     { "scoped_end_builds_in_the_cleanup_form", ScopedEndBuildsInTheCleanupForm },
     { "block_runs_once_and_releases", BlockRunsOnceAndReleases },
     { "continue_releases", ContinueReleases },
