@@ -232,6 +232,27 @@ WdkmpNestLeave(
     Header->How.HoldWord = 0;
 }
 
+/*
+ * A raising spin-lock hold of Self (the caller) released without lowering
+ * (NT's explicit out-of-order release): if Self holds nested spin-lock
+ * holds, one of them may now be released lowering (wdkm_layout.h).
+ */
+VOID
+WdkmpNestOuterReleasedHigh(
+    _In_ WDKMP_THREAD Self
+    );
+
+/*
+ * For a lowering release of Header, a counted nested spin-lock hold of its
+ * owner (the caller): TRUE, and one allowance used, if an explicit
+ * out-of-order release earned it; FALSE (nothing changed) if not, when the
+ * outer lock is still held.
+ */
+BOOLEAN
+WdkmpNestTakeLowerable(
+    _In_ const WDKMP_LOCK_HEADER *Header
+    );
+
 /* The look into the caller's slot behind WdkmpNestBlocksLowering. */
 BOOLEAN
 WdkmpNestBlocksLoweringSlow(
@@ -587,6 +608,11 @@ WdkmpSpinLockCheckLowering(
     )
 {
     if (Lowers && WdkmpNestBlocksLowering(Header, WDKMP_NEST_DISPATCH)) {
+        return STATUS_WDKM_LOCK_HELD;
+    }
+    /* A nested hold lowers only after its outer lock's explicit
+       out-of-order release; last, as it uses up that allowance. */
+    if (Lowers && Header->How.Hold.Nest == WDKMP_NEST_TRACKED && !WdkmpNestTakeLowerable(Header)) {
         return STATUS_WDKM_LOCK_HELD;
     }
     return STATUS_SUCCESS;

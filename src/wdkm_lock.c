@@ -523,6 +523,7 @@ WdkmpNestEnter(
         if (Shard->Slots[Index].Thread == NULL) {
             Slot = &Shard->Slots[Index];
             Slot->Thread = Self;
+            Slot->Lowerable = 0;
         }
     }
     if (Slot != NULL) {
@@ -556,6 +557,47 @@ WdkmpNestLeaveTracked(
         WdkmpStoreLong(&Shard->Holds, Shard->Holds - 1);
     }
     WdkmpSpinLockRelease(&Shard->Lock, Irql);
+}
+
+VOID
+WdkmpNestOuterReleasedHigh(
+    _In_ WDKMP_THREAD Self
+    )
+{
+    WDKMP_NEST_SHARD *Shard = WdkmpNestShard(Self);
+    WDKMP_NEST_SLOT *Slot;
+    KIRQL Irql;
+
+    if (WdkmpLoadLong(&Shard->Holds) == 0) {
+        return;                         /* no nested hold anywhere in the shard */
+    }
+    Irql = WdkmpSpinLockAcquire(&Shard->Lock);
+    Slot = WdkmpNestFind(Shard, Self);
+    if (Slot != NULL && Slot->Depth[WDKMP_NEST_DISPATCH] > 0) {
+        Slot->Lowerable += 1;
+    }
+    WdkmpSpinLockRelease(&Shard->Lock, Irql);
+}
+
+BOOLEAN
+WdkmpNestTakeLowerable(
+    _In_ const WDKMP_LOCK_HEADER *Header
+    )
+{
+    WDKMP_THREAD Self = WdkmpLoadThread(&Header->Owner);
+    WDKMP_NEST_SHARD *Shard = WdkmpNestShard(Self);
+    WDKMP_NEST_SLOT *Slot;
+    BOOLEAN Allowed = FALSE;
+    KIRQL Irql;
+
+    Irql = WdkmpSpinLockAcquire(&Shard->Lock);
+    Slot = WdkmpNestFind(Shard, Self);
+    if (Slot != NULL && Slot->Lowerable > 0) {
+        Slot->Lowerable -= 1;
+        Allowed = TRUE;
+    }
+    WdkmpSpinLockRelease(&Shard->Lock, Irql);
+    return Allowed;
 }
 
 BOOLEAN

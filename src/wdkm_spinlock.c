@@ -173,6 +173,10 @@ WdkmSpinLockRelease(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
+    if (OldIrql == DISPATCH_LEVEL && SpinLock->Header.How.Hold.Nest == WDKMP_NEST_NONE) {
+        /* NT's explicit out-of-order release of an outer lock. */
+        WdkmpNestOuterReleasedHigh(WdkmpLoadThread(&SpinLock->Header.Owner));
+    }
     Diag = WdkmpDiagBeforeRelease(&SpinLock->Header);
     WdkmpNestLeave(&SpinLock->Header, WDKMP_NEST_DISPATCH);
     WdkmpStoreThread(&SpinLock->Header.Owner, NULL);

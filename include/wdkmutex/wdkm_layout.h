@@ -160,6 +160,15 @@ typedef struct _WDKMP_LOCK_HEADER {
  * release over it is not detected. A release that does not lower (an
  * outer spin lock released with OldIrql DISPATCH_LEVEL, NT's explicit way
  * to release out of order) is never refused.
+ *
+ * The other way round, a nested hold's release that lowers, is right only
+ * after that explicit out-of-order release (the outer lock is gone, and
+ * its saved IRQL handed to the nested one); with the outer lock still
+ * held it would leave that lock held below DISPATCH_LEVEL. The outer hold
+ * is not recorded per thread (its pair stays at the floor), so the slot
+ * counts what allows it instead: each raising hold released without
+ * lowering while the thread held nested ones earns one lowering release
+ * of a nested hold (Lowerable); one without it is refused.
  */
 #define WDKMP_NEST_APC      0   /* level index: a FAST_MUTEX hold taken at APC_LEVEL */
 #define WDKMP_NEST_DISPATCH 1   /* level index: a spin-lock hold taken at DISPATCH_LEVEL */
@@ -178,6 +187,7 @@ typedef struct _WDKMP_LOCK_HEADER {
 typedef struct _WDKMP_NEST_SLOT {
     WDKMP_THREAD Thread;        /* NULL: free */
     LONG Depth[2];              /* nested holds, by WDKMP_NEST_APC / _DISPATCH */
+    LONG Lowerable;             /* lowering releases of nested spin-lock holds allowed */
 } WDKMP_NEST_SLOT;
 
 typedef struct _WDKMP_NEST_SHARD {

@@ -513,6 +513,25 @@ SpinLockOutOfOrderRelease(VOID)
     CHECK_STATUS(Results[1], STATUS_SUCCESS);
     CHECK_EQ(Seen[1], PASSIVE_LEVEL);
 
+    /* That explicit release allowed one lowering release, used above: with
+       the outer lock held again, the inner one's lowering release is
+       refused (the outer would be held at PASSIVE_LEVEL), nothing changed. */
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Outer, &OuterIrql, &Data), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Inner, &InnerIrql, &Data), STATUS_SUCCESS);
+    Results[0] = WdkmSpinLockRelease(Inner, OuterIrql);
+    Seen[0] = KeGetCurrentIrql();
+    Results[1] = WdkmSpinLockRelease(Inner, InnerIrql);
+    Results[2] = WdkmSpinLockRelease(Outer, OuterIrql);
+    Seen[1] = KeGetCurrentIrql();
+    if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
+        KeLowerIrql(PASSIVE_LEVEL);
+    }
+    CHECK_STATUS(Results[0], STATUS_WDKM_LOCK_HELD);
+    CHECK_EQ(Seen[0], DISPATCH_LEVEL);
+    CHECK_STATUS(Results[1], STATUS_SUCCESS);
+    CHECK_STATUS(Results[2], STATUS_SUCCESS);
+    CHECK_EQ(Seen[1], PASSIVE_LEVEL);
+
     CHECK_STATUS(WdkmSpinLockDestroy(Outer), STATUS_SUCCESS);
     CHECK_STATUS(WdkmSpinLockDestroy(Inner), STATUS_SUCCESS);
     CHECK_STATUS(WdkmQueuedSpinLockDestroy(Queued), STATUS_SUCCESS);
