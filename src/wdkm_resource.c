@@ -66,6 +66,13 @@ WdkmpResourceAcquireCommon(
     }
 
     WdkmpEnterRegion(FALSE);
+    /* A shared hold is counted before the kernel grants it (and uncounted
+       after the kernel's release): a special kernel APC on this thread
+       that asks for exclusive access in between must find the count, and
+       ask the kernel, instead of waiting for its own thread. */
+    if (!Owner && !Exclusive) {
+        InterlockedIncrement(&Resource->Header.SharedHolders);
+    }
     if (Wait) {
         Acquired = TRUE;
         WDKMP_DIAG_TRY_FIRST(&Diag,
@@ -76,6 +83,9 @@ WdkmpResourceAcquireCommon(
         Acquired = WdkmpResourceAcquire(&Resource->Resource, Exclusive, FALSE);
     }
     if (!Acquired) {
+        if (!Owner && !Exclusive) {
+            InterlockedDecrement(&Resource->Header.SharedHolders);
+        }
         WdkmpLeaveRegion(FALSE);
         WdkmpDiagAfterAcquire(&Resource->Header, &Diag, FALSE);
         return STATUS_TIMEOUT;
@@ -87,8 +97,6 @@ WdkmpResourceAcquireCommon(
            APC that interrupts here and sees itself as the owner. */
         Resource->ExclusiveDepth = 1;
         WdkmpStorePointerRelease((PVOID volatile *)&Resource->Header.Owner, Self);
-    } else {
-        InterlockedIncrement(&Resource->Header.SharedHolders);
     }
     *Data = Resource->Header.Data;
     WdkmpDiagAfterAcquire(&Resource->Header, &Diag, TRUE);
@@ -165,7 +173,11 @@ WdkmResourceRelease(
             return Status;
         }
         Diag = WdkmpDiagBeforeRelease(&Resource->Header);
-        InterlockedDecrement(&Resource->Header.SharedHolders);
+        WdkmpResourceRelease(&Resource->Resource);
+        InterlockedDecrement(&Resource->Header.SharedHolders);     /* after: see the acquire */
+        WdkmpLeaveRegion(FALSE);
+        WdkmpDiagAfterRelease(Diag);
+        return STATUS_SUCCESS;
     }
     WdkmpResourceRelease(&Resource->Resource);
     WdkmpLeaveRegion(FALSE);
