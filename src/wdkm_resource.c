@@ -94,8 +94,11 @@ WdkmpResourceAcquireCommon(
         Resource->ExclusiveDepth += 1;      /* the owner's holds all count as exclusive */
     } else if (Exclusive) {
         /* The depth before the owner is published, for a special kernel
-           APC that interrupts here and sees itself as the owner. */
-        Resource->ExclusiveDepth = 1;
+           APC that interrupts here and sees itself as the owner. Added
+           to, not set: an APC that interrupted this thread between the
+           kernel's grant and here was granted it recursively, and its own
+           hold, done before it returned, added and took away one. */
+        Resource->ExclusiveDepth += 1;
         WdkmpStorePointerRelease((PVOID volatile *)&Resource->Header.Owner, Self);
     }
     *Data = Resource->Header.Data;

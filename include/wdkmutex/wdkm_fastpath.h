@@ -580,8 +580,8 @@ WdkmpResourceAcquireExclusiveFast(
     }
     WdkmpEnterRegion(FALSE);
     (VOID)WdkmpResourceAcquire(&Resource->Resource, TRUE, TRUE);   /* waits: held */
-    /* The depth before the owner is published, as the library does. */
-    Resource->ExclusiveDepth = 1;
+    /* The depth before the owner is published, added to, as the library does. */
+    Resource->ExclusiveDepth += 1;
     WdkmpStorePointerRelease((PVOID volatile *)&Resource->Header.Owner, WdkmpCurrentThread());
     *Data = Resource->Header.Data;
     return STATUS_SUCCESS;
