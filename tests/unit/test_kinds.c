@@ -532,6 +532,45 @@ SpinLockOutOfOrderRelease(VOID)
     CHECK_STATUS(Results[2], STATUS_SUCCESS);
     CHECK_EQ(Seen[1], PASSIVE_LEVEL);
 
+    /* The same with the thread's nest record kept alive between the two
+       rounds by nested FAST_MUTEX holds (APC_LEVEL): the allowance the
+       first round used is gone in the second. */
+    {
+        PWDKM_FAST_MUTEX First;
+        PWDKM_FAST_MUTEX Second;
+        NTSTATUS Round[2];
+
+        CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Zero, &First), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Zero, &Second), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(First, &Data), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(Second, &Data), STATUS_SUCCESS);   /* nested */
+        CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Outer, &OuterIrql, &Data), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Inner, &InnerIrql, &Data), STATUS_SUCCESS);
+        Round[0] = WdkmSpinLockRelease(Outer, DISPATCH_LEVEL);
+        Round[1] = WdkmSpinLockRelease(Inner, OuterIrql);       /* used up here */
+        CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Outer, &OuterIrql, &Data), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Inner, &InnerIrql, &Data), STATUS_SUCCESS);
+        Results[0] = WdkmSpinLockRelease(Inner, OuterIrql);
+        Seen[0] = KeGetCurrentIrql();
+        if (Results[0] != STATUS_SUCCESS) {
+            CHECK_STATUS(WdkmSpinLockRelease(Inner, InnerIrql), STATUS_SUCCESS);
+        }
+        if (KeGetCurrentIrql() == DISPATCH_LEVEL) {
+            CHECK_STATUS(WdkmSpinLockRelease(Outer, OuterIrql), STATUS_SUCCESS);
+        }
+        Seen[1] = KeGetCurrentIrql();
+        CHECK_STATUS(WdkmFastMutexRelease(Second), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmFastMutexRelease(First), STATUS_SUCCESS);
+        CHECK_STATUS(Round[0], STATUS_SUCCESS);
+        CHECK_STATUS(Round[1], STATUS_SUCCESS);
+        CHECK_STATUS(Results[0], STATUS_WDKM_LOCK_HELD);
+        CHECK_EQ(Seen[0], DISPATCH_LEVEL);
+        CHECK_EQ(Seen[1], APC_LEVEL);
+        CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        CHECK_STATUS(WdkmFastMutexDestroy(First), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmFastMutexDestroy(Second), STATUS_SUCCESS);
+    }
+
     CHECK_STATUS(WdkmSpinLockDestroy(Outer), STATUS_SUCCESS);
     CHECK_STATUS(WdkmSpinLockDestroy(Inner), STATUS_SUCCESS);
     CHECK_STATUS(WdkmQueuedSpinLockDestroy(Queued), STATUS_SUCCESS);
