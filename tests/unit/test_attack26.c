@@ -452,12 +452,20 @@ typedef struct _A26_STORM {
     volatile LONG Rounds;
 } A26_STORM;
 
-static A26_STORM *volatile A26CurrentStorm;
+/* Published with a full barrier after Target is written, read with one
+   (an interrupt routine runs on every thread). */
+static PVOID volatile A26CurrentStorm;
+
+static PVOID
+A26LoadPointer(PVOID volatile *Pointer)
+{
+    return InterlockedCompareExchangePointer(Pointer, NULL, NULL);
+}
 
 static VOID
 A26StormRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
 {
-    A26_STORM *Storm = A26CurrentStorm;
+    A26_STORM *Storm = (A26_STORM *)A26LoadPointer(&A26CurrentStorm);
     NTSTATUS Status;
     LONG Value = 0;
 
@@ -499,7 +507,7 @@ A26StormWorker(PVOID Context, ULONG Index)
 
     UNREFERENCED_PARAMETER(Index);
     Storm->Target = KeGetCurrentThread();
-    A26CurrentStorm = Storm;
+    (VOID)InterlockedExchangePointer(&A26CurrentStorm, Storm);
     while (A26Read(&Storm->Stop) == 0) {
         BOOLEAN Shared = (Storm->Kind == A26Resource || Storm->Kind == A26PushLock) &&
                          (Round % 3) == 1;
@@ -524,7 +532,7 @@ A26StormWorker(PVOID Context, ULONG Index)
         }
         Round += 1;
     }
-    A26CurrentStorm = NULL;
+    (VOID)InterlockedExchangePointer(&A26CurrentStorm, NULL);
     if (WdkmHostThreadHeldLockCount() != 0) {
         InterlockedIncrement(&Storm->WorkerErrors);
     }
@@ -984,14 +992,14 @@ SpinExplicitOutOfOrderExactlyOnce(VOID)
     CHECK_STATUS(WdkmQueuedSpinLockRelease(&Handle), STATUS_SUCCESS);
     CHECK_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
     KeLowerIrql(A);
-    /* And the other way: queued outer, plain inner given the outer's IRQL
-       after... no explicit form exists for a queued outer: refused. */
+    /* Queued outer, plain inner: the outer's release would lower (its
+       handle saved PASSIVE_LEVEL), and so would the inner given PASSIVE. */
     CHECK_STATUS(WdkmQueuedSpinLockAcquire(A26Queued[0], sizeof(LONG), &Handle, &Data),
                  STATUS_SUCCESS);
-    CHECK_STATUS(WdkmSpinLockAcquire(A26Spin[0], sizeof(LONG), &A, &Data), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockAcquire(A26Spin[3], sizeof(LONG), &A, &Data), STATUS_SUCCESS);
     CHECK_STATUS(WdkmQueuedSpinLockRelease(&Handle), STATUS_WDKM_LOCK_HELD);
-    CHECK_STATUS(WdkmSpinLockRelease(A26Spin[0], PASSIVE_LEVEL), STATUS_WDKM_LOCK_HELD);
-    CHECK_STATUS(WdkmSpinLockRelease(A26Spin[0], A), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockRelease(A26Spin[3], PASSIVE_LEVEL), STATUS_WDKM_LOCK_HELD);
+    CHECK_STATUS(WdkmSpinLockRelease(A26Spin[3], A), STATUS_SUCCESS);
     CHECK_STATUS(WdkmQueuedSpinLockRelease(&Handle), STATUS_SUCCESS);
     CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     CHECK_EQ(WdkmHostThreadHeldLockCount(), 0);
@@ -1485,12 +1493,12 @@ typedef struct _A26_RES_STORM {
     volatile LONG Rounds;
 } A26_RES_STORM;
 
-static A26_RES_STORM *volatile A26CurrentResStorm;
+static PVOID volatile A26CurrentResStorm;
 
 static VOID
 A26ResStormRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
 {
-    A26_RES_STORM *Storm = A26CurrentResStorm;
+    A26_RES_STORM *Storm = (A26_RES_STORM *)A26LoadPointer(&A26CurrentResStorm);
     LONG Mode;
     PVOID Data;
     const VOID *ConstData;
@@ -1565,7 +1573,7 @@ A26ResStormWorker(PVOID Context, ULONG Index)
 
     UNREFERENCED_PARAMETER(Index);
     Storm->Target = KeGetCurrentThread();
-    A26CurrentResStorm = Storm;
+    (VOID)InterlockedExchangePointer(&A26CurrentResStorm, Storm);
     while (A26Read(&Storm->Stop) == 0) {
         ULONG Depth;
         ULONG Want = 1 + (Round % 3);
@@ -1618,7 +1626,7 @@ A26ResStormWorker(PVOID Context, ULONG Index)
         }
         Round += 1;
     }
-    A26CurrentResStorm = NULL;
+    (VOID)InterlockedExchangePointer(&A26CurrentResStorm, NULL);
     /* Free: one more release finds nothing. */
     if (WdkmResourceRelease(Storm->Resource) != STATUS_WDKM_NOT_HELD) {
         InterlockedIncrement(&Storm->WorkerErrors);
@@ -1821,8 +1829,8 @@ Attack26Cleanup(VOID)
     if (WdkmHostInterruptsActive(NULL)) {
         WdkmHostInterruptsStop();
     }
-    A26CurrentStorm = NULL;
-    A26CurrentResStorm = NULL;
+    (VOID)InterlockedExchangePointer(&A26CurrentStorm, NULL);
+    (VOID)InterlockedExchangePointer(&A26CurrentResStorm, NULL);
 }
 
 static const WDKM_TEST_CASE Attack26Cases[] = {
