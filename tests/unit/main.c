@@ -28,6 +28,7 @@ extern const WDKM_TEST_SUITE WdkmAttack18Suite;
 extern const WDKM_TEST_SUITE WdkmAttack21Suite;
 extern const WDKM_TEST_SUITE WdkmAttack24Suite;
 extern const WDKM_TEST_SUITE WdkmAttack25Suite;
+extern const WDKM_TEST_SUITE WdkmAttack26Suite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 extern const WDKM_TEST_SUITE WdkmAttack22Suite;
@@ -66,6 +67,7 @@ main(int argc, char **argv)
 #endif
         WdkmAttack24Suite,    /* values in place, destroy and take, callback forms under DPCs and APCs */
         WdkmAttack25Suite,    /* every kind under DPCs and APCs on its owner, from the docs */
+        WdkmAttack26Suite,    /* destroy of held locks, nested spin-lock releases, ERESOURCE APCs */
         WdkmModelSuite,       /* last: a failed walk may leave threads stuck in the library */
     };
 
