@@ -35,6 +35,13 @@ struct _WDKM_CSQ {
      * touch of the queue. Interlocked: full barriers on every target.
      */
     LONG volatile CancelsRunning;
+    /*
+     * Orphans still linked (see WDKMP_CSQ_ORPHAN). Changed under the
+     * queue's lock only (a cancel routine marks one while its own thread
+     * holds it, further up the stack), so that removers, which read it
+     * under the lock, collect them when it is not 0.
+     */
+    LONG Orphans;
 };
 
 static
@@ -79,6 +86,16 @@ WdkmpCsqFromIrp(
     }
 }
 
+/* Under the queue's lock: Irp's cancel routine ran but left it linked. */
+static
+BOOLEAN
+WdkmpCsqIsOrphan(
+    _In_ PIRP Irp
+    )
+{
+    return ((ULONG_PTR)*WdkmpIrpQueueSlot(Irp) & WDKMP_CSQ_ORPHAN) != 0;
+}
+
 /*
  * Under the queue's lock: TRUE if the caller now owns queued Irp, because
  * it cleared the cancel routine itself or the IRP is an orphan. FALSE: a
@@ -90,8 +107,7 @@ WdkmpCsqTake(
     _Inout_ PIRP Irp
     )
 {
-    return WdkmpIrpSetCancelRoutine(Irp, NULL) != NULL ||
-           ((ULONG_PTR)*WdkmpIrpQueueSlot(Irp) & WDKMP_CSQ_ORPHAN) != 0;
+    return WdkmpIrpSetCancelRoutine(Irp, NULL) != NULL || WdkmpCsqIsOrphan(Irp);
 }
 
 /*
@@ -115,6 +131,49 @@ WdkmpCsqUnlink(
         IrpContext->Irp = NULL;
     }
     *WdkmpIrpQueueSlot(Irp) = NULL;
+}
+
+/*
+ * Under the queue's lock: unlinks every orphan onto Orphans (a local
+ * list), if there is any. An orphan was cancelled: it goes to the
+ * driver's CompleteCanceledIrp (WdkmpCsqCompleteOrphans, after the lock),
+ * never to a remover.
+ */
+static
+VOID
+WdkmpCsqCollectOrphans(
+    _Inout_ PWDKM_CSQ Csq,
+    _Inout_ PWDKMP_CSQ_STATE State,
+    _Inout_ PLIST_ENTRY Orphans
+    )
+{
+    PLIST_ENTRY Link = State->Pending.Flink;
+
+    while (Csq->Orphans != 0 && Link != &State->Pending) {
+        PIRP Irp = WdkmpIrpFromLink(Link);
+
+        Link = Link->Flink;
+        if (WdkmpCsqIsOrphan(Irp)) {
+            WdkmpCsqUnlink(State, Irp);
+            InsertTailList(Orphans, WdkmpIrpLink(Irp));
+            Csq->Orphans -= 1;
+        }
+    }
+}
+
+/* After the queue's lock: the collected orphans to the driver's callback. */
+static
+VOID
+WdkmpCsqCompleteOrphans(
+    _In_ PWDKM_CSQ Csq,
+    _Inout_ PLIST_ENTRY Orphans
+    )
+{
+    while (!IsListEmpty(Orphans)) {
+        PIRP Irp = WdkmpIrpFromLink(RemoveHeadList(Orphans));
+
+        Csq->CompleteCanceledIrp(Csq, Irp, Csq->Context);
+    }
 }
 
 /*
@@ -242,6 +301,7 @@ WdkmCsqRemoveNextIrp(
     )
 {
     PWDKMP_CSQ_STATE State;
+    LIST_ENTRY Orphans;
     PLIST_ENTRY Link;
     PIRP Found = NULL;
     NTSTATUS Status;
@@ -257,6 +317,7 @@ WdkmCsqRemoveNextIrp(
     if (!WdkmpCsqIsQueue(Csq)) {
         return STATUS_WDKM_TYPE_MISMATCH;
     }
+    InitializeListHead(&Orphans);
     Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
     if (!WDKM_ACQUIRED(Status)) {
         return Status;
@@ -264,6 +325,9 @@ WdkmCsqRemoveNextIrp(
     for (Link = State->Pending.Flink; Link != &State->Pending; Link = Link->Flink) {
         PIRP Candidate = WdkmpIrpFromLink(Link);
 
+        if (WdkmpCsqIsOrphan(Candidate)) {
+            continue;   /* cancelled: collected below, for the callback */
+        }
         if (Match != NULL && !Match(Candidate, MatchContext)) {
             continue;
         }
@@ -274,7 +338,11 @@ WdkmCsqRemoveNextIrp(
         Found = Candidate;
         break;
     }
+    /* Those the match callback cancelled (the only way to an orphan): to
+       the driver's callback before this call returns, not to a remover. */
+    WdkmpCsqCollectOrphans(Csq, State, &Orphans);
     (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+    WdkmpCsqCompleteOrphans(Csq, &Orphans);
     *Irp = Found;
     return Found != NULL ? STATUS_SUCCESS : STATUS_NO_MORE_ENTRIES;
 }
@@ -381,17 +449,19 @@ WdkmpCsqCancelRoutine(
         /*
          * Only a driver cancelling this queue's IRP from a match callback
          * gets here: this thread holds the lock, further up its stack, in
-         * the middle of a walk of the list. The IRP stays linked, marked an
-         * orphan (a write under the lock, which is this thread's): the next
-         * remove or the destroy takes it, so it is neither lost nor a
-         * reason for the destroy to wait forever.
+         * the middle of WdkmCsqRemoveNextIrp's walk of the list. The IRP
+         * stays linked, marked an orphan (a write under the lock, which is
+         * this thread's), and that remove hands it to CompleteCanceledIrp
+         * after it lets the lock go: neither lost, nor given to a remover,
+         * nor a reason for the destroy to wait forever.
          */
         *WdkmpIrpQueueSlot(Irp) =
             (PVOID)((ULONG_PTR)*WdkmpIrpQueueSlot(Irp) | WDKMP_CSQ_ORPHAN);
+        Csq->Orphans += 1;
         WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
                         "wdkmutex: cancel-safe queue %p: IRP %p cancelled from a match callback "
-                        "(the queue's lock is the caller's): left to the next remove or the "
-                        "destroy\n",
+                        "(the queue's lock is the caller's): completed as cancelled when that "
+                        "remove returns\n",
                         (PVOID)Csq, (PVOID)Irp);
         (VOID)InterlockedDecrement(&Csq->CancelsRunning);
         return;
@@ -434,6 +504,9 @@ WdkmCsqDestroy(
 
         Link = Link->Flink;
         if (WdkmpCsqTake(Irp)) {
+            if (WdkmpCsqIsOrphan(Irp)) {
+                Csq->Orphans -= 1;
+            }
             WdkmpCsqUnlink(State, Irp);
             InsertTailList(&Drained, WdkmpIrpLink(Irp));
         }

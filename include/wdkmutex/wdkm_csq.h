@@ -30,13 +30,14 @@
  *   - The CompleteCanceledIrp callback runs at <= DISPATCH_LEVEL without
  *     the queue's lock, on the thread that cancelled the IRP (IoCancelIrp,
  *     the I/O manager for CancelIoEx or a thread's exit), or on the one
- *     inserting it, or on the one destroying the queue.
+ *     inserting it, or on the one destroying the queue (or, for an IRP
+ *     cancelled from a match callback, the one removing).
  *   - The optional match callback of WdkmCsqRemoveNextIrp runs under the
  *     queue's lock at DISPATCH_LEVEL: it only looks at the IRP (e.g. its
  *     file object) and must not call the queue, complete or cancel an IRP,
  *     or wait. (A queue call from it answers STATUS_POSSIBLE_DEADLOCK; an
- *     IRP of the queue cancelled from it is not lost: the next remove or
- *     the destroy takes it.)
+ *     IRP of the queue cancelled from it is not lost: that remove hands
+ *     it to CompleteCanceledIrp, on its own thread, before it returns.)
  *   - The queue's cancel routine has no status to return, so it takes the
  *     queue's lock with the callback form (WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK):
  *     apart from the match-callback case above, a refusal there (a checked
