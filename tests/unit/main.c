@@ -29,6 +29,7 @@ extern const WDKM_TEST_SUITE WdkmAttack21Suite;
 extern const WDKM_TEST_SUITE WdkmAttack24Suite;
 extern const WDKM_TEST_SUITE WdkmAttack25Suite;
 extern const WDKM_TEST_SUITE WdkmAttack26Suite;
+extern const WDKM_TEST_SUITE WdkmAttack27Suite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 extern const WDKM_TEST_SUITE WdkmAttack22Suite;
@@ -68,6 +69,7 @@ main(int argc, char **argv)
         WdkmAttack24Suite,    /* values in place, destroy and take, callback forms under DPCs and APCs */
         WdkmAttack25Suite,    /* every kind under DPCs and APCs on its owner, from the docs */
         WdkmAttack26Suite,    /* destroy of held locks, nested spin-lock releases, ERESOURCE APCs */
+        WdkmAttack27Suite,    /* the cancel-safe queue under cancels, DPCs and APCs, from the docs */
         WdkmModelSuite,       /* last: a failed walk may leave threads stuck in the library */
     };
 
