@@ -98,8 +98,9 @@ WdkmpCsqIsOrphan(
 
 /*
  * Under the queue's lock: TRUE if the caller now owns queued Irp, because
- * it cleared the cancel routine itself or the IRP is an orphan. FALSE: a
- * cancel routine has it (running, or about to run).
+ * it cleared the cancel routine itself. FALSE: a cancel routine has it
+ * (running, or about to run), or had it and left it an orphan, which goes
+ * to CompleteCanceledIrp, never to a remover (WdkmpCsqCollectOrphans).
  */
 static
 BOOLEAN
@@ -107,7 +108,7 @@ WdkmpCsqTake(
     _Inout_ PIRP Irp
     )
 {
-    return WdkmpIrpSetCancelRoutine(Irp, NULL) != NULL || WdkmpCsqIsOrphan(Irp);
+    return WdkmpIrpSetCancelRoutine(Irp, NULL) != NULL;
 }
 
 /*
@@ -503,13 +504,13 @@ WdkmCsqDestroy(
         PIRP Irp = WdkmpIrpFromLink(Link);
 
         Link = Link->Flink;
-        if (WdkmpCsqTake(Irp)) {
-            if (WdkmpCsqIsOrphan(Irp)) {
-                Csq->Orphans -= 1;
-            }
-            WdkmpCsqUnlink(State, Irp);
-            InsertTailList(&Drained, WdkmpIrpLink(Irp));
+        if (WdkmpCsqIsOrphan(Irp)) {
+            Csq->Orphans -= 1;      /* cancelled already: to the callback too */
+        } else if (!WdkmpCsqTake(Irp)) {
+            continue;               /* its cancel routine unlinks it */
         }
+        WdkmpCsqUnlink(State, Irp);
+        InsertTailList(&Drained, WdkmpIrpLink(Irp));
     }
     (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
 

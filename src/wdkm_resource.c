@@ -151,6 +151,7 @@ WdkmResourceRelease(
     _Inout_ PWDKM_RESOURCE Resource
     )
 {
+    BOOLEAN Shared = FALSE;
     NTSTATUS Status;
     PVOID Diag;
 
@@ -176,13 +177,12 @@ WdkmResourceRelease(
             return Status;
         }
         Diag = WdkmpDiagBeforeRelease(&Resource->Header);
-        WdkmpResourceRelease(&Resource->Resource);
-        InterlockedDecrement(&Resource->Header.SharedHolders);     /* after: see the acquire */
-        WdkmpLeaveRegion(FALSE);
-        WdkmpDiagAfterRelease(Diag);
-        return STATUS_SUCCESS;
+        Shared = TRUE;
     }
     WdkmpResourceRelease(&Resource->Resource);
+    if (Shared) {
+        InterlockedDecrement(&Resource->Header.SharedHolders);     /* after: see the acquire */
+    }
     WdkmpLeaveRegion(FALSE);
     WdkmpDiagAfterRelease(Diag);
     return STATUS_SUCCESS;

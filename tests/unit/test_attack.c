@@ -380,12 +380,11 @@ CsqMatchMisuse(VOID)
     CHECK_STATUS(Match.Query, STATUS_POSSIBLE_DEADLOCK);
     CHECK(!MarkedPending(Spare));
     CHECK(Spare->CancelRoutine == NULL);
-    /* Whoever gets First (the caller here, see ATTACK_FINDING_1), it
-       ends exactly once, and Second is still queued. */
-    if (Status == STATUS_SUCCESS) {
-        CHECK(Out == First);
-        IoCompleteRequest(Out, IO_NO_INCREMENT);
-    }
+    /* First, cancelled by the match that accepted it, goes to the
+       callback (ATTACK_FINDING_1, fixed), once; Second is still queued. */
+    CHECK_STATUS(Status, STATUS_NO_MORE_ENTRIES);
+    CHECK(Out == NULL);
+    CHECK_EQ(CsqLog.Callbacks, 1);
     Status = WdkmCsqRemoveNextIrp(Csq, NULL, NULL, &Out);
     CHECK_STATUS(Status, STATUS_SUCCESS);
     CHECK(Out == Second);
@@ -426,20 +425,16 @@ CsqMatchCancelThenRemoveByContext(VOID)
                  STATUS_NO_MORE_ENTRIES);
     CHECK(Out == NULL);
     Status = WdkmCsqRemoveIrp(Csq, &Context, &Out);
-    if (Status == STATUS_SUCCESS) {         /* ATTACK_FINDING_1 */
-        CHECK(Out == Irp);
-        IoCompleteRequest(Out, IO_NO_INCREMENT);
-    } else {
-        CHECK_STATUS(Status, STATUS_NOT_FOUND);
-    }
+    CHECK_STATUS(Status, STATUS_NOT_FOUND);             /* ATTACK_FINDING_1, fixed */
+    CHECK(Out == NULL);
     CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
     CHECK_EQ(WdkmHostIrpCompletions(Irp), 1);
     CHECK(Irp->CancelRoutine == NULL);
     WdkmHostIrpFree(Irp);
 }
 
-/* An IRP cancelled from a match callback and never removed: the destroy
-   hands it to the callback, once. */
+/* An IRP cancelled from a match callback: the remove that ran it hands it
+   to the callback, once, and the destroy finds nothing of it. */
 static VOID
 CsqMatchCancelThenDestroy(VOID)
 {
@@ -454,8 +449,8 @@ CsqMatchCancelThenDestroy(VOID)
     CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, CancelEverythingMatch, NULL, &Out),
                  STATUS_NO_MORE_ENTRIES);
     CHECK_STATUS(WdkmCsqQueryCount(Csq, &Count), STATUS_SUCCESS);
-    CHECK_EQ(Count, 1);                 /* "those being cancelled included" */
-    CHECK_EQ(CsqLog.Callbacks, 0);
+    CHECK_EQ(Count, 0);
+    CHECK_EQ(CsqLog.Callbacks, 1);
     CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
     CHECK_EQ(CsqLog.Callbacks, 1);
     CHECK_EQ(WdkmHostIrpCompletions(Irp), 1);
@@ -463,11 +458,11 @@ CsqMatchCancelThenDestroy(VOID)
     WdkmHostIrpFree(Irp);
 }
 
-#if 0 /* ATTACK_FINDING_1 */
 /*
- * An IRP cancelled from a match callback is handed to the next remover
- * as STATUS_SUCCESS, not to CompleteCanceledIrp; WdkmCsqRemoveIrp returns
- * it with STATUS_SUCCESS too. Docs:
+ * ATTACK_FINDING_1 (fixed): an IRP cancelled from a match callback was
+ * handed to the next remover as STATUS_SUCCESS, not to
+ * CompleteCanceledIrp; WdkmCsqRemoveIrp returned it with STATUS_SUCCESS
+ * too. Docs:
  *   reference.md, WdkmCsqRemoveNextIrp: "IRPs being cancelled are skipped."
  *   wdkm_csq.h: "IRP whose cancellation is under way are skipped (the
  *     cancel path owns them)"; "Removal and cancellation racing on one
@@ -476,9 +471,10 @@ CsqMatchCancelThenDestroy(VOID)
  *   reference.md, WdkmCsqRemoveIrp: "STATUS_NOT_FOUND (it left the queue,
  *     or its cancellation has it)".
  *   csq.md: "a cancelled IRP goes to the driver's CompleteCanceledIrp
- *     callback" / "it is marked and the next remove or the destroy takes it".
- * IoCancelIrp cleared the routine, yet the remover gets the IRP, and the
- * driver completes a cancelled request as if it had been served.
+ *     callback".
+ * IoCancelIrp cleared the routine, yet the remover got the IRP, and the
+ * driver completed a cancelled request as if it had been served. Now the
+ * remove that ran the match completes it through the callback.
  */
 static VOID
 AttackFinding1(VOID)
@@ -493,7 +489,7 @@ AttackFinding1(VOID)
     CHECK_STATUS(WdkmCsqInsertIrp(Csq, Irp, &Context), STATUS_PENDING);
     CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, CancelEverythingMatch, NULL, &Out),
                  STATUS_NO_MORE_ENTRIES);
-    CHECK_STATUS(WdkmCsqRemoveIrp(Csq, &Context, &Out), STATUS_NOT_FOUND);   /* gets SUCCESS */
+    CHECK_STATUS(WdkmCsqRemoveIrp(Csq, &Context, &Out), STATUS_NOT_FOUND);
     CHECK(Out == NULL);
     CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, NULL, NULL, &Out), STATUS_NO_MORE_ENTRIES);
     CHECK_EQ(CsqLog.Callbacks, 1);
@@ -502,7 +498,6 @@ AttackFinding1(VOID)
     CHECK_EQ(WdkmHostIrpCompletions(Irp), 1);
     WdkmHostIrpFree(Irp);
 }
-#endif
 
 
 /* A queue handle passed where a spin lock is expected, or the reverse,
@@ -1858,11 +1853,10 @@ AttackCleanup(VOID)
 }
 
 /*
- * Disabled findings (enable one by turning its #if 0 into #if 1 and adding
- * it here): ATTACK_FINDING_1 AttackFinding1, ATTACK_FINDING_2
- * AttackFinding2, ATTACK_FINDING_3 AttackFinding3, ATTACK_FINDING_5
- * AttackFinding5. ATTACK_FINDING_7 is worked around at the top of this
- * file. Not host-testable, found with an out-of-tree project built against
+ * Findings fixed since and run here: ATTACK_FINDING_1 AttackFinding1,
+ * ATTACK_FINDING_2 AttackFinding2, ATTACK_FINDING_3 AttackFinding3,
+ * ATTACK_FINDING_5 AttackFinding5. ATTACK_FINDING_7 is worked around at
+ * the top of this file. Not host-testable, found with an out-of-tree project built against
  * the installed package (docs/packaging.md):
  *   ATTACK_FINDING_4: a driver using only a FAST_MUTEX, against the Release
  *     package, imports KeAcquireSpinLockRaiseToDpc and KeReleaseSpinLock
@@ -1913,6 +1907,7 @@ static const WDKM_TEST_CASE AttackCases[] = {
     { "grt_random_dpcs", GrtRandomDpcs },
     { "status_for_request_table", StatusForRequestTable },
     { "status_names_own_codes", StatusNamesOwnCodes },
+    { "finding1_match_cancel_goes_to_the_callback", AttackFinding1 },
     { "finding2_dpc_dereference_over_holder", AttackFinding2 },
     { "finding3_dereference_of_a_queue_handle", AttackFinding3 },
     { "finding5_every_returned_status_named", AttackFinding5 },
