@@ -44,6 +44,9 @@ WDKM_TEST_ENTRY(take_out_value, WdkmTestTakeOut)
 WDKM_TEST_ENTRY(scoped_forms, WdkmTestScopedForms)
 WDKM_TEST_ENTRY(pool_fallback_allocator, WdkmTestPoolAllocator)
 
+/* test_kernel_held.c: teardowns ask the kernel object. */
+WDKM_TEST_ENTRY(teardown_asks_kernel_object, WdkmTestTeardownAsksKernelObject)
+
 /* test_grt.c: the registry. */
 WDKM_TEST_ENTRY(grt_crate_scenario_three_runs, WdkmTestGrtCrateScenario)
 WDKM_TEST_ENTRY(grt_from_work_item, WdkmTestGrtFromWorkItem)
