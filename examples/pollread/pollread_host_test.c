@@ -200,20 +200,27 @@ TestCountsPerHandle(VOID)
 static volatile LONG DpcRan;
 static LONG DpcCompletions;
 
+typedef struct _DPC_CONTEXT {
+    READ *Reads;
+    ULONG Count;
+} DPC_CONTEXT;
+
 static VOID
 CleanupFromDpc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
 {
-    static READ *Reads;
+    DPC_CONTEXT *Dpc = (DPC_CONTEXT *)Context;
+    ULONG Index;
 
     UNREFERENCED_PARAMETER(Kind);
     UNREFERENCED_PARAMETER(Random);
-    Reads = (READ *)Context;
     /* DISPATCH_LEVEL, as the interrupted thread: the cleanup path takes
        the device spin lock, the queue's and the credits' queued spin
        lock, never the ERESOURCE the thread holds. */
     PrCoreCleanup(&Files[2]);
-    DpcCompletions = WdkmHostIrpCompletions(Reads[0].Irp) + WdkmHostIrpCompletions(Reads[1].Irp) +
-                     WdkmHostIrpCompletions(Reads[2].Irp);
+    DpcCompletions = 0;
+    for (Index = 0; Index < Dpc->Count; Index += 1) {
+        DpcCompletions += WdkmHostIrpCompletions(Dpc->Reads[Index].Irp);
+    }
     InterlockedExchange(&DpcRan, 1);
 }
 
@@ -221,6 +228,7 @@ static VOID
 TestDpcWhileHoldingOpens(VOID)
 {
     static READ Reads[3];
+    DPC_CONTEXT Dpc = { Reads, 3 };
     PWDKM_RESOURCE Opens;
     POLLREAD_REPORT Report;
     PR_FINAL Final;
@@ -237,7 +245,7 @@ TestDpcWhileHoldingOpens(VOID)
     EXPECT(WDKM_GRT_GET_RESOURCE(PR_OPENS_NAME, PR_OPENS, &Opens) == STATUS_SUCCESS);
     EXPECT(WDKM_RESOURCE_ACQUIRE_EXCLUSIVE(Opens, &Value) == STATUS_SUCCESS);
     DpcRan = 0;
-    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, CleanupFromDpc, Reads);
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, CleanupFromDpc, &Dpc);
     EXPECT(DpcRan == 1);                        /* not masked by an ERESOURCE */
     EXPECT(DpcCompletions == 3);                /* every read of the handle ended in it */
     EXPECT(WdkmResourceIsOwnedExclusive(Opens));
@@ -260,6 +268,7 @@ static VOID
 TestDpcMaskedByDeviceLock(VOID)
 {
     static READ Reads[2];
+    DPC_CONTEXT Dpc = { Reads, 2 };
     PWDKM_SPIN_LOCK Device;
     PR_FINAL Final;
     PR_DEVICE *Value;
@@ -273,11 +282,12 @@ TestDpcMaskedByDeviceLock(VOID)
     EXPECT(WDKM_GRT_GET_SPIN_LOCK(PR_DEVICE_NAME, PR_DEVICE, &Device) == STATUS_SUCCESS);
     EXPECT(WDKM_SPIN_LOCK_ACQUIRE(Device, &OldIrql, &Value) == STATUS_SUCCESS);
     DpcRan = 0;
-    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, CleanupFromDpc, Reads);
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, CleanupFromDpc, &Dpc);
     /* At DISPATCH_LEVEL: the DPC waits, as NT's would on this processor. */
     EXPECT(DpcRan == 0);
     (VOID)WdkmSpinLockRelease(Device, OldIrql);
     EXPECT(DpcRan == 1);                        /* ran at the release, took the lock */
+    EXPECT(DpcCompletions == 2);
     (VOID)WdkmGrtDereference(Device);
     EXPECT(WaitEnded(&Reads[0]) && WaitEnded(&Reads[1]));
     Stop(&Final);

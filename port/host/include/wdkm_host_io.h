@@ -192,7 +192,10 @@ VOID WdkmHostIrpFree(PIRP Irp);
 /* Has IoCompleteRequest call Hook(Irp, Context) after it completed Irp
    (on the completing thread, at its IRQL). */
 VOID WdkmHostIrpSetCompletionHook(PIRP Irp, WDKM_HOST_IRP_COMPLETION *Hook, PVOID Context);
-/* IoCompleteRequest calls for Irp so far (a second one bug checks). */
+/* IoCompleteRequest calls for Irp so far (a second one bug checks). Once
+   it reads 1, IoCompleteRequest no longer reads the IRP (only its hook
+   may still run, with the pointer): a test that does not use the hook may
+   free the IRP then. */
 LONG WdkmHostIrpCompletions(const IRP *Irp);
 
 #endif /* WDKM_HOST_IO_H */
