@@ -61,9 +61,12 @@ check-driver: driver
 demo: driver
 	@scripts/run-demo.sh $(BUILD)/driver
 
-# The canonical WDM example (docs/csq.md): an event-notification driver with
-# a cancel-safe queue, a timer DPC and cancellation, driven by a threaded
-# client under Wine; release and checked builds, exact counts, no pool left.
+# The WDM examples: eventnotify (docs/csq.md), an event-notification driver with
+# a cancel-safe queue, a timer DPC and cancellation, and pollread
+# (examples/pollread/README.md), a polled-read driver with a StartIo current
+# request, a work item and per-handle records under an ERESOURCE; each driven
+# by a threaded client under Wine; release and checked builds, exact counts,
+# no pool left.
 check-example: driver
 	@scripts/run-example.sh $(BUILD)/driver $(BUILD)/example
 

@@ -12,7 +12,8 @@
 #            twin and back (tests/thread-safety/sal_twins.py)
 #   demo     examples/demo/demo_driver.c, release and checked build
 #            (WDKM_CHECKED=1), as examples/demo/CMakeLists.txt builds both
-#   example  examples/eventnotify/eventnotify_driver.c, the same two ways
+#   example  examples/eventnotify/eventnotify_driver.c and examples/pollread's
+#            core and driver, the same two ways
 #   docs     every C example of README.md and docs/, in the translation
 #            units scripts/check-examples.sh makes (its own extractor is
 #            run): driver units against the mingw-w64 DDK, host programs
@@ -115,6 +116,12 @@ if [ "$tools_ok" = 1 ]; then
     "$kernel_c $analysis -fsyntax-only examples/eventnotify/eventnotify_driver.c"
   add_cell "example   examples/eventnotify/eventnotify_driver.c (checked build)" \
     "$kernel_c $checked $analysis -fsyntax-only examples/eventnotify/eventnotify_driver.c"
+  # pollread: registry locks, a queued spin lock and an ERESOURCE, no
+  # analysis switched off.
+  for file in examples/pollread/pollread_core.c examples/pollread/pollread_driver.c; do
+    add_cell "example   $file" "$kernel_c $analysis -fsyntax-only $file"
+    add_cell "example   $file (checked build)" "$kernel_c $checked $analysis -fsyntax-only $file"
+  done
 
   # docs: check-examples.sh's extractor, taken from that script so the two
   # cannot drift apart; it writes one .c per unit and lists them.

@@ -57,6 +57,8 @@ BOOLEAN NTAPI IoCancelIrp(PIRP Irp)
 VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
 {
     PDRIVER_CANCEL CancelRoutine;
+    WDKM_HOST_IRP_COMPLETION *Hook;
+    PVOID HookContext;
     LONG Previous;
 
     UNREFERENCED_PARAMETER(PriorityBoost);
@@ -69,14 +71,19 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
         KeBugCheckEx(MULTIPLE_IRP_COMPLETE_REQUESTS, (ULONG_PTR)Irp, 0, 0, 0);
     }
     Irp->PendingReturned = (IoGetCurrentIrpStackLocation(Irp)->Control & SL_PENDING_RETURNED) != 0;
+    /* Everything read from the IRP is read before the count is published:
+       a test that sees WdkmHostIrpCompletions() == 1 owns the IRP again
+       and may free it at once (as the I/O manager's caller would). */
+    Hook = Irp->CompletionHook;
+    HookContext = Irp->CompletionHookContext;
     /* Two completers racing both pass the check above; one of them is
        caught here, after the first has completed it. */
     Previous = __atomic_fetch_add(&Irp->Completions, 1, __ATOMIC_ACQ_REL);
     if (Previous != 0) {
         KeBugCheckEx(MULTIPLE_IRP_COMPLETE_REQUESTS, (ULONG_PTR)Irp, 1, 0, 0);
     }
-    if (Irp->CompletionHook != NULL) {
-        Irp->CompletionHook(Irp, Irp->CompletionHookContext);
+    if (Hook != NULL) {
+        Hook(Irp, HookContext);
     }
 }
 

@@ -42,6 +42,21 @@
 #define IRP_MJ_DEVICE_CONTROL           0x0e
 #define IRP_MJ_CLEANUP                  0x12
 
+/* I/O control codes (devioctl.h), so an IOCTL header shared by a driver
+   and its client compiles here too. */
+#ifndef CTL_CODE
+#define CTL_CODE(DeviceType, Function, Method, Access) \
+    (((ULONG)(DeviceType) << 16) | ((ULONG)(Access) << 14) | ((ULONG)(Function) << 2) | (ULONG)(Method))
+#endif
+#define METHOD_BUFFERED                 0
+#define METHOD_IN_DIRECT                1
+#define METHOD_OUT_DIRECT               2
+#define METHOD_NEITHER                  3
+#define FILE_ANY_ACCESS                 0
+#define FILE_READ_ACCESS                0x0001
+#define FILE_WRITE_ACCESS               0x0002
+#define FILE_DEVICE_UNKNOWN             0x00000022
+
 #define SL_PENDING_RETURNED             0x01
 #define IO_NO_INCREMENT                 0
 
@@ -177,7 +192,10 @@ VOID WdkmHostIrpFree(PIRP Irp);
 /* Has IoCompleteRequest call Hook(Irp, Context) after it completed Irp
    (on the completing thread, at its IRQL). */
 VOID WdkmHostIrpSetCompletionHook(PIRP Irp, WDKM_HOST_IRP_COMPLETION *Hook, PVOID Context);
-/* IoCompleteRequest calls for Irp so far (a second one bug checks). */
+/* IoCompleteRequest calls for Irp so far (a second one bug checks). Once
+   it reads 1, IoCompleteRequest no longer reads the IRP (only its hook
+   may still run, with the pointer): a test that does not use the hook may
+   free the IRP then. */
 LONG WdkmHostIrpCompletions(const IRP *Irp);
 
 #endif /* WDKM_HOST_IO_H */

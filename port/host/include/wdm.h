@@ -25,7 +25,9 @@
  *     UNICODE_STRING lengths are still in bytes, so code that uses
  *     sizeof(WCHAR) is portable and code that assumes 2 is not.
  *   - ULONG_PTR and SIZE_T are uintptr_t; LONG is 32 bits as on Windows.
- *   - No SAL annotations are defined here (no sal.h on Linux).
+ *   - SAL and driver annotations come from the emulation's own <sal.h>
+ *     and <driverspecs.h>, defined empty (as mingw-w64's are), so driver
+ *     code that writes them compiles here unchanged; nothing checks them.
  *   - IRQL masks only injected events: unless a test turns interrupt
  *     injection on (wdkm_host.h), there are no interrupts or kernel APCs;
  *     threads are ordinary, preemptible pthreads at every IRQL. DPCs and
@@ -53,6 +55,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+
+#include <sal.h>
+#include <driverspecs.h>
 
 #ifdef __cplusplus
 extern "C" {
