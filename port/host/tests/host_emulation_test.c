@@ -194,6 +194,38 @@ static ULONG HandledCount(WDKM_HOST_BUGCHECK *Last)
 /* IRQL and traps                                                          */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * A test that waits for WdkmHostIrpCompletions to read 1 and then frees the
+ * IRP (wdkm_host_io.h allows it) must not race IoCompleteRequest's last
+ * reads of it: the completer read the hook after publishing the count, a
+ * use after free ThreadSanitizer and AddressSanitizer report.
+ */
+static VOID NTAPI CompleteIrpRoutine(PVOID Context)
+{
+    IoCompleteRequest((PIRP)Context, IO_NO_INCREMENT);
+}
+
+static void TestIrpFreedOnceCompletionSeen(void)
+{
+    ULONG Round;
+
+    for (Round = 0; Round < 200; Round++) {
+        PIRP Irp = WdkmHostIrpAllocate(IRP_MJ_READ, 0, NULL);
+        HANDLE Completer;
+
+        CHECK(Irp != NULL);
+        if (Irp == NULL) {
+            return;
+        }
+        Completer = StartThread(CompleteIrpRoutine, Irp);
+        while (WdkmHostIrpCompletions(Irp) == 0) {
+            sched_yield();
+        }
+        WdkmHostIrpFree(Irp);
+        JoinThread(Completer);
+    }
+}
+
 static void TestIrql(void)
 {
     KIRQL OldIrql;
@@ -3661,6 +3693,7 @@ int main(void)
     RunTest("interrupt_seed_reproducible", TestInterruptSeedReproducible);
     RunTest("interrupt_stop_waits", TestInterruptStopWaits);
     RunTest("interrupt_keeps_signal_mask", TestInterruptKeepsSignalMask);
+    RunTest("irp_freed_once_completion_seen", TestIrpFreedOnceCompletionSeen);
     printf("%d passed, %d failed\n", TestsPassed, TestsFailed);
     return TestsFailed == 0 ? 0 : 1;
 }
