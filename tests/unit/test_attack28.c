@@ -2060,12 +2060,11 @@ static VOID TestKdpcViolationThenNextDpc(VOID)
     CHECK_EQ(Trap.Bugcheck.Code, IRQL_NOT_LESS_OR_EQUAL);
 }
 
-/* Pool freed with a set timer or a queued DPC inside: TIMER_OR_DPC_INVALID
-   P1 = 0 (timer) / 1 (DPC), P2 = the object, P3/P4 = the block's start and
-   end (wdkm_host.h); the block stays live, the timer set, the DPC queued. */
+/* Pool freed with a set timer inside: TIMER_OR_DPC_INVALID P1 = 0, P2 =
+   the timer, P3/P4 = the block's start and end (wdkm_host.h); the block
+   stays live and the timer set. */
 typedef struct _A28_TIMED {
     KTIMER Timer;
-    KDPC Dpc;
 } A28_TIMED;
 
 static VOID TestTimerAndDpcInFreedPool(VOID)
@@ -2078,7 +2077,6 @@ static VOID TestTimerAndDpcInFreedPool(VOID)
     Timed = (A28_TIMED *)ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(*Timed), A28_TAG);
     CHECK(Timed != NULL);
     KeInitializeTimer(&Timed->Timer);
-    KeInitializeDpc(&Timed->Dpc, A28GoodDpc, NULL);
     Due.QuadPart = -10 * 10000000LL;                    /* 10 s: never fires here */
     CHECK(!KeSetTimer(&Timed->Timer, Due, NULL));
     A28_TRAP(&Trap, ExFreePoolWithTag(Timed, A28_TAG), Caught);
@@ -2090,9 +2088,6 @@ static VOID TestTimerAndDpcInFreedPool(VOID)
     CHECK_EQ(Trap.Bugcheck.Parameter[3], (ULONG_PTR)(Timed + 1));
     CHECK_EQ(WdkmHostPoolOutstanding(A28_TAG, NULL), 1);
     CHECK(KeCancelTimer(&Timed->Timer));                /* it stayed set */
-
-    A28RaiseTo(DISPATCH_LEVEL);                         /* the DPC cannot run meanwhile? */
-    KeLowerIrql(PASSIVE_LEVEL);
     ExFreePoolWithTag(Timed, A28_TAG);
 }
 
