@@ -262,8 +262,10 @@ static VOID HostpRunEvent(const HOSTP_INTERRUPT_EVENT *Event, ULONG SuspendMax)
 }
 
 /* The software interrupt level of Kind: when one unmasking lets several
-   pending events run, NT services the higher level first (a DPC before a
-   special APC before a normal one), whatever order they were queued in. */
+   events run that waited for it, NT services the higher level first (a DPC
+   before a special APC before a normal one), whatever order they were
+   queued in. Events that never waited (a signal answered late) keep their
+   queueing order, which is what a seed replays. */
 static ULONG HostpPriority(WDKM_HOST_INTERRUPT Kind)
 {
     switch (Kind) {
@@ -276,9 +278,9 @@ static ULONG HostpPriority(WDKM_HOST_INTERRUPT Kind)
     }
 }
 
-/* Runs the calling thread's events that its masking allows, highest level
-   first and in queueing order within a level; leaves InterruptPending set
-   while any is left. */
+/* Runs the calling thread's events that its masking allows: those that
+   waited for an unmasking first, highest level first, then the others;
+   queueing order otherwise. Leaves InterruptPending set while any is left. */
 static VOID HostpDeliver(VOID)
 {
     HOSTP_INTERRUPT_THREAD *Self = &WdkmHostpThread.Interrupts;
@@ -306,7 +308,9 @@ static VOID HostpDeliver(VOID)
                 }
                 continue;
             }
-            if (!Found || HostpPriority(Slot->Kind) > HostpPriority(Event.Kind)) {
+            if (!Found || (Slot->Deferred &&
+                           (!Event.Deferred ||
+                            HostpPriority(Slot->Kind) > HostpPriority(Event.Kind)))) {
                 Event = *Slot;
                 Chosen = Index;
                 Found = TRUE;
