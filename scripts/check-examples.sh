@@ -10,6 +10,12 @@
 #                 of the file, in order, are compiled against the host
 #                 emulation, linked with the library and the emulation,
 #                 and run; the program must exit with status 0.
+#   host file=NAME
+#                 written to the file NAME instead (no prelude; blocks of
+#                 one page naming the same file are joined); the page's
+#                 .c files are compiled together into one host program,
+#                 each its own translation unit as a reader would build
+#                 them, linked and run as above.
 # Every other language (```sh, ```cmake, indented text) is not compiled.
 #
 # Each translation unit starts with #include <ntddk.h> and
@@ -66,6 +72,7 @@ fence = re.compile(r"^(\s*)(```+|~~~+)\s*([A-Za-z0-9_+-]*)\s*(.*?)\s*$")
 for page in pages:
     lines = open(page, encoding="utf-8").read().split("\n")
     units = {"page": [], "host": []}
+    files = {}
     standalone = []
     i = 0
     while i < len(lines):
@@ -82,11 +89,18 @@ for page in pages:
             indent = len(match.group(1))
             body = "\n".join(line[indent:] if line[:indent].isspace() else line for line in lines[start:j])
             block = f'#line {start + 1} "{page}"\n{body}\n'
-            unknown = [word for word in info if word not in ("standalone", "host")]
+            names = [word[len("file="):] for word in info if word.startswith("file=")]
+            unknown = [word for word in info
+                       if word not in ("standalone", "host") and not word.startswith("file=")]
+            if names and ("host" not in info or len(names) != 1 or
+                          not re.fullmatch(r"[A-Za-z0-9_.-]+\.[ch]", names[0])):
+                unknown.append("file= (one NAME.c or NAME.h, host blocks only)")
             if unknown:
                 print(f"error {page}:{i + 1}: unknown example tag(s) {' '.join(unknown)}", file=sys.stderr)
                 sys.exit(1)
-            if "host" in info:
+            if names:
+                files.setdefault(names[0], []).append(block)
+            elif "host" in info:
                 units["host"].append(block)
             elif "standalone" in info:
                 standalone.append((start + 1, block))
@@ -111,6 +125,13 @@ for page in pages:
         write(f"{stem}_line{line}", "kernel", [block], f"{page}:{line} (standalone)")
     if units["host"]:
         write(stem + "_host", "host", units["host"], f"{page} host program ({len(units['host'])} blocks)")
+    if files:
+        directory = os.path.join(out_dir, stem + "_files")
+        os.makedirs(directory, exist_ok=True)
+        for name, blocks in files.items():
+            with open(os.path.join(directory, name), "w", encoding="utf-8") as handle:
+                handle.write("".join(blocks))
+        print(f"hostfiles\t{directory}\t{page} host program ({' '.join(sorted(files))})")
 PYTHON
 if [ $? -ne 0 ]; then
   echo "FAIL  extracting the examples"
@@ -136,7 +157,7 @@ while IFS=$'\t' read -r kind tu label; do
     add_cell "$(printf 'mingw  %s' "$label")" "$mingw_cc $mingw_flags -c $tu -o /dev/null"
     add_cell "$(printf 'host   %s' "$label")" "$host_cc $host_flags -c $tu -o /dev/null"
   else
-    host_programs+=("$tu	$label")
+    host_programs+=("$kind	$tu	$label")
   fi
 done <"$out/units.txt"
 
@@ -163,12 +184,20 @@ if [ ${#host_programs[@]} -gt 0 ]; then
     hostlib_ok=0
   fi
   for entry in "${host_programs[@]}"; do
+    kind=${entry%%	*}
+    entry=${entry#*	}
     tu=${entry%%	*}
     label=${entry#*	}
-    exe=${tu%.c}
+    if [ "$kind" = hostfiles ]; then
+      sources="$tu/*.c"         # the page's files, each its own translation unit
+      exe=$tu/program
+    else
+      sources=$tu
+      exe=${tu%.c}
+    fi
     if [ "$hostlib_ok" = 1 ]; then
       add_cell "$(printf 'run    %s' "$label")" \
-        "$host_cc $host_flags $tu -o $exe $out/hostlib/libwdkm_examples.a -lpthread && timeout 120 $exe"
+        "$host_cc $host_flags $sources -o $exe $out/hostlib/libwdkm_examples.a -lpthread && timeout 120 $exe"
     else
       add_cell "$(printf 'run    %s' "$label")" "cat $out/logs/hostlib.log; echo 'FAIL: the host library did not build'; exit 1"
     fi

@@ -261,8 +261,26 @@ static VOID HostpRunEvent(const HOSTP_INTERRUPT_EVENT *Event, ULONG SuspendMax)
     WdkmHostpCurrent.Irql = Irql;
 }
 
-/* Runs the calling thread's events that its masking allows, in order;
-   leaves InterruptPending set while any is left. */
+/* The software interrupt level of Kind: when one unmasking lets several
+   events run that waited for it, NT services the higher level first (a DPC
+   before a special APC before a normal one), whatever order they were
+   queued in. Events that never waited (a signal answered late) keep their
+   queueing order, which is what a seed replays. */
+static ULONG HostpPriority(WDKM_HOST_INTERRUPT Kind)
+{
+    switch (Kind) {
+    case WdkmHostInterruptDpc:
+        return 2;
+    case WdkmHostInterruptSpecialApc:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Runs the calling thread's events that its masking allows: those that
+   waited for an unmasking first, highest level first, then the others;
+   queueing order otherwise. Leaves InterruptPending set while any is left. */
 static VOID HostpDeliver(VOID)
 {
     HOSTP_INTERRUPT_THREAD *Self = &WdkmHostpThread.Interrupts;
@@ -270,6 +288,7 @@ static VOID HostpDeliver(VOID)
     for (;;) {
         HOSTP_INTERRUPT_EVENT Event;
         BOOLEAN Found = FALSE;
+        ULONG Chosen = 0;
         ULONG SuspendMax;
 
         if (WdkmHostpThread.SectionDepth != 0) {
@@ -289,15 +308,21 @@ static VOID HostpDeliver(VOID)
                 }
                 continue;
             }
-            Event = *Slot;
-            Found = TRUE;
+            if (!Found || (Slot->Deferred &&
+                           (!Event.Deferred ||
+                            HostpPriority(Slot->Kind) > HostpPriority(Event.Kind)))) {
+                Event = *Slot;
+                Chosen = Index;
+                Found = TRUE;
+            }
+        }
+        if (Found) {
             /* Close the gap: the later ones move up one slot. */
-            for (ULONG Move = Index; Move + 1 < Self->Count; Move++) {
+            for (ULONG Move = Chosen; Move + 1 < Self->Count; Move++) {
                 Self->Ring[(Self->Head + Move) % HOSTP_INTERRUPT_RING] =
                     Self->Ring[(Self->Head + Move + 1) % HOSTP_INTERRUPT_RING];
             }
             Self->Count--;
-            break;
         }
         WdkmHostpCurrent.InterruptPending = (UCHAR)(Self->Count != 0);
         SuspendMax = HostpSettings.SuspendMaxMicroseconds;

@@ -272,7 +272,10 @@ ULONG64 WdkmHostDelayFuzzingCount(VOID);
  *     thread owns a KMUTEX.
  * Unmasking points deliver what is pending: KeLowerIrql (and every
  * emulated routine that lowers the IRQL), KeLeaveCriticalRegion,
- * KeLeaveGuardedRegion, the last KeReleaseMutex of an owned KMUTEX.
+ * KeLeaveGuardedRegion, the last KeReleaseMutex of an owned KMUTEX. When
+ * one unmasking frees several events that waited for it, the higher level
+ * runs first, as NT's software interrupts: DPCs, then special APCs, then
+ * normal APCs (each in queueing order).
  * The emulation's own internal sections (its locks, its pool and thread
  * bookkeeping) count as raised: an event arriving inside one runs at its
  * exit. An event arriving while the thread is inside the C library or
