@@ -130,7 +130,7 @@ WdkmFastMutexDestroy(
     _In_ PWDKM_FAST_MUTEX FastMutex
     )
 {
-    return WdkmpLockDestroy(FastMutex, &WdkmpFastMutexKind, 0, NULL, FALSE);
+    return WdkmpLockDestroy(FastMutex, &WdkmpFastMutexKind, 0, NULL);
 }
 
 NTSTATUS
@@ -143,7 +143,7 @@ WdkmFastMutexTake(
     if (Value == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    return WdkmpLockDestroy(FastMutex, &WdkmpFastMutexKind, DataSize, Value, FALSE);
+    return WdkmpLockDestroy(FastMutex, &WdkmpFastMutexKind, DataSize, Value);
 }
 
 NTSTATUS

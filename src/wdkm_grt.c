@@ -225,6 +225,8 @@ struct _WDKMP_GRT_COLD {
     LONG64 volatile Central;            /* see "References are counted per shard" */
     LONG volatile Unregistered;         /* 1 once unregistered or replaced (Destroy's report) */
     ULONG Reserved;
+    PWDKM_DRAIN_VALUE Drain;            /* run on the value when the lock is freed, or NULL */
+    PVOID DrainContext;
     WDKMP_GRT_NAME Name;                /* zero-padded */
 };
 
@@ -992,7 +994,8 @@ WdkmpGrtReleaseCounters(
 
 /*
  * Frees Entry, its lock and its counters: the entry and the lock are one
- * block (WdkmpLockCreateOwned), freed once the lock is destroyed.
+ * block (WdkmpLockCreateOwned), freed once the lock is destroyed and its
+ * value drained (a drained registration's Drain).
  */
 static
 VOID
@@ -1009,7 +1012,8 @@ WdkmpGrtFreeEntry(
     OldIrql = WdkmpSpinLockAcquire(&WdkmpGrt.EntriesLock);
     RemoveEntryList(&Entry->Cold->Link);
     WdkmpSpinLockRelease(&WdkmpGrt.EntriesLock, OldIrql);
-    Status = WdkmpLockDestroy(Lock, WdkmpGrtHeader(Entry)->Kind, 0, NULL, TRUE);
+    Status = WdkmpLockDestroyOwned(Lock, WdkmpGrtHeader(Entry)->Kind, Entry->Cold->Drain,
+                                   Entry->Cold->DrainContext);
     WdkmpGrtReleaseCounters(Entry->Chunk, Entry->Index);
     if (NT_SUCCESS(Status)) {
         WdkmpLockFreeOwned(Lock, sizeof(WDKMP_GRT_COLD));
@@ -1137,6 +1141,8 @@ WdkmpGrtCreateEntry(
     _In_opt_ const VOID *InitialValue,
     _In_opt_ PWDKM_INITIALIZE_VALUE Initialize,
     _In_opt_ PVOID Context,
+    _In_opt_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID DrainContext,
     _In_ SIZE_T DataSize,
     _Outptr_result_maybenull_ PWDKMP_GRT_ENTRY *EntryOut
     )
@@ -1188,6 +1194,8 @@ WdkmpGrtCreateEntry(
     }
     Cold->Entry = Entry;
     Cold->Central = WDKMP_GRT_BIAS + 1;
+    Cold->Drain = Drain;
+    Cold->DrainContext = DrainContext;
     Header->RegistryEntry = Entry;
 
     InterlockedIncrement(&WdkmpGrt.LiveEntries);
@@ -1502,7 +1510,9 @@ WdkmGrtInitialize(
 
 /*
  * Register with the value copied from InitialValue, or (Initialize not
- * NULL) set up in place by Initialize before the lock is published.
+ * NULL) set up in place by Initialize before the lock is published; Drain
+ * (not NULL) takes it apart when the lock is freed, also when this
+ * registration fails after Initialize succeeded.
  */
 static
 NTSTATUS
@@ -1512,6 +1522,8 @@ WdkmpGrtRegister(
     _In_opt_ const VOID *InitialValue,
     _In_opt_ PWDKM_INITIALIZE_VALUE Initialize,
     _In_opt_ PVOID Context,
+    _In_opt_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID DrainContext,
     _In_ SIZE_T DataSize,
     _In_ ULONG Flags
     )
@@ -1540,8 +1552,8 @@ WdkmpGrtRegister(
     }
 
     /* Allocate before taking the writer lock, to hold it briefly. */
-    Status = WdkmpGrtCreateEntry(&Key, Descriptor, InitialValue, Initialize, Context, DataSize,
-                                 &Entry);
+    Status = WdkmpGrtCreateEntry(&Key, Descriptor, InitialValue, Initialize, Context, Drain,
+                                 DrainContext, DataSize, &Entry);
     if (!NT_SUCCESS(Status)) {
         return Status;
     }
@@ -1594,7 +1606,7 @@ WdkmGrtRegisterKind(
     if (InitialValue == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    return WdkmpGrtRegister(Name, Descriptor, InitialValue, NULL, NULL, DataSize, Flags);
+    return WdkmpGrtRegister(Name, Descriptor, InitialValue, NULL, NULL, NULL, NULL, DataSize, Flags);
 }
 
 NTSTATUS
@@ -1610,7 +1622,27 @@ WdkmGrtRegisterInPlaceKind(
     if (Initialize == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    return WdkmpGrtRegister(Name, Descriptor, NULL, Initialize, Context, DataSize, Flags);
+    return WdkmpGrtRegister(Name, Descriptor, NULL, Initialize, Context, NULL, NULL, DataSize,
+                            Flags);
+}
+
+NTSTATUS
+WdkmGrtRegisterInPlaceDrainedKind(
+    _In_z_ PCSTR Name,
+    _In_ const WDKM_KIND_DESCRIPTOR *Descriptor,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID DrainContext,
+    _In_ ULONG Flags
+    )
+{
+    if (Initialize == NULL || Drain == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmpGrtRegister(Name, Descriptor, NULL, Initialize, Context, Drain, DrainContext,
+                            DataSize, Flags);
 }
 
 NTSTATUS

@@ -109,7 +109,7 @@ WdkmGuardedMutexDestroy(
     _In_ PWDKM_GUARDED_MUTEX Mutex
     )
 {
-    return WdkmpLockDestroy(Mutex, &WdkmpGuardedMutexKind, 0, NULL, FALSE);
+    return WdkmpLockDestroy(Mutex, &WdkmpGuardedMutexKind, 0, NULL);
 }
 
 NTSTATUS
@@ -122,7 +122,7 @@ WdkmGuardedMutexTake(
     if (Value == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    return WdkmpLockDestroy(Mutex, &WdkmpGuardedMutexKind, DataSize, Value, FALSE);
+    return WdkmpLockDestroy(Mutex, &WdkmpGuardedMutexKind, DataSize, Value);
 }
 
 NTSTATUS

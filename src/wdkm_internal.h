@@ -40,17 +40,29 @@ extern LONG WdkmpDebugLevels;
 /*
  * WdkmpLockDestroy - free a lock block of Kind that is not held, after
  * copying its value into *Value when Value is not NULL (a take, checked
- * against DataSize). Only the registry (ByRegistry) may destroy a lock it
- * owns; it then frees the block itself (WdkmpLockFreeOwned), since its
- * entry lives there. IRQL <= Kind->MaxDestroyIrql.
+ * against DataSize). A lock the registry owns is refused
+ * (STATUS_WDKM_OWNED_BY_REGISTRY). IRQL <= Kind->MaxDestroyIrql.
  */
 NTSTATUS
 WdkmpLockDestroy(
     _In_opt_ PVOID Lock,
     _In_ const WDKMP_LOCK_KIND *Kind,
     _In_ SIZE_T DataSize,
-    _Out_writes_bytes_opt_(DataSize) PVOID Value,
-    _In_ BOOLEAN ByRegistry
+    _Out_writes_bytes_opt_(DataSize) PVOID Value
+    );
+
+/*
+ * WdkmpLockDestroyOwned - the registry's destroy of a lock it owns: as
+ * WdkmpLockDestroy, handing the value to Drain (if not NULL) in place
+ * once the lock no longer exists, and leaving the block for the registry
+ * to free (WdkmpLockFreeOwned), since its entry lives there.
+ */
+NTSTATUS
+WdkmpLockDestroyOwned(
+    _In_ PVOID Lock,
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_opt_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
     );
 
 /*
@@ -495,7 +507,7 @@ WdkmpLockCreateInPlace(
  * just before the header (the two lines one 128-byte aligned pair) and
  * Trailer bytes (not 0) at WdkmpLockTrailer, 16-byte aligned. The block is
  * freed by WdkmpLockFreeOwned with the same Trailer, after
- * WdkmpLockDestroy(..., ByRegistry TRUE) succeeded.
+ * WdkmpLockDestroyOwned succeeded.
  */
 _Must_inspect_result_
 NTSTATUS

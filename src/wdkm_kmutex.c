@@ -208,7 +208,7 @@ WdkmKMutexDestroy(
     _In_ PWDKM_KMUTEX Mutex
     )
 {
-    return WdkmpLockDestroy(Mutex, &WdkmpKMutexKind, 0, NULL, FALSE);
+    return WdkmpLockDestroy(Mutex, &WdkmpKMutexKind, 0, NULL);
 }
 
 NTSTATUS
@@ -221,7 +221,7 @@ WdkmKMutexTake(
     if (Value == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    return WdkmpLockDestroy(Mutex, &WdkmpKMutexKind, DataSize, Value, FALSE);
+    return WdkmpLockDestroy(Mutex, &WdkmpKMutexKind, DataSize, Value);
 }
 
 NTSTATUS

@@ -319,11 +319,22 @@ WdkmpLockDestroy(
     _In_opt_ PVOID Lock,
     _In_ const WDKMP_LOCK_KIND *Kind,
     _In_ SIZE_T DataSize,
-    _Out_writes_bytes_opt_(DataSize) PVOID Value,
-    _In_ BOOLEAN ByRegistry
+    _Out_writes_bytes_opt_(DataSize) PVOID Value
     )
 {
-    return WdkmpLockDestroyCommon(Lock, Kind, DataSize, Value, NULL, NULL, ByRegistry);
+    return WdkmpLockDestroyCommon(Lock, Kind, DataSize, Value, NULL, NULL, FALSE);
+}
+
+NTSTATUS
+WdkmpLockDestroyOwned(
+    _In_ PVOID Lock,
+    _In_ const WDKMP_LOCK_KIND *Kind,
+    _In_opt_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID Context
+    )
+{
+    return WdkmpLockDestroyCommon(Lock, Kind, ((PWDKMP_LOCK_HEADER)Lock)->DataSize, NULL, Drain,
+                                  Context, TRUE);
 }
 
 NTSTATUS

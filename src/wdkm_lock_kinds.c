@@ -72,3 +72,24 @@ WdkmGrtRegisterInPlace(
     }
     return WdkmGrtRegisterInPlaceKind(Name, Descriptor, DataSize, Initialize, Context, Flags);
 }
+
+NTSTATUS
+WdkmGrtRegisterInPlaceDrained(
+    _In_z_ PCSTR Name,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID DrainContext,
+    _In_ ULONG Flags
+    )
+{
+    const WDKMP_LOCK_KIND *Descriptor = WdkmpLockKindOf(Kind);
+
+    if (Descriptor == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    return WdkmGrtRegisterInPlaceDrainedKind(Name, Descriptor, DataSize, Initialize, Context,
+                                             Drain, DrainContext, Flags);
+}

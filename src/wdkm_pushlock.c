@@ -205,7 +205,7 @@ WdkmPushLockDestroy(
     _In_ PWDKM_PUSH_LOCK PushLock
     )
 {
-    return WdkmpLockDestroy(PushLock, &WdkmpPushLockKind, 0, NULL, FALSE);
+    return WdkmpLockDestroy(PushLock, &WdkmpPushLockKind, 0, NULL);
 }
 
 NTSTATUS
@@ -218,7 +218,7 @@ WdkmPushLockTake(
     if (Value == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    return WdkmpLockDestroy(PushLock, &WdkmpPushLockKind, DataSize, Value, FALSE);
+    return WdkmpLockDestroy(PushLock, &WdkmpPushLockKind, DataSize, Value);
 }
 
 NTSTATUS

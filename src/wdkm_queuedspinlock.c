@@ -146,7 +146,7 @@ WdkmQueuedSpinLockDestroy(
     _In_ PWDKM_QUEUED_SPIN_LOCK SpinLock
     )
 {
-    return WdkmpLockDestroy(SpinLock, &WdkmpQueuedSpinLockKind, 0, NULL, FALSE);
+    return WdkmpLockDestroy(SpinLock, &WdkmpQueuedSpinLockKind, 0, NULL);
 }
 
 NTSTATUS
@@ -159,7 +159,7 @@ WdkmQueuedSpinLockTake(
     if (Value == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    return WdkmpLockDestroy(SpinLock, &WdkmpQueuedSpinLockKind, DataSize, Value, FALSE);
+    return WdkmpLockDestroy(SpinLock, &WdkmpQueuedSpinLockKind, DataSize, Value);
 }
 
 NTSTATUS

@@ -193,7 +193,7 @@ WdkmResourceDestroy(
     _In_ PWDKM_RESOURCE Resource
     )
 {
-    return WdkmpLockDestroy(Resource, &WdkmpResourceKind, 0, NULL, FALSE);
+    return WdkmpLockDestroy(Resource, &WdkmpResourceKind, 0, NULL);
 }
 
 NTSTATUS
@@ -206,7 +206,7 @@ WdkmResourceTake(
     if (Value == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    return WdkmpLockDestroy(Resource, &WdkmpResourceKind, DataSize, Value, FALSE);
+    return WdkmpLockDestroy(Resource, &WdkmpResourceKind, DataSize, Value);
 }
 
 NTSTATUS

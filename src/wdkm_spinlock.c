@@ -209,7 +209,7 @@ WdkmSpinLockDestroy(
     _In_ PWDKM_SPIN_LOCK SpinLock
     )
 {
-    return WdkmpLockDestroy(SpinLock, &WdkmpSpinLockKind, 0, NULL, FALSE);
+    return WdkmpLockDestroy(SpinLock, &WdkmpSpinLockKind, 0, NULL);
 }
 
 NTSTATUS
@@ -222,7 +222,7 @@ WdkmSpinLockTake(
     if (Value == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
-    return WdkmpLockDestroy(SpinLock, &WdkmpSpinLockKind, DataSize, Value, FALSE);
+    return WdkmpLockDestroy(SpinLock, &WdkmpSpinLockKind, DataSize, Value);
 }
 
 NTSTATUS

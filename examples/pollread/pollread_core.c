@@ -30,6 +30,8 @@ static KEVENT PrWorkIdle;
 /* Signalled when the last read in flight has left once stopping began
    (set under the device lock). */
 static KEVENT PrReadsIdle;
+/* Open handles the opens list's drain freed at unload (PrOpensDrain). */
+static ULONG PrOpensLeft;
 
 static KDEFERRED_ROUTINE PrTimerRoutine;
 static WDKM_CSQ_COMPLETE_CANCELED_IRP PrCancelled;
@@ -58,6 +60,27 @@ PrListInitialize(
     /* Both values start with their LIST_ENTRY head. */
     InitializeListHead((PLIST_ENTRY)Value);
     return STATUS_SUCCESS;
+}
+
+/*
+ * The opens list's drain: the registry runs it when it frees the lock
+ * (at unload, after the last reference), so a handle still open then -
+ * a close Wine 8 never sent - is freed with it. Counts them in *Context.
+ * The lock is an ERESOURCE: its drain runs at <= APC_LEVEL.
+ */
+static VOID
+PrOpensDrain(
+    _Inout_ PVOID Value,
+    _In_opt_ PVOID Context
+    )
+{
+    PR_OPENS *Opens = (PR_OPENS *)Value;
+
+    while (!IsListEmpty(&Opens->Head)) {
+        ExFreePoolWithTag(CONTAINING_RECORD(RemoveHeadList(&Opens->Head), PR_OPEN, Link),
+                          POLLREAD_TAG);
+        *(ULONG *)Context += 1;
+    }
 }
 
 static VOID
@@ -293,8 +316,10 @@ PrCoreStart(
                                                PrListInitialize, NULL);
     }
     if (Status == STATUS_SUCCESS) {
-        Status = WDKM_GRT_REGISTER_IN_PLACE_OF(PR_OPENS_NAME, Resource, PR_OPENS,
-                                               PrListInitialize, NULL);
+        PrOpensLeft = 0;
+        Status = WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF(PR_OPENS_NAME, Resource, PR_OPENS,
+                                                       PrListInitialize, NULL, PrOpensDrain,
+                                                       &PrOpensLeft);
     }
     if (Status == STATUS_SUCCESS) {
         Status = WdkmCsqCreate(PrCancelled, NULL, &PrQueue);
@@ -650,14 +675,13 @@ PrCoreStop(
     PWDKM_RESOURCE OpensLock;
     PR_DEVICE *Device;
     PR_OPENS *Opens;
-    LIST_ENTRY Left;
     LARGE_INTEGER Timeout;
+    NTSTATUS Status;
     PIRP Current;
     KIRQL OldIrql;
     BOOLEAN WaitReads;
 
     RtlZeroMemory(Final, sizeof(*Final));
-    InitializeListHead(&Left);
     /* Start failed or Stop ran before: nothing of ours is left. */
     if (WDKM_GRT_GET_SPIN_LOCK(PR_DEVICE_NAME, PR_DEVICE, &DeviceLock) != STATUS_SUCCESS) {
         return STATUS_WDKM_NOT_INITIALIZED;
@@ -703,20 +727,12 @@ PrCoreStop(
     (VOID)KeWaitForSingleObject(&PrWorkIdle, Executive, KernelMode, FALSE, NULL);
     PrCoreWork();
 
-    /* 5. Handles still open (a closed handle under Wine 8 may send
-          nothing): unlinked under the lock, freed outside it. The
-          registry frees an in-place value without a drain. */
+    /* 5. What was credited. Handles still open (a closed handle under
+          Wine 8 may send nothing) stay linked: the registry's destroy
+          below drains them with the lock (PrOpensDrain). */
     (VOID)WDKM_RESOURCE_ACQUIRE_EXCLUSIVE_OR_BUGCHECK(OpensLock, &Opens);
-    while (!IsListEmpty(&Opens->Head)) {
-        InsertTailList(&Left, RemoveHeadList(&Opens->Head));
-        Opens->Count -= 1;
-        Final->OpensLeft += 1;
-    }
     Final->Credited = Opens->Credited;
     (VOID)WdkmResourceRelease(OpensLock);
-    while (!IsListEmpty(&Left)) {
-        ExFreePoolWithTag(CONTAINING_RECORD(RemoveHeadList(&Left), PR_OPEN, Link), POLLREAD_TAG);
-    }
 
     (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(DeviceLock, &OldIrql, &Device);
     Final->Reads = Device->Reads;
@@ -726,7 +742,9 @@ PrCoreStop(
     (VOID)WdkmGrtDereference(OpensLock);
     (VOID)WdkmGrtDereference(DeviceLock);
 
-    /* 6. Every lock, at once. */
+    /* 6. Every lock, at once; the opens' drain runs in here. */
     Timeout.QuadPart = WDKM_RELATIVE_TIMEOUT_MS(5000);
-    return WdkmGrtDestroy(&Timeout, NULL);
+    Status = WdkmGrtDestroy(&Timeout, NULL);
+    Final->OpensLeft = PrOpensLeft;
+    return Status;
 }

@@ -149,8 +149,9 @@ WdkmGrtRegister(
  * caller's IRQL, before the registry's writer lock is taken). Returns as
  * WdkmGrtRegister, and Initialize's failure status (nothing registered,
  * nothing left); STATUS_INVALID_PARAMETER also for a NULL Initialize. The
- * registry frees the lock without a drain: records linked into its value
- * must be unlinked (under the lock) before it is unregistered.
+ * registry frees the lock without a drain: a value that links records of
+ * its own wants WdkmGrtRegisterInPlaceDrained, whose Drain takes them
+ * apart when the lock is freed, whoever drops its last reference.
  */
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)
@@ -161,6 +162,43 @@ WdkmGrtRegisterInPlace(
     _In_ SIZE_T DataSize,
     _In_ PWDKM_INITIALIZE_VALUE Initialize,
     _In_opt_ PVOID Context,
+    _In_ ULONG Flags
+    );
+
+/*
+ * WdkmGrtRegisterInPlaceDrained - as WdkmGrtRegisterInPlace, and when the
+ * registry frees the lock, Drain(Value, DrainContext) takes the value
+ * apart first (the list's records, say), as a lock's DestroyWith does:
+ * once, after the name is gone (unregistered, replaced, or the registry
+ * destroyed) and the last reference dropped, when no thread can reach the
+ * lock any more. Also when the registration itself fails after Initialize
+ * succeeded (a name taken, the registry closing): what Initialize set up is
+ * drained, never leaked.
+ *
+ * IRQL: <= APC_LEVEL for the call. Drain runs in whichever call frees the
+ * lock: WdkmGrtDereference, WdkmGrtUnregister, a WdkmGrtRegister that
+ * replaces or fails, or WdkmGrtDestroy, at that call's IRQL, at most the
+ * kind's destroy IRQL (DISPATCH_LEVEL; APC_LEVEL for an ERESOURCE or a
+ * push lock, whose frees from higher wait for the next registry call made
+ * at <= APC_LEVEL). So Drain must be non-paged code that can run at
+ * DISPATCH_LEVEL unless the kind is one of those two. It must not fail,
+ * keep Value, use the lock's handle (it is no lock any more), or wait for
+ * a registry call of another thread.
+ *
+ * Returns as WdkmGrtRegisterInPlace; STATUS_INVALID_PARAMETER also for a
+ * NULL Drain (nothing registered, Initialize not called).
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+NTSTATUS
+WdkmGrtRegisterInPlaceDrained(
+    _In_z_ PCSTR Name,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID DrainContext,
     _In_ ULONG Flags
     );
 
@@ -182,8 +220,10 @@ extern const WDKM_KIND_DESCRIPTOR WdkmpResourceKind;
 extern const WDKM_KIND_DESCRIPTOR WdkmpPushLockKind;
 
 /*
- * WdkmGrtRegisterKind, WdkmGrtRegisterInPlaceKind - WdkmGrtRegister and
- * WdkmGrtRegisterInPlace for the kind Descriptor describes: what the typed
+ * WdkmGrtRegisterKind, WdkmGrtRegisterInPlaceKind,
+ * WdkmGrtRegisterInPlaceDrainedKind - WdkmGrtRegister,
+ * WdkmGrtRegisterInPlace and WdkmGrtRegisterInPlaceDrained for the kind
+ * Descriptor describes: what the typed
  * macros (WDKM_GRT_REGISTER_SPIN_LOCK, WDKM_GRT_REGISTER_IN_PLACE_OF, ...)
  * call. IRQL: <= APC_LEVEL. Same statuses and rules; Descriptor must be
  * one of the library's (STATUS_INVALID_PARAMETER for NULL).
@@ -208,6 +248,20 @@ WdkmGrtRegisterInPlaceKind(
     _In_ SIZE_T DataSize,
     _In_ PWDKM_INITIALIZE_VALUE Initialize,
     _In_opt_ PVOID Context,
+    _In_ ULONG Flags
+    );
+
+_Must_inspect_result_
+_IRQL_requires_max_(APC_LEVEL)
+NTSTATUS
+WdkmGrtRegisterInPlaceDrainedKind(
+    _In_z_ PCSTR Name,
+    _In_ const WDKM_KIND_DESCRIPTOR *Descriptor,
+    _In_ SIZE_T DataSize,
+    _In_ PWDKM_INITIALIZE_VALUE Initialize,
+    _In_opt_ PVOID Context,
+    _In_ PWDKM_DRAIN_VALUE Drain,
+    _In_opt_ PVOID DrainContext,
     _In_ ULONG Flags
     );
 
@@ -328,6 +382,17 @@ WdkmGrtScopeEnter(
 #define WDKM_GRT_REGISTER_IN_PLACE_OF(Name, KindName, Type, Initialize, Context) \
     WdkmGrtRegisterInPlaceKind((Name), &Wdkmp##KindName##Kind, sizeof(Type), (Initialize), \
                                (Context), 0)
+/* The drained forms: WDKM_GRT_REGISTER_IN_PLACE_DRAINED("name",
+   WdkmLockKindSpinLock, DATA_TYPE, Initialize, Context, Drain,
+   DrainContext), and _OF with the kind named, as above. */
+#define WDKM_GRT_REGISTER_IN_PLACE_DRAINED(Name, Kind, Type, Initialize, Context, Drain,   \
+                                           DrainContext)                                  \
+    WdkmGrtRegisterInPlaceDrained((Name), (Kind), sizeof(Type), (Initialize), (Context),   \
+                                  (Drain), (DrainContext), 0)
+#define WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF(Name, KindName, Type, Initialize, Context,   \
+                                              Drain, DrainContext)                        \
+    WdkmGrtRegisterInPlaceDrainedKind((Name), &Wdkmp##KindName##Kind, sizeof(Type),        \
+                                      (Initialize), (Context), (Drain), (DrainContext), 0)
 
 /* WDKM_GRT_GET_KMUTEX("name", DATA_TYPE, &Mutex) */
 #define WDKM_GRT_GET_KMUTEX(Name, Type, MutexPointer) \

@@ -7,6 +7,9 @@
  */
 #include "wdkm_test.h"
 
+#include <stdio.h>
+#include <string.h>
+
 #define TEST_RECORD_TAG 0x63655254UL   /* 'TRec' */
 
 typedef struct _RECORD_LIST {
@@ -425,8 +428,282 @@ RegistryRegistersInPlace(VOID)
     CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
 }
 
+/* ------------------------------------------------------------------------
+ * Drained registrations: the registry takes the value apart when it frees
+ * the lock, whoever drops the last reference.
+ */
+
+/* What a drained registration's callbacks saw, and what the drain tries. */
+typedef struct _DRAINED {
+    SEEN Seen;                  /* the drain's view */
+    KIRQL DrainIrql;
+    PVOID Lock;                 /* the handle, tried from the drain if TryHandle */
+    BOOLEAN TryHandle;
+    NTSTATUS HandleStatus;
+    BOOLEAN TryRegistry;        /* a lookup from the drain */
+    NTSTATUS RegistryStatus;
+} DRAINED;
+
+static VOID
+DrainRegistered(PVOID Value, PVOID Context)
+{
+    DRAINED *Drained = (DRAINED *)Context;
+    PWDKM_SPIN_LOCK Other = NULL;
+    RECORD_LIST *Data = NULL;
+    KIRQL OldIrql;
+
+    Drained->DrainIrql = KeGetCurrentIrql();
+    if (Drained->TryHandle) {
+        Drained->HandleStatus = WDKM_SPIN_LOCK_ACQUIRE((PWDKM_SPIN_LOCK)Drained->Lock, &OldIrql,
+                                                       &Data);
+        if (WDKM_ACQUIRED(Drained->HandleStatus)) {
+            (VOID)WdkmSpinLockRelease((PWDKM_SPIN_LOCK)Drained->Lock, OldIrql);
+        }
+    }
+    if (Drained->TryRegistry) {
+        Drained->RegistryStatus = WDKM_GRT_GET_SPIN_LOCK("drained.other", RECORD_LIST, &Other);
+        if (Other != NULL) {
+            (VOID)WdkmGrtDereference(Other);
+        }
+    }
+    DrainList(Value, &Drained->Seen);
+}
+
+/* Links a record numbered Number into the list under the lock. */
+static BOOLEAN
+AddRecord(PWDKM_SPIN_LOCK Lock, ULONG Number)
+{
+    RECORD *Record = (RECORD *)ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(*Record),
+                                                     TEST_RECORD_TAG);
+    RECORD_LIST *List;
+    KIRQL OldIrql;
+
+    if (Record == NULL) {
+        return FALSE;
+    }
+    Record->Number = Number;
+    if (!WDKM_ACQUIRED(WDKM_SPIN_LOCK_ACQUIRE(Lock, &OldIrql, &List))) {
+        ExFreePoolWithTag(Record, TEST_RECORD_TAG);
+        return FALSE;
+    }
+    InsertTailList(&List->Head, &Record->Link);
+    List->Count += 1;
+    (VOID)WdkmSpinLockRelease(Lock, OldIrql);
+    return TRUE;
+}
+
+/* Allocates a record into the fresh list: a value a failed registration
+   must still take apart. */
+static NTSTATUS
+InitializeWithRecord(PVOID Value, PVOID Context)
+{
+    RECORD_LIST *List = (RECORD_LIST *)Value;
+    RECORD *Record;
+
+    (VOID)InitializeList(Value, Context);
+    Record = (RECORD *)ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(*Record), TEST_RECORD_TAG);
+    if (Record == NULL) {
+        return STATUS_INSUFFICIENT_RESOURCES;
+    }
+    Record->Number = 40;
+    InsertTailList(&List->Head, &Record->Link);
+    return STATUS_SUCCESS;
+}
+
+/* Unregistered while referenced: the drain waits for the last reference,
+   sees every record (also one linked after the unregistration, through
+   the reference still held) and frees them; nothing is left. */
+static VOID
+RegistryDrainsAtTheLastReference(VOID)
+{
+    SEEN Created = { 0 };
+    DRAINED Drained;
+    PWDKM_SPIN_LOCK Lock = NULL;
+    ULONG Number;
+
+    memset(&Drained, 0, sizeof(Drained));
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF("drained.list", SpinLock, RECORD_LIST,
+                                                       InitializeList, &Created, DrainRegistered,
+                                                       &Drained), STATUS_SUCCESS);
+    CHECK_EQ(Created.Calls, 1);
+    CHECK_STATUS(WDKM_GRT_GET_SPIN_LOCK("drained.list", RECORD_LIST, &Lock), STATUS_SUCCESS);
+    for (Number = 1; Number <= 3; Number++) {
+        CHECK(AddRecord(Lock, Number));
+    }
+    CHECK_STATUS(WdkmGrtUnregister("drained.list"), STATUS_SUCCESS);
+    CHECK_EQ(Drained.Seen.Calls, 0);                /* still referenced */
+    CHECK(AddRecord(Lock, 4));
+    CHECK_EQ(WdkmHostPoolOutstanding(TEST_RECORD_TAG, NULL), 4);
+    CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+    CHECK_EQ(Drained.Seen.Calls, 1);
+    CHECK_EQ(Drained.Seen.Records, 4);
+    CHECK_EQ(Drained.Seen.NumberSum, 10);
+    CHECK(Drained.Seen.Value == Created.Value);
+    CHECK_EQ(Drained.DrainIrql, PASSIVE_LEVEL);
+    CHECK_EQ(WdkmHostPoolOutstanding(TEST_RECORD_TAG, NULL), 0);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(Drained.Seen.Calls, 1);                /* once */
+}
+
+/* Every kind, both entry points: drained once by the registry's destroy. */
+static VOID
+RegistryDrainsEveryKindAtDestroy(VOID)
+{
+    static const WDKM_LOCK_KIND Kinds[] = {
+        WdkmLockKindKMutex, WdkmLockKindFastMutex, WdkmLockKindSpinLock,
+        WdkmLockKindQueuedSpinLock, WdkmLockKindGuardedMutex, WdkmLockKindResource,
+        WdkmLockKindPushLock,
+    };
+    SEEN Created = { 0 };
+    DRAINED Drained[sizeof(Kinds) / sizeof(Kinds[0])];
+    DRAINED ByMacro;
+    CHAR Name[32];
+    ULONG Index;
+
+    memset(Drained, 0, sizeof(Drained));
+    memset(&ByMacro, 0, sizeof(ByMacro));
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    for (Index = 0; Index < sizeof(Kinds) / sizeof(Kinds[0]); Index++) {
+        snprintf(Name, sizeof(Name), "drained.kind.%lu", (unsigned long)Index);
+        CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED(Name, Kinds[Index], RECORD_LIST,
+                                                        InitializeWithRecord, &Created,
+                                                        DrainRegistered, &Drained[Index]),
+                     STATUS_SUCCESS);
+    }
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF("drained.resource", Resource, RECORD_LIST,
+                                                       InitializeWithRecord, &Created,
+                                                       DrainRegistered, &ByMacro),
+                 STATUS_SUCCESS);
+    CHECK_EQ(WdkmHostPoolOutstanding(TEST_RECORD_TAG, NULL), 8);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    for (Index = 0; Index < sizeof(Kinds) / sizeof(Kinds[0]); Index++) {
+        CHECK_EQ(Drained[Index].Seen.Calls, 1);
+        CHECK_EQ(Drained[Index].Seen.Records, 1);
+    }
+    CHECK_EQ(ByMacro.Seen.Calls, 1);
+    CHECK_EQ(WdkmHostPoolOutstanding(TEST_RECORD_TAG, NULL), 0);
+}
+
+/* A registration that fails after its Initialize succeeded (the name is
+   taken) drains what Initialize set up; a replaced one is drained when
+   replaced; a NULL drain is refused before Initialize runs. */
+static VOID
+RegistryDrainsFailedAndReplacedRegistrations(VOID)
+{
+    SEEN Created = { 0 };
+    DRAINED First;
+    DRAINED Second;
+    DRAINED Third;
+
+    memset(&First, 0, sizeof(First));
+    memset(&Second, 0, sizeof(Second));
+    memset(&Third, 0, sizeof(Third));
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF("drained.name", FastMutex, RECORD_LIST,
+                                                       InitializeWithRecord, &Created,
+                                                       DrainRegistered, &First), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF("drained.name", FastMutex, RECORD_LIST,
+                                                       InitializeWithRecord, &Created,
+                                                       DrainRegistered, &Second),
+                 STATUS_OBJECT_NAME_COLLISION);
+    CHECK_EQ(Second.Seen.Calls, 1);
+    CHECK_EQ(Second.Seen.Records, 1);
+    CHECK_EQ(First.Seen.Calls, 0);
+    CHECK_EQ(WdkmHostPoolOutstanding(TEST_RECORD_TAG, NULL), 1);
+
+    CHECK_STATUS(WdkmGrtRegisterInPlaceDrained("drained.name", WdkmLockKindFastMutex,
+                                               sizeof(RECORD_LIST), InitializeWithRecord,
+                                               &Created, DrainRegistered, &Third,
+                                               WDKM_GRT_REPLACE), STATUS_SUCCESS);
+    CHECK_EQ(First.Seen.Calls, 1);                  /* unreferenced: at once */
+    CHECK_EQ(Third.Seen.Calls, 0);
+
+    Created.Calls = 0;
+    CHECK_STATUS(WdkmGrtRegisterInPlaceDrained("drained.null", WdkmLockKindSpinLock,
+                                               sizeof(RECORD_LIST), InitializeWithRecord,
+                                               &Created, NULL, NULL, 0),
+                 STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtRegisterInPlaceDrainedKind("drained.null", &WdkmpSpinLockKind,
+                                                   sizeof(RECORD_LIST), NULL, NULL,
+                                                   DrainRegistered, &Third, 0),
+                 STATUS_INVALID_PARAMETER);
+    CHECK_EQ(Created.Calls, 0);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(Third.Seen.Calls, 1);
+    CHECK_EQ(WdkmHostPoolOutstanding(TEST_RECORD_TAG, NULL), 0);
+}
+
+/* The last reference dropped at DISPATCH_LEVEL: a spin lock is drained
+   right there, at DISPATCH_LEVEL; an ERESOURCE waits for the next registry
+   call made at <= APC_LEVEL. The drain's use of the handle is refused, and
+   its registry lookups answer (found in use, refused during the destroy),
+   never hang. */
+static VOID
+RegistryDrainsWhereTheLastReferenceGoes(VOID)
+{
+    SEEN Created = { 0 };
+    DRAINED Spin;
+    DRAINED Resource;
+    DRAINED AtDestroy;
+    PWDKM_SPIN_LOCK SpinLock = NULL;
+    PWDKM_RESOURCE ResourceLock = NULL;
+    RECORD_LIST Other;
+    KIRQL OldIrql;
+
+    memset(&Spin, 0, sizeof(Spin));
+    memset(&Resource, 0, sizeof(Resource));
+    memset(&AtDestroy, 0, sizeof(AtDestroy));
+    memset(&Other, 0, sizeof(Other));
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_SPIN_LOCK("drained.other", &Other), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF("drained.spin", SpinLock, RECORD_LIST,
+                                                       InitializeWithRecord, &Created,
+                                                       DrainRegistered, &Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF("drained.resource", Resource, RECORD_LIST,
+                                                       InitializeWithRecord, &Created,
+                                                       DrainRegistered, &Resource),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF("drained.destroy", SpinLock, RECORD_LIST,
+                                                       InitializeWithRecord, &Created,
+                                                       DrainRegistered, &AtDestroy),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_SPIN_LOCK("drained.spin", RECORD_LIST, &SpinLock), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_RESOURCE("drained.resource", RECORD_LIST, &ResourceLock),
+                 STATUS_SUCCESS);
+    Spin.Lock = SpinLock;
+    Spin.TryHandle = TRUE;
+    Spin.TryRegistry = TRUE;
+    CHECK_STATUS(WdkmGrtUnregister("drained.spin"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("drained.resource"), STATUS_SUCCESS);
+
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    CHECK_STATUS(WdkmGrtDereference(SpinLock), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(ResourceLock), STATUS_SUCCESS);
+    KeLowerIrql(OldIrql);
+    CHECK_EQ(Spin.Seen.Calls, 1);
+    CHECK_EQ(Spin.DrainIrql, DISPATCH_LEVEL);
+    CHECK(Spin.HandleStatus != STATUS_SUCCESS);     /* no lock any more */
+    CHECK_STATUS(Spin.RegistryStatus, STATUS_SUCCESS);
+    CHECK_EQ(Resource.Seen.Calls, 0);               /* parked */
+    CHECK_STATUS(WdkmGrtUnregister("drained.none"), STATUS_OBJECT_NAME_NOT_FOUND);
+    CHECK_EQ(Resource.Seen.Calls, 1);
+    CHECK_EQ(Resource.DrainIrql, PASSIVE_LEVEL);
+
+    AtDestroy.TryRegistry = TRUE;
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(AtDestroy.Seen.Calls, 1);
+    CHECK(AtDestroy.RegistryStatus != STATUS_SUCCESS);
+    CHECK_EQ(WdkmHostPoolOutstanding(TEST_RECORD_TAG, NULL), 0);
+}
+
 static const WDKM_TEST_CASE Cases[] = {
     { "registry registers in place", RegistryRegistersInPlace },
+    { "registry drains at the last reference", RegistryDrainsAtTheLastReference },
+    { "registry drains every kind at destroy", RegistryDrainsEveryKindAtDestroy },
+    { "registry drains failed and replaced registrations",
+      RegistryDrainsFailedAndReplacedRegistrations },
+    { "registry drains where the last reference goes", RegistryDrainsWhereTheLastReferenceGoes },
     { "copied-in list head points into the stack", CopiedInListHeadPointsIntoTheStack },
     { "in-place list head is self-consistent", InPlaceListHeadIsSelfConsistent },
     { "every kind creates and drains in place", EveryKindCreatesAndDrainsInPlace },
