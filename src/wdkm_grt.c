@@ -1721,11 +1721,14 @@ WdkmGrtReference(
 
 /*
  * TRUE if the calling thread holds the lock, as far as can be told: its
- * exclusive owner always (but not a DPC for the hold of the code it
- * interrupted, WdkmpLockHeldHere); a shared holder of an ERESOURCE always (the
- * kernel counts per thread); a shared holder of a push lock while the lock
- * records it by name (its first eight readers at once), and beyond that in
- * the checked build only, whose held records are per thread. Asked through
+ * exclusive owner always (but not a DPC or special kernel APC for the hold
+ * of the code it interrupted, WdkmpLockHeldHere); below APC_LEVEL, a
+ * shared holder of an ERESOURCE always (the kernel counts per thread) and
+ * of a push lock while the lock records it by name (its first eight
+ * readers at once), and beyond that in the checked build only, whose held
+ * records are per thread. At APC_LEVEL and above a shared hold is the
+ * interrupted code's: a special kernel APC (APC_LEVEL) or a DPC runs over
+ * it, and no shared hold records the IRQL it was taken at. Asked through
  * the lock's own descriptor, so the registry names no lock kind.
  */
 static
@@ -1737,8 +1740,8 @@ WdkmpGrtHeldByCaller(
     if (WdkmpLockHeldHere(Header)) {
         return TRUE;
     }
-    if (WdkmpLoadLong(&Header->SharedHolders) == 0 || WdkmpGetIrql() >= DISPATCH_LEVEL) {
-        return FALSE;   /* nobody holds it shared, or only the code a DPC interrupted */
+    if (WdkmpLoadLong(&Header->SharedHolders) == 0 || WdkmpGetIrql() >= APC_LEVEL) {
+        return FALSE;   /* nobody holds it shared, or the code a DPC or APC interrupted */
     }
     if (Header->Kind->HeldSharedByCaller != NULL &&
         Header->Kind->HeldSharedByCaller((PVOID)Header)) {

@@ -150,9 +150,12 @@ WdkmpLockTakeOwnership(
 
 /*
  * TRUE if the running code holds Lock exclusively: the owner is the caller,
- * and unless the caller is a DPC that interrupted the owner (at
- * DISPATCH_LEVEL or above, a hold taken below it belongs to the code the
- * DPC interrupted, which to NT is the same thread).
+ * unless the caller is a DPC or a special kernel APC that interrupted the
+ * owner. Those run above the IRQL the hold was taken at (DISPATCH_LEVEL,
+ * APC_LEVEL), and a hold taken below the caller's IRQL, at APC_LEVEL or
+ * above, belongs to the code they interrupted, which to NT is the same
+ * thread. (Code that raised the IRQL itself over its own hold is taken
+ * for such an interrupt: reference.md's "Not detected".)
  */
 WDKMP_INLINE
 BOOLEAN
@@ -160,8 +163,13 @@ WdkmpLockHeldHere(
     _In_ const WDKMP_LOCK_HEADER *Header
     )
 {
-    return WdkmpLockOwnedByCaller(Header) &&
-           !(WdkmpGetIrql() >= DISPATCH_LEVEL && Header->HeldIrql < DISPATCH_LEVEL);
+    KIRQL Irql;
+
+    if (!WdkmpLockOwnedByCaller(Header)) {
+        return FALSE;
+    }
+    Irql = WdkmpGetIrql();
+    return !(Irql >= APC_LEVEL && Header->HeldIrql < Irql);
 }
 
 /* One of the library's lock signatures: the block is a lock header. */

@@ -1764,8 +1764,175 @@ GrowthWaitsForInterruptedReader(VOID)
     GracePeriodCoversInterruptedReader(TRUE);
 }
 
+/*
+ * A special kernel APC on a thread that holds a registry lock is that
+ * thread to NT, but the hold is the interrupted code's: the APC's own
+ * reference, taken and given back inside it, must go back (the refusal
+ * "the calling thread holds the lock" kept it for ever, and the
+ * registry's destroy then timed out on it: examples/pollread's host test
+ * under injection). Every kind a special APC can interrupt a hold of
+ * (KMUTEX, ERESOURCE and push lock, exclusive and shared), the APC
+ * delivered for real on the holding thread, and the same at APC_LEVEL
+ * raised by hand. The holder's own dereference while it holds the lock is
+ * still refused.
+ */
+typedef enum { APC_KMUTEX, APC_RESOURCE_EXCLUSIVE, APC_RESOURCE_SHARED, APC_PUSH_EXCLUSIVE,
+               APC_PUSH_SHARED, APC_CASES } APC_CASE;
+
+static const PCSTR ApcNames[APC_CASES] = { "apc.kmutex", "apc.resource.x", "apc.resource.s",
+                                           "apc.push.x", "apc.push.s" };
+
+typedef struct _APC_RUN {
+    APC_CASE Case;
+    ULONG Runs;
+    KIRQL Irql;
+    NTSTATUS Get;
+    NTSTATUS Acquire;
+    NTSTATUS Dereference;
+} APC_RUN;
+
+static NTSTATUS
+ApcGet(APC_CASE Case, PVOID *Lock)
+{
+    switch (Case) {
+    case APC_KMUTEX:
+        return WDKM_GRT_GET_KMUTEX(ApcNames[Case], COUNTER, (PWDKM_KMUTEX *)Lock);
+    case APC_RESOURCE_EXCLUSIVE:
+    case APC_RESOURCE_SHARED:
+        return WDKM_GRT_GET_RESOURCE(ApcNames[Case], COUNTER, (PWDKM_RESOURCE *)Lock);
+    default:
+        return WDKM_GRT_GET_PUSH_LOCK(ApcNames[Case], COUNTER, (PWDKM_PUSH_LOCK *)Lock);
+    }
+}
+
+/* The APC's work: its own reference, a recursive use where the kind
+   allows one over the interrupted hold, and the reference given back. */
+static VOID
+ApcUsesItsOwnReference(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    APC_RUN *Run = (APC_RUN *)Context;
+    COUNTER *Data = NULL;
+    PVOID Lock = NULL;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    Run->Runs += 1;
+    Run->Irql = KeGetCurrentIrql();
+    Run->Get = ApcGet(Run->Case, &Lock);
+    if (Run->Get != STATUS_SUCCESS) {
+        return;
+    }
+    Run->Acquire = STATUS_SUCCESS;
+    if (Run->Case == APC_KMUTEX) {
+        Run->Acquire = WDKM_KMUTEX_ACQUIRE((PWDKM_KMUTEX)Lock, &Data);
+        if (WDKM_ACQUIRED(Run->Acquire)) {
+            Data->Value += 1;
+            (VOID)WdkmKMutexRelease((PWDKM_KMUTEX)Lock);
+        }
+    } else if (Run->Case == APC_RESOURCE_EXCLUSIVE || Run->Case == APC_RESOURCE_SHARED) {
+        Run->Acquire = WDKM_RESOURCE_ACQUIRE_SHARED((PWDKM_RESOURCE)Lock, &Data);
+        if (WDKM_ACQUIRED(Run->Acquire)) {
+            (VOID)WdkmResourceRelease((PWDKM_RESOURCE)Lock);
+        }
+    }
+    Run->Dereference = WdkmGrtDereference(Lock);
+}
+
+static NTSTATUS
+ApcHold(APC_CASE Case, PVOID Lock)
+{
+    COUNTER *Data;
+
+    switch (Case) {
+    case APC_KMUTEX:
+        return WDKM_KMUTEX_ACQUIRE((PWDKM_KMUTEX)Lock, &Data);
+    case APC_RESOURCE_EXCLUSIVE:
+        return WDKM_RESOURCE_ACQUIRE_EXCLUSIVE((PWDKM_RESOURCE)Lock, &Data);
+    case APC_RESOURCE_SHARED:
+        return WDKM_RESOURCE_ACQUIRE_SHARED((PWDKM_RESOURCE)Lock, &Data);
+    case APC_PUSH_EXCLUSIVE:
+        return WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE((PWDKM_PUSH_LOCK)Lock, &Data);
+    default:
+        return WDKM_PUSH_LOCK_ACQUIRE_SHARED((PWDKM_PUSH_LOCK)Lock, &Data);
+    }
+}
+
+static NTSTATUS
+ApcRelease(APC_CASE Case, PVOID Lock)
+{
+    switch (Case) {
+    case APC_KMUTEX:
+        return WdkmKMutexRelease((PWDKM_KMUTEX)Lock);
+    case APC_RESOURCE_EXCLUSIVE:
+    case APC_RESOURCE_SHARED:
+        return WdkmResourceRelease((PWDKM_RESOURCE)Lock);
+    default:
+        return WdkmPushLockRelease((PWDKM_PUSH_LOCK)Lock);
+    }
+}
+
+static VOID
+SpecialApcOnHolderGivesItsReferenceBack(VOID)
+{
+    WDKM_GRT_REPORT Report;
+    LARGE_INTEGER Timeout = Milliseconds(200);
+    APC_RUN Run;
+    ULONG Case;
+    ULONG Way;
+    PVOID Lock;
+    KIRQL OldIrql;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(ApcNames[APC_KMUTEX], &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_RESOURCE(ApcNames[APC_RESOURCE_EXCLUSIVE], &Zero),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_RESOURCE(ApcNames[APC_RESOURCE_SHARED], &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_PUSH_LOCK(ApcNames[APC_PUSH_EXCLUSIVE], &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_PUSH_LOCK(ApcNames[APC_PUSH_SHARED], &Zero), STATUS_SUCCESS);
+    for (Case = 0; Case < APC_CASES; Case++) {
+        for (Way = 0; Way < 2; Way++) {     /* a delivered APC; APC_LEVEL by hand */
+            memset(&Run, 0, sizeof(Run));
+            Run.Case = (APC_CASE)Case;
+            Lock = NULL;
+            CHECK_STATUS(ApcGet(Run.Case, &Lock), STATUS_SUCCESS);
+            if (Lock == NULL) {
+                continue;
+            }
+            CHECK(WDKM_ACQUIRED(ApcHold(Run.Case, Lock)));
+            /* The holder's own dereference is refused while it holds. */
+            CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_WDKM_LOCK_HELD);
+            if (Way == 0) {
+                WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptSpecialApc,
+                                       ApcUsesItsOwnReference, &Run);
+            } else {
+                KeRaiseIrql(APC_LEVEL, &OldIrql);
+                ApcUsesItsOwnReference(WdkmHostInterruptSpecialApc, 0, &Run);
+                KeLowerIrql(OldIrql);
+            }
+            CHECK_EQ(Run.Runs, 1);
+            CHECK_EQ(Run.Irql, APC_LEVEL);
+            CHECK_STATUS(Run.Get, STATUS_SUCCESS);
+            CHECK(WDKM_ACQUIRED(Run.Acquire));
+            if (Run.Dereference != STATUS_SUCCESS) {
+                printf("  %s, %s: the APC's dereference answered 0x%08lX\n", ApcNames[Case],
+                       Way == 0 ? "delivered" : "raised by hand",
+                       (unsigned long)(ULONG)Run.Dereference);
+            }
+            CHECK_STATUS(Run.Dereference, STATUS_SUCCESS);
+            CHECK_STATUS(ApcRelease(Run.Case, Lock), STATUS_SUCCESS);
+            CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+        }
+    }
+    /* Every reference went back: the destroy frees all five at once. */
+    memset(&Report, 0, sizeof(Report));
+    CHECK_STATUS(WdkmGrtDestroy(&Timeout, &Report), STATUS_SUCCESS);
+    CHECK_EQ(Report.StillReferenced, 0);
+    CHECK_EQ(Report.Freed, APC_CASES);
+}
+
 static const WDKM_TEST_CASE GrtCases[] = {
     { "scope_refused_in_holders_dpc_keeps_no_reference", ScopeRefusedInHoldersDpcKeepsNoReference },
+    { "special_apc_on_holder_gives_its_reference_back", SpecialApcOnHolderGivesItsReferenceBack },
     { "scope_nested_in_own_hold_gives_its_reference_back", ScopeNestedInOwnHoldGivesItsReferenceBack },
     { "initialize_and_destroy_once", InitializeAndDestroyOnce },
     { "initialize_reports_pool_exhaustion", InitializeReportsPoolExhaustion },

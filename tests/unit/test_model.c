@@ -942,30 +942,42 @@ ModelHeldBy(const MODEL_LOCK *Lock, int Thread)
 }
 
 /*
- * reference.md, WdkmGrtDereference: at DISPATCH_LEVEL a hold taken below it
- * belongs to the code a DPC interrupted, not to the DPC. Spin locks are
- * held at DISPATCH_LEVEL whoever took them; a KMUTEX when its outermost
- * acquisition was made there.
+ * reference.md, WdkmGrtDereference: at APC_LEVEL and above, an exclusive
+ * hold taken below the caller's IRQL, and any shared hold, belong to the
+ * code a DPC or special kernel APC interrupted, not to the caller. Spin
+ * locks are held at DISPATCH_LEVEL whoever took them, a FAST_MUTEX at
+ * APC_LEVEL; an ERESOURCE or push lock counts as taken at PASSIVE_LEVEL
+ * (they leave the IRQL alone); a KMUTEX or guarded mutex at the IRQL of
+ * its outermost acquisition.
  */
 static BOOLEAN
 ModelHeldHere(const MODEL_RUN *Run, const MODEL_LOCK *Lock, const MODEL_THREAD *Thread)
 {
     int Index;
 
-    if (Thread->Irql < DISPATCH_LEVEL) {
+    if (Thread->Irql < APC_LEVEL) {
         return ModelHeldBy(Lock, Thread->Index);
     }
     if (Lock->ExclOwner != Thread->Index) {
         return FALSE;
     }
-    if (Lock->Kind == WdkmLockKindSpinLock || Lock->Kind == WdkmLockKindQueuedSpinLock) {
+    switch (Lock->Kind) {
+    case WdkmLockKindSpinLock:
+    case WdkmLockKindQueuedSpinLock:
         return TRUE;
+    case WdkmLockKindFastMutex:
+        return Thread->Irql <= APC_LEVEL;
+    case WdkmLockKindResource:
+    case WdkmLockKindPushLock:
+        return FALSE;
+    default:
+        break;
     }
     for (Index = 0; Index < Thread->EntryCount; Index += 1) {
         const MODEL_ENTRY *Entry = &Thread->Entries[Index];
 
         if (Entry->Type == ENTRY_HOLD && &Run->Locks[Entry->Lock] == Lock) {
-            return Lock->Kind == WdkmLockKindKMutex && Entry->AcquireIrql >= DISPATCH_LEVEL;
+            return Entry->AcquireIrql >= Thread->Irql;
         }
     }
     return FALSE;
@@ -2800,11 +2812,12 @@ ModelStepDereference(MODEL_RUN *Run, MODEL_THREAD *Thread, int Force)
         Cmd.Handle = Run->Locks[Index].Handle;
         What = Run->Locks[Index].Label;
     }
-    if (Lock != NULL && Thread->Irql == DISPATCH_LEVEL && ModelHeldBy(Lock, Thread->Index) &&
-        !ModelHeldHere(Run, Lock, Thread)) {
-        /* A DPC dropping a reference that the code it interrupted holds the
-           lock through: the model's references are the thread's, a real DPC
-           drops only its own. reference.md: not detected. */
+    if (Lock != NULL && Thread->Irql >= APC_LEVEL && Thread->Irql <= DISPATCH_LEVEL &&
+        ModelHeldBy(Lock, Thread->Index) && !ModelHeldHere(Run, Lock, Thread)) {
+        /* A DPC or APC dropping a reference that the code it interrupted
+           holds the lock through: the model's references are the thread's,
+           a real DPC or APC drops only its own. reference.md: not
+           detected. */
         return;
     }
     if (Lock == NULL) {
