@@ -156,7 +156,7 @@ static void *HostpDpcThreadMain(void *Argument)
     UNREFERENCED_PARAMETER(Argument);
     /* A processor's DPC queue, not a thread: never interrupted itself. */
     WdkmHostpThread.Interrupts.Excluded = TRUE;
-    (VOID)WdkmHostpCurrentThread();    /* its KTHREAD: freed when it ends */
+    (VOID)WdkmHostpAdoptCurrentThread();   /* its KTHREAD, after the exclusion: freed when it ends */
     WdkmHostpLock(&WdkmHostpDispatcherLock);
     while (!HostpStopping) {
         ULONGLONG Now = (ULONGLONG)(WdkmHostpMonotonicNanoseconds() / 100);
@@ -201,7 +201,7 @@ static VOID HostpKickDpcThread(VOID)
         pthread_condattr_init(&Attributes);
         pthread_condattr_setclock(&Attributes, CLOCK_MONOTONIC);
         if (pthread_cond_init(&HostpDpcWake, &Attributes) != 0 ||
-            pthread_create(&HostpDpcThread, NULL, HostpDpcThreadMain, NULL) != 0) {
+            WdkmHostpStartInternalThread(&HostpDpcThread, HostpDpcThreadMain, NULL) != 0) {
             fputs("wdkm host: cannot start the DPC thread\n", stderr);
             abort();
         }

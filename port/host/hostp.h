@@ -193,6 +193,12 @@ VOID WdkmHostpReportInterruptSeed(VOID);
 /* Drops a reference (the last frees Thread); returns the new count. */
 LONG WdkmHostpDereferenceThread(PKTHREAD Thread);
 
+/* Starts one of the emulation's own threads (the DPC thread, the interrupt
+   controller) without adopting it: unlike every other pthread it is no
+   kernel thread at its start, so injected interrupts never target it and
+   it takes no place in the registration order a seed replays. */
+int WdkmHostpStartInternalThread(pthread_t *Posix, void *(*Routine)(void *), void *Argument);
+
 /* dispatcher.c: abandons Thread's KMUTEXes and signals its object. */
 VOID WdkmHostpRundownThread(PKTHREAD Thread);
 /* dispatcher.c, dispatcher lock held: signals an event or timer (one

@@ -659,7 +659,9 @@ static VOID HostpStartController(VOID)
     if (HostpControllerStarted) {
         return;
     }
-    if (pthread_create(&HostpController, NULL, HostpControllerMain, NULL) != 0) {
+    /* Not a kernel thread: an interrupt that landed on it while it holds
+       the injector lock would wait for that lock in its own handler. */
+    if (WdkmHostpStartInternalThread(&HostpController, HostpControllerMain, NULL) != 0) {
         fputs("wdkm host: cannot start the interrupt controller thread\n", stderr);
         abort();
     }

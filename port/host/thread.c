@@ -181,6 +181,11 @@ int pthread_create(pthread_t *Posix, const pthread_attr_t *Attributes,
     return Error;
 }
 
+int WdkmHostpStartInternalThread(pthread_t *Posix, void *(*Routine)(void *), void *Argument)
+{
+    return HostpPthreadCreate()(Posix, NULL, Routine, Argument);
+}
+
 static PKTHREAD HostpThreadFromObject(PVOID Object)
 {
     PKTHREAD Thread = (PKTHREAD)Object;

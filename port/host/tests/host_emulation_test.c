@@ -3468,6 +3468,17 @@ static void TestInterruptSeedReproducible(void)
     RunSeeded(42, &First);
     RunSeeded(42, &Second);
     RunSeeded(43, &Other);
+    for (ULONG Index = 0; Index < SEED_EVENTS; Index++) {
+        if (First.Random[Index] != Second.Random[Index] || First.Kind[Index] != Second.Kind[Index]) {
+            fprintf(stderr, "  seed 42 replayed differently from event %lu:\n", (unsigned long)Index);
+            for (ULONG At = Index; At < SEED_EVENTS && At < Index + 6; At++) {
+                fprintf(stderr, "    %lu: kind %d %016llx | kind %d %016llx\n", (unsigned long)At,
+                        (int)First.Kind[At], (unsigned long long)First.Random[At],
+                        (int)Second.Kind[At], (unsigned long long)Second.Random[At]);
+            }
+            break;
+        }
+    }
     CHECK(memcmp(First.Random, Second.Random, sizeof(First.Random)) == 0);
     CHECK(memcmp(First.Kind, Second.Kind, sizeof(First.Kind)) == 0);
     CHECK(memcmp(First.Random, Other.Random, sizeof(First.Random)) != 0);
