@@ -1473,6 +1473,143 @@ A29Contention(VOID)
     }
 }
 
+/*
+ * Contention per kind: the lock is held while another thread asks for it
+ * (30 ms, long after the waiter started): the waiter's try fails, so it
+ * counts as contended and its wait is timed; push locks (no try) count
+ * none (diagnostics.md, "Statistics").
+ */
+typedef struct {
+    A29_LOCK *Lock;
+    NTSTATUS Status;
+    KEVENT Go;
+} A29_WAITER;
+
+static VOID
+A29WaiterThread(PVOID Context, ULONG Index)
+{
+    A29_WAITER *Waiter = Context;
+    A29_HOLD Hold;
+    (VOID)Index;
+    memset(&Hold, 0, sizeof(Hold));
+    (VOID)KeWaitForSingleObject(&Waiter->Go, Executive, KernelMode, FALSE, NULL);
+    WdkmTestSleepMs(10);   /* the holder takes the lock meanwhile */
+    Waiter->Status = A29LibAcquire(Waiter->Lock, FALSE, FALSE, &Hold);
+    if (Waiter->Status == STATUS_SUCCESS) {
+        (VOID)A29LibRelease(Waiter->Lock, &Hold);
+    }
+}
+
+static VOID
+A29ContentionKinds(VOID)
+{
+    static A29_LOCK Lock;
+    static A29_LOCK WaiterLock;   /* the same lock, with a queue handle of its own */
+    static A29_WAITER Waiter;
+    static const A29_KIND Kinds[] = {
+        A29KMutex, A29Fast, A29Spin, A29QSpin, A29Guarded, A29Resource, A29Push
+    };
+    CHECK_STATUS(WdkmDiagReset(), STATUS_SUCCESS);
+    for (size_t K = 0; K < sizeof(Kinds) / sizeof(Kinds[0]); K++) {
+        WDKM_TEST_THREAD *Thread;
+        WDKM_DIAG_STATISTICS Stats;
+        A29_HOLD Hold;
+        LONGLONG Until;
+        NTSTATUS Status;
+        memset(&Lock, 0, sizeof(Lock));
+        memset(&Hold, 0, sizeof(Hold));
+        Lock.Kind = Kinds[K];
+        CHECK_STATUS(A29Create(Lock.Kind, &Lock.Handle), STATUS_SUCCESS);
+        WaiterLock = Lock;
+        Waiter.Lock = &WaiterLock;
+        Waiter.Status = STATUS_UNSUCCESSFUL;
+        KeInitializeEvent(&Waiter.Go, NotificationEvent, FALSE);
+        Thread = WdkmTestStartThread(A29WaiterThread, &Waiter);   /* at PASSIVE_LEVEL */
+        KeSetEvent(&Waiter.Go, 0, FALSE);
+        Status = A29LibAcquire(&Lock, FALSE, FALSE, &Hold);
+        if (Status == STATUS_SUCCESS) {
+            Until = WdkmTestNowMs() + 40;
+            while (WdkmTestNowMs() < Until) {
+                /* busy: a spin lock's holder may not sleep */
+            }
+            Status = A29LibRelease(&Lock, &Hold);
+        }
+        if (Thread != NULL) {
+            WdkmTestJoinThread(Thread);
+        }
+        CHECK(Thread != NULL);
+        CHECK_STATUS(Status, STATUS_SUCCESS);
+        CHECK_STATUS(Waiter.Status, STATUS_SUCCESS);
+        CHECK_STATUS(WdkmDiagQueryLockStatistics(Lock.Handle, &Stats), STATUS_SUCCESS);
+        CHECK_STATUS(A29Destroy(Lock.Kind, Lock.Handle), STATUS_SUCCESS);
+        CHECK_EQ(Stats.Acquisitions, 2);
+        if (Lock.Kind == A29Push) {
+            CHECK_EQ(Stats.Contended, 0);
+            CHECK_EQ(Stats.TotalWaitNs, 0);
+        } else {
+            if (Stats.Contended != 1) {
+                WdkmTestFail(__FILE__, __LINE__, "kind %d: Contended %llu, expected 1", (int)Lock.Kind,
+                             (unsigned long long)Stats.Contended);
+                return;
+            }
+            CHECK(Stats.TotalWaitNs >= 10000000ull);
+            CHECK_EQ(Stats.MaxWaitNs, Stats.TotalWaitNs);
+        }
+        CHECK_EQ(Stats.MaxHoldNs, 0);   /* WDKM_DIAG_TIME_HOLDS is off */
+    }
+}
+
+/*
+ * A DPC's own orders are recorded (diagnostics.md, "DPCs and APCs"): the
+ * thread holds a KMUTEX below DISPATCH_LEVEL, raises by hand (looks like a
+ * DPC) and takes S1 then S2; later S2 then S1 closes that order.
+ */
+static VOID
+A29DpcOrdersAreItsOwn(VOID)
+{
+    PWDKM_KMUTEX B = A29Named("a29.dpc.b");
+    PWDKM_SPIN_LOCK S1 = NULL, S2 = NULL;
+    ULONG Value = 0;
+    PVOID Data;
+    KIRQL Old, Old1, Old2;
+    NTSTATUS First, Second, Check, Later;
+    CHECK(B != NULL);
+    CHECK_STATUS(WdkmSpinLockCreate(&Value, A29_SIZE, &S1), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockCreate(&Value, A29_SIZE, &S2), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetClassName(S1, "a29.dpc.s1"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetClassName(S2, "a29.dpc.s2"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagReset(), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetPolicy(WDKM_DIAG_REFUSE), STATUS_SUCCESS);
+    CHECK_STATUS(A29Take(B), STATUS_SUCCESS);
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    First = WdkmSpinLockAcquireAtDpcLevel(S1, A29_SIZE, &Data);
+    Second = WdkmSpinLockAcquireAtDpcLevel(S2, A29_SIZE, &Data);
+    Check = WdkmDiagCheckNoneHeld("a29 dpc, two spin locks");
+    if (Second == STATUS_SUCCESS) {
+        (VOID)WdkmSpinLockReleaseFromDpcLevel(S2);
+    }
+    if (First == STATUS_SUCCESS) {
+        (VOID)WdkmSpinLockReleaseFromDpcLevel(S1);
+    }
+    KeLowerIrql(Old);
+    (VOID)WdkmKMutexRelease(B);
+    CHECK_STATUS(First, STATUS_SUCCESS);
+    CHECK_STATUS(Second, STATUS_SUCCESS);
+    CHECK_STATUS(Check, STATUS_WDKM_LOCK_HELD);
+    CHECK_STATUS(WdkmSpinLockAcquire(S2, A29_SIZE, &Old2, &Data), STATUS_SUCCESS);
+    Later = WdkmSpinLockAcquire(S1, A29_SIZE, &Old1, &Data);
+    if (Later == STATUS_SUCCESS) {
+        (VOID)WdkmSpinLockRelease(S1, Old1);
+    }
+    (VOID)WdkmSpinLockRelease(S2, Old2);
+    (VOID)WdkmDiagSetPolicy(WDKM_DIAG_REPORT);
+    CHECK_STATUS(Later, STATUS_POSSIBLE_DEADLOCK);
+    CHECK_EQ(A29OrderViolations(), 1);
+    CHECK_STATUS(WdkmSpinLockDestroy(S1), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(S2), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(B), STATUS_SUCCESS);
+}
+
 /* A renamed lock leaves its figures with its old class. */
 static VOID
 A29RenameKeepsFigures(VOID)
@@ -1729,6 +1866,8 @@ static const WDKM_TEST_CASE A29Cases[] = {
     { "recursion_and_one_class_are_not_orders", A29RecursionIsNotAnOrder },
     { "wait_under_spin_lock_reported_try_not", A29WaitUnderSpinLock },
     { "contention_and_hold_statistics", A29Contention },
+    { "contention_counted_per_kind", A29ContentionKinds },
+    { "dpc_orders_are_its_own", A29DpcOrdersAreItsOwn },
     { "rename_keeps_figures_with_old_class", A29RenameKeepsFigures },
     { "held_table_full_untracked_then_whole", A29HeldTableFull },
     { "edge_table_full_said_once_reset_empties", A29EdgeTableFull },
