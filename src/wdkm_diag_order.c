@@ -170,9 +170,45 @@ WdkmpDiagReportCycle(
                             : "reported once; the acquisition goes on (WDKM_DIAG_REPORT)");
 }
 
+/* Records "Held before To" with the sites of this acquisition. */
+static
+VOID
+WdkmpDiagRecordOrder(
+    _In_ const WDKMP_DIAG_HELD *Held,
+    _In_ LONG To,
+    _In_ const WDKMP_DIAG_ACQUIRE *Diag
+    )
+{
+    WDKMP_DIAG_EDGE *Edge = WdkmpDiagEdge(Held->Class, To, TRUE);
+
+    if (Edge != NULL) {
+        Edge->FromFile = Held->File;
+        Edge->FromLine = Held->Line;
+        Edge->ToFile = Diag->File;
+        Edge->ToLine = Diag->Line;
+    }
+    InterlockedOr(&WdkmpDiag.Order[Held->Class][To / 32], (LONG)(1UL << (To % 32)));
+}
+
+/* A held lock whose order before To is not recorded yet. */
+static
+BOOLEAN
+WdkmpDiagIsNewPair(
+    _In_ const WDKMP_DIAG_HELD *Held,
+    _In_ PWDKMP_LOCK_HEADER Header,
+    _In_ LONG To
+    )
+{
+    return Held->Lock != Header && Held->Class >= 0 && Held->Class != To &&
+           !WdkmpDiagOrdered(Held->Class, To);
+}
+
 /*
  * Order check of a waiting acquisition of Header by the context whose
- * holds View shows: record each new pair, report the ones closing a cycle.
+ * holds View shows: report every new pair that closes a cycle (each pair
+ * once), then record the new pairs - unless the policy refuses the
+ * acquisition, which then records none of them (it never happened) and
+ * counts once however many orders it would have closed.
  */
 NTSTATUS
 WdkmpDiagCheckOrder(
@@ -183,8 +219,8 @@ WdkmpDiagCheckOrder(
 {
     LONG To = WdkmpLoadLong(&Header->Diag.Class);
     BOOLEAN Refuse = (WdkmpLoadLong(&WdkmpDiag.Policy) & WDKM_DIAG_REFUSE) != 0;
-    NTSTATUS Status = STATUS_SUCCESS;
     BOOLEAN Missing = FALSE;
+    BOOLEAN Closes = FALSE;
     const WDKMP_DIAG_HELD *Held;
     KIRQL OldIrql;
     ULONG Cursor;
@@ -198,9 +234,7 @@ WdkmpDiagCheckOrder(
         if (Held->Lock == Header) {
             return STATUS_SUCCESS;     /* recursion: the owner does not wait, no order */
         }
-        if (Held->Class >= 0 && Held->Class != To && !WdkmpDiagOrdered(Held->Class, To)) {
-            Missing = TRUE;
-        }
+        Missing = Missing || WdkmpDiagIsNewPair(Held, Header, To);
     }
     if (!Missing) {
         return STATUS_SUCCESS;     /* the common case: every pair known, no lock taken */
@@ -208,19 +242,22 @@ WdkmpDiagCheckOrder(
 
     OldIrql = WdkmpSpinLockAcquire(&WdkmpDiag.Lock);
     Cursor = 0;
-    while (Status == STATUS_SUCCESS && (Held = WdkmpDiagNextHeld(View, &Cursor)) != NULL) {
-        WDKMP_DIAG_EDGE *Edge;
+    while ((Held = WdkmpDiagNextHeld(View, &Cursor)) != NULL) {
         ULONG Length;
         LONG Bit;
 
-        if (Held->Lock == Header || Held->Class < 0 || Held->Class == To ||
-            WdkmpDiagOrdered(Held->Class, To)) {
+        if (!WdkmpDiagIsNewPair(Held, Header, To)) {
             continue;
         }
         Length = WdkmpDiagFindPath(To, Held->Class);
         if (Length != 0) {
             Bit = (LONG)(1UL << (To % 32));
-            InterlockedIncrement(&WdkmpDiag.OrderViolations);
+            Closes = TRUE;
+            if (!Refuse) {
+                /* Recorded right below, so counted once (a second hold of
+                   the class finds the pair known). */
+                InterlockedIncrement(&WdkmpDiag.OrderViolations);
+            }
             if ((WdkmpDiag.Reported[Held->Class][To / 32] & Bit) == 0) {
                 WdkmpDiag.Reported[Held->Class][To / 32] |= Bit;
                 WdkmpDiagReportCycle(Held, To, Diag, Length, Refuse);
@@ -228,23 +265,23 @@ WdkmpDiagCheckOrder(
                               Held->File, Held->Line, WdkmpDiagClassName(To), Diag->File,
                               Diag->Line);
             }
-            if (Refuse) {
-                Status = STATUS_POSSIBLE_DEADLOCK;
-                break;
+        }
+        if (!Refuse) {
+            WdkmpDiagRecordOrder(Held, To, Diag);  /* also a closing one: reported once */
+        }
+    }
+    if (Refuse && Closes) {
+        InterlockedIncrement(&WdkmpDiag.OrderViolations);
+    } else if (Refuse) {
+        Cursor = 0;
+        while ((Held = WdkmpDiagNextHeld(View, &Cursor)) != NULL) {
+            if (WdkmpDiagIsNewPair(Held, Header, To)) {
+                WdkmpDiagRecordOrder(Held, To, Diag);
             }
         }
-        /* Recorded even when it closes a cycle (report mode): reported once. */
-        Edge = WdkmpDiagEdge(Held->Class, To, TRUE);
-        if (Edge != NULL) {
-            Edge->FromFile = Held->File;
-            Edge->FromLine = Held->Line;
-            Edge->ToFile = Diag->File;
-            Edge->ToLine = Diag->Line;
-        }
-        InterlockedOr(&WdkmpDiag.Order[Held->Class][To / 32], (LONG)(1UL << (To % 32)));
     }
     WdkmpSpinLockRelease(&WdkmpDiag.Lock, OldIrql);
-    return Status;
+    return Closes && Refuse ? STATUS_POSSIBLE_DEADLOCK : STATUS_SUCCESS;
 }
 
 VOID

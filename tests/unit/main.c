@@ -35,6 +35,7 @@ extern const WDKM_TEST_SUITE WdkmAttack28Suite;
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 extern const WDKM_TEST_SUITE WdkmAttack22Suite;
 extern const WDKM_TEST_SUITE WdkmAttack23Suite;
+extern const WDKM_TEST_SUITE WdkmAttack29Suite;
 #endif
 
 int WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCount);
@@ -66,6 +67,7 @@ main(int argc, char **argv)
         WdkmDiagSuite,        /* the checked build's own: lock order, statistics, leaks */
         WdkmAttack22Suite,    /* diagnostics thread records, from the docs alone */
         WdkmAttack23Suite,    /* thread records under injected DPCs and APCs, from the docs */
+        WdkmAttack29Suite,    /* lock order and statistics against a seeded model, from the docs */
 #endif
         WdkmAttack24Suite,    /* values in place, destroy and take, callback forms under DPCs and APCs */
         WdkmAttack25Suite,    /* every kind under DPCs and APCs on its owner, from the docs */
