@@ -135,6 +135,12 @@ if [ "$tools_ok" = 1 ]; then
       if [ "$kind" = kernel ]; then
         add_cell "$(printf 'docs      %s' "$label")" \
           "$kernel_c $example_relax $analysis -fsyntax-only $tu"
+      elif [ "$kind" = hostfiles ]; then
+        # A page's program as separate files (a directory): each .c its
+        # own translation unit, its headers beside it.
+        add_cell "$(printf 'docs      %s' "$label")" \
+          "for unit in $tu/*.c; do $host_c $example_relax '-D_Must_inspect_result_=__attribute__((__warn_unused_result__))' \
+$analysis -I$tu -fsyntax-only \$unit || exit 1; done"
       else
         add_cell "$(printf 'docs      %s' "$label")" \
           "$host_c $example_relax '-D_Must_inspect_result_=__attribute__((__warn_unused_result__))' \
