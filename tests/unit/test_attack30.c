@@ -535,7 +535,10 @@ static VOID TestDrainInLastDereferenceEveryIrql(VOID)
     KIRQL Level;
     ULONG Deferred;
 
-    for (Deferred = 0; Deferred < 3; Deferred += 1) {
+    /* Deferred: what frees a deferred ERESOURCE - 0 Unregister (name not
+       found), 1 Register, 2 Destroy, 3 Register at APC_LEVEL that collides,
+       4 Register that fails for want of pool: "whatever it then answers". */
+    for (Deferred = 0; Deferred < 5; Deferred += 1) {
         for (Level = PASSIVE_LEVEL; Level <= DISPATCH_LEVEL; Level += 1) {
             for (KindIndex = 0; KindIndex < A30_KINDS; KindIndex += 1) {
                 WDKM_LOCK_KIND Kind = A30Kinds[KindIndex];
@@ -553,6 +556,10 @@ static VOID TestDrainInLastDereferenceEveryIrql(VOID)
                 CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
                 A30LogReset(&Log, Kind, "a30.d", 2);
                 Log.Mode = A30_DRAIN_TRY_HANDLE;
+                if (Deferred == 3) {
+                    CHECK_STATUS(WdkmGrtRegister("a30.x", WdkmLockKindSpinLock, &A30SideInitial,
+                                                 sizeof(A30SideInitial), 0), STATUS_SUCCESS);
+                }
                 CHECK_STATUS(A30Register("a30.d", Kind, &Log, 0), STATUS_SUCCESS);
                 CHECK_STATUS(A30Get("a30.d", Kind, &Lock), STATUS_SUCCESS);
                 CHECK_STATUS(A30Get("a30.d", Kind, &Second), STATUS_SUCCESS);
@@ -584,6 +591,21 @@ static VOID TestDrainInLastDereferenceEveryIrql(VOID)
                         Later = WdkmGrtRegister("a30.x", WdkmLockKindSpinLock, &A30SideInitial,
                                                 sizeof(A30SideInitial), 0);
                         CHECK_STATUS(Later, STATUS_SUCCESS);
+                        CHECK_EQ(A30Load(&Log.Drains), 1);
+                    } else if (Deferred == 3) {
+                        KeRaiseIrql(APC_LEVEL, &OldIrql);
+                        Later = WdkmGrtRegister("a30.x", WdkmLockKindSpinLock, &A30SideInitial,
+                                                sizeof(A30SideInitial), 0);
+                        KeLowerIrql(OldIrql);
+                        CHECK_STATUS(Later, STATUS_OBJECT_NAME_COLLISION);
+                        CHECK_EQ(A30Load(&Log.Drains), 1);
+                        CHECK_EQ(A30Load(&Log.LastIrql), APC_LEVEL);
+                    } else if (Deferred == 4) {
+                        WdkmHostPoolFailAt(0);
+                        Later = WdkmGrtRegister("a30.x", WdkmLockKindSpinLock, &A30SideInitial,
+                                                sizeof(A30SideInitial), 0);
+                        WdkmHostPoolFailAt(-1);
+                        CHECK_STATUS(Later, STATUS_INSUFFICIENT_RESOURCES);
                         CHECK_EQ(A30Load(&Log.Drains), 1);
                     }
                     CHECK(A30Load(&Log.MaxIrql) <= APC_LEVEL);
@@ -737,10 +759,150 @@ static VOID TestFailedRegistrationDrains(VOID)
         CHECK_EQ(A30Load(&Log.Drains), 0);
         CHECK_STATUS(A30Get("a30.g", Kind, &Lock), STATUS_OBJECT_NAME_NOT_FOUND);
 
+        /* Initialize failing under WDKM_GRT_REPLACE: the old lock stays. */
+        A30LogReset(&Log, Kind, "a30.f", 0);
+        Log.FailInitialize = TRUE;
+        CHECK_STATUS(A30Register("a30.f", Kind, &Log, WDKM_GRT_REPLACE), STATUS_DEVICE_NOT_READY);
+        CHECK_EQ(A30Load(&Log.Drains), 0);
+        CHECK_EQ(A30Load(&First.Drains), 0);
+        CHECK_STATUS(A30Get("a30.f", Kind, &Lock), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+
         CHECK_STATUS(A30DestroyRegistry(NULL), STATUS_SUCCESS);
         CHECK_EQ(A30Load(&First.Drains), 1);
         CHECK_EQ(WdkmHostPoolOutstanding(A30_TAG, NULL), 0);
     }
+}
+
+static VOID A30RunGuarded(WDKM_TEST_THREAD_ROUTINE *Routine, PVOID Context, ULONG Seconds,
+                          PCSTR What);
+
+/* An initialiser may call the registry (it runs before the writer lock is
+   taken): one that registers the very name its own registration is for
+   makes that registration collide, which drains its value; one that looks
+   names up and registers another name works. */
+static A30_LOG A30InnerLog;
+static A30_LOG A30OuterLog;
+static LONG volatile A30InnerStatus;
+
+static NTSTATUS A30InitializeRegistersSame(PVOID Value, PVOID Context)
+{
+    A30_LOG *Log = (A30_LOG *)Context;
+    PVOID Lock = NULL;
+    NTSTATUS Status;
+
+    Status = A30Initialize(Value, Context);
+    if (Status == STATUS_SUCCESS) {
+        A30Store(&A30InnerStatus, A30Register(Log->Name, Log->Kind, &A30InnerLog, 0));
+        if (A30Get("a30.other", WdkmLockKindSpinLock, &Lock) == STATUS_SUCCESS) {
+            (VOID)WdkmGrtDereference(Lock);
+        }
+    }
+    return Status;
+}
+
+static VOID A30InitializerThread(PVOID Context, ULONG Index)
+{
+    WDKM_LOCK_KIND Kind = (WDKM_LOCK_KIND)(ULONG_PTR)Context;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Index);
+    Status = WdkmGrtRegisterInPlaceDrained("a30.same", Kind, sizeof(A30_LIST),
+                                           A30InitializeRegistersSame, &A30OuterLog, A30Drain,
+                                           &A30OuterLog, 0);
+    A30Store(&A30OuterLog.RegistryStatus[0], Status);
+}
+
+static VOID TestInitializerCallsRegistry(VOID)
+{
+    ULONG KindIndex;
+
+    for (KindIndex = 0; KindIndex < A30_KINDS; KindIndex += 1) {
+        WDKM_LOCK_KIND Kind = A30Kinds[KindIndex];
+        PVOID Lock = NULL;
+
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtRegister("a30.other", WdkmLockKindSpinLock, &A30SideInitial,
+                                     sizeof(A30SideInitial), 0), STATUS_SUCCESS);
+        A30LogReset(&A30InnerLog, Kind, "a30.same", 1);
+        A30LogReset(&A30OuterLog, Kind, "a30.same", 2);
+        A30Store(&A30InnerStatus, -1);
+        A30RunGuarded(A30InitializerThread, (PVOID)(ULONG_PTR)Kind, 20,
+                      "an initialiser registering its own name");
+        CHECK_STATUS(A30Load(&A30InnerStatus), STATUS_SUCCESS);
+        CHECK_STATUS(A30Load(&A30OuterLog.RegistryStatus[0]), STATUS_OBJECT_NAME_COLLISION);
+        CHECK_EQ(A30Load(&A30OuterLog.Inits), 1);
+        CHECK_EQ(A30Load(&A30OuterLog.Drains), 1);
+        CHECK_EQ(A30Load(&A30InnerLog.Drains), 0);
+        CHECK_STATUS(A30Get("a30.same", Kind, &Lock), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+        CHECK_STATUS(A30DestroyRegistry(NULL), STATUS_SUCCESS);
+        CHECK_EQ(A30Load(&A30InnerLog.Drains), 1);
+        CHECK_EQ(A30Load(&A30OuterLog.Violations) + A30Load(&A30InnerLog.Violations), 0);
+        CHECK_EQ(WdkmHostPoolOutstanding(A30_TAG, NULL), 0);
+    }
+}
+
+/* The typed macros: WDKM_GRT_REGISTER_IN_PLACE_DRAINED with the kind as a
+   value, and ..._DRAINED_OF with each kind named. */
+static VOID TestDrainedMacrosEveryKind(VOID)
+{
+    A30_LOG Logs[A30_KINDS + 1];
+    ULONG Index;
+
+    for (Index = 0; Index <= A30_KINDS; Index += 1) {
+        A30LogReset(&Logs[Index], Index < A30_KINDS ? A30Kinds[Index] : WdkmLockKindSpinLock,
+                    "m", Index);
+    }
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF("a30.m0", KMutex, A30_LIST, A30Initialize,
+                                                       &Logs[0], A30Drain, &Logs[0]),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF("a30.m1", FastMutex, A30_LIST,
+                                                       A30Initialize, &Logs[1], A30Drain,
+                                                       &Logs[1]), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF("a30.m2", SpinLock, A30_LIST,
+                                                       A30Initialize, &Logs[2], A30Drain,
+                                                       &Logs[2]), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF("a30.m3", QueuedSpinLock, A30_LIST,
+                                                       A30Initialize, &Logs[3], A30Drain,
+                                                       &Logs[3]), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF("a30.m4", GuardedMutex, A30_LIST,
+                                                       A30Initialize, &Logs[4], A30Drain,
+                                                       &Logs[4]), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF("a30.m5", Resource, A30_LIST,
+                                                       A30Initialize, &Logs[5], A30Drain,
+                                                       &Logs[5]), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED_OF("a30.m6", PushLock, A30_LIST,
+                                                       A30Initialize, &Logs[6], A30Drain,
+                                                       &Logs[6]), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_IN_PLACE_DRAINED("a30.m7", WdkmLockKindSpinLock, A30_LIST,
+                                                    A30Initialize, &Logs[7], A30Drain, &Logs[7]),
+                 STATUS_SUCCESS);
+    for (Index = 0; Index <= A30_KINDS; Index += 1) {
+        char Name[16];
+        PVOID Lock = NULL;
+        A30_HOLD Hold;
+        A30_LIST *List = NULL;
+
+        snprintf(Name, sizeof(Name), "a30.m%lu", (unsigned long)Index);
+        CHECK_STATUS(A30Get(Name, Logs[Index].Kind, &Lock), STATUS_SUCCESS);
+        memset(&Hold, 0, sizeof(Hold));
+        Hold.Kind = Logs[Index].Kind;
+        Hold.Lock = Lock;
+        CHECK_STATUS(A30Acquire(&Hold, &List), STATUS_SUCCESS);
+        CHECK_EQ(List->Magic, A30_LIVE);
+        CHECK_EQ(List->Count, (LONG)Index);
+        CHECK_STATUS(A30Release(&Hold), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+        CHECK_EQ(A30Load(&Logs[Index].Drains), 0);
+    }
+    CHECK_STATUS(A30DestroyRegistry(NULL), STATUS_SUCCESS);
+    for (Index = 0; Index <= A30_KINDS; Index += 1) {
+        CHECK_EQ(A30Load(&Logs[Index].Drains), 1);
+        CHECK_EQ(A30Load(&Logs[Index].RecordsFreed), (LONG)Index);
+    }
+    CHECK_EQ(WdkmHostPoolOutstanding(A30_TAG, NULL), 0);
 }
 
 /* Pool failure at every allocation of a drained registration, into a
@@ -855,6 +1017,8 @@ static VOID TestDestroyWithReferencesHeld(VOID)
         memset(&Report, 0, sizeof(Report));
         CHECK_STATUS(WdkmGrtDestroy(&Short, &Report), STATUS_TIMEOUT);
         CHECK_EQ(Report.StillReferenced, A30_KINDS / 2);
+        CHECK_EQ(Report.Freed, (A30_KINDS + 1) / 2);
+        CHECK_EQ(Report.NamesReported, A30_KINDS / 2);
         for (Index = 0; Index < A30_KINDS; Index += 1) {
             CHECK_EQ(A30Load(&Logs[Index].Drains), Index % 2 == 0 ? 1 : 0);
         }
@@ -1378,7 +1542,11 @@ static VOID A30RaceWorker(PVOID Context, ULONG Index)
         if (AtDispatch) {
             KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
         }
+        /* References are counted per processor: take on one, drop on
+           another now and then. */
+        WdkmHostSetCurrentProcessor((LONG)(A30Random(&State) % 6));
         Status = A30Get(A30RaceName[Name], Kind, &Hold.Lock);
+        WdkmHostSetCurrentProcessor((LONG)(A30Random(&State) % 6));
         if (Status != STATUS_SUCCESS) {
             if (AtDispatch) {
                 KeLowerIrql(OldIrql);
@@ -1440,6 +1608,7 @@ Released:
         }
         A30Add(&Race->Operations, 1);
     }
+    WdkmHostSetCurrentProcessor(-1);
 }
 
 static BOOLEAN A30RaceClosingStatus(A30_RACE *Race, NTSTATUS Status)
@@ -2460,6 +2629,8 @@ static const WDKM_TEST_CASE A30Cases[] = {
     { "drain_in_last_dereference_every_irql", TestDrainInLastDereferenceEveryIrql },
     { "drain_on_replace", TestDrainOnReplace },
     { "failed_registration_drains", TestFailedRegistrationDrains },
+    { "initializer_calls_registry", TestInitializerCallsRegistry },
+    { "drained_macros_every_kind", TestDrainedMacrosEveryKind },
     { "pool_failure_at_every_allocation", TestPoolFailureAtEveryAllocation },
     { "destroy_with_references_held", TestDestroyWithReferencesHeld },
     { "drain_calls_registry_on_every_path", TestDrainCallsRegistryOnEveryPath },
