@@ -843,6 +843,32 @@ static VOID TestInitializerCallsRegistry(VOID)
     }
 }
 
+/* Initialize gets Context, Drain gets DrainContext: two logs. */
+static VOID TestDrainGetsDrainContext(VOID)
+{
+    ULONG KindIndex;
+
+    for (KindIndex = 0; KindIndex < A30_KINDS; KindIndex += 1) {
+        WDKM_LOCK_KIND Kind = A30Kinds[KindIndex];
+        A30_LOG InitLog;
+        A30_LOG DrainLog;
+
+        A30LogReset(&InitLog, Kind, "a30.ctx", 2);
+        A30LogReset(&DrainLog, Kind, "a30.ctx", 0);
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtRegisterInPlaceDrained("a30.ctx", Kind, sizeof(A30_LIST),
+                                                   A30Initialize, &InitLog, A30Drain, &DrainLog,
+                                                   0), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtUnregister("a30.ctx"), STATUS_SUCCESS);
+        CHECK_EQ(A30Load(&InitLog.Inits), 1);
+        CHECK_EQ(A30Load(&InitLog.Drains), 0);
+        CHECK_EQ(A30Load(&DrainLog.Drains), 1);
+        CHECK_EQ(A30Load(&DrainLog.RecordsFreed), 2);
+        CHECK_STATUS(A30DestroyRegistry(NULL), STATUS_SUCCESS);
+        CHECK_EQ(WdkmHostPoolOutstanding(A30_TAG, NULL), 0);
+    }
+}
+
 /* The typed macros: WDKM_GRT_REGISTER_IN_PLACE_DRAINED with the kind as a
    value, and ..._DRAINED_OF with each kind named. */
 static VOID TestDrainedMacrosEveryKind(VOID)
@@ -1700,8 +1726,14 @@ static VOID A30RaceStopper(PVOID Context, ULONG Index)
     NTSTATUS Status;
     LONG Tries = 0;
 
+    LONGLONG Deadline = WdkmTestNowMs() + 4000;
+
     UNREFERENCED_PARAMETER(Index);
-    WdkmTestSleepMs(150);
+    /* Let the workers get going first (slow under the sanitizers). */
+    WdkmTestSleepMs(100);
+    while (A30Load(&Run->Race->Operations) < 20000 && WdkmTestNowMs() < Deadline) {
+        WdkmTestSleepMs(5);
+    }
     A30Store(&Run->Race->Closing, 1);
     /* Destroy while the workers and the writer run: short timeouts, again
        and again, until it is through; then stop them. */
@@ -2023,6 +2055,29 @@ static VOID TestEventOnHolderGivesBackReference(VOID)
             CHECK_EQ(A30Load(&Event.SameLock), 1);
             CHECK_STATUS(A30Load(&Event.DereferenceStatus), STATUS_SUCCESS);
             CHECK_STATUS(A30Load(&Event.OtherStatus), STATUS_SUCCESS);
+            /* The name gone while the holder holds it: its own dereference
+               is still refused and nothing is drained under the hold. */
+            if (!HoldCase->Recursive && OwnDetected) {
+                A30_LIST *Again = NULL;
+                NTSTATUS Refused;
+
+                CHECK_STATUS(WdkmGrtUnregister("a30.h"), STATUS_SUCCESS);
+                if (HoldCase->HolderIrql != PASSIVE_LEVEL) {
+                    KeRaiseIrql(HoldCase->HolderIrql, &OldIrql);
+                }
+                Status = A30Acquire(&Hold, &Again);
+                Refused = Status == STATUS_SUCCESS ? WdkmGrtDereference(Hold.Lock) : Status;
+                Inner = A30Load(&Log.Drains);
+                if (Status == STATUS_SUCCESS) {
+                    (VOID)A30Release(&Hold);
+                }
+                if (HoldCase->HolderIrql != PASSIVE_LEVEL) {
+                    KeLowerIrql(OldIrql);
+                }
+                CHECK_STATUS(Status, STATUS_SUCCESS);
+                CHECK_STATUS(Refused, STATUS_WDKM_LOCK_HELD);
+                CHECK_EQ(Inner, 0);
+            }
             CHECK_STATUS(WdkmGrtDereference(Hold.Lock), STATUS_SUCCESS);
             /* Every reference is back. */
             memset(&Report, 0, sizeof(Report));
@@ -2248,6 +2303,188 @@ static VOID TestEventsOnManySharedReaders(VOID)
         CHECK_EQ(Ran, 2 * A30_READERS);
         CHECK_EQ(Bad, 0);
         CHECK_EQ(A30Load(&Log.Drains), 1);
+    }
+}
+
+/* Threads pinned to one processor look one name up and give it back in a
+   tight loop while DPCs and special APCs on them do the same (the
+   per-processor reference counts entered again from an interrupt); the
+   name is unregistered halfway: no thread ever finds the value drained,
+   the drain runs once, after the last reference, and nothing is left. */
+typedef struct _A30_HOT {
+    WDKM_LOCK_KIND Kind;
+    LONG volatile Stop;
+    LONG volatile Gone;
+    LONG volatile Operations;
+    LONG volatile Events;
+    LONG volatile SawDrained;
+    LONG volatile Failures;
+    LONG volatile LastFailure;
+    LONG volatile DrainsBeforeGone;
+} A30_HOT;
+
+static VOID A30HotFailure(A30_HOT *Hot, NTSTATUS Status)
+{
+    A30Store(&Hot->LastFailure, Status);
+    A30Add(&Hot->Failures, 1);
+}
+
+static VOID A30HotEvent(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    A30_HOT *Hot = (A30_HOT *)Context;
+    PVOID Locks[3];
+    ULONG Count = (ULONG)(Random % 3) + 1;
+    ULONG Index;
+    ULONG Taken = 0;
+
+    UNREFERENCED_PARAMETER(Kind);
+    for (Index = 0; Index < Count; Index += 1) {
+        NTSTATUS Status = A30Get("a30.hot", Hot->Kind, &Locks[Taken]);
+
+        if (Status == STATUS_SUCCESS) {
+            Taken += 1;
+        } else if (Status != STATUS_OBJECT_NAME_NOT_FOUND) {
+            A30HotFailure(Hot, Status);
+        }
+    }
+    while (Taken > 0) {
+        NTSTATUS Status = WdkmGrtDereference(Locks[--Taken]);
+
+        if (Status != STATUS_SUCCESS) {
+            A30HotFailure(Hot, Status);
+        }
+    }
+    A30Add(&Hot->Events, 1);
+}
+
+static VOID A30HotThread(PVOID Context, ULONG Index)
+{
+    A30_HOT *Hot = (A30_HOT *)Context;
+    ULONG64 State = 0x3030 + Index;
+
+    WdkmHostSetCurrentProcessor(0);
+    while (A30Load(&Hot->Stop) == 0) {
+        A30_HOLD Hold;
+        A30_LIST *List = NULL;
+        NTSTATUS Status;
+
+        memset(&Hold, 0, sizeof(Hold));
+        Hold.Kind = Hot->Kind;
+        Status = A30Get("a30.hot", Hot->Kind, &Hold.Lock);
+        if (Status == STATUS_OBJECT_NAME_NOT_FOUND) {
+            break;
+        }
+        if (Status != STATUS_SUCCESS) {
+            A30HotFailure(Hot, Status);
+            break;
+        }
+        if ((A30Random(&State) % 4) == 0) {
+            Status = A30Acquire(&Hold, &List);
+            if (Status == STATUS_SUCCESS) {
+                if (List->Magic != A30_LIVE) {
+                    A30Add(&Hot->SawDrained, 1);
+                }
+                (VOID)A30Release(&Hold);
+            } else {
+                A30HotFailure(Hot, Status);
+            }
+        }
+        Status = WdkmGrtDereference(Hold.Lock);
+        if (Status != STATUS_SUCCESS) {
+            A30HotFailure(Hot, Status);
+        }
+        A30Add(&Hot->Operations, 1);
+    }
+    WdkmHostSetCurrentProcessor(-1);
+}
+
+static VOID A30HotUnregister(PVOID Context, ULONG Index)
+{
+    A30_HOT *Hot = (A30_HOT *)Context;
+    LONGLONG Deadline = WdkmTestNowMs() + 3000;
+
+    UNREFERENCED_PARAMETER(Index);
+    WdkmTestSleepMs(200);
+    while ((A30Load(&Hot->Operations) < 20000 || A30Load(&Hot->Events) < 100) &&
+           WdkmTestNowMs() < Deadline) {
+        WdkmTestSleepMs(2);
+    }
+    if (WdkmGrtUnregister("a30.hot") != STATUS_SUCCESS) {
+        A30HotFailure(Hot, STATUS_UNSUCCESSFUL);
+    }
+    A30Store(&Hot->Gone, 1);
+    WdkmTestSleepMs(20);
+    A30Store(&Hot->Stop, 1);
+}
+
+static VOID TestReferenceCachesReenteredByEvents(VOID)
+{
+    static A30_HOT Hot;
+    static const WDKM_LOCK_KIND Kinds[] = { WdkmLockKindSpinLock, WdkmLockKindResource };
+    ULONG KindIndex;
+    ULONG64 Seed = A30Seed(303, "reference_caches_reentered_by_events");
+
+    for (KindIndex = 0; KindIndex < 2; KindIndex += 1) {
+        A30_LOG Log;
+        WDKM_HOST_INTERRUPT_SETTINGS Settings;
+        WDKM_HOST_INTERRUPT_SETTINGS Previous;
+        BOOLEAN WasActive = WdkmHostInterruptsActive(&Previous);
+        WDKM_TEST_THREAD *Unregisterer;
+        WDKM_GRT_REPORT Report;
+        LARGE_INTEGER Short = A30Ms(200);
+        NTSTATUS Status;
+        ULONG64 Delivered[WDKM_HOST_INTERRUPT_KINDS];
+
+        memset((void *)&Hot, 0, sizeof(Hot));
+        Hot.Kind = Kinds[KindIndex];
+        A30LogReset(&Log, Hot.Kind, "a30.hot", 3);
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(A30Register("a30.hot", Hot.Kind, &Log, 0), STATUS_SUCCESS);
+        memset(&Settings, 0, sizeof(Settings));
+        Settings.Seed = Seed + KindIndex;
+        Settings.MeanIntervalMicroseconds = 40;
+        Settings.DpcWeight = 3;
+        Settings.NormalApcWeight = 1;
+        Settings.SpecialApcWeight = 3;
+        Settings.SuspendMaxMicroseconds = 20;
+        Settings.Routine = A30HotEvent;
+        Settings.Context = &Hot;
+        WdkmHostInterruptsStart(&Settings);
+        Unregisterer = WdkmTestStartThread(A30HotUnregister, &Hot);
+        CHECK(WdkmTestRunThreads(2, A30HotThread, &Hot));
+        if (Unregisterer != NULL) {
+            WdkmTestJoinThread(Unregisterer);
+        }
+        WdkmHostInterruptsStop();
+        WdkmHostQueryInterruptCounts(Delivered, NULL);
+        if (WasActive) {
+            WdkmHostInterruptsStart(&Previous);
+        }
+        printf("  %s: %ld lookups, %ld events (%llu delivered), %ld drains\n",
+               A30KindName(Hot.Kind), (long)A30Load(&Hot.Operations), (long)A30Load(&Hot.Events),
+               (unsigned long long)(Delivered[0] + Delivered[1] + Delivered[2]),
+               (long)A30Load(&Log.Drains));
+        if (A30Load(&Hot.Failures) != 0) {
+            printf("  %ld failures, last %s\n", (long)A30Load(&Hot.Failures),
+                   WdkmStatusName(A30Load(&Hot.LastFailure)));
+        }
+        memset(&Report, 0, sizeof(Report));
+        Status = WdkmGrtDestroy(&Short, &Report);
+        if (Status != STATUS_SUCCESS) {
+            printf("  Destroy %s: %lu still referenced, %lu unregistered referenced\n",
+                   WdkmStatusName(Status), (unsigned long)Report.StillReferenced,
+                   (unsigned long)Report.UnregisteredReferenced);
+            (VOID)WdkmGrtDestroy(&Short, NULL);
+        }
+        CHECK_STATUS(Status, STATUS_SUCCESS);
+        CHECK_EQ(Report.UnregisteredReferenced, 0);
+        CHECK_EQ(A30Load(&Hot.Failures), 0);
+        CHECK_EQ(A30Load(&Hot.SawDrained), 0);
+        CHECK_EQ(A30Load(&Log.Drains), 1);
+        CHECK_EQ(A30Load(&Log.Violations), 0);
+        CHECK(A30Load(&Hot.Operations) > 0);
+        CHECK(A30Load(&Hot.Events) > 0);
+        CHECK_EQ(WdkmHostPoolOutstanding(A30_TAG, NULL), 0);
     }
 }
 
@@ -2631,6 +2868,7 @@ static const WDKM_TEST_CASE A30Cases[] = {
     { "failed_registration_drains", TestFailedRegistrationDrains },
     { "initializer_calls_registry", TestInitializerCallsRegistry },
     { "drained_macros_every_kind", TestDrainedMacrosEveryKind },
+    { "drain_gets_drain_context", TestDrainGetsDrainContext },
     { "pool_failure_at_every_allocation", TestPoolFailureAtEveryAllocation },
     { "destroy_with_references_held", TestDestroyWithReferencesHeld },
     { "drain_calls_registry_on_every_path", TestDrainCallsRegistryOnEveryPath },
@@ -2644,6 +2882,7 @@ static const WDKM_TEST_CASE A30Cases[] = {
     { "event_own_hold_still_refused", TestEventOwnHoldStillRefused },
     { "raising_holders_own_dereference_refused", TestRaisingHoldersOwnDereferenceRefused },
     { "random_injection_on_holders", TestRandomInjectionOnHolders },
+    { "reference_caches_reentered_by_events", TestReferenceCachesReenteredByEvents },
 };
 
 const WDKM_TEST_SUITE WdkmAttack30Suite =
