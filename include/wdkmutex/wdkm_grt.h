@@ -298,8 +298,10 @@ WdkmGrtReference(
  * readers at once; beyond them, in checked builds only (see reference.md).
  * A DPC or special kernel APC that interrupted the holder is not refused
  * for that hold (it gives back the reference it took itself): at
- * APC_LEVEL and above, an exclusive hold taken below the caller's IRQL,
- * and any shared hold, count as the interrupted code's.
+ * APC_LEVEL and above, an exclusive hold taken below the caller's IRQL
+ * (a KMUTEX's taken at APC_LEVEL counts as taken at PASSIVE_LEVEL, as an
+ * ERESOURCE's or a push lock's), and any shared hold, count as the
+ * interrupted code's.
  * The last reference of an unregistered lock frees it, except an ERESOURCE
  * dropped at DISPATCH_LEVEL (ExDeleteResourceLite needs <= APC_LEVEL): that
  * one is freed by the next WdkmGrtRegister or WdkmGrtUnregister made at
