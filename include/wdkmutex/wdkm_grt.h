@@ -301,7 +301,9 @@ WdkmGrtReference(
  * APC_LEVEL and above, an exclusive hold taken below the caller's IRQL
  * (a KMUTEX's taken at APC_LEVEL counts as taken at PASSIVE_LEVEL, as an
  * ERESOURCE's or a push lock's), and any shared hold, count as the
- * interrupted code's.
+ * interrupted code's. (Not a KMUTEX taken at DISPATCH_LEVEL whose code
+ * has lowered the IRQL: keep such a hold at DISPATCH_LEVEL, see
+ * reference.md.)
  * The last reference of an unregistered lock frees it, except an ERESOURCE
  * dropped at DISPATCH_LEVEL (ExDeleteResourceLite needs <= APC_LEVEL): that
  * one is freed by the next WdkmGrtRegister or WdkmGrtUnregister made at
