@@ -155,7 +155,8 @@ WdkmpLockTakeOwnership(
  * APC_LEVEL), and a hold taken below the caller's IRQL, at APC_LEVEL or
  * above, belongs to the code they interrupted, which to NT is the same
  * thread. (Code that raised the IRQL itself over its own hold is taken
- * for such an interrupt: reference.md's "Not detected".)
+ * for such an interrupt: reference.md's "Not detected"; so is a KMUTEX
+ * holder at APC_LEVEL, whose hold counts as taken at PASSIVE_LEVEL.)
  */
 WDKMP_INLINE
 BOOLEAN

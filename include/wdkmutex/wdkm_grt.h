@@ -178,10 +178,12 @@ WdkmGrtRegisterInPlace(
  * IRQL: <= APC_LEVEL for the call. Drain runs in whichever call frees the
  * lock: WdkmGrtDereference, WdkmGrtUnregister, a WdkmGrtRegister that
  * replaces or fails, or WdkmGrtDestroy, at that call's IRQL, at most the
- * kind's destroy IRQL (DISPATCH_LEVEL; APC_LEVEL for an ERESOURCE or a
- * push lock, whose frees from higher wait for the next registry call made
- * at <= APC_LEVEL). So Drain must be non-paged code that can run at
- * DISPATCH_LEVEL unless the kind is one of those two. It must not fail,
+ * kind's destroy IRQL (DISPATCH_LEVEL; APC_LEVEL for an ERESOURCE, whose
+ * frees from DISPATCH_LEVEL wait for the next WdkmGrtRegister or
+ * WdkmGrtUnregister made at <= APC_LEVEL, or WdkmGrtDestroy). So Drain
+ * must be non-paged code that can run at DISPATCH_LEVEL unless the kind
+ * is an ERESOURCE (a push lock's too: its destroy IRQL is
+ * DISPATCH_LEVEL, as WdkmPushLockDestroyWith's). It must not fail,
  * keep Value, use the lock's handle (it is no lock any more), or wait for
  * a registry call of another thread.
  *
@@ -296,8 +298,12 @@ WdkmGrtReference(
  * readers at once; beyond them, in checked builds only (see reference.md).
  * A DPC or special kernel APC that interrupted the holder is not refused
  * for that hold (it gives back the reference it took itself): at
- * APC_LEVEL and above, an exclusive hold taken below the caller's IRQL,
- * and any shared hold, count as the interrupted code's.
+ * APC_LEVEL and above, an exclusive hold taken below the caller's IRQL
+ * (a KMUTEX's taken at APC_LEVEL counts as taken at PASSIVE_LEVEL, as an
+ * ERESOURCE's or a push lock's), and any shared hold, count as the
+ * interrupted code's. (Not a KMUTEX taken at DISPATCH_LEVEL whose code
+ * has lowered the IRQL: keep such a hold at DISPATCH_LEVEL, see
+ * reference.md.)
  * The last reference of an unregistered lock frees it, except an ERESOURCE
  * dropped at DISPATCH_LEVEL (ExDeleteResourceLite needs <= APC_LEVEL): that
  * one is freed by the next WdkmGrtRegister or WdkmGrtUnregister made at

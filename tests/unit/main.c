@@ -32,6 +32,7 @@ extern const WDKM_TEST_SUITE WdkmAttack26Suite;
 extern const WDKM_TEST_SUITE WdkmAttack27Suite;
 extern const WDKM_TEST_SUITE WdkmAttack28Suite;
 extern const WDKM_TEST_SUITE WdkmAttack31Suite;
+extern const WDKM_TEST_SUITE WdkmAttack30Suite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 extern const WDKM_TEST_SUITE WdkmAttack22Suite;
@@ -76,6 +77,7 @@ main(int argc, char **argv)
         WdkmAttack27Suite,    /* the cancel-safe queue under cancels, DPCs and APCs, from the docs */
         WdkmAttack28Suite,    /* the host emulation as a product: kernel rules, events, controls */
         WdkmAttack31Suite,    /* regions, scoped forms, pool statistics, status helpers, from the docs */
+        WdkmAttack30Suite,    /* drained registry locks; DPCs and APCs giving back their references */
         WdkmModelSuite,       /* last: a failed walk may leave threads stuck in the library */
     };
 
