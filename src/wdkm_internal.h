@@ -165,12 +165,23 @@ WdkmpLockHeldHere(
     )
 {
     KIRQL Irql;
+    KIRQL Held;
 
     if (!WdkmpLockOwnedByCaller(Header)) {
         return FALSE;
     }
     Irql = WdkmpGetIrql();
-    return !(Irql >= APC_LEVEL && Header->HeldIrql < Irql);
+    Held = Header->HeldIrql;
+    if (Held == APC_LEVEL && Header->Signature == WDKMP_SIGNATURE_KMUTEX) {
+        /* A KMUTEX taken at APC_LEVEL outlives that IRQL once its code
+           lowers it (a FAST_MUTEX released first), and a special kernel
+           APC then runs over it at APC_LEVEL: counted as taken at
+           PASSIVE_LEVEL, as an ERESOURCE's hold. (A FAST_MUTEX's or a
+           guarded mutex's holder masks special APCs: its APC_LEVEL is its
+           own.) Here, not at the acquisition, which the fast path pays. */
+        Held = PASSIVE_LEVEL;
+    }
+    return !(Irql >= APC_LEVEL && Held < Irql);
 }
 
 /* One of the library's lock signatures: the block is a lock header. */

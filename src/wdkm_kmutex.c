@@ -99,16 +99,11 @@ WdkmpKMutexAcquire(
         return Status;
     }
     /* Held now: Depth and HeldIrql are ours to write, and are written
-       before the owner is published, for a DPC that reads them. A hold
-       taken at APC_LEVEL is recorded at PASSIVE_LEVEL (its IRQL class is
-       the same): it outlives that IRQL when the code lowers it (a FAST_MUTEX
-       released first), and a special kernel APC then runs over it at
-       APC_LEVEL, which WdkmpLockHeldHere must take for an interrupt, as
-       over an ERESOURCE's hold. */
+       before the owner is published, for a DPC that reads them. */
     if (Recursion) {
         Mutex->Depth += 1;
     } else {
-        Mutex->Header.HeldIrql = WDKMP_KMUTEX_HELD_IRQL(Irql);
+        Mutex->Header.HeldIrql = Irql;
         Mutex->Depth = 1;
         WdkmpStorePointerRelease((PVOID volatile *)&Mutex->Header.Owner, Self);
     }

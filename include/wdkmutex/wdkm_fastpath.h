@@ -501,10 +501,9 @@ WdkmpKMutexAcquireFast(
         *Data = NULL;
         return STATUS_POSSIBLE_DEADLOCK;
     }
-    /* Depth and HeldIrql before the owner is published, for a DPC (a hold
-       taken at APC_LEVEL recorded at PASSIVE_LEVEL: WdkmpKMutexAcquire). */
+    /* Depth and HeldIrql before the owner is published, for a DPC. */
     Irql = WdkmpGetIrql();
-    Mutex->Header.HeldIrql = WDKMP_KMUTEX_HELD_IRQL(Irql);
+    Mutex->Header.HeldIrql = Irql;
     Mutex->Depth = 1;
     WdkmpStorePointerRelease((PVOID volatile *)&Mutex->Header.Owner, WdkmpCurrentThread());
     *Data = Mutex->Header.Data;

@@ -126,9 +126,7 @@ typedef struct _WDKMP_LOCK_HEADER {
      * The IRQL an exclusive acquisition left its owner at, where the
      * release must happen (WdkmpLockCheckRelease): recorded, not assumed,
      * because Wine never raises the IRQL. A KMUTEX keeps the IRQL of its
-     * outermost acquisition here (APC_LEVEL as PASSIVE_LEVEL, the same
-     * class: special kernel APCs run over such a hold once its code lowers
-     * the IRQL, WDKMP_KMUTEX_HELD_IRQL); the reader/writer kinds leave it 0 (they
+     * outermost acquisition here; the reader/writer kinds leave it 0 (they
      * are held below DISPATCH_LEVEL only). Owner-only. It also tells a DPC
      * from the thread it interrupted: at DISPATCH_LEVEL, a hold taken
      * below it is the thread's (WdkmpLockHeldHere).
@@ -239,11 +237,6 @@ WdkmpNestShard(
 }
 
 /* The kinds' blocks, as far as their fast paths and files need them. */
-
-/* The HeldIrql of a KMUTEX hold taken at Irql: its class's floor below
-   DISPATCH_LEVEL (a hold taken at APC_LEVEL counts as taken at
-   PASSIVE_LEVEL, as an ERESOURCE's), Irql itself from DISPATCH_LEVEL. */
-#define WDKMP_KMUTEX_HELD_IRQL(Irql) ((KIRQL)((Irql) == APC_LEVEL ? PASSIVE_LEVEL : (Irql)))
 
 struct _WDKM_KMUTEX {
     WDKMP_LOCK_HEADER Header;
