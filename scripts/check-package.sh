@@ -20,6 +20,15 @@
 #      (size and import count printed)
 #  10. ctest runs it under Wine through wdkm_add_wine_test
 #  11. asking for a version the package is not compatible with fails
+#  12. configuring a package user without a Windows toolchain is refused
+#      with one readable message naming the toolchain file the package
+#      installs and the wdkmutex_DIR to pass (the configure step 5 uses
+#      that installed toolchain file, as a project without the source
+#      tree does)
+#  13. a host unit-test project that add_subdirectory()s the source tree
+#      (tests/package/host, docs/host-testing.md) gets none of wdkmutex's
+#      own tests in its ctest, and
+#  14. builds and passes its own
 #
 # One line per step, then "N passed, N failed"; the counts go to
 # BUILD_DIR/summary ("passed failed skipped"). Exit status 1 on failure.
@@ -30,7 +39,8 @@ root=$(pwd -P)
 out=${1:-build/package}
 mkdir -p "$out"
 out=$(cd "$out" && pwd -P)
-rm -rf "$out/library" "$out/prefix" "$out/example" "$out/example-too-new" "$out/summary" "$out"/*.log
+rm -rf "$out/library" "$out/prefix" "$out/example" "$out/example-too-new" "$out/example-host" \
+       "$out/host-consumer" "$out/summary" "$out"/*.log
 
 toolchain=$root/cmake/toolchain-mingw-w64-x86_64.cmake
 prefix=$out/prefix
@@ -68,6 +78,7 @@ installed_files() {
               lib/cmake/wdkmutex/wdkmutexTargets.cmake \
               lib/cmake/wdkmutex/wdkmutexBuild.cmake \
               lib/cmake/wdkmutex/WdkmDriver.cmake \
+              lib/cmake/wdkmutex/toolchain-mingw-w64-x86_64.cmake \
               lib/cmake/wdkmutex/wdkm-wine-run.sh; do
     if [ ! -f "$prefix/$file" ]; then
       echo "missing: $prefix/$file"
@@ -153,6 +164,47 @@ too_new_rejected() {
   echo "find_package(wdkmutex 99.0) failed, as it must"
 }
 
+# A driver project configured for the build machine instead of Windows: the
+# package refuses, in one message a newcomer can act on (CMake wraps it,
+# so whitespace is folded before looking).
+host_refused() {
+  local text
+  if cmake -S tests/package -B "$out/example-host" -Dwdkmutex_DIR="$prefix/lib/cmake/wdkmutex" \
+       >"$out/example-host.txt" 2>&1; then
+    echo "FAIL: find_package(wdkmutex) succeeded for the build machine"
+    return 1
+  fi
+  cat "$out/example-host.txt"
+  text=$(tr -s ' \n' '  ' <"$out/example-host.txt")
+  case $text in
+    *"configure your driver project"*) ;;
+    *) echo "FAIL: the refusal does not read as one sentence"; return 1 ;;
+  esac
+  case $text in
+    *"-DCMAKE_TOOLCHAIN_FILE=$prefix/lib/cmake/wdkmutex/toolchain-mingw-w64-x86_64.cmake"*) ;;
+    *) echo "FAIL: the refusal does not name the installed toolchain file"; return 1 ;;
+  esac
+  case $text in
+    *"-Dwdkmutex_DIR=$prefix/lib/cmake/wdkmutex"*) ;;
+    *) echo "FAIL: the refusal does not name wdkmutex_DIR"; return 1 ;;
+  esac
+}
+
+# docs/host-testing.md's add_subdirectory() project: the user's ctest
+# holds the user's test, not wdkmutex's own suites and examples.
+host_consumer_tests() {
+  local listed
+  listed=$(ctest --test-dir "$out/host-consumer" -N | sed -n 's/^ *Test *#[0-9]*: //p')
+  printf 'tests: %s\n' "$listed"
+  [ "$listed" = "my_driver_logic" ] ||
+    { echo "FAIL: the host project's ctest holds other tests than its own"; return 1; }
+}
+
+host_consumer_runs() {
+  cmake --build "$out/host-consumer" -j "$jobs" &&
+    ctest --test-dir "$out/host-consumer" --output-on-failure
+}
+
 step "configure the kernel build (Release, prefix $prefix)" configure-library.log \
   cmake -S . -B "$out/library" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DWDKM_KERNEL=ON \
         -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix"
@@ -162,8 +214,10 @@ step "install into the scratch prefix" install.log \
   cmake --install "$out/library"
 step "installed: headers, libraries, package config, driver functions, Wine runner" \
   installed-files.log installed_files
-step "configure tests/package as Debug against the Release package" configure-example.log \
-  cmake -S tests/package -B "$out/example" -DCMAKE_TOOLCHAIN_FILE="$toolchain" \
+step "configure tests/package as Debug against the Release package (installed toolchain file)" \
+  configure-example.log \
+  cmake -S tests/package -B "$out/example" \
+        -DCMAKE_TOOLCHAIN_FILE="$prefix/lib/cmake/wdkmutex/toolchain-mingw-w64-x86_64.cmake" \
         -DCMAKE_BUILD_TYPE=Debug -Dwdkmutex_DIR="$prefix/lib/cmake/wdkmutex"
 step "the Debug project compiles with the package's WDKM_CHECKED=0" checked.log recorded_checked
 step "build the drivers (wdkm_add_driver) and the runner" build-example.log \
@@ -173,6 +227,12 @@ step "the spin-lock-only driver imports no other lock kind's routines" spin-only
 grep -h '^spin_driver.sys:' "$out/spin-only.log" 2>/dev/null | sed 's/^/        /'
 step "wdkm_add_wine_test runs the spin driver under Wine (ctest)" wine.log under_wine
 step "find_package(wdkmutex 99.0) is refused" version.log too_new_rejected
+step "without a Windows toolchain: refused, naming the installed toolchain file" host-refused.log \
+  host_refused
+step "configure a host project that add_subdirectory()s the tree" configure-host-consumer.log \
+  cmake -S tests/package/host -B "$out/host-consumer" -DWDKMUTEX_DIR="$root"
+step "the host project's ctest holds its own test only" host-consumer-tests.log host_consumer_tests
+step "the host project builds and its test passes" host-consumer-run.log host_consumer_runs
 
 echo "$passed $failed 0" >"$out/summary"
 echo "$passed passed, $failed failed"
