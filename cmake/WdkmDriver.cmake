@@ -409,7 +409,17 @@ endfunction()
 # driver's .sys copied beside it first. The test passes when the program
 # exits 0; its output is the test's output, Wine's log is
 # <build>/wdkm-wine/<name>/wine-debug.log. Needs wine (Debian: wine wine64).
-function(wdkm_add_wine_test name)
+# Enables testing in the calling directory: a project that forgot
+# enable_testing() would otherwise have ctest find no test and pass. Called
+# from a subdirectory, the top-level CMakeLists still needs enable_testing().
+# A macro, because enable_testing() records itself in a variable of the
+# calling scope (inside a function it would be forgotten at the return).
+macro(wdkm_add_wine_test)
+  enable_testing()
+  _wdkm_add_wine_test(${ARGV})
+endmacro()
+
+function(_wdkm_add_wine_test name)
   cmake_parse_arguments(PARSE_ARGV 1 ARG "" "RUNNER;TIMEOUT" "DRIVERS;ARGS")
   if(ARG_UNPARSED_ARGUMENTS OR NOT ARG_RUNNER)
     message(FATAL_ERROR "wdkm_add_wine_test(${name} RUNNER <exe> [DRIVERS ...] [ARGS ...] [TIMEOUT s])")

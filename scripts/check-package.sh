@@ -29,6 +29,9 @@
 #      (tests/package/host, docs/host-testing.md) gets none of wdkmutex's
 #      own tests in its ctest, and
 #  14. builds and passes its own
+#  15. a driver project that never calls enable_testing() (the README's
+#      four lines) still gets its wdkm_add_wine_test test in ctest, not a
+#      CI step that passes with no test (configure only)
 #
 # One line per step, then "N passed, N failed"; the counts go to
 # BUILD_DIR/summary ("passed failed skipped"). Exit status 1 on failure.
@@ -40,7 +43,7 @@ out=${1:-build/package}
 mkdir -p "$out"
 out=$(cd "$out" && pwd -P)
 rm -rf "$out/library" "$out/prefix" "$out/example" "$out/example-too-new" "$out/example-host" \
-       "$out/host-consumer" "$out/summary" "$out"/*.log
+       "$out/host-consumer" "$out/no-enable-testing" "$out/summary" "$out"/*.log
 
 toolchain=$root/cmake/toolchain-mingw-w64-x86_64.cmake
 prefix=$out/prefix
@@ -152,7 +155,7 @@ recorded_checked() {
 }
 
 under_wine() {
-  ctest --test-dir "$out/example" --output-on-failure -R spin_driver_under_wine
+  ctest --test-dir "$out/example" --output-on-failure --no-tests=error -R spin_driver_under_wine
 }
 
 too_new_rejected() {
@@ -200,6 +203,27 @@ host_consumer_tests() {
     { echo "FAIL: the host project's ctest holds other tests than its own"; return 1; }
 }
 
+# The README's CI snippet as a whole project: no enable_testing() of its own.
+wine_test_without_enable_testing() {
+  local dir=$out/no-enable-testing listed
+  mkdir -p "$dir/src"
+  cat >"$dir/src/CMakeLists.txt" <<EOF
+cmake_minimum_required(VERSION 3.20)
+project(no_enable_testing LANGUAGES C)
+find_package(wdkmutex 0.1 REQUIRED)
+wdkm_add_driver(spin_driver SOURCES $root/tests/package/spin_driver.c)
+wdkm_add_usermode_exe(spin_runner SOURCES $root/tests/package/spin_runner.c)
+wdkm_add_wine_test(spin_driver_under_wine RUNNER spin_runner DRIVERS spin_driver)
+EOF
+  cmake -S "$dir/src" -B "$dir/build" \
+        -DCMAKE_TOOLCHAIN_FILE="$prefix/lib/cmake/wdkmutex/toolchain-mingw-w64-x86_64.cmake" \
+        -Dwdkmutex_DIR="$prefix/lib/cmake/wdkmutex" || return 1
+  listed=$(ctest --test-dir "$dir/build" -N | sed -n 's/^ *Test *#[0-9]*: //p')
+  printf 'tests: %s\n' "$listed"
+  [ "$listed" = "spin_driver_under_wine" ] ||
+    { echo "FAIL: without enable_testing() ctest finds no Wine test (and passes)"; return 1; }
+}
+
 host_consumer_runs() {
   cmake --build "$out/host-consumer" -j "$jobs" &&
     ctest --test-dir "$out/host-consumer" --output-on-failure
@@ -233,6 +257,8 @@ step "configure a host project that add_subdirectory()s the tree" configure-host
   cmake -S tests/package/host -B "$out/host-consumer" -DWDKMUTEX_DIR="$root"
 step "the host project's ctest holds its own test only" host-consumer-tests.log host_consumer_tests
 step "the host project builds and its test passes" host-consumer-run.log host_consumer_runs
+step "wdkm_add_wine_test without enable_testing(): ctest still has the test" \
+  no-enable-testing.log wine_test_without_enable_testing
 
 echo "$passed $failed 0" >"$out/summary"
 echo "$passed passed, $failed failed"
