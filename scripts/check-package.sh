@@ -91,6 +91,22 @@ installed_files() {
   for header in include/wdkmutex/*.h; do
     [ -f "$prefix/$header" ] || { echo "missing: $prefix/$header"; missing=1; }
   done
+  # The port the inline fast paths include, itself (not the source tree's
+  # forwarder), inside the package's include folder; and nothing installed
+  # beside include/, lib/ and share/ (a top-level port/ in /usr/local
+  # belongs to no one).
+  file=include/wdkmutex/port/wdkm_port.h
+  if [ ! -f "$prefix/$file" ] || ! grep -q "wdk/wdkm_port_wdk.h" "$prefix/$file" ||
+     [ ! -f "$prefix/include/wdkmutex/port/wdk/wdkm_port_wdk.h" ]; then
+    echo "missing: $prefix/$file (the port itself, and port/wdk/ beside it)"
+    missing=1
+  fi
+  for file in "$prefix"/*; do
+    case ${file##*/} in
+      include|lib|share) ;;
+      *) echo "FAIL: installed outside include/, lib/ and share/: $file"; missing=1 ;;
+    esac
+  done
   # Nothing from the source or build tree may leak into the exported target.
   if grep -n -e "$root/include" -e "$root/src" -e "$root/port" "$prefix"/lib/cmake/wdkmutex/*.cmake; then
     echo "FAIL: the installed package refers to the source tree"

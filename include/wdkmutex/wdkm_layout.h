@@ -37,8 +37,11 @@
 #include "wdkm_guardedmutex.h"
 #include "wdkm_rwlock.h"
 
-/* The port, where it sits in the tree and in an installed package. */
-#include "../../port/wdkm_port.h"
+/*
+ * The port, by one path in the tree (a forwarding header) and in an
+ * installed package (the port itself): include/wdkmutex/port/.
+ */
+#include "port/wdkm_port.h"
 
 /*
  * Kind signatures, checked on every entry that takes a handle: acquire and
