@@ -245,6 +245,49 @@ host_consumer_runs() {
     ctest --test-dir "$out/host-consumer" --output-on-failure
 }
 
+# packaging.md's commands for a driver without CMake, run as the page
+# writes them (so that the page cannot drift from what works): the
+# single-file build of section 1 (amalgamate, compile, link), then
+# "Without CMake"'s client built from support/ and the pair run under
+# Wine by scripts/wine-run.sh. In a scratch folder that links the tree's
+# scripts/, include/, src/, port/, cmake/ and support/, with
+# tests/package's spin driver as the page's driver.c and its runner as
+# client.c (the runner loads spin_driver.sys, hence the copy).
+doc_md_command() {   # doc_md_command MARKER: the packaging.md command holding MARKER
+  python3 - "$root/docs/packaging.md" "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+marker = sys.argv[2]
+for block in re.findall(r"^```sh\n(.*?)^```", text, re.S | re.M):
+    if marker in block:
+        print(block, end="")
+        sys.exit(0)
+prose = re.sub(r"^```.*?^```", "", text, flags=re.S | re.M)
+for span in re.findall(r"`([^`]+)`", prose):
+    if marker in span:
+        print(" ".join(span.split()))
+        sys.exit(0)
+sys.exit("packaging.md has no command holding: " + marker)
+PY
+}
+
+doc_commands_without_cmake() {
+  local scratch=$out/doc-commands dir single client
+  rm -rf "$scratch" && mkdir -p "$scratch" || return 1
+  for dir in scripts include src port cmake support; do
+    ln -s "$root/$dir" "$scratch/$dir" || return 1
+  done
+  cp tests/package/spin_driver.c "$scratch/driver.c" &&
+    cp tests/package/spin_runner.c "$scratch/client.c" &&
+    cp tests/package/spin_ioctl.h "$scratch/" || return 1
+  single=$(doc_md_command "amalgamate.py --out dist") || return 1
+  client=$(doc_md_command "-Isupport client.c") || return 1
+  printf '%s\n' "$single" "$client"
+  (cd "$scratch" && bash -e -c "$single" && bash -e -c "$client") || return 1
+  cp "$scratch/my_driver.sys" "$scratch/spin_driver.sys" &&
+    WDKM_WINE_TIMEOUT=240 scripts/wine-run.sh "$scratch/wine" "$scratch/client.exe"
+}
+
 step "configure the kernel build (Release, prefix $prefix)" configure-library.log \
   cmake -S . -B "$out/library" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DWDKM_KERNEL=ON \
         -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$prefix"
@@ -275,6 +318,8 @@ step "the host project's ctest holds its own test only" host-consumer-tests.log 
 step "the host project builds and its test passes" host-consumer-run.log host_consumer_runs
 step "wdkm_add_wine_test without enable_testing(): ctest still has the test" \
   no-enable-testing.log wine_test_without_enable_testing
+step "packaging.md's single-file build and by-hand Wine run, as written" doc-commands.log \
+  doc_commands_without_cmake
 
 echo "$passed $failed 0" >"$out/summary"
 echo "$passed passed, $failed failed"
