@@ -64,7 +64,9 @@ demo: driver
 # The WDM examples: eventnotify (docs/csq.md), an event-notification driver with
 # a cancel-safe queue, a timer DPC and cancellation, and pollread
 # (examples/pollread/README.md), a polled-read driver with a StartIo current
-# request, a work item and per-handle records under an ERESOURCE; each driven
+# request, a work item and per-handle records under an ERESOURCE, and threadq
+# (examples/threadq/README.md), a dedicated system thread servicing a queue
+# with a hand-written cancel routine and per-handle registry locks; each driven
 # by a threaded client under Wine; release and checked builds, exact counts,
 # no pool left.
 check-example: driver

@@ -12,7 +12,8 @@
 #            twin and back (tests/thread-safety/sal_twins.py)
 #   demo     examples/demo/demo_driver.c, release and checked build
 #            (WDKM_CHECKED=1), as examples/demo/CMakeLists.txt builds both
-#   example  examples/eventnotify/eventnotify_driver.c and examples/pollread's
+#   example  examples/eventnotify/eventnotify_driver.c, examples/pollread's
+#            and examples/threadq's
 #            core and driver, the same two ways
 #   docs     every C example of README.md and docs/, in the translation
 #            units scripts/check-examples.sh makes (its own extractor is
@@ -118,7 +119,10 @@ if [ "$tools_ok" = 1 ]; then
     "$kernel_c $checked $analysis -fsyntax-only examples/eventnotify/eventnotify_driver.c"
   # pollread: registry locks, a queued spin lock and an ERESOURCE, no
   # analysis switched off.
-  for file in examples/pollread/pollread_core.c examples/pollread/pollread_driver.c; do
+  # threadq: a hand-written cancel routine, nested spin locks (device ->
+  # handle), per-handle registry locks, no analysis switched off.
+  for file in examples/pollread/pollread_core.c examples/pollread/pollread_driver.c \
+              examples/threadq/threadq_core.c examples/threadq/threadq_driver.c; do
     add_cell "example   $file" "$kernel_c $analysis -fsyntax-only $file"
     add_cell "example   $file (checked build)" "$kernel_c $checked $analysis -fsyntax-only $file"
   done
