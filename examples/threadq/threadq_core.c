@@ -97,18 +97,7 @@ TqDeviceInitialize(
    of TqCoreStop, which comes after the last job and cancel routine: a
    failure in a callback that has no status to give is a bug, and is
    stopped by name rather than leaving an IRP hung. */
-static PWDKM_SPIN_LOCK
-TqDeviceOrBugCheck(VOID)
-{
-    PWDKM_SPIN_LOCK Lock;
-    NTSTATUS Status = WDKM_GRT_GET_SPIN_LOCK(TQ_DEVICE_NAME, TQ_DEVICE, &Lock);
-
-    if (Status != STATUS_SUCCESS) {
-        KeBugCheckEx(WDKM_BUGCHECK_LOCK_MISUSE, (ULONG_PTR)(ULONG)Status, 0,
-                     (ULONG_PTR)TqDeviceOrBugCheck, 0);
-    }
-    return Lock;
-}
+#define TqDeviceOrBugCheck() WDKM_GRT_GET_SPIN_LOCK_OR_BUGCHECK(TQ_DEVICE_NAME, TQ_DEVICE)
 
 /* Under the device lock: one job fewer outstanding, ended as Done or
    Cancelled. The last one once stopping began wakes the unload. */
