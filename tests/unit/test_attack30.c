@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "wdkm_test.h"
+#include "wdkm_test_kinds.h"
 
 #define A30_TAG 0x30334161u             /* 'aA30': the tests' own records */
 #define A30_LIVE 0x4C495645
@@ -209,25 +210,10 @@ static NTSTATUS A30Initialize(PVOID Value, PVOID Context)
 /* The kind's own Destroy through the handle from the drain: must be refused. */
 static NTSTATUS A30DestroyHandle(WDKM_LOCK_KIND Kind, PVOID Lock)
 {
-    switch (Kind) {
-    case WdkmLockKindKMutex:
-        return WdkmKMutexDestroy((PWDKM_KMUTEX)Lock);
-    case WdkmLockKindFastMutex:
-        return WdkmFastMutexDestroy((PWDKM_FAST_MUTEX)Lock);
-    case WdkmLockKindSpinLock:
-        return WdkmSpinLockDestroy((PWDKM_SPIN_LOCK)Lock);
-    case WdkmLockKindQueuedSpinLock:
-        return WdkmQueuedSpinLockDestroy((PWDKM_QUEUED_SPIN_LOCK)Lock);
-    case WdkmLockKindGuardedMutex:
-        return WdkmGuardedMutexDestroy((PWDKM_GUARDED_MUTEX)Lock);
-    case WdkmLockKindResource:
-        if (KeGetCurrentIrql() > APC_LEVEL) {
-            return STATUS_INVALID_PARAMETER;
-        }
-        return WdkmResourceDestroy((PWDKM_RESOURCE)Lock);
-    default:
-        return WdkmPushLockDestroy((PWDKM_PUSH_LOCK)Lock);
+    if (Kind == WdkmLockKindResource && KeGetCurrentIrql() > APC_LEVEL) {
+        return STATUS_INVALID_PARAMETER;
     }
+    return WdkmTestKindDestroy(Kind, Lock);
 }
 
 /* Acquires Lock of Kind through its handle from the drain: must be refused. */
@@ -390,79 +376,20 @@ static NTSTATUS A30Get(PCSTR Name, WDKM_LOCK_KIND Kind, PVOID *Lock)
 /* Holding a lock of any kind                                              */
 /* ---------------------------------------------------------------------- */
 
-typedef struct _A30_HOLD {
-    WDKM_LOCK_KIND Kind;
-    PVOID Lock;
-    BOOLEAN Shared;
-    KIRQL OldIrql;
-    WDKM_LOCK_QUEUE_HANDLE Queue;
-} A30_HOLD;
+typedef WDKM_TEST_KIND_HOLD A30_HOLD;
 
 static NTSTATUS A30Acquire(A30_HOLD *Hold, A30_LIST **List)
 {
     PVOID Data = NULL;
-    NTSTATUS Status;
+    NTSTATUS Status = WdkmTestKindAcquire(Hold, sizeof(A30_LIST), &Data);
 
-    switch (Hold->Kind) {
-    case WdkmLockKindKMutex:
-        Status = WdkmKMutexAcquire((PWDKM_KMUTEX)Hold->Lock, sizeof(A30_LIST), &Data);
-        break;
-    case WdkmLockKindFastMutex:
-        Status = WdkmFastMutexAcquire((PWDKM_FAST_MUTEX)Hold->Lock, sizeof(A30_LIST), &Data);
-        break;
-    case WdkmLockKindSpinLock:
-        Status = WdkmSpinLockAcquire((PWDKM_SPIN_LOCK)Hold->Lock, sizeof(A30_LIST),
-                                     &Hold->OldIrql, &Data);
-        break;
-    case WdkmLockKindQueuedSpinLock:
-        Status = WdkmQueuedSpinLockAcquire((PWDKM_QUEUED_SPIN_LOCK)Hold->Lock, sizeof(A30_LIST),
-                                           &Hold->Queue, &Data);
-        break;
-    case WdkmLockKindGuardedMutex:
-        Status = WdkmGuardedMutexAcquire((PWDKM_GUARDED_MUTEX)Hold->Lock, sizeof(A30_LIST),
-                                         &Data);
-        break;
-    case WdkmLockKindResource:
-        if (Hold->Shared) {
-            Status = WdkmResourceAcquireShared((PWDKM_RESOURCE)Hold->Lock, sizeof(A30_LIST),
-                                               (const VOID **)&Data);
-        } else {
-            Status = WdkmResourceAcquireExclusive((PWDKM_RESOURCE)Hold->Lock, sizeof(A30_LIST),
-                                                  &Data);
-        }
-        break;
-    default:
-        if (Hold->Shared) {
-            Status = WdkmPushLockAcquireShared((PWDKM_PUSH_LOCK)Hold->Lock, sizeof(A30_LIST),
-                                               (const VOID **)&Data);
-        } else {
-            Status = WdkmPushLockAcquireExclusive((PWDKM_PUSH_LOCK)Hold->Lock, sizeof(A30_LIST),
-                                                  &Data);
-        }
-        break;
-    }
     *List = (A30_LIST *)Data;
     return Status;
 }
 
 static NTSTATUS A30Release(A30_HOLD *Hold)
 {
-    switch (Hold->Kind) {
-    case WdkmLockKindKMutex:
-        return WdkmKMutexRelease((PWDKM_KMUTEX)Hold->Lock);
-    case WdkmLockKindFastMutex:
-        return WdkmFastMutexRelease((PWDKM_FAST_MUTEX)Hold->Lock);
-    case WdkmLockKindSpinLock:
-        return WdkmSpinLockRelease((PWDKM_SPIN_LOCK)Hold->Lock, Hold->OldIrql);
-    case WdkmLockKindQueuedSpinLock:
-        return WdkmQueuedSpinLockRelease(&Hold->Queue);
-    case WdkmLockKindGuardedMutex:
-        return WdkmGuardedMutexRelease((PWDKM_GUARDED_MUTEX)Hold->Lock);
-    case WdkmLockKindResource:
-        return WdkmResourceRelease((PWDKM_RESOURCE)Hold->Lock);
-    default:
-        return WdkmPushLockRelease((PWDKM_PUSH_LOCK)Hold->Lock);
-    }
+    return WdkmTestKindRelease(Hold);
 }
 
 /* Destroys the registry with a bounded wait; STATUS_SUCCESS expected. */
