@@ -1,0 +1,986 @@
+/*
+ * test_attack32.c - the host emulation's interrupt injection and the
+ * registry's drained in-place registrations, attacked from the
+ * documentation alone (docs/host-testing.md, port/host/include/wdkm_host.h,
+ * docs/reference.md): no test here was written from src/ or port/host.
+ *
+ * 1. Injected DPCs and APCs against a seeded reference model of the
+ *    masking rules: which events run at each step, in which order (DPCs,
+ *    then special, then normal APCs, each in queueing order), at which
+ *    IRQL, nested as NT nests them; the DPC thread is never a target; a
+ *    seed replays each thread's choices (in a fresh process); stop,
+ *    dropped events, a bugcheck inside an event, the post-event checks.
+ * 2. Drained in-place registrations: every path to the last reference,
+ *    drains that call the library, DPCs and APCs on the holder's thread.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <pthread.h>
+#include <sched.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "wdkm_test.h"
+
+extern char **environ;
+
+/* ---------------------------------------------------------------------- */
+/* Helpers                                                                 */
+/* ---------------------------------------------------------------------- */
+
+static ULONG64
+A32Next(ULONG64 *State)
+{
+    ULONG64 X = *State;
+
+    X ^= X << 13;
+    X ^= X >> 7;
+    X ^= X << 17;
+    *State = X;
+    return X;
+}
+
+static ULONG
+A32Below(ULONG64 *State, ULONG Limit)
+{
+    return (ULONG)(A32Next(State) % Limit);
+}
+
+/* ---------------------------------------------------------------------- */
+/* 1a. Masking and ordering against a reference model, on one thread       */
+/* ---------------------------------------------------------------------- */
+
+#define A32_MAX_EVENTS 8192
+#define A32_MAX_CHILDREN 2
+
+typedef struct _A32_EVENT {
+    LONG Id;
+    WDKM_HOST_INTERRUPT Kind;
+    LONG ChildCount;
+    LONG Child[A32_MAX_CHILDREN];
+} A32_EVENT;
+
+typedef struct _A32_RUN {
+    LONG Id;
+    LONG Kind;              /* the Kind argument */
+    KIRQL Irql;             /* KeGetCurrentIrql in the routine */
+    BOOLEAN InInterrupt;
+    BOOLEAN SameThread;
+    BOOLEAN ExecutingDpc;
+} A32_RUN;
+
+static A32_EVENT A32Events[A32_MAX_EVENTS];
+static A32_RUN A32Ran[A32_MAX_EVENTS];
+static LONG A32RanCount;
+static PKTHREAD A32ModelThread;
+
+static VOID
+A32ModelRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    A32_EVENT *Event = (A32_EVENT *)Context;
+    LONG Index = __atomic_fetch_add(&A32RanCount, 1, __ATOMIC_RELAXED);
+    LONG Child;
+
+    UNREFERENCED_PARAMETER(Random);
+    if (Index < A32_MAX_EVENTS) {
+        A32Ran[Index].Id = Event->Id;
+        A32Ran[Index].Kind = (LONG)Kind;
+        A32Ran[Index].Irql = KeGetCurrentIrql();
+        A32Ran[Index].InInterrupt = WdkmHostInInterrupt();
+        A32Ran[Index].SameThread = (BOOLEAN)(KeGetCurrentThread() == A32ModelThread);
+        A32Ran[Index].ExecutingDpc = (BOOLEAN)(KeIsExecutingDpc() != FALSE);
+    }
+    for (Child = 0; Child < Event->ChildCount; Child += 1) {
+        A32_EVENT *Next = &A32Events[Event->Child[Child]];
+
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), Next->Kind, A32ModelRoutine, Next);
+    }
+}
+
+/* The model's view of the thread: what masks what (wdkm_host.h). */
+typedef struct _A32_CONTEXT {
+    KIRQL Irql;
+    LONG Critical;
+    LONG Guarded;
+    LONG KMutexOwned;
+    BOOLEAN InNormalApc;
+} A32_CONTEXT;
+
+typedef struct _A32_MODEL {
+    LONG Pending[64];
+    LONG PendingCount;
+    LONG Expected[A32_MAX_EVENTS];
+    LONG ExpectedCount;
+    ULONG64 Delivered[WDKM_HOST_INTERRUPT_KINDS];
+    ULONG64 Deferred[WDKM_HOST_INTERRUPT_KINDS];
+} A32_MODEL;
+
+static BOOLEAN
+A32Deliverable(WDKM_HOST_INTERRUPT Kind, const A32_CONTEXT *Context)
+{
+    switch (Kind) {
+    case WdkmHostInterruptDpc:
+        return Context->Irql < DISPATCH_LEVEL;
+    case WdkmHostInterruptSpecialApc:
+        return Context->Irql < APC_LEVEL && Context->Guarded == 0;
+    default:
+        return Context->Irql < APC_LEVEL && Context->Guarded == 0 && Context->Critical == 0 &&
+               Context->KMutexOwned == 0 && !Context->InNormalApc;
+    }
+}
+
+static LONG
+A32Priority(WDKM_HOST_INTERRUPT Kind)
+{
+    return Kind == WdkmHostInterruptDpc ? 3 : Kind == WdkmHostInterruptSpecialApc ? 2 : 1;
+}
+
+static VOID A32ModelQueue(A32_MODEL *Model, LONG Id, const A32_CONTEXT *Context);
+
+/* Runs every pending event Context allows, highest level first, each in
+   queueing order; an event's children are queued from its own context. */
+static VOID
+A32ModelDeliver(A32_MODEL *Model, const A32_CONTEXT *Context)
+{
+    for (;;) {
+        LONG Best = -1;
+        LONG Index;
+        A32_EVENT *Event;
+        A32_CONTEXT Inner;
+        LONG Child;
+
+        for (Index = 0; Index < Model->PendingCount; Index += 1) {
+            A32_EVENT *Candidate = &A32Events[Model->Pending[Index]];
+
+            if (A32Deliverable(Candidate->Kind, Context) &&
+                (Best < 0 ||
+                 A32Priority(Candidate->Kind) > A32Priority(A32Events[Model->Pending[Best]].Kind))) {
+                Best = Index;
+            }
+        }
+        if (Best < 0) {
+            return;
+        }
+        Event = &A32Events[Model->Pending[Best]];
+        memmove(&Model->Pending[Best], &Model->Pending[Best + 1],
+                (size_t)(Model->PendingCount - Best - 1) * sizeof(LONG));
+        Model->PendingCount -= 1;
+        Model->Expected[Model->ExpectedCount++] = Event->Id;
+        Model->Delivered[Event->Kind] += 1;
+        Inner = *Context;
+        if (Event->Kind == WdkmHostInterruptDpc) {
+            Inner.Irql = DISPATCH_LEVEL;
+        } else if (Event->Kind == WdkmHostInterruptSpecialApc) {
+            Inner.Irql = APC_LEVEL;
+        } else {
+            Inner.Irql = PASSIVE_LEVEL;
+            Inner.InNormalApc = TRUE;
+        }
+        for (Child = 0; Child < Event->ChildCount; Child += 1) {
+            A32ModelQueue(Model, Event->Child[Child], &Inner);
+        }
+    }
+}
+
+static VOID
+A32ModelQueue(A32_MODEL *Model, LONG Id, const A32_CONTEXT *Context)
+{
+    if (!A32Deliverable(A32Events[Id].Kind, Context)) {
+        Model->Deferred[A32Events[Id].Kind] += 1;
+    }
+    Model->Pending[Model->PendingCount++] = Id;
+    A32ModelDeliver(Model, Context);
+}
+
+typedef enum _A32_SCOPE_KIND {
+    A32ScopeRaiseApc,
+    A32ScopeRaiseDispatch,
+    A32ScopeCritical,
+    A32ScopeGuarded,
+    A32ScopeKMutex,
+    A32ScopeFastMutex,
+    A32ScopeSpinLock,
+    A32ScopeQueuedSpinLock,
+    A32ScopeGuardedMutex,
+    A32ScopeKinds
+} A32_SCOPE_KIND;
+
+typedef struct _A32_SCOPE {
+    A32_SCOPE_KIND Kind;
+    KIRQL OldIrql;
+    KLOCK_QUEUE_HANDLE Handle;
+} A32_SCOPE;
+
+#define A32_MAX_DEPTH 10
+
+typedef struct _A32_LOCKS {
+    KMUTEX Mutex;
+    FAST_MUTEX FastMutex[A32_MAX_DEPTH];
+    KSPIN_LOCK SpinLock[A32_MAX_DEPTH];
+    KGUARDED_MUTEX GuardedMutex[A32_MAX_DEPTH];
+} A32_LOCKS;
+
+static A32_LOCKS A32Locks;
+
+static A32_CONTEXT
+A32ContextOf(const A32_SCOPE *Stack, LONG Depth)
+{
+    A32_CONTEXT Context;
+    LONG Index;
+
+    memset(&Context, 0, sizeof(Context));
+    for (Index = 0; Index < Depth; Index += 1) {
+        switch (Stack[Index].Kind) {
+        case A32ScopeRaiseApc:
+        case A32ScopeFastMutex:
+            Context.Irql = APC_LEVEL > Context.Irql ? APC_LEVEL : Context.Irql;
+            break;
+        case A32ScopeRaiseDispatch:
+        case A32ScopeSpinLock:
+        case A32ScopeQueuedSpinLock:
+            Context.Irql = DISPATCH_LEVEL;
+            break;
+        case A32ScopeCritical:
+            Context.Critical += 1;
+            break;
+        case A32ScopeGuarded:
+        case A32ScopeGuardedMutex:
+            Context.Guarded += 1;
+            break;
+        case A32ScopeKMutex:
+            Context.KMutexOwned += 1;
+            break;
+        default:
+            break;
+        }
+    }
+    return Context;
+}
+
+static BOOLEAN
+A32ScopeAllowed(A32_SCOPE_KIND Kind, const A32_CONTEXT *Context, const A32_SCOPE *Stack, LONG Depth)
+{
+    LONG Index;
+
+    switch (Kind) {
+    case A32ScopeRaiseDispatch:
+    case A32ScopeSpinLock:
+    case A32ScopeQueuedSpinLock:
+        return TRUE;
+    case A32ScopeFastMutex:
+        /* One FAST_MUTEX hold at a time keeps clear of recursion rules. */
+        for (Index = 0; Index < Depth; Index += 1) {
+            if (Stack[Index].Kind == A32ScopeFastMutex) {
+                return FALSE;
+            }
+        }
+        return Context->Irql <= APC_LEVEL;
+    default:
+        return Context->Irql <= APC_LEVEL;
+    }
+}
+
+static VOID
+A32ScopePush(A32_SCOPE *Scope, LONG Depth)
+{
+    switch (Scope->Kind) {
+    case A32ScopeRaiseApc:
+        KeRaiseIrql(APC_LEVEL > KeGetCurrentIrql() ? APC_LEVEL : KeGetCurrentIrql(), &Scope->OldIrql);
+        break;
+    case A32ScopeRaiseDispatch:
+        KeRaiseIrql(DISPATCH_LEVEL, &Scope->OldIrql);
+        break;
+    case A32ScopeCritical:
+        KeEnterCriticalRegion();
+        break;
+    case A32ScopeGuarded:
+        KeEnterGuardedRegion();
+        break;
+    case A32ScopeKMutex:
+        (VOID)KeWaitForSingleObject(&A32Locks.Mutex, Executive, KernelMode, FALSE, NULL);
+        break;
+    case A32ScopeFastMutex:
+        ExAcquireFastMutex(&A32Locks.FastMutex[Depth]);
+        break;
+    case A32ScopeSpinLock:
+        KeAcquireSpinLock(&A32Locks.SpinLock[Depth], &Scope->OldIrql);
+        break;
+    case A32ScopeQueuedSpinLock:
+        KeAcquireInStackQueuedSpinLock(&A32Locks.SpinLock[Depth], &Scope->Handle);
+        break;
+    case A32ScopeGuardedMutex:
+        KeAcquireGuardedMutex(&A32Locks.GuardedMutex[Depth]);
+        break;
+    default:
+        break;
+    }
+}
+
+static VOID
+A32ScopePop(A32_SCOPE *Scope, LONG Depth)
+{
+    switch (Scope->Kind) {
+    case A32ScopeRaiseApc:
+    case A32ScopeRaiseDispatch:
+        KeLowerIrql(Scope->OldIrql);
+        break;
+    case A32ScopeCritical:
+        KeLeaveCriticalRegion();
+        break;
+    case A32ScopeGuarded:
+        KeLeaveGuardedRegion();
+        break;
+    case A32ScopeKMutex:
+        (VOID)KeReleaseMutex(&A32Locks.Mutex, FALSE);
+        break;
+    case A32ScopeFastMutex:
+        ExReleaseFastMutex(&A32Locks.FastMutex[Depth]);
+        break;
+    case A32ScopeSpinLock:
+        KeReleaseSpinLock(&A32Locks.SpinLock[Depth], Scope->OldIrql);
+        break;
+    case A32ScopeQueuedSpinLock:
+        KeReleaseInStackQueuedSpinLock(&Scope->Handle);
+        break;
+    case A32ScopeGuardedMutex:
+        KeReleaseGuardedMutex(&A32Locks.GuardedMutex[Depth]);
+        break;
+    default:
+        break;
+    }
+}
+
+static const char *const A32ScopeNames[A32ScopeKinds] = {
+    "raise-apc", "raise-dispatch", "critical", "guarded", "kmutex",
+    "fast-mutex", "spin-lock", "queued-spin-lock", "guarded-mutex"
+};
+
+/* Checks the run log against the model; prints the step on a mismatch. */
+static BOOLEAN
+A32CompareRuns(const A32_MODEL *Model, ULONG64 Seed, LONG Step, PCSTR What)
+{
+    LONG Ran = __atomic_load_n(&A32RanCount, __ATOMIC_RELAXED);
+    LONG Index;
+
+    if (Ran != Model->ExpectedCount) {
+        WdkmTestFail(__FILE__, __LINE__, "seed %llu step %ld (%s): %ld events ran, model %ld",
+                     (unsigned long long)Seed, (long)Step, What, (long)Ran,
+                     (long)Model->ExpectedCount);
+        return FALSE;
+    }
+    for (Index = 0; Index < Ran; Index += 1) {
+        const A32_RUN *Run = &A32Ran[Index];
+        const A32_EVENT *Event = &A32Events[Model->Expected[Index]];
+        KIRQL Irql = Event->Kind == WdkmHostInterruptDpc ? DISPATCH_LEVEL
+                   : Event->Kind == WdkmHostInterruptSpecialApc ? APC_LEVEL : PASSIVE_LEVEL;
+
+        if (Run->Id != Event->Id || Run->Kind != (LONG)Event->Kind || Run->Irql != Irql ||
+            !Run->InInterrupt || !Run->SameThread ||
+            (Event->Kind == WdkmHostInterruptDpc) != (Run->ExecutingDpc != FALSE)) {
+            WdkmTestFail(__FILE__, __LINE__,
+                         "seed %llu step %ld (%s): run %ld was event %ld kind %ld irql %u "
+                         "in-interrupt %u same-thread %u executing-dpc %u; model: event %ld "
+                         "kind %ld irql %u",
+                         (unsigned long long)Seed, (long)Step, What, (long)Index,
+                         (long)Run->Id, (long)Run->Kind, (unsigned)Run->Irql,
+                         (unsigned)Run->InInterrupt, (unsigned)Run->SameThread,
+                         (unsigned)Run->ExecutingDpc, (long)Event->Id, (long)Event->Kind,
+                         (unsigned)Irql);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static BOOLEAN
+A32MaskingWalk(ULONG64 Seed, LONG Steps)
+{
+    static A32_MODEL Model;
+    A32_SCOPE Stack[A32_MAX_DEPTH];
+    LONG Depth = 0;
+    LONG Step;
+    LONG NextId = 0;
+    ULONG64 State = Seed * 0x9E3779B97F4A7C15ULL + 1;
+    ULONG64 DeliveredBefore[WDKM_HOST_INTERRUPT_KINDS];
+    ULONG64 DeferredBefore[WDKM_HOST_INTERRUPT_KINDS];
+    ULONG64 DeliveredAfter[WDKM_HOST_INTERRUPT_KINDS];
+    ULONG64 DeferredAfter[WDKM_HOST_INTERRUPT_KINDS];
+    ULONG64 DroppedBefore = WdkmHostInterruptsDropped();
+    LONG Kind;
+    char What[96];
+
+    memset(&Model, 0, sizeof(Model));
+    A32RanCount = 0;
+    A32ModelThread = KeGetCurrentThread();
+    WdkmHostQueryInterruptCounts(DeliveredBefore, DeferredBefore);
+    for (Step = 0; Step < Steps || Depth > 0; Step += 1) {
+        A32_CONTEXT Context = A32ContextOf(Stack, Depth);
+        ULONG Choice = A32Below(&State, 10);
+
+        if (Step >= Steps) {
+            Choice = 9;     /* unwind */
+        }
+        if (Choice < 4 && NextId + 3 < A32_MAX_EVENTS && Model.PendingCount < 26) {
+            A32_EVENT *Event = &A32Events[NextId];
+            LONG Child;
+
+            Event->Id = NextId++;
+            Event->Kind = (WDKM_HOST_INTERRUPT)A32Below(&State, 3);
+            Event->ChildCount = A32Below(&State, 4) == 0 ? (LONG)A32Below(&State, 3) : 0;
+            for (Child = 0; Child < Event->ChildCount; Child += 1) {
+                A32_EVENT *Next = &A32Events[NextId];
+
+                Next->Id = NextId++;
+                Next->Kind = (WDKM_HOST_INTERRUPT)A32Below(&State, 3);
+                Next->ChildCount = 0;
+                Event->Child[Child] = Next->Id;
+            }
+            snprintf(What, sizeof(What), "queue event %ld kind %d (%ld children) at depth %ld",
+                     (long)Event->Id, (int)Event->Kind, (long)Event->ChildCount, (long)Depth);
+            A32ModelQueue(&Model, Event->Id, &Context);
+            WdkmHostQueueInterrupt(KeGetCurrentThread(), Event->Kind, A32ModelRoutine, Event);
+        } else if (Choice < 7 && Depth < A32_MAX_DEPTH) {
+            A32_SCOPE_KIND ScopeKind = (A32_SCOPE_KIND)A32Below(&State, A32ScopeKinds);
+
+            if (!A32ScopeAllowed(ScopeKind, &Context, Stack, Depth)) {
+                continue;
+            }
+            Stack[Depth].Kind = ScopeKind;
+            snprintf(What, sizeof(What), "enter %s at depth %ld", A32ScopeNames[ScopeKind],
+                     (long)Depth);
+            A32ScopePush(&Stack[Depth], Depth);
+            Depth += 1;
+            Context = A32ContextOf(Stack, Depth);
+            A32ModelDeliver(&Model, &Context);
+        } else if (Depth > 0) {
+            Depth -= 1;
+            snprintf(What, sizeof(What), "leave %s at depth %ld", A32ScopeNames[Stack[Depth].Kind],
+                     (long)Depth);
+            A32ScopePop(&Stack[Depth], Depth);
+            Context = A32ContextOf(Stack, Depth);
+            A32ModelDeliver(&Model, &Context);
+        } else {
+            continue;
+        }
+        if (!A32CompareRuns(&Model, Seed, Step, What)) {
+            while (Depth > 0) {
+                Depth -= 1;
+                A32ScopePop(&Stack[Depth], Depth);
+            }
+            return FALSE;
+        }
+        if (KeGetCurrentIrql() != Context.Irql) {
+            WdkmTestFail(__FILE__, __LINE__, "seed %llu step %ld (%s): IRQL %u, model %u",
+                         (unsigned long long)Seed, (long)Step, What,
+                         (unsigned)KeGetCurrentIrql(), (unsigned)Context.Irql);
+            return FALSE;
+        }
+    }
+    if (Model.PendingCount != 0) {
+        WdkmTestFail(__FILE__, __LINE__, "seed %llu: the model left %ld events pending",
+                     (unsigned long long)Seed, (long)Model.PendingCount);
+        return FALSE;
+    }
+    WdkmHostQueryInterruptCounts(DeliveredAfter, DeferredAfter);
+    for (Kind = 0; Kind < WDKM_HOST_INTERRUPT_KINDS; Kind += 1) {
+        if (DeliveredAfter[Kind] - DeliveredBefore[Kind] != Model.Delivered[Kind] ||
+            DeferredAfter[Kind] - DeferredBefore[Kind] != Model.Deferred[Kind]) {
+            WdkmTestFail(__FILE__, __LINE__,
+                         "seed %llu kind %ld: delivered %llu deferred %llu, model %llu / %llu",
+                         (unsigned long long)Seed, (long)Kind,
+                         (unsigned long long)(DeliveredAfter[Kind] - DeliveredBefore[Kind]),
+                         (unsigned long long)(DeferredAfter[Kind] - DeferredBefore[Kind]),
+                         (unsigned long long)Model.Delivered[Kind],
+                         (unsigned long long)Model.Deferred[Kind]);
+            return FALSE;
+        }
+    }
+    if (WdkmHostInterruptsDropped() != DroppedBefore) {
+        WdkmTestFail(__FILE__, __LINE__, "seed %llu: events dropped", (unsigned long long)Seed);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static VOID
+A32InitializeLocks(VOID)
+{
+    LONG Index;
+
+    KeInitializeMutex(&A32Locks.Mutex, 0);
+    for (Index = 0; Index < A32_MAX_DEPTH; Index += 1) {
+        ExInitializeFastMutex(&A32Locks.FastMutex[Index]);
+        KeInitializeSpinLock(&A32Locks.SpinLock[Index]);
+        KeInitializeGuardedMutex(&A32Locks.GuardedMutex[Index]);
+    }
+}
+
+/* Every event runs exactly where the documented masking allows, in the
+   documented order, at its level, on its thread, nested as NT's. */
+static VOID
+Attack32MaskingMatchesModel(VOID)
+{
+    ULONG64 Seed;
+    PCSTR Text = getenv("ATTACK32_SEED");
+    ULONG64 First = Text != NULL ? strtoull(Text, NULL, 0) : 1;
+    ULONG64 Last = Text != NULL ? First : 24;
+
+    A32InitializeLocks();
+    for (Seed = First; Seed <= Last; Seed += 1) {
+        if (!A32MaskingWalk(Seed, 3000)) {
+            return;
+        }
+    }
+    CHECK_EQ(WdkmHostThreadHeldLockCount(), 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* 1b. Other threads: masked while they spin, asleep in a wait              */
+/* ---------------------------------------------------------------------- */
+
+typedef struct _A32_SPINNER {
+    LONG volatile Go;           /* the test's signal to move on */
+    LONG volatile Phase;        /* where the worker is */
+    LONG volatile RanAtPhase[8];
+    LONG volatile RanCount;
+    LONG volatile Order[8];
+    KEVENT Event;
+    KSPIN_LOCK SpinLock;
+    PKTHREAD Thread;
+} A32_SPINNER;
+
+static A32_SPINNER A32Spinner;
+
+static VOID
+A32SpinnerRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    LONG Index = __atomic_fetch_add(&A32Spinner.RanCount, 1, __ATOMIC_RELAXED);
+
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    if (Index < 8) {
+        A32Spinner.RanAtPhase[Index] = __atomic_load_n(&A32Spinner.Phase, __ATOMIC_RELAXED);
+        A32Spinner.Order[Index] = (LONG)Kind;
+    }
+}
+
+static VOID
+A32WaitGo(LONG Value)
+{
+    while (__atomic_load_n(&A32Spinner.Go, __ATOMIC_ACQUIRE) < Value) {
+        /* spin: runnable, so an unmasked event lands here */
+    }
+}
+
+static VOID
+A32SpinnerThread(PVOID Context, ULONG Index)
+{
+    KIRQL OldIrql;
+
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Index);
+    A32Spinner.Thread = KeGetCurrentThread();
+    /* Phase 1: holding a spin lock; 2: released. */
+    KeAcquireSpinLock(&A32Spinner.SpinLock, &OldIrql);
+    __atomic_store_n(&A32Spinner.Phase, 1, __ATOMIC_RELEASE);
+    A32WaitGo(1);
+    KeReleaseSpinLock(&A32Spinner.SpinLock, OldIrql);
+    __atomic_store_n(&A32Spinner.Phase, 2, __ATOMIC_RELEASE);
+    A32WaitGo(2);
+    /* Phase 3: in a critical region, spinning. */
+    KeEnterCriticalRegion();
+    __atomic_store_n(&A32Spinner.Phase, 3, __ATOMIC_RELEASE);
+    A32WaitGo(3);
+    KeLeaveCriticalRegion();
+    __atomic_store_n(&A32Spinner.Phase, 4, __ATOMIC_RELEASE);
+    A32WaitGo(4);
+    /* Phase 5: asleep in a wait; 6: the wait returned. */
+    __atomic_store_n(&A32Spinner.Phase, 5, __ATOMIC_RELEASE);
+    (VOID)KeWaitForSingleObject(&A32Spinner.Event, Executive, KernelMode, FALSE, NULL);
+    __atomic_store_n(&A32Spinner.Phase, 6, __ATOMIC_RELEASE);
+    A32WaitGo(6);
+}
+
+static VOID
+A32WaitPhase(LONG Phase)
+{
+    while (__atomic_load_n(&A32Spinner.Phase, __ATOMIC_ACQUIRE) < Phase) {
+        WdkmTestSleepMs(1);
+    }
+}
+
+static LONG
+A32WaitRan(LONG Count, ULONG Milliseconds)
+{
+    LONGLONG End = WdkmTestNowMs() + Milliseconds;
+
+    while (__atomic_load_n(&A32Spinner.RanCount, __ATOMIC_ACQUIRE) < Count && WdkmTestNowMs() < End) {
+        WdkmTestSleepMs(1);
+    }
+    return __atomic_load_n(&A32Spinner.RanCount, __ATOMIC_ACQUIRE);
+}
+
+/* "if it is masked where it spins, the event waits and runs at its
+   unmasking call"; a thread asleep in a wait is not interrupted, its
+   events run when the wait returns, DPCs before APCs. */
+static VOID
+Attack32OtherThreadMaskedAndAsleep(VOID)
+{
+    WDKM_TEST_THREAD *Worker;
+
+    memset(&A32Spinner, 0, sizeof(A32Spinner));
+    KeInitializeEvent(&A32Spinner.Event, NotificationEvent, FALSE);
+    KeInitializeSpinLock(&A32Spinner.SpinLock);
+    Worker = WdkmTestStartThread(A32SpinnerThread, NULL);
+    CHECK(Worker != NULL);
+    A32WaitPhase(1);
+    /* At DISPATCH_LEVEL: a DPC and both APCs wait for the release. */
+    WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptNormalApc, A32SpinnerRoutine, NULL);
+    WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptSpecialApc, A32SpinnerRoutine, NULL);
+    WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptDpc, A32SpinnerRoutine, NULL);
+    WdkmTestSleepMs(50);
+    CHECK_EQ(A32Spinner.RanCount, 0);
+    __atomic_store_n(&A32Spinner.Go, 1, __ATOMIC_RELEASE);
+    A32WaitPhase(2);
+    CHECK_EQ(A32Spinner.RanCount, 3);       /* all ran in KeReleaseSpinLock */
+    CHECK_EQ(A32Spinner.RanAtPhase[0], 1);
+    CHECK_EQ(A32Spinner.RanAtPhase[2], 1);
+    CHECK_EQ(A32Spinner.Order[0], WdkmHostInterruptDpc);
+    CHECK_EQ(A32Spinner.Order[1], WdkmHostInterruptSpecialApc);
+    CHECK_EQ(A32Spinner.Order[2], WdkmHostInterruptNormalApc);
+    /* Running unmasked: at once, wherever it is. */
+    WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptNormalApc, A32SpinnerRoutine, NULL);
+    CHECK_EQ(A32WaitRan(4, 2000), 4);
+    CHECK_EQ(A32Spinner.RanAtPhase[3], 2);
+    __atomic_store_n(&A32Spinner.Go, 2, __ATOMIC_RELEASE);
+    A32WaitPhase(3);
+    /* In a critical region: the special APC runs, the normal one waits. */
+    WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptNormalApc, A32SpinnerRoutine, NULL);
+    WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptSpecialApc, A32SpinnerRoutine, NULL);
+    CHECK_EQ(A32WaitRan(5, 2000), 5);
+    CHECK_EQ(A32Spinner.Order[4], WdkmHostInterruptSpecialApc);
+    WdkmTestSleepMs(50);
+    CHECK_EQ(A32Spinner.RanCount, 5);
+    __atomic_store_n(&A32Spinner.Go, 3, __ATOMIC_RELEASE);
+    A32WaitPhase(4);
+    CHECK_EQ(A32Spinner.RanCount, 6);       /* ran in KeLeaveCriticalRegion */
+    CHECK_EQ(A32Spinner.RanAtPhase[5], 3);
+    __atomic_store_n(&A32Spinner.Go, 4, __ATOMIC_RELEASE);
+    A32WaitPhase(5);
+    WdkmTestSleepMs(30);                    /* asleep by now */
+    WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptSpecialApc, A32SpinnerRoutine, NULL);
+    WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptDpc, A32SpinnerRoutine, NULL);
+    WdkmTestSleepMs(50);
+    CHECK_EQ(A32Spinner.RanCount, 6);       /* not interrupted while asleep */
+    (VOID)KeSetEvent(&A32Spinner.Event, 0, FALSE);
+    CHECK_EQ(A32WaitRan(8, 2000), 8);
+    /* (Their order is not the unmasking order's: NT would have run the
+       APC inside the wait, before the DPC was queued.) */
+    CHECK_EQ(A32Spinner.RanAtPhase[6], 5);  /* when the wait returned */
+    CHECK_EQ(A32Spinner.RanAtPhase[7], 5);
+    __atomic_store_n(&A32Spinner.Go, 6, __ATOMIC_RELEASE);
+    WdkmTestJoinThread(Worker);
+}
+
+/* ---------------------------------------------------------------------- */
+/* 1c. Random injection: never the DPC thread; stop; dropped events         */
+/* ---------------------------------------------------------------------- */
+
+#define A32_MAX_TARGETS 8
+
+typedef struct _A32_RANDOM {
+    pthread_t Allowed[A32_MAX_TARGETS];
+    LONG volatile AllowedCount;
+    pthread_t DpcThread;
+    PKTHREAD DpcKThread;
+    LONG volatile DpcThreadKnown;
+    LONG volatile OnDpcThread;
+    LONG volatile OnUnknownThread;
+    LONG volatile InsideQueuedDpc;
+    LONG volatile Ran;
+    LONG volatile Active;
+    LONG volatile Stop;
+    LONG volatile DpcsRun;
+    ULONG StallMicroseconds;
+} A32_RANDOM;
+
+static A32_RANDOM A32Random;
+
+static VOID
+A32RandomRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    pthread_t Self = pthread_self();
+    LONG Count = __atomic_load_n(&A32Random.AllowedCount, __ATOMIC_ACQUIRE);
+    LONG Index;
+    BOOLEAN Known = FALSE;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    __atomic_fetch_add(&A32Random.Active, 1, __ATOMIC_ACQ_REL);
+    __atomic_fetch_add(&A32Random.Ran, 1, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&A32Random.DpcThreadKnown, __ATOMIC_ACQUIRE) != 0 &&
+        (pthread_equal(Self, A32Random.DpcThread) || KeGetCurrentThread() == A32Random.DpcKThread)) {
+        __atomic_fetch_add(&A32Random.OnDpcThread, 1, __ATOMIC_RELAXED);
+    }
+    for (Index = 0; Index < Count; Index += 1) {
+        if (pthread_equal(Self, A32Random.Allowed[Index])) {
+            Known = TRUE;
+        }
+    }
+    if (!Known) {
+        __atomic_fetch_add(&A32Random.OnUnknownThread, 1, __ATOMIC_RELAXED);
+    }
+    if (A32Random.StallMicroseconds != 0) {
+        KeStallExecutionProcessor(A32Random.StallMicroseconds);
+    }
+    __atomic_fetch_sub(&A32Random.Active, 1, __ATOMIC_ACQ_REL);
+}
+
+static VOID
+A32AllowCurrentThread(VOID)
+{
+    static LONG Reserved;
+    LONG Index;
+
+    if (__atomic_load_n(&A32Random.AllowedCount, __ATOMIC_ACQUIRE) == 0) {
+        Reserved = 0;       /* a new test: only its first call comes here */
+    }
+    Index = __atomic_fetch_add(&Reserved, 1, __ATOMIC_ACQ_REL);
+    A32Random.Allowed[Index] = pthread_self();
+    /* Publish in slot order, so the routine never reads an unset slot. */
+    while (__atomic_load_n(&A32Random.AllowedCount, __ATOMIC_ACQUIRE) != Index) {
+        sched_yield();
+    }
+    __atomic_store_n(&A32Random.AllowedCount, Index + 1, __ATOMIC_RELEASE);
+}
+
+static VOID
+A32QueuedDpcRoutine(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(DeferredContext);
+    UNREFERENCED_PARAMETER(SystemArgument1);
+    UNREFERENCED_PARAMETER(SystemArgument2);
+    if (__atomic_load_n(&A32Random.DpcThreadKnown, __ATOMIC_ACQUIRE) == 0) {
+        A32Random.DpcThread = pthread_self();
+        A32Random.DpcKThread = KeGetCurrentThread();
+        __atomic_store_n(&A32Random.DpcThreadKnown, 1, __ATOMIC_RELEASE);
+    }
+    KeStallExecutionProcessor(30);
+    __atomic_fetch_add(&A32Random.DpcsRun, 1, __ATOMIC_RELAXED);
+}
+
+/* Spins in and out of a lock until told to stop. */
+static VOID
+A32RandomWorker(PVOID Context, ULONG Index)
+{
+    KSPIN_LOCK *SpinLock = (KSPIN_LOCK *)Context;
+    volatile ULONG64 Sink = 0;
+
+    UNREFERENCED_PARAMETER(Index);
+    A32AllowCurrentThread();
+    while (__atomic_load_n(&A32Random.Stop, __ATOMIC_ACQUIRE) == 0) {
+        KIRQL OldIrql;
+        ULONG Spin;
+
+        KeAcquireSpinLock(SpinLock, &OldIrql);
+        for (Spin = 0; Spin < 200; Spin += 1) {
+            Sink += Spin;
+        }
+        KeReleaseSpinLock(SpinLock, OldIrql);
+        for (Spin = 0; Spin < 2000; Spin += 1) {
+            Sink += Spin;
+        }
+    }
+}
+
+/* "Random injection into every emulated kernel thread (...; not the
+   emulation's DPC thread)": while queued and timer DPCs keep the DPC
+   thread busy, no injected event runs there, nor on a thread of no one. */
+static VOID
+Attack32RandomInjectionNeverOnDpcThread(VOID)
+{
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    WDKM_TEST_THREAD *Workers[2];
+    KSPIN_LOCK SpinLock;
+    KDPC Dpcs[8];
+    KDPC TimerDpc;
+    KTIMER Timer;
+    LARGE_INTEGER Due;
+    LONGLONG End;
+    LONG Index;
+
+    memset(&A32Random, 0, sizeof(A32Random));
+    KeInitializeSpinLock(&SpinLock);
+    A32AllowCurrentThread();
+    for (Index = 0; Index < 8; Index += 1) {
+        KeInitializeDpc(&Dpcs[Index], A32QueuedDpcRoutine, NULL);
+    }
+    KeInitializeDpc(&TimerDpc, A32QueuedDpcRoutine, NULL);
+    KeInitializeTimerEx(&Timer, NotificationTimer);
+    (VOID)KeInsertQueueDpc(&Dpcs[0], NULL, NULL);
+    KeFlushQueuedDpcs();
+    CHECK(A32Random.DpcThreadKnown != 0);
+    CHECK(!pthread_equal(A32Random.DpcThread, pthread_self()));
+    Workers[0] = WdkmTestStartThread(A32RandomWorker, &SpinLock);
+    Workers[1] = WdkmTestStartThread(A32RandomWorker, &SpinLock);
+    CHECK(Workers[0] != NULL && Workers[1] != NULL);
+    while (__atomic_load_n(&A32Random.AllowedCount, __ATOMIC_ACQUIRE) < 3) {
+        WdkmTestSleepMs(1);
+    }
+    memset(&Settings, 0, sizeof(Settings));
+    Settings.Seed = 32;
+    Settings.MeanIntervalMicroseconds = 30;
+    Settings.DpcWeight = 1;
+    Settings.NormalApcWeight = 1;
+    Settings.SpecialApcWeight = 1;
+    Settings.SuspendMaxMicroseconds = 50;
+    Settings.Routine = A32RandomRoutine;
+    WdkmHostInterruptsStart(&Settings);
+    Due.QuadPart = -10000;      /* 1 ms, then every ms */
+    (VOID)KeSetTimerEx(&Timer, Due, 1, &TimerDpc);
+    End = WdkmTestNowMs() + 400;
+    while (WdkmTestNowMs() < End) {
+        for (Index = 0; Index < 8; Index += 1) {
+            (VOID)KeInsertQueueDpc(&Dpcs[Index], NULL, NULL);
+        }
+        WdkmTestSleepMs(2);
+    }
+    (VOID)KeCancelTimer(&Timer);
+    KeFlushQueuedDpcs();
+    WdkmHostInterruptsStop();
+    __atomic_store_n(&A32Random.Stop, 1, __ATOMIC_RELEASE);
+    WdkmTestJoinThread(Workers[0]);
+    WdkmTestJoinThread(Workers[1]);
+    KeFlushQueuedDpcs();
+    CHECK(A32Random.Ran > 50);
+    CHECK(A32Random.DpcsRun > 50);
+    CHECK_EQ(A32Random.OnDpcThread, 0);
+    CHECK_EQ(A32Random.OnUnknownThread, 0);
+}
+
+/* Stop "returns once no event runs anywhere"; its pending events are
+   dropped, but events queued with WdkmHostQueueInterrupt stay. */
+static VOID
+A32MaskedWorker(PVOID Context, ULONG Index)
+{
+    KSPIN_LOCK *SpinLock = (KSPIN_LOCK *)Context;
+    KIRQL OldIrql;
+
+    UNREFERENCED_PARAMETER(Index);
+    A32Spinner.Thread = KeGetCurrentThread();
+    A32AllowCurrentThread();
+    KeAcquireSpinLock(SpinLock, &OldIrql);
+    __atomic_store_n(&A32Spinner.Phase, 1, __ATOMIC_RELEASE);
+    A32WaitGo(1);
+    KeReleaseSpinLock(SpinLock, OldIrql);
+    __atomic_store_n(&A32Spinner.Phase, 2, __ATOMIC_RELEASE);
+    A32WaitGo(2);
+}
+
+static VOID
+Attack32StopWaitsAndKeepsQueuedEvents(VOID)
+{
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    WDKM_TEST_THREAD *Workers[2];
+    WDKM_TEST_THREAD *Masked;
+    KSPIN_LOCK SpinLock;
+    KSPIN_LOCK MaskedLock;
+    LONG RanAtStop;
+
+    memset(&A32Random, 0, sizeof(A32Random));
+    memset(&A32Spinner, 0, sizeof(A32Spinner));
+    KeInitializeSpinLock(&SpinLock);
+    KeInitializeSpinLock(&MaskedLock);
+    A32AllowCurrentThread();
+    A32Random.StallMicroseconds = 300;
+    Workers[0] = WdkmTestStartThread(A32RandomWorker, &SpinLock);
+    Workers[1] = WdkmTestStartThread(A32RandomWorker, &SpinLock);
+    Masked = WdkmTestStartThread(A32MaskedWorker, &MaskedLock);
+    CHECK(Workers[0] != NULL && Workers[1] != NULL && Masked != NULL);
+    A32WaitPhase(1);
+    memset(&Settings, 0, sizeof(Settings));
+    Settings.Seed = 7;
+    Settings.MeanIntervalMicroseconds = 50;
+    Settings.DpcWeight = 1;
+    Settings.NormalApcWeight = 1;
+    Settings.SpecialApcWeight = 1;
+    Settings.SuspendMaxMicroseconds = 50;
+    Settings.Routine = A32RandomRoutine;
+    WdkmHostInterruptsStart(&Settings);
+    CHECK(WdkmHostInterruptsActive(NULL));
+    /* A deterministic event for the thread that spins under a spin lock. */
+    WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptDpc, A32SpinnerRoutine, NULL);
+    WdkmTestSleepMs(200);
+    WdkmHostInterruptsStop();
+    CHECK_EQ(__atomic_load_n(&A32Random.Active, __ATOMIC_ACQUIRE), 0);
+    CHECK(!WdkmHostInterruptsActive(NULL));
+    RanAtStop = __atomic_load_n(&A32Random.Ran, __ATOMIC_ACQUIRE);
+    CHECK(RanAtStop > 10);
+    CHECK_EQ(A32Spinner.RanCount, 0);
+    /* The masked thread unmasks: its random events were dropped, the
+       queued one runs. */
+    __atomic_store_n(&A32Spinner.Go, 1, __ATOMIC_RELEASE);
+    A32WaitPhase(2);
+    CHECK_EQ(A32Spinner.RanCount, 1);
+    CHECK_EQ(A32Spinner.RanAtPhase[0], 1);
+    WdkmTestSleepMs(30);
+    CHECK_EQ(__atomic_load_n(&A32Random.Ran, __ATOMIC_ACQUIRE), RanAtStop);
+    __atomic_store_n(&A32Spinner.Go, 2, __ATOMIC_RELEASE);
+    __atomic_store_n(&A32Random.Stop, 1, __ATOMIC_RELEASE);
+    WdkmTestJoinThread(Masked);
+    WdkmTestJoinThread(Workers[0]);
+    WdkmTestJoinThread(Workers[1]);
+}
+
+/* "At most 32 events wait per thread; more are dropped"; for a thread
+   that has ended nothing happens; both count as dropped. */
+static VOID
+A32EndAtOnce(PVOID Context, ULONG Index)
+{
+    UNREFERENCED_PARAMETER(Index);
+    *(PKTHREAD *)Context = KeGetCurrentThread();
+}
+
+static VOID
+Attack32RingHoldsThirtyTwo(VOID)
+{
+    ULONG64 Dropped = WdkmHostInterruptsDropped();
+    KIRQL OldIrql;
+    LONG Index;
+    WDKM_TEST_THREAD *Thread;
+    PKTHREAD Object = NULL;
+
+    memset(&A32Spinner, 0, sizeof(A32Spinner));
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    for (Index = 0; Index < 40; Index += 1) {
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, A32SpinnerRoutine, NULL);
+    }
+    KeLowerIrql(OldIrql);
+    CHECK_EQ(A32Spinner.RanCount, 32);
+    CHECK_EQ(WdkmHostInterruptsDropped() - Dropped, 8);
+    Thread = WdkmTestStartThread(A32EndAtOnce, &Object);
+    CHECK(Thread != NULL);
+    ObReferenceObject(WdkmTestThreadObject(Thread));
+    Object = WdkmTestThreadObject(Thread);
+    WdkmTestJoinThread(Thread);
+    WdkmHostQueueInterrupt(Object, WdkmHostInterruptSpecialApc, A32SpinnerRoutine, NULL);
+    WdkmTestSleepMs(20);
+    CHECK_EQ(A32Spinner.RanCount, 32);
+    CHECK_EQ(WdkmHostInterruptsDropped() - Dropped, 9);
+    ObDereferenceObject(Object);
+}
+
+static const WDKM_TEST_CASE Attack32Cases[] = {
+    { "masking_matches_model", Attack32MaskingMatchesModel },
+    { "other_thread_masked_and_asleep", Attack32OtherThreadMaskedAndAsleep },
+    { "random_injection_never_on_dpc_thread", Attack32RandomInjectionNeverOnDpcThread },
+    { "stop_waits_and_keeps_queued_events", Attack32StopWaitsAndKeepsQueuedEvents },
+    { "ring_holds_thirty_two", Attack32RingHoldsThirtyTwo },
+};
+
+const WDKM_TEST_SUITE WdkmAttack32Suite = WDKM_TEST_SUITE_OF("attack32", Attack32Cases);
