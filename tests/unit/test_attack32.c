@@ -19,6 +19,7 @@
 #include <string.h>
 #include <pthread.h>
 #include <sched.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -975,12 +976,430 @@ Attack32RingHoldsThirtyTwo(VOID)
     ObDereferenceObject(Object);
 }
 
+/* ---------------------------------------------------------------------- */
+/* 1d. A seed replays each thread's kinds and random values                 */
+/* ---------------------------------------------------------------------- */
+
+#define A32_SEED_THREADS 3
+#define A32_SEED_EVENTS 40
+
+typedef struct _A32_SEED_RECORD {
+    LONG volatile Count;
+    LONG Kind[A32_SEED_EVENTS];
+    ULONG64 Random[A32_SEED_EVENTS];
+} A32_SEED_RECORD;
+
+static A32_SEED_RECORD A32SeedRecords[A32_SEED_THREADS];
+static __thread LONG A32SeedSlot = -1;
+static LONG volatile A32SeedStarted;
+
+static VOID
+A32SeedRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    LONG Slot = A32SeedSlot;
+    A32_SEED_RECORD *Record;
+    LONG Index;
+
+    UNREFERENCED_PARAMETER(Context);
+    if (Slot < 0) {
+        return;
+    }
+    Record = &A32SeedRecords[Slot];
+    Index = Record->Count;
+    if (Index < A32_SEED_EVENTS) {
+        Record->Kind[Index] = (LONG)Kind;
+        Record->Random[Index] = Random;
+        __atomic_store_n(&Record->Count, Index + 1, __ATOMIC_RELEASE);
+    }
+}
+
+static VOID
+A32SeedWorker(PVOID Context, ULONG Index)
+{
+    LONG Slot = (LONG)(LONG_PTR)Context;
+    LONGLONG End = WdkmTestNowMs() + 10000;
+    volatile ULONG64 Sink = 0;
+
+    UNREFERENCED_PARAMETER(Index);
+    A32SeedSlot = Slot;
+    __atomic_store_n(&A32SeedStarted, Slot + 1, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&A32SeedRecords[Slot].Count, __ATOMIC_ACQUIRE) < A32_SEED_EVENTS &&
+           WdkmTestNowMs() < End) {
+        ULONG Spin;
+
+        for (Spin = 0; Spin < 1000; Spin += 1) {
+            Sink += Spin;
+        }
+    }
+    A32SeedSlot = -1;
+}
+
+/* In the child process: threads made one after another, each interrupted
+   until it has seen A32_SEED_EVENTS events; their choices to the file. */
+static VOID
+A32SeedChild(PCSTR Path, ULONG64 Seed)
+{
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    WDKM_TEST_THREAD *Threads[A32_SEED_THREADS];
+    FILE *File;
+    LONG Slot;
+    LONG Index;
+
+    memset(&Settings, 0, sizeof(Settings));
+    Settings.Seed = Seed;
+    Settings.MeanIntervalMicroseconds = 40;
+    Settings.DpcWeight = 2;
+    Settings.NormalApcWeight = 0;
+    Settings.SpecialApcWeight = 1;
+    Settings.SuspendMaxMicroseconds = 10;
+    Settings.Routine = A32SeedRoutine;
+    WdkmHostInterruptsStart(&Settings);
+    for (Slot = 0; Slot < A32_SEED_THREADS; Slot += 1) {
+        Threads[Slot] = WdkmTestStartThread(A32SeedWorker, (PVOID)(LONG_PTR)Slot);
+        CHECK(Threads[Slot] != NULL);
+        while (__atomic_load_n(&A32SeedStarted, __ATOMIC_ACQUIRE) < Slot + 1) {
+            WdkmTestSleepMs(1);
+        }
+    }
+    for (Slot = 0; Slot < A32_SEED_THREADS; Slot += 1) {
+        WdkmTestJoinThread(Threads[Slot]);
+    }
+    WdkmHostInterruptsStop();
+    File = fopen(Path, "w");
+    CHECK(File != NULL);
+    for (Slot = 0; Slot < A32_SEED_THREADS; Slot += 1) {
+        fprintf(File, "thread %ld: %ld events\n", (long)Slot, (long)A32SeedRecords[Slot].Count);
+        for (Index = 0; Index < A32SeedRecords[Slot].Count; Index += 1) {
+            fprintf(File, "%ld %016llx\n", (long)A32SeedRecords[Slot].Kind[Index],
+                    (unsigned long long)A32SeedRecords[Slot].Random[Index]);
+        }
+    }
+    fclose(File);
+}
+
+static BOOLEAN
+A32RunSeedChild(PCSTR Path, ULONG64 Seed)
+{
+    char Variable[512];
+    char *Argv[3];
+    char **Environment;
+    size_t Count = 0;
+    size_t Index;
+    size_t Out = 0;
+    pid_t Child;
+    int Status;
+    char Self[] = "/proc/self/exe";
+    char Name[] = "attack32.seed_replays_each_threads_choices";
+    posix_spawn_file_actions_t Actions;
+    BOOLEAN Spawned;
+
+    snprintf(Variable, sizeof(Variable), "ATTACK32_SEED_CHILD=%s,%llu", Path,
+             (unsigned long long)Seed);
+    while (environ[Count] != NULL) {
+        Count += 1;
+    }
+    Environment = (char **)calloc(Count + 2, sizeof(char *));
+    if (Environment == NULL) {
+        return FALSE;
+    }
+    for (Index = 0; Index < Count; Index += 1) {
+        if (strncmp(environ[Index], "WDKM_HOST_INTERRUPTS=", 21) != 0 &&
+            strncmp(environ[Index], "ATTACK32_SEED_CHILD=", 20) != 0) {
+            Environment[Out++] = environ[Index];
+        }
+    }
+    Environment[Out++] = Variable;
+    Environment[Out] = NULL;
+    Argv[0] = Self;
+    Argv[1] = Name;
+    Argv[2] = NULL;
+    /* The child's own PASS lines would be counted as the parent's. */
+    if (posix_spawn_file_actions_init(&Actions) != 0) {
+        free(Environment);
+        return FALSE;
+    }
+    (VOID)posix_spawn_file_actions_addopen(&Actions, 1, "/dev/null", O_WRONLY, 0);
+    Spawned = posix_spawn(&Child, Self, &Actions, NULL, Argv, Environment) == 0;
+    posix_spawn_file_actions_destroy(&Actions);
+    free(Environment);
+    if (!Spawned) {
+        return FALSE;
+    }
+    if (waitpid(Child, &Status, 0) != Child) {
+        return FALSE;
+    }
+    return WIFEXITED(Status) && WEXITSTATUS(Status) == 0;
+}
+
+static char *
+A32ReadFile(PCSTR Path)
+{
+    FILE *File = fopen(Path, "r");
+    char *Text;
+    size_t Length;
+
+    if (File == NULL) {
+        return NULL;
+    }
+    Text = (char *)calloc(1, 65536);
+    if (Text != NULL) {
+        Length = fread(Text, 1, 65535, File);
+        Text[Length] = '\0';
+    }
+    fclose(File);
+    return Text;
+}
+
+/* "the seed fixes what each thread is interrupted with (its sequence of
+   kinds and random values, from the seed and the order in which threads
+   first used the emulation)": two processes with the same seed, the same
+   threads in the same order, see the same choices; another seed does not.
+   The weights hold too: a kind of weight 0 never comes. */
+static VOID
+Attack32SeedReplaysEachThreadsChoices(VOID)
+{
+    PCSTR Child = getenv("ATTACK32_SEED_CHILD");
+    char Paths[3][64];
+    char *Texts[3];
+    LONG Index;
+    BOOLEAN Same;
+    BOOLEAN Differs;
+    BOOLEAN Full;
+
+    if (Child != NULL) {
+        char Path[400];
+        PCSTR Comma = strchr(Child, ',');
+
+        CHECK(Comma != NULL && (size_t)(Comma - Child) < sizeof(Path));
+        memcpy(Path, Child, (size_t)(Comma - Child));
+        Path[Comma - Child] = '\0';
+        A32SeedChild(Path, strtoull(Comma + 1, NULL, 0));
+        return;
+    }
+    for (Index = 0; Index < 3; Index += 1) {
+        snprintf(Paths[Index], sizeof(Paths[Index]), "/tmp/attack32_seed_%ld_%ld",
+                 (long)getpid(), (long)Index);
+        CHECK(A32RunSeedChild(Paths[Index], Index == 2 ? 33 : 32));
+        Texts[Index] = A32ReadFile(Paths[Index]);
+        (VOID)unlink(Paths[Index]);
+        CHECK(Texts[Index] != NULL);
+    }
+    Full = strstr(Texts[0], "thread 0: 40 events") != NULL &&
+           strstr(Texts[0], "thread 1: 40 events") != NULL &&
+           strstr(Texts[0], "thread 2: 40 events") != NULL;
+    Same = strcmp(Texts[0], Texts[1]) == 0;
+    Differs = strcmp(Texts[0], Texts[2]) != 0;
+    if (!Same) {
+        printf("seed 32, first run:\n%.600s\nsecond run:\n%.600s\n", Texts[0], Texts[1]);
+    }
+    CHECK(Full);
+    CHECK(Same);
+    CHECK(Differs);
+    CHECK(strstr(Texts[0], "\n1 ") == NULL);    /* no normal APC: weight 0 */
+    CHECK(strstr(Texts[0], "\n0 ") != NULL && strstr(Texts[0], "\n2 ") != NULL);
+    for (Index = 0; Index < 3; Index += 1) {
+        free(Texts[Index]);
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* 1e. Bug checks in and after an event                                     */
+/* ---------------------------------------------------------------------- */
+
+static WDKM_HOST_BUGCHECK A32Handled[8];
+static LONG volatile A32HandledCount;
+static LONG volatile A32AfterMisuse;
+static LONG volatile A32OwnTrapCode;
+static KMUTEX A32UnownedMutex;
+
+static VOID
+A32Handler(const WDKM_HOST_BUGCHECK *Bugcheck, PVOID Context)
+{
+    LONG Index = __atomic_fetch_add(&A32HandledCount, 1, __ATOMIC_RELAXED);
+
+    UNREFERENCED_PARAMETER(Context);
+    if (Index < 8) {
+        A32Handled[Index] = *Bugcheck;
+    }
+}
+
+static VOID
+A32MisuseRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    (VOID)KeReleaseMutex(&A32UnownedMutex, FALSE);      /* not the owner */
+    __atomic_store_n(&A32AfterMisuse, 1, __ATOMIC_RELAXED);
+}
+
+static VOID
+A32DpcLowersRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    KeLowerIrql(PASSIVE_LEVEL);
+}
+
+static VOID
+A32DpcEntersRegionRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    KIRQL OldIrql;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    KeLowerIrql(PASSIVE_LEVEL);
+    KeEnterCriticalRegion();
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+}
+
+static VOID
+A32ApcRaisesRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    KIRQL OldIrql;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+}
+
+static VOID
+A32ApcEntersGuardedRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    KeEnterGuardedRegion();
+}
+
+static VOID
+A32ApcEntersCriticalRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    KeEnterCriticalRegion();
+}
+
+static VOID
+A32OwnTrapRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    WDKM_HOST_BUGCHECK_TRAP Trap;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    if (WDKM_HOST_TRY(&Trap)) {
+        (VOID)KeReleaseMutex(&A32UnownedMutex, FALSE);
+        WdkmHostDisarm(&Trap);
+    } else {
+        __atomic_store_n(&A32OwnTrapCode, (LONG)Trap.Bugcheck.Code, __ATOMIC_RELAXED);
+    }
+}
+
+/* Every event of the list in turn on the calling thread; returns the
+   state seen after each. */
+typedef struct _A32_AFTER {
+    KIRQL Irql;
+    BOOLEAN ApcsDisabled;
+    BOOLEAN AllApcsDisabled;
+} A32_AFTER;
+
+static VOID
+A32RunBadEvents(A32_AFTER *After)
+{
+    static const struct {
+        WDKM_HOST_INTERRUPT Kind;
+        WDKM_HOST_INTERRUPT_ROUTINE *Routine;
+    } Events[] = {
+        { WdkmHostInterruptSpecialApc, A32MisuseRoutine },
+        { WdkmHostInterruptDpc, A32DpcLowersRoutine },
+        { WdkmHostInterruptDpc, A32DpcEntersRegionRoutine },
+        { WdkmHostInterruptSpecialApc, A32ApcRaisesRoutine },
+        { WdkmHostInterruptSpecialApc, A32ApcEntersGuardedRoutine },
+        { WdkmHostInterruptNormalApc, A32ApcEntersCriticalRoutine },
+        { WdkmHostInterruptSpecialApc, A32OwnTrapRoutine },
+    };
+    ULONG Index;
+
+    for (Index = 0; Index < sizeof(Events) / sizeof(Events[0]); Index += 1) {
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), Events[Index].Kind, Events[Index].Routine, NULL);
+        After[Index].Irql = KeGetCurrentIrql();
+        After[Index].ApcsDisabled = KeAreApcsDisabled();
+        After[Index].AllApcsDisabled = KeAreAllApcsDisabled();
+    }
+}
+
+/* "A bug check inside an event is never caught by the interrupted code's
+   WDKM_HOST_TRY ...; when the handler returns, the event ends there. Then
+   the thread's IRQL, regions and traps are put back"; the checks after a
+   DPC and an APC, with the documented codes and parameters. */
+static VOID
+Attack32BugchecksInEvents(VOID)
+{
+    WDKM_HOST_BUGCHECK_TRAP Trap;
+    static A32_AFTER After[7];
+    static volatile LONG Reached;
+    static volatile ULONG MainCode;
+    ULONG Before = WdkmHostBugcheckCount();
+    ULONG Index;
+
+    KeInitializeMutex(&A32UnownedMutex, 0);
+    A32HandledCount = 0;
+    A32AfterMisuse = 0;
+    A32OwnTrapCode = 0;
+    Reached = 0;
+    MainCode = 0;
+    WdkmHostSetBugcheckHandler(A32Handler, NULL);
+    if (WDKM_HOST_TRY(&Trap)) {
+        A32RunBadEvents(After);
+        Reached = 1;
+        /* The interrupted code's own trap still works afterwards. */
+        (VOID)KeReleaseMutex(&A32UnownedMutex, FALSE);
+        WdkmHostDisarm(&Trap);
+    } else {
+        MainCode = Trap.Bugcheck.Code;
+    }
+    WdkmHostSetBugcheckHandler(NULL, NULL);
+    CHECK_EQ(Reached, 1);
+    CHECK_EQ(MainCode, THREAD_NOT_MUTEX_OWNER);
+    CHECK_EQ(A32AfterMisuse, 0);
+    CHECK_EQ(A32OwnTrapCode, THREAD_NOT_MUTEX_OWNER);
+    CHECK_EQ(A32HandledCount, 6);
+    CHECK_EQ(WdkmHostBugcheckCount() - Before, 8);
+    CHECK_EQ(A32Handled[0].Code, THREAD_NOT_MUTEX_OWNER);
+    CHECK_EQ(A32Handled[1].Code, IRQL_NOT_GREATER_OR_EQUAL);
+    CHECK_EQ(A32Handled[1].Parameter[3], (ULONG_PTR)A32DpcLowersRoutine);
+    CHECK_EQ(A32Handled[2].Code, TIMER_OR_DPC_INVALID);
+    CHECK_EQ(A32Handled[2].Parameter[0], 4);
+    CHECK_EQ(A32Handled[2].Parameter[1], (ULONG_PTR)A32DpcEntersRegionRoutine);
+    CHECK(A32Handled[2].Parameter[2] != A32Handled[2].Parameter[3]);
+    CHECK_EQ(A32Handled[3].Code, IRQL_UNEXPECTED_VALUE);
+    CHECK_EQ(A32Handled[4].Code, APC_INDEX_MISMATCH);
+    CHECK_EQ(A32Handled[5].Code, APC_INDEX_MISMATCH);
+    for (Index = 0; Index < 7; Index += 1) {
+        if (After[Index].Irql != PASSIVE_LEVEL || After[Index].ApcsDisabled ||
+            After[Index].AllApcsDisabled) {
+            WdkmTestFail(__FILE__, __LINE__, "after event %lu: IRQL %u, APCs disabled %u/%u",
+                         (unsigned long)Index, (unsigned)After[Index].Irql,
+                         (unsigned)After[Index].ApcsDisabled,
+                         (unsigned)After[Index].AllApcsDisabled);
+            return;
+        }
+    }
+}
+
 static const WDKM_TEST_CASE Attack32Cases[] = {
     { "masking_matches_model", Attack32MaskingMatchesModel },
     { "other_thread_masked_and_asleep", Attack32OtherThreadMaskedAndAsleep },
     { "random_injection_never_on_dpc_thread", Attack32RandomInjectionNeverOnDpcThread },
     { "stop_waits_and_keeps_queued_events", Attack32StopWaitsAndKeepsQueuedEvents },
     { "ring_holds_thirty_two", Attack32RingHoldsThirtyTwo },
+    { "seed_replays_each_threads_choices", Attack32SeedReplaysEachThreadsChoices },
+    { "bugchecks_in_events", Attack32BugchecksInEvents },
 };
 
 const WDKM_TEST_SUITE WdkmAttack32Suite = WDKM_TEST_SUITE_OF("attack32", Attack32Cases);
