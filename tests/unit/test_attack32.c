@@ -1392,6 +1392,492 @@ Attack32BugchecksInEvents(VOID)
     }
 }
 
+/* ---------------------------------------------------------------------- */
+/* 2. Drained in-place registrations                                        */
+/* ---------------------------------------------------------------------- */
+
+#define A32_RECORD_TAG 0x41333252UL     /* 'R23A' */
+#define A32_MAX_SERIALS 4096
+
+typedef struct _A32_LIST {
+    LIST_ENTRY Head;
+    ULONG Count;
+    LONG Serial;
+} A32_LIST;
+
+typedef struct _A32_RECORD {
+    LIST_ENTRY Link;
+    ULONG Id;
+} A32_RECORD;
+
+/* What a drain does besides freeing its records. */
+typedef enum _A32_DRAIN_ACTION {
+    A32DrainNothing,
+    A32DrainLooksUp,            /* its own name and another */
+    A32DrainUnregisters,        /* another drained name: a drain inside the drain */
+    A32DrainRegisters           /* a new name */
+} A32_DRAIN_ACTION;
+
+typedef struct _A32_DRAINS {
+    LONG volatile NextSerial;
+    LONG volatile Initialized[A32_MAX_SERIALS];
+    LONG volatile Drained[A32_MAX_SERIALS];
+    KIRQL DrainIrql[A32_MAX_SERIALS];
+    LONG volatile InitFailures;     /* initialisers told to fail */
+    LONG volatile Records;          /* records each initialiser links */
+    A32_DRAIN_ACTION Action;
+    PCSTR OwnName;
+    PCSTR OtherName;
+    NTSTATUS OwnLookup;
+    NTSTATUS OtherLookup;
+    NTSTATUS OtherDereference;
+    NTSTATUS Nested;
+    LONG volatile ActionsDone;
+} A32_DRAINS;
+
+static A32_DRAINS A32Drains;
+
+static NTSTATUS
+A32Initialize(PVOID Value, PVOID Context)
+{
+    A32_LIST *List = (A32_LIST *)Value;
+    LONG Serial;
+    LONG Index;
+
+    UNREFERENCED_PARAMETER(Context);
+    if (A32Drains.InitFailures > 0) {
+        A32Drains.InitFailures -= 1;
+        return STATUS_DEVICE_NOT_READY;
+    }
+    InitializeListHead(&List->Head);
+    for (Index = 0; Index < A32Drains.Records; Index += 1) {
+        A32_RECORD *Record = (A32_RECORD *)ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(*Record),
+                                                                 A32_RECORD_TAG);
+
+        if (Record == NULL) {
+            while (!IsListEmpty(&List->Head)) {
+                ExFreePoolWithTag(CONTAINING_RECORD(RemoveHeadList(&List->Head), A32_RECORD, Link),
+                                  A32_RECORD_TAG);
+            }
+            return STATUS_INSUFFICIENT_RESOURCES;
+        }
+        Record->Id = (ULONG)Index;
+        InsertTailList(&List->Head, &Record->Link);
+        List->Count += 1;
+    }
+    Serial = __atomic_fetch_add(&A32Drains.NextSerial, 1, __ATOMIC_ACQ_REL);
+    List->Serial = Serial;
+    if (Serial < A32_MAX_SERIALS) {
+        __atomic_fetch_add(&A32Drains.Initialized[Serial], 1, __ATOMIC_RELAXED);
+    }
+    return STATUS_SUCCESS;
+}
+
+static VOID
+A32Drain(PVOID Value, PVOID Context)
+{
+    A32_LIST *List = (A32_LIST *)Value;
+    A32_DRAIN_ACTION Action = A32Drains.Action;
+
+    UNREFERENCED_PARAMETER(Context);
+    while (!IsListEmpty(&List->Head)) {
+        A32_RECORD *Record = CONTAINING_RECORD(RemoveHeadList(&List->Head), A32_RECORD, Link);
+
+        List->Count -= 1;
+        ExFreePoolWithTag(Record, A32_RECORD_TAG);
+    }
+    if (List->Serial >= 0 && List->Serial < A32_MAX_SERIALS) {
+        A32Drains.DrainIrql[List->Serial] = KeGetCurrentIrql();
+        __atomic_fetch_add(&A32Drains.Drained[List->Serial], 1, __ATOMIC_RELAXED);
+    }
+    if (Action == A32DrainNothing || __atomic_fetch_add(&A32Drains.ActionsDone, 1, __ATOMIC_RELAXED) != 0) {
+        return;     /* one action per test: the nested drain does nothing */
+    }
+    if (Action == A32DrainLooksUp) {
+        PVOID Lock = NULL;
+
+        A32Drains.OwnLookup = WdkmGrtReference(A32Drains.OwnName, WdkmLockKindSpinLock,
+                                               sizeof(A32_LIST), &Lock);
+        if (A32Drains.OwnLookup == STATUS_SUCCESS) {
+            (VOID)WdkmGrtDereference(Lock);
+        }
+        A32Drains.OtherLookup = WdkmGrtReference(A32Drains.OtherName, WdkmLockKindSpinLock,
+                                                 sizeof(A32_LIST), &Lock);
+        if (A32Drains.OtherLookup == STATUS_SUCCESS) {
+            A32Drains.OtherDereference = WdkmGrtDereference(Lock);
+        }
+    } else if (Action == A32DrainUnregisters) {
+        A32Drains.Nested = WdkmGrtUnregister(A32Drains.OtherName);
+    } else if (Action == A32DrainRegisters) {
+        A32Drains.Nested = WDKM_GRT_REGISTER_IN_PLACE_DRAINED(A32Drains.OtherName,
+                                                              WdkmLockKindSpinLock, A32_LIST,
+                                                              A32Initialize, NULL, A32Drain, NULL);
+    }
+}
+
+static VOID
+A32ResetDrains(VOID)
+{
+    memset(&A32Drains, 0, sizeof(A32Drains));
+}
+
+/* Every registration whose initialiser succeeded drained exactly once
+   (Live: how many may still be alive); no record left. */
+static BOOLEAN
+A32DrainsBalanced(LONG Live, int Line)
+{
+    LONG Serial;
+    LONG Alive = 0;
+    LONG Count = __atomic_load_n(&A32Drains.NextSerial, __ATOMIC_ACQUIRE);
+
+    for (Serial = 0; Serial < Count && Serial < A32_MAX_SERIALS; Serial += 1) {
+        LONG Drained = __atomic_load_n(&A32Drains.Drained[Serial], __ATOMIC_ACQUIRE);
+
+        if (Drained == 0) {
+            Alive += 1;
+        } else if (Drained != 1) {
+            WdkmTestFail(__FILE__, Line, "registration %ld drained %ld times", (long)Serial,
+                         (long)Drained);
+            return FALSE;
+        }
+    }
+    if (Alive != Live) {
+        WdkmTestFail(__FILE__, Line, "%ld registrations not drained, expected %ld", (long)Alive,
+                     (long)Live);
+        return FALSE;
+    }
+    if (Live == 0 && WdkmHostPoolOutstanding(A32_RECORD_TAG, NULL) != 0) {
+        WdkmTestFail(__FILE__, Line, "%lu records never freed",
+                     (unsigned long)WdkmHostPoolOutstanding(A32_RECORD_TAG, NULL));
+        return FALSE;
+    }
+    return TRUE;
+}
+
+#define CHECK_DRAINS(Live) do { if (!A32DrainsBalanced((Live), __LINE__)) return; } while (0)
+
+static const WDKM_LOCK_KIND A32Kinds[] = {
+    WdkmLockKindKMutex, WdkmLockKindFastMutex, WdkmLockKindSpinLock, WdkmLockKindQueuedSpinLock,
+    WdkmLockKindGuardedMutex, WdkmLockKindResource, WdkmLockKindPushLock
+};
+
+static NTSTATUS
+A32Register(PCSTR Name, WDKM_LOCK_KIND Kind, ULONG Flags)
+{
+    return WdkmGrtRegisterInPlaceDrained(Name, Kind, sizeof(A32_LIST), A32Initialize, NULL,
+                                         A32Drain, NULL, Flags);
+}
+
+typedef struct _A32_HOLDER {
+    PCSTR Name;
+    WDKM_LOCK_KIND Kind;
+    PVOID Lock;
+    NTSTATUS Reference;
+    NTSTATUS Dereference;
+    KIRQL DereferenceIrql;
+    LONG volatile Referenced;
+    LONG volatile Go;
+} A32_HOLDER;
+
+/* Another thread takes a reference, waits, drops it at DereferenceIrql. */
+static VOID
+A32HolderThread(PVOID Context, ULONG Index)
+{
+    A32_HOLDER *Holder = (A32_HOLDER *)Context;
+    KIRQL OldIrql;
+
+    UNREFERENCED_PARAMETER(Index);
+    Holder->Reference = WdkmGrtReference(Holder->Name, Holder->Kind, sizeof(A32_LIST), &Holder->Lock);
+    __atomic_store_n(&Holder->Referenced, 1, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&Holder->Go, __ATOMIC_ACQUIRE) == 0) {
+        WdkmTestSleepMs(1);
+    }
+    KeRaiseIrql(Holder->DereferenceIrql, &OldIrql);
+    Holder->Dereference = WdkmGrtDereference(Holder->Lock);
+    KeLowerIrql(OldIrql);
+}
+
+/* Every way the last reference of a drained registration goes, for every
+   kind: drained once, in the documented call, at its IRQL; records freed. */
+static VOID
+Attack32DrainedEveryPathEveryKind(VOID)
+{
+    ULONG KindIndex;
+
+    for (KindIndex = 0; KindIndex < sizeof(A32Kinds) / sizeof(A32Kinds[0]); KindIndex += 1) {
+        WDKM_LOCK_KIND Kind = A32Kinds[KindIndex];
+        A32_HOLDER Holder;
+        WDKM_TEST_THREAD *Thread;
+        WDKM_GRT_REPORT Report;
+        LARGE_INTEGER Zero;
+        KIRQL OldIrql;
+        PVOID Lock;
+
+        A32ResetDrains();
+        A32Drains.Records = 3;
+        Zero.QuadPart = 0;
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+
+        /* Unregistered, unreferenced: drained by WdkmGrtUnregister. */
+        CHECK_STATUS(A32Register("a32.plain", Kind, 0), STATUS_SUCCESS);
+        CHECK_DRAINS(1);
+        CHECK_STATUS(WdkmGrtUnregister("a32.plain"), STATUS_SUCCESS);
+        CHECK_DRAINS(0);
+        CHECK_EQ(A32Drains.DrainIrql[0], PASSIVE_LEVEL);
+
+        /* Name taken: the failed registration drains what it set up. */
+        CHECK_STATUS(A32Register("a32.taken", Kind, 0), STATUS_SUCCESS);
+        CHECK_STATUS(A32Register("a32.taken", Kind, 0), STATUS_OBJECT_NAME_COLLISION);
+        CHECK_DRAINS(1);
+
+        /* Replaced, unreferenced: drained by the replacing registration. */
+        CHECK_STATUS(A32Register("a32.taken", Kind, WDKM_GRT_REPLACE), STATUS_SUCCESS);
+        CHECK_EQ(A32Drains.Drained[1], 1);
+        CHECK_DRAINS(1);
+
+        /* Unregistered while another thread references it: drained by
+           that thread's dereference, at its IRQL. */
+        memset(&Holder, 0, sizeof(Holder));
+        Holder.Name = "a32.taken";
+        Holder.Kind = Kind;
+        Holder.DereferenceIrql = Kind == WdkmLockKindResource ? APC_LEVEL : DISPATCH_LEVEL;
+        Thread = WdkmTestStartThread(A32HolderThread, &Holder);
+        CHECK(Thread != NULL);
+        while (__atomic_load_n(&Holder.Referenced, __ATOMIC_ACQUIRE) == 0) {
+            WdkmTestSleepMs(1);
+        }
+        CHECK_STATUS(Holder.Reference, STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtUnregister("a32.taken"), STATUS_SUCCESS);
+        CHECK_DRAINS(1);                            /* still referenced */
+        __atomic_store_n(&Holder.Go, 1, __ATOMIC_RELEASE);
+        WdkmTestJoinThread(Thread);
+        CHECK_STATUS(Holder.Dereference, STATUS_SUCCESS);
+        CHECK_DRAINS(0);
+        CHECK_EQ(A32Drains.DrainIrql[3], Holder.DereferenceIrql);
+
+        /* The last reference dropped at DISPATCH_LEVEL: an ERESOURCE waits
+           for the next writer call at <= APC_LEVEL with valid arguments. */
+        CHECK_STATUS(A32Register("a32.dispatch", Kind, 0), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtReference("a32.dispatch", Kind, sizeof(A32_LIST), &Lock), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtUnregister("a32.dispatch"), STATUS_SUCCESS);
+        KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+        CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+        KeLowerIrql(OldIrql);
+        if (Kind == WdkmLockKindResource) {
+            CHECK_DRAINS(1);
+            CHECK_STATUS(WdkmGrtUnregister(""), STATUS_OBJECT_NAME_INVALID);
+            CHECK_DRAINS(1);
+            CHECK_STATUS(WdkmGrtReference("a32.none", Kind, sizeof(A32_LIST), &Lock),
+                         STATUS_OBJECT_NAME_NOT_FOUND);
+            CHECK_DRAINS(1);
+            CHECK_STATUS(WdkmGrtUnregister("a32.none"), STATUS_OBJECT_NAME_NOT_FOUND);
+            CHECK_EQ(A32Drains.DrainIrql[4], PASSIVE_LEVEL);
+        } else {
+            CHECK_EQ(A32Drains.DrainIrql[4], DISPATCH_LEVEL);
+        }
+        CHECK_DRAINS(0);
+
+        /* Destroy with a reference outstanding: times out, drains nothing
+           in use; the holder's dereference or the next Destroy drains it,
+           once. */
+        CHECK_STATUS(A32Register("a32.kept", Kind, 0), STATUS_SUCCESS);
+        CHECK_STATUS(A32Register("a32.free", Kind, 0), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtReference("a32.kept", Kind, sizeof(A32_LIST), &Lock), STATUS_SUCCESS);
+        memset(&Report, 0, sizeof(Report));
+        CHECK_STATUS(WdkmGrtDestroy(&Zero, &Report), STATUS_TIMEOUT);
+        CHECK_EQ(Report.Freed, 1);
+        CHECK_EQ(Report.StillReferenced, 1);
+        CHECK_EQ(A32Drains.Drained[5], 0);
+        CHECK_EQ(A32Drains.Drained[6], 1);
+        CHECK_STATUS(A32Register("a32.late", Kind, 0), STATUS_DELETE_PENDING);
+        CHECK_DRAINS(1);                            /* a late initialiser's drain too */
+        CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+        memset(&Report, 0, sizeof(Report));
+        CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
+        CHECK_DRAINS(0);
+        CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+    }
+}
+
+/* A NULL drain or a failing initialiser: nothing registered, no drain. */
+static VOID
+Attack32DrainedRefusals(VOID)
+{
+    PVOID Lock;
+
+    A32ResetDrains();
+    A32Drains.Records = 2;
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtRegisterInPlaceDrained("a32.nodrain", WdkmLockKindKMutex, sizeof(A32_LIST),
+                                               A32Initialize, NULL, NULL, NULL, 0),
+                 STATUS_INVALID_PARAMETER);
+    CHECK_EQ(A32Drains.NextSerial, 0);
+    A32Drains.InitFailures = 1;
+    CHECK_STATUS(A32Register("a32.fails", WdkmLockKindKMutex, 0), STATUS_DEVICE_NOT_READY);
+    CHECK_STATUS(WdkmGrtReference("a32.fails", WdkmLockKindKMutex, sizeof(A32_LIST), &Lock),
+                 STATUS_OBJECT_NAME_NOT_FOUND);
+    CHECK_DRAINS(0);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_DRAINS(0);
+}
+
+/* Every allocation of a drained registration failed in turn (the
+   initialiser's own included): a clean status each time, and every
+   initialiser that succeeded is matched by its drain. */
+static VOID
+Attack32DrainedUnderPoolFailures(VOID)
+{
+    LONG FailAt;
+    ULONG KindIndex;
+
+    for (KindIndex = 0; KindIndex < sizeof(A32Kinds) / sizeof(A32Kinds[0]); KindIndex += 1) {
+        NTSTATUS Status = STATUS_UNSUCCESSFUL;
+
+        A32ResetDrains();
+        A32Drains.Records = 2;
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(A32Register("a32.first", A32Kinds[KindIndex], 0), STATUS_SUCCESS);
+        for (FailAt = 0; FailAt < 40; FailAt += 1) {
+            WdkmHostPoolFailAt(FailAt);
+            Status = A32Register("a32.second", A32Kinds[KindIndex], 0);
+            WdkmHostPoolFailAt(-1);
+            if (Status == STATUS_SUCCESS) {
+                break;
+            }
+            CHECK_STATUS(Status, STATUS_INSUFFICIENT_RESOURCES);
+            CHECK_DRAINS(1);
+        }
+        CHECK_STATUS(Status, STATUS_SUCCESS);
+        CHECK_DRAINS(2);
+        /* The replace path too. */
+        for (FailAt = 0; FailAt < 40; FailAt += 1) {
+            WdkmHostPoolFailAt(FailAt);
+            Status = A32Register("a32.second", A32Kinds[KindIndex], WDKM_GRT_REPLACE);
+            WdkmHostPoolFailAt(-1);
+            if (Status == STATUS_SUCCESS) {
+                break;
+            }
+            CHECK_STATUS(Status, STATUS_INSUFFICIENT_RESOURCES);
+            CHECK_DRAINS(2);
+        }
+        CHECK_STATUS(Status, STATUS_SUCCESS);
+        CHECK_DRAINS(2);
+        CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+        CHECK_DRAINS(0);
+    }
+}
+
+/* A drain that calls the library, in each call that may free the lock:
+   lookups of its own name (gone) and of another; an unregistration whose
+   own drain runs inside this one; a registration. Run on a thread with a
+   deadline: a drain that waits for its own thread's registry call hangs. */
+typedef struct _A32_TRIGGER {
+    LONG Path;              /* 0 Unregister, 1 Dereference, 2 Replace, 3 Destroy */
+    NTSTATUS Status;
+} A32_TRIGGER;
+
+static VOID
+A32TriggerThread(PVOID Context, ULONG Index)
+{
+    A32_TRIGGER *Trigger = (A32_TRIGGER *)Context;
+    PVOID Lock;
+
+    UNREFERENCED_PARAMETER(Index);
+    switch (Trigger->Path) {
+    case 0:
+        Trigger->Status = WdkmGrtUnregister("a32.own");
+        break;
+    case 1:
+        Trigger->Status = WdkmGrtReference("a32.own", WdkmLockKindSpinLock, sizeof(A32_LIST), &Lock);
+        if (Trigger->Status == STATUS_SUCCESS) {
+            Trigger->Status = WdkmGrtUnregister("a32.own");
+            if (Trigger->Status == STATUS_SUCCESS) {
+                Trigger->Status = WdkmGrtDereference(Lock);
+            }
+        }
+        break;
+    case 2:
+        Trigger->Status = A32Register("a32.own", WdkmLockKindSpinLock, WDKM_GRT_REPLACE);
+        break;
+    default:
+        Trigger->Status = WdkmGrtDestroy(NULL, NULL);
+        break;
+    }
+}
+
+static VOID
+Attack32DrainCallsTheLibrary(VOID)
+{
+    static const A32_DRAIN_ACTION Actions[] = { A32DrainLooksUp, A32DrainUnregisters, A32DrainRegisters };
+    ULONG ActionIndex;
+    LONG Path;
+
+    for (ActionIndex = 0; ActionIndex < 3; ActionIndex += 1) {
+        for (Path = 0; Path < 4; Path += 1) {
+            A32_TRIGGER Trigger;
+            WDKM_TEST_THREAD *Thread;
+            LARGE_INTEGER Deadline;
+            NTSTATUS Wait;
+            A32_DRAIN_ACTION Action = Actions[ActionIndex];
+            PVOID Lock;
+
+            A32ResetDrains();
+            A32Drains.Records = 2;
+            A32Drains.OwnName = "a32.own";
+            A32Drains.OtherName = Action == A32DrainRegisters ? "a32.new" : "a32.other";
+            CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+            CHECK_STATUS(A32Register("a32.own", WdkmLockKindSpinLock, 0), STATUS_SUCCESS);
+            CHECK_STATUS(A32Register("a32.other", WdkmLockKindSpinLock, 0), STATUS_SUCCESS);
+            A32Drains.Action = Action;
+            Trigger.Path = Path;
+            Trigger.Status = STATUS_PENDING;
+            Thread = WdkmTestStartThread(A32TriggerThread, &Trigger);
+            CHECK(Thread != NULL);
+            Deadline.QuadPart = WDKM_RELATIVE_TIMEOUT_MS(5000);
+            Wait = KeWaitForSingleObject(WdkmTestThreadObject(Thread), Executive, KernelMode, FALSE,
+                                         &Deadline);
+            if (Wait != STATUS_SUCCESS) {
+                WdkmTestFail(__FILE__, __LINE__,
+                             "action %lu path %ld: the freeing call never returned (drain hung)",
+                             (unsigned long)ActionIndex, (long)Path);
+                return;
+            }
+            WdkmTestJoinThread(Thread);
+            CHECK_STATUS(Trigger.Status, STATUS_SUCCESS);
+            CHECK(A32Drains.ActionsDone >= 1);
+            if (Action == A32DrainLooksUp) {
+                CHECK_STATUS(A32Drains.OwnLookup, Path == 3 ? STATUS_DELETE_PENDING
+                                                            : Path == 2 ? STATUS_SUCCESS
+                                                            : STATUS_OBJECT_NAME_NOT_FOUND);
+                if (Path == 3) {
+                    CHECK_STATUS(A32Drains.OtherLookup, STATUS_DELETE_PENDING);
+                } else {
+                    CHECK_STATUS(A32Drains.OtherLookup, STATUS_SUCCESS);
+                    CHECK_STATUS(A32Drains.OtherDereference, STATUS_SUCCESS);
+                }
+            } else if (Action == A32DrainUnregisters) {
+                CHECK_STATUS(A32Drains.Nested, Path == 3 ? STATUS_DELETE_PENDING : STATUS_SUCCESS);
+            } else {
+                CHECK_STATUS(A32Drains.Nested, Path == 3 ? STATUS_DELETE_PENDING : STATUS_SUCCESS);
+            }
+            if (Path != 3) {
+                NTSTATUS Expected = STATUS_SUCCESS;
+
+                if (Action == A32DrainUnregisters) {
+                    Expected = STATUS_OBJECT_NAME_NOT_FOUND;
+                }
+                CHECK_STATUS(WdkmGrtReference("a32.other", WdkmLockKindSpinLock, sizeof(A32_LIST),
+                                              &Lock), Expected);
+                if (Expected == STATUS_SUCCESS) {
+                    (VOID)WdkmGrtDereference(Lock);
+                }
+                CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+            }
+            CHECK_DRAINS(0);
+        }
+    }
+}
+
 static const WDKM_TEST_CASE Attack32Cases[] = {
     { "masking_matches_model", Attack32MaskingMatchesModel },
     { "other_thread_masked_and_asleep", Attack32OtherThreadMaskedAndAsleep },
@@ -1400,6 +1886,26 @@ static const WDKM_TEST_CASE Attack32Cases[] = {
     { "ring_holds_thirty_two", Attack32RingHoldsThirtyTwo },
     { "seed_replays_each_threads_choices", Attack32SeedReplaysEachThreadsChoices },
     { "bugchecks_in_events", Attack32BugchecksInEvents },
+    { "drained_every_path_every_kind", Attack32DrainedEveryPathEveryKind },
+    { "drained_refusals", Attack32DrainedRefusals },
+    { "drained_under_pool_failures", Attack32DrainedUnderPoolFailures },
+    { "drain_calls_the_library", Attack32DrainCallsTheLibrary },
 };
 
-const WDKM_TEST_SUITE WdkmAttack32Suite = WDKM_TEST_SUITE_OF("attack32", Attack32Cases);
+/* After each test: a failed one may leave injection on or the registry up. */
+static VOID
+Attack32Cleanup(VOID)
+{
+    LARGE_INTEGER Timeout;
+
+    if (getenv("WDKM_HOST_INTERRUPTS") == NULL && WdkmHostInterruptsActive(NULL)) {
+        WdkmHostInterruptsStop();
+    }
+    WdkmHostPoolFailAt(-1);
+    Timeout.QuadPart = WDKM_RELATIVE_TIMEOUT_MS(200);
+    (VOID)WdkmGrtDestroy(&Timeout, NULL);
+    A32Drains.Action = A32DrainNothing;
+}
+
+const WDKM_TEST_SUITE WdkmAttack32Suite =
+    WDKM_TEST_SUITE_WITH_CLEANUP("attack32", Attack32Cases, Attack32Cleanup);
