@@ -1433,6 +1433,7 @@ typedef struct _A32_DRAINS {
     NTSTATUS OtherDereference;
     NTSTATUS Nested;
     LONG volatile ActionsDone;
+    LONG volatile DrainedTotal;     /* all serials, beyond A32_MAX_SERIALS too */
 } A32_DRAINS;
 
 static A32_DRAINS A32Drains;
@@ -1486,6 +1487,7 @@ A32Drain(PVOID Value, PVOID Context)
         List->Count -= 1;
         ExFreePoolWithTag(Record, A32_RECORD_TAG);
     }
+    __atomic_fetch_add(&A32Drains.DrainedTotal, 1, __ATOMIC_RELAXED);
     if (List->Serial >= 0 && List->Serial < A32_MAX_SERIALS) {
         A32Drains.DrainIrql[List->Serial] = KeGetCurrentIrql();
         __atomic_fetch_add(&A32Drains.Drained[List->Serial], 1, __ATOMIC_RELAXED);
@@ -1544,6 +1546,11 @@ A32DrainsBalanced(LONG Live, int Line)
     if (Alive != Live) {
         WdkmTestFail(__FILE__, Line, "%ld registrations not drained, expected %ld", (long)Alive,
                      (long)Live);
+        return FALSE;
+    }
+    if (Count - __atomic_load_n(&A32Drains.DrainedTotal, __ATOMIC_ACQUIRE) != Live) {
+        WdkmTestFail(__FILE__, Line, "%ld initialised, %ld drained, %ld may live", (long)Count,
+                     (long)A32Drains.DrainedTotal, (long)Live);
         return FALSE;
     }
     if (Live == 0 && WdkmHostPoolOutstanding(A32_RECORD_TAG, NULL) != 0) {
@@ -1878,6 +1885,194 @@ Attack32DrainCallsTheLibrary(VOID)
     }
 }
 
+/* DPCs and APCs on the holders' threads at arbitrary points while the
+   names they use are replaced, and special APCs unregistering names of
+   their own while their thread is inside a registry writer call. */
+#define A32_APC_NAMES 256
+
+typedef struct _A32_HOT {
+    LONG volatile Stop;
+    LONG volatile Bad;
+    NTSTATUS volatile BadStatus;
+    LONG volatile BadWhat;
+    LONG volatile EventCalls;
+    LONG volatile ApcUnregistered;
+    LONG volatile NextApcName;
+    LONG volatile Replaces;
+    char ApcNames[A32_APC_NAMES][24];
+} A32_HOT;
+
+static A32_HOT A32Hot;
+
+static VOID
+A32HotBad(LONG What, NTSTATUS Status)
+{
+    if (__atomic_fetch_add(&A32Hot.Bad, 1, __ATOMIC_RELAXED) == 0) {
+        A32Hot.BadWhat = What;
+        A32Hot.BadStatus = Status;
+    }
+}
+
+static VOID
+A32HotRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    PVOID Lock;
+    NTSTATUS Status;
+    PCSTR Name = (Random & 1) != 0 ? "a32.hot" : "a32.spin";
+    WDKM_LOCK_KIND LockKind = (Random & 1) != 0 ? WdkmLockKindKMutex : WdkmLockKindSpinLock;
+
+    UNREFERENCED_PARAMETER(Context);
+    if (__atomic_load_n(&A32Hot.Stop, __ATOMIC_ACQUIRE) != 0) {
+        return;
+    }
+    __atomic_fetch_add(&A32Hot.EventCalls, 1, __ATOMIC_RELAXED);
+    Status = WdkmGrtReference(Name, LockKind, sizeof(A32_LIST), &Lock);
+    if (Status != STATUS_SUCCESS) {
+        A32HotBad(1 + (LONG)Kind * 10, Status);
+        return;
+    }
+    Status = WdkmGrtDereference(Lock);
+    if (Status != STATUS_SUCCESS) {
+        A32HotBad(2 + (LONG)Kind * 10, Status);
+    }
+    if (Kind != WdkmHostInterruptDpc && (Random & 6) == 0) {
+        LONG Index = __atomic_fetch_add(&A32Hot.NextApcName, 1, __ATOMIC_RELAXED);
+
+        if (Index < A32_APC_NAMES) {
+            Status = WdkmGrtUnregister(A32Hot.ApcNames[Index]);
+            if (Status != STATUS_SUCCESS) {
+                A32HotBad(3 + (LONG)Kind * 10, Status);
+            } else {
+                __atomic_fetch_add(&A32Hot.ApcUnregistered, 1, __ATOMIC_RELAXED);
+            }
+        }
+    }
+}
+
+static VOID
+A32HotHolder(PVOID Context, ULONG Unused)
+{
+    ULONG Round = 0;
+    ULONG Index = (ULONG)(ULONG_PTR)Context;
+
+    UNREFERENCED_PARAMETER(Unused);
+    while (__atomic_load_n(&A32Hot.Stop, __ATOMIC_ACQUIRE) == 0) {
+        A32_LIST *Data;
+        NTSTATUS Status;
+        char Name[32];
+
+        WDKM_GRT_KMUTEX_SCOPED("a32.hot", Data, &Status) {
+            Data->Count += 0;
+        }
+        if (Status != STATUS_SUCCESS) {
+            A32HotBad(100, Status);
+        }
+        WDKM_GRT_SCOPED("a32.spin", WdkmLockKindSpinLock, Data, &Status) {
+            Data->Count += 0;
+        }
+        if (Status != STATUS_SUCCESS) {
+            A32HotBad(101, Status);
+        }
+        /* Writer calls of its own, for the APCs to land in. */
+        snprintf(Name, sizeof(Name), "a32.h%lu.%lu", (unsigned long)Index, (unsigned long)(Round % 4));
+        Status = A32Register(Name, WdkmLockKindSpinLock, 0);
+        if (Status != STATUS_SUCCESS) {
+            A32HotBad(102, Status);
+        }
+        Status = WdkmGrtUnregister(Name);
+        if (Status != STATUS_SUCCESS) {
+            A32HotBad(103, Status);
+        }
+        Round += 1;
+    }
+}
+
+static VOID
+A32HotReplacer(PVOID Context, ULONG Index)
+{
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Index);
+    while (__atomic_load_n(&A32Hot.Stop, __ATOMIC_ACQUIRE) == 0 &&
+           __atomic_load_n(&A32Hot.Replaces, __ATOMIC_RELAXED) < 1200) {
+        NTSTATUS Status = A32Register("a32.hot", WdkmLockKindKMutex, WDKM_GRT_REPLACE);
+
+        if (Status != STATUS_SUCCESS) {
+            A32HotBad(200, Status);
+        }
+        Status = A32Register("a32.spin", WdkmLockKindSpinLock, WDKM_GRT_REPLACE);
+        if (Status != STATUS_SUCCESS) {
+            A32HotBad(201, Status);
+        }
+        __atomic_fetch_add(&A32Hot.Replaces, 2, __ATOMIC_RELAXED);
+        WdkmTestSleepMs(0);
+    }
+}
+
+static VOID
+Attack32DrainedUnderInjectedEvents(VOID)
+{
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    WDKM_TEST_THREAD *Threads[3];
+    WDKM_GRT_REPORT Report;
+    LONG Index;
+    LONG Round;
+    ULONG Seed;
+
+    if (getenv("WDKM_HOST_INTERRUPTS") != NULL) {
+        return;     /* injection is the environment's here */
+    }
+    for (Round = 0; Round < 3; Round += 1) {
+        Seed = 3200 + (ULONG)Round;
+        memset(&A32Hot, 0, sizeof(A32Hot));
+        A32ResetDrains();
+        A32Drains.Records = 2;
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(A32Register("a32.hot", WdkmLockKindKMutex, 0), STATUS_SUCCESS);
+        CHECK_STATUS(A32Register("a32.spin", WdkmLockKindSpinLock, 0), STATUS_SUCCESS);
+        for (Index = 0; Index < A32_APC_NAMES; Index += 1) {
+            snprintf(A32Hot.ApcNames[Index], sizeof(A32Hot.ApcNames[Index]), "a32.apc.%ld",
+                     (long)Index);
+            CHECK_STATUS(A32Register(A32Hot.ApcNames[Index], WdkmLockKindFastMutex, 0),
+                         STATUS_SUCCESS);
+        }
+        memset(&Settings, 0, sizeof(Settings));
+        Settings.Seed = Seed;
+        Settings.MeanIntervalMicroseconds = 40;
+        Settings.DpcWeight = 2;
+        Settings.NormalApcWeight = 1;
+        Settings.SpecialApcWeight = 2;
+        Settings.SuspendMaxMicroseconds = 20;
+        Settings.Routine = A32HotRoutine;
+        Threads[0] = WdkmTestStartThread(A32HotHolder, (PVOID)(ULONG_PTR)0);
+        Threads[1] = WdkmTestStartThread(A32HotHolder, (PVOID)(ULONG_PTR)1);
+        Threads[2] = WdkmTestStartThread(A32HotReplacer, NULL);
+        CHECK(Threads[0] != NULL && Threads[1] != NULL && Threads[2] != NULL);
+        WdkmHostInterruptsStart(&Settings);
+        WdkmTestSleepMs(400);
+        WdkmHostInterruptsStop();
+        __atomic_store_n(&A32Hot.Stop, 1, __ATOMIC_RELEASE);
+        for (Index = 0; Index < 3; Index += 1) {
+            WdkmTestJoinThread(Threads[Index]);
+        }
+        if (A32Hot.Bad != 0) {
+            WdkmTestFail(__FILE__, __LINE__, "seed %lu: %ld bad statuses, first at %ld: %s",
+                         (unsigned long)Seed, (long)A32Hot.Bad, (long)A32Hot.BadWhat,
+                         WdkmStatusName(A32Hot.BadStatus));
+            return;
+        }
+        if (getenv("ATTACK32_VERBOSE") != NULL) {
+            printf("seed %lu: %ld event calls, %ld APC unregistrations, %ld replaces, %ld drains\n",
+                   (unsigned long)Seed, (long)A32Hot.EventCalls, (long)A32Hot.ApcUnregistered,
+                   (long)A32Hot.Replaces, (long)A32Drains.NextSerial);
+        }
+        CHECK(A32Hot.EventCalls > 20);
+        memset(&Report, 0, sizeof(Report));
+        CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
+        CHECK_EQ(Report.Freed, 2 + A32_APC_NAMES - A32Hot.ApcUnregistered);
+        CHECK_DRAINS(0);
+    }
+}
+
 static const WDKM_TEST_CASE Attack32Cases[] = {
     { "masking_matches_model", Attack32MaskingMatchesModel },
     { "other_thread_masked_and_asleep", Attack32OtherThreadMaskedAndAsleep },
@@ -1890,6 +2085,7 @@ static const WDKM_TEST_CASE Attack32Cases[] = {
     { "drained_refusals", Attack32DrainedRefusals },
     { "drained_under_pool_failures", Attack32DrainedUnderPoolFailures },
     { "drain_calls_the_library", Attack32DrainCallsTheLibrary },
+    { "drained_under_injected_events", Attack32DrainedUnderInjectedEvents },
 };
 
 /* After each test: a failed one may leave injection on or the registry up. */
