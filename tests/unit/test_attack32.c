@@ -2149,6 +2149,558 @@ Attack32DrainedUnderInjectedEvents(VOID)
     }
 }
 
+/* ---------------------------------------------------------------------- */
+/* 3. The rest of the emulation's promises                                  */
+/* ---------------------------------------------------------------------- */
+
+typedef struct _A32_TIMER_RUN {
+    LONG volatile Runs;
+    LONG volatile Concurrent;
+    LONG volatile MaxConcurrent;
+    LONG volatile BadIrql;
+    LONG volatile NotDpc;
+    ULONG64 volatile LastTime;
+} A32_TIMER_RUN;
+
+static A32_TIMER_RUN A32Timer;
+
+static VOID
+A32TimerDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2)
+{
+    LONG Now = __atomic_add_fetch(&A32Timer.Concurrent, 1, __ATOMIC_ACQ_REL);
+    LONG Max = __atomic_load_n(&A32Timer.MaxConcurrent, __ATOMIC_RELAXED);
+
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(DeferredContext);
+    while (Now > Max &&
+           !__atomic_compare_exchange_n(&A32Timer.MaxConcurrent, &Max, Now, FALSE,
+                                        __ATOMIC_RELAXED, __ATOMIC_RELAXED)) {
+    }
+    if (KeGetCurrentIrql() != DISPATCH_LEVEL) {
+        __atomic_fetch_add(&A32Timer.BadIrql, 1, __ATOMIC_RELAXED);
+    }
+    if (!KeIsExecutingDpc()) {
+        __atomic_fetch_add(&A32Timer.NotDpc, 1, __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&A32Timer.LastTime,
+                     (ULONG64)(ULONG_PTR)SystemArgument1 | ((ULONG64)(ULONG_PTR)SystemArgument2 << 32),
+                     __ATOMIC_RELAXED);
+    KeStallExecutionProcessor(20);
+    __atomic_fetch_sub(&A32Timer.Concurrent, 1, __ATOMIC_ACQ_REL);
+    __atomic_fetch_add(&A32Timer.Runs, 1, __ATOMIC_RELEASE);
+}
+
+/* Timers: one-shot runs its DPC once and is signalled, with the expiry
+   system time as the DPC's arguments; KeSetTimer/KeCancelTimer answer
+   whether it was set; periodic runs until cancelled; DPCs one at a time
+   at DISPATCH_LEVEL; KeInsertQueueDpc refuses a queued DPC. */
+static VOID
+Attack32TimersAndDpcs(VOID)
+{
+    KTIMER Timer;
+    KDPC Dpc;
+    KDPC Queued[16];
+    LARGE_INTEGER Due;
+    LARGE_INTEGER Before;
+    LARGE_INTEGER After;
+    LARGE_INTEGER Zero;
+    LONG Runs;
+    LONG Index;
+    KIRQL OldIrql;
+
+    memset(&A32Timer, 0, sizeof(A32Timer));
+    Zero.QuadPart = 0;
+    KeInitializeTimerEx(&Timer, NotificationTimer);
+    KeInitializeDpc(&Dpc, A32TimerDpc, NULL);
+    CHECK(!KeReadStateTimer(&Timer));
+    Due.QuadPart = -20 * 10000;     /* 20 ms */
+    KeQuerySystemTime(&Before);
+    CHECK(!KeSetTimer(&Timer, Due, &Dpc));
+    CHECK(KeSetTimer(&Timer, Due, &Dpc));           /* set already: re-set */
+    CHECK_STATUS(KeWaitForSingleObject(&Timer, Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
+    KeQuerySystemTime(&After);
+    KeFlushQueuedDpcs();
+    CHECK_EQ(A32Timer.Runs, 1);
+    CHECK(KeReadStateTimer(&Timer));
+    CHECK(A32Timer.LastTime >= (ULONG64)Before.QuadPart + 15 * 10000);
+    CHECK(A32Timer.LastTime <= (ULONG64)After.QuadPart + 10000);
+    CHECK(!KeCancelTimer(&Timer));                  /* expired: not set */
+    WdkmTestSleepMs(40);
+    CHECK_EQ(A32Timer.Runs, 1);                     /* one-shot */
+
+    /* Cancelled before expiry: no DPC, not signalled. */
+    Due.QuadPart = -50 * 10000;
+    CHECK(!KeSetTimer(&Timer, Due, &Dpc));
+    CHECK(!KeReadStateTimer(&Timer));
+    CHECK(KeCancelTimer(&Timer));
+    CHECK_STATUS(KeWaitForSingleObject(&Timer, Executive, KernelMode, FALSE, &Zero), STATUS_TIMEOUT);
+    WdkmTestSleepMs(80);
+    KeFlushQueuedDpcs();
+    CHECK_EQ(A32Timer.Runs, 1);
+
+    /* Periodic: every 2 ms until cancelled. */
+    Due.QuadPart = -2 * 10000;
+    CHECK(!KeSetTimerEx(&Timer, Due, 2, &Dpc));
+    WdkmTestSleepMs(60);
+    CHECK(KeCancelTimer(&Timer));
+    KeFlushQueuedDpcs();
+    Runs = A32Timer.Runs;
+    CHECK(Runs > 5);
+    WdkmTestSleepMs(20);
+    KeFlushQueuedDpcs();
+    CHECK_EQ(A32Timer.Runs, Runs);
+
+    /* Queued DPCs: once each, one at a time, never on the queuing thread
+       before it lowers; a second insert of a queued DPC is refused. */
+    for (Index = 0; Index < 16; Index += 1) {
+        KeInitializeDpc(&Queued[Index], A32TimerDpc, NULL);
+    }
+    Runs = A32Timer.Runs;
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    for (Index = 0; Index < 16; Index += 1) {
+        CHECK(KeInsertQueueDpc(&Queued[Index], NULL, NULL));
+    }
+    KeLowerIrql(OldIrql);
+    KeFlushQueuedDpcs();
+    CHECK_EQ(A32Timer.Runs, Runs + 16);
+    CHECK_EQ(A32Timer.MaxConcurrent, 1);
+    CHECK_EQ(A32Timer.BadIrql, 0);
+    CHECK_EQ(A32Timer.NotDpc, 0);
+}
+
+static LONG volatile A32Blocking;
+
+static VOID
+A32BlockerDpc(PKDPC Dpc, PVOID DeferredContext, PVOID SystemArgument1, PVOID SystemArgument2)
+{
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(DeferredContext);
+    UNREFERENCED_PARAMETER(SystemArgument1);
+    UNREFERENCED_PARAMETER(SystemArgument2);
+    __atomic_store_n(&A32Blocking, 1, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&A32Blocking, __ATOMIC_ACQUIRE) == 1) {
+        KeStallExecutionProcessor(50);
+    }
+}
+
+/* "frees of pool that still holds ... a set timer or a queued DPC":
+   TIMER_OR_DPC_INVALID 0 / 1 with the block's bounds; the block and the
+   timer stay as they were. A second insert of a queued DPC: FALSE. */
+static VOID
+Attack32FreeingASetTimerOrQueuedDpc(VOID)
+{
+    typedef struct _A32_BLOCK {
+        KTIMER Timer;
+        KDPC Dpc;
+    } A32_BLOCK;
+    WDKM_HOST_BUGCHECK_TRAP Trap;
+    KDPC Blocker;
+    A32_BLOCK *Block;
+    LARGE_INTEGER Due;
+    volatile ULONG Code = 0;
+    volatile ULONG_PTR P1 = 99, P2 = 0, P3 = 0;
+    ULONG Outstanding;
+
+    Block = (A32_BLOCK *)ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(*Block), A32_RECORD_TAG);
+    CHECK(Block != NULL);
+    Outstanding = WdkmHostPoolOutstanding(A32_RECORD_TAG, NULL);
+    KeInitializeTimer(&Block->Timer);
+    KeInitializeDpc(&Block->Dpc, A32TimerDpc, NULL);
+    Due.QuadPart = -10000000;       /* 1 s */
+    (VOID)KeSetTimer(&Block->Timer, Due, NULL);
+    if (WDKM_HOST_TRY(&Trap)) {
+        ExFreePoolWithTag(Block, A32_RECORD_TAG);
+        WdkmHostDisarm(&Trap);
+    } else {
+        Code = Trap.Bugcheck.Code;
+        P1 = Trap.Bugcheck.Parameter[0];
+        P2 = Trap.Bugcheck.Parameter[1];
+        P3 = Trap.Bugcheck.Parameter[2];
+    }
+    CHECK_EQ(Code, TIMER_OR_DPC_INVALID);
+    CHECK_EQ(P1, 0);
+    CHECK_EQ(P2, (ULONG_PTR)&Block->Timer);
+    CHECK_EQ(P3, (ULONG_PTR)Block);
+    CHECK_EQ(WdkmHostPoolOutstanding(A32_RECORD_TAG, NULL), Outstanding);
+    CHECK(KeCancelTimer(&Block->Timer));            /* still set */
+
+    /* A DPC kept queued behind one that blocks the DPC thread. */
+    A32Blocking = 0;
+    KeInitializeDpc(&Blocker, A32BlockerDpc, NULL);
+    CHECK(KeInsertQueueDpc(&Blocker, NULL, NULL));
+    while (__atomic_load_n(&A32Blocking, __ATOMIC_ACQUIRE) == 0) {
+        WdkmTestSleepMs(1);
+    }
+    memset(&A32Timer, 0, sizeof(A32Timer));
+    CHECK(KeInsertQueueDpc(&Block->Dpc, NULL, NULL));
+    CHECK(!KeInsertQueueDpc(&Block->Dpc, NULL, NULL));
+    Code = 0;
+    if (WDKM_HOST_TRY(&Trap)) {
+        ExFreePoolWithTag(Block, A32_RECORD_TAG);
+        WdkmHostDisarm(&Trap);
+    } else {
+        Code = Trap.Bugcheck.Code;
+        P1 = Trap.Bugcheck.Parameter[0];
+        P2 = Trap.Bugcheck.Parameter[1];
+    }
+    CHECK(KeRemoveQueueDpc(&Block->Dpc));          /* still queued */
+    CHECK(!KeRemoveQueueDpc(&Block->Dpc));
+    __atomic_store_n(&A32Blocking, 2, __ATOMIC_RELEASE);
+    KeFlushQueuedDpcs();
+    CHECK_EQ(Code, TIMER_OR_DPC_INVALID);
+    CHECK_EQ(P1, 1);
+    CHECK_EQ(P2, (ULONG_PTR)&Block->Dpc);
+    CHECK_EQ(A32Timer.Runs, 0);                     /* removed: never ran */
+    ExFreePoolWithTag(Block, A32_RECORD_TAG);
+    CHECK_EQ(WdkmHostPoolOutstanding(A32_RECORD_TAG, NULL), Outstanding - 1);
+}
+
+/* Events and alerts: KeSetEvent/KeResetEvent answer the previous state; a
+   synchronization event lets one waiter through per set; an alert ends an
+   alertable wait now or the next one (non-alertable waits leave it
+   pending); a user APC ends only an alertable UserMode wait. */
+typedef struct _A32_WAITERS {
+    KEVENT Event;
+    LONG volatile Woken;
+    LONG volatile Started;
+} A32_WAITERS;
+
+static VOID
+A32Waiter(PVOID Context, ULONG Index)
+{
+    A32_WAITERS *Waiters = (A32_WAITERS *)Context;
+
+    UNREFERENCED_PARAMETER(Index);
+    __atomic_fetch_add(&Waiters->Started, 1, __ATOMIC_RELEASE);
+    if (KeWaitForSingleObject(&Waiters->Event, Executive, KernelMode, FALSE, NULL) == STATUS_SUCCESS) {
+        __atomic_fetch_add(&Waiters->Woken, 1, __ATOMIC_RELEASE);
+    }
+}
+
+static VOID
+Attack32EventsAndAlerts(VOID)
+{
+    static A32_WAITERS Waiters;
+    WDKM_TEST_THREAD *Threads[3];
+    LARGE_INTEGER Zero;
+    LARGE_INTEGER Short;
+    LONG Index;
+
+    Zero.QuadPart = 0;
+    Short.QuadPart = -10 * 10000;
+    memset(&Waiters, 0, sizeof(Waiters));
+    KeInitializeEvent(&Waiters.Event, SynchronizationEvent, FALSE);
+    CHECK_EQ(KeSetEvent(&Waiters.Event, 0, FALSE), 0);
+    CHECK_EQ(KeSetEvent(&Waiters.Event, 0, FALSE), 1);
+    CHECK_STATUS(KeWaitForSingleObject(&Waiters.Event, Executive, KernelMode, FALSE, &Zero),
+                 STATUS_SUCCESS);
+    CHECK_EQ(KeReadStateEvent(&Waiters.Event), 0);  /* auto-reset */
+    CHECK_STATUS(KeWaitForSingleObject(&Waiters.Event, Executive, KernelMode, FALSE, &Zero),
+                 STATUS_TIMEOUT);
+    for (Index = 0; Index < 3; Index += 1) {
+        Threads[Index] = WdkmTestStartThread(A32Waiter, &Waiters);
+        CHECK(Threads[Index] != NULL);
+    }
+    while (__atomic_load_n(&Waiters.Started, __ATOMIC_ACQUIRE) < 3) {
+        WdkmTestSleepMs(1);
+    }
+    WdkmTestSleepMs(20);
+    (VOID)KeSetEvent(&Waiters.Event, 0, FALSE);
+    WdkmTestSleepMs(50);
+    CHECK_EQ(__atomic_load_n(&Waiters.Woken, __ATOMIC_ACQUIRE), 1);
+    (VOID)KeSetEvent(&Waiters.Event, 0, FALSE);
+    (VOID)KeSetEvent(&Waiters.Event, 0, FALSE);
+    for (Index = 0; Index < 3; Index += 1) {
+        WdkmTestJoinThread(Threads[Index]);
+    }
+    CHECK_EQ(Waiters.Woken, 3);
+    CHECK_EQ(KeReadStateEvent(&Waiters.Event), 0);
+
+    /* Alerts on the calling thread: pending across a non-alertable wait. */
+    KeInitializeEvent(&Waiters.Event, NotificationEvent, FALSE);
+    CHECK_EQ(KeResetEvent(&Waiters.Event), 0);
+    WdkmHostAlertThread(KeGetCurrentThread());
+    CHECK_STATUS(KeWaitForSingleObject(&Waiters.Event, Executive, KernelMode, FALSE, &Short),
+                 STATUS_TIMEOUT);
+    CHECK_STATUS(KeDelayExecutionThread(KernelMode, TRUE, &Short), STATUS_ALERTED);
+    CHECK_STATUS(KeWaitForSingleObject(&Waiters.Event, Executive, KernelMode, TRUE, &Short),
+                 STATUS_TIMEOUT);                   /* used up */
+    WdkmHostQueueUserApc(KeGetCurrentThread());
+    CHECK_STATUS(KeWaitForSingleObject(&Waiters.Event, Executive, KernelMode, TRUE, &Short),
+                 STATUS_TIMEOUT);                   /* kernel-mode wait: stays queued */
+    CHECK_STATUS(KeWaitForSingleObject(&Waiters.Event, Executive, UserMode, TRUE, &Short),
+                 STATUS_USER_APC);
+    CHECK_STATUS(KeWaitForSingleObject(&Waiters.Event, Executive, UserMode, TRUE, &Short),
+                 STATUS_TIMEOUT);
+    (VOID)KeSetEvent(&Waiters.Event, 0, FALSE);
+    CHECK_EQ(KeResetEvent(&Waiters.Event), 1);
+}
+
+/* Pool: counts, tags, fills, failure injection, and the bug checks with
+   their sub-codes, each leaving the pool as it was. */
+static ULONG
+A32PoolBugcheck(int Which, PVOID Block, volatile ULONG_PTR *P1)
+{
+    WDKM_HOST_BUGCHECK_TRAP Trap;
+    KIRQL OldIrql;
+    volatile ULONG Code = 0;
+
+    if (WDKM_HOST_TRY(&Trap)) {
+        switch (Which) {
+        case 0:
+            ExFreePoolWithTag(Block, A32_RECORD_TAG + 1);       /* wrong tag */
+            break;
+        case 1:
+            (VOID)ExAllocatePoolWithTag(NonPagedPoolNx, 0, A32_RECORD_TAG);
+            break;
+        case 2:
+            KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+            (VOID)ExAllocatePoolWithTag(PagedPool, 16, A32_RECORD_TAG);
+            break;
+        case 3:
+            KeRaiseIrql(HIGH_LEVEL, &OldIrql);
+            ExFreePoolWithTag(Block, A32_RECORD_TAG);
+            break;
+        case 4:
+            ExFreePoolWithTag((PUCHAR)Block + 8, A32_RECORD_TAG);   /* not a block */
+            break;
+        default:
+            ExFreePoolWithTag(Block, A32_RECORD_TAG);               /* freed already */
+            break;
+        }
+        WdkmHostDisarm(&Trap);
+    } else {
+        Code = Trap.Bugcheck.Code;
+        *P1 = Trap.Bugcheck.Parameter[0];
+    }
+    if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
+        KeLowerIrql(PASSIVE_LEVEL);
+    }
+    return Code;
+}
+
+static VOID
+Attack32PoolRules(VOID)
+{
+    static const ULONG_PTR SubCodes[] = { 0x0A, 0x00, 0x08, 0x09, 0x42, 0x07 };
+    PUCHAR Block;
+    PUCHAR Zeroed;
+    SIZE_T Bytes = 0;
+    ULONG64 Attempts;
+    ULONG Injected;
+    ULONG Which;
+    volatile ULONG_PTR P1 = 0;
+
+    CHECK_EQ(WdkmHostPoolOutstanding(A32_RECORD_TAG, &Bytes), 0);
+    Block = (PUCHAR)ExAllocatePoolWithTag(NonPagedPoolNx, 100, A32_RECORD_TAG);
+    CHECK(Block != NULL);
+    CHECK_EQ(Block[0], 0xCD);
+    CHECK_EQ(Block[99], 0xCD);
+    memset(Block, 0x5A, 100);
+    Zeroed = (PUCHAR)ExAllocatePool2(POOL_FLAG_NON_PAGED, 100, A32_RECORD_TAG);
+    CHECK(Zeroed != NULL);
+    CHECK_EQ(Zeroed[0], 0);
+    CHECK_EQ(Zeroed[99], 0);
+    CHECK(ExAllocatePool2(POOL_FLAG_NON_PAGED, 16, 0) == NULL);
+    CHECK_EQ(WdkmHostPoolOutstanding(A32_RECORD_TAG, &Bytes), 2);
+    CHECK_EQ(Bytes, 200);
+    for (Which = 0; Which < 5; Which += 1) {
+        CHECK_EQ(A32PoolBugcheck((int)Which, Block, &P1), BAD_POOL_CALLER);
+        if (P1 != SubCodes[Which]) {
+            WdkmTestFail(__FILE__, __LINE__, "case %lu: sub-code 0x%lx, expected 0x%lx",
+                         (unsigned long)Which, (unsigned long)P1, (unsigned long)SubCodes[Which]);
+            ExFreePoolWithTag(Block, A32_RECORD_TAG);
+            ExFreePoolWithTag(Zeroed, A32_RECORD_TAG);
+            return;
+        }
+        CHECK_EQ(WdkmHostPoolOutstanding(A32_RECORD_TAG, &Bytes), 2);
+        CHECK_EQ(Bytes, 200);
+    }
+    CHECK_EQ(Block[50], 0x5A);
+    ExFreePoolWithTag(Block, A32_RECORD_TAG);
+    CHECK_EQ(A32PoolBugcheck(5, Block, &P1), BAD_POOL_CALLER);
+    CHECK_EQ(P1, 0x07);
+    CHECK_EQ(WdkmHostPoolOutstanding(A32_RECORD_TAG, &Bytes), 1);
+    ExFreePoolWithTag(Zeroed, A32_RECORD_TAG);
+
+    /* The Nth attempt from now fails, once; attempts count failures. */
+    Attempts = WdkmHostPoolAllocations();
+    Injected = WdkmHostPoolInjectedFailures();
+    WdkmHostPoolFailAt(2);
+    Block = (PUCHAR)ExAllocatePoolWithTag(NonPagedPoolNx, 8, A32_RECORD_TAG);
+    Zeroed = (PUCHAR)ExAllocatePoolWithTag(NonPagedPoolNx, 8, A32_RECORD_TAG);
+    CHECK(Block != NULL && Zeroed != NULL);
+    CHECK(ExAllocatePoolWithTag(NonPagedPoolNx, 8, A32_RECORD_TAG) == NULL);
+    ExFreePoolWithTag(Block, A32_RECORD_TAG);
+    Block = (PUCHAR)ExAllocatePoolWithTag(NonPagedPoolNx, 8, A32_RECORD_TAG);
+    CHECK(Block != NULL);
+    CHECK_EQ(WdkmHostPoolAllocations() - Attempts, 4);
+    CHECK_EQ(WdkmHostPoolInjectedFailures() - Injected, 1);
+    ExFreePoolWithTag(Block, A32_RECORD_TAG);
+    ExFreePoolWithTag(Zeroed, A32_RECORD_TAG);
+    CHECK_EQ(WdkmHostPoolOutstanding(A32_RECORD_TAG, NULL), 0);
+}
+
+/* IRPs: IoCancelIrp calls the routine holding the cancel spin lock at
+   DISPATCH_LEVEL with Cancel set and the routine cleared; completion
+   rules bug check before changing anything. */
+static LONG volatile A32CancelCalls;
+static KIRQL A32CancelIrqlSeen;
+static BOOLEAN A32CancelFlagSeen;
+static BOOLEAN A32CancelRoutineCleared;
+static BOOLEAN A32CancelKeepsLock;
+
+static VOID
+A32CancelRoutine(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    UNREFERENCED_PARAMETER(DeviceObject);
+    A32CancelCalls += 1;
+    A32CancelIrqlSeen = KeGetCurrentIrql();
+    A32CancelFlagSeen = Irp->Cancel;
+    A32CancelRoutineCleared = (BOOLEAN)(Irp->CancelRoutine == NULL);
+    if (!A32CancelKeepsLock) {
+        IoReleaseCancelSpinLock(Irp->CancelIrql);
+    }
+}
+
+static VOID
+Attack32IrpRules(VOID)
+{
+    WDKM_HOST_BUGCHECK_TRAP Trap;
+    PIRP Irp;
+    volatile ULONG Code = 0;
+    volatile ULONG_PTR P1 = 0, P2 = 0;
+
+    Irp = WdkmHostIrpAllocate(IRP_MJ_READ, 0, NULL);
+    CHECK(Irp != NULL);
+    A32CancelCalls = 0;
+    A32CancelKeepsLock = FALSE;
+    CHECK(IoSetCancelRoutine(Irp, A32CancelRoutine) == NULL);
+    IoMarkIrpPending(Irp);
+    if (WDKM_HOST_TRY(&Trap)) {
+        IoCompleteRequest(Irp, IO_NO_INCREMENT);
+        WdkmHostDisarm(&Trap);
+    } else {
+        Code = Trap.Bugcheck.Code;
+        P1 = Trap.Bugcheck.Parameter[0];
+        P2 = Trap.Bugcheck.Parameter[1];
+    }
+    CHECK_EQ(Code, CANCEL_STATE_IN_COMPLETED_IRP);
+    CHECK_EQ(P1, (ULONG_PTR)Irp);
+    CHECK_EQ(P2, (ULONG_PTR)A32CancelRoutine);
+    CHECK_EQ(WdkmHostIrpCompletions(Irp), 0);
+    CHECK(Irp->CancelRoutine == A32CancelRoutine);
+    CHECK(IoCancelIrp(Irp));
+    CHECK_EQ(A32CancelCalls, 1);
+    CHECK_EQ(A32CancelIrqlSeen, DISPATCH_LEVEL);
+    CHECK(A32CancelFlagSeen);
+    CHECK(A32CancelRoutineCleared);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    CHECK(!IoCancelIrp(Irp));                       /* no routine any more */
+    CHECK_EQ(A32CancelCalls, 1);
+    Irp->IoStatus.Status = STATUS_CANCELLED;
+    IoCompleteRequest(Irp, IO_NO_INCREMENT);
+    CHECK_EQ(WdkmHostIrpCompletions(Irp), 1);
+    CHECK(Irp->PendingReturned);
+    Code = 0;
+    if (WDKM_HOST_TRY(&Trap)) {
+        IoCompleteRequest(Irp, IO_NO_INCREMENT);
+        WdkmHostDisarm(&Trap);
+    } else {
+        Code = Trap.Bugcheck.Code;
+    }
+    CHECK_EQ(Code, MULTIPLE_IRP_COMPLETE_REQUESTS);
+    CHECK_EQ(WdkmHostIrpCompletions(Irp), 1);
+    WdkmHostIrpFree(Irp);
+
+    /* A cancel routine that keeps the cancel spin lock. */
+    Irp = WdkmHostIrpAllocate(IRP_MJ_READ, 0, NULL);
+    CHECK(Irp != NULL);
+    A32CancelKeepsLock = TRUE;
+    (VOID)IoSetCancelRoutine(Irp, A32CancelRoutine);
+    Code = 0;
+    if (WDKM_HOST_TRY(&Trap)) {
+        (VOID)IoCancelIrp(Irp);
+        WdkmHostDisarm(&Trap);
+    } else {
+        Code = Trap.Bugcheck.Code;
+    }
+    A32CancelKeepsLock = FALSE;
+    CHECK_EQ(Code, SPIN_LOCK_ALREADY_OWNED);
+    if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
+        KeLowerIrql(PASSIVE_LEVEL);
+    }
+    WdkmHostIrpFree(Irp);
+}
+
+/* The KMUTEX recursion limit, and the KMUTEX state after the refusal. */
+static VOID
+Attack32MutexRecursionLimit(VOID)
+{
+    WDKM_HOST_BUGCHECK_TRAP Trap;
+    KMUTEX Mutex;
+    LONG Index;
+    volatile ULONG Code = 0;
+    volatile ULONG_PTR P1 = 0, P2 = 0;
+
+    KeInitializeMutex(&Mutex, 0);
+    WdkmHostSetMutexRecursionLimit(3);
+    for (Index = 0; Index < 3; Index += 1) {
+        CHECK_STATUS(KeWaitForSingleObject(&Mutex, Executive, KernelMode, FALSE, NULL), STATUS_SUCCESS);
+    }
+    if (WDKM_HOST_TRY(&Trap)) {
+        (VOID)KeWaitForSingleObject(&Mutex, Executive, KernelMode, FALSE, NULL);
+        WdkmHostDisarm(&Trap);
+    } else {
+        Code = Trap.Bugcheck.Code;
+        P1 = Trap.Bugcheck.Parameter[0];
+        P2 = Trap.Bugcheck.Parameter[1];
+    }
+    WdkmHostSetMutexRecursionLimit(0);
+    CHECK_EQ(Code, KMODE_EXCEPTION_NOT_HANDLED);
+    CHECK_EQ(P1, (ULONG_PTR)STATUS_MUTANT_LIMIT_EXCEEDED);
+    CHECK_EQ(P2, (ULONG_PTR)&Mutex);
+    CHECK_EQ(WdkmHostThreadKMutexCount(), 1);
+    for (Index = 0; Index < 3; Index += 1) {
+        (VOID)KeReleaseMutex(&Mutex, FALSE);
+    }
+    CHECK_EQ(WdkmHostThreadKMutexCount(), 0);
+    CHECK_EQ(KeReadStateMutex(&Mutex), 1);
+}
+
+/* Delay fuzzing at 100 %: one delay at every acquire and every release;
+   none at 0 %. Processors: N on the calling thread, back with -1. */
+static VOID
+Attack32DelayFuzzingAndProcessors(VOID)
+{
+    KSPIN_LOCK SpinLock;
+    FAST_MUTEX FastMutex;
+    KIRQL OldIrql;
+    ULONG64 Before;
+    ULONG Host;
+
+    KeInitializeSpinLock(&SpinLock);
+    ExInitializeFastMutex(&FastMutex);
+    WdkmHostSetDelayFuzzing(5, 100);
+    Before = WdkmHostDelayFuzzingCount();
+    KeAcquireSpinLock(&SpinLock, &OldIrql);
+    KeReleaseSpinLock(&SpinLock, OldIrql);
+    ExAcquireFastMutex(&FastMutex);
+    ExReleaseFastMutex(&FastMutex);
+    CHECK_EQ(WdkmHostDelayFuzzingCount() - Before, 4);
+    WdkmHostSetDelayFuzzing(5, 0);
+    Before = WdkmHostDelayFuzzingCount();
+    KeAcquireSpinLock(&SpinLock, &OldIrql);
+    KeReleaseSpinLock(&SpinLock, OldIrql);
+    CHECK_EQ(WdkmHostDelayFuzzingCount() - Before, 0);
+
+    Host = KeGetCurrentProcessorNumberEx(NULL);
+    WdkmHostSetCurrentProcessor(200);
+    CHECK_EQ(KeGetCurrentProcessorNumberEx(NULL), 200);
+    WdkmHostSetCurrentProcessor(-1);
+    CHECK(KeGetCurrentProcessorNumberEx(NULL) < 200 || Host >= 200);
+}
+
 static const WDKM_TEST_CASE Attack32Cases[] = {
     { "masking_matches_model", Attack32MaskingMatchesModel },
     { "other_thread_masked_and_asleep", Attack32OtherThreadMaskedAndAsleep },
@@ -2162,6 +2714,13 @@ static const WDKM_TEST_CASE Attack32Cases[] = {
     { "drained_under_pool_failures", Attack32DrainedUnderPoolFailures },
     { "drain_calls_the_library", Attack32DrainCallsTheLibrary },
     { "drained_under_injected_events", Attack32DrainedUnderInjectedEvents },
+    { "timers_and_dpcs", Attack32TimersAndDpcs },
+    { "freeing_a_set_timer_or_queued_dpc", Attack32FreeingASetTimerOrQueuedDpc },
+    { "events_and_alerts", Attack32EventsAndAlerts },
+    { "pool_rules", Attack32PoolRules },
+    { "irp_rules", Attack32IrpRules },
+    { "mutex_recursion_limit", Attack32MutexRecursionLimit },
+    { "delay_fuzzing_and_processors", Attack32DelayFuzzingAndProcessors },
 };
 
 /* After each test: a failed one may leave injection on or the registry up. */
