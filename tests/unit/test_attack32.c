@@ -2701,6 +2701,349 @@ Attack32DelayFuzzingAndProcessors(VOID)
     CHECK(KeGetCurrentProcessorNumberEx(NULL) < 200 || Host >= 200);
 }
 
+/* ---------------------------------------------------------------------- */
+/* 1f. Events queued to a thread blocked in a lock's wait                   */
+/* ---------------------------------------------------------------------- */
+
+/* What the blocked thread waits for, and so what masks its events once
+   the wait returns with the lock. */
+typedef enum _A32_BLOCK_KIND {
+    A32BlockKMutex,         /* owning: normal APCs masked until the release */
+    A32BlockFastMutex,      /* APC_LEVEL: both APCs masked until the release */
+    A32BlockGuardedMutex,   /* guarded region: both APCs masked */
+    A32BlockResource,       /* critical region: normal APCs masked */
+    A32BlockKinds
+} A32_BLOCK_KIND;
+
+typedef struct _A32_BLOCKED {
+    A32_BLOCK_KIND Kind;
+    KMUTEX Mutex;
+    FAST_MUTEX FastMutex;
+    KGUARDED_MUTEX GuardedMutex;
+    ERESOURCE Resource;
+    PKTHREAD Thread;
+    LONG volatile Start;
+} A32_BLOCKED;
+
+static A32_BLOCKED A32Blocked;
+
+static VOID
+A32BlockedThread(PVOID Context, ULONG Index)
+{
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Index);
+    A32Spinner.Thread = KeGetCurrentThread();
+    __atomic_store_n(&A32Spinner.Phase, 1, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&A32Blocked.Start, __ATOMIC_ACQUIRE) == 0) {
+        /* the test takes the lock first */
+    }
+    switch (A32Blocked.Kind) {
+    case A32BlockKMutex:
+        (VOID)KeWaitForSingleObject(&A32Blocked.Mutex, Executive, KernelMode, FALSE, NULL);
+        break;
+    case A32BlockFastMutex:
+        ExAcquireFastMutex(&A32Blocked.FastMutex);
+        break;
+    case A32BlockGuardedMutex:
+        KeAcquireGuardedMutex(&A32Blocked.GuardedMutex);
+        break;
+    default:
+        KeEnterCriticalRegion();
+        (VOID)ExAcquireResourceExclusiveLite(&A32Blocked.Resource, TRUE);
+        break;
+    }
+    __atomic_store_n(&A32Spinner.Phase, 2, __ATOMIC_RELEASE);
+    A32WaitGo(1);
+    switch (A32Blocked.Kind) {
+    case A32BlockKMutex:
+        (VOID)KeReleaseMutex(&A32Blocked.Mutex, FALSE);
+        break;
+    case A32BlockFastMutex:
+        ExReleaseFastMutex(&A32Blocked.FastMutex);
+        break;
+    case A32BlockGuardedMutex:
+        KeReleaseGuardedMutex(&A32Blocked.GuardedMutex);
+        break;
+    default:
+        ExReleaseResourceLite(&A32Blocked.Resource);
+        KeLeaveCriticalRegion();
+        break;
+    }
+    __atomic_store_n(&A32Spinner.Phase, 3, __ATOMIC_RELEASE);
+    A32WaitGo(2);
+}
+
+/* "A thread asleep in an emulated wait is not interrupted: its events run
+   when the wait returns" - as far as the masking the wait returned into
+   allows: a KMUTEX it now owns masks normal APCs, a FAST_MUTEX both APCs,
+   and so on; what stays masked runs at the release. */
+static VOID
+Attack32EventsQueuedToABlockedWaiter(VOID)
+{
+    LONG Kind;
+
+    for (Kind = 0; Kind < A32BlockKinds; Kind += 1) {
+        WDKM_TEST_THREAD *Worker;
+        LONG Expected[3];
+        LONG Index;
+        KIRQL OldIrql = PASSIVE_LEVEL;
+
+        memset(&A32Spinner, 0, sizeof(A32Spinner));
+        memset(&A32Blocked, 0, sizeof(A32Blocked));
+        A32Blocked.Kind = (A32_BLOCK_KIND)Kind;
+        KeInitializeMutex(&A32Blocked.Mutex, 0);
+        ExInitializeFastMutex(&A32Blocked.FastMutex);
+        KeInitializeGuardedMutex(&A32Blocked.GuardedMutex);
+        CHECK_STATUS(ExInitializeResourceLite(&A32Blocked.Resource), STATUS_SUCCESS);
+        Worker = WdkmTestStartThread(A32BlockedThread, NULL);
+        CHECK(Worker != NULL);
+        A32WaitPhase(1);
+        /* The test holds the lock first. */
+        switch (Kind) {
+        case A32BlockKMutex:
+            (VOID)KeWaitForSingleObject(&A32Blocked.Mutex, Executive, KernelMode, FALSE, NULL);
+            break;
+        case A32BlockFastMutex:
+            ExAcquireFastMutex(&A32Blocked.FastMutex);
+            break;
+        case A32BlockGuardedMutex:
+            KeAcquireGuardedMutex(&A32Blocked.GuardedMutex);
+            break;
+        default:
+            KeEnterCriticalRegion();
+            (VOID)ExAcquireResourceExclusiveLite(&A32Blocked.Resource, TRUE);
+            break;
+        }
+        __atomic_store_n(&A32Blocked.Start, 1, __ATOMIC_RELEASE);
+        WdkmTestSleepMs(30);        /* asleep in the lock's wait by now */
+        WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptNormalApc, A32SpinnerRoutine, NULL);
+        WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptSpecialApc, A32SpinnerRoutine, NULL);
+        WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptDpc, A32SpinnerRoutine, NULL);
+        WdkmTestSleepMs(30);
+        CHECK_EQ(__atomic_load_n(&A32Spinner.RanCount, __ATOMIC_ACQUIRE), 0);
+        switch (Kind) {
+        case A32BlockKMutex:
+            (VOID)KeReleaseMutex(&A32Blocked.Mutex, FALSE);
+            break;
+        case A32BlockFastMutex:
+            ExReleaseFastMutex(&A32Blocked.FastMutex);
+            break;
+        case A32BlockGuardedMutex:
+            KeReleaseGuardedMutex(&A32Blocked.GuardedMutex);
+            break;
+        default:
+            ExReleaseResourceLite(&A32Blocked.Resource);
+            KeLeaveCriticalRegion();
+            break;
+        }
+        UNREFERENCED_PARAMETER(OldIrql);
+        A32WaitPhase(2);
+        WdkmTestSleepMs(30);
+        /* Phase at which each kind ran: 1 = when the wait returned (before
+           the worker's next statement), 2 = at its release. */
+        Expected[WdkmHostInterruptDpc] = 1;
+        Expected[WdkmHostInterruptSpecialApc] =
+            (Kind == A32BlockFastMutex || Kind == A32BlockGuardedMutex) ? 2 : 1;
+        Expected[WdkmHostInterruptNormalApc] = Kind == A32BlockKMutex || Kind == A32BlockResource ||
+                                               Kind == A32BlockFastMutex ||
+                                               Kind == A32BlockGuardedMutex ? 2 : 1;
+        __atomic_store_n(&A32Spinner.Go, 1, __ATOMIC_RELEASE);
+        A32WaitPhase(3);
+        CHECK_EQ(__atomic_load_n(&A32Spinner.RanCount, __ATOMIC_ACQUIRE), 3);
+        for (Index = 0; Index < 3; Index += 1) {
+            LONG RanKind = __atomic_load_n(&A32Spinner.Order[Index], __ATOMIC_ACQUIRE);
+            LONG Phase = __atomic_load_n(&A32Spinner.RanAtPhase[Index], __ATOMIC_ACQUIRE);
+
+            if (Phase != Expected[RanKind]) {
+                WdkmTestFail(__FILE__, __LINE__,
+                             "blocked on lock kind %ld: event kind %ld ran at phase %ld, expected %ld",
+                             (long)Kind, (long)RanKind, (long)Phase, (long)Expected[RanKind]);
+                __atomic_store_n(&A32Spinner.Go, 2, __ATOMIC_RELEASE);
+                WdkmTestJoinThread(Worker);
+                (VOID)ExDeleteResourceLite(&A32Blocked.Resource);
+                return;
+            }
+        }
+        __atomic_store_n(&A32Spinner.Go, 2, __ATOMIC_RELEASE);
+        WdkmTestJoinThread(Worker);
+        CHECK_STATUS(ExDeleteResourceLite(&A32Blocked.Resource), STATUS_SUCCESS);
+    }
+}
+
+/* A normal APC that blocks: events queued meanwhile wait for its wait to
+   return; a special one then nests in it, a normal one follows it. */
+static KEVENT A32ApcWaitEvent;
+static LONG volatile A32NestLog[8];
+static LONG volatile A32NestCount;
+
+static VOID
+A32NestRecord(LONG Value)
+{
+    LONG Index = __atomic_fetch_add(&A32NestCount, 1, __ATOMIC_RELAXED);
+
+    if (Index < 8) {
+        __atomic_store_n(&A32NestLog[Index], Value, __ATOMIC_RELEASE);
+    }
+}
+
+static VOID
+A32BlockingApc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    A32NestRecord(10 + (LONG)Kind);
+    if (Kind == WdkmHostInterruptNormalApc && Context == NULL) {
+        (VOID)KeWaitForSingleObject(&A32ApcWaitEvent, Executive, KernelMode, FALSE, NULL);
+        A32NestRecord(99);      /* the wait returned */
+    }
+    A32NestRecord(20 + (LONG)Kind);
+}
+
+static VOID
+A32BlockingApcWorker(PVOID Context, ULONG Index)
+{
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Index);
+    A32Spinner.Thread = KeGetCurrentThread();
+    __atomic_store_n(&A32Spinner.Phase, 1, __ATOMIC_RELEASE);
+    A32WaitGo(1);
+}
+
+static VOID
+Attack32NormalApcThatBlocks(VOID)
+{
+    WDKM_TEST_THREAD *Worker;
+    static const LONG Expected[] = { 11, 12, 22, 99, 21, 11, 21 };
+    LONG Index;
+
+    memset(&A32Spinner, 0, sizeof(A32Spinner));
+    memset((PVOID)A32NestLog, 0, sizeof(A32NestLog));
+    A32NestCount = 0;
+    KeInitializeEvent(&A32ApcWaitEvent, NotificationEvent, FALSE);
+    Worker = WdkmTestStartThread(A32BlockingApcWorker, NULL);
+    CHECK(Worker != NULL);
+    A32WaitPhase(1);
+    WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptNormalApc, A32BlockingApc, NULL);
+    while (__atomic_load_n(&A32NestCount, __ATOMIC_ACQUIRE) < 1) {
+        WdkmTestSleepMs(1);
+    }
+    WdkmTestSleepMs(30);        /* the APC is asleep in its wait: its events run when the
+                                   wait returns, before the code after it */
+    WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptNormalApc, A32BlockingApc, (PVOID)1);
+    WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptSpecialApc, A32BlockingApc, (PVOID)1);
+    WdkmTestSleepMs(30);
+    CHECK_EQ(__atomic_load_n(&A32NestCount, __ATOMIC_ACQUIRE), 1);
+    (VOID)KeSetEvent(&A32ApcWaitEvent, 0, FALSE);
+    while (__atomic_load_n(&A32NestCount, __ATOMIC_ACQUIRE) < 7) {
+        WdkmTestSleepMs(1);
+    }
+    __atomic_store_n(&A32Spinner.Go, 1, __ATOMIC_RELEASE);
+    WdkmTestJoinThread(Worker);
+    for (Index = 0; Index < 7; Index += 1) {
+        if (A32NestLog[Index] != Expected[Index]) {
+            WdkmTestFail(__FILE__, __LINE__, "step %ld: %ld, expected %ld (log %ld %ld %ld %ld %ld %ld %ld)",
+                         (long)Index, (long)A32NestLog[Index], (long)Expected[Index],
+                         (long)A32NestLog[0], (long)A32NestLog[1], (long)A32NestLog[2],
+                         (long)A32NestLog[3], (long)A32NestLog[4], (long)A32NestLog[5],
+                         (long)A32NestLog[6]);
+            return;
+        }
+    }
+}
+
+/* "A system thread that was created but has not started yet is waited
+   for": the event runs on it, whatever the thread does until it ends -
+   even in a busy wait inside the C library, where the signal finds no
+   safe point and the retry may come after the thread's end. Start
+   restarts the counts. */
+static PKTHREAD volatile A32RanOn;
+
+static VOID
+A32RecordThreadRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    __atomic_store_n(&A32RanOn, KeGetCurrentThread(), __ATOMIC_RELEASE);
+}
+
+static LONG volatile A32Queued;
+
+/* Lives until the test has queued its event, then a moment more, in a
+   busy wait (mostly inside the C library), a spin or a sleep. */
+static VOID
+A32ShortLived(PVOID Context)
+{
+    ULONG Mode = (ULONG)(ULONG_PTR)Context;
+    ULONG Spin;
+
+    while (__atomic_load_n(&A32Queued, __ATOMIC_ACQUIRE) == 0) {
+        if (Mode == 0) {
+            KeStallExecutionProcessor(100);
+        } else if (Mode == 1) {
+            for (Spin = 0; Spin < 10000; Spin += 1) {
+                A32Sink += Spin;
+            }
+        } else {
+            WdkmTestSleepMs(1);
+        }
+    }
+    if (Mode == 0) {
+        KeStallExecutionProcessor(500);
+    } else if (Mode == 1) {
+        for (Spin = 0; Spin < 100000; Spin += 1) {
+            A32Sink += Spin;
+        }
+    } else {
+        WdkmTestSleepMs(1);
+    }
+}
+
+static VOID
+Attack32FreshThreadAndCountRestart(VOID)
+{
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    ULONG64 Delivered[WDKM_HOST_INTERRUPT_KINDS];
+    HANDLE Handle;
+    PVOID Object = NULL;
+    LONG Round;
+
+    for (Round = 0; Round < 20; Round += 1) {
+        A32RanOn = NULL;
+        A32Queued = 0;
+        CHECK_STATUS(PsCreateSystemThread(&Handle, THREAD_ALL_ACCESS, NULL, NULL, NULL, A32ShortLived,
+                                          (PVOID)(ULONG_PTR)(Round % 3)), STATUS_SUCCESS);
+        CHECK_STATUS(ObReferenceObjectByHandle(Handle, SYNCHRONIZE, NULL, KernelMode, &Object, NULL),
+                     STATUS_SUCCESS);
+        (VOID)ZwClose(Handle);
+        WdkmHostQueueInterrupt((PKTHREAD)Object, WdkmHostInterruptSpecialApc, A32RecordThreadRoutine,
+                               NULL);
+        __atomic_store_n(&A32Queued, 1, __ATOMIC_RELEASE);
+        (VOID)KeWaitForSingleObject(Object, Executive, KernelMode, FALSE, NULL);
+        if (__atomic_load_n(&A32RanOn, __ATOMIC_ACQUIRE) != (PKTHREAD)Object) {
+            WdkmTestFail(__FILE__, __LINE__, "round %ld: the event ran on %p, not on the new thread %p "
+                         "(%llu dropped so far)", (long)Round, (PVOID)A32RanOn, Object,
+                         (unsigned long long)WdkmHostInterruptsDropped());
+            ObDereferenceObject(Object);
+            return;
+        }
+        ObDereferenceObject(Object);
+    }
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, A32RecordThreadRoutine, NULL);
+    WdkmHostQueryInterruptCounts(Delivered, NULL);
+    CHECK(Delivered[WdkmHostInterruptDpc] >= 1);
+    memset(&Settings, 0, sizeof(Settings));
+    Settings.Seed = 1;
+    Settings.MeanIntervalMicroseconds = 100000;
+    Settings.DpcWeight = 1;
+    Settings.Routine = A32RecordThreadRoutine;
+    WdkmHostInterruptsStart(&Settings);
+    WdkmHostQueryInterruptCounts(Delivered, NULL);
+    WdkmHostInterruptsStop();
+    CHECK_EQ(Delivered[WdkmHostInterruptDpc], 0);
+    CHECK_EQ(Delivered[WdkmHostInterruptSpecialApc], 0);
+}
+
 static const WDKM_TEST_CASE Attack32Cases[] = {
     { "masking_matches_model", Attack32MaskingMatchesModel },
     { "other_thread_masked_and_asleep", Attack32OtherThreadMaskedAndAsleep },
@@ -2714,6 +3057,9 @@ static const WDKM_TEST_CASE Attack32Cases[] = {
     { "drained_under_pool_failures", Attack32DrainedUnderPoolFailures },
     { "drain_calls_the_library", Attack32DrainCallsTheLibrary },
     { "drained_under_injected_events", Attack32DrainedUnderInjectedEvents },
+    { "events_queued_to_a_blocked_waiter", Attack32EventsQueuedToABlockedWaiter },
+    { "normal_apc_that_blocks", Attack32NormalApcThatBlocks },
+    { "fresh_thread_and_count_restart", Attack32FreshThreadAndCountRestart },
     { "timers_and_dpcs", Attack32TimersAndDpcs },
     { "freeing_a_set_timer_or_queued_dpc", Attack32FreeingASetTimerOrQueuedDpc },
     { "events_and_alerts", Attack32EventsAndAlerts },
