@@ -1081,41 +1081,49 @@ A32SeedChild(PCSTR Path, ULONG64 Seed)
     fclose(File);
 }
 
+/* Runs test Name of this program in a fresh process, with the variables
+   Extra (NULL-terminated) added and WDKM_HOST_INTERRUPTS and ATTACK32_*
+   taken out; its standard error goes to ErrorPath (optional). TRUE when
+   it passed. */
 static BOOLEAN
-A32RunSeedChild(PCSTR Path, ULONG64 Seed)
+A32RunChild(PCSTR Name, char *const *Extra, PCSTR ErrorPath)
 {
-    char Variable[512];
     char *Argv[3];
     char **Environment;
     size_t Count = 0;
+    size_t ExtraCount = 0;
     size_t Index;
     size_t Out = 0;
     pid_t Child;
     int Status;
     char Self[] = "/proc/self/exe";
-    char Name[] = "attack32.seed_replays_each_threads_choices";
+    char Test[128];
     posix_spawn_file_actions_t Actions;
     BOOLEAN Spawned;
 
-    snprintf(Variable, sizeof(Variable), "ATTACK32_SEED_CHILD=%s,%llu", Path,
-             (unsigned long long)Seed);
+    snprintf(Test, sizeof(Test), "%s", Name);
     while (environ[Count] != NULL) {
         Count += 1;
     }
-    Environment = (char **)calloc(Count + 2, sizeof(char *));
+    while (Extra[ExtraCount] != NULL) {
+        ExtraCount += 1;
+    }
+    Environment = (char **)calloc(Count + ExtraCount + 1, sizeof(char *));
     if (Environment == NULL) {
         return FALSE;
     }
     for (Index = 0; Index < Count; Index += 1) {
         if (strncmp(environ[Index], "WDKM_HOST_INTERRUPTS=", 21) != 0 &&
-            strncmp(environ[Index], "ATTACK32_SEED_CHILD=", 20) != 0) {
+            strncmp(environ[Index], "ATTACK32_", 9) != 0) {
             Environment[Out++] = environ[Index];
         }
     }
-    Environment[Out++] = Variable;
+    for (Index = 0; Index < ExtraCount; Index += 1) {
+        Environment[Out++] = Extra[Index];
+    }
     Environment[Out] = NULL;
     Argv[0] = Self;
-    Argv[1] = Name;
+    Argv[1] = Test;
     Argv[2] = NULL;
     /* The child's own PASS lines would be counted as the parent's. */
     if (posix_spawn_file_actions_init(&Actions) != 0) {
@@ -1123,6 +1131,10 @@ A32RunSeedChild(PCSTR Path, ULONG64 Seed)
         return FALSE;
     }
     (VOID)posix_spawn_file_actions_addopen(&Actions, 1, "/dev/null", O_WRONLY, 0);
+    if (ErrorPath != NULL) {
+        (VOID)posix_spawn_file_actions_addopen(&Actions, 2, ErrorPath, O_WRONLY | O_CREAT | O_TRUNC,
+                                               0600);
+    }
     Spawned = posix_spawn(&Child, Self, &Actions, NULL, Argv, Environment) == 0;
     posix_spawn_file_actions_destroy(&Actions);
     free(Environment);
@@ -1133,6 +1145,19 @@ A32RunSeedChild(PCSTR Path, ULONG64 Seed)
         return FALSE;
     }
     return WIFEXITED(Status) && WEXITSTATUS(Status) == 0;
+}
+
+static BOOLEAN
+A32RunSeedChild(PCSTR Path, ULONG64 Seed)
+{
+    char Variable[512];
+    char *Extra[2];
+
+    snprintf(Variable, sizeof(Variable), "ATTACK32_SEED_CHILD=%s,%llu", Path,
+             (unsigned long long)Seed);
+    Extra[0] = Variable;
+    Extra[1] = NULL;
+    return A32RunChild("attack32.seed_replays_each_threads_choices", Extra, NULL);
 }
 
 static char *
@@ -3044,6 +3069,81 @@ Attack32FreshThreadAndCountRestart(VOID)
     CHECK_EQ(Delivered[WdkmHostInterruptSpecialApc], 0);
 }
 
+/* WDKM_HOST_INTERRUPTS: keys left out take their defaults, injection
+   starts at the first use and prints its seed; a kind of weight 0 never
+   comes; WdkmHostSetDefaultInterruptRoutine later changes the routine. */
+static LONG volatile A32EnvRoutineRuns;
+static LONG volatile A32EnvRoutineWrongKind;
+
+static VOID
+A32EnvRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    __atomic_fetch_add(&A32EnvRoutineRuns, 1, __ATOMIC_RELAXED);
+    if (Kind != WdkmHostInterruptSpecialApc) {
+        __atomic_fetch_add(&A32EnvRoutineWrongKind, 1, __ATOMIC_RELAXED);
+    }
+}
+
+static VOID
+A32Busy(ULONG Milliseconds)
+{
+    LONGLONG End = WdkmTestNowMs() + Milliseconds;
+
+    while (WdkmTestNowMs() < End) {
+        ULONG Spin;
+
+        for (Spin = 0; Spin < 20000; Spin += 1) {
+            A32Sink += Spin;
+        }
+    }
+}
+
+static VOID
+Attack32EnvironmentStartsInjection(VOID)
+{
+    char *Extra[3];
+    char Variable[] = "WDKM_HOST_INTERRUPTS=seed=7,dpc=0,napc=0,suspend=50";
+    char Child[] = "ATTACK32_ENV_CHILD=1";
+    char ErrorPath[64];
+    char *Errors;
+
+    if (getenv("ATTACK32_ENV_CHILD") != NULL) {
+        WDKM_HOST_INTERRUPT_SETTINGS Settings;
+        ULONG64 Delivered[WDKM_HOST_INTERRUPT_KINDS];
+
+        CHECK(WdkmHostInterruptsActive(&Settings));
+        CHECK_EQ(Settings.Seed, 7);
+        CHECK_EQ(Settings.MeanIntervalMicroseconds, 500);
+        CHECK_EQ(Settings.DpcWeight, 0);
+        CHECK_EQ(Settings.NormalApcWeight, 0);
+        CHECK_EQ(Settings.SpecialApcWeight, 1);
+        CHECK_EQ(Settings.SuspendMaxMicroseconds, 50);
+        WdkmHostSetDefaultInterruptRoutine(A32EnvRoutine, NULL);
+        A32Busy(300);
+        WdkmHostQueryInterruptCounts(Delivered, NULL);
+        CHECK(A32EnvRoutineRuns > 5);
+        CHECK_EQ(A32EnvRoutineWrongKind, 0);
+        CHECK_EQ(Delivered[WdkmHostInterruptDpc], 0);
+        CHECK_EQ(Delivered[WdkmHostInterruptNormalApc], 0);
+        WdkmHostInterruptsStop();
+        return;
+    }
+    snprintf(ErrorPath, sizeof(ErrorPath), "/tmp/attack32_env_%ld", (long)getpid());
+    Extra[0] = Variable;
+    Extra[1] = Child;
+    Extra[2] = NULL;
+    CHECK(A32RunChild("attack32.environment_starts_injection", Extra, ErrorPath));
+    Errors = A32ReadFile(ErrorPath);
+    (VOID)unlink(ErrorPath);
+    CHECK(Errors != NULL);
+    if (strstr(Errors, "seed=7") == NULL) {
+        WdkmTestFail(__FILE__, __LINE__, "the child printed no seed: %.300s", Errors);
+    }
+    free(Errors);
+}
+
 static const WDKM_TEST_CASE Attack32Cases[] = {
     { "masking_matches_model", Attack32MaskingMatchesModel },
     { "other_thread_masked_and_asleep", Attack32OtherThreadMaskedAndAsleep },
@@ -3060,6 +3160,7 @@ static const WDKM_TEST_CASE Attack32Cases[] = {
     { "events_queued_to_a_blocked_waiter", Attack32EventsQueuedToABlockedWaiter },
     { "normal_apc_that_blocks", Attack32NormalApcThatBlocks },
     { "fresh_thread_and_count_restart", Attack32FreshThreadAndCountRestart },
+    { "environment_starts_injection", Attack32EnvironmentStartsInjection },
     { "timers_and_dpcs", Attack32TimersAndDpcs },
     { "freeing_a_set_timer_or_queued_dpc", Attack32FreeingASetTimerOrQueuedDpc },
     { "events_and_alerts", Attack32EventsAndAlerts },
