@@ -3144,6 +3144,148 @@ Attack32EnvironmentStartsInjection(VOID)
     free(Errors);
 }
 
+/* The last reference of a drained lock dropped by a DPC on the holder's
+   thread while WdkmGrtDestroy waits for it: Destroy returns SUCCESS, the
+   drain runs once (at DISPATCH_LEVEL in the DPC, or for an ERESOURCE in
+   Destroy), Freed counts a deferred ERESOURCE. And Destroy's report of an
+   unregistered lock still referenced. */
+typedef struct _A32_DPC_HOLDER {
+    PCSTR Name;
+    WDKM_LOCK_KIND Kind;
+    PVOID Lock;
+    LONG volatile Referenced;
+    LONG volatile Dropped;
+    NTSTATUS Dereference;
+} A32_DPC_HOLDER;
+
+static A32_DPC_HOLDER A32DpcHolder;
+
+static VOID
+A32DropInDpc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    A32DpcHolder.Dereference = WdkmGrtDereference(A32DpcHolder.Lock);
+    __atomic_store_n(&A32DpcHolder.Dropped, 1, __ATOMIC_RELEASE);
+}
+
+static VOID
+A32DpcHolderThread(PVOID Context, ULONG Index)
+{
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Index);
+    if (WdkmGrtReference(A32DpcHolder.Name, A32DpcHolder.Kind, sizeof(A32_LIST),
+                         &A32DpcHolder.Lock) != STATUS_SUCCESS) {
+        A32DpcHolder.Lock = NULL;
+    }
+    __atomic_store_n(&A32DpcHolder.Referenced, 1, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&A32DpcHolder.Dropped, __ATOMIC_ACQUIRE) == 0) {
+        ULONG Spin;
+
+        for (Spin = 0; Spin < 1000; Spin += 1) {
+            A32Sink += Spin;
+        }
+    }
+}
+
+static VOID
+A32QueueLater(PVOID Context, ULONG Index)
+{
+    UNREFERENCED_PARAMETER(Index);
+    WdkmTestSleepMs(60);
+    WdkmHostQueueInterrupt((PKTHREAD)Context, WdkmHostInterruptDpc, A32DropInDpc, NULL);
+}
+
+static VOID
+Attack32DpcDropsLastReferenceDuringDestroy(VOID)
+{
+    static const WDKM_LOCK_KIND Kinds[] = {
+        WdkmLockKindSpinLock, WdkmLockKindKMutex, WdkmLockKindResource, WdkmLockKindPushLock
+    };
+    ULONG KindIndex;
+
+    for (KindIndex = 0; KindIndex < sizeof(Kinds) / sizeof(Kinds[0]); KindIndex += 1) {
+        WDKM_TEST_THREAD *Holder;
+        WDKM_TEST_THREAD *Queuer;
+        WDKM_GRT_REPORT Report;
+        LARGE_INTEGER Timeout;
+        NTSTATUS Status;
+
+        A32ResetDrains();
+        A32Drains.Records = 2;
+        memset(&A32DpcHolder, 0, sizeof(A32DpcHolder));
+        A32DpcHolder.Name = "a32.held";
+        A32DpcHolder.Kind = Kinds[KindIndex];
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(A32Register("a32.held", Kinds[KindIndex], 0), STATUS_SUCCESS);
+        CHECK_STATUS(A32Register("a32.idle", Kinds[KindIndex], 0), STATUS_SUCCESS);
+        Holder = WdkmTestStartThread(A32DpcHolderThread, NULL);
+        CHECK(Holder != NULL);
+        while (__atomic_load_n(&A32DpcHolder.Referenced, __ATOMIC_ACQUIRE) == 0) {
+            WdkmTestSleepMs(1);
+        }
+        CHECK(A32DpcHolder.Lock != NULL);
+        Queuer = WdkmTestStartThread(A32QueueLater, WdkmTestThreadObject(Holder));
+        CHECK(Queuer != NULL);
+        memset(&Report, 0, sizeof(Report));
+        Timeout.QuadPart = WDKM_RELATIVE_TIMEOUT_MS(5000);
+        Status = WdkmGrtDestroy(&Timeout, &Report);
+        WdkmTestJoinThread(Queuer);
+        __atomic_store_n(&A32DpcHolder.Dropped, 1, __ATOMIC_RELEASE);
+        WdkmTestJoinThread(Holder);
+        CHECK_STATUS(A32DpcHolder.Dereference, STATUS_SUCCESS);
+        CHECK_STATUS(Status, STATUS_SUCCESS);
+        CHECK_DRAINS(0);
+        if (Kinds[KindIndex] == WdkmLockKindResource) {
+            CHECK_EQ(Report.Freed, 2);                  /* the deferred one included */
+            CHECK_EQ(A32Drains.DrainIrql[0], PASSIVE_LEVEL);
+        } else {
+            CHECK(Report.Freed == 1 || Report.Freed == 2);
+            CHECK(A32Drains.DrainIrql[0] == DISPATCH_LEVEL || Report.Freed == 2);
+        }
+    }
+}
+
+static VOID
+Attack32DestroyReportsUnregisteredReferenced(VOID)
+{
+    WDKM_GRT_REPORT Report;
+    LARGE_INTEGER Zero;
+    PVOID Lock;
+    PVOID Held;
+    KIRQL OldIrql;
+
+    A32ResetDrains();
+    Zero.QuadPart = 0;
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(A32Register("a32.gone", WdkmLockKindKMutex, 0), STATUS_SUCCESS);
+    CHECK_STATUS(A32Register("a32.res", WdkmLockKindResource, 0), STATUS_SUCCESS);
+    CHECK_STATUS(A32Register("a32.stay", WdkmLockKindSpinLock, 0), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtReference("a32.gone", WdkmLockKindKMutex, sizeof(A32_LIST), &Lock),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtReference("a32.res", WdkmLockKindResource, sizeof(A32_LIST), &Held),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("a32.gone"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("a32.res"), STATUS_SUCCESS);
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    CHECK_STATUS(WdkmGrtDereference(Held), STATUS_SUCCESS);    /* deferred */
+    KeLowerIrql(OldIrql);
+    CHECK_DRAINS(3);
+    memset(&Report, 0, sizeof(Report));
+    CHECK_STATUS(WdkmGrtDestroy(&Zero, &Report), STATUS_TIMEOUT);
+    CHECK_EQ(Report.Freed, 2);                  /* "a32.stay" and the deferred ERESOURCE */
+    CHECK_EQ(Report.StillReferenced, 0);
+    CHECK_EQ(Report.UnregisteredReferenced, 1);
+    CHECK_EQ(Report.NamesReported, 1);
+    CHECK(strcmp(Report.Names[0], "a32.gone") == 0);
+    CHECK_DRAINS(1);
+    CHECK_STATUS(WdkmGrtDereference(Lock), STATUS_SUCCESS);
+    memset(&Report, 0, sizeof(Report));
+    CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
+    CHECK_DRAINS(0);
+}
+
 static const WDKM_TEST_CASE Attack32Cases[] = {
     { "masking_matches_model", Attack32MaskingMatchesModel },
     { "other_thread_masked_and_asleep", Attack32OtherThreadMaskedAndAsleep },
@@ -3157,6 +3299,8 @@ static const WDKM_TEST_CASE Attack32Cases[] = {
     { "drained_under_pool_failures", Attack32DrainedUnderPoolFailures },
     { "drain_calls_the_library", Attack32DrainCallsTheLibrary },
     { "drained_under_injected_events", Attack32DrainedUnderInjectedEvents },
+    { "dpc_drops_last_reference_during_destroy", Attack32DpcDropsLastReferenceDuringDestroy },
+    { "destroy_reports_unregistered_referenced", Attack32DestroyReportsUnregisteredReferenced },
     { "events_queued_to_a_blocked_waiter", Attack32EventsQueuedToABlockedWaiter },
     { "normal_apc_that_blocks", Attack32NormalApcThatBlocks },
     { "fresh_thread_and_count_restart", Attack32FreshThreadAndCountRestart },
