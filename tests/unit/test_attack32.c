@@ -3286,6 +3286,87 @@ Attack32DestroyReportsUnregisteredReferenced(VOID)
     CHECK_DRAINS(0);
 }
 
+/* A drain that uses the lock's handle is refused ("it is no lock any
+   more"): every kind's acquire answers an error, nothing bug checks. */
+static PVOID A32DrainHandle;
+static WDKM_LOCK_KIND A32DrainHandleKind;
+static NTSTATUS A32DrainHandleStatus;
+
+static VOID
+A32DrainUsingHandle(PVOID Value, PVOID Context)
+{
+    PVOID Data = (PVOID)1;
+    KIRQL OldIrql;
+    WDKM_LOCK_QUEUE_HANDLE Queue;
+
+    A32Drain(Value, Context);
+    switch (A32DrainHandleKind) {
+    case WdkmLockKindKMutex:
+        A32DrainHandleStatus = WdkmKMutexTryAcquire((PWDKM_KMUTEX)A32DrainHandle, sizeof(A32_LIST), &Data);
+        break;
+    case WdkmLockKindFastMutex:
+        A32DrainHandleStatus = WdkmFastMutexTryAcquire((PWDKM_FAST_MUTEX)A32DrainHandle,
+                                                       sizeof(A32_LIST), &Data);
+        break;
+    case WdkmLockKindSpinLock:
+        A32DrainHandleStatus = WdkmSpinLockAcquire((PWDKM_SPIN_LOCK)A32DrainHandle, sizeof(A32_LIST),
+                                                   &OldIrql, &Data);
+        break;
+    case WdkmLockKindQueuedSpinLock:
+        A32DrainHandleStatus = WdkmQueuedSpinLockAcquire((PWDKM_QUEUED_SPIN_LOCK)A32DrainHandle,
+                                                         sizeof(A32_LIST), &Queue, &Data);
+        break;
+    case WdkmLockKindGuardedMutex:
+        A32DrainHandleStatus = WdkmGuardedMutexTryAcquire((PWDKM_GUARDED_MUTEX)A32DrainHandle,
+                                                          sizeof(A32_LIST), &Data);
+        break;
+    case WdkmLockKindResource:
+        A32DrainHandleStatus = WdkmResourceTryAcquireExclusive((PWDKM_RESOURCE)A32DrainHandle,
+                                                               sizeof(A32_LIST), &Data);
+        break;
+    default:
+        A32DrainHandleStatus = WdkmPushLockAcquireExclusive((PWDKM_PUSH_LOCK)A32DrainHandle,
+                                                            sizeof(A32_LIST), &Data);
+        break;
+    }
+    if (A32DrainHandleStatus == STATUS_SUCCESS || Data != NULL) {
+        A32DrainHandleStatus = STATUS_SUCCESS;      /* reported below */
+    }
+}
+
+static VOID
+Attack32DrainUsingTheHandleIsRefused(VOID)
+{
+    ULONG KindIndex;
+
+    for (KindIndex = 0; KindIndex < sizeof(A32Kinds) / sizeof(A32Kinds[0]); KindIndex += 1) {
+        ULONG Bugchecks = WdkmHostBugcheckCount();
+
+        A32ResetDrains();
+        A32Drains.Records = 1;
+        A32DrainHandleKind = A32Kinds[KindIndex];
+        A32DrainHandleStatus = STATUS_PENDING;
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtRegisterInPlaceDrained("a32.handle", A32Kinds[KindIndex], sizeof(A32_LIST),
+                                                   A32Initialize, NULL, A32DrainUsingHandle, NULL, 0),
+                     STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtReference("a32.handle", A32Kinds[KindIndex], sizeof(A32_LIST),
+                                      &A32DrainHandle), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtUnregister("a32.handle"), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtDereference(A32DrainHandle), STATUS_SUCCESS);
+        if (A32DrainHandleStatus == STATUS_SUCCESS || A32DrainHandleStatus == STATUS_PENDING) {
+            WdkmTestFail(__FILE__, __LINE__, "kind %d: the drain's acquire answered %s",
+                         (int)A32Kinds[KindIndex], WdkmStatusName(A32DrainHandleStatus));
+            return;
+        }
+        CHECK_EQ(WdkmHostBugcheckCount(), Bugchecks);
+        CHECK_EQ(WdkmHostThreadHeldLockCount(), 0);
+        CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+        CHECK_DRAINS(0);
+    }
+}
+
 static const WDKM_TEST_CASE Attack32Cases[] = {
     { "masking_matches_model", Attack32MaskingMatchesModel },
     { "other_thread_masked_and_asleep", Attack32OtherThreadMaskedAndAsleep },
@@ -3301,6 +3382,7 @@ static const WDKM_TEST_CASE Attack32Cases[] = {
     { "drained_under_injected_events", Attack32DrainedUnderInjectedEvents },
     { "dpc_drops_last_reference_during_destroy", Attack32DpcDropsLastReferenceDuringDestroy },
     { "destroy_reports_unregistered_referenced", Attack32DestroyReportsUnregisteredReferenced },
+    { "drain_using_the_handle_is_refused", Attack32DrainUsingTheHandleIsRefused },
     { "events_queued_to_a_blocked_waiter", Attack32EventsQueuedToABlockedWaiter },
     { "normal_apc_that_blocks", Attack32NormalApcThatBlocks },
     { "fresh_thread_and_count_restart", Attack32FreshThreadAndCountRestart },
