@@ -46,6 +46,11 @@ static DRIVER_CANCEL TqCancel;
 #define TQ_IRP_FILE_LOCK(Irp) ((Irp)->Tail.Overlay.DriverContext[0])
 #define TQ_IRP_STATE(Irp)     ((Irp)->Tail.Overlay.DriverContext[1])
 
+/* The driver's own stop for a job in no state a cancel can meet (a bug in
+   this file): a customer code (bit 29) of its own, not the library's
+   WDKM_BUGCHECK_LOCK_MISUSE, which names lock misuse. */
+#define TQ_BUGCHECK_JOB_STATE 0x20710001UL
+
 static TQ_STATE
 TqState(
     _In_ PIRP Irp
@@ -240,8 +245,7 @@ TqCancel(
         Complete = TRUE;
         break;
     default:
-        KeBugCheckEx(WDKM_BUGCHECK_LOCK_MISUSE, (ULONG_PTR)STATUS_INVALID_DEVICE_STATE,
-                     (ULONG_PTR)Irp, (ULONG_PTR)TqCancel, (ULONG_PTR)TqState(Irp));
+        KeBugCheckEx(TQ_BUGCHECK_JOB_STATE, (ULONG_PTR)Irp, (ULONG_PTR)TqState(Irp), 0, 0);
     }
     if (Complete) {
         TqSetState(Irp, TqStateNone);
