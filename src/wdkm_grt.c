@@ -1737,7 +1737,7 @@ WdkmGrtReferenceOrBugCheck(
     WdkmpDiagReadSite(NULL, TRUE, &File, &Line);
     Status = WdkmGrtReference(Name, Kind, DataSize, &Lock);
     if (Status != STATUS_SUCCESS) {
-        WdkmpCallbackMisuse(Kind, NULL, Name, Status, WDKMP_RETURN_ADDRESS(), File, Line);
+        WdkmpCallbackMisuse(Kind, NULL, TRUE, Name, Status, WDKMP_RETURN_ADDRESS(), File, Line);
     }
     return Lock;
 }
