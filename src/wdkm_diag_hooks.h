@@ -88,6 +88,10 @@ NTSTATUS WdkmpDiagSetClass(_Inout_ struct _WDKMP_LOCK_HEADER *Header, _In_z_ PCS
 VOID WdkmpDiagReadSite(_In_opt_ const VOID *Lock, _In_ BOOLEAN Take, _Out_ PCSTR *File,
                        _Out_ PULONG Line);
 
+/* The site a typed lookup noted for Name (WdkmDiagNoteLookupSite), taken;
+   NULL and 0 when the note is not Name's (none, or an acquisition's). */
+VOID WdkmpDiagTakeLookupSite(_In_opt_z_ PCSTR Name, _Out_ PCSTR *File, _Out_ PULONG Line);
+
 /* A callback form's acquisition of Lock, or registry lookup of Name
    (Lookup TRUE, Lock NULL; Name may be NULL), refused with Status: the
    whole story to the debugger and the kept violations, just before the
@@ -175,6 +179,14 @@ WDKMP_INLINE NTSTATUS WdkmpDiagSetClass(_Inout_ struct _WDKMP_LOCK_HEADER *Heade
     UNREFERENCED_PARAMETER(Header);
     UNREFERENCED_PARAMETER(Name);
     return STATUS_SUCCESS;
+}
+
+WDKMP_INLINE VOID WdkmpDiagTakeLookupSite(_In_opt_z_ PCSTR Name, _Out_ PCSTR *File,
+                                          _Out_ PULONG Line)
+{
+    UNREFERENCED_PARAMETER(Name);
+    *File = NULL;
+    *Line = 0;
 }
 
 WDKMP_INLINE VOID WdkmpDiagReadSite(_In_opt_ const VOID *Lock, _In_ BOOLEAN Take,

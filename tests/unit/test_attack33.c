@@ -1604,9 +1604,11 @@ CheckedReportSaysWhatEachLookupStatusMeans(VOID)
    note of its site and the lookup itself (the macro is two steps: the
    note, then the call) and makes an acquisition without a typed macro:
    that acquisition is not reported at the lookup's site, and the lookup
-   still is. The note is made here by hand, as the macro's first step. */
+   still is. The note is made here by hand, as the macro's first step
+   (WDKMP_DIAG_LOOKUP_SITE: WdkmDiagNoteLookupSite of the same name). */
 static ULONG A33ApcSiteSeen;
 static char A33ApcLog[4096];
+static PVOID A33ApcSpin;
 
 static VOID
 A33ApcDirectMisuse(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
@@ -1615,7 +1617,17 @@ A33ApcDirectMisuse(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
 
     UNREFERENCED_PARAMETER(Kind);
     UNREFERENCED_PARAMETER(Random);
-    /* At the event's own IRQL: a type of another size. */
+    /* An acquisition that succeeds, then one refused at the event's own
+       IRQL (a type of another size), neither through a typed macro. */
+    {
+        PVOID Data;
+        KIRQL Old;
+
+        if (WdkmSpinLockAcquire((PWDKM_SPIN_LOCK)A33ApcSpin, sizeof(A33_DATA), &Old, &Data) ==
+            STATUS_SUCCESS) {
+            (VOID)WdkmSpinLockRelease((PWDKM_SPIN_LOCK)A33ApcSpin, Old);
+        }
+    }
     A33CaptureStart();
     A33TryForm(A33FormKMutex, Context, sizeof(ULONG), &Out);   /* no typed macro */
     A33CaptureStop();
@@ -1629,20 +1641,25 @@ A33InterruptBetweenNoteAndLookup(WDKM_HOST_INTERRUPT Kind)
     PVOID Mutex = NULL;
     A33_OUTCOME Out;
     static const char File[] = "a33_driver.c";
+    static const char Missing[] = "a33.none";
 
     CHECK(A33Start());
     CHECK_STATUS(WdkmGrtReference(A33NameOf(WdkmLockKindKMutex), WdkmLockKindKMutex,
                                   sizeof(A33_DATA), &Mutex),
                  STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtReference(A33NameOf(WdkmLockKindSpinLock), WdkmLockKindSpinLock,
+                                  sizeof(A33_DATA), &A33ApcSpin),
+                 STATUS_SUCCESS);
     CHECK_STATUS(WdkmDiagReset(), STATUS_SUCCESS);
     A33ApcSiteSeen = 0;
     A33ApcLog[0] = '\0';
-    WdkmDiagNoteSite(NULL, File, 4242);               /* the macro's first step */
+    (VOID)WdkmDiagNoteLookupSite(Missing, File, 4242);   /* the macro's first step */
     WdkmHostQueueInterrupt(KeGetCurrentThread(), Kind, A33ApcDirectMisuse, Mutex);
     A33CaptureStart();
-    A33TryLookup("a33.none", WdkmLockKindKMutex, sizeof(A33_DATA), &Out);   /* its second */
+    A33TryLookup(Missing, WdkmLockKindKMutex, sizeof(A33_DATA), &Out);   /* its second */
     A33CaptureStop();
     (VOID)WdkmGrtDereference(Mutex);
+    (VOID)WdkmGrtDereference(A33ApcSpin);
     CHECK_EQ(A33ApcSiteSeen, 1);
     CHECK(Out.Stopped);
     if (strstr(A33ApcLog, "a33_driver.c:4242") != NULL) {
