@@ -803,6 +803,7 @@ static LONG volatile A33WritersStop;
 static LONG volatile A33ReaderStops;
 static LONG volatile A33ReaderBadValues;
 static LONG volatile A33ReaderRounds;
+static LONG volatile A33EventLookups;
 
 /* Replaces "a33.kind3" (same kind and type, so that it stays registered)
    and registers and unregisters other names (the table grows and
@@ -866,9 +867,14 @@ static VOID
 A33Reader(PVOID Context, ULONG Index)
 {
     ULONG Round;
+    LONGLONG Start = WdkmTestNowMs();
 
     UNREFERENCED_PARAMETER(Context);
-    for (Round = 0; Round < 3000; Round += 1) {
+    /* 3000 rounds, and on until injected events have looked up too (a
+       scheduler may let a short run go uninterrupted), for 10 s at most. */
+    for (Round = 0; Round < 3000 || (InterlockedCompareExchange(&A33EventLookups, 0, 0) < 20 &&
+                                     WdkmTestNowMs() - Start < 10000);
+         Round += 1) {
         A33ReadOnce((Round + Index) % 2 == 0 ? PASSIVE_LEVEL : DISPATCH_LEVEL);
         InterlockedIncrement(&A33ReaderRounds);
     }
@@ -887,9 +893,35 @@ A33WriterOrReader(PVOID Context, ULONG Index)
     }
 }
 
+/* Injected at random into the readers and the writer: a DPC or kernel APC
+   that looks the kept name up with the form, uses it and gives it back. */
+
+static __attribute__((noinline)) VOID
+A33RandomEvent(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    WDKM_HOST_BUGCHECK_TRAP Trap;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    if (WDKM_HOST_TRY(&Trap)) {
+        PWDKM_SPIN_LOCK Spin =
+            WDKM_GRT_GET_SPIN_LOCK_OR_BUGCHECK(A33NameOf(WdkmLockKindSpinLock), A33_DATA);
+
+        WdkmHostDisarm(&Trap);
+        if (!A33UseLock(Spin, WdkmLockKindSpinLock) ||
+            WdkmGrtDereference(Spin) != STATUS_SUCCESS) {
+            InterlockedIncrement(&A33ReaderBadValues);
+        }
+        InterlockedIncrement(&A33EventLookups);
+    } else {
+        InterlockedIncrement(&A33ReaderStops);
+    }
+}
+
 /* A name kept registered (replaced over and over, while other names come
    and go) never makes the form stop, and every lock it returns holds its
-   kind's value. */
+   kind's value: in the threads and in DPCs and APCs injected into them. */
 static VOID
 LookupNeverStopsWhileNameStaysRegistered(VOID)
 {
@@ -900,8 +932,26 @@ LookupNeverStopsWhileNameStaysRegistered(VOID)
     A33ReaderStops = 0;
     A33ReaderBadValues = 0;
     A33ReaderRounds = 0;
-    CHECK(WdkmTestRunThreads(3, A33WriterOrReader, (PVOID)&ReadersDone));
-    CHECK_EQ(A33ReaderRounds, 6000);
+    A33EventLookups = 0;
+    {
+        WDKM_HOST_INTERRUPT_SETTINGS Settings;
+        BOOLEAN Ran;
+
+        memset(&Settings, 0, sizeof(Settings));
+        Settings.Seed = 33;
+        Settings.MeanIntervalMicroseconds = 200;
+        Settings.DpcWeight = 2;
+        Settings.NormalApcWeight = 1;
+        Settings.SpecialApcWeight = 2;
+        Settings.SuspendMaxMicroseconds = 50;
+        Settings.Routine = A33RandomEvent;
+        WdkmHostInterruptsStart(&Settings);
+        Ran = WdkmTestRunThreads(3, A33WriterOrReader, (PVOID)&ReadersDone);
+        WdkmHostInterruptsStop();
+        CHECK(Ran);
+    }
+    CHECK(A33EventLookups > 0);
+    CHECK(A33ReaderRounds >= 6000);
     CHECK_EQ(A33ReaderStops, 0);
     CHECK_EQ(A33ReaderBadValues, 0);
     CHECK_STATUS(A33StopNow(NULL), STATUS_SUCCESS);
