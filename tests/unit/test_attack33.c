@@ -1737,6 +1737,142 @@ CheckedNormalApcDoesNotTakeTheLookupsSite(VOID)
     A33InterruptBetweenNoteAndLookup(WdkmHostInterruptNormalApc);
 }
 
+/* An acquisition form refused under WDKM_DIAG_REFUSE for closing a lock
+   order: P1 STATUS_POSSIBLE_DEADLOCK, P2 the lock, the cycle in the report
+   and the typed macro's site; nothing changes (the held lock stays held,
+   the asked one is free), and a plain acquire after the release works. */
+static ULONG A33OrderLine;
+
+static __attribute__((noinline)) VOID
+A33TypedKMutexAcquire(PWDKM_KMUTEX Mutex, A33_OUTCOME *Out)
+{
+    WDKM_HOST_BUGCHECK_TRAP Trap;
+    A33_DATA *Data;
+
+    memset(Out, 0, sizeof(*Out));
+    if (WDKM_HOST_TRY(&Trap)) {
+        A33OrderLine = __LINE__ + 1;
+        A33Sink = WDKM_KMUTEX_ACQUIRE_OR_BUGCHECK(Mutex, &Data);
+        WdkmHostDisarm(&Trap);
+    } else {
+        Out->Stopped = TRUE;
+        Out->Bugcheck = Trap.Bugcheck;
+    }
+    Out->HeldLocks = WdkmHostThreadHeldLockCount();
+    Out->Irql = KeGetCurrentIrql();
+}
+
+static VOID
+CheckedOrderRefusalStopsAsDocumented(VOID)
+{
+    A33_DATA Initial = { A33_MAGIC, WdkmLockKindKMutex };
+    PWDKM_KMUTEX First;
+    PWDKM_KMUTEX Second;
+    A33_DATA *Data;
+    A33_OUTCOME Out;
+    char Site[64];
+    ULONG Held;
+
+    CHECK(A33Start());
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a33.order.second", &Initial), STATUS_SUCCESS);
+    First = WDKM_GRT_GET_KMUTEX_OR_BUGCHECK(A33NameOf(WdkmLockKindKMutex), A33_DATA);
+    Second = WDKM_GRT_GET_KMUTEX_OR_BUGCHECK("a33.order.second", A33_DATA);
+    CHECK_STATUS(WdkmDiagReset(), STATUS_SUCCESS);
+    /* The order: first, then second. */
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(First, &Data), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Second, &Data), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexRelease(Second), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexRelease(First), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetPolicy(WDKM_DIAG_REFUSE), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Second, &Data), STATUS_SUCCESS);
+    Held = WdkmHostThreadHeldLockCount();
+    A33CaptureStart();
+    A33TypedKMutexAcquire(First, &Out);
+    A33CaptureStop();
+    (VOID)WdkmDiagSetPolicy(WDKM_DIAG_REPORT);
+    CHECK(Out.Stopped);
+    CHECK_EQ(Out.Bugcheck.Code, WDKM_BUGCHECK_LOCK_MISUSE);
+    CHECK_EQ(Out.Bugcheck.Parameter[0], (ULONG_PTR)(ULONG)STATUS_POSSIBLE_DEADLOCK);
+    CHECK_EQ(Out.Bugcheck.Parameter[1], (ULONG_PTR)First);
+    CHECK_EQ(Out.Bugcheck.Parameter[3], ((ULONG_PTR)WdkmLockKindKMutex << 8) | PASSIVE_LEVEL);
+    CHECK_EQ(Out.HeldLocks, Held);
+    CHECK_EQ(WdkmKMutexIsOwned(First), FALSE);
+    CHECK_EQ(WdkmKMutexIsOwned(Second), TRUE);
+    (VOID)snprintf(Site, sizeof(Site), "test_attack33.c:%u", (unsigned)A33OrderLine);
+    if (strstr(A33Log, Site) == NULL || strstr(A33Log, "a33.order.second") == NULL ||
+        strstr(A33Log, "LOCK ORDER VIOLATION") == NULL ||
+        strstr(A33Log, "CALLBACK FORM REFUSED") == NULL) {
+        WdkmTestFail(__FILE__, __LINE__, "report lacks %s, the cycle or the refusal:\n%s", Site,
+                     A33Log);
+        (VOID)WdkmKMutexRelease(Second);
+        return;
+    }
+    CHECK_STATUS(WdkmKMutexRelease(Second), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexAcquire(First, sizeof(A33_DATA), (PVOID *)&Data), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexRelease(First), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(First), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Second), STATUS_SUCCESS);
+    CHECK_STATUS(A33StopNow(NULL), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagReset(), STATUS_SUCCESS);
+}
+
+/* "who holds the lock": a KMUTEX held by another thread, asked for by the
+   form at DISPATCH_LEVEL, is reported with its holder. */
+static LONG volatile A33OtherHolds;
+static LONG volatile A33OtherGo;
+
+static VOID
+A33OtherHolder(PVOID Context, ULONG Index)
+{
+    PVOID Data;
+
+    UNREFERENCED_PARAMETER(Index);
+    if (WdkmKMutexAcquire((PWDKM_KMUTEX)Context, sizeof(A33_DATA), &Data) != STATUS_SUCCESS) {
+        InterlockedExchange(&A33OtherHolds, -1);
+        return;
+    }
+    InterlockedExchange(&A33OtherHolds, 1);
+    while (InterlockedCompareExchange(&A33OtherGo, 0, 0) == 0) {
+        WdkmTestSleepMs(1);
+    }
+    (VOID)WdkmKMutexRelease((PWDKM_KMUTEX)Context);
+}
+
+static VOID
+CheckedReportNamesTheHolder(VOID)
+{
+    PWDKM_KMUTEX Mutex;
+    WDKM_TEST_THREAD *Other;
+    A33_OUTCOME Out;
+    KIRQL Old;
+
+    CHECK(A33Start());
+    Mutex = WDKM_GRT_GET_KMUTEX_OR_BUGCHECK(A33NameOf(WdkmLockKindKMutex), A33_DATA);
+    A33OtherHolds = 0;
+    A33OtherGo = 0;
+    Other = WdkmTestStartThread(A33OtherHolder, Mutex);
+    CHECK(Other != NULL);
+    while (InterlockedCompareExchange(&A33OtherHolds, 0, 0) == 0) {
+        WdkmTestSleepMs(1);
+    }
+    A33CaptureStart();
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    A33TryForm(A33FormKMutex, Mutex, sizeof(A33_DATA), &Out);
+    KeLowerIrql(Old);
+    A33CaptureStop();
+    InterlockedExchange(&A33OtherGo, 1);
+    WdkmTestJoinThread(Other);
+    CHECK_EQ(A33OtherHolds, 1);
+    CHECK(Out.Stopped);
+    if (strstr(A33Log, "held by thread") == NULL || strstr(A33Log, "(this thread)") != NULL) {
+        WdkmTestFail(__FILE__, __LINE__, "report lacks the other holder:\n%s", A33Log);
+        return;
+    }
+    CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(A33StopNow(NULL), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagReset(), STATUS_SUCCESS);
+}
+
 static VOID
 CheckedDpcDoesNotTakeTheLookupsSite(VOID)
 {
@@ -1780,6 +1916,8 @@ static const WDKM_TEST_CASE A33Cases[] = {
     { "checked_direct_lookup_has_no_site", CheckedDirectLookupHasNoSite },
     { "checked_report_says_what_each_lookup_status_means",
       CheckedReportSaysWhatEachLookupStatusMeans },
+    { "checked_order_refusal_stops_as_documented", CheckedOrderRefusalStopsAsDocumented },
+    { "checked_report_names_the_holder", CheckedReportNamesTheHolder },
     { "checked_dpc_does_not_take_the_lookups_site", CheckedDpcDoesNotTakeTheLookupsSite },
     { "checked_special_apc_does_not_take_the_lookups_site",
       CheckedSpecialApcDoesNotTakeTheLookupsSite },
