@@ -1779,6 +1779,7 @@ InjectedDpcsIntoListWorker(VOID)
     WDKM_TEST_THREAD *Thread;
     ULONG KindIndex;
     LONGLONG End;
+    LONGLONG Deadline;
     ULONG Queued = 0;
 
     memset(&Worker, 0, sizeof(Worker));
@@ -1787,8 +1788,13 @@ InjectedDpcsIntoListWorker(VOID)
     }
     Thread = WdkmTestStartThread(A24WorkerThread, &Worker);
     CHECK(Thread != NULL);
+    /* 600 ms, and on a loaded machine on until the checks below have what
+       they count (at most 10 s: fewer fail below). */
     End = WdkmTestNowMs() + 600;
-    while (WdkmTestNowMs() < End) {
+    Deadline = WdkmTestNowMs() + 10000;
+    while (WdkmTestNowMs() < End ||
+           ((ReadAcquire(&Worker.Dpcs) <= 50 || ReadAcquire(&Worker.Probes) <= 5) &&
+            WdkmTestNowMs() < Deadline)) {
         WdkmHostQueueInterrupt(WdkmTestThreadObject(Thread), WdkmHostInterruptDpc,
                                A24WorkerDpcWrapper, &Worker);
         Queued += 1;
