@@ -369,10 +369,25 @@ TestFreeAfterWait(VOID)
 {
     RD_SHARED Shared;
     WDKM_TEST_THREAD *Holders[RD_FREE_HOLDERS];
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    WDKM_HOST_INTERRUPT_SETTINGS Previous;
+    BOOLEAN WasActive;
     LONG Round;
     ULONG Index;
 
     memset(&Shared, 0, sizeof(Shared));
+    /* Stalls and suspensions anywhere in the holders, between a release's
+       decrement and its wake-up of the waiter too: that window is where
+       a wait that returned early would let the object be freed under it. */
+    WasActive = WdkmHostInterruptsActive(&Previous);
+    memset(&Settings, 0, sizeof(Settings));
+    Settings.Seed = 4242;
+    Settings.MeanIntervalMicroseconds = 50;
+    Settings.DpcWeight = 1;
+    Settings.NormalApcWeight = 2;
+    Settings.SpecialApcWeight = 1;
+    Settings.SuspendMaxMicroseconds = 300;
+    WdkmHostInterruptsStart(&Settings);
     for (Index = 0; Index < RD_FREE_HOLDERS; Index += 1) {
         Holders[Index] = WdkmTestStartThread(RdFreeHolder, &Shared);
         CHECK(Holders[Index] != NULL);
@@ -399,6 +414,10 @@ TestFreeAfterWait(VOID)
     __atomic_store_n(&Shared.Done, 1, __ATOMIC_SEQ_CST);
     for (Index = 0; Index < RD_FREE_HOLDERS; Index += 1) {
         WdkmTestJoinThread(Holders[Index]);
+    }
+    WdkmHostInterruptsStop();
+    if (WasActive) {
+        WdkmHostInterruptsStart(&Previous);
     }
     CHECK_EQ(Shared.Violations, 0);
     CHECK(Shared.Acquired > RD_FREE_ROUNDS);
@@ -483,7 +502,7 @@ TestInterruptsOnHolder(VOID)
  * every acquisition after the wait began must be refused.
  */
 #define RD_MODEL_WORKERS 4
-#define RD_MODEL_CYCLES 20
+#define RD_MODEL_CYCLES 15
 
 typedef struct _RD_MODEL {
     WDKM_RUNDOWN Rundown;
