@@ -8,7 +8,7 @@ HOST_CC  ?= gcc
 SAN_CC   ?= clang
 TOOLCHAIN = $(CURDIR)/cmake/toolchain-mingw-w64-x86_64.cmake
 
-.PHONY: all deps host host-asan host-tsan driver check check-host check-asan \
+.PHONY: all deps host host-libs host-asan host-tsan driver check check-host check-asan \
         check-tsan check-driver demo clean check-portability check-annotations \
         check-examples check-package driver-amalgamation check-amalgamation \
         check-thread-safety check-scope-seh \
@@ -26,11 +26,16 @@ deps:
 define host_build
 	$(CMAKE) -S . -B $(BUILD)/$(1) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	    -DCMAKE_C_COMPILER=$(2) -DWDKM_SANITIZE=$(3) >/dev/null
-	$(CMAKE) --build $(BUILD)/$(1) -j $(JOBS) >/dev/null
+	$(CMAKE) --build $(BUILD)/$(1) -j $(JOBS) $(4) >/dev/null
 endef
 
 host: deps
 	$(call host_build,host,$(HOST_CC),)
+
+# Only what a driver's own host test links (docs/host-testing.md): the
+# library and the emulation, in build/host, without wdkmutex's tests.
+host-libs: deps
+	$(call host_build,host,$(HOST_CC),,--target wdkmutex wdkm_hostkernel)
 
 host-asan: deps
 	$(call host_build,host-asan,$(SAN_CC),address)

@@ -88,10 +88,12 @@ NTSTATUS WdkmpDiagSetClass(_Inout_ struct _WDKMP_LOCK_HEADER *Header, _In_z_ PCS
 VOID WdkmpDiagReadSite(_In_opt_ const VOID *Lock, _In_ BOOLEAN Take, _Out_ PCSTR *File,
                        _Out_ PULONG Line);
 
-/* A callback form's acquisition refused with Status: the whole story to
-   the debugger and the kept violations, just before the bug check. */
-VOID WdkmpDiagCallbackMisuse(_In_opt_ const VOID *Lock, _In_ ULONG Kind, _In_ NTSTATUS Status,
-                             _In_opt_ PVOID Caller, _In_opt_z_ PCSTR File, _In_ ULONG Line);
+/* A callback form's acquisition of Lock, or registry lookup of Name (Lock
+   NULL), refused with Status: the whole story to the debugger and the kept
+   violations, just before the bug check. */
+VOID WdkmpDiagCallbackMisuse(_In_opt_ const VOID *Lock, _In_opt_z_ PCSTR Name, _In_ ULONG Kind,
+                             _In_ NTSTATUS Status, _In_opt_ PVOID Caller,
+                             _In_opt_z_ PCSTR File, _In_ ULONG Line);
 
 /* Try first, to learn whether the acquisition has to wait; then wait. */
 #define WDKMP_DIAG_TRY_FIRST(Diag, TryStatus, Wait)                             \
@@ -182,11 +184,13 @@ WDKMP_INLINE VOID WdkmpDiagReadSite(_In_opt_ const VOID *Lock, _In_ BOOLEAN Take
     *Line = 0;
 }
 
-WDKMP_INLINE VOID WdkmpDiagCallbackMisuse(_In_opt_ const VOID *Lock, _In_ ULONG Kind,
-                                          _In_ NTSTATUS Status, _In_opt_ PVOID Caller,
-                                          _In_opt_z_ PCSTR File, _In_ ULONG Line)
+WDKMP_INLINE VOID WdkmpDiagCallbackMisuse(_In_opt_ const VOID *Lock, _In_opt_z_ PCSTR Name,
+                                          _In_ ULONG Kind, _In_ NTSTATUS Status,
+                                          _In_opt_ PVOID Caller, _In_opt_z_ PCSTR File,
+                                          _In_ ULONG Line)
 {
     UNREFERENCED_PARAMETER(Lock);
+    UNREFERENCED_PARAMETER(Name);
     UNREFERENCED_PARAMETER(Kind);
     UNREFERENCED_PARAMETER(Status);
     UNREFERENCED_PARAMETER(Caller);

@@ -244,6 +244,7 @@ WdkmpDiagMisuseMeaning(
 VOID
 WdkmpDiagCallbackMisuse(
     _In_opt_ const VOID *Lock,
+    _In_opt_z_ PCSTR Name,
     _In_ ULONG Kind,
     _In_ NTSTATUS Status,
     _In_opt_ PVOID Caller,
@@ -254,16 +255,23 @@ WdkmpDiagCallbackMisuse(
     PWDKMP_LOCK_HEADER Header = WdkmpDiagHeaderOf(Lock);
     PCSTR Class = Header != NULL ? WdkmpDiagClassName(WdkmpLoadLong(&Header->Diag.Class))
                                  : "(not a live lock)";
+    PCSTR Doing = "acquiring";
     WDKMP_THREAD Owner = Header != NULL ? WdkmpLoadThread(&Header->Owner) : NULL;
     const WDKMP_DIAG_HELD *Held;
     WDKMP_DIAG_VIEW View;
     ULONG Cursor = 0;
 
+    if (Lock == NULL && Name != NULL) {
+        /* A registry lookup: the name is the class its lock would have
+           (the registry's), however it failed. */
+        Class = Name;
+        Doing = "looking up";
+    }
     InterlockedIncrement(&WdkmpDiag.ContextViolations);
     WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
-                    "wdkmutex: CALLBACK FORM REFUSED: %s acquiring \"%s\" (%s form, lock %p) at "
+                    "wdkmutex: CALLBACK FORM REFUSED: %s %s \"%.64s\" (%s form, lock %p) at "
                     "%s:%u, IRQL %u, called from %p\n",
-                    WdkmStatusName(Status), Class, WdkmpDiagKindName((WDKM_LOCK_KIND)Kind),
+                    WdkmStatusName(Status), Doing, Class, WdkmpDiagKindName((WDKM_LOCK_KIND)Kind),
                     Lock, WdkmpDiagBaseName(File), (unsigned)Line, (unsigned)WdkmpGetIrql(),
                     Caller);
     WdkmpDebugPrint(WDKMP_DEBUG_ERROR, "wdkmutex:   %s\n", WdkmpDiagMisuseMeaning(Status));
@@ -288,8 +296,8 @@ WdkmpDiagCallbackMisuse(
     }
     WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
                     "wdkmutex:   no status can be returned here: stopping the system with bug "
-                    "check 0x%08X (status, lock, caller, kind << 8 | IRQL)\n",
-                    (unsigned)WDKM_BUGCHECK_LOCK_MISUSE);
+                    "check 0x%08X (status, %s, caller, kind << 8 | IRQL)\n",
+                    (unsigned)WDKM_BUGCHECK_LOCK_MISUSE, Lock == NULL && Name != NULL ? "name" : "lock");
     WdkmpDiagKeep(WdkmDiagCallbackMisuse, 0, WdkmStatusName(Status), NULL, 0, Class, File, Line);
 }
 

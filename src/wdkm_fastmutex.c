@@ -271,6 +271,7 @@ const WDKMP_LOCK_KIND WdkmpFastMutexKind = {
     WDKMP_SIGNATURE_FAST_MUTEX,
     sizeof(WDKM_FAST_MUTEX),
     DISPATCH_LEVEL,
+    FALSE,                       /* ApcLevelHoldIsPassive */
     WdkmpFastMutexInitializeAny,
     WdkmpFastMutexAcquireAny,
     WdkmpFastMutexReleaseAny,

@@ -1719,6 +1719,29 @@ WdkmGrtReference(
     return Status;
 }
 
+WDKMP_NOINLINE
+PVOID
+WdkmGrtReferenceOrBugCheck(
+    _In_z_ PCSTR Name,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_ SIZE_T DataSize
+    )
+{
+    PVOID Lock = NULL;
+    NTSTATUS Status;
+    PCSTR File;
+    ULONG Line;
+
+    /* The site the typed macro noted: taken, as an acquisition takes its
+       own, so that a later acquisition made without one does not find it. */
+    WdkmpDiagReadSite(NULL, TRUE, &File, &Line);
+    Status = WdkmGrtReference(Name, Kind, DataSize, &Lock);
+    if (Status != STATUS_SUCCESS) {
+        WdkmpCallbackMisuse(Kind, NULL, Name, Status, WDKMP_RETURN_ADDRESS(), File, Line);
+    }
+    return Lock;
+}
+
 /*
  * TRUE if the calling thread holds the lock, as far as can be told: its
  * exclusive owner always (but not a DPC or special kernel APC for the hold

@@ -253,6 +253,7 @@ const WDKMP_LOCK_KIND WdkmpGuardedMutexKind = {
     WDKMP_SIGNATURE_GUARDED,
     sizeof(WDKM_GUARDED_MUTEX),
     DISPATCH_LEVEL,
+    FALSE,                       /* ApcLevelHoldIsPassive */
     WdkmpGuardedMutexInitializeAny,
     WdkmpGuardedMutexAcquireAny,
     WdkmpGuardedMutexReleaseAny,

@@ -148,42 +148,6 @@ WdkmpLockTakeOwnership(
     Header->HeldIrql = WdkmpGetIrql();
 }
 
-/*
- * TRUE if the running code holds Lock exclusively: the owner is the caller,
- * unless the caller is a DPC or a special kernel APC that interrupted the
- * owner. Those run above the IRQL the hold was taken at (DISPATCH_LEVEL,
- * APC_LEVEL), and a hold taken below the caller's IRQL, at APC_LEVEL or
- * above, belongs to the code they interrupted, which to NT is the same
- * thread. (Code that raised the IRQL itself over its own hold is taken
- * for such an interrupt: reference.md's "Not detected"; so is a KMUTEX
- * holder at APC_LEVEL, whose hold counts as taken at PASSIVE_LEVEL.)
- */
-WDKMP_INLINE
-BOOLEAN
-WdkmpLockHeldHere(
-    _In_ const WDKMP_LOCK_HEADER *Header
-    )
-{
-    KIRQL Irql;
-    KIRQL Held;
-
-    if (!WdkmpLockOwnedByCaller(Header)) {
-        return FALSE;
-    }
-    Irql = WdkmpGetIrql();
-    Held = Header->HeldIrql;
-    if (Held == APC_LEVEL && Header->Signature == WDKMP_SIGNATURE_KMUTEX) {
-        /* A KMUTEX taken at APC_LEVEL outlives that IRQL once its code
-           lowers it (a FAST_MUTEX released first), and a special kernel
-           APC then runs over it at APC_LEVEL: counted as taken at
-           PASSIVE_LEVEL, as an ERESOURCE's hold. (A FAST_MUTEX's or a
-           guarded mutex's holder masks special APCs: its APC_LEVEL is its
-           own.) Here, not at the acquisition, which the fast path pays. */
-        Held = PASSIVE_LEVEL;
-    }
-    return !(Irql >= APC_LEVEL && Held < Irql);
-}
-
 /* One of the library's lock signatures: the block is a lock header. */
 WDKMP_INLINE
 BOOLEAN
@@ -457,6 +421,14 @@ struct _WDKMP_LOCK_KIND {
     ULONG Signature;
     SIZE_T LockSize;               /* the kind's structure, header included */
     KIRQL MaxDestroyIrql;
+    /* TRUE if a hold taken at APC_LEVEL counts as taken at PASSIVE_LEVEL
+       (WdkmpLockHeldHere): the kind does not raise to APC_LEVEL itself,
+       so that level was its caller's, who may lower it while holding (a
+       FAST_MUTEX released first), and a special kernel APC then runs over
+       the hold at APC_LEVEL. KMUTEX only: a FAST_MUTEX's or a guarded
+       mutex's APC_LEVEL is its own and masks special APCs; the others
+       never record APC_LEVEL. */
+    BOOLEAN ApcLevelHoldIsPassive;
     /* Sets up the kernel object in a new, zeroed block; may be NULL. A
        failure (STATUS_NOT_SUPPORTED where the kernel lacks the kind) frees
        the block again. */
@@ -486,6 +458,40 @@ extern const WDKMP_LOCK_KIND WdkmpQueuedSpinLockKind;
 extern const WDKMP_LOCK_KIND WdkmpGuardedMutexKind;
 extern const WDKMP_LOCK_KIND WdkmpResourceKind;
 extern const WDKMP_LOCK_KIND WdkmpPushLockKind;
+
+/*
+ * TRUE if the running code holds Lock exclusively: the owner is the caller,
+ * unless the caller is a DPC or a special kernel APC that interrupted the
+ * owner. Those run above the IRQL the hold was taken at (DISPATCH_LEVEL,
+ * APC_LEVEL), and a hold taken below the caller's IRQL, at APC_LEVEL or
+ * above, belongs to the code they interrupted, which to NT is the same
+ * thread. (Code that raised the IRQL itself over its own hold is taken
+ * for such an interrupt: reference.md's "Not detected"; so is a KMUTEX
+ * holder at APC_LEVEL, whose hold counts as taken at PASSIVE_LEVEL: its
+ * kind's ApcLevelHoldIsPassive.)
+ */
+WDKMP_INLINE
+BOOLEAN
+WdkmpLockHeldHere(
+    _In_ const WDKMP_LOCK_HEADER *Header
+    )
+{
+    KIRQL Irql;
+    KIRQL Held;
+
+    if (!WdkmpLockOwnedByCaller(Header)) {
+        return FALSE;
+    }
+    Irql = WdkmpGetIrql();
+    Held = Header->HeldIrql;
+    if (Held == APC_LEVEL && Header->Kind->ApcLevelHoldIsPassive) {
+        /* A hold (a KMUTEX's) that outlives the APC_LEVEL it was taken at:
+           counted as taken at PASSIVE_LEVEL, as an ERESOURCE's hold. Here,
+           not at the acquisition, which the fast path pays. */
+        Held = PASSIVE_LEVEL;
+    }
+    return !(Irql >= APC_LEVEL && Held < Irql);
+}
 
 /*
  * WdkmpLockCreate - validate the arguments every create takes, allocate a
@@ -576,6 +582,24 @@ WdkmpLockAcquireOrBugCheck(
     _In_opt_ PVOID Argument,
     _Out_opt_ PVOID *Data,
     _In_opt_ PVOID Caller
+    );
+
+/*
+ * A callback form refused with Status: the checked build's report, then
+ * bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 Status, P2 Lock or, for a
+ * registry lookup with Lock NULL, Name; P3 Caller; P4 Kind << 8 | IRQL).
+ * File and Line: the site the typed macro noted (NULL and 0: none).
+ */
+DECLSPEC_NORETURN
+VOID
+WdkmpCallbackMisuse(
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_opt_ PVOID Lock,
+    _In_opt_z_ PCSTR Name,
+    _In_ NTSTATUS Status,
+    _In_opt_ PVOID Caller,
+    _In_opt_z_ PCSTR File,
+    _In_ ULONG Line
     );
 
 /*

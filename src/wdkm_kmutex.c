@@ -349,6 +349,7 @@ const WDKMP_LOCK_KIND WdkmpKMutexKind = {
     WDKMP_SIGNATURE_KMUTEX,
     sizeof(WDKM_KMUTEX),
     DISPATCH_LEVEL,
+    TRUE,                        /* ApcLevelHoldIsPassive: its APC_LEVEL is the caller's */
     WdkmpKMutexInitializeAny,
     WdkmpKMutexAcquireAny,
     WdkmpKMutexReleaseAny,

@@ -357,11 +357,11 @@ WdkmpLockDestroyWith(
  */
 
 DECLSPEC_NORETURN
-static
 VOID
-WdkmpLockMisuse(
+WdkmpCallbackMisuse(
     _In_ WDKM_LOCK_KIND Kind,
     _In_opt_ PVOID Lock,
+    _In_opt_z_ PCSTR Name,
     _In_ NTSTATUS Status,
     _In_opt_ PVOID Caller,
     _In_opt_z_ PCSTR File,
@@ -371,18 +371,28 @@ WdkmpLockMisuse(
     KIRQL Irql = WdkmpGetIrql();
 
 #if WDKM_CHECKED
-    WdkmpDiagCallbackMisuse(Lock, (ULONG)Kind, Status, Caller, File, Line);
+    WdkmpDiagCallbackMisuse(Lock, Name, (ULONG)Kind, Status, Caller, File, Line);
 #else
     UNREFERENCED_PARAMETER(File);
     UNREFERENCED_PARAMETER(Line);
-    WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
-                    "wdkmutex: callback form refused: %s acquiring lock %p (kind %u) at IRQL %u, "
-                    "called from %p: bug check 0x%08X\n",
-                    WdkmStatusName(Status), Lock, (unsigned)Kind, (unsigned)Irql, Caller,
-                    (unsigned)WDKM_BUGCHECK_LOCK_MISUSE);
+    if (Lock == NULL && Name != NULL) {
+        WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
+                        "wdkmutex: callback form refused: %s looking up \"%.64s\" (kind %u) at "
+                        "IRQL %u, called from %p: bug check 0x%08X\n",
+                        WdkmStatusName(Status), Name, (unsigned)Kind, (unsigned)Irql, Caller,
+                        (unsigned)WDKM_BUGCHECK_LOCK_MISUSE);
+    } else {
+        WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
+                        "wdkmutex: callback form refused: %s acquiring lock %p (kind %u) at IRQL "
+                        "%u, called from %p: bug check 0x%08X\n",
+                        WdkmStatusName(Status), Lock, (unsigned)Kind, (unsigned)Irql, Caller,
+                        (unsigned)WDKM_BUGCHECK_LOCK_MISUSE);
+    }
 #endif
-    WdkmpBugCheck(WDKM_BUGCHECK_LOCK_MISUSE, (ULONG_PTR)(ULONG)Status, (ULONG_PTR)Lock,
-                  (ULONG_PTR)Caller, ((ULONG_PTR)Kind << 8) | Irql);
+    /* P2: the lock, or for a lookup the name (da it in the debugger). */
+    WdkmpBugCheck(WDKM_BUGCHECK_LOCK_MISUSE, (ULONG_PTR)(ULONG)Status,
+                  Lock != NULL ? (ULONG_PTR)Lock : (ULONG_PTR)Name, (ULONG_PTR)Caller,
+                  ((ULONG_PTR)Kind << 8) | Irql);
 }
 
 PVOID
@@ -405,7 +415,7 @@ WdkmpLockAcquireOrBugCheck(
     WdkmpDiagPeekSite(Lock, &File, &Line);
     Status = Acquire(Lock, DataSize, Argument, &Value);
     if (Status != STATUS_SUCCESS) {
-        WdkmpLockMisuse(Kind, Lock, Status, Caller, File, Line);
+        WdkmpCallbackMisuse(Kind, Lock, NULL, Status, Caller, File, Line);
     }
     if (Data != NULL) {
         *Data = Value;

@@ -389,6 +389,7 @@ const WDKMP_LOCK_KIND WdkmpPushLockKind = {
     WDKMP_SIGNATURE_PUSH_LOCK,
     sizeof(WDKM_PUSH_LOCK),
     DISPATCH_LEVEL,
+    FALSE,                       /* ApcLevelHoldIsPassive */
     WdkmpPushLockInitializeAny,
     WdkmpPushLockAcquireAny,
     WdkmpPushLockReleaseAny,

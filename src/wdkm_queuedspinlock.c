@@ -256,6 +256,7 @@ const WDKMP_LOCK_KIND WdkmpQueuedSpinLockKind = {
     WDKMP_SIGNATURE_QUEUED,
     sizeof(WDKM_QUEUED_SPIN_LOCK),
     DISPATCH_LEVEL,
+    FALSE,                       /* ApcLevelHoldIsPassive */
     NULL,
     NULL,
     NULL,

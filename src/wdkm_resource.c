@@ -395,6 +395,7 @@ const WDKMP_LOCK_KIND WdkmpResourceKind = {
     WDKMP_SIGNATURE_RESOURCE,
     sizeof(WDKM_RESOURCE),
     APC_LEVEL,                   /* ExDeleteResourceLite */
+    FALSE,                       /* ApcLevelHoldIsPassive */
     WdkmpResourceInitializeAny,
     WdkmpResourceAcquireAny,
     WdkmpResourceReleaseAny,

@@ -352,6 +352,7 @@ const WDKMP_LOCK_KIND WdkmpSpinLockKind = {
     WDKMP_SIGNATURE_SPIN_LOCK,
     sizeof(WDKM_SPIN_LOCK),
     DISPATCH_LEVEL,
+    FALSE,                       /* ApcLevelHoldIsPassive */
     NULL,
     WdkmpSpinLockAcquireAny,
     WdkmpSpinLockReleaseAny,

@@ -116,11 +116,8 @@ PrBook(
     /* Registered from PrCoreStart until PrCoreStop's last step, which
        comes after every ending: a lookup failure is a bug here, and an
        ending has no status to give, so stop the system by name rather
-       than lose the count. */
-    if (WDKM_GRT_GET_QUEUED_SPIN_LOCK(PR_CREDITS_NAME, PR_CREDITS, &Lock) != STATUS_SUCCESS) {
-        KeBugCheckEx(WDKM_BUGCHECK_LOCK_MISUSE, (ULONG_PTR)STATUS_OBJECT_NAME_NOT_FOUND,
-                     (ULONG_PTR)Credit, 0, 0);
-    }
+       than lose the count (the callback form). */
+    Lock = WDKM_GRT_GET_QUEUED_SPIN_LOCK_OR_BUGCHECK(PR_CREDITS_NAME, PR_CREDITS);
     (VOID)WDKM_QUEUED_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &Handle, &Credits);
     InsertTailList(&Credits->Head, &Credit->Link);
     Credits->Count += 1;
@@ -238,9 +235,7 @@ PrCountCancelled(VOID)
     PR_DEVICE *Device;
     KIRQL OldIrql;
 
-    if (WDKM_GRT_GET_SPIN_LOCK(PR_DEVICE_NAME, PR_DEVICE, &Lock) != STATUS_SUCCESS) {
-        KeBugCheckEx(WDKM_BUGCHECK_LOCK_MISUSE, (ULONG_PTR)STATUS_OBJECT_NAME_NOT_FOUND, 0, 0, 0);
-    }
+    Lock = WDKM_GRT_GET_SPIN_LOCK_OR_BUGCHECK(PR_DEVICE_NAME, PR_DEVICE);
     (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &OldIrql, &Device);
     Device->Cancelled += 1;
     (VOID)WdkmSpinLockRelease(Lock, OldIrql);

@@ -47,6 +47,11 @@ static DRIVER_CANCEL TqCancel;
 #define TQ_IRP_FILE_LOCK(Irp) ((Irp)->Tail.Overlay.DriverContext[0])
 #define TQ_IRP_STATE(Irp)     ((Irp)->Tail.Overlay.DriverContext[1])
 
+/* The driver's own stop for a job in no state a cancel can meet (a bug in
+   this file): a customer code (bit 29) of its own, not the library's
+   WDKM_BUGCHECK_LOCK_MISUSE, which names lock misuse. */
+#define TQ_BUGCHECK_JOB_STATE 0x20710001UL
+
 static TQ_STATE
 TqState(
     _In_ PIRP Irp
@@ -98,18 +103,7 @@ TqDeviceInitialize(
    of TqCoreStop, which comes after the last job and cancel routine: a
    failure in a callback that has no status to give is a bug, and is
    stopped by name rather than leaving an IRP hung. */
-static PWDKM_SPIN_LOCK
-TqDeviceOrBugCheck(VOID)
-{
-    PWDKM_SPIN_LOCK Lock;
-    NTSTATUS Status = WDKM_GRT_GET_SPIN_LOCK(TQ_DEVICE_NAME, TQ_DEVICE, &Lock);
-
-    if (Status != STATUS_SUCCESS) {
-        KeBugCheckEx(WDKM_BUGCHECK_LOCK_MISUSE, (ULONG_PTR)(ULONG)Status, 0,
-                     (ULONG_PTR)TqDeviceOrBugCheck, 0);
-    }
-    return Lock;
-}
+#define TqDeviceOrBugCheck() WDKM_GRT_GET_SPIN_LOCK_OR_BUGCHECK(TQ_DEVICE_NAME, TQ_DEVICE)
 
 /* Under the device lock: one job ended, as Done or Cancelled; its
    acquisition of the rundown goes back (the last one once the unload
@@ -254,8 +248,7 @@ TqCancel(
         Complete = TRUE;
         break;
     default:
-        KeBugCheckEx(WDKM_BUGCHECK_LOCK_MISUSE, (ULONG_PTR)STATUS_INVALID_DEVICE_STATE,
-                     (ULONG_PTR)Irp, (ULONG_PTR)TqCancel, (ULONG_PTR)TqState(Irp));
+        KeBugCheckEx(TQ_BUGCHECK_JOB_STATE, (ULONG_PTR)Irp, (ULONG_PTR)TqState(Irp), 0, 0);
     }
     if (Complete) {
         TqSetState(Irp, TqStateNone);

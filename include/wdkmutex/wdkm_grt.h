@@ -287,6 +287,30 @@ WdkmGrtReference(
     );
 
 /*
+ * WdkmGrtReferenceOrBugCheck - the callback form of WdkmGrtReference, for
+ * code that has no status to give (a cancel routine, a DPC, a completion
+ * routine, a VOID helper) and runs only while Name is registered: a
+ * failure there is a bug in the driver, and it is stopped by name.
+ * IRQL: <= DISPATCH_LEVEL. Returns the lock, referenced (never NULL): the
+ * caller must call WdkmGrtDereference once, as after WdkmGrtReference.
+ * Where WdkmGrtReference would answer anything but STATUS_SUCCESS (name
+ * not found, other kind or size, IRQL, registry not ready or being
+ * destroyed, a bad name), nothing is referenced and the system stops with
+ * bug check WDKM_BUGCHECK_LOCK_MISUSE: P1 that status, P2 the name's
+ * address, P3 the caller, P4 (Kind << 8) | IRQL; the checked build
+ * reports the name and the site first. The caller must not use it where a
+ * failure can be handled: the plain form returns the status instead.
+ */
+_IRQL_requires_max_(DISPATCH_LEVEL)
+_Ret_notnull_
+PVOID
+WdkmGrtReferenceOrBugCheck(
+    _In_z_ PCSTR Name,
+    _In_ WDKM_LOCK_KIND Kind,
+    _In_ SIZE_T DataSize
+    );
+
+/*
  * WdkmGrtDereference - drop a reference taken by a Get.
  * IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_LOCK_HELD if
  * the calling thread still holds the lock (the reference is kept: release
@@ -419,6 +443,28 @@ WdkmGrtScopeEnter(
     WdkmGrtReference((Name), WdkmLockKindResource, sizeof(Type), (PVOID *)(LockPointer))
 #define WDKM_GRT_GET_PUSH_LOCK(Name, Type, LockPointer) \
     WdkmGrtReference((Name), WdkmLockKindPushLock, sizeof(Type), (PVOID *)(LockPointer))
+
+/*
+ * The callback forms: PWDKM_SPIN_LOCK Lock =
+ * WDKM_GRT_GET_SPIN_LOCK_OR_BUGCHECK("name", DATA_TYPE); the lock,
+ * referenced, or a stop naming the failure (WdkmGrtReferenceOrBugCheck).
+ */
+#define WDKMP_GRT_GET_OR_BUGCHECK(Name, Kind, Type) \
+    WdkmGrtReferenceOrBugCheck(WDKMP_DIAG_SITE(NULL, (Name)), (Kind), sizeof(Type))
+#define WDKM_GRT_GET_KMUTEX_OR_BUGCHECK(Name, Type) \
+    ((PWDKM_KMUTEX)WDKMP_GRT_GET_OR_BUGCHECK((Name), WdkmLockKindKMutex, Type))
+#define WDKM_GRT_GET_FAST_MUTEX_OR_BUGCHECK(Name, Type) \
+    ((PWDKM_FAST_MUTEX)WDKMP_GRT_GET_OR_BUGCHECK((Name), WdkmLockKindFastMutex, Type))
+#define WDKM_GRT_GET_SPIN_LOCK_OR_BUGCHECK(Name, Type) \
+    ((PWDKM_SPIN_LOCK)WDKMP_GRT_GET_OR_BUGCHECK((Name), WdkmLockKindSpinLock, Type))
+#define WDKM_GRT_GET_QUEUED_SPIN_LOCK_OR_BUGCHECK(Name, Type) \
+    ((PWDKM_QUEUED_SPIN_LOCK)WDKMP_GRT_GET_OR_BUGCHECK((Name), WdkmLockKindQueuedSpinLock, Type))
+#define WDKM_GRT_GET_GUARDED_MUTEX_OR_BUGCHECK(Name, Type) \
+    ((PWDKM_GUARDED_MUTEX)WDKMP_GRT_GET_OR_BUGCHECK((Name), WdkmLockKindGuardedMutex, Type))
+#define WDKM_GRT_GET_RESOURCE_OR_BUGCHECK(Name, Type) \
+    ((PWDKM_RESOURCE)WDKMP_GRT_GET_OR_BUGCHECK((Name), WdkmLockKindResource, Type))
+#define WDKM_GRT_GET_PUSH_LOCK_OR_BUGCHECK(Name, Type) \
+    ((PWDKM_PUSH_LOCK)WDKMP_GRT_GET_OR_BUGCHECK((Name), WdkmLockKindPushLock, Type))
 
 /*
  * WDKM_GRT_KMUTEX_SCOPED("name", DataPointer, &Status) { ... }

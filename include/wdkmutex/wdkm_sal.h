@@ -68,6 +68,9 @@
 #ifndef _Ret_z_
 #define _Ret_z_
 #endif
+#ifndef _Ret_notnull_
+#define _Ret_notnull_
+#endif
 #ifndef _Post_satisfies_
 #define _Post_satisfies_(Expression)
 #endif

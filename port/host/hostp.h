@@ -175,7 +175,9 @@ static inline VOID WdkmHostpUnlock(pthread_mutex_t *Mutex)
 }
 
 /* interrupt.c: thread registration (at adoption or system-thread start,
-   and at its end; pending events of an ending thread are dropped), and
+   and at its end; pending events of an ending thread are dropped - a
+   system thread that ends in an orderly way first runs those its masking
+   allows), and
    the emulated waits' "asleep" mark that random injection skips. */
 VOID WdkmHostpRegisterInterruptThread(PKTHREAD Thread);
 VOID WdkmHostpUnregisterInterruptThread(VOID);

@@ -220,7 +220,7 @@ LONG WdkmHostpDereferenceThread(PKTHREAD Thread)
    owns, wakes its waiters, drops its own reference. */
 static VOID HostpEndThread(PKTHREAD Thread)
 {
-    WdkmHostpUnregisterInterruptThread();      /* its pending events are dropped */
+    WdkmHostpUnregisterInterruptThread();      /* its events still pending are dropped */
     WdkmHostpThread.TrapTop = NULL;
     WdkmHostpThread.TerminateJump = NULL;
     WdkmHostpRundownThread(Thread);
@@ -256,6 +256,16 @@ static VOID HostpCheckSystemThreadExit(PKTHREAD Thread)
     }
 }
 
+/* A system thread ending in an orderly way: the events its masking allows
+   run now, as NT runs a terminating thread's kernel APCs. An event waits
+   for a retry when its signal found the thread inside the C library, and
+   a short-lived thread (one that spends its life in KeStallExecutionProcessor,
+   say) may end before the retry: only what stays masked is dropped. */
+static VOID HostpDeliverBeforeEnd(VOID)
+{
+    WdkmHostpDeliverInterrupts();
+}
+
 static void *HostpSystemThreadStart(void *Argument)
 {
     PKTHREAD Thread = (PKTHREAD)Argument;
@@ -268,9 +278,15 @@ static void *HostpSystemThreadStart(void *Argument)
         Thread->StartRoutine(Thread->StartContext);
         WdkmHostpThread.TerminateJump = NULL;
         HostpCheckSystemThreadExit(Thread);
+        HostpDeliverBeforeEnd();
+        break;
+    case 1:
+        /* PsTerminateSystemThread. */
+        WdkmHostpThread.TerminateJump = NULL;
+        HostpDeliverBeforeEnd();
         break;
     default:
-        /* PsTerminateSystemThread, or a bug check whose handler returned. */
+        /* A bug check whose handler returned: the thread ends there. */
         break;
     }
     HostpEndThread(Thread);

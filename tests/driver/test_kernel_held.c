@@ -15,6 +15,7 @@
  * from 1 where NT keeps a free bit), which the host tests cannot.
  */
 #include "wdkm_test.h"
+#include "wdkm_test_kinds.h"
 
 #include <wdkmutex/wdkmutex.h>
 /* The kernel objects inside the locks: the blocks' private layout, with the
@@ -35,12 +36,10 @@ static const VALUE Initial = { 7, 0 };
    its three teardowns. */
 typedef struct _HELD_KIND {
     PCSTR Name;
+    WDKM_LOCK_KIND Kind;            /* its teardowns: WdkmTestKind* (wdkm_test_kinds.h) */
     NTSTATUS (*Create)(_Out_ PVOID *Lock);
     VOID (*HoldKernel)(_Inout_ PVOID Lock);
     VOID (*ReleaseKernel)(_Inout_ PVOID Lock);
-    NTSTATUS (*Destroy)(_In_ PVOID Lock);
-    NTSTATUS (*Take)(_In_ PVOID Lock, _Out_ VALUE *Value);
-    NTSTATUS (*DestroyWith)(_In_ PVOID Lock, _In_ PWDKM_DRAIN_VALUE Drain, _In_opt_ PVOID Context);
 } HELD_KIND;
 
 static VOID
@@ -63,18 +62,6 @@ static VOID KMutexRelease(_Inout_ PVOID Lock)
 {
     WdkmpKMutexRelease(&((PWDKM_KMUTEX)Lock)->Mutex);
 }
-static NTSTATUS KMutexDestroy(_In_ PVOID Lock)
-{
-    return WdkmKMutexDestroy((PWDKM_KMUTEX)Lock);
-}
-static NTSTATUS KMutexTake(_In_ PVOID Lock, _Out_ VALUE *Value)
-{
-    return WdkmKMutexTake((PWDKM_KMUTEX)Lock, sizeof(*Value), Value);
-}
-static NTSTATUS KMutexDestroyWith(_In_ PVOID Lock, _In_ PWDKM_DRAIN_VALUE Drain, _In_opt_ PVOID Context)
-{
-    return WdkmKMutexDestroyWith((PWDKM_KMUTEX)Lock, sizeof(VALUE), Drain, Context);
-}
 
 /* FAST_MUTEX: its Count word, NT's free bit or Wine's count. */
 static NTSTATUS FastMutexCreate(_Out_ PVOID *Lock)
@@ -89,18 +76,6 @@ static VOID FastMutexRelease(_Inout_ PVOID Lock)
 {
     WdkmpFastMutexRelease(&((PWDKM_FAST_MUTEX)Lock)->FastMutex);
 }
-static NTSTATUS FastMutexDestroy(_In_ PVOID Lock)
-{
-    return WdkmFastMutexDestroy((PWDKM_FAST_MUTEX)Lock);
-}
-static NTSTATUS FastMutexTake(_In_ PVOID Lock, _Out_ VALUE *Value)
-{
-    return WdkmFastMutexTake((PWDKM_FAST_MUTEX)Lock, sizeof(*Value), Value);
-}
-static NTSTATUS FastMutexDestroyWith(_In_ PVOID Lock, _In_ PWDKM_DRAIN_VALUE Drain, _In_opt_ PVOID Context)
-{
-    return WdkmFastMutexDestroyWith((PWDKM_FAST_MUTEX)Lock, sizeof(VALUE), Drain, Context);
-}
 
 /* KGUARDED_MUTEX: the same Count layout as a FAST_MUTEX. */
 static NTSTATUS GuardedMutexCreate(_Out_ PVOID *Lock)
@@ -114,18 +89,6 @@ static VOID GuardedMutexHold(_Inout_ PVOID Lock)
 static VOID GuardedMutexRelease(_Inout_ PVOID Lock)
 {
     WdkmpGuardedMutexRelease(&((PWDKM_GUARDED_MUTEX)Lock)->Mutex);
-}
-static NTSTATUS GuardedMutexDestroy(_In_ PVOID Lock)
-{
-    return WdkmGuardedMutexDestroy((PWDKM_GUARDED_MUTEX)Lock);
-}
-static NTSTATUS GuardedMutexTake(_In_ PVOID Lock, _Out_ VALUE *Value)
-{
-    return WdkmGuardedMutexTake((PWDKM_GUARDED_MUTEX)Lock, sizeof(*Value), Value);
-}
-static NTSTATUS GuardedMutexDestroyWith(_In_ PVOID Lock, _In_ PWDKM_DRAIN_VALUE Drain, _In_opt_ PVOID Context)
-{
-    return WdkmGuardedMutexDestroyWith((PWDKM_GUARDED_MUTEX)Lock, sizeof(VALUE), Drain, Context);
 }
 
 /* ERESOURCE, held exclusive and shared in turn (HoldShared): the kernel's
@@ -147,18 +110,6 @@ static VOID ResourceRelease(_Inout_ PVOID Lock)
     WdkmpResourceRelease(&((PWDKM_RESOURCE)Lock)->Resource);
     KeLeaveCriticalRegion();
 }
-static NTSTATUS ResourceDestroy(_In_ PVOID Lock)
-{
-    return WdkmResourceDestroy((PWDKM_RESOURCE)Lock);
-}
-static NTSTATUS ResourceTake(_In_ PVOID Lock, _Out_ VALUE *Value)
-{
-    return WdkmResourceTake((PWDKM_RESOURCE)Lock, sizeof(*Value), Value);
-}
-static NTSTATUS ResourceDestroyWith(_In_ PVOID Lock, _In_ PWDKM_DRAIN_VALUE Drain, _In_opt_ PVOID Context)
-{
-    return WdkmResourceDestroyWith((PWDKM_RESOURCE)Lock, sizeof(VALUE), Drain, Context);
-}
 
 /* Push lock: its word's bit 0, exclusive (or shared, HoldShared). */
 static NTSTATUS PushLockCreate(_Out_ PVOID *Lock)
@@ -175,30 +126,14 @@ static VOID PushLockRelease(_Inout_ PVOID Lock)
     WdkmpPushLockRelease(&((PWDKM_PUSH_LOCK)Lock)->PushLock, !HoldShared);
     KeLeaveCriticalRegion();
 }
-static NTSTATUS PushLockDestroy(_In_ PVOID Lock)
-{
-    return WdkmPushLockDestroy((PWDKM_PUSH_LOCK)Lock);
-}
-static NTSTATUS PushLockTake(_In_ PVOID Lock, _Out_ VALUE *Value)
-{
-    return WdkmPushLockTake((PWDKM_PUSH_LOCK)Lock, sizeof(*Value), Value);
-}
-static NTSTATUS PushLockDestroyWith(_In_ PVOID Lock, _In_ PWDKM_DRAIN_VALUE Drain, _In_opt_ PVOID Context)
-{
-    return WdkmPushLockDestroyWith((PWDKM_PUSH_LOCK)Lock, sizeof(VALUE), Drain, Context);
-}
 
 static const HELD_KIND HeldKinds[] = {
-    { "KMUTEX", KMutexCreate, KMutexHold, KMutexRelease, KMutexDestroy, KMutexTake,
-      KMutexDestroyWith },
-    { "FAST_MUTEX", FastMutexCreate, FastMutexHold, FastMutexRelease, FastMutexDestroy,
-      FastMutexTake, FastMutexDestroyWith },
-    { "KGUARDED_MUTEX", GuardedMutexCreate, GuardedMutexHold, GuardedMutexRelease,
-      GuardedMutexDestroy, GuardedMutexTake, GuardedMutexDestroyWith },
-    { "ERESOURCE", ResourceCreate, ResourceHold, ResourceRelease, ResourceDestroy, ResourceTake,
-      ResourceDestroyWith },
-    { "push lock", PushLockCreate, PushLockHold, PushLockRelease, PushLockDestroy, PushLockTake,
-      PushLockDestroyWith },
+    { "KMUTEX", WdkmLockKindKMutex, KMutexCreate, KMutexHold, KMutexRelease },
+    { "FAST_MUTEX", WdkmLockKindFastMutex, FastMutexCreate, FastMutexHold, FastMutexRelease },
+    { "KGUARDED_MUTEX", WdkmLockKindGuardedMutex, GuardedMutexCreate, GuardedMutexHold,
+      GuardedMutexRelease },
+    { "ERESOURCE", WdkmLockKindResource, ResourceCreate, ResourceHold, ResourceRelease },
+    { "push lock", WdkmLockKindPushLock, PushLockCreate, PushLockHold, PushLockRelease },
 };
 
 static LONG
@@ -240,9 +175,11 @@ HoldAndTearDown(_Inout_ HELD_RUN *Run, _In_ BOOLEAN WithWaiter)
         }
         WdkmTestSleep(100);         /* the waiter is in the kernel's wait now */
     }
-    Run->Statuses[0] = Run->Kind->Destroy(Run->Lock);
-    Run->Statuses[1] = Run->Kind->Take(Run->Lock, &Run->Taken);
-    Run->Statuses[2] = Run->Kind->DestroyWith(Run->Lock, CountDrain, &Run->Drains);
+    Run->Statuses[0] = WdkmTestKindDestroy(Run->Kind->Kind, Run->Lock);
+    Run->Statuses[1] = WdkmTestKindTake(Run->Kind->Kind, Run->Lock, sizeof(Run->Taken),
+                                        &Run->Taken);
+    Run->Statuses[2] = WdkmTestKindDestroyWith(Run->Kind->Kind, Run->Lock, sizeof(VALUE),
+                                               CountDrain, &Run->Drains);
     Run->BlocksDuring = LibraryBlocks();
     Run->Kind->ReleaseKernel(Run->Lock);
 }
@@ -308,7 +245,8 @@ TeardownsRefusedWhileKernelHolds(_Inout_ PWDKM_TEST Test, _In_ const HELD_KIND *
     WDKM_EXPECT_EQ(Test, Run.Taken.Value, 0);
 
     /* Free in the kernel's eyes too: the teardown goes through. */
-    WDKM_EXPECT_STATUS(Test, STATUS_SUCCESS, Kind->Take(Run.Lock, &Run.Taken));
+    WDKM_EXPECT_STATUS(Test, STATUS_SUCCESS,
+                       WdkmTestKindTake(Kind->Kind, Run.Lock, sizeof(Run.Taken), &Run.Taken));
     WDKM_EXPECT_EQ(Test, Run.Taken.Value, Initial.Value);
     WDKM_EXPECT_EQ(Test, LibraryBlocks(), Run.BlocksBefore - 1);
     return TRUE;

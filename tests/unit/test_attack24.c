@@ -10,6 +10,7 @@
  * Every case leaves no pool block, no held lock and no thread behind.
  */
 #include "wdkm_test.h"
+#include "wdkm_test_kinds.h"
 
 #include <sched.h>
 #include <stdio.h>
@@ -150,9 +151,7 @@ typedef struct _A24_KIND {
     BOOLEAN Spin;                      /* held at DISPATCH_LEVEL */
     BOOLEAN Shared;                    /* has shared holds */
     NTSTATUS (*CreateInPlace)(SIZE_T, PWDKM_INITIALIZE_VALUE, PVOID, PVOID *);
-    NTSTATUS (*DestroyWith)(PVOID, SIZE_T, PWDKM_DRAIN_VALUE, PVOID);
-    NTSTATUS (*Destroy)(PVOID);
-    NTSTATUS (*Take)(PVOID, SIZE_T, PVOID);
+    /* Destroy, Take, DestroyWith: A24Destroy, A24Take, A24DestroyWith. */
     /* Exclusive; blocking where the kind blocks, AtDpcLevel for a spin kind
        already at DISPATCH_LEVEL. */
     NTSTATUS (*Acquire)(PVOID, SIZE_T, A24_HOLD *, PVOID *);
@@ -168,10 +167,6 @@ typedef struct _A24_KIND {
 /* KMUTEX */
 static NTSTATUS KmCreate(SIZE_T S, PWDKM_INITIALIZE_VALUE I, PVOID C, PVOID *L)
 { return WdkmKMutexCreateInPlace(S, I, C, (PWDKM_KMUTEX *)L); }
-static NTSTATUS KmDestroyWith(PVOID L, SIZE_T S, PWDKM_DRAIN_VALUE D, PVOID C)
-{ return WdkmKMutexDestroyWith((PWDKM_KMUTEX)L, S, D, C); }
-static NTSTATUS KmDestroy(PVOID L) { return WdkmKMutexDestroy((PWDKM_KMUTEX)L); }
-static NTSTATUS KmTake(PVOID L, SIZE_T S, PVOID V) { return WdkmKMutexTake((PWDKM_KMUTEX)L, S, V); }
 static NTSTATUS KmAcquire(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
 {
     UNREFERENCED_PARAMETER(H);
@@ -190,10 +185,6 @@ static PVOID KmOrBugCheck(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
 /* FAST_MUTEX */
 static NTSTATUS FmCreate(SIZE_T S, PWDKM_INITIALIZE_VALUE I, PVOID C, PVOID *L)
 { return WdkmFastMutexCreateInPlace(S, I, C, (PWDKM_FAST_MUTEX *)L); }
-static NTSTATUS FmDestroyWith(PVOID L, SIZE_T S, PWDKM_DRAIN_VALUE D, PVOID C)
-{ return WdkmFastMutexDestroyWith((PWDKM_FAST_MUTEX)L, S, D, C); }
-static NTSTATUS FmDestroy(PVOID L) { return WdkmFastMutexDestroy((PWDKM_FAST_MUTEX)L); }
-static NTSTATUS FmTake(PVOID L, SIZE_T S, PVOID V) { return WdkmFastMutexTake((PWDKM_FAST_MUTEX)L, S, V); }
 static NTSTATUS FmAcquire(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
 { UNREFERENCED_PARAMETER(H); return WdkmFastMutexAcquire((PWDKM_FAST_MUTEX)L, S, D); }
 static NTSTATUS FmTry(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
@@ -206,10 +197,6 @@ static PVOID FmOrBugCheck(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
 /* Spin lock */
 static NTSTATUS SlCreate(SIZE_T S, PWDKM_INITIALIZE_VALUE I, PVOID C, PVOID *L)
 { return WdkmSpinLockCreateInPlace(S, I, C, (PWDKM_SPIN_LOCK *)L); }
-static NTSTATUS SlDestroyWith(PVOID L, SIZE_T S, PWDKM_DRAIN_VALUE D, PVOID C)
-{ return WdkmSpinLockDestroyWith((PWDKM_SPIN_LOCK)L, S, D, C); }
-static NTSTATUS SlDestroy(PVOID L) { return WdkmSpinLockDestroy((PWDKM_SPIN_LOCK)L); }
-static NTSTATUS SlTake(PVOID L, SIZE_T S, PVOID V) { return WdkmSpinLockTake((PWDKM_SPIN_LOCK)L, S, V); }
 static NTSTATUS SlAcquire(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
 {
     H->AtDpcLevel = KeGetCurrentIrql() == DISPATCH_LEVEL;
@@ -238,10 +225,6 @@ static PVOID SlOrBugCheck(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
 /* Queued spin lock */
 static NTSTATUS QsCreate(SIZE_T S, PWDKM_INITIALIZE_VALUE I, PVOID C, PVOID *L)
 { return WdkmQueuedSpinLockCreateInPlace(S, I, C, (PWDKM_QUEUED_SPIN_LOCK *)L); }
-static NTSTATUS QsDestroyWith(PVOID L, SIZE_T S, PWDKM_DRAIN_VALUE D, PVOID C)
-{ return WdkmQueuedSpinLockDestroyWith((PWDKM_QUEUED_SPIN_LOCK)L, S, D, C); }
-static NTSTATUS QsDestroy(PVOID L) { return WdkmQueuedSpinLockDestroy((PWDKM_QUEUED_SPIN_LOCK)L); }
-static NTSTATUS QsTake(PVOID L, SIZE_T S, PVOID V) { return WdkmQueuedSpinLockTake((PWDKM_QUEUED_SPIN_LOCK)L, S, V); }
 static NTSTATUS QsAcquire(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
 {
     if (KeGetCurrentIrql() == DISPATCH_LEVEL) {
@@ -262,10 +245,6 @@ static PVOID QsOrBugCheck(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
 /* Guarded mutex */
 static NTSTATUS GmCreate(SIZE_T S, PWDKM_INITIALIZE_VALUE I, PVOID C, PVOID *L)
 { return WdkmGuardedMutexCreateInPlace(S, I, C, (PWDKM_GUARDED_MUTEX *)L); }
-static NTSTATUS GmDestroyWith(PVOID L, SIZE_T S, PWDKM_DRAIN_VALUE D, PVOID C)
-{ return WdkmGuardedMutexDestroyWith((PWDKM_GUARDED_MUTEX)L, S, D, C); }
-static NTSTATUS GmDestroy(PVOID L) { return WdkmGuardedMutexDestroy((PWDKM_GUARDED_MUTEX)L); }
-static NTSTATUS GmTake(PVOID L, SIZE_T S, PVOID V) { return WdkmGuardedMutexTake((PWDKM_GUARDED_MUTEX)L, S, V); }
 static NTSTATUS GmAcquire(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
 { UNREFERENCED_PARAMETER(H); return WdkmGuardedMutexAcquire((PWDKM_GUARDED_MUTEX)L, S, D); }
 static NTSTATUS GmTry(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
@@ -278,10 +257,6 @@ static PVOID GmOrBugCheck(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
 /* ERESOURCE */
 static NTSTATUS ErCreate(SIZE_T S, PWDKM_INITIALIZE_VALUE I, PVOID C, PVOID *L)
 { return WdkmResourceCreateInPlace(S, I, C, (PWDKM_RESOURCE *)L); }
-static NTSTATUS ErDestroyWith(PVOID L, SIZE_T S, PWDKM_DRAIN_VALUE D, PVOID C)
-{ return WdkmResourceDestroyWith((PWDKM_RESOURCE)L, S, D, C); }
-static NTSTATUS ErDestroy(PVOID L) { return WdkmResourceDestroy((PWDKM_RESOURCE)L); }
-static NTSTATUS ErTake(PVOID L, SIZE_T S, PVOID V) { return WdkmResourceTake((PWDKM_RESOURCE)L, S, V); }
 static NTSTATUS ErAcquire(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
 { UNREFERENCED_PARAMETER(H); return WdkmResourceAcquireExclusive((PWDKM_RESOURCE)L, S, D); }
 static NTSTATUS ErTry(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
@@ -296,10 +271,6 @@ static PVOID ErOrBugCheck(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
 /* Push lock */
 static NTSTATUS PlCreate(SIZE_T S, PWDKM_INITIALIZE_VALUE I, PVOID C, PVOID *L)
 { return WdkmPushLockCreateInPlace(S, I, C, (PWDKM_PUSH_LOCK *)L); }
-static NTSTATUS PlDestroyWith(PVOID L, SIZE_T S, PWDKM_DRAIN_VALUE D, PVOID C)
-{ return WdkmPushLockDestroyWith((PWDKM_PUSH_LOCK)L, S, D, C); }
-static NTSTATUS PlDestroy(PVOID L) { return WdkmPushLockDestroy((PWDKM_PUSH_LOCK)L); }
-static NTSTATUS PlTake(PVOID L, SIZE_T S, PVOID V) { return WdkmPushLockTake((PWDKM_PUSH_LOCK)L, S, V); }
 static NTSTATUS PlAcquire(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
 { UNREFERENCED_PARAMETER(H); return WdkmPushLockAcquireExclusive((PWDKM_PUSH_LOCK)L, S, D); }
 static NTSTATUS PlShared(PVOID L, SIZE_T S, const VOID **D)
@@ -310,23 +281,30 @@ static PVOID PlOrBugCheck(PVOID L, SIZE_T S, A24_HOLD *H, PVOID *D)
 { UNREFERENCED_PARAMETER(H); return WdkmPushLockAcquireExclusiveOrBugCheck((PWDKM_PUSH_LOCK)L, S, D); }
 
 static const A24_KIND A24Kinds[] = {
-    { "kmutex", WdkmLockKindKMutex, DISPATCH_LEVEL, FALSE, FALSE, KmCreate, KmDestroyWith,
-      KmDestroy, KmTake, KmAcquire, KmTry, NULL, KmRelease, KmIsOwned, KmOrBugCheck },
-    { "fast_mutex", WdkmLockKindFastMutex, DISPATCH_LEVEL, FALSE, FALSE, FmCreate, FmDestroyWith,
-      FmDestroy, FmTake, FmAcquire, FmTry, NULL, FmRelease, FmIsOwned, FmOrBugCheck },
-    { "spin_lock", WdkmLockKindSpinLock, DISPATCH_LEVEL, TRUE, FALSE, SlCreate, SlDestroyWith,
-      SlDestroy, SlTake, SlAcquire, SlAcquire, NULL, SlRelease, SlIsOwned, SlOrBugCheck },
+    { "kmutex", WdkmLockKindKMutex, DISPATCH_LEVEL, FALSE, FALSE, KmCreate, KmAcquire, KmTry,
+      NULL, KmRelease, KmIsOwned, KmOrBugCheck },
+    { "fast_mutex", WdkmLockKindFastMutex, DISPATCH_LEVEL, FALSE, FALSE, FmCreate, FmAcquire,
+      FmTry, NULL, FmRelease, FmIsOwned, FmOrBugCheck },
+    { "spin_lock", WdkmLockKindSpinLock, DISPATCH_LEVEL, TRUE, FALSE, SlCreate, SlAcquire,
+      SlAcquire, NULL, SlRelease, SlIsOwned, SlOrBugCheck },
     { "queued_spin_lock", WdkmLockKindQueuedSpinLock, DISPATCH_LEVEL, TRUE, FALSE, QsCreate,
-      QsDestroyWith, QsDestroy, QsTake, QsAcquire, QsAcquire, NULL, QsRelease, QsIsOwned,
-      QsOrBugCheck },
+      QsAcquire, QsAcquire, NULL, QsRelease, QsIsOwned, QsOrBugCheck },
     { "guarded_mutex", WdkmLockKindGuardedMutex, DISPATCH_LEVEL, FALSE, FALSE, GmCreate,
-      GmDestroyWith, GmDestroy, GmTake, GmAcquire, GmTry, NULL, GmRelease, GmIsOwned,
-      GmOrBugCheck },
-    { "resource", WdkmLockKindResource, APC_LEVEL, FALSE, TRUE, ErCreate, ErDestroyWith,
-      ErDestroy, ErTake, ErAcquire, ErTry, ErShared, ErRelease, ErIsOwned, ErOrBugCheck },
-    { "push_lock", WdkmLockKindPushLock, DISPATCH_LEVEL, FALSE, TRUE, PlCreate, PlDestroyWith,
-      PlDestroy, PlTake, PlAcquire, PlAcquire, PlShared, PlRelease, PlIsOwned, PlOrBugCheck },
+      GmAcquire, GmTry, NULL, GmRelease, GmIsOwned, GmOrBugCheck },
+    { "resource", WdkmLockKindResource, APC_LEVEL, FALSE, TRUE, ErCreate, ErAcquire, ErTry,
+      ErShared, ErRelease, ErIsOwned, ErOrBugCheck },
+    { "push_lock", WdkmLockKindPushLock, DISPATCH_LEVEL, FALSE, TRUE, PlCreate, PlAcquire,
+      PlAcquire, PlShared, PlRelease, PlIsOwned, PlOrBugCheck },
 };
+
+/* The teardowns of a lock of Kind: the shared WdkmTestKind* (wdkm_test_kinds.h). */
+static NTSTATUS A24Destroy(const A24_KIND *Kind, PVOID Lock)
+{ return WdkmTestKindDestroy(Kind->Kind, Lock); }
+static NTSTATUS A24Take(const A24_KIND *Kind, PVOID Lock, SIZE_T DataSize, PVOID Value)
+{ return WdkmTestKindTake(Kind->Kind, Lock, DataSize, Value); }
+static NTSTATUS A24DestroyWith(const A24_KIND *Kind, PVOID Lock, SIZE_T DataSize,
+                               PWDKM_DRAIN_VALUE Drain, PVOID Context)
+{ return WdkmTestKindDestroyWith(Kind->Kind, Lock, DataSize, Drain, Context); }
 
 #define A24_KIND_COUNT ((ULONG)(sizeof(A24Kinds) / sizeof(A24Kinds[0])))
 
@@ -447,14 +425,14 @@ HeldByCallerRefusedEveryKind(VOID)
         CHECK_STATUS(A24CreateList(Kind, 2, &Lock), STATUS_SUCCESS);
         CHECK_EQ(A24Records(), 2);
         CHECK_STATUS(Kind->Acquire(Lock, sizeof(A24_LIST), &Hold, (PVOID *)&List), STATUS_SUCCESS);
-        CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain),
+        CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain),
                      STATUS_WDKM_LOCK_HELD);
         CHECK_EQ(Drain.Calls, 0);
-        CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), NULL, &Drain),
+        CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), NULL, &Drain),
                      STATUS_INVALID_PARAMETER);
-        CHECK_STATUS(Kind->Destroy(Lock), STATUS_WDKM_LOCK_HELD);
+        CHECK_STATUS(A24Destroy(Kind, Lock), STATUS_WDKM_LOCK_HELD);
         memset(&Out, 0xA5, sizeof(Out));
-        CHECK_STATUS(Kind->Take(Lock, sizeof(A24_LIST), &Out), STATUS_WDKM_LOCK_HELD);
+        CHECK_STATUS(A24Take(Kind, Lock, sizeof(A24_LIST), &Out), STATUS_WDKM_LOCK_HELD);
         CHECK(A24Untouched(&Out, sizeof(Out)));
         CHECK(Kind->IsOwned(Lock));
         CHECK(A24ListIsSound(List));
@@ -462,27 +440,27 @@ HeldByCallerRefusedEveryKind(VOID)
         CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
 
         /* Free, with the wrong size: refused, nothing freed, no drain. */
-        CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST) + 1, A24Drain, &Drain),
+        CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST) + 1, A24Drain, &Drain),
                      STATUS_WDKM_TYPE_MISMATCH);
-        CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST) - 1, A24Drain, &Drain),
+        CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST) - 1, A24Drain, &Drain),
                      STATUS_WDKM_TYPE_MISMATCH);
         CHECK_EQ(Drain.Calls, 0);
-        CHECK_STATUS(Kind->Take(Lock, sizeof(A24_LIST) + 8, &Out), STATUS_WDKM_TYPE_MISMATCH);
+        CHECK_STATUS(A24Take(Kind, Lock, sizeof(A24_LIST) + 8, &Out), STATUS_WDKM_TYPE_MISMATCH);
         CHECK(A24Untouched(&Out, sizeof(Out)));
         /* Another kind's destroy and take: "not a live lock of this kind". */
-        CHECK_STATUS(A24Kinds[(KindIndex + 1) % A24_KIND_COUNT].DestroyWith(
+        CHECK_STATUS(A24DestroyWith(&A24Kinds[(KindIndex + 1) % A24_KIND_COUNT], 
                          Lock, sizeof(A24_LIST), A24Drain, &Drain),
                      STATUS_INVALID_PARAMETER);
-        CHECK_STATUS(A24Kinds[(KindIndex + 1) % A24_KIND_COUNT].Destroy(Lock),
+        CHECK_STATUS(A24Destroy(&A24Kinds[(KindIndex + 1) % A24_KIND_COUNT], Lock),
                      STATUS_INVALID_PARAMETER);
-        CHECK_STATUS(A24Kinds[(KindIndex + 2) % A24_KIND_COUNT].Take(Lock, sizeof(A24_LIST), &Out),
+        CHECK_STATUS(A24Take(&A24Kinds[(KindIndex + 2) % A24_KIND_COUNT], Lock, sizeof(A24_LIST), &Out),
                      STATUS_INVALID_PARAMETER);
         CHECK(A24Untouched(&Out, sizeof(Out)));
         CHECK_EQ(Drain.Calls, 0);
         CHECK_EQ(A24Records(), 2);
 
         Drain.Kind = Kind;
-        CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
+        CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
         CHECK_EQ(Drain.Calls, 1);
         CHECK(Drain.Sound);
         CHECK_EQ(Drain.Freed, 2);
@@ -566,11 +544,11 @@ HeldByOtherThreadRefusedEveryKind(VOID)
                 CHECK_STATUS(Holder.AcquireStatus, STATUS_SUCCESS);
             }
             CHECK(!Kind->IsOwned(Lock));
-            CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain),
+            CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain),
                          STATUS_WDKM_LOCK_HELD);
-            CHECK_STATUS(Kind->Destroy(Lock), STATUS_WDKM_LOCK_HELD);
+            CHECK_STATUS(A24Destroy(Kind, Lock), STATUS_WDKM_LOCK_HELD);
             memset(&Out, 0xA5, sizeof(Out));
-            CHECK_STATUS(Kind->Take(Lock, sizeof(A24_LIST), &Out), STATUS_WDKM_LOCK_HELD);
+            CHECK_STATUS(A24Take(Kind, Lock, sizeof(A24_LIST), &Out), STATUS_WDKM_LOCK_HELD);
             CHECK(A24Untouched(&Out, sizeof(Out)));
             /* The same from DISPATCH_LEVEL (a DPC on this thread), where the
                kind allows it; an ERESOURCE answers the IRQL first. */
@@ -579,9 +557,9 @@ HeldByOtherThreadRefusedEveryKind(VOID)
             {
                 NTSTATUS Expected = Kind->DestroyMax >= DISPATCH_LEVEL ? STATUS_WDKM_LOCK_HELD
                                                                        : STATUS_WDKM_IRQL_TOO_HIGH;
-                NTSTATUS A = Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain);
-                NTSTATUS B = Kind->Destroy(Lock);
-                NTSTATUS C = Kind->Take(Lock, sizeof(A24_LIST), &Out);
+                NTSTATUS A = A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain);
+                NTSTATUS B = A24Destroy(Kind, Lock);
+                NTSTATUS C = A24Take(Kind, Lock, sizeof(A24_LIST), &Out);
 
                 KeLowerIrql(OldIrql);
                 CHECK_STATUS(A, Expected);
@@ -593,7 +571,7 @@ HeldByOtherThreadRefusedEveryKind(VOID)
             WriteRelease(&Holder.Go, 1);
             WdkmTestJoinThread(Thread);
             CHECK_STATUS(Holder.ReleaseStatus, STATUS_SUCCESS);
-            CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
+            CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
             CHECK_EQ(Drain.Calls, 1);
             CHECK_EQ(Drain.Freed, 1);
             CHECK_EQ(A24Records(), 0);
@@ -627,11 +605,11 @@ A24DpcProbeRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
     Probe->Ran += 1;
     Probe->Irql = KeGetCurrentIrql();
     Probe->Owned = Probe->Kind->IsOwned(Probe->Lock);
-    Probe->DestroyWith = Probe->Kind->DestroyWith(Probe->Lock, sizeof(A24_LIST), A24Drain,
+    Probe->DestroyWith = A24DestroyWith(Probe->Kind, Probe->Lock, sizeof(A24_LIST), A24Drain,
                                                   &Probe->Drain);
-    Probe->Destroy = Probe->Kind->Destroy(Probe->Lock);
+    Probe->Destroy = A24Destroy(Probe->Kind, Probe->Lock);
     memset(&Out, 0xA5, sizeof(Out));
-    Probe->Take = Probe->Kind->Take(Probe->Lock, sizeof(A24_LIST), &Out);
+    Probe->Take = A24Take(Probe->Kind, Probe->Lock, sizeof(A24_LIST), &Out);
     Probe->Untouched = A24Untouched(&Out, sizeof(Out));
     if (Probe->Kind->Kind == WdkmLockKindKMutex) {
         PVOID Data;
@@ -689,7 +667,7 @@ DpcOnOwnerThreadDestroyTakeRefused(VOID)
             }
             if (Probe.Ran != 1) {
                 (VOID)Kind->Release(Lock, &Hold);
-                (VOID)Kind->Destroy(Lock);
+                (VOID)A24Destroy(Kind, Lock);
                 CHECK_EQ(Probe.Ran, 1);
             }
             CHECK_EQ(Probe.Irql, DISPATCH_LEVEL);
@@ -709,7 +687,7 @@ DpcOnOwnerThreadDestroyTakeRefused(VOID)
                 A24_DRAIN Drain;
 
                 memset(&Drain, 0, sizeof(Drain));
-                CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain),
+                CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain),
                              STATUS_SUCCESS);
                 CHECK_EQ(Drain.Freed, 1);
             }
@@ -811,15 +789,15 @@ A24ReenterHook(A24_DRAIN *Drain, A24_LIST *List)
     }
     Reentry->Owned = Kind->IsOwned(Drain->Lock);
     Reentry->Release = Kind->Release(Drain->Lock, &Hold);
-    Reentry->Destroy = Kind->Destroy(Drain->Lock);
+    Reentry->Destroy = A24Destroy(Kind, Drain->Lock);
     memset(&Out, 0xA5, sizeof(Out));
-    Reentry->Take = Kind->Take(Drain->Lock, sizeof(A24_LIST), &Out);
+    Reentry->Take = A24Take(Kind, Drain->Lock, sizeof(A24_LIST), &Out);
     Reentry->TakeUntouched = A24Untouched(&Out, sizeof(Out));
-    Reentry->DestroyWith = Kind->DestroyWith(Drain->Lock, sizeof(A24_LIST), A24Drain, &Inner);
+    Reentry->DestroyWith = A24DestroyWith(Kind, Drain->Lock, sizeof(A24_LIST), A24Drain, &Inner);
     Reentry->InnerDrainCalls = Inner.Calls;
     /* Another lock: destroying it from here is the drain's business. */
     OtherDrain.Kind = Reentry->OtherKind;
-    Reentry->OtherDestroyWith = Reentry->OtherKind->DestroyWith(Reentry->Other, sizeof(A24_LIST),
+    Reentry->OtherDestroyWith = A24DestroyWith(Reentry->OtherKind, Reentry->Other, sizeof(A24_LIST),
                                                                 A24Drain, &OtherDrain);
     Reentry->OtherDrainCalls = OtherDrain.Calls;
     {
@@ -834,7 +812,7 @@ A24ReenterHook(A24_DRAIN *Drain, A24_LIST *List)
             A24_DRAIN FreshDrain;
 
             memset(&FreshDrain, 0, sizeof(FreshDrain));
-            Reentry->FreshDestroy = Kind->DestroyWith(Fresh, sizeof(A24_LIST), A24Drain, &FreshDrain);
+            Reentry->FreshDestroy = A24DestroyWith(Kind, Fresh, sizeof(A24_LIST), A24Drain, &FreshDrain);
         }
     }
     /* The callback form on the dead handle: a misuse, so a stop naming it
@@ -897,7 +875,7 @@ DrainReentersLibraryEveryKind(VOID)
             Drain.HookContext = &Reentry;
             Bugchecks = WdkmHostBugcheckCount();
             KeRaiseIrql(Irql, &OldIrql);
-            Status = Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain);
+            Status = A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain);
             KeLowerIrql(OldIrql);
             printf("  %s at IRQL %u: drain's acquire %s, try %s, release %s, stop P1 0x%llX\n",
                    Kind->Name, (unsigned)Irql, WdkmStatusName(Reentry.Acquire),
@@ -964,7 +942,7 @@ A24TrappedDestroyWith(const A24_KIND *Kind, PVOID Lock, A24_DRAIN *Drain, ULONG 
 
     *Stop = 0;
     if (WDKM_HOST_TRY(&Trap)) {
-        Status = Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, Drain);
+        Status = A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, Drain);
         WdkmHostDisarm(&Trap);
     } else {
         *Stop = Trap.Bugcheck.Code;
@@ -1066,10 +1044,10 @@ A24IntoDrainRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
     }
     A24_TRUE(!LockKind->IsOwned(Into->Lock), "an event owns a dead handle");
     if (KeGetCurrentIrql() <= LockKind->DestroyMax) {
-        A24_EXPECT(LockKind->Destroy(Into->Lock), STATUS_INVALID_PARAMETER,
+        A24_EXPECT(A24Destroy(LockKind, Into->Lock), STATUS_INVALID_PARAMETER,
                    "an event destroyed a dead handle");
         memset(&Out, 0xA5, sizeof(Out));
-        A24_EXPECT(LockKind->Take(Into->Lock, sizeof(A24_LIST), &Out), STATUS_INVALID_PARAMETER,
+        A24_EXPECT(A24Take(LockKind, Into->Lock, sizeof(A24_LIST), &Out), STATUS_INVALID_PARAMETER,
                    "an event took a dead handle");
     }
 }
@@ -1111,7 +1089,7 @@ InterruptsIntoDrainSeeDeadHandle(VOID)
         Into.Lock = Lock;
         Drain.Hook = A24IntoDrainHook;
         Drain.HookContext = &Into;
-        CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
+        CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
         if (Into.Ran[WdkmHostInterruptSpecialApc] == 0 || Into.Ran[WdkmHostInterruptNormalApc] == 0) {
             printf("  %s: APCs into the drain ran special %ld/%ld normal %ld/%ld (in/after)\n",
                    Kind->Name, (long)Into.Ran[WdkmHostInterruptSpecialApc],
@@ -1156,7 +1134,7 @@ A24ParkedDestroyThread(PVOID Context, ULONG Index)
     UNREFERENCED_PARAMETER(Index);
     Parked->Drain.Hook = A24ParkHook;
     Parked->Drain.HookContext = Parked;
-    Parked->Status = Parked->Kind->DestroyWith(Parked->Lock, sizeof(A24_LIST), A24Drain,
+    Parked->Status = A24DestroyWith(Parked->Kind, Parked->Lock, sizeof(A24_LIST), A24Drain,
                                                &Parked->Drain);
 }
 
@@ -1196,10 +1174,10 @@ OtherThreadDuringDrainRefused(VOID)
             (VOID)Kind->Release(Parked.Lock, &Hold);
         }
         Owned = Kind->IsOwned(Parked.Lock);
-        Destroy = Kind->Destroy(Parked.Lock);
+        Destroy = A24Destroy(Kind, Parked.Lock);
         memset(&Out, 0xA5, sizeof(Out));
-        Take = Kind->Take(Parked.Lock, sizeof(A24_LIST), &Out);
-        DestroyWith = Kind->DestroyWith(Parked.Lock, sizeof(A24_LIST), A24Drain, &Second);
+        Take = A24Take(Kind, Parked.Lock, sizeof(A24_LIST), &Out);
+        DestroyWith = A24DestroyWith(Kind, Parked.Lock, sizeof(A24_LIST), A24Drain, &Second);
         WriteRelease(&Parked.Go, 1);
         WdkmTestJoinThread(Thread);
         CHECK_STATUS(Parked.Status, STATUS_SUCCESS);
@@ -1275,12 +1253,12 @@ A24SpecialApcRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
         InterlockedIncrement(&Holder->SpecialLate);   /* not in the hold: touch nothing */
         return;
     }
-    Holder->SpecialDestroyWith = Holder->Kind->DestroyWith(Holder->Lock, sizeof(A24_LIST),
+    Holder->SpecialDestroyWith = A24DestroyWith(Holder->Kind, Holder->Lock, sizeof(A24_LIST),
                                                            A24Drain, &Drain);
     Holder->SpecialDrainCalls = Drain.Calls;
-    Holder->SpecialDestroy = Holder->Kind->Destroy(Holder->Lock);
+    Holder->SpecialDestroy = A24Destroy(Holder->Kind, Holder->Lock);
     memset(&Out, 0xA5, sizeof(Out));
-    Holder->SpecialTake = Holder->Kind->Take(Holder->Lock, sizeof(A24_LIST), &Out);
+    Holder->SpecialTake = A24Take(Holder->Kind, Holder->Lock, sizeof(A24_LIST), &Out);
     if (!A24Untouched(&Out, sizeof(Out))) {
         Holder->SpecialTake = STATUS_UNSUCCESSFUL;
     }
@@ -1371,7 +1349,7 @@ NormalApcWaitsForReleaseThenDestroy(VOID)
                 WriteRelease(&Holder.Go, 1);
                 A24WaitFlag(&Holder.ApcRan);
                 /* The APC is parked now: its thread is suspended. */
-                CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain),
+                CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain),
                              STATUS_SUCCESS);
                 WriteRelease(&Holder.Resume, 1);
                 WdkmTestJoinThread(Thread);
@@ -1452,7 +1430,7 @@ SpecialApcInHoldDestroyTakeRefused(VOID)
         CHECK_STATUS(Holder.SpecialTake, STATUS_WDKM_LOCK_HELD);
         CHECK_STATUS(Holder.SpecialAcquire, Cases[Case].Acquire);
         CHECK_STATUS(Holder.SpecialRelease, STATUS_SUCCESS);
-        CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
+        CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
         CHECK_EQ(Drain.Freed, 1);
     }
 }
@@ -1544,20 +1522,20 @@ SharedChurnDestroyAlwaysHeld(VOID)
             A24_LIST Out;
             NTSTATUS Status;
 
-            Status = Kind->Destroy(Lock);
+            Status = A24Destroy(Kind, Lock);
             if (Status != STATUS_WDKM_LOCK_HELD) {
                 Wrong += 1;
                 WrongStatus = Status;
                 break;        /* a success freed it under its holders */
             }
-            Status = Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain);
+            Status = A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain);
             if (Status != STATUS_WDKM_LOCK_HELD) {
                 Wrong += 1;
                 WrongStatus = Status;
                 break;
             }
             memset(&Out, 0xA5, sizeof(Out));
-            Status = Kind->Take(Lock, sizeof(A24_LIST), &Out);
+            Status = A24Take(Kind, Lock, sizeof(A24_LIST), &Out);
             if (Status != STATUS_WDKM_LOCK_HELD || !A24Untouched(&Out, sizeof(Out))) {
                 Wrong += 1;
                 WrongStatus = Status;
@@ -1584,7 +1562,7 @@ SharedChurnDestroyAlwaysHeld(VOID)
         CHECK_EQ(Churn.Failures, 0);
         CHECK_EQ(Drain.Calls, 0);
         CHECK_STATUS(Guard.ReleaseStatus, STATUS_SUCCESS);
-        CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
+        CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
         CHECK_EQ(Drain.Freed, 1);
     }
 }
@@ -1622,15 +1600,15 @@ PushLockCountedReadersStillHold(VOID)
         WriteRelease(&Holders[Index].Go, 1);
         WdkmTestJoinThread(Threads[Index]);
     }
-    Destroy = Kind->Destroy(Lock);
+    Destroy = A24Destroy(Kind, Lock);
     if (Destroy == STATUS_SUCCESS) {
         /* Freed under two readers: let them go without touching it. */
         printf("  push lock destroyed under two counted readers\n");
         CHECK_STATUS(Destroy, STATUS_WDKM_LOCK_HELD);
     }
     memset(&Out, 0xA5, sizeof(Out));
-    Take = Kind->Take(Lock, sizeof(A24_LIST), &Out);
-    DestroyWith = Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain);
+    Take = A24Take(Kind, Lock, sizeof(A24_LIST), &Out);
+    DestroyWith = A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain);
     for (Index = 8; Index < 10; Index += 1) {
         WriteRelease(&Holders[Index].Go, 1);
         WdkmTestJoinThread(Threads[Index]);
@@ -1644,7 +1622,7 @@ PushLockCountedReadersStillHold(VOID)
     CHECK(A24Untouched(&Out, sizeof(Out)));
     CHECK_STATUS(DestroyWith, STATUS_WDKM_LOCK_HELD);
     CHECK_EQ(Drain.Calls, 0);
-    CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
+    CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
     CHECK_EQ(Drain.Freed, 1);
 }
 
@@ -1762,14 +1740,14 @@ A24WorkerDpcWrapper(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
         BOOLEAN Owned = LockKind->IsOwned(Lock);
 
         Worker->Probes += 1;
-        Status = LockKind->Destroy(Lock);
+        Status = A24Destroy(LockKind, Lock);
         if (Status != STATUS_WDKM_LOCK_HELD) {
             printf("  DPC on the worker: %s try %s, IsOwned %d: destroy answered %s\n",
                    LockKind->Name, WdkmStatusName(Try), (int)Owned, WdkmStatusName(Status));
             Worker->FirstWrong = Status;
             Worker->Violations += 1;
         }
-        Status = LockKind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain);
+        Status = A24DestroyWith(LockKind, Lock, sizeof(A24_LIST), A24Drain, &Drain);
         if (Status != STATUS_WDKM_LOCK_HELD || Drain.Calls != 0) {
             Worker->FirstWrong = Status;
             Worker->Violations += 1;
@@ -1835,7 +1813,7 @@ InjectedDpcsIntoListWorker(VOID)
         A24_DRAIN Drain;
 
         memset(&Drain, 0, sizeof(Drain));
-        CHECK_STATUS(A24Kinds[KindIndex].DestroyWith(Worker.Locks[KindIndex], sizeof(A24_LIST),
+        CHECK_STATUS(A24DestroyWith(&A24Kinds[KindIndex], Worker.Locks[KindIndex], sizeof(A24_LIST),
                                                      A24Drain, &Drain),
                      STATUS_SUCCESS);
         CHECK(Drain.Sound);
@@ -2007,7 +1985,7 @@ CallbackFormsStopNamingTheMisuse(VOID)
             A24_DRAIN Drain;
 
             memset(&Drain, 0, sizeof(Drain));
-            CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
+            CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
             CHECK_EQ(Drain.Freed, 1);
         }
     }
@@ -2097,7 +2075,7 @@ CallbackFormFromSpecialApcInHold(VOID)
             CHECK(!ApcStop.Stop.Fired);
             CHECK_STATUS(ApcStop.ReleaseStatus, STATUS_SUCCESS);
         }
-        CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
+        CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
     }
 }
 
@@ -2143,7 +2121,7 @@ CreateInPlaceInitializerStatuses(VOID)
                          STATUS_SUCCESS);
             CHECK(Lock != NULL);
             CHECK_EQ(Init.Calls, 1);
-            CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
+            CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
             CHECK(Drain.Sound);
         }
         for (Index = 0; Index < sizeof(FailureClass) / sizeof(FailureClass[0]); Index += 1) {
@@ -2169,7 +2147,7 @@ CreateInPlaceInitializerStatuses(VOID)
         CHECK_EQ(Init.Calls, 1);
         CHECK_EQ(Init.Irql, DISPATCH_LEVEL);
         memset(&Drain, 0, sizeof(Drain));
-        CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
+        CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
         /* Above it: refused before any call. */
         memset(&Init, 0, sizeof(Init));
         Lock = (PVOID)1;
@@ -2236,7 +2214,7 @@ CreateInPlaceAllocationFailures(VOID)
             WdkmHostPoolFailAt(-1);
             if (Status == STATUS_SUCCESS) {
                 CHECK_EQ(Init.Calls, 1);
-                CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
+                CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain), STATUS_SUCCESS);
                 CHECK_EQ(Drain.Freed, (ULONG)Init.Linked);
             } else {
                 if (Init.Calls != 0) {
@@ -2287,16 +2265,16 @@ RegistryLockRefusesDestroyWithAndTake(VOID)
         CHECK_EQ(Init.Calls, 1);
         CHECK_STATUS(WdkmGrtReference("attack24.list", Kind->Kind, sizeof(A24_LIST), &Lock),
                      STATUS_SUCCESS);
-        CHECK_STATUS(Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain),
+        CHECK_STATUS(A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain),
                      STATUS_WDKM_OWNED_BY_REGISTRY);
-        CHECK_STATUS(Kind->Destroy(Lock), STATUS_WDKM_OWNED_BY_REGISTRY);
+        CHECK_STATUS(A24Destroy(Kind, Lock), STATUS_WDKM_OWNED_BY_REGISTRY);
         memset(&Out, 0xA5, sizeof(Out));
-        CHECK_STATUS(Kind->Take(Lock, sizeof(A24_LIST), &Out), STATUS_WDKM_OWNED_BY_REGISTRY);
+        CHECK_STATUS(A24Take(Kind, Lock, sizeof(A24_LIST), &Out), STATUS_WDKM_OWNED_BY_REGISTRY);
         CHECK(A24Untouched(&Out, sizeof(Out)));
         KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
-        AtDispatch[0] = Kind->DestroyWith(Lock, sizeof(A24_LIST), A24Drain, &Drain);
-        AtDispatch[1] = Kind->Destroy(Lock);
-        AtDispatch[2] = Kind->Take(Lock, sizeof(A24_LIST), &Out);
+        AtDispatch[0] = A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24Drain, &Drain);
+        AtDispatch[1] = A24Destroy(Kind, Lock);
+        AtDispatch[2] = A24Take(Kind, Lock, sizeof(A24_LIST), &Out);
         KeLowerIrql(OldIrql);
         {
             NTSTATUS Expected = Kind->DestroyMax >= DISPATCH_LEVEL ? STATUS_WDKM_OWNED_BY_REGISTRY
@@ -2403,15 +2381,15 @@ A24MExec(A24M *M, ULONG T, A24M_OP *Op)
         Op->Result = Kind->Release(Lock, Hold);
         break;
     case A24M_DESTROY:
-        Op->Result = Kind->Destroy(Lock);
+        Op->Result = A24Destroy(Kind, Lock);
         break;
     case A24M_TAKE:
-        Op->Result = Kind->Take(Lock, sizeof(A24_LIST), &Out);
+        Op->Result = A24Take(Kind, Lock, sizeof(A24_LIST), &Out);
         Op->Consistent = Op->Result == STATUS_SUCCESS ? Out.Magic == A24_MAGIC
                                                       : A24Untouched(&Out, sizeof(Out));
         break;
     case A24M_DWITH:
-        Op->Result = Kind->DestroyWith(Lock, Op->WrongSize ? sizeof(A24_LIST) + 4 : sizeof(A24_LIST),
+        Op->Result = A24DestroyWith(Kind, Lock, Op->WrongSize ? sizeof(A24_LIST) + 4 : sizeof(A24_LIST),
                                        A24Drain, &Drain);
         Op->Consistent = Drain.Calls == (Op->Result == STATUS_SUCCESS ? 1 : 0);
         break;
@@ -2721,7 +2699,7 @@ SeededModelThreeThreads(VOID)
             NTSTATUS Destroyed[A24M_LOCKS];
 
             for (L = 0; L < A24M_LOCKS; L += 1) {
-                Destroyed[L] = M.Lock[L] != NULL ? A24Kinds[A24MKind[L]].Destroy(M.Lock[L])
+                Destroyed[L] = M.Lock[L] != NULL ? A24Destroy(&A24Kinds[A24MKind[L]], M.Lock[L])
                                                  : STATUS_UNSUCCESSFUL;
             }
             CHECK_EQ(Mismatches, 0);
@@ -2848,7 +2826,7 @@ A24DestroyWithoutFree(const A24_KIND *Kind, PVOID Lock, ULONG *StopCode)
     volatile NTSTATUS Status = STATUS_UNSUCCESSFUL;
 
     if (WDKM_HOST_TRY(&Trap)) {
-        Status = Kind->DestroyWith(Lock, sizeof(A24_LIST), A24StopDrain, NULL);
+        Status = A24DestroyWith(Kind, Lock, sizeof(A24_LIST), A24StopDrain, NULL);
         WdkmHostDisarm(&Trap);
     } else {
         *StopCode = Trap.Bugcheck.Code;
@@ -2969,7 +2947,7 @@ A24DestroyInOwnerWindow(ULONG KindIndex, WDKM_HOST_INTERRUPT EventKind)
     }
     CHECK(Window.Broke == 0);       /* every acquire and release of the owner succeeded */
     CHECK(Window.Events > 100);     /* the events did reach the owner */
-    CHECK_STATUS(Window.Kind->Destroy(Window.Lock), STATUS_SUCCESS);
+    CHECK_STATUS(A24Destroy(Window.Kind, Window.Lock), STATUS_SUCCESS);
 }
 
 static VOID KMutexDestroyFromDpcInOwnerWindow(VOID) { A24DestroyInOwnerWindow(0, WdkmHostInterruptDpc); }

@@ -24,6 +24,7 @@
  */
 #define _DEFAULT_SOURCE 1   /* usleep: a host sleep that works at DISPATCH_LEVEL */
 #include "wdkm_test.h"
+#include "wdkm_test_kinds.h"
 #if WDKM_CHECKED
 #include <wdkmutex/wdkm_diag.h>
 #endif
@@ -59,96 +60,77 @@ A26Drain(PVOID Value, PVOID Context)
     InterlockedExchange(&A26DrainSeen, *(LONG *)Value);
 }
 
+/* The library's kind of each (WdkmTestKind*, wdkm_test_kinds.h). */
+static const WDKM_LOCK_KIND A26LockKinds[A26KindCount] = {
+    WdkmLockKindKMutex, WdkmLockKindFastMutex, WdkmLockKindGuardedMutex, WdkmLockKindResource,
+    WdkmLockKindPushLock,
+};
+
 static NTSTATUS
 A26Create(A26_KIND Kind, LONG Initial, PVOID *Lock)
 {
-    switch (Kind) {
-    case A26KMutex: return WdkmKMutexCreate(&Initial, sizeof(LONG), (PWDKM_KMUTEX *)Lock);
-    case A26FastMutex: return WdkmFastMutexCreate(&Initial, sizeof(LONG), (PWDKM_FAST_MUTEX *)Lock);
-    case A26Guarded: return WdkmGuardedMutexCreate(&Initial, sizeof(LONG), (PWDKM_GUARDED_MUTEX *)Lock);
-    case A26Resource: return WdkmResourceCreate(&Initial, sizeof(LONG), (PWDKM_RESOURCE *)Lock);
-    default: return WdkmPushLockCreate(&Initial, sizeof(LONG), (PWDKM_PUSH_LOCK *)Lock);
-    }
+    return WdkmTestKindCreate(A26LockKinds[Kind], &Initial, sizeof(LONG), Lock);
+}
+
+/* A hold of Lock as Kind: exclusive, or shared (ERESOURCE, push lock). */
+static WDKM_TEST_KIND_HOLD
+A26Hold(WDKM_LOCK_KIND Kind, PVOID Lock, BOOLEAN Shared)
+{
+    WDKM_TEST_KIND_HOLD Hold;
+
+    memset(&Hold, 0, sizeof(Hold));
+    Hold.Kind = Kind;
+    Hold.Lock = Lock;
+    Hold.Shared = Shared;
+    return Hold;
 }
 
 /* Exclusive acquisition (the only mode of the mutexes). */
 static NTSTATUS
 A26Acquire(A26_KIND Kind, PVOID Lock)
 {
+    WDKM_TEST_KIND_HOLD Hold = A26Hold(A26LockKinds[Kind], Lock, FALSE);
     PVOID Data;
 
-    switch (Kind) {
-    case A26KMutex: return WdkmKMutexAcquire((PWDKM_KMUTEX)Lock, sizeof(LONG), &Data);
-    case A26FastMutex: return WdkmFastMutexAcquire((PWDKM_FAST_MUTEX)Lock, sizeof(LONG), &Data);
-    case A26Guarded: return WdkmGuardedMutexAcquire((PWDKM_GUARDED_MUTEX)Lock, sizeof(LONG), &Data);
-    case A26Resource:
-        return WdkmResourceAcquireExclusive((PWDKM_RESOURCE)Lock, sizeof(LONG), &Data);
-    default: return WdkmPushLockAcquireExclusive((PWDKM_PUSH_LOCK)Lock, sizeof(LONG), &Data);
-    }
+    return WdkmTestKindAcquire(&Hold, sizeof(LONG), &Data);
 }
 
 static NTSTATUS
 A26AcquireShared(A26_KIND Kind, PVOID Lock)
 {
-    const VOID *Data;
+    WDKM_TEST_KIND_HOLD Hold = A26Hold(Kind == A26Resource ? WdkmLockKindResource
+                                                           : WdkmLockKindPushLock,
+                                       Lock, TRUE);
+    PVOID Data;
 
-    if (Kind == A26Resource) {
-        return WdkmResourceAcquireShared((PWDKM_RESOURCE)Lock, sizeof(LONG), &Data);
-    }
-    return WdkmPushLockAcquireShared((PWDKM_PUSH_LOCK)Lock, sizeof(LONG), &Data);
+    return WdkmTestKindAcquire(&Hold, sizeof(LONG), &Data);
 }
 
+/* The release of an exclusive or shared hold (no kind here keeps an IRQL). */
 static NTSTATUS
 A26Release(A26_KIND Kind, PVOID Lock)
 {
-    switch (Kind) {
-    case A26KMutex: return WdkmKMutexRelease((PWDKM_KMUTEX)Lock);
-    case A26FastMutex: return WdkmFastMutexRelease((PWDKM_FAST_MUTEX)Lock);
-    case A26Guarded: return WdkmGuardedMutexRelease((PWDKM_GUARDED_MUTEX)Lock);
-    case A26Resource: return WdkmResourceRelease((PWDKM_RESOURCE)Lock);
-    default: return WdkmPushLockRelease((PWDKM_PUSH_LOCK)Lock);
-    }
+    WDKM_TEST_KIND_HOLD Hold = A26Hold(A26LockKinds[Kind], Lock, FALSE);
+
+    return WdkmTestKindRelease(&Hold);
 }
 
 static NTSTATUS
 A26Destroy(A26_KIND Kind, PVOID Lock)
 {
-    switch (Kind) {
-    case A26KMutex: return WdkmKMutexDestroy((PWDKM_KMUTEX)Lock);
-    case A26FastMutex: return WdkmFastMutexDestroy((PWDKM_FAST_MUTEX)Lock);
-    case A26Guarded: return WdkmGuardedMutexDestroy((PWDKM_GUARDED_MUTEX)Lock);
-    case A26Resource: return WdkmResourceDestroy((PWDKM_RESOURCE)Lock);
-    default: return WdkmPushLockDestroy((PWDKM_PUSH_LOCK)Lock);
-    }
+    return WdkmTestKindDestroy(A26LockKinds[Kind], Lock);
 }
 
 static NTSTATUS
 A26Take(A26_KIND Kind, PVOID Lock, LONG *Value)
 {
-    switch (Kind) {
-    case A26KMutex: return WdkmKMutexTake((PWDKM_KMUTEX)Lock, sizeof(LONG), Value);
-    case A26FastMutex: return WdkmFastMutexTake((PWDKM_FAST_MUTEX)Lock, sizeof(LONG), Value);
-    case A26Guarded: return WdkmGuardedMutexTake((PWDKM_GUARDED_MUTEX)Lock, sizeof(LONG), Value);
-    case A26Resource: return WdkmResourceTake((PWDKM_RESOURCE)Lock, sizeof(LONG), Value);
-    default: return WdkmPushLockTake((PWDKM_PUSH_LOCK)Lock, sizeof(LONG), Value);
-    }
+    return WdkmTestKindTake(A26LockKinds[Kind], Lock, sizeof(LONG), Value);
 }
 
 static NTSTATUS
 A26DestroyWith(A26_KIND Kind, PVOID Lock)
 {
-    switch (Kind) {
-    case A26KMutex:
-        return WdkmKMutexDestroyWith((PWDKM_KMUTEX)Lock, sizeof(LONG), A26Drain, NULL);
-    case A26FastMutex:
-        return WdkmFastMutexDestroyWith((PWDKM_FAST_MUTEX)Lock, sizeof(LONG), A26Drain, NULL);
-    case A26Guarded:
-        return WdkmGuardedMutexDestroyWith((PWDKM_GUARDED_MUTEX)Lock, sizeof(LONG), A26Drain, NULL);
-    case A26Resource:
-        return WdkmResourceDestroyWith((PWDKM_RESOURCE)Lock, sizeof(LONG), A26Drain, NULL);
-    default:
-        return WdkmPushLockDestroyWith((PWDKM_PUSH_LOCK)Lock, sizeof(LONG), A26Drain, NULL);
-    }
+    return WdkmTestKindDestroyWith(A26LockKinds[Kind], Lock, sizeof(LONG), A26Drain, NULL);
 }
 
 /* The three teardowns of a held lock: each must answer LOCK_HELD (at an

@@ -1475,14 +1475,19 @@ A29Contention(VOID)
 
 /*
  * Contention per kind: the lock is held while another thread asks for it
- * (30 ms, long after the waiter started): the waiter's try fails, so it
- * counts as contended and its wait is timed; push locks (no try) count
- * none (diagnostics.md, "Statistics").
+ * (40 ms after the waiter said it is about to ask): the waiter's try
+ * fails, so it counts as contended and its wait is timed; push locks (no
+ * try) count none (diagnostics.md, "Statistics"). The holder takes the
+ * lock before the waiter may start and lets it go only once the waiter is
+ * asking, so that a loaded machine that runs the waiter late (it once
+ * started after a fixed 40 ms hold had ended: Contended 0) cannot make
+ * the case fail.
  */
 typedef struct {
     A29_LOCK *Lock;
     NTSTATUS Status;
     KEVENT Go;
+    KEVENT Asking;
 } A29_WAITER;
 
 static VOID
@@ -1493,7 +1498,7 @@ A29WaiterThread(PVOID Context, ULONG Index)
     (VOID)Index;
     memset(&Hold, 0, sizeof(Hold));
     (VOID)KeWaitForSingleObject(&Waiter->Go, Executive, KernelMode, FALSE, NULL);
-    WdkmTestSleepMs(10);   /* the holder takes the lock meanwhile */
+    KeSetEvent(&Waiter->Asking, 0, FALSE);   /* the holder has the lock */
     Waiter->Status = A29LibAcquire(Waiter->Lock, FALSE, FALSE, &Hold);
     if (Waiter->Status == STATUS_SUCCESS) {
         (VOID)A29LibRelease(Waiter->Lock, &Hold);
@@ -1524,13 +1529,19 @@ A29ContentionKinds(VOID)
         Waiter.Lock = &WaiterLock;
         Waiter.Status = STATUS_UNSUCCESSFUL;
         KeInitializeEvent(&Waiter.Go, NotificationEvent, FALSE);
+        KeInitializeEvent(&Waiter.Asking, NotificationEvent, FALSE);
         Thread = WdkmTestStartThread(A29WaiterThread, &Waiter);   /* at PASSIVE_LEVEL */
-        KeSetEvent(&Waiter.Go, 0, FALSE);
         Status = A29LibAcquire(&Lock, FALSE, FALSE, &Hold);
+        KeSetEvent(&Waiter.Go, 0, FALSE);
         if (Status == STATUS_SUCCESS) {
+            /* Busy: a spin lock's holder may not sleep. Until the waiter
+               asks (10 s at most: a waiter that never asks fails below),
+               then 40 ms for its try to fail and its wait to be timed. */
+            Until = WdkmTestNowMs() + 10000;
+            while (KeReadStateEvent(&Waiter.Asking) == 0 && WdkmTestNowMs() < Until) {
+            }
             Until = WdkmTestNowMs() + 40;
             while (WdkmTestNowMs() < Until) {
-                /* busy: a spin lock's holder may not sleep */
             }
             Status = A29LibRelease(&Lock, &Hold);
         }

@@ -103,6 +103,34 @@ ResourceAcquireShared(PVOID Lock)
     WDKM_RESOURCE_ACQUIRE_SHARED_OR_BUGCHECK((PWDKM_RESOURCE)Lock, &Data);
 }
 
+/* Registry lookups by callback form; the name is what P2 carries. */
+static const CHAR GrtName[] = "callback.grt";
+static const CHAR GrtMissing[] = "callback.missing";
+
+static __attribute__((noinline)) VOID
+GrtGetSpin(PVOID Name)
+{
+    PWDKM_SPIN_LOCK Lock = WDKM_GRT_GET_SPIN_LOCK_OR_BUGCHECK((PCSTR)Name, STATE);
+
+    (VOID)WdkmGrtDereference(Lock);     /* reached only if it did not stop */
+}
+
+static __attribute__((noinline)) VOID
+GrtGetSpinWrongType(PVOID Name)
+{
+    PWDKM_SPIN_LOCK Lock = WDKM_GRT_GET_SPIN_LOCK_OR_BUGCHECK((PCSTR)Name, LONG64);
+
+    (VOID)WdkmGrtDereference(Lock);
+}
+
+static __attribute__((noinline)) VOID
+GrtGetKMutex(PVOID Name)
+{
+    PWDKM_KMUTEX Lock = WDKM_GRT_GET_KMUTEX_OR_BUGCHECK((PCSTR)Name, STATE);
+
+    (VOID)WdkmGrtDereference(Lock);
+}
+
 /*
  * Runs Call(Lock) at Irql under a bug-check trap; TRUE if it stopped the
  * system with the misuse code and Status, Lock, Call itself as the caller,
@@ -293,6 +321,106 @@ EachMisuseStopsWithItsParameters(VOID)
 }
 
 /*
+ * The registry's callback forms: the lock, referenced, for every kind; a
+ * lookup WdkmGrtReference would refuse stops with that status and the
+ * name's address, and takes no reference (the registry is destroyed
+ * after them without waiting for any).
+ */
+WDKM_NO_THREAD_SAFETY_ANALYSIS   /* misuse on purpose */
+static VOID
+RegistryLookupsStopByName(VOID)
+{
+    static const CHAR *const Names[] = { "cb.kmutex", "cb.fast", "cb.spin", "cb.queued",
+                                         "cb.guarded", "cb.resource", "cb.push" };
+    WDKM_GRT_REPORT Report;
+    LARGE_INTEGER Timeout;
+    PWDKM_KMUTEX KMutex;
+    PWDKM_FAST_MUTEX FastMutex;
+    PWDKM_SPIN_LOCK Spin;
+    PWDKM_QUEUED_SPIN_LOCK Queued;
+    PWDKM_GUARDED_MUTEX Guarded;
+    PWDKM_RESOURCE Resource;
+    PWDKM_PUSH_LOCK PushLock;
+    STATE *Data;
+    KIRQL OldIrql;
+    ULONG Index;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Names[0], &Initial), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX(Names[1], &Initial), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_SPIN_LOCK(Names[2], &Initial), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_QUEUED_SPIN_LOCK(Names[3], &Initial), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_GUARDED_MUTEX(Names[4], &Initial), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_RESOURCE(Names[5], &Initial), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_PUSH_LOCK(Names[6], &Initial), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_SPIN_LOCK(GrtName, &Initial), STATUS_SUCCESS);
+
+    /* Correct use: each kind's lock, working, referenced. */
+    KMutex = WDKM_GRT_GET_KMUTEX_OR_BUGCHECK(Names[0], STATE);
+    FastMutex = WDKM_GRT_GET_FAST_MUTEX_OR_BUGCHECK(Names[1], STATE);
+    Spin = WDKM_GRT_GET_SPIN_LOCK_OR_BUGCHECK(Names[2], STATE);
+    Queued = WDKM_GRT_GET_QUEUED_SPIN_LOCK_OR_BUGCHECK(Names[3], STATE);
+    Guarded = WDKM_GRT_GET_GUARDED_MUTEX_OR_BUGCHECK(Names[4], STATE);
+    Resource = WDKM_GRT_GET_RESOURCE_OR_BUGCHECK(Names[5], STATE);
+    PushLock = WDKM_GRT_GET_PUSH_LOCK_OR_BUGCHECK(Names[6], STATE);
+    CHECK(KMutex != NULL && FastMutex != NULL && Spin != NULL && Queued != NULL &&
+          Guarded != NULL && Resource != NULL && PushLock != NULL);
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Spin, &OldIrql, &Data), STATUS_SUCCESS);
+    CHECK_EQ(Data->Value, 7);
+    CHECK_STATUS(WdkmSpinLockRelease(Spin, OldIrql), STATUS_SUCCESS);
+    /* Referenced: unregistered, the lock stays until the reference goes. */
+    CHECK_STATUS(WdkmGrtUnregister(Names[2]), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Spin, &OldIrql, &Data), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockRelease(Spin, OldIrql), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(KMutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(FastMutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Queued), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Guarded), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Resource), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(PushLock), STATUS_SUCCESS);
+    /* From a DPC (DISPATCH_LEVEL), as a cancel routine would. */
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    Spin = WDKM_GRT_GET_SPIN_LOCK_OR_BUGCHECK(GrtName, STATE);
+    CHECK(Spin != NULL);
+    CHECK_STATUS(WdkmGrtDereference(Spin), STATUS_SUCCESS);
+    KeLowerIrql(OldIrql);
+
+    /* Each refusal of the plain form stops, naming the name. */
+    CHECK(StopsWith(GrtGetSpin, (PVOID)GrtMissing, PASSIVE_LEVEL, STATUS_OBJECT_NAME_NOT_FOUND,
+                    WdkmLockKindSpinLock));
+    CHECK(StopsWith(GrtGetSpin, (PVOID)Names[2], DISPATCH_LEVEL, STATUS_OBJECT_NAME_NOT_FOUND,
+                    WdkmLockKindSpinLock));                 /* unregistered above */
+    CHECK(StopsWith(GrtGetSpinWrongType, (PVOID)GrtName, PASSIVE_LEVEL,
+                    STATUS_WDKM_TYPE_MISMATCH, WdkmLockKindSpinLock));
+    CHECK(StopsWith(GrtGetKMutex, (PVOID)GrtName, PASSIVE_LEVEL, STATUS_WDKM_TYPE_MISMATCH,
+                    WdkmLockKindKMutex));
+    CHECK(StopsWith(GrtGetSpin, (PVOID)GrtName, HIGH_LEVEL, STATUS_WDKM_IRQL_TOO_HIGH,
+                    WdkmLockKindSpinLock));
+    CHECK(StopsWith(GrtGetSpin, NULL, PASSIVE_LEVEL, STATUS_INVALID_PARAMETER,
+                    WdkmLockKindSpinLock));
+    CHECK(StopsWith(GrtGetSpin, (PVOID)"", PASSIVE_LEVEL, STATUS_OBJECT_NAME_INVALID,
+                    WdkmLockKindSpinLock));
+    CHECK_EQ(WdkmHostThreadHeldLockCount(), 0);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+
+    /* No stop took a reference: nothing is still referenced at the end. */
+    for (Index = 0; Index < RTL_NUMBER_OF(Names); Index += 1) {
+        if (Index != 2) {
+            CHECK_STATUS(WdkmGrtUnregister(Names[Index]), STATUS_SUCCESS);
+        }
+    }
+    Timeout.QuadPart = -10 * 1000 * 1000;   /* 1 s: a leaked reference would wait it out */
+    RtlZeroMemory(&Report, sizeof(Report));
+    CHECK_STATUS(WdkmGrtDestroy(&Timeout, &Report), STATUS_SUCCESS);
+    CHECK_EQ(Report.StillReferenced, 0);
+
+    /* Not initialised. */
+    CHECK(StopsWith(GrtGetSpin, (PVOID)GrtName, PASSIVE_LEVEL, STATUS_WDKM_NOT_INITIALIZED,
+                    WdkmLockKindSpinLock));
+}
+
+/*
  * The comparison: the raw kernel call with the same misuse. The owner
  * acquiring its spin lock again stops as SPIN_LOCK_ALREADY_OWNED on a
  * kernel that checks (Driver Verifier, the emulation), naming the
@@ -376,14 +504,43 @@ CheckedBuildReportsTheStoryFirst(VOID)
     CHECK_STATUS(WdkmSpinLockDestroy(Spin), STATUS_SUCCESS);
     CHECK_STATUS(WdkmDiagReset(), STATUS_SUCCESS);
 }
+
+/* A registry lookup's stop: the name, what the lookup met, the site. */
+static VOID
+CheckedBuildNamesTheLookup(VOID)
+{
+    WDKM_DIAG_VIOLATION Violations[16];
+    ULONG Count;
+
+    CHECK_STATUS(WdkmDiagReset(), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    StoryLength = 0;
+    Story[0] = '\0';
+    WdkmHostSetDebugPrintSink(StorySink, NULL);
+    CHECK(StopsWith(GrtGetSpin, (PVOID)GrtMissing, PASSIVE_LEVEL, STATUS_OBJECT_NAME_NOT_FOUND,
+                    WdkmLockKindSpinLock));
+    WdkmHostSetDebugPrintSink(NULL, NULL);
+    CHECK(strstr(Story, "CALLBACK FORM REFUSED: STATUS_OBJECT_NAME_NOT_FOUND looking up "
+                        "\"callback.missing\"") != NULL);
+    CHECK(strstr(Story, "test_callback.c:") != NULL);          /* the site */
+    CHECK(strstr(Story, "(status, name, caller") != NULL);
+    CHECK_STATUS(WdkmDiagQueryViolations(Violations, 16, &Count), STATUS_SUCCESS);
+    CHECK(Count >= 1);
+    CHECK_EQ(Violations[Count - 1].Type, WdkmDiagCallbackMisuse);
+    CHECK(strcmp(Violations[Count - 1].Acquiring, "callback.missing") == 0);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagReset(), STATUS_SUCCESS);
+}
 #endif
 
 static const WDKM_TEST_CASE Cases[] = {
     { "correct use returns the data", CorrectUseReturnsTheData },
     { "each misuse stops with its parameters", EachMisuseStopsWithItsParameters },
     { "raw kernel call stops without naming the misuse", RawKernelCallStopsWithoutNamingTheMisuse },
+    { "registry lookups stop by name", RegistryLookupsStopByName },
 #if WDKM_CHECKED
     { "checked build reports the story first", CheckedBuildReportsTheStoryFirst },
+    { "checked build names the lookup", CheckedBuildNamesTheLookup },
 #endif
 };
 

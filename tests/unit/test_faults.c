@@ -6,6 +6,7 @@
  * library's outstanding pool unchanged, and leave existing objects usable.
  */
 #include "wdkm_test.h"
+#include "wdkm_test_kinds.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -51,94 +52,26 @@ DestroyRegistry(VOID)
 static NTSTATUS
 CreateKind(WDKM_LOCK_KIND Kind, PVOID *Lock)
 {
-    switch (Kind) {
-    case WdkmLockKindKMutex:
-        return WdkmKMutexCreate(&Zero, sizeof(Zero), (PWDKM_KMUTEX *)Lock);
-    case WdkmLockKindFastMutex:
-        return WdkmFastMutexCreate(&Zero, sizeof(Zero), (PWDKM_FAST_MUTEX *)Lock);
-    case WdkmLockKindSpinLock:
-        return WdkmSpinLockCreate(&Zero, sizeof(Zero), (PWDKM_SPIN_LOCK *)Lock);
-    case WdkmLockKindQueuedSpinLock:
-        return WdkmQueuedSpinLockCreate(&Zero, sizeof(Zero), (PWDKM_QUEUED_SPIN_LOCK *)Lock);
-    case WdkmLockKindGuardedMutex:
-        return WdkmGuardedMutexCreate(&Zero, sizeof(Zero), (PWDKM_GUARDED_MUTEX *)Lock);
-    case WdkmLockKindResource:
-        return WdkmResourceCreate(&Zero, sizeof(Zero), (PWDKM_RESOURCE *)Lock);
-    case WdkmLockKindPushLock:
-        return WdkmPushLockCreate(&Zero, sizeof(Zero), (PWDKM_PUSH_LOCK *)Lock);
-    }
-    return STATUS_INVALID_PARAMETER;
-}
-
-static NTSTATUS
-DestroyKind(WDKM_LOCK_KIND Kind, PVOID Lock)
-{
-    switch (Kind) {
-    case WdkmLockKindKMutex:
-        return WdkmKMutexDestroy((PWDKM_KMUTEX)Lock);
-    case WdkmLockKindFastMutex:
-        return WdkmFastMutexDestroy((PWDKM_FAST_MUTEX)Lock);
-    case WdkmLockKindSpinLock:
-        return WdkmSpinLockDestroy((PWDKM_SPIN_LOCK)Lock);
-    case WdkmLockKindQueuedSpinLock:
-        return WdkmQueuedSpinLockDestroy((PWDKM_QUEUED_SPIN_LOCK)Lock);
-    case WdkmLockKindGuardedMutex:
-        return WdkmGuardedMutexDestroy((PWDKM_GUARDED_MUTEX)Lock);
-    case WdkmLockKindResource:
-        return WdkmResourceDestroy((PWDKM_RESOURCE)Lock);
-    case WdkmLockKindPushLock:
-        return WdkmPushLockDestroy((PWDKM_PUSH_LOCK)Lock);
-    }
-    return STATUS_INVALID_PARAMETER;
+    return WdkmTestKindCreate(Kind, &Zero, sizeof(Zero), Lock);
 }
 
 /* Acquires and releases Lock (exclusively), adding one to its value. */
 static NTSTATUS
 UseKind(WDKM_LOCK_KIND Kind, PVOID Lock)
 {
+    WDKM_TEST_KIND_HOLD Hold;
     COUNTER *Data = NULL;
     NTSTATUS Status;
-    KIRQL Old;
-    WDKM_LOCK_QUEUE_HANDLE Handle;
 
-    switch (Kind) {
-    case WdkmLockKindKMutex:
-        Status = WDKM_KMUTEX_ACQUIRE((PWDKM_KMUTEX)Lock, &Data);
-        if (Status != STATUS_SUCCESS) return Status;
-        Data->Value += 1;
-        return WdkmKMutexRelease((PWDKM_KMUTEX)Lock);
-    case WdkmLockKindFastMutex:
-        Status = WDKM_FAST_MUTEX_ACQUIRE((PWDKM_FAST_MUTEX)Lock, &Data);
-        if (Status != STATUS_SUCCESS) return Status;
-        Data->Value += 1;
-        return WdkmFastMutexRelease((PWDKM_FAST_MUTEX)Lock);
-    case WdkmLockKindSpinLock:
-        Status = WDKM_SPIN_LOCK_ACQUIRE((PWDKM_SPIN_LOCK)Lock, &Old, &Data);
-        if (Status != STATUS_SUCCESS) return Status;
-        Data->Value += 1;
-        return WdkmSpinLockRelease((PWDKM_SPIN_LOCK)Lock, Old);
-    case WdkmLockKindQueuedSpinLock:
-        Status = WDKM_QUEUED_SPIN_LOCK_ACQUIRE((PWDKM_QUEUED_SPIN_LOCK)Lock, &Handle, &Data);
-        if (Status != STATUS_SUCCESS) return Status;
-        Data->Value += 1;
-        return WdkmQueuedSpinLockRelease(&Handle);
-    case WdkmLockKindGuardedMutex:
-        Status = WDKM_GUARDED_MUTEX_ACQUIRE((PWDKM_GUARDED_MUTEX)Lock, &Data);
-        if (Status != STATUS_SUCCESS) return Status;
-        Data->Value += 1;
-        return WdkmGuardedMutexRelease((PWDKM_GUARDED_MUTEX)Lock);
-    case WdkmLockKindResource:
-        Status = WDKM_RESOURCE_ACQUIRE_EXCLUSIVE((PWDKM_RESOURCE)Lock, &Data);
-        if (Status != STATUS_SUCCESS) return Status;
-        Data->Value += 1;
-        return WdkmResourceRelease((PWDKM_RESOURCE)Lock);
-    case WdkmLockKindPushLock:
-        Status = WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE((PWDKM_PUSH_LOCK)Lock, &Data);
-        if (Status != STATUS_SUCCESS) return Status;
-        Data->Value += 1;
-        return WdkmPushLockRelease((PWDKM_PUSH_LOCK)Lock);
+    memset(&Hold, 0, sizeof(Hold));
+    Hold.Kind = Kind;
+    Hold.Lock = Lock;
+    Status = WdkmTestKindAcquire(&Hold, sizeof(*Data), (PVOID *)&Data);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
     }
-    return STATUS_INVALID_PARAMETER;
+    Data->Value += 1;
+    return WdkmTestKindRelease(&Hold);
 }
 
 /* Looks Name up as Kind, uses the lock once, drops the reference. */
@@ -277,7 +210,7 @@ CreateUndo(PVOID Context)
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    return DestroyKind(Create->Kind, Create->Created);
+    return WdkmTestKindDestroy(Create->Kind, Create->Created);
 }
 
 static BOOLEAN

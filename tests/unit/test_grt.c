@@ -1679,7 +1679,9 @@ DestroyTimeoutBoundsItsGraceWait(VOID)
         Started = WdkmTestNowMs();
         Status = WdkmGrtDestroy(&Timeout, &Report);
         Took = WdkmTestNowMs() - Started;
-        CHECK(Took < 200);
+        /* Well under the DPC's 400 ms: the timeout (30 ms) ended the wait.
+           300, not less: a loaded machine (load average 19) took over 200. */
+        CHECK(Took < 300);
         if (Status == STATUS_TIMEOUT) {
             CHECK_EQ(Report.Freed, 0);
             CHECK_EQ(Report.StillReferenced, 1);
