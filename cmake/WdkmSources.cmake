@@ -21,6 +21,7 @@ set(WDKM_LIBRARY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_request_status.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_pushlock.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_resource.c
+  ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_rundown.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_spinlock.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_status.c
   ${CMAKE_CURRENT_LIST_DIR}/../port/wdk/wdkm_port_wdk.c

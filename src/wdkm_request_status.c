@@ -13,9 +13,6 @@
 #include "wdkm_internal.h"
 
 /* Not in every header set the library is built against; NT's values. */
-#ifndef STATUS_INVALID_DEVICE_STATE
-#define STATUS_INVALID_DEVICE_STATE ((NTSTATUS)0xC0000184L)
-#endif
 #ifndef STATUS_DEVICE_NOT_READY
 #define STATUS_DEVICE_NOT_READY ((NTSTATUS)0xC00000A3L)
 #endif

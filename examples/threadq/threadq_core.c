@@ -35,10 +35,11 @@ static NTSTATUS TqThreadExit;
 /* Auto-reset: a job queued, a cancel, a cleanup, a pause change or the
    stop. The thread re-reads the device under its lock after each wake. */
 static KEVENT TqWork;
-/* Set once stopping began and no job is outstanding (under the device
-   lock): the unload waits for it before tearing the locks down, so no
-   cancel routine still owed can find the device lock gone. */
-static KEVENT TqDrained;
+/* One acquisition per accepted job, released when it ends (by the thread,
+   a cancel routine, cleanup or the unload): the unload waits for the
+   rundown before tearing the locks down, so no cancel routine still owed
+   can find the device lock gone. */
+static WDKM_RUNDOWN TqJobs;
 
 static KSTART_ROUTINE TqThreadMain;
 static DRIVER_CANCEL TqCancel;
@@ -104,22 +105,24 @@ TqDeviceInitialize(
    stopped by name rather than leaving an IRP hung. */
 #define TqDeviceOrBugCheck() WDKM_GRT_GET_SPIN_LOCK_OR_BUGCHECK(TQ_DEVICE_NAME, TQ_DEVICE)
 
-/* Under the device lock: one job fewer outstanding, ended as Done or
-   Cancelled. The last one once stopping began wakes the unload. */
+/* Under the device lock: one job ended, as Done or Cancelled; its
+   acquisition of the rundown goes back (the last one once the unload
+   waits wakes it). */
 static VOID
 TqCountEnd(
     _Inout_ TQ_DEVICE *Device,
     _In_ BOOLEAN Done
     )
 {
-    Device->Outstanding -= 1;
     if (Done) {
         Device->Done += 1;
     } else {
         Device->Cancelled += 1;
     }
-    if (Device->Stopping && Device->Outstanding == 0) {
-        (VOID)KeSetEvent(&TqDrained, IO_NO_INCREMENT, FALSE);
+    /* Cannot be refused: one release per accepted job (a second one would
+       be STATUS_WDKM_NOT_HELD, counted rather than lost). */
+    if (WdkmRundownRelease(&TqJobs) != STATUS_SUCCESS) {
+        Device->ReleaseRefused += 1;
     }
 }
 
@@ -415,7 +418,7 @@ TqThreadMain(
 
     /* Stopping, the lock held: every queued job whose cancel routine is
        not on its way ends here; those are left to their routines, which
-       the unload waits for (TqDrained). */
+       the unload waits for (the rundown). */
     InitializeListHead(&Ended);
     (VOID)TqTakeQueued(Device, NULL, &Ended);
     (VOID)WdkmSpinLockRelease(Lock, OldIrql);
@@ -435,7 +438,10 @@ TqCoreStart(VOID)
     TqThread = NULL;
     TqThreadExit = STATUS_PENDING;
     KeInitializeEvent(&TqWork, SynchronizationEvent, FALSE);
-    KeInitializeEvent(&TqDrained, NotificationEvent, FALSE);
+    Status = WdkmRundownInitialize(&TqJobs);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
     Status = WdkmGrtInitialize();
     if (Status != STATUS_SUCCESS) {
         return Status;
@@ -605,10 +611,11 @@ TqCoreSubmit(
         Status = STATUS_DELETE_PENDING;
     } else if (File->CleanedUp) {
         Status = STATUS_FILE_CLOSED;
-    } else {
+    } else if ((Status = WdkmRundownAcquire(&TqJobs)) == STATUS_SUCCESS) {
+        /* Acquired under the same hold as the Stopping check, which the
+           unload sets before it waits: never refused here in practice. */
         File->Submitted += 1;
         Device->Submitted += 1;
-        Device->Outstanding += 1;
         IoMarkIrpPending(Irp);
         TQ_IRP_FILE_LOCK(Irp) = FileLock;       /* the job's reference now */
         TqSetState(Irp, TqStateQueued);
@@ -743,9 +750,6 @@ TqCoreStop(
     /* 1. No job accepted or started from now on. */
     (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &OldIrql, &Device);
     Device->Stopping = TRUE;
-    if (Device->Outstanding == 0) {
-        (VOID)KeSetEvent(&TqDrained, IO_NO_INCREMENT, FALSE);
-    }
     (VOID)WdkmSpinLockRelease(Lock, OldIrql);
 
     /* 2. The handshake: the thread ends its job and the queued ones, and
@@ -760,12 +764,13 @@ TqCoreStop(
 
     /* 3. Cancel routines still owed (their IoCancelIrp took the routine
        before the thread could) complete their jobs. */
-    (VOID)KeWaitForSingleObject(&TqDrained, Executive, KernelMode, FALSE, NULL);
+    Final->Drained = WdkmRundownWait(&TqJobs, NULL);
 
     (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &OldIrql, &Device);
     Final->Submitted = Device->Submitted;
     Final->Done = Device->Done;
     Final->Cancelled = Device->Cancelled;
+    Final->ReleaseRefused = Device->ReleaseRefused;
     (VOID)WdkmSpinLockRelease(Lock, OldIrql);
     (VOID)WdkmGrtDereference(Lock);
 

@@ -56,7 +56,7 @@ typedef enum _TQ_STATE {
 typedef struct _TQ_DEVICE {
     LIST_ENTRY Queue;       /* IRPs, Tail.Overlay.ListEntry */
     ULONG Queued;
-    ULONG Outstanding;      /* jobs accepted, not yet completed */
+    ULONG ReleaseRefused;   /* job ends the rundown refused: must stay 0 */
     PIRP Current;           /* the thread's job, off the queue; NULL when idle */
     BOOLEAN CurrentCancelSeen;  /* its cancel routine marked it (and leaves it) */
     BOOLEAN CurrentAbort;   /* cleanup or unload wants it ended */
@@ -88,6 +88,8 @@ typedef struct _TQ_FINAL {
     ULONG64 Cancelled;
     NTSTATUS ThreadExit;    /* how the worker thread ended (STATUS_SUCCESS) */
     NTSTATUS Destroy;       /* the registry's destroy */
+    NTSTATUS Drained;       /* the wait for the jobs' rundown (STATUS_SUCCESS) */
+    ULONG ReleaseRefused;   /* job ends the rundown refused (0) */
 } TQ_FINAL;
 
 /* PASSIVE_LEVEL. Registers the device lock, starts the worker thread. */

@@ -141,6 +141,8 @@ Stop(TQ_FINAL *Final)
     TqCoreStop(Final);
     EXPECT(Final->ThreadExit == STATUS_SUCCESS);
     EXPECT(Final->Destroy == STATUS_SUCCESS);
+    EXPECT(Final->Drained == STATUS_SUCCESS);
+    EXPECT(Final->ReleaseRefused == 0);
     EXPECT(Final->Submitted == Final->Done + Final->Cancelled);
     WdkmQueryPoolStatistics(&Pool);
     EXPECT(Pool.OutstandingBlocks == 0);

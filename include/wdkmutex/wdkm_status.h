@@ -14,6 +14,11 @@
  *   STATUS_NOT_SUPPORTED           the running kernel lacks an optional export
  *   STATUS_MUTANT_LIMIT_EXCEEDED   a KMUTEX recursion limit was reached
  *   STATUS_POSSIBLE_DEADLOCK       the owner acquired a non-recursive lock again
+ *   STATUS_DELETE_PENDING          the object is being torn down (a queue's
+ *                                  destroy, a rundown's wait has begun)
+ *   STATUS_INVALID_DEVICE_STATE    a rundown's second waiter, or its
+ *                                  ReInitialize before a completed wait
+ *   STATUS_INTEGER_OVERFLOW        a rundown's count is at its maximum
  *   STATUS_BUFFER_OVERFLOW         (checked builds) WdkmDiagQueryStatistics: the
  *                                  caller's array was too small; a warning-class
  *                                  code, NT_SUCCESS() is FALSE
@@ -28,6 +33,15 @@
 #include "wdkm_base.h"
 
 #define WDKM_FACILITY 0x0D4
+
+/* Standard codes the library returns that not every header set defines
+   (mingw-w64's <wdm.h> lacks them); NT's values. */
+#ifndef STATUS_INVALID_DEVICE_STATE
+#define STATUS_INVALID_DEVICE_STATE ((NTSTATUS)0xC0000184L)
+#endif
+#ifndef STATUS_INTEGER_OVERFLOW
+#define STATUS_INTEGER_OVERFLOW ((NTSTATUS)0xC0000095L)
+#endif
 
 #define WDKMP_ERROR_STATUS(Code) \
     ((NTSTATUS)(0xE0000000UL | ((ULONG)WDKM_FACILITY << 16) | (ULONG)(Code)))

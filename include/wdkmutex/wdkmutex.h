@@ -12,6 +12,7 @@
  *   wdkm_rwlock.h     WDKM_RESOURCE, WDKM_PUSH_LOCK  reader/writer + value
  *   wdkm_region.h     critical and guarded regions (no data)
  *   wdkm_csq.h        WDKM_CSQ  cancel-safe IRP queue over a library spin lock
+ *   wdkm_rundown.h    WDKM_RUNDOWN  checked rundown protection (teardown)
  *   wdkm_grt.h        the registry: named, typed, reference-counted locks
  *   wdkm_scope.h      scoped forms: lock, run a block, unlock
  *   wdkm_status.h     status codes and WdkmStatusName
@@ -42,6 +43,7 @@
 #include "wdkm_rwlock.h"
 #include "wdkm_region.h"
 #include "wdkm_csq.h"
+#include "wdkm_rundown.h"
 #include "wdkm_grt.h"
 #include "wdkm_debug.h"
 #include "wdkm_diag.h"

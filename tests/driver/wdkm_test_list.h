@@ -47,6 +47,10 @@ WDKM_TEST_ENTRY(pool_fallback_allocator, WdkmTestPoolAllocator)
 /* test_kernel_held.c: teardowns ask the kernel object. */
 WDKM_TEST_ENTRY(teardown_asks_kernel_object, WdkmTestTeardownAsksKernelObject)
 
+/* test_rundown.c: rundown protection used by a timer DPC, work items and
+   threads, waited for as at unload. */
+WDKM_TEST_ENTRY(rundown_dpc_work_item_unload, WdkmTestRundownUnload)
+
 /* test_grt.c: the registry. */
 WDKM_TEST_ENTRY(grt_crate_scenario_three_runs, WdkmTestGrtCrateScenario)
 WDKM_TEST_ENTRY(grt_from_work_item, WdkmTestGrtFromWorkItem)

@@ -18,6 +18,7 @@ extern const WDKM_TEST_SUITE WdkmMisuseSuite;
 extern const WDKM_TEST_SUITE WdkmFaultsSuite;
 extern const WDKM_TEST_SUITE WdkmStressSuite;
 extern const WDKM_TEST_SUITE WdkmCsqSuite;
+extern const WDKM_TEST_SUITE WdkmRundownSuite;
 extern const WDKM_TEST_SUITE WdkmModelSuite;
 extern const WDKM_TEST_SUITE WdkmInPlaceSuite;
 extern const WDKM_TEST_SUITE WdkmDpcFormsSuite;
@@ -59,6 +60,7 @@ main(int argc, char **argv)
         WdkmMisuseSuite,
         WdkmFaultsSuite,
         WdkmCsqSuite,
+        WdkmRundownSuite,     /* rundown protection under DPCs, APCs and a seeded model */
         WdkmStressSuite,
         WdkmInPlaceSuite,
         WdkmDpcFormsSuite,
