@@ -505,6 +505,131 @@ A34SecondWaiterRefused(VOID)
     CHECK_STATUS(WdkmRundownRelease(&Rundown), STATUS_SUCCESS);
 }
 
+/* No call allocates: with every allocation failing, every call works, and
+   no allocation happened at all. The wait is non-alertable: an alert and a
+   user APC queued to the waiter do not end it. */
+static VOID
+A34NoPoolNonAlertable(VOID)
+{
+    WDKM_RUNDOWN Rundown;
+    A34_WAITER Waiter;
+    WDKM_TEST_THREAD *Thread;
+    ULONG64 Allocations = WdkmHostPoolAllocations();
+    NTSTATUS S[8];
+
+    WdkmHostPoolFailAt(0);
+    S[0] = WdkmRundownInitialize(&Rundown);
+    S[1] = WdkmRundownAcquireEx(&Rundown, 3);
+    S[2] = WdkmRundownAcquire(&Rundown);
+    S[3] = WdkmRundownReleaseEx(&Rundown, 2);
+    S[4] = WdkmRundownWait(&Rundown, &A34Zero);
+    S[5] = WdkmRundownReleaseEx(&Rundown, 2);
+    S[6] = WdkmRundownWait(&Rundown, NULL);
+    S[7] = WdkmRundownReInitialize(&Rundown);
+    WdkmHostPoolFailAt(-1);
+    CHECK_EQ(WdkmHostPoolAllocations(), Allocations);
+    CHECK_STATUS(S[0], STATUS_SUCCESS);
+    CHECK_STATUS(S[1], STATUS_SUCCESS);
+    CHECK_STATUS(S[2], STATUS_SUCCESS);
+    CHECK_STATUS(S[3], STATUS_SUCCESS);
+    CHECK_STATUS(S[4], STATUS_TIMEOUT);
+    CHECK_STATUS(S[5], STATUS_SUCCESS);
+    CHECK_STATUS(S[6], STATUS_SUCCESS);
+    CHECK_STATUS(S[7], STATUS_SUCCESS);
+
+    CHECK_STATUS(WdkmRundownAcquire(&Rundown), STATUS_SUCCESS);
+    memset(&Waiter, 0, sizeof(Waiter));
+    Waiter.Rundown = &Rundown;
+    Thread = WdkmTestStartThread(A34WaiterThread, &Waiter);
+    CHECK(Thread != NULL);
+    CHECK(A34UntilWaiterInside(&Rundown));
+    WdkmHostAlertThread(WdkmTestThreadObject(Thread));
+    WdkmHostQueueUserApc(WdkmTestThreadObject(Thread));
+    WdkmTestSleepMs(5);
+    CHECK_EQ(A34Load(&Waiter.Done), 0);
+    CHECK(A34UntilWaiterInside(&Rundown));
+    CHECK_STATUS(WdkmRundownRelease(&Rundown), STATUS_SUCCESS);
+    CHECK(A34WaitFor(&Waiter.Done, 1));
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Waiter.Status, STATUS_SUCCESS);
+}
+
+/* Racing calls at the edges: threads that acquire together one below the
+   limit (one wins, the others get STATUS_INTEGER_OVERFLOW), and two
+   ReInitializes of one completed cycle (one wins, the other is refused). */
+typedef struct _A34_EDGE {
+    WDKM_RUNDOWN Rundown;
+    volatile LONG Go;
+    volatile LONG Wins;
+    volatile LONG Overflows;
+    volatile LONG Refused;
+    volatile LONG Wrong;
+    LONG Mode;
+} A34_EDGE;
+
+static VOID
+A34EdgeThread(PVOID Context, ULONG Index)
+{
+    A34_EDGE *Edge = (A34_EDGE *)Context;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Index);
+    while (A34Load(&Edge->Go) == 0) {
+    }
+    Status = Edge->Mode == 0 ? WdkmRundownAcquire(&Edge->Rundown)
+                             : WdkmRundownReInitialize(&Edge->Rundown);
+    if (Status == STATUS_SUCCESS) {
+        A34Add(&Edge->Wins, 1);
+    } else if (Edge->Mode == 0 && Status == STATUS_INTEGER_OVERFLOW) {
+        A34Add(&Edge->Overflows, 1);
+    } else if (Edge->Mode == 1 && Status == STATUS_INVALID_DEVICE_STATE) {
+        A34Add(&Edge->Refused, 1);
+    } else {
+        A34Add(&Edge->Wrong, 1);
+    }
+}
+
+static VOID
+A34RacingEdges(VOID)
+{
+    A34_EDGE *Edge;
+    ULONG Round;
+    BOOLEAN Ok = TRUE;
+
+    Edge = (A34_EDGE *)ExAllocatePoolWithTag(NonPagedPool, sizeof(*Edge), A34_TAG);
+    CHECK(Edge != NULL);
+    for (Round = 0; Round < 40 && Ok; Round += 1) {
+        memset(Edge, 0, sizeof(*Edge));
+        Edge->Mode = (LONG)(Round & 1);
+        Ok = WdkmRundownInitialize(&Edge->Rundown) == STATUS_SUCCESS;
+        if (Edge->Mode == 0) {
+            Ok = Ok && WdkmRundownAcquireEx(&Edge->Rundown, WDKM_RUNDOWN_MAX_COUNT - 1) ==
+                           STATUS_SUCCESS;
+        } else {
+            Ok = Ok && WdkmRundownWait(&Edge->Rundown, NULL) == STATUS_SUCCESS;
+        }
+        A34Store(&Edge->Go, 1);
+        Ok = Ok && WdkmTestRunThreads(3, A34EdgeThread, Edge);
+        Ok = Ok && Edge->Wins == 1 && Edge->Wrong == 0;
+        if (Edge->Mode == 0) {
+            Ok = Ok && Edge->Overflows == 2 &&
+                 WdkmRundownAcquire(&Edge->Rundown) == STATUS_INTEGER_OVERFLOW &&
+                 WdkmRundownReleaseEx(&Edge->Rundown, WDKM_RUNDOWN_MAX_COUNT) == STATUS_SUCCESS &&
+                 WdkmRundownRelease(&Edge->Rundown) == STATUS_WDKM_NOT_HELD;
+        } else {
+            Ok = Ok && Edge->Refused == 2 &&
+                 WdkmRundownAcquire(&Edge->Rundown) == STATUS_SUCCESS &&
+                 WdkmRundownRelease(&Edge->Rundown) == STATUS_SUCCESS;
+        }
+    }
+    if (!Ok) {
+        WdkmTestFail(__FILE__, __LINE__, "round %u: wins %d overflows %d refused %d wrong %d",
+                     Round - 1, (int)Edge->Wins, (int)Edge->Overflows, (int)Edge->Refused,
+                     (int)Edge->Wrong);
+    }
+    ExFreePoolWithTag(Edge, A34_TAG);
+}
+
 /* Several threads all call Wait(NULL) at once while one acquisition is
    out: each answers SUCCESS or INVALID_DEVICE_STATE (then waits again),
    none hangs or times out, every one ends with SUCCESS after the release. */
@@ -1819,6 +1944,8 @@ static const WDKM_TEST_CASE A34Cases[] = {
     { "count_limits", A34CountLimits },
     { "wait_and_reinitialize", A34WaitAndReInitialize },
     { "second_waiter_refused", A34SecondWaiterRefused },
+    { "no_pool_non_alertable", A34NoPoolNonAlertable },
+    { "racing_edges", A34RacingEdges },
     { "concurrent_waiters", A34ConcurrentWaiters },
     { "timeout_races_release", A34TimeoutRacesRelease },
     { "wait_never_early", A34WaitNeverEarly },
