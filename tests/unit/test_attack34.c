@@ -865,6 +865,7 @@ typedef struct _A34_EARLY {
     volatile LONG Wrong;
     volatile LONG Stop;
     volatile LONG Acquired;
+    volatile LONG NextIndex;
     ULONG64 Payload[A34_HOLDERS];     /* plain writes before each release */
 } A34_EARLY;
 
@@ -872,7 +873,11 @@ static VOID
 A34EarlyHolder(PVOID Context, ULONG Index)
 {
     A34_EARLY *Early = (A34_EARLY *)Context;
-    ULONG64 Seed = 0x9E3779B97F4A7C15ull * (Index + 1);
+    ULONG64 Seed;
+
+    /* Started one by one (WdkmTestStartThread): number them here. */
+    Index = (ULONG)(A34Add(&Early->NextIndex, 1) - 1) % A34_HOLDERS;
+    Seed = 0x9E3779B97F4A7C15ull * (Index + 1);
 
     while (A34Load(&Early->Stop) == 0) {
         LONG Refused = A34Load(&Early->SawRefusal);
