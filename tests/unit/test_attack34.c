@@ -1250,6 +1250,67 @@ A34DpcAndApcOnOwnThread(VOID)
     CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
 }
 
+/* The teardown path under a FAST_MUTEX (APC_LEVEL): the wait blocks there
+   until a release on another thread (which needs no mutex), and a special
+   APC queued to the waiter meanwhile stays masked until the mutex is
+   released. */
+typedef struct _A34_UNDER_MUTEX {
+    WDKM_RUNDOWN Rundown;
+    volatile LONG Released;
+    volatile LONG ApcRan;
+} A34_UNDER_MUTEX;
+
+static VOID
+A34UnderMutexReleaser(PVOID Context, ULONG Index)
+{
+    A34_UNDER_MUTEX *Under = (A34_UNDER_MUTEX *)Context;
+
+    UNREFERENCED_PARAMETER(Index);
+    WdkmTestSleepMs(5);
+    A34Store(&Under->Released, 1);
+    (VOID)WdkmRundownRelease(&Under->Rundown);
+}
+
+static VOID
+A34UnderMutexApc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    A34_UNDER_MUTEX *Under = (A34_UNDER_MUTEX *)Context;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    A34Store(&Under->ApcRan, 1);
+}
+
+static VOID
+A34WaitUnderFastMutex(VOID)
+{
+    A34_UNDER_MUTEX Under;
+    FAST_MUTEX Mutex;
+    WDKM_TEST_THREAD *Thread;
+    NTSTATUS Status;
+    LONG Released;
+    LONG ApcRan;
+
+    memset(&Under, 0, sizeof(Under));
+    ExInitializeFastMutex(&Mutex);
+    CHECK_STATUS(WdkmRundownInitialize(&Under.Rundown), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmRundownAcquire(&Under.Rundown), STATUS_SUCCESS);
+    Thread = WdkmTestStartThread(A34UnderMutexReleaser, &Under);
+    CHECK(Thread != NULL);
+    ExAcquireFastMutex(&Mutex);
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptSpecialApc,
+                           A34UnderMutexApc, &Under);
+    Status = WdkmRundownWait(&Under.Rundown, NULL);
+    Released = A34Load(&Under.Released);
+    ApcRan = A34Load(&Under.ApcRan);
+    ExReleaseFastMutex(&Mutex);
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_EQ(Released, 1);
+    CHECK_EQ(ApcRan, 0);
+    CHECK_EQ(A34Load(&Under.ApcRan), 1);
+}
+
 /* A special APC queued to the thread blocked in the wait: it runs when the
    wait returns (host), inside the library's wait. It tries to acquire
    (refused), to wait again (SUCCESS or INVALID_DEVICE_STATE, never a hang)
@@ -1957,6 +2018,7 @@ static const WDKM_TEST_CASE A34Cases[] = {
     { "ordering_through_done", A34OrderingThroughDone },
     { "free_right_after_wait", A34FreeRightAfterWait },
     { "dpc_and_apc_on_own_thread", A34DpcAndApcOnOwnThread },
+    { "wait_under_fast_mutex", A34WaitUnderFastMutex },
     { "special_apc_on_waiter", A34SpecialApcOnWaiter },
     { "suspended_holder", A34SuspendedHolder },
     { "real_dpc_acquires", A34RealDpcAcquires },
