@@ -418,6 +418,8 @@ A34WaitAndReInitialize(VOID)
 typedef struct _A34_WAITER {
     WDKM_RUNDOWN *Rundown;
     const LARGE_INTEGER *Timeout;
+    BOOLEAN Retry;             /* again on INVALID_DEVICE_STATE: the test's probe
+                                  waits may hold the waiter's place a moment */
     volatile LONG Started;
     volatile LONG Done;
     NTSTATUS Status;
@@ -431,7 +433,9 @@ A34WaiterThread(PVOID Context, ULONG Index)
 
     UNREFERENCED_PARAMETER(Index);
     A34Store(&Waiter->Started, 1);
-    Status = WdkmRundownWait(Waiter->Rundown, Waiter->Timeout);
+    do {
+        Status = WdkmRundownWait(Waiter->Rundown, Waiter->Timeout);
+    } while (Waiter->Retry && Status == STATUS_INVALID_DEVICE_STATE);
     Waiter->Status = Status;
     A34Store(&Waiter->Done, 1);
 }
@@ -471,6 +475,7 @@ A34SecondWaiterRefused(VOID)
     CHECK_STATUS(WdkmRundownAcquireEx(&Rundown, 2), STATUS_SUCCESS);
     memset(&Waiter, 0, sizeof(Waiter));
     Waiter.Rundown = &Rundown;
+    Waiter.Retry = TRUE;
     Thread = WdkmTestStartThread(A34WaiterThread, &Waiter);
     CHECK(Thread != NULL);
     CHECK(A34UntilWaiterInside(&Rundown));
@@ -540,6 +545,7 @@ A34NoPoolNonAlertable(VOID)
     CHECK_STATUS(WdkmRundownAcquire(&Rundown), STATUS_SUCCESS);
     memset(&Waiter, 0, sizeof(Waiter));
     Waiter.Rundown = &Rundown;
+    Waiter.Retry = TRUE;
     Thread = WdkmTestStartThread(A34WaiterThread, &Waiter);
     CHECK(Thread != NULL);
     CHECK(A34UntilWaiterInside(&Rundown));
@@ -1351,7 +1357,9 @@ A34ApcWaiterThread(PVOID Context, ULONG Index)
 
     UNREFERENCED_PARAMETER(Index);
     A34Store(&Ctx->Started, 1);
-    Ctx->WaitStatus = WdkmRundownWait(&Ctx->Rundown, Ctx->Timeout);
+    do {    /* the test's probe waits may hold the waiter's place a moment */
+        Ctx->WaitStatus = WdkmRundownWait(&Ctx->Rundown, Ctx->Timeout);
+    } while (Ctx->WaitStatus == STATUS_INVALID_DEVICE_STATE && A34Load(&Ctx->ApcRan) == 0);
     A34Store(&Ctx->Done, 1);
 }
 
