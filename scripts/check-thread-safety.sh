@@ -19,7 +19,8 @@
 #            units scripts/check-examples.sh makes (its own extractor is
 #            run): driver units against the mingw-w64 DDK, host programs
 #            against the host emulation (compiled, not run)
-#   driver   each kernel source of the test driver (tests/driver/*.c),
+#   driver   each kernel source of the test driver (tests/driver/*.c and
+#            tests/common/*.c),
 #            release and checked build (the Wine test driver links the
 #            checked library, its amalgamation build the release one)
 #   ok       tests/thread-safety/ok_patterns.c, every supported pattern:
@@ -156,12 +157,13 @@ $analysis -fsyntax-only $tu"
       "cat $out/logs/extract.log; echo 'FAIL: no example units extracted'; exit 1"
   fi
 
-  # driver: the test driver's kernel sources, as its CMake target builds them.
-  for source in tests/driver/*.c; do
+  # driver: the test driver's kernel sources, as its CMake target builds them
+  # (with the per-kind adapter it shares with the unit tests, tests/common).
+  for source in tests/driver/*.c tests/common/*.c; do
     add_cell "$(printf 'driver    %s' "$source")" \
-      "$kernel_c -I$root/tests/driver -DWDKM_TEST_WITH_LIBRARY=1 $analysis -fsyntax-only $source"
+      "$kernel_c -I$root/tests/driver -I$root/tests/common -DWDKM_TEST_WITH_LIBRARY=1 $analysis -fsyntax-only $source"
     add_cell "$(printf 'driver    %s (checked build)' "$source")" \
-      "$kernel_c $checked -I$root/tests/driver -DWDKM_TEST_WITH_LIBRARY=1 $analysis -fsyntax-only $source"
+      "$kernel_c $checked -I$root/tests/driver -I$root/tests/common -DWDKM_TEST_WITH_LIBRARY=1 $analysis -fsyntax-only $source"
   done
 
   # ok: every supported pattern compiles, in every configuration.

@@ -88,10 +88,16 @@ NTSTATUS WdkmpDiagSetClass(_Inout_ struct _WDKMP_LOCK_HEADER *Header, _In_z_ PCS
 VOID WdkmpDiagReadSite(_In_opt_ const VOID *Lock, _In_ BOOLEAN Take, _Out_ PCSTR *File,
                        _Out_ PULONG Line);
 
-/* A callback form's acquisition of Lock, or registry lookup of Name (Lock
-   NULL), refused with Status: the whole story to the debugger and the kept
-   violations, just before the bug check. */
-VOID WdkmpDiagCallbackMisuse(_In_opt_ const VOID *Lock, _In_opt_z_ PCSTR Name, _In_ ULONG Kind,
+/* The site a typed lookup noted for Name (WdkmDiagNoteLookupSite), taken;
+   NULL and 0 when the note is not Name's (none, or an acquisition's). */
+VOID WdkmpDiagTakeLookupSite(_In_opt_z_ PCSTR Name, _Out_ PCSTR *File, _Out_ PULONG Line);
+
+/* A callback form's acquisition of Lock, or registry lookup of Name
+   (Lookup TRUE, Lock NULL; Name may be NULL), refused with Status: the
+   whole story to the debugger and the kept violations, just before the
+   bug check. */
+VOID WdkmpDiagCallbackMisuse(_In_opt_ const VOID *Lock, _In_ BOOLEAN Lookup,
+                             _In_opt_z_ PCSTR Name, _In_ ULONG Kind,
                              _In_ NTSTATUS Status, _In_opt_ PVOID Caller,
                              _In_opt_z_ PCSTR File, _In_ ULONG Line);
 
@@ -175,6 +181,14 @@ WDKMP_INLINE NTSTATUS WdkmpDiagSetClass(_Inout_ struct _WDKMP_LOCK_HEADER *Heade
     return STATUS_SUCCESS;
 }
 
+WDKMP_INLINE VOID WdkmpDiagTakeLookupSite(_In_opt_z_ PCSTR Name, _Out_ PCSTR *File,
+                                          _Out_ PULONG Line)
+{
+    UNREFERENCED_PARAMETER(Name);
+    *File = NULL;
+    *Line = 0;
+}
+
 WDKMP_INLINE VOID WdkmpDiagReadSite(_In_opt_ const VOID *Lock, _In_ BOOLEAN Take,
                                     _Out_ PCSTR *File, _Out_ PULONG Line)
 {
@@ -184,12 +198,13 @@ WDKMP_INLINE VOID WdkmpDiagReadSite(_In_opt_ const VOID *Lock, _In_ BOOLEAN Take
     *Line = 0;
 }
 
-WDKMP_INLINE VOID WdkmpDiagCallbackMisuse(_In_opt_ const VOID *Lock, _In_opt_z_ PCSTR Name,
-                                          _In_ ULONG Kind, _In_ NTSTATUS Status,
-                                          _In_opt_ PVOID Caller, _In_opt_z_ PCSTR File,
-                                          _In_ ULONG Line)
+WDKMP_INLINE VOID WdkmpDiagCallbackMisuse(_In_opt_ const VOID *Lock, _In_ BOOLEAN Lookup,
+                                          _In_opt_z_ PCSTR Name, _In_ ULONG Kind,
+                                          _In_ NTSTATUS Status, _In_opt_ PVOID Caller,
+                                          _In_opt_z_ PCSTR File, _In_ ULONG Line)
 {
     UNREFERENCED_PARAMETER(Lock);
+    UNREFERENCED_PARAMETER(Lookup);
     UNREFERENCED_PARAMETER(Name);
     UNREFERENCED_PARAMETER(Kind);
     UNREFERENCED_PARAMETER(Status);

@@ -214,6 +214,39 @@ WdkmDiagAssertFailed(
  * The callback forms' last words.
  */
 
+/* What a refused registry lookup means: nothing was acquired and no
+   handle given, the name, its lock or the registry's state is the story. */
+static
+PCSTR
+WdkmpDiagLookupMeaning(
+    _In_ NTSTATUS Status
+    )
+{
+    switch (Status) {
+    case STATUS_OBJECT_NAME_NOT_FOUND:
+        return "no lock is registered under this name (never registered, or unregistered "
+               "already): the code runs after the name's registration ended";
+    case STATUS_WDKM_TYPE_MISMATCH:
+        return "the name's lock is of another kind, or the data type's size is not its "
+               "value's (or the kind or size asked for is none the registry holds)";
+    case STATUS_OBJECT_NAME_INVALID:
+        return "the name is empty";
+    case STATUS_NAME_TOO_LONG:
+        return "the name is longer than WDKM_GRT_MAX_NAME_LENGTH (63) characters";
+    case STATUS_INVALID_PARAMETER:
+        return "a NULL name";
+    case STATUS_WDKM_IRQL_TOO_HIGH:
+        return "the caller's IRQL is above DISPATCH_LEVEL, the highest a lookup allows";
+    case STATUS_WDKM_NOT_INITIALIZED:
+        return "the registry is not initialized (WdkmGrtInitialize not called yet, or "
+               "WdkmGrtDestroy finished)";
+    case STATUS_DELETE_PENDING:
+        return "WdkmGrtDestroy is running: the registry refuses new lookups";
+    default:
+        return "the lookup was refused";
+    }
+}
+
 /* What a refusal means, for a reader of the report. */
 static
 PCSTR
@@ -244,6 +277,7 @@ WdkmpDiagMisuseMeaning(
 VOID
 WdkmpDiagCallbackMisuse(
     _In_opt_ const VOID *Lock,
+    _In_ BOOLEAN Lookup,
     _In_opt_z_ PCSTR Name,
     _In_ ULONG Kind,
     _In_ NTSTATUS Status,
@@ -261,10 +295,11 @@ WdkmpDiagCallbackMisuse(
     WDKMP_DIAG_VIEW View;
     ULONG Cursor = 0;
 
-    if (Lock == NULL && Name != NULL) {
+    if (Lookup) {
         /* A registry lookup: the name is the class its lock would have
-           (the registry's), however it failed. */
-        Class = Name;
+           (the registry's), however it failed; a NULL name is still a
+           lookup's (P2 0), no lock's. */
+        Class = Name != NULL ? Name : "(NULL name)";
         Doing = "looking up";
     }
     InterlockedIncrement(&WdkmpDiag.ContextViolations);
@@ -274,7 +309,8 @@ WdkmpDiagCallbackMisuse(
                     WdkmStatusName(Status), Doing, Class, WdkmpDiagKindName((WDKM_LOCK_KIND)Kind),
                     Lock, WdkmpDiagBaseName(File), (unsigned)Line, (unsigned)WdkmpGetIrql(),
                     Caller);
-    WdkmpDebugPrint(WDKMP_DEBUG_ERROR, "wdkmutex:   %s\n", WdkmpDiagMisuseMeaning(Status));
+    WdkmpDebugPrint(WDKMP_DEBUG_ERROR, "wdkmutex:   %s\n",
+                    Lookup ? WdkmpDiagLookupMeaning(Status) : WdkmpDiagMisuseMeaning(Status));
     if (Header != NULL && Header->Kind->Kind != (WDKM_LOCK_KIND)Kind) {
         WdkmpDebugPrint(WDKMP_DEBUG_ERROR, "wdkmutex:   the handle is a %s\n",
                         WdkmpDiagKindName(Header->Kind->Kind));
@@ -297,7 +333,7 @@ WdkmpDiagCallbackMisuse(
     WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
                     "wdkmutex:   no status can be returned here: stopping the system with bug "
                     "check 0x%08X (status, %s, caller, kind << 8 | IRQL)\n",
-                    (unsigned)WDKM_BUGCHECK_LOCK_MISUSE, Lock == NULL && Name != NULL ? "name" : "lock");
+                    (unsigned)WDKM_BUGCHECK_LOCK_MISUSE, Lookup ? "name" : "lock");
     WdkmpDiagKeep(WdkmDiagCallbackMisuse, 0, WdkmStatusName(Status), NULL, 0, Class, File, Line);
 }
 

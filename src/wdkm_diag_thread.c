@@ -649,16 +649,51 @@ WdkmDiagNoteSite(
     WdkmpStorePointerRelease(&Site->Thread, Self);
 }
 
+/* A lookup's note is keyed by its name pointer; a NULL name's by this
+   address, which no lock and no name has (a NULL key is any lock's). */
+static const char WdkmpDiagNullNameKey = 0;
+
+static
+PVOID
+WdkmpDiagLookupKey(
+    _In_opt_z_ PCSTR Name
+    )
+{
+    return Name != NULL ? (PVOID)Name : (PVOID)&WdkmpDiagNullNameKey;
+}
+
+/*
+ * The typed lookup's note (WDKM_GRT_GET_<KIND>_OR_BUGCHECK), keyed by the
+ * name: a DPC or APC landing between it and the lookup (the macro is a
+ * note, then a call) may acquire or look up without a typed macro; keyed,
+ * the note is neither taken for that nor removed by it (WdkmpDiagReadSite
+ * leaves a note keyed for something else).
+ */
+PCSTR
+WdkmDiagNoteLookupSite(
+    _In_opt_z_ PCSTR Name,
+    _In_z_ PCSTR File,
+    _In_ ULONG Line
+    )
+{
+    WdkmDiagNoteSite(WdkmpDiagLookupKey(Name), File, Line);
+    return Name;
+}
+
 /*
  * The site noted for the calling thread's next acquisition of Lock (NULL
- * and 0: none, or noted for another lock). Take clears the note, so that a
- * later acquisition made without one does not find it (the acquisition's
- * own read); a peek leaves it for the acquisition (the callback forms'
- * report, made before it).
+ * and 0: none, or noted for another lock or a lookup). Take clears a note
+ * that is Lock's or any lock's, so that a later acquisition made without
+ * one does not find it (the acquisition's own read); a peek leaves it for
+ * the acquisition (the callback forms' report, made before it). A note
+ * keyed for something else stays, for what it was made for. Exact: only a
+ * note keyed by Lock (a lookup's, whose key is its name), not any lock's.
  */
+static
 VOID
-WdkmpDiagReadSite(
+WdkmpDiagReadSiteOf(
     _In_opt_ const VOID *Lock,
+    _In_ BOOLEAN Exact,
     _In_ BOOLEAN Take,
     _Out_ PCSTR *File,
     _Out_ PULONG Line
@@ -681,16 +716,39 @@ WdkmpDiagReadSite(
     if (WdkmpLoadPointerAcquire(&Site->Thread) != Self) {
         return;                 /* rewritten by another thread meanwhile: lost, not mixed */
     }
-    if (Take) {
-        /* Even a note for another lock (an acquisition that failed early)
-           goes. A note another thread makes right now may be lost with it. */
-        WdkmpStorePointerRelease(&Site->Thread, NULL);
+    if (Noted != Lock && (Exact || Noted != NULL)) {
+        return;                 /* meant for another lock, or a lookup: left for it */
     }
-    if (Noted != NULL && Noted != Lock) {
-        return;                 /* meant for another lock */
+    if (Take) {
+        /* A note another thread makes right now may be lost with it. */
+        WdkmpStorePointerRelease(&Site->Thread, NULL);
     }
     *File = Seen;
     *Line = SeenLine;
+}
+
+/* The site WdkmDiagNoteLookupSite noted for Name, taken: only a note keyed
+   by Name (not an acquisition's, which is any lock's), so that a lookup
+   without a typed macro, in a DPC or APC, say, takes none. */
+VOID
+WdkmpDiagTakeLookupSite(
+    _In_opt_z_ PCSTR Name,
+    _Out_ PCSTR *File,
+    _Out_ PULONG Line
+    )
+{
+    WdkmpDiagReadSiteOf(WdkmpDiagLookupKey(Name), TRUE, TRUE, File, Line);
+}
+
+VOID
+WdkmpDiagReadSite(
+    _In_opt_ const VOID *Lock,
+    _In_ BOOLEAN Take,
+    _Out_ PCSTR *File,
+    _Out_ PULONG Line
+    )
+{
+    WdkmpDiagReadSiteOf(Lock, FALSE, Take, File, Line);
 }
 
 /* ------------------------------------------------------------------------

@@ -1732,12 +1732,13 @@ WdkmGrtReferenceOrBugCheck(
     PCSTR File;
     ULONG Line;
 
-    /* The site the typed macro noted: taken, as an acquisition takes its
-       own, so that a later acquisition made without one does not find it. */
-    WdkmpDiagReadSite(NULL, TRUE, &File, &Line);
+    /* The site the typed macro noted for this name: taken, as an
+       acquisition takes its own, so that a later acquisition made without
+       one does not find it; a note for an acquisition is not a lookup's. */
+    WdkmpDiagTakeLookupSite(Name, &File, &Line);
     Status = WdkmGrtReference(Name, Kind, DataSize, &Lock);
     if (Status != STATUS_SUCCESS) {
-        WdkmpCallbackMisuse(Kind, NULL, Name, Status, WDKMP_RETURN_ADDRESS(), File, Line);
+        WdkmpCallbackMisuse(Kind, NULL, TRUE, Name, Status, WDKMP_RETURN_ADDRESS(), File, Line);
     }
     return Lock;
 }

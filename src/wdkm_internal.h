@@ -587,14 +587,16 @@ WdkmpLockAcquireOrBugCheck(
 /*
  * A callback form refused with Status: the checked build's report, then
  * bug check WDKM_BUGCHECK_LOCK_MISUSE (P1 Status, P2 Lock or, for a
- * registry lookup with Lock NULL, Name; P3 Caller; P4 Kind << 8 | IRQL).
- * File and Line: the site the typed macro noted (NULL and 0: none).
+ * registry lookup (Lookup TRUE, Lock NULL), Name, NULL included; P3
+ * Caller; P4 Kind << 8 | IRQL). File and Line: the site the typed macro
+ * noted (NULL and 0: none).
  */
 DECLSPEC_NORETURN
 VOID
 WdkmpCallbackMisuse(
     _In_ WDKM_LOCK_KIND Kind,
     _In_opt_ PVOID Lock,
+    _In_ BOOLEAN Lookup,
     _In_opt_z_ PCSTR Name,
     _In_ NTSTATUS Status,
     _In_opt_ PVOID Caller,

@@ -361,6 +361,7 @@ VOID
 WdkmpCallbackMisuse(
     _In_ WDKM_LOCK_KIND Kind,
     _In_opt_ PVOID Lock,
+    _In_ BOOLEAN Lookup,
     _In_opt_z_ PCSTR Name,
     _In_ NTSTATUS Status,
     _In_opt_ PVOID Caller,
@@ -371,15 +372,17 @@ WdkmpCallbackMisuse(
     KIRQL Irql = WdkmpGetIrql();
 
 #if WDKM_CHECKED
-    WdkmpDiagCallbackMisuse(Lock, Name, (ULONG)Kind, Status, Caller, File, Line);
+    WdkmpDiagCallbackMisuse(Lock, Lookup, Name, (ULONG)Kind, Status, Caller, File, Line);
 #else
     UNREFERENCED_PARAMETER(File);
     UNREFERENCED_PARAMETER(Line);
-    if (Lock == NULL && Name != NULL) {
+    if (Lookup) {
+        /* A NULL name too is a lookup's: P2 is the name, not a lock. */
         WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
                         "wdkmutex: callback form refused: %s looking up \"%.64s\" (kind %u) at "
                         "IRQL %u, called from %p: bug check 0x%08X\n",
-                        WdkmStatusName(Status), Name, (unsigned)Kind, (unsigned)Irql, Caller,
+                        WdkmStatusName(Status), Name != NULL ? Name : "(NULL name)",
+                        (unsigned)Kind, (unsigned)Irql, Caller,
                         (unsigned)WDKM_BUGCHECK_LOCK_MISUSE);
     } else {
         WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
@@ -391,7 +394,7 @@ WdkmpCallbackMisuse(
 #endif
     /* P2: the lock, or for a lookup the name (da it in the debugger). */
     WdkmpBugCheck(WDKM_BUGCHECK_LOCK_MISUSE, (ULONG_PTR)(ULONG)Status,
-                  Lock != NULL ? (ULONG_PTR)Lock : (ULONG_PTR)Name, (ULONG_PTR)Caller,
+                  Lookup ? (ULONG_PTR)Name : (ULONG_PTR)Lock, (ULONG_PTR)Caller,
                   ((ULONG_PTR)Kind << 8) | Irql);
 }
 
@@ -415,7 +418,7 @@ WdkmpLockAcquireOrBugCheck(
     WdkmpDiagPeekSite(Lock, &File, &Line);
     Status = Acquire(Lock, DataSize, Argument, &Value);
     if (Status != STATUS_SUCCESS) {
-        WdkmpCallbackMisuse(Kind, Lock, NULL, Status, Caller, File, Line);
+        WdkmpCallbackMisuse(Kind, Lock, FALSE, NULL, Status, Caller, File, Line);
     }
     if (Data != NULL) {
         *Data = Value;

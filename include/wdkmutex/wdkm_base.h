@@ -70,6 +70,11 @@ typedef WDKM_DRAIN_VALUE *PWDKM_DRAIN_VALUE;
  * a lock is created or acquired. Nothing at all in release builds.
  * WdkmDiagNoteSite: the calling thread's next acquisition of Lock (NULL:
  * whichever lock the registry finds) is made at File:Line.
+ * WdkmDiagNoteLookupSite: the calling thread's next registry lookup of
+ * Name (that very pointer) by a callback form is made at File:Line;
+ * returns Name. Keyed by the name, so that a DPC or APC landing between
+ * the note and the lookup neither takes the site for an acquisition or a
+ * lookup of its own made without a typed macro, nor removes it.
  * WdkmDiagNoteCreated: names the lock just created into *LockPointer (a
  * handle variable of any kind) after File:Line, its lock class unless it
  * gets another name; returns Status. The handle is read inside, after the
@@ -83,6 +88,14 @@ _IRQL_requires_max_(DISPATCH_LEVEL)
 VOID
 WdkmDiagNoteSite(
     _In_opt_ const VOID *Lock,
+    _In_z_ PCSTR File,
+    _In_ ULONG Line
+    );
+
+_IRQL_requires_max_(DISPATCH_LEVEL)
+PCSTR
+WdkmDiagNoteLookupSite(
+    _In_opt_z_ PCSTR Name,
     _In_z_ PCSTR File,
     _In_ ULONG Line
     );
@@ -107,10 +120,12 @@ WDKM_EXTERN_C_END
    acquisition of whichever lock. */
 #define WDKMP_DIAG_SITE(Lock, Argument) \
     (WdkmDiagNoteSite(NULL, __FILE__, __LINE__), (Argument))
+#define WDKMP_DIAG_LOOKUP_SITE(Name) WdkmDiagNoteLookupSite((Name), __FILE__, __LINE__)
 #define WDKMP_DIAG_CREATED(Expression, LockPointer) \
     WdkmDiagNoteCreated((Expression), (LockPointer), __FILE__, __LINE__)
 #else
 #define WDKMP_DIAG_SITE(Lock, Argument) (Argument)
+#define WDKMP_DIAG_LOOKUP_SITE(Name) (Name)
 #define WDKMP_DIAG_CREATED(Expression, LockPointer) (Expression)
 #endif
 

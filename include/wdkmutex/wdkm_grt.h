@@ -450,7 +450,7 @@ WdkmGrtScopeEnter(
  * referenced, or a stop naming the failure (WdkmGrtReferenceOrBugCheck).
  */
 #define WDKMP_GRT_GET_OR_BUGCHECK(Name, Kind, Type) \
-    WdkmGrtReferenceOrBugCheck(WDKMP_DIAG_SITE(NULL, (Name)), (Kind), sizeof(Type))
+    WdkmGrtReferenceOrBugCheck(WDKMP_DIAG_LOOKUP_SITE(Name), (Kind), sizeof(Type))
 #define WDKM_GRT_GET_KMUTEX_OR_BUGCHECK(Name, Type) \
     ((PWDKM_KMUTEX)WDKMP_GRT_GET_OR_BUGCHECK((Name), WdkmLockKindKMutex, Type))
 #define WDKM_GRT_GET_FAST_MUTEX_OR_BUGCHECK(Name, Type) \

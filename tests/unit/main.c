@@ -35,6 +35,7 @@ extern const WDKM_TEST_SUITE WdkmAttack28Suite;
 extern const WDKM_TEST_SUITE WdkmAttack31Suite;
 extern const WDKM_TEST_SUITE WdkmAttack30Suite;
 extern const WDKM_TEST_SUITE WdkmAttack32Suite;
+extern const WDKM_TEST_SUITE WdkmAttack33Suite;
 extern const WDKM_TEST_SUITE WdkmAttack34Suite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
@@ -83,6 +84,7 @@ main(int argc, char **argv)
         WdkmAttack31Suite,    /* regions, scoped forms, pool statistics, status helpers, from the docs */
         WdkmAttack30Suite,    /* drained registry locks; DPCs and APCs giving back their references */
         WdkmAttack32Suite,    /* interrupt injection against a model; drained registrations, from the docs */
+        WdkmAttack33Suite,    /* the registry lookup's callback form and the acquisitions', from the docs */
         WdkmAttack34Suite,    /* rundown protection, from the docs alone */
         WdkmModelSuite,       /* last: a failed walk may leave threads stuck in the library */
     };

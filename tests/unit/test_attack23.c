@@ -769,7 +769,9 @@ A23ChurnUnderInterrupts(VOID)
     Churn->Threads = A23_CHURN_THREADS;
     Churn->Iterations = 50000000;     /* the deadline ends it */
     Churn->Seed = 0xA23C0001ULL;
-    Churn->Deadline = WdkmTestNowMs() + 1500;
+    /* 3 s: a loaded machine (load average 16) ran 229 DPCs in 1.5 s, below
+       the 300 judged. */
+    Churn->Deadline = WdkmTestNowMs() + 3000;
     Before = A23Summary();
     if (Created) {
         A23InterruptsStart(0xA23C0001ULL, 20);

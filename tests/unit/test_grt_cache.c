@@ -452,6 +452,215 @@ ThreadsSharingAProcessorRaceItsCache(VOID)
     CHECK(DestroyClean());
 }
 
+/*
+ * Lookups racing retirement through the reader slots and their reference
+ * caches (src/wdkm_grt.c, "Readers take no lock" and "References are
+ * cached in the reader slot"). Attacked: two workers that both say they
+ * run on processors 3 and 4 (so they share slots and cache words, as a
+ * thread that moved does) look up 8 spin locks (most of a slot's words),
+ * hold up to four references, read each lock's value under it and drop
+ * them on either processor, while the main thread unregisters, registers
+ * and replaces the names as fast as it can (grace periods and sweeps) and
+ * injected DPCs on the workers look names up themselves and stall inside
+ * the worker's reader section (the interrupted lookup's window stays open
+ * for microseconds). Every value read must be alive, every dereference
+ * accepted; at the end every entry is freed and Destroy finds nothing.
+ * Written for a protocol in which one compare-exchange both counted the
+ * reference and left the section (tried on issue 17, not kept,
+ * bench/README.md); there it failed for a lookup that left before it
+ * counted, a grace period that watched one word per slot and a sweep that
+ * dropped a word's readers; it holds the protocol as built to the same.
+ */
+#define WORDS_NAMES   8
+#define WORDS_WORKERS 2
+#define WORDS_HELD    4
+#define WORDS_LIVE    0x4C495645
+
+typedef struct _WORDS_RACE {
+    LONG volatile Stop;
+    LONG volatile Failures;
+    LONG volatile LastFailure;
+    LONG volatile Lookups;
+    LONG volatile DpcLookups;
+} WORDS_RACE;
+
+static WORDS_RACE WordsRace;
+static const LONG WordsLive = WORDS_LIVE;
+
+static VOID
+WordsFailed(NTSTATUS Status)
+{
+    InterlockedIncrement(&WordsRace.Failures);
+    InterlockedExchange(&WordsRace.LastFailure, Status);
+}
+
+/* Looks Name up; reads the value under the lock; FALSE if not found. */
+static BOOLEAN
+WordsLookUp(PCSTR Name, PVOID *Lock)
+{
+    NTSTATUS Status = WDKM_GRT_GET_SPIN_LOCK(Name, LONG, Lock);
+    LONG *Value = NULL;
+    KIRQL OldIrql;
+
+    if (Status != STATUS_SUCCESS) {
+        if (Status != STATUS_OBJECT_NAME_NOT_FOUND) {
+            WordsFailed(Status);
+        }
+        return FALSE;
+    }
+    Status = WDKM_SPIN_LOCK_ACQUIRE((PWDKM_SPIN_LOCK)*Lock, &OldIrql, &Value);
+    if (Status != STATUS_SUCCESS) {
+        WordsFailed(Status);
+    } else {
+        if (*Value != WORDS_LIVE) {
+            WordsFailed(STATUS_INTERNAL_ERROR);     /* a freed lock's poisoned value */
+        }
+        (VOID)WdkmSpinLockRelease((PWDKM_SPIN_LOCK)*Lock, OldIrql);
+    }
+    return TRUE;
+}
+
+static VOID
+WordsDrop(PVOID Lock)
+{
+    NTSTATUS Status = WdkmGrtDereference(Lock);
+
+    if (Status != STATUS_SUCCESS) {
+        WordsFailed(Status);
+    }
+}
+
+/* The DPC: a lookup of its own, nested in the worker's section if it
+   landed in one, then a stall there. */
+static VOID
+WordsDpc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    char Name[32];
+    PVOID Lock;
+
+    UNREFERENCED_PARAMETER(Context);
+    if (Kind != WdkmHostInterruptDpc) {
+        return;
+    }
+    NameOf(Name, sizeof(Name), "words-", (ULONG)(Random % WORDS_NAMES));
+    if (WordsLookUp(Name, &Lock)) {
+        WordsDrop(Lock);
+    }
+    InterlockedIncrement(&WordsRace.DpcLookups);
+    KeStallExecutionProcessor(1 + (ULONG)((Random >> 8) % 20));
+}
+
+static VOID
+WordsWorker(PVOID Context, ULONG Thread)
+{
+    PVOID Held[WORDS_HELD];
+    ULONG Count = 0;
+    ULONG Seed = 777 + Thread * 104729;
+    char Name[32];
+
+    UNREFERENCED_PARAMETER(Context);
+    while (__atomic_load_n(&WordsRace.Stop, __ATOMIC_ACQUIRE) == 0) {
+        Seed = Seed * 1103515245 + 12345;
+        WdkmHostSetCurrentProcessor(3 + (LONG)((Seed >> 24) & 1));
+        if (Count < WORDS_HELD && ((Seed >> 16) & 1) != 0) {
+            NameOf(Name, sizeof(Name), "words-", (Seed >> 8) % WORDS_NAMES);
+            if (WordsLookUp(Name, &Held[Count])) {
+                Count += 1;
+            }
+            InterlockedIncrement(&WordsRace.Lookups);
+        } else if (Count > 0) {
+            WdkmHostSetCurrentProcessor(3 + (LONG)((Seed >> 20) & 1));
+            Count -= 1;
+            WordsDrop(Held[Count]);
+        }
+    }
+    while (Count > 0) {
+        Count -= 1;
+        WordsDrop(Held[Count]);
+    }
+    WdkmHostSetCurrentProcessor(-1);
+}
+
+static VOID
+LookupsInEveryWordRaceRetirement(VOID)
+{
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    WDKM_HOST_INTERRUPT_SETTINGS Previous;
+    WDKM_TEST_THREAD *Threads[WORDS_WORKERS];
+    BOOLEAN WasActive;
+    LONGLONG End;
+    char Name[32];
+    LONG Empty;
+    ULONG Round;
+    ULONG Index;
+    NTSTATUS Status;
+
+    memset((void *)&WordsRace, 0, sizeof(WordsRace));
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    Empty = WdkmTestPoolOutstanding();
+    for (Index = 0; Index < WORDS_NAMES; Index += 1) {
+        NameOf(Name, sizeof(Name), "words-", Index);
+        CHECK_STATUS(WDKM_GRT_REGISTER_SPIN_LOCK(Name, &WordsLive), STATUS_SUCCESS);
+    }
+    WasActive = WdkmHostInterruptsActive(&Previous);
+    memset(&Settings, 0, sizeof(Settings));
+    Settings.Seed = 1717;
+    Settings.MeanIntervalMicroseconds = 20;
+    Settings.DpcWeight = 1;
+    Settings.Routine = WordsDpc;
+    for (Index = 0; Index < WORDS_WORKERS; Index += 1) {
+        Threads[Index] = WdkmTestStartThread(WordsWorker, NULL);
+        CHECK(Threads[Index] != NULL);
+    }
+    WdkmHostInterruptsStart(&Settings);
+    /* The workers going first (a loaded machine may start them late), then
+       two seconds of retirements, or until something fails. */
+    End = WdkmTestNowMs() + 5000;
+    while (__atomic_load_n(&WordsRace.Lookups, __ATOMIC_RELAXED) < 1000 &&
+           WdkmTestNowMs() < End) {
+        WdkmTestSleepMs(1);
+    }
+    End = WdkmTestNowMs() + 2000;
+    for (Round = 0;
+         WdkmTestNowMs() < End && __atomic_load_n(&WordsRace.Failures, __ATOMIC_RELAXED) == 0;
+         Round += 1) {
+        NameOf(Name, sizeof(Name), "words-", (Round * 5) % WORDS_NAMES);
+        if (Round % 2 == 0) {
+            Status = WdkmGrtUnregister(Name);
+            if (Status == STATUS_SUCCESS) {
+                Status = WDKM_GRT_REGISTER_SPIN_LOCK(Name, &WordsLive);
+            }
+        } else {
+            Status = WDKM_GRT_REPLACE_SPIN_LOCK(Name, &WordsLive);
+        }
+        if (Status != STATUS_SUCCESS) {
+            WordsFailed(Status);
+        }
+    }
+    WdkmHostInterruptsStop();
+    if (WasActive) {
+        WdkmHostInterruptsStart(&Previous);
+    }
+    __atomic_store_n(&WordsRace.Stop, 1, __ATOMIC_RELEASE);
+    for (Index = 0; Index < WORDS_WORKERS; Index += 1) {
+        if (Threads[Index] != NULL) {
+            WdkmTestJoinThread(Threads[Index]);
+        }
+    }
+    printf("  %lu retirements, %ld lookups, %ld in DPCs, %ld failures (last %s)\n",
+           (unsigned long)Round, (long)WordsRace.Lookups, (long)WordsRace.DpcLookups,
+           (long)WordsRace.Failures, WdkmStatusName(WordsRace.LastFailure));
+    CHECK_EQ(WordsRace.Failures, 0);
+    CHECK(WordsRace.Lookups > 0);
+    CHECK(WordsRace.DpcLookups > 0);
+    for (Index = 0; Index < WORDS_NAMES; Index += 1) {
+        NameOf(Name, sizeof(Name), "words-", Index);
+        CHECK_STATUS(WdkmGrtUnregister(Name), STATUS_SUCCESS);
+    }
+    CHECK_EQ(WdkmTestPoolOutstanding(), Empty);
+    CHECK(DestroyClean());
+}
+
 static const WDKM_TEST_CASE GrtCacheCases[] = {
     { "references_spread_then_unregistered", ReferencesSpreadThenUnregistered },
     { "references_spread_then_replaced", ReferencesSpreadThenReplaced },
@@ -459,6 +668,7 @@ static const WDKM_TEST_CASE GrtCacheCases[] = {
     { "dpc_lookups_nest_in_the_cache", DpcLookupsNestInTheCache },
     { "keys_reused_over_many_cycles", KeysReusedOverManyCycles },
     { "threads_sharing_a_processor_race_its_cache", ThreadsSharingAProcessorRaceItsCache },
+    { "lookups_in_every_word_race_retirement", LookupsInEveryWordRaceRetirement },
 };
 
 /* A test that failed half-way leaves the registry up: take it down. */

@@ -509,7 +509,7 @@ typedef struct _RD_MODEL {
     LONG volatile Holders;       /* acquisitions out, as the workers count them */
     LONG volatile Dead;          /* 1 from a successful wait to the ReInitialize */
     LONG volatile Phase;         /* odd from the return of a cycle's first wait
-                                    to just after its ReInitialize */
+                                    to just before its ReInitialize */
     LONG volatile Stop;
     LONG volatile Violations;
     LONG volatile Acquired;
@@ -740,8 +740,12 @@ RdModelWaiter(PVOID Context, ULONG Index)
         }
         WdkmTestSleepMs((ULONG)(RdNext(&Random) % 2));
         InterlockedExchange(&RdModel.Dead, 0);
-        Status = WdkmRundownReInitialize(&RdModel.Rundown);
+        /* Even before the ReInitialize, never after: an acquisition that
+           read the odd phase and succeeds after the ReInitialize (in a
+           worker, or in a DPC on this very thread between the two) must
+           find the phase changed. */
         InterlockedIncrement(&RdModel.Phase);    /* even */
+        Status = WdkmRundownReInitialize(&RdModel.Rundown);
         if (Status != STATUS_SUCCESS) {
             RdViolation("ReInitialize after completion", Status);
         }

@@ -151,36 +151,64 @@ WdkmTestPoolOutstanding(VOID)
 /* ---------------------------------------------------------------------- */
 
 /*
- * TRUE if FullName contains one of the comma-separated parts of Skip.
+ * The group of Skip whose comma-separated parts FullName contains one of
+ * (groups are separated by ';'), or -1.
  */
-static BOOLEAN
+static int
 WdkmTestSkipped(PCSTR FullName, PCSTR Skip)
 {
     char Part[128];
     PCSTR Next;
     size_t Length;
+    int Group = 0;
 
     while (Skip != NULL && *Skip != '\0') {
-        Next = strchr(Skip, ',');
+        Next = strpbrk(Skip, ",;");
         Length = Next != NULL ? (size_t)(Next - Skip) : strlen(Skip);
         if (Length > 0 && Length < sizeof(Part)) {
             memcpy(Part, Skip, Length);
             Part[Length] = '\0';
             if (strstr(FullName, Part) != NULL) {
-                return TRUE;
+                return Group;
             }
+        }
+        if (Next != NULL && *Next == ';') {
+            Group += 1;
         }
         Skip = Next != NULL ? Next + 1 : NULL;
     }
-    return FALSE;
+    return -1;
+}
+
+/* The Group'th ';'-separated reason of Reasons, into Buffer. */
+static PCSTR
+WdkmTestSkipReason(PCSTR Reasons, int Group, char *Buffer, size_t Size)
+{
+    PCSTR End;
+    size_t Length;
+
+    if (Reasons == NULL) {
+        return "WDKM_TEST_SKIP";
+    }
+    while (Group > 0 && strchr(Reasons, ';') != NULL) {
+        Reasons = strchr(Reasons, ';') + 1;
+        Group -= 1;
+    }
+    End = strchr(Reasons, ';');
+    Length = End != NULL ? (size_t)(End - Reasons) : strlen(Reasons);
+    Length = Length < Size - 1 ? Length : Size - 1;
+    memcpy(Buffer, Reasons, Length);
+    Buffer[Length] = '\0';
+    return Buffer;
 }
 
 /*
  * Runs every test whose "suite.name" contains Filter (all if NULL). After
  * each test, checks what every test must leave behind: no library block
  * outstanding, the IRQL back at PASSIVE_LEVEL. WDKM_TEST_SKIP (parts of
- * names, comma-separated) with WDKM_TEST_SKIP_REASON leaves tests out, each
- * reported "SKIP name (reason)" and counted apart: for a runner under which
+ * names, comma-separated; groups of them separated by ';') with
+ * WDKM_TEST_SKIP_REASON (a reason per group, ';'-separated) leaves tests
+ * out, each reported "SKIP name (its group's reason)" and counted apart: for a runner under which
  * they cannot work (valgrind runs one thread at a time, so tests that time
  * the delivery of an injected event cannot).
  */
@@ -196,6 +224,8 @@ WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCo
     ULONG Suite;
     ULONG Case;
     char FullName[256];
+    char ReasonText[256];
+    int SkipGroup;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
     for (Suite = 0; Suite < SuiteCount; Suite += 1) {
@@ -208,9 +238,11 @@ WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCo
             if (Filter != NULL && strstr(FullName, Filter) == NULL) {
                 continue;
             }
-            if (WdkmTestSkipped(FullName, Skip)) {
+            SkipGroup = WdkmTestSkipped(FullName, Skip);
+            if (SkipGroup >= 0) {
                 Skipped += 1;
-                printf("SKIP %s (%s)\n", FullName, Reason != NULL ? Reason : "WDKM_TEST_SKIP");
+                printf("SKIP %s (%s)\n", FullName,
+                       WdkmTestSkipReason(Reason, SkipGroup, ReasonText, sizeof(ReasonText)));
                 continue;
             }
             WdkmTestFailures = 0;
