@@ -91,12 +91,13 @@ WdkmRundownAcquireEx(
     LONG State;
     LONG Seen;
 
+    /* Count is an argument: judged before the IRQL, as NULL is. */
+    if (Count == 0 || Count > WDKM_RUNDOWN_MAX_COUNT) {
+        return STATUS_INVALID_PARAMETER;
+    }
     Status = WdkmpRundownCheck(Rundown, DISPATCH_LEVEL);
     if (Status != STATUS_SUCCESS) {
         return Status;
-    }
-    if (Count == 0 || Count > WDKM_RUNDOWN_MAX_COUNT) {
-        return STATUS_INVALID_PARAMETER;
     }
     State = WdkmpLoadLongAcquire(&Rundown->State);
     for (;;) {
@@ -135,12 +136,13 @@ WdkmRundownReleaseEx(
     LONG Next;
     LONG Seen;
 
+    /* Count is an argument: judged before the IRQL, as NULL is. */
+    if (Count == 0) {
+        return STATUS_INVALID_PARAMETER;
+    }
     Status = WdkmpRundownCheck(Rundown, DISPATCH_LEVEL);
     if (Status != STATUS_SUCCESS) {
         return Status;
-    }
-    if (Count == 0) {
-        return STATUS_INVALID_PARAMETER;
     }
     State = WdkmpLoadLongAcquire(&Rundown->State);
     for (;;) {

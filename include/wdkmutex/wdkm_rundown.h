@@ -42,7 +42,9 @@
  *     (no acquisition is out, none can start), so two teardown paths may
  *     both wait.
  *   - An object never initialised (zeroed memory) is refused by every call
- *     but WdkmRundownInitialize with STATUS_WDKM_NOT_INITIALIZED.
+ *     but WdkmRundownInitialize with STATUS_WDKM_NOT_INITIALIZED. The
+ *     checks run in this order: NULL and a Count out of range
+ *     (STATUS_INVALID_PARAMETER), the IRQL, initialised, the state.
  *   - Every refusal returns its status and changes nothing; no call
  *     allocates, so none can fail for pool and none leaks.
  *
