@@ -1702,7 +1702,7 @@ A24WorkerDpcWrapper(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
     BOOLEAN MustBeHeld = FALSE;
 
     UNREFERENCED_PARAMETER(Kind);
-    Worker->Dpcs += 1;
+    InterlockedIncrement(&Worker->Dpcs);   /* read by the injecting thread */
     memset(&Hold, 0, sizeof(Hold));
     memset(&Drain, 0, sizeof(Drain));
     if (KindIndex == 5) {
@@ -1739,7 +1739,7 @@ A24WorkerDpcWrapper(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
     if (MustBeHeld) {
         BOOLEAN Owned = LockKind->IsOwned(Lock);
 
-        Worker->Probes += 1;
+        InterlockedIncrement(&Worker->Probes);
         Status = A24Destroy(LockKind, Lock);
         if (Status != STATUS_WDKM_LOCK_HELD) {
             printf("  DPC on the worker: %s try %s, IsOwned %d: destroy answered %s\n",
@@ -2849,7 +2849,7 @@ A24WindowEvent(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
 
     UNREFERENCED_PARAMETER(Kind);
     UNREFERENCED_PARAMETER(Random);
-    Window->Events += 1;
+    InterlockedIncrement(&Window->Events);   /* read by the injecting thread */
     if (Window->Wrong != 0) {
         return;                 /* the block is gone */
     }
