@@ -256,16 +256,6 @@ static VOID HostpCheckSystemThreadExit(PKTHREAD Thread)
     }
 }
 
-/* A system thread ending in an orderly way: the events its masking allows
-   run now, as NT runs a terminating thread's kernel APCs. An event waits
-   for a retry when its signal found the thread inside the C library, and
-   a short-lived thread (one that spends its life in KeStallExecutionProcessor,
-   say) may end before the retry: only what stays masked is dropped. */
-static VOID HostpDeliverBeforeEnd(VOID)
-{
-    WdkmHostpDeliverInterrupts();
-}
-
 static void *HostpSystemThreadStart(void *Argument)
 {
     PKTHREAD Thread = (PKTHREAD)Argument;
@@ -278,12 +268,17 @@ static void *HostpSystemThreadStart(void *Argument)
         Thread->StartRoutine(Thread->StartContext);
         WdkmHostpThread.TerminateJump = NULL;
         HostpCheckSystemThreadExit(Thread);
-        HostpDeliverBeforeEnd();
+        /* An orderly end: the events its masking allows run now, as NT
+           runs a terminating thread's kernel APCs. An event whose signal
+           found the thread inside the C library waits for a retry, and a
+           short-lived thread may end before it: only what stays masked is
+           dropped (HostpEndThread). */
+        WdkmHostpDeliverInterrupts();
         break;
     case 1:
-        /* PsTerminateSystemThread. */
+        /* PsTerminateSystemThread: an orderly end too, as above. */
         WdkmHostpThread.TerminateJump = NULL;
-        HostpDeliverBeforeEnd();
+        WdkmHostpDeliverInterrupts();
         break;
     default:
         /* A bug check whose handler returned: the thread ends there. */

@@ -2764,17 +2764,12 @@ typedef struct _A32_BLOCKED {
 
 static A32_BLOCKED A32Blocked;
 
+/* A32Blocked's lock of Kind, taken and given back with the raw kernel
+   calls (the ERESOURCE in a critical region). */
 static VOID
-A32BlockedThread(PVOID Context, ULONG Index)
+A32BlockedAcquire(A32_BLOCK_KIND Kind)
 {
-    UNREFERENCED_PARAMETER(Context);
-    UNREFERENCED_PARAMETER(Index);
-    A32Spinner.Thread = KeGetCurrentThread();
-    __atomic_store_n(&A32Spinner.Phase, 1, __ATOMIC_RELEASE);
-    while (__atomic_load_n(&A32Blocked.Start, __ATOMIC_ACQUIRE) == 0) {
-        /* the test takes the lock first */
-    }
-    switch (A32Blocked.Kind) {
+    switch (Kind) {
     case A32BlockKMutex:
         (VOID)KeWaitForSingleObject(&A32Blocked.Mutex, Executive, KernelMode, FALSE, NULL);
         break;
@@ -2789,9 +2784,12 @@ A32BlockedThread(PVOID Context, ULONG Index)
         (VOID)ExAcquireResourceExclusiveLite(&A32Blocked.Resource, TRUE);
         break;
     }
-    __atomic_store_n(&A32Spinner.Phase, 2, __ATOMIC_RELEASE);
-    A32WaitGo(1);
-    switch (A32Blocked.Kind) {
+}
+
+static VOID
+A32BlockedRelease(A32_BLOCK_KIND Kind)
+{
+    switch (Kind) {
     case A32BlockKMutex:
         (VOID)KeReleaseMutex(&A32Blocked.Mutex, FALSE);
         break;
@@ -2806,6 +2804,22 @@ A32BlockedThread(PVOID Context, ULONG Index)
         KeLeaveCriticalRegion();
         break;
     }
+}
+
+static VOID
+A32BlockedThread(PVOID Context, ULONG Index)
+{
+    UNREFERENCED_PARAMETER(Context);
+    UNREFERENCED_PARAMETER(Index);
+    A32Spinner.Thread = KeGetCurrentThread();
+    __atomic_store_n(&A32Spinner.Phase, 1, __ATOMIC_RELEASE);
+    while (__atomic_load_n(&A32Blocked.Start, __ATOMIC_ACQUIRE) == 0) {
+        /* the test takes the lock first */
+    }
+    A32BlockedAcquire(A32Blocked.Kind);
+    __atomic_store_n(&A32Spinner.Phase, 2, __ATOMIC_RELEASE);
+    A32WaitGo(1);
+    A32BlockedRelease(A32Blocked.Kind);
     __atomic_store_n(&A32Spinner.Phase, 3, __ATOMIC_RELEASE);
     A32WaitGo(2);
 }
@@ -2836,21 +2850,7 @@ Attack32EventsQueuedToABlockedWaiter(VOID)
         CHECK(Worker != NULL);
         A32WaitPhase(1);
         /* The test holds the lock first. */
-        switch (Kind) {
-        case A32BlockKMutex:
-            (VOID)KeWaitForSingleObject(&A32Blocked.Mutex, Executive, KernelMode, FALSE, NULL);
-            break;
-        case A32BlockFastMutex:
-            ExAcquireFastMutex(&A32Blocked.FastMutex);
-            break;
-        case A32BlockGuardedMutex:
-            KeAcquireGuardedMutex(&A32Blocked.GuardedMutex);
-            break;
-        default:
-            KeEnterCriticalRegion();
-            (VOID)ExAcquireResourceExclusiveLite(&A32Blocked.Resource, TRUE);
-            break;
-        }
+        A32BlockedAcquire(Kind);
         __atomic_store_n(&A32Blocked.Start, 1, __ATOMIC_RELEASE);
         WdkmTestSleepMs(30);        /* asleep in the lock's wait by now */
         WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptNormalApc, A32SpinnerRoutine, NULL);
@@ -2858,21 +2858,7 @@ Attack32EventsQueuedToABlockedWaiter(VOID)
         WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptDpc, A32SpinnerRoutine, NULL);
         WdkmTestSleepMs(30);
         CHECK_EQ(__atomic_load_n(&A32Spinner.RanCount, __ATOMIC_ACQUIRE), 0);
-        switch (Kind) {
-        case A32BlockKMutex:
-            (VOID)KeReleaseMutex(&A32Blocked.Mutex, FALSE);
-            break;
-        case A32BlockFastMutex:
-            ExReleaseFastMutex(&A32Blocked.FastMutex);
-            break;
-        case A32BlockGuardedMutex:
-            KeReleaseGuardedMutex(&A32Blocked.GuardedMutex);
-            break;
-        default:
-            ExReleaseResourceLite(&A32Blocked.Resource);
-            KeLeaveCriticalRegion();
-            break;
-        }
+        A32BlockedRelease(Kind);
         UNREFERENCED_PARAMETER(OldIrql);
         A32WaitPhase(2);
         WdkmTestSleepMs(30);

@@ -111,6 +111,17 @@ A33CallLookup(PCSTR Name, WDKM_LOCK_KIND Kind, SIZE_T DataSize)
     return Lock;
 }
 
+/* After a call under a trap: the stops it made and the state it left. */
+static VOID
+A33Settle(A33_OUTCOME *Out, ULONG Before)
+{
+    Out->Stops = WdkmHostBugcheckCount() - Before;
+    Out->Irql = KeGetCurrentIrql();
+    Out->ApcsDisabled = KeAreApcsDisabled();
+    Out->AllApcsDisabled = KeAreAllApcsDisabled();
+    Out->HeldLocks = WdkmHostThreadHeldLockCount();
+}
+
 static __attribute__((noinline)) VOID
 A33TryLookup(PCSTR Name, WDKM_LOCK_KIND Kind, SIZE_T DataSize, A33_OUTCOME *Out)
 {
@@ -125,11 +136,7 @@ A33TryLookup(PCSTR Name, WDKM_LOCK_KIND Kind, SIZE_T DataSize, A33_OUTCOME *Out)
         Out->Stopped = TRUE;
         Out->Bugcheck = Trap.Bugcheck;
     }
-    Out->Stops = WdkmHostBugcheckCount() - Before;
-    Out->Irql = KeGetCurrentIrql();
-    Out->ApcsDisabled = KeAreApcsDisabled();
-    Out->AllApcsDisabled = KeAreAllApcsDisabled();
-    Out->HeldLocks = WdkmHostThreadHeldLockCount();
+    A33Settle(Out, Before);
 }
 
 /* TRUE if ReturnAddress is the return address of a call to Callee made
@@ -1127,11 +1134,7 @@ A33TryForm(A33_FORM Form, PVOID Lock, SIZE_T DataSize, A33_OUTCOME *Out)
         Out->Stopped = TRUE;
         Out->Bugcheck = Trap.Bugcheck;
     }
-    Out->Stops = WdkmHostBugcheckCount() - Before;
-    Out->Irql = KeGetCurrentIrql();
-    Out->ApcsDisabled = KeAreApcsDisabled();
-    Out->AllApcsDisabled = KeAreAllApcsDisabled();
-    Out->HeldLocks = WdkmHostThreadHeldLockCount();
+    A33Settle(Out, Before);
 }
 
 /* The plain form refuses with Expected; the callback form stops with
