@@ -60,6 +60,37 @@ WdkmpDiagClassFind(
     return -1;
 }
 
+/*
+ * A full table frees the named class no live lock is in that was used
+ * least recently, forgetting its orders and figures, so that a driver
+ * naming a lock per handle or per request keeps being validated after its
+ * 256th name (Linux's lockdep, whose class table is also static, stops
+ * validating instead). -1 when every class has a live lock. Under the lock.
+ */
+static
+LONG
+WdkmpDiagClassRecycle(
+    VOID
+    )
+{
+    LONG Index;
+    LONG Oldest = -1;
+
+    for (Index = 0; Index < WDKM_DIAG_MAX_CLASSES; Index += 1) {
+        const WDKMP_DIAG_CLASS *Class = &WdkmpDiag.Classes[Index];
+        if (Class->Locks == 0 &&
+            (Oldest < 0 ||
+             (LONG)(Class->LastUsed - WdkmpDiag.Classes[Oldest].LastUsed) < 0)) {
+            Oldest = Index;
+        }
+    }
+    if (Oldest >= 0) {
+        WdkmpDiagForgetOrders(Oldest);
+        WdkmpDiag.Classes[Oldest].InUse = FALSE;
+    }
+    return Oldest;
+}
+
 static
 LONG
 WdkmpDiagClassNew(
@@ -68,28 +99,35 @@ WdkmpDiagClassNew(
     _In_ WDKM_LOCK_KIND Kind
     )
 {
+    WDKMP_DIAG_CLASS *Class;
     LONG Index;
     ULONG Length = 0;
 
     for (Index = 0; Index < WDKM_DIAG_MAX_CLASSES; Index += 1) {
-        WDKMP_DIAG_CLASS *Class = &WdkmpDiag.Classes[Index];
-        if (Class->InUse) {
-            continue;
+        if (!WdkmpDiag.Classes[Index].InUse) {
+            break;
         }
-        RtlZeroMemory(Class, sizeof(*Class));
-        WdkmpDiagAppend(Class->Name, &Length, Name);
-        Class->InUse = TRUE;
-        Class->Anonymous = Anonymous;
-        Class->Kind = Kind;
-        return Index;
     }
-    if (WdkmpDiagWarnOnce(WDKMP_DIAG_WARNED_CLASSES)) {
-        WdkmpDebugPrint(WDKMP_DEBUG_WARNING,
-                        "wdkmutex: diagnostics: class table full (WDKM_DIAG_MAX_CLASSES %u); "
-                        "locks in new classes are not validated\n",
-                        (unsigned)WDKM_DIAG_MAX_CLASSES);
+    if (Index == WDKM_DIAG_MAX_CLASSES) {
+        Index = WdkmpDiagClassRecycle();
+        if (Index < 0) {
+            if (WdkmpDiagWarnOnce(WDKMP_DIAG_WARNED_CLASSES)) {
+                WdkmpDebugPrint(WDKMP_DEBUG_WARNING,
+                                "wdkmutex: diagnostics: class table full (WDKM_DIAG_MAX_CLASSES %u), "
+                                "every class with a live lock; locks in new classes are not "
+                                "validated\n",
+                                (unsigned)WDKM_DIAG_MAX_CLASSES);
+            }
+            return -1;
+        }
     }
-    return -1;
+    Class = &WdkmpDiag.Classes[Index];
+    RtlZeroMemory(Class, sizeof(*Class));
+    WdkmpDiagAppend(Class->Name, &Length, Name);
+    Class->InUse = TRUE;
+    Class->Anonymous = Anonymous;
+    Class->Kind = Kind;
+    return Index;
 }
 
 static
@@ -105,6 +143,7 @@ WdkmpDiagClassDrop(
     }
     Class = &WdkmpDiag.Classes[Index];
     Class->Locks -= 1;
+    Class->LastUsed = ++WdkmpDiag.ClassClock;
     if (Class->Anonymous && Class->Locks == 0) {
         WdkmpDiagForgetOrders(Index);
         Class->InUse = FALSE;
@@ -130,6 +169,7 @@ WdkmpDiagClassAssign(
     WdkmpDiagClearFigures(&Header->Diag.Figures);
     if (Index >= 0) {
         WdkmpDiag.Classes[Index].Locks += 1;
+        WdkmpDiag.Classes[Index].LastUsed = ++WdkmpDiag.ClassClock;
     }
     InterlockedExchange(&Header->Diag.Class, Index);
     WdkmpDiagClassDrop(Old);

@@ -39,6 +39,7 @@ typedef struct _WDKMP_DIAG_CLASS {
     BOOLEAN Anonymous;               /* a class of one lock, freed with it */
     WDKM_LOCK_KIND Kind;
     LONG Locks;                      /* live locks in it */
+    ULONG LastUsed;                  /* WdkmpDiag.ClassClock when a lock last joined or left */
     /* The figures of locks that left it (destroyed, renamed). Its live
        locks' figures are added when the class is queried, so that an
        acquisition updates its own lock's figures only. */
@@ -135,6 +136,7 @@ typedef struct _WDKMP_DIAG_STATE {
     ULONG LiveLocks;
     PWDKMP_LOCK_HEADER Live;         /* every lock not destroyed */
     WDKMP_DIAG_CLASS Classes[WDKM_DIAG_MAX_CLASSES];
+    ULONG ClassClock;                /* ticks at each join and leave, under Lock */
     LONG volatile Order[WDKM_DIAG_MAX_CLASSES][WDKMP_DIAG_WORDS];
     LONG Reported[WDKM_DIAG_MAX_CLASSES][WDKMP_DIAG_WORDS];
     WDKMP_DIAG_EDGE Edges[WDKM_DIAG_MAX_EDGES];

@@ -480,6 +480,92 @@ RegistryNamesAreClasses(VOID)
     CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
 }
 
+/*
+ * diagnostics.md, Limits: a full class table warns and locks go on, but a
+ * driver that gives each handle's registry lock a name of its own (one per
+ * open) must not lose validation once 256 handles came and went: a class
+ * no live lock is in is recycled, the least recently used first. Names
+ * used since the others keep their orders.
+ */
+static ULONG
+ChurnNames(PCSTR Prefix, ULONG First, ULONG Count)
+{
+    CHAR Name[32];
+    ULONG Index;
+    ULONG Done = 0;
+
+    for (Index = First; Index < First + Count; Index += 1) {
+        (VOID)snprintf(Name, sizeof(Name), "%s%lu", Prefix, (unsigned long)Index);
+        if (WDKM_GRT_REGISTER_FAST_MUTEX(Name, &Zero) == STATUS_SUCCESS &&
+            WdkmGrtUnregister(Name) == STATUS_SUCCESS) {
+            Done += 1;
+        }
+    }
+    return Done;
+}
+
+/* Takes First then Second, registry names, and releases both. */
+static NTSTATUS
+TakeNamesInOrder(PCSTR First, PCSTR Second)
+{
+    PWDKM_FAST_MUTEX A = NULL;
+    PWDKM_FAST_MUTEX B = NULL;
+    VALUE *Outer;
+    VALUE *Inner;
+    NTSTATUS Status = WDKM_GRT_GET_FAST_MUTEX(First, VALUE, &A);
+
+    if (Status == STATUS_SUCCESS) {
+        Status = WDKM_GRT_GET_FAST_MUTEX(Second, VALUE, &B);
+    }
+    if (Status == STATUS_SUCCESS) {
+        Status = WDKM_FAST_MUTEX_ACQUIRE(A, &Outer);
+        if (Status == STATUS_SUCCESS) {
+            Status = WDKM_FAST_MUTEX_ACQUIRE(B, &Inner);
+            if (Status == STATUS_SUCCESS) {
+                (VOID)WdkmFastMutexRelease(B);
+            }
+            (VOID)WdkmFastMutexRelease(A);
+        }
+    }
+    if (B != NULL) {
+        (VOID)WdkmGrtDereference(B);
+    }
+    if (A != NULL) {
+        (VOID)WdkmGrtDereference(A);
+    }
+    return Status;
+}
+
+static VOID
+PerHandleNamesNeverFillTheClassTable(VOID)
+{
+    WDKM_DIAG_SUMMARY Summary;
+
+    Begin();
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_EQ(ChurnNames("handle.", 0, WDKM_DIAG_MAX_CLASSES - 6), WDKM_DIAG_MAX_CLASSES - 6);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("Keep.A", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("Keep.B", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(TakeNamesInOrder("Keep.A", "Keep.B"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("Keep.A"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("Keep.B"), STATUS_SUCCESS);
+    /* Twice more the table's size: the oldest handles' classes go first. */
+    CHECK_EQ(ChurnNames("handle.", WDKM_DIAG_MAX_CLASSES, 100), 100);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("Keep.A", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("Keep.B", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(TakeNamesInOrder("Keep.B", "Keep.A"), STATUS_SUCCESS);
+    CHECK_EQ(OrderViolations(), 1);              /* remembered across the churn */
+    CHECK_EQ(ChurnNames("late.", 0, 2 * WDKM_DIAG_MAX_CLASSES), 2 * WDKM_DIAG_MAX_CLASSES);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("New.A", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("New.B", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(TakeNamesInOrder("New.A", "New.B"), STATUS_SUCCESS);
+    CHECK_STATUS(TakeNamesInOrder("New.B", "New.A"), STATUS_SUCCESS);
+    CHECK_EQ(OrderViolations(), 2);              /* still validated */
+    CHECK_STATUS(WdkmDiagQuerySummary(&Summary), STATUS_SUCCESS);
+    CHECK_EQ(Summary.Untracked, 0);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Context                                                                */
 
@@ -1787,6 +1873,7 @@ static const WDKM_TEST_CASE DiagCases[] = {
     { "try_is_exempt", TryIsExempt },
     { "recursion_is_not_inversion", RecursionIsNotInversion },
     { "registry_names_are_classes", RegistryNamesAreClasses },
+    { "per_handle_names_never_fill_the_class_table", PerHandleNamesNeverFillTheClassTable },
     { "wait_under_spin_lock_names_the_spin_lock", WaitUnderSpinLockNamesTheSpinLock },
     { "wait_under_spin_lock_refused_where_irql_stays", WaitUnderSpinLockRefusedWhereIrqlStays },
     { "checkpoint_finds_held_locks_and_regions", CheckpointFindsHeldLocksAndRegions },
