@@ -677,7 +677,7 @@ CsqDestroyWaitsForRunningCancel(VOID)
     CHECK_STATUS(WdkmCsqInsertIrp(Slow.Csq, Other, NULL), STATUS_PENDING);
     Thread = WdkmTestStartThread(SlowCanceller, &Slow);
     CHECK(Thread != NULL);
-    Deadline = WdkmTestNowMs() + 5000;
+    Deadline = WdkmTestDeadlineMs(5000);
     while (!__atomic_load_n(&Slow.InCallback, __ATOMIC_SEQ_CST) && WdkmTestNowMs() < Deadline) {
         WdkmTestSleepMs(1);
     }

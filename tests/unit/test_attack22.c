@@ -38,7 +38,7 @@ static VOID
 HoldRoutine(PVOID Context, ULONG Index)
 {
     PVOID Data = NULL;
-    LONGLONG Until = WdkmTestNowMs() + 20000;
+    LONGLONG Until = WdkmTestDeadlineMs(20000);
 
     (VOID)Context;
     if (WdkmKMutexAcquire(Mutexes[Index], sizeof(ULONG), &Data) != STATUS_SUCCESS) {
@@ -58,7 +58,7 @@ HoldRoutine(PVOID Context, ULONG Index)
 static VOID
 HolderWaiter(PVOID Context, ULONG Index)
 {
-    LONGLONG Until = WdkmTestNowMs() + 20000;
+    LONGLONG Until = WdkmTestDeadlineMs(20000);
     ULONG *Seen = (ULONG *)Context;
 
     (VOID)Index;
@@ -491,7 +491,7 @@ static VOID
 StayInRegion(PVOID Context, ULONG Index)
 {
     WDKM_REGION Region;
-    LONGLONG Until = WdkmTestNowMs() + 20000;
+    LONGLONG Until = WdkmTestDeadlineMs(20000);
     KIRQL Old;
 
     (VOID)Context; (VOID)Index;
@@ -510,7 +510,7 @@ RegionSeenBySummary(VOID)
 {
     WDKM_DIAG_SUMMARY Before, During, After;
     WDKM_TEST_THREAD *Thread;
-    LONGLONG Until = WdkmTestNowMs() + 20000;
+    LONGLONG Until = WdkmTestDeadlineMs(20000);
 
     InRegion = 0;
     MayLeave = 0;

@@ -1791,7 +1791,7 @@ InjectedDpcsIntoListWorker(VOID)
     /* 600 ms, and on a loaded machine on until the checks below have what
        they count (at most 10 s: fewer fail below). */
     End = WdkmTestNowMs() + 600;
-    Deadline = WdkmTestNowMs() + 10000;
+    Deadline = WdkmTestDeadlineMs(10000);
     while (WdkmTestNowMs() < End ||
            ((ReadAcquire(&Worker.Dpcs) <= 50 || ReadAcquire(&Worker.Probes) <= 5) &&
             WdkmTestNowMs() < Deadline)) {
@@ -2935,7 +2935,7 @@ A24DestroyInOwnerWindow(ULONG KindIndex, WDKM_HOST_INTERRUPT EventKind)
     /* 400 ms, and on a loaded machine on until 100 events have reached
        the owner (at most 10 s: fewer fail below). */
     End = WdkmTestNowMs() + 400;
-    Deadline = WdkmTestNowMs() + 10000;
+    Deadline = WdkmTestDeadlineMs(10000);
     while ((WdkmTestNowMs() < End ||
             (ReadAcquire(&Window.Events) <= 100 && WdkmTestNowMs() < Deadline)) &&
            ReadAcquire(&Window.Wrong) == 0 && ReadAcquire(&Window.Ended) == 0) {

@@ -45,7 +45,7 @@ static VOID A28Store(LONG volatile *Value, LONG New)
 /* Waits (at any IRQL: no emulated wait) until *Value == Expected, up to 5 s. */
 static BOOLEAN A28WaitFor(LONG volatile *Value, LONG Expected)
 {
-    LONGLONG Deadline = WdkmTestNowMs() + 5000;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
 
     while (A28Load(Value) != Expected) {
         if (WdkmTestNowMs() > Deadline) {

@@ -1537,7 +1537,7 @@ A29ContentionKinds(VOID)
             /* Busy: a spin lock's holder may not sleep. Until the waiter
                asks (10 s at most: a waiter that never asks fails below),
                then 40 ms for its try to fail and its wait to be timed. */
-            Until = WdkmTestNowMs() + 10000;
+            Until = WdkmTestDeadlineMs(10000);
             while (KeReadStateEvent(&Waiter.Asking) == 0 && WdkmTestNowMs() < Until) {
             }
             Until = WdkmTestNowMs() + 40;

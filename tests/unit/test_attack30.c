@@ -1030,7 +1030,7 @@ static VOID A30DestroyerThread(PVOID Context, ULONG Index)
 /* Waits until lookups answer STATUS_DELETE_PENDING (Destroy has begun). */
 static BOOLEAN A30WaitForClosing(VOID)
 {
-    LONGLONG Deadline = WdkmTestNowMs() + 3000;
+    LONGLONG Deadline = WdkmTestDeadlineMs(3000);
     PVOID Lock = NULL;
 
     while (WdkmTestNowMs() < Deadline) {
@@ -1653,7 +1653,7 @@ static VOID A30RaceStopper(PVOID Context, ULONG Index)
     NTSTATUS Status;
     LONG Tries = 0;
 
-    LONGLONG Deadline = WdkmTestNowMs() + 4000;
+    LONGLONG Deadline = WdkmTestDeadlineMs(4000);
 
     UNREFERENCED_PARAMETER(Index);
     /* Let the workers get going first (slow under the sanitizers). */
@@ -2140,7 +2140,7 @@ static VOID A30ReaderThread(PVOID Context, ULONG Index)
     A30_LIST *List = NULL;
     /* Past the test's own waits (at most 10 s): only a lost test ends the
        hold by it, and that counts as a failure. */
-    LONGLONG Deadline = WdkmTestNowMs() + 20000;
+    LONGLONG Deadline = WdkmTestDeadlineMs(20000);
 
     UNREFERENCED_PARAMETER(Index);
     memset(&Hold, 0, sizeof(Hold));
@@ -2202,7 +2202,7 @@ static VOID TestEventsOnManySharedReaders(VOID)
         for (Index = 0; Index < A30_READERS; Index += 1) {
             Threads[Index] = WdkmTestStartThread(A30ReaderThread, &Run);
         }
-        Deadline = WdkmTestNowMs() + 5000;
+        Deadline = WdkmTestDeadlineMs(5000);
         while (A30Load(&Run.Holding) < A30_READERS && WdkmTestNowMs() < Deadline) {
             WdkmTestSleepMs(1);
         }
@@ -2217,7 +2217,7 @@ static VOID TestEventsOnManySharedReaders(VOID)
                                        &Run.Events[Index]);
             }
         }
-        Deadline = WdkmTestNowMs() + 5000;
+        Deadline = WdkmTestDeadlineMs(5000);
         for (Index = 0; Index < A30_READERS; Index += 1) {
             while (A30Load(&Run.Events[Index].Ran) < 2 && WdkmTestNowMs() < Deadline) {
                 WdkmTestSleepMs(1);
@@ -2348,7 +2348,7 @@ static VOID A30HotThread(PVOID Context, ULONG Index)
 static VOID A30HotUnregister(PVOID Context, ULONG Index)
 {
     A30_HOT *Hot = (A30_HOT *)Context;
-    LONGLONG Deadline = WdkmTestNowMs() + 3000;
+    LONGLONG Deadline = WdkmTestDeadlineMs(3000);
 
     UNREFERENCED_PARAMETER(Index);
     WdkmTestSleepMs(200);
@@ -2455,7 +2455,7 @@ static A30_NINTH A30Ninth;
 
 static VOID A30NinthWait(LONG Phase)
 {
-    LONGLONG Deadline = WdkmTestNowMs() + 5000;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
 
     while (A30Load(&A30Ninth.Phase) < Phase && WdkmTestNowMs() < Deadline) {
         sched_yield();
@@ -2508,7 +2508,7 @@ static VOID A30NinthThread(PVOID Context, ULONG Index)
 
 static VOID A30NinthWaitCount(LONG volatile *Count, LONG Expected)
 {
-    LONGLONG Deadline = WdkmTestNowMs() + 5000;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
 
     while (A30Load(Count) < Expected && WdkmTestNowMs() < Deadline) {
         WdkmTestSleepMs(1);

@@ -1022,7 +1022,7 @@ static VOID
 A32SeedWorker(PVOID Context, ULONG Index)
 {
     LONG Slot = (LONG)(LONG_PTR)Context;
-    LONGLONG End = WdkmTestNowMs() + 10000;
+    LONGLONG End = WdkmTestDeadlineMs(10000);
 
     UNREFERENCED_PARAMETER(Index);
     A32SeedSlot = Slot;
@@ -2275,7 +2275,7 @@ Attack32TimersAndDpcs(VOID)
        (at most 10 s: a loaded machine ran it 5 times in a fixed 60 ms). */
     Due.QuadPart = -2 * 10000;
     CHECK(!KeSetTimerEx(&Timer, Due, 2, &Dpc));
-    Until = WdkmTestNowMs() + 10000;
+    Until = WdkmTestDeadlineMs(10000);
     do {
         WdkmTestSleepMs(10);
     } while (__atomic_load_n(&A32Timer.Runs, __ATOMIC_ACQUIRE) <= 5 && WdkmTestNowMs() < Until);

@@ -107,7 +107,7 @@ A34Ms(LONG Milliseconds)
 static BOOLEAN
 A34WaitFor(volatile LONG *Flag, LONG Value)
 {
-    LONGLONG Deadline = WdkmTestNowMs() + 5000;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
 
     while (A34Load(Flag) < Value) {
         if (WdkmTestNowMs() > Deadline) {
@@ -445,7 +445,7 @@ A34WaiterThread(PVOID Context, ULONG Index)
 static BOOLEAN
 A34UntilWaiterInside(WDKM_RUNDOWN *Rundown)
 {
-    LONGLONG Deadline = WdkmTestNowMs() + 5000;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
 
     for (;;) {
         NTSTATUS Status = WdkmRundownWait(Rundown, &A34Zero);
@@ -654,7 +654,7 @@ A34RaceWaiterThread(PVOID Context, ULONG Index)
 {
     A34_RACE_WAITERS *Race = (A34_RACE_WAITERS *)Context;
     LARGE_INTEGER Timed = A34Ms(1);
-    LONGLONG Deadline = WdkmTestNowMs() + 5000;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
 
     while (A34Load(&Race->Go) == 0) {
     }
@@ -1008,7 +1008,7 @@ static VOID
 A34OrderThread(PVOID Context, ULONG Index)
 {
     A34_ORDER *Order = (A34_ORDER *)Context;
-    LONGLONG Deadline = WdkmTestNowMs() + 5000;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
 
     while (A34Load(&Order->Go) == 0) {
     }
@@ -1084,7 +1084,7 @@ A34FreeReleaser(PVOID Context, ULONG Index)
 
     for (Round = 1; Round <= A34_FREE_ROUNDS; Round += 1) {
         WDKM_RUNDOWN *Rundown;
-        LONGLONG Deadline = WdkmTestNowMs() + 5000;
+        LONGLONG Deadline = WdkmTestDeadlineMs(5000);
         KIRQL Old = PASSIVE_LEVEL;
         NTSTATUS Status;
 
@@ -1452,7 +1452,7 @@ static VOID
 A34SuspendHolder(PVOID Context, ULONG Index)
 {
     A34_SUSPEND *Suspend = (A34_SUSPEND *)Context;
-    LONGLONG Deadline = WdkmTestNowMs() + 5000;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
 
     UNREFERENCED_PARAMETER(Index);
     if (WdkmRundownAcquire(&Suspend->Rundown) != STATUS_SUCCESS) {
@@ -1890,7 +1890,7 @@ A34MultiWaiter(PVOID Context, ULONG Index)
 {
     A34_MULTI *Multi = (A34_MULTI *)Context;
     ULONG64 Seed = 0xBEEFull;
-    LONGLONG Deadline = WdkmTestNowMs() + 2500;
+    LONGLONG Deadline = WdkmTestDeadlineMs(2500);
     LONG Cycle = 0;
 
     UNREFERENCED_PARAMETER(Index);

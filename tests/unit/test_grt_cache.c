@@ -615,7 +615,7 @@ LookupsInEveryWordRaceRetirement(VOID)
     WdkmHostInterruptsStart(&Settings);
     /* The workers going first (a loaded machine may start them late), then
        two seconds of retirements, or until something fails. */
-    End = WdkmTestNowMs() + 5000;
+    End = WdkmTestDeadlineMs(5000);
     while (__atomic_load_n(&WordsRace.Lookups, __ATOMIC_RELAXED) < 1000 &&
            WdkmTestNowMs() < End) {
         WdkmTestSleepMs(1);

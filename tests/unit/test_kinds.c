@@ -811,7 +811,7 @@ ReadTogether(PVOID Context, ULONG Index)
 {
     OVERLAP *Overlap = (OVERLAP *)Context;
     const COUNTER *Read;
-    LONGLONG Deadline = WdkmTestNowMs() + 5000;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
     NTSTATUS Status;
     LONG Now;
 
@@ -961,7 +961,7 @@ static VOID
 ReadWithMany(PVOID Context, ULONG Index)
 {
     MANY_READERS_RUN *Run = (MANY_READERS_RUN *)Context;
-    LONGLONG Deadline = WdkmTestNowMs() + 5000;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
     const COUNTER *Read;
 
     UNREFERENCED_PARAMETER(Index);

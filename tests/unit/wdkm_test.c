@@ -142,6 +142,28 @@ WdkmTestNowMs(VOID)
     return Counter.QuadPart / (Frequency.QuadPart / 1000);
 }
 
+LONGLONG
+WdkmTestScaledMs(ULONG Milliseconds)
+{
+    static volatile LONG Scale;              /* 0: not read yet */
+    LONG Factor = __atomic_load_n(&Scale, __ATOMIC_RELAXED);
+
+    if (Factor == 0) {
+        PCSTR Text = getenv("WDKM_TEST_TIME_SCALE");
+        long Value = Text != NULL ? strtol(Text, NULL, 10) : 1;
+
+        Factor = Value >= 1 && Value <= 1000 ? (LONG)Value : 1;
+        __atomic_store_n(&Scale, Factor, __ATOMIC_RELAXED);   /* every thread reads the same */
+    }
+    return (LONGLONG)Milliseconds * Factor;
+}
+
+LONGLONG
+WdkmTestDeadlineMs(ULONG Milliseconds)
+{
+    return WdkmTestNowMs() + WdkmTestScaledMs(Milliseconds);
+}
+
 LONG
 WdkmTestPoolOutstanding(VOID)
 {

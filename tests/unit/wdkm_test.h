@@ -117,6 +117,24 @@ WdkmTestNowMs(
     VOID
     );
 
+/*
+ * A give-up deadline Milliseconds from now, stretched by the runner's
+ * WDKM_TEST_TIME_SCALE (1 unless set; run-memcheck.sh sets it, valgrind
+ * running the program some 20-50 times slower). For bounds that only end a
+ * wait for something that should come much sooner, never for windows a
+ * test counts events in or for timing claims.
+ */
+LONGLONG
+WdkmTestDeadlineMs(
+    ULONG Milliseconds
+    );
+
+/* Milliseconds times WDKM_TEST_TIME_SCALE: the same, as a length. */
+LONGLONG
+WdkmTestScaledMs(
+    ULONG Milliseconds
+    );
+
 /* Called after each test when set (the interrupt action set): returns
    failures to charge to the test that just ran. */
 extern ULONG (*WdkmTestAfterEachTest)(VOID);
