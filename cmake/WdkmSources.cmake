@@ -11,6 +11,7 @@ set(WDKM_LIBRARY_SOURCES
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_diag_thread.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_fastmutex.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_grt.c
+  ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_grt_name.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_guardedmutex.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_kmutex.c
   ${CMAKE_CURRENT_LIST_DIR}/../src/wdkm_lock.c

@@ -197,6 +197,23 @@ WdkmpDiagSetClass(
 }
 
 VOID
+WdkmpDiagSetRegistryClass(
+    _Inout_ PWDKMP_LOCK_HEADER Header,
+    _In_z_ PCSTR Name
+    )
+{
+    CHAR Role[WDKM_DIAG_NAME_LENGTH];
+    ULONG Length = 0;
+
+    while (Name[Length] != '\0' && Name[Length] != '#' && Length < sizeof(Role) - 1) {
+        Role[Length] = Name[Length];
+        Length += 1;
+    }
+    Role[Length] = '\0';
+    (VOID)WdkmpDiagSetClass(Header, Role);    /* a full table keeps the class of one */
+}
+
+VOID
 WdkmpDiagClassesReset(
     VOID
     )

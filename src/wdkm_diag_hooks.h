@@ -79,8 +79,12 @@ VOID WdkmpDiagRegion(_In_ LONG Delta);
 /* An acquisition refused for its IRQL: says so if a spin lock is why. */
 VOID WdkmpDiagIrqlTooHigh(_In_ struct _WDKMP_LOCK_HEADER *Header);
 
-/* Put a lock in the class Name (the registry: its name). */
+/* Put a lock in the class Name. */
 NTSTATUS WdkmpDiagSetClass(_Inout_ struct _WDKMP_LOCK_HEADER *Header, _In_z_ PCSTR Name);
+
+/* Put a registry lock in the class of its name: the name up to its first
+   '#' (the role of WdkmGrtInstanceName's names). */
+VOID WdkmpDiagSetRegistryClass(_Inout_ struct _WDKMP_LOCK_HEADER *Header, _In_z_ PCSTR Name);
 
 /* The site noted for the calling thread's next acquisition of Lock; Take
    clears the note (the acquisition's own read), else the acquisition still
@@ -171,6 +175,13 @@ WDKMP_INLINE VOID WdkmpDiagRegion(_In_ LONG Delta)
 WDKMP_INLINE VOID WdkmpDiagIrqlTooHigh(_In_ struct _WDKMP_LOCK_HEADER *Header)
 {
     UNREFERENCED_PARAMETER(Header);
+}
+
+WDKMP_INLINE VOID WdkmpDiagSetRegistryClass(_Inout_ struct _WDKMP_LOCK_HEADER *Header,
+                                            _In_z_ PCSTR Name)
+{
+    UNREFERENCED_PARAMETER(Header);
+    UNREFERENCED_PARAMETER(Name);
 }
 
 WDKMP_INLINE NTSTATUS WdkmpDiagSetClass(_Inout_ struct _WDKMP_LOCK_HEADER *Header,

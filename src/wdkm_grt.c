@@ -1559,9 +1559,9 @@ WdkmpGrtRegister(
     }
     /* The new lock and its name (Name, and its copy in the entry) are
        both at hand here, before anything is published. Checked builds: the
-       lock's class is its name (a full class table leaves it a class of
-       one, still validated). */
-    (VOID)WdkmpDiagSetClass(WdkmpGrtHeader(Entry), Entry->Cold->Name.Text);
+       lock's class is its name up to a '#' (a full class table leaves it a
+       class of one, still validated). */
+    WdkmpDiagSetRegistryClass(WdkmpGrtHeader(Entry), Entry->Cold->Name.Text);
 
     (VOID)WdkmpGrtLockWriters(NULL);
     State = WdkmpGrtState();

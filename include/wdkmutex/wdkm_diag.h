@@ -15,7 +15,8 @@
  * Lock classes. Order is recorded between classes, not objects, so that an
  * inversion between two instances of "the queue lock" and "the device
  * lock" is found even when the instances differ. A lock's class is:
- *   - its registry name, for a lock the registry (wdkm_grt.h) created;
+ *   - its registry name up to the first '#', for a lock the registry
+ *     (wdkm_grt.h) created: the role of a WdkmGrtInstanceName name;
  *   - the name given with WdkmDiagSetClassName;
  *   - else its creation site ("file.c:123"), when it was created through a
  *     typed WDKM_xxx_CREATE macro;

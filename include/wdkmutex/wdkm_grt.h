@@ -353,6 +353,33 @@ WdkmGrtUnregister(
     );
 
 /*
+ * WdkmGrtInstanceName - write the registry name of one object's lock,
+ * "Role#" and Instance in hex (as many digits as a pointer has), e.g.
+ * WdkmGrtInstanceName(Name, sizeof(Name), "threadq.file", FileObject)
+ * gives "threadq.file#ffffa50c3e2b1d40": a lock per handle, per request,
+ * per device. In checked builds a registry name's lock class is the name up
+ * to its first '#', so every instance of a role is in the class Role and an
+ * order learnt on one is validated on all (wdkm_diag.h).
+ * IRQL: any (it only writes Buffer). Returns STATUS_SUCCESS;
+ * STATUS_INVALID_PARAMETER (NULL Buffer or Role, an empty Role, a Role
+ * with a '#'); STATUS_BUFFER_TOO_SMALL (Size below what the name needs;
+ * WDKM_GRT_INSTANCE_NAME_SIZE always does); STATUS_NAME_TOO_LONG (the name
+ * would pass WDKM_GRT_MAX_NAME_LENGTH). Buffer is unchanged on failure.
+ * The caller must not use Buffer after a failure.
+ */
+#define WDKM_GRT_INSTANCE_NAME_SIZE (WDKM_GRT_MAX_NAME_LENGTH + 1)
+
+_Must_inspect_result_
+_IRQL_requires_max_(HIGH_LEVEL)
+NTSTATUS
+WdkmGrtInstanceName(
+    _Out_writes_z_(Size) PCHAR Buffer,
+    _In_ SIZE_T Size,
+    _In_z_ PCSTR Role,
+    _In_opt_ const VOID *Instance
+    );
+
+/*
  * WdkmGrtScopeEnter - get and acquire (exclusively) for the scoped forms
  * below; not meant to be called directly. IRQL: that of the kind's
  * acquire (<= DISPATCH_LEVEL for a spin lock, <= APC_LEVEL otherwise).

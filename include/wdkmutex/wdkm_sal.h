@@ -47,6 +47,9 @@
 #ifndef _Out_writes_bytes_opt_
 #define _Out_writes_bytes_opt_(Size)
 #endif
+#ifndef _Out_writes_z_
+#define _Out_writes_z_(Count)
+#endif
 #ifndef _Out_writes_opt_
 #define _Out_writes_opt_(Count)
 #endif

@@ -566,6 +566,44 @@ PerHandleNamesNeverFillTheClassTable(VOID)
     CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
 }
 
+/*
+ * wdkm_grt.h, WdkmGrtInstanceName: the locks of one role's instances
+ * ("file#<address>") share the class of the role, so an order learnt on
+ * one handle is validated on the next: device then file on one handle,
+ * file then device on another, is the inversion it is. The table holds
+ * one class for any number of handles.
+ */
+static VOID
+InstanceNamesShareTheirRolesClass(VOID)
+{
+    CHAR First[WDKM_GRT_INSTANCE_NAME_SIZE];
+    CHAR Second[WDKM_GRT_INSTANCE_NAME_SIZE];
+    WDKM_DIAG_VIOLATION Violation;
+    ULONG Count;
+    int Objects[2];
+
+    Begin();
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtInstanceName(First, sizeof(First), "file", &Objects[0]), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtInstanceName(Second, sizeof(Second), "file", &Objects[1]),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("device", &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX(First, &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX(Second, &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(TakeNamesInOrder("device", First), STATUS_SUCCESS);
+    CHECK_EQ(OrderViolations(), 0);
+    CHECK_STATUS(TakeNamesInOrder(Second, "device"), STATUS_SUCCESS);
+    CHECK_EQ(OrderViolations(), 1);
+    CHECK_STATUS(WdkmDiagQueryViolations(&Violation, 1, &Count), STATUS_SUCCESS);
+    CHECK_EQ(Count, 1);
+    CHECK(strcmp(Violation.Held, "file") == 0 && strcmp(Violation.Acquiring, "device") == 0);
+    /* Two instances nested are not ordered against each other. */
+    CHECK_STATUS(TakeNamesInOrder(First, Second), STATUS_SUCCESS);
+    CHECK_STATUS(TakeNamesInOrder(Second, First), STATUS_SUCCESS);
+    CHECK_EQ(OrderViolations(), 1);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Context                                                                */
 
@@ -1874,6 +1912,7 @@ static const WDKM_TEST_CASE DiagCases[] = {
     { "recursion_is_not_inversion", RecursionIsNotInversion },
     { "registry_names_are_classes", RegistryNamesAreClasses },
     { "per_handle_names_never_fill_the_class_table", PerHandleNamesNeverFillTheClassTable },
+    { "instance_names_share_their_roles_class", InstanceNamesShareTheirRolesClass },
     { "wait_under_spin_lock_names_the_spin_lock", WaitUnderSpinLockNamesTheSpinLock },
     { "wait_under_spin_lock_refused_where_irql_stays", WaitUnderSpinLockRefusedWhereIrqlStays },
     { "checkpoint_finds_held_locks_and_regions", CheckpointFindsHeldLocksAndRegions },

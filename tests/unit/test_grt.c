@@ -1932,7 +1932,64 @@ SpecialApcOnHolderGivesItsReferenceBack(VOID)
     CHECK_EQ(Report.Freed, APC_CASES);
 }
 
+/*
+ * reference.md, WdkmGrtInstanceName: "Role#" and the instance in as many
+ * hex digits as a pointer has; every refusal leaves the buffer as it was;
+ * WDKM_GRT_INSTANCE_NAME_SIZE always suffices for a role that fits; the
+ * name registers, and another instance's is another name.
+ */
+static VOID
+InstanceNamesFormatAndRefuse(VOID)
+{
+    CHAR Name[WDKM_GRT_INSTANCE_NAME_SIZE];
+    CHAR Expected[WDKM_GRT_INSTANCE_NAME_SIZE];
+    CHAR Small[8];
+    CHAR Role[WDKM_GRT_MAX_NAME_LENGTH + 2];
+    const SIZE_T Digits = sizeof(ULONG_PTR) * 2;
+    SIZE_T Longest = WDKM_GRT_MAX_NAME_LENGTH - 1 - Digits;
+    PWDKM_KMUTEX First;
+    int Objects[2];
+
+    CHECK_STATUS(WdkmGrtInstanceName(Name, sizeof(Name), "dev.file", (PVOID)(ULONG_PTR)0xA5C3),
+                 STATUS_SUCCESS);
+    snprintf(Expected, sizeof(Expected), "dev.file#%0*llx", (int)Digits, 0xA5C3ULL);
+    CHECK(strcmp(Name, Expected) == 0);
+    CHECK_STATUS(WdkmGrtInstanceName(Name, sizeof(Name), "null", NULL), STATUS_SUCCESS);
+    CHECK_EQ(strlen(Name), 5 + Digits);
+    /* Refusals change nothing. */
+    memset(Name, 'x', sizeof(Name));
+    memset(Small, 'x', sizeof(Small));
+    CHECK_STATUS(WdkmGrtInstanceName(NULL, sizeof(Name), "role", Objects), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtInstanceName(Name, sizeof(Name), NULL, Objects), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtInstanceName(Name, sizeof(Name), "", Objects), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtInstanceName(Name, sizeof(Name), "a#b", Objects), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtInstanceName(Small, sizeof(Small), "role", Objects), STATUS_BUFFER_TOO_SMALL);
+    CHECK_STATUS(WdkmGrtInstanceName(Name, 0, "role", Objects), STATUS_BUFFER_TOO_SMALL);
+    memset(Role, 'r', sizeof(Role) - 1);
+    Role[sizeof(Role) - 1] = '\0';
+    CHECK_STATUS(WdkmGrtInstanceName(Name, sizeof(Name), Role, Objects), STATUS_NAME_TOO_LONG);
+    Role[Longest + 1] = '\0';
+    CHECK_STATUS(WdkmGrtInstanceName(Name, sizeof(Name), Role, Objects), STATUS_NAME_TOO_LONG);
+    CHECK(Name[0] == 'x' && Name[sizeof(Name) - 1] == 'x' && Small[0] == 'x' && Small[7] == 'x');
+    /* The longest role that fits, in the buffer the header sizes. */
+    Role[Longest] = '\0';
+    CHECK_STATUS(WdkmGrtInstanceName(Name, sizeof(Name), Role, Objects), STATUS_SUCCESS);
+    CHECK_EQ(strlen(Name), WDKM_GRT_MAX_NAME_LENGTH);
+    CHECK_STATUS(WdkmGrtInstanceName(Name, strlen(Name), Role, Objects), STATUS_BUFFER_TOO_SMALL);
+    /* Names a driver registers, one per object. */
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtInstanceName(Name, sizeof(Name), "file", &Objects[0]), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Name, &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtInstanceName(Expected, sizeof(Expected), "file", &Objects[1]),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Expected, &Zero), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX(Name, COUNTER, &First), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(First), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+}
+
 static const WDKM_TEST_CASE GrtCases[] = {
+    { "instance_names_format_and_refuse", InstanceNamesFormatAndRefuse },
     { "scope_refused_in_holders_dpc_keeps_no_reference", ScopeRefusedInHoldersDpcKeepsNoReference },
     { "special_apc_on_holder_gives_its_reference_back", SpecialApcOnHolderGivesItsReferenceBack },
     { "scope_nested_in_own_hold_gives_its_reference_back", ScopeNestedInOwnHoldGivesItsReferenceBack },
