@@ -90,3 +90,24 @@ DWORD WdkmPathCheckFile(const WCHAR *Path, WDKM_ERROR *Error)
     }
     return ERROR_SUCCESS;
 }
+
+DWORD WdkmPathDriverImage(const WCHAR *Argument, const WCHAR *DefaultName, WCHAR *Out,
+                          DWORD OutChars, WDKM_ERROR *Error)
+{
+    WCHAR beside[MAX_PATH];
+    DWORD result;
+
+    WdkmErrorClear(Error);
+    if (Argument == NULL) {
+        result = WdkmPathBesideProgram(DefaultName, beside, MAX_PATH, Error);
+        if (result != ERROR_SUCCESS) {
+            return result;
+        }
+        Argument = beside;
+    }
+    result = WdkmPathToWindows(Argument, Out, OutChars, Error);
+    if (result != ERROR_SUCCESS) {
+        return result;
+    }
+    return WdkmPathCheckFile(Out, Error);
+}

@@ -29,6 +29,16 @@ DWORD WdkmPathBesideProgram(const WCHAR *FileName, WCHAR *Out, DWORD OutChars,
 /* ERROR_SUCCESS if Path names an existing file (not a directory). */
 DWORD WdkmPathCheckFile(const WCHAR *Path, WDKM_ERROR *Error);
 
+/*
+ * The driver image a program was told to load, as an absolute Windows
+ * path to an existing file in Out: Argument (a command-line argument, a
+ * Unix or Windows path) when not NULL, else DefaultName beside the
+ * running program. What a client's "prog.exe [path\to\driver.sys]" does
+ * with its argument.
+ */
+DWORD WdkmPathDriverImage(const WCHAR *Argument, const WCHAR *DefaultName, WCHAR *Out,
+                          DWORD OutChars, WDKM_ERROR *Error);
+
 #ifdef __cplusplus
 }
 #endif

@@ -240,3 +240,14 @@ DWORD WdkmServiceDelete(WDKM_SERVICE *Service, WDKM_ERROR *Error)
     WdkmServiceClose(Service);
     return result;
 }
+
+DWORD WdkmServiceLoadDriver(WDKM_SERVICE *Service, const WCHAR *Name, const WCHAR *ImagePath,
+                            DWORD TimeoutMs, WDKM_ERROR *Error)
+{
+    DWORD result = WdkmServiceInstallDriver(Service, Name, ImagePath, TimeoutMs, Error);
+
+    if (result != ERROR_SUCCESS) {
+        return result;
+    }
+    return WdkmServiceStart(Service, TimeoutMs, Error);
+}

@@ -47,6 +47,15 @@ DWORD WdkmServiceInstallDriver(WDKM_SERVICE *Service, const WCHAR *Name,
                                const WCHAR *ImagePath, DWORD TimeoutMs, WDKM_ERROR *Error);
 
 /*
+ * WdkmServiceInstallDriver, then WdkmServiceStart: the driver at ImagePath
+ * loaded as service Name (a leftover of that name replaced first), each
+ * step waiting up to TimeoutMs. On failure Service is left as the failing
+ * step left it: WdkmServiceDelete (or WdkmServiceClose) cleans up.
+ */
+DWORD WdkmServiceLoadDriver(WDKM_SERVICE *Service, const WCHAR *Name, const WCHAR *ImagePath,
+                            DWORD TimeoutMs, WDKM_ERROR *Error);
+
+/*
  * Starts the service and waits until it is running: for a kernel driver,
  * until its DriverEntry has returned success. A driver that fails to load
  * is reported with the service's exit code. Already running is success.

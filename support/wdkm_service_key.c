@@ -43,3 +43,19 @@ DWORD WdkmServiceKeyReadDword(const WCHAR *ServiceName, const WCHAR *ValueName, 
     *Value = data;
     return ERROR_SUCCESS;
 }
+
+DWORD WdkmServiceKeyReadDwords(const WCHAR *ServiceName, const WCHAR *const *Names,
+                               DWORD *Values, ULONG Count, WDKM_ERROR *Error)
+{
+    DWORD result = ERROR_SUCCESS;
+    ULONG index;
+
+    WdkmErrorClear(Error);
+    if (Names == NULL || Values == NULL) {
+        return WdkmErrorSetText(Error, ERROR_INVALID_PARAMETER, "invalid argument");
+    }
+    for (index = 0; index < Count && result == ERROR_SUCCESS; index++) {
+        result = WdkmServiceKeyReadDword(ServiceName, Names[index], &Values[index], Error);
+    }
+    return result;
+}

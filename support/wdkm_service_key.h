@@ -22,6 +22,14 @@ extern "C" {
 DWORD WdkmServiceKeyReadDword(const WCHAR *ServiceName, const WCHAR *ValueName, DWORD *Value,
                               WDKM_ERROR *Error);
 
+/*
+ * Reads Count REG_DWORDs, Names[i] into Values[i], as WdkmServiceKeyReadDword
+ * does each: what a driver left at unload for its client to check. Stops
+ * at the first that cannot be read and returns its error.
+ */
+DWORD WdkmServiceKeyReadDwords(const WCHAR *ServiceName, const WCHAR *const *Names,
+                               DWORD *Values, ULONG Count, WDKM_ERROR *Error);
+
 #ifdef __cplusplus
 }
 #endif

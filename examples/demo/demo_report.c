@@ -12,6 +12,7 @@
 #include "demo_ioctl.h"
 #include "wdkm_device.h"
 #include "wdkm_path.h"
+#include "wdkm_report.h"
 #include "wdkm_service.h"
 
 #define TIMEOUT_MS      30000
@@ -22,16 +23,6 @@ static const char *AllocatorNames[] = {
     "ExAllocatePool2",
     "ExAllocatePoolWithTag + zeroing (ExAllocatePool2 is not exported here)",
 };
-
-static int
-Verdict(const char *What, unsigned long long Actual, unsigned long long Expected)
-{
-    int Exact = Actual == Expected;
-
-    printf("  %-44s %10llu   expected %10llu   %s\n", What, Actual, Expected,
-           Exact ? "exact" : "WRONG");
-    return Exact;
-}
 
 static int
 PrintReport(const DEMO_REPORT *Report)
@@ -46,32 +37,32 @@ PrintReport(const DEMO_REPORT *Report)
            Report->Workers, Report->PacketsPerWorker, Report->FlushEvery);
 
     printf("FAST_MUTEX \"traffic\" (registry; hot path, one acquisition per packet, scoped form)\n");
-    Exact &= Verdict("packets counted", Report->Packets, Expected);
+    Exact &= WdkmReportExact("packets counted", Report->Packets, Expected);
     for (Index = 0; Index < DEMO_WORKERS && Index < Report->Workers; Index += 1) {
         char Label[64];
         snprintf(Label, sizeof(Label), "  by worker %lu", Index);
-        Exact &= Verdict(Label, Report->PacketsByWorker[Index], Report->PacketsPerWorker);
+        Exact &= WdkmReportExact(Label, Report->PacketsByWorker[Index], Report->PacketsPerWorker);
         ByWorkerSum += Report->PacketsByWorker[Index];
     }
-    Exact &= Verdict("sum over workers", ByWorkerSum, Report->Packets);
-    printf("  %-44s %10llu\n", "bytes counted", Report->Bytes);
+    Exact &= WdkmReportExact("sum over workers", ByWorkerSum, Report->Packets);
+    WdkmReportValue("bytes counted", Report->Bytes);
 
     printf("\nKMUTEX \"totals\" (registry; flushes: try first, then wait; a nested acquisition each)\n");
-    Exact &= Verdict("flushes", Report->Flushes, ExpectedFlushes);
-    Exact &= Verdict("packets flushed", Report->FlushedPackets, Expected);
-    Exact &= Verdict("nested (recursive) acquisitions", Report->NestedAcquisitions,
+    Exact &= WdkmReportExact("flushes", Report->Flushes, ExpectedFlushes);
+    Exact &= WdkmReportExact("packets flushed", Report->FlushedPackets, Expected);
+    Exact &= WdkmReportExact("nested (recursive) acquisitions", Report->NestedAcquisitions,
                      ExpectedFlushes);
-    printf("  %-44s %10lu\n", "tries that found the lock busy", Report->TryBusySeen);
+    WdkmReportValue("tries that found the lock busy", Report->TryBusySeen);
 
     printf("\nERESOURCE \"routes\" (registry; read shared at every flush, rewritten exclusively)\n");
-    Exact &= Verdict("shared reads", Report->RouteReads, ExpectedFlushes);
-    Exact &= Verdict("table version (exclusive updates)", Report->RouteVersion,
+    Exact &= WdkmReportExact("shared reads", Report->RouteReads, ExpectedFlushes);
+    Exact &= WdkmReportExact("table version (exclusive updates)", Report->RouteVersion,
                      Report->RouteUpdates);
-    Exact &= Verdict("exclusive updates", Report->RouteUpdates,
+    Exact &= WdkmReportExact("exclusive updates", Report->RouteUpdates,
                      Report->PacketsPerWorker / Report->FlushEvery / DEMO_ROUTE_UPDATE_EVERY);
 
     printf("\nSpin lock \"ticks\" (registry; bumped by a periodic timer DPC)\n");
-    Exact &= Verdict("ticks under the lock", Report->DpcTicks, Report->DpcTicksCountedOutside);
+    Exact &= WdkmReportExact("ticks under the lock", Report->DpcTicks, Report->DpcTicksCountedOutside);
     Exact &= Report->DpcTicks > 0;
 
     printf("\nMisuse, answered with a status instead of a bugcheck or a hang\n");
@@ -81,10 +72,10 @@ PrintReport(const DEMO_REPORT *Report)
     }
 
     printf("\nPool\n");
-    printf("  %-44s %s\n", "allocator",
+    printf("  %-52s %s\n", "allocator",
            Report->PoolAllocator < sizeof(AllocatorNames) / sizeof(AllocatorNames[0])
                ? AllocatorNames[Report->PoolAllocator] : "?");
-    printf("  %-44s %10ld   (registry table, 4 names, 4 locks with their values)\n",
+    printf("  %-52s %8ld   (registry table, 4 names, 4 locks with their values)\n",
            "library blocks outstanding", Report->PoolBlocksOutstanding);
     return Exact;
 }
@@ -95,7 +86,6 @@ wmain(int argc, wchar_t **argv)
     WDKM_SERVICE Service = WDKM_SERVICE_INIT;
     HANDLE Device = INVALID_HANDLE_VALUE;
     WCHAR Image[MAX_PATH];
-    WCHAR WindowsImage[MAX_PATH];
     DEMO_REPORT Report;
     WDKM_ERROR Error;
     DWORD Returned = 0;
@@ -104,24 +94,11 @@ wmain(int argc, wchar_t **argv)
     int Exact = 0;
 
     setvbuf(stdout, NULL, _IONBF, 0);
-    if (argc > 1) {
-        Result = WdkmPathToWindows(argv[1], WindowsImage, MAX_PATH, &Error);
-    } else {
-        Result = WdkmPathBesideProgram(L"wdkm_demo.sys", Image, MAX_PATH, &Error);
-        if (Result == ERROR_SUCCESS) {
-            Result = WdkmPathToWindows(Image, WindowsImage, MAX_PATH, &Error);
-        }
-    }
+    Result = WdkmPathDriverImage(argc > 1 ? argv[1] : NULL, L"wdkm_demo.sys", Image, MAX_PATH,
+                                 &Error);
     if (Result == ERROR_SUCCESS) {
-        Result = WdkmPathCheckFile(WindowsImage, &Error);
-    }
-    if (Result == ERROR_SUCCESS) {
-        printf("Loading %ls as kernel service %ls\n", WindowsImage, DEMO_SERVICE_NAME);
-        Result = WdkmServiceInstallDriver(&Service, DEMO_SERVICE_NAME, WindowsImage, TIMEOUT_MS,
-                                          &Error);
-    }
-    if (Result == ERROR_SUCCESS) {
-        Result = WdkmServiceStart(&Service, TIMEOUT_MS, &Error);
+        printf("Loading %ls as kernel service %ls\n", Image, DEMO_SERVICE_NAME);
+        Result = WdkmServiceLoadDriver(&Service, DEMO_SERVICE_NAME, Image, TIMEOUT_MS, &Error);
     }
     if (Result == ERROR_SUCCESS) {
         Result = WdkmDeviceOpen(DEMO_USER_NAME, TIMEOUT_MS, &Device, &Error);

@@ -14,6 +14,11 @@
  *     dispatch routines, the DPC and the cancel callback, never while the
  *     queue's lock is held (the queue releases it before calling back).
  *
+ * The unload waits for the dispatch routines still using the queue or the
+ * counters (a WDKM_RUNDOWN each of them holds while it runs) before it
+ * destroys either, and refuses new ones from then on; the timer DPC is
+ * stopped instead.
+ *
  * Where no status can go (the DPC, the queue's callback, cleanup's count,
  * the unload) the counters' lock is taken with the callback forms
  * (..._OR_BUGCHECK): a refusal there would lose a count or hang a request,
@@ -53,6 +58,8 @@ typedef struct _EVENTNOTIFY_STATE {
 static PDEVICE_OBJECT EnDevice;
 static PWDKM_CSQ EnQueue;
 static PWDKM_SPIN_LOCK EnState;
+/* One acquisition per dispatch routine that uses EnQueue or EnState. */
+static WDKM_RUNDOWN EnDispatch;
 static KTIMER EnTimer;
 static KDPC EnTickDpc;
 static BOOLEAN EnTimerSet;
@@ -189,7 +196,8 @@ EnMatchFileObject(
     return IoGetCurrentIrpStackLocation(Irp)->FileObject == (PFILE_OBJECT)MatchContext;
 }
 
-/* The handle's last user closed it: end its pending requests. */
+/* The handle's last user closed it: end its pending requests (once the
+   unload has begun, its queue's destroy ends them instead). */
 static NTSTATUS
 EnCleanup(
     _In_ PDEVICE_OBJECT DeviceObject,
@@ -200,10 +208,13 @@ EnCleanup(
     PIRP Pending;
 
     UNREFERENCED_PARAMETER(DeviceObject);
-    while (WdkmCsqRemoveNextIrp(EnQueue, EnMatchFileObject, FileObject, &Pending) ==
-           STATUS_SUCCESS) {
-        EnCountCancelled(TRUE);
-        (VOID)EnComplete(Pending, STATUS_CANCELLED, 0);
+    if (WdkmRundownAcquire(&EnDispatch) == STATUS_SUCCESS) {
+        while (WdkmCsqRemoveNextIrp(EnQueue, EnMatchFileObject, FileObject, &Pending) ==
+               STATUS_SUCCESS) {
+            EnCountCancelled(TRUE);
+            (VOID)EnComplete(Pending, STATUS_CANCELLED, 0);
+        }
+        (VOID)WdkmRundownRelease(&EnDispatch);
     }
     return EnComplete(Irp, STATUS_SUCCESS, 0);
 }
@@ -247,9 +258,9 @@ EnQuery(
     return EnComplete(Irp, STATUS_SUCCESS, sizeof(*Report));
 }
 
+/* EnDeviceControl's body, the unload kept off meanwhile. */
 static NTSTATUS
-EnDeviceControl(
-    _In_ PDEVICE_OBJECT DeviceObject,
+EnControl(
     _Inout_ PIRP Irp
     )
 {
@@ -259,7 +270,6 @@ EnDeviceControl(
     NTSTATUS Status;
     KIRQL OldIrql;
 
-    UNREFERENCED_PARAMETER(DeviceObject);
     switch (Stack->Parameters.DeviceIoControl.IoControlCode) {
     case IOCTL_EVENTNOTIFY_WAIT:
         if (OutputLength < sizeof(EVENTNOTIFY_EVENT)) {
@@ -276,7 +286,7 @@ EnDeviceControl(
         if (Status == STATUS_PENDING) {
             return STATUS_PENDING;      /* the queue's now: not touched again */
         }
-        /* Not queued (the driver is unloading): the request is still ours. */
+        /* Not queued (the queue refused it): the request is still ours. */
         if (WDKM_ACQUIRED(WDKM_SPIN_LOCK_ACQUIRE(EnState, &OldIrql, &State))) {
             State->Waits -= 1;
             State->Refused += 1;
@@ -296,6 +306,25 @@ EnDeviceControl(
     default:
         return EnComplete(Irp, STATUS_INVALID_DEVICE_REQUEST, 0);
     }
+}
+
+static NTSTATUS
+EnDeviceControl(
+    _In_ PDEVICE_OBJECT DeviceObject,
+    _Inout_ PIRP Irp
+    )
+{
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(DeviceObject);
+    /* Held while the queue and the counters are used: the unload waits
+       for it, and refuses it once it has begun. */
+    if (WdkmRundownAcquire(&EnDispatch) != STATUS_SUCCESS) {
+        return EnComplete(Irp, STATUS_DEVICE_NOT_READY, 0);
+    }
+    Status = EnControl(Irp);        /* a pending IRP is not touched again */
+    (VOID)WdkmRundownRelease(&EnDispatch);
+    return Status;
 }
 
 /* A REG_DWORD under the service key (the client reads them after unload). */
@@ -332,6 +361,9 @@ EnUnload(
     KIRQL OldIrql;
 
     UNREFERENCED_PARAMETER(DriverObject);
+    /* No dispatch routine still uses the queue or the counters, and none
+       will (nothing of ours is held here). */
+    (VOID)WdkmRundownWait(&EnDispatch, NULL);
     /* No more ticks, and none still running (no lock is held here: Wine's
        KeCancelTimer waits for a running DPC). */
     if (EnTimerSet) {
@@ -391,6 +423,10 @@ DriverEntry(
     EnServiceKey.MaximumLength = sizeof(EnServiceKeyBuffer);
     RtlCopyUnicodeString(&EnServiceKey, RegistryPath);
 
+    Status = WdkmRundownInitialize(&EnDispatch);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
     RtlZeroMemory(&Initial, sizeof(Initial));
     Status = WDKM_SPIN_LOCK_CREATE(&Initial, &EnState);
     if (Status != STATUS_SUCCESS) {

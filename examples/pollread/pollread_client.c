@@ -8,18 +8,25 @@
  *
  * Usage: pollread_client.exe [path\to\pollread.sys]
  *        (default: pollread.sys beside this program)
+ *
+ * The plumbing (loading the driver, opening it, a window of overlapped
+ * requests, the verdict lines) is support/'s: wdkm_service.h,
+ * wdkm_device.h, wdkm_request_window.h, wdkm_report.h.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <windows.h>
 #include <winioctl.h>
 
 #include "pollread_ioctl.h"
+#include "wdkm_device.h"
 #include "wdkm_path.h"
+#include "wdkm_report.h"
+#include "wdkm_request_window.h"
 #include "wdkm_service.h"
 #include "wdkm_service_key.h"
+#include "wdkm_threads.h"
 
 #define THREADS      4
 #define REQUESTS     40
@@ -28,13 +35,6 @@
 #define LEFT         4
 #define TIMEOUT_MS   30000
 #define TOTAL        (THREADS * REQUESTS)
-#define STATUS_CANCELLED_VALUE 0xC0000120UL
-
-typedef struct _REQUEST {
-    OVERLAPPED Overlapped;
-    POLLREAD_SAMPLE Sample;
-    BOOL InFlight;
-} REQUEST;
 
 typedef struct _WORKER {
     HANDLE Device;
@@ -43,96 +43,59 @@ typedef struct _WORKER {
     LONG Cancelled;
     LONG Errors;
     POLLREAD_REPORT Booked;     /* the driver's counts for this handle */
+    WDKM_REQUEST Requests[WINDOW];
+    POLLREAD_SAMPLE Samples[WINDOW];
     unsigned long long Sequences[REQUESTS];
     char Error[160];
 } WORKER;
 
-static HANDLE
-OpenDevice(VOID)
-{
-    return CreateFileW(L"\\\\.\\" POLLREAD_USER_NAME, GENERIC_READ | GENERIC_WRITE, 0, NULL,
-                       OPEN_EXISTING, FILE_FLAG_OVERLAPPED, NULL);
-}
-
-static BOOL
-Control(HANDLE Device, DWORD Code, void *Output, DWORD OutputSize, DWORD *Returned)
-{
-    OVERLAPPED Overlapped;
-    BOOL Done;
-
-    ZeroMemory(&Overlapped, sizeof(Overlapped));
-    Overlapped.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
-    *Returned = 0;
-    Done = DeviceIoControl(Device, Code, NULL, 0, Output, OutputSize, Returned, &Overlapped);
-    if (!Done && GetLastError() == ERROR_IO_PENDING) {
-        Done = GetOverlappedResult(Device, &Overlapped, Returned, TRUE);
-    }
-    CloseHandle(Overlapped.hEvent);
-    return Done;
-}
-
 static BOOL
 Query(HANDLE Device, POLLREAD_REPORT *Report)
 {
-    DWORD Returned;
+    DWORD Returned = 0;
 
-    return Control(Device, IOCTL_POLLREAD_QUERY, Report, sizeof(*Report), &Returned) &&
+    return WdkmDeviceIoControl(Device, IOCTL_POLLREAD_QUERY, NULL, 0, Report, sizeof(*Report),
+                               &Returned, TIMEOUT_MS, NULL) == ERROR_SUCCESS &&
            Returned == sizeof(*Report);
 }
 
-static BOOL
-Send(WORKER *Worker, REQUEST *Request)
+/* Read number Index of the thread: sent, and every CANCEL_EVERY-th of all
+   cancelled at once (it may still be sampled first: either counts, once). */
+static DWORD
+StartRead(void *Context, ULONG Index, ULONG Slot, WDKM_REQUEST *Request, WDKM_ERROR *Error)
 {
-    DWORD Returned;
+    WORKER *Worker = (WORKER *)Context;
+    DWORD Result;
 
-    ZeroMemory(&Request->Overlapped, sizeof(Request->Overlapped));
-    ZeroMemory(&Request->Sample, sizeof(Request->Sample));
-    Request->Overlapped.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (Request->Overlapped.hEvent == NULL) {
-        snprintf(Worker->Error, sizeof(Worker->Error), "CreateEvent: %lu", GetLastError());
-        return FALSE;
+    ZeroMemory(&Worker->Samples[Slot], sizeof(Worker->Samples[Slot]));
+    Result = WdkmRequestSend(Request, Worker->Device, IOCTL_POLLREAD_READ, NULL, 0,
+                             &Worker->Samples[Slot], sizeof(Worker->Samples[Slot]), Error);
+    if (Result == ERROR_SUCCESS && (Worker->Index * REQUESTS + Index) % CANCEL_EVERY == 0) {
+        (VOID)WdkmRequestCancel(Request);
     }
-    Request->InFlight = TRUE;
-    if (DeviceIoControl(Worker->Device, IOCTL_POLLREAD_READ, NULL, 0, &Request->Sample,
-                        sizeof(Request->Sample), &Returned, &Request->Overlapped) ||
-        GetLastError() == ERROR_IO_PENDING) {
-        return TRUE;
-    }
-    snprintf(Worker->Error, sizeof(Worker->Error), "DeviceIoControl: %lu", GetLastError());
-    CloseHandle(Request->Overlapped.hEvent);
-    Request->InFlight = FALSE;
-    return FALSE;
+    return Result;
 }
 
-static VOID
-Finish(WORKER *Worker, REQUEST *Request)
+/* How one read ended: a sample (with a number), cancelled, or an error. */
+static void
+ReadEnded(void *Context, ULONG Index, ULONG Slot, DWORD Result, DWORD Returned,
+          const WDKM_ERROR *Error)
 {
-    DWORD Returned = 0;
+    WORKER *Worker = (WORKER *)Context;
+    const POLLREAD_SAMPLE *Sample = &Worker->Samples[Slot];
 
-    if (WaitForSingleObject(Request->Overlapped.hEvent, TIMEOUT_MS) != WAIT_OBJECT_0) {
-        Worker->Errors += 1;
-        snprintf(Worker->Error, sizeof(Worker->Error), "a read did not end in %u ms",
-                 TIMEOUT_MS);
-        return;
-    }
-    if (GetOverlappedResult(Worker->Device, &Request->Overlapped, &Returned, FALSE)) {
-        if (Returned == sizeof(POLLREAD_SAMPLE) && Request->Sample.Sequence != 0 &&
-            Worker->Sampled < REQUESTS) {
-            Worker->Sequences[Worker->Sampled] = Request->Sample.Sequence;
-            Worker->Sampled += 1;
-        } else {
-            Worker->Errors += 1;
-            snprintf(Worker->Error, sizeof(Worker->Error), "a sample of %lu bytes, number %llu",
-                     Returned, Request->Sample.Sequence);
-        }
-    } else if (GetLastError() == ERROR_OPERATION_ABORTED) {
+    UNREFERENCED_PARAMETER(Index);
+    if (Result == ERROR_SUCCESS && Returned == sizeof(*Sample) && Sample->Sequence != 0 &&
+        Worker->Sampled < REQUESTS) {
+        Worker->Sequences[Worker->Sampled] = Sample->Sequence;
+        Worker->Sampled += 1;
+    } else if (Result == ERROR_OPERATION_ABORTED) {
         Worker->Cancelled += 1;
     } else {
         Worker->Errors += 1;
-        snprintf(Worker->Error, sizeof(Worker->Error), "a read failed: %lu", GetLastError());
+        snprintf(Worker->Error, sizeof(Worker->Error), "a sample of %lu bytes, number %llu: %s",
+                 Returned, Sample->Sequence, Error->Text);
     }
-    CloseHandle(Request->Overlapped.hEvent);
-    Request->InFlight = FALSE;
 }
 
 /* One thread, one handle: its reads, then the driver's booking for it. */
@@ -140,38 +103,19 @@ static DWORD WINAPI
 WorkerThread(LPVOID Parameter)
 {
     WORKER *Worker = (WORKER *)Parameter;
-    REQUEST Requests[WINDOW];
-    ULONG Sent;
-    ULONG Slot;
+    WDKM_ERROR Error;
     ULONG Tries;
 
-    ZeroMemory(Requests, sizeof(Requests));
-    for (Sent = 0; Sent < REQUESTS; Sent += 1) {
-        REQUEST *Request = &Requests[Sent % WINDOW];
-
-        if (Request->InFlight) {
-            Finish(Worker, Request);
-            if (Request->InFlight) {
-                return 1;
-            }
-        }
-        if (!Send(Worker, Request)) {
-            Worker->Errors += 1;
-            return 1;
-        }
-        if ((Worker->Index * REQUESTS + Sent) % CANCEL_EVERY == 0) {
-            (VOID)CancelIoEx(Worker->Device, &Request->Overlapped);
-        }
-    }
-    for (Slot = 0; Slot < WINDOW; Slot += 1) {
-        if (Requests[Slot].InFlight) {
-            Finish(Worker, &Requests[Slot]);
-        }
+    if (WdkmRequestWindow(Worker->Requests, WINDOW, REQUESTS, TIMEOUT_MS, StartRead, ReadEnded,
+                          Worker, &Error) != ERROR_SUCCESS) {
+        snprintf(Worker->Error, sizeof(Worker->Error), "%s", Error.Text);
+        Worker->Errors += 1;
+        return 1;
     }
     /* The work item books endings a moment after they complete. */
     for (Tries = 0; Tries < TIMEOUT_MS / 10; Tries += 1) {
         if (!Query(Worker->Device, &Worker->Booked)) {
-            snprintf(Worker->Error, sizeof(Worker->Error), "query: %lu", GetLastError());
+            snprintf(Worker->Error, sizeof(Worker->Error), "query failed");
             Worker->Errors += 1;
             return 1;
         }
@@ -184,84 +128,44 @@ WorkerThread(LPVOID Parameter)
     return 0;
 }
 
-static int
-Verdict(const char *What, unsigned long long Actual, unsigned long long Expected)
-{
-    int Exact = Actual == Expected;
-
-    printf("  %-52s %8llu   expected %8llu   %s\n", What, Actual, Expected,
-           Exact ? "exact" : "WRONG");
-    return Exact;
-}
-
-static int
-CompareSequences(const void *Left, const void *Right)
-{
-    unsigned long long A = *(const unsigned long long *)Left;
-    unsigned long long B = *(const unsigned long long *)Right;
-
-    return A < B ? -1 : A > B;
-}
-
 static WORKER Workers[THREADS];
 static unsigned long long AllSequences[TOTAL];
-static REQUEST Left[LEFT];
+static WDKM_REQUEST Left[LEFT];
+static POLLREAD_SAMPLE LeftSamples[LEFT];
 
 int
 wmain(int argc, wchar_t **argv)
 {
     WDKM_SERVICE Service = WDKM_SERVICE_INIT;
-    HANDLE Threads[THREADS];
     HANDLE Control0 = INVALID_HANDLE_VALUE;
+    HANDLE LeftDevice = INVALID_HANDLE_VALUE;
     POLLREAD_REPORT Report;
     WCHAR Image[MAX_PATH];
-    WCHAR WindowsImage[MAX_PATH];
     WDKM_ERROR Error;
-    WORKER LeftWorker;
     LONG Sampled = 0;
     LONG Cancelled = 0;
     LONG Errors = 0;
-    LONG Unique = 0;
-    LONG LeftCancelled = 0;
-    DWORD Ended = 0;
+    ULONG LeftCancelled = 0;
+    ULONG Ended = 0;
     DWORD Result;
-    DWORD Returned;
     DWORD Values[7];
     int Exact = 1;
     ULONG Index;
 
     setvbuf(stdout, NULL, _IONBF, 0);
-    if (argc > 1) {
-        Result = WdkmPathToWindows(argv[1], WindowsImage, MAX_PATH, &Error);
-    } else {
-        Result = WdkmPathBesideProgram(L"pollread.sys", Image, MAX_PATH, &Error);
-        if (Result == ERROR_SUCCESS) {
-            Result = WdkmPathToWindows(Image, WindowsImage, MAX_PATH, &Error);
-        }
+    Result = WdkmPathDriverImage(argc > 1 ? argv[1] : NULL, L"pollread.sys", Image, MAX_PATH,
+                                 &Error);
+    if (Result == ERROR_SUCCESS) {
+        printf("Loading %ls as kernel service %ls\n", Image, POLLREAD_SERVICE_NAME);
+        Result = WdkmServiceLoadDriver(&Service, POLLREAD_SERVICE_NAME, Image, TIMEOUT_MS,
+                                       &Error);
     }
     if (Result == ERROR_SUCCESS) {
-        Result = WdkmPathCheckFile(WindowsImage, &Error);
-    }
-    if (Result == ERROR_SUCCESS) {
-        printf("Loading %ls as kernel service %ls\n", WindowsImage, POLLREAD_SERVICE_NAME);
-        Result = WdkmServiceInstallDriver(&Service, POLLREAD_SERVICE_NAME, WindowsImage,
-                                          TIMEOUT_MS, &Error);
-    }
-    if (Result == ERROR_SUCCESS) {
-        Result = WdkmServiceStart(&Service, TIMEOUT_MS, &Error);
-    }
-    if (Result == ERROR_SUCCESS) {
-        Control0 = OpenDevice();
-        if (Control0 == INVALID_HANDLE_VALUE) {
-            Result = WdkmErrorSet(&Error, GetLastError(), "opening \\\\.\\%ls", POLLREAD_USER_NAME);
-        }
+        Result = WdkmDeviceOpen(POLLREAD_USER_NAME, TIMEOUT_MS, &Control0, &Error);
     }
     for (Index = 0; Result == ERROR_SUCCESS && Index < THREADS; Index += 1) {
         Workers[Index].Index = Index;
-        Workers[Index].Device = OpenDevice();
-        if (Workers[Index].Device == INVALID_HANDLE_VALUE) {
-            Result = WdkmErrorSet(&Error, GetLastError(), "opening handle %lu", Index);
-        }
+        Result = WdkmDeviceOpen(POLLREAD_USER_NAME, 0, &Workers[Index].Device, &Error);
     }
     if (Result != ERROR_SUCCESS) {
         fprintf(stderr, "pollread: %s\n", Error.Text);
@@ -270,15 +174,9 @@ wmain(int argc, wchar_t **argv)
     }
 
     /* Phase 1: one handle per thread, reads, cancellations. */
-    for (Index = 0; Index < THREADS; Index += 1) {
-        Threads[Index] = CreateThread(NULL, 0, WorkerThread, &Workers[Index], 0, NULL);
-        if (Threads[Index] == NULL) {
-            fprintf(stderr, "pollread: CreateThread: %lu\n", GetLastError());
-            return 2;
-        }
-    }
-    if (WaitForMultipleObjects(THREADS, Threads, TRUE, 4 * TIMEOUT_MS) != WAIT_OBJECT_0) {
-        fprintf(stderr, "pollread: the client threads did not finish\n");
+    if (WdkmThreadsRun(THREADS, WorkerThread, Workers, sizeof(Workers[0]), 4 * TIMEOUT_MS,
+                       &Error) != ERROR_SUCCESS) {
+        fprintf(stderr, "pollread: the client threads: %s\n", Error.Text);
         return 2;
     }
     printf("\nPhase 1: %d threads (one handle each) x %d overlapped reads, every %dth cancelled\n",
@@ -287,7 +185,6 @@ wmain(int argc, wchar_t **argv)
         WORKER *Worker = &Workers[Index];
         char What[80];
 
-        CloseHandle(Threads[Index]);
         if (Worker->Error[0] != '\0') {
             fprintf(stderr, "pollread: thread %lu: %s\n", Index, Worker->Error);
         }
@@ -297,64 +194,62 @@ wmain(int argc, wchar_t **argv)
         Cancelled += Worker->Cancelled;
         Errors += Worker->Errors;
         snprintf(What, sizeof(What), "handle %lu: sampled, booked by the work item", Index);
-        Exact &= Verdict(What, Worker->Booked.OpenSampled, (unsigned long long)Worker->Sampled);
+        Exact &= WdkmReportExact(What, Worker->Booked.OpenSampled,
+                                 (unsigned long long)Worker->Sampled);
         snprintf(What, sizeof(What), "handle %lu: cancelled, booked by the work item", Index);
-        Exact &= Verdict(What, Worker->Booked.OpenCancelled,
-                         (unsigned long long)Worker->Cancelled);
+        Exact &= WdkmReportExact(What, Worker->Booked.OpenCancelled,
+                                 (unsigned long long)Worker->Cancelled);
     }
-    qsort(AllSequences, (size_t)Sampled, sizeof(AllSequences[0]), CompareSequences);
-    for (Index = 0; Index < (ULONG)Sampled; Index += 1) {
-        Unique += Index == 0 || AllSequences[Index] != AllSequences[Index - 1];
-    }
-    Exact &= Verdict("reads that ended (client)", (unsigned long long)(Sampled + Cancelled), TOTAL);
-    Exact &= Verdict("reads that failed otherwise (client)", (unsigned long long)Errors, 0);
-    Exact &= Verdict("distinct sample numbers received", (unsigned long long)Unique,
-                     (unsigned long long)Sampled);
+    Exact &= WdkmReportExact("reads that ended (client)",
+                             (unsigned long long)(Sampled + Cancelled), TOTAL);
+    Exact &= WdkmReportExact("reads that failed otherwise (client)", (unsigned long long)Errors,
+                             0);
+    Exact &= WdkmReportExact("distinct sample numbers received",
+                             WdkmReportDistinct(AllSequences, (size_t)Sampled),
+                             (unsigned long long)Sampled);
     if (!Query(Control0, &Report)) {
-        fprintf(stderr, "pollread: query failed: %lu\n", GetLastError());
+        fprintf(stderr, "pollread: query failed\n");
         return 2;
     }
-    Exact &= Verdict("reads accepted (driver)", Report.Reads, TOTAL);
-    Exact &= Verdict("sampled: driver = client", Report.Sampled, (unsigned long long)Sampled);
-    Exact &= Verdict("cancelled: driver = client", Report.Cancelled, (unsigned long long)Cancelled);
-    Exact &= Verdict("endings booked by the work item", Report.Credited, TOTAL);
-    Exact &= Verdict("handles open (driver)", Report.Opens, THREADS + 1);
-    printf("  %-52s %8llu\n", "polls that found the device not settled", Report.Retries);
-    printf("  %-52s %8llu\n", "timer DPC runs", Report.Ticks);
+    Exact &= WdkmReportExact("reads accepted (driver)", Report.Reads, TOTAL);
+    Exact &= WdkmReportExact("sampled: driver = client", Report.Sampled,
+                             (unsigned long long)Sampled);
+    Exact &= WdkmReportExact("cancelled: driver = client", Report.Cancelled,
+                             (unsigned long long)Cancelled);
+    Exact &= WdkmReportExact("endings booked by the work item", Report.Credited, TOTAL);
+    Exact &= WdkmReportExact("handles open (driver)", Report.Opens, THREADS + 1);
+    WdkmReportValue("polls that found the device not settled", Report.Retries);
+    WdkmReportValue("timer DPC runs", Report.Ticks);
     for (Index = 0; Index < THREADS; Index += 1) {
-        CloseHandle(Workers[Index].Device);
+        WdkmDeviceClose(&Workers[Index].Device);
     }
 
     /* Phase 2: the device held, reads left pending, the driver stopped. */
-    ZeroMemory(&LeftWorker, sizeof(LeftWorker));
-    LeftWorker.Device = OpenDevice();
-    if (LeftWorker.Device == INVALID_HANDLE_VALUE ||
-        !Control(Control0, IOCTL_POLLREAD_HOLD, NULL, 0, &Returned)) {
-        fprintf(stderr, "pollread: phase 2 setup: %lu\n", GetLastError());
-        return 2;
+    Result = WdkmDeviceOpen(POLLREAD_USER_NAME, 0, &LeftDevice, &Error);
+    if (Result == ERROR_SUCCESS) {
+        Result = WdkmDeviceIoControl(Control0, IOCTL_POLLREAD_HOLD, NULL, 0, NULL, 0, NULL,
+                                     TIMEOUT_MS, &Error);
     }
-    for (Index = 0; Index < LEFT; Index += 1) {
-        if (!Send(&LeftWorker, &Left[Index])) {
-            fprintf(stderr, "pollread: %s\n", LeftWorker.Error);
-            return 2;
-        }
+    for (Index = 0; Result == ERROR_SUCCESS && Index < LEFT; Index += 1) {
+        Result = WdkmRequestSend(&Left[Index], LeftDevice, IOCTL_POLLREAD_READ, NULL, 0,
+                                 &LeftSamples[Index], sizeof(LeftSamples[Index]), &Error);
+    }
+    if (Result != ERROR_SUCCESS) {
+        fprintf(stderr, "pollread: phase 2 setup: %s\n", Error.Text);
+        return 2;
     }
     printf("\nPhase 2: device held, %d reads left pending (one the device's current), "
            "the driver stopped\n", LEFT);
-    CloseHandle(LeftWorker.Device);
-    CloseHandle(Control0);
+    WdkmDeviceClose(&LeftDevice);
+    WdkmDeviceClose(&Control0);
     if (WdkmServiceStop(&Service, TIMEOUT_MS, &Error) != ERROR_SUCCESS) {
         fprintf(stderr, "pollread: stopping the driver: %s\n", Error.Text);
         return 2;
     }
-    for (Index = 0; Index < LEFT; Index += 1) {
-        if (WaitForSingleObject(Left[Index].Overlapped.hEvent, TIMEOUT_MS) == WAIT_OBJECT_0) {
-            Ended += 1;
-            LeftCancelled += (DWORD)Left[Index].Overlapped.Internal == STATUS_CANCELLED_VALUE;
-        }
-    }
-    Exact &= Verdict("left reads that ended", Ended, LEFT);
-    Exact &= Verdict("... cancelled (cleanup or unload)", (unsigned long long)LeftCancelled, LEFT);
+    Ended = WdkmRequestFinishAll(Left, LEFT, TIMEOUT_MS, NULL, &LeftCancelled);
+    Exact &= WdkmReportExact("left reads that ended", Ended, LEFT);
+    Exact &= WdkmReportExact("... cancelled (cleanup or unload)",
+                             (unsigned long long)LeftCancelled, LEFT);
     Cancelled += LeftCancelled;
 
     {
@@ -364,27 +259,23 @@ wmain(int argc, wchar_t **argv)
             POLLREAD_VALUE_LEAK_CHECK,
         };
 
-        for (Index = 0; Index < 7; Index += 1) {
-            if (WdkmServiceKeyReadDword(POLLREAD_SERVICE_NAME, Names[Index], &Values[Index],
-                                        &Error) != ERROR_SUCCESS) {
-                fprintf(stderr, "pollread: %s\n", Error.Text);
-                return 2;
-            }
+        if (WdkmServiceKeyReadDwords(POLLREAD_SERVICE_NAME, Names, Values, 7, &Error) !=
+            ERROR_SUCCESS) {
+            fprintf(stderr, "pollread: %s\n", Error.Text);
+            return 2;
         }
     }
     printf("\nAt unload (values the driver left under its service key)\n");
-    Exact &= Verdict("reads accepted, all phases", Values[0], TOTAL + LEFT);
-    Exact &= Verdict("sampled: driver = client", Values[1], (unsigned long long)Sampled);
-    Exact &= Verdict("cancelled: driver = client", Values[2], (unsigned long long)Cancelled);
-    Exact &= Verdict("endings booked to a handle or a closed one", Values[3], TOTAL + LEFT);
+    Exact &= WdkmReportExact("reads accepted, all phases", Values[0], TOTAL + LEFT);
+    Exact &= WdkmReportExact("sampled: driver = client", Values[1], (unsigned long long)Sampled);
+    Exact &= WdkmReportExact("cancelled: driver = client", Values[2],
+                             (unsigned long long)Cancelled);
+    Exact &= WdkmReportExact("endings booked to a handle or a closed one", Values[3],
+                             TOTAL + LEFT);
     printf("  %-52s %8lu   (handles whose IRP_MJ_CLOSE never came)\n", "opens left at unload",
            Values[4]);
-    Exact &= Verdict("library pool blocks outstanding", Values[5], 0);
-    if (Values[6] == 0xC00000BBUL) {    /* STATUS_NOT_SUPPORTED: a release build */
-        printf("  %-52s %8s   (release build: no diagnostics)\n", "WdkmDiagLeakCheck", "n/a");
-    } else {
-        Exact &= Verdict("WdkmDiagLeakCheck status (checked build)", Values[6], 0);
-    }
+    Exact &= WdkmReportExact("library pool blocks outstanding", Values[5], 0);
+    Exact &= WdkmReportLeakCheck(Values[6]);
 
     (VOID)WdkmServiceDelete(&Service, &Error);
     WdkmServiceClose(&Service);

@@ -24,12 +24,13 @@ static PWDKM_CSQ PrQueue;
 static PR_QUEUE_WORK *PrQueueWork;
 static KTIMER PrTimer;
 static KDPC PrTimerDpc;
-/* Signalled while no work item is queued or running (set and cleared
-   under the credits lock, with WorkQueued). */
-static KEVENT PrWorkIdle;
-/* Signalled when the last read in flight has left once stopping began
-   (set under the device lock). */
-static KEVENT PrReadsIdle;
+/* One acquisition per read in its dispatch routine: the stop waits for
+   them before it destroys the queue, and refuses reads from then on. */
+static WDKM_RUNDOWN PrReads;
+/* One acquisition while a work item is queued or running (taken and given
+   back under the credits lock, with WorkQueued): the stop waits for it to
+   run dry. */
+static WDKM_RUNDOWN PrWork;
 /* Open handles the opens list's drain freed at unload (PrOpensDrain). */
 static ULONG PrOpensLeft;
 
@@ -121,9 +122,10 @@ PrBook(
     (VOID)WDKM_QUEUED_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &Handle, &Credits);
     InsertTailList(&Credits->Head, &Credit->Link);
     Credits->Count += 1;
-    if (!Credits->WorkQueued) {
+    /* Refused only once the stop waits for the work item, after every
+       ending: the stop then books what is left itself. */
+    if (!Credits->WorkQueued && WdkmRundownAcquire(&PrWork) == STATUS_SUCCESS) {
         Credits->WorkQueued = TRUE;
-        KeClearEvent(&PrWorkIdle);
         QueueWork = TRUE;
     }
     (VOID)WdkmQueuedSpinLockRelease(&Handle);
@@ -295,12 +297,16 @@ PrCoreStart(
     NTSTATUS Status;
 
     PrQueueWork = QueueWork;
-    KeInitializeEvent(&PrWorkIdle, NotificationEvent, TRUE);
-    KeInitializeEvent(&PrReadsIdle, NotificationEvent, FALSE);
     KeInitializeTimer(&PrTimer);
     KeInitializeDpc(&PrTimerDpc, PrTimerRoutine, NULL);
 
-    Status = WdkmGrtInitialize();
+    Status = WdkmRundownInitialize(&PrReads);
+    if (Status == STATUS_SUCCESS) {
+        Status = WdkmRundownInitialize(&PrWork);
+    }
+    if (Status == STATUS_SUCCESS) {
+        Status = WdkmGrtInitialize();
+    }
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
@@ -407,40 +413,41 @@ PrCoreRead(
     PR_CREDIT *Credit;
     NTSTATUS Status;
     KIRQL OldIrql;
-    BOOLEAN Idle;
 
     if (Stack->Parameters.DeviceIoControl.OutputBufferLength < sizeof(POLLREAD_SAMPLE)) {
         return STATUS_BUFFER_TOO_SMALL;
     }
+    Status = WDKM_GRT_GET_SPIN_LOCK(PR_DEVICE_NAME, PR_DEVICE, &Lock);
+    if (Status != STATUS_SUCCESS) {
+        return WdkmStatusForRequest(Status);
+    }
+    /* Held until the read is queued (or refused) and polled: the stop
+       waits for it before it destroys the queue. Once the stop has begun,
+       refused. */
+    if (WdkmRundownAcquire(&PrReads) != STATUS_SUCCESS) {
+        if (WDKM_ACQUIRED(WDKM_SPIN_LOCK_ACQUIRE(Lock, &OldIrql, &Device))) {
+            Device->Refused += 1;
+            (VOID)WdkmSpinLockRelease(Lock, OldIrql);
+        }
+        (VOID)WdkmGrtDereference(Lock);
+        return STATUS_DEVICE_NOT_READY;
+    }
     Credit = (PR_CREDIT *)ExAllocatePoolWithTag(NonPagedPoolNx, sizeof(*Credit), POLLREAD_TAG);
     if (Credit == NULL) {
-        return STATUS_INSUFFICIENT_RESOURCES;
+        Status = STATUS_INSUFFICIENT_RESOURCES;
+        goto Leave;
     }
     RtlZeroMemory(Credit, sizeof(*Credit));
     Credit->FileObject = Stack->FileObject;
 
-    Status = WDKM_GRT_GET_SPIN_LOCK(PR_DEVICE_NAME, PR_DEVICE, &Lock);
-    if (Status != STATUS_SUCCESS) {
-        ExFreePoolWithTag(Credit, POLLREAD_TAG);
-        return WdkmStatusForRequest(Status);
-    }
     Status = WDKM_SPIN_LOCK_ACQUIRE(Lock, &OldIrql, &Device);
     if (!WDKM_ACQUIRED(Status)) {
-        (VOID)WdkmGrtDereference(Lock);
         ExFreePoolWithTag(Credit, POLLREAD_TAG);
-        return WdkmStatusForRequest(Status);
+        Status = WdkmStatusForRequest(Status);
+        goto Leave;
     }
-    if (Device->Stopping) {
-        Device->Refused += 1;
-        (VOID)WdkmSpinLockRelease(Lock, OldIrql);
-        (VOID)WdkmGrtDereference(Lock);
-        ExFreePoolWithTag(Credit, POLLREAD_TAG);
-        return STATUS_DEVICE_NOT_READY;
-    }
-    /* Counted before the insert: once queued, it may end at once. The
-       stop waits for Active to drain before it destroys the queue. */
+    /* Counted before the insert: once queued, it may end at once. */
     Device->Reads += 1;
-    Device->Active += 1;
     (VOID)WdkmSpinLockRelease(Lock, OldIrql);
 
     Irp->Tail.Overlay.DriverContext[0] = Credit;
@@ -448,27 +455,20 @@ PrCoreRead(
     if (Status != STATUS_PENDING) {
         Irp->Tail.Overlay.DriverContext[0] = NULL;
         ExFreePoolWithTag(Credit, POLLREAD_TAG);
-    }
-
-    /* Leaving: the one place that cannot give a status back (the IRP may
-       be gone), so the callback form. */
-    (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &OldIrql, &Device);
-    if (Status != STATUS_PENDING) {
+        /* Uncounted: the one place that cannot give a status back (the
+           refusal is already the request's), so the callback form. */
+        (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &OldIrql, &Device);
         Device->Reads -= 1;
         Device->Refused += 1;
+        (VOID)WdkmSpinLockRelease(Lock, OldIrql);
+    } else {
+        PrCorePoll();       /* the IRP may be gone now: not touched again */
     }
-    Device->Active -= 1;
-    Idle = Device->Stopping && Device->Active == 0;
-    if (Idle) {
-        (VOID)KeSetEvent(&PrReadsIdle, IO_NO_INCREMENT, FALSE);
-    }
-    (VOID)WdkmSpinLockRelease(Lock, OldIrql);
+
+Leave:
+    (VOID)WdkmRundownRelease(&PrReads);
     (VOID)WdkmGrtDereference(Lock);
-    if (Status != STATUS_PENDING) {
-        return Status;
-    }
-    PrCorePoll();
-    return STATUS_PENDING;
+    return Status;
 }
 
 _Use_decl_annotations_
@@ -500,9 +500,12 @@ PrCoreWork(VOID)
             Credits->Count -= 1;
         }
         if (IsListEmpty(&Taken)) {
-            /* Dry: the next ending queues a new work item. */
-            Credits->WorkQueued = FALSE;
-            (VOID)KeSetEvent(&PrWorkIdle, IO_NO_INCREMENT, FALSE);
+            /* Dry: the next ending queues a new work item. (The stop's
+               own call finds none queued: nothing to give back.) */
+            if (Credits->WorkQueued) {
+                Credits->WorkQueued = FALSE;
+                (VOID)WdkmRundownRelease(&PrWork);
+            }
             (VOID)WdkmQueuedSpinLockRelease(&Handle);
             break;
         }
@@ -674,7 +677,6 @@ PrCoreStop(
     NTSTATUS Status;
     PIRP Current;
     KIRQL OldIrql;
-    BOOLEAN WaitReads;
 
     RtlZeroMemory(Final, sizeof(*Final));
     /* Start failed or Stop ran before: nothing of ours is left. */
@@ -686,15 +688,13 @@ PrCoreStop(
         return STATUS_WDKM_NOT_INITIALIZED;
     }
 
-    /* 1. No new reads, no new timer; reads between their check and their
-          insert are waited for, so the queue outlives them. */
+    /* 1. No poll starts a request from now on; no new read, and the reads
+          in their dispatch routine are waited for, so the queue outlives
+          them (the rundown: nothing of ours is held here). */
     (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(DeviceLock, &OldIrql, &Device);
     Device->Stopping = TRUE;
-    WaitReads = Device->Active != 0;
     (VOID)WdkmSpinLockRelease(DeviceLock, OldIrql);
-    if (WaitReads) {
-        (VOID)KeWaitForSingleObject(&PrReadsIdle, Executive, KernelMode, FALSE, NULL);
-    }
+    (VOID)WdkmRundownWait(&PrReads, NULL);
 
     /* 2. No DPC queued or running. No lock held: Wine's KeCancelTimer
           waits for a running DPC, which takes the device lock. */
@@ -717,9 +717,10 @@ PrCoreStop(
     (VOID)WdkmCsqDestroy(PrQueue);
     PrQueue = NULL;
 
-    /* 4. Every ending is booked or waiting: let the work item finish,
-          then book whatever it left (nothing, unless it never ran). */
-    (VOID)KeWaitForSingleObject(&PrWorkIdle, Executive, KernelMode, FALSE, NULL);
+    /* 4. Every ending is booked or waiting: let the work item run dry
+          (no new one can be queued from now on), then book whatever it
+          left (nothing, unless it never ran). */
+    (VOID)WdkmRundownWait(&PrWork, NULL);
     PrCoreWork();
 
     /* 5. What was credited. Handles still open (a closed handle under

@@ -59,9 +59,8 @@ typedef struct _PR_DEVICE {
     ULONG64 Retries;
     ULONG64 Ticks;          /* timer DPC runs */
     ULONG Refused;
-    ULONG Active;           /* reads between their stop check and their insert */
     BOOLEAN Held;           /* IOCTL_POLLREAD_HOLD: no more samples */
-    BOOLEAN Stopping;
+    BOOLEAN Stopping;       /* no poll starts or samples a request */
 } PR_DEVICE;
 
 /* One ending on its way to the work item. */

@@ -29,11 +29,18 @@ static KEVENT WorkWanted;       /* synchronization event */
 static volatile LONG WorkerQuit;
 static PVOID WorkerThread;
 static volatile LONG WorkQueued;
+/* Set by a test: the next QueueWork, from inside the stop's endings, runs
+   StopProbe once (a read arriving while the unload is under way). */
+static volatile LONG StopProbeArmed;
+static VOID StopProbe(VOID);
 
 /* <= DISPATCH_LEVEL, maybe inside an injected DPC: only sets an event. */
 static VOID
 TestQueueWork(VOID)
 {
+    if (InterlockedExchange(&StopProbeArmed, 0) != 0) {
+        StopProbe();
+    }
     InterlockedIncrement(&WorkQueued);
     (VOID)KeSetEvent(&WorkWanted, IO_NO_INCREMENT, FALSE);
 }
@@ -321,6 +328,52 @@ TestStopWithReadsInFlight(VOID)
     EXPECT(Final.OpensLeft == 1);
 }
 
+/* --- 4b. a read once the unload has begun ------------------------------- */
+
+static PIRP ProbeIrp;
+static NTSTATUS ProbeStatus;
+static NTSTATUS ProbeQuery;
+static POLLREAD_SAMPLE ProbeSample;
+static POLLREAD_REPORT ProbeReport;
+
+/* From the stop's first ending (PASSIVE_LEVEL, no lock of the core held):
+   the reads' rundown has been waited for, so a new read is refused and
+   stays the caller's. */
+static VOID
+StopProbe(VOID)
+{
+    ProbeIrp = WdkmHostIrpAllocate(IRP_MJ_DEVICE_CONTROL, IOCTL_POLLREAD_READ, &Files[3]);
+    ProbeIrp->AssociatedIrp.SystemBuffer = &ProbeSample;
+    IoGetCurrentIrpStackLocation(ProbeIrp)->Parameters.DeviceIoControl.OutputBufferLength =
+        sizeof(ProbeSample);
+    ProbeStatus = PrCoreRead(ProbeIrp);
+    ProbeQuery = PrCoreQuery(NULL, &ProbeReport);
+}
+
+static VOID
+TestReadDuringStop(VOID)
+{
+    READ Read;
+    PR_FINAL Final;
+
+    Start();
+    EXPECT(PrCoreHold() == STATUS_SUCCESS);
+    (VOID)Send(&Read, &Files[3]);               /* the device's current */
+    InterlockedExchange(&StopProbeArmed, 1);
+    Stop(&Final);
+    EXPECT(ProbeIrp != NULL);
+    EXPECT(ProbeStatus == STATUS_DEVICE_NOT_READY);
+    EXPECT(WdkmHostIrpCompletions(ProbeIrp) == 0);     /* still the caller's */
+    EXPECT(ProbeQuery == STATUS_SUCCESS && ProbeReport.Refused == 1 && ProbeReport.Reads == 1);
+    EXPECT(WdkmHostIrpCompletions(Read.Irp) == 1);
+    EXPECT(Read.Irp->IoStatus.Status == STATUS_CANCELLED);
+    EXPECT(Final.Reads == 1 && Final.Cancelled == 1 && Final.Credited == 1);
+    WdkmHostIrpFree(Read.Irp);
+    if (ProbeIrp != NULL) {
+        WdkmHostIrpFree(ProbeIrp);
+    }
+}
+
 /* --- 5. four threads, random DPCs and APCs ------------------------------- */
 
 #define STRESS_THREADS 4
@@ -454,6 +507,7 @@ main(void)
     TestDpcWhileHoldingOpens();
     TestDpcMaskedByDeviceLock();
     TestStopWithReadsInFlight();
+    TestReadDuringStop();
     TestThreadsUnderInjection();
 
     WdkmQueryPoolStatistics(&Pool);

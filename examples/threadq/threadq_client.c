@@ -9,18 +9,25 @@
  *
  * Usage: threadq_client.exe [path\to\threadq.sys]
  *        (default: threadq.sys beside this program)
+ *
+ * The plumbing (loading the driver, opening it, a window of overlapped
+ * requests, the verdict lines) is support/'s: wdkm_service.h,
+ * wdkm_device.h, wdkm_request_window.h, wdkm_report.h.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <windows.h>
 #include <winioctl.h>
 
 #include "threadq_ioctl.h"
+#include "wdkm_device.h"
 #include "wdkm_path.h"
+#include "wdkm_report.h"
+#include "wdkm_request_window.h"
 #include "wdkm_service.h"
 #include "wdkm_service_key.h"
+#include "wdkm_threads.h"
 
 #define THREADS      4
 #define JOBS         40
@@ -30,13 +37,6 @@
 #define LONG_WORK_MS 60000
 #define TIMEOUT_MS   30000
 #define TOTAL        (THREADS * JOBS)
-#define STATUS_CANCELLED_VALUE 0xC0000120UL
-
-typedef struct _REQUEST {
-    OVERLAPPED Overlapped;
-    THREADQ_JOB Job;
-    BOOL InFlight;
-} REQUEST;
 
 typedef struct _WORKER {
     HANDLE Device;
@@ -45,101 +45,83 @@ typedef struct _WORKER {
     LONG Cancelled;
     LONG Errors;
     THREADQ_REPORT Report;      /* the driver's counts, this handle's among them */
+    WDKM_REQUEST Requests[WINDOW];
+    THREADQ_JOB Jobs[WINDOW];
     unsigned long long Sequences[JOBS];
     char Error[160];
 } WORKER;
 
-static HANDLE
-OpenDevice(VOID)
-{
-    return CreateFileW(L"\\\\.\\" THREADQ_USER_NAME, GENERIC_READ | GENERIC_WRITE, 0, NULL,
-                       OPEN_EXISTING, FILE_FLAG_OVERLAPPED, NULL);
-}
-
 static BOOL
 Query(HANDLE Device, THREADQ_REPORT *Report)
 {
-    OVERLAPPED Overlapped;
     DWORD Returned = 0;
-    BOOL Done;
 
-    ZeroMemory(&Overlapped, sizeof(Overlapped));
-    Overlapped.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
-    Done = DeviceIoControl(Device, IOCTL_THREADQ_QUERY, NULL, 0, Report, sizeof(*Report),
-                           &Returned, &Overlapped);
-    if (!Done && GetLastError() == ERROR_IO_PENDING) {
-        Done = GetOverlappedResult(Device, &Overlapped, &Returned, TRUE);
-    }
-    CloseHandle(Overlapped.hEvent);
-    return Done && Returned == sizeof(*Report);
+    return WdkmDeviceIoControl(Device, IOCTL_THREADQ_QUERY, NULL, 0, Report, sizeof(*Report),
+                               &Returned, TIMEOUT_MS, NULL) == ERROR_SUCCESS &&
+           Returned == sizeof(*Report);
 }
 
-static BOOL
-Send(HANDLE Device, REQUEST *Request, ULONG Value, ULONG WorkMs, char *Error, size_t ErrorSize)
+/* Sends Job (in and out in one buffer) asking WorkMs of the thread's work. */
+static DWORD
+SendJob(HANDLE Device, WDKM_REQUEST *Request, THREADQ_JOB *Job, ULONG Value, ULONG WorkMs,
+        WDKM_ERROR *Error)
 {
-    DWORD Returned;
-
-    ZeroMemory(Request, sizeof(*Request));
-    Request->Job.Value = Value;
-    Request->Job.WorkMs = WorkMs;
-    Request->Overlapped.hEvent = CreateEventW(NULL, TRUE, FALSE, NULL);
-    if (Request->Overlapped.hEvent == NULL) {
-        snprintf(Error, ErrorSize, "CreateEvent: %lu", GetLastError());
-        return FALSE;
-    }
-    Request->InFlight = TRUE;
-    if (DeviceIoControl(Device, IOCTL_THREADQ_JOB, &Request->Job, sizeof(Request->Job),
-                        &Request->Job, sizeof(Request->Job), &Returned, &Request->Overlapped) ||
-        GetLastError() == ERROR_IO_PENDING) {
-        return TRUE;
-    }
-    snprintf(Error, ErrorSize, "DeviceIoControl: %lu", GetLastError());
-    CloseHandle(Request->Overlapped.hEvent);
-    Request->InFlight = FALSE;
-    return FALSE;
+    ZeroMemory(Job, sizeof(*Job));
+    Job->Value = Value;
+    Job->WorkMs = WorkMs;
+    return WdkmRequestSend(Request, Device, IOCTL_THREADQ_JOB, Job, sizeof(*Job), Job,
+                           sizeof(*Job), Error);
 }
 
-/* Waits for Request; 1 done (its own answer), 0 cancelled, -1 anything else. */
+/* A finished job: 1 done (its own answer), 0 cancelled, -1 anything else. */
 static int
-Finish(HANDLE Device, REQUEST *Request, ULONG Value, char *Error, size_t ErrorSize)
+JobOutcome(const THREADQ_JOB *Job, ULONG Value, DWORD Result, DWORD Returned)
 {
-    DWORD Returned = 0;
-    int Outcome = -1;
-
-    if (WaitForSingleObject(Request->Overlapped.hEvent, TIMEOUT_MS) != WAIT_OBJECT_0) {
-        snprintf(Error, ErrorSize, "a job did not end in %u ms", TIMEOUT_MS);
-        return -1;
+    if (Result == ERROR_OPERATION_ABORTED) {
+        return 0;
     }
-    if (GetOverlappedResult(Device, &Request->Overlapped, &Returned, FALSE)) {
-        if (Returned == sizeof(THREADQ_JOB) && Request->Job.Sequence != 0 &&
-            Request->Job.Answer == THREADQ_ANSWER(Value)) {
-            Outcome = 1;
-        } else {
-            snprintf(Error, ErrorSize, "job %lu: %lu bytes, answer %lu, number %llu", Value,
-                     Returned, Request->Job.Answer, Request->Job.Sequence);
-        }
-    } else if (GetLastError() == ERROR_OPERATION_ABORTED) {
-        Outcome = 0;
-    } else {
-        snprintf(Error, ErrorSize, "job %lu failed: %lu", Value, GetLastError());
-    }
-    CloseHandle(Request->Overlapped.hEvent);
-    Request->InFlight = FALSE;
-    return Outcome;
+    return Result == ERROR_SUCCESS && Returned == sizeof(*Job) && Job->Sequence != 0 &&
+                   Job->Answer == THREADQ_ANSWER(Value)
+               ? 1
+               : -1;
 }
 
-static VOID
-Account(WORKER *Worker, REQUEST *Request, ULONG Value)
+/* The thread's job number Index: a value of its own, 0 to 2 ms of work;
+   every CANCEL_EVERY-th of all cancelled at once (queued or already the
+   thread's). */
+static DWORD
+StartJob(void *Context, ULONG Index, ULONG Slot, WDKM_REQUEST *Request, WDKM_ERROR *Error)
 {
-    int Outcome = Finish(Worker->Device, Request, Value, Worker->Error, sizeof(Worker->Error));
+    WORKER *Worker = (WORKER *)Context;
+    DWORD Result;
+
+    Result = SendJob(Worker->Device, Request, &Worker->Jobs[Slot], Worker->Index * 1000 + Index,
+                     Index % 3, Error);
+    if (Result == ERROR_SUCCESS && (Worker->Index * JOBS + Index) % CANCEL_EVERY == 0) {
+        (VOID)WdkmRequestCancel(Request);
+    }
+    return Result;
+}
+
+static void
+JobEnded(void *Context, ULONG Index, ULONG Slot, DWORD Result, DWORD Returned,
+         const WDKM_ERROR *Error)
+{
+    WORKER *Worker = (WORKER *)Context;
+    const THREADQ_JOB *Job = &Worker->Jobs[Slot];
+    ULONG Value = Worker->Index * 1000 + Index;
+    int Outcome = JobOutcome(Job, Value, Result, Returned);
 
     if (Outcome == 1 && Worker->Done < JOBS) {
-        Worker->Sequences[Worker->Done] = Request->Job.Sequence;
+        Worker->Sequences[Worker->Done] = Job->Sequence;
         Worker->Done += 1;
     } else if (Outcome == 0) {
         Worker->Cancelled += 1;
     } else {
         Worker->Errors += 1;
+        snprintf(Worker->Error, sizeof(Worker->Error),
+                 "job %lu: %lu bytes, answer %lu, number %llu: %s", Value, Returned,
+                 Job->Answer, Job->Sequence, Error->Text);
     }
 }
 
@@ -148,64 +130,26 @@ static DWORD WINAPI
 WorkerThread(LPVOID Parameter)
 {
     WORKER *Worker = (WORKER *)Parameter;
-    REQUEST Requests[WINDOW];
-    ULONG Values[WINDOW];
-    ULONG Sent;
-    ULONG Slot;
+    WDKM_ERROR Error;
 
-    ZeroMemory(Requests, sizeof(Requests));
-    for (Sent = 0; Sent < JOBS; Sent += 1) {
-        ULONG Value = Worker->Index * 1000 + Sent;
-
-        Slot = Sent % WINDOW;
-        if (Requests[Slot].InFlight) {
-            Account(Worker, &Requests[Slot], Values[Slot]);
-        }
-        Values[Slot] = Value;
-        if (!Send(Worker->Device, &Requests[Slot], Value, Sent % 3, Worker->Error,
-                  sizeof(Worker->Error))) {
-            Worker->Errors += 1;
-            return 1;
-        }
-        if ((Worker->Index * JOBS + Sent) % CANCEL_EVERY == 0) {
-            (VOID)CancelIoEx(Worker->Device, &Requests[Slot].Overlapped);
-        }
-    }
-    for (Slot = 0; Slot < WINDOW; Slot += 1) {
-        if (Requests[Slot].InFlight) {
-            Account(Worker, &Requests[Slot], Values[Slot]);
-        }
+    if (WdkmRequestWindow(Worker->Requests, WINDOW, JOBS, TIMEOUT_MS, StartJob, JobEnded, Worker,
+                          &Error) != ERROR_SUCCESS) {
+        snprintf(Worker->Error, sizeof(Worker->Error), "%s", Error.Text);
+        Worker->Errors += 1;
+        return 1;
     }
     if (!Query(Worker->Device, &Worker->Report)) {
-        snprintf(Worker->Error, sizeof(Worker->Error), "query: %lu", GetLastError());
+        snprintf(Worker->Error, sizeof(Worker->Error), "query failed");
         Worker->Errors += 1;
         return 1;
     }
     return 0;
 }
 
-static int
-Verdict(const char *What, unsigned long long Actual, unsigned long long Expected)
-{
-    int Exact = Actual == Expected;
-
-    printf("  %-52s %8llu   expected %8llu   %s\n", What, Actual, Expected,
-           Exact ? "exact" : "WRONG");
-    return Exact;
-}
-
-static int
-CompareSequences(const void *Left, const void *Right)
-{
-    unsigned long long A = *(const unsigned long long *)Left;
-    unsigned long long B = *(const unsigned long long *)Right;
-
-    return A < B ? -1 : A > B;
-}
-
 static WORKER Workers[THREADS];
 static unsigned long long AllSequences[TOTAL];
-static REQUEST Left[LEFT];
+static WDKM_REQUEST Left[LEFT];
+static THREADQ_JOB LeftJobs[LEFT];
 
 static int
 Fail(const char *What, const char *Text)
@@ -218,23 +162,21 @@ int
 wmain(int argc, wchar_t **argv)
 {
     WDKM_SERVICE Service = WDKM_SERVICE_INIT;
-    HANDLE Threads[THREADS];
     HANDLE Control0 = INVALID_HANDLE_VALUE;
-    HANDLE LeftDevice;
+    HANDLE LeftDevice = INVALID_HANDLE_VALUE;
     THREADQ_REPORT Report;
     THREADQ_REPORT Before;
-    REQUEST Long;
+    WDKM_REQUEST Long;
+    THREADQ_JOB LongJob;
     WCHAR Image[MAX_PATH];
-    WCHAR WindowsImage[MAX_PATH];
     WDKM_ERROR Error;
-    char Text[160];
     LONG Done = 0;
     LONG Cancelled = 0;
     LONG Errors = 0;
-    LONG Unique = 0;
-    LONG LeftCancelled = 0;
-    DWORD Ended = 0;
+    ULONG LeftCancelled = 0;
+    ULONG Ended = 0;
     DWORD Result;
+    DWORD Returned;
     DWORD Values[7];
     DWORD Started;
     int Exact = 1;
@@ -242,37 +184,19 @@ wmain(int argc, wchar_t **argv)
     ULONG Index;
 
     setvbuf(stdout, NULL, _IONBF, 0);
-    if (argc > 1) {
-        Result = WdkmPathToWindows(argv[1], WindowsImage, MAX_PATH, &Error);
-    } else {
-        Result = WdkmPathBesideProgram(L"threadq.sys", Image, MAX_PATH, &Error);
-        if (Result == ERROR_SUCCESS) {
-            Result = WdkmPathToWindows(Image, WindowsImage, MAX_PATH, &Error);
-        }
+    Result = WdkmPathDriverImage(argc > 1 ? argv[1] : NULL, L"threadq.sys", Image, MAX_PATH,
+                                 &Error);
+    if (Result == ERROR_SUCCESS) {
+        printf("Loading %ls as kernel service %ls\n", Image, THREADQ_SERVICE_NAME);
+        Result = WdkmServiceLoadDriver(&Service, THREADQ_SERVICE_NAME, Image, TIMEOUT_MS,
+                                       &Error);
     }
     if (Result == ERROR_SUCCESS) {
-        Result = WdkmPathCheckFile(WindowsImage, &Error);
-    }
-    if (Result == ERROR_SUCCESS) {
-        printf("Loading %ls as kernel service %ls\n", WindowsImage, THREADQ_SERVICE_NAME);
-        Result = WdkmServiceInstallDriver(&Service, THREADQ_SERVICE_NAME, WindowsImage,
-                                          TIMEOUT_MS, &Error);
-    }
-    if (Result == ERROR_SUCCESS) {
-        Result = WdkmServiceStart(&Service, TIMEOUT_MS, &Error);
-    }
-    if (Result == ERROR_SUCCESS) {
-        Control0 = OpenDevice();
-        if (Control0 == INVALID_HANDLE_VALUE) {
-            Result = WdkmErrorSet(&Error, GetLastError(), "opening \\\\.\\%ls", THREADQ_USER_NAME);
-        }
+        Result = WdkmDeviceOpen(THREADQ_USER_NAME, TIMEOUT_MS, &Control0, &Error);
     }
     for (Index = 0; Result == ERROR_SUCCESS && Index < THREADS; Index += 1) {
         Workers[Index].Index = Index;
-        Workers[Index].Device = OpenDevice();
-        if (Workers[Index].Device == INVALID_HANDLE_VALUE) {
-            Result = WdkmErrorSet(&Error, GetLastError(), "opening handle %lu", Index);
-        }
+        Result = WdkmDeviceOpen(THREADQ_USER_NAME, 0, &Workers[Index].Device, &Error);
     }
     if (Result != ERROR_SUCCESS) {
         WdkmServiceClose(&Service);
@@ -280,14 +204,9 @@ wmain(int argc, wchar_t **argv)
     }
 
     /* Phase 1: one handle per thread, jobs, cancellations. */
-    for (Index = 0; Index < THREADS; Index += 1) {
-        Threads[Index] = CreateThread(NULL, 0, WorkerThread, &Workers[Index], 0, NULL);
-        if (Threads[Index] == NULL) {
-            return Fail("CreateThread", "failed");
-        }
-    }
-    if (WaitForMultipleObjects(THREADS, Threads, TRUE, 4 * TIMEOUT_MS) != WAIT_OBJECT_0) {
-        return Fail("phase 1", "the client threads did not finish");
+    if (WdkmThreadsRun(THREADS, WorkerThread, Workers, sizeof(Workers[0]), 4 * TIMEOUT_MS,
+                       &Error) != ERROR_SUCCESS) {
+        return Fail("phase 1", Error.Text);
     }
     printf("\nPhase 1: %d threads (one handle each) x %d overlapped jobs, every %dth cancelled\n",
            THREADS, JOBS, CANCEL_EVERY);
@@ -295,7 +214,6 @@ wmain(int argc, wchar_t **argv)
         WORKER *Worker = &Workers[Index];
         char What[80];
 
-        CloseHandle(Threads[Index]);
         if (Worker->Error[0] != '\0') {
             fprintf(stderr, "threadq: thread %lu: %s\n", Index, Worker->Error);
         }
@@ -305,86 +223,82 @@ wmain(int argc, wchar_t **argv)
         Cancelled += Worker->Cancelled;
         Errors += Worker->Errors;
         snprintf(What, sizeof(What), "handle %lu: jobs sent (driver's context)", Index);
-        Exact &= Verdict(What, Worker->Report.FileSubmitted, JOBS);
+        Exact &= WdkmReportExact(What, Worker->Report.FileSubmitted, JOBS);
         snprintf(What, sizeof(What), "handle %lu: done, driver = client", Index);
-        Exact &= Verdict(What, Worker->Report.FileDone, (unsigned long long)Worker->Done);
+        Exact &= WdkmReportExact(What, Worker->Report.FileDone, (unsigned long long)Worker->Done);
         snprintf(What, sizeof(What), "handle %lu: cancelled, driver = client", Index);
-        Exact &= Verdict(What, Worker->Report.FileCancelled,
-                         (unsigned long long)Worker->Cancelled);
+        Exact &= WdkmReportExact(What, Worker->Report.FileCancelled,
+                                 (unsigned long long)Worker->Cancelled);
     }
-    qsort(AllSequences, (size_t)Done, sizeof(AllSequences[0]), CompareSequences);
-    for (Index = 0; Index < (ULONG)Done; Index += 1) {
-        Unique += Index == 0 || AllSequences[Index] != AllSequences[Index - 1];
-    }
-    Exact &= Verdict("jobs that ended (client)", (unsigned long long)(Done + Cancelled), TOTAL);
-    Exact &= Verdict("jobs that failed otherwise (client)", (unsigned long long)Errors, 0);
-    Exact &= Verdict("distinct job numbers received", (unsigned long long)Unique,
-                     (unsigned long long)Done);
+    Exact &= WdkmReportExact("jobs that ended (client)", (unsigned long long)(Done + Cancelled),
+                             TOTAL);
+    Exact &= WdkmReportExact("jobs that failed otherwise (client)", (unsigned long long)Errors,
+                             0);
+    Exact &= WdkmReportExact("distinct job numbers received",
+                             WdkmReportDistinct(AllSequences, (size_t)Done),
+                             (unsigned long long)Done);
     if (!Query(Control0, &Report)) {
         return Fail("query", "failed");
     }
-    Exact &= Verdict("jobs accepted (driver)", Report.Submitted, TOTAL);
-    Exact &= Verdict("done: driver = client", Report.Done, (unsigned long long)Done);
-    Exact &= Verdict("cancelled: driver = client", Report.Cancelled, (unsigned long long)Cancelled);
-    Exact &= Verdict("cancelled queued + cancelled current = cancelled",
-                     Report.CancelledQueued + Report.CancelledCurrent, Report.Cancelled);
-    Exact &= Verdict("handles registered (driver)", Report.Opens, THREADS + 1);
-    printf("  %-52s %8llu\n", "cancelled while the thread worked on them", Report.CancelledCurrent);
-    printf("  %-52s %8llu\n", "... of which its cancel routine completed", Report.HandedToCancel);
+    Exact &= WdkmReportExact("jobs accepted (driver)", Report.Submitted, TOTAL);
+    Exact &= WdkmReportExact("done: driver = client", Report.Done, (unsigned long long)Done);
+    Exact &= WdkmReportExact("cancelled: driver = client", Report.Cancelled,
+                             (unsigned long long)Cancelled);
+    Exact &= WdkmReportExact("cancelled queued + cancelled current = cancelled",
+                             Report.CancelledQueued + Report.CancelledCurrent, Report.Cancelled);
+    Exact &= WdkmReportExact("handles registered (driver)", Report.Opens, THREADS + 1);
+    WdkmReportValue("cancelled while the thread worked on them", Report.CancelledCurrent);
+    WdkmReportValue("... of which its cancel routine completed", Report.HandedToCancel);
     for (Index = 0; Index < THREADS; Index += 1) {
-        CloseHandle(Workers[Index].Device);
+        WdkmDeviceClose(&Workers[Index].Device);
     }
 
     /* Phase 1b: a long job cancelled while the thread works on it. */
     printf("\nPhase 1b: a %d ms job cancelled once the thread works on it\n", LONG_WORK_MS);
     Before = Report;
-    if (!Send(Control0, &Long, 424242, LONG_WORK_MS, Text, sizeof(Text))) {
-        return Fail("phase 1b", Text);
+    ZeroMemory(&Long, sizeof(Long));
+    if (SendJob(Control0, &Long, &LongJob, 424242, LONG_WORK_MS, &Error) != ERROR_SUCCESS) {
+        return Fail("phase 1b", Error.Text);
     }
     for (Index = 0; Index < TIMEOUT_MS / 10 && Query(Control0, &Report) && Report.Busy == 0;
          Index += 1) {
         Sleep(10);
     }
-    Exact &= Verdict("the thread works on it", Report.Busy, 1);
+    Exact &= WdkmReportExact("the thread works on it", Report.Busy, 1);
     Started = GetTickCount();
-    (VOID)CancelIoEx(Control0, &Long.Overlapped);
-    Outcome = Finish(Control0, &Long, 424242, Text, sizeof(Text));
-    Exact &= Verdict("it ended cancelled", Outcome == 0, 1);
-    Exact &= Verdict("... within 5 s of the cancel", GetTickCount() - Started < 5000, 1);
+    (VOID)WdkmRequestCancel(&Long);
+    Result = WdkmRequestFinish(&Long, TIMEOUT_MS, &Returned, &Error);
+    Outcome = JobOutcome(&LongJob, 424242, Result, Returned);
+    Exact &= WdkmReportExact("it ended cancelled", Outcome == 0, 1);
+    Exact &= WdkmReportExact("... within 5 s of the cancel", GetTickCount() - Started < 5000, 1);
     if (!Query(Control0, &Report)) {
         return Fail("query", "failed");
     }
-    Exact &= Verdict("driver: cancelled current, one more",
-                     Report.CancelledCurrent + Report.HandedToCancel,
-                     Before.CancelledCurrent + Before.HandedToCancel + 1);
+    Exact &= WdkmReportExact("driver: cancelled current, one more",
+                             Report.CancelledCurrent + Report.HandedToCancel,
+                             Before.CancelledCurrent + Before.HandedToCancel + 1);
     Cancelled += Outcome == 0;
 
     /* Phase 2: long jobs left in flight on a closed handle, the driver stopped. */
-    LeftDevice = OpenDevice();
-    if (LeftDevice == INVALID_HANDLE_VALUE) {
-        return Fail("phase 2", "open failed");
+    Result = WdkmDeviceOpen(THREADQ_USER_NAME, 0, &LeftDevice, &Error);
+    for (Index = 0; Result == ERROR_SUCCESS && Index < LEFT; Index += 1) {
+        Result = SendJob(LeftDevice, &Left[Index], &LeftJobs[Index], 9000 + Index, LONG_WORK_MS,
+                         &Error);
     }
-    for (Index = 0; Index < LEFT; Index += 1) {
-        if (!Send(LeftDevice, &Left[Index], 9000 + Index, LONG_WORK_MS, Text, sizeof(Text))) {
-            return Fail("phase 2", Text);
-        }
+    if (Result != ERROR_SUCCESS) {
+        return Fail("phase 2", Error.Text);
     }
     printf("\nPhase 2: %d jobs of %d ms left in flight (one the thread's), their handle closed, "
            "the driver stopped\n", LEFT, LONG_WORK_MS);
-    CloseHandle(LeftDevice);
-    CloseHandle(Control0);
+    WdkmDeviceClose(&LeftDevice);
+    WdkmDeviceClose(&Control0);
     if (WdkmServiceStop(&Service, TIMEOUT_MS, &Error) != ERROR_SUCCESS) {
         return Fail("stopping the driver", Error.Text);
     }
-    for (Index = 0; Index < LEFT; Index += 1) {
-        if (WaitForSingleObject(Left[Index].Overlapped.hEvent, TIMEOUT_MS) == WAIT_OBJECT_0) {
-            Ended += 1;
-            LeftCancelled += (DWORD)Left[Index].Overlapped.Internal == STATUS_CANCELLED_VALUE;
-        }
-    }
-    Exact &= Verdict("left jobs that ended", Ended, LEFT);
-    Exact &= Verdict("... cancelled (close, cleanup or unload)", (unsigned long long)LeftCancelled,
-                     LEFT);
+    Ended = WdkmRequestFinishAll(Left, LEFT, TIMEOUT_MS, NULL, &LeftCancelled);
+    Exact &= WdkmReportExact("left jobs that ended", Ended, LEFT);
+    Exact &= WdkmReportExact("... cancelled (close, cleanup or unload)",
+                             (unsigned long long)LeftCancelled, LEFT);
     Cancelled += LeftCancelled;
 
     {
@@ -394,25 +308,20 @@ wmain(int argc, wchar_t **argv)
             THREADQ_VALUE_DESTROY,
         };
 
-        for (Index = 0; Index < 7; Index += 1) {
-            if (WdkmServiceKeyReadDword(THREADQ_SERVICE_NAME, Names[Index], &Values[Index],
-                                        &Error) != ERROR_SUCCESS) {
-                return Fail("service key", Error.Text);
-            }
+        if (WdkmServiceKeyReadDwords(THREADQ_SERVICE_NAME, Names, Values, 7, &Error) !=
+            ERROR_SUCCESS) {
+            return Fail("service key", Error.Text);
         }
     }
     printf("\nAt unload (values the driver left under its service key)\n");
-    Exact &= Verdict("jobs accepted, all phases", Values[0], TOTAL + 1 + LEFT);
-    Exact &= Verdict("done: driver = client", Values[1], (unsigned long long)Done);
-    Exact &= Verdict("cancelled: driver = client", Values[2], (unsigned long long)Cancelled);
-    Exact &= Verdict("worker thread's exit status", Values[3], 0);
-    Exact &= Verdict("library pool blocks outstanding", Values[4], 0);
-    if (Values[5] == 0xC00000BBUL) {    /* STATUS_NOT_SUPPORTED: a release build */
-        printf("  %-52s %8s   (release build: no diagnostics)\n", "WdkmDiagLeakCheck", "n/a");
-    } else {
-        Exact &= Verdict("WdkmDiagLeakCheck status (checked build)", Values[5], 0);
-    }
-    Exact &= Verdict("WdkmGrtDestroy status", Values[6], 0);
+    Exact &= WdkmReportExact("jobs accepted, all phases", Values[0], TOTAL + 1 + LEFT);
+    Exact &= WdkmReportExact("done: driver = client", Values[1], (unsigned long long)Done);
+    Exact &= WdkmReportExact("cancelled: driver = client", Values[2],
+                             (unsigned long long)Cancelled);
+    Exact &= WdkmReportExact("worker thread's exit status", Values[3], 0);
+    Exact &= WdkmReportExact("library pool blocks outstanding", Values[4], 0);
+    Exact &= WdkmReportLeakCheck(Values[5]);
+    Exact &= WdkmReportExact("WdkmGrtDestroy status", Values[6], 0);
 
     (VOID)WdkmServiceDelete(&Service, &Error);
     WdkmServiceClose(&Service);
