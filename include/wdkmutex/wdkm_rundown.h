@@ -55,9 +55,11 @@
  *     may release them), so the library cannot tell. Release before
  *     waiting; with a timeout, such a wait answers STATUS_TIMEOUT.
  *   - Initialize or ReInitialize racing another call on the same object,
- *     Initialize of an object in use, copying the structure (it holds a
- *     KEVENT), or freeing it while a call may still be running on it or
- *     before a wait answered STATUS_SUCCESS.
+ *     Initialize of an object in use (after a wait answered STATUS_SUCCESS
+ *     it is not: Initialize then starts it afresh, as ReInitialize does),
+ *     copying the structure (it holds a KEVENT), or freeing it while a
+ *     call may still be running on it or before a wait answered
+ *     STATUS_SUCCESS.
  *   - A release by a caller that did not acquire, while someone else's
  *     acquisition is out: the count cannot tell whose it was (the wait
  *     then completes while the real holder still uses the object).

@@ -58,6 +58,12 @@ TestBasic(VOID)
     CHECK_STATUS(WdkmRundownReleaseEx(&Rundown, 2), STATUS_SUCCESS);
     CHECK_STATUS(WdkmRundownRelease(&Rundown), STATUS_SUCCESS);
     CHECK_STATUS(WdkmRundownWait(&Rundown, NULL), STATUS_SUCCESS);
+    /* After a completed wait the object is not in use: Initialize starts
+       it afresh too (a device restarted, pollread's host test). */
+    CHECK_STATUS(WdkmRundownInitialize(&Rundown), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmRundownAcquire(&Rundown), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmRundownRelease(&Rundown), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmRundownWait(&Rundown, NULL), STATUS_SUCCESS);
 }
 
 /* R3, R6: every refusal, each checked to change nothing. */
