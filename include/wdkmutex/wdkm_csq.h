@@ -261,6 +261,7 @@ WdkmCsqQueryCount(
  * holds an IRP.
  */
 _Must_inspect_result_
+_IRQL_requires_max_(HIGH_LEVEL)
 NTSTATUS
 WdkmCsqInitializeCurrent(
     _Out_ PWDKM_CSQ_CURRENT Current,
