@@ -868,9 +868,10 @@ WdkmpCsqCancelRoutine(
         /*
          * Only a driver cancelling this queue's IRP from a match callback
          * gets here: this thread holds the lock, further up its stack, in
-         * the middle of WdkmCsqRemoveNextIrp's walk of the list. The IRP
-         * stays linked, marked an orphan (a write under the lock, which is
-         * this thread's), and that remove hands it to CompleteCanceledIrp
+         * the middle of a walk (WdkmCsqRemoveNextIrp, WdkmCsqStartNextIrp,
+         * WdkmCsqCancelCurrentIrps). The IRP (queued, or current and
+         * handed off) stays linked, marked an orphan (a write under the
+         * lock, which is this thread's), and that call hands it to CompleteCanceledIrp
          * after it lets the lock go: neither lost, nor given to a remover,
          * nor a reason for the destroy to wait forever.
          */
