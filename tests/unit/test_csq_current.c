@@ -500,7 +500,8 @@ CurMisuseReturnsStatus(VOID)
 
     /* A record never initialised. */
     RtlZeroMemory(&Fresh, sizeof(Fresh));
-    CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Fresh, &Irp), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Fresh, &Irp),
+                 STATUS_INVALID_PARAMETER);
     CHECK(Irp == NULL);
     CHECK_EQ(CurQueued(Setup.Csq), 2);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Setup.Csq, &Fresh), STATUS_INVALID_PARAMETER);
@@ -690,7 +691,8 @@ CurRaceInterrupt(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
                 __atomic_fetch_add(&CurRace.InterruptCancels, 1, __ATOMIC_RELAXED);
             }
         } else if (Inserted > 0) {
-            LONG Pick = (LONG)(Random % (ULONG64)(Inserted < CUR_RACE_IRPS ? Inserted : CUR_RACE_IRPS));
+            LONG Bound = Inserted < CUR_RACE_IRPS ? Inserted : CUR_RACE_IRPS;
+            LONG Pick = (LONG)(Random % (ULONG64)Bound);
 
             if (IoCancelIrp(CurRace.Irps[Pick])) {
                 __atomic_fetch_add(&CurRace.InterruptCancels, 1, __ATOMIC_RELAXED);
