@@ -10,16 +10,37 @@
  * whose routine is gone but which is still linked is therefore being
  * cancelled: removers skip it, and the queue stays alive until the cancel
  * routine is done with it (CancelsRunning, for the destroy).
+ *
+ * A current IRP (WdkmCsqStartNextIrp) is out of the list but its routine
+ * is armed again: its slot holds the queue with WDKMP_CSQ_CURRENT, and the
+ * worker's WDKM_CSQ_CURRENT is linked on Held. The cancel routine only
+ * marks the record, so the IRP is never completed while the worker uses
+ * it; the end decides, under the lock, who completes it: the worker if it
+ * got the routine back, CompleteCanceledIrp otherwise (the end calls it if
+ * the routine has been and marked the record, else it parks the IRP on
+ * HandedOff and the routine, when it comes, finds no record and completes
+ * it). The slot of an IRP is rewritten only while no routine of it is
+ * armed or running (Start takes the routine before it re-points it), so
+ * the routine's read of the slot before it has the lock is no race.
  */
 #include "wdkm_internal.h"
 
 #define WDKMP_SIGNATURE_CSQ         0x71734357UL   /* 'WCsq' */
 #define WDKMP_SIGNATURE_CSQ_CONTEXT 0x78734357UL   /* 'WCsx' */
+#define WDKMP_SIGNATURE_CSQ_CURRENT 0x63734357UL   /* 'WCsc' */
+
+/* WDKM_CSQ_CURRENT.Flags. */
+#define WDKMP_CSQ_CANCEL_ASKED  0x1L    /* read without the lock by the check */
+#define WDKMP_CSQ_ROUTINE_DONE  0x2L    /* its cancel routine ran: the end completes */
 
 /* The value the queue's spin lock owns. */
 typedef struct _WDKMP_CSQ_STATE {
     LIST_ENTRY Pending;     /* IRPs, by Tail.Overlay.ListEntry, oldest first */
     ULONG Count;
+    LIST_ENTRY Held;        /* WDKM_CSQ_CURRENT records holding an IRP, by Link */
+    ULONG HeldCount;
+    LIST_ENTRY HandedOff;   /* ended current IRPs their taken routine completes */
+    ULONG HandedOffCount;
     BOOLEAN Closed;         /* a destroy has begun: inserts are refused */
 } WDKMP_CSQ_STATE, *PWDKMP_CSQ_STATE;
 
@@ -42,6 +63,12 @@ struct _WDKM_CSQ {
      * under the lock, collect them when it is not 0.
      */
     LONG Orphans;
+    /*
+     * The lock's value, in the lock's block: read through this pointer only
+     * by a cancel routine whose own thread holds the lock further up its
+     * stack (a match callback's cancel); every other access acquires.
+     */
+    PWDKMP_CSQ_STATE State;
 };
 
 static
@@ -66,6 +93,9 @@ WdkmpCsqCancelRoutine(
  * next under the lock.
  */
 #define WDKMP_CSQ_ORPHAN ((ULONG_PTR)1)
+/* Bit 1: a current IRP (held or handed off); the rest of the slot is the queue. */
+#define WDKMP_CSQ_CURRENT ((ULONG_PTR)2)
+#define WDKMP_CSQ_SLOT_BITS (WDKMP_CSQ_ORPHAN | WDKMP_CSQ_CURRENT)
 
 static
 VOID
@@ -75,9 +105,11 @@ WdkmpCsqFromIrp(
     _Out_ PWDKM_CSQ_IRP_CONTEXT *IrpContext
     )
 {
-    PVOID Slot = (PVOID)((ULONG_PTR)*WdkmpIrpQueueSlot(Irp) & ~WDKMP_CSQ_ORPHAN);
+    ULONG_PTR Bits = (ULONG_PTR)*WdkmpIrpQueueSlot(Irp);
+    PVOID Slot = (PVOID)(Bits & ~WDKMP_CSQ_SLOT_BITS);
 
-    if (*(const ULONG *)Slot == WDKMP_SIGNATURE_CSQ_CONTEXT) {
+    if ((Bits & WDKMP_CSQ_CURRENT) == 0 &&
+        *(const ULONG *)Slot == WDKMP_SIGNATURE_CSQ_CONTEXT) {
         *IrpContext = (PWDKM_CSQ_IRP_CONTEXT)Slot;
         *Csq = (*IrpContext)->Csq;
     } else {
@@ -94,6 +126,54 @@ WdkmpCsqIsOrphan(
     )
 {
     return ((ULONG_PTR)*WdkmpIrpQueueSlot(Irp) & WDKMP_CSQ_ORPHAN) != 0;
+}
+
+/* Under the queue's lock: Irp is a current IRP (held or handed off). */
+static
+BOOLEAN
+WdkmpCsqIsCurrent(
+    _In_ PIRP Irp
+    )
+{
+    return ((ULONG_PTR)*WdkmpIrpQueueSlot(Irp) & WDKMP_CSQ_CURRENT) != 0;
+}
+
+/* Under the queue's lock: the record holding current Irp; NULL: handed off. */
+static
+PWDKM_CSQ_CURRENT
+WdkmpCsqFindHolder(
+    _In_ PWDKMP_CSQ_STATE State,
+    _In_ PIRP Irp
+    )
+{
+    PLIST_ENTRY Link;
+
+    for (Link = State->Held.Flink; Link != &State->Held; Link = Link->Flink) {
+        PWDKM_CSQ_CURRENT Current = CONTAINING_RECORD(Link, WDKM_CSQ_CURRENT, Link);
+
+        if (Current->Irp == Irp) {
+            return Current;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Under the queue's lock: a cancellation of Current's IRP is asked for.
+ * Returns TRUE the first time (the caller then calls OnCancel, after the
+ * lock). The flag is stored with release order for the lock-free check.
+ */
+static
+BOOLEAN
+WdkmpCsqAskCancel(
+    _Inout_ PWDKM_CSQ_CURRENT Current,
+    _In_ LONG More
+    )
+{
+    LONG Flags = WdkmpLoadLong(&Current->Flags);
+
+    WdkmpStoreLongRelease(&Current->Flags, Flags | WDKMP_CSQ_CANCEL_ASKED | More);
+    return (Flags & WDKMP_CSQ_CANCEL_ASKED) == 0;
 }
 
 /*
@@ -134,11 +214,24 @@ WdkmpCsqUnlink(
     *WdkmpIrpQueueSlot(Irp) = NULL;
 }
 
+/* Unlinks a handed-off IRP, whose cancel routine has come. Under the lock. */
+static
+VOID
+WdkmpCsqUnlinkHandedOff(
+    _Inout_ PWDKMP_CSQ_STATE State,
+    _Inout_ PIRP Irp
+    )
+{
+    RemoveEntryList(WdkmpIrpLink(Irp));
+    State->HandedOffCount -= 1;
+    *WdkmpIrpQueueSlot(Irp) = NULL;
+}
+
 /*
  * Under the queue's lock: unlinks every orphan onto Orphans (a local
  * list), if there is any. An orphan was cancelled: it goes to the
  * driver's CompleteCanceledIrp (WdkmpCsqCompleteOrphans, after the lock),
- * never to a remover.
+ * never to a remover. Queued IRPs and handed-off current ones can be.
  */
 static
 VOID
@@ -148,14 +241,26 @@ WdkmpCsqCollectOrphans(
     _Inout_ PLIST_ENTRY Orphans
     )
 {
-    PLIST_ENTRY Link = State->Pending.Flink;
+    PLIST_ENTRY Heads[2];
+    ULONG Index;
 
-    while (Csq->Orphans != 0 && Link != &State->Pending) {
-        PIRP Irp = WdkmpIrpFromLink(Link);
+    Heads[0] = &State->Pending;
+    Heads[1] = &State->HandedOff;
+    for (Index = 0; Index < 2; Index += 1) {
+        PLIST_ENTRY Link = Heads[Index]->Flink;
 
-        Link = Link->Flink;
-        if (WdkmpCsqIsOrphan(Irp)) {
-            WdkmpCsqUnlink(State, Irp);
+        while (Csq->Orphans != 0 && Link != Heads[Index]) {
+            PIRP Irp = WdkmpIrpFromLink(Link);
+
+            Link = Link->Flink;
+            if (!WdkmpCsqIsOrphan(Irp)) {
+                continue;
+            }
+            if (Index == 0) {
+                WdkmpCsqUnlink(State, Irp);
+            } else {
+                WdkmpCsqUnlinkHandedOff(State, Irp);
+            }
             InsertTailList(Orphans, WdkmpIrpLink(Irp));
             Csq->Orphans -= 1;
         }
@@ -191,8 +296,10 @@ WdkmpCsqInitializeState(
 {
     PWDKMP_CSQ_STATE State = (PWDKMP_CSQ_STATE)Value;
 
-    UNREFERENCED_PARAMETER(Context);
+    ((PWDKM_CSQ)Context)->State = State;    /* where the lock keeps it */
     InitializeListHead(&State->Pending);
+    InitializeListHead(&State->Held);
+    InitializeListHead(&State->HandedOff);
     return STATUS_SUCCESS;
 }
 
@@ -220,7 +327,7 @@ WdkmCsqCreate(
     if (Queue == NULL) {
         return STATUS_INSUFFICIENT_RESOURCES;
     }
-    Status = WDKM_SPIN_LOCK_CREATE_IN_PLACE(WDKMP_CSQ_STATE, WdkmpCsqInitializeState, NULL,
+    Status = WDKM_SPIN_LOCK_CREATE_IN_PLACE(WDKMP_CSQ_STATE, WdkmpCsqInitializeState, Queue,
                                             &Queue->Lock);
     if (Status != STATUS_SUCCESS) {
         WdkmpFreeBlock(Queue, sizeof(*Queue));
@@ -420,6 +527,293 @@ WdkmCsqQueryCount(
     return STATUS_SUCCESS;
 }
 
+NTSTATUS
+WdkmCsqInitializeCurrent(
+    _Out_ PWDKM_CSQ_CURRENT Current,
+    _In_opt_ PWDKM_CSQ_CURRENT_CANCELLED OnCancel,
+    _In_opt_ PVOID OnCancelContext
+    )
+{
+    if (Current == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    Current->Signature = WDKMP_SIGNATURE_CSQ_CURRENT;
+    Current->Flags = 0;
+    Current->Irp = NULL;
+    Current->Csq = NULL;
+    InitializeListHead(&Current->Link);
+    Current->OnCancel = OnCancel;
+    Current->OnCancelContext = OnCancelContext;
+    return STATUS_SUCCESS;
+}
+
+/*
+ * Under the queue's lock: Irp (queued, its routine taken back by the
+ * caller) becomes Current's. The slot is re-pointed while no routine is
+ * armed, then the routine is armed again. FALSE if a cancellation came
+ * meanwhile and the routine was still ours to clear: the IRP is then the
+ * caller's to hand to CompleteCanceledIrp, as the insert does; if the
+ * routine was taken, it comes, finds the IRP held and marks it.
+ */
+static
+BOOLEAN
+WdkmpCsqHold(
+    _Inout_ PWDKM_CSQ Csq,
+    _Inout_ PWDKMP_CSQ_STATE State,
+    _Inout_ PWDKM_CSQ_CURRENT Current,
+    _Inout_ PIRP Irp
+    )
+{
+    WdkmpCsqUnlink(State, Irp);
+    *WdkmpIrpQueueSlot(Irp) = (PVOID)((ULONG_PTR)Csq | WDKMP_CSQ_CURRENT);
+    WdkmpStoreLong(&Current->Flags, 0);
+    Current->Irp = Irp;
+    Current->Csq = Csq;
+    InsertTailList(&State->Held, &Current->Link);
+    State->HeldCount += 1;
+    (VOID)WdkmpIrpSetCancelRoutine(Irp, WdkmpCsqCancelRoutine);
+    if (WdkmpIrpCancelled(Irp) && WdkmpIrpSetCancelRoutine(Irp, NULL) != NULL) {
+        RemoveEntryList(&Current->Link);
+        State->HeldCount -= 1;
+        Current->Irp = NULL;
+        *WdkmpIrpQueueSlot(Irp) = NULL;
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/*
+ * The checks every call on a current IRP makes first, in the conventions'
+ * order (arguments, handle kind, IRQL); the record itself is checked
+ * under the lock by the callers that take it.
+ */
+static
+NTSTATUS
+WdkmpCsqCheckCall(
+    _In_opt_ PWDKM_CSQ Csq,
+    _In_opt_ PWDKM_CSQ_CURRENT Current
+    )
+{
+    if (Csq == NULL || Current == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (!WdkmpCsqIsQueue(Csq)) {
+        return STATUS_WDKM_TYPE_MISMATCH;
+    }
+    if (WdkmpGetIrql() > DISPATCH_LEVEL) {
+        return STATUS_WDKM_IRQL_TOO_HIGH;
+    }
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmCsqStartNextIrp(
+    _Inout_ PWDKM_CSQ Csq,
+    _In_opt_ PWDKM_CSQ_MATCH Match,
+    _In_opt_ PVOID MatchContext,
+    _Inout_ PWDKM_CSQ_CURRENT Current,
+    _Outptr_result_maybenull_ PIRP *Irp
+    )
+{
+    PWDKMP_CSQ_STATE State;
+    LIST_ENTRY Cancelled;
+    PLIST_ENTRY Link;
+    PIRP Found = NULL;
+    NTSTATUS Status;
+    KIRQL OldIrql;
+
+    if (Irp == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    *Irp = NULL;
+    Status = WdkmpCsqCheckCall(Csq, Current);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    InitializeListHead(&Cancelled);
+    Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
+    if (!WDKM_ACQUIRED(Status)) {
+        return Status;
+    }
+    /* Read under the lock: the queue's calls are the only writers. */
+    if (Current->Signature != WDKMP_SIGNATURE_CSQ_CURRENT || Current->Irp != NULL) {
+        (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+        return STATUS_INVALID_PARAMETER;
+    }
+    Link = State->Pending.Flink;
+    while (Link != &State->Pending) {
+        PIRP Candidate = WdkmpIrpFromLink(Link);
+
+        Link = Link->Flink;
+        if (WdkmpCsqIsOrphan(Candidate) || (Match != NULL && !Match(Candidate, MatchContext)) ||
+            !WdkmpCsqTake(Candidate)) {
+            continue;   /* cancelled, not wanted, or being cancelled */
+        }
+        if (WdkmpCsqHold(Csq, State, Current, Candidate)) {
+            Found = Candidate;
+            break;
+        }
+        InsertTailList(&Cancelled, WdkmpIrpLink(Candidate));
+    }
+    WdkmpCsqCollectOrphans(Csq, State, &Cancelled);
+    (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+    WdkmpCsqCompleteOrphans(Csq, &Cancelled);
+    *Irp = Found;
+    return Found != NULL ? STATUS_SUCCESS : STATUS_NO_MORE_ENTRIES;
+}
+
+NTSTATUS
+WdkmCsqCheckCurrentIrp(
+    _In_ PWDKM_CSQ Csq,
+    _In_ PWDKM_CSQ_CURRENT Current
+    )
+{
+    NTSTATUS Status = WdkmpCsqCheckCall(Csq, Current);
+
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    /* Irp and Csq are written by the holder's own start and end. */
+    if (Current->Signature != WDKMP_SIGNATURE_CSQ_CURRENT || Current->Csq != Csq ||
+        Current->Irp == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    /* Acquire pairs with the marking's release (nothing else is read
+       after it; the order only makes the answer prompt and monotonic). */
+    if ((WdkmpLoadLongAcquire(&Current->Flags) & WDKMP_CSQ_CANCEL_ASKED) != 0 ||
+        WdkmpIrpCancelled(Current->Irp)) {
+        return STATUS_CANCELLED;
+    }
+    return STATUS_SUCCESS;
+}
+
+NTSTATUS
+WdkmCsqEndCurrentIrp(
+    _Inout_ PWDKM_CSQ Csq,
+    _Inout_ PWDKM_CSQ_CURRENT Current
+    )
+{
+    PWDKMP_CSQ_STATE State;
+    BOOLEAN ToCallback = FALSE;
+    PIRP Irp;
+    LONG Flags;
+    NTSTATUS Status = WdkmpCsqCheckCall(Csq, Current);
+    KIRQL OldIrql;
+
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
+    if (!WDKM_ACQUIRED(Status)) {
+        return Status;
+    }
+    if (Current->Signature != WDKMP_SIGNATURE_CSQ_CURRENT || Current->Csq != Csq ||
+        Current->Irp == NULL) {
+        (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+        return STATUS_INVALID_PARAMETER;
+    }
+    Irp = Current->Irp;
+    Flags = WdkmpLoadLong(&Current->Flags);
+    RemoveEntryList(&Current->Link);
+    State->HeldCount -= 1;
+    Current->Irp = NULL;
+    if (WdkmpCsqTake(Irp)) {
+        /* No routine will run: the caller's, unless a cancel was asked
+           for (also one that found no routine: Cancel is read after the
+           exchange, as the insert reads it). */
+        *WdkmpIrpQueueSlot(Irp) = NULL;
+        ToCallback = (Flags & WDKMP_CSQ_CANCEL_ASKED) != 0 || WdkmpIrpCancelled(Irp);
+        Status = ToCallback ? STATUS_CANCELLED : STATUS_SUCCESS;
+    } else if ((Flags & WDKMP_CSQ_ROUTINE_DONE) != 0) {
+        /* Its routine has been, marked the record and left the IRP. */
+        *WdkmpIrpQueueSlot(Irp) = NULL;
+        ToCallback = TRUE;
+        Status = STATUS_CANCELLED;
+    } else {
+        /* IoCancelIrp took the routine and is about to call it: it finds
+           no holder and completes the IRP. The destroy waits for it. */
+        InsertTailList(&State->HandedOff, WdkmpIrpLink(Irp));
+        State->HandedOffCount += 1;
+        Status = STATUS_CANCELLED;
+    }
+    (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+    if (ToCallback) {
+        Csq->CompleteCanceledIrp(Csq, Irp, Csq->Context);
+    }
+    return Status;
+}
+
+NTSTATUS
+WdkmCsqCancelCurrentIrps(
+    _Inout_ PWDKM_CSQ Csq,
+    _In_opt_ PWDKM_CSQ_MATCH Match,
+    _In_opt_ PVOID MatchContext,
+    _Out_opt_ PULONG Count
+    )
+{
+    PWDKMP_CSQ_STATE State;
+    LIST_ENTRY Orphans;
+    NTSTATUS Status;
+    ULONG Marked = 0;
+
+    if (Count != NULL) {
+        *Count = 0;
+    }
+    if (Csq == NULL) {
+        return STATUS_INVALID_PARAMETER;
+    }
+    if (!WdkmpCsqIsQueue(Csq)) {
+        return STATUS_WDKM_TYPE_MISMATCH;
+    }
+    InitializeListHead(&Orphans);
+    /*
+     * One record per hold: each OnCancel is called without the lock, and
+     * a record may be ended and reused meanwhile, so the walk starts
+     * again after each (the records are the workers: a handful).
+     */
+    for (;;) {
+        PWDKM_CSQ_CURRENT_CANCELLED OnCancel = NULL;
+        PVOID OnCancelContext = NULL;
+        BOOLEAN Found = FALSE;
+        PLIST_ENTRY Link;
+        KIRQL OldIrql;
+
+        Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
+        if (!WDKM_ACQUIRED(Status)) {
+            break;
+        }
+        for (Link = State->Held.Flink; Link != &State->Held; Link = Link->Flink) {
+            PWDKM_CSQ_CURRENT Current = CONTAINING_RECORD(Link, WDKM_CSQ_CURRENT, Link);
+
+            if ((WdkmpLoadLong(&Current->Flags) & WDKMP_CSQ_CANCEL_ASKED) != 0 ||
+                (Match != NULL && !Match(Current->Irp, MatchContext))) {
+                continue;
+            }
+            (VOID)WdkmpCsqAskCancel(Current, 0);
+            OnCancel = Current->OnCancel;
+            OnCancelContext = Current->OnCancelContext;
+            Found = TRUE;
+            Marked += 1;
+            break;
+        }
+        WdkmpCsqCollectOrphans(Csq, State, &Orphans);
+        (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+        WdkmpCsqCompleteOrphans(Csq, &Orphans);
+        if (!Found) {
+            break;
+        }
+        if (OnCancel != NULL) {
+            OnCancel(Csq, OnCancelContext);
+        }
+    }
+    if (Count != NULL) {
+        *Count = Marked;
+    }
+    /* A refusal after some were marked: they stay marked (a request,
+       nothing to undo); the status says the rest were not looked at. */
+    return Status;
+}
+
 /*
  * Called by IoCancelIrp holding the cancel spin lock, for an IRP of a
  * queue: the IRP is still linked (nobody else got its routine), so the
@@ -438,6 +832,9 @@ WdkmpCsqCancelRoutine(
 {
     PWDKMP_CSQ_STATE State;
     PWDKM_CSQ_IRP_CONTEXT IrpContext;
+    PWDKM_CSQ_CURRENT Current = NULL;
+    PWDKM_CSQ_CURRENT_CANCELLED OnCancel = NULL;
+    PVOID OnCancelContext = NULL;
     PWDKM_CSQ Csq;
     KIRQL OldIrql;
 
@@ -447,12 +844,34 @@ WdkmpCsqCancelRoutine(
     WdkmpIrpReleaseCancelSpinLock(Irp);
 
     if (WdkmSpinLockIsOwned(Csq->Lock)) {
+        /* The lock is this thread's (see below): the state may be read. */
+        State = Csq->State;
+        if (WdkmpCsqIsCurrent(Irp)) {
+            Current = WdkmpCsqFindHolder(State, Irp);
+        }
+    }
+    if (Current != NULL) {
+        /*
+         * A held current IRP cancelled from a match callback: marked for
+         * its worker, who ends it (to CompleteCanceledIrp). OnCancel is
+         * not called under the lock: the worker learns it when it polls.
+         */
+        (VOID)WdkmpCsqAskCancel(Current, WDKMP_CSQ_ROUTINE_DONE);
+        WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
+                        "wdkmutex: cancel-safe queue %p: current IRP %p cancelled from a match "
+                        "callback: marked, its worker is not woken\n",
+                        (PVOID)Csq, (PVOID)Irp);
+        (VOID)InterlockedDecrement(&Csq->CancelsRunning);
+        return;
+    }
+    if (WdkmSpinLockIsOwned(Csq->Lock)) {
         /*
          * Only a driver cancelling this queue's IRP from a match callback
          * gets here: this thread holds the lock, further up its stack, in
-         * the middle of WdkmCsqRemoveNextIrp's walk of the list. The IRP
-         * stays linked, marked an orphan (a write under the lock, which is
-         * this thread's), and that remove hands it to CompleteCanceledIrp
+         * the middle of a walk (WdkmCsqRemoveNextIrp, WdkmCsqStartNextIrp,
+         * WdkmCsqCancelCurrentIrps). The IRP (queued, or current and
+         * handed off) stays linked, marked an orphan (a write under the
+         * lock, which is this thread's), and that call hands it to CompleteCanceledIrp
          * after it lets the lock go: neither lost, nor given to a remover,
          * nor a reason for the destroy to wait forever.
          */
@@ -468,9 +887,23 @@ WdkmpCsqCancelRoutine(
         return;
     }
     (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Csq->Lock, &OldIrql, &State);
-    WdkmpCsqUnlink(State, Irp);
+    if (!WdkmpCsqIsCurrent(Irp)) {
+        WdkmpCsqUnlink(State, Irp);
+    } else if ((Current = WdkmpCsqFindHolder(State, Irp)) != NULL) {
+        /* Its worker uses it: marked, and ended by the worker. */
+        if (WdkmpCsqAskCancel(Current, WDKMP_CSQ_ROUTINE_DONE)) {
+            OnCancel = Current->OnCancel;
+            OnCancelContext = Current->OnCancelContext;
+        }
+    } else {
+        WdkmpCsqUnlinkHandedOff(State, Irp);    /* its worker ended it first */
+    }
     (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
-    Csq->CompleteCanceledIrp(Csq, Irp, Csq->Context);
+    if (Current == NULL) {
+        Csq->CompleteCanceledIrp(Csq, Irp, Csq->Context);
+    } else if (OnCancel != NULL) {
+        OnCancel(Csq, OnCancelContext);
+    }
     /* The last touch of the queue: a destroy may free it from here on. */
     (VOID)InterlockedDecrement(&Csq->CancelsRunning);
 }
@@ -498,7 +931,14 @@ WdkmCsqDestroy(
     if (!WDKM_ACQUIRED(Status)) {
         return Status;
     }
+    if (State->HeldCount != 0) {
+        /* A worker uses an IRP: freeing the queue under its end would be
+           a use after free, and only the worker can end it. */
+        (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+        return STATUS_DEVICE_BUSY;
+    }
     State->Closed = TRUE;
+    WdkmpCsqCollectOrphans(Csq, State, &Drained);
     Link = State->Pending.Flink;
     while (Link != &State->Pending) {
         PIRP Irp = WdkmpIrpFromLink(Link);
@@ -530,7 +970,7 @@ WdkmCsqDestroy(
         if (!WDKM_ACQUIRED(Status)) {
             return Status;
         }
-        Busy = State->Count != 0;
+        Busy = State->Count != 0 || State->HandedOffCount != 0;
         (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
         if (!Busy && InterlockedCompareExchange(&Csq->CancelsRunning, 0, 0) == 0) {
             break;

@@ -5,84 +5,48 @@
  * functions with the emulation's IRPs, threads, DPCs and APCs.
  *
  * Who runs what, and at which IRQL:
- *   TqCoreSubmit   dispatch, PASSIVE: queue the IRP, arm its cancel
- *                  routine, signal the thread.
- *   TqThreadMain   the system thread, PASSIVE: take the oldest job, work
- *                  on it (a wait on the work KEVENT, so a cancel, a
- *                  cleanup or the unload wakes it), complete it.
- *   TqCancel       the cancel routine, <= DISPATCH (IoCancelIrp): a
- *                  queued job is unlinked and completed here; the
- *                  thread's job is marked and the thread completes it.
+ *   TqCoreSubmit   dispatch, PASSIVE: count the job, insert it in the
+ *                  library's cancel-safe queue, signal the thread.
+ *   TqThreadMain   the system thread, PASSIVE: start the oldest job as its
+ *                  current one (still cancellable), work on it (a wait on
+ *                  the work KEVENT, which a cancellation sets through the
+ *                  record's OnCancel), end it, complete it if the end says
+ *                  it is the thread's.
+ *   TqCompleteCancelled  the queue's CompleteCanceledIrp, <= DISPATCH: a
+ *                  job cancelled queued or current, cleaned up, or left at
+ *                  unload; the queue calls it once per such job.
  *   TqCoreCleanup  IRP_MJ_CLEANUP: the handle's queued jobs end, its
- *                  current one is aborted.
+ *                  current one is asked to stop.
  *
- * The race of a cancel routine with the thread's completion of its job:
- * IoCancelIrp takes the cancel routine (an interlocked exchange) before
- * it calls it, and the routine must then take the device lock. Whoever
- * else wants to complete the job clears the routine under the device lock
- * first (IoSetCancelRoutine(Irp, NULL)); a NULL answer means the routine
- * was taken and is on its way, so the job is left where the routine will
- * look for it (state in DriverContext[1]): still queued, or, for the
- * thread's job, TqStateHandedOff. Only if the routine has already marked
- * the job (CurrentCancelSeen: it will not touch it again) does the thread
- * complete it itself. So each IRP is completed exactly once and never
- * touched by the routine after its completion.
+ * Who completes a job is the queue's business: no cancel routine, per-IRP
+ * state or IoSetCancelRoutine race is written here. The end of the
+ * thread's job says STATUS_SUCCESS (complete it) or STATUS_CANCELLED (the
+ * queue has it: TqCompleteCancelled, perhaps later, from the cancel
+ * routine IoCancelIrp is about to call).
  */
 #include "threadq_core.h"
 
 static PKTHREAD TqThread;
 static NTSTATUS TqThreadExit;
-/* Auto-reset: a job queued, a cancel, a cleanup, a pause change or the
-   stop. The thread re-reads the device under its lock after each wake. */
+/* Auto-reset: a job queued, a cancellation of the thread's job, a pause
+   change or the stop. The thread re-reads what it needs after each wake. */
 static KEVENT TqWork;
-/* One acquisition per accepted job, released when it ends (by the thread,
-   a cancel routine, cleanup or the unload): the unload waits for the
-   rundown before tearing the locks down, so no cancel routine still owed
-   can find the device lock gone. */
+/* The jobs waiting for the thread, and the one it works on. */
+static PWDKM_CSQ TqQueue;
+static WDKM_CSQ_CURRENT TqCurrent;      /* the thread's record */
+/* One acquisition per accepted job, released when it ends (by the thread
+   or TqCompleteCancelled): the unload checks every job ended once. */
 static WDKM_RUNDOWN TqJobs;
+/* Held by a submit from its Stopping check to its insert: the unload waits
+   for it before it destroys the queue the insert uses. */
+static WDKM_RUNDOWN TqSubmits;
 
 static KSTART_ROUTINE TqThreadMain;
-static DRIVER_CANCEL TqCancel;
+static WDKM_CSQ_COMPLETE_CANCELED_IRP TqCompleteCancelled;
+static WDKM_CSQ_CURRENT_CANCELLED TqCurrentCancelled;
 
 #define TQ_IRP_FILE_LOCK(Irp) ((Irp)->Tail.Overlay.DriverContext[0])
 #define TQ_IRP_STATE(Irp)     ((Irp)->Tail.Overlay.DriverContext[1])
-
-/* Irp->Cancel, which IoCancelIrp sets on another processor: one atomic
-   load where the compiler has one. The plain read NT's samples make is a
-   data race to C11 (TSan reports it in the host test). */
-static BOOLEAN
-TqIrpCancelled(
-    _In_ PIRP Irp
-    )
-{
-#if defined(__GNUC__) || defined(__clang__)
-    return __atomic_load_n(&Irp->Cancel, __ATOMIC_RELAXED) != FALSE;
-#else
-    return *(volatile BOOLEAN *)&Irp->Cancel != FALSE;
-#endif
-}
-
-/* The driver's own stop for a job in no state a cancel can meet (a bug in
-   this file): a customer code (bit 29) of its own, not the library's
-   WDKM_BUGCHECK_LOCK_MISUSE, which names lock misuse. */
-#define TQ_BUGCHECK_JOB_STATE 0x20710001UL
-
-static TQ_STATE
-TqState(
-    _In_ PIRP Irp
-    )
-{
-    return (TQ_STATE)(ULONG_PTR)TQ_IRP_STATE(Irp);
-}
-
-static VOID
-TqSetState(
-    _Inout_ PIRP Irp,
-    _In_ TQ_STATE State
-    )
-{
-    TQ_IRP_STATE(Irp) = (PVOID)(ULONG_PTR)State;
-}
 
 /* "threadq.f." and the FILE_OBJECT's address in 16 hex digits. */
 static VOID
@@ -103,21 +67,10 @@ TqFileName(
     Name[Prefix + 16] = '\0';
 }
 
-static NTSTATUS
-TqDeviceInitialize(
-    _Out_ PVOID Value,
-    _In_opt_ PVOID Context
-    )
-{
-    UNREFERENCED_PARAMETER(Context);
-    InitializeListHead(&((TQ_DEVICE *)Value)->Queue);
-    return STATUS_SUCCESS;
-}
-
 /* The device lock, referenced. Registered from TqCoreStart until the end
-   of TqCoreStop, which comes after the last job and cancel routine: a
-   failure in a callback that has no status to give is a bug, and is
-   stopped by name rather than leaving an IRP hung. */
+   of TqCoreStop, which comes after the last job: a failure in a callback
+   that has no status to give is a bug, and is stopped by name rather than
+   leaving an IRP hung. */
 #define TqDeviceOrBugCheck() WDKM_GRT_GET_SPIN_LOCK_OR_BUGCHECK(TQ_DEVICE_NAME, TQ_DEVICE)
 
 /* Under the device lock: one job ended, as Done or Cancelled; its
@@ -174,108 +127,81 @@ TqEnd(
     (VOID)WdkmGrtDereference(FileLock);
 }
 
-/* Ends every IRP linked on List (cancelled). No lock held. */
-static VOID
-TqEndList(
-    _Inout_ PLIST_ENTRY List
-    )
-{
-    while (!IsListEmpty(List)) {
-        PIRP Irp = CONTAINING_RECORD(RemoveHeadList(List), IRP, Tail.Overlay.ListEntry);
-
-        TqEnd(Irp, STATUS_CANCELLED, 0);
-    }
-}
-
 /*
- * Under the device lock: moves the queued jobs that Match accepts (all of
- * them for FileObject NULL) to *Ended, unless their cancel routine was
- * taken already (IoCancelIrp is on its way: it finds them still queued).
- */
-static ULONG
-TqTakeQueued(
-    _Inout_ TQ_DEVICE *Device,
-    _In_opt_ PFILE_OBJECT FileObject,
-    _Inout_ PLIST_ENTRY Ended
-    )
-{
-    PLIST_ENTRY Entry = Device->Queue.Flink;
-    ULONG Taken = 0;
-
-    while (Entry != &Device->Queue) {
-        PIRP Irp = CONTAINING_RECORD(Entry, IRP, Tail.Overlay.ListEntry);
-
-        Entry = Entry->Flink;
-        if (FileObject != NULL && IoGetCurrentIrpStackLocation(Irp)->FileObject != FileObject) {
-            continue;
-        }
-        if (IoSetCancelRoutine(Irp, NULL) == NULL) {
-            continue;       /* its cancel routine completes it */
-        }
-        RemoveEntryList(&Irp->Tail.Overlay.ListEntry);
-        Device->Queued -= 1;
-        TqSetState(Irp, TqStateNone);
-        Device->CancelledQueued += 1;
-        TqCountEnd(Device, FALSE);
-        InsertTailList(Ended, &Irp->Tail.Overlay.ListEntry);
-        Taken += 1;
-    }
-    return Taken;
-}
-
-/*
- * The cancel routine of every job, queued or the thread's. Called by
- * IoCancelIrp with the cancel spin lock held, at <= DISPATCH_LEVEL (a
- * reported PASSIVE_LEVEL under Wine); nobody else completes the IRP once
- * IoCancelIrp has taken this routine (see the top of the file).
+ * The queue's CompleteCanceledIrp: a job cancelled while queued or while
+ * the thread had it (its state tells which, for the counts), cleaned up,
+ * or left at unload. <= DISPATCH_LEVEL, no lock of the queue held, on the
+ * cancelling thread (or the one inserting, ending, or destroying).
  */
 static VOID
-TqCancel(
-    _Inout_ PDEVICE_OBJECT DeviceObject,
-    _Inout_ PIRP Irp
+TqCompleteCancelled(
+    _In_ PWDKM_CSQ Csq,
+    _In_ PIRP Irp,
+    _In_opt_ PVOID Context
     )
 {
-    PWDKM_SPIN_LOCK Lock;
+    PWDKM_SPIN_LOCK Lock = TqDeviceOrBugCheck();
     TQ_DEVICE *Device;
     KIRQL OldIrql;
-    BOOLEAN Complete = FALSE;
 
-    UNREFERENCED_PARAMETER(DeviceObject);
-    IoReleaseCancelSpinLock(Irp->CancelIrql);
-    Lock = TqDeviceOrBugCheck();
+    UNREFERENCED_PARAMETER(Csq);
+    UNREFERENCED_PARAMETER(Context);
     (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &OldIrql, &Device);
-    switch (TqState(Irp)) {
-    case TqStateQueued:
-        RemoveEntryList(&Irp->Tail.Overlay.ListEntry);
-        Device->Queued -= 1;
-        Device->CancelledQueued += 1;
-        Complete = TRUE;
-        break;
-    case TqStateCurrent:
-        /* The thread is working on it: it sees the mark and completes it. */
-        Device->CurrentCancelSeen = TRUE;
-        (VOID)KeSetEvent(&TqWork, IO_NO_INCREMENT, FALSE);
-        break;
-    case TqStateHandedOff:
-        /* The thread finished first, found this routine taken and left
-           the job to it. */
+    if ((TQ_STATE)(ULONG_PTR)TQ_IRP_STATE(Irp) == TqStateCurrent) {
         Device->CancelledCurrent += 1;
-        Complete = TRUE;
-        break;
-    default:
-        KeBugCheckEx(TQ_BUGCHECK_JOB_STATE, (ULONG_PTR)Irp, (ULONG_PTR)TqState(Irp), 0, 0);
+    } else {
+        Device->CancelledQueued += 1;
     }
-    if (Complete) {
-        TqSetState(Irp, TqStateNone);
-        TqCountEnd(Device, FALSE);
-    }
+    TqCountEnd(Device, FALSE);
     (VOID)WdkmSpinLockRelease(Lock, OldIrql);
-    if (Complete) {
-        TqEnd(Irp, STATUS_CANCELLED, 0);
-    }
-    /* Dropped after the completion: the unload's registry destroy waits
-       for this reference. */
+    TqEnd(Irp, STATUS_CANCELLED, 0);
     (VOID)WdkmGrtDereference(Lock);
+}
+
+/* The thread's record's OnCancel: wake it (any thread, <= DISPATCH). */
+static VOID
+TqCurrentCancelled(
+    _In_ PWDKM_CSQ Csq,
+    _In_opt_ PVOID Context
+    )
+{
+    UNREFERENCED_PARAMETER(Csq);
+    UNREFERENCED_PARAMETER(Context);
+    (VOID)KeSetEvent(&TqWork, IO_NO_INCREMENT, FALSE);
+}
+
+/* Under the queue's lock: one of the handle's jobs? */
+static BOOLEAN
+TqSameFile(
+    _In_ PIRP Irp,
+    _In_opt_ PVOID FileObject
+    )
+{
+    return IoGetCurrentIrpStackLocation(Irp)->FileObject == (PFILE_OBJECT)FileObject;
+}
+
+/*
+ * The handle's jobs end: the queued ones here (cancelled), the thread's
+ * is asked to stop (the thread ends it). Queued first: a job started
+ * between the two is then found current. Returns how many.
+ */
+static ULONG
+TqCancelFileJobs(
+    _In_ PFILE_OBJECT FileObject
+    )
+{
+    ULONG Ending = 0;
+    ULONG Current = 0;
+    PIRP Irp;
+
+    while (WdkmCsqRemoveNextIrp(TqQueue, TqSameFile, FileObject, &Irp) == STATUS_SUCCESS) {
+        TqCompleteCancelled(TqQueue, Irp, NULL);
+        Ending += 1;
+    }
+    if (WdkmCsqCancelCurrentIrps(TqQueue, TqSameFile, FileObject, &Current) == STATUS_SUCCESS) {
+        Ending += Current;
+    }
+    return Ending;
 }
 
 /* Performance-counter ticks from now until Milliseconds have passed. */
@@ -307,8 +233,8 @@ TqRemainingMs(
 
 /*
  * Works on the thread's job for WorkMs: waits on the work event, so a
- * cancel, an abort or the stop ends the work early. Returns TRUE if the
- * work ran its full time.
+ * cancellation (the record's OnCancel sets it) or the stop ends the work
+ * early. Returns TRUE if the work ran its full time.
  */
 static BOOLEAN
 TqWorkOn(
@@ -323,17 +249,20 @@ TqWorkOn(
 
     while ((Remaining = TqRemainingMs(Deadline)) != 0) {
         LARGE_INTEGER Timeout;
-        BOOLEAN Interrupted;
+        BOOLEAN Stopping;
 
         Timeout.QuadPart = WDKM_RELATIVE_TIMEOUT_MS(Remaining);
         if (KeWaitForSingleObject(&TqWork, Executive, KernelMode, FALSE, &Timeout) ==
             STATUS_TIMEOUT) {
             continue;
         }
+        if (WdkmCsqCheckCurrentIrp(TqQueue, &TqCurrent) != STATUS_SUCCESS) {
+            return FALSE;                   /* cancelled, or cleaned up */
+        }
         (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &OldIrql, &Device);
-        Interrupted = Device->CurrentCancelSeen || Device->CurrentAbort || Device->Stopping;
+        Stopping = Device->Stopping;
         (VOID)WdkmSpinLockRelease(Lock, OldIrql);
-        if (Interrupted) {
+        if (Stopping) {
             return FALSE;
         }
     }
@@ -341,48 +270,10 @@ TqWorkOn(
 }
 
 /*
- * Under the device lock: the thread's job ends. Returns the IRP to
- * complete with *Status, or NULL if its cancel routine completes it.
- */
-static PIRP
-TqFinishCurrent(
-    _Inout_ TQ_DEVICE *Device,
-    _In_ BOOLEAN WorkedFully,
-    _Out_ NTSTATUS *Status
-    )
-{
-    PIRP Irp = Device->Current;
-    BOOLEAN Cancelled = !WorkedFully || Device->CurrentCancelSeen || Device->CurrentAbort;
-
-    Device->Current = NULL;
-    *Status = STATUS_CANCELLED;
-    if (IoSetCancelRoutine(Irp, NULL) == NULL && !Device->CurrentCancelSeen) {
-        /* IoCancelIrp took the routine and it has not reached the lock
-           yet: it will find the job handed off, and complete it. */
-        TqSetState(Irp, TqStateHandedOff);
-        Device->HandedToCancel += 1;
-        return NULL;
-    }
-    TqSetState(Irp, TqStateNone);
-    if (Cancelled) {
-        Device->CancelledCurrent += 1;
-        TqCountEnd(Device, FALSE);
-    } else {
-        THREADQ_JOB *Job = (THREADQ_JOB *)Irp->AssociatedIrp.SystemBuffer;
-
-        Device->Sequence += 1;
-        Job->Answer = THREADQ_ANSWER(Job->Value);
-        Job->Sequence = Device->Sequence;
-        TqCountEnd(Device, TRUE);
-        *Status = STATUS_SUCCESS;
-    }
-    return Irp;
-}
-
-/*
  * The worker thread. PASSIVE_LEVEL. Keeps one reference on the device
  * lock for its whole life; the unload's handshake: Stopping set under the
- * lock, the event signalled, the thread object waited for.
+ * lock, the thread's job asked to stop, the event signalled, the thread
+ * object waited for. Jobs still queued are the queue's destroy's.
  */
 static VOID
 TqThreadMain(
@@ -390,54 +281,63 @@ TqThreadMain(
     )
 {
     PWDKM_SPIN_LOCK Lock = TqDeviceOrBugCheck();
-    LIST_ENTRY Ended;
     TQ_DEVICE *Device;
     KIRQL OldIrql;
 
     UNREFERENCED_PARAMETER(Context);
     for (;;) {
         PIRP Irp = NULL;
-        ULONG WorkMs = 0;
+        BOOLEAN Paused;
+        BOOLEAN Stopping;
         BOOLEAN WorkedFully;
         NTSTATUS Status;
 
         (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &OldIrql, &Device);
-        if (Device->Stopping) {
-            break;                          /* with the lock held */
-        }
-        if (!Device->Paused && !IsListEmpty(&Device->Queue)) {
-            Irp = CONTAINING_RECORD(RemoveHeadList(&Device->Queue), IRP, Tail.Overlay.ListEntry);
-            Device->Queued -= 1;
-            /* Its cancel routine stays armed: it finds the job current. */
-            TqSetState(Irp, TqStateCurrent);
-            Device->Current = Irp;
-            Device->CurrentCancelSeen = FALSE;
-            Device->CurrentAbort = FALSE;
-            WorkMs = ((THREADQ_JOB *)Irp->AssociatedIrp.SystemBuffer)->WorkMs;
-        }
+        Stopping = Device->Stopping;
+        Paused = Device->Paused;
         (VOID)WdkmSpinLockRelease(Lock, OldIrql);
-        if (Irp == NULL) {
+        if (Stopping) {
+            break;
+        }
+        if (Paused || WdkmCsqStartNextIrp(TqQueue, NULL, NULL, &TqCurrent, &Irp) !=
+                          STATUS_SUCCESS) {
             (VOID)KeWaitForSingleObject(&TqWork, Executive, KernelMode, FALSE, NULL);
             continue;
         }
+        /* Ours until the end (never completed under us): for the counts of
+           TqCompleteCancelled, which sees it after the end. */
+        TQ_IRP_STATE(Irp) = (PVOID)(ULONG_PTR)TqStateCurrent;
+        (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &OldIrql, &Device);
+        Device->Busy = TRUE;
+        (VOID)WdkmSpinLockRelease(Lock, OldIrql);
 
-        WorkedFully = TqWorkOn(Lock, WorkMs);
+        WorkedFully = TqWorkOn(Lock, ((THREADQ_JOB *)Irp->AssociatedIrp.SystemBuffer)->WorkMs);
+        Status = WdkmCsqEndCurrentIrp(TqQueue, &TqCurrent);
 
         (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &OldIrql, &Device);
-        Irp = TqFinishCurrent(Device, WorkedFully, &Status);
+        Device->Busy = FALSE;
+        if (Status != STATUS_SUCCESS) {
+            /* STATUS_CANCELLED: the queue completes it. Having worked it
+               fully, the thread lost the race to the cancellation. */
+            Device->HandedToCancel += WorkedFully ? 1 : 0;
+            Irp = NULL;
+        } else if (WorkedFully) {
+            THREADQ_JOB *Job = (THREADQ_JOB *)Irp->AssociatedIrp.SystemBuffer;
+
+            Device->Sequence += 1;
+            Job->Answer = THREADQ_ANSWER(Job->Value);
+            Job->Sequence = Device->Sequence;
+            TqCountEnd(Device, TRUE);
+        } else {
+            Device->CancelledCurrent += 1;  /* stopped by the unload */
+            TqCountEnd(Device, FALSE);
+        }
         (VOID)WdkmSpinLockRelease(Lock, OldIrql);
         if (Irp != NULL) {
-            TqEnd(Irp, Status, Status == STATUS_SUCCESS ? sizeof(THREADQ_JOB) : 0);
+            TqEnd(Irp, WorkedFully ? STATUS_SUCCESS : STATUS_CANCELLED,
+                  WorkedFully ? sizeof(THREADQ_JOB) : 0);
         }
     }
-
-    /* Stopping, the lock held: every queued job whose cancel routine is
-       not on its way ends here; those are left to their routines, which
-       the unload waits for (the rundown). */
-    InitializeListHead(&Ended);
-    (VOID)TqTakeQueued(Device, NULL, &Ended);
-    (VOID)WdkmSpinLockRelease(Lock, OldIrql);
-    TqEndList(&Ended);
     (VOID)WdkmGrtDereference(Lock);
     TqThreadExit = STATUS_SUCCESS;
     (VOID)PsTerminateSystemThread(STATUS_SUCCESS);
@@ -447,22 +347,32 @@ _Use_decl_annotations_
 NTSTATUS
 TqCoreStart(VOID)
 {
+    TQ_DEVICE Initial;
     HANDLE Handle;
     NTSTATUS Status;
 
     TqThread = NULL;
     TqThreadExit = STATUS_PENDING;
+    TqQueue = NULL;
     KeInitializeEvent(&TqWork, SynchronizationEvent, FALSE);
+    RtlZeroMemory(&Initial, sizeof(Initial));
     Status = WdkmRundownInitialize(&TqJobs);
+    if (Status == STATUS_SUCCESS) {
+        Status = WdkmRundownInitialize(&TqSubmits);
+    }
+    if (Status == STATUS_SUCCESS) {
+        Status = WdkmCsqInitializeCurrent(&TqCurrent, TqCurrentCancelled, NULL);
+    }
+    if (Status == STATUS_SUCCESS) {
+        Status = WdkmGrtInitialize();
+    }
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    Status = WdkmGrtInitialize();
-    if (Status != STATUS_SUCCESS) {
-        return Status;
+    Status = WDKM_GRT_REGISTER_SPIN_LOCK(TQ_DEVICE_NAME, &Initial);
+    if (Status == STATUS_SUCCESS) {
+        Status = WdkmCsqCreate(TqCompleteCancelled, NULL, &TqQueue);
     }
-    Status = WDKM_GRT_REGISTER_IN_PLACE_OF(TQ_DEVICE_NAME, SpinLock, TQ_DEVICE,
-                                           TqDeviceInitialize, NULL);
     if (Status == STATUS_SUCCESS) {
         Status = PsCreateSystemThread(&Handle, THREAD_ALL_ACCESS, NULL, NULL, NULL,
                                       TqThreadMain, NULL);
@@ -473,11 +383,15 @@ TqCoreStart(VOID)
         (VOID)ZwClose(Handle);
         if (Status != STATUS_SUCCESS) {
             /* The thread runs and cannot be waited for: leave everything
-               registered rather than free the lock under it. Not seen. */
+               in place rather than free the queue under it. Not seen. */
             return Status;
         }
     }
     if (Status != STATUS_SUCCESS) {
+        if (TqQueue != NULL) {
+            (VOID)WdkmCsqDestroy(TqQueue);      /* empty: no job yet */
+            TqQueue = NULL;
+        }
         (VOID)WdkmGrtDestroy(NULL, NULL);
     }
     return Status;
@@ -509,46 +423,41 @@ TqCoreOpen(
     return STATUS_SUCCESS;
 }
 
+/* Sets (and returns the previous) CleanedUp of the handle; FALSE if it
+   has no context (never opened, or closed). Set NULL: only reads it. */
+static BOOLEAN
+TqFileCleanedUp(
+    _In_ PFILE_OBJECT FileObject,
+    _In_ BOOLEAN Set
+    )
+{
+    char Name[TQ_FILE_NAME_SIZE];
+    PWDKM_SPIN_LOCK FileLock;
+    BOOLEAN Was = FALSE;
+    TQ_FILE *File;
+    KIRQL OldIrql;
+
+    TqFileName(FileObject, Name);
+    if (WDKM_GRT_GET_SPIN_LOCK(Name, TQ_FILE, &FileLock) == STATUS_SUCCESS) {
+        (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(FileLock, &OldIrql, &File);
+        Was = File->CleanedUp;
+        File->CleanedUp = (BOOLEAN)(Was || Set);
+        (VOID)WdkmSpinLockRelease(FileLock, OldIrql);
+        (VOID)WdkmGrtDereference(FileLock);
+    }
+    return Was;
+}
+
 _Use_decl_annotations_
 ULONG
 TqCoreCleanup(
     PFILE_OBJECT FileObject
     )
 {
-    char Name[TQ_FILE_NAME_SIZE];
-    ULONG Ending;
-    PWDKM_SPIN_LOCK FileLock;
-    PWDKM_SPIN_LOCK Lock;
-    LIST_ENTRY Ended;
-    TQ_DEVICE *Device;
-    TQ_FILE *File;
-    KIRQL OldIrql;
-
-    /* First no new job for the handle: dispatch reads the flag under the
-       device lock too, so a job is either refused or queued before the
-       sweep below, which then finds it. */
-    TqFileName(FileObject, Name);
-    if (WDKM_GRT_GET_SPIN_LOCK(Name, TQ_FILE, &FileLock) == STATUS_SUCCESS) {
-        (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(FileLock, &OldIrql, &File);
-        File->CleanedUp = TRUE;
-        (VOID)WdkmSpinLockRelease(FileLock, OldIrql);
-        (VOID)WdkmGrtDereference(FileLock);
-    }
-
-    InitializeListHead(&Ended);
-    Lock = TqDeviceOrBugCheck();
-    (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &OldIrql, &Device);
-    Ending = TqTakeQueued(Device, FileObject, &Ended);
-    if (Device->Current != NULL &&
-        IoGetCurrentIrpStackLocation(Device->Current)->FileObject == FileObject) {
-        Device->CurrentAbort = TRUE;        /* the thread ends it */
-        (VOID)KeSetEvent(&TqWork, IO_NO_INCREMENT, FALSE);
-        Ending += 1;
-    }
-    (VOID)WdkmSpinLockRelease(Lock, OldIrql);
-    TqEndList(&Ended);
-    (VOID)WdkmGrtDereference(Lock);
-    return Ending;
+    /* First no new job for the handle (a submit reads the flag after its
+       insert and then ends its own job: none slips past the sweep). */
+    (VOID)TqFileCleanedUp(FileObject, TRUE);
+    return TqCancelFileJobs(FileObject);
 }
 
 _Use_decl_annotations_
@@ -576,6 +485,34 @@ TqCoreClose(
     return Ending;
 }
 
+/*
+ * Under the device lock, the handle's lock nested: the job is accepted
+ * (counted, its rundown acquisition taken) or refused with a status.
+ */
+static NTSTATUS
+TqAccept(
+    _Inout_ TQ_DEVICE *Device,
+    _Inout_ TQ_FILE *File
+    )
+{
+    NTSTATUS Status;
+
+    if (Device->Stopping) {
+        Status = STATUS_DELETE_PENDING;
+    } else if (File->CleanedUp) {
+        Status = STATUS_FILE_CLOSED;
+    } else {
+        Status = WdkmRundownAcquire(&TqJobs);
+    }
+    if (Status == STATUS_SUCCESS) {
+        File->Submitted += 1;
+        Device->Submitted += 1;
+    } else {
+        Device->Refused += 1;
+    }
+    return Status;
+}
+
 _Use_decl_annotations_
 NTSTATUS
 TqCoreSubmit(
@@ -589,7 +526,6 @@ TqCoreSubmit(
     TQ_DEVICE *Device;
     TQ_FILE *File;
     KIRQL OldIrql;
-    BOOLEAN CancelledAlready = FALSE;
     NTSTATUS Status;
 
     if (Stack->Parameters.DeviceIoControl.InputBufferLength < sizeof(THREADQ_JOB) ||
@@ -605,66 +541,51 @@ TqCoreSubmit(
         return Status;
     }
     Status = WDKM_GRT_GET_SPIN_LOCK(TQ_DEVICE_NAME, TQ_DEVICE, &Lock);
+    if (Status == STATUS_SUCCESS) {
+        /* Refused once the unload waits: then the queue may be gone. */
+        Status = WdkmRundownAcquire(&TqSubmits);
+        if (Status != STATUS_SUCCESS) {
+            (VOID)WdkmGrtDereference(Lock);
+        }
+    }
     if (Status != STATUS_SUCCESS) {
         (VOID)WdkmGrtDereference(FileLock);
         return Status;
     }
     Status = WDKM_SPIN_LOCK_ACQUIRE(Lock, &OldIrql, &Device);
-    if (!WDKM_ACQUIRED(Status)) {
-        (VOID)WdkmGrtDereference(Lock);
-        (VOID)WdkmGrtDereference(FileLock);
-        return Status;
-    }
-    Status = WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(FileLock, &File);
-    if (!WDKM_ACQUIRED(Status)) {
-        (VOID)WdkmSpinLockRelease(Lock, OldIrql);
-        (VOID)WdkmGrtDereference(Lock);
-        (VOID)WdkmGrtDereference(FileLock);
-        return Status;
-    }
-    if (Device->Stopping) {
-        Status = STATUS_DELETE_PENDING;
-    } else if (File->CleanedUp) {
-        Status = STATUS_FILE_CLOSED;
-    } else if ((Status = WdkmRundownAcquire(&TqJobs)) == STATUS_SUCCESS) {
-        /* Acquired under the same hold as the Stopping check, which the
-           unload sets before it waits: never refused here in practice. */
-        File->Submitted += 1;
-        Device->Submitted += 1;
-        IoMarkIrpPending(Irp);
-        TQ_IRP_FILE_LOCK(Irp) = FileLock;       /* the job's reference now */
-        TqSetState(Irp, TqStateQueued);
-        InsertTailList(&Device->Queue, &Irp->Tail.Overlay.ListEntry);
-        Device->Queued += 1;
-        (VOID)IoSetCancelRoutine(Irp, TqCancel);
-        if (TqIrpCancelled(Irp) && IoSetCancelRoutine(Irp, NULL) != NULL) {
-            /* Cancelled before the routine was set: ours to end. (If the
-               routine was taken, it is on its way and finds it queued.) */
-            RemoveEntryList(&Irp->Tail.Overlay.ListEntry);
-            Device->Queued -= 1;
-            TqSetState(Irp, TqStateNone);
-            Device->CancelledQueued += 1;
-            TqCountEnd(Device, FALSE);
-            CancelledAlready = TRUE;
+    if (WDKM_ACQUIRED(Status)) {
+        Status = WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(FileLock, &File);
+        if (WDKM_ACQUIRED(Status)) {
+            Status = TqAccept(Device, File);
+            (VOID)WdkmSpinLockReleaseFromDpcLevel(FileLock);
         }
-        Status = STATUS_PENDING;
+        (VOID)WdkmSpinLockRelease(Lock, OldIrql);
     }
-    if (Status != STATUS_PENDING) {
-        Device->Refused += 1;
-    }
-    (VOID)WdkmSpinLockReleaseFromDpcLevel(FileLock);
-    (VOID)WdkmSpinLockRelease(Lock, OldIrql);
     (VOID)WdkmGrtDereference(Lock);
-    if (Status != STATUS_PENDING) {
-        (VOID)WdkmGrtDereference(FileLock);
-        return Status;
-    }
-    if (CancelledAlready) {
-        TqEnd(Irp, STATUS_CANCELLED, 0);
-    } else {
+    if (Status == STATUS_SUCCESS) {
+        TQ_IRP_FILE_LOCK(Irp) = FileLock;       /* the job's reference now */
+        TQ_IRP_STATE(Irp) = (PVOID)(ULONG_PTR)TqStateQueued;
+        /* Never refused: the queue is destroyed only after this submit
+           (TqSubmits), and the IRP is fresh. An IRP cancelled already goes
+           to TqCompleteCancelled, here, and is accounted for there. */
+        Status = WdkmCsqInsertIrp(TqQueue, Irp, NULL);
+        if (Status != STATUS_PENDING) {
+            /* Not seen: ended as the queue would end it. */
+            IoMarkIrpPending(Irp);
+            TqCompleteCancelled(TqQueue, Irp, NULL);
+            Status = STATUS_PENDING;
+        }
+        if (TqFileCleanedUp(Stack->FileObject, FALSE)) {
+            /* The cleanup came between the check and the insert, and its
+               sweep may have missed the job: do it again. */
+            (VOID)TqCancelFileJobs(Stack->FileObject);
+        }
         (VOID)KeSetEvent(&TqWork, IO_NO_INCREMENT, FALSE);
+    } else {
+        (VOID)WdkmGrtDereference(FileLock);
     }
-    return STATUS_PENDING;
+    (VOID)WdkmRundownRelease(&TqSubmits);
+    return Status;
 }
 
 _Use_decl_annotations_
@@ -698,11 +619,16 @@ TqCoreQuery(
         Report->CancelledCurrent = Device->CancelledCurrent;
         Report->HandedToCancel = Device->HandedToCancel;
         Report->Opens = Device->Opens;
-        Report->Queued = Device->Queued;
-        Report->Busy = Device->Current != NULL;
+        Report->Busy = Device->Busy;
         (VOID)WdkmSpinLockRelease(Lock, OldIrql);
     }
     (VOID)WdkmGrtDereference(Lock);
+    if (Status == STATUS_SUCCESS) {
+        ULONG Queued = 0;
+
+        Status = WdkmCsqQueryCount(TqQueue, &Queued);
+        Report->Queued = Queued;
+    }
     if (Status != STATUS_SUCCESS || FileObject == NULL) {
         return Status;
     }
@@ -762,13 +688,17 @@ TqCoreStop(
     KIRQL OldIrql;
 
     RtlZeroMemory(Final, sizeof(*Final));
-    /* 1. No job accepted or started from now on. */
+    /* 1. No job accepted or started from now on; submits already past
+       their check finish their insert. */
     (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &OldIrql, &Device);
     Device->Stopping = TRUE;
     (VOID)WdkmSpinLockRelease(Lock, OldIrql);
+    Final->Drained = WdkmRundownWait(&TqSubmits, NULL);
 
-    /* 2. The handshake: the thread ends its job and the queued ones, and
-       exits; it is waited for by its object, not by a flag it sets. */
+    /* 2. The handshake: the thread's job is asked to stop (its OnCancel
+       wakes it), the thread ends it and exits; it is waited for by its
+       object, not by a flag it sets. */
+    (VOID)WdkmCsqCancelCurrentIrps(TqQueue, NULL, NULL, NULL);
     (VOID)KeSetEvent(&TqWork, IO_NO_INCREMENT, FALSE);
     if (TqThread != NULL) {
         (VOID)KeWaitForSingleObject(TqThread, Executive, KernelMode, FALSE, NULL);
@@ -777,9 +707,14 @@ TqCoreStop(
     }
     Final->ThreadExit = TqThreadExit;
 
-    /* 3. Cancel routines still owed (their IoCancelIrp took the routine
-       before the thread could) complete their jobs. */
-    Final->Drained = WdkmRundownWait(&TqJobs, NULL);
+    /* 3. The queue: its jobs end cancelled, and cancel routines still owed
+       (IoCancelIrp took the routine but has not called it yet) are waited
+       for. Then every accepted job has ended. */
+    Final->QueueDestroy = WdkmCsqDestroy(TqQueue);
+    TqQueue = NULL;
+    if (Final->Drained == STATUS_SUCCESS) {
+        Final->Drained = WdkmRundownWait(&TqJobs, NULL);
+    }
 
     (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Lock, &OldIrql, &Device);
     Final->Submitted = Device->Submitted;

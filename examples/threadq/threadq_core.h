@@ -8,25 +8,27 @@
  * ideas of Windows-driver-samples' general/cancel, not its code): the
  * dispatch routine queues a job and signals a KEVENT; one system thread
  * takes the jobs one at a time and works on each for a while; every job
- * can be cancelled while queued *and* while the thread works on it, by a
- * hand-written cancel routine that races the thread's completion; each
+ * can be cancelled while queued *and* while the thread works on it; each
  * handle has its own context; IRP_MJ_CLEANUP of a handle races the jobs it
  * still has in flight; the unload stops the thread with a handshake and
- * waits for cancel routines still owed.
+ * waits for cancel routines still owed. The jobs are in the library's
+ * cancel-safe queue (WDKM_CSQ), the thread's one as the queue's current
+ * IRP (WdkmCsqStartNextIrp / WdkmCsqEndCurrentIrp), so the driver has no
+ * cancel routine of its own.
  *
- * State, all of it in wdkmutex locks registered by name (the Grt):
- *   "threadq.device"        WDKM_SPIN_LOCK, TQ_DEVICE (in place): the queue
- *                           (an intrusive list of IRPs), the thread's
- *                           current job and its flags, the counters;
+ * State, all of it in wdkmutex objects:
+ *   the queue               WDKM_CSQ: jobs waiting, and the thread's job;
+ *   "threadq.device"        WDKM_SPIN_LOCK, TQ_DEVICE, registered by name
+ *                           (the Grt): pause/stop, the counters;
  *   "threadq.f.<address>"   WDKM_SPIN_LOCK, TQ_FILE: one per open handle,
  *                           named after its FILE_OBJECT; each job holds a
  *                           registry reference on its handle's lock from
  *                           dispatch to completion, so the context outlives
  *                           IRP_MJ_CLEANUP/CLOSE until its last job ends.
- * Lock order: device -> file (dispatch checks the handle's cleanup flag
- * under both, so a job cannot slip into the queue behind its cleanup).
- * Nothing else is held with them; no kernel object is waited for under
- * either.
+ * Lock order: device -> file (dispatch checks Stopping and the handle's
+ * cleanup flag under both). Neither is held while the queue is called
+ * (its CompleteCanceledIrp takes both); no kernel object is waited for
+ * under either.
  */
 #ifndef THREADQ_CORE_H
 #define THREADQ_CORE_H
@@ -43,23 +45,19 @@
 #define TQ_FILE_NAME_PREFIX "threadq.f."
 #define TQ_FILE_NAME_SIZE (sizeof(TQ_FILE_NAME_PREFIX) + 16)
 
-/* Where a job is, in Tail.Overlay.DriverContext[1] (read and written
-   only under the device lock while the job is the driver's). */
+/* Where a job was, in Tail.Overlay.DriverContext[1], for the counts:
+   written by the submit before the insert and by the thread once it
+   started the job, read when the job ends. */
 typedef enum _TQ_STATE {
-    TqStateNone = 0,        /* not the driver's (before the insert) */
-    TqStateQueued,          /* linked in TQ_DEVICE.Queue */
-    TqStateCurrent,         /* TQ_DEVICE.Current: the thread works on it */
-    TqStateHandedOff        /* its cancel routine was called first: it completes it */
+    TqStateNone = 0,
+    TqStateQueued,          /* in the queue */
+    TqStateCurrent          /* the thread's current job */
 } TQ_STATE;
 
-/* "threadq.device", in place: the list head points into the lock's block. */
+/* "threadq.device". */
 typedef struct _TQ_DEVICE {
-    LIST_ENTRY Queue;       /* IRPs, Tail.Overlay.ListEntry */
-    ULONG Queued;
     ULONG ReleaseRefused;   /* job ends the rundown refused: must stay 0 */
-    PIRP Current;           /* the thread's job, off the queue; NULL when idle */
-    BOOLEAN CurrentCancelSeen;  /* its cancel routine marked it (and leaves it) */
-    BOOLEAN CurrentAbort;   /* cleanup or unload wants it ended */
+    BOOLEAN Busy;           /* the thread works on a job */
     BOOLEAN Paused;         /* IOCTL_THREADQ_PAUSE: no new job starts */
     BOOLEAN Stopping;       /* the unload began: no job accepted or started */
     ULONG Opens;
@@ -70,7 +68,7 @@ typedef struct _TQ_DEVICE {
     ULONG64 Refused;
     ULONG64 CancelledQueued;
     ULONG64 CancelledCurrent;
-    ULONG64 HandedToCancel;
+    ULONG64 HandedToCancel; /* worked fully, but its end found it cancelled */
 } TQ_DEVICE;
 
 /* "threadq.f.<address>": one handle. */
@@ -88,7 +86,8 @@ typedef struct _TQ_FINAL {
     ULONG64 Cancelled;
     NTSTATUS ThreadExit;    /* how the worker thread ended (STATUS_SUCCESS) */
     NTSTATUS Destroy;       /* the registry's destroy */
-    NTSTATUS Drained;       /* the wait for the jobs' rundown (STATUS_SUCCESS) */
+    NTSTATUS Drained;       /* the waits for the submits' and jobs' rundowns (STATUS_SUCCESS) */
+    NTSTATUS QueueDestroy;  /* the queue's destroy (STATUS_SUCCESS) */
     ULONG ReleaseRefused;   /* job ends the rundown refused (0) */
 } TQ_FINAL;
 
@@ -103,7 +102,7 @@ _Must_inspect_result_
 NTSTATUS TqCoreOpen(_In_ PFILE_OBJECT FileObject);
 
 /* <= APC_LEVEL (IRP_MJ_CLEANUP): no new job for the handle; its queued
-   jobs end cancelled, and its job the thread works on is aborted.
+   jobs end cancelled, and its job the thread works on is asked to stop.
    Returns how many of its jobs it ended or aborted. */
 _IRQL_requires_max_(APC_LEVEL)
 ULONG TqCoreCleanup(_In_ PFILE_OBJECT FileObject);
@@ -132,8 +131,9 @@ _Must_inspect_result_
 NTSTATUS TqCorePause(_In_ BOOLEAN Paused);
 
 /* PASSIVE_LEVEL, once, at unload, with jobs possibly in flight: refuses
-   new jobs, stops the worker thread (it ends every job it still has),
-   waits for cancel routines still owed, tears down every lock. */
+   new jobs, stops the worker thread (it ends its job), destroys the queue
+   (its jobs end cancelled, cancel routines still owed are waited for),
+   tears down every lock. */
 _IRQL_requires_(PASSIVE_LEVEL)
 VOID TqCoreStop(_Out_ TQ_FINAL *Final);
 

@@ -142,6 +142,7 @@ Stop(TQ_FINAL *Final)
     EXPECT(Final->ThreadExit == STATUS_SUCCESS);
     EXPECT(Final->Destroy == STATUS_SUCCESS);
     EXPECT(Final->Drained == STATUS_SUCCESS);
+    EXPECT(Final->QueueDestroy == STATUS_SUCCESS);
     EXPECT(Final->ReleaseRefused == 0);
     EXPECT(Final->Submitted == Final->Done + Final->Cancelled);
     WdkmQueryPoolStatistics(&Pool);
@@ -338,8 +339,8 @@ StopThread(PVOID Context)
 }
 
 /* The unload with three queued jobs, one of whose cancel routines was
-   taken by IoCancelIrp but not yet run: the thread ends the two others
-   and exits, and the unload waits for the routine before freeing. */
+   taken by IoCancelIrp but not yet run: the queue's destroy ends the two
+   others, and waits for the routine before the unload frees anything. */
 static VOID
 TestStopWaitsForOwedCancel(VOID)
 {
@@ -374,7 +375,7 @@ TestStopWaitsForOwedCancel(VOID)
         SleepMs(1);
     }
     SleepMs(50);
-    EXPECT(JobCancelled(&Jobs[0]) && JobCancelled(&Jobs[2]));   /* the thread's drain */
+    EXPECT(JobCancelled(&Jobs[0]) && JobCancelled(&Jobs[2]));   /* the queue's destroy */
     EXPECT(WdkmHostIrpCompletions(Jobs[1].Irp) == 0);
     EXPECT(StopReturned == 0);                       /* waits for the routine */
     Jobs[1].Irp->CancelIrql = Irql;
@@ -386,6 +387,7 @@ TestStopWaitsForOwedCancel(VOID)
     EXPECT(StopReturned == 1 && JobCancelled(&Jobs[1]));
     EXPECT(StopFinal.Submitted == 3 && StopFinal.Cancelled == 3);
     EXPECT(StopFinal.ThreadExit == STATUS_SUCCESS && StopFinal.Destroy == STATUS_SUCCESS);
+    EXPECT(StopFinal.QueueDestroy == STATUS_SUCCESS);
     WdkmQueryPoolStatistics(&Pool);
     EXPECT(Pool.OutstandingBlocks == 0);             /* the handle's context too */
     for (Index = 0; Index < 3; Index += 1) {

@@ -48,6 +48,23 @@
  *   - Its cost is one spin-lock acquisition per call (and a walk of the
  *     queue for a remove with a match).
  *
+ *   - The current IRP (a worker's: StartIo-style or a dedicated thread).
+ *     WdkmCsqStartNextIrp takes the oldest queued IRP out of the queue but
+ *     leaves it cancellable: the queue's cancel routine stays armed while
+ *     the worker works on it, held in the worker's WDKM_CSQ_CURRENT. A
+ *     cancellation then only marks it (and calls the record's optional
+ *     OnCancel, to wake the worker); the worker polls
+ *     WdkmCsqCheckCurrentIrp and stops early. WdkmCsqEndCurrentIrp ends the
+ *     hold and decides, once: STATUS_SUCCESS, the worker completes the IRP
+ *     (no cancel routine will run); STATUS_CANCELLED, a cancellation was
+ *     asked for and the IRP goes to CompleteCanceledIrp (inside the end, or
+ *     from the cancel routine IoCancelIrp is about to call): the worker
+ *     must not touch it again. A current IRP is never completed while it
+ *     is held, so the worker may use its buffers until the end.
+ *     WdkmCsqCancelCurrentIrps asks for the cancellation of current IRPs
+ *     (IRP_MJ_CLEANUP of a file object, the unload); WdkmCsqDestroy refuses
+ *     (STATUS_DEVICE_BUSY) while an IRP is held.
+ *
  * Wine 8 note: its ntoskrnl calls a cancel routine for CancelIoEx and for
  * the exit of the thread that issued the request, but sends no
  * IRP_MJ_CLEANUP when a handle is closed; a driver that drains a file
@@ -74,6 +91,45 @@ typedef struct _WDKM_CSQ_IRP_CONTEXT {
     PIRP Irp;               /* the queued IRP; NULL once it left the queue */
     PWDKM_CSQ Csq;
 } WDKM_CSQ_IRP_CONTEXT, *PWDKM_CSQ_IRP_CONTEXT;
+
+/*
+ * WDKM_CSQ_CURRENT - a worker's hold on its current IRP: initialised once
+ * (WdkmCsqInitializeCurrent), filled by WdkmCsqStartNextIrp, emptied by
+ * WdkmCsqEndCurrentIrp, then reusable for the next IRP. It must stay in
+ * place while it holds an IRP; one record holds one IRP at a time. Its
+ * fields are the library's.
+ */
+typedef struct _WDKM_CSQ_CURRENT WDKM_CSQ_CURRENT, *PWDKM_CSQ_CURRENT;
+
+/*
+ * A cancellation of the record's current IRP was asked for (IoCancelIrp,
+ * WdkmCsqCancelCurrentIrps): wake the worker (e.g. KeSetEvent), nothing
+ * more. IRQL: <= DISPATCH_LEVEL, on the cancelling thread, without the
+ * queue's lock. Called once per current IRP, at the first request; it may
+ * run after that IRP has ended (even while the record holds the next
+ * one), so it gets no IRP: the worker learns which one from
+ * WdkmCsqCheckCurrentIrp. It must not call the queue.
+ * Context (given to WdkmCsqInitializeCurrent) must stay valid until the
+ * queue's destroy returned.
+ */
+typedef
+_IRQL_requires_max_(DISPATCH_LEVEL)
+VOID
+WDKM_CSQ_CURRENT_CANCELLED(
+    _In_ PWDKM_CSQ Csq,
+    _In_opt_ PVOID Context
+    );
+typedef WDKM_CSQ_CURRENT_CANCELLED *PWDKM_CSQ_CURRENT_CANCELLED;
+
+struct _WDKM_CSQ_CURRENT {
+    ULONG Signature;
+    LONG volatile Flags;    /* cancellation asked for, its routine done with it */
+    PIRP Irp;               /* the held IRP; NULL when none */
+    PWDKM_CSQ Csq;
+    LIST_ENTRY Link;        /* in the queue's list of held records */
+    PWDKM_CSQ_CURRENT_CANCELLED OnCancel;
+    PVOID OnCancelContext;
+};
 
 /*
  * The driver's completion of a cancelled IRP: set its IoStatus (normally
@@ -184,7 +240,7 @@ WdkmCsqRemoveIrp(
 
 /*
  * WdkmCsqQueryCount - how many IRPs are in the queue now (those being
- * cancelled included). IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS;
+ * cancelled included; current IRPs are not). IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS;
  * STATUS_INVALID_PARAMETER; STATUS_WDKM_TYPE_MISMATCH (not a queue);
  * STATUS_WDKM_IRQL_TOO_HIGH;
  * STATUS_POSSIBLE_DEADLOCK.
@@ -198,11 +254,113 @@ WdkmCsqQueryCount(
     );
 
 /*
+ * WdkmCsqInitializeCurrent - prepare a worker's record (once, before its
+ * first WdkmCsqStartNextIrp). OnCancel (optional) and OnCancelContext:
+ * see WDKM_CSQ_CURRENT_CANCELLED. IRQL: any. Returns STATUS_SUCCESS;
+ * STATUS_INVALID_PARAMETER (NULL). Must not be called on a record that
+ * holds an IRP.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(HIGH_LEVEL)
+NTSTATUS
+WdkmCsqInitializeCurrent(
+    _Out_ PWDKM_CSQ_CURRENT Current,
+    _In_opt_ PWDKM_CSQ_CURRENT_CANCELLED OnCancel,
+    _In_opt_ PVOID OnCancelContext
+    );
+
+/*
+ * WdkmCsqStartNextIrp - take the oldest queued IRP (for which Match, if
+ * given, returns TRUE) out of the queue as Current's current IRP, its
+ * cancel routine still armed. IRPs being cancelled are skipped; one found
+ * cancelled while it is taken goes to CompleteCanceledIrp instead (on this
+ * thread, before the call returns). IRQL: <= DISPATCH_LEVEL.
+ * Returns STATUS_SUCCESS (*Irp is held: the caller works on it, polls
+ * WdkmCsqCheckCurrentIrp, and must end it with WdkmCsqEndCurrentIrp, never
+ * complete it before); STATUS_NO_MORE_ENTRIES (*Irp NULL);
+ * STATUS_INVALID_PARAMETER (NULL, a record never initialised or holding an
+ * IRP already: nothing changed); STATUS_WDKM_TYPE_MISMATCH;
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_POSSIBLE_DEADLOCK (from a match
+ * callback). The IRP's WDKM_CSQ_IRP_CONTEXT, if any, is free again.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmCsqStartNextIrp(
+    _Inout_ PWDKM_CSQ Csq,
+    _In_opt_ PWDKM_CSQ_MATCH Match,
+    _In_opt_ PVOID MatchContext,
+    _Inout_ PWDKM_CSQ_CURRENT Current,
+    _Outptr_result_maybenull_ PIRP *Irp
+    );
+
+/*
+ * WdkmCsqCheckCurrentIrp - has a cancellation of Current's IRP been asked
+ * for? No lock: two loads, for polling in the worker's loop. IRQL: <=
+ * DISPATCH_LEVEL. Returns STATUS_SUCCESS (no: go on); STATUS_CANCELLED
+ * (yes: stop and end it); STATUS_INVALID_PARAMETER (Current holds no IRP
+ * of Csq); STATUS_WDKM_TYPE_MISMATCH; STATUS_WDKM_IRQL_TOO_HIGH. Anything
+ * but STATUS_SUCCESS means stop. Only the record's holder calls it.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmCsqCheckCurrentIrp(
+    _In_ PWDKM_CSQ Csq,
+    _In_ PWDKM_CSQ_CURRENT Current
+    );
+
+/*
+ * WdkmCsqEndCurrentIrp - Current's IRP stops being current; says, once,
+ * who completes it. IRQL: <= DISPATCH_LEVEL (a DPC may end it).
+ * Returns STATUS_SUCCESS: the caller's to complete (its cancel routine is
+ * cleared and will not run). STATUS_CANCELLED: a cancellation was asked
+ * for; the IRP has gone to CompleteCanceledIrp (inside this call), or goes
+ * there from the cancel routine IoCancelIrp took and is about to call:
+ * the caller must not touch it again. Either way Current is free for the
+ * next IRP. On any other status nothing changed (Current still holds it):
+ * STATUS_INVALID_PARAMETER (Current holds no IRP of Csq: never started, or
+ * ended already); STATUS_WDKM_TYPE_MISMATCH; STATUS_WDKM_IRQL_TOO_HIGH;
+ * STATUS_POSSIBLE_DEADLOCK (from a match callback).
+ * Must not be called holding a lock CompleteCanceledIrp takes.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmCsqEndCurrentIrp(
+    _Inout_ PWDKM_CSQ Csq,
+    _Inout_ PWDKM_CSQ_CURRENT Current
+    );
+
+/*
+ * WdkmCsqCancelCurrentIrps - ask for the cancellation of every current IRP
+ * Match accepts (all of them for Match NULL), as IoCancelIrp would: each is
+ * marked (WdkmCsqCheckCurrentIrp answers STATUS_CANCELLED, the end goes to
+ * CompleteCanceledIrp) and its record's OnCancel called, on this thread.
+ * For IRP_MJ_CLEANUP (the file object's IRPs) and the unload. It does not
+ * wait for the workers. IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS
+ * (*Count, optional: how many it marked; those marked before are not
+ * counted); STATUS_INVALID_PARAMETER; STATUS_WDKM_TYPE_MISMATCH;
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_POSSIBLE_DEADLOCK.
+ */
+_Must_inspect_result_
+_IRQL_requires_max_(DISPATCH_LEVEL)
+NTSTATUS
+WdkmCsqCancelCurrentIrps(
+    _Inout_ PWDKM_CSQ Csq,
+    _In_opt_ PWDKM_CSQ_MATCH Match,
+    _In_opt_ PVOID MatchContext,
+    _Out_opt_ PULONG Count
+    );
+
+/*
  * WdkmCsqDestroy - refuse further inserts, hand every IRP still queued to
  * the CompleteCanceledIrp callback, wait for cancel routines of this queue
  * that are running, and free it. IRQL: PASSIVE_LEVEL (it may wait a few
  * milliseconds). Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER;
- * STATUS_WDKM_IRQL_TOO_HIGH (nothing changed). The caller must start no
+ * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_DEVICE_BUSY (a WDKM_CSQ_CURRENT still
+ * holds an IRP: end it first, e.g. after WdkmCsqCancelCurrentIrps); on
+ * these nothing changed. The caller must start no
  * other call on the queue once the destroy has begun (calls already
  * running are safe: an insert is refused or drained) and must not call it
  * from the callback.

@@ -19,6 +19,11 @@
  *   STATUS_INVALID_DEVICE_STATE    a rundown's second waiter, or its
  *                                  ReInitialize before a completed wait
  *   STATUS_INTEGER_OVERFLOW        a rundown's count is at its maximum
+ *   STATUS_CANCELLED               a queue's current IRP: its cancellation
+ *                                  was asked for (wdkm_csq.h)
+ *   STATUS_DEVICE_BUSY             a queue's destroy while a worker holds a
+ *                                  current IRP; a warning-class code,
+ *                                  NT_SUCCESS() is FALSE
  *   STATUS_BUFFER_OVERFLOW         (checked builds) WdkmDiagQueryStatistics: the
  *                                  caller's array was too small; a warning-class
  *                                  code, NT_SUCCESS() is FALSE
@@ -38,6 +43,12 @@
    (mingw-w64's <wdm.h> lacks them); NT's values. */
 #ifndef STATUS_INVALID_DEVICE_STATE
 #define STATUS_INVALID_DEVICE_STATE ((NTSTATUS)0xC0000184L)
+#endif
+#ifndef STATUS_CANCELLED
+#define STATUS_CANCELLED ((NTSTATUS)0xC0000120L)
+#endif
+#ifndef STATUS_DEVICE_BUSY
+#define STATUS_DEVICE_BUSY ((NTSTATUS)0x80000011L)
 #endif
 #ifndef STATUS_INTEGER_OVERFLOW
 #define STATUS_INTEGER_OVERFLOW ((NTSTATUS)0xC0000095L)

@@ -18,6 +18,7 @@ extern const WDKM_TEST_SUITE WdkmMisuseSuite;
 extern const WDKM_TEST_SUITE WdkmFaultsSuite;
 extern const WDKM_TEST_SUITE WdkmStressSuite;
 extern const WDKM_TEST_SUITE WdkmCsqSuite;
+extern const WDKM_TEST_SUITE WdkmCsqCurrentSuite;
 extern const WDKM_TEST_SUITE WdkmRundownSuite;
 extern const WDKM_TEST_SUITE WdkmModelSuite;
 extern const WDKM_TEST_SUITE WdkmInPlaceSuite;
@@ -61,6 +62,7 @@ main(int argc, char **argv)
         WdkmMisuseSuite,
         WdkmFaultsSuite,
         WdkmCsqSuite,
+        WdkmCsqCurrentSuite,  /* a worker's current IRP, cancellable */
         WdkmRundownSuite,     /* rundown protection under DPCs, APCs and a seeded model */
         WdkmStressSuite,
         WdkmInPlaceSuite,
