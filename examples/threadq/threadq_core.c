@@ -48,23 +48,21 @@ static WDKM_CSQ_CURRENT_CANCELLED TqCurrentCancelled;
 #define TQ_IRP_FILE_LOCK(Irp) ((Irp)->Tail.Overlay.DriverContext[0])
 #define TQ_IRP_STATE(Irp)     ((Irp)->Tail.Overlay.DriverContext[1])
 
-/* "threadq.f." and the FILE_OBJECT's address in 16 hex digits. */
+/* "threadq.file#<FILE_OBJECT's address>": a lock per handle, all of them
+   in the checked build's lock class "threadq.file", so the device-then-
+   handle order learnt on one handle is validated on every handle. It
+   cannot fail (a short role, a buffer of WDKM_GRT_INSTANCE_NAME_SIZE); if
+   it did, the empty name would be refused by every registry call. */
 static VOID
 TqFileName(
     _In_ PFILE_OBJECT FileObject,
-    _Out_writes_(TQ_FILE_NAME_SIZE) char *Name
+    _Out_writes_z_(WDKM_GRT_INSTANCE_NAME_SIZE) char *Name
     )
 {
-    static const char Digits[] = "0123456789abcdef";
-    ULONG64 Address = (ULONG64)(ULONG_PTR)FileObject;
-    SIZE_T Prefix = sizeof(TQ_FILE_NAME_PREFIX) - 1;
-    SIZE_T Index;
-
-    RtlCopyMemory(Name, TQ_FILE_NAME_PREFIX, Prefix);
-    for (Index = 0; Index < 16; Index += 1) {
-        Name[Prefix + Index] = Digits[(Address >> (60 - 4 * Index)) & 0xF];
+    if (WdkmGrtInstanceName(Name, WDKM_GRT_INSTANCE_NAME_SIZE, TQ_FILE_ROLE, FileObject) !=
+        STATUS_SUCCESS) {
+        Name[0] = '\0';
     }
-    Name[Prefix + 16] = '\0';
 }
 
 /* The device lock, referenced. Registered from TqCoreStart until the end
@@ -404,7 +402,7 @@ TqCoreOpen(
     )
 {
     TQ_FILE Initial = { 0, 0, 0, FALSE };
-    char Name[TQ_FILE_NAME_SIZE];
+    char Name[WDKM_GRT_INSTANCE_NAME_SIZE];
     PWDKM_SPIN_LOCK Lock;
     TQ_DEVICE *Device;
     KIRQL OldIrql;
@@ -431,7 +429,7 @@ TqFileCleanedUp(
     _In_ BOOLEAN Set
     )
 {
-    char Name[TQ_FILE_NAME_SIZE];
+    char Name[WDKM_GRT_INSTANCE_NAME_SIZE];
     PWDKM_SPIN_LOCK FileLock;
     BOOLEAN Was = FALSE;
     TQ_FILE *File;
@@ -466,7 +464,7 @@ TqCoreClose(
     PFILE_OBJECT FileObject
     )
 {
-    char Name[TQ_FILE_NAME_SIZE];
+    char Name[WDKM_GRT_INSTANCE_NAME_SIZE];
     PWDKM_SPIN_LOCK Lock;
     TQ_DEVICE *Device;
     KIRQL OldIrql;
@@ -520,7 +518,7 @@ TqCoreSubmit(
     )
 {
     PIO_STACK_LOCATION Stack = IoGetCurrentIrpStackLocation(Irp);
-    char Name[TQ_FILE_NAME_SIZE];
+    char Name[WDKM_GRT_INSTANCE_NAME_SIZE];
     PWDKM_SPIN_LOCK FileLock;
     PWDKM_SPIN_LOCK Lock;
     TQ_DEVICE *Device;
@@ -596,7 +594,7 @@ TqCoreQuery(
     )
 {
     WDKM_POOL_STATISTICS Pool;
-    char Name[TQ_FILE_NAME_SIZE];
+    char Name[WDKM_GRT_INSTANCE_NAME_SIZE];
     PWDKM_SPIN_LOCK FileLock;
     PWDKM_SPIN_LOCK Lock;
     TQ_DEVICE *Device;

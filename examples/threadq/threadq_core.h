@@ -20,7 +20,7 @@
  *   the queue               WDKM_CSQ: jobs waiting, and the thread's job;
  *   "threadq.device"        WDKM_SPIN_LOCK, TQ_DEVICE, registered by name
  *                           (the Grt): pause/stop, the counters;
- *   "threadq.f.<address>"   WDKM_SPIN_LOCK, TQ_FILE: one per open handle,
+ *   "threadq.file#<address>" WDKM_SPIN_LOCK, TQ_FILE: one per open handle,
  *                           named after its FILE_OBJECT; each job holds a
  *                           registry reference on its handle's lock from
  *                           dispatch to completion, so the context outlives
@@ -41,9 +41,8 @@
 #define THREADQ_TAG 'QdrT'
 
 #define TQ_DEVICE_NAME "threadq.device"
-/* "threadq.f." and 16 hex digits. */
-#define TQ_FILE_NAME_PREFIX "threadq.f."
-#define TQ_FILE_NAME_SIZE (sizeof(TQ_FILE_NAME_PREFIX) + 16)
+/* The role of the per-handle locks' names (WdkmGrtInstanceName). */
+#define TQ_FILE_ROLE "threadq.file"
 
 /* Where a job was, in Tail.Overlay.DriverContext[1], for the counts:
    written by the submit before the insert and by the thread once it
@@ -71,7 +70,7 @@ typedef struct _TQ_DEVICE {
     ULONG64 HandedToCancel; /* worked fully, but its end found it cancelled */
 } TQ_DEVICE;
 
-/* "threadq.f.<address>": one handle. */
+/* "threadq.file#<address>": one handle. */
 typedef struct _TQ_FILE {
     ULONG64 Submitted;
     ULONG64 Done;
