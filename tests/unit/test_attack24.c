@@ -1501,6 +1501,7 @@ SharedChurnDestroyAlwaysHeld(VOID)
         ULONG Wrong = 0;
         NTSTATUS WrongStatus = STATUS_SUCCESS;
         LONGLONG End;
+        LONGLONG Deadline;
 
         memset(&Guard, 0, sizeof(Guard));
         memset(&Churn, 0, sizeof(Churn));
@@ -1517,8 +1518,12 @@ SharedChurnDestroyAlwaysHeld(VOID)
         for (Index = 0; Index < A24_CHURNERS; Index += 1) {
             Threads[Index] = WdkmTestStartThread(A24ChurnThread, &Churn);
         }
+        /* 300 ms, and on a loaded machine on until what is judged below
+           was tried. */
         End = WdkmTestNowMs() + 300;
-        while (WdkmTestNowMs() < End) {
+        Deadline = WdkmTestDeadlineMs(10000);
+        while (WdkmTestNowMs() < End ||
+               ((Attempts <= 10 || ReadAcquire(&Churn.Rounds) <= 10) && WdkmTestNowMs() < Deadline)) {
             A24_LIST Out;
             NTSTATUS Status;
 

@@ -816,6 +816,7 @@ Attack32RandomInjectionNeverOnDpcThread(VOID)
     KTIMER Timer;
     LARGE_INTEGER Due;
     LONGLONG End;
+    LONGLONG Deadline;
     LONG Index;
 
     memset(&A32Random, 0, sizeof(A32Random));
@@ -847,8 +848,13 @@ Attack32RandomInjectionNeverOnDpcThread(VOID)
     WdkmHostInterruptsStart(&Settings);
     Due.QuadPart = -10000;      /* 1 ms, then every ms */
     (VOID)KeSetTimerEx(&Timer, Due, 1, &TimerDpc);
+    /* 400 ms, and on a loaded machine on until what is judged below ran. */
     End = WdkmTestNowMs() + 400;
-    while (WdkmTestNowMs() < End) {
+    Deadline = WdkmTestDeadlineMs(10000);
+    while (WdkmTestNowMs() < End ||
+           ((__atomic_load_n(&A32Random.Ran, __ATOMIC_ACQUIRE) <= 50 ||
+             __atomic_load_n(&A32Random.DpcsRun, __ATOMIC_ACQUIRE) <= 50) &&
+            WdkmTestNowMs() < Deadline)) {
         for (Index = 0; Index < 8; Index += 1) {
             (VOID)KeInsertQueueDpc(&Dpcs[Index], NULL, NULL);
         }
