@@ -262,7 +262,8 @@ WdkmDiagQuerySummary(
 
 /*
  * WdkmDiagReset - forget the recorded lock order, statistics and
- * violations (classes and live locks stay). For test programs that run
+ * violations, and the classes no live lock is in (live locks and their
+ * classes stay). For test programs that run
  * several scenarios. IRQL: PASSIVE_LEVEL. Returns STATUS_SUCCESS. The
  * caller must call it when no other thread holds a library lock.
  */

@@ -510,6 +510,47 @@ TestRenameWhileFull(VOID)
     }
 }
 
+/* A lock named into an existing class needs no new class, so nothing is
+   recycled: with the table full (a live keeper, the free class X, 254 live
+   named classes), a new lock named X is in X, with X's orders. The
+   library gave every new lock a class of its own first (KMUTEX@address),
+   which took X's place and forgot its orders before the name came. */
+static VOID
+TestNamingIntoFreeClassKeepsOrders(VOID)
+{
+    CHAR NameX[WDKM_DIAG_NAME_LENGTH], NameKeeper[WDKM_DIAG_NAME_LENGTH];
+    PWDKM_KMUTEX Keeper, X;
+    WDKM_DIAG_SUMMARY Summary;
+    ULONG Index;
+
+    A35Start();
+    CHECK(A35Churn(A35_CLASSES));
+    CHECK_STATUS(WdkmDiagQuerySummary(&Summary), STATUS_SUCCESS);
+    CHECK_EQ(Summary.LiveLocks, 0);
+    A35UniqueName("a35.into.keeper", NameKeeper, sizeof(NameKeeper));
+    A35UniqueName("a35.into.x", NameX, sizeof(NameX));
+    Keeper = A35Named(NameKeeper);
+    X = A35Named(NameX);
+    CHECK(Keeper != NULL && X != NULL);
+    A35Full[A35_CLASSES] = Keeper;
+    CHECK_STATUS(A35Nest(X, Keeper), STATUS_SUCCESS);        /* X before keeper */
+    CHECK_STATUS(WdkmKMutexDestroy(X), STATUS_SUCCESS);      /* X: no live lock */
+    for (Index = 0; Index < A35_CLASSES - 2; Index += 1) {
+        CHAR Name[WDKM_DIAG_NAME_LENGTH];
+
+        A35UniqueName("a35.into.live", Name, sizeof(Name));
+        A35Full[Index] = A35Named(Name);
+        CHECK(A35Full[Index] != NULL);
+    }
+    /* keeper, X and 254: every class there is; X is the only one free */
+    X = A35Named(NameX);
+    CHECK(X != NULL);
+    A35Full[A35_CLASSES + 1] = X;
+    CHECK_STATUS(A35Nest(Keeper, X), STATUS_SUCCESS);
+    CHECK_EQ(A35OrderViolations(), 1);
+    A35Cleanup();
+}
+
 /* ---------------------------------------------------------------------- */
 /* Anonymous classes end with their lock                                   */
 /* ---------------------------------------------------------------------- */
@@ -540,6 +581,749 @@ TestAnonymousClassEndsWithLock(VOID)
     CHECK_STATUS(WdkmKMutexDestroy(Keeper), STATUS_SUCCESS);
 }
 
+
+/* ---------------------------------------------------------------------- */
+/* A seeded model of lock order under class churn                          */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * What diagnostics.md promises, written as a model: classes live in a table
+ * of 256; a new class in a full table takes the place of the class no live
+ * lock is in that a lock joined or left least recently, whose orders (and
+ * report flags, and figures) go with it. An acquisition that waits, made
+ * while the frame holds classes H, closes the order h -> C for each h in H
+ * (h != C) not yet recorded from which C reaches h through recorded orders.
+ * WDKM_DIAG_REPORT: each closing order counts and is recorded; WDKM_DIAG_
+ * REFUSE: refused (STATUS_POSSIBLE_DEADLOCK), counted once, nothing
+ * recorded. Each closing order is kept (and printed) once. A DPC's frame
+ * holds its own locks only; an APC's sits above the thread's holds.
+ * One thread (deterministic): the thread itself, DPCs modelled by raising
+ * the IRQL and injected for real, special kernel APCs injected.
+ */
+
+#define A35M_NAMES 700
+#define A35M_LOCKS 24
+#define A35M_SPINS 8                  /* slots [0, A35M_SPINS) are spin locks */
+#define A35M_HELD 6
+#define A35M_NONE 0xFFFFFFFFUL
+
+typedef struct _A35M_CLASS {          /* a model slot holding one class instance */
+    BOOLEAN Present;
+    ULONG Name;                       /* index into A35M.Names */
+    ULONG Live;
+    ULONG64 Stamp;
+    ULONG64 Acquisitions;
+    WDKM_LOCK_KIND Kind;
+} A35M_CLASS;
+
+typedef struct _A35M_LOCK {
+    PVOID Handle;                     /* PWDKM_KMUTEX or PWDKM_SPIN_LOCK; NULL: free */
+    ULONG Class;                      /* model slot */
+    BOOLEAN Held;
+} A35M_LOCK;
+
+typedef struct _A35M_STATE {
+    ULONG64 Random;
+    ULONG64 Clock;
+    CHAR Names[A35M_NAMES + 2][WDKM_DIAG_NAME_LENGTH];   /* + the two site classes */
+    ULONG NameClass[A35M_NAMES + 2];  /* model slot of the name's class, or NONE */
+    A35M_CLASS Classes[A35_CLASSES];
+    BOOLEAN Edge[A35_CLASSES][A35_CLASSES];
+    BOOLEAN Reported[A35_CLASSES][A35_CLASSES];
+    A35M_LOCK Locks[A35M_LOCKS];
+    ULONG Held[A35M_HELD * 2];        /* the thread's frame: lock slots, in order */
+    ULONG HeldCount;
+    BOOLEAN Refuse;
+    ULONG OrderViolations;
+    ULONG KeptCount;
+    CHAR KeptHeld[16][WDKM_DIAG_NAME_LENGTH];
+    CHAR KeptAcquiring[16][WDKM_DIAG_NAME_LENGTH];
+    PWDKM_KMUTEX MutexKeeper;         /* keep the two site classes live */
+    PWDKM_SPIN_LOCK SpinKeeper;
+    CHAR Failure[256];
+} A35M_STATE;
+
+static A35M_STATE A35M;
+static ULONG A35MEvictions, A35MClosings, A35MPlans;   /* over all seeds: the model did work */
+
+static ULONG
+A35MRandom(ULONG Bound)
+{
+    A35M.Random ^= A35M.Random << 13;
+    A35M.Random ^= A35M.Random >> 7;
+    A35M.Random ^= A35M.Random << 17;
+    return (ULONG)(A35M.Random % Bound);
+}
+
+static BOOLEAN
+A35MFail(PCSTR What, ULONG64 Actual, ULONG64 Expected)
+{
+    if (A35M.Failure[0] == '\0') {
+        (VOID)snprintf(A35M.Failure, sizeof(A35M.Failure), "%s: %llu, model %llu", What,
+                       (unsigned long long)Actual, (unsigned long long)Expected);
+    }
+    return FALSE;
+}
+
+static VOID
+A35MForget(ULONG Slot)
+{
+    ULONG Other;
+
+    for (Other = 0; Other < A35_CLASSES; Other += 1) {
+        A35M.Edge[Slot][Other] = A35M.Edge[Other][Slot] = FALSE;
+        A35M.Reported[Slot][Other] = A35M.Reported[Other][Slot] = FALSE;
+    }
+    A35M.NameClass[A35M.Classes[Slot].Name] = A35M_NONE;
+    RtlZeroMemory(&A35M.Classes[Slot], sizeof(A35M.Classes[Slot]));
+}
+
+/* The model slot of Name's class, made (recycling) when it has none;
+   NONE when the table is full of live classes. */
+static ULONG
+A35MClassOf(ULONG Name, WDKM_LOCK_KIND Kind)
+{
+    ULONG Slot, Victim = A35M_NONE;
+
+    if (A35M.NameClass[Name] != A35M_NONE) {
+        return A35M.NameClass[Name];
+    }
+    for (Slot = 0; Slot < A35_CLASSES; Slot += 1) {
+        if (!A35M.Classes[Slot].Present) {
+            Victim = Slot;
+            break;
+        }
+        if (A35M.Classes[Slot].Live == 0 &&
+            (Victim == A35M_NONE || A35M.Classes[Slot].Stamp < A35M.Classes[Victim].Stamp)) {
+            Victim = Slot;
+        }
+    }
+    if (Victim == A35M_NONE) {
+        return A35M_NONE;
+    }
+    if (A35M.Classes[Victim].Present) {
+        A35MForget(Victim);
+        A35MEvictions += 1;
+    }
+    A35M.Classes[Victim].Present = TRUE;
+    A35M.Classes[Victim].Name = Name;
+    A35M.Classes[Victim].Kind = Kind;
+    A35M.NameClass[Name] = Victim;
+    return Victim;
+}
+
+static VOID
+A35MJoin(ULONG Slot)
+{
+    A35M.Classes[Slot].Live += 1;
+    A35M.Classes[Slot].Stamp = ++A35M.Clock;
+}
+
+static VOID
+A35MLeave(ULONG Slot)
+{
+    A35M.Classes[Slot].Live -= 1;
+    A35M.Classes[Slot].Stamp = ++A35M.Clock;
+}
+
+static BOOLEAN
+A35MReaches(ULONG From, ULONG To)
+{
+    static BOOLEAN Seen[A35_CLASSES];
+    static ULONG Stack[A35_CLASSES];
+    ULONG Depth = 0, Node, Next;
+
+    RtlZeroMemory(Seen, sizeof(Seen));
+    Stack[Depth++] = From;
+    Seen[From] = TRUE;
+    while (Depth > 0) {
+        Node = Stack[--Depth];
+        if (Node == To) {
+            return TRUE;
+        }
+        for (Next = 0; Next < A35_CLASSES; Next += 1) {
+            if (A35M.Edge[Node][Next] && !Seen[Next]) {
+                Seen[Next] = TRUE;
+                Stack[Depth++] = Next;
+            }
+        }
+    }
+    return FALSE;
+}
+
+/* What the model expects of a waiting acquisition of class Class by a
+   frame holding the lock slots Frame[0..Count): STATUS_SUCCESS or
+   STATUS_POSSIBLE_DEADLOCK; updates the orders and counts. */
+static NTSTATUS
+A35MAcquireModel(const ULONG *Frame, ULONG Count, ULONG Class)
+{
+    ULONG Closing[A35M_HELD * 2], Holders[A35M_HELD * 2];
+    ULONG ClosingCount = 0, HolderCount = 0, Index, Other;
+
+    for (Index = 0; Index < Count; Index += 1) {
+        ULONG Held = A35M.Locks[Frame[Index]].Class;
+        BOOLEAN Seen = FALSE;
+
+        if (Held == Class) {
+            continue;
+        }
+        for (Other = 0; Other < HolderCount; Other += 1) {
+            Seen = Seen || Holders[Other] == Held;
+        }
+        if (Seen) {
+            continue;
+        }
+        Holders[HolderCount++] = Held;
+        if (!A35M.Edge[Held][Class] && A35MReaches(Class, Held)) {
+            Closing[ClosingCount++] = Held;
+        }
+    }
+    A35MClosings += ClosingCount;
+    for (Index = 0; Index < ClosingCount; Index += 1) {
+        ULONG Held = Closing[Index];
+
+        if (!A35M.Reported[Held][Class]) {
+            A35M.Reported[Held][Class] = TRUE;
+            if (A35M.KeptCount < 16) {
+                memcpy(A35M.KeptHeld[A35M.KeptCount], A35M.Names[A35M.Classes[Held].Name],
+                       WDKM_DIAG_NAME_LENGTH);
+                memcpy(A35M.KeptAcquiring[A35M.KeptCount],
+                       A35M.Names[A35M.Classes[Class].Name], WDKM_DIAG_NAME_LENGTH);
+            }
+            A35M.KeptCount += 1;
+        }
+    }
+    if (A35M.Refuse && ClosingCount > 0) {
+        A35M.OrderViolations += 1;
+        return STATUS_POSSIBLE_DEADLOCK;
+    }
+    A35M.OrderViolations += ClosingCount;
+    for (Index = 0; Index < HolderCount; Index += 1) {
+        A35M.Edge[Holders[Index]][Class] = TRUE;
+    }
+    A35M.Classes[Class].Acquisitions += 1;
+    return STATUS_SUCCESS;
+}
+
+/* ---- the library side ---- */
+
+static NTSTATUS
+A35MAcquireLock(ULONG LockSlot, PKIRQL OldIrql)
+{
+    A35_VALUE *Value;
+
+    if (LockSlot < A35M_SPINS) {
+        return WdkmSpinLockAcquire((PWDKM_SPIN_LOCK)A35M.Locks[LockSlot].Handle,
+                                   sizeof(A35_VALUE), OldIrql, (PVOID *)&Value);
+    }
+    *OldIrql = PASSIVE_LEVEL;
+    return WdkmKMutexAcquire((PWDKM_KMUTEX)A35M.Locks[LockSlot].Handle, sizeof(A35_VALUE),
+                             (PVOID *)&Value);
+}
+
+static NTSTATUS
+A35MReleaseLock(ULONG LockSlot, KIRQL OldIrql)
+{
+    if (LockSlot < A35M_SPINS) {
+        return WdkmSpinLockRelease((PWDKM_SPIN_LOCK)A35M.Locks[LockSlot].Handle, OldIrql);
+    }
+    return WdkmKMutexRelease((PWDKM_KMUTEX)A35M.Locks[LockSlot].Handle);
+}
+
+/* A plan run by a DPC or an APC (or by the thread with its IRQL raised):
+   acquire the slots in order, noting each status and the violations
+   counted after it, then release what was acquired. No libc: it may run
+   in the emulation's signal handler. */
+typedef struct _A35M_PLAN {
+    ULONG Count;
+    ULONG Slots[3];
+    NTSTATUS Status[3];
+    ULONG Violations[3];
+    BOOLEAN Ran;
+} A35M_PLAN;
+
+static VOID
+A35MRunPlan(A35M_PLAN *Plan)
+{
+    KIRQL OldIrql[3];
+    ULONG Index;
+
+    for (Index = 0; Index < Plan->Count; Index += 1) {
+        WDKM_DIAG_SUMMARY Summary;
+
+        Plan->Status[Index] = A35MAcquireLock(Plan->Slots[Index], &OldIrql[Index]);
+        Plan->Violations[Index] =
+            WdkmDiagQuerySummary(&Summary) == STATUS_SUCCESS ? Summary.OrderViolations : 0xFFFFFFFFUL;
+    }
+    for (Index = Plan->Count; Index > 0; Index -= 1) {
+        if (Plan->Status[Index - 1] == STATUS_SUCCESS) {
+            (VOID)A35MReleaseLock(Plan->Slots[Index - 1], OldIrql[Index - 1]);
+        }
+    }
+    Plan->Ran = TRUE;
+}
+
+static VOID
+A35MPlanRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    A35MRunPlan((A35M_PLAN *)Context);
+}
+
+static BOOLEAN
+A35MCheckViolations(VOID)
+{
+    WDKM_DIAG_VIOLATION Kept[16];
+    ULONG Count = 0, Index;
+
+    if (A35OrderViolations() != A35M.OrderViolations) {
+        return A35MFail("OrderViolations", A35OrderViolations(), A35M.OrderViolations);
+    }
+    if (WdkmDiagQueryViolations(Kept, 16, &Count) != STATUS_SUCCESS) {
+        return A35MFail("QueryViolations failed", 0, 0);
+    }
+    if (Count != A35M.KeptCount) {
+        return A35MFail("violations kept", Count, A35M.KeptCount);
+    }
+    for (Index = 0; Index < Count && Index < 16; Index += 1) {
+        if (Kept[Index].Type != WdkmDiagLockOrder ||
+            strcmp(Kept[Index].Held, A35M.KeptHeld[Index]) != 0 ||
+            strcmp(Kept[Index].Acquiring, A35M.KeptAcquiring[Index]) != 0) {
+            (VOID)snprintf(A35M.Failure, sizeof(A35M.Failure),
+                           "kept violation %lu: %s -> %s, model %s -> %s", (unsigned long)Index,
+                           Kept[Index].Held, Kept[Index].Acquiring, A35M.KeptHeld[Index],
+                           A35M.KeptAcquiring[Index]);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* Compares each step of a plan the library ran with the model, given the
+   frame the plan's acquisitions were made above. */
+static BOOLEAN
+A35MCheckPlan(const A35M_PLAN *Plan, const ULONG *Below, ULONG BelowCount)
+{
+    ULONG Frame[A35M_HELD * 2];
+    ULONG Count = BelowCount, Index;
+
+    memcpy(Frame, Below, BelowCount * sizeof(ULONG));
+    if (!Plan->Ran) {
+        return A35MFail("plan did not run", 0, 1);
+    }
+    A35MPlans += Plan->Count > 0;
+    for (Index = 0; Index < Plan->Count; Index += 1) {
+        NTSTATUS Expected = A35MAcquireModel(Frame, Count, A35M.Locks[Plan->Slots[Index]].Class);
+
+        if (Plan->Status[Index] != Expected) {
+            return A35MFail("plan acquisition status", (ULONG)Plan->Status[Index], (ULONG)Expected);
+        }
+        if (Plan->Violations[Index] != A35M.OrderViolations) {
+            return A35MFail("OrderViolations in plan", Plan->Violations[Index],
+                            A35M.OrderViolations);
+        }
+        if (Expected == STATUS_SUCCESS) {
+            Frame[Count++] = Plan->Slots[Index];
+        }
+    }
+    return A35MCheckViolations();
+}
+
+/* Statistics: every class of the model's that has been acquired is listed
+   with its figures; no class of this run that the model forgot is. */
+static BOOLEAN
+A35MCheckStatistics(PCSTR Prefix)
+{
+    static WDKM_DIAG_STATISTICS Listed[A35_CLASSES + 8];
+    ULONG Count = 0, Index, Slot, Found;
+    SIZE_T PrefixLength = strlen(Prefix);
+
+    if (WdkmDiagQueryStatistics(Listed, A35_CLASSES + 8, &Count, FALSE) != STATUS_SUCCESS) {
+        return A35MFail("QueryStatistics failed", Count, 0);
+    }
+    if (Count > A35_CLASSES) {
+        return A35MFail("classes listed", Count, A35_CLASSES);
+    }
+    for (Index = 0; Index < Count; Index += 1) {
+        if (strncmp(Listed[Index].Name, Prefix, PrefixLength) != 0) {
+            continue;
+        }
+        Found = A35M_NONE;
+        for (Slot = 0; Slot < A35_CLASSES; Slot += 1) {
+            if (A35M.Classes[Slot].Present &&
+                strcmp(A35M.Names[A35M.Classes[Slot].Name], Listed[Index].Name) == 0) {
+                Found = Slot;
+            }
+        }
+        if (Found == A35M_NONE) {
+            (VOID)snprintf(A35M.Failure, sizeof(A35M.Failure), "listed class %.47s was recycled",
+                           Listed[Index].Name);
+            return FALSE;
+        }
+        if (Listed[Index].Acquisitions != A35M.Classes[Found].Acquisitions) {
+            (VOID)snprintf(A35M.Failure, sizeof(A35M.Failure),
+                           "class %.47s acquired %llu times, model %llu", Listed[Index].Name,
+                           (unsigned long long)Listed[Index].Acquisitions,
+                           (unsigned long long)A35M.Classes[Found].Acquisitions);
+            return FALSE;
+        }
+        if (Listed[Index].Locks != A35M.Classes[Found].Live ||
+            Listed[Index].Kind != A35M.Classes[Found].Kind) {
+            (VOID)snprintf(A35M.Failure, sizeof(A35M.Failure),
+                           "class %.47s (slot %lu): %lu locks kind %d, model %lu kind %d", Listed[Index].Name, (unsigned long)Found,
+                           (unsigned long)Listed[Index].Locks, (int)Listed[Index].Kind,
+                           (unsigned long)A35M.Classes[Found].Live,
+                           (int)A35M.Classes[Found].Kind);
+            return FALSE;
+        }
+    }
+    for (Slot = 0; Slot < A35_CLASSES; Slot += 1) {
+        if (!A35M.Classes[Slot].Present || A35M.Classes[Slot].Acquisitions == 0 ||
+            A35M.Classes[Slot].Name >= A35M_NAMES) {
+            continue;
+        }
+        Found = 0;
+        for (Index = 0; Index < Count; Index += 1) {
+            Found += strcmp(Listed[Index].Name, A35M.Names[A35M.Classes[Slot].Name]) == 0;
+        }
+        if (Found != 1) {
+            (VOID)snprintf(A35M.Failure, sizeof(A35M.Failure), "class %s listed %lu times",
+                           A35M.Names[A35M.Classes[Slot].Name], (unsigned long)Found);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/* Creates a lock of slot LockSlot's kind at its kind's one site, in the
+   site's class. */
+static PVOID
+A35MCreateAtSite(ULONG LockSlot)
+{
+    A35_VALUE Initial = { 0 };
+    ULONG Site = LockSlot < A35M_SPINS ? A35M_NAMES + 1 : A35M_NAMES;
+    ULONG Class;
+    PVOID Handle = NULL;
+    NTSTATUS Status;
+
+    if (LockSlot < A35M_SPINS) {
+        PWDKM_SPIN_LOCK SpinLock = NULL;
+
+        Status = WDKM_SPIN_LOCK_CREATE(&Initial, &SpinLock);
+        Handle = SpinLock;
+    } else {
+        PWDKM_KMUTEX Mutex = NULL;
+
+        Status = WDKM_KMUTEX_CREATE(&Initial, &Mutex);
+        Handle = Mutex;
+    }
+    if (Status != STATUS_SUCCESS) {
+        (VOID)A35MFail("create", (ULONG)Status, 0);
+        return NULL;
+    }
+    Class = A35MClassOf(Site, LockSlot < A35M_SPINS ? WdkmLockKindSpinLock : WdkmLockKindKMutex);
+    A35MJoin(Class);
+    return Handle;
+}
+
+/* Creates the lock of slot LockSlot at its kind's site, then names it. */
+static BOOLEAN
+A35MCreate(ULONG LockSlot, ULONG Name)
+{
+    A35M_LOCK *Lock = &A35M.Locks[LockSlot];
+    ULONG Class;
+    NTSTATUS Status;
+
+    Lock->Handle = A35MCreateAtSite(LockSlot);
+    if (Lock->Handle == NULL) {
+        return FALSE;
+    }
+    Lock->Class = A35M.NameClass[LockSlot < A35M_SPINS ? A35M_NAMES + 1 : A35M_NAMES];
+    Lock->Held = FALSE;
+    Status = WdkmDiagSetClassName(Lock->Handle, A35M.Names[Name]);
+    Class = A35MClassOf(Name, LockSlot < A35M_SPINS ? WdkmLockKindSpinLock : WdkmLockKindKMutex);
+    if (Class == A35M_NONE) {
+        return Status == STATUS_INSUFFICIENT_RESOURCES ||
+               A35MFail("rename into a full table", (ULONG)Status, STATUS_INSUFFICIENT_RESOURCES);
+    }
+    if (Status != STATUS_SUCCESS) {
+        return A35MFail("SetClassName", (ULONG)Status, STATUS_SUCCESS);
+    }
+    A35MLeave(Lock->Class);
+    A35MJoin(Class);
+    Lock->Class = Class;
+    return TRUE;
+}
+
+static BOOLEAN
+A35MDestroy(ULONG LockSlot)
+{
+    A35M_LOCK *Lock = &A35M.Locks[LockSlot];
+    NTSTATUS Status = LockSlot < A35M_SPINS
+                          ? WdkmSpinLockDestroy((PWDKM_SPIN_LOCK)Lock->Handle)
+                          : WdkmKMutexDestroy((PWDKM_KMUTEX)Lock->Handle);
+
+    if (Status != STATUS_SUCCESS) {
+        return A35MFail("destroy", (ULONG)Status, 0);
+    }
+    A35MLeave(Lock->Class);
+    Lock->Handle = NULL;
+    return TRUE;
+}
+
+static BOOLEAN
+A35MHasHeldSpin(VOID)
+{
+    return A35M.HeldCount > 0 && A35M.Held[A35M.HeldCount - 1] < A35M_SPINS;
+}
+
+/* A random live lock not held, of the wanted kinds; NONE if there is none. */
+static ULONG
+A35MPickFree(BOOLEAN Spin, BOOLEAN Mutex, const A35M_PLAN *Taken)
+{
+    ULONG Start = A35MRandom(A35M_LOCKS), Step, Slot, Index;
+
+    for (Step = 0; Step < A35M_LOCKS; Step += 1) {
+        BOOLEAN InPlan = FALSE;
+
+        Slot = (Start + Step) % A35M_LOCKS;
+        if (A35M.Locks[Slot].Handle == NULL || A35M.Locks[Slot].Held ||
+            (Slot < A35M_SPINS ? !Spin : !Mutex)) {
+            continue;
+        }
+        for (Index = 0; Taken != NULL && Index < Taken->Count; Index += 1) {
+            InPlan = InPlan || Taken->Slots[Index] == Slot;
+        }
+        if (!InPlan) {
+            return Slot;
+        }
+    }
+    return A35M_NONE;
+}
+
+static KIRQL A35MThreadIrql[A35M_HELD * 2];
+
+static BOOLEAN
+A35MStep(VOID)
+{
+    ULONG Choice = A35MRandom(100);
+
+    if (Choice < 15) {                                   /* create and name */
+        ULONG Slot = A35MRandom(A35M_LOCKS);
+
+        if (A35M.Locks[Slot].Handle != NULL) {
+            return TRUE;
+        }
+        return A35MCreate(Slot, A35MRandom(A35M_NAMES));
+    }
+    if (Choice < 25) {                                   /* destroy */
+        ULONG Slot = A35MPickFree(TRUE, TRUE, NULL);
+
+        return Slot == A35M_NONE || A35MDestroy(Slot);
+    }
+    if (Choice < 42) {                                   /* rename */
+        ULONG Slot = A35MRandom(A35M_LOCKS), Name = A35MRandom(A35M_NAMES), Class;
+        A35M_LOCK *Lock = &A35M.Locks[Slot];
+        NTSTATUS Status;
+
+        if (Lock->Handle == NULL) {
+            return TRUE;
+        }
+        Status = WdkmDiagSetClassName(Lock->Handle, A35M.Names[Name]);
+        if (Lock->Held) {
+            return Status == STATUS_WDKM_LOCK_HELD ||
+                   A35MFail("rename held", (ULONG)Status, STATUS_WDKM_LOCK_HELD);
+        }
+        Class = A35MClassOf(Name, Slot < A35M_SPINS ? WdkmLockKindSpinLock : WdkmLockKindKMutex);
+        if (Class == A35M_NONE) {
+            return Status == STATUS_INSUFFICIENT_RESOURCES ||
+                   A35MFail("rename full", (ULONG)Status, STATUS_INSUFFICIENT_RESOURCES);
+        }
+        if (Status != STATUS_SUCCESS) {
+            return A35MFail("rename", (ULONG)Status, STATUS_SUCCESS);
+        }
+        A35MLeave(Lock->Class);
+        A35MJoin(Class);
+        Lock->Class = Class;
+        return TRUE;
+    }
+    if (Choice < 60) {                                   /* the thread acquires */
+        ULONG Slot;
+        NTSTATUS Status, Expected;
+
+        if (A35M.HeldCount >= A35M_HELD) {
+            return TRUE;
+        }
+        Slot = A35MPickFree(TRUE, !A35MHasHeldSpin(), NULL);
+        if (Slot == A35M_NONE) {
+            return TRUE;
+        }
+        Status = A35MAcquireLock(Slot, &A35MThreadIrql[A35M.HeldCount]);
+        Expected = A35MAcquireModel(A35M.Held, A35M.HeldCount, A35M.Locks[Slot].Class);
+        if (Status != Expected) {
+            return A35MFail("thread acquisition", (ULONG)Status, (ULONG)Expected);
+        }
+        if (Status == STATUS_SUCCESS) {
+            A35M.Locks[Slot].Held = TRUE;
+            A35M.Held[A35M.HeldCount++] = Slot;
+        }
+        return A35MCheckViolations();
+    }
+    if (Choice < 77) {                                   /* the thread releases */
+        ULONG Index, Slot;
+
+        if (A35M.HeldCount == 0) {
+            return TRUE;
+        }
+        Index = A35MHasHeldSpin() ? A35M.HeldCount - 1 : A35MRandom(A35M.HeldCount);
+        Slot = A35M.Held[Index];
+        if (A35MReleaseLock(Slot, A35MThreadIrql[Index]) != STATUS_SUCCESS) {
+            return A35MFail("release", 0, 0);
+        }
+        A35M.Locks[Slot].Held = FALSE;
+        memmove(&A35M.Held[Index], &A35M.Held[Index + 1],
+                (A35M.HeldCount - Index - 1) * sizeof(ULONG));
+        memmove(&A35MThreadIrql[Index], &A35MThreadIrql[Index + 1],
+                (A35M.HeldCount - Index - 1) * sizeof(KIRQL));
+        A35M.HeldCount -= 1;
+        return TRUE;
+    }
+    if (Choice < 90) {                                   /* a DPC or a special APC */
+        A35M_PLAN Plan;
+        ULONG Form = A35MRandom(3), Index;
+        BOOLEAN Dpc = Form < 2;
+
+        if (A35MHasHeldSpin()) {
+            return TRUE;                                 /* both masked */
+        }
+        RtlZeroMemory(&Plan, sizeof(Plan));
+        Plan.Count = 1 + A35MRandom(3);
+        for (Index = 0; Index < Plan.Count; Index += 1) {
+            /* a DPC takes spin locks; an APC mutexes and spin locks (spin last) */
+            ULONG Slot = A35MPickFree(TRUE, !Dpc && (Index == 0 || Plan.Slots[Index - 1] >= A35M_SPINS),
+                                      &Plan);
+
+            if (Slot == A35M_NONE) {
+                break;
+            }
+            Plan.Slots[Index] = Slot;
+        }
+        Plan.Count = Index;
+        if (Form == 0) {                                 /* a DPC modelled on the thread */
+            KIRQL OldIrql;
+
+            KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+            A35MRunPlan(&Plan);
+            KeLowerIrql(OldIrql);
+        } else {
+            WdkmHostQueueInterrupt(KeGetCurrentThread(),
+                                   Dpc ? WdkmHostInterruptDpc : WdkmHostInterruptSpecialApc,
+                                   A35MPlanRoutine, &Plan);
+        }
+        return Dpc ? A35MCheckPlan(&Plan, NULL, 0) : A35MCheckPlan(&Plan, A35M.Held, A35M.HeldCount);
+    }
+    if (Choice < 94) {                                   /* statistics */
+        return A35MCheckStatistics("a35.m.");
+    }
+    if (Choice < 98) {                                   /* the policy */
+        A35M.Refuse = A35MRandom(2) == 0;
+        return WdkmDiagSetPolicy(A35M.Refuse ? WDKM_DIAG_REFUSE : WDKM_DIAG_REPORT) ==
+                   STATUS_SUCCESS ||
+               A35MFail("SetPolicy", 0, 0);
+    }
+    if (A35M.HeldCount == 0 && A35MRandom(40) == 0) {   /* WdkmDiagReset */
+        ULONG Slot;
+
+        if (WdkmDiagReset() != STATUS_SUCCESS) {
+            return A35MFail("Reset", 0, 0);
+        }
+        RtlZeroMemory(A35M.Edge, sizeof(A35M.Edge));
+        RtlZeroMemory(A35M.Reported, sizeof(A35M.Reported));
+        for (Slot = 0; Slot < A35_CLASSES; Slot += 1) {
+            A35M.Classes[Slot].Acquisitions = 0;
+            if (A35M.Classes[Slot].Present && A35M.Classes[Slot].Live == 0) {
+                A35MForget(Slot);               /* a class no live lock is in goes */
+            }
+        }
+        A35M.OrderViolations = 0;
+        A35M.KeptCount = 0;
+    }
+    return TRUE;
+}
+
+static ULONG A35MRun;
+
+static VOID
+A35MRunSeed(ULONG64 Seed, ULONG Steps)
+{
+    WDKM_DIAG_SUMMARY Summary;
+    ULONG Index, Step;
+    BOOLEAN Ok = TRUE;
+
+    A35Start();
+    CHECK_STATUS(WdkmDiagQuerySummary(&Summary), STATUS_SUCCESS);
+    CHECK_EQ(Summary.LiveLocks, 0);             /* no class of another's stays live */
+    RtlZeroMemory(&A35M, sizeof(A35M));
+    A35M.Random = Seed * 0x9E3779B97F4A7C15ULL + 1;
+    A35MRun += 1;
+    for (Index = 0; Index < A35M_NAMES; Index += 1) {
+        (VOID)snprintf(A35M.Names[Index], WDKM_DIAG_NAME_LENGTH, "a35.m.%lu.%lu",
+                       (unsigned long)A35MRun, (unsigned long)Index);
+    }
+    for (Index = 0; Index < A35M_NAMES + 2; Index += 1) {
+        A35M.NameClass[Index] = A35M_NONE;
+    }
+    (VOID)snprintf(A35M.Names[A35M_NAMES], WDKM_DIAG_NAME_LENGTH, "(kmutex site)");
+    (VOID)snprintf(A35M.Names[A35M_NAMES + 1], WDKM_DIAG_NAME_LENGTH, "(spin lock site)");
+    /* the keepers: one lock in each site class for the whole run, so that
+       a lock's class from its creation to its name is always there */
+    A35M.MutexKeeper = (PWDKM_KMUTEX)A35MCreateAtSite(A35M_SPINS);
+    A35M.SpinKeeper = (PWDKM_SPIN_LOCK)A35MCreateAtSite(0);
+    CHECK(A35M.MutexKeeper != NULL && A35M.SpinKeeper != NULL);
+    for (Step = 0; Step < Steps && Ok; Step += 1) {
+        Ok = A35MStep();
+    }
+    while (A35M.HeldCount > 0) {
+        Index = A35M.HeldCount - 1;
+        (VOID)A35MReleaseLock(A35M.Held[Index], A35MThreadIrql[Index]);
+        A35M.Locks[A35M.Held[Index]].Held = FALSE;
+        A35M.HeldCount -= 1;
+    }
+    for (Index = 0; Index < A35M_LOCKS; Index += 1) {
+        if (A35M.Locks[Index].Handle != NULL) {
+            (VOID)A35MDestroy(Index);
+        }
+    }
+    (VOID)WdkmKMutexDestroy(A35M.MutexKeeper);
+    (VOID)WdkmSpinLockDestroy(A35M.SpinKeeper);
+    if (!Ok) {
+        WdkmTestFail(__FILE__, __LINE__, "seed %llu step %lu: %s", (unsigned long long)Seed,
+                     (unsigned long)Step, A35M.Failure);
+        return;
+    }
+}
+
+static VOID
+TestSeededOrderModel(VOID)
+{
+    ULONG64 Seed;
+
+    A35MEvictions = A35MClosings = A35MPlans = 0;
+    for (Seed = 1; Seed <= 8; Seed += 1) {
+        A35MRunSeed(Seed, 4000);
+        if (A35M.Failure[0] != '\0') {
+            return;
+        }
+    }
+    /* the churn went past the table, cycles closed, DPCs and APCs ran */
+    CHECK(A35MEvictions > 100);
+    CHECK(A35MClosings > 20);
+    CHECK(A35MPlans > 100);
+    printf("    model: %lu classes recycled, %lu closing orders, %lu interrupt plans\n",
+           (unsigned long)A35MEvictions, (unsigned long)A35MClosings, (unsigned long)A35MPlans);
+}
+
 static const WDKM_TEST_CASE A35Cases[] = {
     { "live_order_survives_churn", TestLiveOrderSurvivesChurn },
     { "recycled_order_is_forgotten", TestRecycledOrderIsForgotten },
@@ -549,7 +1333,9 @@ static const WDKM_TEST_CASE A35Cases[] = {
     { "site_does_not_pass_on", TestSiteDoesNotPassOn },
     { "forgotten_sites_are_freed", TestForgottenSitesAreFreed },
     { "rename_while_full", TestRenameWhileFull },
+    { "naming_into_free_class_keeps_orders", TestNamingIntoFreeClassKeepsOrders },
     { "anonymous_class_ends_with_lock", TestAnonymousClassEndsWithLock },
+    { "seeded_order_model", TestSeededOrderModel },
 };
 
 const WDKM_TEST_SUITE WdkmAttack35Suite =
