@@ -583,6 +583,129 @@ TestAnonymousClassEndsWithLock(VOID)
 
 
 /* ---------------------------------------------------------------------- */
+/* Figures read while locks are destroyed and classes recycled             */
+/* ---------------------------------------------------------------------- */
+
+#define A35R_ROUNDS 300
+#define A35R_TIMES 3
+
+typedef struct _A35R_CONTEXT {
+    volatile LONG Done;
+    volatile LONG Failed;
+} A35R_CONTEXT;
+
+/* Workers 0 and 1 make locks of the stable class, use them and destroy
+   them; worker 2 names a new class per round, past the table. */
+static VOID
+A35RWorker(PVOID Context, ULONG Index)
+{
+    A35R_CONTEXT *Race = (A35R_CONTEXT *)Context;
+    ULONG Round, Time;
+
+    for (Round = 0; Round < A35R_ROUNDS * (Index == 2 ? 3 : 1); Round += 1) {
+        CHAR Name[WDKM_DIAG_NAME_LENGTH];
+        PWDKM_KMUTEX Mutex;
+
+        if (Index == 2) {
+            A35UniqueName("a35.race.churn", Name, sizeof(Name));
+        } else {
+            (VOID)snprintf(Name, sizeof(Name), "a35.race.stable");
+        }
+        Mutex = A35Named(Name);
+        if (Mutex == NULL) {
+            __atomic_add_fetch(&Race->Failed, 1, __ATOMIC_SEQ_CST);
+            break;
+        }
+        for (Time = 0; Time < A35R_TIMES; Time += 1) {
+            if (A35Acquire(Mutex) != STATUS_SUCCESS || WdkmKMutexRelease(Mutex) != STATUS_SUCCESS) {
+                __atomic_add_fetch(&Race->Failed, 1, __ATOMIC_SEQ_CST);
+            }
+        }
+        if (WdkmKMutexDestroy(Mutex) != STATUS_SUCCESS) {
+            __atomic_add_fetch(&Race->Failed, 1, __ATOMIC_SEQ_CST);
+        }
+    }
+    __atomic_add_fetch(&Race->Done, 1, __ATOMIC_SEQ_CST);
+}
+
+static VOID
+A35RWorkerThread(PVOID Context, ULONG Index)
+{
+    A35RWorker(((PVOID *)Context)[0], (ULONG)(ULONG_PTR)((PVOID *)Context)[1 + Index]);
+}
+
+static WDKM_DIAG_STATISTICS A35RListed[A35_CLASSES + 8];
+
+/* A class's figures include those of its destroyed locks: read while its
+   locks come and go and other classes are recycled, they never go down,
+   and a class's name is never torn or another's. */
+static VOID
+TestFiguresWhileClassesChurn(VOID)
+{
+    A35R_CONTEXT Race = { 0, 0 };
+    WDKM_TEST_THREAD *Threads[3];
+    PVOID Contexts[3][4];
+    PWDKM_KMUTEX Keeper;
+    WDKM_DIAG_STATISTICS Figures;
+    ULONG64 Last = 0, Final = 0;
+    ULONG Index, Reads = 0;
+
+    A35Start();
+    Keeper = A35Named("a35.race.stable");     /* the stable class stays */
+    CHECK(Keeper != NULL);
+    for (Index = 0; Index < 3; Index += 1) {
+        Contexts[Index][0] = &Race;
+        Contexts[Index][1] = (PVOID)(ULONG_PTR)Index;
+        Threads[Index] = WdkmTestStartThread(A35RWorkerThread, Contexts[Index]);
+        CHECK(Threads[Index] != NULL);
+    }
+    while (__atomic_load_n(&Race.Done, __ATOMIC_SEQ_CST) < 3 || Reads < 2) {
+        ULONG Count = 0;
+        BOOLEAN Found = FALSE;
+
+        CHECK_STATUS(WdkmDiagQueryStatistics(A35RListed, A35_CLASSES + 8, &Count, FALSE),
+                     STATUS_SUCCESS);
+        CHECK(Count <= A35_CLASSES);
+        for (Index = 0; Index < Count; Index += 1) {
+            const WDKM_DIAG_STATISTICS *Row = &A35RListed[Index];
+
+            if (strcmp(Row->Name, "a35.race.stable") == 0) {
+                CHECK(!Found);
+                Found = TRUE;
+                CHECK(Row->Acquisitions >= Last);
+                Last = Row->Acquisitions;
+                CHECK(Row->Locks >= 1 && Row->Locks <= 3);
+            } else if (strncmp(Row->Name, "a35.race.churn.", 15) == 0) {
+                CHECK(strlen(Row->Name) == 21);
+                CHECK(Row->Locks <= 1);
+                CHECK(Row->Acquisitions <= A35R_TIMES);
+            }
+        }
+        CHECK(Found);
+        CHECK_STATUS(WdkmDiagQueryLockStatistics(Keeper, &Figures), STATUS_SUCCESS);
+        CHECK(strcmp(Figures.Name, "a35.race.stable") == 0);
+        Reads += 1;
+    }
+    for (Index = 0; Index < 3; Index += 1) {
+        WdkmTestJoinThread(Threads[Index]);
+    }
+    CHECK_EQ(Race.Failed, 0);
+    {
+        ULONG Count = 0;
+
+        CHECK_STATUS(WdkmDiagQueryStatistics(A35RListed, A35_CLASSES + 8, &Count, FALSE),
+                     STATUS_SUCCESS);
+        for (Index = 0; Index < Count; Index += 1) {
+            if (strcmp(A35RListed[Index].Name, "a35.race.stable") == 0) {
+                Final = A35RListed[Index].Acquisitions;
+            }
+        }
+    }
+    CHECK_EQ(Final, 2 * A35R_ROUNDS * A35R_TIMES);
+    CHECK_STATUS(WdkmKMutexDestroy(Keeper), STATUS_SUCCESS);
+}
+
+/* ---------------------------------------------------------------------- */
 /* A seeded model of lock order under class churn                          */
 /* ---------------------------------------------------------------------- */
 
@@ -1335,6 +1458,7 @@ static const WDKM_TEST_CASE A35Cases[] = {
     { "rename_while_full", TestRenameWhileFull },
     { "naming_into_free_class_keeps_orders", TestNamingIntoFreeClassKeepsOrders },
     { "anonymous_class_ends_with_lock", TestAnonymousClassEndsWithLock },
+    { "figures_while_classes_churn", TestFiguresWhileClassesChurn },
     { "seeded_order_model", TestSeededOrderModel },
 };
 
