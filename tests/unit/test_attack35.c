@@ -631,10 +631,59 @@ A35RWorker(PVOID Context, ULONG Index)
 static VOID
 A35RWorkerThread(PVOID Context, ULONG Index)
 {
-    A35RWorker(((PVOID *)Context)[0], (ULONG)(ULONG_PTR)((PVOID *)Context)[1 + Index]);
+    UNREFERENCED_PARAMETER(Index);
+    A35RWorker(((PVOID *)Context)[0], (ULONG)(ULONG_PTR)((PVOID *)Context)[1]);
 }
 
 static WDKM_DIAG_STATISTICS A35RListed[A35_CLASSES + 8];
+static A35R_CONTEXT A35RRace;
+static PVOID A35RContexts[3][2];
+
+/* One read of every class's figures while the workers run: NULL if it
+   holds, else what did not. */
+static PCSTR
+A35RRead(PWDKM_KMUTEX Keeper, ULONG64 *Last)
+{
+    WDKM_DIAG_STATISTICS Figures;
+    ULONG Count = 0, Index;
+    BOOLEAN Found = FALSE;
+
+    if (WdkmDiagQueryStatistics(A35RListed, A35_CLASSES + 8, &Count, FALSE) != STATUS_SUCCESS) {
+        return "QueryStatistics failed";
+    }
+    if (Count > A35_CLASSES) {
+        return "more classes than the table has";
+    }
+    for (Index = 0; Index < Count; Index += 1) {
+        const WDKM_DIAG_STATISTICS *Row = &A35RListed[Index];
+
+        if (strcmp(Row->Name, "a35.race.stable") == 0) {
+            if (Found) {
+                return "the stable class listed twice";
+            }
+            Found = TRUE;
+            if (Row->Acquisitions < *Last) {
+                return "the stable class's acquisitions went down";
+            }
+            *Last = Row->Acquisitions;
+            if (Row->Locks < 1 || Row->Locks > 3) {
+                return "the stable class's lock count";
+            }
+        } else if (strncmp(Row->Name, "a35.race.churn.", 15) == 0) {
+            if (strlen(Row->Name) != 21 || Row->Locks > 1 || Row->Acquisitions > A35R_TIMES) {
+                return "a churned class's row";
+            }
+        }
+    }
+    if (!Found) {
+        return "the stable class is not listed";
+    }
+    if (WdkmDiagQueryLockStatistics(Keeper, &Figures) != STATUS_SUCCESS ||
+        strcmp(Figures.Name, "a35.race.stable") != 0) {
+        return "the keeper's class";
+    }
+    return NULL;
+}
 
 /* A class's figures include those of its destroyed locks: read while its
    locks come and go and other classes are recycled, they never go down,
@@ -642,66 +691,46 @@ static WDKM_DIAG_STATISTICS A35RListed[A35_CLASSES + 8];
 static VOID
 TestFiguresWhileClassesChurn(VOID)
 {
-    A35R_CONTEXT Race = { 0, 0 };
     WDKM_TEST_THREAD *Threads[3];
-    PVOID Contexts[3][4];
     PWDKM_KMUTEX Keeper;
-    WDKM_DIAG_STATISTICS Figures;
-    ULONG64 Last = 0, Final = 0;
-    ULONG Index, Reads = 0;
+    ULONG64 Last = 0;
+    ULONG Index, Reads = 0, Started = 0;
+    PCSTR Broken = NULL;
 
     A35Start();
     Keeper = A35Named("a35.race.stable");     /* the stable class stays */
     CHECK(Keeper != NULL);
+    CHECK_STATUS(A35Acquire(Keeper), STATUS_SUCCESS);   /* acquired: listed from now on */
+    CHECK_STATUS(WdkmKMutexRelease(Keeper), STATUS_SUCCESS);
+    A35RRace.Done = 0;
+    A35RRace.Failed = 0;
     for (Index = 0; Index < 3; Index += 1) {
-        Contexts[Index][0] = &Race;
-        Contexts[Index][1] = (PVOID)(ULONG_PTR)Index;
-        Threads[Index] = WdkmTestStartThread(A35RWorkerThread, Contexts[Index]);
-        CHECK(Threads[Index] != NULL);
+        A35RContexts[Index][0] = &A35RRace;
+        A35RContexts[Index][1] = (PVOID)(ULONG_PTR)Index;
+        Threads[Index] = WdkmTestStartThread(A35RWorkerThread, A35RContexts[Index]);
+        Started += Threads[Index] != NULL;
     }
-    while (__atomic_load_n(&Race.Done, __ATOMIC_SEQ_CST) < 3 || Reads < 2) {
-        ULONG Count = 0;
-        BOOLEAN Found = FALSE;
+    while ((LONG)Started == 3 &&
+           (__atomic_load_n(&A35RRace.Done, __ATOMIC_SEQ_CST) < 3 || Reads < 2)) {
+        PCSTR Now = A35RRead(Keeper, &Last);
 
-        CHECK_STATUS(WdkmDiagQueryStatistics(A35RListed, A35_CLASSES + 8, &Count, FALSE),
-                     STATUS_SUCCESS);
-        CHECK(Count <= A35_CLASSES);
-        for (Index = 0; Index < Count; Index += 1) {
-            const WDKM_DIAG_STATISTICS *Row = &A35RListed[Index];
-
-            if (strcmp(Row->Name, "a35.race.stable") == 0) {
-                CHECK(!Found);
-                Found = TRUE;
-                CHECK(Row->Acquisitions >= Last);
-                Last = Row->Acquisitions;
-                CHECK(Row->Locks >= 1 && Row->Locks <= 3);
-            } else if (strncmp(Row->Name, "a35.race.churn.", 15) == 0) {
-                CHECK(strlen(Row->Name) == 21);
-                CHECK(Row->Locks <= 1);
-                CHECK(Row->Acquisitions <= A35R_TIMES);
-            }
-        }
-        CHECK(Found);
-        CHECK_STATUS(WdkmDiagQueryLockStatistics(Keeper, &Figures), STATUS_SUCCESS);
-        CHECK(strcmp(Figures.Name, "a35.race.stable") == 0);
+        Broken = Broken != NULL ? Broken : Now;
         Reads += 1;
     }
     for (Index = 0; Index < 3; Index += 1) {
-        WdkmTestJoinThread(Threads[Index]);
-    }
-    CHECK_EQ(Race.Failed, 0);
-    {
-        ULONG Count = 0;
-
-        CHECK_STATUS(WdkmDiagQueryStatistics(A35RListed, A35_CLASSES + 8, &Count, FALSE),
-                     STATUS_SUCCESS);
-        for (Index = 0; Index < Count; Index += 1) {
-            if (strcmp(A35RListed[Index].Name, "a35.race.stable") == 0) {
-                Final = A35RListed[Index].Acquisitions;
-            }
+        if (Threads[Index] != NULL) {
+            WdkmTestJoinThread(Threads[Index]);
         }
     }
-    CHECK_EQ(Final, 2 * A35R_ROUNDS * A35R_TIMES);
+    CHECK_EQ(Started, 3);
+    if (Broken != NULL) {
+        WdkmTestFail(__FILE__, __LINE__, "after %lu reads: %s", (unsigned long)Reads, Broken);
+        (VOID)WdkmKMutexDestroy(Keeper);
+        return;
+    }
+    CHECK_EQ(A35RRace.Failed, 0);
+    CHECK(A35RRead(Keeper, &Last) == NULL);
+    CHECK_EQ(Last, 2 * A35R_ROUNDS * A35R_TIMES + 1);
     CHECK_STATUS(WdkmKMutexDestroy(Keeper), STATUS_SUCCESS);
 }
 
@@ -1031,7 +1060,9 @@ A35MCheckPlan(const A35M_PLAN *Plan, const ULONG *Below, ULONG BelowCount)
     ULONG Frame[A35M_HELD * 2];
     ULONG Count = BelowCount, Index;
 
-    memcpy(Frame, Below, BelowCount * sizeof(ULONG));
+    if (BelowCount > 0) {
+        memcpy(Frame, Below, BelowCount * sizeof(ULONG));
+    }
     if (!Plan->Ran) {
         return A35MFail("plan did not run", 0, 1);
     }
