@@ -568,6 +568,26 @@ TestAnonymousClassEndsWithLock(VOID)
     A35Start();
     Keeper = A35Named("a35.anonymous.keeper");
     CHECK(Keeper != NULL);
+    {
+        /* before its first acquisition too, its class is the lock alone */
+        WDKM_DIAG_STATISTICS Figures;
+        CHAR Expected[WDKM_DIAG_NAME_LENGTH];
+
+        CHECK_STATUS(WdkmKMutexCreate(&Initial, sizeof(Initial), &Anonymous), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmDiagQueryLockStatistics(Anonymous, &Figures), STATUS_SUCCESS);
+        (VOID)snprintf(Expected, sizeof(Expected), "@%llx",
+                       (unsigned long long)(ULONG_PTR)Anonymous);
+        CHECK(strncmp(Figures.Name, "KMUTEX@", 7) == 0);
+        CHECK(strstr(Figures.Name, Expected) != NULL);
+        CHECK_EQ(Figures.Locks, 1);
+        CHECK_EQ(Figures.Acquisitions, 0);
+        CHECK_STATUS(A35Acquire(Anonymous), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmKMutexRelease(Anonymous), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmDiagQueryLockStatistics(Anonymous, &Figures), STATUS_SUCCESS);
+        CHECK(strstr(Figures.Name, Expected) != NULL);
+        CHECK_EQ(Figures.Acquisitions, 1);
+        CHECK_STATUS(WdkmKMutexDestroy(Anonymous), STATUS_SUCCESS);
+    }
     for (Attempt = 0; Attempt < 8 && !SameAddress; Attempt += 1) {
         CHECK_STATUS(WdkmKMutexCreate(&Initial, sizeof(Initial), &Anonymous), STATUS_SUCCESS);
         CHECK_STATUS(A35Nest(Anonymous, Keeper), STATUS_SUCCESS);
@@ -732,6 +752,170 @@ TestFiguresWhileClassesChurn(VOID)
     CHECK(A35RRead(Keeper, &Last) == NULL);
     CHECK_EQ(Last, 2 * A35R_ROUNDS * A35R_TIMES + 1);
     CHECK_STATUS(WdkmKMutexDestroy(Keeper), STATUS_SUCCESS);
+}
+
+/* ---------------------------------------------------------------------- */
+/* DPCs and APCs injected into a thread that records orders and churns    */
+/* ---------------------------------------------------------------------- */
+
+typedef struct _A35I_STATE {
+    PWDKM_SPIN_LOCK DpcFirst, DpcSecond;
+    PWDKM_KMUTEX ApcFirst, ApcSecond;
+    volatile LONG Wrong;              /* statuses an event did not expect */
+    volatile LONG DpcRuns, ApcRuns;
+} A35I_STATE;
+
+static A35I_STATE A35I;
+
+/* A DPC holds nothing of its own when it starts, whatever the thread below
+   is doing (the middle of a push included), and takes two spin locks in
+   its one order; an APC takes two mutexes in theirs, above the thread's
+   holds. Neither leaves anything behind. */
+static VOID
+A35IRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    A35_VALUE *Value;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Random);
+    UNREFERENCED_PARAMETER(Context);
+    if (Kind == WdkmHostInterruptDpc) {
+        KIRQL First, Second;
+
+        if (WdkmDiagCheckNoneHeld("a35 dpc start") != STATUS_SUCCESS) {
+            __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+        }
+        Status = WDKM_SPIN_LOCK_ACQUIRE(A35I.DpcFirst, &First, &Value);
+        if (Status == STATUS_SUCCESS) {
+            if (WDKM_SPIN_LOCK_ACQUIRE(A35I.DpcSecond, &Second, &Value) == STATUS_SUCCESS) {
+                (VOID)WdkmSpinLockRelease(A35I.DpcSecond, Second);
+            } else {
+                __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+            }
+            (VOID)WdkmSpinLockRelease(A35I.DpcFirst, First);
+        } else {
+            __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+        }
+        if (WdkmDiagCheckNoneHeld("a35 dpc end") != STATUS_SUCCESS) {
+            __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+        }
+        __atomic_add_fetch(&A35I.DpcRuns, 1, __ATOMIC_SEQ_CST);
+        return;
+    }
+    Status = WDKM_KMUTEX_ACQUIRE(A35I.ApcFirst, &Value);
+    if (Status == STATUS_SUCCESS) {
+        if (!WdkmDiagIsHeld(A35I.ApcFirst)) {
+            __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+        }
+        if (WDKM_KMUTEX_ACQUIRE(A35I.ApcSecond, &Value) == STATUS_SUCCESS) {
+            (VOID)WdkmKMutexRelease(A35I.ApcSecond);
+        } else {
+            __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+        }
+        (VOID)WdkmKMutexRelease(A35I.ApcFirst);
+        if (WdkmDiagIsHeld(A35I.ApcFirst)) {
+            __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+        }
+    } else {
+        __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+    }
+    __atomic_add_fetch(&A35I.ApcRuns, 1, __ATOMIC_SEQ_CST);
+}
+
+/* The thread nests A before B before a per-round class (recycled past the
+   table) while DPCs and APCs land anywhere in it: no violation, no
+   assertion, nothing left held, every class with a live lock kept - the
+   order A before B is still there at the end (B then A is reported). */
+static VOID
+TestInterruptsWhileChurning(VOID)
+{
+    WDKM_HOST_INTERRUPT_SETTINGS Settings, Saved;
+    BOOLEAN WasActive = WdkmHostInterruptsActive(&Saved);
+    A35_VALUE Initial = { 0 };
+    PWDKM_KMUTEX A, B;
+    WDKM_DIAG_SUMMARY Summary;
+    A35_VALUE *Value;
+    LONGLONG Deadline;
+    ULONG Rounds = 0;
+    BOOLEAN Broken = FALSE;
+
+    A35Start();
+    RtlZeroMemory(&A35I, sizeof(A35I));
+    A = A35Named("a35.irq.a");
+    B = A35Named("a35.irq.b");
+    A35I.ApcFirst = A35Named("a35.irq.apc.first");
+    A35I.ApcSecond = A35Named("a35.irq.apc.second");
+    CHECK(A != NULL && B != NULL && A35I.ApcFirst != NULL && A35I.ApcSecond != NULL);
+    CHECK_STATUS(WdkmSpinLockCreate(&Initial, sizeof(Initial), &A35I.DpcFirst), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockCreate(&Initial, sizeof(Initial), &A35I.DpcSecond), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetClassName(A35I.DpcFirst, "a35.irq.dpc.first"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetClassName(A35I.DpcSecond, "a35.irq.dpc.second"), STATUS_SUCCESS);
+
+    RtlZeroMemory(&Settings, sizeof(Settings));
+    Settings.Seed = 35;
+    Settings.MeanIntervalMicroseconds = 40;
+    Settings.DpcWeight = 2;
+    Settings.NormalApcWeight = 1;
+    Settings.SpecialApcWeight = 2;
+    Settings.SuspendMaxMicroseconds = 20;
+    Settings.Routine = A35IRoutine;
+    WdkmHostInterruptsStart(&Settings);
+    Deadline = WdkmTestNowMs() + 10000;
+    while (!Broken && (__atomic_load_n(&A35I.DpcRuns, __ATOMIC_SEQ_CST) < 300 ||
+                       __atomic_load_n(&A35I.ApcRuns, __ATOMIC_SEQ_CST) < 300 || Rounds < 400) &&
+           WdkmTestNowMs() < Deadline) {
+        CHAR Name[WDKM_DIAG_NAME_LENGTH];
+        PWDKM_KMUTEX Handle;
+
+        A35UniqueName("a35.irq.handle", Name, sizeof(Name));
+        Handle = A35Named(Name);
+        Broken = Handle == NULL;
+        if (Broken) {
+            break;
+        }
+        Broken = WDKM_KMUTEX_ACQUIRE(A, &Value) != STATUS_SUCCESS;
+        if (!Broken) {
+            Broken = WDKM_KMUTEX_ACQUIRE(B, &Value) != STATUS_SUCCESS;
+            if (!Broken) {
+                WDKM_ASSERT_HELD(A);
+                WDKM_ASSERT_HELD(B);
+                Broken = WDKM_KMUTEX_ACQUIRE(Handle, &Value) != STATUS_SUCCESS;
+                if (!Broken) {
+                    WDKM_ASSERT_HELD(Handle);
+                    (VOID)WdkmKMutexRelease(Handle);
+                }
+                (VOID)WdkmKMutexRelease(B);
+            }
+            (VOID)WdkmKMutexRelease(A);
+        }
+        Broken = Broken || WdkmKMutexDestroy(Handle) != STATUS_SUCCESS ||
+                 WdkmDiagCheckNoneHeld("a35 round end") != STATUS_SUCCESS;
+        Rounds += 1;
+    }
+    WdkmHostInterruptsStop();
+    if (WasActive) {
+        WdkmHostInterruptsStart(&Saved);
+    }
+    CHECK(!Broken);
+    CHECK(A35I.DpcRuns >= 300 && A35I.ApcRuns >= 300);   /* else the deadline ended it */
+    CHECK_EQ(A35I.Wrong, 0);
+    CHECK_STATUS(WdkmDiagQuerySummary(&Summary), STATUS_SUCCESS);
+    CHECK_EQ(Summary.OrderViolations, 0);
+    CHECK_EQ(Summary.ContextViolations, 0);
+    CHECK_EQ(Summary.AssertFailures, 0);
+    CHECK_EQ(Summary.HeldLocks, 0);
+    CHECK_EQ(Summary.Untracked, 0);
+    CHECK(Rounds > A35_CLASSES);                       /* the table was churned through */
+    CHECK_STATUS(A35Nest(B, A), STATUS_SUCCESS);
+    CHECK_EQ(A35OrderViolations(), 1);
+    CHECK_STATUS(A35Nest(A35I.ApcSecond, A35I.ApcFirst), STATUS_SUCCESS);
+    CHECK_EQ(A35OrderViolations(), 2);                 /* the APCs' order was kept too */
+    CHECK_STATUS(WdkmKMutexDestroy(A), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(B), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(A35I.ApcFirst), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(A35I.ApcSecond), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(A35I.DpcFirst), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmSpinLockDestroy(A35I.DpcSecond), STATUS_SUCCESS);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1490,6 +1674,7 @@ static const WDKM_TEST_CASE A35Cases[] = {
     { "naming_into_free_class_keeps_orders", TestNamingIntoFreeClassKeepsOrders },
     { "anonymous_class_ends_with_lock", TestAnonymousClassEndsWithLock },
     { "figures_while_classes_churn", TestFiguresWhileClassesChurn },
+    { "interrupts_while_churning", TestInterruptsWhileChurning },
     { "seeded_order_model", TestSeededOrderModel },
 };
 
