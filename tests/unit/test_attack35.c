@@ -760,22 +760,30 @@ TestFiguresWhileClassesChurn(VOID)
 
 typedef struct _A35I_STATE {
     PWDKM_SPIN_LOCK DpcFirst, DpcSecond;
-    PWDKM_KMUTEX ApcFirst, ApcSecond;
-    volatile LONG Wrong;              /* statuses an event did not expect */
+    PWDKM_KMUTEX ApcFirst[2], ApcSecond[2];   /* [0] special APCs, [1] normal ones */
+    volatile LONG Wrong;              /* bits: what an event did not expect */
     volatile LONG DpcRuns, ApcRuns;
 } A35I_STATE;
 
 static A35I_STATE A35I;
 
+static VOID
+A35IWrong(LONG Bit)
+{
+    __atomic_or_fetch(&A35I.Wrong, Bit, __ATOMIC_SEQ_CST);
+}
+
 /* A DPC holds nothing of its own when it starts, whatever the thread below
    is doing (the middle of a push included), and takes two spin locks in
    its one order; an APC takes two mutexes in theirs, above the thread's
-   holds. Neither leaves anything behind. */
+   holds (a special APC may land on a normal one: their mutexes differ, a
+   special APC's recursion on the normal one's hold is another matter).
+   None leaves anything behind. */
 static VOID
 A35IRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
 {
     A35_VALUE *Value;
-    NTSTATUS Status;
+    ULONG Which = Kind == WdkmHostInterruptNormalApc ? 1 : 0;
 
     UNREFERENCED_PARAMETER(Random);
     UNREFERENCED_PARAMETER(Context);
@@ -783,41 +791,39 @@ A35IRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
         KIRQL First, Second;
 
         if (WdkmDiagCheckNoneHeld("a35 dpc start") != STATUS_SUCCESS) {
-            __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+            A35IWrong(0x1);
         }
-        Status = WDKM_SPIN_LOCK_ACQUIRE(A35I.DpcFirst, &First, &Value);
-        if (Status == STATUS_SUCCESS) {
+        if (WDKM_SPIN_LOCK_ACQUIRE(A35I.DpcFirst, &First, &Value) == STATUS_SUCCESS) {
             if (WDKM_SPIN_LOCK_ACQUIRE(A35I.DpcSecond, &Second, &Value) == STATUS_SUCCESS) {
                 (VOID)WdkmSpinLockRelease(A35I.DpcSecond, Second);
             } else {
-                __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+                A35IWrong(0x2);
             }
             (VOID)WdkmSpinLockRelease(A35I.DpcFirst, First);
         } else {
-            __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+            A35IWrong(0x4);
         }
         if (WdkmDiagCheckNoneHeld("a35 dpc end") != STATUS_SUCCESS) {
-            __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+            A35IWrong(0x8);
         }
         __atomic_add_fetch(&A35I.DpcRuns, 1, __ATOMIC_SEQ_CST);
         return;
     }
-    Status = WDKM_KMUTEX_ACQUIRE(A35I.ApcFirst, &Value);
-    if (Status == STATUS_SUCCESS) {
-        if (!WdkmDiagIsHeld(A35I.ApcFirst)) {
-            __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+    if (WDKM_KMUTEX_ACQUIRE(A35I.ApcFirst[Which], &Value) == STATUS_SUCCESS) {
+        if (!WdkmDiagIsHeld(A35I.ApcFirst[Which])) {
+            A35IWrong(0x10);
         }
-        if (WDKM_KMUTEX_ACQUIRE(A35I.ApcSecond, &Value) == STATUS_SUCCESS) {
-            (VOID)WdkmKMutexRelease(A35I.ApcSecond);
+        if (WDKM_KMUTEX_ACQUIRE(A35I.ApcSecond[Which], &Value) == STATUS_SUCCESS) {
+            (VOID)WdkmKMutexRelease(A35I.ApcSecond[Which]);
         } else {
-            __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+            A35IWrong(0x20);
         }
-        (VOID)WdkmKMutexRelease(A35I.ApcFirst);
-        if (WdkmDiagIsHeld(A35I.ApcFirst)) {
-            __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+        (VOID)WdkmKMutexRelease(A35I.ApcFirst[Which]);
+        if (WdkmDiagIsHeld(A35I.ApcFirst[Which])) {
+            A35IWrong(0x40);
         }
     } else {
-        __atomic_add_fetch(&A35I.Wrong, 1, __ATOMIC_SEQ_CST);
+        A35IWrong(0x80);
     }
     __atomic_add_fetch(&A35I.ApcRuns, 1, __ATOMIC_SEQ_CST);
 }
@@ -843,9 +849,12 @@ TestInterruptsWhileChurning(VOID)
     RtlZeroMemory(&A35I, sizeof(A35I));
     A = A35Named("a35.irq.a");
     B = A35Named("a35.irq.b");
-    A35I.ApcFirst = A35Named("a35.irq.apc.first");
-    A35I.ApcSecond = A35Named("a35.irq.apc.second");
-    CHECK(A != NULL && B != NULL && A35I.ApcFirst != NULL && A35I.ApcSecond != NULL);
+    A35I.ApcFirst[0] = A35Named("a35.irq.apc.first");
+    A35I.ApcSecond[0] = A35Named("a35.irq.apc.second");
+    A35I.ApcFirst[1] = A35Named("a35.irq.napc.first");
+    A35I.ApcSecond[1] = A35Named("a35.irq.napc.second");
+    CHECK(A != NULL && B != NULL && A35I.ApcFirst[0] != NULL && A35I.ApcSecond[0] != NULL &&
+          A35I.ApcFirst[1] != NULL && A35I.ApcSecond[1] != NULL);
     CHECK_STATUS(WdkmSpinLockCreate(&Initial, sizeof(Initial), &A35I.DpcFirst), STATUS_SUCCESS);
     CHECK_STATUS(WdkmSpinLockCreate(&Initial, sizeof(Initial), &A35I.DpcSecond), STATUS_SUCCESS);
     CHECK_STATUS(WdkmDiagSetClassName(A35I.DpcFirst, "a35.irq.dpc.first"), STATUS_SUCCESS);
@@ -908,12 +917,14 @@ TestInterruptsWhileChurning(VOID)
     CHECK(Rounds > A35_CLASSES);                       /* the table was churned through */
     CHECK_STATUS(A35Nest(B, A), STATUS_SUCCESS);
     CHECK_EQ(A35OrderViolations(), 1);
-    CHECK_STATUS(A35Nest(A35I.ApcSecond, A35I.ApcFirst), STATUS_SUCCESS);
+    CHECK_STATUS(A35Nest(A35I.ApcSecond[0], A35I.ApcFirst[0]), STATUS_SUCCESS);
     CHECK_EQ(A35OrderViolations(), 2);                 /* the APCs' order was kept too */
     CHECK_STATUS(WdkmKMutexDestroy(A), STATUS_SUCCESS);
     CHECK_STATUS(WdkmKMutexDestroy(B), STATUS_SUCCESS);
-    CHECK_STATUS(WdkmKMutexDestroy(A35I.ApcFirst), STATUS_SUCCESS);
-    CHECK_STATUS(WdkmKMutexDestroy(A35I.ApcSecond), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(A35I.ApcFirst[0]), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(A35I.ApcSecond[0]), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(A35I.ApcFirst[1]), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(A35I.ApcSecond[1]), STATUS_SUCCESS);
     CHECK_STATUS(WdkmSpinLockDestroy(A35I.DpcFirst), STATUS_SUCCESS);
     CHECK_STATUS(WdkmSpinLockDestroy(A35I.DpcSecond), STATUS_SUCCESS);
 }
