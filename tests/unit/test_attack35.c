@@ -552,6 +552,74 @@ TestNamingIntoFreeClassKeepsOrders(VOID)
 }
 
 /* ---------------------------------------------------------------------- */
+/* Registry names per handle                                               */
+/* ---------------------------------------------------------------------- */
+
+static NTSTATUS
+A35GrtNest(PCSTR First, PCSTR Second)
+{
+    PVOID LockFirst = NULL, LockSecond = NULL;
+    A35_VALUE *Value;
+    NTSTATUS Status;
+
+    Status = WdkmGrtReference(First, WdkmLockKindKMutex, sizeof(A35_VALUE), &LockFirst);
+    if (Status != STATUS_SUCCESS) {
+        return Status;
+    }
+    Status = WdkmGrtReference(Second, WdkmLockKindKMutex, sizeof(A35_VALUE), &LockSecond);
+    if (Status == STATUS_SUCCESS) {
+        Status = WdkmKMutexAcquire((PWDKM_KMUTEX)LockFirst, sizeof(A35_VALUE), (PVOID *)&Value);
+        if (Status == STATUS_SUCCESS) {
+            Status = WdkmKMutexAcquire((PWDKM_KMUTEX)LockSecond, sizeof(A35_VALUE),
+                                       (PVOID *)&Value);
+            if (Status == STATUS_SUCCESS) {
+                (VOID)WdkmKMutexRelease((PWDKM_KMUTEX)LockSecond);
+            }
+            (VOID)WdkmKMutexRelease((PWDKM_KMUTEX)LockFirst);
+        }
+        (VOID)WdkmGrtDereference(LockSecond);
+    }
+    (VOID)WdkmGrtDereference(LockFirst);
+    return Status;
+}
+
+/* The case the recycling is for: a driver registering a lock per handle
+   under the handle's name, ordered after a device lock. Past 256 names each
+   new handle is still validated (its reversed order is reported), and the
+   order between two registry locks that live throughout is kept. */
+static VOID
+TestRegistryNamePerHandle(VOID)
+{
+    A35_VALUE Initial = { 0 };
+    ULONG Handle, Expected = 0;
+
+    A35Start();
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtRegister("a35.grt.device", WdkmLockKindKMutex, &Initial, sizeof(Initial), 0),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtRegister("a35.grt.queue", WdkmLockKindKMutex, &Initial, sizeof(Initial), 0),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(A35GrtNest("a35.grt.device", "a35.grt.queue"), STATUS_SUCCESS);
+    for (Handle = 0; Handle < 3 * A35_CLASSES; Handle += 1) {
+        CHAR Name[WDKM_DIAG_NAME_LENGTH];
+
+        A35UniqueName("a35.grt.handle", Name, sizeof(Name));
+        CHECK_STATUS(WdkmGrtRegister(Name, WdkmLockKindKMutex, &Initial, sizeof(Initial), 0),
+                     STATUS_SUCCESS);
+        CHECK_STATUS(A35GrtNest("a35.grt.device", Name), STATUS_SUCCESS);
+        if (Handle % 16 == 15) {                      /* a handle used the wrong way round */
+            CHECK_STATUS(A35GrtNest(Name, "a35.grt.device"), STATUS_SUCCESS);
+            Expected += 1;
+            CHECK_EQ(A35OrderViolations(), Expected);
+        }
+        CHECK_STATUS(WdkmGrtUnregister(Name), STATUS_SUCCESS);
+    }
+    CHECK_STATUS(A35GrtNest("a35.grt.queue", "a35.grt.device"), STATUS_SUCCESS);
+    CHECK_EQ(A35OrderViolations(), Expected + 1);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+}
+
+/* ---------------------------------------------------------------------- */
 /* Anonymous classes end with their lock                                   */
 /* ---------------------------------------------------------------------- */
 
@@ -1508,8 +1576,26 @@ A35MStep(VOID)
         if (Slot == A35M_NONE) {
             return TRUE;
         }
-        Status = A35MAcquireLock(Slot, &A35MThreadIrql[A35M.HeldCount]);
-        Expected = A35MAcquireModel(A35M.Held, A35M.HeldCount, A35M.Locks[Slot].Class);
+        if (A35MRandom(4) == 0) {
+            /* a try cannot wait: it closes no cycle and records no order of
+               its own; what is acquired under it is ordered after it */
+            A35_VALUE *Value;
+
+            if (Slot < A35M_SPINS) {
+                Status = WdkmSpinLockTryAcquire((PWDKM_SPIN_LOCK)A35M.Locks[Slot].Handle,
+                                                sizeof(A35_VALUE), &A35MThreadIrql[A35M.HeldCount],
+                                                (PVOID *)&Value);
+            } else {
+                A35MThreadIrql[A35M.HeldCount] = PASSIVE_LEVEL;
+                Status = WdkmKMutexTryAcquire((PWDKM_KMUTEX)A35M.Locks[Slot].Handle,
+                                              sizeof(A35_VALUE), (PVOID *)&Value);
+            }
+            Expected = STATUS_SUCCESS;
+            A35M.Classes[A35M.Locks[Slot].Class].Acquisitions += 1;
+        } else {
+            Status = A35MAcquireLock(Slot, &A35MThreadIrql[A35M.HeldCount]);
+            Expected = A35MAcquireModel(A35M.Held, A35M.HeldCount, A35M.Locks[Slot].Class);
+        }
         if (Status != Expected) {
             return A35MFail("thread acquisition", (ULONG)Status, (ULONG)Expected);
         }
@@ -1683,6 +1769,7 @@ static const WDKM_TEST_CASE A35Cases[] = {
     { "forgotten_sites_are_freed", TestForgottenSitesAreFreed },
     { "rename_while_full", TestRenameWhileFull },
     { "naming_into_free_class_keeps_orders", TestNamingIntoFreeClassKeepsOrders },
+    { "registry_name_per_handle", TestRegistryNamePerHandle },
     { "anonymous_class_ends_with_lock", TestAnonymousClassEndsWithLock },
     { "figures_while_classes_churn", TestFiguresWhileClassesChurn },
     { "interrupts_while_churning", TestInterruptsWhileChurning },
