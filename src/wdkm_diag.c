@@ -75,6 +75,8 @@ WdkmpDiagWaitUnderSpinLock(
 {
     const WDKMP_DIAG_HELD *Held;
     ULONG Cursor = 0;
+    CHAR Buffer[WDKM_DIAG_NAME_LENGTH];
+    PCSTR Name = WdkmpDiagLockClassName(Header, Buffer);
 
     while ((Held = WdkmpDiagNextHeld(View, &Cursor)) != NULL) {
         if ((Held->Flags & WDKMP_DIAG_SPIN) == 0) {
@@ -84,13 +86,11 @@ WdkmpDiagWaitUnderSpinLock(
         WdkmpDebugPrint(WDKMP_DEBUG_ERROR,
                         "wdkmutex: CONTEXT VIOLATION: waiting for \"%s\" at %s:%u while holding "
                         "spin lock \"%s\" (acquired at %s:%u)%s\n",
-                        WdkmpDiagClassName(WdkmpLoadLong(&Header->Diag.Class)),
-                        WdkmpDiagBaseName(File), (unsigned)Line,
+                        Name, WdkmpDiagBaseName(File), (unsigned)Line,
                         WdkmpDiagClassName(Held->Class), WdkmpDiagBaseName(Held->File),
                         (unsigned)Held->Line, Refused ? "; refused" : "");
         WdkmpDiagKeep(WdkmDiagWaitUnderSpinLock, 0, WdkmpDiagClassName(Held->Class), Held->File,
-                      Held->Line, WdkmpDiagClassName(WdkmpLoadLong(&Header->Diag.Class)), File,
-                      Line);
+                      Held->Line, Name, File, Line);
         return TRUE;
     }
     return FALSE;
@@ -173,6 +173,8 @@ WdkmpDiagAfterAcquire(
     if (!Acquired) {
         return;
     }
+    /* A lock alone takes its class's place now, before it counts. */
+    (VOID)WdkmpDiagLockClass(Header);
     /* The clock is read only for a wait or a timed hold: an uncontended
        acquisition without WDKM_DIAG_TIME_HOLDS reads it not at all. */
     if (Diag->Contended || (Diag->Flags & WDKMP_DIAG_TIMED) != 0) {

@@ -43,6 +43,36 @@ WdkmpDiagClassName(
     return Index >= 0 ? WdkmpDiag.Classes[Index].Name : "(untracked)";
 }
 
+/* "KMUTEX@<address>": the class of a lock with no other. */
+static
+VOID
+WdkmpDiagAnonymousName(
+    _In_ const WDKMP_LOCK_HEADER *Header,
+    _Out_writes_(WDKM_DIAG_NAME_LENGTH) PCHAR Name
+    )
+{
+    ULONG Length = 0;
+
+    WdkmpDiagAppend(Name, &Length, WdkmpDiagKindName(Header->Kind->Kind));
+    WdkmpDiagAppend(Name, &Length, "@");
+    WdkmpDiagAppendNumber(Name, &Length, (ULONG64)(ULONG_PTR)Header, 16);
+}
+
+PCSTR
+WdkmpDiagLockClassName(
+    _In_ const WDKMP_LOCK_HEADER *Header,
+    _Out_writes_(WDKM_DIAG_NAME_LENGTH) PCHAR Buffer
+    )
+{
+    LONG Index = WdkmpLoadLong(&Header->Diag.Class);
+
+    if (Index == WDKMP_DIAG_CLASS_PENDING) {
+        WdkmpDiagAnonymousName(Header, Buffer);
+        return Buffer;
+    }
+    return WdkmpDiagClassName(Index);
+}
+
 static
 LONG
 WdkmpDiagClassFind(
@@ -166,7 +196,12 @@ WdkmpDiagClassAssign(
     if (Old >= 0) {
         WdkmpDiagAddFigures(&WdkmpDiag.Classes[Old].Retired, &Header->Diag.Figures);
     }
-    WdkmpDiagClearFigures(&Header->Diag.Figures);
+    if (Old != WDKMP_DIAG_CLASS_PENDING) {
+        /* (a pending lock was never counted: its first acquisition gives
+           it its place before it counts, and another reader of it may be
+           counting already) */
+        WdkmpDiagClearFigures(&Header->Diag.Figures);
+    }
     if (Index >= 0) {
         WdkmpDiag.Classes[Index].Locks += 1;
         WdkmpDiag.Classes[Index].LastUsed = ++WdkmpDiag.ClassClock;
@@ -233,22 +268,38 @@ WdkmpDiagClassesReset(
  * Live locks.
  */
 
+LONG
+WdkmpDiagLockClass(
+    _Inout_ PWDKMP_LOCK_HEADER Header
+    )
+{
+    CHAR Name[WDKM_DIAG_NAME_LENGTH];
+    LONG Index = WdkmpLoadLong(&Header->Diag.Class);
+    KIRQL OldIrql;
+
+    if (Index != WDKMP_DIAG_CLASS_PENDING) {
+        return Index;
+    }
+    WdkmpDiagAnonymousName(Header, Name);
+    OldIrql = WdkmpSpinLockAcquire(&WdkmpDiag.Lock);
+    if (Header->Diag.Class == WDKMP_DIAG_CLASS_PENDING) {     /* not another reader's first */
+        WdkmpDiagClassAssign(Header, WdkmpDiagClassNew(Name, TRUE, Header->Kind->Kind));
+    }
+    Index = Header->Diag.Class;
+    WdkmpSpinLockRelease(&WdkmpDiag.Lock, OldIrql);
+    return Index;
+}
+
 VOID
 WdkmpDiagLockCreated(
     _Inout_ PWDKMP_LOCK_HEADER Header
     )
 {
-    CHAR Name[WDKM_DIAG_NAME_LENGTH];
-    ULONG Length = 0;
     KIRQL OldIrql;
 
-    WdkmpDiagAppend(Name, &Length, WdkmpDiagKindName(Header->Kind->Kind));
-    WdkmpDiagAppend(Name, &Length, "@");
-    WdkmpDiagAppendNumber(Name, &Length, (ULONG64)(ULONG_PTR)Header, 16);
-
-    Header->Diag.Class = -1;
+    WdkmpDiagClearFigures(&Header->Diag.Figures);
+    Header->Diag.Class = WDKMP_DIAG_CLASS_PENDING;    /* its place: at its first acquisition */
     OldIrql = WdkmpSpinLockAcquire(&WdkmpDiag.Lock);
-    WdkmpDiagClassAssign(Header, WdkmpDiagClassNew(Name, TRUE, Header->Kind->Kind));
     Header->Diag.Prev = NULL;
     Header->Diag.Next = WdkmpDiag.Live;
     if (WdkmpDiag.Live != NULL) {

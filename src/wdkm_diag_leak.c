@@ -29,15 +29,16 @@ WdkmpDiagSummarize(
     OldIrql = WdkmpSpinLockAcquire(&WdkmpDiag.Lock);
     for (Header = WdkmpDiag.Live; Header != NULL; Header = Header->Diag.Next) {
         BOOLEAN Held = WdkmpLockIsHeld(Header);
+        CHAR Buffer[WDKM_DIAG_NAME_LENGTH];
         Summary->LiveLocks += 1;
         Summary->HeldLocks += Held ? 1 : 0;
         if (Print) {
             WdkmpDebugPrint(WDKMP_DEBUG_ERROR, "wdkmutex: LEAK: %s \"%s\" never destroyed%s%s\n",
                             WdkmpDiagKindName(Header->Kind->Kind),
-                            WdkmpDiagClassName(Header->Diag.Class),
+                            WdkmpDiagLockClassName(Header, Buffer),
                             Held ? ", still held" : "",
                             Header->RegistryEntry != NULL ? " (registry not destroyed)" : "");
-            WdkmpDiagKeep(WdkmDiagLeakedLock, 0, WdkmpDiagClassName(Header->Diag.Class), NULL,
+            WdkmpDiagKeep(WdkmDiagLeakedLock, 0, WdkmpDiagLockClassName(Header, Buffer), NULL,
                           0, WdkmpDiagKindName(Header->Kind->Kind), NULL, 0);
         }
     }

@@ -217,7 +217,7 @@ WdkmpDiagCheckOrder(
     _In_ const WDKMP_DIAG_ACQUIRE *Diag
     )
 {
-    LONG To = WdkmpLoadLong(&Header->Diag.Class);
+    LONG To = WdkmpDiagLockClass(Header);
     BOOLEAN Refuse = (WdkmpLoadLong(&WdkmpDiag.Policy) & WDKM_DIAG_REFUSE) != 0;
     BOOLEAN Missing = FALSE;
     BOOLEAN Closes = FALSE;

@@ -169,6 +169,21 @@ VOID WdkmpDiagViolationsReset(VOID);
 /* wdkm_diag_class.c: classes and live locks. */
 PWDKMP_LOCK_HEADER WdkmpDiagHeaderOf(_In_opt_ const VOID *Lock);
 PCSTR WdkmpDiagClassName(_In_ LONG Index);
+/*
+ * Header->Diag.Class of a lock that is its own class ("KMUTEX@<address>")
+ * and has no place in the class table yet. A lock takes its place when it
+ * is first acquired, not when it is made: one named right after it is made
+ * (a creation site, a registry name, WdkmDiagSetClassName) never takes
+ * one, which in a full table would recycle a class before the name came -
+ * possibly the very class the name is (diagnostics.md, "Limits").
+ */
+#define WDKMP_DIAG_CLASS_PENDING (-2)
+/* Header's class, given its own place first if it is pending (may take
+   WdkmpDiag.Lock); -1: untracked. At <= DISPATCH_LEVEL, not under the lock. */
+LONG WdkmpDiagLockClass(_Inout_ PWDKMP_LOCK_HEADER Header);
+/* The name of Header's class, written into Buffer for a pending one. */
+PCSTR WdkmpDiagLockClassName(_In_ const WDKMP_LOCK_HEADER *Header,
+                             _Out_writes_(WDKM_DIAG_NAME_LENGTH) PCHAR Buffer);
 /* Under WdkmpDiag.Lock: frees named classes nobody uses, clears figures kept. */
 VOID WdkmpDiagClassesReset(VOID);
 

@@ -287,8 +287,8 @@ WdkmpDiagCallbackMisuse(
     )
 {
     PWDKMP_LOCK_HEADER Header = WdkmpDiagHeaderOf(Lock);
-    PCSTR Class = Header != NULL ? WdkmpDiagClassName(WdkmpLoadLong(&Header->Diag.Class))
-                                 : "(not a live lock)";
+    CHAR Buffer[WDKM_DIAG_NAME_LENGTH];
+    PCSTR Class = Header != NULL ? WdkmpDiagLockClassName(Header, Buffer) : "(not a live lock)";
     PCSTR Doing = "acquiring";
     WDKMP_THREAD Owner = Header != NULL ? WdkmpLoadThread(&Header->Owner) : NULL;
     const WDKMP_DIAG_HELD *Held;

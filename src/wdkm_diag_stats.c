@@ -130,6 +130,7 @@ WdkmDiagQueryLockStatistics(
     )
 {
     PWDKMP_LOCK_HEADER Header = WdkmpDiagHeaderOf(Lock);
+    CHAR Buffer[WDKM_DIAG_NAME_LENGTH];
     KIRQL OldIrql;
 
     if (Header == NULL || Statistics == NULL) {
@@ -140,7 +141,7 @@ WdkmDiagQueryLockStatistics(
     }
     RtlZeroMemory(Statistics, sizeof(*Statistics));
     OldIrql = WdkmpSpinLockAcquire(&WdkmpDiag.Lock);
-    WdkmpDiagFillStatistics(Statistics, WdkmpDiagClassName(Header->Diag.Class),
+    WdkmpDiagFillStatistics(Statistics, WdkmpDiagLockClassName(Header, Buffer),
                             Header->Kind->Kind, 1, &Header->Diag.Figures);
     WdkmpSpinLockRelease(&WdkmpDiag.Lock, OldIrql);
     return STATUS_SUCCESS;

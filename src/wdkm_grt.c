@@ -1559,8 +1559,9 @@ WdkmpGrtRegister(
     }
     /* The new lock and its name (Name, and its copy in the entry) are
        both at hand here, before anything is published. Checked builds: the
-       lock's class is its name up to a '#' (a full class table leaves it a
-       class of one, still validated). */
+       lock's class is its name up to a '#' (a table full of live classes
+       leaves it a class of one, which takes a place at its first
+       acquisition if one is free then). */
     WdkmpDiagSetRegistryClass(WdkmpGrtHeader(Entry), Entry->Cold->Name.Text);
 
     (VOID)WdkmpGrtLockWriters(NULL);

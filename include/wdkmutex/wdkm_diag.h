@@ -263,9 +263,11 @@ WdkmDiagQuerySummary(
 
 /*
  * WdkmDiagReset - forget the recorded lock order, statistics and
- * violations (classes and live locks stay). For test programs that run
- * several scenarios. IRQL: PASSIVE_LEVEL. Returns STATUS_SUCCESS. The
- * caller must call it when no other thread holds a library lock.
+ * violations, and the classes no live lock is in (live locks and their
+ * classes stay). For test programs that run several scenarios. IRQL:
+ * PASSIVE_LEVEL. Returns STATUS_SUCCESS; STATUS_WDKM_IRQL_TOO_HIGH above
+ * PASSIVE_LEVEL (nothing forgotten). The caller must call it when no
+ * other thread holds a library lock.
  */
 _Must_inspect_result_
 _IRQL_requires_(PASSIVE_LEVEL)

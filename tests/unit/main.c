@@ -43,6 +43,7 @@ extern const WDKM_TEST_SUITE WdkmDiagSuite;
 extern const WDKM_TEST_SUITE WdkmAttack22Suite;
 extern const WDKM_TEST_SUITE WdkmAttack23Suite;
 extern const WDKM_TEST_SUITE WdkmAttack29Suite;
+extern const WDKM_TEST_SUITE WdkmAttack35Suite;
 #endif
 
 int WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCount);
@@ -77,6 +78,7 @@ main(int argc, char **argv)
         WdkmAttack22Suite,    /* diagnostics thread records, from the docs alone */
         WdkmAttack23Suite,    /* thread records under injected DPCs and APCs, from the docs */
         WdkmAttack29Suite,    /* lock order and statistics against a seeded model, from the docs */
+        WdkmAttack35Suite,    /* class recycling in a full table, against a seeded model, from the docs */
 #endif
         WdkmAttack24Suite,    /* values in place, destroy and take, callback forms under DPCs and APCs */
         WdkmAttack25Suite,    /* every kind under DPCs and APCs on its owner, from the docs */
