@@ -20,11 +20,11 @@ log=$out/memcheck.log
 # DPC must land inside a registry reader section a few instructions long
 # (valgrind delivers a signal only where it switches threads, so it never
 # does), and those that start the test program again as a child (valgrind
-# cannot start /proc/self/exe). One ';'-separated reason per ';'-separated
-# group; each runs in every other stage.
+# cannot start /proc/self/exe). One ';'-separated reason (so no ';' in
+# one) per ';'-separated group; each runs in every other stage.
 WDKM_TEST_TIME_SCALE=20 \
 WDKM_TEST_SKIP="grt.destroy_timeout_bounds,grt.unregister_waits_for_interrupted,grt.growth_waits_for_interrupted;attack32.seed_replays_each_threads_choices,attack32.environment_starts_injection" \
-WDKM_TEST_SKIP_REASON="needs a DPC to land inside a reader section a few instructions long, and valgrind delivers signals only where it switches threads; run in every other stage;runs the test program again as a child through /proc/self/exe, which valgrind cannot start; run in every other stage" \
+WDKM_TEST_SKIP_REASON="needs a DPC to land inside a reader section a few instructions long, and valgrind delivers signals only where it switches threads (run in every other stage);runs the test program again as a child through /proc/self/exe, which valgrind cannot start (run in every other stage)" \
 valgrind --fair-sched=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
     -q "$dir/tests/unit/wdkm_unit_tests" >"$log" 2>&1
 rc=$?
