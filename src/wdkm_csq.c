@@ -159,6 +159,28 @@ WdkmpCsqFindHolder(
 }
 
 /*
+ * Under the queue's lock: Current is one of the records on Held. A copy of
+ * a holding record (or a stale one) has the holder's fields but is not
+ * linked: unlinking it would corrupt the list (a fast-fail bug check).
+ */
+static
+BOOLEAN
+WdkmpCsqIsHolder(
+    _In_ PWDKMP_CSQ_STATE State,
+    _In_ PWDKM_CSQ_CURRENT Current
+    )
+{
+    PLIST_ENTRY Link;
+
+    for (Link = State->Held.Flink; Link != &State->Held; Link = Link->Flink) {
+        if (Link == &Current->Link) {
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+/*
  * Under the queue's lock: a cancellation of Current's IRP is asked for.
  * Returns TRUE the first time (the caller then calls OnCancel, after the
  * lock). The flag is stored with release order for the lock-free check.
@@ -708,7 +730,7 @@ WdkmCsqEndCurrentIrp(
         return Status;
     }
     if (Current->Signature != WDKMP_SIGNATURE_CSQ_CURRENT || Current->Csq != Csq ||
-        Current->Irp == NULL) {
+        Current->Irp == NULL || !WdkmpCsqIsHolder(State, Current)) {
         (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
         return STATUS_INVALID_PARAMETER;
     }

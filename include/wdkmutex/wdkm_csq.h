@@ -319,8 +319,9 @@ WdkmCsqCheckCurrentIrp(
  * there from the cancel routine IoCancelIrp took and is about to call:
  * the caller must not touch it again. Either way Current is free for the
  * next IRP. On any other status nothing changed (Current still holds it):
- * STATUS_INVALID_PARAMETER (Current holds no IRP of Csq: never started, or
- * ended already); STATUS_WDKM_TYPE_MISMATCH; STATUS_WDKM_IRQL_TOO_HIGH;
+ * STATUS_INVALID_PARAMETER (Current holds no IRP of Csq: never started,
+ * ended already, or a copy of the record that holds it);
+ * STATUS_WDKM_TYPE_MISMATCH; STATUS_WDKM_IRQL_TOO_HIGH;
  * STATUS_POSSIBLE_DEADLOCK (from a match callback).
  * Must not be called holding a lock CompleteCanceledIrp takes.
  */

@@ -2147,6 +2147,286 @@ A36SeededModel(VOID)
     }
 }
 
+/* ---------------------------------------------------------------------- */
+/* More misuse: copies, OnCancel ending, the destroy against running calls */
+/* ---------------------------------------------------------------------- */
+
+/* A copy of a record that holds an IRP is not the record that holds it:
+   its end is refused and changes nothing; the real record still ends it,
+   once, and the queue can be destroyed (nothing owed). */
+static VOID
+A36CopiedRecord(VOID)
+{
+    A36_QUEUE Queue;
+    WDKM_CSQ_CURRENT Record;
+    WDKM_CSQ_CURRENT Copy;
+    PIRP Held;
+    PIRP Irp = NULL;
+    NTSTATUS Status;
+
+    CHECK(A36Create(&Queue));
+    CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, NULL, NULL), STATUS_SUCCESS);
+    Held = A36Irp(0);
+    CHECK(Held != NULL);
+    CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Held, NULL), STATUS_PENDING);
+    CHECK_STATUS(WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
+    memcpy(&Copy, &Record, sizeof(Copy));
+    {
+        WDKM_HOST_BUGCHECK_TRAP Trap;
+        volatile NTSTATUS Ended = STATUS_UNSUCCESSFUL;
+
+        if (WDKM_HOST_TRY(&Trap)) {
+            Ended = WdkmCsqEndCurrentIrp(Queue.Csq, &Copy);
+            WdkmHostDisarm(&Trap);
+        } else {
+            /* The queue's lock is left held by the stopped call: the test
+               cannot go on. */
+            WdkmTestFail(__FILE__, __LINE__, "the end of a copied record bug checked 0x%X",
+                         (unsigned)Trap.Bugcheck.Code);
+            return;
+        }
+        Status = Ended;
+    }
+    if (Status == STATUS_SUCCESS) {
+        /* The copy ended it: the worker would complete it now, and the real
+           record's end must not hand it out again. */
+        A36WorkerComplete(Held);
+        Status = WdkmCsqEndCurrentIrp(Queue.Csq, &Record);
+        CHECK_STATUS(Status, STATUS_INVALID_PARAMETER);
+        CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
+        WdkmHostIrpFree(Held);
+        CHECK(!"the end of a copy of the record was not refused");
+    }
+    CHECK_STATUS(Status, STATUS_INVALID_PARAMETER);
+    CHECK(__atomic_load_n(&Held->CancelRoutine, __ATOMIC_SEQ_CST) != NULL);
+    CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
+    A36WorkerComplete(Held);
+    CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
+    WdkmHostIrpFree(Held);
+}
+
+/* OnCancel "only wakes the worker"; a worker woken by it may end the IRP
+   at once, before the cancel routine that called OnCancel has returned
+   (here: from inside OnCancel, on the cancelling thread). The IRP is
+   completed once, through the callback, by the time IoCancelIrp returns. */
+typedef struct _A36_ENDER {
+    A36_QUEUE *Queue;
+    PWDKM_CSQ_CURRENT Record;
+    NTSTATUS Status;
+    BOOLEAN Done;
+} A36_ENDER;
+
+static VOID
+A36EndFromOnCancel(A36_WAKE *Wake)
+{
+    A36_ENDER *Ender = (A36_ENDER *)Wake->HookContext;
+
+    if (!Ender->Done) {
+        Ender->Done = TRUE;
+        Ender->Status = WdkmCsqEndCurrentIrp(Ender->Queue->Csq, Ender->Record);
+    }
+}
+
+static VOID
+A36EndInsideOnCancel(VOID)
+{
+    ULONG Way;
+
+    for (Way = 0; Way < 2; Way += 1) {
+        A36_QUEUE Queue;
+        A36_WAKE Wake;
+        A36_ENDER Ender;
+        WDKM_CSQ_CURRENT Record;
+        PIRP Held;
+        PIRP Irp = NULL;
+        ULONG Count = 0;
+
+        memset(&Wake, 0, sizeof(Wake));
+        memset(&Ender, 0, sizeof(Ender));
+        CHECK(A36Create(&Queue));
+        CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, A36OnCancel, &Wake), STATUS_SUCCESS);
+        Held = A36Irp(0);
+        CHECK(Held != NULL);
+        CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Held, NULL), STATUS_PENDING);
+        CHECK_STATUS(WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
+        Ender.Queue = &Queue;
+        Ender.Record = &Record;
+        Wake.HookContext = &Ender;
+        Wake.Hook = A36EndFromOnCancel;
+        if (Way == 0) {
+            CHECK(IoCancelIrp(Held));
+        } else {
+            CHECK_STATUS(WdkmCsqCancelCurrentIrps(Queue.Csq, NULL, NULL, &Count), STATUS_SUCCESS);
+            CHECK_EQ(Count, 1);
+        }
+        CHECK(Ender.Done);
+        CHECK_STATUS(Ender.Status, STATUS_CANCELLED);
+        CHECK_EQ(WdkmHostIrpCompletions(Held), 1);
+        CHECK_EQ(A36IrpCallbacks(Held), 1);
+        CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
+        WdkmHostIrpFree(Held);
+    }
+}
+
+/* The destroy begins while a start is running (its match holds the
+   queue's lock): "calls already running are safe", so the start's IRP is
+   held and the destroy answers STATUS_DEVICE_BUSY, or the destroy wins and
+   the start finds nothing. */
+typedef struct _A36_STALL {
+    A36_QUEUE *Queue;
+    volatile LONG InMatch;
+    volatile LONG DestroyBegun;
+    volatile LONG DestroyDone;
+    NTSTATUS DestroyStatus;
+} A36_STALL;
+
+static BOOLEAN
+A36StallingMatch(PIRP Irp, PVOID MatchContext)
+{
+    A36_STALL *Stall = (A36_STALL *)MatchContext;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
+
+    UNREFERENCED_PARAMETER(Irp);
+    A36Store(&Stall->InMatch, 1);
+    while (A36Load(&Stall->DestroyBegun) == 0 && WdkmTestNowMs() < Deadline) {
+    }
+    A36Spin(200000);        /* let the destroy get as far as it can */
+    return TRUE;
+}
+
+static VOID
+A36StallDestroyThread(PVOID Context, ULONG Index)
+{
+    A36_STALL *Stall = (A36_STALL *)Context;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
+
+    UNREFERENCED_PARAMETER(Index);
+    while (A36Load(&Stall->InMatch) == 0 && WdkmTestNowMs() < Deadline) {
+        sched_yield();
+    }
+    A36Store(&Stall->DestroyBegun, 1);
+    Stall->DestroyStatus = WdkmCsqDestroy(Stall->Queue->Csq);
+    A36Store(&Stall->DestroyDone, 1);
+}
+
+static VOID
+A36DestroyDuringStart(VOID)
+{
+    A36_QUEUE Queue;
+    A36_STALL Stall;
+    WDKM_CSQ_CURRENT Record;
+    WDKM_TEST_THREAD *Thread;
+    PIRP Held;
+    PIRP Irp = NULL;
+    NTSTATUS Status;
+    LONGLONG Deadline;
+
+    memset(&Stall, 0, sizeof(Stall));
+    CHECK(A36Create(&Queue));
+    CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, NULL, NULL), STATUS_SUCCESS);
+    Held = A36Irp(0);
+    CHECK(Held != NULL);
+    CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Held, NULL), STATUS_PENDING);
+    Stall.Queue = &Queue;
+    Thread = WdkmTestStartThread(A36StallDestroyThread, &Stall);
+    CHECK(Thread != NULL);
+    Status = WdkmCsqStartNextIrp(Queue.Csq, A36StallingMatch, &Stall, &Record, &Irp);
+    Deadline = WdkmTestDeadlineMs(5000);
+    while (A36Load(&Stall.DestroyDone) == 0 && WdkmTestNowMs() < Deadline) {
+        sched_yield();
+    }
+    CHECK_EQ(A36Load(&Stall.DestroyDone), 1);
+    WdkmTestJoinThread(Thread);
+    if (Status == STATUS_SUCCESS) {
+        CHECK(Irp == Held);
+        CHECK_STATUS(Stall.DestroyStatus, STATUS_DEVICE_BUSY);
+        CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
+        A36WorkerComplete(Held);
+        CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
+    } else {
+        CHECK_STATUS(Status, STATUS_NO_MORE_ENTRIES);
+        CHECK_STATUS(Stall.DestroyStatus, STATUS_SUCCESS);
+        CHECK_EQ(A36IrpCallbacks(Held), 1);
+    }
+    CHECK_EQ(WdkmHostIrpCompletions(Held), 1);
+    WdkmHostIrpFree(Held);
+}
+
+/* The destroy begins while an end runs its callback (the IRP was cancelled
+   while current): the end is a call already running; under ASan any use
+   of the queue after the destroy freed it shows. */
+typedef struct _A36_LATE_DESTROY {
+    volatile LONG InCallback;
+    volatile LONG DestroyBegun;
+    volatile LONG DestroyDone;
+    NTSTATUS DestroyStatus;
+    A36_QUEUE *Queue;
+} A36_LATE_DESTROY;
+
+static VOID
+A36CallbackWaitsForDestroy(A36_QUEUE *Queue, PIRP Irp)
+{
+    A36_LATE_DESTROY *Late = (A36_LATE_DESTROY *)Queue->HookContext;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
+
+    UNREFERENCED_PARAMETER(Irp);
+    A36Store(&Late->InCallback, 1);
+    while (A36Load(&Late->DestroyBegun) == 0 && WdkmTestNowMs() < Deadline) {
+        sched_yield();
+    }
+    A36Spin(200000);
+}
+
+static VOID
+A36LateDestroyThread(PVOID Context, ULONG Index)
+{
+    A36_LATE_DESTROY *Late = (A36_LATE_DESTROY *)Context;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
+
+    UNREFERENCED_PARAMETER(Index);
+    while (A36Load(&Late->InCallback) == 0 && WdkmTestNowMs() < Deadline) {
+        sched_yield();
+    }
+    A36Store(&Late->DestroyBegun, 1);
+    while ((Late->DestroyStatus = WdkmCsqDestroy(Late->Queue->Csq)) == STATUS_DEVICE_BUSY) {
+        sched_yield();
+    }
+    A36Store(&Late->DestroyDone, 1);
+}
+
+static VOID
+A36DestroyDuringEndCallback(VOID)
+{
+    A36_QUEUE *Queue;
+    A36_LATE_DESTROY Late;
+    WDKM_CSQ_CURRENT Record;
+    WDKM_TEST_THREAD *Thread;
+    PIRP Held;
+    PIRP Irp = NULL;
+
+    memset(&Late, 0, sizeof(Late));
+    Queue = (A36_QUEUE *)calloc(1, sizeof(*Queue));
+    CHECK(Queue != NULL);
+    CHECK(A36Create(Queue));
+    CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, NULL, NULL), STATUS_SUCCESS);
+    Held = A36Irp(0);
+    CHECK(Held != NULL);
+    CHECK_STATUS(WdkmCsqInsertIrp(Queue->Csq, Held, NULL), STATUS_PENDING);
+    CHECK_STATUS(WdkmCsqStartNextIrp(Queue->Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
+    CHECK(IoCancelIrp(Held));
+    Late.Queue = Queue;
+    Queue->HookContext = &Late;
+    Queue->Hook = A36CallbackWaitsForDestroy;
+    Thread = WdkmTestStartThread(A36LateDestroyThread, &Late);
+    CHECK(Thread != NULL);
+    CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue->Csq, &Record), STATUS_CANCELLED);
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Late.DestroyStatus, STATUS_SUCCESS);
+    CHECK_EQ(WdkmHostIrpCompletions(Held), 1);
+    WdkmHostIrpFree(Held);
+    free(Queue);
+}
+
 /* SUITE-TABLE */
 static VOID
 A36Cleanup(VOID)
@@ -2175,6 +2455,10 @@ static const WDKM_TEST_CASE A36Cases[] = {
     { "two_workers_one_record", A36TwoWorkersOneRecord },
     { "many_cancellers_race_end", A36ManyCancellersRaceEnd },
     { "destroy_races_last_end", A36DestroyRacesLastEnd },
+    { "copied_record", A36CopiedRecord },
+    { "end_inside_on_cancel", A36EndInsideOnCancel },
+    { "destroy_during_start", A36DestroyDuringStart },
+    { "destroy_during_end_callback", A36DestroyDuringEndCallback },
     { "seeded_model", A36SeededModel },
 };
 
