@@ -2427,6 +2427,331 @@ A36DestroyDuringEndCallback(VOID)
     free(Queue);
 }
 
+/* ---------------------------------------------------------------------- */
+/* The destroy while a running call is between its lock and its callback   */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * "Calls already running are safe" (wdkm_csq.h, WdkmCsqDestroy): a call
+ * that lets the queue's lock go and then calls CompleteCanceledIrp or an
+ * OnCancel, or takes the lock again, is running until it returns. Here it
+ * is stopped right there (an OnCancel that stalls, or a DPC delivered as
+ * the call's lock release lowers the IRQL) while another thread destroys
+ * the queue, with nothing held any more. The destroy must not return (nor
+ * free the queue) before the stalled call is done with the queue; the
+ * stall gives up after A36_STALL_MS, so a destroy that waits as it should
+ * costs that much, and one that does not returns within it.
+ */
+#define A36_STALL_MS 100
+
+typedef struct _A36_RACER {
+    A36_QUEUE *Queue;
+    PWDKM_CSQ_CURRENT Record;
+    PIRP Irp;                   /* the victim call's IRP */
+    PKTHREAD Victim;
+    ULONG Mode;
+    volatile LONG Go;           /* the destroyer may begin */
+    volatile LONG Done;         /* the destroyer returned */
+    volatile LONG InWindow;     /* the stall ran where it was meant to */
+    volatile LONG EarlyDestroy; /* the destroy returned during the stall */
+    volatile LONG InMatch;
+    volatile LONG VictimCalling;
+    NTSTATUS Status;
+} A36_RACER;
+
+static VOID
+A36RacerDestroyer(PVOID Context, ULONG Index)
+{
+    A36_RACER *Racer = (A36_RACER *)Context;
+    LONGLONG Deadline = WdkmTestDeadlineMs(10000);
+
+    UNREFERENCED_PARAMETER(Index);
+    while (A36Load(&Racer->Go) == 0 && WdkmTestNowMs() < Deadline) {
+        sched_yield();
+    }
+    while ((Racer->Status = WdkmCsqDestroy(Racer->Queue->Csq)) == STATUS_DEVICE_BUSY &&
+           WdkmTestNowMs() < Deadline) {
+        sched_yield();
+    }
+    A36Store(&Racer->Done, 1);
+}
+
+/* The stall: lets the destroyer go and gives it A36_STALL_MS to return. */
+static VOID
+A36RacerStall(A36_RACER *Racer)
+{
+    LONGLONG Until = WdkmTestNowMs() + A36_STALL_MS;
+
+    A36Store(&Racer->InWindow, 1);
+    A36Store(&Racer->Go, 1);
+    while (A36Load(&Racer->Done) == 0 && WdkmTestNowMs() < Until) {
+        sched_yield();
+    }
+    if (A36Load(&Racer->Done) != 0) {
+        A36Store(&Racer->EarlyDestroy, 1);
+    }
+}
+
+/* WdkmCsqCancelCurrentIrps: its OnCancel stalls while the worker, woken,
+   ends the IRP and the destroyer destroys; then it walks the queue again. */
+static VOID
+A36StallOnCancel(A36_WAKE *Wake)
+{
+    A36_RACER *Racer = (A36_RACER *)Wake->HookContext;
+
+    A36Store(&Racer->InMatch, 1);           /* wakes the worker */
+    A36RacerStall(Racer);
+}
+
+static VOID
+A36RacerWorker(PVOID Context, ULONG Index)
+{
+    A36_RACER *Racer = (A36_RACER *)Context;
+    LONGLONG Deadline = WdkmTestDeadlineMs(10000);
+
+    UNREFERENCED_PARAMETER(Index);
+    while (A36Load(&Racer->InMatch) == 0 && WdkmTestNowMs() < Deadline) {
+        sched_yield();
+    }
+    Racer->Status = WdkmCsqEndCurrentIrp(Racer->Queue->Csq, Racer->Record);
+    A36RacerDestroyer(Racer, 0);
+}
+
+static VOID
+A36DestroyDuringCancelCurrent(VOID)
+{
+    A36_QUEUE *Queue;
+    A36_WAKE Wake;
+    A36_RACER Racer;
+    WDKM_CSQ_CURRENT Record;
+    WDKM_TEST_THREAD *Thread;
+    PIRP Held;
+    PIRP Irp = NULL;
+    ULONG Count = 0;
+
+    memset(&Wake, 0, sizeof(Wake));
+    memset(&Racer, 0, sizeof(Racer));
+    Queue = (A36_QUEUE *)calloc(1, sizeof(*Queue));
+    CHECK(Queue != NULL);
+    CHECK(A36Create(Queue));
+    CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, A36OnCancel, &Wake), STATUS_SUCCESS);
+    Held = A36Irp(0);
+    CHECK(Held != NULL);
+    CHECK_STATUS(WdkmCsqInsertIrp(Queue->Csq, Held, NULL), STATUS_PENDING);
+    CHECK_STATUS(WdkmCsqStartNextIrp(Queue->Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
+    Racer.Queue = Queue;
+    Racer.Record = &Record;
+    Wake.HookContext = &Racer;
+    Wake.Hook = A36StallOnCancel;
+    Thread = WdkmTestStartThread(A36RacerWorker, &Racer);
+    CHECK(Thread != NULL);
+    CHECK_STATUS(WdkmCsqCancelCurrentIrps(Queue->Csq, NULL, NULL, &Count), STATUS_SUCCESS);
+    WdkmTestJoinThread(Thread);
+    CHECK_EQ(Count, 1);
+    CHECK_EQ(A36Load(&Racer.InWindow), 1);
+    CHECK_EQ(A36Load(&Racer.EarlyDestroy), 0);
+    CHECK_STATUS(Racer.Status, STATUS_SUCCESS);
+    CHECK_EQ(WdkmHostIrpCompletions(Held), 1);
+    CHECK_EQ(A36IrpCallbacks(Held), 1);
+    WdkmHostIrpFree(Held);
+    free(Queue);
+}
+
+/* A start's (a remove's) match cancels a queued IRP, an orphan the call
+   hands to the callback after its lock; a DPC, queued from the match to
+   its own thread, runs as the lock is let go and stalls there. */
+static VOID
+A36StallDpc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    A36_RACER *Racer = (A36_RACER *)Context;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    A36RacerStall(Racer);
+}
+
+static BOOLEAN
+A36OrphanMatch(PIRP Irp, PVOID MatchContext)
+{
+    A36_RACER *Racer = (A36_RACER *)MatchContext;
+
+    if (Irp == Racer->Irp && A36Load(&Racer->InMatch) == 0) {
+        A36Store(&Racer->InMatch, 1);
+        (VOID)IoCancelIrp(Irp);
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, A36StallDpc, Racer);
+    }
+    return FALSE;
+}
+
+static VOID
+A36DestroyDuringOrphans(VOID)
+{
+    ULONG Mode;
+
+    for (Mode = 0; Mode < 2; Mode += 1) {
+        A36_QUEUE *Queue;
+        A36_RACER Racer;
+        WDKM_CSQ_CURRENT Record;
+        WDKM_TEST_THREAD *Thread;
+        PIRP Queued;
+        PIRP Irp = NULL;
+        NTSTATUS Status;
+
+        memset(&Racer, 0, sizeof(Racer));
+        Queue = (A36_QUEUE *)calloc(1, sizeof(*Queue));
+        CHECK(Queue != NULL);
+        CHECK(A36Create(Queue));
+        CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, NULL, NULL), STATUS_SUCCESS);
+        Queued = A36Irp(0);
+        CHECK(Queued != NULL);
+        CHECK_STATUS(WdkmCsqInsertIrp(Queue->Csq, Queued, NULL), STATUS_PENDING);
+        Racer.Queue = Queue;
+        Racer.Irp = Queued;
+        Thread = WdkmTestStartThread(A36RacerDestroyer, &Racer);
+        CHECK(Thread != NULL);
+        if (Mode == 0) {
+            Status = WdkmCsqStartNextIrp(Queue->Csq, A36OrphanMatch, &Racer, &Record, &Irp);
+        } else {
+            Status = WdkmCsqRemoveNextIrp(Queue->Csq, A36OrphanMatch, &Racer, &Irp);
+        }
+        A36Store(&Racer.Go, 1);         /* in case the window was missed */
+        WdkmTestJoinThread(Thread);
+        CHECK_STATUS(Status, STATUS_NO_MORE_ENTRIES);
+        CHECK_EQ(A36Load(&Racer.InWindow), 1);
+        CHECK_EQ(A36Load(&Racer.EarlyDestroy), 0);
+        CHECK_STATUS(Racer.Status, STATUS_SUCCESS);
+        CHECK_EQ(WdkmHostIrpCompletions(Queued), 1);
+        WdkmHostIrpFree(Queued);
+        free(Queue);
+    }
+}
+
+/* The end (the IRP cancelled while current: the callback after the lock)
+   and the insert (an IRP cancelled before it: the same) are delayed at
+   their lock by a start on another thread whose match holds it; that
+   match queues a DPC to the waiting call's thread, which runs as the call
+   lets the lock go: the stall. Attempts whose DPC came too early (before
+   the call took the lock) are retried. */
+/* The stall DPC of a victim call: only in the window does it stall. */
+static VOID
+A36VictimDpc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    A36_RACER *Racer = (A36_RACER *)Context;
+    BOOLEAN Past;
+
+    if (Racer->Mode == 0) {
+        Past = Racer->Record->Irp == NULL;      /* the end unlinked it */
+    } else {
+        Past = (Racer->Irp->Stack.Control & SL_PENDING_RETURNED) != 0;    /* inserted */
+    }
+    if (Past) {
+        A36StallDpc(Kind, Random, Context);
+    }
+}
+
+static BOOLEAN
+A36HolderMatch(PIRP Irp, PVOID MatchContext)
+{
+    A36_RACER *Racer = (A36_RACER *)MatchContext;
+    LONGLONG Deadline = WdkmTestDeadlineMs(5000);
+    LONGLONG Settle;
+
+    UNREFERENCED_PARAMETER(Irp);
+    A36Store(&Racer->InMatch, 1);
+    while (A36Load(&Racer->VictimCalling) == 0 && WdkmTestNowMs() < Deadline) {
+    }
+    Settle = WdkmTestNowMs() + 20;      /* the victim raises and spins on the lock */
+    while (WdkmTestNowMs() < Settle) {
+    }
+    WdkmHostQueueInterrupt(Racer->Victim, WdkmHostInterruptDpc, A36VictimDpc, Racer);
+    return FALSE;
+}
+
+static VOID
+A36HolderThread(PVOID Context, ULONG Index)
+{
+    A36_RACER *Racer = (A36_RACER *)Context;
+    WDKM_CSQ_CURRENT Record;
+    PIRP Irp = NULL;
+
+    UNREFERENCED_PARAMETER(Index);
+    if (WdkmCsqInitializeCurrent(&Record, NULL, NULL) == STATUS_SUCCESS) {
+        (VOID)WdkmCsqStartNextIrp(Racer->Queue->Csq, A36HolderMatch, Racer, &Record, &Irp);
+    }
+}
+
+static VOID
+A36DestroyDuringCallbackOfEndOrInsert(VOID)
+{
+    ULONG Mode;
+
+    for (Mode = 0; Mode < 2; Mode += 1) {
+        ULONG Attempt;
+        BOOLEAN Hit = FALSE;
+
+        for (Attempt = 0; Attempt < 8 && !Hit; Attempt += 1) {
+            A36_QUEUE *Queue;
+            A36_RACER Racer;
+            WDKM_CSQ_CURRENT Record;
+            WDKM_TEST_THREAD *Threads[2];
+            PIRP Spare;
+            PIRP Subject;
+            PIRP Irp = NULL;
+            NTSTATUS Status;
+            LONGLONG Deadline;
+
+            memset(&Racer, 0, sizeof(Racer));
+            Queue = (A36_QUEUE *)calloc(1, sizeof(*Queue));
+            CHECK(Queue != NULL);
+            CHECK(A36Create(Queue));
+            CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, NULL, NULL), STATUS_SUCCESS);
+            Subject = A36Irp(0);
+            Spare = A36Irp(1);
+            CHECK(Subject != NULL && Spare != NULL);
+            if (Mode == 0) {
+                CHECK_STATUS(WdkmCsqInsertIrp(Queue->Csq, Subject, NULL), STATUS_PENDING);
+                CHECK_STATUS(WdkmCsqStartNextIrp(Queue->Csq, NULL, NULL, &Record, &Irp),
+                             STATUS_SUCCESS);
+            }
+            CHECK(!IoCancelIrp(Subject) || Mode == 0);
+            CHECK_STATUS(WdkmCsqInsertIrp(Queue->Csq, Spare, NULL), STATUS_PENDING);
+            Racer.Queue = Queue;
+            Racer.Record = &Record;
+            Racer.Irp = Subject;
+            Racer.Mode = Mode;
+            Racer.Victim = KeGetCurrentThread();
+            Threads[0] = WdkmTestStartThread(A36RacerDestroyer, &Racer);
+            Threads[1] = WdkmTestStartThread(A36HolderThread, &Racer);
+            CHECK(Threads[0] != NULL && Threads[1] != NULL);
+            Deadline = WdkmTestDeadlineMs(5000);
+            while (A36Load(&Racer.InMatch) == 0 && WdkmTestNowMs() < Deadline) {
+                sched_yield();
+            }
+            A36Store(&Racer.VictimCalling, 1);
+            if (Mode == 0) {
+                Status = WdkmCsqEndCurrentIrp(Queue->Csq, &Record);
+                CHECK_STATUS(Status, STATUS_CANCELLED);
+            } else {
+                Status = WdkmCsqInsertIrp(Queue->Csq, Subject, NULL);
+                CHECK_STATUS(Status, STATUS_PENDING);
+            }
+            Hit = A36Load(&Racer.InWindow) != 0;
+            A36Store(&Racer.Go, 1);
+            WdkmTestJoinThread(Threads[1]);
+            WdkmTestJoinThread(Threads[0]);
+            CHECK_EQ(A36Load(&Racer.EarlyDestroy), 0);
+            CHECK_STATUS(Racer.Status, STATUS_SUCCESS);
+            CHECK_EQ(WdkmHostIrpCompletions(Subject), 1);
+            CHECK_EQ(A36IrpCallbacks(Subject), 1);
+            CHECK_EQ(WdkmHostIrpCompletions(Spare), 1);
+            WdkmHostIrpFree(Subject);
+            WdkmHostIrpFree(Spare);
+            free(Queue);
+        }
+        CHECK(Hit);
+    }
+}
+
 /* SUITE-TABLE */
 static VOID
 A36Cleanup(VOID)
@@ -2459,6 +2784,9 @@ static const WDKM_TEST_CASE A36Cases[] = {
     { "end_inside_on_cancel", A36EndInsideOnCancel },
     { "destroy_during_start", A36DestroyDuringStart },
     { "destroy_during_end_callback", A36DestroyDuringEndCallback },
+    { "destroy_during_cancel_current", A36DestroyDuringCancelCurrent },
+    { "destroy_during_orphans", A36DestroyDuringOrphans },
+    { "destroy_during_callback_of_end_or_insert", A36DestroyDuringCallbackOfEndOrInsert },
     { "seeded_model", A36SeededModel },
 };
 
