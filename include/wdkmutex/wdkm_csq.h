@@ -339,7 +339,8 @@ WdkmCsqEndCurrentIrp(
  * marked (WdkmCsqCheckCurrentIrp answers STATUS_CANCELLED, the end goes to
  * CompleteCanceledIrp) and its record's OnCancel called, on this thread.
  * For IRP_MJ_CLEANUP (the file object's IRPs) and the unload. It does not
- * wait for the workers. IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS
+ * wait for the workers. Its walk starts again after each OnCancel, so an
+ * IRP a woken worker starts meanwhile may be marked (and counted) too. IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS
  * (*Count, optional: how many it marked; those marked before are not
  * counted); STATUS_INVALID_PARAMETER; STATUS_WDKM_TYPE_MISMATCH;
  * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_POSSIBLE_DEADLOCK.

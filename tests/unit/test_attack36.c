@@ -1793,11 +1793,15 @@ A36ModelCancelOne(A36_MODEL *Model, ULONG64 Random)
     A36Store(&Model->Fates[Index].CancelReturned, 1);
 }
 
-/* The accepted IRPs of one WdkmCsqCancelCurrentIrps (runs under the lock). */
+/* The accepted IRPs of one WdkmCsqCancelCurrentIrps (runs under the lock).
+   More than one per worker: its walk starts again after each OnCancel, so
+   an IRP a woken worker starts meanwhile is current too, and marked. */
+#define A36_ACCEPTED_MAX 64
+
 typedef struct _A36_ACCEPTED {
     ULONG Parity;               /* 2: all */
     ULONG Count;
-    ULONG Indexes[A36_MODEL_WORKERS + 1];
+    ULONG Indexes[A36_ACCEPTED_MAX];
 } A36_ACCEPTED;
 
 static BOOLEAN
@@ -1809,7 +1813,7 @@ A36ModelAccept(PIRP Irp, PVOID MatchContext)
     if (Accepted->Parity != 2 && Index % 2 != Accepted->Parity) {
         return FALSE;
     }
-    if (Accepted->Count < A36_MODEL_WORKERS + 1) {
+    if (Accepted->Count < A36_ACCEPTED_MAX) {
         Accepted->Indexes[Accepted->Count] = Index;
     }
     Accepted->Count += 1;
@@ -1828,10 +1832,12 @@ A36ModelCancelCurrent(A36_MODEL *Model, ULONG64 Random)
     Accepted.Parity = (ULONG)(Random % 3);
     A36Add(&Model->CancelCurrentBegun, 1);
     Status = WdkmCsqCancelCurrentIrps(Model->Queue.Csq, A36ModelAccept, &Accepted, &Count);
-    if (Status != STATUS_SUCCESS || Accepted.Count > A36_MODEL_WORKERS || Count > Accepted.Count) {
+    /* Each IRP the match accepts is marked at once (the walk skips marked
+       records), so the count is the number accepted. */
+    if (Status != STATUS_SUCCESS || Count != Accepted.Count || Count > A36_ACCEPTED_MAX) {
         A36_WRONG(Model, Status);
     }
-    for (Index = 0; Index < Accepted.Count && Index < A36_MODEL_WORKERS; Index += 1) {
+    for (Index = 0; Index < Accepted.Count && Index < A36_ACCEPTED_MAX; Index += 1) {
         A36Store(&Model->Fates[Accepted.Indexes[Index]].Marked, 1);
     }
     A36Add(&Model->CancelCurrentEnded, 1);
