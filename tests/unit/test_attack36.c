@@ -285,7 +285,20 @@ A36Refusals(VOID)
     CHECK(__atomic_load_n(&Irps[0]->CancelRoutine, __ATOMIC_SEQ_CST) == Routine);
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
 
-    /* Busy: the destroy refuses and changes nothing (inserts still taken). */
+    /* Busy: the destroy refuses and changes nothing (inserts still taken);
+       above PASSIVE_LEVEL it refuses first. */
+    {
+        NTSTATUS Status[2];
+
+        KeRaiseIrql(APC_LEVEL, &OldIrql);
+        Status[0] = WdkmCsqDestroy(Queue.Csq);
+        KeLowerIrql(OldIrql);
+        KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+        Status[1] = WdkmCsqDestroy(Queue.Csq);
+        KeLowerIrql(OldIrql);
+        CHECK_STATUS(Status[0], STATUS_WDKM_IRQL_TOO_HIGH);
+        CHECK_STATUS(Status[1], STATUS_WDKM_IRQL_TOO_HIGH);
+    }
     CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_DEVICE_BUSY);
     CHECK_EQ(A36Count(Queue.Csq), 1);
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
@@ -2758,6 +2771,98 @@ A36DestroyDuringCallbackOfEndOrInsert(VOID)
     }
 }
 
+/* Events on the canceller's thread inside the queue's cancel routine:
+   after it lets the cancel spin lock go (the IRQL drops, a pending DPC
+   runs) and before it takes the queue's lock. The DPC, as the worker
+   would, ends the IRP (then nothing holds it: the routine completes it)
+   and starts the next one with the same record (which the late routine
+   must leave alone). */
+typedef struct _A36_IN_ROUTINE {
+    A36_QUEUE *Queue;
+    PWDKM_CSQ_CURRENT Record;
+    ULONG Mode;
+    volatile LONG Ran;
+    NTSTATUS Ended;
+    NTSTATUS Started;
+    PIRP Next;
+    PIRP Cancelled;
+    LONG CompletionsAtDpc;      /* the routine had not completed it yet */
+} A36_IN_ROUTINE;
+
+static VOID
+A36InRoutineDpc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    A36_IN_ROUTINE *In = (A36_IN_ROUTINE *)Context;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    In->CompletionsAtDpc = WdkmHostIrpCompletions(In->Cancelled);
+    In->Ended = WdkmCsqEndCurrentIrp(In->Queue->Csq, In->Record);
+    if (In->Mode == 1) {
+        In->Started = WdkmCsqStartNextIrp(In->Queue->Csq, NULL, NULL, In->Record, &In->Next);
+    }
+    A36Store(&In->Ran, 1);
+}
+
+static VOID
+A36EventsInsideCancelRoutine(VOID)
+{
+    ULONG Mode;
+
+    for (Mode = 0; Mode < 2; Mode += 1) {
+        A36_QUEUE Queue;
+        A36_WAKE Wake;
+        A36_IN_ROUTINE In;
+        WDKM_CSQ_CURRENT Record;
+        PDRIVER_CANCEL Routine;
+        PIRP Irps[2];
+        PIRP Irp = NULL;
+        KIRQL Irql;
+
+        memset(&Wake, 0, sizeof(Wake));
+        memset(&In, 0, sizeof(In));
+        CHECK(A36Create(&Queue));
+        CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, A36OnCancel, &Wake), STATUS_SUCCESS);
+        Irps[0] = A36Irp(0);
+        Irps[1] = A36Irp(1);
+        CHECK(Irps[0] != NULL && Irps[1] != NULL);
+        CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Irps[0], NULL), STATUS_PENDING);
+        CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Irps[1], NULL), STATUS_PENDING);
+        CHECK_STATUS(WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
+        In.Queue = &Queue;
+        In.Record = &Record;
+        In.Mode = Mode;
+        In.Cancelled = Irps[0];
+        In.CompletionsAtDpc = -1;
+        /* IoCancelIrp by hand, at PASSIVE_LEVEL: the DPC waits, masked, for
+           the routine's release of the cancel spin lock. */
+        Routine = A36TakeRoutine(Irps[0]);
+        CHECK(Routine != NULL);
+        IoAcquireCancelSpinLock(&Irql);
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, A36InRoutineDpc, &In);
+        Irps[0]->CancelIrql = Irql;
+        Routine(NULL, Irps[0]);
+        CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        CHECK_EQ(A36Load(&In.Ran), 1);
+        CHECK_EQ(In.CompletionsAtDpc, 0);
+        CHECK_STATUS(In.Ended, STATUS_CANCELLED);
+        CHECK_EQ(WdkmHostIrpCompletions(Irps[0]), 1);
+        CHECK_EQ(A36IrpCallbacks(Irps[0]), 1);
+        if (Mode == 1) {
+            CHECK_STATUS(In.Started, STATUS_SUCCESS);
+            CHECK(In.Next == Irps[1]);
+            CHECK_STATUS(WdkmCsqCheckCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
+            CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
+            A36WorkerComplete(Irps[1]);
+        }
+        CHECK(Wake.Calls <= 1);
+        CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
+        CHECK_EQ(WdkmHostIrpCompletions(Irps[1]), 1);
+        WdkmHostIrpFree(Irps[0]);
+        WdkmHostIrpFree(Irps[1]);
+    }
+}
+
 /* SUITE-TABLE */
 static VOID
 A36Cleanup(VOID)
@@ -2783,6 +2888,7 @@ static const WDKM_TEST_CASE A36Cases[] = {
     { "match_calls_queue", A36MatchCallsQueue },
     { "events_inside_start", A36EventsInsideStart },
     { "start_inside_end", A36StartInsideEnd },
+    { "events_inside_cancel_routine", A36EventsInsideCancelRoutine },
     { "two_workers_one_record", A36TwoWorkersOneRecord },
     { "many_cancellers_race_end", A36ManyCancellersRaceEnd },
     { "destroy_races_last_end", A36DestroyRacesLastEnd },
