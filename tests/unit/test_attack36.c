@@ -2679,7 +2679,7 @@ A36HolderMatch(PIRP Irp, PVOID MatchContext)
     A36Store(&Racer->InMatch, 1);
     while (A36Load(&Racer->VictimCalling) == 0 && WdkmTestNowMs() < Deadline) {
     }
-    Settle = WdkmTestNowMs() + 20;      /* the victim raises and spins on the lock */
+    Settle = WdkmTestNowMs() + WdkmTestScaledMs(20);    /* the victim raises and spins */
     while (WdkmTestNowMs() < Settle) {
     }
     WdkmHostQueueInterrupt(Racer->Victim, WdkmHostInterruptDpc, A36VictimDpc, Racer);
@@ -2708,7 +2708,7 @@ A36DestroyDuringCallbackOfEndOrInsert(VOID)
         ULONG Attempt;
         BOOLEAN Hit = FALSE;
 
-        for (Attempt = 0; Attempt < 8 && !Hit; Attempt += 1) {
+        for (Attempt = 0; Attempt < 20 && !Hit; Attempt += 1) {
             A36_QUEUE *Queue;
             A36_RACER Racer;
             WDKM_CSQ_CURRENT Record;
