@@ -9,7 +9,10 @@
  * calls it, and the routine unlinks the IRP under the queue's lock. An IRP
  * whose routine is gone but which is still linked is therefore being
  * cancelled: removers skip it, and the queue stays alive until the cancel
- * routine is done with it (CancelsRunning, for the destroy).
+ * routine is done with it (Finishing, for the destroy). So does a call
+ * that lets the lock go and then hands an IRP to CompleteCanceledIrp,
+ * calls an OnCancel or takes the lock again: it is "already running" for
+ * the destroy, which must not free the queue under it.
  *
  * A current IRP (WdkmCsqStartNextIrp) is out of the list but its routine
  * is armed again: its slot holds the queue with WDKMP_CSQ_CURRENT, and the
@@ -50,12 +53,15 @@ struct _WDKM_CSQ {
     PWDKM_CSQ_COMPLETE_CANCELED_IRP CompleteCanceledIrp;
     PVOID Context;
     /*
-     * Cancel routines that found an IRP of this queue and are not done with
-     * the queue yet. Incremented while the IRP is still linked (so the
-     * queue cannot be freed under it), decremented as the routine's last
-     * touch of the queue. Interlocked: full barriers on every target.
+     * Cancel routines that found an IRP of this queue, and calls that let
+     * its lock go but still use the queue (CompleteCanceledIrp, OnCancel,
+     * another hold: WdkmpCsqStay), not done with it yet. Incremented while
+     * the IRP is still linked (a routine) or under the lock (a call), so
+     * that the destroy, which reads it after a hold of the lock, sees it;
+     * decremented as the last touch of the queue. Interlocked: full
+     * barriers on every target.
      */
-    LONG volatile CancelsRunning;
+    LONG volatile Finishing;
     /*
      * Orphans still linked (see WDKMP_CSQ_ORPHAN). Changed under the
      * queue's lock only (a cancel routine marks one while its own thread
@@ -156,6 +162,52 @@ WdkmpCsqFindHolder(
         }
     }
     return NULL;
+}
+
+/*
+ * Under the queue's lock: the caller goes on using the queue after it lets
+ * the lock go (a callback, another hold), so the destroy, which might
+ * otherwise find nothing left and free it, waits for WdkmpCsqLeave.
+ */
+static
+VOID
+WdkmpCsqStay(
+    _Inout_ PWDKM_CSQ Csq
+    )
+{
+    (VOID)InterlockedIncrement(&Csq->Finishing);
+}
+
+/* The caller's last touch of the queue after WdkmpCsqStay. */
+static
+VOID
+WdkmpCsqLeave(
+    _Inout_ PWDKM_CSQ Csq
+    )
+{
+    (VOID)InterlockedDecrement(&Csq->Finishing);
+}
+
+/*
+ * Under the queue's lock: Current is one of the records on Held. A copy of
+ * a holding record (or a stale one) has the holder's fields but is not
+ * linked: unlinking it would corrupt the list (a fast-fail bug check).
+ */
+static
+BOOLEAN
+WdkmpCsqIsHolder(
+    _In_ PWDKMP_CSQ_STATE State,
+    _In_ PWDKM_CSQ_CURRENT Current
+    )
+{
+    PLIST_ENTRY Link;
+
+    for (Link = State->Held.Flink; Link != &State->Held; Link = Link->Flink) {
+        if (Link == &Current->Link) {
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 /*
@@ -283,6 +335,31 @@ WdkmpCsqCompleteOrphans(
 }
 
 /*
+ * Holding the queue's lock: lets it go, then hands the collected orphans
+ * (if any) to the driver's callback, the queue kept from the destroy
+ * meanwhile.
+ */
+static
+VOID
+WdkmpCsqReleaseAndCompleteOrphans(
+    _Inout_ PWDKM_CSQ Csq,
+    _In_ KIRQL OldIrql,
+    _Inout_ PLIST_ENTRY Orphans
+    )
+{
+    BOOLEAN Any = !IsListEmpty(Orphans);
+
+    if (Any) {
+        WdkmpCsqStay(Csq);
+    }
+    (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+    if (Any) {
+        WdkmpCsqCompleteOrphans(Csq, Orphans);
+        WdkmpCsqLeave(Csq);
+    }
+}
+
+/*
  * The list head points to itself, so it is set up where the lock keeps it,
  * in the lock's block (a head built on the stack and copied in would point
  * at a dead frame).
@@ -392,10 +469,12 @@ WdkmCsqInsertIrp(
     if (WdkmpIrpCancelled(Irp) && WdkmpIrpSetCancelRoutine(Irp, NULL) != NULL) {
         WdkmpCsqUnlink(State, Irp);
         CompleteNow = TRUE;
+        WdkmpCsqStay(Csq);
     }
     (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
     if (CompleteNow) {
         Csq->CompleteCanceledIrp(Csq, Irp, Csq->Context);
+        WdkmpCsqLeave(Csq);
     }
     return STATUS_PENDING;
 }
@@ -449,8 +528,7 @@ WdkmCsqRemoveNextIrp(
     /* Those the match callback cancelled (the only way to an orphan): to
        the driver's callback before this call returns, not to a remover. */
     WdkmpCsqCollectOrphans(Csq, State, &Orphans);
-    (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
-    WdkmpCsqCompleteOrphans(Csq, &Orphans);
+    WdkmpCsqReleaseAndCompleteOrphans(Csq, OldIrql, &Orphans);
     *Irp = Found;
     return Found != NULL ? STATUS_SUCCESS : STATUS_NO_MORE_ENTRIES;
 }
@@ -656,8 +734,7 @@ WdkmCsqStartNextIrp(
         InsertTailList(&Cancelled, WdkmpIrpLink(Candidate));
     }
     WdkmpCsqCollectOrphans(Csq, State, &Cancelled);
-    (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
-    WdkmpCsqCompleteOrphans(Csq, &Cancelled);
+    WdkmpCsqReleaseAndCompleteOrphans(Csq, OldIrql, &Cancelled);
     *Irp = Found;
     return Found != NULL ? STATUS_SUCCESS : STATUS_NO_MORE_ENTRIES;
 }
@@ -708,7 +785,7 @@ WdkmCsqEndCurrentIrp(
         return Status;
     }
     if (Current->Signature != WDKMP_SIGNATURE_CSQ_CURRENT || Current->Csq != Csq ||
-        Current->Irp == NULL) {
+        Current->Irp == NULL || !WdkmpCsqIsHolder(State, Current)) {
         (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
         return STATUS_INVALID_PARAMETER;
     }
@@ -736,9 +813,13 @@ WdkmCsqEndCurrentIrp(
         State->HandedOffCount += 1;
         Status = STATUS_CANCELLED;
     }
+    if (ToCallback) {
+        WdkmpCsqStay(Csq);      /* nothing is held any more: the destroy could free it */
+    }
     (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
     if (ToCallback) {
         Csq->CompleteCanceledIrp(Csq, Irp, Csq->Context);
+        WdkmpCsqLeave(Csq);
     }
     return Status;
 }
@@ -755,6 +836,7 @@ WdkmCsqCancelCurrentIrps(
     LIST_ENTRY Orphans;
     NTSTATUS Status;
     ULONG Marked = 0;
+    BOOLEAN Stayed = FALSE;
 
     if (Count != NULL) {
         *Count = 0;
@@ -769,7 +851,10 @@ WdkmCsqCancelCurrentIrps(
     /*
      * One record per hold: each OnCancel is called without the lock, and
      * a record may be ended and reused meanwhile, so the walk starts
-     * again after each (the records are the workers: a handful).
+     * again after each (the records are the workers: a handful). The
+     * queue is kept from the destroy from the first hold on: a record
+     * ended meanwhile may leave nothing held, and the walk takes the lock
+     * again.
      */
     for (;;) {
         PWDKM_CSQ_CURRENT_CANCELLED OnCancel = NULL;
@@ -781,6 +866,10 @@ WdkmCsqCancelCurrentIrps(
         Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
         if (!WDKM_ACQUIRED(Status)) {
             break;
+        }
+        if (!Stayed) {
+            Stayed = TRUE;
+            WdkmpCsqStay(Csq);
         }
         for (Link = State->Held.Flink; Link != &State->Held; Link = Link->Flink) {
             PWDKM_CSQ_CURRENT Current = CONTAINING_RECORD(Link, WDKM_CSQ_CURRENT, Link);
@@ -809,6 +898,9 @@ WdkmCsqCancelCurrentIrps(
     if (Count != NULL) {
         *Count = Marked;
     }
+    if (Stayed) {
+        WdkmpCsqLeave(Csq);     /* the last touch of the queue */
+    }
     /* A refusal after some were marked: they stay marked (a request,
        nothing to undo); the status says the rest were not looked at. */
     return Status;
@@ -817,7 +909,7 @@ WdkmCsqCancelCurrentIrps(
 /*
  * Called by IoCancelIrp holding the cancel spin lock, for an IRP of a
  * queue: the IRP is still linked (nobody else got its routine), so the
- * queue is alive until CancelsRunning drops again. A cancel routine has no
+ * queue is alive until Finishing drops again. A cancel routine has no
  * status to return, so it takes the queue's lock with the callback form: a
  * refusal there would leave the IRP pending forever, and the bug check
  * names the misuse instead. The one refusal with a way out is met first.
@@ -840,7 +932,7 @@ WdkmpCsqCancelRoutine(
 
     UNREFERENCED_PARAMETER(DeviceObject);
     WdkmpCsqFromIrp(Irp, &Csq, &IrpContext);
-    (VOID)InterlockedIncrement(&Csq->CancelsRunning);
+    (VOID)InterlockedIncrement(&Csq->Finishing);
     WdkmpIrpReleaseCancelSpinLock(Irp);
 
     if (WdkmSpinLockIsOwned(Csq->Lock)) {
@@ -861,7 +953,7 @@ WdkmpCsqCancelRoutine(
                         "wdkmutex: cancel-safe queue %p: current IRP %p cancelled from a match "
                         "callback: marked, its worker is not woken\n",
                         (PVOID)Csq, (PVOID)Irp);
-        (VOID)InterlockedDecrement(&Csq->CancelsRunning);
+        (VOID)InterlockedDecrement(&Csq->Finishing);
         return;
     }
     if (WdkmSpinLockIsOwned(Csq->Lock)) {
@@ -883,7 +975,7 @@ WdkmpCsqCancelRoutine(
                         "(the queue's lock is the caller's): completed as cancelled when that "
                         "remove returns\n",
                         (PVOID)Csq, (PVOID)Irp);
-        (VOID)InterlockedDecrement(&Csq->CancelsRunning);
+        (VOID)InterlockedDecrement(&Csq->Finishing);
         return;
     }
     (VOID)WDKM_SPIN_LOCK_ACQUIRE_OR_BUGCHECK(Csq->Lock, &OldIrql, &State);
@@ -905,7 +997,7 @@ WdkmpCsqCancelRoutine(
         OnCancel(Csq, OnCancelContext);
     }
     /* The last touch of the queue: a destroy may free it from here on. */
-    (VOID)InterlockedDecrement(&Csq->CancelsRunning);
+    (VOID)InterlockedDecrement(&Csq->Finishing);
 }
 
 NTSTATUS
@@ -962,8 +1054,10 @@ WdkmCsqDestroy(
 
     /*
      * Cancel routines that had an IRP when the lock was taken above unlink
-     * it and then finish; wait for both. The list is read under the lock,
-     * after which a routine's increment (made before it unlinked) is seen.
+     * it and then finish; wait for both, and for calls still running past
+     * their lock (WdkmpCsqStay). The list is read under the lock, after
+     * which a routine's increment (made before it unlinked) and a call's
+     * (made under the lock) are seen.
      */
     for (;;) {
         Status = WDKM_SPIN_LOCK_ACQUIRE(Csq->Lock, &OldIrql, &State);
@@ -972,7 +1066,7 @@ WdkmCsqDestroy(
         }
         Busy = State->Count != 0 || State->HandedOffCount != 0;
         (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
-        if (!Busy && InterlockedCompareExchange(&Csq->CancelsRunning, 0, 0) == 0) {
+        if (!Busy && InterlockedCompareExchange(&Csq->Finishing, 0, 0) == 0) {
             break;
         }
         WdkmpSleepMs(1);

@@ -319,8 +319,9 @@ WdkmCsqCheckCurrentIrp(
  * there from the cancel routine IoCancelIrp took and is about to call:
  * the caller must not touch it again. Either way Current is free for the
  * next IRP. On any other status nothing changed (Current still holds it):
- * STATUS_INVALID_PARAMETER (Current holds no IRP of Csq: never started, or
- * ended already); STATUS_WDKM_TYPE_MISMATCH; STATUS_WDKM_IRQL_TOO_HIGH;
+ * STATUS_INVALID_PARAMETER (Current holds no IRP of Csq: never started,
+ * ended already, or a copy of the record that holds it);
+ * STATUS_WDKM_TYPE_MISMATCH; STATUS_WDKM_IRQL_TOO_HIGH;
  * STATUS_POSSIBLE_DEADLOCK (from a match callback).
  * Must not be called holding a lock CompleteCanceledIrp takes.
  */
@@ -338,7 +339,8 @@ WdkmCsqEndCurrentIrp(
  * marked (WdkmCsqCheckCurrentIrp answers STATUS_CANCELLED, the end goes to
  * CompleteCanceledIrp) and its record's OnCancel called, on this thread.
  * For IRP_MJ_CLEANUP (the file object's IRPs) and the unload. It does not
- * wait for the workers. IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS
+ * wait for the workers. Its walk starts again after each OnCancel, so an
+ * IRP a woken worker starts meanwhile may be marked (and counted) too. IRQL: <= DISPATCH_LEVEL. Returns STATUS_SUCCESS
  * (*Count, optional: how many it marked; those marked before are not
  * counted); STATUS_INVALID_PARAMETER; STATUS_WDKM_TYPE_MISMATCH;
  * STATUS_WDKM_IRQL_TOO_HIGH; STATUS_POSSIBLE_DEADLOCK.

@@ -38,6 +38,7 @@ extern const WDKM_TEST_SUITE WdkmAttack30Suite;
 extern const WDKM_TEST_SUITE WdkmAttack32Suite;
 extern const WDKM_TEST_SUITE WdkmAttack33Suite;
 extern const WDKM_TEST_SUITE WdkmAttack34Suite;
+extern const WDKM_TEST_SUITE WdkmAttack36Suite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 extern const WDKM_TEST_SUITE WdkmAttack22Suite;
@@ -90,6 +91,7 @@ main(int argc, char **argv)
         WdkmAttack32Suite,    /* interrupt injection against a model; drained registrations, from the docs */
         WdkmAttack33Suite,    /* the registry lookup's callback form and the acquisitions', from the docs */
         WdkmAttack34Suite,    /* rundown protection, from the docs alone */
+        WdkmAttack36Suite,    /* the queue's current IRP, from the docs alone */
         WdkmModelSuite,       /* last: a failed walk may leave threads stuck in the library */
     };
 
