@@ -47,7 +47,11 @@ BOOLEAN NTAPI IoCancelIrp(PIRP Irp)
     CancelRoutine(IoGetCurrentIrpStackLocation(Irp)->DeviceObject, Irp);
     if (__atomic_load_n(&HostpCancelSpinLock, __ATOMIC_RELAXED) ==
         ((ULONG_PTR)KeGetCurrentThread() | 1)) {
-        /* The routine kept the lock: NT would hang the next canceller. */
+        /* The routine kept the lock: NT would hang the next canceller.
+           The lock is freed first, for a test that traps the stop and goes
+           on: later tests' cancels must not find it owned (the IRQL the
+           routine left is the trapping test's to lower). */
+        __atomic_store_n(&HostpCancelSpinLock, 0, __ATOMIC_RELEASE);
         KeBugCheckEx(SPIN_LOCK_ALREADY_OWNED, (ULONG_PTR)&HostpCancelSpinLock,
                      (ULONG_PTR)CancelRoutine, (ULONG_PTR)Irp, 0);
     }
