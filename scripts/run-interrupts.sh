@@ -48,9 +48,7 @@ runs=(
   "wdkm_unit_tests_checked  diag."
   "wdkm_unit_tests_checked  attack23."
   "wdkm_unit_tests          model."
-  # "wdkm_unit_tests_checked  model." once issue 15.3 is fixed: under the
-  # model's workers the action set's CheckNoneHeld in a normal APC finds
-  # the held-lock records its own DPCs corrupted (STATUS_WDKM_LOCK_HELD).
+  "wdkm_unit_tests_checked  model."
 )
 
 for dir in "$@"; do

@@ -51,6 +51,8 @@ WdkmRegionLeave(
     _Inout_ PWDKM_REGION Region
     )
 {
+    BOOLEAN Guarded;
+
     if (Region == NULL) {
         return STATUS_INVALID_PARAMETER;
     }
@@ -63,10 +65,13 @@ WdkmRegionLeave(
     if (Region->Thread != WdkmpCurrentThread()) {
         return STATUS_WDKM_NOT_OWNER;
     }
-    WdkmpLeaveRegion(Region->Kind == WDKMP_REGION_GUARDED);
+    Guarded = (BOOLEAN)(Region->Kind == WDKMP_REGION_GUARDED);
     Region->Kind = 0;
     Region->Thread = NULL;
+    /* Recorded left first: the leave delivers the kernel APCs the region
+       held off, and they run as this thread with the region left. */
     WdkmpDiagRegion(-1);
+    WdkmpLeaveRegion(Guarded);
     return STATUS_SUCCESS;
 }
 

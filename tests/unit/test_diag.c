@@ -710,6 +710,59 @@ CheckpointFindsHeldLocksAndRegions(VOID)
     CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
 }
 
+/*
+ * Leaving the last region delivers the kernel APCs it held off, inside the
+ * leave (KeLeaveCriticalRegion / KeLeaveGuardedRegion, as NT does). Such an
+ * APC is the thread with the region left: its checkpoint must not find the
+ * region still recorded (the record used to be updated after the leave).
+ */
+typedef struct _REGION_APC {
+    LONG Ran;
+    KIRQL Irql;
+    NTSTATUS Status;
+} REGION_APC;
+
+static VOID
+RegionApcCheckpoint(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    REGION_APC *Apc = (REGION_APC *)Context;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    Apc->Irql = KeGetCurrentIrql();
+    Apc->Status = WdkmDiagCheckNoneHeld("apc after region leave");
+    Apc->Ran += 1;
+}
+
+static VOID
+RegionLeaveApcFindsRegionLeft(VOID)
+{
+    static const WDKM_HOST_INTERRUPT Kinds[] = { WdkmHostInterruptNormalApc,
+                                                 WdkmHostInterruptSpecialApc };
+    WDKM_REGION Region;
+    REGION_APC Apc;
+    ULONG Guarded;
+    ULONG Kind;
+
+    Begin();
+    for (Guarded = 0; Guarded < 2; Guarded += 1) {
+        /* A critical region holds off normal kernel APCs only. */
+        for (Kind = 0; Kind < (Guarded ? 2u : 1u); Kind += 1) {
+            memset(&Apc, 0, sizeof(Apc));
+            CHECK_STATUS(Guarded ? WdkmRegionEnterGuarded(&Region) : WdkmRegionEnterCritical(&Region),
+                         STATUS_SUCCESS);
+            WdkmHostQueueInterrupt(KeGetCurrentThread(), Kinds[Kind], RegionApcCheckpoint, &Apc);
+            CHECK_EQ(Apc.Ran, 0);               /* held off by the region */
+            CHECK_STATUS(WdkmRegionLeave(&Region), STATUS_SUCCESS);
+            CHECK_EQ(Apc.Ran, 1);               /* delivered inside the leave */
+            CHECK_EQ(Apc.Irql, Kinds[Kind] == WdkmHostInterruptNormalApc ? PASSIVE_LEVEL : APC_LEVEL);
+            CHECK_STATUS(Apc.Status, STATUS_SUCCESS);
+            CHECK_STATUS(WdkmDiagCheckNoneHeld("after region leave"), STATUS_SUCCESS);
+        }
+    }
+    CHECK(!Printed("region(s) not left"));
+}
+
 /* ---------------------------------------------------------------------- */
 /* Statistics                                                             */
 
@@ -1926,6 +1979,7 @@ static const WDKM_TEST_CASE DiagCases[] = {
     { "wait_under_spin_lock_names_the_spin_lock", WaitUnderSpinLockNamesTheSpinLock },
     { "wait_under_spin_lock_refused_where_irql_stays", WaitUnderSpinLockRefusedWhereIrqlStays },
     { "checkpoint_finds_held_locks_and_regions", CheckpointFindsHeldLocksAndRegions },
+    { "region_leave_apc_finds_region_left", RegionLeaveApcFindsRegionLeft },
     { "statistics_are_exact", StatisticsAreExact },
     { "leak_check_finds_the_leak_and_only_it", LeakCheckFindsTheLeakAndOnlyIt },
     { "leak_check_finds_pool_without_a_lock", LeakCheckFindsPoolWithoutALock },

@@ -37,7 +37,7 @@
  * WDKM_MODEL_SEEDS=n seeds from the default base (default 4);
  * WDKM_MODEL_STRICT=1 ignores the table of known open defects below, so
  * that every disagreement with the documentation shows; WDKM_MODEL_STRICT=
- * issue15.3,model.8 ignores only those entries.
+ * model.8 ignores only that entry.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "wdkm_test.h"
@@ -1282,8 +1282,7 @@ ModelVerifyAfter(MODEL_RUN *Run, MODEL_THREAD *Thread, const MODEL_CMD *Cmd,
             return;
         }
 #if WDKM_CHECKED
-        if ((BOOLEAN)((Result->Held >> Index) & 1) != ModelDiagHeldBy(Run, Lock, Thread) &&
-            !(Run->Inject && ModelKnownOpen("issue15.3"))) {
+        if ((BOOLEAN)((Result->Held >> Index) & 1) != ModelDiagHeldBy(Run, Lock, Thread)) {
             MODEL_FAIL(Run, "after %s, WdkmDiagIsHeld(%s) on T%d is %d, the model says %d", Text,
                        Lock->Label, Thread->Index, (int)((Result->Held >> Index) & 1),
                        ModelDiagHeldBy(Run, Lock, Thread));
@@ -2930,9 +2929,6 @@ ModelStepQuery(MODEL_RUN *Run, MODEL_THREAD *Thread)
         ModelExpect(&Expect, STATUS_SUCCESS);
         ModelDescribe(Run, Thread, Text, sizeof(Text), "%sIsOwned(NULL)", ModelKindNames[Cmd.Kind]);
     } else {
-        if (WDKM_CHECKED && Run->Inject && ModelKnownOpen("issue15.3")) {
-            return;                   /* the held records are what issue 15.3 corrupts */
-        }
         Cmd.Op = OP_NONE_HELD;
 #if WDKM_CHECKED
         if (Thread->Irql > DISPATCH_LEVEL) {
@@ -3334,13 +3330,9 @@ ModelAsyncRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
     KIRQL Old;
     NTSTATUS Status;
     LARGE_INTEGER Timeout;
-    BOOLEAN LockOps = TRUE;
     BOOLEAN Down;
 
     UNREFERENCED_PARAMETER(Context);
-#if WDKM_CHECKED
-    LockOps = !ModelKnownOpen("issue15.3");
-#endif
     if (Irql != (Kind == WdkmHostInterruptDpc ? DISPATCH_LEVEL :
                  Kind == WdkmHostInterruptSpecialApc ? APC_LEVEL : PASSIVE_LEVEL)) {
         ModelAsyncFail("an injected event of kind %d runs at %s", (int)Kind, ModelIrqlName(Irql));
@@ -3362,9 +3354,6 @@ ModelAsyncRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
         }
         return;
     case 1:
-        if (!LockOps) {
-            return;
-        }
         if (Kind == WdkmHostInterruptDpc) {
             Status = WdkmSpinLockAcquireAtDpcLevel(ModelAsync.Spin, MODEL_SIZE, &Data);
             ModelAsyncExpect(Status, STATUS_SUCCESS, STATUS_SUCCESS, "WdkmSpinLockAcquireAtDpcLevel in a DPC");
@@ -3384,9 +3373,6 @@ ModelAsyncRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
         }
         break;
     default:
-        if (!LockOps) {
-            return;
-        }
         if (Kind == WdkmHostInterruptDpc) {
             Status = WdkmKMutexTryAcquire(ModelAsync.DpcMutex, MODEL_SIZE, &Data);
             ModelAsyncExpect(Status, STATUS_SUCCESS, STATUS_TIMEOUT, "WdkmKMutexTryAcquire in a DPC");
