@@ -34,10 +34,9 @@
  *
  * Environment: WDKM_MODEL_SEED=n runs that seed only (a failure prints the
  * line that replays it); WDKM_MODEL_STEPS=n steps per seed (default 4000);
- * WDKM_MODEL_SEEDS=n seeds from the default base (default 4);
- * WDKM_MODEL_STRICT=1 ignores the table of known open defects below, so
- * that every disagreement with the documentation shows; WDKM_MODEL_STRICT=
- * model.8 ignores only that entry.
+ * WDKM_MODEL_SEEDS=n seeds from the default base (default 4). No
+ * operation is left out of the walk: every disagreement with the
+ * documentation fails it.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "wdkm_test.h"
@@ -50,54 +49,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-/* ---------------------------------------------------------------------- */
-/* Known open defects                                                      */
-/* ---------------------------------------------------------------------- */
-
-/*
- * Operations (or single checks) that today's library is known to get wrong
- * are left out of the walk while their ID is in this table, so that
- * `make check` stays green; the model itself is unchanged. Remove an ID when
- * its fix is merged (WDKM_MODEL_STRICT=1 shows what each one still does).
- * "issue15.N" are the items of issue 15, section 3; "model.N" are the
- * model's own findings (see the report of the branch that added this file).
- */
-static const PCSTR ModelKnownOpenDefects[] = {
-    "model.8",      /* checked build: WdkmDiagQuerySummary reads thread records others write (TSan) */
-};
-
-static BOOLEAN ModelStrict;
-static PCSTR ModelStrictIds;      /* WDKM_MODEL_STRICT=id,id: only these are no longer avoided */
-
-static BOOLEAN
-ModelKnownOpen(PCSTR Id)
-{
-    ULONG Index;
-
-    if (ModelStrict) {
-        return FALSE;
-    }
-    if (ModelStrictIds != NULL) {
-        PCSTR Found = strstr(ModelStrictIds, Id);
-        size_t Length = strlen(Id);
-
-        while (Found != NULL) {
-            if ((Found == ModelStrictIds || Found[-1] == ',') &&
-                (Found[Length] == '\0' || Found[Length] == ',')) {
-                return FALSE;
-            }
-            Found = strstr(Found + 1, Id);
-        }
-    }
-    for (Index = 0; Index < sizeof(ModelKnownOpenDefects) / sizeof(ModelKnownOpenDefects[0]);
-         Index += 1) {
-        if (strcmp(ModelKnownOpenDefects[Index], Id) == 0) {
-            return TRUE;
-        }
-    }
-    return FALSE;
-}
 
 /* ---------------------------------------------------------------------- */
 /* The model's state                                                       */
@@ -405,10 +356,8 @@ ModelFailure(MODEL_RUN *Run, PCSTR File, int Line, PCSTR Format, ...)
                      (unsigned)Run->Step, Message);
         ModelPrintHistory(Run);
         ModelPrintAsyncState();
-        printf("    model: replay: WDKM_MODEL_SEED=%llu WDKM_MODEL_STEPS=%u%s%s wdkm_unit_tests%s model.%s\n",
-               (unsigned long long)Run->Seed, (unsigned)Run->Steps,
-               ModelStrict ? " WDKM_MODEL_STRICT=1" : ModelStrictIds != NULL ? " WDKM_MODEL_STRICT=" : "",
-               ModelStrictIds != NULL ? ModelStrictIds : "", WDKM_CHECKED ? "_checked" : "",
+        printf("    model: replay: WDKM_MODEL_SEED=%llu WDKM_MODEL_STEPS=%u wdkm_unit_tests%s model.%s\n",
+               (unsigned long long)Run->Seed, (unsigned)Run->Steps, WDKM_CHECKED ? "_checked" : "",
                Run->Inject ? "injected_walk" : "walk");
     }
 }
@@ -947,8 +896,9 @@ ModelHeldBy(const MODEL_LOCK *Lock, int Thread)
  * code a DPC or special kernel APC interrupted, not to the caller. Spin
  * locks are held at DISPATCH_LEVEL whoever took them, a FAST_MUTEX at
  * APC_LEVEL; an ERESOURCE or push lock counts as taken at PASSIVE_LEVEL
- * (they leave the IRQL alone); a KMUTEX or guarded mutex at the IRQL of
- * its outermost acquisition.
+ * (they leave the IRQL alone), and so does a KMUTEX taken at APC_LEVEL
+ * (its code may lower the IRQL under it); a KMUTEX or guarded mutex
+ * otherwise at the IRQL of its outermost acquisition.
  */
 static BOOLEAN
 ModelHeldHere(const MODEL_RUN *Run, const MODEL_LOCK *Lock, const MODEL_THREAD *Thread)
@@ -977,7 +927,12 @@ ModelHeldHere(const MODEL_RUN *Run, const MODEL_LOCK *Lock, const MODEL_THREAD *
         const MODEL_ENTRY *Entry = &Thread->Entries[Index];
 
         if (Entry->Type == ENTRY_HOLD && &Run->Locks[Entry->Lock] == Lock) {
-            return Entry->AcquireIrql >= Thread->Irql;
+            KIRQL Taken = Entry->AcquireIrql;
+
+            if (Lock->Kind == WdkmLockKindKMutex && Taken == APC_LEVEL) {
+                Taken = PASSIVE_LEVEL;
+            }
+            return Taken >= Thread->Irql;
         }
     }
     return FALSE;
@@ -2977,13 +2932,8 @@ ModelStepDiagnostics(MODEL_RUN *Run, MODEL_THREAD *Thread)
         return;
     }
     Lock = &Run->Locks[Candidates[ModelPick(Run, (ULONG)Count)]];
-    if (Thread->Irql > DISPATCH_LEVEL && (ModelKnownOpen("issue15.15") || Null)) {
+    if (Thread->Irql > DISPATCH_LEVEL && Null) {
         return;
-    }
-    for (Index = 0; Index < MODEL_THREADS; Index += 1) {
-        if ((Run->Threads[Index].Blocked || Run->Inject) && ModelKnownOpen("model.8")) {
-            return;                   /* another thread runs in the library meanwhile */
-        }
     }
     memset(&Cmd, 0, sizeof(Cmd));
     Cmd.Op = OP_DIAG_STATS;
@@ -3932,11 +3882,6 @@ ModelRunSeeds(BOOLEAN Inject)
     ULONG Seeds = ModelEnvNumber("WDKM_MODEL_SEEDS", 4);
     ULONG Index;
 
-    ModelStrictIds = getenv("WDKM_MODEL_STRICT");
-    ModelStrict = ModelStrictIds != NULL && strcmp(ModelStrictIds, "1") == 0;
-    if (ModelStrict || (ModelStrictIds != NULL && ModelStrictIds[0] == '\0')) {
-        ModelStrictIds = NULL;
-    }
     if (SeedText != NULL && SeedText[0] != '\0') {
         ModelRunSeed(strtoull(SeedText, NULL, 0), Steps, Inject);
         return;
