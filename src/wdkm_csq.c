@@ -189,6 +189,30 @@ WdkmpCsqLeave(
 }
 
 /*
+ * Lets go of the queue's lock (taken at OldIrql), then hands Irp, when not
+ * NULL, to CompleteCanceledIrp. The queue is kept alive for the call
+ * (WdkmpCsqStay before the lock goes): nothing else holds the destroy off
+ * once it is free.
+ */
+static
+VOID
+WdkmpCsqReleaseAndComplete(
+    _Inout_ PWDKM_CSQ Csq,
+    _In_ KIRQL OldIrql,
+    _In_opt_ PIRP Irp
+    )
+{
+    if (Irp != NULL) {
+        WdkmpCsqStay(Csq);
+    }
+    (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
+    if (Irp != NULL) {
+        Csq->CompleteCanceledIrp(Csq, Irp, Csq->Context);
+        WdkmpCsqLeave(Csq);
+    }
+}
+
+/*
  * Under the queue's lock: Current is one of the records on Held. A copy of
  * a holding record (or a stale one) has the holder's fields but is not
  * linked: unlinking it would corrupt the list (a fast-fail bug check).
@@ -469,13 +493,8 @@ WdkmCsqInsertIrp(
     if (WdkmpIrpCancelled(Irp) && WdkmpIrpSetCancelRoutine(Irp, NULL) != NULL) {
         WdkmpCsqUnlink(State, Irp);
         CompleteNow = TRUE;
-        WdkmpCsqStay(Csq);
     }
-    (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
-    if (CompleteNow) {
-        Csq->CompleteCanceledIrp(Csq, Irp, Csq->Context);
-        WdkmpCsqLeave(Csq);
-    }
+    WdkmpCsqReleaseAndComplete(Csq, OldIrql, CompleteNow ? Irp : NULL);
     return STATUS_PENDING;
 }
 
@@ -813,14 +832,8 @@ WdkmCsqEndCurrentIrp(
         State->HandedOffCount += 1;
         Status = STATUS_CANCELLED;
     }
-    if (ToCallback) {
-        WdkmpCsqStay(Csq);      /* nothing is held any more: the destroy could free it */
-    }
-    (VOID)WdkmSpinLockRelease(Csq->Lock, OldIrql);
-    if (ToCallback) {
-        Csq->CompleteCanceledIrp(Csq, Irp, Csq->Context);
-        WdkmpCsqLeave(Csq);
-    }
+    /* Nothing of the queue is held any more: it is kept alive for the call. */
+    WdkmpCsqReleaseAndComplete(Csq, OldIrql, ToCallback ? Irp : NULL);
     return Status;
 }
 
