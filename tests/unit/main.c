@@ -39,6 +39,7 @@ extern const WDKM_TEST_SUITE WdkmAttack32Suite;
 extern const WDKM_TEST_SUITE WdkmAttack33Suite;
 extern const WDKM_TEST_SUITE WdkmAttack34Suite;
 extern const WDKM_TEST_SUITE WdkmAttack36Suite;
+extern const WDKM_TEST_SUITE WdkmAttack37Suite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 extern const WDKM_TEST_SUITE WdkmAttack22Suite;
@@ -92,6 +93,7 @@ main(int argc, char **argv)
         WdkmAttack33Suite,    /* the registry lookup's callback form and the acquisitions', from the docs */
         WdkmAttack34Suite,    /* rundown protection, from the docs alone */
         WdkmAttack36Suite,    /* the queue's current IRP, from the docs alone */
+        WdkmAttack37Suite,    /* scopes, regions, values in place, inline twins, pool, from the docs */
         WdkmModelSuite,       /* last: a failed walk may leave threads stuck in the library */
     };
 
