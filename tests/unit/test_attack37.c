@@ -483,6 +483,243 @@ A37DebugOutput(VOID)
     CHECK_STATUS(WdkmDebugSetOutput(Component, Level), STATUS_SUCCESS);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Inline twins against the exported functions: one script of misuse and  */
+/* IRQL changes per kind, run through each; every status, IRQL, data       */
+/* pointer and ownership answer must agree.                                */
+/* ---------------------------------------------------------------------- */
+
+enum { A37KMutex, A37FastMutex, A37Spin, A37Queued, A37Guarded, A37Resource, A37PushLock, A37Kinds };
+
+static const PCSTR A37KindName[A37Kinds] = {
+    "kmutex", "fast_mutex", "spin_lock", "queued_spin_lock", "guarded_mutex", "resource", "push_lock"
+};
+
+typedef struct _A37_LOG {
+    ULONG Count;
+    struct {
+        ULONG Line;
+        NTSTATUS Status;
+        KIRQL Irql;
+        BOOLEAN DataNull;
+        BOOLEAN Owned;
+    } Entry[128];
+} A37_LOG;
+
+static KIRQL A37SpinOldIrql;
+static WDKM_LOCK_QUEUE_HANDLE A37QueueHandle;
+
+static VOID
+A37SetIrql(KIRQL Irql)
+{
+    KIRQL Old;
+
+    if (KeGetCurrentIrql() < Irql) {
+        KeRaiseIrql(Irql, &Old);
+    } else if (KeGetCurrentIrql() > Irql) {
+        KeLowerIrql(Irql);
+    }
+}
+
+static BOOLEAN
+A37Owned(ULONG Kind, PVOID Lock)
+{
+    switch (Kind) {
+    case A37KMutex: return WdkmKMutexIsOwned((PWDKM_KMUTEX)Lock);
+    case A37FastMutex: return WdkmFastMutexIsOwned((PWDKM_FAST_MUTEX)Lock);
+    case A37Spin: return WdkmSpinLockIsOwned((PWDKM_SPIN_LOCK)Lock);
+    case A37Queued: return WdkmQueuedSpinLockIsOwned((PWDKM_QUEUED_SPIN_LOCK)Lock);
+    case A37Guarded: return WdkmGuardedMutexIsOwned((PWDKM_GUARDED_MUTEX)Lock);
+    case A37Resource: return WdkmResourceIsOwnedExclusive((PWDKM_RESOURCE)Lock);
+    default: return WdkmPushLockIsOwnedExclusive((PWDKM_PUSH_LOCK)Lock);
+    }
+}
+
+#define A37CALL(Inline, Function, ...) ((Inline) ? Function(__VA_ARGS__) : (Function)(__VA_ARGS__))
+
+static NTSTATUS
+A37Acquire(BOOLEAN Inline, ULONG Kind, PVOID Lock, SIZE_T Size, PVOID *Data)
+{
+    switch (Kind) {
+    case A37KMutex: return A37CALL(Inline, WdkmKMutexAcquire, (PWDKM_KMUTEX)Lock, Size, Data);
+    case A37FastMutex: return A37CALL(Inline, WdkmFastMutexAcquire, (PWDKM_FAST_MUTEX)Lock, Size, Data);
+    case A37Spin:
+        return A37CALL(Inline, WdkmSpinLockAcquire, (PWDKM_SPIN_LOCK)Lock, Size, &A37SpinOldIrql, Data);
+    case A37Queued:
+        return A37CALL(Inline, WdkmQueuedSpinLockAcquire, (PWDKM_QUEUED_SPIN_LOCK)Lock, Size,
+                       &A37QueueHandle, Data);
+    case A37Guarded: return A37CALL(Inline, WdkmGuardedMutexAcquire, (PWDKM_GUARDED_MUTEX)Lock, Size, Data);
+    case A37Resource:
+        return A37CALL(Inline, WdkmResourceAcquireExclusive, (PWDKM_RESOURCE)Lock, Size, Data);
+    default: return A37CALL(Inline, WdkmPushLockAcquireExclusive, (PWDKM_PUSH_LOCK)Lock, Size, Data);
+    }
+}
+
+static NTSTATUS
+A37Release(BOOLEAN Inline, ULONG Kind, PVOID Lock)
+{
+    switch (Kind) {
+    case A37KMutex: return A37CALL(Inline, WdkmKMutexRelease, (PWDKM_KMUTEX)Lock);
+    case A37FastMutex: return A37CALL(Inline, WdkmFastMutexRelease, (PWDKM_FAST_MUTEX)Lock);
+    case A37Spin: return A37CALL(Inline, WdkmSpinLockRelease, (PWDKM_SPIN_LOCK)Lock, A37SpinOldIrql);
+    case A37Queued:
+        return Lock == NULL ? A37CALL(Inline, WdkmQueuedSpinLockRelease, NULL)
+                            : A37CALL(Inline, WdkmQueuedSpinLockRelease, &A37QueueHandle);
+    case A37Guarded: return A37CALL(Inline, WdkmGuardedMutexRelease, (PWDKM_GUARDED_MUTEX)Lock);
+    case A37Resource: return A37CALL(Inline, WdkmResourceRelease, (PWDKM_RESOURCE)Lock);
+    default: return A37CALL(Inline, WdkmPushLockRelease, (PWDKM_PUSH_LOCK)Lock);
+    }
+}
+
+static NTSTATUS
+A37Create(ULONG Kind, PVOID *Lock)
+{
+    A37_VALUE Initial = { 3, 4 };
+
+    switch (Kind) {
+    case A37KMutex: return WDKM_KMUTEX_CREATE(&Initial, (PWDKM_KMUTEX *)Lock);
+    case A37FastMutex: return WDKM_FAST_MUTEX_CREATE(&Initial, (PWDKM_FAST_MUTEX *)Lock);
+    case A37Spin: return WDKM_SPIN_LOCK_CREATE(&Initial, (PWDKM_SPIN_LOCK *)Lock);
+    case A37Queued: return WDKM_QUEUED_SPIN_LOCK_CREATE(&Initial, (PWDKM_QUEUED_SPIN_LOCK *)Lock);
+    case A37Guarded: return WDKM_GUARDED_MUTEX_CREATE(&Initial, (PWDKM_GUARDED_MUTEX *)Lock);
+    case A37Resource: return WDKM_RESOURCE_CREATE(&Initial, (PWDKM_RESOURCE *)Lock);
+    default: return WDKM_PUSH_LOCK_CREATE(&Initial, (PWDKM_PUSH_LOCK *)Lock);
+    }
+}
+
+static NTSTATUS
+A37Destroy(ULONG Kind, PVOID Lock)
+{
+    switch (Kind) {
+    case A37KMutex: return WdkmKMutexDestroy((PWDKM_KMUTEX)Lock);
+    case A37FastMutex: return WdkmFastMutexDestroy((PWDKM_FAST_MUTEX)Lock);
+    case A37Spin: return WdkmSpinLockDestroy((PWDKM_SPIN_LOCK)Lock);
+    case A37Queued: return WdkmQueuedSpinLockDestroy((PWDKM_QUEUED_SPIN_LOCK)Lock);
+    case A37Guarded: return WdkmGuardedMutexDestroy((PWDKM_GUARDED_MUTEX)Lock);
+    case A37Resource: return WdkmResourceDestroy((PWDKM_RESOURCE)Lock);
+    default: return WdkmPushLockDestroy((PWDKM_PUSH_LOCK)Lock);
+    }
+}
+
+static VOID
+A37Note(A37_LOG *Log, ULONG Line, NTSTATUS Status, PVOID Data, ULONG Kind, PVOID Lock)
+{
+    if (Log->Count < 128) {
+        Log->Entry[Log->Count].Line = Line;
+        Log->Entry[Log->Count].Status = Status;
+        Log->Entry[Log->Count].Irql = KeGetCurrentIrql();
+        Log->Entry[Log->Count].DataNull = Data == NULL;
+        Log->Entry[Log->Count].Owned = Lock != NULL && A37Owned(Kind, Lock);
+        Log->Count += 1;
+    }
+}
+
+/* The script; returns FALSE if it could not set up or clean up. */
+static BOOLEAN
+A37Script(BOOLEAN Inline, ULONG Kind, PVOID Lock, PVOID Foreign, A37_LOG *Log)
+{
+    static const KIRQL Levels[] = { PASSIVE_LEVEL, APC_LEVEL, DISPATCH_LEVEL, HIGH_LEVEL };
+    A37_SNAPSHOT Before;
+    PVOID Data;
+    NTSTATUS Status;
+    ULONG Start, Again, Level;
+
+    memset(Log, 0, sizeof(*Log));
+    A37Snap(Lock, &Before);
+    Data = (PVOID)(ULONG_PTR)1;
+    A37Note(Log, __LINE__, A37Acquire(Inline, Kind, Lock, sizeof(ULONG), &Data), Data, Kind, Lock);
+    Data = (PVOID)(ULONG_PTR)1;
+    A37Note(Log, __LINE__, A37Acquire(Inline, Kind, Foreign, sizeof(A37_VALUE), &Data), Data, Kind, Lock);
+    Data = (PVOID)(ULONG_PTR)1;
+    A37Note(Log, __LINE__, A37Acquire(Inline, Kind, NULL, sizeof(A37_VALUE), &Data), Data, Kind, Lock);
+    A37Note(Log, __LINE__, A37Acquire(Inline, Kind, Lock, sizeof(A37_VALUE), NULL), NULL, Kind, Lock);
+    A37Note(Log, __LINE__, A37Release(Inline, Kind, Lock), NULL, Kind, Lock);
+    A37Note(Log, __LINE__, A37Release(Inline, Kind, Foreign), NULL, Kind, Lock);
+    A37Note(Log, __LINE__, A37Release(Inline, Kind, NULL), NULL, Kind, Lock);
+    if (!A37Same(Lock, &Before)) {
+        WdkmTestFail(__FILE__, __LINE__, "%s (%s): a refusal changed the lock", A37KindName[Kind],
+                     Inline ? "inline" : "exported");
+        return FALSE;
+    }
+    for (Start = 0; Start < 4; Start += 1) {
+        A37SetIrql(Levels[Start]);
+        Data = (PVOID)(ULONG_PTR)1;
+        Status = A37Acquire(Inline, Kind, Lock, sizeof(A37_VALUE), &Data);
+        A37Note(Log, __LINE__, Status, Data, Kind, Lock);
+        if (Status != STATUS_SUCCESS) {
+            continue;
+        }
+        for (Again = 0; Again < 4; Again += 1) {
+            KIRQL Here = KeGetCurrentIrql();
+            PVOID Data2 = (PVOID)(ULONG_PTR)1;
+            WDKM_LOCK_QUEUE_HANDLE SavedHandle = A37QueueHandle;
+            KIRQL SavedOld = A37SpinOldIrql;
+
+            A37SetIrql(Levels[Again] > Here ? Levels[Again] : Here);
+            Status = A37Acquire(Inline, Kind, Lock, sizeof(A37_VALUE), &Data2);
+            A37Note(Log, __LINE__, Status, Data2, Kind, Lock);
+            if (Status == STATUS_SUCCESS) {
+                A37Note(Log, __LINE__, A37Release(Inline, Kind, Lock), NULL, Kind, Lock);
+            }
+            A37QueueHandle = SavedHandle;
+            A37SpinOldIrql = SavedOld;
+            A37SetIrql(Here);
+        }
+        for (Level = 4; Level-- > 0;) {
+            A37SetIrql(Levels[Level]);
+            Status = A37Release(Inline, Kind, Lock);
+            A37Note(Log, __LINE__, Status, NULL, Kind, Lock);
+            if (Status == STATUS_SUCCESS) {
+                break;
+            }
+        }
+        A37Note(Log, __LINE__, A37Release(Inline, Kind, Lock), NULL, Kind, Lock);
+        A37SetIrql(PASSIVE_LEVEL);
+        if (A37Owned(Kind, Lock)) {
+            WdkmTestFail(__FILE__, __LINE__, "%s (%s): no IRQL released a hold taken at %u",
+                         A37KindName[Kind], Inline ? "inline" : "exported", (unsigned)Levels[Start]);
+            return FALSE;
+        }
+    }
+    A37SetIrql(PASSIVE_LEVEL);
+    return TRUE;
+}
+
+static VOID
+A37TwinsAgree(VOID)
+{
+    static A37_LOG Inline, Exported;
+    ULONG Kind, Index;
+
+    for (Kind = 0; Kind < A37Kinds; Kind += 1) {
+        PVOID Lock = NULL, Foreign = NULL;
+
+        CHECK_STATUS(A37Create(Kind, &Lock), STATUS_SUCCESS);
+        CHECK_STATUS(A37Create((Kind + 1) % A37Kinds, &Foreign), STATUS_SUCCESS);
+        if (!A37Script(TRUE, Kind, Lock, Foreign, &Inline) ||
+            !A37Script(FALSE, Kind, Lock, Foreign, &Exported)) {
+            return;
+        }
+        CHECK_EQ(Inline.Count, Exported.Count);
+        for (Index = 0; Index < Inline.Count; Index += 1) {
+            if (memcmp(&Inline.Entry[Index], &Exported.Entry[Index], sizeof(Inline.Entry[0])) != 0) {
+                WdkmTestFail(__FILE__, __LINE__,
+                             "%s, step %u (line %u): inline %s irql %u null %u owned %u, "
+                             "exported %s irql %u null %u owned %u", A37KindName[Kind],
+                             (unsigned)Index, (unsigned)Inline.Entry[Index].Line,
+                             WdkmStatusName(Inline.Entry[Index].Status),
+                             (unsigned)Inline.Entry[Index].Irql, Inline.Entry[Index].DataNull,
+                             Inline.Entry[Index].Owned, WdkmStatusName(Exported.Entry[Index].Status),
+                             (unsigned)Exported.Entry[Index].Irql, Exported.Entry[Index].DataNull,
+                             Exported.Entry[Index].Owned);
+                return;
+            }
+        }
+        CHECK_STATUS(A37Destroy(Kind, Lock), STATUS_SUCCESS);
+        CHECK_STATUS(A37Destroy((Kind + 1) % A37Kinds, Foreign), STATUS_SUCCESS);
+    }
+}
+
 static const WDKM_TEST_CASE A37Cases[] = {
     { "queued_handle_reused_inline", A37QueuedHandleReusedInline },
     { "queued_handle_reused_exported", A37QueuedHandleReusedExported },
@@ -492,6 +729,7 @@ static const WDKM_TEST_CASE A37Cases[] = {
     { "in_place", A37InPlace },
     { "pool_statistics", A37PoolStatistics },
     { "debug_output", A37DebugOutput },
+    { "twins_agree", A37TwinsAgree },
 };
 
 static VOID
