@@ -720,6 +720,184 @@ A37TwinsAgree(VOID)
     }
 }
 
+/* ---------------------------------------------------------------------- */
+/* DPCs and special APCs landing anywhere in scoped forms and region       */
+/* scopes (random injection): the DPC takes the same spin lock through a   */
+/* scope, the APC enters and leaves regions and a KMUTEX scope of its own; */
+/* no update may be lost, no region left entered, nothing leaked.          */
+/* ---------------------------------------------------------------------- */
+
+/* Rounds go on until this many events landed (or the give-up bound). */
+#define A37_INJECT_DPCS 300
+#define A37_INJECT_APCS 150
+
+typedef struct _A37_INJECT {
+    PWDKM_SPIN_LOCK Spin;
+    PWDKM_KMUTEX Mutex;
+    LONG volatile DpcAdds;
+    LONG volatile ApcAdds;
+    LONG volatile ApcRefused;
+    LONG volatile Failures;
+    LONG volatile Why[5];          /* dpc scope, dpc leave, apc region, apc mutex, worker */
+    NTSTATUS volatile Last[5];
+    LONG volatile Active;
+    LONG volatile Rounds;
+    LONGLONG Deadline;
+} A37_INJECT;
+
+static VOID
+A37InjectFailed(A37_INJECT *Inject, ULONG Why, NTSTATUS Status)
+{
+    __atomic_add_fetch(&Inject->Failures, 1, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&Inject->Why[Why], 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&Inject->Last[Why], Status, __ATOMIC_RELAXED);
+}
+
+static VOID
+A37InjectRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    A37_INJECT *Inject = (A37_INJECT *)Context;
+    A37_VALUE *Data;
+    NTSTATUS Status = STATUS_UNSUCCESSFUL, Region = STATUS_UNSUCCESSFUL;
+
+    UNREFERENCED_PARAMETER(Random);
+    if (__atomic_load_n(&Inject->Active, __ATOMIC_ACQUIRE) == 0) {
+        return;
+    }
+    if (Kind == WdkmHostInterruptDpc) {
+        /* The thread it interrupts never holds Spin here: it is masked then. */
+        WDKM_SPIN_LOCK_SCOPED(Inject->Spin, Data, &Status) {
+            Data->B += 1;
+        } WDKM_SCOPED_END
+        if (Status == STATUS_SUCCESS) {
+            __atomic_add_fetch(&Inject->DpcAdds, 1, __ATOMIC_RELAXED);
+        } else {
+            A37InjectFailed(Inject, 0, Status);
+        }
+        /* A region leave from a DPC is refused and changes nothing. */
+        {
+            WDKM_REGION Never;
+
+            memset(&Never, 0, sizeof(Never));
+            Status = WdkmRegionLeave(&Never);
+            if (Status != STATUS_WDKM_IRQL_TOO_HIGH) {
+                A37InjectFailed(Inject, 1, Status);
+            }
+        }
+    } else if (Kind == WdkmHostInterruptSpecialApc) {
+        WDKM_GUARDED_REGION_SCOPED(&Region) {
+            WDKM_KMUTEX_SCOPED(Inject->Mutex, Data, &Status) {
+                Data->A += 1;
+                break;
+            } WDKM_SCOPED_END
+        } WDKM_SCOPED_END
+        if (Region != STATUS_SUCCESS) {
+            A37InjectFailed(Inject, 2, Region);
+        } else if (Status == STATUS_POSSIBLE_DEADLOCK) {
+            /* Documented: its thread was inside an acquire or a release of
+               the mutex (or asleep in one: the emulation delivers after the
+               wait); nothing changed, which the value's sum checks. */
+            __atomic_add_fetch(&Inject->ApcRefused, 1, __ATOMIC_RELAXED);
+        } else if (Status != STATUS_SUCCESS) {
+            A37InjectFailed(Inject, 3, Status);
+        } else {
+            __atomic_add_fetch(&Inject->ApcAdds, 1, __ATOMIC_RELAXED);
+        }
+    }
+}
+
+static VOID
+A37InjectWorker(PVOID Context, ULONG Index)
+{
+    A37_INJECT *Inject = (A37_INJECT *)Context;
+    A37_VALUE *Data;
+    ULONG Round;
+
+    UNREFERENCED_PARAMETER(Index);
+    for (Round = 0;; Round += 1) {
+        NTSTATUS Outer = STATUS_UNSUCCESSFUL, Inner = STATUS_UNSUCCESSFUL, Spin = STATUS_UNSUCCESSFUL;
+
+        WDKM_CRITICAL_REGION_SCOPED(&Outer) {
+            WDKM_KMUTEX_SCOPED(Inject->Mutex, Data, &Inner) {
+                Data->A += 1;
+                if ((Round & 1) != 0) {
+                    goto Spin;
+                }
+            } WDKM_SCOPED_END
+        } WDKM_SCOPED_END
+Spin:
+        WDKM_SPIN_LOCK_SCOPED(Inject->Spin, Data, &Spin) {
+            Data->A += 1;
+            if ((Round & 2) != 0) {
+                break;
+            }
+            Data->A += 1;
+            Data->A -= 1;
+        } WDKM_SCOPED_END
+        if (Outer != STATUS_SUCCESS || Inner != STATUS_SUCCESS || Spin != STATUS_SUCCESS ||
+            KeAreApcsDisabled() || KeGetCurrentIrql() != PASSIVE_LEVEL) {
+            A37InjectFailed(Inject, 4, Outer != STATUS_SUCCESS ? Outer : Inner != STATUS_SUCCESS ? Inner : Spin);
+        }
+        __atomic_add_fetch(&Inject->Rounds, 1, __ATOMIC_RELAXED);
+        if ((__atomic_load_n(&Inject->DpcAdds, __ATOMIC_RELAXED) >= A37_INJECT_DPCS &&
+             __atomic_load_n(&Inject->ApcAdds, __ATOMIC_RELAXED) >= A37_INJECT_APCS) ||
+            WdkmTestNowMs() > Inject->Deadline) {
+            break;
+        }
+    }
+}
+
+static VOID
+A37InjectedScopes(VOID)
+{
+    static A37_INJECT Inject;
+    WDKM_HOST_INTERRUPT_SETTINGS Settings;
+    A37_VALUE Initial = { 0, 0 }, Mutex, Spin;
+    LONG Outstanding = WdkmTestPoolOutstanding();
+    BOOLEAN Ran;
+
+    if (WdkmHostInterruptsActive(NULL)) {
+        return;     /* the run injects its own events */
+    }
+    memset(&Inject, 0, sizeof(Inject));
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Initial, &Inject.Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Initial, &Inject.Mutex), STATUS_SUCCESS);
+    memset(&Settings, 0, sizeof(Settings));
+    Settings.Seed = 37;
+    Settings.MeanIntervalMicroseconds = 20;
+    Settings.DpcWeight = 2;
+    Settings.SpecialApcWeight = 1;
+    Settings.Routine = A37InjectRoutine;
+    Settings.Context = &Inject;
+    Inject.Deadline = WdkmTestDeadlineMs(1500);
+    __atomic_store_n(&Inject.Active, 1, __ATOMIC_RELEASE);
+    WdkmHostInterruptsStart(&Settings);
+    Ran = WdkmTestRunThreads(2, A37InjectWorker, &Inject);
+    __atomic_store_n(&Inject.Active, 0, __ATOMIC_RELEASE);
+    WdkmHostInterruptsStop();
+    CHECK(Ran);
+    if (Inject.Failures != 0) {
+        ULONG Why;
+
+        for (Why = 0; Why < 5; Why += 1) {
+            if (Inject.Why[Why] != 0) {
+                WdkmTestFail(__FILE__, __LINE__, "%s: %d failures, last %s",
+                             (const char *[]){ "dpc spin-lock scope", "dpc region leave",
+                                               "apc region scope", "apc kmutex scope",
+                                               "worker" }[Why],
+                             (int)Inject.Why[Why], WdkmStatusName(Inject.Last[Why]));
+            }
+        }
+        return;
+    }
+    CHECK_STATUS(WDKM_KMUTEX_TAKE(Inject.Mutex, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_SPIN_LOCK_TAKE(Inject.Spin, &Spin), STATUS_SUCCESS);
+    CHECK_EQ(Mutex.A, Inject.Rounds + Inject.ApcAdds);
+    CHECK_EQ(Spin.A, Inject.Rounds);
+    CHECK_EQ(Spin.B, Inject.DpcAdds);
+    CHECK_EQ(WdkmTestPoolOutstanding(), Outstanding);
+}
+
 static const WDKM_TEST_CASE A37Cases[] = {
     { "queued_handle_reused_inline", A37QueuedHandleReusedInline },
     { "queued_handle_reused_exported", A37QueuedHandleReusedExported },
@@ -730,6 +908,7 @@ static const WDKM_TEST_CASE A37Cases[] = {
     { "pool_statistics", A37PoolStatistics },
     { "debug_output", A37DebugOutput },
     { "twins_agree", A37TwinsAgree },
+    { "injected_scopes", A37InjectedScopes },
 };
 
 static VOID
