@@ -36,7 +36,9 @@ typedef struct WDKMP_CAPABILITY("region") _WDKM_REGION {
  * (normal kernel APCs disabled) or a guarded region (all APCs disabled).
  * IRQL: <= APC_LEVEL. Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER
  * (NULL); STATUS_WDKM_IRQL_TOO_HIGH. The caller must leave it with
- * WdkmRegionLeave(Region) on the same thread.
+ * WdkmRegionLeave(Region) on the same thread, and must not enter again
+ * through a Region still entered (not detected: Region is _Out_, maybe
+ * uninitialised; the first entry could then never be left).
  */
 _Must_inspect_result_
 _IRQL_requires_max_(APC_LEVEL)
@@ -67,7 +69,10 @@ WdkmRegionLeave(
     _Inout_ PWDKM_REGION Region
     ) WDKM_RELEASES_LOCK(Region);
 
-/* For the scoped forms; not meant to be called directly. IRQL: <= APC_LEVEL. */
+/* For the scoped forms; not meant to be called directly. IRQL: <= APC_LEVEL.
+   The block must not end above APC_LEVEL: the leave is then refused
+   (*Status STATUS_WDKM_IRQL_TOO_HIGH) and the scope held the only record,
+   so the region stays entered. */
 _IRQL_requires_max_(APC_LEVEL)
 WDKM_SCOPE
 WdkmRegionScopeEnter(

@@ -321,7 +321,9 @@ WdkmQueuedSpinLockCreate(
  * keep *Handle in place until WdkmQueuedSpinLockRelease(Handle). On
  * failure *Handle holds nothing, except when it is the handle through
  * which the caller already holds this lock (STATUS_POSSIBLE_DEADLOCK):
- * that hold is kept.
+ * that hold is kept. Not detected: a handle that still holds another
+ * queued spin lock (it is _Out_, maybe uninitialised): the acquire is
+ * granted and the first lock can no longer be released. One handle per hold.
  */
 _Must_inspect_result_
 _IRQL_requires_max_(DISPATCH_LEVEL)

@@ -898,6 +898,90 @@ A37InjectedScopes(VOID)
     CHECK_EQ(WdkmTestPoolOutstanding(), Outstanding);
 }
 
+/* ---------------------------------------------------------------------- */
+/* A scope whose block leaves the IRQL raised: the release is refused and  */
+/* reported in *Status, and the caller must be able to finish the release  */
+/* itself once it lowers the IRQL again.                                   */
+/* ---------------------------------------------------------------------- */
+
+static VOID
+A37ScopeBlockRaises(VOID)
+{
+    A37_VALUE Initial = { 0, 0 };
+    PWDKM_KMUTEX Mutex = NULL;
+    A37_VALUE *Data;
+    NTSTATUS Status = STATUS_UNSUCCESSFUL;
+    KIRQL OldIrql = PASSIVE_LEVEL;
+
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Initial, &Mutex), STATUS_SUCCESS);
+    WDKM_KMUTEX_SCOPED(Mutex, Data, &Status) {
+        Data->A += 1;
+        KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    } WDKM_SCOPED_END
+    CHECK(!NT_SUCCESS(Status));
+    CHECK(WdkmKMutexIsOwned(Mutex));
+    KeLowerIrql(OldIrql);
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
+}
+
+/*
+ * A region scope whose block leaves the IRQL raised: found leaving the
+ * critical region entered with nothing to leave it by (the scope held the
+ * only record). reference.md now lists it ("What is not detected",
+ * WdkmRegionScopeEnter); pinned here, the test undoing it with the kernel.
+ */
+static VOID
+A37RegionScopeBlockRaises(VOID)
+{
+    NTSTATUS Status = STATUS_UNSUCCESSFUL;
+    KIRQL OldIrql = PASSIVE_LEVEL;
+    BOOLEAN Disabled;
+
+    WDKM_CRITICAL_REGION_SCOPED(&Status) {
+        KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
+    } WDKM_SCOPED_END
+    KeLowerIrql(OldIrql);
+    Disabled = KeAreApcsDisabled();
+    if (Disabled) {
+        WDKM_REGION Region, Copy;
+
+        /* Undo through the library (its records stay balanced): a record
+           of a critical region of this thread, copied, leaves two. */
+        CHECK_STATUS(WdkmRegionEnterCritical(&Region), STATUS_SUCCESS);
+        memcpy(&Copy, &Region, sizeof(Copy));
+        CHECK_STATUS(WdkmRegionLeave(&Region), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmRegionLeave(&Copy), STATUS_SUCCESS);
+    }
+    CHECK(!KeAreApcsDisabled());
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK(Disabled);
+}
+
+/*
+ * The same WDKM_REGION entered twice without a leave between: found
+ * granted, one leave then leaving one region of two. Region is _Out_ (maybe
+ * uninitialised stack), so reference.md lists it as not detected; pinned.
+ */
+static VOID
+A37RegionEnteredTwice(VOID)
+{
+    WDKM_REGION Region, First;
+    BOOLEAN Disabled;
+
+    CHECK_STATUS(WdkmRegionEnterCritical(&Region), STATUS_SUCCESS);
+    memcpy(&First, &Region, sizeof(First));
+    CHECK_STATUS(WdkmRegionEnterCritical(&Region), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmRegionLeave(&Region), STATUS_SUCCESS);
+    Disabled = KeAreApcsDisabled();
+    if (Disabled) {
+        CHECK_STATUS(WdkmRegionLeave(&First), STATUS_SUCCESS);   /* the lost record */
+    }
+    CHECK(Disabled);
+    CHECK_STATUS(WdkmRegionLeave(&Region), STATUS_WDKM_NOT_HELD);
+    CHECK(!KeAreApcsDisabled());
+}
+
 static const WDKM_TEST_CASE A37Cases[] = {
     { "queued_handle_reused_inline", A37QueuedHandleReusedInline },
     { "queued_handle_reused_exported", A37QueuedHandleReusedExported },
@@ -909,6 +993,9 @@ static const WDKM_TEST_CASE A37Cases[] = {
     { "debug_output", A37DebugOutput },
     { "twins_agree", A37TwinsAgree },
     { "injected_scopes", A37InjectedScopes },
+    { "scope_block_raises", A37ScopeBlockRaises },
+    { "region_scope_block_raises", A37RegionScopeBlockRaises },
+    { "region_entered_twice", A37RegionEnteredTwice },
 };
 
 static VOID
