@@ -982,6 +982,214 @@ A37RegionEnteredTwice(VOID)
     CHECK(!KeAreApcsDisabled());
 }
 
+/* ---------------------------------------------------------------------- */
+/* Scopes of the reader/writer kinds nested on one thread; a scope enter   */
+/* with no status variable acquires nothing.                               */
+/* ---------------------------------------------------------------------- */
+
+static VOID
+A37ScopeReaderWriter(VOID)
+{
+    A37_VALUE Initial = { 1, 1 };
+    PWDKM_RESOURCE Resource = NULL;
+    PWDKM_PUSH_LOCK PushLock = NULL;
+    PWDKM_KMUTEX Mutex = NULL;
+    const A37_VALUE *Read;
+    A37_VALUE *Write;
+    PVOID Data = (PVOID)(ULONG_PTR)1;
+    NTSTATUS Outer = STATUS_UNSUCCESSFUL, Inner = STATUS_UNSUCCESSFUL;
+    WDKM_SCOPE Scope;
+    ULONG Runs = 0;
+
+    CHECK_STATUS(WDKM_RESOURCE_CREATE(&Initial, &Resource), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_PUSH_LOCK_CREATE(&Initial, &PushLock), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Initial, &Mutex), STATUS_SUCCESS);
+
+    WDKM_RESOURCE_SHARED_SCOPED(Resource, Read, &Outer) {
+        Runs += 1;
+        Write = (A37_VALUE *)(ULONG_PTR)1;
+        WDKM_RESOURCE_EXCLUSIVE_SCOPED(Resource, Write, &Inner) {
+            Runs += 100;                             /* shared -> exclusive: refused */
+        } WDKM_SCOPED_END
+        CHECK_STATUS(Inner, STATUS_POSSIBLE_DEADLOCK);
+        CHECK(Write == NULL);
+        break;
+    } WDKM_SCOPED_END
+    CHECK_STATUS(Outer, STATUS_SUCCESS);
+    CHECK_EQ(Runs, 1);
+    CHECK_STATUS(WdkmResourceRelease(Resource), STATUS_WDKM_NOT_HELD);   /* released once */
+    CHECK(!KeAreApcsDisabled());
+
+    WDKM_PUSH_LOCK_SHARED_SCOPED(PushLock, Read, &Outer) {
+        Runs += 1;
+        WDKM_PUSH_LOCK_SHARED_SCOPED(PushLock, Read, &Inner) {
+            Runs += 100;
+        } WDKM_SCOPED_END
+        CHECK_STATUS(Inner, STATUS_POSSIBLE_DEADLOCK);
+        WDKM_PUSH_LOCK_EXCLUSIVE_SCOPED(PushLock, Write, &Inner) {
+            Runs += 100;
+        } WDKM_SCOPED_END
+        CHECK_STATUS(Inner, STATUS_POSSIBLE_DEADLOCK);
+    } WDKM_SCOPED_END
+    CHECK_STATUS(Outer, STATUS_SUCCESS);
+    CHECK_EQ(Runs, 2);
+    CHECK_STATUS(WdkmPushLockRelease(PushLock), STATUS_WDKM_NOT_HELD);
+    CHECK(!KeAreApcsDisabled());
+
+    /* No status variable: nothing acquired (nobody could learn of it). */
+    Scope = WdkmKMutexScopeEnter(Mutex, sizeof(A37_VALUE), &Data, NULL);
+    CHECK(Scope.Lock == NULL);
+    CHECK(!WdkmKMutexIsOwned(Mutex));
+    WdkmScopeLeave(&Scope);
+    Scope = WdkmResourceScopeEnter(Resource, sizeof(A37_VALUE), TRUE, &Data, NULL);
+    CHECK(Scope.Lock == NULL);
+    CHECK(!WdkmResourceIsOwnedExclusive(Resource));
+    CHECK(!KeAreApcsDisabled());
+    Scope = WdkmRegionScopeEnter(TRUE, NULL);
+    CHECK(Scope.Lock == NULL);
+    CHECK(!KeAreAllApcsDisabled());
+    /* A scope left twice by hand: the second is a no-op. */
+    Scope = WdkmKMutexScopeEnter(Mutex, sizeof(A37_VALUE), &Data, &Outer);
+    CHECK_STATUS(Outer, STATUS_SUCCESS);
+    WdkmScopeLeave(&Scope);
+    WdkmScopeLeave(&Scope);
+    CHECK(!WdkmKMutexIsOwned(Mutex));
+    CHECK_STATUS(Outer, STATUS_SUCCESS);
+
+    CHECK_STATUS(WdkmResourceDestroy(Resource), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmPushLockDestroy(PushLock), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Values in place from a DPC on the holder's thread, and under pool       */
+/* failures: refusals change nothing, statistics count exactly.            */
+/* ---------------------------------------------------------------------- */
+
+static ULONG A37InitCalls;
+
+static NTSTATUS
+A37InitCount(PVOID Value, PVOID Context)
+{
+    UNREFERENCED_PARAMETER(Value);
+    UNREFERENCED_PARAMETER(Context);
+    A37InitCalls += 1;
+    return STATUS_SUCCESS;
+}
+
+static VOID
+A37InPlaceDpcAndPool(VOID)
+{
+    PWDKM_KMUTEX Mutex = NULL;
+    A37_VALUE *Data, Out;
+    A37_SNAPSHOT Before;
+    WDKM_POOL_STATISTICS Stats0, Stats1;
+    ULONG Drains = 0;
+    KIRQL OldIrql;
+    NTSTATUS Result = STATUS_INVALID_DEVICE_STATE;
+
+    A37InitCalls = 0;
+    CHECK_STATUS(WDKM_KMUTEX_CREATE_IN_PLACE(A37_VALUE, A37InitCount, NULL, &Mutex), STATUS_SUCCESS);
+    CHECK_EQ(A37InitCalls, 1);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Data), STATUS_SUCCESS);
+    A37Remember(Mutex, Data);
+    A37Snap(Mutex, &Before);
+    KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);           /* a DPC on the holder's thread */
+    CHECK_STATUS(WDKM_KMUTEX_DESTROY_WITH(Mutex, A37_VALUE, A37DrainNoop, &Drains),
+                 STATUS_WDKM_LOCK_HELD);
+    CHECK_STATUS(WDKM_KMUTEX_TAKE(Mutex, &Out), STATUS_WDKM_LOCK_HELD);
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_WDKM_LOCK_HELD);
+    KeLowerIrql(OldIrql);
+    CHECK(A37Same(Mutex, &Before));
+    CHECK_EQ(Drains, 0);
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexTake(Mutex, sizeof(A37_VALUE), NULL), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmKMutexTake(Mutex, sizeof(ULONG), &Out), STATUS_WDKM_TYPE_MISMATCH);
+    CHECK_STATUS(WDKM_KMUTEX_DESTROY_WITH(Mutex, A37_VALUE, A37DrainNoop, &Drains), STATUS_SUCCESS);
+    CHECK_EQ(Drains, 1);
+
+    /* A failed allocation: no initialiser, one failed allocation counted. */
+    WdkmQueryPoolStatistics(&Stats0);
+    A37InitCalls = 0;
+    Mutex = (PWDKM_KMUTEX)(ULONG_PTR)1;
+    WdkmHostPoolFailAt(0);
+    CHECK_STATUS(WDKM_KMUTEX_CREATE_IN_PLACE(A37_VALUE, A37InitCount, NULL, &Mutex),
+                 STATUS_INSUFFICIENT_RESOURCES);
+    WdkmHostPoolFailAt(-1);
+    CHECK(Mutex == NULL);
+    CHECK_EQ(A37InitCalls, 0);
+    WdkmQueryPoolStatistics(&Stats1);
+    CHECK_EQ(Stats1.FailedAllocations - Stats0.FailedAllocations, 1);
+    CHECK_EQ(Stats1.TotalAllocations, Stats0.TotalAllocations);
+    CHECK_EQ(Stats1.OutstandingBlocks, Stats0.OutstandingBlocks);
+    /* A failing initialiser: one allocation made and freed. */
+    CHECK_STATUS(WdkmKMutexCreateInPlace(sizeof(A37_VALUE), A37InitReturns, &Result, &Mutex),
+                 STATUS_INVALID_DEVICE_STATE);
+    CHECK(Mutex == NULL);
+    WdkmQueryPoolStatistics(&Stats0);
+    CHECK_EQ(Stats0.TotalAllocations - Stats1.TotalAllocations, 1);
+    CHECK_EQ(Stats0.FailedAllocations, Stats1.FailedAllocations);
+    CHECK_EQ(Stats0.OutstandingBlocks, Stats1.OutstandingBlocks);
+    CHECK_EQ(Stats0.OutstandingBytes, Stats1.OutstandingBytes);
+    /* Refused arguments call nothing. */
+    CHECK_STATUS(WdkmKMutexCreateInPlace(sizeof(A37_VALUE), NULL, NULL, &Mutex),
+                 STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmKMutexCreateInPlace(0, A37InitCount, NULL, &Mutex), STATUS_INVALID_PARAMETER);
+    KeRaiseIrql(HIGH_LEVEL, &OldIrql);
+    CHECK_STATUS(WdkmKMutexCreateInPlace(sizeof(A37_VALUE), A37InitCount, NULL, &Mutex),
+                 STATUS_WDKM_IRQL_TOO_HIGH);
+    KeLowerIrql(OldIrql);
+    CHECK_EQ(A37InitCalls, 0);
+    WdkmQueryPoolStatistics(&Stats1);
+    CHECK_EQ(Stats1.TotalAllocations, Stats0.TotalAllocations);
+    CHECK_EQ(Stats1.FailedAllocations, Stats0.FailedAllocations);
+}
+
+/* Concurrent creates with one injected pool failure somewhere among them. */
+typedef struct _A37_POOL_RACE {
+    LONG volatile Created;
+    LONG volatile Failed;
+} A37_POOL_RACE;
+
+static VOID
+A37PoolRaceWorker(PVOID Context, ULONG Index)
+{
+    A37_POOL_RACE *Race = (A37_POOL_RACE *)Context;
+    A37_VALUE Initial = { Index, 0 };
+    ULONG Round;
+
+    for (Round = 0; Round < 200; Round += 1) {
+        PWDKM_FAST_MUTEX Lock = NULL;
+        NTSTATUS Status = WDKM_FAST_MUTEX_CREATE(&Initial, &Lock);
+
+        if (Status == STATUS_SUCCESS) {
+            __atomic_add_fetch(&Race->Created, 1, __ATOMIC_RELAXED);
+            (VOID)WdkmFastMutexDestroy(Lock);
+        } else if (Status == STATUS_INSUFFICIENT_RESOURCES && Lock == NULL) {
+            __atomic_add_fetch(&Race->Failed, 1, __ATOMIC_RELAXED);
+        }
+    }
+}
+
+static VOID
+A37PoolRace(VOID)
+{
+    static A37_POOL_RACE Race;
+    WDKM_POOL_STATISTICS Before, After;
+
+    memset(&Race, 0, sizeof(Race));
+    WdkmQueryPoolStatistics(&Before);
+    WdkmHostPoolFailAt(300);
+    CHECK(WdkmTestRunThreads(4, A37PoolRaceWorker, &Race));
+    WdkmHostPoolFailAt(-1);
+    WdkmQueryPoolStatistics(&After);
+    CHECK_EQ(Race.Created + Race.Failed, 4 * 200);
+    CHECK_EQ(After.TotalAllocations - Before.TotalAllocations, Race.Created);
+    CHECK_EQ(After.FailedAllocations - Before.FailedAllocations, Race.Failed);
+    CHECK_EQ(After.OutstandingBlocks, Before.OutstandingBlocks);
+    CHECK_EQ(After.OutstandingBytes, Before.OutstandingBytes);
+}
+
 static const WDKM_TEST_CASE A37Cases[] = {
     { "queued_handle_reused_inline", A37QueuedHandleReusedInline },
     { "queued_handle_reused_exported", A37QueuedHandleReusedExported },
@@ -996,6 +1204,9 @@ static const WDKM_TEST_CASE A37Cases[] = {
     { "scope_block_raises", A37ScopeBlockRaises },
     { "region_scope_block_raises", A37RegionScopeBlockRaises },
     { "region_entered_twice", A37RegionEnteredTwice },
+    { "scope_reader_writer", A37ScopeReaderWriter },
+    { "in_place_dpc_and_pool", A37InPlaceDpcAndPool },
+    { "pool_race", A37PoolRace },
 };
 
 static VOID
