@@ -62,6 +62,16 @@ WdkmpGuardedMutexAcquireCommon(
     }
     /* A guarded mutex leaves the IRQL alone: HeldIrql is the caller's. */
     WdkmpLockTakeOwnership(&Mutex->Header);
+    /*
+     * Its release must happen at that IRQL. Taken at APC_LEVEL (inside a
+     * fast mutex) it counts as a hold nested at that level, so the
+     * release of a fast mutex taken at PASSIVE_LEVEL cannot lower the IRQL
+     * under it (STATUS_WDKM_LOCK_HELD), which would leave it unreleasable
+     * there: the rule of nested fast mutexes (wdkm_layout.h).
+     */
+    if (Irql == APC_LEVEL) {
+        WdkmpNestEnter(&Mutex->Header, WDKMP_NEST_APC);
+    }
     WdkmpDiagAfterAcquire(&Mutex->Header, &Diag, TRUE);
     return STATUS_SUCCESS;
 }
@@ -98,6 +108,7 @@ WdkmGuardedMutexRelease(
         return Status;
     }
     Diag = WdkmpDiagBeforeRelease(&Mutex->Header);
+    WdkmpNestLeave(&Mutex->Header, WDKMP_NEST_APC);
     WdkmpStoreThread(&Mutex->Header.Owner, NULL);
     WdkmpGuardedMutexRelease(&Mutex->Mutex);
     WdkmpDiagAfterRelease(Diag);

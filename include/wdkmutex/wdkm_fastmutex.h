@@ -123,7 +123,8 @@ WdkmFastMutexTryAcquire(
  * the IRQL: at any IRQL for a caller that does not hold it);
  * STATUS_WDKM_IRQL_MISMATCH below APC_LEVEL; STATUS_WDKM_IRQL_TOO_HIGH
  * above it; STATUS_WDKM_LOCK_HELD if this one was acquired at
- * PASSIVE_LEVEL and a fast mutex acquired after it is still held: the
+ * PASSIVE_LEVEL and a fast mutex (or a guarded mutex taken at APC_LEVEL)
+ * acquired after it is still held: the
  * release would lower the IRQL under it, so release that one first (one
  * acquired at APC_LEVEL lowers nothing and may be released out of order);
  * STATUS_WDKM_TYPE_MISMATCH for a lock of another kind;

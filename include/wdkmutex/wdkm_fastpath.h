@@ -416,7 +416,8 @@ WdkmpGuardedMutexAcquireFast(
     if (Mutex == NULL) {
         return WdkmpFastNullLock(Data);
     }
-    if (!WdkmpFastAcquireChecks(&Mutex->Header, WDKMP_SIGNATURE_GUARDED, DataSize, DISPATCH_LEVEL)) {
+    /* At APC_LEVEL the hold nests in the caller's (counted): the library's. */
+    if (!WdkmpFastAcquireChecks(&Mutex->Header, WDKMP_SIGNATURE_GUARDED, DataSize, APC_LEVEL)) {
         return WdkmpFastSlow((WdkmGuardedMutexAcquire)(Mutex, DataSize, Data));
     }
     *Data = Mutex->Header.Data;
@@ -444,7 +445,9 @@ WdkmpGuardedMutexReleaseFast(
     _Inout_ PWDKM_GUARDED_MUTEX Mutex
     )
 {
-    if (Mutex == NULL || !WdkmpFastReleaseChecks(&Mutex->Header, WDKMP_SIGNATURE_GUARDED)) {
+    /* A counted hold (taken at APC_LEVEL) is uncounted by the library. */
+    if (Mutex == NULL || !WdkmpFastReleaseChecks(&Mutex->Header, WDKMP_SIGNATURE_GUARDED) ||
+        !WdkmpFastOk(Mutex->Header.How.HoldWord == 0)) {
         return WdkmpFastSlow((WdkmGuardedMutexRelease)(Mutex));
     }
     WdkmpStoreThread(&Mutex->Header.Owner, NULL);

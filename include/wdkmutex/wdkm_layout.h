@@ -173,7 +173,7 @@ typedef struct _WDKMP_LOCK_HEADER {
  * lowering while the thread held nested ones earns one lowering release
  * of a nested hold (Lowerable); one without it is refused.
  */
-#define WDKMP_NEST_APC      0   /* level index: a FAST_MUTEX hold taken at APC_LEVEL */
+#define WDKMP_NEST_APC      0   /* level index: a FAST_MUTEX or guarded-mutex hold taken at APC_LEVEL */
 #define WDKMP_NEST_DISPATCH 1   /* level index: a spin-lock hold taken at DISPATCH_LEVEL */
 
 #define WDKMP_NEST_NONE      0  /* How.Hold.Nest: not nested; its release lowers */

@@ -506,8 +506,12 @@ typedef struct _A37_LOG {
     } Entry[128];
 } A37_LOG;
 
-static KIRQL A37SpinOldIrql;
-static WDKM_LOCK_QUEUE_HANDLE A37QueueHandle;
+/* Per hold slot: the spin lock's OldIrql, the queued lock's handle. */
+static KIRQL A37OldIrqls[2];
+static WDKM_LOCK_QUEUE_HANDLE A37QueueHandles[2];
+static ULONG A37Slot;
+#define A37SpinOldIrql A37OldIrqls[A37Slot]
+#define A37QueueHandle A37QueueHandles[A37Slot]
 
 static VOID
 A37SetIrql(KIRQL Irql)
@@ -1190,6 +1194,189 @@ A37PoolRace(VOID)
     CHECK_EQ(After.OutstandingBytes, Before.OutstandingBytes);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Inline twins against the exported functions, two locks nested: every   */
+/* pair of the IRQL-raising kinds, released in order and out of order.     */
+/* ---------------------------------------------------------------------- */
+
+static const ULONG A37Raising[] = { A37FastMutex, A37Spin, A37Queued, A37Guarded };
+
+static VOID
+A37NestedScript(BOOLEAN Inline, ULONG Kind1, PVOID Lock1, ULONG Kind2, PVOID Lock2,
+                ULONG Order, A37_LOG *Log)
+{
+    PVOID Data;
+    ULONG Round;
+    NTSTATUS Status;
+    BOOLEAN Held1, Held2;
+
+    memset(Log, 0, sizeof(*Log));
+    A37Slot = 0;
+    Data = NULL;
+    Status = A37Acquire(Inline, Kind1, Lock1, sizeof(A37_VALUE), &Data);
+    A37Note(Log, __LINE__, Status, Data, Kind1, Lock1);
+    Held1 = Status == STATUS_SUCCESS;
+    A37Slot = 1;
+    Data = NULL;
+    Status = A37Acquire(Inline, Kind2, Lock2, sizeof(A37_VALUE), &Data);
+    A37Note(Log, __LINE__, Status, Data, Kind2, Lock2);
+    Held2 = Status == STATUS_SUCCESS;
+    /* Order 0: inner first; 1: outer first; until both are released. */
+    for (Round = 0; Round < 4 && (Held1 || Held2); Round += 1) {
+        BOOLEAN First = ((Round + Order) & 1) != 0;
+
+        if (First && Held1) {
+            A37Slot = 0;
+            Status = A37Release(Inline, Kind1, Lock1);
+            A37Note(Log, __LINE__, Status, NULL, Kind1, Lock1);
+            Held1 = Status != STATUS_SUCCESS;
+        } else if (!First && Held2) {
+            A37Slot = 1;
+            Status = A37Release(Inline, Kind2, Lock2);
+            A37Note(Log, __LINE__, Status, NULL, Kind2, Lock2);
+            Held2 = Status != STATUS_SUCCESS;
+        }
+    }
+    A37Slot = 0;
+    A37Note(Log, __LINE__, Held1 || Held2 ? STATUS_UNSUCCESSFUL : STATUS_SUCCESS, NULL, Kind1, Lock1);
+    /* Whatever a refusal kept, give it back so both scripts start alike. */
+    if (Held2) {
+        A37Slot = 1;
+        A37SetIrql(Kind2 == A37FastMutex || Kind2 == A37Guarded ? APC_LEVEL : DISPATCH_LEVEL);
+        (VOID)A37Release(FALSE, Kind2, Lock2);
+    }
+    if (Held1) {
+        A37Slot = 0;
+        (VOID)A37Release(FALSE, Kind1, Lock1);
+    }
+    A37Slot = 0;
+    A37SetIrql(PASSIVE_LEVEL);
+}
+
+static VOID
+A37TwinsNested(VOID)
+{
+    static A37_LOG Inline, Exported;
+    ULONG Outer, Inner, Order, Index;
+
+    for (Outer = 0; Outer < 4; Outer += 1) {
+        for (Inner = 0; Inner < 4; Inner += 1) {
+            for (Order = 0; Order < 2; Order += 1) {
+                ULONG Kind1 = A37Raising[Outer], Kind2 = A37Raising[Inner];
+                PVOID Lock1 = NULL, Lock2 = NULL;
+
+                CHECK_STATUS(A37Create(Kind1, &Lock1), STATUS_SUCCESS);
+                CHECK_STATUS(A37Create(Kind2, &Lock2), STATUS_SUCCESS);
+                A37NestedScript(TRUE, Kind1, Lock1, Kind2, Lock2, Order, &Inline);
+                A37NestedScript(FALSE, Kind1, Lock1, Kind2, Lock2, Order, &Exported);
+                CHECK(!A37Owned(Kind1, Lock1) && !A37Owned(Kind2, Lock2));
+                CHECK_EQ(Inline.Count, Exported.Count);
+                for (Index = 0; Index < Inline.Count; Index += 1) {
+                    if (memcmp(&Inline.Entry[Index], &Exported.Entry[Index],
+                               sizeof(Inline.Entry[0])) != 0) {
+                        WdkmTestFail(__FILE__, __LINE__,
+                                     "%s in %s, order %u, step %u (line %u): inline %s irql %u, "
+                                     "exported %s irql %u", A37KindName[Kind2], A37KindName[Kind1],
+                                     (unsigned)Order, (unsigned)Index,
+                                     (unsigned)Inline.Entry[Index].Line,
+                                     WdkmStatusName(Inline.Entry[Index].Status),
+                                     (unsigned)Inline.Entry[Index].Irql,
+                                     WdkmStatusName(Exported.Entry[Index].Status),
+                                     (unsigned)Exported.Entry[Index].Irql);
+                        return;
+                    }
+                }
+                CHECK_STATUS(A37Destroy(Kind1, Lock1), STATUS_SUCCESS);
+                CHECK_STATUS(A37Destroy(Kind2, Lock2), STATUS_SUCCESS);
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------- */
+/* A fast mutex taken at PASSIVE_LEVEL, a guarded mutex taken inside it at */
+/* APC_LEVEL: releasing the fast mutex first would lower the IRQL under    */
+/* the guarded mutex, whose release must happen at its acquire's IRQL and  */
+/* would then be refused, leaving it held: the very case reference.md      */
+/* gives for refusing a fast mutex's out-of-order release. Refused,        */
+/* nothing changed, with the inline twins and the exported functions.      */
+/* ---------------------------------------------------------------------- */
+
+static VOID
+A37FastOverGuarded(BOOLEAN Inline)
+{
+    A37_VALUE Initial = { 0, 0 };
+    PWDKM_FAST_MUTEX Fast = NULL;
+    PWDKM_GUARDED_MUTEX Guarded = NULL;
+    A37_VALUE *Data;
+    A37_SNAPSHOT FastBefore, GuardedBefore;
+    NTSTATUS Status;
+
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Initial, &Fast), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GUARDED_MUTEX_CREATE(&Initial, &Guarded), STATUS_SUCCESS);
+    CHECK_STATUS(A37CALL(Inline, WdkmFastMutexAcquire, Fast, sizeof(A37_VALUE), (PVOID *)&Data),
+                 STATUS_SUCCESS);
+    A37Remember(Fast, Data);
+    CHECK_EQ(KeGetCurrentIrql(), APC_LEVEL);
+    CHECK_STATUS(A37CALL(Inline, WdkmGuardedMutexAcquire, Guarded, sizeof(A37_VALUE), (PVOID *)&Data),
+                 STATUS_SUCCESS);
+    A37Remember(Guarded, Data);
+    A37Snap(Fast, &FastBefore);
+    A37Snap(Guarded, &GuardedBefore);
+    Status = A37CALL(Inline, WdkmFastMutexRelease, Fast);
+    if (Status == STATUS_SUCCESS) {
+        /* What the refusal prevents: the guarded mutex, held below the
+           IRQL of its acquire, cannot be released there. */
+        NTSTATUS Inner = A37CALL(Inline, WdkmGuardedMutexRelease, Guarded);
+        KIRQL OldIrql;
+
+        if (Inner != STATUS_SUCCESS) {
+            KeRaiseIrql(APC_LEVEL, &OldIrql);
+            (VOID)WdkmGuardedMutexRelease(Guarded);
+            KeLowerIrql(OldIrql);
+        }
+        (VOID)WdkmFastMutexDestroy(Fast);
+        (VOID)WdkmGuardedMutexDestroy(Guarded);
+        WdkmTestFail(__FILE__, __LINE__, "out-of-order fast mutex release over a guarded mutex "
+                     "taken at APC_LEVEL: granted, the guarded release then %s",
+                     WdkmStatusName(Inner));
+        return;
+    }
+    CHECK_STATUS(Status, STATUS_WDKM_LOCK_HELD);
+    CHECK_EQ(KeGetCurrentIrql(), APC_LEVEL);
+    CHECK(A37Same(Fast, &FastBefore));
+    CHECK(A37Same(Guarded, &GuardedBefore));
+    CHECK(WdkmFastMutexIsOwned(Fast) && WdkmGuardedMutexIsOwned(Guarded));
+    CHECK_STATUS(A37CALL(Inline, WdkmGuardedMutexRelease, Guarded), STATUS_SUCCESS);
+    CHECK_STATUS(A37CALL(Inline, WdkmFastMutexRelease, Fast), STATUS_SUCCESS);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    /* Taken at PASSIVE_LEVEL the guarded mutex nests in nothing: the fast
+       mutex inside it is released first (documented: the guarded release
+       at APC_LEVEL is STATUS_WDKM_IRQL_TOO_HIGH), then it. */
+    CHECK_STATUS(A37CALL(Inline, WdkmGuardedMutexAcquire, Guarded, sizeof(A37_VALUE), (PVOID *)&Data),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(A37CALL(Inline, WdkmFastMutexAcquire, Fast, sizeof(A37_VALUE), (PVOID *)&Data),
+                 STATUS_SUCCESS);
+    CHECK_STATUS(A37CALL(Inline, WdkmGuardedMutexRelease, Guarded), STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(A37CALL(Inline, WdkmFastMutexRelease, Fast), STATUS_SUCCESS);
+    CHECK_STATUS(A37CALL(Inline, WdkmGuardedMutexRelease, Guarded), STATUS_SUCCESS);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    CHECK_STATUS(WdkmFastMutexDestroy(Fast), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGuardedMutexDestroy(Guarded), STATUS_SUCCESS);
+}
+
+static VOID
+A37FastOverGuardedInline(VOID)
+{
+    A37FastOverGuarded(TRUE);
+}
+
+static VOID
+A37FastOverGuardedExported(VOID)
+{
+    A37FastOverGuarded(FALSE);
+}
+
 static const WDKM_TEST_CASE A37Cases[] = {
     { "queued_handle_reused_inline", A37QueuedHandleReusedInline },
     { "queued_handle_reused_exported", A37QueuedHandleReusedExported },
@@ -1207,6 +1394,9 @@ static const WDKM_TEST_CASE A37Cases[] = {
     { "scope_reader_writer", A37ScopeReaderWriter },
     { "in_place_dpc_and_pool", A37InPlaceDpcAndPool },
     { "pool_race", A37PoolRace },
+    { "twins_nested", A37TwinsNested },
+    { "fast_over_guarded_inline", A37FastOverGuardedInline },
+    { "fast_over_guarded_exported", A37FastOverGuardedExported },
 };
 
 static VOID
