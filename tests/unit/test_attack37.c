@@ -1196,10 +1196,12 @@ A37PoolRace(VOID)
 
 /* ---------------------------------------------------------------------- */
 /* Inline twins against the exported functions, two locks nested: every   */
-/* pair of the IRQL-raising kinds, released in order and out of order.     */
+/* pair of kinds, released in order and out of order.                     */
 /* ---------------------------------------------------------------------- */
 
-static const ULONG A37Raising[] = { A37FastMutex, A37Spin, A37Queued, A37Guarded };
+static const ULONG A37Raising[] = { A37FastMutex, A37Spin, A37Queued, A37Guarded,
+                                    A37KMutex, A37Resource, A37PushLock };
+#define A37_NESTED_KINDS (sizeof(A37Raising) / sizeof(A37Raising[0]))
 
 static VOID
 A37NestedScript(BOOLEAN Inline, ULONG Kind1, PVOID Lock1, ULONG Kind2, PVOID Lock2,
@@ -1242,7 +1244,7 @@ A37NestedScript(BOOLEAN Inline, ULONG Kind1, PVOID Lock1, ULONG Kind2, PVOID Loc
     /* Whatever a refusal kept, give it back so both scripts start alike. */
     if (Held2) {
         A37Slot = 1;
-        A37SetIrql(Kind2 == A37FastMutex || Kind2 == A37Guarded ? APC_LEVEL : DISPATCH_LEVEL);
+        A37SetIrql(Kind2 == A37Spin || Kind2 == A37Queued ? DISPATCH_LEVEL : APC_LEVEL);
         (VOID)A37Release(FALSE, Kind2, Lock2);
     }
     if (Held1) {
@@ -1259,8 +1261,8 @@ A37TwinsNested(VOID)
     static A37_LOG Inline, Exported;
     ULONG Outer, Inner, Order, Index;
 
-    for (Outer = 0; Outer < 4; Outer += 1) {
-        for (Inner = 0; Inner < 4; Inner += 1) {
+    for (Outer = 0; Outer < A37_NESTED_KINDS; Outer += 1) {
+        for (Inner = 0; Inner < A37_NESTED_KINDS; Inner += 1) {
             for (Order = 0; Order < 2; Order += 1) {
                 ULONG Kind1 = A37Raising[Outer], Kind2 = A37Raising[Inner];
                 PVOID Lock1 = NULL, Lock2 = NULL;
