@@ -1379,6 +1379,121 @@ A37FastOverGuardedExported(VOID)
     A37FastOverGuarded(FALSE);
 }
 
+#if WDKM_CHECKED
+/* ---------------------------------------------------------------------- */
+/* Debugger output goes where WdkmDebugSetOutput says, filtered by level.  */
+/* ---------------------------------------------------------------------- */
+
+typedef struct _A37_PRINTS {
+    ULONG Count;
+    ULONG WrongComponent;
+    ULONG AboveLevel;
+    ULONG NoPrefix;
+    ULONG MaxLevel;
+    ULONG Component;
+} A37_PRINTS;
+
+static VOID
+A37PrintSink(ULONG ComponentId, ULONG Level, PCSTR Message, PVOID Context)
+{
+    A37_PRINTS *Prints = (A37_PRINTS *)Context;
+
+    Prints->Count += 1;
+    Prints->WrongComponent += ComponentId != Prints->Component;
+    Prints->AboveLevel += Prints->MaxLevel == WDKM_DEBUG_OFF || Level > Prints->MaxLevel;
+    Prints->NoPrefix += strncmp(Message, WDKM_DEBUG_PREFIX, strlen(WDKM_DEBUG_PREFIX)) != 0;
+}
+
+/* A lock order cycle between two fresh classes (each call site its own):
+   reported, and the acquisitions go on (the default policy). */
+static VOID
+A37Cycle(PWDKM_FAST_MUTEX First, PWDKM_FAST_MUTEX Second)
+{
+    A37_VALUE *Data;
+
+    if (WDKM_FAST_MUTEX_ACQUIRE(First, &Data) == STATUS_SUCCESS) {
+        if (WDKM_FAST_MUTEX_ACQUIRE(Second, &Data) == STATUS_SUCCESS) {
+            (VOID)WdkmFastMutexRelease(Second);
+        }
+        (VOID)WdkmFastMutexRelease(First);
+    }
+    if (WDKM_FAST_MUTEX_ACQUIRE(Second, &Data) == STATUS_SUCCESS) {
+        if (WDKM_FAST_MUTEX_ACQUIRE(First, &Data) == STATUS_SUCCESS) {
+            (VOID)WdkmFastMutexRelease(First);
+        }
+        (VOID)WdkmFastMutexRelease(Second);
+    }
+    (VOID)WdkmFastMutexDestroy(First);
+    (VOID)WdkmFastMutexDestroy(Second);
+}
+
+static BOOLEAN
+A37ViolateOne(VOID)
+{
+    A37_VALUE Initial = { 0, 0 };
+    PWDKM_FAST_MUTEX First = NULL, Second = NULL;
+
+    if (WDKM_FAST_MUTEX_CREATE(&Initial, &First) != STATUS_SUCCESS) {
+        return FALSE;
+    }
+    if (WDKM_FAST_MUTEX_CREATE(&Initial, &Second) != STATUS_SUCCESS) {
+        (VOID)WdkmFastMutexDestroy(First);
+        return FALSE;
+    }
+    A37Cycle(First, Second);
+    return TRUE;
+}
+
+static BOOLEAN
+A37ViolateTwo(VOID)
+{
+    A37_VALUE Initial = { 0, 0 };
+    PWDKM_FAST_MUTEX First = NULL, Second = NULL;
+
+    if (WDKM_FAST_MUTEX_CREATE(&Initial, &First) != STATUS_SUCCESS) {
+        return FALSE;
+    }
+    if (WDKM_FAST_MUTEX_CREATE(&Initial, &Second) != STATUS_SUCCESS) {
+        (VOID)WdkmFastMutexDestroy(First);
+        return FALSE;
+    }
+    A37Cycle(First, Second);
+    return TRUE;
+}
+
+static VOID
+A37DebugRouting(VOID)
+{
+    static A37_PRINTS Prints;
+    ULONG Component, Level;
+
+    WdkmDebugQueryOutput(&Component, &Level);
+    memset(&Prints, 0, sizeof(Prints));
+    Prints.Component = 77;
+    Prints.MaxLevel = WDKM_DEBUG_ERROR;
+    WdkmHostSetDebugPrintLevel(31);
+    WdkmHostSetDebugPrintSink(A37PrintSink, &Prints);
+    CHECK_STATUS(WdkmDebugSetOutput(77, WDKM_DEBUG_ERROR), STATUS_SUCCESS);
+    CHECK(A37ViolateOne());
+    WdkmHostSetDebugPrintSink(NULL, NULL);
+    CHECK(Prints.Count > 0);
+    CHECK_EQ(Prints.WrongComponent, 0);
+    CHECK_EQ(Prints.AboveLevel, 0);
+    CHECK_EQ(Prints.NoPrefix, 0);
+
+    memset(&Prints, 0, sizeof(Prints));
+    Prints.Component = 77;
+    Prints.MaxLevel = WDKM_DEBUG_OFF;
+    WdkmHostSetDebugPrintSink(A37PrintSink, &Prints);
+    CHECK_STATUS(WdkmDebugSetOutput(77, WDKM_DEBUG_OFF), STATUS_SUCCESS);
+    CHECK(A37ViolateTwo());
+    WdkmHostSetDebugPrintSink(NULL, NULL);
+    WdkmHostSetDebugPrintLevel(DPFLTR_WARNING_LEVEL);
+    CHECK_STATUS(WdkmDebugSetOutput(Component, Level), STATUS_SUCCESS);
+    CHECK_EQ(Prints.Count, 0);
+}
+#endif
+
 static const WDKM_TEST_CASE A37Cases[] = {
     { "queued_handle_reused_inline", A37QueuedHandleReusedInline },
     { "queued_handle_reused_exported", A37QueuedHandleReusedExported },
@@ -1399,6 +1514,9 @@ static const WDKM_TEST_CASE A37Cases[] = {
     { "twins_nested", A37TwinsNested },
     { "fast_over_guarded_inline", A37FastOverGuardedInline },
     { "fast_over_guarded_exported", A37FastOverGuardedExported },
+#if WDKM_CHECKED
+    { "debug_routing", A37DebugRouting },
+#endif
 };
 
 static VOID
