@@ -157,6 +157,7 @@ A37RegionRefusals(VOID)
     KIRQL OldIrql;
 
     memset(&Never, 0, sizeof(Never));
+    memset(&Region, 0, sizeof(Region));      /* its padding too: compared whole below */
     CHECK_STATUS(WdkmRegionLeave(&Never), STATUS_WDKM_NOT_HELD);
     CHECK(!KeAreApcsDisabled());
     CHECK_STATUS(WdkmRegionEnterGuarded(&Region), STATUS_SUCCESS);
