@@ -445,9 +445,15 @@ WdkmpGuardedMutexReleaseFast(
     _Inout_ PWDKM_GUARDED_MUTEX Mutex
     )
 {
-    /* A counted hold (taken at APC_LEVEL) is uncounted by the library. */
-    if (Mutex == NULL || !WdkmpFastReleaseChecks(&Mutex->Header, WDKMP_SIGNATURE_GUARDED) ||
-        !WdkmpFastOk(Mutex->Header.How.HoldWord == 0)) {
+    /*
+     * The fast release is the one of a hold taken and released at
+     * PASSIVE_LEVEL: a guarded mutex's hold is counted (nested, uncounted
+     * by the library) exactly when it was taken at APC_LEVEL, so one test
+     * of both IRQLs stands for the release's IRQL check and that one.
+     */
+    if (Mutex == NULL || !WdkmpFastOk(Mutex->Header.Signature == WDKMP_SIGNATURE_GUARDED) ||
+        !WdkmpFastOk(WdkmpLoadThread(&Mutex->Header.Owner) == WdkmpCurrentThread()) ||
+        !WdkmpFastOk((WdkmpGetIrql() | Mutex->Header.HeldIrql) == PASSIVE_LEVEL)) {
         return WdkmpFastSlow((WdkmGuardedMutexRelease)(Mutex));
     }
     WdkmpStoreThread(&Mutex->Header.Owner, NULL);
