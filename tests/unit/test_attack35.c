@@ -1444,12 +1444,34 @@ A35MCreateAtSite(ULONG LockSlot)
     return Handle;
 }
 
+/* WdkmDiagSetClassName(Lock, Names[Name]) answered Status, Lock not held:
+   the model moves the lock to Name's class, unless the class table is
+   full (FullWhat and What name the step in a failure). */
+static BOOLEAN
+A35MRenamed(ULONG LockSlot, ULONG Name, NTSTATUS Status, PCSTR FullWhat, PCSTR What)
+{
+    A35M_LOCK *Lock = &A35M.Locks[LockSlot];
+    ULONG Class = A35MClassOf(Name, LockSlot < A35M_SPINS ? WdkmLockKindSpinLock
+                                                          : WdkmLockKindKMutex);
+
+    if (Class == A35M_NONE) {
+        return Status == STATUS_INSUFFICIENT_RESOURCES ||
+               A35MFail(FullWhat, (ULONG)Status, STATUS_INSUFFICIENT_RESOURCES);
+    }
+    if (Status != STATUS_SUCCESS) {
+        return A35MFail(What, (ULONG)Status, STATUS_SUCCESS);
+    }
+    A35MLeave(Lock->Class);
+    A35MJoin(Class);
+    Lock->Class = Class;
+    return TRUE;
+}
+
 /* Creates the lock of slot LockSlot at its kind's site, then names it. */
 static BOOLEAN
 A35MCreate(ULONG LockSlot, ULONG Name)
 {
     A35M_LOCK *Lock = &A35M.Locks[LockSlot];
-    ULONG Class;
     NTSTATUS Status;
 
     Lock->Handle = A35MCreateAtSite(LockSlot);
@@ -1459,18 +1481,7 @@ A35MCreate(ULONG LockSlot, ULONG Name)
     Lock->Class = A35M.NameClass[LockSlot < A35M_SPINS ? A35M_NAMES + 1 : A35M_NAMES];
     Lock->Held = FALSE;
     Status = WdkmDiagSetClassName(Lock->Handle, A35M.Names[Name]);
-    Class = A35MClassOf(Name, LockSlot < A35M_SPINS ? WdkmLockKindSpinLock : WdkmLockKindKMutex);
-    if (Class == A35M_NONE) {
-        return Status == STATUS_INSUFFICIENT_RESOURCES ||
-               A35MFail("rename into a full table", (ULONG)Status, STATUS_INSUFFICIENT_RESOURCES);
-    }
-    if (Status != STATUS_SUCCESS) {
-        return A35MFail("SetClassName", (ULONG)Status, STATUS_SUCCESS);
-    }
-    A35MLeave(Lock->Class);
-    A35MJoin(Class);
-    Lock->Class = Class;
-    return TRUE;
+    return A35MRenamed(LockSlot, Name, Status, "rename into a full table", "SetClassName");
 }
 
 static BOOLEAN
@@ -1540,7 +1551,7 @@ A35MStep(VOID)
         return Slot == A35M_NONE || A35MDestroy(Slot);
     }
     if (Choice < 42) {                                   /* rename */
-        ULONG Slot = A35MRandom(A35M_LOCKS), Name = A35MRandom(A35M_NAMES), Class;
+        ULONG Slot = A35MRandom(A35M_LOCKS), Name = A35MRandom(A35M_NAMES);
         A35M_LOCK *Lock = &A35M.Locks[Slot];
         NTSTATUS Status;
 
@@ -1552,18 +1563,7 @@ A35MStep(VOID)
             return Status == STATUS_WDKM_LOCK_HELD ||
                    A35MFail("rename held", (ULONG)Status, STATUS_WDKM_LOCK_HELD);
         }
-        Class = A35MClassOf(Name, Slot < A35M_SPINS ? WdkmLockKindSpinLock : WdkmLockKindKMutex);
-        if (Class == A35M_NONE) {
-            return Status == STATUS_INSUFFICIENT_RESOURCES ||
-                   A35MFail("rename full", (ULONG)Status, STATUS_INSUFFICIENT_RESOURCES);
-        }
-        if (Status != STATUS_SUCCESS) {
-            return A35MFail("rename", (ULONG)Status, STATUS_SUCCESS);
-        }
-        A35MLeave(Lock->Class);
-        A35MJoin(Class);
-        Lock->Class = Class;
-        return TRUE;
+        return A35MRenamed(Slot, Name, Status, "rename full", "rename");
     }
     if (Choice < 60) {                                   /* the thread acquires */
         ULONG Slot;

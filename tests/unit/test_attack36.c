@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "wdkm_test.h"
+#include "wdkm_test_irp.h"
 
 /* ---------------------------------------------------------------------- */
 /* Helpers                                                                 */
@@ -89,21 +89,12 @@ A36Create(A36_QUEUE *Queue)
 static PIRP
 A36Irp(ULONG Index)
 {
-    PIRP Irp = WdkmHostIrpAllocate(IRP_MJ_DEVICE_CONTROL, 0x222004, NULL);
+    PIRP Irp = WdkmTestIrpAllocate(NULL, NULL);
 
     if (Irp != NULL) {
         A36_INDEX(Irp) = (PVOID)(ULONG_PTR)Index;
     }
     return Irp;
-}
-
-/* The worker's completion after an end that answered STATUS_SUCCESS. */
-static VOID
-A36WorkerComplete(PIRP Irp)
-{
-    Irp->IoStatus.Status = STATUS_SUCCESS;
-    Irp->IoStatus.Information = 1;
-    IoCompleteRequest(Irp, IO_NO_INCREMENT);
 }
 
 /* OnCancel: counts, records the IRQL. Context is an A36_WAKE. */
@@ -129,34 +120,37 @@ A36OnCancel(PWDKM_CSQ Csq, PVOID Context)
     }
 }
 
-/* IoCancelIrp in its two halves (docs/host-testing.md): the first marks
-   the IRP and takes its routine; the second calls it as IoCancelIrp does. */
-static PDRIVER_CANCEL
-A36TakeRoutine(PIRP Irp)
+/* The subject of most cases: Queue created, Record initialised (its
+   OnCancel counting into Wake, zeroed first; no OnCancel if Wake is NULL)
+   and Count IRPs, numbered from 0, made and inserted in order into Irps.
+   FALSE, with the test failed, if anything is refused. */
+static BOOLEAN
+A36SetUp(A36_QUEUE *Queue, PWDKM_CSQ_CURRENT Record, A36_WAKE *Wake, PIRP *Irps, ULONG Count)
 {
-    __atomic_store_n(&Irp->Cancel, TRUE, __ATOMIC_SEQ_CST);
-    return IoSetCancelRoutine(Irp, NULL);
-}
+    NTSTATUS Status;
+    ULONG Index;
 
-static VOID
-A36CallRoutine(PIRP Irp, PDRIVER_CANCEL Routine)
-{
-    KIRQL Irql;
-
-    IoAcquireCancelSpinLock(&Irql);
-    Irp->CancelIrql = Irql;
-    Routine(NULL, Irp);
-}
-
-static ULONG
-A36Count(PWDKM_CSQ Csq)
-{
-    ULONG Count = 0xFFFFFFFF;
-
-    if (WdkmCsqQueryCount(Csq, &Count) != STATUS_SUCCESS) {
-        return 0xFFFFFFFF;
+    if (Wake != NULL) {
+        memset(Wake, 0, sizeof(*Wake));
     }
-    return Count;
+    if (!A36Create(Queue)) {
+        return WdkmTestFail(__FILE__, __LINE__, "create");
+    }
+    Status = WdkmCsqInitializeCurrent(Record, Wake != NULL ? A36OnCancel : NULL, Wake);
+    if (Status != STATUS_SUCCESS) {
+        return WdkmTestFail(__FILE__, __LINE__, "initialise: %s", WdkmStatusName(Status));
+    }
+    for (Index = 0; Index < Count; Index += 1) {
+        Irps[Index] = A36Irp(Index);
+        if (Irps[Index] == NULL) {
+            return WdkmTestFail(__FILE__, __LINE__, "no IRP");
+        }
+        Status = WdkmCsqInsertIrp(Queue->Csq, Irps[Index], NULL);
+        if (Status != STATUS_PENDING) {
+            return WdkmTestFail(__FILE__, __LINE__, "insert: %s", WdkmStatusName(Status));
+        }
+    }
+    return TRUE;
 }
 
 /* A refusal with nothing changed: the record byte for byte, and the IRP's
@@ -218,7 +212,7 @@ A36Refusals(VOID)
     A36_REFUSED(&Garbage, WdkmCsqCheckCurrentIrp(Queue.Csq, &Garbage), STATUS_INVALID_PARAMETER);
     A36_REFUSED(&Zeroed, WdkmCsqEndCurrentIrp(Queue.Csq, &Zeroed), STATUS_INVALID_PARAMETER);
     A36_REFUSED(&Garbage, WdkmCsqEndCurrentIrp(Queue.Csq, &Garbage), STATUS_INVALID_PARAMETER);
-    CHECK_EQ(A36Count(Queue.Csq), 2);
+    CHECK_EQ(WdkmTestCsqCount(Queue.Csq), 2);
 
     /* NULLs. */
     CHECK_STATUS(WdkmCsqStartNextIrp(NULL, NULL, NULL, &Record, &Irp), STATUS_INVALID_PARAMETER);
@@ -229,7 +223,7 @@ A36Refusals(VOID)
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(Queue.Csq, NULL), STATUS_INVALID_PARAMETER);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, NULL), STATUS_INVALID_PARAMETER);
     CHECK_STATUS(WdkmCsqCancelCurrentIrps(NULL, NULL, NULL, NULL), STATUS_INVALID_PARAMETER);
-    CHECK_EQ(A36Count(Queue.Csq), 2);
+    CHECK_EQ(WdkmTestCsqCount(Queue.Csq), 2);
 
     /* Not a queue. */
     A36_REFUSED(&Record, WdkmCsqStartNextIrp((PWDKM_CSQ)Lock, NULL, NULL, &Record, &Irp),
@@ -246,14 +240,14 @@ A36Refusals(VOID)
     Count = (ULONG)WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp);
     KeLowerIrql(OldIrql);
     CHECK_EQ((NTSTATUS)Count, STATUS_WDKM_IRQL_TOO_HIGH);
-    CHECK_EQ(A36Count(Queue.Csq), 2);
+    CHECK_EQ(WdkmTestCsqCount(Queue.Csq), 2);
 
     /* Hold one. */
     CHECK_STATUS(WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
     CHECK(Irp == Irps[0]);
     Routine = __atomic_load_n(&Irps[0]->CancelRoutine, __ATOMIC_SEQ_CST);
     CHECK(Routine != NULL);                                 /* still armed */
-    CHECK_EQ(A36Count(Queue.Csq), 1);                       /* current not counted */
+    CHECK_EQ(WdkmTestCsqCount(Queue.Csq), 1);               /* current not counted */
 
     /* A second start, the wrong queue, the IRQL: nothing changes. */
     A36_REFUSED(&Record, WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp),
@@ -281,7 +275,7 @@ A36Refusals(VOID)
         CHECK_STATUS(Status[2], STATUS_WDKM_IRQL_TOO_HIGH);
         CHECK(memcmp(&Before, &Record, sizeof(Before)) == 0);
     }
-    CHECK_EQ(A36Count(Queue.Csq), 1);
+    CHECK_EQ(WdkmTestCsqCount(Queue.Csq), 1);
     CHECK(__atomic_load_n(&Irps[0]->CancelRoutine, __ATOMIC_SEQ_CST) == Routine);
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
 
@@ -300,7 +294,7 @@ A36Refusals(VOID)
         CHECK_STATUS(Status[1], STATUS_WDKM_IRQL_TOO_HIGH);
     }
     CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_DEVICE_BUSY);
-    CHECK_EQ(A36Count(Queue.Csq), 1);
+    CHECK_EQ(WdkmTestCsqCount(Queue.Csq), 1);
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
     {
         PIRP Late = A36Irp(2);
@@ -310,10 +304,10 @@ A36Refusals(VOID)
         CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Late, NULL), STATUS_PENDING);
         CHECK_STATUS(WdkmCsqRemoveNextIrp(Queue.Csq, NULL, NULL, &Taken), STATUS_SUCCESS);
         CHECK(Taken == Irps[1]);
-        A36WorkerComplete(Taken);
+        WdkmTestIrpComplete(Taken, STATUS_SUCCESS, 1);
         CHECK_STATUS(WdkmCsqRemoveNextIrp(Queue.Csq, NULL, NULL, &Taken), STATUS_SUCCESS);
         CHECK(Taken == Late);
-        A36WorkerComplete(Late);
+        WdkmTestIrpComplete(Late, STATUS_SUCCESS, 1);
         WdkmHostIrpFree(Late);
     }
 
@@ -323,7 +317,7 @@ A36Refusals(VOID)
     A36_REFUSED(&Record, WdkmCsqEndCurrentIrp(Queue.Csq, &Record), STATUS_INVALID_PARAMETER);
     A36_REFUSED(&Record, WdkmCsqCheckCurrentIrp(Queue.Csq, &Record), STATUS_INVALID_PARAMETER);
     CHECK(!IoCancelIrp(Irps[0]));
-    A36WorkerComplete(Irps[0]);
+    WdkmTestIrpComplete(Irps[0], STATUS_SUCCESS, 1);
     CHECK_EQ(Queue.Callbacks, 0);
 
     CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
@@ -417,7 +411,7 @@ A36CancelWhileCurrent(VOID)
     /* The record goes on with the second IRP, whose context still works. */
     CHECK_STATUS(WdkmCsqRemoveIrp(Queue.Csq, &Context, &Irp), STATUS_SUCCESS);
     CHECK(Irp == Irps[1]);
-    A36WorkerComplete(Irp);
+    WdkmTestIrpComplete(Irp, STATUS_SUCCESS, 1);
     CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
     CHECK_EQ(Wake.Calls, 1);
     WdkmHostIrpFree(Irps[0]);
@@ -438,21 +432,16 @@ A36RoutineTakenBeforeEnd(VOID)
     PIRP Irp = NULL;
     PIRP Held;
 
-    memset(&Wake, 0, sizeof(Wake));
-    CHECK(A36Create(&Queue));
-    CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, A36OnCancel, &Wake), STATUS_SUCCESS);
-    Held = A36Irp(0);
-    CHECK(Held != NULL);
-    CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Held, NULL), STATUS_PENDING);
+    CHECK(A36SetUp(&Queue, &Record, &Wake, &Held, 1));
     CHECK_STATUS(WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
-    Routine = A36TakeRoutine(Held);
+    Routine = WdkmTestIrpTakeCancelRoutine(Held);
     CHECK(Routine != NULL);
     CHECK(!IoCancelIrp(Held));                          /* found no routine */
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(Queue.Csq, &Record), STATUS_CANCELLED);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Record), STATUS_CANCELLED);
     CHECK_EQ(Queue.Callbacks, 0);
     CHECK_EQ(WdkmHostIrpCompletions(Held), 0);
-    A36CallRoutine(Held, Routine);
+    WdkmTestIrpCallCancelRoutine(Held, Routine);
     CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
     CHECK_EQ(Queue.Callbacks, 1);
     CHECK_EQ(WdkmHostIrpCompletions(Held), 1);
@@ -475,14 +464,7 @@ A36EndsAtDispatch(VOID)
     KIRQL OldIrql;
     NTSTATUS Status[4];
 
-    memset(&Wake, 0, sizeof(Wake));
-    CHECK(A36Create(&Queue));
-    CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, A36OnCancel, &Wake), STATUS_SUCCESS);
-    Irps[0] = A36Irp(0);
-    Irps[1] = A36Irp(1);
-    CHECK(Irps[0] != NULL && Irps[1] != NULL);
-    CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Irps[0], NULL), STATUS_PENDING);
-    CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Irps[1], NULL), STATUS_PENDING);
+    CHECK(A36SetUp(&Queue, &Record, &Wake, Irps, 2));
 
     KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
     Status[0] = WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp);
@@ -491,7 +473,7 @@ A36EndsAtDispatch(VOID)
     CHECK_STATUS(Status[0], STATUS_SUCCESS);
     CHECK_STATUS(Status[1], STATUS_SUCCESS);
     CHECK(!IoCancelIrp(Irps[0]));
-    A36WorkerComplete(Irps[0]);
+    WdkmTestIrpComplete(Irps[0], STATUS_SUCCESS, 1);
 
     KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
     Status[0] = WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp);
@@ -601,12 +583,12 @@ A36LateRoutineRecordFreed(VOID)
     CHECK(Held != NULL);
     CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Held, NULL), STATUS_PENDING);
     CHECK_STATUS(WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, Record, &Irp), STATUS_SUCCESS);
-    Routine = A36TakeRoutine(Held);
+    Routine = WdkmTestIrpTakeCancelRoutine(Held);
     CHECK(Routine != NULL);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, Record), STATUS_CANCELLED);
     memset(Record, 0xDD, sizeof(*Record));
     free(Record);
-    A36CallRoutine(Held, Routine);
+    WdkmTestIrpCallCancelRoutine(Held, Routine);
     CHECK_EQ(Queue.Callbacks, 1);
     CHECK_EQ(WdkmHostIrpCompletions(Held), 1);
     CHECK(Wake.Calls <= 1);
@@ -627,28 +609,21 @@ A36LateRoutineNextIrp(VOID)
     PIRP Irps[2];
     PIRP Irp = NULL;
 
-    memset(&Wake, 0, sizeof(Wake));
-    CHECK(A36Create(&Queue));
-    CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, A36OnCancel, &Wake), STATUS_SUCCESS);
-    Irps[0] = A36Irp(0);
-    Irps[1] = A36Irp(1);
-    CHECK(Irps[0] != NULL && Irps[1] != NULL);
-    CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Irps[0], NULL), STATUS_PENDING);
-    CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Irps[1], NULL), STATUS_PENDING);
+    CHECK(A36SetUp(&Queue, &Record, &Wake, Irps, 2));
     CHECK_STATUS(WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
     CHECK(Irp == Irps[0]);
-    Routine = A36TakeRoutine(Irps[0]);
+    Routine = WdkmTestIrpTakeCancelRoutine(Irps[0]);
     CHECK(Routine != NULL);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Record), STATUS_CANCELLED);
     CHECK_STATUS(WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
     CHECK(Irp == Irps[1]);
-    A36CallRoutine(Irps[0], Routine);
+    WdkmTestIrpCallCancelRoutine(Irps[0], Routine);
     CHECK_EQ(WdkmHostIrpCompletions(Irps[0]), 1);
     CHECK_EQ(A36IrpCallbacks(Irps[0]), 1);
     CHECK_EQ(WdkmHostIrpCompletions(Irps[1]), 0);
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
-    A36WorkerComplete(Irps[1]);
+    WdkmTestIrpComplete(Irps[1], STATUS_SUCCESS, 1);
     CHECK_EQ(Queue.Callbacks, 1);
     CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
     WdkmHostIrpFree(Irps[0]);
@@ -705,7 +680,7 @@ A36LateRoutineOtherQueue(VOID)
     CHECK_STATUS(WdkmCsqInsertIrp(QueueA.Csq, Irps[0], NULL), STATUS_PENDING);
     CHECK_STATUS(WdkmCsqInsertIrp(QueueB.Csq, Irps[1], NULL), STATUS_PENDING);
     CHECK_STATUS(WdkmCsqStartNextIrp(QueueA.Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
-    Routine = A36TakeRoutine(Irps[0]);
+    Routine = WdkmTestIrpTakeCancelRoutine(Irps[0]);
     CHECK(Routine != NULL);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(QueueA.Csq, &Record), STATUS_CANCELLED);
 
@@ -720,7 +695,7 @@ A36LateRoutineOtherQueue(VOID)
     CHECK(Thread != NULL);
     WdkmTestSleepMs(20);
     CHECK_EQ(A36Load(&Destroyer.Done), 0);              /* it waits for the routine */
-    A36CallRoutine(Irps[0], Routine);
+    WdkmTestIrpCallCancelRoutine(Irps[0], Routine);
     WdkmTestJoinThread(Thread);
     CHECK_STATUS(Destroyer.Status, STATUS_SUCCESS);
     CHECK_EQ(Destroyer.CallbacksSeen, 1);
@@ -731,7 +706,7 @@ A36LateRoutineOtherQueue(VOID)
         CHECK(Irp == Irps[1]);
         CHECK_STATUS(WdkmCsqCheckCurrentIrp(QueueB.Csq, &Record), STATUS_SUCCESS);
         CHECK_STATUS(WdkmCsqEndCurrentIrp(QueueB.Csq, &Record), STATUS_SUCCESS);
-        A36WorkerComplete(Irps[1]);
+        WdkmTestIrpComplete(Irps[1], STATUS_SUCCESS, 1);
     }
     CHECK_STATUS(WdkmCsqDestroy(QueueB.Csq), STATUS_SUCCESS);
     CHECK_EQ(WdkmHostIrpCompletions(Irps[1]), 1);
@@ -811,15 +786,8 @@ A36MatchCancelsWhileStarting(VOID)
     PIRP Irp = NULL;
     NTSTATUS Status;
 
-    memset(&Wake, 0, sizeof(Wake));
     memset(&Match, 0, sizeof(Match));
-    CHECK(A36Create(&Queue));
-    CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, A36OnCancel, &Wake), STATUS_SUCCESS);
-    Irps[0] = A36Irp(0);
-    Irps[1] = A36Irp(1);
-    CHECK(Irps[0] != NULL && Irps[1] != NULL);
-    CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Irps[0], NULL), STATUS_PENDING);
-    CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Irps[1], NULL), STATUS_PENDING);
+    CHECK(A36SetUp(&Queue, &Record, &Wake, Irps, 2));
 
     Match.Action = A36MatchCancelSelf;
     Status = WdkmCsqStartNextIrp(Queue.Csq, A36Match, &Match, &Record, &Irp);
@@ -892,7 +860,7 @@ A36MatchCancelsOthers(VOID)
     CHECK(Match.CancelReturned);
     CHECK_EQ(A36IrpCallbacks(Irps[3]), 1);              /* before the start returned */
     CHECK_EQ(WdkmHostIrpCompletions(Irps[3]), 1);
-    CHECK_EQ(A36Count(Queue.Csq), 0);
+    CHECK_EQ(WdkmTestCsqCount(Queue.Csq), 0);
 
     /* WdkmCsqCancelCurrentIrps' match cancels record 1's IRP (current) and
        refuses everything: it is marked all the same. */
@@ -906,7 +874,7 @@ A36MatchCancelsOthers(VOID)
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Records[1]), STATUS_CANCELLED);
     CHECK_EQ(WdkmHostIrpCompletions(Irps[1]), 1);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Records[0]), STATUS_SUCCESS);
-    A36WorkerComplete(Irps[2]);
+    WdkmTestIrpComplete(Irps[2], STATUS_SUCCESS, 1);
     CHECK_EQ(Queue.Callbacks, 3);
     CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
     for (Index = 0; Index < 4; Index += 1) {
@@ -928,13 +896,7 @@ A36CancelCurrentMatchCancelsQueued(VOID)
     ULONG Count = 99;
 
     memset(&Match, 0, sizeof(Match));
-    CHECK(A36Create(&Queue));
-    CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, NULL, NULL), STATUS_SUCCESS);
-    Irps[0] = A36Irp(0);
-    Irps[1] = A36Irp(1);
-    CHECK(Irps[0] != NULL && Irps[1] != NULL);
-    CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Irps[0], NULL), STATUS_PENDING);
-    CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Irps[1], NULL), STATUS_PENDING);
+    CHECK(A36SetUp(&Queue, &Record, NULL, Irps, 2));
     CHECK_STATUS(WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
     Match.Action = A36MatchCancelTarget;
     Match.Target = Irps[1];
@@ -943,10 +905,10 @@ A36CancelCurrentMatchCancelsQueued(VOID)
     CHECK_EQ(Count, 0);
     CHECK_EQ(A36IrpCallbacks(Irps[1]), 1);
     CHECK_EQ(WdkmHostIrpCompletions(Irps[1]), 1);
-    CHECK_EQ(A36Count(Queue.Csq), 0);
+    CHECK_EQ(WdkmTestCsqCount(Queue.Csq), 0);
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
-    A36WorkerComplete(Irps[0]);
+    WdkmTestIrpComplete(Irps[0], STATUS_SUCCESS, 1);
     CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
     WdkmHostIrpFree(Irps[0]);
     WdkmHostIrpFree(Irps[1]);
@@ -1000,11 +962,11 @@ A36MatchCallsQueue(VOID)
     CHECK_EQ(Match.Wrong, 0);
     CHECK(memcmp(&HoldingBefore, &Holding, sizeof(Holding)) == 0);
     CHECK(memcmp(&IdleBefore, &Idle, sizeof(Idle)) == 0);
-    CHECK_EQ(A36Count(Queue.Csq), 1);
+    CHECK_EQ(WdkmTestCsqCount(Queue.Csq), 1);
     CHECK(__atomic_load_n(&Match.Spare->CancelRoutine, __ATOMIC_SEQ_CST) == NULL);
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(Queue.Csq, &Holding), STATUS_SUCCESS);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Holding), STATUS_SUCCESS);
-    A36WorkerComplete(Irps[0]);
+    WdkmTestIrpComplete(Irps[0], STATUS_SUCCESS, 1);
     CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);   /* IRP 1 cancelled */
     CHECK_EQ(WdkmHostIrpCompletions(Irps[1]), 1);
     WdkmHostIrpFree(Irps[0]);
@@ -1079,15 +1041,8 @@ A36EventsInsideStart(VOID)
             NTSTATUS Status;
             ULONG Index;
 
-            memset(&Wake, 0, sizeof(Wake));
             memset(&Inside, 0, sizeof(Inside));
-            CHECK(A36Create(&Queue));
-            CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, A36OnCancel, &Wake), STATUS_SUCCESS);
-            for (Index = 0; Index < 2; Index += 1) {
-                Irps[Index] = A36Irp(Index);
-                CHECK(Irps[Index] != NULL);
-                CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Irps[Index], NULL), STATUS_PENDING);
-            }
+            CHECK(A36SetUp(&Queue, &Record, &Wake, Irps, 2));
             Inside.Queue = &Queue;
             Inside.Record = &Record;
             Inside.Kind = (WDKM_HOST_INTERRUPT)Kind;
@@ -1108,11 +1063,11 @@ A36EventsInsideStart(VOID)
                     CHECK_STATUS(Status, STATUS_NO_MORE_ENTRIES);
                 }
                 CHECK_EQ(A36IrpCallbacks(Irps[0]), 1);
-                CHECK_EQ(A36Count(Queue.Csq), 1);
+                CHECK_EQ(WdkmTestCsqCount(Queue.Csq), 1);
             } else {
                 /* Two starts with one record: one IRP held, the other queued. */
                 CHECK((Status == STATUS_SUCCESS) != (Inside.InnerStatus == STATUS_SUCCESS));
-                CHECK_EQ(A36Count(Queue.Csq), 1);
+                CHECK_EQ(WdkmTestCsqCount(Queue.Csq), 1);
                 CHECK_EQ(Queue.Callbacks, 0);
                 if (Status == STATUS_SUCCESS) {
                     CHECK_STATUS(Inside.InnerStatus, STATUS_INVALID_PARAMETER);
@@ -1122,7 +1077,8 @@ A36EventsInsideStart(VOID)
                 }
                 CHECK_STATUS(WdkmCsqCheckCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
                 CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
-                A36WorkerComplete(Status == STATUS_SUCCESS ? Irp : Inside.InnerIrp);
+                WdkmTestIrpComplete(Status == STATUS_SUCCESS ? Irp : Inside.InnerIrp,
+                                    STATUS_SUCCESS, 1);
                 CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Record), STATUS_INVALID_PARAMETER);
             }
             CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
@@ -1168,13 +1124,7 @@ A36StartInsideEnd(VOID)
         ULONG Index;
 
         memset(&Inside, 0, sizeof(Inside));
-        CHECK(A36Create(&Queue));
-        CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, NULL, NULL), STATUS_SUCCESS);
-        for (Index = 0; Index < 2; Index += 1) {
-            Irps[Index] = A36Irp(Index);
-            CHECK(Irps[Index] != NULL);
-            CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Irps[Index], NULL), STATUS_PENDING);
-        }
+        CHECK(A36SetUp(&Queue, &Record, NULL, Irps, 2));
         CHECK_STATUS(WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
         CHECK(IoCancelIrp(Irps[0]));
         Inside.Record = &Record;
@@ -1193,17 +1143,17 @@ A36StartInsideEnd(VOID)
         CHECK_EQ(WdkmHostIrpCompletions(Irps[0]), 1);
         if (Inside.InnerStatus == STATUS_SUCCESS) {
             CHECK(Inside.InnerIrp == Irps[1]);
-            CHECK_EQ(A36Count(Queue.Csq), 0);
+            CHECK_EQ(WdkmTestCsqCount(Queue.Csq), 0);
         } else {
             CHECK_STATUS(Inside.InnerStatus, STATUS_INVALID_PARAMETER);
-            CHECK_EQ(A36Count(Queue.Csq), 1);
+            CHECK_EQ(WdkmTestCsqCount(Queue.Csq), 1);
             CHECK_STATUS(WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp),
                          STATUS_SUCCESS);
             CHECK(Irp == Irps[1]);
         }
         CHECK_STATUS(WdkmCsqCheckCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
         CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
-        A36WorkerComplete(Irps[1]);
+        WdkmTestIrpComplete(Irps[1], STATUS_SUCCESS, 1);
         CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
         for (Index = 0; Index < 2; Index += 1) {
             CHECK_EQ(WdkmHostIrpCompletions(Irps[Index]), 1);
@@ -1395,7 +1345,7 @@ A36TwoWorkersOneRecord(VOID)
         if (Count != 1 || Held != Irps[Index] ||
             (Race->Results[0] != STATUS_SUCCESS && Race->Results[0] != STATUS_INVALID_PARAMETER) ||
             (Race->Results[1] != STATUS_SUCCESS && Race->Results[1] != STATUS_INVALID_PARAMETER) ||
-            A36Count(Race->Queue.Csq) != A36_SHARED_ROUNDS - Index) {
+            WdkmTestCsqCount(Race->Queue.Csq) != A36_SHARED_ROUNDS - Index) {
             Wrong += 1;
             WrongStatus[0] = Race->Results[0];
             WrongStatus[1] = Race->Results[1];
@@ -1417,7 +1367,7 @@ A36TwoWorkersOneRecord(VOID)
             WrongStatus[1] = Race->Results[1];
             break;
         }
-        A36WorkerComplete(Held);
+        WdkmTestIrpComplete(Held, STATUS_SUCCESS, 1);
     }
     A36RaceStop(Race, Threads);
     (VOID)WdkmCsqEndCurrentIrp(Race->Queue.Csq, &Record);   /* in case a round broke off */
@@ -1524,7 +1474,7 @@ A36ManyCancellersRaceEnd(VOID)
             Ended = WdkmCsqEndCurrentIrp(Race->Queue.Csq, &Record);
         }
         if (Ended == STATUS_SUCCESS) {
-            A36WorkerComplete(Irp);
+            WdkmTestIrpComplete(Irp, STATUS_SUCCESS, 1);
             Successes += 1;
         } else {
             Cancels += 1;
@@ -1637,7 +1587,7 @@ A36DestroyRacesLastEnd(VOID)
         if (Mode == 1) {
             (VOID)IoCancelIrp(Held);
         } else if (Mode == 2) {
-            Routine = A36TakeRoutine(Held);
+            Routine = WdkmTestIrpTakeCancelRoutine(Held);
         }
         Race->Irp = Held;
         A36Store(&Race->Cancelled[0], 0);
@@ -1650,10 +1600,10 @@ A36DestroyRacesLastEnd(VOID)
                 Wrong += 1;
                 What = "the destroy returned before the routine it owed ran";
             }
-            A36CallRoutine(Held, Routine);
+            WdkmTestIrpCallCancelRoutine(Held, Routine);
         }
         if (Ended == STATUS_SUCCESS) {
-            A36WorkerComplete(Held);
+            WdkmTestIrpComplete(Held, STATUS_SUCCESS, 1);
         }
         InTime = A36RaceWait(Race);
         if (!InTime) {
@@ -1951,7 +1901,7 @@ A36ModelWorker(A36_MODEL *Model, ULONG Worker, ULONG64 Random)
         A36Store(&Fate->Ended, (LONG)Status);
         if (Status == STATUS_SUCCESS) {
             A36Store(&Fate->WorkerCompleted, 1);
-            A36WorkerComplete(Irp);
+            WdkmTestIrpComplete(Irp, STATUS_SUCCESS, 1);
         } else if (Status != STATUS_CANCELLED) {
             A36_WRONG(Model, Status);
         }
@@ -2120,7 +2070,7 @@ A36ModelRun(ULONG64 Seed)
             What = "callback above DISPATCH_LEVEL";
         } else if ((ULONG)(Model->Wakes[0].Calls + Model->Wakes[1].Calls) > Ended[1]) {
             What = "OnCancel more than once per cancelled current IRP";
-        } else if (A36Count(Model->Queue.Csq) != 0) {
+        } else if (WdkmTestCsqCount(Model->Queue.Csq) != 0) {
             What = "IRPs left in the queue";
         }
     }
@@ -2183,11 +2133,7 @@ A36CopiedRecord(VOID)
     PIRP Irp = NULL;
     NTSTATUS Status;
 
-    CHECK(A36Create(&Queue));
-    CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, NULL, NULL), STATUS_SUCCESS);
-    Held = A36Irp(0);
-    CHECK(Held != NULL);
-    CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Held, NULL), STATUS_PENDING);
+    CHECK(A36SetUp(&Queue, &Record, NULL, &Held, 1));
     CHECK_STATUS(WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
     memcpy(&Copy, &Record, sizeof(Copy));
     {
@@ -2209,7 +2155,7 @@ A36CopiedRecord(VOID)
     if (Status == STATUS_SUCCESS) {
         /* The copy ended it: the worker would complete it now, and the real
            record's end must not hand it out again. */
-        A36WorkerComplete(Held);
+        WdkmTestIrpComplete(Held, STATUS_SUCCESS, 1);
         Status = WdkmCsqEndCurrentIrp(Queue.Csq, &Record);
         CHECK_STATUS(Status, STATUS_INVALID_PARAMETER);
         CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
@@ -2219,7 +2165,7 @@ A36CopiedRecord(VOID)
     CHECK_STATUS(Status, STATUS_INVALID_PARAMETER);
     CHECK(__atomic_load_n(&Held->CancelRoutine, __ATOMIC_SEQ_CST) != NULL);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
-    A36WorkerComplete(Held);
+    WdkmTestIrpComplete(Held, STATUS_SUCCESS, 1);
     CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
     WdkmHostIrpFree(Held);
 }
@@ -2260,13 +2206,8 @@ A36EndInsideOnCancel(VOID)
         PIRP Irp = NULL;
         ULONG Count = 0;
 
-        memset(&Wake, 0, sizeof(Wake));
         memset(&Ender, 0, sizeof(Ender));
-        CHECK(A36Create(&Queue));
-        CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, A36OnCancel, &Wake), STATUS_SUCCESS);
-        Held = A36Irp(0);
-        CHECK(Held != NULL);
-        CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Held, NULL), STATUS_PENDING);
+        CHECK(A36SetUp(&Queue, &Record, &Wake, &Held, 1));
         CHECK_STATUS(WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
         Ender.Queue = &Queue;
         Ender.Record = &Record;
@@ -2341,11 +2282,7 @@ A36DestroyDuringStart(VOID)
     LONGLONG Deadline;
 
     memset(&Stall, 0, sizeof(Stall));
-    CHECK(A36Create(&Queue));
-    CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, NULL, NULL), STATUS_SUCCESS);
-    Held = A36Irp(0);
-    CHECK(Held != NULL);
-    CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Held, NULL), STATUS_PENDING);
+    CHECK(A36SetUp(&Queue, &Record, NULL, &Held, 1));
     Stall.Queue = &Queue;
     Thread = WdkmTestStartThread(A36StallDestroyThread, &Stall);
     CHECK(Thread != NULL);
@@ -2360,7 +2297,7 @@ A36DestroyDuringStart(VOID)
         CHECK(Irp == Held);
         CHECK_STATUS(Stall.DestroyStatus, STATUS_DEVICE_BUSY);
         CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
-        A36WorkerComplete(Held);
+        WdkmTestIrpComplete(Held, STATUS_SUCCESS, 1);
         CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);
     } else {
         CHECK_STATUS(Status, STATUS_NO_MORE_ENTRIES);
@@ -2426,11 +2363,7 @@ A36DestroyDuringEndCallback(VOID)
     memset(&Late, 0, sizeof(Late));
     Queue = (A36_QUEUE *)calloc(1, sizeof(*Queue));
     CHECK(Queue != NULL);
-    CHECK(A36Create(Queue));
-    CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, NULL, NULL), STATUS_SUCCESS);
-    Held = A36Irp(0);
-    CHECK(Held != NULL);
-    CHECK_STATUS(WdkmCsqInsertIrp(Queue->Csq, Held, NULL), STATUS_PENDING);
+    CHECK(A36SetUp(Queue, &Record, NULL, &Held, 1));
     CHECK_STATUS(WdkmCsqStartNextIrp(Queue->Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
     CHECK(IoCancelIrp(Held));
     Late.Queue = Queue;
@@ -2548,15 +2481,10 @@ A36DestroyDuringCancelCurrent(VOID)
     PIRP Irp = NULL;
     ULONG Count = 0;
 
-    memset(&Wake, 0, sizeof(Wake));
     memset(&Racer, 0, sizeof(Racer));
     Queue = (A36_QUEUE *)calloc(1, sizeof(*Queue));
     CHECK(Queue != NULL);
-    CHECK(A36Create(Queue));
-    CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, A36OnCancel, &Wake), STATUS_SUCCESS);
-    Held = A36Irp(0);
-    CHECK(Held != NULL);
-    CHECK_STATUS(WdkmCsqInsertIrp(Queue->Csq, Held, NULL), STATUS_PENDING);
+    CHECK(A36SetUp(Queue, &Record, &Wake, &Held, 1));
     CHECK_STATUS(WdkmCsqStartNextIrp(Queue->Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
     Racer.Queue = Queue;
     Racer.Record = &Record;
@@ -2619,11 +2547,7 @@ A36DestroyDuringOrphans(VOID)
         memset(&Racer, 0, sizeof(Racer));
         Queue = (A36_QUEUE *)calloc(1, sizeof(*Queue));
         CHECK(Queue != NULL);
-        CHECK(A36Create(Queue));
-        CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, NULL, NULL), STATUS_SUCCESS);
-        Queued = A36Irp(0);
-        CHECK(Queued != NULL);
-        CHECK_STATUS(WdkmCsqInsertIrp(Queue->Csq, Queued, NULL), STATUS_PENDING);
+        CHECK(A36SetUp(Queue, &Record, NULL, &Queued, 1));
         Racer.Queue = Queue;
         Racer.Irp = Queued;
         Thread = WdkmTestStartThread(A36RacerDestroyer, &Racer);
@@ -2819,15 +2743,8 @@ A36EventsInsideCancelRoutine(VOID)
         PIRP Irp = NULL;
         KIRQL Irql;
 
-        memset(&Wake, 0, sizeof(Wake));
         memset(&In, 0, sizeof(In));
-        CHECK(A36Create(&Queue));
-        CHECK_STATUS(WdkmCsqInitializeCurrent(&Record, A36OnCancel, &Wake), STATUS_SUCCESS);
-        Irps[0] = A36Irp(0);
-        Irps[1] = A36Irp(1);
-        CHECK(Irps[0] != NULL && Irps[1] != NULL);
-        CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Irps[0], NULL), STATUS_PENDING);
-        CHECK_STATUS(WdkmCsqInsertIrp(Queue.Csq, Irps[1], NULL), STATUS_PENDING);
+        CHECK(A36SetUp(&Queue, &Record, &Wake, Irps, 2));
         CHECK_STATUS(WdkmCsqStartNextIrp(Queue.Csq, NULL, NULL, &Record, &Irp), STATUS_SUCCESS);
         In.Queue = &Queue;
         In.Record = &Record;
@@ -2836,7 +2753,7 @@ A36EventsInsideCancelRoutine(VOID)
         In.CompletionsAtDpc = -1;
         /* IoCancelIrp by hand, at PASSIVE_LEVEL: the DPC waits, masked, for
            the routine's release of the cancel spin lock. */
-        Routine = A36TakeRoutine(Irps[0]);
+        Routine = WdkmTestIrpTakeCancelRoutine(Irps[0]);
         CHECK(Routine != NULL);
         IoAcquireCancelSpinLock(&Irql);
         WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, A36InRoutineDpc, &In);
@@ -2853,7 +2770,7 @@ A36EventsInsideCancelRoutine(VOID)
             CHECK(In.Next == Irps[1]);
             CHECK_STATUS(WdkmCsqCheckCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
             CHECK_STATUS(WdkmCsqEndCurrentIrp(Queue.Csq, &Record), STATUS_SUCCESS);
-            A36WorkerComplete(Irps[1]);
+            WdkmTestIrpComplete(Irps[1], STATUS_SUCCESS, 1);
         }
         CHECK(Wake.Calls <= 1);
         CHECK_STATUS(WdkmCsqDestroy(Queue.Csq), STATUS_SUCCESS);

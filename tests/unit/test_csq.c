@@ -8,105 +8,36 @@
  * second completion or one with a cancel routine still set, so "every IRP
  * completed exactly once" is checked by the emulation as well as counted.
  */
-#include "wdkm_test.h"
-
-#define MAX_IRPS 4096
-
-/* What happened to the IRPs of a test, counted by the completion hook. */
-typedef struct _OUTCOME {
-    LONG Completed;
-    LONG Succeeded;
-    LONG Cancelled;
-    LONG NotPending;        /* completed without having been marked pending */
-    LONG CallbackCalls;     /* CompleteCanceledIrp */
-} OUTCOME;
-
-static VOID
-CountCompletion(PIRP Irp, PVOID Context)
-{
-    OUTCOME *Outcome = (OUTCOME *)Context;
-
-    __atomic_fetch_add(&Outcome->Completed, 1, __ATOMIC_RELAXED);
-    if (Irp->IoStatus.Status == STATUS_SUCCESS) {
-        __atomic_fetch_add(&Outcome->Succeeded, 1, __ATOMIC_RELAXED);
-    } else if (Irp->IoStatus.Status == STATUS_CANCELLED) {
-        __atomic_fetch_add(&Outcome->Cancelled, 1, __ATOMIC_RELAXED);
-    }
-    if (!Irp->PendingReturned) {
-        __atomic_fetch_add(&Outcome->NotPending, 1, __ATOMIC_RELAXED);
-    }
-}
-
-static VOID
-CompleteCancelled(PWDKM_CSQ Csq, PIRP Irp, PVOID Context)
-{
-    OUTCOME *Outcome = (OUTCOME *)Context;
-
-    UNREFERENCED_PARAMETER(Csq);
-    __atomic_fetch_add(&Outcome->CallbackCalls, 1, __ATOMIC_RELAXED);
-    Irp->IoStatus.Status = STATUS_CANCELLED;
-    Irp->IoStatus.Information = 0;
-    IoCompleteRequest(Irp, IO_NO_INCREMENT);
-}
-
-static VOID
-CompleteSuccess(PIRP Irp)
-{
-    Irp->IoStatus.Status = STATUS_SUCCESS;
-    Irp->IoStatus.Information = 0;
-    IoCompleteRequest(Irp, IO_NO_INCREMENT);
-}
-
-static PIRP
-NewIrp(OUTCOME *Outcome, PFILE_OBJECT FileObject)
-{
-    PIRP Irp = WdkmHostIrpAllocate(IRP_MJ_DEVICE_CONTROL, 0x222000, FileObject);
-
-    if (Irp != NULL) {
-        WdkmHostIrpSetCompletionHook(Irp, CountCompletion, Outcome);
-    }
-    return Irp;
-}
-
-static ULONG
-QueueCount(PWDKM_CSQ Csq)
-{
-    ULONG Count = 0xFFFFFFFF;
-
-    if (WdkmCsqQueryCount(Csq, &Count) != STATUS_SUCCESS) {
-        return 0xFFFFFFFF;
-    }
-    return Count;
-}
+#include "wdkm_test_irp.h"
 
 /* Insert marks pending and queues; RemoveNext hands them back oldest first. */
 static VOID
 InsertThenRemoveNextInOrder(VOID)
 {
-    OUTCOME Outcome = { 0 };
+    WDKM_TEST_IRP_OUTCOME Outcome = { 0 };
     PWDKM_CSQ Csq;
     PIRP Irps[3];
     PIRP Removed;
     ULONG Index;
 
-    CHECK_STATUS(WdkmCsqCreate(CompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmCsqCreate(WdkmTestIrpCompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
     for (Index = 0; Index < 3; Index += 1) {
-        Irps[Index] = NewIrp(&Outcome, NULL);
+        Irps[Index] = WdkmTestIrpAllocate(&Outcome, NULL);
         CHECK(Irps[Index] != NULL);
         CHECK_STATUS(WdkmCsqInsertIrp(Csq, Irps[Index], NULL), STATUS_PENDING);
         CHECK(IoGetCurrentIrpStackLocation(Irps[Index])->Control & SL_PENDING_RETURNED);
         CHECK(Irps[Index]->CancelRoutine != NULL);
     }
-    CHECK_EQ(QueueCount(Csq), 3);
+    CHECK_EQ(WdkmTestCsqCount(Csq), 3);
     for (Index = 0; Index < 3; Index += 1) {
         CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, NULL, NULL, &Removed), STATUS_SUCCESS);
         CHECK(Removed == Irps[Index]);
         CHECK(Removed->CancelRoutine == NULL);
-        CompleteSuccess(Removed);
+        WdkmTestIrpComplete(Removed, STATUS_SUCCESS, 0);
     }
     CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, NULL, NULL, &Removed), STATUS_NO_MORE_ENTRIES);
     CHECK(Removed == NULL);
-    CHECK_EQ(QueueCount(Csq), 0);
+    CHECK_EQ(WdkmTestCsqCount(Csq), 0);
     CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
     CHECK_EQ(Outcome.Succeeded, 3);
     CHECK_EQ(Outcome.NotPending, 0);
@@ -121,13 +52,13 @@ InsertThenRemoveNextInOrder(VOID)
 static VOID
 CancelCompletesThroughCallback(VOID)
 {
-    OUTCOME Outcome = { 0 };
+    WDKM_TEST_IRP_OUTCOME Outcome = { 0 };
     PWDKM_CSQ Csq;
     PIRP Irp;
     PIRP Removed;
 
-    CHECK_STATUS(WdkmCsqCreate(CompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
-    Irp = NewIrp(&Outcome, NULL);
+    CHECK_STATUS(WdkmCsqCreate(WdkmTestIrpCompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
+    Irp = WdkmTestIrpAllocate(&Outcome, NULL);
     CHECK(Irp != NULL);
     CHECK_STATUS(WdkmCsqInsertIrp(Csq, Irp, NULL), STATUS_PENDING);
     CHECK(IoCancelIrp(Irp));
@@ -135,7 +66,7 @@ CancelCompletesThroughCallback(VOID)
     CHECK_EQ(Outcome.Cancelled, 1);
     CHECK_EQ(WdkmHostIrpCompletions(Irp), 1);
     CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
-    CHECK_EQ(QueueCount(Csq), 0);
+    CHECK_EQ(WdkmTestCsqCount(Csq), 0);
     CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, NULL, NULL, &Removed), STATUS_NO_MORE_ENTRIES);
     CHECK(!IoCancelIrp(Irp));           /* no routine left: nothing runs twice */
     CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
@@ -152,12 +83,12 @@ CancelCompletesThroughCallback(VOID)
 static VOID
 CancelledBeforeInsertGoesToCallback(VOID)
 {
-    OUTCOME Outcome = { 0 };
+    WDKM_TEST_IRP_OUTCOME Outcome = { 0 };
     PWDKM_CSQ Csq;
     PIRP Irp;
 
-    CHECK_STATUS(WdkmCsqCreate(CompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
-    Irp = NewIrp(&Outcome, NULL);
+    CHECK_STATUS(WdkmCsqCreate(WdkmTestIrpCompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
+    Irp = WdkmTestIrpAllocate(&Outcome, NULL);
     CHECK(Irp != NULL);
     CHECK(!IoCancelIrp(Irp));
     CHECK_STATUS(WdkmCsqInsertIrp(Csq, Irp, NULL), STATUS_PENDING);
@@ -165,7 +96,7 @@ CancelledBeforeInsertGoesToCallback(VOID)
     CHECK_EQ(Outcome.Cancelled, 1);
     CHECK_EQ(Outcome.NotPending, 0);    /* marked pending: the dispatch returns STATUS_PENDING */
     CHECK(Irp->CancelRoutine == NULL);
-    CHECK_EQ(QueueCount(Csq), 0);
+    CHECK_EQ(WdkmTestCsqCount(Csq), 0);
     CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
     WdkmHostIrpFree(Irp);
 }
@@ -174,7 +105,7 @@ CancelledBeforeInsertGoesToCallback(VOID)
 static VOID
 RemoveByContext(VOID)
 {
-    OUTCOME Outcome = { 0 };
+    WDKM_TEST_IRP_OUTCOME Outcome = { 0 };
     WDKM_CSQ_IRP_CONTEXT ContextA;
     WDKM_CSQ_IRP_CONTEXT ContextB;
     PWDKM_CSQ Csq;
@@ -183,17 +114,17 @@ RemoveByContext(VOID)
     PIRP B;
     PIRP Removed;
 
-    CHECK_STATUS(WdkmCsqCreate(CompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
-    CHECK_STATUS(WdkmCsqCreate(CompleteCancelled, &Outcome, &Other), STATUS_SUCCESS);
-    A = NewIrp(&Outcome, NULL);
-    B = NewIrp(&Outcome, NULL);
+    CHECK_STATUS(WdkmCsqCreate(WdkmTestIrpCompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmCsqCreate(WdkmTestIrpCompleteCancelled, &Outcome, &Other), STATUS_SUCCESS);
+    A = WdkmTestIrpAllocate(&Outcome, NULL);
+    B = WdkmTestIrpAllocate(&Outcome, NULL);
     CHECK(A != NULL && B != NULL);
     CHECK_STATUS(WdkmCsqInsertIrp(Csq, A, &ContextA), STATUS_PENDING);
     CHECK_STATUS(WdkmCsqInsertIrp(Csq, B, &ContextB), STATUS_PENDING);
     CHECK_STATUS(WdkmCsqRemoveIrp(Other, &ContextB, &Removed), STATUS_INVALID_PARAMETER);
     CHECK_STATUS(WdkmCsqRemoveIrp(Csq, &ContextB, &Removed), STATUS_SUCCESS);
     CHECK(Removed == B);
-    CompleteSuccess(B);
+    WdkmTestIrpComplete(B, STATUS_SUCCESS, 0);
     CHECK_STATUS(WdkmCsqRemoveIrp(Csq, &ContextB, &Removed), STATUS_NOT_FOUND);
     CHECK(Removed == NULL);
     CHECK(IoCancelIrp(A));
@@ -210,34 +141,28 @@ RemoveByContext(VOID)
 static VOID
 RemoveNextClearsContext(VOID)
 {
-    OUTCOME Outcome = { 0 };
+    WDKM_TEST_IRP_OUTCOME Outcome = { 0 };
     WDKM_CSQ_IRP_CONTEXT Context;
     PWDKM_CSQ Csq;
     PIRP Irp;
     PIRP Removed;
 
-    CHECK_STATUS(WdkmCsqCreate(CompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
-    Irp = NewIrp(&Outcome, NULL);
+    CHECK_STATUS(WdkmCsqCreate(WdkmTestIrpCompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
+    Irp = WdkmTestIrpAllocate(&Outcome, NULL);
     CHECK(Irp != NULL);
     CHECK_STATUS(WdkmCsqInsertIrp(Csq, Irp, &Context), STATUS_PENDING);
     CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, NULL, NULL, &Removed), STATUS_SUCCESS);
     CHECK_STATUS(WdkmCsqRemoveIrp(Csq, &Context, &Removed), STATUS_NOT_FOUND);
-    CompleteSuccess(Irp);
+    WdkmTestIrpComplete(Irp, STATUS_SUCCESS, 0);
     CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
     WdkmHostIrpFree(Irp);
-}
-
-static BOOLEAN
-MatchFileObject(PIRP Irp, PVOID MatchContext)
-{
-    return IoGetCurrentIrpStackLocation(Irp)->FileObject == (PFILE_OBJECT)MatchContext;
 }
 
 /* The cleanup pattern: the oldest IRP of one file object, the rest stay. */
 static VOID
 RemoveNextWithMatch(VOID)
 {
-    OUTCOME Outcome = { 0 };
+    WDKM_TEST_IRP_OUTCOME Outcome = { 0 };
     FILE_OBJECT File1 = { IO_TYPE_FILE, (SHORT)sizeof(FILE_OBJECT), NULL, NULL, NULL };
     FILE_OBJECT File2 = File1;
     PWDKM_CSQ Csq;
@@ -246,26 +171,26 @@ RemoveNextWithMatch(VOID)
     KIRQL OldIrql;
     ULONG Index;
 
-    CHECK_STATUS(WdkmCsqCreate(CompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
-    Irps[0] = NewIrp(&Outcome, &File1);
-    Irps[1] = NewIrp(&Outcome, &File2);
-    Irps[2] = NewIrp(&Outcome, &File1);
+    CHECK_STATUS(WdkmCsqCreate(WdkmTestIrpCompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
+    Irps[0] = WdkmTestIrpAllocate(&Outcome, &File1);
+    Irps[1] = WdkmTestIrpAllocate(&Outcome, &File2);
+    Irps[2] = WdkmTestIrpAllocate(&Outcome, &File1);
     for (Index = 0; Index < 3; Index += 1) {
         CHECK(Irps[Index] != NULL);
         CHECK_STATUS(WdkmCsqInsertIrp(Csq, Irps[Index], NULL), STATUS_PENDING);
     }
-    CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, MatchFileObject, &File2, &Removed), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, WdkmTestIrpOfFile, &File2, &Removed), STATUS_SUCCESS);
     CHECK(Removed == Irps[1]);
-    CompleteSuccess(Removed);
-    CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, MatchFileObject, &File2, &Removed),
+    WdkmTestIrpComplete(Removed, STATUS_SUCCESS, 0);
+    CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, WdkmTestIrpOfFile, &File2, &Removed),
                  STATUS_NO_MORE_ENTRIES);
     /* As a DPC would: at DISPATCH_LEVEL already. */
     KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
-    CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, MatchFileObject, &File1, &Removed), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, WdkmTestIrpOfFile, &File1, &Removed), STATUS_SUCCESS);
     KeLowerIrql(OldIrql);
     CHECK(Removed == Irps[0]);
-    CompleteSuccess(Removed);
-    CHECK_EQ(QueueCount(Csq), 1);
+    WdkmTestIrpComplete(Removed, STATUS_SUCCESS, 0);
+    CHECK_EQ(WdkmTestCsqCount(Csq), 1);
     CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);     /* drains Irps[2] */
     CHECK_EQ(Outcome.Succeeded, 2);
     CHECK_EQ(Outcome.Cancelled, 1);
@@ -314,15 +239,15 @@ StartCancelThenMatch(PIRP Irp, PVOID MatchContext)
 static VOID
 RemoveSkipsIrpBeingCancelled(VOID)
 {
-    OUTCOME Outcome = { 0 };
+    WDKM_TEST_IRP_OUTCOME Outcome = { 0 };
     SKIP Skip = { NULL, 0 };
     WDKM_TEST_THREAD *Canceller;
     PWDKM_CSQ Csq;
     PIRP Irp;
     PIRP Removed;
 
-    CHECK_STATUS(WdkmCsqCreate(CompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
-    Irp = NewIrp(&Outcome, NULL);
+    CHECK_STATUS(WdkmCsqCreate(WdkmTestIrpCompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
+    Irp = WdkmTestIrpAllocate(&Outcome, NULL);
     CHECK(Irp != NULL);
     Skip.Victim = Irp;
     CHECK_STATUS(WdkmCsqInsertIrp(Csq, Irp, NULL), STATUS_PENDING);
@@ -334,7 +259,7 @@ RemoveSkipsIrpBeingCancelled(VOID)
     CHECK_EQ(Outcome.CallbackCalls, 1);
     CHECK_EQ(Outcome.Cancelled, 1);
     CHECK_EQ(WdkmHostIrpCompletions(Irp), 1);
-    CHECK_EQ(QueueCount(Csq), 0);
+    CHECK_EQ(WdkmTestCsqCount(Csq), 0);
     CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
     WdkmHostIrpFree(Irp);
 }
@@ -356,7 +281,7 @@ InsertFromMatch(PIRP Irp, PVOID MatchContext)
 static VOID
 MisuseReturnsStatus(VOID)
 {
-    OUTCOME Outcome = { 0 };
+    WDKM_TEST_IRP_OUTCOME Outcome = { 0 };
     PWDKM_CSQ Csq = (PWDKM_CSQ)(ULONG_PTR)1;
     PIRP Irp;
     PIRP Other;
@@ -366,9 +291,9 @@ MisuseReturnsStatus(VOID)
 
     CHECK_STATUS(WdkmCsqCreate(NULL, NULL, &Csq), STATUS_INVALID_PARAMETER);
     CHECK(Csq == NULL);
-    CHECK_STATUS(WdkmCsqCreate(CompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
-    Irp = NewIrp(&Outcome, NULL);
-    Other = NewIrp(&Outcome, NULL);
+    CHECK_STATUS(WdkmCsqCreate(WdkmTestIrpCompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
+    Irp = WdkmTestIrpAllocate(&Outcome, NULL);
+    Other = WdkmTestIrpAllocate(&Outcome, NULL);
     CHECK(Irp != NULL && Other != NULL);
 
     KeRaiseIrql(HIGH_LEVEL, &OldIrql);
@@ -382,7 +307,7 @@ MisuseReturnsStatus(VOID)
     CHECK_STATUS(WdkmCsqInsertIrp(Csq, Irp, NULL), STATUS_PENDING);
     /* Inserted twice would corrupt the list. */
     CHECK_STATUS(WdkmCsqInsertIrp(Csq, Irp, NULL), STATUS_INVALID_PARAMETER);
-    CHECK_EQ(QueueCount(Csq), 1);
+    CHECK_EQ(WdkmTestCsqCount(Csq), 1);
 
     /* The queue's own lock is held in a match callback. */
     ReentrantCsq = Csq;
@@ -394,7 +319,7 @@ MisuseReturnsStatus(VOID)
     KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
     CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_WDKM_IRQL_TOO_HIGH);
     KeLowerIrql(OldIrql);
-    CHECK_EQ(QueueCount(Csq), 1);
+    CHECK_EQ(WdkmTestCsqCount(Csq), 1);
     CHECK_STATUS(WdkmCsqDestroy(NULL), STATUS_INVALID_PARAMETER);
     CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
     CHECK_EQ(Outcome.Cancelled, 1);
@@ -426,16 +351,16 @@ CancelFromMatch(PIRP Irp, PVOID MatchContext)
 static VOID
 CancelFromMatchIsNotLost(VOID)
 {
-    OUTCOME Outcome = { 0 };
+    WDKM_TEST_IRP_OUTCOME Outcome = { 0 };
     PWDKM_CSQ Csq;
     PIRP First;
     PIRP Second;
     PIRP Removed;
     ULONG Bugchecks = WdkmHostBugcheckCount();
 
-    CHECK_STATUS(WdkmCsqCreate(CompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
-    First = NewIrp(&Outcome, NULL);
-    Second = NewIrp(&Outcome, NULL);
+    CHECK_STATUS(WdkmCsqCreate(WdkmTestIrpCompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
+    First = WdkmTestIrpAllocate(&Outcome, NULL);
+    Second = WdkmTestIrpAllocate(&Outcome, NULL);
     CHECK(First != NULL && Second != NULL);
     CHECK_STATUS(WdkmCsqInsertIrp(Csq, First, NULL), STATUS_PENDING);
     CHECK_STATUS(WdkmCsqInsertIrp(Csq, Second, NULL), STATUS_PENDING);
@@ -449,10 +374,10 @@ CancelFromMatchIsNotLost(VOID)
     CHECK(CancelFromMatchDelivered);
     CHECK_EQ(WdkmHostIrpCompletions(First), 1);
     CHECK_EQ(Outcome.Cancelled, 1);
-    CHECK_EQ(QueueCount(Csq), 1);
+    CHECK_EQ(WdkmTestCsqCount(Csq), 1);
     CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, NULL, NULL, &Removed), STATUS_SUCCESS);
     CHECK(Removed == Second);
-    CompleteSuccess(Second);
+    WdkmTestIrpComplete(Second, STATUS_SUCCESS, 0);
     CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
     CHECK_EQ(WdkmHostIrpCompletions(First), 1);
     CHECK_EQ(WdkmHostIrpCompletions(Second), 1);
@@ -466,7 +391,7 @@ CancelFromMatchIsNotLost(VOID)
 
 /* An insert from the destroy's own drain is refused: the queue is closing. */
 typedef struct _REINSERT {
-    OUTCOME Outcome;
+    WDKM_TEST_IRP_OUTCOME Outcome;
     PIRP Spare;
     NTSTATUS Status;
 } REINSERT;
@@ -477,7 +402,7 @@ ReinsertWhileDestroyed(PWDKM_CSQ Csq, PIRP Irp, PVOID Context)
     REINSERT *Reinsert = (REINSERT *)Context;
 
     Reinsert->Status = WdkmCsqInsertIrp(Csq, Reinsert->Spare, NULL);
-    CompleteCancelled(Csq, Irp, &Reinsert->Outcome);
+    WdkmTestIrpCompleteCancelled(Csq, Irp, &Reinsert->Outcome);
 }
 
 static VOID
@@ -489,10 +414,10 @@ DestroyDrainsAndRefusesInserts(VOID)
     ULONG Index;
 
     CHECK_STATUS(WdkmCsqCreate(ReinsertWhileDestroyed, &Reinsert, &Csq), STATUS_SUCCESS);
-    Reinsert.Spare = NewIrp(&Reinsert.Outcome, NULL);
+    Reinsert.Spare = WdkmTestIrpAllocate(&Reinsert.Outcome, NULL);
     CHECK(Reinsert.Spare != NULL);
     for (Index = 0; Index < 3; Index += 1) {
-        Irps[Index] = NewIrp(&Reinsert.Outcome, NULL);
+        Irps[Index] = WdkmTestIrpAllocate(&Reinsert.Outcome, NULL);
         CHECK(Irps[Index] != NULL);
         CHECK_STATUS(WdkmCsqInsertIrp(Csq, Irps[Index], NULL), STATUS_PENDING);
     }
@@ -514,7 +439,7 @@ DestroyDrainsAndRefusesInserts(VOID)
  * the queue under it would be a use after free at unload.
  */
 typedef struct _SLOW_CANCEL {
-    OUTCOME Outcome;
+    WDKM_TEST_IRP_OUTCOME Outcome;
     PWDKM_CSQ Csq;
     PIRP Irp;
     LONG InCallback;
@@ -531,7 +456,7 @@ SlowCompleteCancelled(PWDKM_CSQ Csq, PIRP Irp, PVOID Context)
     while (!__atomic_load_n(&Slow->MayFinish, __ATOMIC_ACQUIRE)) {
         WdkmTestSleepMs(1);
     }
-    CompleteCancelled(Csq, Irp, &Slow->Outcome);
+    WdkmTestIrpCompleteCancelled(Csq, Irp, &Slow->Outcome);
 }
 
 static VOID
@@ -564,7 +489,7 @@ DestroyWaitsForRunningCancel(VOID)
 
     RtlZeroMemory(&Slow, sizeof(Slow));
     CHECK_STATUS(WdkmCsqCreate(SlowCompleteCancelled, &Slow, &Slow.Csq), STATUS_SUCCESS);
-    Slow.Irp = NewIrp(&Slow.Outcome, NULL);
+    Slow.Irp = WdkmTestIrpAllocate(&Slow.Outcome, NULL);
     CHECK(Slow.Irp != NULL);
     CHECK_STATUS(WdkmCsqInsertIrp(Slow.Csq, Slow.Irp, NULL), STATUS_PENDING);
     Canceller = WdkmTestStartThread(SlowCancelThread, &Slow);
@@ -600,7 +525,7 @@ DestroyWaitsForRunningCancel(VOID)
 #define RACE_WINDOW 32
 
 typedef struct _RACE {
-    OUTCOME Outcome;
+    WDKM_TEST_IRP_OUTCOME Outcome;
     PWDKM_CSQ Csq;
     PIRP Irps[RACE_IRPS];
     WDKM_CSQ_IRP_CONTEXT Contexts[RACE_IRPS];
@@ -649,7 +574,7 @@ RaceThread(PVOID Context, ULONG Index)
             KeRaiseIrql(DISPATCH_LEVEL, &OldIrql);
             if (WdkmCsqRemoveNextIrp(Race->Csq, NULL, NULL, &Irp) == STATUS_SUCCESS) {
                 __atomic_fetch_add(&Race->RemovedByNext, 1, __ATOMIC_RELAXED);
-                CompleteSuccess(Irp);
+                WdkmTestIrpComplete(Irp, STATUS_SUCCESS, 0);
             }
             KeLowerIrql(OldIrql);
             break;
@@ -661,7 +586,7 @@ RaceThread(PVOID Context, ULONG Index)
         default:
             if (WdkmCsqRemoveIrp(Race->Csq, &Race->Contexts[Pick], &Irp) == STATUS_SUCCESS) {
                 __atomic_fetch_add(&Race->RemovedByContext, 1, __ATOMIC_RELAXED);
-                CompleteSuccess(Irp);
+                WdkmTestIrpComplete(Irp, STATUS_SUCCESS, 0);
             }
             break;
         }
@@ -677,9 +602,10 @@ CancellationRacesRemoval(VOID)
     LONG Remaining;
 
     RtlZeroMemory(&Race, sizeof(Race));
-    CHECK_STATUS(WdkmCsqCreate(CompleteCancelled, &Race.Outcome, &Race.Csq), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmCsqCreate(WdkmTestIrpCompleteCancelled, &Race.Outcome, &Race.Csq),
+                 STATUS_SUCCESS);
     for (Index = 0; Index < RACE_IRPS; Index += 1) {
-        Race.Irps[Index] = NewIrp(&Race.Outcome, NULL);
+        Race.Irps[Index] = WdkmTestIrpAllocate(&Race.Outcome, NULL);
         CHECK(Race.Irps[Index] != NULL);
         /* Contexts are filled by the insert; until then they must not
            look like one of this queue's. */
@@ -687,7 +613,7 @@ CancellationRacesRemoval(VOID)
     }
     CHECK(WdkmTestRunThreads(RACE_THREADS, RaceThread, &Race));
     CHECK_EQ(Race.Errors, 0);
-    Remaining = (LONG)QueueCount(Race.Csq);
+    Remaining = (LONG)WdkmTestCsqCount(Race.Csq);
     CHECK_STATUS(WdkmCsqDestroy(Race.Csq), STATUS_SUCCESS);
     CHECK_EQ(WdkmHostBugcheckCount(), Bugchecks);
     CHECK_EQ(Race.Outcome.Completed, RACE_IRPS);

@@ -14,152 +14,42 @@
  * emulation bug checks a second completion, or one with a cancel routine
  * still set, so "exactly once" is checked twice.
  */
-#include "wdkm_test.h"
+#include "wdkm_test_irp.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-
-typedef struct _CUR_OUTCOME {
-    LONG Completed;
-    LONG Succeeded;
-    LONG Cancelled;
-    LONG CallbackCalls;     /* CompleteCanceledIrp */
-    LONG OnCancelCalls;     /* the records' OnCancel */
-} CUR_OUTCOME;
-
-static VOID
-CurCountCompletion(PIRP Irp, PVOID Context)
-{
-    CUR_OUTCOME *Outcome = (CUR_OUTCOME *)Context;
-
-    __atomic_fetch_add(&Outcome->Completed, 1, __ATOMIC_RELAXED);
-    if (Irp->IoStatus.Status == STATUS_SUCCESS) {
-        __atomic_fetch_add(&Outcome->Succeeded, 1, __ATOMIC_RELAXED);
-    } else if (Irp->IoStatus.Status == STATUS_CANCELLED) {
-        __atomic_fetch_add(&Outcome->Cancelled, 1, __ATOMIC_RELAXED);
-    }
-}
-
-static VOID
-CurCompleteCancelled(PWDKM_CSQ Csq, PIRP Irp, PVOID Context)
-{
-    CUR_OUTCOME *Outcome = (CUR_OUTCOME *)Context;
-
-    UNREFERENCED_PARAMETER(Csq);
-    __atomic_fetch_add(&Outcome->CallbackCalls, 1, __ATOMIC_RELAXED);
-    Irp->IoStatus.Status = STATUS_CANCELLED;
-    Irp->IoStatus.Information = 0;
-    IoCompleteRequest(Irp, IO_NO_INCREMENT);
-}
-
-static VOID
-CurOnCancel(PWDKM_CSQ Csq, PVOID Context)
-{
-    CUR_OUTCOME *Outcome = (CUR_OUTCOME *)Context;
-
-    UNREFERENCED_PARAMETER(Csq);
-    __atomic_fetch_add(&Outcome->OnCancelCalls, 1, __ATOMIC_RELAXED);
-}
-
-static VOID
-CurCompleteSuccess(PIRP Irp)
-{
-    Irp->IoStatus.Status = STATUS_SUCCESS;
-    Irp->IoStatus.Information = 0;
-    IoCompleteRequest(Irp, IO_NO_INCREMENT);
-}
-
-static PIRP
-CurNewIrp(CUR_OUTCOME *Outcome, PFILE_OBJECT FileObject)
-{
-    PIRP Irp = WdkmHostIrpAllocate(IRP_MJ_DEVICE_CONTROL, 0x222000, FileObject);
-
-    if (Irp != NULL) {
-        WdkmHostIrpSetCompletionHook(Irp, CurCountCompletion, Outcome);
-    }
-    return Irp;
-}
-
-static ULONG
-CurQueued(PWDKM_CSQ Csq)
-{
-    ULONG Count = 0xFFFFFFFF;
-
-    return WdkmCsqQueryCount(Csq, &Count) == STATUS_SUCCESS ? Count : 0xFFFFFFFF;
-}
-
-/* A queue, a record and N IRPs inserted (with contexts). */
-typedef struct _CUR_SETUP {
-    CUR_OUTCOME Outcome;
-    PWDKM_CSQ Csq;
-    WDKM_CSQ_CURRENT Current;
-    PIRP Irps[4];
-    WDKM_CSQ_IRP_CONTEXT Contexts[4];
-    ULONG Count;
-} CUR_SETUP;
-
-static VOID
-CurSetUp(CUR_SETUP *Setup, ULONG Count, PFILE_OBJECT FileObject)
-{
-    ULONG Index;
-
-    RtlZeroMemory(Setup, sizeof(*Setup));
-    Setup->Count = Count;
-    CHECK_STATUS(WdkmCsqCreate(CurCompleteCancelled, &Setup->Outcome, &Setup->Csq), STATUS_SUCCESS);
-    CHECK_STATUS(WdkmCsqInitializeCurrent(&Setup->Current, CurOnCancel, &Setup->Outcome),
-                 STATUS_SUCCESS);
-    for (Index = 0; Index < Count; Index += 1) {
-        Setup->Irps[Index] = CurNewIrp(&Setup->Outcome, FileObject);
-        CHECK(Setup->Irps[Index] != NULL);
-        CHECK_STATUS(WdkmCsqInsertIrp(Setup->Csq, Setup->Irps[Index], &Setup->Contexts[Index]),
-                     STATUS_PENDING);
-    }
-}
-
-static VOID
-CurTearDown(CUR_SETUP *Setup)
-{
-    ULONG Index;
-
-    CHECK_STATUS(WdkmCsqDestroy(Setup->Csq), STATUS_SUCCESS);
-    for (Index = 0; Index < Setup->Count; Index += 1) {
-        CHECK_EQ(WdkmHostIrpCompletions(Setup->Irps[Index]), 1);
-        WdkmHostIrpFree(Setup->Irps[Index]);
-    }
-    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
-}
 
 /* Start keeps the routine armed; an end with no cancel hands it back. */
 static VOID
 CurStartThenEndHandsBack(VOID)
 {
-    CUR_SETUP Setup;
+    WDKM_TEST_CSQ_SETUP Setup;
     PIRP Irp;
     PIRP Removed;
 
-    CurSetUp(&Setup, 2, NULL);
+    CHECK(WdkmTestCsqSetUp(&Setup, 2, NULL));
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Irp), STATUS_SUCCESS);
     CHECK(Irp == Setup.Irps[0]);
     CHECK(Irp->CancelRoutine != NULL);                  /* still cancellable */
-    CHECK_EQ(CurQueued(Setup.Csq), 1);                  /* out of the queue */
+    CHECK_EQ(WdkmTestCsqCount(Setup.Csq), 1);                  /* out of the queue */
     /* Its context is free again: the IRP left the queue. */
     CHECK_STATUS(WdkmCsqRemoveIrp(Setup.Csq, &Setup.Contexts[0], &Removed), STATUS_NOT_FOUND);
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(Setup.Csq, &Setup.Current), STATUS_SUCCESS);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Setup.Csq, &Setup.Current), STATUS_SUCCESS);
     CHECK(Irp->CancelRoutine == NULL);
     CHECK(!IoCancelIrp(Irp));                           /* nothing runs now */
-    CurCompleteSuccess(Irp);
+    WdkmTestIrpComplete(Irp, STATUS_SUCCESS, 0);
     /* The record again, for the next one. */
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Irp), STATUS_SUCCESS);
     CHECK(Irp == Setup.Irps[1]);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Setup.Csq, &Setup.Current), STATUS_SUCCESS);
-    CurCompleteSuccess(Irp);
+    WdkmTestIrpComplete(Irp, STATUS_SUCCESS, 0);
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Irp),
                  STATUS_NO_MORE_ENTRIES);
     CHECK(Irp == NULL);
     CHECK_EQ(Setup.Outcome.Succeeded, 2);
     CHECK_EQ(Setup.Outcome.CallbackCalls, 0);
-    CurTearDown(&Setup);
+    WdkmTestCsqTearDown(&Setup);
 }
 
 /*
@@ -169,10 +59,10 @@ CurStartThenEndHandsBack(VOID)
 static VOID
 CurCancelWhileCurrent(VOID)
 {
-    CUR_SETUP Setup;
+    WDKM_TEST_CSQ_SETUP Setup;
     PIRP Irp;
 
-    CurSetUp(&Setup, 1, NULL);
+    CHECK(WdkmTestCsqSetUp(&Setup, 1, NULL));
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Irp), STATUS_SUCCESS);
     CHECK(IoCancelIrp(Irp));
     CHECK_EQ(WdkmHostIrpCompletions(Irp), 0);           /* the worker still uses it */
@@ -187,25 +77,25 @@ CurCancelWhileCurrent(VOID)
     /* Ended: the record holds nothing, a second end is refused. */
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Setup.Csq, &Setup.Current), STATUS_INVALID_PARAMETER);
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(Setup.Csq, &Setup.Current), STATUS_INVALID_PARAMETER);
-    CurTearDown(&Setup);
+    WdkmTestCsqTearDown(&Setup);
 }
 
 /* Cancelled before it could become current: the callback, never a worker. */
 static VOID
 CurCancelBeforeCurrent(VOID)
 {
-    CUR_SETUP Setup;
+    WDKM_TEST_CSQ_SETUP Setup;
     PIRP Irp;
 
-    CurSetUp(&Setup, 2, NULL);
+    CHECK(WdkmTestCsqSetUp(&Setup, 2, NULL));
     CHECK(IoCancelIrp(Setup.Irps[0]));
     CHECK_EQ(Setup.Outcome.CallbackCalls, 1);
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Irp), STATUS_SUCCESS);
     CHECK(Irp == Setup.Irps[1]);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Setup.Csq, &Setup.Current), STATUS_SUCCESS);
-    CurCompleteSuccess(Irp);
+    WdkmTestIrpComplete(Irp, STATUS_SUCCESS, 0);
     CHECK_EQ(Setup.Outcome.OnCancelCalls, 0);
-    CurTearDown(&Setup);
+    WdkmTestCsqTearDown(&Setup);
 }
 
 /*
@@ -216,17 +106,17 @@ CurCancelBeforeCurrent(VOID)
 static VOID
 CurCancelFlagWithoutRoutine(VOID)
 {
-    CUR_SETUP Setup;
+    WDKM_TEST_CSQ_SETUP Setup;
     PIRP Irp;
 
-    CurSetUp(&Setup, 1, NULL);
+    CHECK(WdkmTestCsqSetUp(&Setup, 1, NULL));
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Irp), STATUS_SUCCESS);
     __atomic_store_n(&Irp->Cancel, TRUE, __ATOMIC_SEQ_CST);
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(Setup.Csq, &Setup.Current), STATUS_CANCELLED);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Setup.Csq, &Setup.Current), STATUS_CANCELLED);
     CHECK_EQ(Setup.Outcome.CallbackCalls, 1);
     CHECK_EQ(WdkmHostIrpCompletions(Irp), 1);
-    CurTearDown(&Setup);
+    WdkmTestCsqTearDown(&Setup);
 }
 
 /*
@@ -255,20 +145,16 @@ CurDestroyThread(PVOID Context, ULONG Index)
 static VOID
 CurEndBeforeTakenRoutineRuns(VOID)
 {
-    CUR_SETUP Setup;
+    WDKM_TEST_CSQ_SETUP Setup;
     CUR_DESTROYER Destroyer = { NULL, 0 };
     WDKM_TEST_THREAD *Thread;
     PDRIVER_CANCEL Routine;
     LONG DestroyedEarly;
     PIRP Irp;
-    KIRQL Irql;
 
-    CurSetUp(&Setup, 1, NULL);
+    CHECK(WdkmTestCsqSetUp(&Setup, 1, NULL));
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Irp), STATUS_SUCCESS);
-    IoAcquireCancelSpinLock(&Irql);
-    Irp->Cancel = TRUE;
-    Routine = IoSetCancelRoutine(Irp, NULL);
-    IoReleaseCancelSpinLock(Irql);      /* taken again to call the routine */
+    Routine = WdkmTestIrpTakeCancelRoutine(Irp);
     CHECK(Routine != NULL);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Setup.Csq, &Setup.Current), STATUS_CANCELLED);
     CHECK_EQ(WdkmHostIrpCompletions(Irp), 0);           /* left to the routine */
@@ -279,10 +165,8 @@ CurEndBeforeTakenRoutineRuns(VOID)
     CHECK(Thread != NULL);
     WdkmTestSleepMs(30);
     DestroyedEarly = __atomic_load_n(&Destroyer.Done, __ATOMIC_ACQUIRE);
-    IoAcquireCancelSpinLock(&Irql);
-    Irp->CancelIrql = Irql;
     if (Routine != NULL) {
-        Routine(NULL, Irp);                             /* releases the cancel spin lock */
+        WdkmTestIrpCallCancelRoutine(Irp, Routine);
     }
     WdkmTestJoinThread(Thread);
     CHECK_EQ(DestroyedEarly, 0);
@@ -299,20 +183,14 @@ CurEndBeforeTakenRoutineRuns(VOID)
  * IRP_MJ_CLEANUP: two workers, one IRP of each file object; cancelling
  * the current IRPs of one file object marks and wakes that worker only.
  */
-static BOOLEAN
-CurSameFile(PIRP Irp, PVOID MatchContext)
-{
-    return IoGetCurrentIrpStackLocation(Irp)->FileObject == (PFILE_OBJECT)MatchContext;
-}
-
 static VOID
 CurCleanupCancelsFileCurrent(VOID)
 {
     FILE_OBJECT File1 = { IO_TYPE_FILE, (SHORT)sizeof(FILE_OBJECT), NULL, NULL, NULL };
     FILE_OBJECT File2 = File1;
-    CUR_OUTCOME Outcome = { 0 };
-    CUR_OUTCOME Wakes1 = { 0 };
-    CUR_OUTCOME Wakes2 = { 0 };
+    WDKM_TEST_IRP_OUTCOME Outcome = { 0 };
+    WDKM_TEST_IRP_OUTCOME Wakes1 = { 0 };
+    WDKM_TEST_IRP_OUTCOME Wakes2 = { 0 };
     WDKM_CSQ_CURRENT Worker1;
     WDKM_CSQ_CURRENT Worker2;
     PWDKM_CSQ Csq;
@@ -323,29 +201,30 @@ CurCleanupCancelsFileCurrent(VOID)
     ULONG Count = 99;
     ULONG Index;
 
-    CHECK_STATUS(WdkmCsqCreate(CurCompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
-    CHECK_STATUS(WdkmCsqInitializeCurrent(&Worker1, CurOnCancel, &Wakes1), STATUS_SUCCESS);
-    CHECK_STATUS(WdkmCsqInitializeCurrent(&Worker2, CurOnCancel, &Wakes2), STATUS_SUCCESS);
-    Irps[0] = CurNewIrp(&Outcome, &File1);
-    Irps[1] = CurNewIrp(&Outcome, &File2);
-    Irps[2] = CurNewIrp(&Outcome, &File1);
+    CHECK_STATUS(WdkmCsqCreate(WdkmTestIrpCompleteCancelled, &Outcome, &Csq), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmCsqInitializeCurrent(&Worker1, WdkmTestIrpOnCancel, &Wakes1), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmCsqInitializeCurrent(&Worker2, WdkmTestIrpOnCancel, &Wakes2), STATUS_SUCCESS);
+    Irps[0] = WdkmTestIrpAllocate(&Outcome, &File1);
+    Irps[1] = WdkmTestIrpAllocate(&Outcome, &File2);
+    Irps[2] = WdkmTestIrpAllocate(&Outcome, &File1);
     for (Index = 0; Index < 3; Index += 1) {
         CHECK(Irps[Index] != NULL);
         CHECK_STATUS(WdkmCsqInsertIrp(Csq, Irps[Index], NULL), STATUS_PENDING);
     }
     CHECK_STATUS(WdkmCsqStartNextIrp(Csq, NULL, NULL, &Worker1, &Irp1), STATUS_SUCCESS);
-    CHECK_STATUS(WdkmCsqStartNextIrp(Csq, CurSameFile, &File2, &Worker2, &Irp2), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmCsqStartNextIrp(Csq, WdkmTestIrpOfFile, &File2, &Worker2, &Irp2),
+                 STATUS_SUCCESS);
     CHECK(Irp1 == Irps[0] && Irp2 == Irps[1]);
 
     /* The cleanup of File1: its queued IRP, then its current one. */
-    CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, CurSameFile, &File1, &Removed), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmCsqRemoveNextIrp(Csq, WdkmTestIrpOfFile, &File1, &Removed), STATUS_SUCCESS);
     CHECK(Removed == Irps[2]);
-    CurCompleteCancelled(Csq, Removed, &Outcome);
-    CHECK_STATUS(WdkmCsqCancelCurrentIrps(Csq, CurSameFile, &File1, &Count), STATUS_SUCCESS);
+    WdkmTestIrpCompleteCancelled(Csq, Removed, &Outcome);
+    CHECK_STATUS(WdkmCsqCancelCurrentIrps(Csq, WdkmTestIrpOfFile, &File1, &Count), STATUS_SUCCESS);
     CHECK_EQ(Count, 1);
     CHECK_EQ(Wakes1.OnCancelCalls, 1);
     CHECK_EQ(Wakes2.OnCancelCalls, 0);
-    CHECK_STATUS(WdkmCsqCancelCurrentIrps(Csq, CurSameFile, &File1, &Count), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmCsqCancelCurrentIrps(Csq, WdkmTestIrpOfFile, &File1, &Count), STATUS_SUCCESS);
     CHECK_EQ(Count, 0);                                 /* asked once */
     CHECK_EQ(Wakes1.OnCancelCalls, 1);
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(Csq, &Worker1), STATUS_CANCELLED);
@@ -355,7 +234,7 @@ CurCleanupCancelsFileCurrent(VOID)
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Csq, &Worker1), STATUS_CANCELLED);
     CHECK_EQ(WdkmHostIrpCompletions(Irp1), 1);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Csq, &Worker2), STATUS_SUCCESS);
-    CurCompleteSuccess(Irp2);
+    WdkmTestIrpComplete(Irp2, STATUS_SUCCESS, 0);
     CHECK_STATUS(WdkmCsqDestroy(Csq), STATUS_SUCCESS);
     CHECK_EQ(Outcome.Cancelled, 2);
     CHECK_EQ(Outcome.Succeeded, 1);
@@ -370,16 +249,16 @@ CurCleanupCancelsFileCurrent(VOID)
 static VOID
 CurDestroyRefusedWhileHeld(VOID)
 {
-    CUR_SETUP Setup;
+    WDKM_TEST_CSQ_SETUP Setup;
     PIRP Irp;
     PIRP Extra;
 
-    CurSetUp(&Setup, 2, NULL);
+    CHECK(WdkmTestCsqSetUp(&Setup, 2, NULL));
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Irp), STATUS_SUCCESS);
     CHECK_STATUS(WdkmCsqDestroy(Setup.Csq), STATUS_DEVICE_BUSY);
-    CHECK_EQ(CurQueued(Setup.Csq), 1);                  /* not drained */
+    CHECK_EQ(WdkmTestCsqCount(Setup.Csq), 1);                  /* not drained */
     CHECK_EQ(Setup.Outcome.CallbackCalls, 0);
-    Extra = CurNewIrp(&Setup.Outcome, NULL);
+    Extra = WdkmTestIrpAllocate(&Setup.Outcome, NULL);
     CHECK(Extra != NULL);
     CHECK_STATUS(WdkmCsqInsertIrp(Setup.Csq, Extra, NULL), STATUS_PENDING);   /* not closed */
     /* The unload's order: ask, let the worker end, destroy. */
@@ -427,12 +306,12 @@ CurInterruptRoutine(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
 static VOID
 CurDpcOnWorkerThread(VOID)
 {
-    CUR_SETUP Setup;
+    WDKM_TEST_CSQ_SETUP Setup;
     CUR_EVENT Event;
     KIRQL OldIrql;
     PIRP Irp;
 
-    CurSetUp(&Setup, 2, NULL);
+    CHECK(WdkmTestCsqSetUp(&Setup, 2, NULL));
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Irp), STATUS_SUCCESS);
     RtlZeroMemory(&Event, sizeof(Event));
     Event.Irp = Irp;
@@ -457,11 +336,11 @@ CurDpcOnWorkerThread(VOID)
     /* The next one, started and ended in the same DPC. */
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Irp), STATUS_SUCCESS);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Setup.Csq, &Setup.Current), STATUS_SUCCESS);
-    CurCompleteSuccess(Irp);
+    WdkmTestIrpComplete(Irp, STATUS_SUCCESS, 0);
     KeLowerIrql(OldIrql);
     CHECK_EQ(Setup.Outcome.Cancelled, 1);
     CHECK_EQ(Setup.Outcome.Succeeded, 1);
-    CurTearDown(&Setup);
+    WdkmTestCsqTearDown(&Setup);
 }
 
 /* Misuse: a status, nothing changed, no bug check. */
@@ -481,7 +360,7 @@ CurEndFromMatch(PIRP Irp, PVOID MatchContext)
 static VOID
 CurMisuseReturnsStatus(VOID)
 {
-    CUR_SETUP Setup;
+    WDKM_TEST_CSQ_SETUP Setup;
     WDKM_CSQ_CURRENT Fresh;
     WDKM_CSQ_CURRENT Other;
     PWDKM_CSQ OtherCsq;
@@ -493,8 +372,9 @@ CurMisuseReturnsStatus(VOID)
     PIRP Irp;
     PIRP Second;
 
-    CurSetUp(&Setup, 2, NULL);
-    CHECK_STATUS(WdkmCsqCreate(CurCompleteCancelled, &Setup.Outcome, &OtherCsq), STATUS_SUCCESS);
+    CHECK(WdkmTestCsqSetUp(&Setup, 2, NULL));
+    CHECK_STATUS(WdkmCsqCreate(WdkmTestIrpCompleteCancelled, &Setup.Outcome, &OtherCsq),
+                 STATUS_SUCCESS);
     CHECK_STATUS(WdkmCsqInitializeCurrent(NULL, NULL, NULL), STATUS_INVALID_PARAMETER);
     CHECK_STATUS(WdkmCsqInitializeCurrent(&Other, NULL, NULL), STATUS_SUCCESS);
 
@@ -503,7 +383,7 @@ CurMisuseReturnsStatus(VOID)
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Fresh, &Irp),
                  STATUS_INVALID_PARAMETER);
     CHECK(Irp == NULL);
-    CHECK_EQ(CurQueued(Setup.Csq), 2);
+    CHECK_EQ(WdkmTestCsqCount(Setup.Csq), 2);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Setup.Csq, &Fresh), STATUS_INVALID_PARAMETER);
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(Setup.Csq, &Fresh), STATUS_INVALID_PARAMETER);
 
@@ -531,7 +411,7 @@ CurMisuseReturnsStatus(VOID)
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Irp),
                  STATUS_WDKM_IRQL_TOO_HIGH);
     KeLowerIrql(OldIrql);
-    CHECK_EQ(CurQueued(Setup.Csq), 2);
+    CHECK_EQ(WdkmTestCsqCount(Setup.Csq), 2);
     CHECK(Setup.Irps[0]->CancelRoutine != NULL);
 
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Irp), STATUS_SUCCESS);
@@ -539,7 +419,7 @@ CurMisuseReturnsStatus(VOID)
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Second),
                  STATUS_INVALID_PARAMETER);
     CHECK(Second == NULL);
-    CHECK_EQ(CurQueued(Setup.Csq), 1);
+    CHECK_EQ(WdkmTestCsqCount(Setup.Csq), 1);
     /* Another queue's calls do not know the record. */
     CHECK_STATUS(WdkmCsqEndCurrentIrp(OtherCsq, &Setup.Current), STATUS_INVALID_PARAMETER);
     CHECK_STATUS(WdkmCsqCheckCurrentIrp(OtherCsq, &Setup.Current), STATUS_INVALID_PARAMETER);
@@ -560,10 +440,10 @@ CurMisuseReturnsStatus(VOID)
     CHECK(Irp->CancelRoutine != NULL);
     CHECK_EQ(WdkmHostIrpCompletions(Irp), 0);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Setup.Csq, &Setup.Current), STATUS_SUCCESS);
-    CurCompleteSuccess(Irp);
+    WdkmTestIrpComplete(Irp, STATUS_SUCCESS, 0);
     CHECK_STATUS(WdkmCsqDestroy(OtherCsq), STATUS_SUCCESS);
     CHECK_EQ(WdkmHostBugcheckCount(), Bugchecks);
-    CurTearDown(&Setup);
+    WdkmTestCsqTearDown(&Setup);
 }
 
 /*
@@ -582,11 +462,7 @@ CurCancelFromMatch(PIRP Irp, PVOID MatchContext)
     UNREFERENCED_PARAMETER(MatchContext);
     if (CurMatchVictim != NULL) {
         if (CurMatchRoutine != NULL) {
-            KIRQL Irql;
-
-            IoAcquireCancelSpinLock(&Irql);
-            CurMatchVictim->CancelIrql = Irql;
-            CurMatchRoutine(NULL, CurMatchVictim);
+            WdkmTestIrpCallCancelRoutine(CurMatchVictim, CurMatchRoutine);
         } else {
             (VOID)IoCancelIrp(CurMatchVictim);
         }
@@ -598,13 +474,12 @@ CurCancelFromMatch(PIRP Irp, PVOID MatchContext)
 static VOID
 CurCancelFromMatchIsNotLost(VOID)
 {
-    CUR_SETUP Setup;
+    WDKM_TEST_CSQ_SETUP Setup;
     ULONG Bugchecks = WdkmHostBugcheckCount();
     PIRP Irp;
     PIRP Removed;
-    KIRQL Irql;
 
-    CurSetUp(&Setup, 3, NULL);
+    CHECK(WdkmTestCsqSetUp(&Setup, 3, NULL));
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Irp), STATUS_SUCCESS);
     CurMatchVictim = Irp;
     CurMatchRoutine = NULL;
@@ -617,10 +492,7 @@ CurCancelFromMatchIsNotLost(VOID)
 
     /* Handed off, then its routine from a match callback. */
     CHECK_STATUS(WdkmCsqStartNextIrp(Setup.Csq, NULL, NULL, &Setup.Current, &Irp), STATUS_SUCCESS);
-    IoAcquireCancelSpinLock(&Irql);
-    Irp->Cancel = TRUE;
-    CurMatchRoutine = IoSetCancelRoutine(Irp, NULL);
-    IoReleaseCancelSpinLock(Irql);
+    CurMatchRoutine = WdkmTestIrpTakeCancelRoutine(Irp);
     CHECK(CurMatchRoutine != NULL);
     CHECK_STATUS(WdkmCsqEndCurrentIrp(Setup.Csq, &Setup.Current), STATUS_CANCELLED);
     CurMatchVictim = Irp;
@@ -630,7 +502,7 @@ CurCancelFromMatchIsNotLost(VOID)
     CHECK_EQ(Setup.Outcome.CallbackCalls, 2);
     CHECK_EQ(WdkmHostBugcheckCount(), Bugchecks);
     CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
-    CurTearDown(&Setup);
+    WdkmTestCsqTearDown(&Setup);
 }
 
 /*
@@ -649,7 +521,7 @@ CurCancelFromMatchIsNotLost(VOID)
 #define CUR_RACE_WINDOW 16
 
 typedef struct _CUR_RACE {
-    CUR_OUTCOME Outcome;
+    WDKM_TEST_IRP_OUTCOME Outcome;
     PWDKM_CSQ Csq;
     PIRP Irps[CUR_RACE_IRPS];
     WDKM_CSQ_CURRENT Workers[CUR_RACE_WORKERS];
@@ -763,7 +635,7 @@ CurRaceWorker(ULONG Index)
         Status = WdkmCsqEndCurrentIrp(CurRace.Csq, Current);
         if (Status == STATUS_SUCCESS) {
             __atomic_fetch_add(&CurRace.EndedSuccess, 1, __ATOMIC_RELAXED);
-            CurCompleteSuccess(Irp);
+            WdkmTestIrpComplete(Irp, STATUS_SUCCESS, 0);
         } else if (Status == STATUS_CANCELLED) {
             __atomic_fetch_add(&CurRace.EndedCancelled, 1, __ATOMIC_RELAXED);
         } else {
@@ -850,14 +722,14 @@ CurSeededRace(VOID)
     ULONG Index;
 
     RtlZeroMemory(&CurRace, sizeof(CurRace));
-    CHECK_STATUS(WdkmCsqCreate(CurCompleteCancelled, &CurRace.Outcome, &CurRace.Csq),
+    CHECK_STATUS(WdkmCsqCreate(WdkmTestIrpCompleteCancelled, &CurRace.Outcome, &CurRace.Csq),
                  STATUS_SUCCESS);
     for (Index = 0; Index < CUR_RACE_WORKERS; Index += 1) {
-        CHECK_STATUS(WdkmCsqInitializeCurrent(&CurRace.Workers[Index], CurOnCancel,
+        CHECK_STATUS(WdkmCsqInitializeCurrent(&CurRace.Workers[Index], WdkmTestIrpOnCancel,
                                               &CurRace.Outcome), STATUS_SUCCESS);
     }
     for (Index = 0; Index < CUR_RACE_IRPS; Index += 1) {
-        CurRace.Irps[Index] = CurNewIrp(&CurRace.Outcome, NULL);
+        CurRace.Irps[Index] = WdkmTestIrpAllocate(&CurRace.Outcome, NULL);
         CHECK(CurRace.Irps[Index] != NULL);
     }
     CurRace.Deadline = WdkmTestNowMs() + 10000;
