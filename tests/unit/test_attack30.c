@@ -2953,8 +2953,19 @@ static VOID A30InjectStopper(PVOID Context, ULONG Index)
 {
     A30_INJECT *Inject = (A30_INJECT *)Context;
 
+    LONGLONG Deadline = WdkmTestDeadlineMs(20000);
+
     UNREFERENCED_PARAMETER(Index);
+    /*
+     * At least 300 ms, then until what the test judges has happened (an
+     * event ran, an own dereference was refused): on a loaded machine the
+     * holders may get too little time in a fixed window for either.
+     */
     WdkmTestSleepMs(300);
+    while ((A30Load(&Inject->EventRuns) == 0 || A30Load(&Inject->OwnRefused) == 0) &&
+           WdkmTestNowMs() < Deadline) {
+        WdkmTestSleepMs(20);
+    }
     A30Store(&Inject->Stop, 1);
 }
 
