@@ -83,6 +83,7 @@ struct _KTHREAD {
     PKSTART_ROUTINE StartRoutine;
     PVOID StartContext;
     struct _HOSTP_INTERRUPT_THREAD *Interrupts;  /* injector lock; NULL: not running */
+    LIST_ENTRY IrpList;             /* IRPs it issued (io.c, under its IRP lock) */
 };
 
 /* An injected DPC or APC waiting in its thread's ring (interrupt.c). */
@@ -200,6 +201,11 @@ LONG WdkmHostpDereferenceThread(PKTHREAD Thread);
    kernel thread at its start, so injected interrupts never target it and
    it takes no place in the registration order a seed replays. */
 int WdkmHostpStartInternalThread(pthread_t *Posix, void *(*Routine)(void *), void *Argument);
+
+/* io.c: the calling thread's exit, before anything else of it ends:
+   cancels the IRPs queued on Thread (the calling thread) and waits, for
+   the IRP cancel timeout at most, until none is left. */
+VOID WdkmHostpCancelThreadIrps(PKTHREAD Thread);
 
 /* dispatcher.c: abandons Thread's KMUTEXes and signals its object. */
 VOID WdkmHostpRundownThread(PKTHREAD Thread);

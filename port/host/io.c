@@ -1,13 +1,29 @@
 /*
- * io.c - IRPs: the cancel spin lock, IoCancelIrp, IoCompleteRequest, and
- * the test controls that make and free IRPs (wdkm_host_io.h).
+ * io.c - IRPs: the cancel spin lock, IoCancelIrp, IoCompleteRequest, the
+ * test controls that make and free IRPs, and threads' IRPs: cancelled at
+ * their thread's exit (wdkm_host_io.h).
  */
+#define _POSIX_C_SOURCE 200809L
+
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "hostp.h"
 
 /* The system-wide cancel spin lock, an ordinary emulated spin lock. */
 static KSPIN_LOCK HostpCancelSpinLock;
+
+/* Threads' IRP lists, the IRPs' ThreadListEntry and their exit fields.
+   Innermost: nothing else is taken under it, and no driver code runs
+   under it (IoCancelIrp is called without it). */
+static pthread_mutex_t HostpIrpThreadLock = PTHREAD_MUTEX_INITIALIZER;
+/* Broadcast when a threaded IRP leaves its list or an exit's IoCancelIrp
+   returns; on CLOCK_MONOTONIC, for the exit's bounded wait. */
+static pthread_cond_t HostpIrpThreadCondition;
+static pthread_once_t HostpIrpThreadConditionOnce = PTHREAD_ONCE_INIT;
+/* NT waits 5 minutes per IRP; a test wants to hear sooner. */
+static ULONG HostpIrpCancelTimeoutMs = 5000;
+static ULONG HostpIrpCancelTimeouts;
 
 static VOID HostpCheckIoIrql(PVOID Object)
 {
@@ -58,11 +74,56 @@ BOOLEAN NTAPI IoCancelIrp(PIRP Irp)
     return TRUE;
 }
 
+static VOID HostpInitializeIrpThreadCondition(VOID)
+{
+    pthread_condattr_t Attributes;
+
+    pthread_condattr_init(&Attributes);
+    pthread_condattr_setclock(&Attributes, CLOCK_MONOTONIC);
+    if (pthread_cond_init(&HostpIrpThreadCondition, &Attributes) != 0) {
+        fputs("wdkm host: pthread_cond_init failed\n", stderr);
+        abort();
+    }
+    pthread_condattr_destroy(&Attributes);
+}
+
+/* IRP thread lock held. Takes Irp off its thread's list, if it is on one. */
+static VOID HostpUnqueueThreadIrpLocked(PIRP Irp)
+{
+    if (!Irp->ThreadQueued) {
+        return;
+    }
+    RemoveEntryList(&Irp->ThreadListEntry);
+    InitializeListHead(&Irp->ThreadListEntry);
+    __atomic_store_n(&Irp->ThreadQueued, FALSE, __ATOMIC_RELEASE);
+    /* Queued means the condition was made (WdkmHostIrpQueueToThread). */
+    pthread_cond_broadcast(&HostpIrpThreadCondition);
+}
+
+/* Drops a pin (Unqueue: and takes the IRP off its thread); the last one
+   frees an IRP freed meanwhile. */
+static VOID HostpUnpinIrp(PIRP Irp, BOOLEAN Unqueue)
+{
+    BOOLEAN FreeIt;
+
+    WdkmHostpLock(&HostpIrpThreadLock);
+    Irp->Pins -= 1;
+    FreeIt = Irp->Pins == 0 && Irp->FreeDeferred;
+    if (Unqueue || FreeIt) {
+        HostpUnqueueThreadIrpLocked(Irp);
+    }
+    WdkmHostpUnlock(&HostpIrpThreadLock);
+    if (FreeIt) {
+        free(Irp);
+    }
+}
+
 VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
 {
     PDRIVER_CANCEL CancelRoutine;
     WDKM_HOST_IRP_COMPLETION *Hook;
     PVOID HookContext;
+    BOOLEAN Pinned;
     LONG Previous;
 
     UNREFERENCED_PARAMETER(PriorityBoost);
@@ -80,14 +141,33 @@ VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost)
        and may free it at once (as the I/O manager's caller would). */
     Hook = Irp->CompletionHook;
     HookContext = Irp->CompletionHookContext;
+    /* A thread's IRP leaves its thread after the whole completion, hook
+       included, as NT's leaves in the completion APC: an exit waiting for
+       it, and whoever waits for that thread, see the outcome. Until then
+       it is pinned: a free meanwhile is done by the unpin. */
+    Pinned = FALSE;
+    if (__atomic_load_n(&Irp->ThreadQueued, __ATOMIC_ACQUIRE)) {
+        WdkmHostpLock(&HostpIrpThreadLock);
+        if (Irp->ThreadQueued) {
+            Irp->Pins += 1;
+            Pinned = TRUE;
+        }
+        WdkmHostpUnlock(&HostpIrpThreadLock);
+    }
     /* Two completers racing both pass the check above; one of them is
        caught here, after the first has completed it. */
     Previous = __atomic_fetch_add(&Irp->Completions, 1, __ATOMIC_ACQ_REL);
     if (Previous != 0) {
+        if (Pinned) {
+            HostpUnpinIrp(Irp, FALSE);
+        }
         KeBugCheckEx(MULTIPLE_IRP_COMPLETE_REQUESTS, (ULONG_PTR)Irp, 1, 0, 0);
     }
     if (Hook != NULL) {
         Hook(Irp, HookContext);
+    }
+    if (Pinned) {
+        HostpUnpinIrp(Irp, TRUE);
     }
 }
 
@@ -100,6 +180,7 @@ PIRP WdkmHostIrpAllocate(UCHAR MajorFunction, ULONG IoControlCode, PFILE_OBJECT 
     }
     Irp->Type = IO_TYPE_IRP;
     Irp->Size = (USHORT)sizeof(IRP);
+    InitializeListHead(&Irp->ThreadListEntry);
     Irp->Tail.Overlay.CurrentStackLocation = &Irp->Stack;
     Irp->Tail.Overlay.OriginalFileObject = FileObject;
     Irp->Stack.MajorFunction = MajorFunction;
@@ -120,6 +201,15 @@ VOID WdkmHostIrpFree(PIRP Irp)
     if (CancelRoutine != NULL) {
         KeBugCheckEx(CANCEL_STATE_IN_COMPLETED_IRP, (ULONG_PTR)Irp, (ULONG_PTR)CancelRoutine, 0, 0);
     }
+    WdkmHostpLock(&HostpIrpThreadLock);
+    if (Irp->Pins != 0) {
+        /* Its completion or an exit's IoCancelIrp uses it: freed after. */
+        Irp->FreeDeferred = TRUE;
+        WdkmHostpUnlock(&HostpIrpThreadLock);
+        return;
+    }
+    HostpUnqueueThreadIrpLocked(Irp);
+    WdkmHostpUnlock(&HostpIrpThreadLock);
     free(Irp);
 }
 
@@ -132,4 +222,116 @@ VOID WdkmHostIrpSetCompletionHook(PIRP Irp, WDKM_HOST_IRP_COMPLETION *Hook, PVOI
 LONG WdkmHostIrpCompletions(const IRP *Irp)
 {
     return __atomic_load_n(&Irp->Completions, __ATOMIC_ACQUIRE);
+}
+
+VOID WdkmHostIrpQueueToThread(PIRP Irp)
+{
+    PKTHREAD Thread = WdkmHostpCurrentThread();
+
+    pthread_once(&HostpIrpThreadConditionOnce, HostpInitializeIrpThreadCondition);
+    WdkmHostpLock(&HostpIrpThreadLock);
+    HostpUnqueueThreadIrpLocked(Irp);
+    if (__atomic_load_n(&Irp->Completions, __ATOMIC_ACQUIRE) == 0) {
+        __atomic_store_n(&Irp->Tail.Overlay.Thread, (PETHREAD)Thread, __ATOMIC_RELAXED);
+        InsertTailList(&Thread->IrpList, &Irp->ThreadListEntry);
+        Irp->ExitCancelSent = FALSE;
+        __atomic_store_n(&Irp->ThreadQueued, TRUE, __ATOMIC_RELEASE);
+    }
+    WdkmHostpUnlock(&HostpIrpThreadLock);
+}
+
+ULONG WdkmHostSetIrpCancelTimeout(ULONG Milliseconds)
+{
+    return __atomic_exchange_n(&HostpIrpCancelTimeoutMs, Milliseconds, __ATOMIC_RELAXED);
+}
+
+ULONG WdkmHostIrpCancelTimeouts(VOID)
+{
+    return __atomic_load_n(&HostpIrpCancelTimeouts, __ATOMIC_RELAXED);
+}
+
+/* IRP thread lock held. The first IRP on Thread's list that its exit has
+   not cancelled yet, marked as cancelled and held by the exit; or NULL. */
+static PIRP HostpNextIrpToCancelLocked(PKTHREAD Thread)
+{
+    PLIST_ENTRY Entry;
+
+    for (Entry = Thread->IrpList.Flink; Entry != &Thread->IrpList; Entry = Entry->Flink) {
+        PIRP Irp = CONTAINING_RECORD(Entry, IRP, ThreadListEntry);
+
+        if (!Irp->ExitCancelSent) {
+            Irp->ExitCancelSent = TRUE;
+            Irp->Pins += 1;
+            return Irp;
+        }
+    }
+    return NULL;
+}
+
+/* IRP thread lock held. The bound ran out: what is left goes off the
+   thread, still pending, as NT's IO_DRIVER_CANCEL_TIMEOUT does. */
+static VOID HostpDisassociateThreadIrpsLocked(PKTHREAD Thread, ULONG TimeoutMs)
+{
+    while (!IsListEmpty(&Thread->IrpList)) {
+        PIRP Irp = CONTAINING_RECORD(Thread->IrpList.Flink, IRP, ThreadListEntry);
+
+        HostpUnqueueThreadIrpLocked(Irp);
+        __atomic_store_n(&Irp->Tail.Overlay.Thread, NULL, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&HostpIrpCancelTimeouts, 1, __ATOMIC_RELAXED);
+        fprintf(stderr,
+                "wdkm host: thread %p exits; IRP %p (major 0x%02X) not completed %u ms after "
+                "its cancel: taken off the thread, still pending (NT: IO_DRIVER_CANCEL_TIMEOUT)\n",
+                (void *)Thread, (void *)Irp, (unsigned)Irp->Stack.MajorFunction,
+                (unsigned)TimeoutMs);
+    }
+    fflush(stderr);
+}
+
+VOID WdkmHostpCancelThreadIrps(PKTHREAD Thread)
+{
+    struct timespec Deadline;
+    LONGLONG DeadlineNs;
+    KIRQL OldIrql = PASSIVE_LEVEL;
+    BOOLEAN Raised = FALSE;
+    ULONG TimeoutMs;
+    PIRP Irp;
+
+    WdkmHostpLock(&HostpIrpThreadLock);
+    if (IsListEmpty(&Thread->IrpList)) {
+        WdkmHostpUnlock(&HostpIrpThreadLock);
+        return;
+    }
+    /* Each IRP once, the list walked again after every call: the cancel
+       routine may complete (and unlink) any of them meanwhile. */
+    while ((Irp = HostpNextIrpToCancelLocked(Thread)) != NULL) {
+        WdkmHostpUnlock(&HostpIrpThreadLock);
+        /* NT cancels at APC_LEVEL: its completion APCs wait meanwhile. */
+        if (!Raised && KeGetCurrentIrql() < APC_LEVEL) {
+            KeRaiseIrql(APC_LEVEL, &OldIrql);
+            Raised = TRUE;
+        }
+        (VOID)IoCancelIrp(Irp);
+        HostpUnpinIrp(Irp, FALSE);
+        WdkmHostpLock(&HostpIrpThreadLock);
+    }
+    WdkmHostpUnlock(&HostpIrpThreadLock);
+    if (Raised) {
+        KeLowerIrql(OldIrql);
+    }
+
+    TimeoutMs = __atomic_load_n(&HostpIrpCancelTimeoutMs, __ATOMIC_RELAXED);
+    DeadlineNs = WdkmHostpMonotonicNanoseconds() + (LONGLONG)TimeoutMs * 1000000LL;
+    Deadline.tv_sec = (time_t)(DeadlineNs / 1000000000LL);
+    Deadline.tv_nsec = (long)(DeadlineNs % 1000000000LL);
+    WdkmHostpLock(&HostpIrpThreadLock);
+    WdkmHostpMarkBlocked(1);
+    while (!IsListEmpty(&Thread->IrpList)) {
+        if (WdkmHostpMonotonicNanoseconds() >= DeadlineNs) {
+            HostpDisassociateThreadIrpsLocked(Thread, TimeoutMs);
+            break;
+        }
+        (VOID)pthread_cond_timedwait(&HostpIrpThreadCondition, &HostpIrpThreadLock, &Deadline);
+    }
+    WdkmHostpMarkBlocked(0);
+    WdkmHostpUnlock(&HostpIrpThreadLock);
 }

@@ -80,6 +80,7 @@ static PKTHREAD HostpAllocateThread(BOOLEAN SystemThread)
     Thread->UniqueThread =
         (HANDLE)(ULONG_PTR)((ULONG)InterlockedExchangeAdd(&HostpLastThreadId, 4) + 4U);
     InitializeListHead(&Thread->MutantListHead);
+    InitializeListHead(&Thread->IrpList);
     Thread->SystemThread = SystemThread;
     return Thread;
 }
@@ -220,9 +221,13 @@ LONG WdkmHostpDereferenceThread(PKTHREAD Thread)
    owns, wakes its waiters, drops its own reference. */
 static VOID HostpEndThread(PKTHREAD Thread)
 {
-    WdkmHostpUnregisterInterruptThread();      /* its events still pending are dropped */
+    /* No trap or exit jump reaches back into the frames that are gone. */
     WdkmHostpThread.TrapTop = NULL;
     WdkmHostpThread.TerminateJump = NULL;
+    /* Still a kernel thread while the driver's cancel routines run on it,
+       as NT cancels a thread's I/O before it runs the thread down. */
+    WdkmHostpCancelThreadIrps(Thread);
+    WdkmHostpUnregisterInterruptThread();      /* its events still pending are dropped */
     WdkmHostpRundownThread(Thread);
     WdkmHostpThread.KMutexCount = 0;
     WdkmHostpCurrent.Thread = NULL;

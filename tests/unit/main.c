@@ -19,6 +19,7 @@ extern const WDKM_TEST_SUITE WdkmFaultsSuite;
 extern const WDKM_TEST_SUITE WdkmStressSuite;
 extern const WDKM_TEST_SUITE WdkmCsqSuite;
 extern const WDKM_TEST_SUITE WdkmCsqCurrentSuite;
+extern const WDKM_TEST_SUITE WdkmCsqThreadExitSuite;
 extern const WDKM_TEST_SUITE WdkmRundownSuite;
 extern const WDKM_TEST_SUITE WdkmModelSuite;
 extern const WDKM_TEST_SUITE WdkmInPlaceSuite;
@@ -66,6 +67,7 @@ main(int argc, char **argv)
         WdkmFaultsSuite,
         WdkmCsqSuite,
         WdkmCsqCurrentSuite,  /* a worker's current IRP, cancellable */
+        WdkmCsqThreadExitSuite, /* the issuing thread exits: its IRPs cancelled */
         WdkmRundownSuite,     /* rundown protection under DPCs, APCs and a seeded model */
         WdkmStressSuite,
         WdkmInPlaceSuite,

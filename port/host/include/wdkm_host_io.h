@@ -19,8 +19,11 @@
  *
  * Host differences: there is no I/O manager behind the IRP. Tests make
  * IRPs with WdkmHostIrpAllocate (below), see their completion through a
- * completion hook or the IRP's own fields, and free them. No thread,
- * process, APC or file object lifetime is attached to an IRP.
+ * completion hook or the IRP's own fields, and free them. No process, APC
+ * or file object lifetime is attached to an IRP; a thread's is, when the
+ * test asks for it (WdkmHostIrpQueueToThread): as NT's I/O manager does
+ * for a request a thread issues, the thread's exit then cancels the IRP
+ * and waits a bounded time for its completion (below).
  */
 #ifndef WDKM_HOST_IO_H
 #define WDKM_HOST_IO_H
@@ -118,6 +121,7 @@ typedef struct _IRP {
     union {
         PVOID SystemBuffer;
     } AssociatedIrp;
+    LIST_ENTRY ThreadListEntry;     /* the I/O manager's: on its thread's IRP list */
     IO_STATUS_BLOCK IoStatus;
     KPROCESSOR_MODE RequestorMode;
     BOOLEAN PendingReturned;        /* set by IoCompleteRequest from the stack location */
@@ -130,7 +134,7 @@ typedef struct _IRP {
             struct {
                 PVOID DriverContext[4];     /* the driver's while it owns the IRP */
             };
-            PKTHREAD Thread;
+            PETHREAD Thread;                /* the issuing thread (WdkmHostIrpQueueToThread) */
             struct {
                 LIST_ENTRY ListEntry;       /* the driver's while it owns the IRP */
                 struct _IO_STACK_LOCATION *CurrentStackLocation;
@@ -143,6 +147,10 @@ typedef struct _IRP {
     LONG volatile Completions;      /* IoCompleteRequest calls so far */
     WDKM_HOST_IRP_COMPLETION *CompletionHook;
     PVOID CompletionHookContext;
+    BOOLEAN volatile ThreadQueued;  /* on Tail.Overlay.Thread's IRP list */
+    BOOLEAN ExitCancelSent;         /* its thread's exit called IoCancelIrp */
+    BOOLEAN FreeDeferred;           /* freed while pinned: the last unpin frees it */
+    LONG Pins;                      /* its completion, or an exit's IoCancelIrp, uses it */
 } IRP, *PIRP;
 
 /* Any IRQL. The driver's stack location. */
@@ -186,8 +194,12 @@ NTKERNELAPI VOID FASTCALL IofCompleteRequest(PIRP Irp, CCHAR PriorityBoost);
    current, with MajorFunction, IoControlCode and FileObject set; NULL when
    out of memory. */
 PIRP WdkmHostIrpAllocate(UCHAR MajorFunction, ULONG IoControlCode, PFILE_OBJECT FileObject);
-/* Frees Irp. An IRP still holding a cancel routine bug checks as a
-   completion would (CANCEL_STATE_IN_COMPLETED_IRP). */
+/* Frees Irp (off its thread's list, if queued). An IRP still holding a
+   cancel routine bug checks as a completion would
+   (CANCEL_STATE_IN_COMPLETED_IRP). An IRP queued on a thread and freed
+   while its IoCompleteRequest or its thread exit's IoCancelIrp is still
+   running (from its completion hook, or by a test that saw the count
+   below) is freed when that call is done with it. */
 VOID WdkmHostIrpFree(PIRP Irp);
 /* Has IoCompleteRequest call Hook(Irp, Context) after it completed Irp
    (on the completing thread, at its IRQL). */
@@ -197,5 +209,37 @@ VOID WdkmHostIrpSetCompletionHook(PIRP Irp, WDKM_HOST_IRP_COMPLETION *Hook, PVOI
    may still run, with the pointer): a test that does not use the hook may
    free the IRP then. */
 LONG WdkmHostIrpCompletions(const IRP *Irp);
+
+/*
+ * Threads' IRPs. NT's I/O manager queues the IRP of a request a thread
+ * issues (NtDeviceIoControlFile, ReadFile, IoBuildDeviceIoControlRequest)
+ * on that thread, with Tail.Overlay.Thread naming it; IoCompleteRequest's
+ * completion takes it off. When the thread exits with IRPs still queued
+ * (process teardown, a thread killed mid-request), its exit calls
+ * IoCancelIrp on each, at APC_LEVEL (the cancel routine gets
+ * CancelIrql == APC_LEVEL, on the exiting thread), then waits for all of
+ * them to complete; NT gives up on an IRP after 5 minutes, takes it off
+ * the thread (Tail.Overlay.Thread NULL), logs IO_DRIVER_CANCEL_TIMEOUT and
+ * lets the thread go. The emulation does the same for system threads and
+ * adopted pthreads (not the main thread: its end is the process's), with
+ * a shorter, settable bound: on timeout every IRP still queued is taken
+ * off (Tail.Overlay.Thread NULL, still pending: whoever holds it may
+ * complete it later), one line per IRP goes to stderr, the count below
+ * goes up, and the exit goes on. The thread's object is signalled only
+ * after all this, so a test that waits for the thread sees the outcome.
+ * A bug check inside a cancel routine that the exit runs is fatal unless
+ * a handler takes it (no trap reaches an exit).
+ */
+/* Any IRQL. Queues Irp on the calling thread, as issued by it: sets
+   Tail.Overlay.Thread; IoCompleteRequest (or WdkmHostIrpFree) takes it
+   off. Call it before the driver sees the IRP; an IRP already completed is
+   not queued, one queued on another thread moves. */
+VOID WdkmHostIrpQueueToThread(PIRP Irp);
+/* How long a thread's exit waits for its cancelled IRPs, all together,
+   before it takes them off (default 5000 ms; 0: not at all). Returns the
+   previous bound. */
+ULONG WdkmHostSetIrpCancelTimeout(ULONG Milliseconds);
+/* IRPs taken off an exiting thread because the bound ran out, so far. */
+ULONG WdkmHostIrpCancelTimeouts(VOID);
 
 #endif /* WDKM_HOST_IO_H */

@@ -226,6 +226,275 @@ static void TestIrpFreedOnceCompletionSeen(void)
     }
 }
 
+/* ---------------------------------------------------------------------- */
+/* A thread's IRPs at its exit                                             */
+/* ---------------------------------------------------------------------- */
+
+/* What the IRPs of an exiting thread went through. */
+typedef struct _EXIT_IRPS {
+    PIRP Pending;               /* queued on the thread, with a cancel routine */
+    PIRP Done;                  /* queued on the thread, completed before it exits */
+    PKTHREAD Issuer;            /* the thread that issued them */
+    PKTHREAD CancelThread;      /* where the cancel routine ran */
+    KIRQL CancelIrql;
+    BOOLEAN CompleteInCancel;   /* the routine completes the IRP (else leaves it) */
+    BOOLEAN FreeInHook;         /* the completion hook frees it */
+    LONG CancelCalls;
+    LONG HookCalls;
+    KEVENT Cancelled;           /* set by the routine */
+    LONGLONG QueuedAt;          /* ns */
+    BOOLEAN IssuerRanOnAfterCancel; /* the issuer's object unsignalled when the worker completed */
+    BOOLEAN WorkerSawCancel;
+} EXIT_IRPS;
+
+static EXIT_IRPS *ExitIrpsOf(PIRP Irp)
+{
+    return (EXIT_IRPS *)Irp->Tail.Overlay.DriverContext[0];
+}
+
+static VOID ExitIrpCancel(PDEVICE_OBJECT DeviceObject, PIRP Irp)
+{
+    EXIT_IRPS *Exit = ExitIrpsOf(Irp);
+
+    (VOID)DeviceObject;
+    Exit->CancelThread = KeGetCurrentThread();
+    Exit->CancelIrql = Irp->CancelIrql;
+    __atomic_add_fetch(&Exit->CancelCalls, 1, __ATOMIC_SEQ_CST);
+    IoReleaseCancelSpinLock(Irp->CancelIrql);
+    if (Exit->CompleteInCancel) {
+        Irp->IoStatus.Status = STATUS_CANCELLED;
+        Irp->IoStatus.Information = 0;
+        IoCompleteRequest(Irp, IO_NO_INCREMENT);
+    }
+    KeSetEvent(&Exit->Cancelled, 0, FALSE);
+}
+
+static VOID ExitIrpHook(PIRP Irp, PVOID Context)
+{
+    EXIT_IRPS *Exit = (EXIT_IRPS *)Context;
+
+    __atomic_add_fetch(&Exit->HookCalls, 1, __ATOMIC_SEQ_CST);
+    if (Exit->FreeInHook) {
+        WdkmHostIrpFree(Irp);       /* its completion still holds it: freed after */
+    }
+}
+
+static VOID ExitIrpsInitialize(EXIT_IRPS *Exit, BOOLEAN CompleteInCancel)
+{
+    memset(Exit, 0, sizeof(*Exit));
+    Exit->CompleteInCancel = CompleteInCancel;
+    KeInitializeEvent(&Exit->Cancelled, NotificationEvent, FALSE);
+    Exit->Pending = WdkmHostIrpAllocate(IRP_MJ_DEVICE_CONTROL, 0x222000, NULL);
+    Exit->Done = WdkmHostIrpAllocate(IRP_MJ_READ, 0, NULL);
+    CHECK(Exit->Pending != NULL && Exit->Done != NULL);
+    if (Exit->Pending != NULL) {
+        Exit->Pending->Tail.Overlay.DriverContext[0] = Exit;
+        WdkmHostIrpSetCompletionHook(Exit->Pending, ExitIrpHook, Exit);
+    }
+}
+
+/* The issuer's side, as a driver's dispatch sees it: the Pending IRP goes
+   pending with a cancel routine; the Done one completes at once. */
+static VOID ExitIrpsIssue(EXIT_IRPS *Exit)
+{
+    Exit->Issuer = KeGetCurrentThread();
+    Exit->QueuedAt = NowNanoseconds();
+    WdkmHostIrpQueueToThread(Exit->Pending);
+    WdkmHostIrpQueueToThread(Exit->Done);
+    CHECK(Exit->Pending->Tail.Overlay.Thread == PsGetCurrentThread());
+    IoMarkIrpPending(Exit->Pending);
+    (VOID)IoSetCancelRoutine(Exit->Pending, ExitIrpCancel);
+    Exit->Done->IoStatus.Status = STATUS_SUCCESS;
+    IoCompleteRequest(Exit->Done, IO_NO_INCREMENT);
+}
+
+static VOID NTAPI ExitIrpsIssueRoutine(PVOID Context)
+{
+    ExitIrpsIssue((EXIT_IRPS *)Context);
+}
+
+static void *ExitIrpsIssuePthread(void *Context)
+{
+    ExitIrpsIssue((EXIT_IRPS *)Context);
+    return NULL;
+}
+
+/* The test's own cleanup: an IRP the exit left pending is completed here
+   (today's emulation, or a timeout), then both are freed. */
+static VOID ExitIrpsCleanUp(EXIT_IRPS *Exit)
+{
+    if (Exit->Pending != NULL) {
+        if (WdkmHostIrpCompletions(Exit->Pending) == 0) {
+            (VOID)IoSetCancelRoutine(Exit->Pending, NULL);
+            Exit->Pending->IoStatus.Status = STATUS_SUCCESS;
+            IoCompleteRequest(Exit->Pending, IO_NO_INCREMENT);
+        }
+        if (!Exit->FreeInHook) {
+            WdkmHostIrpFree(Exit->Pending);
+        }
+    }
+    WdkmHostIrpFree(Exit->Done);
+}
+
+/*
+ * A system thread exits with an IRP pending: its exit cancels it, on the
+ * exiting thread, at APC_LEVEL, before the thread's object is signalled;
+ * an IRP it completed before is left alone.
+ */
+static void TestThreadExitCancelsIrps(void)
+{
+    ULONG Timeouts = WdkmHostIrpCancelTimeouts();
+    ULONG Previous = WdkmHostSetIrpCancelTimeout(30000);
+    EXIT_IRPS Exit;
+
+    ExitIrpsInitialize(&Exit, TRUE);
+    JoinThread(StartThread(ExitIrpsIssueRoutine, &Exit));
+    CHECK(WdkmHostIrpCompletions(Exit.Pending) == 1);
+    CHECK(Exit.Pending->IoStatus.Status == STATUS_CANCELLED);
+    CHECK(Exit.Pending->Cancel);
+    CHECK(Exit.CancelCalls == 1);
+    CHECK(Exit.HookCalls == 1);
+    CHECK(Exit.CancelThread == Exit.Issuer);
+    CHECK(Exit.CancelIrql == APC_LEVEL);
+    CHECK(!Exit.Done->Cancel);
+    CHECK(WdkmHostIrpCompletions(Exit.Done) == 1);
+    CHECK(WdkmHostIrpCancelTimeouts() == Timeouts);
+    ExitIrpsCleanUp(&Exit);
+    WdkmHostSetIrpCancelTimeout(Previous);
+}
+
+/* The same for a pthread the emulation adopted (its key destructor). */
+static void TestPthreadExitCancelsIrps(void)
+{
+    ULONG Previous = WdkmHostSetIrpCancelTimeout(30000);
+    EXIT_IRPS Exit;
+    pthread_t Thread;
+
+    ExitIrpsInitialize(&Exit, TRUE);
+    CHECK(pthread_create(&Thread, NULL, ExitIrpsIssuePthread, &Exit) == 0);
+    CHECK(pthread_join(Thread, NULL) == 0);
+    CHECK(WdkmHostIrpCompletions(Exit.Pending) == 1);
+    CHECK(Exit.Pending->IoStatus.Status == STATUS_CANCELLED);
+    CHECK(Exit.CancelThread == Exit.Issuer);
+    CHECK(Exit.CancelIrql == APC_LEVEL);
+    CHECK(!Exit.Done->Cancel);
+    ExitIrpsCleanUp(&Exit);
+    WdkmHostSetIrpCancelTimeout(Previous);
+}
+
+/*
+ * The cancel routine only wakes a worker, which completes the IRP later:
+ * the exit waits for that completion (the issuer's object is still
+ * unsignalled when the worker completes), and the waiter for the issuer
+ * sees the completion and its hook.
+ */
+static VOID NTAPI ExitIrpsWorkerRoutine(PVOID Context)
+{
+    EXIT_IRPS *Exit = (EXIT_IRPS *)Context;
+    LARGE_INTEGER Timeout = RelativeMs(10000);
+    LARGE_INTEGER Poll = Zero();
+
+    if (KeWaitForSingleObject(&Exit->Cancelled, Executive, KernelMode, FALSE, &Timeout) !=
+        STATUS_SUCCESS) {
+        return;     /* never cancelled: the test's cleanup completes it */
+    }
+    Exit->WorkerSawCancel = TRUE;
+    /* The cancel routine ran and returned; the issuer is still in its exit. */
+    Exit->IssuerRanOnAfterCancel =
+        KeWaitForSingleObject(Exit->Issuer, Executive, KernelMode, FALSE, &Poll) == STATUS_TIMEOUT;
+    Exit->Pending->IoStatus.Status = STATUS_CANCELLED;
+    Exit->Pending->IoStatus.Information = 0;
+    IoCompleteRequest(Exit->Pending, IO_NO_INCREMENT);
+}
+
+static void TestThreadExitWaitsForCompletion(void)
+{
+    ULONG Timeouts = WdkmHostIrpCancelTimeouts();
+    ULONG Previous = WdkmHostSetIrpCancelTimeout(30000);
+    EXIT_IRPS Exit;
+    HANDLE Worker;
+
+    ExitIrpsInitialize(&Exit, FALSE);
+    Worker = StartThread(ExitIrpsWorkerRoutine, &Exit);
+    JoinThread(StartThread(ExitIrpsIssueRoutine, &Exit));
+    /* The exit returned: the worker's completion and its hook are done. */
+    CHECK(WdkmHostIrpCompletions(Exit.Pending) == 1);
+    CHECK(Exit.HookCalls == 1);
+    JoinThread(Worker);
+    CHECK(Exit.WorkerSawCancel);
+    CHECK(Exit.IssuerRanOnAfterCancel);
+    CHECK(Exit.CancelThread == Exit.Issuer);
+    CHECK(Exit.Pending->IoStatus.Status == STATUS_CANCELLED);
+    CHECK(WdkmHostIrpCancelTimeouts() == Timeouts);
+    ExitIrpsCleanUp(&Exit);
+    WdkmHostSetIrpCancelTimeout(Previous);
+}
+
+/*
+ * A driver that loses a cancelled IRP (its routine neither completes it
+ * nor hands it on): the exit waits for the bound, then takes the IRP off
+ * the thread, still pending, counts it and goes on.
+ */
+static void TestThreadExitCancelTimeout(void)
+{
+    ULONG Timeouts = WdkmHostIrpCancelTimeouts();
+    ULONG Previous = WdkmHostSetIrpCancelTimeout(100);
+    EXIT_IRPS Exit;
+    LONGLONG Elapsed;
+
+    ExitIrpsInitialize(&Exit, FALSE);
+    JoinThread(StartThread(ExitIrpsIssueRoutine, &Exit));
+    Elapsed = NowNanoseconds() - Exit.QueuedAt;
+    WdkmHostSetIrpCancelTimeout(Previous);
+    CHECK(Exit.CancelCalls == 1);
+    CHECK(Exit.Pending->Cancel);
+    CHECK(WdkmHostIrpCompletions(Exit.Pending) == 0);       /* still pending */
+    CHECK(Exit.Pending->Tail.Overlay.Thread == NULL);       /* off the thread */
+    CHECK(WdkmHostIrpCancelTimeouts() == Timeouts + 1);
+    CHECK(Elapsed >= 100 * 1000000LL);
+    /* Its holder may still complete it: an ordinary completion. */
+    ExitIrpsCleanUp(&Exit);
+    CHECK(Exit.HookCalls == 1);
+}
+
+/*
+ * The IRP's hook frees it inside the completion that the exit's cancel
+ * started (the pointer stays the exit's until IoCancelIrp returns); an IRP
+ * the issuer freed unfinished is not waited for (with a bound of 0 a
+ * queued one would be counted as timed out).
+ */
+static VOID NTAPI ExitIrpsFreeOneRoutine(PVOID Context)
+{
+    EXIT_IRPS *Exit = (EXIT_IRPS *)Context;
+    PIRP Abandoned = WdkmHostIrpAllocate(IRP_MJ_WRITE, 0, NULL);
+
+    if (Abandoned != NULL) {
+        WdkmHostIrpQueueToThread(Abandoned);
+        WdkmHostIrpFree(Abandoned);
+    }
+    ExitIrpsIssue(Exit);
+}
+
+static void TestThreadExitIrpFreedInHook(void)
+{
+    ULONG Timeouts = WdkmHostIrpCancelTimeouts();
+    ULONG Previous = WdkmHostSetIrpCancelTimeout(0);
+    EXIT_IRPS Exit;
+
+    ExitIrpsInitialize(&Exit, TRUE);
+    Exit.FreeInHook = TRUE;
+    JoinThread(StartThread(ExitIrpsFreeOneRoutine, &Exit));
+    WdkmHostSetIrpCancelTimeout(Previous);
+    CHECK(Exit.CancelCalls == 1);
+    CHECK(Exit.HookCalls == 1);                 /* freed there */
+    CHECK(WdkmHostIrpCancelTimeouts() == Timeouts);
+    if (Exit.HookCalls == 0) {
+        ExitIrpsCleanUp(&Exit);                 /* never cancelled: the hook frees it now */
+    } else {
+        WdkmHostIrpFree(Exit.Done);
+    }
+}
+
 static void TestIrql(void)
 {
     KIRQL OldIrql;
@@ -3705,6 +3974,11 @@ int main(void)
     RunTest("interrupt_stop_waits", TestInterruptStopWaits);
     RunTest("interrupt_keeps_signal_mask", TestInterruptKeepsSignalMask);
     RunTest("irp_freed_once_completion_seen", TestIrpFreedOnceCompletionSeen);
+    RunTest("thread_exit_cancels_irps", TestThreadExitCancelsIrps);
+    RunTest("pthread_exit_cancels_irps", TestPthreadExitCancelsIrps);
+    RunTest("thread_exit_waits_for_completion", TestThreadExitWaitsForCompletion);
+    RunTest("thread_exit_cancel_timeout", TestThreadExitCancelTimeout);
+    RunTest("thread_exit_irp_freed_in_hook", TestThreadExitIrpFreedInHook);
     printf("%d passed, %d failed\n", TestsPassed, TestsFailed);
     return TestsFailed == 0 ? 0 : 1;
 }
