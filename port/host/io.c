@@ -287,6 +287,33 @@ static VOID HostpDisassociateThreadIrpsLocked(PKTHREAD Thread, ULONG TimeoutMs)
     fflush(stderr);
 }
 
+/* The exit's IoCancelIrp of one IRP. No trap reaches an exit, so a bug
+   check in the driver's cancel routine (or the completion it starts) whose
+   handler returns ends this call here, as it ends a DPC: the exit goes on
+   with the next IRP and its wait (the IRP, never completed, then times
+   out); the IRQL and regions are put back, locks the routine kept stay
+   held. Without this the handler's return had nowhere to go and the
+   program aborted. */
+static VOID HostpExitCancelIrp(PIRP Irp)
+{
+    ULONG CriticalRegions = WdkmHostpThread.CriticalRegionCount;
+    ULONG GuardedRegions = WdkmHostpThread.GuardedRegionCount;
+    KIRQL Irql = WdkmHostpCurrent.Irql;
+    jmp_buf Abandon;
+
+    WdkmHostpThread.TrapTop = NULL;
+    WdkmHostpThread.TerminateJump = &Abandon;
+    if (setjmp(Abandon) == 0) {
+        (VOID)IoCancelIrp(Irp);
+    } else {
+        WdkmHostpThread.TrapTop = NULL;
+        WdkmHostpCurrent.Irql = Irql;
+        WdkmHostpThread.CriticalRegionCount = CriticalRegions;
+        WdkmHostpThread.GuardedRegionCount = GuardedRegions;
+    }
+    WdkmHostpThread.TerminateJump = NULL;
+}
+
 VOID WdkmHostpCancelThreadIrps(PKTHREAD Thread)
 {
     struct timespec Deadline;
@@ -310,7 +337,7 @@ VOID WdkmHostpCancelThreadIrps(PKTHREAD Thread)
             KeRaiseIrql(APC_LEVEL, &OldIrql);
             Raised = TRUE;
         }
-        (VOID)IoCancelIrp(Irp);
+        HostpExitCancelIrp(Irp);
         HostpUnpinIrp(Irp, FALSE);
         WdkmHostpLock(&HostpIrpThreadLock);
     }

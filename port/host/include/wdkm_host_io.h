@@ -228,7 +228,9 @@ LONG WdkmHostIrpCompletions(const IRP *Irp);
  * goes up, and the exit goes on. The thread's object is signalled only
  * after all this, so a test that waits for the thread sees the outcome.
  * A bug check inside a cancel routine that the exit runs is fatal unless
- * a handler takes it (no trap reaches an exit).
+ * a handler takes it (no trap reaches an exit); when the handler returns,
+ * that IoCancelIrp ends there, as a DPC does, and the exit goes on (an
+ * IRP left pending then times out).
  */
 /* Any IRQL. Queues Irp on the calling thread, as issued by it: sets
    Tail.Overlay.Thread; IoCompleteRequest (or WdkmHostIrpFree) takes it
