@@ -51,8 +51,12 @@
 
 WDKM_EXTERN_C_BEGIN
 
-/* Longest class name kept, including the terminating NUL. */
-#define WDKM_DIAG_NAME_LENGTH 48
+/* Longest class name kept, including the terminating NUL: a whole
+   registry name, since a registry lock's class is its name up to the
+   first '#'. (It was 48: two registry names that agreed in their first 47
+   characters fell into one class, and an order on one was taken for an
+   order on the other; attack38.class_long_names_distinct.) */
+#define WDKM_DIAG_NAME_LENGTH (WDKM_GRT_MAX_NAME_LENGTH + 1)
 
 /* Policy flags (WdkmDiagSetPolicy). */
 #define WDKM_DIAG_REPORT 0x00000000UL   /* report violations, let the acquisition go on */
