@@ -904,6 +904,58 @@ TestClassChurnThreads(VOID)
     CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
 }
 
+/* A registry lock's class is its name: renaming one is refused
+   (reference.md: STATUS_WDKM_OWNED_BY_REGISTRY) and changes nothing; an
+   instance name replaced (WDKM_GRT_REPLACE) keeps the role's class, the
+   class's lock count following the live locks. */
+static VOID
+TestClassRenameAndReplace(VOID)
+{
+    CHAR File1[WDKM_GRT_INSTANCE_NAME_SIZE];
+    ULONG Handle1;
+    ULONG Value = 5;
+    PWDKM_KMUTEX Device, F1, F1New;
+
+    CHECK(A38ClassStart(WDKM_DIAG_REPORT));
+    CHECK_STATUS(A38Register("a38.dev"), STATUS_SUCCESS);
+    CHECK_STATUS(A38RegisterInstance("a38.file", &Handle1, File1), STATUS_SUCCESS);
+    Device = A38Get("a38.dev");
+    F1 = A38Get(File1);
+    CHECK(Device && F1);
+    CHECK_STATUS(WdkmDiagSetClassName(F1, "a38.renamed"), STATUS_WDKM_OWNED_BY_REGISTRY);
+    CHECK(A38FindClass("a38.renamed") == NULL);
+    CHECK_STATUS(A38Nest(Device, F1), STATUS_SUCCESS);
+    CHECK(A38FindClass("a38.renamed") == NULL);
+    {
+        const WDKM_DIAG_STATISTICS *Class = A38FindClass("a38.file");
+
+        CHECK(Class != NULL);
+        CHECK_EQ(Class->Acquisitions, 1);
+    }
+    /* Replaced while referenced: old and new both live, both the role's. */
+    CHECK_STATUS(WDKM_GRT_REPLACE_KMUTEX(File1, &Value), STATUS_SUCCESS);
+    F1New = A38Get(File1);
+    CHECK(F1New != NULL && F1New != F1);
+    {
+        const WDKM_DIAG_STATISTICS *Class = A38FindClass("a38.file");
+
+        CHECK(Class != NULL);
+        CHECK_EQ(Class->Locks, 2);
+    }
+    CHECK_STATUS(A38Nest(F1New, Device), STATUS_SUCCESS);   /* learnt on the old one */
+    CHECK_EQ(A38ViolationCount(), 1);
+    CHECK_STATUS(A38Put(F1), STATUS_SUCCESS);                /* frees the replaced lock */
+    {
+        const WDKM_DIAG_STATISTICS *Class = A38FindClass("a38.file");
+
+        CHECK(Class != NULL);
+        CHECK_EQ(Class->Locks, 1);
+    }
+    CHECK_STATUS(A38Put(F1New), STATUS_SUCCESS);
+    CHECK_STATUS(A38Put(Device), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+}
+
 #endif /* WDKM_CHECKED */
 
 /* ------------------------------------------------------------------ */
@@ -1853,6 +1905,7 @@ static const WDKM_TEST_CASE A38Cases[] = {
     { "class_churn", TestClassChurn },
     { "class_recycling", TestClassRecycling },
     { "class_churn_threads", TestClassChurnThreads },
+    { "class_rename_and_replace", TestClassRenameAndReplace },
 #endif
     { "rundown_basics", TestRundownBasics },
     { "rundown_misuse", TestRundownMisuse },
