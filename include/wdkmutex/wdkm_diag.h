@@ -16,7 +16,9 @@
  * inversion between two instances of "the queue lock" and "the device
  * lock" is found even when the instances differ. A lock's class is:
  *   - its registry name up to the first '#', for a lock the registry
- *     (wdkm_grt.h) created: the role of a WdkmGrtInstanceName name;
+ *     (wdkm_grt.h) created: the role of a WdkmGrtInstanceName name (also
+ *     of a name written by hand: every name starting "Role#" is in Role,
+ *     and every name starting with '#' in the one class "");
  *   - the name given with WdkmDiagSetClassName;
  *   - else its creation site ("file.c:123"), when it was created through a
  *     typed WDKM_xxx_CREATE macro;
@@ -51,8 +53,12 @@
 
 WDKM_EXTERN_C_BEGIN
 
-/* Longest class name kept, including the terminating NUL. */
-#define WDKM_DIAG_NAME_LENGTH 48
+/* Longest class name kept, including the terminating NUL: a whole
+   registry name, since a registry lock's class is its name up to the
+   first '#'. (It was 48: two registry names that agreed in their first 47
+   characters fell into one class, and an order on one was taken for an
+   order on the other; attack38.class_long_names_distinct.) */
+#define WDKM_DIAG_NAME_LENGTH (WDKM_GRT_MAX_NAME_LENGTH + 1)
 
 /* Policy flags (WdkmDiagSetPolicy). */
 #define WDKM_DIAG_REPORT 0x00000000UL   /* report violations, let the acquisition go on */
@@ -150,9 +156,10 @@ WdkmDiagSetPolicy(
  * (NULL, not a live lock, empty name: only Lock's first words are read,
  * and no pointer in them is followed unless they carry a lock kind's
  * signature); STATUS_WDKM_IRQL_TOO_HIGH; STATUS_WDKM_LOCK_HELD (name a lock
- * before using it); STATUS_INSUFFICIENT_RESOURCES when the class table is
- * full (the lock keeps its class). The caller must not rename a lock the
- * registry owns: its class is its registry name.
+ * before using it); STATUS_WDKM_OWNED_BY_REGISTRY (a lock the registry
+ * owns: its class is its registry name, nothing changes);
+ * STATUS_INSUFFICIENT_RESOURCES when the class table is full (the lock
+ * keeps its class).
  */
 _Must_inspect_result_
 _IRQL_requires_max_(DISPATCH_LEVEL)

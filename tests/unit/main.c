@@ -41,6 +41,7 @@ extern const WDKM_TEST_SUITE WdkmAttack33Suite;
 extern const WDKM_TEST_SUITE WdkmAttack34Suite;
 extern const WDKM_TEST_SUITE WdkmAttack36Suite;
 extern const WDKM_TEST_SUITE WdkmAttack37Suite;
+extern const WDKM_TEST_SUITE WdkmAttack38Suite;
 extern const WDKM_TEST_SUITE WdkmAttack39Suite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
@@ -97,6 +98,7 @@ main(int argc, char **argv)
         WdkmAttack34Suite,    /* rundown protection, from the docs alone */
         WdkmAttack36Suite,    /* the queue's current IRP, from the docs alone */
         WdkmAttack37Suite,    /* scopes, regions, values in place, inline twins, pool, from the docs */
+        WdkmAttack38Suite,    /* instance names and their classes; rundown under DPCs, APCs and a model, from the docs */
         WdkmAttack39Suite,    /* the issuing thread's exit and the cancel-safe queue, from the docs */
         WdkmModelSuite,       /* last: a failed walk may leave threads stuck in the library */
     };
