@@ -245,7 +245,10 @@ WdkmpDiagSetRegistryClass(
         Length += 1;
     }
     Role[Length] = '\0';
-    (VOID)WdkmpDiagSetClass(Header, Role);    /* a full table keeps the class of one */
+    /* A name with nothing before its '#' has no role: it is its own class,
+       whole, as a name without '#' is (one class "" for all such names
+       would join locks nothing relates). */
+    (VOID)WdkmpDiagSetClass(Header, Length > 0 ? Role : Name);    /* a full table keeps the class of one */
 }
 
 VOID

@@ -17,8 +17,8 @@
  * lock" is found even when the instances differ. A lock's class is:
  *   - its registry name up to the first '#', for a lock the registry
  *     (wdkm_grt.h) created: the role of a WdkmGrtInstanceName name (also
- *     of a name written by hand: every name starting "Role#" is in Role,
- *     and every name starting with '#' in the one class "");
+ *     of a name written by hand: every name starting "Role#" is in Role;
+ *     a name starting with '#' has no role and is its own class, whole);
  *   - the name given with WdkmDiagSetClassName;
  *   - else its creation site ("file.c:123"), when it was created through a
  *     typed WDKM_xxx_CREATE macro;
