@@ -65,6 +65,20 @@ typedef struct _WDKMP_DIAG_SITE {
 
 WDKMP_DIAG_THREAD WdkmpDiagThreads[WDKM_DIAG_MAX_THREADS];
 static WDKMP_DIAG_SITE WdkmpDiagSites[WDKMP_DIAG_SITES];
+WDKMP_DIAG_CLAIM_HOOK *volatile WdkmpDiagClaimHook;
+
+static
+VOID
+WdkmpDiagClaimPoint(
+    _In_ ULONG Point
+    )
+{
+    WDKMP_DIAG_CLAIM_HOOK *Hook = WdkmpDiagClaimHook;
+
+    if (Hook != NULL) {
+        Hook(Point);
+    }
+}
 
 #define WDKMP_DIAG_PARKED   ((ULONG_PTR)1)     /* threads (and thread ids) are multiples of 4 */
 #define WDKMP_DIAG_CLAIMING ((ULONG_PTR)2)
@@ -190,7 +204,9 @@ WdkmpDiagClaim(
                                                   Word) != Word) {
                 continue;
             }
+            WdkmpDiagClaimPoint(WDKMP_DIAG_CLAIM_TAKEN);
             WdkmpDiagClearRecord(Record);
+            WdkmpDiagClaimPoint(WDKMP_DIAG_CLAIM_CLEARED);
             /* An interrupt that landed during the search may have made a
                record for this thread meanwhile: keep that one, and leave
                this one parked (a spare the next claim may take). */
@@ -201,6 +217,7 @@ WdkmpDiagClaim(
                 return Other;
             }
             WdkmpStorePointerRelease((PVOID volatile *)&Record->Thread, Self);
+            WdkmpDiagClaimPoint(WDKMP_DIAG_CLAIM_PUBLISHED);
             return Record;
         }
     }
@@ -302,6 +319,7 @@ WdkmpDiagTakeThread(
         } else if (Parked != NULL) {
             if (InterlockedCompareExchangePointer((PVOID volatile *)&Parked->Thread, Self,
                                                   ParkedWord) == ParkedWord &&
+                (WdkmpDiagClaimPoint(WDKMP_DIAG_CLAIM_PUBLISHED), TRUE) &&
                 WdkmpDiagMarkBusy(Parked, Self, Marked)) {
                 return Parked;
             }
