@@ -105,6 +105,20 @@ VOID WdkmpDiagCallbackMisuse(_In_opt_ const VOID *Lock, _In_ BOOLEAN Lookup,
                              _In_ NTSTATUS Status, _In_opt_ PVOID Caller,
                              _In_opt_z_ PCSTR File, _In_ ULONG Line);
 
+/*
+ * For tests only: when set, called on a thread taking a thread record
+ * (wdkm_diag_thread.c) at each point below, so that a test lands a DPC or
+ * APC there (WdkmHostQueueInterrupt on the calling thread runs it at once).
+ * Checked builds only; NULL outside a test that sets it.
+ */
+#define WDKMP_DIAG_CLAIM_TAKEN     0   /* the record is the claimer's, not published */
+#define WDKMP_DIAG_CLAIM_CLEARED   1   /* its holds cleared, not published */
+#define WDKMP_DIAG_CLAIM_MARKED    2   /* a new generation, busy, not published */
+#define WDKMP_DIAG_CLAIM_PUBLISHED 3   /* published as the thread's, not yet returned */
+#define WDKMP_DIAG_CLAIM_POINTS    4
+typedef VOID WDKMP_DIAG_CLAIM_HOOK(_In_ ULONG Point);
+extern WDKMP_DIAG_CLAIM_HOOK *volatile WdkmpDiagClaimHook;
+
 /* Try first, to learn whether the acquisition has to wait; then wait. */
 #define WDKMP_DIAG_TRY_FIRST(Diag, TryStatus, Wait)                             \
     do {                                                                        \

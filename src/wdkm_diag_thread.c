@@ -11,7 +11,9 @@
  * while a taker clears it. A word leaves NULL, PARKED and active states by
  * interlocked compare-exchange only, so an owner and a taker never both
  * win (a taker leaves CLAIMING with a release store: the record is its
- * own until then); a record is never freed
+ * thread's contexts' until then, and a DPC or APC on the taker that finds
+ * the word CLAIMING ends the claim itself and uses the record: it is that
+ * thread; WdkmpDiagFinishClaim); a record is never freed
  * again, so a chain of probes has no gap and a search stops at the
  * first free record. Only the owning thread, and the DPCs and APCs that
  * interrupt it, write an active record.
@@ -37,6 +39,9 @@
  * compare-exchange against the Generation read before the record was
  * seen to be the caller's: a record another thread took since has moved
  * on, so a stale finder never writes a mark into another thread's record.
+ * A record a thread takes (a new one, or its own parked one back) is
+ * marked as part of taking it, before it is published, so no window opens
+ * between the two.
  * Contexts of one thread nest, so a context that finds the mark set was
  * interrupted inside the window of an outer one, which clears it after
  * this one has returned.
@@ -65,6 +70,20 @@ typedef struct _WDKMP_DIAG_SITE {
 
 WDKMP_DIAG_THREAD WdkmpDiagThreads[WDKM_DIAG_MAX_THREADS];
 static WDKMP_DIAG_SITE WdkmpDiagSites[WDKMP_DIAG_SITES];
+WDKMP_DIAG_CLAIM_HOOK *volatile WdkmpDiagClaimHook;
+
+static
+VOID
+WdkmpDiagClaimPoint(
+    _In_ ULONG Point
+    )
+{
+    WDKMP_DIAG_CLAIM_HOOK *Hook = WdkmpDiagClaimHook;
+
+    if (Hook != NULL) {
+        Hook(Point);
+    }
+}
 
 #define WDKMP_DIAG_PARKED   ((ULONG_PTR)1)     /* threads (and thread ids) are multiples of 4 */
 #define WDKMP_DIAG_CLAIMING ((ULONG_PTR)2)
@@ -106,26 +125,36 @@ WdkmpDiagSlot(
     return &WdkmpDiagThreads[(Start + Probe) % WDKM_DIAG_MAX_THREADS];
 }
 
-/* Self's active record in its chain, or NULL; *Parked: its first parked one. */
+/*
+ * Self's active record in its chain, or NULL; *Claiming: the one a context
+ * of Self is claiming (only Self's contexts write a claiming word, so the
+ * caller interrupted that claim); *Parked: its first parked one.
+ */
 static
 PWDKMP_DIAG_THREAD
 WdkmpDiagLookup(
     _In_ PVOID Self,
     _In_ ULONG Start,
+    _Out_ PWDKMP_DIAG_THREAD *Claiming,
     _Out_ PWDKMP_DIAG_THREAD *Parked
     )
 {
     PVOID ParkedWord = (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED);
+    PVOID ClaimingWord = (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_CLAIMING);
     PWDKMP_DIAG_THREAD Record;
     PVOID Word;
     ULONG Probe;
 
+    *Claiming = NULL;
     *Parked = NULL;
     for (Probe = 0; Probe < WDKM_DIAG_MAX_THREADS; Probe += 1) {
         Record = WdkmpDiagSlot(Start, Probe);
         Word = WdkmpDiagWord(Record);
         if (Word == Self) {
             return Record;
+        }
+        if (Word == ClaimingWord && *Claiming == NULL) {
+            *Claiming = Record;
         }
         if (Word == ParkedWord && *Parked == NULL) {
             *Parked = Record;
@@ -137,10 +166,41 @@ WdkmpDiagLookup(
     return NULL;
 }
 
+/*
+ * Ends the claim of Record (its word Self | CLAIMING): cleared, a new
+ * generation, marked busy for the claimer's window, published as Self's.
+ * The claimer runs it, and so does a context of Self that interrupted the
+ * claim and found the word claiming (it adopts the claim, and writes its
+ * own holds under the claimer's mark). Either may be interrupted by the
+ * other anywhere in it, so every step leaves the same result done twice:
+ *
+ * - the clearing writes zeros, and what an adopter wrote it took away
+ *   again before it returned (contexts of a thread nest, and each leaves
+ *   its frames as it found them), so the record is empty whenever the
+ *   claimer resumes; an adopter empties it and does not park it, as the
+ *   mark, set before the word is published, stays until the claimer's
+ *   WdkmpDiagTaken (WdkmpDiagPutThread parks no busy record);
+ * - the generation only grows, busy each time;
+ * - the word goes from claiming to Self, and stays Self while marked:
+ *   only Self's contexts change an active word, by parking it.
+ *
+ * Ordering. The claimer and an adopter run on one processor, one inside
+ * the other: each sees the other's stores in program order, so nothing
+ * between them needs a fence, only the atomic (volatile) accesses that
+ * keep the compiler from moving or merging them. The rest is for the
+ * other processors: the clearing's interlocked exchanges and the
+ * generation's compare-exchange are full barriers, ordered after the
+ * exchange that made the word claiming, so a stale reader (the record's
+ * previous owner, confirming a view: WdkmpDiagViewConfirm) that saw any of
+ * them sees the word or the generation changed; the word is published
+ * last, with release, so a reader that acquires it as Self's (the leak
+ * check's Regions) sees the record cleared.
+ */
 static
 VOID
-WdkmpDiagClearRecord(
-    _Inout_ PWDKMP_DIAG_THREAD Record
+WdkmpDiagFinishClaim(
+    _Inout_ PWDKMP_DIAG_THREAD Record,
+    _In_ PVOID Self
     )
 {
     ULONG Frame;
@@ -151,17 +211,52 @@ WdkmpDiagClearRecord(
         InterlockedExchange(&Record->Frames[Frame].Lost, 0);
     }
     InterlockedExchange(&Record->Regions, 0);
-    /* A new generation, not busy: a finder of the old one fails to mark it. */
+    WdkmpDiagClaimPoint(WDKMP_DIAG_CLAIM_CLEARED);
+    /* A new generation, busy: a finder of the old one fails to mark it
+       (WdkmpDiagMarkBusy), a view of it fails to confirm. */
     do {
         Seen = WdkmpLoadLong(&Record->Generation);
     } while (InterlockedCompareExchange(&Record->Generation,
-                                        (Seen & ~WDKMP_DIAG_BUSY) + WDKMP_DIAG_TAKEN,
+                                        (LONG)((((ULONG)Seen & ~(ULONG)WDKMP_DIAG_BUSY) +
+                                                (ULONG)WDKMP_DIAG_TAKEN) |
+                                               (ULONG)WDKMP_DIAG_BUSY),
                                         Seen) != Seen);
+    WdkmpDiagClaimPoint(WDKMP_DIAG_CLAIM_MARKED);
+    WdkmpStorePointerRelease((PVOID volatile *)&Record->Thread, Self);
 }
 
 /*
- * A new record for Self: the first free one of its chain, else any parked
- * one (its owner holds nothing). NULL when the table has neither.
+ * Takes Record for Self if its word is still Word (free, or parked: its
+ * owner holds nothing): the claim, ended as WdkmpDiagFinishClaim says.
+ * FALSE if another thread took it first.
+ */
+static
+BOOLEAN
+WdkmpDiagClaimRecord(
+    _Inout_ PWDKMP_DIAG_THREAD Record,
+    _In_ PVOID Self,
+    _In_opt_ PVOID Word
+    )
+{
+    /* Full barrier: after the previous owner's last writes (its park),
+       before this claim's. From here the record is Self's contexts' alone. */
+    if (InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread,
+                                          (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_CLAIMING),
+                                          Word) != Word) {
+        return FALSE;
+    }
+    WdkmpDiagClaimPoint(WDKMP_DIAG_CLAIM_TAKEN);
+    WdkmpDiagFinishClaim(Record, Self);
+    return TRUE;
+}
+
+/*
+ * A new record for Self, active and marked busy: the first free one of its
+ * chain, else any parked one (its owner holds nothing). NULL when the
+ * table has neither. An interrupt that lands during the search and takes
+ * a record of its own leaves it parked when it returns (it empties it), a
+ * spare the next claim may take; one that lands once the claim has begun
+ * adopts it: so the thread never ends with two active records.
  */
 static
 PWDKMP_DIAG_THREAD
@@ -170,10 +265,7 @@ WdkmpDiagClaim(
     _In_ ULONG Start
     )
 {
-    PVOID Claiming = (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_CLAIMING);
     PWDKMP_DIAG_THREAD Record;
-    PWDKMP_DIAG_THREAD Other;
-    PWDKMP_DIAG_THREAD Unused;
     PVOID Word;
     ULONG Probe;
     ULONG Pass;
@@ -186,22 +278,9 @@ WdkmpDiagClaim(
                           : Word == NULL || ((ULONG_PTR)Word & WDKMP_DIAG_PARKED) == 0) {
                 continue;
             }
-            if (InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread, Claiming,
-                                                  Word) != Word) {
-                continue;
+            if (WdkmpDiagClaimRecord(Record, Self, Word)) {
+                return Record;
             }
-            WdkmpDiagClearRecord(Record);
-            /* An interrupt that landed during the search may have made a
-               record for this thread meanwhile: keep that one, and leave
-               this one parked (a spare the next claim may take). */
-            Other = WdkmpDiagLookup(Self, Start, &Unused);
-            if (Other != NULL) {
-                WdkmpStorePointerRelease((PVOID volatile *)&Record->Thread,
-                                         (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED));
-                return Other;
-            }
-            WdkmpStorePointerRelease((PVOID volatile *)&Record->Thread, Self);
-            return Record;
         }
     }
     if (WdkmpDiagWarnOnce(WDKMP_DIAG_WARNED_THREADS)) {
@@ -271,9 +350,11 @@ WdkmpDiagFindThread(
     )
 {
     PVOID Self = WdkmpCurrentThread();
+    PWDKMP_DIAG_THREAD Claiming;
     PWDKMP_DIAG_THREAD Parked;
 
-    return WdkmpDiagLookup(Self, WdkmpDiagHash(Self) % WDKM_DIAG_MAX_THREADS, &Parked);
+    return WdkmpDiagLookup(Self, WdkmpDiagHash(Self) % WDKM_DIAG_MAX_THREADS, &Claiming,
+                           &Parked);
 }
 
 PWDKMP_DIAG_THREAD
@@ -285,29 +366,44 @@ WdkmpDiagTakeThread(
     PVOID ParkedWord = (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED);
     ULONG Start = WdkmpDiagHash(Self) % WDKM_DIAG_MAX_THREADS;
     PWDKMP_DIAG_THREAD Record;
+    PWDKMP_DIAG_THREAD Claiming;
     PWDKMP_DIAG_THREAD Parked;
     ULONG Lost = 0;
 
     *Marked = FALSE;
     /* Each pass ends with Self's record active (then marked), or with
        nothing of Self's left active: giving up after interference that
-       keeps parking it leaves no record behind. */
+       keeps parking it leaves no record behind. A record this call claims
+       comes back active and marked, so no interrupt parks it before the
+       caller's write is in. */
     while (Lost < 8) {
-        Record = WdkmpDiagLookup(Self, Start, &Parked);
+        Record = WdkmpDiagLookup(Self, Start, &Claiming, &Parked);
         if (Record != NULL) {
             if (WdkmpDiagMarkBusy(Record, Self, Marked)) {
                 return Record;
             }
             Lost += 1;
+        } else if (Claiming != NULL) {
+            /* This context interrupted a claim of its thread's: it ends
+               it, and writes under the claimer's mark (*Marked FALSE). */
+            WdkmpDiagFinishClaim(Claiming, Self);
+            return Claiming;
         } else if (Parked != NULL) {
-            if (InterlockedCompareExchangePointer((PVOID volatile *)&Parked->Thread, Self,
-                                                  ParkedWord) == ParkedWord &&
-                WdkmpDiagMarkBusy(Parked, Self, Marked)) {
+            /* Its own, parked: taken back as any parked record is. */
+            if (WdkmpDiagClaimRecord(Parked, Self, ParkedWord)) {
+                *Marked = TRUE;
+                WdkmpDiagClaimPoint(WDKMP_DIAG_CLAIM_PUBLISHED);
                 return Parked;
             }
-            Lost += 1;              /* taken by another thread, or parked again here */
-        } else if (WdkmpDiagClaim(Self, Start) == NULL) {
-            return NULL;
+            Lost += 1;              /* taken by another thread meanwhile */
+        } else {
+            Record = WdkmpDiagClaim(Self, Start);
+            if (Record == NULL) {
+                return NULL;
+            }
+            *Marked = TRUE;
+            WdkmpDiagClaimPoint(WDKMP_DIAG_CLAIM_PUBLISHED);
+            return Record;
         }
     }
     return NULL;
