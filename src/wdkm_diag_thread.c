@@ -167,6 +167,26 @@ WdkmpDiagLookup(
 }
 
 /*
+ * Zeroes a count of a record being claimed. Whoever parks a record has
+ * emptied it, so a claim (most often a thread taking its own parked
+ * record back, at every first acquisition) usually finds zeros and writes
+ * nothing: five full barriers fewer per claim, which the checked build's
+ * every acquisition from holding nothing paid. The claim's compare-
+ * exchanges before and after order it, and the claim's other writers are
+ * the claimer's own contexts, on its processor, in program order.
+ */
+static
+VOID
+WdkmpDiagClearLong(
+    _Inout_ LONG volatile *Value
+    )
+{
+    if (WdkmpLoadLong(Value) != 0) {
+        InterlockedExchange(Value, 0);
+    }
+}
+
+/*
  * Ends the claim of Record (its word Self | CLAIMING): cleared, a new
  * generation, marked busy for the claimer's window, published as Self's.
  * The claimer runs it, and so does a context of Self that interrupted the
@@ -207,10 +227,10 @@ WdkmpDiagFinishClaim(
     LONG Seen;
 
     for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
-        InterlockedExchange(&Record->Frames[Frame].Depth, 0);
-        InterlockedExchange(&Record->Frames[Frame].Lost, 0);
+        WdkmpDiagClearLong(&Record->Frames[Frame].Depth);
+        WdkmpDiagClearLong(&Record->Frames[Frame].Lost);
     }
-    InterlockedExchange(&Record->Regions, 0);
+    WdkmpDiagClearLong(&Record->Regions);
     WdkmpDiagClaimPoint(WDKMP_DIAG_CLAIM_CLEARED);
     /* A new generation, busy: a finder of the old one fails to mark it
        (WdkmpDiagMarkBusy), a view of it fails to confirm. */
