@@ -11,14 +11,14 @@
  * waits for the worker to end it (it completes through the callback).
  */
 #include "wdkm_test.h"
+#include "wdkm_test_irp.h"
 
 typedef struct _EXIT_CSQ {
     PWDKM_CSQ Csq;
     PIRP Irp;
     PKTHREAD Issuer;
     NTSTATUS InsertStatus;
-    LONG Completed;
-    LONG Cancelled;
+    WDKM_TEST_IRP_OUTCOME Outcome;     /* how the IRP was completed */
     LONG CallbackCalls;
     LONG OnCancelCalls;
     PKTHREAD CallbackThread;
@@ -32,17 +32,6 @@ typedef struct _EXIT_CSQ {
     NTSTATUS CheckStatus;
     NTSTATUS EndStatus;
 } EXIT_CSQ;
-
-static VOID
-ExitCountCompletion(PIRP Irp, PVOID Context)
-{
-    EXIT_CSQ *Exit = (EXIT_CSQ *)Context;
-
-    __atomic_fetch_add(&Exit->Completed, 1, __ATOMIC_SEQ_CST);
-    if (Irp->IoStatus.Status == STATUS_CANCELLED) {
-        __atomic_fetch_add(&Exit->Cancelled, 1, __ATOMIC_SEQ_CST);
-    }
-}
 
 static VOID
 ExitCompleteCancelled(PWDKM_CSQ Csq, PIRP Irp, PVOID Context)
@@ -91,12 +80,8 @@ ExitSetUp(EXIT_CSQ *Exit)
     if (WdkmCsqInitializeCurrent(&Exit->Current, ExitOnCancel, Exit) != STATUS_SUCCESS) {
         return FALSE;
     }
-    Exit->Irp = WdkmHostIrpAllocate(IRP_MJ_DEVICE_CONTROL, 0x222000, NULL);
-    if (Exit->Irp == NULL) {
-        return FALSE;
-    }
-    WdkmHostIrpSetCompletionHook(Exit->Irp, ExitCountCompletion, Exit);
-    return TRUE;
+    Exit->Irp = WdkmTestIrpAllocate(&Exit->Outcome, NULL);
+    return Exit->Irp != NULL;
 }
 
 /* The issuer: its request reaches the driver's dispatch, which queues it;
@@ -175,7 +160,7 @@ ExitQueuedIrpCompletedAsCancelled(VOID)
     CHECK_EQ(Queued, 0);
     CHECK_EQ(Exit.CallbackCalls, 1);
     CHECK(Exit.CallbackThread == Exit.Issuer);          /* on the exiting thread */
-    CHECK_EQ(Exit.Cancelled, 1);
+    CHECK_EQ(__atomic_load_n(&Exit.Outcome.Cancelled, __ATOMIC_SEQ_CST), 1);
     CHECK_EQ(Exit.OnCancelCalls, 0);
     CHECK_EQ(WdkmHostIrpCancelTimeouts(), Timeouts);
     WdkmHostIrpFree(Exit.Irp);
@@ -205,7 +190,7 @@ ExitCurrentIrpGetsOnCancel(VOID)
     CHECK(Worker != NULL && Issuer != NULL);
     WdkmTestJoinThread(Issuer);
     CompletedAtExit = WdkmHostIrpCompletions(Exit.Irp);
-    CancelledAtExit = __atomic_load_n(&Exit.Cancelled, __ATOMIC_SEQ_CST);
+    CancelledAtExit = __atomic_load_n(&Exit.Outcome.Cancelled, __ATOMIC_SEQ_CST);
     WdkmTestJoinThread(Worker);
     CHECK_STATUS(WdkmCsqDestroy(Exit.Csq), STATUS_SUCCESS);
     WdkmHostSetIrpCancelTimeout(Bound);
