@@ -3,9 +3,7 @@
  * (WdkmHostIrpQueueToThread), attacked from docs/host-testing.md and
  * wdkm_host_io.h alone: what a driver author would test with it.
  *
- * Same conventions as host_emulation_test.c: one "PASS name" or "FAIL name"
- * line per test, then "N passed, N failed"; non-zero exit on a failure.
- * WDKM_HOST_TEST=name runs one test.
+ * The harness is host_test.h's, as host_emulation_test.c's.
  */
 #define _GNU_SOURCE
 
@@ -19,27 +17,7 @@
 #include <ntddk.h>
 #include <wdkm_host.h>
 
-static int TestsPassed;
-static int TestsFailed;
-static int CurrentTestFailed;
-
-#define CHECK(Condition)                                                                  \
-    do {                                                                                  \
-        if (!(Condition)) {                                                               \
-            fprintf(stderr, "  %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #Condition); \
-            CurrentTestFailed = 1;                                                        \
-        }                                                                                 \
-    } while (0)
-
-#define CHECK_EQ(Actual, Expected)                                                        \
-    do {                                                                                  \
-        long long A_ = (long long)(Actual), E_ = (long long)(Expected);                   \
-        if (A_ != E_) {                                                                   \
-            fprintf(stderr, "  %s:%d: %s is %lld, expected %lld\n", __FILE__, __LINE__,   \
-                    #Actual, A_, E_);                                                     \
-            CurrentTestFailed = 1;                                                        \
-        }                                                                                 \
-    } while (0)
+#include "host_test.h"
 
 static LONGLONG NowMs(void)
 {
@@ -75,30 +53,6 @@ static BOOLEAN WaitFor(volatile LONG *Value, LONG Expected, LONGLONG GiveUpMs)
         sched_yield();
     }
     return TRUE;
-}
-
-static void RunTest(const char *Name, void (*Test)(void))
-{
-    const char *Only = getenv("WDKM_HOST_TEST");
-
-    if (Only != NULL && *Only != '\0' && strcmp(Only, Name) != 0) {
-        return;
-    }
-    CurrentTestFailed = 0;
-    Test();
-    if (KeGetCurrentIrql() != PASSIVE_LEVEL || WdkmHostThreadHeldLockCount() != 0) {
-        fprintf(stderr, "  left at IRQL %u holding %lu locks\n", KeGetCurrentIrql(),
-                (unsigned long)WdkmHostThreadHeldLockCount());
-        KeLowerIrql(PASSIVE_LEVEL);
-        CurrentTestFailed = 1;
-    }
-    printf("%s %s\n", CurrentTestFailed ? "FAIL" : "PASS", Name);
-    fflush(stdout);
-    if (CurrentTestFailed) {
-        TestsFailed++;
-    } else {
-        TestsPassed++;
-    }
 }
 
 /* A system thread and its object (referenced), for waits and identity. */
@@ -1065,6 +1019,5 @@ int main(void)
     RunTest("cancelled_earlier_and_lost", TestCancelledEarlierAndLost);
     RunTest("completion_races_exit", TestCompletionRacesExit);
     RunTest("bugcheck_in_exit_cancel", TestBugcheckInExitCancel);
-    printf("%d passed, %d failed\n", TestsPassed, TestsFailed);
-    return TestsFailed == 0 ? 0 : 1;
+    return HostTestSummary();
 }

@@ -1,11 +1,8 @@
 /*
  * host_emulation_test.c - tests of the user-mode NT kernel emulation.
  *
- * Plain C, no framework: one "PASS name" or "FAIL name" line per test, then
- * "N passed, N failed"; the exit status is non-zero if anything failed.
- * After every test the main thread must be back at PASSIVE_LEVEL with no
- * lock held and APCs enabled, which also checks the emulation's bookkeeping
- * after each trapped bug check.
+ * The harness (one PASS/FAIL line per test, the checks made after each)
+ * is host_test.h's.
  */
 #define _GNU_SOURCE     /* sched_setaffinity, CPU_SET */
 
@@ -22,32 +19,13 @@
 #include <ntddk.h>
 #include <wdkm_host.h>
 
+#include "host_test.h"
+
 /* ---------------------------------------------------------------------- */
 /* Harness                                                                 */
 /* ---------------------------------------------------------------------- */
 
-static int TestsPassed;
-static int TestsFailed;
-static int CurrentTestFailed;
 static WDKM_HOST_BUGCHECK LastBugcheck;
-
-#define CHECK(Condition)                                                                  \
-    do {                                                                                  \
-        if (!(Condition)) {                                                               \
-            fprintf(stderr, "  %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #Condition); \
-            CurrentTestFailed = 1;                                                        \
-        }                                                                                 \
-    } while (0)
-
-#define CHECK_STATUS(Expected, Actual)                                                  \
-    do {                                                                                \
-        NTSTATUS Actual_ = (Actual);                                                    \
-        if (Actual_ != (Expected)) {                                                    \
-            fprintf(stderr, "  %s:%d: %s is 0x%08X, expected 0x%08X\n", __FILE__, __LINE__, \
-                    #Actual, (unsigned)Actual_, (unsigned)(Expected));                  \
-            CurrentTestFailed = 1;                                                      \
-        }                                                                               \
-    } while (0)
 
 /* Runs Statement, which must bug check with ExpectedCode; LastBugcheck gets it. */
 #define EXPECT_BUGCHECK(ExpectedCode, Statement)                                                   \
@@ -96,45 +74,6 @@ static LARGE_INTEGER Zero(void)
 
 /* WDKM_HOST_TEST=name runs only that test (WDKM_HOST_TEST_REPEAT=N times),
    to chase a rare failure without the ~65 others around it. */
-static void RunOneTest(const char *Name, void (*Test)(void));
-
-static void RunTest(const char *Name, void (*Test)(void))
-{
-    const char *Only = getenv("WDKM_HOST_TEST");
-    const char *Repeat = getenv("WDKM_HOST_TEST_REPEAT");
-    long Times = Repeat != NULL ? strtol(Repeat, NULL, 10) : 1;
-
-    if (Only != NULL && *Only != '\0' && strcmp(Only, Name) != 0) {
-        return;
-    }
-    for (long Round = 0; Round < (Times > 0 ? Times : 1); Round++) {
-        RunOneTest(Name, Test);
-    }
-}
-
-static void RunOneTest(const char *Name, void (*Test)(void))
-{
-    CurrentTestFailed = 0;
-    Test();
-    if (KeGetCurrentIrql() != PASSIVE_LEVEL) {
-        fprintf(stderr, "  left at IRQL %u\n", KeGetCurrentIrql());
-        KeLowerIrql(PASSIVE_LEVEL);
-        CurrentTestFailed = 1;
-    }
-    if (WdkmHostThreadHeldLockCount() != 0 || KeAreApcsDisabled()) {
-        fprintf(stderr, "  left holding %lu locks, APCs disabled %u\n",
-                (unsigned long)WdkmHostThreadHeldLockCount(), KeAreApcsDisabled());
-        CurrentTestFailed = 1;
-    }
-    printf("%s %s\n", CurrentTestFailed ? "FAIL" : "PASS", Name);
-    fflush(stdout);
-    if (CurrentTestFailed) {
-        TestsFailed++;
-    } else {
-        TestsPassed++;
-    }
-}
-
 /* System threads for tests. */
 static HANDLE StartThread(PKSTART_ROUTINE Routine, PVOID Context)
 {
@@ -3979,6 +3918,5 @@ int main(void)
     RunTest("thread_exit_waits_for_completion", TestThreadExitWaitsForCompletion);
     RunTest("thread_exit_cancel_timeout", TestThreadExitCancelTimeout);
     RunTest("thread_exit_irp_freed_in_hook", TestThreadExitIrpFreedInHook);
-    printf("%d passed, %d failed\n", TestsPassed, TestsFailed);
-    return TestsFailed == 0 ? 0 : 1;
+    return HostTestSummary();
 }
