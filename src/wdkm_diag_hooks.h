@@ -115,7 +115,8 @@ VOID WdkmpDiagCallbackMisuse(_In_opt_ const VOID *Lock, _In_ BOOLEAN Lookup,
 #define WDKMP_DIAG_CLAIM_CLEARED   1   /* its holds cleared, not published */
 #define WDKMP_DIAG_CLAIM_MARKED    2   /* a new generation, busy, not published */
 #define WDKMP_DIAG_CLAIM_PUBLISHED 3   /* published as the thread's, not yet returned */
-#define WDKMP_DIAG_CLAIM_POINTS    4
+#define WDKMP_DIAG_CLAIM_SEEN      4   /* a free or parked word read, not yet taken */
+#define WDKMP_DIAG_CLAIM_POINTS    5
 typedef VOID WDKMP_DIAG_CLAIM_HOOK(_In_ ULONG Point);
 extern WDKMP_DIAG_CLAIM_HOOK *volatile WdkmpDiagClaimHook;
 

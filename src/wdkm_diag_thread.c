@@ -208,11 +208,13 @@ WdkmpDiagClearLong(
  * the other: each sees the other's stores in program order, so nothing
  * between them needs a fence, only the atomic (volatile) accesses that
  * keep the compiler from moving or merging them. The rest is for the
- * other processors: the clearing's interlocked exchanges and the
- * generation's compare-exchange are full barriers, ordered after the
- * exchange that made the word claiming, so a stale reader (the record's
- * previous owner, confirming a view: WdkmpDiagViewConfirm) that saw any of
- * them sees the word or the generation changed; the word is published
+ * other processors: the generation's compare-exchange is a full barrier,
+ * after the exchange that made the word claiming and before any write
+ * the claim or its holds make (the clearing writes only where a count is
+ * not zero, and a parked record is empty: WdkmpDiagClearLong), so a stale
+ * reader (the record's previous owner, confirming a view:
+ * WdkmpDiagViewConfirm) that saw any of them sees the word or the
+ * generation changed; the word is published
  * last, with release, so a reader that acquires it as Self's (the leak
  * check's Regions) sees the record cleared.
  */
@@ -258,6 +260,7 @@ WdkmpDiagClaimRecord(
     _In_opt_ PVOID Word
     )
 {
+    WdkmpDiagClaimPoint(WDKMP_DIAG_CLAIM_SEEN);
     /* Full barrier: after the previous owner's last writes (its park),
        before this claim's. From here the record is Self's contexts' alone. */
     if (InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread,
@@ -299,6 +302,18 @@ WdkmpDiagClaim(
                 continue;
             }
             if (WdkmpDiagClaimRecord(Record, Self, Word)) {
+                return Record;
+            }
+            /*
+             * Taken between the read and the claim. By a DPC or APC on
+             * this thread, it is parked again when the claim resumes (an
+             * event leaves what it took empty), and maybe the table's last
+             * record: try it once more rather than go without. By another
+             * thread, it is active, and skipped.
+             */
+            Word = WdkmpDiagWord(Record);
+            if (((ULONG_PTR)Word & WDKMP_DIAG_PARKED) != 0 &&
+                WdkmpDiagClaimRecord(Record, Self, Word)) {
                 return Record;
             }
         }
