@@ -729,8 +729,14 @@ WdkmpDiagPop(
             return TRUE;
         }
     }
-    /* One of the holds that did not fit. */
-    for (Index = 0; Index < Frames; Index += 1) {
+    /*
+     * One of the holds that did not fit: counted in the frame of the IRQL
+     * it was taken from, so at DISPATCH_LEVEL also the low frame's (a spin
+     * lock taken from below when that frame was full, which then holds no
+     * spin lock to say so): else that count stays, and the record, taken
+     * to hold something, never parks.
+     */
+    for (Index = 0; Index < RTL_NUMBER_OF(Order); Index += 1) {
         if (WdkmpLoadLong(&Record->Frames[Order[Index]].Lost) > 0) {
             InterlockedDecrement(&Record->Frames[Order[Index]].Lost);
             break;

@@ -10,6 +10,7 @@
 #include "wdkm_test_interrupts.h"
 #include "wdkm_port.h"     /* WdkmpForgetRoutines: the library looks at the kernel again */
 #include "../../src/wdkm_diag_hooks.h"  /* WdkmpDiagClaimHook: an event at a claim's points */
+#include "../../src/wdkm_diag_private.h"  /* WdkmpDiagThreads: whether a record parked */
 
 #if !WDKM_CHECKED
 #error test_diag.c belongs to the checked test program
@@ -1806,6 +1807,75 @@ CheckClaimRound(const CLAIM_ROUND *Round, ULONG Untracked, BOOLEAN *Exact)
     *Exact = TRUE;
 }
 
+/*
+ * A spin lock taken from PASSIVE_LEVEL while the thread's low frame is
+ * full (WDKM_DIAG_MAX_HELD holds): its release comes at DISPATCH_LEVEL,
+ * where only the high frame is searched unless the low frame holds a spin
+ * lock. It did not fit (counted Untracked, in the low frame's count of
+ * lost holds); once everything is released the thread holds nothing and
+ * its record parks. (The release looked for the lost count in the high
+ * frame only: the low frame's stayed 1, the record stayed active for ever
+ * and was taken to hold something. Found by a review.)
+ */
+static VOID
+SpinLockPastAFullRecordIsReleased(VOID)
+{
+    PWDKM_KMUTEX Mutexes[WDKM_DIAG_MAX_HELD];
+    PWDKM_SPIN_LOCK Spin = NULL;
+    WDKM_DIAG_SUMMARY Before;
+    WDKM_DIAG_SUMMARY Summary;
+    VALUE *Value;
+    KIRQL OldIrql;
+    NTSTATUS Status;
+    NTSTATUS Released;
+    ULONG Lost;
+    ULONG Index;
+    ULONG Held = 0;
+
+    Begin();
+    WdkmTestInterruptsPause();      /* the counts are the point: no other event */
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Spin), STATUS_SUCCESS);
+    for (Index = 0; Index < WDKM_DIAG_MAX_HELD; Index += 1) {
+        Mutexes[Index] = NULL;
+        CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, &Mutexes[Index]), STATUS_SUCCESS);
+        if (Mutexes[Index] != NULL && WDKM_KMUTEX_ACQUIRE(Mutexes[Index], &Value) == STATUS_SUCCESS) {
+            Held += 1;
+        }
+    }
+    CHECK_EQ(Held, WDKM_DIAG_MAX_HELD);
+    CHECK_STATUS(WdkmDiagQuerySummary(&Before), STATUS_SUCCESS);
+    if (Spin != NULL) {
+        CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Spin, &OldIrql, &Value), STATUS_SUCCESS);
+        Status = WdkmDiagQuerySummary(&Summary);
+        Lost = Summary.Untracked - Before.Untracked;
+        Released = WdkmSpinLockRelease(Spin, OldIrql);
+        CHECK_STATUS(Status, STATUS_SUCCESS);
+        CHECK_EQ(Lost, 1);                  /* it did not fit: counted, not validated */
+        CHECK_STATUS(Released, STATUS_SUCCESS);
+    }
+    for (Index = WDKM_DIAG_MAX_HELD; Index > 0; Index -= 1) {
+        if (Mutexes[Index - 1] != NULL) {
+            CHECK_STATUS(WdkmKMutexRelease(Mutexes[Index - 1]), STATUS_SUCCESS);
+        }
+    }
+    CHECK_STATUS(WdkmDiagCheckNoneHeld("after the full record"), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagQuerySummary(&Summary), STATUS_SUCCESS);
+    CHECK_EQ(Summary.HeldLocks, 0);
+    /* Holding nothing, the thread's record is parked, not active. */
+    for (Index = 0; Index < WDKM_DIAG_MAX_THREADS; Index += 1) {
+        CHECK(WdkmpDiagThreads[Index].Thread != (PVOID)KeGetCurrentThread());
+    }
+    for (Index = 0; Index < WDKM_DIAG_MAX_HELD; Index += 1) {
+        if (Mutexes[Index] != NULL) {
+            CHECK_STATUS(WdkmKMutexDestroy(Mutexes[Index]), STATUS_SUCCESS);
+        }
+    }
+    if (Spin != NULL) {
+        CHECK_STATUS(WdkmSpinLockDestroy(Spin), STATUS_SUCCESS);
+    }
+    Cleanup();
+}
+
 static VOID
 InterruptedClaimsTrackEveryAcquisition(VOID)
 {
@@ -2295,6 +2365,7 @@ static const WDKM_TEST_CASE DiagCases[] = {
     { "table_tracks_all_its_live_threads", TableTracksAllItsLiveThreads },
     { "thread_table_exact_under_interrupts", ThreadTableExactUnderInterrupts },
     { "interrupted_claims_track_every_acquisition", InterruptedClaimsTrackEveryAcquisition },
+    { "spin_lock_past_a_full_record_is_released", SpinLockPastAFullRecordIsReleased },
     { "queries_above_dispatch_are_refused", QueriesAboveDispatchAreRefused },
     { "not_a_lock_is_refused_without_following_it", NotALockIsRefusedWithoutFollowingIt },
     { "violations_are_read_whole", ViolationsAreReadWhole },
