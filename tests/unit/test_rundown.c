@@ -704,12 +704,20 @@ static VOID
 RdModelWaiter(PVOID Context, ULONG Index)
 {
     ULONG64 Random = RdModel.Seed + 77;
+    LONGLONG Deadline = WdkmTestDeadlineMs(20000);
     LONG Cycle;
     BOOLEAN First;
 
     UNREFERENCED_PARAMETER(Context);
     UNREFERENCED_PARAMETER(Index);
-    for (Cycle = 0; Cycle < RD_MODEL_CYCLES; Cycle += 1) {
+    /* Its cycles, and on until the workers were both granted and refused
+       (on a loaded machine they may get no time in the first cycles). */
+    for (Cycle = 0;
+         Cycle < RD_MODEL_CYCLES ||
+         ((InterlockedCompareExchange(&RdModel.Acquired, 0, 0) == 0 ||
+           InterlockedCompareExchange(&RdModel.Refused, 0, 0) == 0) &&
+          WdkmTestNowMs() < Deadline);
+         Cycle += 1) {
         NTSTATUS Status;
         LARGE_INTEGER Timeout;
 
