@@ -279,7 +279,10 @@ WdkmpDiagClaimRecord(
  * table has neither. An interrupt that lands during the search and takes
  * a record of its own leaves it parked when it returns (it empties it), a
  * spare the next claim may take; one that lands once the claim has begun
- * adopts it: so the thread never ends with two active records.
+ * adopts it: so the thread never ends with two active records, as long as
+ * each DPC or APC releases before it returns what it took. (One that
+ * returns holding a lock, released by a later one, leaves its record
+ * active, and this claim takes a second: not handled.)
  */
 static
 PWDKMP_DIAG_THREAD
