@@ -22,12 +22,28 @@ log=$out/memcheck.log
 # does), and those that start the test program again as a child (valgrind
 # cannot start /proc/self/exe). One ';'-separated reason (so no ';' in
 # one) per ';'-separated group; each runs in every other stage.
-WDKM_TEST_TIME_SCALE=20 \
-WDKM_TEST_SKIP="grt.destroy_timeout_bounds,grt.unregister_waits_for_interrupted,grt.growth_waits_for_interrupted;attack32.seed_replays_each_threads_choices,attack32.environment_starts_injection" \
-WDKM_TEST_SKIP_REASON="needs a DPC to land inside a reader section a few instructions long, and valgrind delivers signals only where it switches threads (run in every other stage);runs the test program again as a child through /proc/self/exe, which valgrind cannot start (run in every other stage)" \
-valgrind --fair-sched=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-    -q "$dir/tests/unit/wdkm_unit_tests" >"$log" 2>&1
-rc=$?
+# The tests are split into one shard per processor (WDKM_TEST_SHARD, each
+# its own valgrind: valgrind runs one thread at a time, so a single
+# process uses one processor); a shard's errors fail the stage as before.
+export WDKM_TEST_TIME_SCALE=20
+export WDKM_TEST_SKIP="grt.destroy_timeout_bounds,grt.unregister_waits_for_interrupted,grt.growth_waits_for_interrupted;attack32.seed_replays_each_threads_choices,attack32.environment_starts_injection"
+export WDKM_TEST_SKIP_REASON="needs a DPC to land inside a reader section a few instructions long, and valgrind delivers signals only where it switches threads (run in every other stage);runs the test program again as a child through /proc/self/exe, which valgrind cannot start (run in every other stage)"
+shards=${WDKM_TEST_JOBS:-$(nproc)}
+pids=()
+for ((shard = 0; shard < shards; shard++)); do
+  WDKM_TEST_SHARD=$shard/$shards \
+  valgrind --fair-sched=yes --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+      -q "$dir/tests/unit/wdkm_unit_tests" >"$log.$shard" 2>&1 &
+  pids+=($!)
+done
+rc=0
+for ((shard = 0; shard < shards; shard++)); do
+  wait "${pids[$shard]}" || rc=$?
+done
+for ((shard = 0; shard < shards; shard++)); do
+  cat "$log.$shard"
+  rm -f "$log.$shard"
+done >"$log"
 passed=$(grep -c '^PASS ' "$log")
 failed=$(grep -c '^FAIL ' "$log")
 skipped=$(grep -c '^SKIP ' "$log")

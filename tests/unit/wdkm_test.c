@@ -232,7 +232,11 @@ WdkmTestSkipReason(PCSTR Reasons, int Group, char *Buffer, size_t Size)
  * WDKM_TEST_SKIP_REASON (a reason per group, ';'-separated) leaves tests
  * out, each reported "SKIP name (its group's reason)" and counted apart: for a runner under which
  * they cannot work (valgrind runs one thread at a time, so tests that time
- * the delivery of an injected event cannot).
+ * the delivery of an injected event cannot). WDKM_TEST_SHARD=K/N runs only
+ * every Nth of the tests the filter selects, from the Kth (counting from
+ * 0): N processes with K = 0..N-1 run each test once between them, so a
+ * runner can use every processor (the tests of one program run one after
+ * another). A shard with no test to run fails, as an empty filter does.
  */
 int
 WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCount)
@@ -240,6 +244,10 @@ WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCo
     PCSTR Filter = argc > 1 ? argv[1] : NULL;
     PCSTR Skip = getenv("WDKM_TEST_SKIP");
     PCSTR Reason = getenv("WDKM_TEST_SKIP_REASON");
+    PCSTR ShardText = getenv("WDKM_TEST_SHARD");
+    unsigned int Shard = 0;
+    unsigned int Shards = 1;
+    ULONG Matched = 0;
     ULONG Passed = 0;
     ULONG Failed = 0;
     ULONG Skipped = 0;
@@ -250,6 +258,13 @@ WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCo
     int SkipGroup;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (ShardText != NULL &&
+        (sscanf(ShardText, "%u/%u", &Shard, &Shards) != 2 || Shards == 0 || Shard >= Shards)) {
+        printf("WDKM_TEST_SHARD=\"%s\": expected K/N with K < N\n", ShardText);
+        return 1;
+    }
+    /* A test that starts this program again names the test it wants. */
+    (void)unsetenv("WDKM_TEST_SHARD");
     for (Suite = 0; Suite < SuiteCount; Suite += 1) {
         for (Case = 0; Case < Suites[Suite].Count; Case += 1) {
             const WDKM_TEST_CASE *Test = &Suites[Suite].Cases[Case];
@@ -259,6 +274,10 @@ WdkmTestMain(int argc, char **argv, const WDKM_TEST_SUITE *Suites, ULONG SuiteCo
             snprintf(FullName, sizeof(FullName), "%s.%s", Suites[Suite].Name, Test->Name);
             if (Filter != NULL && strstr(FullName, Filter) == NULL) {
                 continue;
+            }
+            Matched += 1;
+            if ((Matched - 1) % Shards != Shard) {
+                continue;                       /* another shard's */
             }
             SkipGroup = WdkmTestSkipped(FullName, Skip);
             if (SkipGroup >= 0) {
