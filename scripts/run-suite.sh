@@ -7,10 +7,15 @@ label=$1
 dir=$2
 log=$dir/test.log
 
-ctest --test-dir "$dir" -V --timeout 900 >"$log" 2>&1
+# The programs run side by side, one per processor (each runs its own
+# tests one after another; WDKM_TEST_JOBS overrides). -V keeps every
+# line, prefixed with its test's number. ctest relays the programs' output
+# in chunks and now and then splices the start of one line onto another
+# (docs/reliability.md), so results are counted wherever they start.
+ctest --test-dir "$dir" -V -j "${WDKM_TEST_JOBS:-$(nproc)}" --timeout 900 >"$log" 2>&1
 rc=$?
-passed=$(grep -cE '^[0-9]+: PASS ' "$log")
-failed=$(grep -cE '^[0-9]+: FAIL ' "$log")
+passed=$(grep -oE '(^|[^0-9])[0-9]+: PASS ' "$log" | wc -l)
+failed=$(grep -oE '(^|[^0-9])[0-9]+: FAIL ' "$log" | wc -l)
 # A crash, sanitizer report or simulated bugcheck ends a program without
 # its own FAIL line: ctest's status still counts it.
 if [ $rc -ne 0 ] && [ "$failed" -eq 0 ]; then
