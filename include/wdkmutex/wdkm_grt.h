@@ -78,7 +78,9 @@ typedef enum _WDKM_LOCK_KIND {
 #define WDKM_GRT_REPORT_NAMES 16
 
 typedef struct _WDKM_GRT_REPORT {
-    ULONG Freed;                  /* locks freed by this call (deferred ERESOURCEs included) */
+    ULONG Freed;                  /* locks alive when this call began, gone when it returns
+                                     (freed by it or by a last dereference while it waited;
+                                     deferred ERESOURCEs included) */
     ULONG StillReferenced;        /* registered locks still referenced */
     ULONG StillHeld;              /* ... of which held by a thread */
     ULONG UnregisteredReferenced; /* unregistered (or replaced) locks not yet dereferenced */
