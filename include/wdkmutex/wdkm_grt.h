@@ -498,7 +498,9 @@ WdkmGrtScopeEnter(
 /*
  * WDKM_GRT_KMUTEX_SCOPED("name", DataPointer, &Status) { ... }
  * Look up, reference and acquire; run the block; release and dereference.
- * See wdkm_scope.h for how the block may be left.
+ * See wdkm_scope.h for how the block may be left. If the release fails
+ * (*Status is its error) the lock stays held and the scope's reference
+ * is kept: look the name up again, release, and dereference twice.
  */
 #define WDKM_GRT_KMUTEX_SCOPED(Name, DataPointer, StatusPointer)                    \
     WDKMP_SCOPED(WdkmGrtScopeEnter(WDKMP_DIAG_SITE(NULL, (Name)), WdkmLockKindKMutex, sizeof(*(DataPointer)), \

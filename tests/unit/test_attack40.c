@@ -2329,6 +2329,478 @@ static VOID A40GrtModelThreads(VOID)
     }
 }
 
+
+/* ------------------------------------------------------------------ */
+/* More rows: scoped registry forms, events on a holder, check order   */
+/* ------------------------------------------------------------------ */
+
+/* Returns from inside a registry scope (GCC/Clang: released and
+   dereferenced on the way out). */
+static ULONG A40ReturnFromGrtScope(VOID)
+{
+    ULONG *Value;
+    NTSTATUS Status;
+
+    WDKM_GRT_KMUTEX_SCOPED("a40.scope.k", Value, &Status) {
+        *Value += 1;
+        return *Value;
+    }
+    return 0;
+}
+
+/* get_kmutex + lock + drop as one block: every exit gives the reference
+   back, the failed acquire's too, so that a destroy with no wait succeeds. */
+static VOID A40GrtScopeGivesReferencesBack(VOID)
+{
+    ULONG Initial = 0;
+    ULONG *Value;
+    ULONG *Held;
+    PWDKM_FAST_MUTEX Fast;
+    PWDKM_KMUTEX Mutex;
+    NTSTATUS Status;
+    LARGE_INTEGER Zero;
+    WDKM_GRT_REPORT Report;
+    ULONG Loop;
+    ULONG Bodies = 0;
+    KIRQL Old = PASSIVE_LEVEL;
+
+    Zero.QuadPart = 0;
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.scope.k", &Initial), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("a40.scope.f", &Initial), STATUS_SUCCESS);
+
+    CHECK_EQ(A40ReturnFromGrtScope(), 1);
+    /* break acts on the scope, not on the loop around it. */
+    for (Loop = 0; Loop < 3; Loop += 1) {
+        WDKM_GRT_KMUTEX_SCOPED("a40.scope.k", Value, &Status) {
+            Bodies += 1;
+            *Value += 1;
+            break;
+        }
+        CHECK_STATUS(Status, STATUS_SUCCESS);
+    }
+    CHECK_EQ(Bodies, 3);
+    /* The fast mutex's scope over the caller's own hold: deadlock refused,
+       the body not run, the reference given back. */
+    CHECK_STATUS(WDKM_GRT_GET_FAST_MUTEX("a40.scope.f", ULONG, &Fast), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(Fast, &Held), STATUS_SUCCESS);
+    Bodies = 0;
+    WDKM_GRT_FAST_MUTEX_SCOPED("a40.scope.f", Value, &Status) {
+        Bodies += 1;
+    }
+    CHECK_STATUS(Status, STATUS_POSSIBLE_DEADLOCK);
+    CHECK_EQ(Bodies, 0);
+    CHECK(WdkmFastMutexIsOwned(Fast));
+    CHECK_STATUS(WdkmFastMutexRelease(Fast), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Fast), STATUS_SUCCESS);
+    /* Wrong type: the reference is never taken. */
+    {
+        ULONG64 *Wide;
+        WDKM_GRT_KMUTEX_SCOPED("a40.scope.k", Wide, &Status) {
+            Bodies += 1;
+        }
+        CHECK_STATUS(Status, STATUS_WDKM_TYPE_MISMATCH);
+        CHECK_EQ(Bodies, 0);
+    }
+    /* A block that leaves the IRQL raised: the release fails (its status
+       is the scope's), the lock stays held and the scope keeps its
+       reference; the documented way out: look up, release, dereference
+       twice (this failed first: the scope's reference was left with no
+       word on how to drop it, and the destroy below timed out). */
+    WDKM_GRT_KMUTEX_SCOPED("a40.scope.k", Value, &Status) {
+        *Value += 1;
+        KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    }
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_MISMATCH);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("a40.scope.k", ULONG, &Mutex), STATUS_SUCCESS);
+    CHECK(WdkmKMutexIsOwned(Mutex));
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+    CHECK(!WdkmKMutexIsOwned(Mutex));
+    CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);     /* the scope's */
+    /* Every scope above gave its reference back: nothing to wait for. */
+    memset(&Report, 0xCC, sizeof(Report));
+    CHECK_STATUS(WdkmGrtDestroy(&Zero, &Report), STATUS_SUCCESS);
+    CHECK_EQ(Report.Freed, 2);
+    CHECK_EQ(Report.StillReferenced, 0);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+/* Events on a KMutex holder: a normal kernel APC waits for the release; a
+   special one runs at once; a DPC's try is refused (busy) and its lookup
+   and dereference work. */
+typedef struct _A40_HOLDER_EVENTS {
+    PWDKM_KMUTEX Mutex;
+    PWDKM_FAST_MUTEX Fast;
+    LONG volatile NormalRan;
+    LONG volatile SpecialRan;
+    LONG volatile DpcRan;
+    NTSTATUS DpcTry;
+    NTSTATUS DpcFast;
+    NTSTATUS DpcGet;
+    NTSTATUS DpcDereference;
+    KIRQL SpecialIrql;
+    BOOLEAN SpecialOwned;
+} A40_HOLDER_EVENTS;
+
+static VOID A40HolderEvent(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    A40_HOLDER_EVENTS *Events = (A40_HOLDER_EVENTS *)Context;
+    ULONG *Data = (ULONG *)(ULONG_PTR)1;
+    PWDKM_KMUTEX Mutex;
+
+    UNREFERENCED_PARAMETER(Random);
+    if (Kind == WdkmHostInterruptNormalApc) {
+        InterlockedIncrement(&Events->NormalRan);
+    } else if (Kind == WdkmHostInterruptSpecialApc) {
+        Events->SpecialIrql = KeGetCurrentIrql();
+        Events->SpecialOwned = WdkmKMutexIsOwned(Events->Mutex);
+        InterlockedIncrement(&Events->SpecialRan);
+    } else {
+        Events->DpcTry = WDKM_KMUTEX_TRY_ACQUIRE(Events->Mutex, &Data);
+        if (Events->DpcTry == STATUS_SUCCESS) {
+            (VOID)WdkmKMutexRelease(Events->Mutex);
+        }
+        Events->DpcFast = WDKM_FAST_MUTEX_ACQUIRE(Events->Fast, &Data);
+        Events->DpcGet = WDKM_GRT_GET_KMUTEX("a40.ev.k", ULONG, &Mutex);
+        if (Events->DpcGet == STATUS_SUCCESS) {
+            Events->DpcDereference = WdkmGrtDereference(Mutex);
+        }
+        InterlockedIncrement(&Events->DpcRan);
+    }
+}
+
+static VOID A40EventsOnHolder(VOID)
+{
+    ULONG Initial = 0;
+    A40_HOLDER_EVENTS Events;
+    ULONG *Data;
+    PKTHREAD Self = KeGetCurrentThread();
+
+    memset(&Events, 0, sizeof(Events));
+    Events.DpcTry = STATUS_PENDING;
+    Events.DpcFast = STATUS_PENDING;
+    Events.DpcGet = STATUS_PENDING;
+    Events.DpcDereference = STATUS_PENDING;
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.ev.k", &Initial), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("a40.ev.k", ULONG, &Events.Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Initial, &Events.Fast), STATUS_SUCCESS);
+
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Events.Mutex, &Data), STATUS_SUCCESS);
+    WdkmHostQueueInterrupt(Self, WdkmHostInterruptNormalApc, A40HolderEvent, &Events);
+    CHECK_EQ(A40Load(&Events.NormalRan), 0);          /* masked by the KMUTEX hold */
+    WdkmHostQueueInterrupt(Self, WdkmHostInterruptSpecialApc, A40HolderEvent, &Events);
+    CHECK_EQ(A40Load(&Events.SpecialRan), 1);         /* not masked */
+    CHECK_EQ(Events.SpecialIrql, APC_LEVEL);
+    CHECK(Events.SpecialOwned);                       /* to NT, the same thread */
+    WdkmHostQueueInterrupt(Self, WdkmHostInterruptDpc, A40HolderEvent, &Events);
+    CHECK_EQ(A40Load(&Events.DpcRan), 1);
+    CHECK_STATUS(Events.DpcTry, STATUS_TIMEOUT);      /* its thread holds it */
+    CHECK_STATUS(Events.DpcFast, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Events.DpcGet, STATUS_SUCCESS);
+    CHECK_STATUS(Events.DpcDereference, STATUS_SUCCESS);
+    CHECK(WdkmKMutexIsOwned(Events.Mutex));
+    CHECK_EQ(*Data, 0);
+    CHECK_STATUS(WdkmKMutexRelease(Events.Mutex), STATUS_SUCCESS);
+    CHECK_EQ(A40Load(&Events.NormalRan), 1);          /* ran at the release */
+    CHECK(!WdkmKMutexIsOwned(Events.Mutex));
+
+    /* The FAST_MUTEX holder: the special APC waits too; a DPC runs. */
+    CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(Events.Fast, &Data), STATUS_SUCCESS);
+    WdkmHostQueueInterrupt(Self, WdkmHostInterruptSpecialApc, A40HolderEvent, &Events);
+    CHECK_EQ(A40Load(&Events.SpecialRan), 1);
+    Events.DpcFast = STATUS_PENDING;
+    WdkmHostQueueInterrupt(Self, WdkmHostInterruptDpc, A40HolderEvent, &Events);
+    CHECK_EQ(A40Load(&Events.DpcRan), 2);
+    CHECK_STATUS(Events.DpcFast, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Events.DpcTry, STATUS_SUCCESS);      /* the KMUTEX is free now */
+    CHECK(WdkmFastMutexIsOwned(Events.Fast));
+    CHECK_STATUS(WdkmFastMutexRelease(Events.Fast), STATUS_SUCCESS);
+    CHECK_EQ(A40Load(&Events.SpecialRan), 2);
+
+    CHECK_STATUS(WdkmGrtDereference(Events.Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexDestroy(Events.Fast), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+/* A real DPC (KeInsertQueueDpc): get_kmutex from a DPC, lock-free; a try
+   works; the blocking lock is refused. */
+typedef struct _A40_DPC_RESULT {
+    NTSTATUS Get;
+    NTSTATUS Acquire;
+    NTSTATUS Try;
+    NTSTATUS Release;
+    NTSTATUS Dereference;
+    NTSTATUS Scoped;
+    KIRQL Irql;
+    ULONG Seen;
+} A40_DPC_RESULT;
+
+static VOID A40DpcRoutine(PKDPC Dpc, PVOID Context, PVOID Argument1, PVOID Argument2)
+{
+    A40_DPC_RESULT *Result = (A40_DPC_RESULT *)Context;
+    PWDKM_KMUTEX Mutex;
+    ULONG *Data = NULL;
+
+    UNREFERENCED_PARAMETER(Dpc);
+    UNREFERENCED_PARAMETER(Argument1);
+    UNREFERENCED_PARAMETER(Argument2);
+    Result->Irql = KeGetCurrentIrql();
+    Result->Get = WDKM_GRT_GET_KMUTEX("a40.dpc.k", ULONG, &Mutex);
+    if (Result->Get != STATUS_SUCCESS) {
+        return;
+    }
+    Result->Acquire = WDKM_KMUTEX_ACQUIRE(Mutex, &Data);
+    Result->Try = WDKM_KMUTEX_TRY_ACQUIRE(Mutex, &Data);
+    if (Result->Try == STATUS_SUCCESS) {
+        *Data += 1;
+        Result->Seen = *Data;
+        Result->Release = WdkmKMutexRelease(Mutex);
+    }
+    Result->Dereference = WdkmGrtDereference(Mutex);
+    WDKM_GRT_KMUTEX_SCOPED("a40.dpc.k", Data, &Result->Scoped) {
+        *Data += 100;
+    }
+}
+
+static VOID A40GrtFromRealDpc(VOID)
+{
+    ULONG Initial = 41;
+    KDPC Dpc;
+    A40_DPC_RESULT Result;
+    ULONG *Value;
+    NTSTATUS Status;
+
+    memset(&Result, 0, sizeof(Result));
+    Result.Release = STATUS_PENDING;
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.dpc.k", &Initial), STATUS_SUCCESS);
+    KeInitializeDpc(&Dpc, A40DpcRoutine, &Result);
+    CHECK(KeInsertQueueDpc(&Dpc, NULL, NULL));
+    KeFlushQueuedDpcs();
+    CHECK_EQ(Result.Irql, DISPATCH_LEVEL);
+    CHECK_STATUS(Result.Get, STATUS_SUCCESS);
+    CHECK_STATUS(Result.Acquire, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Result.Try, STATUS_SUCCESS);
+    CHECK_STATUS(Result.Release, STATUS_SUCCESS);
+    CHECK_EQ(Result.Seen, 42);
+    CHECK_STATUS(Result.Dereference, STATUS_SUCCESS);
+    CHECK_STATUS(Result.Scoped, STATUS_WDKM_IRQL_TOO_HIGH);
+    WDKM_GRT_KMUTEX_SCOPED("a40.dpc.k", Value, &Status) {
+        CHECK_EQ(*Value, 42);
+    }
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+/* The alertable and absolute-timeout forms the crate lacks. */
+typedef struct _A40_WAITER {
+    PWDKM_KMUTEX Mutex;
+    LARGE_INTEGER Timeout;
+    BOOLEAN Alertable;
+    LONG volatile Started;
+    NTSTATUS Status;
+    PVOID Data;
+    BOOLEAN OwnedAfter;
+} A40_WAITER;
+
+static VOID A40WaiterThread(PVOID Context, ULONG Index)
+{
+    A40_WAITER *Waiter = (A40_WAITER *)Context;
+    ULONG *Data = (ULONG *)(ULONG_PTR)1;
+
+    UNREFERENCED_PARAMETER(Index);
+    InterlockedExchange(&Waiter->Started, 1);
+    if (Waiter->Alertable) {
+        Waiter->Status = WDKM_KMUTEX_ACQUIRE_ALERTABLE(Waiter->Mutex, KernelMode, NULL, &Data);
+    } else {
+        Waiter->Status = WDKM_KMUTEX_ACQUIRE_TIMEOUT(Waiter->Mutex, &Waiter->Timeout, &Data);
+    }
+    Waiter->Data = Data;
+    Waiter->OwnedAfter = WdkmKMutexIsOwned(Waiter->Mutex);
+    if (Waiter->Status == STATUS_SUCCESS) {
+        (VOID)WdkmKMutexRelease(Waiter->Mutex);
+    }
+}
+
+static VOID A40KMutexAlertAndAbsolute(VOID)
+{
+    ULONG Initial = 0;
+    PWDKM_KMUTEX Mutex;
+    ULONG *Data;
+    A40_WAITER Waiter;
+    WDKM_TEST_THREAD *Thread;
+    LARGE_INTEGER Now;
+    LONGLONG Deadline;
+
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Initial, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Data), STATUS_SUCCESS);
+
+    /* An absolute time in the past: a try; 20 ms ahead: a bounded wait. */
+    memset(&Waiter, 0, sizeof(Waiter));
+    Waiter.Mutex = Mutex;
+    KeQuerySystemTime(&Now);
+    Waiter.Timeout.QuadPart = Now.QuadPart - 10000000;
+    CHECK(WdkmTestRunThreads(1, A40WaiterThread, &Waiter));
+    CHECK_STATUS(Waiter.Status, STATUS_TIMEOUT);
+    CHECK(Waiter.Data == NULL && !Waiter.OwnedAfter);
+    KeQuerySystemTime(&Now);
+    Waiter.Timeout.QuadPart = Now.QuadPart + 200000;
+    CHECK(WdkmTestRunThreads(1, A40WaiterThread, &Waiter));
+    CHECK_STATUS(Waiter.Status, STATUS_TIMEOUT);
+    CHECK(Waiter.Data == NULL && !Waiter.OwnedAfter);
+
+    /* An alert ends the alertable wait without the lock. */
+    memset(&Waiter, 0, sizeof(Waiter));
+    Waiter.Mutex = Mutex;
+    Waiter.Alertable = TRUE;
+    Waiter.Status = STATUS_PENDING;
+    Thread = WdkmTestStartThread(A40WaiterThread, &Waiter);
+    CHECK(Thread != NULL);
+    CHECK(A40WaitAtLeast(&Waiter.Started, 1));
+    Deadline = WdkmTestDeadlineMs(10000);
+    /* Alerts until the wait ends: an alert before the wait is kept pending
+       for it, so one is enough; repeat only to end a stuck run. */
+    WdkmHostAlertThread(WdkmTestThreadObject(Thread));
+    while (*(volatile NTSTATUS *)&Waiter.Status == STATUS_PENDING && WdkmTestNowMs() < Deadline) {
+        WdkmTestSleepMs(1);
+    }
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Waiter.Status, STATUS_ALERTED);
+    CHECK(Waiter.Data == NULL && !Waiter.OwnedAfter);
+    CHECK(WdkmKMutexIsOwned(Mutex));
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
+}
+
+/* The order of the checks: arguments, then IRQL, then state. */
+static VOID A40CheckOrder(VOID)
+{
+    ULONG Initial = 0;
+    ULONG64 Wide = 0;
+    PWDKM_KMUTEX Mutex;
+    PWDKM_FAST_MUTEX Fast;
+    PVOID Lock;
+    ULONG *Data;
+    NTSTATUS Results[12];
+    KIRQL Old;
+
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Initial, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Initial, &Fast), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.order", &Initial), STATUS_SUCCESS);
+
+    KeRaiseIrql(HIGH_LEVEL, &Old);
+    Results[0] = WdkmKMutexAcquire(NULL, sizeof(ULONG), (PVOID *)&Data);
+    Results[1] = WdkmKMutexAcquire((PWDKM_KMUTEX)(PVOID)Fast, sizeof(ULONG), (PVOID *)&Data);
+    Results[2] = WdkmKMutexAcquire(Mutex, sizeof(ULONG64), (PVOID *)&Data);  /* state: IRQL first */
+    Results[3] = WdkmKMutexDestroy((PWDKM_KMUTEX)(PVOID)Fast);
+    Results[4] = WdkmKMutexTake(Mutex, sizeof(ULONG64), &Wide);              /* state: IRQL first */
+    Results[5] = WdkmGrtReference("a40.order", (WDKM_LOCK_KIND)99, sizeof(ULONG), &Lock);
+    Results[6] = WdkmGrtReference("", WdkmLockKindKMutex, sizeof(ULONG), &Lock);
+    Results[7] = WdkmGrtReference("a40.order", WdkmLockKindKMutex, sizeof(ULONG64), &Lock);
+    Results[8] = WdkmGrtRegister("a40.order2", WdkmLockKindKMutex, &Initial, sizeof(Initial), 0x80);
+    Results[9] = WdkmFastMutexRelease(Fast);                                 /* ownership first */
+    Results[10] = WdkmKMutexCreate(&Initial, 0, (PWDKM_KMUTEX *)&Lock);
+    Results[11] = WdkmGrtReference("a40.order", WdkmLockKindKMutex, 0, &Lock);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Results[0], STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(Results[1], STATUS_WDKM_TYPE_MISMATCH);
+    CHECK_STATUS(Results[2], STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Results[3], STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(Results[4], STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Results[5], STATUS_WDKM_TYPE_MISMATCH);
+    CHECK_STATUS(Results[6], STATUS_OBJECT_NAME_INVALID);
+    CHECK_STATUS(Results[7], STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(Results[8], STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(Results[9], STATUS_WDKM_NOT_HELD);
+    CHECK_STATUS(Results[10], STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(Results[11], STATUS_WDKM_TYPE_MISMATCH);
+    CHECK(!WdkmKMutexIsOwned(Mutex));
+    CHECK(!WdkmFastMutexIsOwned(Fast));
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexDestroy(Fast), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+/* Destroy with no limit at unload while a thread still works: it waits
+   until the thread drops its reference, then frees everything. */
+typedef struct _A40_LATE {
+    LONG volatile Rounds;
+    LONG volatile SawClosing;
+    NTSTATUS Final;
+} A40_LATE;
+
+static VOID A40LateThread(PVOID Context, ULONG Index)
+{
+    A40_LATE *Late = (A40_LATE *)Context;
+    PWDKM_KMUTEX Mutex;
+    PWDKM_KMUTEX Probe;
+    ULONG *Value;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Index);
+    Late->Final = WDKM_GRT_GET_KMUTEX("a40.late.k", ULONG, &Mutex);
+    if (Late->Final != STATUS_SUCCESS) {
+        InterlockedExchange(&Late->SawClosing, -1);
+        return;
+    }
+    InterlockedIncrement(&Late->Rounds);
+    for (;;) {
+        Status = WDKM_GRT_GET_KMUTEX("a40.late.k", ULONG, &Probe);
+        if (Status == STATUS_SUCCESS) {
+            (VOID)WdkmGrtDereference(Probe);
+        } else {
+            InterlockedExchange(&Late->SawClosing, Status == STATUS_DELETE_PENDING ? 1 : -1);
+            break;
+        }
+        WdkmTestSleepMs(1);
+    }
+    /* The registry is closing: this thread's lock still works. */
+    Late->Final = WDKM_KMUTEX_ACQUIRE(Mutex, &Value);
+    if (Late->Final == STATUS_SUCCESS) {
+        *Value += 1;
+        Late->Final = WdkmKMutexRelease(Mutex);
+    }
+    if (Late->Final == STATUS_SUCCESS) {
+        Late->Final = WdkmGrtDereference(Mutex);
+    }
+}
+
+static VOID A40GrtDestroyWaitsForUser(VOID)
+{
+    ULONG Initial = 0;
+    A40_LATE Late;
+    WDKM_TEST_THREAD *Thread;
+    WDKM_GRT_REPORT Report;
+
+    memset(&Late, 0, sizeof(Late));
+    Late.Final = STATUS_PENDING;
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.late.k", &Initial), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("a40.late.f", &Initial), STATUS_SUCCESS);
+    Thread = WdkmTestStartThread(A40LateThread, &Late);
+    CHECK(Thread != NULL);
+    CHECK(A40WaitAtLeast(&Late.Rounds, 1));
+    memset(&Report, 0xCC, sizeof(Report));
+    CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
+    WdkmTestJoinThread(Thread);
+    CHECK_EQ(A40Load(&Late.SawClosing), 1);
+    CHECK_STATUS(Late.Final, STATUS_SUCCESS);
+    /* Both were alive when the call began and are gone now (the referenced
+       one freed by the thread's last dereference while the call waited),
+       unless the thread's dereference slipped in before the call read its
+       count: then one. */
+    CHECK(Report.Freed == 2 || Report.Freed == 1);
+    CHECK_EQ(Report.StillReferenced, 0);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
 static const WDKM_TEST_CASE A40Cases[] = {
     { "kmutex_new_copies_value", A40KMutexNewCopiesValue },
     { "kmutex_lock_deref_drop", A40KMutexLockDerefDrop },
@@ -2348,6 +2820,12 @@ static const WDKM_TEST_CASE A40Cases[] = {
     { "migration_steps", A40MigrationSteps },
     { "migration_kernel_rules", A40MigrationKernelRules },
     { "migration_spin_lock_and_rundown", A40MigrationSpinLockAndRundown },
+    { "grt_scope_gives_references_back", A40GrtScopeGivesReferencesBack },
+    { "events_on_holder", A40EventsOnHolder },
+    { "grt_from_real_dpc", A40GrtFromRealDpc },
+    { "kmutex_alert_and_absolute", A40KMutexAlertAndAbsolute },
+    { "check_order", A40CheckOrder },
+    { "grt_destroy_waits_for_user", A40GrtDestroyWaitsForUser },
     { "grt_model_single", A40GrtModelSingle },
     { "grt_model_threads", A40GrtModelThreads },
 };
