@@ -2255,6 +2255,15 @@ static VOID A40GrtModelSingle(VOID)
                 break;
             }
         }
+        /* One event of each kind for certain (random delivery may be
+           sparse under a sanitizer): the routine is wired and runs clean. */
+        {
+            LONG RanBefore = A40Load(&A40Events.Ran);
+            WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, A40ModelEvent, NULL);
+            WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptSpecialApc, A40ModelEvent, NULL);
+            WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptNormalApc, A40ModelEvent, NULL);
+            CHECK(A40WaitAtLeast(&A40Events.Ran, RanBefore + 3));
+        }
         if (Started) {
             WdkmHostInterruptsStop();
         }
@@ -2801,6 +2810,276 @@ static VOID A40GrtDestroyWaitsForUser(VOID)
     CHECK_EQ(WdkmTestPoolOutstanding(), 0);
 }
 
+
+/* Nested fast mutexes: out of order from PASSIVE refused, from APC_LEVEL
+   accepted; a guarded mutex taken at APC_LEVEL inside counts as inner. */
+static VOID A40FastMutexNesting(VOID)
+{
+    ULONG Initial = 0;
+    PWDKM_FAST_MUTEX Outer;
+    PWDKM_FAST_MUTEX Inner;
+    PWDKM_GUARDED_MUTEX Guarded;
+    ULONG *Data;
+    NTSTATUS Status;
+    KIRQL Old;
+
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Initial, &Outer), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Initial, &Inner), STATUS_SUCCESS);
+    Status = WDKM_GUARDED_MUTEX_CREATE(&Initial, &Guarded);
+    if (Status == STATUS_NOT_SUPPORTED) {
+        Guarded = NULL;
+    } else {
+        CHECK_STATUS(Status, STATUS_SUCCESS);
+    }
+
+    KeRaiseIrql(APC_LEVEL, &Old);
+    CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(Outer, &Data), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(Inner, &Data), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexRelease(Outer), STATUS_SUCCESS);     /* lowers nothing */
+    CHECK_EQ(KeGetCurrentIrql(), APC_LEVEL);
+    CHECK(WdkmFastMutexIsOwned(Inner));
+    CHECK_STATUS(WdkmFastMutexRelease(Inner), STATUS_SUCCESS);
+    CHECK_EQ(KeGetCurrentIrql(), APC_LEVEL);
+    KeLowerIrql(Old);
+
+    if (Guarded != NULL) {
+        CHECK_STATUS(WDKM_FAST_MUTEX_ACQUIRE(Outer, &Data), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GUARDED_MUTEX_ACQUIRE(Guarded, &Data), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmFastMutexRelease(Outer), STATUS_WDKM_LOCK_HELD);
+        CHECK(WdkmFastMutexIsOwned(Outer));
+        CHECK_EQ(KeGetCurrentIrql(), APC_LEVEL);
+        CHECK_STATUS(WdkmGuardedMutexRelease(Guarded), STATUS_SUCCESS);
+        CHECK_STATUS(WdkmFastMutexRelease(Outer), STATUS_SUCCESS);
+        CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+        CHECK_STATUS(WdkmGuardedMutexDestroy(Guarded), STATUS_SUCCESS);
+    }
+    CHECK_STATUS(WdkmFastMutexDestroy(Outer), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexDestroy(Inner), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+/* Register under pool pressure while the table grows: every failure is
+   STATUS_INSUFFICIENT_RESOURCES with nothing registered and every earlier
+   name still found. */
+static VOID A40GrtRegisterUnderPoolPressure(VOID)
+{
+    CHAR Name[32];
+    ULONG Value;
+    ULONG Index;
+    ULONG Check;
+    LONG FailAt;
+    NTSTATUS Status;
+    PWDKM_KMUTEX Mutex;
+    ULONG *Data;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    for (Index = 0; Index < 150; Index += 1) {
+        snprintf(Name, sizeof(Name), "a40.pool.%u", Index);
+        Value = Index;
+        for (FailAt = 0; FailAt < 3; FailAt += 1) {
+            WdkmHostPoolFailAt(FailAt);
+            Status = WDKM_GRT_REGISTER_KMUTEX(Name, &Value);
+            WdkmHostPoolFailAt(-1);
+            if (Status == STATUS_SUCCESS) {
+                break;
+            }
+            CHECK_STATUS(Status, STATUS_INSUFFICIENT_RESOURCES);
+            CHECK_STATUS(WDKM_GRT_GET_KMUTEX(Name, ULONG, &Mutex), STATUS_OBJECT_NAME_NOT_FOUND);
+        }
+        if (Status != STATUS_SUCCESS) {
+            CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Name, &Value), STATUS_SUCCESS);
+        }
+        if ((Index % 16) == 15 || Index < 8) {
+            for (Check = 0; Check <= Index; Check += 1) {
+                snprintf(Name, sizeof(Name), "a40.pool.%u", Check);
+                CHECK_STATUS(WDKM_GRT_GET_KMUTEX(Name, ULONG, &Mutex), STATUS_SUCCESS);
+                CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Data), STATUS_SUCCESS);
+                CHECK_EQ(*Data, Check);
+                CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+                CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+            }
+        }
+    }
+    /* Unregister under pool pressure too: it should need no memory. */
+    for (Index = 0; Index < 150; Index += 2) {
+        snprintf(Name, sizeof(Name), "a40.pool.%u", Index);
+        WdkmHostPoolFailAt(0);
+        Status = WdkmGrtUnregister(Name);
+        WdkmHostPoolFailAt(-1);
+        if (Status != STATUS_SUCCESS) {
+            CHECK_STATUS(Status, STATUS_INSUFFICIENT_RESOURCES);
+            CHECK_STATUS(WDKM_GRT_GET_KMUTEX(Name, ULONG, &Mutex), STATUS_SUCCESS);
+            CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+            CHECK_STATUS(WdkmGrtUnregister(Name), STATUS_SUCCESS);
+        }
+        CHECK_STATUS(WDKM_GRT_GET_KMUTEX(Name, ULONG, &Mutex), STATUS_OBJECT_NAME_NOT_FOUND);
+    }
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+/* register_kmutex over a live name while others use it: every lookup finds
+   the old lock or the new one, never nothing; counts stay exact per lock. */
+typedef struct _A40_REPLACE_RACE {
+    LONG volatile Stop;
+    LONG volatile Lookups;
+    LONG volatile NotFound;
+    LONG volatile Other;
+    NTSTATUS LastOther;
+} A40_REPLACE_RACE;
+
+static VOID A40ReplaceRaceUser(PVOID Context, ULONG Index)
+{
+    A40_REPLACE_RACE *Race = (A40_REPLACE_RACE *)Context;
+    ULONG *Value;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Index);
+    while (A40Load(&Race->Stop) == 0) {
+        WDKM_GRT_KMUTEX_SCOPED("a40.race", Value, &Status) {
+            *Value += 1;
+        }
+        InterlockedIncrement(&Race->Lookups);
+        if (Status == STATUS_OBJECT_NAME_NOT_FOUND) {
+            InterlockedIncrement(&Race->NotFound);
+        } else if (Status != STATUS_SUCCESS) {
+            Race->LastOther = Status;
+            InterlockedIncrement(&Race->Other);
+        }
+    }
+}
+
+static VOID A40GrtReplaceUnderUse(VOID)
+{
+    A40_REPLACE_RACE Race;
+    WDKM_TEST_THREAD *Users[2];
+    ULONG Value = 0;
+    ULONG Round;
+
+    memset(&Race, 0, sizeof(Race));
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.race", &Value), STATUS_SUCCESS);
+    Users[0] = WdkmTestStartThread(A40ReplaceRaceUser, &Race);
+    Users[1] = WdkmTestStartThread(A40ReplaceRaceUser, &Race);
+    CHECK(Users[0] != NULL && Users[1] != NULL);
+    for (Round = 0; Round < 300; Round += 1) {
+        CHECK_STATUS(WDKM_GRT_REPLACE_KMUTEX("a40.race", &Value), STATUS_SUCCESS);
+        if ((Round % 32) == 0) {
+            WdkmTestSleepMs(1);
+        }
+    }
+    InterlockedExchange(&Race.Stop, 1);
+    WdkmTestJoinThread(Users[0]);
+    WdkmTestJoinThread(Users[1]);
+    CHECK(A40Load(&Race.Lookups) > 0);
+    CHECK_EQ(A40Load(&Race.Other), 0);
+    CHECK_EQ(A40Load(&Race.NotFound), 0);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+
+/* Writers interrupted by writers: Unregister is allowed up to APC_LEVEL,
+   so a kernel APC may call it on a thread that is itself inside a
+   Register or Unregister (the APC does not allocate, as host events must
+   not). Every call must complete with a documented status, none may hang. */
+typedef struct _A40_WRITER_APC {
+    LONG volatile Stop;
+    LONG volatile Loops;
+    LONG volatile ApcRan;
+    LONG volatile ApcDone;
+    LONG volatile Bad;
+    NTSTATUS LastBad;
+    LONG volatile Victim;     /* next victim name index for the APCs */
+} A40_WRITER_APC;
+
+static VOID A40WriterApc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    A40_WRITER_APC *Writer = (A40_WRITER_APC *)Context;
+    CHAR Name[24];
+    LONG Victim = InterlockedIncrement(&Writer->Victim) % 8;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Kind);
+    UNREFERENCED_PARAMETER(Random);
+    InterlockedIncrement(&Writer->ApcRan);
+    Name[0] = 'a'; Name[1] = '4'; Name[2] = '0'; Name[3] = '.'; Name[4] = 'v';
+    Name[5] = (CHAR)('0' + Victim);
+    Name[6] = '\0';
+    Status = WdkmGrtUnregister(Name);
+    if (Status != STATUS_SUCCESS && Status != STATUS_OBJECT_NAME_NOT_FOUND) {
+        Writer->LastBad = Status;
+        InterlockedIncrement(&Writer->Bad);
+    }
+    InterlockedIncrement(&Writer->ApcDone);
+}
+
+static VOID A40WriterThread(PVOID Context, ULONG Index)
+{
+    A40_WRITER_APC *Writer = (A40_WRITER_APC *)Context;
+    ULONG Value = 1;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Index);
+    while (A40Load(&Writer->Stop) == 0) {
+        Status = WDKM_GRT_REGISTER_KMUTEX("a40.writer", &Value);
+        if (Status != STATUS_SUCCESS) {
+            Writer->LastBad = Status;
+            InterlockedIncrement(&Writer->Bad);
+        }
+        Status = WdkmGrtUnregister("a40.writer");
+        if (Status != STATUS_SUCCESS) {
+            Writer->LastBad = Status;
+            InterlockedIncrement(&Writer->Bad);
+        }
+        InterlockedIncrement(&Writer->Loops);
+    }
+}
+
+static VOID A40GrtWriterInterruptedByWriter(VOID)
+{
+    A40_WRITER_APC Writer;
+    WDKM_TEST_THREAD *Thread;
+    CHAR Name[24];
+    ULONG Value = 2;
+    ULONG Round;
+    ULONG Victim;
+    LONG Queued = 0;
+
+    memset(&Writer, 0, sizeof(Writer));
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    Thread = WdkmTestStartThread(A40WriterThread, &Writer);
+    CHECK(Thread != NULL);
+    CHECK(A40WaitAtLeast(&Writer.Loops, 1));
+    for (Round = 0; Round < 200; Round += 1) {
+        /* Victims to unregister: registered between rounds by this thread. */
+        for (Victim = 0; Victim < 8; Victim += 1) {
+            snprintf(Name, sizeof(Name), "a40.v%u", Victim);
+            (VOID)WDKM_GRT_REGISTER_KMUTEX(Name, &Value);
+        }
+        WdkmHostQueueInterrupt(WdkmTestThreadObject(Thread),
+                               (Round & 1) ? WdkmHostInterruptSpecialApc : WdkmHostInterruptNormalApc,
+                               A40WriterApc, &Writer);
+        Queued += 1;
+        if (!A40WaitAtLeast(&Writer.ApcDone, Queued)) {
+            WdkmTestFail(__FILE__, __LINE__,
+                         "an APC unregistering on a thread inside a registry writer did not "
+                         "finish (ran %d, done %d of %d): a hang",
+                         (int)Writer.ApcRan, (int)Writer.ApcDone, (int)Queued);
+            return;     /* the thread is stuck: leave it */
+        }
+    }
+    InterlockedExchange(&Writer.Stop, 1);
+    WdkmTestJoinThread(Thread);
+    if (A40Load(&Writer.Bad) != 0) {
+        WdkmTestFail(__FILE__, __LINE__, "%d bad statuses, last %s", (int)Writer.Bad,
+                     WdkmStatusName(Writer.LastBad));
+        return;
+    }
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
 static const WDKM_TEST_CASE A40Cases[] = {
     { "kmutex_new_copies_value", A40KMutexNewCopiesValue },
     { "kmutex_lock_deref_drop", A40KMutexLockDerefDrop },
@@ -2826,6 +3105,10 @@ static const WDKM_TEST_CASE A40Cases[] = {
     { "kmutex_alert_and_absolute", A40KMutexAlertAndAbsolute },
     { "check_order", A40CheckOrder },
     { "grt_destroy_waits_for_user", A40GrtDestroyWaitsForUser },
+    { "fast_mutex_nesting", A40FastMutexNesting },
+    { "grt_register_under_pool_pressure", A40GrtRegisterUnderPoolPressure },
+    { "grt_replace_under_use", A40GrtReplaceUnderUse },
+    { "grt_writer_interrupted_by_writer", A40GrtWriterInterruptedByWriter },
     { "grt_model_single", A40GrtModelSingle },
     { "grt_model_threads", A40GrtModelThreads },
 };
