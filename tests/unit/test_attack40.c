@@ -3080,6 +3080,399 @@ static VOID A40GrtWriterInterruptedByWriter(VOID)
     CHECK_EQ(WdkmTestPoolOutstanding(), 0);
 }
 
+
+/* The spin-lock rows of migration.md, with their IRQL boundaries. */
+static VOID A40MigrationSpinLockForms(VOID)
+{
+    ULONG Initial = 5;
+    PWDKM_SPIN_LOCK Spin;
+    PWDKM_QUEUED_SPIN_LOCK Queued;
+    WDKM_LOCK_QUEUE_HANDLE Handle;
+    ULONG *Data;
+    KIRQL OldIrql;
+    KIRQL Old;
+    NTSTATUS Status;
+
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Initial, &Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_QUEUED_SPIN_LOCK_CREATE(&Initial, &Queued), STATUS_SUCCESS);
+
+    /* KeAcquireSpinLock: the saved IRQL passed back to the release. */
+    KeRaiseIrql(APC_LEVEL, &Old);
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Spin, &OldIrql, &Data), STATUS_SUCCESS);
+    CHECK_EQ(OldIrql, APC_LEVEL);
+    CHECK_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE(Spin, &OldIrql, &Data), STATUS_POSSIBLE_DEADLOCK);
+    CHECK(Data == NULL);
+    CHECK_STATUS(WdkmSpinLockReleaseFromDpcLevel(Spin), STATUS_WDKM_IRQL_MISMATCH);
+    CHECK(WdkmSpinLockIsOwned(Spin));
+    CHECK_STATUS(WdkmSpinLockRelease(Spin, APC_LEVEL), STATUS_SUCCESS);
+    CHECK_EQ(KeGetCurrentIrql(), APC_LEVEL);
+    KeLowerIrql(Old);
+
+    /* KeAcquireSpinLockAtDpcLevel: DISPATCH_LEVEL exactly. */
+    Data = (ULONG *)(ULONG_PTR)1;
+    CHECK_STATUS(WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Spin, &Data), STATUS_WDKM_IRQL_MISMATCH);
+    CHECK(Data == NULL);
+    CHECK(!WdkmSpinLockIsOwned(Spin));
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Status = WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Spin, &Data);
+    if (Status == STATUS_SUCCESS) {
+        CHECK_EQ(*Data, 5);
+        CHECK_STATUS(WdkmSpinLockRelease(Spin, DISPATCH_LEVEL), STATUS_WDKM_IRQL_MISMATCH);
+        Status = WdkmSpinLockReleaseFromDpcLevel(Spin);
+    }
+    CHECK_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    /* Above DISPATCH_LEVEL: too high, nothing taken. */
+    KeRaiseIrql(HIGH_LEVEL, &Old);
+    Status = WDKM_SPIN_LOCK_ACQUIRE(Spin, &OldIrql, &Data);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK(!WdkmSpinLockIsOwned(Spin));
+    /* A release with nothing held: NOT_HELD at any IRQL. */
+    KeRaiseIrql(HIGH_LEVEL, &Old);
+    Status = WdkmSpinLockRelease(Spin, PASSIVE_LEVEL);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_WDKM_NOT_HELD);
+
+    /* KeAcquireInStackQueuedSpinLock: a handle on the stack. */
+    CHECK_STATUS(WDKM_QUEUED_SPIN_LOCK_ACQUIRE(Queued, &Handle, &Data), STATUS_SUCCESS);
+    CHECK_EQ(KeGetCurrentIrql(), DISPATCH_LEVEL);
+    *Data += 1;
+    CHECK_STATUS(WDKM_QUEUED_SPIN_LOCK_ACQUIRE(Queued, &Handle, &Data), STATUS_POSSIBLE_DEADLOCK);
+    CHECK(WdkmQueuedSpinLockIsOwned(Queued));
+    CHECK_STATUS(WdkmQueuedSpinLockRelease(&Handle), STATUS_SUCCESS);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    CHECK_STATUS(WdkmQueuedSpinLockRelease(&Handle), STATUS_WDKM_NOT_HELD);
+    CHECK_STATUS(WDKM_QUEUED_SPIN_LOCK_TAKE(Queued, &Initial), STATUS_SUCCESS);
+    CHECK_EQ(Initial, 6);
+    CHECK_STATUS(WDKM_SPIN_LOCK_TAKE(Spin, &Initial), STATUS_SUCCESS);
+    CHECK_EQ(Initial, 5);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+/* The crate walkthrough's load under memory pressure: each failure leaves
+   no registry and nothing allocated, and a later load works. */
+static VOID A40CrateLoadUnderPoolPressure(VOID)
+{
+    LONG FailAt;
+    NTSTATUS Status = STATUS_UNSUCCESSFUL;
+
+    for (FailAt = 0; FailAt < 50; FailAt += 1) {
+        WdkmHostPoolFailAt(FailAt);
+        Status = A40CrateStyleLoad();
+        WdkmHostPoolFailAt(-1);
+        if (Status == STATUS_SUCCESS) {
+            break;
+        }
+        CHECK_STATUS(Status, STATUS_INSUFFICIENT_RESOURCES);
+        CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+        CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_WDKM_NOT_INITIALIZED);
+    }
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK(FailAt > 0);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+/* to_owned_box whose box cannot be allocated: the lock is untouched. */
+static VOID A40ToOwnedBoxWithoutMemory(VOID)
+{
+    A40_CRATE_STATS Initial = { 8, 800 };
+    A40_CRATE_STATS *Boxed = (A40_CRATE_STATS *)(ULONG_PTR)1;
+    A40_CRATE_STATS Final;
+    PWDKM_KMUTEX Mutex;
+    NTSTATUS Status;
+
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Initial, &Mutex), STATUS_SUCCESS);
+    WdkmHostPoolFailAt(0);
+    Status = A40ToOwnedBox(Mutex, &Boxed);
+    WdkmHostPoolFailAt(-1);
+    CHECK_STATUS(Status, STATUS_INSUFFICIENT_RESOURCES);
+    CHECK(Boxed == NULL);
+    CHECK_STATUS(WDKM_KMUTEX_TAKE(Mutex, &Final), STATUS_SUCCESS);
+    CHECK_EQ(Final.Packets, 8);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+/* The owner raised to DISPATCH_LEVEL over its own PASSIVE hold: its try is
+   refused as a DPC's would be (busy), and the hold is unchanged. */
+static VOID A40KMutexOwnerTryAtDispatch(VOID)
+{
+    ULONG Initial = 1;
+    PWDKM_KMUTEX Mutex;
+    ULONG *Data;
+    ULONG *Again = (ULONG *)(ULONG_PTR)1;
+    NTSTATUS Status;
+    KIRQL Old;
+
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Initial, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Data), STATUS_SUCCESS);
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Status = WDKM_KMUTEX_TRY_ACQUIRE(Mutex, &Again);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_TIMEOUT);
+    CHECK(Again == NULL);
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);     /* one hold only */
+    CHECK(!WdkmKMutexIsOwned(Mutex));
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_WDKM_NOT_HELD);
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
+}
+
+/* The other kinds behind MutexType: an ERESOURCE's last reference dropped
+   at DISPATCH_LEVEL is freed by the next writer call with valid
+   arguments, whatever it answers; one with invalid arguments does not. */
+static VOID A40GrtResourceDeferredFree(VOID)
+{
+    ULONG Initial = 0;
+    PWDKM_RESOURCE Resource;
+    ULONG *Data;
+    NTSTATUS Status;
+    KIRQL Old;
+    LONG Blocks;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_RESOURCE("a40.res", &Initial), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_RESOURCE("a40.res", ULONG, &Resource), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_RESOURCE_ACQUIRE_EXCLUSIVE(Resource, &Data), STATUS_SUCCESS);
+    *Data = 3;
+    CHECK_STATUS(WdkmResourceRelease(Resource), STATUS_SUCCESS);
+    Blocks = WdkmTestPoolOutstanding();
+    CHECK_STATUS(WdkmGrtUnregister("a40.res"), STATUS_SUCCESS);
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Status = WdkmGrtDereference(Resource);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), Blocks);           /* still allocated */
+    CHECK_STATUS(WdkmGrtUnregister(""), STATUS_OBJECT_NAME_INVALID);
+    CHECK_EQ(WdkmTestPoolOutstanding(), Blocks);           /* invalid arguments: not yet */
+    CHECK_STATUS(WdkmGrtUnregister("a40.res.none"), STATUS_OBJECT_NAME_NOT_FOUND);
+    CHECK(WdkmTestPoolOutstanding() < Blocks);             /* freed now */
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+
+/* The other kinds: create, lock, unlock, drop, with their IRQL refusals
+   changing nothing. */
+static VOID A40GuardedMutexRows(VOID)
+{
+    ULONG Initial = 1;
+    PWDKM_GUARDED_MUTEX Mutex = NULL;
+    PWDKM_GUARDED_MUTEX Refused;
+    ULONG *Data;
+    ULONG Final = 0;
+    NTSTATUS Status;
+    KIRQL Old;
+
+    KeRaiseIrql(HIGH_LEVEL, &Old);
+    Refused = (PWDKM_GUARDED_MUTEX)(ULONG_PTR)1;
+    Status = WDKM_GUARDED_MUTEX_CREATE(&Initial, &Refused);
+    KeLowerIrql(Old);
+    if (Status == STATUS_NOT_SUPPORTED) {
+        return;     /* a kernel without guarded mutexes: every call says so */
+    }
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK(Refused == NULL);
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Status = WDKM_GUARDED_MUTEX_CREATE(&Initial, &Mutex);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+
+    CHECK_STATUS(WDKM_GUARDED_MUTEX_ACQUIRE(Mutex, &Data), STATUS_SUCCESS);
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);        /* no raise */
+    *Data = 2;
+    CHECK_STATUS(WDKM_GUARDED_MUTEX_ACQUIRE(Mutex, &Data), STATUS_POSSIBLE_DEADLOCK);
+    CHECK(Data == NULL);
+    CHECK(WdkmGuardedMutexIsOwned(Mutex));
+    CHECK_STATUS(WdkmGuardedMutexDestroy(Mutex), STATUS_WDKM_LOCK_HELD);
+    /* Acquired at PASSIVE, released at APC_LEVEL: too high, still held. */
+    KeRaiseIrql(APC_LEVEL, &Old);
+    Status = WdkmGuardedMutexRelease(Mutex);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK(WdkmGuardedMutexIsOwned(Mutex));
+    CHECK_STATUS(WdkmGuardedMutexRelease(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGuardedMutexRelease(Mutex), STATUS_WDKM_NOT_HELD);
+    /* Acquired at APC_LEVEL, released at PASSIVE: mismatch, still held. */
+    KeRaiseIrql(APC_LEVEL, &Old);
+    Status = WDKM_GUARDED_MUTEX_ACQUIRE(Mutex, &Data);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGuardedMutexRelease(Mutex), STATUS_WDKM_IRQL_MISMATCH);
+    CHECK(WdkmGuardedMutexIsOwned(Mutex));
+    KeRaiseIrql(APC_LEVEL, &Old);
+    Status = WdkmGuardedMutexRelease(Mutex);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    /* Above APC_LEVEL: refused, nothing held. */
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Data = (ULONG *)(ULONG_PTR)1;
+    Status = WDKM_GUARDED_MUTEX_ACQUIRE(Mutex, &Data);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK(Data == NULL);
+    CHECK(!WdkmGuardedMutexIsOwned(Mutex));
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Status = WDKM_GUARDED_MUTEX_TAKE(Mutex, &Final);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_EQ(Final, 2);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+static VOID A40ResourceRows(VOID)
+{
+    ULONG Initial = 1;
+    PWDKM_RESOURCE Resource;
+    ULONG *Data;
+    const ULONG *Shared;
+    ULONG Final = 0;
+    NTSTATUS Status;
+    KIRQL Old;
+
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Status = WDKM_RESOURCE_CREATE(&Initial, &Resource);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_RESOURCE_ACQUIRE_SHARED(Resource, &Shared), STATUS_SUCCESS);
+    CHECK_EQ(*Shared, 1);
+    CHECK_STATUS(WDKM_RESOURCE_ACQUIRE_EXCLUSIVE(Resource, &Data), STATUS_POSSIBLE_DEADLOCK);
+    CHECK(Data == NULL);
+    CHECK(!WdkmResourceIsOwnedExclusive(Resource));
+    CHECK_STATUS(WdkmResourceRelease(Resource), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmResourceRelease(Resource), STATUS_WDKM_NOT_HELD);
+    CHECK_STATUS(WDKM_RESOURCE_ACQUIRE_EXCLUSIVE(Resource, &Data), STATUS_SUCCESS);
+    *Data = 2;
+    CHECK_STATUS(WDKM_RESOURCE_ACQUIRE_SHARED(Resource, &Shared), STATUS_SUCCESS);   /* recursive */
+    CHECK_STATUS(WdkmResourceDestroy(Resource), STATUS_WDKM_LOCK_HELD);
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Status = WdkmResourceRelease(Resource);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(WdkmResourceRelease(Resource), STATUS_SUCCESS);
+    CHECK(WdkmResourceIsOwnedExclusive(Resource));
+    CHECK_STATUS(WdkmResourceRelease(Resource), STATUS_SUCCESS);
+    CHECK(!WdkmResourceIsOwnedExclusive(Resource));
+    /* Above APC_LEVEL: acquires refused; Destroy and Take too (<= APC). */
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Data = (ULONG *)(ULONG_PTR)1;
+    Status = WDKM_RESOURCE_ACQUIRE_EXCLUSIVE(Resource, &Data);
+    CHECK_STATUS(WDKM_RESOURCE_ACQUIRE_SHARED(Resource, &Shared), STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(WdkmResourceDestroy(Resource), STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK_STATUS(WDKM_RESOURCE_TAKE(Resource, &Final), STATUS_WDKM_IRQL_TOO_HIGH);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK(Data == NULL);
+    CHECK_EQ(Final, 0);
+    KeRaiseIrql(APC_LEVEL, &Old);
+    Status = WDKM_RESOURCE_TAKE(Resource, &Final);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_EQ(Final, 2);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+static VOID A40PushLockRows(VOID)
+{
+    ULONG Initial = 1;
+    PWDKM_PUSH_LOCK Lock;
+    ULONG *Data;
+    const ULONG *Shared;
+    ULONG Final = 0;
+    NTSTATUS Status;
+    KIRQL Old;
+
+    Status = WDKM_PUSH_LOCK_CREATE(&Initial, &Lock);
+    if (Status == STATUS_NOT_SUPPORTED) {
+        return;
+    }
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE(Lock, &Data), STATUS_SUCCESS);
+    *Data = 2;
+    CHECK_STATUS(WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE(Lock, &Data), STATUS_POSSIBLE_DEADLOCK);
+    CHECK(Data == NULL);
+    CHECK_STATUS(WDKM_PUSH_LOCK_ACQUIRE_SHARED(Lock, &Shared), STATUS_POSSIBLE_DEADLOCK);
+    CHECK(Shared == NULL);
+    CHECK_STATUS(WdkmPushLockDestroy(Lock), STATUS_WDKM_LOCK_HELD);
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Status = WdkmPushLockRelease(Lock);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK(WdkmPushLockIsOwnedExclusive(Lock));
+    CHECK_STATUS(WdkmPushLockRelease(Lock), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmPushLockRelease(Lock), STATUS_WDKM_NOT_HELD);
+    CHECK_STATUS(WDKM_PUSH_LOCK_ACQUIRE_SHARED(Lock, &Shared), STATUS_SUCCESS);
+    CHECK_EQ(*Shared, 2);
+    CHECK_STATUS(WDKM_PUSH_LOCK_ACQUIRE_SHARED(Lock, &Shared), STATUS_POSSIBLE_DEADLOCK);
+    CHECK_STATUS(WdkmPushLockRelease(Lock), STATUS_SUCCESS);
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Data = (ULONG *)(ULONG_PTR)1;
+    Status = WDKM_PUSH_LOCK_ACQUIRE_EXCLUSIVE(Lock, &Data);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+    CHECK(Data == NULL);
+    CHECK(!WdkmPushLockIsOwnedExclusive(Lock));
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Status = WDKM_PUSH_LOCK_TAKE(Lock, &Final);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK_EQ(Final, 2);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+/* MutexType's other kinds in the registry: the generic scoped form. */
+static VOID A40GrtOtherKindsScoped(VOID)
+{
+    static const WDKM_LOCK_KIND Kinds[] = {
+        WdkmLockKindSpinLock, WdkmLockKindGuardedMutex, WdkmLockKindResource, WdkmLockKindPushLock,
+    };
+    ULONG Initial = 10;
+    ULONG *Data;
+    NTSTATUS Status;
+    ULONG Index;
+    KIRQL Old;
+    CHAR Name[24];
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    for (Index = 0; Index < sizeof(Kinds) / sizeof(Kinds[0]); Index += 1) {
+        snprintf(Name, sizeof(Name), "a40.kind.%u", (unsigned)Kinds[Index]);
+        Status = WDKM_GRT_REGISTER(Name, Kinds[Index], &Initial);
+        if (Status == STATUS_NOT_SUPPORTED) {
+            continue;
+        }
+        CHECK_STATUS(Status, STATUS_SUCCESS);
+        WDKM_GRT_SCOPED(Name, Kinds[Index], Data, &Status) {
+            *Data += Index;
+        }
+        CHECK_STATUS(Status, STATUS_SUCCESS);
+        /* At DISPATCH_LEVEL only the spin lock's scope runs. */
+        KeRaiseIrql(DISPATCH_LEVEL, &Old);
+        WDKM_GRT_SCOPED(Name, Kinds[Index], Data, &Status) {
+            *Data += 100;
+        }
+        KeLowerIrql(Old);
+        if (Kinds[Index] == WdkmLockKindSpinLock) {
+            CHECK_STATUS(Status, STATUS_SUCCESS);
+        } else {
+            CHECK_STATUS(Status, STATUS_WDKM_IRQL_TOO_HIGH);
+        }
+        WDKM_GRT_SCOPED(Name, Kinds[Index], Data, &Status) {
+            CHECK_EQ(*Data, 10 + Index + (Kinds[Index] == WdkmLockKindSpinLock ? 100 : 0));
+        }
+        CHECK_STATUS(Status, STATUS_SUCCESS);
+    }
+    /* The queued spin lock has no registry scope (it needs a handle). */
+    CHECK_STATUS(WDKM_GRT_REGISTER_QUEUED_SPIN_LOCK("a40.kind.q", &Initial), STATUS_SUCCESS);
+    WDKM_GRT_SCOPED("a40.kind.q", WdkmLockKindQueuedSpinLock, Data, &Status) {
+        *Data += 1;
+    }
+    CHECK_STATUS(Status, STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
 static const WDKM_TEST_CASE A40Cases[] = {
     { "kmutex_new_copies_value", A40KMutexNewCopiesValue },
     { "kmutex_lock_deref_drop", A40KMutexLockDerefDrop },
@@ -3109,6 +3502,15 @@ static const WDKM_TEST_CASE A40Cases[] = {
     { "grt_register_under_pool_pressure", A40GrtRegisterUnderPoolPressure },
     { "grt_replace_under_use", A40GrtReplaceUnderUse },
     { "grt_writer_interrupted_by_writer", A40GrtWriterInterruptedByWriter },
+    { "migration_spin_lock_forms", A40MigrationSpinLockForms },
+    { "crate_load_under_pool_pressure", A40CrateLoadUnderPoolPressure },
+    { "to_owned_box_without_memory", A40ToOwnedBoxWithoutMemory },
+    { "kmutex_owner_try_at_dispatch", A40KMutexOwnerTryAtDispatch },
+    { "grt_resource_deferred_free", A40GrtResourceDeferredFree },
+    { "guarded_mutex_rows", A40GuardedMutexRows },
+    { "resource_rows", A40ResourceRows },
+    { "push_lock_rows", A40PushLockRows },
+    { "grt_other_kinds_scoped", A40GrtOtherKindsScoped },
     { "grt_model_single", A40GrtModelSingle },
     { "grt_model_threads", A40GrtModelThreads },
 };
