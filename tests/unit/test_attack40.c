@@ -3473,6 +3473,108 @@ static VOID A40GrtOtherKindsScoped(VOID)
     CHECK_EQ(WdkmTestPoolOutstanding(), 0);
 }
 
+
+/* Init, register, destroy, again and again, while threads use the names
+   and injected events look them up: users see only the statuses of the
+   GrtError table, every destroy completes, and frees both locks. */
+typedef struct _A40_CYCLE {
+    LONG volatile Stop;
+    LONG volatile Uses;
+    LONG volatile Bad;
+    NTSTATUS LastBad;
+} A40_CYCLE;
+
+static VOID A40CycleUser(PVOID Context, ULONG Index)
+{
+    A40_CYCLE *Cycle = (A40_CYCLE *)Context;
+    ULONG *Value;
+    PWDKM_FAST_MUTEX Fast;
+    NTSTATUS Status;
+
+    while (A40Load(&Cycle->Stop) == 0) {
+        if ((Index & 1) == 0) {
+            WDKM_GRT_KMUTEX_SCOPED("a40.cycle.0", Value, &Status) {
+                *Value += 1;
+            }
+        } else {
+            Status = WDKM_GRT_GET_FAST_MUTEX("a40.cycle.1", ULONG64, &Fast);
+            if (Status == STATUS_SUCCESS) {
+                ULONG64 *Wide;
+                Status = WDKM_FAST_MUTEX_ACQUIRE(Fast, &Wide);
+                if (Status == STATUS_SUCCESS) {
+                    *Wide += 1;
+                    Status = WdkmFastMutexRelease(Fast);
+                }
+                if (WdkmGrtDereference(Fast) != STATUS_SUCCESS) {
+                    Status = STATUS_INTERNAL_ERROR;
+                }
+            }
+        }
+        InterlockedIncrement(&Cycle->Uses);
+        if (Status != STATUS_SUCCESS && Status != STATUS_DELETE_PENDING &&
+            Status != STATUS_WDKM_NOT_INITIALIZED && Status != STATUS_OBJECT_NAME_NOT_FOUND) {
+            Cycle->LastBad = Status;
+            InterlockedIncrement(&Cycle->Bad);
+        }
+    }
+}
+
+static VOID A40GrtDestroyCyclesUnderUse(VOID)
+{
+    A40_CYCLE Cycle;
+    WDKM_TEST_THREAD *Users[3];
+    WDKM_GRT_REPORT Report;
+    ULONG Value = 0;
+    ULONG64 Wide = 0;
+    ULONG Round;
+    ULONG Index;
+    LONG Uses;
+    BOOLEAN Started;
+
+    memset(&Cycle, 0, sizeof(Cycle));
+    A40Events.NameCount = 0;
+    snprintf(A40Events.Names[0], sizeof(A40Events.Names[0]), "a40.cycle.0");
+    snprintf(A40Events.Names[1], sizeof(A40Events.Names[1]), "a40.cycle.1");
+    A40Events.Violations = 0;
+    A40Events.NameCount = 2;
+    CHECK(A40StartInjection(&Started, 40, TRUE));
+    for (Index = 0; Index < 3; Index += 1) {
+        Users[Index] = WdkmTestStartThread(A40CycleUser, &Cycle);
+        CHECK(Users[Index] != NULL);
+    }
+    for (Round = 0; Round < 40; Round += 1) {
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.cycle.0", &Value), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("a40.cycle.1", &Wide), STATUS_SUCCESS);
+        Uses = A40Load(&Cycle.Uses);
+        CHECK(A40WaitAtLeast(&Cycle.Uses, Uses + 20));
+        memset(&Report, 0xCC, sizeof(Report));
+        CHECK_STATUS(WdkmGrtDestroy(NULL, &Report), STATUS_SUCCESS);
+        CHECK_EQ(Report.Freed, 2);
+        CHECK_EQ(Report.StillReferenced, 0);
+    }
+    InterlockedExchange(&Cycle.Stop, 1);
+    for (Index = 0; Index < 3; Index += 1) {
+        WdkmTestJoinThread(Users[Index]);
+    }
+    if (Started) {
+        WdkmHostInterruptsStop();
+    }
+    A40Events.NameCount = 0;
+    if (A40Load(&Cycle.Bad) != 0) {
+        WdkmTestFail(__FILE__, __LINE__, "%d bad statuses, last %s", (int)Cycle.Bad,
+                     WdkmStatusName(Cycle.LastBad));
+        return;
+    }
+    if (A40Load(&A40Events.Violations) != 0) {
+        WdkmTestFail(__FILE__, __LINE__, "%d event violations, last %s at line %d",
+                     (int)A40Events.Violations, WdkmStatusName(A40Events.LastViolation),
+                     (int)A40Events.LastLine);
+        return;
+    }
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
 static const WDKM_TEST_CASE A40Cases[] = {
     { "kmutex_new_copies_value", A40KMutexNewCopiesValue },
     { "kmutex_lock_deref_drop", A40KMutexLockDerefDrop },
@@ -3511,6 +3613,7 @@ static const WDKM_TEST_CASE A40Cases[] = {
     { "resource_rows", A40ResourceRows },
     { "push_lock_rows", A40PushLockRows },
     { "grt_other_kinds_scoped", A40GrtOtherKindsScoped },
+    { "grt_destroy_cycles_under_use", A40GrtDestroyCyclesUnderUse },
     { "grt_model_single", A40GrtModelSingle },
     { "grt_model_threads", A40GrtModelThreads },
 };
