@@ -3575,6 +3575,113 @@ static VOID A40GrtDestroyCyclesUnderUse(VOID)
     CHECK_EQ(WdkmTestPoolOutstanding(), 0);
 }
 
+
+/* Destroy's timeout forms: INT64_MIN and intervals of more than about 22
+   years wait as NULL does; a positive absolute time is a deadline; one in
+   the past does not wait. */
+static VOID A40GrtDestroyTimeoutForms(VOID)
+{
+    LARGE_INTEGER Forms[3];
+    LARGE_INTEGER Timeout;
+    LARGE_INTEGER Now;
+    ULONG Initial = 0;
+    A40_LATE Late;
+    WDKM_TEST_THREAD *Thread;
+    PWDKM_KMUTEX Mutex;
+    PWDKM_KMUTEX Held;
+    ULONG Form;
+    LONGLONG Start;
+
+    KeQuerySystemTime(&Now);
+    Forms[0].QuadPart = (LONGLONG)(-0x7FFFFFFFFFFFFFFFLL - 1);     /* INT64_MIN */
+    Forms[1].QuadPart = -(LONGLONG)(1LL << 62);                    /* ~14600 years */
+    Forms[2].QuadPart = Now.QuadPart + 36000000000LL;              /* an hour ahead */
+    for (Form = 0; Form < 3; Form += 1) {
+        memset(&Late, 0, sizeof(Late));
+        Late.Final = STATUS_PENDING;
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.late.k", &Initial), STATUS_SUCCESS);
+        Thread = WdkmTestStartThread(A40LateThread, &Late);
+        CHECK(Thread != NULL);
+        CHECK(A40WaitAtLeast(&Late.Rounds, 1));
+        Timeout = Forms[Form];
+        CHECK_STATUS(WdkmGrtDestroy(&Timeout, NULL), STATUS_SUCCESS);
+        WdkmTestJoinThread(Thread);
+        CHECK_STATUS(Late.Final, STATUS_SUCCESS);
+        CHECK_EQ(A40Load(&Late.SawClosing), 1);
+    }
+    /* An absolute time in the past: no wait; the reference keeps it. */
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.late.k", &Initial), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("a40.late.k", ULONG, &Held), STATUS_SUCCESS);
+    KeQuerySystemTime(&Now);
+    Timeout.QuadPart = Now.QuadPart - 10000000;
+    Start = WdkmTestNowMs();
+    CHECK_STATUS(WdkmGrtDestroy(&Timeout, NULL), STATUS_TIMEOUT);
+    CHECK(WdkmTestNowMs() - Start < WdkmTestScaledMs(2000));
+    Mutex = (PWDKM_KMUTEX)(ULONG_PTR)1;
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("a40.late.k", ULONG, &Mutex), STATUS_DELETE_PENDING);
+    CHECK(Mutex == NULL);
+    CHECK_STATUS(WdkmGrtDereference(Held), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDestroy(&Timeout, NULL), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
+
+/* Many names come and go, few at once: removed names leave the open-
+   addressed table usable (a lookup of a missing name ends, new names
+   register and are found), and the pool statistics count a failure. */
+static VOID A40GrtChurnAndPoolStatistics(VOID)
+{
+    CHAR Name[32];
+    ULONG Value = 0;
+    ULONG Index;
+    PWDKM_KMUTEX Mutex;
+    PWDKM_KMUTEX Keep;
+    WDKM_POOL_STATISTICS Before;
+    WDKM_POOL_STATISTICS After;
+    NTSTATUS Status;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.churn.keep", &Value), STATUS_SUCCESS);
+    for (Index = 0; Index < 20000; Index += 1) {
+        snprintf(Name, sizeof(Name), "a40.churn.%u", Index);
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Name, &Value), STATUS_SUCCESS);
+        if ((Index % 3) == 0) {
+            CHECK_STATUS(WDKM_GRT_GET_KMUTEX(Name, ULONG, &Mutex), STATUS_SUCCESS);
+            CHECK_STATUS(WdkmGrtUnregister(Name), STATUS_SUCCESS);
+            CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+        } else {
+            CHECK_STATUS(WdkmGrtUnregister(Name), STATUS_SUCCESS);
+        }
+        CHECK_STATUS(WDKM_GRT_GET_KMUTEX(Name, ULONG, &Mutex), STATUS_OBJECT_NAME_NOT_FOUND);
+    }
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("a40.churn.missing", ULONG, &Mutex), STATUS_OBJECT_NAME_NOT_FOUND);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("a40.churn.keep", ULONG, &Keep), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Keep), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.churn.7", &Value), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("a40.churn.7", ULONG, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDereference(Mutex), STATUS_SUCCESS);
+
+    WdkmQueryPoolStatistics(&Before);
+    WdkmHostPoolFailAt(0);
+    Status = WDKM_KMUTEX_CREATE(&Value, &Mutex);
+    WdkmHostPoolFailAt(-1);
+    WdkmQueryPoolStatistics(&After);
+    CHECK_STATUS(Status, STATUS_INSUFFICIENT_RESOURCES);
+    CHECK_EQ(After.FailedAllocations, Before.FailedAllocations + 1);
+    CHECK_EQ(After.TotalAllocations, Before.TotalAllocations);
+    CHECK_EQ(After.OutstandingBlocks, Before.OutstandingBlocks);
+    CHECK(After.Allocator != WdkmPoolAllocatorNotResolved);
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Value, &Mutex), STATUS_SUCCESS);
+    WdkmQueryPoolStatistics(&After);
+    CHECK_EQ(After.TotalAllocations, Before.TotalAllocations + 1);
+    CHECK_EQ(After.OutstandingBlocks, Before.OutstandingBlocks + 1);
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
 static const WDKM_TEST_CASE A40Cases[] = {
     { "kmutex_new_copies_value", A40KMutexNewCopiesValue },
     { "kmutex_lock_deref_drop", A40KMutexLockDerefDrop },
@@ -3614,6 +3721,8 @@ static const WDKM_TEST_CASE A40Cases[] = {
     { "push_lock_rows", A40PushLockRows },
     { "grt_other_kinds_scoped", A40GrtOtherKindsScoped },
     { "grt_destroy_cycles_under_use", A40GrtDestroyCyclesUnderUse },
+    { "grt_destroy_timeout_forms", A40GrtDestroyTimeoutForms },
+    { "grt_churn_and_pool_statistics", A40GrtChurnAndPoolStatistics },
     { "grt_model_single", A40GrtModelSingle },
     { "grt_model_threads", A40GrtModelThreads },
 };
