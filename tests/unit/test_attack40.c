@@ -3682,6 +3682,63 @@ static VOID A40GrtChurnAndPoolStatistics(VOID)
     CHECK_EQ(WdkmTestPoolOutstanding(), 0);
 }
 
+
+/* GCC and Clang: break, continue, return and goto out of a scoped block
+   all release (migration.md, "Scoped blocks and MSVC"). */
+static NTSTATUS A40ScopeReturn(PWDKM_KMUTEX Mutex, ULONG *Out)
+{
+    ULONG *Data;
+    NTSTATUS Status;
+
+    WDKM_KMUTEX_SCOPED(Mutex, Data, &Status) {
+        *Data += 1;
+        *Out = *Data;
+        return STATUS_SUCCESS;
+    }
+    return Status;
+}
+
+static VOID A40ScopeExitsRelease(VOID)
+{
+    ULONG Initial = 0;
+    PWDKM_KMUTEX Mutex;
+    PWDKM_FAST_MUTEX Fast;
+    ULONG *Data;
+    ULONG Out = 0;
+    NTSTATUS Status;
+    ULONG Round;
+
+    CHECK(WDKM_SCOPE_EXIT_RELEASES);
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Initial, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Initial, &Fast), STATUS_SUCCESS);
+    CHECK_STATUS(A40ScopeReturn(Mutex, &Out), STATUS_SUCCESS);
+    CHECK_EQ(Out, 1);
+    CHECK(!WdkmKMutexIsOwned(Mutex));
+    for (Round = 0; Round < 2; Round += 1) {
+        WDKM_KMUTEX_SCOPED(Mutex, Data, &Status) {
+            *Data += 1;
+            if (Round == 0) {
+                break;
+            }
+            continue;
+        }
+        CHECK_STATUS(Status, STATUS_SUCCESS);
+        CHECK(!WdkmKMutexIsOwned(Mutex));
+    }
+    WDKM_FAST_MUTEX_SCOPED(Fast, Data, &Status) {
+        *Data += 1;
+        goto Out;
+    }
+Out:
+    CHECK_STATUS(Status, STATUS_SUCCESS);
+    CHECK(!WdkmFastMutexIsOwned(Fast));
+    CHECK_EQ(KeGetCurrentIrql(), PASSIVE_LEVEL);
+    CHECK_STATUS(WDKM_KMUTEX_TAKE(Mutex, &Out), STATUS_SUCCESS);
+    CHECK_EQ(Out, 3);
+    CHECK_STATUS(WDKM_FAST_MUTEX_TAKE(Fast, &Out), STATUS_SUCCESS);
+    CHECK_EQ(Out, 1);
+}
+
 static const WDKM_TEST_CASE A40Cases[] = {
     { "kmutex_new_copies_value", A40KMutexNewCopiesValue },
     { "kmutex_lock_deref_drop", A40KMutexLockDerefDrop },
@@ -3723,6 +3780,7 @@ static const WDKM_TEST_CASE A40Cases[] = {
     { "grt_destroy_cycles_under_use", A40GrtDestroyCyclesUnderUse },
     { "grt_destroy_timeout_forms", A40GrtDestroyTimeoutForms },
     { "grt_churn_and_pool_statistics", A40GrtChurnAndPoolStatistics },
+    { "scope_exits_release", A40ScopeExitsRelease },
     { "grt_model_single", A40GrtModelSingle },
     { "grt_model_threads", A40GrtModelThreads },
 };
