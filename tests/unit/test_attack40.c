@@ -3739,6 +3739,166 @@ Out:
     CHECK_EQ(Out, 1);
 }
 
+
+/* Threads on the same names: register, replace, unregister, look up, lock
+   through a held reference, scoped blocks, under injected events. No exact
+   model of who wins: each status must be one reference.md allows for the
+   call, and every value seen under its lock must be whole (its two
+   counters equal), which a freed or shared block would break. */
+typedef struct _A40_SHARED {
+    LONG volatile Bad;
+    NTSTATUS LastBad;
+    LONG LastLine;
+    LONG volatile Ops;
+} A40_SHARED;
+
+static A40_SHARED A40Shared;
+
+static VOID A40SharedBad(NTSTATUS Status, LONG Line)
+{
+    A40Shared.LastBad = Status;
+    A40Shared.LastLine = Line;
+    InterlockedIncrement(&A40Shared.Bad);
+}
+
+static VOID A40SharedThread(PVOID Context, ULONG Index)
+{
+    ULONG64 Random = ((ULONG64)(ULONG_PTR)Context) * 0x9E3779B97F4A7C15ULL + Index + 1;
+    PVOID Refs[8];
+    WDKM_LOCK_KIND RefKind[8];
+    SIZE_T RefSize[8];
+    ULONG RefCount = 0;
+    ULONG Step;
+    CHAR Name[24];
+
+    for (Step = 0; Step < 4000; Step += 1) {
+        ULONG64 R = A40Next(&Random);
+        ULONG Op = (ULONG)(R % 100);
+        WDKM_LOCK_KIND Kind = ((R >> 16) & 1) ? WdkmLockKindFastMutex : WdkmLockKindKMutex;
+        SIZE_T Size = ((R >> 17) & 1) ? sizeof(A40_BIG) : sizeof(ULONG64) * 2;
+        A40_BIG Initial;
+        A40_BIG *Data;
+        NTSTATUS Status;
+        PVOID Lock;
+
+        snprintf(Name, sizeof(Name), "a40.sh.%u", (unsigned)((R >> 8) % 4));
+        memset(&Initial, 0, sizeof(Initial));
+        InterlockedIncrement(&A40Shared.Ops);
+        if (Op < 15) {
+            Status = WdkmGrtRegister(Name, Kind, &Initial, Size, ((R >> 20) & 1) ? WDKM_GRT_REPLACE : 0);
+            if (Status != STATUS_SUCCESS && Status != STATUS_OBJECT_NAME_COLLISION) {
+                A40SharedBad(Status, __LINE__);
+            }
+        } else if (Op < 22) {
+            Status = WdkmGrtUnregister(Name);
+            if (Status != STATUS_SUCCESS && Status != STATUS_OBJECT_NAME_NOT_FOUND) {
+                A40SharedBad(Status, __LINE__);
+            }
+        } else if (Op < 45) {
+            Status = WdkmGrtReference(Name, Kind, Size, &Lock);
+            if (Status == STATUS_SUCCESS) {
+                if (RefCount < 8) {
+                    Refs[RefCount] = Lock;
+                    RefKind[RefCount] = Kind;
+                    RefSize[RefCount] = Size;
+                    RefCount += 1;
+                } else if (WdkmGrtDereference(Lock) != STATUS_SUCCESS) {
+                    A40SharedBad(STATUS_INTERNAL_ERROR, __LINE__);
+                }
+            } else if (Status != STATUS_OBJECT_NAME_NOT_FOUND && Status != STATUS_WDKM_TYPE_MISMATCH) {
+                A40SharedBad(Status, __LINE__);
+            }
+        } else if (Op < 70 && RefCount > 0) {
+            ULONG Slot = (ULONG)((R >> 24) % RefCount);
+            Status = A40ModelLock(Refs[Slot], RefKind[Slot], RefSize[Slot], &Data);
+            if (Status != STATUS_SUCCESS) {
+                A40SharedBad(Status, __LINE__);
+                continue;
+            }
+            if (Data->Count != Data->Mirror) {
+                A40SharedBad(STATUS_INTERNAL_ERROR, __LINE__);
+            }
+            Data->Count += 1;
+            WdkmTestSleepMs(0);
+            Data->Mirror += 1;
+            Status = A40ModelUnlock(Refs[Slot], RefKind[Slot]);
+            if (Status != STATUS_SUCCESS) {
+                A40SharedBad(Status, __LINE__);
+            }
+        } else if (Op < 85 && RefCount > 0) {
+            ULONG Slot = (ULONG)((R >> 24) % RefCount);
+            Status = WdkmGrtDereference(Refs[Slot]);
+            if (Status != STATUS_SUCCESS) {
+                A40SharedBad(Status, __LINE__);
+            }
+            RefCount -= 1;
+            Refs[Slot] = Refs[RefCount];
+            RefKind[Slot] = RefKind[RefCount];
+            RefSize[Slot] = RefSize[RefCount];
+        } else {
+            WDKM_SCOPE Scope = WdkmGrtScopeEnter(Name, Kind, Size, (PVOID *)&Data, &Status);
+            if (Status == STATUS_SUCCESS) {
+                if (Data->Count != Data->Mirror) {
+                    A40SharedBad(STATUS_INTERNAL_ERROR, __LINE__);
+                }
+                Data->Count += 1;
+                Data->Mirror += 1;
+            }
+            WdkmScopeLeave(&Scope);
+            if (Status != STATUS_SUCCESS && Status != STATUS_OBJECT_NAME_NOT_FOUND &&
+                Status != STATUS_WDKM_TYPE_MISMATCH) {
+                A40SharedBad(Status, __LINE__);
+            }
+        }
+    }
+    while (RefCount > 0) {
+        RefCount -= 1;
+        if (WdkmGrtDereference(Refs[RefCount]) != STATUS_SUCCESS) {
+            A40SharedBad(STATUS_INTERNAL_ERROR, __LINE__);
+        }
+    }
+}
+
+static VOID A40GrtSharedNamesThreads(VOID)
+{
+    static const ULONG64 Seeds[] = { 5, 17, 4041 };
+    ULONG SeedIndex;
+    BOOLEAN Started;
+    ULONG Index;
+
+    for (SeedIndex = 0; SeedIndex < sizeof(Seeds) / sizeof(Seeds[0]); SeedIndex += 1) {
+        memset(&A40Shared, 0, sizeof(A40Shared));
+        A40Events.NameCount = 0;
+        for (Index = 0; Index < 4; Index += 1) {
+            snprintf(A40Events.Names[Index], sizeof(A40Events.Names[Index]), "a40.sh.%u", Index);
+        }
+        A40Events.Violations = 0;
+        A40Events.NameCount = 4;
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK(A40StartInjection(&Started, Seeds[SeedIndex], (SeedIndex & 1) == 0));
+        CHECK(WdkmTestRunThreads(3, A40SharedThread, (PVOID)(ULONG_PTR)Seeds[SeedIndex]));
+        if (Started) {
+            WdkmHostInterruptsStop();
+        }
+        A40Events.NameCount = 0;
+        if (A40Load(&A40Shared.Bad) != 0) {
+            WdkmTestFail(__FILE__, __LINE__, "seed %llu: %d bad, last %s at line %d",
+                         (unsigned long long)Seeds[SeedIndex], (int)A40Shared.Bad,
+                         WdkmStatusName(A40Shared.LastBad), (int)A40Shared.LastLine);
+            return;
+        }
+        if (A40Load(&A40Events.Violations) != 0) {
+            WdkmTestFail(__FILE__, __LINE__, "seed %llu: %d event violations, last %s at line %d",
+                         (unsigned long long)Seeds[SeedIndex], (int)A40Events.Violations,
+                         WdkmStatusName(A40Events.LastViolation), (int)A40Events.LastLine);
+            return;
+        }
+        CHECK_EQ(A40Load(&A40Shared.Ops), 3 * 4000);
+        CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+        CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+    }
+}
+
 static const WDKM_TEST_CASE A40Cases[] = {
     { "kmutex_new_copies_value", A40KMutexNewCopiesValue },
     { "kmutex_lock_deref_drop", A40KMutexLockDerefDrop },
@@ -3783,6 +3943,7 @@ static const WDKM_TEST_CASE A40Cases[] = {
     { "scope_exits_release", A40ScopeExitsRelease },
     { "grt_model_single", A40GrtModelSingle },
     { "grt_model_threads", A40GrtModelThreads },
+    { "grt_shared_names_threads", A40GrtSharedNamesThreads },
 };
 
 static VOID A40Cleanup(VOID)
