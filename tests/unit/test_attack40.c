@@ -3899,6 +3899,65 @@ static VOID A40GrtSharedNamesThreads(VOID)
     }
 }
 
+
+/* Two unload paths racing (a driver's unload and a failed start's
+   cleanup): both destroys end with a documented status, the registry is
+   freed once, and it can be created again. */
+typedef struct _A40_TWO_DESTROYS {
+    LONG volatile Go;
+    NTSTATUS Status[2];
+} A40_TWO_DESTROYS;
+
+static VOID A40DestroyThread(PVOID Context, ULONG Index)
+{
+    A40_TWO_DESTROYS *Two = (A40_TWO_DESTROYS *)Context;
+    LONGLONG Deadline = WdkmTestDeadlineMs(10000);
+
+    while (A40Load(&Two->Go) == 0 && WdkmTestNowMs() < Deadline) {
+        YieldProcessor();
+    }
+    Two->Status[Index] = WdkmGrtDestroy(NULL, NULL);
+}
+
+static VOID A40GrtConcurrentDestroys(VOID)
+{
+    A40_TWO_DESTROYS Two;
+    WDKM_TEST_THREAD *Threads[2];
+    A40_LATE Late;
+    WDKM_TEST_THREAD *User;
+    ULONG Initial = 0;
+    ULONG Round;
+    ULONG Index;
+
+    for (Round = 0; Round < 20; Round += 1) {
+        memset(&Two, 0, sizeof(Two));
+        memset(&Late, 0, sizeof(Late));
+        Late.Final = STATUS_PENDING;
+        CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.late.k", &Initial), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_REGISTER_FAST_MUTEX("a40.late.f", &Initial), STATUS_SUCCESS);
+        User = WdkmTestStartThread(A40LateThread, &Late);
+        CHECK(User != NULL);
+        CHECK(A40WaitAtLeast(&Late.Rounds, 1));
+        /* Index 0 and 1: the thread routine takes its index from the start. */
+        Threads[0] = WdkmTestStartThread(A40DestroyThread, &Two);
+        CHECK(Threads[0] != NULL);
+        InterlockedExchange(&Two.Go, 1);
+        Two.Status[1] = WdkmGrtDestroy(NULL, NULL);
+        WdkmTestJoinThread(Threads[0]);
+        WdkmTestJoinThread(User);
+        for (Index = 0; Index < 2; Index += 1) {
+            CHECK(Two.Status[Index] == STATUS_SUCCESS ||
+                  Two.Status[Index] == STATUS_WDKM_NOT_INITIALIZED);
+        }
+        CHECK(Two.Status[0] == STATUS_SUCCESS || Two.Status[1] == STATUS_SUCCESS);
+        CHECK_STATUS(Late.Final, STATUS_SUCCESS);
+        CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_WDKM_NOT_INITIALIZED);
+        CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+    }
+    UNREFERENCED_PARAMETER(Threads[1]);
+}
+
 static const WDKM_TEST_CASE A40Cases[] = {
     { "kmutex_new_copies_value", A40KMutexNewCopiesValue },
     { "kmutex_lock_deref_drop", A40KMutexLockDerefDrop },
@@ -3941,6 +4000,7 @@ static const WDKM_TEST_CASE A40Cases[] = {
     { "grt_destroy_timeout_forms", A40GrtDestroyTimeoutForms },
     { "grt_churn_and_pool_statistics", A40GrtChurnAndPoolStatistics },
     { "scope_exits_release", A40ScopeExitsRelease },
+    { "grt_concurrent_destroys", A40GrtConcurrentDestroys },
     { "grt_model_single", A40GrtModelSingle },
     { "grt_model_threads", A40GrtModelThreads },
     { "grt_shared_names_threads", A40GrtSharedNamesThreads },
