@@ -365,6 +365,7 @@ static VOID A40KMutexDropSafeChecksOwner(VOID)
     PWDKM_KMUTEX Mutex;
     A40_PAIR *Data;
     ULONG64 Seen = 0;
+    ULONG64 Bugchecks = (ULONG64)WdkmHostBugcheckCount();
 
     CHECK_STATUS(WDKM_KMUTEX_CREATE(&Initial, &Mutex), STATUS_SUCCESS);
     CHECK_STATUS(WDKM_KMUTEX_ACQUIRE(Mutex, &Data), STATUS_SUCCESS);
@@ -380,7 +381,7 @@ static VOID A40KMutexDropSafeChecksOwner(VOID)
     CHECK_STATUS(A40Probe(Mutex, FALSE, sizeof(A40_PAIR), &Seen), STATUS_SUCCESS);
     CHECK_EQ(Seen, 6);
     CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
-    CHECK_EQ(WdkmHostBugcheckCount(), 0);
+    CHECK_EQ((ULONG64)WdkmHostBugcheckCount(), Bugchecks);     /* none raised here */
 }
 
 /* drop of KMutex: refused while held (by the caller or another thread);
@@ -1623,6 +1624,7 @@ static VOID A40MigrationKernelRules(VOID)
     NTSTATUS Status;
     KIRQL Old;
     ULONG Depth;
+    ULONG64 Bugchecks = (ULONG64)WdkmHostBugcheckCount();
 
     CHECK(A40AgentStart());
 
@@ -1669,9 +1671,13 @@ static VOID A40MigrationKernelRules(VOID)
         CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
     }
     CHECK(!WdkmKMutexIsOwned(Mutex));
+    /* Checked builds track 16 holds per thread: the 48 deeper ones were
+       counted Untracked, which later suites (the model) expect to be 0
+       since the last reset. */
+    (VOID)WdkmDiagReset();
     CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
     CHECK_STATUS(WdkmFastMutexDestroy(Fast), STATUS_SUCCESS);
-    CHECK_EQ(WdkmHostBugcheckCount(), 0);
+    CHECK_EQ((ULONG64)WdkmHostBugcheckCount(), Bugchecks);     /* none raised here */
 }
 
 /* Spin locks: inside one, every waiting lock answers IRQL_TOO_HIGH;
