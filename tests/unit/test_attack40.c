@@ -3975,6 +3975,54 @@ static VOID A40GrtConcurrentDestroys(VOID)
     UNREFERENCED_PARAMETER(Threads[1]);
 }
 
+
+/* The registry scope answers "as WdkmGrtReference" (reference.md): a kind
+   that is none of WDKM_LOCK_KIND's, or a size of 0 or above the maximum,
+   is STATUS_WDKM_TYPE_MISMATCH there, at any IRQL, before the lookup;
+   only the queued spin lock (no handle) is STATUS_INVALID_PARAMETER. */
+static VOID A40GrtScopeAnswersAsReference(VOID)
+{
+    ULONG Initial = 0;
+    ULONG *Data;
+    PVOID Lock;
+    NTSTATUS Status;
+    NTSTATUS Expected;
+    WDKM_SCOPE Scope;
+    ULONG Bodies = 0;
+    KIRQL Old;
+    static const WDKM_LOCK_KIND BadKinds[] = { (WDKM_LOCK_KIND)0, (WDKM_LOCK_KIND)8, (WDKM_LOCK_KIND)99 };
+    ULONG Index;
+
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.sc.k", &Initial), STATUS_SUCCESS);
+    for (Index = 0; Index < sizeof(BadKinds) / sizeof(BadKinds[0]); Index += 1) {
+        Expected = WdkmGrtReference("a40.sc.k", BadKinds[Index], sizeof(ULONG), &Lock);
+        CHECK_STATUS(Expected, STATUS_WDKM_TYPE_MISMATCH);
+        WDKM_GRT_SCOPED("a40.sc.k", BadKinds[Index], Data, &Status) {
+            Bodies += 1;
+        }
+        CHECK_STATUS(Status, Expected);
+        /* At HIGH_LEVEL too: an argument error comes first. */
+        KeRaiseIrql(HIGH_LEVEL, &Old);
+        Scope = WdkmGrtScopeEnter("a40.sc.k", BadKinds[Index], sizeof(ULONG), (PVOID *)&Data, &Status);
+        WdkmScopeLeave(&Scope);
+        KeLowerIrql(Old);
+        CHECK_STATUS(Status, STATUS_WDKM_TYPE_MISMATCH);
+    }
+    Scope = WdkmGrtScopeEnter("a40.sc.k", WdkmLockKindKMutex, WDKM_MAX_DATA_SIZE + 1, (PVOID *)&Data, &Status);
+    WdkmScopeLeave(&Scope);
+    CHECK_STATUS(Status, STATUS_WDKM_TYPE_MISMATCH);
+    CHECK_STATUS(WdkmGrtReference("a40.sc.k", WdkmLockKindKMutex, WDKM_MAX_DATA_SIZE + 1, &Lock),
+                 STATUS_WDKM_TYPE_MISMATCH);
+    WDKM_GRT_SCOPED("a40.sc.k", WdkmLockKindQueuedSpinLock, Data, &Status) {
+        Bodies += 1;
+    }
+    CHECK_STATUS(Status, STATUS_INVALID_PARAMETER);
+    CHECK_EQ(Bodies, 0);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
 static const WDKM_TEST_CASE A40Cases[] = {
     { "kmutex_new_copies_value", A40KMutexNewCopiesValue },
     { "kmutex_lock_deref_drop", A40KMutexLockDerefDrop },
@@ -4018,6 +4066,7 @@ static const WDKM_TEST_CASE A40Cases[] = {
     { "grt_churn_and_pool_statistics", A40GrtChurnAndPoolStatistics },
     { "scope_exits_release", A40ScopeExitsRelease },
     { "grt_concurrent_destroys", A40GrtConcurrentDestroys },
+    { "grt_scope_answers_as_reference", A40GrtScopeAnswersAsReference },
     { "grt_model_single", A40GrtModelSingle },
     { "grt_model_threads", A40GrtModelThreads },
     { "grt_shared_names_threads", A40GrtSharedNamesThreads },
