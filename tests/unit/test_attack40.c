@@ -1033,6 +1033,14 @@ static VOID A40GrtNames(VOID)
     Mutex = (PWDKM_KMUTEX)(ULONG_PTR)1;
     CHECK_STATUS(WDKM_GRT_GET_KMUTEX(Name, ULONG, &Mutex), STATUS_NAME_TOO_LONG);
     CHECK(Mutex == NULL);
+    CHECK_STATUS(WdkmGrtUnregister(Name), STATUS_NAME_TOO_LONG);
+    CHECK_STATUS(WdkmGrtUnregister(NULL), STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtReference(NULL, WdkmLockKindKMutex, sizeof(ULONG), (PVOID *)&Mutex),
+                 STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtRegister(NULL, WdkmLockKindKMutex, &Value, sizeof(Value), 0),
+                 STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(WdkmGrtRegister("a40.null", WdkmLockKindKMutex, NULL, sizeof(Value), 0),
+                 STATUS_INVALID_PARAMETER);
     CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("", &Value), STATUS_OBJECT_NAME_INVALID);
     CHECK_STATUS(WDKM_GRT_GET_KMUTEX("", ULONG, &Mutex), STATUS_OBJECT_NAME_INVALID);
     CHECK_STATUS(WdkmGrtUnregister(""), STATUS_OBJECT_NAME_INVALID);
@@ -2746,6 +2754,28 @@ static VOID A40CheckOrder(VOID)
     CHECK_STATUS(Results[9], STATUS_WDKM_NOT_HELD);
     CHECK_STATUS(Results[10], STATUS_INVALID_PARAMETER);
     CHECK_STATUS(Results[11], STATUS_WDKM_TYPE_MISMATCH);
+
+    /* More argument errors, each before the IRQL. */
+    KeRaiseIrql(HIGH_LEVEL, &Old);
+    Results[0] = WdkmGrtRegister("", WdkmLockKindKMutex, &Initial, sizeof(Initial), 0);
+    Results[1] = WdkmGrtUnregister("");
+    Results[2] = WdkmKMutexRelease((PWDKM_KMUTEX)(PVOID)Fast);
+    Results[3] = WdkmFastMutexRelease(NULL);
+    Results[4] = WdkmKMutexAcquireAlertable(Mutex, sizeof(ULONG), UserMode, NULL, (PVOID *)&Data);
+    Results[5] = WdkmKMutexAcquireTimeout(Mutex, sizeof(ULONG), NULL, (PVOID *)&Data);
+    Results[6] = WdkmFastMutexAcquire((PWDKM_FAST_MUTEX)(PVOID)Mutex, sizeof(ULONG), (PVOID *)&Data);
+    Results[7] = WdkmFastMutexTake((PWDKM_FAST_MUTEX)(PVOID)Mutex, sizeof(ULONG), &Wide);
+    Results[8] = WdkmGrtDereference(NULL);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Results[0], STATUS_OBJECT_NAME_INVALID);
+    CHECK_STATUS(Results[1], STATUS_OBJECT_NAME_INVALID);
+    CHECK_STATUS(Results[2], STATUS_WDKM_TYPE_MISMATCH);
+    CHECK_STATUS(Results[3], STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(Results[4], STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(Results[5], STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(Results[6], STATUS_WDKM_TYPE_MISMATCH);
+    CHECK_STATUS(Results[7], STATUS_INVALID_PARAMETER);
+    CHECK_STATUS(Results[8], STATUS_INVALID_PARAMETER);
     CHECK(!WdkmKMutexIsOwned(Mutex));
     CHECK(!WdkmFastMutexIsOwned(Fast));
     CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
