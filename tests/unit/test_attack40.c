@@ -4053,6 +4053,79 @@ static VOID A40GrtScopeAnswersAsReference(VOID)
     CHECK_EQ(WdkmTestPoolOutstanding(), 0);
 }
 
+
+/* "On any status but STATUS_SUCCESS it is set to NULL": the data pointer
+   of every failed acquire of the crate's kinds and the registry's get. */
+#define A40_POISON ((PVOID)(ULONG_PTR)0x5A5A5A5A)
+
+static VOID A40FailedAcquiresClearData(VOID)
+{
+    ULONG Initial = 0;
+    PWDKM_KMUTEX Mutex;
+    PWDKM_FAST_MUTEX Fast;
+    PVOID Data;
+    PVOID Held;
+    PVOID Lock;
+    LARGE_INTEGER Zero;
+    NTSTATUS Status;
+    KIRQL Old;
+
+    Zero.QuadPart = 0;
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Initial, &Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_FAST_MUTEX_CREATE(&Initial, &Fast), STATUS_SUCCESS);
+
+    Data = A40_POISON;
+    CHECK_STATUS(WdkmKMutexAcquire(NULL, sizeof(ULONG), &Data), STATUS_INVALID_PARAMETER);
+    CHECK(Data == NULL);
+    Data = A40_POISON;
+    CHECK_STATUS(WdkmKMutexTryAcquire(Mutex, sizeof(ULONG64), &Data), STATUS_WDKM_TYPE_MISMATCH);
+    CHECK(Data == NULL);
+    Data = A40_POISON;
+    CHECK_STATUS(WdkmKMutexAcquireTimeout(Mutex, sizeof(ULONG), NULL, &Data), STATUS_INVALID_PARAMETER);
+    CHECK(Data == NULL);
+    Data = A40_POISON;
+    CHECK_STATUS(WdkmFastMutexAcquire((PWDKM_FAST_MUTEX)(PVOID)Mutex, sizeof(ULONG), &Data),
+                 STATUS_WDKM_TYPE_MISMATCH);
+    CHECK(Data == NULL);
+    Data = A40_POISON;
+    CHECK_STATUS(WdkmFastMutexTryAcquire(NULL, sizeof(ULONG), &Data), STATUS_INVALID_PARAMETER);
+    CHECK(Data == NULL);
+    /* Busy for the owner's own try at DISPATCH (a DPC's view). */
+    CHECK_STATUS(WdkmKMutexAcquire(Mutex, sizeof(ULONG), &Held), STATUS_SUCCESS);
+    KeRaiseIrql(DISPATCH_LEVEL, &Old);
+    Data = A40_POISON;
+    Status = WdkmKMutexAcquireTimeout(Mutex, sizeof(ULONG), &Zero, &Data);
+    KeLowerIrql(Old);
+    CHECK_STATUS(Status, STATUS_TIMEOUT);
+    CHECK(Data == NULL);
+    CHECK_STATUS(WdkmKMutexRelease(Mutex), STATUS_SUCCESS);
+    /* The fast mutex's owner asking again. */
+    CHECK_STATUS(WdkmFastMutexAcquire(Fast, sizeof(ULONG), &Held), STATUS_SUCCESS);
+    Data = A40_POISON;
+    Status = WdkmFastMutexTryAcquire(Fast, sizeof(ULONG), &Data);
+    CHECK(Status != STATUS_SUCCESS);
+    CHECK(Data == NULL);
+    CHECK_STATUS(WdkmFastMutexRelease(Fast), STATUS_SUCCESS);
+    /* The registry: *Lock NULL on every failure. */
+    Lock = A40_POISON;
+    CHECK_STATUS(WdkmGrtReference("a40.none", WdkmLockKindKMutex, sizeof(ULONG), &Lock),
+                 STATUS_WDKM_NOT_INITIALIZED);
+    CHECK(Lock == NULL);
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    Lock = A40_POISON;
+    CHECK_STATUS(WdkmGrtReference("a40.none", WdkmLockKindKMutex, sizeof(ULONG), &Lock),
+                 STATUS_OBJECT_NAME_NOT_FOUND);
+    CHECK(Lock == NULL);
+    Lock = A40_POISON;
+    CHECK_STATUS(WdkmGrtReference("", WdkmLockKindKMutex, sizeof(ULONG), &Lock),
+                 STATUS_OBJECT_NAME_INVALID);
+    CHECK(Lock == NULL);
+    CHECK_STATUS(WdkmGrtDestroy(NULL, NULL), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(Mutex), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmFastMutexDestroy(Fast), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
 static const WDKM_TEST_CASE A40Cases[] = {
     { "kmutex_new_copies_value", A40KMutexNewCopiesValue },
     { "kmutex_lock_deref_drop", A40KMutexLockDerefDrop },
@@ -4097,6 +4170,7 @@ static const WDKM_TEST_CASE A40Cases[] = {
     { "scope_exits_release", A40ScopeExitsRelease },
     { "grt_concurrent_destroys", A40GrtConcurrentDestroys },
     { "grt_scope_answers_as_reference", A40GrtScopeAnswersAsReference },
+    { "failed_acquires_clear_data", A40FailedAcquiresClearData },
     { "grt_model_single", A40GrtModelSingle },
     { "grt_model_threads", A40GrtModelThreads },
     { "grt_shared_names_threads", A40GrtSharedNamesThreads },
