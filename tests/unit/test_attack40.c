@@ -4126,6 +4126,72 @@ static VOID A40FailedAcquiresClearData(VOID)
     CHECK_EQ(WdkmTestPoolOutstanding(), 0);
 }
 
+
+/* The report of a timed-out destroy: the first 16 survivors named, each
+   with whether it is held; the counts cover all of them. */
+static VOID A40GrtReportNamesSurvivors(VOID)
+{
+    CHAR Name[32];
+    A40_PAIR Initial = { 0, 0 };
+    PWDKM_KMUTEX Refs[20];
+    PWDKM_KMUTEX Unregistered;
+    A40_HOLDER Holder;
+    WDKM_TEST_THREAD *Thread;
+    WDKM_GRT_REPORT Report;
+    LARGE_INTEGER Zero;
+    ULONG Index;
+    ULONG HeldNamed = 0;
+    BOOLEAN HolderNamed = FALSE;
+
+    Zero.QuadPart = 0;
+    CHECK_STATUS(WdkmGrtInitialize(), STATUS_SUCCESS);
+    for (Index = 0; Index < 20; Index += 1) {
+        snprintf(Name, sizeof(Name), "a40.rep.%02u", Index);
+        CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX(Name, &Initial), STATUS_SUCCESS);
+        CHECK_STATUS(WDKM_GRT_GET_KMUTEX(Name, A40_PAIR, &Refs[Index]), STATUS_SUCCESS);
+    }
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.rep.gone", &Initial), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_GET_KMUTEX("a40.rep.gone", A40_PAIR, &Unregistered), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtUnregister("a40.rep.gone"), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_GRT_REGISTER_KMUTEX("a40.rep.free", &Initial), STATUS_SUCCESS);
+    memset(&Holder, 0, sizeof(Holder));
+    Holder.Lock = Refs[0];
+    Thread = WdkmTestStartThread(A40HolderThread, &Holder);
+    CHECK(Thread != NULL);
+    CHECK(A40WaitAtLeast(&Holder.Held, 1));
+    CHECK_STATUS(Holder.AcquireStatus, STATUS_SUCCESS);
+
+    memset(&Report, 0xCC, sizeof(Report));
+    CHECK_STATUS(WdkmGrtDestroy(&Zero, &Report), STATUS_TIMEOUT);
+    CHECK_EQ(Report.Freed, 1);                         /* a40.rep.free */
+    CHECK_EQ(Report.StillReferenced, 20);
+    CHECK_EQ(Report.StillHeld, 1);
+    CHECK_EQ(Report.UnregisteredReferenced, 1);
+    CHECK_EQ(Report.NamesReported, WDKM_GRT_REPORT_NAMES);
+    for (Index = 0; Index < Report.NamesReported; Index += 1) {
+        CHECK(strncmp(Report.Names[Index], "a40.rep.", 8) == 0);
+        CHECK(strcmp(Report.Names[Index], "a40.rep.free") != 0);
+        if (Report.Held[Index]) {
+            HeldNamed += 1;
+            CHECK(strcmp(Report.Names[Index], "a40.rep.00") == 0);
+        }
+        if (strcmp(Report.Names[Index], "a40.rep.00") == 0) {
+            HolderNamed = TRUE;
+        }
+    }
+    CHECK(HeldNamed == (HolderNamed ? 1U : 0U));
+
+    InterlockedExchange(&Holder.Release, 1);
+    WdkmTestJoinThread(Thread);
+    CHECK_STATUS(Holder.ReleaseStatus, STATUS_SUCCESS);
+    for (Index = 0; Index < 20; Index += 1) {
+        CHECK_STATUS(WdkmGrtDereference(Refs[Index]), STATUS_SUCCESS);
+    }
+    CHECK_STATUS(WdkmGrtDereference(Unregistered), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmGrtDestroy(&Zero, &Report), STATUS_SUCCESS);
+    CHECK_EQ(WdkmTestPoolOutstanding(), 0);
+}
+
 static const WDKM_TEST_CASE A40Cases[] = {
     { "kmutex_new_copies_value", A40KMutexNewCopiesValue },
     { "kmutex_lock_deref_drop", A40KMutexLockDerefDrop },
@@ -4171,6 +4237,7 @@ static const WDKM_TEST_CASE A40Cases[] = {
     { "grt_concurrent_destroys", A40GrtConcurrentDestroys },
     { "grt_scope_answers_as_reference", A40GrtScopeAnswersAsReference },
     { "failed_acquires_clear_data", A40FailedAcquiresClearData },
+    { "grt_report_names_survivors", A40GrtReportNamesSurvivors },
     { "grt_model_single", A40GrtModelSingle },
     { "grt_model_threads", A40GrtModelThreads },
     { "grt_shared_names_threads", A40GrtSharedNamesThreads },
