@@ -2030,10 +2030,11 @@ WdkmGrtScopeEnter(
     *Data = NULL;
     /* The kind's code comes from the lock found, never from a table of all
        kinds, so a scoped form links only the kinds the driver registered. */
-    if (Kind < WdkmLockKindKMutex || Kind > WdkmLockKindPushLock ||
-        Kind == WdkmLockKindQueuedSpinLock) {
-        Result = STATUS_INVALID_PARAMETER;      /* no scoped form for this kind */
+    if (Kind == WdkmLockKindQueuedSpinLock) {
+        Result = STATUS_INVALID_PARAMETER;      /* no scoped form: it needs a handle */
     } else {
+        /* A kind that is none of WDKM_LOCK_KIND's is the lookup's to
+           answer (STATUS_WDKM_TYPE_MISMATCH), as for WdkmGrtReference. */
         Result = WdkmGrtReference(Name, Kind, DataSize, &Lock);
     }
     if (Result == STATUS_SUCCESS) {

@@ -78,7 +78,9 @@ typedef enum _WDKM_LOCK_KIND {
 #define WDKM_GRT_REPORT_NAMES 16
 
 typedef struct _WDKM_GRT_REPORT {
-    ULONG Freed;                  /* locks freed by this call (deferred ERESOURCEs included) */
+    ULONG Freed;                  /* locks alive when this call began, gone when it returns
+                                     (freed by it or by a last dereference while it waited;
+                                     deferred ERESOURCEs included) */
     ULONG StillReferenced;        /* registered locks still referenced */
     ULONG StillHeld;              /* ... of which held by a thread */
     ULONG UnregisteredReferenced; /* unregistered (or replaced) locks not yet dereferenced */
@@ -496,7 +498,9 @@ WdkmGrtScopeEnter(
 /*
  * WDKM_GRT_KMUTEX_SCOPED("name", DataPointer, &Status) { ... }
  * Look up, reference and acquire; run the block; release and dereference.
- * See wdkm_scope.h for how the block may be left.
+ * See wdkm_scope.h for how the block may be left. If the release fails
+ * (*Status is its error) the lock stays held and the scope's reference
+ * is kept: look the name up again, release, and dereference twice.
  */
 #define WDKM_GRT_KMUTEX_SCOPED(Name, DataPointer, StatusPointer)                    \
     WDKMP_SCOPED(WdkmGrtScopeEnter(WDKMP_DIAG_SITE(NULL, (Name)), WdkmLockKindKMutex, sizeof(*(DataPointer)), \

@@ -43,6 +43,7 @@ extern const WDKM_TEST_SUITE WdkmAttack36Suite;
 extern const WDKM_TEST_SUITE WdkmAttack37Suite;
 extern const WDKM_TEST_SUITE WdkmAttack38Suite;
 extern const WDKM_TEST_SUITE WdkmAttack39Suite;
+extern const WDKM_TEST_SUITE WdkmAttack40Suite;
 #if WDKM_CHECKED
 extern const WDKM_TEST_SUITE WdkmDiagSuite;
 extern const WDKM_TEST_SUITE WdkmAttack22Suite;
@@ -100,6 +101,7 @@ main(int argc, char **argv)
         WdkmAttack37Suite,    /* scopes, regions, values in place, inline twins, pool, from the docs */
         WdkmAttack38Suite,    /* instance names and their classes; rundown under DPCs, APCs and a model, from the docs */
         WdkmAttack39Suite,    /* the issuing thread's exit and the cancel-safe queue, from the docs */
+        WdkmAttack40Suite,    /* the wdk-mutex crate's promises, row by row, and a registry model */
         WdkmModelSuite,       /* last: a failed walk may leave threads stuck in the library */
     };
 
