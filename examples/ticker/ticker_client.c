@@ -275,6 +275,7 @@ wmain(int argc, wchar_t **argv)
     Exact &= WdkmReportExact("handles open (driver)", Report.Handles, THREADS + 1);
     WdkmReportValue("timer DPC runs", Report.Ticks);
     WdkmReportValue("work item runs that found units", Report.WorkItems);
+    WdkmReportValue("timer DPCs skipped (the last tick still ran)", Report.Overruns);
 
     /* Unload: every handle closed, then the driver stopped. */
     for (Index = 0; Index < THREADS; Index += 1) {

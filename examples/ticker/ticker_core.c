@@ -28,6 +28,13 @@ static WDKM_RUNDOWN TkRequests;
 static WDKM_RUNDOWN TkWork;
 /* Handles the handles list's drain freed at unload (TkHandlesDrain). */
 static ULONG TkHandlesLeft;
+/* 1 while a tick runs: a tick that finds one running is skipped (counted
+   in TkOverruns). Wine 8 runs a periodic timer's DPC on thread-pool
+   threads, a new one each period even while the last still runs; with
+   spin locks held by preemptible threads (no IRQL is raised there) such
+   ticks pile up spinning and starve the holder. */
+static LONG volatile TkTickBusy;
+static LONG volatile TkOverruns;
 
 static KDEFERRED_ROUTINE TkTimerRoutine;
 
@@ -89,32 +96,40 @@ _Use_decl_annotations_
 VOID
 TkCoreTick(VOID)
 {
-    PWDKM_QUEUED_SPIN_LOCK SettingLock;
+    PWDKM_SPIN_LOCK SettingLock;
     PWDKM_SPIN_LOCK CountersLock;
-    WDKM_LOCK_QUEUE_HANDLE Queue;
     TK_SETTING *Setting;
     TK_COUNTERS *Counters;
     BOOLEAN QueueWork = FALSE;
     ULONG Step;
 
+    if (InterlockedCompareExchange(&TkTickBusy, 1, 0) != 0) {
+        InterlockedIncrement(&TkOverruns);
+        return;
+    }
     /* Registered from TkCoreStart until TkCoreStop, which cancels the
        timer first: a miss means a tick after the stop (the host test's
        injected DPCs), which has nothing to do. */
-    if (WDKM_GRT_GET_QUEUED_SPIN_LOCK(TK_SETTING_NAME, TK_SETTING, &SettingLock) !=
+    if (WDKM_GRT_GET_SPIN_LOCK(TK_SETTING_NAME, TK_SETTING, &SettingLock) !=
         STATUS_SUCCESS) {
+        InterlockedExchange(&TkTickBusy, 0);
         return;
     }
     if (WDKM_GRT_GET_SPIN_LOCK(TK_COUNTERS_NAME, TK_COUNTERS, &CountersLock) != STATUS_SUCCESS) {
         (VOID)WdkmGrtDereference(SettingLock);
+        InterlockedExchange(&TkTickBusy, 0);
         return;
     }
     /* A DPC has no status to give: the callback forms. DISPATCH_LEVEL on
        Windows; a reported PASSIVE_LEVEL under Wine 8, where the library
-       lets the AtDpcLevel forms succeed. The setting stays held while the
+       lets the AtDpcLevel forms succeed. (A plain spin lock, not a queued
+       one: under Wine 8 the queued kind, contended here by the DPC and the
+       dispatch routines, ended with no holder and every taker spinning;
+       README.md.) The setting stays held while the
        tick is counted (order: setting, then counters), so a tick is wholly
        before or wholly after an IOCTL_TICKER_SET_STEP: between two
        queries after it, Generated grows by exactly Step per tick. */
-    (VOID)WDKM_QUEUED_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL_OR_BUGCHECK(SettingLock, &Queue, &Setting);
+    (VOID)WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL_OR_BUGCHECK(SettingLock, &Setting);
     Step = Setting->Step;
     (VOID)WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL_OR_BUGCHECK(CountersLock, &Counters);
     Counters->Ticks += 1;
@@ -130,9 +145,10 @@ TkCoreTick(VOID)
         }
     }
     (VOID)WdkmSpinLockReleaseFromDpcLevel(CountersLock);
-    (VOID)WdkmQueuedSpinLockRelease(&Queue);
+    (VOID)WdkmSpinLockReleaseFromDpcLevel(SettingLock);
     (VOID)WdkmGrtDereference(CountersLock);
     (VOID)WdkmGrtDereference(SettingLock);
+    InterlockedExchange(&TkTickBusy, 0);
     if (QueueWork) {
         TkQueueWork();
     }
@@ -302,22 +318,22 @@ TkSetStep(
     _Out_ ULONG *Previous
     )
 {
-    PWDKM_QUEUED_SPIN_LOCK Lock;
-    WDKM_LOCK_QUEUE_HANDLE Queue;
+    PWDKM_SPIN_LOCK Lock;
     TK_SETTING *Setting;
+    KIRQL OldIrql;
     NTSTATUS Status;
 
     *Previous = 0;
-    Status = WDKM_GRT_GET_QUEUED_SPIN_LOCK(TK_SETTING_NAME, TK_SETTING, &Lock);
+    Status = WDKM_GRT_GET_SPIN_LOCK(TK_SETTING_NAME, TK_SETTING, &Lock);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    Status = WDKM_QUEUED_SPIN_LOCK_ACQUIRE(Lock, &Queue, &Setting);
+    Status = WDKM_SPIN_LOCK_ACQUIRE(Lock, &OldIrql, &Setting);
     if (WDKM_ACQUIRED(Status)) {
         *Previous = Setting->Step;
         Setting->Step = Step;
         Setting->Changes += 1;
-        (VOID)WdkmQueuedSpinLockRelease(&Queue);
+        (VOID)WdkmSpinLockRelease(Lock, OldIrql);
     }
     (VOID)WdkmGrtDereference(Lock);
     return Status;
@@ -358,10 +374,9 @@ TkQuery(
     _Out_ TICKER_REPORT *Report
     )
 {
-    PWDKM_QUEUED_SPIN_LOCK SettingLock;
+    PWDKM_SPIN_LOCK SettingLock;
     PWDKM_SPIN_LOCK CountersLock;
     PWDKM_RESOURCE HandlesLock;
-    WDKM_LOCK_QUEUE_HANDLE Queue;
     WDKM_POOL_STATISTICS Pool;
     TK_SETTING *Setting;
     TK_COUNTERS *Counters;
@@ -370,15 +385,15 @@ TkQuery(
     KIRQL OldIrql;
 
     RtlZeroMemory(Report, sizeof(*Report));
-    Status = WDKM_GRT_GET_QUEUED_SPIN_LOCK(TK_SETTING_NAME, TK_SETTING, &SettingLock);
+    Status = WDKM_GRT_GET_SPIN_LOCK(TK_SETTING_NAME, TK_SETTING, &SettingLock);
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    Status = WDKM_QUEUED_SPIN_LOCK_ACQUIRE(SettingLock, &Queue, &Setting);
+    Status = WDKM_SPIN_LOCK_ACQUIRE(SettingLock, &OldIrql, &Setting);
     if (WDKM_ACQUIRED(Status)) {
         Report->Step = Setting->Step;
         Report->StepChanges = Setting->Changes;
-        (VOID)WdkmQueuedSpinLockRelease(&Queue);
+        (VOID)WdkmSpinLockRelease(SettingLock, OldIrql);
     }
     (VOID)WdkmGrtDereference(SettingLock);
     if (Status != STATUS_SUCCESS) {
@@ -398,6 +413,7 @@ TkQuery(
         Report->Requests = Counters->Requests;
         Report->WorkItems = Counters->WorkItems;
         (VOID)WdkmSpinLockRelease(CountersLock, OldIrql);
+        Report->Overruns = (unsigned long)InterlockedCompareExchange(&TkOverruns, 0, 0);
     }
     (VOID)WdkmGrtDereference(CountersLock);
     if (Status != STATUS_SUCCESS) {
@@ -408,7 +424,17 @@ TkQuery(
     if (Status != STATUS_SUCCESS) {
         return Status;
     }
-    Status = WDKM_RESOURCE_ACQUIRE_SHARED(HandlesLock, &Handles);
+    /* Never a shared wait: under Wine 8 a thread waiting shared while
+       another waits exclusive (the work item) can both sleep for ever on
+       an ERESOURCE nobody holds (seen here: README.md). A shared try
+       never waits; when it is busy, the query waits exclusive instead. */
+    Status = WDKM_RESOURCE_TRY_ACQUIRE_SHARED(HandlesLock, &Handles);
+    if (Status == STATUS_TIMEOUT) {
+        TK_HANDLES *Writable;
+
+        Status = WDKM_RESOURCE_ACQUIRE_EXCLUSIVE(HandlesLock, &Writable);
+        Handles = Writable;
+    }
     if (WDKM_ACQUIRED(Status)) {
         const TK_HANDLE *Mine = TkFindHandle(Handles, FileObject);
         PLIST_ENTRY Entry;
@@ -425,7 +451,7 @@ TkQuery(
             Report->HandleHeard = Mine->Heard;
             Report->Listening = Mine->Listening ? 1 : 0;
         }
-        (VOID)WdkmResourceRelease(HandlesLock);
+        (VOID)WdkmResourceRelease(HandlesLock);     /* either mode */
     }
     (VOID)WdkmGrtDereference(HandlesLock);
     WdkmQueryPoolStatistics(&Pool);
@@ -569,6 +595,8 @@ TkCoreStart(
     NTSTATUS Status;
 
     TkQueueWork = QueueWork;
+    TkTickBusy = 0;
+    TkOverruns = 0;
     KeInitializeTimer(&TkTimer);
     KeInitializeDpc(&TkTimerDpc, TkTimerRoutine, NULL);
     Status = WdkmRundownInitialize(&TkRequests);
@@ -582,7 +610,7 @@ TkCoreStart(
         return Status;
     }
     RtlZeroMemory(&Counters, sizeof(Counters));
-    Status = WDKM_GRT_REGISTER_QUEUED_SPIN_LOCK(TK_SETTING_NAME, &Setting);
+    Status = WDKM_GRT_REGISTER_SPIN_LOCK(TK_SETTING_NAME, &Setting);
     if (Status == STATUS_SUCCESS) {
         Status = WDKM_GRT_REGISTER_SPIN_LOCK(TK_COUNTERS_NAME, &Counters);
     }
@@ -652,6 +680,7 @@ TkCoreStop(
     Final->Distributed = Counters->Distributed;
     Final->Requests = Counters->Requests;
     (VOID)WdkmSpinLockRelease(CountersLock, OldIrql);
+    Final->Overruns = (ULONG)TkOverruns;
     (VOID)WDKM_RESOURCE_ACQUIRE_EXCLUSIVE_OR_BUGCHECK(HandlesLock, &Handles);
     Final->Booked = Handles->Booked;
     Final->Delivered = Handles->Delivered;

@@ -14,7 +14,7 @@
  *
  * State, all of it owned by wdkmutex locks registered by name (the Grt),
  * so the DPC, the dispatch routines and the work item find it by name:
- *   "ticker.setting"  WDKM_QUEUED_SPIN_LOCK, TK_SETTING: the step;
+ *   "ticker.setting"  WDKM_SPIN_LOCK, TK_SETTING: the step;
  *                     IOCTL_TICKER_SET_STEP writes it, the DPC reads it;
  *   "ticker.counters" WDKM_SPIN_LOCK, TK_COUNTERS: ticks, units generated,
  *                     pending and distributed, requests, the stop flag;
@@ -105,6 +105,7 @@ typedef struct _TK_FINAL {
     ULONG CleanedUp;
     ULONG ClosedWithoutCleanup;
     ULONG HandlesLeft;      /* freed by the registry's drain */
+    ULONG Overruns;         /* ticks skipped: the last one still ran */
 } TK_FINAL;
 
 /* PASSIVE_LEVEL. Registers the locks and starts the timer. */

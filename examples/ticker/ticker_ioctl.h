@@ -46,6 +46,7 @@ typedef struct _TICKER_REPORT {
     unsigned long Step;               /* the current step */
     unsigned long StepChanges;        /* IOCTL_TICKER_SET_STEP requests served */
     unsigned long WorkItems;          /* work item runs */
+    unsigned long Overruns;           /* timer DPCs skipped: the last tick still ran */
     unsigned long Handles;            /* handles open now */
     unsigned long Listening;          /* this handle: 1 if it listens */
     long PoolBlocksOutstanding;       /* library pool now */
