@@ -680,7 +680,7 @@ TkCoreStop(
     Final->Distributed = Counters->Distributed;
     Final->Requests = Counters->Requests;
     (VOID)WdkmSpinLockRelease(CountersLock, OldIrql);
-    Final->Overruns = (ULONG)TkOverruns;
+    Final->Overruns = (ULONG)InterlockedCompareExchange(&TkOverruns, 0, 0);
     (VOID)WDKM_RESOURCE_ACQUIRE_EXCLUSIVE_OR_BUGCHECK(HandlesLock, &Handles);
     Final->Booked = Handles->Booked;
     Final->Delivered = Handles->Delivered;

