@@ -368,6 +368,31 @@ TkListen(
     return Status;
 }
 
+/* The handles' part of a report, under their lock (either mode). */
+static VOID
+TkReadHandles(
+    _In_ const TK_HANDLES *Handles,
+    _In_ PFILE_OBJECT FileObject,
+    _Inout_ TICKER_REPORT *Report
+    )
+{
+    const TK_HANDLE *Mine = TkFindHandle(Handles, FileObject);
+    PLIST_ENTRY Entry;
+
+    Report->Booked = Handles->Booked;
+    Report->Delivered = Handles->Delivered;
+    Report->Unheard = Handles->Unheard;
+    Report->HeardByClosed = Handles->HeardByClosed;
+    Report->Handles = Handles->Count;
+    for (Entry = Handles->Head.Flink; Entry != &Handles->Head; Entry = Entry->Flink) {
+        Report->HeardByOpen += CONTAINING_RECORD(Entry, TK_HANDLE, Link)->Heard;
+    }
+    if (Mine != NULL) {
+        Report->HandleHeard = Mine->Heard;
+        Report->Listening = Mine->Listening ? 1 : 0;
+    }
+}
+
 static NTSTATUS
 TkQuery(
     _In_ PFILE_OBJECT FileObject,
@@ -429,29 +454,17 @@ TkQuery(
        an ERESOURCE nobody holds (seen here: README.md). A shared try
        never waits; when it is busy, the query waits exclusive instead. */
     Status = WDKM_RESOURCE_TRY_ACQUIRE_SHARED(HandlesLock, &Handles);
-    if (Status == STATUS_TIMEOUT) {
+    if (WDKM_ACQUIRED(Status)) {
+        TkReadHandles(Handles, FileObject, Report);
+        (VOID)WdkmResourceRelease(HandlesLock);
+    } else if (Status == STATUS_TIMEOUT) {
         TK_HANDLES *Writable;
 
         Status = WDKM_RESOURCE_ACQUIRE_EXCLUSIVE(HandlesLock, &Writable);
-        Handles = Writable;
-    }
-    if (WDKM_ACQUIRED(Status)) {
-        const TK_HANDLE *Mine = TkFindHandle(Handles, FileObject);
-        PLIST_ENTRY Entry;
-
-        Report->Booked = Handles->Booked;
-        Report->Delivered = Handles->Delivered;
-        Report->Unheard = Handles->Unheard;
-        Report->HeardByClosed = Handles->HeardByClosed;
-        Report->Handles = Handles->Count;
-        for (Entry = Handles->Head.Flink; Entry != &Handles->Head; Entry = Entry->Flink) {
-            Report->HeardByOpen += CONTAINING_RECORD(Entry, TK_HANDLE, Link)->Heard;
+        if (WDKM_ACQUIRED(Status)) {
+            TkReadHandles(Writable, FileObject, Report);
+            (VOID)WdkmResourceRelease(HandlesLock);
         }
-        if (Mine != NULL) {
-            Report->HandleHeard = Mine->Heard;
-            Report->Listening = Mine->Listening ? 1 : 0;
-        }
-        (VOID)WdkmResourceRelease(HandlesLock);     /* either mode */
     }
     (VOID)WdkmGrtDereference(HandlesLock);
     WdkmQueryPoolStatistics(&Pool);
