@@ -387,9 +387,12 @@ TestDpcWhileHoldingLocks(VOID)
     EXPECT(SetStep(&Files[4], 0, NULL) == STATUS_SUCCESS);
     EXPECT(WaitDrained(&Files[4], &Report));
     EXPECT(Query(&Files[4], &Report) == STATUS_SUCCESS);
-    EXPECT(Report.HandleHeard == Report.Delivered && Report.Delivered == Report.Generated);
+    /* The only listener heard every unit but those of ticks before it
+       listened. */
+    EXPECT(Report.HandleHeard == Report.Delivered);
+    EXPECT(Report.Delivered + Report.Unheard == Report.Generated);
     Stop(&Final);
-    EXPECT(Final.HandlesLeft == 1 && Final.Heard == Final.Generated);
+    EXPECT(Final.HandlesLeft == 1 && Final.Heard == Report.Delivered);
 }
 
 /* --- 3. the unload with requests, the DPC and a slow work item in flight - */
