@@ -71,7 +71,10 @@ demo: driver
 # (examples/pollread/README.md), a polled-read driver with a StartIo current
 # request, a work item and per-handle records under an ERESOURCE, and threadq
 # (examples/threadq/README.md), a dedicated system thread servicing a queue
-# with a hand-written cancel routine and per-handle registry locks; each driven
+# with a hand-written cancel routine and per-handle registry locks, and ticker
+# (examples/ticker/README.md), a timer DPC reading a setting an IOCTL changes,
+# a work item booking per-handle contexts under an ERESOURCE, and an unload
+# waiting for both on WDKM_RUNDOWN; each driven
 # by a threaded client under Wine; release and checked builds, exact counts,
 # no pool left.
 check-example: driver

@@ -122,8 +122,11 @@ if [ "$tools_ok" = 1 ]; then
   # analysis switched off.
   # threadq: a hand-written cancel routine, nested spin locks (device ->
   # handle), per-handle registry locks, no analysis switched off.
+  # ticker: nested spin locks in a DPC (setting -> counters), an ERESOURCE
+  # tried shared and waited for exclusive, no analysis switched off.
   for file in examples/pollread/pollread_core.c examples/pollread/pollread_driver.c \
-              examples/threadq/threadq_core.c examples/threadq/threadq_driver.c; do
+              examples/threadq/threadq_core.c examples/threadq/threadq_driver.c \
+              examples/ticker/ticker_core.c examples/ticker/ticker_driver.c; do
     add_cell "example   $file" "$kernel_c $analysis -fsyntax-only $file"
     add_cell "example   $file (checked build)" "$kernel_c $checked $analysis -fsyntax-only $file"
   done

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # run-example.sh DRIVER_BUILD OUT_DIR - the WDM examples under Wine: the
 # event-notification driver (examples/eventnotify, docs/csq.md) and the
-# polled-read driver (examples/pollread) and the worker-thread driver
-# (examples/threadq). Each client loads the release
+# polled-read driver (examples/pollread), the worker-thread driver
+# (examples/threadq) and the timer-DPC and work-item driver
+# (examples/ticker). Each client loads the release
 # driver, then the checked one, and checks every count. Two tests each:
 #   release  the client's exact counts, no library pool at unload;
 #   checked  the same, plus the checked library's leak check clean and no
@@ -35,7 +36,8 @@ run() {
 
 # example, its success line's start
 for pair in "eventnotify:every request ended exactly once" "pollread:every read ended exactly once" \
-            "threadq:every job ended exactly once"; do
+            "threadq:every job ended exactly once" \
+            "ticker:every unit was counted exactly once"; do
   example=${pair%%:*}
   marker=${pair#*:}
   prefix=$example-

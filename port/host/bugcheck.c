@@ -37,6 +37,9 @@ static const HOSTP_BUGCHECK_NAME HostpBugcheckNames[] = {
     { IRQL_UNEXPECTED_VALUE, "IRQL_UNEXPECTED_VALUE" },
     { RESOURCE_NOT_OWNED, "RESOURCE_NOT_OWNED" },
     { KERNEL_SECURITY_CHECK_FAILURE, "KERNEL_SECURITY_CHECK_FAILURE" },
+    /* Not the kernel's: the stop of the library's callback forms
+       (wdkm_status.h), named so that an untrapped one says what it is. */
+    { 0x20D40001UL, "WDKM_BUGCHECK_LOCK_MISUSE" },
 };
 
 PCSTR WdkmHostBugcheckName(ULONG Code)

@@ -533,8 +533,17 @@ CheckedBuildNamesTheLookup(VOID)
 }
 #endif
 
+/* A stop no test traps prints "*** STOP: 0x20D40001 (...) <name>": the
+   emulation names the library's own code, not UNKNOWN_BUGCHECK. */
+static VOID
+EmulationNamesTheStop(VOID)
+{
+    CHECK(strcmp(WdkmHostBugcheckName(WDKM_BUGCHECK_LOCK_MISUSE), "WDKM_BUGCHECK_LOCK_MISUSE") == 0);
+}
+
 static const WDKM_TEST_CASE Cases[] = {
     { "correct use returns the data", CorrectUseReturnsTheData },
+    { "the emulation names the stop", EmulationNamesTheStop },
     { "each misuse stops with its parameters", EachMisuseStopsWithItsParameters },
     { "raw kernel call stops without naming the misuse", RawKernelCallStopsWithoutNamingTheMisuse },
     { "registry lookups stop by name", RegistryLookupsStopByName },
