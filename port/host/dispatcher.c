@@ -151,6 +151,18 @@ VOID WdkmHostpSignalObjectLocked(PDISPATCHER_HEADER Header)
 /* Hand-off waits of ERESOURCEs and push locks                             */
 /* ---------------------------------------------------------------------- */
 
+BOOLEAN WdkmHostThreadIsWaiting(PKTHREAD Thread)
+{
+    BOOLEAN Waiting;
+
+    /* Under the dispatcher lock, which every wait holds while it marks
+       itself (and releases only inside pthread_cond_wait). */
+    WdkmHostpLock(&WdkmHostpDispatcherLock);
+    Waiting = Thread->Waiting;
+    WdkmHostpUnlock(&WdkmHostpDispatcherLock);
+    return Waiting;
+}
+
 /* Not alertable: like NT's resource and push-lock waits, only a grant ends it. */
 VOID WdkmHostpWaitForGrant(PLIST_ENTRY WaitList, PHOSTP_LOCK_WAITER Waiter)
 {

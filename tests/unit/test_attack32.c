@@ -2858,7 +2858,16 @@ Attack32EventsQueuedToABlockedWaiter(VOID)
         /* The test holds the lock first. */
         A32BlockedAcquire(Kind);
         __atomic_store_n(&A32Blocked.Start, 1, __ATOMIC_RELEASE);
-        WdkmTestSleepMs(30);        /* asleep in the lock's wait by now */
+        {
+            /* Asleep in the lock's wait (30 ms was not always enough on a
+               loaded machine: the events then ran before the wait). */
+            LONGLONG Deadline = WdkmTestDeadlineMs(10000);
+
+            while (!WdkmHostThreadIsWaiting(A32Spinner.Thread) && WdkmTestNowMs() < Deadline) {
+                WdkmTestSleepMs(1);
+            }
+            CHECK(WdkmHostThreadIsWaiting(A32Spinner.Thread));
+        }
         WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptNormalApc, A32SpinnerRoutine, NULL);
         WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptSpecialApc, A32SpinnerRoutine, NULL);
         WdkmHostQueueInterrupt(A32Spinner.Thread, WdkmHostInterruptDpc, A32SpinnerRoutine, NULL);

@@ -151,6 +151,13 @@ VOID WdkmHostAlertThread(PKTHREAD Thread);
    wait now or its next one with STATUS_USER_APC; other waits leave it queued. */
 VOID WdkmHostQueueUserApc(PKTHREAD Thread);
 
+/* TRUE while Thread (kept alive by the caller) sleeps in an emulated wait:
+   a dispatcher wait, or an ERESOURCE's or push lock's hand-off. What is
+   queued to it from then on runs when the wait returns. For tests that
+   must know a thread is blocked before they act, instead of sleeping a
+   while and hoping. */
+BOOLEAN WdkmHostThreadIsWaiting(PKTHREAD Thread);
+
 /* KMUTEXes the calling thread owns (recursion counts once). */
 ULONG WdkmHostThreadKMutexCount(VOID);
 

@@ -527,6 +527,37 @@ static void TestTrapNesting(void)
 /* KMUTEX                                                                  */
 /* ---------------------------------------------------------------------- */
 
+/* WdkmHostThreadIsWaiting: TRUE only while the thread sleeps in a wait. */
+static VOID NTAPI WaitOnceRoutine(PVOID Context)
+{
+    KEVENT *Release = (KEVENT *)Context;
+
+    KeWaitForSingleObject(Release, Executive, KernelMode, FALSE, NULL);
+}
+
+static void TestThreadIsWaiting(void)
+{
+    KEVENT Release;
+    HANDLE Handle;
+    PVOID Object = NULL;
+    LARGE_INTEGER Poll = RelativeMs(1);
+    int Polls;
+
+    CHECK(!WdkmHostThreadIsWaiting(KeGetCurrentThread()));
+    KeInitializeEvent(&Release, NotificationEvent, FALSE);
+    Handle = StartThread(WaitOnceRoutine, &Release);
+    CHECK_STATUS(STATUS_SUCCESS, ObReferenceObjectByHandle(Handle, SYNCHRONIZE, *PsThreadType,
+                                                           KernelMode, &Object, NULL));
+    for (Polls = 0; Polls < 10000 && !WdkmHostThreadIsWaiting((PKTHREAD)Object); Polls++) {
+        (VOID)KeDelayExecutionThread(KernelMode, FALSE, &Poll);
+    }
+    CHECK(WdkmHostThreadIsWaiting((PKTHREAD)Object));
+    KeSetEvent(&Release, 0, FALSE);
+    JoinThread(Handle);
+    CHECK(!WdkmHostThreadIsWaiting((PKTHREAD)Object));   /* ended: kept alive by our reference */
+    ObDereferenceObject(Object);
+}
+
 static void TestKMutexRecursion(void)
 {
     KMUTEX Mutex;
@@ -3847,6 +3878,7 @@ int main(void)
 {
     RunTest("irql", TestIrql);
     RunTest("irql_violations", TestIrqlViolations);
+    RunTest("thread_is_waiting", TestThreadIsWaiting);
     RunTest("trap_nesting", TestTrapNesting);
     RunTest("untrapped_bugcheck_aborts", TestUntrappedBugcheckAborts);
     RunTest("kmutex_recursion", TestKMutexRecursion);
