@@ -167,22 +167,25 @@ WdkmpDiagLookup(
 }
 
 /*
- * Zeroes a count of a record being claimed. Whoever parks a record has
- * emptied it, so a claim (most often a thread taking its own parked
- * record back, at every first acquisition) usually finds zeros and writes
- * nothing: five full barriers fewer per claim, which the checked build's
- * every acquisition from holding nothing paid. The claim's compare-
- * exchanges before and after order it, and the claim's other writers are
- * the claimer's own contexts, on its processor, in program order.
+ * Zeroes a count of a record being claimed, if it was Seen not zero.
+ * Whoever parks a record has emptied it, so a claim (most often a thread
+ * taking its own parked record back, at every first acquisition) usually
+ * finds zeros and writes nothing: five full barriers fewer per claim,
+ * which the checked build's every acquisition from holding nothing paid.
+ * By compare-exchange from what was seen, not an exchange: a context of
+ * the claimer that lands after the read may end the claim and write a
+ * hold it keeps when it returns (WdkmpDiagFinishClaim), which this must
+ * not erase.
  */
 static
 VOID
 WdkmpDiagClearLong(
-    _Inout_ LONG volatile *Value
+    _Inout_ LONG volatile *Value,
+    _In_ LONG Seen
     )
 {
-    if (WdkmpLoadLong(Value) != 0) {
-        InterlockedExchange(Value, 0);
+    if (Seen != 0) {
+        (VOID)InterlockedCompareExchange(Value, 0, Seen);
     }
 }
 
@@ -194,12 +197,16 @@ WdkmpDiagClearLong(
  * own holds under the claimer's mark). Either may be interrupted by the
  * other anywhere in it, so every step leaves the same result done twice:
  *
- * - the clearing writes zeros, and what an adopter wrote it took away
- *   again before it returned (contexts of a thread nest, and each leaves
- *   its frames as it found them), so the record is empty whenever the
- *   claimer resumes; an adopter empties it and does not park it, as the
- *   mark, set before the word is published, stays until the claimer's
- *   WdkmpDiagTaken (WdkmpDiagPutThread parks no busy record);
+ * - the clearing reads the counts, then, if the word is still claiming,
+ *   zeroes those it saw not zero (what the previous owner left, which a
+ *   parked record usually is not). Once an adopter has published the
+ *   word the claim is over: a context it interrupted reads the word
+ *   changed and clears nothing, and one that read the counts before
+ *   fails its compare-exchange (a DPC may return holding a spin lock it
+ *   took in the adopted record: that hold stays). An adopter does not
+ *   park what it empties, as the mark, set before the word is published,
+ *   stays until the claimer's WdkmpDiagTaken (WdkmpDiagPutThread parks no
+ *   busy record);
  * - the generation only grows, busy each time;
  * - the word goes from claiming to Self, and stays Self while marked:
  *   only Self's contexts change an active word, by parking it.
@@ -225,14 +232,23 @@ WdkmpDiagFinishClaim(
     _In_ PVOID Self
     )
 {
+    LONG Counts[2 * WDKMP_DIAG_FRAMES + 1];
     ULONG Frame;
     LONG Seen;
 
     for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
-        WdkmpDiagClearLong(&Record->Frames[Frame].Depth);
-        WdkmpDiagClearLong(&Record->Frames[Frame].Lost);
+        Counts[2 * Frame] = WdkmpLoadLong(&Record->Frames[Frame].Depth);
+        Counts[2 * Frame + 1] = WdkmpLoadLong(&Record->Frames[Frame].Lost);
     }
-    WdkmpDiagClearLong(&Record->Regions);
+    Counts[2 * WDKMP_DIAG_FRAMES] = WdkmpLoadLong(&Record->Regions);
+    if (WdkmpDiagWord(Record) != (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_CLAIMING)) {
+        return;                     /* ended by a context that interrupted this one */
+    }
+    for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
+        WdkmpDiagClearLong(&Record->Frames[Frame].Depth, Counts[2 * Frame]);
+        WdkmpDiagClearLong(&Record->Frames[Frame].Lost, Counts[2 * Frame + 1]);
+    }
+    WdkmpDiagClearLong(&Record->Regions, Counts[2 * WDKMP_DIAG_FRAMES]);
     WdkmpDiagClaimPoint(WDKMP_DIAG_CLAIM_CLEARED);
     /* A new generation, busy: a finder of the old one fails to mark it
        (WdkmpDiagMarkBusy), a view of it fails to confirm. */
@@ -279,10 +295,11 @@ WdkmpDiagClaimRecord(
  * table has neither. An interrupt that lands during the search and takes
  * a record of its own leaves it parked when it returns (it empties it), a
  * spare the next claim may take; one that lands once the claim has begun
- * adopts it: so the thread never ends with two active records, as long as
- * each DPC or APC releases before it returns what it took. (One that
- * returns holding a lock, released by a later one, leaves its record
- * active, and this claim takes a second: not handled.)
+ * adopts it: so the thread never ends with two active records. An
+ * interrupt of the search may also return with a lock still held (a DPC
+ * may leave a spin lock for a later DPC to release), its record active:
+ * WdkmpDiagTakeThread looks for that one after the claim, and gives the
+ * claimed record back (WdkmpDiagOtherActive).
  */
 static
 PWDKMP_DIAG_THREAD
@@ -328,6 +345,76 @@ WdkmpDiagClaim(
                         (unsigned)WDKM_DIAG_MAX_THREADS);
     }
     return NULL;
+}
+
+/*
+ * An active record of Self's in its chain other than Record: one that a
+ * DPC or APC took while Self searched for a record (before its claim's
+ * compare-exchange, so it did not adopt the claim) and still holds
+ * something in, as it returned holding a lock. It comes before Record in
+ * the chain (the interrupt took the first record it could, and the search
+ * goes on past what it cannot take), so it is what lookups find: the hold
+ * of Self's acquisition goes there, and Record is a spare.
+ */
+static
+PWDKMP_DIAG_THREAD
+WdkmpDiagOtherActive(
+    _In_ PVOID Self,
+    _In_ ULONG Start,
+    _In_opt_ PWDKMP_DIAG_THREAD Record
+    )
+{
+    PWDKMP_DIAG_THREAD Other;
+    PVOID Word;
+    ULONG Probe;
+
+    for (Probe = 0; Probe < WDKM_DIAG_MAX_THREADS; Probe += 1) {
+        Other = WdkmpDiagSlot(Start, Probe);
+        Word = WdkmpDiagWord(Other);
+        if (Word == NULL) {
+            break;
+        }
+        if (Word == Self && Other != Record) {
+            return Other;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Record, just claimed by Self (active, marked busy by the claim), is not
+ * needed: parked if empty, then unmarked. FALSE if not empty: it holds
+ * what an interrupt left in it (a thread with two such records is not
+ * handled), and the claimer keeps it, marked.
+ */
+static
+BOOLEAN
+WdkmpDiagGiveBack(
+    _Inout_ PWDKMP_DIAG_THREAD Record,
+    _In_ PVOID Self
+    )
+{
+    LONG Generation = WdkmpLoadLong(&Record->Generation);
+    ULONG Frame;
+
+    if (WdkmpLoadLong(&Record->Regions) == 0) {
+        for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
+            if (WdkmpLoadLong(&Record->Frames[Frame].Depth) != 0 ||
+                WdkmpLoadLong(&Record->Frames[Frame].Lost) != 0) {
+                break;
+            }
+        }
+        if (Frame == WDKMP_DIAG_FRAMES &&
+            InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread,
+                                              (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED),
+                                              Self) == Self) {
+            /* Unmarked unless taken again meanwhile (a new generation). */
+            (VOID)InterlockedCompareExchange(&Record->Generation,
+                                             Generation & ~WDKMP_DIAG_BUSY, Generation);
+            return TRUE;
+        }
+    }
+    return FALSE;
 }
 
 /* Read with a full barrier: ordered against the reads around it. */
@@ -436,6 +523,13 @@ WdkmpDiagTakeThread(
             Lost += 1;              /* taken by another thread meanwhile */
         } else {
             Record = WdkmpDiagClaim(Self, Start);
+            /* Rare path (a record new to the thread): look for one an
+               interrupt of the search took and kept. */
+            if (WdkmpDiagOtherActive(Self, Start, Record) != NULL &&
+                (Record == NULL || WdkmpDiagGiveBack(Record, Self))) {
+                Lost += 1;
+                continue;
+            }
             if (Record == NULL) {
                 return NULL;
             }

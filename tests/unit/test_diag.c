@@ -1972,6 +1972,227 @@ InterruptedClaimsTrackEveryAcquisition(VOID)
     CHECK_EQ(Passed, Rounds);
 }
 
+/*
+ * A DPC that returns still holding a spin lock (taken at DISPATCH_LEVEL,
+ * released by a later DPC on the same thread: NT lets a DPC leave a spin
+ * lock held, and to NT both DPCs are the thread) landing at each point of
+ * its thread's claim of a record. To NT the thread holds the spin lock
+ * from then until the later DPC lets it go, and the validator must say so
+ * (WdkmDiagCheckNoneHeld at PASSIVE_LEVEL reports every frame), and say
+ * nothing once both locks are released. (Before the claim's fix: at
+ * CLAIM_SEEN the DPC took a record of its own, the claim a second one, the
+ * mutex's hold went into the second and its release looked in the first,
+ * so the thread "held" the mutex for ever; at CLAIM_TAKEN the claim's
+ * clearing erased the hold the DPC had written after adopting it.)
+ */
+typedef struct _HOLDING_ROUND {
+    ULONG Point;
+    BOOLEAN Again;                  /* the claimer had a record, parked */
+    PKTHREAD volatile Claimer;
+    LONG volatile Armed;
+    LONG volatile Fired;
+    PWDKM_SPIN_LOCK Spin;
+    NTSTATUS Taken;                 /* the first DPC's acquisition, kept held */
+    NTSTATUS Released;              /* the later DPC's release */
+    NTSTATUS Status;                /* the claimer's own acquisitions and releases */
+    NTSTATUS BothHeld;              /* the claimer's checkpoints: both held */
+    BOOLEAN BothNamed;              /* ...and it named both */
+    NTSTATUS SpinHeld;              /* the mutex released, the spin lock not */
+    BOOLEAN SpinNamedAlone;
+    NTSTATUS NoneHeld;              /* both released */
+    BOOLEAN MutexHeldAfter;         /* WdkmDiagIsHeld(mutex) once released */
+    ULONG MostRecords;              /* the claimer's active records, at most */
+} HOLDING_ROUND;
+
+static HOLDING_ROUND *volatile HoldingRound;
+
+static VOID
+HoldingTake(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    HOLDING_ROUND *Round = (HOLDING_ROUND *)Context;
+    VALUE *Value;
+
+    (VOID)Kind;
+    (VOID)Random;
+    Round->Taken = WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Round->Spin, &Value);
+    /* Returns holding it. */
+}
+
+static VOID
+HoldingRelease(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    HOLDING_ROUND *Round = (HOLDING_ROUND *)Context;
+
+    (VOID)Kind;
+    (VOID)Random;
+    Round->Released = WdkmSpinLockReleaseFromDpcLevel(Round->Spin);
+}
+
+static VOID
+HoldingHook(ULONG Point)
+{
+    HOLDING_ROUND *Round = HoldingRound;
+
+    if (Round == NULL || Point != Round->Point || KeGetCurrentThread() != Round->Claimer ||
+        InterlockedExchange(&Round->Armed, 0) == 0) {
+        return;
+    }
+    InterlockedIncrement(&Round->Fired);
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, HoldingTake, Round);
+}
+
+/* The calling thread's active records (its word in the table, as is). */
+static ULONG
+ActiveRecordsOfThisThread(VOID)
+{
+    ULONG Count = 0;
+    ULONG Index;
+
+    for (Index = 0; Index < WDKM_DIAG_MAX_THREADS; Index += 1) {
+        if (WdkmpDiagThreads[Index].Thread == (PVOID)KeGetCurrentThread()) {
+            Count += 1;
+        }
+    }
+    return Count;
+}
+
+static VOID
+HoldingNoteRecords(HOLDING_ROUND *Round)
+{
+    ULONG Records = ActiveRecordsOfThisThread();
+
+    if (Records > Round->MostRecords) {
+        Round->MostRecords = Records;
+    }
+}
+
+static VOID
+HoldingClaimer(PVOID Context, ULONG Index)
+{
+    HOLDING_ROUND *Round = (HOLDING_ROUND *)Context;
+    PWDKM_KMUTEX Mutex;
+    VALUE *Value;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Index);
+    Status = WDKM_KMUTEX_CREATE(&Zero, &Mutex);
+    if (Status == STATUS_SUCCESS) {
+        Status = WdkmDiagSetClassName(Mutex, "holding.mutex");
+    }
+    if (Status == STATUS_SUCCESS && Round->Again) {
+        /* Takes a record, and parks it: its own now. */
+        Status = WDKM_KMUTEX_ACQUIRE(Mutex, &Value);
+        if (Status == STATUS_SUCCESS) {
+            Status = WdkmKMutexRelease(Mutex);
+        }
+    }
+    if (Status == STATUS_SUCCESS) {
+        Round->Claimer = KeGetCurrentThread();
+        InterlockedExchange(&Round->Armed, 1);
+        Status = WDKM_KMUTEX_ACQUIRE(Mutex, &Value);
+        InterlockedExchange(&Round->Armed, 0);
+        if (Status == STATUS_SUCCESS) {
+            HoldingNoteRecords(Round);
+            CapturedLength = 0;
+            Captured[0] = '\0';
+            Round->BothHeld = WdkmDiagCheckNoneHeld("holding both");
+            Round->BothNamed = Printed("\"holding.mutex\" still held") &&
+                               Printed("\"holding.spin\" still held");
+            Status = WdkmKMutexRelease(Mutex);
+        }
+        HoldingNoteRecords(Round);
+        CapturedLength = 0;
+        Captured[0] = '\0';
+        Round->SpinHeld = WdkmDiagCheckNoneHeld("holding the spin lock");
+        Round->SpinNamedAlone = Printed("\"holding.spin\" still held") &&
+                                !Printed("\"holding.mutex\"");
+        /* A later DPC on this thread lets the first one's spin lock go. */
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, HoldingRelease, Round);
+        HoldingNoteRecords(Round);
+        Round->NoneHeld = WdkmDiagCheckNoneHeld("holding nothing");
+        Round->MutexHeldAfter = WdkmDiagIsHeld(Mutex);
+    }
+    if (Mutex != NULL && WdkmKMutexDestroy(Mutex) != STATUS_SUCCESS) {
+        Status = STATUS_UNSUCCESSFUL;
+    }
+    Round->Status = Status;
+}
+
+/* One round's answers; *Exact FALSE (a failure reported) at the first wrong one. */
+static VOID
+CheckHoldingRound(const HOLDING_ROUND *Round, BOOLEAN *Exact)
+{
+    *Exact = FALSE;
+    CHECK_EQ(Round->Fired, 1);
+    CHECK_STATUS(Round->Status, STATUS_SUCCESS);
+    CHECK_STATUS(Round->Taken, STATUS_SUCCESS);
+    CHECK_STATUS(Round->Released, STATUS_SUCCESS);
+    /* Both held, both tracked, in one record. */
+    CHECK_STATUS(Round->BothHeld, STATUS_WDKM_LOCK_HELD);
+    CHECK(Round->BothNamed);
+    /* The mutex's release found its hold: the spin lock alone is left. */
+    CHECK_STATUS(Round->SpinHeld, STATUS_WDKM_LOCK_HELD);
+    CHECK(Round->SpinNamedAlone);
+    /* Nothing left, nothing reported. */
+    CHECK_STATUS(Round->NoneHeld, STATUS_SUCCESS);
+    CHECK(!Round->MutexHeldAfter);
+    CHECK_EQ(Round->MostRecords, 1);
+    *Exact = TRUE;
+}
+
+static VOID
+DpcReturningHoldingDuringAClaim(VOID)
+{
+    static HOLDING_ROUND Round;
+    WDKM_TEST_THREAD *Claimer;
+    PWDKM_SPIN_LOCK Spin;
+    ULONG Point;
+    ULONG Variant;
+    ULONG Rounds = 0;
+    ULONG Passed = 0;
+    BOOLEAN Exact;
+
+    Begin();
+    WdkmTestInterruptsPause();      /* one DPC at one point: no other event */
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetClassName(Spin, "holding.spin"), STATUS_SUCCESS);
+    WdkmpDiagClaimHook = HoldingHook;
+    for (Point = 0; Point < WDKMP_DIAG_CLAIM_POINTS; Point += 1) {
+        for (Variant = 0; Variant < 2; Variant += 1) {
+            RtlZeroMemory(&Round, sizeof(Round));
+            Round.Point = Point;
+            Round.Again = Variant != 0;
+            Round.Spin = Spin;
+            Round.Taken = STATUS_UNSUCCESSFUL;
+            Round.Released = STATUS_UNSUCCESSFUL;
+            HoldingRound = &Round;
+            Claimer = WdkmTestStartThread(HoldingClaimer, &Round);
+            CHECK(Claimer != NULL);
+            if (Claimer != NULL) {
+                WdkmTestJoinThread(Claimer);
+            }
+            HoldingRound = NULL;
+            printf("    point %lu, %s record: fired %ld, both %s%s, spin alone %s%s, "
+                   "after %s, records %lu\n",
+                   (unsigned long)Point, Round.Again ? "its own parked" : "a new",
+                   (long)Round.Fired,
+                   Round.BothHeld == STATUS_WDKM_LOCK_HELD ? "held" : "NOT HELD",
+                   Round.BothNamed ? "" : " (NOT BOTH NAMED)",
+                   Round.SpinHeld == STATUS_WDKM_LOCK_HELD ? "held" : "NOT HELD",
+                   Round.SpinNamedAlone ? "" : " (NOT NAMED ALONE)",
+                   Round.NoneHeld == STATUS_SUCCESS && !Round.MutexHeldAfter ? "clean" : "STILL HELD",
+                   (unsigned long)Round.MostRecords);
+            Rounds += 1;
+            CheckHoldingRound(&Round, &Exact);
+            Passed += Exact ? 1 : 0;
+        }
+    }
+    WdkmpDiagClaimHook = NULL;
+    printf("    %lu of %lu rounds exact\n", (unsigned long)Passed, (unsigned long)Rounds);
+    CHECK_STATUS(WdkmSpinLockDestroy(Spin), STATUS_SUCCESS);
+    CHECK_EQ(Passed, Rounds);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Queries: IRQL, memory that is not a lock, violations being written      */
 
@@ -2366,6 +2587,7 @@ static const WDKM_TEST_CASE DiagCases[] = {
     { "thread_table_exact_under_interrupts", ThreadTableExactUnderInterrupts },
     { "interrupted_claims_track_every_acquisition", InterruptedClaimsTrackEveryAcquisition },
     { "spin_lock_past_a_full_record_is_released", SpinLockPastAFullRecordIsReleased },
+    { "dpc_returning_holding_during_a_claim", DpcReturningHoldingDuringAClaim },
     { "queries_above_dispatch_are_refused", QueriesAboveDispatchAreRefused },
     { "not_a_lock_is_refused_without_following_it", NotALockIsRefusedWithoutFollowingIt },
     { "violations_are_read_whole", ViolationsAreReadWhole },
