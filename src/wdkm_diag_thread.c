@@ -35,7 +35,11 @@
  * or a region): an interrupt in that window would park it, another
  * thread take it, and the write land in a record not the thread's. So
  * the finder marks the record busy (WDKMP_DIAG_BUSY in Generation) for
- * the window, and nothing parks a busy record. The mark is set by
+ * the window, and nothing parks a busy record. A release or a region's
+ * leave marks it too, from its write to its park (WdkmpDiagViewMark,
+ * WdkmpDiagPutMarked), and only the holder of that mark parks: so a
+ * record emptied by a release is not parked by an interrupt of an
+ * acquisition that lands in the release and found it empty and active. The mark is set by
  * compare-exchange against the Generation read before the record was
  * seen to be the caller's: a record another thread took since has moved
  * on, so a stale finder never writes a mark into another thread's record.
@@ -205,8 +209,8 @@ WdkmpDiagClearLong(
  *   fails its compare-exchange (a DPC may return holding a spin lock it
  *   took in the adopted record: that hold stays). An adopter does not
  *   park what it empties, as the mark, set before the word is published,
- *   stays until the claimer's WdkmpDiagTaken (WdkmpDiagPutThread parks no
- *   busy record);
+ *   stays until the claimer's WdkmpDiagTaken (only the holder of a mark
+ *   parks a record: WdkmpDiagPutMarked);
  * - the generation only grows, busy each time;
  * - the word goes from claiming to Self, and stays Self while marked:
  *   only Self's contexts change an active word, by parking it.
@@ -451,7 +455,11 @@ WdkmpDiagMarkBusy(
         return FALSE;
     }
     if ((Seen & WDKMP_DIAG_BUSY) != 0) {
-        return TRUE;                /* inside an outer context's window */
+        /* Inside an outer context's window, if it is the record's mark
+           now: a record parked by a release keeps its releaser's mark
+           until it is taken again (WdkmpDiagPutMarked), and an interrupt
+           may have parked and taken it back since Seen was read. */
+        return WdkmpLoadLongAcquire(&Record->Generation) == Seen;
     }
     if (InterlockedCompareExchange(&Record->Generation, Seen | WDKMP_DIAG_BUSY, Seen) != Seen) {
         return FALSE;
@@ -504,6 +512,7 @@ WdkmpDiagTakeThread(
     while (Lost < 8) {
         Record = WdkmpDiagLookup(Self, Start, &Claiming, &Parked);
         if (Record != NULL) {
+            WdkmpDiagClaimPoint(WDKMP_DIAG_POINT_FOUND);
             if (WdkmpDiagMarkBusy(Record, Self, Marked)) {
                 return Record;
             }
@@ -556,38 +565,64 @@ WdkmpDiagTaken(
     }
 }
 
-/*
- * Park the record once the thread holds nothing, at any IRQL, unless a
- * context of the thread is between finding it and writing it (busy).
- */
-VOID
-WdkmpDiagPutThread(
-    _In_opt_ PWDKMP_DIAG_THREAD Record
+/* Whether Record holds nothing: no hold, none lost, no region. */
+static
+BOOLEAN
+WdkmpDiagEmpty(
+    _In_ PWDKMP_DIAG_THREAD Record
     )
 {
-    PVOID Self;
     ULONG Frame;
 
-    if (Record == NULL || WdkmpLoadLong(&Record->Regions) != 0) {
-        return;
+    if (WdkmpLoadLong(&Record->Regions) != 0) {
+        return FALSE;
     }
     for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
         if (WdkmpLoadLong(&Record->Frames[Frame].Depth) != 0 ||
             WdkmpLoadLong(&Record->Frames[Frame].Lost) != 0) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/*
+ * The end of a release's or a leave's mark (WdkmpDiagViewMark): the
+ * record parked if the thread holds nothing, with the mark still set (a
+ * parked record's mark means nothing, and its next claim gives it a new
+ * generation: no interlocked operation to clear it); else unmarked.
+ * Marked, the record stays Self's: only Self's contexts park an active
+ * record, and none parks a marked one.
+ */
+VOID
+WdkmpDiagPutMarked(
+    _Inout_ PWDKMP_DIAG_THREAD Record
+    )
+{
+    PVOID Self;
+    PVOID Parked;
+
+    if (WdkmpDiagEmpty(Record)) {
+        Self = WdkmpCurrentThread();
+        Parked = (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED);
+        WdkmpDiagClaimPoint(WDKMP_DIAG_POINT_EMPTIED);
+        (VOID)InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread, Parked, Self);
+        if (WdkmpDiagEmpty(Record)) {
+            return;
+        }
+        /*
+         * A DPC landed after the check and returned holding a spin lock
+         * it took in the record (under this mark): take the record back.
+         * Another thread may have taken it first; its claim clears that
+         * hold, which goes untracked.
+         */
+        if (InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread, Self,
+                                              Parked) != Parked) {
+            InterlockedIncrement(&WdkmpDiag.Untracked);
             return;
         }
     }
-    /* Only if it is still this thread's (an APC on it may have parked it,
-       and another thread taken it, since it was found). Between these
-       reads and the exchange only this thread's interrupts run, and they
-       leave the mark as they found it. */
-    Self = WdkmpCurrentThread();
-    if (WdkmpDiagWord(Record) != Self ||
-        (WdkmpLoadLong(&Record->Generation) & WDKMP_DIAG_BUSY) != 0) {
-        return;
-    }
-    (VOID)InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread,
-                                            (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED), Self);
+    WdkmpDiagTaken(Record, TRUE);
 }
 
 /* ------------------------------------------------------------------------
@@ -641,9 +676,11 @@ WdkmpDiagView(
     }
 }
 
+/* Whether View's frames show a hold or a region (read as they are). */
+static
 BOOLEAN
-WdkmpDiagViewConfirm(
-    _Inout_ WDKMP_DIAG_VIEW *View
+WdkmpDiagViewHolds(
+    _In_ const WDKMP_DIAG_VIEW *View
     )
 {
     PWDKMP_DIAG_THREAD Record = View->Record;
@@ -651,9 +688,6 @@ WdkmpDiagViewConfirm(
     ULONG Frame;
     LONG Index;
 
-    if (Record == NULL) {
-        return FALSE;
-    }
     if (View->First == WDKMP_DIAG_FRAME_LOW && WdkmpLoadLong(&Record->Regions) > 0) {
         Holds = TRUE;
     }
@@ -665,11 +699,67 @@ WdkmpDiagViewConfirm(
             Holds = WdkmpLoadPointerAcquire(&Of->Held[Index].Lock) != NULL;
         }
     }
+    return Holds;
+}
+
+BOOLEAN
+WdkmpDiagViewConfirm(
+    _Inout_ WDKMP_DIAG_VIEW *View
+    )
+{
+    PWDKMP_DIAG_THREAD Record = View->Record;
+
+    if (Record == NULL) {
+        return FALSE;
+    }
     /* Still this thread's, never taken since it was found: then what was
        read is the thread's own, and, not empty, nothing parks it now. */
-    if (Holds && (WdkmpDiagGeneration(Record) & ~WDKMP_DIAG_BUSY) == View->Generation &&
+    if (WdkmpDiagViewHolds(View) &&
+        (WdkmpDiagGeneration(Record) & ~WDKMP_DIAG_BUSY) == View->Generation &&
         WdkmpDiagWord(Record) == View->Self) {
         return TRUE;
+    }
+    View->Record = NULL;
+    return FALSE;
+}
+
+/*
+ * WdkmpDiagViewConfirm for a release or a region's leave, which may empty
+ * the record: confirmed, it is also marked busy (*Marked TRUE), unless a
+ * context of the thread it interrupted holds the mark (*Marked FALSE), so
+ * that from the caller's write to its park (WdkmpDiagPutMarked) nothing
+ * else parks it. Else an APC landing in that window, one of whose own
+ * acquisitions found the record empty and active, could have it parked
+ * under it by a DPC landing in that acquisition, and taken by another
+ * thread. The mark's compare-exchange is the confirmation's full-barrier
+ * read of Generation: no interlocked operation more than a confirmation.
+ */
+BOOLEAN
+WdkmpDiagViewMark(
+    _Inout_ WDKMP_DIAG_VIEW *View,
+    _Out_ PBOOLEAN Marked
+    )
+{
+    PWDKMP_DIAG_THREAD Record = View->Record;
+    LONG Seen;
+
+    *Marked = FALSE;
+    if (Record == NULL) {
+        return FALSE;
+    }
+    if (WdkmpDiagViewHolds(View)) {
+        Seen = InterlockedCompareExchange(&Record->Generation,
+                                          View->Generation | WDKMP_DIAG_BUSY, View->Generation);
+        if ((Seen & ~WDKMP_DIAG_BUSY) == View->Generation) {
+            if (WdkmpDiagWord(Record) == View->Self) {
+                *Marked = Seen == View->Generation;
+                return TRUE;
+            }
+            if (Seen == View->Generation) {
+                (VOID)InterlockedCompareExchange(&Record->Generation, View->Generation,
+                                                 View->Generation | WDKMP_DIAG_BUSY);
+            }
+        }
     }
     View->Record = NULL;
     return FALSE;
@@ -1009,10 +1099,14 @@ WdkmpDiagRegion(
         return;
     }
     WdkmpDiagView(WdkmpGetIrql(), TRUE, &View);
-    if (WdkmpDiagViewConfirm(&View) && View.Record != NULL &&
-        WdkmpLoadLong(&View.Record->Regions) > 0) {
+    if (!WdkmpDiagViewMark(&View, &Marked)) {
+        return;
+    }
+    if (WdkmpLoadLong(&View.Record->Regions) > 0) {
         InterlockedDecrement(&View.Record->Regions);
-        WdkmpDiagPutThread(View.Record);
+    }
+    if (Marked) {
+        WdkmpDiagPutMarked(View.Record);
     }
 }
 
