@@ -385,6 +385,27 @@ WdkmpDiagOtherActive(
     return NULL;
 }
 
+/* Whether Record holds nothing: no hold, none lost, no region. */
+static
+BOOLEAN
+WdkmpDiagEmpty(
+    _In_ PWDKMP_DIAG_THREAD Record
+    )
+{
+    ULONG Frame;
+
+    if (WdkmpLoadLong(&Record->Regions) != 0) {
+        return FALSE;
+    }
+    for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
+        if (WdkmpLoadLong(&Record->Frames[Frame].Depth) != 0 ||
+            WdkmpLoadLong(&Record->Frames[Frame].Lost) != 0) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 /*
  * Record, just claimed by Self (active, marked busy by the claim), is not
  * needed: parked if empty, then unmarked. FALSE if not empty: it holds
@@ -399,24 +420,15 @@ WdkmpDiagGiveBack(
     )
 {
     LONG Generation = WdkmpLoadLong(&Record->Generation);
-    ULONG Frame;
 
-    if (WdkmpLoadLong(&Record->Regions) == 0) {
-        for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
-            if (WdkmpLoadLong(&Record->Frames[Frame].Depth) != 0 ||
-                WdkmpLoadLong(&Record->Frames[Frame].Lost) != 0) {
-                break;
-            }
-        }
-        if (Frame == WDKMP_DIAG_FRAMES &&
-            InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread,
-                                              (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED),
-                                              Self) == Self) {
-            /* Unmarked unless taken again meanwhile (a new generation). */
-            (VOID)InterlockedCompareExchange(&Record->Generation,
-                                             Generation & ~WDKMP_DIAG_BUSY, Generation);
-            return TRUE;
-        }
+    if (WdkmpDiagEmpty(Record) &&
+        InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread,
+                                          (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED),
+                                          Self) == Self) {
+        /* Unmarked unless taken again meanwhile (a new generation). */
+        (VOID)InterlockedCompareExchange(&Record->Generation,
+                                         Generation & ~WDKMP_DIAG_BUSY, Generation);
+        return TRUE;
     }
     return FALSE;
 }
@@ -563,27 +575,6 @@ WdkmpDiagTaken(
         WdkmpStoreLongRelease(&Record->Generation,
                               WdkmpLoadLong(&Record->Generation) & ~WDKMP_DIAG_BUSY);
     }
-}
-
-/* Whether Record holds nothing: no hold, none lost, no region. */
-static
-BOOLEAN
-WdkmpDiagEmpty(
-    _In_ PWDKMP_DIAG_THREAD Record
-    )
-{
-    ULONG Frame;
-
-    if (WdkmpLoadLong(&Record->Regions) != 0) {
-        return FALSE;
-    }
-    for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
-        if (WdkmpLoadLong(&Record->Frames[Frame].Depth) != 0 ||
-            WdkmpLoadLong(&Record->Frames[Frame].Lost) != 0) {
-            return FALSE;
-        }
-    }
-    return TRUE;
 }
 
 /*
