@@ -2066,6 +2066,27 @@ HoldingNoteRecords(HOLDING_ROUND *Round)
     }
 }
 
+/*
+ * Thread addresses are reused: a record parked by an ended thread at this
+ * thread's address is this thread's own, and it would take it back
+ * instead of a new one. Each is handed, still parked, to a thread that
+ * does not exist (any thread may still take it); the chains keep it.
+ */
+static LONG_PTR HoldingNobody;
+
+static VOID
+HoldingForgetParkedRecords(VOID)
+{
+    PVOID Parked = (PVOID)((ULONG_PTR)KeGetCurrentThread() | 1);   /* WDKMP_DIAG_PARKED */
+    PVOID Nobody = (PVOID)((ULONG_PTR)&HoldingNobody | 1);
+    ULONG Index;
+
+    for (Index = 0; Index < WDKM_DIAG_MAX_THREADS; Index += 1) {
+        (VOID)InterlockedCompareExchangePointer((PVOID volatile *)&WdkmpDiagThreads[Index].Thread,
+                                                Nobody, Parked);
+    }
+}
+
 static VOID
 HoldingClaimer(PVOID Context, ULONG Index)
 {
@@ -2085,6 +2106,8 @@ HoldingClaimer(PVOID Context, ULONG Index)
         if (Status == STATUS_SUCCESS) {
             Status = WdkmKMutexRelease(Mutex);
         }
+    } else {
+        HoldingForgetParkedRecords();
     }
     if (Status == STATUS_SUCCESS) {
         Round->Claimer = KeGetCurrentThread();
