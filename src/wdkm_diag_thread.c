@@ -598,15 +598,17 @@ WdkmpDiagPutMarked(
         Parked = (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED);
         WdkmpDiagClaimPoint(WDKMP_DIAG_POINT_EMPTIED);
         (VOID)InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread, Parked, Self);
-        if (WdkmpDiagEmpty(Record)) {
+        /*
+         * A DPC that landed after the check may have returned holding a
+         * spin lock it took in the record (under this mark; in the high
+         * frame, the one a DPC writes: an APC returns holding nothing):
+         * then take the record back. Another thread may have taken it
+         * first; its claim clears that hold, which goes untracked.
+         */
+        if (WdkmpLoadLong(&Record->Frames[WDKMP_DIAG_FRAME_HIGH].Depth) == 0 &&
+            WdkmpLoadLong(&Record->Frames[WDKMP_DIAG_FRAME_HIGH].Lost) == 0) {
             return;
         }
-        /*
-         * A DPC landed after the check and returned holding a spin lock
-         * it took in the record (under this mark): take the record back.
-         * Another thread may have taken it first; its claim clears that
-         * hold, which goes untracked.
-         */
         if (InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread, Self,
                                               Parked) != Parked) {
             InterlockedIncrement(&WdkmpDiag.Untracked);
