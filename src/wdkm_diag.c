@@ -17,6 +17,9 @@
 
 WDKMP_DIAG_STATE WdkmpDiag;
 
+/* BeforeRelease's answer: the record, with this bit when it marked it. */
+#define WDKMP_DIAG_RELEASE_MARKED ((ULONG_PTR)1)
+
 NTSTATUS
 WdkmDiagSetPolicy(
     _In_ ULONG Flags
@@ -202,10 +205,12 @@ WdkmpDiagBeforeRelease(
     KIRQL Irql = WdkmpGetIrql();
     WDKMP_DIAG_VIEW View;
     WDKMP_DIAG_HELD Held;
+    BOOLEAN Marked;
 
-    /* A hold to pop makes the record the thread's, and keeps it so. */
+    /* A hold to pop makes the record the thread's, and keeps it so; marked
+       busy until AfterRelease parks it, nothing else parks it meanwhile. */
     WdkmpDiagView(Irql, TRUE, &View);
-    if (!WdkmpDiagViewConfirm(&View)) {
+    if (!WdkmpDiagViewMark(&View, &Marked)) {
         return NULL;
     }
     if (WdkmpDiagPop(View.Record, Irql, Header, &Held) &&
@@ -214,7 +219,8 @@ WdkmpDiagBeforeRelease(
                        (LONG64)(WdkmpTimestamp() - Held.AcquiredAt),
                        (Held.Flags & WDKMP_DIAG_SHARED) != 0);
     }
-    return View.Record;
+    /* Only a release that set the mark ends it (records are aligned). */
+    return Marked ? (PVOID)((ULONG_PTR)View.Record | WDKMP_DIAG_RELEASE_MARKED) : NULL;
 }
 
 VOID
@@ -222,7 +228,10 @@ WdkmpDiagAfterRelease(
     _In_opt_ PVOID Thread
     )
 {
-    WdkmpDiagPutThread((PWDKMP_DIAG_THREAD)Thread);
+    if (((ULONG_PTR)Thread & WDKMP_DIAG_RELEASE_MARKED) != 0) {
+        WdkmpDiagPutMarked(
+            (PWDKMP_DIAG_THREAD)((ULONG_PTR)Thread & ~(ULONG_PTR)WDKMP_DIAG_RELEASE_MARKED));
+    }
 }
 
 #else

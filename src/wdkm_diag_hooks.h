@@ -69,7 +69,8 @@ NTSTATUS WdkmpDiagBeforeAcquire(_In_ struct _WDKMP_LOCK_HEADER *Header, _In_ ULO
 VOID WdkmpDiagWaitBegins(_Inout_ PWDKMP_DIAG_ACQUIRE Diag, _In_ BOOLEAN Known);
 VOID WdkmpDiagAfterAcquire(_Inout_ struct _WDKMP_LOCK_HEADER *Header,
                            _Inout_ PWDKMP_DIAG_ACQUIRE Diag, _In_ BOOLEAN Acquired);
-/* Returns the thread's record for WdkmpDiagAfterRelease. */
+/* Returns what WdkmpDiagAfterRelease needs: the thread's record, marked
+   busy from the record of the release to its park (NULL: nothing to do). */
 PVOID WdkmpDiagBeforeRelease(_Inout_ struct _WDKMP_LOCK_HEADER *Header);
 VOID WdkmpDiagAfterRelease(_In_opt_ PVOID Thread);
 
@@ -117,6 +118,9 @@ VOID WdkmpDiagCallbackMisuse(_In_opt_ const VOID *Lock, _In_ BOOLEAN Lookup,
 #define WDKMP_DIAG_CLAIM_PUBLISHED 3   /* published as the thread's, not yet returned */
 #define WDKMP_DIAG_CLAIM_SEEN      4   /* a free or parked word read, not yet taken */
 #define WDKMP_DIAG_CLAIM_POINTS    5
+/* And two points around a claim, not part of it. */
+#define WDKMP_DIAG_POINT_FOUND     5   /* the thread's active record found, not yet marked */
+#define WDKMP_DIAG_POINT_EMPTIED   6   /* a release or leave recorded, its record not yet parked */
 typedef VOID WDKMP_DIAG_CLAIM_HOOK(_In_ ULONG Point);
 extern WDKMP_DIAG_CLAIM_HOOK *volatile WdkmpDiagClaimHook;
 

@@ -210,6 +210,10 @@ VOID WdkmpDiagView(_In_ KIRQL Irql, _In_ BOOLEAN AllFrames, _Out_ WDKMP_DIAG_VIE
    caller's after that was read: from then on nothing parks it. Else
    clears View (the caller holds nothing there) and returns FALSE. */
 BOOLEAN WdkmpDiagViewConfirm(_Inout_ WDKMP_DIAG_VIEW *View);
+/* The same for a release or a region's leave, which may empty the record:
+   also marks it busy (*Marked TRUE; FALSE: an outer context of the thread
+   holds the mark), to be ended by WdkmpDiagPutMarked. */
+BOOLEAN WdkmpDiagViewMark(_Inout_ WDKMP_DIAG_VIEW *View, _Out_ PBOOLEAN Marked);
 /* The next published hold of View after *Cursor (start with 0), or NULL. */
 const WDKMP_DIAG_HELD *WdkmpDiagNextHeld(_In_ const WDKMP_DIAG_VIEW *View,
                                          _Inout_ PULONG Cursor);
@@ -219,7 +223,8 @@ VOID WdkmpDiagPush(_Inout_ PWDKMP_DIAG_THREAD Record, _In_ ULONG Frame,
 /* Removes the newest hold of Header; *Held receives a copy (FALSE: none). */
 BOOLEAN WdkmpDiagPop(_Inout_ PWDKMP_DIAG_THREAD Record, _In_ KIRQL Irql,
                      _In_ PWDKMP_LOCK_HEADER Header, _Out_ WDKMP_DIAG_HELD *Held);
-VOID WdkmpDiagPutThread(_In_opt_ PWDKMP_DIAG_THREAD Record);
+/* Ends WdkmpDiagViewMark's mark: parks the record if it is empty. */
+VOID WdkmpDiagPutMarked(_Inout_ PWDKMP_DIAG_THREAD Record);
 
 /* wdkm_diag_stats.c: figures. */
 VOID WdkmpDiagMax64(_Inout_ LONG64 volatile *Maximum, _In_ LONG64 Value, _In_ BOOLEAN Shared);

@@ -35,7 +35,11 @@
  * or a region): an interrupt in that window would park it, another
  * thread take it, and the write land in a record not the thread's. So
  * the finder marks the record busy (WDKMP_DIAG_BUSY in Generation) for
- * the window, and nothing parks a busy record. The mark is set by
+ * the window, and nothing parks a busy record. A release or a region's
+ * leave marks it too, from its write to its park (WdkmpDiagViewMark,
+ * WdkmpDiagPutMarked), and only the holder of that mark parks: so a
+ * record emptied by a release is not parked by an interrupt of an
+ * acquisition that lands in the release and found it empty and active. The mark is set by
  * compare-exchange against the Generation read before the record was
  * seen to be the caller's: a record another thread took since has moved
  * on, so a stale finder never writes a mark into another thread's record.
@@ -167,22 +171,25 @@ WdkmpDiagLookup(
 }
 
 /*
- * Zeroes a count of a record being claimed. Whoever parks a record has
- * emptied it, so a claim (most often a thread taking its own parked
- * record back, at every first acquisition) usually finds zeros and writes
- * nothing: five full barriers fewer per claim, which the checked build's
- * every acquisition from holding nothing paid. The claim's compare-
- * exchanges before and after order it, and the claim's other writers are
- * the claimer's own contexts, on its processor, in program order.
+ * Zeroes a count of a record being claimed, if it was Seen not zero.
+ * Whoever parks a record has emptied it, so a claim (most often a thread
+ * taking its own parked record back, at every first acquisition) usually
+ * finds zeros and writes nothing: five full barriers fewer per claim,
+ * which the checked build's every acquisition from holding nothing paid.
+ * By compare-exchange from what was seen, not an exchange: a context of
+ * the claimer that lands after the read may end the claim and write a
+ * hold it keeps when it returns (WdkmpDiagFinishClaim), which this must
+ * not erase.
  */
 static
 VOID
 WdkmpDiagClearLong(
-    _Inout_ LONG volatile *Value
+    _Inout_ LONG volatile *Value,
+    _In_ LONG Seen
     )
 {
-    if (WdkmpLoadLong(Value) != 0) {
-        InterlockedExchange(Value, 0);
+    if (Seen != 0) {
+        (VOID)InterlockedCompareExchange(Value, 0, Seen);
     }
 }
 
@@ -194,12 +201,16 @@ WdkmpDiagClearLong(
  * own holds under the claimer's mark). Either may be interrupted by the
  * other anywhere in it, so every step leaves the same result done twice:
  *
- * - the clearing writes zeros, and what an adopter wrote it took away
- *   again before it returned (contexts of a thread nest, and each leaves
- *   its frames as it found them), so the record is empty whenever the
- *   claimer resumes; an adopter empties it and does not park it, as the
- *   mark, set before the word is published, stays until the claimer's
- *   WdkmpDiagTaken (WdkmpDiagPutThread parks no busy record);
+ * - the clearing reads the counts, then, if the word is still claiming,
+ *   zeroes those it saw not zero (what the previous owner left, which a
+ *   parked record usually is not). Once an adopter has published the
+ *   word the claim is over: a context it interrupted reads the word
+ *   changed and clears nothing, and one that read the counts before
+ *   fails its compare-exchange (a DPC may return holding a spin lock it
+ *   took in the adopted record: that hold stays). An adopter does not
+ *   park what it empties, as the mark, set before the word is published,
+ *   stays until the claimer's WdkmpDiagTaken (only the holder of a mark
+ *   parks a record: WdkmpDiagPutMarked);
  * - the generation only grows, busy each time;
  * - the word goes from claiming to Self, and stays Self while marked:
  *   only Self's contexts change an active word, by parking it.
@@ -225,14 +236,23 @@ WdkmpDiagFinishClaim(
     _In_ PVOID Self
     )
 {
+    LONG Counts[2 * WDKMP_DIAG_FRAMES + 1];
     ULONG Frame;
     LONG Seen;
 
     for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
-        WdkmpDiagClearLong(&Record->Frames[Frame].Depth);
-        WdkmpDiagClearLong(&Record->Frames[Frame].Lost);
+        Counts[2 * Frame] = WdkmpLoadLong(&Record->Frames[Frame].Depth);
+        Counts[2 * Frame + 1] = WdkmpLoadLong(&Record->Frames[Frame].Lost);
     }
-    WdkmpDiagClearLong(&Record->Regions);
+    Counts[2 * WDKMP_DIAG_FRAMES] = WdkmpLoadLong(&Record->Regions);
+    if (WdkmpDiagWord(Record) != (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_CLAIMING)) {
+        return;                     /* ended by a context that interrupted this one */
+    }
+    for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
+        WdkmpDiagClearLong(&Record->Frames[Frame].Depth, Counts[2 * Frame]);
+        WdkmpDiagClearLong(&Record->Frames[Frame].Lost, Counts[2 * Frame + 1]);
+    }
+    WdkmpDiagClearLong(&Record->Regions, Counts[2 * WDKMP_DIAG_FRAMES]);
     WdkmpDiagClaimPoint(WDKMP_DIAG_CLAIM_CLEARED);
     /* A new generation, busy: a finder of the old one fails to mark it
        (WdkmpDiagMarkBusy), a view of it fails to confirm. */
@@ -279,10 +299,11 @@ WdkmpDiagClaimRecord(
  * table has neither. An interrupt that lands during the search and takes
  * a record of its own leaves it parked when it returns (it empties it), a
  * spare the next claim may take; one that lands once the claim has begun
- * adopts it: so the thread never ends with two active records, as long as
- * each DPC or APC releases before it returns what it took. (One that
- * returns holding a lock, released by a later one, leaves its record
- * active, and this claim takes a second: not handled.)
+ * adopts it: so the thread never ends with two active records. An
+ * interrupt of the search may also return with a lock still held (a DPC
+ * may leave a spin lock for a later DPC to release), its record active:
+ * WdkmpDiagTakeThread looks for that one after the claim, and gives the
+ * claimed record back (WdkmpDiagOtherActive).
  */
 static
 PWDKMP_DIAG_THREAD
@@ -330,6 +351,88 @@ WdkmpDiagClaim(
     return NULL;
 }
 
+/*
+ * An active record of Self's in its chain other than Record: one that a
+ * DPC or APC took while Self searched for a record (before its claim's
+ * compare-exchange, so it did not adopt the claim) and still holds
+ * something in, as it returned holding a lock. It comes before Record in
+ * the chain (the interrupt took the first record it could, and the search
+ * goes on past what it cannot take), so it is what lookups find: the hold
+ * of Self's acquisition goes there, and Record is a spare.
+ */
+static
+PWDKMP_DIAG_THREAD
+WdkmpDiagOtherActive(
+    _In_ PVOID Self,
+    _In_ ULONG Start,
+    _In_opt_ PWDKMP_DIAG_THREAD Record
+    )
+{
+    PWDKMP_DIAG_THREAD Other;
+    PVOID Word;
+    ULONG Probe;
+
+    for (Probe = 0; Probe < WDKM_DIAG_MAX_THREADS; Probe += 1) {
+        Other = WdkmpDiagSlot(Start, Probe);
+        Word = WdkmpDiagWord(Other);
+        if (Word == NULL) {
+            break;
+        }
+        if (Word == Self && Other != Record) {
+            return Other;
+        }
+    }
+    return NULL;
+}
+
+/* Whether Record holds nothing: no hold, none lost, no region. */
+static
+BOOLEAN
+WdkmpDiagEmpty(
+    _In_ PWDKMP_DIAG_THREAD Record
+    )
+{
+    ULONG Frame;
+
+    if (WdkmpLoadLong(&Record->Regions) != 0) {
+        return FALSE;
+    }
+    for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
+        if (WdkmpLoadLong(&Record->Frames[Frame].Depth) != 0 ||
+            WdkmpLoadLong(&Record->Frames[Frame].Lost) != 0) {
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+/*
+ * Record, just claimed by Self (active, marked busy by the claim), is not
+ * needed: parked if empty, then unmarked. FALSE if not empty: it holds
+ * what an interrupt left in it (a thread with two such records is not
+ * handled), and the claimer keeps it, marked.
+ */
+static
+BOOLEAN
+WdkmpDiagGiveBack(
+    _Inout_ PWDKMP_DIAG_THREAD Record,
+    _In_ PVOID Self
+    )
+{
+    LONG Generation = WdkmpLoadLong(&Record->Generation);
+
+    if (WdkmpDiagEmpty(Record) &&
+        InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread,
+                                          (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED),
+                                          Self) == Self) {
+        /* Unmarked unless taken again meanwhile (a new generation). */
+        (VOID)InterlockedCompareExchange(&Record->Generation,
+                                         Generation & ~WDKMP_DIAG_BUSY, Generation);
+        return TRUE;
+    }
+    return FALSE;
+}
+
 /* Read with a full barrier: ordered against the reads around it. */
 static
 LONG
@@ -364,7 +467,11 @@ WdkmpDiagMarkBusy(
         return FALSE;
     }
     if ((Seen & WDKMP_DIAG_BUSY) != 0) {
-        return TRUE;                /* inside an outer context's window */
+        /* Inside an outer context's window, if it is the record's mark
+           now: a record parked by a release keeps its releaser's mark
+           until it is taken again (WdkmpDiagPutMarked), and an interrupt
+           may have parked and taken it back since Seen was read. */
+        return WdkmpLoadLongAcquire(&Record->Generation) == Seen;
     }
     if (InterlockedCompareExchange(&Record->Generation, Seen | WDKMP_DIAG_BUSY, Seen) != Seen) {
         return FALSE;
@@ -417,6 +524,7 @@ WdkmpDiagTakeThread(
     while (Lost < 8) {
         Record = WdkmpDiagLookup(Self, Start, &Claiming, &Parked);
         if (Record != NULL) {
+            WdkmpDiagClaimPoint(WDKMP_DIAG_POINT_FOUND);
             if (WdkmpDiagMarkBusy(Record, Self, Marked)) {
                 return Record;
             }
@@ -436,6 +544,13 @@ WdkmpDiagTakeThread(
             Lost += 1;              /* taken by another thread meanwhile */
         } else {
             Record = WdkmpDiagClaim(Self, Start);
+            /* Rare path (a record new to the thread): look for one an
+               interrupt of the search took and kept. */
+            if (WdkmpDiagOtherActive(Self, Start, Record) != NULL &&
+                (Record == NULL || WdkmpDiagGiveBack(Record, Self))) {
+                Lost += 1;
+                continue;
+            }
             if (Record == NULL) {
                 return NULL;
             }
@@ -463,37 +578,44 @@ WdkmpDiagTaken(
 }
 
 /*
- * Park the record once the thread holds nothing, at any IRQL, unless a
- * context of the thread is between finding it and writing it (busy).
+ * The end of a release's or a leave's mark (WdkmpDiagViewMark): the
+ * record parked if the thread holds nothing, with the mark still set (a
+ * parked record's mark means nothing, and its next claim gives it a new
+ * generation: no interlocked operation to clear it); else unmarked.
+ * Marked, the record stays Self's: only Self's contexts park an active
+ * record, and none parks a marked one.
  */
 VOID
-WdkmpDiagPutThread(
-    _In_opt_ PWDKMP_DIAG_THREAD Record
+WdkmpDiagPutMarked(
+    _Inout_ PWDKMP_DIAG_THREAD Record
     )
 {
     PVOID Self;
-    ULONG Frame;
+    PVOID Parked;
 
-    if (Record == NULL || WdkmpLoadLong(&Record->Regions) != 0) {
-        return;
-    }
-    for (Frame = 0; Frame < WDKMP_DIAG_FRAMES; Frame += 1) {
-        if (WdkmpLoadLong(&Record->Frames[Frame].Depth) != 0 ||
-            WdkmpLoadLong(&Record->Frames[Frame].Lost) != 0) {
+    if (WdkmpDiagEmpty(Record)) {
+        Self = WdkmpCurrentThread();
+        Parked = (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED);
+        WdkmpDiagClaimPoint(WDKMP_DIAG_POINT_EMPTIED);
+        (VOID)InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread, Parked, Self);
+        /*
+         * A DPC that landed after the check may have returned holding a
+         * spin lock it took in the record (under this mark; in the high
+         * frame, the one a DPC writes: an APC returns holding nothing):
+         * then take the record back. Another thread may have taken it
+         * first; its claim clears that hold, which goes untracked.
+         */
+        if (WdkmpLoadLong(&Record->Frames[WDKMP_DIAG_FRAME_HIGH].Depth) == 0 &&
+            WdkmpLoadLong(&Record->Frames[WDKMP_DIAG_FRAME_HIGH].Lost) == 0) {
+            return;
+        }
+        if (InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread, Self,
+                                              Parked) != Parked) {
+            InterlockedIncrement(&WdkmpDiag.Untracked);
             return;
         }
     }
-    /* Only if it is still this thread's (an APC on it may have parked it,
-       and another thread taken it, since it was found). Between these
-       reads and the exchange only this thread's interrupts run, and they
-       leave the mark as they found it. */
-    Self = WdkmpCurrentThread();
-    if (WdkmpDiagWord(Record) != Self ||
-        (WdkmpLoadLong(&Record->Generation) & WDKMP_DIAG_BUSY) != 0) {
-        return;
-    }
-    (VOID)InterlockedCompareExchangePointer((PVOID volatile *)&Record->Thread,
-                                            (PVOID)((ULONG_PTR)Self | WDKMP_DIAG_PARKED), Self);
+    WdkmpDiagTaken(Record, TRUE);
 }
 
 /* ------------------------------------------------------------------------
@@ -547,9 +669,11 @@ WdkmpDiagView(
     }
 }
 
+/* Whether View's frames show a hold or a region (read as they are). */
+static
 BOOLEAN
-WdkmpDiagViewConfirm(
-    _Inout_ WDKMP_DIAG_VIEW *View
+WdkmpDiagViewHolds(
+    _In_ const WDKMP_DIAG_VIEW *View
     )
 {
     PWDKMP_DIAG_THREAD Record = View->Record;
@@ -557,9 +681,6 @@ WdkmpDiagViewConfirm(
     ULONG Frame;
     LONG Index;
 
-    if (Record == NULL) {
-        return FALSE;
-    }
     if (View->First == WDKMP_DIAG_FRAME_LOW && WdkmpLoadLong(&Record->Regions) > 0) {
         Holds = TRUE;
     }
@@ -571,11 +692,67 @@ WdkmpDiagViewConfirm(
             Holds = WdkmpLoadPointerAcquire(&Of->Held[Index].Lock) != NULL;
         }
     }
+    return Holds;
+}
+
+BOOLEAN
+WdkmpDiagViewConfirm(
+    _Inout_ WDKMP_DIAG_VIEW *View
+    )
+{
+    PWDKMP_DIAG_THREAD Record = View->Record;
+
+    if (Record == NULL) {
+        return FALSE;
+    }
     /* Still this thread's, never taken since it was found: then what was
        read is the thread's own, and, not empty, nothing parks it now. */
-    if (Holds && (WdkmpDiagGeneration(Record) & ~WDKMP_DIAG_BUSY) == View->Generation &&
+    if (WdkmpDiagViewHolds(View) &&
+        (WdkmpDiagGeneration(Record) & ~WDKMP_DIAG_BUSY) == View->Generation &&
         WdkmpDiagWord(Record) == View->Self) {
         return TRUE;
+    }
+    View->Record = NULL;
+    return FALSE;
+}
+
+/*
+ * WdkmpDiagViewConfirm for a release or a region's leave, which may empty
+ * the record: confirmed, it is also marked busy (*Marked TRUE), unless a
+ * context of the thread it interrupted holds the mark (*Marked FALSE), so
+ * that from the caller's write to its park (WdkmpDiagPutMarked) nothing
+ * else parks it. Else an APC landing in that window, one of whose own
+ * acquisitions found the record empty and active, could have it parked
+ * under it by a DPC landing in that acquisition, and taken by another
+ * thread. The mark's compare-exchange is the confirmation's full-barrier
+ * read of Generation: no interlocked operation more than a confirmation.
+ */
+BOOLEAN
+WdkmpDiagViewMark(
+    _Inout_ WDKMP_DIAG_VIEW *View,
+    _Out_ PBOOLEAN Marked
+    )
+{
+    PWDKMP_DIAG_THREAD Record = View->Record;
+    LONG Seen;
+
+    *Marked = FALSE;
+    if (Record == NULL) {
+        return FALSE;
+    }
+    if (WdkmpDiagViewHolds(View)) {
+        Seen = InterlockedCompareExchange(&Record->Generation,
+                                          View->Generation | WDKMP_DIAG_BUSY, View->Generation);
+        if ((Seen & ~WDKMP_DIAG_BUSY) == View->Generation) {
+            if (WdkmpDiagWord(Record) == View->Self) {
+                *Marked = Seen == View->Generation;
+                return TRUE;
+            }
+            if (Seen == View->Generation) {
+                (VOID)InterlockedCompareExchange(&Record->Generation, View->Generation,
+                                                 View->Generation | WDKMP_DIAG_BUSY);
+            }
+        }
     }
     View->Record = NULL;
     return FALSE;
@@ -915,10 +1092,14 @@ WdkmpDiagRegion(
         return;
     }
     WdkmpDiagView(WdkmpGetIrql(), TRUE, &View);
-    if (WdkmpDiagViewConfirm(&View) && View.Record != NULL &&
-        WdkmpLoadLong(&View.Record->Regions) > 0) {
+    if (!WdkmpDiagViewMark(&View, &Marked)) {
+        return;
+    }
+    if (WdkmpLoadLong(&View.Record->Regions) > 0) {
         InterlockedDecrement(&View.Record->Regions);
-        WdkmpDiagPutThread(View.Record);
+    }
+    if (Marked) {
+        WdkmpDiagPutMarked(View.Record);
     }
 }
 

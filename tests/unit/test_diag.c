@@ -1972,6 +1972,591 @@ InterruptedClaimsTrackEveryAcquisition(VOID)
     CHECK_EQ(Passed, Rounds);
 }
 
+/*
+ * A DPC that returns still holding a spin lock (taken at DISPATCH_LEVEL,
+ * released by a later DPC on the same thread: NT lets a DPC leave a spin
+ * lock held, and to NT both DPCs are the thread) landing at each point of
+ * its thread's claim of a record. To NT the thread holds the spin lock
+ * from then until the later DPC lets it go, and the validator must say so
+ * (WdkmDiagCheckNoneHeld at PASSIVE_LEVEL reports every frame), and say
+ * nothing once both locks are released. (Before the claim's fix: at
+ * CLAIM_SEEN the DPC took a record of its own, the claim a second one, the
+ * mutex's hold went into the second and its release looked in the first,
+ * so the thread "held" the mutex for ever; at CLAIM_TAKEN the claim's
+ * clearing erased the hold the DPC had written after adopting it.)
+ */
+typedef struct _HOLDING_ROUND {
+    ULONG Point;
+    BOOLEAN Again;                  /* the claimer had a record, parked */
+    PKTHREAD volatile Claimer;
+    LONG volatile Armed;
+    LONG volatile Fired;
+    PWDKM_SPIN_LOCK Spin;
+    NTSTATUS Taken;                 /* the first DPC's acquisition, kept held */
+    NTSTATUS Released;              /* the later DPC's release */
+    NTSTATUS Status;                /* the claimer's own acquisitions and releases */
+    NTSTATUS BothHeld;              /* the claimer's checkpoints: both held */
+    BOOLEAN BothNamed;              /* ...and it named both */
+    NTSTATUS SpinHeld;              /* the mutex released, the spin lock not */
+    BOOLEAN SpinNamedAlone;
+    NTSTATUS NoneHeld;              /* both released */
+    BOOLEAN MutexHeldAfter;         /* WdkmDiagIsHeld(mutex) once released */
+    ULONG MostRecords;              /* the claimer's active records, at most */
+} HOLDING_ROUND;
+
+static HOLDING_ROUND *volatile HoldingRound;
+
+static VOID
+HoldingTake(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    HOLDING_ROUND *Round = (HOLDING_ROUND *)Context;
+    VALUE *Value;
+
+    (VOID)Kind;
+    (VOID)Random;
+    Round->Taken = WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Round->Spin, &Value);
+    /* Returns holding it. */
+}
+
+static VOID
+HoldingRelease(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    HOLDING_ROUND *Round = (HOLDING_ROUND *)Context;
+
+    (VOID)Kind;
+    (VOID)Random;
+    Round->Released = WdkmSpinLockReleaseFromDpcLevel(Round->Spin);
+}
+
+static VOID
+HoldingHook(ULONG Point)
+{
+    HOLDING_ROUND *Round = HoldingRound;
+
+    if (Round == NULL || Point != Round->Point || KeGetCurrentThread() != Round->Claimer ||
+        InterlockedExchange(&Round->Armed, 0) == 0) {
+        return;
+    }
+    InterlockedIncrement(&Round->Fired);
+    WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, HoldingTake, Round);
+}
+
+/* The calling thread's active records (its word in the table, as is). */
+static ULONG
+ActiveRecordsOfThisThread(VOID)
+{
+    ULONG Count = 0;
+    ULONG Index;
+
+    for (Index = 0; Index < WDKM_DIAG_MAX_THREADS; Index += 1) {
+        if (WdkmpDiagThreads[Index].Thread == (PVOID)KeGetCurrentThread()) {
+            Count += 1;
+        }
+    }
+    return Count;
+}
+
+static VOID
+HoldingNoteRecords(HOLDING_ROUND *Round)
+{
+    ULONG Records = ActiveRecordsOfThisThread();
+
+    if (Records > Round->MostRecords) {
+        Round->MostRecords = Records;
+    }
+}
+
+/*
+ * Thread addresses are reused: a record parked by an ended thread at this
+ * thread's address is this thread's own, and it would take it back
+ * instead of a new one. Each is handed, still parked, to a thread that
+ * does not exist (any thread may still take it); the chains keep it.
+ */
+static LONG_PTR HoldingNobody;
+
+static VOID
+HoldingForgetParkedRecords(VOID)
+{
+    PVOID Parked = (PVOID)((ULONG_PTR)KeGetCurrentThread() | 1);   /* WDKMP_DIAG_PARKED */
+    PVOID Nobody = (PVOID)((ULONG_PTR)&HoldingNobody | 1);
+    ULONG Index;
+
+    for (Index = 0; Index < WDKM_DIAG_MAX_THREADS; Index += 1) {
+        (VOID)InterlockedCompareExchangePointer((PVOID volatile *)&WdkmpDiagThreads[Index].Thread,
+                                                Nobody, Parked);
+    }
+}
+
+static VOID
+HoldingClaimer(PVOID Context, ULONG Index)
+{
+    HOLDING_ROUND *Round = (HOLDING_ROUND *)Context;
+    PWDKM_KMUTEX Mutex;
+    VALUE *Value;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Index);
+    Status = WDKM_KMUTEX_CREATE(&Zero, &Mutex);
+    if (Status == STATUS_SUCCESS) {
+        Status = WdkmDiagSetClassName(Mutex, "holding.mutex");
+    }
+    if (Status == STATUS_SUCCESS && Round->Again) {
+        /* Takes a record, and parks it: its own now. */
+        Status = WDKM_KMUTEX_ACQUIRE(Mutex, &Value);
+        if (Status == STATUS_SUCCESS) {
+            Status = WdkmKMutexRelease(Mutex);
+        }
+    } else {
+        HoldingForgetParkedRecords();
+    }
+    if (Status == STATUS_SUCCESS) {
+        Round->Claimer = KeGetCurrentThread();
+        InterlockedExchange(&Round->Armed, 1);
+        Status = WDKM_KMUTEX_ACQUIRE(Mutex, &Value);
+        InterlockedExchange(&Round->Armed, 0);
+        if (Status == STATUS_SUCCESS) {
+            HoldingNoteRecords(Round);
+            CapturedLength = 0;
+            Captured[0] = '\0';
+            Round->BothHeld = WdkmDiagCheckNoneHeld("holding both");
+            Round->BothNamed = Printed("\"holding.mutex\" still held") &&
+                               Printed("\"holding.spin\" still held");
+            Status = WdkmKMutexRelease(Mutex);
+        }
+        HoldingNoteRecords(Round);
+        CapturedLength = 0;
+        Captured[0] = '\0';
+        Round->SpinHeld = WdkmDiagCheckNoneHeld("holding the spin lock");
+        Round->SpinNamedAlone = Printed("\"holding.spin\" still held") &&
+                                !Printed("\"holding.mutex\"");
+        /* A later DPC on this thread lets the first one's spin lock go. */
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, HoldingRelease, Round);
+        HoldingNoteRecords(Round);
+        Round->NoneHeld = WdkmDiagCheckNoneHeld("holding nothing");
+        Round->MutexHeldAfter = WdkmDiagIsHeld(Mutex);
+    }
+    if (Mutex != NULL && WdkmKMutexDestroy(Mutex) != STATUS_SUCCESS) {
+        Status = STATUS_UNSUCCESSFUL;
+    }
+    Round->Status = Status;
+}
+
+/* One round's answers; *Exact FALSE (a failure reported) at the first wrong one. */
+static VOID
+CheckHoldingRound(const HOLDING_ROUND *Round, BOOLEAN *Exact)
+{
+    *Exact = FALSE;
+    CHECK_EQ(Round->Fired, 1);
+    CHECK_STATUS(Round->Status, STATUS_SUCCESS);
+    CHECK_STATUS(Round->Taken, STATUS_SUCCESS);
+    CHECK_STATUS(Round->Released, STATUS_SUCCESS);
+    /* Both held, both tracked, in one record. */
+    CHECK_STATUS(Round->BothHeld, STATUS_WDKM_LOCK_HELD);
+    CHECK(Round->BothNamed);
+    /* The mutex's release found its hold: the spin lock alone is left. */
+    CHECK_STATUS(Round->SpinHeld, STATUS_WDKM_LOCK_HELD);
+    CHECK(Round->SpinNamedAlone);
+    /* Nothing left, nothing reported. */
+    CHECK_STATUS(Round->NoneHeld, STATUS_SUCCESS);
+    CHECK(!Round->MutexHeldAfter);
+    CHECK_EQ(Round->MostRecords, 1);
+    *Exact = TRUE;
+}
+
+static VOID
+DpcReturningHoldingDuringAClaim(VOID)
+{
+    static HOLDING_ROUND Round;
+    WDKM_TEST_THREAD *Claimer;
+    PWDKM_SPIN_LOCK Spin;
+    ULONG Point;
+    ULONG Variant;
+    ULONG Rounds = 0;
+    ULONG Passed = 0;
+    BOOLEAN Exact;
+
+    Begin();
+    WdkmTestInterruptsPause();      /* one DPC at one point: no other event */
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetClassName(Spin, "holding.spin"), STATUS_SUCCESS);
+    WdkmpDiagClaimHook = HoldingHook;
+    for (Point = 0; Point < WDKMP_DIAG_CLAIM_POINTS; Point += 1) {
+        for (Variant = 0; Variant < 2; Variant += 1) {
+            RtlZeroMemory(&Round, sizeof(Round));
+            Round.Point = Point;
+            Round.Again = Variant != 0;
+            Round.Spin = Spin;
+            Round.Taken = STATUS_UNSUCCESSFUL;
+            Round.Released = STATUS_UNSUCCESSFUL;
+            HoldingRound = &Round;
+            Claimer = WdkmTestStartThread(HoldingClaimer, &Round);
+            CHECK(Claimer != NULL);
+            if (Claimer != NULL) {
+                WdkmTestJoinThread(Claimer);
+            }
+            HoldingRound = NULL;
+            printf("    point %lu, %s record: fired %ld, both %s%s, spin alone %s%s, "
+                   "after %s, records %lu\n",
+                   (unsigned long)Point, Round.Again ? "its own parked" : "a new",
+                   (long)Round.Fired,
+                   Round.BothHeld == STATUS_WDKM_LOCK_HELD ? "held" : "NOT HELD",
+                   Round.BothNamed ? "" : " (NOT BOTH NAMED)",
+                   Round.SpinHeld == STATUS_WDKM_LOCK_HELD ? "held" : "NOT HELD",
+                   Round.SpinNamedAlone ? "" : " (NOT NAMED ALONE)",
+                   Round.NoneHeld == STATUS_SUCCESS && !Round.MutexHeldAfter ? "clean" : "STILL HELD",
+                   (unsigned long)Round.MostRecords);
+            Rounds += 1;
+            CheckHoldingRound(&Round, &Exact);
+            Passed += Exact ? 1 : 0;
+        }
+    }
+    WdkmpDiagClaimHook = NULL;
+    printf("    %lu of %lu rounds exact\n", (unsigned long)Passed, (unsigned long)Rounds);
+    CHECK_STATUS(WdkmSpinLockDestroy(Spin), STATUS_SUCCESS);
+    CHECK_EQ(Passed, Rounds);
+}
+
+/*
+ * The same DPC landing in its thread's release of its last lock, after
+ * the record was seen empty and before it is parked: it takes the spin
+ * lock in the record (under the release's mark) and returns holding it.
+ * The record must stay the thread's, with the spin lock in it, until the
+ * later DPC lets it go. (Without the check after the park: parked with
+ * the hold in it, the thread said it held nothing.)
+ */
+static VOID
+HoldingParker(PVOID Context, ULONG Index)
+{
+    HOLDING_ROUND *Round = (HOLDING_ROUND *)Context;
+    PWDKM_KMUTEX Mutex;
+    VALUE *Value;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Index);
+    Status = WDKM_KMUTEX_CREATE(&Zero, &Mutex);
+    if (Status == STATUS_SUCCESS) {
+        Status = WdkmDiagSetClassName(Mutex, "holding.mutex");
+    }
+    if (Status == STATUS_SUCCESS) {
+        Status = WDKM_KMUTEX_ACQUIRE(Mutex, &Value);
+    }
+    if (Status == STATUS_SUCCESS) {
+        Round->Claimer = KeGetCurrentThread();
+        InterlockedExchange(&Round->Armed, 1);
+        Status = WdkmKMutexRelease(Mutex);
+        InterlockedExchange(&Round->Armed, 0);
+        HoldingNoteRecords(Round);
+        CapturedLength = 0;
+        Captured[0] = '\0';
+        Round->SpinHeld = WdkmDiagCheckNoneHeld("holding the spin lock");
+        Round->SpinNamedAlone = Printed("\"holding.spin\" still held") &&
+                                !Printed("\"holding.mutex\"");
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, HoldingRelease, Round);
+        Round->NoneHeld = WdkmDiagCheckNoneHeld("holding nothing");
+        Round->MutexHeldAfter = WdkmDiagIsHeld(Mutex);
+        if (ActiveRecordsOfThisThread() != 0) {
+            Round->MostRecords += 10;        /* kept after it held nothing */
+        }
+    }
+    if (Mutex != NULL && WdkmKMutexDestroy(Mutex) != STATUS_SUCCESS) {
+        Status = STATUS_UNSUCCESSFUL;
+    }
+    Round->Status = Status;
+}
+
+static VOID
+DpcReturningHoldingAtAPark(VOID)
+{
+    static HOLDING_ROUND Round;
+    WDKM_TEST_THREAD *Parker;
+    PWDKM_SPIN_LOCK Spin;
+
+    Begin();
+    WdkmTestInterruptsPause();      /* one DPC at one point: no other event */
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmDiagSetClassName(Spin, "holding.spin"), STATUS_SUCCESS);
+    RtlZeroMemory(&Round, sizeof(Round));
+    Round.Point = WDKMP_DIAG_POINT_EMPTIED;
+    Round.Spin = Spin;
+    Round.Taken = STATUS_UNSUCCESSFUL;
+    Round.Released = STATUS_UNSUCCESSFUL;
+    HoldingRound = &Round;
+    WdkmpDiagClaimHook = HoldingHook;
+    Parker = WdkmTestStartThread(HoldingParker, &Round);
+    if (Parker != NULL) {
+        WdkmTestJoinThread(Parker);
+    }
+    WdkmpDiagClaimHook = NULL;
+    HoldingRound = NULL;
+    printf("    fired %ld, spin alone %s%s, after %s, records %lu\n", (long)Round.Fired,
+           Round.SpinHeld == STATUS_WDKM_LOCK_HELD ? "held" : "NOT HELD",
+           Round.SpinNamedAlone ? "" : " (NOT NAMED ALONE)",
+           Round.NoneHeld == STATUS_SUCCESS && !Round.MutexHeldAfter ? "clean" : "STILL HELD",
+           (unsigned long)Round.MostRecords);
+    CHECK_STATUS(WdkmSpinLockDestroy(Spin), STATUS_SUCCESS);
+    CHECK(Parker != NULL);
+    CHECK_EQ(Round.Fired, 1);
+    CHECK_STATUS(Round.Status, STATUS_SUCCESS);
+    CHECK_STATUS(Round.Taken, STATUS_SUCCESS);
+    CHECK_STATUS(Round.Released, STATUS_SUCCESS);
+    CHECK_STATUS(Round.SpinHeld, STATUS_WDKM_LOCK_HELD);
+    CHECK(Round.SpinNamedAlone);
+    CHECK_STATUS(Round.NoneHeld, STATUS_SUCCESS);
+    CHECK(!Round.MutexHeldAfter);
+    CHECK_EQ(Round.MostRecords, 1);
+}
+
+/*
+ * The window diagnostics.md named in its Limits: a special kernel APC
+ * landing inside a release (after the library recorded it, before it
+ * parked the emptied record), and a DPC landing inside that APC's
+ * acquisition (after it found the record, before it marked it). The DPC
+ * takes and releases a spin lock, and before it returns a thread with no
+ * record (the 129th: the table is exactly full) tries to take one. The
+ * APC's acquisition is its thread's and must be tracked; the thief is the
+ * one left out. (Before the fix the DPC's release parked the record, empty
+ * and unmarked, the thief took it, and the APC found none: its mutex was
+ * untracked, WdkmDiagCheckNoneHeld in it said nothing was held.)
+ */
+typedef struct _PARK_ROUND {
+    PKTHREAD volatile Claimer;
+    LONG volatile Stage;             /* 1: armed; 2: the APC queued; 3: the DPC */
+    PWDKM_SPIN_LOCK Spin;
+    PWDKM_KMUTEX ApcMutex;
+    NTSTATUS ApcStatus;
+    NTSTATUS ApcHeld;                /* the APC's checkpoint, holding its mutex */
+    NTSTATUS ApcAfter;
+    NTSTATUS DpcStatus;
+    NTSTATUS ClaimerStatus;
+    NTSTATUS ClaimerAfter;
+    LONG volatile ThiefTried;
+    BOOLEAN ThiefWaited;
+    NTSTATUS ThiefFirst;
+    NTSTATUS ThiefSecond;
+    KEVENT ThiefGo;
+    KEVENT ClaimerDone;
+} PARK_ROUND;
+
+static PARK_ROUND *volatile ParkRound;
+
+static VOID
+ParkLetThiefTry(PARK_ROUND *Round)
+{
+    LONGLONG Deadline = WdkmTestDeadlineMs(10000);
+
+    (VOID)KeSetEvent(&Round->ThiefGo, 0, FALSE);
+    while (InterlockedCompareExchange(&Round->ThiefTried, 0, 0) == 0 &&
+           WdkmTestNowMs() < Deadline) {
+        YieldProcessor();
+    }
+    Round->ThiefWaited = InterlockedCompareExchange(&Round->ThiefTried, 0, 0) != 0;
+}
+
+static VOID
+ParkDpc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    PARK_ROUND *Round = (PARK_ROUND *)Context;
+    VALUE *Value;
+    NTSTATUS Status;
+
+    (VOID)Kind;
+    (VOID)Random;
+    Status = WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL(Round->Spin, &Value);
+    if (Status == STATUS_SUCCESS) {
+        Status = WdkmSpinLockReleaseFromDpcLevel(Round->Spin);
+    }
+    Round->DpcStatus = Status;
+    /* The record is empty again: a thread without one tries to take it
+       before this DPC returns. */
+    ParkLetThiefTry(Round);
+}
+
+static VOID
+ParkApc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
+{
+    PARK_ROUND *Round = (PARK_ROUND *)Context;
+    VALUE *Value;
+    NTSTATUS Status;
+
+    (VOID)Kind;
+    (VOID)Random;
+    Status = WDKM_KMUTEX_ACQUIRE(Round->ApcMutex, &Value);
+    if (Status == STATUS_SUCCESS) {
+        Round->ApcHeld = WdkmDiagCheckNoneHeld("park apc");
+        Status = WdkmKMutexRelease(Round->ApcMutex);
+    }
+    Round->ApcStatus = Status;
+    Round->ApcAfter = WdkmDiagCheckNoneHeld("park apc done");
+}
+
+static VOID
+ParkHook(ULONG Point)
+{
+    PARK_ROUND *Round = ParkRound;
+
+    if (Round == NULL || KeGetCurrentThread() != Round->Claimer) {
+        return;
+    }
+    if (Point == WDKMP_DIAG_POINT_EMPTIED &&
+        InterlockedCompareExchange(&Round->Stage, 2, 1) == 1) {
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptSpecialApc, ParkApc, Round);
+    } else if (Point == WDKMP_DIAG_POINT_FOUND &&
+               InterlockedCompareExchange(&Round->Stage, 3, 2) == 2) {
+        WdkmHostQueueInterrupt(KeGetCurrentThread(), WdkmHostInterruptDpc, ParkDpc, Round);
+    }
+}
+
+static VOID
+ParkClaimer(PVOID Context, ULONG Index)
+{
+    PARK_ROUND *Round = (PARK_ROUND *)Context;
+    PWDKM_KMUTEX Mutex;
+    VALUE *Value;
+    NTSTATUS Status;
+
+    UNREFERENCED_PARAMETER(Index);
+    Status = WDKM_KMUTEX_CREATE(&Zero, &Mutex);
+    if (Status == STATUS_SUCCESS) {
+        Status = WDKM_KMUTEX_ACQUIRE(Mutex, &Value);
+        if (Status == STATUS_SUCCESS) {
+            Round->Claimer = KeGetCurrentThread();
+            InterlockedExchange(&Round->Stage, 1);
+            /* Its last hold: the APC lands once it is recorded released. */
+            Status = WdkmKMutexRelease(Mutex);
+            Round->Claimer = NULL;
+        }
+        Round->ClaimerAfter = WdkmDiagCheckNoneHeld("park claimer done");
+        if (WdkmKMutexDestroy(Mutex) != STATUS_SUCCESS) {
+            Status = STATUS_UNSUCCESSFUL;
+        }
+    }
+    Round->ClaimerStatus = Status;
+    (VOID)KeSetEvent(&Round->ThiefGo, 0, FALSE);        /* never left waiting */
+    (VOID)KeSetEvent(&Round->ClaimerDone, 0, FALSE);
+}
+
+static VOID
+ParkThief(PVOID Context, ULONG Index)
+{
+    PARK_ROUND *Round = (PARK_ROUND *)Context;
+    PWDKM_KMUTEX Mutex;
+    VALUE *Value;
+
+    UNREFERENCED_PARAMETER(Index);
+    Round->ThiefFirst = STATUS_UNSUCCESSFUL;
+    Round->ThiefSecond = STATUS_UNSUCCESSFUL;
+    if (WDKM_KMUTEX_CREATE(&Zero, &Mutex) != STATUS_SUCCESS) {
+        InterlockedExchange(&Round->ThiefTried, 1);
+        return;
+    }
+    (VOID)KeWaitForSingleObject(&Round->ThiefGo, Executive, KernelMode, FALSE, NULL);
+    if (WDKM_KMUTEX_ACQUIRE(Mutex, &Value) == STATUS_SUCCESS) {
+        Round->ThiefFirst = WdkmDiagCheckNoneHeld("park thief");
+        InterlockedExchange(&Round->ThiefTried, 1);
+        (VOID)KeWaitForSingleObject(&Round->ClaimerDone, Executive, KernelMode, FALSE, NULL);
+        (VOID)WdkmKMutexRelease(Mutex);
+        /* The claimer holds nothing: its record was parked, and is ours. */
+        if (WDKM_KMUTEX_ACQUIRE(Mutex, &Value) == STATUS_SUCCESS) {
+            Round->ThiefSecond = WdkmDiagCheckNoneHeld("park thief again");
+            (VOID)WdkmKMutexRelease(Mutex);
+        }
+    }
+    InterlockedExchange(&Round->ThiefTried, 1);
+    (VOID)WdkmKMutexDestroy(Mutex);
+}
+
+/* The round's answers; *Exact FALSE (a failure reported) at the first wrong one. */
+static VOID
+CheckParkRound(const PARK_ROUND *Round, ULONG Untracked, BOOLEAN *Exact)
+{
+    *Exact = FALSE;
+    CHECK_EQ(Round->Stage, 3);
+    CHECK_STATUS(Round->ClaimerStatus, STATUS_SUCCESS);
+    CHECK_STATUS(Round->ApcStatus, STATUS_SUCCESS);
+    CHECK_STATUS(Round->DpcStatus, STATUS_SUCCESS);
+    CHECK(Round->ThiefWaited);
+    /* The APC's mutex is its thread's: tracked, and let go. */
+    CHECK_STATUS(Round->ApcHeld, STATUS_WDKM_LOCK_HELD);
+    CHECK_STATUS(Round->ApcAfter, STATUS_SUCCESS);
+    CHECK_STATUS(Round->ClaimerAfter, STATUS_SUCCESS);
+    /* The thief, the 129th thread, found no record until the claimer's
+       release was over. */
+    CHECK_STATUS(Round->ThiefFirst, STATUS_SUCCESS);
+    CHECK_STATUS(Round->ThiefSecond, STATUS_WDKM_LOCK_HELD);
+    CHECK_EQ(Untracked, 1);
+    *Exact = TRUE;
+}
+
+static VOID
+ReleaseWindowKeepsTheRecord(VOID)
+{
+    static PARK_ROUND Round;
+    WDKM_TEST_THREAD *Threads[WDKM_DIAG_MAX_THREADS - 1];
+    WDKM_TEST_THREAD *Claimer;
+    WDKM_TEST_THREAD *Thief;
+    WDKM_DIAG_SUMMARY Before;
+    WDKM_DIAG_SUMMARY After;
+    LIVE Live;
+    ULONG Index;
+    BOOLEAN Exact = FALSE;
+
+    Begin();
+    WdkmTestInterruptsPause();      /* the table's count is the point: no other event */
+    RtlZeroMemory(&Round, sizeof(Round));
+    CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Round.Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, &Round.ApcMutex), STATUS_SUCCESS);
+    KeInitializeEvent(&Round.ThiefGo, NotificationEvent, FALSE);
+    KeInitializeEvent(&Round.ClaimerDone, NotificationEvent, FALSE);
+    /* All records but one held, for the whole test; this thread holds none. */
+    Live.Ready = 0;
+    Live.Failures = 0;
+    KeInitializeEvent(&Live.Finish, NotificationEvent, FALSE);
+    for (Index = 0; Index < WDKM_DIAG_MAX_THREADS - 1; Index += 1) {
+        Threads[Index] = WdkmTestStartThread(HoldOwnLockUntilTold, &Live);
+        if (Threads[Index] == NULL) {
+            InterlockedIncrement(&Live.Failures);
+            InterlockedIncrement(&Live.Ready);
+        }
+    }
+    while (InterlockedCompareExchange(&Live.Ready, 0, 0) < WDKM_DIAG_MAX_THREADS - 1) {
+        WdkmTestSleepMs(1);
+    }
+    (VOID)WdkmDiagQuerySummary(&Before);
+    ParkRound = &Round;
+    WdkmpDiagClaimHook = ParkHook;
+    Thief = WdkmTestStartThread(ParkThief, &Round);
+    Claimer = WdkmTestStartThread(ParkClaimer, &Round);
+    if (Claimer != NULL) {
+        WdkmTestJoinThread(Claimer);
+    } else {
+        (VOID)KeSetEvent(&Round.ThiefGo, 0, FALSE);
+        (VOID)KeSetEvent(&Round.ClaimerDone, 0, FALSE);
+    }
+    if (Thief != NULL) {
+        WdkmTestJoinThread(Thief);
+    }
+    WdkmpDiagClaimHook = NULL;
+    ParkRound = NULL;
+    (VOID)WdkmDiagQuerySummary(&After);
+    (VOID)KeSetEvent(&Live.Finish, 0, FALSE);
+    for (Index = 0; Index < WDKM_DIAG_MAX_THREADS - 1; Index += 1) {
+        if (Threads[Index] != NULL) {
+            WdkmTestJoinThread(Threads[Index]);
+        }
+    }
+    printf("    stage %ld, apc %s, thief %s/%s, untracked +%lu\n", (long)Round.Stage,
+           Round.ApcHeld == STATUS_WDKM_LOCK_HELD ? "tracked" : "UNTRACKED",
+           Round.ThiefFirst == STATUS_SUCCESS ? "untracked" : "tracked",
+           Round.ThiefSecond == STATUS_WDKM_LOCK_HELD ? "tracked" : "untracked",
+           (unsigned long)(After.Untracked - Before.Untracked));
+    CHECK(Thief != NULL && Claimer != NULL);
+    CHECK_EQ(Live.Failures, 0);
+    CheckParkRound(&Round, After.Untracked - Before.Untracked, &Exact);
+    CHECK_STATUS(WdkmSpinLockDestroy(Round.Spin), STATUS_SUCCESS);
+    CHECK_STATUS(WdkmKMutexDestroy(Round.ApcMutex), STATUS_SUCCESS);
+    CHECK(Exact);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Queries: IRQL, memory that is not a lock, violations being written      */
 
@@ -2366,6 +2951,9 @@ static const WDKM_TEST_CASE DiagCases[] = {
     { "thread_table_exact_under_interrupts", ThreadTableExactUnderInterrupts },
     { "interrupted_claims_track_every_acquisition", InterruptedClaimsTrackEveryAcquisition },
     { "spin_lock_past_a_full_record_is_released", SpinLockPastAFullRecordIsReleased },
+    { "dpc_returning_holding_during_a_claim", DpcReturningHoldingDuringAClaim },
+    { "dpc_returning_holding_at_a_park", DpcReturningHoldingAtAPark },
+    { "release_window_keeps_the_record", ReleaseWindowKeepsTheRecord },
     { "queries_above_dispatch_are_refused", QueriesAboveDispatchAreRefused },
     { "not_a_lock_is_refused_without_following_it", NotALockIsRefusedWithoutFollowingIt },
     { "violations_are_read_whole", ViolationsAreReadWhole },
