@@ -201,8 +201,15 @@ PrCorePoll(VOID)
  * its running DPC, so re-arming from the DPC (or under a lock the DPC
  * takes) deadlocks there. DISPATCH_LEVEL on Windows (the AtDpcLevel
  * form), a reported PASSIVE_LEVEL under Wine (the library lets the same
- * form succeed there).
+ * form succeed there). A tick that finds the last one still running does
+ * nothing: Wine 8 runs each period on a new thread even while the last
+ * still runs, with spin-lock holders preemptible there, and the ticks
+ * piled up spinning on the device's lock starved its holder (the client
+ * saw its threads hang; docs/csq.md, the Wine table). On Windows a DPC
+ * object runs on one processor at a time and this never happens.
  */
+static LONG volatile PrTickBusy;
+
 static VOID
 PrTimerRoutine(
     _In_ PKDPC Dpc,
@@ -219,14 +226,17 @@ PrTimerRoutine(
     UNREFERENCED_PARAMETER(SystemArgument1);
     UNREFERENCED_PARAMETER(SystemArgument2);
 
-    if (WDKM_GRT_GET_SPIN_LOCK(PR_DEVICE_NAME, PR_DEVICE, &Lock) != STATUS_SUCCESS) {
+    if (InterlockedCompareExchange(&PrTickBusy, 1, 0) != 0) {
         return;
     }
-    (VOID)WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL_OR_BUGCHECK(Lock, &Device);
-    Device->Ticks += 1;
-    (VOID)WdkmSpinLockReleaseFromDpcLevel(Lock);
-    (VOID)WdkmGrtDereference(Lock);
-    PrCorePoll();
+    if (WDKM_GRT_GET_SPIN_LOCK(PR_DEVICE_NAME, PR_DEVICE, &Lock) == STATUS_SUCCESS) {
+        (VOID)WDKM_SPIN_LOCK_ACQUIRE_AT_DPC_LEVEL_OR_BUGCHECK(Lock, &Device);
+        Device->Ticks += 1;
+        (VOID)WdkmSpinLockReleaseFromDpcLevel(Lock);
+        (VOID)WdkmGrtDereference(Lock);
+        PrCorePoll();
+    }
+    InterlockedExchange(&PrTickBusy, 0);
 }
 
 /* Counts one cancelled ending. <= DISPATCH_LEVEL, no status to give. */
