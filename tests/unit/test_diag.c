@@ -1608,6 +1608,65 @@ ThreadTableExactUnderInterrupts(VOID)
  * with a fresh thread (a free or parked record of another's) and with one
  * taking back its own parked record.
  */
+/*
+ * The thief of the claim and park rounds: the 129th thread, with the
+ * table exactly full. Told to go, it takes a KMUTEX and asks whether it
+ * is tracked (First: STATUS_SUCCESS when it found no record); once the
+ * claimer is done it takes it again, now on the claimer's parked record
+ * (Second: STATUS_WDKM_LOCK_HELD, tracked).
+ */
+typedef struct _THIEF {
+    LONG volatile Tried;
+    BOOLEAN Waited;                  /* the event saw the thief's try before returning */
+    NTSTATUS First;                  /* the thief's checkpoint: table full, untracked */
+    NTSTATUS Second;                 /* once the claimer let go: tracked */
+    KEVENT Go;
+    KEVENT ClaimerDone;
+} THIEF;
+
+/* Lets the thief try to take a record, and waits until it has. */
+static VOID
+ThiefLetTry(THIEF *Thief)
+{
+    LONGLONG Deadline = WdkmTestDeadlineMs(10000);
+
+    (VOID)KeSetEvent(&Thief->Go, 0, FALSE);
+    while (InterlockedCompareExchange(&Thief->Tried, 0, 0) == 0 && WdkmTestNowMs() < Deadline) {
+        YieldProcessor();
+    }
+    Thief->Waited = InterlockedCompareExchange(&Thief->Tried, 0, 0) != 0;
+}
+
+static VOID
+ThiefThread(PVOID Context, ULONG Index)
+{
+    THIEF *Thief = (THIEF *)Context;
+    PWDKM_KMUTEX Mutex;
+    VALUE *Value;
+
+    UNREFERENCED_PARAMETER(Index);
+    Thief->First = STATUS_UNSUCCESSFUL;
+    Thief->Second = STATUS_UNSUCCESSFUL;
+    if (WDKM_KMUTEX_CREATE(&Zero, &Mutex) != STATUS_SUCCESS) {
+        InterlockedExchange(&Thief->Tried, 1);
+        return;
+    }
+    (VOID)KeWaitForSingleObject(&Thief->Go, Executive, KernelMode, FALSE, NULL);
+    if (WDKM_KMUTEX_ACQUIRE(Mutex, &Value) == STATUS_SUCCESS) {
+        Thief->First = WdkmDiagCheckNoneHeld("thief");
+        InterlockedExchange(&Thief->Tried, 1);
+        (VOID)KeWaitForSingleObject(&Thief->ClaimerDone, Executive, KernelMode, FALSE, NULL);
+        (VOID)WdkmKMutexRelease(Mutex);
+        /* The claimer holds nothing: its record was parked, and is ours. */
+        if (WDKM_KMUTEX_ACQUIRE(Mutex, &Value) == STATUS_SUCCESS) {
+            Thief->Second = WdkmDiagCheckNoneHeld("thief again");
+            (VOID)WdkmKMutexRelease(Mutex);
+        }
+    }
+    InterlockedExchange(&Thief->Tried, 1);
+    (VOID)WdkmKMutexDestroy(Mutex);
+}
+
 typedef struct _CLAIM_ROUND {
     ULONG Point;
     WDKM_HOST_INTERRUPT Kind;
@@ -1618,35 +1677,16 @@ typedef struct _CLAIM_ROUND {
     NTSTATUS EventHeld;              /* the event's checkpoint, holding its locks */
     NTSTATUS EventAfter;             /* and after it let go */
     NTSTATUS EventStatus;            /* its acquisitions and releases */
-    LONG volatile ThiefTried;
-    BOOLEAN ThiefWaited;             /* the event saw the thief's try before returning */
-    NTSTATUS ThiefFirst;             /* the thief's checkpoint: table full, untracked */
-    NTSTATUS ThiefSecond;            /* once the claimer let go: tracked */
+    THIEF Thief;
     NTSTATUS ClaimerHeld;
     NTSTATUS ClaimerAfter;
     NTSTATUS ClaimerStatus;
-    KEVENT ThiefGo;
-    KEVENT ClaimerDone;
     PWDKM_SPIN_LOCK Spin;
     PWDKM_SPIN_LOCK SpinInner;
     PWDKM_KMUTEX EventMutex;
 } CLAIM_ROUND;
 
 static CLAIM_ROUND *volatile ClaimRound;
-
-/* Lets the thief (the 129th thread) try to take a record, and waits until it has. */
-static VOID
-ClaimLetThiefTry(CLAIM_ROUND *Round)
-{
-    LONGLONG Deadline = WdkmTestDeadlineMs(10000);
-
-    (VOID)KeSetEvent(&Round->ThiefGo, 0, FALSE);
-    while (InterlockedCompareExchange(&Round->ThiefTried, 0, 0) == 0 &&
-           WdkmTestNowMs() < Deadline) {
-        YieldProcessor();
-    }
-    Round->ThiefWaited = InterlockedCompareExchange(&Round->ThiefTried, 0, 0) != 0;
-}
 
 static VOID
 ClaimEvent(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
@@ -1700,7 +1740,7 @@ ClaimEvent(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
     }
     /* The record is empty now: a thread without one tries to take it
        before this event returns (it cannot: the claim is not over). */
-    ClaimLetThiefTry(Round);
+    ThiefLetTry(&Round->Thief);
 }
 
 static VOID
@@ -1741,7 +1781,7 @@ ClaimerThread(PVOID Context, ULONG Index)
         if (Status == STATUS_SUCCESS) {
             Round->ClaimerHeld = WdkmDiagCheckNoneHeld("claimer");
             if (Round->Point == WDKMP_DIAG_CLAIM_SEEN) {
-                ClaimLetThiefTry(Round);        /* ClaimEvent: not before */
+                ThiefLetTry(&Round->Thief);        /* ClaimEvent: not before */
             }
             Status = WdkmKMutexRelease(Mutex);
         }
@@ -1751,38 +1791,8 @@ ClaimerThread(PVOID Context, ULONG Index)
         }
     }
     Round->ClaimerStatus = Status;
-    (VOID)KeSetEvent(&Round->ThiefGo, 0, FALSE);        /* never left waiting */
-    (VOID)KeSetEvent(&Round->ClaimerDone, 0, FALSE);
-}
-
-static VOID
-ThiefThread(PVOID Context, ULONG Index)
-{
-    CLAIM_ROUND *Round = (CLAIM_ROUND *)Context;
-    PWDKM_KMUTEX Mutex;
-    VALUE *Value;
-
-    UNREFERENCED_PARAMETER(Index);
-    Round->ThiefFirst = STATUS_UNSUCCESSFUL;
-    Round->ThiefSecond = STATUS_UNSUCCESSFUL;
-    if (WDKM_KMUTEX_CREATE(&Zero, &Mutex) != STATUS_SUCCESS) {
-        InterlockedExchange(&Round->ThiefTried, 1);
-        return;
-    }
-    (VOID)KeWaitForSingleObject(&Round->ThiefGo, Executive, KernelMode, FALSE, NULL);
-    if (WDKM_KMUTEX_ACQUIRE(Mutex, &Value) == STATUS_SUCCESS) {
-        Round->ThiefFirst = WdkmDiagCheckNoneHeld("thief");
-        InterlockedExchange(&Round->ThiefTried, 1);
-        (VOID)KeWaitForSingleObject(&Round->ClaimerDone, Executive, KernelMode, FALSE, NULL);
-        (VOID)WdkmKMutexRelease(Mutex);
-        /* The claimer holds nothing: its record was parked, and is ours. */
-        if (WDKM_KMUTEX_ACQUIRE(Mutex, &Value) == STATUS_SUCCESS) {
-            Round->ThiefSecond = WdkmDiagCheckNoneHeld("thief again");
-            (VOID)WdkmKMutexRelease(Mutex);
-        }
-    }
-    InterlockedExchange(&Round->ThiefTried, 1);
-    (VOID)WdkmKMutexDestroy(Mutex);
+    (VOID)KeSetEvent(&Round->Thief.Go, 0, FALSE);        /* never left waiting */
+    (VOID)KeSetEvent(&Round->Thief.ClaimerDone, 0, FALSE);
 }
 
 /* One round's answers; *Exact FALSE (a failure reported) at the first wrong one. */
@@ -1793,7 +1803,7 @@ CheckClaimRound(const CLAIM_ROUND *Round, ULONG Untracked, BOOLEAN *Exact)
     CHECK_EQ(Round->Fired, 1);
     CHECK_STATUS(Round->ClaimerStatus, STATUS_SUCCESS);
     CHECK_STATUS(Round->EventStatus, STATUS_SUCCESS);
-    CHECK(Round->ThiefWaited);
+    CHECK(Round->Thief.Waited);
     /* The event's acquisitions are its thread's, tracked; it left the
        record empty. */
     CHECK_STATUS(Round->EventHeld, STATUS_WDKM_LOCK_HELD);
@@ -1804,8 +1814,8 @@ CheckClaimRound(const CLAIM_ROUND *Round, ULONG Untracked, BOOLEAN *Exact)
     /* The thief found no record while the claim was on (the table holds
        128 threads; it was the 129th), and the record the claimer parked
        once it let go. */
-    CHECK_STATUS(Round->ThiefFirst, STATUS_SUCCESS);
-    CHECK_STATUS(Round->ThiefSecond, STATUS_WDKM_LOCK_HELD);
+    CHECK_STATUS(Round->Thief.First, STATUS_SUCCESS);
+    CHECK_STATUS(Round->Thief.Second, STATUS_WDKM_LOCK_HELD);
     CHECK_EQ(Untracked, 1);
     *Exact = TRUE;
 }
@@ -1928,18 +1938,18 @@ InterruptedClaimsTrackEveryAcquisition(VOID)
             Round.Spin = Spin;
             Round.SpinInner = SpinInner;
             Round.EventMutex = EventMutex;
-            KeInitializeEvent(&Round.ThiefGo, NotificationEvent, FALSE);
-            KeInitializeEvent(&Round.ClaimerDone, NotificationEvent, FALSE);
+            KeInitializeEvent(&Round.Thief.Go, NotificationEvent, FALSE);
+            KeInitializeEvent(&Round.Thief.ClaimerDone, NotificationEvent, FALSE);
             ClaimRound = &Round;
             (VOID)WdkmDiagQuerySummary(&Before);
-            Thief = WdkmTestStartThread(ThiefThread, &Round);
+            Thief = WdkmTestStartThread(ThiefThread, &Round.Thief);
             Claimer = WdkmTestStartThread(ClaimerThread, &Round);
             CHECK(Thief != NULL && Claimer != NULL);
             if (Claimer != NULL) {
                 WdkmTestJoinThread(Claimer);
             } else {
-                (VOID)KeSetEvent(&Round.ThiefGo, 0, FALSE);
-                (VOID)KeSetEvent(&Round.ClaimerDone, 0, FALSE);
+                (VOID)KeSetEvent(&Round.Thief.Go, 0, FALSE);
+                (VOID)KeSetEvent(&Round.Thief.ClaimerDone, 0, FALSE);
             }
             if (Thief != NULL) {
                 WdkmTestJoinThread(Thief);
@@ -1952,8 +1962,8 @@ InterruptedClaimsTrackEveryAcquisition(VOID)
                    Round.Again ? "its own parked" : "a new", (long)Round.Fired,
                    Round.EventHeld == STATUS_WDKM_LOCK_HELD ? "tracked" : "UNTRACKED",
                    Round.ClaimerHeld == STATUS_WDKM_LOCK_HELD ? "tracked" : "UNTRACKED",
-                   Round.ThiefFirst == STATUS_SUCCESS ? "untracked" : "tracked",
-                   Round.ThiefSecond == STATUS_WDKM_LOCK_HELD ? "tracked" : "untracked",
+                   Round.Thief.First == STATUS_SUCCESS ? "untracked" : "tracked",
+                   Round.Thief.Second == STATUS_WDKM_LOCK_HELD ? "tracked" : "untracked",
                    (unsigned long)(After.Untracked - Before.Untracked));
             Rounds += 1;
             CheckClaimRound(&Round, After.Untracked - Before.Untracked, &Exact);
@@ -2332,28 +2342,10 @@ typedef struct _PARK_ROUND {
     NTSTATUS DpcStatus;
     NTSTATUS ClaimerStatus;
     NTSTATUS ClaimerAfter;
-    LONG volatile ThiefTried;
-    BOOLEAN ThiefWaited;
-    NTSTATUS ThiefFirst;
-    NTSTATUS ThiefSecond;
-    KEVENT ThiefGo;
-    KEVENT ClaimerDone;
+    THIEF Thief;
 } PARK_ROUND;
 
 static PARK_ROUND *volatile ParkRound;
-
-static VOID
-ParkLetThiefTry(PARK_ROUND *Round)
-{
-    LONGLONG Deadline = WdkmTestDeadlineMs(10000);
-
-    (VOID)KeSetEvent(&Round->ThiefGo, 0, FALSE);
-    while (InterlockedCompareExchange(&Round->ThiefTried, 0, 0) == 0 &&
-           WdkmTestNowMs() < Deadline) {
-        YieldProcessor();
-    }
-    Round->ThiefWaited = InterlockedCompareExchange(&Round->ThiefTried, 0, 0) != 0;
-}
 
 static VOID
 ParkDpc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
@@ -2371,7 +2363,7 @@ ParkDpc(WDKM_HOST_INTERRUPT Kind, ULONG64 Random, PVOID Context)
     Round->DpcStatus = Status;
     /* The record is empty again: a thread without one tries to take it
        before this DPC returns. */
-    ParkLetThiefTry(Round);
+    ThiefLetTry(&Round->Thief);
 }
 
 static VOID
@@ -2434,38 +2426,8 @@ ParkClaimer(PVOID Context, ULONG Index)
         }
     }
     Round->ClaimerStatus = Status;
-    (VOID)KeSetEvent(&Round->ThiefGo, 0, FALSE);        /* never left waiting */
-    (VOID)KeSetEvent(&Round->ClaimerDone, 0, FALSE);
-}
-
-static VOID
-ParkThief(PVOID Context, ULONG Index)
-{
-    PARK_ROUND *Round = (PARK_ROUND *)Context;
-    PWDKM_KMUTEX Mutex;
-    VALUE *Value;
-
-    UNREFERENCED_PARAMETER(Index);
-    Round->ThiefFirst = STATUS_UNSUCCESSFUL;
-    Round->ThiefSecond = STATUS_UNSUCCESSFUL;
-    if (WDKM_KMUTEX_CREATE(&Zero, &Mutex) != STATUS_SUCCESS) {
-        InterlockedExchange(&Round->ThiefTried, 1);
-        return;
-    }
-    (VOID)KeWaitForSingleObject(&Round->ThiefGo, Executive, KernelMode, FALSE, NULL);
-    if (WDKM_KMUTEX_ACQUIRE(Mutex, &Value) == STATUS_SUCCESS) {
-        Round->ThiefFirst = WdkmDiagCheckNoneHeld("park thief");
-        InterlockedExchange(&Round->ThiefTried, 1);
-        (VOID)KeWaitForSingleObject(&Round->ClaimerDone, Executive, KernelMode, FALSE, NULL);
-        (VOID)WdkmKMutexRelease(Mutex);
-        /* The claimer holds nothing: its record was parked, and is ours. */
-        if (WDKM_KMUTEX_ACQUIRE(Mutex, &Value) == STATUS_SUCCESS) {
-            Round->ThiefSecond = WdkmDiagCheckNoneHeld("park thief again");
-            (VOID)WdkmKMutexRelease(Mutex);
-        }
-    }
-    InterlockedExchange(&Round->ThiefTried, 1);
-    (VOID)WdkmKMutexDestroy(Mutex);
+    (VOID)KeSetEvent(&Round->Thief.Go, 0, FALSE);        /* never left waiting */
+    (VOID)KeSetEvent(&Round->Thief.ClaimerDone, 0, FALSE);
 }
 
 /* The round's answers; *Exact FALSE (a failure reported) at the first wrong one. */
@@ -2477,15 +2439,15 @@ CheckParkRound(const PARK_ROUND *Round, ULONG Untracked, BOOLEAN *Exact)
     CHECK_STATUS(Round->ClaimerStatus, STATUS_SUCCESS);
     CHECK_STATUS(Round->ApcStatus, STATUS_SUCCESS);
     CHECK_STATUS(Round->DpcStatus, STATUS_SUCCESS);
-    CHECK(Round->ThiefWaited);
+    CHECK(Round->Thief.Waited);
     /* The APC's mutex is its thread's: tracked, and let go. */
     CHECK_STATUS(Round->ApcHeld, STATUS_WDKM_LOCK_HELD);
     CHECK_STATUS(Round->ApcAfter, STATUS_SUCCESS);
     CHECK_STATUS(Round->ClaimerAfter, STATUS_SUCCESS);
     /* The thief, the 129th thread, found no record until the claimer's
        release was over. */
-    CHECK_STATUS(Round->ThiefFirst, STATUS_SUCCESS);
-    CHECK_STATUS(Round->ThiefSecond, STATUS_WDKM_LOCK_HELD);
+    CHECK_STATUS(Round->Thief.First, STATUS_SUCCESS);
+    CHECK_STATUS(Round->Thief.Second, STATUS_WDKM_LOCK_HELD);
     CHECK_EQ(Untracked, 1);
     *Exact = TRUE;
 }
@@ -2508,8 +2470,8 @@ ReleaseWindowKeepsTheRecord(VOID)
     RtlZeroMemory(&Round, sizeof(Round));
     CHECK_STATUS(WDKM_SPIN_LOCK_CREATE(&Zero, &Round.Spin), STATUS_SUCCESS);
     CHECK_STATUS(WDKM_KMUTEX_CREATE(&Zero, &Round.ApcMutex), STATUS_SUCCESS);
-    KeInitializeEvent(&Round.ThiefGo, NotificationEvent, FALSE);
-    KeInitializeEvent(&Round.ClaimerDone, NotificationEvent, FALSE);
+    KeInitializeEvent(&Round.Thief.Go, NotificationEvent, FALSE);
+    KeInitializeEvent(&Round.Thief.ClaimerDone, NotificationEvent, FALSE);
     /* All records but one held, for the whole test; this thread holds none. */
     Live.Ready = 0;
     Live.Failures = 0;
@@ -2527,13 +2489,13 @@ ReleaseWindowKeepsTheRecord(VOID)
     (VOID)WdkmDiagQuerySummary(&Before);
     ParkRound = &Round;
     WdkmpDiagClaimHook = ParkHook;
-    Thief = WdkmTestStartThread(ParkThief, &Round);
+    Thief = WdkmTestStartThread(ThiefThread, &Round.Thief);
     Claimer = WdkmTestStartThread(ParkClaimer, &Round);
     if (Claimer != NULL) {
         WdkmTestJoinThread(Claimer);
     } else {
-        (VOID)KeSetEvent(&Round.ThiefGo, 0, FALSE);
-        (VOID)KeSetEvent(&Round.ClaimerDone, 0, FALSE);
+        (VOID)KeSetEvent(&Round.Thief.Go, 0, FALSE);
+        (VOID)KeSetEvent(&Round.Thief.ClaimerDone, 0, FALSE);
     }
     if (Thief != NULL) {
         WdkmTestJoinThread(Thief);
@@ -2549,8 +2511,8 @@ ReleaseWindowKeepsTheRecord(VOID)
     }
     printf("    stage %ld, apc %s, thief %s/%s, untracked +%lu\n", (long)Round.Stage,
            Round.ApcHeld == STATUS_WDKM_LOCK_HELD ? "tracked" : "UNTRACKED",
-           Round.ThiefFirst == STATUS_SUCCESS ? "untracked" : "tracked",
-           Round.ThiefSecond == STATUS_WDKM_LOCK_HELD ? "tracked" : "untracked",
+           Round.Thief.First == STATUS_SUCCESS ? "untracked" : "tracked",
+           Round.Thief.Second == STATUS_WDKM_LOCK_HELD ? "tracked" : "untracked",
            (unsigned long)(After.Untracked - Before.Untracked));
     CHECK(Thief != NULL && Claimer != NULL);
     CHECK_EQ(Live.Failures, 0);
